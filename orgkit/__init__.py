@@ -1,0 +1,16 @@
+"""orgkit: see, and fix, the security coverage of a whole AWS Organization.
+
+Layers (the arrows only point down):
+
+* :mod:`orgkit.aws` collects (boto3, read-only) into a snapshot directory;
+* :mod:`orgkit.snapshot` writes and reads snapshots;
+* :mod:`orgkit.model` turns a snapshot into pandas DataFrames and a networkx OU graph (:class:`Org`);
+* analyses (:mod:`orgkit.coverage`, :mod:`orgkit.scp`, :mod:`orgkit.migration`) are pure functions over an ``Org``;
+* notebooks and :mod:`orgkit.cli` show them.
+"""
+
+__version__ = "0.1.0"
+
+from orgkit.model import Org, load  # noqa: E402
+
+__all__ = ["Org", "load", "__version__"]
