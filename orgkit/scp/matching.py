@@ -1,0 +1,263 @@
+"""Wildcard, ARN and policy-variable matching, and the three-valued logic the engine uses.
+
+Three values: ``True``, ``False`` and an :class:`Unknown` that names what the answer depends on
+(a context key the caller did not give, an operator we do not know). ``Unknown`` is never
+silently turned into ``False``: it travels through statements, levels and the final decision.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping
+
+__all__ = [
+    "Unknown",
+    "MissingKey",
+    "t_and",
+    "t_or",
+    "t_not",
+    "is_unknown",
+    "action_regex",
+    "action_matches",
+    "glob_regex",
+    "glob_matches",
+    "arn_matches",
+    "substitute",
+    "has_variables",
+    "variable_keys",
+]
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A truth value we cannot decide. ``deps`` are human-readable reasons, e.g.
+    ``'aws:RequestedRegion StringNotEquals ["eu-west-1"]'`` or ``'unknown operator StringFoo'``;
+    ``keys`` are the (lower-cased) context keys that would settle it."""
+
+    deps: frozenset = frozenset()
+    keys: frozenset = frozenset()
+
+    def __bool__(self):  # pragma: no cover - guard against accidental truthiness
+        raise TypeError("Unknown has no truth value; use is_unknown()")
+
+    def merge(self, other: "Unknown") -> "Unknown":
+        return Unknown(self.deps | other.deps, self.keys | other.keys)
+
+
+def is_unknown(v) -> bool:
+    return isinstance(v, Unknown)
+
+
+def t_and(*vals):
+    """Kleene AND: False wins, then Unknown (merged), then True."""
+    unk = None
+    for v in vals:
+        if v is False:
+            return False
+        if isinstance(v, Unknown):
+            unk = v if unk is None else unk.merge(v)
+    return True if unk is None else unk
+
+
+def t_or(*vals):
+    """Kleene OR: True wins, then Unknown (merged), then False."""
+    unk = None
+    for v in vals:
+        if v is True:
+            return True
+        if isinstance(v, Unknown):
+            unk = v if unk is None else unk.merge(v)
+    return False if unk is None else unk
+
+
+def t_not(v):
+    if isinstance(v, Unknown):
+        return v
+    return not v
+
+
+class MissingKey(Exception):
+    """A policy variable names a context key the caller did not give (and it has no default)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+# ---------------------------------------------------------------------------------------------
+# policy variables
+
+_VAR = re.compile(r"\$\{([^}]*)\}")
+_SPECIAL = {"*": "*", "?": "?", "$": "$"}
+
+
+def has_variables(text: str) -> bool:
+    return "${" in text
+
+
+def _parse_var(body: str) -> tuple[str, str | None]:
+    """``aws:username`` or ``aws:username, 'default'`` -> (key, default)."""
+    if "," in body:
+        key, default = body.split(",", 1)
+        default = default.strip()
+        if len(default) >= 2 and default[0] == default[-1] and default[0] in "'\"":
+            default = default[1:-1]
+        return key.strip(), default
+    return body.strip(), None
+
+
+def variable_keys(text: str) -> set[str]:
+    """Lower-cased context keys referenced by policy variables in ``text``."""
+    out = set()
+    for m in _VAR.finditer(text):
+        body = m.group(1)
+        if body.strip() in _SPECIAL:
+            continue
+        out.add(_parse_var(body)[0].lower())
+    return out
+
+
+def _resolve(body: str, ctx: Mapping[str, object] | None) -> str:
+    b = body.strip()
+    if b in _SPECIAL:
+        return _SPECIAL[b]
+    key, default = _parse_var(body)
+    lk = key.lower()
+    if ctx is not None and lk in ctx:
+        v = ctx[lk]
+        if v is None:  # explicitly absent from the request
+            if default is not None:
+                return default
+            raise MissingKey(lk)
+        if isinstance(v, (list, tuple)):
+            if len(v) == 1:
+                return str(v[0])
+            raise MissingKey(lk)  # multi-valued keys cannot be used as variables
+        return str(v)
+    raise MissingKey(lk)
+
+
+def substitute(text: str, ctx: Mapping[str, object] | None) -> list[tuple[str, bool]]:
+    """Split ``text`` into pieces ``(piece, literal)``: ``literal`` pieces come from variables
+    (their ``*``/``?`` are plain characters); the others keep wildcard meaning.
+    Raises :class:`MissingKey` when a variable's key is not in ``ctx``."""
+    if "${" not in text:
+        return [(text, False)]
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for m in _VAR.finditer(text):
+        if m.start() > pos:
+            out.append((text[pos : m.start()], False))
+        out.append((_resolve(m.group(1), ctx), True))
+        pos = m.end()
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
+
+
+def substitute_plain(text: str, ctx: Mapping[str, object] | None) -> str:
+    """Substitute variables, returning plain text (for String/Arn condition values)."""
+    return "".join(p for p, _ in substitute(text, ctx))
+
+
+# ---------------------------------------------------------------------------------------------
+# globbing
+
+
+def _pieces_to_regex(pieces: list[tuple[str, bool]]) -> str:
+    parts = []
+    for piece, literal in pieces:
+        if literal:
+            parts.append(re.escape(piece))
+            continue
+        for ch in piece:
+            if ch == "*":
+                parts.append(".*")
+            elif ch == "?":
+                parts.append(".")
+            else:
+                parts.append(re.escape(ch))
+    return "".join(parts)
+
+
+@lru_cache(maxsize=65536)
+def glob_regex(pattern: str, ignore_case: bool = False) -> re.Pattern:
+    """``*`` = any run of characters (including none), ``?`` = exactly one character."""
+    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
+    return re.compile(_pieces_to_regex([(pattern, False)]), flags)
+
+
+def glob_matches(pattern: str, value: str, ignore_case: bool = False, ctx=None) -> bool:
+    """Whole-string glob match. With ``ctx``, policy variables are substituted first (may raise
+    :class:`MissingKey`)."""
+    if ctx is not None and "${" in pattern:
+        rx = re.compile(
+            _pieces_to_regex(substitute(pattern, ctx)),
+            (re.IGNORECASE if ignore_case else 0) | re.DOTALL,
+        )
+        return rx.fullmatch(value) is not None
+    return glob_regex(pattern, ignore_case).fullmatch(value) is not None
+
+
+def action_regex(pattern: str) -> re.Pattern:
+    """Action names are case-insensitive and ``*``/``?`` may appear anywhere (``s3:Get*``,
+    ``*:Describe*``, ``iam:?etUser``)."""
+    return glob_regex(pattern, True)
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    return glob_regex(pattern, True).fullmatch(action) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# ARNs: arn:partition:service:region:account:resource
+
+
+def _split_arn(s: str) -> list[str]:
+    return s.split(":", 5)
+
+
+@lru_cache(maxsize=65536)
+def _arn_pattern(pattern: str) -> tuple:
+    segs = _split_arn(pattern)
+    return tuple(glob_regex(s) for s in segs)
+
+
+def arn_matches(pattern: str, value: str, ctx=None) -> bool:
+    """Case-sensitive ARN match, segment by segment: ``*`` and ``?`` never cross the ``:`` that
+    separate the first five fields (arn, partition, service, region, account); inside the
+    resource part (the sixth field) they match any character, ``:`` and ``/`` included.
+    ``*`` alone matches everything. A pattern with fewer than six fields matches its last field
+    against the rest of the value. A value that is not an ARN matches only ``*`` or an identical
+    string. May raise :class:`MissingKey` when ``ctx`` is given and a variable is unresolved."""
+    if pattern == "*":
+        return True
+    if ctx is not None and "${" in pattern:
+        pieces = substitute(pattern, ctx)
+        # rebuild a pattern where literal pieces are protected: split into segments by
+        # walking pieces, so a ':' inside a substituted value stays inside its segment.
+        segs: list[list[tuple[str, bool]]] = [[]]
+        for piece, literal in pieces:
+            if literal:
+                segs[-1].append((piece, True))
+                continue
+            chunks = piece.split(":")
+            for i, c in enumerate(chunks):
+                if i:
+                    if len(segs) < 6:
+                        segs.append([])
+                    else:
+                        segs[-1].append((":", True))
+                if c:
+                    segs[-1].append((c, False))
+        regs = tuple(re.compile(_pieces_to_regex(s), re.DOTALL) for s in segs)
+    else:
+        regs = _arn_pattern(pattern)
+    vsegs = _split_arn(value)
+    if len(vsegs) < len(regs):
+        return False
+    if len(regs) < 6 and len(vsegs) > len(regs):
+        vsegs = vsegs[: len(regs) - 1] + [":".join(vsegs[len(regs) - 1 :])]
+    return all(r.fullmatch(v) is not None for r, v in zip(regs, vsegs))

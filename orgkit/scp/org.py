@@ -1,0 +1,257 @@
+"""Reading the SCP structure of an organisation, and asking questions of it account by account.
+
+:class:`OrgView` is the part of an ``Org`` the engine needs (parents, attachments, policy texts,
+accounts), held in plain dicts so that what-if analysis can copy and change it cheaply.
+:class:`Evaluator` compiles each policy once and answers questions for one account or all.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from orgkit.scp.catalog import Catalog, default_catalog
+from orgkit.scp.engine import (
+    DECISIONS,
+    Decision,
+    Level,
+    evaluate_levels,
+    implied_context,
+    is_service_linked,
+    merge_context,
+)
+from orgkit.scp.policy import Policy, PolicyError, compile_policy
+
+__all__ = ["OrgView", "Evaluator", "resolve_principal", "PERSONAS", "SCP_TYPE"]
+
+SCP_TYPE = "SERVICE_CONTROL_POLICY"
+
+#: named personas: the principal each stands for in every account
+PERSONAS = {
+    "root": "root user (arn:aws:iam::ACCOUNT:root)",
+    "role/NAME": "an ordinary IAM role (a path is allowed: role/path/NAME)",
+    "sso/PERMISSION_SET": "an IAM Identity Center role (path /aws-reserved/sso.amazonaws.com/)",
+    "service-linked[/SERVICE]": "a service-linked role (path /aws-service-role/): exempt from SCPs",
+    "user/NAME": "an IAM user",
+}
+
+
+def resolve_principal(spec: str | None, account_id: str, partition: str = "aws") -> str | None:
+    """Turn a persona or an ARN into the principal ARN in ``account_id``.
+
+    ``root`` · ``role/Dev`` · ``role/team/Dev`` · ``sso/AdministratorAccess`` ·
+    ``service-linked`` or ``service-linked/guardduty`` · ``user/alice`` · a full ARN (``{account}``
+    in it is replaced by the account id)."""
+    if spec is None:
+        return None
+    s = spec.strip()
+    base = f"arn:{partition}:iam::{account_id}:"
+    if s.startswith("arn:"):
+        return s.replace("{account}", account_id)
+    low = s.lower()
+    if low == "root":
+        return base + "root"
+    if low.startswith("sso/"):
+        ps = s[4:]
+        return base + f"role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_{ps}_0123456789abcdef"
+    if low == "sso":
+        return base + "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+    if low.startswith("service-linked") or low.startswith("slr"):
+        svc = s.split("/", 1)[1] if "/" in s else "guardduty"
+        return base + f"role/aws-service-role/{svc}.amazonaws.com/AWSServiceRoleFor{svc.capitalize()}"
+    if low.startswith("role/") or low.startswith("user/"):
+        return base + s
+    raise ValueError(f"unknown principal {spec!r}: use an ARN or one of {', '.join(PERSONAS)}")
+
+
+@dataclass
+class OrgView:
+    """The SCP structure of an organisation, in plain dicts (cheap to copy for what-if)."""
+
+    parent: dict[str, str | None]
+    kind: dict[str, str]
+    name: dict[str, str]
+    attached: dict[str, tuple[str, ...]]
+    documents: dict[str, tuple[str, str | None]]  # policy_id -> (text, name)
+    accounts: pd.DataFrame  # account_id, account_name, ou_path, is_management
+    management_account_id: str | None = None
+    organization_id: str | None = None
+    aws_managed: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def from_org(cls, org) -> "OrgView":
+        g = org.graph
+        parent: dict[str, str | None] = {}
+        kind, name, attached = {}, {}, {}
+        pols = org.policies
+        if "type" in pols.columns:
+            pols = pols[pols["type"].fillna(SCP_TYPE) == SCP_TYPE]
+        scp_ids = set(pols["policy_id"])
+        from_targets: dict[str, list[str]] = {}
+        pt = getattr(org, "policy_targets", None)
+        if pt is not None and len(pt):
+            for pid, tid in zip(pt["policy_id"], pt["target_id"]):
+                if pid in scp_ids:
+                    from_targets.setdefault(str(tid), []).append(pid)
+        for n, d in g.nodes(data=True):
+            preds = list(g.predecessors(n))
+            parent[n] = preds[0] if preds else None
+            kind[n] = d.get("kind", "ou")
+            name[n] = d.get("name", n)
+            scps = d.get("scps")
+            if scps is None:
+                scps = from_targets.get(n, [])
+            attached[n] = tuple(sorted(p for p in scps if p in scp_ids))
+        documents = {pid: (txt, nm) for pid, txt, nm in zip(pols["policy_id"], pols["content"], pols["name"])}
+        aws_managed = {}
+        if "aws_managed" in pols.columns:
+            aws_managed = {pid: bool(v) for pid, v in zip(pols["policy_id"], pols["aws_managed"]) if v == v}
+        acc = org.accounts
+        accounts = pd.DataFrame({
+            "account_id": acc["account_id"].astype(str),
+            "account_name": acc["account_name"] if "account_name" in acc else None,
+            "ou_path": acc["ou_path"] if "ou_path" in acc else None,
+            "is_management": acc["is_management"].astype(bool) if "is_management" in acc else False,
+        }).reset_index(drop=True)
+        mgmt = getattr(org, "management_account_id", None)
+        if mgmt is None and accounts["is_management"].any():
+            mgmt = accounts.loc[accounts["is_management"], "account_id"].iloc[0]
+        return cls(parent, kind, name, attached, documents, accounts, mgmt, getattr(org, "organization_id", None), aws_managed)
+
+    def copy(self) -> "OrgView":
+        return OrgView(dict(self.parent), dict(self.kind), dict(self.name), dict(self.attached),
+                       dict(self.documents), self.accounts.copy(), self.management_account_id,
+                       self.organization_id, dict(self.aws_managed))
+
+    def ancestors(self, node: str) -> list[str]:
+        chain = []
+        cur: str | None = node
+        seen = set()
+        while cur is not None:
+            if cur in seen:
+                raise ValueError(f"cycle in the OU graph at {cur}")
+            seen.add(cur)
+            chain.append(cur)
+            cur = self.parent.get(cur)
+        return chain[::-1]
+
+    def org_paths(self, account_id: str) -> list[str] | None:
+        """``aws:PrincipalOrgPaths`` for an account: ``o-…/r-…/ou-…/`` (the account's parents)."""
+        if not self.organization_id:
+            return None
+        chain = self.ancestors(account_id)[:-1]
+        return ["/".join([self.organization_id, *chain]) + "/"]
+
+    def ou_path(self, account_id: str) -> str:
+        return "/".join(self.name.get(n, n) for n in self.ancestors(account_id)[:-1])
+
+    def depth(self, node: str) -> int:
+        return len(self.ancestors(node)) - 1
+
+    def chain_key(self, account_id: str) -> tuple[tuple[str, ...], ...]:
+        return tuple(self.attached.get(n, ()) for n in self.ancestors(account_id))
+
+
+class Evaluator:
+    """Answers SCP questions about one organisation. Build once, ask many times.
+
+    ``org`` is an ``orgkit.Org`` (or anything with ``graph``, ``policies``, ``policy_targets``,
+    ``accounts``, ``management_account_id``, ``organization_id``) or an :class:`OrgView`."""
+
+    def __init__(self, org, catalog: Catalog | None = None):
+        self.view = org if isinstance(org, OrgView) else OrgView.from_org(org)
+        self.catalog = catalog if catalog is not None else default_catalog()
+        self._policies: dict[str, Policy] = {}
+        self._levels: dict[str, list[Level]] = {}
+
+    # ------------------------------------------------------------------ structure
+    def policy(self, policy_id: str) -> Policy:
+        p = self._policies.get(policy_id)
+        if p is None:
+            if policy_id not in self.view.documents:
+                raise PolicyError(policy_id, "attached but its content was not collected")
+            text, name = self.view.documents[policy_id]
+            if text is None or text != text:
+                raise PolicyError(policy_id, "attached but its content is empty")
+            p = compile_policy(text, policy_id, name)
+            self._policies[policy_id] = p
+        return p
+
+    def levels(self, account_id: str) -> list[Level]:
+        lv = self._levels.get(account_id)
+        if lv is None:
+            if account_id not in self.view.parent:
+                raise KeyError(f"account {account_id} is not in the organisation")
+            lv = [
+                Level(n, self.view.kind.get(n, "ou"), self.view.name.get(n, n),
+                      tuple(self.policy(p) for p in self.view.attached.get(n, ())))
+                for n in self.view.ancestors(account_id)
+            ]
+            self._levels[account_id] = lv
+        return lv
+
+    def context(self, account_id: str, principal: str | None, context: Mapping | None, absent_unknown=False) -> dict:
+        implied = implied_context(account_id, self.view.organization_id, self.view.org_paths(account_id), principal)
+        return merge_context(implied, context, absent_unknown)
+
+    def is_management(self, account_id: str) -> bool:
+        return account_id == self.view.management_account_id
+
+    @property
+    def attrs(self) -> dict:
+        return dict(self.catalog.attrs)
+
+    # ------------------------------------------------------------------ one question
+    def decide(self, account_id: str, action: str, resource: str | None = None, principal: str | None = None,
+               context: Mapping[str, Any] | None = None, absent_unknown: bool = False) -> Decision:
+        """The decision for one account. ``principal`` is a persona (``root``, ``role/Dev``, ``sso/Admin``,
+        ``service-linked``) or an ARN."""
+        account_id = str(account_id)
+        arn = resolve_principal(principal, account_id)
+        if self.is_management(account_id):
+            d = Decision("exempt", "the management account is not affected by SCPs", action=action,
+                         resource=resource, principal=arn, level=account_id)
+        elif is_service_linked(arn):
+            d = Decision("exempt", "service-linked roles are not affected by SCPs", action=action,
+                         resource=resource, principal=arn)
+        else:
+            ctx = self.context(account_id, arn, context, absent_unknown)
+            d = evaluate_levels(self.levels(account_id), action, resource, ctx, arn)
+        d.in_catalog = None if any(c in action for c in "*?") else self.catalog.contains(action)
+        return d
+
+    def explain(self, account_id: str, action: str, **kw) -> Decision:
+        """Same as :meth:`decide`; use ``.explain()`` on the result for the level-by-level text."""
+        return self.decide(account_id, action, **kw)
+
+    # ------------------------------------------------------------------ many questions
+    def can(self, action: str | Iterable[str], resource: str | None = None, principal: str | None = None,
+            context: Mapping[str, Any] | None = None, accounts: Iterable[str] | None = None,
+            absent_unknown: bool = False) -> pd.DataFrame:
+        """One row per (account, action): ``account_id, account_name, ou_path, action, decision, reason,
+        source, level, policy_id, sid, depends_on, in_catalog, principal``. A principal given as a full
+        ARN is asked only in its own account."""
+        actions = [action] if isinstance(action, str) else list(action)
+        acc = self.view.accounts
+        if accounts is not None:
+            wanted = {str(a) for a in accounts}
+            acc = acc[acc["account_id"].isin(wanted)]
+        if principal and principal.startswith("arn:") and "{account}" not in principal:
+            owner = principal.split(":")[4] if principal.count(":") >= 5 else ""
+            acc = acc[acc["account_id"] == owner]
+        rows = []
+        for aid, name, path in zip(acc["account_id"], acc["account_name"], acc["ou_path"]):
+            for a in actions:
+                d = self.decide(aid, a, resource, principal, context, absent_unknown)
+                rows.append({"account_id": aid, "account_name": name, "ou_path": path, "action": a,
+                             **d.as_row(), "principal": d.principal})
+        cols = ["account_id", "account_name", "ou_path", "action", "decision", "reason", "source", "level",
+                "policy_id", "sid", "depends_on", "in_catalog", "principal"]
+        df = pd.DataFrame(rows, columns=cols)
+        df["account_id"] = df["account_id"].astype(str)
+        df["decision"] = pd.Categorical(df["decision"], categories=list(DECISIONS))
+        df.attrs.update(self.attrs)
+        return df
