@@ -1,0 +1,294 @@
+"""Build an organisation in a (local) AWS endpoint from a declarative scenario, through boto3 only.
+
+A scenario is a JSON document (``scenarios/demo.json`` is the demo organisation)::
+
+    {
+      "regions": ["us-east-1", ...],                 regions the scenario uses
+      "ous": {"Engineering": {"Production": {}}},    the OU tree under the root
+      "enable_opt_in_regions": ["eu-south-1"],      opt-in regions enabled in every account (less disabled_regions)
+      "accounts": [{"key": "prod-app", "name": "Production App", "ou": "Engineering/Production",
+                    "role": true, "disabled_regions": ["eu-south-1"], "enabled_regions": [...]}],
+      "external_accounts": [{"key": "partner", "id": "999900001111"}],   accounts outside the organisation
+      "policies": [{"name": ..., "description": ..., "document": {...}, "targets": ["root", "ou:Engineering",
+                    "account:sandbox"], "detach_full_access": false}],
+      "trails": [{"account": "management", "name": ..., "home_region": ..., "multi_region": true,
+                  "organization": false, "logging": true, "stop_logging": false, "global_events": true,
+                  "log_file_validation": true, "kms_key_id": null,
+                  "event_selectors": [...] | "advanced_event_selectors": [...], "tags": {...}}],
+      "guardduty": {
+        "detectors": [{"account": ..., "regions": [...], "enabled": true, "frequency": "SIX_HOURS"}],
+        "org_admin": {"account": "security", "regions": [...]},
+        "org_members": [{"region": ..., "accounts": [...]}],        CreateMembers by the delegated admin
+        "auto_enable": {"us-east-1": "ALL"},
+        "invitations": [{"admin": ..., "region": ..., "members": [...], "accept": [...]}],
+        "suspend": [{"account": ..., "region": ...}]
+      }
+    }
+
+Account keys (``"management"`` is the caller's account) resolve to the ids the endpoint gives; :func:`build`
+returns that mapping. Accounts are acted as through STS AssumeRole, exactly as the collector does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+ROLE = "OrganizationAccountAccessRole"
+
+
+def load_scenario(name_or_path: str | Path) -> dict:
+    """A bundled scenario by name (``"demo"``) or a scenario JSON file by path."""
+    p = Path(name_or_path)
+    if p.suffix == ".json" or p.exists():
+        text = p.read_text()
+        where = str(p)
+    else:
+        res = resources.files("orgkit.localaws") / "scenarios" / f"{name_or_path}.json"
+        text = res.read_text()
+        where = str(res)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{where}: not a valid scenario (JSON error: {e})") from None
+
+
+@dataclass
+class Builder:
+    endpoint_url: str | None
+    scenario: dict
+    region: str = "us-east-1"
+    ids: dict[str, str] = field(default_factory=dict)
+    ou_ids: dict[str, str] = field(default_factory=dict)
+    _clients: dict = field(default_factory=dict)
+
+    # -- clients as an account ---------------------------------------------------------------------------------
+    def client(self, key: str, service: str, region: str | None = None) -> Any:
+        region = region or self.region
+        ck = (key, service, region)
+        if ck not in self._clients:
+            if key == "management":
+                session = boto3.Session(region_name=region)
+            else:
+                sts = self.client("management", "sts")
+                creds = sts.assume_role(RoleArn=f"arn:aws:iam::{self.ids[key]}:role/{ROLE}",
+                                        RoleSessionName="orgkit-scenario")["Credentials"]
+                session = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                                        aws_secret_access_key=creds["SecretAccessKey"],
+                                        aws_session_token=creds["SessionToken"], region_name=region)
+            self._clients[ck] = session.client(service, region_name=region, endpoint_url=self.endpoint_url)
+        return self._clients[ck]
+
+    def account_id(self, key: str) -> str:
+        return self.ids[key]
+
+    # -- the organisation --------------------------------------------------------------------------------------
+    def organization(self) -> None:
+        org = self.client("management", "organizations")
+        org.create_organization(FeatureSet="ALL")
+        self.ids["management"] = self.client("management", "sts").get_caller_identity()["Account"]
+        root = org.list_roots()["Roots"][0]["Id"]
+        self.ou_ids["root"] = root
+        org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+
+        def make(tree: dict, parent: str, prefix: str) -> None:
+            for name, sub in tree.items():
+                path = f"{prefix}{name}"
+                oid = org.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"]
+                self.ou_ids[path] = oid
+                make(sub, oid, path + "/")
+
+        make(self.scenario.get("ous", {}), root, "")
+        for a in self.scenario.get("accounts", []):
+            st = org.create_account(Email=a.get("email") or f"{a['key']}@example.com", AccountName=a["name"])
+            aid = st["CreateAccountStatus"].get("AccountId")
+            if not aid:
+                aid = org.describe_create_account_status(
+                    CreateAccountRequestId=st["CreateAccountStatus"]["Id"])["CreateAccountStatus"]["AccountId"]
+            self.ids[a["key"]] = aid
+            if a.get("ou"):
+                org.move_account(AccountId=aid, SourceParentId=root, DestinationParentId=self.ou_ids[a["ou"]])
+            if a.get("tags"):
+                org.tag_resource(ResourceId=aid, Tags=[{"Key": k, "Value": v} for k, v in a["tags"].items()])
+        for ext in self.scenario.get("external_accounts", []):
+            self.ids[ext["key"]] = ext["id"]
+
+    def target_id(self, target: str) -> str:
+        if target == "root":
+            return self.ou_ids["root"]
+        kind, _, name = target.partition(":")
+        if kind == "ou":
+            return self.ou_ids[name]
+        if kind == "account":
+            return self.ids[name]
+        raise ValueError(f"unknown policy target {target!r} (use root, ou:PATH or account:KEY)")
+
+    def policies(self) -> None:
+        org = self.client("management", "organizations")
+        full = next(p["Id"] for p in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+                    if p["Name"] == "FullAWSAccess")
+        for p in self.scenario.get("policies", []):
+            pid = org.create_policy(Content=json.dumps(p["document"], indent=1), Description=p.get("description", ""),
+                                    Name=p["name"], Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+            for t in p.get("targets", []):
+                org.attach_policy(PolicyId=pid, TargetId=self.target_id(t))
+                if p.get("detach_full_access"):
+                    org.detach_policy(PolicyId=full, TargetId=self.target_id(t))
+
+    def regions(self) -> None:
+        """Opt-in regions: enable those asked for, from the management account (account:EnableRegion)."""
+        acct = self.client("management", "account")
+        everywhere = self.scenario.get("enable_opt_in_regions", [])
+        for r in everywhere:
+            acct.enable_region(RegionName=r)
+        for a in self.scenario.get("accounts", []):
+            off = set(a.get("disabled_regions", []))
+            for r in sorted(set(everywhere + a.get("enabled_regions", [])) - off):
+                acct.enable_region(AccountId=self.ids[a["key"]], RegionName=r)
+
+    # -- CloudTrail --------------------------------------------------------------------------------------------
+    def trails(self) -> None:
+        for t in self.scenario.get("trails", []):
+            key, region = t["account"], t.get("home_region", self.region)
+            bucket = t.get("bucket") or f"{t['name']}-{self.ids[key]}".lower()
+            s3 = self.client(key, "s3", region)
+            try:
+                if region == "us-east-1":
+                    s3.create_bucket(Bucket=bucket)
+                else:
+                    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+            except ClientError as e:
+                if e.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+            ct = self.client(key, "cloudtrail", region)
+            kwargs: dict[str, Any] = {
+                "Name": t["name"], "S3BucketName": bucket,
+                "IsMultiRegionTrail": t.get("multi_region", True),
+                "IncludeGlobalServiceEvents": t.get("global_events", t.get("multi_region", True)),
+                "EnableLogFileValidation": t.get("log_file_validation", True),
+                "IsOrganizationTrail": t.get("organization", False),
+            }
+            if t.get("kms_key_id"):
+                kwargs["KmsKeyId"] = t["kms_key_id"]
+            if t.get("tags"):
+                kwargs["TagsList"] = [{"Key": k, "Value": v} for k, v in t["tags"].items()]
+            arn = ct.create_trail(**kwargs)["TrailARN"]
+            if "event_selectors" in t:
+                ct.put_event_selectors(TrailName=arn, EventSelectors=t["event_selectors"])
+            if "advanced_event_selectors" in t:
+                ct.put_event_selectors(TrailName=arn, AdvancedEventSelectors=t["advanced_event_selectors"])
+            if t.get("logging", True):
+                ct.start_logging(Name=arn)
+                if t.get("stop_logging"):
+                    ct.stop_logging(Name=arn)
+
+    # -- GuardDuty ---------------------------------------------------------------------------------------------
+    def detector_id(self, key: str, region: str) -> str:
+        ids = self.client(key, "guardduty", region).list_detectors()["DetectorIds"]
+        if not ids:
+            raise ValueError(f"scenario: account {key} has no GuardDuty detector in {region}")
+        return ids[0]
+
+    def ensure_detector(self, key: str, region: str, enabled: bool = True, frequency: str | None = None) -> str:
+        gd = self.client(key, "guardduty", region)
+        ids = gd.list_detectors()["DetectorIds"]
+        if ids:
+            return ids[0]
+        kwargs: dict[str, Any] = {"Enable": enabled}
+        if frequency:
+            kwargs["FindingPublishingFrequency"] = frequency
+        return gd.create_detector(**kwargs)["DetectorId"]
+
+    def guardduty(self) -> None:
+        spec = self.scenario.get("guardduty", {})
+        for d in spec.get("detectors", []):
+            for region in d["regions"]:
+                self.ensure_detector(d["account"], region, d.get("enabled", True), d.get("frequency"))
+        admin = spec.get("org_admin")
+        if admin:
+            for region in admin["regions"]:
+                self.ensure_detector(admin["account"], region)
+                self.client("management", "guardduty", region).enable_organization_admin_account(
+                    AdminAccountId=self.ids[admin["account"]])
+        for inv in spec.get("invitations", []):
+            region, adm = inv["region"], inv["admin"]
+            gd = self.client(adm, "guardduty", region)
+            det = self.ensure_detector(adm, region)
+            details = [{"AccountId": self.ids[m], "Email": f"{m}@example.com"} for m in inv["members"]]
+            gd.create_members(DetectorId=det, AccountDetails=details)
+            gd.invite_members(DetectorId=det, AccountIds=[self.ids[m] for m in inv["members"]],
+                              DisableEmailNotification=True)
+            for m in inv.get("accept", []):
+                mgd = self.client(m, "guardduty", region)
+                mdet = self.ensure_detector(m, region)
+                invitation = next(i for i in mgd.list_invitations()["Invitations"]
+                                  if i["AccountId"] == self.ids[adm])
+                mgd.accept_administrator_invitation(DetectorId=mdet, AdministratorId=self.ids[adm],
+                                                    InvitationId=invitation["InvitationId"])
+        for om in spec.get("org_members", []):
+            region = om["region"]
+            gd = self.client(admin["account"], "guardduty", region)
+            det = self.detector_id(admin["account"], region)
+            gd.create_members(DetectorId=det, AccountDetails=[
+                {"AccountId": self.ids[m], "Email": f"{m}@example.com"} for m in om["accounts"]])
+        for region, mode in spec.get("auto_enable", {}).items():
+            gd = self.client(admin["account"], "guardduty", region)
+            gd.update_organization_configuration(DetectorId=self.detector_id(admin["account"], region),
+                                                 AutoEnableOrganizationMembers=mode)
+        for s in spec.get("suspend", []):
+            gd = self.client(s["account"], "guardduty", s["region"])
+            gd.update_detector(DetectorId=self.detector_id(s["account"], s["region"]), Enable=False)
+
+    def late_accounts(self) -> None:
+        """Accounts that join after GuardDuty was set up (auto-enable NEW applies to them)."""
+        late = [a for a in self.scenario.get("late_accounts", [])]
+        if not late:
+            return
+        saved = self.scenario.get("accounts", [])
+        self.scenario["accounts"] = late
+        try:
+            org = self.client("management", "organizations")
+            root = self.ou_ids["root"]
+            for a in late:
+                st = org.create_account(Email=f"{a['key']}@example.com", AccountName=a["name"])
+                aid = st["CreateAccountStatus"]["AccountId"]
+                self.ids[a["key"]] = aid
+                if a.get("ou"):
+                    org.move_account(AccountId=aid, SourceParentId=root, DestinationParentId=self.ou_ids[a["ou"]])
+        finally:
+            self.scenario["accounts"] = saved + late
+
+    def break_roles(self) -> None:
+        """Accounts whose role cannot be assumed: delete the role (the local AWS then refuses AssumeRole)."""
+        for a in self.scenario.get("accounts", []):
+            if a.get("role", True) is False:
+                iam = self.client(a["key"], "iam")
+                try:
+                    iam.delete_role(RoleName=ROLE)
+                except ClientError as e:
+                    if e.response["Error"]["Code"] != "NoSuchEntity":
+                        raise
+                self._clients = {k: v for k, v in self._clients.items() if k[0] != a["key"]}
+
+    def build(self) -> dict[str, str]:
+        self.organization()
+        self.policies()
+        self.regions()
+        self.trails()
+        self.guardduty()
+        self.late_accounts()
+        self.break_roles()
+        return dict(self.ids)
+
+
+def build(endpoint_url: str | None, scenario: dict | str | Path, region: str = "us-east-1") -> dict[str, str]:
+    """Build ``scenario`` (a dict, a bundled name or a path) at ``endpoint_url``; returns account key → id."""
+    if not isinstance(scenario, dict):
+        scenario = load_scenario(scenario)
+    return Builder(endpoint_url, json.loads(json.dumps(scenario)), region).build()

@@ -1,0 +1,191 @@
+"""Hand-built snapshots for tests and examples: the on-disk format of docs/snapshot.md, written by the real writer.
+
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"])
+    ou = sb.ou("Engineering")
+    acct = sb.account("Prod", parent=ou)
+    sb.trail(sb.management, "org", home_region="us-east-1", multi_region=True, organization=True)
+    sb.detector(acct, "us-east-1")
+    org = sb.load(tmp_path / "snap")
+
+Every value is what AWS would return; nothing here talks to AWS.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orgkit.snapshot import SnapshotWriter
+
+T0 = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
+FULL_ACCESS = "p-FullAWSAccess"
+FULL_ACCESS_DOC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@dataclass
+class SnapshotSpec:
+    regions: list[str] = field(default_factory=lambda: ["us-east-1"])
+    management: str = "111111111111"
+    org_id: str = "o-abcdef1234"
+    root: str = "r-ab12"
+    ous: list[dict] = field(default_factory=list)
+    accounts: list[dict] = field(default_factory=list)
+    policies: dict[str, dict] = field(default_factory=dict)
+    docs: dict[str, dict] = field(default_factory=dict)
+    errors: list[dict] = field(default_factory=list)
+    gd_admins: dict[str, list] = field(default_factory=dict)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.policies[FULL_ACCESS] = {"name": "FullAWSAccess", "doc": FULL_ACCESS_DOC, "targets": [], "aws": True}
+        self.account("Management", parent=self.root, account_id=self.management)
+
+    # -- structure ---------------------------------------------------------------------------------------------
+    def ou(self, name: str, parent: str | None = None, full_access: bool = True) -> str:
+        oid = f"ou-ab12-{next(self._ids):08d}"
+        self.ous.append({"Id": oid, "Name": name, "Arn": f"arn:aws:organizations::{self.management}:ou/{oid}",
+                         "ParentId": parent or self.root})
+        if full_access:
+            self.attach(FULL_ACCESS, oid)
+        return oid
+
+    def account(self, name: str, parent: str | None = None, account_id: str | None = None,
+                access: str = "assume_role", regions: dict[str, str] | None = None, full_access: bool = True,
+                status: str = "ACTIVE") -> str:
+        aid = account_id or f"{next(self._ids):012d}"
+        self.accounts.append({"Id": aid, "Name": name, "Email": f"{name.lower().replace(' ', '-')}@example.com",
+                              "Arn": f"arn:aws:organizations::{self.management}:account/{self.org_id}/{aid}",
+                              "Status": status, "JoinedMethod": "CREATED", "JoinedTimestamp": T0,
+                              "ParentId": parent or self.root, "Tags": []})
+        if aid == self.management:
+            access = "caller"
+        opt = {r: "ENABLED_BY_DEFAULT" for r in self.regions}
+        opt.update(regions or {})
+        self.docs[aid] = {
+            "AccountId": aid,
+            "Access": {"Method": access, "RoleArn": None, "Error": None if access != "none" else "AccessDenied"},
+            "Regions": [{"RegionName": r, "RegionOptStatus": s} for r, s in opt.items()],
+            "CloudTrail": {"ListTrails": [] if access != "none" else None, "Trails": {}},
+            "GuardDuty": {r: {"DetectorIds": []} for r in self.regions} if access != "none" else {},
+        }
+        if full_access:
+            self.attach(FULL_ACCESS, aid)
+        return aid
+
+    def policy(self, name: str, document: dict, targets: list[str] = ()) -> str:
+        pid = f"p-{next(self._ids):08d}"
+        self.policies[pid] = {"name": name, "doc": document, "targets": [], "aws": False}
+        for t in targets:
+            self.attach(pid, t)
+        return pid
+
+    def attach(self, policy_id: str, target: str) -> None:
+        self.policies[policy_id]["targets"].append(target)
+
+    # -- CloudTrail --------------------------------------------------------------------------------------------
+    def trail(self, owner: str, name: str, home_region: str = "us-east-1", multi_region: bool = True,
+              organization: bool = False, logging: bool = True, event_selectors: list | None = None,
+              advanced_event_selectors: list | None = None, status: dict | None = None, **trail: Any) -> str:
+        arn = f"arn:aws:cloudtrail:{home_region}:{owner}:trail/{name}"
+        entry = {"TrailARN": arn, "Name": name, "HomeRegion": home_region}
+        seen_by = [owner]
+        if organization:
+            seen_by = [a["Id"] for a in self.accounts]
+        for aid in seen_by:
+            lst = self.docs[aid]["CloudTrail"]["ListTrails"]
+            if lst is not None:
+                lst.append(entry)
+        if advanced_event_selectors is not None:
+            selectors = {"AdvancedEventSelectors": advanced_event_selectors}
+        else:
+            selectors = {"EventSelectors": event_selectors if event_selectors is not None else [
+                {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+                 "ExcludeManagementEventSources": []}]}
+        self.docs[owner]["CloudTrail"]["Trails"][arn] = {
+            "Trail": {"Name": name, "TrailARN": arn, "HomeRegion": home_region, "S3BucketName": f"{name}-logs",
+                      "IsMultiRegionTrail": multi_region, "IsOrganizationTrail": organization,
+                      "IncludeGlobalServiceEvents": multi_region, "LogFileValidationEnabled": True,
+                      "HasCustomEventSelectors": bool(event_selectors or advanced_event_selectors),
+                      "HasInsightSelectors": False, **trail},
+            "Status": status if status is not None else {"IsLogging": logging, "LatestDeliveryTime": T0},
+            "EventSelectors": selectors,
+            "Tags": [],
+            "Error": None,
+        }
+        return arn
+
+    # -- GuardDuty ---------------------------------------------------------------------------------------------
+    def detector(self, account: str, region: str, status: str = "ENABLED", administrator: dict | None = None,
+                 members: list[dict] | None = None, org_config: dict | None = None,
+                 features: list[dict] | None = None) -> str:
+        did = f"d{account}{region.replace('-', '')}"[:32]
+        r = self.docs[account]["GuardDuty"].setdefault(region, {"DetectorIds": []})
+        r["DetectorIds"] = [did]
+        r.setdefault("Detectors", {})[did] = {"Status": status, "FindingPublishingFrequency": "SIX_HOURS",
+                                             "ServiceRole": f"arn:aws:iam::{account}:role/aws-service-role/x",
+                                             "CreatedAt": "2026-01-01T00:00:00.000Z",
+                                             "UpdatedAt": "2026-01-01T00:00:00.000Z",
+                                             "Features": features or [], "Tags": {}}
+        if administrator is not None:
+            r["Administrator"] = administrator
+        if members is not None:
+            r["Members"] = members
+        if org_config is not None:
+            r["OrganizationConfiguration"] = org_config
+        return did
+
+    @staticmethod
+    def member(account: str, admin: str, status: str = "Enabled", invited: bool = False,
+               detector_id: str | None = None) -> dict:
+        m = {"AccountId": account, "AdministratorId": admin, "MasterId": admin, "RelationshipStatus": status,
+             "UpdatedAt": "2026-01-02T00:00:00.000Z", "Email": f"{account}@example.com" if invited else ""}
+        if detector_id:
+            m["DetectorId"] = detector_id
+        if invited:
+            m["InvitedAt"] = "2026-01-01T00:00:00.000Z"
+        return m
+
+    def error(self, account: str | None, region: str | None, service: str, operation: str, code: str,
+              message: str = "") -> None:
+        self.errors.append({"account_id": account, "region": region, "service": service, "operation": operation,
+                            "error_code": code, "message": message or code})
+
+    # -- output ------------------------------------------------------------------------------------------------
+    def write(self, out: Path) -> Path:
+        names = {a["Id"]: a["Name"] for a in self.accounts} | {o["Id"]: o["Name"] for o in self.ous}
+        self.attach(FULL_ACCESS, self.root) if self.root not in self.policies[FULL_ACCESS]["targets"] else None
+
+        def ttype(t: str) -> str:
+            return "ROOT" if t.startswith("r-") else "ORGANIZATIONAL_UNIT" if t.startswith("ou-") else "ACCOUNT"
+
+        with SnapshotWriter(out) as w:
+            w.write("organization.json", {
+                "Organization": {"Id": self.org_id, "MasterAccountId": self.management, "FeatureSet": "ALL"},
+                "Roots": [{"Id": self.root, "Name": "Root", "Arn": f"arn:aws:organizations::{self.management}:root/"
+                           f"{self.org_id}/{self.root}",
+                           "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]}],
+                "OrganizationalUnits": self.ous, "Accounts": self.accounts, "DelegatedAdministrators": [],
+                "EnabledServicePrincipals": []})
+            w.write("policies.json", {"Policies": [
+                {"PolicySummary": {"Id": pid, "Name": p["name"], "Type": "SERVICE_CONTROL_POLICY",
+                                   "AwsManaged": p["aws"], "Description": "",
+                                   "Arn": f"arn:aws:organizations::aws:policy/service_control_policy/{pid}"},
+                 "Content": json.dumps(p["doc"]),
+                 "Targets": [{"TargetId": t, "Type": ttype(t), "Name": names.get(t, "Root")} for t in p["targets"]]}
+                for pid, p in self.policies.items()]})
+            w.write("guardduty.json", {"OrganizationAdminAccounts": self.gd_admins})
+            for aid, doc in self.docs.items():
+                w.write(f"accounts/{aid}.json", doc)
+            w.write("errors.json", {"Errors": self.errors})
+            return w.commit({"orgkit_version": "test", "collected_at": T0.isoformat(), "organization_id": self.org_id,
+                             "management_account_id": self.management, "regions": self.regions,
+                             "caller": {"Account": self.management}, "counts": {}, "error_count": len(self.errors)})
+
+    def load(self, out: Path):
+        from orgkit.model import load
+
+        return load(self.write(out))
