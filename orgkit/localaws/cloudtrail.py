@@ -1,0 +1,142 @@
+"""CloudTrail extension of moto: organization trails seen from member accounts, ListTrails across regions.
+
+* ListTrails answers every trail of the account in every region (each with its HomeRegion), plus the
+  organization trails of its organization (management account's ARN), as AWS documents ListTrails.
+* DescribeTrails with includeShadowTrails (the default) adds, in each region, the account's multi-region trails
+  from other regions and the organization's trails that apply there; ``trailNameList`` filters by name or ARN.
+* GetTrailStatus by ARN works from a member account for an organization trail.
+* CreateTrail/UpdateTrail with IsOrganizationTrail check the organization: OrganizationsNotInUseException,
+  NotOrganizationMasterAccountException, CloudTrailAccessNotEnabledException (trusted access).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.cloudtrail import responses as ct_responses
+from moto.cloudtrail.exceptions import TrailNotFoundException
+from moto.cloudtrail.models import CloudTrailBackend, Trail, cloudtrail_backends
+
+from .common import JsonError, existing_region_backends, management_account_of, org_backends
+
+SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
+
+
+def own_trails(account_id: str) -> list[Trail]:
+    out: list[Trail] = []
+    for _, backend in existing_region_backends(cloudtrail_backends, account_id):
+        out.extend(backend.trails.values())
+    return out
+
+
+def org_trails_for_member(account_id: str) -> list[Trail]:
+    """Organization trails of the account's organization, when the account is a member (not the management)."""
+    mgmt = management_account_of(account_id)
+    if mgmt is None or mgmt == account_id:
+        return []
+    return [t for t in own_trails(mgmt) if t.is_org_trail]
+
+
+def _applies_in(trail: Trail, region: str) -> bool:
+    return trail.is_multi_region or trail.region_name == region
+
+
+def _list_trails(self: CloudTrailBackend) -> list[Trail]:
+    return own_trails(self.account_id) + org_trails_for_member(self.account_id)
+
+
+def _describe_trails(self: CloudTrailBackend, include_shadow_trails: bool) -> list[Trail]:
+    if not include_shadow_trails:
+        return list(self.trails.values())
+    trails = [t for t in own_trails(self.account_id) if _applies_in(t, self.region_name)]
+    trails += [t for t in org_trails_for_member(self.account_id) if _applies_in(t, self.region_name)]
+    return trails
+
+
+_orig_get_trail_status = CloudTrailBackend.get_trail_status
+
+
+def _get_trail_status(self: CloudTrailBackend, name: str) -> Any:
+    try:
+        return _orig_get_trail_status(self, name)
+    except TrailNotFoundException:
+        if name.startswith("arn:"):
+            for t in org_trails_for_member(self.account_id):
+                if t.arn == name and _applies_in(t, self.region_name):
+                    return t.status
+        raise
+
+
+def _check_org_trail(backend: CloudTrailBackend) -> str:
+    """Raise as AWS does when the caller cannot own an organization trail; return the management account."""
+    mgmt = management_account_of(backend.account_id)
+    if mgmt is None:
+        raise JsonError("OrganizationsNotInUseException",
+                        "This account is not part of an organization.")
+    org = org_backends()[mgmt]["aws"]
+    if mgmt != backend.account_id:
+        delegated = any(a.account.id == backend.account_id and SERVICE_PRINCIPAL in a.services for a in org.admins)
+        if not delegated:
+            raise JsonError(
+                "NotOrganizationMasterAccountException",
+                f"The request was rejected because account {backend.account_id} is not the management account or "
+                "a delegated administrator account of the organization.",
+            )
+    if not any(s["ServicePrincipal"] == SERVICE_PRINCIPAL for s in org.services):
+        raise JsonError(
+            "CloudTrailAccessNotEnabledException",
+            "This organization does not have CloudTrail trusted access enabled. Enable it in AWS Organizations "
+            "(EnableAWSServiceAccess for cloudtrail.amazonaws.com).",
+        )
+    return mgmt
+
+
+_orig_create_trail = CloudTrailBackend.create_trail
+
+
+def _create_trail(self: CloudTrailBackend, name: str, bucket_name: str, s3_key_prefix: str, sns_topic_name: str,
+                  is_global: bool, is_multi_region: bool, log_validation: bool, is_org_trail: bool,
+                  cw_log_group_arn: str, cw_role_arn: str, kms_key_id: str, tags_list: list) -> Trail:
+    args = (name, bucket_name, s3_key_prefix, sns_topic_name, is_global, is_multi_region, log_validation,
+            is_org_trail, cw_log_group_arn, cw_role_arn, kms_key_id, tags_list)
+    if self.trails.get(name) is not None:
+        raise JsonError("TrailAlreadyExistsException",
+                        f"Trail {name} already exists for customer: {self.account_id}")
+    if is_org_trail:
+        mgmt = _check_org_trail(self)
+        if mgmt != self.account_id:
+            # A delegated administrator's organization trail belongs to the management account.
+            return _orig_create_trail(cloudtrail_backends[mgmt][self.region_name], *args)
+    return _orig_create_trail(self, *args)
+
+
+_orig_update_trail = CloudTrailBackend.update_trail
+
+
+def _update_trail(self: CloudTrailBackend, **kwargs: Any) -> Trail:
+    if kwargs.get("is_organization_trail"):
+        _check_org_trail(self)
+    return _orig_update_trail(self, **kwargs)
+
+
+def _r_describe_trails(self: Any) -> str:
+    include_shadow_trails = self._get_bool_param("includeShadowTrails", True)
+    names = self._get_param("trailNameList") or []
+    trails = self.cloudtrail_backend.describe_trails(include_shadow_trails)
+    if names:
+        trails = [t for t in trails if t.trail_name in names or t.arn in names]
+    return json.dumps({"trailList": [t.description(include_region=True) for t in trails]})
+
+
+EXTENDED_OPERATIONS = ["ListTrails", "DescribeTrails", "GetTrailStatus", "CreateTrail"]
+
+
+def install() -> None:
+    B = CloudTrailBackend
+    B.list_trails = _list_trails  # type: ignore[method-assign,assignment]
+    B.describe_trails = _describe_trails  # type: ignore[method-assign,assignment]
+    B.get_trail_status = _get_trail_status  # type: ignore[method-assign]
+    B.create_trail = _create_trail  # type: ignore[method-assign]
+    B.update_trail = _update_trail  # type: ignore[method-assign]
+    ct_responses.CloudTrailResponse.describe_trails = _r_describe_trails  # type: ignore[method-assign]

@@ -1,0 +1,226 @@
+"""``install()``: patch moto so it behaves like AWS where orgkit needs it.
+
+Call it before the first request reaches moto (before ``mock_aws`` starts, or before a server handles a
+request); it is idempotent. It patches, in this process:
+
+* every moto response class (``BaseResponse.call_action``): the call log, injected faults, and the 403
+  UnrecognizedClientException of an opt-in region the calling account has not enabled;
+* GuardDuty (:mod:`orgkit.localaws.guardduty`), CloudTrail (:mod:`orgkit.localaws.cloudtrail`),
+  Account Management (:mod:`orgkit.localaws.account`);
+* Organizations: cloudtrail.amazonaws.com (and account.amazonaws.com) accepted as delegated-administrator
+  services, validation before any change, CreateAccount creating the OrganizationAccountAccessRole in the new
+  account and enrolling it in GuardDuty when auto-enable says so;
+* STS: optional strict AssumeRole (the role must exist in the target account, else 403 AccessDenied);
+* moto's reset also forgets Organizations' member-to-management map.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from moto.core.base_backend import BackendDict
+from moto.core.exceptions import _RESTError
+from moto.core.responses import BaseResponse
+
+from . import account, cloudtrail, guardduty, state
+
+_installed = False
+_install_lock = threading.Lock()
+_protocols: dict[str, str] = {}
+
+
+def _protocol(service: str) -> str:
+    proto = _protocols.get(service)
+    if proto is None:
+        import botocore.session
+
+        try:
+            proto = botocore.session.get_session().get_service_model(service).metadata["protocol"]
+        except Exception:  # an unknown service name: answer JSON  # noqa: BLE001
+            proto = "json"
+        _protocols[service] = proto
+    return proto
+
+
+def error_response(service: str, code: str, message: str, status: int) -> tuple[int, dict[str, str], str]:
+    """An error answer in the protocol of ``service`` that botocore parses into Error.Code/Message."""
+    proto = _protocol(service)
+    if proto in ("json", "rest-json"):
+        body = json.dumps({"__type": code, "message": message})
+        return status, {"Content-Type": "application/x-amz-json-1.1", "X-Amzn-ErrorType": code}, body
+    from xml.sax.saxutils import escape
+
+    if proto == "ec2":
+        body = (f"<Response><Errors><Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+                "</Error></Errors><RequestID>orgkit-localaws</RequestID></Response>")
+    elif proto == "rest-xml":
+        body = f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+    else:
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code>"
+                f"<Message>{escape(message)}</Message></Error><RequestId>orgkit-localaws</RequestId></ErrorResponse>")
+    return status, {"Content-Type": "text/xml"}, body
+
+
+_orig_call_action = BaseResponse.call_action
+
+
+def _call_action(self: BaseResponse) -> Any:
+    service_name = getattr(self, "service_name", None)
+    if not service_name or service_name == "moto_api":
+        return _orig_call_action(self)
+    service = self.boto3_service_name
+    try:
+        operation = self._get_action() or ""
+    except Exception:  # noqa: BLE001 - moto raises for unroutable requests; let it answer as it does
+        operation = ""
+    acct = self.current_account
+    region = self.region
+    state.record_call(acct, region, service, operation)
+    fault = state.take_fault(acct, region, service, operation)
+    if fault is not None:
+        return error_response(service, fault.error_code, fault.message, fault.http_status)
+    if not account.region_enabled(acct, region):
+        proto = _protocol(service)
+        code = "UnrecognizedClientException" if proto in ("json", "rest-json") else "InvalidClientTokenId"
+        return error_response(service, code, "The security token included in the request is invalid.", 403)
+    return _orig_call_action(self)
+
+
+# --- Organizations ---------------------------------------------------------------------------------------
+
+
+def _install_organizations() -> None:
+    from moto.organizations import models as om
+
+    for principal in ("cloudtrail.amazonaws.com", "account.amazonaws.com", "securityhub.amazonaws.com",
+                      "config.amazonaws.com", "inspector2.amazonaws.com", "detective.amazonaws.com"):
+        if principal not in om.FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+            om.FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(principal)
+
+    orig_register = om.OrganizationsBackend.register_delegated_administrator
+
+    def register_delegated_administrator(self: Any, **kwargs: str) -> None:
+        # Validate the service before moto adds the account (moto adds it, then fails).
+        if not om.FakeDelegatedAdministrator.supported_service(kwargs["ServicePrincipal"]):
+            raise om.InvalidInputException("You specified an unrecognized service principal.")
+        orig_register(self, **kwargs)
+
+    om.OrganizationsBackend.register_delegated_administrator = register_delegated_administrator
+
+    orig_create_account = om.OrganizationsBackend.create_account
+
+    def create_account(self: Any, **kwargs: Any) -> dict[str, Any]:
+        result = orig_create_account(self, **kwargs)
+        new_id = result["CreateAccountStatus"]["AccountId"]
+        _create_access_role(new_id, self.account_id, kwargs.get("RoleName") or "OrganizationAccountAccessRole")
+        guardduty.on_account_joined_org(self.account_id, new_id)
+        return result
+
+    om.OrganizationsBackend.create_account = create_account
+
+
+def _create_access_role(account_id: str, management_id: str, role_name: str) -> None:
+    """AWS creates this role in every account made by CreateAccount, trusting the management account."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account_id]["aws"]
+    try:
+        iam.get_role(role_name)
+        return
+    except Exception:  # noqa: BLE001 - moto's NoSuchEntity
+        pass
+    trust = json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{management_id}:root"},
+                       "Action": "sts:AssumeRole"}],
+    })
+    iam.create_role(role_name, trust, "/", None, "", [], None)
+
+
+# --- STS strict AssumeRole -------------------------------------------------------------------------------
+
+
+class AccessDenied(_RESTError):
+    code = 403
+
+    def __init__(self, message: str):
+        super().__init__("AccessDenied", message)
+
+
+def _install_sts() -> None:
+    from moto.sts import responses as sr
+
+    orig = sr.TokenResponse.assume_role
+
+    def assume_role(self: Any) -> Any:
+        if state.get_options().get("strict_assume_role"):
+            role_arn = self._get_param("RoleArn") or ""
+            parts = role_arn.split(":")
+            target = parts[4] if len(parts) > 5 else ""
+            name = role_arn.rsplit("/", 1)[-1]
+            from moto.iam.models import iam_backends
+
+            exists = False
+            if target:
+                try:
+                    iam_backends[target]["aws"].get_role(name)
+                    exists = True
+                except Exception:  # noqa: BLE001 - moto's NoSuchEntity
+                    exists = False
+            if not exists:
+                from moto.sts.models import sts_backends
+
+                try:
+                    _, caller_arn, _ = sts_backends[self.current_account]["aws"].get_caller_identity(
+                        self.get_access_key(), self.region)
+                except Exception:  # noqa: BLE001
+                    caller_arn = f"arn:aws:iam::{self.current_account}:user/moto"
+                raise AccessDenied(f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on "
+                                   f"resource: {role_arn}")
+        return orig(self)
+
+    sr.TokenResponse.assume_role = assume_role
+
+
+# --- reset -----------------------------------------------------------------------------------------------
+
+
+def _install_reset() -> None:
+    orig = BackendDict.reset.__func__  # type: ignore[attr-defined]
+
+    def reset(cls: Any) -> None:
+        orig(cls)
+        from moto.organizations.models import organizations_backends
+
+        organizations_backends.master_accounts.clear()
+
+    BackendDict.reset = classmethod(reset)  # type: ignore[method-assign,assignment]
+
+
+def install() -> None:
+    """Patch moto in this process (idempotent). Call before the first request is served."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        BaseResponse.call_action = _call_action  # type: ignore[method-assign]
+        guardduty.install()
+        cloudtrail.install()
+        account.install()
+        _install_organizations()
+        _install_sts()
+        _install_reset()
+        _installed = True
+
+
+def installed() -> bool:
+    return _installed
+
+
+EXTENDED_OPERATIONS = {
+    "guardduty": guardduty.EXTENDED_OPERATIONS,
+    "cloudtrail": cloudtrail.EXTENDED_OPERATIONS,
+    "account": account.EXTENDED_OPERATIONS,
+}
