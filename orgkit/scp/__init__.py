@@ -1,0 +1,93 @@
+"""SCP evaluation: can this account do that, and why?
+
+One question gives one :class:`Decision` with provenance; many give a DataFrame. Policies come from
+an ``Org`` (its OU graph, ``policies`` and ``policy_targets``) or are given directly as levels::
+
+    from orgkit import scp
+    scp.decide(org, "123456789012", "cloudtrail:StopLogging").explain()
+    scp.can(org, "s3:PutObject", principal="role/Dev")            # every account
+    scp.summary(org, by="service")                                 # every account × every action
+    scp.evaluate([[full_access], [full_access, deny_regions]], "ec2:RunInstances",
+                 context={"aws:RequestedRegion": "us-east-1"})     # no organisation needed
+
+Decisions: ``allow`` · ``explicit_deny`` · ``implicit_deny`` · ``conditional`` · ``exempt``.
+See docs/scp.md for the semantics.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from orgkit.scp.catalog import Catalog, default_catalog
+from orgkit.scp.conditions import BASE_OPERATORS, evaluate_condition_block
+from orgkit.scp.engine import DECISIONS, FULL_AWS_ACCESS, AbsentContext, Decision, Level, LevelResult, evaluate
+from orgkit.scp.lint import lint, lint_policy
+from orgkit.scp.matching import Unknown, action_matches, arn_matches
+from orgkit.scp.matrix import ScpMatrix, compute_matrix
+from orgkit.scp.org import PERSONAS, Evaluator, OrgView, resolve_principal
+from orgkit.scp.policy import Policy, PolicyError, Statement, compile_policy
+from orgkit.scp.tamper import TAMPER_ACTIONS, tamper_protection
+from orgkit.scp.whatif import WhatIf
+
+__all__ = [
+    "DECISIONS", "PERSONAS", "TAMPER_ACTIONS", "FULL_AWS_ACCESS", "BASE_OPERATORS",
+    "Catalog", "default_catalog", "Decision", "Level", "LevelResult", "Evaluator", "OrgView", "Policy",
+    "PolicyError", "Statement", "ScpMatrix", "WhatIf", "Unknown", "AbsentContext",
+    "evaluate", "evaluator", "decide", "explain", "can", "matrix", "summary", "tamper_protection", "lint",
+    "lint_policy", "compile_policy", "resolve_principal", "action_matches", "arn_matches",
+    "evaluate_condition_block",
+]
+
+_EVALUATORS: "weakref.WeakKeyDictionary[Any, Evaluator]" = weakref.WeakKeyDictionary()
+
+
+def evaluator(org, catalog: Catalog | None = None) -> Evaluator:
+    """The (cached) :class:`Evaluator` for an organisation: policies are compiled once per ``Org``."""
+    if isinstance(org, Evaluator):
+        return org
+    if catalog is not None:
+        return Evaluator(org, catalog)
+    try:
+        ev = _EVALUATORS.get(org)
+    except TypeError:  # not weak-referenceable / hashable
+        return Evaluator(org)
+    if ev is None:
+        ev = Evaluator(org)
+        try:
+            _EVALUATORS[org] = ev
+        except TypeError:
+            pass
+    return ev
+
+
+def decide(org, account_id: str, action: str, resource: str | None = None, principal: str | None = None,
+           context: Mapping[str, Any] | None = None, absent_unknown: bool = False) -> Decision:
+    """One account, one action: a :class:`Decision` (``.explain()`` for the level-by-level text)."""
+    return evaluator(org).decide(str(account_id), action, resource, principal, context, absent_unknown)
+
+
+explain = decide
+
+
+def can(org, action: str | Sequence[str], resource: str | None = None, principal: str | None = None,
+        context: Mapping[str, Any] | None = None, accounts: Sequence[str] | None = None,
+        absent_unknown: bool = False) -> pd.DataFrame:
+    """The decision for every account (and every action given), with reason and source."""
+    return evaluator(org).can(action, resource, principal, context, accounts, absent_unknown)
+
+
+def matrix(org, principal: str | None = None, context: Mapping[str, Any] | None = None,
+           resource: str | None = None, actions: Sequence[str] | None = None,
+           absent_unknown: bool = False) -> ScpMatrix:
+    """The account × action decision matrix over the catalog (or ``actions``)."""
+    return compute_matrix(evaluator(org), principal, context, resource, actions, absent_unknown)
+
+
+def summary(org, by: Sequence[str] | str | None = ("service", "access_level"), principal: str | None = None,
+            context: Mapping[str, Any] | None = None, resource: str | None = None,
+            actions: Sequence[str] | None = None, absent_unknown: bool = False) -> pd.DataFrame:
+    """For every account, how many actions of each service / access level are allowed, denied, conditional."""
+    return matrix(org, principal, context, resource, actions, absent_unknown).summary(by)
