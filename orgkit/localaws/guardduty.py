@@ -556,6 +556,9 @@ def enable_organization_admin_account(self: GuardDutyBackend, admin_account_id: 
             "administrator for the organization."
         )
     self.admin_account_ids.append(admin_account_id)
+    # GuardDuty enables its trusted access in Organizations itself when it sets the delegated administrator.
+    if not any(sv["ServicePrincipal"] == SERVICE_PRINCIPAL for sv in org.services):
+        org.enable_aws_service_access(ServicePrincipal=SERVICE_PRINCIPAL)
     if not others:
         org.register_delegated_administrator(AccountId=admin_account_id, ServicePrincipal=SERVICE_PRINCIPAL)
     # Invitation members of the new delegated administrator that belong to the organization become
