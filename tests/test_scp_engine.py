@@ -1,0 +1,220 @@
+"""Level-by-level evaluation, from the AWS documentation's examples, given directly as levels (no Org)."""
+
+import json
+
+import pytest
+
+from orgkit.scp import FULL_AWS_ACCESS, PolicyError, compile_policy, evaluate
+from orgkit.scp.catalog import default_catalog
+
+FULL = ("p-FullAWSAccess", FULL_AWS_ACCESS)
+
+# "Prevent actions as the root user" with the common exception shape (AWS SCP examples)
+DENY_ROOT = ("p-denyroot", {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "DenyRootUser", "Effect": "Deny", "Action": "*", "Resource": "*",
+        "Condition": {"ArnLike": {"aws:PrincipalArn": ["arn:aws:iam::*:root"]}},
+    }],
+})
+
+# "Deny all except an admin role" (ArnNotLike exception)
+DENY_EXCEPT_ADMIN = ("p-protect", {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "ProtectCloudTrail", "Effect": "Deny",
+        "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"], "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/Role-Allowed"]}},
+    }],
+})
+
+# "Deny access to AWS based on the requested AWS Region" (AWS SCP examples)
+REGION = ("p-region", {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "DenyAllOutsideEU", "Effect": "Deny",
+        "NotAction": ["a4b:*", "acm:*", "aws-marketplace-management:*", "aws-marketplace:*", "aws-portal:*",
+                      "budgets:*", "ce:*", "chime:*", "cloudfront:*", "config:*", "cur:*", "directconnect:*",
+                      "ec2:DescribeRegions", "ec2:DescribeTransitGateways", "ec2:DescribeVpnGateways", "fms:*",
+                      "globalaccelerator:*", "health:*", "iam:*", "importexport:*", "kms:*", "mobileanalytics:*",
+                      "networkmanager:*", "organizations:*", "pricing:*", "route53:*", "route53domains:*",
+                      "route53-recovery-cluster:*", "route53-recovery-control-config:*",
+                      "route53-recovery-readiness:*", "s3:GetAccountPublic*", "s3:ListAllMyBuckets",
+                      "s3:ListMultiRegionAccessPoints", "s3:PutAccountPublic*", "shield:*", "sts:*",
+                      "support:*", "trustedadvisor:*", "waf-regional:*", "waf:*", "wafv2:*", "wellarchitected:*"],
+        "Resource": "*",
+        "Condition": {
+            "StringNotEquals": {"aws:RequestedRegion": ["eu-central-1", "eu-west-1"]},
+            "ArnNotLike": {"aws:PrincipalARN": ["arn:aws:iam::*:role/Role1AllowedToBypassThisSCP"]},
+        },
+    }],
+})
+
+# the allow-list strategy: FullAWSAccess replaced by a list at an OU
+ALLOW_LIST = ("p-allowlist", {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "AllowEc2S3", "Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"}],
+})
+
+ROLE = "arn:aws:iam::123456789012:role/Dev"
+ROOT = "arn:aws:iam::123456789012:root"
+
+
+def test_full_access_at_every_level_allows():
+    d = evaluate([[FULL], [FULL], [FULL]], "s3:GetObject")
+    assert d.decision == "allow"
+    assert d.source == "p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0"
+
+
+def test_deny_root_user():
+    lv = [[FULL, DENY_ROOT], [FULL]]
+    d = evaluate(lv, "ec2:RunInstances", principal=ROOT)
+    assert (d.decision, d.level, d.policy_id, d.sid) == ("explicit_deny", "level0", "p-denyroot", "DenyRootUser")
+    assert evaluate(lv, "ec2:RunInstances", principal=ROLE).decision == "allow"
+    # who asks is unknown: the answer depends on aws:PrincipalArn, and says so
+    d = evaluate(lv, "ec2:RunInstances")
+    assert d.decision == "conditional"
+    assert d.depends_on_keys == ("aws:principalarn",)
+    assert 'aws:PrincipalArn ArnLike ["arn:aws:iam::*:root"]' in d.depends_on
+
+
+def test_arn_not_like_exception():
+    lv = [[FULL, DENY_EXCEPT_ADMIN], [FULL]]
+    allowed = "arn:aws:iam::123456789012:role/Role-Allowed"
+    assert evaluate(lv, "cloudtrail:StopLogging", principal=allowed).decision == "allow"
+    d = evaluate(lv, "cloudtrail:StopLogging", principal=ROLE)
+    assert d.decision == "explicit_deny" and d.sid == "ProtectCloudTrail"
+    assert evaluate(lv, "cloudtrail:DescribeTrails", principal=ROLE).decision == "allow"
+
+
+@pytest.mark.parametrize("action,region,principal,expected", [
+    ("ec2:RunInstances", "us-east-1", ROLE, "explicit_deny"),
+    ("ec2:RunInstances", "eu-west-1", ROLE, "allow"),
+    ("iam:CreateUser", "us-east-1", ROLE, "allow"),          # NotAction: global services are not denied
+    ("IAM:createuser", "us-east-1", ROLE, "allow"),          # action names are case-insensitive
+    ("s3:PutAccountPublicAccessBlock", "us-east-1", ROLE, "allow"),  # wildcard inside NotAction
+    ("s3:GetObject", "us-east-1", ROLE, "explicit_deny"),
+    ("ec2:RunInstances", "us-east-1", "arn:aws:iam::123456789012:role/Role1AllowedToBypassThisSCP", "allow"),
+])
+def test_region_deny_with_not_action(action, region, principal, expected):
+    d = evaluate([[FULL, REGION], [FULL]], action, principal=principal, context={"aws:RequestedRegion": region})
+    assert d.decision == expected
+
+
+def test_region_deny_without_region_is_conditional_and_absent_applies_the_documented_rule():
+    d = evaluate([[FULL, REGION]], "ec2:RunInstances", principal=ROLE)
+    assert d.decision == "conditional" and "aws:requestedregion" in d.depends_on_keys
+    # the caller says "no region in the request": StringNotEquals on an absent key is true -> denied
+    d = evaluate([[FULL, REGION]], "ec2:RunInstances", principal=ROLE, absent_unknown=True)
+    assert d.decision == "explicit_deny"
+
+
+def test_allow_list_strategy():
+    lv = [("r-root", [FULL]), ("ou-sandbox", [ALLOW_LIST]), ("111111111111", [FULL])]
+    assert evaluate(lv, "ec2:RunInstances").decision == "allow"
+    d = evaluate(lv, "iam:CreateUser")
+    assert (d.decision, d.level) == ("implicit_deny", "ou-sandbox")
+    assert "no SCP attached to ou-sandbox allows it" in d.reason
+
+
+def test_full_access_removed_at_one_level():
+    d = evaluate([("r-root", [FULL]), ("ou-a", []), ("222222222222", [FULL])], "s3:GetObject")
+    assert (d.decision, d.level, d.source) == ("implicit_deny", "ou-a", "ou-a")
+    assert "allows nothing" in d.reason
+
+
+def test_explicit_deny_wins_over_a_missing_allow_and_the_first_deny_is_named():
+    deny_s3 = ("p-nos3", {"Statement": [{"Sid": "NoS3", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
+    d = evaluate([("r", [FULL]), ("ou", [deny_s3]), ("acct", [FULL, deny_s3])], "s3:GetObject")
+    assert (d.decision, d.level, d.sid) == ("explicit_deny", "ou", "NoS3")
+
+
+def test_exemptions():
+    deny_all = ("p-denyall", {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+    lv = [[deny_all]]
+    assert evaluate(lv, "s3:GetObject", management=True).decision == "exempt"
+    slr = "arn:aws:iam::123456789012:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty"
+    assert evaluate(lv, "s3:GetObject", principal=slr).decision == "exempt"
+    # an SSO role is NOT exempt, nor is a role whose name merely contains the path
+    sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123"
+    assert evaluate(lv, "s3:GetObject", principal=sso).decision == "explicit_deny"
+    assert evaluate(lv, "s3:GetObject", principal="arn:aws:iam::123456789012:role/aws-service-role").decision == "explicit_deny"
+    assert evaluate(lv, "s3:GetObject", principal=ROOT).decision == "explicit_deny"
+
+
+def test_allow_with_condition_and_unknown_operator_are_conditional():
+    cond_allow = ("p-condallow", {"Statement": [{"Sid": "OnlyTagged", "Effect": "Allow", "Action": "ec2:*", "Resource": "*",
+                                                 "Condition": {"StringEquals": {"aws:ResourceTag/env": "dev"}}}]})
+    d = evaluate([[FULL], [cond_allow]], "ec2:RunInstances")
+    assert d.decision == "conditional" and d.depends_on_keys == ("aws:resourcetag/env",)
+    assert evaluate([[FULL], [cond_allow]], "ec2:RunInstances", context={"aws:ResourceTag/env": "dev"}).decision == "allow"
+    assert evaluate([[FULL], [cond_allow]], "ec2:RunInstances", context={"aws:ResourceTag/env": "prd"}).decision == "implicit_deny"
+
+    weird = ("p-weird", {"Statement": [{"Sid": "Typo", "Effect": "Deny", "Action": "*", "Resource": "*",
+                                        "Condition": {"StringEqualz": {"aws:RequestedRegion": "us-east-1"}}}]})
+    d = evaluate([[FULL, weird]], "s3:GetObject", context={"aws:RequestedRegion": "us-east-1"})
+    assert d.decision == "conditional"  # never silently "allow" because the operator is unknown
+    assert any("unknown condition operator 'StringEqualz'" in x for x in d.depends_on)
+    weird_allow = ("p-weird2", {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+                                               "Condition": {"StringEqualz": {"aws:RequestedRegion": "x"}}}]})
+    assert evaluate([[weird_allow]], "s3:GetObject").decision == "conditional"  # nor silently implicit_deny
+
+
+def test_conditional_deny_next_to_a_sure_implicit_deny_is_a_deny():
+    d = evaluate([[FULL, DENY_ROOT], []], "s3:GetObject")
+    assert d.decision == "implicit_deny"
+    assert "may also be explicitly denied by p-denyroot/DenyRootUser" in d.reason
+
+
+def test_resources_and_not_resources():
+    deny_bucket = ("p-b", {"Statement": [{"Sid": "B", "Effect": "Deny", "Action": "s3:*",
+                                          "Resource": ["arn:aws:s3:::secret", "arn:aws:s3:::secret/*"]}]})
+    lv = [[FULL, deny_bucket]]
+    assert evaluate(lv, "s3:GetObject", resource="arn:aws:s3:::secret/a.txt").decision == "explicit_deny"
+    assert evaluate(lv, "s3:GetObject", resource="arn:aws:s3:::public/a.txt").decision == "allow"
+    d = evaluate(lv, "s3:GetObject")
+    assert d.decision == "conditional" and d.depends_on_keys == ("resource",)
+    not_res = ("p-nr", {"Statement": [{"Sid": "OnlyLogs", "Effect": "Deny", "Action": "s3:PutObject",
+                                       "NotResource": "arn:aws:s3:::${aws:PrincipalAccount}-logs/*"}]})
+    lv = [[FULL, not_res]]
+    acct_role = "arn:aws:iam::123456789012:role/Dev"
+    assert evaluate(lv, "s3:PutObject", principal=acct_role, resource="arn:aws:s3:::123456789012-logs/x").decision == "allow"
+    assert evaluate(lv, "s3:PutObject", principal=acct_role, resource="arn:aws:s3:::other/x").decision == "explicit_deny"
+
+
+def test_catalog_flag_for_unknown_names():
+    cat = default_catalog()
+    assert evaluate([[FULL]], "s3:GetObject", catalog=cat).in_catalog is True
+    d = evaluate([[FULL]], "s3:GetObjekt", catalog=cat)
+    assert d.decision == "allow" and d.in_catalog is False  # kept and flagged, not dropped
+
+
+def test_explain_names_every_level():
+    text = evaluate([("r-1", [FULL]), ("ou-1", [ALLOW_LIST])], "iam:CreateUser").explain()
+    assert "r-1" in text and "ou-1" in text and "=> implicit_deny" in text
+
+
+@pytest.mark.parametrize("doc,fragment", [
+    ("{not json", "not valid JSON"),
+    ('[{"Effect": "Allow"}]', "one JSON object"),
+    ('{"Version": "2012-10-17"}', "missing the Statement"),
+    ('{"Statement": [{"Effect": "allow", "Action": "*", "Resource": "*"}]}', 'Effect must be "Allow" or "Deny"'),
+    ('{"Statement": [{"Effect": "Deny", "Resource": "*"}]}', "exactly one of Action or NotAction"),
+    ('{"Statement": [{"Effect": "Deny", "Action": "*", "NotAction": "s3:*"}]}', "exactly one of Action or NotAction"),
+    ('{"Statement": [{"Effect": "Deny", "Action": "*", "Principal": "*"}]}', "Principal is not supported"),
+    ('{"Statement": [{"Effect": "Deny", "Action": "GetObject"}]}', "not of the form service:Action"),
+    ('{"Statement": [{"Effect": "Deny", "Action": "*", "Condition": {"StringEquals": "x"}}]}', "must map condition keys"),
+    ('{"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "NotResource": "*"}]}', "both Resource and NotResource"),
+])
+def test_malformed_policies_raise_policy_error_naming_the_policy(doc, fragment):
+    with pytest.raises(PolicyError) as e:
+        compile_policy(doc, "p-broken")
+    assert e.value.policy_id == "p-broken"
+    assert fragment in str(e.value) and "p-broken" in str(e.value)
+
+
+def test_levels_accept_text_dicts_pairs_and_compiled_policies():
+    compiled = compile_policy(FULL_AWS_ACCESS, "p-c")
+    lv = [[FULL_AWS_ACCESS], [json.loads(FULL_AWS_ACCESS)], [("p-x", FULL_AWS_ACCESS)], [compiled]]
+    d = evaluate(lv, "s3:GetObject")
+    assert d.decision == "allow" and "p-c/#0" in d.source and "p-x/#0" in d.source
