@@ -1,0 +1,158 @@
+"""GuardDuty coverage: one test per rule, on hand-built snapshots."""
+
+import pytest
+
+from orgkit.coverage import guardduty_coverage
+from orgkit.testing import SnapshotSpec
+
+R1, R2, R3 = "us-east-1", "eu-west-1", "eu-south-1"
+
+
+def cell(df, account, region):
+    rows = df[(df["account_id"] == account) & (df["region"] == region)]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+@pytest.fixture(scope="module")
+def org_and_ids(tmp_path_factory):
+    sb = SnapshotSpec(regions=[R1, R2, R3])
+    mgmt = sb.management
+    ou = sb.ou("Workloads")
+    sec = sb.account("Security", parent=ou, account_id="012345678901")
+    orgm = sb.account("OrgMember", parent=ou)
+    inv = sb.account("Invited", parent=ou)
+    pend = sb.account("Pending", parent=ou)
+    susp = sb.account("Suspended", parent=ou)
+    alone = sb.account("Alone", parent=ou)
+    gone = sb.account("Gone", parent=ou)
+    dark = sb.account("Dark", parent=ou, access="none")
+    dark2 = sb.account("DarkSuspended", parent=ou, access="none")
+    optin = sb.account("OptIn", parent=ou, regions={R3: "DISABLED"})
+    denied = sb.account("Denied", parent=ou)
+    half = sb.account("Half", parent=ou)
+    sb.gd_admins = {R1: [{"AdminAccountId": sec, "AdminStatus": "ENABLED"}]}
+    members = [
+        sb.member(orgm, sec, detector_id=f"d{orgm}"),
+        sb.member(inv, sec, invited=True),
+        sb.member(pend, sec, status="Created"),
+        sb.member(susp, sec, status="Disabled"),
+        sb.member(gone, sec, status="Removed"),
+        sb.member(dark, sec, detector_id="ddark"),
+        sb.member(dark2, sec, status="Disabled"),
+    ]
+    sb.detector(sec, R1, members=members, org_config={"AutoEnable": True, "AutoEnableOrganizationMembers": "NEW",
+                                                       "MemberAccountLimitReached": False})
+    sb.detector(orgm, R1, features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}])
+    sb.detector(inv, R1)
+    sb.detector(susp, R1, status="DISABLED")
+    sb.detector(alone, R1, administrator={})
+    sb.detector(gone, R1, administrator={})
+    sb.detector(half, R1)
+    sb.error(half, R1, "guardduty", "GetAdministratorAccount", "ThrottlingException")
+    sb.error(denied, R1, "guardduty", "ListDetectors", "AccessDeniedException", "not authorized")
+    sb.docs[denied]["GuardDuty"][R1] = {"DetectorIds": None}
+    # the management account: its own invitation-based administrator of an account outside the org view
+    sb.detector(mgmt, R2, administrator={"AccountId": "999999999999", "RelationshipStatus": "Enabled",
+                                         "InvitationId": "x", "InvitedAt": "2025-12-01T00:00:00.000Z"})
+    org = sb.load(tmp_path_factory.mktemp("gd") / "snap")
+    return guardduty_coverage(org), locals()
+
+
+def test_columns_and_one_row_per_cell(org_and_ids):
+    df, ids = org_and_ids
+    assert list(df.columns) == ["account_id", "account_name", "ou_path", "region", "status", "reason", "source",
+                                "administrator_id", "detector_id", "relationship_status", "features", "auto_enable"]
+    assert len(df) == 13 * 3
+    assert not df.duplicated(["account_id", "region"]).any()
+
+
+def test_delegated_admin_is_administrator(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["sec"], R1)
+    assert r["status"] == "administrator"
+    assert r["account_id"] == "012345678901"
+    assert r["auto_enable"] == "NEW"
+    assert cell(df, ids["sec"], R2)["auto_enable"] is None
+
+
+def test_org_member_vs_invited_member(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["orgm"], R1)
+    assert r["status"] == "org_member" and r["administrator_id"] == ids["sec"]
+    assert r["features"] == {"S3_DATA_EVENTS": "ENABLED"}
+    r = cell(df, ids["inv"], R1)
+    assert r["status"] == "invited_member" and r["administrator_id"] == ids["sec"]
+    assert "invitation" in r["reason"]
+
+
+def test_invited_member_from_own_view_only(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["mgmt"], R2)
+    assert r["status"] == "invited_member" and r["administrator_id"] == "999999999999"
+
+
+def test_pending_member_without_detector(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["pend"], R1)
+    assert r["status"] == "pending" and r["relationship_status"] == "Created" and r["source"] == ids["sec"]
+
+
+def test_suspended_detector_even_for_a_member(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["susp"], R1)
+    assert r["status"] == "suspended"
+    assert r["detector_id"] and r["source"] == r["detector_id"]
+
+
+def test_standalone_and_removed_relationship(org_and_ids):
+    df, ids = org_and_ids
+    assert cell(df, ids["alone"], R1)["status"] == "standalone"
+    r = cell(df, ids["gone"], R1)
+    assert r["status"] == "standalone" and "Removed" in r["reason"]
+
+
+def test_none_when_read_ok_and_nothing_there(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["alone"], R2)
+    assert r["status"] == "none"
+
+
+def test_access_denied_is_unknown_with_the_error(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["denied"], R1)
+    assert r["status"] == "unknown"
+    assert "AccessDeniedException" in r["reason"] and "not authorized" in r["reason"]
+    assert r["source"] == "guardduty:ListDetectors AccessDeniedException"
+
+
+def test_partial_read_with_enabled_detector_is_unknown_not_standalone(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["half"], R1)
+    assert r["status"] == "unknown" and "ThrottlingException" in r["reason"]
+
+
+def test_unreachable_members_seen_through_the_administrator(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["dark"], R1)
+    assert r["status"] == "org_member" and r["detector_id"] == "ddark" and r["source"] == ids["sec"]
+    assert "not reachable" in r["reason"]
+    assert cell(df, ids["dark2"], R1)["status"] == "suspended"
+    r = cell(df, ids["dark"], R2)  # no administrator's view there
+    assert r["status"] == "unknown" and r["source"] == "sts:AssumeRole"
+
+
+def test_disabled_opt_in_region_is_not_applicable(org_and_ids):
+    df, ids = org_and_ids
+    r = cell(df, ids["optin"], R3)
+    assert r["status"] == "not_applicable" and "DISABLED" in r["reason"]
+    assert cell(df, ids["optin"], R2)["status"] == "none"
+
+
+def test_statuses_are_in_the_vocabulary(org_and_ids):
+    from orgkit.coverage.guardduty import STATUSES
+
+    df, _ = org_and_ids
+    assert set(df["status"]) <= set(STATUSES)
+    bad = df[~df["status"].isin(["org_member", "invited_member", "administrator"])]
+    assert bad["reason"].notna().all()
