@@ -5,6 +5,7 @@
 * DescribeTrails with includeShadowTrails (the default) adds, in each region, the account's multi-region trails
   from other regions and the organization's trails that apply there; ``trailNameList`` filters by name or ARN.
 * GetTrailStatus by ARN works from a member account for an organization trail.
+* StartLogging/StopLogging/DeleteTrail accept a name or an ARN (moto: name only, HTTP 500 for an ARN).
 * CreateTrail/UpdateTrail with IsOrganizationTrail check the organization: OrganizationsNotInUseException,
   NotOrganizationMasterAccountException, CloudTrailAccessNotEnabledException (trusted access).
 """
@@ -54,18 +55,23 @@ def _describe_trails(self: CloudTrailBackend, include_shadow_trails: bool) -> li
     return trails
 
 
-_orig_get_trail_status = CloudTrailBackend.get_trail_status
-
-
 def _get_trail_status(self: CloudTrailBackend, name: str) -> Any:
-    try:
-        return _orig_get_trail_status(self, name)
-    except TrailNotFoundException:
-        if name.startswith("arn:"):
-            for t in org_trails_for_member(self.account_id):
-                if t.arn == name and _applies_in(t, self.region_name):
-                    return t.status
-        raise
+    """By name: a trail whose home is this region. By ARN: any trail that applies here (shadow and org trails)."""
+    if name.startswith("arn:"):
+        for t in _describe_trails(self, True):
+            if t.arn == name:
+                return t.status
+    else:
+        trail = self.trails.get(name)
+        if trail is not None:
+            return trail.status
+    from moto.cloudtrail.exceptions import TrailNameTooShort
+
+    if len(name) < 3:
+        raise TrailNameTooShort(actual_length=len(name))
+    arn = name if name.startswith("arn:") else (
+        f"arn:{self.partition}:cloudtrail:{self.region_name}:{self.account_id}:trail/{name}")
+    raise TrailNotFoundException(account_id=self.account_id, name=arn)
 
 
 def _check_org_trail(backend: CloudTrailBackend) -> str:
@@ -120,6 +126,19 @@ def _update_trail(self: CloudTrailBackend, **kwargs: Any) -> Trail:
     return _orig_update_trail(self, **kwargs)
 
 
+def _start_logging(self: CloudTrailBackend, name: str) -> None:
+    self.get_trail(name).start_logging()  # name or ARN, TrailNotFoundException otherwise
+
+
+def _stop_logging(self: CloudTrailBackend, name: str) -> None:
+    self.get_trail(name).stop_logging()
+
+
+def _delete_trail(self: CloudTrailBackend, name: str) -> None:
+    trail = self.get_trail(name)
+    self.trails.pop(trail.trail_name, None)
+
+
 def _r_describe_trails(self: Any) -> str:
     include_shadow_trails = self._get_bool_param("includeShadowTrails", True)
     names = self._get_param("trailNameList") or []
@@ -129,7 +148,8 @@ def _r_describe_trails(self: Any) -> str:
     return json.dumps({"trailList": [t.description(include_region=True) for t in trails]})
 
 
-EXTENDED_OPERATIONS = ["ListTrails", "DescribeTrails", "GetTrailStatus", "CreateTrail"]
+EXTENDED_OPERATIONS = ["ListTrails", "DescribeTrails", "GetTrailStatus", "CreateTrail", "StartLogging",
+                       "StopLogging", "DeleteTrail"]
 
 
 def install() -> None:
@@ -139,4 +159,7 @@ def install() -> None:
     B.get_trail_status = _get_trail_status  # type: ignore[method-assign]
     B.create_trail = _create_trail  # type: ignore[method-assign]
     B.update_trail = _update_trail  # type: ignore[method-assign]
+    B.start_logging = _start_logging  # type: ignore[method-assign]
+    B.stop_logging = _stop_logging  # type: ignore[method-assign]
+    B.delete_trail = _delete_trail  # type: ignore[method-assign]
     ct_responses.CloudTrailResponse.describe_trails = _r_describe_trails  # type: ignore[method-assign]
