@@ -1,0 +1,342 @@
+"""The engine over an organisation (a small stand-in with the ``Org`` attributes), the whole-org
+matrix (checked cell by cell against single decisions), personas, tamper protection, what-if, lint
+and the CLI."""
+
+import io
+import json
+import random
+import types
+from contextlib import redirect_stderr, redirect_stdout
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from orgkit import scp
+from orgkit.scp import FULL_AWS_ACCESS, DECISIONS, Evaluator, WhatIf
+from orgkit.scp.catalog import default_catalog
+
+MGMT = "000000000001"
+
+
+def make_org(structure, policies, mgmt=MGMT, org_id="o-abcdef1234"):
+    """``structure``: (node, parent, kind, name, [policy ids]) rows, parents first."""
+    g = nx.DiGraph()
+    for node, parent, kind, name, scps in structure:
+        g.add_node(node, kind=kind, name=name, scps=sorted(scps))
+        if kind == "account":
+            g.nodes[node]["is_management"] = node == mgmt
+        if parent:
+            g.add_edge(parent, node)
+    accounts = []
+    for node, parent, kind, name, _ in structure:
+        if kind == "account":
+            chain = nx.shortest_path(g, structure[0][0], parent)
+            accounts.append({"account_id": node, "account_name": name,
+                             "ou_path": "/".join(g.nodes[n]["name"] for n in chain), "is_management": node == mgmt})
+    pols = pd.DataFrame([{"policy_id": k, "name": k, "description": None, "type": "SERVICE_CONTROL_POLICY",
+                          "aws_managed": k == "p-FullAWSAccess", "arn": f"arn:aws:organizations::x:policy/{k}",
+                          "content": v if isinstance(v, str) else json.dumps(v, indent=2)} for k, v in policies.items()])
+    targets = pd.DataFrame([{"policy_id": p, "target_id": n, "target_type": k.upper(), "target_name": nm}
+                            for n, _, k, nm, ps in structure for p in ps],
+                           columns=["policy_id", "target_id", "target_type", "target_name"])
+    return types.SimpleNamespace(graph=g, policies=pols, policy_targets=targets, accounts=pd.DataFrame(accounts),
+                                 management_account_id=mgmt, organization_id=org_id)
+
+
+FULL = json.loads(FULL_AWS_ACCESS)
+PROTECT = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "ProtectSecurityServices", "Effect": "Deny",
+    "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors",
+               "guardduty:*", "organizations:LeaveOrganization"],
+    "Resource": "*",
+    "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
+DENY_ROOT = {"Statement": [{"Sid": "DenyRoot", "Effect": "Deny", "Action": "*", "Resource": "*",
+                            "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}
+ALLOW_LIST = {"Statement": [{"Sid": "Sandbox", "Effect": "Allow", "Action": ["ec2:*", "s3:*", "cloudtrail:*"], "Resource": "*"}]}
+
+
+@pytest.fixture(scope="module")
+def org():
+    return make_org(
+        [
+            ("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+            ("ou-sec", "r-root", "ou", "Security", ["p-FullAWSAccess"]),
+            ("ou-work", "r-root", "ou", "Workloads", ["p-FullAWSAccess", "p-denyroot"]),
+            ("ou-sand", "ou-work", "ou", "Sandbox", ["p-allowlist"]),
+            (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+            ("012345678901", "ou-sec", "account", "audit", ["p-FullAWSAccess"]),
+            ("100000000001", "ou-work", "account", "prod", ["p-FullAWSAccess"]),
+            ("100000000002", "ou-sand", "account", "sandbox-1", ["p-FullAWSAccess"]),
+            ("100000000003", "ou-sand", "account", "sandbox-2", ["p-FullAWSAccess"]),
+            ("100000000004", "ou-work", "account", "orphan", []),
+        ],
+        {"p-FullAWSAccess": FULL, "p-protect": PROTECT, "p-denyroot": DENY_ROOT, "p-allowlist": ALLOW_LIST},
+    )
+
+
+def test_can_gives_one_row_per_account_with_provenance(org):
+    df = scp.can(org, "cloudtrail:StopLogging", principal="role/Dev")
+    assert list(df.columns[:7]) == ["account_id", "account_name", "ou_path", "action", "decision", "reason", "source"]
+    assert df["account_id"].map(len).eq(12).all() and df["account_id"].iloc[1] == "012345678901"
+    got = dict(zip(df["account_id"], df["decision"].astype(str)))
+    assert got == {MGMT: "exempt", "012345678901": "explicit_deny", "100000000001": "explicit_deny",
+                   "100000000002": "explicit_deny", "100000000003": "explicit_deny", "100000000004": "explicit_deny"}
+    row = df.set_index("account_id").loc["100000000001"]
+    assert (row["level"], row["policy_id"], row["sid"]) == ("r-root", "p-protect", "ProtectSecurityServices")
+    assert row["source"] == "p-protect/ProtectSecurityServices"
+    assert df.attrs["catalog_version"] == default_catalog().version
+
+
+def test_personas_and_exemptions(org):
+    ev = scp.evaluator(org)
+    assert ev.decide("100000000001", "cloudtrail:StopLogging", principal="role/SecurityAdmin").decision == "allow"
+    assert ev.decide("100000000001", "s3:GetObject", principal="root").decision == "explicit_deny"
+    assert ev.decide("012345678901", "s3:GetObject", principal="root").decision == "allow"  # no root deny in Security
+    assert ev.decide("100000000001", "guardduty:DeleteDetector", principal="sso/AdministratorAccess").decision == "explicit_deny"
+    assert ev.decide("100000000001", "guardduty:DeleteDetector", principal="service-linked").decision == "exempt"
+    assert ev.decide(MGMT, "guardduty:DeleteDetector", principal="root").decision == "exempt"
+    d = ev.decide("100000000001", "guardduty:DeleteDetector")
+    assert d.decision == "conditional" and d.depends_on_keys == ("aws:principalarn",)
+    d = ev.decide("100000000002", "iam:CreateUser", principal="role/Dev")
+    assert (d.decision, d.level) == ("implicit_deny", "ou-sand")
+    d = ev.decide("100000000004", "s3:GetObject", principal="role/Dev")
+    assert (d.decision, d.level) == ("implicit_deny", "100000000004")
+    # a full ARN is asked in its own account only
+    df = scp.can(org, "s3:GetObject", principal="arn:aws:iam::100000000001:role/Dev")
+    assert df["account_id"].tolist() == ["100000000001"]
+    with pytest.raises(ValueError):
+        scp.resolve_principal("wizard", "100000000001")
+
+
+def test_implied_context_org_id_and_paths(org):
+    pol = {"Statement": [{"Sid": "OnlyWorkloads", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                          "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-abcdef1234/r-root/ou-work/*"},
+                                        "StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}}}]}
+    w = WhatIf(org).add_policy("p-paths", pol).attach("p-paths", "r-root")
+    ev = w.after
+    assert ev.decide("100000000002", "s3:GetObject", principal="role/x").decision == "explicit_deny"
+    assert ev.decide("012345678901", "s3:GetObject", principal="role/x").decision == "allow"
+
+
+def _random_policy(rng, i):
+    conds = [
+        None,
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}},
+        {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/Admin*"]}},
+        {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}},
+        {"StringEquals": {"aws:PrincipalAccount": "100000000003"}},
+        {"StringEqualz": {"aws:RequestedRegion": "x"}},
+        {"Bool": {"aws:ViaAWSService": "false"}},
+    ]
+    actions = ["*", "s3:*", "s3:Get*", "ec2:Describe*", "iam:*", "*:Delete*", "cloudtrail:?topLogging", "kms:Decrypt",
+               "s3:GetObjekt"]
+    stmts = []
+    for j in range(rng.randint(1, 3)):
+        st = {"Sid": f"S{i}x{j}", "Effect": rng.choice(["Allow", "Deny"]),
+              rng.choice(["Action", "NotAction"]): rng.sample(actions, rng.randint(1, 3)),
+              "Resource": rng.choice(["*", "*", "arn:aws:s3:::b/*"])}
+        c = rng.choice(conds)
+        if c:
+            st["Condition"] = c
+        stmts.append(st)
+    return {"Version": "2012-10-17", "Statement": stmts}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_matrix_agrees_with_single_decisions(seed):
+    rng = random.Random(seed)
+    pols = {"p-FullAWSAccess": FULL, **{f"p-{i}": _random_policy(rng, i) for i in range(6)}}
+    ids = list(pols)
+
+    def pick():
+        return rng.sample(ids, rng.randint(0 if rng.random() < 0.1 else 1, 2)) + (["p-FullAWSAccess"] if rng.random() < 0.7 else [])
+
+    structure = [("r-1", None, "root", "Root", ["p-FullAWSAccess"] + rng.sample(ids, 1)),
+                 ("ou-a", "r-1", "ou", "A", pick()), ("ou-b", "ou-a", "ou", "B", pick()),
+                 (MGMT, "r-1", "account", "mgmt", [])]
+    for k in range(8):
+        structure.append((f"10000000000{k}", rng.choice(["r-1", "ou-a", "ou-b"]), "account", f"a{k}", pick()))
+    org = make_org(structure, pols)
+    ev = Evaluator(org)
+    cat = ev.catalog
+    sample = rng.sample(cat.actions, 150) + ["s3:GetObject", "cloudtrail:StopLogging", "kms:Decrypt", "iam:DeleteRole"]
+    for principal, ctx, resource in [(None, None, None), ("root", None, None), ("role/AdminX", {"aws:RequestedRegion": "us-east-1"}, None),
+                                     ("role/Dev", {"aws:RequestedRegion": "eu-west-1", "aws:ViaAWSService": "false"}, "arn:aws:s3:::b/k")]:
+        m = scp.matrix(ev, principal=principal, context=ctx, resource=resource)
+        for aid in m.accounts["account_id"]:
+            decisions = m.decisions(aid)
+            for a in sample:
+                want = ev.decide(aid, a, resource=resource, principal=principal, context=ctx).decision
+                assert decisions.iloc[cat._index[a.lower()]] == want, (seed, aid, a, principal)
+        assert m.stats["distinct_rows"] <= len(m.accounts)
+
+
+def test_matrix_is_computed_once_per_distinct_chain():
+    accts = [(f"2{i:011d}", "ou-x", "account", f"a{i}", ["p-FullAWSAccess"]) for i in range(300)]
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+                    ("ou-x", "r-1", "ou", "X", ["p-FullAWSAccess"]), (MGMT, "r-1", "account", "m", [])] + accts,
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT})
+    m = scp.matrix(org, principal="role/Dev")
+    assert m.stats["accounts"] == 301 and m.stats["distinct_rows"] == 2  # one for the 300, one exempt
+    assert m.codes().shape == (301, len(default_catalog()))
+
+
+def test_summary_counts(org):
+    s = scp.summary(org, by=("service", "access_level"), principal="role/Dev")
+    n = len(default_catalog())
+    per_acct = s.groupby("account_id")["total"].sum()
+    assert (per_acct == n).all()
+    assert (s[list(DECISIONS)].sum(axis=1) == s["total"]).all()
+    sand = s[(s.account_id == "100000000002") & (s.service == "ec2")]
+    assert sand["allow"].sum() == sand["total"].sum() > 0
+    assert s[(s.account_id == "100000000002") & (s.service == "iam")]["implicit_deny"].sum() > 0
+    assert s.attrs["catalog_version"] == default_catalog().version
+    tot = scp.summary(org, by=None, principal="role/Dev")
+    assert len(tot) == 6 and tot.loc[tot.account_id == MGMT, "exempt"].item() == n
+
+
+def test_tamper_protection(org):
+    t = scp.tamper_protection(org, principal="role/Dev").set_index("account_id")
+    assert list(t.columns[2:5]) == ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail"]
+    assert not t.loc[MGMT, "protected"] and "exempt" in t.loc[MGMT, "reason"]
+    assert t.loc["100000000001", "protected"]
+    t2 = scp.tamper_protection(org, principal="role/SecurityAdmin").set_index("account_id")
+    assert not t2.loc["100000000001", "protected"]
+    assert "cloudtrail:StopLogging" in t2.loc["100000000001", "exposed"]
+    # sandbox: the allow-list allows cloudtrail:* but not guardduty:* / organizations:*
+    assert str(t2.loc["100000000002", "guardduty:DeleteDetector"]) == "implicit_deny"
+    assert str(t2.loc["100000000002", "cloudtrail:StopLogging"]) == "allow"
+    t3 = scp.tamper_protection(org).set_index("account_id")  # any principal: depends on who asks
+    assert t3.loc["100000000001", "conditional"] and not t3.loc["100000000001", "protected"]
+
+
+def test_what_if(org):
+    w = WhatIf(org).move_account("100000000002", "ou-sec")
+    s = w.summary(principal="role/Dev")
+    assert s["account_id"].tolist() == ["100000000002"]
+    assert s["implicit_deny->allow"].item() > 1000
+    ch = w.changes(principal="role/Dev", actions=["iam:CreateUser", "ec2:RunInstances"])
+    assert ch[["action", "before", "after"]].astype(str).values.tolist() == [["iam:CreateUser", "implicit_deny", "allow"]]
+    assert ch.attrs["what_if"] == ["move 100000000002 to ou-sec"]
+    assert w.after.view.accounts.set_index("account_id").loc["100000000002", "ou_path"] == "Root/Security"
+    # the original is untouched
+    assert scp.decide(org, "100000000002", "iam:CreateUser", principal="role/Dev").decision == "implicit_deny"
+    w2 = WhatIf(org).detach("p-FullAWSAccess", "ou-work")
+    s2 = w2.summary(principal="role/Dev", actions=["s3:GetObject"])
+    assert set(s2["account_id"]) == {"100000000001", "100000000002", "100000000003"}
+    with pytest.raises(ValueError):
+        WhatIf(org).detach("p-protect", "ou-sec")
+    with pytest.raises(scp.PolicyError):
+        WhatIf(org).add_policy("p-bad", "{")
+
+
+def _checks(df):
+    return set(zip(df["check"], df["target_id"].fillna(""), df["policy_id"].fillna("")))
+
+
+def test_lint():
+    big = {"Statement": [{"Sid": f"S{i}", "Effect": "Deny", "Action": f"ec2:Describe{i}*", "Resource": "*"} for i in range(60)]}
+    pols = {"p-FullAWSAccess": FULL, "p-allowlist": ALLOW_LIST, "p-big": json.dumps(big, indent=4),
+            "p-broken": '{"Statement": [{"Effect": "Allow", "Action": "*", "Principal": "*"}]}',
+            "p-typo": {"Statement": [{"Sid": "T", "Effect": "Deny", "Action": ["s3:GetObjekt", "nosuchsvc:*"], "Resource": "*",
+                                      "Condition": {"StringEqualz": {"aws:RequestedRegion": "x"}}}]},
+            "p-denyonly": {"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}}
+    for i in range(5):
+        pols[f"p-n{i}"] = {"Statement": [{"Effect": "Deny", "Action": f"s3:Put{i}*", "Resource": "*"}]}
+    deep = [("r-1", None, "root", "Root", ["p-FullAWSAccess"])]
+    parent = "r-1"
+    for d in range(1, 7):
+        deep.append((f"ou-d{d}", parent, "ou", f"D{d}", ["p-FullAWSAccess"]))
+        parent = f"ou-d{d}"
+    org = make_org(deep + [
+        ("ou-list", "r-1", "ou", "List", ["p-FullAWSAccess", "p-allowlist"]),
+        ("ou-many", "r-1", "ou", "Many", ["p-FullAWSAccess"] + [f"p-n{i}" for i in range(5)]),
+        ("ou-none", "r-1", "ou", "None", []),
+        ("ou-denyonly", "r-1", "ou", "DenyOnly", ["p-denyonly"]),
+        ("ou-broken", "r-1", "ou", "Broken", ["p-broken", "p-big", "p-typo"]),
+        (MGMT, "r-1", "account", "m", []),
+        ("300000000001", "ou-list", "account", "a1", ["p-FullAWSAccess"]),
+    ], pols)
+    df = scp.lint(org)
+    got = _checks(df)
+    assert ("ou_too_deep", "ou-d6", "") in got and ("ou_too_deep", "ou-d5", "") not in got
+    assert ("too_many_policies", "ou-many", "") in got
+    assert ("no_scp_attached", "ou-none", "") in got
+    assert ("nothing_allowed", "ou-denyonly", "") in got
+    assert ("allow_list_without_effect", "ou-list", "p-allowlist") in got
+    assert ("single_allow", "r-1", "p-FullAWSAccess") in got
+    assert ("single_allow", "ou-list", "p-FullAWSAccess") not in got  # the allow-list would remain
+    assert ("malformed_policy", "", "p-broken") in got
+    assert ("policy_too_large", "", "p-big") in got
+    assert ("unknown_action", "", "p-typo") in got and ("unknown_operator", "", "p-typo") in got
+    assert ("no_scp_attached", MGMT, "") not in got  # the management account is exempt
+    msg = df.loc[df.check == "malformed_policy", "message"].item()
+    assert "Principal is not supported" in msg
+    size = df.loc[df.check == "policy_too_large", "message"].item()
+    assert "would fit" in size  # the indented text is over the limit, the minified one is not
+    typo = df.loc[df.check == "unknown_action", "message"].tolist()
+    assert any("s3:GetObjekt" in m for m in typo) and any("nosuchsvc:*" in m for m in typo)
+    assert df["severity"].tolist() == sorted(df["severity"], key={"error": 0, "warning": 1, "info": 2}.get)
+    assert df.attrs["catalog_version"]
+
+
+def test_malformed_policy_in_an_org_raises_naming_it():
+    org = make_org([("r-1", None, "root", "Root", ["p-x"]), ("200000000001", "r-1", "account", "a", ["p-x"])],
+                   {"p-x": '{"Statement": {"Effect": "Permit", "Action": "*"}}'})
+    with pytest.raises(scp.PolicyError) as e:
+        scp.decide(org, "200000000001", "s3:GetObject")
+    assert e.value.policy_id == "p-x"
+
+
+# ------------------------------------------------------------------------------------------- CLI
+
+
+def _run(org, monkeypatch, argv):
+    import argparse
+
+    from orgkit.scp import cli
+
+    monkeypatch.setattr(cli, "_load", lambda snapshot: org)
+    p = argparse.ArgumentParser(prog="orgkit")
+    cli.register(p.add_subparsers(dest="command", required=True))
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            args = p.parse_args(argv)
+            rc = args.fn(args)
+        except SystemExit as e:
+            rc = e.code
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_cli_can_json_and_csv(org, monkeypatch):
+    rc, out, _ = _run(org, monkeypatch, ["scp", "can", "cloudtrail:StopLogging", "--principal", "role/Dev", "--format", "json"])
+    assert rc == 0
+    rows = json.loads(out)
+    assert [r["account_id"] for r in rows][:2] == [MGMT, "012345678901"]
+    assert set(rows[0]) >= {"account_id", "account_name", "ou_path", "decision", "reason", "source"}
+    assert rows[1]["decision"] == "explicit_deny"
+    rc, out, _ = _run(org, monkeypatch, ["scp", "can", "s3:GetObject", "--context", "aws:RequestedRegion=us-east-1", "--format", "csv"])
+    assert rc == 0 and out.splitlines()[0] == "account_id,account_name,ou_path,decision,reason,source"
+    assert "012345678901" in out
+
+
+def test_cli_explain_lint_tamper_and_errors(org, monkeypatch):
+    rc, out, _ = _run(org, monkeypatch, ["scp", "explain", "100000000002", "iam:CreateUser", "--principal", "role/Dev"])
+    assert rc == 0 and "ou-sand" in out and "=> implicit_deny" in out
+    rc, _, err = _run(org, monkeypatch, ["scp", "explain", "999999999999", "iam:CreateUser"])
+    assert rc == 2 and "not in the organisation" in err
+    rc, _, err = _run(org, monkeypatch, ["scp", "can", "s3:GetObject", "--context", "novalue"])
+    assert rc == 2 and "KEY=VALUE" in err
+    rc, _, err = _run(org, monkeypatch, ["scp", "can", "s3:GetObject", "--principal", "wizard"])
+    assert rc == 2
+    rc, _, _ = _run(org, monkeypatch, ["scp", "can"])
+    assert rc == 2  # argparse usage error
+    rc, out, _ = _run(org, monkeypatch, ["scp", "lint", "--format", "json"])
+    assert rc == 0 and any(r["check"] == "no_scp_attached" for r in json.loads(out))
+    rc, _, _ = _run(org, monkeypatch, ["scp", "lint", "--fail-on", "error"])
+    assert rc == 1
+    rc, out, _ = _run(org, monkeypatch, ["scp", "tamper", "--principal", "role/Dev", "--format", "json"])
+    assert rc == 0 and {r["account_id"]: r["protected"] for r in json.loads(out)}["100000000001"] is True
