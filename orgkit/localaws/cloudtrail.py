@@ -148,6 +148,28 @@ def _r_describe_trails(self: Any) -> str:
     return json.dumps({"trailList": [t.description(include_region=True) for t in trails]})
 
 
+_orig_description = Trail.description
+
+
+def _description(self: Trail, include_region: bool = False) -> dict[str, Any]:
+    desc = _orig_description(self, include_region)
+    desc["HasCustomEventSelectors"] = bool(self.event_selectors or self.advanced_event_selectors)
+    desc["HasInsightSelectors"] = bool(self.insight_selectors)
+    return desc
+
+
+_CREATE_TRAIL_KEYS = ("Name", "S3BucketName", "S3KeyPrefix", "SnsTopicName", "SnsTopicARN",
+                      "IncludeGlobalServiceEvents", "IsMultiRegionTrail", "TrailARN", "LogFileValidationEnabled",
+                      "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn", "KmsKeyId", "IsOrganizationTrail")
+_orig_r_create_trail = ct_responses.CloudTrailResponse.create_trail
+
+
+def _r_create_trail(self: Any) -> str:
+    # CreateTrailResponse has no HasCustomEventSelectors/HasInsightSelectors (moto sends them).
+    out = json.loads(_orig_r_create_trail(self))
+    return json.dumps({k: v for k, v in out.items() if k in _CREATE_TRAIL_KEYS})
+
+
 EXTENDED_OPERATIONS = ["ListTrails", "DescribeTrails", "GetTrailStatus", "CreateTrail", "StartLogging",
                        "StopLogging", "DeleteTrail"]
 
@@ -163,3 +185,5 @@ def install() -> None:
     B.stop_logging = _stop_logging  # type: ignore[method-assign]
     B.delete_trail = _delete_trail  # type: ignore[method-assign]
     ct_responses.CloudTrailResponse.describe_trails = _r_describe_trails  # type: ignore[method-assign]
+    ct_responses.CloudTrailResponse.create_trail = _r_create_trail  # type: ignore[method-assign]
+    Trail.description = _description  # type: ignore[method-assign]
