@@ -5,6 +5,7 @@ A scenario is a JSON document (``scenarios/demo.json`` is the demo organisation)
     {
       "regions": ["us-east-1", ...],                 regions the scenario uses
       "ous": {"Engineering": {"Production": {}}},    the OU tree under the root
+      "service_access": ["account.amazonaws.com"],  trusted access for AWS services
       "enable_opt_in_regions": ["eu-south-1"],      opt-in regions enabled in every account (less disabled_regions)
       "accounts": [{"key": "prod-app", "name": "Production App", "ou": "Engineering/Production",
                     "role": true, "disabled_regions": ["eu-south-1"], "enabled_regions": [...]}],
@@ -96,6 +97,8 @@ class Builder:
         root = org.list_roots()["Roots"][0]["Id"]
         self.ou_ids["root"] = root
         org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+        for principal in self.scenario.get("service_access", []):
+            org.enable_aws_service_access(ServicePrincipal=principal)
 
         def make(tree: dict, parent: str, prefix: str) -> None:
             for name, sub in tree.items():
@@ -180,13 +183,13 @@ class Builder:
                 kwargs["TagsList"] = [{"Key": k, "Value": v} for k, v in t["tags"].items()]
             arn = ct.create_trail(**kwargs)["TrailARN"]
             if "event_selectors" in t:
-                ct.put_event_selectors(TrailName=arn, EventSelectors=t["event_selectors"])
+                ct.put_event_selectors(TrailName=t["name"], EventSelectors=t["event_selectors"])
             if "advanced_event_selectors" in t:
-                ct.put_event_selectors(TrailName=arn, AdvancedEventSelectors=t["advanced_event_selectors"])
+                ct.put_event_selectors(TrailName=t["name"], AdvancedEventSelectors=t["advanced_event_selectors"])
             if t.get("logging", True):
-                ct.start_logging(Name=arn)
+                ct.start_logging(Name=t["name"])
                 if t.get("stop_logging"):
-                    ct.stop_logging(Name=arn)
+                    ct.stop_logging(Name=t["name"])
 
     # -- GuardDuty ---------------------------------------------------------------------------------------------
     def detector_id(self, key: str, region: str) -> str:
@@ -292,3 +295,22 @@ def build(endpoint_url: str | None, scenario: dict | str | Path, region: str = "
     if not isinstance(scenario, dict):
         scenario = load_scenario(scenario)
     return Builder(endpoint_url, json.loads(json.dumps(scenario)), region).build()
+
+
+def terraform_state(scenario: dict, ids: dict[str, str], partition: str = "aws") -> dict:
+    """The Terraform state (format 4, as a ``.tfstate`` file holds it) that the scenario's IaC would have.
+
+    ``scenario["terraform"]["trails"]`` lists the trails Terraform manages (and may name some AWS lacks).
+    """
+    resources = []
+    for t in scenario.get("terraform", {}).get("trails", []):
+        acct, region, name = ids[t["account"]], t["home_region"], t["name"]
+        resources.append({
+            "mode": "managed", "type": "aws_cloudtrail", "name": name.replace("-", "_"),
+            "provider": f'provider["registry.terraform.io/hashicorp/aws"].{t["account"].replace("-", "_")}',
+            "instances": [{"schema_version": 0, "attributes": {
+                "arn": f"arn:{partition}:cloudtrail:{region}:{acct}:trail/{name}", "name": name,
+                "home_region": region, "id": name}}],
+        })
+    return {"version": 4, "terraform_version": "1.9.8", "serial": 1, "lineage": f"orgkit-{scenario.get('name')}",
+            "outputs": {}, "resources": resources, "check_results": None}

@@ -1,0 +1,147 @@
+"""``orgkit demo``: the demo organisation, end to end, with no AWS account.
+
+It starts the local AWS (a moto server with orgkit's extension) on 127.0.0.1, builds the demo organisation from
+its scenario through boto3, runs the real collector against it over HTTP, executes the curated notebooks on the
+snapshot and writes them as HTML reports. Nothing leaves loopback; no credentials are needed (dummy ones are set
+for the child processes only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from orgkit.model import BUNDLED_DEMO
+
+DUMMY_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+             "AWS_DEFAULT_REGION": "us-east-1"}
+BUNDLED_TFSTATE = BUNDLED_DEMO.parent / "demo-terraform.tfstate"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+# The demo snapshot's collection time: fixed, so that reports and the bundled copy do not change with the clock.
+DEMO_COLLECTED_AT = _dt.datetime(2026, 11, 1, 12, 0, tzinfo=_dt.timezone.utc)
+
+
+@contextmanager
+def dummy_credentials() -> Iterator[None]:
+    """Dummy credentials and no AWS profile/endpoint from the user's environment, for the duration of the block."""
+    saved = {k: os.environ.get(k) for k in [*DUMMY_ENV, "AWS_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"]}
+    os.environ.update(DUMMY_ENV)
+    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "MOTO_ACCOUNT_ID"):
+        os.environ.pop(k, None)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = False, workers: int = 16) -> dict:
+    """Build the demo organisation in a fresh local AWS and collect it into ``out``.
+
+    Returns ``{"snapshot": path, "tfstate": path, "ids": {key: account id}, "seconds": {...}}``.
+    """
+    from orgkit.aws.collect import collect
+    from orgkit.localaws.scenario import build, load_scenario, terraform_state
+    from orgkit.localaws.server import LocalAWS
+
+    sc = load_scenario(scenario)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    timings = {}
+    with dummy_credentials(), LocalAWS(seed=sc.get("seed")) as aws:
+        t = time.monotonic()
+        ids = build(aws.endpoint_url, sc)
+        timings["build"] = round(time.monotonic() - t, 2)
+        aws.set_options(strict_assume_role=True)  # from here on, a role that does not exist cannot be assumed
+        t = time.monotonic()
+        snap = collect(out / "snapshot", endpoint_url=aws.endpoint_url, regions=sc["regions"], workers=workers,
+                       progress=progress, collected_at=DEMO_COLLECTED_AT)
+        timings["collect"] = round(time.monotonic() - t, 2)
+    tf = out / "terraform.tfstate"
+    tf.write_text(json.dumps(terraform_state(sc, ids), indent=1, sort_keys=True) + "\n")
+    return {"snapshot": snap, "tfstate": tf, "ids": ids, "seconds": timings}
+
+
+def notebooks() -> list[Path]:
+    if not NOTEBOOK_DIR.is_dir():
+        raise FileNotFoundError(f"{NOTEBOOK_DIR}: the notebooks ship with the source tree; run orgkit demo from a "
+                                "clone installed with `pip install -e .`")
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
+
+
+def inject_parameters(nb, params: dict) -> None:
+    """Insert a cell after the one tagged ``parameters`` that overrides them (papermill's convention)."""
+    import nbformat
+
+    idx = next((i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if idx is None or not params:
+        return
+    src = "# Parameters injected by orgkit demo\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    cell = nbformat.v4.new_code_cell(src)
+    cell.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(idx + 1, cell)
+
+
+def run_notebook(path: Path, out_dir: Path, params: dict, timeout: int = 600) -> Path:
+    """Execute one notebook with ``params`` and write it as HTML (and the executed .ipynb) into ``out_dir``."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(path, as_version=4)
+    inject_parameters(nb, params)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+                   ).execute()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out_dir / path.name)
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    target = out_dir / (path.stem + ".html")
+    target.write_text(html)
+    return target
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    out = Path(args.out).absolute()
+    print(f"orgkit demo: local AWS on 127.0.0.1, demo organisation, collector, notebooks -> {out}", file=sys.stderr)
+    res = collect_demo(out, progress=not args.quiet)
+    print(f"  organisation built in {res['seconds']['build']} s, collected in {res['seconds']['collect']} s: "
+          f"{res['snapshot']}", file=sys.stderr)
+    if args.write_bundled:
+        if BUNDLED_DEMO.exists():
+            shutil.rmtree(BUNDLED_DEMO)
+        shutil.copytree(res["snapshot"], BUNDLED_DEMO)
+        shutil.copy(res["tfstate"], BUNDLED_TFSTATE)
+        print(f"  bundled demo snapshot refreshed: {BUNDLED_DEMO}", file=sys.stderr)
+    reports = []
+    if not args.no_notebooks:
+        params = {"SNAPSHOT": str(res["snapshot"]), "TFSTATE": str(res["tfstate"])}
+        for nb in notebooks():
+            t = time.monotonic()
+            reports.append(run_notebook(nb, out / "reports", params))
+            print(f"  {nb.name} executed in {time.monotonic() - t:.1f} s", file=sys.stderr)
+    print(f"snapshot: {res['snapshot']}")
+    print(f"terraform state: {res['tfstate']}")
+    for r in reports:
+        print(f"report: {r}")
+    return 0
+
+
+def register(sub) -> None:
+    d = sub.add_parser("demo", help="build the demo organisation in a local AWS, collect it and write the reports")
+    d.add_argument("--out", default="orgkit-demo", help="output directory (default ./orgkit-demo)")
+    d.add_argument("--no-notebooks", action="store_true", help="collect only; do not execute the notebooks")
+    d.add_argument("--write-bundled", action="store_true",
+                   help="(maintainers) refresh the snapshot bundled in orgkit/datasets/demo from this run")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.set_defaults(fn=_cmd_demo)
