@@ -1,0 +1,199 @@
+"""``orgkit guardduty plan|migrate``: GuardDuty from invitations to AWS Organizations (see docs/guardduty-migration.md).
+
+    orgkit guardduty plan [SNAPSHOT] [--admin ACCOUNT] [--format table|csv|json|terraform|scp]
+    orgkit guardduty migrate --admin ACCOUNT [SNAPSHOT]                 # prints the plan; no call that writes
+    orgkit guardduty migrate --admin ACCOUNT [SNAPSHOT] --apply --journal FILE [--profile P] [--endpoint-url URL]
+
+Exit codes: 0 done (or plan printed); 1 a step failed, or the plan is blocked by a pre-flight error; 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from orgkit.cli import add_format, write_frame
+
+
+def _split(v: str | None) -> list[str] | None:
+    return [x.strip() for x in v.split(",") if x.strip()] if v else None
+
+
+def _plan_args(p: argparse.ArgumentParser, admin_required: bool) -> None:
+    p.add_argument("snapshot", nargs="?",
+                   help="snapshot directory (default for plan: the bundled demo; for migrate: collect one now, "
+                        "read-only)")
+    p.add_argument("--admin", required=admin_required,
+                   help="the GuardDuty delegated administrator (default: the current invitation administrator)")
+    p.add_argument("--regions", help="comma-separated regions (default: the snapshot's)")
+    p.add_argument("--auto-enable", choices=["ALL", "NEW"], default="ALL", type=str.upper,
+                   help="auto-enable organisation members: ALL (existing and new) or NEW (default ALL)")
+    p.add_argument("--features", help="comma-separated protection plans to keep (default: those the admin has on); "
+                                      "'none' for none")
+    p.add_argument("--resume-suspended", action="store_true",
+                   help="add a step re-enabling suspended member detectors (made by each member)")
+    p.add_argument("--role-name", default="OrganizationAccountAccessRole", help="role assumed in member accounts")
+
+
+def _features(v: str | None) -> list[str] | None:
+    if v is None:
+        return None
+    return [] if v.strip().lower() == "none" else _split(v)
+
+
+def _make_plan(args: argparse.Namespace, org):
+    from orgkit.migration import plan_migration
+
+    return plan_migration(org, admin=args.admin, regions=_split(args.regions), auto_enable=args.auto_enable,
+                          features=_features(args.features), resume_suspended=args.resume_suspended,
+                          role_name=args.role_name)
+
+
+def _print_plan(plan, out=sys.stdout) -> None:
+    out.write(plan.summary() + "\n\n")
+    t = plan.table()
+    view = t[["step_id", "account_id", "api", "state", "blocked"]].copy()
+    view["params"] = [_short(p) for p in t["params"]]
+    view[["account_id", "api"]] = view[["account_id", "api"]].astype(object).where(view[["account_id", "api"]]
+                                                                                  .notna(), "-")
+    write_frame(view, "table", out)
+    issues = plan.issues_frame()
+    if len(issues):
+        out.write("\npre-flight findings:\n")
+        write_frame(issues[["severity", "check", "region", "account_id", "message"]], "table", out)
+    if plan.current is not None and plan.current.status_counts() is not None:
+        out.write("\ncoverage today (status counts per region):\n")
+        write_frame(plan.current.status_counts().reset_index(), "table", out)
+
+
+def _short(params: dict, width: int = 70) -> str:
+    import json
+
+    text = json.dumps(params, separators=(",", ":"), default=str)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from orgkit.migration import PlanError
+    from orgkit.model import load
+
+    try:
+        plan = _make_plan(args, load(args.snapshot))
+    except PlanError as e:
+        print(f"orgkit guardduty plan: {e}", file=sys.stderr)
+        return 2
+    if args.format == "terraform":
+        sys.stdout.write(plan.terraform())
+    elif args.format == "scp":
+        sys.stdout.write(plan.scp_text(_split(args.exempt_principal) or ()) + "\n")
+    elif args.format == "json":
+        sys.stdout.write(plan.to_json() + "\n")
+    elif args.format == "csv":
+        write_frame(plan.table(), "csv")
+    else:
+        _print_plan(plan)
+    return 1 if plan.blocked_regions() else 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from orgkit.aws.migrate import MigrationError, execute
+    from orgkit.aws.session import SessionFactory
+    from orgkit.migration import PlanError
+    from orgkit.model import load
+
+    snapshot = args.snapshot
+    tmp = None
+    if snapshot is None:
+        from orgkit.aws.collect import collect
+
+        tmp = tempfile.TemporaryDirectory(prefix="orgkit-gd-")
+        ro = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name)
+        print("no snapshot given: collecting one now (read-only)", file=sys.stderr)
+        snapshot = collect(Path(tmp.name) / "before", factory=ro, regions=_split(args.regions), progress=False)
+    try:
+        plan = _make_plan(args, load(snapshot))
+    except PlanError as e:
+        print(f"orgkit guardduty migrate: {e}", file=sys.stderr)
+        return 2
+    _print_plan(plan)
+    if not args.apply:
+        print("\ndry run: nothing was changed (add --apply to carry the plan out)")
+        return 1 if plan.blocked_regions() else 0
+    if not args.journal:
+        print("orgkit guardduty migrate: --apply needs --journal FILE (the state of every step, to resume from)",
+              file=sys.stderr)
+        return 2
+    factory = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name,
+                             allow_writes=True)
+    after = args.after_snapshot or str(Path(args.journal).with_suffix("")) + "-after"
+    print()
+    try:
+        result = execute(plan, factory, journal_path=args.journal, dry_run=False,
+                         recollect_to=None if args.no_recollect else after,
+                         progress=lambda s: print(s, flush=True))
+    except MigrationError as e:
+        print(f"orgkit guardduty migrate: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    print()
+    write_frame(result.frame()[["step_id", "status", "error_code", "message"]], "table")
+    print(f"\n{result.write_calls} write call(s), {result.read_calls} read call(s); journal: {args.journal}")
+    if not result.ok:
+        print(f"stopped at {result.stopped_at}: fix the cause and run the same command again to resume",
+              file=sys.stderr)
+        return 1
+    if result.before_after is not None:
+        print(f"\ncoverage before and after (new snapshot: {result.after_snapshot}):")
+        write_frame(result.before_after, "table")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    g = sub.add_parser("guardduty", help="GuardDuty: plan and carry out the move from invitations to Organizations")
+    gs = g.add_subparsers(dest="guardduty_command", required=True)
+
+    p = gs.add_parser("plan", help="the migration plan from a snapshot (no AWS call)")
+    _plan_args(p, admin_required=False)
+    p.add_argument("--format", choices=["table", "csv", "json", "terraform", "scp"], default="table",
+                   help="output: the steps (table, csv, json), Terraform for the target, or the SCP to attach after")
+    p.add_argument("--exempt-principal", help="comma-separated principal ARNs the SCP also exempts (--format scp)")
+    p.set_defaults(fn=_cmd_plan)
+
+    m = gs.add_parser("migrate", help="print the plan (no write); with --apply, carry it out step by step")
+    _plan_args(m, admin_required=True)
+    m.add_argument("--apply", action="store_true", help="carry the plan out (the only orgkit command that writes)")
+    m.add_argument("--profile", help="AWS profile of the management account")
+    m.add_argument("--endpoint-url", help="send every call to this endpoint (e.g. a local moto server)")
+    m.add_argument("--journal", help="JSON file with the state of every step; an existing one is resumed")
+    m.add_argument("--after-snapshot", help="where to re-collect after the last step (default: JOURNAL-after)")
+    m.add_argument("--no-recollect", action="store_true", help="do not re-collect after the last step")
+    m.set_defaults(fn=_cmd_migrate)
+
+    s = gs.add_parser("state", help="today's GuardDuty from a snapshot: administrators, member ties, suspended "
+                                    "detectors, regions with no detector, invitation cost, members outside the org")
+    s.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
+    s.add_argument("--what", choices=list(STATE_FRAMES), default="administrators", help="which table")
+    add_format(s)
+    s.set_defaults(fn=_cmd_state)
+
+
+STATE_FRAMES = {"administrators": "administrators", "ties": "ties", "suspended": "suspended",
+                "no-detector": "no_detector", "cost": "invitation_cost", "external": "external_members",
+                "coverage": "coverage"}
+
+
+def _cmd_state(args: argparse.Namespace) -> int:
+    from orgkit.migration import current_state
+    from orgkit.model import load
+
+    cur = current_state(load(args.snapshot))
+    df = getattr(cur, STATE_FRAMES[args.what])
+    if df is None:
+        print(f"orgkit guardduty state: {cur.coverage_note}", file=sys.stderr)
+        return 2
+    write_frame(df, args.format)
+    return 0
