@@ -116,17 +116,22 @@ class ScpMatrix:
         ]) if self.rows else np.zeros((0, ng, 5), dtype=np.int64)
         acc = self.accounts
         n = len(acc)
-        counts = per_row[acc["row"].to_numpy()].reshape(n * ng, 5)
-        out = {
-            "account_id": np.repeat(acc["account_id"].to_numpy(), ng),
-            "account_name": np.repeat(acc["account_name"].to_numpy(), ng),
-            "ou_path": np.repeat(acc["ou_path"].to_numpy(), ng),
-        }
+        rows_idx = acc["row"].to_numpy()
+        # categoricals keep millions of rows small: codes repeat, labels are stored once
+        acc_codes = np.repeat(np.arange(n, dtype=np.int32), ng)
+
+        def per_account(col):
+            base = pd.Categorical(acc[col].to_numpy())
+            return pd.Categorical.from_codes(base.codes[acc_codes], base.categories)
+
+        out = {c: per_account(c) for c in ("account_id", "account_name", "ou_path")}
         for c in groups.columns if by else []:
-            out[c] = np.tile(groups[c].to_numpy(), n)
+            gcodes, guniq = pd.factorize(groups[c])
+            out[c] = pd.Categorical.from_codes(np.tile(gcodes, n), pd.Index(guniq, dtype=object))
+        per_row = per_row.astype(np.int32)
         for i, d in enumerate(DECISIONS):
-            out[d] = counts[:, i]
-        out["total"] = counts.sum(axis=1)
+            out[d] = np.ascontiguousarray(per_row[:, :, i])[rows_idx].reshape(-1)
+        out["total"] = per_row.sum(axis=2, dtype=np.int32)[rows_idx].reshape(-1)
         df = pd.DataFrame(out)
         df.attrs.update(self.attrs)
         return df
@@ -217,8 +222,7 @@ def compute_matrix(
             lsig = []
             for pol in lv.policies:
                 for st in pol.statements:
-                    keys = st.referenced_keys
-                    sk = (st.policy_id, st.index, resource, tuple(_hashable(ctx.get(k, "\0unknown")) for k in sorted(keys)))
+                    sk = (st.policy_id, st.index, resource, tuple(_hashable(ctx.get(k, "\0unknown")) for k in st.sorted_keys))
                     c = stmt_sc.get(sk)
                     if c is None:
                         c = _tri_code(st.applies_beyond_action(resource, ctx))

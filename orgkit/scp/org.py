@@ -126,7 +126,15 @@ class OrgView:
                        dict(self.documents), self.accounts.copy(), self.management_account_id,
                        self.organization_id, dict(self.aws_managed))
 
+    def invalidate(self) -> None:
+        """Forget cached chains (call after changing ``parent``)."""
+        self.__dict__.pop("_anc", None)
+
     def ancestors(self, node: str) -> list[str]:
+        cache = self.__dict__.setdefault("_anc", {})
+        hit = cache.get(node)
+        if hit is not None:
+            return list(hit)
         chain = []
         cur: str | None = node
         seen = set()
@@ -136,7 +144,9 @@ class OrgView:
             seen.add(cur)
             chain.append(cur)
             cur = self.parent.get(cur)
-        return chain[::-1]
+        chain = chain[::-1]
+        cache[node] = tuple(chain)
+        return chain
 
     def org_paths(self, account_id: str) -> list[str] | None:
         """``aws:PrincipalOrgPaths`` for an account: ``o-…/r-…/ou-…/`` (the account's parents)."""

@@ -124,6 +124,10 @@ class Statement:
         return frozenset(keys)
 
     @cached_property
+    def sorted_keys(self) -> tuple[str, ...]:
+        return tuple(sorted(self.referenced_keys))
+
+    @cached_property
     def unknown_operators(self) -> tuple[str, ...]:
         return tuple(op for op in (self.condition or {}) if not parse_operator(op)[3])
 

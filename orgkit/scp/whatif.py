@@ -43,6 +43,7 @@ class WhatIf:
         a = self._target(account_id, ("account",))
         p = self._target(new_parent, ("root", "ou"))
         self.view.parent[a] = p
+        self.view.invalidate()
         acc = self.view.accounts
         acc.loc[acc["account_id"] == a, "ou_path"] = self.view.ou_path(a)
         self.log.append(f"move {a} to {p}")
