@@ -1,0 +1,367 @@
+"""CloudTrail coverage of every (organisation account, requested region), and the trail inventory.
+
+Statuses (docs/coverage.md): ``covered`` · ``partial`` · ``not_logging`` · ``none`` · ``unknown`` ·
+``not_applicable``.
+
+How it is computed, vectorised:
+
+1. every trail once, by ARN (:func:`trail_profiles`): the owner's read (``org.trails``) joined with what the accounts'
+   ListTrails showed (``org.trail_listings``: an organization trail, or a trail whose details could not be read);
+   its selectors parsed by :mod:`orgkit.coverage.selectors`;
+2. which (account, region) cells each trail applies to (:func:`applicability`): an organization trail to every
+   account of the organisation, a multi-region trail to every region of its account(s), a single-region trail to
+   its home region only, a trail whose details are unknown to every region of the accounts that list it;
+3. cells that share the same set of trails share one evaluation (typically a handful of distinct sets for tens of
+   thousands of cells), then the account's own read and the region's enablement are applied with vectorised masks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from orgkit.coverage._cells import CELL_COLUMNS, account_reads, cells, read_failure, s
+from orgkit.coverage.selectors import TrailSelectors, describe_management, parse_trail, union_all
+from orgkit.model import Org
+
+STATUSES = ["covered", "partial", "not_logging", "none", "unknown", "not_applicable"]
+COVERED = ("covered",)
+COLUMNS = CELL_COLUMNS + ["trails", "read_write", "excluded_sources"]
+
+
+# ---------------------------------------------------------------------------------------------------- trails
+def _selectors_by_trail(org: Org) -> dict[str, list[dict]]:
+    es = org.event_selectors
+    if es.empty:
+        return {}
+    es = es.sort_values(["trail_arn", "position"])
+    out: dict[str, list[dict]] = {}
+    for rec in es.to_dict("records"):
+        out.setdefault(rec["trail_arn"], []).append(rec)
+    return out
+
+
+def _bool_or_none(v) -> bool | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return bool(v)
+
+
+def trail_profiles(org: Org) -> pd.DataFrame:
+    """Every trail once, by ARN: ``org.trails`` plus trails seen only in some account's ListTrails.
+
+    Columns: trail_arn, name, account_id (owner), home_region, is_organization_trail, is_multi_region (None when
+    unknown), is_logging (True/False/None), described (bool: the owner's DescribeTrails answer is in the snapshot),
+    selectors (:class:`~orgkit.coverage.selectors.TrailSelectors`), listed_by (list of account ids whose ListTrails
+    showed it), detail_error, plus the remaining ``org.trails`` columns.
+    """
+    t = org.trails.copy()
+    lst = org.trail_listings.drop_duplicates(["account_id", "trail_arn"])
+    listed_by = lst.groupby("trail_arn")["account_id"].agg(lambda x: sorted(set(x))) if len(lst) else pd.Series(
+        dtype=object)
+    first = lst.drop_duplicates("trail_arn").set_index("trail_arn") if len(lst) else None
+    known = set(t["trail_arn"])
+    extra = [a for a in (listed_by.index if len(lst) else []) if a not in known]
+    if extra:
+        owner_reads = account_reads(org, "cloudtrail", regional=False).set_index("account_id")
+        rows = []
+        for arn in sorted(extra):
+            owner = first.loc[arn, "owner_account_id"]
+            why = "details not in the snapshot"
+            if owner in owner_reads.index:
+                r = owner_reads.loc[owner]
+                if r["read_status"] in ("error", "skipped"):
+                    why = f"its owner {owner}'s trails were not read ({r['read_status']}" + \
+                          (f": {r['read_error_code']}" if isinstance(r["read_error_code"], str) else "") + ")"
+            elif owner not in set(org.accounts["account_id"]):
+                why = f"its owner {owner} is not in the snapshot"
+            rows.append({"trail_arn": arn, "name": first.loc[arn, "name"], "account_id": owner,
+                         "home_region": first.loc[arn, "home_region"], "detail_error": why})
+        t = pd.concat([t, pd.DataFrame(rows)], ignore_index=True)
+    if first is not None and len(t):
+        t["home_region"] = t["home_region"].where(t["home_region"].notna(), t["trail_arn"].map(first["home_region"]))
+        t["name"] = t["name"].where(t["name"].notna(), t["trail_arn"].map(first["name"]))
+    t["listed_by"] = t["trail_arn"].map(listed_by) if len(lst) else None
+    t["listed_by"] = [x if isinstance(x, list) else [] for x in t["listed_by"]]
+    t["described"] = t["is_organization_trail"].notna() & t["is_multi_region"].notna()
+    sel = _selectors_by_trail(org)
+    t["selectors"] = [
+        parse_trail(kind if isinstance(kind, str) else None, sel.get(arn, []), _bool_or_none(custom))
+        if desc else TrailSelectors(known=False, notes=["trail details not read"])
+        for arn, kind, custom, desc in zip(t["trail_arn"], t["selector_kind"], t["has_custom_event_selectors"],
+                                            t["described"])]
+    t["is_logging"] = t["is_logging"].astype("boolean")
+    return t.sort_values("trail_arn").reset_index(drop=True)
+
+
+def _kind(row) -> str | None:
+    if not row["described"]:
+        return None
+    if row["is_organization_trail"]:
+        return "organization"
+    return "multi-region" if row["is_multi_region"] else "single-region"
+
+
+# ---------------------------------------------------------------------------------------------- applicability
+@dataclass
+class Applicability:
+    """Which trails apply to which cells: parallel integer arrays ``cell`` and ``trail`` (indexes into ``accounts``
+    × ``regions`` and ``profiles``)."""
+
+    accounts: list[str]
+    regions: list[str]
+    profiles: pd.DataFrame
+    cell: np.ndarray
+    trail: np.ndarray
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.accounts) * len(self.regions)
+
+
+def applicability(org: Org, profiles: pd.DataFrame | None = None) -> Applicability:
+    profiles = trail_profiles(org) if profiles is None else profiles
+    accounts = list(org.accounts["account_id"])
+    regions = org.regions_requested
+    n_a, n_r = len(accounts), len(regions)
+    a_index = {a: i for i, a in enumerate(accounts)}
+    r_index = {r: i for i, r in enumerate(regions)}
+    all_cells = np.arange(n_a * n_r, dtype=np.int64)
+    every_region = np.arange(n_r, dtype=np.int64)
+    acct_rows = np.arange(n_a, dtype=np.int64) * n_r
+    cells_parts: list[np.ndarray] = []
+    trail_parts: list[np.ndarray] = []
+    for ti, (owner, home, is_org, multi, described, listed) in enumerate(zip(
+            profiles["account_id"], profiles["home_region"], profiles["is_organization_trail"],
+            profiles["is_multi_region"], profiles["described"], profiles["listed_by"])):
+        if described:
+            if is_org:
+                if multi:
+                    c = all_cells
+                elif home in r_index:
+                    c = acct_rows + r_index[home]
+                else:
+                    continue
+            else:
+                if owner not in a_index:
+                    continue
+                if multi:
+                    c = a_index[owner] * n_r + every_region
+                elif home in r_index:
+                    c = np.array([a_index[owner] * n_r + r_index[home]], dtype=np.int64)
+                else:
+                    continue
+        else:  # scope unknown: every region of the accounts that see it
+            accts = sorted({a for a in list(listed) + [owner] if a in a_index})
+            if not accts:
+                continue
+            c = (np.array([a_index[a] for a in accts], dtype=np.int64)[:, None] * n_r + every_region).ravel()
+        cells_parts.append(c)
+        trail_parts.append(np.full(len(c), ti, dtype=np.int64))
+    cell = np.concatenate(cells_parts) if cells_parts else np.zeros(0, dtype=np.int64)
+    trail = np.concatenate(trail_parts) if trail_parts else np.zeros(0, dtype=np.int64)
+    return Applicability(accounts, regions, profiles, cell, trail)
+
+
+def _combos(app: Applicability) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """Group cells by their set of trails. Returns (combo index per cell, trail indexes per combo)."""
+    n = app.n_cells
+    rng = np.random.default_rng(20260101)
+    weights = rng.integers(1, np.iinfo(np.int64).max, size=len(app.profiles), dtype=np.int64).astype(np.uint64)
+    h = np.zeros(n, dtype=np.uint64)
+    cnt = np.zeros(n, dtype=np.int64)
+    if len(app.cell):
+        np.add.at(h, app.cell, weights[app.trail])
+        np.add.at(cnt, app.cell, 1)
+    key = np.stack([h, cnt.astype(np.uint64)], axis=1)
+    uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    rep = first  # a representative cell per combo
+    pos = {c: i for i, c in enumerate(rep)}
+    members: list[list[int]] = [[] for _ in range(len(rep))]
+    if len(app.cell):
+        mask = np.isin(app.cell, rep)
+        for c, t in zip(app.cell[mask], app.trail[mask]):
+            members[pos[int(c)]].append(int(t))
+    return inverse, [tuple(sorted(set(m))) for m in members]
+
+
+# ------------------------------------------------------------------------------------------------- evaluation
+def _why_uncertain(p: dict) -> str:
+    if not p["described"]:
+        return f"{p['trail_arn']}: {p['detail_error'] or 'details not read'}"
+    bits = []
+    if p["is_logging"] is None:
+        bits.append("logging state not read")
+    if not p["selectors"].known:
+        bits.append("event selectors not read")
+    err = p["detail_error"]
+    return f"{p['trail_arn']}: {' and '.join(bits)}" + (f" ({err})" if isinstance(err, str) and err else "")
+
+
+def _evaluate(combo: tuple[int, ...], P: list[dict]) -> tuple:
+    """(status, reason, source, read_write, excluded_sources) of one set of trails, before reads are considered."""
+    ps = [P[i] for i in combo]
+    if not ps:
+        return "none", "no trail applies", None, None, []
+    active = [p for p in ps if p["is_logging"] is True and p["selectors"].known]
+    read = union_all(p["selectors"].read for p in active)
+    write = union_all(p["selectors"].write for p in active)
+    contributors = [p for p in active if p["selectors"].management]
+    rw = None
+    if read is not None or write is not None:
+        rw = "All" if read is not None and write is not None else ("ReadOnly" if read is not None else "WriteOnly")
+    excluded = sorted((read.sources if read is not None and read.mode == "except" else frozenset())
+                      | (write.sources if write is not None and write.mode == "except" else frozenset()))
+    src = ", ".join(p["trail_arn"] for p in contributors) or None
+    if read is not None and write is not None and read.full and write.full:
+        names = ", ".join(f"{p['name']} ({p['kind']})" for p in contributors)
+        return "covered", f"read and write management events recorded by {names}", src, rw, excluded
+    uncertain = [p for p in ps if p["is_logging"] is not False
+                 and (not p["selectors"].known or (p["is_logging"] is None and p["selectors"].management))]
+    known = describe_management(read, write)
+    if uncertain:
+        reason = ("cannot tell: " + "; ".join(_why_uncertain(p) for p in uncertain)
+                  + (f"; the readable trails record: {known}" if known != "none" else ""))
+        return "unknown", reason, ", ".join(p["trail_arn"] for p in uncertain), rw, excluded
+    stopped = [p for p in ps if p["is_logging"] is False and p["selectors"].management]
+
+    def stopped_note() -> str:
+        return "; ".join(f"{p['name']} is not logging" + (f" (stopped {p['stop']})" if p["stop"] else "")
+                         for p in stopped)
+
+    if read is not None or write is not None:
+        reason = f"management events recorded: {known}"
+        if stopped:
+            reason += "; " + stopped_note()
+        return "partial", reason, src, rw, excluded
+    if stopped:
+        return "not_logging", stopped_note(), ", ".join(p["trail_arn"] for p in stopped), None, []
+    data_only = [p for p in ps if p["is_logging"] is True and p["selectors"].data]
+    if data_only:
+        return ("none", "no trail records management events; " + ", ".join(p["name"] for p in data_only)
+                + " record(s) data events only", ", ".join(p["trail_arn"] for p in data_only), None, [])
+    return "none", "the trails that apply record no management events", ", ".join(p["trail_arn"] for p in ps), \
+        None, []
+
+
+def _profile_dicts(profiles: pd.DataFrame) -> list[dict]:
+    out = []
+    for rec in profiles.to_dict("records"):
+        lg = rec["is_logging"]
+        stop = rec.get("stop_logging_time")
+        out.append({"trail_arn": rec["trail_arn"], "name": rec["name"] or rec["trail_arn"],
+                    "described": bool(rec["described"]), "is_logging": None if lg is pd.NA or lg is None else bool(lg),
+                    "selectors": rec["selectors"], "detail_error": rec.get("detail_error")
+                    if isinstance(rec.get("detail_error"), str) else None,
+                    "kind": _kind(rec) or "unknown kind",
+                    "stop": stop.isoformat() if isinstance(stop, pd.Timestamp) and not pd.isna(stop) else None})
+    return out
+
+
+def cloudtrail_coverage(org: Org, *, _app: Applicability | None = None) -> pd.DataFrame:
+    """CloudTrail status of every (organisation account, requested region).
+
+    Columns: account_id, account_name, ou_path, region, status, reason, source (trail ARNs, or the failing call),
+    trails (list of the ARNs of every trail that applies there), read_write (``All``, ``ReadOnly``, ``WriteOnly`` or
+    None: what the logging trails record together), excluded_sources (event sources excluded by all of them).
+    """
+    app = _app or applicability(org)
+    P = _profile_dicts(app.profiles)
+    inverse, combos = _combos(app)
+    results = [_evaluate(c, P) for c in combos]
+    arns = [[P[i]["trail_arn"] for i in c] for c in combos]
+
+    g = cells(org)  # same order as app: accounts × regions
+    if len(g) != app.n_cells or (len(g) and (g["account_id"].iloc[-1] != app.accounts[-1]
+                                             or g["region"].iloc[-1] != app.regions[-1])):
+        raise AssertionError("cell grid and trail applicability are not aligned")
+    g = g.merge(account_reads(org, "cloudtrail", regional=False), on="account_id", how="left")
+    st = np.array([r[0] for r in results], dtype=object)[inverse]
+    reason = pd.Series(np.array([r[1] for r in results], dtype=object)[inverse], index=g.index, dtype=object)
+    source = pd.Series(np.array([r[2] for r in results], dtype=object)[inverse], index=g.index, dtype=object)
+    rw = pd.Series(np.array([r[3] for r in results], dtype=object)[inverse], index=g.index, dtype=object)
+    excl_by_combo = [r[4] for r in results]
+    status = pd.Series(st, index=g.index, dtype=object)
+
+    own_unread = ~g["read_status"].isin(["ok", "partial"])
+    fail_reason, fail_source = read_failure(g, "cloudtrail")
+    mask = own_unread & (status != "covered")
+    known = ("; known: " + reason).where(status.isin(["partial", "not_logging", "unknown"]), "")
+    org_trails_none = pd.Series(np.where(status == "none", "; no organization trail covers it", ""), index=g.index,
+                                dtype=object)
+    reason = reason.where(~mask, "the account's own trails are unknown: " + fail_reason + org_trails_none + known)
+    source = source.where(~mask, fail_source.where(fail_source != "", None))
+    status = status.where(~mask, "unknown")
+
+    enabled = g["enabled"]
+    not_app = (enabled == False).fillna(False).astype(bool)  # noqa: E712
+    unread_region = enabled.isna() & (status == "none")
+    reason = reason.where(~unread_region, reason + "; and the account's regions were not read: the region may be "
+                                                   "disabled")
+    source = source.where(~unread_region, "account:ListRegions")
+    status = status.where(~unread_region, "unknown")
+    opt = s(g["opt_status"])
+    reason = reason.where(~not_app, "region not enabled for the account" + (" (" + opt + ")").where(opt != "", ""))
+    source = source.where(~not_app, "account:ListRegions")
+    status = status.where(~not_app, "not_applicable")
+
+    out = pd.DataFrame({
+        "account_id": g["account_id"], "account_name": g["account_name"], "ou_path": g["ou_path"],
+        "region": g["region"], "status": status, "reason": reason, "source": source,
+        "trails": [list(arns[i]) for i in inverse],
+        "read_write": rw.where(~not_app, None),
+        "excluded_sources": [list(excl_by_combo[i]) for i in inverse],
+    })
+    out.attrs["service"] = "cloudtrail"
+    return out
+
+
+# -------------------------------------------------------------------------------------------------- inventory
+def trail_inventory(org: Org) -> pd.DataFrame:
+    """Every trail once (by ARN, shadow copies and member views folded in).
+
+    Columns: trail_arn, name, account_id (owner), account_name, home_region, kind (``organization``,
+    ``multi-region``, ``single-region``, None when not read), is_logging, latest_delivery_time,
+    latest_delivery_error, log_file_validation, kms_key_id, include_global_service_events, s3_bucket,
+    selector_kind, management_events (e.g. ``read and write``, ``read only``, ``none``), read_write,
+    excluded_sources, data_events (list of descriptions), listed_by (number of accounts whose ListTrails shows it),
+    status (``ok``, ``not_logging``, ``delivery_error``, ``unknown``), reason.
+    """
+    p = trail_profiles(org)
+    names = org.accounts.set_index("account_id")["account_name"]
+    sels = p["selectors"]
+    kind = [_kind(r) for r in p[["described", "is_organization_trail", "is_multi_region"]].to_dict("records")]
+    logging = p["is_logging"]
+    err = p["latest_delivery_error"] if "latest_delivery_error" in p else pd.Series([None] * len(p))
+    status, reason = [], []
+    for lg, e, sel, desc, de in zip(logging, err, sels, p["described"], p["detail_error"]):
+        if not desc or lg is pd.NA or not sel.known:
+            status.append("unknown")
+            reason.append(de if isinstance(de, str) and de else "details not read")
+        elif not lg:
+            status.append("not_logging")
+            reason.append("logging is stopped")
+        elif isinstance(e, str) and e:
+            status.append("delivery_error")
+            reason.append(f"latest delivery error: {e}")
+        else:
+            status.append("ok")
+            reason.append(None)
+    out = pd.DataFrame({
+        "trail_arn": p["trail_arn"], "name": p["name"], "account_id": p["account_id"],
+        "account_name": p["account_id"].map(names), "home_region": p["home_region"], "kind": kind,
+        "is_logging": logging, "latest_delivery_time": p["latest_delivery_time"],
+        "latest_delivery_error": p["latest_delivery_error"], "log_file_validation": p["log_file_validation"],
+        "kms_key_id": p["kms_key_id"], "include_global_service_events": p["include_global_service_events"],
+        "s3_bucket": p["s3_bucket"], "selector_kind": p["selector_kind"],
+        "management_events": [x.management_summary() for x in sels],
+        "read_write": [x.read_write for x in sels],
+        "excluded_sources": [x.excluded_sources for x in sels],
+        "data_events": [[d.describe() for d in x.data] for x in sels],
+        "listed_by": [len(x) for x in p["listed_by"]],
+        "status": status, "reason": reason,
+    })
+    return out

@@ -1,0 +1,308 @@
+"""CloudTrail coverage and trail inventory: one test per rule, on hand-built snapshots."""
+
+import pytest
+
+from orgkit.coverage import cloudtrail_coverage, trail_inventory
+from orgkit.coverage.selectors import Scope, parse_advanced, parse_basic, union
+from orgkit.testing import SnapshotSpec
+
+R1, R2, R3 = "us-east-1", "eu-west-1", "eu-south-1"
+MGMT_SEL = {"Field": "eventCategory", "Equals": ["Management"]}
+
+
+def cell(df, account, region):
+    rows = df[(df["account_id"] == account) & (df["region"] == region)]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+def build(tmp_path, fn, regions=(R1, R2, R3)):
+    sb = SnapshotSpec(regions=list(regions))
+    ids = fn(sb)
+    org = sb.load(tmp_path / "snap")
+    return org, ids
+
+
+def test_org_trail_covers_every_member_even_unreachable(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        dark = sb.account("Dark", access="none")
+        arn = sb.trail(sb.management, "org", organization=True)
+        return dict(a=a, dark=dark, arn=arn)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    assert list(df.columns) == ["account_id", "account_name", "ou_path", "region", "status", "reason", "source",
+                                "trails", "read_write", "excluded_sources"]
+    assert len(df) == 3 * 3
+    assert (df["status"] == "covered").all()
+    r = cell(df, ids["dark"], R2)
+    assert r["source"] == ids["arn"] and r["trails"] == [ids["arn"]] and r["read_write"] == "All"
+
+
+def test_single_region_org_trail_covers_members_only_in_its_home_region(tmp_path):
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A"), arn=sb.trail(
+        sb.management, "org", home_region=R2, multi_region=False, organization=True)))
+    df = cloudtrail_coverage(org)
+    assert cell(df, ids["a"], R2)["status"] == "covered"
+    assert cell(df, ids["a"], R1)["status"] == "none"
+    assert cell(df, ids["a"], R1)["trails"] == []
+
+
+def test_single_region_trail_covers_only_its_home_region(tmp_path):
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A"), arn=sb.trail(
+        "000000000001", "local", home_region=R2, multi_region=False)))
+    df = cloudtrail_coverage(org)
+    assert cell(df, ids["a"], R2)["status"] == "covered"
+    assert cell(df, ids["a"], R1)["status"] == "none"
+    assert cell(df, ids["a"], R3)["status"] == "none"
+    assert cell(df, "111111111111", R2)["status"] == "none"  # another account's trail does not count
+
+
+def test_shadow_trails_count_once(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "multi", home_region=R1, multi_region=True)
+        # the same trail seen again as shadow copies (e.g. a DescribeTrails per region with includeShadowTrails)
+        lst = sb.docs[a]["CloudTrail"]["ListTrails"]
+        lst += [dict(lst[0]), dict(lst[0])]
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    for reg in (R1, R2, R3):
+        r = cell(df, ids["a"], reg)
+        assert r["status"] == "covered" and r["trails"] == [ids["arn"]]
+    inv = trail_inventory(org)
+    assert (inv["trail_arn"] == ids["arn"]).sum() == 1
+    assert inv.set_index("trail_arn").loc[ids["arn"], "kind"] == "multi-region"
+    assert inv.set_index("trail_arn").loc[ids["arn"], "home_region"] == R1
+
+
+def test_stopped_trail_is_not_logging(tmp_path):
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A"), arn=sb.trail("000000000001", "t", logging=False)))
+    df = cloudtrail_coverage(org)
+    r = cell(df, ids["a"], R1)
+    assert r["status"] == "not_logging" and r["source"] == ids["arn"] and "not logging" in r["reason"]
+
+
+def test_read_only_plus_write_only_is_covered(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        ro = sb.trail(a, "ro", event_selectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}])
+        wo = sb.trail(a, "wo", event_selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
+        return dict(a=a, ro=ro, wo=wo)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    r = cell(df, ids["a"], R3)
+    assert r["status"] == "covered" and r["read_write"] == "All"
+    assert sorted(r["trails"]) == sorted([ids["ro"], ids["wo"]])
+
+
+def test_read_only_alone_is_partial(tmp_path):
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A"), arn=sb.trail(
+        "000000000001", "ro", event_selectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}])))
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r["status"] == "partial" and r["read_write"] == "ReadOnly" and "read only" in r["reason"]
+
+
+def test_basic_excluded_sources_is_partial(tmp_path):
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A"), arn=sb.trail(
+        "000000000001", "t", event_selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True,
+                                              "ExcludeManagementEventSources": ["kms.amazonaws.com"]}])))
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r["status"] == "partial" and r["excluded_sources"] == ["kms.amazonaws.com"]
+    assert "kms.amazonaws.com" in r["reason"]
+
+
+def test_advanced_selectors_parsed_by_fields_not_name(tmp_path):
+    def fn(sb):
+        full = sb.account("Full")
+        excl = sb.account("Excl")
+        data = sb.account("Data")
+        only = sb.account("Only")
+        sb.trail(full, "t", advanced_event_selectors=[{"Name": "whatever", "FieldSelectors": [MGMT_SEL]}])
+        sb.trail(excl, "t", advanced_event_selectors=[{"Name": "Log all management events", "FieldSelectors": [
+            MGMT_SEL, {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com", "rdsdata.amazonaws.com"]}]}])
+        sb.trail(data, "t", advanced_event_selectors=[{"Name": "Management events", "FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}])
+        sb.trail(only, "t", advanced_event_selectors=[{"FieldSelectors": [
+            MGMT_SEL, {"Field": "eventSource", "Equals": ["s3.amazonaws.com"]}]}])
+        return dict(full=full, excl=excl, data=data, only=only)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    assert cell(df, ids["full"], R2)["status"] == "covered"
+    r = cell(df, ids["excl"], R2)
+    assert r["status"] == "partial"
+    assert r["excluded_sources"] == ["kms.amazonaws.com", "rdsdata.amazonaws.com"]
+    r = cell(df, ids["data"], R2)
+    assert r["status"] == "none" and "data events only" in r["reason"]
+    r = cell(df, ids["only"], R2)
+    assert r["status"] == "partial" and "only s3.amazonaws.com" in r["reason"]
+
+
+def test_advanced_read_only_and_write_only_selectors(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        sb.trail(a, "t", advanced_event_selectors=[
+            {"FieldSelectors": [MGMT_SEL, {"Field": "readOnly", "Equals": ["true"]}]},
+            {"FieldSelectors": [MGMT_SEL, {"Field": "readOnly", "Equals": ["false"]}]}])
+        b = sb.account("B")
+        sb.trail(b, "t", advanced_event_selectors=[
+            {"FieldSelectors": [MGMT_SEL, {"Field": "readOnly", "Equals": ["false"]}]}])
+        return dict(a=a, b=b)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    assert cell(df, ids["a"], R1)["status"] == "covered"
+    r = cell(df, ids["b"], R1)
+    assert r["status"] == "partial" and r["read_write"] == "WriteOnly"
+
+
+def test_basic_data_events_only_trail_is_no_coverage(tmp_path):
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A"), arn=sb.trail(
+        "000000000001", "data", event_selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": False,
+                                                 "DataResources": [{"Type": "AWS::S3::Object",
+                                                                    "Values": ["arn:aws:s3"]}]}])))
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r["status"] == "none" and r["source"] == ids["arn"]
+    inv = trail_inventory(org).set_index("trail_arn").loc[ids["arn"]]
+    assert inv["management_events"] == "none" and inv["data_events"] == ["S3 objects: all"]
+
+
+def test_member_read_denied_is_unknown_unless_org_trail_covers(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        sb.docs[a]["CloudTrail"]["ListTrails"] = None
+        sb.error(a, None, "cloudtrail", "ListTrails", "AccessDeniedException", "no")
+        return dict(a=a)
+
+    org, ids = build(tmp_path, fn)
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r["status"] == "unknown" and "AccessDeniedException" in r["reason"]
+    assert r["source"] == "cloudtrail:ListTrails AccessDeniedException"
+
+    def fn2(sb):
+        ids = fn(sb)
+        sb.trail(sb.management, "org", organization=True)
+        return ids
+
+    org, ids = build(tmp_path / "2", fn2)
+    assert cell(cloudtrail_coverage(org), ids["a"], R1)["status"] == "covered"
+
+
+def test_member_read_denied_with_partial_org_trail_is_unknown(tmp_path):
+    def fn(sb):
+        a = sb.account("A", access="none")
+        sb.trail(sb.management, "org", organization=True,
+                 event_selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
+        return dict(a=a)
+
+    org, ids = build(tmp_path, fn)
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r["status"] == "unknown" and "write only" in r["reason"]
+    # the management account itself is read: partial there
+    assert cell(cloudtrail_coverage(org), "111111111111", R1)["status"] == "partial"
+
+
+def test_unread_selectors_or_status_make_unknown(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        b = sb.account("B")
+        sel = sb.trail(a, "nosel")
+        d = sb.docs[a]["CloudTrail"]["Trails"][sel]
+        d["EventSelectors"], d["Error"] = None, "GetEventSelectors: AccessDeniedException"
+        st = sb.trail(b, "nostatus", status={})
+        sb.docs[b]["CloudTrail"]["Trails"][st]["Error"] = "GetTrailStatus: ThrottlingException"
+        return dict(a=a, b=b, sel=sel, st=st)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    r = cell(df, ids["a"], R1)
+    assert r["status"] == "unknown" and "event selectors not read" in r["reason"] and r["source"] == ids["sel"]
+    r = cell(df, ids["b"], R1)
+    assert r["status"] == "unknown" and "logging state not read" in r["reason"] and "Throttling" in r["reason"]
+
+
+def test_org_trail_listed_by_members_but_management_unread(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(sb.management, "org", organization=True)
+        sb.docs[sb.management]["CloudTrail"] = {"ListTrails": None, "Trails": {}}
+        sb.error(sb.management, None, "cloudtrail", "ListTrails", "AccessDeniedException")
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    r = cell(df, ids["a"], R2)
+    assert r["status"] == "unknown" and ids["arn"] in r["source"] and "not read" in r["reason"]
+    inv = trail_inventory(org)
+    assert len(inv) == 1 and inv.iloc[0]["status"] == "unknown" and inv.iloc[0]["kind"] is None
+
+
+def test_disabled_opt_in_region_is_not_applicable(tmp_path):
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A", regions={R3: "DISABLED"}),
+                                               arn=sb.trail(sb.management, "org", organization=True)))
+    df = cloudtrail_coverage(org)
+    r = cell(df, ids["a"], R3)
+    assert r["status"] == "not_applicable" and r["source"] == "account:ListRegions"
+    assert cell(df, ids["a"], R2)["status"] == "covered"
+
+
+def test_unread_regions_never_turn_into_none(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        sb.docs[a]["Regions"] = None
+        return dict(a=a)
+
+    org, ids = build(tmp_path, fn)
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r["status"] == "unknown" and r["source"] == "account:ListRegions"
+
+
+def test_account_ids_keep_leading_zeros(tmp_path):
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A", account_id="000000000042")))
+    df = cloudtrail_coverage(org)
+    assert "000000000042" in set(df["account_id"])
+
+
+def test_inventory_columns_and_scopes(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "t", KmsKeyId="arn:aws:kms:us-east-1:000000000001:key/k",
+                       status={"IsLogging": True, "LatestDeliveryError": "AccessDenied"},
+                       event_selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True,
+                                         "DataResources": [
+                                             {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::b1/"]},
+                                             {"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]}]}])
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn)
+    inv = trail_inventory(org).set_index("trail_arn").loc[ids["arn"]]
+    assert inv["status"] == "delivery_error" and inv["kms_key_id"].endswith("key/k")
+    assert inv["management_events"] == "read and write"
+    assert inv["data_events"] == ["S3 objects: arn:aws:s3:::b1/", "Lambda functions: all"]
+    assert inv["account_name"] == "A"
+
+
+# -- the scope algebra --------------------------------------------------------------------------------------------
+def test_scope_union():
+    kms, rds = frozenset({"kms"}), frozenset({"rds"})
+    assert union(Scope("except", kms), Scope("except", rds)).full
+    assert union(Scope("except", kms), Scope("only", kms)).full
+    assert union(Scope("only", kms), Scope("only", rds)) == Scope("only", kms | rds)
+    assert union(None, Scope("only", kms)) == Scope("only", kms)
+
+
+def test_parsers():
+    t = parse_basic([])
+    assert t.read.full and t.write.full  # CloudTrail's default: all management events
+    t = parse_basic([{"read_write_type": "WriteOnly", "include_management_events": True,
+                      "exclude_management_event_sources": [], "data_resources": []}])
+    assert t.read is None and t.write.full
+    t = parse_advanced([[MGMT_SEL, {"Field": "readOnly", "NotEquals": ["true"]}]])
+    assert t.read is None and t.write.full
+    t = parse_advanced([[{"Field": "readOnly", "Equals": ["true"]}]])  # no eventCategory: ignored
+    assert not t.management and t.notes
