@@ -46,6 +46,11 @@ def test_list_trails_spans_regions_with_home_region(aws):
     assert [t["Name"] for t in only] == ["t-eu-west-1"]
     filtered = aws.client("cloudtrail").describe_trails(trailNameList=["t-us-east-1"])["trailList"]
     assert [t["Name"] for t in filtered] == ["t-us-east-1"]
+    assert filtered[0]["HasCustomEventSelectors"] is False
+    aws.client("cloudtrail").put_event_selectors(
+        TrailName="t-us-east-1", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}])
+    again = aws.client("cloudtrail").describe_trails(trailNameList=["t-us-east-1"])["trailList"][0]
+    assert again["HasCustomEventSelectors"] is True
 
 
 def test_organization_trail_is_visible_in_member_accounts(aws):

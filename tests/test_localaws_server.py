@@ -2,6 +2,8 @@
 operation's responses validated against botocore's output shapes."""
 
 import json
+import subprocess
+import sys
 import urllib.request
 
 import boto3
@@ -140,13 +142,25 @@ def test_strict_assume_role(server, aws):
     sts.assume_role(RoleArn=f"arn:aws:iam::{a}:role/NoSuchRole", RoleSessionName="lenient")
 
 
+THREAD_MODE_SCRIPT = """
+import boto3
+from botocore.exceptions import ClientError
+from orgkit.localaws import LocalAWS
+with LocalAWS(thread=True, strict_assume_role=True) as aws:
+    assert aws.endpoint_url.startswith("http://127.0.0.1:")
+    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=aws.endpoint_url, **aws.credentials())
+    try:
+        sts.assume_role(RoleArn="arn:aws:iam::111122223333:role/Nope", RoleSessionName="xx")
+    except ClientError as e:
+        print(e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+"""
+
+
 def test_thread_mode_and_strict_option_at_start():
-    with LocalAWS(thread=True, strict_assume_role=True) as aws:
-        sts = boto3.client("sts", region_name="us-east-1", endpoint_url=aws.endpoint_url, **aws.credentials())
-        with pytest.raises(ClientError) as e:
-            sts.assume_role(RoleArn="arn:aws:iam::111122223333:role/Nope", RoleSessionName="xx")
-        assert error_code(e.value) == ("AccessDenied", 403)
-        aws.set_options(strict_assume_role=False)
+    # In a child process: install() patches moto process-wide, and this test process may run mock_aws tests.
+    out = subprocess.run([sys.executable, "-c", THREAD_MODE_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["AccessDenied", "403"]
 
 
 def test_validator_catches_shape_errors():
