@@ -144,7 +144,7 @@ def _random_policy(rng, i):
     return {"Version": "2012-10-17", "Statement": stmts}
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 def test_matrix_agrees_with_single_decisions(seed):
     rng = random.Random(seed)
     pols = {"p-FullAWSAccess": FULL, **{f"p-{i}": _random_policy(rng, i) for i in range(6)}}
@@ -161,7 +161,7 @@ def test_matrix_agrees_with_single_decisions(seed):
     org = make_org(structure, pols)
     ev = Evaluator(org)
     cat = ev.catalog
-    sample = rng.sample(cat.actions, 150) + ["s3:GetObject", "cloudtrail:StopLogging", "kms:Decrypt", "iam:DeleteRole"]
+    sample = rng.sample(cat.actions, 100) + ["s3:GetObject", "cloudtrail:StopLogging", "kms:Decrypt", "iam:DeleteRole"]
     for principal, ctx, resource in [(None, None, None), ("root", None, None), ("role/AdminX", {"aws:RequestedRegion": "us-east-1"}, None),
                                      ("role/Dev", {"aws:RequestedRegion": "eu-west-1", "aws:ViaAWSService": "false"}, "arn:aws:s3:::b/k")]:
         m = scp.matrix(ev, principal=principal, context=ctx, resource=resource)
