@@ -1,0 +1,81 @@
+"""Coverage shares per account and OU, environment inference, and the order of gaps."""
+
+import pytest
+
+from orgkit.coverage import environments, gaps, summary
+from orgkit.testing import SnapshotSpec
+
+R1, R2 = "us-east-1", "eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory):
+    sb = SnapshotSpec(regions=[R1, R2])
+    prod = sb.ou("Production")
+    dev = sb.ou("Dev")
+    sbx = sb.ou("Sandbox")
+    sb.account("payments", parent=prod, account_id="000000000301")
+    sb.account("web-dev", parent=dev, account_id="000000000302")
+    sb.account("interview-1", parent=sbx, account_id="000000000303")
+    tagged = sb.account("misc", parent=sbx, account_id="000000000304")
+    sb.accounts[-1]["Tags"] = [{"Key": "Env", "Value": "prod"}]
+    sb.account("shared", account_id="000000000305", regions={R2: "DISABLED"})
+    dark = sb.account("Dark", parent=prod, account_id="000000000306", access="none")
+    # CloudTrail: management account's own trail (not an org trail); payments has a write-only trail
+    sb.trail(sb.management, "mgmt")
+    sb.trail("000000000301", "wo", event_selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
+    sb.trail("000000000302", "dev")
+    # GuardDuty: dev is standalone in R1; payments suspended in R1
+    sb.detector("000000000302", R1, administrator={})
+    sb.detector("000000000301", R1, status="DISABLED")
+    return sb.load(tmp_path_factory.mktemp("sum") / "snap"), dict(tagged=tagged, dark=dark)
+
+
+def test_environments(org):
+    o, ids = org
+    env = environments(o).set_index("account_id")["env"].to_dict()
+    assert env == {"111111111111": "core", "000000000301": "prod", "000000000302": "dev",
+                   "000000000303": "sandbox", "000000000304": "prod", "000000000305": "core",
+                   "000000000306": "prod"}
+
+
+def test_summary_per_account(org):
+    o, _ = org
+    s = summary(o).set_index("account_id")
+    assert s.loc["111111111111", "cloudtrail_share"] == 1.0
+    assert s.loc["000000000301", "cloudtrail_covered"] == 0
+    assert s.loc["000000000302", "cloudtrail_share"] == 1.0 and s.loc["000000000302", "guardduty_share"] == 0.0
+    assert s.loc["000000000305", "regions"] == 1  # the disabled region does not count
+    assert s.loc["000000000306", "cloudtrail_unknown"] == 2
+
+
+def test_summary_per_ou(org):
+    o, _ = org
+    s = summary(o, by="ou").set_index("ou_path")
+    assert s.loc["Root/Dev", "cloudtrail_share"] == 1.0 and s.loc["Root/Dev", "accounts"] == 1
+    assert s.loc["Root/Production", "accounts"] == 2 and s.loc["Root/Production", "regions"] == 4
+    with pytest.raises(ValueError):
+        summary(o, by="region")
+
+
+def test_gaps_order(org):
+    o, _ = org
+    g = gaps(o)
+    assert list(g["priority"]) == list(range(1, len(g) + 1))
+    definite = g[~g["flagged"]]
+    flagged = g[g["flagged"]]
+    assert (flagged["status"] == "unknown").all() and flagged["priority"].min() > definite["priority"].max()
+    envs = list(definite["env"])
+    order = {"core": 0, "prod": 0, "unclassified": 1, "stage": 2, "dev": 3, "sandbox": 4}
+    assert [order[e] for e in envs] == sorted(order[e] for e in envs)
+    # within production: nothing recorded / suspended before partial
+    p = definite[definite["account_id"] == "000000000301"]
+    assert list(p["severity"]) == sorted(p["severity"])
+    assert p.iloc[-1]["status"] == "partial"
+    # the sandbox interview account comes after the dev account
+    first_dev = definite.index[definite["account_id"] == "000000000302"].min()
+    first_sbx = definite.index[definite["account_id"] == "000000000303"].min()
+    assert first_dev < first_sbx
+    # nothing good is listed
+    assert not g["status"].isin(["covered", "org_member", "invited_member", "administrator",
+                                 "not_applicable"]).any()
