@@ -51,7 +51,8 @@ def _make_plan(args: argparse.Namespace, org):
                           role_name=args.role_name)
 
 
-def _print_plan(plan, out=sys.stdout) -> None:
+def _print_plan(plan, out=None) -> None:
+    out = out or sys.stdout
     out.write(plan.summary() + "\n\n")
     t = plan.table()
     view = t[["step_id", "account_id", "api", "state", "blocked"]].copy()

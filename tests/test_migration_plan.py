@@ -1,0 +1,355 @@
+"""The GuardDuty migration plan (orgkit.migration) on hand-built snapshots: no AWS."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from contextlib import redirect_stdout
+
+import pytest
+
+from orgkit import scp
+from orgkit.migration import (
+    SCP_KEEP_ALLOWED,
+    SCP_MAX_CHARS,
+    STEP_KINDS,
+    PlanError,
+    default_admin,
+    guardduty_scp,
+    plan_migration,
+    scp_text,
+)
+from orgkit.testing import SnapshotSpec
+
+REGIONS = ["us-east-1", "eu-west-1"]
+EXTERNAL = "999900001111"
+S = SnapshotSpec.member
+
+
+def invitation_org(tmp_path, *, admin_regions=None, old_admin=False, admin_member_of_old=False, scps=None,
+                   suspended_region="eu-west-1", admin_features=None):
+    """An organisation whose GuardDuty runs by invitation from a Security account, in two regions.
+
+    Security administers by invitation: the management account and App (accepted), Pending (invited, not yet
+    accepted), a partner outside the organisation (accepted). NoGD has no detector. Bob's detector is suspended in
+    eu-west-1. With ``old_admin``: an in-organisation Legacy account administers Data by invitation.
+    """
+    sb = SnapshotSpec(regions=list(REGIONS))
+    sec_ou = sb.ou("Security")
+    eng = sb.ou("Engineering")
+    admin = sb.account("Security", parent=sec_ou, regions=admin_regions)
+    app = sb.account("App", parent=eng)
+    pending = sb.account("Pending", parent=eng)
+    nogd = sb.account("NoGD", parent=eng)
+    bob = sb.account("Bob", parent=eng)
+    ids = {"admin": admin, "app": app, "pending": pending, "nogd": nogd, "bob": bob, "mgmt": sb.management}
+    legacy = data = None
+    if old_admin:
+        legacy = sb.account("Legacy", parent=eng)
+        data = sb.account("Data", parent=eng)
+        ids.update(legacy=legacy, data=data)
+    for region in REGIONS:
+        members = [S(sb.management, admin, invited=True, detector_id=f"d{sb.management}"),
+                   S(app, admin, invited=True), S(pending, admin, status="Invited", invited=True),
+                   S(EXTERNAL, admin, invited=True)]
+        sb.detector(admin, region, administrator={} if not admin_member_of_old else None, members=members,
+                    features=admin_features)
+        inv = {"AccountId": admin, "RelationshipStatus": "Enabled", "InvitationId": "i1",
+               "InvitedAt": "2026-01-01T00:00:00.000Z"}
+        sb.detector(sb.management, region, administrator=inv)
+        sb.detector(app, region, administrator=inv)
+        sb.detector(bob, region, status="DISABLED" if region == suspended_region else "ENABLED", administrator={})
+        if old_admin:
+            old_members = [S(data, legacy, invited=True)]
+            if admin_member_of_old:
+                old_members.append(S(admin, legacy, invited=True))
+            sb.detector(legacy, region, administrator={}, members=old_members)
+            sb.detector(data, region, administrator={"AccountId": legacy, "RelationshipStatus": "Enabled",
+                                                     "InvitationId": "i2", "InvitedAt": "2026-01-01T00:00:00.000Z"})
+        if admin_member_of_old:
+            sb.docs[admin]["GuardDuty"][region]["Administrator"] = {
+                "AccountId": legacy, "RelationshipStatus": "Enabled", "InvitationId": "i3",
+                "InvitedAt": "2026-01-01T00:00:00.000Z"}
+    for name, doc, target in scps or []:
+        sb.policy(name, doc, targets=[eng if target == "eng" else sec_ou])
+    org = sb.load(tmp_path / "snap")
+    return org, ids
+
+
+def steps_of(plan, region):
+    return [s for s in plan.steps if s.region == region]
+
+
+# --------------------------------------------------------------------------------------------- steps
+def test_invitation_org_steps_in_order_with_the_right_calling_account(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=ids["admin"], auto_enable="ALL")
+    assert plan.blocked_regions() == []
+    for region in REGIONS:
+        steps = steps_of(plan, region)
+        kinds = [s.kind for s in steps]
+        assert kinds == ["designate_admin", "enable_admin_detector", "enrol_members", "set_auto_enable",
+                         "keep_external_members", "verify"]
+        assert [STEP_KINDS.index(k) for k in kinds] == sorted(STEP_KINDS.index(k) for k in kinds)
+        by = {s.kind: s for s in steps}
+        d = by["designate_admin"]
+        assert (d.account_id, d.api, d.params) == (ids["mgmt"], "guardduty:EnableOrganizationAdminAccount",
+                                                   {"AdminAccountId": ids["admin"]})
+        assert not d.done_in_snapshot
+        assert by["enable_admin_detector"].account_id == ids["admin"]
+        assert by["enable_admin_detector"].done_in_snapshot  # the admin's detector exists and is enabled
+        e = by["enrol_members"]
+        assert (e.account_id, e.api) == (ids["admin"], "guardduty:CreateMembers")
+        # every in-organisation account but the admin is expected; the outside partner is not
+        assert set(e.accounts) == {ids[k] for k in ("mgmt", "app", "pending", "nogd", "bob")}
+        # accepted invitation members convert on designation: CreateMembers only for the others
+        assert {d["AccountId"] for d in e.params["AccountDetails"]} == {ids["pending"], ids["nogd"], ids["bob"]}
+        assert all(d["Email"] and "@" in d["Email"] for d in e.params["AccountDetails"])
+        assert e.params["DetectorId"] == org.detectors.query(f"account_id == '{ids['admin']}' and "
+                                                             f"region == '{region}'").iloc[0]["detector_id"]
+        a = by["set_auto_enable"]
+        assert (a.account_id, a.api) == (ids["admin"], "guardduty:UpdateOrganizationConfiguration")
+        assert a.params["AutoEnableOrganizationMembers"] == "ALL"
+        assert by["verify"].api is None
+    orders = [s.order for s in plan.steps]
+    assert orders == sorted(orders) and len(set(s.step_id for s in plan.steps)) == len(plan.steps)
+    t = plan.table()
+    assert list(t["step_id"]) == [s.step_id for s in plan.steps]
+    assert set(t["state"]) <= {"to_do", "done_in_snapshot", "no_call"}
+
+
+def test_default_admin_is_the_invitation_admin(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    assert default_admin(org) == (ids["admin"], "invitation_admin")
+    plan = plan_migration(org)
+    assert plan.target.admin_account_id == ids["admin"]
+    assert plan.target.admin_chosen_by == "invitation_admin"
+    assert "chosen by invitation_admin" in plan.summary()
+
+
+def test_out_of_org_member_is_left_alone_and_reported(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=ids["admin"])
+    for s in plan.steps:
+        if s.kind == "keep_external_members":
+            assert s.api is None and s.accounts == [EXTERNAL]
+            continue
+        assert EXTERNAL not in s.accounts
+        assert EXTERNAL not in json.dumps(s.params)
+    kept = [i for i in plan.issues if i.check == "external_member_kept"]
+    assert {(i.region, i.account_id) for i in kept} == {(r, EXTERNAL) for r in REGIONS}
+    ext = plan.current.external_members
+    assert set(ext["account_id"]) == {EXTERNAL}
+    ties = plan.current.ties
+    assert set(ties.loc[ties["account_id"] == EXTERNAL, "tie"]) == {"invitation"}
+
+
+def test_current_state_ties_suspended_no_detector_and_invitation_cost(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    cur = plan_migration(org, admin=ids["admin"]).current
+    adm = cur.administrators.set_index("region").loc["us-east-1"]
+    assert adm["administrator_id"] == ids["admin"] and adm["by_invitation"] == 4 and adm["outside_organization"] == 1
+    assert adm["pending"] == 1 and not adm["delegated_admin"]
+    assert set(cur.ties["tie"]) == {"invitation"}
+    assert list(zip(cur.suspended["account_id"], cur.suspended["region"])) == [(ids["bob"], "eu-west-1")]
+    assert set(zip(cur.no_detector["account_id"], cur.no_detector["region"])) == {
+        (ids["pending"], r) for r in REGIONS} | {(ids["nogd"], r) for r in REGIONS}
+    cost = cur.invitation_cost.set_index("region")
+    assert cost.loc["us-east-1", "invitations_sent"] == 4 and cost.loc["us-east-1", "accepted"] == 3
+    assert cost.loc["us-east-1", "pending"] == 1
+    assert cur.cost_summary["invitations_sent"] == 8
+    assert cur.cost_summary["invitations_per_new_account"] == len(REGIONS)
+    assert cur.cost_summary["invitations_per_new_account_after"] == 0
+    assert cur.coverage is not None and set(cur.coverage["region"]) == set(REGIONS)
+
+
+def test_suspended_detector_left_as_is_unless_asked(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=ids["admin"])
+    assert not [s for s in plan.steps if s.kind == "resume_suspended"]
+    assert [(i.region, i.account_id) for i in plan.issues if i.check == "suspended_detector"] == \
+        [("eu-west-1", ids["bob"])]
+    plan = plan_migration(org, admin=ids["admin"], resume_suspended=True)
+    res = [s for s in plan.steps if s.kind == "resume_suspended"]
+    assert [(s.region, s.account_id, s.api, s.params["Enable"]) for s in res] == \
+        [("eu-west-1", ids["bob"], "guardduty:UpdateDetector", True)]
+
+
+def test_other_admin_is_disassociated_before_enrolment_and_nothing_is_deleted(tmp_path):
+    org, ids = invitation_org(tmp_path, old_admin=True)
+    plan = plan_migration(org, admin=ids["admin"])
+    for region in REGIONS:
+        kinds = [s.kind for s in steps_of(plan, region)]
+        assert kinds.index("disassociate_other_admin") < kinds.index("enrol_members")
+        dis = next(s for s in steps_of(plan, region) if s.kind == "disassociate_other_admin")
+        assert (dis.account_id, dis.api, dis.params["AccountIds"]) == \
+            (ids["legacy"], "guardduty:DisassociateMembers", [ids["data"]])
+        enrol = next(s for s in steps_of(plan, region) if s.kind == "enrol_members")
+        assert ids["data"] in enrol.accounts and ids["legacy"] in enrol.accounts
+    apis = {s.api for s in plan.steps if s.api}
+    assert not any(a.split(":")[1].startswith("Delete") for a in apis)
+
+
+def test_auto_enable_new_and_features(tmp_path):
+    feats = [{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}, {"Name": "RDS_LOGIN_EVENTS", "Status": "DISABLED"}]
+    org, ids = invitation_org(tmp_path, admin_features=feats)
+    plan = plan_migration(org, admin=ids["admin"], auto_enable="new")
+    f = [s for s in plan.steps if s.kind == "align_features"]
+    assert len(f) == len(REGIONS)
+    assert f[0].params["Features"] == [{"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"}]
+    assert f[0].params["AutoEnableOrganizationMembers"] == "NEW"
+    assert not [s for s in plan_migration(org, admin=ids["admin"], features=[]).steps if s.kind == "align_features"]
+    with pytest.raises(PlanError):
+        plan_migration(org, admin=ids["admin"], auto_enable="NONE")
+    with pytest.raises(PlanError):
+        plan_migration(org, admin=ids["admin"], features=["NOT_A_FEATURE"])
+    with pytest.raises(PlanError):
+        plan_migration(org, admin=ids["admin"], regions=["ap-south-2"])
+
+
+# --------------------------------------------------------------------------------------------- pre-flight
+def test_preflight_admin_not_in_organisation_blocks_everything(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=EXTERNAL)
+    errs = [i for i in plan.issues if i.severity == "error"]
+    assert errs[0].check == "admin_not_in_organization" and errs[0].region is None
+    # the partner is also an invitation member of Security: that is reported too
+    assert {i.check for i in errs[1:]} == {"admin_is_member_elsewhere"}
+    assert plan.blocked_regions() == sorted(REGIONS)
+    assert plan.table()["blocked"].all()
+
+
+def test_preflight_region_not_enabled_for_the_admin(tmp_path):
+    org, ids = invitation_org(tmp_path, admin_regions={"eu-west-1": "DISABLED"})
+    plan = plan_migration(org, admin=ids["admin"])
+    errs = [(i.check, i.region) for i in plan.issues if i.severity == "error"]
+    assert errs == [("region_not_enabled", "eu-west-1")]
+    assert plan.blocked_regions() == ["eu-west-1"]
+    t = plan.table()
+    assert t.loc[t["region"] == "eu-west-1", "blocked"].all() and not t.loc[t["region"] == "us-east-1",
+                                                                              "blocked"].any()
+
+
+def test_preflight_admin_is_a_member_elsewhere(tmp_path):
+    org, ids = invitation_org(tmp_path, old_admin=True, admin_member_of_old=True)
+    plan = plan_migration(org, admin=ids["admin"])
+    errs = [i for i in plan.issues if i.check == "admin_is_member_elsewhere"]
+    assert {i.region for i in errs} == set(REGIONS)
+    assert all(ids["legacy"] in i.message for i in errs)
+    assert plan.blocked_regions() == sorted(REGIONS)
+    # the admin is never enrolled as a member of itself, nor released by the generic disassociate step
+    for s in plan.steps:
+        if s.kind in ("enrol_members", "disassociate_other_admin"):
+            assert ids["admin"] not in s.accounts
+
+
+def test_preflight_scp_denies_a_steps_call(tmp_path):
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoMembers", "Effect": "Deny", "Action": "guardduty:CreateMembers", "Resource": "*"},
+    ]}
+    protect = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Protect", "Effect": "Deny", "Action": "guardduty:UpdateDetector", "Resource": "*",
+         "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}},
+    ]}
+    org, ids = invitation_org(tmp_path, scps=[("DenyMembers", deny, "sec"), ("Protect", protect, "eng")])
+    plan = plan_migration(org, admin=ids["admin"], resume_suspended=True)
+    denied = {(i.step_id, i.account_id) for i in plan.issues if i.check == "scp_denies"}
+    assert denied == {(f"{r}/4-enrol_members", ids["admin"]) for r in REGIONS} | \
+        {(f"eu-west-1/7-resume_suspended-{ids['bob']}", ids["bob"])}
+    assert plan.blocked_regions() == sorted(REGIONS)
+    # the management account is exempt: its designation step is never flagged
+    assert not [i for i in plan.issues if i.account_id == ids["mgmt"] and i.check.startswith("scp")]
+
+
+# --------------------------------------------------------------------------------------------- outputs
+def test_json_output_parses_and_keeps_ids_as_strings(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=ids["admin"])
+    d = json.loads(plan.to_json())
+    assert d["target"]["admin_account_id"] == ids["admin"]
+    assert [s["step_id"] for s in d["steps"]] == [s.step_id for s in plan.steps]
+    assert all(isinstance(a, str) and len(a) == 12 for s in d["steps"] for a in s["accounts"])
+    assert d["current"]["invitation_cost"]["invitations_sent"] == 8
+
+
+def test_terraform_is_well_formed(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=ids["admin"], features=["S3_DATA_EVENTS"])
+    tf = plan.terraform()
+    assert tf.count("{") == tf.count("}")
+    for r in REGIONS:
+        u = r.replace("-", "_")
+        assert f'alias  = "management_{u}"' in tf and f'alias  = "admin_{u}"' in tf
+        assert f'resource "aws_guardduty_organization_admin_account" "{u}"' in tf
+        assert f'resource "aws_guardduty_organization_configuration" "{u}"' in tf
+        assert f'resource "aws_guardduty_detector" "admin_{u}"' in tf
+        assert f'resource "aws_guardduty_organization_configuration_feature" "{u}_s3_data_events"' in tf
+        assert f"to       = aws_guardduty_detector.admin_{u}" in tf  # the existing detector is imported
+    assert tf.count('auto_enable_organization_members = "ALL"') == len(REGIONS)
+    assert f'admin_account_id = "{ids["admin"]}"' in tf
+    tfbin = shutil.which("terraform") or shutil.which("tofu")
+    if tfbin is None:
+        pytest.skip("terraform is not installed: only the textual checks ran")
+    d = tmp_path / "tf"
+    d.mkdir()
+    (d / "main.tf").write_text(tf)
+    r = subprocess.run([tfbin, "fmt", "-check", "-diff", str(d)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    (d / "main.tf").write_text(tf.replace("}\n", "", 1))  # the same check does catch a syntax error
+    assert subprocess.run([tfbin, "fmt", "-check", str(d)], capture_output=True).returncode != 0
+
+
+def test_scp_is_valid_small_and_exempts_only_the_admin(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=ids["admin"])
+    text = plan.scp_text()
+    assert len(text) <= SCP_MAX_CHARS
+    doc = json.loads(text)
+    pol, problems = scp.lint_policy(text, "p-gd")
+    assert pol is not None and not [p for p in problems if p.get("severity") == "error"], problems
+    levels = [[scp.FULL_AWS_ACCESS], [scp.FULL_AWS_ACCESS, doc]]
+    member, admin = ids["app"], ids["admin"]
+    for action in ("guardduty:UpdateDetector", "guardduty:DeleteDetector", "guardduty:DisassociateFromAdministratorAccount",
+                   "guardduty:CreateMembers", "guardduty:UpdateOrganizationConfiguration", "guardduty:TagResource"):
+        assert scp.evaluate(levels, action, account_id=member).decision == "explicit_deny", action
+        assert scp.evaluate(levels, action, account_id=admin).decision == "allow", action
+    for action in SCP_KEEP_ALLOWED + ("guardduty:GetFindings", "guardduty:ListDetectors"):
+        assert scp.evaluate(levels, action, account_id=member).decision == "allow", action
+    # a break-glass role can be exempted too
+    doc2 = guardduty_scp(admin, ["arn:aws:iam::*:role/BreakGlass"])
+    lv2 = [[scp.FULL_AWS_ACCESS], [scp.FULL_AWS_ACCESS, doc2]]
+    assert scp.evaluate(lv2, "guardduty:UpdateDetector",
+                        principal=f"arn:aws:iam::{member}:role/BreakGlass").decision == "allow"
+    assert scp.evaluate(lv2, "guardduty:UpdateDetector",
+                        principal=f"arn:aws:iam::{member}:role/Dev").decision == "explicit_deny"
+    with pytest.raises(PlanError):
+        scp_text({"Statement": [{"Sid": "x" * (SCP_MAX_CHARS + 1)}]})
+
+
+def test_cli_plan_formats(tmp_path):
+    from orgkit.cli import main
+
+    org, ids = invitation_org(tmp_path)
+    snap = str(org.path)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["guardduty", "plan", snap, "--format", "json"]) == 0
+    assert json.loads(out.getvalue())["target"]["admin_account_id"] == ids["admin"]
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["guardduty", "plan", snap, "--format", "scp"]) == 0
+    assert json.loads(out.getvalue())["Statement"][0]["Effect"] == "Deny"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["guardduty", "migrate", "--admin", ids["admin"], snap]) == 0
+    assert "dry run: nothing was changed" in out.getvalue() and "us-east-1/4-enrol_members" in out.getvalue()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["guardduty", "plan", snap, "--admin", EXTERNAL]) == 1  # blocked
+    assert "BLOCKED" in out.getvalue()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["guardduty", "state", snap, "--what", "cost", "--format", "json"]) == 0
+    assert sum(r["invitations_sent"] for r in json.loads(out.getvalue())) == 8
