@@ -340,3 +340,15 @@ def test_cli_explain_lint_tamper_and_errors(org, monkeypatch):
     assert rc == 1
     rc, out, _ = _run(org, monkeypatch, ["scp", "tamper", "--principal", "role/Dev", "--format", "json"])
     assert rc == 0 and {r["account_id"]: r["protected"] for r in json.loads(out)}["100000000001"] is True
+
+
+def test_an_organisation_without_scps_restricts_nothing():
+    org = make_org([("r-1", None, "root", "Root", []), ("ou-1", "r-1", "ou", "A", []),
+                    ("200000000001", "ou-1", "account", "a", [])], {})
+    d = scp.decide(org, "200000000001", "iam:CreateUser", principal="root")
+    assert d.decision == "allow" and "not in force" in d.reason
+    assert (scp.matrix(org).codes() == 0).all()
+    assert scp.lint(org)["check"].tolist() == ["scps_not_in_force"]
+    # told explicitly that the policy type is on: no SCP attached means nothing is allowed
+    org.scp_enabled = True
+    assert scp.Evaluator(org).decide("200000000001", "iam:CreateUser").decision == "implicit_deny"

@@ -16,7 +16,7 @@ See docs/scp.md for the semantics.
 
 from __future__ import annotations
 
-import weakref
+import collections
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
@@ -41,25 +41,26 @@ __all__ = [
     "evaluate_condition_block",
 ]
 
-_EVALUATORS: "weakref.WeakKeyDictionary[Any, Evaluator]" = weakref.WeakKeyDictionary()
+_EVALUATORS: "collections.OrderedDict[int, tuple[Any, Evaluator]]" = collections.OrderedDict()
+_CACHE_SIZE = 4
 
 
 def evaluator(org, catalog: Catalog | None = None) -> Evaluator:
-    """The (cached) :class:`Evaluator` for an organisation: policies are compiled once per ``Org``."""
+    """The :class:`Evaluator` for an organisation, cached for the last few ``Org`` objects asked about,
+    so policies are compiled and chains resolved once. (An ``Org`` is not hashable, so the cache is by
+    identity; build a new ``Evaluator`` yourself after changing an ``Org`` in place.)"""
     if isinstance(org, Evaluator):
         return org
     if catalog is not None:
         return Evaluator(org, catalog)
-    try:
-        ev = _EVALUATORS.get(org)
-    except TypeError:  # not weak-referenceable / hashable
-        return Evaluator(org)
-    if ev is None:
-        ev = Evaluator(org)
-        try:
-            _EVALUATORS[org] = ev
-        except TypeError:
-            pass
+    hit = _EVALUATORS.get(id(org))
+    if hit is not None and hit[0] is org:
+        _EVALUATORS.move_to_end(id(org))
+        return hit[1]
+    ev = Evaluator(org)
+    _EVALUATORS[id(org)] = (org, ev)
+    while len(_EVALUATORS) > _CACHE_SIZE:
+        _EVALUATORS.popitem(last=False)
     return ev
 
 

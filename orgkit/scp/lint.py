@@ -106,6 +106,13 @@ def lint(org_or_evaluator, catalog: Catalog | None = None) -> pd.DataFrame:
         if pid not in attached_anywhere:
             rows.append(_finding("info", "unattached_policy", f"{name or pid} is attached to nothing", policy_id=pid))
 
+    if not view.scps_in_force:
+        rows.append(_finding("info", "scps_not_in_force",
+                             "no SCP is attached anywhere (or the SCP policy type is off): SCPs restrict nothing here"))
+        df = pd.DataFrame(rows, columns=LINT_COLUMNS)
+        df.attrs.update(cat.attrs)
+        return df
+
     below: dict[str, int] = {}
     accounts = set(view.accounts["account_id"])
     for a in accounts:

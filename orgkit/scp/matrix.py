@@ -215,6 +215,13 @@ def compute_matrix(
                 rows.append(np.full(n, EXEMPT, dtype=np.int8))
             row_index[j] = exempt_row
             continue
+        if not view.scps_in_force:
+            key = ("not in force",)
+            if key not in row_of:
+                row_of[key] = len(rows)
+                rows.append(np.full(n, ALLOW, dtype=np.int8))
+            row_index[j] = row_of[key]
+            continue
         levels = evaluator.levels(aid)
         ctx = evaluator.context(aid, arn, context, absent_unknown)
         sig = []
@@ -251,6 +258,6 @@ def compute_matrix(
         "ou_path": acc["ou_path"].to_numpy(),
         "row": row_index,
     })
-    stats = {"accounts": len(acc), "distinct_rows": len(rows), "distinct_chains": len({k[0] for k in row_of}),
+    stats = {"accounts": len(acc), "distinct_rows": len(rows), "distinct_chains": len({k[0] for k in row_of if len(k) == 2}),
              "actions": n}
     return ScpMatrix(accounts, rows, cat, principal, context, stats)

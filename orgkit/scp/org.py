@@ -25,6 +25,8 @@ from orgkit.scp.engine import (
 )
 from orgkit.scp.policy import Policy, PolicyError, compile_policy
 
+NOT_IN_FORCE = "SCPs are not in force in this organisation (the policy type is off, or no SCP is attached anywhere)"
+
 __all__ = ["OrgView", "Evaluator", "resolve_principal", "PERSONAS", "SCP_TYPE"]
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
@@ -80,6 +82,16 @@ class OrgView:
     management_account_id: str | None = None
     organization_id: str | None = None
     aws_managed: dict[str, bool] = field(default_factory=dict)
+    #: whether the SCP policy type is enabled at the root. ``None``: not told, inferred from the
+    #: attachments (enabling SCPs attaches FullAWSAccess everywhere, so an organisation with SCPs on
+    #: always has at least one attachment).
+    scp_enabled: bool | None = None
+
+    @property
+    def scps_in_force(self) -> bool:
+        if self.scp_enabled is not None:
+            return bool(self.scp_enabled)
+        return any(self.attached.values())
 
     @classmethod
     def from_org(cls, org) -> "OrgView":
@@ -87,6 +99,8 @@ class OrgView:
         parent: dict[str, str | None] = {}
         kind, name, attached = {}, {}, {}
         pols = org.policies
+        if "policy_id" not in pols.columns:  # no policies at all
+            pols = pd.DataFrame(columns=["policy_id", "name", "content", "type", "aws_managed"])
         if "type" in pols.columns:
             pols = pols[pols["type"].fillna(SCP_TYPE) == SCP_TYPE]
         scp_ids = set(pols["policy_id"])
@@ -119,12 +133,13 @@ class OrgView:
         mgmt = getattr(org, "management_account_id", None)
         if mgmt is None and accounts["is_management"].any():
             mgmt = accounts.loc[accounts["is_management"], "account_id"].iloc[0]
-        return cls(parent, kind, name, attached, documents, accounts, mgmt, getattr(org, "organization_id", None), aws_managed)
+        return cls(parent, kind, name, attached, documents, accounts, mgmt, getattr(org, "organization_id", None),
+                   aws_managed, getattr(org, "scp_enabled", None))
 
     def copy(self) -> "OrgView":
         return OrgView(dict(self.parent), dict(self.kind), dict(self.name), dict(self.attached),
                        dict(self.documents), self.accounts.copy(), self.management_account_id,
-                       self.organization_id, dict(self.aws_managed))
+                       self.organization_id, dict(self.aws_managed), self.scp_enabled)
 
     def invalidate(self) -> None:
         """Forget cached chains (call after changing ``parent``)."""
@@ -227,6 +242,8 @@ class Evaluator:
         elif is_service_linked(arn):
             d = Decision("exempt", "service-linked roles are not affected by SCPs", action=action,
                          resource=resource, principal=arn)
+        elif not self.view.scps_in_force:
+            d = Decision("allow", NOT_IN_FORCE, action=action, resource=resource, principal=arn)
         else:
             ctx = self.context(account_id, arn, context, absent_unknown)
             d = evaluate_levels(self.levels(account_id), action, resource, ctx, arn)
