@@ -1,0 +1,151 @@
+"""``orgkit coverage``: the coverage analyses as tables, CSV or JSON, with ``--fail-on`` for CI.
+
+    orgkit coverage [SNAPSHOT] [--service cloudtrail|guardduty] [--format table|csv|json]
+                    [--status STATUS[,STATUS]] [--fail-on STATUS[,STATUS]]
+                    [--trails | --duplicates | --tfstate FILE [FILE ...] | --summary {account,ou} | --gaps]
+
+Without SNAPSHOT: the bundled demo snapshot. Exit codes: 0; 1 when ``--fail-on`` matched a row; 2 on a usage
+error, an unreadable snapshot or Terraform state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from orgkit.coverage import cloudtrail as ct_mod
+from orgkit.coverage import guardduty as gd_mod
+
+CORE = ["service", "account_id", "account_name", "ou_path", "region", "status", "reason", "source"]
+VOCAB = {
+    "coverage": set(ct_mod.STATUSES) | set(gd_mod.STATUSES),
+    "cloudtrail": set(ct_mod.STATUSES),
+    "guardduty": set(gd_mod.STATUSES),
+    "trails": {"ok", "not_logging", "delivery_error", "unknown"},
+    "tfstate": {"unmanaged", "missing", "unknown", "managed"},
+    "gaps": (set(ct_mod.STATUSES) | set(gd_mod.STATUSES)) - {"covered", "org_member", "invited_member",
+                                                            "administrator", "not_applicable"},
+}
+
+
+def _split(v: str | None) -> list[str]:
+    return [x.strip() for x in (v or "").split(",") if x.strip()]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from orgkit.cli import add_format
+
+    p = sub.add_parser("coverage", help="CloudTrail and GuardDuty coverage of every account and region",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
+    p.add_argument("--service", choices=["cloudtrail", "guardduty"],
+                   help="one service (default: both, with a 'service' column and the common columns)")
+    add_format(p)
+    p.add_argument("--status", metavar="STATUS[,STATUS]", help="show only rows with these statuses")
+    p.add_argument("--fail-on", metavar="STATUS[,STATUS]",
+                   help="exit 1 when any row shown has one of these statuses (e.g. none,not_logging,unknown)")
+    view = p.add_mutually_exclusive_group()
+    view.add_argument("--trails", action="store_true", help="the trail inventory: every trail once")
+    view.add_argument("--duplicates", action="store_true",
+                      help="extra copies of management events and overlapping data events, with estimated cost")
+    view.add_argument("--tfstate", nargs="+", metavar="FILE",
+                      help="trails AWS has that these Terraform states do not know, and the reverse")
+    view.add_argument("--summary", choices=["account", "ou"], help="share of enabled regions covered")
+    view.add_argument("--gaps", action="store_true", help="the gaps, in the order to fix them")
+    cost = p.add_argument_group("cost assumptions (with --duplicates)")
+    cost.add_argument("--management-events", type=float, default=None, metavar="N",
+                      help="management events per account and region per month (default 1,000,000)")
+    cost.add_argument("--data-events", type=float, default=None, metavar="N",
+                      help="data events per account, region and resource type per month (default 1,000,000)")
+    cost.add_argument("--read-fraction", type=float, default=None, metavar="F",
+                      help="share of read events (default 0.9)")
+    p.set_defaults(fn=run)
+
+
+def _printable(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    """Lists and dicts as text for table and CSV output (JSON keeps them as arrays and objects)."""
+    if fmt == "json" or df.empty:
+        return df
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            sample = out[c].dropna()
+            if len(sample) and sample.map(lambda v: isinstance(v, (list, tuple, dict))).any():
+                out[c] = out[c].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else
+                                    json.dumps(v, sort_keys=True) if isinstance(v, dict) else v)
+    return out
+
+
+def build_frame(org, args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
+    """The frame a command line asks for, and the name of its status vocabulary."""
+    from orgkit import coverage as cov
+
+    if args.trails:
+        return cov.trail_inventory(org), "trails"
+    if args.duplicates:
+        kw = {}
+        if args.management_events is not None:
+            kw["management_events_per_month"] = args.management_events
+        if args.data_events is not None:
+            kw["data_events_per_month"] = args.data_events
+        if args.read_fraction is not None:
+            kw["read_fraction"] = args.read_fraction
+        return cov.duplicates(org, **kw), ""
+    if args.tfstate:
+        return cov.unmanaged_trails(org, args.tfstate), "tfstate"
+    if args.summary:
+        return cov.summary(org, by=args.summary), ""
+    if args.gaps:
+        g = cov.gaps(org)
+        if args.service:
+            g = g[g["service"] == args.service]
+        return g, "gaps"
+    if args.service == "cloudtrail":
+        return cov.cloudtrail_coverage(org), "cloudtrail"
+    if args.service == "guardduty":
+        return cov.guardduty_coverage(org), "guardduty"
+    parts = []
+    for name, df in (("cloudtrail", cov.cloudtrail_coverage(org)), ("guardduty", cov.guardduty_coverage(org))):
+        parts.append(df.assign(service=name)[CORE])
+    return pd.concat(parts, ignore_index=True), "coverage"
+
+
+def run(args: argparse.Namespace) -> int:
+    from orgkit.cli import write_frame
+    from orgkit.coverage.iac import TerraformStateError
+    from orgkit.model import load
+
+    wanted, fail_on = _split(args.status), _split(args.fail_on)
+    if (wanted or fail_on) and (args.duplicates or args.summary):
+        print("orgkit coverage: --status and --fail-on apply to views with a status column "
+              "(coverage, --trails, --tfstate, --gaps)", file=sys.stderr)
+        return 2
+    org = load(args.snapshot)
+    try:
+        df, vocab = build_frame(org, args)
+    except TerraformStateError as e:
+        print(f"orgkit coverage: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:
+        print(f"orgkit coverage: {e}", file=sys.stderr)
+        return 2
+    known = VOCAB.get(vocab, set())
+    bad = sorted(set(wanted + fail_on) - known)
+    if bad:
+        print(f"orgkit coverage: unknown status {', '.join(bad)}; this view's statuses: {', '.join(sorted(known))}",
+              file=sys.stderr)
+        return 2
+    if wanted:
+        df = df[df["status"].isin(wanted)]
+    write_frame(_printable(df.reset_index(drop=True), args.format), args.format)
+    if fail_on:
+        hits = df[df["status"].isin(fail_on)]
+        if len(hits):
+            counts = hits["status"].value_counts()
+            print("orgkit coverage: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + " (--fail-on)",
+                  file=sys.stderr)
+            return 1
+    return 0
