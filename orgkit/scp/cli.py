@@ -138,11 +138,14 @@ def _cmd_tamper(args) -> int:
     except (ValueError, KeyError) as e:
         return _fail(str(e))
     if args.format == "table":
-        df = df[["account_id", "account_name", "ou_path", "protected", "reason", "exposed", "conditional"]]
+        df = df[["account_id", "account_name", "ou_path", "protected", "reason"]]
     else:
         for c in df.columns:
             if isinstance(df[c].dtype, pd.CategoricalDtype):
                 df[c] = df[c].astype(str)
+        if args.format == "csv":  # lists as "a;b" in CSV cells; JSON keeps arrays
+            for c in ("exposed", "conditional"):
+                df[c] = df[c].map(";".join)
     _write(df, args.format)
     return 0
 
