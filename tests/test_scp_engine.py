@@ -218,3 +218,11 @@ def test_levels_accept_text_dicts_pairs_and_compiled_policies():
     lv = [[FULL_AWS_ACCESS], [json.loads(FULL_AWS_ACCESS)], [("p-x", FULL_AWS_ACCESS)], [compiled]]
     d = evaluate(lv, "s3:GetObject")
     assert d.decision == "allow" and "p-c/#0" in d.source and "p-x/#0" in d.source
+
+
+def test_personas_need_an_account_when_levels_are_given_directly():
+    lv = [[FULL, DENY_ROOT]]
+    assert evaluate(lv, "s3:GetObject", principal="root", account_id="123456789012").decision == "explicit_deny"
+    assert evaluate(lv, "s3:GetObject", principal="service-linked", account_id="123456789012").decision == "exempt"
+    with pytest.raises(ValueError):
+        evaluate(lv, "s3:GetObject", principal="root")

@@ -337,13 +337,20 @@ def evaluate(
 
     ``levels`` is a list, root first, of levels; each level is a list of policy documents (JSON
     text or dicts), ``(policy_id, document)`` pairs, or compiled :class:`Policy` objects; a level
-    may also be a ``(name, [policies])`` pair. ``principal`` is an ARN; ``account_id`` fills
+    may also be a ``(name, [policies])`` pair. ``principal`` is an ARN, or a persona (``root``,
+    ``role/Dev``, ``sso/NAME``, ``service-linked``) together with ``account_id``, which also fills
     ``aws:PrincipalAccount``. ``management=True`` answers ``exempt`` as for the management account.
 
     >>> evaluate([[FULL_AWS_ACCESS], [FULL_AWS_ACCESS]], "s3:GetObject").decision
     'allow'
     """
     comp = [Level(name, "level", name, pols) for name, pols in compile_levels(levels)]
+    if principal and not principal.startswith("arn:"):
+        if account_id is None:
+            raise ValueError(f"principal {principal!r} is a persona: give account_id too, or a full ARN")
+        from orgkit.scp.org import resolve_principal
+
+        principal = resolve_principal(principal, account_id)
     if account_id is None and principal and principal.count(":") >= 5:
         account_id = principal.split(":")[4] or None
     ctx = merge_context(implied_context(account_id, None, None, principal), context, absent_unknown)
