@@ -352,3 +352,17 @@ def test_an_organisation_without_scps_restricts_nothing():
     # told explicitly that the policy type is on: no SCP attached means nothing is allowed
     org.scp_enabled = True
     assert scp.Evaluator(org).decide("200000000001", "iam:CreateUser").decision == "implicit_deny"
+
+
+def test_matrix_long_form_and_unknown_names(org):
+    m = scp.matrix(org, principal="role/Dev", actions=["cloudtrail:Stop*", "iam:CreateUser", "iam:CreateUsr"])
+    assert m.catalog.frame["action"].tolist()[-1] == "iam:CreateUsr"
+    assert m.catalog.frame["in_catalog"].tolist()[-1] == False  # noqa: E712 - kept and flagged
+    long = m.to_long()
+    assert len(long) == len(m.accounts) * len(m.catalog)
+    row = long[(long.account_id == "100000000002") & (long.action == "iam:CreateUser")]
+    assert row["decision"].astype(str).item() == "implicit_deny"
+    assert m.decision("100000000001", "cloudtrail:StopLogging") == "explicit_deny"
+    assert long.attrs["catalog_version"] == default_catalog().version
+    with pytest.raises(KeyError):
+        m.decisions("999999999999")
