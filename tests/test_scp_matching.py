@@ -139,6 +139,10 @@ def test_policy_variables():
     with pytest.raises(MissingKey) as e:
         glob_matches("${aws:PrincipalTag/team}", "x", ctx={})
     assert e.value.key == "aws:principaltag/team"
+    # a key absent from the request (or multi-valued) cannot be replaced: the element matches nothing
+    assert not glob_matches("${aws:username}", "", ctx={"aws:username": None})
+    assert not glob_matches("*${aws:username}*", "anything", ctx={"aws:username": None})
+    assert not arn_matches("arn:aws:s3:::${aws:username}/*", "arn:aws:s3:::x/y", ctx={"aws:username": ["a", "b"]})
 
 
 def test_three_valued_logic():

@@ -15,6 +15,7 @@ from typing import Mapping
 __all__ = [
     "Unknown",
     "MissingKey",
+    "VariableNotReplaced",
     "t_and",
     "t_or",
     "t_not",
@@ -78,6 +79,11 @@ def t_not(v):
     return not v
 
 
+class VariableNotReplaced(ValueError):
+    """A policy variable whose key is absent from the request (and has no default), or is
+    multi-valued: IAM cannot replace it, and the element holding it matches nothing."""
+
+
 class MissingKey(Exception):
     """A policy variable names a context key the caller did not give (and it has no default)."""
 
@@ -127,14 +133,13 @@ def _resolve(body: str, ctx: Mapping[str, object] | None) -> str:
     lk = key.lower()
     if ctx is not None and lk in ctx:
         v = ctx[lk]
-        if v is None:  # explicitly absent from the request
+        if v is None or (isinstance(v, (list, tuple)) and len(v) != 1):
+            # absent from the request, or multi-valued: IAM cannot replace it
             if default is not None:
                 return default
-            raise MissingKey(lk)
+            raise VariableNotReplaced(lk)
         if isinstance(v, (list, tuple)):
-            if len(v) == 1:
-                return str(v[0])
-            raise MissingKey(lk)  # multi-valued keys cannot be used as variables
+            return str(v[0])
         return str(v)
     raise MissingKey(lk)
 
@@ -193,8 +198,12 @@ def glob_matches(pattern: str, value: str, ignore_case: bool = False, ctx=None) 
     """Whole-string glob match. With ``ctx``, policy variables are substituted first (may raise
     :class:`MissingKey`)."""
     if ctx is not None and "${" in pattern:
+        try:
+            pieces = substitute(pattern, ctx)
+        except VariableNotReplaced:
+            return False
         rx = re.compile(
-            _pieces_to_regex(substitute(pattern, ctx)),
+            _pieces_to_regex(pieces),
             (re.IGNORECASE if ignore_case else 0) | re.DOTALL,
         )
         return rx.fullmatch(value) is not None
@@ -235,7 +244,10 @@ def arn_matches(pattern: str, value: str, ctx=None) -> bool:
     if pattern == "*":
         return True
     if ctx is not None and "${" in pattern:
-        pieces = substitute(pattern, ctx)
+        try:
+            pieces = substitute(pattern, ctx)
+        except VariableNotReplaced:
+            return False
         # rebuild a pattern where literal pieces are protected: split into segments by
         # walking pieces, so a ':' inside a substituted value stays inside its segment.
         segs: list[list[tuple[str, bool]]] = [[]]
