@@ -39,6 +39,12 @@ class PolicyError(ValueError):
             where += f", statement {statement}" + (f" ({sid})" if sid else "")
         super().__init__(f"{where}: {message}")
 
+    def _repr_html_(self) -> str:  # friendly in notebooks
+        import html
+
+        return (f"<div style='border-left:4px solid #c00;padding:4px 8px'><b>Policy error</b> in "
+                f"<code>{html.escape(str(self.policy_id))}</code>: {html.escape(self.message)}</div>")
+
 
 def _str_list(v, what, pid, i, sid) -> tuple[str, ...]:
     if isinstance(v, str):
