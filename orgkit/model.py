@@ -117,6 +117,13 @@ class Org:
             return frames[name]
         raise AttributeError(name)
 
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (f"<Org {m.get('organization_id')} management={m.get('management_account_id')} "
+                f"collected={m.get('collected_at')} accounts={len(self.frames['accounts'])} "
+                f"trails={len(self.frames['trails'])} detectors={len(self.frames['detectors'])} "
+                f"errors={len(self.frames['errors'])}>")
+
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self.frames))
 

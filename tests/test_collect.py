@@ -17,8 +17,8 @@ REGIONS = ["us-east-1", "eu-west-1", "eu-south-1"]
 POLICY = Path(orgkit.__file__).parent / "policies" / "collector-policy.json"
 
 
-def _collect(aws, out, **kw):
-    factory = SessionFactory(endpoint_url=aws.endpoint_url)
+def _collect(aws, out, max_attempts=5, **kw):
+    factory = SessionFactory(endpoint_url=aws.endpoint_url, max_attempts=max_attempts)
     seen: list[tuple[str, str]] = []
 
     def spy(model, params, **kwargs):  # a second botocore hook: every call the collector makes
@@ -193,7 +193,7 @@ def test_faults_are_recorded_and_the_run_goes_on(small_org, tmp_path):
     aws.add_fault("ThrottlingException", http_status=400, account_id=ids["dev"], region="eu-west-1",
                   service="guardduty", operation="GetDetector")  # throttled for good: recorded
     try:
-        org, *_ = _collect(aws, tmp_path / "snap")
+        org, *_ = _collect(aws, tmp_path / "snap", max_attempts=3)  # 3 attempts: the 2 throttles, then success
     finally:
         aws.clear_faults()
     e = org.errors
