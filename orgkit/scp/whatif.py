@@ -88,7 +88,12 @@ class WhatIf:
 
     # ------------------------------------------------------------------ results
     def _pair(self, **kw):
-        return compute_matrix(self.before, **kw), compute_matrix(self.after, **kw)
+        """(before, after) matrices; the "before" one is kept, since edits do not change it."""
+        key = repr(sorted(kw.items()))
+        cache = self.__dict__.setdefault("_before_cache", {})
+        if key not in cache:
+            cache[key] = compute_matrix(self.before, **kw)
+        return cache[key], compute_matrix(self.after, **kw)
 
     def summary(self, principal: str | None = None, context: Mapping[str, Any] | None = None,
                 actions: Sequence[str] | None = None, resource: str | None = None) -> pd.DataFrame:
