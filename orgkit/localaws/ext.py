@@ -199,6 +199,38 @@ def _install_reset() -> None:
     BackendDict.reset = classmethod(reset)  # type: ignore[method-assign,assignment]
 
 
+# --- speed (same answers, less work per request) ---------------------------------------------------------
+
+
+def _install_speedups() -> None:
+    """moto rescans its package directory and every IAM backend of every partition on each request."""
+    import moto.backends as mb
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam import models as iam_models
+
+    modules = tuple(mb.list_of_moto_modules())
+    mb.list_of_moto_modules = lambda: iter(modules)  # type: ignore[assignment]
+
+    cache: dict[str, str] = {}
+
+    def get_account_id_from(access_key: str) -> str:
+        acct = cache.get(access_key)
+        if acct is not None:
+            asb = dict.get(iam_models.iam_backends, acct)
+            if asb is not None and any(access_key in b.access_keys for b in list(dict.values(asb))):
+                return acct
+            cache.pop(access_key, None)
+        # only the partitions already created: moto's version creates every partition backend of every account
+        for account_id, asb in list(iam_models.iam_backends.items()):
+            for backend in list(dict.values(asb)):
+                if access_key in backend.access_keys:
+                    cache[access_key] = account_id
+                    return account_id
+        return DEFAULT_ACCOUNT_ID
+
+    iam_models.get_account_id_from = get_account_id_from  # type: ignore[assignment]
+
+
 def install() -> None:
     """Patch moto in this process (idempotent). Call before the first request is served."""
     global _installed
@@ -212,6 +244,7 @@ def install() -> None:
         _install_organizations()
         _install_sts()
         _install_reset()
+        _install_speedups()
         _installed = True
 
 

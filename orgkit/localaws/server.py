@@ -136,8 +136,13 @@ def make_app() -> Any:
     return LocalAPIMiddleware(DomainDispatcherApplication(create_backend_app))
 
 
-def make_wsgi_server(host: str = "127.0.0.1", port: int = 0) -> Any:
+def make_wsgi_server(host: str = "127.0.0.1", port: int = 0, log_requests: bool = False) -> Any:
+    import logging
+
     from werkzeug.serving import make_server
+
+    if not log_requests:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     return make_server(_check_loopback(host), port, make_app(), threaded=True)
 
@@ -148,10 +153,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5000, help="0 picks a free port (printed on stdout)")
     parser.add_argument("--strict-assume-role", action="store_true",
                         help="AssumeRole fails with AccessDenied when the role does not exist")
+    parser.add_argument("--log-requests", action="store_true", help="log every request on stderr (werkzeug)")
     args = parser.parse_args(argv)
     if args.strict_assume_role or os.environ.get("ORGKIT_LOCALAWS_STRICT_ASSUME_ROLE") == "1":
         state.set_options(strict_assume_role=True)
-    server = make_wsgi_server(args.host, args.port)
+    server = make_wsgi_server(args.host, args.port, log_requests=args.log_requests)
     print(f"ORGKIT_LOCALAWS_PORT={server.server_address[1]}", flush=True)
     try:
         server.serve_forever()
@@ -210,17 +216,20 @@ class LocalAWS:
     def _read_port(self) -> int:
         assert self._proc is not None and self._proc.stdout is not None
         found: list[int] = []
+        ready = threading.Event()
+        stdout = self._proc.stdout
 
         def reader() -> None:
-            assert self._proc is not None and self._proc.stdout is not None
-            for line in self._proc.stdout:
-                if line.startswith("ORGKIT_LOCALAWS_PORT="):
+            # Keeps draining stdout after the port line, so a chatty child never blocks on a full pipe.
+            for line in stdout:
+                if not found and line.startswith("ORGKIT_LOCALAWS_PORT="):
                     found.append(int(line.strip().split("=", 1)[1]))
-                    return
+                    ready.set()
+            stdout.close()
+            ready.set()
 
-        t = threading.Thread(target=reader, daemon=True)
-        t.start()
-        t.join(self.startup_timeout)
+        threading.Thread(target=reader, name="orgkit-localaws-stdout", daemon=True).start()
+        ready.wait(self.startup_timeout)
         if not found:
             err = self._stderr_text()
             self.stop()
@@ -264,8 +273,6 @@ class LocalAWS:
                 except subprocess.TimeoutExpired:
                     self._proc.kill()
                     self._proc.wait(5)
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
             self._proc = None
         if self._stderr is not None:
             self._stderr.close()
