@@ -9,7 +9,6 @@ import types
 from contextlib import redirect_stderr, redirect_stdout
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 import pytest
 

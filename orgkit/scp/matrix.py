@@ -17,7 +17,6 @@ import pandas as pd
 
 from orgkit.scp.catalog import Catalog
 from orgkit.scp.engine import DECISIONS, is_service_linked
-from orgkit.scp.matching import is_unknown
 from orgkit.scp.org import Evaluator, resolve_principal
 from orgkit.scp.policy import Statement
 

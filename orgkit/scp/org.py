@@ -7,7 +7,6 @@ accounts), held in plain dicts so that what-if analysis can copy and change it c
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
