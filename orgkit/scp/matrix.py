@@ -125,13 +125,13 @@ class ScpMatrix:
 
         out = {c: per_account(c) for c in ("account_id", "account_name", "ou_path")}
         for c in groups.columns if by else []:
-            gcodes, guniq = pd.factorize(groups[c])
+            gcodes, guniq = pd.factorize(groups[c], sort=True)
             out[c] = pd.Categorical.from_codes(np.tile(gcodes, n), pd.Index(guniq, dtype=object))
         per_row = per_row.astype(np.int32)
         for i, d in enumerate(DECISIONS):
             out[d] = np.ascontiguousarray(per_row[:, :, i])[rows_idx].reshape(-1)
         out["total"] = per_row.sum(axis=2, dtype=np.int32)[rows_idx].reshape(-1)
-        df = pd.DataFrame(out)
+        df = pd.DataFrame(out, copy=False)  # no consolidation copy of millions of rows
         df.attrs.update(self.attrs)
         return df
 
