@@ -101,6 +101,9 @@ def test_invitation_state_machine(aws):
 
     gd_a.delete_members(DetectorId=da, AccountIds=[member])
     assert statuses(gd_a, da) == {}
+    with pytest.raises(ClientError) as e:
+        gd_a.list_members(DetectorId=da, MaxResults=51)
+    assert error_code(e.value) == ("BadRequestException", 400)
     got = gd_a.get_members(DetectorId=da, AccountIds=[member])
     assert got["Members"] == [] and got["UnprocessedAccounts"][0]["AccountId"] == member
 
@@ -170,6 +173,7 @@ def test_organization_admin_is_tied_to_organizations(aws):
     assert error_code(e.value) == ("BadRequestException", 400)
 
     gd_mgmt.enable_organization_admin_account(AdminAccountId=admin)
+    assert len(aws.client("guardduty", admin).list_detectors()["DetectorIds"]) == 1  # GuardDuty enabled for it
     assert gd_mgmt.list_organization_admin_accounts()["AdminAccounts"] == [
         {"AdminAccountId": admin, "AdminStatus": "ENABLED"}]
     delegated = org.list_delegated_administrators(ServicePrincipal="guardduty.amazonaws.com")
@@ -292,6 +296,9 @@ def test_auto_enable_none_leaves_new_accounts_alone(aws):
     with pytest.raises(ClientError) as e:
         gd_a.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="SOME")
     assert error_code(e.value)[1] == 400
+    with pytest.raises(ClientError) as e:  # "either autoEnableOrganizationMembers or autoEnable, but not both"
+        gd_a.update_organization_configuration(DetectorId=da, AutoEnable=True, AutoEnableOrganizationMembers="NEW")
+    assert error_code(e.value) == ("BadRequestException", 400)
 
 
 def test_invitation_members_become_org_members_when_admin_is_delegated(aws):

@@ -123,6 +123,14 @@ def test_calls_are_attributed_to_the_assumed_account(server, aws):
     assert server.calls() == []
 
 
+def test_access_key_lookup_follows_reset(server, aws):
+    (a,) = aws.make_org(1)
+    sts = aws.client("sts", a)
+    assert sts.get_caller_identity()["Account"] == a
+    server.reset()  # the assumed-role key is gone with the state: moto falls back to its default account
+    assert sts.get_caller_identity()["Account"] == "123456789012"
+
+
 def test_strict_assume_role(server, aws):
     a, b = aws.make_org(2)
     sts = aws.client("sts")
@@ -193,13 +201,13 @@ def test_extended_operations_validate_against_botocore_shapes(server, aws):
     # GuardDuty
     mg = c("guardduty")
     mg.create_detector(Enable=True)
-    mg.enable_organization_admin_account(AdminAccountId=admin)
-    mg.list_organization_admin_accounts()
     ga = c("guardduty", admin)
     da = ga.create_detector(Enable=True, Features=[{"Name": "RUNTIME_MONITORING", "Status": "ENABLED",
                                                     "AdditionalConfiguration": [
                                                         {"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}]}])[
         "DetectorId"]
+    mg.enable_organization_admin_account(AdminAccountId=admin)
+    mg.list_organization_admin_accounts()
     ga.get_detector(DetectorId=da)
     ga.list_detectors()
     ga.create_members(DetectorId=da, AccountDetails=[{"AccountId": member, "Email": "m@example.com"},

@@ -556,6 +556,9 @@ def enable_organization_admin_account(self: GuardDutyBackend, admin_account_id: 
             "administrator for the organization."
         )
     self.admin_account_ids.append(admin_account_id)
+    # Designating the delegated administrator also enables GuardDuty for it in the region (GuardDuty user guide,
+    # "Permissions required to designate a delegated GuardDuty administrator account").
+    ensure_detector(admin_account_id, self.region_name)
     # GuardDuty enables its trusted access in Organizations itself when it sets the delegated administrator.
     if not any(sv["ServicePrincipal"] == SERVICE_PRINCIPAL for sv in org.services):
         org.enable_aws_service_access(ServicePrincipal=SERVICE_PRINCIPAL)
@@ -642,9 +645,10 @@ def update_organization_configuration(self: GuardDutyBackend, detector_id: str, 
                                       features: list | None) -> None:
     self.get_detector(detector_id)
     mgmt = _require_delegated_admin(self)
-    if auto_enable is None and auto_enable_members is None:
-        raise gd_bad_request("The request is rejected because one of autoEnable or autoEnableOrganizationMembers "
-                             "must be specified.")
+    if (auto_enable is None) == (auto_enable_members is None):
+        # "You must provide a value for either autoEnableOrganizationMembers or autoEnable, but not both."
+        raise gd_bad_request("The request is rejected because you must provide a value for either "
+                             "autoEnableOrganizationMembers or autoEnable, but not both.")
     if auto_enable_members is not None and auto_enable_members not in ("NEW", "ALL", "NONE"):
         raise gd_bad_request("The request is rejected because the input autoEnableOrganizationMembers is not valid.")
     if auto_enable_members is None:
@@ -710,7 +714,13 @@ def _body(resp: Any) -> dict[str, Any]:
 
 def _paginate(items: list[Any], resp: Any, default: int = 50) -> tuple[list[Any], str | None]:
     max_results = int(resp._get_param("maxResults") or default)
-    start = int(resp._get_param("nextToken") or 0)
+    if not 1 <= max_results <= 50:
+        raise gd_bad_request("The request is rejected because the input maxResults is not valid: it must be "
+                             "between 1 and 50.")
+    try:
+        start = int(resp._get_param("nextToken") or 0)
+    except ValueError:
+        raise gd_bad_request("The request is rejected because the input nextToken is not valid.")
     page = items[start:start + max_results]
     nxt = start + max_results
     return page, (str(nxt) if nxt < len(items) else None)
