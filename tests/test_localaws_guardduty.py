@@ -324,3 +324,18 @@ def test_invitation_members_become_org_members_when_admin_is_delegated(aws):
     gd_i = aws.client("guardduty", insider)
     adm = gd_i.get_administrator_account(DetectorId=aws.detector(insider))["Administrator"]
     assert "InvitationId" not in adm
+
+
+def test_org_members_are_not_enrolled_where_the_region_is_off(aws):
+    admin, on, off = aws.make_org(3, trusted=("account.amazonaws.com",))
+    acct = aws.client("account")
+    for a in (admin, on):
+        acct.enable_region(AccountId=a, RegionName="eu-south-1")
+    acct.enable_region(RegionName="eu-south-1")
+    aws.client("guardduty", region="eu-south-1").enable_organization_admin_account(AdminAccountId=admin)
+    gd_a = aws.client("guardduty", admin, "eu-south-1")
+    da = aws.detector(admin, "eu-south-1")
+    un = gd_a.create_members(DetectorId=da, AccountDetails=[{"AccountId": off, "Email": "off@example.com"}])
+    assert [u["AccountId"] for u in un["UnprocessedAccounts"]] == [off]
+    gd_a.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="ALL")
+    assert set(statuses(gd_a, da, "true")) == {aws.management, on}

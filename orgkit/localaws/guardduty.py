@@ -288,6 +288,11 @@ def _feature_list_for_new_member(admin_backend: GuardDutyBackend, new: bool) -> 
 def enrol_org_member(admin_id: str, account_id: str, region: str, email: str | None = None,
                      features: list[dict[str, Any]] | None = None, create_detector: bool = True) -> str | None:
     """Make ``account_id`` an organization member of ``admin_id`` in ``region``. Returns an error text or None."""
+    from .account import region_enabled
+
+    if not region_enabled(account_id, region):
+        # GuardDuty cannot be enabled for an account in an opt-in region the account has not enabled.
+        return f"The request is rejected because the region {region} is not enabled for the input account."
     admin_backend = _backend(admin_id, region)
     member_backend = _backend(account_id, region)
     rel = member_backend.orgkit_administrator
