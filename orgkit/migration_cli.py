@@ -120,6 +120,16 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         return 2
     _print_plan(plan)
     if not args.apply:
+        if args.live_check:
+            ro = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name)
+            try:
+                result = execute(plan, ro, dry_run=True, allow_blocked=True)
+            except MigrationError as e:
+                print(f"orgkit guardduty migrate: {e}", file=sys.stderr)
+                return 1
+            print("\nlive check (read calls only):")
+            write_frame(result.frame()[["step_id", "status", "error_code", "message"]], "table")
+            print(f"{result.read_calls} read call(s), {result.write_calls} write call(s)")
         print("\ndry run: nothing was changed (add --apply to carry the plan out)")
         return 1 if plan.blocked_regions() else 0
     if not args.journal:
@@ -169,6 +179,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--apply", action="store_true", help="carry the plan out (the only orgkit command that writes)")
     m.add_argument("--profile", help="AWS profile of the management account")
     m.add_argument("--endpoint-url", help="send every call to this endpoint (e.g. a local moto server)")
+    m.add_argument("--live-check", action="store_true",
+                   help="without --apply: also run each step's check against the live accounts (read calls only)")
     m.add_argument("--journal", help="JSON file with the state of every step; an existing one is resumed")
     m.add_argument("--after-snapshot", help="where to re-collect after the last step (default: JOURNAL-after)")
     m.add_argument("--no-recollect", action="store_true", help="do not re-collect after the last step")
