@@ -171,6 +171,34 @@ def test_thread_mode_and_strict_option_at_start():
     assert out.stdout.split() == ["AccessDenied", "403"]
 
 
+ORPHAN_SCRIPT = """
+import os
+from orgkit.localaws import LocalAWS
+aws = LocalAWS().start()
+print(aws._proc.pid, flush=True)
+os._exit(0)  # the parent dies without stopping its server
+"""
+
+
+def test_server_process_does_not_outlive_its_parent():
+    import os
+    import time
+
+    out = subprocess.run([sys.executable, "-c", ORPHAN_SCRIPT], capture_output=True, text=True, timeout=60)
+    pid = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    alive = True
+    while alive and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            time.sleep(0.2)
+        except ProcessLookupError:
+            alive = False
+    if alive:
+        os.kill(pid, 9)
+    assert not alive
+
+
 def test_validator_catches_shape_errors():
     # moto's own GetAdministratorAccount answer (wrong casing) is what the wire check exists for
     assert validate_wire("guardduty", "GetAdministratorAccount",

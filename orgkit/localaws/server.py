@@ -153,16 +153,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5000, help="0 picks a free port (printed on stdout)")
     parser.add_argument("--strict-assume-role", action="store_true",
                         help="AssumeRole fails with AccessDenied when the role does not exist")
+    parser.add_argument("--exit-with-parent", action="store_true",
+                        help="exit when the process that started this one is gone (used by LocalAWS)")
     parser.add_argument("--log-requests", action="store_true", help="log every request on stderr (werkzeug)")
     args = parser.parse_args(argv)
     if args.strict_assume_role or os.environ.get("ORGKIT_LOCALAWS_STRICT_ASSUME_ROLE") == "1":
         state.set_options(strict_assume_role=True)
     server = make_wsgi_server(args.host, args.port, log_requests=args.log_requests)
+    if args.exit_with_parent:
+        _exit_with_parent()
     print(f"ORGKIT_LOCALAWS_PORT={server.server_address[1]}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+
+
+def _exit_with_parent() -> None:
+    """A LocalAWS child must not outlive its parent (a killed test run): poll the parent, exit when it changes."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="orgkit-localaws-parent-watch", daemon=True).start()
 
 
 class LocalAWSError(RuntimeError):
@@ -201,7 +218,8 @@ class LocalAWS:
             env = {k: v for k, v in os.environ.items() if k not in ("MOTO_ACCOUNT_ID", "AWS_ENDPOINT_URL")}
             self._stderr = tempfile.TemporaryFile(mode="w+")
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "orgkit.localaws.server", "--host", "127.0.0.1", "--port", str(self.port)],
+                [sys.executable, "-m", "orgkit.localaws.server", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--exit-with-parent"],
                 stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env,
             )
             self.port = self._read_port()
