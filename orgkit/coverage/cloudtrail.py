@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from orgkit.coverage._cells import CELL_COLUMNS, account_reads, cells, read_failure, s
+from orgkit.coverage._cells import CELL_COLUMNS, Grid, account_read_status, isin, no_gc
 from orgkit.coverage.selectors import TrailSelectors, describe_management, parse_trail, union_all
 from orgkit.model import Org
 
@@ -49,6 +49,7 @@ def _bool_or_none(v) -> bool | None:
     return bool(v)
 
 
+@no_gc
 def trail_profiles(org: Org) -> pd.DataFrame:
     """Every trail once, by ARN: ``org.trails`` plus trails seen only in some account's ListTrails.
 
@@ -65,16 +66,15 @@ def trail_profiles(org: Org) -> pd.DataFrame:
     known = set(t["trail_arn"])
     extra = [a for a in (listed_by.index if len(lst) else []) if a not in known]
     if extra:
-        owner_reads = account_reads(org, "cloudtrail", regional=False).set_index("account_id")
+        owner_reads = account_read_status(org, "cloudtrail")
         rows = []
         for arn in sorted(extra):
             owner = first.loc[arn, "owner_account_id"]
             why = "details not in the snapshot"
-            if owner in owner_reads.index:
-                r = owner_reads.loc[owner]
-                if r["read_status"] in ("error", "skipped"):
-                    why = f"its owner {owner}'s trails were not read ({r['read_status']}" + \
-                          (f": {r['read_error_code']}" if isinstance(r["read_error_code"], str) else "") + ")"
+            if owner in owner_reads:
+                st, code = owner_reads[owner]
+                if st in ("error", "skipped"):
+                    why = f"its owner {owner}'s trails were not read ({st}" + (f": {code}" if code else "") + ")"
             elif owner not in set(org.accounts["account_id"]):
                 why = f"its owner {owner} is not in the snapshot"
             rows.append({"trail_arn": arn, "name": first.loc[arn, "name"], "account_id": owner,
@@ -121,6 +121,7 @@ class Applicability:
         return len(self.accounts) * len(self.regions)
 
 
+@no_gc
 def applicability(org: Org, profiles: pd.DataFrame | None = None) -> Applicability:
     profiles = trail_profiles(org) if profiles is None else profiles
     accounts = list(org.accounts["account_id"])
@@ -261,6 +262,7 @@ def _profile_dicts(profiles: pd.DataFrame) -> list[dict]:
     return out
 
 
+@no_gc
 def cloudtrail_coverage(org: Org, *, _app: Applicability | None = None) -> pd.DataFrame:
     """CloudTrail status of every (organisation account, requested region).
 
@@ -273,53 +275,53 @@ def cloudtrail_coverage(org: Org, *, _app: Applicability | None = None) -> pd.Da
     inverse, combos = _combos(app)
     results = [_evaluate(c, P) for c in combos]
     arns = [[P[i]["trail_arn"] for i in c] for c in combos]
-
-    g = cells(org)  # same order as app: accounts × regions
-    if len(g) != app.n_cells or (len(g) and (g["account_id"].iloc[-1] != app.accounts[-1]
-                                             or g["region"].iloc[-1] != app.regions[-1])):
-        raise AssertionError("cell grid and trail applicability are not aligned")
-    g = g.merge(account_reads(org, "cloudtrail", regional=False), on="account_id", how="left")
-    st = np.array([r[0] for r in results], dtype=object)[inverse]
-    reason = pd.Series(np.array([r[1] for r in results], dtype=object)[inverse], index=g.index, dtype=object)
-    source = pd.Series(np.array([r[2] for r in results], dtype=object)[inverse], index=g.index, dtype=object)
-    rw = pd.Series(np.array([r[3] for r in results], dtype=object)[inverse], index=g.index, dtype=object)
     excl_by_combo = [r[4] for r in results]
-    status = pd.Series(st, index=g.index, dtype=object)
 
-    own_unread = ~g["read_status"].isin(["ok", "partial"])
-    fail_reason, fail_source = read_failure(g, "cloudtrail")
-    mask = own_unread & (status != "covered")
-    known = ("; known: " + reason).where(status.isin(["partial", "not_logging", "unknown"]), "")
-    org_trails_none = pd.Series(np.where(status == "none", "; no organization trail covers it", ""), index=g.index,
-                                dtype=object)
-    reason = reason.where(~mask, "the account's own trails are unknown: " + fail_reason + org_trails_none + known)
-    source = source.where(~mask, fail_source.where(fail_source != "", None))
-    status = status.where(~mask, "unknown")
+    grid = Grid(org)  # same order as app: accounts × regions
+    if grid.n != app.n_cells or list(grid.account_ids) != list(app.accounts):
+        raise AssertionError("cell grid and trail applicability are not aligned")
+    n = grid.n
+    rd = grid.reads("cloudtrail", regional=False)
+    combo_status = np.array([r[0] for r in results], dtype=object)
+    status = combo_status[inverse] if n else np.zeros(0, dtype=object)
+    reason = np.array([r[1] for r in results], dtype=object)[inverse] if n else np.zeros(0, dtype=object)
+    source = np.array([r[2] for r in results], dtype=object)[inverse] if n else np.zeros(0, dtype=object)
+    rw = np.array([r[3] for r in results], dtype=object)[inverse] if n else np.zeros(0, dtype=object)
 
-    enabled = g["enabled"]
-    not_app = (enabled == False).fillna(False).astype(bool)  # noqa: E712
-    unread_region = enabled.isna() & (status == "none")
-    reason = reason.where(~unread_region, reason + "; and the account's regions were not read: the region may be "
-                                                   "disabled")
-    source = source.where(~unread_region, "account:ListRegions")
-    status = status.where(~unread_region, "unknown")
-    opt = s(g["opt_status"])
-    reason = reason.where(~not_app, "region not enabled for the account" + (" (" + opt + ")").where(opt != "", ""))
-    source = source.where(~not_app, "account:ListRegions")
-    status = status.where(~not_app, "not_applicable")
+    # the account's own trails were not read: only a covering (organization) trail still tells
+    own_unread = ~isin(rd["status"], ["ok", "partial"])
+    idx = np.flatnonzero(own_unread & (status != "covered") & ~grid.not_applicable)
+    fr, fs = grid.failure(rd, idx, "cloudtrail")
+    reason[idx] = ["the account's own trails are unknown: " + f
+                   + ("; no organization trail covers it" if status[i] == "none" else "")
+                   + (f"; known: {reason[i]}" if status[i] in ("partial", "not_logging", "unknown") else "")
+                   for i, f in zip(idx, fr)]
+    source[idx] = fs
+    status[idx] = "unknown"
+    # regions not read: "none" could be a disabled region
+    idx = np.flatnonzero(grid.region_unread & (status == "none"))
+    reason[idx] = [f"{reason[i]}; and the account's regions were not read: the region may be disabled" for i in idx]
+    source[idx] = "account:ListRegions"
+    status[idx] = "unknown"
+    idx = np.flatnonzero(grid.not_applicable)
+    reason[idx] = ["region not enabled for the account" + (f" ({o})" if o else "") for o in grid.opt_status[idx]]
+    source[idx] = "account:ListRegions"
+    status[idx] = "not_applicable"
+    rw[idx] = None
 
+    trails_by_combo = [list(a) for a in arns]
     out = pd.DataFrame({
-        "account_id": g["account_id"], "account_name": g["account_name"], "ou_path": g["ou_path"],
-        "region": g["region"], "status": status, "reason": reason, "source": source,
-        "trails": [list(arns[i]) for i in inverse],
-        "read_write": rw.where(~not_app, None),
+        **grid.frame(), "status": status, "reason": reason, "source": source,
+        "trails": [list(trails_by_combo[i]) for i in inverse],
+        "read_write": rw,
         "excluded_sources": [list(excl_by_combo[i]) for i in inverse],
-    })
+    }, columns=COLUMNS, dtype=object)
     out.attrs["service"] = "cloudtrail"
     return out
 
 
 # -------------------------------------------------------------------------------------------------- inventory
+@no_gc
 def trail_inventory(org: Org) -> pd.DataFrame:
     """Every trail once (by ARN, shadow copies and member views folded in).
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from orgkit.coverage.cloudtrail import Applicability, _combos, applicability
+from orgkit.coverage._cells import no_gc
 from orgkit.model import Org
 
 MANAGEMENT_PRICE_PER_100K = 2.00
@@ -73,6 +74,7 @@ def _data_scopes(app: Applicability, logging_known: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["trail", "resource_type", "direction", "value"])
 
 
+@no_gc
 def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMENT_EVENTS,
                data_events_per_month: Volume = DEFAULT_DATA_EVENTS, read_fraction: float = DEFAULT_READ_FRACTION,
                *, all_cells: bool = False, _app: Applicability | None = None) -> pd.DataFrame:
@@ -97,12 +99,13 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
     P = app.profiles
     n = app.n_cells
     sels = list(P["selectors"])
-    logging = np.array([lg is True for lg in P["is_logging"].astype(object)], dtype=bool)
+    is_logging = P["is_logging"].astype("boolean")
+    logging = (is_logging == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712 (nullable boolean)
     known = np.array([s.known for s in sels], dtype=bool)
     active = logging & known
     rec_read = active & np.array([s.read is not None for s in sels], dtype=bool)
     rec_write = active & np.array([s.write is not None for s in sels], dtype=bool)
-    uncertain = ~known & np.array([lg is not False for lg in P["is_logging"].astype(object)], dtype=bool)
+    uncertain = ~known & ~(is_logging == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
 
     def count(flags: np.ndarray) -> np.ndarray:
         if not len(app.cell):

@@ -3,7 +3,7 @@
 Statuses (docs/coverage.md): ``org_member`` · ``invited_member`` · ``administrator`` · ``standalone`` ·
 ``suspended`` · ``pending`` · ``none`` · ``unknown`` · ``not_applicable``.
 
-The evidence, joined with pandas merges (no per-row Python):
+The evidence, scattered into per-cell numpy arrays (see :mod:`orgkit.coverage._cells`):
 
 * the account's own detector(s) (``org.detectors``; an ENABLED one is preferred when a region has several);
 * the administrators' member lists (``org.guardduty_members``: ListMembers with OnlyAssociated=false), where
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from orgkit.coverage._cells import CELL_COLUMNS, account_reads, cells, read_failure, s
+from orgkit.coverage._cells import CELL_COLUMNS, Grid, eq, isin, obj, no_gc
 from orgkit.model import Org
 
 STATUSES = ["org_member", "invited_member", "administrator", "standalone", "suspended", "pending", "none",
@@ -35,66 +35,22 @@ COLUMNS = CELL_COLUMNS + ["administrator_id", "detector_id", "relationship_statu
 _REL_RANK = {"Enabled": 0, "Disabled": 1, "Created": 2, "Invited": 2, "EmailVerificationInProgress": 2}
 
 
-def _detectors(org: Org) -> pd.DataFrame:
-    d = org.detectors
-    if d.empty:
-        return pd.DataFrame(columns=["account_id", "region", "detector_id", "det_status", "features", "n_detectors"])
-    d = d.assign(_rank=(d["status"] != "ENABLED").astype(int))
-    n = d.groupby(["account_id", "region"]).size().rename("n_detectors").reset_index()
-    d = d.sort_values(["account_id", "region", "_rank", "detector_id"]).drop_duplicates(["account_id", "region"])
-    feats = [{f.get("Name"): f.get("Status") for f in (fl or []) if isinstance(f, dict)} for fl in d["features"]]
-    d = d.assign(features=feats).rename(columns={"status": "det_status"})
-    return d[["account_id", "region", "detector_id", "det_status", "features"]].merge(n, on=["account_id", "region"])
+def _first_by_rank(df: pd.DataFrame, rank: pd.Series) -> pd.DataFrame:
+    """Rows ordered best first (stable), so that :meth:`Grid.scatter` keeps the best one per cell."""
+    return df.assign(_rank=rank.to_numpy()).sort_values("_rank", kind="stable")
 
 
-def _member_records(org: Org) -> pd.DataFrame:
-    """The best record of each (account, region) in any administrator's member list (Enabled first)."""
-    m = org.guardduty_members
-    cols = ["account_id", "region", "m_admin", "m_rel", "m_invited", "m_invited_at", "m_detector"]
-    if m.empty:
-        return pd.DataFrame(columns=cols)
-    m = m.assign(_rank=m["relationship_status"].map(_REL_RANK).fillna(3))
-    m = m.sort_values(["account_id", "region", "_rank", "administrator_id"]).drop_duplicates(["account_id", "region"])
-    m = m.rename(columns={"administrator_id": "m_admin", "relationship_status": "m_rel", "by_invitation": "m_invited",
-                          "invited_at": "m_invited_at", "detector_id": "m_detector"})
-    return m[cols]
+def _features(v) -> dict | None:
+    if not isinstance(v, list):
+        return None
+    return {f.get("Name"): f.get("Status") for f in v if isinstance(f, dict)}
 
 
-def _own_view(org: Org) -> pd.DataFrame:
-    v = org.guardduty_administrators
-    v = v.rename(columns={"administrator_id": "v_admin", "relationship_status": "v_rel", "invited_at": "v_invited_at"})
-    v = v.assign(v_invited=v["v_invited_at"].notna())
-    return v[["account_id", "region", "v_admin", "v_rel", "v_invited", "v_invited_at"]].drop_duplicates(
-        ["account_id", "region"])
+def _date(v) -> str:
+    return v.date().isoformat() if isinstance(v, pd.Timestamp) and not pd.isna(v) else ""
 
 
-def _administrators(org: Org) -> pd.DataFrame:
-    """Per (account, region): live members it administers, and whether it is the delegated administrator."""
-    m = org.guardduty_members
-    live = m[~m["relationship_status"].isin(ENDED_RELATIONSHIPS)]
-    n = live.groupby(["administrator_id", "region"]).size().rename("n_members").reset_index()
-    n = n.rename(columns={"administrator_id": "account_id"})
-    return n
-
-
-def _delegated(org: Org) -> pd.DataFrame:
-    a = org.guardduty_admins
-    a = a[a["admin_status"].isna() | (a["admin_status"] == "ENABLED")]
-    return a.drop_duplicates("region")[["region", "admin_account_id"]].rename(columns={"admin_account_id": "da"})
-
-
-def _org_config(org: Org, delegated: pd.DataFrame) -> pd.DataFrame:
-    oc = org.guardduty_org_config
-    if oc.empty:
-        return pd.DataFrame(columns=["region", "auto_enable"])
-    oc = oc.merge(delegated, on="region", how="left")
-    oc = oc.assign(_rank=(oc["admin_account_id"] != oc["da"]).astype(int)).sort_values(["region", "_rank"])
-    oc = oc.drop_duplicates("region")
-    legacy = oc["auto_enable"].map({True: "NEW", False: "NONE"})
-    auto = oc["auto_enable_organization_members"].where(oc["auto_enable_organization_members"].notna(), legacy)
-    return pd.DataFrame({"region": oc["region"], "auto_enable": auto.astype(object)})
-
-
+@no_gc
 def guardduty_coverage(org: Org) -> pd.DataFrame:
     """GuardDuty status of every (organisation account, requested region).
 
@@ -102,41 +58,71 @@ def guardduty_coverage(org: Org) -> pd.DataFrame:
     relationship_status, features (dict feature name → status of the account's detector), auto_enable (the region's
     organisation configuration: ``ALL``, ``NEW``, ``NONE`` or None).
     """
-    keys = ["account_id", "region"]
-    g = cells(org)
-    g = g.merge(account_reads(org, "guardduty", regional=True), on=keys, how="left")
-    g = g.merge(_detectors(org), on=keys, how="left")
-    g = g.merge(_member_records(org), on=keys, how="left")
-    g = g.merge(_own_view(org), on=keys, how="left")
-    g = g.merge(_administrators(org), on=keys, how="left")
-    delegated = _delegated(org)
-    g = g.merge(delegated, on="region", how="left")
-    g = g.merge(_org_config(org, delegated), on="region", how="left")
+    grid = Grid(org)
+    n = grid.n
+    rd = grid.reads("guardduty", regional=True)
+
+    # the account's own detector (an ENABLED one first), and how many it has in the region
+    d = _first_by_rank(org.detectors, (org.detectors["status"] != "ENABLED").astype(int))
+    ids, ok = grid.cell_ids(d["account_id"], d["region"])
+    detector_id = grid.scatter(obj(d["detector_id"]), ids, ok)
+    det_status = grid.scatter(obj(d["status"]), ids, ok)
+    features_raw = grid.scatter(d["features"].to_numpy(dtype=object), ids, ok)
+    n_detectors = np.bincount(ids[ok], minlength=n) if n else np.zeros(0, dtype=int)
+
+    # the best record of the account in any administrator's member list (Enabled first)
+    m = org.guardduty_members
+    m = _first_by_rank(m, m["relationship_status"].map(_REL_RANK).fillna(3))
+    ids, ok = grid.cell_ids(m["account_id"], m["region"])
+    m_admin = grid.scatter(obj(m["administrator_id"]), ids, ok)
+    m_rel = grid.scatter(obj(m["relationship_status"]), ids, ok)
+    m_invited = grid.scatter(m["by_invitation"].to_numpy(dtype=object), ids, ok, fill=False).astype(bool)
+    m_invited_at = grid.scatter(m["invited_at"].to_numpy(dtype=object), ids, ok)
+    m_detector = grid.scatter(obj(m["detector_id"]), ids, ok)
+
+    # the account's own GetAdministratorAccount answer
+    v = org.guardduty_administrators
+    ids, ok = grid.cell_ids(v["account_id"], v["region"])
+    v_admin = grid.scatter(obj(v["administrator_id"]), ids, ok)
+    v_rel = grid.scatter(obj(v["relationship_status"]), ids, ok)
+    v_invited_at = grid.scatter(v["invited_at"].to_numpy(dtype=object), ids, ok)
+    v_invited = ~pd.isna(pd.Series(v_invited_at, dtype=object)).to_numpy()
+
+    # administrators: live members per (administrator, region); the delegated administrator per region
+    live = m[~m["relationship_status"].isin(ENDED_RELATIONSHIPS)]
+    ids, ok = grid.cell_ids(live["administrator_id"], live["region"])
+    n_members = np.bincount(ids[ok], minlength=n) if n else np.zeros(0, dtype=int)
+    adm = org.guardduty_admins
+    adm = adm[adm["admin_status"].isna() | (adm["admin_status"] == "ENABLED")].drop_duplicates("region")
+    da_by_region = dict(zip(obj(adm["region"]), obj(adm["admin_account_id"])))
+    da = np.array([da_by_region.get(r) for r in grid.regions], dtype=object)[grid.reg_of_cell] if n else \
+        np.zeros(0, dtype=object)
+    auto_by_region = _auto_enable(org, da_by_region)
+    auto_enable = np.array([auto_by_region.get(r) for r in grid.regions], dtype=object)[grid.reg_of_cell] if n \
+        else np.zeros(0, dtype=object)
 
     # the relationship: an Enabled member record wins, then the account's own Enabled view, then whatever exists
-    m_present = g["m_rel"].notna()
-    v_enabled = (g["v_rel"] == "Enabled").fillna(False).astype(bool)
-    m_enabled = (g["m_rel"] == "Enabled").fillna(False).astype(bool)
+    m_present = m_rel != None  # noqa: E711 (elementwise on an object array)
+    m_enabled = eq(m_rel, "Enabled")
+    v_enabled = eq(v_rel, "Enabled")
     use_m = m_present & (m_enabled | ~v_enabled)
-    rel = g["m_rel"].where(use_m, g["v_rel"]).astype(object)
-    admin_id = g["m_admin"].where(use_m, g["v_admin"]).astype(object)
-    same_admin = (g["m_admin"] == g["v_admin"]).fillna(False).astype(bool)
-    invited = g["m_invited"].where(use_m | same_admin, g["v_invited"])
-    invited = invited.fillna(False).astype(bool)
-    invited_at = g["m_invited_at"].where(use_m | same_admin, g["v_invited_at"])
+    rel = np.where(use_m, m_rel, v_rel)
+    admin_id = np.where(use_m, m_admin, v_admin)
+    same_admin = m_present & (m_admin == v_admin)
+    invited = np.where(use_m | same_admin, m_invited, v_invited).astype(bool)
+    invited_at = np.where(use_m | same_admin, m_invited_at, v_invited_at)
 
-    enabled = g["enabled"]
-    not_app = (enabled == False).fillna(False).astype(bool)  # noqa: E712 (nullable boolean)
-    read_ok = g["read_status"].isin(["ok", "partial"])
-    partial = g["read_status"] == "partial"
-    det_enabled = (g["det_status"] == "ENABLED").fillna(False).astype(bool)
-    det_exists = g["detector_id"].notna()
-    det_suspended = det_exists & ~det_enabled
-    is_da = (g["da"] == g["account_id"]).fillna(False).astype(bool)
-    is_admin = is_da | (g["n_members"].fillna(0) > 0)
-    rel_enabled = (rel == "Enabled").fillna(False).astype(bool)
-    rel_pending = rel.isin(PENDING_RELATIONSHIPS)
-    rel_missing = rel.isna()
+    not_app = grid.not_applicable
+    read_ok = isin(rd["status"], ["ok", "partial"])
+    partial = eq(rd["status"], "partial")
+    det_enabled = eq(det_status, "ENABLED")
+    det_suspended = (detector_id != None) & ~det_enabled  # noqa: E711
+    is_da = eq(da, None) == False  # noqa: E712
+    is_da &= (da == grid.account_id)
+    is_admin = is_da | (n_members > 0)
+    rel_enabled = eq(rel, "Enabled")
+    rel_pending = isin(rel, PENDING_RELATIONSHIPS)
+    rel_missing = rel == None  # noqa: E711
     ok = read_ok & ~not_app
     nok = ~read_ok & ~not_app
 
@@ -150,87 +136,110 @@ def guardduty_coverage(org: Org) -> pd.DataFrame:
         ("standalone", ok & det_enabled),
         ("pending", ok & rel_pending),
         ("none", ok),
-        ("invited_member", nok & m_enabled & invited),
+        ("invited_member", nok & m_enabled & m_invited),
         ("org_member", nok & m_enabled),
-        ("suspended", nok & (g["m_rel"] == "Disabled").fillna(False).astype(bool)),
-        ("pending", nok & g["m_rel"].isin(PENDING_RELATIONSHIPS)),
+        ("suspended", nok & eq(m_rel, "Disabled")),
+        ("pending", nok & isin(m_rel, PENDING_RELATIONSHIPS)),
     ]
-    case = np.select([c for _, c in conds], list(range(len(conds))), default=len(conds))
-    labels = np.array([n for n, _ in conds] + ["unknown"], dtype=object)
-    status = pd.Series(labels[case], index=g.index, dtype=object)
+    case = np.select([c for _, c in conds], list(range(len(conds))), default=len(conds)) if n else \
+        np.zeros(0, dtype=int)
+    labels = np.array([name for name, _ in conds] + ["unknown"], dtype=object)
+    status = labels[case] if n else np.zeros(0, dtype=object)
 
-    did = s(g["detector_id"])
-    adm = s(admin_id)
-    rel_s = s(rel)
-    via = adm.where(adm == "", " (" + rel_s + ")")
-    da_note = pd.Series(np.where(admin_id == g["da"], ", the organization's delegated administrator", ""),
-                        index=g.index, dtype=object)
-    inv_at = s(pd.to_datetime(invited_at, utc=True).dt.strftime("%Y-%m-%d"))
-    fail_reason, fail_source = read_failure(g, "guardduty")
-    n_members = s(g["n_members"].fillna(0).astype(int).astype(str))
-    many = (g["n_detectors"].fillna(0) > 1)
-    many_note = pd.Series(np.where(many, "; " + s(g["n_detectors"].fillna(0).astype(int).astype(str))
-                                   + " detectors in the region", ""), index=g.index, dtype=object)
-    self_read = ("; the account's own read: " + fail_reason).where(fail_reason != "", "")
+    reason = np.full(n, None, dtype=object)
+    source = np.full(n, None, dtype=object)
 
-    reason = pd.Series([None] * len(g), index=g.index, dtype=object)
-    source = pd.Series([None] * len(g), index=g.index, dtype=object)
+    def cells_of(i: int) -> np.ndarray:
+        return np.flatnonzero(case == i)
 
-    def put(i: int, r: pd.Series | str, src: pd.Series | str | None) -> None:
-        mask = case == i
-        if not mask.any():
-            return
-        reason[mask] = (r if isinstance(r, str) else r[mask])
-        if src is not None:
-            source[mask] = (src if isinstance(src, str) else src[mask])
+    def many(i: int) -> str:
+        return f"; {n_detectors[i]} detectors in the region" if n_detectors[i] > 1 else ""
 
-    opt = s(g["opt_status"])
-    put(0, "region not enabled for the account" + (" (" + opt + ")").where(opt != "", ""), "account:ListRegions")
-    member_of = ("; member of " + adm + " (" + rel_s + ")").where(adm != "", "")
-    put(1, "detector " + did + " is suspended (status " + s(g["det_status"]) + ")" + member_of + many_note, did)
-    admin_r = pd.Series(np.where(is_da, "the organization's delegated GuardDuty administrator for the region",
-                                 "GuardDuty administrator"), index=g.index, dtype=object)
-    put(2, admin_r + " with " + n_members + " member(s)" + many_note, did)
-    put(3, "member of " + adm + " by invitation" + (" (invited " + inv_at + ")").where(inv_at != "", "") + da_note
-        + pd.Series(np.where(admin_id == g["da"], "; its administrator can make it an organization member", ""),
-                    index=g.index, dtype=object) + many_note, did)
-    put(4, "member of " + adm + " through AWS Organizations" + da_note + many_note, did)
-    put(5, "detector " + did + " is enabled, but its administrator could not be read" + self_read, fail_source)
-    standalone_r = pd.Series("detector enabled, no administrator", index=g.index, dtype=object)
-    standalone_r = standalone_r.where(~rel_pending, "detector enabled; the membership offered by " + adm + " is "
-                                      + rel_s + ", not accepted")
-    standalone_r = standalone_r.where(rel_pending | rel_missing,
-                                      "detector enabled; the relationship with " + adm + " is " + rel_s)
-    put(6, standalone_r + many_note, did)
-    put(7, "membership created by " + adm + " (" + rel_s + "), GuardDuty not enabled in the account", adm)
-    none_r = pd.Series("no detector", index=g.index, dtype=object)
-    none_r = none_r + ("; " + adm + " lists it as " + rel_s).where(adm != "", "")
-    none_r = none_r + pd.Series(np.where(is_da, "; it is the delegated administrator for the region but has no "
-                                                "detector", ""), index=g.index, dtype=object)
-    put(8, none_r, "guardduty:ListDetectors")
-    madm = s(g["m_admin"])
-    put(9, "member of " + madm + " by invitation, seen through its member list" + self_read, madm)
-    put(10, "member of " + madm + " through AWS Organizations, seen through its member list" + self_read, madm)
-    put(11, "administrator " + madm + " lists it as Disabled (suspended or not monitored)" + self_read, madm)
-    put(12, "membership created by " + madm + " (" + s(g["m_rel"]) + "), not enabled" + self_read, madm)
-    put(len(conds), fail_reason.where(fail_reason != "", "not read"), fail_source.where(fail_source != "", None))
+    def self_read(idx: np.ndarray) -> list[str]:
+        r, _ = grid.failure(rd, idx, "guardduty")
+        return [f"; the account's own read: {x}" if x else "" for x in r]
+
+    idx = cells_of(0)
+    reason[idx] = [f"region not enabled for the account" + (f" ({o})" if o else "") for o in grid.opt_status[idx]]
+    source[idx] = "account:ListRegions"
+    idx = cells_of(1)
+    reason[idx] = [f"detector {detector_id[i]} is suspended (status {det_status[i]})"
+                   + (f"; member of {admin_id[i]} ({rel[i]})" if admin_id[i] else "") + many(i) for i in idx]
+    source[idx] = detector_id[idx]
+    idx = cells_of(2)
+    reason[idx] = [("the organization's delegated GuardDuty administrator for the region" if is_da[i] else
+                    "GuardDuty administrator") + f" with {n_members[i]} member(s)" + many(i) for i in idx]
+    source[idx] = detector_id[idx]
+    idx = cells_of(3)
+    reason[idx] = [f"member of {admin_id[i]} by invitation"
+                   + (f" (invited {_date(invited_at[i])})" if _date(invited_at[i]) else "")
+                   + (", the organization's delegated administrator; it can make it an organization member"
+                      if admin_id[i] == da[i] else "") + many(i) for i in idx]
+    source[idx] = detector_id[idx]
+    idx = cells_of(4)
+    reason[idx] = [f"member of {admin_id[i]} through AWS Organizations"
+                   + (", the organization's delegated administrator" if admin_id[i] == da[i] else "") + many(i)
+                   for i in idx]
+    source[idx] = detector_id[idx]
+    idx = cells_of(5)
+    fr, fs = grid.failure(rd, idx, "guardduty")
+    reason[idx] = [f"detector {detector_id[i]} is enabled, but its administrator could not be read: {r}"
+                   for i, r in zip(idx, fr)]
+    source[idx] = fs
+    idx = cells_of(6)
+    reason[idx] = [("detector enabled, no administrator" if rel[i] is None else
+                    f"detector enabled; the membership offered by {admin_id[i]} is {rel[i]}, not accepted"
+                    if rel[i] in PENDING_RELATIONSHIPS else
+                    f"detector enabled; the relationship with {admin_id[i]} is {rel[i]}") + many(i) for i in idx]
+    source[idx] = detector_id[idx]
+    idx = cells_of(7)
+    reason[idx] = [f"membership created by {admin_id[i]} ({rel[i]}), GuardDuty not enabled in the account"
+                   for i in idx]
+    source[idx] = admin_id[idx]
+    idx = cells_of(8)
+    reason[idx] = ["no detector" + (f"; {admin_id[i]} lists it as {rel[i]}" if admin_id[i] else "")
+                   + ("; it is the delegated administrator for the region but has no detector" if is_da[i] else "")
+                   for i in idx]
+    source[idx] = "guardduty:ListDetectors"
+    for k, text in ((9, "member of {a} by invitation, seen through its member list"),
+                    (10, "member of {a} through AWS Organizations, seen through its member list"),
+                    (11, "administrator {a} lists it as Disabled (suspended or not monitored)"),
+                    (12, "membership created by {a} ({r}), not enabled")):
+        idx = cells_of(k)
+        reason[idx] = [text.format(a=m_admin[i], r=m_rel[i]) + note for i, note in zip(idx, self_read(idx))]
+        source[idx] = m_admin[idx]
+    idx = cells_of(len(conds))
+    fr, fs = grid.failure(rd, idx, "guardduty")
+    reason[idx] = [r or "not read" for r in fr]
+    source[idx] = fs
 
     through_admin = case >= 9
-    detector_id = g["detector_id"].where(~through_admin, g["m_detector"]).astype(object)
-    admin_col = admin_id.where(~status.isin(["administrator", "not_applicable"]), None)
-    admin_col = admin_col.where(~through_admin, g["m_admin"])
-    rel_col = rel.where(~through_admin, g["m_rel"])
-
+    good_or_na = isin(status, ["administrator", "not_applicable"])
+    features = np.full(n, None, dtype=object)
+    has_f = np.flatnonzero(features_raw != None)  # noqa: E711
+    features[has_f] = [_features(features_raw[i]) for i in has_f]
     out = pd.DataFrame({
-        "account_id": g["account_id"], "account_name": g["account_name"], "ou_path": g["ou_path"],
-        "region": g["region"], "status": status, "reason": reason, "source": source,
-        "administrator_id": admin_col.astype(object).where(admin_col.notna(), None),
-        "detector_id": detector_id.where(detector_id.notna(), None),
-        "relationship_status": rel_col.astype(object).where(rel_col.notna(), None),
-        "features": g["features"].where(g["features"].notna(), None),
-        "auto_enable": g["auto_enable"].astype(object).where(g["auto_enable"].notna(), None),
-    })
-    source_empty = out["source"].isna() | (out["source"] == "")
-    out.loc[source_empty, "source"] = None
+        **grid.frame(), "status": status, "reason": reason, "source": source,
+        "administrator_id": np.where(through_admin, m_admin, np.where(good_or_na, None, admin_id)),
+        "detector_id": np.where(through_admin, m_detector, detector_id),
+        "relationship_status": np.where(through_admin, m_rel, rel),
+        "features": features,
+        "auto_enable": auto_enable,
+    }, columns=COLUMNS, dtype=object)
     out.attrs["service"] = "guardduty"
-    return out.reset_index(drop=True)
+    return out
+
+
+def _auto_enable(org: Org, da_by_region: dict) -> dict:
+    """Region → ``ALL``/``NEW``/``NONE`` from the organisation configuration (the delegated admin's first)."""
+    oc = org.guardduty_org_config
+    out: dict = {}
+    for rec in oc.to_dict("records"):
+        reg = rec["region"]
+        val = rec.get("auto_enable_organization_members")
+        if not isinstance(val, str):
+            legacy = rec.get("auto_enable")
+            val = {True: "NEW", False: "NONE"}.get(legacy) if isinstance(legacy, bool) else None
+        if reg not in out or rec.get("admin_account_id") == da_by_region.get(reg):
+            out[reg] = val
+    return out

@@ -22,7 +22,7 @@ from typing import Iterable
 import pandas as pd
 
 from orgkit.coverage.cloudtrail import trail_profiles
-from orgkit.coverage._cells import account_reads
+from orgkit.coverage._cells import account_read_status
 from orgkit.model import Org, account_id_of_arn
 
 COLUMNS = ["trail_arn", "name", "account_id", "home_region", "status", "reason", "source", "address"]
@@ -135,7 +135,7 @@ def unmanaged_trails(org: Org, tfstate_path: os.PathLike | str | Iterable[os.Pat
             how[i] = "name"
     managed = {a for a in matched.values() if a}
 
-    reads = account_reads(org, "cloudtrail", regional=False).set_index("account_id")["read_status"]
+    reads = {a: st for a, (st, _) in account_read_status(org, "cloudtrail").items()}
     rows = []
     for rec in aws.itertuples(index=False):
         if rec.trail_arn in managed:

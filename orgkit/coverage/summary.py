@@ -23,6 +23,7 @@ import pandas as pd
 
 from orgkit.coverage import cloudtrail as ct_mod
 from orgkit.coverage import guardduty as gd_mod
+from orgkit.coverage._cells import no_gc
 from orgkit.model import Org
 
 ENV_RANK = {"core": 0, "prod": 0, "unclassified": 1, "stage": 2, "dev": 3, "sandbox": 4}
@@ -61,6 +62,7 @@ def _classify_text(text: str | None) -> str | None:
     return None
 
 
+@no_gc
 def environments(org: Org) -> pd.DataFrame:
     """account_id, env, env_rank, env_source (the tag, name or OU that decided)."""
     rows = []
@@ -95,6 +97,7 @@ def _frames(org: Org, cloudtrail: pd.DataFrame | None, guardduty: pd.DataFrame |
     return ct, gd
 
 
+@no_gc
 def summary(org: Org, by: str = "account", cloudtrail: pd.DataFrame | None = None,
             guardduty: pd.DataFrame | None = None) -> pd.DataFrame:
     """Share of enabled regions covered by each service, per account (``by="account"``) or per OU (``by="ou"``,
@@ -134,6 +137,7 @@ def summary(org: Org, by: str = "account", cloudtrail: pd.DataFrame | None = Non
                        "guardduty_covered", "guardduty_share", "guardduty_unknown"]]
 
 
+@no_gc
 def gaps(org: Org, cloudtrail: pd.DataFrame | None = None, guardduty: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every gap, in the order to fix them: definite gaps first (production and core accounts before
     unclassified, stage, dev, sandbox; within each, no logging/detection before partial), then the ``unknown``
