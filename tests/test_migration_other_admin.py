@@ -1,0 +1,105 @@
+"""The executor's other paths, end to end on a small organisation in the local AWS: migrating away from another
+(invitation) administrator, an old administrator that keeps a member outside the organisation, and resuming a
+suspended detector on request."""
+
+from __future__ import annotations
+
+import pytest
+
+from orgkit.aws.collect import collect
+from orgkit.aws.migrate import execute
+from orgkit.aws.session import SessionFactory
+from orgkit.localaws.scenario import build
+from orgkit.migration import plan_migration
+from orgkit.model import load
+
+pytestmark = pytest.mark.integration
+
+REGIONS = ["us-east-1", "eu-west-1"]
+PARTNER = "000022223333"
+SCENARIO = {
+    "name": "two-admins",
+    "seed": 11,
+    "regions": REGIONS,
+    "ous": {"Security": {}, "Work": {}},
+    "accounts": [
+        {"key": "security", "name": "Security", "ou": "Security"},
+        {"key": "legacy", "name": "Legacy Admin", "ou": "Work"},
+        {"key": "data", "name": "Data", "ou": "Work"},
+        {"key": "app", "name": "App", "ou": "Work"},
+        {"key": "susp", "name": "Suspended", "ou": "Work"},
+    ],
+    "external_accounts": [{"key": "partner", "id": PARTNER}],
+    "guardduty": {
+        "detectors": [{"account": "security", "regions": REGIONS}],
+        "invitations": [
+            {"admin": "legacy", "region": "us-east-1", "members": ["data", "partner"], "accept": ["data", "partner"]},
+            {"admin": "security", "region": "us-east-1", "members": ["app", "susp"], "accept": ["app", "susp"]},
+            {"admin": "security", "region": "eu-west-1", "members": ["app"], "accept": ["app"]},
+        ],
+        "suspend": [{"account": "susp", "region": "us-east-1"}],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def migrated(local_aws, tmp_path_factory):
+    local_aws.reset()
+    local_aws.set_options(strict_assume_role=False)
+    local_aws.seed(SCENARIO["seed"])
+    ids = build(local_aws.endpoint_url, SCENARIO)
+    tmp = tmp_path_factory.mktemp("gd2")
+    url = local_aws.endpoint_url
+    before = load(collect(tmp / "before", factory=SessionFactory(endpoint_url=url), regions=REGIONS,
+                          progress=False, workers=8))
+    plan = plan_migration(before, admin=ids["security"], resume_suspended=True)
+    result = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), journal_path=tmp / "j.json",
+                     dry_run=False, recollect_to=tmp / "after")
+    yield {"ids": ids, "before": before, "plan": plan, "result": result, "after": load(result.after_snapshot),
+           "aws": local_aws}
+
+
+def test_plan_disassociates_the_old_admin_first_and_keeps_it_for_its_outside_member(migrated):
+    plan, ids = migrated["plan"], migrated["ids"]
+    kinds = [s.kind for s in plan.steps if s.region == "us-east-1"]
+    assert kinds == ["designate_admin", "enable_admin_detector", "disassociate_other_admin", "enrol_members",
+                     "set_auto_enable", "resume_suspended", "keep_external_members", "verify"]
+    dis = next(s for s in plan.steps if s.kind == "disassociate_other_admin")
+    assert (dis.account_id, dis.params["AccountIds"]) == (ids["legacy"], [ids["data"]])
+    warn = [i for i in plan.issues if i.check == "old_admin_keeps_external_members"]
+    assert [(i.region, i.account_id) for i in warn] == [("us-east-1", ids["legacy"])]
+    assert ids["legacy"] not in plan.expected_members["us-east-1"]
+    assert ids["legacy"] in plan.expected_members["eu-west-1"]
+
+
+def test_the_run_completes_and_the_members_moved(migrated):
+    res, ids, after = migrated["result"], migrated["ids"], migrated["after"]
+    assert res.ok, res.frame()
+    ops = [(w[0], w[1], w[2]) for w in res.writes]
+    assert (ids["legacy"], "us-east-1", "DisassociateMembers") in ops
+    assert (ids["susp"], "us-east-1", "UpdateDetector") in ops
+    assert ops.index((ids["legacy"], "us-east-1", "DisassociateMembers")) < \
+        ops.index((ids["security"], "us-east-1", "CreateMembers"))
+    assert not [o for o in ops if o[2].startswith("Delete")]
+    m = after.guardduty_members
+    sec = m[m["administrator_id"] == ids["security"]]
+    for region in REGIONS:
+        want = set(migrated["plan"].expected_members[region])
+        got = sec[sec["region"] == region]
+        assert want <= set(got.loc[got["relationship_status"].isin(["Enabled", "Disabled"])
+                                   & ~got["by_invitation"], "account_id"]), region
+    # Data kept its detector (and so its findings); the suspended detector runs again
+    b, a = migrated["before"].detectors, after.detectors
+    assert set(zip(b["account_id"], b["region"], b["detector_id"])) <= \
+        set(zip(a["account_id"], a["region"], a["detector_id"]))
+    assert a.query(f"account_id == '{ids['susp']}' and region == 'us-east-1'").iloc[0]["status"] == "ENABLED"
+
+
+def test_the_outside_member_stays_with_the_old_admin(migrated):
+    ids, aws = migrated["ids"], migrated["aws"]
+    gd = aws.client("guardduty", region="us-east-1", account_id=ids["legacy"])
+    det = gd.list_detectors()["DetectorIds"][0]
+    m = gd.get_members(DetectorId=det, AccountIds=[PARTNER])["Members"][0]
+    assert m["RelationshipStatus"] == "Enabled" and m.get("InvitedAt")
+    d = gd.get_members(DetectorId=det, AccountIds=[ids["data"]])["Members"][0]
+    assert d["RelationshipStatus"] == "Removed"  # disassociated, not deleted
