@@ -236,7 +236,7 @@ class Collector:
             doc["Access"] = {"Method": "none", "RoleArn": None, "Error": "member roles not used (--no-member-roles)"}
             return False
         try:
-            self.f.session_for(aid)
+            self.f.credentials_for(aid)
         except AWS_ERRORS as e:
             err = self.record(e, aid, None, "access", "AssumeRole")
             doc["Access"] = {"Method": "none", "RoleArn": self.f.role_arn(aid),

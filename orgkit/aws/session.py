@@ -1,4 +1,5 @@
-"""Sessions, assume-role fan-out and clients: one boto3 Session per account, one client per (account, region, service).
+"""Sessions, assume-role fan-out and clients: one set of credentials per account (STS AssumeRole), one client per
+(region, service) shared by the member accounts, each call signed with its account's credentials.
 
 Every client gets botocore's standard retry mode and two event hooks: one counts calls (for benchmarks and the
 progress bar), one refuses any operation that is not read-only unless the factory was made with ``allow_writes``
@@ -8,6 +9,7 @@ refused call never reaches AWS.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,6 +17,8 @@ from typing import Any, Callable
 
 import boto3
 import botocore.config
+import botocore.credentials
+import botocore.session
 from botocore.exceptions import ClientError
 
 READ_PREFIXES = ("List", "Describe", "Get")
@@ -41,6 +45,91 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Message") or exc)
     return str(exc)
+
+
+_ACTING_AS: contextvars.ContextVar[botocore.credentials.ReadOnlyCredentials | None] = contextvars.ContextVar(
+    "orgkit_acting_as", default=None)
+
+
+class NotActingAsAnAccount(RuntimeError):
+    """A member-account client was used outside :class:`AccountClient` (no account's credentials in context)."""
+
+
+class _ContextCredentials(botocore.credentials.Credentials):
+    """Credentials that are whatever account the current call acts as (set by :class:`AccountClient`).
+
+    It lets one client per (region, service) serve every member account: creating a boto3 client costs 10-20 ms
+    of CPU, and an organisation of 5,000 accounts x 17 regions would otherwise need 85,000 of them. Outside an
+    AccountClient call it refuses to sign rather than fall back to any other identity.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("unset", "unset", None, method="orgkit-context")
+
+    def get_frozen_credentials(self) -> botocore.credentials.ReadOnlyCredentials:
+        c = _ACTING_AS.get()
+        if c is None:
+            raise NotActingAsAnAccount("a member-account client was called without an account's credentials")
+        return c
+
+
+class _ContextProvider(botocore.credentials.CredentialProvider):
+    METHOD = "orgkit-context"
+
+    def load(self) -> botocore.credentials.Credentials:
+        return _ContextCredentials()
+
+
+class _BoundPaginator:
+    def __init__(self, paginator: Any, creds: botocore.credentials.ReadOnlyCredentials):
+        self._p, self._creds = paginator, creds
+
+    def paginate(self, **kwargs: Any) -> list[dict]:
+        """All pages, fetched now (the pages are requested while the account's credentials are in context)."""
+        token = _ACTING_AS.set(self._creds)
+        try:
+            return list(self._p.paginate(**kwargs))
+        finally:
+            _ACTING_AS.reset(token)
+
+
+class AccountClient:
+    """A shared (region, service) client bound to one member account's credentials for every call made through it.
+
+    Behaves like the boto3 client for what orgkit uses: API methods, ``get_paginator``, ``can_paginate``,
+    ``meta`` and ``exceptions``.
+    """
+
+    def __init__(self, client: Any, creds: botocore.credentials.ReadOnlyCredentials, account_id: str):
+        self._client, self._creds, self.account_id = client, creds, account_id
+
+    @property
+    def meta(self) -> Any:
+        return self._client.meta
+
+    @property
+    def exceptions(self) -> Any:
+        return self._client.exceptions
+
+    def can_paginate(self, operation: str) -> bool:
+        return self._client.can_paginate(operation)
+
+    def get_paginator(self, operation: str) -> _BoundPaginator:
+        return _BoundPaginator(self._client.get_paginator(operation), self._creds)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            token = _ACTING_AS.set(self._creds)
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                _ACTING_AS.reset(token)
+
+        return call
 
 
 @dataclass
@@ -98,7 +187,9 @@ class SessionFactory:
             user_agent_extra="orgkit",
         )
         self._lock = threading.Lock()
-        self._sessions: dict[str, boto3.Session] = {}
+        self._create_lock = threading.Lock()
+        self._creds: dict[str, dict] = {}
+        self._members: boto3.Session | None = None
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._partition: str | None = None
         self.caller_account: str | None = None
@@ -118,26 +209,46 @@ class SessionFactory:
 
     # -- clients -----------------------------------------------------------------------------------------------
     def _make_client(self, session: boto3.Session, service: str, region: str) -> Any:
-        client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=self.config)
+        with self._create_lock:  # boto3 sessions are not safe to create clients from in parallel
+            client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=self.config)
         self._hook(client)
         return client
+
+    def _member_session(self) -> boto3.Session:
+        with self._lock:
+            if self._members is None:
+                bs = botocore.session.Session()
+                bs.register_component("credential_provider",
+                                      botocore.credentials.CredentialResolver([_ContextProvider()]))
+                self._members = boto3.Session(botocore_session=bs, region_name=self.default_region)
+            return self._members
 
     def caller_client(self, service: str, region: str | None = None) -> Any:
         return self.client(None, service, region)
 
     def client(self, account_id: str | None, service: str, region: str | None = None) -> Any:
-        """The cached client for (account, region, service); ``account_id=None`` or the caller's is the caller."""
+        """The client for (account, region, service); ``account_id=None`` or the caller's is the caller.
+
+        The caller's clients are ordinary boto3 clients, one per (region, service). A member account's is an
+        :class:`AccountClient`: one shared client per (region, service) for all members, bound to the account's
+        assumed-role credentials on every call.
+        """
         region = region or self.default_region
         acct = None if account_id in (None, self.caller_account) else account_id
-        key = (acct or "", region, service)
+        key = ("caller" if acct is None else "member", region, service)
         with self._lock:
             c = self._clients.get(key)
-        if c is not None:
+        if c is None:
+            session = self.base if acct is None else self._member_session()
+            c = self._make_client(session, service, region)
+            with self._lock:
+                c = self._clients.setdefault(key, c)
+        if acct is None:
             return c
-        session = self.base if acct is None else self.session_for(acct)
-        c = self._make_client(session, service, region)
-        with self._lock:
-            return self._clients.setdefault(key, c)
+        creds = self.credentials_for(acct)
+        frozen = botocore.credentials.ReadOnlyCredentials(creds["AccessKeyId"], creds["SecretAccessKey"],
+                                                          creds["SessionToken"])
+        return AccountClient(c, frozen, acct)
 
     def identity(self) -> dict:
         ident = self.caller_client("sts").get_caller_identity()
@@ -150,23 +261,24 @@ class SessionFactory:
     def partition(self) -> str:
         return self._partition or "aws"
 
-    def session_for(self, account_id: str) -> boto3.Session:
-        """A Session acting in ``account_id`` through STS AssumeRole (raises ClientError when refused)."""
+    def credentials_for(self, account_id: str) -> dict:
+        """Credentials acting in ``account_id`` through STS AssumeRole, fetched once (raises ClientError when
+        refused). They last an hour (the role's default maximum session); a collection is far shorter."""
         with self._lock:
-            s = self._sessions.get(account_id)
-        if s is not None:
-            return s
+            c = self._creds.get(account_id)
+        if c is not None:
+            return c
         sts = self.caller_client("sts")
-        arn = f"arn:{self.partition}:iam::{account_id}:role/{self.role_name}"
-        creds = sts.assume_role(RoleArn=arn, RoleSessionName="orgkit-collect", DurationSeconds=3600)["Credentials"]
-        s = boto3.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=self.default_region,
-        )
+        creds = sts.assume_role(RoleArn=self.role_arn(account_id), RoleSessionName="orgkit-collect",
+                                DurationSeconds=3600)["Credentials"]
         with self._lock:
-            return self._sessions.setdefault(account_id, s)
+            return self._creds.setdefault(account_id, creds)
+
+    # kept for callers that want a boto3 Session acting in the account
+    def session_for(self, account_id: str) -> boto3.Session:
+        c = self.credentials_for(account_id)
+        return boto3.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                             aws_session_token=c["SessionToken"], region_name=self.default_region)
 
     def role_arn(self, account_id: str) -> str:
         return f"arn:{self.partition}:iam::{account_id}:role/{self.role_name}"
