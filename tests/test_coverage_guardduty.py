@@ -156,3 +156,12 @@ def test_statuses_are_in_the_vocabulary(org_and_ids):
     assert set(df["status"]) <= set(STATUSES)
     bad = df[~df["status"].isin(["org_member", "invited_member", "administrator"])]
     assert bad["reason"].notna().all()
+
+
+def test_suspended_account_not_read_says_so(tmp_path):
+    sb = SnapshotSpec(regions=[R1])
+    a = sb.account("Closed", status="SUSPENDED")
+    sb.docs[a] = {"AccountId": a, "GuardDuty": {}}  # what the collector writes for a suspended account
+    df = guardduty_coverage(sb.load(tmp_path / "snap"))
+    r = cell(df, a, R1)
+    assert r["status"] == "unknown" and "suspended" in r["reason"]

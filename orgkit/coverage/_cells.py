@@ -62,6 +62,7 @@ class Grid:
         self.region = np.array(self.regions, dtype=object)[self.reg_of_cell] if self.n_r else \
             np.zeros(0, dtype=object)
         self.access_error = obj(acc["access_error"])[self.acc_of_cell]
+        self.account_status = obj(acc["status"])[self.acc_of_cell]
         # region enablement: True / False / None (not read)
         reg = org.regions
         ids, ok = self.cell_ids(reg["account_id"], reg["region"])
@@ -132,6 +133,9 @@ class Grid:
                 if err:
                     reasons.append(f"not read: account not reachable ({err})")
                     sources.append("not read" if str(err).startswith("member roles not used") else "sts:AssumeRole")
+                elif self.account_status[i] == "SUSPENDED":
+                    reasons.append("not read: the account is suspended")
+                    sources.append("organizations:ListAccounts (SUSPENDED)")
                 else:
                     reasons.append("not read: skipped")
                     sources.append("not read")

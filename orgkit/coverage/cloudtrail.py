@@ -364,6 +364,6 @@ def trail_inventory(org: Org) -> pd.DataFrame:
         "excluded_sources": [x.excluded_sources for x in sels],
         "data_events": [[d.describe() for d in x.data] for x in sels],
         "listed_by": [len(x) for x in p["listed_by"]],
-        "status": status, "reason": reason,
+        "status": status, "reason": pd.Series(reason, dtype=object),
     })
     return out

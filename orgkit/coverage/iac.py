@@ -164,5 +164,5 @@ def unmanaged_trails(org: Org, tfstate_path: os.PathLike | str | Iterable[os.Pat
         rows.append({"trail_arn": rec["trail_arn"], "name": rec["name"], "account_id": acct,
                      "home_region": rec["home_region"], "status": status, "reason": reason, "source": src,
                      "address": rec["address"]})
-    out = pd.DataFrame(rows, columns=COLUMNS)
+    out = pd.DataFrame(rows, columns=COLUMNS, dtype=object)
     return out.sort_values(["status", "trail_arn", "address"], na_position="last").reset_index(drop=True)
