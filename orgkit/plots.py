@@ -53,7 +53,9 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
     a_idx = {a: i for i, a in enumerate(accounts["account_id"])}
     r_idx = {r: i for i, r in enumerate(regions)}
     grid = np.full((len(accounts), len(regions)), np.nan)
-    grid[d["account_id"].map(a_idx).to_numpy(), d["region"].map(r_idx).to_numpy()] = d["status"].map(code).to_numpy()
+    if len(d):
+        grid[d["account_id"].map(a_idx).to_numpy(dtype=int), d["region"].map(r_idx).to_numpy(dtype=int)] = \
+            d["status"].map(code).to_numpy(dtype=float)
 
     n_a, n_r = len(accounts), len(regions)
     fig = Figure(figsize=(min(3.5 + 0.5 * n_r, 16), min(1.8 + 0.22 * n_a, 18)), layout="constrained")
@@ -61,7 +63,10 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
     colours = [STATUS_COLOURS.get(s, _OTHER) for s in statuses] or ["#ffffff"]
     cmap = ListedColormap(colours).with_extremes(bad="#ffffff")
     norm = BoundaryNorm(np.arange(len(colours) + 1) - 0.5, len(colours))
-    ax.imshow(np.ma.masked_invalid(grid), aspect="auto", interpolation="nearest", cmap=cmap, norm=norm)
+    if not len(d):
+        ax.text(0.5, 0.5, "no rows", ha="center", va="center", transform=ax.transAxes)
+    else:
+        ax.imshow(np.ma.masked_invalid(grid), aspect="auto", interpolation="nearest", cmap=cmap, norm=norm)
     ax.set_xticks(range(n_r), regions, rotation=60, ha="right", fontsize=8)
     ous = list(accounts["ou_path"])
     bounds = [i for i in range(1, n_a) if ous[i] != ous[i - 1]]

@@ -45,3 +45,8 @@ def test_heatmap_figure():
 def test_heatmap_needs_columns():
     with pytest.raises(ValueError):
         coverage_heatmap(pd.DataFrame({"account_id": []}))
+
+
+def test_heatmap_of_no_rows():
+    fig = coverage_heatmap(frame().iloc[0:0], "empty")
+    assert fig.axes[0].texts[0].get_text() == "no rows"
