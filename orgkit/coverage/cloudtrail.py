@@ -62,7 +62,10 @@ def trail_profiles(org: Org) -> pd.DataFrame:
     lst = org.trail_listings.drop_duplicates(["account_id", "trail_arn"])
     listed_by = lst.groupby("trail_arn")["account_id"].agg(lambda x: sorted(set(x))) if len(lst) else pd.Series(
         dtype=object)
-    first = lst.drop_duplicates("trail_arn").set_index("trail_arn") if len(lst) else None
+    # name and home region from the owner's own listing first, else any account's
+    own_first = lst.assign(_o=(lst["account_id"] != lst["owner_account_id"]).to_numpy()).sort_values(
+        "_o", kind="stable") if len(lst) else lst
+    first = own_first.drop_duplicates("trail_arn").set_index("trail_arn") if len(lst) else None
     known = set(t["trail_arn"])
     extra = [a for a in (listed_by.index if len(lst) else []) if a not in known]
     if extra:

@@ -117,8 +117,7 @@ def guardduty_coverage(org: Org) -> pd.DataFrame:
     partial = eq(rd["status"], "partial")
     det_enabled = eq(det_status, "ENABLED")
     det_suspended = (detector_id != None) & ~det_enabled  # noqa: E711
-    is_da = eq(da, None) == False  # noqa: E712
-    is_da &= (da == grid.account_id)
+    is_da = np.asarray((da != None) & (da == grid.account_id), dtype=bool)  # noqa: E711
     is_admin = is_da | (n_members > 0)
     rel_enabled = eq(rel, "Enabled")
     rel_pending = isin(rel, PENDING_RELATIONSHIPS)
