@@ -54,6 +54,9 @@ def test_summary_per_ou(org):
     s = summary(o, by="ou").set_index("ou_path")
     assert s.loc["Root/Dev", "cloudtrail_share"] == 1.0 and s.loc["Root/Dev", "accounts"] == 1
     assert s.loc["Root/Production", "accounts"] == 2 and s.loc["Root/Production", "regions"] == 4
+    tree = summary(o, by="ou_tree").set_index("ou_path")
+    assert tree.loc["Root", "accounts"] == 7 and tree.loc["Root", "regions"] == 13
+    assert tree.loc["Root/Production", "accounts"] == 2
     with pytest.raises(ValueError):
         summary(o, by="region")
 

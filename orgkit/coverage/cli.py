@@ -2,7 +2,7 @@
 
     orgkit coverage [SNAPSHOT] [--service cloudtrail|guardduty] [--format table|csv|json]
                     [--status STATUS[,STATUS]] [--fail-on STATUS[,STATUS]]
-                    [--trails | --duplicates | --tfstate FILE [FILE ...] | --summary {account,ou} | --gaps]
+                    [--trails | --duplicates | --tfstate FILE [FILE ...] | --summary {account,ou,ou_tree} | --gaps]
 
 Without SNAPSHOT: the bundled demo snapshot. Exit codes: 0; 1 when ``--fail-on`` matched a row; 2 on a usage
 error, an unreadable snapshot or Terraform state.
@@ -53,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="extra copies of management events and overlapping data events, with estimated cost")
     view.add_argument("--tfstate", nargs="+", metavar="FILE",
                       help="trails AWS has that these Terraform states do not know, and the reverse")
-    view.add_argument("--summary", choices=["account", "ou"], help="share of enabled regions covered")
+    view.add_argument("--summary", choices=["account", "ou", "ou_tree"],
+                      help="share of enabled regions covered, per account, OU, or OU with everything beneath it")
     view.add_argument("--gaps", action="store_true", help="the gaps, in the order to fix them")
     cost = p.add_argument_group("cost assumptions (with --duplicates)")
     cost.add_argument("--management-events", type=float, default=None, metavar="N",

@@ -100,16 +100,16 @@ def _frames(org: Org, cloudtrail: pd.DataFrame | None, guardduty: pd.DataFrame |
 @no_gc
 def summary(org: Org, by: str = "account", cloudtrail: pd.DataFrame | None = None,
             guardduty: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Share of enabled regions covered by each service, per account (``by="account"``) or per OU (``by="ou"``,
-    the accounts directly in each OU path).
+    """Share of enabled regions covered by each service, per account (``by="account"``), per OU (``by="ou"``: the
+    accounts directly in each OU path) or per OU subtree (``by="ou_tree"``: every account beneath the OU).
 
     A region counts as enabled unless its status is ``not_applicable`` (unread regions count: not knowing is not
     coverage). Covered: CloudTrail ``covered``; GuardDuty ``org_member``, ``invited_member``, ``administrator``.
     Columns: account_id, account_name, ou_path, env (per account) or ou_path, accounts (per OU); then regions,
     cloudtrail_covered, cloudtrail_share, cloudtrail_unknown, guardduty_covered, guardduty_share, guardduty_unknown.
     """
-    if by not in ("account", "ou"):
-        raise ValueError("by must be 'account' or 'ou'")
+    if by not in ("account", "ou", "ou_tree"):
+        raise ValueError("by must be 'account', 'ou' or 'ou_tree'")
     ct, gd = _frames(org, cloudtrail, guardduty)
     keys = ["account_id", "region"]
     m = ct[keys + ["status"]].rename(columns={"status": "ct"}).merge(
@@ -127,6 +127,11 @@ def summary(org: Org, by: str = "account", cloudtrail: pd.DataFrame | None = Non
         out = out.reset_index().merge(environments(org)[["account_id", "env"]], on="account_id", how="left")
         lead = ["account_id", "account_name", "ou_path", "env"]
     else:
+        if by == "ou_tree":  # every OU with all the accounts beneath it, nested OUs included
+            per_acc = m.groupby(["account_id", "ou_path"], dropna=False)[counts].sum().reset_index()
+            prefixes = [["/".join(p.split("/")[:k]) for k in range(1, len(p.split("/")) + 1)]
+                        if isinstance(p, str) else [p] for p in per_acc["ou_path"]]
+            m = per_acc.assign(ou_path=prefixes).explode("ou_path")
         g = m.groupby("ou_path", dropna=False)
         out = g[counts].sum().join(g["account_id"].nunique().rename("accounts")).reset_index()
         lead = ["ou_path", "accounts"]
