@@ -19,6 +19,7 @@ import binascii
 import ipaddress
 import json
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Mapping
 
 from orgkit.scp.matching import (
@@ -147,6 +148,7 @@ BASE_OPERATORS = {
 }
 
 
+@lru_cache(maxsize=4096)
 def parse_operator(op: str) -> tuple[str | None, str, bool, bool]:
     """``'ForAnyValue:StringLikeIfExists'`` -> (qualifier, base, if_exists, known).
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable, Mapping, Sequence
 
 from orgkit.scp.conditions import normalise_context
@@ -48,7 +49,7 @@ class Level:
     name: str
     policies: tuple[Policy, ...]
 
-    @property
+    @cached_property
     def policy_ids(self) -> tuple[str, ...]:
         return tuple(p.policy_id for p in self.policies)
 

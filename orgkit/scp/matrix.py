@@ -165,6 +165,7 @@ def compute_matrix(
     row_of: dict[tuple, int] = {}
     rows: list[np.ndarray] = []
     exempt_row = None
+    templates: dict[tuple, tuple] = {}
 
     def smask(st: Statement) -> np.ndarray:
         k = (st.policy_id, st.index)
@@ -222,20 +223,38 @@ def compute_matrix(
             row_index[j] = row_of[key]
             continue
         levels = evaluator.levels(aid)
-        ctx = evaluator.context(aid, arn, context, absent_unknown)
-        sig = []
-        for lv in levels:
-            lsig = []
-            for pol in lv.policies:
-                for st in pol.statements:
-                    sk = (st.policy_id, st.index, resource, tuple(_hashable(ctx.get(k, "\0unknown")) for k in st.sorted_keys))
-                    c = stmt_sc.get(sk)
-                    if c is None:
-                        c = _tri_code(st.applies_beyond_action(resource, ctx))
-                        stmt_sc[sk] = c
-                    lsig.append(c)
-            sig.append(tuple(lsig))
-        key = (tuple(lv.policy_ids for lv in levels), tuple(sig))
+        chain = tuple(lv.policy_ids for lv in levels)
+        tpl = templates.get(chain)
+        if tpl is None:
+            # statements that read no context key come out the same for every account: once per chain
+            bounds, const, keyed = [], [], []
+            for lv in levels:
+                start = len(const)
+                for pol in lv.policies:
+                    for st in pol.statements:
+                        if st.sorted_keys:
+                            keyed.append((len(const), st))
+                            const.append(None)
+                        else:
+                            const.append(_tri_code(st.applies_beyond_action(resource, {})))
+                bounds.append((start, len(const)))
+            tpl = templates[chain] = (bounds, const, keyed)
+        bounds, const, keyed = tpl
+        if keyed:
+            codes = list(const)
+            ctx = evaluator.context(aid, arn, context, absent_unknown)
+            for i, st in keyed:
+                sk = (st.policy_id, st.index, tuple(_hashable(ctx.get(k, "\0unknown")) for k in st.sorted_keys))
+                c = stmt_sc.get(sk)
+                if c is None:
+                    c = _tri_code(st.applies_beyond_action(resource, ctx))
+                    stmt_sc[sk] = c
+                codes[i] = c
+            flat = tuple(codes)
+        else:
+            flat = tuple(const)
+        key = (chain, flat)
+        sig = [flat[a:b] for a, b in bounds]
         r = row_of.get(key)
         if r is None:
             explicit = np.zeros(n, bool)
