@@ -52,7 +52,7 @@ def scenario(n: int, regions: list[str]) -> dict:
         "service_access": ["account.amazonaws.com", "guardduty.amazonaws.com", "cloudtrail.amazonaws.com"],
         "ous": {"Security": {}, "Prod": {}, "Dev": {}, "Sandbox": {}}, "accounts": accounts,
         "trails": [{"account": "management", "name": "org", "organization": True}]
-        + [{"account": f"a{i}", "name": f"t{i}"} for i in range(0, n - 2, 10)],
+        + [{"account": f"a{i}", "name": f"trail-{i}"} for i in range(0, n - 2, 10)],
         "guardduty": {"detectors": [{"account": "security", "regions": regions}],
                       "org_admin": {"account": "security", "regions": regions},
                       "auto_enable": {r: "ALL" for r in regions}},

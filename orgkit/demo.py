@@ -9,7 +9,6 @@ for the child processes only).
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
 import shutil
@@ -25,8 +24,6 @@ DUMMY_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
              "AWS_DEFAULT_REGION": "us-east-1"}
 BUNDLED_TFSTATE = BUNDLED_DEMO.parent / "demo-terraform.tfstate"
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-# The demo snapshot's collection time: fixed, so that reports and the bundled copy do not change with the clock.
-DEMO_COLLECTED_AT = _dt.datetime(2026, 11, 1, 12, 0, tzinfo=_dt.timezone.utc)
 
 
 @contextmanager
@@ -66,7 +63,7 @@ def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = Fals
         aws.set_options(strict_assume_role=True)  # from here on, a role that does not exist cannot be assumed
         t = time.monotonic()
         snap = collect(out / "snapshot", endpoint_url=aws.endpoint_url, regions=sc["regions"], workers=workers,
-                       progress=progress, collected_at=DEMO_COLLECTED_AT)
+                       progress=progress)
         timings["collect"] = round(time.monotonic() - t, 2)
     tf = out / "terraform.tfstate"
     tf.write_text(json.dumps(terraform_state(sc, ids), indent=1, sort_keys=True) + "\n")

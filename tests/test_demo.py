@@ -1,0 +1,90 @@
+"""The demo organisation: `orgkit demo` end to end, and the bundled snapshot kept true to what it produces."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import orgkit
+from orgkit.model import BUNDLED_DEMO
+from orgkit.demo import BUNDLED_TFSTATE
+
+pytestmark = pytest.mark.integration
+TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
+VOLATILE_MANIFEST = {"duration_seconds", "files", "orgkit_version"}
+
+
+def normalised(snapshot: Path) -> dict[str, object]:
+    """Every file of a snapshot with timestamps replaced (moto stamps objects with the wall clock)."""
+    out = {}
+    for f in sorted(snapshot.rglob("*.json")):
+        doc = json.loads(TIME.sub("<time>", f.read_text()))
+        if f.name == "manifest.json":
+            doc = {k: v for k, v in doc.items() if k not in VOLATILE_MANIFEST}
+        out[str(f.relative_to(snapshot))] = doc
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run([sys.executable, "-m", "orgkit.cli", "demo", "--out", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc
+
+
+def test_demo_prints_where_the_reports_are(demo_run):
+    out, proc = demo_run
+    reports = [Path(line.split(": ", 1)[1]) for line in proc.stdout.splitlines() if line.startswith("report: ")]
+    assert reports, proc.stdout
+    for r in reports:
+        assert r.exists() and r.stat().st_size > 10_000
+        assert "Traceback" not in r.read_text()
+    assert {r.stem for r in reports} == {p.stem for p in (Path(orgkit.__file__).parent.parent / "notebooks")
+                                         .glob("[0-9][0-9]-*.ipynb")}
+
+
+def test_bundled_snapshot_does_not_drift(demo_run):
+    """The bundled copy is what the scenario and the collector produce today (refresh: orgkit demo --write-bundled)."""
+    out, _ = demo_run
+    fresh, bundled = normalised(out / "snapshot"), normalised(BUNDLED_DEMO)
+    assert sorted(fresh) == sorted(bundled)
+    for name in fresh:
+        assert fresh[name] == bundled[name], f"{name} drifted from the bundled demo snapshot"
+    assert json.loads((out / "terraform.tfstate").read_text()) == json.loads(BUNDLED_TFSTATE.read_text())
+
+
+def test_demo_organisation_has_the_problems_it_promises():
+    org = orgkit.load()
+    names = dict(zip(org.accounts.account_name, org.accounts.account_id))
+    assert 14 <= len(org.accounts) <= 17
+    assert {"Security", "Log Archive"} <= set(names)
+    assert {"Root/Engineering/Production", "Root/Engineering/Stage", "Root/Engineering/Dev", "Root/Interviews",
+            "Root/Sandbox"} <= set(org.ous.ou_path)
+    t = org.trails.set_index("name")
+    assert bool(t.loc["org-trail", "is_organization_trail"]) and bool(t.loc["org-s3-data-events",
+                                                                            "is_organization_trail"])
+    assert t.loc["org-s3-data-events", "selector_kind"] == "advanced"
+    assert not bool(t.loc["console-test-trail", "is_multi_region"])  # single-region, made by hand
+    assert t.loc["stage-audit", "is_logging"] == False  # noqa: E712  stopped
+    tf = json.loads(BUNDLED_TFSTATE.read_text())
+    tf_arns = {i["attributes"]["arn"] for r in tf["resources"] for i in r["instances"]}
+    assert set(org.trails.trail_arn) - tf_arns == {t.loc["console-test-trail", "trail_arn"]}
+    # GuardDuty: invitations in some regions, Organizations in others
+    m = org.guardduty_members
+    assert m[m.region == "us-west-2"].by_invitation.all() and not m[m.region == "us-east-1"].by_invitation.any()
+    assert set(org.guardduty_admins.region) == {"us-east-1", "eu-west-1"}
+    assert "999900001111" in set(m.account_id)  # a member outside the organisation
+    assert (org.detectors.status == "DISABLED").sum() >= 1  # suspended
+    new = names["New Hire Sandbox"]
+    assert set(org.detectors[org.detectors.account_id == new].region) == {"us-east-1"}  # auto-enable ALL only
+    # a region that is off for one account, and an account whose role cannot be assumed
+    off = org.regions[org.regions.enabled == False]  # noqa: E712
+    assert list(zip(off.account_id, off.region)) == [(names["Sandbox 2"], "eu-south-1")]
+    assert list(org.accounts[org.accounts.access == "none"].account_name) == ["Legacy Analytics"]
