@@ -374,3 +374,12 @@ def test_wildcards_expand_in_can_and_are_refused_by_decide(org):
         scp.decide(org, "100000000001", "cloudtrail:*")
     with pytest.raises(ValueError):
         scp.can(org, "nosuch:*")
+
+
+def test_cli_context_takes_several_pairs(org, monkeypatch):
+    rc, out, _ = _run(org, monkeypatch, ["scp", "explain", "100000000001", "guardduty:DeleteDetector", "--context",
+                                         "aws:PrincipalArn=arn:aws:iam::100000000001:role/SecurityAdmin",
+                                         "aws:RequestedRegion=eu-west-1", "--format", "json"])
+    assert rc == 0 and json.loads(out)["decision"] == "allow"
+    rc, _, err = _run(org, monkeypatch, ["scp", "can", "s3:GetObject", "--context", "a=b", "/some/snapshot"])
+    assert rc == 2 and "before --context" in err

@@ -46,7 +46,7 @@ def _parse_context(items) -> dict:
     ctx: dict = {}
     for it in items or []:
         if "=" not in it:
-            raise ValueError(f"--context {it!r}: expected KEY=VALUE")
+            raise ValueError(f"--context {it!r}: expected KEY=VALUE (give SNAPSHOT before --context)")
         k, v = it.split("=", 1)
         k = k.strip()
         if not k:
@@ -155,8 +155,8 @@ def _common(p, principal=True):
     p.add_argument("--resource", help="resource ARN (default: not specified; statements on specific ARNs then make the answer conditional)")
     if principal:
         p.add_argument("--principal", help="ARN, or a persona in every account: root, role/NAME, sso/PERMISSION_SET, service-linked")
-    p.add_argument("--context", action="append", metavar="KEY=VALUE",
-                   help="a condition key's value (repeat; repeat a key for several values; KEY= means absent)")
+    p.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE",
+                   help="condition key values (a key given twice has several values; KEY= means absent)")
     p.add_argument("--absent", action="store_true",
                    help="treat every condition key not given as absent from the request (default: unknown -> conditional)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
@@ -189,7 +189,7 @@ def register(subparsers) -> None:
     t = sub.add_parser("tamper", help="can each account stop or weaken CloudTrail / GuardDuty, or leave the organisation?")
     t.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
     t.add_argument("--principal", help="persona or ARN (default: any principal)")
-    t.add_argument("--context", action="append", metavar="KEY=VALUE")
+    t.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE")
     t.add_argument("--absent", action="store_true")
     t.add_argument("--format", choices=["table", "csv", "json"], default="table")
     t.set_defaults(fn=_cmd_tamper)
