@@ -1,7 +1,5 @@
 """CloudTrail coverage and trail inventory: one test per rule, on hand-built snapshots."""
 
-import pytest
-
 from orgkit.coverage import cloudtrail_coverage, trail_inventory
 from orgkit.coverage.selectors import Scope, parse_advanced, parse_basic, union
 from orgkit.testing import SnapshotSpec

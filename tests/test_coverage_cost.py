@@ -25,7 +25,7 @@ def org(tmp_path_factory):
     data = sb.account("Data", account_id="000000000104", regions={R2: "DISABLED"})
     stopped = sb.account("Stopped", account_id="000000000105")
     shadow = sb.account("Shadow", account_id="000000000106")
-    org_trail = sb.trail(sb.management, "org", organization=True, event_selectors=[
+    sb.trail(sb.management, "org", organization=True, event_selectors=[
         {"ReadWriteType": "All", "IncludeManagementEvents": True,
          "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
     # Dup: its own full trail on top of the org trail

@@ -169,15 +169,6 @@ def isin(arr: np.ndarray, values) -> np.ndarray:
     return pd.Series(arr, dtype=object).isin(list(values)).to_numpy()
 
 
-def join(idx: np.ndarray, *parts) -> list[str]:
-    """Format strings for the cells in ``idx``: each part is a str (constant) or a per-cell array."""
-    cols = [p[idx] if isinstance(p, np.ndarray) else None for p in parts]
-    out = []
-    for k in range(len(idx)):
-        out.append("".join(str(p if c is None else (c[k] if c[k] is not None else "")) for p, c in zip(parts, cols)))
-    return out
-
-
 def account_read_status(org: Org, service: str) -> dict[str, tuple[str, str | None]]:
     """account_id → (status, error_code) of the account-wide read of ``service``."""
     r = org.reads
