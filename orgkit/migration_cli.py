@@ -104,15 +104,28 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from orgkit.migration import PlanError
     from orgkit.model import load
 
+    if args.apply and not args.journal:
+        print("orgkit guardduty migrate: --apply needs --journal FILE (the state of every step, to resume from)",
+              file=sys.stderr)
+        return 2
     snapshot = args.snapshot
     tmp = None
     if snapshot is None:
         from orgkit.aws.collect import collect
 
-        tmp = tempfile.TemporaryDirectory(prefix="orgkit-gd-")
-        ro = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name)
-        print("no snapshot given: collecting one now (read-only)", file=sys.stderr)
-        snapshot = collect(Path(tmp.name) / "before", factory=ro, regions=_split(args.regions), progress=False)
+        if args.apply and args.journal:
+            # kept beside the journal: a resumed run must plan from the same snapshot (the journal is tied to it)
+            before = Path(str(Path(args.journal).with_suffix("")) + "-before")
+        else:
+            tmp = tempfile.TemporaryDirectory(prefix="orgkit-gd-")
+            before = Path(tmp.name) / "before"
+        if (before / "manifest.json").exists():
+            print(f"planning from {before} (collected by the earlier run of this journal)", file=sys.stderr)
+            snapshot = before
+        else:
+            ro = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name)
+            print(f"no snapshot given: collecting one now, read-only, into {before}", file=sys.stderr)
+            snapshot = collect(before, factory=ro, regions=_split(args.regions), progress=False)
     try:
         plan = _make_plan(args, load(snapshot))
     except PlanError as e:
@@ -132,10 +145,6 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             print(f"{result.read_calls} read call(s), {result.write_calls} write call(s)")
         print("\ndry run: nothing was changed (add --apply to carry the plan out)")
         return 1 if plan.blocked_regions() else 0
-    if not args.journal:
-        print("orgkit guardduty migrate: --apply needs --journal FILE (the state of every step, to resume from)",
-              file=sys.stderr)
-        return 2
     factory = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name,
                              allow_writes=True)
     after = args.after_snapshot or str(Path(args.journal).with_suffix("")) + "-after"

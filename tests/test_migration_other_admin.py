@@ -103,3 +103,19 @@ def test_the_outside_member_stays_with_the_old_admin(migrated):
     assert m["RelationshipStatus"] == "Enabled" and m.get("InvitedAt")
     d = gd.get_members(DetectorId=det, AccountIds=[ids["data"]])["Members"][0]
     assert d["RelationshipStatus"] == "Removed"  # disassociated, not deleted
+
+
+def test_cli_without_snapshot_keeps_the_one_it_collects_for_resuming(migrated, tmp_path, capsys):
+    from orgkit.cli import main
+
+    url, admin = migrated["aws"].endpoint_url, migrated["ids"]["security"]
+    journal = tmp_path / "gd.json"
+    args = ["guardduty", "migrate", "--admin", admin, "--regions", ",".join(REGIONS), "--endpoint-url", url,
+            "--apply", "--journal", str(journal), "--no-recollect"]
+    assert main(args) == 0
+    first = capsys.readouterr()
+    assert (tmp_path / "gd-before" / "manifest.json").exists()
+    assert "collecting one now" in first.err and "0 write call(s)" in first.out  # already migrated
+    assert main(args) == 0
+    assert "collected by the earlier run of this journal" in capsys.readouterr().err
+    assert main(["guardduty", "migrate", "--admin", admin, "--apply"]) == 2  # no journal: refused before any call
