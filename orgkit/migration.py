@@ -587,18 +587,27 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                                     f"{o} is already GuardDuty's delegated administrator in {region}: "
                                     "EnableOrganizationAdminAccount would fail (changing it means "
                                     "DisableOrganizationAdminAccount, which drops its members: outside this plan)"))
-        # the admin itself a member of another administrator?
-        elsewhere = set(rm.loc[(rm["account_id"] == admin) & (rm["administrator_id"] != admin)
-                               & rm["relationship_status"].isin(ASSOCIATED + ("Invited", "Created")),
-                               "administrator_id"])
+        # the admin itself a member of another administrator? (associated: blocks; a pending invitation: warn)
+        tie: dict[str, str] = {}
+        for o, st_ in zip(rm.loc[(rm["account_id"] == admin) & (rm["administrator_id"] != admin), "administrator_id"],
+                          rm.loc[(rm["account_id"] == admin) & (rm["administrator_id"] != admin),
+                                 "relationship_status"]):
+            tie[o] = st_
         av = adminviews[(adminviews["account_id"] == admin) & (adminviews["region"] == region)]
-        elsewhere |= {a for a, s in zip(av["administrator_id"], av["relationship_status"])
-                      if a and a != admin and s in ASSOCIATED + ("Invited",)}
-        for o in sorted(elsewhere):
-            issues.append(Issue("error", "admin_is_member_elsewhere", region, admin,
-                                f"the admin {admin} is itself a member of {o} in {region}: an account cannot be "
-                                f"an administrator and a member at once. First release it: DisassociateMembers "
-                                f"(AccountIds=[{admin}]) from {o}, or DisassociateFromAdministratorAccount in {admin}"))
+        for o, st_ in zip(av["administrator_id"], av["relationship_status"]):
+            if o and o != admin and tie.get(o) not in ASSOCIATED:
+                tie[o] = st_
+        for o in sorted(tie):
+            if tie[o] in ASSOCIATED:
+                issues.append(Issue("error", "admin_is_member_elsewhere", region, admin,
+                                    f"the admin {admin} is itself a member of {o} in {region}: an account cannot be "
+                                    f"an administrator and a member at once. First release it: DisassociateMembers"
+                                    f" (AccountIds=[{admin}]) from {o}, or DisassociateFromAdministratorAccount in "
+                                    f"{admin}"))
+            elif tie[o] == "Invited":
+                issues.append(Issue("warning", "admin_invited_elsewhere", region, admin,
+                                    f"{o} has a pending invitation for the admin {admin} in {region}: do not accept "
+                                    "it (DeclineInvitations in the admin clears it)"))
 
         # -- who should be an organisation member here
         region_ok = {a for a in active if _region_enabled(org, a, region) is not False}

@@ -29,7 +29,7 @@ S = SnapshotSpec.member
 
 
 def invitation_org(tmp_path, *, admin_regions=None, old_admin=False, admin_member_of_old=False, scps=None,
-                   suspended_region="eu-west-1", admin_features=None):
+                   suspended_region="eu-west-1", admin_features=None, admin_tie="Enabled"):
     """An organisation whose GuardDuty runs by invitation from a Security account, in two regions.
 
     Security administers by invitation: the management account and App (accepted), Pending (invited, not yet
@@ -64,13 +64,13 @@ def invitation_org(tmp_path, *, admin_regions=None, old_admin=False, admin_membe
         if old_admin:
             old_members = [S(data, legacy, invited=True)]
             if admin_member_of_old:
-                old_members.append(S(admin, legacy, invited=True))
+                old_members.append(S(admin, legacy, status=admin_tie, invited=True))
             sb.detector(legacy, region, administrator={}, members=old_members)
             sb.detector(data, region, administrator={"AccountId": legacy, "RelationshipStatus": "Enabled",
                                                      "InvitationId": "i2", "InvitedAt": "2026-01-01T00:00:00.000Z"})
         if admin_member_of_old:
             sb.docs[admin]["GuardDuty"][region]["Administrator"] = {
-                "AccountId": legacy, "RelationshipStatus": "Enabled", "InvitationId": "i3",
+                "AccountId": legacy, "RelationshipStatus": admin_tie, "InvitationId": "i3",
                 "InvitedAt": "2026-01-01T00:00:00.000Z"}
     for name, doc, target in scps or []:
         sb.policy(name, doc, targets=[eng if target == "eng" else sec_ou])
@@ -243,6 +243,15 @@ def test_preflight_admin_is_a_member_elsewhere(tmp_path):
     for s in plan.steps:
         if s.kind in ("enrol_members", "disassociate_other_admin"):
             assert ids["admin"] not in s.accounts
+
+
+def test_preflight_a_pending_invitation_for_the_admin_only_warns(tmp_path):
+    org, ids = invitation_org(tmp_path, old_admin=True, admin_member_of_old=True, admin_tie="Invited")
+    plan = plan_migration(org, admin=ids["admin"])
+    assert not [i for i in plan.issues if i.check == "admin_is_member_elsewhere"]
+    assert {(i.severity, i.region) for i in plan.issues if i.check == "admin_invited_elsewhere"} == \
+        {("warning", r) for r in REGIONS}
+    assert plan.blocked_regions() == []
 
 
 def test_preflight_scp_denies_a_steps_call(tmp_path):
