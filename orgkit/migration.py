@@ -73,6 +73,14 @@ SCP_KEEP_ALLOWED = ("guardduty:SendSecurityTelemetry", "guardduty:SendObjectMalw
                     "guardduty:StartMalwareScan")
 
 
+__all__ = [
+    "AUTO_ENABLE_MODES", "ORG_FEATURES", "STEP_KINDS", "CHECK_CALLS", "SCP_KEEP_ALLOWED", "SCP_MAX_CHARS",
+    "PlanError", "Target", "Step", "Issue", "CurrentState", "MigrationPlan",
+    "plan_migration", "current_state", "administrators", "member_ties", "invitation_admins", "default_admin",
+    "coverage_counts", "scp_preflight", "step_actions", "terraform", "guardduty_scp", "scp_text",
+]
+
+
 class PlanError(ValueError):
     """The plan cannot be made as asked (unknown account, bad option): the message says what to change."""
 

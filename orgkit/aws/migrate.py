@@ -28,7 +28,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgkit.aws.session import SessionFactory, error_code, error_message, is_read_only
-from orgkit.migration import ASSOCIATED, MigrationPlan, Step, coverage_counts
+from orgkit.migration import ASSOCIATED, MigrationPlan, Step
 
 AWS_ERRORS = (ClientError, BotoCoreError)
 STATUSES = ("pending", "done", "skipped", "failed")
@@ -475,4 +475,4 @@ def before_after(before: pd.DataFrame | None, after: pd.DataFrame, regions: list
 
 
 __all__ = ["execute", "recollect", "before_after", "Journal", "StepRecord", "RunResult", "MigrationError",
-           "HANDLERS", "STATUSES", "coverage_counts"]
+           "HANDLERS", "STATUSES"]
