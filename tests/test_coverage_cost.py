@@ -115,5 +115,12 @@ def test_volume_per_region_and_per_cell(org):
     assert row(df, "000000000101", R1)["management_usd"] == pytest.approx(4.00)
     assert row(df, "000000000101", R2)["management_usd"] == pytest.approx(2.00)
     assert row(df, "000000000102", R1)["management_usd"] == 0
+    import pandas as pd
+
+    vol = pd.DataFrame({"account_id": ["000000000101"], "region": [R2], "management_events_per_month": [50_000]})
+    df = duplicates(org, management_events_per_month=vol, read_fraction=1.0, data_events_per_month=0,
+                    all_cells=True)
+    assert row(df, "000000000101", R2)["management_usd"] == pytest.approx(1.00)
+    assert row(df, "000000000101", R1)["management_usd"] == pytest.approx(20.00)  # the default 1,000,000
     with pytest.raises(ValueError):
         duplicates(org, read_fraction=1.5)

@@ -82,6 +82,7 @@ def test_raw_state_v4_and_org_trail_seen_by_members_is_one_trail(org, tmp_path):
     ('{"version": 3, "modules": []}', "version 3"),
     ('{"version": 4, "resources": [{"type": "aws_cloudtrail", "mode": "managed"}]}', "instances"),
     ('{"format_version": "1.0", "values": {"root_module": []}}', "root_module"),
+    ('{"format_version": "1.2", "planned_values": {}, "resource_changes": []}', "plan"),
 ])
 def test_malformed_files_name_the_file(org, tmp_path, text, needle):
     p = tmp_path / "bad.tfstate"

@@ -75,6 +75,9 @@ def read_tfstate(path: os.PathLike | str) -> pd.DataFrame:
         raise TerraformStateError(where, f"not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
     if not isinstance(doc, dict):
         raise TerraformStateError(where, "not a Terraform state: the top level is not an object")
+    if "planned_values" in doc or "resource_changes" in doc:
+        raise TerraformStateError(where, "this is a plan (`terraform show -json PLANFILE`), not a state: give "
+                                         "`terraform show -json` without a plan file, or the .tfstate file")
     if "format_version" in doc and "version" not in doc:
         values = doc.get("values")
         if values is None:
