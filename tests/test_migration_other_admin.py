@@ -52,7 +52,7 @@ def migrated(local_aws, tmp_path_factory):
     url = local_aws.endpoint_url
     before = load(collect(tmp / "before", factory=SessionFactory(endpoint_url=url), regions=REGIONS,
                           progress=False, workers=8))
-    plan = plan_migration(before, admin=ids["security"], resume_suspended=True)
+    plan = plan_migration(before, admin=ids["security"], resume_suspended=True, features=["S3_DATA_EVENTS"])
     result = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), journal_path=tmp / "j.json",
                      dry_run=False, recollect_to=tmp / "after")
     yield {"ids": ids, "before": before, "plan": plan, "result": result, "after": load(result.after_snapshot),
@@ -63,7 +63,7 @@ def test_plan_disassociates_the_old_admin_first_and_keeps_it_for_its_outside_mem
     plan, ids = migrated["plan"], migrated["ids"]
     kinds = [s.kind for s in plan.steps if s.region == "us-east-1"]
     assert kinds == ["designate_admin", "enable_admin_detector", "disassociate_other_admin", "enrol_members",
-                     "set_auto_enable", "resume_suspended", "keep_external_members", "verify"]
+                     "set_auto_enable", "align_features", "resume_suspended", "keep_external_members", "verify"]
     dis = next(s for s in plan.steps if s.kind == "disassociate_other_admin")
     assert (dis.account_id, dis.params["AccountIds"]) == (ids["legacy"], [ids["data"]])
     warn = [i for i in plan.issues if i.check == "old_admin_keeps_external_members"]
@@ -93,6 +93,11 @@ def test_the_run_completes_and_the_members_moved(migrated):
     assert set(zip(b["account_id"], b["region"], b["detector_id"])) <= \
         set(zip(a["account_id"], a["region"], a["detector_id"]))
     assert a.query(f"account_id == '{ids['susp']}' and region == 'us-east-1'").iloc[0]["status"] == "ENABLED"
+    # auto-enable and the protection plan kept, in every region
+    for c in after.guardduty_org_config.to_dict("records"):
+        assert c["auto_enable_organization_members"] == "ALL"
+        assert {f["Name"]: f["AutoEnable"] for f in c["features"]}["S3_DATA_EVENTS"] == "ALL"
+    assert sorted(after.guardduty_org_config["region"]) == sorted(REGIONS)
 
 
 def test_the_outside_member_stays_with_the_old_admin(migrated):
