@@ -109,6 +109,8 @@ class Org:
     frames: dict[str, pd.DataFrame]
     graph: nx.DiGraph
     path: Path | None = None
+    #: whether the SERVICE_CONTROL_POLICY type is enabled on the root (None when the snapshot does not say)
+    scp_enabled: bool | None = None
     _ancestors: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
@@ -212,6 +214,9 @@ def build_org(reader: SnapshotReader) -> Org:
     g = nx.DiGraph()
     ou_rows: list[dict] = []
     roots = _req(orgdoc, "Roots", org_file)
+    types = [t for r in roots for t in (r.get("PolicyTypes") or [])
+             if t.get("Type") == "SERVICE_CONTROL_POLICY"] if roots and "PolicyTypes" in roots[0] else None
+    scp_enabled = None if types is None else any(t.get("Status") == "ENABLED" for t in types)
     for r in roots:
         rid = _req(r, "Id", org_file)
         g.add_node(rid, kind="root", name=r.get("Name", "Root"), depth=0, path="Root", scps=[], arn=r.get("Arn"))
@@ -423,7 +428,7 @@ def build_org(reader: SnapshotReader) -> Org:
         "guardduty_org_config": _frame("guardduty_org_config", orgcfg_rows),
         "errors": _frame("errors", error_rows),
     }
-    return Org(manifest=manifest, frames=frames, graph=g, path=Path(root))
+    return Org(manifest=manifest, frames=frames, graph=g, path=Path(root), scp_enabled=scp_enabled)
 
 
 def policy_document(org: Org, policy_id: str) -> dict:
