@@ -82,6 +82,10 @@ def test_views(snap, capsys, tmp_path):
     assert code == 0 and {r["service"] for r in json.loads(out)} == {"cloudtrail"}
     code, out, _ = run(capsys, snap, "--trails")
     assert code == 0 and "trail/own" in out
+    code, _, err = run(capsys, snap, "--trails", "--service", "guardduty")
+    assert code == 2 and "--service" in err
+    code, _, err = run(capsys, snap, "--duplicates", "--fail-on", "none")
+    assert code == 2
 
 
 def test_tfstate_view_and_malformed_state(snap, capsys, tmp_path):

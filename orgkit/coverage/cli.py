@@ -124,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
         print("orgkit coverage: --status and --fail-on apply to views with a status column "
               "(coverage, --trails, --tfstate, --gaps)", file=sys.stderr)
         return 2
+    if args.service and (args.trails or args.duplicates or args.tfstate or args.summary):
+        print("orgkit coverage: --service applies to the coverage rows and --gaps only", file=sys.stderr)
+        return 2
     org = load(args.snapshot)
     try:
         df, vocab = build_frame(org, args)
