@@ -84,6 +84,19 @@ def test_stopped_trail_is_not_logging(tmp_path):
     assert r["status"] == "not_logging" and r["source"] == ids["arn"] and "not logging" in r["reason"]
 
 
+def test_stopped_trail_with_unread_selectors_is_not_logging(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "t", logging=False)
+        d = sb.docs[a]["CloudTrail"]["Trails"][arn]
+        d["EventSelectors"], d["Error"] = None, "GetEventSelectors: ThrottlingException"
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn)
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r["status"] == "not_logging" and r["source"] == ids["arn"]
+
+
 def test_read_only_plus_write_only_is_covered(tmp_path):
     def fn(sb):
         a = sb.account("A")

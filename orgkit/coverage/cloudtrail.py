@@ -230,7 +230,9 @@ def _evaluate(combo: tuple[int, ...], P: list[dict]) -> tuple:
         reason = ("cannot tell: " + "; ".join(_why_uncertain(p) for p in uncertain)
                   + (f"; the readable trails record: {known}" if known != "none" else ""))
         return "unknown", reason, ", ".join(p["trail_arn"] for p in uncertain), rw, excluded
-    stopped = [p for p in ps if p["is_logging"] is False and p["selectors"].management]
+    # a stopped trail counts whatever it would record (its selectors may not have been read)
+    stopped = [p for p in ps if p["is_logging"] is False
+               and (p["selectors"].management or not p["selectors"].known)]
 
     def stopped_note() -> str:
         return "; ".join(f"{p['name']} is not logging" + (f" (stopped {p['stop']})" if p["stop"] else "")
