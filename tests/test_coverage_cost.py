@@ -40,6 +40,7 @@ def org(tmp_path_factory):
                                                "DataResources": [{"Type": "AWS::S3::Object",
                                                                   "Values": ["arn:aws:s3:::b1/"]}]}])
     sb.trail(stopped, "own", logging=False)
+    sb.account("Dark", account_id="000000000107", access="none")
     sb.trail(shadow, "multi")
     lst = sb.docs[shadow]["CloudTrail"]["ListTrails"]
     lst.append(dict(lst[-1]))
@@ -90,6 +91,8 @@ def test_only_paying_cells_by_default(org):
 
 def test_stopped_trails_and_shadow_copies_cost_nothing(org):
     df = duplicates(org, all_cells=True, data_events_per_month=0)
+    r = row(df, "000000000107", R1)  # unreachable: the organization trail only, and a warning
+    assert r["copies"] == 1 and "not read" in r["reason"]
     assert row(df, "000000000105", R1)["paid_copies"] == 0
     r = row(df, "000000000106", R2)
     assert r["copies"] == 2 and r["paid_copies"] == 1  # org trail + its own multi-region trail, once

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from orgkit.coverage.cloudtrail import Applicability, _combos, applicability
-from orgkit.coverage._cells import no_gc
+from orgkit.coverage._cells import account_read_status, no_gc
 from orgkit.model import Org
 
 MANAGEMENT_PRICE_PER_100K = 2.00
@@ -161,6 +161,7 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
     keep = applicable & (paying | all_cells)
     idx = np.flatnonzero(keep)
 
+    own_reads = account_read_status(org, "cloudtrail")
     inverse, combos = _combos(app)
     arns = list(P["trail_arn"])
     names = list(P["name"])
@@ -180,6 +181,8 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
             bits.append("data events: " + "; ".join(overlap_notes[int(c)]))
         if n_uncertain[c]:
             bits.append(f"{n_uncertain[c]} trail(s) whose selectors were not read are not counted")
+        if own_reads.get(acc[c], (None,))[0] not in ("ok", "partial"):
+            bits.append("the account's own trails were not read: there may be more copies")
         reasons.append("; ".join(bits) or "no trail records management events")
 
     accounts = org.accounts.set_index("account_id")
