@@ -45,6 +45,7 @@ def test_single_region_org_trail_covers_members_only_in_its_home_region(tmp_path
     assert cell(df, ids["a"], R2)["status"] == "covered"
     assert cell(df, ids["a"], R1)["status"] == "none"
     assert cell(df, ids["a"], R1)["trails"] == []
+    assert cell(df, ids["a"], R1)["source"] == "cloudtrail:ListTrails"
 
 
 def test_single_region_trail_covers_only_its_home_region(tmp_path):

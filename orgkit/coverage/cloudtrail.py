@@ -209,7 +209,7 @@ def _evaluate(combo: tuple[int, ...], P: list[dict]) -> tuple:
     """(status, reason, source, read_write, excluded_sources) of one set of trails, before reads are considered."""
     ps = [P[i] for i in combo]
     if not ps:
-        return "none", "no trail applies", None, None, []
+        return "none", "no trail applies", "cloudtrail:ListTrails", None, []
     active = [p for p in ps if p["is_logging"] is True and p["selectors"].known]
     read = union_all(p["selectors"].read for p in active)
     write = union_all(p["selectors"].write for p in active)
