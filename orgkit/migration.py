@@ -57,7 +57,8 @@ STEP_KINDS = ("designate_admin", "enable_admin_detector", "disassociate_other_ad
 CHECK_CALLS = {
     "designate_admin": ["guardduty:ListOrganizationAdminAccounts"],
     "enable_admin_detector": ["guardduty:ListDetectors", "guardduty:GetDetector"],
-    "disassociate_other_admin": ["guardduty:ListDetectors", "guardduty:GetMembers"],
+    "disassociate_other_admin": ["guardduty:ListDetectors", "guardduty:GetMembers",
+                                 "guardduty:GetAdministratorAccount"],
     "enrol_members": ["guardduty:ListDetectors", "guardduty:GetMembers"],
     "set_auto_enable": ["guardduty:ListDetectors", "guardduty:DescribeOrganizationConfiguration"],
     "align_features": ["guardduty:ListDetectors", "guardduty:DescribeOrganizationConfiguration"],
@@ -111,6 +112,7 @@ class Step:
     accounts: list[str] = field(default_factory=list)  # the accounts the step is about (members, …)
     done_in_snapshot: bool = False
     note: str | None = None
+    other_admin: str | None = None  # disassociate_other_admin: the administrator being left
 
     @property
     def operation(self) -> str | None:
@@ -289,7 +291,7 @@ def current_state(org, regions: Iterable[str] | None = None) -> CurrentState:
                           "accepted": int(t["relationship_status"].isin(ASSOCIATED).sum()),
                           "pending": int((t["relationship_status"] == "Invited").sum()),
                           "other": int((~t["relationship_status"].isin(ASSOCIATED + ("Invited",))).sum()),
-                          "outside_organization": int((~t["in_organization"]).sum())})
+                          "outside_organization": int((~t["in_organization"].astype(bool)).sum())})
     cost = pd.DataFrame(cost_rows, columns=["region", "invitations_sent", "accepted", "pending", "other",
                                             "outside_organization"])
     inv_regions = sorted(set(inv["region"]))
@@ -305,7 +307,8 @@ def current_state(org, regions: Iterable[str] | None = None) -> CurrentState:
         "calls_per_new_account": 3 * len(regions),
         "invitations_per_new_account_after": 0,
     }
-    ext = ties[~ties["in_organization"]][["region", "administrator_id", "account_id", "relationship_status"]]
+    ext = ties.loc[~ties["in_organization"].astype(bool), ["region", "administrator_id", "account_id",
+                                                           "relationship_status"]]
     return CurrentState(coverage=coverage, administrators=admins, ties=ties, suspended=suspended,
                         no_detector=no_detector, invitation_cost=cost, cost_summary=summary,
                         external_members=ext.reset_index(drop=True), coverage_note=note)
@@ -466,9 +469,9 @@ def _why(kind: str, **kw: Any) -> str:
                            "its in-organisation invitation members then become organisation members",
         "enable_admin_detector": "the delegated administrator needs its own enabled detector to manage members "
                                  "and the organisation configuration",
-        "disassociate_other_admin": f"a member account has one administrator: {kw.get('other')} must release its "
-                                    "in-organisation members before the new administrator can enrol them "
-                                    "(detectors and findings stay)",
+        "disassociate_other_admin": f"a member account has one administrator: the tie to {kw.get('other')} must go "
+                                    "before the new administrator can enrol the account (detectors and findings "
+                                    "stay)",
         "enrol_members": "CreateMembers from the delegated administrator makes existing accounts organisation "
                          "members and enables GuardDuty in them (auto-enable alone can take up to 24 h)",
         "set_auto_enable": f"auto-enable {kw.get('mode')}: "
@@ -559,13 +562,14 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
 
     def add(region: str, kind: str, account: str | None, api: str | None, params: dict, check: str,
             accounts: Iterable[str] = (), done: bool = False, note: str | None = None, suffix: str = "",
-            **why: Any) -> Step:
+            other_admin: str | None = None, **why: Any) -> Step:
         nonlocal order
         order += 1
         k = STEP_KINDS.index(kind) + 1
         sid = f"{region}/{k}-{kind}" + (f"-{suffix}" if suffix else "")
         st = Step(step_id=sid, order=order, region=region, kind=kind, account_id=account, api=api, params=params,
-                  why=_why(kind, **why), check=check, accounts=sorted(accounts), done_in_snapshot=done, note=note)
+                  why=_why(kind, **why), check=check, accounts=sorted(accounts), done_in_snapshot=done, note=note,
+                  other_admin=other_admin)
         steps.append(st)
         return st
 
@@ -672,12 +676,25 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         # -- 3 disassociate from other administrators
         for o in sorted(others):
             accs = sorted(others[o])
-            odet = _detector(org, o, region)
-            add(region, "disassociate_other_admin", o, "guardduty:DisassociateMembers",
-                {"DetectorId": odet["detector_id"] if odet else f"<detector of {o}>", "AccountIds": accs},
-                f"GetMembers ({o}, {region}, AccountIds) shows none of them Enabled or Disabled",
-                accounts=accs, suffix=o, other=o,
-                note="never DeleteDetector in a member: its findings would be lost")
+            if o in accts:
+                odet = _detector(org, o, region)
+                add(region, "disassociate_other_admin", o, "guardduty:DisassociateMembers",
+                    {"DetectorId": odet["detector_id"] if odet else f"<detector of {o}>", "AccountIds": accs},
+                    f"GetMembers ({o}, {region}, AccountIds) shows none of them Enabled or Disabled",
+                    accounts=accs, suffix=o, other=o, other_admin=o,
+                    note="never DeleteDetector in a member: its findings would be lost")
+                continue
+            # an administrator outside the organisation: we cannot act as it, so each member leaves it itself
+            issues.append(Issue("info", "old_admin_outside_organization", region, o,
+                                f"{o} is outside the organisation and administers {', '.join(accs)} in {region}: "
+                                "each of them leaves it itself (DisassociateFromAdministratorAccount)"))
+            for a in accs:
+                mdet = _detector(org, a, region)
+                add(region, "disassociate_other_admin", a, "guardduty:DisassociateFromAdministratorAccount",
+                    {"DetectorId": mdet["detector_id"] if mdet else f"<detector of {a}>"},
+                    f"GetAdministratorAccount ({a}, {region}) no longer shows {o} Enabled or Disabled",
+                    accounts=[a], suffix=f"{o}-{a}", other=o, other_admin=o,
+                    note="never DeleteDetector in a member: its findings would be lost")
         # -- 4 enrol
         assoc_now = set(rm.loc[(rm["administrator_id"] == admin) & rm["relationship_status"].isin(ASSOCIATED),
                                "account_id"])

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 
 REGIONS = ["us-east-1", "eu-west-1"]
 PARTNER = "000022223333"
+EXT_ADMIN = "000033334444"  # an administrator outside the organisation
 SCENARIO = {
     "name": "two-admins",
     "seed": 11,
@@ -29,13 +30,14 @@ SCENARIO = {
         {"key": "app", "name": "App", "ou": "Work"},
         {"key": "susp", "name": "Suspended", "ou": "Work"},
     ],
-    "external_accounts": [{"key": "partner", "id": PARTNER}],
+    "external_accounts": [{"key": "partner", "id": PARTNER}, {"key": "extadm", "id": EXT_ADMIN}],
     "guardduty": {
         "detectors": [{"account": "security", "regions": REGIONS}],
         "invitations": [
             {"admin": "legacy", "region": "us-east-1", "members": ["data", "partner"], "accept": ["data", "partner"]},
             {"admin": "security", "region": "us-east-1", "members": ["app", "susp"], "accept": ["app", "susp"]},
             {"admin": "security", "region": "eu-west-1", "members": ["app"], "accept": ["app"]},
+            {"admin": "extadm", "region": "eu-west-1", "members": ["data"], "accept": ["data"]},
         ],
         "suspend": [{"account": "susp", "region": "us-east-1"}],
     },
@@ -70,6 +72,20 @@ def test_plan_disassociates_the_old_admin_first_and_keeps_it_for_its_outside_mem
     assert [(i.region, i.account_id) for i in warn] == [("us-east-1", ids["legacy"])]
     assert ids["legacy"] not in plan.expected_members["us-east-1"]
     assert ids["legacy"] in plan.expected_members["eu-west-1"]
+
+
+def test_an_administrator_outside_the_organisation_is_left_by_its_members(migrated):
+    plan, ids, res = migrated["plan"], migrated["ids"], migrated["result"]
+    eu = [s for s in plan.steps if s.region == "eu-west-1"]
+    leave = [s for s in eu if s.kind == "disassociate_other_admin"]
+    assert [(s.account_id, s.api, s.other_admin) for s in leave] == \
+        [(ids["data"], "guardduty:DisassociateFromAdministratorAccount", EXT_ADMIN)]
+    assert eu.index(leave[0]) < [s.kind for s in eu].index("enrol_members")
+    assert (ids["data"], "eu-west-1", "DisassociateFromAdministratorAccount") in res.writes
+    assert not [w for w in res.writes if w[0] == EXT_ADMIN]  # nothing is done as the outside administrator
+    gd = migrated["aws"].client("guardduty", region="eu-west-1", account_id=ids["data"])
+    det = gd.list_detectors()["DetectorIds"][0]
+    assert gd.get_administrator_account(DetectorId=det)["Administrator"]["AccountId"] == ids["security"]
 
 
 def test_the_run_completes_and_the_members_moved(migrated):

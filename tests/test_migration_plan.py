@@ -192,6 +192,32 @@ def test_other_admin_is_disassociated_before_enrolment_and_nothing_is_deleted(tm
     assert not any(a.split(":")[1].startswith("Delete") for a in apis)
 
 
+def test_an_outside_administrator_is_left_by_each_member_itself(tmp_path):
+    ext_admin = "777700001111"
+    # App is tied to an administrator outside the organisation in eu-west-1 (only App's own view shows it)
+    sb = SnapshotSpec(regions=list(REGIONS))
+    admin = sb.account("Security")
+    app = sb.account("App")
+    for region in REGIONS:
+        sb.detector(admin, region, administrator={})
+        sb.detector(app, region, administrator={"AccountId": ext_admin, "RelationshipStatus": "Enabled",
+                                                "InvitationId": "x", "InvitedAt": "2026-01-01T00:00:00.000Z"}
+                    if region == "eu-west-1" else {})
+    org2 = sb.load(tmp_path / "snap2")
+    plan = plan_migration(org2, admin=admin)
+    eu = [s for s in plan.steps if s.region == "eu-west-1"]
+    leave = [s for s in eu if s.kind == "disassociate_other_admin"]
+    assert [(s.account_id, s.api, s.params, s.other_admin) for s in leave] == [
+        (app, "guardduty:DisassociateFromAdministratorAccount",
+         {"DetectorId": org2.detectors.query(f"account_id == '{app}' and region == 'eu-west-1'")
+          .iloc[0]["detector_id"]}, ext_admin)]
+    assert [s.kind for s in eu].index("disassociate_other_admin") < [s.kind for s in eu].index("enrol_members")
+    assert not [s for s in plan.steps if s.region == "us-east-1" and s.kind == "disassociate_other_admin"]
+    assert [(i.region, i.account_id) for i in plan.issues if i.check == "old_admin_outside_organization"] == \
+        [("eu-west-1", ext_admin)]
+    assert not [s for s in plan.steps if s.account_id == ext_admin]
+
+
 def test_auto_enable_new_and_features(tmp_path):
     feats = [{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}, {"Name": "RDS_LOGIN_EVENTS", "Status": "DISABLED"}]
     org, ids = invitation_org(tmp_path, admin_features=feats)

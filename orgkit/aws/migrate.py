@@ -220,6 +220,8 @@ def _need_detector(live: _Live, account: str, region: str) -> str:
 
 
 def _disassociate(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
+    if st.operation == "DisassociateFromAdministratorAccount":
+        return _leave(live, st, apply)
     did, _ = live.detector(st.account_id, st.region)
     if not did:
         return True, f"{st.account_id} has no detector in {st.region}: it administers nobody there"
@@ -233,6 +235,19 @@ def _disassociate(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
                            AccountIds=still[i:i + BATCH])
             _unprocessed(r)
     return False, f"DisassociateMembers({len(still)} accounts)"
+
+
+def _leave(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
+    """The member leaves an administrator outside the organisation itself."""
+    did, _ = live.detector(st.account_id, st.region)
+    if not did:
+        return True, f"{st.account_id} has no detector in {st.region}"
+    adm = live.gd(st.account_id, st.region).get_administrator_account(DetectorId=did).get("Administrator") or {}
+    if adm.get("AccountId") != st.other_admin or adm.get("RelationshipStatus") not in ASSOCIATED:
+        return True, f"{st.account_id} is not associated with {st.other_admin}"
+    if apply:
+        live.write(st.account_id, st.region, "DisassociateFromAdministratorAccount", DetectorId=did)
+    return False, f"DisassociateFromAdministratorAccount in {st.account_id} (leaves {st.other_admin})"
 
 
 def _unprocessed(resp: dict) -> None:
