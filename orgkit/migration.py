@@ -644,8 +644,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         for m in rm.to_dict("records"):
             if m["account_id"] not in accts and m["relationship_status"] in ASSOCIATED + ("Invited", "Created"):
                 keeps_external.setdefault(m["administrator_id"], []).append(m["account_id"])
-        exp = sorted(a for a in region_ok if a != admin
-                     and not (a in keeps_external and a != admin))
+        exp = sorted(a for a in region_ok if a != admin and a not in keeps_external)
         for a in sorted(keeps_external):
             if a != admin and a in active:
                 issues.append(Issue("warning", "old_admin_keeps_external_members", region, a,
