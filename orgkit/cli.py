@@ -19,7 +19,9 @@ def write_frame(df: pd.DataFrame, fmt: str, out=None) -> None:
     if fmt == "csv":
         df.to_csv(out, index=False)
     elif fmt == "json":
-        out.write(df.to_json(orient="records", date_format="iso", indent=1, default_handler=str))
+        # through json again: pandas escapes "/" (ARNs would read arn:aws:...:trail\/name)
+        rows = json.loads(df.to_json(orient="records", date_format="iso", default_handler=str))
+        out.write(json.dumps(rows, indent=1, ensure_ascii=False))
         out.write("\n")
     else:
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
