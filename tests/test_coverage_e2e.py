@@ -1,0 +1,143 @@
+"""Coverage review end to end: a scenario built in the local AWS, the real collector over HTTP, then the review."""
+
+from __future__ import annotations
+
+import pytest
+
+import orgkit
+from orgkit.aws.collect import collect
+from orgkit.aws.session import SessionFactory
+from orgkit.coverage import cloudtrail_coverage, duplicates, guardduty_coverage, trail_inventory
+from orgkit.localaws.scenario import build
+
+pytestmark = pytest.mark.integration
+REGIONS = ["us-east-1", "eu-west-1", "eu-south-1"]
+MGMT = [{"Field": "eventCategory", "Equals": ["Management"]}]
+DATA = [{"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]
+
+SCENARIO = {
+    "name": "coverage-e2e", "seed": 11, "regions": REGIONS,
+    "service_access": ["account.amazonaws.com", "guardduty.amazonaws.com", "cloudtrail.amazonaws.com"],
+    "enable_opt_in_regions": ["eu-south-1"],
+    "ous": {"Security": {}, "Work": {}},
+    "accounts": [
+        {"key": "security", "name": "Security", "ou": "Security"},
+        {"key": "rowo", "name": "ReadWrite Split", "ou": "Work"},
+        {"key": "adv", "name": "Advanced Mgmt", "ou": "Work"},
+        {"key": "data", "name": "Data Only", "ou": "Work"},
+        {"key": "stopped", "name": "Stopped", "ou": "Work"},
+        {"key": "readonly", "name": "Read Only", "ou": "Work"},
+        {"key": "shadow", "name": "Shadow", "ou": "Work"},
+        {"key": "norole", "name": "No Role", "ou": "Work", "role": False},
+        {"key": "dark", "name": "Region Off", "ou": "Work", "disabled_regions": ["eu-south-1"]},
+        {"key": "denied", "name": "Denied", "ou": "Work"},
+    ],
+    "trails": [
+        # a single-region organization trail: every member is covered in us-east-1 only
+        {"account": "management", "name": "org-trail", "home_region": "us-east-1", "organization": True,
+         "multi_region": False},
+        {"account": "rowo", "name": "reads", "event_selectors": [{"ReadWriteType": "ReadOnly",
+                                                                  "IncludeManagementEvents": True}]},
+        {"account": "rowo", "name": "writes", "event_selectors": [{"ReadWriteType": "WriteOnly",
+                                                                   "IncludeManagementEvents": True}]},
+        {"account": "adv", "name": "adv-mgmt", "advanced_event_selectors": [{"Name": "x", "FieldSelectors": MGMT}]},
+        {"account": "data", "name": "data-only", "advanced_event_selectors": [
+            {"Name": "Management events for everything (the Name lies)", "FieldSelectors": DATA}]},
+        {"account": "stopped", "name": "stopped-trail", "stop_logging": True},
+        {"account": "readonly", "name": "ro-trail", "event_selectors": [{"ReadWriteType": "ReadOnly",
+                                                                         "IncludeManagementEvents": True}]},
+        {"account": "shadow", "name": "home-eu", "home_region": "eu-west-1"},
+    ],
+    "guardduty": {
+        "detectors": [{"account": "security", "regions": ["us-east-1", "eu-west-1"]},
+                      {"account": "stopped", "regions": ["eu-west-1"], "enabled": False},
+                      {"account": "readonly", "regions": ["eu-west-1"]}],
+        "org_admin": {"account": "security", "regions": ["us-east-1"]},
+        "org_members": [{"region": "us-east-1", "accounts": ["rowo", "adv", "norole"]}],
+        "invitations": [{"admin": "security", "region": "eu-west-1", "members": ["data", "adv"],
+                         "accept": ["data"]}],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def reviewed(local_aws, tmp_path_factory):
+    local_aws.reset()
+    local_aws.set_options(strict_assume_role=False)
+    local_aws.seed(SCENARIO["seed"])
+    ids = build(local_aws.endpoint_url, SCENARIO)
+    local_aws.set_options(strict_assume_role=True)
+    local_aws.add_fault("AccessDeniedException", http_status=403, account_id=ids["denied"], region="eu-west-1",
+                        service="guardduty")
+    local_aws.add_fault("AccessDeniedException", http_status=403, account_id=ids["denied"], service="cloudtrail")
+    try:
+        path = collect(tmp_path_factory.mktemp("cov") / "snap", factory=SessionFactory(
+            endpoint_url=local_aws.endpoint_url), regions=REGIONS, workers=8, progress=False)
+    finally:
+        local_aws.clear_faults()
+        local_aws.set_options(strict_assume_role=False)
+    org = orgkit.load(path)
+    ct = cloudtrail_coverage(org).set_index(["account_id", "region"])
+    gd = guardduty_coverage(org).set_index(["account_id", "region"])
+    return org, ids, ct, gd
+
+
+def status(frame, ids, key, region):
+    return frame.loc[(ids[key], region), "status"]
+
+
+def test_org_trail_seen_from_members_covers_them_in_its_region(reviewed):
+    org, ids, ct, _ = reviewed
+    for key in ("data", "stopped", "norole", "denied", "dark"):
+        assert status(ct, ids, key, "us-east-1") == "covered", key
+    org_arn = org.trails.set_index("name").loc["org-trail", "trail_arn"]
+    assert org_arn.split(":")[4] == ids["management"]
+    assert org_arn in ct.loc[(ids["norole"], "us-east-1"), "source"]  # covered though the member was unreadable
+
+
+def test_member_statuses_outside_the_org_trail_region(reviewed):
+    _, ids, ct, _ = reviewed
+    assert status(ct, ids, "rowo", "eu-west-1") == "covered"       # read-only + write-only trails together
+    assert status(ct, ids, "adv", "eu-west-1") == "covered"        # advanced selector with Management
+    assert status(ct, ids, "data", "eu-west-1") == "none"          # data events only, whatever its Name says
+    assert status(ct, ids, "stopped", "eu-west-1") == "not_logging"
+    assert status(ct, ids, "readonly", "eu-west-1") == "partial"
+    assert status(ct, ids, "shadow", "us-east-1") == "covered"     # multi-region trail homed in eu-west-1
+    assert status(ct, ids, "norole", "eu-west-1") == "unknown"
+    assert status(ct, ids, "denied", "eu-west-1") == "unknown"
+    assert "AccessDenied" in ct.loc[(ids["denied"], "eu-west-1"), "reason"] + \
+        str(ct.loc[(ids["denied"], "eu-west-1"), "source"])
+    assert status(ct, ids, "dark", "eu-south-1") == "not_applicable"
+    assert status(ct, ids, "security", "eu-west-1") == "none"
+
+
+def test_shadow_trails_counted_once(reviewed):
+    org, ids, *_ = reviewed
+    inv = trail_inventory(org)
+    assert inv.trail_arn.is_unique and len(inv) == len(SCENARIO["trails"])
+    assert inv.set_index("name").loc["home-eu", "home_region"] == "eu-west-1"
+
+
+def test_read_only_and_write_only_are_not_a_duplicate(reviewed):
+    org, ids, *_ = reviewed
+    d = duplicates(org, management_events_per_month=1_000_000, all_cells=True).set_index(["account_id", "region"])
+    assert d.loc[(ids["rowo"], "eu-west-1"), "paid_copies"] == 0
+    # in us-east-1 the single-region organization trail records both halves again: one paid copy of each
+    us = d.loc[(ids["rowo"], "us-east-1")]
+    assert us.paid_copies_read == 1 and us.paid_copies_write == 1 and us.est_monthly_usd > 0
+
+
+def test_guardduty_statuses(reviewed):
+    _, ids, _, gd = reviewed
+    assert status(gd, ids, "security", "us-east-1") == "administrator"
+    assert status(gd, ids, "rowo", "us-east-1") == "org_member"
+    assert status(gd, ids, "norole", "us-east-1") == "org_member"   # seen through the delegated administrator
+    assert status(gd, ids, "data", "eu-west-1") == "invited_member"
+    assert status(gd, ids, "adv", "eu-west-1") == "pending"         # invited, never accepted
+    assert status(gd, ids, "stopped", "eu-west-1") == "suspended"
+    assert status(gd, ids, "readonly", "eu-west-1") == "standalone"
+    assert status(gd, ids, "readonly", "us-east-1") == "none"
+    assert status(gd, ids, "denied", "eu-west-1") == "unknown"
+    assert status(gd, ids, "norole", "eu-west-1") == "unknown"
+    assert status(gd, ids, "dark", "eu-south-1") == "not_applicable"
+    assert gd.loc[(ids["rowo"], "us-east-1"), "administrator_id"] == ids["security"]
