@@ -6,14 +6,13 @@ Through boto3 over HTTP against one orgkit.localaws server for the module, reset
 import pytest
 from botocore.exceptions import ClientError
 
-from orgkit.localaws import LocalAWS
 from orgkit.localaws.testing import Accounts, error_code
 
 
 @pytest.fixture(scope="module")
-def server():
-    with LocalAWS() as aws:
-        yield aws
+def server(local_aws):
+    """The session's local AWS (tests/conftest.py); each test starts from a reset."""
+    return local_aws
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from orgkit.localaws.validate import ResponseRecorder, validate_parsed, validate
 
 
 @pytest.fixture(scope="module")
-def server():
-    with LocalAWS() as aws:
-        yield aws
+def server(local_aws):
+    """The session's local AWS (tests/conftest.py); each test starts from a reset."""
+    return local_aws
 
 
 @pytest.fixture
