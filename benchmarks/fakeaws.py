@@ -195,7 +195,6 @@ class Handler(BaseHTTPRequestHandler):
         o = self.org
         rj = "application/json"
         if service == "account":  # POST /listRegions
-            target = p.get("AccountId") or account
             regs = [{"RegionName": r, "RegionOptStatus": "ENABLED_BY_DEFAULT"} for r in o.regions]
             return self._json(page(regs, p.get("NextToken"), 50, "Regions"), ctype=rj)
         det = f"d{account}{region.replace('-', '')}"[:32]

@@ -843,12 +843,12 @@ def terraform(plan: MigrationPlan) -> str:
            ""]
     for region in plan.regions:
         r = _tf_name(region)
-        out += [f'provider "aws" {{',
+        out += ['provider "aws" {',
                 f'  alias  = "management_{r}"',
                 f'  region = "{region}"',
                 "}",
                 "",
-                f'provider "aws" {{',
+                'provider "aws" {',
                 f'  alias  = "admin_{r}"',
                 f'  region = "{region}"',
                 "  assume_role {",

@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from orgkit.localaws import LocalAWS, LocalAWSError
+from orgkit.localaws import LocalAWSError
 from orgkit.localaws.ext import EXTENDED_OPERATIONS
 from orgkit.localaws.server import _check_loopback
 from orgkit.localaws.testing import Accounts, error_code

@@ -4,7 +4,6 @@ import json
 import os
 import stat
 
-import pandas as pd
 import pytest
 
 import orgkit

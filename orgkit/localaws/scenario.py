@@ -181,7 +181,7 @@ class Builder:
                 kwargs["KmsKeyId"] = t["kms_key_id"]
             if t.get("tags"):
                 kwargs["TagsList"] = [{"Key": k, "Value": v} for k, v in t["tags"].items()]
-            arn = ct.create_trail(**kwargs)["TrailARN"]
+            ct.create_trail(**kwargs)
             if "event_selectors" in t:
                 ct.put_event_selectors(TrailName=t["name"], EventSelectors=t["event_selectors"])
             if "advanced_event_selectors" in t:
