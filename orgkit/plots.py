@@ -27,14 +27,21 @@ STATUS_COLOURS: dict[str, str] = {
 }
 _ORDER = list(STATUS_COLOURS)
 _OTHER = "#7b3294"  # a status outside the vocabulary: visible, never silently merged with another
+_GOOD = {"covered", "administrator", "org_member", "invited_member"}  # cells left unnamed in the heatmap
+_SHORT = {"not_applicable": "n/a"}
+_DARK = {"none", "not_logging", "suspended", "unknown", "administrator"}  # white text on these
 
 
-def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: int = 80) -> Figure:
+def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: int = 80,
+                     max_annotated_rows: int = 60) -> Figure:
     """Account × region heatmap of a coverage frame (columns account_id, account_name, ou_path, region, status).
 
     Accounts are grouped by OU (sorted by OU path, then name), with a line between OUs; regions keep their order
     in ``df``. Each status has a fixed colour (:data:`STATUS_COLOURS`) and the legend lists the statuses present.
-    Account labels are drawn when there are at most ``max_labels`` accounts, else the OU paths label the groups.
+    Regions label the top, accounts the left and OU paths (bold) the right when there are at most ``max_labels``
+    accounts; beyond that the OU paths label the groups on the left. Cells whose status is not plainly good
+    (covered, administrator, member) are named in the cell when there are at most ``max_annotated_rows`` accounts
+    and 24 regions; the legend sits below the grid.
     """
     need = {"account_id", "region", "status"}
     if not need <= set(df.columns):
@@ -58,7 +65,9 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
             d["status"].map(code).to_numpy(dtype=float)
 
     n_a, n_r = len(accounts), len(regions)
-    fig = Figure(figsize=(min(3.5 + 0.5 * n_r, 16), min(1.8 + 0.22 * n_a, 18)), layout="constrained")
+    label_accounts = n_a <= max_labels
+    annotate = len(d) and n_a <= max_annotated_rows and n_r <= 24
+    fig = Figure(figsize=(min(4.5 + 0.75 * n_r, 18), min(2.6 + 0.24 * n_a, 20)), layout="constrained")
     ax = fig.add_subplot()
     colours = [STATUS_COLOURS.get(s, _OTHER) for s in statuses] or ["#ffffff"]
     cmap = ListedColormap(colours).with_extremes(bad="#ffffff")
@@ -67,24 +76,49 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
         ax.text(0.5, 0.5, "no rows", ha="center", va="center", transform=ax.transAxes)
     else:
         ax.imshow(np.ma.masked_invalid(grid), aspect="auto", interpolation="nearest", cmap=cmap, norm=norm)
-    ax.set_xticks(range(n_r), regions, rotation=60, ha="right", fontsize=8)
+    # regions along the top, where a reader starts; thin white lines between cells
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_xticks(range(n_r), regions, rotation=45 if n_r > 6 else 0, ha="left" if n_r > 6 else "center",
+                  fontsize=8)
+    ax.tick_params(length=0)
+    if len(d) and n_a <= 150 and n_r <= 40:
+        ax.set_xticks(np.arange(n_r + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(n_a + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", linewidth=0.6)
+        ax.tick_params(which="minor", length=0)
     ous = list(accounts["ou_path"])
     bounds = [i for i in range(1, n_a) if ous[i] != ous[i - 1]]
     for b in bounds:
-        ax.axhline(b - 0.5, color="#333333", linewidth=0.8)
-    if n_a <= max_labels:
+        ax.axhline(b - 0.5, color="#333333", linewidth=1.2)
+    starts = [0] + bounds if n_a else []
+    ends = bounds + [n_a] if n_a else []
+    centres = [(s + e - 1) / 2 for s, e in zip(starts, ends)]
+    ou_labels = [ous[s] or "(no OU)" for s in starts]
+    if label_accounts:
         labels = [f"{n} ({a})" if n else a for a, n in zip(accounts["account_id"], accounts["account_name"])]
         ax.set_yticks(range(n_a), labels, fontsize=7)
+        # the OU of each group, on the right
+        right = ax.secondary_yaxis("right")
+        right.set_yticks(centres, ou_labels, fontsize=7, fontweight="bold")
+        right.tick_params(length=0)
+        for spine in right.spines.values():
+            spine.set_visible(False)
     else:
-        starts = [0] + bounds
-        ends = bounds + [n_a]
-        ax.set_yticks([(s + e - 1) / 2 for s, e in zip(starts, ends)], [ous[s] or "(no OU)" for s in starts],
-                      fontsize=7)
-    ax.set_xlabel("region")
-    ax.set_ylabel("account (grouped by OU)")
+        ax.set_yticks(centres, ou_labels, fontsize=7)
+    if annotate:
+        # name the cells that are not plainly good, so statuses of close colours stay apart (and colour-blind
+        # readers need not rely on colour)
+        for (i, j), v in np.ndenumerate(grid):
+            if np.isnan(v) or statuses[int(v)] in _GOOD:
+                continue
+            s = statuses[int(v)]
+            ax.text(j, i, _SHORT.get(s, s), ha="center", va="center", fontsize=6,
+                    color="white" if s in _DARK else "#333333")
+    ax.set_ylabel("account (grouped by OU)" if label_accounts else "OU")
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=11)
     handles = [Patch(facecolor=STATUS_COLOURS.get(s, _OTHER), edgecolor="#666666", label=s) for s in statuses]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
-              title="status")
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), fontsize=8, frameon=False,
+              ncol=min(len(handles), 3) or 1)
     return fig
