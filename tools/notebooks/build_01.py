@@ -70,8 +70,8 @@ from orgkit.coverage.report import (accounts_without_guardduty, cost_assumptions
 from orgkit.plots import coverage_heatmap
 
 pd.set_option("display.max_colwidth", 160)
-pd.set_option("display.max_rows", 100)
-org = orgkit.load(SNAPSHOT)
+pd.set_option("display.max_rows", 100)"""),
+("code", """org = orgkit.load(SNAPSHOT)
 TFSTATE = resolve_tfstate(SNAPSHOT, TFSTATE)
 ct = cov.cloudtrail_coverage(org)
 gd = cov.guardduty_coverage(org)
