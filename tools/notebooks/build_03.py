@@ -21,7 +21,9 @@ NOTEBOOK = ROOT / "notebooks" / "03-guardduty-migration.ipynb"
 RUN_NOTE = """<details><summary>What the cell does in each mode</summary>
 
 * `APPLY = False` (the default): a **preview** from the snapshot. No AWS call at all: `pending` is what would run,
-  `skipped` what the snapshot says is done already (the real run checks it live first).
+  `skipped` what the snapshot says is done already (the real run checks it live first). The executor's own dry
+  run reads the live state with the management account's credentials, which a stored notebook checked by nbval
+  does not have: hence this preview, computed from the same plan.
 * `LIVE_CHECK = True`: `orgkit.aws.migrate.execute(..., dry_run=True)` through a read-only session: each step's check
   is read live; nothing is written (a write would be refused before it is signed).
 * `APPLY = True`: `execute(..., dry_run=False, journal_path=JOURNAL)`. Each step re-reads the live state first:
