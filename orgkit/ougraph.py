@@ -76,7 +76,8 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
                 fontweight="bold" if kind in ("root", "ou") else "normal")
         if show_scps and d.get("scps"):
             scps = [names.get(p, p) for p in d["scps"]]
-            ax.text(x, y - 0.16, "\n".join(scps), ha="center", va="top", fontsize=6.5, color="#6c3483", zorder=3)
+            ax.text(x, y - 0.16, "\n".join(scps), ha="center", va="top", fontsize=6.5, color="#6c3483", zorder=3,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.5})
     ax.set_xlim(-0.8, width - 0.2)
     ax.set_ylim(-depth + 0.2, 0.7)
     ax.axis("off")
