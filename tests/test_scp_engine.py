@@ -174,7 +174,7 @@ def test_resources_and_not_resources():
     assert evaluate(lv, "s3:GetObject", resource="arn:aws:s3:::public/a.txt").decision == "allow"
     d = evaluate(lv, "s3:GetObject")
     assert d.decision == "conditional" and d.depends_on_keys == ("resource",)
-    not_res = ("p-nr", {"Statement": [{"Sid": "OnlyLogs", "Effect": "Deny", "Action": "s3:PutObject",
+    not_res = ("p-nr", {"Version": "2012-10-17", "Statement": [{"Sid": "OnlyLogs", "Effect": "Deny", "Action": "s3:PutObject",
                                        "NotResource": "arn:aws:s3:::${aws:PrincipalAccount}-logs/*"}]})
     lv = [[FULL, not_res]]
     acct_role = "arn:aws:iam::123456789012:role/Dev"
@@ -226,3 +226,59 @@ def test_personas_need_an_account_when_levels_are_given_directly():
     assert evaluate(lv, "s3:GetObject", principal="service-linked", account_id="123456789012").decision == "exempt"
     with pytest.raises(ValueError):
         evaluate(lv, "s3:GetObject", principal="root")
+
+
+# --- found in review: JSON booleans in String conditions, policy versions, ARN wildcards crossing colons ---------
+import orgkit.scp as scp  # noqa: E402
+
+_FULL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@pytest.mark.parametrize("op,pval,ctx,expected", [
+    ("StringEquals", True, "true", "explicit_deny"),       # JSON true is the string "true" (IAM grammar)
+    ("StringEquals", True, True, "explicit_deny"),
+    ("StringNotEquals", False, "false", "allow"),
+    ("StringLike", False, "false", "explicit_deny"),
+    ("StringEqualsIgnoreCase", True, "TRUE", "explicit_deny"),
+])
+def test_json_booleans_in_string_conditions(op, pval, ctx, expected):
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+                                                    "Condition": {op: {"aws:SecureTransport": pval}}}]}
+    d = scp.evaluate([[_FULL, deny]], "s3:GetObject", context={"aws:SecureTransport": ctx})
+    assert d.decision == expected
+
+
+@pytest.mark.parametrize("version,literal_res,account_res", [
+    ("2012-10-17", "allow", "explicit_deny"),   # variables substituted
+    ("2008-10-17", "explicit_deny", "allow"),   # ${...} is literal text
+    (None, "explicit_deny", "allow"),
+])
+def test_policy_variables_only_in_version_2012(version, literal_res, account_res):
+    deny = {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "arn:aws:s3:::${aws:PrincipalAccount}"}]}
+    if version:
+        deny["Version"] = version
+    principal = "arn:aws:iam::111122223333:role/Dev"
+    literal = scp.evaluate([[_FULL, deny]], "s3:GetObject", resource="arn:aws:s3:::${aws:PrincipalAccount}",
+                           principal=principal)
+    real = scp.evaluate([[_FULL, deny]], "s3:GetObject", resource="arn:aws:s3:::111122223333",
+                        principal=principal)
+    assert (literal.decision, real.decision) == (literal_res, account_res)
+
+
+def test_unknown_policy_version_is_an_error():
+    bad = {"Version": "2008-10-17x", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    with pytest.raises(scp.PolicyError, match="Version"):
+        scp.evaluate([[_FULL, bad]], "s3:GetObject")
+
+
+def test_star_ending_an_arn_field_crosses_colons():
+    from orgkit.scp.matching import arn_matches
+
+    assert arn_matches("arn:aws:ec2:*:instance/*", "arn:aws:ec2:us-east-1:111122223333:instance/i-1")
+    assert not arn_matches("arn:aws:ec2:us-*:123456789012:instance/*", "arn:aws:ec2:eu-west-1:123456789012:instance/i")
+    assert not arn_matches("arn:aws:iam::1?3:role/Admin", "arn:aws:iam::111122223333:role/Admin")
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:*",
+                                                    "Resource": "arn:aws:ec2:*:instance/*"}]}
+    d = scp.evaluate([[_FULL, deny]], "ec2:StopInstances",
+                     resource="arn:aws:ec2:us-east-1:111122223333:instance/i-1")
+    assert d.decision == "explicit_deny"

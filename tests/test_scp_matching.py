@@ -101,10 +101,12 @@ def test_arn_matches_segment_by_segment(pat5, pres, val5, vres):
 @given(st.lists(segment.filter(bool), min_size=5, max_size=5), st.text(alphabet="ab:/", min_size=1, max_size=10))
 def test_star_never_crosses_the_first_five_colons(val5, res):
     value = _arn(val5 + [res])
-    # a '*' in the region field cannot swallow the account field: dropping a field never matches
+    # a '*' that ends a field may expand beyond the colon (IAM User Guide, "Using wildcards in resource ARNs");
+    # a '?' matches one character and never a colon
     plain_res = res.replace(":", "")
     if plain_res:
-        assert not arn_matches(_arn(val5[:3] + ["*", plain_res]), _arn(val5 + [plain_res]))
+        assert arn_matches(_arn(val5[:3] + ["*", plain_res]), _arn(val5 + [plain_res]))
+        assert not arn_matches(_arn(val5[:3] + ["?", plain_res]), _arn(val5 + [plain_res]))
     # but inside the resource part '*' crosses ':' and '/'
     assert arn_matches(_arn(val5 + ["*"]), value)
     assert arn_matches(_arn(["*"] * 5 + ["*"]), value)
@@ -117,8 +119,10 @@ def test_arn_table():
     assert arn_matches("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b:c")
     assert not arn_matches("arn:aws:s3:::bucket/*", "arn:aws:s3:::Bucket/a")  # case-sensitive
     assert not arn_matches("arn:aws:ec2:*:123456789012:instance/*", "arn:aws:ec2:us-east-1:999999999999:instance/i-1")
-    # '*' in the region field does not reach into the account field
-    assert not arn_matches("arn:aws:ec2:*:instance/*", "arn:aws:ec2:us-east-1:123456789012:instance/i-1")
+    # a '*' that ends the region field expands beyond the colon into the account field (documented by AWS)
+    assert arn_matches("arn:aws:ec2:*:instance/*", "arn:aws:ec2:us-east-1:123456789012:instance/i-1")
+    # one that does not end its field stays inside it
+    assert not arn_matches("arn:aws:ec2:us-*1:instance/*", "arn:aws:ec2:us-east-1:123456789012:instance/i-1")
     assert arn_matches("*", "not even an arn")
 
 

@@ -69,6 +69,13 @@ def _bool_str(v) -> str:
     return str(v).strip().lower()
 
 
+def _s(v) -> str:
+    """A condition value as the string IAM compares: JSON true/false (or a Python bool) is "true"/"false"."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
 def _bytes(v) -> bytes:
     if isinstance(v, (bytes, bytearray)):
         return bytes(v)
@@ -99,9 +106,9 @@ def _safe(fn):
 
 # positive comparisons: (context value, policy value, ctx) -> bool
 _CMP = {
-    "stringequals": _safe(lambda c, p, x: str(c) == substitute_plain(str(p), x)),
-    "stringequalsignorecase": _safe(lambda c, p, x: str(c).lower() == substitute_plain(str(p), x).lower()),
-    "stringlike": _safe(lambda c, p, x: glob_matches(str(p), str(c), ctx=x)),
+    "stringequals": _safe(lambda c, p, x: _s(c) == substitute_plain(_s(p), x)),
+    "stringequalsignorecase": _safe(lambda c, p, x: _s(c).lower() == substitute_plain(_s(p), x).lower()),
+    "stringlike": _safe(lambda c, p, x: glob_matches(_s(p), _s(c), ctx=x)),
     "numericequals": _safe(lambda c, p, x: _num(c) == _num(p)),
     "numericlessthan": _safe(lambda c, p, x: _num(c) < _num(p)),
     "numericlessthanequals": _safe(lambda c, p, x: _num(c) <= _num(p)),

@@ -235,8 +235,9 @@ def _arn_pattern(pattern: str) -> tuple:
 
 
 def arn_matches(pattern: str, value: str, ctx=None) -> bool:
-    """Case-sensitive ARN match, segment by segment: ``*`` and ``?`` never cross the ``:`` that
-    separate the first five fields (arn, partition, service, region, account); inside the
+    """Case-sensitive ARN match, segment by segment: ``*`` and ``?`` do not cross the ``:`` that
+    separate the first five fields (arn, partition, service, region, account) — except a ``*`` that ends
+    one of those fields, which AWS documents may expand beyond the colons; inside the
     resource part (the sixth field) they match any character, ``:`` and ``/`` included.
     ``*`` alone matches everything. A pattern with fewer than six fields matches its last field
     against the rest of the value. A value that is not an ARN matches only ``*`` or an identical
@@ -268,8 +269,33 @@ def arn_matches(pattern: str, value: str, ctx=None) -> bool:
     else:
         regs = _arn_pattern(pattern)
     vsegs = _split_arn(value)
-    if len(vsegs) < len(regs):
-        return False
-    if len(regs) < 6 and len(vsegs) > len(regs):
-        vsegs = vsegs[: len(regs) - 1] + [":".join(vsegs[len(regs) - 1 :])]
-    return all(r.fullmatch(v) is not None for r, v in zip(regs, vsegs))
+    if len(vsegs) >= len(regs):
+        if len(regs) < 6 and len(vsegs) > len(regs):
+            vsegs = vsegs[: len(regs) - 1] + [":".join(vsegs[len(regs) - 1 :])]
+        if all(r.fullmatch(v) is not None for r, v in zip(regs, vsegs)):
+            return True
+    crossing = _crossing_regex(pattern) if "${" not in pattern else None
+    return crossing is not None and crossing.fullmatch(value) is not None
+
+
+@lru_cache(maxsize=65536)
+def _crossing_regex(pattern: str):
+    """AWS: "If the * wildcard is the last character of a resource ARN segment, it can expand to match beyond
+    the colon boundaries" (IAM User Guide, Resource element). The whole-ARN regex where such a ``*`` crosses
+    colons; None when no segment of the first five ends with ``*`` (then segment matching said it all)."""
+    segs = pattern.split(":")
+    head = segs[:5]
+    if not any(seg.endswith("*") for seg in head):
+        return None
+    parts = []
+    for i, seg in enumerate(segs):
+        out = []
+        for j, ch in enumerate(seg):
+            if ch == "*":
+                out.append(".*" if (j == len(seg) - 1 or i >= 5) else "[^:]*")
+            elif ch == "?":
+                out.append("." if i >= 5 else "[^:]")
+            else:
+                out.append(re.escape(ch))
+        parts.append("".join(out))
+    return re.compile(":".join(parts), re.DOTALL)

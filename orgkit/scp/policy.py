@@ -154,6 +154,31 @@ class Policy:
         return tuple(s for s in self.statements if s.effect == "Deny")
 
 
+POLICY_VERSIONS = ("2012-10-17", "2008-10-17")
+
+
+def _escape_vars(v):
+    if isinstance(v, str):
+        return v.replace("${", "${$}{")
+    if isinstance(v, list):
+        return [_escape_vars(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _escape_vars(x) for k, x in v.items()}
+    return v
+
+
+def _literal_variables(st: dict) -> dict:
+    """The statement with ``${`` in Resource, NotResource and condition values made literal (``${$}``)."""
+    out = dict(st)
+    for key in ("Resource", "NotResource"):
+        if key in out:
+            out[key] = _escape_vars(out[key])
+    if isinstance(out.get("Condition"), dict):
+        out["Condition"] = {op: ({k: _escape_vars(v) for k, v in kv.items()} if isinstance(kv, dict) else kv)
+                            for op, kv in out["Condition"].items()}
+    return out
+
+
 def compile_policy(document: str | Mapping, policy_id: str | None = None, name: str | None = None) -> Policy:
     """Parse a policy (JSON text or an already-decoded dict) into a :class:`Policy`.
 
@@ -178,9 +203,15 @@ def compile_policy(document: str | Mapping, policy_id: str | None = None, name: 
         raise PolicyError(policy_id, f"unexpected top-level element(s): {', '.join(sorted(unknown_top))}")
     if "Statement" not in doc:
         raise PolicyError(policy_id, "missing the Statement element")
+    version = doc.get("Version")
+    if version is not None and version not in POLICY_VERSIONS:
+        raise PolicyError(policy_id, f"Version must be one of {', '.join(POLICY_VERSIONS)}, not {version!r}")
     raw = doc["Statement"]
     if isinstance(raw, dict):
         raw = [raw]
+    if version != "2012-10-17":
+        # Without "Version": "2012-10-17" IAM does not recognise policy variables: ${...} is literal text.
+        raw = [_literal_variables(st) if isinstance(st, dict) else st for st in raw]
     if not isinstance(raw, list) or not raw:
         raise PolicyError(policy_id, "Statement must be an object or a non-empty list of objects")
     out = []
