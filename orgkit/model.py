@@ -268,7 +268,9 @@ def build_org(reader: SnapshotReader) -> Org:
         access = (account_docs.get(aid) or {}).get("Access") or {}
         account_rows.append({
             "account_id": aid, "account_name": name, "email": a.get("Email"), "arn": a.get("Arn"),
-            "status": a.get("Status"), "joined_method": a.get("JoinedMethod"), "joined_at": a.get("JoinedTimestamp"),
+            # Organizations retired Account.Status on 2026-09-09 in favour of State (which adds CLOSED,
+            # PENDING_CLOSURE, PENDING_ACTIVATION); read State, fall back to Status for older snapshots
+            "status": a.get("State") or a.get("Status"), "joined_method": a.get("JoinedMethod"), "joined_at": a.get("JoinedTimestamp"),
             "parent_id": parent, "ou_path": g.nodes[parent]["path"], "is_management": aid == mgmt,
             "tags": {t["Key"]: t.get("Value") for t in a.get("Tags") or []},
             "access": access.get("Method") or "none", "access_error": access.get("Error"),
@@ -382,7 +384,10 @@ def build_org(reader: SnapshotReader) -> Org:
         gd = doc.get("GuardDuty") or {}
         for reg in requested:
             r = gd.get(reg)
-            ok = r is not None and r.get("DetectorIds") is not None
+            # read: the detector list, and every listed detector's state (a listed detector whose GetDetector
+            # failed leaves the region's GuardDuty state unknown, not "none")
+            ok = (r is not None and r.get("DetectorIds") is not None
+                  and all(i in (r.get("Detectors") or {}) for i in r["DetectorIds"]))
             read_row(aid, reg, "guardduty", ok)
             if not r:
                 continue

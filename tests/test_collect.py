@@ -209,7 +209,7 @@ def test_faults_are_recorded_and_the_run_goes_on(small_org, tmp_path):
     assert (org.guardduty_members.administrator_id == ids["security"]).sum() >= 3
     dev = e[(e.account_id == ids["dev"]) & (e.region == "eu-west-1")]
     assert list(dev.error_code) == ["ThrottlingException"]
-    assert reads.loc[(ids["dev"], "eu-west-1", "guardduty"), "status"] == "partial"  # listed, detector unread
+    assert reads.loc[(ids["dev"], "eu-west-1", "guardduty"), "status"] == "error"  # listed, its state unread
     # everything else collected (web's own trail is unknown, not missing: its read is recorded as an error)
     assert set(org.trails.name) == {"org-trail", "pay-multi"} and len(org.accounts) == 6
 

@@ -37,6 +37,7 @@ from orgkit.model import account_id_of_arn
 from orgkit.snapshot import SnapshotWriter
 
 ENABLED_OPT = ("ENABLED", "ENABLED_BY_DEFAULT")
+UNREADABLE_STATES = ("SUSPENDED", "PENDING_CLOSURE", "CLOSED")
 AWS_ERRORS = (ClientError, BotoCoreError)
 
 
@@ -222,7 +223,9 @@ class Collector:
             try:
                 return region, S.get_org_admin_accounts(self.f.caller_client("guardduty", region))
             except AWS_ERRORS as e:
-                self.record(e, self.f.caller_account, region, "guardduty")
+                # an organisation-wide read: recorded without an account, so it does not taint the management
+                # account's own GuardDuty read in that region
+                self.record(e, None, region, "guardduty")
                 return region, None
 
         return dict(self._pool_map("gd admins", one, regions))
@@ -358,10 +361,14 @@ class Collector:
         unknown = wanted - {a["Id"] for a in all_accounts}
         if unknown:
             raise ValueError(f"--accounts names accounts not in the organization: {', '.join(sorted(unknown))}")
-        targets = [a["Id"] for a in all_accounts if a["Id"] in wanted and a.get("Status") != "SUSPENDED"]
+        # accounts that cannot be read (suspended or closed) are listed, not called
+        state = {a["Id"]: a.get("State") or a.get("Status") for a in all_accounts}
+        targets = [aid for aid in state if aid in wanted and state[aid] not in UNREADABLE_STATES]
         admins = self.guardduty_admins(regions)
 
         docs: dict[str, dict] = {aid: {"AccountId": aid, "GuardDuty": {}} for aid in sorted(wanted)}
+        for aid in sorted(wanted - set(targets)):
+            docs[aid]["Access"] = {"Method": "none", "RoleArn": None, "Error": f"account is {state[aid]}: not read"}
         reachable: dict[str, bool] = {}
 
         def per_account(aid: str) -> None:

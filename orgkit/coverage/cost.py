@@ -105,7 +105,9 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
     active = logging & known
     rec_read = active & np.array([s.read is not None for s in sels], dtype=bool)
     rec_write = active & np.array([s.write is not None for s in sels], dtype=bool)
-    uncertain = ~known & ~(is_logging == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    # not counted, and said so: trails whose selectors or whose logging state were not read (unless known off)
+    logging_unknown = is_logging.isna().to_numpy(dtype=bool)
+    uncertain = (~known | logging_unknown) & ~(is_logging == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
 
     def count(flags: np.ndarray) -> np.ndarray:
         if not len(app.cell):
@@ -180,7 +182,7 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
         if int(c) in overlap_notes:
             bits.append("data events: " + "; ".join(overlap_notes[int(c)]))
         if n_uncertain[c]:
-            bits.append(f"{n_uncertain[c]} trail(s) whose selectors were not read are not counted")
+            bits.append(f"{n_uncertain[c]} trail(s) whose selectors or logging state were not read are not counted")
         if own_reads.get(acc[c], (None,))[0] not in ("ok", "partial"):
             bits.append("the account's own trails were not read: there may be more copies")
         reasons.append("; ".join(bits) or "no trail records management events")

@@ -72,6 +72,7 @@ def guardduty_coverage(org: Org) -> pd.DataFrame:
 
     # the best record of the account in any administrator's member list (Enabled first)
     m = org.guardduty_members
+    m = m[m["account_id"] != m["administrator_id"]]  # an administrator listing itself is not its own member
     m = _first_by_rank(m, m["relationship_status"].map(_REL_RANK).fillna(3))
     ids, ok = grid.cell_ids(m["account_id"], m["region"])
     m_admin = grid.scatter(obj(m["administrator_id"]), ids, ok)
