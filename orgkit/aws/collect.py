@@ -254,14 +254,15 @@ class Collector:
             doc["Regions"] = S.get_regions(self.f.caller_client("account"), None if own else aid)
             return
         except AWS_ERRORS as e:
-            first = e
+            failed = [e]
         if reachable:
             try:
                 doc["Regions"] = S.get_regions_ec2(self.f.client(aid, "ec2"))
                 return
             except AWS_ERRORS as e:
-                first = e
-        self.record(first, aid, None, "regions")
+                failed.append(e)
+        for e in failed:  # both answers are kept: the first says why the fallback was needed
+            self.record(e, aid, None, "regions")
         doc["Regions"] = None
 
     def account_cloudtrail(self, aid: str, doc: dict) -> None:
