@@ -42,6 +42,13 @@ def execute(path: str | Path, timeout: int = 600) -> Path:
     return path
 
 
+def build(path: str | Path, cells: list[tuple]) -> Path:
+    """Write the notebook from its cells and execute it in place (what every tools/notebooks/build_NN.py does)."""
+    path = execute(make(path, cells))
+    print("wrote and executed", path)
+    return path
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "execute":
         for p in sys.argv[2:]:

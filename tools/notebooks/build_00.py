@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from nbtools import execute, make  # noqa: E402
+from nbtools import build  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "00-quickstart.ipynb"
 
@@ -56,6 +56,4 @@ themselves are plain pandas."""),
 ]
 
 if __name__ == "__main__":
-    make(NOTEBOOK, CELLS)
-    execute(NOTEBOOK)
-    print("executed", NOTEBOOK)
+    build(NOTEBOOK, CELLS)

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from nbtools import execute, make  # noqa: E402
+from nbtools import build  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "01-coverage-review.ipynb"
 
@@ -183,9 +183,7 @@ reason, then every error recorded during collection."""),
 
 
 def main() -> None:
-    make(NOTEBOOK, CELLS)
-    execute(NOTEBOOK)
-    print("wrote and executed", NOTEBOOK.relative_to(ROOT))
+    build(NOTEBOOK, CELLS)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from nbtools import execute, make  # noqa: E402
+from nbtools import build  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "02-scp-inheritance.ipynb"
 
@@ -183,9 +183,7 @@ carries it in `df.attrs`), so an answer can be traced to the list of actions it 
 
 
 def main() -> None:
-    make(NOTEBOOK, CELLS)
-    execute(NOTEBOOK)
-    print("wrote and executed", NOTEBOOK.relative_to(ROOT))
+    build(NOTEBOOK, CELLS)
 
 
 if __name__ == "__main__":

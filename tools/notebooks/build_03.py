@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-from nbtools import execute, make  # noqa: E402
+from nbtools import build  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "03-guardduty-migration.ipynb"
 
@@ -193,9 +193,7 @@ invitation-based. Not applied, the cell says what the verify step will read back
 
 
 def main() -> None:
-    make(NOTEBOOK, CELLS)
-    execute(NOTEBOOK)
-    print("wrote and executed", NOTEBOOK.relative_to(ROOT))
+    build(NOTEBOOK, CELLS)
 
 
 if __name__ == "__main__":
