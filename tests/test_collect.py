@@ -250,3 +250,19 @@ def test_cli_collect_and_unreadable_organization(small_org, tmp_path, capsys):
     assert rc == 1
     assert "cannot read the organization" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_member_credentials_are_refreshed_before_they_expire(small_org):
+    import datetime
+
+    aws, ids = small_org
+    factory = SessionFactory(endpoint_url=aws.endpoint_url)
+    factory.identity()
+    first = factory.credentials_for(ids["pay"])
+    assert factory.credentials_for(ids["pay"]) is first  # reused while valid
+    first["Expiration"] = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=2)
+    again = factory.credentials_for(ids["pay"])
+    assert again is not first and again["Expiration"] > first["Expiration"]
+    assert factory.calls.counts[("sts", "AssumeRole")] == 2
+    # and the fresh keys still act in the account
+    assert factory.client(ids["pay"], "sts").get_caller_identity()["Account"] == ids["pay"]

@@ -10,6 +10,7 @@ refused call never reaches AWS.
 from __future__ import annotations
 
 import contextvars
+import datetime
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,6 +50,18 @@ def error_message(exc: BaseException) -> str:
 
 _ACTING_AS: contextvars.ContextVar[botocore.credentials.ReadOnlyCredentials | None] = contextvars.ContextVar(
     "orgkit_acting_as", default=None)
+
+
+REFRESH_MARGIN = datetime.timedelta(minutes=10)
+
+
+def _expiring(creds: dict) -> bool:
+    exp = creds.get("Expiration")
+    if not isinstance(exp, datetime.datetime):
+        return False
+    if exp.tzinfo is None:
+        exp = exp.replace(tzinfo=datetime.timezone.utc)
+    return exp - datetime.datetime.now(datetime.timezone.utc) < REFRESH_MARGIN
 
 
 class NotActingAsAnAccount(RuntimeError):
@@ -262,17 +275,24 @@ class SessionFactory:
         return self._partition or "aws"
 
     def credentials_for(self, account_id: str) -> dict:
-        """Credentials acting in ``account_id`` through STS AssumeRole, fetched once (raises ClientError when
-        refused). They last an hour (the role's default maximum session); a collection is far shorter."""
+        """Credentials acting in ``account_id`` through STS AssumeRole (raises ClientError when refused).
+
+        Fetched once and reused; fetched again when fewer than ``REFRESH_MARGIN`` remain before they expire (a
+        role session lasts an hour by default), so a long collection or migration never signs with expired keys.
+        A call already signed keeps its keys: each call is short.
+        """
         with self._lock:
             c = self._creds.get(account_id)
-        if c is not None:
+        if c is not None and not _expiring(c):
             return c
         sts = self.caller_client("sts")
         creds = sts.assume_role(RoleArn=self.role_arn(account_id), RoleSessionName="orgkit-collect",
                                 DurationSeconds=3600)["Credentials"]
         with self._lock:
-            return self._creds.setdefault(account_id, creds)
+            current = self._creds.get(account_id)
+            if current is None or _expiring(current):
+                self._creds[account_id] = creds
+            return self._creds[account_id]
 
     # kept for callers that want a boto3 Session acting in the account
     def session_for(self, account_id: str) -> boto3.Session:
