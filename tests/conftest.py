@@ -60,6 +60,12 @@ def local_aws():
         yield aws
 
 
+@pytest.fixture
+def server(local_aws):
+    """The session's local AWS under the name the localaws tests use; each of their tests resets it first."""
+    return local_aws
+
+
 @pytest.fixture(scope="module")
 def small_org(local_aws):
     """The SMALL organisation, freshly built; returns (local_aws, ids)."""

@@ -7,12 +7,6 @@ from orgkit.localaws.account import DEFAULT_REGIONS, OPT_IN_REGIONS
 from orgkit.localaws.testing import Accounts, error_code
 
 
-@pytest.fixture(scope="module")
-def server(local_aws):
-    """The session's local AWS (tests/conftest.py); each test starts from a reset."""
-    return local_aws
-
-
 @pytest.fixture
 def aws(server):
     server.reset()

@@ -9,12 +9,6 @@ from botocore.exceptions import ClientError
 from orgkit.localaws.testing import Accounts, error_code
 
 
-@pytest.fixture(scope="module")
-def server(local_aws):
-    """The session's local AWS (tests/conftest.py); each test starts from a reset."""
-    return local_aws
-
-
 @pytest.fixture
 def aws(server):
     server.reset()

@@ -18,12 +18,6 @@ from orgkit.localaws.testing import Accounts, error_code
 from orgkit.localaws.validate import ResponseRecorder, validate_parsed, validate_wire
 
 
-@pytest.fixture(scope="module")
-def server(local_aws):
-    """The session's local AWS (tests/conftest.py); each test starts from a reset."""
-    return local_aws
-
-
 @pytest.fixture
 def aws(server):
     server.reset()
