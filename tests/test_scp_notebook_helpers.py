@@ -1,9 +1,7 @@
 """The helpers behind notebooks/02-scp-inheritance.ipynb: orgkit.scp.notebook and orgkit.scp.plots."""
 
 import json
-import types
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +12,7 @@ from orgkit.scp import FULL_AWS_ACCESS, Evaluator
 from orgkit.scp import notebook as nbh
 from orgkit.scp.plots import COLOURS, service_heatmap, top_services
 
-MGMT = "000000000001"
+from scp_org_fixture import MGMT, make_org  # noqa: E402
 FULL = json.loads(FULL_AWS_ACCESS)
 PROTECT_CT = {"Statement": [{"Sid": "ProtectCloudTrail", "Effect": "Deny",
                              "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
@@ -24,29 +22,6 @@ PROTECT_CT = {"Statement": [{"Sid": "ProtectCloudTrail", "Effect": "Deny",
 REGIONS = {"Statement": [{"Sid": "Regions", "Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
                           "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}]}
 ALLOW_EC2 = {"Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "arn:aws:ec2:*:*:instance/*"}]}
-
-
-def make_org(structure, policies, mgmt=MGMT):
-    """``structure``: (node, parent, kind, name, [policy ids]) rows, parents first."""
-    g = nx.DiGraph()
-    for node, parent, kind, name, scps in structure:
-        g.add_node(node, kind=kind, name=name, scps=sorted(scps))
-        if kind == "account":
-            g.nodes[node]["is_management"] = node == mgmt
-        if parent:
-            g.add_edge(parent, node)
-    accounts = []
-    for node, parent, kind, name, _ in structure:
-        if kind == "account":
-            chain = nx.shortest_path(g, structure[0][0], parent)
-            accounts.append({"account_id": node, "account_name": name,
-                             "ou_path": "/".join(g.nodes[n]["name"] for n in chain), "is_management": node == mgmt})
-    pols = pd.DataFrame([{"policy_id": k, "name": k.removeprefix("p-"), "type": "SERVICE_CONTROL_POLICY",
-                          "content": json.dumps(v)} for k, v in policies.items()])
-    targets = pd.DataFrame([{"policy_id": p, "target_id": n} for n, _, _, _, ps in structure for p in ps],
-                           columns=["policy_id", "target_id"])
-    return types.SimpleNamespace(graph=g, policies=pols, policy_targets=targets, accounts=pd.DataFrame(accounts),
-                                 management_account_id=mgmt, organization_id="o-abcdef1234")
 
 
 @pytest.fixture(scope="module")
