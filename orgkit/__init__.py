@@ -5,7 +5,7 @@ Layers (the arrows only point down):
 * :mod:`orgkit.aws` collects (boto3, read-only) into a snapshot directory;
 * :mod:`orgkit.snapshot` writes and reads snapshots;
 * :mod:`orgkit.model` turns a snapshot into pandas DataFrames and a networkx OU graph (:class:`Org`);
-* analyses (:mod:`orgkit.coverage`, :mod:`orgkit.scp`, :mod:`orgkit.migration`) are pure functions over an ``Org``;
+* analyses (:mod:`orgkit.coverage`, :mod:`orgkit.scp`, :mod:`orgkit.guardduty`) are pure functions over an ``Org``;
 * notebooks and :mod:`orgkit.cli` show them.
 """
 

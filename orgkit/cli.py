@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Callable, Sequence
 
-import pandas as pd
 
+from orgkit.output import add_format, write_frame  # noqa: F401  (re-exported for old callers)
 from orgkit.snapshot import SnapshotError
-
-
-def write_frame(df: pd.DataFrame, fmt: str, out=None) -> None:
-    """Print rows as a table, CSV or JSON (a list of row objects); account ids stay strings."""
-    out = out or sys.stdout
-    if fmt == "csv":
-        df.to_csv(out, index=False)
-    elif fmt == "json":
-        # through json again: pandas escapes "/" (ARNs would read arn:aws:...:trail\/name)
-        rows = json.loads(df.to_json(orient="records", date_format="iso", default_handler=str))
-        out.write(json.dumps(rows, indent=1, ensure_ascii=False))
-        out.write("\n")
-    else:
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
-                               "display.max_colwidth", 80):
-            out.write((df.to_string(index=False) if len(df) else "(no rows)") + "\n")
-
-
-def add_format(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
@@ -81,7 +60,7 @@ def _optional_registrars() -> list[Callable]:
     import importlib
 
     found = []
-    for mod in ("orgkit.coverage.cli", "orgkit.scp.cli", "orgkit.migration_cli", "orgkit.demo"):
+    for mod in ("orgkit.coverage.cli", "orgkit.scp.cli", "orgkit.guardduty.cli", "orgkit.demo"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as e:

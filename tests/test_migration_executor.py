@@ -16,7 +16,7 @@ from orgkit.aws.collect import collect
 from orgkit.aws.migrate import Journal, MigrationError, execute
 from orgkit.aws.session import SessionFactory, WriteRefused, is_read_only
 from orgkit.localaws.scenario import build, load_scenario
-from orgkit.migration import plan_migration
+from orgkit.guardduty import plan_migration
 from orgkit.model import load
 
 pytestmark = pytest.mark.integration

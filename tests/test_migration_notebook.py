@@ -1,4 +1,4 @@
-"""The helpers behind notebooks/03-guardduty-migration.ipynb (orgkit.migration_notebook): the display tables over
+"""The helpers behind notebooks/03-guardduty-migration.ipynb (orgkit.guardduty.notebook): the display tables over
 the bundled demo's plan, the runbook's preview (no AWS), and the runbook against the local AWS, group by group."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import orgkit
-from orgkit.migration import plan_migration
-from orgkit.migration_notebook import (
+from orgkit.guardduty import plan_migration
+from orgkit.guardduty.notebook import (
     STEP_GROUPS,
     Folded,
     Runbook,
@@ -108,7 +108,7 @@ def test_folded():
 
 # ----------------------------------------------------------------------------------------------- runbook, offline
 def test_groups_cover_every_step_kind():
-    from orgkit.migration import STEP_KINDS
+    from orgkit.guardduty import STEP_KINDS
 
     assert sorted(k for ks in STEP_GROUPS.values() for k in ks) == sorted(STEP_KINDS)
     assert group_of("enrol_members") == "enrol"

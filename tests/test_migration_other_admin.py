@@ -10,7 +10,7 @@ from orgkit.aws.collect import collect
 from orgkit.aws.migrate import execute
 from orgkit.aws.session import SessionFactory
 from orgkit.localaws.scenario import build
-from orgkit.migration import plan_migration
+from orgkit.guardduty import plan_migration
 from orgkit.model import load
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""The GuardDuty migration plan (orgkit.migration) on hand-built snapshots: no AWS."""
+"""The GuardDuty migration plan (orgkit.guardduty) on hand-built snapshots: no AWS."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from contextlib import redirect_stdout
 import pytest
 
 from orgkit import scp
-from orgkit.migration import (
+from orgkit.guardduty import (
     SCP_KEEP_ALLOWED,
     SCP_MAX_CHARS,
     STEP_KINDS,

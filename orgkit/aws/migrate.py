@@ -1,4 +1,4 @@
-"""Carry out a GuardDuty migration plan (:mod:`orgkit.migration`): the only code in orgkit that writes to AWS.
+"""Carry out a GuardDuty migration plan (:mod:`orgkit.guardduty`): the only code in orgkit that writes to AWS.
 
     from orgkit.aws.migrate import execute
     result = execute(plan, SessionFactory(allow_writes=True), journal_path="gd-journal.json", dry_run=False)
@@ -28,7 +28,7 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orgkit.aws.session import SessionFactory, error_code, error_message, is_read_only
-from orgkit.migration import ASSOCIATED, MigrationPlan, Step
+from orgkit.guardduty.plan import ASSOCIATED, MigrationPlan, Step
 
 AWS_ERRORS = (ClientError, BotoCoreError)
 STATUSES = ("pending", "done", "skipped", "failed")

@@ -36,7 +36,7 @@ def _split(v: str | None) -> list[str]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from orgkit.cli import add_format
+    from orgkit.output import add_format
 
     p = sub.add_parser("coverage", help="CloudTrail and GuardDuty coverage of every account and region",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -115,7 +115,7 @@ def build_frame(org, args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orgkit.cli import write_frame
+    from orgkit.output import write_frame
     from orgkit.coverage.iac import TerraformStateError
     from orgkit.model import load
 

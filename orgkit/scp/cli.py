@@ -17,7 +17,7 @@ OUTPUT_COLUMNS = ["account_id", "account_name", "ou_path", "decision", "reason",
 
 def _write(df: pd.DataFrame, fmt: str) -> None:
     try:
-        from orgkit.cli import write_frame
+        from orgkit.output import write_frame
     except ImportError:  # pragma: no cover - the package CLI is optional here
         write_frame = None
     if write_frame is not None:

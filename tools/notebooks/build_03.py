@@ -1,7 +1,7 @@
 """Write and execute notebooks/03-guardduty-migration.ipynb: `python tools/notebooks/build_03.py`.
 
-The notebook holds narrative, parameters, calls and display; the plan is orgkit/migration.py, the executor
-orgkit/aws/migrate.py, and the notebook's own helpers (display tables, the step-group runbook) orgkit/migration_notebook.py.
+The notebook holds narrative, parameters, calls and display; the plan is orgkit/guardduty/plan.py, the executor
+orgkit/aws/migrate.py, and the notebook's own helpers (display tables, the step-group runbook) orgkit/guardduty/notebook.py.
 Outputs are committed and checked by nbval (`python -m pytest -q notebooks/03-guardduty-migration.ipynb`): with the
 default parameters (APPLY = False) the runbook cells preview from the snapshot and make no AWS call.
 """
@@ -52,7 +52,7 @@ papermill notebooks/03-guardduty-migration.ipynb run.ipynb -p SNAPSHOT snap -p P
 
 <details><summary>The plan, the executor and their limits</summary>
 
-The plan is `orgkit.migration.plan_migration` (pure, from the snapshot); the runbook calls
+The plan is `orgkit.guardduty.plan_migration` (pure, from the snapshot); the runbook calls
 `orgkit.aws.migrate.execute`, the only orgkit code that writes to AWS. Both are described, with the reasons for the
 order of the steps and the known limits (asynchronous changes, pending invitations, changing an existing delegated
 administrator), in `docs/guardduty-migration.md`. The same plan is available from the CLI:
@@ -71,8 +71,8 @@ JOURNAL = "guardduty-migration.journal.json"  # where an applied run records eac
 ("code", """%matplotlib inline
 import pandas as pd
 import orgkit
-from orgkit.migration import plan_migration
-from orgkit.migration_notebook import (Folded, Runbook, invitation_arithmetic, issues_table, plan_steps,
+from orgkit.guardduty import plan_migration
+from orgkit.guardduty.notebook import (Folded, Runbook, invitation_arithmetic, issues_table, plan_steps,
                                        status_table, tie_summary)
 from orgkit.plots import coverage_heatmap
 

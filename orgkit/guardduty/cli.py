@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orgkit.cli import add_format, write_frame
+from orgkit.output import add_format, write_frame
 
 
 def _split(v: str | None) -> list[str] | None:
@@ -44,7 +44,7 @@ def _features(v: str | None) -> list[str] | None:
 
 
 def _make_plan(args: argparse.Namespace, org):
-    from orgkit.migration import plan_migration
+    from orgkit.guardduty import plan_migration
 
     return plan_migration(org, admin=args.admin, regions=_split(args.regions), auto_enable=args.auto_enable,
                           features=_features(args.features), resume_suspended=args.resume_suspended,
@@ -77,7 +77,7 @@ def _short(params: dict, width: int = 70) -> str:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from orgkit.migration import PlanError
+    from orgkit.guardduty import PlanError
     from orgkit.model import load
 
     try:
@@ -101,7 +101,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from orgkit.aws.migrate import MigrationError, execute
     from orgkit.aws.session import SessionFactory
-    from orgkit.migration import PlanError
+    from orgkit.guardduty import PlanError
     from orgkit.model import load
 
     if args.apply and not args.journal:
@@ -209,7 +209,7 @@ STATE_FRAMES = {"administrators": "administrators", "ties": "ties", "suspended":
 
 
 def _cmd_state(args: argparse.Namespace) -> int:
-    from orgkit.migration import current_state
+    from orgkit.guardduty import current_state
     from orgkit.model import load
 
     cur = current_state(load(args.snapshot))

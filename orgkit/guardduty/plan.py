@@ -1,7 +1,7 @@
 """GuardDuty from invitations to AWS Organizations: the plan, pure, from a snapshot.
 
     from orgkit import load
-    from orgkit.migration import plan_migration
+    from orgkit.guardduty import plan_migration
 
     plan = plan_migration(load("snap"), admin="123456789012", auto_enable="ALL")
     plan.table()          # the steps, per region, in order: call, parameters, calling account, why, how to check
@@ -33,6 +33,7 @@ Organizations" and "Consolidating GuardDuty administrator accounts under a singl
 9. ``verify`` — read only: the admin is designated, every expected account is an associated member, auto-enable.
 """
 
+
 from __future__ import annotations
 
 import hashlib
@@ -43,13 +44,13 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from orgkit.guardduty.render import guardduty_scp, scp_text, terraform
+from orgkit.guardduty.state import (ASSOCIATED, CurrentState, PlanError, _accounts, _detector, _gd_read,
+                                    _region_enabled, current_state, default_admin, SERVICE_PRINCIPAL)
+
 AUTO_ENABLE_MODES = ("ALL", "NEW")
 ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
                 "EKS_RUNTIME_MONITORING", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING")
-ASSOCIATED = ("Enabled", "Disabled")
-ENABLED_OPT = ("ENABLED", "ENABLED_BY_DEFAULT")
-SERVICE_PRINCIPAL = "guardduty.amazonaws.com"
-SCP_MAX_CHARS = 5120
 
 STEP_KINDS = ("designate_admin", "enable_admin_detector", "disassociate_other_admin", "enrol_members",
               "set_auto_enable", "align_features", "resume_suspended", "keep_external_members", "verify")
@@ -69,21 +70,9 @@ CHECK_CALLS = {
 }
 #: GuardDuty actions a member account may keep under the generated SCP: data-plane calls made by agents and
 #: service roles that are not service-linked (runtime monitoring agent, Malware Protection for S3) and on-demand
-#: scans. Everything else that writes is denied outside the delegated administrator.
-SCP_KEEP_ALLOWED = ("guardduty:SendSecurityTelemetry", "guardduty:SendObjectMalwareScan",
-                    "guardduty:StartMalwareScan")
 
-
-__all__ = [
-    "AUTO_ENABLE_MODES", "ORG_FEATURES", "STEP_KINDS", "CHECK_CALLS", "SCP_KEEP_ALLOWED", "SCP_MAX_CHARS",
-    "PlanError", "Target", "Step", "Issue", "CurrentState", "MigrationPlan",
-    "plan_migration", "current_state", "administrators", "member_ties", "invitation_admins", "default_admin",
-    "coverage_counts", "scp_preflight", "step_actions", "terraform", "guardduty_scp", "scp_text",
-]
-
-
-class PlanError(ValueError):
-    """The plan cannot be made as asked (unknown account, bad option): the message says what to change."""
+__all__ = ["AUTO_ENABLE_MODES", "ORG_FEATURES", "STEP_KINDS", "CHECK_CALLS", "Target", "Step", "Issue",
+           "MigrationPlan", "plan_migration", "scp_preflight", "step_actions"]
 
 
 # ----------------------------------------------------------------------------------------------- data
@@ -127,219 +116,6 @@ class Issue:
     account_id: str | None
     message: str
     step_id: str | None = None
-
-
-@dataclass
-class CurrentState:
-    """Today's GuardDuty, from the snapshot."""
-
-    coverage: pd.DataFrame | None
-    administrators: pd.DataFrame
-    ties: pd.DataFrame
-    suspended: pd.DataFrame
-    no_detector: pd.DataFrame
-    invitation_cost: pd.DataFrame
-    cost_summary: dict
-    external_members: pd.DataFrame
-    coverage_note: str | None = None
-
-    def status_counts(self) -> pd.DataFrame | None:
-        return coverage_counts(self.coverage) if self.coverage is not None else None
-
-
-def coverage_counts(coverage: pd.DataFrame) -> pd.DataFrame:
-    """Coverage status counts per region (rows: regions; columns: statuses)."""
-    if coverage is None or coverage.empty:
-        return pd.DataFrame()
-    t = coverage.groupby(["region", "status"], observed=True).size().unstack(fill_value=0)
-    t.columns = [str(c) for c in t.columns]
-    return t.sort_index()
-
-
-# ----------------------------------------------------------------------------------------------- helpers
-def _s(v: Any) -> str | None:
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(v)
-
-
-def _accounts(org) -> dict[str, dict]:
-    return {r["account_id"]: r for r in org.accounts.to_dict("records")}
-
-
-def _region_enabled(org, account_id: str, region: str) -> bool | None:
-    r = org.regions[(org.regions["account_id"] == account_id) & (org.regions["region"] == region)]
-    if r.empty:
-        return None
-    v = r.iloc[0]["enabled"]
-    return None if pd.isna(v) else bool(v)
-
-
-def _detector(org, account_id: str, region: str) -> dict | None:
-    d = org.detectors[(org.detectors["account_id"] == account_id) & (org.detectors["region"] == region)]
-    return None if d.empty else d.iloc[0].to_dict()
-
-
-def _gd_read(org, account_id: str, region: str) -> str | None:
-    r = org.reads[(org.reads["account_id"] == account_id) & (org.reads["region"] == region)
-                  & (org.reads["service"] == "guardduty")]
-    return None if r.empty else r.iloc[0]["status"]
-
-
-def _load_coverage(org) -> tuple[pd.DataFrame | None, str | None]:
-    try:
-        from orgkit.coverage.guardduty import guardduty_coverage
-    except ModuleNotFoundError as e:
-        if e.name and "orgkit.coverage" in e.name:
-            return None, "orgkit.coverage.guardduty is not available: coverage statuses left out"
-        raise
-    return guardduty_coverage(org), None
-
-
-def administrators(org) -> pd.DataFrame:
-    """Every GuardDuty administrator per region: the delegated admin and each account that has members."""
-    accts = _accounts(org)
-    rows: dict[tuple[str, str], dict] = {}
-
-    def row(region: str, aid: str) -> dict:
-        return rows.setdefault((region, aid), {
-            "region": region, "administrator_id": aid,
-            "account_name": (accts.get(aid) or {}).get("account_name"),
-            "in_organization": aid in accts, "delegated_admin": False, "members": 0, "associated": 0,
-            "by_invitation": 0, "by_organization": 0, "outside_organization": 0, "pending": 0,
-            "auto_enable": None})
-
-    for a in org.guardduty_admins.to_dict("records"):
-        if a.get("admin_status") in (None, "ENABLED"):
-            row(a["region"], a["admin_account_id"])["delegated_admin"] = True
-    for m in org.guardduty_members.to_dict("records"):
-        r = row(m["region"], m["administrator_id"])
-        r["members"] += 1
-        assoc = m["relationship_status"] in ASSOCIATED
-        r["associated"] += assoc
-        inside = m["account_id"] in accts
-        r["outside_organization"] += not inside
-        if m["by_invitation"] or not inside:
-            r["by_invitation"] += 1
-        else:
-            r["by_organization"] += 1
-        r["pending"] += m["relationship_status"] in ("Created", "Invited", "EmailVerificationInProgress")
-    for c in org.guardduty_org_config.to_dict("records"):
-        if (c["region"], c["admin_account_id"]) in rows:
-            rows[(c["region"], c["admin_account_id"])]["auto_enable"] = c["auto_enable_organization_members"]
-    cols = ["region", "administrator_id", "account_name", "in_organization", "delegated_admin", "members",
-            "associated", "by_invitation", "by_organization", "outside_organization", "pending", "auto_enable"]
-    df = pd.DataFrame(list(rows.values()), columns=cols)
-    return df.sort_values(["region", "administrator_id"]).reset_index(drop=True)
-
-
-def member_ties(org) -> pd.DataFrame:
-    """How each member is tied to its administrator: ``invitation`` (InvitedAt present, or the account is
-    outside the organisation: it can only be an invitation member) or ``organization``."""
-    accts = _accounts(org)
-    rows = []
-    for m in org.guardduty_members.to_dict("records"):
-        inside = m["account_id"] in accts
-        rows.append({"region": m["region"], "administrator_id": m["administrator_id"],
-                     "account_id": m["account_id"],
-                     "account_name": (accts.get(m["account_id"]) or {}).get("account_name"),
-                     "in_organization": inside,
-                     "tie": "invitation" if (m["by_invitation"] or not inside) else "organization",
-                     "relationship_status": m["relationship_status"], "invited_at": m["invited_at"]})
-    cols = ["region", "administrator_id", "account_id", "account_name", "in_organization", "tie",
-            "relationship_status", "invited_at"]
-    return pd.DataFrame(rows, columns=cols).sort_values(["region", "administrator_id", "account_id"]) \
-        .reset_index(drop=True)
-
-
-def current_state(org, regions: Iterable[str] | None = None) -> CurrentState:
-    """Today's GuardDuty in the snapshot: coverage, administrators, member ties, suspended detectors, (account,
-    region) pairs with no detector, the invitation cost of the old model, the members outside the organisation."""
-    regions = list(regions or org.regions_requested)
-    coverage, note = _load_coverage(org)
-    if coverage is not None:
-        coverage = coverage[coverage["region"].isin(regions)].reset_index(drop=True)
-    admins = administrators(org)
-    admins = admins[admins["region"].isin(regions)].reset_index(drop=True)
-    ties = member_ties(org)
-    ties = ties[ties["region"].isin(regions)].reset_index(drop=True)
-    accts = _accounts(org)
-    det = org.detectors[org.detectors["region"].isin(regions)]
-    suspended = det[det["status"] == "DISABLED"][["account_id", "region", "detector_id", "updated_at"]].copy()
-    suspended.insert(1, "account_name", [(accts.get(a) or {}).get("account_name") for a in suspended["account_id"]])
-    suspended = suspended.reset_index(drop=True)
-
-    have = set(zip(det["account_id"], det["region"]))
-    nd = []
-    for r in org.reads[(org.reads["service"] == "guardduty") & org.reads["region"].isin(regions)].to_dict("records"):
-        if r["status"] in ("ok", "partial") and (r["account_id"], r["region"]) not in have:
-            nd.append({"account_id": r["account_id"],
-                       "account_name": (accts.get(r["account_id"]) or {}).get("account_name"),
-                       "region": r["region"]})
-    no_detector = pd.DataFrame(nd, columns=["account_id", "account_name", "region"])
-
-    inv = ties[ties["tie"] == "invitation"]
-    cost_rows = []
-    for region in regions:
-        t = inv[inv["region"] == region]
-        cost_rows.append({"region": region, "invitations_sent": len(t),
-                          "accepted": int(t["relationship_status"].isin(ASSOCIATED).sum()),
-                          "pending": int((t["relationship_status"] == "Invited").sum()),
-                          "other": int((~t["relationship_status"].isin(ASSOCIATED + ("Invited",))).sum()),
-                          "outside_organization": int((~t["in_organization"].astype(bool)).sum())})
-    cost = pd.DataFrame(cost_rows, columns=["region", "invitations_sent", "accepted", "pending", "other",
-                                            "outside_organization"])
-    inv_regions = sorted(set(inv["region"]))
-    summary = {
-        "invitations_sent": int(cost["invitations_sent"].sum()) if len(cost) else 0,
-        "invitations_accepted": int(cost["accepted"].sum()) if len(cost) else 0,
-        "invitations_pending": int(cost["pending"].sum()) if len(cost) else 0,
-        "regions_by_invitation": inv_regions,
-        "regions_in_scope": regions,
-        # under invitations a new account needs, in every region: CreateMembers + InviteMembers by the admin and
-        # AcceptAdministratorInvitation by the account itself; under Organizations with auto-enable: nothing.
-        "invitations_per_new_account": len(regions),
-        "calls_per_new_account": 3 * len(regions),
-        "invitations_per_new_account_after": 0,
-    }
-    ext = ties.loc[~ties["in_organization"].astype(bool), ["region", "administrator_id", "account_id",
-                                                           "relationship_status"]]
-    return CurrentState(coverage=coverage, administrators=admins, ties=ties, suspended=suspended,
-                        no_detector=no_detector, invitation_cost=cost, cost_summary=summary,
-                        external_members=ext.reset_index(drop=True), coverage_note=note)
-
-
-def invitation_admins(org) -> pd.DataFrame:
-    """Accounts of the organisation that administer members by invitation, with how many (most first)."""
-    t = member_ties(org)
-    t = t[t["tie"] == "invitation"]
-    accts = _accounts(org)
-    t = t[t["administrator_id"].isin(accts)]
-    if t.empty:
-        return pd.DataFrame(columns=["administrator_id", "members", "regions"])
-    g = t.groupby("administrator_id").agg(members=("account_id", "size"), regions=("region", "nunique"))
-    return g.reset_index().sort_values(["members", "administrator_id"], ascending=[False, True]) \
-        .reset_index(drop=True)
-
-
-def default_admin(org) -> tuple[str | None, str]:
-    """The delegated administrator to propose, and why: the current invitation administrator when there is one
-    (its in-organisation members then convert without re-inviting), else the current delegated administrator."""
-    inv = invitation_admins(org)
-    if len(inv):
-        return str(inv.iloc[0]["administrator_id"]), "invitation_admin"
-    da = org.guardduty_admins[org.guardduty_admins["admin_status"].fillna("ENABLED") == "ENABLED"]
-    if len(da):
-        return str(da["admin_account_id"].value_counts().index[0]), "delegated_admin"
-    d = org.delegated_admins[org.delegated_admins["service_principal"] == SERVICE_PRINCIPAL]
-    if len(d):
-        return str(d.iloc[0]["account_id"]), "delegated_admin"
-    return None, "none"
 
 
 # ----------------------------------------------------------------------------------------------- the plan
@@ -812,152 +588,3 @@ def scp_preflight(org, plan: MigrationPlan) -> list[Issue]:
                                    f"{', '.join(d.depends_on) or '?'}", st.step_id))
     plan.issues.extend(found)
     return found
-
-
-# ----------------------------------------------------------------------------------------------- Terraform
-def _tf_name(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", s)
-
-
-def terraform(plan: MigrationPlan) -> str:
-    """Terraform (AWS provider ≥ 5) for the target: per region a provider alias for the management account and
-    one for the admin (assume_role), the admin's ``aws_guardduty_detector`` (with an ``import`` block when it
-    exists), ``aws_guardduty_organization_admin_account``, ``aws_guardduty_organization_configuration`` and one
-    ``aws_guardduty_organization_configuration_feature`` per protection plan kept."""
-    t = plan.target
-    admin = t.admin_account_id
-    out = ["# Generated by orgkit: GuardDuty managed through AWS Organizations.",
-           f"# Delegated administrator {admin}; auto-enable {t.auto_enable}.",
-           "# Apply with the management account's credentials; the admin's resources use its "
-           f"{t.role_name} role.",
-           "# Members outside the organisation stay invitation members (not managed here).",
-           "",
-           "terraform {",
-           "  required_providers {",
-           "    aws = {",
-           '      source  = "hashicorp/aws"',
-           '      version = ">= 5.0"',
-           "    }",
-           "  }",
-           "}",
-           ""]
-    for region in plan.regions:
-        r = _tf_name(region)
-        out += ['provider "aws" {',
-                f'  alias  = "management_{r}"',
-                f'  region = "{region}"',
-                "}",
-                "",
-                'provider "aws" {',
-                f'  alias  = "admin_{r}"',
-                f'  region = "{region}"',
-                "  assume_role {",
-                f'    role_arn = "arn:aws:iam::{admin}:role/{t.role_name}"',
-                "  }",
-                "}",
-                ""]
-    for region in plan.regions:
-        r = _tf_name(region)
-        det_id = plan.admin_detectors.get(region)
-        if det_id:
-            out += ["import {",
-                    f"  provider = aws.admin_{r}",
-                    f"  to       = aws_guardduty_detector.admin_{r}",
-                    f'  id       = "{det_id}"',
-                    "}",
-                    ""]
-        out += [f'resource "aws_guardduty_detector" "admin_{r}" {{',
-                f"  provider = aws.admin_{r}",
-                "  enable   = true",
-                "}",
-                ""]
-        desig = next((s for s in plan.steps if s.region == region and s.kind == "designate_admin"), None)
-        if desig is not None and desig.done_in_snapshot:
-            out += ["import {",
-                    f"  provider = aws.management_{r}",
-                    f"  to       = aws_guardduty_organization_admin_account.{r}",
-                    f'  id       = "{admin}"',
-                    "}",
-                    ""]
-        out += [f'resource "aws_guardduty_organization_admin_account" "{r}" {{',
-                f"  provider         = aws.management_{r}",
-                f'  admin_account_id = "{admin}"',
-                f"  depends_on       = [aws_guardduty_detector.admin_{r}]",
-                "}",
-                "",
-                f'resource "aws_guardduty_organization_configuration" "{r}" {{',
-                f"  provider                         = aws.admin_{r}",
-                f"  detector_id                      = aws_guardduty_detector.admin_{r}.id",
-                f'  auto_enable_organization_members = "{t.auto_enable}"',
-                f"  depends_on                       = [aws_guardduty_organization_admin_account.{r}]",
-                "}",
-                ""]
-        for f in plan.features_by_region.get(region, []):
-            fn = f.lower()
-            out += [f'resource "aws_guardduty_organization_configuration_feature" "{r}_{fn}" {{',
-                    f"  provider    = aws.admin_{r}",
-                    f"  detector_id = aws_guardduty_detector.admin_{r}.id",
-                    f'  name        = "{f}"',
-                    f'  auto_enable = "{t.auto_enable}"',
-                    f"  depends_on  = [aws_guardduty_organization_configuration.{r}]",
-                    "}",
-                    ""]
-    return "\n".join(out).rstrip() + "\n"
-
-
-# ----------------------------------------------------------------------------------------------- the SCP
-def _write_actions(catalog) -> list[str]:
-    return sorted(a for a in catalog.expand("guardduty:*")
-                  if catalog.access_level(a) in ("Write", "Tagging", "Permissions management"))
-
-
-def _compress(denied: list[str], all_actions: list[str]) -> list[str]:
-    """Verb wildcards (``guardduty:Create*``) where every action the wildcard matches is denied; the rest listed."""
-    denied_set = set(denied)
-    verbs: dict[str, list[str]] = {}
-    for a in denied:
-        verb = re.match(r"[A-Z][a-z]+", a.split(":", 1)[1]).group(0)
-        verbs.setdefault(verb, []).append(a)
-    out = []
-    for verb, acts in sorted(verbs.items()):
-        matched = [a for a in all_actions if a.split(":", 1)[1].startswith(verb)]
-        if len(acts) > 1 and set(matched) <= denied_set:
-            out.append(f"guardduty:{verb}*")
-        else:
-            out.extend(acts)
-    return sorted(out)
-
-
-def guardduty_scp(admin_account_id: str, exempt_principal_arns: Iterable[str] = (), catalog=None) -> dict:
-    """The SCP that, once the migration is done, denies GuardDuty write actions to every account but the delegated
-    administrator (``aws:PrincipalAccount``) and the given principals (``aws:PrincipalArn``, e.g. a break-glass
-    role). The management account and service-linked roles are exempt from SCPs anyway. Attach it to the root
-    (or the OUs of the member accounts). Data-plane actions in :data:`SCP_KEEP_ALLOWED` stay allowed."""
-    if catalog is None:
-        from orgkit.scp.catalog import default_catalog
-
-        catalog = default_catalog()
-    all_actions = sorted(catalog.expand("guardduty:*"))
-    denied = [a for a in _write_actions(catalog) if a not in SCP_KEEP_ALLOWED]
-    cond: dict[str, dict] = {"StringNotEquals": {"aws:PrincipalAccount": [admin_account_id]}}
-    exempt = sorted(exempt_principal_arns)
-    if exempt:
-        cond["ArnNotLike"] = {"aws:PrincipalArn": exempt}
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "DenyGuardDutyChangesOutsideDelegatedAdmin",
-        "Effect": "Deny",
-        "Action": _compress(denied, all_actions),
-        "Resource": "*",
-        "Condition": cond,
-    }]}
-
-
-def scp_text(policy: dict) -> str:
-    """The policy text to paste (indented when it fits, compact otherwise); raises PlanError over 5,120 chars."""
-    pretty = json.dumps(policy, indent=1)
-    if len(pretty) <= SCP_MAX_CHARS:
-        return pretty
-    compact = json.dumps(policy, separators=(",", ":"))
-    if len(compact) > SCP_MAX_CHARS:
-        raise PlanError(f"the SCP is {len(compact)} characters, over the {SCP_MAX_CHARS} AWS allows")
-    return compact

@@ -1,8 +1,8 @@
 """The helpers behind notebooks/03-guardduty-migration.ipynb: display tables over a :class:`MigrationPlan`, and a
 runbook that carries the plan out one step group at a time.
 
-    from orgkit.migration import plan_migration
-    from orgkit.migration_notebook import Runbook, invitation_arithmetic, plan_steps
+    from orgkit.guardduty import plan_migration
+    from orgkit.guardduty.notebook import Runbook, invitation_arithmetic, plan_steps
 
     plan = plan_migration(org)
     invitation_arithmetic(org, plan)        # regions × (accounts − 1), sent / accepted / pending, per new account
@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from orgkit.migration import MigrationPlan, Step
+from orgkit.guardduty.plan import MigrationPlan, Step
 
 __all__ = [
     "GROUP_TITLES",

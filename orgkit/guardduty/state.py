@@ -1,0 +1,235 @@
+"""GuardDuty today, from a snapshot: administrators, member ties, suspended detectors, the invitation cost.
+
+Pure: nothing here calls AWS. :mod:`orgkit.guardduty.plan` builds the migration plan over these views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import pandas as pd
+
+ASSOCIATED = ("Enabled", "Disabled")
+ENABLED_OPT = ("ENABLED", "ENABLED_BY_DEFAULT")
+SERVICE_PRINCIPAL = "guardduty.amazonaws.com"
+
+__all__ = ["ASSOCIATED", "ENABLED_OPT", "SERVICE_PRINCIPAL", "PlanError", "CurrentState", "coverage_counts",
+           "administrators", "member_ties", "current_state", "invitation_admins", "default_admin"]
+
+
+class PlanError(ValueError):
+    """The plan cannot be made as asked (unknown account, bad option): the message says what to change."""
+
+
+@dataclass
+class CurrentState:
+    """Today's GuardDuty, from the snapshot."""
+
+    coverage: pd.DataFrame | None
+    administrators: pd.DataFrame
+    ties: pd.DataFrame
+    suspended: pd.DataFrame
+    no_detector: pd.DataFrame
+    invitation_cost: pd.DataFrame
+    cost_summary: dict
+    external_members: pd.DataFrame
+    coverage_note: str | None = None
+
+    def status_counts(self) -> pd.DataFrame | None:
+        return coverage_counts(self.coverage) if self.coverage is not None else None
+
+
+def coverage_counts(coverage: pd.DataFrame) -> pd.DataFrame:
+    """Coverage status counts per region (rows: regions; columns: statuses)."""
+    if coverage is None or coverage.empty:
+        return pd.DataFrame()
+    t = coverage.groupby(["region", "status"], observed=True).size().unstack(fill_value=0)
+    t.columns = [str(c) for c in t.columns]
+    return t.sort_index()
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+def _s(v: Any) -> str | None:
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(v)
+
+
+def _accounts(org) -> dict[str, dict]:
+    return {r["account_id"]: r for r in org.accounts.to_dict("records")}
+
+
+def _region_enabled(org, account_id: str, region: str) -> bool | None:
+    r = org.regions[(org.regions["account_id"] == account_id) & (org.regions["region"] == region)]
+    if r.empty:
+        return None
+    v = r.iloc[0]["enabled"]
+    return None if pd.isna(v) else bool(v)
+
+
+def _detector(org, account_id: str, region: str) -> dict | None:
+    d = org.detectors[(org.detectors["account_id"] == account_id) & (org.detectors["region"] == region)]
+    return None if d.empty else d.iloc[0].to_dict()
+
+
+def _gd_read(org, account_id: str, region: str) -> str | None:
+    r = org.reads[(org.reads["account_id"] == account_id) & (org.reads["region"] == region)
+                  & (org.reads["service"] == "guardduty")]
+    return None if r.empty else r.iloc[0]["status"]
+
+
+def _load_coverage(org) -> tuple[pd.DataFrame | None, str | None]:
+    try:
+        from orgkit.coverage.guardduty import guardduty_coverage
+    except ModuleNotFoundError as e:
+        if e.name and "orgkit.coverage" in e.name:
+            return None, "orgkit.coverage.guardduty is not available: coverage statuses left out"
+        raise
+    return guardduty_coverage(org), None
+
+
+def administrators(org) -> pd.DataFrame:
+    """Every GuardDuty administrator per region: the delegated admin and each account that has members."""
+    accts = _accounts(org)
+    rows: dict[tuple[str, str], dict] = {}
+
+    def row(region: str, aid: str) -> dict:
+        return rows.setdefault((region, aid), {
+            "region": region, "administrator_id": aid,
+            "account_name": (accts.get(aid) or {}).get("account_name"),
+            "in_organization": aid in accts, "delegated_admin": False, "members": 0, "associated": 0,
+            "by_invitation": 0, "by_organization": 0, "outside_organization": 0, "pending": 0,
+            "auto_enable": None})
+
+    for a in org.guardduty_admins.to_dict("records"):
+        if a.get("admin_status") in (None, "ENABLED"):
+            row(a["region"], a["admin_account_id"])["delegated_admin"] = True
+    for m in org.guardduty_members.to_dict("records"):
+        r = row(m["region"], m["administrator_id"])
+        r["members"] += 1
+        assoc = m["relationship_status"] in ASSOCIATED
+        r["associated"] += assoc
+        inside = m["account_id"] in accts
+        r["outside_organization"] += not inside
+        if m["by_invitation"] or not inside:
+            r["by_invitation"] += 1
+        else:
+            r["by_organization"] += 1
+        r["pending"] += m["relationship_status"] in ("Created", "Invited", "EmailVerificationInProgress")
+    for c in org.guardduty_org_config.to_dict("records"):
+        if (c["region"], c["admin_account_id"]) in rows:
+            rows[(c["region"], c["admin_account_id"])]["auto_enable"] = c["auto_enable_organization_members"]
+    cols = ["region", "administrator_id", "account_name", "in_organization", "delegated_admin", "members",
+            "associated", "by_invitation", "by_organization", "outside_organization", "pending", "auto_enable"]
+    df = pd.DataFrame(list(rows.values()), columns=cols)
+    return df.sort_values(["region", "administrator_id"]).reset_index(drop=True)
+
+
+def member_ties(org) -> pd.DataFrame:
+    """How each member is tied to its administrator: ``invitation`` (InvitedAt present, or the account is
+    outside the organisation: it can only be an invitation member) or ``organization``."""
+    accts = _accounts(org)
+    rows = []
+    for m in org.guardduty_members.to_dict("records"):
+        inside = m["account_id"] in accts
+        rows.append({"region": m["region"], "administrator_id": m["administrator_id"],
+                     "account_id": m["account_id"],
+                     "account_name": (accts.get(m["account_id"]) or {}).get("account_name"),
+                     "in_organization": inside,
+                     "tie": "invitation" if (m["by_invitation"] or not inside) else "organization",
+                     "relationship_status": m["relationship_status"], "invited_at": m["invited_at"]})
+    cols = ["region", "administrator_id", "account_id", "account_name", "in_organization", "tie",
+            "relationship_status", "invited_at"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["region", "administrator_id", "account_id"]) \
+        .reset_index(drop=True)
+
+
+def current_state(org, regions: Iterable[str] | None = None) -> CurrentState:
+    """Today's GuardDuty in the snapshot: coverage, administrators, member ties, suspended detectors, (account,
+    region) pairs with no detector, the invitation cost of the old model, the members outside the organisation."""
+    regions = list(regions or org.regions_requested)
+    coverage, note = _load_coverage(org)
+    if coverage is not None:
+        coverage = coverage[coverage["region"].isin(regions)].reset_index(drop=True)
+    admins = administrators(org)
+    admins = admins[admins["region"].isin(regions)].reset_index(drop=True)
+    ties = member_ties(org)
+    ties = ties[ties["region"].isin(regions)].reset_index(drop=True)
+    accts = _accounts(org)
+    det = org.detectors[org.detectors["region"].isin(regions)]
+    suspended = det[det["status"] == "DISABLED"][["account_id", "region", "detector_id", "updated_at"]].copy()
+    suspended.insert(1, "account_name", [(accts.get(a) or {}).get("account_name") for a in suspended["account_id"]])
+    suspended = suspended.reset_index(drop=True)
+
+    have = set(zip(det["account_id"], det["region"]))
+    nd = []
+    for r in org.reads[(org.reads["service"] == "guardduty") & org.reads["region"].isin(regions)].to_dict("records"):
+        if r["status"] in ("ok", "partial") and (r["account_id"], r["region"]) not in have:
+            nd.append({"account_id": r["account_id"],
+                       "account_name": (accts.get(r["account_id"]) or {}).get("account_name"),
+                       "region": r["region"]})
+    no_detector = pd.DataFrame(nd, columns=["account_id", "account_name", "region"])
+
+    inv = ties[ties["tie"] == "invitation"]
+    cost_rows = []
+    for region in regions:
+        t = inv[inv["region"] == region]
+        cost_rows.append({"region": region, "invitations_sent": len(t),
+                          "accepted": int(t["relationship_status"].isin(ASSOCIATED).sum()),
+                          "pending": int((t["relationship_status"] == "Invited").sum()),
+                          "other": int((~t["relationship_status"].isin(ASSOCIATED + ("Invited",))).sum()),
+                          "outside_organization": int((~t["in_organization"].astype(bool)).sum())})
+    cost = pd.DataFrame(cost_rows, columns=["region", "invitations_sent", "accepted", "pending", "other",
+                                            "outside_organization"])
+    inv_regions = sorted(set(inv["region"]))
+    summary = {
+        "invitations_sent": int(cost["invitations_sent"].sum()) if len(cost) else 0,
+        "invitations_accepted": int(cost["accepted"].sum()) if len(cost) else 0,
+        "invitations_pending": int(cost["pending"].sum()) if len(cost) else 0,
+        "regions_by_invitation": inv_regions,
+        "regions_in_scope": regions,
+        # under invitations a new account needs, in every region: CreateMembers + InviteMembers by the admin and
+        # AcceptAdministratorInvitation by the account itself; under Organizations with auto-enable: nothing.
+        "invitations_per_new_account": len(regions),
+        "calls_per_new_account": 3 * len(regions),
+        "invitations_per_new_account_after": 0,
+    }
+    ext = ties.loc[~ties["in_organization"].astype(bool), ["region", "administrator_id", "account_id",
+                                                           "relationship_status"]]
+    return CurrentState(coverage=coverage, administrators=admins, ties=ties, suspended=suspended,
+                        no_detector=no_detector, invitation_cost=cost, cost_summary=summary,
+                        external_members=ext.reset_index(drop=True), coverage_note=note)
+
+
+def invitation_admins(org) -> pd.DataFrame:
+    """Accounts of the organisation that administer members by invitation, with how many (most first)."""
+    t = member_ties(org)
+    t = t[t["tie"] == "invitation"]
+    accts = _accounts(org)
+    t = t[t["administrator_id"].isin(accts)]
+    if t.empty:
+        return pd.DataFrame(columns=["administrator_id", "members", "regions"])
+    g = t.groupby("administrator_id").agg(members=("account_id", "size"), regions=("region", "nunique"))
+    return g.reset_index().sort_values(["members", "administrator_id"], ascending=[False, True]) \
+        .reset_index(drop=True)
+
+
+def default_admin(org) -> tuple[str | None, str]:
+    """The delegated administrator to propose, and why: the current invitation administrator when there is one
+    (its in-organisation members then convert without re-inviting), else the current delegated administrator."""
+    inv = invitation_admins(org)
+    if len(inv):
+        return str(inv.iloc[0]["administrator_id"]), "invitation_admin"
+    da = org.guardduty_admins[org.guardduty_admins["admin_status"].fillna("ENABLED") == "ENABLED"]
+    if len(da):
+        return str(da["admin_account_id"].value_counts().index[0]), "delegated_admin"
+    d = org.delegated_admins[org.delegated_admins["service_principal"] == SERVICE_PRINCIPAL]
+    if len(d):
+        return str(d.iloc[0]["account_id"]), "delegated_admin"
+    return None, "none"

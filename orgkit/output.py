@@ -1,0 +1,29 @@
+"""Shared CLI formatting: frames as a table, CSV or JSON. Imports no analysis (every command module imports this one)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+
+def write_frame(df: pd.DataFrame, fmt: str, out=None) -> None:
+    """Print rows as a table, CSV or JSON (a list of row objects); account ids stay strings."""
+    out = out or sys.stdout
+    if fmt == "csv":
+        df.to_csv(out, index=False)
+    elif fmt == "json":
+        # through json again: pandas escapes "/" (ARNs would read arn:aws:...:trail\/name)
+        rows = json.loads(df.to_json(orient="records", date_format="iso", default_handler=str))
+        out.write(json.dumps(rows, indent=1, ensure_ascii=False))
+        out.write("\n")
+    else:
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
+                               "display.max_colwidth", 80):
+            out.write((df.to_string(index=False) if len(df) else "(no rows)") + "\n")
+
+
+def add_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
