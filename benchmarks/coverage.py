@@ -34,7 +34,7 @@ REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "
 OPT_IN = ("af-south-1", "eu-south-1", "me-south-1", "ap-east-1")
 
 
-def build(n_accounts: int, n_regions: int, out: Path, seed: int = 7) -> Path:
+def build(n_accounts: int, n_regions: int, out: Path, seed: int = 7, scps: bool = False) -> Path:
     from orgkit.testing import SnapshotSpec
 
     rnd = random.Random(seed)
@@ -102,6 +102,21 @@ def build(n_accounts: int, n_regions: int, out: Path, seed: int = 7) -> Path:
         sb.detector(security, r, members=members[r],
                     org_config={"AutoEnable": True, "AutoEnableOrganizationMembers": "ALL",
                                 "MemberAccountLimitReached": False})
+    if scps:  # SCPs as an organisation of this size has them: a protection deny, a region deny, per-account lists
+        sb.policy("ProtectSecurity", {"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoTampering", "Effect": "Deny", "Resource": "*",
+             "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "guardduty:DeleteDetector",
+                        "guardduty:Disassociate*", "guardduty:UpdateDetector"],
+             "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]},
+            targets=[top["Prod"], top["Stage"]])
+        sb.policy("RegionDeny", {"Version": "2012-10-17", "Statement": [
+            {"Sid": "OnlyUS", "Effect": "Deny", "NotAction": ["iam:*", "organizations:*", "sts:*", "support:*"],
+             "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}}}]},
+            targets=[top["Sandbox"], top["Dev"]])
+        for i, a in enumerate(accounts[1::50]):
+            sb.policy(f"deny-{i}", {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Deny", "Action": [f"s3:Delete{'Bucket' if i % 2 else 'Object'}", "ec2:Terminate*"],
+                 "Resource": "*"}]}, targets=[a])
     return sb.write(out)
 
 

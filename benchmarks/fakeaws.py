@@ -2,7 +2,8 @@
 
 It answers the read calls the collector makes (Organizations and CloudTrail over JSON 1.1, GuardDuty and Account
 over REST-JSON, STS over the query protocol) for a generated organisation of N accounts, paginating at AWS's
-documented maximum page sizes, after sleeping ``latency`` seconds per request (threads: requests overlap). The
+documented maximum page sizes, after sleeping ``latency`` seconds per request (an asyncio server: requests overlap at little CPU cost, so that
+the collector, not the fake, is what the two cores spend their time on). The
 account making a call is taken from the access key (AssumeRole hands out ``ASIA<account id>`` keys), the region
 from the request's SigV4 credential scope. It listens on 127.0.0.1 only.
 
@@ -12,12 +13,11 @@ from the request's SigV4 credential scope. It listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 MGMT = "100000000000"
@@ -53,6 +53,32 @@ class FakeOrg:
         self.standalone = set(self.accounts[3::20])
         self.none = set(self.accounts[13::20])
         self.members = [a for a in self.accounts if a not in self.standalone | self.none and a != ADMIN]
+        # every 7th account has its last region (an opt-in region, say) disabled; every 25th member's detector is
+        # suspended (the administrator still lists it Enabled)
+        self.disabled_region = {a: self.regions[-1] for a in self.accounts[5::7]}
+        self.suspended = {a for a in self.members[4::25]}
+
+    def region_on(self, account: str, region: str) -> bool:
+        return self.disabled_region.get(account) != region
+
+    def truth(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """The expected (GuardDuty, CloudTrail) status of every (account, region) cell, in orgkit's vocabulary."""
+        out = {}
+        for a in self.accounts:
+            for r in self.regions:
+                if not self.region_on(a, r):
+                    out[(a, r)] = ("not_applicable", "not_applicable")
+                    continue
+                if a == ADMIN:
+                    gd = "administrator"
+                elif a in self.none:
+                    gd = "none"
+                elif a in self.standalone:
+                    gd = "standalone"
+                else:
+                    gd = "suspended" if a in self.suspended else "org_member"
+                out[(a, r)] = (gd, "covered")  # the organization trail covers every account and region
+        return out
 
 
 def page(items: list, token: str | None, size: int, key: str) -> dict:
@@ -63,54 +89,73 @@ def page(items: list, token: str | None, size: int, key: str) -> dict:
     return out
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Reply(Exception):
+    """The answer to one request: status, content type and body."""
+
+    def __init__(self, status: int, body: bytes, ctype: str):
+        self.status, self.body, self.ctype = status, body, ctype
+
+
+class Handler:
+    """The answers, one method per protocol; each raises :class:`Reply` (kept from the threaded server's shape)."""
+
     org: FakeOrg
     latency: float = 0.1
     calls = 0
-    lock = threading.Lock()
+    throttled = 0
+    throttle_rate: float = 0.0  # calls per second per (account, service) before ThrottlingException; 0: never
+    buckets: dict = {}
 
-    def log_message(self, *a):  # quiet
-        pass
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
 
     def _send(self, status: int, body: bytes, ctype: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        raise Reply(status, body, ctype)
 
     def _json(self, obj: dict, status: int = 200, ctype: str = "application/x-amz-json-1.1") -> None:
         self._send(status, json.dumps(obj).encode(), ctype)
 
     def _who(self) -> tuple[str, str, str]:
-        m = re.search(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/", self.headers.get("Authorization", ""))
+        m = re.search(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/", self.headers.get("authorization", ""))
         key, region, service = m.group(1), m.group(2), m.group(3)
         account = key[4:] if key.startswith("ASIA") and key[4:].isdigit() else MGMT
         return account, region, service
 
-    def do_GET(self):
-        self._handle("GET")
+    def _throttle(self, account: str, service: str) -> bool:
+        """A token bucket per (account, service), as AWS throttles per account and API: True when out of tokens."""
+        rate = Handler.throttle_rate
+        if not rate:
+            return False
+        now = time.monotonic()
+        tokens, last = Handler.buckets.get((account, service), (rate, now))
+        tokens = min(rate, tokens + (now - last) * rate)
+        if tokens < 1:
+            Handler.buckets[(account, service)] = (tokens, now)
+            return True
+        Handler.buckets[(account, service)] = (tokens - 1, now)
+        return False
 
-    def do_POST(self):
-        self._handle("POST")
-
-    def _handle(self, method: str) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        time.sleep(self.latency)
-        with Handler.lock:
-            Handler.calls += 1
-        account, region, service = self._who()
+    def handle(self) -> None:
+        body = self.body
+        Handler.calls += 1
         url = urlparse(self.path)
         if url.path == "/__calls":
-            return self._json({"calls": Handler.calls})
+            return self._json({"calls": Handler.calls - 1, "throttled": Handler.throttled})
+        account, region, service = self._who()
+        target = self.headers.get("x-amz-target", "")
+        if service != "sts" and self._throttle(account, service):
+            Handler.throttled += 1
+            if target:
+                return self._json({"__type": "ThrottlingException", "message": "Rate exceeded"}, 400)
+            return self._json({"__type": "TooManyRequestsException", "message": "Rate exceeded"}, 429,
+                              ctype="application/json")
         if service == "sts":
             return self._sts(parse_qs(body.decode()), account)
-        target = self.headers.get("X-Amz-Target", "")
         if target:
             op = target.rsplit(".", 1)[1]
             return self._json1(op, json.loads(body or b"{}"), account)
-        return self._rest(service, method, url.path, parse_qs(url.query), json.loads(body or b"{}"), account, region)
+        return self._rest(service, self.method, url.path, parse_qs(url.query), json.loads(body or b"{}"), account,
+                          region)
 
     # -- STS (query protocol, XML) --------------------------------------------------------------------------
     def _sts(self, form: dict, account: str) -> None:
@@ -195,8 +240,13 @@ class Handler(BaseHTTPRequestHandler):
         o = self.org
         rj = "application/json"
         if service == "account":  # POST /listRegions
-            regs = [{"RegionName": r, "RegionOptStatus": "ENABLED_BY_DEFAULT"} for r in o.regions]
+            target = p.get("AccountId") or account
+            regs = [{"RegionName": r, "RegionOptStatus": "ENABLED_BY_DEFAULT" if o.region_on(target, r) else "DISABLED"}
+                    for r in o.regions]
             return self._json(page(regs, p.get("NextToken"), 50, "Regions"), ctype=rj)
+        if not o.region_on(account, region):  # as AWS answers in a region the account has not enabled
+            return self._json({"__type": "UnrecognizedClientException",
+                               "message": "The security token included in the request is invalid."}, 403, ctype=rj)
         det = f"d{account}{region.replace('-', '')}"[:32]
         has = account not in o.none
         if path == "/admin":
@@ -206,7 +256,8 @@ class Handler(BaseHTTPRequestHandler):
         m = re.match(r"^/detector/([^/]+)(/.*)?$", path)
         sub = m.group(2) or ""
         if sub == "":
-            return self._json({"status": "ENABLED", "findingPublishingFrequency": "SIX_HOURS", "serviceRole": "r",
+            return self._json({"status": "DISABLED" if account in o.suspended else "ENABLED",
+                               "findingPublishingFrequency": "SIX_HOURS", "serviceRole": "r",
                                "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z",
                                "features": [{"name": "S3_DATA_EVENTS", "status": "ENABLED"}]}, ctype=rj)
         if sub == "/administrator":
@@ -232,20 +283,56 @@ class Handler(BaseHTTPRequestHandler):
         return self._json({"message": path}, 404, ctype=rj)
 
 
+async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            method, path, _ = lines[0].split(" ", 2)
+            headers = {}
+            for ln in lines[1:]:
+                if ln:
+                    k, _, v = ln.partition(":")
+                    headers[k.strip().lower()] = v.strip()
+            body = await reader.readexactly(int(headers.get("content-length") or 0))
+            await asyncio.sleep(Handler.latency)
+            try:
+                Handler(method, path, headers, body).handle()
+                raise Reply(500, b"no answer", "text/plain")
+            except Reply as r:
+                reply = r
+            writer.write(f"HTTP/1.1 {reply.status} X\r\nContent-Type: {reply.ctype}\r\n"
+                         f"Content-Length: {len(reply.body)}\r\nx-amzn-RequestId: fake\r\n\r\n".encode() + reply.body)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        pass
+    finally:
+        writer.close()
+
+
+async def _serve(port: int) -> None:
+    srv = await asyncio.start_server(_serve_connection, "127.0.0.1", port, backlog=1024)
+    print(f"FAKEAWS_PORT={srv.sockets[0].getsockname()[1]}", flush=True)
+    async with srv:
+        await srv.serve_forever()
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--accounts", type=int, default=1000)
     ap.add_argument("--regions", type=int, default=17)
     ap.add_argument("--latency", type=float, default=0.1)
+    ap.add_argument("--throttle-rate", type=float, default=0.0,
+                    help="calls per second allowed per (account, service); beyond it ThrottlingException (0: never)")
     ap.add_argument("--port", type=int, default=0)
     a = ap.parse_args(argv)
     Handler.org = FakeOrg(a.accounts, a.regions)
     Handler.latency = a.latency
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    srv.daemon_threads = True
-    srv.request_queue_size = 256
-    print(f"FAKEAWS_PORT={srv.server_address[1]}", flush=True)
-    srv.serve_forever()
+    Handler.throttle_rate = a.throttle_rate
+    try:
+        asyncio.run(_serve(a.port))
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     try:
         out = collect(args.out, profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name,
                       regions=_split(args.regions), accounts=_split(args.accounts),
-                      member_roles=not args.no_member_roles, workers=args.workers, progress=not args.quiet)
+                      member_roles=not args.no_member_roles, workers=args.workers, progress=not args.quiet,
+                      call_timeout=args.call_timeout, deadline=args.deadline or None)
     except OrganizationUnreadable as e:
         print(f"orgkit collect: {e}", file=sys.stderr)
         return 1
@@ -85,7 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-member-roles", action="store_true",
                    help="assume no role in member accounts; keep what the management account and the GuardDuty "
                         "administrator can see")
-    c.add_argument("--workers", type=int, default=32, help="calls in flight at once (default 32)")
+    c.add_argument("--workers", type=int, default=64, help="calls in flight at once (default 64)")
+    c.add_argument("--call-timeout", type=float, default=20.0, metavar="SECONDS",
+                   help="how long one call may wait to connect or for an answer (default 20); a call that times "
+                        "out is retried, then recorded as a failure and its cells are unknown")
+    c.add_argument("--deadline", type=float, default=3600.0, metavar="SECONDS",
+                   help="time allowed for the whole run (default 3600; 0: none); calls not made by then are "
+                        "recorded as failures and their cells are unknown")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(fn=_cmd_collect)
 

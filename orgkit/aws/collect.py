@@ -1,48 +1,75 @@
 """Collect a whole AWS Organization, read-only, into a snapshot directory.
 
-The run, in three phases, each fanned out over a bounded thread pool:
+What is read (see docs/collect.md for every call and how often):
 
-1. the organization from the management account: root, OUs at every depth, accounts with tags, delegated
-   administrators, service access, every SCP once with its content and targets, and GuardDuty's organization admin
-   accounts per region;
-2. per account: the role (STS AssumeRole; the management account uses the caller's session), its enabled regions
-   (account:ListRegions from the management account, ec2:DescribeRegions in the account as a fallback), CloudTrail
-   (one ListTrails for all its trails, then the details of the trails it owns, read in their home region by ARN);
-   and the GuardDuty delegated administrators' view per region (members, organization configuration);
-3. GuardDuty per (account, region): members the administrator already vouches for need one GetDetector; the rest
-   ListDetectors, GetDetector, and GetAdministratorAccount / ListMembers only where the administrator's view leaves
-   a doubt.
+* the organization from the management account: root, OUs at every depth, accounts with tags, delegated
+  administrators, service access, every SCP once with its content and targets, and GuardDuty's organization admin
+  accounts per region;
+* per account, one after the other: the role (STS AssumeRole; the management account uses the caller's session),
+  its enabled regions (account:ListRegions from the management account, ec2:DescribeRegions in the account as a
+  fallback), CloudTrail (one ListTrails for all its trails, then the details of the trails it owns, read in their
+  home region by ARN); then GuardDuty per enabled region: members the delegated administrator already vouches for
+  need one GetDetector; the rest ListDetectors, GetDetector, and GetAdministratorAccount / ListMembers only where the
+  administrator's view leaves a doubt;
+* the GuardDuty delegated administrators' view per region (members, organization configuration).
 
-Every failed call is recorded (account, region, service, operation, error code, message) and the run goes on. Only
-a failure to read the organization itself raises :class:`OrganizationUnreadable`.
+How the work overlaps (figures in BENCHMARKS.md): only the organization's tree is read before any account starts.
+Every other piece is a task in one scheduler (:class:`_Scheduler`): a fixed set of daemon worker threads, deeper
+steps first (an account's GuardDuty regions before a new account), at most ``PER_ACCOUNT`` calls in flight per
+member account so that concurrency is spread across accounts. An account's GuardDuty regions wait only for the
+delegated administrator's view of that region (a gate per region), not for the other accounts. For a large
+organisation on a machine with several cores, the accounts are shared among a few worker processes (forked: each
+has its own interpreter, so the per-call CPU of botocore is spread over the cores); the parent reads the
+organisation-wide pieces and the administrators' views and tells the workers each region's vouched members.
+
+Every failed call is recorded (account, region, service, operation, error code, message) and the run goes on; a
+call that times out or that the run's deadline refused is a failure like any other. Only a failure to read the
+organization itself raises :class:`OrganizationUnreadable`. Nothing is written until the end (the snapshot writer
+renames a complete directory into place), so an interrupted run leaves the previous snapshot as it was.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import heapq
+import itertools
+import os
+import signal
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import traceback
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 import orgkit
 from orgkit.aws import services as S
-from orgkit.aws.session import SessionFactory, error_code, error_message
+from orgkit.aws.session import DEFAULT_CALL_TIMEOUT, SessionFactory, error_code, error_message, last_operation
 from orgkit.model import account_id_of_arn
 from orgkit.snapshot import SnapshotWriter
 
 ENABLED_OPT = ("ENABLED", "ENABLED_BY_DEFAULT")
 UNREADABLE_STATES = ("SUSPENDED", "PENDING_CLOSURE", "CLOSED")
 AWS_ERRORS = (ClientError, BotoCoreError)
+DEFAULT_WORKERS = 64  # calls in flight at once, over all worker processes
+DEFAULT_DEADLINE = 3600.0  # seconds for the whole run
+PER_ACCOUNT = 4  # calls in flight at once in one member account (each account-region is read one call at a time)
+# worker processes: only for organisations large enough that the second core pays for forking (about 1 s of CPU
+# per process to build its clients), and at most one per core
+PROCESS_MIN_ACCOUNTS = 150
+PROCESS_SHARE = 100  # at least this many accounts per worker process
 
 
 class OrganizationUnreadable(RuntimeError):
     """The organization itself could not be read (wrong account, no permission): nothing to collect."""
+
+
+class CollectorFailed(RuntimeError):
+    """A worker process of the collector stopped without handing back its accounts (a bug or the OS killed it)."""
 
 
 @dataclass
@@ -51,9 +78,11 @@ class CollectOptions:
     regions: list[str] | None = None
     accounts: list[str] | None = None
     member_roles: bool = True
-    workers: int = 32
+    workers: int = DEFAULT_WORKERS
     progress: bool = True
     collected_at: _dt.datetime | None = None
+    deadline: float | None = DEFAULT_DEADLINE
+    processes: int | None = None  # None: decided by the organisation's size and the cores; 0 or 1: threads only
 
 
 @dataclass
@@ -71,9 +100,9 @@ class _Progress:
             self.phase, self.total, self.done = phase, total, 0
         self._draw(force=True)
 
-    def step(self, calls: int, errors: int) -> None:
+    def step(self, calls: int, errors: int, n: int = 1) -> None:
         with self.lock:
-            self.done += 1
+            self.done += n
         self._draw(calls=calls, errors=errors)
 
     def _draw(self, force: bool = False, calls: int = 0, errors: int = 0) -> None:
@@ -97,6 +126,119 @@ class _Progress:
         self.stream.flush()
 
 
+class _Scheduler:
+    """Tasks run by ``workers`` daemon threads, lowest priority first, at most ``per_account`` at once per account.
+
+    Daemon threads: an interrupted run does not wait for a call that hangs (its thread dies with the process).
+    A task that raises anything but an AWS error (which the collector records itself) is a bug: :meth:`wait`
+    raises it.
+    """
+
+    def __init__(self, workers: int, per_account: int = PER_ACCOUNT):
+        self.workers = max(1, workers)
+        self.per_account = max(1, per_account)
+        self._cv = threading.Condition()
+        self._ready: list = []
+        self._pending: dict[str, list] = defaultdict(list)
+        self._running: Counter = Counter()
+        self._outstanding = 0
+        self._seq = itertools.count()
+        self._error: BaseException | None = None
+        self._stopped = False
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, priority: int, account: str | None, fn: Callable[[], None]) -> None:
+        item = (priority, next(self._seq), account, fn)
+        with self._cv:
+            self._outstanding += 1
+            if account is not None and self._running[account] >= self.per_account:
+                heapq.heappush(self._pending[account], item)
+                return
+            if account is not None:
+                self._running[account] += 1
+            heapq.heappush(self._ready, item)
+            self._cv.notify()
+            if len(self._threads) < self.workers and len(self._threads) < self._outstanding:
+                t = threading.Thread(target=self._work, name=f"orgkit-{len(self._threads)}", daemon=True)
+                self._threads.append(t)
+                t.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._cv:
+                while not self._ready and not self._stopped:
+                    self._cv.wait()
+                if self._stopped:
+                    return
+                _, _, account, fn = heapq.heappop(self._ready)
+            try:
+                fn()
+            except BaseException as e:  # noqa: BLE001  (handed to the waiting thread, which raises it)
+                with self._cv:
+                    if self._error is None:
+                        self._error = e
+                    self._cv.notify_all()
+            with self._cv:
+                self._outstanding -= 1
+                if account is not None:
+                    self._running[account] -= 1
+                    queue = self._pending.get(account)
+                    if queue:
+                        self._running[account] += 1
+                        heapq.heappush(self._ready, heapq.heappop(queue))
+                        self._cv.notify()
+                if self._outstanding == 0:
+                    self._cv.notify_all()
+
+    def wait(self, tick: Callable[[], None] | None = None) -> None:
+        """Until every task (and every task they submitted) is done; interruptible (Ctrl-C) at any moment."""
+        with self._cv:
+            while self._outstanding and self._error is None:
+                self._cv.wait(timeout=0.2)
+                if tick is not None:
+                    tick()
+            if self._error is not None:
+                raise self._error
+
+    def close(self, join: bool = True) -> None:
+        """Stop the idle workers (join them: no thread of this scheduler is left, e.g. before a fork)."""
+        with self._cv:
+            self._stopped = True
+            self._cv.notify_all()
+        if join:
+            for t in self._threads:
+                t.join()
+
+
+class _Gates:
+    """Per region: the GuardDuty member records the delegated administrator vouches for, once they are known.
+
+    An account's GuardDuty task for a region is parked here until that region's gate opens, so that no account
+    waits for any other account, only for the administrator's view of the regions it is in.
+    """
+
+    def __init__(self, submit: Callable[[int, str | None, Callable[[], None]], None]):
+        self._submit = submit
+        self._lock = threading.Lock()
+        self.vouched: dict[str, dict[str, dict]] = {}  # region -> account id -> member record
+        self._parked: dict[str, list[tuple[int, str, Callable[[dict | None], None]]]] = defaultdict(list)
+
+    def when_open(self, region: str, priority: int, account: str, fn: Callable[[dict | None], None]) -> None:
+        with self._lock:
+            members = self.vouched.get(region)
+            if members is None:
+                self._parked[region].append((priority, account, fn))
+                return
+        self._submit(priority, account, lambda: fn(members.get(account)))
+
+    def open(self, region: str, members: dict[str, dict]) -> None:
+        with self._lock:
+            self.vouched[region] = members
+            parked = self._parked.pop(region, [])
+        for priority, account, fn in parked:
+            self._submit(priority, account, lambda fn=fn, account=account: fn(members.get(account)))
+
+
 class Collector:
     def __init__(self, factory: SessionFactory, options: CollectOptions):
         self.f = factory
@@ -108,26 +250,19 @@ class Collector:
     # -- helpers -----------------------------------------------------------------------------------------------
     def record(self, exc: BaseException, account_id: str | None, region: str | None, service: str,
                operation: str | None = None) -> dict:
-        op = getattr(exc, "operation_name", None) or operation
+        op = getattr(exc, "operation_name", None) or operation or last_operation()
         e = {"account_id": account_id, "region": region, "service": service, "operation": op,
              "error_code": error_code(exc), "message": error_message(exc)}
         with self._elock:
             self.errors.append(e)
         return e
 
-    def _pool_map(self, phase: str, fn: Callable, items: Iterable) -> list:
-        items = list(items)
-        self.progress.start(phase, len(items))
-        results: list = [None] * len(items)
-        with ThreadPoolExecutor(max_workers=max(1, self.o.workers), thread_name_prefix="orgkit") as pool:
-            futs = {pool.submit(fn, it): i for i, it in enumerate(items)}
-            for fut in as_completed(futs):
-                results[futs[fut]] = fut.result()  # fn records AWS errors itself; anything else is a bug: raise
-                self.progress.step(self.f.calls.total, len(self.errors))
-        return results
+    def _workers(self, share: int) -> int:
+        return max(1, min(self.o.workers, share))
 
-    # -- phase 1: the organization -----------------------------------------------------------------------------
-    def collect_organization(self) -> dict:
+    # -- the organization's tree (read before any account starts) ----------------------------------------------
+    def organization_tree(self, regions: list[str]) -> tuple[dict, dict[str, list | None]]:
+        """Organization, roots, OUs and accounts; and GuardDuty's organization admin accounts per region."""
         org = self.f.caller_client("organizations")
         try:
             organization = S.get_organization(org)
@@ -138,26 +273,58 @@ class Collector:
                 f"cannot read the organization from account {self.f.caller_account}: {err['error_code']}: "
                 f"{err['message']} (run from the management account or an Organizations delegated administrator)"
             ) from e
+        sched = _Scheduler(self._workers(64))
+        admins: dict[str, list | None] = {}
         ous: list[dict] = []
         accounts: list[dict] = []
-        frontier = [r["Id"] for r in roots]
-        while frontier:  # breadth first, one level of the tree at a time in parallel
-            def children(parent: str) -> tuple[list, list]:
+        failed: list[BaseException] = []
+        lock = threading.Lock()
+
+        def admin_list(region: str) -> None:
+            try:
+                admins[region] = S.get_org_admin_accounts(self.f.caller_client("guardduty", region))
+            except AWS_ERRORS as e:
+                # an organisation-wide read: recorded without an account, so it does not taint the management
+                # account's own GuardDuty read in that region
+                self.record(e, None, region, "guardduty")
+                admins[region] = None
+
+        def children(parent: str) -> None:  # breadth first: each OU's children as soon as the OU is known
+            try:
                 kids = [dict(o, ParentId=parent) for o in S.get_child_ous(org, parent)]
                 accts = [dict(a, ParentId=parent) for a in S.get_child_accounts(org, parent)]
-                return kids, accts
-
-            try:
-                level = self._pool_map("org tree", children, frontier)
             except AWS_ERRORS as e:
-                err = self.record(e, self.f.caller_account, None, "organizations")
-                raise OrganizationUnreadable(f"cannot list the organization's tree: {err['error_code']}: "
-                                             f"{err['message']}") from e
-            frontier = []
-            for kids, accts in level:
+                with lock:
+                    failed.append(e)
+                return
+            with lock:
                 ous.extend(kids)
                 accounts.extend(accts)
-                frontier.extend(k["Id"] for k in kids)
+            for k in kids:
+                sched.submit(0, None, lambda k=k: children(k["Id"]))
+
+        try:
+            for r in roots:
+                sched.submit(0, None, lambda r=r: children(r["Id"]))
+            for region in regions:
+                sched.submit(1, None, lambda region=region: admin_list(region))
+            if self.o.member_roles:  # the member clients, made while the tree is read (and shared by any fork)
+                wanted = [("guardduty", reg) for reg in regions] + [("cloudtrail", self.f.default_region)]
+                sched.submit(2, None, lambda: self.f.warm(True, wanted))
+            sched.wait()
+        finally:
+            sched.close()
+        if failed:
+            err = self.record(failed[0], self.f.caller_account, None, "organizations")
+            raise OrganizationUnreadable(f"cannot list the organization's tree: {err['error_code']}: "
+                                         f"{err['message']}") from failed[0]
+        sort_id = lambda x: x["Id"]  # noqa: E731
+        return ({"Organization": organization, "Roots": roots, "OrganizationalUnits": sorted(ous, key=sort_id),
+                 "Accounts": sorted(accounts, key=sort_id)}, admins)
+
+    def organization_extras(self, sched: _Scheduler, organization: dict, policies_out: list) -> None:
+        """Tasks: every account's tags, delegated administrators, service access, every SCP once."""
+        org = self.f.caller_client("organizations")
 
         def tags(acct: dict) -> None:
             try:
@@ -166,34 +333,28 @@ class Collector:
                 self.record(e, acct["Id"], None, "organizations")
                 acct["Tags"] = None
 
-        self._pool_map("tags", tags, accounts)
-
-        delegated: list[dict] = []
-        service_access: list[dict] | None = None
-        try:
-            delegated = S.get_delegated_admins(org)
-        except AWS_ERRORS as e:
-            self.record(e, self.f.caller_account, None, "organizations")
-        for d in delegated:
+        def delegated() -> None:
+            found: list[dict] = []
             try:
-                d["DelegatedServices"] = S.get_delegated_services(org, d["Id"])
+                found = S.get_delegated_admins(org)
             except AWS_ERRORS as e:
-                self.record(e, d["Id"], None, "organizations")
-                d["DelegatedServices"] = None
-        try:
-            service_access = S.get_service_access(org)
-        except AWS_ERRORS as e:
-            self.record(e, self.f.caller_account, None, "organizations")
+                self.record(e, self.f.caller_account, None, "organizations")
+            for d in found:
+                try:
+                    d["DelegatedServices"] = S.get_delegated_services(org, d["Id"])
+                except AWS_ERRORS as e:
+                    self.record(e, d["Id"], None, "organizations")
+                    d["DelegatedServices"] = None
+            organization["DelegatedAdministrators"] = sorted(found, key=lambda x: x["Id"])
 
-        # every SCP once, however many targets it has
-        policies: list[dict] = []
-        try:
-            summaries = S.get_scp_summaries(org)
-        except AWS_ERRORS as e:
-            self.record(e, self.f.caller_account, None, "organizations")
-            summaries = []
+        def service_access() -> None:
+            organization["EnabledServicePrincipals"] = None
+            try:
+                organization["EnabledServicePrincipals"] = S.get_service_access(org)
+            except AWS_ERRORS as e:
+                self.record(e, self.f.caller_account, None, "organizations")
 
-        def policy(summary: dict) -> dict:
+        def policy(summary: dict) -> None:
             entry: dict[str, Any] = {"PolicySummary": summary}
             try:
                 entry["Content"] = S.get_policy_content(org, summary["Id"])
@@ -202,33 +363,22 @@ class Collector:
                 self.record(e, self.f.caller_account, None, "organizations")
                 entry.setdefault("Content", None)
                 entry["Targets"] = None
-            return entry
+            policies_out.append(entry)
 
-        policies = self._pool_map("policies", policy, summaries)
-        sort_id = lambda x: x["Id"]  # noqa: E731
-        return {
-            "organization": {
-                "Organization": organization,
-                "Roots": roots,
-                "OrganizationalUnits": sorted(ous, key=sort_id),
-                "Accounts": sorted(accounts, key=sort_id),
-                "DelegatedAdministrators": sorted(delegated, key=sort_id),
-                "EnabledServicePrincipals": service_access,
-            },
-            "policies": {"Policies": sorted(policies, key=lambda p: p["PolicySummary"]["Id"])},
-        }
-
-    def guardduty_admins(self, regions: list[str]) -> dict[str, list | None]:
-        def one(region: str) -> tuple[str, list | None]:
+        def policies() -> None:  # every SCP once, however many targets it has
             try:
-                return region, S.get_org_admin_accounts(self.f.caller_client("guardduty", region))
+                summaries = S.get_scp_summaries(org)
             except AWS_ERRORS as e:
-                # an organisation-wide read: recorded without an account, so it does not taint the management
-                # account's own GuardDuty read in that region
-                self.record(e, None, region, "guardduty")
-                return region, None
+                self.record(e, self.f.caller_account, None, "organizations")
+                summaries = []
+            for summary in summaries:
+                sched.submit(0, None, lambda summary=summary: policy(summary))
 
-        return dict(self._pool_map("gd admins", one, regions))
+        sched.submit(0, None, delegated)
+        sched.submit(0, None, service_access)
+        sched.submit(0, None, policies)
+        for acct in organization["Accounts"]:
+            sched.submit(3, None, lambda acct=acct: tags(acct))
 
     # -- phase 2: per account ----------------------------------------------------------------------------------
     def account_access(self, aid: str, doc: dict) -> bool:
@@ -351,67 +501,72 @@ class Collector:
     # -- the run -----------------------------------------------------------------------------------------------
     def run(self) -> Path:
         started = time.monotonic()
+        if self.o.deadline:
+            self.f.deadline, self.f.deadline_seconds = started + self.o.deadline, self.o.deadline
+        try:
+            return self._run(started)
+        finally:
+            self.f.deadline = self.f.deadline_seconds = None
+
+    def _run(self, started: float) -> Path:
         caller = self.f.identity()
         collected_at = self.o.collected_at or _dt.datetime.now(_dt.timezone.utc)
-        org = self.collect_organization()
-        organization = org["organization"]["Organization"]
-        mgmt = organization.get("MasterAccountId")
         regions = list(self.o.regions or default_regions(self.f))
-        all_accounts = org["organization"]["Accounts"]
+        organization, admins = self.organization_tree(regions)
+        mgmt = organization["Organization"].get("MasterAccountId")
+        all_accounts = organization["Accounts"]
         wanted = set(self.o.accounts or [a["Id"] for a in all_accounts])
         unknown = wanted - {a["Id"] for a in all_accounts}
         if unknown:
             raise ValueError(f"--accounts names accounts not in the organization: {', '.join(sorted(unknown))}")
         # accounts that cannot be read (suspended or closed) are listed, not called
         state = {a["Id"]: a.get("State") or a.get("Status") for a in all_accounts}
-        targets = [aid for aid in state if aid in wanted and state[aid] not in UNREADABLE_STATES]
-        admins = self.guardduty_admins(regions)
-
+        targets = [aid for aid in sorted(state) if aid in wanted and state[aid] not in UNREADABLE_STATES]
         docs: dict[str, dict] = {aid: {"AccountId": aid, "GuardDuty": {}} for aid in sorted(wanted)}
         for aid in sorted(wanted - set(targets)):
             docs[aid]["Access"] = {"Method": "none", "RoleArn": None, "Error": f"account is {state[aid]}: not read"}
-        reachable: dict[str, bool] = {}
 
-        def per_account(aid: str) -> None:
-            doc = docs[aid]
-            ok = self.account_access(aid, doc)
-            reachable[aid] = ok
-            self.account_regions(aid, doc, ok)
-            if ok:
-                self.account_cloudtrail(aid, doc)
-            else:
-                doc["CloudTrail"] = {"ListTrails": None, "Trails": {}}
+        # the delegated administrators (per region) stay with this process; the other accounts may be shared
+        # among worker processes
+        admin_pairs = {(a["AdminAccountId"], reg) for reg, lst in admins.items() for a in lst or []
+                       if a.get("AdminStatus", "ENABLED") == "ENABLED" and a["AdminAccountId"] in docs}
+        admin_accounts = sorted({adm for adm, _ in admin_pairs if adm in set(targets)})
+        others = [aid for aid in targets if aid not in set(admin_accounts)]
+        self._admin_done = frozenset(admin_pairs)  # read by the administrator's view, not again per account
+        self.progress.start("accounts", len(targets))
+        shares = self._shares(others)
+        workers = _WorkerPool(self, shares, regions, docs) if len(shares) > 1 else None
+        local = admin_accounts + (others if workers is None else [])
 
-        self._pool_map("accounts", per_account, targets)
+        sched = _Scheduler(self._workers(self.o.workers if workers is None else 16 + len(admin_pairs)))
+        gates = _Gates(sched.submit)
+        policies: list[dict] = []
+        try:
+            self.organization_extras(sched, organization, policies)
+            self._admin_gates(sched, gates, admin_pairs, set(targets), regions, docs, workers)
+            for aid in local:
+                self._account_chain(sched, gates, aid, docs[aid], regions,
+                                    done=lambda: self.progress.step(self._calls(workers), self._error_count(workers)),
+                                    after_regions=self._after_regions.get(aid))
+            if workers is not None:
+                workers.start_listening(gates)
+            sched.wait(tick=None if workers is None else workers.check)
+            if workers is not None:
+                workers.join()
+        except BaseException:
+            if workers is not None:
+                workers.kill()
+            sched.close(join=False)
+            raise
+        sched.close()
 
-        def enabled(aid: str, region: str) -> bool:
-            regs = docs[aid].get("Regions")
-            if regs is None:
-                return True  # unknown: ask, and let the answer (or its error) tell
-            return any(r["RegionName"] == region and r.get("RegionOptStatus") in ENABLED_OPT for r in regs)
-
-        admin_tasks = [(a["AdminAccountId"], reg) for reg, lst in admins.items() for a in lst or []
-                       if a.get("AdminStatus", "ENABLED") == "ENABLED" and a["AdminAccountId"] in docs
-                       and reachable.get(a["AdminAccountId"]) and enabled(a["AdminAccountId"], reg)]
-        self._pool_map("gd admin", lambda t: self.guardduty_admin_view(t[0], t[1], docs[t[0]]["GuardDuty"]),
-                       admin_tasks)
-        vouched: dict[tuple[str, str], dict] = {}
-        for adm, reg in admin_tasks:
-            for m in docs[adm]["GuardDuty"].get(reg, {}).get("Members") or []:
-                if m.get("RelationshipStatus") == "Enabled":
-                    vouched[(m["AccountId"], reg)] = m
-        done = set(admin_tasks)
-        tasks = [(aid, reg) for aid in targets for reg in regions
-                 if (aid, reg) not in done and reachable.get(aid) and enabled(aid, reg)]
-        self._pool_map("guardduty", lambda t: self.guardduty_region(t[0], t[1], docs[t[0]]["GuardDuty"],
-                                                                    vouched.get(t)), tasks)
-
+        reached = [aid for aid in targets if (docs[aid].get("Access") or {}).get("Method") in ("caller", "assume_role")]
         counts = {
             "accounts": len(all_accounts),
             "accounts_collected": len(targets),
-            "accounts_reached": sum(1 for v in reachable.values() if v),
-            "ous": len(org["organization"]["OrganizationalUnits"]),
-            "policies": len(org["policies"]["Policies"]),
+            "accounts_reached": len(reached),
+            "ous": len(organization["OrganizationalUnits"]),
+            "policies": len(policies),
             "trails": sum(len(d.get("CloudTrail", {}).get("Trails") or {}) for d in docs.values()),
             "detectors": sum(len(r.get("Detectors") or {}) for d in docs.values() for r in d["GuardDuty"].values()),
             "api_calls": self.f.calls.total,
@@ -419,7 +574,7 @@ class Collector:
         manifest = {
             "orgkit_version": orgkit.__version__,
             "collected_at": collected_at.astimezone(_dt.timezone.utc).isoformat(),
-            "organization_id": organization.get("Id"),
+            "organization_id": organization["Organization"].get("Id"),
             "management_account_id": mgmt,
             "caller": caller,
             "regions": regions,
@@ -430,16 +585,295 @@ class Collector:
             "error_count": len(self.errors),
             "duration_seconds": round(time.monotonic() - started, 3),
         }
+        retried = Counter(self.f.calls.retries)
+        if retried:  # throttling and transient errors that botocore retried (absent: none)
+            manifest["retries"] = {f"{svc}:{op}": n for (svc, op), n in sorted(retried.items())}
         errors = sorted(self.errors, key=lambda e: tuple(str(e.get(k) or "") for k in
                                                         ("account_id", "region", "service", "operation")))
+        organization.setdefault("DelegatedAdministrators", [])
+        organization.setdefault("EnabledServicePrincipals", None)
         with SnapshotWriter(self.o.out) as w:
-            w.write("organization.json", org["organization"])
-            w.write("policies.json", org["policies"])
+            w.write("organization.json", organization)
+            w.write("policies.json", {"Policies": sorted(policies, key=lambda p: p["PolicySummary"]["Id"])})
             w.write("guardduty.json", {"OrganizationAdminAccounts": admins})
             for aid, doc in docs.items():
                 w.write(f"accounts/{aid}.json", doc)
             w.write("errors.json", {"Errors": errors})
             return w.commit(manifest)
+
+    def _calls(self, workers: "_WorkerPool | None") -> int:
+        return self.f.calls.total + (workers.calls if workers is not None else 0)
+
+    def _error_count(self, workers: "_WorkerPool | None") -> int:
+        return len(self.errors) + (workers.errors if workers is not None else 0)
+
+    def _shares(self, accounts: list[str]) -> list[list[str]]:
+        """The accounts split among worker processes (round robin), or one share (threads in this process)."""
+        n = self.o.processes
+        if n is None:
+            n = 1
+            if len(accounts) >= PROCESS_MIN_ACCOUNTS and _can_fork():
+                n = max(1, min(os.cpu_count() or 1, 4, len(accounts) // PROCESS_SHARE))
+        n = max(1, min(n, len(accounts))) if accounts else 1
+        if n > 1 and not _can_fork():
+            n = 1
+        return [accounts[i::n] for i in range(n)]
+
+    def _account_chain(self, sched: _Scheduler, gates: _Gates, aid: str, doc: dict, regions: list[str],
+                       done: Callable[[], None], after_regions: Callable[[bool], None] | None = None) -> None:
+        """One account, step after step: access, regions, CloudTrail; then its GuardDuty regions (each behind its
+        region's gate). ``done`` is called when the account's last task ends."""
+        left = [0]
+        lock = threading.Lock()
+
+        def finished() -> None:
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                done()
+
+        def first() -> None:
+            try:
+                ok = self.account_access(aid, doc)
+                self.account_regions(aid, doc, ok)
+                if after_regions is not None:
+                    after_regions(ok)
+                if ok:
+                    self.account_cloudtrail(aid, doc)
+                else:
+                    doc["CloudTrail"] = {"ListTrails": None, "Trails": {}}
+                mine = [reg for reg in regions if ok and _enabled(doc, reg) and (aid, reg) not in self._admin_done]
+                with lock:
+                    left[0] += len(mine)
+                for reg in mine:
+                    gates.when_open(reg, 1, aid, lambda vouched, reg=reg: _region(reg, vouched))
+            finally:
+                finished()
+
+        def _region(reg: str, vouched: dict | None) -> None:
+            try:
+                self.guardduty_region(aid, reg, doc["GuardDuty"], vouched)
+            finally:
+                finished()
+
+        left[0] = 1
+        sched.submit(2, aid, first)
+
+    _admin_done: frozenset = frozenset()
+
+    def _admin_gates(self, sched: _Scheduler, gates: _Gates, admin_pairs: set[tuple[str, str]], targets: set[str],
+                     regions: list[str], docs: dict[str, dict], workers: "_WorkerPool | None") -> None:
+        """Open each region's gate once the administrators' views of it are read (or cannot be)."""
+        waiting: Counter = Counter(reg for _, reg in admin_pairs)
+        lock = threading.Lock()
+
+        def settle(reg: str) -> None:
+            with lock:
+                waiting[reg] -= 1
+                ready = waiting[reg] == 0
+            if ready:
+                open_region(reg)
+
+        def open_region(reg: str) -> None:
+            members: dict[str, dict] = {}
+            for adm, r in sorted(admin_pairs):
+                if r != reg:
+                    continue
+                for m in docs[adm]["GuardDuty"].get(reg, {}).get("Members") or []:
+                    if m.get("RelationshipStatus") == "Enabled":
+                        members.setdefault(m["AccountId"], m)
+            gates.open(reg, members)
+            if workers is not None:
+                workers.open(reg, members)
+
+        by_admin: dict[str, list[str]] = defaultdict(list)
+        for adm, reg in sorted(admin_pairs):
+            by_admin[adm].append(reg)
+
+        self._after_regions: dict[str, Callable[[bool], None]] = {}
+        for adm, regs in by_admin.items():
+            def after(ok: bool, adm: str = adm, regs: list[str] = regs) -> None:
+                for reg in regs:
+                    if ok and _enabled(docs[adm], reg):
+                        def view(reg: str = reg) -> None:
+                            try:
+                                self.guardduty_admin_view(adm, reg, docs[adm]["GuardDuty"])
+                            finally:
+                                settle(reg)
+                        sched.submit(0, None, view)
+                    else:
+                        settle(reg)
+            self._after_regions[adm] = after
+            if adm not in targets:  # suspended or closed: its view is not read
+                after(False)
+        for reg in regions:
+            if not waiting[reg]:
+                open_region(reg)
+
+def _enabled(doc: dict, region: str) -> bool:
+    regs = doc.get("Regions")
+    if regs is None:
+        return True  # unknown: ask, and let the answer (or its error) tell
+    return any(r["RegionName"] == region and r.get("RegionOptStatus") in ENABLED_OPT for r in regs)
+
+
+def _can_fork() -> bool:
+    """Worker processes are forked (they inherit the session and the read-only guard): Linux only."""
+    import multiprocessing
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+class _WorkerPool:
+    """Worker processes, each collecting a share of the accounts with its own threads, clients and interpreter.
+
+    Forked from the collector while no other thread of it runs; each worker keeps the parent's session factory
+    (and so its read-only guard and deadline) but makes its own clients. Messages over one pipe per worker: the
+    parent sends each region's vouched GuardDuty members as they become known; the worker sends a tick per account
+    done and, at the end, its accounts' documents, its errors and its call counts. A worker ignores Ctrl-C: the
+    parent, interrupted, kills the workers and returns at once.
+    """
+
+    def __init__(self, collector: Collector, shares: list[list[str]], regions: list[str], docs: dict[str, dict]):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self.c = collector
+        self.shares = shares
+        self.docs = docs
+        self.calls = 0
+        self.errors = 0
+        self._ticks: list[tuple[int, int]] = [(0, 0)] * len(shares)
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._results: list[tuple | None] = [None] * len(shares)
+        self._failure: str | None = None
+        self._threads: list[threading.Thread] = []
+        self.conns = []
+        self.procs = []
+        per = max(8, collector.o.workers // len(shares))
+        for share in shares:
+            parent_end, child_end = ctx.Pipe()
+            proc = ctx.Process(target=_worker_main, args=(collector, share, regions, docs, child_end, per),
+                               daemon=True, name="orgkit-collect")
+            proc.start()
+            child_end.close()
+            self.conns.append(parent_end)
+            self.procs.append(proc)
+
+    def start_listening(self, gates: _Gates) -> None:
+        for i, conn in enumerate(self.conns):
+            t = threading.Thread(target=self._listen, args=(i, conn), daemon=True, name=f"orgkit-listen-{i}")
+            t.start()
+            self._threads.append(t)
+
+    def _listen(self, i: int, conn: Any) -> None:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                with self._lock:
+                    if self._results[i] is None and self._failure is None:
+                        self._failure = f"worker process {i} stopped without handing back its accounts"
+                return
+            kind = msg[0]
+            if kind == "tick":
+                with self._lock:
+                    self._ticks[i] = (msg[1], msg[2])
+                    self.calls = sum(t[0] for t in self._ticks)
+                    self.errors = sum(t[1] for t in self._ticks)
+                self.c.progress.step(self.c._calls(self), self.c._error_count(self))
+            elif kind == "done":
+                with self._lock:
+                    self._results[i] = msg[1:]
+                return
+            elif kind == "failed":
+                with self._lock:
+                    self._failure = f"worker process {i} failed:\n{msg[1]}"
+                return
+
+    def open(self, region: str, members: dict[str, dict]) -> None:
+        with self._send_lock:  # regions open from several threads: one message at a time on each pipe
+            for share, conn in zip(self.shares, self.conns):
+                mine = set(share)
+                try:
+                    conn.send(("open", region, {a: m for a, m in members.items() if a in mine}))
+                except (OSError, ValueError):
+                    pass  # a worker that is gone is reported by its listener
+
+    def check(self) -> None:
+        with self._lock:
+            failure = self._failure
+        if failure is not None:
+            raise CollectorFailed(failure)
+
+    def join(self) -> None:
+        """Wait for every worker's accounts (interruptible), then merge them into this run."""
+        while True:
+            self.check()
+            with self._lock:
+                if all(r is not None for r in self._results):
+                    break
+            time.sleep(0.05)
+        for docs, errors, counts, retries in self._results:  # type: ignore[misc]
+            self.docs.update(docs)
+            self.c.errors.extend(errors)
+            self.c.f.calls.merge(counts, retries)
+        self.calls = self.errors = 0
+        for p in self.procs:
+            p.join(5)
+
+    def kill(self) -> None:
+        for p in self.procs:
+            if p.is_alive():
+                p.kill()
+
+
+def _worker_main(c: Collector, share: list[str], regions: list[str], docs: dict[str, dict], conn: Any,
+                 workers: int) -> None:
+    """A forked worker process: collect ``share`` and hand it back over ``conn``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it kills us when interrupted
+    send_lock = threading.Lock()
+
+    def send(msg: tuple) -> None:
+        with send_lock:
+            conn.send(msg)
+
+    try:
+        c.f.reset_after_fork()
+        c.errors, c._elock, c.progress = [], threading.Lock(), _Progress(False)
+        sched = _Scheduler(workers)
+        gates = _Gates(sched.submit)
+
+        opened = threading.Event()
+        gone = []
+
+        def listen() -> None:
+            while True:
+                try:
+                    msg = conn.recv()
+                except (EOFError, OSError):
+                    gone.append(True)
+                    opened.set()
+                    return
+                if msg[0] == "open":
+                    gates.open(msg[1], msg[2])
+                    if set(gates.vouched) >= set(regions):
+                        opened.set()
+                        return
+
+        threading.Thread(target=listen, daemon=True, name="orgkit-gates").start()
+        for aid in share:
+            c._account_chain(sched, gates, aid, docs[aid], regions,
+                             done=lambda: send(("tick", c.f.calls.total, len(c.errors))))
+        opened.wait()  # every region's gate open: no task is left parked when the scheduler runs dry
+        if gone:
+            raise CollectorFailed("the collector's parent process went away")
+        sched.wait()
+        send(("done", {aid: docs[aid] for aid in share}, c.errors, c.f.calls.counts, c.f.calls.retries))
+    except BaseException:  # noqa: BLE001  (handed to the parent, which raises CollectorFailed)
+        send(("failed", traceback.format_exc()))
 
 
 def default_regions(factory: SessionFactory) -> list[str]:
@@ -452,12 +886,21 @@ def default_regions(factory: SessionFactory) -> list[str]:
 
 def collect(out: str | Path, *, profile: str | None = None, endpoint_url: str | None = None,
             role_name: str = "OrganizationAccountAccessRole", regions: list[str] | None = None,
-            accounts: list[str] | None = None, member_roles: bool = True, workers: int = 32,
+            accounts: list[str] | None = None, member_roles: bool = True, workers: int = DEFAULT_WORKERS,
             progress: bool = True, collected_at: _dt.datetime | None = None,
-            factory: SessionFactory | None = None) -> Path:
-    """Collect the organization that the caller's credentials manage into the snapshot directory ``out``."""
+            factory: SessionFactory | None = None, call_timeout: float = DEFAULT_CALL_TIMEOUT,
+            deadline: float | None = DEFAULT_DEADLINE, processes: int | None = None) -> Path:
+    """Collect the organization that the caller's credentials manage into the snapshot directory ``out``.
+
+    ``call_timeout``: seconds each call may wait for an answer (connect and read timeouts; a timed-out call is
+    retried like a throttled one, then recorded as a failure). ``deadline``: seconds for the whole run; calls not
+    yet made when it passes are not sent and are recorded as failures (``DeadlineExceeded``), so their cells are
+    ``unknown``; None or 0: no deadline. ``processes``: worker processes (None: decided by the organisation's
+    size and the machine's cores; 1: threads only).
+    """
     factory = factory or SessionFactory(profile=profile, endpoint_url=endpoint_url, role_name=role_name,
-                                        max_pool=max(10, workers + 4))
+                                        max_pool=max(10, workers + 4), call_timeout=call_timeout)
     opts = CollectOptions(out=Path(out), regions=regions, accounts=accounts, member_roles=member_roles,
-                          workers=workers, progress=progress, collected_at=collected_at)
+                          workers=workers, progress=progress, collected_at=collected_at, deadline=deadline,
+                          processes=processes)
     return Collector(factory, opts).run()

@@ -1,10 +1,17 @@
 """Sessions, assume-role fan-out and clients: one set of credentials per account (STS AssumeRole), one client per
 (region, service) shared by the member accounts, each call signed with its account's credentials.
 
-Every client gets botocore's standard retry mode and two event hooks: one counts calls (for benchmarks and the
-progress bar), one refuses any operation that is not read-only unless the factory was made with ``allow_writes``
-(only the GuardDuty migration executor does that). The read-only guard runs before the request is signed, so a
-refused call never reaches AWS.
+Every client gets botocore's standard retry mode, connect and read timeouts, and one event hook that runs before
+each call is serialised and signed: it refuses any operation that is not read-only unless the factory was made with
+``allow_writes`` (only the GuardDuty migration executor does that), so a refused call never reaches AWS; it refuses
+any call once the run's deadline has passed (:class:`DeadlineExceeded`, recorded like any other failure); and it
+counts calls (for benchmarks and the progress bar). An ``after-call`` hook counts the retries botocore made
+(throttling and transient errors), so that a slowed-down run says so.
+
+A read-only factory also skips per-call costs a collector has no use for (measured in BENCHMARKS.md): botocore's
+client-side parameter validation (orgkit builds every request itself; AWS validates again), rebuilding the
+User-Agent string twice per call (it is computed once per client), and urllib3 (:mod:`orgkit.aws.http` sends the
+signed requests, where no proxy or custom CA bundle is configured).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import datetime
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -20,7 +28,9 @@ import boto3
 import botocore.config
 import botocore.credentials
 import botocore.session
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from orgkit.aws import http as lean_http
 
 READ_PREFIXES = ("List", "Describe", "Get")
 # STS calls that only obtain credentials or identity: allowed in read-only mode.
@@ -29,6 +39,27 @@ READ_EXCEPTIONS = {("sts", "AssumeRole"), ("sts", "GetCallerIdentity")}
 
 class WriteRefused(RuntimeError):
     """A call that is not read-only was attempted through a read-only session factory."""
+
+
+class DeadlineExceeded(BotoCoreError):
+    """The run's overall deadline passed before this call was made: it was not sent (recorded like a failure)."""
+
+    fmt = "the run's deadline passed before {operation} was called (--deadline {seconds:g} s)"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.operation_name = kwargs.get("operation")
+
+
+_LAST_CALL = threading.local()
+
+
+def last_operation() -> str | None:
+    """The operation this thread called last (names the call behind a timeout, which botocore does not)."""
+    return getattr(_LAST_CALL, "op", None)
+
+
+DEFAULT_CALL_TIMEOUT = 20.0  # seconds: the read timeout of every call (the connect timeout is at most 10 s)
 
 
 def is_read_only(service: str, operation: str) -> bool:
@@ -62,6 +93,31 @@ def _expiring(creds: dict) -> bool:
     if exp.tzinfo is None:
         exp = exp.replace(tzinfo=datetime.timezone.utc)
     return exp - datetime.datetime.now(datetime.timezone.utc) < REFRESH_MARGIN
+
+
+def _cache_user_agent(client: Any) -> None:
+    """Compute the client's User-Agent once instead of twice per call (botocore rebuilds it for every request).
+
+    Best effort: when botocore's internals differ from what this expects, the client is left as it is.
+    """
+    creator = getattr(client, "_user_agent_creator", None)
+    if creator is None or not hasattr(creator, "rebuild_and_replace_user_agent_handler"):
+        return
+    try:
+        ua = creator.to_string()
+        sid = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.unregister(f"request-created.{sid}", creator.rebuild_and_replace_user_agent_handler)
+    except Exception:  # noqa: BLE001  (an optimisation only: keep botocore's own behaviour)
+        return
+
+    class _Fixed:
+        def to_string(self) -> str:
+            return ua
+
+        def rebuild_and_replace_user_agent_handler(self, *a: Any, **k: Any) -> None:
+            return None
+
+    client._user_agent_creator = _Fixed()
 
 
 class NotActingAsAnAccount(RuntimeError):
@@ -152,6 +208,17 @@ class CallLog:
     counts: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     listeners: list[Callable[[str, str], None]] = field(default_factory=list)
+    retries: Counter = field(default_factory=Counter)  # (service, operation) -> retries botocore made
+
+    def record_retries(self, service: str, operation: str, n: int) -> None:
+        with self.lock:
+            self.retries[(service, operation)] += n
+
+    def merge(self, counts: Counter, retries: Counter) -> None:
+        """Add the counts of another process's log (a collector worker process)."""
+        with self.lock:
+            self.counts.update(counts)
+            self.retries.update(retries)
 
     def record(self, service: str, operation: str) -> None:
         with self.lock:
@@ -187,6 +254,8 @@ class SessionFactory:
         allow_writes: bool = False,
         session: boto3.Session | None = None,
         max_attempts: int = 5,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT,
+        lean_http: bool = True,
     ):
         self.base = session or boto3.Session(profile_name=profile, region_name=default_region)
         self.endpoint_url = endpoint_url
@@ -194,11 +263,20 @@ class SessionFactory:
         self.default_region = self.base.region_name or default_region
         self.allow_writes = allow_writes
         self.calls = CallLog()
+        self.call_timeout = float(call_timeout)
+        self.lean_http = lean_http  # read-only clients send through orgkit.aws.http (see there); False: urllib3
         self.config = botocore.config.Config(
             retries={"mode": "standard", "max_attempts": max_attempts},
             max_pool_connections=max_pool,
             user_agent_extra="orgkit",
+            connect_timeout=min(10.0, self.call_timeout),
+            read_timeout=self.call_timeout,
+            # a read-only collector builds every request itself; AWS validates again. The writer keeps it.
+            parameter_validation=allow_writes,
         )
+        # time.monotonic() after which no call is sent (DeadlineExceeded); None: no deadline
+        self.deadline: float | None = None
+        self.deadline_seconds: float | None = None
         self._lock = threading.Lock()
         self._create_lock = threading.Lock()
         self._creds: dict[str, dict] = {}
@@ -214,17 +292,64 @@ class SessionFactory:
 
         def before_call(model, params, **kwargs):  # noqa: ANN001
             op = model.name
+            _LAST_CALL.op = op
             if not self.allow_writes and not is_read_only(service, op):
                 raise WriteRefused(f"orgkit refused a write call in read-only mode: {signing} {op}")
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise DeadlineExceeded(operation=op, seconds=self.deadline_seconds or 0)
             self.calls.record(service, op)
 
+        def after_call(http_response, parsed, model, **kwargs):  # noqa: ANN001
+            n = (parsed or {}).get("ResponseMetadata", {}).get("RetryAttempts") or 0
+            if n:
+                self.calls.record_retries(service, model.name, n)
+
+        # before-call runs before the request is signed and sent: the guard holds on every path (threads or the
+        # collector's worker processes, which use this same factory)
         client.meta.events.register("before-call", before_call)
+        client.meta.events.register("after-call", after_call)
+        if not self.allow_writes:
+            _cache_user_agent(client)
+
+    def warm(self, member: bool, services_regions: list[tuple[str, str]]) -> None:
+        """Make these clients now (before the collector forks its worker processes, which then share them)."""
+        for service, region in services_regions:
+            c = self._shared_client(member, service, region)
+            ops = list(c.meta.method_to_api_mapping)
+            if ops:
+                c.can_paginate(ops[0])  # loads the paginators' model now (then cached on the client)
+
+    def reset_after_fork(self) -> None:
+        """In a forked worker process: fresh locks and call log; the clients are kept (they cost 10-20 ms of CPU
+        each) but their connection pools are emptied, so that no connection is shared with the parent. A client
+        whose pool cannot be found is dropped and made again."""
+        self._lock = threading.Lock()
+        self._create_lock = threading.Lock()
+        kept = {}
+        for key, c in self._clients.items():
+            http = getattr(getattr(c, "_endpoint", None), "http_session", None)
+            if isinstance(http, lean_http.LeanSession):
+                http.forget()
+                kept[key] = c
+                continue
+            managers = [getattr(http, "_manager", None)] + list((getattr(http, "_proxy_managers", None) or {}).values())
+            if managers[0] is None or not all(hasattr(m, "clear") for m in managers):
+                continue
+            for m in managers:
+                m.clear()
+            kept[key] = c
+        self._clients = kept
+        self.calls = CallLog()
 
     # -- clients -----------------------------------------------------------------------------------------------
     def _make_client(self, session: boto3.Session, service: str, region: str) -> Any:
-        with self._create_lock:  # boto3 sessions are not safe to create clients from in parallel
-            client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=self.config)
+        client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=self.config)
         self._hook(client)
+        if self.lean_http and not self.allow_writes and lean_http.usable(self.config):
+            endpoint = getattr(client, "_endpoint", None)
+            if endpoint is not None and hasattr(endpoint, "http_session"):
+                endpoint.http_session = lean_http.LeanSession(self.config.connect_timeout, self.config.read_timeout,
+                                                              self.config.max_pool_connections)
         return client
 
     def _member_session(self) -> boto3.Session:
@@ -248,20 +373,30 @@ class SessionFactory:
         """
         region = region or self.default_region
         acct = None if account_id in (None, self.caller_account) else account_id
-        key = ("caller" if acct is None else "member", region, service)
-        with self._lock:
-            c = self._clients.get(key)
-        if c is None:
-            session = self.base if acct is None else self._member_session()
-            c = self._make_client(session, service, region)
-            with self._lock:
-                c = self._clients.setdefault(key, c)
+        c = self._shared_client(acct is not None, service, region)
         if acct is None:
             return c
         creds = self.credentials_for(acct)
         frozen = botocore.credentials.ReadOnlyCredentials(creds["AccessKeyId"], creds["SecretAccessKey"],
                                                           creds["SessionToken"])
         return AccountClient(c, frozen, acct)
+
+    def _shared_client(self, member: bool, service: str, region: str) -> Any:
+        key = ("member" if member else "caller", region, service)
+        with self._lock:
+            c = self._clients.get(key)
+        if c is None:
+            session = self._member_session() if member else self.base
+            # boto3 sessions are not safe to create clients from in parallel; and a client costs 10-20 ms of CPU,
+            # so two threads wanting the same one make it once
+            with self._create_lock:
+                with self._lock:
+                    c = self._clients.get(key)
+                if c is None:
+                    c = self._make_client(session, service, region)
+                    with self._lock:
+                        self._clients[key] = c
+        return c
 
     def identity(self) -> dict:
         ident = self.caller_client("sts").get_caller_identity()
