@@ -208,14 +208,19 @@ def run_latency(a: argparse.Namespace) -> None:
             print(f"    fake AWS CPU {proc_cpu(proc.pid) - s0:.1f} s")
         for workers in a.workers_list:
             kw = {} if workers is None else {"workers": workers}
-            factory = SessionFactory(endpoint_url=ep, **({} if workers is None else {"max_pool": workers + 4}))
+            if a.processes is not None:
+                kw["processes"] = a.processes
+            fkw = {} if workers is None else {"max_pool": workers + 4}
+            if a.no_lean_http:
+                fkw["lean_http"] = False
+            factory = SessionFactory(endpoint_url=ep, **fkw)
             with tempfile.TemporaryDirectory() as tmp:
                 s0 = proc_cpu(proc.pid)
                 with Meter() as m:
-                    collect(Path(tmp) / "snap", factory=factory, regions=regions, progress=False,
-                            processes=a.processes, **kw)
+                    collect(Path(tmp) / "snap", factory=factory, regions=regions, progress=False, **kw)
                 label = f"orgkit collect ({'default settings' if workers is None else f'{workers} workers'}"
                 label += "" if a.processes is None else f", processes={a.processes}"
+                label += ", urllib3" if a.no_lean_http else ""
                 report(label + ")", a.accounts, m, factory)
                 print(f"    fake AWS CPU {proc_cpu(proc.pid) - s0:.1f} s")
                 check_cells(Path(tmp) / "snap", fake)
@@ -239,6 +244,7 @@ def main() -> None:
                      help="collector workers to try (default: the collector's default)")
     lat.add_argument("--processes", type=int, default=None, help="worker processes (default: the collector's choice)")
     lat.add_argument("--baseline", action="store_true", help="first run the account-by-account loop")
+    lat.add_argument("--no-lean-http", action="store_true", help="send through urllib3 (botocore's own session)")
     lat.add_argument("--throttle-rate", type=float, default=0.0,
                      help="the fake throttles each (account, service) beyond this many calls/s (0: never)")
     a = ap.parse_args()

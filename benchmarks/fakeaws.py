@@ -151,6 +151,13 @@ class Handler:
                               ctype="application/json")
         if service == "sts":
             return self._sts(parse_qs(body.decode()), account)
+        if service == "ec2":  # DescribeRegions(AllRegions), the collector's fallback for account:ListRegions
+            items = "".join(f"<item><regionName>{r}</regionName><regionEndpoint>ec2.{r}.amazonaws.com</regionEndpoint>"
+                            f"<optInStatus>{'opt-in-not-required' if self.org.region_on(account, r) else 'not-opted-in'}"
+                            "</optInStatus></item>" for r in self.org.regions)
+            return self._send(200, (f'<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+                                    f"<requestId>r</requestId><regionInfo>{items}</regionInfo>"
+                                    "</DescribeRegionsResponse>").encode(), "text/xml")
         if target:
             op = target.rsplit(".", 1)[1]
             return self._json1(op, json.loads(body or b"{}"), account)
@@ -301,6 +308,9 @@ async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
                 raise Reply(500, b"no answer", "text/plain")
             except Reply as r:
                 reply = r
+            except Exception as e:  # a request the fake does not know: an error answer, never a dropped connection
+                reply = Reply(500, json.dumps({"__type": "InternalFailure", "message": repr(e)}).encode(),
+                              "application/json")
             writer.write(f"HTTP/1.1 {reply.status} X\r\nContent-Type: {reply.ctype}\r\n"
                          f"Content-Length: {len(reply.body)}\r\nx-amzn-RequestId: fake\r\n\r\n".encode() + reply.body)
             await writer.drain()

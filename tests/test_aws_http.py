@@ -132,10 +132,23 @@ def test_failures_are_botocores_exceptions():
 def test_used_only_where_it_behaves_as_urllib3(monkeypatch):
     import botocore.config
 
-    for v in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "AWS_CA_BUNDLE",
-              "REQUESTS_CA_BUNDLE"):
+    for v in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(v, raising=False)
     assert usable(botocore.config.Config())
     assert not usable(botocore.config.Config(proxies={"https": "http://proxy:3128"}))
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
     assert not usable(botocore.config.Config())
+
+
+def test_read_only_clients_send_through_it_keeping_botocores_certificate_choice(monkeypatch, tmp_path):
+    from orgkit.aws.session import SessionFactory
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+    for v in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(v, raising=False)
+    ro = SessionFactory(endpoint_url="http://127.0.0.1:9").caller_client("sts")
+    assert isinstance(ro._endpoint.http_session, LeanSession) and ro._endpoint.http_session.verify == str(bundle)
+    rw = SessionFactory(endpoint_url="http://127.0.0.1:9", allow_writes=True).caller_client("sts")
+    assert not isinstance(rw._endpoint.http_session, LeanSession)  # the writer keeps botocore's own session

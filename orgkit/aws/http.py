@@ -8,8 +8,9 @@ and host name verification (the default CA bundle of botocore, as urllib3 would 
 Content-Length, chunked or ended by the connection's close, and botocore's own exceptions for failures (so that
 retries, timeouts and the collector's error records are the same as with urllib3).
 
-It is used only where it can behave exactly as urllib3 would: no proxy (configured or in the environment), default
-certificate verification, no client certificate. Otherwise botocore's own session stays in place. The request was
+It is used only where it can behave as urllib3 would: no proxy (configured or in the environment) and no client
+certificate; certificates are verified as botocore decided (its CA bundle, or the one ``AWS_CA_BUNDLE`` /
+``REQUESTS_CA_BUNDLE`` names, or not at all with ``verify=False``). Otherwise botocore's own session stays in place. The request was
 signed before it reaches ``send``: the read-only guard (a ``before-call`` hook) has already run.
 """
 
@@ -38,11 +39,7 @@ def usable(config: Any) -> bool:
     """Whether the lean session can stand in for urllib3 under this client configuration and environment."""
     if getattr(config, "proxies", None) or getattr(config, "client_cert", None):
         return False
-    if any(os.environ.get(v) for v in _PROXY_VARS):
-        return False
-    if os.environ.get("AWS_CA_BUNDLE") or os.environ.get("REQUESTS_CA_BUNDLE"):
-        return False  # a custom CA bundle: let botocore handle it as it documents
-    return True
+    return not any(os.environ.get(v) for v in _PROXY_VARS)
 
 
 class _Body:
@@ -69,7 +66,8 @@ class _Stale(Exception):
 class LeanSession:
     """botocore ``http_session`` interface: ``send(AWSPreparedRequest) -> AWSResponse`` and ``close()``."""
 
-    def __init__(self, connect_timeout: float, read_timeout: float, max_pool: int = 10):
+    def __init__(self, connect_timeout: float, read_timeout: float, max_pool: int = 10, verify: bool | str = True):
+        self.verify = verify  # botocore's value: True (its CA bundle), a CA bundle path (AWS_CA_BUNDLE...), False
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_pool = max(1, max_pool)
@@ -81,9 +79,14 @@ class LeanSession:
         if self._tls is None:
             from botocore.httpsession import get_cert_path
 
-            ctx = ssl.create_default_context(cafile=get_cert_path(True))
-            ctx.check_hostname = True
-            ctx.verify_mode = ssl.CERT_REQUIRED
+            if self.verify is False:  # as botocore does with verify=False: no verification
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            else:
+                ctx = ssl.create_default_context(cafile=get_cert_path(self.verify))
+                ctx.check_hostname = True
+                ctx.verify_mode = ssl.CERT_REQUIRED
             self._tls = ctx
         return self._tls
 

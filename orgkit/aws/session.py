@@ -253,7 +253,7 @@ class SessionFactory:
         max_pool: int = 50,
         allow_writes: bool = False,
         session: boto3.Session | None = None,
-        max_attempts: int = 5,
+        max_attempts: int | None = None,
         call_timeout: float = DEFAULT_CALL_TIMEOUT,
         lean_http: bool = True,
     ):
@@ -264,6 +264,8 @@ class SessionFactory:
         self.allow_writes = allow_writes
         self.calls = CallLog()
         self.call_timeout = float(call_timeout)
+        # a read-only collector retries throttling longer (8 attempts: backoff up to 20 s each); the writer 5
+        max_attempts = max_attempts or (5 if allow_writes else 8)
         self.lean_http = lean_http  # read-only clients send through orgkit.aws.http (see there); False: urllib3
         self.config = botocore.config.Config(
             retries={"mode": "standard", "max_attempts": max_attempts},
@@ -274,6 +276,13 @@ class SessionFactory:
             # a read-only collector builds every request itself; AWS validates again. The writer keeps it.
             parameter_validation=allow_writes,
         )
+        # The caller's (management account's) clients make the organisation-wide reads for every account
+        # (Organizations, account:ListRegions, sts:AssumeRole): one account's quotas. Adaptive mode slows their
+        # sending rate down when throttled (a client-side token bucket), on top of standard mode's backoff. Member
+        # clients are shared by every member account, whose quotas are separate: standard mode, and at most a few
+        # calls in flight per account (the collector's scheduler).
+        self.caller_config = self.config.merge(
+            botocore.config.Config(retries={"mode": "adaptive", "max_attempts": max_attempts}))
         # time.monotonic() after which no call is sent (DeadlineExceeded); None: no deadline
         self.deadline: float | None = None
         self.deadline_seconds: float | None = None
@@ -342,14 +351,16 @@ class SessionFactory:
         self.calls = CallLog()
 
     # -- clients -----------------------------------------------------------------------------------------------
-    def _make_client(self, session: boto3.Session, service: str, region: str) -> Any:
-        client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=self.config)
+    def _make_client(self, session: boto3.Session, service: str, region: str, member: bool = True) -> Any:
+        config = self.config if member else self.caller_config
+        client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
         self._hook(client)
         if self.lean_http and not self.allow_writes and lean_http.usable(self.config):
             endpoint = getattr(client, "_endpoint", None)
-            if endpoint is not None and hasattr(endpoint, "http_session"):
+            verify = getattr(getattr(endpoint, "http_session", None), "_verify", None)
+            if verify is not None:  # (botocore's certificate decision, kept)
                 endpoint.http_session = lean_http.LeanSession(self.config.connect_timeout, self.config.read_timeout,
-                                                              self.config.max_pool_connections)
+                                                              self.config.max_pool_connections, verify=verify)
         return client
 
     def _member_session(self) -> boto3.Session:
@@ -393,7 +404,7 @@ class SessionFactory:
                 with self._lock:
                     c = self._clients.get(key)
                 if c is None:
-                    c = self._make_client(session, service, region)
+                    c = self._make_client(session, service, region, member)
                     with self._lock:
                         self._clients[key] = c
         return c
