@@ -239,7 +239,9 @@ def test_multi_region_trail_must_include_global_service_events(aws):
     s = ct.create_trail(Name="single", S3BucketName=b, IncludeGlobalServiceEvents=False)  # single-region: allowed
     assert s["IncludeGlobalServiceEvents"] is False and s["IsMultiRegionTrail"] is False
     with pytest.raises(ClientError) as e:
-        ct.update_trail(Name="single", IsMultiRegionTrail=True)
+        ct.update_trail(Name="single", IsMultiRegionTrail=True, IncludeGlobalServiceEvents=False)
     assert error_code(e.value)[0] == "InvalidParameterCombinationException"
-    assert ct.update_trail(Name="single", IsMultiRegionTrail=True, IncludeGlobalServiceEvents=True)["IsMultiRegionTrail"]
+    # made multi-region without saying: global service events are turned on automatically
+    up = ct.update_trail(Name="single", IsMultiRegionTrail=True)
+    assert up["IsMultiRegionTrail"] is True and up["IncludeGlobalServiceEvents"] is True
     assert ct.describe_trails(trailNameList=["multi"])["trailList"][0]["IncludeGlobalServiceEvents"] is True

@@ -9,7 +9,8 @@
 * CreateTrail/UpdateTrail with IsOrganizationTrail check the organization: OrganizationsNotInUseException,
   NotOrganizationMasterAccountException, CloudTrailAccessNotEnabledException (trusted access).
 * CreateTrail/UpdateTrail refuse a multi-region trail without global service events, as AWS does
-  (InvalidParameterCombinationException "Multi-Region trail must include global service events.").
+  (InvalidParameterCombinationException "Multi-Region trail must include global service events."); UpdateTrail
+  making a single-region trail multi-region turns them on when the call does not say otherwise.
 * GetTrailStatus can report a delivery failure: :func:`set_delivery_error` (``POST /orgkit-local/cloudtrail/
   delivery-error`` on the server) makes a trail's S3 deliveries fail. While it fails, ``LatestDeliveryError`` shows
   the error, ``LatestDeliveryTime`` stays at the last successful delivery and ``LatestDeliveryAttemptTime`` moves on;
@@ -140,6 +141,10 @@ def _update_trail(self: CloudTrailBackend, **kwargs: Any) -> Trail:
     trail = self.get_trail(kwargs["name"])
     multi = kwargs.get("is_multi_region_trail")
     gse = kwargs.get("include_global_service_events")
+    if multi and gse is None and not trail.is_multi_region:
+        # "if you change the configuration of a trail from logging a single Region to logging all Regions, global
+        # service event logging is turned on automatically for that trail" (CloudTrail concepts)
+        kwargs["include_global_service_events"] = gse = True
     _check_multi_region_gse(trail.is_multi_region if multi is None else bool(multi),
                             trail.include_global_service_events if gse is None else bool(gse))
     if kwargs.get("is_organization_trail"):
