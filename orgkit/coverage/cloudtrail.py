@@ -302,8 +302,9 @@ def _why_uncertain(p: dict) -> str:
     return f"{p['trail_arn']}: {' and '.join(bits)}" + (f" ({err})" if isinstance(err, str) and err else "")
 
 
-def _gse_gap(contributors: list[dict], landing: bool) -> str | None:
-    """Why global service events are not fully recorded in a region where they land (None: they are, or n/a)."""
+def _gse_gap(contributors: list[dict], landing: str | None) -> str | None:
+    """Why global service events are not fully recorded in a region where they land (None: they are, or n/a).
+    ``landing``: the regions where they land (text), or None when the cell is elsewhere."""
     if not landing:
         return None
     with_gse = [p for p in contributors if p["gse"] is True]
@@ -311,7 +312,7 @@ def _gse_gap(contributors: list[dict], landing: bool) -> str | None:
     write = union_all(p["selectors"].write for p in with_gse)
     if read is not None and write is not None:
         return None
-    where = "/".join(GLOBAL_SERVICE_EVENT_REGIONS)
+    where = landing
     without = [p for p in contributors if p["gse"] is not True]
     lack = (": " + ", ".join(f"{p['name']} has IncludeGlobalServiceEvents "
                              + ("false" if p["gse"] is False else "unset") for p in without)) if without else ""
@@ -321,9 +322,10 @@ def _gse_gap(contributors: list[dict], landing: bool) -> str | None:
             + ("read" if read is not None else "write") + f" events here{lack}")
 
 
-def _evaluate(combo: tuple[int, ...], P: list[dict], landing: bool = False) -> tuple:
+def _evaluate(combo: tuple[int, ...], P: list[dict], landing: str | None = None) -> tuple:
     """(status, reason, source, read_write, excluded_sources, delivery_errors) of one set of trails, before reads
-    are considered. ``landing``: global service events are recorded in this region."""
+    are considered. ``landing``: where global service events are recorded (text) when the cell is one of those
+    regions, else None."""
     ps = [P[i] for i in combo]
     if not ps:
         return "none", "no trail applies", "cloudtrail:ListTrails", None, [], []
@@ -440,7 +442,8 @@ def cloudtrail_coverage(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER,
     pair = inverse.astype(np.int64) * 2 + landing
     upairs, inverse = np.unique(pair, return_inverse=True)
     inverse = inverse.ravel()
-    results = [_evaluate(combos[int(k) // 2], P, bool(int(k) % 2)) for k in upairs]
+    where = "/".join(global_event_regions)
+    results = [_evaluate(combos[int(k) // 2], P, where if int(k) % 2 else None) for k in upairs]
     arns = [[P[i]["trail_arn"] for i in combos[int(k) // 2]] for k in upairs]
     excl_by_combo = [r[4] for r in results]
     derr_by_combo = [r[5] for r in results]

@@ -185,14 +185,13 @@ class Builder:
                 kwargs["KmsKeyId"] = t["kms_key_id"]
             if t.get("tags"):
                 kwargs["TagsList"] = [{"Key": k, "Value": v} for k, v in t["tags"].items()]
-            ct.create_trail(**kwargs)
+            arn = ct.create_trail(**kwargs)["TrailARN"]
             if "event_selectors" in t:
                 ct.put_event_selectors(TrailName=t["name"], EventSelectors=t["event_selectors"])
             if "advanced_event_selectors" in t:
                 ct.put_event_selectors(TrailName=t["name"], AdvancedEventSelectors=t["advanced_event_selectors"])
-            if t.get("delivery_error"):
-                arn = ct.describe_trails(trailNameList=[t["name"]], includeShadowTrails=False)["trailList"][0]
-                self.set_delivery_error(arn["TrailARN"], t["delivery_error"])
+            if t.get("delivery_error"):  # no extra AWS call: moto's ids (and so the demo's) stay as they were
+                self.set_delivery_error(arn, t["delivery_error"])
             if t.get("logging", True):
                 ct.start_logging(Name=t["name"])
                 if t.get("stop_logging"):
