@@ -237,12 +237,12 @@ def test_management_account_gets_its_detector_before_it_is_enrolled(tmp_path):
     org, ids = invitation_org(tmp_path)
     mgmt = ids["mgmt"]
     # the management account has no detector in eu-west-1, and a suspended one in us-east-1
-    org.detectors.drop(org.detectors[(org.detectors["account_id"] == mgmt)
-                                     & (org.detectors["region"] == "eu-west-1")].index, inplace=True)
-    org.detectors.loc[(org.detectors["account_id"] == mgmt) & (org.detectors["region"] == "us-east-1"),
-                      "status"] = "DISABLED"
-    members = org.guardduty_members
-    org.guardduty_members.drop(members[members["account_id"] == mgmt].index, inplace=True)
+    det = org.frames["detectors"]
+    det = det[~((det["account_id"] == mgmt) & (det["region"] == "eu-west-1"))].copy()
+    det.loc[(det["account_id"] == mgmt) & (det["region"] == "us-east-1"), "status"] = "DISABLED"
+    org.frames["detectors"] = det
+    members = org.frames["guardduty_members"]
+    org.frames["guardduty_members"] = members[members["account_id"] != mgmt]
     plan = plan_migration(org, admin=ids["admin"])
     for region, api in (("eu-west-1", "guardduty:CreateDetector"), ("us-east-1", "guardduty:UpdateDetector")):
         steps = steps_of(plan, region)

@@ -57,7 +57,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from orgkit.guardduty.render import guardduty_scp, scp_text, terraform
-from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState, PlanError, _accounts,
+from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState, PlanError, _accounts, _records,
                                     current_state, default_admin)
 
 AUTO_ENABLE_MODES = ("ALL", "NEW")
@@ -333,28 +333,36 @@ class _Index:
     def __init__(self, org):
         self.accts = _accounts(org)
         self.enabled: dict[tuple[str, str], bool | None] = {}
-        for a, r, e in zip(org.regions["account_id"], org.regions["region"], org.regions["enabled"]):
-            self.enabled[(a, r)] = None if pd.isna(e) else bool(e)
+        for a, r, e in zip(org.regions["account_id"].tolist(), org.regions["region"].tolist(),
+                           org.regions["enabled"].tolist()):
+            self.enabled[(a, r)] = None if (e is None or e is pd.NA or e != e) else bool(e)
         self.detectors: dict[tuple[str, str], dict] = {}
-        for d in org.detectors.to_dict("records"):
-            self.detectors.setdefault((d["account_id"], d["region"]), d)
+        self.suspended_by_region: dict[str, dict[str, dict]] = {}
+        for d in _records(org.detectors, ["account_id", "region", "detector_id", "status", "features"]):
+            if (d["account_id"], d["region"]) in self.detectors:
+                continue
+            self.detectors[(d["account_id"], d["region"])] = d
+            if d["status"] == "DISABLED":
+                self.suspended_by_region.setdefault(d["region"], {})[d["account_id"]] = d
         rd = org.reads[org.reads["service"] == "guardduty"]
         self.gd_read: dict[tuple[str, str], str] = {}
-        for a, r, st in zip(rd["account_id"], rd["region"], rd["status"]):
+        for a, r, st in zip(rd["account_id"].tolist(), rd["region"].tolist(), rd["status"].tolist()):
             self.gd_read.setdefault((a, r), st)
         self.members_by_region: dict[str, list[dict]] = {}
-        for m in org.guardduty_members.to_dict("records"):
+        for m in _records(org.guardduty_members, ["region", "administrator_id", "account_id",
+                                                  "relationship_status"]):
             self.members_by_region.setdefault(m["region"], []).append(m)
         self.adminviews_by_region: dict[str, list[dict]] = {}
-        for v in org.guardduty_administrators.to_dict("records"):
+        for v in _records(org.guardduty_administrators, ["region", "account_id", "administrator_id",
+                                                         "relationship_status"]):
             self.adminviews_by_region.setdefault(v["region"], []).append(v)
         self.orgcfg: dict[tuple[str, str], dict] = {}
-        for c in org.guardduty_org_config.to_dict("records"):
+        for c in _records(org.guardduty_org_config):
             self.orgcfg.setdefault((c["region"], c["admin_account_id"]), c)
         ga = org.guardduty_admins
         ga = ga[ga["admin_status"].fillna("ENABLED") == "ENABLED"]
         self.delegated_by_region: dict[str, set[str]] = {}
-        for r, a in zip(ga["region"], ga["admin_account_id"]):
+        for r, a in zip(ga["region"].tolist(), ga["admin_account_id"].tolist()):
             self.delegated_by_region.setdefault(r, set()).add(a)
 
     def region_enabled(self, account_id: str, region: str) -> bool | None:
@@ -563,8 +571,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         # -- suspended detectors: re-enabled (default) or kept (keep_suspended)
         assoc_now = {m["account_id"] for m in rm
                      if m["administrator_id"] == admin and m["relationship_status"] in ASSOCIATED}
-        susp = {a: d for (a, r), d in ix.detectors.items()
-                if r == region and d["status"] == "DISABLED" and a in active and a != admin}
+        susp = {a: d for a, d in ix.suspended_by_region.get(region, {}).items() if a in active and a != admin}
         kept = {a for a in susp if "*" in keep or a in keep}
         mode = auto_enable
         if auto_enable == "ALL" and kept:
