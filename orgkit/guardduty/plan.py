@@ -588,11 +588,15 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         mgmt_det = ix.detectors.get((mgmt, region))
 
         # -- 1 resume: suspended detectors of accounts already associated with the new administrator
-        # (under ALL the organisation configuration re-enables them itself: "ALL ... includes ... accounts that
-        # may have been suspended", so no call from the member is needed)
+        # (when this plan turns ALL on, the organisation configuration re-enables them itself: "ALL ... includes
+        # ... accounts that may have been suspended"; where ALL is on already and they are still suspended, it
+        # will not: the account re-enables its own detector)
+        oc = ix.orgcfg.get((region, admin))
+        cur_mode = oc["auto_enable_organization_members"] if oc else None
+        all_reenables = mode == "ALL" and cur_mode != "ALL"
         resume_steps: dict[str, Step] = {}
         for a in sorted(susp):
-            if a in exp and a in assoc_now and a != mgmt and mode != "ALL":
+            if a in exp and a in assoc_now and a != mgmt and not all_reenables:
                 resume_steps[a] = add(region, "resume_suspended", a, "guardduty:UpdateDetector",
                                       {"DetectorId": susp[a]["detector_id"], "Enable": True},
                                       f"GetDetector ({a}, {region}) answers Status ENABLED", accounts=[a], suffix=a)
@@ -628,8 +632,6 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         admin_det = det["detector_id"] if det is not None else "<the admin's detector id>"
         admin_detectors[region] = det["detector_id"] if det is not None else None
         # -- 5 auto-enable (before enrolment)
-        oc = ix.orgcfg.get((region, admin))
-        cur_mode = oc["auto_enable_organization_members"] if oc else None
         auto_step = add(region, "set_auto_enable", admin, "guardduty:UpdateOrganizationConfiguration",
             {"DetectorId": admin_det, "AutoEnableOrganizationMembers": mode},
             f"DescribeOrganizationConfiguration ({admin}, {region}) answers AutoEnableOrganizationMembers {mode}",
@@ -694,7 +696,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                 row.update(outcome="re-enabled", by="CreateMembers", step_id=enrol.step_id,
                            reason="CreateMembers from the delegated administrator enables GuardDuty in the "
                                   "accounts it adds")
-            elif a in exp and mode == "ALL":
+            elif a in exp and all_reenables:
                 row.update(outcome="re-enabled", by="auto-enable ALL", step_id=auto_step.step_id,
                            reason="already a member of the new administrator: auto-enable ALL re-enables "
                                   "suspended members (AWS: this can take up to 24 hours)")
@@ -714,6 +716,11 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                                    "kept_suspended": f"it stays suspended ({row['reason']})",
                                    "left_out": f"it stays suspended ({row['reason']})"}[row["outcome"]],
                                 row["step_id"]))
+        if det is not None and det["status"] == "DISABLED":
+            st = next(s for s in steps if s.region == region and s.kind == "enable_admin_detector")
+            suspended_rows.append({"account_id": admin, "region": region, "detector_id": det["detector_id"],
+                                   "outcome": "re-enabled", "by": "UpdateDetector", "step_id": st.step_id,
+                                   "reason": "the delegated administrator needs its own enabled detector"})
         # -- 9 external members
         ext = sorted({m["account_id"] for m in rm if m["account_id"] not in accts})
         if ext:
