@@ -154,7 +154,9 @@ def main() -> None:
     for name, row in table.items():
         cells = [("skipped" if row.get(n) is None else f"{row[n][0]:.2f}") for n in a.sizes]
         exp = "?"
-        if row.get(lo) and row.get(hi) and row[lo][0] > 0.05:
+        if hi == lo:
+            exp = "-"
+        elif row.get(lo) and row.get(hi) and row[lo][0] > 0.05:
             exp = f"{math.log(row[hi][0] / row[lo][0]) / math.log(hi / lo):.2f}"
         elif row.get(lo) and row.get(hi):
             exp = "(too fast to tell)"

@@ -234,7 +234,8 @@ class Handler:
                                               "HasCustomEventSelectors": False, "HasInsightSelectors": False}
                                              for a in p.get("trailNameList", [])]})
         if op == "GetTrailStatus":
-            return self._json({"IsLogging": True, "LatestDeliveryTime": 1.7e9})
+            now = time.time()  # delivering: the last log file five minutes ago
+            return self._json({"IsLogging": True, "LatestDeliveryTime": now - 300, "StartLoggingTime": now - 86400 * 30})
         if op == "GetEventSelectors":
             return self._json({"TrailARN": p["TrailName"], "EventSelectors": [
                 {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}]})
