@@ -107,7 +107,7 @@ def scenario(n: int, regions: list[str]) -> dict:
 def report(label: str, n: int, m: Meter, factory: SessionFactory) -> None:
     calls = factory.calls.total
     by_op = Counter({f"{s}:{o}": c for (s, o), c in factory.calls.counts.items()})
-    retries = sum(factory.calls.retries.values())
+    retries = sum(getattr(factory.calls, "retries", {}).values())  # (older collectors did not count them)
     print(f"{label}: {n} accounts, {m.line()}, {calls} API calls ({calls / n:.1f}/account, "
           f"{calls / m.wall:.0f}/s), {retries} retries, peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
           f"(workers {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB)", flush=True)

@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-member-roles", action="store_true",
                    help="assume no role in member accounts; keep what the management account and the GuardDuty "
                         "administrator can see")
-    c.add_argument("--workers", type=int, default=64, help="calls in flight at once (default 64)")
+    c.add_argument("--workers", type=int, default=128, help="calls in flight at once (default 128)")
     c.add_argument("--call-timeout", type=float, default=20.0, metavar="SECONDS",
                    help="how long one call may wait to connect or for an answer (default 20); a call that times "
                         "out is retried, then recorded as a failure and its cells are unknown")

@@ -55,7 +55,7 @@ from orgkit.snapshot import SnapshotWriter
 ENABLED_OPT = ("ENABLED", "ENABLED_BY_DEFAULT")
 UNREADABLE_STATES = ("SUSPENDED", "PENDING_CLOSURE", "CLOSED")
 AWS_ERRORS = (ClientError, BotoCoreError)
-DEFAULT_WORKERS = 64  # calls in flight at once, over all worker processes
+DEFAULT_WORKERS = 128  # calls in flight at once, over all worker processes
 DEFAULT_DEADLINE = 3600.0  # seconds for the whole run
 PER_ACCOUNT = 4  # calls in flight at once in one member account (each account-region is read one call at a time)
 # worker processes: only for organisations large enough that the second core pays for forking (about 1 s of CPU
@@ -535,6 +535,13 @@ class Collector:
         self._admin_done = frozenset(admin_pairs)  # read by the administrator's view, not again per account
         self.progress.start("accounts", len(targets))
         shares = self._shares(others)
+        if len(shares) > 1:
+            # every client a worker may need is made before the fork: a forked process that makes a TLS context
+            # can hang on a lock of OpenSSL's held by another thread of the parent at the moment of the fork
+            home = sorted(set(regions) | set(default_regions(self.f)))
+            self.f.warm(True, [("cloudtrail", r) for r in home] + [("guardduty", r) for r in regions]
+                        + [("ec2", self.f.default_region)])
+            self.f.warm(False, [("account", self.f.default_region), ("sts", self.f.default_region)])
         workers = _WorkerPool(self, shares, regions, docs) if len(shares) > 1 else None
         local = admin_accounts + (others if workers is None else [])
 
@@ -809,9 +816,17 @@ class _WorkerPool:
             raise CollectorFailed(failure)
 
     def join(self) -> None:
-        """Wait for every worker's accounts (interruptible), then merge them into this run."""
+        """Wait for every worker's accounts (interruptible), then merge them into this run. A worker that has not
+        answered well after the deadline (its calls are bounded by their timeouts) is taken as failed."""
+        f = self.c.f
+        hard_stop = None
+        if f.deadline is not None:
+            hard_stop = f.deadline + 2 * f.call_timeout * 8 + 60
         while True:
             self.check()
+            if hard_stop is not None and time.monotonic() > hard_stop:
+                self.kill()
+                raise CollectorFailed("a worker process did not hand back its accounts after the deadline")
             with self._lock:
                 if all(r is not None for r in self._results):
                     break
