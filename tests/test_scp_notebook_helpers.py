@@ -146,7 +146,7 @@ def test_reasoning_table_explicit_deny(org):
     assert t.loc[1, "policies"] == "FullAWSAccess (p-FullAWSAccess), ProtectCT (p-ProtectCT)"
     v = nbh.verdict(d)
     assert v.startswith("cloudtrail:StopLogging as arn:aws:iam::100000000002:role/Dev: EXPLICIT_DENY")
-    assert "Sid ProtectCloudTrail, at ou-work" in v
+    assert 'policy "ProtectCT" (p-ProtectCT), Sid ProtectCloudTrail, attached at Root/Workloads (ou-work)' in v
 
 
 def test_reasoning_table_conditional_names_the_test(org):
