@@ -230,6 +230,9 @@ def compute_matrix(
     templates: dict[tuple, tuple] = {}
     stmt_sc: dict[tuple, Any] = {}
     exact_cache: dict[tuple, Any] = {}
+    ev_cache: dict[tuple, int] = {}
+    dom_cache: dict[tuple, dict] = {}
+    comp_cache: dict[tuple, list] = {}
     gap_cache: dict[frozenset, tuple] = {}
     n_exact = 0
 
@@ -350,17 +353,31 @@ def compute_matrix(
         # --- some statements depend on unknown keys: decide over every value that matters
         if ctx is None:
             ctx = evaluator.context(aid, arn, context, missing)
-        ust = [flat_st[i] for i in unknown_at]
-        tables = _truth_tables(ust, [codes[i] for i in unknown_at], res, ctx, exact_cache)
-        key = (chain, tuple(c if isinstance(c, str) else "U" for c in codes), tables[0] if tables else None, gaps)
+        comps = comp_cache.get((chain, tuple(unknown_at)))
+        if comps is None:
+            comps = comp_cache[(chain, tuple(unknown_at))] = _components(unknown_at, flat_st, cmask)
+        tables = []
+        for comp in comps:
+            t = _truth_tables([flat_st[i] for i in comp], [codes[i] for i in comp], res, ctx, exact_cache,
+                              ev_cache, dom_cache)
+            tables.append(t)
+        key = (chain, tuple(c if isinstance(c, str) else "U" for c in codes),
+               tuple(t[0] if t is not None else None for t in tables), gaps)
         r = row_of.get(key)
         if r is None:
-            if tables is None:  # too many combinations: the per-statement answer
+            if any(t is None for t in tables):  # too many combinations: the per-statement answer
                 sig = tuple(tuple(c if isinstance(c, str) else "U" for c in codes[a:b]) for a, b in bounds)
                 code, nev = per_statement(levels, sig), None
             else:
                 n_exact += 1
-                code, nev = _exact_row(levels, bounds, codes, unknown_at, flat_st, tables[1], lmasks, cmask, nc)
+                sig = tuple(tuple(c if isinstance(c, str) else "F" for c in codes[a:b]) for a, b in bounds)
+                code = per_statement(levels, sig)
+                nev = (code == EXPLICIT) | (code == IMPLICIT)
+                for comp, t in zip(comps, tables):
+                    c_code, c_nev = _exact_row(levels, bounds, codes, comp, flat_st, t[1], lmasks, cmask, nc)
+                    where = np.logical_or.reduce([cmask[(flat_st[i].policy_id, flat_st[i].index)] for i in comp])
+                    code[where] = c_code[where]
+                    nev[where] = c_nev[where]
             r = row_of[key] = _store(rows, never, code, nev, cls_of, gaps and gap_masks(gaps))
         row_index[j] = r
     accounts = pd.DataFrame({
@@ -393,35 +410,44 @@ def _store(rows: list, never: list, code_cls: np.ndarray, never_cls, cls_of: np.
     return len(rows) - 1
 
 
-def _truth_tables(ust: list[Statement], unknowns: list, res, ctx, cache: dict):
+def _truth_tables(ust: list[Statement], unknowns: list, res, ctx, cache: dict, evcache: dict, domcache: dict):
     """For the statements that are unknown under ``ctx``: the distinct combinations of their truth values
     over every value of the unknown keys (and the resource). Returns ``(key, signatures)`` (a bool array,
-    one row per distinct combination, one column per statement) or ``None`` past MAX_COMBINATIONS."""
+    one row per distinct combination, one column per statement) or ``None`` past MAX_COMBINATIONS.
+
+    Each statement's truth table over the representatives of the keys it reads is cached (by statement,
+    the known values it reads, and its keys' domains); the combinations by the tables' contents, so
+    accounts whose statements behave alike share the work."""
     dims = sorted({k for u in unknowns for k in u.keys})
-    other = sorted({k for st in ust for k in st.sorted_keys} - set(dims))
-    ckey = (tuple((st.policy_id, st.index) for st in ust), tuple(dims),
-            tuple((k, _hashable(ctx.get(k, "\0unknown"))) for k in other))
-    hit = cache.get(ckey)
-    if hit is not None:
-        return hit
-    doms = domains(dims, ust, ctx) if dims else {}
+    doms = domains(dims, ust, ctx, domcache) if dims else {}
     shape = [len(doms[k]) for k in dims]
     total = int(np.prod(shape)) if shape else 1
     if total > MAX_COMBINATIONS:
-        cache[ckey] = None
         return None
-    cols = []
+    tabs = []
     for st, u in zip(ust, unknowns):
         mine = [k for k in dims if k in u.keys]
-        tshape = [len(doms[k]) for k in mine]
-        tab = np.empty(tshape or [1], dtype=np.int8)
-        for idx in np.ndindex(*(tshape or [1])):
-            combo = {k: doms[k][i] for k, i in zip(mine, idx)} if mine else {}
-            values = {k: r.value for k, r in combo.items() if k != RESOURCE}
-            rr = combo[RESOURCE].value if RESOURCE in combo else res
-            t = st.applies_beyond_action(rr, _complete(ctx, values))
-            tab[idx if mine else 0] = 1 if t is True else (0 if t is False else 2)
-        full = tab.reshape([len(doms[k]) if k in mine else 1 for k in dims] or [1])
+        known = tuple(_hashable(ctx.get(k, "\0unknown")) for k in st.sorted_keys if k not in mine)
+        tk = (st.policy_id, st.index, known, res, tuple(id(doms[k]) for k in mine))
+        tab = evcache.get(tk)
+        if tab is None:
+            tshape = [len(doms[k]) for k in mine]
+            tab = np.empty(tshape or [1], dtype=np.int8)
+            for idx in np.ndindex(*(tshape or [1])):
+                combo = {k: doms[k][i] for k, i in zip(mine, idx)} if mine else {}
+                values = {k: r.value for k, r in combo.items() if k != RESOURCE}
+                rr = combo[RESOURCE].value if RESOURCE in combo else res
+                t = st.applies_beyond_action(rr, _complete(ctx, values))
+                tab[idx if mine else 0] = 1 if t is True else (0 if t is False else 2)
+            evcache[tk] = tab
+        tabs.append((tuple(dims.index(k) for k in mine), tab))
+    ckey = (tuple(shape), tuple((pos, t.tobytes()) for pos, t in tabs))
+    hit = cache.get(ckey)
+    if hit is not None:
+        return hit
+    cols = []
+    for pos, tab in tabs:
+        full = tab.reshape([shape[i] if i in pos else 1 for i in range(len(dims))] or [1])
         cols.append(np.broadcast_to(full, shape or [1]).reshape(-1))
     sig = np.stack(cols, axis=1)  # (total, k): 0 false, 1 true, 2 still unknown (an unknown operator)
     free = [i for i in range(sig.shape[1]) if (sig[:, i] == 2).any()]
@@ -431,9 +457,34 @@ def _truth_tables(ust: list[Statement], unknowns: list, res, ctx, cache: dict):
         alt[:, i] = alt[:, i] | (sig[:, i] == 2)
         out = np.concatenate([out, alt])
         sig = np.concatenate([sig, sig])
-    out = np.unique(out, axis=0)
-    hit = cache[ckey] = (out.tobytes() + bytes(out.shape[1:]), out)
+    distinct = {}
+    for row in out:
+        distinct.setdefault(row.tobytes(), row)
+    out = np.stack([distinct[k] for k in sorted(distinct)])
+    hit = cache[ckey] = (b"".join(sorted(distinct)) + bytes(out.shape[1:]), out)
     return hit
+
+
+def _components(unknown_at: list[int], flat_st: list, cmask: dict) -> list[list[int]]:
+    """The unknown statements grouped so that no action is matched by statements of two groups (connected
+    by overlapping actions): each group is decided over its own keys' values, independently of the others."""
+    parent = {i: i for i in unknown_at}
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    masks = {i: cmask[(flat_st[i].policy_id, flat_st[i].index)] for i in unknown_at}
+    for x, i in enumerate(unknown_at):
+        for k in unknown_at[x + 1:]:
+            if find(i) != find(k) and (masks[i] & masks[k]).any():
+                parent[find(k)] = find(i)
+    groups: dict[int, list[int]] = {}
+    for i in unknown_at:
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
 
 
 def _exact_row(levels, bounds, codes, unknown_at, flat_st, sigs: np.ndarray, lmasks, cmask, nc) -> np.ndarray:

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from orgkit.scp.conditions import _NEGATED, _as_list, _date, _num, parse_operator
+from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, parse_operator
+from orgkit.scp.matching import MissingKey, arn_matches
 
 __all__ = ["Rep", "domains", "MULTI_VALUED_KEYS", "RESOURCE", "MAX_SET_ELEMENTS", "MAX_COMBINATIONS"]
 
@@ -212,9 +213,35 @@ def element_reps(tests: Sequence[tuple], ctx: Mapping[str, Any]) -> list[Rep]:
         reps += _ip_reps(nets)
     if "binaryequals" in fams:
         reps += [Rep(b, b) for b in binaries] + [Rep("b3JnaXQtb3RoZXI=", "any other value")]
+    return _by_behaviour(reps, lambda v: _behaviour(v, tests, ctx))
+
+
+def _behaviour(value, tests, ctx) -> tuple:
+    """What every (operator, policy value) test on the key says of ``value``: values that agree on all of
+    them are interchangeable for these policies (one class of the partition)."""
+    out = []
+    for _, base, vals in tests:
+        pos = _NEGATED.get(base, base)
+        cmp = _CMP.get(pos)
+        if cmp is None:  # Null: only presence matters
+            continue
+        for p in vals:
+            try:
+                out.append(bool(cmp(value, p, ctx)))
+            except MissingKey:
+                out.append(None)
+    return tuple(out)
+
+
+def _by_behaviour(reps: list[Rep], behaviour) -> list[Rep]:
+    """One representative per class (the first met: literal values before pattern instances and "other")."""
+    seen_values: set = set()
     seen: dict = {}
     for r in reps:
-        seen.setdefault(r.value, r)
+        if r.value in seen_values:
+            continue
+        seen_values.add(r.value)
+        seen.setdefault(behaviour(r.value), r)
     return list(seen.values())
 
 
@@ -258,10 +285,17 @@ def resource_reps(statements, ctx) -> list[Rep]:
         for fill in ("", "x", *frags):
             reps.append(Rep(_instantiate(p, fill, ctx), f"like {p}"))
     reps.append(Rep(OTHER_RESOURCE, "any other resource"))
-    seen: dict = {}
-    for r in reps:
-        seen.setdefault(r.value, r)
-    return list(seen.values())
+
+    def behaviour(v):
+        out = []
+        for p in pats:
+            try:
+                out.append(bool(arn_matches(p, v, ctx=ctx)))
+            except MissingKey:
+                out.append(None)
+        return tuple(out)
+
+    return _by_behaviour(reps, behaviour)
 
 
 def _sets(elems: list[Rep]) -> list[Rep]:
@@ -281,23 +315,46 @@ def is_multi_valued(key: str, tests: Sequence[tuple]) -> bool:
     return key in MULTI_VALUED_KEYS or any(q for q, _, _ in tests)
 
 
-def domains(keys: Iterable[str], statements, ctx: Mapping[str, Any]) -> dict[str, tuple[Rep, ...]]:
-    """The representatives of each unknown key (and of ``resource``), built from ``statements``
-    (the statements whose answer is unknown) and the known part of the context."""
-    keys = list(keys)
-    tests = key_tests(statements)
+def reads(st, key: str) -> bool:
+    """Whether a statement's answer can depend on ``key`` (``resource``: it names resources other than ``*``)."""
+    if key == RESOURCE:
+        pats = st.resources if st.resources is not None else st.not_resources
+        return any(p != "*" for p in pats or ())
+    return key in st.referenced_keys
+
+
+def domain(key: str, statements, ctx: Mapping[str, Any]) -> tuple[Rep, ...]:
+    """The representatives of one unknown key (or ``resource``), from the statements that read it."""
+    if key == RESOURCE:
+        return tuple(resource_reps(statements, ctx))
+    t = key_tests(statements).get(key, [])
+    elems = element_reps(t, ctx)
+    if is_multi_valued(key, t):
+        return (ABSENT_REP, *_sets(elems))
+    return (ABSENT_REP, *elems)
+
+
+def domains(keys: Iterable[str], statements, ctx: Mapping[str, Any], cache: dict | None = None) -> dict[str, tuple[Rep, ...]]:
+    """The representatives of each unknown key (and of ``resource``), each built from the ``statements``
+    that read it and the known part of the context (``cache``: reuse across calls)."""
     out: dict[str, tuple[Rep, ...]] = {}
     for k in keys:
-        if k == RESOURCE:
-            out[k] = tuple(resource_reps(statements, ctx))
+        sts = [st for st in statements if reads(st, k)]
+        if cache is None:
+            out[k] = domain(k, sts, ctx)
             continue
-        t = tests.get(k, [])
-        elems = element_reps(t, ctx)
-        if is_multi_valued(k, t):
-            out[k] = (ABSENT_REP, *_sets(elems))
-        else:
-            out[k] = (ABSENT_REP, *elems)
+        vkeys = sorted({v for st in sts for v in st.variable_keys})
+        ck = (k, tuple((st.policy_id, st.index) for st in sts),
+              tuple(_hv(ctx.get(v, "\0unknown")) for v in vkeys))
+        d = cache.get(ck)
+        if d is None:
+            d = cache[ck] = domain(k, sts, ctx)
+        out[k] = d
     return out
+
+
+def _hv(v):
+    return tuple(v) if isinstance(v, list) else v
 
 
 def describe_values(key: str, reps: Sequence[Rep], domain: Sequence[Rep]) -> str:

@@ -130,6 +130,20 @@ class Statement:
         return frozenset(keys)
 
     @cached_property
+    def variable_keys(self) -> frozenset:
+        """Lower-cased context keys this statement reads through policy variables (``${aws:PrincipalAccount}``)."""
+        keys = set()
+        for pats in (self.resources, self.not_resources):
+            for p in pats or ():
+                keys |= variable_keys(p)
+        for op, tests in (self.condition or {}).items():
+            for k, vals in tests.items():
+                for v in vals if isinstance(vals, list) else [vals]:
+                    if isinstance(v, str):
+                        keys |= variable_keys(v)
+        return frozenset(keys)
+
+    @cached_property
     def sorted_keys(self) -> tuple[str, ...]:
         return tuple(sorted(self.referenced_keys))
 
