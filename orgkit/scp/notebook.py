@@ -25,7 +25,7 @@ from orgkit.scp.tamper import TAMPER_ACTIONS, tamper_protection
 
 __all__ = ["default_account", "resolve_account", "chain_nodes", "chain_table", "describe_statement", "reasoning_table", "verdict",
            "tamper_coverage", "find_policy", "find_node", "catalog_note", "explorer", "check_explorer_action",
-           "what_if_policy"]
+           "what_if_policy", "try_what_if"]
 
 _PROD = re.compile(r"^(prod|production|prd)$", re.IGNORECASE)
 
@@ -346,6 +346,35 @@ def what_if_policy(org, preferred: str | None = None) -> str | None:
             if has_deny == want:
                 return pid
     return None
+
+
+def try_what_if(org, policy: str | None, target: str | None, principal: str | None = None,
+                context: Mapping[str, Any] | None = None):
+    """The notebook's what-if: attach ``policy`` (name or id; None or unknown: :func:`what_if_policy` picks one)
+    at ``target`` (name, path or id; unknown: the root). Returns ``(WhatIf or None, summary frame, note)``; the
+    note says what was tried, or why nothing could be (an organisation with no SCP of its own)."""
+    from orgkit.scp.whatif import WhatIf
+
+    ev = _evaluator(org)
+    pid = what_if_policy(ev, policy)
+    if pid is None:
+        return None, pd.DataFrame(columns=["account_id", "account_name", "ou_path", "changed"]), (
+            "nothing to try: this organisation has no SCP of its own (only AWS-managed or unreadable ones)")
+    try:
+        node = find_node(ev, target) if target else None
+    except KeyError:
+        node = None
+    if node is None:
+        node = next((n for n, p in ev.view.parent.items() if p is None and ev.view.kind.get(n) == "root"),
+                    next(n for n, p in ev.view.parent.items() if p is None))
+    name = ev.view.documents[pid][1] or pid
+    note = f"attach {name} ({pid}) at {ev.view.kind.get(node)} {ev.view.name.get(node, node)} ({node})"
+    if policy and pid != policy and name != policy:
+        note += f" ({policy!r} is not an SCP of this organisation: tried {name} instead)"
+    if pid in ev.view.attached.get(node, ()):
+        note += "; it is already attached there, so nothing changes"
+    w = WhatIf(ev).attach(pid, node)
+    return w, w.summary(principal=principal, context=context), note
 
 
 def find_node(org, name: str) -> str:
