@@ -105,7 +105,7 @@ def test_region_deny_without_region_is_conditional_and_absent_applies_the_docume
     d = evaluate([[FULL, REGION]], "ec2:RunInstances", principal=ROLE)
     assert d.decision == "conditional" and "aws:requestedregion" in d.depends_on_keys
     # the caller says "no region in the request": StringNotEquals on an absent key is true -> denied
-    d = evaluate([[FULL, REGION]], "ec2:RunInstances", principal=ROLE, absent_unknown=True)
+    d = evaluate([[FULL, REGION]], "ec2:RunInstances", principal=ROLE, missing="absent")
     assert d.decision == "explicit_deny"
 
 

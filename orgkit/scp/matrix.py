@@ -427,7 +427,9 @@ def _truth_tables(ust: list[Statement], unknowns: list, res, ctx, cache: dict, e
     tabs = []
     for st, u in zip(ust, unknowns):
         mine = [k for k in dims if k in u.keys]
-        known = tuple(_hashable(ctx.get(k, "\0unknown")) for k in st.sorted_keys if k not in mine)
+        # a statement that is unknown has every test on a known key true (a false one would make it false), so
+        # its table depends only on the unknown keys and on the values its policy variables take
+        known = tuple(_hashable(ctx.get(k, "\0unknown")) for k in sorted(st.variable_keys) if k not in mine)
         tk = (st.policy_id, st.index, known, res, tuple(id(doms[k]) for k in mine))
         tab = evcache.get(tk)
         if tab is None:
