@@ -44,7 +44,7 @@ EC2_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
 def test_two_region_guardrails_that_do_not_overlap_are_an_explicit_deny():
     d = evaluate([[FULL, only_region("us-east-1")], [FULL, only_region("eu-west-1")]], "ec2:RunInstances")
     assert d.decision == "explicit_deny"
-    assert "for every value of aws:requestedregion" in d.reason and "(and when absent)" in d.reason
+    assert "for every value of aws:RequestedRegion" in d.reason and "(and when absent)" in d.reason
     assert {c["decision"] for c in d.cases} == {"explicit_deny"}
     assert {c["values"]["aws:requestedregion"] for c in d.cases} >= {'"us-east-1"', '"eu-west-1"', "absent"}
 
@@ -72,8 +72,8 @@ def test_bool_if_exists_true_or_bool_false_allows_every_value_and_absence():
 def test_conditional_says_for_which_values_it_is_allowed():
     d = evaluate([[FULL, only_region("us-east-1")]], "ec2:RunInstances")
     assert d.decision == "conditional"
-    assert d.allowed_when == 'aws:requestedregion is "us-east-1"'
-    assert d.denied_when.startswith('aws:requestedregion is not "us-east-1"')
+    assert d.allowed_when == 'aws:RequestedRegion is "us-east-1"'
+    assert d.denied_when.startswith('aws:RequestedRegion is not "us-east-1"')
     assert "allowed when" in d.explain()
     assert "allowed when" in verdict(d)
 
@@ -121,7 +121,7 @@ def test_numeric_date_and_ip_thresholds():
         {"Effect": "Deny", "Action": "*", "Resource": "*",
          "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}}]}
     d = evaluate([[FULL, late]], "s3:GetObject")
-    assert d.decision == "conditional" and d.denied_when == "aws:currenttime is above 2026-01-01T00:00:00+00:00"
+    assert d.decision == "conditional" and d.denied_when == "aws:CurrentTime is above 2026-01-01T00:00:00+00:00"
 
 
 def test_null_and_unknown_operators():
@@ -243,7 +243,7 @@ def test_tamper_protection_one_definition(org):
     # eng-1: CloudTrail is protected (whatever the region), GuardDuty is exposed outside the region guardrail
     assert t.loc["100000000001", "cloudtrail_protected"] and not t.loc["100000000001", "protected"]
     exp = dict(x.split(": ", 1) for x in t.loc["100000000001", "exposure"])
-    assert exp["guardduty:DeleteDetector"] == 'allowed when aws:requestedregion is "us-east-1"'
+    assert exp["guardduty:DeleteDetector"] == 'allowed when aws:RequestedRegion is "us-east-1"'
     assert t.loc[MGMT, "reason"].startswith("exempt")
     # any principal: the SecurityAdmin exception is named
     t2 = scp.tamper_protection(org).set_index("account_id")
@@ -274,7 +274,7 @@ def _cli(org, monkeypatch, argv):
 
 def test_cli_tamper_table_names_the_exposed_actions(org, monkeypatch):
     rc, out, err = _cli(org, monkeypatch, ["scp", "tamper", "--principal", "role/Dev"])
-    assert rc == 0 and "guardduty:DeleteDetector: allowed when aws:requestedregion is" in out
+    assert rc == 0 and "guardduty:DeleteDetector: allowed when aws:RequestedRegion is" in out
     assert "protected: 1 of 3 accounts" in err
 
 
@@ -434,3 +434,29 @@ def test_conditional_exactly_when_two_completions_differ(levels, action):
     for combo in itertools.product(*(UNIVERSE[k] for k in keys)):
         ctx = {k: (ABSENT if v is None else v) for k, v in zip(keys, combo)}
         assert evaluate(docs, action, context=ctx).decision in seen, ctx
+
+
+def test_matrix_with_policy_variables_agrees_with_decide():
+    own = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OwnBuckets", "Effect": "Deny", "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+         "NotResource": "arn:aws:s3:::${aws:PrincipalAccount}-*"}]}
+    literal = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "KeepLogs", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::100000000001-logs"},
+        {"Sid": "Tags", "Effect": "Deny", "Action": "s3:PutBucketPolicy", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "${aws:PrincipalAccount}"}}}]}
+    o = make_org(
+        [("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-own"]),
+         ("ou-a", "r-root", "ou", "A", ["p-FullAWSAccess", "p-literal"]),
+         (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+         ("100000000001", "ou-a", "account", "one", ["p-FullAWSAccess"]),
+         ("100000000002", "ou-a", "account", "two", ["p-FullAWSAccess"]),
+         ("100000000003", "r-root", "account", "three", ["p-FullAWSAccess"])],
+        {"p-FullAWSAccess": FULL, "p-own": own, "p-literal": literal})
+    acts = ["s3:DeleteBucket", "s3:PutBucketPolicy", "s3:GetObject"]
+    for res in (None, "arn:aws:s3:::100000000002-x", "arn:aws:s3:::100000000001-logs"):
+        m = scp.matrix(o, actions=acts, resource=res)
+        for aid in ("100000000001", "100000000002", "100000000003"):
+            for a in acts:
+                assert m.decision(aid, a) == scp.decide(o, aid, a, resource=res).decision, (res, aid, a)
+    d = scp.decide(o, "100000000001", "s3:DeleteBucket")
+    assert d.decision == "conditional" and "100000000001-" in d.allowed_when

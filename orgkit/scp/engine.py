@@ -487,8 +487,11 @@ def _outcome(steps, truth):
     return "allow", None
 
 
-def describe_cases(cases: Sequence[tuple], dims: Sequence[str], doms: Mapping[str, Sequence[Rep]], limit: int = 600) -> str:
-    """The combinations ``cases`` (tuples of :class:`Rep`, one per dimension) in words."""
+def describe_cases(cases: Sequence[tuple], dims: Sequence[str], doms: Mapping[str, Sequence[Rep]], limit: int = 600,
+                   names: Mapping[str, str] | None = None) -> str:
+    """The combinations ``cases`` (tuples of :class:`Rep`, one per dimension) in words (``names``: how to spell
+    each key, as the policies do)."""
+    names = names or {}
     if not cases:
         return "never"
     dims = list(dims)
@@ -500,7 +503,7 @@ def describe_cases(cases: Sequence[tuple], dims: Sequence[str], doms: Mapping[st
         dom = doms[k]
         if len(ds) == 1:
             picked = [r for r in dom if any(c[0] is r for c in cs)]
-            return describe_values(k, picked, dom)
+            return describe_values(k, picked, dom, names.get(k))
         groups: dict[frozenset, list] = {}
         for r in dom:
             rest = frozenset(tuple(id(x) for x in c[1:]) for c in cs if c[0] is r)
@@ -510,7 +513,7 @@ def describe_cases(cases: Sequence[tuple], dims: Sequence[str], doms: Mapping[st
         for rest_ids, reps in groups.items():
             sub = [c[1:] for c in cs if c[0] is reps[0]]
             tail = rec(sub, ds[1:])
-            head = describe_values(k, reps, dom)
+            head = describe_values(k, reps, dom, names.get(k))
             if head.endswith("is anything"):
                 parts.append(tail)
             elif tail.endswith("is anything") or not tail:
@@ -561,7 +564,8 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
     deps = tuple(sorted({d for s in steps for _, u in (*s.maybe_deny, *s.maybe_allow) for d in u.deps}))
     codes = {c for _, c, _ in outcomes}
     cases = [{"values": {k: r.label for k, r in zip(all_dims, combo)}, "decision": code} for combo, code, _ in outcomes]
-    keys_txt = ", ".join("the resource" if k == RESOURCE else k for k in all_dims)
+    names = {k.lower(): k for st in maybe for tests in (st.condition or {}).values() for k in tests}
+    keys_txt = ", ".join("the resource" if k == RESOURCE else names.get(k, k) for k in all_dims)
     if len(codes) == 1 and "conditional" not in codes:
         code = codes.pop()
         every = f"for every value of {keys_txt}" + (" (and when absent)" if any(k != RESOURCE for k in dims) else "")
@@ -577,7 +581,7 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
                 why = f"denied {every} by {_ref(st0, steps[i0].level)}"
             else:
                 why = f"denied {every}: " + "; ".join(
-                    f"by {_ref(st, steps[i].level)} when {describe_cases(by[id(st)], all_dims, doms)}" for i, st in order)
+                    f"by {_ref(st, steps[i].level)} when {describe_cases(by[id(st)], all_dims, doms, names=names)}" for i, st in order)
             d = _deny_decision(steps[i0], st0, base, why)
         elif code == "implicit_deny":
             by = {}
@@ -588,7 +592,7 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
                 why = f"{_implicit_why(steps[i0])} {every}"
             else:
                 why = f"no value lets every level allow it ({keys_txt}): " + "; ".join(
-                    f"{_level_name(steps[i].level)} allows nothing when {describe_cases(by[i], all_dims, doms)}" for i in sorted(by))
+                    f"{_level_name(steps[i].level)} allows nothing when {describe_cases(by[i], all_dims, doms, names=names)}" for i in sorted(by))
             d = Decision("implicit_deny", why, level=steps[i0].level.node_id, source=steps[i0].level.node_id,
                          level_path=steps[i0].level.path or steps[i0].level.name, **base)
         else:
@@ -603,7 +607,7 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
     for code in ("allow", "explicit_deny", "implicit_deny", "conditional"):
         sel = [combo for combo, c, _ in outcomes if c == code]
         if sel:
-            parts.append(f"{code} when {describe_cases(sel, all_dims, doms)}")
+            parts.append(f"{code} when {describe_cases(sel, all_dims, doms, names=names)}")
     if not allowed and not any(c == "conditional" for _, c, _ in outcomes):
         parts.insert(0, "denied whatever the values, explicitly or implicitly")
     refs = []
@@ -617,8 +621,8 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
         policy_id=first[1].policy_id if first else None, sid=(first[1].sid or first[1].label) if first else None,
         policy_name=steps[first[0]].level.policy_name(first[1].policy_id) if first else None,
         source=", ".join(dict.fromkeys(srcs)), depends_on=deps, depends_on_keys=tuple(all_dims),
-        cases=cases, allowed_when=describe_cases(allowed, all_dims, doms) if allowed else "never",
-        denied_when=("always" if len(denied) == len(outcomes) else describe_cases(denied, all_dims, doms)) if denied else "never",
+        cases=cases, allowed_when=describe_cases(allowed, all_dims, doms, names=names) if allowed else "never",
+        denied_when=("always" if len(denied) == len(outcomes) else describe_cases(denied, all_dims, doms, names=names)) if denied else "never",
         **base,
     )
 

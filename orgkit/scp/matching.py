@@ -114,7 +114,8 @@ def _parse_var(body: str) -> tuple[str, str | None]:
     return body.strip(), None
 
 
-def variable_keys(text: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def variable_keys(text: str) -> frozenset:
     """Lower-cased context keys referenced by policy variables in ``text``."""
     out = set()
     for m in _VAR.finditer(text):
@@ -122,7 +123,7 @@ def variable_keys(text: str) -> set[str]:
         if body.strip() in _SPECIAL:
             continue
         out.add(_parse_var(body)[0].lower())
-    return out
+    return frozenset(out)
 
 
 def _resolve(body: str, ctx: Mapping[str, object] | None) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -209,6 +211,7 @@ def compute_matrix(
                     stmts.setdefault((st.policy_id, st.index), st)
         plan.append((aid, arn, "levels", levels))
     gap_pols = {pid: evaluator.unread_policy(pid) for pid in view.unread_targets}
+    any_missing = any(evaluator.content_missing(p) for ps in view.attached.values() for p in ps)
     for pol in gap_pols.values():
         for st in pol.statements if pol is not None else ():
             stmts.setdefault((st.policy_id, st.index), st)
@@ -339,8 +342,7 @@ def compute_matrix(
         else:
             codes = list(const)
         unknown_at = [i for i, c in enumerate(codes) if not isinstance(c, str)]
-        gaps = frozenset(evaluator.unread_for(aid)) if (view.unread_targets or any(
-            evaluator.content_missing(p) for n_ in view.ancestors(aid) for p in view.attached.get(n_, ()))) else frozenset()
+        gaps = frozenset(evaluator.unread_for(aid)) if (view.unread_targets or any_missing) else frozenset()
         if not unknown_at:
             key = (chain, tuple(codes), gaps)
             r = row_of.get(key)
@@ -410,6 +412,25 @@ def _store(rows: list, never: list, code_cls: np.ndarray, never_cls, cls_of: np.
     return len(rows) - 1
 
 
+def _canonical(ust: list[Statement], ctx, res=None):
+    """``ctx`` with the values that these statements read only through policy variables replaced by a token of
+    their own, when that changes nothing: the value is a plain string that no pattern or condition value of the
+    statements contains, and no condition of theirs tests the key. Accounts then share domains and tables (an
+    account id in ``${aws:PrincipalAccount}`` is the usual case)."""
+    vkeys = {k for st in ust for k in st.variable_keys}
+    if not vkeys:
+        return ctx
+    ckeys = {k for st in ust for k in st.condition_keys}
+    text = "\n".join(st.literal_text for st in ust)
+    canon = {}
+    for k in vkeys:
+        v = ctx.get(k, None) if k in ctx else None
+        if (isinstance(v, str) and v and k not in ckeys and v not in text and (res is None or v not in res)
+                and not any(c in v for c in "$*?")):
+            canon[k] = f"orgkit-{k.replace(':', '-').replace('/', '-')}-value"
+    return _complete(ctx, canon) if canon else ctx
+
+
 def _truth_tables(ust: list[Statement], unknowns: list, res, ctx, cache: dict, evcache: dict, domcache: dict):
     """For the statements that are unknown under ``ctx``: the distinct combinations of their truth values
     over every value of the unknown keys (and the resource). Returns ``(key, signatures)`` (a bool array,
@@ -419,9 +440,10 @@ def _truth_tables(ust: list[Statement], unknowns: list, res, ctx, cache: dict, e
     the known values it reads, and its keys' domains); the combinations by the tables' contents, so
     accounts whose statements behave alike share the work."""
     dims = sorted({k for u in unknowns for k in u.keys})
+    ctx = _canonical(ust, ctx, res)
     doms = domains(dims, ust, ctx, domcache) if dims else {}
     shape = [len(doms[k]) for k in dims]
-    total = int(np.prod(shape)) if shape else 1
+    total = math.prod(shape)
     if total > MAX_COMBINATIONS:
         return None
     tabs = []

@@ -104,6 +104,20 @@ def _subst(text: str, ctx: Mapping[str, Any], fill: str = "x") -> str:
     return _VAR.sub(rep, text)
 
 
+def _shown(pattern: str, ctx) -> str:
+    """A pattern as the request sees it: known policy variables replaced, the others kept."""
+    if "${" not in pattern:
+        return pattern
+
+    def rep(m):
+        body = m.group(1).strip()
+        key = body.split(",", 1)[0].strip().lower()
+        v = ctx.get(key) if hasattr(ctx, "get") else None
+        return v if isinstance(v, str) and not v.startswith("orgkit-") else m.group(0)
+
+    return _VAR.sub(rep, pattern)
+
+
 def _instantiate(pattern: str, fill: str, ctx) -> str:
     s = _subst(pattern, ctx)
     s = s.replace("*", fill).replace("?", "x")
@@ -133,8 +147,9 @@ def _string_reps(strings, ignorecase, patterns, arn_patterns, ctx) -> list[Rep]:
         if "*" not in p and "?" not in p:
             reps.append(Rep(_instantiate(p, "", ctx), repr_value(p)))
             continue
+        shown = _shown(p, ctx)
         for fill in ("", "x", *frags):
-            reps.append(Rep(_instantiate(p, fill, ctx), f"like {p}"))
+            reps.append(Rep(_instantiate(p, fill, ctx), f"like {shown}"))
     reps.append(Rep(OTHER_VALUE, "any other value"))
     return reps
 
@@ -282,8 +297,9 @@ def resource_reps(statements, ctx) -> list[Rep]:
         if "*" not in p and "?" not in p and "${" not in p:
             reps.append(Rep(p, p))
             continue
+        shown = _shown(p, ctx)
         for fill in ("", "x", *frags):
-            reps.append(Rep(_instantiate(p, fill, ctx), f"like {p}"))
+            reps.append(Rep(_instantiate(p, fill, ctx), f"like {shown}"))
     reps.append(Rep(OTHER_RESOURCE, "any other resource"))
 
     def behaviour(v):
@@ -357,15 +373,16 @@ def _hv(v):
     return tuple(v) if isinstance(v, list) else v
 
 
-def describe_values(key: str, reps: Sequence[Rep], domain: Sequence[Rep]) -> str:
+def describe_values(key: str, reps: Sequence[Rep], domain: Sequence[Rep], display: str | None = None) -> str:
     """``aws:requestedregion is "us-east-1"`` / ``… is not "us-east-1"`` / ``… is absent``: the values in
     ``reps`` (a part of ``domain``) in the shorter of the two ways to say them."""
-    name = "the resource" if key == RESOURCE else key
+    name = "the resource" if key == RESOURCE else (display or key)
     if len(reps) == len(domain):
         return f"{name} is anything"
     ids = {id(r) for r in reps}
     rest = [r for r in domain if id(r) not in ids]
     has_absent = any(r.value is None for r in reps) and key != RESOURCE
-    if len(rest) < len(reps) and len(rest) <= 3 and all(r.value is not None for r in rest):
+    if (len(rest) < len(reps) and len(rest) <= 3 and all(r.value is not None for r in rest)
+            and not any(r.label.startswith("like ") for r in rest)):
         return f"{name} is not " + " or ".join(dict.fromkeys(r.label for r in rest)) + (" (or absent)" if has_absent else "")
     return f"{name} is " + " or ".join(dict.fromkeys(r.label for r in reps))
