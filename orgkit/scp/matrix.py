@@ -439,8 +439,19 @@ def _truth_tables(ust: list[Statement], unknowns: list, res, ctx, cache: dict, e
     Each statement's truth table over the representatives of the keys it reads is cached (by statement,
     the known values it reads, and its keys' domains); the combinations by the tables' contents, so
     accounts whose statements behave alike share the work."""
-    dims = sorted({k for u in unknowns for k in u.keys})
     ctx = _canonical(ust, ctx, res)
+    vkeys = sorted({k for st in ust for k in st.variable_keys})
+    fast = ("fast", tuple((st.policy_id, st.index, u.keys) for st, u in zip(ust, unknowns)), res,
+            tuple(_hashable(ctx.get(k, "\0unknown")) if k in ctx else "\0unknown" for k in vkeys))
+    hit = cache.get(fast, False)
+    if hit is not False:
+        return hit
+    hit = cache[fast] = _truth_tables_uncached(ust, unknowns, res, ctx, cache, evcache, domcache)
+    return hit
+
+
+def _truth_tables_uncached(ust, unknowns, res, ctx, cache, evcache, domcache):
+    dims = sorted({k for u in unknowns for k in u.keys})
     doms = domains(dims, ust, ctx, domcache) if dims else {}
     shape = [len(doms[k]) for k in dims]
     total = math.prod(shape)
