@@ -52,8 +52,8 @@ def _snapshot_id(out: Path) -> bytes | None:
 def _cmd_collect(args: argparse.Namespace) -> int:
     from orgkit.snapshot import check_target, sweep_leftovers
 
-    regions = check_regions(_split(args.regions))
-    accounts = check_accounts(_split(args.accounts))
+    regions = check_regions(_split(args.regions, "--regions"))
+    accounts = check_accounts(_split(args.accounts, "--accounts"))
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1, not {args.workers}")
     out = check_target(args.out)
@@ -112,8 +112,15 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _split(v: str | None) -> list[str] | None:
-    return [x.strip() for x in v.split(",") if x.strip()] if v else None
+def _split(v: str | None, flag: str | None = None) -> list[str] | None:
+    """A comma-separated option as a list (None when not given). Given but empty is an error when ``flag``
+    names it: ``--regions ,`` must not quietly mean every region."""
+    if v is None:
+        return None
+    items = [x.strip() for x in v.split(",") if x.strip()]
+    if not items and flag:
+        raise UserError(f"{flag} is empty: give at least one value, or leave {flag} out for the default")
+    return items or None
 
 
 REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = []
@@ -195,10 +202,20 @@ def describe_failure(e: BaseException) -> tuple[int, str]:
     except ImportError:  # pragma: no cover
         pass
     try:
+        from orgkit.aws.migrate import JournalError, MigrationError
+
+        if isinstance(e, JournalError):
+            return EXIT_INPUT, str(e)
+        if isinstance(e, MigrationError):
+            return EXIT_CHECK, str(e)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
         from orgkit.scp.policy import PolicyError
 
         if isinstance(e, PolicyError):
-            return EXIT_INPUT, f"a policy in the snapshot cannot be read: {e}"
+            return EXIT_INPUT, (f"a policy in the snapshot cannot be read ({e}): every SCP is needed for the "
+                                f"answer; correct the policy in AWS and collect again")
     except ImportError:  # pragma: no cover
         pass
     try:

@@ -402,10 +402,6 @@ def execute(plan: MigrationPlan, factory: SessionFactory, *, journal_path: str |
                              "or leave those regions out")
     if not dry_run and not factory.allow_writes:
         raise MigrationError("applying a plan needs SessionFactory(allow_writes=True)")
-    ident = factory.identity()
-    if ident["Account"] != plan.management_account_id:
-        raise MigrationError(f"the credentials are for {ident['Account']}, not the management account "
-                             f"{plan.management_account_id}: EnableOrganizationAdminAccount must come from it")
     jpath = Path(journal_path) if journal_path else None
     journal: Journal
     if jpath is not None and jpath.exists() and not dry_run:
@@ -417,6 +413,11 @@ def execute(plan: MigrationPlan, factory: SessionFactory, *, journal_path: str |
         say(f"resuming from {jpath}")
     else:
         journal = Journal.for_plan(plan, plan.steps, None if dry_run else jpath)
+    # the journal is checked first (above: no call made for a journal that cannot be used), then the caller
+    ident = factory.identity()
+    if ident["Account"] != plan.management_account_id:
+        raise MigrationError(f"the credentials are for {ident['Account']}, not the management account "
+                             f"{plan.management_account_id}: EnableOrganizationAdminAccount must come from it")
     wanted = {s.step_id for s in steps}
     live = _Live(plan, factory)
     total_before, writes_before = factory.calls.total, _write_count(factory)

@@ -58,7 +58,7 @@ def check_regions(regions: Iterable[str] | None, partition: str | None = None) -
     pool = known_regions(partition)
     for r in regions:
         if r not in pool:
-            hint = _closest(r, pool)
+            hint = r.strip().lower() if r.strip().lower() in pool else _closest(r, pool)
             where = f"the {partition} partition" if partition else "any AWS partition"
             raise UnknownRegion(f"unknown region {r!r}: not a region of {where} in botocore's endpoint data"
                                 + (f" (did you mean {hint}?)" if hint else "")

@@ -55,7 +55,9 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.admin is not None:
         args.admin = args.admin.strip()
         check_accounts([args.admin], "--admin")
-    check_regions(_split(args.regions))
+    from orgkit.cli import _split as split_flag
+
+    check_regions(split_flag(args.regions, "--regions"))
 
 
 def _make_plan(args: argparse.Namespace, org):
@@ -124,7 +126,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from orgkit.aws.migrate import JournalError, MigrationError, execute
+    from orgkit.aws.migrate import Journal, JournalError, MigrationError, execute
     from orgkit.aws.session import SessionFactory
     from orgkit.guardduty import PlanError
     from orgkit.model import load
@@ -134,8 +136,10 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     _check_args(args)
-    if args.apply and Path(args.journal).exists() and not Path(args.journal).is_file():
-        raise UserError(f"--journal {args.journal}: is not a file")
+    if args.apply and Path(args.journal).exists():
+        if not Path(args.journal).is_file():
+            raise UserError(f"--journal {args.journal}: is not a file")
+        Journal.load(Path(args.journal))  # a journal that cannot be read is refused before any call
     snapshot = args.snapshot
     tmp = None
     if snapshot is None:
