@@ -6,6 +6,7 @@ import argparse
 import os
 import re
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -286,11 +287,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     args = build_parser().parse_args(argv)
     prog = _prog(args)
-    try:
-        return int(args.fn(args) or 0)
-    except KeyboardInterrupt:
-        if debug:
-            traceback.print_exc()
+    said = threading.Event()
+
+    def say_interrupted() -> None:
+        if said.is_set():
+            return
+        said.set()
         hint = getattr(args, "on_interrupt", None)
         try:
             msg = hint() if callable(hint) else (hint or "interrupted")
@@ -298,6 +300,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             msg = "interrupted"
         print(f"{prog}: {_one_line(msg)}", file=sys.stderr)
         _flush()
+
+    if real:
+        _install_interrupt(say_interrupted)
+    try:
+        return int(args.fn(args) or 0)
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        say_interrupted()
         if real:  # do not wait for worker threads still blocked in a call: the state on disk is already safe
             os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
@@ -314,6 +325,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"{prog}: {_one_line(msg)}", file=sys.stderr)
         return code
+
+
+#: seconds the program may take to unwind after Ctrl-C (remove its temporary directory, save the journal) before
+#: it is ended anyway: a worker thread blocked in a hung call must not hold the command
+INTERRUPT_GRACE = 3.0
+
+
+def _install_interrupt(say: Callable[[], None]) -> None:
+    """Ctrl-C raises KeyboardInterrupt as usual (the snapshot writer and the journal clean up as they unwind); if
+    the program has not ended ``INTERRUPT_GRACE`` seconds later (a thread pool waiting for a hung call), or on a
+    second Ctrl-C, it says the interrupt line and exits 130 at once. Nothing on disk is half-written then: a
+    snapshot is renamed into place whole, the journal is replaced whole."""
+    import signal
+
+    state = {"n": 0}
+
+    def hard_exit() -> None:
+        say()
+        os._exit(EXIT_INTERRUPTED)
+
+    def on_sigint(signum, frame):  # noqa: ANN001
+        state["n"] += 1
+        if state["n"] > 1:
+            hard_exit()
+        t = threading.Timer(INTERRUPT_GRACE, hard_exit)
+        t.daemon = True
+        t.start()
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread
+        pass
 
 
 def _flush() -> None:

@@ -213,7 +213,12 @@ class SnapshotWriter:
                 raise SnapshotError(self.out, "exists and is not a snapshot; refusing to replace it")
             trash = self.out.with_name(f".{self.out.name}.old-{_host()}-{os.getpid()}")
             os.replace(self.out, trash)
-            os.replace(self.tmp, self.out)
+            try:
+                os.replace(self.tmp, self.out)
+            except BaseException:  # put the previous snapshot back (Ctrl-C, or the rename failed)
+                if not self.out.exists():
+                    os.replace(trash, self.out)
+                raise
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(self.tmp, self.out)
