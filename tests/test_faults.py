@@ -602,3 +602,28 @@ def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(snap, capsy
 def test_debug_shows_the_traceback_of_a_user_error(tmp_path, capsys):
     rc, _, err = run(["--debug", "show", tmp_path / "nowhere"], capsys)
     assert rc == 2 and "Traceback" in err and err.strip().splitlines()[-1].startswith("orgkit show:")
+
+
+# ----------------------------------------------------------------------------------------------- notebooks
+def _execute_notebook(name: str, params: dict):
+    import nbformat
+    from nbclient import NotebookClient
+
+    from orgkit.demo import inject_parameters
+
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    inject_parameters(nb, params)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()  # raises on a failing cell
+    return "\n".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("name", ["00-quickstart.ipynb", "01-coverage-review.ipynb", "03-guardduty-migration.ipynb"])
+def test_notebooks_run_to_the_end_on_another_organisation(tmp_path, name):
+    """A non-demo snapshot: OU names holding '/', no GuardDuty administrator, no Terraform state of its own."""
+    path = colliding_org(tmp_path)
+    text = _execute_notebook(name, {"SNAPSHOT": str(path)})
+    if name.startswith("03"):
+        assert "No migration plan" in text and "--admin" not in text
+        assert text.count("Not shown:") >= 8  # the arithmetic, steps, checks, code, SCP, runbook groups, outcome
