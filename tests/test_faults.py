@@ -268,6 +268,26 @@ def test_aws_refuses_the_caller(local_aws, tmp_path, capsys, code, status, servi
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.integration
+def test_secrets_stay_out_of_every_output(small_org, tmp_path):
+    """The caller's secret key and session token, and the member accounts' role credentials, are in no file of
+    the snapshot and in no output of collect, show or coverage."""
+    aws, _ = small_org
+    secret, token = "orgkitSecretKey/ShouldNeverBeSeen+0123456789abcd", "orgkitSessionTokenShouldNeverBeSeen"
+    env = {"AWS_ACCESS_KEY_ID": "AKIAORGKITTEST000001", "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": token}
+    out = tmp_path / "snap"
+    runs = [run_sub(["collect", "--out", out, "--endpoint-url", aws.endpoint_url, "--regions", "us-east-1,eu-west-1",
+                     "--quiet"], env=env)]
+    assert runs[0].returncode == 0, runs[0].stderr
+    runs += [run_sub(argv, env=env) for argv in (["show", out, "--format", "json"],
+                                                 ["coverage", out, "--format", "json"],
+                                                 ["show", out, "--frame", "accounts", "--format", "csv"])]
+    texts = [p.stdout + p.stderr for p in runs] + [f.read_text() for f in out.rglob("*.json")]
+    for text in texts:
+        assert secret not in text and token not in text
+        assert "SecretAccessKey" not in text and "SessionToken" not in text
+
+
 # ----------------------------------------------------------------------------------------------- damaged snapshots
 def _commands(path):
     return [["show", path], ["coverage", path], ["guardduty", "state", path], ["scp", "lint", path]]
@@ -483,6 +503,82 @@ def test_ctrl_c_during_migrate_apply_keeps_the_journal(snap, tmp_path):
     assert seconds < 10
     assert jpath.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".gd.journal")]
+
+
+class HangingProxy:
+    """Forwards every call to the local AWS except those signed for ``service``, which it holds forever: a
+    collect then blocks in its thread pool, not in the main thread."""
+
+    def __init__(self, upstream: str, service: str):
+        import http.client
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlparse
+
+        up = urlparse(upstream)
+        self.held = threading.Event()
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):  # noqa: ANN002
+                pass
+
+            def _any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if f"/{service}/aws4_request" in (self.headers.get("Authorization") or ""):
+                    outer.held.set()
+                    outer.release.wait(120)
+                    return
+                conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+                conn.request(self.command, self.path, body=body, headers=dict(self.headers))
+                r = conn.getresponse()
+                data = r.read()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.integration
+def test_ctrl_c_is_prompt_while_worker_threads_wait_on_a_hung_call(small_org, tmp_path):
+    aws, _ = small_org
+    snap = gd_spec().write(tmp_path / "snap")
+    before = {p: p.read_bytes() for p in snap.rglob("*") if p.is_file()}
+    proxy = HangingProxy(aws.endpoint_url, "guardduty")
+    try:
+        e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        e.update(PYTHONPATH=str(ROOT), AWS_EC2_METADATA_DISABLED="true", AWS_DEFAULT_REGION="us-east-1",
+                 AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+        proc = subprocess.Popen([sys.executable, "-m", "orgkit.cli", "collect", "--out", str(snap), "--endpoint-url",
+                                 proxy.url, "--regions", "us-east-1,eu-west-1", "--quiet"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+        assert proxy.held.wait(120), "collect never reached GuardDuty"
+        time.sleep(0.5)
+        t = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        seconds = time.monotonic() - t
+    finally:
+        proxy.close()
+    one_line(proc.returncode, err, 130, r"interrupt", r"unchanged", r"again")
+    assert seconds < 8, seconds  # not the 60 s of a read timeout
+    assert {p: p.read_bytes() for p in snap.rglob("*") if p.is_file()} == before
+    assert not [p for p in snap.parent.iterdir() if ".partial-" in p.name or ".old-" in p.name]
 
 
 # ----------------------------------------------------------------------------------------------- leftovers
