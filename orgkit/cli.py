@@ -17,6 +17,40 @@ from orgkit.output import (EXIT_AWS, EXIT_CHECK, EXIT_INPUT, EXIT_INTERNAL, EXIT
 from orgkit.snapshot import SnapshotError
 
 ACCOUNT_ID = re.compile(r"\d{12}")
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")  # IAM role names; a path before it is allowed (path/Name)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (``orgkit collect: argument --workers: …: see orgkit collect -h``),
+    exit status 2."""
+
+    def error(self, message: str):  # noqa: D401
+        self.exit(EXIT_INPUT, f"{self.prog}: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+def check_endpoint(url: str | None, flag: str = "--endpoint-url") -> str | None:
+    """An http(s) URL with a host, or None. A UserError otherwise (botocore would raise a ValueError later)."""
+    if url is None:
+        return None
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise UserError(f"{flag} {url!r}: not an http(s) URL with a host (e.g. http://127.0.0.1:5000)")
+    try:
+        u.port
+    except ValueError:
+        raise UserError(f"{flag} {url!r}: the port is not a number from 0 to 65535") from None
+    return url
+
+
+def check_role_name(name: str, flag: str = "--role-name") -> str:
+    """An IAM role name (with an optional path): letters, digits and +=,.@_- , at most 64 for the name."""
+    parts = name.split("/")
+    if not name or not all(ROLE_NAME.fullmatch(p) for p in parts[-1:]) or any(
+            p and not ROLE_NAME.fullmatch(p) for p in parts[:-1]):
+        raise UserError(f"{flag} {name!r}: not an IAM role name (letters, digits and +=,.@_- ; at most 64)")
+    return name
 
 
 def check_accounts(ids: list[str] | None, flag: str = "--accounts") -> list[str] | None:
@@ -55,6 +89,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
     regions = check_regions(_split(args.regions, "--regions"))
     accounts = check_accounts(_split(args.accounts, "--accounts"))
+    check_endpoint(args.endpoint_url)
+    check_role_name(args.role_name)
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1, not {args.workers}")
     out = check_target(args.out)
@@ -144,7 +180,7 @@ def _optional_registrars() -> list[Callable]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="orgkit", description=__doc__,
         epilog="exit statuses: 0 ok; 1 a check failed (--fail-on, a blocked plan, a failed migration step); "
                "2 usage or input (arguments, snapshot, journal, --out); 3 AWS access (credentials, profile, "

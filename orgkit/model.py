@@ -200,6 +200,10 @@ def load(path: os.PathLike | str | None = None, verify: bool = True) -> Org:
     gc.disable()
     try:
         return build_org(reader)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError, nx.NetworkXException) as e:
+        # data that passed its checksums but is not shaped as orgkit writes it (forged, or hand-made)
+        raise SnapshotError(path, f"holds data orgkit cannot read ({type(e).__name__}: {e}): not a snapshot as "
+                                  "orgkit writes it; collect it again") from e
     finally:
         if enabled:
             gc.enable()
@@ -241,6 +245,8 @@ def build_org(reader: SnapshotReader) -> Org:
         if parent not in g:
             raise SnapshotError(org_file, f"OU {oid} has unknown parent {parent}")
         g.add_edge(parent, oid)
+    if not nx.is_directed_acyclic_graph(g):
+        raise SnapshotError(org_file, f"the OUs form a cycle ({nx.find_cycle(g)}): not an organisation")
     for oid in nx.topological_sort(g):
         if g.nodes[oid]["kind"] != "ou":
             continue

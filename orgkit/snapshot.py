@@ -355,10 +355,19 @@ def cross_check(reader: SnapshotReader, orgdoc: dict, account_docs: dict[str, di
             extra = sorted(set((doc.get("GuardDuty") or {})) - wanted)
             if extra:
                 raise bad(f"regions lacks {', '.join(extra)}, which accounts/{aid}.json was read in")
+        reported = [{r.get("RegionName") for r in doc["Regions"] if isinstance(r, dict)}
+                    for doc in account_docs.values() if isinstance(doc.get("Regions"), list) and doc["Regions"]]
+        if reported:  # account:ListRegions lists every region of the partition, enabled or not
+            known = set().union(*reported)
+            unknown = [r for r in regions if r not in known]
+            if unknown:
+                raise SnapshotError(mpath, f"regions has {', '.join(unknown)}, which no account's region list "
+                                           "(account:ListRegions) has: misspelled when collected? Collect again "
+                                           "with --regions checked")
         admins = (guardduty or {}).get("OrganizationAdminAccounts") or {}
-        if admins and set(admins) != wanted:
-            diff = sorted(set(admins) ^ wanted)
-            raise bad(f"regions differs from the regions guardduty.json was read in ({', '.join(diff)})")
+        extra = sorted(set(admins) - wanted)
+        if extra:
+            raise bad(f"regions lacks {', '.join(extra)}, which guardduty.json was read in")
     members = {str(a.get("Id")) for a in (orgdoc or {}).get("Accounts") or []}
     for aid, doc in account_docs.items():
         if members and aid not in members:

@@ -180,6 +180,23 @@ def test_collect_refuses_bad_arguments_before_any_call(tmp_path, capsys, flag, v
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.parametrize("argv,pattern", [
+    (["collect", "--out", "X", "--workers", "many"], r"--workers"),
+    (["collect"], r"--out"),
+    (["coverage", "--format", "xml"], r"xml"),
+    (["nosuchcommand"], r"nosuchcommand"),
+    (["collect", "--out", "X", "--endpoint-url", "localhost:5000"], r"endpoint-url"),
+    (["collect", "--out", "X", "--endpoint-url", "http://127.0.0.1:99999"], r"port"),
+    (["collect", "--out", "X", "--role-name", "Org Access Role"], r"role"),
+    (["guardduty", "migrate", "--admin", ADMIN, "--endpoint-url", "ftp://x", "--live-check"], r"endpoint-url"),
+])
+def test_usage_errors_are_one_line(tmp_path, capsys, argv, pattern):
+    argv = [str(tmp_path / "s") if a == "X" else a for a in argv]
+    rc, _, err = run(argv, capsys)
+    one_line(rc, err, 2, pattern)
+    assert not (tmp_path / "s").exists()
+
+
 def test_a_misspelled_region_suggests_the_real_one(tmp_path, capsys):
     rc, _, err = run(["collect", "--out", tmp_path / "s", "--regions", "us-east1"], capsys)
     one_line(rc, err, 2, r"us-east-1")
@@ -363,6 +380,40 @@ def test_data_file_edits_are_still_caught(snap, capsys):
     one_line(rc, err, 2, r"organization\.json", r"checksum")
 
 
+def test_a_snapshot_collected_with_a_misspelled_region_is_refused(tmp_path, capsys):
+    """A snapshot made before regions were checked: every cell would read not_applicable. No account's region list
+    has the name, so loading says so."""
+    sb = SnapshotSpec(regions=["us-east-1", "us-east1"])
+    sb.account("App", account_id=MEMBER, regions={"us-east1": None})
+    for doc in sb.docs.values():  # as AWS answers ListRegions: the real regions only
+        doc["Regions"] = [r for r in doc["Regions"] if r["RegionName"] != "us-east1"] + [
+            {"RegionName": "eu-west-1", "RegionOptStatus": "ENABLED_BY_DEFAULT"}]
+    path = sb.write(tmp_path / "s")
+    rc, _, err = run(["coverage", path, "--fail-on", "none,not_logging,unknown"], capsys)
+    one_line(rc, err, 2, r"us-east1", r"region")
+
+
+@pytest.mark.parametrize("damage", ["ou_cycle", "accounts_null", "bad_timestamp", "regions_not_list"])
+def test_structurally_damaged_data_is_an_input_error(tmp_path, capsys, damage):
+    path = gd_spec().write(tmp_path / "s")
+
+    def edit(docs, m):
+        org = docs["organization.json"]
+        if damage == "ou_cycle":
+            a = dict(org["OrganizationalUnits"][0], Id="ou-ab12-cyclea00", ParentId="ou-ab12-cycleb00")
+            b = dict(org["OrganizationalUnits"][0], Id="ou-ab12-cycleb00", ParentId="ou-ab12-cyclea00")
+            org["OrganizationalUnits"] += [a, b]
+        elif damage == "accounts_null":
+            org["Accounts"] = None
+        elif damage == "bad_timestamp":
+            org["Accounts"][0]["JoinedTimestamp"] = "yesterday-ish"
+        else:
+            docs[f"accounts/{MEMBER}.json"]["Regions"] = {"RegionName": "us-east-1"}
+    reseal(path, edit)
+    rc, _, err = run(["coverage", path], capsys)
+    one_line(rc, err, 2, r"organization\.json|accounts|snapshot")
+
+
 def test_schema_1_snapshots_are_read_with_the_cross_checks(snap, capsys):
     p = snap / "manifest.json"
     m = json.loads(p.read_text())
@@ -449,6 +500,15 @@ def test_a_damaged_journal_is_refused_before_any_call(snap, tmp_path, capsys, da
 
 
 # ----------------------------------------------------------------------------------------------- GuardDuty CLI edges
+def test_after_snapshot_that_cannot_be_written_is_refused_before_any_call(snap, tmp_path, capsys):
+    f = tmp_path / "a-file"
+    f.write_text("x")
+    rc, _, err = run(["guardduty", "migrate", "--admin", ADMIN, snap, "--apply", "--journal", tmp_path / "j.json",
+                      "--after-snapshot", f, "--endpoint-url", f"http://127.0.0.1:{free_port()}"], capsys)
+    one_line(rc, err, 2, re.escape(str(f)))
+    assert not (tmp_path / "j.json").exists()
+
+
 def test_migrate_with_an_admin_outside_the_organisation_says_it_first(snap, capsys):
     rc, out, err = run(["guardduty", "migrate", "--admin", OUTSIDE, snap], capsys)
     one_line(rc, err, 2, OUTSIDE, r"not an account of organisation", r"--admin")

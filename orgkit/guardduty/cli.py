@@ -56,8 +56,11 @@ def _check_args(args: argparse.Namespace) -> None:
         args.admin = args.admin.strip()
         check_accounts([args.admin], "--admin")
     from orgkit.cli import _split as split_flag
+    from orgkit.cli import check_endpoint, check_role_name
 
     check_regions(split_flag(args.regions, "--regions"))
+    check_role_name(args.role_name)
+    check_endpoint(getattr(args, "endpoint_url", None))
 
 
 def _make_plan(args: argparse.Namespace, org):
@@ -151,6 +154,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         else:
             tmp = tempfile.TemporaryDirectory(prefix="orgkit-gd-")
             before = Path(tmp.name) / "before"
+        args.on_interrupt = (f"interrupted while collecting the snapshot to plan from ({before}); nothing was "
+                             "changed in AWS: run the same command again")
         if (before / "manifest.json").exists():
             print(f"planning from {before} (collected by the earlier run of this journal)", file=sys.stderr)
             snapshot = before
@@ -183,6 +188,10 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     factory = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name,
                              allow_writes=True)
     after = args.after_snapshot or str(Path(args.journal).with_suffix("")) + "-after"
+    if not args.no_recollect:
+        from orgkit.snapshot import check_target
+
+        check_target(after)  # refused now, not after the last step
     args.on_interrupt = lambda: _interrupted(args.journal)
     print()
     try:
