@@ -61,19 +61,17 @@ __all__ = [
 
 #: the runbook's step groups, in order: a group's cell runs its steps (and any earlier group's not done yet)
 STEP_GROUPS: dict[str, tuple[str, ...]] = {
+    "release": ("resume_suspended", "disassociate_other_admin"),
     "designate": ("designate_admin", "enable_admin_detector"),
-    "release": ("disassociate_other_admin",),
-    "enrol": ("enrol_members",),
     "configure": ("set_auto_enable", "align_features"),
-    "members": ("resume_suspended", "keep_external_members"),
+    "enrol": ("enable_management_detector", "enrol_members", "keep_external_members"),
     "verify": ("verify",),
 }
 GROUP_TITLES = {
+    "release": "Release members from their old administrators (and re-enable the suspended detectors they own)",
     "designate": "Designate the delegated administrator and enable its detector",
-    "release": "Release members from their old administrators",
-    "enrol": "Enrol the members",
-    "configure": "Turn on auto-enable and the protection plans",
-    "members": "Suspended detectors and members outside the organisation",
+    "configure": "Set auto-enable and the protection plans (before enrolment: CreateMembers applies them)",
+    "enrol": "Enrol the members (the management account's detector first)",
     "verify": "Verify",
 }
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -134,6 +132,9 @@ class NoPlan:
                 "ties). Not shown: the invitation arithmetic, the plan, its pre-flight checks, its code and the "
                 "runbook. Set ADMIN to the account that should become the delegated administrator and run the "
                 "notebook again.")
+
+    def suspended_outcomes(self) -> NotShown:
+        return self.not_shown("what the plan does with each suspended detector")
 
     def not_shown(self, what: str) -> NotShown:
         return NotShown(what, f"There is no plan: {self.reason}; set ADMIN to plan one")

@@ -6,7 +6,7 @@ Pure: nothing here calls AWS. :mod:`orgkit.guardduty.plan` builds the migration 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterable
 
 import pandas as pd
 
@@ -50,38 +50,8 @@ def coverage_counts(coverage: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-def _s(v: Any) -> str | None:
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(v)
-
-
 def _accounts(org) -> dict[str, dict]:
     return {r["account_id"]: r for r in org.accounts.to_dict("records")}
-
-
-def _region_enabled(org, account_id: str, region: str) -> bool | None:
-    r = org.regions[(org.regions["account_id"] == account_id) & (org.regions["region"] == region)]
-    if r.empty:
-        return None
-    v = r.iloc[0]["enabled"]
-    return None if pd.isna(v) else bool(v)
-
-
-def _detector(org, account_id: str, region: str) -> dict | None:
-    d = org.detectors[(org.detectors["account_id"] == account_id) & (org.detectors["region"] == region)]
-    return None if d.empty else d.iloc[0].to_dict()
-
-
-def _gd_read(org, account_id: str, region: str) -> str | None:
-    r = org.reads[(org.reads["account_id"] == account_id) & (org.reads["region"] == region)
-                  & (org.reads["service"] == "guardduty")]
-    return None if r.empty else r.iloc[0]["status"]
 
 
 def _load_coverage(org) -> tuple[pd.DataFrame | None, str | None]:
