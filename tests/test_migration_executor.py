@@ -2,7 +2,7 @@
 
 One build of the demo organisation (less its CloudTrail trails) for the module (its invitation-based GuardDuty in us-west-2 and eu-south-1,
 organisation-managed in us-east-1 and eu-west-1), then, in order: a dry run (no write), an applied run with an
-AccessDenied injected on CreateMembers in eu-west-1 (stops, journal), the resumed run (finishes, re-collects),
+AccessDenied injected on UpdateOrganizationConfiguration in eu-west-1 (stops, journal), the resumed run (finishes, re-collects),
 and a second complete run (changes nothing). The tests below check what each run did and the state it left.
 """
 
@@ -23,6 +23,9 @@ pytestmark = pytest.mark.integration
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-south-1"]
 FAULT_REGION = "eu-west-1"
+# (the fault is on the organisation configuration: the local AWS applies auto-enable ALL at once, so CreateMembers
+# finds every account enrolled already there and is skipped)
+FAULT_OP, FAULT_STEP = "UpdateOrganizationConfiguration", "5-set_auto_enable"
 
 
 class HookedFactory(SessionFactory):
@@ -66,11 +69,11 @@ def demo(local_aws, tmp_path_factory):
         out["dry_server_calls"] = local_aws.calls()
         out["dry_factory"] = ro
 
-        # 2. applied, with AccessDenied on the admin's CreateMembers in one region
+        # 2. applied, with AccessDenied on the admin's organisation configuration in one region
         journal = tmp / "journal.json"
         out["journal"] = journal
         local_aws.add_fault("AccessDeniedException", http_status=403, account_id=ids["security"],
-                            region=FAULT_REGION, service="guardduty", operation="CreateMembers")
+                            region=FAULT_REGION, service="guardduty", operation=FAULT_OP)
         out["run1"] = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), journal_path=journal,
                               dry_run=False)
         out["journal1"] = json.loads(journal.read_text())
@@ -125,7 +128,7 @@ def test_the_read_only_guard_is_live(demo):
 # --------------------------------------------------------------------------------------------- failure and resume
 def test_injected_failure_stops_with_a_journal(demo):
     run1, j = demo["run1"], demo["journal1"]
-    assert run1.stopped_at == f"{FAULT_REGION}/8-enrol_members"
+    assert run1.stopped_at == f"{FAULT_REGION}/{FAULT_STEP}"
     status = {s["step_id"]: s for s in j["steps"]}
     failed = status[run1.stopped_at]
     assert failed["status"] == "failed" and failed["error_code"] == "AccessDeniedException"
@@ -144,7 +147,7 @@ def test_resumed_run_finishes(demo):
     assert run2.ok, run2.frame()
     statuses = {r.step_id: r.status for r in run2.journal.steps}
     assert set(statuses.values()) <= {"done", "skipped"}
-    assert statuses[f"{FAULT_REGION}/8-enrol_members"] == "done"
+    assert statuses[f"{FAULT_REGION}/{FAULT_STEP}"] == "done"
     # what the first run did is not done again
     assert not [w for w in run2.writes if w[1] == "us-west-2"]
     assert ("123456789012", "eu-south-1", "EnableOrganizationAdminAccount") in run2.writes

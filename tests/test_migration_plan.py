@@ -229,6 +229,15 @@ def test_suspended_member_of_the_new_admin_is_re_enabled_by_all_or_by_itself_und
     row = plan.suspended_outcomes().set_index("account_id").loc[ids["app"]]
     assert (row["outcome"], row["by"], row["step_id"]) == ("re-enabled", "UpdateDetector", res[0].step_id)
     assert isinstance(plan.suspended_outcomes(), pd.DataFrame)
+    # ALL already on and the detector still suspended: ALL will not re-enable it now, so the account does
+    oc = pd.DataFrame([{"region": "eu-west-1", "admin_account_id": ids["admin"], "auto_enable": True,
+                        "auto_enable_organization_members": "ALL", "member_account_limit_reached": False,
+                        "features": []}])
+    org.frames["guardduty_org_config"] = pd.concat([org.frames["guardduty_org_config"], oc], ignore_index=True)
+    plan = plan_migration(org, admin=ids["admin"], auto_enable="ALL")
+    row = plan.suspended_outcomes().set_index("account_id").loc[ids["app"]]
+    assert (row["outcome"], row["by"]) == ("re-enabled", "UpdateDetector")
+    assert [s.account_id for s in plan.steps if s.kind == "resume_suspended"] == [ids["app"]]
 
 
 def test_management_account_gets_its_detector_before_it_is_enrolled(tmp_path):
@@ -237,12 +246,12 @@ def test_management_account_gets_its_detector_before_it_is_enrolled(tmp_path):
     org, ids = invitation_org(tmp_path)
     mgmt = ids["mgmt"]
     # the management account has no detector in eu-west-1, and a suspended one in us-east-1
-    org.detectors.drop(org.detectors[(org.detectors["account_id"] == mgmt)
-                                     & (org.detectors["region"] == "eu-west-1")].index, inplace=True)
-    org.detectors.loc[(org.detectors["account_id"] == mgmt) & (org.detectors["region"] == "us-east-1"),
-                      "status"] = "DISABLED"
-    members = org.guardduty_members
-    org.guardduty_members.drop(members[members["account_id"] == mgmt].index, inplace=True)
+    det = org.frames["detectors"]
+    det = det[~((det["account_id"] == mgmt) & (det["region"] == "eu-west-1"))].copy()
+    det.loc[(det["account_id"] == mgmt) & (det["region"] == "us-east-1"), "status"] = "DISABLED"
+    org.frames["detectors"] = det
+    members = org.frames["guardduty_members"]
+    org.frames["guardduty_members"] = members[members["account_id"] != mgmt]
     plan = plan_migration(org, admin=ids["admin"])
     for region, api in (("eu-west-1", "guardduty:CreateDetector"), ("us-east-1", "guardduty:UpdateDetector")):
         steps = steps_of(plan, region)

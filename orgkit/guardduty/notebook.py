@@ -481,6 +481,9 @@ class Runbook:
         names = list(STEP_GROUPS)
         kinds = [k for g in names[:names.index(group) + 1] for k in STEP_GROUPS[g]]
         apply = self.mode == "apply"
+        if not _view(self.plan, kinds).steps_in(ok):  # nothing in this group or before it (say, no old admin)
+            return GroupRun(group, self.mode, pd.DataFrame(columns=_RUN_COLS), read_calls=0, write_calls=0,
+                            regions_left_out=left_out)
         last = group == names[-1]
         before = {}
         if apply and self.journal is not None and self.journal.exists():

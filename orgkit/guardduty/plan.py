@@ -57,7 +57,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from orgkit.guardduty.render import guardduty_scp, scp_text, terraform
-from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState, PlanError, _accounts,
+from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState, PlanError, _accounts, _records,
                                     current_state, default_admin)
 
 AUTO_ENABLE_MODES = ("ALL", "NEW")
@@ -333,28 +333,36 @@ class _Index:
     def __init__(self, org):
         self.accts = _accounts(org)
         self.enabled: dict[tuple[str, str], bool | None] = {}
-        for a, r, e in zip(org.regions["account_id"], org.regions["region"], org.regions["enabled"]):
-            self.enabled[(a, r)] = None if pd.isna(e) else bool(e)
+        for a, r, e in zip(org.regions["account_id"].tolist(), org.regions["region"].tolist(),
+                           org.regions["enabled"].tolist()):
+            self.enabled[(a, r)] = None if (e is None or e is pd.NA or e != e) else bool(e)
         self.detectors: dict[tuple[str, str], dict] = {}
-        for d in org.detectors.to_dict("records"):
-            self.detectors.setdefault((d["account_id"], d["region"]), d)
+        self.suspended_by_region: dict[str, dict[str, dict]] = {}
+        for d in _records(org.detectors, ["account_id", "region", "detector_id", "status", "features"]):
+            if (d["account_id"], d["region"]) in self.detectors:
+                continue
+            self.detectors[(d["account_id"], d["region"])] = d
+            if d["status"] == "DISABLED":
+                self.suspended_by_region.setdefault(d["region"], {})[d["account_id"]] = d
         rd = org.reads[org.reads["service"] == "guardduty"]
         self.gd_read: dict[tuple[str, str], str] = {}
-        for a, r, st in zip(rd["account_id"], rd["region"], rd["status"]):
+        for a, r, st in zip(rd["account_id"].tolist(), rd["region"].tolist(), rd["status"].tolist()):
             self.gd_read.setdefault((a, r), st)
         self.members_by_region: dict[str, list[dict]] = {}
-        for m in org.guardduty_members.to_dict("records"):
+        for m in _records(org.guardduty_members, ["region", "administrator_id", "account_id",
+                                                  "relationship_status"]):
             self.members_by_region.setdefault(m["region"], []).append(m)
         self.adminviews_by_region: dict[str, list[dict]] = {}
-        for v in org.guardduty_administrators.to_dict("records"):
+        for v in _records(org.guardduty_administrators, ["region", "account_id", "administrator_id",
+                                                         "relationship_status"]):
             self.adminviews_by_region.setdefault(v["region"], []).append(v)
         self.orgcfg: dict[tuple[str, str], dict] = {}
-        for c in org.guardduty_org_config.to_dict("records"):
+        for c in _records(org.guardduty_org_config):
             self.orgcfg.setdefault((c["region"], c["admin_account_id"]), c)
         ga = org.guardduty_admins
         ga = ga[ga["admin_status"].fillna("ENABLED") == "ENABLED"]
         self.delegated_by_region: dict[str, set[str]] = {}
-        for r, a in zip(ga["region"], ga["admin_account_id"]):
+        for r, a in zip(ga["region"].tolist(), ga["admin_account_id"].tolist()):
             self.delegated_by_region.setdefault(r, set()).add(a)
 
     def region_enabled(self, account_id: str, region: str) -> bool | None:
@@ -563,8 +571,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         # -- suspended detectors: re-enabled (default) or kept (keep_suspended)
         assoc_now = {m["account_id"] for m in rm
                      if m["administrator_id"] == admin and m["relationship_status"] in ASSOCIATED}
-        susp = {a: d for (a, r), d in ix.detectors.items()
-                if r == region and d["status"] == "DISABLED" and a in active and a != admin}
+        susp = {a: d for a, d in ix.suspended_by_region.get(region, {}).items() if a in active and a != admin}
         kept = {a for a in susp if "*" in keep or a in keep}
         mode = auto_enable
         if auto_enable == "ALL" and kept:
@@ -581,11 +588,15 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         mgmt_det = ix.detectors.get((mgmt, region))
 
         # -- 1 resume: suspended detectors of accounts already associated with the new administrator
-        # (under ALL the organisation configuration re-enables them itself: "ALL ... includes ... accounts that
-        # may have been suspended", so no call from the member is needed)
+        # (when this plan turns ALL on, the organisation configuration re-enables them itself: "ALL ... includes
+        # ... accounts that may have been suspended"; where ALL is on already and they are still suspended, it
+        # will not: the account re-enables its own detector)
+        oc = ix.orgcfg.get((region, admin))
+        cur_mode = oc["auto_enable_organization_members"] if oc else None
+        all_reenables = mode == "ALL" and cur_mode != "ALL"
         resume_steps: dict[str, Step] = {}
         for a in sorted(susp):
-            if a in exp and a in assoc_now and a != mgmt and mode != "ALL":
+            if a in exp and a in assoc_now and a != mgmt and not all_reenables:
                 resume_steps[a] = add(region, "resume_suspended", a, "guardduty:UpdateDetector",
                                       {"DetectorId": susp[a]["detector_id"], "Enable": True},
                                       f"GetDetector ({a}, {region}) answers Status ENABLED", accounts=[a], suffix=a)
@@ -621,8 +632,6 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         admin_det = det["detector_id"] if det is not None else "<the admin's detector id>"
         admin_detectors[region] = det["detector_id"] if det is not None else None
         # -- 5 auto-enable (before enrolment)
-        oc = ix.orgcfg.get((region, admin))
-        cur_mode = oc["auto_enable_organization_members"] if oc else None
         auto_step = add(region, "set_auto_enable", admin, "guardduty:UpdateOrganizationConfiguration",
             {"DetectorId": admin_det, "AutoEnableOrganizationMembers": mode},
             f"DescribeOrganizationConfiguration ({admin}, {region}) answers AutoEnableOrganizationMembers {mode}",
@@ -687,7 +696,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                 row.update(outcome="re-enabled", by="CreateMembers", step_id=enrol.step_id,
                            reason="CreateMembers from the delegated administrator enables GuardDuty in the "
                                   "accounts it adds")
-            elif a in exp and mode == "ALL":
+            elif a in exp and all_reenables:
                 row.update(outcome="re-enabled", by="auto-enable ALL", step_id=auto_step.step_id,
                            reason="already a member of the new administrator: auto-enable ALL re-enables "
                                   "suspended members (AWS: this can take up to 24 hours)")
@@ -707,6 +716,11 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                                    "kept_suspended": f"it stays suspended ({row['reason']})",
                                    "left_out": f"it stays suspended ({row['reason']})"}[row["outcome"]],
                                 row["step_id"]))
+        if det is not None and det["status"] == "DISABLED":
+            st = next(s for s in steps if s.region == region and s.kind == "enable_admin_detector")
+            suspended_rows.append({"account_id": admin, "region": region, "detector_id": det["detector_id"],
+                                   "outcome": "re-enabled", "by": "UpdateDetector", "step_id": st.step_id,
+                                   "reason": "the delegated administrator needs its own enabled detector"})
         # -- 9 external members
         ext = sorted({m["account_id"] for m in rm if m["account_id"] not in accts})
         if ext:
