@@ -265,6 +265,8 @@ class Evaluator:
         if lv is None:
             if account_id not in self.view.parent:
                 raise KeyError(f"account {account_id} is not in the organisation")
+            from orgkit.ougraph import join_path  # names escaped as in orgkit.model
+
             chain = self.view.ancestors(account_id)
             lv = []
             for i, n in enumerate(chain):
@@ -273,7 +275,7 @@ class Evaluator:
                     if self.content_missing(p):
                         continue  # reported as an unknown read (see unread_for)
                     pols.append(self.policy(p))
-                path = "/".join(self.view.name.get(x, x) for x in chain[: i + 1])
+                path = join_path(self.view.name.get(x, x) for x in chain[: i + 1])
                 lv.append(Level(n, self.view.kind.get(n, "ou"), self.view.name.get(n, n), tuple(pols), path))
             self._levels[account_id] = lv
         return lv
