@@ -1,0 +1,206 @@
+"""The effect of SCP changes: for each account, which actions (grouped by service) became allowed, denied or
+conditional for a chosen principal, and how its tamper protection changed.
+
+Both organisations are evaluated over the whole IAM action catalog with the SCP engine's matrix
+(:func:`orgkit.scp.matrix`, computed once per distinct chain of policies), and the tamper-protection table
+(:func:`orgkit.scp.tamper_protection`); accounts present in both are compared. Accounts with the same pair of
+(before, after) decision vectors share the work.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from orgkit.diff.rows import decision_severity, row
+
+
+def _matrix(org, principal, context, resource, actions):
+    from orgkit import scp
+
+    return scp.matrix(org, principal=principal, context=context, resource=resource, actions=actions)
+
+
+def _fail_rows(which: str, err: Exception, accounts: pd.DataFrame) -> list[dict]:
+    return [row("scp_effect", "regression" if which == "AFTER" else "neutral", after="unknown" if which == "AFTER"
+                else None, before="unknown" if which == "BEFORE" else None,
+                reason=f"SCPs of {which} could not be evaluated: {err}")]
+
+
+def scp_effect_changes(before, after, principal: str | None = None, context: Mapping[str, Any] | None = None,
+                       resource: str | None = None, actions: Sequence[str] | None = None,
+                       unknown_accounts: Mapping[str, str] | None = None) -> tuple[list[dict], "Attributor | None"]:
+    """``scp_effect`` rows (one per account, service and transition, with the actions) and ``tamper`` rows (one per
+    account and tamper action whose decision changed). ``unknown_accounts`` (account → why) are not compared: one
+    ``scp_effect`` row says their answer is unknown."""
+    from orgkit import scp
+    from orgkit.scp.policy import PolicyError
+
+    unknown_accounts = dict(unknown_accounts or {})
+    rows: list[dict] = []
+    try:
+        mb = _matrix(before, principal, context, resource, actions)
+    except (PolicyError, ValueError) as e:
+        return _fail_rows("BEFORE", e, before.accounts), None
+    try:
+        ma = _matrix(after, principal, context, resource, actions)
+    except (PolicyError, ValueError) as e:
+        return _fail_rows("AFTER", e, after.accounts), None
+    decisions = list(scp.DECISIONS)
+    cat = ma.catalog.frame
+    if len(mb.catalog) != len(cat) or not (mb.catalog.frame["action"].to_numpy() == cat["action"].to_numpy()).all():
+        raise ValueError("the two evaluations used different action catalogs")
+    services = cat["service"].fillna("?").to_numpy(dtype=object)
+    names = cat["action"].to_numpy(dtype=object)
+
+    acc_b = mb.accounts.set_index("account_id")["row"]
+    acc_a = ma.accounts
+    common = acc_a[acc_a["account_id"].isin(acc_b.index)]
+    memo: dict[tuple[int, int], list[tuple]] = {}
+    for aid, name, path, ra in zip(common["account_id"], common["account_name"], common["ou_path"], common["row"]):
+        if aid in unknown_accounts:
+            rows.append(row("scp_effect", "neutral", account_id=aid, account_name=name, ou_path=path,
+                            after="unknown", reason=unknown_accounts[aid]))
+            continue
+        key = (int(acc_b[aid]), int(ra))
+        groups = memo.get(key)
+        if groups is None:
+            x, y = mb.rows[key[0]], ma.rows[key[1]]
+            idx = np.flatnonzero(x != y)
+            groups = []
+            if len(idx):
+                df = pd.DataFrame({"service": services[idx], "b": x[idx], "a": y[idx], "action": names[idx]})
+                for (svc, b, a), g in df.groupby(["service", "b", "a"], sort=True):
+                    groups.append((svc, decisions[b], decisions[a], list(g["action"])))
+            memo[key] = groups
+        for svc, b, a, acts in groups:
+            verb = {"allow": "allowed", "explicit_deny": "denied", "implicit_deny": "denied (no Allow)",
+                    "conditional": "conditional", "exempt": "exempt", "unknown": "unknown"}.get(a, a)
+            rows.append(row("scp_effect", decision_severity(b, a), account_id=aid, account_name=name, ou_path=path,
+                            before=b, after=a, service=svc, action=", ".join(acts), count=len(acts),
+                            reason=f"{len(acts)} {svc} action{'s' if len(acts) != 1 else ''} now {verb}"
+                                   f" (were {b})"))
+    rows.extend(tamper_changes(before, after, principal, context, set(unknown_accounts)))
+    return rows, Attributor(scp.evaluator(before), mb, dict(principal=principal, context=context, resource=resource,
+                                                            actions=actions))
+
+
+class Attributor:
+    """The effect of one structural change alone, applied to BEFORE: the SCP structure of BEFORE is copied
+    (:class:`orgkit.scp.OrgView`), the one change made, and only the accounts it touches evaluated again; their
+    decisions are compared with BEFORE's. So a reformatted policy shows no effect even when another change in
+    the same diff changed the accounts it applies to."""
+
+    def __init__(self, evaluator, matrix_before, params: dict):
+        self.ev = evaluator
+        self.mb = matrix_before
+        self.params = params
+        self.row_of = dict(zip(matrix_before.accounts["account_id"], matrix_before.accounts["row"]))
+
+    def effect(self, change: dict, accounts: set[str], after) -> tuple[str, int] | None:
+        """(worst severity, accounts whose decisions change) of ``change`` alone; None when it cannot be
+        isolated (the severity then comes from the whole diff's effect rows)."""
+        from orgkit import scp
+        from orgkit.scp.matrix import compute_matrix
+        from orgkit.scp.policy import PolicyError
+
+        view = self.ev.view.copy()
+        kind = change["kind"]
+        pid, tid = change.get("policy_id"), change.get("target_id")
+        try:
+            if kind == "scp_edited":
+                text = after.policies.set_index("policy_id").loc[pid, "content"]
+                view.documents[pid] = (text, view.documents.get(pid, (None, pid))[1])
+            elif kind == "scp_deleted":
+                view.attached = {n: tuple(p for p in ps if p != pid) for n, ps in view.attached.items()}
+            elif kind == "scp_attached":
+                if pid not in view.documents:
+                    row_ = after.policies.set_index("policy_id").loc[pid]
+                    view.documents[pid] = (row_["content"], row_["name"])
+                if tid not in view.parent:
+                    return None
+                view.attached[tid] = tuple(sorted({*view.attached.get(tid, ()), pid}))
+            elif kind == "scp_detached":
+                if tid not in view.parent:
+                    return None
+                view.attached[tid] = tuple(p for p in view.attached.get(tid, ()) if p != pid)
+            elif kind in ("account_moved", "ou_moved"):
+                node = change.get("account_id") if kind == "account_moved" else tid
+                new_parent = tid if kind == "account_moved" else next(iter(after.graph.predecessors(tid)), None)
+                if node not in view.parent or new_parent not in view.parent:
+                    return None
+                view.parent[node] = new_parent
+                view.invalidate()
+            elif kind == "scp_policy_type":
+                view.scp_enabled = change.get("after") == "enabled"
+            else:
+                return None
+        except KeyError:
+            return None
+        acc = view.accounts
+        view.accounts = acc[acc["account_id"].isin(accounts) & acc["account_id"].isin(self.row_of)].reset_index(drop=True)
+        if view.accounts.empty:
+            return "neutral", 0
+        try:
+            m = compute_matrix(scp.Evaluator(view, self.ev.catalog), **self.params)
+        except (PolicyError, ValueError):
+            return None
+        sev, n = [], 0
+        decisions = list(scp.DECISIONS)
+        memo: dict[tuple[int, int], set[str]] = {}
+        for aid, r in zip(m.accounts["account_id"], m.accounts["row"]):
+            key = (int(self.row_of[aid]), int(r))
+            got = memo.get(key)
+            if got is None:
+                x, y = self.mb.rows[key[0]], m.rows[key[1]]
+                ch = np.flatnonzero(x != y)
+                pairs = set(zip(x[ch].tolist(), y[ch].tolist())) if len(ch) else set()
+                got = memo[key] = {decision_severity(decisions[a], decisions[b]) for a, b in pairs}
+            if got:
+                n += 1
+                sev.extend(got)
+        from orgkit.diff.rows import worst
+
+        return worst(sev), n
+
+
+def tamper_changes(before, after, principal=None, context=None, skip: set[str] | None = None) -> list[dict]:
+    """One row per (account, tamper action) whose decision changed (:data:`orgkit.scp.TAMPER_ACTIONS`)."""
+    from orgkit import scp
+
+    tb = scp.tamper_protection(scp.evaluator(before), principal=principal, context=context)
+    ta = scp.tamper_protection(scp.evaluator(after), principal=principal, context=context)
+    actions = list(scp.TAMPER_ACTIONS)
+    tb = tb.set_index("account_id")
+    rows = []
+    for r in ta.to_dict("records"):
+        aid = r["account_id"]
+        if skip and aid in skip:
+            continue
+        if aid not in tb.index:  # a new account: it arrives exposed or not
+            for act in actions:
+                y = str(r[act])
+                if y in ("allow", "conditional", "exempt", "unknown"):
+                    can = {"allow": "can call", "conditional": "may (depends on context) call",
+                           "exempt": "is exempt and can call", "unknown": "cannot be shown denied"}[y]
+                    rows.append(row("tamper", "regression", account_id=aid, account_name=r["account_name"],
+                                    ou_path=r["ou_path"], after=y, service=act.split(":")[0], action=act,
+                                    reason=f"new account {can} {act}" if y != "unknown"
+                                    else f"new account: {act} {can}"))
+            continue
+        b = tb.loc[aid]
+        pb, pa = bool(b["protected"]), bool(r["protected"])
+        for act in actions:
+            x, y = str(b[act]), str(r[act])
+            if x == y:
+                continue
+            sev = decision_severity(x, y)
+            what = ("tamper protection lost: " if pb and not pa else "tamper protection gained: " if pa and not pb
+                    else "")
+            can = {"allow": "can now", "conditional": "may (depends on context)", "exempt": "is exempt and can"}.get(y)
+            reason = what + (f"{can} call {act}" if can else f"{act} now {y}") + f" (was {x})"
+            rows.append(row("tamper", sev, account_id=aid, account_name=r["account_name"], ou_path=r["ou_path"],
+                            before=x, after=y, service=act.split(":")[0], action=act, reason=reason))
+    return rows

@@ -1,0 +1,282 @@
+"""What changed in the collected state: scope, CloudTrail and GuardDuty coverage per cell, trails, GuardDuty
+management (delegated administrator, auto-enable, features)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from orgkit.diff.rows import (AUTO_ENABLE_RANK, CLOUDTRAIL_RANK, GOOD, GUARDDUTY_RANK, rank_severity, row,
+                              status_severity)
+
+
+# ----------------------------------------------------------------------------------------------------------- scope
+@dataclass
+class Scope:
+    """Where two snapshots can be compared: the regions both collected, and the accounts both read."""
+
+    regions: list[str]
+    accounts: set[str] | None  # None: every account of both organisations was in scope in both
+    rows: list[dict]
+
+
+def collected_accounts(org) -> set[str] | None:
+    """Accounts whose own documents the snapshot holds (None: the collection was not filtered)."""
+    opts = (org.manifest.get("options") or {})
+    filt = opts.get("accounts")
+    if filt:
+        return {str(a) for a in filt}
+    return None
+
+
+def scope(before, after) -> Scope:
+    rb, ra = list(before.regions_requested), list(after.regions_requested)
+    regions = [r for r in rb if r in ra]
+    rows = []
+    for r in rb:
+        if r not in ra:
+            rows.append(row("scope", region=r, before="collected", after="not collected",
+                            reason="region collected in BEFORE only: its cells are not compared"))
+    for r in ra:
+        if r not in rb:
+            rows.append(row("scope", region=r, before="not collected", after="collected",
+                            reason="region collected in AFTER only: its cells are not compared"))
+    cb, ca = collected_accounts(before), collected_accounts(after)
+    accounts = None
+    if cb is not None or ca is not None:
+        all_b, all_a = set(before.accounts["account_id"]), set(after.accounts["account_id"])
+        sb = cb if cb is not None else all_b
+        sa = ca if ca is not None else all_a
+        # an account new in AFTER (absent from BEFORE's organisation) is compared when AFTER collected it
+        accounts = (sb & sa) | ((sa & all_a) - all_b)
+        names = dict(zip(after.accounts["account_id"], after.accounts["account_name"]))
+        names.update(dict(zip(before.accounts["account_id"], before.accounts["account_name"])))
+        for aid in sorted((sb & all_a & all_b) - sa):
+            rows.append(row("scope", account_id=aid, account_name=names.get(aid), before="collected",
+                            after="not collected", reason="account read in BEFORE only (account filter): not compared"))
+        for aid in sorted((sa & all_b) - sb):
+            rows.append(row("scope", account_id=aid, account_name=names.get(aid), before="not collected",
+                            after="collected", reason="account read in AFTER only (account filter): not compared"))
+    return Scope(regions, accounts, rows)
+
+
+# ----------------------------------------------------------------------------------------------------------- cells
+def cell_changes(service: str, cov_b: pd.DataFrame, cov_a: pd.DataFrame, sc: Scope, new_accounts: set[str]) -> list[dict]:
+    """Rows for the (account, region) cells whose status changed, and the cells of accounts new in AFTER."""
+    ranks = CLOUDTRAIL_RANK if service == "cloudtrail" else GUARDDUTY_RANK
+    good = GOOD[service]
+    b = cov_b[cov_b["region"].isin(sc.regions)]
+    a = cov_a[cov_a["region"].isin(sc.regions)]
+    if sc.accounts is not None:
+        b = b[b["account_id"].isin(sc.accounts)]
+        a = a[a["account_id"].isin(sc.accounts)]
+    keep = ["account_id", "region", "status", "reason", "source"] + (["features"] if service == "guardduty" else [])
+    m = a.merge(b[keep], on=["account_id", "region"], how="left", suffixes=("", "_b"))
+    has_b = m["status_b"].notna().to_numpy()
+    new = m["account_id"].isin(new_accounts).to_numpy()
+    changed = (has_b & (m["status"].to_numpy() != m["status_b"].to_numpy())) | (~has_b & new)
+    rows = []
+    for r in m[changed].itertuples(index=False):
+        before = r.status_b if isinstance(r.status_b, str) else None
+        sev = status_severity(before, r.status, ranks, good)
+        reason = r.reason if isinstance(r.reason, str) and r.reason else None
+        if before is None:
+            reason = f"new account's cell: {reason}" if reason else "new account's cell"
+        elif r.status in good and isinstance(r.reason_b, str) and r.reason_b:
+            reason = f"{reason}; was: {r.reason_b}" if reason else f"was: {r.reason_b}"
+        rows.append(row(service, sev, account_id=r.account_id, account_name=r.account_name, ou_path=r.ou_path,
+                        region=r.region, before=before, after=r.status, reason=reason, service=service,
+                        source=r.source if isinstance(r.source, str) else None,
+                        trail_arn=r.source if service == "cloudtrail" and isinstance(r.source, str)
+                        and r.source.startswith("arn:") and "," not in r.source else None))
+    if service == "guardduty":
+        both = m[has_b & (m["status"].to_numpy() == m["status_b"].to_numpy())]
+        for r in both.itertuples(index=False):
+            fb, fa = r.features_b, r.features
+            if isinstance(fb, dict) and isinstance(fa, dict) and fb != fa:
+                for name in sorted(set(fb) | set(fa)):
+                    x, y = fb.get(name), fa.get(name)
+                    if x == y:
+                        continue
+                    sev = ("regression" if x == "ENABLED" else "improvement" if y == "ENABLED" else "neutral")
+                    rows.append(row("guardduty_feature", sev, account_id=r.account_id, account_name=r.account_name,
+                                    ou_path=r.ou_path, region=r.region, before=x, after=y, service="guardduty",
+                                    action=name, source=r.source if isinstance(r.source, str) else None,
+                                    reason=f"detector feature {name} {x} -> {y}"))
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------------------- trails
+def _selectors(org) -> dict[str, str]:
+    es = org.event_selectors
+    out: dict[str, list[str]] = {}
+    for r in es.sort_values(["trail_arn", "position"]).itertuples(index=False):
+        if r.kind == "advanced":
+            fs = r.field_selectors or []
+            desc = "advanced[" + "; ".join(
+                f"{f.get('Field')}{'=' + ','.join(f['Equals']) if f.get('Equals') else ''}"
+                f"{'!=' + ','.join(f['NotEquals']) if f.get('NotEquals') else ''}"
+                f"{' starts ' + ','.join(f['StartsWith']) if f.get('StartsWith') else ''}"
+                for f in fs if isinstance(f, dict)) + "]"
+        else:
+            desc = (f"basic[{r.read_write_type}, management={r.include_management_events}"
+                    + (f", exclude={','.join(r.exclude_management_event_sources)}"
+                       if r.exclude_management_event_sources else "")
+                    + (f", data={len(r.data_resources)}" if r.data_resources else "") + "]")
+        out.setdefault(r.trail_arn, []).append(desc)
+    return {k: " ".join(v) for k, v in out.items()}
+
+
+def trail_changes(before, after, sc: Scope) -> list[dict]:
+    tb = before.trails.set_index("trail_arn", drop=False)
+    ta = after.trails.set_index("trail_arn", drop=False)
+
+    def in_scope(t) -> bool:
+        return (t["home_region"] in sc.regions or t["home_region"] is None) and (
+            sc.accounts is None or t["account_id"] in sc.accounts)
+
+    names = dict(zip(after.accounts["account_id"], after.accounts["account_name"]))
+    paths = dict(zip(after.accounts["account_id"], after.accounts["ou_path"]))
+    names.update({k: v for k, v in zip(before.accounts["account_id"], before.accounts["account_name"]) if k not in names})
+
+    def base(t) -> dict:
+        aid = t["account_id"]
+        return {"account_id": aid, "account_name": names.get(aid), "ou_path": paths.get(aid),
+                "region": t["home_region"], "trail_arn": t["trail_arn"], "service": "cloudtrail"}
+
+    rows = []
+    for arn in sorted(set(ta.index) - set(tb.index)):
+        t = ta.loc[arn]
+        if in_scope(t):
+            rows.append(row("trail_added", after="logging" if t["is_logging"] is True else "not logging"
+                            if t["is_logging"] is False else "unknown", reason=f"new trail {t['name']}", **base(t)))
+    for arn in sorted(set(tb.index) - set(ta.index)):
+        t = tb.loc[arn]
+        if in_scope(t):
+            was_logging = t["is_logging"] is True or t["is_logging"] == True  # noqa: E712
+            rows.append(row("trail_removed", "regression" if was_logging else "neutral",
+                            before="logging" if was_logging else "not logging", after="deleted",
+                            reason=f"trail {t['name']} deleted" + (" while logging" if was_logging else ""), **base(t)))
+    sel_b, sel_a = _selectors(before), _selectors(after)
+    for arn in sorted(set(tb.index) & set(ta.index)):
+        b, a = tb.loc[arn], ta.loc[arn]
+        if not in_scope(a):
+            continue
+        lb, la = b["is_logging"], a["is_logging"]
+        lb = None if pd.isna(lb) else bool(lb)
+        la = None if pd.isna(la) else bool(la)
+        if lb is True and la is False:
+            rows.append(row("trail_stopped", "regression", before="logging", after="not logging",
+                            reason=f"trail {a['name']} stopped logging"
+                                   + (f" at {a['stop_logging_time']}" if not pd.isna(a["stop_logging_time"]) else ""),
+                            **base(a)))
+        elif lb is False and la is True:
+            rows.append(row("trail_started", "improvement", before="not logging", after="logging",
+                            reason=f"trail {a['name']} started logging", **base(a)))
+        elif lb is not None and la is None:
+            rows.append(row("trail_changed", "regression", before="logging" if lb else "not logging", after="unknown",
+                            reason=f"trail {a['name']}: its status could not be read" +
+                                   (f" ({a['detail_error']})" if isinstance(a["detail_error"], str) else ""),
+                            **base(a)))
+        eb, ea = b["latest_delivery_error"], a["latest_delivery_error"]
+        eb = eb if isinstance(eb, str) and eb else None
+        ea = ea if isinstance(ea, str) and ea else None
+        if eb != ea and (eb is None or ea is None):
+            rows.append(row("trail_delivery", "regression" if ea else "improvement", before=eb or "delivering",
+                            after=ea or "delivering",
+                            reason=f"trail {a['name']}: " + (f"delivery fails ({ea})" if ea else "delivers again"),
+                            **base(a)))
+        bits = []
+        for col, label in (("is_multi_region", "multi-region"), ("is_organization_trail", "organization trail"),
+                           ("include_global_service_events", "global service events"),
+                           ("log_file_validation", "log file validation"), ("s3_bucket", "bucket"),
+                           ("kms_key_id", "KMS key")):
+            x, y = b[col], a[col]
+            x = None if x is None or (isinstance(x, float) and x != x) else x
+            y = None if y is None or (isinstance(y, float) and y != y) else y
+            if x != y:
+                bits.append(f"{label} {x} -> {y}")
+        if sel_b.get(arn) != sel_a.get(arn) and (b["selector_kind"] is not None and a["selector_kind"] is not None):
+            bits.append(f"event selectors {sel_b.get(arn)} -> {sel_a.get(arn)}")
+        if bits:
+            rows.append(row("trail_changed", reason=f"trail {a['name']}: " + "; ".join(bits), **base(a)))
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------------- management
+def _admins(org) -> dict[str, str | None]:
+    adm = org.guardduty_admins
+    adm = adm[adm["admin_status"].isna() | (adm["admin_status"] == "ENABLED")]
+    out: dict[str, str | None] = {}
+    for r, a in zip(adm["region"], adm["admin_account_id"]):
+        out[r] = a if r not in out else ",".join(sorted({out[r], a}))
+    return out
+
+
+def _org_config(org, admins: dict) -> dict[str, dict]:
+    out = {}
+    oc = org.guardduty_org_config
+    for r in oc.itertuples(index=False):
+        if admins.get(r.region) and r.admin_account_id != admins.get(r.region):
+            continue
+        mode = r.auto_enable_organization_members
+        if not isinstance(mode, str):
+            mode = "NEW" if r.auto_enable is True else "NONE" if r.auto_enable is False else None
+        feats = {}
+        for f in r.features or []:
+            if not isinstance(f, dict):
+                continue
+            feats[f.get("Name")] = f.get("AutoEnable")
+            for extra in f.get("AdditionalConfiguration") or []:
+                feats[f"{f.get('Name')}/{extra.get('Name')}"] = extra.get("AutoEnable")
+        out[r.region] = {"auto_enable": mode, "features": feats, "admin": r.admin_account_id}
+    return out
+
+
+def _region_read(org, region: str, admin: str | None) -> bool:
+    """Whether the administrator's GuardDuty state in ``region`` was read (else its configuration is unknown)."""
+    if not admin:
+        return True
+    rd = org.reads
+    hit = rd[(rd["account_id"] == admin) & (rd["region"] == region) & (rd["service"] == "guardduty")]
+    return not hit.empty and hit["status"].isin(["ok", "partial"]).all()
+
+
+def guardduty_management_changes(before, after, sc: Scope) -> list[dict]:
+    rows = []
+    ab, aa = _admins(before), _admins(after)
+    names = dict(zip(after.accounts["account_id"], after.accounts["account_name"]))
+    names.update({k: v for k, v in zip(before.accounts["account_id"], before.accounts["account_name"]) if k not in names})
+    for r in sc.regions:
+        x, y = ab.get(r), aa.get(r)
+        if x != y:
+            sev = "improvement" if x is None else "regression" if y is None else "neutral"
+            rows.append(row("guardduty_admin", sev, region=r, before=x, after=y, account_id=y or x,
+                            account_name=names.get(y or x), service="guardduty",
+                            reason=("delegated administrator designated" if x is None else
+                                    "no delegated administrator any more" if y is None else
+                                    "delegated administrator changed") + f" in {r}"))
+    cb, ca = _org_config(before, ab), _org_config(after, aa)
+    for r in sc.regions:
+        if not (_region_read(before, r, ab.get(r)) and _region_read(after, r, aa.get(r))):
+            continue
+        x, y = cb.get(r, {}), ca.get(r, {})
+        mx, my = x.get("auto_enable"), y.get("auto_enable")
+        if (x or y) and mx != my:
+            rows.append(row("guardduty_auto_enable", rank_severity(mx, my, AUTO_ENABLE_RANK), region=r,
+                            before=mx, after=my, account_id=y.get("admin") or x.get("admin"), service="guardduty",
+                            reason=f"organisation auto-enable {mx or '(not set: no delegated administrator)'} -> "
+                                   f"{my or '(not set)'} in {r}"))
+        fx, fy = x.get("features") or {}, y.get("features") or {}
+        for name in sorted(set(fx) | set(fy)):
+            if fx.get(name) != fy.get(name) and (x and y):
+                rows.append(row("guardduty_feature", rank_severity(fx.get(name), fy.get(name), AUTO_ENABLE_RANK),
+                                region=r, before=fx.get(name), after=fy.get(name), service="guardduty", action=name,
+                                account_id=y.get("admin"), reason=f"organisation auto-enable of {name} in {r}"))
+    return rows
+
+
+def new_accounts(before, after) -> set[str]:
+    return set(after.accounts["account_id"]) - set(before.accounts["account_id"])
+
