@@ -179,16 +179,18 @@ def tamper_changes(before, after, principal=None, context=None, skip: set[str] |
         aid = r["account_id"]
         if skip and aid in skip:
             continue
-        if aid not in tb.index:  # a new account: it arrives exposed or not
+        if aid not in tb.index:  # a new account: it arrives exposed or not (one row per decision)
+            by: dict[str, list[str]] = {}
             for act in actions:
                 y = str(r[act])
                 if y in ("allow", "conditional", "exempt", "unknown"):
-                    can = {"allow": "can call", "conditional": "may (depends on context) call",
-                           "exempt": "is exempt and can call", "unknown": "cannot be shown denied"}[y]
-                    rows.append(row("tamper", "regression", account_id=aid, account_name=r["account_name"],
-                                    ou_path=r["ou_path"], after=y, service=act.split(":")[0], action=act,
-                                    reason=f"new account {can} {act}" if y != "unknown"
-                                    else f"new account: {act} {can}"))
+                    by.setdefault(y, []).append(act)
+            for y, acts in by.items():
+                can = {"allow": "can call", "conditional": "may (depends on context) call",
+                       "exempt": "is exempt and can call", "unknown": "cannot be shown denied:"}[y]
+                rows.append(row("tamper", "regression", account_id=aid, account_name=r["account_name"],
+                                ou_path=r["ou_path"], after=y, action=", ".join(acts), count=len(acts),
+                                reason=f"new account {can} {len(acts)} of {len(actions)} tamper actions"))
             continue
         b = tb.loc[aid]
         pb, pa = bool(b["protected"]), bool(r["protected"])
