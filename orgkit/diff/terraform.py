@@ -58,7 +58,7 @@ class Plan:
 def read_plan(source: str | os.PathLike | dict) -> Plan:
     """A plan from a path to (or the dict of) ``terraform show -json PLANFILE`` output."""
     where = None
-    if isinstance(source, dict):
+    if isinstance(source, (dict, list)):
         doc = source
     else:
         where = str(source)
@@ -253,6 +253,15 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     policies = {r["policy_id"]: dict(r) for r in org.policies.to_dict("records")}
     targets = {(r["policy_id"], str(r["target_id"])): dict(r) for r in org.policy_targets.to_dict("records")}
     pending_targets: list[tuple[str, str, str]] = []  # (policy id, target, why) whose accounts are unknown
+    # AWS attaches the AWS-managed FullAWSAccess SCP to every root, OU and account it creates while SCPs are
+    # enabled (Organizations user guide, "SCP evaluation"): a planned OU or account gets it too
+    full = next((pid for pid, p in policies.items() if p.get("aws_managed") and p.get("name") == "FullAWSAccess"),
+                None) if org.scp_enabled is not False else None
+
+    def attach_full(node: str, kind: str) -> None:
+        if full is not None:
+            targets[(full, node)] = {"policy_id": full, "target_id": node, "target_type": kind,
+                                     "target_name": None}
 
     def nr(rc: dict, reason: str, **kw) -> None:
         r = row("not_evaluated", "neutral", reason=f"{rc.get('address')}: {reason}", **kw)
@@ -358,6 +367,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             nr(rc, f"OU parent unknown until apply ({why}): the OU is not placed", target_id=o["ou_id"])
             continue
         o["parent_id"] = parent
+        if o["ou_id"] not in ous:
+            attach_full(o["ou_id"], "ORGANIZATIONAL_UNIT")
         ous[o["ou_id"]] = o
     # --- accounts
     for rc in of_type("aws_organizations_account"):
@@ -389,6 +400,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
                 nr(rc, f"new account's parent unknown until apply ({why}): not placed", account_id=a["account_id"])
                 continue
             a["parent_id"] = parent
+            if a["account_id"] not in accounts:
+                attach_full(a["account_id"], "ACCOUNT")
             accounts[a["account_id"]] = a
     # --- attachments: detach first, then attach
     att = of_type("aws_organizations_policy_attachment")
@@ -536,9 +549,17 @@ def diff_plan(org, plan, **kw) -> pd.DataFrame:
     kw.setdefault("coverage", False)
     df = diff(org, res.org, _unknown_accounts=res.unknown_accounts, **kw)
     # a policy whose planned content is unknown: its edit row says so rather than comparing with a stand-in
+    extra = []
     for pid, why in res.unknown_policies.items():
         m = (df["policy_id"] == pid) & df["kind"].isin(["scp_edited", "scp_created"])
-        df.loc[m, "reason"] = f"content unknown until apply ({why})"
+        if m.any():
+            df.loc[m, "reason"] = f"content unknown until apply ({why})"
+        else:
+            name = res.org.policies.set_index("policy_id")["name"].get(pid)
+            extra.append(row("scp_edited", policy_id=pid, policy_name=name,
+                             reason=f"content unknown until apply ({why})"))
+    if extra:
+        df = pd.concat([df, frame(extra)], ignore_index=True)
     out = frame(pd.concat([df, frame(res.rows)], ignore_index=True))
     out.attrs.update(df.attrs)
     out.attrs["after"] = f"plan {getattr(plan, 'path', None) or plan if isinstance(plan, (str, os.PathLike)) else 'plan'}"
