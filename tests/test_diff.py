@@ -116,8 +116,9 @@ def test_account_moved_added_suspended_and_its_effect(pair):
 def test_ous_renamed_added_and_paths_are_not_moves(pair):
     b, a, *_ = pair(after={"eng_name": "Platform", "new_ou": True})
     df = diff(b, a)
-    # accounts under the renamed OU did not move; the new OU gets FullAWSAccess, as AWS attaches it
-    assert kinds(df) == {"ou_renamed", "ou_added", "scp_attached"}
+    # accounts under the renamed OU did not move; the new OU is listed with the SCP AWS attaches to it
+    assert kinds(df) == {"ou_renamed", "ou_added"}
+    assert "(SCPs attached: FullAWSAccess)" in df[df.kind == "ou_added"].iloc[0].reason
     r = df[df.kind == "ou_renamed"].iloc[0]
     assert (r.before, r.after, r.ou_path) == ("Engineering", "Platform", "Root/Platform")
     df2 = diff(a, b)

@@ -78,11 +78,17 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
                 by_account.setdefault(r["account_id"], []).append(r["severity"])
         # a structural change is rated by its own effect: applied alone to BEFORE, on the accounts it touches
         # (falling back to the worst effect seen on those accounts in the whole diff)
+        moves = {rows[offset + i]["account_id"]: rows[offset + i]["target_id"] for i in touches
+                 if rows[offset + i]["kind"] == "account_moved"}
+        moved = attributor.effect_moves(moves) if attributor is not None and moves else {}
         for i, accounts in touches.items():
             r = rows[offset + i]
             if r["kind"] in ("account_added", "scp_created"):
                 continue
-            got = attributor.effect(r, accounts, a) if attributor is not None else None
+            if r["kind"] == "account_moved":
+                got = moved.get(r["account_id"])
+            else:
+                got = attributor.effect(r, accounts, a) if attributor is not None else None
             if got is None:
                 sev = [s for acc in accounts for s in by_account.get(acc, [])]
                 got = (worst(sev), len({acc for acc in accounts if acc in by_account}))

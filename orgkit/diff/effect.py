@@ -82,7 +82,8 @@ def scp_effect_changes(before, after, principal: str | None = None, context: Map
                             before=b, after=a, service=svc, action=", ".join(acts), count=len(acts),
                             reason=f"{len(acts)} {svc} action{'s' if len(acts) != 1 else ''} now {verb}"
                                    f" (were {b})"))
-    rows.extend(tamper_changes(before, after, principal, context, set(unknown_accounts)))
+    rows.extend(tamper_changes(before, after, principal, context, set(unknown_accounts),
+                               matrices=(mb, ma) if resource is None else None))
     return rows, Attributor(scp.evaluator(before), mb, dict(principal=principal, context=context, resource=resource,
                                                             actions=actions))
 
@@ -102,16 +103,13 @@ class Attributor:
     def effect(self, change: dict, accounts: set[str], after) -> tuple[str, int] | None:
         """(worst severity, accounts whose decisions change) of ``change`` alone; None when it cannot be
         isolated (the severity then comes from the whole diff's effect rows)."""
-        from orgkit import scp
-        from orgkit.scp.matrix import compute_matrix
-        from orgkit.scp.policy import PolicyError
-
         view = self.ev.view.copy()
         kind = change["kind"]
         pid, tid = change.get("policy_id"), change.get("target_id")
         try:
             if kind == "scp_edited":
-                text = after.policies.set_index("policy_id").loc[pid, "content"]
+                pol = after.policies
+                text = pol["content"][pol["policy_id"] == pid].iloc[0]
                 view.documents[pid] = (text, view.documents.get(pid, (None, pid))[1])
             elif kind == "scp_deleted":
                 view.attached = {n: tuple(p for p in ps if p != pid) for n, ps in view.attached.items()}
@@ -119,8 +117,8 @@ class Attributor:
                 if pid not in view.documents:
                     row_ = after.policies.set_index("policy_id").loc[pid]
                     view.documents[pid] = (row_["content"], row_["name"])
-                if tid not in view.parent:
-                    return None
+                if tid not in view.parent:  # attached to an OU or account new in AFTER: its own rows tell
+                    return "neutral", 0
                 view.attached[tid] = tuple(sorted({*view.attached.get(tid, ()), pid}))
             elif kind == "scp_detached":
                 if tid not in view.parent:
@@ -139,17 +137,43 @@ class Attributor:
                 return None
         except KeyError:
             return None
+        per = self._compare(view, accounts)
+        if per is None:
+            return None
+        from orgkit.diff.rows import worst
+
+        return worst([x for v in per.values() for x in v]), sum(1 for v in per.values() if v)
+
+    def effect_moves(self, moves: dict[str, str]) -> dict[str, tuple[str, int]]:
+        """The effect of each account move alone (account → new parent). An account's decisions depend only on
+        its own chain, so all moves are made in one copy and evaluated together."""
+        from orgkit.diff.rows import worst
+
+        view = self.ev.view.copy()
+        ok = {a: p for a, p in moves.items() if a in view.parent and p in view.parent}
+        for a, p in ok.items():
+            view.parent[a] = p
+        view.invalidate()
+        per = self._compare(view, set(ok)) or {}
+        return {a: (worst(per.get(a, ())), 1 if per.get(a) else 0) for a in ok}
+
+    def _compare(self, view, accounts: set[str]) -> dict[str, set[str]] | None:
+        """Evaluate ``accounts`` in ``view``; per account, the severities of its decision changes from BEFORE."""
+        from orgkit import scp
+        from orgkit.scp.matrix import compute_matrix
+        from orgkit.scp.policy import PolicyError
+
         acc = view.accounts
         view.accounts = acc[acc["account_id"].isin(accounts) & acc["account_id"].isin(self.row_of)].reset_index(drop=True)
         if view.accounts.empty:
-            return "neutral", 0
+            return {}
         try:
             m = compute_matrix(scp.Evaluator(view, self.ev.catalog), **self.params)
         except (PolicyError, ValueError):
             return None
-        sev, n = [], 0
         decisions = list(scp.DECISIONS)
         memo: dict[tuple[int, int], set[str]] = {}
+        out: dict[str, set[str]] = {}
         for aid, r in zip(m.accounts["account_id"], m.accounts["row"]):
             key = (int(self.row_of[aid]), int(r))
             got = memo.get(key)
@@ -158,51 +182,82 @@ class Attributor:
                 ch = np.flatnonzero(x != y)
                 pairs = set(zip(x[ch].tolist(), y[ch].tolist())) if len(ch) else set()
                 got = memo[key] = {decision_severity(decisions[a], decisions[b]) for a, b in pairs}
-            if got:
-                n += 1
-                sev.extend(got)
-        from orgkit.diff.rows import worst
-
-        return worst(sev), n
+            out[aid] = got
+        return out
 
 
-def tamper_changes(before, after, principal=None, context=None, skip: set[str] | None = None) -> list[dict]:
+def _tamper_frame(m, actions: list[str]) -> pd.DataFrame | None:
+    """The tamper table (as :func:`orgkit.scp.tamper_protection` gives it) read from a whole-catalog matrix, or
+    None when the matrix lacks one of the actions."""
+    from orgkit import scp
+
+    index = {a.lower(): i for i, a in enumerate(m.catalog.frame["action"])}
+    if not all(a.lower() in index for a in actions):
+        return None
+    order = [index[a.lower()] for a in actions]
+    rows = np.stack([r[order] for r in m.rows]) if m.rows else np.zeros((0, len(order)), dtype=np.int8)
+    codes = rows[m.accounts["row"].to_numpy()] if len(m.accounts) else np.zeros((0, len(order)), dtype=np.int8)
+    out = m.accounts[["account_id", "account_name", "ou_path"]].copy()
+    decisions = list(scp.DECISIONS)
+    for j, a in enumerate(actions):
+        out[a] = pd.Categorical.from_codes(codes[:, j], decisions)
+    denied = [decisions.index("explicit_deny"), decisions.index("implicit_deny")]
+    out["protected"] = np.isin(codes, denied).all(axis=1) if len(out) else np.zeros(0, dtype=bool)
+    return out
+
+
+def tamper_changes(before, after, principal=None, context=None, skip: set[str] | None = None,
+                   matrices=None) -> list[dict]:
     """One row per (account, tamper action) whose decision changed (:data:`orgkit.scp.TAMPER_ACTIONS`)."""
     from orgkit import scp
 
-    tb = scp.tamper_protection(scp.evaluator(before), principal=principal, context=context)
-    ta = scp.tamper_protection(scp.evaluator(after), principal=principal, context=context)
     actions = list(scp.TAMPER_ACTIONS)
-    tb = tb.set_index("account_id")
+    tb = ta = None
+    if matrices is not None:  # the whole-catalog matrices hold the answers already
+        tb, ta = _tamper_frame(matrices[0], actions), _tamper_frame(matrices[1], actions)
+    if tb is None or ta is None:
+        tb = scp.tamper_protection(scp.evaluator(before), principal=principal, context=context)
+        ta = scp.tamper_protection(scp.evaluator(after), principal=principal, context=context)
     rows = []
-    for r in ta.to_dict("records"):
-        aid = r["account_id"]
-        if skip and aid in skip:
-            continue
-        if aid not in tb.index:  # a new account: it arrives exposed or not (one row per decision)
-            by: dict[str, list[str]] = {}
-            for act in actions:
-                y = str(r[act])
-                if y in ("allow", "conditional", "exempt", "unknown"):
-                    by.setdefault(y, []).append(act)
-            for y, acts in by.items():
-                can = {"allow": "can call", "conditional": "may (depends on context) call",
-                       "exempt": "is exempt and can call", "unknown": "cannot be shown denied:"}[y]
-                rows.append(row("tamper", "regression", account_id=aid, account_name=r["account_name"],
-                                ou_path=r["ou_path"], after=y, action=", ".join(acts), count=len(acts),
-                                reason=f"new account {can} {len(acts)} of {len(actions)} tamper actions"))
-            continue
-        b = tb.loc[aid]
-        pb, pa = bool(b["protected"]), bool(r["protected"])
+    pos = {a: i for i, a in enumerate(tb["account_id"])}
+    ids = ta["account_id"].to_numpy(dtype=object)
+    names = ta["account_name"].to_numpy(dtype=object)
+    paths = ta["ou_path"].to_numpy(dtype=object)
+    idx = np.array([pos.get(a, -1) for a in ids], dtype=np.int64)
+    old = idx >= 0
+    skip = skip or set()
+    keep = np.array([a not in skip for a in ids], dtype=bool)
+    take = np.where(old, idx, 0)
+
+    def aligned(arr: np.ndarray, fill) -> np.ndarray:  # BEFORE's values in AFTER's account order
+        return arr[take] if len(arr) else np.full(len(ids), fill, dtype=arr.dtype)
+
+    pb = aligned(tb["protected"].to_numpy(dtype=bool), False)
+    pa = ta["protected"].to_numpy(dtype=bool)
+    cols: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for act in actions:
+        x = aligned(tb[act].astype(str).to_numpy(dtype=object), "")
+        y = ta[act].astype(str).to_numpy(dtype=object)
+        cols[act] = (x, y)
+        for j in np.flatnonzero(old & keep & (x != y)):
+            sev = decision_severity(x[j], y[j])
+            what = ("tamper protection lost: " if pb[j] and not pa[j] else
+                    "tamper protection gained: " if pa[j] and not pb[j] else "")
+            can = {"allow": "can now", "conditional": "may (depends on context)",
+                   "exempt": "is exempt and can"}.get(y[j])
+            reason = what + (f"{can} call {act}" if can else f"{act} now {y[j]}") + f" (was {x[j]})"
+            rows.append(row("tamper", sev, account_id=ids[j], account_name=names[j], ou_path=paths[j],
+                            before=x[j], after=y[j], service=act.split(":")[0], action=act, reason=reason))
+    for j in np.flatnonzero(~old & keep):  # a new account: it arrives exposed or not (one row per decision)
+        by: dict[str, list[str]] = {}
         for act in actions:
-            x, y = str(b[act]), str(r[act])
-            if x == y:
-                continue
-            sev = decision_severity(x, y)
-            what = ("tamper protection lost: " if pb and not pa else "tamper protection gained: " if pa and not pb
-                    else "")
-            can = {"allow": "can now", "conditional": "may (depends on context)", "exempt": "is exempt and can"}.get(y)
-            reason = what + (f"{can} call {act}" if can else f"{act} now {y}") + f" (was {x})"
-            rows.append(row("tamper", sev, account_id=aid, account_name=r["account_name"], ou_path=r["ou_path"],
-                            before=x, after=y, service=act.split(":")[0], action=act, reason=reason))
+            y = cols[act][1][j]
+            if y in ("allow", "conditional", "exempt", "unknown"):
+                by.setdefault(y, []).append(act)
+        for y, acts in by.items():
+            can = {"allow": "can call", "conditional": "may (depends on context) call",
+                   "exempt": "is exempt and can call", "unknown": "cannot be shown denied:"}[y]
+            rows.append(row("tamper", "regression", account_id=ids[j], account_name=names[j], ou_path=paths[j],
+                            after=y, action=", ".join(acts), count=len(acts),
+                            reason=f"new account {can} {len(acts)} of {len(actions)} tamper actions"))
     return rows

@@ -129,8 +129,11 @@ def _selectors(org) -> dict[str, str]:
 
 
 def trail_changes(before, after, sc: Scope) -> list[dict]:
-    tb = before.trails.set_index("trail_arn", drop=False)
-    ta = after.trails.set_index("trail_arn", drop=False)
+    cols = ["trail_arn", "name", "account_id", "home_region", "is_logging", "stop_logging_time", "detail_error",
+            "latest_delivery_error", "is_multi_region", "is_organization_trail", "include_global_service_events",
+            "log_file_validation", "s3_bucket", "kms_key_id", "selector_kind"]
+    tb = {r["trail_arn"]: r for r in before.trails[cols].to_dict("records")}
+    ta = {r["trail_arn"]: r for r in after.trails[cols].to_dict("records")}
 
     def in_scope(t) -> bool:
         return (t["home_region"] in sc.regions or t["home_region"] is None) and (
@@ -145,27 +148,29 @@ def trail_changes(before, after, sc: Scope) -> list[dict]:
         return {"account_id": aid, "account_name": names.get(aid), "ou_path": paths.get(aid),
                 "region": t["home_region"], "trail_arn": t["trail_arn"], "service": "cloudtrail"}
 
+    def flag(v):
+        return None if v is None or pd.isna(v) else bool(v)
+
     rows = []
-    for arn in sorted(set(ta.index) - set(tb.index)):
-        t = ta.loc[arn]
+    for arn in sorted(set(ta) - set(tb)):
+        t = ta[arn]
         if in_scope(t):
-            rows.append(row("trail_added", after="logging" if t["is_logging"] is True else "not logging"
-                            if t["is_logging"] is False else "unknown", reason=f"new trail {t['name']}", **base(t)))
-    for arn in sorted(set(tb.index) - set(ta.index)):
-        t = tb.loc[arn]
+            lg = flag(t["is_logging"])
+            rows.append(row("trail_added", after="logging" if lg is True else "not logging" if lg is False
+                            else "unknown", reason=f"new trail {t['name']}", **base(t)))
+    for arn in sorted(set(tb) - set(ta)):
+        t = tb[arn]
         if in_scope(t):
-            was_logging = t["is_logging"] is True or t["is_logging"] == True  # noqa: E712
+            was_logging = flag(t["is_logging"]) is True
             rows.append(row("trail_removed", "regression" if was_logging else "neutral",
                             before="logging" if was_logging else "not logging", after="deleted",
                             reason=f"trail {t['name']} deleted" + (" while logging" if was_logging else ""), **base(t)))
     sel_b, sel_a = _selectors(before), _selectors(after)
-    for arn in sorted(set(tb.index) & set(ta.index)):
-        b, a = tb.loc[arn], ta.loc[arn]
+    for arn in sorted(set(tb) & set(ta)):
+        b, a = tb[arn], ta[arn]
         if not in_scope(a):
             continue
-        lb, la = b["is_logging"], a["is_logging"]
-        lb = None if pd.isna(lb) else bool(lb)
-        la = None if pd.isna(la) else bool(la)
+        lb, la = flag(b["is_logging"]), flag(a["is_logging"])
         if lb is True and la is False:
             rows.append(row("trail_stopped", "regression", before="logging", after="not logging",
                             reason=f"trail {a['name']} stopped logging"
@@ -234,13 +239,22 @@ def _org_config(org, admins: dict) -> dict[str, dict]:
     return out
 
 
-def _region_read(org, region: str, admin: str | None) -> bool:
+def _gd_reads(org, accounts: set) -> dict[tuple, bool]:
+    """(account, region) → whether its GuardDuty state was read, for ``accounts``."""
+    rd = org.reads
+    rd = rd[(rd["service"] == "guardduty") & rd["account_id"].isin(accounts)]
+    out: dict[tuple, bool] = {}
+    for a, r, st in zip(rd["account_id"].to_numpy(dtype=object), rd["region"].to_numpy(dtype=object),
+                        rd["status"].to_numpy(dtype=object)):
+        out[(a, r)] = out.get((a, r), True) and st in ("ok", "partial")
+    return out
+
+
+def _region_read(reads: dict, region: str, admin: str | None) -> bool:
     """Whether the administrator's GuardDuty state in ``region`` was read (else its configuration is unknown)."""
     if not admin:
         return True
-    rd = org.reads
-    hit = rd[(rd["account_id"] == admin) & (rd["region"] == region) & (rd["service"] == "guardduty")]
-    return not hit.empty and hit["status"].isin(["ok", "partial"]).all()
+    return all(reads.get((a, region), False) for a in admin.split(","))
 
 
 def guardduty_management_changes(before, after, sc: Scope) -> list[dict]:
@@ -258,8 +272,10 @@ def guardduty_management_changes(before, after, sc: Scope) -> list[dict]:
                                     "no delegated administrator any more" if y is None else
                                     "delegated administrator changed") + f" in {r}"))
     cb, ca = _org_config(before, ab), _org_config(after, aa)
+    admins = {x for d in (ab, aa) for v in d.values() if v for x in v.split(",")}
+    rb, ra = _gd_reads(before, admins), _gd_reads(after, admins)
     for r in sc.regions:
-        if not (_region_read(before, r, ab.get(r)) and _region_read(after, r, aa.get(r))):
+        if not (_region_read(rb, r, ab.get(r)) and _region_read(ra, r, aa.get(r))):
             continue
         x, y = cb.get(r, {}), ca.get(r, {})
         mx, my = x.get("auto_enable"), y.get("auto_enable")

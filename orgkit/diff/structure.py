@@ -54,20 +54,21 @@ def structure_changes(before, after) -> tuple[list[dict], dict[int, set[str]]]:
         rows.append(r)
 
     # --- accounts
-    ab = before.accounts.set_index("account_id", drop=False)
-    aa = after.accounts.set_index("account_id", drop=False)
-    for aid in sorted(set(aa.index) - set(ab.index)):
-        a = aa.loc[aid]
+    cols = ["account_id", "account_name", "ou_path", "parent_id", "status"]
+    ab = {r["account_id"]: r for r in before.accounts[cols].to_dict("records")}
+    aa = {r["account_id"]: r for r in after.accounts[cols].to_dict("records")}
+    for aid in sorted(set(aa) - set(ab)):
+        a = aa[aid]
         add(row("account_added", account_id=aid, account_name=a["account_name"], ou_path=a["ou_path"],
                 after=a["status"], target_id=a["parent_id"], reason=f"joined the organisation in {a['ou_path']}"),
             {aid})
-    for aid in sorted(set(ab.index) - set(aa.index)):
-        a = ab.loc[aid]
+    for aid in sorted(set(ab) - set(aa)):
+        a = ab[aid]
         add(row("account_removed", account_id=aid, account_name=a["account_name"], ou_path=a["ou_path"],
                 before=a["status"], target_id=a["parent_id"], reason="no longer in the organisation"))
-    common = sorted(set(ab.index) & set(aa.index))
+    common = sorted(set(ab) & set(aa))
     for aid in common:
-        b, a = ab.loc[aid], aa.loc[aid]
+        b, a = ab[aid], aa[aid]
         if b["parent_id"] != a["parent_id"]:
             add(row("account_moved", account_id=aid, account_name=a["account_name"], ou_path=a["ou_path"],
                     before=b["ou_path"], after=a["ou_path"], target_id=a["parent_id"],
@@ -82,16 +83,16 @@ def structure_changes(before, after) -> tuple[list[dict], dict[int, set[str]]]:
                     before=b["status"], after=a["status"], reason=f"account state {b['status']} -> {a['status']}"))
 
     # --- OUs (the root is compared as an OU would be, but is never added or removed in one organisation)
-    ob = before.ous.set_index("ou_id", drop=False)
-    oa = after.ous.set_index("ou_id", drop=False)
-    for oid in sorted(set(oa.index) - set(ob.index)):
-        o = oa.loc[oid]
+    ob = {r["ou_id"]: r for r in before.ous.to_dict("records")}
+    oa = {r["ou_id"]: r for r in after.ous.to_dict("records")}
+    for oid in sorted(set(oa) - set(ob)):
+        o = oa[oid]
         add(row("ou_added", ou_path=o["ou_path"], after=o["name"], target_id=oid, reason="new OU"))
-    for oid in sorted(set(ob.index) - set(oa.index)):
-        o = ob.loc[oid]
+    for oid in sorted(set(ob) - set(oa)):
+        o = ob[oid]
         add(row("ou_removed", ou_path=o["ou_path"], before=o["name"], target_id=oid, reason="OU deleted"))
-    for oid in sorted(set(ob.index) & set(oa.index)):
-        b, a = ob.loc[oid], oa.loc[oid]
+    for oid in sorted(set(ob) & set(oa)):
+        b, a = ob[oid], oa[oid]
         if b["name"] != a["name"]:
             add(row("ou_renamed", ou_path=a["ou_path"], before=b["name"], after=a["name"], target_id=oid,
                     reason=f"renamed: {b['ou_path']} is now {a['ou_path']}"))
@@ -129,8 +130,19 @@ def structure_changes(before, after) -> tuple[list[dict], dict[int, set[str]]]:
 
     # --- attachments
     tb, ta = _attachments(before, pb), _attachments(after, pa)
+    # an OU or account new in AFTER is listed with its SCPs (AWS attaches FullAWSAccess to each on creation)
+    new_nodes = (set(aa) - set(ab)) | (set(oa) - set(ob))
+    with_scps: dict[str, list[str]] = {}
     for pid, tid in sorted(ta - tb):
+        if tid in new_nodes:
+            with_scps.setdefault(tid, []).append(str(pa.loc[pid, "name"]) if pid in pa.index else pid)
+            continue
         add(_attach_row("scp_attached", after, pa, pid, tid), accounts_under(after, tid))
+    for r in rows:
+        if r["kind"] in ("account_added", "ou_added"):
+            node = r["account_id"] if r["kind"] == "account_added" else r["target_id"]
+            if with_scps.get(node):
+                r["reason"] += f" (SCPs attached: {', '.join(with_scps[node])})"
     for pid, tid in sorted(tb - ta):
         add(_attach_row("scp_detached", before if tid not in after.graph else after, pb, pid, tid),
             accounts_under(before, tid) | accounts_under(after, tid))
