@@ -35,7 +35,7 @@ def spec(**change) -> SnapshotSpec:
     protect = sb.policy("Protect", change.get("protect_doc", PROTECT), [eng] if not change.get("detach") else [])
     if change.get("protect_text"):
         sb.policies[protect]["doc"] = change["protect_text"]
-    deny_s3 = sb.policy("DenyS3", DENY_S3, [sandbox])
+    deny_s3 = sb.policy("DenyS3", change.get("s3_doc", DENY_S3), [sandbox])
     if change.get("delete_s3"):
         del sb.policies[deny_s3]
     if change.get("new_ou"):
@@ -170,6 +170,17 @@ def test_a_policy_change_with_no_effect_is_neutral_without_effect_rows(pair, var
     r = df.iloc[0]
     assert r.severity == "neutral" and "no effect" in r.reason
     assert ("formatting only" in r.reason) if variant == "whitespace" else ("reordered" in r.reason)
+
+
+def test_a_no_effect_edit_stays_neutral_when_an_account_moves_under_it(pair):
+    """App moves into Sandbox (its decisions change) while DenyS3, attached there, is only reordered: the move
+    carries the effect, the edit none (each change is rated alone)."""
+    doc = json.loads(json.dumps(DENY_S3))
+    doc["Statement"][0]["Action"].reverse()
+    b, a, sb, _ = pair(after={"move_app": True, "s3_doc": doc})
+    df = diff(b, a).set_index("kind")
+    assert df.loc["scp_edited", "severity"] == "neutral" and "no effect" in df.loc["scp_edited", "reason"]
+    assert df.loc["account_moved", "severity"] == "regression"  # it leaves the trail protection behind
 
 
 def test_scp_created_and_deleted(pair):

@@ -76,22 +76,36 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
         for r in effect_rows:
             if r["account_id"]:
                 by_account.setdefault(r["account_id"], []).append(r["severity"])
-        # a structural change is rated by its own effect: applied alone to BEFORE, on the accounts it touches
-        # (falling back to the worst effect seen on those accounts in the whole diff)
-        moves = {rows[offset + i]["account_id"]: rows[offset + i]["target_id"] for i in touches
-                 if rows[offset + i]["kind"] == "account_moved"}
+        # A structural change is rated by its own effect. An account touched by one change only owes all its
+        # effect rows to it; for accounts touched by several, the change is applied alone to BEFORE and only
+        # those accounts evaluated again (the attributor); without one, the worst effect seen on them is used.
+        old_accounts = set(b.accounts["account_id"])
+        rated = {i: accs & old_accounts for i, accs in touches.items()
+                 if rows[offset + i]["kind"] not in ("account_added", "scp_created")}
+        times: dict[str, int] = {}
+        for accs in rated.values():
+            for acc in accs:
+                times[acc] = times.get(acc, 0) + 1
+        moves = {rows[offset + i]["account_id"]: rows[offset + i]["target_id"] for i, accs in rated.items()
+                 if rows[offset + i]["kind"] == "account_moved" and any(times[x] > 1 for x in accs)}
         moved = attributor.effect_moves(moves) if attributor is not None and moves else {}
-        for i, accounts in touches.items():
+        for i, accounts in rated.items():
             r = rows[offset + i]
-            if r["kind"] in ("account_added", "scp_created"):
-                continue
-            if r["kind"] == "account_moved":
-                got = moved.get(r["account_id"])
-            else:
-                got = attributor.effect(r, accounts, a) if attributor is not None else None
-            if got is None:
-                sev = [s for acc in accounts for s in by_account.get(acc, [])]
-                got = (worst(sev), len({acc for acc in accounts if acc in by_account}))
+            alone = {x for x in accounts if times[x] == 1}
+            shared = accounts - alone
+            sev = [s for acc in alone for s in by_account.get(acc, [])]
+            n = len({acc for acc in alone if by_account.get(acc)})
+            if shared:
+                if r["kind"] == "account_moved":
+                    got = moved.get(r["account_id"])
+                else:
+                    got = attributor.effect(r, shared, a) if attributor is not None else None
+                if got is None:
+                    got = (worst([s for acc in shared for s in by_account.get(acc, [])]),
+                           len({acc for acc in shared if by_account.get(acc)}))
+                sev.append(got[0])
+                n += got[1]
+            got = (worst(sev), n)
             r["severity"], n = got
             if not n:
                 r["reason"] = f"{r['reason']}; no effect on any account's SCP decisions" + (

@@ -93,6 +93,18 @@ def worst(severities) -> str:
     return "regression" if "regression" in s else "improvement" if "improvement" in s else "neutral"
 
 
+def records(df: pd.DataFrame, cols: list[str], key: str) -> dict:
+    """{row[key]: row} for the given columns, read through numpy object arrays (iterating pandas' string arrays
+    element by element is slow); missing values are None."""
+    arrays = [df[c].to_numpy(dtype=object, na_value=None) if df[c].dtype != bool else df[c].to_numpy(dtype=object)
+              for c in cols]
+    out = {}
+    for vals in zip(*arrays):
+        r = dict(zip(cols, vals))
+        out[r[key]] = r
+    return out
+
+
 def row(kind: str, severity: str = "neutral", **kw) -> dict:
     r = dict.fromkeys(COLUMNS)
     r.update(kind=kind, severity=severity, **kw)

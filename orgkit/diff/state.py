@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from orgkit.diff.rows import (AUTO_ENABLE_RANK, CLOUDTRAIL_RANK, GOOD, GUARDDUTY_RANK, rank_severity, row,
-                              status_severity)
+from orgkit.diff.rows import (AUTO_ENABLE_RANK, CLOUDTRAIL_RANK, GOOD, GUARDDUTY_RANK, rank_severity, records,
+                              row, status_severity)
 
 
 # ----------------------------------------------------------------------------------------------------------- scope
@@ -62,6 +63,10 @@ def scope(before, after) -> Scope:
 
 
 # ----------------------------------------------------------------------------------------------------------- cells
+def _obj(s: pd.Series) -> np.ndarray:
+    return s.to_numpy(dtype=object, na_value=None)
+
+
 def cell_changes(service: str, cov_b: pd.DataFrame, cov_a: pd.DataFrame, sc: Scope, new_accounts: set[str]) -> list[dict]:
     """Rows for the (account, region) cells whose status changed, and the cells of accounts new in AFTER."""
     ranks = CLOUDTRAIL_RANK if service == "cloudtrail" else GUARDDUTY_RANK
@@ -71,39 +76,53 @@ def cell_changes(service: str, cov_b: pd.DataFrame, cov_a: pd.DataFrame, sc: Sco
     if sc.accounts is not None:
         b = b[b["account_id"].isin(sc.accounts)]
         a = a[a["account_id"].isin(sc.accounts)]
-    keep = ["account_id", "region", "status", "reason", "source"] + (["features"] if service == "guardduty" else [])
-    m = a.merge(b[keep], on=["account_id", "region"], how="left", suffixes=("", "_b"))
-    has_b = m["status_b"].notna().to_numpy()
-    new = m["account_id"].isin(new_accounts).to_numpy()
-    changed = (has_b & (m["status"].to_numpy() != m["status_b"].to_numpy())) | (~has_b & new)
+    # align BEFORE's cells on AFTER's by (account, region), through one index lookup
+    kb = pd.Index(_obj(b["account_id"]) + "\t" + _obj(b["region"]))
+    ka = _obj(a["account_id"]) + "\t" + _obj(a["region"])
+    pos = kb.get_indexer(ka)
+    has_b = pos >= 0
+    take = np.where(has_b, pos, 0)
+
+    def before_col(c: str) -> np.ndarray:
+        v = _obj(b[c])
+        return np.where(has_b, v[take], None) if len(v) else np.full(len(a), None, dtype=object)
+
+    st_a, st_b = _obj(a["status"]), before_col("status")
+    new = np.isin(_obj(a["account_id"]), list(new_accounts)) if new_accounts else np.zeros(len(a), dtype=bool)
+    changed = (has_b & (st_a != st_b)) | (~has_b & new)
+    idx = np.flatnonzero(changed)
+    acc, name, path, reg = _obj(a["account_id"]), _obj(a["account_name"]), _obj(a["ou_path"]), _obj(a["region"])
+    rsn_a, src_a, rsn_b = _obj(a["reason"]), _obj(a["source"]), before_col("reason")
     rows = []
-    for r in m[changed].itertuples(index=False):
-        before = r.status_b if isinstance(r.status_b, str) else None
-        sev = status_severity(before, r.status, ranks, good)
-        reason = r.reason if isinstance(r.reason, str) and r.reason else None
+    for i in idx:
+        before = st_b[i] if has_b[i] else None
+        after = st_a[i]
+        sev = status_severity(before, after, ranks, good)
+        reason = rsn_a[i] if isinstance(rsn_a[i], str) and rsn_a[i] else None
         if before is None:
             reason = f"new account's cell: {reason}" if reason else "new account's cell"
-        elif r.status in good and isinstance(r.reason_b, str) and r.reason_b:
-            reason = f"{reason}; was: {r.reason_b}" if reason else f"was: {r.reason_b}"
-        rows.append(row(service, sev, account_id=r.account_id, account_name=r.account_name, ou_path=r.ou_path,
-                        region=r.region, before=before, after=r.status, reason=reason, service=service,
-                        source=r.source if isinstance(r.source, str) else None,
-                        trail_arn=r.source if service == "cloudtrail" and isinstance(r.source, str)
-                        and r.source.startswith("arn:") and "," not in r.source else None))
+        elif after in good and isinstance(rsn_b[i], str) and rsn_b[i]:
+            reason = f"{reason}; was: {rsn_b[i]}" if reason else f"was: {rsn_b[i]}"
+        src = src_a[i] if isinstance(src_a[i], str) else None
+        rows.append(row(service, sev, account_id=acc[i], account_name=name[i], ou_path=path[i], region=reg[i],
+                        before=before, after=after, reason=reason, service=service, source=src,
+                        trail_arn=src if service == "cloudtrail" and src and src.startswith("arn:") and "," not in src
+                        else None))
     if service == "guardduty":
-        both = m[has_b & (m["status"].to_numpy() == m["status_b"].to_numpy())]
-        for r in both.itertuples(index=False):
-            fb, fa = r.features_b, r.features
-            if isinstance(fb, dict) and isinstance(fa, dict) and fb != fa:
-                for name in sorted(set(fb) | set(fa)):
-                    x, y = fb.get(name), fa.get(name)
-                    if x == y:
-                        continue
-                    sev = ("regression" if x == "ENABLED" else "improvement" if y == "ENABLED" else "neutral")
-                    rows.append(row("guardduty_feature", sev, account_id=r.account_id, account_name=r.account_name,
-                                    ou_path=r.ou_path, region=r.region, before=x, after=y, service="guardduty",
-                                    action=name, source=r.source if isinstance(r.source, str) else None,
-                                    reason=f"detector feature {name} {x} -> {y}"))
+        fa, fb = a["features"].to_numpy(dtype=object), before_col("features")
+        for i in np.flatnonzero(has_b & (st_a == st_b)):
+            x_all, y_all = fb[i], fa[i]
+            if not (isinstance(x_all, dict) and isinstance(y_all, dict)) or x_all == y_all:
+                continue
+            for feat in sorted(set(x_all) | set(y_all)):
+                x, y = x_all.get(feat), y_all.get(feat)
+                if x == y:
+                    continue
+                sev = "regression" if x == "ENABLED" else "improvement" if y == "ENABLED" else "neutral"
+                rows.append(row("guardduty_feature", sev, account_id=acc[i], account_name=name[i], ou_path=path[i],
+                                region=reg[i], before=x, after=y, service="guardduty", action=feat,
+                                source=src_a[i] if isinstance(src_a[i], str) else None,
+                                reason=f"detector feature {feat} {x} -> {y}"))
     return rows
 
 
@@ -132,8 +151,8 @@ def trail_changes(before, after, sc: Scope) -> list[dict]:
     cols = ["trail_arn", "name", "account_id", "home_region", "is_logging", "stop_logging_time", "detail_error",
             "latest_delivery_error", "is_multi_region", "is_organization_trail", "include_global_service_events",
             "log_file_validation", "s3_bucket", "kms_key_id", "selector_kind"]
-    tb = {r["trail_arn"]: r for r in before.trails[cols].to_dict("records")}
-    ta = {r["trail_arn"]: r for r in after.trails[cols].to_dict("records")}
+    tb = records(before.trails, cols, "trail_arn")
+    ta = records(after.trails, cols, "trail_arn")
 
     def in_scope(t) -> bool:
         return (t["home_region"] in sc.regions or t["home_region"] is None) and (

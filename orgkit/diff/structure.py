@@ -8,7 +8,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from orgkit.diff.rows import row
+from orgkit.diff.rows import records, row
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
 CLOSED = {"SUSPENDED", "CLOSED", "PENDING_CLOSURE"}
@@ -55,8 +55,8 @@ def structure_changes(before, after) -> tuple[list[dict], dict[int, set[str]]]:
 
     # --- accounts
     cols = ["account_id", "account_name", "ou_path", "parent_id", "status"]
-    ab = {r["account_id"]: r for r in before.accounts[cols].to_dict("records")}
-    aa = {r["account_id"]: r for r in after.accounts[cols].to_dict("records")}
+    ab = records(before.accounts, cols, "account_id")
+    aa = records(after.accounts, cols, "account_id")
     for aid in sorted(set(aa) - set(ab)):
         a = aa[aid]
         add(row("account_added", account_id=aid, account_name=a["account_name"], ou_path=a["ou_path"],
@@ -83,8 +83,9 @@ def structure_changes(before, after) -> tuple[list[dict], dict[int, set[str]]]:
                     before=b["status"], after=a["status"], reason=f"account state {b['status']} -> {a['status']}"))
 
     # --- OUs (the root is compared as an OU would be, but is never added or removed in one organisation)
-    ob = {r["ou_id"]: r for r in before.ous.to_dict("records")}
-    oa = {r["ou_id"]: r for r in after.ous.to_dict("records")}
+    ocols = ["ou_id", "name", "parent_id", "ou_path"]
+    ob = records(before.ous, ocols, "ou_id")
+    oa = records(after.ous, ocols, "ou_id")
     for oid in sorted(set(oa) - set(ob)):
         o = oa[oid]
         add(row("ou_added", ou_path=o["ou_path"], after=o["name"], target_id=oid, reason="new OU"))
