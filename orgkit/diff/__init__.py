@@ -68,14 +68,12 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
     sc = scope(b, a)
     rows = sc.rows + rows
     offset = len(sc.rows)
-    effect_rows: list[dict] = []
+    effect_frame = None
     if scp:
-        effect_rows, attributor = scp_effect_changes(b, a, principal, context, resource, actions, _unknown_accounts)
-        rows += effect_rows
-        by_account: dict[str, list[str]] = {}
-        for r in effect_rows:
-            if r["account_id"]:
-                by_account.setdefault(r["account_id"], []).append(r["severity"])
+        eff = scp_effect_changes(b, a, principal, context, resource, actions, _unknown_accounts)
+        rows += eff.rows
+        effect_frame, attributor = eff.frame, eff.attributor
+        by_account = {acc: sorted(sev) for acc, sev in eff.by_account.items()}
         # A structural change is rated by its own effect. An account touched by one change only owes all its
         # effect rows to it; for accounts touched by several, the change is applied alone to BEFORE and only
         # those accounts evaluated again (the attributor); without one, the worst effect seen on them is used.
@@ -120,7 +118,7 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
         rows += trail_changes(b, a, sc)
         rows += guardduty_management_changes(b, a, sc)
         rows += cell_changes("guardduty", guardduty_coverage(b), guardduty_coverage(a), sc, new)
-    df = frame(rows)
+    df = frame(rows, effect_frame)
     df.attrs.update({"before": _label(b), "after": _label(a), "principal": principal,
                      "regions_compared": list(sc.regions)})
     return df

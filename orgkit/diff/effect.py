@@ -9,6 +9,7 @@ Both organisations are evaluated over the whole IAM action catalog with the SCP 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -29,9 +30,24 @@ def _fail_rows(which: str, err: Exception, accounts: pd.DataFrame) -> list[dict]
                 reason=f"SCPs of {which} could not be evaluated: {err}")]
 
 
+@dataclass
+class Effect:
+    """What :func:`scp_effect_changes` found: the ``tamper`` and ``unknown`` rows (dicts), the ``scp_effect``
+    rows (a frame: there can be hundreds of thousands), the severities seen per account, and the attributor."""
+
+    rows: list[dict]
+    frame: pd.DataFrame | None
+    by_account: dict[str, set[str]]
+    attributor: "Attributor | None"
+
+
+_VERB = {"allow": "allowed", "explicit_deny": "denied", "implicit_deny": "denied (no Allow)",
+         "conditional": "conditional", "exempt": "exempt", "unknown": "unknown"}
+
+
 def scp_effect_changes(before, after, principal: str | None = None, context: Mapping[str, Any] | None = None,
                        resource: str | None = None, actions: Sequence[str] | None = None,
-                       unknown_accounts: Mapping[str, str] | None = None) -> tuple[list[dict], "Attributor | None"]:
+                       unknown_accounts: Mapping[str, str] | None = None) -> Effect:
     """``scp_effect`` rows (one per account, service and transition, with the actions) and ``tamper`` rows (one per
     account and tamper action whose decision changed). ``unknown_accounts`` (account → why) are not compared: one
     ``scp_effect`` row says their answer is unknown."""
@@ -43,49 +59,86 @@ def scp_effect_changes(before, after, principal: str | None = None, context: Map
     try:
         mb = _matrix(before, principal, context, resource, actions)
     except (PolicyError, ValueError) as e:
-        return _fail_rows("BEFORE", e, before.accounts), None
+        return Effect(_fail_rows("BEFORE", e, before.accounts), None, {}, None)
     try:
         ma = _matrix(after, principal, context, resource, actions)
     except (PolicyError, ValueError) as e:
-        return _fail_rows("AFTER", e, after.accounts), None
+        return Effect(_fail_rows("AFTER", e, after.accounts), None, {}, None)
     decisions = list(scp.DECISIONS)
     cat = ma.catalog.frame
     if len(mb.catalog) != len(cat) or not (mb.catalog.frame["action"].to_numpy() == cat["action"].to_numpy()).all():
         raise ValueError("the two evaluations used different action catalogs")
     services = cat["service"].fillna("?").to_numpy(dtype=object)
     names = cat["action"].to_numpy(dtype=object)
+    svc_codes, _ = pd.factorize(services, sort=True)  # services sort as their codes do
 
-    acc_b = mb.accounts.set_index("account_id")["row"]
+    row_b = dict(zip(mb.accounts["account_id"], mb.accounts["row"]))
     acc_a = ma.accounts
-    common = acc_a[acc_a["account_id"].isin(acc_b.index)]
-    memo: dict[tuple[int, int], list[tuple]] = {}
-    for aid, name, path, ra in zip(common["account_id"], common["account_name"], common["ou_path"], common["row"]):
+    ids = acc_a["account_id"].to_numpy(dtype=object)
+    acc_names = acc_a["account_name"].to_numpy(dtype=object)
+    paths = acc_a["ou_path"].to_numpy(dtype=object)
+    rows_a = acc_a["row"].to_numpy()
+    memo: dict[tuple[int, int], dict | None] = {}
+    members: dict[tuple[int, int], list[int]] = {}
+    by_account: dict[str, set[str]] = {}
+    for j, aid in enumerate(ids):
+        if aid not in row_b:
+            continue
         if aid in unknown_accounts:
-            rows.append(row("scp_effect", "neutral", account_id=aid, account_name=name, ou_path=path,
+            rows.append(row("scp_effect", "neutral", account_id=aid, account_name=acc_names[j], ou_path=paths[j],
                             after="unknown", reason=unknown_accounts[aid]))
             continue
-        key = (int(acc_b[aid]), int(ra))
-        groups = memo.get(key)
-        if groups is None:
+        key = (int(row_b[aid]), int(rows_a[j]))
+        if key not in memo:
             x, y = mb.rows[key[0]], ma.rows[key[1]]
             idx = np.flatnonzero(x != y)
-            groups = []
+            g = None
             if len(idx):
-                df = pd.DataFrame({"service": services[idx], "b": x[idx], "a": y[idx], "action": names[idx]})
-                for (svc, b, a), g in df.groupby(["service", "b", "a"], sort=True):
-                    groups.append((svc, decisions[b], decisions[a], list(g["action"])))
-            memo[key] = groups
-        for svc, b, a, acts in groups:
-            verb = {"allow": "allowed", "explicit_deny": "denied", "implicit_deny": "denied (no Allow)",
-                    "conditional": "conditional", "exempt": "exempt", "unknown": "unknown"}.get(a, a)
-            rows.append(row("scp_effect", decision_severity(b, a), account_id=aid, account_name=name, ou_path=path,
-                            before=b, after=a, service=svc, action=", ".join(acts), count=len(acts),
-                            reason=f"{len(acts)} {svc} action{'s' if len(acts) != 1 else ''} now {verb}"
-                                   f" (were {b})"))
-    rows.extend(tamper_changes(before, after, principal, context, set(unknown_accounts),
-                               matrices=(mb, ma) if resource is None else None))
-    return rows, Attributor(scp.evaluator(before), mb, dict(principal=principal, context=context, resource=resource,
-                                                            actions=actions))
+                # group the changed actions by (service, before, after) with integer keys
+                gkey = (svc_codes[idx].astype(np.int64) * 64 + x[idx].astype(np.int64) * 8 + y[idx])
+                order = np.argsort(gkey, kind="stable")
+                idx, gkey = idx[order], gkey[order]
+                starts = np.flatnonzero(np.r_[True, gkey[1:] != gkey[:-1]])
+                ends = np.r_[starts[1:], len(idx)]
+                cols: dict[str, list] = {c: [] for c in ("service", "before", "after", "action", "count",
+                                                          "severity", "reason")}
+                for st, en in zip(starts, ends):
+                    i0 = idx[st]
+                    svc, b, a, acts = services[i0], decisions[x[i0]], decisions[y[i0]], names[idx[st:en]].tolist()
+                    cols["service"].append(svc)
+                    cols["before"].append(b)
+                    cols["after"].append(a)
+                    cols["action"].append(", ".join(acts))
+                    cols["count"].append(len(acts))
+                    cols["severity"].append(decision_severity(b, a))
+                    cols["reason"].append(f"{len(acts)} {svc} action{'s' if len(acts) != 1 else ''} now "
+                                          f"{_VERB.get(a, a)} (were {b})")
+                g = {c: np.array(v, dtype=object) for c, v in cols.items()}
+            memo[key] = g
+        if memo[key] is not None:
+            members.setdefault(key, []).append(j)
+            by_account.setdefault(aid, set()).update(memo[key]["severity"])
+    parts = []
+    for key, js in members.items():
+        g = memo[key]
+        n_g, n_a = len(g["service"]), len(js)
+        js = np.array(js)
+        part = {c: np.tile(v, n_a) for c, v in g.items()}
+        part["account_id"] = np.repeat(ids[js], n_g)
+        part["account_name"] = np.repeat(acc_names[js], n_g)
+        part["ou_path"] = np.repeat(paths[js], n_g)
+        parts.append(part)
+    frame = None
+    if parts:
+        frame = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in parts[0]})
+        frame["kind"] = "scp_effect"
+    tamper = tamper_changes(before, after, principal, context, set(unknown_accounts),
+                            matrices=(mb, ma) if resource is None else None)
+    for r in tamper:
+        by_account.setdefault(r["account_id"], set()).add(r["severity"])
+    rows.extend(tamper)
+    return Effect(rows, frame, by_account, Attributor(scp.evaluator(before), mb, dict(
+        principal=principal, context=context, resource=resource, actions=actions)))
 
 
 class Attributor:

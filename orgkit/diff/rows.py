@@ -16,6 +16,7 @@ carry). The rules (docs/diff.md):
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 COLUMNS = ["kind", "severity", "account_id", "account_name", "ou_path", "region", "before", "after", "reason",
@@ -111,20 +112,55 @@ def row(kind: str, severity: str = "neutral", **kw) -> dict:
     return r
 
 
-def frame(rows: list[dict] | pd.DataFrame | None = None) -> pd.DataFrame:
-    """Rows as the change frame: every column, ordered (severity, kind, ou_path, account, region)."""
+def _codes(values: np.ndarray, table: dict, default: int) -> np.ndarray:
+    """The rank of each value (``table`` maps value → rank, ranks 0… in the table's order), via one hash lookup."""
+    pos = pd.Index(list(table), dtype=object).get_indexer(np.asarray(values, dtype=object))
+    return np.where(pos < 0, default, pos).astype(np.int64)
+
+
+def _sorted(df: pd.DataFrame) -> np.ndarray:
+    """Row order: severity, kind, ou_path, account, region, policy, trail, service, action."""
+    sev = _codes(df["severity"].to_numpy(dtype=object), {s: i for i, s in enumerate(SEVERITIES)}, len(SEVERITIES))
+    kind = _codes(df["kind"].to_numpy(dtype=object), {k: i for i, k in enumerate(KINDS)}, len(KINDS))
+    keys = []
+    for c in ("ou_path", "account_id", "region", "policy_id", "trail_arn", "service", "action"):
+        v = df[c].to_numpy(dtype=object)
+        uniq = sorted({"" if x is None else str(x) for x in v})
+        keys.append(_codes(np.array(["" if x is None else str(x) for x in v], dtype=object),
+                           {u: i for i, u in enumerate(uniq)}, 0))
+    return np.lexsort([*reversed(keys), kind, sev])  # the last key sorts first
+
+
+def frame(rows: list[dict] | pd.DataFrame | None = None, more: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows (and ``more``: a frame of ``scp_effect`` rows, possibly hundreds of thousands) as the change frame:
+    every column, ordered (severity, kind, ou_path, account, region, policy, trail, service, action)."""
     if isinstance(rows, pd.DataFrame):
         df = rows.reindex(columns=COLUMNS)
     else:
         df = pd.DataFrame.from_records(rows or [], columns=COLUMNS)
     df = df.astype(object).where(df.notna(), None)
-    df["count"] = pd.array([None if c is None else int(c) for c in df["count"]], dtype="Int64")
     if len(df):
-        sev = df["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-        kind = df["kind"].map({k: i for i, k in enumerate(KINDS)}).fillna(len(KINDS))
-        keys = pd.DataFrame({"s": sev, "k": kind, "o": df["ou_path"].fillna(""), "a": df["account_id"].fillna(""),
-                             "r": df["region"].fillna(""), "p": df["policy_id"].fillna(""),
-                             "t": df["trail_arn"].fillna(""), "v": df["service"].fillna(""),
-                             "x": df["action"].fillna("")})
-        df = df.loc[keys.sort_values(list(keys.columns), kind="stable").index].reset_index(drop=True)
+        df = df.iloc[_sorted(df)].reset_index(drop=True)
+    if more is not None and len(more):
+        more = pd.DataFrame({c: more[c].to_numpy(dtype=object) if c in more else np.full(len(more), None, object)
+                             for c in COLUMNS})
+        # sort the big part by small tables of ranks (accounts and services are few), then merge by (severity,
+        # kind) with a stable sort: the two parts are each in order already
+        acc = more["account_id"].to_numpy(dtype=object)
+        path = more["ou_path"].to_numpy(dtype=object)
+        pairs = sorted({(p or "", a or "") for p, a in zip(path, acc)})
+        acc_rank = {a: i for i, (_, a) in enumerate(pairs)}
+        svc = more["service"].to_numpy(dtype=object)
+        svc_rank = {x: i for i, x in enumerate(sorted({x or "" for x in svc}))}
+        sev_m = _codes(more["severity"].to_numpy(dtype=object), {s: i for i, s in enumerate(SEVERITIES)}, 9)
+        trans = more["before"].to_numpy(dtype=object) + "\t" + more["after"].to_numpy(dtype=object)
+        trans_rank = {x: i for i, x in enumerate(sorted(set(trans)))}
+        order = np.lexsort([_codes(trans, trans_rank, 0), _codes(svc, svc_rank, 0),
+                            _codes(acc, acc_rank, 0), sev_m])
+        more = more.iloc[order].reset_index(drop=True)
+        df = pd.concat([df, more], ignore_index=True) if len(df) else more
+        sev = _codes(df["severity"].to_numpy(dtype=object), {s: i for i, s in enumerate(SEVERITIES)}, 9)
+        kind = _codes(df["kind"].to_numpy(dtype=object), {k: i for i, k in enumerate(KINDS)}, len(KINDS))
+        df = df.iloc[np.lexsort([kind, sev])].reset_index(drop=True)
+    df["count"] = pd.array(pd.to_numeric(df["count"], errors="coerce"), dtype="Int64")
     return df
