@@ -113,6 +113,20 @@ def test_account_moved_added_suspended_and_its_effect(pair):
     assert len(cells) == 4
 
 
+def test_a_suspended_account_is_not_read_and_that_is_not_a_regression(tmp_path):
+    b = load(tmp_path, "b", spec())
+    sa = spec(app_status="SUSPENDED")
+    # the collector lists a suspended account and calls nothing in it
+    sa.docs[sa._app] = {"AccountId": sa._app, "Access": {"Method": "none", "Error": None}}
+    a = load(tmp_path, "a", sa)
+    df = diff(b, a)
+    cells = df[df.kind.isin(["cloudtrail", "guardduty"]) & (df.account_id == sa._app)]
+    assert len(cells) and set(cells.after) == {"unknown"} and set(cells.severity) == {"neutral"}
+    assert df[df.kind == "account_suspended"].iloc[0].account_id == sa._app
+    t = df[df.trail_arn.notna() & df.trail_arn.str.endswith("trail/app-trail")]
+    assert t[["kind", "severity", "after"]].values.tolist() == [["trail_changed", "neutral", "unknown"]]  # not "removed"
+
+
 def test_ous_renamed_added_and_paths_are_not_moves(pair):
     b, a, *_ = pair(after={"eng_name": "Platform", "new_ou": True})
     df = diff(b, a)

@@ -114,10 +114,12 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
         from orgkit.coverage import cloudtrail_coverage, guardduty_coverage
 
         new = new_accounts(b, a)
-        rows += cell_changes("cloudtrail", cloudtrail_coverage(b), cloudtrail_coverage(a), sc, new)
+        acc = a.accounts
+        closed = set(acc.loc[acc["status"].isin(["SUSPENDED", "CLOSED", "PENDING_CLOSURE"]), "account_id"])
+        rows += cell_changes("cloudtrail", cloudtrail_coverage(b), cloudtrail_coverage(a), sc, new, closed)
         rows += trail_changes(b, a, sc)
         rows += guardduty_management_changes(b, a, sc)
-        rows += cell_changes("guardduty", guardduty_coverage(b), guardduty_coverage(a), sc, new)
+        rows += cell_changes("guardduty", guardduty_coverage(b), guardduty_coverage(a), sc, new, closed)
     df = frame(rows, effect_frame)
     df.attrs.update({"before": _label(b), "after": _label(a), "principal": principal,
                      "regions_compared": list(sc.regions)})

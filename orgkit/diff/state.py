@@ -67,8 +67,10 @@ def _obj(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype=object, na_value=None)
 
 
-def cell_changes(service: str, cov_b: pd.DataFrame, cov_a: pd.DataFrame, sc: Scope, new_accounts: set[str]) -> list[dict]:
-    """Rows for the (account, region) cells whose status changed, and the cells of accounts new in AFTER."""
+def cell_changes(service: str, cov_b: pd.DataFrame, cov_a: pd.DataFrame, sc: Scope, new_accounts: set[str],
+                 closed: set[str] | None = None) -> list[dict]:
+    """Rows for the (account, region) cells whose status changed, and the cells of accounts new in AFTER.
+    ``closed``: accounts suspended or closed in AFTER (their cells, no longer read, are not regressions)."""
     ranks = CLOUDTRAIL_RANK if service == "cloudtrail" else GUARDDUTY_RANK
     good = GOOD[service]
     b = cov_b[cov_b["region"].isin(sc.regions)]
@@ -98,6 +100,8 @@ def cell_changes(service: str, cov_b: pd.DataFrame, cov_a: pd.DataFrame, sc: Sco
         before = st_b[i] if has_b[i] else None
         after = st_a[i]
         sev = status_severity(before, after, ranks, good)
+        if after == "unknown" and closed and acc[i] in closed:
+            sev = "neutral"  # a suspended or closed account is not read: its account_suspended row says why
         reason = rsn_a[i] if isinstance(rsn_a[i], str) and rsn_a[i] else None
         if before is None:
             reason = f"new account's cell: {reason}" if reason else "new account's cell"
@@ -177,8 +181,19 @@ def trail_changes(before, after, sc: Scope) -> list[dict]:
             lg = flag(t["is_logging"])
             rows.append(row("trail_added", after="logging" if lg is True else "not logging" if lg is False
                             else "unknown", reason=f"new trail {t['name']}", **base(t)))
+    rd = after.reads
+    rd = rd[(rd["service"] == "cloudtrail") & rd["status"].isin(["ok", "partial"])]
+    read_after = set(rd["account_id"].to_numpy(dtype=object))
+    status_after = dict(zip(after.accounts["account_id"], after.accounts["status"]))
     for arn in sorted(set(tb) - set(ta)):
         t = tb[arn]
+        if in_scope(t) and t["account_id"] not in read_after and t["account_id"] in status_after:
+            # the owner's trails were not read in AFTER: the trail is not known to be gone
+            suspended = status_after.get(t["account_id"]) in ("SUSPENDED", "CLOSED", "PENDING_CLOSURE")
+            rows.append(row("trail_changed", "neutral" if suspended else "regression", before="read",
+                            after="unknown", reason=f"trail {t['name']}: its account's trails were not read in AFTER"
+                            + (" (the account is suspended)" if suspended else ""), **base(t)))
+            continue
         if in_scope(t):
             was_logging = flag(t["is_logging"]) is True
             rows.append(row("trail_removed", "regression" if was_logging else "neutral",
