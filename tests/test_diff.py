@@ -197,6 +197,15 @@ def test_a_no_effect_edit_stays_neutral_when_an_account_moves_under_it(pair):
     assert df.loc["account_moved", "severity"] == "regression"  # it leaves the trail protection behind
 
 
+def test_a_policy_that_cannot_be_evaluated_is_said_so(pair):
+    b, a, sb, _ = pair(after={"protect_text": "not json"})
+    a.policies.loc[a.policies.policy_id == sb._protect, "content"] = '{"Statement": [{"Effect": "Maybe"}]}'
+    df = diff(b, a)
+    eff = df[df.kind == "scp_effect"].iloc[0]
+    assert (eff.after, eff.severity) == ("unknown", "regression") and "could not be evaluated" in eff.reason
+    assert "could not be evaluated" in df[df.kind == "scp_edited"].iloc[0].reason
+
+
 def test_scp_created_and_deleted(pair):
     b, a, *_ = pair(after={"new_policy": True})
     assert diff(b, a)[["kind", "severity"]].values.tolist() == [["scp_created", "neutral"]]

@@ -89,6 +89,9 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
         moved = attributor.effect_moves(moves) if attributor is not None and moves else {}
         for i, accounts in rated.items():
             r = rows[offset + i]
+            if attributor is None:  # the SCPs of one side could not be evaluated: say so, rate nothing
+                r["reason"] = f"{r['reason']}; its SCP effect could not be evaluated (see the scp_effect row)"
+                continue
             alone = {x for x in accounts if times[x] == 1}
             shared = accounts - alone
             sev = [s for acc in alone for s in by_account.get(acc, [])]
