@@ -9,8 +9,8 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-#: one fixed colour per status, for every coverage vocabulary (good: greens; partial: ambers; bad: reds; unknown:
-#: grey; not applicable: near white)
+#: one fixed colour per status, for every coverage vocabulary (good: greens; partial: ambers; bad: reds; logging but
+#: not delivering: magenta, unlike any other; unknown: grey; not applicable: near white)
 STATUS_COLOURS: dict[str, str] = {
     "covered": "#1a9850",
     "administrator": "#006837",
@@ -19,6 +19,7 @@ STATUS_COLOURS: dict[str, str] = {
     "partial": "#fee08b",
     "standalone": "#fdae61",
     "pending": "#fee08b",
+    "not_delivering": "#c51b7d",
     "not_logging": "#f46d43",
     "suspended": "#f46d43",
     "none": "#d73027",
@@ -28,8 +29,8 @@ STATUS_COLOURS: dict[str, str] = {
 _ORDER = list(STATUS_COLOURS)
 _OTHER = "#7b3294"  # a status outside the vocabulary: visible, never silently merged with another
 _GOOD = {"covered", "administrator", "org_member", "invited_member"}  # cells left unnamed in the heatmap
-_SHORT = {"not_applicable": "n/a"}
-_DARK = {"none", "not_logging", "suspended", "unknown", "administrator"}  # white text on these
+_SHORT = {"not_applicable": "n/a", "not_delivering": "undelivered"}
+_DARK = {"none", "not_logging", "not_delivering", "suspended", "unknown", "administrator"}  # white text on these
 
 
 def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: int = 80,
