@@ -196,7 +196,7 @@ def _normalised(snap: Path) -> dict:
     for f in sorted(snap.rglob("*.json")):
         doc = json.loads(re.sub(r"\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?", "<t>", f.read_text()))
         if f.name == "manifest.json":
-            doc = {k: v for k, v in doc.items() if k not in ("duration_seconds", "files")}
+            doc = {k: v for k, v in doc.items() if k not in ("duration_seconds", "files", "manifest_sha256")}
         out[str(f.relative_to(snap))] = doc
     return out
 
