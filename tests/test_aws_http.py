@@ -152,3 +152,51 @@ def test_read_only_clients_send_through_it_keeping_botocores_certificate_choice(
     assert isinstance(ro._endpoint.http_session, LeanSession) and ro._endpoint.http_session.verify == str(bundle)
     rw = SessionFactory(endpoint_url="http://127.0.0.1:9", allow_writes=True).caller_client("sts")
     assert not isinstance(rw._endpoint.http_session, LeanSession)  # the writer keeps botocore's own session
+
+
+def test_tls_is_verified_against_botocores_choice_of_bundle(tmp_path):
+    import shutil
+    import ssl
+
+    from botocore.exceptions import SSLError
+
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command to make a certificate")
+    import subprocess
+
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert), str(key))
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            try:
+                s = ctx.wrap_socket(c, server_side=True)
+                f = s.makefile("rb")
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    head += f.readline()
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                s.close()
+            except (OSError, ssl.SSLError):
+                c.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        r = LeanSession(5, 5, verify=str(cert)).send(_req(f"https://localhost:{port}"))
+        assert r.status_code == 200 and r.content == b"ok"
+        with pytest.raises(SSLError):  # botocore's own bundle does not know this certificate's issuer
+            LeanSession(5, 5, verify=True).send(_req(f"https://localhost:{port}"))
+    finally:
+        srv.close()
