@@ -351,8 +351,8 @@ class SessionFactory:
         self.calls = CallLog()
 
     # -- clients -----------------------------------------------------------------------------------------------
-    def _make_client(self, session: boto3.Session, service: str, region: str, member: bool = True) -> Any:
-        config = self.config if member else self.caller_config
+    def _make_client(self, session: boto3.Session, service: str, region: str) -> Any:
+        config = self.caller_config if session is self.base else self.config
         client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
         self._hook(client)
         if self.lean_http and not self.allow_writes and lean_http.usable(self.config):
@@ -404,7 +404,7 @@ class SessionFactory:
                 with self._lock:
                     c = self._clients.get(key)
                 if c is None:
-                    c = self._make_client(session, service, region, member)
+                    c = self._make_client(session, service, region)
                     with self._lock:
                         self._clients[key] = c
         return c
