@@ -224,3 +224,13 @@ def test_the_read_only_guard_holds_in_worker_processes(small_org, tmp_path, monk
         collect(tmp_path / "snap", endpoint_url=aws.endpoint_url, regions=REGIONS, progress=False, processes=2)
     assert not any(c.get("operation") in ("CreateDetector", "create_detector") for c in aws.calls())
     assert not (tmp_path / "snap").exists()
+
+
+def test_collect_refuses_an_unknown_region_before_any_call(tmp_path):
+    """The Python API checks region names like the CLI does: nothing is called (the endpoint refuses connections,
+    so a call would fail differently) and nothing is written."""
+    from orgkit.aws.regions import UnknownRegion
+
+    with pytest.raises(UnknownRegion, match="us-east1"):
+        collect(tmp_path / "snap", endpoint_url="http://127.0.0.1:9", regions=["us-east1"], progress=False)
+    assert not (tmp_path / "snap").exists()

@@ -913,6 +913,9 @@ def collect(out: str | Path, *, profile: str | None = None, endpoint_url: str | 
     ``unknown``; None or 0: no deadline. ``processes``: worker processes (None: decided by the organisation's
     size and the machine's cores; 1: threads only).
     """
+    from orgkit.aws.regions import check_regions
+
+    check_regions(regions)  # a misspelled region is an error before any call (UnknownRegion, a ValueError)
     factory = factory or SessionFactory(profile=profile, endpoint_url=endpoint_url, role_name=role_name,
                                         max_pool=max(10, workers + 4), call_timeout=call_timeout)
     opts = CollectOptions(out=Path(out), regions=regions, accounts=accounts, member_roles=member_roles,
