@@ -74,8 +74,10 @@ import orgkit
 from orgkit.guardduty import plan_migration
 from orgkit.guardduty.notebook import (Folded, Runbook, invitation_arithmetic, issues_table, plan_steps,
                                        status_table, tie_summary)
+from orgkit.display import use_orgkit_tables
 from orgkit.plots import coverage_heatmap
 
+use_orgkit_tables()  # tables: statuses in the heatmaps' palette, wide frames folded
 pd.set_option("display.max_colwidth", 200)
 org = orgkit.load(SNAPSHOT)
 plan = plan_migration(org, admin=ADMIN, regions=REGIONS, auto_enable=AUTO_ENABLE)

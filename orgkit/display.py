@@ -1,0 +1,152 @@
+"""How the notebooks and HTML reports show tables: the palette of the heatmaps on status cells, shares as
+percentages, a missing value always shown as ``—``, region names and account ids never broken across lines, and
+wide frames with the columns a reader needs first, the rest folded in a ``<details>`` block below.
+
+:func:`style` makes one such table (a pandas Styler, stable across runs: fixed uuid); :func:`use_orgkit_tables`
+makes every DataFrame a notebook cell returns display that way (text front ends keep pandas' plain text).
+Imports no analysis: the words it colours are the palette's (:mod:`orgkit.palette`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from orgkit import palette
+
+MISSING = "—"
+#: the columns a reader looks at first in a wide frame (those present, in this order)
+READ_FIRST = ["priority", "service", "name", "account_name", "account_id", "ou_path", "region", "home_region",
+              "kind", "status", "decision", "protected", "severity", "check", "state", "reason", "message"]
+#: beyond this many columns, a frame shows :data:`READ_FIRST` and folds the rest
+MAX_COLUMNS = 9
+MAX_ROWS = 200
+_NOWRAP = ("region", "account_id", "home_region", "administrator_id", "status", "decision", "state")
+_TIER_FILL = {"good": palette.STATUS_COLOURS["covered"], "warn": palette.STATUS_COLOURS["partial"],
+              "bad": palette.STATUS_COLOURS["not_logging"], "unknown": palette.STATUS_COLOURS["unknown"],
+              "na": palette.STATUS_COLOURS["not_applicable"]}
+
+
+def cell_css(value) -> str:
+    """The CSS of a cell holding a status word: the palette's fill (or its tier's) and readable text."""
+    if not isinstance(value, str):
+        return ""
+    fill = palette.STATUS_COLOURS.get(value) or _TIER_FILL.get(palette.TIERS.get(value, ""))
+    return f"background-color: {fill}; color: {palette.text_colour(fill)}" if fill else ""
+
+
+def _status_columns(df: pd.DataFrame) -> list:
+    """Columns whose values are all status words (coverage, SCP decisions, step states...)."""
+    known = set(palette.STATUS_COLOURS) | set(palette.TIERS)
+    out = []
+    for c in df.columns:
+        s = df[c]
+        if s.dtype == bool or not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+                                   or isinstance(s.dtype, pd.CategoricalDtype)):
+            continue
+        vals = s.dropna()
+        if len(vals) and vals.map(lambda v: isinstance(v, str) and v in known).all():
+            out.append(c)
+    return out
+
+
+def _uuid(df: pd.DataFrame, prefix: str = "ok") -> str:
+    # from the content: the same table gets the same id on every run, two tables of one page never share one
+    key = "|".join(map(str, df.columns)) + f"|{len(df)}|" + df.head(MAX_ROWS).to_json(
+        default_handler=str, date_format="iso")
+    return f"{prefix}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (list, tuple, set)):
+        return ", ".join(map(str, v)) if len(v) else MISSING
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {x}" for k, x in v.items()) if v else MISSING
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, str) and v == "":
+        return MISSING
+    try:
+        if pd.isna(v):
+            return MISSING
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, float):
+        return f"{v:,.2f}".rstrip("0").rstrip(".") if v != int(v) else f"{int(v):,}"
+    return str(v)
+
+
+def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = None, wrap: Iterable[str] = ()):
+    """``df`` as a stable Styler: no index unless it carries names, status cells in the palette, shares (columns
+    named ``*share*``) as percentages, missing values as ``—``, text left-aligned, region/id columns unbroken and
+    the ``wrap`` columns wrapped."""
+    named_index = any(n is not None for n in df.index.names)
+    s = df.style.set_uuid(uuid or _uuid(df))
+    if not named_index:
+        s = s.hide(axis="index")
+    fmt = {}
+    for c in df.columns:
+        if "share" in str(c) and pd.api.types.is_float_dtype(df[c]):
+            fmt[c] = lambda v: MISSING if pd.isna(v) else f"{v:.0%}"
+        else:
+            fmt[c] = _fmt
+    s = s.format(fmt, na_rep=MISSING)
+    s = s.set_properties(**{"text-align": "left", "vertical-align": "top"})
+    status = _status_columns(df)
+    if status:
+        s = s.map(cell_css, subset=status)
+    nowrap = [c for c in df.columns if str(c) in _NOWRAP or str(c).endswith("region")]
+    if nowrap:
+        s = s.set_properties(subset=nowrap, **{"white-space": "nowrap"})
+    wrap = [c for c in wrap if c in df.columns]
+    if wrap:
+        s = s.set_properties(subset=wrap, **{"white-space": "pre-wrap", "min-width": "18em"})
+    if caption:
+        s = s.set_caption(caption)
+    return s
+
+
+class Table:
+    """A frame as the reader sees it first (:data:`READ_FIRST` columns of a wide frame, every row up to
+    :data:`MAX_ROWS`), with the full frame folded below; plain text for text front ends."""
+
+    def __init__(self, df: pd.DataFrame, columns: Sequence | None = None, uuid: str | None = None):
+        self.df = df
+        cols = list(df.columns)
+        if columns is None and len(cols) > MAX_COLUMNS:
+            first = [c for c in READ_FIRST if c in cols]
+            columns = first if len(first) >= 2 else cols[:MAX_COLUMNS]
+        self.columns = list(columns) if columns is not None else cols
+        self.uuid = uuid or _uuid(df)
+
+    def _repr_html_(self) -> str:
+        df = self.df
+        more = ""
+        if len(df) > MAX_ROWS:
+            more = f"<p><i>first {MAX_ROWS} of {len(df)} rows</i></p>"
+            df = df.head(MAX_ROWS)
+        main = style(df[self.columns], uuid=self.uuid).to_html()
+        folded = ""
+        rest = [c for c in df.columns if c not in self.columns]
+        if rest:
+            full = style(df, uuid=self.uuid + "-all").to_html()
+            folded = (f"<details><summary>{len(rest)} more column(s): {html.escape(', '.join(map(str, rest)))}"
+                      f"</summary>{full}</details>")
+        return main + more + folded
+
+    def __repr__(self) -> str:
+        return repr(self.df)
+
+
+def use_orgkit_tables(ip=None) -> None:
+    """Show every DataFrame a cell returns as a :class:`Table` (HTML only; the plain text is pandas' own)."""
+    if ip is None:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+    if ip is None:
+        return
+    ip.display_formatter.formatters["text/html"].for_type(pd.DataFrame, lambda df: Table(df)._repr_html_())
