@@ -25,6 +25,8 @@ READ_FIRST = ["priority", "service", "name", "account_name", "account_id", "ou_p
 MAX_COLUMNS = 9
 MAX_ROWS = 200
 _NOWRAP = ("region", "account_id", "home_region", "administrator_id", "status", "decision", "state")
+_BREAK_ANYWHERE = ("arn", "source", "trails", "listed_by", "parameters", "params", "bucket", "address")
+_PROSE = {"reason", "message", "why", "checked by", "expected"}
 _TIER_FILL = {"good": palette.STATUS_COLOURS["covered"], "warn": palette.STATUS_COLOURS["partial"],
               "bad": palette.STATUS_COLOURS["not_logging"], "unknown": palette.STATUS_COLOURS["unknown"],
               "na": palette.STATUS_COLOURS["not_applicable"]}
@@ -83,10 +85,13 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     """``df`` as a stable Styler: no index unless it carries names, status cells in the palette, shares (columns
     named ``*share*``) as percentages, missing values as ``—``, text left-aligned, region/id columns unbroken and
     the ``wrap`` columns wrapped."""
-    named_index = any(n is not None for n in df.index.names)
+    default_index = isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1 \
+        and df.index.name is None
     s = df.style.set_uuid(uuid or _uuid(df))
-    if not named_index:
+    if default_index:
         s = s.hide(axis="index")
+    s = s.set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("vertical-align", "bottom")]}],
+                           overwrite=False)
     fmt = {}
     for c in df.columns:
         if "share" in str(c) and pd.api.types.is_float_dtype(df[c]):
@@ -101,6 +106,13 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     nowrap = [c for c in df.columns if str(c) in _NOWRAP or str(c).endswith("region")]
     if nowrap:
         s = s.set_properties(subset=nowrap, **{"white-space": "nowrap"})
+    # long tokens without spaces (ARNs, ids, parameters) may break anywhere, so the table fits the page
+    tokens = [c for c in df.columns if c not in nowrap and any(k in str(c) for k in _BREAK_ANYWHERE)]
+    if tokens:
+        s = s.set_properties(subset=tokens, **{"overflow-wrap": "anywhere", "min-width": "12em"})
+    prose = [c for c in df.columns if str(c) in _PROSE]
+    if prose:
+        s = s.set_properties(subset=prose, **{"min-width": "16em"})
     wrap = [c for c in wrap if c in df.columns]
     if wrap:
         s = s.set_properties(subset=wrap, **{"white-space": "pre-wrap", "min-width": "18em"})
@@ -113,12 +125,18 @@ class Table:
     """A frame as the reader sees it first (:data:`READ_FIRST` columns of a wide frame, every row up to
     :data:`MAX_ROWS`), with the full frame folded below; plain text for text front ends."""
 
-    def __init__(self, df: pd.DataFrame, columns: Sequence | None = None, uuid: str | None = None):
-        self.df = df
+    def __init__(self, df: pd.DataFrame, columns: Sequence | None = None, uuid: str | None = None,
+                 wrap: Iterable[str] = ()):
+        self.df, self.wrap = df, list(wrap)
         cols = list(df.columns)
         if columns is None and len(cols) > MAX_COLUMNS:
-            first = [c for c in READ_FIRST if c in cols]
-            columns = first if len(first) >= 2 else cols[:MAX_COLUMNS]
+            # the columns a reader needs first, then the other short ones (in their order) up to a page's width;
+            # long details (lists, ARNs, JSON) fold below
+            first = set(READ_FIRST) & set(map(str, cols))
+            short = [c for c in cols if str(c) not in first
+                     and df[c].head(MAX_ROWS).map(_fmt).str.len().median() <= 36]
+            keep = set(first) | set(short[:max(0, MAX_COLUMNS + 2 - len(first))])
+            columns = [c for c in cols if str(c) in keep or c in keep]
         self.columns = list(columns) if columns is not None else cols
         self.uuid = uuid or _uuid(df)
 
@@ -128,14 +146,16 @@ class Table:
         if len(df) > MAX_ROWS:
             more = f"<p><i>first {MAX_ROWS} of {len(df)} rows</i></p>"
             df = df.head(MAX_ROWS)
-        main = style(df[self.columns], uuid=self.uuid).to_html()
+        main = style(df[self.columns], uuid=self.uuid, wrap=self.wrap).to_html()
         folded = ""
         rest = [c for c in df.columns if c not in self.columns]
         if rest:
-            full = style(df, uuid=self.uuid + "-all").to_html()
+            full = style(df, uuid=self.uuid + "-all", wrap=self.wrap).to_html()
             folded = (f"<details><summary>{len(rest)} more column(s): {html.escape(', '.join(map(str, rest)))}"
                       f"</summary>{full}</details>")
         return main + more + folded
+
+    to_html = _repr_html_
 
     def __repr__(self) -> str:
         return repr(self.df)

@@ -205,7 +205,13 @@ def plan_steps(plan: MigrationPlan, styled: bool = True):
         "why": t["why"], "checked by": t["check"], "state": t["state"],
         "blocked": t["blocked"],
     })
-    return _styled(df, "gd-plan-steps", wrap=["parameters", "why", "checked by"]) if styled else df
+    if not styled:
+        return df
+    from orgkit.display import Table
+
+    # the columns that fit a page first; why and how each step is checked fold below
+    return Table(df, columns=["#", "region", "step", "calling account", "call", "parameters", "state", "blocked"],
+                 uuid="gd-plan-steps", wrap=["parameters"])
 
 
 def issues_table(plan: MigrationPlan) -> pd.DataFrame:
