@@ -121,7 +121,8 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
             if not words:
                 continue
             fill = STATUS_COLOURS.get(s, _OTHER)
-            ax.text(j, i, "\n".join(words), ha="center", va="center", fontsize=size, linespacing=1.0,
+            fits = size if max(map(len, words)) <= 14 else size - 1  # long words a point smaller, inside the cell
+            ax.text(j, i, "\n".join(words), ha="center", va="center", fontsize=fits, linespacing=1.0,
                     color=_palette.text_colour(fill), fontweight="bold" if (i, j) in marked else "normal",
                     bbox={"facecolor": fill, "edgecolor": "none", "pad": 0.6, "alpha": 0.9} if (i, j) in marked
                     else None)

@@ -108,7 +108,7 @@ class SnapshotSpec:
         self.docs[owner]["CloudTrail"]["Trails"][arn] = {
             "Trail": {"Name": name, "TrailARN": arn, "HomeRegion": home_region, "S3BucketName": f"{name}-logs",
                       "IsMultiRegionTrail": multi_region, "IsOrganizationTrail": organization,
-                      "IncludeGlobalServiceEvents": multi_region, "LogFileValidationEnabled": True,
+                      "IncludeGlobalServiceEvents": True, "LogFileValidationEnabled": True,
                       "HasCustomEventSelectors": bool(event_selectors or advanced_event_selectors),
                       "HasInsightSelectors": False, **trail},
             "Status": status if status is not None else {"IsLogging": logging, "LatestDeliveryTime": T0},

@@ -60,6 +60,23 @@ def test_fail_on_exit_codes(snap, capsys):
     assert code == 1
     code, _, err = run(capsys, snap, "--fail-on", "nonsense")
     assert code == 2 and "unknown status" in err
+    code, _, _ = run(capsys, snap, "--service", "cloudtrail", "--fail-on", "not_delivering")
+    assert code == 0  # a known status, absent here
+
+
+def test_fail_on_not_delivering(tmp_path, capsys):
+    sb = SnapshotSpec(regions=[R1, R2])
+    sb.account("Zero", account_id="000000000007")
+    sb.trail("000000000007", "denied", status={"IsLogging": True, "LatestDeliveryError": "AccessDenied"})
+    snap = str(sb.write(tmp_path / "snap"))
+    code, out, err = run(capsys, snap, "--service", "cloudtrail", "--fail-on", "not_delivering", "--format", "json")
+    assert code == 1 and "2 not_delivering" in err
+    rows = [r for r in json.loads(out) if r["account_id"] == "000000000007"]
+    assert {r["status"] for r in rows} == {"not_delivering"} and all(r["delivery_errors"] for r in rows)
+    code, _, err = run(capsys, snap, "--trails", "--fail-on", "delivery_error,delivery_stale")
+    assert code == 1 and "1 delivery_error" in err
+    code, _, err = run(capsys, snap, "--gaps", "--fail-on", "not_delivering")
+    assert code == 1
 
 
 def test_status_filter(snap, capsys):

@@ -31,7 +31,7 @@ def test_org_trail_covers_every_member_even_unreachable(tmp_path):
     org, ids = build(tmp_path, fn)
     df = cloudtrail_coverage(org)
     assert list(df.columns) == ["account_id", "account_name", "ou_path", "region", "status", "reason", "source",
-                                "trails", "read_write", "excluded_sources"]
+                                "trails", "read_write", "excluded_sources", "delivery_errors"]
     assert len(df) == 3 * 3
     assert (df["status"] == "covered").all()
     r = cell(df, ids["dark"], R2)
@@ -297,6 +297,189 @@ def test_inventory_columns_and_scopes(tmp_path):
     assert inv["management_events"] == "read and write"
     assert inv["data_events"] == ["S3 objects: arn:aws:s3:::b1/", "Lambda functions: all"]
     assert inv["account_name"] == "A"
+
+
+# -- delivery (GetTrailStatus LatestDeliveryError / LatestDeliveryTime), times from the snapshot ----------------
+import datetime as _dt  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from orgkit.coverage import gaps  # noqa: E402
+from orgkit.testing import T0  # noqa: E402
+
+FAILING = {"IsLogging": True, "LatestDeliveryError": "AccessDenied",
+           "LatestDeliveryTime": T0 - _dt.timedelta(days=3), "StartLoggingTime": T0 - _dt.timedelta(days=30)}
+
+
+def test_trail_that_fails_delivery_is_not_delivering(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(sb.management, "org", organization=True, status=dict(FAILING))
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    for aid in (ids["a"], "111111111111"):
+        for region in (R1, R2, R3):
+            r = cell(df, aid, region)
+            assert r["status"] == "not_delivering", r["reason"]
+            assert r["source"] == ids["arn"] and r["delivery_errors"] == [ids["arn"]]
+            assert "AccessDenied" in r["reason"]
+            # the last successful delivery, aged against the snapshot's collected_at
+            assert "last delivered 2025-12-29T00:00:00Z, 3 d 0 h before the snapshot" in r["reason"]
+            assert r["read_write"] is None
+    inv = trail_inventory(org).set_index("trail_arn").loc[ids["arn"]]
+    assert inv["status"] == "delivery_error" and "AccessDenied" in inv["reason"]
+
+
+def test_one_failing_and_one_delivering_trail_is_covered_and_names_the_failing_one(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        org_arn = sb.trail(sb.management, "org", organization=True, status=dict(FAILING))
+        own = sb.trail(a, "own")
+        return dict(a=a, org=org_arn, own=own)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    r = cell(df, ids["a"], R2)
+    assert r["status"] == "covered" and r["source"] == ids["own"]
+    assert ids["org"] in r["reason"] and "fails to deliver" in r["reason"] and "AccessDenied" in r["reason"]
+    assert r["delivery_errors"] == [ids["org"]]
+    # the management account has only the failing organization trail
+    assert cell(df, "111111111111", R2)["status"] == "not_delivering"
+
+
+def test_failing_full_trail_and_delivering_read_only_trail_is_partial(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        bad = sb.trail(a, "all", status=dict(FAILING))
+        ro = sb.trail(a, "ro", event_selectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}])
+        return dict(a=a, bad=bad, ro=ro)
+
+    org, ids = build(tmp_path, fn)
+    r = cell(cloudtrail_coverage(org), ids["a"], R2)
+    assert r["status"] == "partial" and r["read_write"] == "ReadOnly" and r["source"] == ids["ro"]
+    assert ids["bad"] in r["reason"] and r["delivery_errors"] == [ids["bad"]]
+
+
+def test_failing_trail_ranks_above_a_stopped_one(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        bad = sb.trail(a, "bad", status=dict(FAILING))
+        stopped = sb.trail(a, "stopped", logging=False)
+        return dict(a=a, bad=bad, stopped=stopped)
+
+    org, ids = build(tmp_path, fn)
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r["status"] == "not_delivering" and r["source"] == ids["bad"] and "stopped is not logging" in r["reason"]
+
+
+def test_data_events_only_trail_failing_delivery_is_not_not_delivering(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "data", status=dict(FAILING), event_selectors=[
+            {"ReadWriteType": "All", "IncludeManagementEvents": False,
+             "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn)
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r["status"] == "none" and r["delivery_errors"] == [ids["arn"]]
+
+
+def test_stale_delivery_without_error_is_unknown_unless_another_trail_covers(tmp_path):
+    stale = {"IsLogging": True, "LatestDeliveryTime": T0 - _dt.timedelta(days=2),
+             "StartLoggingTime": T0 - _dt.timedelta(days=30)}
+
+    def fn(sb):
+        a, b = sb.account("A"), sb.account("B")
+        sa = sb.trail(a, "quiet", status=dict(stale))
+        sb_ = sb.trail(b, "quiet", status=dict(stale))
+        fresh = sb.trail(b, "fresh")
+        return dict(a=a, b=b, sa=sa, sb=sb_, fresh=fresh)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    r = cell(df, ids["a"], R2)
+    assert r["status"] == "unknown" and r["source"] == ids["sa"]
+    assert "no log file delivered since 2025-12-30T00:00:00Z, 2 d 0 h before the snapshot" in r["reason"]
+    r = cell(df, ids["b"], R2)
+    assert r["status"] == "covered" and r["source"] == ids["fresh"] and ids["sb"] in r["reason"]
+    inv = trail_inventory(org).set_index("trail_arn")
+    assert inv.loc[ids["sa"], "status"] == "delivery_stale" and inv.loc[ids["fresh"], "status"] == "ok"
+    # the threshold is a parameter: three days is not stale
+    assert cell(cloudtrail_coverage(org, stale_after=pd.Timedelta(days=3)), ids["a"], R2)["status"] == "covered"
+
+
+def test_never_delivered_trail_is_stale_only_after_the_threshold(tmp_path):
+    def fn(sb):
+        a, b = sb.account("A"), sb.account("B")
+        old = sb.trail(a, "old", status={"IsLogging": True, "StartLoggingTime": T0 - _dt.timedelta(days=5)})
+        new = sb.trail(b, "new", status={"IsLogging": True, "StartLoggingTime": T0 - _dt.timedelta(minutes=3)})
+        return dict(a=a, b=b, old=old, new=new)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    assert cell(df, ids["a"], R1)["status"] == "unknown"
+    assert "since logging started" in cell(df, ids["a"], R1)["reason"]
+    assert cell(df, ids["b"], R1)["status"] == "covered"
+
+
+def test_delivery_age_comes_from_the_snapshot_not_the_clock(tmp_path):
+    # LatestDeliveryTime == collected_at == 2026-01-01: fresh for the snapshot, whatever today's date
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A"), arn=sb.trail("000000000001", "t")))
+    assert cell(cloudtrail_coverage(org), ids["a"], R1)["status"] == "covered"
+    assert trail_inventory(org).set_index("trail_arn").loc[ids["arn"], "status"] == "ok"
+
+
+def test_not_delivering_ranks_between_not_logging_and_partial_in_gaps(tmp_path):
+    def fn(sb):
+        p1, p2, p3 = sb.account("prod-a"), sb.account("prod-b"), sb.account("prod-c")
+        sb.trail(p1, "ro", event_selectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}])
+        sb.trail(p2, "bad", status=dict(FAILING))
+        sb.trail(p3, "stopped", logging=False)
+        return dict(p1=p1, p2=p2, p3=p3)
+
+    org, ids = build(tmp_path, fn, regions=(R2,))
+    g = gaps(org)
+    g = g[(g["service"] == "cloudtrail") & g["account_id"].isin(ids.values())]
+    assert list(g["status"]) == ["not_logging", "not_delivering", "partial"]
+
+
+# -- global service events: recorded in us-east-1 only --------------------------------------------------------
+def test_single_region_trail_without_global_events_is_partial_where_they_land(tmp_path):
+    def fn(sb):
+        a, b = sb.account("A"), sb.account("B")
+        east = sb.trail(a, "east", home_region=R1, multi_region=False, IncludeGlobalServiceEvents=False)
+        west = sb.trail(b, "west", home_region=R2, multi_region=False, IncludeGlobalServiceEvents=False)
+        return dict(a=a, b=b, east=east, west=west)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    r = cell(df, ids["a"], R1)
+    assert r["status"] == "partial" and r["read_write"] == "All" and r["source"] == ids["east"]
+    assert "global service events" in r["reason"] and "IncludeGlobalServiceEvents false" in r["reason"]
+    assert "us-east-1" in r["reason"]
+    # outside us-east-1 global service events never land: the same shape covers its region
+    assert cell(df, ids["b"], R2)["status"] == "covered"
+
+
+def test_global_events_from_any_delivering_trail_complete_the_cell(tmp_path):
+    def fn(sb):
+        a, b = sb.account("A"), sb.account("B")
+        sb.trail(a, "east", home_region=R1, multi_region=False, IncludeGlobalServiceEvents=False)
+        sb.trail(a, "east-gse", home_region=R1, multi_region=False)  # AWS's default: IncludeGlobalServiceEvents true
+        sb.trail(b, "east", home_region=R1, multi_region=False, IncludeGlobalServiceEvents=False)
+        sb.trail(b, "everywhere", home_region=R2, multi_region=True, status=dict(FAILING))  # with them, but failing
+        return dict(a=a, b=b)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    assert cell(df, ids["a"], R1)["status"] == "covered"
+    r = cell(df, ids["b"], R1)
+    assert r["status"] == "partial" and "global service events" in r["reason"] and "fails to deliver" in r["reason"]
+    # the landing regions are a parameter (e.g. another partition)
+    assert cell(cloudtrail_coverage(org, global_event_regions=("eu-west-1",)), ids["b"], R1)["status"] == "covered"
 
 
 # -- the scope algebra --------------------------------------------------------------------------------------------

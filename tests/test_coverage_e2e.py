@@ -141,3 +141,67 @@ def test_guardduty_statuses(reviewed):
     assert status(gd, ids, "norole", "eu-west-1") == "unknown"
     assert status(gd, ids, "dark", "eu-south-1") == "not_applicable"
     assert gd.loc[(ids["rowo"], "us-east-1"), "administrator_id"] == ids["security"]
+
+
+# -- delivery failures and global service events, through the collector ------------------------------------------
+DELIVERY = {
+    "name": "coverage-delivery-e2e", "seed": 12, "regions": ["us-east-1", "eu-west-1"],
+    "service_access": ["account.amazonaws.com", "cloudtrail.amazonaws.com"],
+    "ous": {"Work": {}},
+    "accounts": [
+        {"key": "failing", "name": "Failing", "ou": "Work"},
+        {"key": "mixed", "name": "Mixed", "ou": "Work"},
+        {"key": "nogse", "name": "No Global Events", "ou": "Work"},
+    ],
+    "trails": [
+        # the bucket policy denies CloudTrail: it logs, nothing reaches the bucket
+        {"account": "failing", "name": "denied", "home_region": "eu-west-1", "delivery_error": "AccessDenied"},
+        {"account": "mixed", "name": "kms-broken", "home_region": "us-east-1",
+         "delivery_error": "KMS.AccessDeniedException"},
+        {"account": "mixed", "name": "fine", "home_region": "eu-west-1"},
+        # single-region in us-east-1, where IAM/STS/CloudFront events are recorded, without them
+        {"account": "nogse", "name": "east-only", "home_region": "us-east-1", "multi_region": False,
+         "global_events": False},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def delivery(local_aws, tmp_path_factory):
+    local_aws.reset()
+    local_aws.seed(DELIVERY["seed"])
+    ids = build(local_aws.endpoint_url, DELIVERY)
+    path = collect(tmp_path_factory.mktemp("delivery") / "snap", factory=SessionFactory(
+        endpoint_url=local_aws.endpoint_url), regions=DELIVERY["regions"], workers=4, progress=False)
+    org = orgkit.load(path)
+    arns = org.trails.set_index("name")["trail_arn"]
+    return org, ids, arns, cloudtrail_coverage(org).set_index(["account_id", "region"])
+
+
+def test_trail_whose_deliveries_fail_is_not_delivering(delivery):
+    org, ids, arns, ct = delivery
+    for region in ("us-east-1", "eu-west-1"):
+        r = ct.loc[(ids["failing"], region)]
+        assert r["status"] == "not_delivering", r["reason"]
+        assert r["source"] == arns["denied"] and r["delivery_errors"] == [arns["denied"]]
+        assert "AccessDenied" in r["reason"] and "no log file delivered yet" in r["reason"]
+    inv = trail_inventory(org).set_index("trail_arn")
+    assert inv.loc[arns["denied"], "status"] == "delivery_error"
+    assert inv.loc[arns["fine"], "status"] == "ok"
+
+
+def test_one_failing_one_delivering_is_covered_with_the_failing_trail_named(delivery):
+    _, ids, arns, ct = delivery
+    for region in ("us-east-1", "eu-west-1"):
+        r = ct.loc[(ids["mixed"], region)]
+        assert r["status"] == "covered" and r["source"] == arns["fine"]
+        assert arns["kms-broken"] in r["reason"] and "KMS.AccessDeniedException" in r["reason"]
+        assert r["delivery_errors"] == [arns["kms-broken"]]
+
+
+def test_single_region_trail_without_global_events_in_us_east_1_is_partial(delivery):
+    _, ids, arns, ct = delivery
+    r = ct.loc[(ids["nogse"], "us-east-1")]
+    assert r["status"] == "partial" and r["source"] == arns["east-only"] and r["read_write"] == "All"
+    assert "global service events" in r["reason"] and "IncludeGlobalServiceEvents false" in r["reason"]
+    assert ct.loc[(ids["nogse"], "eu-west-1"), "status"] == "none"

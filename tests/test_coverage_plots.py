@@ -50,3 +50,17 @@ def test_heatmap_needs_columns():
 def test_heatmap_of_no_rows():
     fig = coverage_heatmap(frame().iloc[0:0], "empty")
     assert fig.axes[0].texts[0].get_text() == "no rows"
+
+
+def test_not_delivering_has_its_own_colour_in_the_legend():
+    df = frame()
+    df.loc[df["account_id"] == "000000000001", "status"] = "not_delivering"
+    fig = coverage_heatmap(df, "CloudTrail")
+    legend = fig.axes[0].get_legend()
+    names = [t.get_text() for t in legend.get_texts()]
+    assert "not_delivering" in names
+    colours = dict(zip(names, (to_hex(h.get_facecolor()) for h in legend.legend_handles)))
+    assert colours["not_delivering"] == STATUS_COLOURS["not_delivering"]
+    # distinguishable from every CloudTrail status (and from the colour of an unknown word)
+    others = {STATUS_COLOURS[s] for s in ("covered", "partial", "not_logging", "none", "unknown", "not_applicable")}
+    assert STATUS_COLOURS["not_delivering"] not in others | {"#7b3294"}

@@ -73,6 +73,7 @@ def test_demo_organisation_has_the_problems_it_promises():
     assert t.loc["org-s3-data-events", "selector_kind"] == "advanced"
     assert not bool(t.loc["console-test-trail", "is_multi_region"])  # single-region, made by hand
     assert t.loc["stage-audit", "is_logging"] == False  # noqa: E712  stopped
+    assert t.loc["prod-data-s3-audit", "latest_delivery_error"] == "AccessDenied"  # logs, cannot deliver
     tf = json.loads(BUNDLED_TFSTATE.read_text())
     tf_arns = {i["attributes"]["arn"] for r in tf["resources"] for i in r["instances"]}
     assert set(org.trails.trail_arn) - tf_arns == {t.loc["console-test-trail", "trail_arn"]}

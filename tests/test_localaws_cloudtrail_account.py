@@ -170,3 +170,78 @@ def test_calls_in_a_disabled_opt_in_region_are_refused(aws):
     assert gd.list_detectors()["DetectorIds"] == []
     with pytest.raises(ClientError):  # still off for the management account
         aws.client("guardduty", region="af-south-1").list_detectors()
+
+
+def test_delivery_error_is_injected_per_trail_and_stateful(aws, server):
+    """GetTrailStatus LatestDeliveryError: set on one trail (by ARN), seen by the owner and, for an organization
+    trail, by members; LatestDeliveryTime stays at the last success while attempts go on; clearing it resumes."""
+    import time
+
+    from orgkit.localaws.server import LocalAWSError
+
+    (member,) = aws.make_org(1, trusted=("cloudtrail.amazonaws.com",))
+    ct = aws.client("cloudtrail")
+    org_arn = ct.create_trail(Name="org-trail", S3BucketName=bucket(aws, None, "org-b"), IsMultiRegionTrail=True,
+                              IsOrganizationTrail=True)["TrailARN"]
+    other = ct.create_trail(Name="other", S3BucketName=bucket(aws, None, "other-b"))["TrailARN"]
+    for arn in (org_arn, other):
+        ct.start_logging(Name=arn)
+    before = ct.get_trail_status(Name=org_arn)
+    assert "LatestDeliveryError" not in before and before["LatestDeliveryTime"]
+
+    status = server.set_delivery_error(org_arn, "AccessDenied")
+    assert status["LatestDeliveryError"] == "AccessDenied"
+    assert server.delivery_errors() == {org_arn: "AccessDenied"}
+    first = ct.get_trail_status(Name=org_arn)
+    time.sleep(1.1)
+    for view in (ct.get_trail_status(Name=org_arn),                                    # the owner, home region
+                 aws.client("cloudtrail", region="eu-west-1").get_trail_status(Name=org_arn),  # shadow, by ARN
+                 aws.client("cloudtrail", member).get_trail_status(Name=org_arn)):     # a member, by ARN
+        assert view["IsLogging"] is True and view["LatestDeliveryError"] == "AccessDenied"
+        assert view["LatestDeliveryTime"] == first["LatestDeliveryTime"]             # no success since
+        assert view["LatestDeliveryAttemptTime"] > first["LatestDeliveryAttemptTime"]  # attempts go on
+    assert "LatestDeliveryError" not in ct.get_trail_status(Name=other)                # only that trail
+
+    server.set_delivery_error(org_arn, None)  # bucket policy fixed: deliveries succeed again
+    after = ct.get_trail_status(Name=org_arn)
+    assert "LatestDeliveryError" not in after and after["LatestDeliveryTime"] > first["LatestDeliveryTime"]
+
+    with pytest.raises(LocalAWSError, match="404"):
+        server.set_delivery_error(org_arn.replace("org-trail", "nope"), "AccessDenied")
+    server.set_delivery_error(org_arn, "NoSuchBucket")
+    server.reset()  # AWS state: the failure goes with the trail
+    assert server.delivery_errors() == {}
+
+
+def test_trail_created_failing_has_no_delivery_time(aws, server):
+    ct = aws.client("cloudtrail", region="eu-west-1")
+    arn = ct.create_trail(Name="kms", S3BucketName=bucket(aws, None, "kms-b", "eu-west-1"))["TrailARN"]
+    server.set_delivery_error(arn, "KMS.AccessDeniedException")
+    ct.start_logging(Name=arn)
+    st = ct.get_trail_status(Name=arn)
+    assert st["LatestDeliveryError"] == "KMS.AccessDeniedException" and "LatestDeliveryTime" not in st
+    assert st["StartLoggingTime"] and st["LatestDeliveryAttemptSucceeded"] == ""
+
+
+def test_multi_region_trail_must_include_global_service_events(aws):
+    ct = aws.client("cloudtrail")
+    b = bucket(aws, None, "gse-b")
+    with pytest.raises(ClientError) as e:
+        ct.create_trail(Name="multi", S3BucketName=b, IsMultiRegionTrail=True, IncludeGlobalServiceEvents=False)
+    assert error_code(e.value) == ("InvalidParameterCombinationException", 400)
+    assert "must include global service events" in e.value.response["Error"]["Message"]
+    assert ct.list_trails()["Trails"] == []
+    m = ct.create_trail(Name="multi", S3BucketName=b, IsMultiRegionTrail=True)
+    assert m["IncludeGlobalServiceEvents"] is True  # AWS's default
+    with pytest.raises(ClientError) as e:
+        ct.update_trail(Name="multi", IncludeGlobalServiceEvents=False)
+    assert error_code(e.value)[0] == "InvalidParameterCombinationException"
+    s = ct.create_trail(Name="single", S3BucketName=b, IncludeGlobalServiceEvents=False)  # single-region: allowed
+    assert s["IncludeGlobalServiceEvents"] is False and s["IsMultiRegionTrail"] is False
+    with pytest.raises(ClientError) as e:
+        ct.update_trail(Name="single", IsMultiRegionTrail=True, IncludeGlobalServiceEvents=False)
+    assert error_code(e.value)[0] == "InvalidParameterCombinationException"
+    # made multi-region without saying: global service events are turned on automatically
+    up = ct.update_trail(Name="single", IsMultiRegionTrail=True)
+    assert up["IsMultiRegionTrail"] is True and up["IncludeGlobalServiceEvents"] is True
+    assert ct.describe_trails(trailNameList=["multi"])["trailList"][0]["IncludeGlobalServiceEvents"] is True

@@ -242,8 +242,12 @@ def test_auto_enable_all_enrols_existing_accounts_and_blocks_disassociation(aws)
     assert cfg["DataSources"]["S3Logs"]["AutoEnable"] is True
 
     members = statuses(gd_a, da, "true")
-    assert set(members) == {aws.management, a, b}
+    # the management account has no detector: it is the documented exception, enrolled only once enabled
+    assert set(members) == {a, b}
     assert all(m["RelationshipStatus"] == "Enabled" and "InvitedAt" not in m for m in members.values())
+    aws.client("guardduty").create_detector(Enable=True)
+    gd_a.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="ALL")
+    assert statuses(gd_a, da, "true")[aws.management]["RelationshipStatus"] == "Enabled"
     db = aws.client("guardduty", b).list_detectors()["DetectorIds"][0]
     feats = {f["Name"]: f["Status"] for f in aws.client("guardduty", b).get_detector(DetectorId=db)["Features"]}
     assert feats["S3_DATA_EVENTS"] == "ENABLED"
@@ -331,4 +335,4 @@ def test_org_members_are_not_enrolled_where_the_region_is_off(aws):
     un = gd_a.create_members(DetectorId=da, AccountDetails=[{"AccountId": off, "Email": "off@example.com"}])
     assert [u["AccountId"] for u in un["UnprocessedAccounts"]] == [off]
     gd_a.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="ALL")
-    assert set(statuses(gd_a, da, "true")) == {aws.management, on}
+    assert set(statuses(gd_a, da, "true")) == {on}  # (the management account has no detector of its own)

@@ -284,8 +284,13 @@ def test_extended_operations_validate_against_botocore_shapes(server, aws):
     ctm.list_trails()
     ctm.describe_trails()
     ctm.get_trail_status(Name=arn)
+    server.set_delivery_error(arn, "AccessDenied")  # a failing delivery's status has the same shape
+    ct.get_trail_status(Name=arn)
+    ctm.get_trail_status(Name=arn)
+    server.set_delivery_error(arn, None)
     c("s3").create_bucket(Bucket="tmp-trail-bucket")
     ct.create_trail(Name="tmp", S3BucketName="tmp-trail-bucket")
+    ct.update_trail(Name="tmp", IsMultiRegionTrail=True)
     ct.delete_trail(Name="tmp")
     # Account
     acc = c("account")

@@ -2,7 +2,7 @@
 
 One build of the demo organisation (less its CloudTrail trails) for the module (its invitation-based GuardDuty in us-west-2 and eu-south-1,
 organisation-managed in us-east-1 and eu-west-1), then, in order: a dry run (no write), an applied run with an
-AccessDenied injected on CreateMembers in eu-west-1 (stops, journal), the resumed run (finishes, re-collects),
+AccessDenied injected on UpdateOrganizationConfiguration in eu-west-1 (stops, journal), the resumed run (finishes, re-collects),
 and a second complete run (changes nothing). The tests below check what each run did and the state it left.
 """
 
@@ -23,6 +23,9 @@ pytestmark = pytest.mark.integration
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-south-1"]
 FAULT_REGION = "eu-west-1"
+# (the fault is on the organisation configuration: the local AWS applies auto-enable ALL at once, so CreateMembers
+# finds every account enrolled already there and is skipped)
+FAULT_OP, FAULT_STEP = "UpdateOrganizationConfiguration", "5-set_auto_enable"
 
 
 class HookedFactory(SessionFactory):
@@ -55,7 +58,7 @@ def demo(local_aws, tmp_path_factory):
         before = collect(tmp / "before", factory=SessionFactory(endpoint_url=url), regions=REGIONS, progress=False,
                          workers=8)
         out["before"] = load(before)
-        plan = plan_migration(out["before"], auto_enable="ALL")
+        plan = plan_migration(out["before"], auto_enable="ALL", features=["S3_DATA_EVENTS"])
         out["plan"] = plan
 
         # 1. dry run through a read-only factory, with the test's own hook on every client
@@ -66,11 +69,11 @@ def demo(local_aws, tmp_path_factory):
         out["dry_server_calls"] = local_aws.calls()
         out["dry_factory"] = ro
 
-        # 2. applied, with AccessDenied on the admin's CreateMembers in one region
+        # 2. applied, with AccessDenied on the admin's organisation configuration in one region
         journal = tmp / "journal.json"
         out["journal"] = journal
         local_aws.add_fault("AccessDeniedException", http_status=403, account_id=ids["security"],
-                            region=FAULT_REGION, service="guardduty", operation="CreateMembers")
+                            region=FAULT_REGION, service="guardduty", operation=FAULT_OP)
         out["run1"] = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), journal_path=journal,
                               dry_run=False)
         out["journal1"] = json.loads(journal.read_text())
@@ -109,9 +112,9 @@ def test_dry_run_makes_no_write_call(demo):
     assert server_ops and all(op.startswith(("List", "Get", "Describe", "AssumeRole")) for op in server_ops), \
         server_ops
     # and it tells what would run: the invitation regions need designation, enrolment and auto-enable
-    assert {"us-west-2/1-designate_admin", "us-west-2/4-enrol_members", "eu-south-1/1-designate_admin",
-            "eu-west-1/5-set_auto_enable"} <= set(dry.would_run)
-    assert "us-east-1/1-designate_admin" not in dry.would_run
+    assert {"us-west-2/3-designate_admin", "us-west-2/8-enrol_members", "eu-south-1/3-designate_admin",
+            "eu-west-1/5-set_auto_enable", "eu-south-1/7-enable_management_detector"} <= set(dry.would_run)
+    assert "us-east-1/3-designate_admin" not in dry.would_run
 
 
 def test_the_read_only_guard_is_live(demo):
@@ -125,7 +128,7 @@ def test_the_read_only_guard_is_live(demo):
 # --------------------------------------------------------------------------------------------- failure and resume
 def test_injected_failure_stops_with_a_journal(demo):
     run1, j = demo["run1"], demo["journal1"]
-    assert run1.stopped_at == f"{FAULT_REGION}/4-enrol_members"
+    assert run1.stopped_at == f"{FAULT_REGION}/{FAULT_STEP}"
     status = {s["step_id"]: s for s in j["steps"]}
     failed = status[run1.stopped_at]
     assert failed["status"] == "failed" and failed["error_code"] == "AccessDeniedException"
@@ -134,8 +137,8 @@ def test_injected_failure_stops_with_a_journal(demo):
     assert after and all(status[i]["status"] == "pending" for i in after)
     before = ids[:ids.index(run1.stopped_at)]
     assert all(status[i]["status"] in ("done", "skipped") for i in before)
-    assert status["us-west-2/1-designate_admin"]["status"] == "done"
-    assert status["us-east-1/1-designate_admin"]["status"] == "skipped"
+    assert status["us-west-2/3-designate_admin"]["status"] == "done"
+    assert status["us-east-1/3-designate_admin"]["status"] == "skipped"
     assert j["plan_id"] == demo["plan"].plan_id
 
 
@@ -144,7 +147,7 @@ def test_resumed_run_finishes(demo):
     assert run2.ok, run2.frame()
     statuses = {r.step_id: r.status for r in run2.journal.steps}
     assert set(statuses.values()) <= {"done", "skipped"}
-    assert statuses[f"{FAULT_REGION}/4-enrol_members"] == "done"
+    assert statuses[f"{FAULT_REGION}/{FAULT_STEP}"] == "done"
     # what the first run did is not done again
     assert not [w for w in run2.writes if w[1] == "us-west-2"]
     assert ("123456789012", "eu-south-1", "EnableOrganizationAdminAccount") in run2.writes
@@ -192,9 +195,41 @@ def test_no_member_detector_was_deleted(demo):
     assert not gone
     ops = {w[2] for r in ("run1", "run2", "run3") for w in demo[r].writes}
     assert not {o for o in ops if o.startswith("Delete")}, ops
-    # the suspended detector stays suspended (resume_suspended was not asked)
+    # the suspended detector is re-enabled, as the plan said it would be (and by which step): "ALL ... includes
+    # ... accounts that may have been suspended" (UpdateOrganizationConfiguration)
     bob = demo["ids"]["dev-bob"]
-    assert a.query(f"account_id == '{bob}' and region == 'us-west-2'").iloc[0]["status"] == "DISABLED"
+    said = demo["plan"].suspended_outcomes().set_index(["account_id", "region"]).loc[(bob, "us-west-2")]
+    assert (said["outcome"], said["by"]) == ("re-enabled", "auto-enable ALL")
+    assert demo["before"].detectors.query(f"account_id == '{bob}' and region == 'us-west-2'").iloc[0]["status"] \
+        == "DISABLED"
+    assert a.query(f"account_id == '{bob}' and region == 'us-west-2'").iloc[0]["status"] == "ENABLED"
+
+
+def test_management_account_is_a_member_with_an_enabled_detector(demo):
+    """'Before the management account gets added as a GuardDuty member, it must have GuardDuty enabled': the plan
+    enables its detector (eu-south-1 had none) before CreateMembers, and it ends a member everywhere."""
+    org, plan = demo["after"], demo["plan"]
+    mgmt, admin = org.management_account_id, demo["ids"]["security"]
+    assert [s.region for s in plan.steps if s.kind == "enable_management_detector"] == ["eu-south-1"]
+    det = org.detectors[org.detectors["account_id"] == mgmt].set_index("region")
+    mem = org.guardduty_members[(org.guardduty_members["account_id"] == mgmt)
+                                & (org.guardduty_members["administrator_id"] == admin)].set_index("region")
+    for region in REGIONS:
+        assert det.loc[region, "status"] == "ENABLED", region
+        assert mem.loc[region, "relationship_status"] == "Enabled", region
+
+
+def test_enrolled_members_get_the_organisation_features(demo):
+    """The features are set before CreateMembers, which applies them to the accounts it adds."""
+    org, plan = demo["after"], demo["plan"]
+    for region in REGIONS:
+        assert plan.features_by_region[region] == ["S3_DATA_EVENTS"]
+        for a in plan.expected_members[region]:
+            row = org.detectors[(org.detectors["account_id"] == a) & (org.detectors["region"] == region)]
+            if row.empty:  # a member whose detectors the collector could not read (the deleted role)
+                continue
+            on = {f["Name"] for f in row.iloc[0]["features"] or [] if f.get("Status") == "ENABLED"}
+            assert "S3_DATA_EVENTS" in on, (region, a, on)
 
 
 def test_the_out_of_org_member_is_reported_and_untouched(demo):
@@ -203,7 +238,7 @@ def test_the_out_of_org_member_is_reported_and_untouched(demo):
     assert [(i.region, i.account_id) for i in plan.issues if i.check == "external_member_kept"] == \
         [("us-west-2", partner)]
     assert not [w for r in ("run1", "run2", "run3") for w in demo[r].writes if w[0] == partner]
-    keep = demo["run2"].journal.record("us-west-2/8-keep_external_members")
+    keep = demo["run2"].journal.record("us-west-2/9-keep_external_members")
     assert keep.status == "skipped" and keep.calls == []
     gd = _gd(demo, admin, "us-west-2")
     det = gd.list_detectors()["DetectorIds"][0]
@@ -232,7 +267,7 @@ def test_a_second_run_changes_nothing(demo):
 
 
 def test_a_journal_of_another_plan_is_refused(demo):
-    other = plan_migration(demo["before"], auto_enable="NEW")
+    other = plan_migration(demo["before"], auto_enable="ALL", features=[])
     with pytest.raises(MigrationError, match="journal of another plan"):
         execute(other, SessionFactory(endpoint_url=demo["aws"].endpoint_url, allow_writes=True),
                 journal_path=demo["journal"], dry_run=False)

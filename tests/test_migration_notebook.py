@@ -133,7 +133,8 @@ def test_preview_makes_no_aws_call(plan, monkeypatch):
     assert r.mode == "preview" and r.read_calls is None and r.ok
     st = dict(zip(r.frame["region"] + "/" + r.frame["step"], r.frame["status"]))
     assert st["us-east-1/designate_admin"] == "skipped" and st["us-west-2/designate_admin"] == "pending"
-    enrol = rb.run("enrol").frame.set_index("region")
+    enrol = rb.run("enrol").frame
+    enrol = enrol[enrol["step"] == "enrol_members"].set_index("region")
     assert enrol.loc["us-west-2", "message"].startswith("would run: CreateMembers(")
     assert rb.run("release").frame.empty  # no other administrator in the demo
     assert "Preview from the snapshot" in rb.run("verify").headline()
@@ -178,7 +179,8 @@ def test_runbook_live_check_then_apply_group_by_group(small):
     ops = {c["operation"] for c in aws.calls()}
     assert live.mode == "live_check" and live.write_calls == 0 and live.read_calls > 0
     assert ops and not any(op.startswith(WRITES) for op in ops), ops
-    assert set(live.frame["step"]) == {"enrol_members"}
+    assert "enrol_members" in set(live.frame["step"])
+    assert set(live.frame["step"]) <= set(STEP_GROUPS["enrol"])
 
     # applied: the first group writes only its own calls
     journal = tmp / "journal.json"
@@ -191,26 +193,26 @@ def test_runbook_live_check_then_apply_group_by_group(small):
     assert ops <= {"EnableOrganizationAdminAccount", "CreateDetector"}, ops
     assert set(r1.frame["step"]) == {"designate_admin", "enable_admin_detector"}
 
-    # skip the enrol cell: configure completes enrolment first, and stops at the injected fault
+    # skip the configure cell: enrol completes the configuration first, and stops at the injected fault
     aws.add_fault("AccessDeniedException", http_status=403, account_id=ids["security"], region="eu-west-1",
                   service="guardduty", operation="CreateMembers")
     try:
-        r2 = rb.run("configure")
+        r2 = rb.run("enrol")
     finally:
         aws.clear_faults()
-    assert r2.stopped_at == "eu-west-1/4-enrol_members" and not r2.ok
+    assert r2.stopped_at == "eu-west-1/8-enrol_members" and not r2.ok
     failed = r2.frame[r2.frame["status"] == "failed"]
     assert failed["message"].str.startswith("AccessDeniedException").all() and len(failed) == 1
-    assert "us-east-1" in set(r2.frame.loc[r2.frame["step"] == "enrol_members", "region"])  # done on the way
+    assert "us-east-1" in set(r2.frame.loc[r2.frame["step"] == "enrol_members", "region"])
+    assert "set_auto_enable" in set(r2.frame["step"])  # the skipped group's step, done on the way
     assert "STOPPED" in r2.headline()
-    with pytest.raises(RunbookError, match="stopped at eu-west-1/4-enrol_members"):
+    with pytest.raises(RunbookError, match="stopped at eu-west-1/8-enrol_members"):
         rb.run("verify")
     assert json.loads(journal.read_text())["steps"]  # the journal keeps the stop
 
     # run the stopped cell again: it resumes; then the rest
-    r3 = rb.run("configure")
+    r3 = rb.run("enrol")
     assert r3.ok and rb.stopped is None
-    assert rb.run("members").ok
     r4 = rb.run("verify")
     assert r4.ok and (r4.frame["status"] == "done").all()
     out = rb.outcome()

@@ -1,6 +1,8 @@
 """The executor's other paths, end to end on a small organisation in the local AWS: migrating away from another
-(invitation) administrator, an old administrator that keeps a member outside the organisation, and resuming a
-suspended detector on request."""
+(invitation) administrator, an old administrator that keeps a member outside the organisation, a suspended member
+of the new administrator under auto-enable NEW (it re-enables its own detector), the management account enrolled
+after its detector is enabled, and a protection plan set with NEW before CreateMembers so that it reaches the
+accounts CreateMembers adds."""
 
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def migrated(local_aws, tmp_path_factory):
     url = local_aws.endpoint_url
     before = load(collect(tmp / "before", factory=SessionFactory(endpoint_url=url), regions=REGIONS,
                           progress=False, workers=8))
-    plan = plan_migration(before, admin=ids["security"], resume_suspended=True, features=["S3_DATA_EVENTS"])
+    plan = plan_migration(before, admin=ids["security"], auto_enable="NEW", features=["S3_DATA_EVENTS"])
     result = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), journal_path=tmp / "j.json",
                      dry_run=False, recollect_to=tmp / "after")
     yield {"ids": ids, "before": before, "plan": plan, "result": result, "after": load(result.after_snapshot),
@@ -64,8 +66,10 @@ def migrated(local_aws, tmp_path_factory):
 def test_plan_disassociates_the_old_admin_first_and_keeps_it_for_its_outside_member(migrated):
     plan, ids = migrated["plan"], migrated["ids"]
     kinds = [s.kind for s in plan.steps if s.region == "us-east-1"]
-    assert kinds == ["designate_admin", "enable_admin_detector", "disassociate_other_admin", "enrol_members",
-                     "set_auto_enable", "align_features", "resume_suspended", "keep_external_members", "verify"]
+    # AWS's order: release the members of the old administrators, designate, configure, then enrol
+    assert kinds == ["resume_suspended", "disassociate_other_admin", "designate_admin", "enable_admin_detector",
+                     "set_auto_enable", "align_features", "enable_management_detector", "enrol_members",
+                     "keep_external_members", "verify"]
     dis = next(s for s in plan.steps if s.kind == "disassociate_other_admin")
     assert (dis.account_id, dis.params["AccountIds"]) == (ids["legacy"], [ids["data"]])
     warn = [i for i in plan.issues if i.check == "old_admin_keeps_external_members"]
@@ -94,8 +98,15 @@ def test_the_run_completes_and_the_members_moved(migrated):
     ops = [(w[0], w[1], w[2]) for w in res.writes]
     assert (ids["legacy"], "us-east-1", "DisassociateMembers") in ops
     assert (ids["susp"], "us-east-1", "UpdateDetector") in ops
+    mgmt = migrated["before"].management_account_id
+    for region in REGIONS:
+        order = [o for o in ops if o[1] == region]
+        create = order.index((ids["security"], region, "CreateMembers"))
+        assert order.index((mgmt, region, "EnableOrganizationAdminAccount")) < create
+        assert order.index((mgmt, region, "CreateDetector")) < create  # the management account's own detector
+        assert max(i for i, o in enumerate(order) if o[2] == "UpdateOrganizationConfiguration") < create
     assert ops.index((ids["legacy"], "us-east-1", "DisassociateMembers")) < \
-        ops.index((ids["security"], "us-east-1", "CreateMembers"))
+        ops.index((mgmt, "us-east-1", "EnableOrganizationAdminAccount"))
     assert not [o for o in ops if o[2].startswith("Delete")]
     m = after.guardduty_members
     sec = m[m["administrator_id"] == ids["security"]]
@@ -111,8 +122,28 @@ def test_the_run_completes_and_the_members_moved(migrated):
     assert a.query(f"account_id == '{ids['susp']}' and region == 'us-east-1'").iloc[0]["status"] == "ENABLED"
     # auto-enable and the protection plan kept, in every region
     for c in after.guardduty_org_config.to_dict("records"):
-        assert c["auto_enable_organization_members"] == "ALL"
-        assert {f["Name"]: f["AutoEnable"] for f in c["features"]}["S3_DATA_EVENTS"] == "ALL"
+        assert c["auto_enable_organization_members"] == "NEW"
+        assert {f["Name"]: f["AutoEnable"] for f in c["features"]}["S3_DATA_EVENTS"] == "NEW"
+    # the management account is a member, its detector enabled
+    for region in REGIONS:
+        assert mgmt in set(sec.loc[(sec["region"] == region) & (sec["relationship_status"] == "Enabled"),
+                                   "account_id"])
+
+
+def test_a_protection_plan_set_with_new_reaches_the_accounts_createmembers_adds(migrated):
+    """CreateMembers "applies your organization's auto-enable settings to the member accounts in this request":
+    with the configuration set first, Data (enrolled by CreateMembers in us-east-1) has S3 protection; had the
+    configuration come after CreateMembers, NEW would never have reached it."""
+    ids, after, plan = migrated["ids"], migrated["after"], migrated["plan"]
+    enrolled = [d["AccountId"] for s in plan.steps if s.kind == "enrol_members" and s.region == "us-east-1"
+                for d in s.params["AccountDetails"]]
+    assert ids["data"] in enrolled
+    det = after.detectors.set_index(["account_id", "region"])
+    on = {f["Name"] for f in det.loc[(ids["data"], "us-east-1"), "features"] if f.get("Status") == "ENABLED"}
+    assert "S3_DATA_EVENTS" in on
+    # App was already a member (converted at designation): NEW does not reach it, and the plan said so
+    warn = [i for i in plan.issues if i.check == "features_new_skip_existing_members"]
+    assert [i.region for i in warn] == REGIONS and all(ids["app"] in i.message for i in warn)
     assert sorted(after.guardduty_org_config["region"]) == sorted(REGIONS)
 
 
@@ -132,6 +163,7 @@ def test_cli_without_snapshot_keeps_the_one_it_collects_for_resuming(migrated, t
     url, admin = migrated["aws"].endpoint_url, migrated["ids"]["security"]
     journal = tmp_path / "gd.json"
     args = ["guardduty", "migrate", "--admin", admin, "--regions", ",".join(REGIONS), "--endpoint-url", url,
+            "--auto-enable", "NEW", "--features", "S3_DATA_EVENTS",
             "--apply", "--journal", str(journal), "--no-recollect"]
     assert main(args) == 0
     first = capsys.readouterr()

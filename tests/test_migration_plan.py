@@ -90,7 +90,9 @@ def test_invitation_org_steps_in_order_with_the_right_calling_account(tmp_path):
     for region in REGIONS:
         steps = steps_of(plan, region)
         kinds = [s.kind for s in steps]
-        assert kinds == ["designate_admin", "enable_admin_detector", "enrol_members", "set_auto_enable",
+        # the organisation configuration comes before enrolment: "GuardDuty applies your organization's
+        # auto-enable settings to the member accounts in this request" (CreateMembers API reference)
+        assert kinds == ["designate_admin", "enable_admin_detector", "set_auto_enable", "enrol_members",
                          "keep_external_members", "verify"]
         assert [STEP_KINDS.index(k) for k in kinds] == sorted(STEP_KINDS.index(k) for k in kinds)
         by = {s.kind: s for s in steps}
@@ -165,16 +167,104 @@ def test_current_state_ties_suspended_no_detector_and_invitation_cost(tmp_path):
     assert cur.coverage is not None and set(cur.coverage["region"]) == set(REGIONS)
 
 
-def test_suspended_detector_left_as_is_unless_asked(tmp_path):
+def test_suspended_detectors_are_re_enabled_by_default_and_the_plan_says_how(tmp_path):
+    """'As a delegated administrator, using CreateMembers will enable GuardDuty in the added member accounts'
+    (CreateMembers): Bob (standalone, suspended in eu-west-1) is enrolled, so re-enabled, by CreateMembers."""
     org, ids = invitation_org(tmp_path)
     plan = plan_migration(org, admin=ids["admin"])
+    enrol = next(s for s in steps_of(plan, "eu-west-1") if s.kind == "enrol_members")
+    assert ids["bob"] in enrol.accounts
+    assert ids["bob"] in {d["AccountId"] for d in enrol.params["AccountDetails"]}
+    out = plan.suspended_outcomes()
+    assert out[["account_id", "region", "outcome", "by", "step_id"]].values.tolist() == \
+        [[ids["bob"], "eu-west-1", "re-enabled", "CreateMembers", enrol.step_id]]
+    issue = next(i for i in plan.issues if i.check == "suspended_detector")
+    assert (issue.severity, issue.region, issue.account_id, issue.step_id) == \
+        ("warning", "eu-west-1", ids["bob"], enrol.step_id)
+    assert "RE-ENABLES" in issue.message and "keep_suspended" in issue.message
+    assert "1 re-enabled" in plan.summary()
+
+
+def test_keep_suspended_leaves_the_account_out_and_does_not_use_all_there(tmp_path):
+    """ALL 'includes ... accounts that may have been suspended' (UpdateOrganizationConfiguration): keeping a
+    suspension means no CreateMembers for it and NEW, not ALL, in its region; other regions keep ALL."""
+    org, ids = invitation_org(tmp_path)
+    for keep in ([ids["bob"]], True, "all"):
+        plan = plan_migration(org, admin=ids["admin"], auto_enable="ALL", keep_suspended=keep)
+        by = {(s.region, s.kind): s for s in plan.steps}
+        assert ids["bob"] not in by[("eu-west-1", "enrol_members")].accounts
+        assert ids["bob"] in by[("us-east-1", "enrol_members")].accounts  # not suspended there
+        assert by[("eu-west-1", "set_auto_enable")].params["AutoEnableOrganizationMembers"] == "NEW"
+        assert by[("us-east-1", "set_auto_enable")].params["AutoEnableOrganizationMembers"] == "ALL"
+        assert plan.auto_enable_in("eu-west-1") == "NEW" and plan.auto_enable_in("us-east-1") == "ALL"
+        assert [i.region for i in plan.issues if i.check == "auto_enable_lowered"] == ["eu-west-1"]
+        assert plan.suspended_outcomes()["outcome"].tolist() == ["kept_suspended"]
+        assert "auto-enable NEW instead of ALL in eu-west-1" in plan.summary()
+    with pytest.raises(PlanError):
+        plan_migration(org, admin=ids["admin"], keep_suspended=["not-an-account"])
+    # the old option still works for a release: resume_suspended=False meant "keep them"
+    with pytest.warns(DeprecationWarning):
+        old = plan_migration(org, admin=ids["admin"], resume_suspended=False)
+    assert old.suspended_outcomes()["outcome"].tolist() == ["kept_suspended"]
+
+
+def test_suspended_member_of_the_new_admin_is_re_enabled_by_all_or_by_itself_under_new(tmp_path):
+    """A suspended account that is already a member of the new administrator gets no CreateMembers: under ALL the
+    organisation configuration re-enables it; under NEW the account re-enables it itself, first in the region."""
+    org, ids = invitation_org(tmp_path, suspended_region="eu-west-1")
+    # App (an accepted invitation member of the admin) suspends its detector in eu-west-1
+    import pandas as pd
+    det = org.detectors
+    det.loc[(det["account_id"] == ids["app"]) & (det["region"] == "eu-west-1"), "status"] = "DISABLED"
+    plan = plan_migration(org, admin=ids["admin"], auto_enable="ALL")
+    row = plan.suspended_outcomes().set_index("account_id").loc[ids["app"]]
+    assert (row["outcome"], row["by"], row["step_id"]) == ("re-enabled", "auto-enable ALL",
+                                                           "eu-west-1/5-set_auto_enable")
     assert not [s for s in plan.steps if s.kind == "resume_suspended"]
-    assert [(i.region, i.account_id) for i in plan.issues if i.check == "suspended_detector"] == \
-        [("eu-west-1", ids["bob"])]
-    plan = plan_migration(org, admin=ids["admin"], resume_suspended=True)
+    plan = plan_migration(org, admin=ids["admin"], auto_enable="NEW")
     res = [s for s in plan.steps if s.kind == "resume_suspended"]
     assert [(s.region, s.account_id, s.api, s.params["Enable"]) for s in res] == \
-        [("eu-west-1", ids["bob"], "guardduty:UpdateDetector", True)]
+        [("eu-west-1", ids["app"], "guardduty:UpdateDetector", True)]
+    assert steps_of(plan, "eu-west-1")[0].kind == "resume_suspended"  # while it still controls its detector
+    row = plan.suspended_outcomes().set_index("account_id").loc[ids["app"]]
+    assert (row["outcome"], row["by"], row["step_id"]) == ("re-enabled", "UpdateDetector", res[0].step_id)
+    assert isinstance(plan.suspended_outcomes(), pd.DataFrame)
+    # ALL already on and the detector still suspended: ALL will not re-enable it now, so the account does
+    oc = pd.DataFrame([{"region": "eu-west-1", "admin_account_id": ids["admin"], "auto_enable": True,
+                        "auto_enable_organization_members": "ALL", "member_account_limit_reached": False,
+                        "features": []}])
+    org.frames["guardduty_org_config"] = pd.concat([org.frames["guardduty_org_config"], oc], ignore_index=True)
+    plan = plan_migration(org, admin=ids["admin"], auto_enable="ALL")
+    row = plan.suspended_outcomes().set_index("account_id").loc[ids["app"]]
+    assert (row["outcome"], row["by"]) == ("re-enabled", "UpdateDetector")
+    assert [s.account_id for s in plan.steps if s.kind == "resume_suspended"] == [ids["app"]]
+
+
+def test_management_account_gets_its_detector_before_it_is_enrolled(tmp_path):
+    """'Before the management account gets added as a GuardDuty member, it must have GuardDuty enabled' (GuardDuty
+    user guide, Adding members to the organization)."""
+    org, ids = invitation_org(tmp_path)
+    mgmt = ids["mgmt"]
+    # the management account has no detector in eu-west-1, and a suspended one in us-east-1
+    det = org.frames["detectors"]
+    det = det[~((det["account_id"] == mgmt) & (det["region"] == "eu-west-1"))].copy()
+    det.loc[(det["account_id"] == mgmt) & (det["region"] == "us-east-1"), "status"] = "DISABLED"
+    org.frames["detectors"] = det
+    members = org.frames["guardduty_members"]
+    org.frames["guardduty_members"] = members[members["account_id"] != mgmt]
+    plan = plan_migration(org, admin=ids["admin"])
+    for region, api in (("eu-west-1", "guardduty:CreateDetector"), ("us-east-1", "guardduty:UpdateDetector")):
+        steps = steps_of(plan, region)
+        kinds = [s.kind for s in steps]
+        m = steps[kinds.index("enable_management_detector")]
+        assert (m.account_id, m.api, m.params["Enable"]) == (mgmt, api, True)
+        assert kinds.index("enable_management_detector") < kinds.index("enrol_members")
+        assert mgmt in steps[kinds.index("enrol_members")].accounts
+    # left out on request, and said so
+    plan = plan_migration(org, admin=ids["admin"], include_management=False)
+    assert not [s for s in plan.steps if s.kind == "enable_management_detector"]
+    assert all(mgmt not in s.accounts for s in plan.steps if s.kind == "enrol_members")
+    assert [i.account_id for i in plan.issues if i.check == "management_left_out"] == [mgmt]
 
 
 def test_other_admin_is_disassociated_before_enrolment_and_nothing_is_deleted(tmp_path):
@@ -182,7 +272,10 @@ def test_other_admin_is_disassociated_before_enrolment_and_nothing_is_deleted(tm
     plan = plan_migration(org, admin=ids["admin"])
     for region in REGIONS:
         kinds = [s.kind for s in steps_of(plan, region)]
-        assert kinds.index("disassociate_other_admin") < kinds.index("enrol_members")
+        # AWS consolidates by disassociating members from the pre-existing administrators before designating
+        # the delegated administrator
+        assert kinds.index("disassociate_other_admin") < kinds.index("designate_admin") < \
+            kinds.index("enrol_members")
         dis = next(s for s in steps_of(plan, region) if s.kind == "disassociate_other_admin")
         assert (dis.account_id, dis.api, dis.params["AccountIds"]) == \
             (ids["legacy"], "guardduty:DisassociateMembers", [ids["data"]])
@@ -289,10 +382,9 @@ def test_preflight_scp_denies_a_steps_call(tmp_path):
          "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}},
     ]}
     org, ids = invitation_org(tmp_path, scps=[("DenyMembers", deny, "sec"), ("Protect", protect, "eng")])
-    plan = plan_migration(org, admin=ids["admin"], resume_suspended=True)
+    plan = plan_migration(org, admin=ids["admin"])
     denied = {(i.step_id, i.account_id) for i in plan.issues if i.check == "scp_denies"}
-    assert denied == {(f"{r}/4-enrol_members", ids["admin"]) for r in REGIONS} | \
-        {(f"eu-west-1/7-resume_suspended-{ids['bob']}", ids["bob"])}
+    assert denied == {(f"{r}/8-enrol_members", ids["admin"]) for r in REGIONS}
     assert plan.blocked_regions() == sorted(REGIONS)
     # the management account is exempt: its designation step is never flagged
     assert not [i for i in plan.issues if i.account_id == ids["mgmt"] and i.check.startswith("scp")]
@@ -379,7 +471,7 @@ def test_cli_plan_formats(tmp_path):
     out = io.StringIO()
     with redirect_stdout(out):
         assert main(["guardduty", "migrate", "--admin", ids["admin"], snap]) == 0
-    assert "dry run: nothing was changed" in out.getvalue() and "us-east-1/4-enrol_members" in out.getvalue()
+    assert "dry run: nothing was changed" in out.getvalue() and "us-east-1/8-enrol_members" in out.getvalue()
     out = io.StringIO()
     with redirect_stdout(out):
         assert main(["guardduty", "plan", snap, "--admin", EXTERNAL]) == 1  # blocked

@@ -200,7 +200,9 @@ def _designate(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
     return False, f"EnableOrganizationAdminAccount(AdminAccountId={admin})"
 
 
-def _admin_detector(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
+def _enable_detector(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
+    """The calling account's own detector, created or re-enabled (the admin's; the management account's before it
+    is added as a member)."""
     did, status = live.detector(st.account_id, st.region)
     if did and status == "ENABLED":
         return True, f"detector {did} is enabled"
@@ -333,16 +335,28 @@ def _verify(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
         if missing:
             problems.append(f"not members: {', '.join(missing)}")
         mode = live.org_config(admin, region, did).get("AutoEnableOrganizationMembers")
-        if mode != plan.target.auto_enable:
-            problems.append(f"auto-enable is {mode}, not {plan.target.auto_enable}")
+        want = plan.auto_enable_in(region)
+        if mode != want:
+            problems.append(f"auto-enable is {mode}, not {want}")
+        # a member whose detector is suspended shows Disabled: the ones the plan re-enables must show Enabled
+        # (auto-enable ALL re-enables the ones already members "within 24 hours": said, not failed)
+        resumed = [r for r in plan.suspended if r["region"] == region and r["outcome"] == "re-enabled"]
+        still = [r for r in resumed if (found.get(r["account_id"]) or {}).get("RelationshipStatus") != "Enabled"]
+        if [r for r in still if r.get("by") != "auto-enable ALL"]:
+            problems.append("detectors still suspended: " + ", ".join(r["account_id"] for r in still
+                                                                      if r.get("by") != "auto-enable ALL"))
+        later = [r["account_id"] for r in still if r.get("by") == "auto-enable ALL"]
     if problems:
         raise StepFailed("VerificationFailed", "; ".join(problems))
-    return False, f"verified: {len(st.accounts)} members, auto-enable {plan.target.auto_enable}"
+    return False, (f"verified: {len(st.accounts)} members, auto-enable {plan.auto_enable_in(region)}"
+                   + (f"; still suspended until auto-enable ALL reaches them (up to 24 h): {', '.join(later)}"
+                      if later else ""))
 
 
 HANDLERS: dict[str, Callable[[_Live, Step, bool], tuple[bool, str]]] = {
     "designate_admin": _designate,
-    "enable_admin_detector": _admin_detector,
+    "enable_admin_detector": _enable_detector,
+    "enable_management_detector": _enable_detector,
     "disassociate_other_admin": _disassociate,
     "enrol_members": _enrol,
     "set_auto_enable": _auto_enable,

@@ -24,7 +24,7 @@ VOCAB = {
     "coverage": set(ct_mod.STATUSES) | set(gd_mod.STATUSES),
     "cloudtrail": set(ct_mod.STATUSES),
     "guardduty": set(gd_mod.STATUSES),
-    "trails": {"ok", "not_logging", "delivery_error", "unknown"},
+    "trails": {"ok", "not_logging", "delivery_error", "delivery_stale", "unknown"},
     "tfstate": {"unmanaged", "missing", "unknown", "managed"},
     "gaps": (set(ct_mod.STATUSES) | set(gd_mod.STATUSES)) - {"covered", "org_member", "invited_member",
                                                             "administrator", "not_applicable"},
@@ -60,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_format(p)
     p.add_argument("--status", metavar="STATUS[,STATUS]", help="show only rows with these statuses")
     p.add_argument("--fail-on", metavar="STATUS[,STATUS]",
-                   help="exit 1 when any row shown has one of these statuses (e.g. none,not_logging,unknown)")
+                   help="exit 1 when any row shown has one of these statuses "
+                        "(e.g. none,not_logging,not_delivering,unknown)")
     view = p.add_mutually_exclusive_group()
     view.add_argument("--trails", action="store_true", help="the trail inventory: every trail once")
     view.add_argument("--duplicates", action="store_true",

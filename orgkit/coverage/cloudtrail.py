@@ -1,7 +1,7 @@
 """CloudTrail coverage of every (organisation account, requested region), and the trail inventory.
 
-Statuses (docs/coverage.md): ``covered`` · ``partial`` · ``not_logging`` · ``none`` · ``unknown`` ·
-``not_applicable``.
+Statuses (docs/coverage.md): ``covered`` · ``partial`` · ``not_delivering`` · ``not_logging`` · ``none`` ·
+``unknown`` · ``not_applicable``.
 
 How it is computed, vectorised:
 
@@ -11,8 +11,26 @@ How it is computed, vectorised:
 2. which (account, region) cells each trail applies to (:func:`applicability`): an organization trail to every
    account of the organisation, a multi-region trail to every region of its account(s), a single-region trail to
    its home region only, a trail whose details are unknown to every region of the accounts that list it;
-3. cells that share the same set of trails share one evaluation (typically a handful of distinct sets for tens of
-   thousands of cells), then the account's own read and the region's enablement are applied with vectorised masks.
+3. cells that share the same set of trails (and the same answer to "do global service events land in this
+   region?") share one evaluation (typically a handful of distinct sets for tens of thousands of cells), then the
+   account's own read and the region's enablement are applied with vectorised masks.
+
+Delivery (GetTrailStatus, read in the trail's home region by its owner), per logging trail, against the snapshot's
+``collected_at`` (never the wall clock):
+
+* ``LatestDeliveryError`` present: the trail fails to deliver. AWS: "Displays any Amazon S3 error that CloudTrail
+  encountered when attempting to deliver log files to the designated bucket." The fields that would say whether a
+  later attempt succeeded (``LatestDeliveryAttemptSucceeded``, ``LatestDeliveryAttemptTime``) are documented as "no
+  longer in use", so they are ignored; the reason shows the last successful delivery (``LatestDeliveryTime``).
+* no error, but no log file delivered within :data:`STALE_AFTER` before the snapshot (and logging started before
+  that): *stale*. CloudTrail "typically delivers logs within an average of about 5 minutes of an API call", but only
+  when there are events, and ``LatestDeliveryError`` "does not occur for requests that time out": a stale trail may
+  be idle or failing. It is treated like a trail whose state could not be read: it does not make a cell covered,
+  and a cell that only it could cover is ``unknown``.
+
+Global service events (IAM, AWS STS, CloudFront) are recorded in us-east-1 (:data:`GLOBAL_SERVICE_EVENT_REGIONS`);
+a cell there is ``covered`` only when a delivering trail that includes global service events records read and
+write management events there.
 """
 
 from __future__ import annotations
@@ -26,9 +44,21 @@ from orgkit.coverage._cells import CELL_COLUMNS, Grid, account_read_status, isin
 from orgkit.coverage.selectors import TrailSelectors, describe_management, parse_trail, union_all
 from orgkit.model import Org
 
-STATUSES = ["covered", "partial", "not_logging", "none", "unknown", "not_applicable"]
+STATUSES = ["covered", "partial", "not_delivering", "not_logging", "none", "unknown", "not_applicable"]
 COVERED = ("covered",)
-COLUMNS = CELL_COLUMNS + ["trails", "read_write", "excluded_sources"]
+COLUMNS = CELL_COLUMNS + ["trails", "read_write", "excluded_sources", "delivery_errors"]
+
+#: A logging trail with no delivery error whose latest log file is older than this before the snapshot was
+#: collected (or that never delivered, logging since longer than this) is *stale*: CloudTrail "typically delivers
+#: logs within an average of about 5 minutes of an API call" (AWS CloudTrail User Guide, Getting and viewing your
+#: CloudTrail log files); 24 hours is 288 such intervals.
+STALE_AFTER = pd.Timedelta(hours=24)
+
+#: Where CloudTrail records global service events (IAM, AWS STS, CloudFront): "events created by CloudFront, IAM,
+#: and AWS STS will be recorded in the Region in which they were created, the US East (N. Virginia) Region,
+#: us-east-1" (AWS CloudTrail User Guide, Global service events; since November 22, 2021).
+GLOBAL_SERVICE_EVENT_REGIONS: tuple[str, ...] = ("us-east-1",)
+GLOBAL_SERVICES = "IAM, AWS STS, CloudFront"
 
 
 # ---------------------------------------------------------------------------------------------------- trails
@@ -192,10 +222,77 @@ def _combos(app: Applicability) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     return inverse, [tuple(sorted(set(m))) for m in members]
 
 
+# --------------------------------------------------------------------------------------------------- delivery
+def collected_at(org: Org) -> pd.Timestamp | None:
+    """When the snapshot was collected (its manifest's ``collected_at``), the reference time of every age."""
+    v = org.manifest.get("collected_at") if isinstance(org.manifest, dict) else None
+    try:
+        t = pd.Timestamp(v) if v else None
+    except (TypeError, ValueError):
+        return None
+    if t is None or pd.isna(t):
+        return None
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def _ts(v) -> pd.Timestamp | None:
+    if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+        return None
+    try:
+        t = pd.Timestamp(v)
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(t):
+        return None
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def _when(t: pd.Timestamp) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _age(t: pd.Timestamp, ref: pd.Timestamp | None) -> str:
+    """``2026-01-01T00:00:00Z, 3 d 4 h before the snapshot`` (no age without a reference time)."""
+    if ref is None:
+        return _when(t)
+    d = ref - t
+    if d <= pd.Timedelta(0):
+        return f"{_when(t)}, as the snapshot was collected"
+    mins = int(d.total_seconds() // 60)
+    days, rem = divmod(mins, 1440)
+    hours, mins = divmod(rem, 60)
+    text = f"{days} d {hours} h" if days else (f"{hours} h {mins} min" if hours else f"{mins} min")
+    return f"{_when(t)}, {text} before the snapshot"
+
+
+def delivery_state(is_logging, error, latest_delivery, start_logging, ref: pd.Timestamp | None,
+                   stale_after: pd.Timedelta = STALE_AFTER) -> tuple[str | None, str | None]:
+    """``(state, text)`` of one trail's S3 delivery, from its GetTrailStatus fields and the snapshot time ``ref``.
+
+    state: ``error`` (``LatestDeliveryError`` present), ``stale`` (logging, no error, no log file delivered within
+    ``stale_after`` before ``ref``), ``ok``, or None (the trail is not logging or its state was not read).
+    """
+    if is_logging is not True:
+        return None, None
+    last = _ts(latest_delivery)
+    last_text = f"last delivered {_age(last, ref)}" if last is not None else "no log file delivered yet"
+    if isinstance(error, str) and error:
+        return "error", f"LatestDeliveryError {error}; {last_text}"
+    if ref is not None:
+        start = _ts(start_logging)
+        if last is not None and ref - last > stale_after:
+            return "stale", f"no log file delivered since {_age(last, ref)}, and no delivery error"
+        if last is None and start is not None and ref - start > stale_after:
+            return "stale", f"no log file delivered since logging started {_age(start, ref)}, and no delivery error"
+    return "ok", None
+
+
 # ------------------------------------------------------------------------------------------------- evaluation
 def _why_uncertain(p: dict) -> str:
     if not p["described"]:
         return f"{p['trail_arn']}: {p['detail_error'] or 'details not read'}"
+    if p["delivery"] == "stale":
+        return f"{p['trail_arn']}: whether it delivers ({p['delivery_note']})"
     bits = []
     if p["is_logging"] is None:
         bits.append("logging state not read")
@@ -205,31 +302,68 @@ def _why_uncertain(p: dict) -> str:
     return f"{p['trail_arn']}: {' and '.join(bits)}" + (f" ({err})" if isinstance(err, str) and err else "")
 
 
-def _evaluate(combo: tuple[int, ...], P: list[dict]) -> tuple:
-    """(status, reason, source, read_write, excluded_sources) of one set of trails, before reads are considered."""
+def _gse_gap(contributors: list[dict], landing: str | None) -> str | None:
+    """Why global service events are not fully recorded in a region where they land (None: they are, or n/a).
+    ``landing``: the regions where they land (text), or None when the cell is elsewhere."""
+    if not landing:
+        return None
+    with_gse = [p for p in contributors if p["gse"] is True]
+    read = union_all(p["selectors"].read for p in with_gse)
+    write = union_all(p["selectors"].write for p in with_gse)
+    if read is not None and write is not None:
+        return None
+    where = landing
+    without = [p for p in contributors if p["gse"] is not True]
+    lack = (": " + ", ".join(f"{p['name']} has IncludeGlobalServiceEvents "
+                             + ("false" if p["gse"] is False else "unset") for p in without)) if without else ""
+    if read is None and write is None:
+        return f"no trail records global service events ({GLOBAL_SERVICES}), which CloudTrail records in {where}{lack}"
+    return (f"global service events ({GLOBAL_SERVICES}) recorded only "
+            + ("read" if read is not None else "write") + f" events here{lack}")
+
+
+def _evaluate(combo: tuple[int, ...], P: list[dict], landing: str | None = None) -> tuple:
+    """(status, reason, source, read_write, excluded_sources, delivery_errors) of one set of trails, before reads
+    are considered. ``landing``: where global service events are recorded (text) when the cell is one of those
+    regions, else None."""
     ps = [P[i] for i in combo]
     if not ps:
-        return "none", "no trail applies", "cloudtrail:ListTrails", None, []
+        return "none", "no trail applies", "cloudtrail:ListTrails", None, [], []
     active = [p for p in ps if p["is_logging"] is True and p["selectors"].known]
-    read = union_all(p["selectors"].read for p in active)
-    write = union_all(p["selectors"].write for p in active)
-    contributors = [p for p in active if p["selectors"].management]
+    delivering = [p for p in active if p["delivery"] == "ok"]
+    failing = [p for p in active if p["delivery"] == "error"]
+    stale = [p for p in active if p["delivery"] == "stale" and p["selectors"].management]
+    failing_arns = [p["trail_arn"] for p in failing]
+    read = union_all(p["selectors"].read for p in delivering)
+    write = union_all(p["selectors"].write for p in delivering)
+    contributors = [p for p in delivering if p["selectors"].management]
     rw = None
     if read is not None or write is not None:
         rw = "All" if read is not None and write is not None else ("ReadOnly" if read is not None else "WriteOnly")
     excluded = sorted((read.sources if read is not None and read.mode == "except" else frozenset())
                       | (write.sources if write is not None and write.mode == "except" else frozenset()))
     src = ", ".join(p["trail_arn"] for p in contributors) or None
-    if read is not None and write is not None and read.full and write.full:
+    gse_gap = _gse_gap(contributors, landing) if contributors else None
+
+    def health_note() -> str:
+        """The trails that apply and log here but deliver nothing (or nothing lately), named."""
+        notes = [f"{p['name']} ({p['trail_arn']}) fails to deliver: {p['delivery_note']}"
+                 for p in failing if p["selectors"].management]
+        notes += [f"{p['name']} ({p['trail_arn']}): {p['delivery_note']}" for p in stale]
+        return "".join("; " + n for n in notes)
+
+    if read is not None and write is not None and read.full and write.full and gse_gap is None:
         names = ", ".join(f"{p['name']} ({p['kind']})" for p in contributors)
-        return "covered", f"read and write management events recorded by {names}", src, rw, excluded
+        return ("covered", f"read and write management events recorded by {names}" + health_note(), src, rw,
+                excluded, failing_arns)
     uncertain = [p for p in ps if p["is_logging"] is not False
                  and (not p["selectors"].known or (p["is_logging"] is None and p["selectors"].management))]
+    uncertain += stale
     known = describe_management(read, write)
     if uncertain:
         reason = ("cannot tell: " + "; ".join(_why_uncertain(p) for p in uncertain)
                   + (f"; the readable trails record: {known}" if known != "none" else ""))
-        return "unknown", reason, ", ".join(p["trail_arn"] for p in uncertain), rw, excluded
+        return "unknown", reason, ", ".join(p["trail_arn"] for p in uncertain), rw, excluded, failing_arns
     # a stopped trail counts whatever it would record (its selectors may not have been read)
     stopped = [p for p in ps if p["is_logging"] is False
                and (p["selectors"].management or not p["selectors"].known)]
@@ -240,47 +374,79 @@ def _evaluate(combo: tuple[int, ...], P: list[dict]) -> tuple:
 
     if read is not None or write is not None:
         reason = f"management events recorded: {known}"
+        if gse_gap:
+            reason += f"; {gse_gap}"
+        reason += health_note()
         if stopped:
             reason += "; " + stopped_note()
-        return "partial", reason, src, rw, excluded
+        return "partial", reason, src, rw, excluded, failing_arns
+    failing_mgmt = [p for p in failing if p["selectors"].management]
+    if failing_mgmt:
+        reason = "; ".join(f"{p['name']} logs but fails to deliver: {p['delivery_note']}" for p in failing_mgmt)
+        if stopped:
+            reason += "; " + stopped_note()
+        return ("not_delivering", reason, ", ".join(p["trail_arn"] for p in failing_mgmt), None, [],
+                failing_arns)
     if stopped:
-        return "not_logging", stopped_note(), ", ".join(p["trail_arn"] for p in stopped), None, []
+        return "not_logging", stopped_note(), ", ".join(p["trail_arn"] for p in stopped), None, [], failing_arns
     data_only = [p for p in ps if p["is_logging"] is True and p["selectors"].data]
     if data_only:
         return ("none", "no trail records management events; " + ", ".join(p["name"] for p in data_only)
-                + " record(s) data events only", ", ".join(p["trail_arn"] for p in data_only), None, [])
+                + " record(s) data events only", ", ".join(p["trail_arn"] for p in data_only), None, [],
+                failing_arns)
     return "none", "the trails that apply record no management events", ", ".join(p["trail_arn"] for p in ps), \
-        None, []
+        None, [], failing_arns
 
 
-def _profile_dicts(profiles: pd.DataFrame) -> list[dict]:
+def _profile_dicts(profiles: pd.DataFrame, ref: pd.Timestamp | None = None,
+                   stale_after: pd.Timedelta = STALE_AFTER) -> list[dict]:
     out = []
     for rec in profiles.to_dict("records"):
         lg = rec["is_logging"]
+        is_logging = None if lg is pd.NA or lg is None else bool(lg)
         stop = rec.get("stop_logging_time")
+        state, note = delivery_state(is_logging, rec.get("latest_delivery_error"), rec.get("latest_delivery_time"),
+                                     rec.get("start_logging_time"), ref, stale_after)
         out.append({"trail_arn": rec["trail_arn"], "name": rec["name"] or rec["trail_arn"],
-                    "described": bool(rec["described"]), "is_logging": None if lg is pd.NA or lg is None else bool(lg),
+                    "described": bool(rec["described"]), "is_logging": is_logging,
                     "selectors": rec["selectors"], "detail_error": rec.get("detail_error")
                     if isinstance(rec.get("detail_error"), str) else None,
                     "kind": _kind(rec) or "unknown kind",
-                    "stop": stop.isoformat() if isinstance(stop, pd.Timestamp) and not pd.isna(stop) else None})
+                    "stop": stop.isoformat() if isinstance(stop, pd.Timestamp) and not pd.isna(stop) else None,
+                    "delivery": state, "delivery_note": note,
+                    "gse": _bool_or_none(rec.get("include_global_service_events"))})
     return out
 
 
 @no_gc
-def cloudtrail_coverage(org: Org, *, _app: Applicability | None = None) -> pd.DataFrame:
+def cloudtrail_coverage(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER,
+                        global_event_regions: tuple[str, ...] | list[str] = GLOBAL_SERVICE_EVENT_REGIONS,
+                        _app: Applicability | None = None) -> pd.DataFrame:
     """CloudTrail status of every (organisation account, requested region).
 
     Columns: account_id, account_name, ou_path, region, status, reason, source (trail ARNs, or the failing call),
     trails (list of the ARNs of every trail that applies there), read_write (``All``, ``ReadOnly``, ``WriteOnly`` or
-    None: what the logging trails record together), excluded_sources (event sources excluded by all of them).
+    None: what the delivering logging trails record together), excluded_sources (event sources excluded by all of
+    them), delivery_errors (ARNs of the logging trails that apply there whose GetTrailStatus shows a
+    ``LatestDeliveryError``).
+
+    ``stale_after``: how long without a delivered log file (before the snapshot's ``collected_at``) makes a logging
+    trail with no delivery error *stale*; ``global_event_regions``: where global service events are recorded.
     """
     app = _app or applicability(org)
-    P = _profile_dicts(app.profiles)
+    P = _profile_dicts(app.profiles, collected_at(org), pd.Timedelta(stale_after))
     inverse, combos = _combos(app)
-    results = [_evaluate(c, P) for c in combos]
-    arns = [[P[i]["trail_arn"] for i in c] for c in combos]
+    # global service events land in some regions only: the same set of trails may need two evaluations
+    landing_r = np.array([r in set(global_event_regions) for r in app.regions], dtype=np.int64)
+    landing = np.tile(landing_r, len(app.accounts)) if app.n_cells else np.zeros(0, dtype=np.int64)
+    pair = inverse.astype(np.int64) * 2 + landing
+    upairs, inverse = np.unique(pair, return_inverse=True)
+    inverse = inverse.ravel()
+    where = "/".join(global_event_regions)
+    results = [_evaluate(combos[int(k) // 2], P, where if int(k) % 2 else None) for k in upairs]
+    arns = [[P[i]["trail_arn"] for i in combos[int(k) // 2]] for k in upairs]
     excl_by_combo = [r[4] for r in results]
+    derr_by_combo = [r[5] for r in results]
 
     grid = Grid(org)  # same order as app: accounts × regions
     if grid.n != app.n_cells or list(grid.account_ids) != list(app.accounts):
@@ -299,7 +465,8 @@ def cloudtrail_coverage(org: Org, *, _app: Applicability | None = None) -> pd.Da
     fr, fs = grid.failure(rd, idx, "cloudtrail")
     reason[idx] = ["the account's own trails are unknown: " + f
                    + ("; no organization trail covers it" if status[i] == "none" else "")
-                   + (f"; known: {reason[i]}" if status[i] in ("partial", "not_logging", "unknown") else "")
+                   + (f"; known: {reason[i]}" if status[i] in ("partial", "not_delivering", "not_logging",
+                                                               "unknown") else "")
                    for i, f in zip(idx, fr)]
     source[idx] = fs
     status[idx] = "unknown"
@@ -320,6 +487,7 @@ def cloudtrail_coverage(org: Org, *, _app: Applicability | None = None) -> pd.Da
         "trails": [list(trails_by_combo[i]) for i in inverse],
         "read_write": rw,
         "excluded_sources": [list(excl_by_combo[i]) for i in inverse],
+        "delivery_errors": [list(derr_by_combo[i]) for i in inverse],
     }, columns=COLUMNS, dtype=object)
     out.attrs["service"] = "cloudtrail"
     return out
@@ -327,7 +495,7 @@ def cloudtrail_coverage(org: Org, *, _app: Applicability | None = None) -> pd.Da
 
 # -------------------------------------------------------------------------------------------------- inventory
 @no_gc
-def trail_inventory(org: Org) -> pd.DataFrame:
+def trail_inventory(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER) -> pd.DataFrame:
     """Every trail once (by ARN, shadow copies and member views folded in).
 
     Columns: trail_arn, name, account_id (owner), account_name, home_region, kind (``organization``,
@@ -335,25 +503,35 @@ def trail_inventory(org: Org) -> pd.DataFrame:
     latest_delivery_error, log_file_validation, kms_key_id, include_global_service_events, s3_bucket,
     selector_kind, management_events (e.g. ``read and write``, ``read only``, ``none``), read_write,
     excluded_sources, data_events (list of descriptions), listed_by (number of accounts whose ListTrails shows it),
-    status (``ok``, ``not_logging``, ``delivery_error``, ``unknown``), reason.
+    status (``ok``, ``not_logging``, ``delivery_error``, ``delivery_stale``, ``unknown``), reason.
+
+    ``delivery_error`` and ``delivery_stale`` follow the same rule (:func:`delivery_state`) as the coverage
+    statuses: a trail in ``delivery_error`` makes the cells it alone covers ``not_delivering``.
     """
     p = trail_profiles(org)
+    ref = collected_at(org)
     names = org.accounts.set_index("account_id")["account_name"]
     sels = p["selectors"]
     kind = [_kind(r) for r in p[["described", "is_organization_trail", "is_multi_region"]].to_dict("records")]
     logging = p["is_logging"]
-    err = p["latest_delivery_error"] if "latest_delivery_error" in p else pd.Series([None] * len(p))
     status, reason = [], []
-    for lg, e, sel, desc, de in zip(logging, err, sels, p["described"], p["detail_error"]):
+    for lg, e, last, start, sel, desc, de in zip(logging, p["latest_delivery_error"], p["latest_delivery_time"],
+                                                 p["start_logging_time"], sels, p["described"], p["detail_error"]):
         if not desc or lg is pd.NA or not sel.known:
             status.append("unknown")
             reason.append(de if isinstance(de, str) and de else "details not read")
-        elif not lg:
+            continue
+        if not lg:
             status.append("not_logging")
             reason.append("logging is stopped")
-        elif isinstance(e, str) and e:
+            continue
+        state, note = delivery_state(True, e, last, start, ref, pd.Timedelta(stale_after))
+        if state == "error":
             status.append("delivery_error")
-            reason.append(f"latest delivery error: {e}")
+            reason.append(f"fails to deliver log files: {note}")
+        elif state == "stale":
+            status.append("delivery_stale")
+            reason.append(note)
         else:
             status.append("ok")
             reason.append(None)

@@ -34,8 +34,9 @@ __all__ = ["COVERED", "GAP_ORDER", "Note", "resolve_tfstate", "status_counts", "
 #: the statuses that count as covered (CloudTrail and GuardDuty)
 COVERED = frozenset(ct_mod.COVERED) | frozenset(gd_mod.COVERED)
 #: statuses that are not covered, worst first (nothing recorded or watched, then stopped / suspended / pending,
-#: then partial / standalone, then what we could not tell, then what does not apply)
-GAP_ORDER = ["none", "not_logging", "suspended", "pending", "partial", "standalone", "unknown", "not_applicable"]
+#: then recorded but not delivered, then partial / standalone, then what we could not tell, then what does not apply)
+GAP_ORDER = ["none", "not_logging", "suspended", "pending", "not_delivering", "partial", "standalone", "unknown",
+             "not_applicable"]
 _COLUMNS = ["account_id", "account_name", "ou_path", "region", "status", "reason", "source"]
 _VOCAB = list(STATUS_COLOURS)
 

@@ -41,11 +41,14 @@ _WORDS = {
 }
 _TAG_KEYS = ("env", "environment", "stage", "tier")
 
-#: severity of a gap (0 first). unknown is listed separately (flagged).
+#: severity of a gap (0 first). unknown is listed separately (flagged). ``not_delivering`` ranks between nothing
+#: recorded (none, not_logging: the events are lost) and partial: the events are recorded but nobody can read them,
+#: and CloudTrail "will attempt to redeliver the log files to your S3 bucket for 30 days" once the bucket is fixed.
 SEVERITY = {
-    ("cloudtrail", "none"): 0, ("cloudtrail", "not_logging"): 0, ("cloudtrail", "partial"): 1,
+    ("cloudtrail", "none"): 0, ("cloudtrail", "not_logging"): 0, ("cloudtrail", "not_delivering"): 1,
+    ("cloudtrail", "partial"): 2,
     ("guardduty", "none"): 0, ("guardduty", "suspended"): 0, ("guardduty", "pending"): 0,
-    ("guardduty", "standalone"): 1,
+    ("guardduty", "standalone"): 2,
 }
 
 

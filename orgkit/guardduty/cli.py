@@ -47,8 +47,13 @@ def _plan_args(p: argparse.ArgumentParser, admin_required: bool) -> None:
                    help="auto-enable organisation members: ALL (existing and new) or NEW (default ALL)")
     p.add_argument("--features", help="comma-separated protection plans to keep (default: those the admin has on); "
                                       "'none' for none")
-    p.add_argument("--resume-suspended", action="store_true",
-                   help="add a step re-enabling suspended member detectors (made by each member)")
+    p.add_argument("--keep-suspended", metavar="ACCOUNTS|all",
+                   help="keep these suspended detectors suspended (comma-separated account ids, or 'all'); by "
+                        "default the migration re-enables every suspended detector it enrols")
+    p.add_argument("--no-management", action="store_true",
+                   help="leave the management account out of enrolment (default: enable its detector where "
+                        "needed, then enrol it)")
+    p.add_argument("--resume-suspended", action="store_true", help=argparse.SUPPRESS)  # the default now
     p.add_argument("--role-name", default="OrganizationAccountAccessRole", help="role assumed in member accounts")
 
 
@@ -62,8 +67,14 @@ def _make_plan(args: argparse.Namespace, org):
     from orgkit.guardduty import plan_migration
 
     return plan_migration(org, admin=args.admin, regions=_split(args.regions), auto_enable=args.auto_enable,
-                          features=_features(args.features), resume_suspended=args.resume_suspended,
-                          role_name=args.role_name)
+                          features=_features(args.features), keep_suspended=_keep(args.keep_suspended),
+                          include_management=not args.no_management, role_name=args.role_name)
+
+
+def _keep(v: str | None):
+    if not v:
+        return ()
+    return True if v.strip().lower() in ("all", "*") else _split(v)
 
 
 def _print_plan(plan, out=None) -> None:
@@ -82,6 +93,10 @@ def _print_plan(plan, out=None) -> None:
     view[["account_id", "api"]] = view[["account_id", "api"]].astype(object).where(view[["account_id", "api"]]
                                                                                   .notna(), "-")
     write_frame(view, "table", out, columns=["step_id", "account_id", "api", "state", "blocked"])
+    susp = plan.suspended_outcomes()
+    if len(susp):
+        out.write("\nsuspended detectors (what the migration does to each):\n")
+        write_frame(susp[["region", "account_id", "account_name", "outcome", "step_id", "reason"]], "table", out)
     issues = plan.issues_frame()
     if len(issues):
         out.write("\npre-flight findings:\n")

@@ -51,19 +51,17 @@ __all__ = [
 
 #: the runbook's step groups, in order: a group's cell runs its steps (and any earlier group's not done yet)
 STEP_GROUPS: dict[str, tuple[str, ...]] = {
+    "release": ("resume_suspended", "disassociate_other_admin"),
     "designate": ("designate_admin", "enable_admin_detector"),
-    "release": ("disassociate_other_admin",),
-    "enrol": ("enrol_members",),
     "configure": ("set_auto_enable", "align_features"),
-    "members": ("resume_suspended", "keep_external_members"),
+    "enrol": ("enable_management_detector", "enrol_members", "keep_external_members"),
     "verify": ("verify",),
 }
 GROUP_TITLES = {
+    "release": "Release members from their old administrators (and re-enable the suspended detectors they own)",
     "designate": "Designate the delegated administrator and enable its detector",
-    "release": "Release members from their old administrators",
-    "enrol": "Enrol the members",
-    "configure": "Turn on auto-enable and the protection plans",
-    "members": "Suspended detectors and members outside the organisation",
+    "configure": "Set auto-enable and the protection plans (before enrolment: CreateMembers applies them)",
+    "enrol": "Enrol the members (the management account's detector first)",
     "verify": "Verify",
 }
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -402,6 +400,9 @@ class Runbook:
         names = list(STEP_GROUPS)
         kinds = [k for g in names[:names.index(group) + 1] for k in STEP_GROUPS[g]]
         apply = self.mode == "apply"
+        if not _view(self.plan, kinds).steps_in(ok):  # nothing in this group or before it (say, no old admin)
+            return GroupRun(group, self.mode, pd.DataFrame(columns=_RUN_COLS), read_calls=0, write_calls=0,
+                            regions_left_out=left_out)
         last = group == names[-1]
         before = {}
         if apply and self.journal is not None and self.journal.exists():

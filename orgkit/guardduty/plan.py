@@ -4,33 +4,45 @@
     from orgkit.guardduty import plan_migration
 
     plan = plan_migration(load("snap"), admin="123456789012", auto_enable="ALL")
-    plan.table()          # the steps, per region, in order: call, parameters, calling account, why, how to check
-    plan.issues_frame()   # pre-flight findings that would make a step fail (severity error blocks the region)
-    plan.current          # today's state: coverage, administrators, member ties, suspended, no detector, cost
+    plan.table()               # the steps, per region, in order: call, parameters, calling account, why, how to check
+    plan.issues_frame()        # pre-flight findings that would make a step fail (severity error blocks the region)
+    plan.suspended_outcomes()  # what the migration does to each suspended detector, and by which step
+    plan.current               # today's state: coverage, administrators, member ties, suspended, no detector, cost
     plan.to_json(); plan.terraform(); plan.scp_text()
 
 Nothing here calls AWS: :mod:`orgkit.aws.migrate` carries a plan out (the one module that writes).
 
-The order of the steps in a region, and why (GuardDuty user guide, "Managing GuardDuty accounts with AWS
-Organizations" and "Consolidating GuardDuty administrator accounts under a single organization"):
+The order of the steps in a region follows the GuardDuty user guide ("Consolidating GuardDuty administrator
+accounts under a single organization", "Adding members to the organization") and the API reference (CreateMembers,
+UpdateOrganizationConfiguration); docs/guardduty-migration.md quotes each sentence relied on:
 
-1. ``designate_admin`` — management account: ``EnableOrganizationAdminAccount(AdminAccountId)``. Only the
-   management account may call it. Invitation members of that account that belong to the organisation become
-   organisation members there and then (no re-invitation).
-2. ``enable_admin_detector`` — the admin: ``CreateDetector(Enable=True)`` (or ``UpdateDetector(Enable=True)`` on
+1. ``resume_suspended`` — the member itself: ``UpdateDetector(DetectorId, Enable=True)``, for a suspended detector
+   of an account that is *already* an associated member of the new administrator (CreateMembers will not touch it).
+   It runs first, while the account still controls its own detector. Suspended detectors of accounts that are not
+   yet members are re-enabled by ``enrol_members`` itself ("As a delegated administrator, using CreateMembers will
+   enable GuardDuty in the added member accounts"). ``keep_suspended`` keeps chosen suspensions instead.
+2. ``disassociate_other_admin`` — each other administrator: ``DisassociateMembers(DetectorId, AccountIds)`` for its
+   in-organisation members (an administrator outside the organisation: each member's
+   ``DisassociateFromAdministratorAccount``). AWS consolidates by disassociating members from the pre-existing
+   administrators *before* designating the delegated administrator; an account keeps one administrator, and an
+   administrator with active members cannot be added as a member. Member detectors are never deleted (deleting a
+   detector deletes its findings).
+3. ``designate_admin`` — management account: ``EnableOrganizationAdminAccount(AdminAccountId)``. Invitation members
+   of that account that belong to the organisation become organisation members there and then.
+4. ``enable_admin_detector`` — the admin: ``CreateDetector(Enable=True)`` (or ``UpdateDetector(Enable=True)`` on
    a suspended one). The organisation calls below need the admin's detector.
-3. ``disassociate_other_admin`` — each other administrator: ``DisassociateMembers(DetectorId, AccountIds)`` for its
-   in-organisation members. It comes *before* enrolment because a member account can have only one administrator:
-   CreateMembers from the new admin is refused for an account still associated elsewhere. Member detectors are
-   never deleted (deleting a detector deletes its findings).
-4. ``enrol_members`` — the admin: ``CreateMembers(DetectorId, AccountDetails)`` for every in-organisation account
-   (region enabled) not yet an associated member. As the delegated admin this enables GuardDuty in them.
 5. ``set_auto_enable`` — the admin: ``UpdateOrganizationConfiguration(DetectorId, AutoEnableOrganizationMembers)``.
-6. ``align_features`` — the admin: the same call with ``Features`` (the protection plans to keep).
-7. ``resume_suspended`` (only when asked) — the member itself: ``UpdateDetector(DetectorId, Enable=True)``.
-8. ``keep_external_members`` — no call: accounts outside the organisation can only be invitation members; they
+6. ``align_features`` — the admin: the same call with ``Features`` (the protection plans to keep). Both come
+   *before* enrolment: "GuardDuty applies your organization's auto-enable settings to the member accounts in this
+   request [CreateMembers], irrespective of the accounts being new or existing members".
+7. ``enable_management_detector`` — the management account: ``CreateDetector(Enable=True)`` (or
+   ``UpdateDetector``) where it has no enabled detector: "Before the management account gets added as a GuardDuty
+   member, it must have GuardDuty enabled." (``include_management=False`` leaves it out, and says so.)
+8. ``enrol_members`` — the admin: ``CreateMembers(DetectorId, AccountDetails)`` for every in-organisation account
+   (region enabled) not yet an associated member. As the delegated admin this enables GuardDuty in them.
+9. ``keep_external_members`` — no call: accounts outside the organisation can only be invitation members; they
    stay as they are, and the plan says so.
-9. ``verify`` — read only: the admin is designated, every expected account is an associated member, auto-enable.
+10. ``verify`` — read only: the admin is designated, every expected account is an associated member, auto-enable.
 """
 
 
@@ -45,19 +57,21 @@ from typing import Any, Iterable
 import pandas as pd
 
 from orgkit.guardduty.render import guardduty_scp, scp_text, terraform
-from orgkit.guardduty.state import (ASSOCIATED, CurrentState, PlanError, _accounts, _detector, _gd_read,
-                                    _region_enabled, current_state, default_admin, SERVICE_PRINCIPAL)
+from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState, PlanError, _accounts, _records,
+                                    current_state, default_admin)
 
 AUTO_ENABLE_MODES = ("ALL", "NEW")
 ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
                 "EKS_RUNTIME_MONITORING", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING")
 
-STEP_KINDS = ("designate_admin", "enable_admin_detector", "disassociate_other_admin", "enrol_members",
-              "set_auto_enable", "align_features", "resume_suspended", "keep_external_members", "verify")
+STEP_KINDS = ("resume_suspended", "disassociate_other_admin", "designate_admin", "enable_admin_detector",
+              "set_auto_enable", "align_features", "enable_management_detector", "enrol_members",
+              "keep_external_members", "verify")
 #: read calls that tell whether a step is already done (the executor makes them before each step)
 CHECK_CALLS = {
     "designate_admin": ["guardduty:ListOrganizationAdminAccounts"],
     "enable_admin_detector": ["guardduty:ListDetectors", "guardduty:GetDetector"],
+    "enable_management_detector": ["guardduty:ListDetectors", "guardduty:GetDetector"],
     "disassociate_other_admin": ["guardduty:ListDetectors", "guardduty:GetMembers",
                                  "guardduty:GetAdministratorAccount"],
     "enrol_members": ["guardduty:ListDetectors", "guardduty:GetMembers"],
@@ -68,9 +82,6 @@ CHECK_CALLS = {
     "verify": ["guardduty:ListOrganizationAdminAccounts", "guardduty:ListDetectors", "guardduty:GetMembers",
                "guardduty:DescribeOrganizationConfiguration"],
 }
-#: GuardDuty actions a member account may keep under the generated SCP: data-plane calls made by agents and
-#: service roles that are not service-linked (runtime monitoring agent, Malware Protection for S3) and on-demand
-
 __all__ = ["AUTO_ENABLE_MODES", "ORG_FEATURES", "STEP_KINDS", "CHECK_CALLS", "Target", "Step", "Issue",
            "MigrationPlan", "plan_migration", "scp_preflight", "step_actions"]
 
@@ -82,7 +93,9 @@ class Target:
     auto_enable: str = "ALL"
     features: tuple[str, ...] | None = None  # None: per region, those the admin has on (detector or org config)
     regions: tuple[str, ...] = ()
-    resume_suspended: bool = False
+    #: suspended detectors to keep suspended: account ids, or ("*",) for every one (default: none, all re-enabled)
+    keep_suspended: tuple[str, ...] = ()
+    include_management: bool = True  # enrol the management account (enabling its detector first where needed)
     role_name: str = "OrganizationAccountAccessRole"
     admin_chosen_by: str = "user"  # user | invitation_admin | delegated_admin
 
@@ -133,6 +146,10 @@ class MigrationPlan:
     expected_members: dict[str, list[str]] = field(default_factory=dict)
     account_names: dict[str, str] = field(default_factory=dict)
     admin_detectors: dict[str, str | None] = field(default_factory=dict)
+    #: the auto-enable mode each region gets (the target's, or NEW where ALL would re-enable a kept suspension)
+    auto_enable_by_region: dict[str, str] = field(default_factory=dict)
+    #: one entry per suspended detector in scope: account_id, region, detector_id, outcome, step_id, reason
+    suspended: list[dict] = field(default_factory=list)
 
     # -- views ----------------------------------------------------------------------------------------------
     @property
@@ -181,6 +198,18 @@ class MigrationPlan:
                 "why", "check", "state", "blocked", "issues", "note"]
         return pd.DataFrame(rows, columns=cols)
 
+    def auto_enable_in(self, region: str) -> str:
+        return self.auto_enable_by_region.get(region, self.target.auto_enable)
+
+    def suspended_outcomes(self) -> pd.DataFrame:
+        """What the migration does to each suspended detector: ``outcome`` is ``re-enabled`` (by the step named in
+        ``step_id``: CreateMembers, or the member's own UpdateDetector), ``kept_suspended`` (``keep_suspended``:
+        left out of CreateMembers, and auto-enable NEW in its region so that ALL does not re-enable it) or
+        ``left_out`` (the account is not enrolled at all: ``reason`` says why)."""
+        cols = ["account_id", "account_name", "region", "detector_id", "outcome", "by", "step_id", "reason"]
+        rows = [{**r, "account_name": self.account_names.get(r["account_id"])} for r in self.suspended]
+        return pd.DataFrame(rows, columns=cols)
+
     def issues_frame(self) -> pd.DataFrame:
         cols = ["severity", "check", "region", "account_id", "account_name", "message", "step_id"]
         rows = [{**asdict(i), "account_name": self.account_names.get(i.account_id or "")} for i in self.issues]
@@ -197,6 +226,8 @@ class MigrationPlan:
             "blocked_regions": self.blocked_regions(),
             "features_by_region": self.features_by_region,
             "expected_members": self.expected_members,
+            "auto_enable_by_region": self.auto_enable_by_region,
+            "suspended": self.suspended,
             "steps": [asdict(s) for s in self.steps],
             "issues": [asdict(i) for i in self.issues],
             "current": None if self.current is None else {
@@ -232,6 +263,16 @@ class MigrationPlan:
                          f" invitation(s) (one per region) under the old model, none after")
         todo = sum(1 for s in self.steps if s.api and not s.done_in_snapshot)
         lines.append(f"{len(self.steps)} steps, {todo} to do according to the snapshot")
+        lowered = sorted(r for r, m in self.auto_enable_by_region.items() if m != t.auto_enable)
+        if lowered:
+            lines.append(f"auto-enable NEW instead of {t.auto_enable} in {', '.join(lowered)}: ALL would re-enable "
+                         "the suspended detectors you chose to keep")
+        if self.suspended:
+            n = {}
+            for r in self.suspended:
+                n[r["outcome"]] = n.get(r["outcome"], 0) + 1
+            lines.append("suspended detectors: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(n.items()))
+                         + " (see suspended_outcomes / the 'suspended' table)")
         b = self.blocked_regions()
         if b:
             lines.append(f"BLOCKED regions (fix the errors below first, or leave them out with --regions): "
@@ -241,40 +282,125 @@ class MigrationPlan:
 
 def _why(kind: str, **kw: Any) -> str:
     return {
+        "resume_suspended": "the detector is suspended and the account is already a member of the new "
+                            "administrator, so CreateMembers will not touch it: the account re-enables it itself, "
+                            "before the switch (its findings are kept)",
+        "disassociate_other_admin": f"AWS consolidates by disassociating members from their pre-existing "
+                                    f"administrator ({kw.get('other')}) before the delegated administrator is "
+                                    "designated: a member account has one administrator (detectors and findings "
+                                    "stay)",
         "designate_admin": "only the management account can designate the GuardDuty delegated administrator; "
                            "its in-organisation invitation members then become organisation members",
         "enable_admin_detector": "the delegated administrator needs its own enabled detector to manage members "
                                  "and the organisation configuration",
-        "disassociate_other_admin": f"a member account has one administrator: the tie to {kw.get('other')} must go "
-                                    "before the new administrator can enrol the account (detectors and findings "
-                                    "stay)",
-        "enrol_members": "CreateMembers from the delegated administrator makes existing accounts organisation "
-                         "members and enables GuardDuty in them (auto-enable alone can take up to 24 h)",
-        "set_auto_enable": f"auto-enable {kw.get('mode')}: "
-                           + ("every account, present and future, is enrolled automatically"
+        "set_auto_enable": f"auto-enable {kw.get('mode')}, set before enrolment because CreateMembers applies the "
+                           "organisation's auto-enable settings to the accounts it adds: "
+                           + ("every account, present and future, is enrolled automatically (suspended ones too)"
                               if kw.get("mode") == "ALL" else "accounts that join later are enrolled automatically"),
-        "align_features": "keep the protection plans in use: members get them through the organisation "
-                          "configuration",
-        "resume_suspended": "the detector is suspended (it keeps its findings); only the account itself can "
-                            "re-enable it",
+        "align_features": "keep the protection plans in use; set before enrolment so that CreateMembers gives "
+                          "them to the accounts it adds (with NEW, a later change would not reach them)",
+        "enable_management_detector": "before the management account is added as a GuardDuty member it must have "
+                                      "GuardDuty enabled (CreateMembers does not enable it there)",
+        "enrol_members": "CreateMembers from the delegated administrator makes existing accounts organisation "
+                         "members and enables GuardDuty in them, suspended detectors included (auto-enable alone "
+                         "can take up to 24 h)",
         "keep_external_members": "accounts outside the organisation can only be invitation members: they stay "
                                  "as they are",
         "verify": "read back the result",
     }[kind]
 
 
+def _keep_set(keep_suspended: Any) -> tuple[str, ...]:
+    if keep_suspended is True:
+        return ("*",)
+    if not keep_suspended:
+        return ()
+    if isinstance(keep_suspended, str):
+        keep_suspended = [x.strip() for x in keep_suspended.split(",") if x.strip()]
+    out = tuple(sorted({str(a) for a in keep_suspended}))
+    if "*" in out or "all" in out:
+        return ("*",)
+    bad = [a for a in out if not re.fullmatch(r"\d{12}", a)]
+    if bad:
+        raise PlanError(f"keep_suspended takes 12-digit account ids (or '*' for all): {', '.join(bad)}")
+    return out
+
+
+class _Index:
+    """The snapshot's frames as dictionaries, built once: the plan looks each (account, region) up in O(1), so
+    its time grows linearly with the organisation (filtering whole frames per account and region did not)."""
+
+    def __init__(self, org):
+        self.accts = _accounts(org)
+        self.enabled: dict[tuple[str, str], bool | None] = {}
+        for a, r, e in zip(org.regions["account_id"].tolist(), org.regions["region"].tolist(),
+                           org.regions["enabled"].tolist()):
+            self.enabled[(a, r)] = None if (e is None or e is pd.NA or e != e) else bool(e)
+        self.detectors: dict[tuple[str, str], dict] = {}
+        self.suspended_by_region: dict[str, dict[str, dict]] = {}
+        for d in _records(org.detectors, ["account_id", "region", "detector_id", "status", "features"]):
+            if (d["account_id"], d["region"]) in self.detectors:
+                continue
+            self.detectors[(d["account_id"], d["region"])] = d
+            if d["status"] == "DISABLED":
+                self.suspended_by_region.setdefault(d["region"], {})[d["account_id"]] = d
+        rd = org.reads[org.reads["service"] == "guardduty"]
+        self.gd_read: dict[tuple[str, str], str] = {}
+        for a, r, st in zip(rd["account_id"].tolist(), rd["region"].tolist(), rd["status"].tolist()):
+            self.gd_read.setdefault((a, r), st)
+        self.members_by_region: dict[str, list[dict]] = {}
+        for m in _records(org.guardduty_members, ["region", "administrator_id", "account_id",
+                                                  "relationship_status"]):
+            self.members_by_region.setdefault(m["region"], []).append(m)
+        self.adminviews_by_region: dict[str, list[dict]] = {}
+        for v in _records(org.guardduty_administrators, ["region", "account_id", "administrator_id",
+                                                         "relationship_status"]):
+            self.adminviews_by_region.setdefault(v["region"], []).append(v)
+        self.orgcfg: dict[tuple[str, str], dict] = {}
+        for c in _records(org.guardduty_org_config):
+            self.orgcfg.setdefault((c["region"], c["admin_account_id"]), c)
+        ga = org.guardduty_admins
+        ga = ga[ga["admin_status"].fillna("ENABLED") == "ENABLED"]
+        self.delegated_by_region: dict[str, set[str]] = {}
+        for r, a in zip(ga["region"].tolist(), ga["admin_account_id"].tolist()):
+            self.delegated_by_region.setdefault(r, set()).add(a)
+
+    def region_enabled(self, account_id: str, region: str) -> bool | None:
+        return self.enabled.get((account_id, region))
+
+
 def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None = None, auto_enable: str = "ALL",
-                   features: Iterable[str] | None = None, resume_suspended: bool = False,
-                   role_name: str = "OrganizationAccountAccessRole", check_scps: bool = True,
-                   with_current: bool = True) -> MigrationPlan:
+                   features: Iterable[str] | None = None, keep_suspended: Iterable[str] | bool = (),
+                   include_management: bool = True, role_name: str = "OrganizationAccountAccessRole",
+                   check_scps: bool = True, with_current: bool = True,
+                   resume_suspended: bool | None = None) -> MigrationPlan:
     """The migration plan for ``org`` (an :class:`orgkit.model.Org`).
 
     ``admin``: the delegated administrator (default: :func:`default_admin`). ``regions``: default the regions of
     the snapshot. ``auto_enable``: ``ALL`` or ``NEW``. ``features``: the protection plans to keep (names as in
     ``UpdateOrganizationConfiguration``; default per region: those on in the admin's detector or the current
-    organisation configuration; ``[]`` for none). ``resume_suspended``: add a step re-enabling suspended detectors
-    (made by each member itself). ``role_name``: the role the executor assumes (used for the SCP pre-flight).
+    organisation configuration; ``[]`` for none).
+
+    Suspended detectors are **re-enabled** by default (coverage is the point): CreateMembers from the delegated
+    administrator enables GuardDuty in the accounts it adds, and an account that is already a member of the new
+    administrator re-enables its own detector first (``resume_suspended`` step). ``keep_suspended`` (account ids,
+    or ``True``/``"*"`` for all) keeps those suspensions instead: the accounts are left out of CreateMembers and,
+    where ALL would re-enable them, the region's auto-enable is NEW (said as a warning).
+    :meth:`MigrationPlan.suspended_outcomes` says what happens to each suspended detector.
+
+    ``include_management``: enrol the management account too (the default), after enabling its detector where it
+    has none; ``False`` leaves it out (an info finding says so). ``role_name``: the role the executor assumes
+    (used for the SCP pre-flight). ``resume_suspended``: deprecated (re-enabling is the default now);
+    ``resume_suspended=False`` means ``keep_suspended=True``.
     """
+    if resume_suspended is not None:
+        import warnings
+
+        warnings.warn("resume_suspended is deprecated: suspended detectors are re-enabled by default; use "
+                      "keep_suspended= to keep some", DeprecationWarning, stacklevel=2)
+        if resume_suspended is False and not keep_suspended:
+            keep_suspended = True
+    keep = _keep_set(keep_suspended)
     auto_enable = str(auto_enable).upper()
     if auto_enable not in AUTO_ENABLE_MODES:
         raise PlanError(f"auto-enable must be one of {', '.join(AUTO_ENABLE_MODES)}, not {auto_enable!r}")
@@ -296,15 +422,18 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     if admin is None:
         admin, chosen_by = default_admin(org)
         if admin is None:
-            raise PlanError("no GuardDuty administrator in the snapshot to propose: choose one with admin=")
+            raise PlanError("no GuardDuty administrator in the snapshot to propose: choose the delegated "
+                            "administrator (--admin ACCOUNT on the command line, admin= in Python)")
     admin = str(admin)
     if not re.fullmatch(r"\d{12}", admin):
         raise PlanError(f"{admin!r} is not a 12-digit account id")
+    ix = _Index(org)
     mgmt = org.management_account_id
-    accts = _accounts(org)
+    accts = ix.accts
     names = {a: r.get("account_name") for a, r in accts.items()}
     target = Target(admin_account_id=admin, auto_enable=auto_enable, features=features, regions=tuple(regions),
-                    resume_suspended=resume_suspended, role_name=role_name, admin_chosen_by=chosen_by)
+                    keep_suspended=keep, include_management=include_management, role_name=role_name,
+                    admin_chosen_by=chosen_by)
     issues: list[Issue] = []
     steps: list[Step] = []
     active = {a for a, r in accts.items() if r.get("status") in (None, "ACTIVE")}
@@ -333,6 +462,10 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                             "EnableOrganizationAdminAccount for another account fails until it is removed "
                             "(DisableOrganizationAdminAccount in each region, which drops its organisation "
                             "members: outside this plan)"))
+    if not include_management and mgmt != admin:
+        issues.append(Issue("info", "management_left_out", None, mgmt,
+                            f"the management account {mgmt} is left out of enrolment (include_management=False): "
+                            "its GuardDuty is not managed by the delegated administrator"))
 
     order = 0
 
@@ -349,16 +482,27 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         steps.append(st)
         return st
 
-    members = org.guardduty_members
-    adminviews = org.guardduty_administrators
-    orgcfg = org.guardduty_org_config
+    def detector_step(region: str, kind: str, account: str, det: dict | None) -> Step:
+        if det is not None and det["status"] == "DISABLED":
+            return add(region, kind, account, "guardduty:UpdateDetector",
+                       {"DetectorId": det["detector_id"], "Enable": True},
+                       f"GetDetector ({account}, {region}) answers Status ENABLED")
+        return add(region, kind, account, "guardduty:CreateDetector", {"Enable": True},
+                   f"ListDetectors ({account}, {region}) returns a detector and GetDetector answers Status ENABLED",
+                   done=det is not None,
+                   note=None if det is not None or ix.gd_read.get((account, region)) in ("ok", "partial")
+                   else f"the detectors of {account} were not read: the executor checks live")
+
     features_by_region: dict[str, list[str]] = {}
     expected: dict[str, list[str]] = {}
     admin_detectors: dict[str, str | None] = {}
+    mode_by_region: dict[str, str] = {}
+    suspended_rows: list[dict] = []
     for region in regions:
-        rm = members[members["region"] == region]
+        rm = ix.members_by_region.get(region, [])
+        views = ix.adminviews_by_region.get(region, [])
         # -- region pre-flight
-        en = _region_enabled(org, admin, region) if admin in accts else None
+        en = ix.region_enabled(admin, region) if admin in accts else None
         if admin in accts and en is False:
             issues.append(Issue("error", "region_not_enabled", region, admin,
                                 f"{region} is not enabled in the admin account {admin}: GuardDuty calls there fail "
@@ -366,9 +510,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         elif admin in accts and en is None:
             issues.append(Issue("warning", "region_unknown", region, admin,
                                 f"whether {region} is enabled in {admin} was not read"))
-        cur_da = org.guardduty_admins[(org.guardduty_admins["region"] == region)
-                                      & (org.guardduty_admins["admin_status"].fillna("ENABLED") == "ENABLED")]
-        cur_da_ids = sorted(set(cur_da["admin_account_id"]))
+        cur_da_ids = sorted(ix.delegated_by_region.get(region, set()))
         for o in cur_da_ids:
             if o != admin:
                 issues.append(Issue("error", "other_delegated_admin", region, o,
@@ -377,14 +519,13 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                                     "DisableOrganizationAdminAccount, which drops its members: outside this plan)"))
         # the admin itself a member of another administrator? (associated: blocks; a pending invitation: warn)
         tie: dict[str, str] = {}
-        for o, st_ in zip(rm.loc[(rm["account_id"] == admin) & (rm["administrator_id"] != admin), "administrator_id"],
-                          rm.loc[(rm["account_id"] == admin) & (rm["administrator_id"] != admin),
-                                 "relationship_status"]):
-            tie[o] = st_
-        av = adminviews[(adminviews["account_id"] == admin) & (adminviews["region"] == region)]
-        for o, st_ in zip(av["administrator_id"], av["relationship_status"]):
-            if o and o != admin and tie.get(o) not in ASSOCIATED:
-                tie[o] = st_
+        for m in rm:
+            if m["account_id"] == admin and m["administrator_id"] != admin:
+                tie[m["administrator_id"]] = m["relationship_status"]
+        for v in views:
+            o = v["administrator_id"]
+            if v["account_id"] == admin and o and o != admin and tie.get(o) not in ASSOCIATED:
+                tie[o] = v["relationship_status"]
         for o in sorted(tie):
             if tie[o] in ASSOCIATED:
                 issues.append(Issue("error", "admin_is_member_elsewhere", region, admin,
@@ -398,7 +539,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                                     "it (DeclineInvitations in the admin clears it)"))
 
         # -- who should be an organisation member here
-        region_ok = {a for a in active if _region_enabled(org, a, region) is not False}
+        region_ok = {a for a in active if ix.region_enabled(a, region) is not False}
         for a in sorted(active - region_ok):
             if a != admin:
                 issues.append(Issue("info", "member_region_not_enabled", region, a,
@@ -406,53 +547,64 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                                     "(GuardDuty needs the region)"))
         # other administrators: whoever has associated in-organisation members here, and what members report
         others: dict[str, set[str]] = {}
-        for m in rm.to_dict("records"):
+        for m in rm:
             if m["administrator_id"] != admin and m["account_id"] in active and m["account_id"] != admin \
                     and m["relationship_status"] in ASSOCIATED:
                 others.setdefault(m["administrator_id"], set()).add(m["account_id"])
-        for v in adminviews[adminviews["region"] == region].to_dict("records"):
+        for v in views:
             if v["administrator_id"] and v["administrator_id"] != admin and v["account_id"] in active \
                     and v["account_id"] != admin and v["relationship_status"] in ASSOCIATED:
                 others.setdefault(v["administrator_id"], set()).add(v["account_id"])
-        # an old administrator that keeps members outside the organisation stays an administrator: it cannot
-        # become a member of the new one
+        # an administrator with active members cannot be added as a member: an old administrator that keeps
+        # members outside the organisation stays an administrator
         keeps_external: dict[str, list[str]] = {}
-        for m in rm.to_dict("records"):
+        for m in rm:
             if m["account_id"] not in accts and m["relationship_status"] in ASSOCIATED + ("Invited", "Created"):
                 keeps_external.setdefault(m["administrator_id"], []).append(m["account_id"])
-        exp = sorted(a for a in region_ok if a != admin and a not in keeps_external)
         for a in sorted(keeps_external):
             if a != admin and a in active:
                 issues.append(Issue("warning", "old_admin_keeps_external_members", region, a,
                                     f"{a} ({names.get(a)}) keeps invitation members outside the organisation in "
-                                    f"{region} ({', '.join(sorted(keeps_external[a]))}): it stays their "
-                                    "administrator and cannot be enrolled as a member"))
-        expected[region] = exp
+                                    f"{region} ({', '.join(sorted(keeps_external[a]))}): an administrator with "
+                                    "active members cannot be added as a member, so it is left out of enrolment "
+                                    "(disassociate those members first to enrol it)"))
+        # -- suspended detectors: re-enabled (default) or kept (keep_suspended)
+        assoc_now = {m["account_id"] for m in rm
+                     if m["administrator_id"] == admin and m["relationship_status"] in ASSOCIATED}
+        susp = {a: d for a, d in ix.suspended_by_region.get(region, {}).items() if a in active and a != admin}
+        kept = {a for a in susp if "*" in keep or a in keep}
+        mode = auto_enable
+        if auto_enable == "ALL" and kept:
+            mode = "NEW"
+            issues.append(Issue("warning", "auto_enable_lowered", region, None,
+                                f"auto-enable NEW instead of ALL in {region}: ALL re-enables suspended detectors "
+                                f"(\"accounts that may have been suspended\"), and you chose to keep "
+                                f"{', '.join(sorted(kept))} suspended"))
+        mode_by_region[region] = mode
 
-        # -- 1 designate
-        designated = admin in cur_da_ids
-        add(region, "designate_admin", mgmt, "guardduty:EnableOrganizationAdminAccount", {"AdminAccountId": admin},
-            f"ListOrganizationAdminAccounts (management account, {region}) lists {admin} with AdminStatus ENABLED",
-            done=designated)
-        # -- 2 admin detector
-        det = _detector(org, admin, region)
-        if det is not None and det["status"] == "DISABLED":
-            add(region, "enable_admin_detector", admin, "guardduty:UpdateDetector",
-                {"DetectorId": det["detector_id"], "Enable": True},
-                f"GetDetector ({admin}, {region}) answers Status ENABLED")
-        else:
-            add(region, "enable_admin_detector", admin, "guardduty:CreateDetector", {"Enable": True},
-                f"ListDetectors ({admin}, {region}) returns a detector and GetDetector answers Status ENABLED",
-                done=det is not None,
-                note=None if det is not None or _gd_read(org, admin, region) in ("ok", "partial")
-                else "the admin's detectors were not read: the executor checks live")
-        admin_det = det["detector_id"] if det is not None else "<the admin's detector id>"
-        admin_detectors[region] = det["detector_id"] if det is not None else None
-        # -- 3 disassociate from other administrators
+        exp = sorted(a for a in region_ok if a != admin and a not in keeps_external and a not in kept
+                     and (include_management or a != mgmt))
+        expected[region] = exp
+        mgmt_det = ix.detectors.get((mgmt, region))
+
+        # -- 1 resume: suspended detectors of accounts already associated with the new administrator
+        # (when this plan turns ALL on, the organisation configuration re-enables them itself: "ALL ... includes
+        # ... accounts that may have been suspended"; where ALL is on already and they are still suspended, it
+        # will not: the account re-enables its own detector)
+        oc = ix.orgcfg.get((region, admin))
+        cur_mode = oc["auto_enable_organization_members"] if oc else None
+        all_reenables = mode == "ALL" and cur_mode != "ALL"
+        resume_steps: dict[str, Step] = {}
+        for a in sorted(susp):
+            if a in exp and a in assoc_now and a != mgmt and not all_reenables:
+                resume_steps[a] = add(region, "resume_suspended", a, "guardduty:UpdateDetector",
+                                      {"DetectorId": susp[a]["detector_id"], "Enable": True},
+                                      f"GetDetector ({a}, {region}) answers Status ENABLED", accounts=[a], suffix=a)
+        # -- 2 disassociate from other administrators (before designation, as AWS documents)
         for o in sorted(others):
             accs = sorted(others[o])
             if o in accts:
-                odet = _detector(org, o, region)
+                odet = ix.detectors.get((o, region))
                 add(region, "disassociate_other_admin", o, "guardduty:DisassociateMembers",
                     {"DetectorId": odet["detector_id"] if odet else f"<detector of {o}>", "AccountIds": accs},
                     f"GetMembers ({o}, {region}, AccountIds) shows none of them Enabled or Disabled",
@@ -464,86 +616,133 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                                 f"{o} is outside the organisation and administers {', '.join(accs)} in {region}: "
                                 "each of them leaves it itself (DisassociateFromAdministratorAccount)"))
             for a in accs:
-                mdet = _detector(org, a, region)
+                mdet = ix.detectors.get((a, region))
                 add(region, "disassociate_other_admin", a, "guardduty:DisassociateFromAdministratorAccount",
                     {"DetectorId": mdet["detector_id"] if mdet else f"<detector of {a}>"},
                     f"GetAdministratorAccount ({a}, {region}) no longer shows {o} Enabled or Disabled",
                     accounts=[a], suffix=f"{o}-{a}", other=o, other_admin=o,
                     note="never DeleteDetector in a member: its findings would be lost")
-        # -- 4 enrol
-        assoc_now = set(rm.loc[(rm["administrator_id"] == admin) & rm["relationship_status"].isin(ASSOCIATED),
-                               "account_id"])
-        missing = [a for a in exp if a not in assoc_now]
-        add(region, "enrol_members", admin, "guardduty:CreateMembers",
-            {"DetectorId": admin_det,
-             "AccountDetails": [{"AccountId": a, "Email": accts[a].get("email")} for a in missing]},
-            f"GetMembers ({admin}, {region}) shows each of the {len(exp)} expected accounts with RelationshipStatus "
-            "Enabled or Disabled (the executor creates only the missing ones)",
-            accounts=exp, done=not missing)
-        # -- 5 auto-enable
-        oc = orgcfg[(orgcfg["region"] == region) & (orgcfg["admin_account_id"] == admin)]
-        cur_mode = oc.iloc[0]["auto_enable_organization_members"] if len(oc) else None
-        add(region, "set_auto_enable", admin, "guardduty:UpdateOrganizationConfiguration",
-            {"DetectorId": admin_det, "AutoEnableOrganizationMembers": auto_enable},
-            f"DescribeOrganizationConfiguration ({admin}, {region}) answers AutoEnableOrganizationMembers "
-            f"{auto_enable}", done=cur_mode == auto_enable, mode=auto_enable)
-        # -- 6 features
+        # -- 3 designate
+        add(region, "designate_admin", mgmt, "guardduty:EnableOrganizationAdminAccount", {"AdminAccountId": admin},
+            f"ListOrganizationAdminAccounts (management account, {region}) lists {admin} with AdminStatus ENABLED",
+            done=admin in cur_da_ids)
+        # -- 4 admin detector
+        det = ix.detectors.get((admin, region))
+        detector_step(region, "enable_admin_detector", admin, det)
+        admin_det = det["detector_id"] if det is not None else "<the admin's detector id>"
+        admin_detectors[region] = det["detector_id"] if det is not None else None
+        # -- 5 auto-enable (before enrolment)
+        auto_step = add(region, "set_auto_enable", admin, "guardduty:UpdateOrganizationConfiguration",
+            {"DetectorId": admin_det, "AutoEnableOrganizationMembers": mode},
+            f"DescribeOrganizationConfiguration ({admin}, {region}) answers AutoEnableOrganizationMembers {mode}",
+            done=cur_mode == mode, mode=mode)
+        # -- 6 features (before enrolment)
         if features is not None:
             feats = list(features)
         else:
             on = set()
             if det is not None:
                 on |= {f.get("Name") for f in det.get("features") or [] if f.get("Status") == "ENABLED"}
-            if len(oc):
-                on |= {f.get("Name") for f in oc.iloc[0]["features"] or [] if f.get("AutoEnable") in ("NEW", "ALL")}
+            if oc:
+                on |= {f.get("Name") for f in oc["features"] or [] if f.get("AutoEnable") in ("NEW", "ALL")}
             feats = [f for f in ORG_FEATURES if f in on]
             if "RUNTIME_MONITORING" in feats and "EKS_RUNTIME_MONITORING" in feats:
                 feats.remove("EKS_RUNTIME_MONITORING")
         features_by_region[region] = feats
         if feats:
-            cur_feats = {f.get("Name"): f.get("AutoEnable") for f in (oc.iloc[0]["features"] if len(oc) else [])
-                         or []}
+            cur_feats = {f.get("Name"): f.get("AutoEnable") for f in (oc["features"] if oc else None) or []}
             add(region, "align_features", admin, "guardduty:UpdateOrganizationConfiguration",
-                {"DetectorId": admin_det, "AutoEnableOrganizationMembers": auto_enable,
-                 "Features": [{"Name": f, "AutoEnable": auto_enable} for f in feats]},
-                f"DescribeOrganizationConfiguration ({admin}, {region}) answers AutoEnable {auto_enable} for "
-                + ", ".join(feats), done=bool(len(oc)) and all(cur_feats.get(f) == auto_enable for f in feats))
-        # -- 7 suspended detectors
-        susp = org.detectors[(org.detectors["region"] == region) & (org.detectors["status"] == "DISABLED")]
-        for d in susp.to_dict("records"):
-            a = d["account_id"]
-            if a == admin or a not in active:
-                continue
-            if resume_suspended:
-                add(region, "resume_suspended", a, "guardduty:UpdateDetector",
-                    {"DetectorId": d["detector_id"], "Enable": True},
-                    f"GetDetector ({a}, {region}) answers Status ENABLED", accounts=[a], suffix=a)
+                {"DetectorId": admin_det, "AutoEnableOrganizationMembers": mode,
+                 "Features": [{"Name": f, "AutoEnable": mode} for f in feats]},
+                f"DescribeOrganizationConfiguration ({admin}, {region}) answers AutoEnable {mode} for "
+                + ", ".join(feats), done=bool(oc) and all(cur_feats.get(f) == mode for f in feats))
+        already = [a for a in exp if a in assoc_now]
+        if feats and mode == "NEW" and already:
+            issues.append(Issue("warning", "features_new_skip_existing_members", region, None,
+                                f"auto-enable NEW gives {', '.join(feats)} only to accounts enrolled from now on "
+                                f"(CreateMembers) and to new accounts: the {len(already)} account(s) already "
+                                f"members in {region} keep their own settings ("
+                                + ", ".join(already[:10]) + (", …" if len(already) > 10 else "")
+                                + "); choose ALL to reach them"))
+        # -- 7 the management account's own detector, before it can be added as a member
+        if mgmt in exp:
+            if mgmt_det is None or mgmt_det["status"] == "DISABLED":
+                detector_step(region, "enable_management_detector", mgmt, mgmt_det)
+        # -- 8 enrol
+        missing = [a for a in exp if a not in assoc_now]
+        enrol = add(region, "enrol_members", admin, "guardduty:CreateMembers",
+                    {"DetectorId": admin_det,
+                     "AccountDetails": [{"AccountId": a, "Email": accts[a].get("email")} for a in missing]},
+                    f"GetMembers ({admin}, {region}) shows each of the {len(exp)} expected accounts with "
+                    "RelationshipStatus Enabled or Disabled (the executor creates only the missing ones)",
+                    accounts=exp, done=not missing)
+        # what happens to each suspended detector, said once per account
+        for a in sorted(susp):
+            row = {"account_id": a, "region": region, "detector_id": susp[a]["detector_id"]}
+            if a in kept:
+                row.update(outcome="kept_suspended", by=None, step_id=None,
+                           reason="keep_suspended: left out of CreateMembers"
+                                  + (", auto-enable NEW in this region" if auto_enable == "ALL" else ""))
+            elif a in resume_steps:
+                row.update(outcome="re-enabled", by="UpdateDetector", step_id=resume_steps[a].step_id,
+                           reason="already a member of the new administrator: UpdateDetector(Enable=True) by the "
+                                  "account itself")
+            elif a == mgmt and a in exp:
+                st = next(s for s in steps if s.region == region and s.kind == "enable_management_detector")
+                row.update(outcome="re-enabled", by="UpdateDetector", step_id=st.step_id,
+                           reason="the management account must have GuardDuty enabled before it is added: "
+                                  "UpdateDetector(Enable=True) by the management account")
+            elif a in missing:
+                row.update(outcome="re-enabled", by="CreateMembers", step_id=enrol.step_id,
+                           reason="CreateMembers from the delegated administrator enables GuardDuty in the "
+                                  "accounts it adds")
+            elif a in exp and all_reenables:
+                row.update(outcome="re-enabled", by="auto-enable ALL", step_id=auto_step.step_id,
+                           reason="already a member of the new administrator: auto-enable ALL re-enables "
+                                  "suspended members (AWS: this can take up to 24 hours)")
             else:
-                issues.append(Issue("info", "suspended_detector", region, a,
-                                    f"the detector of {a} ({names.get(a)}) in {region} is suspended: it stays "
-                                    "suspended (its findings are kept) unless you ask to resume it"))
-        # -- 8 external members
-        ext = sorted({m["account_id"] for m in rm.to_dict("records") if m["account_id"] not in accts})
+                why = ("its region is not enabled" if a not in region_ok else
+                       "it keeps invitation members outside the organisation" if a in keeps_external else
+                       "the management account is left out (include_management=False)" if a == mgmt else
+                       "not enrolled")
+                row.update(outcome="left_out", by=None, step_id=None, reason=why)
+            suspended_rows.append(row)
+            sev = "warning" if row["outcome"] == "re-enabled" else "info"
+            issues.append(Issue(sev, "suspended_detector", region, a,
+                                f"the detector of {a} ({names.get(a)}) in {region} is suspended: "
+                                + {"re-enabled": f"the migration RE-ENABLES it ({row['reason']}; step "
+                                                 f"{row['step_id']}); keep it suspended with keep_suspended "
+                                                 "(--keep-suspended)",
+                                   "kept_suspended": f"it stays suspended ({row['reason']})",
+                                   "left_out": f"it stays suspended ({row['reason']})"}[row["outcome"]],
+                                row["step_id"]))
+        if det is not None and det["status"] == "DISABLED":
+            st = next(s for s in steps if s.region == region and s.kind == "enable_admin_detector")
+            suspended_rows.append({"account_id": admin, "region": region, "detector_id": det["detector_id"],
+                                   "outcome": "re-enabled", "by": "UpdateDetector", "step_id": st.step_id,
+                                   "reason": "the delegated administrator needs its own enabled detector"})
+        # -- 9 external members
+        ext = sorted({m["account_id"] for m in rm if m["account_id"] not in accts})
         if ext:
             add(region, "keep_external_members", None, None, {},
                 "nothing to check: no call is made", accounts=ext,
                 note="outside the organisation: they stay invitation members of "
-                     + ", ".join(sorted({m['administrator_id'] for m in rm.to_dict('records')
-                                         if m['account_id'] in ext})))
+                     + ", ".join(sorted({m['administrator_id'] for m in rm if m['account_id'] in ext})))
             for a in ext:
                 issues.append(Issue("info", "external_member_kept", region, a,
                                     f"{a} is outside the organisation: it stays an invitation member in {region} "
                                     "(untouched)"))
-        # -- 9 verify
+        # -- 10 verify
         add(region, "verify", admin, None, {},
             f"ListOrganizationAdminAccounts shows {admin}; GetMembers shows the {len(exp)} expected accounts "
-            f"Enabled or Disabled; DescribeOrganizationConfiguration answers {auto_enable}", accounts=exp)
+            f"Enabled or Disabled; DescribeOrganizationConfiguration answers {mode}", accounts=exp)
 
     plan = MigrationPlan(target=target, management_account_id=mgmt, organization_id=org.organization_id,
                          snapshot=str(org.path) if org.path else None,
                          collected_at=org.manifest.get("collected_at"), steps=steps, issues=issues,
                          features_by_region=features_by_region, expected_members=expected, account_names=names,
-                         admin_detectors=admin_detectors)
+                         admin_detectors=admin_detectors, auto_enable_by_region=mode_by_region,
+                         suspended=suspended_rows)
     if check_scps:
         scp_preflight(org, plan)
     if with_current:

@@ -78,6 +78,21 @@ def terraform(plan: MigrationPlan) -> str:
                 "  enable   = true",
                 "}",
                 ""]
+        mstep = next((s for s in plan.steps if s.region == region and s.kind == "enable_management_detector"), None)
+        if mstep is not None:
+            # the management account must have GuardDuty enabled before it is added as a member
+            if mstep.params.get("DetectorId"):
+                out += ["import {",
+                        f"  provider = aws.management_{r}",
+                        f"  to       = aws_guardduty_detector.management_{r}",
+                        f'  id       = "{mstep.params["DetectorId"]}"',
+                        "}",
+                        ""]
+            out += [f'resource "aws_guardduty_detector" "management_{r}" {{',
+                    f"  provider = aws.management_{r}",
+                    "  enable   = true",
+                    "}",
+                    ""]
         desig = next((s for s in plan.steps if s.region == region and s.kind == "designate_admin"), None)
         if desig is not None and desig.done_in_snapshot:
             out += ["import {",
@@ -95,7 +110,7 @@ def terraform(plan: MigrationPlan) -> str:
                 f'resource "aws_guardduty_organization_configuration" "{r}" {{',
                 f"  provider                         = aws.admin_{r}",
                 f"  detector_id                      = aws_guardduty_detector.admin_{r}.id",
-                f'  auto_enable_organization_members = "{t.auto_enable}"',
+                f'  auto_enable_organization_members = "{plan.auto_enable_in(region)}"',
                 f"  depends_on                       = [aws_guardduty_organization_admin_account.{r}]",
                 "}",
                 ""]
@@ -105,7 +120,7 @@ def terraform(plan: MigrationPlan) -> str:
                     f"  provider    = aws.admin_{r}",
                     f"  detector_id = aws_guardduty_detector.admin_{r}.id",
                     f'  name        = "{f}"',
-                    f'  auto_enable = "{t.auto_enable}"',
+                    f'  auto_enable = "{plan.auto_enable_in(region)}"',
                     f"  depends_on  = [aws_guardduty_organization_configuration.{r}]",
                     "}",
                     ""]

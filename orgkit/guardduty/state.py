@@ -6,7 +6,7 @@ Pure: nothing here calls AWS. :mod:`orgkit.guardduty.plan` builds the migration 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterable
 
 import pandas as pd
 
@@ -50,38 +50,18 @@ def coverage_counts(coverage: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------------------- helpers
-def _s(v: Any) -> str | None:
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(v)
+def _records(df: pd.DataFrame, cols: Iterable[str] | None = None) -> list[dict]:
+    """Rows as dicts of plain values, column by column (``DataFrame.to_dict("records")`` boxes every cell and is
+    several times slower on the frames of a large organisation). Missing values become None."""
+    cols = list(df.columns if cols is None else cols)
+    values = [[None if (v is None or (isinstance(v, float) and v != v) or v is pd.NA) else v
+               for v in df[c].tolist()] for c in cols]
+    return [dict(zip(cols, row)) for row in zip(*values)]
 
 
 def _accounts(org) -> dict[str, dict]:
-    return {r["account_id"]: r for r in org.accounts.to_dict("records")}
-
-
-def _region_enabled(org, account_id: str, region: str) -> bool | None:
-    r = org.regions[(org.regions["account_id"] == account_id) & (org.regions["region"] == region)]
-    if r.empty:
-        return None
-    v = r.iloc[0]["enabled"]
-    return None if pd.isna(v) else bool(v)
-
-
-def _detector(org, account_id: str, region: str) -> dict | None:
-    d = org.detectors[(org.detectors["account_id"] == account_id) & (org.detectors["region"] == region)]
-    return None if d.empty else d.iloc[0].to_dict()
-
-
-def _gd_read(org, account_id: str, region: str) -> str | None:
-    r = org.reads[(org.reads["account_id"] == account_id) & (org.reads["region"] == region)
-                  & (org.reads["service"] == "guardduty")]
-    return None if r.empty else r.iloc[0]["status"]
+    cols = [c for c in ("account_id", "account_name", "status", "email") if c in org.accounts.columns]
+    return {r["account_id"]: r for r in _records(org.accounts, cols)}
 
 
 def _load_coverage(org) -> tuple[pd.DataFrame | None, str | None]:
@@ -96,35 +76,41 @@ def _load_coverage(org) -> tuple[pd.DataFrame | None, str | None]:
 
 def administrators(org) -> pd.DataFrame:
     """Every GuardDuty administrator per region: the delegated admin and each account that has members."""
-    accts = _accounts(org)
+    names = dict(zip(org.accounts["account_id"].tolist(), org.accounts["account_name"].tolist()))
     rows: dict[tuple[str, str], dict] = {}
 
     def row(region: str, aid: str) -> dict:
         return rows.setdefault((region, aid), {
-            "region": region, "administrator_id": aid,
-            "account_name": (accts.get(aid) or {}).get("account_name"),
-            "in_organization": aid in accts, "delegated_admin": False, "members": 0, "associated": 0,
+            "region": region, "administrator_id": aid, "account_name": names.get(aid),
+            "in_organization": aid in names, "delegated_admin": False, "members": 0, "associated": 0,
             "by_invitation": 0, "by_organization": 0, "outside_organization": 0, "pending": 0,
             "auto_enable": None})
 
-    for a in org.guardduty_admins.to_dict("records"):
-        if a.get("admin_status") in (None, "ENABLED"):
-            row(a["region"], a["admin_account_id"])["delegated_admin"] = True
-    for m in org.guardduty_members.to_dict("records"):
-        r = row(m["region"], m["administrator_id"])
+    ga = org.guardduty_admins
+    for region, aid, st in zip(ga["region"].tolist(), ga["admin_account_id"].tolist(), ga["admin_status"].tolist()):
+        if st is None or st != st or st == "ENABLED":
+            row(region, aid)["delegated_admin"] = True
+    m = org.guardduty_members
+    pending = ("Created", "Invited", "EmailVerificationInProgress")
+    # (lists, not Series: iterating a pandas string array boxes every value)
+    for region, admin, acct, rel, inv in zip(m["region"].tolist(), m["administrator_id"].tolist(),
+                                             m["account_id"].tolist(), m["relationship_status"].tolist(),
+                                             m["by_invitation"].tolist()):
+        r = row(region, admin)
         r["members"] += 1
-        assoc = m["relationship_status"] in ASSOCIATED
-        r["associated"] += assoc
-        inside = m["account_id"] in accts
+        r["associated"] += rel in ASSOCIATED
+        inside = acct in names
         r["outside_organization"] += not inside
-        if m["by_invitation"] or not inside:
+        if inv or not inside:
             r["by_invitation"] += 1
         else:
             r["by_organization"] += 1
-        r["pending"] += m["relationship_status"] in ("Created", "Invited", "EmailVerificationInProgress")
-    for c in org.guardduty_org_config.to_dict("records"):
-        if (c["region"], c["admin_account_id"]) in rows:
-            rows[(c["region"], c["admin_account_id"])]["auto_enable"] = c["auto_enable_organization_members"]
+        r["pending"] += rel in pending
+    oc = org.guardduty_org_config
+    for region, admin, mode in zip(oc["region"].tolist(), oc["admin_account_id"].tolist(),
+                                   oc["auto_enable_organization_members"].tolist()):
+        if (region, admin) in rows:
+            rows[(region, admin)]["auto_enable"] = mode
     cols = ["region", "administrator_id", "account_name", "in_organization", "delegated_admin", "members",
             "associated", "by_invitation", "by_organization", "outside_organization", "pending", "auto_enable"]
     df = pd.DataFrame(list(rows.values()), columns=cols)
@@ -134,20 +120,19 @@ def administrators(org) -> pd.DataFrame:
 def member_ties(org) -> pd.DataFrame:
     """How each member is tied to its administrator: ``invitation`` (InvitedAt present, or the account is
     outside the organisation: it can only be an invitation member) or ``organization``."""
-    accts = _accounts(org)
-    rows = []
-    for m in org.guardduty_members.to_dict("records"):
-        inside = m["account_id"] in accts
-        rows.append({"region": m["region"], "administrator_id": m["administrator_id"],
-                     "account_id": m["account_id"],
-                     "account_name": (accts.get(m["account_id"]) or {}).get("account_name"),
-                     "in_organization": inside,
-                     "tie": "invitation" if (m["by_invitation"] or not inside) else "organization",
-                     "relationship_status": m["relationship_status"], "invited_at": m["invited_at"]})
-    cols = ["region", "administrator_id", "account_id", "account_name", "in_organization", "tie",
-            "relationship_status", "invited_at"]
-    return pd.DataFrame(rows, columns=cols).sort_values(["region", "administrator_id", "account_id"]) \
-        .reset_index(drop=True)
+    names = dict(zip(org.accounts["account_id"].tolist(), org.accounts["account_name"].tolist()))
+    m = org.guardduty_members
+    inside = m["account_id"].isin(names.keys()).to_numpy(dtype=bool)
+    invited = m["by_invitation"].fillna(False).astype(bool).to_numpy()
+    df = pd.DataFrame({
+        "region": m["region"].to_numpy(), "administrator_id": m["administrator_id"].to_numpy(),
+        "account_id": m["account_id"].to_numpy(),
+        "account_name": [names.get(a) for a in m["account_id"].tolist()],
+        "in_organization": inside,
+        "tie": ["invitation" if (i or not n) else "organization" for i, n in zip(invited, inside)],
+        "relationship_status": m["relationship_status"].to_numpy(), "invited_at": m["invited_at"].to_numpy(),
+    })
+    return df.sort_values(["region", "administrator_id", "account_id"]).reset_index(drop=True)
 
 
 def current_state(org, regions: Iterable[str] | None = None) -> CurrentState:
@@ -167,13 +152,12 @@ def current_state(org, regions: Iterable[str] | None = None) -> CurrentState:
     suspended.insert(1, "account_name", [(accts.get(a) or {}).get("account_name") for a in suspended["account_id"]])
     suspended = suspended.reset_index(drop=True)
 
-    have = set(zip(det["account_id"], det["region"]))
+    have = set(zip(det["account_id"].tolist(), det["region"].tolist()))
     nd = []
-    for r in org.reads[(org.reads["service"] == "guardduty") & org.reads["region"].isin(regions)].to_dict("records"):
-        if r["status"] in ("ok", "partial") and (r["account_id"], r["region"]) not in have:
-            nd.append({"account_id": r["account_id"],
-                       "account_name": (accts.get(r["account_id"]) or {}).get("account_name"),
-                       "region": r["region"]})
+    rd = org.reads[(org.reads["service"] == "guardduty") & org.reads["region"].isin(regions)]
+    for a, region, st in zip(rd["account_id"].tolist(), rd["region"].tolist(), rd["status"].tolist()):
+        if st in ("ok", "partial") and (a, region) not in have:
+            nd.append({"account_id": a, "account_name": (accts.get(a) or {}).get("account_name"), "region": region})
     no_detector = pd.DataFrame(nd, columns=["account_id", "account_name", "region"])
 
     inv = ties[ties["tie"] == "invitation"]

@@ -10,6 +10,7 @@ See docs/localaws.md.
 
 from typing import Any
 
+from .cloudtrail import delivery_errors, set_delivery_error
 from .ext import install
 from .state import add_fault, calls, clear_calls, clear_faults, get_options, list_faults, set_options
 
@@ -20,9 +21,11 @@ __all__ = [
     "calls",
     "clear_calls",
     "clear_faults",
+    "delivery_errors",
     "get_options",
     "install",
     "list_faults",
+    "set_delivery_error",
     "set_options",
 ]
 

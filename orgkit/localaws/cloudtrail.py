@@ -8,6 +8,13 @@
 * StartLogging/StopLogging/DeleteTrail accept a name or an ARN (moto: name only, HTTP 500 for an ARN).
 * CreateTrail/UpdateTrail with IsOrganizationTrail check the organization: OrganizationsNotInUseException,
   NotOrganizationMasterAccountException, CloudTrailAccessNotEnabledException (trusted access).
+* CreateTrail/UpdateTrail refuse a multi-region trail without global service events, as AWS does
+  (InvalidParameterCombinationException "Multi-Region trail must include global service events."); UpdateTrail
+  making a single-region trail multi-region turns them on when the call does not say otherwise.
+* GetTrailStatus can report a delivery failure: :func:`set_delivery_error` (``POST /orgkit-local/cloudtrail/
+  delivery-error`` on the server) makes a trail's S3 deliveries fail. While it fails, ``LatestDeliveryError`` shows
+  the error, ``LatestDeliveryTime`` stays at the last successful delivery and ``LatestDeliveryAttemptTime`` moves on;
+  clearing the error lets deliveries succeed again. The state lives on the trail (moto's reset clears it).
 """
 
 from __future__ import annotations
@@ -17,7 +24,8 @@ from typing import Any
 
 from moto.cloudtrail import responses as ct_responses
 from moto.cloudtrail.exceptions import TrailNotFoundException
-from moto.cloudtrail.models import CloudTrailBackend, Trail, cloudtrail_backends
+from moto.cloudtrail.models import CloudTrailBackend, Trail, TrailStatus, cloudtrail_backends, datetime2int
+from moto.core.utils import iso_8601_datetime_without_milliseconds, utcnow
 
 from .common import JsonError, existing_region_backends, management_account_of, org_backends
 
@@ -98,6 +106,14 @@ def _check_org_trail(backend: CloudTrailBackend) -> str:
     return mgmt
 
 
+MULTI_REGION_NEEDS_GSE = "Multi-Region trail must include global service events."
+
+
+def _check_multi_region_gse(is_multi_region: bool, include_gse: bool) -> None:
+    if is_multi_region and not include_gse:
+        raise JsonError("InvalidParameterCombinationException", MULTI_REGION_NEEDS_GSE)
+
+
 _orig_create_trail = CloudTrailBackend.create_trail
 
 
@@ -106,6 +122,7 @@ def _create_trail(self: CloudTrailBackend, name: str, bucket_name: str, s3_key_p
                   cw_log_group_arn: str, cw_role_arn: str, kms_key_id: str, tags_list: list) -> Trail:
     args = (name, bucket_name, s3_key_prefix, sns_topic_name, is_global, is_multi_region, log_validation,
             is_org_trail, cw_log_group_arn, cw_role_arn, kms_key_id, tags_list)
+    _check_multi_region_gse(bool(is_multi_region), bool(is_global))
     if self.trails.get(name) is not None:
         raise JsonError("TrailAlreadyExistsException",
                         f"Trail {name} already exists for customer: {self.account_id}")
@@ -121,9 +138,111 @@ _orig_update_trail = CloudTrailBackend.update_trail
 
 
 def _update_trail(self: CloudTrailBackend, **kwargs: Any) -> Trail:
+    trail = self.get_trail(kwargs["name"])
+    multi = kwargs.get("is_multi_region_trail")
+    gse = kwargs.get("include_global_service_events")
+    if multi and gse is None and not trail.is_multi_region:
+        # "if you change the configuration of a trail from logging a single Region to logging all Regions, global
+        # service event logging is turned on automatically for that trail" (CloudTrail concepts)
+        kwargs["include_global_service_events"] = gse = True
+    _check_multi_region_gse(trail.is_multi_region if multi is None else bool(multi),
+                            trail.include_global_service_events if gse is None else bool(gse))
     if kwargs.get("is_organization_trail"):
         _check_org_trail(self)
     return _orig_update_trail(self, **kwargs)
+
+
+# -- S3 delivery: GetTrailStatus LatestDeliveryTime / LatestDeliveryError --------------------------------------
+def _iso(t: Any) -> str:
+    return iso_8601_datetime_without_milliseconds(t)
+
+
+def _status_description(self: TrailStatus) -> dict[str, Any]:
+    """moto's answer, with deliveries that can fail (``delivery_error``) and whose last success is remembered.
+
+    A logging trail delivers "about every 5 minutes"; here, at each GetTrailStatus: a success moves
+    ``LatestDeliveryTime`` (and the attempt fields) to now; a failure moves only ``LatestDeliveryAttemptTime`` and
+    shows ``LatestDeliveryError``.
+    """
+    error = getattr(self, "delivery_error", None)
+    now = utcnow()
+    if self.is_logging:
+        if error:
+            self.latest_delivery_attempt = _iso(now)
+        else:
+            self.last_success = now
+            self.latest_delivery_time = datetime2int(now)
+            self.latest_delivery_attempt = _iso(now)
+    last_success = getattr(self, "last_success", None)
+    desc: dict[str, Any] = {
+        "IsLogging": self.is_logging,
+        "LatestDeliveryAttemptTime": self.latest_delivery_attempt or "",
+        "LatestNotificationAttemptTime": "",
+        "LatestNotificationAttemptSucceeded": "",
+        "LatestDeliveryAttemptSucceeded": _iso(last_success) if last_success is not None else "",
+        "TimeLoggingStarted": "",
+        "TimeLoggingStopped": "",
+    }
+    if self.started:
+        desc["StartLoggingTime"] = datetime2int(self.started)
+        desc["TimeLoggingStarted"] = _iso(self.started)
+    if last_success is not None and self.latest_delivery_time is not None:
+        desc["LatestDeliveryTime"] = self.latest_delivery_time
+    if error:
+        desc["LatestDeliveryError"] = error
+    if self.stopped:
+        desc["StopLoggingTime"] = datetime2int(self.stopped)
+        desc["TimeLoggingStopped"] = _iso(self.stopped)
+    return desc
+
+
+def _start_logging_status(self: TrailStatus) -> None:
+    self.is_logging = True
+    self.started = utcnow()
+    if not getattr(self, "delivery_error", None):  # the first delivery only succeeds if the bucket accepts it
+        self.last_success = self.started
+        self.latest_delivery_time = datetime2int(self.started)
+    self.latest_delivery_attempt = _iso(self.started)
+
+
+def find_trail(trail_arn: str) -> Trail:
+    """The trail (in its home region's backend) with this ARN; TrailNotFoundException otherwise."""
+    parts = trail_arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "cloudtrail" or not parts[5].startswith("trail/"):
+        raise ValueError(f"not a trail ARN: {trail_arn!r}")
+    region, account, name = parts[3], parts[4], parts[5][len("trail/"):]
+    backend = dict(existing_region_backends(cloudtrail_backends, account)).get(region)
+    trail = backend.trails.get(name) if backend is not None else None
+    if trail is None or trail.arn != trail_arn:
+        raise TrailNotFoundException(account_id=account, name=trail_arn)
+    return trail
+
+
+def set_delivery_error(trail_arn: str, error: str | None) -> dict[str, Any]:
+    """Make the trail's deliveries to S3 fail with ``error`` (an S3 error code such as ``AccessDenied``,
+    ``NoSuchBucket``, or a KMS one such as ``KMS.AccessDeniedException``), or succeed again (``None``).
+
+    Returns the trail's GetTrailStatus answer after the change.
+    """
+    if error is not None and (not isinstance(error, str) or not error):
+        raise ValueError("error is a non-empty string, or null to let deliveries succeed again")
+    status = find_trail(trail_arn).status
+    if error and not getattr(status, "delivery_error", None):
+        status.description()  # the deliveries up to now succeeded: remember the last one
+    status.delivery_error = error
+    return status.description()
+
+
+def delivery_errors() -> dict[str, str]:
+    """Every trail whose deliveries are failing: ARN -> error."""
+    out = {}
+    for account_id in list(dict.keys(cloudtrail_backends)):
+        for _, backend in existing_region_backends(cloudtrail_backends, account_id):
+            for t in backend.trails.values():
+                err = getattr(t.status, "delivery_error", None)
+                if err:
+                    out[t.arn] = err
+    return out
 
 
 def _start_logging(self: CloudTrailBackend, name: str) -> None:
@@ -170,8 +289,17 @@ def _r_create_trail(self: Any) -> str:
     return json.dumps({k: v for k, v in out.items() if k in _CREATE_TRAIL_KEYS})
 
 
-EXTENDED_OPERATIONS = ["ListTrails", "DescribeTrails", "GetTrailStatus", "CreateTrail", "StartLogging",
-                       "StopLogging", "DeleteTrail"]
+_orig_r_update_trail = ct_responses.CloudTrailResponse.update_trail
+
+
+def _r_update_trail(self: Any) -> str:
+    # UpdateTrailResponse has the members of CreateTrailResponse (moto sends the whole description).
+    out = json.loads(_orig_r_update_trail(self))
+    return json.dumps({k: v for k, v in out.items() if k in _CREATE_TRAIL_KEYS})
+
+
+EXTENDED_OPERATIONS = ["ListTrails", "DescribeTrails", "GetTrailStatus", "CreateTrail", "UpdateTrail",
+                       "StartLogging", "StopLogging", "DeleteTrail"]
 
 
 def install() -> None:
@@ -186,4 +314,7 @@ def install() -> None:
     B.delete_trail = _delete_trail  # type: ignore[method-assign]
     ct_responses.CloudTrailResponse.describe_trails = _r_describe_trails  # type: ignore[method-assign]
     ct_responses.CloudTrailResponse.create_trail = _r_create_trail  # type: ignore[method-assign]
+    ct_responses.CloudTrailResponse.update_trail = _r_update_trail  # type: ignore[method-assign]
     Trail.description = _description  # type: ignore[method-assign]
+    TrailStatus.description = _status_description  # type: ignore[method-assign]
+    TrailStatus.start_logging = _start_logging_status  # type: ignore[method-assign]

@@ -285,9 +285,19 @@ def _feature_list_for_new_member(admin_backend: GuardDutyBackend, new: bool) -> 
     return out
 
 
+def _active_members(backend: GuardDutyBackend) -> list[str]:
+    return sorted(a for a, m in backend.orgkit_members.items() if m.state == "Associated")
+
+
 def enrol_org_member(admin_id: str, account_id: str, region: str, email: str | None = None,
                      features: list[dict[str, Any]] | None = None, create_detector: bool = True) -> str | None:
-    """Make ``account_id`` an organization member of ``admin_id`` in ``region``. Returns an error text or None."""
+    """Make ``account_id`` an organization member of ``admin_id`` in ``region``. Returns an error text or None.
+
+    As AWS documents: the member's GuardDuty is enabled (a detector created, or a suspended one re-enabled: "using
+    CreateMembers will enable GuardDuty in the added member accounts"), with the organization's auto-enable
+    feature settings applied ("irrespective of the accounts being new or existing members"); the management
+    account is the exception ("Before the management account gets added as a GuardDuty member, it must have
+    GuardDuty enabled"); an account that administers active members cannot become a member."""
     from .account import region_enabled
 
     if not region_enabled(account_id, region):
@@ -299,10 +309,20 @@ def enrol_org_member(admin_id: str, account_id: str, region: str, email: str | N
     if rel and rel["status"] == "Enabled" and rel["account_id"] != admin_id:
         return ("The request is rejected because the input account is already associated with a different "
                 "administrator account.")
+    if _active_members(member_backend):
+        return ("The request is rejected because the input account is an administrator account with active "
+                "member accounts.")
+    mgmt = management_account_of(admin_id)
+    existing_detector = _the_detector(member_backend)
+    if account_id == mgmt and (existing_detector is None or not existing_detector.enabled):
+        return ("The request is rejected because the organization management account must enable GuardDuty "
+                "before it can be added as a member.")
     if create_detector:
-        ensure_detector(account_id, region, features)
+        detector = ensure_detector(account_id, region, features)
+        if detector is existing_detector:
+            detector.enabled = True  # a suspended detector runs again
+            detector._apply(None, features)
     if email is None:
-        mgmt = management_account_of(admin_id)
         acct = org_account(mgmt, account_id) if mgmt else None
         email = acct.email if acct is not None else f"{account_id}@example.com"
     existing = admin_backend.orgkit_members.get(account_id)
@@ -342,8 +362,10 @@ def create_members(self: GuardDutyBackend, detector_id: str, details: list[dict[
                                                   "member of the current account."))
             continue
         if in_org:
+            # "GuardDuty applies your organization's auto-enable settings to the member accounts in this request,
+            # irrespective of the accounts being new or existing members" (CreateMembers)
             err = enrol_org_member(self.account_id, acct, self.region_name, email=email or None,
-                                   features=_feature_list_for_new_member(self, new=False))
+                                   features=_feature_list_for_new_member(self, new=True))
             if err:
                 unprocessed.append(_unprocessed(acct, err))
             continue
@@ -679,14 +701,29 @@ def update_organization_configuration(self: GuardDutyBackend, detector_id: str, 
         for add in feat.get("additionalConfiguration") or []:
             if add.get("name") and add.get("autoEnable"):
                 cfg["features"][name]["additional"][add["name"]] = add["autoEnable"]
+    # Features set to ALL reach every existing member ("all accounts in the organization"); NEW ones only accounts
+    # enrolled from now on.
+    all_feats = [f for f in _feature_list_for_new_member(self, new=False)]
+    if all_feats:
+        for acct, m in self.orgkit_members.items():
+            if m.org and m.state == "Associated":
+                det = _the_detector(_backend(acct, self.region_name))
+                if det is not None:
+                    det._apply(None, all_feats)
     if auto_enable_members == "ALL":
-        # ALL enrols the existing accounts too (AWS: "may take up to 24 hours"; here at once).
+        # ALL enrols the existing accounts too, "and accounts that may have been suspended or removed from the
+        # organization in GuardDuty" (AWS: "may take up to 24 hours"; here at once). The management account is
+        # the exception: it is enrolled only once it has GuardDuty enabled itself.
         feats = _feature_list_for_new_member(self, new=True)
         for acct in org_accounts(mgmt):
             if acct.id == self.account_id:
                 continue
             m = self.orgkit_members.get(acct.id)
             if m is not None and m.org and m.state == "Associated":
+                det = _the_detector(_backend(acct.id, self.region_name))
+                if det is not None and not det.enabled:
+                    det.enabled = True
+                    det.updated_at = now()
                 continue
             enrol_org_member(self.account_id, acct.id, self.region_name, email=acct.email, features=feats)
 

@@ -14,7 +14,7 @@ A scenario is a JSON document (``scenarios/demo.json`` is the demo organisation)
                     "account:sandbox"], "detach_full_access": false}],
       "trails": [{"account": "management", "name": ..., "home_region": ..., "multi_region": true,
                   "organization": false, "logging": true, "stop_logging": false, "global_events": true,
-                  "log_file_validation": true, "kms_key_id": null,
+                  "log_file_validation": true, "kms_key_id": null, "delivery_error": "AccessDenied",
                   "event_selectors": [...] | "advanced_event_selectors": [...], "tags": {...}}],
       "guardduty": {
         "detectors": [{"account": ..., "regions": [...], "enabled": true, "frequency": "SIX_HOURS"}],
@@ -28,6 +28,10 @@ A scenario is a JSON document (``scenarios/demo.json`` is the demo organisation)
 
 Account keys (``"management"`` is the caller's account) resolve to the ids the endpoint gives; :func:`build`
 returns that mapping. Accounts are acted as through STS AssumeRole, exactly as the collector does.
+
+A trail's ``global_events`` defaults to true (CreateTrail's default); ``delivery_error`` makes its deliveries to S3
+fail with that error (GetTrailStatus ``LatestDeliveryError``), through the local AWS's control endpoint
+(``/orgkit-local/cloudtrail/delivery-error``): it is the one setting that is not an AWS API call.
 """
 
 from __future__ import annotations
@@ -173,7 +177,7 @@ class Builder:
             kwargs: dict[str, Any] = {
                 "Name": t["name"], "S3BucketName": bucket,
                 "IsMultiRegionTrail": t.get("multi_region", True),
-                "IncludeGlobalServiceEvents": t.get("global_events", t.get("multi_region", True)),
+                "IncludeGlobalServiceEvents": t.get("global_events", True),
                 "EnableLogFileValidation": t.get("log_file_validation", True),
                 "IsOrganizationTrail": t.get("organization", False),
             }
@@ -181,15 +185,29 @@ class Builder:
                 kwargs["KmsKeyId"] = t["kms_key_id"]
             if t.get("tags"):
                 kwargs["TagsList"] = [{"Key": k, "Value": v} for k, v in t["tags"].items()]
-            ct.create_trail(**kwargs)
+            arn = ct.create_trail(**kwargs)["TrailARN"]
             if "event_selectors" in t:
                 ct.put_event_selectors(TrailName=t["name"], EventSelectors=t["event_selectors"])
             if "advanced_event_selectors" in t:
                 ct.put_event_selectors(TrailName=t["name"], AdvancedEventSelectors=t["advanced_event_selectors"])
+            if t.get("delivery_error"):  # no extra AWS call: moto's ids (and so the demo's) stay as they were
+                self.set_delivery_error(arn, t["delivery_error"])
             if t.get("logging", True):
                 ct.start_logging(Name=t["name"])
                 if t.get("stop_logging"):
                     ct.stop_logging(Name=t["name"])
+
+    def set_delivery_error(self, trail_arn: str, error: str) -> None:
+        """The local AWS's control endpoint (no AWS API sets a delivery error; a bucket policy would)."""
+        import urllib.request
+
+        if not self.endpoint_url:
+            raise ValueError("scenario: delivery_error needs the local AWS (an endpoint URL)")
+        req = urllib.request.Request(f"{self.endpoint_url.rstrip('/')}/orgkit-local/cloudtrail/delivery-error",
+                                     data=json.dumps({"trail_arn": trail_arn, "error": error}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            resp.read()
 
     # -- GuardDuty ---------------------------------------------------------------------------------------------
     def detector_id(self, key: str, region: str) -> str:

@@ -14,6 +14,9 @@ Besides every moto route (``/moto-api/...`` included) the server answers:
 * ``POST /orgkit-local/faults`` (a rule object or a list), ``GET`` lists them, ``DELETE`` clears them
 * ``GET /orgkit-local/calls`` (list of {account_id, region, service, operation}), ``DELETE`` clears it
 * ``GET|POST /orgkit-local/options`` ({"strict_assume_role": bool, "record_calls": bool})
+* ``POST /orgkit-local/cloudtrail/delivery-error`` ({"trail_arn": ..., "error": "AccessDenied" | null}): the
+  trail's S3 deliveries fail (GetTrailStatus ``LatestDeliveryError``) or succeed again; ``GET`` lists the failing
+  trails
 
 It only ever binds to a loopback address.
 """
@@ -120,6 +123,20 @@ class LocalAPIMiddleware:
                 state.clear_calls()
                 return _json_response(start_response, 200, {"cleared": True})
             return _json_response(start_response, 200, state.calls())
+        if what == "cloudtrail/delivery-error":
+            from moto.cloudtrail.exceptions import TrailNotFoundException
+
+            from .cloudtrail import delivery_errors, set_delivery_error
+
+            if method == "POST":
+                if not isinstance(body, dict) or set(body) - {"trail_arn", "error"} or "trail_arn" not in body:
+                    raise ValueError('a delivery error is {"trail_arn": "...", "error": "AccessDenied" | null}')
+                try:
+                    return _json_response(start_response, 200,
+                                          _jsonable(set_delivery_error(body["trail_arn"], body.get("error"))))
+                except TrailNotFoundException:
+                    return _json_response(start_response, 404, {"error": f"no such trail: {body['trail_arn']}"})
+            return _json_response(start_response, 200, delivery_errors())
         if what == "options":
             if method == "POST":
                 if not isinstance(body, dict):
@@ -127,6 +144,10 @@ class LocalAPIMiddleware:
                 return _json_response(start_response, 200, state.set_options(**body))
             return _json_response(start_response, 200, state.get_options())
         return _json_response(start_response, 404, {"error": f"no such endpoint: {what}"})
+
+
+def _jsonable(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in doc.items()}
 
 
 def make_app() -> Any:
@@ -343,6 +364,15 @@ class LocalAWS:
 
     def set_options(self, **options: bool) -> dict[str, Any]:
         return dict(self._request("POST", "options", options))
+
+    def set_delivery_error(self, trail_arn: str, error: str | None) -> dict[str, Any]:
+        """Make a trail's S3 deliveries fail with ``error`` (GetTrailStatus ``LatestDeliveryError``), or succeed
+        again with ``None``; returns the trail's status after the change."""
+        return dict(self._request("POST", "cloudtrail/delivery-error", {"trail_arn": trail_arn, "error": error}))
+
+    def delivery_errors(self) -> dict[str, str]:
+        """The trails whose deliveries fail: ARN -> error."""
+        return dict(self._request("GET", "cloudtrail/delivery-error"))
 
     # client helpers ------------------------------------------------------------------------------------
 

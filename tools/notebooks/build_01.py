@@ -37,11 +37,12 @@ Every row is one *cell*: one account in one region. Every status that is not pla
 
 | CloudTrail | meaning |
 |---|---|
-| `covered` | a logging trail records management events, read and write, from every event source |
-| `partial` | logging, but only read or only write events, or some event sources excluded |
+| `covered` | a logging trail that delivers records management events, read and write, from every event source (in us-east-1, global service events too) |
+| `partial` | logging, but only read or only write events, or some event sources excluded, or, in us-east-1, no trail records global service events (IAM, STS, CloudFront) |
+| `not_delivering` | logging, but every trail that would cover the cell fails to deliver its log files (`LatestDeliveryError`): nothing anyone can read |
 | `not_logging` | trails that would record management events apply, and none of them is logging |
 | `none` | no trail records management events there |
-| `unknown` | we could not tell (the error is shown) |
+| `unknown` | we could not tell (the error is shown), or the only trail that would cover the cell has delivered nothing for a day |
 | `not_applicable` | the region is not enabled for the account |
 
 | GuardDuty | meaning |
@@ -90,8 +91,9 @@ Those cells are hatched and say so (`trail_marks`); the trail inventory and the 
 ("code", """status_counts(ct, by="region", margins=True)"""),
 ("md", """## Where is CloudTrail not recording, and why?
 
-Every cell that is not `covered`, worst first: nothing recorded, then stopped trails, then partial recording, then
-what we could not read, then regions that are not enabled (listed for completeness: nothing can run there).
+Every cell that is not `covered`, worst first: nothing recorded, then stopped trails, then trails that log but
+cannot deliver, then partial recording, then what we could not read, then regions that are not enabled (listed for
+completeness: nothing can run there).
 
 <details><summary>How coverage is decided</summary>
 
@@ -100,13 +102,26 @@ every member account, a multi-region trail to every region of its account, a sin
 region. A read-only trail and a write-only trail together cover a cell; a trail that records only data events does
 not. A stopped trail does not count, but another trail may still cover the cell: the stopped trail then shows up in
 the inventory below, not here.
+
+A trail must also deliver. When its `GetTrailStatus` shows a `LatestDeliveryError` (a bucket policy that denies
+CloudTrail, a deleted bucket, a KMS key CloudTrail cannot use), it records events nobody can read: a cell that only
+such trails cover is `not_delivering`, with the error and the last successful delivery in the reason (CloudTrail
+retries for 30 days, so fixing the bucket soon recovers the logs). Where another trail delivers, the cell is
+covered and the failing trail is still named (reason and `delivery_errors`). A trail with no error that has
+delivered nothing for 24 hours before the snapshot was taken (CloudTrail normally delivers every few minutes, but
+only when there are events) cannot be trusted either way: a cell only it covers is `unknown`.
+
+IAM, STS and CloudFront are global services: CloudTrail records their events in us-east-1, and only trails with
+`IncludeGlobalServiceEvents` receive them. A us-east-1 cell whose trails all leave them out is `partial`: a new IAM
+user or access key there would go unrecorded.
 </details>"""),
 ("code", """not_covered(ct)"""),
 ("md", """## Which trails exist, and who owns them?
 
 Every trail once, by ARN, in its owner's account and home region (an organization trail lives in the management
 account however many members list it: `listed_by`). `status` is the trail's own health: `ok`, `not_logging`,
-`delivery_error` or `unknown`; a stopped trail can hide behind another that covers the same cells."""),
+`delivery_error` (the cells only it covers are `not_delivering`), `delivery_stale` (no log file for a day, no error)
+or `unknown`; a stopped or failing trail can hide behind another that covers the same cells."""),
 ("code", """cov.trail_inventory(org)[["name", "account_name", "account_id", "home_region", "kind", "status", "reason",
                          "management_events", "data_events", "listed_by", "s3_bucket", "trail_arn"]]"""),
 ("md", """## Who pays twice for the same events?

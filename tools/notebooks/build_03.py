@@ -62,6 +62,8 @@ administrator), in `docs/guardduty-migration.md`. The same plan is available fro
 ADMIN = None  # the delegated administrator (account id); None: the current invitation administrator
 REGIONS = None  # e.g. ["us-east-1", "eu-west-1"]; None: every region of the snapshot
 AUTO_ENABLE = "ALL"  # ALL (every account, present and future) or NEW (accounts that join later)
+KEEP_SUSPENDED = []  # account ids whose suspended detectors stay suspended (True: all); default: re-enable them
+INCLUDE_MANAGEMENT = True  # enrol the management account too (its detector enabled first where it has none)
 APPLY = False  # True: the runbook cells write to AWS (management account credentials)
 LIVE_CHECK = False  # True (with APPLY False): the runbook cells read the live state, write nothing
 PROFILE = None  # the AWS profile of the management account; None: the environment's credentials
@@ -80,7 +82,8 @@ from orgkit.plots import coverage_heatmap
 use_orgkit_tables()  # tables: statuses in the heatmaps' palette, wide frames folded
 pd.set_option("display.max_colwidth", 200)
 org = orgkit.load(SNAPSHOT)
-plan = plan_migration(org, admin=ADMIN, regions=REGIONS, auto_enable=AUTO_ENABLE)
+plan = plan_migration(org, admin=ADMIN, regions=REGIONS, auto_enable=AUTO_ENABLE, keep_suspended=KEEP_SUSPENDED,
+                      include_management=INCLUDE_MANAGEMENT)
 today = plan.current
 print(plan.summary())"""),
 ("md", """## How is GuardDuty managed today?
@@ -122,14 +125,28 @@ it), or `no_call`.
 
 <details><summary>Why this order</summary>
 
-Only the management account can designate the delegated administrator; the administrator needs its own enabled
-detector before the organisation calls; a member can have one administrator only, so the ties to an old
-administrator go before enrolment; nothing is ever deleted (deleting a detector deletes its findings). Accounts
-already invitation members of the new delegated administrator become organisation members when it is designated.
-The full reasoning, with the AWS references, is in `docs/guardduty-migration.md`. `plan.table()` has the parameters
-in full; `plan.to_json()` everything.
+The order is AWS's own. Members are disassociated from their old administrators *before* the delegated
+administrator is designated ("Disassociate any member account that is still associated with the pre-existing
+administrator accounts", Consolidating GuardDuty administrator accounts): a member has one administrator, and an
+administrator with active members cannot become a member. Only the management account can designate the delegated
+administrator, which needs its own enabled detector. The organisation configuration (auto-enable and protection
+plans) is set *before* enrolment, because "GuardDuty applies your organization's auto-enable settings to the member
+accounts in this request [CreateMembers], irrespective of the accounts being new or existing members". The
+management account gets its own detector first where it has none: "Before the management account gets added as a
+GuardDuty member, it must have GuardDuty enabled." Nothing is ever deleted (deleting a detector deletes its
+findings). The full reasoning, with the AWS references, is in `docs/guardduty-migration.md`. `plan.table()` has the
+parameters in full; `plan.to_json()` everything.
 </details>"""),
 ("code", """plan_steps(plan)"""),
+("md", """## What happens to each suspended detector?
+
+A suspended detector keeps its findings and costs nothing, and it watches nothing. The migration **re-enables**
+them by default, because coverage is the point: CreateMembers from the delegated administrator enables GuardDuty in
+the accounts it adds, and auto-enable `ALL` includes "accounts that may have been suspended". To keep a suspension
+that was deliberate, list the account in `KEEP_SUSPENDED`: it is then left out of CreateMembers, and its region gets
+auto-enable `NEW` instead of `ALL` (the plan's summary and pre-flight say so). One row per suspended detector: what
+happens to it, by which call, and in which step."""),
+("code", """plan.suspended_outcomes()"""),
 ("md", """## What could make a step fail?
 
 The pre-flight checks, errors first. An `error` blocks its region (the runbook leaves it out and says so); a
@@ -151,38 +168,38 @@ step, with the check each step must pass. With the default parameters nothing he
 ("code", """runbook = Runbook(plan, apply=APPLY, live_check=LIVE_CHECK, profile=PROFILE, endpoint_url=ENDPOINT_URL,
                   journal=JOURNAL if APPLY else None)
 runbook.mode"""),
-("md", """### 1. Designate the delegated administrator and enable its detector
+("md", """### 1. Release members from their old administrators
+
+**Expected:** an old administrator in the organisation calls `DisassociateMembers` for its members here; a member of
+an administrator outside the organisation leaves it itself (`DisassociateFromAdministratorAccount`). Detectors and
+findings stay. Under auto-enable `NEW`, an account that is already a member of the new administrator and has a
+suspended detector re-enables it itself here (`UpdateDetector`), unless it is kept suspended. No row: nothing to
+release."""),
+("code", """runbook.run("release")"""),
+("md", """### 2. Designate the delegated administrator and enable its detector
 
 **Expected:** in every region, `ListOrganizationAdminAccounts` (management account) lists the administrator
 `ENABLED`, and its detector is `ENABLED`. The administrator's own invitation members in the organisation become
 organisation members at this point. Regions where it is already designated are `skipped`."""),
 ("code", """runbook.run("designate")"""),
-("md", """### 2. Release members from their old administrators
+("md", """### 3. Set auto-enable and the protection plans
 
-**Expected:** an old administrator in the organisation calls `DisassociateMembers` for its members here; a member of
-an administrator outside the organisation leaves it itself (`DisassociateFromAdministratorAccount`). Detectors and
-findings stay. No row: no member has another administrator."""),
-("code", """runbook.run("release")"""),
-("md", """### 3. Enrol the members
-
-**Expected:** `CreateMembers` from the administrator for the accounts that are not members yet (only those), and
-`GetMembers` then shows every expected account `Enabled` or `Disabled` (a suspended detector is `Disabled`)."""),
-("code", """runbook.run("enrol")"""),
-("md", """### 4. Turn on auto-enable and the protection plans
-
-**Expected:** `DescribeOrganizationConfiguration` answers the chosen auto-enable mode (and the protection plans kept,
-when any is on), so accounts that join later are enrolled by AWS without an invitation."""),
+**Expected:** `DescribeOrganizationConfiguration` answers the region's auto-enable mode (and the protection plans
+kept, when any is on). This comes before enrolment: CreateMembers gives the accounts it adds the organisation's
+settings, so a plan set afterwards with `NEW` would never reach them."""),
 ("code", """runbook.run("configure")"""),
-("md", """### 5. Suspended detectors and members outside the organisation
+("md", """### 4. Enrol the members
 
-**Expected:** no call. Members outside the organisation stay invitation members; suspended detectors stay suspended
-(the pre-flight lists them) unless the plan was made with `resume_suspended=True`, in which case each account
-re-enables its own."""),
-("code", """runbook.run("members")"""),
+**Expected:** the management account enables its own detector where it has none (`CreateDetector`, or
+`UpdateDetector` on a suspended one); then `CreateMembers` from the administrator for the accounts that are not
+members yet (only those), which enables GuardDuty in them, suspended detectors included. `GetMembers` then shows
+every expected account `Enabled` or `Disabled`. Members outside the organisation stay invitation members (no
+call)."""),
+("code", """runbook.run("enrol")"""),
 ("md", """### 6. Verify
 
-**Expected:** in every region the administrator is designated, every expected account is an associated member, and
-auto-enable is set. Applied, this step also collects GuardDuty again (into `JOURNAL-after`). AWS applies some changes
+**Expected:** in every region the administrator is designated, every expected account is an associated member,
+auto-enable is set, and the detectors the plan re-enables are enabled (GetMembers shows them `Enabled`). Applied, this step also collects GuardDuty again (into `JOURNAL-after`). AWS applies some changes
 asynchronously (auto-enable `ALL` can take up to 24 hours): if it fails right after a run, run it again later."""),
 ("code", """runbook.run("verify")"""),
 ("md", """## Did it work?

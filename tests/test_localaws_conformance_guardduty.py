@@ -1,0 +1,141 @@
+"""The local AWS held to AWS's documented GuardDuty rules that the migration runbook relies on (docs/localaws.md,
+conformance rows G1-G6). Each test fails if the extension behaved the old, wrong way.
+
+Through boto3 over HTTP against one orgkit.localaws server for the module, reset between tests.
+"""
+
+import pytest
+
+from orgkit.localaws.testing import Accounts
+
+
+@pytest.fixture
+def aws(server):
+    server.reset()
+    server.seed(7)
+    return Accounts(server.endpoint_url)
+
+
+def _org_with_admin(aws, n=3):
+    admin, *others = aws.make_org(n)
+    aws.client("guardduty").enable_organization_admin_account(AdminAccountId=admin)
+    return admin, others, aws.client("guardduty", admin), aws.detector(admin)
+
+
+def _status(aws, account):
+    gd = aws.client("guardduty", account)
+    did = gd.list_detectors()["DetectorIds"][0]
+    return gd.get_detector(DetectorId=did)
+
+
+def _suspend(aws, account):
+    gd = aws.client("guardduty", account)
+    did = aws.detector(account)
+    gd.update_detector(DetectorId=did, Enable=False)
+    assert _status(aws, account)["Status"] == "DISABLED"
+
+
+def test_g1_create_members_enables_a_suspended_detector(aws):
+    """'As a delegated administrator, using CreateMembers will enable GuardDuty in the added member accounts'."""
+    admin, (a, _), gd, da = _org_with_admin(aws)
+    _suspend(aws, a)
+    assert gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": a, "Email": "a@example.com"}])[
+        "UnprocessedAccounts"] == []
+    assert _status(aws, a)["Status"] == "ENABLED"
+    m = gd.get_members(DetectorId=da, AccountIds=[a])["Members"][0]
+    assert m["RelationshipStatus"] == "Enabled"
+
+
+def test_g2_auto_enable_all_re_enables_suspended_members(aws):
+    """ALL: 'This includes NEW accounts that join the organization and accounts that may have been suspended or
+    removed from the organization in GuardDuty.'"""
+    admin, (a, b), gd, da = _org_with_admin(aws)
+    gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": a, "Email": "a@example.com"}])
+    _suspend(aws, a)
+    assert gd.get_members(DetectorId=da, AccountIds=[a])["Members"][0]["RelationshipStatus"] == "Disabled"
+    gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="NEW")
+    assert _status(aws, a)["Status"] == "DISABLED"  # NEW leaves existing members as they are
+    gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="ALL")
+    assert _status(aws, a)["Status"] == "ENABLED"
+    assert gd.get_members(DetectorId=da, AccountIds=[a])["Members"][0]["RelationshipStatus"] == "Enabled"
+
+
+def test_g3_the_management_account_needs_its_own_detector_before_it_is_added(aws):
+    """'Before the management account gets added as a GuardDuty member, it must have GuardDuty enabled.'"""
+    admin, _, gd, da = _org_with_admin(aws)
+    mgmt = aws.management
+    un = gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": mgmt, "Email": "m@example.com"}])
+    assert [u["AccountId"] for u in un["UnprocessedAccounts"]] == [mgmt]
+    assert aws.client("guardduty").list_detectors()["DetectorIds"] == []  # not created behind its back
+    # a suspended detector is not enough either
+    did = aws.client("guardduty").create_detector(Enable=False)["DetectorId"]
+    un = gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": mgmt, "Email": "m@example.com"}])
+    assert [u["AccountId"] for u in un["UnprocessedAccounts"]] == [mgmt]
+    aws.client("guardduty").update_detector(DetectorId=did, Enable=True)
+    un = gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": mgmt, "Email": "m@example.com"}])
+    assert un["UnprocessedAccounts"] == []
+    assert gd.get_members(DetectorId=da, AccountIds=[mgmt])["Members"][0]["RelationshipStatus"] == "Enabled"
+
+
+def test_g4_create_members_applies_the_organisation_settings_to_existing_accounts(aws):
+    """'GuardDuty applies your organization's auto-enable settings to the member accounts in this request,
+    irrespective of the accounts being new or existing members.' A feature set to NEW reaches an existing account
+    added by CreateMembers after the setting; an account added before it does not get it from NEW."""
+    admin, (early, late), gd, da = _org_with_admin(aws)
+    aws.detector(early), aws.detector(late)  # both accounts exist, with detectors, before any setting
+    gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": early, "Email": "e@example.com"}])
+    gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="NEW",
+                                         Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"}])
+    gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": late, "Email": "l@example.com"}])
+
+    def s3(account):
+        return {f["Name"]: f["Status"] for f in _status(aws, account)["Features"]}["S3_DATA_EVENTS"]
+
+    assert s3(late) == "ENABLED"
+    assert s3(early) == "DISABLED"
+    # ALL for the feature reaches every member
+    gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="NEW",
+                                         Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}])
+    assert s3(early) == "ENABLED"
+
+
+def test_g5_an_administrator_with_active_members_cannot_be_added_as_a_member(aws):
+    """'Accounts that are already being managed by a delegated GuardDuty administrator account, or active member
+    accounts ... can't be added to a different delegated GuardDuty administrator account'; an administrator keeps
+    its members until it disassociates them (consolidation procedure)."""
+    admin, (old, member), gd, da = _org_with_admin(aws)
+    gd_old = aws.client("guardduty", old)
+    do = aws.detector(old)
+    gd_old.create_members(DetectorId=do, AccountDetails=[{"AccountId": member, "Email": "m@example.com"}])
+    gd_old.invite_members(DetectorId=do, AccountIds=[member])
+    gd_m = aws.client("guardduty", member)
+    inv = gd_m.list_invitations()["Invitations"][0]
+    gd_m.accept_administrator_invitation(DetectorId=aws.detector(member), AdministratorId=old,
+                                         InvitationId=inv["InvitationId"])
+    # the old administrator has an active member: refused; its member is tied elsewhere: refused
+    un = gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": old, "Email": "o@example.com"},
+                                                          {"AccountId": member, "Email": "m@example.com"}])
+    assert sorted(u["AccountId"] for u in un["UnprocessedAccounts"]) == sorted([old, member])
+    # the documented order: disassociate from the old administrator first, then both can be added
+    gd_old.disassociate_members(DetectorId=do, AccountIds=[member])
+    un = gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": old, "Email": "o@example.com"},
+                                                          {"AccountId": member, "Email": "m@example.com"}])
+    assert un["UnprocessedAccounts"] == []
+
+
+def test_g6_designation_converts_in_organisation_invitation_members(aws):
+    """'If you have already set up a GuardDuty administrator account with associated member accounts by invitation
+    and the member accounts are part of the same organization, their Type changes from By Invitation to Via
+    Organizations when you set a delegated GuardDuty administrator account.'"""
+    admin, inside = aws.make_org(2)
+    gd = aws.client("guardduty", admin)
+    da = aws.detector(admin)
+    gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": inside, "Email": "i@example.com"}])
+    gd.invite_members(DetectorId=da, AccountIds=[inside])
+    gd_i = aws.client("guardduty", inside)
+    gd_i.accept_administrator_invitation(DetectorId=aws.detector(inside), AdministratorId=admin,
+                                         InvitationId=gd_i.list_invitations()["Invitations"][0]["InvitationId"])
+    assert "InvitedAt" in gd.get_members(DetectorId=da, AccountIds=[inside])["Members"][0]
+    aws.client("guardduty").enable_organization_admin_account(AdminAccountId=admin)
+    m = gd.get_members(DetectorId=da, AccountIds=[inside])["Members"][0]
+    assert "InvitedAt" not in m and m["RelationshipStatus"] == "Enabled"
