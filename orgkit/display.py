@@ -24,8 +24,12 @@ READ_FIRST = ["priority", "service", "name", "account_name", "account_id", "ou_p
 #: beyond this many columns, a frame shows :data:`READ_FIRST` and folds the rest
 MAX_COLUMNS = 9
 MAX_ROWS = 200
+#: about how many characters of 14px text a notebook page holds across
+PAGE_CHARS = 160
 _NOWRAP = ("region", "account_id", "home_region", "administrator_id", "status", "decision", "state")
 _BREAK_ANYWHERE = ("arn", "source", "trails", "listed_by", "parameters", "params", "bucket", "address")
+#: float columns with these words in their name are shares of 1, shown as percentages
+_SHARES = ("share", "watched", "fraction", "ratio")
 _PROSE = {"reason", "message", "why", "checked by", "expected"}
 _TIER_FILL = {"good": palette.STATUS_COLOURS["covered"], "warn": palette.STATUS_COLOURS["partial"],
               "bad": palette.STATUS_COLOURS["not_logging"], "unknown": palette.STATUS_COLOURS["unknown"],
@@ -53,6 +57,23 @@ def _status_columns(df: pd.DataFrame) -> list:
         if len(vals) and vals.map(lambda v: isinstance(v, str) and v in known).all():
             out.append(c)
     return out
+
+
+def _width(df: pd.DataFrame, cols) -> int:
+    """Estimated characters across for ``cols``: header or typical long cell (capped: long cells wrap), plus padding."""
+    total = 0
+    for c in cols:
+        text = df[c].head(MAX_ROWS).map(_fmt)
+        cells = text.str.len()
+        cap = 18 if text.str.contains(" ").any() else 28  # prose wraps at its spaces; tokens need more room
+        total += max(len(str(c)), min(int(cells.quantile(0.9)) if len(cells) else 0, cap)) + 3
+    return total
+
+
+def _index_width(df: pd.DataFrame) -> int:
+    if isinstance(df.index, pd.RangeIndex):
+        return 0
+    return max([len(str(n or "")) for n in df.index.names] + [len(str(v)) for v in df.index[:MAX_ROWS]]) + 3
 
 
 def _uuid(df: pd.DataFrame, prefix: str = "ok") -> str:
@@ -90,11 +111,16 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     s = df.style.set_uuid(uuid or _uuid(df))
     if default_index:
         s = s.hide(axis="index")
-    s = s.set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("vertical-align", "bottom")]}],
+    s = s.set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("vertical-align", "bottom")]},
+                            {"selector": "th.row_heading", "props": [("white-space", "nowrap"),
+                                                                     ("vertical-align", "top")]}],
                            overwrite=False)
+    # a column named after a status (counts per status) wears the status's colour on its header
+    if any(str(c) in palette.STATUS_COLOURS for c in df.columns):
+        s = s.map_index(lambda c: cell_css(str(c)), axis="columns")
     fmt = {}
     for c in df.columns:
-        if "share" in str(c) and pd.api.types.is_float_dtype(df[c]):
+        if any(k in str(c) for k in _SHARES) and pd.api.types.is_float_dtype(df[c]):
             fmt[c] = lambda v: MISSING if pd.isna(v) else f"{v:.0%}"
         else:
             fmt[c] = _fmt
@@ -129,14 +155,21 @@ class Table:
                  wrap: Iterable[str] = ()):
         self.df, self.wrap = df, list(wrap)
         cols = list(df.columns)
-        if columns is None and len(cols) > MAX_COLUMNS:
-            # the columns a reader needs first, then the other short ones (in their order) up to a page's width;
-            # long details (lists, ARNs, JSON) fold below
+        if columns is None and (len(cols) > MAX_COLUMNS or _width(df, cols) > PAGE_CHARS):
+            # the columns a reader needs first, then the other short ones (in their order) while the table fits a
+            # page; long details (lists, ARNs, JSON) and what does not fit fold below
             first = set(READ_FIRST) & set(map(str, cols))
-            short = [c for c in cols if str(c) not in first
-                     and df[c].head(MAX_ROWS).map(_fmt).str.len().median() <= 36]
-            keep = set(first) | set(short[:max(0, MAX_COLUMNS + 2 - len(first))])
-            columns = [c for c in cols if str(c) in keep or c in keep]
+            used = _width(df, [c for c in cols if str(c) in first]) + _index_width(df)
+            keep = set(first)
+            lists = {c for c in cols if df[c].head(MAX_ROWS).map(lambda v: isinstance(v, (list, tuple, dict))).any()}
+            for c in [c for c in cols if c not in lists] + [c for c in cols if c in lists]:  # lists are details
+                if str(c) in first:
+                    continue
+                w = _width(df, [c])
+                if df[c].head(MAX_ROWS).map(_fmt).str.len().median() <= 36 and used + w <= PAGE_CHARS:
+                    keep.add(str(c))
+                    used += w
+            columns = [c for c in cols if str(c) in keep]
         self.columns = list(columns) if columns is not None else cols
         self.uuid = uuid or _uuid(df)
 
