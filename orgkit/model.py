@@ -17,7 +17,8 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from orgkit.snapshot import SnapshotError, SnapshotReader
+from orgkit.ougraph import child_path
+from orgkit.snapshot import SnapshotError, SnapshotReader, cross_check
 
 FRAMES: dict[str, list[str]] = {
     "accounts": ["account_id", "account_name", "email", "arn", "status", "joined_method", "joined_at", "parent_id",
@@ -199,6 +200,10 @@ def load(path: os.PathLike | str | None = None, verify: bool = True) -> Org:
     gc.disable()
     try:
         return build_org(reader)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError, nx.NetworkXException) as e:
+        # data that passed its checksums but is not shaped as orgkit writes it (forged, or hand-made)
+        raise SnapshotError(path, f"holds data orgkit cannot read ({type(e).__name__}: {e}): not a snapshot as "
+                                  "orgkit writes it; collect it again") from e
     finally:
         if enabled:
             gc.enable()
@@ -240,12 +245,14 @@ def build_org(reader: SnapshotReader) -> Org:
         if parent not in g:
             raise SnapshotError(org_file, f"OU {oid} has unknown parent {parent}")
         g.add_edge(parent, oid)
+    if not nx.is_directed_acyclic_graph(g):
+        raise SnapshotError(org_file, f"the OUs form a cycle ({nx.find_cycle(g)}): not an organisation")
     for oid in nx.topological_sort(g):
         if g.nodes[oid]["kind"] != "ou":
             continue
         parent = next(iter(g.predecessors(oid)))
         g.nodes[oid]["depth"] = g.nodes[parent]["depth"] + 1
-        g.nodes[oid]["path"] = f"{g.nodes[parent]['path']}/{g.nodes[oid]['name']}"
+        g.nodes[oid]["path"] = child_path(g.nodes[parent]["path"], g.nodes[oid]["name"])
         ou_rows.append({"ou_id": oid, "name": g.nodes[oid]["name"], "parent_id": parent,
                         "depth": g.nodes[oid]["depth"], "ou_path": g.nodes[oid]["path"],
                         "arn": g.nodes[oid]["arn"], "is_root": False})
@@ -255,7 +262,10 @@ def build_org(reader: SnapshotReader) -> Org:
     account_docs: dict[str, dict] = {}
     for relpath in reader.account_files():
         doc = reader.read(relpath)
-        account_docs[_req(doc, "AccountId", str(root / relpath))] = doc
+        aid = str(_req(doc, "AccountId", str(root / relpath)))
+        if relpath != f"accounts/{aid}.json":
+            raise SnapshotError(root / relpath, f"holds account {aid}, not the one its name says (edited?)")
+        account_docs[aid] = doc
     for a in _req(orgdoc, "Accounts", org_file):
         aid = str(_req(a, "Id", org_file))
         parent = _req(a, "ParentId", org_file)
@@ -263,7 +273,7 @@ def build_org(reader: SnapshotReader) -> Org:
             raise SnapshotError(org_file, f"account {aid} has unknown parent {parent}")
         name = a.get("Name")
         g.add_node(aid, kind="account", name=name, depth=g.nodes[parent]["depth"] + 1,
-                   path=f"{g.nodes[parent]['path']}/{name}", scps=[], is_management=aid == mgmt)
+                   path=child_path(g.nodes[parent]["path"], name), scps=[], is_management=aid == mgmt)
         g.add_edge(parent, aid)
         access = (account_docs.get(aid) or {}).get("Access") or {}
         account_rows.append({
@@ -419,6 +429,8 @@ def build_org(reader: SnapshotReader) -> Org:
 
     admins_rows = []
     gdorg = reader.read_optional("guardduty.json", {}) or {}
+    cross_check(reader, orgdoc, account_docs, pol_doc, gdorg,
+                reader.read_optional("errors.json") if "errors.json" in reader.files else None)
     for reg, lst in sorted((gdorg.get("OrganizationAdminAccounts") or {}).items()):
         for a in lst or []:
             admins_rows.append({"region": reg, "admin_account_id": a.get("AdminAccountId"),

@@ -1,6 +1,13 @@
-"""The OU tree as a picture: a deterministic hierarchical layout (no randomness, no graphviz) and a drawing.
+"""The OU tree: paths, and the tree as a picture (a deterministic hierarchical layout, no randomness, no graphviz).
 
-Used by the quickstart and SCP-inheritance notebooks. The layout is a tidy tree: leaves are spaced evenly in the
+Paths (``Root/Engineering/Prod``) join the names from the root with ``/``. An OU or account name may itself hold a
+``/`` (Organizations allows any ASCII character in an OU name: "Pattern: [\\s\\S]*",
+https://docs.aws.amazon.com/organizations/latest/APIReference/API_OrganizationalUnit.html), so each name is
+escaped: ``\\`` becomes ``\\\\`` and ``/`` becomes ``\\/``. An OU named ``Engineering/Production`` under the root
+has the path ``Root/Engineering\\/Production``, the OU ``Production`` inside ``Engineering`` has
+``Root/Engineering/Production``: never the same. :func:`split_path` and :func:`path_prefixes` read paths back.
+
+The layout (used by the quickstart and SCP-inheritance notebooks) is a tidy tree: leaves are spaced evenly in the
 order of their path, each parent sits above the middle of its children, depth goes down.
 """
 
@@ -9,6 +16,48 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
+
+SEP = "/"
+
+
+def escape_name(name: Any) -> str:
+    """One path segment: the name with ``\\`` and ``/`` escaped by a backslash."""
+    return str(name).replace("\\", "\\\\").replace(SEP, "\\" + SEP)
+
+
+def join_path(names: Any) -> str:
+    """The path of a chain of names (root first), each escaped."""
+    return SEP.join(escape_name(n) for n in names)
+
+
+def child_path(parent_path: str, name: Any) -> str:
+    return f"{parent_path}{SEP}{escape_name(name)}"
+
+
+def split_path(path: str) -> list[str]:
+    """The names of a path (unescaped), root first: ``split_path(r"Root/A\\/B/C") == ["Root", "A/B", "C"]``."""
+    parts, cur, i = [], [], 0
+    while i < len(path):
+        c = path[i]
+        if c == "\\" and i + 1 < len(path):
+            cur.append(path[i + 1])
+            i += 2
+            continue
+        if c == SEP:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    parts.append("".join(cur))
+    return parts
+
+
+def path_prefixes(path: str) -> list[str]:
+    """Every ancestor path of ``path`` and itself, root first (escaped as paths are)."""
+    names = split_path(path)
+    return [join_path(names[:k]) for k in range(1, len(names) + 1)]
+
 
 KIND_COLOURS = {"root": "#34495e", "ou": "#2e86c1", "account": "#7f8c8d", "management": "#c0392b"}
 

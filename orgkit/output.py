@@ -1,4 +1,5 @@
-"""Shared CLI formatting: frames as a table, CSV or JSON. Imports no analysis (every command module imports this one).
+"""Shared CLI formatting: frames as a table, CSV or JSON; the exit statuses and the one-line user error.
+Imports no analysis (every command module imports this one).
 
 Tables are drawn by `rich <https://rich.readthedocs.io>`_ to fit the terminal (``COLUMNS`` when set, else the
 terminal's width, else 120 columns): by default only the columns a person reads first (each command passes its
@@ -20,6 +21,23 @@ from typing import Sequence
 import pandas as pd
 
 from orgkit.palette import TIERS
+
+# Exit statuses of the orgkit command (README, "Exit statuses"; docs/faults.md)
+EXIT_OK = 0
+EXIT_CHECK = 1  # the check failed: coverage --fail-on, scp lint --fail-on, a blocked plan, a migration step failed
+EXIT_INPUT = 2  # usage or input: bad arguments, a snapshot or journal that cannot be used, --out unusable
+EXIT_AWS = 3  # AWS access: no or unknown credentials/profile, endpoint unreachable, the organization unreadable
+EXIT_INTERNAL = 70  # a bug in orgkit (EX_SOFTWARE): one line, --debug shows the traceback
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+
+
+class UserError(Exception):
+    """A failure the user can fix: ``orgkit`` prints ``orgkit COMMAND: MESSAGE`` and exits with ``code``."""
+
+    def __init__(self, message: str, code: int = EXIT_INPUT):
+        super().__init__(message)
+        self.code = code
+
 
 #: columns whose words are statuses (coloured in a terminal)
 STATUS_COLUMNS = {"status", "decision", "severity", "state", "relationship_status", "health", "result"}

@@ -16,7 +16,7 @@ from orgkit.demo import BUNDLED_TFSTATE
 
 pytestmark = pytest.mark.integration
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
-VOLATILE_MANIFEST = {"duration_seconds", "files", "orgkit_version"}
+VOLATILE_MANIFEST = {"duration_seconds", "files", "orgkit_version", "manifest_sha256"}
 
 
 def normalised(snapshot: Path) -> dict[str, object]:

@@ -42,6 +42,10 @@ class MigrationError(RuntimeError):
     """The migration cannot start (wrong caller, blocked plan, journal of another plan)."""
 
 
+class JournalError(MigrationError):
+    """The journal file cannot be used: unreadable, of another plan, or not the record of this plan's steps."""
+
+
 # ----------------------------------------------------------------------------------------------- journal
 @dataclass
 class StepRecord:
@@ -74,10 +78,29 @@ class Journal:
     def load(cls, path: Path) -> "Journal":
         try:
             d = json.loads(Path(path).read_text())
-            return cls(path=Path(path), plan_id=d["plan_id"], admin_account_id=d["admin_account_id"],
-                       steps=[StepRecord(**s) for s in d["steps"]], runs=d.get("runs") or [])
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise MigrationError(f"{path}: not a readable migration journal ({e})") from None
+            j = cls(path=Path(path), plan_id=d["plan_id"], admin_account_id=d["admin_account_id"],
+                    steps=[StepRecord(**s) for s in d["steps"]], runs=d.get("runs") or [])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raise JournalError(f"{path}: not a readable migration journal ({type(e).__name__}: {e}); move it "
+                               "aside to start again") from None
+        bad = [r.step_id for r in j.steps if r.status not in STATUSES]
+        if bad or not isinstance(j.runs, list):
+            raise JournalError(f"{path}: step {bad[0] if bad else '?'} has an unknown status (edited?); move it "
+                               "aside to start again")
+        return j
+
+    def check_steps(self, plan: MigrationPlan) -> None:
+        """The journal must record exactly this plan's steps (a plan id alone can be copied by hand)."""
+        want = [s.step_id for s in plan.steps]
+        have = [r.step_id for r in self.steps]
+        if have != want:
+            missing = [s for s in want if s not in set(have)]
+            extra = [s for s in have if s not in set(want)]
+            what = (f"lacks step {missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+                    if missing else f"has step {extra[0]} that the plan has not" if extra
+                    else "lists the steps out of order or twice")
+            raise JournalError(f"{self.path}: the journal of this plan {what} (edited or truncated?): move it aside "
+                               "to start again (each step checks the live state first, so nothing is done twice)")
 
     def record(self, step_id: str) -> StepRecord:
         return next(r for r in self.steps if r.step_id == step_id)
@@ -91,10 +114,14 @@ class Journal:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(self.to_dict(), fh, indent=1)
-            fh.write("\n")
-        os.replace(tmp, self.path)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(self.to_dict(), fh, indent=1)
+                fh.write("\n")
+            os.replace(tmp, self.path)
+        except BaseException:  # Ctrl-C mid-write: the journal on disk stays the previous, whole one
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def frame(self) -> pd.DataFrame:
         cols = ["step_id", "region", "kind", "account_id", "api", "status", "error_code", "message"]
@@ -389,20 +416,22 @@ def execute(plan: MigrationPlan, factory: SessionFactory, *, journal_path: str |
                              "or leave those regions out")
     if not dry_run and not factory.allow_writes:
         raise MigrationError("applying a plan needs SessionFactory(allow_writes=True)")
-    ident = factory.identity()
-    if ident["Account"] != plan.management_account_id:
-        raise MigrationError(f"the credentials are for {ident['Account']}, not the management account "
-                             f"{plan.management_account_id}: EnableOrganizationAdminAccount must come from it")
     jpath = Path(journal_path) if journal_path else None
     journal: Journal
     if jpath is not None and jpath.exists() and not dry_run:
         journal = Journal.load(jpath)
         if journal.plan_id != plan.plan_id:
-            raise MigrationError(f"{jpath} is the journal of another plan ({journal.plan_id}, this one is "
-                                 f"{plan.plan_id}): use another journal file")
+            raise JournalError(f"{jpath} is the journal of another plan ({journal.plan_id}, this one is "
+                               f"{plan.plan_id}): use another journal file")
+        journal.check_steps(plan)
         say(f"resuming from {jpath}")
     else:
         journal = Journal.for_plan(plan, plan.steps, None if dry_run else jpath)
+    # the journal is checked first (above: no call made for a journal that cannot be used), then the caller
+    ident = factory.identity()
+    if ident["Account"] != plan.management_account_id:
+        raise MigrationError(f"the credentials are for {ident['Account']}, not the management account "
+                             f"{plan.management_account_id}: EnableOrganizationAdminAccount must come from it")
     wanted = {s.step_id for s in steps}
     live = _Live(plan, factory)
     total_before, writes_before = factory.calls.total, _write_count(factory)

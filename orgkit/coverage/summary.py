@@ -25,6 +25,7 @@ from orgkit.coverage import cloudtrail as ct_mod
 from orgkit.coverage import guardduty as gd_mod
 from orgkit.coverage._cells import no_gc
 from orgkit.model import Org
+from orgkit.ougraph import split_path
 
 ENV_RANK = {"core": 0, "prod": 0, "unclassified": 1, "stage": 2, "dev": 3, "sandbox": 4}
 _WORDS = {
@@ -84,7 +85,7 @@ def environments(org: Org) -> pd.DataFrame:
             env = _classify_text(name)
             src = f"name {name}" if env else None
         if env is None and isinstance(path, str):
-            for seg in reversed(path.split("/")[1:]):
+            for seg in reversed(split_path(path)[1:]):
                 env = _classify_text(seg)
                 if env:
                     src = f"OU {seg}"
@@ -104,7 +105,8 @@ def _frames(org: Org, cloudtrail: pd.DataFrame | None, guardduty: pd.DataFrame |
 def summary(org: Org, by: str = "account", cloudtrail: pd.DataFrame | None = None,
             guardduty: pd.DataFrame | None = None) -> pd.DataFrame:
     """Share of enabled regions covered by each service, per account (``by="account"``), per OU (``by="ou"``: the
-    accounts directly in each OU path) or per OU subtree (``by="ou_tree"``: every account beneath the OU).
+    accounts directly in each OU, grouped by OU id and shown by its path) or per OU subtree (``by="ou_tree"``:
+    every account beneath the OU).
 
     A region counts as enabled unless its status is ``not_applicable`` (unread regions count: not knowing is not
     coverage). Covered: CloudTrail ``covered``; GuardDuty ``org_member``, ``invited_member``, ``administrator``.
@@ -130,13 +132,20 @@ def summary(org: Org, by: str = "account", cloudtrail: pd.DataFrame | None = Non
         out = out.reset_index().merge(environments(org)[["account_id", "env"]], on="account_id", how="left")
         lead = ["account_id", "account_name", "ou_path", "env"]
     else:
+        # grouped by OU id (an account's parent_id), shown by path: two OUs never merge, even if their paths
+        # looked alike, and the tree has only the OUs that exist
+        m = m.merge(org.accounts[["account_id", "parent_id"]], on="account_id", how="left")
         if by == "ou_tree":  # every OU with all the accounts beneath it, nested OUs included
-            per_acc = m.groupby(["account_id", "ou_path"], dropna=False)[counts].sum().reset_index()
-            prefixes = [["/".join(p.split("/")[:k]) for k in range(1, len(p.split("/")) + 1)]
-                        if isinstance(p, str) else [p] for p in per_acc["ou_path"]]
-            m = per_acc.assign(ou_path=prefixes).explode("ou_path")
-        g = m.groupby("ou_path", dropna=False)
+            per_acc = m.groupby(["account_id", "parent_id"], dropna=False)[counts].sum().reset_index()
+            chains = [org.ancestors(p) if isinstance(p, str) and p in org.graph else [p]
+                      for p in per_acc["parent_id"]]
+            m = per_acc.assign(parent_id=chains).explode("parent_id")
+        g = m.groupby("parent_id", dropna=False)
         out = g[counts].sum().join(g["account_id"].nunique().rename("accounts")).reset_index()
+        paths = dict(zip(org.ous["ou_id"], org.ous["ou_path"]))
+        out.insert(0, "ou_path", out["parent_id"].map(paths))
+        out = (out.sort_values(["ou_path", "parent_id"], kind="stable", na_position="last")
+               .drop(columns="parent_id").reset_index(drop=True))
         lead = ["ou_path", "accounts"]
     denom = out["regions"].where(out["regions"] > 0)
     out["cloudtrail_share"] = (out["cloudtrail_covered"] / denom).round(4)

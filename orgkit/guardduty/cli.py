@@ -8,7 +8,9 @@
 Without SNAPSHOT, plan and migrate read the bundled demo snapshot; migrate collects one now (read-only) instead
 when given --live, --profile or --endpoint-url, and --apply needs one of those or a SNAPSHOT.
 
-Exit codes: 0 done (or plan printed); 1 a step failed, or the plan is blocked by a pre-flight error; 2 bad input.
+Exit codes: 0 done (or plan printed); 1 a step failed, or the plan is blocked by a pre-flight error; 2 bad input
+(including an administrator outside the organisation for ``migrate``, and a journal that is not this plan's);
+3 AWS access; 130 interrupted (the journal keeps every step done: run the same command again to resume).
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orgkit.output import add_format, write_frame
+from orgkit.output import UserError, add_format, write_frame
+
+#: pre-flight findings about the administrator itself: the user's choice is wrong, whatever the region
+ADMIN_CHECKS = ("admin_not_in_organization", "admin_not_active")
 
 
 #: the columns a table shows by default (--wide / --columns for the rest; csv and json carry every column)
@@ -63,9 +68,27 @@ def _features(v: str | None) -> list[str] | None:
     return [] if v.strip().lower() == "none" else _split(v)
 
 
-def _make_plan(args: argparse.Namespace, org):
-    from orgkit.guardduty import plan_migration
+def _check_args(args: argparse.Namespace) -> None:
+    """What can be refused before reading anything: the account id and the region names."""
+    from orgkit.cli import check_accounts, check_regions
 
+    if args.admin is not None:
+        args.admin = args.admin.strip()
+        check_accounts([args.admin], "--admin")
+    from orgkit.cli import _split as split_flag
+    from orgkit.cli import check_endpoint, check_role_name
+
+    check_regions(split_flag(args.regions, "--regions"))
+    check_role_name(args.role_name)
+    check_endpoint(getattr(args, "endpoint_url", None))
+
+
+def _make_plan(args: argparse.Namespace, org):
+    from orgkit.guardduty import default_admin, plan_migration
+
+    if args.admin is None and default_admin(org)[0] is None:
+        raise UserError("no GuardDuty administrator in the snapshot to propose: choose the delegated administrator "
+                        "with --admin ACCOUNT_ID")
     return plan_migration(org, admin=args.admin, regions=_split(args.regions), auto_enable=args.auto_enable,
                           features=_features(args.features), keep_suspended=_keep(args.keep_suspended),
                           include_management=not args.no_management, role_name=args.role_name)
@@ -106,6 +129,10 @@ def _print_plan(plan, out=None) -> None:
         write_frame(plan.current.status_counts().reset_index(), "table", out, wide=True)
 
 
+def _admin_problems(plan) -> list[str]:
+    return [i.message for i in plan.issues if i.severity == "error" and i.check in ADMIN_CHECKS]
+
+
 def _short(params: dict, width: int = 70) -> str:
     import json
 
@@ -117,11 +144,14 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from orgkit.guardduty import PlanError
     from orgkit.model import load
 
+    _check_args(args)
     try:
         plan = _make_plan(args, load(args.snapshot))
     except PlanError as e:
         print(f"orgkit guardduty plan: {e}", file=sys.stderr)
         return 2
+    for msg in _admin_problems(plan):  # first, in one line: the plan below is blocked by it
+        print(f"orgkit guardduty plan: {msg}", file=sys.stderr)
     if args.format == "terraform":
         sys.stdout.write(plan.terraform())
     elif args.format == "scp":
@@ -136,7 +166,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from orgkit.aws.migrate import MigrationError, execute
+    from orgkit.aws.migrate import Journal, JournalError, MigrationError, execute
     from orgkit.aws.session import SessionFactory
     from orgkit.guardduty import PlanError
     from orgkit.model import load
@@ -145,6 +175,11 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         print("orgkit guardduty migrate: --apply needs --journal FILE (the state of every step, to resume from)",
               file=sys.stderr)
         return 2
+    _check_args(args)
+    if args.apply and Path(args.journal).exists():
+        if not Path(args.journal).is_file():
+            raise UserError(f"--journal {args.journal}: is not a file")
+        Journal.load(Path(args.journal))  # a journal that cannot be read is refused before any call
     snapshot = args.snapshot
     tmp = None
     live = args.live or args.profile or args.endpoint_url
@@ -156,9 +191,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         print("no snapshot given: planning on the bundled demo snapshot (--live collects one from AWS)",
               file=sys.stderr)
     elif snapshot is None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from orgkit.aws.collect import OrganizationUnreadable, collect
+        from orgkit.aws.collect import collect
 
         if args.apply and args.journal:
             # kept beside the journal: a resumed run must plan from the same snapshot (the journal is tied to it)
@@ -166,23 +199,24 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         else:
             tmp = tempfile.TemporaryDirectory(prefix="orgkit-gd-")
             before = Path(tmp.name) / "before"
+        args.on_interrupt = (f"interrupted while collecting the snapshot to plan from ({before}); nothing was "
+                             "changed in AWS: run the same command again")
         if (before / "manifest.json").exists():
             print(f"planning from {before} (collected by the earlier run of this journal)", file=sys.stderr)
             snapshot = before
         else:
             ro = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name)
             print(f"no snapshot given: collecting one now, read-only, into {before}", file=sys.stderr)
-            try:
-                snapshot = collect(before, factory=ro, regions=_split(args.regions), progress=False)
-            except (BotoCoreError, ClientError, OrganizationUnreadable) as e:
-                print(f"orgkit guardduty migrate: could not collect a snapshot ({e}); check the credentials "
-                      "(--profile) or give a SNAPSHOT", file=sys.stderr)
-                return 2
+            # no credentials, an unknown profile, an endpoint that does not answer: one line and exit 3 (orgkit.cli)
+            snapshot = collect(before, factory=ro, regions=_split(args.regions), progress=False)
     try:
         plan = _make_plan(args, load(snapshot))
     except PlanError as e:
         print(f"orgkit guardduty migrate: {e}", file=sys.stderr)
         return 2
+    problems = _admin_problems(plan)
+    if problems:  # said first, in one line, instead of a plan that cannot run
+        raise UserError(problems[0] + " (choose another --admin; `orgkit guardduty plan` shows the whole plan)")
     _print_plan(plan)
     if not args.apply:
         if args.live_check:
@@ -200,11 +234,18 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     factory = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name,
                              allow_writes=True)
     after = args.after_snapshot or str(Path(args.journal).with_suffix("")) + "-after"
+    if not args.no_recollect:
+        from orgkit.snapshot import check_target
+
+        check_target(after)  # refused now, not after the last step
+    args.on_interrupt = lambda: _interrupted(args.journal)
     print()
     try:
         result = execute(plan, factory, journal_path=args.journal, dry_run=False,
                          recollect_to=None if args.no_recollect else after,
                          progress=lambda s: print(s, flush=True))
+    except JournalError as e:
+        raise UserError(str(e)) from None
     except MigrationError as e:
         print(f"orgkit guardduty migrate: {e}", file=sys.stderr)
         return 1
@@ -222,6 +263,21 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         print(f"\ncoverage before and after (new snapshot: {result.after_snapshot}):")
         write_frame(result.before_after, "table")
     return 0
+
+
+def _interrupted(journal: str) -> str:
+    """The line said on Ctrl-C during --apply: where the journal stands and how to resume."""
+    import json
+
+    try:
+        steps = json.loads(Path(journal).read_text()).get("steps") or []
+    except (OSError, ValueError):
+        return (f"interrupted before the first step was recorded; nothing in {journal} yet: run the same command "
+                "again to start (each step checks the live state first)")
+    done = sum(1 for s in steps if s.get("status") in ("done", "skipped"))
+    nxt = next((s.get("step_id") for s in steps if s.get("status") not in ("done", "skipped")), None)
+    return (f"interrupted: the journal {journal} records {done} of {len(steps)} steps done"
+            + (f" (next: {nxt})" if nxt else "") + "; run the same command again to resume")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

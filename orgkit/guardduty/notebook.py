@@ -10,6 +10,11 @@ runbook that carries the plan out one step group at a time.
     rb = Runbook(plan)                      # preview: from the snapshot, no AWS call at all
     rb.run("designate")                     # each step group; Runbook(plan, apply=True, ...) writes
 
+``notebook_plan(org, admin=...)`` is ``plan_migration``, except that a snapshot with no GuardDuty administrator to
+propose (and no ``admin`` given) gives a :class:`NoPlan` instead of an error: the helpers then show what they can
+from the snapshot (today's coverage, administrators, ties) and a :class:`NotShown` note for the rest, so the
+notebook runs to the end on any snapshot and says what it cannot show, and why.
+
 The runbook has three modes. ``preview`` (the default) reads nothing but the plan: what each step would do, and
 whether the snapshot says it is already done. ``live_check`` runs :func:`orgkit.aws.migrate.execute` with
 ``dry_run=True`` through a read-only session factory (read calls only). ``apply`` runs it with ``dry_run=False``
@@ -33,6 +38,11 @@ import pandas as pd
 from orgkit.guardduty.plan import MigrationPlan, Step
 
 __all__ = [
+    "NoPlan",
+    "NotShown",
+    "notebook_plan",
+    "scp_folded",
+    "terraform_folded",
     "GROUP_TITLES",
     "STEP_GROUPS",
     "Folded",
@@ -92,6 +102,75 @@ class Folded:
         return f"{self.summary}\n\n{self.text}"
 
 
+class NotShown:
+    """A cell's answer when the notebook has no plan: what is not shown, and why."""
+
+    def __init__(self, what: str, why: str):
+        self.what, self.why = what, why
+
+    def _repr_html_(self) -> str:
+        return (f"<div style='border-left:4px solid #999;padding:4px 8px;color:#555'><b>Not shown:</b> "
+                f"{html.escape(self.what)}. {html.escape(self.why)}</div>")
+
+    def __repr__(self) -> str:
+        return f"Not shown: {self.what}. {self.why}"
+
+
+class NoPlan:
+    """Stands in for a :class:`MigrationPlan` when none can be made from the snapshot as asked (no GuardDuty
+    administrator to propose, and none given). ``current`` and ``regions`` are today's state, as a plan has them."""
+
+    def __init__(self, org, reason: str, regions: Iterable[str] | None = None):
+        from orgkit.guardduty.state import current_state
+
+        self.reason = reason
+        self.regions = list(regions or org.regions_requested)
+        self.current = current_state(org, self.regions)
+
+    def summary(self) -> str:
+        return (f"No migration plan: {self.reason}. Shown below: GuardDuty today (coverage, administrators, member "
+                "ties). Not shown: the invitation arithmetic, the plan, its pre-flight checks, its code and the "
+                "runbook. Set ADMIN to the account that should become the delegated administrator and run the "
+                "notebook again.")
+
+    def suspended_outcomes(self) -> NotShown:
+        return self.not_shown("what the plan does with each suspended detector")
+
+    def not_shown(self, what: str) -> NotShown:
+        return NotShown(what, f"There is no plan: {self.reason}; set ADMIN to plan one")
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def notebook_plan(org, admin: str | None = None, **kwargs: Any):
+    """:func:`orgkit.guardduty.plan_migration`, or a :class:`NoPlan` when the snapshot has no GuardDuty
+    administrator to propose and ``admin`` is None (any other problem with the arguments still raises)."""
+    from orgkit.guardduty.plan import plan_migration
+    from orgkit.guardduty.state import default_admin
+
+    if admin is None and default_admin(org)[0] is None:
+        return NoPlan(org, "the snapshot has no GuardDuty administrator to propose (no invitation administrator, "
+                           "no delegated administrator) and ADMIN is not set", kwargs.get("regions"))
+    return plan_migration(org, admin=admin, **kwargs)
+
+
+def terraform_folded(plan):
+    """The plan's target as Terraform, folded (``plan.terraform()``)."""
+    if isinstance(plan, NoPlan):
+        return plan.not_shown("the Terraform of the target")
+    text = plan.terraform()
+    return Folded(text, f"Terraform: {len(text.splitlines())} lines")
+
+
+def scp_folded(plan):
+    """The member-protection SCP, folded (``plan.scp_text()``), with its size against the 5,120-character quota."""
+    if isinstance(plan, NoPlan):
+        return plan.not_shown("the member-protection SCP")
+    text = plan.scp_text()
+    return Folded(text, f"The member-protection SCP: {len(text)} of 5,120 characters")
+
+
 def _styled(df: pd.DataFrame, uuid: str, caption: str | None = None, wrap: Iterable[str] = ()):
     """A stable Styler (fixed uuid, no index, text left-aligned, status cells in the heatmaps' palette, missing
     values as one mark, regions unbroken, the ``wrap`` columns wrapped): :func:`orgkit.display.style`."""
@@ -115,6 +194,8 @@ def status_table(plan: MigrationPlan) -> pd.DataFrame:
 
 def invitation_arithmetic(org, plan: MigrationPlan) -> pd.DataFrame:
     """What the invitation model costs: one row per quantity (``value`` and ``how`` it is counted)."""
+    if isinstance(plan, NoPlan):
+        return plan.not_shown("the invitation arithmetic (it counts the memberships a plan expects)")
     c = plan.current.cost_summary
     cost = plan.current.invitation_cost
     accounts = org.accounts
@@ -194,6 +275,8 @@ def _who(plan: MigrationPlan, account_id: str | None) -> str:
 def plan_steps(plan: MigrationPlan, styled: bool = True):
     """The plan, one row per step in order: region, step, who calls, the call and its parameters, why, how it
     is checked, and its state in the snapshot (``to_do``, ``done_in_snapshot``, ``no_call``)."""
+    if isinstance(plan, NoPlan):
+        return plan.not_shown("the steps of the migration")
     t = plan.table()
     df = pd.DataFrame({
         "#": t["order"], "region": t["region"], "step": t["kind"],
@@ -214,6 +297,8 @@ def plan_steps(plan: MigrationPlan, styled: bool = True):
 
 def issues_table(plan: MigrationPlan) -> pd.DataFrame:
     """Pre-flight findings, errors first; an empty frame says there are none."""
+    if isinstance(plan, NoPlan):
+        return plan.not_shown("the pre-flight checks")
     t = plan.issues_frame()
     if t.empty:
         return t
@@ -224,6 +309,8 @@ def issues_table(plan: MigrationPlan) -> pd.DataFrame:
 
 def verify_checks(plan: MigrationPlan) -> pd.DataFrame:
     """What the ``verify`` step reads back in each region, and today's coverage counts there."""
+    if isinstance(plan, NoPlan):
+        return plan.not_shown("what the verify step will check")
     counts = plan.current.status_counts() if plan.current is not None else None
     rows = []
     for st in plan.steps:
@@ -321,9 +408,12 @@ class Runbook:
     def __init__(self, plan: MigrationPlan, *, apply: bool = False, live_check: bool = False,
                  profile: str | None = None, endpoint_url: str | None = None, journal: str | Path | None = None,
                  role_name: str | None = None, recollect_to: str | Path | None = None, factory: Any = None):
-        if apply and not journal:
+        if apply and not journal and not isinstance(plan, NoPlan):
             raise RunbookError("applying needs a journal file (JOURNAL): it is how a stopped run resumes")
         self.plan = plan
+        if isinstance(plan, NoPlan):  # nothing to run: every cell says so
+            self.mode, self.runs, self.stopped, self.journal = "no plan", {}, None, None
+            return
         self.mode = "apply" if apply else ("live_check" if live_check else "preview")
         self.profile, self.endpoint_url, self.role_name = profile, endpoint_url, role_name or plan.target.role_name
         self.journal = Path(journal) if journal else None
@@ -356,6 +446,8 @@ class Runbook:
 
     # -- running a group ---------------------------------------------------------------------------------------
     def run(self, group: str) -> GroupRun:
+        if isinstance(self.plan, NoPlan):
+            return self.plan.not_shown(f"step group {group!r} of the runbook")
         if group not in STEP_GROUPS:
             raise RunbookError(f"unknown step group {group!r}: one of {', '.join(STEP_GROUPS)}")
         names = list(STEP_GROUPS)
@@ -437,6 +529,8 @@ class Runbook:
     def outcome(self):
         """After an applied verify: coverage counts per region and status, before → after. Otherwise what the
         verify step will check (:func:`verify_checks`)."""
+        if isinstance(self.plan, NoPlan):
+            return self.plan.not_shown("whether the migration worked")
         r = self.runs.get("verify")
         if r is not None and r.before_after is not None:
             ba = r.before_after.copy()

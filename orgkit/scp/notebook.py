@@ -303,7 +303,9 @@ def find_node(org, name: str) -> str:
     view = _evaluator(org).view
     if name in view.parent:
         return name
-    by_path = sorted(n for n in view.parent if "/".join(view.name.get(x, x) for x in view.ancestors(n)) == name)
+    from orgkit.ougraph import join_path
+
+    by_path = sorted(n for n in view.parent if join_path(view.name.get(x, x) for x in view.ancestors(n)) == name)
     if len(by_path) == 1:
         return by_path[0]
     for kinds in (("root", "ou"), ("account",)):

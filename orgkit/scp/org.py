@@ -170,7 +170,9 @@ class OrgView:
         return ["/".join([self.organization_id, *chain]) + "/"]
 
     def ou_path(self, account_id: str) -> str:
-        return "/".join(self.name.get(n, n) for n in self.ancestors(account_id)[:-1])
+        from orgkit.ougraph import join_path  # names escaped as in orgkit.model: a "/" in a name stays apart
+
+        return join_path(self.name.get(n, n) for n in self.ancestors(account_id)[:-1])
 
     def depth(self, node: str) -> int:
         return len(self.ancestors(node)) - 1

@@ -59,7 +59,7 @@ administrator), in `docs/guardduty-migration.md`. The same plan is available fro
 `orgkit guardduty plan` and `orgkit guardduty migrate`.
 </details>"""),
 ("code", """SNAPSHOT = None  # a snapshot directory; None opens the bundled demo
-ADMIN = None  # the delegated administrator (account id); None: the current invitation administrator
+ADMIN = None  # the delegated administrator (account id); None: the current one (if none: today's state only)
 REGIONS = None  # e.g. ["us-east-1", "eu-west-1"]; None: every region of the snapshot
 AUTO_ENABLE = "ALL"  # ALL (every account, present and future) or NEW (accounts that join later)
 KEEP_SUSPENDED = []  # account ids whose suspended detectors stay suspended (True: all); default: re-enable them
@@ -73,17 +73,16 @@ JOURNAL = "guardduty-migration.journal.json"  # where an applied run records eac
 ("code", """%matplotlib inline
 import pandas as pd
 import orgkit
-from orgkit.guardduty import plan_migration
-from orgkit.guardduty.notebook import (Folded, Runbook, invitation_arithmetic, issues_table, plan_steps,
-                                       status_table, tie_summary)
+from orgkit.guardduty.notebook import (Runbook, invitation_arithmetic, issues_table, notebook_plan, plan_steps,
+                                       scp_folded, status_table, terraform_folded, tie_summary)
 from orgkit.display import use_orgkit_tables
 from orgkit.plots import coverage_heatmap
 
 use_orgkit_tables()  # tables: statuses in the heatmaps' palette, wide frames folded
 pd.set_option("display.max_colwidth", 200)
 org = orgkit.load(SNAPSHOT)
-plan = plan_migration(org, admin=ADMIN, regions=REGIONS, auto_enable=AUTO_ENABLE, keep_suspended=KEEP_SUSPENDED,
-                      include_management=INCLUDE_MANAGEMENT)
+plan = notebook_plan(org, admin=ADMIN, regions=REGIONS, auto_enable=AUTO_ENABLE, keep_suspended=KEEP_SUSPENDED,
+                     include_management=INCLUDE_MANAGEMENT)  # no GuardDuty administrator: today's state only
 today = plan.current
 print(plan.summary())"""),
 ("md", """## How is GuardDuty managed today?
@@ -158,8 +157,8 @@ and every check read, in the account that makes it, as the role the executor ass
 The same target as Terraform (AWS provider ≥ 5; `import` blocks for what already exists), and the SCP to attach once
 the migration is done: it denies GuardDuty changes to every account but the delegated administrator, so members
 cannot leave or switch GuardDuty off. Both are folded; `plan.terraform()` and `plan.scp_text()` give the text."""),
-("code", """Folded(plan.terraform(), f"Terraform: {len(plan.terraform().splitlines())} lines")"""),
-("code", """Folded(plan.scp_text(), f"The member-protection SCP: {len(plan.scp_text())} of 5,120 characters")"""),
+("code", """terraform_folded(plan)"""),
+("code", """scp_folded(plan)"""),
 ("md", """## The runbook
 
 One cell per step group, in order. Above each, what it should do; the cell shows what it did (or would do), step by
