@@ -63,9 +63,9 @@ def _width(df: pd.DataFrame, cols) -> int:
     """Estimated characters across for ``cols``: header or typical long cell (capped: long cells wrap), plus padding."""
     total = 0
     for c in cols:
-        text = df[c].head(MAX_ROWS).map(_fmt)
-        cells = text.str.len()
-        cap = 18 if text.str.contains(" ").any() else 28  # prose wraps at its spaces; tokens need more room
+        text = [_fmt(v) for v in df[c].head(MAX_ROWS)]
+        cells = pd.Series([len(t) for t in text], dtype=float)
+        cap = 18 if any(" " in t for t in text) else 28  # prose wraps at its spaces; tokens need more room
         total += max(len(str(c)), min(int(cells.quantile(0.9)) if len(cells) else 0, cap)) + 3
     return total
 
@@ -166,7 +166,9 @@ class Table:
                 if str(c) in first:
                     continue
                 w = _width(df, [c])
-                if df[c].head(MAX_ROWS).map(_fmt).str.len().median() <= 36 and used + w <= PAGE_CHARS:
+                lengths = [len(_fmt(v)) for v in df[c].head(MAX_ROWS)]
+                typical = float(pd.Series(lengths, dtype=float).median()) if lengths else 0.0
+                if typical <= 36 and used + w <= PAGE_CHARS:
                     keep.add(str(c))
                     used += w
             columns = [c for c in cols if str(c) in keep]

@@ -131,3 +131,11 @@ def test_ou_tree_coloured_by_coverage_without_full_aws_access():
     shares = coverage_shares(org, cv)
     root = next(n for n, k in org.graph.in_degree() if k == 0)
     assert shares[root][1] == int((cv["status"] != "not_applicable").sum())
+
+
+def test_empty_and_numeric_wide_frames_display():
+    empty = pd.DataFrame({f"c{i}": pd.Series([], dtype="int64") for i in range(14)})
+    assert "<table" in Table(empty)._repr_html_()
+    numbers = pd.DataFrame({f"column_number_{i}": [1, 2] for i in range(20)})
+    h = Table(numbers)._repr_html_()
+    assert "<details>" in h and "column_number_0" in h
