@@ -23,6 +23,8 @@ from orgkit.model import BUNDLED_DEMO
 DUMMY_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
              "AWS_DEFAULT_REGION": "us-east-1"}
 BUNDLED_TFSTATE = BUNDLED_DEMO.parent / "demo-terraform.tfstate"
+BUNDLED_LATER = BUNDLED_DEMO.parent / "demo-later"
+BUNDLED_TFPLAN = BUNDLED_DEMO.parent / "demo-later-plan.json"
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -43,30 +45,52 @@ def dummy_credentials() -> Iterator[None]:
                 os.environ[k] = v
 
 
-def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = False, workers: int = 16) -> dict:
-    """Build the demo organisation in a fresh local AWS and collect it into ``out``.
+def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = False, workers: int = 16,
+                 later: str | Path | None = "demo-later") -> dict:
+    """Build the demo organisation in a fresh local AWS and collect it into ``out``; then, with ``later`` (a
+    scenario of steps, ``scenarios/demo-later.json``), apply its steps to the same organisation through boto3 and
+    collect it again ("the demo organisation some time later"), and write the Terraform plan fixture for it.
 
-    Returns ``{"snapshot": path, "tfstate": path, "ids": {key: account id}, "seconds": {...}}``.
+    Returns ``{"snapshot": path, "tfstate": path, "later": path | None, "tfplan": path | None,
+    "ids": {key: account id}, "seconds": {...}}``.
     """
     from orgkit.aws.collect import collect
-    from orgkit.localaws.scenario import build, load_scenario, terraform_state
+    from orgkit.localaws.scenario import Builder, load_scenario, terraform_plan, terraform_state
     from orgkit.localaws.server import LocalAWS
 
     sc = load_scenario(scenario)
     out = private_dir(Path(out))
     timings = {}
+    later_snap = plan_path = None
     with dummy_credentials(), LocalAWS(seed=sc.get("seed")) as aws:
         t = time.monotonic()
-        ids = build(aws.endpoint_url, sc)
+        builder = Builder(aws.endpoint_url, json.loads(json.dumps(sc)))
+        ids = builder.build()
         timings["build"] = round(time.monotonic() - t, 2)
         aws.set_options(strict_assume_role=True)  # from here on, a role that does not exist cannot be assumed
         t = time.monotonic()
         snap = collect(out / "snapshot", endpoint_url=aws.endpoint_url, regions=sc["regions"], workers=workers,
                        progress=progress)
         timings["collect"] = round(time.monotonic() - t, 2)
+        if later is not None:
+            lsc = load_scenario(later)
+            # reseed: the later ids do not depend on how many random draws the collection above made
+            aws.seed(lsc["seed"])
+            t = time.monotonic()
+            ids = builder.later(lsc["steps"])
+            later_snap = collect(out / "snapshot-later", endpoint_url=aws.endpoint_url, regions=sc["regions"],
+                                 workers=workers, progress=progress)
+            timings["later"] = round(time.monotonic() - t, 2)
     tf = out / "terraform.tfstate"
     write_private(tf, json.dumps(terraform_state(sc, ids), indent=1, sort_keys=True) + "\n")
-    return {"snapshot": snap, "tfstate": tf, "ids": ids, "seconds": timings}
+    if later_snap is not None and lsc.get("terraform_plan"):
+        from orgkit.model import load
+
+        plan_path = out / "terraform-plan.json"
+        write_private(plan_path, json.dumps(terraform_plan(lsc["terraform_plan"], load(later_snap)), indent=1,
+                                            sort_keys=True) + "\n")
+    return {"snapshot": snap, "tfstate": tf, "later": later_snap, "tfplan": plan_path, "ids": ids,
+            "seconds": timings}
 
 
 def notebooks() -> list[Path]:
@@ -193,16 +217,30 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             shutil.rmtree(BUNDLED_DEMO)
         shutil.copytree(res["snapshot"], BUNDLED_DEMO)
         shutil.copy(res["tfstate"], BUNDLED_TFSTATE)
+        if res["later"] is not None:
+            if BUNDLED_LATER.exists():
+                shutil.rmtree(BUNDLED_LATER)
+            shutil.copytree(res["later"], BUNDLED_LATER)
+        if res["tfplan"] is not None:
+            shutil.copy(res["tfplan"], BUNDLED_TFPLAN)
         print(f"  bundled demo snapshot refreshed: {BUNDLED_DEMO}", file=sys.stderr)
     reports = []
     if not args.no_notebooks:
         params = {"SNAPSHOT": str(res["snapshot"]), "TFSTATE": str(res["tfstate"])}
+        if res["later"] is not None:
+            params["LATER"] = str(res["later"])
+        if res["tfplan"] is not None:
+            params["TFPLAN"] = str(res["tfplan"])
         for nb in notebooks():
             t = time.monotonic()
             reports.append(run_notebook(nb, out / "reports", params))
             print(f"  {nb.name} executed in {time.monotonic() - t:.1f} s", file=sys.stderr)
     print(f"snapshot: {res['snapshot']}")
     print(f"terraform state: {res['tfstate']}")
+    if res["later"] is not None:
+        print(f"snapshot later: {res['later']}")
+    if res["tfplan"] is not None:
+        print(f"terraform plan: {res['tfplan']}")
     for r in reports:
         print(f"report: {r}")
     return 0

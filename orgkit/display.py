@@ -76,10 +76,19 @@ def _index_width(df: pd.DataFrame) -> int:
     return max([len(str(n or "")) for n in df.index.names] + [len(str(v)) for v in df.index[:MAX_ROWS]]) + 3
 
 
+def _unique(df: pd.DataFrame) -> pd.DataFrame:
+    """A frame a Styler can colour: row labels made unique (an unnamed repeated index, e.g. after ``explode``, is
+    dropped; a named one becomes a column)."""
+    if df.index.is_unique:
+        return df
+    if all(n is None for n in df.index.names):
+        return df.reset_index(drop=True)
+    return df.reset_index()
+
+
 def _uuid(df: pd.DataFrame, prefix: str = "ok") -> str:
     # from the content: the same table gets the same id on every run, two tables of one page never share one
-    key = "|".join(map(str, df.columns)) + f"|{len(df)}|" + df.head(MAX_ROWS).to_json(
-        default_handler=str, date_format="iso")
+    key = "|".join(map(str, df.columns)) + f"|{len(df)}|" + df.head(MAX_ROWS).to_csv()
     return f"{prefix}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
 
 
@@ -106,6 +115,7 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     """``df`` as a stable Styler: no index unless it carries names, status cells in the palette, shares (columns
     named ``*share*``) as percentages, missing values as ``—``, text left-aligned, region/id columns unbroken and
     the ``wrap`` columns wrapped."""
+    df = _unique(df)
     default_index = isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1 \
         and df.index.name is None
     s = df.style.set_uuid(uuid or _uuid(df))
@@ -153,6 +163,7 @@ class Table:
 
     def __init__(self, df: pd.DataFrame, columns: Sequence | None = None, uuid: str | None = None,
                  wrap: Iterable[str] = ()):
+        df = _unique(df)
         self.df, self.wrap = df, list(wrap)
         cols = list(df.columns)
         if columns is None and (len(cols) > MAX_COLUMNS or _width(df, cols) > PAGE_CHARS):

@@ -12,7 +12,7 @@ import pytest
 
 import orgkit
 from orgkit.model import BUNDLED_DEMO
-from orgkit.demo import BUNDLED_TFSTATE
+from orgkit.demo import BUNDLED_LATER, BUNDLED_TFPLAN, BUNDLED_TFSTATE
 
 pytestmark = pytest.mark.integration
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
@@ -58,6 +58,39 @@ def test_bundled_snapshot_does_not_drift(demo_run):
     for name in fresh:
         assert fresh[name] == bundled[name], f"{name} drifted from the bundled demo snapshot"
     assert json.loads((out / "terraform.tfstate").read_text()) == json.loads(BUNDLED_TFSTATE.read_text())
+
+
+def test_bundled_later_snapshot_and_plan_do_not_drift(demo_run):
+    """The second demo snapshot (the demo-later scenario's steps applied to the same organisation, collected again)
+    and the Terraform plan fixture are what the scenario and the collector produce today."""
+    out, proc = demo_run
+    fresh, bundled = normalised(out / "snapshot-later"), normalised(BUNDLED_LATER)
+    assert sorted(fresh) == sorted(bundled)
+    for name in fresh:
+        assert fresh[name] == bundled[name], f"{name} drifted from the bundled demo-later snapshot"
+    assert json.loads(TIME.sub("<time>", (out / "terraform-plan.json").read_text())) == \
+        json.loads(TIME.sub("<time>", BUNDLED_TFPLAN.read_text()))
+    assert f"snapshot later: {out / 'snapshot-later'}" in proc.stdout
+
+
+def test_demo_later_has_the_changes_it_promises():
+    """What the second snapshot is for: each change the notebook walks through is there, found by orgkit.diff."""
+    changes = orgkit.diff(orgkit.load(), orgkit.load(BUNDLED_LATER), principal="role/Developer")
+    reg = changes[changes.severity == "regression"]
+    names = dict(zip(orgkit.load(BUNDLED_LATER).accounts.account_name, orgkit.load(BUNDLED_LATER).accounts.account_id))
+    new = names["Payments"]
+    assert set(changes[changes.kind == "account_added"].account_id) == {new}
+    assert set(reg[(reg.kind == "guardduty") & (reg.account_id == new)].after) == {"none"}  # no GuardDuty
+    assert set(reg[reg.kind == "trail_stopped"].trail_arn.str.rsplit("/", n=1).str[1]) == {"prod-data-s3-audit"}
+    assert set(reg[reg.kind == "guardduty"].before.dropna()) == {"standalone"}  # Sandbox 1's detector suspended
+    edited = changes[changes.kind == "scp_edited"].set_index("policy_name")
+    assert edited.loc["ProtectSecurityServices", "severity"] == "regression"
+    assert edited.loc["RegionRestriction", "severity"] == "neutral"  # reordered: no effect
+    stop = reg[(reg.kind == "tamper") & (reg.action == "cloudtrail:StopLogging")]
+    assert names["Production Data"] in set(stop.account_id)
+    migrated = changes[(changes.kind == "guardduty") & (changes.region == "us-west-2") & changes.before.notna()]
+    assert (migrated.before == "invited_member").all() and (migrated.after == "org_member").all() and len(migrated)
+    assert changes[changes.kind == "guardduty_admin"].region.tolist() == ["us-west-2"]
 
 
 def test_demo_organisation_has_the_problems_it_promises():

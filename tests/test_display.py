@@ -139,3 +139,9 @@ def test_empty_and_numeric_wide_frames_display():
     numbers = pd.DataFrame({f"column_number_{i}": [1, 2] for i in range(20)})
     h = Table(numbers)._repr_html_()
     assert "<details>" in h and "column_number_0" in h
+
+
+def test_a_frame_with_repeated_row_labels_displays():
+    df = pd.DataFrame({"account_name": ["a", "b"], "exposure": [["x", "y"], ["z"]]}).explode("exposure")
+    assert not df.index.is_unique
+    assert "<table" in Table(df)._repr_html_() and "<table" in style(df).to_html()

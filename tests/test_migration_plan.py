@@ -73,7 +73,7 @@ def invitation_org(tmp_path, *, admin_regions=None, old_admin=False, admin_membe
                 "AccountId": legacy, "RelationshipStatus": admin_tie, "InvitationId": "i3",
                 "InvitedAt": "2026-01-01T00:00:00.000Z"}
     for name, doc, target in scps or []:
-        sb.policy(name, doc, targets=[eng if target == "eng" else sec_ou])
+        sb.policy(name, doc, targets=[] if target == "none" else [eng if target == "eng" else sec_ou])
     org = sb.load(tmp_path / "snap")
     return org, ids
 
@@ -480,3 +480,24 @@ def test_cli_plan_formats(tmp_path):
     with redirect_stdout(out):
         assert main(["guardduty", "state", snap, "--what", "cost", "--format", "json"]) == 0
     assert sum(r["invitations_sent"] for r in json.loads(out.getvalue())) == 8
+
+
+def test_preflight_says_unknown_when_a_policys_targets_were_not_read(tmp_path):
+    """An SCP whose targets could not be read (ListTargetsForPolicy denied) may deny a step's call: the plan says
+    the answer is unknown and which read failed, instead of calling the step allowed."""
+    import pandas as pd
+
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoMembers", "Effect": "Deny", "Action": "guardduty:CreateMembers", "Resource": "*"}]}
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=ids["admin"])
+    assert not [i for i in plan.issues if i.check.startswith("scp")]
+    org, ids = invitation_org(tmp_path / "unread", scps=[("DenyMembers", deny, "none")])
+    err = pd.DataFrame([{"account_id": org.management_account_id, "region": None, "service": "organizations",
+                         "operation": "ListTargetsForPolicy", "error_code": "AccessDeniedException",
+                         "message": "not authorized to list the targets of a policy"}])
+    org.frames["errors"] = pd.concat([org.frames["errors"], err], ignore_index=True)
+    plan = plan_migration(org, admin=ids["admin"])
+    unknown = [i for i in plan.issues if i.check == "scp_unknown"]
+    assert {i.step_id for i in unknown} >= {f"{r}/8-enrol_members" for r in REGIONS}
+    assert all(i.severity == "warning" and "ListTargetsForPolicy" in i.message for i in unknown)

@@ -105,7 +105,7 @@ def test_region_deny_without_region_is_conditional_and_absent_applies_the_docume
     d = evaluate([[FULL, REGION]], "ec2:RunInstances", principal=ROLE)
     assert d.decision == "conditional" and "aws:requestedregion" in d.depends_on_keys
     # the caller says "no region in the request": StringNotEquals on an absent key is true -> denied
-    d = evaluate([[FULL, REGION]], "ec2:RunInstances", principal=ROLE, absent_unknown=True)
+    d = evaluate([[FULL, REGION]], "ec2:RunInstances", principal=ROLE, missing="absent")
     assert d.decision == "explicit_deny"
 
 
@@ -160,10 +160,14 @@ def test_allow_with_condition_and_unknown_operator_are_conditional():
     assert evaluate([[weird_allow]], "s3:GetObject").decision == "conditional"  # nor silently implicit_deny
 
 
-def test_conditional_deny_next_to_a_sure_implicit_deny_is_a_deny():
+def test_a_deny_that_depends_on_the_principal_next_to_a_sure_implicit_deny():
+    # explicit_deny for the root user, implicit_deny for anyone else: two completions, two answers, so
+    # conditional (issue 12's property) -- but denied whatever the principal, and it says so
     d = evaluate([[FULL, DENY_ROOT], []], "s3:GetObject")
-    assert d.decision == "implicit_deny"
-    assert "may also be explicitly denied by p-denyroot/DenyRootUser" in d.reason
+    assert d.decision == "conditional"
+    assert not d.may_be_allowed and d.allowed_when == "never" and d.denied_when == "always"
+    assert "denied whatever the values" in d.reason
+    assert {c["decision"] for c in d.cases} == {"explicit_deny", "implicit_deny"}
 
 
 def test_resources_and_not_resources():

@@ -142,11 +142,11 @@ def test_reasoning_table_explicit_deny(org):
     t = nbh.reasoning_table(d)
     assert t["node_id"].tolist() == ["r-root", "ou-work", "ou-prod", "100000000002"]
     assert t["says"].tolist() == ["allow", "deny", "allow", "allow"]
-    assert t.loc[1, "denies"] == "p-ProtectCT/ProtectCloudTrail"
-    assert t.loc[1, "policies"] == "FullAWSAccess, ProtectCT"
+    assert t.loc[1, "denies"] == "ProtectCT (p-ProtectCT)/ProtectCloudTrail"
+    assert t.loc[1, "policies"] == "FullAWSAccess (p-FullAWSAccess), ProtectCT (p-ProtectCT)"
     v = nbh.verdict(d)
     assert v.startswith("cloudtrail:StopLogging as arn:aws:iam::100000000002:role/Dev: EXPLICIT_DENY")
-    assert "Sid ProtectCloudTrail, at ou-work" in v
+    assert 'policy "ProtectCT" (p-ProtectCT), Sid ProtectCloudTrail, attached at Root/Workloads (ou-work)' in v
 
 
 def test_reasoning_table_conditional_names_the_test(org):

@@ -290,7 +290,8 @@ def test_cli_can_json_and_csv(org, monkeypatch):
     assert set(rows[0]) >= {"account_id", "account_name", "ou_path", "decision", "reason", "source"}
     assert rows[1]["decision"] == "explicit_deny"
     rc, out, _ = _run(org, monkeypatch, ["scp", "can", "s3:GetObject", "--context", "aws:RequestedRegion=us-east-1", "--format", "csv"])
-    assert rc == 0 and out.splitlines()[0] == "account_id,account_name,ou_path,decision,reason,source"
+    assert rc == 0 and out.splitlines()[0] == ("account_id,account_name,ou_path,decision,reason,source,"
+                                              "policy_name,sid,allowed_when,denied_when")
     assert "012345678901" in out
 
 

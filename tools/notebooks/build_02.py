@@ -36,8 +36,13 @@ own with `papermill notebooks/02-scp-inheritance.ipynb out.ipynb -p SNAPSHOT pat
 | `allow` | every level from the root to the account allows it, and nothing denies it |
 | `explicit_deny` | a `Deny` statement applies at some level (the table names the level, policy and Sid) |
 | `implicit_deny` | some level has no statement that allows it (a level with no SCP allows nothing) |
-| `conditional` | the answer depends on something not given: a condition key, the resource (the answer says which) |
+| `conditional` | the answer depends on something not given (a condition key, the resource): it is decided over every value that matters, and says for which values it is allowed and for which denied |
 | `exempt` | SCPs do not apply: the management account, or a service-linked role |
+| `unknown` | the answer depends on something the snapshot could not read (an SCP's targets or text): it names the failed read |
+
+Keys not given in `CONTEXT` are unknown, and an answer is `conditional` only when it really depends on them: two
+region guardrails that together deny every region are an `explicit_deny`, not a `conditional`. `scp.ABSENT` as a
+value says a key is absent from the request, `scp.UNKNOWN` that it is unknown even where the organisation implies it.
 
 SCPs only: identity policies, resource policies, permission boundaries, session policies and RCPs are out of scope,
 so `allow` means "SCPs do not stop it", not "it is permitted". The full semantics are in `docs/scp.md`.
@@ -47,14 +52,14 @@ ACCOUNT = None  # the account to study (id or name); None picks one (a productio
 ACTION = "cloudtrail:StopLogging"  # one IAM action (no wildcard)
 PRINCIPAL = "role/Developer"  # who asks: root, role/NAME, sso/PERMISSION_SET, user/NAME, service-linked, or an ARN
 CONTEXT = {"aws:RequestedRegion": "us-east-1"}  # condition keys of the request; keys not given stay unknown
-WHAT_IF_POLICY = "ProtectSecurityServices"  # what if this SCP (name or id) ...
-WHAT_IF_TARGET = "Root"  # ... were also attached here (root, OU or account: name, path or id)?""", ["parameters"]),
+WHAT_IF_POLICY = "ProtectSecurityServices"  # what if this SCP (name or id; if absent, one of the organisation's own) ...
+WHAT_IF_TARGET = "Root"  # ... were also attached here (root, OU or account: name, path or id; if absent, the root)?""", ["parameters"]),
 ("code", """%matplotlib inline
 import orgkit
 from orgkit import coverage, scp
 from orgkit.ougraph import draw_ou_tree
-from orgkit.scp.notebook import (catalog_note, chain_nodes, chain_table, explorer, find_node, find_policy,
-                                 reasoning_table, resolve_account, tamper_coverage, verdict)
+from orgkit.scp.notebook import (catalog_note, chain_nodes, chain_table, explorer, reasoning_table, resolve_account,
+                                 tamper_coverage, try_what_if, verdict)
 from orgkit.scp.plots import service_heatmap
 from orgkit.display import use_orgkit_tables
 
@@ -85,15 +90,18 @@ nothing, and is listed as such.
 ("code", """chain_table(org, ACCOUNT)"""),
 ("md", """## Can this account do the action?
 
-The decision for `ACCOUNT`, `ACTION`, `PRINCIPAL` and `CONTEXT`, with its provenance, then what each level says.
+The decision for `ACCOUNT`, `ACTION`, `PRINCIPAL` and `CONTEXT`, with its provenance (policy name and id, the OU
+path where it is attached, the statement's Sid), then what each level says. A `conditional` answer says for which
+values of the keys not given it is allowed and for which denied; an `unknown` one names the read that failed.
 
 <details><summary>Columns</summary>
 
-`denies` / `allows`: the statements (`policy_id/Sid`) that surely deny / allow the request at that level;
+`denies` / `allows`: the statements (`Name (policy_id)/Sid`) that surely deny / allow the request at that level;
 `may_deny` / `may_allow`: those that would, if a test we cannot decide holds (the test is named). `says` is the
 level on its own: `deny`, `no allow` (the level lacks an Allow: an implicit deny), `depends`, or `allow`. The
-first `deny` wins; otherwise the first `no allow`; otherwise any `depends` makes the answer `conditional`.
-`print(decision.explain())` gives the same reasoning as text.
+first `deny` wins; otherwise the first `no allow`. Where levels `depend` on keys not given, the answer is decided
+over every value of those keys that the policies tell apart (`decision.cases` lists them), so it is `conditional`
+only when two values give different answers. `print(decision.explain())` gives the same reasoning as text.
 </details>"""),
 ("code", """decision = scp.decide(org, ACCOUNT, ACTION, principal=PRINCIPAL, context=CONTEXT)
 print(verdict(decision))
@@ -120,8 +128,10 @@ service_heatmap(losses, top=20, title=f"What SCPs take from {PRINCIPAL} in each 
 
 Coverage only lasts if the account cannot undo it. For each account: its CloudTrail and GuardDuty coverage (the share
 of enabled regions covered, from `orgkit.coverage`) and whether SCPs stop `PRINCIPAL` from stopping, deleting or
-weakening it. `*_exposed` lists the tamper actions SCPs still allow (`?`: depends on context); `can_leave` is
-`organizations:LeaveOrganization`.
+weakening it. *Protected* has one meaning here, in `orgkit scp tamper` and in `docs/scp.md`: every tamper action of
+the service is denied for `PRINCIPAL`, whatever the context keys not given in `CONTEXT`. `*_exposed` lists the tamper
+actions that are not (`?`: allowed only for some context values); `can_leave` is `organizations:LeaveOrganization`.
+The table after it says, for each exposed action, whether it is allowed or for which values.
 
 <details><summary>The tamper actions, and the words</summary>
 
@@ -129,11 +139,14 @@ CloudTrail: `StopLogging`, `DeleteTrail`, `UpdateTrail`, `PutEventSelectors` (wh
 selectors). GuardDuty: `DeleteDetector`, `UpdateDetector`, `DisassociateFromAdministratorAccount`,
 `DisassociateFromMasterAccount`, `CreateFilter`/`UpdateFilter` (auto-archive rules), `CreateIPSet`/`UpdateIPSet`
 (trusted IPs), `DeletePublishingDestination`/`UpdatePublishingDestination`. *Protected*: every one of the service's
-tamper actions is denied; *partly protected*: some are; *unprotected*: none is. The management account is exempt
-from SCPs, so nothing there is protected by them. The per-action decisions are in `tamper`.
+tamper actions is denied whatever the context; *partly protected*: some are; *unprotected*: none is; *protection
+conditional*: none is allowed outright, some are for some context values; *protection unknown*: an SCP that could
+change it could not be read. The management account is exempt from SCPs, so nothing there is protected by them.
+The per-action decisions are in `tamper`.
 </details>"""),
 ("code", """tamper = scp.tamper_protection(org, principal=PRINCIPAL, context=CONTEXT)
 tamper_coverage(org, tamper=tamper)"""),
+("code", """tamper[["account_name", "protected", "exposure"]].explode("exposure").dropna().head(30)"""),
 ("md", """## Is anything wrong with the policies themselves?
 
 `scp.lint` checks the SCPs and where they are attached: AWS's quotas (size, number per target, OU depth), levels that
@@ -153,24 +166,29 @@ findings.groupby(["severity", "check"], sort=False).size().rename("findings").to
 
 What if `WHAT_IF_POLICY` were also attached at `WHAT_IF_TARGET`? `scp.WhatIf` changes a copy in memory (nothing is
 written anywhere) and compares every account × every action before and after, for `PRINCIPAL` and `CONTEXT`. First
-the accounts that change and how many actions move, then the actions that change.
+the accounts that change and how many actions move, then the actions that change. On an organisation without that
+policy, one of its own SCPs is tried instead (the line printed says which); with none of its own, the section says so.
 
 <details><summary>Other changes</summary>
 
 `WhatIf` also has `detach(policy_id, target)`, `move_account(account_id, new_parent)` and `add_policy(policy_id,
 document)` to try a policy that does not exist yet; the edits chain:
-`scp.WhatIf(org).detach(find_policy(org, "RegionRestriction"), find_node(org, "Sandbox")).summary(principal=PRINCIPAL)`.
+`scp.WhatIf(org).detach(find_policy(org, "RegionRestriction"), find_node(org, "Sandbox")).summary(principal=PRINCIPAL)`
+(`find_policy` and `find_node` are in `orgkit.scp.notebook`).
 `what_if.after` answers any other question about the changed organisation, e.g.
 `tamper_coverage(what_if.after, principal=PRINCIPAL, context=CONTEXT, coverage=coverage.summary(org))`.
 </details>"""),
-("code", """what_if = scp.WhatIf(org).attach(find_policy(org, WHAT_IF_POLICY), find_node(org, WHAT_IF_TARGET))
-what_if.summary(principal=PRINCIPAL, context=CONTEXT)"""),
-("code", """changed = what_if.changes(principal=PRINCIPAL, context=CONTEXT)
-changed.groupby(["action", "before", "after"], observed=True).size().rename("accounts").to_frame()"""),
+("code", """what_if, what_changes, note = try_what_if(org, WHAT_IF_POLICY, WHAT_IF_TARGET, principal=PRINCIPAL, context=CONTEXT)
+print(note)
+what_changes"""),
+("code", """changed = what_if.changes(principal=PRINCIPAL, context=CONTEXT) if what_if else None
+(changed.groupby(["action", "before", "after"], observed=True).size().rename("accounts").to_frame()
+ if changed is not None else "nothing was tried")"""),
 ("md", """## Explore
 
 Pick an account and type an action: the explanation appears below the widget, and your choice is written back to
-`ACCOUNT` and `ACTION`. The cell after it answers from those variables, so re-running it (or running the notebook
+`ACCOUNT` and `ACTION`. An empty action, one that is not `service:Action`, a wildcard, or one missing from the action
+catalog (a misspelling) is refused with a line saying why, not answered. The cell after it answers from those variables, so re-running it (or running the notebook
 without clicking anything) gives the same answer as the widget."""),
 ("code", """def remember(account, action):
     global ACCOUNT, ACTION

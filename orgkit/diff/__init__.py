@@ -1,0 +1,182 @@
+"""Change review: what changed between two snapshots, and what a Terraform plan would change (docs/diff.md).
+
+    import orgkit
+    changes = orgkit.diff("snapshots/2026-11-01", "snapshots/2026-12-01")   # or two Org objects
+    changes[changes.severity == "regression"]
+    orgkit.diff.summary_line(changes)
+
+    from orgkit.diff import plan_org, read_plan
+    planned = plan_org(org, read_plan("plan.json"))        # the organisation as the plan would leave it
+    changes = orgkit.diff(org, planned)                     # (diff_plan() does both and adds not-evaluated rows)
+
+One frame, one row per change: ``kind``, ``severity`` (regression / improvement / neutral), ``account_id``,
+``region``, ``before``, ``after``, ``reason`` and locating columns (``ou_path``, ``policy_id``, ``policy_name``,
+``target_id``, ``trail_arn``, ``service``, ``action``, ``count``, ``source``). Pure functions over ``Org`` objects.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from orgkit.diff.rows import COLUMNS, KINDS, SEVERITIES, frame, worst
+from orgkit.diff.terraform import PlanError, diff_plan, plan_org, read_plan
+
+__all__ = ["diff", "summary_line", "summary", "COLUMNS", "KINDS", "SEVERITIES", "DiffError", "PlanError",
+           "read_plan", "plan_org", "diff_plan"]
+
+
+class DiffError(ValueError):
+    """Two snapshots that cannot be compared (different organisations)."""
+
+
+def _org(x):
+    from orgkit.model import Org, load
+
+    if isinstance(x, Org):
+        return x
+    if x is None or isinstance(x, (str, os.PathLike)):
+        return load(x)
+    return x  # an Org-like object (tests)
+
+
+def diff(before, after, *, principal: str | None = None, context: Mapping[str, Any] | None = None,
+         resource: str | None = None, actions: Sequence[str] | None = None, coverage: bool = True,
+         scp: bool = True, _unknown_accounts: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Every change from ``before`` to ``after`` (``Org`` objects or snapshot paths; None: the bundled demo).
+
+    ``principal`` (a persona such as ``role/Developer`` or an ARN; None: any principal), ``context``, ``resource``
+    and ``actions`` (names or wildcards; None: the whole catalog) are those of the SCP evaluation.
+    ``coverage=False`` compares only the organisation and its SCPs (what a Terraform plan can change);
+    ``scp=False`` skips the SCP effect. Snapshots with different regions or account filters are compared where
+    they overlap; the difference is reported as ``scope`` rows.
+    """
+    from orgkit.diff.effect import scp_effect_changes
+    from orgkit.diff.state import (cell_changes, guardduty_management_changes, new_accounts, scope, trail_changes)
+    from orgkit.diff.structure import structure_changes
+
+    b, a = _org(before), _org(after)
+    ob, oa = b.organization_id, a.organization_id
+    if ob and oa and ob != oa:
+        raise DiffError(f"BEFORE is organisation {ob} and AFTER is {oa}: a diff compares two snapshots of one "
+                        "organisation")
+    rows, touches = structure_changes(b, a)
+    sc = scope(b, a)
+    rows = sc.rows + rows
+    offset = len(sc.rows)
+    effect_frame = None
+    if scp:
+        eff = scp_effect_changes(b, a, principal, context, resource, actions, _unknown_accounts)
+        rows += eff.rows
+        effect_frame, attributor = eff.frame, eff.attributor
+        by_account = {acc: sorted(sev) for acc, sev in eff.by_account.items()}
+        # A structural change is rated by its own effect. An account touched by one change only owes all its
+        # effect rows to it; for accounts touched by several, the change is applied alone to BEFORE and only
+        # those accounts evaluated again (the attributor); without one, the worst effect seen on them is used.
+        old_accounts = set(b.accounts["account_id"])
+        rated = {i: accs & old_accounts for i, accs in touches.items()
+                 if rows[offset + i]["kind"] not in ("account_added", "scp_created")}
+        times: dict[str, int] = {}
+        for accs in rated.values():
+            for acc in accs:
+                times[acc] = times.get(acc, 0) + 1
+        moves = {rows[offset + i]["account_id"]: rows[offset + i]["target_id"] for i, accs in rated.items()
+                 if rows[offset + i]["kind"] == "account_moved" and any(times[x] > 1 for x in accs)}
+        moved = attributor.effect_moves(moves) if attributor is not None and moves else {}
+        for i, accounts in rated.items():
+            r = rows[offset + i]
+            if attributor is None:  # the SCPs of one side could not be evaluated: say so, rate nothing
+                r["reason"] = f"{r['reason']}; its SCP effect could not be evaluated (see the scp_effect row)"
+                continue
+            alone = {x for x in accounts if times[x] == 1}
+            shared = accounts - alone
+            sev = [s for acc in alone for s in by_account.get(acc, [])]
+            n = len({acc for acc in alone if by_account.get(acc)})
+            if shared:
+                if r["kind"] == "account_moved":
+                    got = moved.get(r["account_id"])
+                else:
+                    got = attributor.effect(r, shared, a) if attributor is not None else None
+                if got is None:
+                    got = (worst([s for acc in shared for s in by_account.get(acc, [])]),
+                           len({acc for acc in shared if by_account.get(acc)}))
+                sev.append(got[0])
+                n += got[1]
+            got = (worst(sev), n)
+            r["severity"], n = got
+            if not n:
+                r["reason"] = f"{r['reason']}; no effect on any account's SCP decisions" + (
+                    f" (principal {principal})" if principal else "")
+            else:
+                r["reason"] = f"{r['reason']}; changes SCP decisions in {n} account{'s' if n != 1 else ''}"
+    if coverage:
+        from orgkit.coverage import cloudtrail_coverage, guardduty_coverage
+
+        new = new_accounts(b, a)
+        acc = a.accounts
+        closed = set(acc.loc[acc["status"].isin(["SUSPENDED", "CLOSED", "PENDING_CLOSURE"]), "account_id"])
+        rows += cell_changes("cloudtrail", cloudtrail_coverage(b), cloudtrail_coverage(a), sc, new, closed)
+        rows += trail_changes(b, a, sc)
+        rows += guardduty_management_changes(b, a, sc)
+        rows += cell_changes("guardduty", guardduty_coverage(b), guardduty_coverage(a), sc, new, closed)
+    df = frame(rows, effect_frame)
+    df.attrs.update({"before": _label(b), "after": _label(a), "principal": principal,
+                     "regions_compared": list(sc.regions)})
+    return df
+
+
+def _label(org) -> str:
+    m = getattr(org, "manifest", {}) or {}
+    return str(m.get("collected_at") or getattr(org, "path", None) or "?")
+
+
+def summary(changes: pd.DataFrame) -> pd.DataFrame:
+    """Counts of changes by kind and severity (one row per kind)."""
+    if changes.empty:
+        return pd.DataFrame(columns=["kind", *SEVERITIES, "total"])
+    t = pd.crosstab(changes["kind"], changes["severity"]).reindex(columns=list(SEVERITIES), fill_value=0)
+    t["total"] = t.sum(axis=1)
+    order = {k: i for i, k in enumerate(KINDS)}
+    t = t.reset_index()
+    return t.sort_values("kind", key=lambda s: s.map(order).fillna(len(KINDS))).reset_index(drop=True)
+
+
+def summary_line(changes: pd.DataFrame) -> str:
+    """One line for a CI job to post: counts by severity, and the regressions by kind."""
+    n = len(changes)
+    if not n:
+        return "orgkit diff: no changes"
+    by = changes["severity"].value_counts()
+    parts = [f"{int(by.get(s, 0))} {s}{'s' if s != 'neutral' and by.get(s, 0) != 1 else ''}" for s in SEVERITIES]
+    line = f"orgkit diff: {n} change{'s' if n != 1 else ''} ({', '.join(parts)})"
+    reg = changes[changes["severity"] == "regression"]
+    if len(reg):
+        kinds = reg["kind"].value_counts()
+        order = {k: i for i, k in enumerate(KINDS)}
+        ks = sorted(kinds.index, key=lambda k: order.get(k, len(KINDS)))
+        line += "; regressions: " + ", ".join(f"{k} {int(kinds[k])}" for k in ks)
+        lost = reg[(reg["kind"] == "tamper")]["account_id"].nunique()
+        if lost:
+            line += f"; tamper protection weakened in {lost} account{'s' if lost != 1 else ''}"
+    scope_rows = changes[changes["kind"] == "scope"]
+    if len(scope_rows):
+        line += f"; scope differs ({len(scope_rows)} region/account{'s' if len(scope_rows) != 1 else ''} " \
+                "compared in one snapshot only)"
+    ne = changes[changes["kind"] == "not_evaluated"]
+    if len(ne):
+        line += f"; {len(ne)} planned change{'s' if len(ne) != 1 else ''} not evaluated"
+    return line
+
+
+class _CallableModule(types.ModuleType):
+    """``orgkit.diff(before, after)`` calls :func:`diff`; ``orgkit.diff.summary_line`` etc. stay reachable."""
+
+    def __call__(self, *args, **kwargs) -> pd.DataFrame:
+        return diff(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

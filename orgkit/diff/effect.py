@@ -1,0 +1,316 @@
+"""The effect of SCP changes: for each account, which actions (grouped by service) became allowed, denied or
+conditional for a chosen principal, and how its tamper protection changed.
+
+Both organisations are evaluated over the whole IAM action catalog with the SCP engine's matrix
+(:func:`orgkit.scp.matrix`, computed once per distinct chain of policies), and the tamper-protection table
+(:func:`orgkit.scp.tamper_protection`); accounts present in both are compared. Accounts with the same pair of
+(before, after) decision vectors share the work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from orgkit.diff.rows import decision_severity, row
+
+
+def _matrix(org, principal, context, resource, actions):
+    from orgkit import scp
+
+    return scp.matrix(org, principal=principal, context=context, resource=resource, actions=actions)
+
+
+def _fail_rows(which: str, err: Exception, accounts: pd.DataFrame) -> list[dict]:
+    return [row("scp_effect", "regression" if which == "AFTER" else "neutral", after="unknown" if which == "AFTER"
+                else None, before="unknown" if which == "BEFORE" else None,
+                reason=f"SCPs of {which} could not be evaluated: {err}")]
+
+
+@dataclass
+class Effect:
+    """What :func:`scp_effect_changes` found: the ``tamper`` and ``unknown`` rows (dicts), the ``scp_effect``
+    rows (a frame: there can be hundreds of thousands), the severities seen per account, and the attributor."""
+
+    rows: list[dict]
+    frame: pd.DataFrame | None
+    by_account: dict[str, set[str]]
+    attributor: "Attributor | None"
+
+
+_VERB = {"allow": "allowed", "explicit_deny": "denied", "implicit_deny": "denied (no Allow)",
+         "conditional": "conditional", "exempt": "exempt", "unknown": "unknown"}
+
+
+def scp_effect_changes(before, after, principal: str | None = None, context: Mapping[str, Any] | None = None,
+                       resource: str | None = None, actions: Sequence[str] | None = None,
+                       unknown_accounts: Mapping[str, str] | None = None) -> Effect:
+    """``scp_effect`` rows (one per account, service and transition, with the actions) and ``tamper`` rows (one per
+    account and tamper action whose decision changed). ``unknown_accounts`` (account → why) are not compared: one
+    ``scp_effect`` row says their answer is unknown."""
+    from orgkit import scp
+    from orgkit.scp.policy import PolicyError
+
+    unknown_accounts = dict(unknown_accounts or {})
+    rows: list[dict] = []
+    try:
+        mb = _matrix(before, principal, context, resource, actions)
+    except (PolicyError, ValueError) as e:
+        return Effect(_fail_rows("BEFORE", e, before.accounts), None, {}, None)
+    try:
+        ma = _matrix(after, principal, context, resource, actions)
+    except (PolicyError, ValueError) as e:
+        return Effect(_fail_rows("AFTER", e, after.accounts), None, {}, None)
+    decisions = list(scp.DECISIONS)
+    cat = ma.catalog.frame
+    if len(mb.catalog) != len(cat) or not (mb.catalog.frame["action"].to_numpy() == cat["action"].to_numpy()).all():
+        raise ValueError("the two evaluations used different action catalogs")
+    services = cat["service"].fillna("?").to_numpy(dtype=object)
+    names = cat["action"].to_numpy(dtype=object)
+    svc_codes, _ = pd.factorize(services, sort=True)  # services sort as their codes do
+
+    row_b = dict(zip(mb.accounts["account_id"], mb.accounts["row"]))
+    acc_a = ma.accounts
+    ids = acc_a["account_id"].to_numpy(dtype=object)
+    acc_names = acc_a["account_name"].to_numpy(dtype=object)
+    paths = acc_a["ou_path"].to_numpy(dtype=object)
+    rows_a = acc_a["row"].to_numpy()
+    memo: dict[tuple[int, int], dict | None] = {}
+    members: dict[tuple[int, int], list[int]] = {}
+    by_account: dict[str, set[str]] = {}
+    for j, aid in enumerate(ids):
+        if aid not in row_b:
+            continue
+        if aid in unknown_accounts:
+            rows.append(row("scp_effect", "neutral", account_id=aid, account_name=acc_names[j], ou_path=paths[j],
+                            after="unknown", reason=unknown_accounts[aid]))
+            continue
+        key = (int(row_b[aid]), int(rows_a[j]))
+        if key not in memo:
+            x, y = mb.rows[key[0]], ma.rows[key[1]]
+            idx = np.flatnonzero(x != y)
+            g = None
+            if len(idx):
+                # group the changed actions by (service, before, after) with integer keys
+                gkey = (svc_codes[idx].astype(np.int64) * 64 + x[idx].astype(np.int64) * 8 + y[idx])
+                order = np.argsort(gkey, kind="stable")
+                idx, gkey = idx[order], gkey[order]
+                starts = np.flatnonzero(np.r_[True, gkey[1:] != gkey[:-1]])
+                ends = np.r_[starts[1:], len(idx)]
+                cols: dict[str, list] = {c: [] for c in ("service", "before", "after", "action", "count",
+                                                          "severity", "reason")}
+                for st, en in zip(starts, ends):
+                    i0 = idx[st]
+                    svc, b, a, acts = services[i0], decisions[x[i0]], decisions[y[i0]], names[idx[st:en]].tolist()
+                    cols["service"].append(svc)
+                    cols["before"].append(b)
+                    cols["after"].append(a)
+                    cols["action"].append(", ".join(acts))
+                    cols["count"].append(len(acts))
+                    cols["severity"].append(decision_severity(b, a))
+                    cols["reason"].append(f"{len(acts)} {svc} action{'s' if len(acts) != 1 else ''} now "
+                                          f"{_VERB.get(a, a)} (were {b})")
+                g = {c: np.array(v, dtype=object) for c, v in cols.items()}
+            memo[key] = g
+        if memo[key] is not None:
+            members.setdefault(key, []).append(j)
+            by_account.setdefault(aid, set()).update(memo[key]["severity"])
+    parts = []
+    for key, js in members.items():
+        g = memo[key]
+        n_g, n_a = len(g["service"]), len(js)
+        js = np.array(js)
+        part = {c: np.tile(v, n_a) for c, v in g.items()}
+        part["account_id"] = np.repeat(ids[js], n_g)
+        part["account_name"] = np.repeat(acc_names[js], n_g)
+        part["ou_path"] = np.repeat(paths[js], n_g)
+        parts.append(part)
+    frame = None
+    if parts:
+        frame = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in parts[0]})
+        frame["kind"] = "scp_effect"
+    tamper = tamper_changes(before, after, principal, context, set(unknown_accounts),
+                            matrices=(mb, ma) if resource is None else None)
+    for r in tamper:
+        by_account.setdefault(r["account_id"], set()).add(r["severity"])
+    rows.extend(tamper)
+    return Effect(rows, frame, by_account, Attributor(scp.evaluator(before), mb, dict(
+        principal=principal, context=context, resource=resource, actions=actions)))
+
+
+class Attributor:
+    """The effect of one structural change alone, applied to BEFORE: the SCP structure of BEFORE is copied
+    (:class:`orgkit.scp.OrgView`), the one change made, and only the accounts it touches evaluated again; their
+    decisions are compared with BEFORE's. So a reformatted policy shows no effect even when another change in
+    the same diff changed the accounts it applies to."""
+
+    def __init__(self, evaluator, matrix_before, params: dict):
+        self.ev = evaluator
+        self.mb = matrix_before
+        self.params = params
+        self.row_of = dict(zip(matrix_before.accounts["account_id"], matrix_before.accounts["row"]))
+
+    def effect(self, change: dict, accounts: set[str], after) -> tuple[str, int] | None:
+        """(worst severity, accounts whose decisions change) of ``change`` alone; None when it cannot be
+        isolated (the severity then comes from the whole diff's effect rows)."""
+        view = self.ev.view.copy()
+        kind = change["kind"]
+        pid, tid = change.get("policy_id"), change.get("target_id")
+        try:
+            if kind == "scp_edited":
+                pol = after.policies
+                text = pol["content"][pol["policy_id"] == pid].iloc[0]
+                view.documents[pid] = (text, view.documents.get(pid, (None, pid))[1])
+            elif kind == "scp_deleted":
+                view.attached = {n: tuple(p for p in ps if p != pid) for n, ps in view.attached.items()}
+            elif kind == "scp_attached":
+                if pid not in view.documents:
+                    row_ = after.policies.set_index("policy_id").loc[pid]
+                    view.documents[pid] = (row_["content"], row_["name"])
+                if tid not in view.parent:  # attached to an OU or account new in AFTER: its own rows tell
+                    return "neutral", 0
+                view.attached[tid] = tuple(sorted({*view.attached.get(tid, ()), pid}))
+            elif kind == "scp_detached":
+                if tid not in view.parent:
+                    return None
+                view.attached[tid] = tuple(p for p in view.attached.get(tid, ()) if p != pid)
+            elif kind in ("account_moved", "ou_moved"):
+                node = change.get("account_id") if kind == "account_moved" else tid
+                new_parent = tid if kind == "account_moved" else next(iter(after.graph.predecessors(tid)), None)
+                if node not in view.parent or new_parent not in view.parent:
+                    return None
+                view.parent[node] = new_parent
+                view.invalidate()
+            elif kind == "scp_policy_type":
+                view.scp_enabled = change.get("after") == "enabled"
+            else:
+                return None
+        except KeyError:
+            return None
+        per = self._compare(view, accounts)
+        if per is None:
+            return None
+        from orgkit.diff.rows import worst
+
+        return worst([x for v in per.values() for x in v]), sum(1 for v in per.values() if v)
+
+    def effect_moves(self, moves: dict[str, str]) -> dict[str, tuple[str, int]]:
+        """The effect of each account move alone (account → new parent). An account's decisions depend only on
+        its own chain, so all moves are made in one copy and evaluated together."""
+        from orgkit.diff.rows import worst
+
+        view = self.ev.view.copy()
+        ok = {a: p for a, p in moves.items() if a in view.parent and p in view.parent}
+        for a, p in ok.items():
+            view.parent[a] = p
+        view.invalidate()
+        per = self._compare(view, set(ok)) or {}
+        return {a: (worst(per.get(a, ())), 1 if per.get(a) else 0) for a in ok}
+
+    def _compare(self, view, accounts: set[str]) -> dict[str, set[str]] | None:
+        """Evaluate ``accounts`` in ``view``; per account, the severities of its decision changes from BEFORE."""
+        from orgkit import scp
+        from orgkit.scp.matrix import compute_matrix
+        from orgkit.scp.policy import PolicyError
+
+        acc = view.accounts
+        view.accounts = acc[acc["account_id"].isin(accounts) & acc["account_id"].isin(self.row_of)].reset_index(drop=True)
+        if view.accounts.empty:
+            return {}
+        try:
+            m = compute_matrix(scp.Evaluator(view, self.ev.catalog), **self.params)
+        except (PolicyError, ValueError):
+            return None
+        decisions = list(scp.DECISIONS)
+        memo: dict[tuple[int, int], set[str]] = {}
+        out: dict[str, set[str]] = {}
+        for aid, r in zip(m.accounts["account_id"], m.accounts["row"]):
+            key = (int(self.row_of[aid]), int(r))
+            got = memo.get(key)
+            if got is None:
+                x, y = self.mb.rows[key[0]], m.rows[key[1]]
+                ch = np.flatnonzero(x != y)
+                pairs = set(zip(x[ch].tolist(), y[ch].tolist())) if len(ch) else set()
+                got = memo[key] = {decision_severity(decisions[a], decisions[b]) for a, b in pairs}
+            out[aid] = got
+        return out
+
+
+def _tamper_frame(m, actions: list[str]) -> pd.DataFrame | None:
+    """The tamper table (as :func:`orgkit.scp.tamper_protection` gives it) read from a whole-catalog matrix, or
+    None when the matrix lacks one of the actions."""
+    from orgkit import scp
+
+    index = {a.lower(): i for i, a in enumerate(m.catalog.frame["action"])}
+    if not all(a.lower() in index for a in actions):
+        return None
+    order = [index[a.lower()] for a in actions]
+    rows = np.stack([r[order] for r in m.rows]) if m.rows else np.zeros((0, len(order)), dtype=np.int8)
+    codes = rows[m.accounts["row"].to_numpy()] if len(m.accounts) else np.zeros((0, len(order)), dtype=np.int8)
+    out = m.accounts[["account_id", "account_name", "ou_path"]].copy()
+    decisions = list(scp.DECISIONS)
+    for j, a in enumerate(actions):
+        out[a] = pd.Categorical.from_codes(codes[:, j], decisions)
+    denied = [decisions.index("explicit_deny"), decisions.index("implicit_deny")]
+    out["protected"] = np.isin(codes, denied).all(axis=1) if len(out) else np.zeros(0, dtype=bool)
+    return out
+
+
+def tamper_changes(before, after, principal=None, context=None, skip: set[str] | None = None,
+                   matrices=None) -> list[dict]:
+    """One row per (account, tamper action) whose decision changed (:data:`orgkit.scp.TAMPER_ACTIONS`)."""
+    from orgkit import scp
+
+    actions = list(scp.TAMPER_ACTIONS)
+    tb = ta = None
+    if matrices is not None:  # the whole-catalog matrices hold the answers already
+        tb, ta = _tamper_frame(matrices[0], actions), _tamper_frame(matrices[1], actions)
+    if tb is None or ta is None:
+        tb = scp.tamper_protection(scp.evaluator(before), principal=principal, context=context)
+        ta = scp.tamper_protection(scp.evaluator(after), principal=principal, context=context)
+    rows = []
+    pos = {a: i for i, a in enumerate(tb["account_id"])}
+    ids = ta["account_id"].to_numpy(dtype=object)
+    names = ta["account_name"].to_numpy(dtype=object)
+    paths = ta["ou_path"].to_numpy(dtype=object)
+    idx = np.array([pos.get(a, -1) for a in ids], dtype=np.int64)
+    old = idx >= 0
+    skip = skip or set()
+    keep = np.array([a not in skip for a in ids], dtype=bool)
+    take = np.where(old, idx, 0)
+
+    def aligned(arr: np.ndarray, fill) -> np.ndarray:  # BEFORE's values in AFTER's account order
+        return arr[take] if len(arr) else np.full(len(ids), fill, dtype=arr.dtype)
+
+    pb = aligned(tb["protected"].to_numpy(dtype=bool), False)
+    pa = ta["protected"].to_numpy(dtype=bool)
+    cols: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for act in actions:
+        x = aligned(tb[act].astype(str).to_numpy(dtype=object), "")
+        y = ta[act].astype(str).to_numpy(dtype=object)
+        cols[act] = (x, y)
+        for j in np.flatnonzero(old & keep & (x != y)):
+            sev = decision_severity(x[j], y[j])
+            what = ("tamper protection lost: " if pb[j] and not pa[j] else
+                    "tamper protection gained: " if pa[j] and not pb[j] else "")
+            can = {"allow": "can now", "conditional": "may (depends on context)",
+                   "exempt": "is exempt and can"}.get(y[j])
+            reason = what + (f"{can} call {act}" if can else f"{act} now {y[j]}") + f" (was {x[j]})"
+            rows.append(row("tamper", sev, account_id=ids[j], account_name=names[j], ou_path=paths[j],
+                            before=x[j], after=y[j], service=act.split(":")[0], action=act, reason=reason))
+    for j in np.flatnonzero(~old & keep):  # a new account: it arrives exposed or not (one row per decision)
+        by: dict[str, list[str]] = {}
+        for act in actions:
+            y = cols[act][1][j]
+            if y in ("allow", "conditional", "exempt", "unknown"):
+                by.setdefault(y, []).append(act)
+        for y, acts in by.items():
+            can = {"allow": "can call", "conditional": "may (depends on context) call",
+                   "exempt": "is exempt and can call", "unknown": "cannot be shown denied:"}[y]
+            rows.append(row("tamper", "regression", account_id=ids[j], account_name=names[j], ou_path=paths[j],
+                            after=y, action=", ".join(acts), count=len(acts),
+                            reason=f"new account {can} {len(acts)} of {len(actions)} tamper actions"))
+    return rows

@@ -1,0 +1,141 @@
+"""Notebook helpers for change review (notebooks/04-change-review.ipynb): the demo's pair of snapshots and plan,
+styled change tables, and the OU tree coloured by where the changes are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from orgkit.diff.rows import SEVERITIES
+
+SEVERITY_COLOURS = {"regression": "#c0392b", "improvement": "#27ae60", "neutral": "#7f8c8d"}
+UNCHANGED = "#d5dbdb"
+#: the columns a reader needs, in reading order
+SHOW = ["kind", "severity", "account_name", "ou_path", "region", "before", "after", "reason"]
+
+
+def demo_paths(snapshot=None, later=None, plan=None) -> tuple[Path, Path, Path]:
+    """(BEFORE, AFTER, PLAN) paths: those given, else the bundled demo, the demo some time later, and its plan."""
+    from orgkit.demo import BUNDLED_LATER, BUNDLED_TFPLAN
+    from orgkit.model import bundled_demo_path
+
+    return (Path(snapshot) if snapshot else bundled_demo_path(), Path(later) if later else BUNDLED_LATER,
+            Path(plan) if plan else BUNDLED_TFPLAN)
+
+
+def table(changes: pd.DataFrame, columns: list[str] | None = None, uuid: str = "changes", max_rows: int = 60):
+    """A styled view of change rows: severity coloured, empty cells blank, at most ``max_rows`` rows (the frame
+    itself keeps them all)."""
+    cols = [c for c in (columns or SHOW) if c in changes.columns]
+    df = changes[cols].head(max_rows).astype(object).where(changes[cols].head(max_rows).notna(), "")
+    df = df.reset_index(drop=True)
+
+    def colour(v):
+        c = SEVERITY_COLOURS.get(v)
+        return f"color: {c}; font-weight: bold" if c else ""
+
+    st = df.style.set_uuid(uuid).hide(axis="index")
+    if "severity" in df.columns:
+        st = st.map(colour, subset=["severity"])
+    st = st.set_properties(**{"text-align": "left"})
+    if len(changes) > max_rows:
+        st = st.set_caption(f"first {max_rows} of {len(changes)} rows")
+    return st
+
+
+def effect_by_account(changes: pd.DataFrame) -> pd.DataFrame:
+    """Per account, how many actions changed decision, by transition (from ``scp_effect`` rows)."""
+    e = changes[changes["kind"] == "scp_effect"]
+    if e.empty:
+        return pd.DataFrame(columns=["account_name", "ou_path"])
+    e = e.assign(transition=e["before"].fillna("?") + " → " + e["after"].fillna("?"),
+                 n=e["count"].fillna(0).astype(int))
+    t = e.pivot_table(index=["account_name", "ou_path"], columns="transition", values="n", aggfunc="sum",
+                      fill_value=0)
+    t.columns.name = None
+    return t.reset_index()
+
+
+def worst_by_node(org, changes: pd.DataFrame) -> dict[str, str]:
+    """The worst severity of the changes at each node of ``org``'s tree (accounts by account_id; OUs and the root by
+    target_id of the rows about them), and at each OU the worst below it."""
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    out: dict[str, str] = {}
+
+    def put(node, sev) -> None:
+        if node is None or node not in org.graph:
+            return
+        if node not in out or rank[sev] < rank[out[node]]:
+            out[node] = sev
+
+    for aid, tid, kind, sev, pid in zip(changes["account_id"], changes["target_id"], changes["kind"],
+                                        changes["severity"], changes["policy_id"]):
+        if kind == "scope":
+            continue
+        if kind in ("scp_edited", "scp_renamed", "scp_deleted") and pid is not None:
+            for n, d in org.graph.nodes(data=True):  # where the policy is attached
+                if pid in (d.get("scps") or ()):
+                    put(n, sev)
+            continue
+        if aid is not None and aid in org.graph:
+            put(aid, sev)
+        elif tid is not None:
+            put(tid, sev)
+    return out
+
+
+def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | None = None,
+                     figsize: tuple[float, float] | None = None) -> Any:
+    """The OU tree of ``org`` (usually the AFTER organisation) with each account, OU and the root coloured by the
+    worst change there (red regression, green improvement, grey neutral, pale unchanged), and a count of the
+    changes under each node. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a matplotlib
+    Figure not registered with pyplot."""
+    import networkx as nx
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    from orgkit.ougraph import tree_layout
+
+    g = org.graph
+    pos = tree_layout(g)
+    width = max(x for x, _ in pos.values()) + 1
+    depth = -min(y for _, y in pos.values()) + 1
+    if ax is None:
+        fig = Figure(figsize=figsize or (max(8.0, width * 1.3), max(4.0, depth * 1.7)))
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    worst = worst_by_node(org, changes)
+    n_at: dict[str, int] = {}
+    for aid, tid, kind in zip(changes["account_id"], changes["target_id"], changes["kind"]):
+        node = aid if aid is not None and aid in g else tid if tid is not None and tid in g else None
+        if node is not None and kind != "scope":
+            n_at[node] = n_at.get(node, 0) + 1
+    for u, v in g.edges():
+        (x1, y1), (x2, y2) = pos[u], pos[v]
+        hot = v in worst or any(d in worst for d in nx.descendants(g, v))
+        ax.plot([x1, x2], [y1, y2], color="#7f8c8d" if hot else "#d5dbdb", lw=1.6 if hot else 0.8, zorder=1)
+    for n, d in g.nodes(data=True):
+        x, y = pos[n]
+        sev = worst.get(n)
+        colour = SEVERITY_COLOURS[sev] if sev else UNCHANGED
+        size = 300 if d.get("kind") in ("root", "ou") else 190
+        marker = "s" if d.get("kind") in ("root", "ou") else "o"
+        ax.scatter([x], [y], s=size, color=colour, marker=marker, zorder=2, edgecolors="white", linewidths=1.0)
+        label = str(d.get("name") or n)
+        ax.text(x, y + 0.17, label, ha="center", va="bottom", fontsize=8, zorder=3,
+                fontweight="bold" if d.get("kind") in ("root", "ou") else "normal")
+        if n_at.get(n):
+            ax.text(x, y - 0.2, f"{n_at[n]} change{'s' if n_at[n] != 1 else ''}", ha="center", va="top",
+                    fontsize=6.5, color=colour, zorder=3)
+    handles = [Line2D([], [], marker="o", ls="", color=SEVERITY_COLOURS[s], label=s) for s in SEVERITIES]
+    handles.append(Line2D([], [], marker="o", ls="", color=UNCHANGED, label="unchanged"))
+    ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=False)
+    ax.set_xlim(-0.8, width - 0.2)
+    ax.set_ylim(-depth + 0.2, 0.7)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -1,0 +1,566 @@
+"""What a Terraform plan would change: read ``terraform show -json PLANFILE`` and apply its planned changes of the
+organisation's resources to a copy of a snapshot's ``Org``.
+
+Modelled resources (AWS provider): ``aws_organizations_policy`` (``name``, ``content``, ``type``),
+``aws_organizations_policy_attachment`` (``policy_id``, ``target_id``), ``aws_organizations_organizational_unit``
+(``name``, ``parent_id``) and ``aws_organizations_account`` (``name``, ``parent_id``). Every other planned change is
+listed as not evaluated.
+
+Values unknown until apply (``change.after_unknown``) are resolved through the plan's configuration: the
+attribute's expression in ``configuration.root_module`` (or a module's) lists the ``references`` it is built from,
+and a reference to a resource the plan creates stands for that resource (``aws_organizations_policy.new.id`` is the
+id the new policy will get); a reference to a value the plan knows (a resource's planned ``after``, a data source in
+``prior_state``, a root-module variable) is that value. Anything else stays unknown, is reported so, and the
+accounts it could affect get no effect rows: nothing is guessed. Plan format: Terraform's "JSON Output Format"
+(``format_version`` 1.x), https://developer.hashicorp.com/terraform/internals/json-format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from orgkit.diff.rows import row
+
+MODELLED = ("aws_organizations_policy", "aws_organizations_policy_attachment",
+            "aws_organizations_organizational_unit", "aws_organizations_account")
+SCP_TYPE = "SERVICE_CONTROL_POLICY"
+NEW = "(after apply) "
+
+
+class PlanError(ValueError):
+    """A file that is not the JSON of a Terraform plan (the message says what to do)."""
+
+
+@dataclass
+class Plan:
+    """A parsed ``terraform show -json`` plan."""
+
+    doc: dict
+    path: str | None = None
+
+    @property
+    def format_version(self) -> str:
+        return str(self.doc.get("format_version"))
+
+    @property
+    def resource_changes(self) -> list[dict]:
+        return [rc for rc in self.doc.get("resource_changes") or [] if isinstance(rc, dict)]
+
+
+def read_plan(source: str | os.PathLike | dict) -> Plan:
+    """A plan from a path to (or the dict of) ``terraform show -json PLANFILE`` output."""
+    where = None
+    if isinstance(source, (dict, list)):
+        doc = source
+    else:
+        where = str(source)
+        p = Path(source)
+        if not p.is_file():
+            raise PlanError(f"{where}: no such file (give the output of `terraform show -json PLANFILE`)")
+        try:
+            doc = json.loads(p.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise PlanError(f"{where}: not JSON ({e}); give the output of `terraform show -json PLANFILE`, "
+                            "not the binary plan file") from None
+    label = where or "plan"
+    if not isinstance(doc, dict):
+        raise PlanError(f"{label}: not a Terraform JSON plan (expected an object)")
+    fv = doc.get("format_version")
+    if fv is None:
+        raise PlanError(f"{label}: no format_version: not the output of `terraform show -json PLANFILE`")
+    if not str(fv).split(".")[0] == "1" and not str(fv).startswith("0."):
+        raise PlanError(f"{label}: plan format_version {fv} is not supported (orgkit reads 1.x)")
+    if "resource_changes" not in doc and "planned_values" not in doc:
+        hint = " (this looks like a state: `terraform show -json` of a state file)" if "values" in doc else ""
+        raise PlanError(f"{label}: no resource_changes: not a plan{hint}")
+    return Plan(doc, where)
+
+
+# ------------------------------------------------------------------------------------------------------ resolution
+_REF = re.compile(r"""^(?P<base>(?:data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)(?P<index>\[(?:\d+|"[^"]*")\])?(?P<rest>.*)$""")
+_PATH = re.compile(r"""\.([A-Za-z0-9_-]+)|\[(\d+)\]|\["([^"]*)"\]""")
+
+
+def _path(rest: str) -> list:
+    out: list = []
+    for m in _PATH.finditer(rest):
+        out.append(m.group(1) if m.group(1) is not None else int(m.group(2)) if m.group(2) is not None else m.group(3))
+    return out
+
+
+def _walk(value, unknown, path: list):
+    """(known, value) following ``path`` into a planned value and its after_unknown twin."""
+    for p in path:
+        if unknown is True:
+            return False, None
+        try:
+            value = value[p] if value is not None else None
+        except (KeyError, IndexError, TypeError):
+            value = None
+        try:
+            unknown = unknown[p] if isinstance(unknown, (dict, list)) else None
+        except (KeyError, IndexError, TypeError):
+            unknown = None
+    return unknown is not True, value
+
+
+@dataclass
+class Resolver:
+    plan: Plan
+    changes: dict[str, dict] = field(default_factory=dict)  # address -> resource change
+    state: dict[str, dict] = field(default_factory=dict)  # address -> prior_state values
+    config: dict[str, dict] = field(default_factory=dict)  # "module.a.TYPE.NAME" -> configuration resource
+
+    def __post_init__(self) -> None:
+        for rc in self.plan.resource_changes:
+            if rc.get("address"):
+                self.changes[rc["address"]] = rc
+
+        def walk_state(mod: dict) -> None:
+            for r in mod.get("resources") or []:
+                if r.get("address"):
+                    self.state[r["address"]] = r
+            for c in mod.get("child_modules") or []:
+                walk_state(c)
+
+        walk_state(((self.plan.doc.get("prior_state") or {}).get("values") or {}).get("root_module") or {})
+
+        def walk_config(mod: dict, prefix: str) -> None:
+            for r in mod.get("resources") or []:
+                if r.get("address"):
+                    self.config[prefix + r["address"]] = r
+            for name, call in (mod.get("module_calls") or {}).items():
+                walk_config(call.get("module") or {}, f"{prefix}module.{name}.")
+
+        walk_config((self.plan.doc.get("configuration") or {}).get("root_module") or {}, "")
+
+    @staticmethod
+    def _split(address: str) -> tuple[str, str]:
+        """(module prefix, resource part without index) of an instance address."""
+        m = re.match(r"^((?:module\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?\.)*)(.*)$", address)
+        prefix, res = (m.group(1), m.group(2)) if m else ("", address)
+        res = re.sub(r"\[[^\]]*\]$", "", res)
+        return prefix, res
+
+    def attr(self, rc: dict, name: str) -> tuple[str, Any]:
+        """('known', value) | ('new', address of a resource the plan creates) | ('unknown', why)."""
+        ch = rc.get("change") or {}
+        after = ch.get("after") or {}
+        au = ch.get("after_unknown") or {}
+        if not (isinstance(au, dict) and au.get(name) is True):
+            return "known", after.get(name) if isinstance(after, dict) else None
+        prefix, res = self._split(rc.get("address", ""))
+        # configuration addresses drop module instance keys: module.a["x"].b -> module.a.b
+        cfg = self.config.get(re.sub(r"\[[^\]]*\]", "", prefix) + res)
+        expr = ((cfg or {}).get("expressions") or {}).get(name)
+        if not isinstance(expr, dict):
+            return "unknown", f"{rc.get('address')}.{name} is unknown until apply and the plan records no expression"
+        if "constant_value" in expr:
+            return "known", expr["constant_value"]
+        refs = [r for r in expr.get("references") or [] if isinstance(r, str)]
+        if not refs:
+            return "unknown", f"{rc.get('address')}.{name} is unknown until apply (no references recorded)"
+        bases = {self._base(r) for r in refs}
+        if len(bases) > 1:
+            return "unknown", (f"{rc.get('address')}.{name} is unknown until apply: its expression combines "
+                               f"{', '.join(sorted(b for b in bases if b))}")
+        for ref in sorted(refs, key=len, reverse=True):  # the most specific reference first
+            got = self.reference(ref, prefix)
+            if got[0] != "unknown":
+                return got
+        return "unknown", f"{rc.get('address')}.{name} is unknown until apply ({refs[0]} is not known)"
+
+    @staticmethod
+    def _base(ref: str) -> str:
+        m = _REF.match(ref)
+        return m.group("base") if m else ref
+
+    def reference(self, ref: str, prefix: str) -> tuple[str, Any]:
+        if ref.startswith("var."):
+            name = ref[4:].split(".")[0].split("[")[0]
+            var = (self.plan.doc.get("variables") or {}).get(name)
+            if not prefix and isinstance(var, dict) and "value" in var:
+                ok, v = _walk(var["value"], None, _path(ref[4 + len(name):]))
+                return ("known", v) if ok else ("unknown", ref)
+            return "unknown", f"{ref} (a module variable: not recorded in the plan)"
+        if ref.split(".")[0] in ("local", "each", "count", "path", "terraform", "self", "module"):
+            return "unknown", f"{ref} is not recorded in the plan"
+        m = _REF.match(ref)
+        if not m:
+            return "unknown", ref
+        base, index, rest = m.group("base"), m.group("index") or "", m.group("rest") or ""
+        address = prefix + base + index
+        path = _path(rest)
+        rc = self.changes.get(address)
+        if rc is None and not index:
+            many = [a for a in self.changes if a.startswith(address + "[")]
+            if many:
+                return "unknown", f"{ref}: {address} has {len(many)} instances (count/for_each) and the reference " \
+                                  "does not say which"
+        if rc is not None:
+            ch = rc.get("change") or {}
+            actions = ch.get("actions") or []
+            if not path:
+                return "unknown", f"{ref} (a whole object)"
+            ok, v = _walk(ch.get("after"), ch.get("after_unknown"), path)
+            if ok and v is not None:
+                return "known", v
+            if not ok and path == ["id"] and "create" in actions:
+                return "new", address
+            return "unknown", f"{ref} is unknown until apply"
+        st = self.state.get(address)
+        if st is not None and path:
+            ok, v = _walk(st.get("values"), None, path)
+            if ok and v is not None:
+                return "known", v
+        return "unknown", f"{ref} is not in the plan"
+
+
+# ---------------------------------------------------------------------------------------------------- application
+@dataclass
+class PlanResult:
+    """The organisation as the plan would leave it, and what could not be evaluated."""
+
+    org: Any
+    rows: list[dict]  # not_evaluated rows (unmodelled resources, unknown values)
+    unknown_accounts: dict[str, str]  # account -> why its SCP answer is unknown
+    unknown_policies: dict[str, str]  # policy id -> why its content is unknown
+
+
+def _actions(rc: dict) -> list[str]:
+    return list((rc.get("change") or {}).get("actions") or [])
+
+
+def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
+    """Apply the plan's changes of the modelled resources to a copy of ``org`` (``org`` itself is not changed)."""
+    if not isinstance(plan, Plan):
+        plan = read_plan(plan)
+    R = Resolver(plan)
+    notes: list[dict] = []
+    unknown_accounts: dict[str, str] = {}
+    unknown_policies: dict[str, str] = {}
+
+    ous = {r["ou_id"]: dict(r) for r in org.ous.to_dict("records")}
+    accounts = {r["account_id"]: dict(r) for r in org.accounts.to_dict("records")}
+    policies = {r["policy_id"]: dict(r) for r in org.policies.to_dict("records")}
+    targets = {(r["policy_id"], str(r["target_id"])): dict(r) for r in org.policy_targets.to_dict("records")}
+    pending_targets: list[tuple[str, str, str]] = []  # (policy id, target, why) whose accounts are unknown
+    # AWS attaches the AWS-managed FullAWSAccess SCP to every root, OU and account it creates while SCPs are
+    # enabled (Organizations user guide, "SCP evaluation"): a planned OU or account gets it too
+    full = next((pid for pid, p in policies.items() if p.get("aws_managed") and p.get("name") == "FullAWSAccess"),
+                None) if org.scp_enabled is not False else None
+
+    def attach_full(node: str, kind: str) -> None:
+        if full is not None:
+            targets[(full, node)] = {"policy_id": full, "target_id": node, "target_type": kind,
+                                     "target_name": None}
+
+    def nr(rc: dict, reason: str, **kw) -> None:
+        r = row("not_evaluated", "neutral", reason=f"{rc.get('address')}: {reason}", **kw)
+        r["source"] = rc.get("address")
+        notes.append(r)
+
+    changes = [rc for rc in plan.resource_changes if rc.get("mode", "managed") == "managed"]
+    for rc in plan.resource_changes:
+        acts = _actions(rc)
+        if rc.get("mode") == "data" or acts in (["no-op"], ["read"], []):
+            continue
+        if rc.get("type") not in MODELLED:
+            nr(rc, f"planned {'/'.join(acts)} of {rc.get('type')}: not modelled by orgkit, not evaluated")
+    for d in plan.doc.get("deferred_changes") or []:
+        rc = (d or {}).get("resource_change") or {}
+        nr(rc, f"change deferred by Terraform ({(d or {}).get('reason')}): not evaluated")
+    if plan.doc.get("complete") is False:
+        notes.append(row("not_evaluated", reason="the plan is incomplete (-target or deferred changes): what it "
+                                                 "leaves out is not shown"))
+
+    def of_type(t: str) -> list[dict]:
+        return [rc for rc in changes if rc.get("type") == t and _actions(rc) not in (["no-op"], ["read"], [])]
+
+    def before_id(rc: dict) -> str | None:
+        b = (rc.get("change") or {}).get("before") or {}
+        return b.get("id") if isinstance(b, dict) else None
+
+    def new_id(rc: dict) -> str:
+        st, v = R.reference(rc["address"] + ".id", "")
+        return v if st == "known" and v else NEW + rc["address"]
+
+    # --- policies
+    for rc in of_type("aws_organizations_policy"):
+        acts = _actions(rc)
+        pid = before_id(rc)
+        if "delete" in acts and pid:
+            if pid not in policies:
+                nr(rc, f"deletes policy {pid}, which the snapshot does not have", policy_id=pid)
+            else:
+                policies.pop(pid)
+                for k in [k for k in targets if k[0] == pid]:
+                    targets.pop(k)
+        if "create" in acts or "update" in acts:
+            if "update" in acts:
+                if pid not in policies:
+                    nr(rc, f"updates policy {pid}, which the snapshot does not have", policy_id=pid)
+                    continue
+                p = policies[pid]
+            else:
+                pid = new_id(rc)
+                p = {"policy_id": pid, "description": None, "aws_managed": False, "arn": None, "content": None,
+                     "name": None, "type": SCP_TYPE}
+                policies[pid] = p
+            st, typ = R.attr(rc, "type")
+            if st == "known" and typ:
+                p["type"] = typ
+            st, name = R.attr(rc, "name")
+            p["name"] = name if st == "known" else p.get("name") or rc["address"]
+            st, content = R.attr(rc, "content")
+            if st == "known" and isinstance(content, str):
+                p["content"] = content
+            else:
+                why = content if st == "unknown" else "content is not known"
+                unknown_policies[pid] = why
+                p["content"] = p.get("content") or json.dumps(
+                    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+                nr(rc, f"policy content unknown until apply ({why}): its effect is not evaluated",
+                   policy_id=pid, policy_name=p["name"])
+            if p.get("type") not in (None, SCP_TYPE):
+                nr(rc, f"a {p['type']}: orgkit evaluates service control policies only", policy_id=pid,
+                   policy_name=p["name"])
+
+    # --- OUs
+    def resolve_parent(rc: dict) -> tuple[str | None, str | None]:
+        st, v = R.attr(rc, "parent_id")
+        if st == "known":
+            return v, None
+        if st == "new":
+            return NEW + v, None
+        return None, v
+
+    ou_rcs = of_type("aws_organizations_organizational_unit")
+    deleted_ous = []
+    for rc in ou_rcs:
+        acts, oid = _actions(rc), before_id(rc)
+        if "delete" in acts and oid:
+            if oid in ous:
+                deleted_ous.append((rc, ous.pop(oid)))
+            else:
+                nr(rc, f"deletes OU {oid}, which the snapshot does not have")
+    for rc in sorted(ou_rcs, key=lambda r: r.get("address", "")):
+        acts, oid = _actions(rc), before_id(rc)
+        if not ("create" in acts or "update" in acts):
+            continue
+        if "update" in acts and oid not in ous:
+            nr(rc, f"updates OU {oid}, which the snapshot does not have")
+            continue
+        o = ous[oid] if "update" in acts else {"ou_id": new_id(rc), "arn": None, "is_root": False}
+        st, name = R.attr(rc, "name")
+        o["name"] = name if st == "known" and name else o.get("name") or rc["address"]
+        parent, why = resolve_parent(rc)
+        if parent is None:
+            nr(rc, f"OU parent unknown until apply ({why}): the OU is not placed", target_id=o["ou_id"])
+            continue
+        o["parent_id"] = parent
+        if o["ou_id"] not in ous:
+            attach_full(o["ou_id"], "ORGANIZATIONAL_UNIT")
+        ous[o["ou_id"]] = o
+    # --- accounts
+    for rc in of_type("aws_organizations_account"):
+        acts, aid = _actions(rc), before_id(rc)
+        if "delete" in acts and aid:
+            if aid in accounts:
+                accounts.pop(aid)
+                for k in [k for k in targets if k[1] == aid]:
+                    targets.pop(k)
+            else:
+                nr(rc, f"removes account {aid}, which the snapshot does not have", account_id=aid)
+        if "create" in acts or "update" in acts:
+            if "update" in acts and aid not in accounts:
+                nr(rc, f"updates account {aid}, which the snapshot does not have", account_id=aid)
+                continue
+            a = accounts[aid] if "update" in acts else {
+                "account_id": new_id(rc), "email": None, "arn": None, "status": "ACTIVE", "joined_method": "CREATED",
+                "joined_at": pd.NaT, "is_management": False, "tags": {}, "access": "none", "access_error": None}
+            st, name = R.attr(rc, "name")
+            if st == "known" and name:
+                a["account_name"] = name
+            a.setdefault("account_name", rc["address"])
+            parent, why = resolve_parent(rc)
+            if parent is None:
+                if "update" in acts:
+                    unknown_accounts[a["account_id"]] = f"its parent is unknown until apply ({why})"
+                    nr(rc, f"account parent unknown until apply ({why})", account_id=a["account_id"])
+                    continue
+                nr(rc, f"new account's parent unknown until apply ({why}): not placed", account_id=a["account_id"])
+                continue
+            a["parent_id"] = parent
+            if a["account_id"] not in accounts:
+                attach_full(a["account_id"], "ACCOUNT")
+            accounts[a["account_id"]] = a
+    # --- attachments: detach first, then attach
+    att = of_type("aws_organizations_policy_attachment")
+    for rc in att:
+        acts = _actions(rc)
+        if "delete" in acts:
+            b = (rc.get("change") or {}).get("before") or {}
+            k = (b.get("policy_id"), str(b.get("target_id")))
+            if k in targets:
+                targets.pop(k)
+            elif k[0] in policies or k[0] is None:
+                nr(rc, f"detaches {k[0]} from {k[1]}, which the snapshot does not show attached", policy_id=k[0],
+                   target_id=k[1])
+    for rc in att:
+        acts = _actions(rc)
+        if "create" not in acts and "update" not in acts:
+            continue
+        sp, pid = R.attr(rc, "policy_id")
+        stt, tid = R.attr(rc, "target_id")
+        pid = NEW + pid if sp == "new" else pid
+        tid = NEW + tid if stt == "new" else tid
+        if sp == "unknown" and stt == "unknown":
+            nr(rc, f"attachment of an unknown policy ({pid}) to an unknown target ({tid}): not evaluated")
+            continue
+        if stt == "unknown":
+            nr(rc, f"attaches {pid} to a target unknown until apply ({tid}): the accounts it reaches are unknown",
+               policy_id=pid)
+            continue
+        tid = str(tid)
+        if sp == "unknown":
+            pending_targets.append(("?", tid, f"a policy unknown until apply is attached above it ({pid})"))
+            nr(rc, f"attaches a policy unknown until apply ({pid}) to {tid}", target_id=tid)
+            continue
+        if pid not in policies:
+            nr(rc, f"attaches {pid}, which neither the snapshot nor the plan has", policy_id=pid, target_id=tid)
+            continue
+        if tid not in ous and tid not in accounts:
+            nr(rc, f"attaches {pid} to {tid}, which neither the snapshot nor the plan has", policy_id=pid,
+               target_id=tid)
+            continue
+        if policies[pid].get("type") not in (None, SCP_TYPE):
+            continue
+        targets[(pid, tid)] = {"policy_id": pid, "target_id": tid,
+                               "target_type": "ACCOUNT" if tid in accounts else
+                               "ROOT" if ous.get(tid, {}).get("is_root") else "ORGANIZATIONAL_UNIT",
+                               "target_name": (accounts.get(tid) or ous.get(tid) or {}).get("account_name")
+                               or (ous.get(tid) or {}).get("name")}
+
+    # an OU deleted while something still hangs under it: AWS refuses, so the apply would fail there
+    for rc, o in deleted_ous:
+        kids = [k for k, v in {**ous, **accounts}.items() if v.get("parent_id") == o["ou_id"]]
+        if kids:
+            ous[o["ou_id"]] = o
+            nr(rc, f"deletes OU {o['ou_path']} which would still hold {len(kids)} accounts or OUs: AWS refuses to "
+                   "delete a non-empty OU (the apply would fail); kept", target_id=o["ou_id"])
+    # orphans: a parent that the plan removed or never created
+    for a in list(accounts.values()):
+        if a.get("parent_id") not in ous:
+            unknown_accounts[a["account_id"]] = f"its parent {a.get('parent_id')} is not in the planned organisation"
+            accounts.pop(a["account_id"])
+    new_org = rebuild(org, ous, accounts, policies, targets)
+    # accounts below an unknown: their SCP answer is unknown
+    for pid, why in unknown_policies.items():
+        for (p, t) in targets:
+            if p == pid:
+                for aid in _accounts_under(new_org, t):
+                    unknown_accounts.setdefault(aid, f"policy {policies[pid].get('name')} applies: {why}")
+    for _, tid, why in pending_targets:
+        for aid in _accounts_under(new_org, tid):
+            unknown_accounts.setdefault(aid, why)
+    return PlanResult(new_org, notes, unknown_accounts, unknown_policies)
+
+
+def _accounts_under(org, node: str) -> set[str]:
+    g = org.graph
+    if node not in g:
+        return set()
+    nodes = {node} | nx.descendants(g, node)
+    return {n for n in nodes if g.nodes[n].get("kind") == "account"}
+
+
+def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict):
+    """A new ``Org`` with these OUs, accounts, policies and attachments (other frames shared with ``org``)."""
+    from orgkit.model import FRAMES, Org, _frame
+
+    g = nx.DiGraph()
+    for oid, o in ous.items():
+        if o.get("is_root"):
+            g.add_node(oid, kind="root", name=o.get("name") or "Root", depth=0, path="Root", scps=[], arn=o.get("arn"))
+    for oid, o in ous.items():
+        if not o.get("is_root"):
+            g.add_node(oid, kind="ou", name=o.get("name"), arn=o.get("arn"), scps=[])
+    for oid, o in ous.items():
+        if not o.get("is_root"):
+            if o.get("parent_id") not in g:
+                raise ValueError(f"OU {oid} would have an unknown parent {o.get('parent_id')}")
+            g.add_edge(o["parent_id"], oid)
+    if not nx.is_directed_acyclic_graph(g):
+        raise ValueError("the planned OUs form a cycle")
+    ou_rows = []
+    for oid in nx.topological_sort(g):
+        d = g.nodes[oid]
+        if d["kind"] == "ou":
+            parent = next(iter(g.predecessors(oid)))
+            d["depth"] = g.nodes[parent]["depth"] + 1
+            d["path"] = f"{g.nodes[parent]['path']}/{d['name']}"
+        o = ous[oid]
+        ou_rows.append({**{c: o.get(c) for c in FRAMES["ous"]}, "depth": d["depth"], "ou_path": d["path"],
+                        "parent_id": None if d["kind"] == "root" else next(iter(g.predecessors(oid))),
+                        "is_root": d["kind"] == "root", "name": d["name"]})
+    mgmt = org.management_account_id
+    acc_rows = []
+    for aid, a in accounts.items():
+        parent = a["parent_id"]
+        g.add_node(aid, kind="account", name=a.get("account_name"), depth=g.nodes[parent]["depth"] + 1,
+                   path=f"{g.nodes[parent]['path']}/{a.get('account_name')}", scps=[], is_management=aid == mgmt)
+        g.add_edge(parent, aid)
+        acc_rows.append({**{c: a.get(c) for c in FRAMES["accounts"]}, "ou_path": g.nodes[parent]["path"]})
+    for (pid, tid) in targets:
+        if tid in g and pid in policies:
+            g.nodes[tid]["scps"].append(pid)
+    for n in g.nodes:
+        g.nodes[n]["scps"] = sorted(set(g.nodes[n]["scps"]))
+    frames = dict(org.frames)
+    acc = pd.DataFrame.from_records(acc_rows, columns=FRAMES["accounts"])
+    acc["is_management"] = acc["is_management"].fillna(False).astype(bool)
+    acc["joined_at"] = pd.to_datetime(acc["joined_at"], utc=True)
+    frames["accounts"] = acc
+    frames["ous"] = _frame("ous", ou_rows)
+    frames["policies"] = _frame("policies", [{c: p.get(c) for c in FRAMES["policies"]} for p in policies.values()])
+    frames["policy_targets"] = _frame("policy_targets", [{c: t.get(c) for c in FRAMES["policy_targets"]}
+                                                         for t in targets.values()])
+    manifest = dict(org.manifest)
+    return Org(manifest=manifest, frames=frames, graph=g, path=org.path, scp_enabled=org.scp_enabled)
+
+
+def diff_plan(org, plan, **kw) -> pd.DataFrame:
+    """The changes a plan would make to ``org`` (an ``Org`` or a snapshot path): the structure and SCP effect rows
+    of :func:`orgkit.diff.diff`, and the planned changes that were not evaluated."""
+    from orgkit.diff import _org, diff
+    from orgkit.diff.rows import frame
+
+    org = _org(org)
+    res = plan_org(org, plan)
+    kw.setdefault("coverage", False)
+    df = diff(org, res.org, _unknown_accounts=res.unknown_accounts, **kw)
+    # a policy whose planned content is unknown: its edit row says so rather than comparing with a stand-in
+    extra = []
+    for pid, why in res.unknown_policies.items():
+        m = (df["policy_id"] == pid) & df["kind"].isin(["scp_edited", "scp_created"])
+        if m.any():
+            df.loc[m, "reason"] = f"content unknown until apply ({why})"
+        else:
+            name = res.org.policies.set_index("policy_id")["name"].get(pid)
+            extra.append(row("scp_edited", policy_id=pid, policy_name=name,
+                             reason=f"content unknown until apply ({why})"))
+    if extra:
+        df = pd.concat([df, frame(extra)], ignore_index=True)
+    out = frame(pd.concat([df, frame(res.rows)], ignore_index=True))
+    out.attrs.update(df.attrs)
+    out.attrs["after"] = f"plan {getattr(plan, 'path', None) or plan if isinstance(plan, (str, os.PathLike)) else 'plan'}"
+    return out

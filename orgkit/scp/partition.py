@@ -1,0 +1,388 @@
+"""Exact answers when context keys are unknown: a finite partition of each key's domain.
+
+A statement's Condition compares a key with finitely many policy values, so every value the key can take
+behaves, for the policies at hand, like one of finitely many *representatives*: each value the policies
+mention, values between and beyond them, a value no test mentions ("any other value"), and the key being
+absent from the request. The decision for unknown keys is then a function over the product of their
+representatives: :func:`domains` builds them, the engine and the matrix evaluate every combination.
+
+Per operator family (the values the policies mention, after substituting known policy variables):
+
+* ``String…`` equality: each value; with ``IgnoreCase`` also its lower, upper and swapped-case forms;
+* ``StringLike`` / ``Arn…`` patterns: each pattern with its wildcards filled by nothing, by ``x`` and by each
+  literal fragment of the other values (so that ``a*`` and ``*b`` meet in ``ab``);
+* ``Numeric…`` / ``Date…``: each threshold, the midpoints between consecutive thresholds, one below the lowest
+  and one above the highest;
+* ``Bool``: ``true`` and ``false``; ``IpAddress``: the first address of every interval the CIDRs cut the
+  address space into (each network's start and the address after its end, IPv4 and IPv6);
+* ``BinaryEquals``: each value and another; ``Null``: present or absent;
+* for string and ARN keys a fresh value no test mentions ("any other value"); for every key, absent.
+
+A multi-valued key (tested with ``ForAnyValue:``/``ForAllValues:``, or one AWS documents as multi-valued)
+takes as values the non-empty *sets* of representatives: all of them up to :data:`MAX_SET_ELEMENTS`
+representatives, beyond that the sets of one or two of them and the set of all (an approximation,
+documented in docs/scp.md). The resource, when it is not given, is a dimension too: a value like each
+``Resource``/``NotResource`` pattern, and any other ARN.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Iterable, Mapping, Sequence
+
+from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, parse_operator
+from orgkit.scp.matching import MissingKey, arn_matches
+
+__all__ = ["Rep", "domains", "MULTI_VALUED_KEYS", "RESOURCE", "MAX_SET_ELEMENTS", "MAX_COMBINATIONS"]
+
+RESOURCE = "resource"
+#: keys AWS documents as multi-valued (lower-cased)
+MULTI_VALUED_KEYS = frozenset({"aws:principalorgpaths", "aws:tagkeys", "aws:calledvia",
+                               "aws:principalservicenameslist"})
+#: up to this many representatives, a multi-valued key's domain is every non-empty set of them
+MAX_SET_ELEMENTS = 6
+#: beyond this many combinations of unknown values the engine keeps the per-statement answer
+MAX_COMBINATIONS = 20000
+
+OTHER_VALUE = "orgkit-any-other-value"
+OTHER_RESOURCE = "arn:aws:orgkit:::any-other-resource"
+
+_VAR = re.compile(r"\$\{([^}]*)\}")
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One representative value of an unknown key (``None``: absent from the request) and how to say it."""
+
+    value: Any
+    label: str
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging nicety
+        return f"Rep({self.label})"
+
+
+ABSENT_REP = Rep(None, "absent")
+
+
+def _family(base: str) -> str:
+    b = _NEGATED.get(base, base)
+    if b in ("stringequals", "stringequalsignorecase"):
+        return "string"
+    if b == "stringlike":
+        return "like"
+    if b.startswith("numeric"):
+        return "numeric"
+    if b.startswith("date"):
+        return "date"
+    if b.startswith("arn"):
+        return "arn"
+    if b == "ipaddress":
+        return "ip"
+    return b  # bool, binaryequals, null
+
+
+def _subst(text: str, ctx: Mapping[str, Any], fill: str = "x") -> str:
+    """Policy variables replaced by their known value (else ``fill``); ``${*}`` etc. kept as literal markers."""
+
+    def rep(m):
+        body = m.group(1).strip()
+        if body in ("*", "?", "$"):
+            return {"*": "\x01", "?": "\x02", "$": "$"}[body]
+        key = body.split(",", 1)[0].strip().lower()
+        v = ctx.get(key) if hasattr(ctx, "get") else None
+        if isinstance(v, str):
+            return v.replace("*", "\x01").replace("?", "\x02")
+        if "," in body:
+            d = body.split(",", 1)[1].strip().strip("'\"")
+            return d
+        return fill
+
+    return _VAR.sub(rep, text)
+
+
+def _shown(pattern: str, ctx) -> str:
+    """A pattern as the request sees it: known policy variables replaced, the others kept."""
+    if "${" not in pattern:
+        return pattern
+
+    def rep(m):
+        body = m.group(1).strip()
+        key = body.split(",", 1)[0].strip().lower()
+        v = ctx.get(key) if hasattr(ctx, "get") else None
+        return v if isinstance(v, str) and not v.startswith("orgkit-") else m.group(0)
+
+    return _VAR.sub(rep, pattern)
+
+
+def _instantiate(pattern: str, fill: str, ctx) -> str:
+    s = _subst(pattern, ctx)
+    s = s.replace("*", fill).replace("?", "x")
+    return s.replace("\x01", "*").replace("\x02", "?")
+
+
+def _fragments(values: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        for f in re.split(r"[*?]", _subst(v, {})):
+            f = f.replace("\x01", "*").replace("\x02", "?")
+            if f and f not in out:
+                out.append(f)
+    return out[:12]
+
+
+def _string_reps(strings, ignorecase, patterns, arn_patterns, ctx) -> list[Rep]:
+    reps: list[Rep] = []
+    for v in strings:
+        reps.append(Rep(_subst(v, ctx).replace("\x01", "*").replace("\x02", "?"), repr_value(v)))
+    for v in ignorecase:
+        s = _subst(v, ctx).replace("\x01", "*").replace("\x02", "?")
+        for form in (s, s.lower(), s.upper(), s.swapcase()):
+            reps.append(Rep(form, repr_value(form)))
+    frags = _fragments([*strings, *ignorecase, *patterns, *arn_patterns])
+    for p in (*patterns, *arn_patterns):
+        if "*" not in p and "?" not in p:
+            reps.append(Rep(_instantiate(p, "", ctx), repr_value(p)))
+            continue
+        shown = _shown(p, ctx)
+        for fill in ("", "x", *frags):
+            reps.append(Rep(_instantiate(p, fill, ctx), f"like {shown}"))
+    reps.append(Rep(OTHER_VALUE, "any other value"))
+    return reps
+
+
+def _fmt_num(x) -> str:
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def _ordered_reps(points, to_value, fmt, step) -> list[Rep]:
+    pts = sorted(set(points))
+    reps = [Rep(to_value(pts[0] - step), f"below {fmt(pts[0])}")]
+    for i, p in enumerate(pts):
+        reps.append(Rep(to_value(p), f"= {fmt(p)}"))
+        if i + 1 < len(pts):
+            reps.append(Rep(to_value(p + (pts[i + 1] - p) / 2), f"between {fmt(p)} and {fmt(pts[i + 1])}"))
+    reps.append(Rep(to_value(pts[-1] + step), f"above {fmt(pts[-1])}"))
+    return reps
+
+
+def _ip_reps(nets) -> list[Rep]:
+    reps: list[Rep] = []
+    for version, cls, top in ((4, ipaddress.IPv4Address, 2**32), (6, ipaddress.IPv6Address, 2**128)):
+        mine = [n for n in nets if n.version == version]
+        points = {0}
+        for n in mine:
+            points.add(int(n.network_address))
+            end = int(n.broadcast_address) + 1
+            if end < top:
+                points.add(end)
+        for p in sorted(points):
+            reps.append(Rep(str(cls(p)), str(cls(p))))
+    return reps
+
+
+def element_reps(tests: Sequence[tuple], ctx: Mapping[str, Any]) -> list[Rep]:
+    """Representatives of one value of a key, from its ``(qualifier, base, values)`` tests."""
+    strings, ignorecase, patterns, arns, nums, dates, nets, binaries = [], [], [], [], [], [], [], []
+    fams = set()
+    for _, base, vals in tests:
+        fam = _family(base)
+        fams.add(fam)
+        for v in vals:
+            try:
+                if fam == "string":
+                    (ignorecase if "ignorecase" in base else strings).append(_str(v))
+                elif fam == "like":
+                    patterns.append(_str(v))
+                elif fam == "arn":
+                    arns.append(_str(v))
+                elif fam == "numeric":
+                    nums.append(_num(v))
+                elif fam == "date":
+                    dates.append(_date(v))
+                elif fam == "ip":
+                    nets.append(ipaddress.ip_network(str(v).strip(), strict=False))
+                elif fam == "binaryequals":
+                    binaries.append(str(v))
+            except (ValueError, TypeError, OverflowError):
+                continue  # a policy value that does not parse never matches: nothing to represent
+    reps: list[Rep] = []
+    if fams & {"string", "like", "arn"} or not (fams - {"null"}):
+        reps += _string_reps(strings, ignorecase, patterns, arns, ctx)
+    if nums:
+        reps += _ordered_reps(nums, lambda x: _fmt_num(x), _fmt_num, 1)
+    elif "numeric" in fams:
+        reps.append(Rep("0", "0"))
+    if dates:
+        reps += _ordered_reps(dates, lambda d: d.isoformat(), lambda d: d.isoformat(), timedelta(days=1))
+    elif "date" in fams:
+        reps.append(Rep("2000-01-01T00:00:00+00:00", "2000-01-01"))
+    if "bool" in fams:
+        reps += [Rep("true", "true"), Rep("false", "false")]
+    if "ip" in fams:
+        reps += _ip_reps(nets)
+    if "binaryequals" in fams:
+        reps += [Rep(b, b) for b in binaries] + [Rep("b3JnaXQtb3RoZXI=", "any other value")]
+    return _by_behaviour(reps, lambda v: _behaviour(v, tests, ctx))
+
+
+def _behaviour(value, tests, ctx) -> tuple:
+    """What every (operator, policy value) test on the key says of ``value``: values that agree on all of
+    them are interchangeable for these policies (one class of the partition)."""
+    out = []
+    for _, base, vals in tests:
+        pos = _NEGATED.get(base, base)
+        cmp = _CMP.get(pos)
+        if cmp is None:  # Null: only presence matters
+            continue
+        for p in vals:
+            try:
+                out.append(bool(cmp(value, p, ctx)))
+            except MissingKey:
+                out.append(None)
+    return tuple(out)
+
+
+def _by_behaviour(reps: list[Rep], behaviour) -> list[Rep]:
+    """One representative per class (the first met: literal values before pattern instances and "other")."""
+    seen_values: set = set()
+    seen: dict = {}
+    for r in reps:
+        if r.value in seen_values:
+            continue
+        seen_values.add(r.value)
+        seen.setdefault(behaviour(r.value), r)
+    return list(seen.values())
+
+
+def _str(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def repr_value(v) -> str:
+    return '"' + str(v) + '"'
+
+
+def key_tests(statements) -> dict[str, list[tuple]]:
+    """``{lower-cased key: [(qualifier, base, values), ...]}`` over the statements' conditions; keys used
+    only as policy variables get an empty list (a string key)."""
+    from orgkit.scp.matching import variable_keys
+
+    out: dict[str, list[tuple]] = {}
+    for st in statements:
+        for op, tests in (st.condition or {}).items():
+            qual, base, _, known = parse_operator(op)
+            for k, vals in tests.items():
+                out.setdefault(k.lower(), [])
+                if known:
+                    out[k.lower()].append((qual, base, _as_list(vals)))
+        for k in st.referenced_keys:
+            out.setdefault(k, [])
+    _ = variable_keys
+    return out
+
+
+def resource_reps(statements, ctx) -> list[Rep]:
+    reps: list[Rep] = []
+    pats = [p for st in statements for p in (st.resources or st.not_resources or ()) if p != "*"]
+    frags = _fragments(pats)
+    for p in pats:
+        if "*" not in p and "?" not in p and "${" not in p:
+            reps.append(Rep(p, p))
+            continue
+        shown = _shown(p, ctx)
+        for fill in ("", "x", *frags):
+            reps.append(Rep(_instantiate(p, fill, ctx), f"like {shown}"))
+    reps.append(Rep(OTHER_RESOURCE, "any other resource"))
+
+    def behaviour(v):
+        out = []
+        for p in pats:
+            try:
+                out.append(bool(arn_matches(p, v, ctx=ctx)))
+            except MissingKey:
+                out.append(None)
+        return tuple(out)
+
+    return _by_behaviour(reps, behaviour)
+
+
+def _sets(elems: list[Rep]) -> list[Rep]:
+    n = len(elems)
+    if n <= MAX_SET_ELEMENTS:
+        sizes = range(1, n + 1)
+        combos = itertools.chain.from_iterable(itertools.combinations(elems, k) for k in sizes)
+    else:
+        combos = itertools.chain(itertools.combinations(elems, 1), itertools.combinations(elems, 2), [tuple(elems)])
+    out = []
+    for c in combos:
+        out.append(Rep([r.value for r in c], "{" + ", ".join(r.label for r in c) + "}"))
+    return out
+
+
+def is_multi_valued(key: str, tests: Sequence[tuple]) -> bool:
+    return key in MULTI_VALUED_KEYS or any(q for q, _, _ in tests)
+
+
+def reads(st, key: str) -> bool:
+    """Whether a statement's answer can depend on ``key`` (``resource``: it names resources other than ``*``)."""
+    if key == RESOURCE:
+        pats = st.resources if st.resources is not None else st.not_resources
+        return any(p != "*" for p in pats or ())
+    return key in st.referenced_keys
+
+
+def domain(key: str, statements, ctx: Mapping[str, Any]) -> tuple[Rep, ...]:
+    """The representatives of one unknown key (or ``resource``), from the statements that read it."""
+    if key == RESOURCE:
+        return tuple(resource_reps(statements, ctx))
+    t = key_tests(statements).get(key, [])
+    elems = element_reps(t, ctx)
+    if is_multi_valued(key, t):
+        return (ABSENT_REP, *_sets(elems))
+    return (ABSENT_REP, *elems)
+
+
+def domains(keys: Iterable[str], statements, ctx: Mapping[str, Any], cache: dict | None = None) -> dict[str, tuple[Rep, ...]]:
+    """The representatives of each unknown key (and of ``resource``), each built from the ``statements``
+    that read it and the known part of the context (``cache``: reuse across calls)."""
+    out: dict[str, tuple[Rep, ...]] = {}
+    for k in keys:
+        sts = [st for st in statements if reads(st, k)]
+        if cache is None:
+            out[k] = domain(k, sts, ctx)
+            continue
+        vkeys = sorted({v for st in sts for v in st.variable_keys})
+        ck = (k, tuple((st.policy_id, st.index) for st in sts),
+              tuple(_hv(ctx.get(v, "\0unknown")) for v in vkeys))
+        d = cache.get(ck)
+        if d is None:
+            d = cache[ck] = domain(k, sts, ctx)
+        out[k] = d
+    return out
+
+
+def _hv(v):
+    return tuple(v) if isinstance(v, list) else v
+
+
+def describe_values(key: str, reps: Sequence[Rep], domain: Sequence[Rep], display: str | None = None) -> str:
+    """``aws:requestedregion is "us-east-1"`` / ``… is not "us-east-1"`` / ``… is absent``: the values in
+    ``reps`` (a part of ``domain``) in the shorter of the two ways to say them."""
+    name = "the resource" if key == RESOURCE else (display or key)
+    if len(reps) == len(domain):
+        return f"{name} is anything"
+    ids = {id(r) for r in reps}
+    rest = [r for r in domain if id(r) not in ids]
+    has_absent = any(r.value is None for r in reps) and key != RESOURCE
+    if (len(rest) < len(reps) and len(rest) <= 3 and all(r.value is not None for r in rest)
+            and not any(r.label.startswith("like ") for r in rest)):
+        return f"{name} is not " + " or ".join(dict.fromkeys(r.label for r in rest)) + (" (or absent)" if has_absent else "")
+    return f"{name} is " + " or ".join(dict.fromkeys(r.label for r in reps))

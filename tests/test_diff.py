@@ -1,0 +1,327 @@
+"""orgkit.diff: each kind of change between two hand-built snapshots, a change with no effect, scope differences,
+and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import orgkit
+from orgkit.diff import COLUMNS, DiffError, diff, summary_line
+from orgkit.diff.rows import decision_severity, status_severity, CLOUDTRAIL_RANK, GOOD
+from orgkit.testing import SnapshotSpec
+
+PROTECT = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "ProtectTrail", "Effect": "Deny", "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"],
+     "Resource": "*"},
+    {"Sid": "NoLeaving", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}
+DENY_S3 = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "NoBuckets", "Effect": "Deny", "Action": ["s3:CreateBucket", "s3:DeleteBucket"], "Resource": "*"}]}
+
+
+def spec(**change) -> SnapshotSpec:
+    """The base organisation; keyword switches make the variations (the same ids come out every time)."""
+    sb = SnapshotSpec(regions=change.get("regions", ["us-east-1", "eu-west-1"]))
+    eng = sb.ou(change.get("eng_name", "Engineering"))
+    prod = sb.ou("Prod", parent=eng)
+    sandbox = sb.ou("Sandbox")
+    app = sb.account("App", parent=prod if not change.get("move_app") else sandbox,
+                     status=change.get("app_status", "ACTIVE"))
+    play = sb.account("Play", parent=sandbox)
+    protect = sb.policy("Protect", change.get("protect_doc", PROTECT), [eng] if not change.get("detach") else [])
+    if change.get("protect_text"):
+        sb.policies[protect]["doc"] = change["protect_text"]
+    deny_s3 = sb.policy("DenyS3", change.get("s3_doc", DENY_S3), [sandbox])
+    if change.get("delete_s3"):
+        del sb.policies[deny_s3]
+    if change.get("new_ou"):
+        sb.ou("Security")
+    if change.get("new_policy"):
+        sb.policy("Extra", DENY_S3, [])
+    if change.get("new_account"):
+        sb.account("Newcomer", parent=prod)
+    sb.trail(sb.management, "org-trail", organization=True, logging=not change.get("stop_org_trail"))
+    sb.trail(app, "app-trail", logging=not change.get("stop_app_trail"))
+    admin = sb.management
+    for r in sb.regions:
+        status = "DISABLED" if change.get("suspend") and r == "us-east-1" else "ENABLED"
+        sb.detector(app, r, status=status, features=[{"Name": "S3_DATA_EVENTS",
+                                                      "Status": change.get("s3_feature", "ENABLED")}])
+    if change.get("gd_admin"):
+        sb.gd_admins = {"us-east-1": [{"AdminAccountId": admin, "AdminStatus": "ENABLED"}]}
+        sb.detector(admin, "us-east-1", org_config={"AutoEnableOrganizationMembers": change.get("auto", "ALL"),
+                                                    "Features": [{"Name": "S3_DATA_EVENTS",
+                                                                  "AutoEnable": change.get("auto_s3", "NONE")}]})
+    sb._app, sb._play, sb._eng, sb._sandbox, sb._protect, sb._prod = app, play, eng, sandbox, protect, prod
+    return sb
+
+
+def load(tmp_path, name, sb: SnapshotSpec, accounts_filter=None):
+    path = sb.write(tmp_path / name)
+    if accounts_filter is not None:
+        m = json.loads((path / "manifest.json").read_text())
+        m["options"] = {"accounts": accounts_filter}
+        (path / "manifest.json").write_text(json.dumps(m))
+    return orgkit.load(path)
+
+
+@pytest.fixture
+def pair(tmp_path):
+    def make(before: dict | None = None, after: dict | None = None, **kw):
+        b, a = spec(**(before or {})), spec(**(after or {}))
+        return load(tmp_path, "before", b), load(tmp_path, "after", a), b, a
+    return make
+
+
+def kinds(df) -> set:
+    return set(df["kind"])
+
+
+def test_no_change_is_an_empty_frame_with_every_column(pair):
+    b, a, *_ = pair()
+    df = diff(b, a)
+    assert list(df.columns) == COLUMNS and df.empty
+    assert summary_line(df) == "orgkit diff: no changes"
+    assert orgkit.diff(b, a).empty  # the package is callable
+
+
+def test_account_moved_added_suspended_and_its_effect(pair):
+    b, a, sb, sa = pair(after={"move_app": True, "new_account": True, "app_status": "SUSPENDED"})
+    df = diff(b, a)
+    moved = df[df.kind == "account_moved"].iloc[0]
+    assert (moved.account_id, moved.before, moved.after) == (sb._app, "Root/Engineering/Prod", "Root/Sandbox")
+    # out of Engineering, the trail protection is gone, and DenyS3 now applies
+    assert moved.severity == "regression"
+    t = df[(df.kind == "tamper") & (df.account_id == sb._app)].set_index("action")
+    assert t.loc["cloudtrail:StopLogging", "before"] == "explicit_deny"
+    assert t.loc["cloudtrail:StopLogging", "after"] == "allow"
+    assert t.loc["cloudtrail:StopLogging", "severity"] == "regression"
+    s3 = df[(df.kind == "scp_effect") & (df.account_id == sb._app) & (df.service == "s3")].iloc[0]
+    assert (s3.before, s3.after, s3["count"], s3.severity) == ("allow", "explicit_deny", 2, "improvement")
+    assert s3.action == "s3:CreateBucket, s3:DeleteBucket"
+    assert df[df.kind == "account_suspended"].iloc[0].after == "SUSPENDED"
+    new = df[df.kind == "account_added"]
+    assert new.account_name.tolist() == ["Newcomer"]
+    # a new account arrives with its cells: covered by the organization trail, no GuardDuty (a regression)
+    cells = df[(df.account_id == new.account_id.iloc[0]) & df.kind.isin(["cloudtrail", "guardduty"])]
+    assert set(zip(cells.kind, cells.after, cells.severity)) == {("cloudtrail", "covered", "neutral"),
+                                                                 ("guardduty", "none", "regression")}
+    assert len(cells) == 4
+
+
+def test_a_suspended_account_is_not_read_and_that_is_not_a_regression(tmp_path):
+    b = load(tmp_path, "b", spec())
+    sa = spec(app_status="SUSPENDED")
+    # the collector lists a suspended account and calls nothing in it
+    sa.docs[sa._app] = {"AccountId": sa._app, "Access": {"Method": "none", "Error": None}}
+    a = load(tmp_path, "a", sa)
+    df = diff(b, a)
+    cells = df[df.kind.isin(["cloudtrail", "guardduty"]) & (df.account_id == sa._app)]
+    assert len(cells) and set(cells.after) == {"unknown"} and set(cells.severity) == {"neutral"}
+    assert df[df.kind == "account_suspended"].iloc[0].account_id == sa._app
+    t = df[df.trail_arn.notna() & df.trail_arn.str.endswith("trail/app-trail")]
+    assert t[["kind", "severity", "after"]].values.tolist() == [["trail_changed", "neutral", "unknown"]]  # not "removed"
+
+
+def test_ous_renamed_added_and_paths_are_not_moves(pair):
+    b, a, *_ = pair(after={"eng_name": "Platform", "new_ou": True})
+    df = diff(b, a)
+    # accounts under the renamed OU did not move; the new OU is listed with the SCP AWS attaches to it
+    assert kinds(df) == {"ou_renamed", "ou_added"}
+    assert "(SCPs attached: FullAWSAccess)" in df[df.kind == "ou_added"].iloc[0].reason
+    r = df[df.kind == "ou_renamed"].iloc[0]
+    assert (r.before, r.after, r.ou_path) == ("Engineering", "Platform", "Root/Platform")
+    df2 = diff(a, b)
+    assert "ou_removed" in kinds(df2)
+
+
+def test_scp_detached_loses_tamper_protection(pair):
+    b, a, sb, _ = pair(after={"detach": True})
+    df = diff(b, a, principal="role/Developer")
+    d = df[df.kind == "scp_detached"].iloc[0]
+    assert (d.policy_name, d.target_id, d.severity) == ("Protect", sb._eng, "regression")
+    lost = df[(df.kind == "tamper") & (df.severity == "regression")]
+    assert set(lost.account_id) == {sb._app}
+    assert {"cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "organizations:LeaveOrganization"} == set(lost.action)
+    assert "tamper protection weakened in 1 account" in summary_line(df)
+    # and back again: gained
+    back = diff(a, b, principal="role/Developer")
+    assert back[back.kind == "scp_attached"].iloc[0].severity == "improvement"
+    assert set(back[back.kind == "tamper"].severity) == {"improvement"}
+
+
+def test_scp_edited_with_effect(pair):
+    doc = json.loads(json.dumps(PROTECT))
+    doc["Statement"][0]["Action"] = ["cloudtrail:DeleteTrail"]  # StopLogging no longer denied
+    b, a, sb, _ = pair(after={"protect_doc": doc})
+    df = diff(b, a)
+    e = df[df.kind == "scp_edited"].iloc[0]
+    assert e.severity == "regression" and "-cloudtrail:StopLogging" in e.reason
+    t = df[df.kind == "tamper"]
+    assert t[["account_id", "action", "before", "after"]].values.tolist() == [
+        [sb._app, "cloudtrail:StopLogging", "explicit_deny", "allow"]]
+
+
+@pytest.mark.parametrize("variant", ["whitespace", "reordered"])
+def test_a_policy_change_with_no_effect_is_neutral_without_effect_rows(pair, variant):
+    if variant == "whitespace":
+        after = {"protect_text": PROTECT}  # same document; the writer re-serialises it below
+    else:
+        doc = json.loads(json.dumps(PROTECT))
+        doc["Statement"][0]["Action"] = list(reversed(doc["Statement"][0]["Action"]))
+        after = {"protect_doc": doc}
+    b, a, sb, sa = pair(after=after)
+    if variant == "whitespace":  # the same JSON, laid out differently
+        pol = a.policies.set_index("policy_id")
+        a.policies.loc[a.policies.policy_id == sb._protect, "content"] = json.dumps(PROTECT, indent=4)
+        assert pol.loc[sb._protect, "content"] != a.policies.set_index("policy_id").loc[sb._protect, "content"]
+    df = diff(b, a)
+    assert kinds(df) == {"scp_edited"}
+    r = df.iloc[0]
+    assert r.severity == "neutral" and "no effect" in r.reason
+    assert ("formatting only" in r.reason) if variant == "whitespace" else ("reordered" in r.reason)
+
+
+def test_a_no_effect_edit_stays_neutral_when_an_account_moves_under_it(pair):
+    """App moves into Sandbox (its decisions change) while DenyS3, attached there, is only reordered: the move
+    carries the effect, the edit none (each change is rated alone)."""
+    doc = json.loads(json.dumps(DENY_S3))
+    doc["Statement"][0]["Action"].reverse()
+    b, a, sb, _ = pair(after={"move_app": True, "s3_doc": doc})
+    df = diff(b, a).set_index("kind")
+    assert df.loc["scp_edited", "severity"] == "neutral" and "no effect" in df.loc["scp_edited", "reason"]
+    assert df.loc["account_moved", "severity"] == "regression"  # it leaves the trail protection behind
+
+
+def test_a_policy_that_cannot_be_evaluated_is_said_so(pair):
+    b, a, sb, _ = pair(after={"protect_text": "not json"})
+    a.policies.loc[a.policies.policy_id == sb._protect, "content"] = '{"Statement": [{"Effect": "Maybe"}]}'
+    df = diff(b, a)
+    eff = df[df.kind == "scp_effect"].iloc[0]
+    assert (eff.after, eff.severity) == ("unknown", "regression") and "could not be evaluated" in eff.reason
+    assert "could not be evaluated" in df[df.kind == "scp_edited"].iloc[0].reason
+
+
+def test_scp_created_and_deleted(pair):
+    b, a, *_ = pair(after={"new_policy": True})
+    assert diff(b, a)[["kind", "severity"]].values.tolist() == [["scp_created", "neutral"]]
+    b, a, sb, _ = pair(after={"delete_s3": True})
+    df = diff(b, a)
+    assert {"scp_deleted", "scp_detached"} <= kinds(df)
+    assert df[df.kind == "scp_deleted"].iloc[0].severity == "regression"  # Play may create buckets again
+
+
+def test_trail_stopped_and_cells(pair):
+    b, a, sb, _ = pair(after={"stop_app_trail": True})
+    df = diff(b, a)
+    # the app's own trail stopped: a trail row; its cells stay covered by the organization trail
+    assert kinds(df) == {"trail_stopped"}
+    r = df.iloc[0]
+    assert r.trail_arn.endswith(":trail/app-trail") and r.severity == "regression" and r.account_id == sb._app
+    b, a, sb, _ = pair(after={"stop_org_trail": True})
+    df = diff(b, a)
+    cells = df[df.kind == "cloudtrail"]
+    # every account loses coverage but App (its own trail still logs)
+    assert set(cells.after) == {"not_logging"} and set(cells.severity) == {"regression"}
+    assert set(cells.account_id) == {sb.management, sb._play} and len(cells) == 2 * 2
+
+
+def test_detector_suspended_and_features(pair):
+    b, a, sb, _ = pair(after={"suspend": True, "s3_feature": "DISABLED"})
+    df = diff(b, a)
+    g = df[df.kind == "guardduty"].iloc[0]
+    assert (g.account_id, g.region, g.before, g.after, g.severity) == (sb._app, "us-east-1", "standalone",
+                                                                      "suspended", "regression")
+    f = df[df.kind == "guardduty_feature"]
+    assert f[["region", "action", "before", "after", "severity"]].values.tolist() == [
+        ["eu-west-1", "S3_DATA_EVENTS", "ENABLED", "DISABLED", "regression"]]
+
+
+def test_guardduty_management(pair):
+    b, a, sb, _ = pair(after={"gd_admin": True, "auto": "NEW"})
+    df = diff(b, a)
+    adm = df[df.kind == "guardduty_admin"].iloc[0]
+    assert (adm.region, adm.before, adm.after, adm.severity) == ("us-east-1", None, sb.management, "improvement")
+    b, a, _, _ = pair(before={"gd_admin": True, "auto": "ALL"}, after={"gd_admin": True, "auto": "NONE",
+                                                                       "auto_s3": "ALL"})
+    df = diff(b, a)
+    ae = df[df.kind == "guardduty_auto_enable"].iloc[0]
+    assert (ae.before, ae.after, ae.severity) == ("ALL", "NONE", "regression")
+    ft = df[(df.kind == "guardduty_feature") & df.account_id.eq(sb.management)]
+    assert ft[["action", "before", "after", "severity"]].values.tolist() == [["S3_DATA_EVENTS", "NONE", "ALL",
+                                                                              "improvement"]]
+
+
+def test_different_regions_are_scope_not_changes(tmp_path):
+    b = load(tmp_path, "b", spec(regions=["us-east-1", "eu-west-1"]))
+    a = load(tmp_path, "a", spec(regions=["us-east-1", "ap-south-1"]))
+    df = diff(b, a)
+    assert kinds(df) == {"scope"}
+    assert set(zip(df.region, df.before, df.after)) == {("eu-west-1", "collected", "not collected"),
+                                                         ("ap-south-1", "not collected", "collected")}
+    assert set(df.severity) == {"neutral"}
+    assert "scope differs" in summary_line(df)
+
+
+def test_account_filters_are_scope_not_changes(tmp_path):
+    sb = spec()
+    b = load(tmp_path, "b", sb)
+    sa = spec(stop_app_trail=True, suspend=True)
+    # AFTER read only the management account: App's documents were not collected
+    sa.docs[sa._app]["CloudTrail"] = {"ListTrails": None, "Trails": {}}
+    sa.docs[sa._app]["GuardDuty"] = {}
+    a = load(tmp_path, "a", sa, accounts_filter=[sa.management])
+    df = diff(b, a)
+    assert set(df.kind) == {"scope"}
+    assert set(df.account_id) == {sb._app, sb._play}
+    assert set(df.after) == {"not collected"}
+
+
+def test_two_organisations_are_refused(tmp_path):
+    b = load(tmp_path, "b", spec())
+    other = spec()
+    other.org_id = "o-other12345"
+    a = load(tmp_path, "a", other)
+    with pytest.raises(DiffError):
+        diff(b, a)
+
+
+@pytest.mark.parametrize("before,after,sev", [
+    ("covered", "not_logging", "regression"), ("none", "covered", "improvement"), ("covered", "unknown", "regression"),
+    ("unknown", "none", "neutral"), ("covered", "not_applicable", "neutral"), ("not_applicable", "none", "regression"),
+    (None, "covered", "neutral"), (None, "partial", "regression"), ("partial", "covered", "improvement")])
+def test_cell_severity_rules(before, after, sev):
+    assert status_severity(before, after, CLOUDTRAIL_RANK, GOOD["cloudtrail"]) == sev
+
+
+@pytest.mark.parametrize("before,after,sev", [
+    ("explicit_deny", "allow", "regression"), ("implicit_deny", "conditional", "regression"),
+    ("conditional", "explicit_deny", "improvement"), ("explicit_deny", "implicit_deny", "neutral"),
+    ("allow", "unknown", "regression"), ("unknown", "allow", "neutral")])
+def test_decision_severity_rules(before, after, sev):
+    assert decision_severity(before, after) == sev
+
+
+def test_cli_fail_on_formats_and_summary(tmp_path):
+    b = spec().write(tmp_path / "b")
+    a = spec(stop_app_trail=True).write(tmp_path / "a")
+    run = lambda *args: subprocess.run([sys.executable, "-m", "orgkit.cli", "diff", *map(str, args)],  # noqa: E731
+                                       capture_output=True, text=True, timeout=300)
+    p = run(b, a, "--format", "json", "--fail-on", "regression")
+    assert p.returncode == 1, p.stderr
+    rows = json.loads(p.stdout)
+    assert rows[0]["kind"] == "trail_stopped" and isinstance(rows[0]["account_id"], str)
+    assert p.stderr.strip().splitlines()[-1].startswith("orgkit diff: 1 change (1 regression")
+    p = run(b, b, "--fail-on", "regression", "--summary-only")
+    assert p.returncode == 0 and p.stdout.strip() == "orgkit diff: no changes"
+    p = run(b, a, "--format", "csv")
+    assert p.returncode == 0 and pd.read_csv(__import__("io").StringIO(p.stdout), dtype=str).kind.tolist() == [
+        "trail_stopped"]
+    p = run(b, a, "--fail-on", "worse")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    p = run(b, tmp_path / "missing")
+    assert p.returncode == 2 and "no such snapshot" in p.stderr and "Traceback" not in p.stderr

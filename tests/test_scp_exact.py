@@ -1,0 +1,462 @@
+"""Issue 12 (exact answers over unknown context keys, tamper protection, names in explanations, the context
+API) and issue 10's SCP points (answers that depend on an unread read are unknown; malformed actions are
+refused; the explorer validates the action)."""
+
+import io
+import itertools
+import json
+import warnings
+from contextlib import redirect_stderr, redirect_stdout
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orgkit import scp
+from orgkit.scp import ABSENT, FULL_AWS_ACCESS, UNKNOWN, evaluate
+from orgkit.scp.engine import _complete, implied_context, merge_context
+from orgkit.scp.notebook import check_explorer_action, tamper_coverage, verdict
+from orgkit.scp.partition import RESOURCE, domains
+
+from scp_org_fixture import MGMT, make_org  # noqa: E402
+
+FULL = json.loads(FULL_AWS_ACCESS)
+
+
+def only_region(region, sid=None):
+    return {"Version": "2012-10-17", "Statement": [{"Sid": sid or f"Only{region}", "Effect": "Deny", "Action": "*",
+                                                    "Resource": "*",
+                                                    "Condition": {"StringNotEquals": {"aws:RequestedRegion": region}}}]}
+
+
+def allow_if_region(region):
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+                                                    "Condition": {"StringEquals": {"aws:RequestedRegion": region}}}]}
+
+
+EC2_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}
+
+
+# ------------------------------------------------------------------------------------------- issue 12, part 1
+
+
+def test_two_region_guardrails_that_do_not_overlap_are_an_explicit_deny():
+    d = evaluate([[FULL, only_region("us-east-1")], [FULL, only_region("eu-west-1")]], "ec2:RunInstances")
+    assert d.decision == "explicit_deny"
+    assert "for every value of aws:RequestedRegion" in d.reason and "(and when absent)" in d.reason
+    assert {c["decision"] for c in d.cases} == {"explicit_deny"}
+    assert {c["values"]["aws:requestedregion"] for c in d.cases} >= {'"us-east-1"', '"eu-west-1"', "absent"}
+
+
+def test_allow_lists_on_different_regions_at_two_levels_are_an_implicit_deny():
+    d = evaluate([[allow_if_region("us-east-1")], [allow_if_region("eu-west-1")]], "ec2:RunInstances")
+    assert d.decision == "implicit_deny"
+
+
+def test_an_explicit_deny_for_every_value_wins_over_an_implicit_deny():
+    lv = [[FULL, only_region("us-east-1")], [EC2_ONLY], [FULL, only_region("eu-west-1")]]
+    assert evaluate(lv, "s3:GetObject").decision == "explicit_deny"
+    assert evaluate(lv, "ec2:RunInstances").decision == "explicit_deny"
+
+
+def test_bool_if_exists_true_or_bool_false_allows_every_value_and_absence():
+    mfa = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*",
+         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}}},
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}]}
+    d = evaluate([[mfa]], "s3:GetObject")
+    assert d.decision == "allow" and d.depends_on_keys == ()
+
+
+def test_conditional_says_for_which_values_it_is_allowed():
+    d = evaluate([[FULL, only_region("us-east-1")]], "ec2:RunInstances")
+    assert d.decision == "conditional"
+    assert d.allowed_when == 'aws:RequestedRegion is "us-east-1"'
+    assert d.denied_when.startswith('aws:RequestedRegion is not "us-east-1"')
+    assert "allowed when" in d.explain()
+    assert "allowed when" in verdict(d)
+
+
+def test_given_values_still_decide_and_absent_applies_the_documented_rule():
+    lv = [[FULL, only_region("us-east-1")]]
+    assert evaluate(lv, "ec2:RunInstances", context={"aws:RequestedRegion": "us-east-1"}).decision == "allow"
+    assert evaluate(lv, "ec2:RunInstances", context={"aws:RequestedRegion": "eu-west-1"}).decision == "explicit_deny"
+    # StringNotEquals on an absent key is true: the deny applies
+    assert evaluate(lv, "ec2:RunInstances", context={"aws:RequestedRegion": ABSENT}).decision == "explicit_deny"
+    assert evaluate(lv, "ec2:RunInstances", missing="absent").decision == "explicit_deny"
+
+
+def test_multi_valued_keys_for_all_values_and_for_any_value():
+    tags = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["team", "env"]}}}]}
+    d = evaluate([[FULL, tags]], "ec2:CreateTags")
+    assert d.decision == "conditional"
+    # allowed only for a set made of team/env (or no tags at all: ForAnyValue on an absent key is false)
+    allowed = [c["values"]["aws:tagkeys"] for c in d.cases if c["decision"] == "allow"]
+    assert "absent" in allowed and all("any other value" not in a for a in allowed)
+    only = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}}},
+        {"Effect": "Allow", "Action": "*", "Resource": "*",
+         "Condition": {"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["team"]}}}]}
+    # every set is either all "team" (or empty/absent) or has another element: allowed for every value
+    assert evaluate([[only]], "ec2:CreateTags").decision == "allow"
+
+
+def test_numeric_date_and_ip_thresholds():
+    age = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*",
+         "Condition": {"NumericLessThanIfExists": {"aws:MultiFactorAuthAge": "3600"}}},
+        {"Effect": "Allow", "Action": "*", "Resource": "*",
+         "Condition": {"NumericGreaterThanEquals": {"aws:MultiFactorAuthAge": "3600"}}}]}
+    assert evaluate([[age]], "s3:GetObject").decision == "allow"
+    ip = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+        {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/9"}}}]}
+    d = evaluate([[FULL, ip]], "s3:GetObject")
+    assert d.decision == "conditional" and "10.128.0.0" in d.allowed_when
+    late = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}}]}
+    d = evaluate([[FULL, late]], "s3:GetObject")
+    assert d.decision == "conditional" and d.denied_when == "aws:CurrentTime is above 2026-01-01T00:00:00+00:00"
+
+
+def test_null_and_unknown_operators():
+    null = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Null": {"aws:TokenIssueTime": "true"}}},
+        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Null": {"aws:TokenIssueTime": "false"}}}]}
+    assert evaluate([[null]], "s3:GetObject").decision == "allow"
+    weird = {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+                            "Condition": {"StringEqualz": {"aws:RequestedRegion": "x"}}}]}
+    d = evaluate([[FULL, weird]], "s3:GetObject", context={"aws:RequestedRegion": "x"})
+    assert d.decision == "conditional" and any("StringEqualz" in k for k in d.depends_on_keys)
+
+
+# ------------------------------------------------------------------------------------------- resources
+
+
+def test_resource_star_means_any_resource():
+    deny_bucket = ("p-b", {"Statement": [{"Sid": "B", "Effect": "Deny", "Action": "s3:*",
+                                          "Resource": "arn:aws:s3:::secret/*"}]})
+    for res in ("*", None):
+        d = evaluate([[FULL, deny_bucket]], "s3:GetObject", resource=res)
+        assert d.decision == "conditional" and d.depends_on_keys == (RESOURCE,)
+        assert "the resource is like arn:aws:s3:::secret/*" in d.denied_when
+    assert evaluate([[FULL, deny_bucket]], "s3:GetObject", resource="arn:aws:s3:::open/x").decision == "allow"
+    deny_all = ("p-a", {"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
+    assert evaluate([[FULL, deny_all]], "s3:GetObject", resource="*").decision == "explicit_deny"
+
+
+# ------------------------------------------------------------------------------------------- the context API
+
+
+def test_absent_unknown_and_missing():
+    ctx = merge_context(implied_context("111122223333", None, None, "arn:aws:iam::111122223333:role/x"),
+                        {"aws:PrincipalArn": UNKNOWN, "aws:SourceVpc": ABSENT}, "unknown")
+    assert "aws:principalarn" not in ctx and ctx["aws:sourcevpc"] is None and "aws:requestedregion" not in ctx
+    ctx = merge_context({}, {"aws:PrincipalArn": UNKNOWN}, "absent")
+    assert "aws:principalarn" not in ctx and "aws:requestedregion" in ctx and ctx["aws:requestedregion"] is None
+    done = _complete(ctx, {"aws:principalarn": "arn:aws:iam::1:root"})
+    assert done["aws:principalarn"] == "arn:aws:iam::1:root" and "aws:principalarn" not in ctx
+    protect = {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+                              "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}}}]}
+    # a known principal decides, unless the caller says its ARN is unknown
+    lv = [[FULL, protect]]
+    assert evaluate(lv, "s3:GetObject", principal="role/Dev", account_id="111122223333").decision == "explicit_deny"
+    d = evaluate(lv, "s3:GetObject", principal="role/Dev", account_id="111122223333",
+                 context={"aws:PrincipalArn": UNKNOWN})
+    assert d.decision == "conditional" and "role/Admin" in d.allowed_when
+    with pytest.raises(ValueError, match="missing="):
+        evaluate(lv, "s3:GetObject", missing="maybe")
+
+
+def test_old_names_still_work_with_a_deprecation_warning():
+    lv = [[FULL, only_region("us-east-1")]]
+    with pytest.warns(DeprecationWarning, match="absent_unknown"):
+        assert evaluate(lv, "ec2:RunInstances", absent_unknown=True).decision == "explicit_deny"
+    with pytest.warns(DeprecationWarning, match="AbsentContext"):
+        assert evaluate(lv, "ec2:RunInstances", context=scp.AbsentContext()).decision == "explicit_deny"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert evaluate(lv, "ec2:RunInstances", missing="absent").decision == "explicit_deny"
+
+
+# ------------------------------------------------------------------------------------------- an organisation
+
+PROTECT = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "ProtectCloudTrail", "Effect": "Deny",
+    "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors"],
+    "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
+
+
+@pytest.fixture(scope="module")
+def org():
+    return make_org(
+        [
+            ("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-useast"]),
+            ("ou-eng", "r-root", "ou", "Engineering", ["p-FullAWSAccess", "p-protect"]),
+            ("ou-eu", "ou-eng", "ou", "EU", ["p-FullAWSAccess", "p-euwest"]),
+            (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+            ("100000000001", "ou-eng", "account", "eng-1", ["p-FullAWSAccess"]),
+            ("100000000002", "ou-eu", "account", "eu-1", ["p-FullAWSAccess"]),
+        ],
+        {"p-FullAWSAccess": FULL, "p-useast": only_region("us-east-1", "OnlyUsEast1"),
+         "p-euwest": only_region("eu-west-1", "OnlyEuWest1"), "p-protect": PROTECT},
+    )
+
+
+def test_matrix_agrees_with_decide_and_is_exact(org):
+    acts = ["cloudtrail:StopLogging", "ec2:RunInstances", "s3:GetObject", "organizations:LeaveOrganization"]
+    for principal in (None, "role/Dev", "role/SecurityAdmin"):
+        m = scp.matrix(org, principal=principal, actions=acts)
+        for aid in m.accounts["account_id"]:
+            for a in acts:
+                assert m.decision(aid, a) == scp.decide(org, aid, a, principal=principal).decision, (principal, aid, a)
+    assert scp.decide(org, "100000000002", "s3:GetObject").decision == "explicit_deny"
+    assert scp.decide(org, "100000000001", "s3:GetObject").decision == "conditional"
+
+
+def test_explanations_name_the_policy_its_id_the_ou_path_and_the_sid(org):
+    d = scp.decide(org, "100000000001", "cloudtrail:StopLogging", principal="role/Dev",
+                   context={"aws:RequestedRegion": "us-east-1"})
+    assert d.decision == "explicit_deny"
+    assert (d.policy_name, d.policy_id, d.sid, d.level, d.level_path) == (
+        "protect", "p-protect", "ProtectCloudTrail", "ou-eng", "Root/Engineering")
+    assert 'Sid "ProtectCloudTrail" of policy "protect" (p-protect) at ou Root/Engineering (ou-eng)' in d.reason
+    assert '"protect" (p-protect)' in d.explain()
+    row = scp.can(org, "cloudtrail:StopLogging", principal="role/Dev",
+                  context={"aws:RequestedRegion": "us-east-1"}).set_index("account_id").loc["100000000001"]
+    assert row["policy_name"] == "protect" and row["sid"] == "ProtectCloudTrail"
+    # any region: denied by one or the other for every value; the reason names both
+    d = scp.decide(org, "100000000001", "cloudtrail:StopLogging", principal="role/Dev")
+    assert d.decision == "explicit_deny" and '"useast" (p-useast)' in d.reason and '"protect" (p-protect)' in d.reason
+
+
+def test_tamper_protection_one_definition(org):
+    t = scp.tamper_protection(org, principal="role/Dev").set_index("account_id")
+    # eu-1: the two region guardrails deny every region and the absent key: protected
+    assert t.loc["100000000002", "protected"]
+    assert t.loc["100000000002", "exposure"] == []
+    # eng-1: CloudTrail is protected (whatever the region), GuardDuty is exposed outside the region guardrail
+    assert t.loc["100000000001", "cloudtrail_protected"] and not t.loc["100000000001", "protected"]
+    exp = dict(x.split(": ", 1) for x in t.loc["100000000001", "exposure"])
+    assert exp["guardduty:DeleteDetector"] == 'allowed when aws:RequestedRegion is "us-east-1"'
+    assert t.loc[MGMT, "reason"].startswith("exempt")
+    # any principal: the SecurityAdmin exception is named
+    t2 = scp.tamper_protection(org).set_index("account_id")
+    exp = dict(x.split(": ", 1) for x in t2.loc["100000000001", "exposure"])
+    assert "role/SecurityAdmin" in exp["cloudtrail:StopLogging"]
+    assert t2.loc["100000000002", "protected"]
+    # the notebook's words come from the same columns
+    cov = pd.DataFrame({"account_id": ["100000000001", "100000000002", MGMT], "regions": [1, 1, 1],
+                        "cloudtrail_covered": [1, 1, 1], "cloudtrail_unknown": [0, 0, 0], "cloudtrail_share": [1.0] * 3,
+                        "guardduty_covered": [1, 1, 1], "guardduty_unknown": [0, 0, 0], "guardduty_share": [1.0] * 3})
+    tc = tamper_coverage(scp.evaluator(org), tamper=scp.tamper_protection(org, principal="role/Dev"), coverage=cov)
+    tc = tc.set_index("account_id")
+    assert tc.loc["100000000001", "cloudtrail"] == "covered and protected"
+    assert tc.loc["100000000002", "cloudtrail"] == "covered and protected"
+    assert tc.loc["100000000002", "guardduty"] == "covered and protected"
+    assert tc.loc["100000000001", "guardduty"] != "covered and protected"
+
+
+def _cli(org, monkeypatch, argv):
+    from orgkit.scp import cli
+
+    monkeypatch.setattr(cli, "_load", lambda snapshot: org)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = cli.main(argv)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_cli_tamper_table_names_the_exposed_actions(org, monkeypatch):
+    rc, out, err = _cli(org, monkeypatch, ["scp", "tamper", "--principal", "role/Dev"])
+    assert rc == 0 and "guardduty:DeleteDetector: allowed when aws:RequestedRegion is" in out
+    assert "protected: 1 of 3 accounts" in err
+
+
+@pytest.mark.parametrize("bad", ["cloudtrail_StopLogging", ":", "cloudtrail:Stop Logging", "", "cloudtrail:"])
+def test_cli_refuses_a_malformed_action(org, monkeypatch, bad):
+    for argv in (["scp", "can", bad], ["scp", "explain", "100000000001", bad]):
+        rc, out, err = _cli(org, monkeypatch, argv)
+        assert rc == 2 and out == ""
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "service:Action" in err
+
+
+def test_wildcards_are_actions(org):
+    assert scp.check_action("cloudtrail:Stop*") == "cloudtrail:Stop*"
+    assert scp.check_action(" s3:Get?bject ") == "s3:Get?bject"
+    with pytest.raises(ValueError):
+        scp.decide(org, "100000000001", "cloudtrail StopLogging")
+
+
+def test_explorer_validates_the_action_before_answering(org):
+    assert "type an action" in check_explorer_action(org, "")
+    assert "type an action" in check_explorer_action(org, "   ")
+    assert "not in the action catalog" in check_explorer_action(org, "cloudtrail:StopLoging")
+    assert "service:Action" in check_explorer_action(org, "cloudtrail_StopLogging")
+    assert "wildcard" in check_explorer_action(org, "cloudtrail:*")
+    assert check_explorer_action(org, "cloudtrail:StopLogging") is None
+
+
+# ------------------------------------------------------------------------------------------- issue 10: unread reads
+
+
+def _unread_org(message):
+    o = make_org(
+        [
+            ("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+            ("ou-eng", "r-root", "ou", "Engineering", ["p-FullAWSAccess"]),
+            (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+            ("100000000001", "ou-eng", "account", "eng-1", ["p-FullAWSAccess"]),
+        ],
+        {"p-FullAWSAccess": FULL, "p-protect": PROTECT},
+    )
+    o.errors = pd.DataFrame([{"account_id": MGMT, "region": None, "service": "organizations",
+                              "operation": "ListTargetsForPolicy", "error_code": "AccessDeniedException",
+                              "message": message}])
+    return o
+
+
+@pytest.mark.parametrize("message", ["not authorized", "not authorized on policy p-protect"])
+def test_an_answer_that_depends_on_unread_targets_is_unknown(monkeypatch, message):
+    o = _unread_org(message)
+    d = scp.decide(o, "100000000001", "cloudtrail:StopLogging", principal="role/Dev")
+    assert d.decision == "unknown" and "ListTargetsForPolicy" in d.reason and "p-protect" in d.reason
+    assert d.unknown_reads and "AccessDeniedException" in d.unknown_reads[0]
+    # an action the unread policy cannot change keeps its answer
+    assert scp.decide(o, "100000000001", "s3:GetObject", principal="role/Dev").decision == "allow"
+    assert scp.decide(o, MGMT, "cloudtrail:StopLogging").decision == "exempt"
+    m = scp.matrix(o, principal="role/Dev", actions=["cloudtrail:StopLogging", "s3:GetObject"])
+    assert m.decision("100000000001", "cloudtrail:StopLogging") == "unknown"
+    assert m.decision("100000000001", "s3:GetObject") == "allow"
+    t = scp.tamper_protection(o, principal="role/Dev").set_index("account_id")
+    assert not t.loc["100000000001", "protected"] and "cloudtrail:StopLogging" in t.loc["100000000001", "unknown"]
+    assert any("ListTargetsForPolicy" in x for x in t.loc["100000000001", "exposure"])
+    lint = scp.lint(o)
+    assert (lint["check"] == "unread_policy").any()
+    rc, out, err = _cli(o, monkeypatch, ["scp", "can", "cloudtrail:StopLogging", "--principal", "role/Dev"])
+    assert rc == 0 and "unknown" in out and "ListTargetsForPolicy" in err
+    rc, out, err = _cli(o, monkeypatch, ["scp", "explain", "100000000001", "cloudtrail:StopLogging"])
+    assert rc == 0 and "=> unknown" in out and "ListTargetsForPolicy" in out
+    rc, out, err = _cli(o, monkeypatch, ["scp", "tamper"])
+    assert rc == 0 and "unknown" in out and "SCP read failed" in err
+    rc, out, err = _cli(o, monkeypatch, ["scp", "lint"])
+    assert rc == 0 and "unread_policy" in out and "read(s) failed" in err
+
+
+def test_a_failed_list_of_policies_makes_every_answer_unknown():
+    o = _unread_org("x")
+    o.errors.loc[0, "operation"] = "ListPolicies"
+    assert scp.decide(o, "100000000001", "s3:GetObject").decision == "unknown"
+    assert scp.matrix(o, actions=["s3:GetObject"]).decision("100000000001", "s3:GetObject") == "unknown"
+
+
+# ------------------------------------------------------------------------------------------- the property
+
+REGIONS = ["us-east-1", "eu-west-1", "ap-south-1"]
+KEYS = {
+    "aws:RequestedRegion": ("str", REGIONS),
+    "aws:PrincipalTag/team": ("str", ["red", "blue", "re*"]),
+    "aws:MultiFactorAuthAge": ("num", ["60", "3600"]),
+    "aws:SecureTransport": ("bool", ["true", "false"]),
+    "aws:TagKeys": ("multi", ["team", "env"]),
+}
+OPS = {"str": ["StringEquals", "StringNotEquals", "StringLike", "StringNotLike", "StringEqualsIfExists",
+               "StringNotEqualsIfExists", "StringEqualsIgnoreCase"],
+       "num": ["NumericLessThan", "NumericGreaterThanEquals", "NumericEqualsIfExists", "NumericNotEquals"],
+       "bool": ["Bool", "BoolIfExists"],
+       "multi": ["ForAnyValue:StringEquals", "ForAllValues:StringEquals", "ForAnyValue:StringNotEquals",
+                 "ForAllValues:StringNotLike"]}
+
+
+@st.composite
+def conditions(draw):
+    out = {}
+    for key in draw(st.lists(st.sampled_from(sorted(KEYS)), min_size=0, max_size=2, unique=True)):
+        kind, vals = KEYS[key]
+        if draw(st.booleans()) and kind != "multi":
+            out.setdefault("Null", {})[key] = draw(st.sampled_from(["true", "false"]))
+            continue
+        op = draw(st.sampled_from(OPS[kind]))
+        out.setdefault(op, {})[key] = draw(st.lists(st.sampled_from(vals), min_size=1, max_size=2, unique=True))
+    return out
+
+
+@st.composite
+def statements(draw):
+    s = {"Effect": draw(st.sampled_from(["Allow", "Deny"])),
+         "Action": draw(st.sampled_from(["*", "ec2:*", "s3:GetObject"])), "Resource": "*"}
+    c = draw(conditions())
+    if c:
+        s["Condition"] = c
+    return s
+
+
+levels_st = st.lists(st.lists(st.lists(statements(), min_size=1, max_size=2), min_size=1, max_size=2),
+                     min_size=1, max_size=3)
+
+# concrete values that are not (all) among the partition's representatives: an independent check of exactness
+UNIVERSE = {
+    "aws:requestedregion": [None, "us-east-1", "eu-west-1", "ap-south-1", "sa-east-1", "US-EAST-1"],
+    "aws:principaltag/team": [None, "red", "blue", "reef", "re", "Red", "green"],
+    "aws:multifactorauthage": [None, "0", "59", "60", "61", "3599", "3600", "99999"],
+    "aws:securetransport": [None, "true", "false"],
+    "aws:tagkeys": [None, ["team"], ["env"], ["team", "env"], ["other"], ["team", "other"]],
+}
+
+
+def _answer(codes):
+    return codes.pop() if len(codes) == 1 else "conditional"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(levels=levels_st, action=st.sampled_from(["ec2:RunInstances", "s3:GetObject", "iam:CreateUser"]))
+def test_conditional_exactly_when_two_completions_differ(levels, action):
+    docs = [[{"Version": "2012-10-17", "Statement": pol} for pol in lv] for lv in levels]
+    d = evaluate(docs, action)
+    # brute force over the partition: every combination of representatives, each asked with every key given
+    from orgkit.scp.policy import compile_levels
+
+    sts = [s for _, pols in compile_levels(docs) for p in pols for s in p.statements]
+    keys = sorted({k for s in sts for k in s.referenced_keys})
+    doms = domains(keys, sts, {})
+    seen = set()
+    for combo in itertools.product(*(doms[k] for k in keys)):
+        ctx = {k: r.value for k, r in zip(keys, combo)}
+        seen.add(evaluate(docs, action, context={k: (ABSENT if v is None else v) for k, v in ctx.items()}).decision)
+    assert "conditional" not in seen
+    assert d.decision == _answer(set(seen))
+    # every concrete completion from an independent universe gives one of those answers
+    for combo in itertools.product(*(UNIVERSE[k] for k in keys)):
+        ctx = {k: (ABSENT if v is None else v) for k, v in zip(keys, combo)}
+        assert evaluate(docs, action, context=ctx).decision in seen, ctx
+
+
+def test_matrix_with_policy_variables_agrees_with_decide():
+    own = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OwnBuckets", "Effect": "Deny", "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+         "NotResource": "arn:aws:s3:::${aws:PrincipalAccount}-*"}]}
+    literal = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "KeepLogs", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::100000000001-logs"},
+        {"Sid": "Tags", "Effect": "Deny", "Action": "s3:PutBucketPolicy", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "${aws:PrincipalAccount}"}}}]}
+    o = make_org(
+        [("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-own"]),
+         ("ou-a", "r-root", "ou", "A", ["p-FullAWSAccess", "p-literal"]),
+         (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+         ("100000000001", "ou-a", "account", "one", ["p-FullAWSAccess"]),
+         ("100000000002", "ou-a", "account", "two", ["p-FullAWSAccess"]),
+         ("100000000003", "r-root", "account", "three", ["p-FullAWSAccess"])],
+        {"p-FullAWSAccess": FULL, "p-own": own, "p-literal": literal})
+    acts = ["s3:DeleteBucket", "s3:PutBucketPolicy", "s3:GetObject"]
+    for res in (None, "arn:aws:s3:::100000000002-x", "arn:aws:s3:::100000000001-logs"):
+        m = scp.matrix(o, actions=acts, resource=res)
+        for aid in ("100000000001", "100000000002", "100000000003"):
+            for a in acts:
+                assert m.decision(aid, a) == scp.decide(o, aid, a, resource=res).decision, (res, aid, a)
+    d = scp.decide(o, "100000000001", "s3:DeleteBucket")
+    assert d.decision == "conditional" and "100000000001-" in d.allowed_when
