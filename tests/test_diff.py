@@ -63,9 +63,14 @@ def spec(**change) -> SnapshotSpec:
 def load(tmp_path, name, sb: SnapshotSpec, accounts_filter=None):
     path = sb.write(tmp_path / name)
     if accounts_filter is not None:
+        from orgkit.snapshot import DIGEST_KEY, dumps, manifest_digest
+
+        # a collection run with --accounts records the filter in the manifest; re-sealed (the manifest carries
+        # its own digest, and an unsealed edit is refused as tampering)
         m = json.loads((path / "manifest.json").read_text())
         m["options"] = {"accounts": accounts_filter}
-        (path / "manifest.json").write_text(json.dumps(m))
+        m[DIGEST_KEY] = manifest_digest(m)
+        (path / "manifest.json").write_text(dumps(m))
     return orgkit.load(path)
 
 
