@@ -141,7 +141,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         if args.frame not in org.frames:
             print(f"orgkit show: no frame {args.frame!r}; frames: {', '.join(org.frames)}", file=sys.stderr)
             return 2
-        write_frame(org.frames[args.frame], args.format)
+        write_frame(org.frames[args.frame], args.format, args=args)
     else:
         m = org.manifest
         print(f"organization {m.get('organization_id')}  management account {m.get('management_account_id')}  "

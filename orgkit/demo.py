@@ -59,8 +59,7 @@ def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = Fals
     from orgkit.localaws.server import LocalAWS
 
     sc = load_scenario(scenario)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = private_dir(Path(out))
     timings = {}
     later_snap = plan_path = None
     with dummy_credentials(), LocalAWS(seed=sc.get("seed")) as aws:
@@ -83,13 +82,13 @@ def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = Fals
                                  workers=workers, progress=progress)
             timings["later"] = round(time.monotonic() - t, 2)
     tf = out / "terraform.tfstate"
-    tf.write_text(json.dumps(terraform_state(sc, ids), indent=1, sort_keys=True) + "\n")
+    write_private(tf, json.dumps(terraform_state(sc, ids), indent=1, sort_keys=True) + "\n")
     if later_snap is not None and lsc.get("terraform_plan"):
         from orgkit.model import load
 
         plan_path = out / "terraform-plan.json"
-        plan_path.write_text(json.dumps(terraform_plan(lsc["terraform_plan"], load(later_snap)), indent=1,
-                                        sort_keys=True) + "\n")
+        write_private(plan_path, json.dumps(terraform_plan(lsc["terraform_plan"], load(later_snap)), indent=1,
+                                            sort_keys=True) + "\n")
     return {"snapshot": snap, "tfstate": tf, "later": later_snap, "tfplan": plan_path, "ids": ids,
             "seconds": timings}
 
@@ -114,30 +113,105 @@ def inject_parameters(nb, params: dict) -> None:
     nb.cells.insert(idx + 1, cell)
 
 
-def run_notebook(path: Path, out_dir: Path, params: dict, timeout: int = 600) -> Path:
-    """Execute one notebook with ``params`` and write it as HTML (and the executed .ipynb) into ``out_dir``."""
-    import nbformat
-    from nbclient import NotebookClient
+#: the report template: JupyterLab's, without the scripts it would fetch from a CDN (require.js, MathJax, mermaid,
+#: the widget manager), so a report opens offline and sends no request anywhere
+REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+"""
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` readable by its owner only (0600), like a snapshot: reports hold the organisation's layout."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: set it
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def report_html(nb) -> str:
+    """A self-contained HTML report of an executed notebook (images inline, no script from the network)."""
+    import jinja2
     from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[jinja2.DictLoader({"orgkit-report.j2":
+                                                                                   REPORT_TEMPLATE})])
+    exporter.template_file = "orgkit-report.j2"
+    html, _ = exporter.from_notebook_node(nb)
+    return html
+
+
+def run_notebook(path: Path, out_dir: Path, params: dict, timeout: int = 600) -> Path:
+    """Execute one notebook with ``params`` and write it as HTML (and the executed .ipynb) into ``out_dir``.
+
+    The kernel talks over Unix sockets in a private temporary folder (IPC transport), not TCP on loopback."""
+    import tempfile
+
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     inject_parameters(nb, params)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-                   ).execute()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out_dir / path.name)
-    html, _ = HTMLExporter().from_notebook_node(nb)
+    with tempfile.TemporaryDirectory(prefix="orgkit-kernel-") as sock:
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sock) / "kernel"))
+        try:
+            NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+        finally:
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
+    private_dir(out_dir)
+    write_private(out_dir / path.name, nbformat.writes(nb))
     target = out_dir / (path.stem + ".html")
-    target.write_text(html)
+    write_private(target, report_html(nb))
     return target
 
 
+def explain_errors(snapshot: Path, scenario: str | Path = "demo") -> list[str]:
+    """One line per collection error of a demo snapshot: planted by the scenario (an account built without the role
+    the collector assumes) or not."""
+    from orgkit.localaws.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    errors = json.loads((Path(snapshot) / "errors.json").read_text()).get("Errors", [])
+    accounts = json.loads((Path(snapshot) / "organization.json").read_text()).get("Accounts", [])
+    names = {a.get("Id"): a.get("Name") for a in accounts}
+    no_role = {a["name"] for a in sc.get("accounts", []) if a.get("role", True) is False}
+    lines = []
+    for e in errors:
+        aid = e.get("account_id")
+        who = f"{names.get(aid, aid)} ({aid})"
+        what = f"{e.get('service')}:{e.get('operation')} {e.get('error_code')}"
+        if names.get(aid) in no_role and e.get("operation") == "AssumeRole":
+            lines.append(f"{who}: {what} -- planted: the scenario builds this account without the role the "
+                         "collector assumes, so its own trails and detectors show as unknown")
+        else:
+            lines.append(f"{who} {e.get('region') or ''}: {what} -- not planted by the scenario: "
+                         f"{e.get('message')}")
+    return lines
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    out = Path(args.out).absolute()
+    out = private_dir(Path(args.out).absolute())
     print(f"orgkit demo: local AWS on 127.0.0.1, demo organisation, collector, notebooks -> {out}", file=sys.stderr)
-    res = collect_demo(out, progress=not args.quiet)
+    # the live progress bar only on a terminal; otherwise the one line below says how it went
+    res = collect_demo(out, progress=not args.quiet and sys.stderr.isatty())
     print(f"  organisation built in {res['seconds']['build']} s, collected in {res['seconds']['collect']} s: "
           f"{res['snapshot']}", file=sys.stderr)
+    errs = explain_errors(res["snapshot"])
+    if errs:
+        print(f"  {len(errs)} collection error(s) recorded in the snapshot (the run went on):", file=sys.stderr)
+        for line in errs:
+            print(f"    {line}", file=sys.stderr)
     if args.write_bundled:
         if BUNDLED_DEMO.exists():
             shutil.rmtree(BUNDLED_DEMO)

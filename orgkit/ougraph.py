@@ -89,45 +89,114 @@ def tree_layout(graph: nx.DiGraph, root: str | None = None) -> dict[str, tuple[f
     return pos
 
 
-def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names: bool = True,
-                 highlight: list[str] | None = None, figsize: tuple[float, float] | None = None) -> Any:
-    """Draw the organisation's tree (root → OUs → accounts), with the SCPs attached at each node.
+#: the AWS managed policy attached everywhere by default (its id is the same in every organisation): left out of
+#: the labels, which then name only the SCPs that change something; a node *without* it says so
+FULL_ACCESS = "p-FullAWSAccess"
+COVERED_STATUSES = frozenset({"covered", "administrator", "org_member", "invited_member"})
+#: node fill by share of (account, region) cells covered, from the palette
+COVERAGE_BINS = [("every cell covered", "covered"), ("some cells not covered", "partial"),
+                 ("half or more not covered", "not_logging"), ("nothing readable", "unknown")]
 
+
+def coverage_shares(org: Any, coverage: Any) -> dict[str, tuple[int, int, int]]:
+    """{node: (covered cells, cells, unknown cells)} for every account and, summed, every OU and the root, from a
+    coverage frame (account_id, status); ``not_applicable`` cells are left out."""
+    g = org.graph
+    d = coverage[coverage["status"] != "not_applicable"]
+    per = {a: (int(x["status"].isin(COVERED_STATUSES).sum()), len(x), int((x["status"] == "unknown").sum()))
+           for a, x in d.groupby("account_id")}
+    out: dict[str, tuple[int, int, int]] = {}
+    for n in nx.dfs_postorder_nodes(g, next(n for n, k in g.in_degree() if k == 0)):
+        if g.nodes[n].get("kind") == "account":
+            out[n] = per.get(n, (0, 0, 0))
+        else:
+            kids = [out[k] for k in g.successors(n)]
+            out[n] = tuple(sum(v[i] for v in kids) for i in range(3))  # type: ignore[assignment]
+    return out
+
+
+def _bin(cov: tuple[int, int, int]) -> str:
+    covered, cells, unknown = cov
+    if cells == 0 or unknown == cells:
+        return "unknown"
+    if covered == cells:
+        return "covered"
+    return "partial" if covered * 2 > cells else "not_logging"
+
+
+def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names: bool = True,
+                 highlight: list[str] | None = None, figsize: tuple[float, float] | None = None,
+                 coverage: Any = None) -> Any:
+    """Draw the organisation's tree, root on the left, OUs and then accounts to the right, each node named with
+    the SCPs attached directly to it (FullAWSAccess left out; a node without it is marked "no FullAWSAccess").
+
+    ``coverage``: a coverage frame (CloudTrail, GuardDuty or both stacked): nodes are then filled by the share of
+    their (account, region) cells covered (an OU counts every account beneath it) and labelled with it.
     ``highlight``: node ids to emphasise (e.g. one account's chain). Returns a matplotlib Figure that is not
     registered with pyplot (no global state): a notebook shows it as a cell's value, a script saves it.
     """
+    import textwrap
+
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    from orgkit.palette import STATUS_COLOURS
 
     g = org.graph
-    pos = tree_layout(g)
-    width = max(x for x, _ in pos.values()) + 1
-    depth = -min(y for _, y in pos.values()) + 1
+    top = tree_layout(g)
+    # left to right: depth across, leaves down the page (names and SCP lists read horizontally)
+    pos = {n: (-y, -x) for n, (x, y) in top.items()}
+    leaves = max(-y for _, y in pos.values()) + 1
+    depth = max(x for x, _ in pos.values()) + 1
     if ax is None:
-        fig = Figure(figsize=figsize or (max(8.0, width * 1.35), max(4.0, depth * 1.6)))
+        fig = Figure(figsize=figsize or (max(8.0, 3.0 * depth + 1.0), max(3.5, 0.62 * leaves + 1.2)),
+                     layout="constrained")
         ax = fig.subplots()
     else:
         fig = ax.figure
     names = dict(zip(org.policies["policy_id"], org.policies["name"])) if policy_names else {}
+    shares = coverage_shares(org, coverage) if coverage is not None else None
     hl = set(highlight or [])
     for u, v in g.edges():
         (x1, y1), (x2, y2) = pos[u], pos[v]
         on = u in hl and v in hl
-        ax.plot([x1, x2], [y1, y2], color="#c0392b" if on else "#bdc3c7", lw=2.2 if on else 1.0, zorder=1)
+        xm = x1 + 0.5
+        ax.plot([x1, xm, xm, x2], [y1, y1, y2, y2], color="#CC3311" if on else "#B0B0B0", lw=2.4 if on else 1.0,
+                zorder=1, solid_joinstyle="miter")
     for n, d in g.nodes(data=True):
         x, y = pos[n]
         kind = "management" if d.get("is_management") else d.get("kind", "account")
-        ax.scatter([x], [y], s=260 if kind != "account" else 150, color=KIND_COLOURS.get(kind, "#7f8c8d"),
-                   zorder=2, edgecolors="#c0392b" if n in hl else "white", linewidths=2.5 if n in hl else 1.0)
+        if shares is not None:
+            fill = STATUS_COLOURS[_bin(shares[n])]
+        else:
+            fill = KIND_COLOURS.get(kind, "#7f8c8d")
+        ax.scatter([x], [y], s=230 if kind in ("root", "ou") else 150, color=fill, zorder=2,
+                   marker="s" if kind == "management" else "o",
+                   edgecolors="#CC3311" if n in hl else "#333333", linewidths=2.6 if n in hl else 0.8)
         label = str(d.get("name") or n)
         if kind == "management":
-            label += "\n(management)"
-        ax.text(x, y + 0.16, label, ha="center", va="bottom", fontsize=8, zorder=3,
+            label += " (management: no SCP applies)"
+        if shares is not None and shares[n][1]:
+            c, t, _ = shares[n]
+            label += f"  {c / t:.0%}"
+        ax.text(x + 0.09, y + 0.05, label, ha="left", va="bottom", fontsize=9.5, zorder=3,
                 fontweight="bold" if kind in ("root", "ou") else "normal")
-        if show_scps and d.get("scps"):
-            scps = [names.get(p, p) for p in d["scps"]]
-            ax.text(x, y - 0.16, "\n".join(scps), ha="center", va="top", fontsize=6.5, color="#6c3483", zorder=3,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.5})
-    ax.set_xlim(-0.8, width - 0.2)
-    ax.set_ylim(-depth + 0.2, 0.7)
+        if show_scps:
+            attached = list(d.get("scps") or [])
+            scps = [names.get(p, p) for p in attached if p != FULL_ACCESS]
+            if kind != "management" and FULL_ACCESS not in attached:
+                scps.append("no FullAWSAccess")
+            if scps:
+                text = textwrap.fill(", ".join(scps), 38)
+                ax.text(x + 0.09, y - 0.07, text, ha="left", va="top", fontsize=8, color="#5B2C6F", zorder=3,
+                        linespacing=1.05)
+    ax.set_xlim(-0.15, depth - 0.1 + 0.9)
+    ax.set_ylim(-leaves + 0.35, 0.6)
     ax.axis("off")
+    handles = []
+    if shares is not None:
+        handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=STATUS_COLOURS[k],
+                          markeredgecolor="#333333", label=t) for t, k in COVERAGE_BINS]
+    handles.append(Line2D([], [], ls="", marker="", label="purple: SCPs attached here (FullAWSAccess not listed)"))
+    ax.legend(handles=handles, loc="lower right", fontsize=8.5, frameon=False)
     return fig

@@ -1,13 +1,26 @@
 """Shared CLI formatting: frames as a table, CSV or JSON; the exit statuses and the one-line user error.
-Imports no analysis (every command module imports this one)."""
+Imports no analysis (every command module imports this one).
+
+Tables are drawn by `rich <https://rich.readthedocs.io>`_ to fit the terminal (``COLUMNS`` when set, else the
+terminal's width, else 120 columns): by default only the columns a person reads first (each command passes its
+``columns``; a frame without such a list gets as many of its leading columns as fit), long cells wrapped, text
+left-aligned, numbers right-aligned, a missing value shown as ``-``. ``--wide`` shows every column, ``--columns
+a,b,c`` exactly those. Status words are coloured with the palette's tiers when the output is a terminal; rich honours
+``NO_COLOR`` (and ``FORCE_COLOR``). CSV and JSON always carry every column, unformatted.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import shutil
 import sys
+from typing import Sequence
 
 import pandas as pd
+
+from orgkit.palette import TIERS
 
 # Exit statuses of the orgkit command (README, "Exit statuses"; docs/faults.md)
 EXIT_OK = 0
@@ -26,8 +39,38 @@ class UserError(Exception):
         self.code = code
 
 
-def write_frame(df: pd.DataFrame, fmt: str, out=None) -> None:
-    """Print rows as a table, CSV or JSON (a list of row objects); account ids stay strings."""
+#: columns whose words are statuses (coloured in a terminal)
+STATUS_COLUMNS = {"status", "decision", "severity", "state", "relationship_status", "health", "result"}
+#: rich styles of the palette's tiers (terminal colours: the palette's fills are too pale for text)
+TIER_STYLES = {"good": "blue", "warn": "yellow", "bad": "bold red", "unknown": "magenta", "na": "dim"}
+#: cells of these columns are never broken across lines
+_NO_WRAP = {"account_id", "region", "home_region", "status", "decision", "severity", "state", "step_id",
+            "priority", "service", "kind", "tie", "rows", "frame"}
+MISSING = "-"
+
+
+def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "csv", "json"),
+               help: str = "output format") -> None:
+    """``--format``, and the table's ``--wide`` / ``--columns``."""
+    p.add_argument("--format", choices=list(choices), default="table", help=help)
+    p.add_argument("--wide", action="store_true",
+                   help="table: show every column (csv and json always carry every column)")
+    p.add_argument("--columns", metavar="A,B,C", help="table: show these columns, in this order")
+
+
+def terminal_width(default: int = 120) -> int:
+    """``COLUMNS`` when set, else the terminal's width, else ``default``."""
+    return max(40, shutil.get_terminal_size((default, 24)).columns)
+
+
+def write_frame(df: pd.DataFrame, fmt: str, out=None, *, columns: Sequence[str] | None = None,
+                args: argparse.Namespace | None = None, wide: bool = False, select: str | None = None,
+                width: int | None = None) -> None:
+    """Print rows as a table, CSV or JSON (a list of row objects); account ids stay strings.
+
+    ``columns``: the table's default columns (those present are shown, in this order); ``args`` supplies
+    ``--wide`` and ``--columns`` (or pass ``wide`` / ``select``). CSV and JSON ignore all three.
+    """
     out = out or sys.stdout
     if fmt == "csv":
         df.to_csv(out, index=False)
@@ -37,10 +80,134 @@ def write_frame(df: pd.DataFrame, fmt: str, out=None) -> None:
         out.write(json.dumps(rows, indent=1, ensure_ascii=False))
         out.write("\n")
     else:
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
-                               "display.max_colwidth", 80):
-            out.write((df.to_string(index=False) if len(df) else "(no rows)") + "\n")
+        if args is not None:
+            wide = wide or bool(getattr(args, "wide", False))
+            select = select or getattr(args, "columns", None)
+        write_table(df, out, columns=columns, wide=wide, select=select, width=width)
 
 
-def add_format(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+def _pick(df: pd.DataFrame, columns, wide: bool, select: str | None, width: int) -> list[str]:
+    cols = [str(c) for c in df.columns]
+    if select:
+        want = [c.strip() for c in select.split(",") if c.strip()]
+        bad = [c for c in want if c not in cols]
+        if bad:
+            print(f"orgkit: --columns: no column {', '.join(bad)}; this table has: {', '.join(cols)}",
+                  file=sys.stderr)
+            raise SystemExit(2)
+        return want
+    if wide:
+        return cols
+    if columns:
+        chosen = [c for c in columns if c in cols]
+        if chosen:
+            return chosen
+    # no list: the leading columns that fit (a column needs about its header or typical cell, capped at 40)
+    chosen, used = [], 0
+    for c in cols:
+        cells = df[c].head(200).map(_cell_text)
+        need = min(40, max(len(c), int(cells.str.len().quantile(0.9)) if len(cells) else 0)) + 3
+        if chosen and used + need > width:
+            break
+        chosen.append(c)
+        used += need
+    return chosen
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return MISSING
+    if isinstance(v, float) and math.isnan(v):
+        return MISSING
+    if isinstance(v, (list, tuple, set)):
+        return "; ".join(map(str, v)) if len(v) else MISSING
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={val}" for k, val in v.items()) if v else MISSING
+    if v is pd.NaT or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
+        return MISSING
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) >= 1000 or v != round(v, 4) else f"{v:g}"
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d %H:%M:%S%z") if v.tzinfo else v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, str) and v == "":
+        return MISSING
+    return str(v)
+
+
+def _format_column(name: str, s: pd.Series) -> list[str]:
+    if "share" in name and pd.api.types.is_float_dtype(s):
+        return [MISSING if pd.isna(v) else f"{v:.0%}" for v in s]
+    if name.endswith("usd") and pd.api.types.is_numeric_dtype(s):
+        return [MISSING if pd.isna(v) else f"{v:,.2f}" for v in s]
+    return [_cell_text(v) for v in s]
+
+
+def write_table(df: pd.DataFrame, out=None, *, columns=None, wide: bool = False, select: str | None = None,
+                width: int | None = None) -> None:
+    """The table view of :func:`write_frame`."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    import io
+
+    out = out or sys.stdout
+    width = width or terminal_width()
+    # colour as rich decides for ``out`` (a terminal, NO_COLOR, FORCE_COLOR); drawn into a buffer so that the
+    # padding rich adds after the last column can be cut off
+    probe = Console(file=out)
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, highlight=False, soft_wrap=False, emoji=False, markup=False,
+                      force_terminal=probe.is_terminal, color_system=probe.color_system, no_color=probe.no_color,
+                      legacy_windows=False)
+    try:
+        _draw(console, df, columns, wide, select, width)
+    finally:
+        out.write("".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines()))
+
+
+def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, width: int) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    if not len(df.columns):
+        console.print("(no rows)")
+        return
+    shown = _pick(df, columns, wide, select, width)
+    hidden = [str(c) for c in df.columns if str(c) not in shown]
+    if not len(df):
+        console.print("(no rows)")
+        return
+    if wide or select:
+        # every column asked for: as wide as the cells need (scroll, or pipe to `less -S`), never folded to nothing
+        natural = sum(max([len(str(c))] + [len(_cell_text(v)) for v in df[c]]) + 2 for c in shown)
+        console.width = max(width, min(natural, 4000))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold", expand=False,
+                  collapse_padding=True)
+    cells = {}
+    for c in shown:
+        s = df[c]
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        cells[c] = _format_column(c, s)
+        # a header is never broken when the columns' headers fit side by side
+        longest = max([len(v) for v in cells[c]] + [1])
+        head_fit = sum(len(str(h)) + 3 for h in shown) <= width
+        table.add_column(c, justify="right" if numeric else "left", no_wrap=c in _NO_WRAP,
+                         overflow="ellipsis" if c in _NO_WRAP else "fold",
+                         min_width=min(len(c), 24, longest if longest > len(c) else len(c)) if head_fit else None)
+    for i in range(len(df)):
+        row = []
+        for c in shown:
+            v = cells[c][i]
+            style = TIER_STYLES.get(TIERS.get(v, ""), "") if c in STATUS_COLUMNS else ""
+            row.append(Text(v, style="dim" if v == MISSING else style))
+        table.add_row(*row)
+    console.print(table)
+    if hidden:
+        more = ", ".join(hidden)
+        console.print(Text(f"{len(hidden)} more column(s), shown with --wide or --columns: {more}", style="dim"),
+                      overflow="fold")

@@ -7,42 +7,34 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
-#: one fixed colour per status, for every coverage vocabulary (good: greens; partial: ambers; bad: reds; logging but
-#: not delivering: magenta, unlike any other; unknown: grey; not applicable: near white)
-STATUS_COLOURS: dict[str, str] = {
-    "covered": "#1a9850",
-    "administrator": "#006837",
-    "org_member": "#1a9850",
-    "invited_member": "#91cf60",
-    "partial": "#fee08b",
-    "standalone": "#fdae61",
-    "pending": "#fee08b",
-    "not_delivering": "#c51b7d",
-    "not_logging": "#f46d43",
-    "suspended": "#f46d43",
-    "none": "#d73027",
-    "unknown": "#969696",
-    "not_applicable": "#f0f0f0",
-}
+from orgkit import palette as _palette
+
+#: one fixed colour per status, for every coverage vocabulary: the colour-blind-safe palette of :mod:`orgkit.palette`
+#: (good: blues; partly good: sand and light orange; gaps: orange to dark brown; unknown: grey; n/a: near white)
+STATUS_COLOURS: dict[str, str] = dict(_palette.STATUS_COLOURS)
 _ORDER = list(STATUS_COLOURS)
-_OTHER = "#7b3294"  # a status outside the vocabulary: visible, never silently merged with another
-_GOOD = {"covered", "administrator", "org_member", "invited_member"}  # cells left unnamed in the heatmap
-_SHORT = {"not_applicable": "n/a", "not_delivering": "undelivered"}
-_DARK = {"none", "not_logging", "not_delivering", "suspended", "unknown", "administrator"}  # white text on these
+_OTHER = _palette.OTHER  # a status outside the vocabulary: visible, never silently merged with another
+#: statuses left unnamed in the cells (the legend names them): the plainly good ones that need no word
+_QUIET = {"covered", "org_member"}
+_SHORT = _palette.SHORT
 
 
 def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: int = 80,
-                     max_annotated_rows: int = 60) -> Figure:
+                     max_annotated_rows: int = 60, marks: pd.DataFrame | None = None) -> Figure:
     """Account × region heatmap of a coverage frame (columns account_id, account_name, ou_path, region, status).
 
     Accounts are grouped by OU (sorted by OU path, then name), with a line between OUs; regions keep their order
     in ``df``. Each status has a fixed colour (:data:`STATUS_COLOURS`) and the legend lists the statuses present.
     Regions label the top, accounts the left and OU paths (bold) the right when there are at most ``max_labels``
     accounts; beyond that the OU paths label the groups on the left. Cells whose status is not plainly good
-    (covered, administrator, member) are named in the cell when there are at most ``max_annotated_rows`` accounts
-    and 24 regions; the legend sits below the grid.
+    (anything but covered and org_member) are named in the cell when there are at most ``max_annotated_rows``
+    accounts and 24 regions, in black or white, whichever reads on the fill; the legend sits below the grid.
+
+    ``marks`` (columns account_id, region, mark): problems a cell's status does not show, such as a stopped trail
+    hidden behind another trail that covers the cell. Marked cells are hatched and carry the mark's words; the
+    legend names each mark.
     """
     need = {"account_id", "region", "status"}
     if not need <= set(df.columns):
@@ -107,19 +99,39 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
             spine.set_visible(False)
     else:
         ax.set_yticks(centres, ou_labels, fontsize=7)
+    marked: dict[tuple[int, int], list[str]] = {}
+    if marks is not None and len(marks) and len(d):
+        for a, r, m in marks[["account_id", "region", "mark"]].itertuples(index=False):
+            if a in a_idx and r in r_idx:
+                marked.setdefault((a_idx[a], r_idx[r]), []).append(str(m))
+        for (i, j) in marked:
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#000000",
+                                   linewidth=0, alpha=0.55))
     if annotate:
         # name the cells that are not plainly good, so statuses of close colours stay apart (and colour-blind
-        # readers need not rely on colour)
+        # readers need not rely on colour); a marked cell also carries its mark
+        size = 8 if n_r <= 8 and n_a <= 30 else 7
         for (i, j), v in np.ndenumerate(grid):
-            if np.isnan(v) or statuses[int(v)] in _GOOD:
+            if np.isnan(v):
                 continue
             s = statuses[int(v)]
-            ax.text(j, i, _SHORT.get(s, s), ha="center", va="center", fontsize=6,
-                    color="white" if s in _DARK else "#333333")
+            words = [] if s in _QUIET else [_SHORT.get(s, s)]
+            words += sorted(set(marked.get((i, j), [])))
+            words = [w for w in words if w]
+            if not words:
+                continue
+            fill = STATUS_COLOURS.get(s, _OTHER)
+            fits = size if max(map(len, words)) <= 14 else size - 1  # long words a point smaller, inside the cell
+            ax.text(j, i, "\n".join(words), ha="center", va="center", fontsize=fits, linespacing=1.0,
+                    color=_palette.text_colour(fill), fontweight="bold" if (i, j) in marked else "normal",
+                    bbox={"facecolor": fill, "edgecolor": "none", "pad": 0.6, "alpha": 0.9} if (i, j) in marked
+                    else None)
     ax.set_ylabel("account (grouped by OU)" if label_accounts else "OU")
     if title:
         ax.set_title(title, fontsize=11)
     handles = [Patch(facecolor=STATUS_COLOURS.get(s, _OTHER), edgecolor="#666666", label=s) for s in statuses]
+    for m in sorted({m for ms in marked.values() for m in ms}):
+        handles.append(Patch(facecolor="white", edgecolor="#000000", hatch="///", label=f"hatched: {m}"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), fontsize=8, frameon=False,
               ncol=min(len(handles), 3) or 1)
     return fig

@@ -123,3 +123,27 @@ def test_demo_organisation_has_the_problems_it_promises():
     # Sandbox 2 turned eu-south-1 off; the new account never turned the opt-in region on
     assert set(zip(off.account_id, off.region)) == {(names["Sandbox 2"], "eu-south-1"), (new, "eu-south-1")}
     assert list(org.accounts[org.accounts.access == "none"].account_name) == ["Legacy Analytics"]
+
+
+def test_demo_reports_are_private_and_self_contained(demo_run):
+    """Reports hold the organisation's layout: 0600 files in 0700 folders, like snapshots; and they load nothing
+    from the network (no MathJax, require.js or widget manager from a CDN)."""
+    out, proc = demo_run
+    reports = out / "reports"
+    for d in (out, reports):
+        assert d.stat().st_mode & 0o777 == 0o700, d
+    files = list(reports.iterdir())
+    assert files and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    assert (out / "terraform.tfstate").stat().st_mode & 0o777 == 0o600
+    for f in reports.glob("*.html"):
+        text = f.read_text()
+        assert not re.findall(r"""<(?:script|link|img)[^>]+(?:src|href)=["']?(?:https?:)?//""", text), f.name
+        assert "cdnjs" not in text and "unpkg.com" not in text
+
+
+def test_demo_output_is_quiet_and_explains_the_planted_error(demo_run):
+    _, proc = demo_run
+    assert "running over TCP" not in proc.stderr
+    assert "Parent appears to have exited" not in proc.stderr
+    assert "planted" in proc.stderr and "Legacy Analytics" in proc.stderr
+    assert "not planted" not in proc.stderr

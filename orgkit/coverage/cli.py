@@ -31,6 +31,20 @@ VOCAB = {
 }
 
 
+#: the columns a table shows by default, per view (--wide / --columns for the rest; csv and json carry every column)
+TABLE_COLUMNS = {
+    "coverage": ["service", "account_id", "account_name", "region", "status", "reason"],
+    "cloudtrail": ["account_id", "account_name", "region", "status", "reason"],
+    "guardduty": ["account_id", "account_name", "region", "status", "reason"],
+    "trails": ["name", "account_id", "home_region", "kind", "status", "reason"],
+    "duplicates": ["account_id", "account_name", "region", "copies", "paid_copies", "est_monthly_usd", "reason"],
+    "tfstate": ["name", "account_id", "home_region", "status", "reason", "address"],
+    "summary": ["account_id", "account_name", "ou_path", "accounts", "regions", "cloudtrail_share",
+                "cloudtrail_unknown", "guardduty_share", "guardduty_unknown"],
+    "gaps": ["priority", "service", "account_id", "account_name", "region", "status", "reason"],
+}
+
+
 def _split(v: str | None) -> list[str]:
     return [x.strip() for x in (v or "").split(",") if x.strip()]
 
@@ -145,7 +159,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if wanted:
         df = df[df["status"].isin(wanted)]
-    write_frame(_printable(df.reset_index(drop=True), args.format), args.format)
+    view = ("duplicates" if args.duplicates else "summary" if args.summary else vocab or "coverage")
+    write_frame(_printable(df.reset_index(drop=True), args.format), args.format, columns=TABLE_COLUMNS.get(view),
+                args=args)
     if fail_on:
         hits = df[df["status"].isin(fail_on)]
         if len(hits):

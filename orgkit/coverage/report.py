@@ -29,7 +29,7 @@ from orgkit.coverage.iac import unmanaged_trails
 from orgkit.plots import STATUS_COLOURS
 
 __all__ = ["COVERED", "GAP_ORDER", "Note", "resolve_tfstate", "status_counts", "not_covered", "guardduty_regions",
-           "accounts_without_guardduty", "cost_assumptions", "iac_drift", "unknown_cells"]
+           "accounts_without_guardduty", "cost_assumptions", "iac_drift", "unknown_cells", "trail_marks"]
 
 #: the statuses that count as covered (CloudTrail and GuardDuty)
 COVERED = frozenset(ct_mod.COVERED) | frozenset(gd_mod.COVERED)
@@ -236,3 +236,31 @@ def unknown_cells(**frames: pd.DataFrame) -> pd.DataFrame:
                           "regions": ", ".join(r for r in _regions(df) if r in set(g["region"]))})
     cols = ["service", "status", "reason", "source", "cells", "accounts", "regions"]
     return pd.DataFrame(parts, columns=cols)
+
+
+#: how a trail's own health reads as a mark on the heatmap
+_TRAIL_MARKS = {"not_logging": "trail stopped", "delivery_error": "delivery failing", "unknown": "trail unread"}
+
+
+def trail_marks(org, ct: pd.DataFrame, duplicates: bool = True) -> pd.DataFrame:
+    """The problems a CloudTrail cell's status does not show, for :func:`orgkit.plots.coverage_heatmap`'s
+    ``marks``: a trail that applies to the cell is stopped, fails to deliver or could not be read (another trail
+    may still cover the cell), and, with ``duplicates``, the cell pays for extra copies of management events.
+    Columns account_id, region, mark."""
+    from orgkit import coverage as cov
+
+    inv = cov.trail_inventory(org)
+    health = dict(zip(inv["trail_arn"], inv["status"]))
+    rows = []
+    if "trails" in ct:
+        for a, r, trails in ct[["account_id", "region", "trails"]].itertuples(index=False):
+            for arn in trails if isinstance(trails, (list, tuple)) else []:
+                mark = _TRAIL_MARKS.get(health.get(arn))
+                if mark:
+                    rows.append((a, r, mark))
+    if duplicates:
+        dup = cov.duplicates(org)
+        if len(dup) and "paid_copies" in dup:
+            for a, r in dup.loc[dup["paid_copies"] > 0, ["account_id", "region"]].itertuples(index=False):
+                rows.append((a, r, "paid duplicate"))
+    return pd.DataFrame(rows, columns=["account_id", "region", "mark"]).drop_duplicates().reset_index(drop=True)

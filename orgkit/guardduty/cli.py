@@ -2,7 +2,11 @@
 
     orgkit guardduty plan [SNAPSHOT] [--admin ACCOUNT] [--format table|csv|json|terraform|scp]
     orgkit guardduty migrate --admin ACCOUNT [SNAPSHOT]                 # prints the plan; no call that writes
+    orgkit guardduty migrate --admin ACCOUNT --live                     # the same, on a snapshot collected now
     orgkit guardduty migrate --admin ACCOUNT [SNAPSHOT] --apply --journal FILE [--profile P] [--endpoint-url URL]
+
+Without SNAPSHOT, plan and migrate read the bundled demo snapshot; migrate collects one now (read-only) instead
+when given --live, --profile or --endpoint-url, and --apply needs one of those or a SNAPSHOT.
 
 Exit codes: 0 done (or plan printed); 1 a step failed, or the plan is blocked by a pre-flight error; 2 bad input
 (including an administrator outside the organisation for ``migrate``, and a journal that is not this plan's);
@@ -22,16 +26,27 @@ from orgkit.output import UserError, add_format, write_frame
 ADMIN_CHECKS = ("admin_not_in_organization", "admin_not_active")
 
 
+#: the columns a table shows by default (--wide / --columns for the rest; csv and json carry every column)
+TABLE_COLUMNS = {
+    "administrators": ["region", "administrator_id", "account_name", "delegated_admin", "members", "by_invitation",
+                       "by_organization", "auto_enable"],
+    "ties": ["region", "account_id", "account_name", "tie", "relationship_status"],
+}
+
+
 def _split(v: str | None) -> list[str] | None:
     return [x.strip() for x in v.split(",") if x.strip()] if v else None
 
 
 def _plan_args(p: argparse.ArgumentParser, admin_required: bool) -> None:
     p.add_argument("snapshot", nargs="?",
-                   help="snapshot directory (default for plan: the bundled demo; for migrate: collect one now, "
-                        "read-only)")
-    p.add_argument("--admin", required=admin_required,
-                   help="the GuardDuty delegated administrator (default: the current invitation administrator)")
+                   help="snapshot directory (default: the bundled demo" + (
+                       "; with --live, --profile or --endpoint-url: collect one now, read-only)" if admin_required
+                       else ")"))
+    p.add_argument("--admin", required=admin_required, metavar="ACCOUNT",
+                   help="the account to make GuardDuty delegated administrator (required)" if admin_required else
+                   "the account to make GuardDuty delegated administrator (default: the current invitation "
+                   "administrator)")
     p.add_argument("--regions", help="comma-separated regions (default: the snapshot's)")
     p.add_argument("--auto-enable", choices=["ALL", "NEW"], default="ALL", type=str.upper,
                    help="auto-enable organisation members: ALL (existing and new) or NEW (default ALL)")
@@ -86,14 +101,21 @@ def _keep(v: str | None):
 
 
 def _print_plan(plan, out=None) -> None:
+    import textwrap
+
+    from orgkit.output import terminal_width
+
     out = out or sys.stdout
-    out.write(plan.summary() + "\n\n")
+    width = terminal_width()
+    for line in plan.summary().splitlines():
+        out.write(textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False) + "\n")
+    out.write("\n")
     t = plan.table()
     view = t[["step_id", "account_id", "api", "state", "blocked"]].copy()
     view["params"] = [_short(p) for p in t["params"]]
     view[["account_id", "api"]] = view[["account_id", "api"]].astype(object).where(view[["account_id", "api"]]
                                                                                   .notna(), "-")
-    write_frame(view, "table", out)
+    write_frame(view, "table", out, columns=["step_id", "account_id", "api", "state", "blocked"])
     susp = plan.suspended_outcomes()
     if len(susp):
         out.write("\nsuspended detectors (what the migration does to each):\n")
@@ -104,7 +126,7 @@ def _print_plan(plan, out=None) -> None:
         write_frame(issues[["severity", "check", "region", "account_id", "message"]], "table", out)
     if plan.current is not None and plan.current.status_counts() is not None:
         out.write("\ncoverage today (status counts per region):\n")
-        write_frame(plan.current.status_counts().reset_index(), "table", out)
+        write_frame(plan.current.status_counts().reset_index(), "table", out, wide=True)
 
 
 def _admin_problems(plan) -> list[str]:
@@ -160,7 +182,15 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         Journal.load(Path(args.journal))  # a journal that cannot be read is refused before any call
     snapshot = args.snapshot
     tmp = None
-    if snapshot is None:
+    live = args.live or args.profile or args.endpoint_url
+    if snapshot is None and args.apply and not live:
+        print("orgkit guardduty migrate: --apply carries out a plan of your organisation: give a SNAPSHOT of it, "
+              "or --live / --profile / --endpoint-url to collect one now", file=sys.stderr)
+        return 2
+    if snapshot is None and not live:
+        print("no snapshot given: planning on the bundled demo snapshot (--live collects one from AWS)",
+              file=sys.stderr)
+    elif snapshot is None:
         from orgkit.aws.collect import collect
 
         if args.apply and args.journal:
@@ -177,6 +207,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         else:
             ro = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name)
             print(f"no snapshot given: collecting one now, read-only, into {before}", file=sys.stderr)
+            # no credentials, an unknown profile, an endpoint that does not answer: one line and exit 3 (orgkit.cli)
             snapshot = collect(before, factory=ro, regions=_split(args.regions), progress=False)
     try:
         plan = _make_plan(args, load(snapshot))
@@ -255,15 +286,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = gs.add_parser("plan", help="the migration plan from a snapshot (no AWS call)")
     _plan_args(p, admin_required=False)
-    p.add_argument("--format", choices=["table", "csv", "json", "terraform", "scp"], default="table",
-                   help="output: the steps (table, csv, json), Terraform for the target, or the SCP to attach after")
+    add_format(p, choices=["table", "csv", "json", "terraform", "scp"],
+               help="output: the steps (table, csv, json), Terraform for the target, or the SCP to attach after")
     p.add_argument("--exempt-principal", help="comma-separated principal ARNs the SCP also exempts (--format scp)")
     p.set_defaults(fn=_cmd_plan)
 
-    m = gs.add_parser("migrate", help="print the plan (no write); with --apply, carry it out step by step")
+    m = gs.add_parser("migrate", help="print the plan (no write); with --apply, carry it out step by step",
+                      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _plan_args(m, admin_required=True)
     m.add_argument("--apply", action="store_true", help="carry the plan out (the only orgkit command that writes)")
-    m.add_argument("--profile", help="AWS profile of the management account")
+    m.add_argument("--live", action="store_true",
+                   help="with no SNAPSHOT: collect one now from AWS (read-only) with the ordinary credential chain")
+    m.add_argument("--profile", help="AWS profile of the management account (with no SNAPSHOT: collect one now)")
     m.add_argument("--endpoint-url", help="send every call to this endpoint (e.g. a local moto server)")
     m.add_argument("--live-check", action="store_true",
                    help="without --apply: also run each step's check against the live accounts (read calls only)")
@@ -294,5 +328,5 @@ def _cmd_state(args: argparse.Namespace) -> int:
     if df is None:
         print(f"orgkit guardduty state: {cur.coverage_note}", file=sys.stderr)
         return 2
-    write_frame(df, args.format)
+    write_frame(df, args.format, columns=TABLE_COLUMNS.get(args.what), args=args)
     return 0

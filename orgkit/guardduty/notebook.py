@@ -172,15 +172,11 @@ def scp_folded(plan):
 
 
 def _styled(df: pd.DataFrame, uuid: str, caption: str | None = None, wrap: Iterable[str] = ()):
-    """A stable Styler (fixed uuid, no index, text left-aligned, the ``wrap`` columns wrapped)."""
-    s = df.style.set_uuid(uuid).hide(axis="index")
-    s = s.set_properties(**{"text-align": "left", "vertical-align": "top"})
-    wrap = [c for c in wrap if c in df.columns]
-    if wrap:
-        s = s.set_properties(subset=wrap, **{"white-space": "pre-wrap", "min-width": "18em"})
-    if caption:
-        s = s.set_caption(caption)
-    return s
+    """A stable Styler (fixed uuid, no index, text left-aligned, status cells in the heatmaps' palette, missing
+    values as one mark, regions unbroken, the ``wrap`` columns wrapped): :func:`orgkit.display.style`."""
+    from orgkit.display import style
+
+    return style(df, uuid=uuid, caption=caption, wrap=wrap)
 
 
 # ----------------------------------------------------------------------------------------------- today
@@ -290,7 +286,13 @@ def plan_steps(plan: MigrationPlan, styled: bool = True):
         "why": t["why"], "checked by": t["check"], "state": t["state"],
         "blocked": t["blocked"],
     })
-    return _styled(df, "gd-plan-steps", wrap=["parameters", "why", "checked by"]) if styled else df
+    if not styled:
+        return df
+    from orgkit.display import Table
+
+    # the columns that fit a page first; why and how each step is checked fold below
+    return Table(df, columns=["#", "region", "step", "calling account", "call", "parameters", "state", "blocked"],
+                 uuid="gd-plan-steps", wrap=["parameters"])
 
 
 def issues_table(plan: MigrationPlan) -> pd.DataFrame:
@@ -372,10 +374,19 @@ class GroupRun:
             line += f" STOPPED at {self.stopped_at}: fix the cause, then run this cell again (the journal resumes)."
         return line
 
+    def outcome(self) -> str:
+        """``stopped`` (a step failed), ``pending`` (steps still to do or skipped), or ``done`` (nothing left)."""
+        n = self.frame["status"].value_counts() if len(self.frame) else pd.Series(dtype=int)
+        if self.stopped_at or n.get("failed", 0):
+            return "stopped"
+        return "pending" if n.get("pending", 0) else "done"
+
     def _repr_html_(self) -> str:
-        colour = "#b2182b" if self.stopped_at else "#1b7837"
+        # the palette's tiers, darkened for text; a word says the same for readers who do not see the colour
+        colour, word = {"stopped": ("#CC3311", "Stopped"), "pending": ("#7A5C00", "Pending"),
+                        "done": ("#225588", "Done")}[self.outcome()]
         table = _styled(self.frame, f"gd-run-{self.group}", wrap=["message", "expected"]).to_html()
-        return f"<p style='color:{colour}'><b>{html.escape(self.headline())}</b></p>{table}"
+        return (f"<p style='color:{colour}'><b>{word}. {html.escape(self.headline())}</b></p>{table}")
 
     def __repr__(self) -> str:
         with pd.option_context("display.max_colwidth", 80, "display.width", 200):

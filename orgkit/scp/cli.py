@@ -13,22 +13,20 @@ import sys
 
 import pandas as pd
 
+from orgkit.output import add_format, write_frame
+
 OUTPUT_COLUMNS = ["account_id", "account_name", "ou_path", "decision", "reason", "source"]
+#: the columns a table shows by default (--wide / --columns for the rest; csv and json carry every column)
+TABLE_COLUMNS = {
+    "can": ["account_id", "account_name", "action", "decision", "reason"],
+    "lint": ["severity", "check", "target_name", "policy_id", "sid", "message"],
+    "tamper": ["account_id", "account_name", "protected", "cloudtrail_protected", "guardduty_protected", "can_leave",
+               "exposure"],
+}
 
 
-def _write(df: pd.DataFrame, fmt: str) -> None:
-    try:
-        from orgkit.output import write_frame
-    except ImportError:  # pragma: no cover - the package CLI is optional here
-        write_frame = None
-    if write_frame is not None:
-        write_frame(df, fmt)
-    elif fmt == "csv":
-        df.to_csv(sys.stdout, index=False)
-    elif fmt == "json":
-        sys.stdout.write(df.to_json(orient="records", indent=1, default_handler=str) + "\n")
-    else:
-        sys.stdout.write(df.to_string(index=False) + "\n")
+def _write(df: pd.DataFrame, fmt: str, args=None, view: str | None = None) -> None:
+    write_frame(df, fmt, columns=TABLE_COLUMNS.get(view), args=args)
 
 
 def _fail(msg: str) -> int:
@@ -102,7 +100,7 @@ def _cmd_can(args) -> int:
     if args.format == "json":
         out["depends_on"] = df["depends_on"]
         out["unknown_reads"] = df["unknown_reads"]
-    _write(out, args.format)
+    _write(out, args.format, args, "can")
     if args.format == "table":
         counts = df["decision"].value_counts()
         print(", ".join(f"{k}: {v}" for k, v in counts.items() if v) + " — " + _catalog_note(df.attrs), file=sys.stderr)
@@ -141,8 +139,15 @@ def _cmd_explain(args) -> int:
                           "unknown_reads": list(d.unknown_reads), "cases": d.cases,
                           "steps": [s.describe() for s in d.steps]}, indent=1, default=str))
     else:
+        import textwrap
+
+        from orgkit.output import terminal_width
+
         print(f"account {args.account}")
-        print(d.explain())
+        for line in d.explain().splitlines():  # wrapped to the terminal, continuation lines indented
+            indent = " " * (len(line) - len(line.lstrip()) + 4)
+            print(textwrap.fill(line, terminal_width(), subsequent_indent=indent, break_on_hyphens=False,
+                                break_long_words=False) or line)
     return 0
 
 
@@ -154,7 +159,7 @@ def _cmd_lint(args) -> int:
         df = scp.lint(org)
     except (ValueError, KeyError) as e:
         return _fail(str(e))
-    _write(df, args.format)
+    _write(df, args.format, args, "lint")
     unread = df[df["check"] == "unread_policy"] if len(df) else df
     if len(unread):
         print(f"warning: {len(unread)} SCP read(s) failed during collect: answers that depend on them are unknown",
@@ -176,18 +181,14 @@ def _cmd_tamper(args) -> int:
     except (ValueError, KeyError) as e:
         return _fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
     n_unknown = int(df["unknown"].map(len).gt(0).sum())
-    if args.format == "table":
-        df = df[["account_id", "account_name", "ou_path", "protected", "cloudtrail_protected", "guardduty_protected",
-                 "can_leave", "exposure"]].copy()
-        df["exposure"] = df["exposure"].map(lambda xs: "; ".join(xs) if xs else "-")
-    else:
+    if args.format != "table":
         for c in df.columns:
             if isinstance(df[c].dtype, pd.CategoricalDtype):
                 df[c] = df[c].astype(str)
         if args.format == "csv":  # lists as "a;b" in CSV cells; JSON keeps arrays
             for c in ("exposed", "conditional", "unknown", "exposure"):
                 df[c] = df[c].map(";".join)
-    _write(df, args.format)
+    _write(df, args.format, args, "tamper")
     if args.format == "table":
         print(f"protected: {int(df['protected'].sum())} of {len(df)} accounts (every tamper action denied for "
               f"{args.principal or 'any principal'}, whatever the context not given)", file=sys.stderr)
@@ -208,7 +209,7 @@ def _common(p, principal=True):
     p.add_argument("--absent", action="store_true",
                    help="treat every condition key not given as absent from the request (default: unknown; the answer "
                         "is then decided over every value that matters, conditional only if it depends on them)")
-    p.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+    add_format(p)
 
 
 def register(subparsers) -> None:
@@ -232,7 +233,7 @@ def register(subparsers) -> None:
     lt = sub.add_parser("lint", help="SCP problems: limits, policies without effect, unknown actions, malformed policies")
     lt.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
     lt.add_argument("--fail-on", choices=["error", "warning", "info"], help="exit 1 when a finding of this severity or worse exists")
-    lt.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+    add_format(lt)
     lt.set_defaults(fn=_cmd_lint)
 
     t = sub.add_parser("tamper", help="can each account stop or weaken CloudTrail / GuardDuty, or leave the organisation?")
@@ -241,7 +242,7 @@ def register(subparsers) -> None:
     t.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE")
     t.add_argument("--unknown", action="extend", nargs="+", metavar="KEY")
     t.add_argument("--absent", action="store_true")
-    t.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    add_format(t)
     t.set_defaults(fn=_cmd_tamper)
 
 

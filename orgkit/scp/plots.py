@@ -8,10 +8,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from orgkit import palette as _palette
+
 __all__ = ["COLOURS", "top_services", "service_heatmap"]
 
-#: denied (explicit or implicit), conditional, allowed, exempt
-COLOURS = {"denied": "#d73027", "conditional": "#fdae61", "allowed": "#e5f5e0", "exempt": "#bdbdbd"}
+#: denied (explicit or implicit), conditional, allowed, exempt: the colour-blind-safe palette of orgkit.palette
+#: (denied vermillion, conditional sand, allowed pale blue: never red against green)
+COLOURS = {"denied": _palette.STATUS_COLOURS["not_logging"], "conditional": _palette.STATUS_COLOURS["partial"],
+           "allowed": "#DCE9F5", "exempt": "#BBBBBB"}
 _NEED = {"account_id", "service", "allow", "explicit_deny", "implicit_deny", "conditional", "total"}
 
 
@@ -97,9 +101,9 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
                 left += w
         label = (str(denied) if denied else "") + (f"+{cond}?" if cond else "")
         if label:
-            dark = (denied + cond) / total > 0.45
-            ax.text(x + 0.5, y + 0.5, label, ha="center", va="center", fontsize=6.5,
-                    color="white" if dark and denied >= cond else "#222222")
+            # on a light box of its own, so the count reads whatever the bar beneath it
+            ax.text(x + 0.5, y + 0.5, label, ha="center", va="center", fontsize=7.5, color="#111111", zorder=5,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.8})
     # grid lines, OU separators and labels
     for x in range(n_s + 1):
         ax.plot([x, x], [0, n_a], color="white", lw=1.2, zorder=3)
@@ -137,8 +141,15 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
     left_in = 0.35 + 0.066 * max(len(t.get_text()) for t in ax.get_yticklabels())
     right_in = 0.35 + 0.075 * max(len(p or "(no OU)") for p in paths)
     top_in = 0.2 + 0.045 * max(len(t.get_text()) for t in ax.get_xticklabels()) + (0.3 if title else 0)
-    bottom_in = 0.45
+    bottom_in = 0.85
     fig.set_size_inches(max(w, left_in + right_in + 0.5 * n_s + 0.4), top_in + bottom_in + 0.32 * n_a)
     w, h = fig.get_size_inches()
     ax.set_position([left_in / w, bottom_in / h, 1 - (left_in + right_in) / w, 1 - (top_in + bottom_in) / h])
+    # what the numbers in the cells are, under the legend
+    import textwrap
+
+    note = ("In a cell: actions denied, then +n? actions conditional (e.g. 7+96? = 7 denied, 96 depend on "
+            "context). After a service: its number of actions.")
+    fig.text(0.15 / w, 0.08 / h, textwrap.fill(note, max(40, int((w - 0.3) * 14))), ha="left", va="bottom",
+             fontsize=8, color="#333333", linespacing=1.1)
     return fig

@@ -23,9 +23,13 @@ AWS on loopback, no account needed). Point it at your own with
 `papermill notebooks/00-quickstart.ipynb out.ipynb -p SNAPSHOT path/to/snapshot`."""),
 ("code", """SNAPSHOT = None  # a snapshot directory; None opens the bundled demo""", ["parameters"]),
 ("code", """%matplotlib inline
+import pandas as pd
 import orgkit
+from orgkit import coverage
+from orgkit.display import use_orgkit_tables
 from orgkit.ougraph import draw_ou_tree
 
+use_orgkit_tables()  # tables: status cells in the heatmaps' palette, wide frames folded
 org = orgkit.load(SNAPSHOT)
 org"""),
 ("md", """## What was collected?
@@ -45,8 +49,12 @@ Every failed call is kept, with the account, region, operation and AWS error cod
 ("code", """org.reads.pivot_table(index="service", columns="status", values="account_id", aggfunc="count", fill_value=0)"""),
 ("md", """## The OU tree and the SCPs attached at each level
 
-Root → OUs → accounts, with the SCPs attached directly to each node (purple). The management account is red."""),
-("code", """draw_ou_tree(org)"""),
+Root → OUs → accounts, left to right, with the SCPs attached directly to each node (purple; FullAWSAccess, attached
+everywhere by default, is left out, and a node without it says so). Each node is filled by the share of its
+(account, region) cells that CloudTrail records and GuardDuty watches (an OU counts every account beneath it): blue
+when every cell is covered, sand when some are not, vermillion when half or more are not. The management account
+is the square."""),
+("code", """draw_ou_tree(org, coverage=pd.concat([coverage.cloudtrail_coverage(org), coverage.guardduty_coverage(org)]))"""),
 ("md", """## The trails and the detectors, as loaded
 
 The analyses (coverage review, SCP evaluation, GuardDuty migration) are functions over these frames; the frames

@@ -67,8 +67,11 @@ import pandas as pd
 import orgkit
 from orgkit import coverage as cov
 from orgkit.coverage.report import (accounts_without_guardduty, cost_assumptions, guardduty_regions, iac_drift,
-                                    not_covered, resolve_tfstate, status_counts, unknown_cells)
+                                    not_covered, resolve_tfstate, status_counts, trail_marks, unknown_cells)
+from orgkit.display import use_orgkit_tables
 from orgkit.plots import coverage_heatmap
+
+use_orgkit_tables()  # tables: status cells in the heatmaps' palette, shares as percentages, wide frames folded
 
 pd.set_option("display.max_colwidth", 160)
 pd.set_option("display.max_rows", 100)"""),
@@ -79,9 +82,12 @@ gd = cov.guardduty_coverage(org)
 org"""),
 ("md", """## Is CloudTrail recording management events everywhere?
 
-One cell per account (grouped by OU, lines between OUs) and region. Green is `covered`; anything else is a place
+One cell per account (grouped by OU, lines between OUs) and region. Blue is `covered`; anything else is a place
 where an API call could have happened unrecorded, or where we could not tell."""),
-("code", """coverage_heatmap(ct, "CloudTrail: management events")"""),
+("md", """A covered cell can still hide a problem its colour does not show: a trail that applies there is stopped or
+fails to deliver (another trail covers the cell), or the cell pays for a second copy of its management events.
+Those cells are hatched and say so (`trail_marks`); the trail inventory and the duplicates below give the details."""),
+("code", """coverage_heatmap(ct, "CloudTrail: management events", marks=trail_marks(org, ct))"""),
 ("code", """status_counts(ct, by="region", margins=True)"""),
 ("md", """## Where is CloudTrail not recording, and why?
 
@@ -148,8 +154,10 @@ applied). `unknown`: declared in an account whose trails we could not read."""),
 ("code", """iac_drift(org, TFSTATE)"""),
 ("md", """## Is GuardDuty watching every account and region, and who manages it?
 
-Dark and light green are members of an administrator (through AWS Organizations, or by invitation); amber and red
-are standalone detectors, pending invitations, suspended detectors and regions without GuardDuty."""),
+Blues are watched: the administrator itself (darkest), members through AWS Organizations, members by invitation
+(lightest). Sand and light orange are pending invitations and standalone detectors (nobody watches them centrally);
+purple is a suspended detector, dark brown a region without GuardDuty, grey what could not be read. Every cell but
+the plain organisation members is also named, so the picture does not depend on telling colours apart."""),
 ("code", """coverage_heatmap(gd, "GuardDuty")"""),
 ("md", """Per region: the organisation's delegated administrator, every account that administers members there, whether
 the organisation configuration enables GuardDuty in new (`NEW`) or all (`ALL`) member accounts, the share of enabled

@@ -61,6 +61,9 @@ from orgkit.ougraph import draw_ou_tree
 from orgkit.scp.notebook import (catalog_note, chain_nodes, chain_table, explorer, reasoning_table, resolve_account,
                                  tamper_coverage, try_what_if, verdict)
 from orgkit.scp.plots import service_heatmap
+from orgkit.display import use_orgkit_tables
+
+use_orgkit_tables()  # tables: decisions in the heatmaps' palette, wide frames folded
 
 org = orgkit.load(SNAPSHOT)
 ACCOUNT = resolve_account(org, ACCOUNT)
@@ -69,8 +72,9 @@ print(catalog_note())
 print(f"Studying account {ACCOUNT}: {ACTION} as {PRINCIPAL} with {CONTEXT}")"""),
 ("md", """## Which SCPs apply where?
 
-Root → OUs → accounts, with the SCPs attached directly to each node (purple). The studied account's chain is drawn in
-red; the management account is the red dot (SCPs never apply to it)."""),
+Root → OUs → accounts, left to right, with the SCPs attached directly to each node (purple; FullAWSAccess, attached
+everywhere by default, is left out, and a node without it says so). The studied account's chain is drawn in
+vermillion; the management account is the square (SCPs never apply to it)."""),
 ("code", """draw_ou_tree(org, highlight=chain_nodes(org, ACCOUNT))"""),
 ("md", """## What applies to this account, level by level?
 
@@ -106,12 +110,12 @@ reasoning_table(decision)"""),
 
 For `PRINCIPAL`, every account × every action in the catalog, grouped by service; the 20 most affected services are
 drawn. This asks about **any region** (`CONTEXT` without `aws:RequestedRegion`), so a region restriction shows as
-conditional (amber): allowed in the approved regions, denied elsewhere.
+conditional (sand): allowed in the approved regions, denied elsewhere.
 
 <details><summary>Reading the heatmap</summary>
 
-Each cell is one account and one service. The red part is the share of the service's actions denied (explicitly or
-implicitly), the amber part those that depend on context; the number is the count of denied actions (`+n?` adds
+Each cell is one account and one service. The vermillion part is the share of the service's actions denied
+(explicitly or implicitly), the sand part those that depend on context; the number is the count of denied actions (`+n?` adds
 the conditional ones). A share that is not zero is drawn at least 15% of the cell wide, so a single denied
 action stays visible. The management account is grey: SCPs do not apply to it. Services are ordered by how much of
 them is denied across accounts, then by how much is conditional; the number beside each is its count of actions.

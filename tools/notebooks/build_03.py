@@ -75,8 +75,10 @@ import pandas as pd
 import orgkit
 from orgkit.guardduty.notebook import (Runbook, invitation_arithmetic, issues_table, notebook_plan, plan_steps,
                                        scp_folded, status_table, terraform_folded, tie_summary)
+from orgkit.display import use_orgkit_tables
 from orgkit.plots import coverage_heatmap
 
+use_orgkit_tables()  # tables: statuses in the heatmaps' palette, wide frames folded
 pd.set_option("display.max_colwidth", 200)
 org = orgkit.load(SNAPSHOT)
 plan = notebook_plan(org, admin=ADMIN, regions=REGIONS, auto_enable=AUTO_ENABLE, keep_suspended=KEEP_SUSPENDED,

@@ -1,0 +1,70 @@
+"""One palette for every status word orgkit shows: heatmaps, notebook tables, the OU tree and the CLI.
+
+Colour-blind safe: the colours come from Paul Tol's qualitative schemes (https://personal.sron.nl/~pault/), which
+stay apart under the common colour-vision deficiencies; good is blue (never green against red), the gaps run
+sand → orange → vermillion → wine → dark brown, so *lightness* alone also orders them. Statuses that sit side by
+side in one vocabulary (administrator / org_member / invited_member, standalone / suspended, partial /
+not_delivering / not_logging) differ in lightness as well as hue. Imports nothing from orgkit.
+"""
+
+from __future__ import annotations
+
+#: status -> fill colour. Good (blues), partly good (sand, light orange), bad (orange to dark brown), unknown (grey),
+#: not applicable (near white). ``not_delivering`` (logging, but delivery fails) sits between partial and not_logging.
+STATUS_COLOURS: dict[str, str] = {
+    "covered": "#4477aa",         # CloudTrail: recorded
+    "administrator": "#222255",   # GuardDuty: the administrator itself (darker than its members)
+    "org_member": "#4477aa",      # GuardDuty: member through AWS Organizations
+    "invited_member": "#99ddff",  # GuardDuty: member by invitation (lighter)
+    "partial": "#ddcc77",         # CloudTrail: read or write only, or sources excluded
+    "standalone": "#eebb99",      # GuardDuty: enabled, nobody watching centrally
+    "pending": "#ddcc77",         # GuardDuty: invited or created, not enabled
+    "not_delivering": "#ee7733",  # CloudTrail: logging, but delivery fails
+    "not_logging": "#cc3311",     # CloudTrail: trails apply, none logging
+    "suspended": "#aa3377",       # GuardDuty: detector disabled
+    "none": "#662506",            # nothing there
+    "unknown": "#999999",         # could not read
+    "not_applicable": "#f2f2f2",  # region not enabled
+}
+
+#: a status outside the vocabulary: visible, never silently merged with another
+OTHER = "#7b3294"
+
+#: what each status means for a reader, in order: good, warn (partly good), bad, unknown, n/a
+TIERS: dict[str, str] = {
+    "covered": "good", "administrator": "good", "org_member": "good", "invited_member": "good",
+    "done_in_snapshot": "good", "to_do": "warn", "no_call": "na", "skipped": "na",
+    "ok": "good", "allow": "good", "managed": "good", "protected": "good", "done": "good", "Enabled": "good",
+    "partial": "warn", "standalone": "warn", "pending": "warn", "conditional": "warn", "warning": "warn",
+    "unmanaged": "warn", "missing": "warn", "implicit_deny": "warn", "info": "warn",
+    "not_delivering": "bad", "not_logging": "bad", "suspended": "bad", "none": "bad", "delivery_error": "bad",
+    "explicit_deny": "bad", "error": "bad", "failed": "bad", "BLOCKED": "bad",
+    "unknown": "unknown",
+    "not_applicable": "na", "exempt": "na",
+}
+
+#: the words drawn inside heatmap cells (short enough for a cell)
+SHORT: dict[str, str] = {"not_applicable": "n/a", "administrator": "admin", "invited_member": "invited",
+                         "not_delivering": "no delivery", "not_logging": "stopped", "org_member": "org",
+                         "covered": "", "standalone": "standalone", "suspended": "suspended"}
+
+
+def colour(status: str) -> str:
+    return STATUS_COLOURS.get(status, OTHER)
+
+
+def text_colour(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill`` (WCAG relative luminance)."""
+    h = fill.lstrip("#")
+    rgb = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "#000000" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#ffffff"
+
+
+def css(status: str) -> str:
+    """The CSS of a table cell showing ``status`` (background from the palette, readable text), or ''."""
+    if status not in STATUS_COLOURS:
+        return ""
+    fill = STATUS_COLOURS[status]
+    return f"background-color: {fill}; color: {text_colour(fill)}"

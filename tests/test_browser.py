@@ -1,0 +1,274 @@
+"""The notebooks and the HTML reports in a real browser: Debian's chromium driven by Playwright for Python.
+
+1. JupyterLab on 127.0.0.1 (with a token) opens every notebook of notebooks/, runs all cells, and then: no cell
+   shows an error, every cell ran, the plots are images of a sensible size, and the notebook with the SCP explorer
+   renders it as a widget that answers when another account is chosen.
+2. Every HTML report (the committed notebooks exported the way ``orgkit demo`` exports them) renders in chromium
+   with no console error and no request leaving the machine.
+
+The browser is never downloaded: ``.ci/run`` installs Debian's ``chromium`` when it is missing, and sets
+``ORGKIT_REQUIRE_BROWSER=1`` so that a missing browser fails there instead of skipping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+pytestmark = pytest.mark.browser
+
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # pragma: no cover - the fixture skips (or fails under .ci/run)
+    PlaywrightTimeout = TimeoutError
+
+
+def _require(reason: str):
+    if os.environ.get("ORGKIT_REQUIRE_BROWSER"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        _require("playwright is not installed (pip install -e '.[test]')")
+    if not Path(CHROMIUM).exists():
+        _require(f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does it)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Guard:
+    """Records console errors and every request that would leave the machine (which is aborted)."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob", "about", "file") or parts.hostname in LOCAL:
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 with a token, over a copy of notebooks/ (so autosave cannot touch the committed
+    files), with its settings, workspaces and runtime files in a private temporary folder."""
+    home = tmp_path_factory.mktemp("lab")
+    work = home / "notebooks"
+    shutil.copytree(ROOT / "notebooks", work)
+    for f in work.glob("*.ipynb"):  # no committed output can pass for one made in the browser
+        doc = json.loads(f.read_text())
+        for c in doc["cells"]:
+            if c["cell_type"] == "code":
+                c["outputs"], c["execution_count"] = [], None
+        f.write_text(json.dumps(doc))
+    settings = home / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    # every cell in the DOM (JupyterLab 4 only renders the cells in view by default)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    apputils = home / "settings" / "@jupyterlab" / "apputils-extension"
+    apputils.mkdir(parents=True)
+    (apputils / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
+                                                                            "checkForUpdates": False}))
+    token, port = secrets.token_hex(16), _free_port()
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+           "JUPYTER_CONFIG_DIR": str(home / "config"), "PYTHONPATH": os.pathsep.join(
+               [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
+    log = open(home / "lab.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+                             f"--port={port}", f"--IdentityProvider.token={token}",
+                             f"--ServerApp.root_dir={work}", "--ServerApp.open_browser=False",
+                             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                             "--LabApp.extension_manager=readonly"]
+                            + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError((home / "lab.log").read_text()[-2000:])
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("JupyterLab did not start in 60 s")
+        yield {"base": base, "token": token, "dir": work}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _prompts(page) -> list[str]:
+    return [p.strip() for p in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+
+
+def _run_all(page, timeout_s: float = float(os.environ.get("ORGKIT_BROWSER_TIMEOUT", 600))) -> None:
+    """Run > Run All Cells, then wait until every code cell has an execution count. A click that lands before the
+    kernel is connected runs nothing: it is repeated (up to three times) when no cell has started within a minute."""
+    deadline = time.monotonic() + timeout_s
+    for attempt in range(3):
+        _dismiss_kernel_dialog(page)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        started = time.monotonic()
+        while time.monotonic() < deadline:
+            prompts = _prompts(page)
+            if prompts and not any("*" in p for p in prompts) and all(p not in ("", "[ ]:") for p in prompts):
+                return
+            if all(p in ("", "[ ]:") for p in prompts) and time.monotonic() - started > 60:
+                break  # nothing started: click again
+            time.sleep(1)
+        else:
+            break
+    shot = Path(os.environ.get("ORGKIT_BROWSER_SHOTS", "/tmp")) / "orgkit-run-all-timeout.png"
+    page.screenshot(path=str(shot))
+    raise AssertionError(f"cells still running or not run (screenshot {shot}): {_prompts(page)}")
+
+
+def _dismiss_kernel_dialog(page) -> None:
+    """A notebook may ask which kernel to start: the default (Python 3)."""
+    try:
+        page.get_by_role("button", name="Select", exact=True).click(timeout=3_000)
+    except PlaywrightTimeout:
+        pass
+
+
+def _shut_down_kernels(lab) -> None:
+    """Free the machine between notebooks: delete every session (and its kernel) through the REST API."""
+    base, token = lab["base"], lab["token"]
+    try:
+        sessions = json.load(urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=10))
+        for sess in sessions:
+            req = urllib.request.Request(f"{base}/api/sessions/{sess['id']}?token={token}", method="DELETE")
+            urllib.request.urlopen(req, timeout=30)
+    except OSError:
+        pass
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_notebook_runs_in_jupyterlab(nb, browser, lab):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        _check_notebook(page, nb, lab)
+    finally:
+        page.close()
+        _shut_down_kernels(lab)
+
+
+def _check_notebook(page, nb: Path, lab) -> None:
+    guard = Guard(page)
+    page.goto(f"{lab['base']}/lab/tree/{nb.name}?reset&token={lab['token']}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+    _dismiss_kernel_dialog(page)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    _run_all(page)
+    # no error output: the saved notebook says so exactly (output_type "error"); the page too
+    page.keyboard.press("Control+s")
+    saved: dict = {}
+    for _ in range(60):  # the save lands when the file carries execution counts
+        page.wait_for_timeout(500)
+        try:
+            saved = json.loads((lab["dir"] / nb.name).read_text())
+        except ValueError:
+            continue
+        if any(c.get("execution_count") for c in saved["cells"] if c["cell_type"] == "code"):
+            break
+    errors = [o for c in saved["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors, f"{nb.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    assert not [c for c in saved["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()
+                and c.get("execution_count") is None], f"{nb.name}: a cell did not run"
+    assert "Traceback (most recent call last)" not in page.locator(".jp-OutputArea").all_inner_texts().__str__()
+    # plots: images of a sensible size, drawn at a readable width
+    images = page.locator(".jp-OutputArea-output img").evaluate_all(
+        "els => els.map(e => [e.naturalWidth, e.naturalHeight, e.getBoundingClientRect().width])")
+    for w, h, shown in images:
+        assert 200 <= w <= 4000 and 100 <= h <= 4000, f"{nb.name}: an image of {w}x{h}"
+        assert shown >= 200, f"{nb.name}: an image drawn {shown} px wide"
+    if "explorer(" in "".join("".join(c["source"]) for c in saved["cells"]):
+        _explorer_answers(page, nb.name)
+    assert not guard.external, f"{nb.name}: requests left the machine: {guard.external[:5]}"
+
+
+def _explorer_answers(page, name: str) -> None:
+    """The explorer is a live widget (a dropdown, not its text fallback) and answers a new choice of account."""
+    select = page.locator(".widget-dropdown select").first
+    select.wait_for(timeout=30_000)
+    options = select.locator("option").evaluate_all("os => os.map(o => [o.value, o.textContent])")
+    current = select.input_value()
+    out = page.locator(".jupyter-widgets.widget-output, .widget-output").first
+    before = out.inner_text()
+    value, label = next((v, t) for v, t in options if v != current)
+    select.select_option(value)
+    account = label.rsplit("(", 1)[-1].rstrip(")")
+    page.wait_for_function("([sel, acct]) => document.querySelector(sel).innerText.includes(acct)",
+                           arg=[".widget-output", account], timeout=30_000)
+    assert out.inner_text() != before, f"{name}: the explorer did not answer"
+
+
+def test_html_reports_render_offline(browser, tmp_path):
+    """Each notebook exported as ``orgkit demo`` exports it: it renders with no console error and asks nothing of
+    the network (every request that would leave the machine is recorded and aborted)."""
+    import nbformat
+
+    from orgkit.demo import report_html
+
+    assert NOTEBOOKS
+    for nb in NOTEBOOKS:
+        target = tmp_path / (nb.stem + ".html")
+        target.write_text(report_html(nbformat.read(nb, as_version=4)))
+        page = browser.new_page()
+        guard = Guard(page)
+        page.goto(target.as_uri(), wait_until="load")
+        page.wait_for_timeout(300)
+        assert page.locator(".jp-Cell").count() > 3, f"{nb.name}: nothing rendered"
+        images = page.locator("img").evaluate_all("els => els.map(e => [e.naturalWidth, e.naturalHeight])")
+        assert images and all(w > 100 and h > 50 for w, h in images), f"{nb.name}: a broken image {images}"
+        assert not guard.external, f"{nb.name}: requests left the machine: {guard.external[:5]}"
+        assert not guard.errors, f"{nb.name}: console errors: {guard.errors[:5]}"
+        page.close()

@@ -1,0 +1,147 @@
+"""Presentation: one colour-blind-safe palette for heatmaps, tables and the tree; notebook tables; the pictures."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import orgkit  # noqa: E402
+from orgkit import coverage as cov  # noqa: E402
+from orgkit import palette  # noqa: E402
+from orgkit.coverage import cloudtrail as ct_mod, guardduty as gd_mod  # noqa: E402
+from orgkit.display import MISSING, Table, cell_css, style  # noqa: E402
+
+
+def _rgb(h):
+    h = h.lstrip("#")
+    return [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+
+
+def _lightness(h):
+    r, g, b = _rgb(h)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _deuteranopia(h):
+    """Machado et al. (2009) deuteranopia simulation (severity 1), on linear-ish RGB: enough to compare colours."""
+    r, g, b = _rgb(h)
+    m = [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 1.968881]]
+    return [min(1, max(0, m[i][0] * r + m[i][1] * g + m[i][2] * b)) for i in range(3)]
+
+
+def _distance(a, b):
+    return sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5
+
+
+def test_every_coverage_status_has_a_colour_including_not_delivering():
+    for s in set(ct_mod.STATUSES) | set(gd_mod.STATUSES) | {"not_delivering"}:
+        assert s in palette.STATUS_COLOURS, s
+
+
+@pytest.mark.parametrize("a,b", [("administrator", "org_member"), ("org_member", "invited_member"),
+                                 ("standalone", "suspended"), ("partial", "not_delivering"),
+                                 ("not_delivering", "not_logging"), ("covered", "not_logging"),
+                                 ("covered", "none"), ("suspended", "none"), ("covered", "partial")])
+def test_neighbouring_statuses_stay_apart_for_colour_blind_readers(a, b):
+    ca, cb = palette.STATUS_COLOURS[a], palette.STATUS_COLOURS[b]
+    assert _distance(_deuteranopia(ca), _deuteranopia(cb)) > 0.15, (a, b)
+
+
+def test_good_is_not_green_and_gaps_darken():
+    r, g, b = _rgb(palette.STATUS_COLOURS["covered"])
+    assert b > g  # good is blue, never the green of a red/green pair
+    gaps = [palette.STATUS_COLOURS[s] for s in ("partial", "not_delivering", "not_logging", "none")]
+    assert [_lightness(c) for c in gaps] == sorted((_lightness(c) for c in gaps), reverse=True)
+
+
+def test_cell_text_is_readable_on_every_fill():
+    for fill in palette.STATUS_COLOURS.values():
+        text = palette.text_colour(fill)
+        lf, lt = _lightness(fill), _lightness(text)
+        assert abs(lf - lt) > 0.4, fill
+
+
+def test_tables_colour_status_cells_show_shares_and_missing_one_way():
+    df = pd.DataFrame({"account_id": ["000000000001", "000000000002"], "region": ["ap-southeast-2", None],
+                       "status": ["covered", "not_logging"], "cloudtrail_share": [0.5, float("nan")],
+                       "reason": [None, ""]})
+    html = style(df).to_html()
+    assert palette.STATUS_COLOURS["not_logging"].lower() in html.lower()
+    assert "50%" in html and "nan" not in html.lower() and "None" not in html
+    assert html.count(MISSING) == 4  # None (twice), NaN and "" all look the same
+    assert "white-space: nowrap" in html
+    assert cell_css("covered").startswith("background-color: #4477aa")
+
+
+def test_wide_frames_fold_the_details():
+    inv = cov.trail_inventory(orgkit.load())
+    h = Table(inv)._repr_html_()
+    main, folded = h.split("<details>", 1)
+    assert "trail_arn" not in main.split("</table>")[0].split("<thead>")[1] and "trail_arn" in folded
+    assert "status" in main
+
+
+def test_runbook_headline_is_done_only_when_nothing_is_pending():
+    from orgkit.guardduty.notebook import GroupRun
+
+    pending = GroupRun("enrol", "preview", pd.DataFrame({"status": ["pending", "skipped"], "message": ["", ""],
+                                                         "expected": ["", ""]}))
+    done = GroupRun("enrol", "apply", pd.DataFrame({"status": ["done", "skipped"], "message": ["", ""],
+                                                    "expected": ["", ""]}))
+    stopped = GroupRun("enrol", "apply", pd.DataFrame({"status": ["failed"], "message": [""], "expected": [""]}),
+                       stopped_at="x")
+    assert pending.outcome() == "pending" and "Pending." in pending._repr_html_()
+    assert done.outcome() == "done" and "Done." in done._repr_html_()
+    assert stopped.outcome() == "stopped" and "Stopped." in stopped._repr_html_()
+
+
+def test_cloudtrail_heatmap_shows_the_stopped_trail():
+    from orgkit.coverage.report import trail_marks
+    from orgkit.plots import coverage_heatmap
+
+    org = orgkit.load()
+    ct = cov.cloudtrail_coverage(org)
+    marks = trail_marks(org, ct)
+    inv = cov.trail_inventory(org)
+    stopped = inv[inv["status"] == "not_logging"]
+    assert len(stopped)  # the demo plants one
+    assert set(stopped["account_id"]) <= set(marks.loc[marks["mark"] == "trail stopped", "account_id"])
+    fig = coverage_heatmap(ct, "CloudTrail", marks=marks)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("trail stopped" in t for t in texts)
+    assert any("trail stopped" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+
+
+def test_ou_tree_coloured_by_coverage_without_full_aws_access():
+    from orgkit.ougraph import coverage_shares, draw_ou_tree
+
+    org = orgkit.load()
+    cv = pd.concat([cov.cloudtrail_coverage(org), cov.guardduty_coverage(org)])
+    fig = draw_ou_tree(org, coverage=cv)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert not any("FullAWSAccess" in t and "no FullAWSAccess" not in t for t in texts)
+    assert any(t.endswith("%") for t in texts)
+    assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 8
+    fills = {tuple(c.get_facecolor()[0]) for c in fig.axes[0].collections}
+    assert len(fills) >= 2  # coverage differs across the demo's nodes
+    shares = coverage_shares(org, cv)
+    root = next(n for n, k in org.graph.in_degree() if k == 0)
+    assert shares[root][1] == int((cv["status"] != "not_applicable").sum())
+
+
+def test_empty_and_numeric_wide_frames_display():
+    empty = pd.DataFrame({f"c{i}": pd.Series([], dtype="int64") for i in range(14)})
+    assert "<table" in Table(empty)._repr_html_()
+    numbers = pd.DataFrame({f"column_number_{i}": [1, 2] for i in range(20)})
+    h = Table(numbers)._repr_html_()
+    assert "<details>" in h and "column_number_0" in h
+
+
+def test_a_frame_with_repeated_row_labels_displays():
+    df = pd.DataFrame({"account_name": ["a", "b"], "exposure": [["x", "y"], ["z"]]}).explode("exposure")
+    assert not df.index.is_unique
+    assert "<table" in Table(df)._repr_html_() and "<table" in style(df).to_html()

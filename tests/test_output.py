@@ -1,0 +1,115 @@
+"""orgkit.output: tables that fit the terminal (rich), csv and json with every column, colour only on a terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from orgkit.cli import main
+from orgkit.output import write_frame
+
+ARN = "arn:aws:cloudtrail:us-east-1:012345678901:trail/" + "a-very-long-trail-name-" * 4
+
+
+def frame(n=5):
+    return pd.DataFrame({
+        "account_id": [f"{i:012d}" for i in range(n)], "account_name": ["Production Data"] * n,
+        "region": ["ap-southeast-2"] * n, "status": ["covered", "none", "partial", "unknown", None][:n],
+        "reason": ["read and write management events recorded by prod-data-s3-audit (multi-region), org-trail"] * n,
+        "source": [ARN] * n, "share": [0.5, 0.25, 1.0, float("nan"), 0.0][:n],
+        "extra1": ["x" * 30] * n, "extra2": [{"a": 1}] * n})
+
+
+def table(df, **kw):
+    out = io.StringIO()
+    write_frame(df, "table", out, width=kw.pop("width", 120), **kw)
+    return out.getvalue()
+
+
+def test_table_fits_120_columns_and_names_what_it_left_out():
+    text = table(frame(), columns=["account_id", "account_name", "region", "status", "reason"])
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 120
+    assert lines[0].split() == ["account_id", "account_name", "region", "status", "reason"]
+    assert "source" not in lines[0] and "--wide" in lines[-1] and "source" in lines[-1]
+    # region names and account ids are never broken; text is left-aligned (header and cell start together)
+    assert "ap-southeast-2" in text and text.count("ap-southeast-2") == 5
+    assert lines[2].index("000000000000") == lines[0].index("account_id")
+    # missing values one way
+    assert "None" not in text and "nan" not in text.lower().replace("name", "")
+
+
+def test_wide_shows_every_column_whole():
+    text = table(frame(), wide=True, width=100)
+    assert "extra2" in text and "50%" in text  # shares as percentages
+    assert ARN in text  # as wide as it needs: nothing folded or cut
+    assert "more column" not in text
+
+
+def test_select_columns_and_unknown_column(capsys):
+    text = table(frame(), select="status,account_id")
+    assert text.splitlines()[0].split() == ["status", "account_id"]
+    with pytest.raises(SystemExit) as e:
+        table(frame(), select="status,nope")
+    assert e.value.code == 2 and "nope" in capsys.readouterr().err
+
+
+def test_without_a_list_the_leading_columns_that_fit():
+    df = pd.DataFrame({f"column_{i}": ["value"] * 3 for i in range(30)})
+    text = table(df)
+    assert max(map(len, text.splitlines())) <= 120 and "column_0" in text and "more column(s)" in text
+
+
+def test_csv_and_json_keep_every_column():
+    df = frame()
+    out = io.StringIO()
+    write_frame(df, "csv", out, columns=["account_id"])
+    assert out.getvalue().splitlines()[0].split(",") == list(df.columns)
+    out = io.StringIO()
+    write_frame(df, "json", out, columns=["account_id"], wide=False)
+    rows = json.loads(out.getvalue())
+    assert set(rows[0]) == set(df.columns) and rows[0]["account_id"] == "000000000000"
+
+
+class TTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_status_words_coloured_on_a_terminal_only(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    tty = TTY()
+    write_frame(frame(), "table", tty, width=120)
+    assert "\x1b[" in tty.getvalue()
+    assert "\x1b[" not in table(frame())  # not a terminal: plain text
+    monkeypatch.setenv("NO_COLOR", "1")
+    tty = TTY()
+    write_frame(frame(), "table", tty, width=120)
+    assert "\x1b[3" not in tty.getvalue()  # NO_COLOR: no colour (bold may stay)
+
+
+@pytest.mark.parametrize("argv", [
+    ["coverage"], ["coverage", "--service", "guardduty"], ["coverage", "--service", "cloudtrail"],
+    ["coverage", "--duplicates"], ["coverage", "--trails"], ["coverage", "--gaps"], ["coverage", "--summary", "ou"],
+    ["show", "--frame", "trails"], ["show", "--frame", "detectors"], ["scp", "lint"], ["scp", "tamper"],
+    ["scp", "can", "cloudtrail:StopLogging"], ["guardduty", "state"], ["guardduty", "plan"],
+])
+def test_every_command_fits_120_columns(argv, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    main(argv)
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 120
+    first = out.splitlines()[0]
+    assert first == first.lstrip()  # left-aligned
+
+
+def test_csv_of_a_command_is_unchanged_by_the_table_defaults(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    main(["coverage", "--service", "guardduty", "--format", "csv"])
+    header = capsys.readouterr().out.splitlines()[0].split(",")
+    assert {"source", "ou_path", "features", "detector_id", "relationship_status"} <= set(header)
