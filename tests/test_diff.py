@@ -330,3 +330,19 @@ def test_cli_fail_on_formats_and_summary(tmp_path):
     assert p.returncode == 2 and "Traceback" not in p.stderr
     p = run(b, tmp_path / "missing")
     assert p.returncode == 2 and "no such snapshot" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_coverage_in_a_forked_process_gives_the_same_answer(pair, monkeypatch):
+    """processes=2 computes both sides' coverage in a forked child while the SCPs are evaluated (the default for
+    large organisations): the frame is the same as in one process, and the child's answer is the one used."""
+    import orgkit.diff as D
+
+    b, a, *_ = pair(after={"stop_app_trail": True, "suspend": True, "detach": True})
+    one = diff(b, a, principal="role/Dev", processes=1)
+    used = []
+    real = D._CoverageInBackground.result
+    monkeypatch.setattr(D._CoverageInBackground, "result", lambda self: used.append(real(self)) or used[-1])
+    two = diff(b, a, principal="role/Dev", processes=2)
+    assert len(used) == 1 and isinstance(used[0], tuple) and len(used[0]) == 4
+    assert len(one) and {"cloudtrail", "guardduty"} & set(one["kind"])
+    pd.testing.assert_frame_equal(one, two)
