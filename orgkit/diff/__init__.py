@@ -54,18 +54,19 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
     and ``actions`` (names or wildcards; None: the whole catalog) are those of the SCP evaluation.
     ``coverage=False`` compares only the organisation and its SCPs (what a Terraform plan can change);
     ``scp=False`` skips the SCP effect. Snapshots with different regions or account filters are compared where
-    they overlap; the difference is reported as ``scope`` rows. ``processes``: 2 computes the coverage of both
-    sides in a forked process while this one evaluates the SCPs, 1 never forks; None (default) forks for
+    they overlap; the difference is reported as ``scope`` rows. ``processes``: 2 or more computes the coverage of
+    both sides in forked processes (one per service) while this one evaluates the SCPs, 1 never forks; None (default) forks for
     organisations of 1,000 accounts or more where ``fork`` exists. The answer is the same either way.
     """
     from orgkit.diff.effect import scp_effect_changes
-    from orgkit.diff.state import (cell_changes, guardduty_management_changes, new_accounts, scope, trail_changes)
+    from orgkit.diff.state import scope
     from orgkit.diff.structure import structure_changes
 
     b, a = _org(before), _org(after)
     # the coverage of both sides does not depend on the SCP work: on a large organisation it is computed in a
     # forked process meanwhile, so that both cores work (see benchmarks/diff.py)
-    pending = _CoverageInBackground(b, a) if coverage and _worth_forking(b, a, processes) else None
+    pending = [_CoverageInBackground(b, a, part) for part in _PARTS] \
+        if coverage and _worth_forking(b, a, processes) else None
     ob, oa = b.organization_id, a.organization_id
     if ob and oa and ob != oa:
         raise DiffError(f"BEFORE is organisation {ob} and AFTER is {oa}: a diff compares two snapshots of one "
@@ -120,21 +121,9 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
             else:
                 r["reason"] = f"{r['reason']}; changes SCP decisions in {n} account{'s' if n != 1 else ''}"
     if coverage:
-        from orgkit.coverage import cloudtrail_coverage, guardduty_coverage
-
-        new = new_accounts(b, a)
-        acc = a.accounts
-        closed = set(acc.loc[acc["status"].isin(["SUSPENDED", "CLOSED", "PENDING_CLOSURE"]), "account_id"])
-        got = pending.result() if pending is not None else None
-        if got is None:
-            got = (cloudtrail_coverage(b), cloudtrail_coverage(a), guardduty_coverage(b), guardduty_coverage(a))
-        ct_b, ct_a, gd_b, gd_a = got
-        rows += cell_changes("cloudtrail", ct_b, ct_a, sc, new, closed)
-        rows += trail_changes(b, a, sc)
-        rows += guardduty_management_changes(b, a, sc)
-        rows += cell_changes("guardduty", gd_b, gd_a, sc, new, closed)
-    elif pending is not None:
-        pending.result()
+        for i, part in enumerate(_PARTS):
+            got = pending[i].result() if pending is not None else None
+            rows += got if got is not None else _coverage_rows(b, a, part)
     df = frame(rows, effect_frame)
     df.attrs.update({"before": _label(b), "after": _label(a), "principal": principal,
                      "regions_compared": list(sc.regions)})
@@ -156,17 +145,38 @@ def _worth_forking(b, a, processes: int | None) -> bool:
     return True
 
 
-class _CoverageInBackground:
-    """CloudTrail and GuardDuty coverage of both sides, computed by a forked child (which shares the loaded
-    snapshots without copying them) and sent back through a pipe. Any failure there, or a child that dies,
-    makes :meth:`result` answer None, and the caller computes the coverage itself: never a different answer."""
+_PARTS = ("cloudtrail", "guardduty")
 
-    def __init__(self, b, a):
+
+def _coverage_rows(b, a, part: str) -> list[dict]:
+    """The change rows of one service: its coverage per cell, and its trails (CloudTrail) or its management
+    (GuardDuty)."""
+    from orgkit.coverage import cloudtrail_coverage, guardduty_coverage
+    from orgkit.diff.state import cell_changes, guardduty_management_changes, new_accounts, scope, trail_changes
+
+    sc = scope(b, a)
+    new = new_accounts(b, a)
+    acc = a.accounts
+    closed = set(acc.loc[acc["status"].isin(["SUSPENDED", "CLOSED", "PENDING_CLOSURE"]), "account_id"])
+    if part == "cloudtrail":
+        return cell_changes("cloudtrail", cloudtrail_coverage(b), cloudtrail_coverage(a), sc, new, closed) \
+            + trail_changes(b, a, sc)
+    return guardduty_management_changes(b, a, sc) \
+        + cell_changes("guardduty", guardduty_coverage(b), guardduty_coverage(a), sc, new, closed)
+
+
+class _CoverageInBackground:
+    """The coverage change rows (:func:`_coverage_rows`), computed by a forked child (which shares the loaded
+    snapshots without copying them) and sent back through a pipe: only the rows that changed cross it. Any
+    failure there, or a child that dies, makes :meth:`result` answer None, and the caller computes the rows
+    itself: never a different answer."""
+
+    def __init__(self, b, a, part: str):
         import multiprocessing as mp
 
         ctx = mp.get_context("fork")
         self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_coverage_child, args=(b, a, send), daemon=True)
+        self._proc = ctx.Process(target=_coverage_child, args=(b, a, part, send), daemon=True)
         try:
             self._proc.start()
         except OSError:
@@ -185,14 +195,12 @@ class _CoverageInBackground:
             self._proc.join(timeout=5)
             if self._proc.is_alive():
                 self._proc.kill()
-        return got if isinstance(got, tuple) else None
+        return got if isinstance(got, list) else None
 
 
-def _coverage_child(b, a, send) -> None:
-    from orgkit.coverage import cloudtrail_coverage, guardduty_coverage
-
+def _coverage_child(b, a, part: str, send) -> None:
     try:
-        send.send((cloudtrail_coverage(b), cloudtrail_coverage(a), guardduty_coverage(b), guardduty_coverage(a)))
+        send.send(_coverage_rows(b, a, part))
     except BaseException as e:  # reported to the parent as "no result": it then computes the coverage itself
         try:
             send.send(f"{type(e).__name__}: {e}")
