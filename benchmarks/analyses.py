@@ -149,7 +149,7 @@ def main() -> None:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     lo, hi = min(a.sizes), max(a.sizes)
-    print(f"\n| function | " + " | ".join(f"{n:,} CPU s" for n in a.sizes) + " | growth exponent |")
+    print("\n| function | " + " | ".join(f"{n:,} CPU s" for n in a.sizes) + " | growth exponent |")
     print("|---|" + "---|" * len(a.sizes) + "---|")
     for name, row in table.items():
         cells = [("skipped" if row.get(n) is None else f"{row[n][0]:.2f}") for n in a.sizes]

@@ -200,7 +200,7 @@ def run(args):
     step("can: cloudtrail:StopLogging, every account, with provenance", lambda: ev.can("cloudtrail:StopLogging", principal="role/Dev"))
     step("tamper protection table (15 actions)", lambda: scp.tamper_protection(ev, principal="role/Dev"))
     step("lint", lambda: scp.lint(ev))
-    w = scp.WhatIf(ev).detach("p-region", ous_first := next(n for n, d in org.graph.nodes(data=True) if d.get("name") == "Workloads"))
+    w = scp.WhatIf(ev).detach("p-region", next(n for n, d in org.graph.nodes(data=True) if d.get("name") == "Workloads"))
     step("what-if: detach region deny from Workloads, summary of changes", lambda: w.summary(principal="role/Dev", context=ctx))
 
     print()

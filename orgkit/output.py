@@ -147,10 +147,7 @@ def _format_column(name: str, s: pd.Series) -> list[str]:
 def write_table(df: pd.DataFrame, out=None, *, columns=None, wide: bool = False, select: str | None = None,
                 width: int | None = None) -> None:
     """The table view of :func:`write_frame`."""
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     import io
 

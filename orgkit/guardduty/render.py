@@ -26,6 +26,23 @@ def _tf_name(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", s)
 
 
+def _detector_tf(who: str, r: str, detector_id: str | None) -> list[str]:
+    """``aws_guardduty_detector.{who}_{r}`` through the ``{who}_{r}`` provider, imported when it exists."""
+    out = []
+    if detector_id:
+        out += ["import {",
+                f"  provider = aws.{who}_{r}",
+                f"  to       = aws_guardduty_detector.{who}_{r}",
+                f'  id       = "{detector_id}"',
+                "}",
+                ""]
+    return out + [f'resource "aws_guardduty_detector" "{who}_{r}" {{',
+                  f"  provider = aws.{who}_{r}",
+                  "  enable   = true",
+                  "}",
+                  ""]
+
+
 def terraform(plan: MigrationPlan) -> str:
     """Terraform (AWS provider ≥ 5) for the target: per region a provider alias for the management account and
     one for the admin (assume_role), the admin's ``aws_guardduty_detector`` (with an ``import`` block when it
@@ -65,34 +82,11 @@ def terraform(plan: MigrationPlan) -> str:
                 ""]
     for region in plan.regions:
         r = _tf_name(region)
-        det_id = plan.admin_detectors.get(region)
-        if det_id:
-            out += ["import {",
-                    f"  provider = aws.admin_{r}",
-                    f"  to       = aws_guardduty_detector.admin_{r}",
-                    f'  id       = "{det_id}"',
-                    "}",
-                    ""]
-        out += [f'resource "aws_guardduty_detector" "admin_{r}" {{',
-                f"  provider = aws.admin_{r}",
-                "  enable   = true",
-                "}",
-                ""]
+        out += _detector_tf("admin", r, plan.admin_detectors.get(region))
         mstep = next((s for s in plan.steps if s.region == region and s.kind == "enable_management_detector"), None)
         if mstep is not None:
             # the management account must have GuardDuty enabled before it is added as a member
-            if mstep.params.get("DetectorId"):
-                out += ["import {",
-                        f"  provider = aws.management_{r}",
-                        f"  to       = aws_guardduty_detector.management_{r}",
-                        f'  id       = "{mstep.params["DetectorId"]}"',
-                        "}",
-                        ""]
-            out += [f'resource "aws_guardduty_detector" "management_{r}" {{',
-                    f"  provider = aws.management_{r}",
-                    "  enable   = true",
-                    "}",
-                    ""]
+            out += _detector_tf("management", r, mstep.params.get("DetectorId"))
         desig = next((s for s in plan.steps if s.region == region and s.kind == "designate_admin"), None)
         if desig is not None and desig.done_in_snapshot:
             out += ["import {",

@@ -117,17 +117,8 @@ class Statement:
     @cached_property
     def referenced_keys(self) -> frozenset:
         """Lower-cased context keys this statement reads (conditions and policy variables)."""
-        keys = set()
-        for pats in (self.resources, self.not_resources):
-            for p in pats or ():
-                keys |= variable_keys(p)
-        for op, tests in (self.condition or {}).items():
-            for k, vals in tests.items():
-                keys.add(k.lower())
-                for v in vals if isinstance(vals, list) else [vals]:
-                    if isinstance(v, str):
-                        keys |= variable_keys(v)
-        return frozenset(keys)
+        tested = {k.lower() for tests in (self.condition or {}).values() for k in tests}
+        return frozenset(tested) | self.variable_keys
 
     @cached_property
     def variable_keys(self) -> frozenset:
