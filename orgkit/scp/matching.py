@@ -28,6 +28,8 @@ __all__ = [
     "substitute",
     "has_variables",
     "variable_keys",
+    "iter_variables",
+    "sub_variables",
 ]
 
 
@@ -99,6 +101,19 @@ _VAR = re.compile(r"\$\{([^}]*)\}")
 _SPECIAL = {"*": "*", "?": "?", "$": "$"}
 
 
+def iter_variables(text: str):
+    """The policy variables ``${...}`` of ``text`` (match objects, group 1 the body), in linear time: a ``${``
+    with no ``}`` after it would make the regex scan to the end once per ``${`` (quadratic); no match can end
+    after the last ``}``, so the search stops there, and then every scan ends at a ``}`` the next starts after."""
+    return _VAR.finditer(text, 0, text.rfind("}") + 1)
+
+
+def sub_variables(repl, text: str) -> str:
+    """``_VAR.sub(repl, text)`` in linear time (see :func:`iter_variables`)."""
+    end = text.rfind("}") + 1
+    return _VAR.sub(repl, text[:end]) + text[end:]
+
+
 def has_variables(text: str) -> bool:
     return "${" in text
 
@@ -118,7 +133,7 @@ def _parse_var(body: str) -> tuple[str, str | None]:
 def variable_keys(text: str) -> frozenset:
     """Lower-cased context keys referenced by policy variables in ``text``."""
     out = set()
-    for m in _VAR.finditer(text):
+    for m in iter_variables(text):
         body = m.group(1)
         if body.strip() in _SPECIAL:
             continue
@@ -153,7 +168,7 @@ def substitute(text: str, ctx: Mapping[str, object] | None) -> list[tuple[str, b
         return [(text, False)]
     out: list[tuple[str, bool]] = []
     pos = 0
-    for m in _VAR.finditer(text):
+    for m in iter_variables(text):
         if m.start() > pos:
             out.append((text[pos : m.start()], False))
         out.append((_resolve(m.group(1), ctx), True))
@@ -169,30 +184,79 @@ def substitute_plain(text: str, ctx: Mapping[str, object] | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# globbing
+# globbing, in time linear in pattern x value
+#
+# Python's ``re`` backtracks: ``a.*a.*a.*b`` against ``aaaa...`` tries every way of cutting the value, so a
+# pattern with k stars costs O(n^k). The regexes below have the same meaning but cannot backtrack beyond one
+# segment: a glob ``S0*S1*...*Sk`` (each Si of fixed length: literals and ``?``) matches exactly when S0 is a
+# prefix, Sk a suffix, and S1..S(k-1) occur in order in between, and placing each Si at its leftmost place
+# after the previous one is never worse (the gaps are unrestricted). ``(?>.*?Si)`` (an atomic group, Python
+# 3.11+) finds that leftmost place and then gives up every other choice, so a failed match costs at most
+# O(len(value) x len(pattern)) steps instead of trying every combination. Each character is still judged by
+# ``re`` with the same flags (IGNORECASE, DOTALL), so the answer is the same as before. See docs/scp.md.
+
+_STAR = object()  # a '*' in a token list; every other token is the regex of one character
 
 
-def _pieces_to_regex(pieces: list[tuple[str, bool]]) -> str:
-    parts = []
+def _glob_tokens(pieces: list[tuple[str, bool]], one: str = ".") -> list:
+    """Tokens of a glob given as pieces ``(text, literal)``: ``*`` -> _STAR, ``?`` -> ``one``, other characters
+    (and every character of a literal piece) escaped."""
+    out: list = []
     for piece, literal in pieces:
         if literal:
-            parts.append(re.escape(piece))
+            out.extend(re.escape(ch) for ch in piece)
             continue
         for ch in piece:
             if ch == "*":
-                parts.append(".*")
+                out.append(_STAR)
             elif ch == "?":
-                parts.append(".")
+                out.append(one)
             else:
-                parts.append(re.escape(ch))
-    return "".join(parts)
+                out.append(re.escape(ch))
+    return out
+
+
+def _split_stars(tokens: list) -> list[str]:
+    """The fixed-length segments between the stars of a token list (one more than the stars)."""
+    segs = [[]]
+    for t in tokens:
+        if t is _STAR:
+            segs.append([])
+        else:
+            segs[-1].append(t)
+    return ["".join(s) for s in segs]
+
+
+def _linear(segs: list[str], gap: str = ".", min_end: bool = False) -> str:
+    """The regex for ``segs[0] gap* segs[1] gap* ... segs[-1]`` that does not backtrack across segments.
+    ``min_end=False``: the last segment is anchored by what follows (the end of the value, or a ``:`` that
+    ``gap`` cannot cross), so it is matched with one greedy gap (O(n x len(last)) tries). ``min_end=True``:
+    the match ends as early as possible (every segment at its leftmost place); used where a ``.*`` follows."""
+    if len(segs) == 1:
+        return segs[0]
+    mids = segs[1:] if min_end else segs[1:-1]
+    out = [segs[0]]
+    out.extend(f"(?>{gap}*?{m})" for m in mids if m)
+    if not min_end:
+        out.append(f"{gap}*{segs[-1]}")
+    return "".join(out)
+
+
+def _pieces_to_regex(pieces: list[tuple[str, bool]]) -> str:
+    return _linear(_split_stars(_glob_tokens(pieces)))
 
 
 @lru_cache(maxsize=65536)
 def glob_regex(pattern: str, ignore_case: bool = False) -> re.Pattern:
-    """``*`` = any run of characters (including none), ``?`` = exactly one character."""
+    """``*`` = any run of characters (including none), ``?`` = exactly one character. For ``fullmatch`` only
+    (linear time; see above)."""
     flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
     return re.compile(_pieces_to_regex([(pattern, False)]), flags)
+
+
+@lru_cache(maxsize=65536)
+def _pieces_regex(pieces: tuple, ignore_case: bool) -> re.Pattern:
+    return re.compile(_pieces_to_regex(list(pieces)), (re.IGNORECASE if ignore_case else 0) | re.DOTALL)
 
 
 def glob_matches(pattern: str, value: str, ignore_case: bool = False, ctx=None) -> bool:
@@ -203,23 +267,18 @@ def glob_matches(pattern: str, value: str, ignore_case: bool = False, ctx=None) 
             pieces = substitute(pattern, ctx)
         except VariableNotReplaced:
             return False
-        rx = re.compile(
-            _pieces_to_regex(pieces),
-            (re.IGNORECASE if ignore_case else 0) | re.DOTALL,
-        )
-        return rx.fullmatch(value) is not None
+        return _pieces_regex(tuple(pieces), ignore_case).fullmatch(value) is not None
     return glob_regex(pattern, ignore_case).fullmatch(value) is not None
 
 
 def action_regex(pattern: str) -> re.Pattern:
     """Action names are case-insensitive and ``*``/``?`` may appear anywhere (``s3:Get*``,
-    ``*:Describe*``, ``iam:?etUser``)."""
+    ``*:Describe*``, ``iam:?etUser``). For ``fullmatch`` only."""
     return glob_regex(pattern, True)
 
 
 def action_matches(pattern: str, action: str) -> bool:
     return glob_regex(pattern, True).fullmatch(action) is not None
-
 
 # ---------------------------------------------------------------------------------------------
 # ARNs: arn:partition:service:region:account:resource
@@ -299,20 +358,34 @@ def _var_arn_regs(pattern: str, items: tuple):
 def _crossing_regex(pattern: str):
     """AWS: "If the * wildcard is the last character of a resource ARN segment, it can expand to match beyond
     the colon boundaries" (IAM User Guide, Resource element). The whole-ARN regex where such a ``*`` crosses
-    colons; None when no segment of the first five ends with ``*`` (then segment matching said it all)."""
+    colons; None when no segment of the first five ends with ``*`` (then segment matching said it all).
+
+    Meaning: in the first five fields a ``*`` that ends its field is ``.*``, any other ``*`` is ``[^:]*`` and
+    ``?`` is ``[^:]``; from the sixth field on ``*`` is ``.*`` and ``?`` is ``.``; the ``:`` are literal.
+    Linear construction: the ``.*`` cut the pattern into blocks; each block but the last is placed where it
+    ends earliest (``(?>.*?block)``, an atomic group), which is never worse since a ``.*`` follows. Inside a
+    block the fields are bounded by the value's own colons (``[^:]`` cannot cross one), so a block placed at a
+    given colon has one end, later colons give later ends, and within one field the ``[^:]*`` segments are
+    placed leftmost like a plain glob's (:func:`_linear`)."""
     segs = pattern.split(":")
-    head = segs[:5]
-    if not any(seg.endswith("*") for seg in head):
+    if not any(seg.endswith("*") for seg in segs[:5]):
         return None
-    parts = []
-    for i, seg in enumerate(segs):
-        out = []
-        for j, ch in enumerate(seg):
-            if ch == "*":
-                out.append(".*" if (j == len(seg) - 1 or i >= 5) else "[^:]*")
-            elif ch == "?":
-                out.append("." if i >= 5 else "[^:]")
-            else:
-                out.append(re.escape(ch))
-        parts.append("".join(out))
-    return re.compile(":".join(parts), re.DOTALL)
+    blocks: list[list[str]] = [[]]
+    for i, seg in enumerate(segs[:5]):
+        if i:
+            blocks[-1].append(":")
+        crossing = seg.endswith("*")
+        body = seg[:-1] if crossing else seg
+        field = _split_stars(_glob_tokens([(body, False)], one="[^:]"))
+        blocks[-1].append(_linear(field, gap="[^:]", min_end=crossing))
+        if crossing:
+            blocks.append([])
+    if len(segs) > 5:
+        rest = _split_stars(_glob_tokens([(":".join(segs[5:]), False)]))
+        blocks[-1].append(":" + rest[0])
+        blocks.extend([r] for r in rest[1:])
+    parts = ["".join(b) for b in blocks]
+    out = [f"(?>{parts[0]})"]
+    out.extend(f"(?>.*?{p})" for p in parts[1:-1] if p)
+    out.append(f".*{parts[-1]}")
+    return re.compile("".join(out), re.DOTALL)

@@ -35,7 +35,7 @@ from datetime import timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
 from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, parse_operator
-from orgkit.scp.matching import MissingKey, arn_matches
+from orgkit.scp.matching import MissingKey, arn_matches, sub_variables
 
 __all__ = ["Rep", "domains", "MULTI_VALUED_KEYS", "RESOURCE", "MAX_SET_ELEMENTS", "MAX_COMBINATIONS"]
 
@@ -50,9 +50,6 @@ MAX_COMBINATIONS = 20000
 
 OTHER_VALUE = "orgkit-any-other-value"
 OTHER_RESOURCE = "arn:aws:orgkit:::any-other-resource"
-
-_VAR = re.compile(r"\$\{([^}]*)\}")
-
 
 @dataclass(frozen=True)
 class Rep:
@@ -101,7 +98,7 @@ def _subst(text: str, ctx: Mapping[str, Any], fill: str = "x") -> str:
             return d
         return fill
 
-    return _VAR.sub(rep, text)
+    return sub_variables(rep, text)
 
 
 def _shown(pattern: str, ctx) -> str:
@@ -115,7 +112,7 @@ def _shown(pattern: str, ctx) -> str:
         v = ctx.get(key) if hasattr(ctx, "get") else None
         return v if isinstance(v, str) and not v.startswith("orgkit-") else m.group(0)
 
-    return _VAR.sub(rep, pattern)
+    return sub_variables(rep, pattern)
 
 
 def _instantiate(pattern: str, fill: str, ctx) -> str:
