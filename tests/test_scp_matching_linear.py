@@ -340,3 +340,29 @@ def test_diff_terraform_plan_answers_adversarial_policies_within_budget(tmp_path
     assert ("organizations:LeaveOrganization", "allow") in tamper
     assert ("cloudtrail:StopLogging", "explicit_deny") in tamper
     assert took < BUDGET, took
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# other regexes over text a plan's author chooses
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("[]\nab.")), max_size=14))
+def test_terraform_instance_key_strip_agrees_with_the_regex(res):
+    from orgkit.diff.terraform import _strip_index
+
+    assert _strip_index(res) == re.sub(r"\[[^\]]*\]$", "", res)
+
+
+def test_terraform_address_with_adversarial_keys_is_split_within_budget():
+    # an instance key of 50,000 '[' (for_each keys are the plan author's strings): the old regex took ~90 s
+    from orgkit.diff.terraform import Resolver
+
+    for address in ("module.a" + "[" * 50000, "aws_organizations_policy.p" + "module.a[" * 50000,
+                    'module.m["x"].aws_organizations_policy.p["' + "[" * 50000 + '"]'):
+        t0 = time.process_time()
+        prefix, res = Resolver._split(address)
+        assert time.process_time() - t0 < BUDGET
+        assert prefix + res == address or res.startswith("aws_organizations_policy.p")
+    assert Resolver._split('module.m["x"].aws_organizations_policy.p["k"]') == ('module.m["x"].',
+                                                                              "aws_organizations_policy.p")

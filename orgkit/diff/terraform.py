@@ -89,6 +89,19 @@ _REF = re.compile(r"""^(?P<base>(?:data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)(?P<in
 _PATH = re.compile(r"""\.([A-Za-z0-9_-]+)|\[(\d+)\]|\["([^"]*)"\]""")
 
 
+def _strip_index(res: str) -> str:
+    r"""``res`` without a trailing instance key: what ``re.sub(r"\[[^\]]*\]$", "", res)`` gives (``$`` also
+    before a final newline), in linear time: that regex tries every ``[`` and scans to the end from each, quadratic
+    in an address the plan's author chose. The match is the first ``[`` after the last ``]`` before the final one."""
+    tail = ""
+    if res.endswith("]\n"):
+        res, tail = res[:-1], "\n"
+    if not res.endswith("]"):
+        return res + tail
+    p = res.find("[", res.rfind("]", 0, len(res) - 1) + 1, len(res) - 1)
+    return (res if p < 0 else res[:p]) + tail
+
+
 def _path(rest: str) -> list:
     out: list = []
     for m in _PATH.finditer(rest):
@@ -147,8 +160,7 @@ class Resolver:
         """(module prefix, resource part without index) of an instance address."""
         m = re.match(r"^((?:module\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?\.)*)(.*)$", address)
         prefix, res = (m.group(1), m.group(2)) if m else ("", address)
-        res = re.sub(r"\[[^\]]*\]$", "", res)
-        return prefix, res
+        return prefix, _strip_index(res)
 
     def attr(self, rc: dict, name: str) -> tuple[str, Any]:
         """('known', value) | ('new', address of a resource the plan creates) | ('unknown', why)."""
