@@ -501,3 +501,28 @@ def test_preflight_says_unknown_when_a_policys_targets_were_not_read(tmp_path):
     unknown = [i for i in plan.issues if i.check == "scp_unknown"]
     assert {i.step_id for i in unknown} >= {f"{r}/8-enrol_members" for r in REGIONS}
     assert all(i.severity == "warning" and "ListTargetsForPolicy" in i.message for i in unknown)
+
+
+def test_the_management_account_is_never_the_default_admin(tmp_path, capsys):
+    # AWS (GuardDuty, Managing accounts with AWS Organizations): the management account "can be the delegated
+    # administrator, but this is not recommended".
+    from orgkit.cli import main
+    from orgkit.guardduty.notebook import NoPlan, notebook_plan
+
+    sb = SnapshotSpec(regions=["us-east-1"])
+    app = sb.account("App")
+    inv = {"AccountId": sb.management, "RelationshipStatus": "Enabled", "InvitationId": "i",
+           "InvitedAt": "2026-01-01T00:00:00.000Z"}
+    sb.detector(sb.management, "us-east-1", administrator={}, members=[S(app, sb.management, invited=True)])
+    sb.detector(app, "us-east-1", administrator=inv)
+    org = sb.load(tmp_path / "snap")
+    assert default_admin(org) == (None, "management_only")
+    with pytest.raises(PlanError, match="management account .* not recommended.*--admin"):
+        plan_migration(org)
+    assert main(["guardduty", "plan", str(org.path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not recommended" in err and "--admin" in err
+    assert isinstance(notebook_plan(org), NoPlan)
+    # asked for explicitly, it is planned, with the warning
+    plan = plan_migration(org, admin=sb.management)
+    assert "admin_is_management" in {i.check for i in plan.issues}

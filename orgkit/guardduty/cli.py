@@ -85,10 +85,11 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def _make_plan(args: argparse.Namespace, org):
     from orgkit.guardduty import default_admin, plan_migration
+    from orgkit.guardduty.state import no_default_admin_message
 
-    if args.admin is None and default_admin(org)[0] is None:
-        raise UserError("no GuardDuty administrator in the snapshot to propose: choose the delegated administrator "
-                        "with --admin ACCOUNT_ID")
+    admin, why = default_admin(org) if args.admin is None else (args.admin, "user")
+    if admin is None:
+        raise UserError(no_default_admin_message(org, why) + " with --admin ACCOUNT_ID")
     return plan_migration(org, admin=args.admin, regions=_split(args.regions), auto_enable=args.auto_enable,
                           features=_features(args.features), keep_suspended=_keep(args.keep_suspended),
                           include_management=not args.no_management, role_name=args.role_name)

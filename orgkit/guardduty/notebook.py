@@ -147,11 +147,13 @@ def notebook_plan(org, admin: str | None = None, **kwargs: Any):
     """:func:`orgkit.guardduty.plan_migration`, or a :class:`NoPlan` when the snapshot has no GuardDuty
     administrator to propose and ``admin`` is None (any other problem with the arguments still raises)."""
     from orgkit.guardduty.plan import plan_migration
-    from orgkit.guardduty.state import default_admin
+    from orgkit.guardduty.state import default_admin, no_default_admin_message
 
-    if admin is None and default_admin(org)[0] is None:
-        return NoPlan(org, "the snapshot has no GuardDuty administrator to propose (no invitation administrator, "
-                           "no delegated administrator) and ADMIN is not set", kwargs.get("regions"))
+    proposed, why = default_admin(org) if admin is None else (admin, "user")
+    if proposed is None:
+        reason = ("the snapshot has no GuardDuty administrator to propose (no invitation administrator, no delegated "
+                  "administrator)" if why == "none" else no_default_admin_message(org, why))
+        return NoPlan(org, reason + " and ADMIN is not set", kwargs.get("regions"))
     return plan_migration(org, admin=admin, **kwargs)
 
 

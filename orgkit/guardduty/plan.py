@@ -58,7 +58,7 @@ import pandas as pd
 
 from orgkit.guardduty.render import guardduty_scp, scp_text, terraform
 from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState, PlanError, _accounts, _records,
-                                    current_state, default_admin)
+                                    current_state, default_admin, no_default_admin_message)
 
 AUTO_ENABLE_MODES = ("ALL", "NEW")
 ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
@@ -422,8 +422,8 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     if admin is None:
         admin, chosen_by = default_admin(org)
         if admin is None:
-            raise PlanError("no GuardDuty administrator in the snapshot to propose: choose the delegated "
-                            "administrator (--admin ACCOUNT on the command line, admin= in Python)")
+            raise PlanError(no_default_admin_message(org, chosen_by)
+                            + " (--admin ACCOUNT on the command line, admin= in Python)")
     admin = str(admin)
     if not re.fullmatch(r"\d{12}", admin):
         raise PlanError(f"{admin!r} is not a 12-digit account id")
