@@ -526,3 +526,32 @@ def test_the_management_account_is_never_the_default_admin(tmp_path, capsys):
     # asked for explicitly, it is planned, with the warning
     plan = plan_migration(org, admin=sb.management)
     assert "admin_is_management" in {i.check for i in plan.issues}
+
+
+def test_runtime_monitoring_agent_management_is_carried_to_the_plan_and_terraform(tmp_path):
+    # AWS: "Additional configuration applies to only GuardDuty Runtime Monitoring protection plan"
+    # (EKS_ADDON_MANAGEMENT, ECS_FARGATE_AGENT_MANAGEMENT, EC2_AGENT_MANAGEMENT); Fargate tasks get runtime
+    # monitoring only with automated agent management.
+    rm = {"Name": "RUNTIME_MONITORING", "Status": "ENABLED", "AdditionalConfiguration": [
+        {"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": "ENABLED"},
+        {"Name": "EKS_ADDON_MANAGEMENT", "Status": "DISABLED"}]}
+    org, ids = invitation_org(tmp_path, admin_features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}, rm])
+    plan = plan_migration(org, admin=ids["admin"])
+    for region in REGIONS:
+        assert plan.features_by_region[region] == ["S3_DATA_EVENTS", "RUNTIME_MONITORING"]
+        assert plan.agents_by_region[region] == ["ECS_FARGATE_AGENT_MANAGEMENT"]
+        step = next(s for s in steps_of(plan, region) if s.kind == "align_features")
+        feats = {f["Name"]: f for f in step.params["Features"]}
+        assert feats["RUNTIME_MONITORING"]["AdditionalConfiguration"] == [
+            {"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "AutoEnable": "ALL"}]
+        assert "AdditionalConfiguration" not in feats["S3_DATA_EVENTS"]
+        assert "ECS_FARGATE_AGENT_MANAGEMENT" in step.check
+    tf = plan.terraform()
+    assert tf.count("additional_configuration {") == len(REGIONS)
+    assert 'name        = "ECS_FARGATE_AGENT_MANAGEMENT"' in tf
+    assert json.loads(plan.to_json())["agents_by_region"] == {r: ["ECS_FARGATE_AGENT_MANAGEMENT"] for r in REGIONS}
+    # asked for explicitly; agent management without Runtime Monitoring is refused
+    p2 = plan_migration(org, admin=ids["admin"], features=["RUNTIME_MONITORING", "EC2_AGENT_MANAGEMENT"])
+    assert p2.agents_by_region[REGIONS[0]] == ["EC2_AGENT_MANAGEMENT"]
+    with pytest.raises(PlanError, match="RUNTIME_MONITORING too"):
+        plan_migration(org, admin=ids["admin"], features=["S3_DATA_EVENTS", "EC2_AGENT_MANAGEMENT"])

@@ -319,16 +319,22 @@ def _auto_enable(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
 
 def _features(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
     did = _need_detector(live, st.account_id, st.region)
+    # a feature and, for Runtime Monitoring, its AdditionalConfiguration (automated agent management)
     want = {f["Name"]: f["AutoEnable"] for f in st.params["Features"]}
+    want_add = {(f["Name"], a["Name"]): a["AutoEnable"] for f in st.params["Features"]
+                for a in f.get("AdditionalConfiguration") or []}
     cfg = live.org_config(st.account_id, st.region, did)
     cur = {f.get("Name"): f.get("AutoEnable") for f in cfg.get("Features") or []}
-    off = sorted(n for n, v in want.items() if cur.get(n) != v)
+    cur_add = {(f.get("Name"), a.get("Name")): a.get("AutoEnable") for f in cfg.get("Features") or []
+               for a in f.get("AdditionalConfiguration") or []}
+    off = sorted(n for n, v in want.items() if cur.get(n) != v) + \
+        sorted(f"{n}/{a}" for (n, a), v in want_add.items() if cur_add.get((n, a)) != v)
     if not off:
         return True, "features already set"
     if apply:
         live.write(st.account_id, st.region, "UpdateOrganizationConfiguration", DetectorId=did,
                    AutoEnableOrganizationMembers=st.params["AutoEnableOrganizationMembers"],
-                   Features=[{"Name": n, "AutoEnable": want[n]} for n in sorted(want)])
+                   Features=[f for f in sorted(st.params["Features"], key=lambda f: f["Name"])])
     return False, f"features to set: {', '.join(off)}"
 
 

@@ -257,7 +257,9 @@ def short_params(params: dict, limit: int = 6) -> str:
             ids = [d["AccountId"] for d in v]
             v = ids if len(ids) <= limit else [*ids[:limit], f"… {len(ids) - limit} more"]
         elif k == "Features":
-            v = [f"{f['Name']}:{f['AutoEnable']}" for f in v]
+            v = [f"{f['Name']}:{f['AutoEnable']}" + "".join(f" + {a['Name']}:{a['AutoEnable']}"
+                                                          for a in f.get("AdditionalConfiguration") or [])
+                 for f in v]
         elif isinstance(v, list) and len(v) > limit:
             v = [*v[:limit], f"… {len(v) - limit} more"]
         out.append(f"{k}={', '.join(map(str, v)) if isinstance(v, list) else v}"

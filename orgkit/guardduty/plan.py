@@ -59,6 +59,7 @@ import pandas as pd
 from orgkit.guardduty.render import guardduty_scp, scp_text, terraform
 from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState, PlanError, _accounts, _records,
                                     current_state, default_admin, no_default_admin_message)
+from orgkit.coverage.guardduty import AGENT_MANAGEMENT, auto_enabled_plans, plan_status
 
 AUTO_ENABLE_MODES = ("ALL", "NEW")
 ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
@@ -143,6 +144,8 @@ class MigrationPlan:
     issues: list[Issue]
     current: CurrentState | None = None
     features_by_region: dict[str, list[str]] = field(default_factory=dict)
+    #: Runtime Monitoring's automated agent management carried per region (its AdditionalConfiguration names)
+    agents_by_region: dict[str, list[str]] = field(default_factory=dict)
     expected_members: dict[str, list[str]] = field(default_factory=dict)
     account_names: dict[str, str] = field(default_factory=dict)
     admin_detectors: dict[str, str | None] = field(default_factory=dict)
@@ -225,6 +228,7 @@ class MigrationPlan:
             "collected_at": self.collected_at,
             "blocked_regions": self.blocked_regions(),
             "features_by_region": self.features_by_region,
+            "agents_by_region": self.agents_by_region,
             "expected_members": self.expected_members,
             "auto_enable_by_region": self.auto_enable_by_region,
             "suspended": self.suspended,
@@ -404,11 +408,19 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     auto_enable = str(auto_enable).upper()
     if auto_enable not in AUTO_ENABLE_MODES:
         raise PlanError(f"auto-enable must be one of {', '.join(AUTO_ENABLE_MODES)}, not {auto_enable!r}")
+    agents_asked: tuple[str, ...] | None = None
     if features is not None:
         features = tuple(str(f).upper() for f in features)
-        bad = [f for f in features if f not in ORG_FEATURES]
+        bad = [f for f in features if f not in ORG_FEATURES and f not in AGENT_MANAGEMENT]
         if bad:
-            raise PlanError(f"unknown GuardDuty feature(s) {', '.join(bad)}; known: {', '.join(ORG_FEATURES)}")
+            raise PlanError(f"unknown GuardDuty feature(s) {', '.join(bad)}; known: "
+                            f"{', '.join(ORG_FEATURES + AGENT_MANAGEMENT)}")
+        agents_asked = tuple(a for a in AGENT_MANAGEMENT if a in features)
+        features = tuple(f for f in features if f in ORG_FEATURES)
+        if agents_asked and not {"RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING"} & set(features):
+            raise PlanError(f"{', '.join(agents_asked)} configure Runtime Monitoring's agent management: give "
+                            "RUNTIME_MONITORING too (AWS: \"Additional configuration applies to only GuardDuty "
+                            "Runtime Monitoring protection plan\")")
         if "EKS_RUNTIME_MONITORING" in features and "RUNTIME_MONITORING" in features:
             raise PlanError("EKS_RUNTIME_MONITORING and RUNTIME_MONITORING cannot both be given "
                             "(RUNTIME_MONITORING includes EKS)")
@@ -494,6 +506,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                    else f"the detectors of {account} were not read: the executor checks live")
 
     features_by_region: dict[str, list[str]] = {}
+    agents_by_region: dict[str, list[str]] = {}
     expected: dict[str, list[str]] = {}
     admin_detectors: dict[str, str | None] = {}
     mode_by_region: dict[str, str] = {}
@@ -639,23 +652,44 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         # -- 6 features (before enrolment)
         if features is not None:
             feats = list(features)
+            agents = list(agents_asked or ())
         else:
             on = set()
+            agents_on = set()
             if det is not None:
                 on |= {f.get("Name") for f in det.get("features") or [] if f.get("Status") == "ENABLED"}
+                agents_on |= {k for k, v in (plan_status(det.get("features")) or {}).items()
+                              if k in AGENT_MANAGEMENT and v == "ENABLED"}
             if oc:
                 on |= {f.get("Name") for f in oc["features"] or [] if f.get("AutoEnable") in ("NEW", "ALL")}
+                agents_on |= {a for a in auto_enabled_plans(oc["features"]) or () if a in AGENT_MANAGEMENT}
             feats = [f for f in ORG_FEATURES if f in on]
             if "RUNTIME_MONITORING" in feats and "EKS_RUNTIME_MONITORING" in feats:
                 feats.remove("EKS_RUNTIME_MONITORING")
+            agents = [a for a in AGENT_MANAGEMENT if a in agents_on]
+        runtime = next((f for f in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING") if f in feats), None)
+        agents = agents if runtime else []
         features_by_region[region] = feats
+        agents_by_region[region] = agents
         if feats:
-            cur_feats = {f.get("Name"): f.get("AutoEnable") for f in (oc["features"] if oc else None) or []}
+            cur = {f.get("Name"): f for f in (oc["features"] if oc else None) or [] if isinstance(f, dict)}
+            cur_agents = {a.get("Name"): a.get("AutoEnable")
+                          for a in ((cur.get(runtime) or {}).get("AdditionalConfiguration") or [])} if runtime else {}
+
+            def feature_param(f: str) -> dict:
+                d = {"Name": f, "AutoEnable": mode}
+                if f == runtime and agents:
+                    d["AdditionalConfiguration"] = [{"Name": a, "AutoEnable": mode} for a in agents]
+                return d
+
             add(region, "align_features", admin, "guardduty:UpdateOrganizationConfiguration",
                 {"DetectorId": admin_det, "AutoEnableOrganizationMembers": mode,
-                 "Features": [{"Name": f, "AutoEnable": mode} for f in feats]},
+                 "Features": [feature_param(f) for f in feats]},
                 f"DescribeOrganizationConfiguration ({admin}, {region}) answers AutoEnable {mode} for "
-                + ", ".join(feats), done=bool(oc) and all(cur_feats.get(f) == mode for f in feats))
+                + ", ".join(feats) + (f" and, in {runtime}'s AdditionalConfiguration, for {', '.join(agents)}"
+                                      if agents else ""),
+                done=bool(oc) and all((cur.get(f) or {}).get("AutoEnable") == mode for f in feats)
+                and all(cur_agents.get(a) == mode for a in agents))
         already = [a for a in exp if a in assoc_now]
         if feats and mode == "NEW" and already:
             issues.append(Issue("warning", "features_new_skip_existing_members", region, None,
@@ -740,7 +774,8 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     plan = MigrationPlan(target=target, management_account_id=mgmt, organization_id=org.organization_id,
                          snapshot=str(org.path) if org.path else None,
                          collected_at=org.manifest.get("collected_at"), steps=steps, issues=issues,
-                         features_by_region=features_by_region, expected_members=expected, account_names=names,
+                         features_by_region=features_by_region, agents_by_region=agents_by_region,
+                         expected_members=expected, account_names=names,
                          admin_detectors=admin_detectors, auto_enable_by_region=mode_by_region,
                          suspended=suspended_rows)
     if check_scps:
