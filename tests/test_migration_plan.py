@@ -555,3 +555,46 @@ def test_runtime_monitoring_agent_management_is_carried_to_the_plan_and_terrafor
     assert p2.agents_by_region[REGIONS[0]] == ["EC2_AGENT_MANAGEMENT"]
     with pytest.raises(PlanError, match="RUNTIME_MONITORING too"):
         plan_migration(org, admin=ids["admin"], features=["S3_DATA_EVENTS", "EC2_AGENT_MANAGEMENT"])
+
+
+def test_legacy_eks_runtime_monitoring_is_a_warning_and_migrates_on_request(tmp_path, capsys):
+    # AWS (UpdateOrganizationConfiguration): "Specifying both EKS Runtime Monitoring (EKS_RUNTIME_MONITORING) and
+    # Runtime Monitoring (RUNTIME_MONITORING) will cause an error."; the user guide documents "Migrating from EKS
+    # Runtime Monitoring to Runtime Monitoring".
+    legacy = {"Name": "EKS_RUNTIME_MONITORING", "Status": "ENABLED",
+              "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}]}
+    org, ids = invitation_org(tmp_path, admin_features=[legacy, {"Name": "RUNTIME_MONITORING", "Status": "DISABLED"}])
+    plan = plan_migration(org, admin=ids["admin"])
+    warn = [i for i in plan.issues if i.check == "legacy_eks_runtime"]
+    assert {i.region for i in warn} == set(REGIONS) and all(i.severity == "warning" for i in warn)
+    assert "--migrate-eks-runtime" in warn[0].message
+    assert plan.features_by_region[REGIONS[0]] == ["EKS_RUNTIME_MONITORING"]
+    plan = plan_migration(org, admin=ids["admin"], migrate_eks_runtime=True)
+    assert not [i for i in plan.issues if i.check == "legacy_eks_runtime"]
+    for region in REGIONS:
+        assert plan.features_by_region[region] == ["RUNTIME_MONITORING"]
+        assert plan.agents_by_region[region] == ["EKS_ADDON_MANAGEMENT"]
+        step = next(s for s in steps_of(plan, region) if s.kind == "align_features")
+        names = [f["Name"] for f in step.params["Features"]]
+        assert names == ["RUNTIME_MONITORING"]  # never both
+    from orgkit.cli import main
+
+    assert main(["guardduty", "plan", str(org.path), "--admin", ids["admin"], "--migrate-eks-runtime",
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["features_by_region"][REGIONS[0]] == ["RUNTIME_MONITORING"]
+
+
+def test_member_limit_of_the_delegated_administrator_is_a_preflight_error(tmp_path, monkeypatch):
+    # AWS (Managing GuardDuty accounts with AWS Organizations): "A delegated GuardDuty administrator account can
+    # manage a maximum of 50,000 members." The check counts expected members plus the admin's other live members.
+    import orgkit.guardduty.plan as plan_mod
+
+    org, ids = invitation_org(tmp_path)
+    assert plan_mod.MAX_MEMBERS == 50_000
+    assert not [i for i in plan_migration(org, admin=ids["admin"]).issues if i.check == "member_limit"]
+    monkeypatch.setattr(plan_mod, "MAX_MEMBERS", 5)  # 5 expected in-org accounts + the outside partner = 6
+    plan = plan_migration(org, admin=ids["admin"])
+    hits = [i for i in plan.issues if i.check == "member_limit"]
+    assert {i.region for i in hits} == set(REGIONS) and all(i.severity == "error" for i in hits)
+    assert "6 members" in hits[0].message
+    assert set(plan.blocked_regions()) == set(REGIONS)

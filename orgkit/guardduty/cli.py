@@ -52,6 +52,9 @@ def _plan_args(p: argparse.ArgumentParser, admin_required: bool) -> None:
                    help="auto-enable organisation members: ALL (existing and new) or NEW (default ALL)")
     p.add_argument("--features", help="comma-separated protection plans to keep (default: those the admin has on); "
                                       "'none' for none")
+    p.add_argument("--migrate-eks-runtime", action="store_true",
+                   help="where the legacy EKS_RUNTIME_MONITORING is in use (and RUNTIME_MONITORING is not), send "
+                        "RUNTIME_MONITORING instead (AWS documents this migration; both at once is an error)")
     p.add_argument("--keep-suspended", metavar="ACCOUNTS|all",
                    help="keep these suspended detectors suspended (comma-separated account ids, or 'all'); by "
                         "default the migration re-enables every suspended detector it enrols")
@@ -92,7 +95,8 @@ def _make_plan(args: argparse.Namespace, org):
         raise UserError(no_default_admin_message(org, why) + " with --admin ACCOUNT_ID")
     return plan_migration(org, admin=args.admin, regions=_split(args.regions), auto_enable=args.auto_enable,
                           features=_features(args.features), keep_suspended=_keep(args.keep_suspended),
-                          include_management=not args.no_management, role_name=args.role_name)
+                          include_management=not args.no_management, role_name=args.role_name,
+                          migrate_eks_runtime=args.migrate_eks_runtime)
 
 
 def _keep(v: str | None):

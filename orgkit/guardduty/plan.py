@@ -62,6 +62,9 @@ from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState,
 from orgkit.coverage.guardduty import AGENT_MANAGEMENT, auto_enabled_plans, plan_status
 
 AUTO_ENABLE_MODES = ("ALL", "NEW")
+#: "A delegated GuardDuty administrator account can manage a maximum of 50,000 members." (GuardDuty user guide,
+#: Managing GuardDuty accounts with AWS Organizations, read 2026-12)
+MAX_MEMBERS = 50_000
 ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
                 "EKS_RUNTIME_MONITORING", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING")
 
@@ -99,6 +102,7 @@ class Target:
     include_management: bool = True  # enrol the management account (enabling its detector first where needed)
     role_name: str = "OrganizationAccountAccessRole"
     admin_chosen_by: str = "user"  # user | invitation_admin | delegated_admin
+    migrate_eks_runtime: bool = False  # send RUNTIME_MONITORING where the legacy EKS_RUNTIME_MONITORING is used
 
 
 @dataclass
@@ -377,7 +381,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                    features: Iterable[str] | None = None, keep_suspended: Iterable[str] | bool = (),
                    include_management: bool = True, role_name: str = "OrganizationAccountAccessRole",
                    check_scps: bool = True, with_current: bool = True,
-                   resume_suspended: bool | None = None) -> MigrationPlan:
+                   resume_suspended: bool | None = None, migrate_eks_runtime: bool = False) -> MigrationPlan:
     """The migration plan for ``org`` (an :class:`orgkit.model.Org`).
 
     ``admin``: the delegated administrator (default: :func:`default_admin`). ``regions``: default the regions of
@@ -391,6 +395,11 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     or ``True``/``"*"`` for all) keeps those suspensions instead: the accounts are left out of CreateMembers and,
     where ALL would re-enable them, the region's auto-enable is NEW (said as a warning).
     :meth:`MigrationPlan.suspended_outcomes` says what happens to each suspended detector.
+
+    ``migrate_eks_runtime``: where the plans to carry hold the legacy ``EKS_RUNTIME_MONITORING`` and not
+    ``RUNTIME_MONITORING``, send ``RUNTIME_MONITORING`` instead (its EKS agent management carried); without it the
+    legacy feature is carried as it is and a ``legacy_eks_runtime`` warning says so (AWS documents the migration
+    from EKS Runtime Monitoring to Runtime Monitoring; specifying both is an error).
 
     ``include_management``: enrol the management account too (the default), after enabling its detector where it
     has none; ``False`` leaves it out (an info finding says so). ``role_name``: the role the executor assumes
@@ -445,7 +454,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     names = {a: r.get("account_name") for a, r in accts.items()}
     target = Target(admin_account_id=admin, auto_enable=auto_enable, features=features, regions=tuple(regions),
                     keep_suspended=keep, include_management=include_management, role_name=role_name,
-                    admin_chosen_by=chosen_by)
+                    admin_chosen_by=chosen_by, migrate_eks_runtime=bool(migrate_eks_runtime))
     issues: list[Issue] = []
     steps: list[Step] = []
     active = {a for a, r in accts.items() if r.get("status") in (None, "ACTIVE")}
@@ -667,6 +676,23 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
             if "RUNTIME_MONITORING" in feats and "EKS_RUNTIME_MONITORING" in feats:
                 feats.remove("EKS_RUNTIME_MONITORING")
             agents = [a for a in AGENT_MANAGEMENT if a in agents_on]
+        if "EKS_RUNTIME_MONITORING" in feats and "RUNTIME_MONITORING" not in feats:
+            if migrate_eks_runtime:
+                feats = [("RUNTIME_MONITORING" if f == "EKS_RUNTIME_MONITORING" else f) for f in feats]
+                issues.append(Issue("info", "legacy_eks_runtime_migrated", region, admin,
+                                    "the legacy EKS_RUNTIME_MONITORING is replaced by RUNTIME_MONITORING (EKS, ECS "
+                                    "on Fargate and EC2), as AWS documents in \"Migrating from EKS Runtime "
+                                    "Monitoring to Runtime Monitoring\""
+                                    + (f", with {', '.join(agents)}" if agents else "")
+                                    + "; Fargate and EC2 need their agent management too (--features)"))
+            else:
+                issues.append(Issue("warning", "legacy_eks_runtime", region, admin,
+                                    "the plans to carry hold the legacy EKS_RUNTIME_MONITORING, not "
+                                    "RUNTIME_MONITORING: every member would get EKS-only runtime monitoring (no ECS "
+                                    "on Fargate, no EC2). AWS documents migrating \"from EKS Runtime Monitoring to "
+                                    "Runtime Monitoring\", and specifying both is an error: re-plan with "
+                                    "--migrate-eks-runtime (migrate_eks_runtime=True) to send RUNTIME_MONITORING "
+                                    "instead"))
         runtime = next((f for f in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING") if f in feats), None)
         agents = agents if runtime else []
         features_by_region[region] = feats
@@ -766,6 +792,18 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                 issues.append(Issue("info", "external_member_kept", region, a,
                                     f"{a} is outside the organisation: it stays an invitation member in {region} "
                                     "(untouched)"))
+        # -- member limit: "A delegated GuardDuty administrator account can manage a maximum of 50,000 members."
+        will_have = set(exp) | {m["account_id"] for m in rm if m["administrator_id"] == admin
+                                and m["relationship_status"] not in ("Removed", "Resigned")}
+        if len(will_have) > MAX_MEMBERS:
+            issues.append(Issue("error", "member_limit", region, admin,
+                                f"{admin} would have {len(will_have):,} members in {region}: a delegated GuardDuty "
+                                f"administrator can manage at most {MAX_MEMBERS:,} (AWS quota; outside members "
+                                "count too)"))
+        elif oc and oc.get("member_account_limit_reached") is True:
+            issues.append(Issue("warning", "member_limit", region, admin,
+                                f"DescribeOrganizationConfiguration says MemberAccountLimitReached in {region}: "
+                                "CreateMembers may refuse accounts"))
         # -- 10 verify
         add(region, "verify", admin, None, {},
             f"ListOrganizationAdminAccounts shows {admin}; GetMembers shows the {len(exp)} expected accounts "

@@ -139,7 +139,9 @@ parameters in full; `plan.to_json()` everything.
 ("code", """plan_steps(plan)"""),
 ("md", """## What happens to each suspended detector?
 
-A suspended detector keeps its findings and costs nothing, and it watches nothing. The migration **re-enables**
+A suspended detector watches nothing and keeps its findings (for 90 days, GuardDuty's finding retention period).
+GuardDuty charges nothing for it, except Malware Protection for S3 on buckets it protects: that goes on, and is
+billed, after a suspension. The migration **re-enables**
 them by default, because coverage is the point: CreateMembers from the delegated administrator enables GuardDuty in
 the accounts it adds, and auto-enable `ALL` includes "accounts that may have been suspended". To keep a suspension
 that was deliberate, list the account in `KEEP_SUSPENDED`: it is then left out of CreateMembers, and its region gets
