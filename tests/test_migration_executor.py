@@ -259,7 +259,7 @@ def test_the_out_of_org_member_is_reported_and_untouched(demo):
     assert [(i.region, i.account_id) for i in plan.issues if i.check == "external_member_kept"] == \
         [("us-west-2", partner)]
     assert not [w for r in ("run1", "run2", "run3") for w in demo[r].writes if w[0] == partner]
-    keep = demo["run2"].journal.record("us-west-2/9-keep_external_members")
+    keep = demo["run2"].journal.record("us-west-2/10-keep_external_members")
     assert keep.status == "skipped" and keep.calls == []
     gd = _gd(demo, admin, "us-west-2")
     det = gd.list_detectors()["DetectorIds"][0]

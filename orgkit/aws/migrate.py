@@ -305,6 +305,19 @@ def _enrol(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
     return False, f"CreateMembers({', '.join(missing)})"
 
 
+def _start_monitoring(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
+    did = _need_detector(live, st.account_id, st.region)
+    found = live.members(st.account_id, st.region, did, st.accounts)
+    stopped = [a for a in st.accounts if (found.get(a) or {}).get("RelationshipStatus") == "Disabled"]
+    if not stopped:
+        return True, "monitoring is on for every account of the step"
+    if apply:
+        for i in range(0, len(stopped), BATCH):
+            _unprocessed(live.write(st.account_id, st.region, "StartMonitoringMembers", DetectorId=did,
+                                    AccountIds=stopped[i:i + BATCH]))
+    return False, f"StartMonitoringMembers({', '.join(stopped)})"
+
+
 def _auto_enable(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
     did = _need_detector(live, st.account_id, st.region)
     mode = st.params["AutoEnableOrganizationMembers"]
@@ -392,6 +405,7 @@ HANDLERS: dict[str, Callable[[_Live, Step, bool], tuple[bool, str]]] = {
     "enable_management_detector": _enable_detector,
     "disassociate_other_admin": _disassociate,
     "enrol_members": _enrol,
+    "start_monitoring": _start_monitoring,
     "set_auto_enable": _auto_enable,
     "align_features": _features,
     "resume_suspended": _resume,

@@ -64,7 +64,7 @@ STEP_GROUPS: dict[str, tuple[str, ...]] = {
     "release": ("resume_suspended", "disassociate_other_admin"),
     "designate": ("designate_admin", "enable_admin_detector"),
     "configure": ("set_auto_enable", "align_features"),
-    "enrol": ("enable_management_detector", "enrol_members", "keep_external_members"),
+    "enrol": ("enable_management_detector", "enrol_members", "start_monitoring", "keep_external_members"),
     "verify": ("verify",),
 }
 GROUP_TITLES = {

@@ -40,9 +40,14 @@ UpdateOrganizationConfiguration); docs/guardduty-migration.md quotes each senten
    member, it must have GuardDuty enabled." (``include_management=False`` leaves it out, and says so.)
 8. ``enrol_members`` — the admin: ``CreateMembers(DetectorId, AccountDetails)`` for every in-organisation account
    (region enabled) not yet an associated member. As the delegated admin this enables GuardDuty in them.
-9. ``keep_external_members`` — no call: accounts outside the organisation can only be invitation members; they
+9. ``start_monitoring`` — the admin: ``StartMonitoringMembers(DetectorId, AccountIds)`` for members of the new
+   administrator whose monitoring an administrator stopped (``StopMonitoringMembers``: the member record says
+   ``Disabled`` while the member's own detector is enabled). AWS: "Use this operation to restart monitoring of
+   accounts that you stopped monitoring with the StopMonitoringMembers operation." A member whose own detector is
+   suspended re-enables it itself instead (step 1, ``UpdateDetector``), or CreateMembers / auto-enable ALL do.
+10. ``keep_external_members`` — no call: accounts outside the organisation can only be invitation members; they
    stay as they are, and the plan says so.
-10. ``verify`` — read only: the admin is designated, every expected account is an associated member, auto-enable.
+11. ``verify`` — read only: the admin is designated, every expected account is an associated member, auto-enable.
 """
 
 
@@ -70,7 +75,7 @@ ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "R
 
 STEP_KINDS = ("resume_suspended", "disassociate_other_admin", "designate_admin", "enable_admin_detector",
               "set_auto_enable", "align_features", "enable_management_detector", "enrol_members",
-              "keep_external_members", "verify")
+              "start_monitoring", "keep_external_members", "verify")
 #: read calls that tell whether a step is already done (the executor makes them before each step)
 CHECK_CALLS = {
     "designate_admin": ["guardduty:ListOrganizationAdminAccounts"],
@@ -79,6 +84,7 @@ CHECK_CALLS = {
     "disassociate_other_admin": ["guardduty:ListDetectors", "guardduty:GetMembers",
                                  "guardduty:GetAdministratorAccount"],
     "enrol_members": ["guardduty:ListDetectors", "guardduty:GetMembers"],
+    "start_monitoring": ["guardduty:ListDetectors", "guardduty:GetMembers"],
     "set_auto_enable": ["guardduty:ListDetectors", "guardduty:DescribeOrganizationConfiguration"],
     "align_features": ["guardduty:ListDetectors", "guardduty:DescribeOrganizationConfiguration"],
     "resume_suspended": ["guardduty:ListDetectors", "guardduty:GetDetector"],
@@ -293,6 +299,10 @@ def _why(kind: str, **kw: Any) -> str:
         "resume_suspended": "the detector is suspended and the account is already a member of the new "
                             "administrator, so CreateMembers will not touch it: the account re-enables it itself, "
                             "before the switch (its findings are kept)",
+        "start_monitoring": "the administrator stopped monitoring these members (their detectors are on, their "
+                            "membership says Disabled): StartMonitoringMembers is the call AWS documents \"to restart "
+                            "monitoring of accounts that you stopped monitoring with the StopMonitoringMembers "
+                            "operation\"",
         "disassociate_other_admin": f"AWS consolidates by disassociating members from their pre-existing "
                                     f"administrator ({kw.get('other')}) before the delegated administrator is "
                                     "designated: a member account has one administrator (detectors and findings "
@@ -736,6 +746,16 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                     f"GetMembers ({admin}, {region}) shows each of the {len(exp)} expected accounts with "
                     "RelationshipStatus Enabled or Disabled (the executor creates only the missing ones)",
                     accounts=exp, done=not missing)
+        # -- 9 restart monitoring that an administrator stopped (StopMonitoringMembers): the member's own detector
+        # is enabled, the administrator's record says Disabled; only StartMonitoringMembers restarts it
+        rel_with_admin = {m["account_id"]: m["relationship_status"] for m in rm if m["administrator_id"] == admin}
+        stopped = [a for a in exp if rel_with_admin.get(a) == "Disabled"
+                   and (ix.detectors.get((a, region)) or {}).get("status") == "ENABLED"]
+        if stopped:
+            add(region, "start_monitoring", admin, "guardduty:StartMonitoringMembers",
+                {"DetectorId": admin_det, "AccountIds": stopped},
+                f"GetMembers ({admin}, {region}) shows {', '.join(stopped)} with RelationshipStatus Enabled",
+                accounts=stopped)
         # what happens to each suspended detector, said once per account
         for a in sorted(susp):
             row = {"account_id": a, "region": region, "detector_id": susp[a]["detector_id"]}

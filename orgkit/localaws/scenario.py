@@ -273,6 +273,10 @@ class Builder:
             gd = self.client(admin["account"], "guardduty", region)
             gd.update_organization_configuration(DetectorId=self.detector_id(admin["account"], region),
                                                  AutoEnableOrganizationMembers=mode)
+        for st in spec.get("stop_monitoring", []):  # the administrator stops monitoring members
+            gd = self.client(st["admin"], "guardduty", st["region"])
+            gd.stop_monitoring_members(DetectorId=self.detector_id(st["admin"], st["region"]),
+                                       AccountIds=[self.ids[m] for m in st["members"]])
         for s in spec.get("suspend", []):
             gd = self.client(s["account"], "guardduty", s["region"])
             gd.update_detector(DetectorId=self.detector_id(s["account"], s["region"]), Enable=False)
