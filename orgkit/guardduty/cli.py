@@ -131,7 +131,11 @@ def _print_plan(plan, out=None) -> None:
         write_frame(issues[["severity", "check", "region", "account_id", "message"]], "table", out)
     if plan.current is not None and plan.current.status_counts() is not None:
         out.write("\ncoverage today (status counts per region):\n")
-        write_frame(plan.current.status_counts().reset_index(), "table", out, wide=True)
+        from orgkit.palette import SHORT
+
+        counts = plan.current.status_counts()  # short status names: the table stays within 120 columns
+        counts = counts.rename(columns=lambda c: SHORT.get(c) or c)
+        write_frame(counts.reset_index(), "table", out, wide=True)
 
 
 def _admin_problems(plan) -> list[str]:
