@@ -598,3 +598,22 @@ def test_member_limit_of_the_delegated_administrator_is_a_preflight_error(tmp_pa
     assert {i.region for i in hits} == set(REGIONS) and all(i.severity == "error" for i in hits)
     assert "6 members" in hits[0].message
     assert set(plan.blocked_regions()) == set(REGIONS)
+
+
+def test_a_plan_aws_does_not_offer_in_a_region_is_a_note_not_a_failed_call(tmp_path):
+    # AWS (GuardDuty Regions and endpoints, Region-specific feature availability): "RDS Protection is not supported
+    # in Asia Pacific (Taipei) (ap-east-2) Region."
+    sb = SnapshotSpec(regions=["us-east-1", "ap-east-2"])
+    sec = sb.account("Security")
+    app = sb.account("App")
+    for r in sb.regions:
+        sb.detector(sec, r, administrator={}, members=[S(app, sec, invited=True)])
+    org = sb.load(tmp_path / "snap")
+    plan = plan_migration(org, admin=sec, features=["S3_DATA_EVENTS", "RDS_LOGIN_EVENTS"])
+    assert plan.features_by_region == {"us-east-1": ["S3_DATA_EVENTS", "RDS_LOGIN_EVENTS"],
+                                       "ap-east-2": ["S3_DATA_EVENTS"]}
+    notes = [i for i in plan.issues if i.check == "plan_not_offered"]
+    assert [(i.region, i.severity) for i in notes] == [("ap-east-2", "info")] and "RDS_LOGIN_EVENTS" in notes[0].message
+    step = next(s for s in plan.steps if s.region == "ap-east-2" and s.kind == "align_features")
+    assert [f["Name"] for f in step.params["Features"]] == ["S3_DATA_EVENTS"]
+    assert "ap-east-2" not in plan.blocked_regions()

@@ -70,6 +70,11 @@ AUTO_ENABLE_MODES = ("ALL", "NEW")
 #: "A delegated GuardDuty administrator account can manage a maximum of 50,000 members." (GuardDuty user guide,
 #: Managing GuardDuty accounts with AWS Organizations, read 2026-12)
 MAX_MEMBERS = 50_000
+#: protection plans AWS says are not offered in a region ("Region-specific feature availability", GuardDuty user
+#: guide, Amazon GuardDuty Regions and endpoints, read 2026-12: "RDS Protection is not supported in Asia Pacific
+#: (Taipei) (ap-east-2) Region."). Only what that page states today; a region absent here is not known to lack any.
+PLAN_NOT_OFFERED: dict[str, tuple[str, ...]] = {"ap-east-2": ("RDS_LOGIN_EVENTS",)}
+REGION_AVAILABILITY_URL = "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_regions.html"
 ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
                 "EKS_RUNTIME_MONITORING", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING")
 
@@ -703,6 +708,12 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                                     "Runtime Monitoring\", and specifying both is an error: re-plan with "
                                     "--migrate-eks-runtime (migrate_eks_runtime=True) to send RUNTIME_MONITORING "
                                     "instead"))
+        not_offered = [f for f in feats if f in PLAN_NOT_OFFERED.get(region, ())]
+        if not_offered:
+            feats = [f for f in feats if f not in not_offered]
+            issues.append(Issue("info", "plan_not_offered", region, admin,
+                                f"{', '.join(not_offered)} is not offered in {region} (AWS, Region-specific feature "
+                                f"availability: {REGION_AVAILABILITY_URL}): left out of the region's Features"))
         runtime = next((f for f in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING") if f in feats), None)
         agents = agents if runtime else []
         features_by_region[region] = feats
