@@ -191,3 +191,21 @@ def test_g12_describe_organization_configuration_pages_its_features_and_the_coll
 
     assert S.get_org_configuration(Small(), da)["Features"] == full["Features"]
     assert len(full["Features"]) == 6
+
+
+def test_g14_eks_runtime_monitoring_and_runtime_monitoring_together_are_refused(aws):
+    """UpdateOrganizationConfiguration: 'Specifying both EKS Runtime Monitoring (EKS_RUNTIME_MONITORING) and
+    Runtime Monitoring (RUNTIME_MONITORING) will cause an error.' The legacy name alone is accepted."""
+    from botocore.exceptions import ClientError
+
+    admin, _, gd, da = _org_with_admin(aws)
+    with pytest.raises(ClientError) as e:
+        gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="NEW", Features=[
+            {"Name": "EKS_RUNTIME_MONITORING", "AutoEnable": "NEW"}, {"Name": "RUNTIME_MONITORING", "AutoEnable": "NEW"}])
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="NEW", Features=[
+        {"Name": "EKS_RUNTIME_MONITORING", "AutoEnable": "NEW",
+         "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "AutoEnable": "NEW"}]}])
+    rm = next(f for f in gd.describe_organization_configuration(DetectorId=da)["Features"]
+              if f["Name"] == "RUNTIME_MONITORING")
+    assert rm["AutoEnable"] == "NEW"

@@ -680,8 +680,16 @@ def update_organization_configuration(self: GuardDutyBackend, detector_id: str, 
         raise gd_bad_request("The request is rejected because the input autoEnableOrganizationMembers is not valid.")
     if auto_enable_members is None:
         auto_enable_members = "NEW" if auto_enable else "NONE"  # the legacy boolean means NEW
+    names = {f.get("name") for f in features or []}
+    if {"EKS_RUNTIME_MONITORING", "RUNTIME_MONITORING"} <= names:
+        # "Specifying both EKS Runtime Monitoring (EKS_RUNTIME_MONITORING) and Runtime Monitoring
+        # (RUNTIME_MONITORING) will cause an error." (UpdateOrganizationConfiguration)
+        raise gd_bad_request("The request is rejected because EKS_RUNTIME_MONITORING and RUNTIME_MONITORING cannot "
+                             "both be specified.")
     for feat in features or []:
         name = feat.get("name")
+        if name == "EKS_RUNTIME_MONITORING":
+            name = "RUNTIME_MONITORING"  # the legacy name of the same protection plan (as for detectors)
         if name not in ORG_FEATURES:
             raise gd_bad_request(f"The request is rejected because the feature {name} is not valid.")
         for add in feat.get("additionalConfiguration") or []:
@@ -707,6 +715,8 @@ def update_organization_configuration(self: GuardDutyBackend, detector_id: str, 
             cfg["features"][name]["auto"] = "NEW" if flag else "NONE"
     for feat in features or []:
         name = feat.get("name")
+        if name == "EKS_RUNTIME_MONITORING":
+            name = "RUNTIME_MONITORING"
         if feat.get("autoEnable"):
             cfg["features"][name]["auto"] = feat["autoEnable"]
         for add in feat.get("additionalConfiguration") or []:
