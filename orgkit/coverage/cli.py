@@ -37,7 +37,7 @@ TABLE_COLUMNS = {
     "coverage": ["service", "account_id", "account_name", "region", "status", "reason"],
     "cloudtrail": ["account_id", "account_name", "region", "status", "reason"],
     "guardduty": ["account_id", "account_name", "region", "status", "reason"],
-    "plans": None,
+    "plans": ["account_id", "account_name", "region", "status", "missing_plans"],
     "trails": ["name", "account_id", "home_region", "kind", "status", "reason"],
     "duplicates": ["account_id", "account_name", "region", "copies", "paid_copies", "est_monthly_usd", "reason"],
     "tfstate": ["name", "account_id", "home_region", "status", "reason", "address"],
