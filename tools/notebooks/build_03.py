@@ -64,6 +64,8 @@ REGIONS = None  # e.g. ["us-east-1", "eu-west-1"]; None: every region of the sna
 AUTO_ENABLE = "ALL"  # ALL (every account, present and future) or NEW (accounts that join later)
 KEEP_SUSPENDED = []  # account ids whose suspended detectors stay suspended (True: all); default: re-enable them
 INCLUDE_MANAGEMENT = True  # enrol the management account too (its detector enabled first where it has none)
+FEATURES = None  # protection plans to carry, e.g. ["S3_DATA_EVENTS", "RUNTIME_MONITORING", "ECS_FARGATE_AGENT_MANAGEMENT"]; None: the admin's
+MIGRATE_EKS_RUNTIME = False  # True: send RUNTIME_MONITORING where the legacy EKS_RUNTIME_MONITORING is in use
 APPLY = False  # True: the runbook cells write to AWS (management account credentials)
 LIVE_CHECK = False  # True (with APPLY False): the runbook cells read the live state, write nothing
 PROFILE = None  # the AWS profile of the management account; None: the environment's credentials
@@ -82,7 +84,8 @@ use_orgkit_tables()  # tables: statuses in the heatmaps' palette, wide frames fo
 pd.set_option("display.max_colwidth", 200)
 org = orgkit.load(SNAPSHOT)
 plan = notebook_plan(org, admin=ADMIN, regions=REGIONS, auto_enable=AUTO_ENABLE, keep_suspended=KEEP_SUSPENDED,
-                     include_management=INCLUDE_MANAGEMENT)  # no GuardDuty administrator: today's state only
+                     include_management=INCLUDE_MANAGEMENT, features=FEATURES,
+                     migrate_eks_runtime=MIGRATE_EKS_RUNTIME)  # no GuardDuty administrator: today's state only
 today = plan.current
 print(plan.summary())"""),
 ("md", """## How is GuardDuty managed today?
