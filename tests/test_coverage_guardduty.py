@@ -261,3 +261,21 @@ def test_plans_unknown_are_never_judged(org_and_ids):
     df, ids = org_and_ids  # detectors there report no Features: their plans are not known
     r = cell(df, ids["inv"], R1)
     assert r["status"] == "invited_member" and r["plans"] is None and r["missing_plans"] is None
+
+
+def test_the_legacy_eks_runtime_feature_auto_enabled_is_required_and_runtime_monitoring_satisfies_it(tmp_path):
+    # AWS: "Runtime Monitoring already includes the threat detection for Amazon EKS resources"
+    # (UpdateOrganizationConfiguration)
+    sb = SnapshotSpec(regions=[R1])
+    sec, a, b = sb.account("Security"), sb.account("A"), sb.account("B")
+    sb.gd_admins = {R1: [{"AdminAccountId": sec, "AdminStatus": "ENABLED"}]}
+    cfg = {"AutoEnableOrganizationMembers": "ALL",
+           "Features": [{"Name": "EKS_RUNTIME_MONITORING", "AutoEnable": "ALL"}]}
+    sb.detector(sec, R1, members=[sb.member(a, sec), sb.member(b, sec)], org_config=cfg,
+                features=[{"Name": "EKS_RUNTIME_MONITORING", "Status": "ENABLED"}])
+    sb.detector(a, R1, features=_feats({"RUNTIME_MONITORING"}))
+    sb.detector(b, R1, features=_feats())
+    df = guardduty_coverage(sb.load(tmp_path / "s"))
+    assert cell(df, a, R1)["status"] == "org_member"
+    r = cell(df, b, R1)
+    assert r["status"] == "partial" and r["missing_plans"] == ("EKS_RUNTIME_MONITORING",)

@@ -287,10 +287,10 @@ def _plans(org, grid, n, case, status, reason, features_raw, explicit, da_by_reg
                 own = {(a, r): plan_status(f) or {} for a, r, f in
                        zip(obj(d["account_id"]), obj(d["region"]), d["features"].to_numpy(dtype=object))}
             ap = own.get((adm, region)) if adm else None
-            req = tuple(k for k in PLAN_NAMES if (ap or {}).get(k) == "ENABLED")
+            req = tuple(k for k in _ORDER if (ap or {}).get(k) == "ENABLED")
             why = f"on in the administrator {adm}'s detector"
         required[i] = req
-        miss = tuple(k for k in req if p.get(k) != "ENABLED")
+        miss = tuple(k for k in req if not is_on(p, k))
         missing[i] = miss
         if miss:
             reason[i] = f"{reason[i]}; required protection plans off: {', '.join(miss)} ({why})"
@@ -351,12 +351,24 @@ def auto_enabled_plans(features) -> tuple[str, ...] | None:
         if not isinstance(f, dict):
             continue
         name = f.get("Name")
-        if name in PLANS and f.get("AutoEnable") in ("NEW", "ALL"):
+        if (name in PLANS or name == LEGACY_EKS_RUNTIME) and f.get("AutoEnable") in ("NEW", "ALL"):
             out.append(name)
             for a in f.get("AdditionalConfiguration") or []:
                 if isinstance(a, dict) and a.get("Name") in AGENT_MANAGEMENT and a.get("AutoEnable") in ("NEW", "ALL"):
                     out.append(a["Name"])
-    return tuple(n for n in PLAN_NAMES if n in out)
+    return tuple(n for n in _ORDER if n in out)
+
+
+#: display order of required plans (the legacy feature next to the plan that replaced it)
+_ORDER = PLANS[:3] + (LEGACY_EKS_RUNTIME,) + PLANS[3:] + AGENT_MANAGEMENT
+
+
+def is_on(plans: dict, name: str) -> bool:
+    """Whether a detector's plans (:func:`plan_status`) satisfy a required ``name``: the legacy
+    EKS_RUNTIME_MONITORING is satisfied by Runtime Monitoring too, which includes EKS."""
+    if plans.get(name) == "ENABLED":
+        return True
+    return name == LEGACY_EKS_RUNTIME and plans.get("RUNTIME_MONITORING") == "ENABLED"
 
 
 def check_plans(names) -> tuple[str, ...]:
