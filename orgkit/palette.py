@@ -16,7 +16,7 @@ STATUS_COLOURS: dict[str, str] = {
     "administrator": "#222255",   # GuardDuty: the administrator itself (darker than its members)
     "org_member": "#4477aa",      # GuardDuty: member through AWS Organizations
     "invited_member": "#99ddff",  # GuardDuty: member by invitation (lighter)
-    "partial": "#ddcc77",         # CloudTrail: read or write only, or sources excluded
+    "partial": "#ddcc77",         # CloudTrail: read or write only, or sources excluded; GuardDuty: a required plan off
     "standalone": "#eebb99",      # GuardDuty: enabled, nobody watching centrally
     "pending": "#ddcc77",         # GuardDuty: invited or created, not enabled
     "not_delivering": "#ee7733",  # CloudTrail: logging, but delivery fails

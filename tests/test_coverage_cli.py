@@ -122,3 +122,26 @@ def test_tfstate_view_and_malformed_state(snap, capsys, tmp_path):
 def test_missing_snapshot_is_exit_2(capsys, tmp_path):
     code = main(["coverage", str(tmp_path / "nowhere")])
     assert code == 2
+
+
+def test_fail_on_partial_for_guardduty_with_require_plans(capsys, tmp_path):
+    sb = SnapshotSpec(regions=[R1])
+    sb.account("Zero", account_id="000000000007")
+    sb.account("Other", account_id="000000000008")
+    sb.gd_admins = {R1: [{"AdminAccountId": "000000000007", "AdminStatus": "ENABLED"}]}
+    sb.detector("000000000007", R1, members=[sb.member("000000000008", "000000000007")])
+    sb.detector("000000000008", R1, features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"},
+                                              {"Name": "RUNTIME_MONITORING", "Status": "DISABLED"}])
+    snap = str(sb.write(tmp_path / "snap"))
+    code, out, err = run(capsys, snap, "--service", "guardduty", "--fail-on", "partial")
+    assert code == 0  # no organisation configuration; the administrator's detector reports no plans
+    code, out, err = run(capsys, snap, "--service", "guardduty", "--require-plans", "runtime_monitoring",
+                         "--fail-on", "partial", "--format", "json")
+    assert code == 1 and "1 partial (--fail-on)" in err
+    r = next(r for r in json.loads(out) if r["status"] == "partial")
+    assert r["account_id"] == "000000000008" and r["missing_plans"] == ["RUNTIME_MONITORING"]
+    code, out, err = run(capsys, snap, "--plans", "--require-plans", "RUNTIME_MONITORING", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and rows[0]["RUNTIME_MONITORING"] == "off (required)" and rows[0]["S3_DATA_EVENTS"] == "on"
+    code, _, err = run(capsys, snap, "--require-plans", "S3,EKS")
+    assert code == 2 and err.count("\n") == 1 and "unknown protection plan S3, EKS" in err

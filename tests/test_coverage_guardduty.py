@@ -62,7 +62,8 @@ def org_and_ids(tmp_path_factory):
 def test_columns_and_one_row_per_cell(org_and_ids):
     df, ids = org_and_ids
     assert list(df.columns) == ["account_id", "account_name", "ou_path", "region", "status", "reason", "source",
-                                "administrator_id", "detector_id", "relationship_status", "features", "auto_enable"]
+                                "administrator_id", "detector_id", "relationship_status", "features", "auto_enable",
+                                "plans", "required_plans", "missing_plans"]
     assert len(df) == 13 * 3
     assert not df.duplicated(["account_id", "region"]).any()
 
@@ -165,3 +166,116 @@ def test_suspended_account_not_read_says_so(tmp_path):
     df = guardduty_coverage(sb.load(tmp_path / "snap"))
     r = cell(df, a, R1)
     assert r["status"] == "unknown" and "suspended" in r["reason"]
+
+
+# -- protection plans: partial ------------------------------------------------------------------------------------
+def _feats(on=(), agents=()):
+    """GetDetector Features with the given plans (and Runtime Monitoring agent management) enabled."""
+    from orgkit.coverage.guardduty import AGENT_MANAGEMENT, PLANS
+
+    out = [{"Name": n, "Status": "ENABLED"} for n in ("CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS")]
+    for n in PLANS:
+        f = {"Name": n, "Status": "ENABLED" if n in on else "DISABLED"}
+        if n == "RUNTIME_MONITORING":
+            f["AdditionalConfiguration"] = [{"Name": a, "Status": "ENABLED" if a in agents else "DISABLED"}
+                                            for a in AGENT_MANAGEMENT]
+        out.append(f)
+    return out
+
+
+@pytest.fixture(scope="module")
+def plans_org(tmp_path_factory):
+    sb = SnapshotSpec(regions=[R1, R2])
+    ou = sb.ou("Workloads")
+    sec = sb.account("Security", parent=ou)
+    full = sb.account("Full", parent=ou)
+    nofargate = sb.account("NoFargate", parent=ou)
+    nos3 = sb.account("NoS3", parent=ou)
+    alone = sb.account("Alone", parent=ou)
+    sb.gd_admins = {R1: [{"AdminAccountId": sec, "AdminStatus": "ENABLED"}],
+                    R2: [{"AdminAccountId": sec, "AdminStatus": "ENABLED"}]}
+    members = [sb.member(a, sec) for a in (full, nofargate, nos3)]
+    rm = {"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL",
+          "AdditionalConfiguration": [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "AutoEnable": "NEW"},
+                                      {"Name": "EKS_ADDON_MANAGEMENT", "AutoEnable": "NONE"}]}
+    cfg = {"AutoEnableOrganizationMembers": "ALL", "MemberAccountLimitReached": False,
+           "Features": [{"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"}, {"Name": "EKS_AUDIT_LOGS", "AutoEnable": "NONE"},
+                        rm]}
+    good = _feats({"S3_DATA_EVENTS", "RUNTIME_MONITORING"}, {"ECS_FARGATE_AGENT_MANAGEMENT"})
+    # us-east-1: an organisation configuration; eu-west-1: none, the administrator's detector decides
+    sb.detector(sec, R1, members=members, org_config=cfg, features=good)
+    sb.detector(sec, R2, members=members, features=_feats({"S3_DATA_EVENTS"}))
+    for r in (R1, R2):
+        sb.detector(full, r, features=good)
+        sb.detector(nofargate, r, features=_feats({"S3_DATA_EVENTS", "RUNTIME_MONITORING"}))
+        sb.detector(nos3, r, features=_feats({"RUNTIME_MONITORING"}, {"ECS_FARGATE_AGENT_MANAGEMENT"}))
+    sb.detector(alone, R1, administrator={}, features=_feats())
+    return sb.load(tmp_path_factory.mktemp("plans") / "snap"), locals()
+
+
+def test_a_member_missing_a_plan_the_org_auto_enables_is_partial(plans_org):
+    org, ids = plans_org
+    df = guardduty_coverage(org)
+    assert cell(df, ids["full"], R1)["status"] == "org_member"
+    r = cell(df, ids["nofargate"], R1)
+    assert r["status"] == "partial"
+    assert r["missing_plans"] == ("ECS_FARGATE_AGENT_MANAGEMENT",)
+    assert "ECS_FARGATE_AGENT_MANAGEMENT" in r["reason"] and "organisation configuration" in r["reason"]
+    assert r["required_plans"] == ("S3_DATA_EVENTS", "RUNTIME_MONITORING", "ECS_FARGATE_AGENT_MANAGEMENT")
+    assert cell(df, ids["nos3"], R1)["missing_plans"] == ("S3_DATA_EVENTS",)
+    assert r["plans"]["ECS_FARGATE_AGENT_MANAGEMENT"] == "DISABLED" and r["plans"]["RUNTIME_MONITORING"] == "ENABLED"
+
+
+def test_without_org_configuration_the_administrators_plans_are_required(plans_org):
+    org, ids = plans_org
+    df = guardduty_coverage(org)
+    assert cell(df, ids["sec"], R2)["status"] == "administrator"
+    assert cell(df, ids["nofargate"], R2)["status"] == "org_member"  # the admin has S3 only: it has S3
+    r = cell(df, ids["nos3"], R2)
+    assert r["status"] == "partial" and r["missing_plans"] == ("S3_DATA_EVENTS",)
+    assert f"administrator {ids['sec']}" in r["reason"]
+
+
+def test_a_standalone_detector_keeps_its_status_and_names_the_plans(plans_org):
+    org, ids = plans_org
+    r = cell(guardduty_coverage(org), ids["alone"], R1)
+    assert r["status"] == "standalone" and "S3_DATA_EVENTS" in r["reason"]
+
+
+def test_require_plans_overrides_and_agent_management_needs_runtime_monitoring(plans_org):
+    org, ids = plans_org
+    df = guardduty_coverage(org, require_plans=["EKS_AUDIT_LOGS"])
+    assert set(df[df["account_id"].isin([ids["full"], ids["sec"]]) & (df["region"] == R1)]["status"]) == {"partial"}
+    df = guardduty_coverage(org, require_plans="none")
+    assert "partial" not in set(df["status"])
+    from orgkit.coverage.guardduty import plan_status
+
+    off = plan_status([{"Name": "RUNTIME_MONITORING", "Status": "DISABLED",
+                        "AdditionalConfiguration": [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": "ENABLED"}]}])
+    assert off["ECS_FARGATE_AGENT_MANAGEMENT"] == "DISABLED"
+    with pytest.raises(ValueError, match="unknown protection plan S3"):
+        guardduty_coverage(org, require_plans="S3")
+
+
+def test_plans_unknown_are_never_judged(org_and_ids):
+    df, ids = org_and_ids  # detectors there report no Features: their plans are not known
+    r = cell(df, ids["inv"], R1)
+    assert r["status"] == "invited_member" and r["plans"] is None and r["missing_plans"] is None
+
+
+def test_the_legacy_eks_runtime_feature_auto_enabled_is_required_and_runtime_monitoring_satisfies_it(tmp_path):
+    # AWS: "Runtime Monitoring already includes the threat detection for Amazon EKS resources"
+    # (UpdateOrganizationConfiguration)
+    sb = SnapshotSpec(regions=[R1])
+    sec, a, b = sb.account("Security"), sb.account("A"), sb.account("B")
+    sb.gd_admins = {R1: [{"AdminAccountId": sec, "AdminStatus": "ENABLED"}]}
+    cfg = {"AutoEnableOrganizationMembers": "ALL",
+           "Features": [{"Name": "EKS_RUNTIME_MONITORING", "AutoEnable": "ALL"}]}
+    sb.detector(sec, R1, members=[sb.member(a, sec), sb.member(b, sec)], org_config=cfg,
+                features=[{"Name": "EKS_RUNTIME_MONITORING", "Status": "ENABLED"}])
+    sb.detector(a, R1, features=_feats({"RUNTIME_MONITORING"}))
+    sb.detector(b, R1, features=_feats())
+    df = guardduty_coverage(sb.load(tmp_path / "s"))
+    assert cell(df, a, R1)["status"] == "org_member"
+    r = cell(df, b, R1)
+    assert r["status"] == "partial" and r["missing_plans"] == ("EKS_RUNTIME_MONITORING",)

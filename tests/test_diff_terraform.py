@@ -217,3 +217,19 @@ def test_bundled_plan_fixture(tmp_path):
     assert det["severity"] == "regression" and det["policy_name"] == "DenyS3BucketCreation"
     later = orgkit.load(BUNDLED_LATER)
     assert later.policies.name.eq("DenyLeaveOrganizationEverywhere").sum() == 0  # not applied to the snapshot
+
+
+@pytest.mark.parametrize("version", [None, "2008-10-17"])
+def test_a_planned_scp_without_version_2012_10_17_is_an_error(org, version):
+    # AWS (SCP syntax): "Every SCP must include a Version element with the value "2012-10-17"".
+    doc = dict(DENY_LEAVE)
+    doc.pop("Version")
+    if version:
+        doc["Version"] = version
+    changes, config = new_policy_and_attachment(org.ids["root"])
+    changes[0]["change"]["after"]["content"] = json.dumps(doc)
+    df = diff_plan(org, plan(changes, config), principal="role/Dev")
+    bad = df[(df.kind == "not_evaluated") & (df.severity == "regression")]
+    assert len(bad) == 1 and "2012-10-17" in bad.iloc[0].reason and "apply would fail" in bad.iloc[0].reason
+    ok, _ = new_policy_and_attachment(org.ids["root"])
+    assert not (diff_plan(org, plan(ok, config), principal="role/Dev").severity == "regression").any()

@@ -139,3 +139,73 @@ def test_g6_designation_converts_in_organisation_invitation_members(aws):
     aws.client("guardduty").enable_organization_admin_account(AdminAccountId=admin)
     m = gd.get_members(DetectorId=da, AccountIds=[inside])["Members"][0]
     assert "InvitedAt" not in m and m["RelationshipStatus"] == "Enabled"
+
+
+def test_g11_runtime_monitoring_additional_configuration_is_stored_checked_and_reaches_members(aws):
+    """'Additional configuration applies to only GuardDuty Runtime Monitoring protection plan' (names
+    EKS_ADDON_MANAGEMENT | ECS_FARGATE_AGENT_MANAGEMENT | EC2_AGENT_MANAGEMENT in botocore's model): the
+    organisation configuration keeps it, ALL reaches the members' detectors, an unknown name is refused (400) and
+    changes nothing."""
+    from botocore.exceptions import ClientError
+
+    admin, (a, _), gd, da = _org_with_admin(aws)
+    gd.create_members(DetectorId=da, AccountDetails=[{"AccountId": a, "Email": "a@example.com"}])
+    gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="NEW", Features=[
+        {"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL",
+         "AdditionalConfiguration": [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "AutoEnable": "ALL"}]}])
+    cfg = gd.describe_organization_configuration(DetectorId=da)
+    rm = next(f for f in cfg["Features"] if f["Name"] == "RUNTIME_MONITORING")
+    assert {x["Name"]: x["AutoEnable"] for x in rm["AdditionalConfiguration"]}["ECS_FARGATE_AGENT_MANAGEMENT"] == "ALL"
+    feat = next(f for f in _status(aws, a)["Features"] if f["Name"] == "RUNTIME_MONITORING")
+    assert feat["Status"] == "ENABLED"
+    assert {x["Name"]: x["Status"] for x in feat["AdditionalConfiguration"]}["ECS_FARGATE_AGENT_MANAGEMENT"] == "ENABLED"
+    for bad in ([{"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL",
+                  "AdditionalConfiguration": [{"Name": "FARGATE_AGENT", "AutoEnable": "ALL"}]}],
+                [{"Name": "S3_DATA_EVENTS", "AutoEnable": "NONE",
+                  "AdditionalConfiguration": [{"Name": "EC2_AGENT_MANAGEMENT", "AutoEnable": "ALL"}]}]):
+        with pytest.raises(ClientError) as e:
+            gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="ALL", Features=bad)
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    after = gd.describe_organization_configuration(DetectorId=da)
+    assert after["AutoEnableOrganizationMembers"] == "NEW"  # the refused call changed nothing
+    s3 = next(f for f in after["Features"] if f["Name"] == "S3_DATA_EVENTS")
+    assert s3["AutoEnable"] == "NONE" and "AdditionalConfiguration" not in s3
+
+
+def test_g12_describe_organization_configuration_pages_its_features_and_the_collector_reads_them_all(aws):
+    """DescribeOrganizationConfiguration takes MaxResults and NextToken ('You can use this parameter when
+    paginating results'); orgkit's read follows NextToken to the last page."""
+    from orgkit.aws import services as S
+
+    admin, _, gd, da = _org_with_admin(aws)
+    first = gd.describe_organization_configuration(DetectorId=da, MaxResults=2)
+    assert len(first["Features"]) == 2 and first["NextToken"]
+    full = S.get_org_configuration(gd, da)
+    assert "NextToken" not in full
+    assert [f["Name"] for f in full["Features"]] == [f["Name"] for f in
+                                                     gd.describe_organization_configuration(DetectorId=da)["Features"]]
+
+    class Small:  # the same client, answering two features a page (as AWS may)
+        def describe_organization_configuration(self, **kw):
+            return gd.describe_organization_configuration(MaxResults=2, **kw)
+
+    assert S.get_org_configuration(Small(), da)["Features"] == full["Features"]
+    assert len(full["Features"]) == 6
+
+
+def test_g14_eks_runtime_monitoring_and_runtime_monitoring_together_are_refused(aws):
+    """UpdateOrganizationConfiguration: 'Specifying both EKS Runtime Monitoring (EKS_RUNTIME_MONITORING) and
+    Runtime Monitoring (RUNTIME_MONITORING) will cause an error.' The legacy name alone is accepted."""
+    from botocore.exceptions import ClientError
+
+    admin, _, gd, da = _org_with_admin(aws)
+    with pytest.raises(ClientError) as e:
+        gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="NEW", Features=[
+            {"Name": "EKS_RUNTIME_MONITORING", "AutoEnable": "NEW"}, {"Name": "RUNTIME_MONITORING", "AutoEnable": "NEW"}])
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    gd.update_organization_configuration(DetectorId=da, AutoEnableOrganizationMembers="NEW", Features=[
+        {"Name": "EKS_RUNTIME_MONITORING", "AutoEnable": "NEW",
+         "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "AutoEnable": "NEW"}]}])
+    rm = next(f for f in gd.describe_organization_configuration(DetectorId=da)["Features"]
+              if f["Name"] == "RUNTIME_MONITORING")
+    assert rm["AutoEnable"] == "NEW"

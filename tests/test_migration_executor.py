@@ -58,7 +58,8 @@ def demo(local_aws, tmp_path_factory):
         before = collect(tmp / "before", factory=SessionFactory(endpoint_url=url), regions=REGIONS, progress=False,
                          workers=8)
         out["before"] = load(before)
-        plan = plan_migration(out["before"], auto_enable="ALL", features=["S3_DATA_EVENTS"])
+        plan = plan_migration(out["before"], auto_enable="ALL",
+                              features=["S3_DATA_EVENTS", "RUNTIME_MONITORING", "ECS_FARGATE_AGENT_MANAGEMENT"])
         out["plan"] = plan
 
         # 1. dry run through a read-only factory, with the test's own hook on every client
@@ -222,14 +223,34 @@ def test_management_account_is_a_member_with_an_enabled_detector(demo):
 def test_enrolled_members_get_the_organisation_features(demo):
     """The features are set before CreateMembers, which applies them to the accounts it adds."""
     org, plan = demo["after"], demo["plan"]
+    from orgkit.coverage.guardduty import plan_status
+
     for region in REGIONS:
-        assert plan.features_by_region[region] == ["S3_DATA_EVENTS"]
+        assert plan.features_by_region[region] == ["S3_DATA_EVENTS", "RUNTIME_MONITORING"]
+        assert plan.agents_by_region[region] == ["ECS_FARGATE_AGENT_MANAGEMENT"]
         for a in plan.expected_members[region]:
             row = org.detectors[(org.detectors["account_id"] == a) & (org.detectors["region"] == region)]
             if row.empty:  # a member whose detectors the collector could not read (the deleted role)
                 continue
-            on = {f["Name"] for f in row.iloc[0]["features"] or [] if f.get("Status") == "ENABLED"}
-            assert "S3_DATA_EVENTS" in on, (region, a, on)
+            on = {k for k, v in (plan_status(row.iloc[0]["features"]) or {}).items() if v == "ENABLED"}
+            # Fargate tasks are monitored only with automated agent management: it must reach the members too
+            assert {"S3_DATA_EVENTS", "RUNTIME_MONITORING", "ECS_FARGATE_AGENT_MANAGEMENT"} <= on, (region, a, on)
+
+
+def test_the_executor_sends_runtime_monitorings_additional_configuration(demo):
+    """AWS: "Additional configuration applies to only GuardDuty Runtime Monitoring protection plan"; the
+    organisation configuration must carry the agent management the plan asks for."""
+    oc = demo["after"].guardduty_org_config
+    for region in REGIONS:
+        feats = oc[oc["region"] == region].iloc[0]["features"]
+        rm = next(f for f in feats if f["Name"] == "RUNTIME_MONITORING")
+        assert rm["AutoEnable"] == "ALL"
+        agents = {a["Name"]: a["AutoEnable"] for a in rm.get("AdditionalConfiguration") or []}
+        assert agents["ECS_FARGATE_AGENT_MANAGEMENT"] == "ALL", (region, agents)
+    align = [s for s in demo["plan"].steps if s.kind == "align_features"]
+    assert all({"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "AutoEnable": "ALL"} in
+               next(f for f in s.params["Features"] if f["Name"] == "RUNTIME_MONITORING")["AdditionalConfiguration"]
+               for s in align)
 
 
 def test_the_out_of_org_member_is_reported_and_untouched(demo):
@@ -238,7 +259,7 @@ def test_the_out_of_org_member_is_reported_and_untouched(demo):
     assert [(i.region, i.account_id) for i in plan.issues if i.check == "external_member_kept"] == \
         [("us-west-2", partner)]
     assert not [w for r in ("run1", "run2", "run3") for w in demo[r].writes if w[0] == partner]
-    keep = demo["run2"].journal.record("us-west-2/9-keep_external_members")
+    keep = demo["run2"].journal.record("us-west-2/10-keep_external_members")
     assert keep.status == "skipped" and keep.calls == []
     gd = _gd(demo, admin, "us-west-2")
     det = gd.list_detectors()["DetectorIds"][0]

@@ -45,7 +45,8 @@ def test_status_table_totals(plan):
     assert list(t.index) == [*plan.regions, "total"]
     assert (t["total"].drop("total") == 15).all()  # 15 accounts in every region
     assert t.loc["total", "total"] == len(plan.current.coverage)
-    assert t.loc["us-west-2", "invited_member"] == 8 and t.loc["us-east-1", "org_member"] == 14
+    assert t.loc["us-west-2", "invited_member"] == 8 and t.loc["us-east-1", "org_member"] == 13
+    assert t.loc["us-east-1", "partial"] == 1  # Stage App: Runtime Monitoring off where the organisation needs it
 
 
 def test_invitation_arithmetic(org, plan):

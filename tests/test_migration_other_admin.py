@@ -42,6 +42,8 @@ SCENARIO = {
             {"admin": "extadm", "region": "eu-west-1", "members": ["data"], "accept": ["data"]},
         ],
         "suspend": [{"account": "susp", "region": "us-east-1"}],
+        # the administrator stopped monitoring App in eu-west-1 (its detector stays on)
+        "stop_monitoring": [{"admin": "security", "region": "eu-west-1", "members": ["app"]}],
     },
 }
 
@@ -172,3 +174,23 @@ def test_cli_without_snapshot_keeps_the_one_it_collects_for_resuming(migrated, t
     assert main(args) == 0
     assert "collected by the earlier run of this journal" in capsys.readouterr().err
     assert main(["guardduty", "migrate", "--admin", admin, "--apply"]) == 2  # no journal: refused before any call
+
+
+def test_monitoring_the_administrator_stopped_is_restarted_with_start_monitoring_members(migrated):
+    """AWS (StartMonitoringMembers): "Use this operation to restart monitoring of accounts that you stopped
+    monitoring with the StopMonitoringMembers operation." The member's own detector is on: UpdateDetector by the
+    member would change nothing, CreateMembers skips an existing member."""
+    plan, ids, before, after = migrated["plan"], migrated["ids"], migrated["before"], migrated["after"]
+    m = before.guardduty_members
+    rec = m[(m["account_id"] == ids["app"]) & (m["region"] == "eu-west-1")].iloc[0]
+    assert rec["relationship_status"] == "Disabled"
+    st = [s for s in plan.steps if s.kind == "start_monitoring"]
+    assert [(s.region, s.account_id, s.api, s.params["AccountIds"]) for s in st] == [
+        ("eu-west-1", ids["security"], "guardduty:StartMonitoringMembers", [ids["app"]])]
+    assert not [s for s in plan.steps if s.kind == "resume_suspended" and s.account_id == ids["app"]]
+    ops = {(op, region) for _, region, op in migrated["result"].writes}
+    assert ("StartMonitoringMembers", "eu-west-1") in ops
+    m = after.guardduty_members
+    rec = m[(m["account_id"] == ids["app"]) & (m["region"] == "eu-west-1")
+            & (m["administrator_id"] == ids["security"])].iloc[0]
+    assert rec["relationship_status"] == "Enabled"

@@ -501,3 +501,119 @@ def test_preflight_says_unknown_when_a_policys_targets_were_not_read(tmp_path):
     unknown = [i for i in plan.issues if i.check == "scp_unknown"]
     assert {i.step_id for i in unknown} >= {f"{r}/8-enrol_members" for r in REGIONS}
     assert all(i.severity == "warning" and "ListTargetsForPolicy" in i.message for i in unknown)
+
+
+def test_the_management_account_is_never_the_default_admin(tmp_path, capsys):
+    # AWS (GuardDuty, Managing accounts with AWS Organizations): the management account "can be the delegated
+    # administrator, but this is not recommended".
+    from orgkit.cli import main
+    from orgkit.guardduty.notebook import NoPlan, notebook_plan
+
+    sb = SnapshotSpec(regions=["us-east-1"])
+    app = sb.account("App")
+    inv = {"AccountId": sb.management, "RelationshipStatus": "Enabled", "InvitationId": "i",
+           "InvitedAt": "2026-01-01T00:00:00.000Z"}
+    sb.detector(sb.management, "us-east-1", administrator={}, members=[S(app, sb.management, invited=True)])
+    sb.detector(app, "us-east-1", administrator=inv)
+    org = sb.load(tmp_path / "snap")
+    assert default_admin(org) == (None, "management_only")
+    with pytest.raises(PlanError, match="management account .* not recommended.*--admin"):
+        plan_migration(org)
+    assert main(["guardduty", "plan", str(org.path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not recommended" in err and "--admin" in err
+    assert isinstance(notebook_plan(org), NoPlan)
+    # asked for explicitly, it is planned, with the warning
+    plan = plan_migration(org, admin=sb.management)
+    assert "admin_is_management" in {i.check for i in plan.issues}
+
+
+def test_runtime_monitoring_agent_management_is_carried_to_the_plan_and_terraform(tmp_path):
+    # AWS: "Additional configuration applies to only GuardDuty Runtime Monitoring protection plan"
+    # (EKS_ADDON_MANAGEMENT, ECS_FARGATE_AGENT_MANAGEMENT, EC2_AGENT_MANAGEMENT); Fargate tasks get runtime
+    # monitoring only with automated agent management.
+    rm = {"Name": "RUNTIME_MONITORING", "Status": "ENABLED", "AdditionalConfiguration": [
+        {"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": "ENABLED"},
+        {"Name": "EKS_ADDON_MANAGEMENT", "Status": "DISABLED"}]}
+    org, ids = invitation_org(tmp_path, admin_features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}, rm])
+    plan = plan_migration(org, admin=ids["admin"])
+    for region in REGIONS:
+        assert plan.features_by_region[region] == ["S3_DATA_EVENTS", "RUNTIME_MONITORING"]
+        assert plan.agents_by_region[region] == ["ECS_FARGATE_AGENT_MANAGEMENT"]
+        step = next(s for s in steps_of(plan, region) if s.kind == "align_features")
+        feats = {f["Name"]: f for f in step.params["Features"]}
+        assert feats["RUNTIME_MONITORING"]["AdditionalConfiguration"] == [
+            {"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "AutoEnable": "ALL"}]
+        assert "AdditionalConfiguration" not in feats["S3_DATA_EVENTS"]
+        assert "ECS_FARGATE_AGENT_MANAGEMENT" in step.check
+    tf = plan.terraform()
+    assert tf.count("additional_configuration {") == len(REGIONS)
+    assert 'name        = "ECS_FARGATE_AGENT_MANAGEMENT"' in tf
+    assert json.loads(plan.to_json())["agents_by_region"] == {r: ["ECS_FARGATE_AGENT_MANAGEMENT"] for r in REGIONS}
+    # asked for explicitly; agent management without Runtime Monitoring is refused
+    p2 = plan_migration(org, admin=ids["admin"], features=["RUNTIME_MONITORING", "EC2_AGENT_MANAGEMENT"])
+    assert p2.agents_by_region[REGIONS[0]] == ["EC2_AGENT_MANAGEMENT"]
+    with pytest.raises(PlanError, match="RUNTIME_MONITORING too"):
+        plan_migration(org, admin=ids["admin"], features=["S3_DATA_EVENTS", "EC2_AGENT_MANAGEMENT"])
+
+
+def test_legacy_eks_runtime_monitoring_is_a_warning_and_migrates_on_request(tmp_path, capsys):
+    # AWS (UpdateOrganizationConfiguration): "Specifying both EKS Runtime Monitoring (EKS_RUNTIME_MONITORING) and
+    # Runtime Monitoring (RUNTIME_MONITORING) will cause an error."; the user guide documents "Migrating from EKS
+    # Runtime Monitoring to Runtime Monitoring".
+    legacy = {"Name": "EKS_RUNTIME_MONITORING", "Status": "ENABLED",
+              "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}]}
+    org, ids = invitation_org(tmp_path, admin_features=[legacy, {"Name": "RUNTIME_MONITORING", "Status": "DISABLED"}])
+    plan = plan_migration(org, admin=ids["admin"])
+    warn = [i for i in plan.issues if i.check == "legacy_eks_runtime"]
+    assert {i.region for i in warn} == set(REGIONS) and all(i.severity == "warning" for i in warn)
+    assert "--migrate-eks-runtime" in warn[0].message
+    assert plan.features_by_region[REGIONS[0]] == ["EKS_RUNTIME_MONITORING"]
+    plan = plan_migration(org, admin=ids["admin"], migrate_eks_runtime=True)
+    assert not [i for i in plan.issues if i.check == "legacy_eks_runtime"]
+    for region in REGIONS:
+        assert plan.features_by_region[region] == ["RUNTIME_MONITORING"]
+        assert plan.agents_by_region[region] == ["EKS_ADDON_MANAGEMENT"]
+        step = next(s for s in steps_of(plan, region) if s.kind == "align_features")
+        names = [f["Name"] for f in step.params["Features"]]
+        assert names == ["RUNTIME_MONITORING"]  # never both
+    from orgkit.cli import main
+
+    assert main(["guardduty", "plan", str(org.path), "--admin", ids["admin"], "--migrate-eks-runtime",
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["features_by_region"][REGIONS[0]] == ["RUNTIME_MONITORING"]
+
+
+def test_member_limit_of_the_delegated_administrator_is_a_preflight_error(tmp_path, monkeypatch):
+    # AWS (Managing GuardDuty accounts with AWS Organizations): "A delegated GuardDuty administrator account can
+    # manage a maximum of 50,000 members." The check counts expected members plus the admin's other live members.
+    import orgkit.guardduty.plan as plan_mod
+
+    org, ids = invitation_org(tmp_path)
+    assert plan_mod.MAX_MEMBERS == 50_000
+    assert not [i for i in plan_migration(org, admin=ids["admin"]).issues if i.check == "member_limit"]
+    monkeypatch.setattr(plan_mod, "MAX_MEMBERS", 5)  # 5 expected in-org accounts + the outside partner = 6
+    plan = plan_migration(org, admin=ids["admin"])
+    hits = [i for i in plan.issues if i.check == "member_limit"]
+    assert {i.region for i in hits} == set(REGIONS) and all(i.severity == "error" for i in hits)
+    assert "6 members" in hits[0].message
+    assert set(plan.blocked_regions()) == set(REGIONS)
+
+
+def test_a_plan_aws_does_not_offer_in_a_region_is_a_note_not_a_failed_call(tmp_path):
+    # AWS (GuardDuty Regions and endpoints, Region-specific feature availability): "RDS Protection is not supported
+    # in Asia Pacific (Taipei) (ap-east-2) Region."
+    sb = SnapshotSpec(regions=["us-east-1", "ap-east-2"])
+    sec = sb.account("Security")
+    app = sb.account("App")
+    for r in sb.regions:
+        sb.detector(sec, r, administrator={}, members=[S(app, sec, invited=True)])
+    org = sb.load(tmp_path / "snap")
+    plan = plan_migration(org, admin=sec, features=["S3_DATA_EVENTS", "RDS_LOGIN_EVENTS"])
+    assert plan.features_by_region == {"us-east-1": ["S3_DATA_EVENTS", "RDS_LOGIN_EVENTS"],
+                                       "ap-east-2": ["S3_DATA_EVENTS"]}
+    notes = [i for i in plan.issues if i.check == "plan_not_offered"]
+    assert [(i.region, i.severity) for i in notes] == [("ap-east-2", "info")] and "RDS_LOGIN_EVENTS" in notes[0].message
+    step = next(s for s in plan.steps if s.region == "ap-east-2" and s.kind == "align_features")
+    assert [f["Name"] for f in step.params["Features"]] == ["S3_DATA_EVENTS"]
+    assert "ap-east-2" not in plan.blocked_regions()

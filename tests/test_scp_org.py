@@ -356,3 +356,16 @@ def test_cli_context_takes_several_pairs(org, monkeypatch):
     assert rc == 0 and json.loads(out)["decision"] == "allow"
     rc, _, err = _run(org, monkeypatch, ["scp", "can", "s3:GetObject", "--context", "a=b", "/some/snapshot"])
     assert rc == 2 and "before --context" in err
+
+
+@pytest.mark.parametrize("version, flagged", [(None, True), ("2008-10-17", True), ("2012-10-17", False)])
+def test_lint_scp_version_must_be_2012_10_17(version, flagged):
+    # AWS (SCP syntax): "Every SCP must include a Version element with the value "2012-10-17"".
+    doc = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    if version:
+        doc["Version"] = version
+    _, found = scp.lint_policy(json.dumps(doc), "p-v")
+    hits = [f for f in found if f["check"] == "scp_version"]
+    assert bool(hits) is flagged
+    if flagged:
+        assert hits[0]["severity"] == "error" and "2012-10-17" in hits[0]["message"]

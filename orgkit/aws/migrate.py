@@ -305,6 +305,19 @@ def _enrol(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
     return False, f"CreateMembers({', '.join(missing)})"
 
 
+def _start_monitoring(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
+    did = _need_detector(live, st.account_id, st.region)
+    found = live.members(st.account_id, st.region, did, st.accounts)
+    stopped = [a for a in st.accounts if (found.get(a) or {}).get("RelationshipStatus") == "Disabled"]
+    if not stopped:
+        return True, "monitoring is on for every account of the step"
+    if apply:
+        for i in range(0, len(stopped), BATCH):
+            _unprocessed(live.write(st.account_id, st.region, "StartMonitoringMembers", DetectorId=did,
+                                    AccountIds=stopped[i:i + BATCH]))
+    return False, f"StartMonitoringMembers({', '.join(stopped)})"
+
+
 def _auto_enable(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
     did = _need_detector(live, st.account_id, st.region)
     mode = st.params["AutoEnableOrganizationMembers"]
@@ -319,16 +332,22 @@ def _auto_enable(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
 
 def _features(live: _Live, st: Step, apply: bool) -> tuple[bool, str]:
     did = _need_detector(live, st.account_id, st.region)
+    # a feature and, for Runtime Monitoring, its AdditionalConfiguration (automated agent management)
     want = {f["Name"]: f["AutoEnable"] for f in st.params["Features"]}
+    want_add = {(f["Name"], a["Name"]): a["AutoEnable"] for f in st.params["Features"]
+                for a in f.get("AdditionalConfiguration") or []}
     cfg = live.org_config(st.account_id, st.region, did)
     cur = {f.get("Name"): f.get("AutoEnable") for f in cfg.get("Features") or []}
-    off = sorted(n for n, v in want.items() if cur.get(n) != v)
+    cur_add = {(f.get("Name"), a.get("Name")): a.get("AutoEnable") for f in cfg.get("Features") or []
+               for a in f.get("AdditionalConfiguration") or []}
+    off = sorted(n for n, v in want.items() if cur.get(n) != v) + \
+        sorted(f"{n}/{a}" for (n, a), v in want_add.items() if cur_add.get((n, a)) != v)
     if not off:
         return True, "features already set"
     if apply:
         live.write(st.account_id, st.region, "UpdateOrganizationConfiguration", DetectorId=did,
                    AutoEnableOrganizationMembers=st.params["AutoEnableOrganizationMembers"],
-                   Features=[{"Name": n, "AutoEnable": want[n]} for n in sorted(want)])
+                   Features=[f for f in sorted(st.params["Features"], key=lambda f: f["Name"])])
     return False, f"features to set: {', '.join(off)}"
 
 
@@ -386,6 +405,7 @@ HANDLERS: dict[str, Callable[[_Live, Step, bool], tuple[bool, str]]] = {
     "enable_management_detector": _enable_detector,
     "disassociate_other_admin": _disassociate,
     "enrol_members": _enrol,
+    "start_monitoring": _start_monitoring,
     "set_auto_enable": _auto_enable,
     "align_features": _features,
     "resume_suspended": _resume,

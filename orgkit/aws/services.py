@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import PaginationError
+
 from orgkit.snapshot import strip_metadata
 
 
@@ -131,7 +133,20 @@ def get_members(gd: Any, detector_id: str) -> list[dict]:
 
 
 def get_org_configuration(gd: Any, detector_id: str) -> dict:
-    return strip_metadata(gd.describe_organization_configuration(DetectorId=detector_id))
+    """DescribeOrganizationConfiguration read to its last page: botocore has no paginator for it, but the call takes
+    ``MaxResults``/``NextToken`` ("You can use this parameter when paginating results") and a page holds only part
+    of ``Features``; the pages' features are joined, the rest comes from the first page."""
+    out = strip_metadata(gd.describe_organization_configuration(DetectorId=detector_id))
+    token = out.pop("NextToken", None)
+    seen = {token}
+    while token:
+        page = gd.describe_organization_configuration(DetectorId=detector_id, NextToken=token)
+        out["Features"] = list(out.get("Features") or []) + list(page.get("Features") or [])
+        token = page.get("NextToken")
+        if token in seen:  # a token that repeats would loop for ever
+            raise PaginationError(message=f"DescribeOrganizationConfiguration repeated NextToken {token!r}")
+        seen.add(token)
+    return out
 
 
 def get_org_admin_accounts(gd: Any) -> list[dict]:

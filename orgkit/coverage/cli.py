@@ -2,6 +2,7 @@
 
     orgkit coverage [SNAPSHOT] [--service cloudtrail|guardduty] [--format table|csv|json]
                     [--status STATUS[,STATUS]] [--fail-on STATUS[,STATUS]]
+                    [--require-plans PLAN[,PLAN]] [--plans]
                     [--trails | --duplicates | --tfstate FILE [FILE ...] | --summary {account,ou,ou_tree} | --gaps]
 
 Without SNAPSHOT: the bundled demo snapshot. Exit codes: 0; 1 when ``--fail-on`` matched a row; 2 on a usage
@@ -36,6 +37,7 @@ TABLE_COLUMNS = {
     "coverage": ["service", "account_id", "account_name", "region", "status", "reason"],
     "cloudtrail": ["account_id", "account_name", "region", "status", "reason"],
     "guardduty": ["account_id", "account_name", "region", "status", "reason"],
+    "plans": ["account_id", "account_name", "region", "status", "missing_plans"],
     "trails": ["name", "account_id", "home_region", "kind", "status", "reason"],
     "duplicates": ["account_id", "account_name", "region", "copies", "paid_copies", "est_monthly_usd", "reason"],
     "tfstate": ["name", "account_id", "home_region", "status", "reason", "address"],
@@ -71,6 +73,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     view.add_argument("--summary", choices=["account", "ou", "ou_tree"],
                       help="share of enabled regions covered, per account, OU, or OU with everything beneath it")
     view.add_argument("--gaps", action="store_true", help="the gaps, in the order to fix them")
+    view.add_argument("--plans", action="store_true",
+                      help="GuardDuty protection plans per account and region (on / off / off (required))")
+    p.add_argument("--require-plans", metavar="PLAN[,PLAN]",
+                   help="GuardDuty: a detector missing one of these plans is partial (default: the plans the "
+                        "organisation configuration auto-enables; 'none' requires none). Plans: "
+                        + ", ".join(gd_mod.PLAN_NAMES))
     cost = p.add_argument_group("cost assumptions (with --duplicates)")
     cost.add_argument("--management-events", type=float, default=None, metavar="N",
                       help="management events per account and region per month (default 1,000,000)")
@@ -112,19 +120,24 @@ def build_frame(org, args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
         return cov.duplicates(org, **kw), ""
     if args.tfstate:
         return cov.unmanaged_trails(org, args.tfstate), "tfstate"
+    req = getattr(args, "require_plans", None)
+    gd_kw = {"guardduty": cov.guardduty_coverage(org, require_plans=req)} if req is not None else {}
     if args.summary:
-        return cov.summary(org, by=args.summary), ""
+        return cov.summary(org, by=args.summary, **gd_kw), ""
     if args.gaps:
-        g = cov.gaps(org)
+        g = cov.gaps(org, **gd_kw)
         if args.service:
             g = g[g["service"] == args.service]
         return g, "gaps"
     if args.service == "cloudtrail":
         return cov.cloudtrail_coverage(org), "cloudtrail"
+    if getattr(args, "plans", False):
+        return gd_mod.plan_view(cov.guardduty_coverage(org, require_plans=req)), "guardduty"
     if args.service == "guardduty":
-        return cov.guardduty_coverage(org), "guardduty"
+        return cov.guardduty_coverage(org, require_plans=req), "guardduty"
     parts = []
-    for name, df in (("cloudtrail", cov.cloudtrail_coverage(org)), ("guardduty", cov.guardduty_coverage(org))):
+    for name, df in (("cloudtrail", cov.cloudtrail_coverage(org)),
+                     ("guardduty", cov.guardduty_coverage(org, require_plans=req))):
         parts.append(df.assign(service=name)[CORE])
     return pd.concat(parts, ignore_index=True), "coverage"
 
@@ -159,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if wanted:
         df = df[df["status"].isin(wanted)]
-    view = ("duplicates" if args.duplicates else "summary" if args.summary else vocab or "coverage")
+    view = ("duplicates" if args.duplicates else "summary" if args.summary else "plans" if args.plans
+            else vocab or "coverage")
     write_frame(_printable(df.reset_index(drop=True), args.format), args.format, columns=TABLE_COLUMNS.get(view),
                 args=args)
     if fail_on:

@@ -1,7 +1,12 @@
 """GuardDuty coverage: one row per (organisation account, requested region).
 
 Statuses (docs/coverage.md): ``org_member`` · ``invited_member`` · ``administrator`` · ``standalone`` ·
-``suspended`` · ``pending`` · ``none`` · ``unknown`` · ``not_applicable``.
+``suspended`` · ``pending`` · ``partial`` · ``none`` · ``unknown`` · ``not_applicable``.
+
+``partial``: the detector is enabled and the account is an administrator or a member, but a required protection plan
+is off (the reason names the plans). Required, by default, are the plans (and Runtime Monitoring's agent management)
+that the region's organisation configuration auto-enables (``NEW`` or ``ALL``); where a region has none, the plans
+on in the administrator's own detector. ``require_plans`` overrides it for every region.
 
 The evidence, scattered into per-cell numpy arrays (see :mod:`orgkit.coverage._cells`):
 
@@ -22,15 +27,27 @@ import pandas as pd
 from orgkit.coverage._cells import CELL_COLUMNS, Grid, eq, isin, obj, no_gc
 from orgkit.model import Org
 
-STATUSES = ["org_member", "invited_member", "administrator", "standalone", "suspended", "pending", "none",
-            "unknown", "not_applicable"]
+STATUSES = ["org_member", "invited_member", "administrator", "partial", "standalone", "suspended", "pending",
+            "none", "unknown", "not_applicable"]
 #: statuses that count as "covered" in summaries: the account is enabled and its findings reach an administrator
 COVERED = ("org_member", "invited_member", "administrator")
 #: relationship statuses of a membership that exists but is not enabled yet
 PENDING_RELATIONSHIPS = ("Created", "Invited", "EmailVerificationInProgress")
 #: relationship statuses that no longer tie a member to its administrator
 ENDED_RELATIONSHIPS = ("Removed", "Resigned")
-COLUMNS = CELL_COLUMNS + ["administrator_id", "detector_id", "relationship_status", "features", "auto_enable"]
+COLUMNS = CELL_COLUMNS + ["administrator_id", "detector_id", "relationship_status", "features", "auto_enable",
+                          "plans", "required_plans", "missing_plans"]
+
+#: the protection plans (detector feature names; CLOUD_TRAIL, DNS_LOGS and FLOW_LOGS are foundational, always on).
+#: AWS: "Additional configuration applies to only GuardDuty Runtime Monitoring protection plan".
+PLANS = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "RUNTIME_MONITORING", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
+         "LAMBDA_NETWORK_LOGS")
+#: Runtime Monitoring's automated agent management (its AdditionalConfiguration); on only where Runtime Monitoring is
+AGENT_MANAGEMENT = ("EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT")
+#: every name ``require_plans`` accepts, in display order
+PLAN_NAMES = PLANS + AGENT_MANAGEMENT
+#: the legacy feature Runtime Monitoring replaces (shown in ``plans`` where a detector still reports it)
+LEGACY_EKS_RUNTIME = "EKS_RUNTIME_MONITORING"
 
 _REL_RANK = {"Enabled": 0, "Disabled": 1, "Created": 2, "Invited": 2, "EmailVerificationInProgress": 2}
 
@@ -51,13 +68,19 @@ def _date(v) -> str:
 
 
 @no_gc
-def guardduty_coverage(org: Org) -> pd.DataFrame:
+def guardduty_coverage(org: Org, require_plans=None) -> pd.DataFrame:
     """GuardDuty status of every (organisation account, requested region).
 
     Columns: account_id, account_name, ou_path, region, status, reason, source, administrator_id, detector_id,
     relationship_status, features (dict feature name → status of the account's detector), auto_enable (the region's
-    organisation configuration: ``ALL``, ``NEW``, ``NONE`` or None).
+    organisation configuration: ``ALL``, ``NEW``, ``NONE`` or None), plans (dict plan or agent-management name →
+    ``ENABLED``/``DISABLED`` of the account's detector; None when not reported), required_plans (tuple),
+    missing_plans (tuple: required and not enabled).
+
+    ``require_plans``: None (default: what the organisation configuration auto-enables, else the administrator's
+    detector), or plan names (:data:`PLAN_NAMES`; a comma-separated string, or ``"none"``) required everywhere.
     """
+    explicit = None if require_plans is None else check_plans(require_plans)
     grid = Grid(org)
     n = grid.n
     rd = grid.reads("guardduty", regional=True)
@@ -215,6 +238,8 @@ def guardduty_coverage(org: Org) -> pd.DataFrame:
 
     through_admin = case >= 9
     good_or_na = isin(status, ["administrator", "not_applicable"])
+    plans, required, missing, status = _plans(org, grid, n, case, status, reason, features_raw, explicit,
+                                              da_by_region, admin_id, da)
     features = np.full(n, None, dtype=object)
     has_f = np.flatnonzero(features_raw != None)  # noqa: E711
     features[has_f] = [_features(features_raw[i]) for i in has_f]
@@ -225,9 +250,53 @@ def guardduty_coverage(org: Org) -> pd.DataFrame:
         "relationship_status": np.where(through_admin, m_rel, rel),
         "features": features,
         "auto_enable": auto_enable,
+        "plans": plans, "required_plans": required, "missing_plans": missing,
     }, columns=COLUMNS, dtype=object)
     out.attrs["service"] = "guardduty"
     return out
+
+
+def _plans(org, grid, n, case, status, reason, features_raw, explicit, da_by_region, admin_id, da):
+    """Per cell: the detector's plans, the required plans and the missing ones; ``partial`` where an administrator
+    or member (enabled detector) misses a required plan; a standalone detector keeps its status, the reason names
+    the plans."""
+    plans = np.full(n, None, dtype=object)
+    required = np.full(n, None, dtype=object)
+    missing = np.full(n, None, dtype=object)
+    status = status.copy()
+    judged = np.flatnonzero(np.isin(case, [2, 3, 4, 6]) & (features_raw != None))  # noqa: E711
+    if not len(judged):
+        return plans, required, missing, status
+    org_req = {} if explicit is not None else _org_required(org, da_by_region)
+    own: dict | None = None
+    regions = grid.regions
+    for i in judged:
+        p = plan_status(features_raw[i])
+        plans[i] = p
+        if p is None:
+            continue
+        region = regions[grid.reg_of_cell[i]]
+        if explicit is not None:
+            req, why = explicit, "required everywhere"
+        elif region in org_req:
+            req, why = org_req[region], "the organisation configuration auto-enables them"
+        else:
+            adm = admin_id[i] or da[i]
+            if own is None:
+                d = org.detectors[org.detectors["status"] == "ENABLED"]
+                own = {(a, r): plan_status(f) or {} for a, r, f in
+                       zip(obj(d["account_id"]), obj(d["region"]), d["features"].to_numpy(dtype=object))}
+            ap = own.get((adm, region)) if adm else None
+            req = tuple(k for k in _ORDER if (ap or {}).get(k) == "ENABLED")
+            why = f"on in the administrator {adm}'s detector"
+        required[i] = req
+        miss = tuple(k for k in req if not is_on(p, k))
+        missing[i] = miss
+        if miss:
+            reason[i] = f"{reason[i]}; required protection plans off: {', '.join(miss)} ({why})"
+            if case[i] != 6:
+                status[i] = "partial"
+    return plans, required, missing, status
 
 
 def _auto_enable(org: Org, da_by_region: dict) -> dict:
@@ -243,3 +312,101 @@ def _auto_enable(org: Org, da_by_region: dict) -> dict:
         if reg not in out or rec.get("admin_account_id") == da_by_region.get(reg):
             out[reg] = val
     return out
+
+
+def plan_status(features) -> dict | None:
+    """The protection plans of one detector's ``Features`` (GetDetector): plan or agent-management name →
+    ``ENABLED``/``DISABLED``; None when the detector reported no features (the plans are then not known).
+
+    Agent management counts as ``ENABLED`` only while Runtime Monitoring itself is enabled (AWS: automated agent
+    management is part of the Runtime Monitoring protection plan). The legacy ``EKS_RUNTIME_MONITORING`` is kept
+    under its own name when reported.
+    """
+    if not isinstance(features, list) or not features:
+        return None
+    out: dict = {}
+    for f in features:
+        if not isinstance(f, dict):
+            continue
+        name = f.get("Name")
+        if name in PLANS or name == LEGACY_EKS_RUNTIME:
+            out[name] = f.get("Status")
+        if name in ("RUNTIME_MONITORING", LEGACY_EKS_RUNTIME):
+            for a in f.get("AdditionalConfiguration") or []:
+                if isinstance(a, dict) and a.get("Name") in AGENT_MANAGEMENT:
+                    on = a.get("Status") == "ENABLED" and f.get("Status") == "ENABLED"
+                    # RUNTIME_MONITORING's own agent settings win over the legacy feature's
+                    if name == "RUNTIME_MONITORING" or a["Name"] not in out:
+                        out[a["Name"]] = "ENABLED" if on else "DISABLED"
+    return out
+
+
+def auto_enabled_plans(features) -> tuple[str, ...] | None:
+    """The plans an organisation configuration's ``Features`` auto-enables (``NEW`` or ``ALL``), agent management
+    included; None when it lists no features."""
+    if not isinstance(features, list) or not features:
+        return None
+    out = []
+    for f in features:
+        if not isinstance(f, dict):
+            continue
+        name = f.get("Name")
+        if (name in PLANS or name == LEGACY_EKS_RUNTIME) and f.get("AutoEnable") in ("NEW", "ALL"):
+            out.append(name)
+            for a in f.get("AdditionalConfiguration") or []:
+                if isinstance(a, dict) and a.get("Name") in AGENT_MANAGEMENT and a.get("AutoEnable") in ("NEW", "ALL"):
+                    out.append(a["Name"])
+    return tuple(n for n in _ORDER if n in out)
+
+
+#: display order of required plans (the legacy feature next to the plan that replaced it)
+_ORDER = PLANS[:3] + (LEGACY_EKS_RUNTIME,) + PLANS[3:] + AGENT_MANAGEMENT
+
+
+def is_on(plans: dict, name: str) -> bool:
+    """Whether a detector's plans (:func:`plan_status`) satisfy a required ``name``: the legacy
+    EKS_RUNTIME_MONITORING is satisfied by Runtime Monitoring too, which includes EKS."""
+    if plans.get(name) == "ENABLED":
+        return True
+    return name == LEGACY_EKS_RUNTIME and plans.get("RUNTIME_MONITORING") == "ENABLED"
+
+
+def check_plans(names) -> tuple[str, ...]:
+    """``require_plans`` validated and in display order; ValueError naming the unknown ones."""
+    if isinstance(names, str):
+        names = [x.strip() for x in names.split(",") if x.strip()]
+    names = [str(n).strip().upper() for n in names]
+    if names == ["NONE"]:
+        return ()
+    bad = [n for n in names if n not in PLAN_NAMES]
+    if bad:
+        raise ValueError(f"unknown protection plan {', '.join(bad)}; plans: {', '.join(PLAN_NAMES)} (or none)")
+    return tuple(n for n in PLAN_NAMES if n in names)
+
+
+def _org_required(org: Org, da_by_region: dict) -> dict:
+    """Region → the plans the organisation configuration auto-enables (the delegated admin's first)."""
+    out: dict = {}
+    for rec in org.guardduty_org_config.to_dict("records"):
+        reg = rec["region"]
+        req = auto_enabled_plans(rec.get("features"))
+        if reg not in out or rec.get("admin_account_id") == da_by_region.get(reg):
+            out[reg] = req
+    return {r: v for r, v in out.items() if v is not None}
+
+
+def plan_view(gd: pd.DataFrame) -> pd.DataFrame:
+    """The protection-plan view of a :func:`guardduty_coverage` frame: one row per cell with a detector whose
+    plans are known, one column per plan (``on``, ``off``, ``off (required)``), then status and missing plans."""
+    d = gd[gd["plans"].map(lambda v: isinstance(v, dict))]
+    rows = []
+    for r in d.to_dict("records"):
+        row = {k: r[k] for k in ("account_id", "account_name", "region", "status")}
+        req = set(r["required_plans"] or ())
+        for p in PLAN_NAMES:
+            v = r["plans"].get(p)
+            row[p] = None if v is None else "on" if v == "ENABLED" else "off (required)" if p in req else "off"
+        row["missing_plans"] = ", ".join(r["missing_plans"] or ())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["account_id", "account_name", "region", "status", *PLAN_NAMES,
+                                       "missing_plans"])

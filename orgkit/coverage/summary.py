@@ -49,7 +49,7 @@ SEVERITY = {
     ("cloudtrail", "none"): 0, ("cloudtrail", "not_logging"): 0, ("cloudtrail", "not_delivering"): 1,
     ("cloudtrail", "partial"): 2,
     ("guardduty", "none"): 0, ("guardduty", "suspended"): 0, ("guardduty", "pending"): 0,
-    ("guardduty", "standalone"): 2,
+    ("guardduty", "standalone"): 2, ("guardduty", "partial"): 2,
 }
 
 

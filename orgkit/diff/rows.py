@@ -5,7 +5,8 @@ Every row is one change between BEFORE and AFTER. ``severity`` is ``regression``
 carry). The rules (docs/diff.md):
 
 * coverage: each status has a rank (CloudTrail ``covered`` > ``partial`` > ``not_delivering`` > ``not_logging`` >
-  ``none``; GuardDuty ``administrator`` = ``org_member`` > ``invited_member`` > ``standalone`` > ``pending`` =
+  ``none``; GuardDuty ``administrator`` = ``org_member`` > ``invited_member`` > ``partial`` (a required protection
+  plan off) > ``standalone`` > ``pending`` =
   ``suspended`` > ``none``); down is a regression, up an improvement. Becoming ``unknown`` is a regression (what was
   shown can no longer be); leaving ``unknown`` is neutral (nothing is known to have changed). A region that
   becomes ``not_applicable`` (turned off) is neutral; one that is turned on arrives like a new cell.
@@ -43,7 +44,7 @@ KINDS = (
 )
 
 CLOUDTRAIL_RANK = {"covered": 4, "partial": 3, "not_delivering": 2, "not_logging": 1, "none": 0}
-GUARDDUTY_RANK = {"administrator": 5, "org_member": 5, "invited_member": 4, "standalone": 3, "pending": 1,
+GUARDDUTY_RANK = {"administrator": 5, "org_member": 5, "invited_member": 4, "partial": 3.5, "standalone": 3, "pending": 1,
                   "suspended": 1, "none": 0}
 #: statuses a new cell may arrive with and not be a regression
 GOOD = {"cloudtrail": {"covered"}, "guardduty": {"administrator", "org_member", "invited_member", "standalone"}}

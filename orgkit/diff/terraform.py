@@ -28,6 +28,7 @@ import networkx as nx
 import pandas as pd
 
 from orgkit.diff.rows import row
+from orgkit.scp.lint import scp_version_problem
 
 MODELLED = ("aws_organizations_policy", "aws_organizations_policy_attachment",
             "aws_organizations_organizational_unit", "aws_organizations_account")
@@ -335,6 +336,12 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             st, content = R.attr(rc, "content")
             if st == "known" and isinstance(content, str):
                 p["content"] = content
+                bad_version = scp_version_problem(content) if p.get("type") in (None, SCP_TYPE) else None
+                if bad_version:
+                    notes.append({**row("not_evaluated", "regression",
+                                        reason=f"{rc.get('address')}: {p['name']}: {bad_version}; the apply would "
+                                               "fail (the effect rows show the policy as written)",
+                                        policy_id=pid, policy_name=p["name"]), "source": rc.get("address")})
             else:
                 why = content if st == "unknown" else "content is not known"
                 unknown_policies[pid] = why

@@ -52,6 +52,9 @@ def _plan_args(p: argparse.ArgumentParser, admin_required: bool) -> None:
                    help="auto-enable organisation members: ALL (existing and new) or NEW (default ALL)")
     p.add_argument("--features", help="comma-separated protection plans to keep (default: those the admin has on); "
                                       "'none' for none")
+    p.add_argument("--migrate-eks-runtime", action="store_true",
+                   help="where the legacy EKS_RUNTIME_MONITORING is in use (and RUNTIME_MONITORING is not), send "
+                        "RUNTIME_MONITORING instead (AWS documents this migration; both at once is an error)")
     p.add_argument("--keep-suspended", metavar="ACCOUNTS|all",
                    help="keep these suspended detectors suspended (comma-separated account ids, or 'all'); by "
                         "default the migration re-enables every suspended detector it enrols")
@@ -85,13 +88,15 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def _make_plan(args: argparse.Namespace, org):
     from orgkit.guardduty import default_admin, plan_migration
+    from orgkit.guardduty.state import no_default_admin_message
 
-    if args.admin is None and default_admin(org)[0] is None:
-        raise UserError("no GuardDuty administrator in the snapshot to propose: choose the delegated administrator "
-                        "with --admin ACCOUNT_ID")
+    admin, why = default_admin(org) if args.admin is None else (args.admin, "user")
+    if admin is None:
+        raise UserError(no_default_admin_message(org, why) + " with --admin ACCOUNT_ID")
     return plan_migration(org, admin=args.admin, regions=_split(args.regions), auto_enable=args.auto_enable,
                           features=_features(args.features), keep_suspended=_keep(args.keep_suspended),
-                          include_management=not args.no_management, role_name=args.role_name)
+                          include_management=not args.no_management, role_name=args.role_name,
+                          migrate_eks_runtime=args.migrate_eks_runtime)
 
 
 def _keep(v: str | None):
@@ -126,7 +131,11 @@ def _print_plan(plan, out=None) -> None:
         write_frame(issues[["severity", "check", "region", "account_id", "message"]], "table", out)
     if plan.current is not None and plan.current.status_counts() is not None:
         out.write("\ncoverage today (status counts per region):\n")
-        write_frame(plan.current.status_counts().reset_index(), "table", out, wide=True)
+        from orgkit.palette import SHORT
+
+        counts = plan.current.status_counts()  # short status names: the table stays within 120 columns
+        counts = counts.rename(columns=lambda c: SHORT.get(c) or c)
+        write_frame(counts.reset_index(), "table", out, wide=True)
 
 
 def _admin_problems(plan) -> list[str]:

@@ -64,7 +64,7 @@ STEP_GROUPS: dict[str, tuple[str, ...]] = {
     "release": ("resume_suspended", "disassociate_other_admin"),
     "designate": ("designate_admin", "enable_admin_detector"),
     "configure": ("set_auto_enable", "align_features"),
-    "enrol": ("enable_management_detector", "enrol_members", "keep_external_members"),
+    "enrol": ("enable_management_detector", "enrol_members", "start_monitoring", "keep_external_members"),
     "verify": ("verify",),
 }
 GROUP_TITLES = {
@@ -147,11 +147,13 @@ def notebook_plan(org, admin: str | None = None, **kwargs: Any):
     """:func:`orgkit.guardduty.plan_migration`, or a :class:`NoPlan` when the snapshot has no GuardDuty
     administrator to propose and ``admin`` is None (any other problem with the arguments still raises)."""
     from orgkit.guardduty.plan import plan_migration
-    from orgkit.guardduty.state import default_admin
+    from orgkit.guardduty.state import default_admin, no_default_admin_message
 
-    if admin is None and default_admin(org)[0] is None:
-        return NoPlan(org, "the snapshot has no GuardDuty administrator to propose (no invitation administrator, "
-                           "no delegated administrator) and ADMIN is not set", kwargs.get("regions"))
+    proposed, why = default_admin(org) if admin is None else (admin, "user")
+    if proposed is None:
+        reason = ("the snapshot has no GuardDuty administrator to propose (no invitation administrator, no delegated "
+                  "administrator)" if why == "none" else no_default_admin_message(org, why))
+        return NoPlan(org, reason + " and ADMIN is not set", kwargs.get("regions"))
     return plan_migration(org, admin=admin, **kwargs)
 
 
@@ -255,7 +257,9 @@ def short_params(params: dict, limit: int = 6) -> str:
             ids = [d["AccountId"] for d in v]
             v = ids if len(ids) <= limit else [*ids[:limit], f"… {len(ids) - limit} more"]
         elif k == "Features":
-            v = [f"{f['Name']}:{f['AutoEnable']}" for f in v]
+            v = [f"{f['Name']}:{f['AutoEnable']}" + "".join(f" + {a['Name']}:{a['AutoEnable']}"
+                                                          for a in f.get("AdditionalConfiguration") or [])
+                 for f in v]
         elif isinstance(v, list) and len(v) > limit:
             v = [*v[:limit], f"… {len(v) - limit} more"]
         out.append(f"{k}={', '.join(map(str, v)) if isinstance(v, list) else v}"

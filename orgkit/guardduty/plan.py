@@ -40,9 +40,14 @@ UpdateOrganizationConfiguration); docs/guardduty-migration.md quotes each senten
    member, it must have GuardDuty enabled." (``include_management=False`` leaves it out, and says so.)
 8. ``enrol_members`` — the admin: ``CreateMembers(DetectorId, AccountDetails)`` for every in-organisation account
    (region enabled) not yet an associated member. As the delegated admin this enables GuardDuty in them.
-9. ``keep_external_members`` — no call: accounts outside the organisation can only be invitation members; they
+9. ``start_monitoring`` — the admin: ``StartMonitoringMembers(DetectorId, AccountIds)`` for members of the new
+   administrator whose monitoring an administrator stopped (``StopMonitoringMembers``: the member record says
+   ``Disabled`` while the member's own detector is enabled). AWS: "Use this operation to restart monitoring of
+   accounts that you stopped monitoring with the StopMonitoringMembers operation." A member whose own detector is
+   suspended re-enables it itself instead (step 1, ``UpdateDetector``), or CreateMembers / auto-enable ALL do.
+10. ``keep_external_members`` — no call: accounts outside the organisation can only be invitation members; they
    stay as they are, and the plan says so.
-10. ``verify`` — read only: the admin is designated, every expected account is an associated member, auto-enable.
+11. ``verify`` — read only: the admin is designated, every expected account is an associated member, auto-enable.
 """
 
 
@@ -58,15 +63,24 @@ import pandas as pd
 
 from orgkit.guardduty.render import guardduty_scp, scp_text, terraform
 from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState, PlanError, _accounts, _records,
-                                    current_state, default_admin)
+                                    current_state, default_admin, no_default_admin_message)
+from orgkit.coverage.guardduty import AGENT_MANAGEMENT, auto_enabled_plans, plan_status
 
 AUTO_ENABLE_MODES = ("ALL", "NEW")
+#: "A delegated GuardDuty administrator account can manage a maximum of 50,000 members." (GuardDuty user guide,
+#: Managing GuardDuty accounts with AWS Organizations, read 2026-12)
+MAX_MEMBERS = 50_000
+#: protection plans AWS says are not offered in a region ("Region-specific feature availability", GuardDuty user
+#: guide, Amazon GuardDuty Regions and endpoints, read 2026-12: "RDS Protection is not supported in Asia Pacific
+#: (Taipei) (ap-east-2) Region."). Only what that page states today; a region absent here is not known to lack any.
+PLAN_NOT_OFFERED: dict[str, tuple[str, ...]] = {"ap-east-2": ("RDS_LOGIN_EVENTS",)}
+REGION_AVAILABILITY_URL = "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_regions.html"
 ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
                 "EKS_RUNTIME_MONITORING", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING")
 
 STEP_KINDS = ("resume_suspended", "disassociate_other_admin", "designate_admin", "enable_admin_detector",
               "set_auto_enable", "align_features", "enable_management_detector", "enrol_members",
-              "keep_external_members", "verify")
+              "start_monitoring", "keep_external_members", "verify")
 #: read calls that tell whether a step is already done (the executor makes them before each step)
 CHECK_CALLS = {
     "designate_admin": ["guardduty:ListOrganizationAdminAccounts"],
@@ -75,6 +89,7 @@ CHECK_CALLS = {
     "disassociate_other_admin": ["guardduty:ListDetectors", "guardduty:GetMembers",
                                  "guardduty:GetAdministratorAccount"],
     "enrol_members": ["guardduty:ListDetectors", "guardduty:GetMembers"],
+    "start_monitoring": ["guardduty:ListDetectors", "guardduty:GetMembers"],
     "set_auto_enable": ["guardduty:ListDetectors", "guardduty:DescribeOrganizationConfiguration"],
     "align_features": ["guardduty:ListDetectors", "guardduty:DescribeOrganizationConfiguration"],
     "resume_suspended": ["guardduty:ListDetectors", "guardduty:GetDetector"],
@@ -98,6 +113,7 @@ class Target:
     include_management: bool = True  # enrol the management account (enabling its detector first where needed)
     role_name: str = "OrganizationAccountAccessRole"
     admin_chosen_by: str = "user"  # user | invitation_admin | delegated_admin
+    migrate_eks_runtime: bool = False  # send RUNTIME_MONITORING where the legacy EKS_RUNTIME_MONITORING is used
 
 
 @dataclass
@@ -143,6 +159,8 @@ class MigrationPlan:
     issues: list[Issue]
     current: CurrentState | None = None
     features_by_region: dict[str, list[str]] = field(default_factory=dict)
+    #: Runtime Monitoring's automated agent management carried per region (its AdditionalConfiguration names)
+    agents_by_region: dict[str, list[str]] = field(default_factory=dict)
     expected_members: dict[str, list[str]] = field(default_factory=dict)
     account_names: dict[str, str] = field(default_factory=dict)
     admin_detectors: dict[str, str | None] = field(default_factory=dict)
@@ -225,6 +243,7 @@ class MigrationPlan:
             "collected_at": self.collected_at,
             "blocked_regions": self.blocked_regions(),
             "features_by_region": self.features_by_region,
+            "agents_by_region": self.agents_by_region,
             "expected_members": self.expected_members,
             "auto_enable_by_region": self.auto_enable_by_region,
             "suspended": self.suspended,
@@ -285,6 +304,10 @@ def _why(kind: str, **kw: Any) -> str:
         "resume_suspended": "the detector is suspended and the account is already a member of the new "
                             "administrator, so CreateMembers will not touch it: the account re-enables it itself, "
                             "before the switch (its findings are kept)",
+        "start_monitoring": "the administrator stopped monitoring these members (their detectors are on, their "
+                            "membership says Disabled): StartMonitoringMembers is the call AWS documents \"to restart "
+                            "monitoring of accounts that you stopped monitoring with the StopMonitoringMembers "
+                            "operation\"",
         "disassociate_other_admin": f"AWS consolidates by disassociating members from their pre-existing "
                                     f"administrator ({kw.get('other')}) before the delegated administrator is "
                                     "designated: a member account has one administrator (detectors and findings "
@@ -373,7 +396,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                    features: Iterable[str] | None = None, keep_suspended: Iterable[str] | bool = (),
                    include_management: bool = True, role_name: str = "OrganizationAccountAccessRole",
                    check_scps: bool = True, with_current: bool = True,
-                   resume_suspended: bool | None = None) -> MigrationPlan:
+                   resume_suspended: bool | None = None, migrate_eks_runtime: bool = False) -> MigrationPlan:
     """The migration plan for ``org`` (an :class:`orgkit.model.Org`).
 
     ``admin``: the delegated administrator (default: :func:`default_admin`). ``regions``: default the regions of
@@ -387,6 +410,11 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     or ``True``/``"*"`` for all) keeps those suspensions instead: the accounts are left out of CreateMembers and,
     where ALL would re-enable them, the region's auto-enable is NEW (said as a warning).
     :meth:`MigrationPlan.suspended_outcomes` says what happens to each suspended detector.
+
+    ``migrate_eks_runtime``: where the plans to carry hold the legacy ``EKS_RUNTIME_MONITORING`` and not
+    ``RUNTIME_MONITORING``, send ``RUNTIME_MONITORING`` instead (its EKS agent management carried); without it the
+    legacy feature is carried as it is and a ``legacy_eks_runtime`` warning says so (AWS documents the migration
+    from EKS Runtime Monitoring to Runtime Monitoring; specifying both is an error).
 
     ``include_management``: enrol the management account too (the default), after enabling its detector where it
     has none; ``False`` leaves it out (an info finding says so). ``role_name``: the role the executor assumes
@@ -404,11 +432,19 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     auto_enable = str(auto_enable).upper()
     if auto_enable not in AUTO_ENABLE_MODES:
         raise PlanError(f"auto-enable must be one of {', '.join(AUTO_ENABLE_MODES)}, not {auto_enable!r}")
+    agents_asked: tuple[str, ...] | None = None
     if features is not None:
         features = tuple(str(f).upper() for f in features)
-        bad = [f for f in features if f not in ORG_FEATURES]
+        bad = [f for f in features if f not in ORG_FEATURES and f not in AGENT_MANAGEMENT]
         if bad:
-            raise PlanError(f"unknown GuardDuty feature(s) {', '.join(bad)}; known: {', '.join(ORG_FEATURES)}")
+            raise PlanError(f"unknown GuardDuty feature(s) {', '.join(bad)}; known: "
+                            f"{', '.join(ORG_FEATURES + AGENT_MANAGEMENT)}")
+        agents_asked = tuple(a for a in AGENT_MANAGEMENT if a in features)
+        features = tuple(f for f in features if f in ORG_FEATURES)
+        if agents_asked and not {"RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING"} & set(features):
+            raise PlanError(f"{', '.join(agents_asked)} configure Runtime Monitoring's agent management: give "
+                            "RUNTIME_MONITORING too (AWS: \"Additional configuration applies to only GuardDuty "
+                            "Runtime Monitoring protection plan\")")
         if "EKS_RUNTIME_MONITORING" in features and "RUNTIME_MONITORING" in features:
             raise PlanError("EKS_RUNTIME_MONITORING and RUNTIME_MONITORING cannot both be given "
                             "(RUNTIME_MONITORING includes EKS)")
@@ -422,8 +458,8 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     if admin is None:
         admin, chosen_by = default_admin(org)
         if admin is None:
-            raise PlanError("no GuardDuty administrator in the snapshot to propose: choose the delegated "
-                            "administrator (--admin ACCOUNT on the command line, admin= in Python)")
+            raise PlanError(no_default_admin_message(org, chosen_by)
+                            + " (--admin ACCOUNT on the command line, admin= in Python)")
     admin = str(admin)
     if not re.fullmatch(r"\d{12}", admin):
         raise PlanError(f"{admin!r} is not a 12-digit account id")
@@ -433,7 +469,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     names = {a: r.get("account_name") for a, r in accts.items()}
     target = Target(admin_account_id=admin, auto_enable=auto_enable, features=features, regions=tuple(regions),
                     keep_suspended=keep, include_management=include_management, role_name=role_name,
-                    admin_chosen_by=chosen_by)
+                    admin_chosen_by=chosen_by, migrate_eks_runtime=bool(migrate_eks_runtime))
     issues: list[Issue] = []
     steps: list[Step] = []
     active = {a for a, r in accts.items() if r.get("status") in (None, "ACTIVE")}
@@ -494,6 +530,7 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                    else f"the detectors of {account} were not read: the executor checks live")
 
     features_by_region: dict[str, list[str]] = {}
+    agents_by_region: dict[str, list[str]] = {}
     expected: dict[str, list[str]] = {}
     admin_detectors: dict[str, str | None] = {}
     mode_by_region: dict[str, str] = {}
@@ -639,23 +676,67 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         # -- 6 features (before enrolment)
         if features is not None:
             feats = list(features)
+            agents = list(agents_asked or ())
         else:
             on = set()
+            agents_on = set()
             if det is not None:
                 on |= {f.get("Name") for f in det.get("features") or [] if f.get("Status") == "ENABLED"}
+                agents_on |= {k for k, v in (plan_status(det.get("features")) or {}).items()
+                              if k in AGENT_MANAGEMENT and v == "ENABLED"}
             if oc:
                 on |= {f.get("Name") for f in oc["features"] or [] if f.get("AutoEnable") in ("NEW", "ALL")}
+                agents_on |= {a for a in auto_enabled_plans(oc["features"]) or () if a in AGENT_MANAGEMENT}
             feats = [f for f in ORG_FEATURES if f in on]
             if "RUNTIME_MONITORING" in feats and "EKS_RUNTIME_MONITORING" in feats:
                 feats.remove("EKS_RUNTIME_MONITORING")
+            agents = [a for a in AGENT_MANAGEMENT if a in agents_on]
+        if "EKS_RUNTIME_MONITORING" in feats and "RUNTIME_MONITORING" not in feats:
+            if migrate_eks_runtime:
+                feats = [("RUNTIME_MONITORING" if f == "EKS_RUNTIME_MONITORING" else f) for f in feats]
+                issues.append(Issue("info", "legacy_eks_runtime_migrated", region, admin,
+                                    "the legacy EKS_RUNTIME_MONITORING is replaced by RUNTIME_MONITORING (EKS, ECS "
+                                    "on Fargate and EC2), as AWS documents in \"Migrating from EKS Runtime "
+                                    "Monitoring to Runtime Monitoring\""
+                                    + (f", with {', '.join(agents)}" if agents else "")
+                                    + "; Fargate and EC2 need their agent management too (--features)"))
+            else:
+                issues.append(Issue("warning", "legacy_eks_runtime", region, admin,
+                                    "the plans to carry hold the legacy EKS_RUNTIME_MONITORING, not "
+                                    "RUNTIME_MONITORING: every member would get EKS-only runtime monitoring (no ECS "
+                                    "on Fargate, no EC2). AWS documents migrating \"from EKS Runtime Monitoring to "
+                                    "Runtime Monitoring\", and specifying both is an error: re-plan with "
+                                    "--migrate-eks-runtime (migrate_eks_runtime=True) to send RUNTIME_MONITORING "
+                                    "instead"))
+        not_offered = [f for f in feats if f in PLAN_NOT_OFFERED.get(region, ())]
+        if not_offered:
+            feats = [f for f in feats if f not in not_offered]
+            issues.append(Issue("info", "plan_not_offered", region, admin,
+                                f"{', '.join(not_offered)} is not offered in {region} (AWS, Region-specific feature "
+                                f"availability: {REGION_AVAILABILITY_URL}): left out of the region's Features"))
+        runtime = next((f for f in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING") if f in feats), None)
+        agents = agents if runtime else []
         features_by_region[region] = feats
+        agents_by_region[region] = agents
         if feats:
-            cur_feats = {f.get("Name"): f.get("AutoEnable") for f in (oc["features"] if oc else None) or []}
+            cur = {f.get("Name"): f for f in (oc["features"] if oc else None) or [] if isinstance(f, dict)}
+            cur_agents = {a.get("Name"): a.get("AutoEnable")
+                          for a in ((cur.get(runtime) or {}).get("AdditionalConfiguration") or [])} if runtime else {}
+
+            def feature_param(f: str) -> dict:
+                d = {"Name": f, "AutoEnable": mode}
+                if f == runtime and agents:
+                    d["AdditionalConfiguration"] = [{"Name": a, "AutoEnable": mode} for a in agents]
+                return d
+
             add(region, "align_features", admin, "guardduty:UpdateOrganizationConfiguration",
                 {"DetectorId": admin_det, "AutoEnableOrganizationMembers": mode,
-                 "Features": [{"Name": f, "AutoEnable": mode} for f in feats]},
+                 "Features": [feature_param(f) for f in feats]},
                 f"DescribeOrganizationConfiguration ({admin}, {region}) answers AutoEnable {mode} for "
-                + ", ".join(feats), done=bool(oc) and all(cur_feats.get(f) == mode for f in feats))
+                + ", ".join(feats) + (f" and, in {runtime}'s AdditionalConfiguration, for {', '.join(agents)}"
+                                      if agents else ""),
+                done=bool(oc) and all((cur.get(f) or {}).get("AutoEnable") == mode for f in feats)
+                and all(cur_agents.get(a) == mode for a in agents))
         already = [a for a in exp if a in assoc_now]
         if feats and mode == "NEW" and already:
             issues.append(Issue("warning", "features_new_skip_existing_members", region, None,
@@ -676,6 +757,16 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                     f"GetMembers ({admin}, {region}) shows each of the {len(exp)} expected accounts with "
                     "RelationshipStatus Enabled or Disabled (the executor creates only the missing ones)",
                     accounts=exp, done=not missing)
+        # -- 9 restart monitoring that an administrator stopped (StopMonitoringMembers): the member's own detector
+        # is enabled, the administrator's record says Disabled; only StartMonitoringMembers restarts it
+        rel_with_admin = {m["account_id"]: m["relationship_status"] for m in rm if m["administrator_id"] == admin}
+        stopped = [a for a in exp if rel_with_admin.get(a) == "Disabled"
+                   and (ix.detectors.get((a, region)) or {}).get("status") == "ENABLED"]
+        if stopped:
+            add(region, "start_monitoring", admin, "guardduty:StartMonitoringMembers",
+                {"DetectorId": admin_det, "AccountIds": stopped},
+                f"GetMembers ({admin}, {region}) shows {', '.join(stopped)} with RelationshipStatus Enabled",
+                accounts=stopped)
         # what happens to each suspended detector, said once per account
         for a in sorted(susp):
             row = {"account_id": a, "region": region, "detector_id": susp[a]["detector_id"]}
@@ -732,6 +823,18 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                 issues.append(Issue("info", "external_member_kept", region, a,
                                     f"{a} is outside the organisation: it stays an invitation member in {region} "
                                     "(untouched)"))
+        # -- member limit: "A delegated GuardDuty administrator account can manage a maximum of 50,000 members."
+        will_have = set(exp) | {m["account_id"] for m in rm if m["administrator_id"] == admin
+                                and m["relationship_status"] not in ("Removed", "Resigned")}
+        if len(will_have) > MAX_MEMBERS:
+            issues.append(Issue("error", "member_limit", region, admin,
+                                f"{admin} would have {len(will_have):,} members in {region}: a delegated GuardDuty "
+                                f"administrator can manage at most {MAX_MEMBERS:,} (AWS quota; outside members "
+                                "count too)"))
+        elif oc and oc.get("member_account_limit_reached") is True:
+            issues.append(Issue("warning", "member_limit", region, admin,
+                                f"DescribeOrganizationConfiguration says MemberAccountLimitReached in {region}: "
+                                "CreateMembers may refuse accounts"))
         # -- 10 verify
         add(region, "verify", admin, None, {},
             f"ListOrganizationAdminAccounts shows {admin}; GetMembers shows the {len(exp)} expected accounts "
@@ -740,7 +843,8 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
     plan = MigrationPlan(target=target, management_account_id=mgmt, organization_id=org.organization_id,
                          snapshot=str(org.path) if org.path else None,
                          collected_at=org.manifest.get("collected_at"), steps=steps, issues=issues,
-                         features_by_region=features_by_region, expected_members=expected, account_names=names,
+                         features_by_region=features_by_region, agents_by_region=agents_by_region,
+                         expected_members=expected, account_names=names,
                          admin_detectors=admin_detectors, auto_enable_by_region=mode_by_region,
                          suspended=suspended_rows)
     if check_scps:

@@ -108,14 +108,21 @@ def terraform(plan: MigrationPlan) -> str:
                 f"  depends_on                       = [aws_guardduty_organization_admin_account.{r}]",
                 "}",
                 ""]
+        agents = plan.agents_by_region.get(region, [])
         for f in plan.features_by_region.get(region, []):
             fn = f.lower()
             out += [f'resource "aws_guardduty_organization_configuration_feature" "{r}_{fn}" {{',
                     f"  provider    = aws.admin_{r}",
                     f"  detector_id = aws_guardduty_detector.admin_{r}.id",
                     f'  name        = "{f}"',
-                    f'  auto_enable = "{plan.auto_enable_in(region)}"',
-                    f"  depends_on  = [aws_guardduty_organization_configuration.{r}]",
+                    f'  auto_enable = "{plan.auto_enable_in(region)}"']
+            if f in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING"):
+                for a in agents:  # Runtime Monitoring's automated agent management
+                    out += ["  additional_configuration {",
+                            f'    name        = "{a}"',
+                            f'    auto_enable = "{plan.auto_enable_in(region)}"',
+                            "  }"]
+            out += [f"  depends_on  = [aws_guardduty_organization_configuration.{r}]",
                     "}",
                     ""]
     return "\n".join(out).rstrip() + "\n"

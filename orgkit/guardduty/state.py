@@ -15,7 +15,8 @@ ENABLED_OPT = ("ENABLED", "ENABLED_BY_DEFAULT")
 SERVICE_PRINCIPAL = "guardduty.amazonaws.com"
 
 __all__ = ["ASSOCIATED", "ENABLED_OPT", "SERVICE_PRINCIPAL", "PlanError", "CurrentState", "coverage_counts",
-           "administrators", "member_ties", "current_state", "invitation_admins", "default_admin"]
+           "administrators", "member_ties", "current_state", "invitation_admins", "default_admin",
+           "no_default_admin_message"]
 
 
 class PlanError(ValueError):
@@ -206,14 +207,34 @@ def invitation_admins(org) -> pd.DataFrame:
 
 def default_admin(org) -> tuple[str | None, str]:
     """The delegated administrator to propose, and why: the current invitation administrator when there is one
-    (its in-organisation members then convert without re-inviting), else the current delegated administrator."""
+    (its in-organisation members then convert without re-inviting), else the current delegated administrator.
+
+    Never the management account: AWS, "Your organization's management account can be the delegated administrator,
+    but this is not recommended" (GuardDuty user guide, Managing accounts with AWS Organizations). When it is the
+    only candidate, the answer is ``(None, "management_only")`` and the caller must be asked for ``--admin``
+    (:func:`no_default_admin_message`).
+    """
+    mgmt = org.management_account_id
+    skipped = False
     inv = invitation_admins(org)
-    if len(inv):
-        return str(inv.iloc[0]["administrator_id"]), "invitation_admin"
     da = org.guardduty_admins[org.guardduty_admins["admin_status"].fillna("ENABLED") == "ENABLED"]
-    if len(da):
-        return str(da["admin_account_id"].value_counts().index[0]), "delegated_admin"
     d = org.delegated_admins[org.delegated_admins["service_principal"] == SERVICE_PRINCIPAL]
-    if len(d):
-        return str(d.iloc[0]["account_id"]), "delegated_admin"
-    return None, "none"
+    for ids, why in ((list(inv["administrator_id"]), "invitation_admin"),
+                     (list(da["admin_account_id"].value_counts().index), "delegated_admin"),
+                     (list(d["account_id"]), "delegated_admin")):
+        for a in ids:
+            if str(a) == mgmt:
+                skipped = True
+                continue
+            return str(a), why
+    return None, "management_only" if skipped else "none"
+
+
+def no_default_admin_message(org, why: str) -> str:
+    """Why no administrator is proposed (``why`` from :func:`default_admin`), and what to do."""
+    if why == "management_only":
+        return (f"the only GuardDuty administrator in the snapshot is the management account "
+                f"{org.management_account_id}; AWS: the management account \"can be the delegated administrator, "
+                "but this is not recommended\": choose the delegated administrator (a member account, such as a "
+                "security tooling account)")
+    return "no GuardDuty administrator in the snapshot to propose: choose the delegated administrator"

@@ -680,6 +680,27 @@ def update_organization_configuration(self: GuardDutyBackend, detector_id: str, 
         raise gd_bad_request("The request is rejected because the input autoEnableOrganizationMembers is not valid.")
     if auto_enable_members is None:
         auto_enable_members = "NEW" if auto_enable else "NONE"  # the legacy boolean means NEW
+    names = {f.get("name") for f in features or []}
+    if {"EKS_RUNTIME_MONITORING", "RUNTIME_MONITORING"} <= names:
+        # "Specifying both EKS Runtime Monitoring (EKS_RUNTIME_MONITORING) and Runtime Monitoring
+        # (RUNTIME_MONITORING) will cause an error." (UpdateOrganizationConfiguration)
+        raise gd_bad_request("The request is rejected because EKS_RUNTIME_MONITORING and RUNTIME_MONITORING cannot "
+                             "both be specified.")
+    for feat in features or []:
+        name = feat.get("name")
+        if name == "EKS_RUNTIME_MONITORING":
+            name = "RUNTIME_MONITORING"  # the legacy name of the same protection plan (as for detectors)
+        if name not in ORG_FEATURES:
+            raise gd_bad_request(f"The request is rejected because the feature {name} is not valid.")
+        for add in feat.get("additionalConfiguration") or []:
+            # botocore's model: OrgFeatureAdditionalConfiguration is EKS_ADDON_MANAGEMENT |
+            # ECS_FARGATE_AGENT_MANAGEMENT | EC2_AGENT_MANAGEMENT, "applicable to only Runtime Monitoring protection
+            # plan"; the client does not check enums, the service does (400 before anything is stored)
+            if add.get("name") not in RUNTIME_ADDITIONAL or name != "RUNTIME_MONITORING":
+                raise gd_bad_request(f"The request is rejected because the additional configuration "
+                                     f"{add.get('name')} is not valid for the feature {name}.")
+            if add.get("autoEnable") not in (None, "NEW", "ALL", "NONE"):
+                raise gd_bad_request("The request is rejected because the input autoEnable is not valid.")
     cfg = self.orgkit_org_config
     cfg["auto_enable_members"] = auto_enable_members
     ds = data_sources or {}
@@ -694,12 +715,12 @@ def update_organization_configuration(self: GuardDutyBackend, detector_id: str, 
             cfg["features"][name]["auto"] = "NEW" if flag else "NONE"
     for feat in features or []:
         name = feat.get("name")
-        if name not in cfg["features"]:
-            raise gd_bad_request(f"The request is rejected because the feature {name} is not valid.")
+        if name == "EKS_RUNTIME_MONITORING":
+            name = "RUNTIME_MONITORING"
         if feat.get("autoEnable"):
             cfg["features"][name]["auto"] = feat["autoEnable"]
         for add in feat.get("additionalConfiguration") or []:
-            if add.get("name") and add.get("autoEnable"):
+            if add.get("autoEnable"):
                 cfg["features"][name]["additional"][add["name"]] = add["autoEnable"]
     # Features set to ALL reach every existing member ("all accounts in the organization"); NEW ones only accounts
     # enrolled from now on.
@@ -881,7 +902,13 @@ def _r_list_org_admins(self: Any) -> str:
 
 
 def _r_describe_org_config(self: Any) -> str:
-    return json.dumps(self.guardduty_backend.describe_organization_configuration(_detector_id_from_path(self, -2)))
+    # MaxResults / NextToken page the Features list (botocore's model has both on the call, and NextToken in the
+    # answer; the other fields come with every page)
+    out = self.guardduty_backend.describe_organization_configuration(_detector_id_from_path(self, -2))
+    out["features"], nxt = _paginate(out["features"], self, default=50)
+    if nxt:
+        out["nextToken"] = nxt
+    return json.dumps(out)
 
 
 def _r_update_org_config(self: Any) -> str:

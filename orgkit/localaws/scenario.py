@@ -216,7 +216,8 @@ class Builder:
             raise ValueError(f"scenario: account {key} has no GuardDuty detector in {region}")
         return ids[0]
 
-    def ensure_detector(self, key: str, region: str, enabled: bool = True, frequency: str | None = None) -> str:
+    def ensure_detector(self, key: str, region: str, enabled: bool = True, frequency: str | None = None,
+                        features: list | None = None) -> str:
         gd = self.client(key, "guardduty", region)
         ids = gd.list_detectors()["DetectorIds"]
         if ids:
@@ -224,13 +225,16 @@ class Builder:
         kwargs: dict[str, Any] = {"Enable": enabled}
         if frequency:
             kwargs["FindingPublishingFrequency"] = frequency
+        if features:
+            kwargs["Features"] = features
         return gd.create_detector(**kwargs)["DetectorId"]
 
     def guardduty(self) -> None:
         spec = self.scenario.get("guardduty", {})
         for d in spec.get("detectors", []):
             for region in d["regions"]:
-                self.ensure_detector(d["account"], region, d.get("enabled", True), d.get("frequency"))
+                self.ensure_detector(d["account"], region, d.get("enabled", True), d.get("frequency"),
+                                     d.get("features"))
         admin = spec.get("org_admin")
         if admin:
             for region in admin["regions"]:
@@ -258,10 +262,21 @@ class Builder:
             det = self.detector_id(admin["account"], region)
             gd.create_members(DetectorId=det, AccountDetails=[
                 {"AccountId": self.ids[m], "Email": f"{m}@example.com"} for m in om["accounts"]])
+        # protection plans the organisation auto-enables (with the region's auto-enable mode): accounts enrolled
+        # from now on get the NEW ones, every member the ALL ones
+        for region, feats in spec.get("org_features", {}).items():
+            gd = self.client(admin["account"], "guardduty", region)
+            gd.update_organization_configuration(DetectorId=self.detector_id(admin["account"], region),
+                                                 AutoEnableOrganizationMembers=spec["auto_enable"][region],
+                                                 Features=feats)
         for region, mode in spec.get("auto_enable", {}).items():
             gd = self.client(admin["account"], "guardduty", region)
             gd.update_organization_configuration(DetectorId=self.detector_id(admin["account"], region),
                                                  AutoEnableOrganizationMembers=mode)
+        for st in spec.get("stop_monitoring", []):  # the administrator stops monitoring members
+            gd = self.client(st["admin"], "guardduty", st["region"])
+            gd.stop_monitoring_members(DetectorId=self.detector_id(st["admin"], st["region"]),
+                                       AccountIds=[self.ids[m] for m in st["members"]])
         for s in spec.get("suspend", []):
             gd = self.client(s["account"], "guardduty", s["region"])
             gd.update_detector(DetectorId=self.detector_id(s["account"], s["region"]), Enable=False)

@@ -7,6 +7,10 @@ what was meant), ``info`` (worth knowing).
 Limits, from the AWS Organizations quotas page: at most 5 SCPs attached to a root, OU or account;
 a policy document of at most 5,120 characters (AWS counts every character, white space included;
 white space outside quoted strings may be removed to fit); OUs nested at most 5 levels below the root.
+
+Version, from the SCP syntax page: "Every SCP must include a Version element with the value "2012-10-17"": a policy
+with no Version, or "2008-10-17" (legal in IAM policies, where it also turns policy variables into literal text), is an
+error (``scp_version``).
 """
 
 from __future__ import annotations
@@ -19,13 +23,31 @@ from orgkit.scp.catalog import Catalog, default_catalog
 from orgkit.scp.org import Evaluator, OrgView
 from orgkit.scp.policy import Policy, PolicyError, compile_policy
 
-__all__ = ["lint", "lint_policy", "MAX_SCPS_PER_TARGET", "MAX_POLICY_CHARS", "MAX_OU_DEPTH", "LINT_COLUMNS"]
+__all__ = ["lint", "lint_policy", "scp_version_problem", "MAX_SCPS_PER_TARGET", "MAX_POLICY_CHARS", "MAX_OU_DEPTH", "LINT_COLUMNS"]
 
 MAX_SCPS_PER_TARGET = 5
 MAX_POLICY_CHARS = 5120
 MAX_OU_DEPTH = 5
 LINT_COLUMNS = ["severity", "check", "target_id", "target_name", "policy_id", "sid", "message"]
 _SEV_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+SCP_VERSION = "2012-10-17"
+
+
+def scp_version_problem(text) -> str | None:
+    """Why an SCP's Version is refused (None when it is "2012-10-17" or the text is not a JSON object)."""
+    try:
+        doc = json.loads(text) if isinstance(text, str) else text
+    except (json.JSONDecodeError, TypeError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    v = doc.get("Version")
+    if v == SCP_VERSION:
+        return None
+    got = "no Version element" if "Version" not in doc else f"Version {json.dumps(v)}"
+    return f'{got}: every SCP must include a Version element with the value "{SCP_VERSION}" (AWS refuses it)'
 
 
 def _finding(severity, check, message, target_id=None, target_name=None, policy_id=None, sid=None):
@@ -68,6 +90,9 @@ def lint_policy(text: str, policy_id: str | None = None, catalog: Catalog | None
     except PolicyError as e:
         out.append(_finding("error", "malformed_policy", e.message, policy_id=policy_id, sid=e.sid))
         return None, out
+    why = scp_version_problem(text)
+    if why:
+        out.append(_finding("error", "scp_version", why, policy_id=policy_id))
     for st in pol.statements:
         for a in st.action_patterns:
             if a == "*":

@@ -50,6 +50,7 @@ Every row is one *cell*: one account in one region. Every status that is not pla
 | `administrator` | the delegated administrator (or an account with members) itself |
 | `org_member` | enabled, associated through AWS Organizations |
 | `invited_member` | enabled, associated by invitation |
+| `partial` | enabled and managed, but a required protection plan is off (the reason names it) |
 | `standalone` | enabled, no administrator: its findings reach no one centrally |
 | `pending` | membership created or invited, GuardDuty not enabled yet |
 | `suspended` | a detector exists, disabled |
@@ -60,12 +61,14 @@ Every row is one *cell*: one account in one region. Every status that is not pla
 ("code", """SNAPSHOT = None  # a snapshot directory; None opens the bundled demo
 TFSTATE = None  # a Terraform state (or `terraform show -json` output); None: the demo's state for the demo, else no comparison
 MANAGEMENT_EVENTS_PER_MONTH = 1_000_000  # assumed management events per account and region per month
-DATA_EVENTS_PER_MONTH = 1_000_000  # assumed data events per account, region and resource type per month""",
+DATA_EVENTS_PER_MONTH = 1_000_000  # assumed data events per account, region and resource type per month
+REQUIRE_PLANS = None  # GuardDuty plans every detector must have, e.g. ["S3_DATA_EVENTS", "RUNTIME_MONITORING"]; None: what the organisation auto-enables""",
  ["parameters"]),
 ("code", """%matplotlib inline
 import pandas as pd
 import orgkit
 from orgkit import coverage as cov
+from orgkit.coverage.guardduty import plan_view
 from orgkit.coverage.report import (accounts_without_guardduty, cost_assumptions, guardduty_regions, iac_drift,
                                     not_covered, resolve_tfstate, status_counts, trail_marks, unknown_cells)
 from orgkit.display import use_orgkit_tables
@@ -78,7 +81,7 @@ pd.set_option("display.max_rows", 100)"""),
 ("code", """org = orgkit.load(SNAPSHOT)
 TFSTATE = resolve_tfstate(SNAPSHOT, TFSTATE)
 ct = cov.cloudtrail_coverage(org)
-gd = cov.guardduty_coverage(org)
+gd = cov.guardduty_coverage(org, require_plans=REQUIRE_PLANS)
 org"""),
 ("md", """## Is CloudTrail recording management events everywhere?
 
@@ -155,7 +158,8 @@ applied). `unknown`: declared in an account whose trails we could not read."""),
 ("md", """## Is GuardDuty watching every account and region, and who manages it?
 
 Blues are watched: the administrator itself (darkest), members through AWS Organizations, members by invitation
-(lightest). Sand and light orange are pending invitations and standalone detectors (nobody watches them centrally);
+(lightest). `partial` cells are watched but miss a required protection plan (next section). Sand and light orange
+are pending invitations and standalone detectors (nobody watches them centrally);
 purple is a suspended detector, dark brown a region without GuardDuty, grey what could not be read. Every cell but
 the plain organisation members is also named, so the picture does not depend on telling colours apart."""),
 ("code", """coverage_heatmap(gd, "GuardDuty")"""),
@@ -170,6 +174,23 @@ someone enables it by hand. A region without a delegated administrator is manage
 invited members must accept, and an administrator outside AWS Organizations cannot auto-enable anyone.
 </details>"""),
 ("code", """guardduty_regions(org, gd)"""),
+("md", """## Which protection plans are on, and where is a required one off?
+
+A detector can be on while the protection plans that matter are off: a cell is `partial` when its detector misses a
+plan that is required there: by default the plans the region's organisation configuration auto-enables (`NEW` or
+`ALL`), or, where there is none, those on in the administrator's own detector; the `REQUIRE_PLANS` parameter sets one
+list for every region. One row per detector whose plans were read; `off (required)` is what makes a cell `partial`.
+
+<details><summary>Runtime Monitoring and its agent management</summary>
+
+Runtime Monitoring watches EKS, ECS (Fargate) and EC2 through a security agent. GuardDuty deploys that agent only
+where *automated agent management* is on (`EKS_ADDON_MANAGEMENT`, `ECS_FARGATE_AGENT_MANAGEMENT`,
+`EC2_AGENT_MANAGEMENT`; AWS: "Additional configuration applies to only GuardDuty Runtime Monitoring protection
+plan"), and Fargate tasks cannot get it any other way: a detector with Runtime Monitoring on and Fargate agent
+management off watches no Fargate task. Agent management counts as on only while Runtime Monitoring is on.
+An account enrolled before a plan was set to `NEW` does not get it: `NEW` reaches accounts enrolled later.
+</details>"""),
+("code", """plan_view(gd)[lambda d: d["missing_plans"] != ""]"""),
 ("md", """## Which accounts have no GuardDuty?
 
 Per account, the enabled regions GuardDuty does not watch (accounts watched nowhere first), then every such cell with

@@ -64,6 +64,8 @@ REGIONS = None  # e.g. ["us-east-1", "eu-west-1"]; None: every region of the sna
 AUTO_ENABLE = "ALL"  # ALL (every account, present and future) or NEW (accounts that join later)
 KEEP_SUSPENDED = []  # account ids whose suspended detectors stay suspended (True: all); default: re-enable them
 INCLUDE_MANAGEMENT = True  # enrol the management account too (its detector enabled first where it has none)
+FEATURES = None  # protection plans to carry, e.g. ["S3_DATA_EVENTS", "RUNTIME_MONITORING", "ECS_FARGATE_AGENT_MANAGEMENT"]; None: the admin's
+MIGRATE_EKS_RUNTIME = False  # True: send RUNTIME_MONITORING where the legacy EKS_RUNTIME_MONITORING is in use
 APPLY = False  # True: the runbook cells write to AWS (management account credentials)
 LIVE_CHECK = False  # True (with APPLY False): the runbook cells read the live state, write nothing
 PROFILE = None  # the AWS profile of the management account; None: the environment's credentials
@@ -82,7 +84,8 @@ use_orgkit_tables()  # tables: statuses in the heatmaps' palette, wide frames fo
 pd.set_option("display.max_colwidth", 200)
 org = orgkit.load(SNAPSHOT)
 plan = notebook_plan(org, admin=ADMIN, regions=REGIONS, auto_enable=AUTO_ENABLE, keep_suspended=KEEP_SUSPENDED,
-                     include_management=INCLUDE_MANAGEMENT)  # no GuardDuty administrator: today's state only
+                     include_management=INCLUDE_MANAGEMENT, features=FEATURES,
+                     migrate_eks_runtime=MIGRATE_EKS_RUNTIME)  # no GuardDuty administrator: today's state only
 today = plan.current
 print(plan.summary())"""),
 ("md", """## How is GuardDuty managed today?
@@ -139,7 +142,9 @@ parameters in full; `plan.to_json()` everything.
 ("code", """plan_steps(plan)"""),
 ("md", """## What happens to each suspended detector?
 
-A suspended detector keeps its findings and costs nothing, and it watches nothing. The migration **re-enables**
+A suspended detector watches nothing and keeps its findings (for 90 days, GuardDuty's finding retention period).
+GuardDuty charges nothing for it, except Malware Protection for S3 on buckets it protects: that goes on, and is
+billed, after a suspension. The migration **re-enables**
 them by default, because coverage is the point: CreateMembers from the delegated administrator enables GuardDuty in
 the accounts it adds, and auto-enable `ALL` includes "accounts that may have been suspended". To keep a suspension
 that was deliberate, list the account in `KEEP_SUSPENDED`: it is then left out of CreateMembers, and its region gets
