@@ -85,7 +85,7 @@ def scp_effect_changes(before, after, principal: str | None = None, context: Map
         if aid not in row_b:
             continue
         if aid in unknown_accounts:
-            rows.append(row("scp_effect", "neutral", account_id=aid, account_name=acc_names[j], ou_path=paths[j],
+            rows.append(row("scp_effect", "unknown", account_id=aid, account_name=acc_names[j], ou_path=paths[j],
                             after="unknown", reason=unknown_accounts[aid]))
             continue
         key = (int(row_b[aid]), int(rows_a[j]))

@@ -11,7 +11,10 @@ attribute's expression in ``configuration.root_module`` (or a module's) lists th
 and a reference to a resource the plan creates stands for that resource (``aws_organizations_policy.new.id`` is the
 id the new policy will get); a reference to a value the plan knows (a resource's planned ``after``, a data source in
 ``prior_state``, a root-module variable) is that value. Anything else stays unknown, is reported so, and the
-accounts it could affect get no effect rows: nothing is guessed. Plan format: Terraform's "JSON Output Format"
+accounts it could affect get no effect rows: nothing is guessed. An unknown policy attached where the level already
+allows everything (FullAWSAccess) can only take permissions away (an SCP never grants; an Allow must exist at every
+level): the accounts below are evaluated without it, and the row says that their decisions can only become more
+restrictive. Every row about what is not evaluated has severity ``unknown``. Plan format: Terraform's "JSON Output Format"
 (``format_version`` 1.x), https://developer.hashicorp.com/terraform/internals/json-format.
 """
 
@@ -233,6 +236,11 @@ class PlanResult:
     rows: list[dict]  # not_evaluated rows (unmodelled resources, unknown values)
     unknown_accounts: dict[str, str]  # account -> why its SCP answer is unknown
     unknown_policies: dict[str, str]  # policy id -> why its content is unknown
+    #: account -> why its answer could still become more restrictive (an unknown policy attached where its level
+    #: already allows everything): evaluated without the unknown part
+    restrict_only: dict[str, str] = field(default_factory=dict)
+    #: attachments whose policy is unknown until apply (which policy they attach is not known)
+    unresolved_attachments: int = 0
 
 
 def _actions(rc: dict) -> list[str]:
@@ -252,7 +260,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     accounts = {r["account_id"]: dict(r) for r in org.accounts.to_dict("records")}
     policies = {r["policy_id"]: dict(r) for r in org.policies.to_dict("records")}
     targets = {(r["policy_id"], str(r["target_id"])): dict(r) for r in org.policy_targets.to_dict("records")}
-    pending_targets: list[tuple[str, str, str]] = []  # (policy id, target, why) whose accounts are unknown
+    # (policy id, target, why, its not_evaluated row) whose accounts are unknown, or can only be restricted more
+    pending_targets: list[tuple[str, str, str, dict]] = []
     # AWS attaches the AWS-managed FullAWSAccess SCP to every root, OU and account it creates while SCPs are
     # enabled (Organizations user guide, "SCP evaluation"): a planned OU or account gets it too
     full = next((pid for pid, p in policies.items() if p.get("aws_managed") and p.get("name") == "FullAWSAccess"),
@@ -263,10 +272,12 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             targets[(full, node)] = {"policy_id": full, "target_id": node, "target_type": kind,
                                      "target_name": None}
 
-    def nr(rc: dict, reason: str, **kw) -> None:
-        r = row("not_evaluated", "neutral", reason=f"{rc.get('address')}: {reason}", **kw)
+    def nr(rc: dict, reason: str, **kw) -> dict:
+        # what is not evaluated has an effect that cannot be known here: never neutral
+        r = row("not_evaluated", "unknown", reason=f"{rc.get('address')}: {reason}", **kw)
         r["source"] = rc.get("address")
         notes.append(r)
+        return r
 
     changes = [rc for rc in plan.resource_changes if rc.get("mode", "managed") == "managed"]
     for rc in plan.resource_changes:
@@ -279,7 +290,7 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         rc = (d or {}).get("resource_change") or {}
         nr(rc, f"change deferred by Terraform ({(d or {}).get('reason')}): not evaluated")
     if plan.doc.get("complete") is False:
-        notes.append(row("not_evaluated", reason="the plan is incomplete (-target or deferred changes): what it "
+        notes.append(row("not_evaluated", "unknown", reason="the plan is incomplete (-target or deferred changes): what it "
                                                  "leaves out is not shown"))
 
     def of_type(t: str) -> list[dict]:
@@ -432,8 +443,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             continue
         tid = str(tid)
         if sp == "unknown":
-            pending_targets.append(("?", tid, f"a policy unknown until apply is attached above it ({pid})"))
-            nr(rc, f"attaches a policy unknown until apply ({pid}) to {tid}", target_id=tid)
+            pending_targets.append((str(rc.get("address")), tid, f"a policy unknown until apply is attached above it ({pid})",
+                                    nr(rc, f"attaches a policy unknown until apply ({pid}) to {tid}", target_id=tid)))
             continue
         if pid not in policies:
             nr(rc, f"attaches {pid}, which neither the snapshot nor the plan has", policy_id=pid, target_id=tid)
@@ -463,16 +474,59 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             unknown_accounts[a["account_id"]] = f"its parent {a.get('parent_id')} is not in the planned organisation"
             accounts.pop(a["account_id"])
     new_org = rebuild(org, ous, accounts, policies, targets)
-    # accounts below an unknown: their SCP answer is unknown
+    # accounts below an unknown: their SCP answer is unknown, unless the unknown part can only take permissions
+    # away. An SCP never grants, and an action is allowed only if an Allow matches it at every level (AWS
+    # Organizations, "SCP evaluation"); so a policy added at a level that already allows everything can only add
+    # denies there. Anywhere else a new policy's Allow could widen the level: unknown.
+    restrict_only: dict[str, str] = {}
+    enabled = org.scp_enabled is not False
+
+    def full_level(tid: str, unknown_pid: str | None = None) -> bool:
+        return enabled and any(p != unknown_pid and p in policies and _allows_everything(policies[p])
+                               for (p, t) in targets if t == tid)
+
+    def spread(tids, why: str, restricts: bool, note: dict | None, what: str) -> None:
+        accs = sorted({aid for t in tids for aid in _accounts_under(new_org, t)})
+        for aid in accs:
+            if restricts:
+                restrict_only.setdefault(aid, what)
+            else:
+                unknown_accounts.setdefault(aid, why)
+        if note is not None and accs:
+            shown = ", ".join(accs[:5]) + (f" and {len(accs) - 5} more" if len(accs) > 5 else "")
+            note["reason"] += (
+                f": it can only take permissions away there (the level already allows everything, and an SCP never "
+                f"grants), so the {len(accs)} account{'s' if len(accs) != 1 else ''} below ({shown}) "
+                "are evaluated without it and their decisions could only become more restrictive" if restricts else
+                f": the level does not already allow everything, so it could widen permissions as well as take "
+                f"them away; the SCP decisions of the {len(accs)} account{'s' if len(accs) != 1 else ''} below "
+                f"({shown}) are unknown")
+
     for pid, why in unknown_policies.items():
-        for (p, t) in targets:
-            if p == pid:
-                for aid in _accounts_under(new_org, t):
-                    unknown_accounts.setdefault(aid, f"policy {policies[pid].get('name')} applies: {why}")
-    for _, tid, why in pending_targets:
-        for aid in _accounts_under(new_org, tid):
-            unknown_accounts.setdefault(aid, why)
-    return PlanResult(new_org, notes, unknown_accounts, unknown_policies)
+        tids = [t for (p, t) in targets if p == pid]
+        # a policy the plan creates, attached only where everything is allowed already: it can only restrict; an
+        # existing policy whose new text is unknown may have lost a Deny: unknown
+        restricts = pid not in set(org.policies["policy_id"]) and all(full_level(t, pid) for t in tids)
+        why = f"policy {policies[pid].get('name')} applies: {why}"
+        note = next((r for r in notes if r["policy_id"] == pid and "policy content unknown" in r["reason"]), None)
+        spread(tids, why, restricts, note, f"policy {policies[pid].get('name')} (its content is unknown until apply)")
+    for address, tid, why, note in pending_targets:
+        spread([tid], why, full_level(tid), note, f"the policy that {address} attaches to {tid} (unknown until apply)")
+    for aid in unknown_accounts:
+        restrict_only.pop(aid, None)
+    return PlanResult(new_org, notes, unknown_accounts, unknown_policies, restrict_only, len(pending_targets))
+
+
+def _allows_everything(policy: dict) -> bool:
+    """Whether a policy's text has a statement that allows every action on every resource unconditionally (as the
+    AWS-managed FullAWSAccess does)."""
+    from orgkit.scp.lint import _allows_everything as full
+    from orgkit.scp.policy import PolicyError, compile_policy
+
+    try:
+        return full(compile_policy(policy.get("content") or "", policy.get("policy_id"), policy.get("name")))
+    except PolicyError:
+        return False
 
 
 def _accounts_under(org, node: str) -> set[str]:
@@ -548,16 +602,29 @@ def diff_plan(org, plan, **kw) -> pd.DataFrame:
     res = plan_org(org, plan)
     kw.setdefault("coverage", False)
     df = diff(org, res.org, _unknown_accounts=res.unknown_accounts, **kw)
+    df["reason"] = df["reason"].astype(object)
     # a policy whose planned content is unknown: its edit row says so rather than comparing with a stand-in
     extra = []
     for pid, why in res.unknown_policies.items():
         m = (df["policy_id"] == pid) & df["kind"].isin(["scp_edited", "scp_created"])
         if m.any():
             df.loc[m, "reason"] = f"content unknown until apply ({why})"
+            df.loc[m & (df["kind"] == "scp_edited"), "severity"] = "unknown"
         else:
             name = res.org.policies.set_index("policy_id")["name"].get(pid)
-            extra.append(row("scp_edited", policy_id=pid, policy_name=name,
+            extra.append(row("scp_edited", "unknown", policy_id=pid, policy_name=name,
                              reason=f"content unknown until apply ({why})"))
+    if res.unresolved_attachments:  # a new policy "not attached" may be the one an unresolved attachment attaches
+        n = res.unresolved_attachments
+        m = (df["kind"] == "scp_created") & df["reason"].str.endswith(" (not attached)")
+        df.loc[m, "reason"] = df.loc[m, "reason"].str.replace(
+            " (not attached)", f" (attached nowhere the plan shows; {n} attachment{'s' if n != 1 else ''} of a "
+                               "policy unknown until apply may attach it)", regex=False)
+    if res.restrict_only:  # evaluated without the unknown part, which could only deny more
+        m = df["kind"].isin(["scp_effect", "tamper"]) & df["account_id"].isin(list(res.restrict_only))
+        if m.any():
+            df.loc[m, "reason"] = df.loc[m, "reason"] + "; could still be denied after apply by " + \
+                df.loc[m, "account_id"].map(res.restrict_only)
     if extra:
         df = pd.concat([df, frame(extra)], ignore_index=True)
     out = frame(pd.concat([df, frame(res.rows)], ignore_index=True))
