@@ -87,6 +87,7 @@ def test_botocore_knowing_a_region_listregions_does_not_return(small_org, tmp_pa
     for cov in (cloudtrail_coverage(org), guardduty_coverage(org)):
         cells = cov[cov.region == NEWER[0]]
         assert len(cells) and set(cells.status) == {"not_applicable"}
+        assert cells.reason.str.contains("not in its region list").all()
     # every command, in a process whose botocore does not know the region at all
     for cmd in (["show"], ["coverage"], ["scp", "tamper"]):
         p = subprocess.run([sys.executable, "-m", "orgkit.cli", *cmd, str(path)], capture_output=True, text=True,

@@ -130,8 +130,8 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
                     f"{'s' if dark != 1 else ''} it touches are unknown until apply (see their scp_effect rows)")
             else:
                 r["reason"] = f"{r['reason']}; changes SCP decisions in {n} account{'s' if n != 1 else ''}" + (
-                    f"; {dark} account{'s' if dark != 1 else ''} it touches ha{'ve' if dark != 1 else 's'} decisions unknown "
-                    "until apply" if dark else "")
+                    f"; {dark} account{'s' if dark != 1 else ''} it touches ha{'ve' if dark != 1 else 's'} "
+                    "decisions unknown until apply" if dark else "")
     if coverage:
         for i, part in enumerate(_PARTS):
             got = pending[i].result() if pending is not None else None

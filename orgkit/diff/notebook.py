@@ -90,8 +90,8 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
                      figsize: tuple[float, float] | None = None) -> Any:
     """The OU tree of ``org`` (usually the AFTER organisation) with each account, OU and the root coloured by the
     worst change there (red regression, orange unknown, green improvement, grey neutral, pale unchanged), and a
-    count of the changes under each node. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a matplotlib
-    Figure not registered with pyplot."""
+    count of the changes under each node. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a
+    matplotlib Figure not registered with pyplot."""
     import networkx as nx
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D

@@ -290,8 +290,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         rc = (d or {}).get("resource_change") or {}
         nr(rc, f"change deferred by Terraform ({(d or {}).get('reason')}): not evaluated")
     if plan.doc.get("complete") is False:
-        notes.append(row("not_evaluated", "unknown", reason="the plan is incomplete (-target or deferred changes): what it "
-                                                 "leaves out is not shown"))
+        notes.append(row("not_evaluated", "unknown", reason="the plan is incomplete (-target or deferred changes): "
+                                                            "what it leaves out is not shown"))
 
     def of_type(t: str) -> list[dict]:
         return [rc for rc in changes if rc.get("type") == t and _actions(rc) not in (["no-op"], ["read"], [])]
@@ -443,7 +443,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             continue
         tid = str(tid)
         if sp == "unknown":
-            pending_targets.append((str(rc.get("address")), tid, f"a policy unknown until apply is attached above it ({pid})",
+            pending_targets.append((str(rc.get("address")), tid,
+                                    f"a policy unknown until apply is attached above it ({pid})",
                                     nr(rc, f"attaches a policy unknown until apply ({pid}) to {tid}", target_id=tid)))
             continue
         if pid not in policies:
