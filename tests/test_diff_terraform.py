@@ -127,6 +127,7 @@ def test_unmodelled_resources_are_listed_not_evaluated(org):
                rc("aws_guardduty_detector.d", "aws_guardduty_detector", ["delete"], {"id": "x"})]
     df = diff_plan(org, plan(changes))
     assert df.kind.tolist() == ["not_evaluated", "not_evaluated"]  # the no-op is not a change
+    assert set(df.severity) == {"unknown"}  # their effect is not known to orgkit: never neutral
     assert {"aws_cloudtrail.main", "aws_guardduty_detector.d"} == set(df.source)
 
 
@@ -183,8 +184,9 @@ def test_plan_result_keeps_unknown_content_out_of_the_effect(org):
     res = plan_org(org, plan(changes, config))
     assert ids["protect"] in res.unknown_policies and ids["app"] in res.unknown_accounts
     df = diff_plan(org, plan(changes, config), principal="role/Dev")
-    assert "content unknown until apply" in df[df.kind == "scp_edited"].iloc[0].reason
-    assert df[(df.kind == "scp_effect")].after.tolist() == ["unknown"]
+    e = df[df.kind == "scp_edited"].iloc[0]
+    assert "content unknown until apply" in e.reason and e.severity == "unknown"  # it may have lost a Deny
+    assert df[(df.kind == "scp_effect")][["after", "severity"]].values.tolist() == [["unknown", "unknown"]]
     assert not len(df[df.kind == "tamper"])
 
 
