@@ -342,3 +342,28 @@ def test_fail_on_accepts_every_severity(org, tmp_path, severity):
     assert p.returncode == 0 and p.stdout.strip() == "orgkit diff: no changes", p.stderr
     p = cli([org.path, "--terraform-plan", path, "--fail-on", "unknwon"])
     assert p.returncode == 2 and "unknown" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def unknown_target_plan(pid_ref):
+    """An attachment of policy ``pid_ref`` (an existing id) to a target unknown until apply (``each.value``)."""
+    changes = [rc('module.att.aws_organizations_policy_attachment.this["x"]', "aws_organizations_policy_attachment",
+                  ["create"], None, {"policy_id": pid_ref}, {"id": True, "target_id": True})]
+    modules = {"att": {"source": "./att", "module": {"resources": [
+        cfg("aws_organizations_policy_attachment.this", "aws_organizations_policy_attachment",
+            target_id={"references": ["each.value"]})]}}}
+    return plan(changes, modules=modules)
+
+
+def test_a_known_policy_attached_to_an_unknown_target(org, allowlist_org):
+    """It may land anywhere: a Deny-only policy can only restrict every account (evaluated without it); a policy
+    with an Allow can widen any account whose chain has a level that does not already allow everything."""
+    df = diff_plan(org, unknown_target_plan(org.ids["protect"]), principal="role/Dev")
+    ne = df[df.kind == "not_evaluated"].iloc[0]
+    assert ne.severity == "unknown" and "it has no Allow" in ne.reason
+    assert not len(df[df.kind == "scp_effect"])
+    ids = allowlist_org.ids
+    df = diff_plan(allowlist_org, unknown_target_plan(ids["allow"]), principal="role/Dev")
+    ne = df[df.kind == "not_evaluated"].iloc[0]
+    assert "could widen permissions" in ne.reason and "can only take permissions away" in ne.reason
+    unk = df[(df.kind == "scp_effect") & (df.after == "unknown")]
+    assert set(unk.account_id) == {ids["app"]} and set(unk.severity) == {"unknown"}

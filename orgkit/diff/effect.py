@@ -25,7 +25,7 @@ def _matrix(org, principal, context, resource, actions):
 
 
 def _fail_rows(which: str, err: Exception, accounts: pd.DataFrame) -> list[dict]:
-    return [row("scp_effect", "regression" if which == "AFTER" else "neutral", after="unknown" if which == "AFTER"
+    return [row("scp_effect", "regression" if which == "AFTER" else "unknown", after="unknown" if which == "AFTER"
                 else None, before="unknown" if which == "BEFORE" else None,
                 reason=f"SCPs of {which} could not be evaluated: {err}")]
 

@@ -14,8 +14,8 @@ id the new policy will get); a reference to a value the plan knows (a resource's
 accounts it could affect get no effect rows: nothing is guessed. An unknown policy attached where the level already
 allows everything (FullAWSAccess) can only take permissions away (an SCP never grants; an Allow must exist at every
 level): the accounts below are evaluated without it, and the row says that their decisions can only become more
-restrictive. Every row about what is not evaluated has severity ``unknown``. Plan format: Terraform's "JSON Output Format"
-(``format_version`` 1.x), https://developer.hashicorp.com/terraform/internals/json-format.
+restrictive. Every row about what is not evaluated has severity ``unknown``. Plan format: Terraform's "JSON Output
+Format" (``format_version`` 1.x), https://developer.hashicorp.com/terraform/internals/json-format.
 """
 
 from __future__ import annotations
@@ -262,6 +262,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     targets = {(r["policy_id"], str(r["target_id"])): dict(r) for r in org.policy_targets.to_dict("records")}
     # (policy id, target, why, its not_evaluated row) whose accounts are unknown, or can only be restricted more
     pending_targets: list[tuple[str, str, str, dict]] = []
+    # (address, policy id or None: unknown, its not_evaluated row) attached to a target unknown until apply
+    anywhere: list[tuple[str, str | None, dict]] = []
     # AWS attaches the AWS-managed FullAWSAccess SCP to every root, OU and account it creates while SCPs are
     # enabled (Organizations user guide, "SCP evaluation"): a planned OU or account gets it too
     full = next((pid for pid, p in policies.items() if p.get("aws_managed") and p.get("name") == "FullAWSAccess"),
@@ -435,11 +437,13 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         pid = NEW + pid if sp == "new" else pid
         tid = NEW + tid if stt == "new" else tid
         if sp == "unknown" and stt == "unknown":
-            nr(rc, f"attachment of an unknown policy ({pid}) to an unknown target ({tid}): not evaluated")
+            anywhere.append((str(rc.get("address")), None, nr(
+                rc, f"attachment of an unknown policy ({pid}) to an unknown target ({tid}): not evaluated")))
             continue
         if stt == "unknown":
-            nr(rc, f"attaches {pid} to a target unknown until apply ({tid}): the accounts it reaches are unknown",
-               policy_id=pid)
+            anywhere.append((str(rc.get("address")), pid, nr(
+                rc, f"attaches {pid} to a target unknown until apply ({tid}): the accounts it reaches are unknown",
+                policy_id=pid)))
             continue
         tid = str(tid)
         if sp == "unknown":
@@ -513,9 +517,43 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         spread(tids, why, restricts, note, f"policy {policies[pid].get('name')} (its content is unknown until apply)")
     for address, tid, why, note in pending_targets:
         spread([tid], why, full_level(tid), note, f"the policy that {address} attaches to {tid} (unknown until apply)")
+    # attached to a target unknown until apply: it may land at any level of any account's chain. It can only
+    # restrict an account if it has no Allow (known policy), or if every level of the account's chain already
+    # allows everything
+    if anywhere:
+        g = new_org.graph
+        chains = {aid: {aid} | nx.ancestors(g, aid) for aid in accounts if aid in g}
+        for address, pid, note in anywhere:
+            grants = pid not in policies or _may_allow(policies[pid])
+            what = f"the policy {address} attaches to a target unknown until apply"
+            narrow, wide = [], []
+            for aid, chain in sorted(chains.items()):
+                (narrow if not grants or all(full_level(n) for n in chain) else wide).append(aid)
+            for aid in narrow:
+                restrict_only.setdefault(aid, what)
+            for aid in wide:
+                unknown_accounts.setdefault(aid, f"{what}: it could widen permissions")
+            why_narrow = "it has no Allow" if not grants else "every level above them already allows everything"
+            note["reason"] += (
+                f": it can only take permissions away ({why_narrow}), so {len(narrow)} account{'s' if len(narrow) != 1 else ''} are evaluated without it"
+                if narrow else "") + (
+                f"{';' if narrow else ':'} it could widen permissions where a level does not already allow "
+                f"everything: the SCP decisions of {len(wide)} account{'s' if len(wide) != 1 else ''} are unknown"
+                if wide else "")
     for aid in unknown_accounts:
         restrict_only.pop(aid, None)
     return PlanResult(new_org, notes, unknown_accounts, unknown_policies, restrict_only, len(pending_targets))
+
+
+def _may_allow(policy: dict) -> bool:
+    """Whether a policy has an Allow statement (or cannot be read): only such a policy can widen a level."""
+    from orgkit.scp.policy import PolicyError, compile_policy
+
+    try:
+        return any(st.effect == "Allow" for st in compile_policy(policy.get("content") or "", policy.get(
+            "policy_id"), policy.get("name")).statements)
+    except PolicyError:
+        return True
 
 
 def _allows_everything(policy: dict) -> bool:
