@@ -367,3 +367,25 @@ def test_a_known_policy_attached_to_an_unknown_target(org, allowlist_org):
     assert "could widen permissions" in ne.reason and "can only take permissions away" in ne.reason
     unk = df[(df.kind == "scp_effect") & (df.after == "unknown")]
     assert set(unk.account_id) == {ids["app"]} and set(unk.severity) == {"unknown"}
+
+
+def test_a_move_into_an_ou_where_an_unknown_policy_lands_is_still_rated(tmp_path):
+    """App moves from an OU that denies StopLogging into an allow-list OU where the plan also attaches an
+    unresolvable policy: App's final answer is unknown, but the move's own effect (it leaves the Deny behind) is a
+    regression, said so."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    secure = sb.ou("Secure")
+    open_ = sb.ou("Open", full_access=False)
+    app = sb.account("App", parent=secure)
+    sb.policy("Protect", PROTECT, [secure])
+    sb.policy("AllowSome", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*", "cloudtrail:*"], "Resource": "*"}]}, [open_])
+    o = sb.load(tmp_path / "s")
+    doc = for_each_module_plan(open_)
+    acc = {"id": app, "name": "App", "email": "app@example.com", "parent_id": secure}
+    doc["resource_changes"].append(rc("aws_organizations_account.app", "aws_organizations_account", ["update"], acc,
+                                      dict(acc, parent_id=open_)))
+    df = diff_plan(o, doc, principal="role/Dev")
+    mv = df[df.kind == "account_moved"].iloc[0]
+    assert mv.severity == "regression" and "decisions unknown until apply" in mv.reason, mv.reason
+    assert df[(df.kind == "scp_effect") & (df.account_id == app)].severity.tolist() == ["unknown"]

@@ -91,12 +91,12 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
         for accs in rated.values():
             for acc in accs:
                 times[acc] = times.get(acc, 0) + 1
-        moves = {rows[offset + i]["account_id"]: rows[offset + i]["target_id"] for i, accs in rated.items()
-                 if rows[offset + i]["kind"] == "account_moved" and any(times[x] > 1 for x in accs)}
-        moved = attributor.effect_moves(moves) if attributor is not None and moves else {}
         # accounts whose AFTER answer is unknown (a plan's value unknown until apply) have no effect rows: a change
         # touching them is rated by its own effect (the attributor), never by their missing rows
         unknown = set(_unknown_accounts or ())
+        moves = {rows[offset + i]["account_id"]: rows[offset + i]["target_id"] for i, accs in rated.items()
+                 if rows[offset + i]["kind"] == "account_moved" and any(times[x] > 1 or x in unknown for x in accs)}
+        moved = attributor.effect_moves(moves) if attributor is not None and moves else {}
         for i, accounts in rated.items():
             r = rows[offset + i]
             if attributor is None:  # the SCPs of one side could not be evaluated: say so, rate nothing
