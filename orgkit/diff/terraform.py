@@ -486,9 +486,15 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     restrict_only: dict[str, str] = {}
     enabled = org.scp_enabled is not False
 
+    full_at: dict[str, set[str]] = {}  # node -> the policies attached there that allow everything
+    if enabled and (unknown_policies or pending_targets or anywhere):
+        full_pids = {p for p in {p for (p, _) in targets} if p in policies and _allows_everything(policies[p])}
+        for (p, t) in targets:
+            if p in full_pids:
+                full_at.setdefault(t, set()).add(p)
+
     def full_level(tid: str, unknown_pid: str | None = None) -> bool:
-        return enabled and any(p != unknown_pid and p in policies and _allows_everything(policies[p])
-                               for (p, t) in targets if t == tid)
+        return bool(full_at.get(tid, set()) - {unknown_pid})
 
     def spread(tids, why: str, restricts: bool, note: dict | None, what: str) -> None:
         accs = sorted({aid for t in tids for aid in _accounts_under(new_org, t)})
