@@ -389,3 +389,25 @@ def test_a_move_into_an_ou_where_an_unknown_policy_lands_is_still_rated(tmp_path
     mv = df[df.kind == "account_moved"].iloc[0]
     assert mv.severity == "regression" and "decisions unknown until apply" in mv.reason, mv.reason
     assert df[(df.kind == "scp_effect") & (df.account_id == app)].severity.tolist() == ["unknown"]
+
+
+def test_a_new_policy_whose_content_is_unknown_attached_where_everything_is_allowed(org):
+    """Its attachment is never rated by a stand-in text: unknown; the accounts below can only be restricted, so
+    they are evaluated (nothing else changes: no effect rows)."""
+    ids = org.ids
+    changes = [
+        rc("aws_organizations_policy.p", "aws_organizations_policy", ["create"], None,
+           {"name": "FromLocal", "type": "SERVICE_CONTROL_POLICY"}, {"id": True, "content": True}),
+        rc("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment", ["create"], None,
+           {"target_id": ids["eng"]}, {"id": True, "policy_id": True}),
+    ]
+    config = [cfg("aws_organizations_policy.p", "aws_organizations_policy", content={"references": ["local.doc"]}),
+              cfg("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment",
+                  policy_id={"references": ["aws_organizations_policy.p.id", "aws_organizations_policy.p"]})]
+    df = diff_plan(org, plan(changes, config), principal="role/Dev")
+    att = df[df.kind == "scp_attached"].iloc[0]
+    assert att.severity == "unknown" and "content unknown until apply" in att.reason
+    assert "no effect" not in att.reason
+    ne = df[df.kind == "not_evaluated"].iloc[0]
+    assert ne.severity == "unknown" and "can only take permissions away" in ne.reason
+    assert not len(df[df.kind.isin(["scp_effect", "tamper"])])

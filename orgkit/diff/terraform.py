@@ -541,8 +541,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
                 unknown_accounts.setdefault(aid, f"{what}: it could widen permissions")
             why_narrow = "it has no Allow" if not grants else "every level above them already allows everything"
             note["reason"] += (
-                f": it can only take permissions away ({why_narrow}), so {len(narrow)} account{'s' if len(narrow) != 1 else ''} are evaluated without it"
-                if narrow else "") + (
+                f": it can only take permissions away ({why_narrow}), so {len(narrow)} "
+                f"account{'s' if len(narrow) != 1 else ''} are evaluated without it" if narrow else "") + (
                 f"{';' if narrow else ':'} it could widen permissions where a level does not already allow "
                 f"everything: the SCP decisions of {len(wide)} account{'s' if len(wide) != 1 else ''} are unknown"
                 if wide else "")
@@ -655,6 +655,13 @@ def diff_plan(org, plan, **kw) -> pd.DataFrame:
         if m.any():
             df.loc[m, "reason"] = f"content unknown until apply ({why})"
             df.loc[m & (df["kind"] == "scp_edited"), "severity"] = "unknown"
+        # its attachments: rated by a stand-in text otherwise; their effect is unknown (the accounts' rows say
+        # whether it can only restrict)
+        m = (df["policy_id"] == pid) & (df["kind"] == "scp_attached")
+        if m.any():
+            df.loc[m, "reason"] = df.loc[m, "reason"].str.split("; ").str[0] + \
+                f"; content unknown until apply ({why}): its effect is not evaluated"
+            df.loc[m, "severity"] = "unknown"
         else:
             name = res.org.policies.set_index("policy_id")["name"].get(pid)
             extra.append(row("scp_edited", "unknown", policy_id=pid, policy_name=name,
