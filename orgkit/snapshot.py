@@ -328,6 +328,46 @@ class SnapshotReader:
 
 
 # ----------------------------------------------------------------------------------------------- cross-checks
+#: manifest key: the regions of ``regions`` that no account's region list had when collected (in its order)
+REGIONS_UNLISTED = "regions_unlisted"
+
+
+def unlisted_regions(regions: list[str], account_docs: dict[str, dict]) -> list[str]:
+    """The regions of ``regions`` that no account's region list has (``Regions``: account:ListRegions, or
+    ec2:DescribeRegions in the account), in their order; [] when no account's list was read (nothing to hold them
+    to). A region botocore knows but ListRegions does not return (a botocore newer than the partition's list, or a
+    region the organisation cannot use) is one; so is a misspelled name in a snapshot collected before names were
+    checked."""
+    listed: set = set()
+    for doc in account_docs.values():
+        if isinstance(doc, dict) and isinstance(doc.get("Regions"), list):
+            listed.update(r.get("RegionName") for r in doc["Regions"] if isinstance(r, dict))
+    if not listed:
+        return []
+    return [r for r in regions if r not in listed]
+
+
+def region_lists_fault(manifest: dict, account_docs: dict[str, dict]) -> str | None:
+    """The one rule for the manifest's ``regions`` and the accounts' region lists, which the collector applies to
+    what it is about to write and the loader to what it reads: the regions no account's list has
+    (:func:`unlisted_regions`) are exactly the manifest's ``regions_unlisted``, which the collector records (their
+    cells are ``not_applicable``: no account can use them). None when the rule holds, else what breaks it."""
+    regions = manifest.get("regions") or []
+    declared = manifest.get(REGIONS_UNLISTED, [])
+    if not isinstance(declared, list) or not all(isinstance(r, str) and r in regions for r in declared):
+        return f"{REGIONS_UNLISTED} is not a list of regions of `regions`: the manifest was edited?"
+    unlisted = unlisted_regions(regions, account_docs)
+    missing = [r for r in unlisted if r not in declared]
+    if missing:
+        return (f"regions has {', '.join(missing)}, which no account's region list (account:ListRegions) has: "
+                "misspelled when collected? Collect again with --regions checked")
+    listed = [r for r in declared if r not in unlisted]
+    if listed:
+        return (f"{REGIONS_UNLISTED} names {', '.join(listed)}, which an account's region list has: the manifest "
+                "and the data files disagree (edited?)")
+    return None
+
+
 def cross_check(reader: SnapshotReader, orgdoc: dict, account_docs: dict[str, dict], policies: dict,
                 guardduty: dict | None, errors: dict | None) -> None:
     """Hold the manifest's own facts to the data files it lists; a disagreement is a :class:`SnapshotError`
@@ -355,15 +395,9 @@ def cross_check(reader: SnapshotReader, orgdoc: dict, account_docs: dict[str, di
             extra = sorted(set((doc.get("GuardDuty") or {})) - wanted)
             if extra:
                 raise bad(f"regions lacks {', '.join(extra)}, which accounts/{aid}.json was read in")
-        reported = [{r.get("RegionName") for r in doc["Regions"] if isinstance(r, dict)}
-                    for doc in account_docs.values() if isinstance(doc.get("Regions"), list) and doc["Regions"]]
-        if reported:  # account:ListRegions lists every region of the partition, enabled or not
-            known = set().union(*reported)
-            unknown = [r for r in regions if r not in known]
-            if unknown:
-                raise SnapshotError(mpath, f"regions has {', '.join(unknown)}, which no account's region list "
-                                           "(account:ListRegions) has: misspelled when collected? Collect again "
-                                           "with --regions checked")
+        fault = region_lists_fault(m, account_docs)
+        if fault:
+            raise SnapshotError(mpath, fault)
         admins = (guardduty or {}).get("OrganizationAdminAccounts") or {}
         extra = sorted(set(admins) - wanted)
         if extra:

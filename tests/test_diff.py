@@ -208,7 +208,8 @@ def test_a_policy_that_cannot_be_evaluated_is_said_so(pair):
     df = diff(b, a)
     eff = df[df.kind == "scp_effect"].iloc[0]
     assert (eff.after, eff.severity) == ("unknown", "regression") and "could not be evaluated" in eff.reason
-    assert "could not be evaluated" in df[df.kind == "scp_edited"].iloc[0].reason
+    ed = df[df.kind == "scp_edited"].iloc[0]
+    assert "could not be evaluated" in ed.reason and ed.severity == "unknown"  # never neutral (issue 17)
 
 
 def test_scp_created_and_deleted(pair):

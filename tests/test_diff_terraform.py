@@ -93,10 +93,11 @@ def test_unknown_reference_is_reported_not_guessed(org):
                   target_id={"constant_value": org.ids["eng"]})]
     df = diff_plan(org, plan(changes + [extra], config), principal="role/Dev")
     ne = df[df.kind == "not_evaluated"]
-    assert len(ne) == 1 and "unknown until apply" in ne.iloc[0].reason
-    unk = df[(df.kind == "scp_effect") & (df.after == "unknown")]
-    assert set(unk.account_id) == {org.ids["app"]}  # the accounts under the target: no effect rows guessed
-    assert not len(df[(df.kind == "tamper") & (df.account_id == org.ids["app"])])
+    assert len(ne) == 1 and "unknown until apply" in ne.iloc[0].reason and ne.iloc[0].severity == "unknown"
+    # Engineering keeps FullAWSAccess: the unknown policy can only take permissions away there, so App is
+    # evaluated without it (nothing else changes: no effect rows) and the row says App could only be restricted
+    assert "can only take permissions away" in ne.iloc[0].reason and org.ids["app"] in ne.iloc[0].reason
+    assert not len(df[(df.kind == "scp_effect") | (df.kind == "tamper")])
 
 
 def test_edit_and_detachment(org):
@@ -126,6 +127,7 @@ def test_unmodelled_resources_are_listed_not_evaluated(org):
                rc("aws_guardduty_detector.d", "aws_guardduty_detector", ["delete"], {"id": "x"})]
     df = diff_plan(org, plan(changes))
     assert df.kind.tolist() == ["not_evaluated", "not_evaluated"]  # the no-op is not a change
+    assert set(df.severity) == {"unknown"}  # their effect is not known to orgkit: never neutral
     assert {"aws_cloudtrail.main", "aws_guardduty_detector.d"} == set(df.source)
 
 
@@ -182,8 +184,9 @@ def test_plan_result_keeps_unknown_content_out_of_the_effect(org):
     res = plan_org(org, plan(changes, config))
     assert ids["protect"] in res.unknown_policies and ids["app"] in res.unknown_accounts
     df = diff_plan(org, plan(changes, config), principal="role/Dev")
-    assert "content unknown until apply" in df[df.kind == "scp_edited"].iloc[0].reason
-    assert df[(df.kind == "scp_effect")].after.tolist() == ["unknown"]
+    e = df[df.kind == "scp_edited"].iloc[0]
+    assert "content unknown until apply" in e.reason and e.severity == "unknown"  # it may have lost a Deny
+    assert df[(df.kind == "scp_effect")][["after", "severity"]].values.tolist() == [["unknown", "unknown"]]
     assert not len(df[df.kind == "tamper"])
 
 
@@ -233,3 +236,192 @@ def test_a_planned_scp_without_version_2012_10_17_is_an_error(org, version):
     assert len(bad) == 1 and "2012-10-17" in bad.iloc[0].reason and "apply would fail" in bad.iloc[0].reason
     ok, _ = new_policy_and_attachment(org.ids["root"])
     assert not (diff_plan(org, plan(ok, config), principal="role/Dev").severity == "regression").any()
+# ------------------------------------------------------------------------- values unknown until apply (issue 17)
+def for_each_module_plan(target, detach=None):
+    """A plan as `terraform show -json` writes it for a module that creates SCPs with ``for_each`` and attaches
+    each with ``policy_id = aws_organizations_policy.this[each.key].id``: the attachment's policy id is unknown
+    until apply and its expression combines two references, so it cannot be resolved. ``detach``: (policy id,
+    target) of an attachment the same plan destroys."""
+    changes = [
+        rc('module.scps.aws_organizations_policy.this["deny_leave"]', "aws_organizations_policy", ["create"], None,
+           {"name": "DenyLeave", "content": json.dumps(DENY_LEAVE), "type": "SERVICE_CONTROL_POLICY",
+            "description": "", "tags": None}, {"id": True, "arn": True, "tags_all": True}),
+        rc('module.scps.aws_organizations_policy_attachment.this["deny_leave"]',
+           "aws_organizations_policy_attachment", ["create"], None,
+           {"target_id": target, "skip_destroy": None}, {"id": True, "policy_id": True}),
+    ]
+    for rcx in changes:
+        rcx.update(module_address="module.scps", index="deny_leave")
+    if detach:
+        pid, tid = detach
+        changes.append(rc("aws_organizations_policy_attachment.protect", "aws_organizations_policy_attachment",
+                          ["delete"], {"id": f"{tid}:{pid}", "policy_id": pid, "target_id": tid,
+                                       "skip_destroy": None}))
+    modules = {"scps": {"source": "./modules/scps", "for_each_expression": {"references": ["var.policies"]},
+                        "module": {"resources": [
+                            cfg("aws_organizations_policy.this", "aws_organizations_policy",
+                                name={"references": ["each.key"]},
+                                content={"references": ["each.value.content", "each.value"]}),
+                            cfg("aws_organizations_policy_attachment.this", "aws_organizations_policy_attachment",
+                                policy_id={"references": ["aws_organizations_policy.this", "each.key"]},
+                                target_id={"references": ["each.value.target", "each.value"]})]}}}
+    return plan(changes, modules=modules)
+
+
+def cli(args):
+    return subprocess.run([sys.executable, "-m", "orgkit.cli", "diff", *map(str, args)], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_unresolvable_policy_fails_the_gate_and_the_detach_is_still_judged(org, tmp_path):
+    """The unknown policy is attached to the root, where FullAWSAccess already allows everything: it can only take
+    permissions away, so the accounts below are evaluated without it. The Deny detached from Engineering in the
+    same plan is a regression, said truly; the unknown part has severity unknown and the summary counts it."""
+    ids = org.ids
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(for_each_module_plan(ids["root"], detach=(ids["protect"], ids["eng"]))))
+    p = cli([org.path, "--terraform-plan", path, "--principal", "role/Dev", "--format", "json",
+             "--fail-on", "regression,unknown"])
+    assert p.returncode == 1, p.stderr
+    rows = json.loads(p.stdout)
+    det = [r for r in rows if r["kind"] == "scp_detached"]
+    assert len(det) == 1 and det[0]["severity"] == "regression"
+    assert "no effect" not in det[0]["reason"] and "changes SCP decisions in 1 account" in det[0]["reason"]
+    ne = [r for r in rows if r["kind"] == "not_evaluated"]
+    assert len(ne) == 1 and ne[0]["severity"] == "unknown"
+    assert "can only take permissions away" in ne[0]["reason"] and ids["app"] in ne[0]["reason"]
+    # App lost its trail protection: a regression that only the unknown policy could still undo
+    t = [r for r in rows if r["kind"] == "tamper" and r["account_id"] == ids["app"]]
+    assert {(r["action"], r["after"], r["severity"]) for r in t} == {
+        ("cloudtrail:StopLogging", "allow", "regression"), ("cloudtrail:DeleteTrail", "allow", "regression")}
+    assert all("could still be denied after apply by the policy that module.scps." in r["reason"] for r in t)
+    assert not [r for r in rows if r["severity"] == "neutral" and r["after"] == "unknown"]
+    summary = p.stderr.strip().splitlines()[-1]
+    assert "1 unknown" in summary and "unknown: not_evaluated 1" in summary, summary
+    # the unknown alone fails a gate on unknown; a gate on regressions only still sees the detach
+    assert cli([org.path, "--terraform-plan", path, "--principal", "role/Dev", "--kind", "not_evaluated",
+                "--fail-on", "unknown"]).returncode == 1
+    assert cli([org.path, "--terraform-plan", path, "--principal", "role/Dev", "--kind", "not_evaluated",
+                "--fail-on", "regression"]).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def allowlist_org(tmp_path_factory):
+    """An OU under the allow-list strategy (FullAWSAccess replaced by an Allow of a few services), with a Deny."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    prod = sb.ou("Prod", full_access=False)
+    app = sb.account("App", parent=prod)
+    allow = sb.policy("AllowSome", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*", "cloudtrail:*", "organizations:*"], "Resource": "*"}]}, [prod])
+    protect = sb.policy("Protect", PROTECT, [prod])
+    o = sb.load(tmp_path_factory.mktemp("allowlist") / "s")
+    o.ids = {"prod": prod, "app": app, "allow": allow, "protect": protect, "root": sb.root}
+    return o
+
+
+def test_unknown_policy_where_it_could_widen_is_unknown_and_the_detach_is_still_a_regression(allowlist_org):
+    """Attached where the level allows only some services, an unknown policy could add an Allow (widen): the
+    accounts below are unknown (severity unknown, not neutral). The Deny detached from the same OU is rated by its
+    own effect, never described as having no effect."""
+    ids = allowlist_org.ids
+    df = diff_plan(allowlist_org, for_each_module_plan(ids["prod"], detach=(ids["protect"], ids["prod"])),
+                   principal="role/Dev")
+    det = df[df.kind == "scp_detached"].iloc[0]
+    assert det.severity == "regression", det.reason
+    assert "no effect" not in det.reason and "decisions unknown until apply" in det.reason
+    unk = df[(df.kind == "scp_effect") & (df.account_id == ids["app"])]
+    assert unk[["after", "severity"]].values.tolist() == [["unknown", "unknown"]]
+    ne = df[df.kind == "not_evaluated"].iloc[0]
+    assert ne.severity == "unknown" and "could widen permissions" in ne.reason
+    assert "unknown" not in set(df[df.severity == "neutral"].after.dropna())
+    line = orgkit.diff.summary_line(df)
+    assert "1 regression" in line and "2 unknown" in line, line
+
+
+def test_unknown_policy_alone_is_never_called_no_effect(allowlist_org):
+    """Only the unknown attachment: nothing but the creation of the policy (no effect by itself) is neutral, and
+    no row says the policy is not attached or has no effect."""
+    df = diff_plan(allowlist_org, for_each_module_plan(allowlist_org.ids["prod"]), principal="role/Dev")
+    assert df.kind[df.severity == "neutral"].tolist() == ["scp_created"]
+    assert set(df.severity[df.kind != "scp_created"]) == {"unknown"}
+    assert "may attach it" in df[df.kind == "scp_created"].iloc[0].reason
+    assert not df.reason.str.contains("no effect|not attached").any()
+
+
+@pytest.mark.parametrize("severity", ["regression,unknown", "unknown", "improvement"])
+def test_fail_on_accepts_every_severity(org, tmp_path, severity):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan([])))
+    p = cli([org.path, "--terraform-plan", path, "--fail-on", severity, "--summary-only"])
+    assert p.returncode == 0 and p.stdout.strip() == "orgkit diff: no changes", p.stderr
+    p = cli([org.path, "--terraform-plan", path, "--fail-on", "unknwon"])
+    assert p.returncode == 2 and "unknown" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def unknown_target_plan(pid_ref):
+    """An attachment of policy ``pid_ref`` (an existing id) to a target unknown until apply (``each.value``)."""
+    changes = [rc('module.att.aws_organizations_policy_attachment.this["x"]', "aws_organizations_policy_attachment",
+                  ["create"], None, {"policy_id": pid_ref}, {"id": True, "target_id": True})]
+    modules = {"att": {"source": "./att", "module": {"resources": [
+        cfg("aws_organizations_policy_attachment.this", "aws_organizations_policy_attachment",
+            target_id={"references": ["each.value"]})]}}}
+    return plan(changes, modules=modules)
+
+
+def test_a_known_policy_attached_to_an_unknown_target(org, allowlist_org):
+    """It may land anywhere: a Deny-only policy can only restrict every account (evaluated without it); a policy
+    with an Allow can widen any account whose chain has a level that does not already allow everything."""
+    df = diff_plan(org, unknown_target_plan(org.ids["protect"]), principal="role/Dev")
+    ne = df[df.kind == "not_evaluated"].iloc[0]
+    assert ne.severity == "unknown" and "it has no Allow" in ne.reason
+    assert not len(df[df.kind == "scp_effect"])
+    ids = allowlist_org.ids
+    df = diff_plan(allowlist_org, unknown_target_plan(ids["allow"]), principal="role/Dev")
+    ne = df[df.kind == "not_evaluated"].iloc[0]
+    assert "could widen permissions" in ne.reason and "can only take permissions away" in ne.reason
+    unk = df[(df.kind == "scp_effect") & (df.after == "unknown")]
+    assert set(unk.account_id) == {ids["app"]} and set(unk.severity) == {"unknown"}
+
+
+def test_a_move_into_an_ou_where_an_unknown_policy_lands_is_still_rated(tmp_path):
+    """App moves from an OU that denies StopLogging into an allow-list OU where the plan also attaches an
+    unresolvable policy: App's final answer is unknown, but the move's own effect (it leaves the Deny behind) is a
+    regression, said so."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    secure = sb.ou("Secure")
+    open_ = sb.ou("Open", full_access=False)
+    app = sb.account("App", parent=secure)
+    sb.policy("Protect", PROTECT, [secure])
+    sb.policy("AllowSome", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*", "cloudtrail:*"], "Resource": "*"}]}, [open_])
+    o = sb.load(tmp_path / "s")
+    doc = for_each_module_plan(open_)
+    acc = {"id": app, "name": "App", "email": "app@example.com", "parent_id": secure}
+    doc["resource_changes"].append(rc("aws_organizations_account.app", "aws_organizations_account", ["update"], acc,
+                                      dict(acc, parent_id=open_)))
+    df = diff_plan(o, doc, principal="role/Dev")
+    mv = df[df.kind == "account_moved"].iloc[0]
+    assert mv.severity == "regression" and "decisions unknown until apply" in mv.reason, mv.reason
+    assert df[(df.kind == "scp_effect") & (df.account_id == app)].severity.tolist() == ["unknown"]
+
+
+def test_a_new_policy_whose_content_is_unknown_attached_where_everything_is_allowed(org):
+    """Its attachment is never rated by a stand-in text: unknown; the accounts below can only be restricted, so
+    they are evaluated (nothing else changes: no effect rows)."""
+    ids = org.ids
+    changes = [
+        rc("aws_organizations_policy.p", "aws_organizations_policy", ["create"], None,
+           {"name": "FromLocal", "type": "SERVICE_CONTROL_POLICY"}, {"id": True, "content": True}),
+        rc("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment", ["create"], None,
+           {"target_id": ids["eng"]}, {"id": True, "policy_id": True}),
+    ]
+    config = [cfg("aws_organizations_policy.p", "aws_organizations_policy", content={"references": ["local.doc"]}),
+              cfg("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment",
+                  policy_id={"references": ["aws_organizations_policy.p.id", "aws_organizations_policy.p"]})]
+    df = diff_plan(org, plan(changes, config), principal="role/Dev")
+    att = df[df.kind == "scp_attached"].iloc[0]
+    assert att.severity == "unknown" and "content unknown until apply" in att.reason
+    assert "no effect" not in att.reason
+    ne = df[df.kind == "not_evaluated"].iloc[0]
+    assert ne.severity == "unknown" and "can only take permissions away" in ne.reason
+    assert not len(df[df.kind.isin(["scp_effect", "tamper"])])

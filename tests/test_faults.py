@@ -393,6 +393,30 @@ def test_a_snapshot_collected_with_a_misspelled_region_is_refused(tmp_path, caps
     one_line(rc, err, 2, r"us-east1", r"region")
 
 
+def _unlisted_region_snapshot(tmp_path, unlisted):
+    """A snapshot whose manifest asks for ap-future-9, which no account's region list has (a botocore newer than
+    ListRegions), recording ``unlisted`` as the collector does (issue 17)."""
+    sb = SnapshotSpec(regions=["us-east-1", "ap-future-9"])
+    sb.account("App", account_id=MEMBER)
+    for doc in sb.docs.values():  # as ListRegions answers: the regions of its own list only
+        doc["Regions"] = [r for r in doc["Regions"] if r["RegionName"] != "ap-future-9"]
+    path = sb.write(tmp_path / "s")
+    reseal(path, lambda docs, m: m.update(regions_unlisted=unlisted))
+    return path
+
+
+def test_a_region_no_account_lists_is_read_when_the_collector_recorded_it(tmp_path, capsys):
+    rc, out, err = run(["coverage", _unlisted_region_snapshot(tmp_path, ["ap-future-9"]), "--format", "csv"], capsys)
+    assert rc == 0, err
+    assert "ap-future-9" in out and "not in its region list" in out
+
+
+@pytest.mark.parametrize("unlisted", [["ap-future-9", "us-east-1"], ["ap-future-9", "eu-west-9"], "ap-future-9"])
+def test_a_record_of_unlisted_regions_that_the_lists_contradict_is_refused(tmp_path, capsys, unlisted):
+    rc, _, err = run(["coverage", _unlisted_region_snapshot(tmp_path, unlisted)], capsys)
+    one_line(rc, err, 2, r"regions_unlisted")
+
+
 @pytest.mark.parametrize("damage", ["ou_cycle", "accounts_null", "bad_timestamp", "regions_not_list"])
 def test_structurally_damaged_data_is_an_input_error(tmp_path, capsys, damage):
     path = gd_spec().write(tmp_path / "s")

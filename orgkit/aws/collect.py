@@ -50,7 +50,7 @@ import orgkit
 from orgkit.aws import services as S
 from orgkit.aws.session import DEFAULT_CALL_TIMEOUT, SessionFactory, error_code, error_message, last_operation
 from orgkit.model import account_id_of_arn
-from orgkit.snapshot import SnapshotWriter
+from orgkit.snapshot import REGIONS_UNLISTED, SnapshotWriter, region_lists_fault, unlisted_regions
 
 ENABLED_OPT = ("ENABLED", "ENABLED_BY_DEFAULT")
 UNREADABLE_STATES = ("SUSPENDED", "PENDING_CLOSURE", "CLOSED")
@@ -592,6 +592,14 @@ class Collector:
             "error_count": len(self.errors),
             "duration_seconds": round(time.monotonic() - started, 3),
         }
+        # regions botocore knows (every one asked for is checked against its endpoint data) that no account's region
+        # list has: recorded, by the rule the loader holds the manifest to (their cells read not_applicable)
+        unlisted = unlisted_regions(regions, docs)
+        if unlisted:
+            manifest[REGIONS_UNLISTED] = unlisted
+        fault = region_lists_fault(manifest, docs)
+        if fault:  # cannot happen: the same rule computed the record; never write what load would refuse
+            raise RuntimeError(f"the collected snapshot breaks its own rule: {fault}")
         retried = Counter(self.f.calls.retries)
         if retried:  # throttling and transient errors that botocore retried (absent: none)
             manifest["retries"] = {f"{svc}:{op}": n for (svc, op), n in sorted(retried.items())}

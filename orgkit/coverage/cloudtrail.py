@@ -476,7 +476,9 @@ def cloudtrail_coverage(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER,
     source[idx] = "account:ListRegions"
     status[idx] = "unknown"
     idx = np.flatnonzero(grid.not_applicable)
-    reason[idx] = ["region not enabled for the account" + (f" ({o})" if o else "") for o in grid.opt_status[idx]]
+    reason[idx] = ["region not enabled for the account"
+                   + (f" ({o})" if o else " (not in its region list: account:ListRegions)")
+                   for o in grid.opt_status[idx]]
     source[idx] = "account:ListRegions"
     status[idx] = "not_applicable"
     rw[idx] = None

@@ -183,7 +183,9 @@ def guardduty_coverage(org: Org, require_plans=None) -> pd.DataFrame:
         return [f"; the account's own read: {x}" if x else "" for x in r]
 
     idx = cells_of(0)
-    reason[idx] = ["region not enabled for the account" + (f" ({o})" if o else "") for o in grid.opt_status[idx]]
+    reason[idx] = ["region not enabled for the account"
+                   + (f" ({o})" if o else " (not in its region list: account:ListRegions)")
+                   for o in grid.opt_status[idx]]
     source[idx] = "account:ListRegions"
     idx = cells_of(1)
     reason[idx] = [f"detector {detector_id[i]} is suspended (status {det_status[i]})"

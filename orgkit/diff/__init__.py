@@ -9,7 +9,7 @@
     planned = plan_org(org, read_plan("plan.json"))        # the organisation as the plan would leave it
     changes = orgkit.diff(org, planned)                     # (diff_plan() does both and adds not-evaluated rows)
 
-One frame, one row per change: ``kind``, ``severity`` (regression / improvement / neutral), ``account_id``,
+One frame, one row per change: ``kind``, ``severity`` (regression / improvement / neutral / unknown), ``account_id``,
 ``region``, ``before``, ``after``, ``reason`` and locating columns (``ou_path``, ``policy_id``, ``policy_name``,
 ``target_id``, ``trail_arn``, ``service``, ``action``, ``count``, ``source``). Pure functions over ``Org`` objects.
 """
@@ -91,15 +91,19 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
         for accs in rated.values():
             for acc in accs:
                 times[acc] = times.get(acc, 0) + 1
+        # accounts whose AFTER answer is unknown (a plan's value unknown until apply) have no effect rows: a change
+        # touching them is rated by its own effect (the attributor), never by their missing rows
+        unknown = set(_unknown_accounts or ())
         moves = {rows[offset + i]["account_id"]: rows[offset + i]["target_id"] for i, accs in rated.items()
-                 if rows[offset + i]["kind"] == "account_moved" and any(times[x] > 1 for x in accs)}
+                 if rows[offset + i]["kind"] == "account_moved" and any(times[x] > 1 or x in unknown for x in accs)}
         moved = attributor.effect_moves(moves) if attributor is not None and moves else {}
         for i, accounts in rated.items():
             r = rows[offset + i]
             if attributor is None:  # the SCPs of one side could not be evaluated: say so, rate nothing
+                r["severity"] = "unknown"
                 r["reason"] = f"{r['reason']}; its SCP effect could not be evaluated (see the scp_effect row)"
                 continue
-            alone = {x for x in accounts if times[x] == 1}
+            alone = {x for x in accounts if times[x] == 1 and x not in unknown}
             shared = accounts - alone
             sev = [s for acc in alone for s in by_account.get(acc, [])]
             n = len({acc for acc in alone if by_account.get(acc)})
@@ -108,18 +112,26 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
                     got = moved.get(r["account_id"])
                 else:
                     got = attributor.effect(r, shared, a) if attributor is not None else None
-                if got is None:
-                    got = (worst([s for acc in shared for s in by_account.get(acc, [])]),
-                           len({acc for acc in shared if by_account.get(acc)}))
+                if got is None:  # not isolable: the effect rows seen; none for an unknown account
+                    got = (worst([s for acc in shared for s in by_account.get(acc, [])]
+                                 + ["unknown" for acc in shared if acc in unknown]),
+                           len({acc for acc in shared if by_account.get(acc) or acc in unknown}))
                 sev.append(got[0])
                 n += got[1]
             got = (worst(sev), n)
             r["severity"], n = got
-            if not n:
+            dark = len(accounts & unknown)
+            if not n and not dark:
                 r["reason"] = f"{r['reason']}; no effect on any account's SCP decisions" + (
                     f" (principal {principal})" if principal else "")
+            elif not n:  # surely none of its own, but the end state of some accounts it touches is unknown
+                r["reason"] = (f"{r['reason']}; by itself changes no account's SCP decisions" + (
+                    f" (principal {principal})" if principal else "") + f", but the decisions of {dark} account"
+                    f"{'s' if dark != 1 else ''} it touches are unknown until apply (see their scp_effect rows)")
             else:
-                r["reason"] = f"{r['reason']}; changes SCP decisions in {n} account{'s' if n != 1 else ''}"
+                r["reason"] = f"{r['reason']}; changes SCP decisions in {n} account{'s' if n != 1 else ''}" + (
+                    f"; {dark} account{'s' if dark != 1 else ''} it touches ha{'ve' if dark != 1 else 's'} "
+                    "decisions unknown until apply" if dark else "")
     if coverage:
         for i, part in enumerate(_PARTS):
             got = pending[i].result() if pending is not None else None
@@ -233,7 +245,8 @@ def summary_line(changes: pd.DataFrame) -> str:
     if not n:
         return "orgkit diff: no changes"
     by = changes["severity"].value_counts()
-    parts = [f"{int(by.get(s, 0))} {s}{'s' if s != 'neutral' and by.get(s, 0) != 1 else ''}" for s in SEVERITIES]
+    parts = [f"{int(by.get(s, 0))} {s}{'s' if s not in ('neutral', 'unknown') and by.get(s, 0) != 1 else ''}"
+             for s in SEVERITIES]
     line = f"orgkit diff: {n} change{'s' if n != 1 else ''} ({', '.join(parts)})"
     reg = changes[changes["severity"] == "regression"]
     if len(reg):
@@ -244,6 +257,12 @@ def summary_line(changes: pd.DataFrame) -> str:
         lost = reg[(reg["kind"] == "tamper")]["account_id"].nunique()
         if lost:
             line += f"; tamper protection weakened in {lost} account{'s' if lost != 1 else ''}"
+    unk = changes[changes["severity"] == "unknown"]
+    if len(unk):  # what cannot be known before apply (or read): a gate may fail on it (--fail-on unknown)
+        kinds = unk["kind"].value_counts()
+        order = {k: i for i, k in enumerate(KINDS)}
+        ks = sorted(kinds.index, key=lambda k: order.get(k, len(KINDS)))
+        line += "; unknown: " + ", ".join(f"{k} {int(kinds[k])}" for k in ks)
     scope_rows = changes[changes["kind"] == "scope"]
     if len(scope_rows):
         line += f"; scope differs ({len(scope_rows)} region/account{'s' if len(scope_rows) != 1 else ''} " \

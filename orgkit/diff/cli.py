@@ -3,7 +3,8 @@
     orgkit diff BEFORE AFTER [--principal role/Dev] [--kind tamper,guardduty] [--fail-on regression]
     orgkit diff SNAPSHOT --terraform-plan plan.json [--fail-on regression]
 
-Exit status: 0, or 1 with ``--fail-on`` when a row has one of the severities given; 2 for bad input (a snapshot
+Exit status: 0, or 1 with ``--fail-on`` when a row has one of the severities given (``regression``,
+``improvement``, ``neutral``, ``unknown``; a CI gate: ``--fail-on regression,unknown``); 2 for bad input (a snapshot
 or plan that cannot be read, two different organisations). The last line on stderr is a one-line summary a
 scheduled CI job can post (``--summary-only`` prints it alone, on stdout).
 """
@@ -13,8 +14,6 @@ from __future__ import annotations
 import sys
 
 from orgkit.output import add_format, write_frame
-
-SEVERITIES = ("regression", "improvement", "neutral")
 
 
 def _err(msg: str) -> int:
@@ -34,6 +33,7 @@ def _parse_context(items) -> dict:
 
 def _cmd_diff(args) -> int:
     from orgkit import diff as d
+    from orgkit.diff.rows import SEVERITIES
     from orgkit.model import load
     from orgkit.snapshot import SnapshotError
 
@@ -108,7 +108,7 @@ def register(sub) -> None:
     p.add_argument("--kind", help="only these kinds (comma-separated)")
     p.add_argument("--severity", help="only these severities (comma-separated)")
     p.add_argument("--fail-on", metavar="SEVERITY", help="exit 1 when a change has one of these severities "
-                                                         "(e.g. regression)")
+                                                         "(e.g. regression,unknown)")
     p.add_argument("--summary-only", action="store_true", help="print only the one-line summary")
     add_format(p)
     p.set_defaults(fn=_cmd_diff)

@@ -25,7 +25,7 @@ def _matrix(org, principal, context, resource, actions):
 
 
 def _fail_rows(which: str, err: Exception, accounts: pd.DataFrame) -> list[dict]:
-    return [row("scp_effect", "regression" if which == "AFTER" else "neutral", after="unknown" if which == "AFTER"
+    return [row("scp_effect", "regression" if which == "AFTER" else "unknown", after="unknown" if which == "AFTER"
                 else None, before="unknown" if which == "BEFORE" else None,
                 reason=f"SCPs of {which} could not be evaluated: {err}")]
 
@@ -85,7 +85,7 @@ def scp_effect_changes(before, after, principal: str | None = None, context: Map
         if aid not in row_b:
             continue
         if aid in unknown_accounts:
-            rows.append(row("scp_effect", "neutral", account_id=aid, account_name=acc_names[j], ou_path=paths[j],
+            rows.append(row("scp_effect", "unknown", account_id=aid, account_name=acc_names[j], ou_path=paths[j],
                             after="unknown", reason=unknown_accounts[aid]))
             continue
         key = (int(row_b[aid]), int(rows_a[j]))

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from orgkit.diff.rows import SEVERITIES
+from orgkit.diff.rows import ROW_ORDER, SEVERITIES
 
-SEVERITY_COLOURS = {"regression": "#c0392b", "improvement": "#27ae60", "neutral": "#7f8c8d"}
+SEVERITY_COLOURS = {"regression": "#c0392b", "improvement": "#27ae60", "neutral": "#7f8c8d", "unknown": "#e67e22"}
 UNCHANGED = "#d5dbdb"
 #: the columns a reader needs, in reading order
 SHOW = ["kind", "severity", "account_name", "ou_path", "region", "before", "after", "reason"]
@@ -61,7 +61,7 @@ def effect_by_account(changes: pd.DataFrame) -> pd.DataFrame:
 def worst_by_node(org, changes: pd.DataFrame) -> dict[str, str]:
     """The worst severity of the changes at each node of ``org``'s tree (accounts by account_id; OUs and the root by
     target_id of the rows about them), and at each OU the worst below it."""
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rank = {s: i for i, s in enumerate(ROW_ORDER)}  # an unknown outranks an improvement: never hidden by one
     out: dict[str, str] = {}
 
     def put(node, sev) -> None:
@@ -89,9 +89,9 @@ def worst_by_node(org, changes: pd.DataFrame) -> dict[str, str]:
 def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | None = None,
                      figsize: tuple[float, float] | None = None) -> Any:
     """The OU tree of ``org`` (usually the AFTER organisation) with each account, OU and the root coloured by the
-    worst change there (red regression, green improvement, grey neutral, pale unchanged), and a count of the
-    changes under each node. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a matplotlib
-    Figure not registered with pyplot."""
+    worst change there (red regression, orange unknown, green improvement, grey neutral, pale unchanged), and a
+    count of the changes under each node. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a
+    matplotlib Figure not registered with pyplot."""
     import networkx as nx
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D

@@ -1,8 +1,9 @@
 """The change frame: its columns, kinds and severities, and the rules that rank one status against another.
 
 Every row is one change between BEFORE and AFTER. ``severity`` is ``regression`` (security got worse),
-``improvement`` (better) or ``neutral`` (a change worth seeing that is neither, or whose consequence other rows
-carry). The rules (docs/diff.md):
+``improvement`` (better), ``neutral`` (surely no effect: a change worth seeing that is neither, or whose
+consequence other rows carry) or ``unknown`` (the effect cannot be known, e.g. before a Terraform plan is applied:
+the reason says why). The rules (docs/diff.md):
 
 * coverage: each status has a rank (CloudTrail ``covered`` > ``partial`` > ``not_delivering`` > ``not_logging`` >
   ``none``; GuardDuty ``administrator`` = ``org_member`` > ``invited_member`` > ``partial`` (a required protection
@@ -23,7 +24,9 @@ import pandas as pd
 COLUMNS = ["kind", "severity", "account_id", "account_name", "ou_path", "region", "before", "after", "reason",
            "policy_id", "policy_name", "target_id", "trail_arn", "service", "action", "count", "source"]
 
-SEVERITIES = ("regression", "improvement", "neutral")
+SEVERITIES = ("regression", "improvement", "neutral", "unknown")
+#: the order rows are listed in: what needs a look first
+ROW_ORDER = ("regression", "unknown", "improvement", "neutral")
 
 #: every kind, in the order rows are listed
 KINDS = (
@@ -91,8 +94,10 @@ def rank_severity(before, after, ranks: dict) -> str:
 
 
 def worst(severities) -> str:
+    """The severity of several effects together: a regression wins; then an unknown (what cannot be known is
+    never called an improvement or neutral); then an improvement; else neutral."""
     s = set(severities)
-    return "regression" if "regression" in s else "improvement" if "improvement" in s else "neutral"
+    return next((x for x in ROW_ORDER if x in s), "neutral")
 
 
 def records(df: pd.DataFrame, cols: list[str], key: str) -> dict:
@@ -121,7 +126,7 @@ def _codes(values: np.ndarray, table: dict, default: int) -> np.ndarray:
 
 def _sorted(df: pd.DataFrame) -> np.ndarray:
     """Row order: severity, kind, ou_path, account, region, policy, trail, service, action."""
-    sev = _codes(df["severity"].to_numpy(dtype=object), {s: i for i, s in enumerate(SEVERITIES)}, len(SEVERITIES))
+    sev = _codes(df["severity"].to_numpy(dtype=object), {s: i for i, s in enumerate(ROW_ORDER)}, len(ROW_ORDER))
     kind = _codes(df["kind"].to_numpy(dtype=object), {k: i for i, k in enumerate(KINDS)}, len(KINDS))
     keys = []
     for c in ("ou_path", "account_id", "region", "policy_id", "trail_arn", "service", "action"):
@@ -153,14 +158,14 @@ def frame(rows: list[dict] | pd.DataFrame | None = None, more: pd.DataFrame | No
         acc_rank = {a: i for i, (_, a) in enumerate(pairs)}
         svc = more["service"].to_numpy(dtype=object)
         svc_rank = {x: i for i, x in enumerate(sorted({x or "" for x in svc}))}
-        sev_m = _codes(more["severity"].to_numpy(dtype=object), {s: i for i, s in enumerate(SEVERITIES)}, 9)
+        sev_m = _codes(more["severity"].to_numpy(dtype=object), {s: i for i, s in enumerate(ROW_ORDER)}, 9)
         trans = more["before"].to_numpy(dtype=object) + "\t" + more["after"].to_numpy(dtype=object)
         trans_rank = {x: i for i, x in enumerate(sorted(set(trans)))}
         order = np.lexsort([_codes(trans, trans_rank, 0), _codes(svc, svc_rank, 0),
                             _codes(acc, acc_rank, 0), sev_m])
         more = more.iloc[order].reset_index(drop=True)
         df = pd.concat([df, more], ignore_index=True) if len(df) else more
-        sev = _codes(df["severity"].to_numpy(dtype=object), {s: i for i, s in enumerate(SEVERITIES)}, 9)
+        sev = _codes(df["severity"].to_numpy(dtype=object), {s: i for i, s in enumerate(ROW_ORDER)}, 9)
         kind = _codes(df["kind"].to_numpy(dtype=object), {k: i for i, k in enumerate(KINDS)}, len(KINDS))
         df = df.iloc[np.lexsort([kind, sev])].reset_index(drop=True)
     df["count"] = pd.array(pd.to_numeric(df["count"], errors="coerce"), dtype="Int64")

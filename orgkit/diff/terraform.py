@@ -11,8 +11,11 @@ attribute's expression in ``configuration.root_module`` (or a module's) lists th
 and a reference to a resource the plan creates stands for that resource (``aws_organizations_policy.new.id`` is the
 id the new policy will get); a reference to a value the plan knows (a resource's planned ``after``, a data source in
 ``prior_state``, a root-module variable) is that value. Anything else stays unknown, is reported so, and the
-accounts it could affect get no effect rows: nothing is guessed. Plan format: Terraform's "JSON Output Format"
-(``format_version`` 1.x), https://developer.hashicorp.com/terraform/internals/json-format.
+accounts it could affect get no effect rows: nothing is guessed. An unknown policy attached where the level already
+allows everything (FullAWSAccess) can only take permissions away (an SCP never grants; an Allow must exist at every
+level): the accounts below are evaluated without it, and the row says that their decisions can only become more
+restrictive. Every row about what is not evaluated has severity ``unknown``. Plan format: Terraform's "JSON Output
+Format" (``format_version`` 1.x), https://developer.hashicorp.com/terraform/internals/json-format.
 """
 
 from __future__ import annotations
@@ -246,6 +249,11 @@ class PlanResult:
     rows: list[dict]  # not_evaluated rows (unmodelled resources, unknown values)
     unknown_accounts: dict[str, str]  # account -> why its SCP answer is unknown
     unknown_policies: dict[str, str]  # policy id -> why its content is unknown
+    #: account -> why its answer could still become more restrictive (an unknown policy attached where its level
+    #: already allows everything): evaluated without the unknown part
+    restrict_only: dict[str, str] = field(default_factory=dict)
+    #: attachments whose policy is unknown until apply (which policy they attach is not known)
+    unresolved_attachments: int = 0
 
 
 def _actions(rc: dict) -> list[str]:
@@ -265,7 +273,10 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     accounts = {r["account_id"]: dict(r) for r in org.accounts.to_dict("records")}
     policies = {r["policy_id"]: dict(r) for r in org.policies.to_dict("records")}
     targets = {(r["policy_id"], str(r["target_id"])): dict(r) for r in org.policy_targets.to_dict("records")}
-    pending_targets: list[tuple[str, str, str]] = []  # (policy id, target, why) whose accounts are unknown
+    # (policy id, target, why, its not_evaluated row) whose accounts are unknown, or can only be restricted more
+    pending_targets: list[tuple[str, str, str, dict]] = []
+    # (address, policy id or None: unknown, its not_evaluated row) attached to a target unknown until apply
+    anywhere: list[tuple[str, str | None, dict]] = []
     # AWS attaches the AWS-managed FullAWSAccess SCP to every root, OU and account it creates while SCPs are
     # enabled (Organizations user guide, "SCP evaluation"): a planned OU or account gets it too
     full = next((pid for pid, p in policies.items() if p.get("aws_managed") and p.get("name") == "FullAWSAccess"),
@@ -276,10 +287,12 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             targets[(full, node)] = {"policy_id": full, "target_id": node, "target_type": kind,
                                      "target_name": None}
 
-    def nr(rc: dict, reason: str, **kw) -> None:
-        r = row("not_evaluated", "neutral", reason=f"{rc.get('address')}: {reason}", **kw)
+    def nr(rc: dict, reason: str, **kw) -> dict:
+        # what is not evaluated has an effect that cannot be known here: never neutral
+        r = row("not_evaluated", "unknown", reason=f"{rc.get('address')}: {reason}", **kw)
         r["source"] = rc.get("address")
         notes.append(r)
+        return r
 
     changes = [rc for rc in plan.resource_changes if rc.get("mode", "managed") == "managed"]
     for rc in plan.resource_changes:
@@ -292,8 +305,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         rc = (d or {}).get("resource_change") or {}
         nr(rc, f"change deferred by Terraform ({(d or {}).get('reason')}): not evaluated")
     if plan.doc.get("complete") is False:
-        notes.append(row("not_evaluated", reason="the plan is incomplete (-target or deferred changes): what it "
-                                                 "leaves out is not shown"))
+        notes.append(row("not_evaluated", "unknown", reason="the plan is incomplete (-target or deferred changes): "
+                                                            "what it leaves out is not shown"))
 
     def of_type(t: str) -> list[dict]:
         return [rc for rc in changes if rc.get("type") == t and _actions(rc) not in (["no-op"], ["read"], [])]
@@ -443,16 +456,19 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         pid = NEW + pid if sp == "new" else pid
         tid = NEW + tid if stt == "new" else tid
         if sp == "unknown" and stt == "unknown":
-            nr(rc, f"attachment of an unknown policy ({pid}) to an unknown target ({tid}): not evaluated")
+            anywhere.append((str(rc.get("address")), None, nr(
+                rc, f"attachment of an unknown policy ({pid}) to an unknown target ({tid}): not evaluated")))
             continue
         if stt == "unknown":
-            nr(rc, f"attaches {pid} to a target unknown until apply ({tid}): the accounts it reaches are unknown",
-               policy_id=pid)
+            anywhere.append((str(rc.get("address")), pid, nr(
+                rc, f"attaches {pid} to a target unknown until apply ({tid}): the accounts it reaches are unknown",
+                policy_id=pid)))
             continue
         tid = str(tid)
         if sp == "unknown":
-            pending_targets.append(("?", tid, f"a policy unknown until apply is attached above it ({pid})"))
-            nr(rc, f"attaches a policy unknown until apply ({pid}) to {tid}", target_id=tid)
+            pending_targets.append((str(rc.get("address")), tid,
+                                    f"a policy unknown until apply is attached above it ({pid})",
+                                    nr(rc, f"attaches a policy unknown until apply ({pid}) to {tid}", target_id=tid)))
             continue
         if pid not in policies:
             nr(rc, f"attaches {pid}, which neither the snapshot nor the plan has", policy_id=pid, target_id=tid)
@@ -482,16 +498,99 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             unknown_accounts[a["account_id"]] = f"its parent {a.get('parent_id')} is not in the planned organisation"
             accounts.pop(a["account_id"])
     new_org = rebuild(org, ous, accounts, policies, targets)
-    # accounts below an unknown: their SCP answer is unknown
-    for pid, why in unknown_policies.items():
+    # accounts below an unknown: their SCP answer is unknown, unless the unknown part can only take permissions
+    # away. An SCP never grants, and an action is allowed only if an Allow matches it at every level (AWS
+    # Organizations, "SCP evaluation"); so a policy added at a level that already allows everything can only add
+    # denies there. Anywhere else a new policy's Allow could widen the level: unknown.
+    restrict_only: dict[str, str] = {}
+    enabled = org.scp_enabled is not False
+
+    full_at: dict[str, set[str]] = {}  # node -> the policies attached there that allow everything
+    if enabled and (unknown_policies or pending_targets or anywhere):
+        full_pids = {p for p in {p for (p, _) in targets} if p in policies and _allows_everything(policies[p])}
         for (p, t) in targets:
-            if p == pid:
-                for aid in _accounts_under(new_org, t):
-                    unknown_accounts.setdefault(aid, f"policy {policies[pid].get('name')} applies: {why}")
-    for _, tid, why in pending_targets:
-        for aid in _accounts_under(new_org, tid):
-            unknown_accounts.setdefault(aid, why)
-    return PlanResult(new_org, notes, unknown_accounts, unknown_policies)
+            if p in full_pids:
+                full_at.setdefault(t, set()).add(p)
+
+    def full_level(tid: str, unknown_pid: str | None = None) -> bool:
+        return bool(full_at.get(tid, set()) - {unknown_pid})
+
+    def spread(tids, why: str, restricts: bool, note: dict | None, what: str) -> None:
+        accs = sorted({aid for t in tids for aid in _accounts_under(new_org, t)})
+        for aid in accs:
+            if restricts:
+                restrict_only.setdefault(aid, what)
+            else:
+                unknown_accounts.setdefault(aid, why)
+        if note is not None and accs:
+            shown = ", ".join(accs[:5]) + (f" and {len(accs) - 5} more" if len(accs) > 5 else "")
+            note["reason"] += (
+                f": it can only take permissions away there (the level already allows everything, and an SCP never "
+                f"grants), so the {len(accs)} account{'s' if len(accs) != 1 else ''} below ({shown}) "
+                "are evaluated without it and their decisions could only become more restrictive" if restricts else
+                f": the level does not already allow everything, so it could widen permissions as well as take "
+                f"them away; the SCP decisions of the {len(accs)} account{'s' if len(accs) != 1 else ''} below "
+                f"({shown}) are unknown")
+
+    for pid, why in unknown_policies.items():
+        tids = [t for (p, t) in targets if p == pid]
+        # a policy the plan creates, attached only where everything is allowed already: it can only restrict; an
+        # existing policy whose new text is unknown may have lost a Deny: unknown
+        restricts = pid not in set(org.policies["policy_id"]) and all(full_level(t, pid) for t in tids)
+        why = f"policy {policies[pid].get('name')} applies: {why}"
+        note = next((r for r in notes if r["policy_id"] == pid and "policy content unknown" in r["reason"]), None)
+        spread(tids, why, restricts, note, f"policy {policies[pid].get('name')} (its content is unknown until apply)")
+    for address, tid, why, note in pending_targets:
+        spread([tid], why, full_level(tid), note, f"the policy that {address} attaches to {tid} (unknown until apply)")
+    # attached to a target unknown until apply: it may land at any level of any account's chain. It can only
+    # restrict an account if it has no Allow (known policy), or if every level of the account's chain already
+    # allows everything
+    if anywhere:
+        g = new_org.graph
+        chains = {aid: {aid} | nx.ancestors(g, aid) for aid in accounts if aid in g}
+        for address, pid, note in anywhere:
+            grants = pid not in policies or _may_allow(policies[pid])
+            what = f"the policy {address} attaches to a target unknown until apply"
+            narrow, wide = [], []
+            for aid, chain in sorted(chains.items()):
+                (narrow if not grants or all(full_level(n) for n in chain) else wide).append(aid)
+            for aid in narrow:
+                restrict_only.setdefault(aid, what)
+            for aid in wide:
+                unknown_accounts.setdefault(aid, f"{what}: it could widen permissions")
+            why_narrow = "it has no Allow" if not grants else "every level above them already allows everything"
+            note["reason"] += (
+                f": it can only take permissions away ({why_narrow}), so {len(narrow)} "
+                f"account{'s' if len(narrow) != 1 else ''} are evaluated without it" if narrow else "") + (
+                f"{';' if narrow else ':'} it could widen permissions where a level does not already allow "
+                f"everything: the SCP decisions of {len(wide)} account{'s' if len(wide) != 1 else ''} are unknown"
+                if wide else "")
+    for aid in unknown_accounts:
+        restrict_only.pop(aid, None)
+    return PlanResult(new_org, notes, unknown_accounts, unknown_policies, restrict_only, len(pending_targets))
+
+
+def _may_allow(policy: dict) -> bool:
+    """Whether a policy has an Allow statement (or cannot be read): only such a policy can widen a level."""
+    from orgkit.scp.policy import PolicyError, compile_policy
+
+    try:
+        return any(st.effect == "Allow" for st in compile_policy(policy.get("content") or "", policy.get(
+            "policy_id"), policy.get("name")).statements)
+    except PolicyError:
+        return True
+
+
+def _allows_everything(policy: dict) -> bool:
+    """Whether a policy's text has a statement that allows every action on every resource unconditionally (as the
+    AWS-managed FullAWSAccess does)."""
+    from orgkit.scp.lint import _allows_everything as full
+    from orgkit.scp.policy import PolicyError, compile_policy
+
+    try:
+        return full(compile_policy(policy.get("content") or "", policy.get("policy_id"), policy.get("name")))
+    except PolicyError:
+        return False
 
 
 def _accounts_under(org, node: str) -> set[str]:
@@ -567,16 +666,36 @@ def diff_plan(org, plan, **kw) -> pd.DataFrame:
     res = plan_org(org, plan)
     kw.setdefault("coverage", False)
     df = diff(org, res.org, _unknown_accounts=res.unknown_accounts, **kw)
+    df["reason"] = df["reason"].astype(object)
     # a policy whose planned content is unknown: its edit row says so rather than comparing with a stand-in
     extra = []
     for pid, why in res.unknown_policies.items():
         m = (df["policy_id"] == pid) & df["kind"].isin(["scp_edited", "scp_created"])
         if m.any():
             df.loc[m, "reason"] = f"content unknown until apply ({why})"
+            df.loc[m & (df["kind"] == "scp_edited"), "severity"] = "unknown"
+        # its attachments: rated by a stand-in text otherwise; their effect is unknown (the accounts' rows say
+        # whether it can only restrict)
+        m = (df["policy_id"] == pid) & (df["kind"] == "scp_attached")
+        if m.any():
+            df.loc[m, "reason"] = df.loc[m, "reason"].str.split("; ").str[0] + \
+                f"; content unknown until apply ({why}): its effect is not evaluated"
+            df.loc[m, "severity"] = "unknown"
         else:
             name = res.org.policies.set_index("policy_id")["name"].get(pid)
-            extra.append(row("scp_edited", policy_id=pid, policy_name=name,
+            extra.append(row("scp_edited", "unknown", policy_id=pid, policy_name=name,
                              reason=f"content unknown until apply ({why})"))
+    if res.unresolved_attachments:  # a new policy "not attached" may be the one an unresolved attachment attaches
+        n = res.unresolved_attachments
+        m = (df["kind"] == "scp_created") & df["reason"].str.endswith(" (not attached)")
+        df.loc[m, "reason"] = df.loc[m, "reason"].str.replace(
+            " (not attached)", f" (attached nowhere the plan shows; {n} attachment{'s' if n != 1 else ''} of a "
+                               "policy unknown until apply may attach it)", regex=False)
+    if res.restrict_only:  # evaluated without the unknown part, which could only deny more
+        m = df["kind"].isin(["scp_effect", "tamper"]) & df["account_id"].isin(list(res.restrict_only))
+        if m.any():
+            df.loc[m, "reason"] = df.loc[m, "reason"] + "; could still be denied after apply by " + \
+                df.loc[m, "account_id"].map(res.restrict_only)
     if extra:
         df = pd.concat([df, frame(extra)], ignore_index=True)
     out = frame(pd.concat([df, frame(res.rows)], ignore_index=True))

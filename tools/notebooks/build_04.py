@@ -37,7 +37,8 @@ papermill notebooks/04-change-review.ipynb review.ipynb -p SNAPSHOT snapshots/20
 
 <details><summary>How changes are rated</summary>
 
-Each row has a `severity`: **regression** (worse), **improvement** or **neutral**. Coverage cells go up or down a
+Each row has a `severity`: **regression** (worse), **improvement**, **neutral** (surely no effect) or **unknown**
+(the effect cannot be known, e.g. a plan's value unknown until apply: the reason says why). Coverage cells go up or down a
 ladder of statuses (CloudTrail `covered` > `partial` > `not_delivering` > `not_logging` > `none`; GuardDuty
 `administrator` = `org_member` > `invited_member` > `standalone` > `suspended` = `pending` > `none`); a cell that
 can no longer be read is a regression. For SCPs, a principal that can do more is a regression: an account that can
@@ -92,7 +93,8 @@ gd.groupby(["kind", "region", "before", "after", "severity"], dropna=False).size
 
 The plan (`terraform show -json`) is applied to a copy of the latest snapshot's organisation: policy texts and
 names, attachments, OUs and account placement. A policy the plan creates has no id until apply; an attachment to
-it is resolved through the plan's references (`aws_organizations_policy.….id`) and shown with the address."""),
+it is resolved through the plan's references (`aws_organizations_policy.….id`) and shown with the address. What
+cannot be resolved or is not modelled is rated **unknown**, never neutral."""),
 ("code", """planned = diff_plan(after, plan_path, principal=PRINCIPAL)
 print(summary_line(planned))
 table(planned[planned.kind != "scp_effect"], ["kind", "severity", "policy_id", "policy_name", "account_name", "action", "before", "after", "reason"],
@@ -105,7 +107,7 @@ table(planned[planned.kind != "scp_effect"], ["kind", "severity", "policy_id", "
 ```
 orgkit diff snapshots/last snapshots/today --fail-on regression --summary-only   # nightly: exit 1 on a regression
 terraform show -json tfplan > plan.json
-orgkit diff snapshots/today --terraform-plan plan.json --principal role/Developer --fail-on regression
+orgkit diff snapshots/today --terraform-plan plan.json --principal role/Developer --fail-on regression,unknown
 ```
 
 Planned changes to resources orgkit does not model (here the organisation trail's tags) are listed as
