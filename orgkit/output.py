@@ -20,6 +20,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from orgkit import wrap
 from orgkit.palette import TIERS
 
 # Exit statuses of the orgkit command (README, "Exit statuses"; docs/faults.md)
@@ -47,6 +48,12 @@ TIER_STYLES = {"good": "blue", "warn": "yellow", "bad": "bold red", "unknown": "
 _NO_WRAP = {"account_id", "region", "home_region", "status", "decision", "severity", "state", "step_id",
             "priority", "service", "kind", "tie", "rows", "frame"}
 MISSING = "-"
+#: when a table's columns cannot all fit, these are left out first (a label of a row another column identifies)
+_DROP_FIRST = ("account_name", "ou_path", "env", "service", "priority")
+#: free text (folded at its spaces): left out last
+_PROSE_WIDTH = 28
+_KEEP = {"account_id", "region", "trail_arn", "address"}
+_PROSE = {"reason", "why", "exposure", "message", "detail", "after", "before", "summary"}
 
 
 def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "csv", "json"),
@@ -166,6 +173,55 @@ def write_table(df: pd.DataFrame, out=None, *, columns=None, wide: bool = False,
         out.write("".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines()))
 
 
+#: between two columns of a drawn table (rich's SIMPLE_HEAD box without edges, padding collapsed)
+_GAP = 2
+
+
+def _layout(heads: list[str], cells: dict[str, list[str]], fixed: set[str], width: int,
+            fit: bool) -> tuple[list[str], dict[str, int]]:
+    """The columns drawn and their widths. A column is never narrower than its header's and its cells' longest
+    unbreakable piece (:mod:`orgkit.wrap`; a ``fixed`` column: its longest cell); when those minimums do not fit
+    ``width`` and ``fit`` is set, columns are left out from the right (the caller names them). The room left is
+    shared out so that short columns get their whole width first."""
+    least = {c: max([wrap.min_width(c, wrap.HEADER_SEPARATORS)]
+                    + [len(v) if c in fixed else wrap.min_width(v) for v in cells[c]]) for c in heads}
+    natural = {c: max([len(c)] + [len(v) for v in cells[c]]) for c in heads}
+    shown = list(heads)
+    if fit:
+        # left out first: labels of what another column identifies; then other columns from the right; then the
+        # free text; then the statuses; the first column, account ids and regions (what a row is about) last
+        def tier(c):
+            return (0 if c in _DROP_FIRST else 4 if c in _KEEP or c == shown[0] else 3 if c in STATUS_COLUMNS
+                    else 2 if c in _PROSE else 1)
+
+        order = sorted(reversed(shown), key=lambda c: (tier(c), _DROP_FIRST.index(c) if c in _DROP_FIRST else 0))
+        while len(shown) > 1 and sum(least[c] for c in shown) + _GAP * (len(shown) - 1) > width:
+            shown.remove(order.pop(0))
+    widths = {c: least[c] for c in shown}
+    room = width - sum(widths.values()) - _GAP * (len(shown) - 1)
+    if not fit:
+        return shown, dict(natural)
+    # free text first gets room for a few words a line, then every column grows towards its natural width, the
+    # ones that need least first
+    for c in shown:
+        if c in _PROSE and room > 0:
+            give = max(0, min(room, min(natural[c], _PROSE_WIDTH) - widths[c]))
+            widths[c] += give
+            room -= give
+    want = sorted((c for c in shown if natural[c] > widths[c]), key=lambda c: natural[c] - widths[c])
+    while room > 0 and want:
+        share = max(1, room // len(want))
+        for c in list(want):
+            give = min(share, natural[c] - widths[c], room)
+            widths[c] += give
+            room -= give
+            if widths[c] >= natural[c]:
+                want.remove(c)
+            if room <= 0:
+                break
+    return shown, widths
+
+
 def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, width: int) -> None:
     from rich import box
     from rich.table import Table
@@ -174,36 +230,38 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
     if not len(df.columns):
         console.print("(no rows)")
         return
-    shown = _pick(df, columns, wide, select, width)
-    hidden = [str(c) for c in df.columns if str(c) not in shown]
+    picked = _pick(df, columns, wide, select, width)
     if not len(df):
         console.print("(no rows)")
         return
-    if wide or select:
-        # every column asked for: as wide as the cells need (scroll, or pipe to `less -S`), never folded to nothing
-        natural = sum(max([len(str(c))] + [len(_cell_text(v)) for v in df[c]]) + 2 for c in shown)
-        console.width = max(width, min(natural, 4000))
+    cells = {c: [wrap.visible(v) for v in _format_column(c, df[c])] for c in picked}
+    numeric = {c for c in picked if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
+    fixed = (_NO_WRAP | numeric) & set(picked)
+    fit = not (wide or select)
+    shown, widths = _layout(picked, cells, fixed, width, fit)
+    if not fit:
+        # every column asked for, as wide as its cells: scroll, or pipe to `less -S`
+        console.width = max(width, sum(widths[c] for c in shown) + _GAP * (len(shown) - 1))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold", expand=False,
                   collapse_padding=True)
-    cells = {}
     for c in shown:
-        s = df[c]
-        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-        cells[c] = _format_column(c, s)
-        # a header is never broken when the columns' headers fit side by side
-        longest = max([len(v) for v in cells[c]] + [1])
-        head_fit = sum(len(str(h)) + 3 for h in shown) <= width
-        table.add_column(c, justify="right" if numeric else "left", no_wrap=c in _NO_WRAP,
-                         overflow="ellipsis" if c in _NO_WRAP else "fold",
-                         min_width=min(len(c), 24, longest if longest > len(c) else len(c)) if head_fit else None)
+        w = widths[c]
+        table.add_column(Text("\n".join(wrap.wrap(c, w, wrap.HEADER_SEPARATORS))),
+                         justify="right" if c in numeric else "left", no_wrap=False, overflow="fold", width=w)
     for i in range(len(df)):
         row = []
         for c in shown:
             v = cells[c][i]
             style = TIER_STYLES.get(TIERS.get(v, ""), "") if c in STATUS_COLUMNS else ""
-            row.append(Text(v, style="dim" if v == MISSING else style))
+            row.append(Text("\n".join(wrap.wrap(v, widths[c])), style="dim" if v == MISSING else style,
+                            justify="right" if c in numeric else "left"))
         table.add_row(*row)
     console.print(table)
+    left_out = [c for c in picked if c not in shown]
+    if left_out:
+        console.print(Text(f"columns left out (no room in {width} columns): {', '.join(left_out)}; "
+                           "use --wide or --columns, or a wider terminal", style="dim"), overflow="fold")
+    hidden = [str(c) for c in df.columns if str(c) not in picked]
     if hidden:
         more = ", ".join(hidden)
         console.print(Text(f"{len(hidden)} more column(s), shown with --wide or --columns: {more}", style="dim"),
