@@ -144,8 +144,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
         write_frame(org.frames[args.frame], args.format, args=args)
     else:
         m = org.manifest
-        print(f"organization {m.get('organization_id')}  management account {m.get('management_account_id')}  "
-              f"collected {m.get('collected_at')}")
+        if args.format == "table":  # csv and json carry only the frame's rows
+            print(f"organization {m.get('organization_id')}, management account {m.get('management_account_id')}")
+            print(f"collected {m.get('collected_at')}")
         write_frame(org.summary().reset_index(names="frame"), args.format)
     return 0
 

@@ -137,7 +137,7 @@ def _cell_text(v) -> str:
     if isinstance(v, float):
         return f"{v:,.2f}" if abs(v) >= 1000 or v != round(v, 4) else f"{v:g}"
     if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d %H:%M:%S%z") if v.tzinfo else v.strftime("%Y-%m-%d %H:%M:%S")
+        return v.isoformat(sep=" ")  # as the CSV writes it
     if isinstance(v, str) and v == "":
         return MISSING
     return str(v)

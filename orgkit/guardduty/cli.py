@@ -126,7 +126,8 @@ def _print_plan(plan, out=None) -> None:
         write_frame(issues[["severity", "check", "region", "account_id", "message"]], "table", out)
     if plan.current is not None and plan.current.status_counts() is not None:
         out.write("\ncoverage today (status counts per region):\n")
-        write_frame(plan.current.status_counts().reset_index(), "table", out, wide=True)
+        counts = plan.current.status_counts().reset_index()
+        write_frame(counts, "table", out, columns=list(counts.columns))
 
 
 def _admin_problems(plan) -> list[str]:
