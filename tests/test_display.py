@@ -145,3 +145,57 @@ def test_a_frame_with_repeated_row_labels_displays():
     df = pd.DataFrame({"account_name": ["a", "b"], "exposure": [["x", "y"], ["z"]]}).explode("exposure")
     assert not df.index.is_unique
     assert "<table" in Table(df)._repr_html_() and "<table" in style(df).to_html()
+
+
+# --- notebook tables never break a token inside (issue 19, point 2) ---------------------------------------------------
+
+import html as _html  # noqa: E402
+import re as _re  # noqa: E402
+
+_PART = _re.compile(r'<span class="ok-tok">(.*?)</span>|(<wbr>)|([^<]+)', _re.S)
+
+
+def loose_breaks(cell: str) -> list[str]:
+    """The places in a cell's HTML where a browser may break a line other than at a space or a ``<wbr>``: a
+    character such as ``-`` or ``/`` in plain text (outside a nowrap span) that is not followed by ``<wbr>``."""
+    bad = []
+    parts = [m for m in _PART.finditer(cell)]
+    assert "".join(m.group(0) for m in parts) == cell, f"unexpected markup in {cell!r}"
+    for i, m in enumerate(parts):
+        text = m.group(3)
+        if text is None:
+            continue
+        for word in _html.unescape(text).split(" "):
+            inner = word[:-1] if (word and i + 1 < len(parts) and parts[i + 1].group(2) and text.endswith(word)) \
+                else word
+            if any(not (ch.isalnum() or ch in "_'\"()#*&<>;@+%,=[]{}!?$") for ch in inner):
+                bad.append(word)
+    return bad
+
+
+def cells(page: str) -> list[str]:
+    return _re.findall(r"<td[^>]*>(.*?)</td>", page, flags=_re.S)
+
+
+def test_notebook_cells_break_only_at_spaces_and_after_separators():
+    from orgkit.display import cell_html
+
+    values = ["us-east-1", "arn:aws:cloudtrail:us-east-1:012345678901:trail/org-trail", "Root/Engineering/Dev",
+              "p-FullAWSAccess", "408053428601", "read and write events by org-trail (p-sovnyomh)",
+              "<script>alert(1)</script> & Co", "evil\x1b[31m\nname"]
+    page = style(pd.DataFrame({"source": values, "reason": values, "region": values})).to_html()
+    assert "overflow-wrap: anywhere" not in page and "break-all" not in page
+    assert "span.ok-tok" in page and "white-space: nowrap" in page
+    found = cells(page)
+    assert len(found) == 3 * len(values)
+    for c, v in zip(found, [v for v in values for _ in range(3)]):
+        assert _html.unescape(_re.sub(r"<[^>]+>", "", c)) == v.replace("\x1b", "\\x1b").replace("\n", "\\n"), c
+        assert not loose_breaks(c), (c, loose_breaks(c))
+    assert "<script>" not in page
+    assert cell_html("us-east-1") == '<span class="ok-tok">us-east-1</span>'
+    assert cell_html("Root/Engineering/Dev").count("<wbr>") == 2
+
+
+def test_the_breaks_check_can_fail():
+    assert loose_breaks("us-east-1") == ["us-east-1"]
+    assert loose_breaks("Root/<wbr>Dev") == []
