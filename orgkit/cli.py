@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 
 from orgkit.output import (EXIT_AWS, EXIT_CHECK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED,  # noqa: F401
-                           UserError, add_format, write_frame)
+                           UserError, add_format, demo_note, write_frame)
 from orgkit.snapshot import SnapshotError
 
 ACCOUNT_ID = re.compile(r"\d{12}")
@@ -136,6 +136,7 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from orgkit.model import load
 
+    demo_note("orgkit show", args.snapshot)
     org = load(args.snapshot)
     if args.frame:
         if args.frame not in org.frames:

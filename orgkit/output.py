@@ -56,6 +56,28 @@ _KEEP = {"account_id", "region", "trail_arn", "address"}
 _PROSE = {"reason", "why", "exposure", "message", "detail", "after", "before", "summary"}
 
 
+#: the note every command prints (stderr) when it reads the bundled demo because no snapshot was given
+DEMO_NOTE = "no snapshot given: reading the bundled demo organisation (fictional); give a SNAPSHOT for your own"
+
+
+def add_demo(p: argparse.ArgumentParser) -> None:
+    """``--demo``: a command with a ``--fail-on`` gate runs on the bundled demo only when asked to."""
+    p.add_argument("--demo", action="store_true",
+                   help="run on the bundled demo snapshot (a --fail-on gate refuses to without it or a SNAPSHOT)")
+
+
+def demo_note(command: str, snapshot, *, gate=None, demo: bool = False) -> None:
+    """When ``snapshot`` is None (the command will read the bundled demo): say so on stderr in one line; and when a
+    ``--fail-on`` ``gate`` is set without ``--demo``, refuse (a UserError, exit 2): an empty ``$SNAPSHOT`` in CI must
+    not turn the gate into a check of the demo."""
+    if snapshot is not None:
+        return
+    if gate and not demo:
+        raise UserError("--fail-on with no snapshot: give the SNAPSHOT directory to check "
+                        "(or --demo to run the gate on the bundled demo organisation)")
+    print(f"{command}: {DEMO_NOTE}", file=sys.stderr)
+
+
 def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "csv", "json"),
                help: str = "output format") -> None:
     """``--format``, and the table's ``--wide`` / ``--columns``."""

@@ -181,3 +181,37 @@ def test_readme_table_keeps_every_character(line, columns, capsys, monkeypatch):
         for name, pieces in columns_shown.items():
             check_column(name, pieces, list(csv[name]))
     assert max(map(len, table.splitlines())) <= columns or "--wide" in argv or "--columns" in argv
+
+
+# --- no silent demo (issue 19, point 3) ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [["show"], ["coverage"], ["coverage", "--gaps"], ["scp", "lint"], ["scp", "tamper"],
+                                  ["scp", "can", "s3:CreateBucket"], ["scp", "explain", "936374038853", "s3:CreateBucket"],
+                                  ["guardduty", "state"], ["guardduty", "plan", "--admin", "408053428601"],
+                                  ["guardduty", "migrate", "--admin", "408053428601"],
+                                  ["diff", "--terraform-plan", "orgkit/datasets/demo-later-plan.json"]])
+def test_no_snapshot_says_the_demo(argv, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    main(argv)
+    err = capsys.readouterr().err
+    notes = [x for x in err.splitlines() if "bundled demo" in x]
+    assert len(notes) == 1 and "no snapshot given" in notes[0], err
+
+
+def test_a_snapshot_given_means_no_demo_note(capsys):
+    from orgkit.model import bundled_demo_path
+
+    assert main(["coverage", str(bundled_demo_path())]) == 0
+    assert "bundled demo" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["coverage", "--fail-on", "none", "--format", "json"],
+                                  ["scp", "lint", "--fail-on", "error"], ["diff", "--fail-on", "regression",
+                                  "--terraform-plan", "orgkit/datasets/demo-later-plan.json"]])
+def test_a_gate_refuses_the_demo_unless_asked(argv, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and "--demo" in err and "SNAPSHOT" in err
+    assert main(argv + ["--demo"]) in (0, 1)  # asked for: runs, and says it reads the demo
+    assert "bundled demo" in capsys.readouterr().err

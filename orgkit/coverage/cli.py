@@ -50,7 +50,7 @@ def _split(v: str | None) -> list[str]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from orgkit.output import add_format
+    from orgkit.output import add_demo, add_format
 
     p = sub.add_parser("coverage", help="CloudTrail and GuardDuty coverage of every account and region",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--service", choices=["cloudtrail", "guardduty"],
                    help="one service (default: both, with a 'service' column and the common columns)")
     add_format(p)
+    add_demo(p)
     p.add_argument("--status", metavar="STATUS[,STATUS]", help="show only rows with these statuses")
     p.add_argument("--fail-on", metavar="STATUS[,STATUS]",
                    help="exit 1 when any row shown has one of these statuses "
@@ -130,7 +131,7 @@ def build_frame(org, args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orgkit.output import write_frame
+    from orgkit.output import demo_note, write_frame
     from orgkit.coverage.iac import TerraformStateError
     from orgkit.model import load
 
@@ -142,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     if args.service and (args.trails or args.duplicates or args.tfstate or args.summary):
         print("orgkit coverage: --service applies to the coverage rows and --gaps only", file=sys.stderr)
         return 2
+    demo_note("orgkit coverage", args.snapshot, gate=fail_on, demo=args.demo)
     org = load(args.snapshot)
     try:
         df, vocab = build_frame(org, args)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from orgkit.output import add_format, write_frame
+from orgkit.output import UserError, add_demo, add_format, demo_note, write_frame
 
 SEVERITIES = ("regression", "improvement", "neutral")
 
@@ -54,6 +54,10 @@ def _cmd_diff(args) -> int:
     except ValueError as e:
         return _err(str(e))
     actions = [a.strip() for a in args.actions.split(",")] if args.actions else None
+    try:
+        demo_note("orgkit diff", args.before, gate=fail_on, demo=args.demo)
+    except UserError as e:
+        return _err(str(e))
     kw = dict(principal=args.principal, context=ctx or None, actions=actions)
     try:
         if args.terraform_plan:
@@ -111,4 +115,5 @@ def register(sub) -> None:
                                                          "(e.g. regression)")
     p.add_argument("--summary-only", action="store_true", help="print only the one-line summary")
     add_format(p)
+    add_demo(p)
     p.set_defaults(fn=_cmd_diff)

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orgkit.output import UserError, add_format, write_frame
+from orgkit.output import DEMO_NOTE, UserError, add_format, demo_note, write_frame
 
 #: pre-flight findings about the administrator itself: the user's choice is wrong, whatever the region
 ADMIN_CHECKS = ("admin_not_in_organization", "admin_not_active")
@@ -147,6 +147,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     _check_args(args)
     try:
+        demo_note("orgkit guardduty plan", args.snapshot)
         plan = _make_plan(args, load(args.snapshot))
     except PlanError as e:
         print(f"orgkit guardduty plan: {e}", file=sys.stderr)
@@ -189,8 +190,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
               "or --live / --profile / --endpoint-url to collect one now", file=sys.stderr)
         return 2
     if snapshot is None and not live:
-        print("no snapshot given: planning on the bundled demo snapshot (--live collects one from AWS)",
-              file=sys.stderr)
+        print(f"orgkit guardduty migrate: {DEMO_NOTE}, or --live to collect one now", file=sys.stderr)
     elif snapshot is None:
         from orgkit.aws.collect import collect
 
@@ -324,6 +324,7 @@ def _cmd_state(args: argparse.Namespace) -> int:
     from orgkit.guardduty import current_state
     from orgkit.model import load
 
+    demo_note("orgkit guardduty state", args.snapshot)
     cur = current_state(load(args.snapshot))
     df = getattr(cur, STATE_FRAMES[args.what])
     if df is None:

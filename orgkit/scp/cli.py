@@ -13,7 +13,7 @@ import sys
 
 import pandas as pd
 
-from orgkit.output import add_format, write_frame
+from orgkit.output import add_demo, add_format, write_frame
 
 OUTPUT_COLUMNS = ["account_id", "account_name", "ou_path", "decision", "reason", "source"]
 #: the columns a table shows by default (--wide / --columns for the rest; csv and json carry every column)
@@ -34,10 +34,13 @@ def _fail(msg: str) -> int:
     return 2
 
 
-def _load(snapshot):
+def _load(args):
     from orgkit.model import load  # lazily: the model is heavier than the engine
+    from orgkit.output import demo_note
 
-    return load(snapshot)
+    demo_note(f"orgkit scp {args.scp_command}" if getattr(args, "scp_command", None) else "orgkit scp", args.snapshot,
+              gate=getattr(args, "fail_on", None), demo=getattr(args, "demo", False))
+    return load(args.snapshot)
 
 
 def _parse_context(items, unknown=None) -> dict:
@@ -81,7 +84,7 @@ def _cmd_can(args) -> int:
     try:
         scp.check_action(args.action)  # before loading anything
         ctx = _parse_context(args.context, args.unknown)
-        org = _load(args.snapshot)
+        org = _load(args)
         ev = scp.evaluator(org)
         if args.principal and not args.principal.startswith("arn:"):
             scp.resolve_principal(args.principal, "000000000000")  # validate the persona early
@@ -127,7 +130,7 @@ def _cmd_explain(args) -> int:
     try:
         scp.check_action(args.action)
         ctx = _parse_context(args.context, args.unknown)
-        org = _load(args.snapshot)
+        org = _load(args)
         d = scp.evaluator(org).decide(str(args.account), args.action, resource=args.resource,
                                       principal=args.principal, context=ctx, missing=_missing(args))
     except KeyError as e:
@@ -155,7 +158,7 @@ def _cmd_lint(args) -> int:
     from orgkit import scp
 
     try:
-        org = _load(args.snapshot)
+        org = _load(args)
         df = scp.lint(org)
     except (ValueError, KeyError) as e:
         return _fail(str(e))
@@ -176,7 +179,7 @@ def _cmd_tamper(args) -> int:
 
     try:
         ctx = _parse_context(args.context, args.unknown)
-        org = _load(args.snapshot)
+        org = _load(args)
         df = scp.tamper_protection(scp.evaluator(org), principal=args.principal, context=ctx, missing=_missing(args))
     except (ValueError, KeyError) as e:
         return _fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
@@ -234,6 +237,7 @@ def register(subparsers) -> None:
     lt.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
     lt.add_argument("--fail-on", choices=["error", "warning", "info"], help="exit 1 when a finding of this severity or worse exists")
     add_format(lt)
+    add_demo(lt)
     lt.set_defaults(fn=_cmd_lint)
 
     t = sub.add_parser("tamper", help="can each account stop or weaken CloudTrail / GuardDuty, or leave the organisation?")
