@@ -49,7 +49,7 @@ _NO_WRAP = {"account_id", "region", "home_region", "status", "decision", "severi
             "priority", "service", "kind", "tie", "rows", "frame"}
 MISSING = "-"
 #: when a table's columns cannot all fit, these are left out first (a label of a row another column identifies)
-_DROP_FIRST = ("account_name", "ou_path", "env", "service", "priority")
+_DROP_FIRST = ("account_name", "ou_path", "env", "service", "priority", "before")
 #: free text (folded at its spaces): left out last
 _PROSE_WIDTH = 28
 _KEEP = {"account_id", "region", "trail_arn", "address"}
@@ -210,10 +210,10 @@ def _layout(heads: list[str], cells: dict[str, list[str]], fixed: set[str], widt
     natural = {c: max([len(c)] + [len(v) for v in cells[c]]) for c in heads}
     shown = list(heads)
     if fit:
-        # left out first: labels of what another column identifies; then other columns from the right; then the
+        # left out first: columns with no value at all, labels of what another column identifies; then other columns from the right; then the
         # free text; then the statuses; the first column, account ids and regions (what a row is about) last
         def tier(c):
-            return (0 if c in _DROP_FIRST else 4 if c in _KEEP or c == shown[0] else 3 if c in STATUS_COLUMNS
+            return (-1 if all(v == MISSING for v in cells[c]) else 0 if c in _DROP_FIRST else 4 if c in _KEEP or c == shown[0] else 3 if c in STATUS_COLUMNS
                     else 2 if c in _PROSE else 1)
 
         order = sorted(reversed(shown), key=lambda c: (tier(c), _DROP_FIRST.index(c) if c in _DROP_FIRST else 0))

@@ -15,6 +15,8 @@ import sys
 from orgkit.output import UserError, add_demo, add_format, demo_note, write_frame
 
 SEVERITIES = ("regression", "improvement", "neutral")
+#: the table's default columns (--wide: every column; --columns: those); what does not fit is left out and named
+TABLE_COLUMNS = ["kind", "severity", "account_id", "account_name", "region", "before", "after", "reason"]
 
 
 def _err(msg: str) -> int:
@@ -83,12 +85,7 @@ def _cmd_diff(args) -> int:
     if args.summary_only:
         print(line)
     else:
-        shown = changes
-        if args.format == "table":
-            shown = changes[["kind", "severity", "account_id", "account_name", "region", "before", "after",
-                             "reason"]].copy()
-            shown = shown.fillna("")
-        write_frame(shown, args.format)
+        write_frame(changes, args.format, columns=TABLE_COLUMNS, args=args)
         sys.stdout.flush()
         print(line, file=sys.stderr)
     if fail_on and changes["severity"].isin(fail_on).any():
