@@ -43,7 +43,9 @@ class UserError(Exception):
 #: columns whose words are statuses (coloured in a terminal)
 STATUS_COLUMNS = {"status", "decision", "severity", "state", "relationship_status", "health", "result"}
 #: rich styles of the palette's tiers (terminal colours: the palette's fills are too pale for text)
-TIER_STYLES = {"good": "blue", "warn": "yellow", "bad": "bold red", "unknown": "magenta", "na": "dim"}
+TIER_STYLES = {"good": "blue", "warn": "yellow", "bad": "bold red", "unknown": "magenta", "na": "dim", "neutral": ""}
+#: yes/no columns that are verdicts (yes is good): coloured as the palette's good and bad
+_YES_IS_GOOD = {"protected", "cloudtrail_protected", "guardduty_protected", "is_logging"}
 #: cells of these columns are never broken across lines
 _NO_WRAP = {"account_id", "region", "home_region", "status", "decision", "severity", "state", "step_id",
             "priority", "service", "kind", "tie", "rows", "frame"}
@@ -275,6 +277,8 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
         for c in shown:
             v = cells[c][i]
             style = TIER_STYLES.get(TIERS.get(v, ""), "") if c in STATUS_COLUMNS else ""
+            if c in _YES_IS_GOOD and v in ("yes", "no"):
+                style = TIER_STYLES["good" if v == "yes" else "bad"]
             row.append(Text("\n".join(wrap.wrap(v, widths[c])), style="dim" if v == MISSING else style,
                             justify="right" if c in numeric else "left"))
         table.add_row(*row)

@@ -199,3 +199,25 @@ def test_notebook_cells_break_only_at_spaces_and_after_separators():
 def test_the_breaks_check_can_fail():
     assert loose_breaks("us-east-1") == ["us-east-1"]
     assert loose_breaks("Root/<wbr>Dev") == []
+
+
+def test_an_ou_in_the_change_tree_wears_the_worst_below_it():
+    # issue 19, point 4: the OU of an account with a regression is not shown unchanged or better
+    from orgkit.diff import diff
+    from orgkit.diff.notebook import demo_paths, worst_by_node
+
+    before, later, _ = demo_paths()
+    after = orgkit.load(later)
+    changes = diff(orgkit.load(before), after)
+    worst = worst_by_node(after, changes)
+    rank = {"regression": 0, "improvement": 1, "neutral": 2}
+    import networkx as nx
+
+    checked = 0
+    for node, sev in worst.items():
+        for above in nx.ancestors(after.graph, node):
+            assert above in worst and rank[worst[above]] <= rank[sev], (node, sev, above, worst.get(above))
+            checked += 1
+    assert checked and any(v == "regression" for v in worst.values())
+    root = next(n for n, d in after.graph.nodes(data=True) if d.get("kind") == "root")
+    assert worst[root] == "regression"

@@ -115,3 +115,46 @@ def test_csv_of_a_command_is_unchanged_by_the_table_defaults(capsys, monkeypatch
     main(["coverage", "--service", "guardduty", "--format", "csv"])
     header = capsys.readouterr().out.splitlines()[0].split(",")
     assert {"source", "ou_path", "features", "detector_id", "relationship_status"} <= set(header)
+
+
+def _coloured(monkeypatch, df):
+    """The ANSI style each cell of the table is drawn in (None: plain)."""
+    import re
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    tty = TTY()
+    write_frame(df, "table", tty, width=120)
+    styles = {}
+    for m in re.finditer(r"(\x1b\[[0-9;]*m)?([a-z_]+)(\x1b\[0m)?", tty.getvalue()):
+        styles.setdefault(m.group(2), m.group(1))
+    return styles
+
+
+def test_decisions_are_neutral_and_verdicts_wear_the_palette(monkeypatch):
+    # issue 19, point 4: an SCP decision's goodness depends on the question (a denied StopLogging protects)
+    df = pd.DataFrame({"account_id": ["000000000001", "000000000002", "000000000003", "000000000004"],
+                       "decision": ["allow", "explicit_deny", "implicit_deny", "conditional"],
+                       "severity": ["regression", "improvement", "neutral", "regression"],
+                       "status": ["covered", "not_logging", "unknown", "partial"],
+                       "protected": [True, False, True, False]})
+    s = _coloured(monkeypatch, df)
+    for word in ("allow", "explicit_deny", "implicit_deny", "conditional"):
+        assert s[word] is None, (word, s[word])
+    assert "31" in s["regression"] and "34" in s["improvement"]  # bad as not_logging (red), good as covered (blue)
+    assert s["regression"] == s["not_logging"] and s["improvement"] == s["covered"]
+    assert s["yes"] == s["covered"] and s["no"] == s["not_logging"]
+
+
+def test_one_palette_for_severities():
+    from orgkit import palette
+    from orgkit.diff import notebook
+
+    assert notebook.SEVERITY_COLOURS is palette.SEVERITY_COLOURS
+    assert palette.SEVERITY_COLOURS["regression"] == palette.STATUS_COLOURS["not_logging"]
+    assert palette.SEVERITY_COLOURS["improvement"] == palette.STATUS_COLOURS["covered"]
+    for word in ("allow", "explicit_deny", "implicit_deny", "conditional"):
+        assert palette.TIERS[word] == "neutral"
+    from orgkit.display import cell_css
+
+    assert cell_css("explicit_deny") == "" and cell_css("allow") == "" and cell_css("regression")
