@@ -18,6 +18,7 @@ import shutil
 import sys
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from orgkit import wrap
@@ -156,7 +157,7 @@ def _cell_text(v) -> str:
         return ", ".join(f"{k}={val}" for k, val in v.items()) if v else MISSING
     if v is pd.NaT or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
         return MISSING
-    if isinstance(v, bool):
+    if isinstance(v, (bool, np.bool_)):  # numpy's too (a nullable boolean column such as is_logging)
         return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:,.2f}" if abs(v) >= 1000 or v != round(v, 4) else f"{v:g}"

@@ -158,3 +158,23 @@ def test_one_palette_for_severities():
     from orgkit.display import cell_css
 
     assert cell_css("explicit_deny") == "" and cell_css("allow") == "" and cell_css("regression")
+
+
+def test_a_mistyped_action_is_an_error_with_a_suggestion(capsys):
+    # issue 19: `orgkit scp can s3:CreatBucket` answered a full table with exit 0
+    assert main(["scp", "can", "s3:CreatBucket"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "did you mean s3:CreateBucket" in err and "--allow-unknown-action" in err
+    assert main(["scp", "can", "s3:CreatBucket", "--allow-unknown-action", "--format", "csv"]) == 0
+    assert "account_id" in capsys.readouterr().out
+    assert main(["scp", "can", "s3:Create*", "--format", "csv"]) == 0  # a wildcard expands against the catalog
+
+
+def test_booleans_read_yes_and_no_numpy_ones_too():
+    import numpy as np
+
+    df = pd.DataFrame({"is_logging": pd.array([True, False, None], dtype="boolean"),
+                       "flag": [np.bool_(True), np.bool_(False), True]})
+    text = table(df, wide=True)
+    assert "True" not in text and "False" not in text and text.count("yes") == 3 and text.count("no") == 2

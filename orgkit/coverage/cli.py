@@ -162,10 +162,24 @@ def run(args: argparse.Namespace) -> int:
     if wanted:
         df = df[df["status"].isin(wanted)]
     view = ("duplicates" if args.duplicates else "summary" if args.summary else vocab or "coverage")
-    write_frame(_printable(df.reset_index(drop=True), args.format), args.format, columns=TABLE_COLUMNS.get(view),
-                args=args)
+    hits = df[df["status"].isin(fail_on)] if fail_on else df
+    if fail_on and args.format == "table":
+        # a gate's verdict first, then only the rows that fail it (csv and json keep every row, for tools)
+        counts = ", ".join(f"{n} {s}" for s, n in hits["status"].value_counts().items())
+        import textwrap
+
+        from orgkit.output import terminal_width
+
+        print(textwrap.fill(f"gate failed: {counts} of {len(df)} rows; the rows that fail:" if len(hits) else
+                            f"gate passed: no row of {len(df)} is {' or '.join(fail_on)}", terminal_width(),
+                            break_long_words=False, break_on_hyphens=False))
+        if len(hits):
+            write_frame(_printable(hits.reset_index(drop=True), args.format), args.format,
+                        columns=TABLE_COLUMNS.get(view), args=args)
+    else:
+        write_frame(_printable(df.reset_index(drop=True), args.format), args.format, columns=TABLE_COLUMNS.get(view),
+                    args=args)
     if fail_on:
-        hits = df[df["status"].isin(fail_on)]
         if len(hits):
             counts = hits["status"].value_counts()
             print("orgkit coverage: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + " (--fail-on)",

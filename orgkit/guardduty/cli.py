@@ -108,7 +108,8 @@ def _print_plan(plan, out=None) -> None:
     out = out or sys.stdout
     width = terminal_width()
     for line in plan.summary().splitlines():
-        out.write(textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False) + "\n")
+        out.write(textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False,
+                                break_long_words=False) + "\n")
     out.write("\n")
     t = plan.table()
     view = t[["step_id", "account_id", "api", "state", "blocked"]].copy()

