@@ -20,6 +20,15 @@ ACCOUNT_ID = re.compile(r"\d{12}")
 ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")  # IAM role names; a path before it is allowed (path/Name)
 
 
+#: what ``orgkit --help`` opens with (user words; the module docstring is for developers)
+USER_DESCRIPTION = (
+    "Review the security coverage of a whole AWS Organization: CloudTrail and GuardDuty in every account and "
+    "region, what the service control policies (SCPs) allow, whether an account can switch its own logging off "
+    "(tamper), what changed between two reviews, and the move of GuardDuty to AWS Organizations. "
+    "`orgkit collect` reads your organisation once, read-only, into a snapshot directory; every other command "
+    "reads a snapshot (without one, the bundled demo organisation, and says so).")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error as one line (``orgkit collect: argument --workers: …: see orgkit collect -h``),
     exit status 2."""
@@ -184,7 +193,7 @@ def _optional_registrars() -> list[Callable]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="orgkit", description=__doc__,
+        prog="orgkit", description=USER_DESCRIPTION,
         epilog="exit statuses: 0 ok; 1 a check failed (--fail-on, a blocked plan, a failed migration step); "
                "2 usage or input (arguments, snapshot, journal, --out); 3 AWS access (credentials, profile, "
                "endpoint, organization unreadable); 70 internal error; 130 interrupted")

@@ -264,12 +264,26 @@ def register(subparsers) -> None:
     add_demo(lt)
     lt.set_defaults(fn=_cmd_lint)
 
-    t = sub.add_parser("tamper", help="can each account stop or weaken CloudTrail / GuardDuty, or leave the organisation?")
+    t = sub.add_parser(
+        "tamper", help="can each account stop or weaken CloudTrail / GuardDuty, or leave the organisation?",
+        description="Tamper protection: for each account, whether its SCPs deny the actions that stop or weaken "
+                    "CloudTrail and GuardDuty (cloudtrail:StopLogging, DeleteTrail, guardduty:DeleteDetector, "
+                    "DisassociateFromAdministratorAccount, ...: orgkit.scp.TAMPER_ACTIONS) and "
+                    "organizations:LeaveOrganization. An account is 'protected' when every one of them is denied "
+                    "whatever the request's context; 'exposure' lists what is allowed, and when. SCPs do not "
+                    "restrict the management account (exempt).")
     t.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
-    t.add_argument("--principal", help="persona or ARN (default: any principal)")
-    t.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE")
-    t.add_argument("--unknown", action="extend", nargs="+", metavar="KEY")
-    t.add_argument("--absent", action="store_true")
+    t.add_argument("--principal", help="who asks: an ARN, or a persona in every account (root, role/NAME, "
+                                       "sso/PERMISSION_SET; default: any principal)")
+    t.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE",
+                   help="condition key values of the request, e.g. aws:RequestedRegion=us-east-1 (a key given twice "
+                        "has several values; KEY= means absent); keys not given are unknown (see --absent)")
+    t.add_argument("--unknown", action="extend", nargs="+", metavar="KEY",
+                   help="condition keys to treat as unknown even where the organisation implies their value "
+                        "(e.g. aws:PrincipalArn): the answer then holds for every value")
+    t.add_argument("--absent", action="store_true",
+                   help="treat every condition key not given as absent from the request (default: unknown, so an "
+                        "account is protected only if it is whatever their values)")
     add_format(t)
     t.set_defaults(fn=_cmd_tamper)
 
