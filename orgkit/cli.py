@@ -134,12 +134,34 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
     m = SnapshotReader(out).manifest
     c = m["counts"]
-    print(f"snapshot written to {out}: {c['accounts']} accounts ({c['accounts_reached']} reached), {c['ous']} OUs, "
-          f"{c['policies']} SCPs, {c['trails']} trails, {c['detectors']} detectors, {c['api_calls']} API calls, "
-          f"{m['error_count']} errors recorded")
+    print(f"snapshot written to {out}: {c['accounts']} accounts ({c['accounts_reached']} reached), {c['ous']} OUs,\n"
+          f"  {c['policies']} SCPs, {c['trails']} trails, {c['detectors']} detectors, {c['api_calls']} API calls, "
+          f"{m['error_count']} error{'' if m['error_count'] == 1 else 's'} recorded")
+    _name_errors(out)
     if m.get("manifest_sha256"):
         print(f"manifest sha256 {m['manifest_sha256']} (keep it to tell later whether the snapshot was edited)")
     return 0
+
+
+def _name_errors(out: Path, most: int = 5) -> None:
+    """The errors a collect recorded, one line each (at most ``most``; ``orgkit show --frame errors`` lists all)."""
+    from orgkit.output import terminal_width
+    from orgkit.snapshot import SnapshotReader
+
+    try:
+        errors = SnapshotReader(out).read("errors.json").get("Errors") or []
+    except Exception:  # noqa: BLE001 - the summary above stands; the list is a convenience
+        return
+    import textwrap
+
+    width = terminal_width()
+    for e in errors[:most]:
+        where = " ".join(str(e[k]) for k in ("account_id", "region") if e.get(k))
+        line = f"error: {e.get('operation') or '?'} {where}: {e.get('error_code') or ''} {e.get('message') or ''}"
+        print(textwrap.fill(line, width, initial_indent="  ", subsequent_indent="    ", break_long_words=False,
+                            break_on_hyphens=False))
+    if len(errors) > most:
+        print(f"  … and {len(errors) - most} more: orgkit show {out} --frame errors")
 
 
 def _cmd_show(args: argparse.Namespace) -> int:

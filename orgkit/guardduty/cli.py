@@ -254,8 +254,12 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     finally:
         if tmp is not None:
             tmp.cleanup()
-    print()
-    write_frame(result.frame()[["step_id", "status", "error_code", "message"]], "table")
+    # each step was said once above as it ran; here the count, and the table only of the steps that need a look
+    steps = result.frame()
+    print("\nsteps: " + ", ".join(f"{n} {s}" for s, n in steps["status"].value_counts().items()))
+    look = steps[~steps["status"].isin(["done", "skipped"])]
+    if len(look):
+        write_frame(look[["step_id", "status", "error_code", "message"]], "table")
     print(f"\n{result.write_calls} write call(s), {result.read_calls} read call(s); journal: {args.journal}")
     if not result.ok:
         print(f"stopped at {result.stopped_at}: fix the cause and run the same command again to resume",
