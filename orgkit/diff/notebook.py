@@ -98,7 +98,7 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
     width = max(x for x, _ in pos.values()) + 1
     depth = -min(y for _, y in pos.values()) + 1
     if ax is None:
-        fig = Figure(figsize=figsize or (max(8.0, width * 1.3), max(4.0, depth * 1.7)))
+        fig = Figure(figsize=figsize or (max(8.0, width * 1.75), max(4.0, depth * 1.7)))
         ax = fig.subplots()
     else:
         fig = ax.figure
@@ -118,7 +118,8 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
         colour = SEVERITY_COLOURS[sev] if sev else UNCHANGED
         size = 300 if d.get("kind") in ("root", "ou") else 190
         marker = "s" if d.get("kind") in ("root", "ou") else "o"
-        ax.scatter([x], [y], s=size, color=colour, marker=marker, zorder=2, edgecolors="white", linewidths=1.0)
+        ax.scatter([x], [y], s=size, color=colour, marker=marker, zorder=2,
+                   edgecolors="white" if sev else "#999999", linewidths=1.0)
         label = str(d.get("name") or n)
         ax.text(x, y + 0.17, label, ha="center", va="bottom", fontsize=9, zorder=3,
                 fontweight="bold" if d.get("kind") in ("root", "ou") else "normal")
