@@ -60,7 +60,7 @@ _PROSE = {"reason", "why", "exposure", "message", "detail", "after", "before", "
 
 
 #: the note every command prints (stderr) when it reads the bundled demo because no snapshot was given
-DEMO_NOTE = "no snapshot given: reading the bundled demo organisation (fictional); give a SNAPSHOT for your own"
+DEMO_NOTE = "no snapshot given: reading the bundled demo organisation (fictional); give a SNAPSHOT for yours"
 
 
 def add_demo(p: argparse.ArgumentParser) -> None:

@@ -398,3 +398,23 @@ def test_diff_honours_wide_and_columns(at_root, capsys, monkeypatch):
     with pytest.raises(SystemExit) as e:
         _run(PLAN_REVIEW + ["--columns", "kind,nosuch"], capsys, 120, monkeypatch)
     assert e.value.code == 2 and "nosuch" in capsys.readouterr().err
+
+
+def test_the_summary_line_fits_120_characters(at_root):
+    # issue 19: the summary lines ran to 219 characters
+    import orgkit as ok
+    from orgkit.diff import diff_plan
+    from orgkit.diff.notebook import demo_paths
+
+    before, later, plan = demo_paths()
+    b, a = ok.load(before), ok.load(later)
+    for changes in (diff(b, a), diff(b, a, principal="role/Developer"), diff_plan(a, plan)):
+        line = summary_line(changes)
+        assert len(line) <= 120 and line.startswith("orgkit diff: ") and "\n" not in line, line
+    two = pd.DataFrame({"kind": ["scp_edited", "trail_stopped"], "severity": ["regression"] * 2,
+                        "account_id": [None, "000000000002"]})
+    assert summary_line(two.reindex(columns=COLUMNS)).endswith("; regressions: scp_edited 1, trail_stopped 1")
+    kinds = ["scp_edited", "trail_stopped", "guardduty", "guardduty_auto_enable", "scp_effect"]
+    many = pd.DataFrame({"kind": kinds, "severity": ["regression"] * 5, "account_id": [None] * 5})
+    line = summary_line(many.reindex(columns=COLUMNS))
+    assert len(line) <= 120 and "more" in line  # the kinds that fit, the rest counted

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orgkit.output import DEMO_NOTE, UserError, add_format, demo_note, write_frame
+from orgkit.output import UserError, add_format, demo_note, write_frame
 
 #: pre-flight findings about the administrator itself: the user's choice is wrong, whatever the region
 ADMIN_CHECKS = ("admin_not_in_organization", "admin_not_active")
@@ -191,7 +191,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
               "or --live / --profile / --endpoint-url to collect one now", file=sys.stderr)
         return 2
     if snapshot is None and not live:
-        print(f"orgkit guardduty migrate: {DEMO_NOTE}, or --live to collect one now", file=sys.stderr)
+        print("orgkit guardduty migrate: no snapshot given: planning on the bundled demo (fictional); give a SNAPSHOT "
+              "or --live", file=sys.stderr)
     elif snapshot is None:
         from orgkit.aws.collect import collect
 
