@@ -51,15 +51,18 @@ SHORT = 3
 def pieces(text: str, seps: str = SEPARATORS) -> list[str]:
     """``text`` cut into the pieces a line may not break inside (tokens ending at a separator, and runs of spaces).
     After a ``-`` or ``.`` only between two parts of :data:`SHORT` characters or more."""
-    out: list[str] = []
+    out: list[list[str]] = []  # each piece as the raw pieces it joins (joined once at the end: linear time)
+    last = ""  # the last raw piece's stem (a raw piece has separators only at its end)
     for p in _pieces_re(seps).findall(text):
-        if out and not p.startswith(" ") and out[-1][-1] in "-." and not out[-1].startswith(" "):
-            last = re.split(f"[{re.escape(seps)}]+", out[-1].rstrip(seps))[-1]
-            if len(last) < SHORT or len(p.rstrip(seps)) < SHORT:
-                out[-1] += p
+        stem = p.rstrip(seps)
+        if out and not p.startswith(" ") and out[-1][-1][-1] in "-." and not out[-1][0].startswith(" "):
+            if len(last) < SHORT or len(stem) < SHORT:
+                out[-1].append(p)
+                last = stem
                 continue
-        out.append(p)
-    return out
+        out.append([p])
+        last = stem
+    return ["".join(x) for x in out]
 
 
 def min_width(text: str, seps: str = SEPARATORS) -> int:
@@ -89,11 +92,9 @@ def wrap(text: str, width: int, seps: str = SEPARATORS) -> list[str]:
             continue
         if cur.strip():
             lines.append(cur.rstrip(" "))
-        cur = ""
-        while len(p) > width:
-            lines.append(p[:width])
-            p = p[width:]
-        cur = p
+        cut = range(0, len(p), width)
+        lines.extend(p[i:i + width] for i in cut[:-1])
+        cur = p[cut[-1]:]
     if cur.strip() or not lines:
         lines.append(cur.rstrip(" ") if lines else cur)
     return lines

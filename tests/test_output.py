@@ -178,3 +178,20 @@ def test_booleans_read_yes_and_no_numpy_ones_too():
                        "flag": [np.bool_(True), np.bool_(False), True]})
     text = table(df, wide=True)
     assert "True" not in text and "False" not in text and text.count("yes") == 3 and text.count("no") == 2
+
+
+def test_hostile_cells_are_shown_as_text_and_whole():
+    from orgkit import wrap
+
+    evil = "Prod\x1b[31mRED\x1b[0m\nnext-line\u202eevil"
+    long = "arn:aws:iam::123456789012:role/" + "/".join(["path-segment"] * 500)
+    text = table(pd.DataFrame({"account_id": ["000000000001", "000000000002"], "reason": [evil, long]}), width=80)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "\\x1b[31mRED" in text.replace("\n", "").replace(" ", "")
+    assert max(map(len, text.splitlines())) <= 80
+    body = "".join(x[14:].strip() for x in text.splitlines()[2:])
+    assert long in body  # folded after its separators, every character kept
+    for w in (1, 7, 40):  # no width loses a character
+        for s in (evil, long, "read and write  events", "x" * 100):
+            v = wrap.visible(s)
+            assert "".join(wrap.wrap(v, w)).replace(" ", "") == v.replace(" ", "")
