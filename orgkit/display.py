@@ -1,5 +1,6 @@
 """How the notebooks and HTML reports show tables: the palette of the heatmaps on status cells, shares as
-percentages, a missing value always shown as ``—``, region names and account ids never broken across lines, and
+percentages, a missing value always shown as ``—``, cells HTML-escaped and broken only at spaces and after a
+separator inside a token (:func:`cell_html`: region names, account ids, ARNs and OU paths stay whole), and
 wide frames with the columns a reader needs first, the rest folded in a ``<details>`` block below.
 
 :func:`style` makes one such table (a pandas Styler, stable across runs: fixed uuid); :func:`use_orgkit_tables`

@@ -3,10 +3,14 @@ Imports no analysis (every command module imports this one).
 
 Tables are drawn by `rich <https://rich.readthedocs.io>`_ to fit the terminal (``COLUMNS`` when set, else the
 terminal's width, else 120 columns): by default only the columns a person reads first (each command passes its
-``columns``; a frame without such a list gets as many of its leading columns as fit), long cells wrapped, text
-left-aligned, numbers right-aligned, a missing value shown as ``-``. ``--wide`` shows every column, ``--columns
-a,b,c`` exactly those. Status words are coloured with the palette's tiers when the output is a terminal; rich honours
-``NO_COLOR`` (and ``FORCE_COLOR``). CSV and JSON always carry every column, unformatted.
+``columns``; a frame without such a list gets as many of its leading columns as fit), text left-aligned, numbers
+right-aligned, a missing value shown as ``-``. No character is ever lost: each cell is broken into lines here
+(:mod:`orgkit.wrap`: free text at its spaces, identifiers only after a separator), every column is at least as wide
+as its longest unbreakable piece, and a column that cannot fit is left out and named (:func:`_layout` says in which
+order). ``--wide`` shows every column, ``--columns a,b,c`` exactly those, as wide as their cells. Verdicts are
+coloured with the palette's tiers when the output is a terminal (SCP decisions stay neutral); rich honours
+``NO_COLOR`` (and ``FORCE_COLOR``). Control characters in values are written out (``\\x1b``), never obeyed. CSV and
+JSON always carry every column, unformatted.
 """
 
 from __future__ import annotations
