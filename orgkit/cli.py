@@ -13,11 +13,20 @@ from typing import Callable, Sequence
 
 
 from orgkit.output import (EXIT_AWS, EXIT_CHECK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED,  # noqa: F401
-                           UserError, add_format, write_frame)
+                           UserError, add_format, demo_note, write_frame)
 from orgkit.snapshot import SnapshotError
 
 ACCOUNT_ID = re.compile(r"\d{12}")
 ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")  # IAM role names; a path before it is allowed (path/Name)
+
+
+#: what ``orgkit --help`` opens with (user words; the module docstring is for developers)
+USER_DESCRIPTION = (
+    "Review the security coverage of a whole AWS Organization: CloudTrail and GuardDuty in every account and "
+    "region, what the service control policies (SCPs) allow, whether an account can switch its own logging off "
+    "(tamper), what changed between two reviews, and the move of GuardDuty to AWS Organizations. "
+    "`orgkit collect` reads your organisation once, read-only, into a snapshot directory; every other command "
+    "reads a snapshot (without one, the bundled demo organisation, and says so).")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,17 +134,40 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
     m = SnapshotReader(out).manifest
     c = m["counts"]
-    print(f"snapshot written to {out}: {c['accounts']} accounts ({c['accounts_reached']} reached), {c['ous']} OUs, "
-          f"{c['policies']} SCPs, {c['trails']} trails, {c['detectors']} detectors, {c['api_calls']} API calls, "
-          f"{m['error_count']} errors recorded")
+    print(f"snapshot written to {out}: {c['accounts']} accounts ({c['accounts_reached']} reached), {c['ous']} OUs,\n"
+          f"  {c['policies']} SCPs, {c['trails']} trails, {c['detectors']} detectors, {c['api_calls']} API calls, "
+          f"{m['error_count']} error{'' if m['error_count'] == 1 else 's'} recorded")
+    _name_errors(out)
     if m.get("manifest_sha256"):
         print(f"manifest sha256 {m['manifest_sha256']} (keep it to tell later whether the snapshot was edited)")
     return 0
 
 
+def _name_errors(out: Path, most: int = 5) -> None:
+    """The errors a collect recorded, one line each (at most ``most``; ``orgkit show --frame errors`` lists all)."""
+    from orgkit.output import terminal_width
+    from orgkit.snapshot import SnapshotReader
+
+    try:
+        errors = SnapshotReader(out).read("errors.json").get("Errors") or []
+    except Exception:  # noqa: BLE001 - the summary above stands; the list is a convenience
+        return
+    import textwrap
+
+    width = terminal_width()
+    for e in errors[:most]:
+        where = " ".join(str(e[k]) for k in ("account_id", "region") if e.get(k))
+        line = f"error: {e.get('operation') or '?'} {where}: {e.get('error_code') or ''} {e.get('message') or ''}"
+        print(textwrap.fill(line, width, initial_indent="  ", subsequent_indent="    ", break_long_words=False,
+                            break_on_hyphens=False))
+    if len(errors) > most:
+        print(f"  … and {len(errors) - most} more: orgkit show {out} --frame errors")
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     from orgkit.model import load
 
+    demo_note("orgkit show", args.snapshot)
     org = load(args.snapshot)
     if args.frame:
         if args.frame not in org.frames:
@@ -144,8 +176,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
         write_frame(org.frames[args.frame], args.format, args=args)
     else:
         m = org.manifest
-        print(f"organization {m.get('organization_id')}  management account {m.get('management_account_id')}  "
-              f"collected {m.get('collected_at')}")
+        if args.format == "table":  # csv and json carry only the frame's rows
+            print(f"organization {m.get('organization_id')}, management account {m.get('management_account_id')}")
+            print(f"collected {m.get('collected_at')}")
         write_frame(org.summary().reset_index(names="frame"), args.format)
     return 0
 
@@ -182,7 +215,7 @@ def _optional_registrars() -> list[Callable]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="orgkit", description=__doc__,
+        prog="orgkit", description=USER_DESCRIPTION,
         epilog="exit statuses: 0 ok; 1 a check failed (--fail-on, a blocked plan, a failed migration step); "
                "2 usage or input (arguments, snapshot, journal, --out); 3 AWS access (credentials, profile, "
                "endpoint, organization unreadable); 70 internal error; 130 interrupted")

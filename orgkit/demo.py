@@ -69,6 +69,8 @@ def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = Fals
         timings["build"] = round(time.monotonic() - t, 2)
         aws.set_options(strict_assume_role=True)  # from here on, a role that does not exist cannot be assumed
         t = time.monotonic()
+        if progress:  # two progress bars follow: say which is which
+            print("  collecting the demo organisation (snapshot):", file=sys.stderr)
         snap = collect(out / "snapshot", endpoint_url=aws.endpoint_url, regions=sc["regions"], workers=workers,
                        progress=progress)
         timings["collect"] = round(time.monotonic() - t, 2)
@@ -78,6 +80,9 @@ def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = Fals
             aws.seed(lsc["seed"])
             t = time.monotonic()
             ids = builder.later(lsc["steps"])
+            if progress:
+                print("  collecting it again some time later, after the scenario's changes (snapshot-later):",
+                      file=sys.stderr)
             later_snap = collect(out / "snapshot-later", endpoint_url=aws.endpoint_url, regions=sc["regions"],
                                  workers=workers, progress=progress)
             timings["later"] = round(time.monotonic() - t, 2)

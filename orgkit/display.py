@@ -1,5 +1,6 @@
 """How the notebooks and HTML reports show tables: the palette of the heatmaps on status cells, shares as
-percentages, a missing value always shown as ``—``, region names and account ids never broken across lines, and
+percentages, a missing value always shown as ``—``, cells HTML-escaped and broken only at spaces and after a
+separator inside a token (:func:`cell_html`: region names, account ids, ARNs and OU paths stay whole), and
 wide frames with the columns a reader needs first, the rest folded in a ``<details>`` block below.
 
 :func:`style` makes one such table (a pandas Styler, stable across runs: fixed uuid); :func:`use_orgkit_tables`
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from orgkit import palette
+from orgkit import palette, wrap
 
 MISSING = "—"
 #: the columns a reader looks at first in a wide frame (those present, in this order)
@@ -111,6 +112,28 @@ def _fmt(v) -> str:
     return str(v)
 
 
+#: the class of a piece of text the browser must not break inside (see :func:`cell_html`)
+_TOKEN = "ok-tok"
+
+
+def cell_html(v) -> str:
+    """A cell's text as HTML (escaped with ``html.escape``), breakable only where the terminal tables break it
+    (:mod:`orgkit.wrap`): at spaces and, through ``<wbr>``, after a separator inside a token. A piece with a
+    character a browser would otherwise break at (``-``, ``/``, ...) is held in a ``white-space: nowrap`` span, so
+    ``us-east-1``, ``p-FullAWSAccess`` and ``408053428601`` stay whole. Control characters are shown, not obeyed."""
+    text = wrap.visible(_fmt(v))
+    out = []
+    for piece in wrap.pieces(text):
+        if piece.startswith(" "):
+            out.append(html.escape(piece))
+            continue
+        body = html.escape(piece)
+        if not piece.rstrip(wrap.SEPARATORS).isalnum() and len(piece) > 1:
+            body = f'<span class="{_TOKEN}">{body}</span>'
+        out.append(body + ("<wbr>" if piece[-1] in wrap.SEPARATORS else ""))
+    return "".join(out)
+
+
 def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = None, wrap: Iterable[str] = ()):
     """``df`` as a stable Styler: no index unless it carries names, status cells in the palette, shares (columns
     named ``*share*``) as percentages, missing values as ``—``, text left-aligned, region/id columns unbroken and
@@ -122,6 +145,7 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     if default_index:
         s = s.hide(axis="index")
     s = s.set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("vertical-align", "bottom")]},
+                            {"selector": f"span.{_TOKEN}", "props": [("white-space", "nowrap")]},
                             {"selector": "th.row_heading", "props": [("white-space", "nowrap"),
                                                                      ("vertical-align", "top")]}],
                            overwrite=False)
@@ -133,7 +157,7 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
         if any(k in str(c) for k in _SHARES) and pd.api.types.is_float_dtype(df[c]):
             fmt[c] = lambda v: MISSING if pd.isna(v) else f"{v:.0%}"
         else:
-            fmt[c] = _fmt
+            fmt[c] = cell_html
     s = s.format(fmt, na_rep=MISSING)
     s = s.set_properties(**{"text-align": "left", "vertical-align": "top"})
     status = _status_columns(df)
@@ -142,10 +166,10 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     nowrap = [c for c in df.columns if str(c) in _NOWRAP or str(c).endswith("region")]
     if nowrap:
         s = s.set_properties(subset=nowrap, **{"white-space": "nowrap"})
-    # long tokens without spaces (ARNs, ids, parameters) may break anywhere, so the table fits the page
+    # long tokens without spaces (ARNs, paths, parameters) break after their separators only (cell_html)
     tokens = [c for c in df.columns if c not in nowrap and any(k in str(c) for k in _BREAK_ANYWHERE)]
     if tokens:
-        s = s.set_properties(subset=tokens, **{"overflow-wrap": "anywhere", "min-width": "12em"})
+        s = s.set_properties(subset=tokens, **{"min-width": "12em"})
     prose = [c for c in df.columns if str(c) in _PROSE]
     if prose:
         s = s.set_properties(subset=prose, **{"min-width": "16em"})

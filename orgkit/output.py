@@ -3,10 +3,14 @@ Imports no analysis (every command module imports this one).
 
 Tables are drawn by `rich <https://rich.readthedocs.io>`_ to fit the terminal (``COLUMNS`` when set, else the
 terminal's width, else 120 columns): by default only the columns a person reads first (each command passes its
-``columns``; a frame without such a list gets as many of its leading columns as fit), long cells wrapped, text
-left-aligned, numbers right-aligned, a missing value shown as ``-``. ``--wide`` shows every column, ``--columns
-a,b,c`` exactly those. Status words are coloured with the palette's tiers when the output is a terminal; rich honours
-``NO_COLOR`` (and ``FORCE_COLOR``). CSV and JSON always carry every column, unformatted.
+``columns``; a frame without such a list gets as many of its leading columns as fit), text left-aligned, numbers
+right-aligned, a missing value shown as ``-``. No character is ever lost: each cell is broken into lines here
+(:mod:`orgkit.wrap`: free text at its spaces, identifiers only after a separator), every column is at least as wide
+as its longest unbreakable piece, and a column that cannot fit is left out and named (:func:`_layout` says in which
+order). ``--wide`` shows every column, ``--columns a,b,c`` exactly those, as wide as their cells. Verdicts are
+coloured with the palette's tiers when the output is a terminal (SCP decisions stay neutral); rich honours
+``NO_COLOR`` (and ``FORCE_COLOR``). Control characters in values are written out (``\\x1b``), never obeyed. CSV and
+JSON always carry every column, unformatted.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import shutil
 import sys
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
+from orgkit import wrap
 from orgkit.palette import TIERS
 
 # Exit statuses of the orgkit command (README, "Exit statuses"; docs/faults.md)
@@ -42,11 +48,41 @@ class UserError(Exception):
 #: columns whose words are statuses (coloured in a terminal)
 STATUS_COLUMNS = {"status", "decision", "severity", "state", "relationship_status", "health", "result"}
 #: rich styles of the palette's tiers (terminal colours: the palette's fills are too pale for text)
-TIER_STYLES = {"good": "blue", "warn": "yellow", "bad": "bold red", "unknown": "magenta", "na": "dim"}
+TIER_STYLES = {"good": "blue", "warn": "yellow", "bad": "bold red", "unknown": "magenta", "na": "dim", "neutral": ""}
+#: yes/no columns that are verdicts (yes is good): coloured as the palette's good and bad
+_YES_IS_GOOD = {"protected", "cloudtrail_protected", "guardduty_protected", "is_logging"}
 #: cells of these columns are never broken across lines
 _NO_WRAP = {"account_id", "region", "home_region", "status", "decision", "severity", "state", "step_id",
             "priority", "service", "kind", "tie", "rows", "frame"}
 MISSING = "-"
+#: when a table's columns cannot all fit, these are left out first (a label of a row another column identifies)
+_DROP_FIRST = ("account_name", "ou_path", "env", "service", "priority", "before")
+#: free text (folded at its spaces): left out last
+_PROSE_WIDTH = 28
+_KEEP = {"account_id", "region", "trail_arn", "address"}
+_PROSE = {"reason", "why", "exposure", "message", "detail", "after", "before", "summary"}
+
+
+#: the note every command prints (stderr) when it reads the bundled demo because no snapshot was given
+DEMO_NOTE = "no snapshot given: reading the bundled demo organisation (fictional); give a SNAPSHOT for yours"
+
+
+def add_demo(p: argparse.ArgumentParser) -> None:
+    """``--demo``: a command with a ``--fail-on`` gate runs on the bundled demo only when asked to."""
+    p.add_argument("--demo", action="store_true",
+                   help="run on the bundled demo snapshot (a --fail-on gate refuses to without it or a SNAPSHOT)")
+
+
+def demo_note(command: str, snapshot, *, gate=None, demo: bool = False) -> None:
+    """When ``snapshot`` is None (the command will read the bundled demo): say so on stderr in one line; and when a
+    ``--fail-on`` ``gate`` is set without ``--demo``, refuse (a UserError, exit 2): an empty ``$SNAPSHOT`` in CI must
+    not turn the gate into a check of the demo."""
+    if snapshot is not None:
+        return
+    if gate and not demo:
+        raise UserError("--fail-on with no snapshot: give the SNAPSHOT directory to check "
+                        "(or --demo to run the gate on the bundled demo organisation)")
+    print(f"{command}: {DEMO_NOTE}", file=sys.stderr)
 
 
 def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "csv", "json"),
@@ -125,12 +161,12 @@ def _cell_text(v) -> str:
         return ", ".join(f"{k}={val}" for k, val in v.items()) if v else MISSING
     if v is pd.NaT or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
         return MISSING
-    if isinstance(v, bool):
+    if isinstance(v, (bool, np.bool_)):  # numpy's too (a nullable boolean column such as is_logging)
         return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:,.2f}" if abs(v) >= 1000 or v != round(v, 4) else f"{v:g}"
     if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d %H:%M:%S%z") if v.tzinfo else v.strftime("%Y-%m-%d %H:%M:%S")
+        return v.isoformat(sep=" ")  # as the CSV writes it
     if isinstance(v, str) and v == "":
         return MISSING
     return str(v)
@@ -166,6 +202,55 @@ def write_table(df: pd.DataFrame, out=None, *, columns=None, wide: bool = False,
         out.write("".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines()))
 
 
+#: between two columns of a drawn table (rich's SIMPLE_HEAD box without edges, padding collapsed)
+_GAP = 2
+
+
+def _layout(heads: list[str], cells: dict[str, list[str]], fixed: set[str], width: int,
+            fit: bool) -> tuple[list[str], dict[str, int]]:
+    """The columns drawn and their widths. A column is never narrower than its header's and its cells' longest
+    unbreakable piece (:mod:`orgkit.wrap`; a ``fixed`` column: its longest cell); when those minimums do not fit
+    ``width`` and ``fit`` is set, columns are left out from the right (the caller names them). The room left is
+    shared out so that short columns get their whole width first."""
+    least = {c: max([wrap.min_width(c, wrap.HEADER_SEPARATORS)]
+                    + [len(v) if c in fixed else wrap.min_width(v) for v in cells[c]]) for c in heads}
+    natural = {c: max([len(c)] + [len(v) for v in cells[c]]) for c in heads}
+    shown = list(heads)
+    if fit:
+        # left out first: columns with no value at all, labels of what another column identifies; then other columns from the right; then the
+        # free text; then the statuses; the first column, account ids and regions (what a row is about) last
+        def tier(c):
+            return (-1 if all(v == MISSING for v in cells[c]) else 0 if c in _DROP_FIRST else 4 if c in _KEEP or c == shown[0] else 3 if c in STATUS_COLUMNS
+                    else 2 if c in _PROSE else 1)
+
+        order = sorted(reversed(shown), key=lambda c: (tier(c), _DROP_FIRST.index(c) if c in _DROP_FIRST else 0))
+        while len(shown) > 1 and sum(least[c] for c in shown) + _GAP * (len(shown) - 1) > width:
+            shown.remove(order.pop(0))
+    widths = {c: least[c] for c in shown}
+    room = width - sum(widths.values()) - _GAP * (len(shown) - 1)
+    if not fit:
+        return shown, dict(natural)
+    # free text first gets room for a few words a line, then every column grows towards its natural width, the
+    # ones that need least first
+    for c in shown:
+        if c in _PROSE and room > 0:
+            give = max(0, min(room, min(natural[c], _PROSE_WIDTH) - widths[c]))
+            widths[c] += give
+            room -= give
+    want = sorted((c for c in shown if natural[c] > widths[c]), key=lambda c: natural[c] - widths[c])
+    while room > 0 and want:
+        share = max(1, room // len(want))
+        for c in list(want):
+            give = min(share, natural[c] - widths[c], room)
+            widths[c] += give
+            room -= give
+            if widths[c] >= natural[c]:
+                want.remove(c)
+            if room <= 0:
+                break
+    return shown, widths
+
+
 def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, width: int) -> None:
     from rich import box
     from rich.table import Table
@@ -174,36 +259,40 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
     if not len(df.columns):
         console.print("(no rows)")
         return
-    shown = _pick(df, columns, wide, select, width)
-    hidden = [str(c) for c in df.columns if str(c) not in shown]
+    picked = _pick(df, columns, wide, select, width)
     if not len(df):
         console.print("(no rows)")
         return
-    if wide or select:
-        # every column asked for: as wide as the cells need (scroll, or pipe to `less -S`), never folded to nothing
-        natural = sum(max([len(str(c))] + [len(_cell_text(v)) for v in df[c]]) + 2 for c in shown)
-        console.width = max(width, min(natural, 4000))
+    cells = {c: [wrap.visible(v) for v in _format_column(c, df[c])] for c in picked}
+    numeric = {c for c in picked if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])}
+    fixed = (_NO_WRAP | numeric) & set(picked)
+    fit = not (wide or select)
+    shown, widths = _layout(picked, cells, fixed, width, fit)
+    if not fit:
+        # every column asked for, as wide as its cells: scroll, or pipe to `less -S`
+        console.width = max(width, sum(widths[c] for c in shown) + _GAP * (len(shown) - 1))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold", expand=False,
                   collapse_padding=True)
-    cells = {}
     for c in shown:
-        s = df[c]
-        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-        cells[c] = _format_column(c, s)
-        # a header is never broken when the columns' headers fit side by side
-        longest = max([len(v) for v in cells[c]] + [1])
-        head_fit = sum(len(str(h)) + 3 for h in shown) <= width
-        table.add_column(c, justify="right" if numeric else "left", no_wrap=c in _NO_WRAP,
-                         overflow="ellipsis" if c in _NO_WRAP else "fold",
-                         min_width=min(len(c), 24, longest if longest > len(c) else len(c)) if head_fit else None)
+        w = widths[c]
+        table.add_column(Text("\n".join(wrap.wrap(c, w, wrap.HEADER_SEPARATORS))),
+                         justify="right" if c in numeric else "left", no_wrap=False, overflow="fold", width=w)
     for i in range(len(df)):
         row = []
         for c in shown:
             v = cells[c][i]
             style = TIER_STYLES.get(TIERS.get(v, ""), "") if c in STATUS_COLUMNS else ""
-            row.append(Text(v, style="dim" if v == MISSING else style))
+            if c in _YES_IS_GOOD and v in ("yes", "no"):
+                style = TIER_STYLES["good" if v == "yes" else "bad"]
+            row.append(Text("\n".join(wrap.wrap(v, widths[c])), style="dim" if v == MISSING else style,
+                            justify="right" if c in numeric else "left"))
         table.add_row(*row)
     console.print(table)
+    left_out = [c for c in picked if c not in shown]
+    if left_out:
+        console.print(Text(f"columns left out (no room in {width} columns): {', '.join(left_out)}; "
+                           "use --wide or --columns, or a wider terminal", style="dim"), overflow="fold")
+    hidden = [str(c) for c in df.columns if str(c) not in picked]
     if hidden:
         more = ", ".join(hidden)
         console.print(Text(f"{len(hidden)} more column(s), shown with --wide or --columns: {more}", style="dim"),

@@ -30,18 +30,34 @@ STATUS_COLOURS: dict[str, str] = {
 #: a status outside the vocabulary: visible, never silently merged with another
 OTHER = "#7b3294"
 
-#: what each status means for a reader, in order: good, warn (partly good), bad, unknown, n/a
+#: what each status means for a reader: good, warn (partly good), bad, unknown, n/a; or neutral (no verdict)
 TIERS: dict[str, str] = {
     "covered": "good", "administrator": "good", "org_member": "good", "invited_member": "good",
     "done_in_snapshot": "good", "to_do": "warn", "no_call": "na", "skipped": "na",
-    "ok": "good", "allow": "good", "managed": "good", "protected": "good", "done": "good", "Enabled": "good",
-    "partial": "warn", "standalone": "warn", "pending": "warn", "conditional": "warn", "warning": "warn",
-    "unmanaged": "warn", "missing": "warn", "implicit_deny": "warn", "info": "warn",
+    "ok": "good", "managed": "good", "protected": "good", "done": "good", "Enabled": "good",
+    "partial": "warn", "standalone": "warn", "pending": "warn", "warning": "warn",
+    "unmanaged": "warn", "missing": "warn", "info": "warn",
     "not_delivering": "bad", "not_logging": "bad", "suspended": "bad", "none": "bad", "delivery_error": "bad",
-    "explicit_deny": "bad", "error": "bad", "failed": "bad", "BLOCKED": "bad",
+    "error": "bad", "failed": "bad", "BLOCKED": "bad",
     "unknown": "unknown",
     "not_applicable": "na", "exempt": "na",
+    # orgkit diff: what a change does to coverage and protection
+    "regression": "bad", "improvement": "good", "neutral": "na",
+    # SCP decisions: good or bad depends on the question (a denied StopLogging protects, a denied CreateBucket
+    # may block work), so they are shown neutrally, never in a verdict's colour
+    "allow": "neutral", "explicit_deny": "neutral", "implicit_deny": "neutral", "conditional": "neutral",
 }
+
+#: the tiers that are verdicts (a colour says good or bad); "neutral" words are shown without one
+VERDICT_TIERS = ("good", "warn", "bad", "unknown", "na")
+
+#: orgkit diff's severities, as fills (the change tree, notebook 04): the palette's good blue, its vermillion, its
+#: orange for an effect that cannot be known before apply (it may be a regression), grey; a node without changes near
+#: white
+SEVERITY_COLOURS: dict[str, str] = {"regression": STATUS_COLOURS["not_logging"],
+                                    "unknown": STATUS_COLOURS["not_delivering"],
+                                    "improvement": STATUS_COLOURS["covered"], "neutral": "#bbbbbb"}
+UNCHANGED = "#eeeeee"
 
 #: the words drawn inside heatmap cells (short enough for a cell)
 SHORT: dict[str, str] = {"not_applicable": "n/a", "administrator": "admin", "invited_member": "invited",

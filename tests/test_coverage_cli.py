@@ -145,3 +145,18 @@ def test_fail_on_partial_for_guardduty_with_require_plans(capsys, tmp_path):
     assert code == 0 and rows[0]["RUNTIME_MONITORING"] == "off (required)" and rows[0]["S3_DATA_EVENTS"] == "on"
     code, _, err = run(capsys, snap, "--require-plans", "S3,EKS")
     assert code == 2 and err.count("\n") == 1 and "unknown protection plan S3, EKS" in err
+def test_a_gate_prints_its_verdict_first_then_the_failing_rows(snap, capsys, monkeypatch):
+    # issue 19: `coverage --fail-on` printed every row before its verdict
+    monkeypatch.setenv("COLUMNS", "120")
+    code, out, _ = run(capsys, snap, "--fail-on", "none,unknown", "--columns", "status,account_id")
+    lines = out.splitlines()
+    assert code == 1 and lines[0].startswith("gate failed:") and lines[1].split() == ["status", "account_id"]
+    import re
+
+    rows = [x.split()[0] for x in lines[3:] if re.fullmatch(r"\S+\s+\d{12}", x)]
+    assert rows and set(rows) <= {"none", "unknown"}
+    _, csv, _ = run(capsys, snap, "--fail-on", "none,unknown", "--format", "csv")
+    assert len(csv.splitlines()) - 1 > len(rows)  # csv and json keep every row
+    code, out, _ = run(capsys, snap, "--fail-on", "not_delivering")
+    assert code == 0 and out.splitlines() == ["gate passed: no row of " + str(len(csv.splitlines()) - 1)
+                                              + " is not_delivering"]

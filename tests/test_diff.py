@@ -347,3 +347,75 @@ def test_coverage_in_a_forked_process_gives_the_same_answer(pair, monkeypatch):
     assert len(used) == 2 and all(isinstance(u, list) and u for u in used)
     assert len(one) and {"cloudtrail", "guardduty"} & set(one["kind"])
     pd.testing.assert_frame_equal(one, two)
+
+
+# --- the table shows what changed (issue 19, point 5) ----------------------------------------------------------------
+
+PLAN_REVIEW = ["diff", "orgkit/datasets/demo-later", "--terraform-plan", "orgkit/datasets/demo-later-plan.json"]
+
+
+@pytest.fixture
+def at_root(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+
+
+def _run(argv, capsys, columns, monkeypatch):
+    from orgkit.cli import main
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_diff_table_shows_the_reason_and_names_the_unevaluated_resource(at_root, capsys, monkeypatch):
+    code, out, _ = _run(PLAN_REVIEW, capsys, 120, monkeypatch)
+    head = out.splitlines()[0].split()
+    assert code == 0 and "reason" in head and "after" in head
+    assert "aws_cloudtrail.org_trail" in out  # the not_evaluated row names its resource
+    row = next(x for x in out.splitlines() if x.startswith("not_evaluated"))
+    assert "aws_cloudtrail." in row
+
+
+def test_diff_plan_review_at_80_columns_keeps_after_or_names_what_it_left_out(at_root, capsys, monkeypatch):
+    code, out, _ = _run(PLAN_REVIEW, capsys, 80, monkeypatch)
+    lines = out.splitlines()
+    assert code == 0 and max(map(len, lines)) <= 80
+    head = lines[0].split()
+    left = " ".join(lines[lines.index(next(x for x in lines if x.startswith("columns left out"))):])
+    for c in ["kind", "severity", "account_id", "after", "reason"]:
+        assert c in head or c in left, c
+    assert "after" in head
+
+
+def test_diff_honours_wide_and_columns(at_root, capsys, monkeypatch):
+    code, out, _ = _run(PLAN_REVIEW + ["--wide"], capsys, 120, monkeypatch)
+    assert code == 0 and {"policy_id", "source", "reason"} <= set(out.splitlines()[0].split())
+    code, out, _ = _run(PLAN_REVIEW + ["--columns", "kind,source"], capsys, 120, monkeypatch)
+    assert code == 0 and out.splitlines()[0].split() == ["kind", "source"]
+    assert "aws_cloudtrail.org_trail" in out
+    with pytest.raises(SystemExit) as e:
+        _run(PLAN_REVIEW + ["--columns", "kind,nosuch"], capsys, 120, monkeypatch)
+    assert e.value.code == 2 and "nosuch" in capsys.readouterr().err
+
+
+def test_the_summary_line_fits_120_characters(at_root):
+    # issue 19: the summary lines ran to 219 characters
+    import orgkit as ok
+    from orgkit.diff import diff_plan
+    from orgkit.diff.notebook import demo_paths
+
+    before, later, plan = demo_paths()
+    b, a = ok.load(before), ok.load(later)
+    for changes in (diff(b, a), diff(b, a, principal="role/Developer"), diff_plan(a, plan)):
+        line = summary_line(changes)
+        assert len(line) <= 120 and line.startswith("orgkit diff: ") and "\n" not in line, line
+    two = pd.DataFrame({"kind": ["scp_edited", "trail_stopped"], "severity": ["regression"] * 2,
+                        "account_id": [None, "000000000002"]})
+    assert summary_line(two.reindex(columns=COLUMNS)).endswith("; regressions: scp_edited 1, trail_stopped 1")
+    kinds = ["scp_edited", "trail_stopped", "guardduty", "guardduty_auto_enable", "scp_effect"]
+    many = pd.DataFrame({"kind": kinds, "severity": ["regression"] * 5, "account_id": [None] * 5})
+    line = summary_line(many.reindex(columns=COLUMNS))
+    assert len(line) <= 120 and "more" in line  # the kinds that fit, the rest counted

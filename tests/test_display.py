@@ -145,3 +145,103 @@ def test_a_frame_with_repeated_row_labels_displays():
     df = pd.DataFrame({"account_name": ["a", "b"], "exposure": [["x", "y"], ["z"]]}).explode("exposure")
     assert not df.index.is_unique
     assert "<table" in Table(df)._repr_html_() and "<table" in style(df).to_html()
+
+
+# --- notebook tables never break a token inside (issue 19, point 2) ---------------------------------------------------
+
+import html as _html  # noqa: E402
+import re as _re  # noqa: E402
+
+_PART = _re.compile(r'<span class="ok-tok">(.*?)</span>|(<wbr>)|([^<]+)', _re.S)
+
+
+def loose_breaks(cell: str) -> list[str]:
+    """The places in a cell's HTML where a browser may break a line other than at a space or a ``<wbr>``: a
+    character such as ``-`` or ``/`` in plain text (outside a nowrap span) that is not followed by ``<wbr>``."""
+    bad = []
+    parts = [m for m in _PART.finditer(cell)]
+    assert "".join(m.group(0) for m in parts) == cell, f"unexpected markup in {cell!r}"
+    for i, m in enumerate(parts):
+        text = m.group(3)
+        if text is None:
+            continue
+        for word in _html.unescape(text).split(" "):
+            inner = word.rstrip(":/-.,;=") if (word and i + 1 < len(parts) and parts[i + 1].group(2)
+                                              and text.endswith(word)) else word
+            if len(inner) > 1 and any(not (ch.isalnum() or ch in "_'\"()#*&<>;@+%,=[]{}!?$") for ch in inner):
+                bad.append(word)
+    return bad
+
+
+def cells(page: str) -> list[str]:
+    return _re.findall(r"<td[^>]*>(.*?)</td>", page, flags=_re.S)
+
+
+def test_notebook_cells_break_only_at_spaces_and_after_separators():
+    from orgkit.display import cell_html
+
+    values = ["us-east-1", "arn:aws:cloudtrail:us-east-1:012345678901:trail/org-trail", "Root/Engineering/Dev",
+              "p-FullAWSAccess", "408053428601", "read and write events by org-trail (p-sovnyomh)",
+              "<script>alert(1)</script> & Co", "evil\x1b[31m\nname"]
+    page = style(pd.DataFrame({"source": values, "reason": values, "region": values})).to_html()
+    assert "overflow-wrap: anywhere" not in page and "break-all" not in page
+    assert "span.ok-tok" in page and "white-space: nowrap" in page
+    found = cells(page)
+    assert len(found) == 3 * len(values)
+    for c, v in zip(found, [v for v in values for _ in range(3)]):
+        assert _html.unescape(_re.sub(r"<[^>]+>", "", c)) == v.replace("\x1b", "\\x1b").replace("\n", "\\n"), c
+        assert not loose_breaks(c), (c, loose_breaks(c))
+    assert "<script>" not in page
+    assert cell_html("us-east-1") == '<span class="ok-tok">us-east-1</span>'
+    assert cell_html("Root/Engineering/Dev").count("<wbr>") == 2
+
+
+def test_the_breaks_check_can_fail():
+    assert loose_breaks("us-east-1") == ["us-east-1"]
+    assert loose_breaks("Root/<wbr>Dev") == []
+
+
+def test_an_ou_in_the_change_tree_wears_the_worst_below_it():
+    # issue 19, point 4: the OU of an account with a regression is not shown unchanged or better
+    from orgkit.diff import diff
+    from orgkit.diff.notebook import demo_paths, worst_by_node
+
+    before, later, _ = demo_paths()
+    after = orgkit.load(later)
+    changes = diff(orgkit.load(before), after)
+    worst = worst_by_node(after, changes)
+    rank = {"regression": 0, "improvement": 1, "neutral": 2}
+    import networkx as nx
+
+    checked = 0
+    for node, sev in worst.items():
+        for above in nx.ancestors(after.graph, node):
+            assert above in worst and rank[worst[above]] <= rank[sev], (node, sev, above, worst.get(above))
+            checked += 1
+    assert checked and any(v == "regression" for v in worst.values())
+    root = next(n for n, d in after.graph.nodes(data=True) if d.get("kind") == "root")
+    assert worst[root] == "regression"
+
+
+def test_every_table_of_the_committed_notebooks_breaks_only_at_separators():
+    # issue 19, point 2, "for every notebook table": the HTML outputs as committed (rebuilt with tools/notebooks)
+    import json
+    from pathlib import Path
+
+    books = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+    assert len(books) >= 5
+    for book in books:
+        n = 0
+        for cell in json.loads(book.read_text())["cells"]:
+            for out in cell.get("outputs", []):
+                page = out.get("data", {}).get("text/html")
+                if not page:
+                    continue
+                page = "".join(page) if isinstance(page, list) else page
+                assert "overflow-wrap: anywhere" not in page and "break-all" not in page, book.name
+                for td in cells(page):
+                    n += 1
+                    assert not loose_breaks(td), (book.name, td[:200])
+                if "ok-tok" in page:
+                    assert "span.ok-tok" in page, book.name  # the nowrap rule travels with the table
+        assert n, f"{book.name}: no table"

@@ -104,7 +104,9 @@ def test_every_command_fits_120_columns(argv, capsys, monkeypatch):
     main(argv)
     out = capsys.readouterr().out
     assert max(map(len, out.splitlines())) <= 120
-    first = out.splitlines()[0]
+    lines = out.splitlines()
+    rule = next(i for i, x in enumerate(lines) if x.startswith("─"))
+    first = lines[rule - 1]  # the last line of the header (a long header is broken at "_", the rest above it)
     assert first == first.lstrip()  # left-aligned
 
 
@@ -113,3 +115,83 @@ def test_csv_of_a_command_is_unchanged_by_the_table_defaults(capsys, monkeypatch
     main(["coverage", "--service", "guardduty", "--format", "csv"])
     header = capsys.readouterr().out.splitlines()[0].split(",")
     assert {"source", "ou_path", "features", "detector_id", "relationship_status"} <= set(header)
+
+
+def _coloured(monkeypatch, df):
+    """The ANSI style each cell of the table is drawn in (None: plain)."""
+    import re
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    tty = TTY()
+    write_frame(df, "table", tty, width=120)
+    styles = {}
+    for m in re.finditer(r"(\x1b\[[0-9;]*m)?([a-z_]+)(\x1b\[0m)?", tty.getvalue()):
+        styles.setdefault(m.group(2), m.group(1))
+    return styles
+
+
+def test_decisions_are_neutral_and_verdicts_wear_the_palette(monkeypatch):
+    # issue 19, point 4: an SCP decision's goodness depends on the question (a denied StopLogging protects)
+    df = pd.DataFrame({"account_id": ["000000000001", "000000000002", "000000000003", "000000000004"],
+                       "decision": ["allow", "explicit_deny", "implicit_deny", "conditional"],
+                       "severity": ["regression", "improvement", "neutral", "regression"],
+                       "status": ["covered", "not_logging", "unknown", "partial"],
+                       "protected": [True, False, True, False]})
+    s = _coloured(monkeypatch, df)
+    for word in ("allow", "explicit_deny", "implicit_deny", "conditional"):
+        assert s[word] is None, (word, s[word])
+    assert "31" in s["regression"] and "34" in s["improvement"]  # bad as not_logging (red), good as covered (blue)
+    assert s["regression"] == s["not_logging"] and s["improvement"] == s["covered"]
+    assert s["yes"] == s["covered"] and s["no"] == s["not_logging"]
+
+
+def test_one_palette_for_severities():
+    from orgkit import palette
+    from orgkit.diff import notebook
+
+    assert notebook.SEVERITY_COLOURS is palette.SEVERITY_COLOURS
+    assert palette.SEVERITY_COLOURS["regression"] == palette.STATUS_COLOURS["not_logging"]
+    assert palette.SEVERITY_COLOURS["improvement"] == palette.STATUS_COLOURS["covered"]
+    for word in ("allow", "explicit_deny", "implicit_deny", "conditional"):
+        assert palette.TIERS[word] == "neutral"
+    from orgkit.display import cell_css
+
+    assert cell_css("explicit_deny") == "" and cell_css("allow") == "" and cell_css("regression")
+
+
+def test_a_mistyped_action_is_an_error_with_a_suggestion(capsys):
+    # issue 19: `orgkit scp can s3:CreatBucket` answered a full table with exit 0
+    assert main(["scp", "can", "s3:CreatBucket"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "did you mean s3:CreateBucket" in err and "--allow-unknown-action" in err
+    assert main(["scp", "can", "s3:CreatBucket", "--allow-unknown-action", "--format", "csv"]) == 0
+    assert "account_id" in capsys.readouterr().out
+    assert main(["scp", "can", "s3:Create*", "--format", "csv"]) == 0  # a wildcard expands against the catalog
+
+
+def test_booleans_read_yes_and_no_numpy_ones_too():
+    import numpy as np
+
+    df = pd.DataFrame({"is_logging": pd.array([True, False, None], dtype="boolean"),
+                       "flag": [np.bool_(True), np.bool_(False), True]})
+    text = table(df, wide=True)
+    assert "True" not in text and "False" not in text and text.count("yes") == 3 and text.count("no") == 2
+
+
+def test_hostile_cells_are_shown_as_text_and_whole():
+    from orgkit import wrap
+
+    evil = "Prod\x1b[31mRED\x1b[0m\nnext-line\u202eevil"
+    long = "arn:aws:iam::123456789012:role/" + "/".join(["path-segment"] * 500)
+    text = table(pd.DataFrame({"account_id": ["000000000001", "000000000002"], "reason": [evil, long]}), width=80)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "\\x1b[31mRED" in text.replace("\n", "").replace(" ", "")
+    assert max(map(len, text.splitlines())) <= 80
+    body = "".join(x[14:].strip() for x in text.splitlines()[2:])
+    assert long in body  # folded after its separators, every character kept
+    for w in (1, 7, 40):  # no width loses a character
+        for s in (evil, long, "read and write  events", "x" * 100):
+            v = wrap.visible(s)
+            assert "".join(wrap.wrap(v, w)).replace(" ", "") == v.replace(" ", "")

@@ -55,3 +55,165 @@ def test_readme_command_runs(line, capsys, monkeypatch, tmp_path):
     if not {"--format", "--wide", "--columns"} & set(argv):
         widest = max(len(x) for x in out.splitlines())
         assert widest <= 120, f"{line}: a line of {widest} characters"
+
+
+# --- no lost character, no token broken inside (issue 19, points 1 and 2) -------------------------------------------
+
+#: a wrapped cell may break at a space or after one of these, nowhere else (the same set as orgkit/wrap.py, written
+#: out here so that the test does not trust the code it checks)
+BREAK_AFTER = set(":/-.,;=")
+REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b")
+ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
+NOTE = re.compile(r"^(columns left out|\d+ more column)")
+
+
+def _spans(lines: list[str]) -> list[tuple[int, int]]:
+    """Column spans of a drawn table: the runs between gutters (two or more positions blank on every line)."""
+    width = max(map(len, lines))
+    blank = [all(p >= len(x) or x[p] == " " for x in lines) for p in range(width)]
+    spans, start, p = [], None, 0
+    while p < width:
+        if not blank[p]:
+            start = p if start is None else start
+            p += 1
+            continue
+        run = p
+        while run < width and blank[run]:
+            run += 1
+        if start is not None and (run - p >= 2 or run == width):
+            spans.append((start, p))
+            start = None
+        p = run
+    if start is not None:
+        spans.append((start, width))
+    return spans
+
+
+def drawn_tables(out: str, names: set[str]):
+    """Each table in ``out`` whose headers are columns of the CSV: {header: [the non-empty pieces, top down]}."""
+    lines = out.splitlines()
+    for r, line in enumerate(lines):
+        if not line or set(line) != {"─"}:
+            continue
+        end = r + 1
+        while end < len(lines) and lines[end].strip() and not NOTE.match(lines[end]):
+            end += 1
+        body = lines[r + 1:end]
+        for k in (3, 2, 1):
+            if r - k < 0 or not all(lines[r - k:r]):
+                continue
+            head = lines[r - k:r]
+            spans = _spans(head + body)
+            heads = ["".join(h[a:b].strip() for h in head) for a, b in spans]
+            if heads and all(heads) and set(heads) <= names:
+                yield {h: [x[a:b].strip() for x in body if x[a:b].strip()] for h, (a, b) in zip(heads, spans)}
+                break
+
+
+def _same(shown: str, value: str) -> bool:
+    """``shown`` (the table's text, spaces taken out) says ``value`` (a CSV cell): the same characters, or the same
+    number, yes/no for a boolean, ``-`` for an empty cell."""
+    bare = value.replace(" ", "")
+    if shown == bare or (value == "" and shown == "-") or {"True": "yes", "False": "no"}.get(value) == shown:
+        return True
+    try:
+        return abs(float(shown.replace(",", "").rstrip("%")) / (100 if shown.endswith("%") else 1)
+                   - float(value)) < 0.006
+    except ValueError:
+        return False
+
+
+def check_column(name: str, pieces: list[str], values: list[str]) -> None:
+    """Every value of the CSV column, in order, is in the table's column whole: its lines joined give it back, and
+    each line ends at a space or after a separator of the value, never inside a token; nothing else is there."""
+    i = 0
+    for row, value in enumerate(values):
+        bare = value.replace(" ", "") or "-"
+        got, ends = "", []
+        single = _same(pieces[i] if i < len(pieces) else "", value)  # a number, yes/no, "-": one line
+        while i < len(pieces) and len(got) < len(bare) and not (single and got):
+            got += pieces[i].replace(" ", "")
+            ends.append(len(got))
+            i += 1
+        assert _same(got, value), f"{name}, row {row}: the table shows {got!r} for {value!r}"
+        if got != bare:
+            continue  # a number or a boolean, one line
+        # where each line ended, in the value with its spaces: after a separator or at a space
+        pos, k = [], 0
+        for j, ch in enumerate(value):
+            if ch != " ":
+                k += 1
+                pos.append(j)
+        for e in ends[:-1]:
+            j = pos[e - 1]  # the value's last character on that line
+            assert value[j] in BREAK_AFTER or value[j + 1:j + 2] == " ", \
+                f"{name}, row {row}: {value!r} broken inside a token after {value[:j + 1]!r}"
+        for token in ACCOUNT.findall(value) + REGION.findall(value):
+            assert any(token in p for p in pieces[i - len(ends):i]), f"{name}, row {row}: {token} broken"
+    assert i == len(pieces), f"{name}: the table shows more than the CSV: {pieces[i:i + 3]}"
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize("line", COMMANDS)
+def test_readme_table_keeps_every_character(line, columns, capsys, monkeypatch):
+    argv = shlex.split(line, comments=True)
+    if "--profile" in argv or argv[1] == "demo" or "--format" in argv:
+        pytest.skip("needs AWS" if "--profile" in argv else "not a table")
+    monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.chdir(ROOT)
+    main(argv[1:])
+    table = capsys.readouterr().out
+    if "─" not in table:
+        pytest.skip("prints no table")
+    try:
+        assert main(argv[1:] + ["--format", "csv"]) in (0, 1)
+    except SystemExit:
+        pytest.skip("no --format csv to compare with")
+    import io
+
+    import pandas as pd
+
+    csv = pd.read_csv(io.StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False)
+    if "--fail-on" in argv:  # the table shows the verdict and the rows that fail; the CSV every row
+        csv = csv[csv["status"].isin(argv[argv.index("--fail-on") + 1].split(","))].reset_index(drop=True)
+    drawn = list(drawn_tables(table, set(csv.columns)))
+    assert drawn, f"{line}: no table with the CSV's columns in\n{table[:2000]}"
+    for columns_shown in drawn[:1]:
+        assert columns_shown
+        for name, pieces in columns_shown.items():
+            check_column(name, pieces, list(csv[name]))
+    assert max(map(len, table.splitlines())) <= columns or "--wide" in argv or "--columns" in argv
+
+
+# --- no silent demo (issue 19, point 3) ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [["show"], ["coverage"], ["coverage", "--gaps"], ["scp", "lint"], ["scp", "tamper"],
+                                  ["scp", "can", "s3:CreateBucket"], ["scp", "explain", "936374038853", "s3:CreateBucket"],
+                                  ["guardduty", "state"], ["guardduty", "plan", "--admin", "408053428601"],
+                                  ["guardduty", "migrate", "--admin", "408053428601"],
+                                  ["diff", "--terraform-plan", "orgkit/datasets/demo-later-plan.json"]])
+def test_no_snapshot_says_the_demo(argv, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    main(argv)
+    err = capsys.readouterr().err
+    notes = [x for x in err.splitlines() if "bundled demo" in x]
+    assert len(notes) == 1 and "no snapshot given" in notes[0], err
+
+
+def test_a_snapshot_given_means_no_demo_note(capsys):
+    from orgkit.model import bundled_demo_path
+
+    assert main(["coverage", str(bundled_demo_path())]) == 0
+    assert "bundled demo" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["coverage", "--fail-on", "none", "--format", "json"],
+                                  ["scp", "lint", "--fail-on", "error"], ["diff", "--fail-on", "regression",
+                                  "--terraform-plan", "orgkit/datasets/demo-later-plan.json"]])
+def test_a_gate_refuses_the_demo_unless_asked(argv, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and "--demo" in err and "SNAPSHOT" in err
+    assert main(argv + ["--demo"]) in (0, 1)  # asked for: runs, and says it reads the demo
+    assert "bundled demo" in capsys.readouterr().err

@@ -115,7 +115,7 @@ class _Progress:
         width = 24
         frac = self.done / self.total if self.total else 1.0
         bar = "#" * int(frac * width)
-        line = f"\r{self.phase:<12} [{bar:<{width}}] {self.done}/{self.total}  {calls} calls  {errors} errors"
+        line = f"\r{self.phase:<12} [{bar:<{width}}] {self.done}/{self.total}  {calls} calls  {errors} error{'' if errors == 1 else 's'}"
         tty = getattr(self.stream, "isatty", lambda: False)()
         if tty:
             self.stream.write(line)

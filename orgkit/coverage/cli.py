@@ -52,7 +52,7 @@ def _split(v: str | None) -> list[str]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from orgkit.output import add_format
+    from orgkit.output import add_demo, add_format
 
     p = sub.add_parser("coverage", help="CloudTrail and GuardDuty coverage of every account and region",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -60,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--service", choices=["cloudtrail", "guardduty"],
                    help="one service (default: both, with a 'service' column and the common columns)")
     add_format(p)
+    add_demo(p)
     p.add_argument("--status", metavar="STATUS[,STATUS]", help="show only rows with these statuses")
     p.add_argument("--fail-on", metavar="STATUS[,STATUS]",
                    help="exit 1 when any row shown has one of these statuses "
@@ -143,7 +144,7 @@ def build_frame(org, args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orgkit.output import write_frame
+    from orgkit.output import demo_note, write_frame
     from orgkit.coverage.iac import TerraformStateError
     from orgkit.model import load
 
@@ -155,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
     if args.service and (args.trails or args.duplicates or args.tfstate or args.summary):
         print("orgkit coverage: --service applies to the coverage rows and --gaps only", file=sys.stderr)
         return 2
+    demo_note("orgkit coverage", args.snapshot, gate=fail_on, demo=args.demo)
     org = load(args.snapshot)
     try:
         df, vocab = build_frame(org, args)
@@ -174,10 +176,24 @@ def run(args: argparse.Namespace) -> int:
         df = df[df["status"].isin(wanted)]
     view = ("duplicates" if args.duplicates else "summary" if args.summary else "plans" if args.plans
             else vocab or "coverage")
-    write_frame(_printable(df.reset_index(drop=True), args.format), args.format, columns=TABLE_COLUMNS.get(view),
-                args=args)
+    hits = df[df["status"].isin(fail_on)] if fail_on else df
+    if fail_on and args.format == "table":
+        # a gate's verdict first, then only the rows that fail it (csv and json keep every row, for tools)
+        counts = ", ".join(f"{n} {s}" for s, n in hits["status"].value_counts().items())
+        import textwrap
+
+        from orgkit.output import terminal_width
+
+        print(textwrap.fill(f"gate failed: {counts} of {len(df)} rows; the rows that fail:" if len(hits) else
+                            f"gate passed: no row of {len(df)} is {' or '.join(fail_on)}", terminal_width(),
+                            break_long_words=False, break_on_hyphens=False))
+        if len(hits):
+            write_frame(_printable(hits.reset_index(drop=True), args.format), args.format,
+                        columns=TABLE_COLUMNS.get(view), args=args)
+    else:
+        write_frame(_printable(df.reset_index(drop=True), args.format), args.format, columns=TABLE_COLUMNS.get(view),
+                    args=args)
     if fail_on:
-        hits = df[df["status"].isin(fail_on)]
         if len(hits):
             counts = hits["status"].value_counts()
             print("orgkit coverage: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + " (--fail-on)",

@@ -239,8 +239,14 @@ def summary(changes: pd.DataFrame) -> pd.DataFrame:
     return t.sort_values("kind", key=lambda s: s.map(order).fillna(len(KINDS))).reset_index(drop=True)
 
 
+#: the summary line's length at most (a CI message, a terminal line)
+SUMMARY_WIDTH = 120
+
+
 def summary_line(changes: pd.DataFrame) -> str:
-    """One line for a CI job to post: counts by severity, and the regressions by kind."""
+    """One line of at most :data:`SUMMARY_WIDTH` characters for a CI job to post: counts by severity, what
+    weakened tamper protection, scope and unevaluated plan changes, and the regressions by kind (as many kinds as
+    fit, the rest counted; none when none fits)."""
     n = len(changes)
     if not n:
         return "orgkit diff: no changes"
@@ -248,29 +254,39 @@ def summary_line(changes: pd.DataFrame) -> str:
     parts = [f"{int(by.get(s, 0))} {s}{'s' if s not in ('neutral', 'unknown') and by.get(s, 0) != 1 else ''}"
              for s in SEVERITIES]
     line = f"orgkit diff: {n} change{'s' if n != 1 else ''} ({', '.join(parts)})"
+    tail = ""
     reg = changes[changes["severity"] == "regression"]
-    if len(reg):
-        kinds = reg["kind"].value_counts()
-        order = {k: i for i, k in enumerate(KINDS)}
-        ks = sorted(kinds.index, key=lambda k: order.get(k, len(KINDS)))
-        line += "; regressions: " + ", ".join(f"{k} {int(kinds[k])}" for k in ks)
-        lost = reg[(reg["kind"] == "tamper")]["account_id"].nunique()
-        if lost:
-            line += f"; tamper protection weakened in {lost} account{'s' if lost != 1 else ''}"
-    unk = changes[changes["severity"] == "unknown"]
-    if len(unk):  # what cannot be known before apply (or read): a gate may fail on it (--fail-on unknown)
-        kinds = unk["kind"].value_counts()
-        order = {k: i for i, k in enumerate(KINDS)}
-        ks = sorted(kinds.index, key=lambda k: order.get(k, len(KINDS)))
-        line += "; unknown: " + ", ".join(f"{k} {int(kinds[k])}" for k in ks)
+    lost = reg[(reg["kind"] == "tamper")]["account_id"].nunique() if len(reg) else 0
+    if lost:
+        tail += f"; tamper protection weakened in {lost} account{'s' if lost != 1 else ''}"
     scope_rows = changes[changes["kind"] == "scope"]
     if len(scope_rows):
-        line += f"; scope differs ({len(scope_rows)} region/account{'s' if len(scope_rows) != 1 else ''} " \
-                "compared in one snapshot only)"
+        tail += f"; scope differs ({len(scope_rows)} region/account{'s' if len(scope_rows) != 1 else ''} " \
+                "in one snapshot only)"
     ne = changes[changes["kind"] == "not_evaluated"]
     if len(ne):
-        line += f"; {len(ne)} planned change{'s' if len(ne) != 1 else ''} not evaluated"
-    return line
+        tail += f"; {len(ne)} planned change{'s' if len(ne) != 1 else ''} not evaluated"
+    order = {k: i for i, k in enumerate(KINDS)}
+
+    def by_kind(label: str, rows: pd.DataFrame, room: int) -> str:
+        """``; LABEL: kind n, …`` with as many kinds as fit in ``room`` characters, the rest counted (``+N more``);
+        empty when none fits (the table, or --kind and --severity, list them)."""
+        kinds = rows["kind"].value_counts()
+        shown = [f"{k} {int(kinds[k])}" for k in sorted(kinds.index, key=lambda k: order.get(k, len(KINDS)))]
+        for keep in range(len(shown), 0, -1):
+            more = len(shown) - keep
+            text = f"; {label}: " + ", ".join(shown[:keep]) + (f", +{more} more" if more else "")
+            if len(text) <= room:
+                return text
+        return ""
+
+    unk = changes[changes["severity"] == "unknown"]
+    if len(reg):
+        line += by_kind("regressions", reg, SUMMARY_WIDTH - len(line) - len(tail)
+                        - (len("; unknown: x 1") if len(unk) else 0))
+    if len(unk):  # what cannot be known before apply (or read): a gate may fail on it (--fail-on unknown)
+        line += by_kind("unknown", unk, SUMMARY_WIDTH - len(line) - len(tail))
+    return line + tail
 
 
 class _CallableModule(types.ModuleType):

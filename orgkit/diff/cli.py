@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import sys
 
-from orgkit.output import add_format, write_frame
+from orgkit.output import UserError, add_demo, add_format, demo_note, write_frame
+
+#: the table's default columns (--wide: every column; --columns: those); what does not fit is left out and named
+TABLE_COLUMNS = ["kind", "severity", "account_id", "account_name", "region", "before", "after", "reason"]
 
 
 def _err(msg: str) -> int:
@@ -54,6 +57,10 @@ def _cmd_diff(args) -> int:
     except ValueError as e:
         return _err(str(e))
     actions = [a.strip() for a in args.actions.split(",")] if args.actions else None
+    try:
+        demo_note("orgkit diff", args.before, gate=fail_on, demo=args.demo)
+    except UserError as e:
+        return _err(str(e))
     kw = dict(principal=args.principal, context=ctx or None, actions=actions)
     try:
         if args.terraform_plan:
@@ -79,12 +86,7 @@ def _cmd_diff(args) -> int:
     if args.summary_only:
         print(line)
     else:
-        shown = changes
-        if args.format == "table":
-            shown = changes[["kind", "severity", "account_id", "account_name", "region", "before", "after",
-                             "reason"]].copy()
-            shown = shown.fillna("")
-        write_frame(shown, args.format)
+        write_frame(changes, args.format, columns=TABLE_COLUMNS, args=args)
         sys.stdout.flush()
         print(line, file=sys.stderr)
     if fail_on and changes["severity"].isin(fail_on).any():
@@ -111,4 +113,5 @@ def register(sub) -> None:
                                                          "(e.g. regression,unknown)")
     p.add_argument("--summary-only", action="store_true", help="print only the one-line summary")
     add_format(p)
+    add_demo(p)
     p.set_defaults(fn=_cmd_diff)

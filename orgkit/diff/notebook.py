@@ -9,9 +9,7 @@ from typing import Any
 import pandas as pd
 
 from orgkit.diff.rows import ROW_ORDER, SEVERITIES
-
-SEVERITY_COLOURS = {"regression": "#c0392b", "improvement": "#27ae60", "neutral": "#7f8c8d", "unknown": "#e67e22"}
-UNCHANGED = "#d5dbdb"
+from orgkit.palette import SEVERITY_COLOURS, UNCHANGED  # the one palette (no red against green)
 #: the columns a reader needs, in reading order
 SHOW = ["kind", "severity", "account_name", "ou_path", "region", "before", "after", "reason"]
 
@@ -26,23 +24,14 @@ def demo_paths(snapshot=None, later=None, plan=None) -> tuple[Path, Path, Path]:
 
 
 def table(changes: pd.DataFrame, columns: list[str] | None = None, uuid: str = "changes", max_rows: int = 60):
-    """A styled view of change rows: severity coloured, empty cells blank, at most ``max_rows`` rows (the frame
-    itself keeps them all)."""
+    """A styled view of change rows (:func:`orgkit.display.style`: severity in the palette's colours, SCP decisions
+    neutral, missing values one way, tokens unbroken), at most ``max_rows`` rows (the frame keeps them all)."""
+    from orgkit.display import style
+
     cols = [c for c in (columns or SHOW) if c in changes.columns]
-    df = changes[cols].head(max_rows).astype(object).where(changes[cols].head(max_rows).notna(), "")
-    df = df.reset_index(drop=True)
-
-    def colour(v):
-        c = SEVERITY_COLOURS.get(v)
-        return f"color: {c}; font-weight: bold" if c else ""
-
-    st = df.style.set_uuid(uuid).hide(axis="index")
-    if "severity" in df.columns:
-        st = st.map(colour, subset=["severity"])
-    st = st.set_properties(**{"text-align": "left"})
-    if len(changes) > max_rows:
-        st = st.set_caption(f"first {max_rows} of {len(changes)} rows")
-    return st
+    df = changes[cols].head(max_rows).reset_index(drop=True)
+    caption = f"first {max_rows} of {len(changes)} rows" if len(changes) > max_rows else None
+    return style(df, uuid=uuid, caption=caption)
 
 
 def effect_by_account(changes: pd.DataFrame) -> pd.DataFrame:
@@ -83,16 +72,22 @@ def worst_by_node(org, changes: pd.DataFrame) -> dict[str, str]:
             put(aid, sev)
         elif tid is not None:
             put(tid, sev)
+    # an OU (and the root) wears the worst of what is under it
+    import networkx as nx
+
+    for node, sev in list(out.items()):
+        for above in nx.ancestors(org.graph, node):
+            put(above, sev)
     return out
 
 
 def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | None = None,
                      figsize: tuple[float, float] | None = None) -> Any:
     """The OU tree of ``org`` (usually the AFTER organisation) with each account, OU and the root coloured by the
-    worst change there (red regression, orange unknown, green improvement, grey neutral, pale unchanged), and a
-    count of the changes under each node. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a
-    matplotlib Figure not registered with pyplot."""
-    import networkx as nx
+    worst change there or under it, in the palette's colours (:data:`orgkit.palette.SEVERITY_COLOURS`: vermillion
+    regression, orange unknown, blue improvement, grey neutral, near white unchanged), and a count of the changes at
+    each node. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a matplotlib Figure not registered with
+    pyplot."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
@@ -103,7 +98,7 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
     width = max(x for x, _ in pos.values()) + 1
     depth = -min(y for _, y in pos.values()) + 1
     if ax is None:
-        fig = Figure(figsize=figsize or (max(8.0, width * 1.3), max(4.0, depth * 1.7)))
+        fig = Figure(figsize=figsize or (max(8.0, width * 1.75), max(4.0, depth * 1.7)))
         ax = fig.subplots()
     else:
         fig = ax.figure
@@ -115,7 +110,7 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
             n_at[node] = n_at.get(node, 0) + 1
     for u, v in g.edges():
         (x1, y1), (x2, y2) = pos[u], pos[v]
-        hot = v in worst or any(d in worst for d in nx.descendants(g, v))
+        hot = v in worst
         ax.plot([x1, x2], [y1, y2], color="#7f8c8d" if hot else "#d5dbdb", lw=1.6 if hot else 0.8, zorder=1)
     for n, d in g.nodes(data=True):
         x, y = pos[n]
@@ -123,16 +118,17 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
         colour = SEVERITY_COLOURS[sev] if sev else UNCHANGED
         size = 300 if d.get("kind") in ("root", "ou") else 190
         marker = "s" if d.get("kind") in ("root", "ou") else "o"
-        ax.scatter([x], [y], s=size, color=colour, marker=marker, zorder=2, edgecolors="white", linewidths=1.0)
+        ax.scatter([x], [y], s=size, color=colour, marker=marker, zorder=2,
+                   edgecolors="white" if sev else "#999999", linewidths=1.0)
         label = str(d.get("name") or n)
-        ax.text(x, y + 0.17, label, ha="center", va="bottom", fontsize=8, zorder=3,
+        ax.text(x, y + 0.17, label, ha="center", va="bottom", fontsize=9, zorder=3,
                 fontweight="bold" if d.get("kind") in ("root", "ou") else "normal")
         if n_at.get(n):
             ax.text(x, y - 0.2, f"{n_at[n]} change{'s' if n_at[n] != 1 else ''}", ha="center", va="top",
-                    fontsize=6.5, color=colour, zorder=3)
+                    fontsize=8, color="#333333", zorder=3)
     handles = [Line2D([], [], marker="o", ls="", color=SEVERITY_COLOURS[s], label=s) for s in SEVERITIES]
     handles.append(Line2D([], [], marker="o", ls="", color=UNCHANGED, label="unchanged"))
-    ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=False)
+    ax.legend(handles=handles, loc="upper right", fontsize=9, frameon=False)
     ax.set_xlim(-0.8, width - 0.2)
     ax.set_ylim(-depth + 0.2, 0.7)
     ax.axis("off")

