@@ -321,7 +321,7 @@ def test_cli_fail_on_formats_and_summary(tmp_path):
     assert p.returncode == 1, p.stderr
     rows = json.loads(p.stdout)
     assert rows[0]["kind"] == "trail_stopped" and isinstance(rows[0]["account_id"], str)
-    assert p.stderr.strip().splitlines()[-1].startswith("orgkit diff: 1 change (1 regression")
+    assert p.stderr.strip().splitlines()[-1].startswith("orgkit diff: 1 regression, 0 unknown")
     p = run(b, b, "--fail-on", "regression", "--summary-only")
     assert p.returncode == 0 and p.stdout.strip() == "orgkit diff: no changes"
     p = run(b, a, "--format", "csv")

@@ -244,28 +244,18 @@ SUMMARY_WIDTH = 120
 
 
 def summary_line(changes: pd.DataFrame) -> str:
-    """One line of at most :data:`SUMMARY_WIDTH` characters for a CI job to post: counts by severity, what
-    weakened tamper protection, scope and unevaluated plan changes, and the regressions by kind (as many kinds as
-    fit, the rest counted; none when none fits)."""
+    """One line of at most :data:`SUMMARY_WIDTH` characters for a CI job to post: the counts by severity (regressions
+    and unknowns always, the others when there are some), then, as
+    far as they fit and in this order, the accounts whose tamper protection weakened, the unknowns by kind, the
+    regressions by kind (as many kinds as fit, the rest counted), scope and planned changes not evaluated."""
     n = len(changes)
     if not n:
         return "orgkit diff: no changes"
     by = changes["severity"].value_counts()
+    # regressions and unknowns always (what a gate fails on), improvements and neutral changes when there are some
     parts = [f"{int(by.get(s, 0))} {s}{'s' if s not in ('neutral', 'unknown') and by.get(s, 0) != 1 else ''}"
-             for s in SEVERITIES]
-    line = f"orgkit diff: {n} change{'s' if n != 1 else ''} ({', '.join(parts)})"
-    tail = ""
-    reg = changes[changes["severity"] == "regression"]
-    lost = reg[(reg["kind"] == "tamper")]["account_id"].nunique() if len(reg) else 0
-    if lost:
-        tail += f"; tamper protection weakened in {lost} account{'s' if lost != 1 else ''}"
-    scope_rows = changes[changes["kind"] == "scope"]
-    if len(scope_rows):
-        tail += f"; scope differs ({len(scope_rows)} region/account{'s' if len(scope_rows) != 1 else ''} " \
-                "in one snapshot only)"
-    ne = changes[changes["kind"] == "not_evaluated"]
-    if len(ne):
-        tail += f"; {len(ne)} planned change{'s' if len(ne) != 1 else ''} not evaluated"
+             for s in SEVERITIES if s in ("regression", "unknown") or by.get(s, 0)]
+    line = "orgkit diff: " + ", ".join(parts)
     order = {k: i for i, k in enumerate(KINDS)}
 
     def by_kind(label: str, rows: pd.DataFrame, room: int) -> str:
@@ -280,13 +270,28 @@ def summary_line(changes: pd.DataFrame) -> str:
                 return text
         return ""
 
+    reg = changes[changes["severity"] == "regression"]
     unk = changes[changes["severity"] == "unknown"]
-    if len(reg):
-        line += by_kind("regressions", reg, SUMMARY_WIDTH - len(line) - len(tail)
-                        - (len("; unknown: x 1") if len(unk) else 0))
+    pieces: list = []  # texts, or (label, rows) to fit by kind
+    lost = reg[(reg["kind"] == "tamper")]["account_id"].nunique() if len(reg) else 0
+    if lost:
+        pieces.append(f"; tamper protection weakened in {lost} account{'s' if lost != 1 else ''}")
     if len(unk):  # what cannot be known before apply (or read): a gate may fail on it (--fail-on unknown)
-        line += by_kind("unknown", unk, SUMMARY_WIDTH - len(line) - len(tail))
-    return line + tail
+        pieces.append(("unknown", unk))
+    if len(reg):
+        pieces.append(("regressions", reg))
+    scope_rows = changes[changes["kind"] == "scope"]
+    if len(scope_rows):
+        pieces.append(f"; scope differs ({len(scope_rows)} region/account{'s' if len(scope_rows) != 1 else ''} "
+                      "in one snapshot only)")
+    ne = changes[changes["kind"] == "not_evaluated"]
+    if len(ne):
+        pieces.append(f"; {len(ne)} planned change{'s' if len(ne) != 1 else ''} not evaluated")
+    for piece in pieces:
+        room = SUMMARY_WIDTH - len(line)
+        text = by_kind(*piece, room) if isinstance(piece, tuple) else (piece if len(piece) <= room else "")
+        line += text
+    return line
 
 
 class _CallableModule(types.ModuleType):
