@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 
 from orgkit.output import (EXIT_AWS, EXIT_CHECK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED,  # noqa: F401
-                           UserError, add_format, write_frame)
+                           UserError, add_format, visible, write_frame)
 from orgkit.snapshot import SnapshotError
 
 ACCOUNT_ID = re.compile(r"\d{12}")
@@ -139,13 +139,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
     org = load(args.snapshot)
     if args.frame:
         if args.frame not in org.frames:
-            print(f"orgkit show: no frame {args.frame!r}; frames: {', '.join(org.frames)}", file=sys.stderr)
+            print(visible(f"orgkit show: no frame {args.frame!r}; frames: {', '.join(org.frames)}"), file=sys.stderr)
             return 2
         write_frame(org.frames[args.frame], args.format, args=args)
     else:
         m = org.manifest
-        print(f"organization {m.get('organization_id')}  management account {m.get('management_account_id')}  "
-              f"collected {m.get('collected_at')}")
+        print(visible(f"organization {m.get('organization_id')}  management account "
+                      f"{m.get('management_account_id')}  collected {m.get('collected_at')}"))
         write_frame(org.summary().reset_index(names="frame"), args.format)
     return 0
 
@@ -307,7 +307,8 @@ def describe_failure(e: BaseException) -> tuple[int, str]:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line, control characters (from names in the data) shown, not acted on (docs/faults.md)."""
+    return visible(" ".join(str(text).split()))
 
 
 def _prog(args: argparse.Namespace | None) -> str:

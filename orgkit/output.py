@@ -48,6 +48,20 @@ _NO_WRAP = {"account_id", "region", "home_region", "status", "decision", "severi
             "priority", "service", "kind", "tie", "rows", "frame"}
 MISSING = "-"
 
+#: characters a terminal would act on rather than show: C0 controls (ESC, CR, BS, newline, tab...), DEL, C1
+#: controls (CSI U+009B...), the bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069), the
+#: marks LRM/RLM/ALM and the line and paragraph separators
+_INVISIBLE = {c: (f"\\x{c:02x}" if c <= 0xFF else f"\\u{c:04x}")
+              for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                        0x200E, 0x200F, 0x061C, 0x2028, 0x2029]} | {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
+
+def visible(text) -> str:
+    """``text`` as a terminal shows it literally: every control character (ESC, C1, DEL, bidi overrides...) written
+    as its escape (``\\x1b``, ``\\u202e``), nothing else changed; linear in the length. Tables and messages pass
+    values from AWS or files through it; CSV and JSON keep the exact value."""
+    return str(text).translate(_INVISIBLE)
+
 
 def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "csv", "json"),
                help: str = "output format") -> None:
@@ -189,11 +203,11 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
     for c in shown:
         s = df[c]
         numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-        cells[c] = _format_column(c, s)
+        cells[c] = [visible(v) for v in _format_column(c, s)]
         # a header is never broken when the columns' headers fit side by side
         longest = max([len(v) for v in cells[c]] + [1])
         head_fit = sum(len(str(h)) + 3 for h in shown) <= width
-        table.add_column(c, justify="right" if numeric else "left", no_wrap=c in _NO_WRAP,
+        table.add_column(Text(visible(c)), justify="right" if numeric else "left", no_wrap=c in _NO_WRAP,
                          overflow="ellipsis" if c in _NO_WRAP else "fold",
                          min_width=min(len(c), 24, longest if longest > len(c) else len(c)) if head_fit else None)
     for i in range(len(df)):
@@ -205,6 +219,6 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
         table.add_row(*row)
     console.print(table)
     if hidden:
-        more = ", ".join(hidden)
+        more = visible(", ".join(hidden))
         console.print(Text(f"{len(hidden)} more column(s), shown with --wide or --columns: {more}", style="dim"),
                       overflow="fold")

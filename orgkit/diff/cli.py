@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import sys
 
-from orgkit.output import add_format, write_frame
+from orgkit.output import add_format, visible, write_frame
 
 SEVERITIES = ("regression", "improvement", "neutral")
 
 
 def _err(msg: str) -> int:
-    print(f"orgkit diff: {msg}", file=sys.stderr)
+    print(visible(f"orgkit diff: {msg}"), file=sys.stderr)
     return 2
 
 
@@ -77,7 +77,7 @@ def _cmd_diff(args) -> int:
         changes = changes[changes["severity"].isin(want)].reset_index(drop=True)
     line = d.summary_line(changes)
     if args.summary_only:
-        print(line)
+        print(visible(line))
     else:
         shown = changes
         if args.format == "table":
@@ -86,7 +86,7 @@ def _cmd_diff(args) -> int:
             shown = shown.fillna("")
         write_frame(shown, args.format)
         sys.stdout.flush()
-        print(line, file=sys.stderr)
+        print(visible(line), file=sys.stderr)
     if fail_on and changes["severity"].isin(fail_on).any():
         return 1
     return 0
