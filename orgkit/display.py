@@ -92,6 +92,25 @@ def _uuid(df: pd.DataFrame, prefix: str = "ok") -> str:
     return f"{prefix}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
 
 
+def text(value) -> str:
+    """``value`` as HTML text: ``& < > " '`` escaped, so a name such as ``<script>`` is shown, never run."""
+    return html.escape(str(value))
+
+
+def escape_labels(s):
+    """A Styler whose row and column labels, and the names of its index and columns, are escaped as text (its cells
+    are the caller's formatter's: pass ``escape="html"`` or format with :func:`text`)."""
+    s = s.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    if hasattr(s, "format_index_names"):  # pandas >= 3.0
+        return s.format_index_names(escape="html", axis=0).format_index_names(escape="html", axis=1)
+    # earlier pandas writes the names as they are: escape them in the Styler's own copy of the frame
+    for axis in ("index", "columns"):
+        idx = getattr(s.data, axis)
+        if any(n is not None for n in idx.names):
+            setattr(s.data, axis, idx.set_names([None if n is None else text(n) for n in idx.names]))
+    return s
+
+
 def _fmt(v) -> str:
     if isinstance(v, (list, tuple, set)):
         return ", ".join(map(str, v)) if len(v) else MISSING
@@ -133,8 +152,10 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
         if any(k in str(c) for k in _SHARES) and pd.api.types.is_float_dtype(df[c]):
             fmt[c] = lambda v: MISSING if pd.isna(v) else f"{v:.0%}"
         else:
-            fmt[c] = _fmt
+            fmt[c] = lambda v: text(_fmt(v))
+    # every value is text: names, tags and policies come from people who may be hostile (docs/faults.md)
     s = s.format(fmt, na_rep=MISSING)
+    s = escape_labels(s)
     s = s.set_properties(**{"text-align": "left", "vertical-align": "top"})
     status = _status_columns(df)
     if status:
@@ -153,7 +174,7 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     if wrap:
         s = s.set_properties(subset=wrap, **{"white-space": "pre-wrap", "min-width": "18em"})
     if caption:
-        s = s.set_caption(caption)
+        s = s.set_caption(text(caption))
     return s
 
 

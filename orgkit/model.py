@@ -177,7 +177,9 @@ class Org:
         return pd.DataFrame({"rows": {k: len(v) for k, v in self.frames.items()}})
 
     def _repr_html_(self) -> str:
-        m = self.manifest
+        from html import escape
+
+        m = {k: escape(str(v)) for k, v in self.manifest.items()}  # a manifest is a file: its values are text
         return (
             f"<b>Organization {m.get('organization_id')}</b> (management account {m.get('management_account_id')}), "
             f"collected {m.get('collected_at')}: {len(self.accounts)} accounts, {len(self.ous)} OUs, "

@@ -36,12 +36,16 @@ def table(changes: pd.DataFrame, columns: list[str] | None = None, uuid: str = "
         c = SEVERITY_COLOURS.get(v)
         return f"color: {c}; font-weight: bold" if c else ""
 
-    st = df.style.set_uuid(uuid).hide(axis="index")
+    from orgkit.display import escape_labels, text
+
+    # every value is text (names, policies and plans may be hostile): lists and the like as their text, escaped
+    df = df.map(lambda v: v if isinstance(v, (str, int, float)) else str(v))
+    st = escape_labels(df.style.set_uuid(uuid).hide(axis="index").format(escape="html"))
     if "severity" in df.columns:
         st = st.map(colour, subset=["severity"])
     st = st.set_properties(**{"text-align": "left"})
     if len(changes) > max_rows:
-        st = st.set_caption(f"first {max_rows} of {len(changes)} rows")
+        st = st.set_caption(text(f"first {max_rows} of {len(changes)} rows"))
     return st
 
 
@@ -97,6 +101,7 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
     from matplotlib.lines import Line2D
 
     from orgkit.ougraph import tree_layout
+    from orgkit.palette import literal
 
     g = org.graph
     pos = tree_layout(g)
@@ -125,7 +130,7 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
         marker = "s" if d.get("kind") in ("root", "ou") else "o"
         ax.scatter([x], [y], s=size, color=colour, marker=marker, zorder=2, edgecolors="white", linewidths=1.0)
         label = str(d.get("name") or n)
-        ax.text(x, y + 0.17, label, ha="center", va="bottom", fontsize=8, zorder=3,
+        ax.text(x, y + 0.17, literal(label), ha="center", va="bottom", fontsize=8, zorder=3,
                 fontweight="bold" if d.get("kind") in ("root", "ou") else "normal")
         if n_at.get(n):
             ax.text(x, y - 0.2, f"{n_at[n]} change{'s' if n_at[n] != 1 else ''}", ha="center", va="top",
@@ -137,5 +142,5 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
     ax.set_ylim(-depth + 0.2, 0.7)
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(literal(title), fontsize=10)
     return fig
