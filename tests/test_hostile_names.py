@@ -1,0 +1,126 @@
+"""Hostile names through the paths users meet them (issue 17, point 1; docs/faults.md, "Hostile names").
+
+The CLI: every table and message shows terminal control characters as escapes (``\\x1b``, ``\\u202e``) and rich
+markup as the text it is, in a colour terminal too; CSV and JSON keep the exact value. The notebooks' HTML: every
+name escaped (the browser tests in tests/test_browser.py run the notebooks and reports in chromium).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hostile_org import (ACCOUNT_ESC, ACCOUNT_IMG, ACCOUNT_MARKUP, ACCOUNT_MATH, ACCOUNT_SCRIPT, OU_BIDI, OU_SVG,
+                         POLICY_NAME, TRAIL_NAME, hostile_snapshot)
+from orgkit.output import visible, write_frame
+
+ROOT = Path(__file__).resolve().parents[1]
+#: rich's own colour codes (FORCE_COLOR): the only escape sequences allowed in the output
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+#: what a terminal acts on: C0 but newline, DEL, C1, bidi embeddings/overrides/isolates, LRM/RLM/ALM, LS/PS
+ACTIVE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]")
+
+
+@pytest.fixture(scope="module")
+def snaps(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hostile")
+    return hostile_snapshot(d / "before"), hostile_snapshot(d / "later", later=True)
+
+
+def orgkit(*argv, colour=True):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update(PYTHONPATH=str(ROOT), COLUMNS="400")
+    if colour:
+        env["FORCE_COLOR"] = "1"  # styles on: markup would be acted on here if rich read it
+    else:
+        env["NO_COLOR"] = "1"
+    p = subprocess.run([sys.executable, "-m", "orgkit.cli", *map(str, argv)], capture_output=True, text=True,
+                       env=env, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def shown_safely(text: str) -> str:
+    """``text`` with rich's colour codes taken out, after checking nothing else would drive the terminal."""
+    plain = SGR.sub("", text)
+    bad = ACTIVE.findall(plain)
+    assert not bad, f"control characters reach the terminal: {sorted(set(bad))!r}"
+    return plain
+
+
+def test_visible_shows_every_control_character_and_nothing_else():
+    assert visible("a\x1b[2Jb") == r"a\x1b[2Jb"
+    assert visible("\x9b31m\x7f\x00") == r"\x9b31m\x7f\x00"
+    assert visible("x\ny\tz\r") == r"x\ny\tz\r"
+    assert visible("Prod\u202eved\u2066x\u200f") == r"Prod\u202eved\u2066x\u200f"
+    assert visible("[red]x[/red] <b> $\\alpha$ é 日本 Root/a\\/b") == "[red]x[/red] <b> $\\alpha$ é 日本 Root/a\\/b"
+    assert not ACTIVE.search(visible("".join(map(chr, range(0x0, 0x3000)))))
+    assert visible(None) == "None"
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["show", "{a}", "--frame", "accounts"], [ACCOUNT_SCRIPT, ACCOUNT_IMG, ACCOUNT_MARKUP, ACCOUNT_ESC, ACCOUNT_MATH]),
+    (["show", "{a}", "--frame", "ous", "--wide"], [OU_SVG, OU_BIDI]),
+    (["coverage", "{a}", "--wide"], [ACCOUNT_SCRIPT, ACCOUNT_MARKUP, ACCOUNT_ESC, OU_BIDI, TRAIL_NAME]),
+    (["coverage", "{a}", "--trails"], [TRAIL_NAME]),
+    (["coverage", "{a}", "--gaps"], [ACCOUNT_ESC, ACCOUNT_MARKUP]),
+    (["scp", "tamper", "{a}"], [ACCOUNT_SCRIPT, ACCOUNT_MARKUP, ACCOUNT_ESC]),
+    (["scp", "can", "cloudtrail:StopLogging", "{a}", "--wide"], [ACCOUNT_MARKUP, ACCOUNT_ESC, POLICY_NAME, OU_BIDI]),
+    (["scp", "explain", "022222222224", "cloudtrail:StopLogging", "{a}"], [POLICY_NAME, OU_SVG]),
+    (["scp", "lint", "{a}"], [ACCOUNT_MARKUP, ACCOUNT_ESC, OU_BIDI]),
+    (["diff", "{a}", "{b}"], [ACCOUNT_MARKUP, ACCOUNT_ESC + " v2", ACCOUNT_SCRIPT]),
+    (["guardduty", "plan", "{a}"], [ACCOUNT_ESC]),
+    (["guardduty", "state", "{a}", "--what", "suspended"], [ACCOUNT_ESC]),
+    (["guardduty", "state", "{a}", "--what", "no-detector", "--wide"], [ACCOUNT_MARKUP, ACCOUNT_MATH]),
+])
+@pytest.mark.parametrize("colour", [True, False], ids=["colour", "no-colour"])
+def test_cli_tables_show_names_as_text(snaps, argv, names, colour):
+    a, b = snaps
+    rc, out, err = orgkit(*[x.format(a=a, b=b) for x in argv], colour=colour)
+    assert rc in (0, 1), err
+    assert "Traceback" not in err
+    text = shown_safely(out) + shown_safely(err)
+    for name in names:
+        assert visible(name) in text, f"{name!r} is not shown literally"
+    if ACCOUNT_MARKUP in names:
+        assert "[red]x[/red] [bold]b" in text  # rich markup in a name is text, never a style
+
+
+def test_messages_that_carry_names_show_them_literally(snaps):
+    a, _ = snaps
+    # an error naming the hostile value: one line, the control characters shown
+    rc, out, err = orgkit("scp", "explain", "999999999999\x1b[2J", "cloudtrail:StopLogging", a)
+    assert rc == 2 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert r"\x1b[2J" in shown_safely(err)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_csv_and_json_keep_the_exact_value(snaps, fmt):
+    a, _ = snaps
+    rc, out, err = orgkit("show", a, "--frame", "accounts", "--format", fmt)
+    assert rc == 0, err
+    if fmt == "json":
+        names = [r["account_name"] for r in json.loads(out)]
+    else:
+        names = [r["account_name"] for r in csv.DictReader(io.StringIO(out))]
+    for name in (ACCOUNT_SCRIPT, ACCOUNT_IMG, ACCOUNT_MARKUP, ACCOUNT_ESC, ACCOUNT_MATH):
+        assert name in names
+    rc, out, _ = orgkit("show", a, "--frame", "ous", "--format", "json")
+    assert OU_BIDI in [r["name"] for r in json.loads(out)]
+
+
+def test_table_header_and_folded_column_names_are_shown_literally():
+    df = pd.DataFrame({"status": ["covered"], "x\x1b]0;title\x07": ["[blink]y"]})
+    buf = io.StringIO()
+    write_frame(df, "table", buf, width=200)
+    text = shown_safely(buf.getvalue())
+    assert r"x\x1b]0;title\x07" in text and "[blink]y" in text
