@@ -18,6 +18,8 @@ import pandas as pd
 from orgkit import palette
 
 MISSING = "—"
+#: the class that keeps MathJax (JupyterLab typesets HTML outputs) off a name such as ``$\alpha$``: values are text
+NO_MATH = "mathjax_ignore tex2jax_ignore"
 #: the columns a reader looks at first in a wide frame (those present, in this order)
 READ_FIRST = ["priority", "service", "name", "account_name", "account_id", "ou_path", "region", "home_region",
               "kind", "status", "decision", "protected", "severity", "check", "state", "reason", "message"]
@@ -137,7 +139,7 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     df = _unique(df)
     default_index = isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1 \
         and df.index.name is None
-    s = df.style.set_uuid(uuid or _uuid(df))
+    s = df.style.set_uuid(uuid or _uuid(df)).set_table_attributes(f'class="{NO_MATH}"')
     if default_index:
         s = s.hide(axis="index")
     s = s.set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("vertical-align", "bottom")]},
@@ -220,7 +222,7 @@ class Table:
             full = style(df, uuid=self.uuid + "-all", wrap=self.wrap).to_html()
             folded = (f"<details><summary>{len(rest)} more column(s): {html.escape(', '.join(map(str, rest)))}"
                       f"</summary>{full}</details>")
-        return main + more + folded
+        return f'<div class="{NO_MATH}">{main}{more}{folded}</div>'
 
     to_html = _repr_html_
 

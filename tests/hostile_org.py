@@ -65,3 +65,55 @@ def hostile_spec(later: bool = False) -> SnapshotSpec:
 
 def hostile_snapshot(out: Path, later: bool = False) -> Path:
     return hostile_spec(later).write(out)
+
+
+PLAN_ADDRESS_KEY = "<img src=z onerror=alert('addr')>"
+PLAN_POLICY_NAME = "<script>alert('plan')</script>"
+
+
+def hostile_plan(out: Path) -> Path:
+    """A Terraform plan (``terraform show -json``) over :func:`hostile_spec`: the hostile SCP renamed to a script,
+    under a resource address whose ``for_each`` key is markup, and detached from the ``<svg>`` OU."""
+    import json
+
+    sb = hostile_spec()
+    pid = next(p for p, v in sb.policies.items() if v["name"] == POLICY_NAME)
+    ou = next(o["Id"] for o in sb.ous if o["Name"] == OU_SVG)
+    addr = f'aws_organizations_policy.guard["{PLAN_ADDRESS_KEY}"]'
+    before = {"id": pid, "name": POLICY_NAME, "content": json.dumps(DENY), "type": "SERVICE_CONTROL_POLICY",
+              "description": "", "tags": {}}
+    doc = {"format_version": "1.2", "terraform_version": "1.9.0", "complete": True, "applyable": True,
+           "errored": False, "variables": {}, "planned_values": {}, "prior_state": {}, "configuration": {},
+           "resource_changes": [
+               {"address": addr, "mode": "managed", "type": "aws_organizations_policy", "name": "guard",
+                "index": PLAN_ADDRESS_KEY, "provider_name": "registry.terraform.io/hashicorp/aws",
+                "change": {"actions": ["update"], "before": before,
+                           "after": {**before, "name": PLAN_POLICY_NAME}, "after_unknown": {}}},
+               {"address": "aws_organizations_policy_attachment.guard_svg", "mode": "managed",
+                "type": "aws_organizations_policy_attachment", "name": "guard_svg",
+                "provider_name": "registry.terraform.io/hashicorp/aws",
+                "change": {"actions": ["delete"], "after": None, "after_unknown": False,
+                           "before": {"id": f"{ou}:{pid}", "policy_id": pid, "target_id": ou}}}]}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc))
+    return out
+
+
+def notebook_parameters(out: Path) -> dict[str, dict]:
+    """The hostile organisation written under ``out`` (snapshot, later snapshot, plan), and the parameters that point
+    each notebook at it, by the notebook's number."""
+    a, b = hostile_snapshot(out / "before"), hostile_snapshot(out / "later", later=True)
+    plan = hostile_plan(out / "plan.json")
+    snap = {"SNAPSHOT": str(a)}
+    return {"00": snap, "01": snap,
+            "02": {**snap, "ACCOUNT": "022222222221", "WHAT_IF_POLICY": POLICY_NAME, "WHAT_IF_TARGET": OU_SVG},
+            "03": snap, "04": {**snap, "LATER": str(b), "TFPLAN": str(plan)}}
+
+
+#: a page script that records every call of alert/confirm/prompt (in the page; a dialog from a frame is caught by
+#: the test's dialog handler)
+TRAP = """(() => { window.__pwned = [];
+  for (const f of ['alert', 'confirm', 'prompt']) { window[f] = (m) => { window.__pwned.push(f + ':' + m); }; } })();"""
+#: elements a payload would create if a name were read as HTML
+INJECTED = ("img[onerror], svg[onload], body[onload], iframe[src^='javascript'], script:not([type]), "
+            "script[type='text/javascript'], [onload], [onerror]")

@@ -36,11 +36,12 @@ def table(changes: pd.DataFrame, columns: list[str] | None = None, uuid: str = "
         c = SEVERITY_COLOURS.get(v)
         return f"color: {c}; font-weight: bold" if c else ""
 
-    from orgkit.display import escape_labels, text
+    from orgkit.display import NO_MATH, escape_labels, text
 
     # every value is text (names, policies and plans may be hostile): lists and the like as their text, escaped
     df = df.map(lambda v: v if isinstance(v, (str, int, float)) else str(v))
     st = escape_labels(df.style.set_uuid(uuid).hide(axis="index").format(escape="html"))
+    st = st.set_table_attributes(f'class="{NO_MATH}"')
     if "severity" in df.columns:
         st = st.map(colour, subset=["severity"])
     st = st.set_properties(**{"text-align": "left"})
