@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from hostile_org import (ACCOUNT_ESC, ACCOUNT_IMG, ACCOUNT_MARKUP, ACCOUNT_MATH, ACCOUNT_SCRIPT, OU_BIDI, OU_SVG,
-                         POLICY_NAME, TRAIL_NAME, hostile_snapshot)
+                         PLAN_POLICY_NAME, POLICY_NAME, TRAIL_NAME, hostile_plan,
+                         hostile_snapshot)
 from orgkit.output import visible, write_frame
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,7 @@ ACTIVE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200
 @pytest.fixture(scope="module")
 def snaps(tmp_path_factory):
     d = tmp_path_factory.mktemp("hostile")
+    hostile_plan(d / "plan.json")
     return hostile_snapshot(d / "before"), hostile_snapshot(d / "later", later=True)
 
 
@@ -77,6 +79,7 @@ def test_visible_shows_every_control_character_and_nothing_else():
     (["scp", "explain", "022222222224", "cloudtrail:StopLogging", "{a}"], [POLICY_NAME, OU_SVG]),
     (["scp", "lint", "{a}"], [ACCOUNT_MARKUP, ACCOUNT_ESC, OU_BIDI]),
     (["diff", "{a}", "{b}"], [ACCOUNT_MARKUP, ACCOUNT_ESC + " v2", ACCOUNT_SCRIPT]),
+    (["diff", "{a}", "--terraform-plan", "{plan}", "--wide"], [POLICY_NAME, PLAN_POLICY_NAME, OU_SVG]),
     (["guardduty", "plan", "{a}"], [ACCOUNT_ESC]),
     (["guardduty", "state", "{a}", "--what", "suspended"], [ACCOUNT_ESC]),
     (["guardduty", "state", "{a}", "--what", "no-detector", "--wide"], [ACCOUNT_MARKUP, ACCOUNT_MATH]),
@@ -84,7 +87,7 @@ def test_visible_shows_every_control_character_and_nothing_else():
 @pytest.mark.parametrize("colour", [True, False], ids=["colour", "no-colour"])
 def test_cli_tables_show_names_as_text(snaps, argv, names, colour):
     a, b = snaps
-    rc, out, err = orgkit(*[x.format(a=a, b=b) for x in argv], colour=colour)
+    rc, out, err = orgkit(*[x.format(a=a, b=b, plan=a.parent / "plan.json") for x in argv], colour=colour)
     assert rc in (0, 1), err
     assert "Traceback" not in err
     text = shown_safely(out) + shown_safely(err)
@@ -124,3 +127,43 @@ def test_table_header_and_folded_column_names_are_shown_literally():
     write_frame(df, "table", buf, width=200)
     text = shown_safely(buf.getvalue())
     assert r"x\x1b]0;title\x07" in text and "[blink]y" in text
+
+
+def _texts(fig):
+    """Every text a figure draws (titles, tick labels, annotations, legends), after drawing it."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    return [t for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_figure_labels_are_literal(snaps):
+    """``$\\alpha$`` in a name is drawn as typed: no figure reads a name as mathtext (heatmaps, OU tree, SCP map,
+    change tree)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import orgkit
+    from orgkit import coverage, scp
+    from orgkit.diff import diff
+    from orgkit.diff.notebook import draw_change_tree
+    from orgkit.ougraph import draw_ou_tree
+    from orgkit.plots import coverage_heatmap
+    from orgkit.scp.plots import service_heatmap
+
+    a, b = snaps
+    org, later = orgkit.load(a), orgkit.load(b)
+    ct = coverage.cloudtrail_coverage(org)
+    figs = {"heatmap": coverage_heatmap(ct, title=f"{ACCOUNT_MATH} coverage"),
+            "heatmap (OU labels)": coverage_heatmap(ct, max_labels=1),
+            "ou tree": draw_ou_tree(org, coverage=ct).figure,
+            "scp map": service_heatmap(scp.summary(org, by="service"), top=5, title=ACCOUNT_MATH),
+            "change tree": draw_change_tree(later, diff(org, later), title=ACCOUNT_MATH).figure}
+    for what, fig in figs.items():
+        texts = _texts(fig)
+        for t in texts:
+            _, is_math = t._preprocess_math(t.get_text())
+            assert not is_math, f"{what}: {t.get_text()!r} is read as mathtext"
+        if what != "heatmap (OU labels)":  # what is drawn reads as the name (matplotlib undoes the escaping)
+            shown = [t._preprocess_math(t.get_text())[0] for t in texts]
+            assert any(ACCOUNT_MATH in x for x in shown), f"{what}: the name is not drawn as typed"
