@@ -327,14 +327,15 @@ class Trap:
         d.dismiss()
 
     def check(self, where: str, root: str, names: list[str]) -> None:
-        from hostile_org import INJECTED
+        from hostile_org import INJECTED, INJECTED_SCRIPT
 
         self.page.wait_for_timeout(1_500)  # an <img src=x onerror> fires as soon as the load fails
         assert not self.dialogs, f"{where}: a name ran as script: {self.dialogs}"
         assert self.page.evaluate("window.__pwned") == [], f"{where}: {self.page.evaluate('window.__pwned')}"
         injected = self.page.evaluate(
-            "([root, sel]) => [...document.querySelectorAll(root)].flatMap(r => [...r.querySelectorAll(sel)])"
-            ".map(e => e.outerHTML.slice(0, 120))", [root, INJECTED])
+            "([root, sel, scripts]) => [...document.querySelectorAll(root)].flatMap(r => [...r.querySelectorAll(sel),"
+            " ...[...r.querySelectorAll(scripts)].filter(s => s.textContent.includes('alert('))])"
+            ".map(e => e.outerHTML.slice(0, 120))", [root, INJECTED, INJECTED_SCRIPT])
         assert not injected, f"{where}: a name became HTML: {injected[:3]}"
         text = "\n".join(self.page.locator(root).all_inner_texts())
         missing = [n for n in names if n not in text]
