@@ -167,3 +167,32 @@ def test_figure_labels_are_literal(snaps):
         if what != "heatmap (OU labels)":  # what is drawn reads as the name (matplotlib undoes the escaping)
             shown = [t._preprocess_math(t.get_text())[0] for t in texts]
             assert any(ACCOUNT_MATH in x for x in shown), f"{what}: the name is not drawn as typed"
+
+
+def test_every_html_table_escapes_values_labels_and_names(snaps):
+    """The HTML of the tables the notebooks and reports show (display.style and Table, the change table, the Org
+    summary): no tag or attribute made of a value, every value there as escaped text."""
+    import html as _html
+
+    import orgkit
+    from orgkit.diff import diff
+    from orgkit.diff.notebook import table as change_table
+    from orgkit.display import Table, style
+
+    evil = "<img src=q onerror=alert(1)>"
+    df = pd.DataFrame({"account_name": [ACCOUNT_SCRIPT, [evil, "b"], {"k": evil}], "status": ["covered", evil, None],
+                       evil: [1.5, 2.0, 3.0]},
+                      index=pd.Index([OU_SVG, "a", "b"], name=evil))
+    df.columns.name = ACCOUNT_IMG
+    a, b = snaps
+    org, later = orgkit.load(a), orgkit.load(b)
+    pages = {"style": style(df, caption=evil).to_html(), "Table": Table(df)._repr_html_(),
+             "Table (folded)": Table(df, columns=["status"])._repr_html_(),
+             "accounts": Table(org.accounts)._repr_html_(), "ous": Table(org.ous)._repr_html_(),
+             "changes": change_table(diff(org, later)).to_html(), "org": org._repr_html_()}
+    for what, page in pages.items():
+        for tag in ("<img", "<script", "<svg", "<iframe", "<body"):
+            assert tag not in page, f"{what}: {tag} made of a value"
+        assert "mathjax_ignore" in page, what
+    assert _html.escape(ACCOUNT_SCRIPT) in pages["style"] or _html.escape(ACCOUNT_SCRIPT, quote=False) in pages["style"]
+    assert "&lt;img src=q onerror=alert(1)&gt;" in pages["Table (folded)"]  # in the folded columns' list too
