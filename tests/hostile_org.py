@@ -113,7 +113,10 @@ def notebook_parameters(out: Path) -> dict[str, dict]:
 #: a page script that records every call of alert/confirm/prompt (in the page; a dialog from a frame is caught by
 #: the test's dialog handler)
 TRAP = """(() => { window.__pwned = [];
-  for (const f of ['alert', 'confirm', 'prompt']) { window[f] = (m) => { window.__pwned.push(f + ':' + m); }; } })();"""
+  const where = () => { const e = window.event && window.event.target;  // the element a handler ran on
+    return e && e.outerHTML ? ' in ' + (e.parentElement || e).outerHTML.slice(0, 300) : ''; };
+  for (const f of ['alert', 'confirm', 'prompt']) { window[f] = (m) => { window.__pwned.push(f + ':' + m + where()); }; }
+})();"""
 #: elements a payload would create if a name were read as HTML
 INJECTED = "img[onerror], svg[onload], body[onload], iframe[src^='javascript'], [onload], [onerror]"
 #: a script element made of a name (the page's own scripts, and JSON data such as widget state, do not call alert)
