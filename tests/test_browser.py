@@ -5,6 +5,9 @@
    renders it as a widget that answers when another account is chosen.
 2. Every HTML report (the committed notebooks exported the way ``orgkit demo`` exports them) renders in chromium
    with no console error and no request leaving the machine.
+3. Hostile names (issue 17; tests/hostile_org.py): every notebook run in JupyterLab, and every HTML report, on an
+   organisation whose account, OU, policy, trail and tag names are script, markup and mathtext: no dialog, no call
+   of ``alert``, no element made of a name, every name readable as the text it is.
 
 The browser is never downloaded: ``.ci/run`` installs Debian's ``chromium`` when it is missing, and sets
 ``ORGKIT_REQUIRE_BROWSER=1`` so that a missing browser fails there instead of skipping.
