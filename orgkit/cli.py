@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 
 from orgkit.output import (EXIT_AWS, EXIT_CHECK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED,  # noqa: F401
-                           UserError, add_format, demo_note, write_frame)
+                           UserError, add_format, demo_note, visible, write_frame)
 from orgkit.snapshot import SnapshotError
 
 ACCOUNT_ID = re.compile(r"\d{12}")
@@ -171,14 +171,15 @@ def _cmd_show(args: argparse.Namespace) -> int:
     org = load(args.snapshot)
     if args.frame:
         if args.frame not in org.frames:
-            print(f"orgkit show: no frame {args.frame!r}; frames: {', '.join(org.frames)}", file=sys.stderr)
+            print(visible(f"orgkit show: no frame {args.frame!r}; frames: {', '.join(org.frames)}"), file=sys.stderr)
             return 2
         write_frame(org.frames[args.frame], args.format, args=args)
     else:
         m = org.manifest
         if args.format == "table":  # csv and json carry only the frame's rows
-            print(f"organization {m.get('organization_id')}, management account {m.get('management_account_id')}")
-            print(f"collected {m.get('collected_at')}")
+            print(visible(f"organization {m.get('organization_id')}, management account "
+                          f"{m.get('management_account_id')}"))
+            print(visible(f"collected {m.get('collected_at')}"))
         write_frame(org.summary().reset_index(names="frame"), args.format)
     return 0
 
@@ -340,7 +341,8 @@ def describe_failure(e: BaseException) -> tuple[int, str]:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line, control characters (from names in the data) shown, not acted on (docs/faults.md)."""
+    return visible(" ".join(str(text).split()))
 
 
 def _prog(args: argparse.Namespace | None) -> str:

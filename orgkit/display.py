@@ -19,6 +19,8 @@ import pandas as pd
 from orgkit import palette, wrap
 
 MISSING = "—"
+#: the class that keeps MathJax (JupyterLab typesets HTML outputs) off a name such as ``$\alpha$``: values are text
+NO_MATH = "mathjax_ignore tex2jax_ignore"
 #: the columns a reader looks at first in a wide frame (those present, in this order)
 READ_FIRST = ["priority", "service", "name", "account_name", "account_id", "ou_path", "region", "home_region",
               "kind", "status", "decision", "protected", "severity", "check", "state", "reason", "message"]
@@ -93,6 +95,25 @@ def _uuid(df: pd.DataFrame, prefix: str = "ok") -> str:
     return f"{prefix}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
 
 
+def text(value) -> str:
+    """``value`` as HTML text: ``& < > " '`` escaped, so a name such as ``<script>`` is shown, never run."""
+    return html.escape(str(value))
+
+
+def escape_labels(s):
+    """A Styler whose row and column labels, and the names of its index and columns, are escaped as text (its cells
+    are the caller's formatter's: pass ``escape="html"`` or format with :func:`text`)."""
+    s = s.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    if hasattr(s, "format_index_names"):  # pandas >= 3.0
+        return s.format_index_names(escape="html", axis=0).format_index_names(escape="html", axis=1)
+    # earlier pandas writes the names as they are: escape them in the Styler's own copy of the frame
+    for axis in ("index", "columns"):
+        idx = getattr(s.data, axis)
+        if any(n is not None for n in idx.names):
+            setattr(s.data, axis, idx.set_names([None if n is None else text(n) for n in idx.names]))
+    return s
+
+
 def _fmt(v) -> str:
     if isinstance(v, (list, tuple, set)):
         return ", ".join(map(str, v)) if len(v) else MISSING
@@ -141,7 +162,7 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     df = _unique(df)
     default_index = isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1 \
         and df.index.name is None
-    s = df.style.set_uuid(uuid or _uuid(df))
+    s = df.style.set_uuid(uuid or _uuid(df)).set_table_attributes(f'class="{NO_MATH}"')
     if default_index:
         s = s.hide(axis="index")
     s = s.set_table_styles([{"selector": "th", "props": [("text-align", "left"), ("vertical-align", "bottom")]},
@@ -157,8 +178,9 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
         if any(k in str(c) for k in _SHARES) and pd.api.types.is_float_dtype(df[c]):
             fmt[c] = lambda v: MISSING if pd.isna(v) else f"{v:.0%}"
         else:
-            fmt[c] = cell_html
+            fmt[c] = cell_html  # every value is text (escaped): names, tags and policies may be hostile
     s = s.format(fmt, na_rep=MISSING)
+    s = escape_labels(s)
     s = s.set_properties(**{"text-align": "left", "vertical-align": "top"})
     status = _status_columns(df)
     if status:
@@ -177,7 +199,7 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     if wrap:
         s = s.set_properties(subset=wrap, **{"white-space": "pre-wrap", "min-width": "18em"})
     if caption:
-        s = s.set_caption(caption)
+        s = s.set_caption(text(caption))
     return s
 
 
@@ -223,7 +245,7 @@ class Table:
             full = style(df, uuid=self.uuid + "-all", wrap=self.wrap).to_html()
             folded = (f"<details><summary>{len(rest)} more column(s): {html.escape(', '.join(map(str, rest)))}"
                       f"</summary>{full}</details>")
-        return main + more + folded
+        return f'<div class="{NO_MATH}">{main}{more}{folded}</div>'
 
     to_html = _repr_html_
 

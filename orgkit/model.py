@@ -20,6 +20,9 @@ import pandas as pd
 from orgkit.ougraph import child_path
 from orgkit.snapshot import SnapshotError, SnapshotReader, cross_check
 
+#: keeps MathJax (JupyterLab typesets HTML outputs) off the text of names such as ``$\alpha$``
+_NO_MATH = "class='mathjax_ignore tex2jax_ignore'"
+
 FRAMES: dict[str, list[str]] = {
     "accounts": ["account_id", "account_name", "email", "arn", "status", "joined_method", "joined_at", "parent_id",
                  "ou_path", "is_management", "tags", "access", "access_error"],
@@ -177,12 +180,15 @@ class Org:
         return pd.DataFrame({"rows": {k: len(v) for k, v in self.frames.items()}})
 
     def _repr_html_(self) -> str:
-        m = self.manifest
+        from html import escape
+
+        m = {k: escape(str(v)) for k, v in self.manifest.items()}  # a manifest is a file: its values are text
         return (
-            f"<b>Organization {m.get('organization_id')}</b> (management account {m.get('management_account_id')}), "
+            f"<span {_NO_MATH}><b>Organization {m.get('organization_id')}</b> "
+            f"(management account {m.get('management_account_id')}), "
             f"collected {m.get('collected_at')}: {len(self.accounts)} accounts, {len(self.ous)} OUs, "
             f"{len(self.policies)} SCPs, {len(self.trails)} trails, {len(self.detectors)} detectors, "
-            f"{len(self.errors)} errors"
+            f"{len(self.errors)} errors</span>"
         )
 
 

@@ -140,7 +140,7 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    from orgkit.palette import STATUS_COLOURS
+    from orgkit.palette import STATUS_COLOURS, literal
 
     g = org.graph
     top = tree_layout(g)
@@ -179,7 +179,7 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
         if shares is not None and shares[n][1]:
             c, t, _ = shares[n]
             label += f"  {c / t:.0%}"
-        ax.text(x + 0.09, y + 0.05, label, ha="left", va="bottom", fontsize=9.5, zorder=3,
+        ax.text(x + 0.09, y + 0.05, literal(label), ha="left", va="bottom", fontsize=9.5, zorder=3,
                 fontweight="bold" if kind in ("root", "ou") else "normal")
         if show_scps:
             attached = list(d.get("scps") or [])
@@ -188,7 +188,7 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
                 scps.append("no FullAWSAccess")
             if scps:
                 text = textwrap.fill(", ".join(scps), 38)
-                ax.text(x + 0.09, y - 0.07, text, ha="left", va="top", fontsize=8, color="#5B2C6F", zorder=3,
+                ax.text(x + 0.09, y - 0.07, literal(text), ha="left", va="top", fontsize=8, color="#5B2C6F", zorder=3,
                         linespacing=1.05)
     ax.set_xlim(-0.15, depth - 0.1 + 0.9)
     ax.set_ylim(-leaves + 0.35, 0.6)

@@ -84,6 +84,13 @@ def demo_note(command: str, snapshot, *, gate=None, demo: bool = False) -> None:
                         "(or --demo to run the gate on the bundled demo organisation)")
     print(f"{command}: {DEMO_NOTE}", file=sys.stderr)
 
+def visible(text) -> str:
+    """``text`` as a terminal shows it literally: every control or format character (ESC, C1, DEL, newline, bidi
+    overrides...) written as its escape (``\\x1b``, ``\\u202e``), nothing else changed; linear in the length (one
+    rule, :func:`orgkit.wrap.visible`). Tables and messages pass values from AWS or files through it; CSV and JSON
+    keep the exact value."""
+    return wrap.visible(str(text))
+
 
 def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "csv", "json"),
                help: str = "output format") -> None:
@@ -275,7 +282,7 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
                   collapse_padding=True)
     for c in shown:
         w = widths[c]
-        table.add_column(Text("\n".join(wrap.wrap(c, w, wrap.HEADER_SEPARATORS))),
+        table.add_column(Text("\n".join(wrap.wrap(visible(c), w, wrap.HEADER_SEPARATORS))),
                          justify="right" if c in numeric else "left", no_wrap=False, overflow="fold", width=w)
     for i in range(len(df)):
         row = []
@@ -290,10 +297,10 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
     console.print(table)
     left_out = [c for c in picked if c not in shown]
     if left_out:
-        console.print(Text(f"columns left out (no room in {width} columns): {', '.join(left_out)}; "
+        console.print(Text(f"columns left out (no room in {width} columns): {visible(', '.join(left_out))}; "
                            "use --wide or --columns, or a wider terminal", style="dim"), overflow="fold")
     hidden = [str(c) for c in df.columns if str(c) not in picked]
     if hidden:
-        more = ", ".join(hidden)
+        more = visible(", ".join(hidden))
         console.print(Text(f"{len(hidden)} more column(s), shown with --wide or --columns: {more}", style="dim"),
                       overflow="fold")

@@ -84,3 +84,9 @@ def css(status: str) -> str:
         return ""
     fill = STATUS_COLOURS[status]
     return f"background-color: {fill}; color: {text_colour(fill)}"
+
+
+def literal(text) -> str:
+    """``text`` for a figure (matplotlib): shown as written. Every ``$`` is escaped, so a name such as ``$\\alpha$``
+    is never read as mathtext (which would draw a Greek letter, or fail on a malformed expression)."""
+    return str(text).replace("$", r"\$")

@@ -87,9 +87,9 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
     starts = [0] + bounds if n_a else []
     ends = bounds + [n_a] if n_a else []
     centres = [(s + e - 1) / 2 for s, e in zip(starts, ends)]
-    ou_labels = [ous[s] or "(no OU)" for s in starts]
+    ou_labels = [_palette.literal(ous[s] or "(no OU)") for s in starts]
     if label_accounts:
-        labels = [f"{n} ({a})" if n else a for a, n in zip(accounts["account_id"], accounts["account_name"])]
+        labels = [_palette.literal(f"{n} ({a})" if n else a) for a, n in zip(accounts["account_id"], accounts["account_name"])]
         ax.set_yticks(range(n_a), labels, fontsize=7)
         # the OU of each group, on the right
         right = ax.secondary_yaxis("right")
@@ -128,10 +128,10 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
                     else None)
     ax.set_ylabel("account (grouped by OU)" if label_accounts else "OU")
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.set_title(_palette.literal(title), fontsize=11)
     handles = [Patch(facecolor=STATUS_COLOURS.get(s, _OTHER), edgecolor="#666666", label=s) for s in statuses]
     for m in sorted({m for ms in marked.values() for m in ms}):
-        handles.append(Patch(facecolor="white", edgecolor="#000000", hatch="///", label=f"hatched: {m}"))
+        handles.append(Patch(facecolor="white", edgecolor="#000000", hatch="///", label=_palette.literal(f"hatched: {m}")))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), fontsize=8, frameon=False,
               ncol=min(len(handles), 3) or 1)
     return fig

@@ -22,6 +22,9 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
+#: keeps MathJax (JupyterLab typesets HTML outputs) off the text of names such as ``$\alpha$``
+_NO_MATH = "class='mathjax_ignore tex2jax_ignore'"
+
 #: 2: the manifest carries its own digest (``manifest_sha256``) and is written in canonical form. Schema 1
 #: snapshots (no digest) are still read, with the cross-checks; a schema-1 manifest that carries a digest is refused.
 SCHEMA_VERSION = 2
@@ -41,7 +44,7 @@ class SnapshotError(Exception):
         from html import escape
 
         return (
-            "<div style='border-left:4px solid #c0392b;padding:4px 8px'><b>Snapshot error</b><br>"
+            f"<div {_NO_MATH} style='border-left:4px solid #c0392b;padding:4px 8px'><b>Snapshot error</b><br>"
             f"<code>{escape(self.path)}</code>: {escape(self.problem)}</div>"
         )
 

@@ -5,6 +5,9 @@
    renders it as a widget that answers when another account is chosen.
 2. Every HTML report (the committed notebooks exported the way ``orgkit demo`` exports them) renders in chromium
    with no console error and no request leaving the machine.
+3. Hostile names (issue 17; tests/hostile_org.py): every notebook run in JupyterLab, and every HTML report, on an
+   organisation whose account, OU, policy, trail and tag names are script, markup and mathtext: no dialog, no call
+   of ``alert``, no element made of a name, every name readable as the text it is.
 
 The browser is never downloaded: ``.ci/run`` installs Debian's ``chromium`` when it is missing, and sets
 ``ORGKIT_REQUIRE_BROWSER=1`` so that a missing browser fails there instead of skipping.
@@ -91,7 +94,12 @@ def _free_port() -> int:
 def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1 with a token, over a copy of notebooks/ (so autosave cannot touch the committed
     files), with its settings, workspaces and runtime files in a private temporary folder."""
-    home = tmp_path_factory.mktemp("lab")
+    yield from _serve_lab(tmp_path_factory.mktemp("lab"))
+
+
+def _serve_lab(home: Path, parameters: dict | None = None):
+    """JupyterLab over a copy of notebooks/ in ``home``, outputs cleared; ``parameters`` (by notebook number) are
+    injected into the copies as papermill would."""
     work = home / "notebooks"
     shutil.copytree(ROOT / "notebooks", work)
     for f in work.glob("*.ipynb"):  # no committed output can pass for one made in the browser
@@ -99,6 +107,14 @@ def lab(tmp_path_factory):
         for c in doc["cells"]:
             if c["cell_type"] == "code":
                 c["outputs"], c["execution_count"] = [], None
+        if parameters and f.name[:2] in parameters:
+            import nbformat
+
+            from orgkit.demo import inject_parameters
+
+            nb = nbformat.from_dict(doc)
+            inject_parameters(nb, parameters[f.name[:2]])
+            doc = nb
         f.write_text(json.dumps(doc))
     settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
@@ -271,4 +287,113 @@ def test_html_reports_render_offline(browser, tmp_path):
         assert images and all(w > 100 and h > 50 for w, h in images), f"{nb.name}: a broken image {images}"
         assert not guard.external, f"{nb.name}: requests left the machine: {guard.external[:5]}"
         assert not guard.errors, f"{nb.name}: console errors: {guard.errors[:5]}"
+        page.close()
+
+
+# -- hostile names (issue 17, point 1): no name runs as script, every name is shown as the text it is ------------
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The parameters pointing each notebook at the hostile organisation of tests/hostile_org.py."""
+    from hostile_org import notebook_parameters
+
+    return notebook_parameters(tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture(scope="module")
+def hostile_lab(tmp_path_factory, hostile):
+    yield from _serve_lab(tmp_path_factory.mktemp("hostile-lab"), hostile)
+
+
+def _names_in(nb: str) -> list[str]:
+    """The hostile names each notebook shows (what it has tables or figures of)."""
+    import hostile_org as h
+
+    accounts = [h.ACCOUNT_SCRIPT, h.ACCOUNT_IMG, h.ACCOUNT_MARKUP, h.ACCOUNT_MATH]
+    return {"00": accounts + [h.OU_SVG, h.TRAIL_NAME], "01": accounts + [h.OU_SVG, h.TRAIL_NAME],
+            "02": accounts + [h.OU_SVG, h.POLICY_NAME, h.POLICY_EVIL_RESOURCE], "03": [h.ACCOUNT_SCRIPT, h.ACCOUNT_IMG],
+            "04": accounts + [h.OU_SVG, h.POLICY_NAME, h.PLAN_POLICY_NAME]}[nb[:2]]
+
+
+class Trap:
+    """Counts every way a payload announces itself: a dialog (from any frame), a call of the page's alert (replaced
+    before any script of the page runs), and elements a name would have created had it been read as HTML."""
+
+    def __init__(self, page):
+        from hostile_org import TRAP
+
+        self.page, self.dialogs = page, []
+        page.add_init_script(TRAP)
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, d):
+        self.dialogs.append(d.message)
+        d.dismiss()
+
+    def check(self, where: str, root: str, names: list[str]) -> None:
+        from hostile_org import INJECTED, INJECTED_SCRIPT
+
+        self.page.wait_for_timeout(1_500)  # an <img src=x onerror> fires as soon as the load fails
+        assert not self.dialogs, f"{where}: a name ran as script: {self.dialogs}"
+        assert self.page.evaluate("window.__pwned") == [], f"{where}: {self.page.evaluate('window.__pwned')}"
+        injected = self.page.evaluate(
+            "([root, sel, scripts]) => [...document.querySelectorAll(root)].flatMap(r => [...r.querySelectorAll(sel),"
+            " ...[...r.querySelectorAll(scripts)].filter(s => s.textContent.includes('alert('))])"
+            ".map(e => e.outerHTML.slice(0, 120))", [root, INJECTED, INJECTED_SCRIPT])
+        assert not injected, f"{where}: a name became HTML: {injected[:3]}"
+        text = "\n".join(self.page.locator(root).all_inner_texts())
+        missing = [n for n in names if n not in text]
+        assert not missing, f"{where}: not shown literally: {missing}"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_hostile_names_never_run_in_jupyterlab(nb, browser, hostile_lab):
+    """Every notebook run in JupyterLab on an organisation whose names are script, markup and mathtext: the output of
+    a cell just run is trusted there (not sanitised), so only orgkit's escaping stands between a name and the
+    analyst's session."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    trap = Trap(page)
+    try:
+        guard = Guard(page)
+        page.goto(f"{hostile_lab['base']}/lab/tree/{nb.name}?reset&token={hostile_lab['token']}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+        _dismiss_kernel_dialog(page)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        _run_all(page)
+        outputs = " ".join(page.locator(".jp-OutputArea").all_inner_texts())
+        assert "Traceback (most recent call last)" not in outputs, f"{nb.name}: a cell failed"
+        trap.check(nb.name, ".jp-OutputArea", _names_in(nb.name))
+        # a name with $...$ is not typeset by MathJax (it would read as a formula)
+        assert page.locator(".jp-OutputArea mjx-container").count() == 0, f"{nb.name}: a name was typeset"
+        if "explorer(" in nb.read_text():
+            options = page.locator(".widget-dropdown select option").all_text_contents()
+            import hostile_org as h
+
+            assert any(o.startswith(h.ACCOUNT_SCRIPT) for o in options), options
+        assert not guard.external, f"{nb.name}: requests left the machine: {guard.external[:5]}"
+    finally:
+        page.close()
+        _shut_down_kernels(hostile_lab)
+
+
+def test_hostile_names_never_run_in_the_html_reports(browser, hostile, tmp_path):
+    """The HTML reports ``orgkit demo`` writes, of every notebook executed on the hostile organisation."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from orgkit.demo import inject_parameters, report_html
+
+    for nb_path in NOTEBOOKS:
+        nb = nbformat.read(nb_path, as_version=4)
+        inject_parameters(nb, hostile[nb_path.name[:2]])
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(nb_path.parent)}}).execute()
+        target = tmp_path / (nb_path.stem + ".html")
+        target.write_text(report_html(nb))
+        page = browser.new_page()
+        trap = Trap(page)
+        guard = Guard(page)
+        page.goto(target.as_uri(), wait_until="load")
+        assert page.locator(".jp-Cell").count() > 3, f"{nb_path.name}: nothing rendered"
+        trap.check(nb_path.name + " (report)", ".jp-OutputArea", _names_in(nb_path.name))
+        assert not guard.external, f"{nb_path.name}: requests left the machine: {guard.external[:5]}"
         page.close()

@@ -103,7 +103,8 @@ def test_verify_checks(plan):
 
 def test_folded():
     f = Folded("a < b", "summary")
-    assert "<details><summary>summary</summary><pre>a &lt; b</pre></details>" == f._repr_html_()
+    assert ("<details class='mathjax_ignore tex2jax_ignore'><summary>summary</summary><pre>a &lt; b</pre></details>"
+            == f._repr_html_())
     assert repr(f) == "summary\n\na < b"
 
 

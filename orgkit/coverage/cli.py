@@ -144,7 +144,7 @@ def build_frame(org, args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orgkit.output import demo_note, write_frame
+    from orgkit.output import demo_note, visible, write_frame
     from orgkit.coverage.iac import TerraformStateError
     from orgkit.model import load
 
@@ -161,16 +161,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         df, vocab = build_frame(org, args)
     except TerraformStateError as e:
-        print(f"orgkit coverage: {e}", file=sys.stderr)
+        print(visible(f"orgkit coverage: {e}"), file=sys.stderr)
         return 2
     except ValueError as e:
-        print(f"orgkit coverage: {e}", file=sys.stderr)
+        print(visible(f"orgkit coverage: {e}"), file=sys.stderr)
         return 2
     known = VOCAB.get(vocab, set())
     bad = sorted(set(wanted + fail_on) - known)
     if bad:
-        print(f"orgkit coverage: unknown status {', '.join(bad)}; this view's statuses: {', '.join(sorted(known))}",
-              file=sys.stderr)
+        print(visible(f"orgkit coverage: unknown status {', '.join(bad)}; this view's statuses: "
+                      f"{', '.join(sorted(known))}"), file=sys.stderr)
         return 2
     if wanted:
         df = df[df["status"].isin(wanted)]

@@ -51,7 +51,7 @@ class Note:
         return self.text
 
     def _repr_html_(self) -> str:
-        return f'<p style="font-style: italic">{html.escape(self.text)}</p>'
+        return f'<p class="mathjax_ignore tex2jax_ignore" style="font-style: italic">{html.escape(self.text)}</p>'
 
 
 def resolve_tfstate(snapshot, tfstate):

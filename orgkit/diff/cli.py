@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import sys
 
-from orgkit.output import UserError, add_demo, add_format, demo_note, write_frame
+from orgkit.output import UserError, add_demo, add_format, demo_note, visible, write_frame
 
 #: the table's default columns (--wide: every column; --columns: those); what does not fit is left out and named
 TABLE_COLUMNS = ["kind", "severity", "account_id", "account_name", "region", "before", "after", "reason"]
 
 
 def _err(msg: str) -> int:
-    print(f"orgkit diff: {msg}", file=sys.stderr)
+    print(visible(f"orgkit diff: {msg}"), file=sys.stderr)
     return 2
 
 
@@ -84,11 +84,11 @@ def _cmd_diff(args) -> int:
         changes = changes[changes["severity"].isin(want)].reset_index(drop=True)
     line = d.summary_line(changes)
     if args.summary_only:
-        print(line)
+        print(visible(line))
     else:
         write_frame(changes, args.format, columns=TABLE_COLUMNS, args=args)
         sys.stdout.flush()
-        print(line, file=sys.stderr)
+        print(visible(line), file=sys.stderr)
     if fail_on and changes["severity"].isin(fail_on).any():
         return 1
     return 0

@@ -92,6 +92,7 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
     from matplotlib.lines import Line2D
 
     from orgkit.ougraph import tree_layout
+    from orgkit.palette import literal
 
     g = org.graph
     pos = tree_layout(g)
@@ -121,7 +122,7 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
         ax.scatter([x], [y], s=size, color=colour, marker=marker, zorder=2,
                    edgecolors="white" if sev else "#999999", linewidths=1.0)
         label = str(d.get("name") or n)
-        ax.text(x, y + 0.17, label, ha="center", va="bottom", fontsize=9, zorder=3,
+        ax.text(x, y + 0.17, literal(label), ha="center", va="bottom", fontsize=9, zorder=3,
                 fontweight="bold" if d.get("kind") in ("root", "ou") else "normal")
         if n_at.get(n):
             ax.text(x, y - 0.2, f"{n_at[n]} change{'s' if n_at[n] != 1 else ''}", ha="center", va="top",
@@ -133,5 +134,5 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
     ax.set_ylim(-depth + 0.2, 0.7)
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(literal(title), fontsize=10)
     return fig

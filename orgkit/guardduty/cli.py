@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orgkit.output import UserError, add_format, demo_note, write_frame
+from orgkit.output import UserError, add_format, demo_note, visible, write_frame
 
 #: pre-flight findings about the administrator itself: the user's choice is wrong, whatever the region
 ADMIN_CHECKS = ("admin_not_in_organization", "admin_not_active")
@@ -113,7 +113,7 @@ def _print_plan(plan, out=None) -> None:
     out = out or sys.stdout
     width = terminal_width()
     for line in plan.summary().splitlines():
-        out.write(textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False,
+        out.write(textwrap.fill(visible(line), width, subsequent_indent="  ", break_on_hyphens=False,
                                 break_long_words=False) + "\n")
     out.write("\n")
     t = plan.table()
@@ -159,10 +159,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         demo_note("orgkit guardduty plan", args.snapshot)
         plan = _make_plan(args, load(args.snapshot))
     except PlanError as e:
-        print(f"orgkit guardduty plan: {e}", file=sys.stderr)
+        print(visible(f"orgkit guardduty plan: {e}"), file=sys.stderr)
         return 2
     for msg in _admin_problems(plan):  # first, in one line: the plan below is blocked by it
-        print(f"orgkit guardduty plan: {msg}", file=sys.stderr)
+        print(visible(f"orgkit guardduty plan: {msg}"), file=sys.stderr)
     if args.format == "terraform":
         sys.stdout.write(plan.terraform())
     elif args.format == "scp":
@@ -223,7 +223,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     try:
         plan = _make_plan(args, load(snapshot))
     except PlanError as e:
-        print(f"orgkit guardduty migrate: {e}", file=sys.stderr)
+        print(visible(f"orgkit guardduty migrate: {e}"), file=sys.stderr)
         return 2
     problems = _admin_problems(plan)
     if problems:  # said first, in one line, instead of a plan that cannot run
@@ -235,7 +235,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             try:
                 result = execute(plan, ro, dry_run=True, allow_blocked=True)
             except MigrationError as e:
-                print(f"orgkit guardduty migrate: {e}", file=sys.stderr)
+                print(visible(f"orgkit guardduty migrate: {e}"), file=sys.stderr)
                 return 1
             print("\nlive check (read calls only):")
             write_frame(result.frame()[["step_id", "status", "error_code", "message"]], "table")
@@ -254,11 +254,11 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     try:
         result = execute(plan, factory, journal_path=args.journal, dry_run=False,
                          recollect_to=None if args.no_recollect else after,
-                         progress=lambda s: print(s, flush=True))
+                         progress=lambda s: print(visible(s), flush=True))
     except JournalError as e:
         raise UserError(str(e)) from None
     except MigrationError as e:
-        print(f"orgkit guardduty migrate: {e}", file=sys.stderr)
+        print(visible(f"orgkit guardduty migrate: {e}"), file=sys.stderr)
         return 1
     finally:
         if tmp is not None:
@@ -342,7 +342,7 @@ def _cmd_state(args: argparse.Namespace) -> int:
     cur = current_state(load(args.snapshot))
     df = getattr(cur, STATE_FRAMES[args.what])
     if df is None:
-        print(f"orgkit guardduty state: {cur.coverage_note}", file=sys.stderr)
+        print(visible(f"orgkit guardduty state: {cur.coverage_note}"), file=sys.stderr)
         return 2
     write_frame(df, args.format, columns=TABLE_COLUMNS.get(args.what), args=args)
     return 0

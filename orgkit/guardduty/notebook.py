@@ -37,6 +37,9 @@ import pandas as pd
 
 from orgkit.guardduty.plan import MigrationPlan, Step
 
+#: keeps MathJax (JupyterLab typesets HTML outputs) off the text of names such as ``$\alpha$``
+_NO_MATH = "class='mathjax_ignore tex2jax_ignore'"
+
 __all__ = [
     "NoPlan",
     "NotShown",
@@ -85,7 +88,7 @@ class RunbookError(RuntimeError):
     """The runbook refuses to run a group (blocked plan, earlier stop, journal of another plan): says what to do."""
 
     def _repr_html_(self) -> str:
-        return f"<div style='color:#b2182b'><b>Not run:</b> {html.escape(str(self))}</div>"
+        return f"<div {_NO_MATH} style='color:#b2182b'><b>Not run:</b> {html.escape(str(self))}</div>"
 
 
 class Folded:
@@ -95,7 +98,7 @@ class Folded:
         self.text, self.summary, self.open = text, summary, open_
 
     def _repr_html_(self) -> str:
-        return (f"<details{' open' if self.open else ''}><summary>{html.escape(self.summary)}</summary>"
+        return (f"<details{' open' if self.open else ''} {_NO_MATH}><summary>{html.escape(self.summary)}</summary>"
                 f"<pre>{html.escape(self.text)}</pre></details>")
 
     def __repr__(self) -> str:
@@ -109,7 +112,7 @@ class NotShown:
         self.what, self.why = what, why
 
     def _repr_html_(self) -> str:
-        return (f"<div style='border-left:4px solid #999;padding:4px 8px;color:#555'><b>Not shown:</b> "
+        return (f"<div {_NO_MATH} style='border-left:4px solid #999;padding:4px 8px;color:#555'><b>Not shown:</b> "
                 f"{html.escape(self.what)}. {html.escape(self.why)}</div>")
 
     def __repr__(self) -> str:
@@ -390,7 +393,7 @@ class GroupRun:
         colour, word = {"stopped": ("#CC3311", "Stopped"), "pending": ("#7A5C00", "Pending"),
                         "done": ("#225588", "Done")}[self.outcome()]
         table = _styled(self.frame, f"gd-run-{self.group}", wrap=["message", "expected"]).to_html()
-        return (f"<p style='color:{colour}'><b>{word}. {html.escape(self.headline())}</b></p>{table}")
+        return (f"<p {_NO_MATH} style='color:{colour}'><b>{word}. {html.escape(self.headline())}</b></p>{table}")
 
     def __repr__(self) -> str:
         with pd.option_context("display.max_colwidth", 80, "display.width", 200):

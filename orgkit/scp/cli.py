@@ -13,7 +13,7 @@ import sys
 
 import pandas as pd
 
-from orgkit.output import add_demo, add_format, write_frame
+from orgkit.output import add_demo, add_format, visible, write_frame
 
 OUTPUT_COLUMNS = ["account_id", "account_name", "ou_path", "decision", "reason", "source"]
 #: the columns a table shows by default (--wide / --columns for the rest; csv and json carry every column)
@@ -30,7 +30,7 @@ def _write(df: pd.DataFrame, fmt: str, args=None, view: str | None = None) -> No
 
 
 def _fail(msg: str) -> int:
-    print(f"orgkit scp: {msg}", file=sys.stderr)
+    print(visible(f"orgkit scp: {msg}"), file=sys.stderr)
     return 2
 
 
@@ -141,9 +141,9 @@ def _note_unread(df: pd.DataFrame) -> None:
         return
     reads = sorted({r for rs in df["unknown_reads"] for r in (rs or [])})
     if reads:
-        print(f"warning: {int((df['decision'] == 'unknown').sum())} answer(s) unknown: the snapshot could not read "
-              + "; ".join(reads[:5]) + (" …" if len(reads) > 5 else "") + " (collect again with organizations:"
-              "ListTargetsForPolicy and DescribePolicy allowed)", file=sys.stderr)
+        print(visible(f"warning: {int((df['decision'] == 'unknown').sum())} answer(s) unknown: the snapshot could "
+                      "not read " + "; ".join(reads[:5]) + (" …" if len(reads) > 5 else "") + " (collect again with "
+                      "organizations:ListTargetsForPolicy and DescribePolicy allowed)"), file=sys.stderr)
 
 
 def _cmd_explain(args) -> int:
@@ -168,9 +168,10 @@ def _cmd_explain(args) -> int:
 
         from orgkit.output import terminal_width
 
-        print(f"account {args.account}")
+        print(visible(f"account {args.account}"))
         for line in d.explain().splitlines():  # wrapped to the terminal, continuation lines indented
             indent = " " * (len(line) - len(line.lstrip()) + 4)
+            line = visible(line)
             print(textwrap.fill(line, terminal_width(), subsequent_indent=indent, break_on_hyphens=False,
                                 break_long_words=False) or line)
     return 0

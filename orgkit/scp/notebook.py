@@ -442,6 +442,8 @@ def explorer(org, account: str, action: str, on_change: Callable[[str, str], Non
     (default: the tamper actions and ``action``); any action name can be typed."""
     import ipywidgets as W
 
+    from orgkit.output import visible
+
     ev = _evaluator(org)
     acc = _accounts(ev)
     options = [(f"{n} ({a})", a) for a, n in zip(acc["account_id"], acc["account_name"])]
@@ -454,17 +456,17 @@ def explorer(org, account: str, action: str, on_change: Callable[[str, str], Non
 
     def show(*_):
         out.clear_output()
-        with out:
+        with out:  # as text (names are never markup), control characters shown, not acted on
             msg = check_explorer_action(ev, cb.value)
             if msg:
-                print(msg)
+                print(visible(msg))
                 return
             try:
                 d = ev.decide(dd.value, cb.value.strip(), principal=principal, context=context)
             except (ValueError, KeyError) as e:
-                print(f"cannot answer: {e}")
+                print(visible(f"cannot answer: {e}"))
                 return
-            print(d.explain())
+            print("\n".join(visible(line) for line in d.explain().splitlines()))
         if on_change is not None:
             on_change(dd.value, cb.value.strip())
 

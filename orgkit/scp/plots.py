@@ -76,7 +76,7 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
         ax.text(0.5, 0.5, "SCPs take nothing from any account here" if n_a else "no accounts",
                 ha="center", va="center", fontsize=11)
         if title:
-            ax.set_title(title)
+            ax.set_title(_palette.literal(title))
         return fig
 
     cells = d[d["service"].isin(svcs)].set_index(["account_id", "service"])
@@ -115,17 +115,17 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
         if i == n_a or paths[i] != paths[start]:
             if i < n_a:
                 ax.plot([-0.2, n_s + 0.2], [i, i], color="#444444", lw=1.1, zorder=4)
-            ax.text(n_s + 0.25, (start + i) / 2, paths[start] or "(no OU)", ha="left", va="center", fontsize=8,
+            ax.text(n_s + 0.25, (start + i) / 2, _palette.literal(paths[start] or "(no OU)"), ha="left", va="center", fontsize=8,
                     color="#2e86c1", fontweight="bold")
             start = i
     ax.set_xlim(0, n_s)
     ax.set_ylim(n_a, 0)
     ax.set_xticks(np.arange(n_s) + 0.5)
-    ax.set_xticklabels([f"{s} ({int(sizes.get(s, 0))})" for s in svcs], rotation=50, ha="left", fontsize=8,
+    ax.set_xticklabels([_palette.literal(f"{s} ({int(sizes.get(s, 0))})") for s in svcs], rotation=50, ha="left", fontsize=8,
                        rotation_mode="anchor")
     ax.xaxis.tick_top()
     ax.set_yticks(np.arange(n_a) + 0.5)
-    ax.set_yticklabels([f"{n} ({a})" if n else a for a, n in zip(accounts["account_id"], accounts["account_name"])],
+    ax.set_yticklabels([_palette.literal(f"{n} ({a})" if n else a) for a, n in zip(accounts["account_id"], accounts["account_name"])],
                        fontsize=8)
     ax.tick_params(length=0)
     for s in ax.spines.values():
@@ -135,7 +135,7 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
         ("allowed", "allowed"), ("exempt", "exempt from SCPs"))]
     ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=4, fontsize=8, frameon=False)
     if title:
-        ax.set_title(title, fontsize=10, pad=4, loc="left")
+        ax.set_title(_palette.literal(title), fontsize=10, pad=4, loc="left")
     # room for labels: measured in inches so it does not depend on the number of rows or columns
     w, h = fig.get_size_inches()
     left_in = 0.35 + 0.066 * max(len(t.get_text()) for t in ax.get_yticklabels())

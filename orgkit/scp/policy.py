@@ -20,6 +20,9 @@ from orgkit.scp.matching import (
     variable_keys,
 )
 
+#: keeps MathJax (JupyterLab typesets HTML outputs) off the text of names such as ``$\alpha$``
+_NO_MATH = "class='mathjax_ignore tex2jax_ignore'"
+
 __all__ = ["PolicyError", "Statement", "Policy", "compile_policy", "as_policy"]
 
 _ALLOWED_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
@@ -42,7 +45,7 @@ class PolicyError(ValueError):
     def _repr_html_(self) -> str:  # friendly in notebooks
         import html
 
-        return (f"<div style='border-left:4px solid #c00;padding:4px 8px'><b>Policy error</b> in "
+        return (f"<div {_NO_MATH} style='border-left:4px solid #c00;padding:4px 8px'><b>Policy error</b> in "
                 f"<code>{html.escape(str(self.policy_id))}</code>: {html.escape(self.message)}</div>")
 
 
