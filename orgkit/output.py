@@ -219,9 +219,10 @@ def _layout(heads: list[str], cells: dict[str, list[str]], fixed: set[str], widt
     unbreakable piece (:mod:`orgkit.wrap`; a ``fixed`` column: its longest cell); when those minimums do not fit
     ``width`` and ``fit`` is set, columns are left out from the right (the caller names them). The room left is
     shared out so that short columns get their whole width first."""
-    least = {c: max([wrap.min_width(c, wrap.HEADER_SEPARATORS)]
+    shown_head = {c: wrap.visible(str(c)) for c in heads}  # a header is drawn as visible() writes it
+    least = {c: max([wrap.min_width(shown_head[c], wrap.HEADER_SEPARATORS)]
                     + [len(v) if c in fixed else wrap.min_width(v) for v in cells[c]]) for c in heads}
-    natural = {c: max([len(c)] + [len(v) for v in cells[c]]) for c in heads}
+    natural = {c: max([len(shown_head[c])] + [len(v) for v in cells[c]]) for c in heads}
     shown = list(heads)
     if fit:
         # left out first: columns with no value at all, labels of what another column identifies; then other columns from the right; then the

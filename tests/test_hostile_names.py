@@ -80,7 +80,7 @@ def test_visible_shows_every_control_character_and_nothing_else():
     (["scp", "lint", "{a}"], [ACCOUNT_MARKUP, ACCOUNT_ESC, OU_BIDI]),
     (["diff", "{a}", "{b}"], [ACCOUNT_MARKUP, ACCOUNT_ESC + " v2", ACCOUNT_SCRIPT]),
     (["diff", "{a}", "--terraform-plan", "{plan}", "--wide"], [POLICY_NAME, PLAN_POLICY_NAME, OU_SVG]),
-    (["guardduty", "plan", "{a}"], [ACCOUNT_ESC]),
+    (["guardduty", "plan", "{a}", "--admin", "022222222221"], [ACCOUNT_ESC]),
     (["guardduty", "state", "{a}", "--what", "suspended"], [ACCOUNT_ESC]),
     (["guardduty", "state", "{a}", "--what", "no-detector", "--wide"], [ACCOUNT_MARKUP, ACCOUNT_MATH]),
 ])
@@ -194,5 +194,7 @@ def test_every_html_table_escapes_values_labels_and_names(snaps):
         for tag in ("<img", "<script", "<svg", "<iframe", "<body"):
             assert tag not in page, f"{what}: {tag} made of a value"
         assert "mathjax_ignore" in page, what
-    assert _html.escape(ACCOUNT_SCRIPT) in pages["style"] or _html.escape(ACCOUNT_SCRIPT, quote=False) in pages["style"]
+    # the text a reader sees (break opportunities <wbr> and the spans that keep a token whole are markup of orgkit's)
+    seen = re.sub(r"<wbr>|<span class=\"[^\"<>]*\">|</span>", "", pages["style"])
+    assert _html.escape(ACCOUNT_SCRIPT) in seen or _html.escape(ACCOUNT_SCRIPT, quote=False) in seen
     assert "&lt;img src=q onerror=alert(1)&gt;" in pages["Table (folded)"]  # in the folded columns' list too
