@@ -8,6 +8,7 @@ import json
 import warnings
 from contextlib import redirect_stderr, redirect_stdout
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -410,7 +411,13 @@ UNIVERSE = {
 
 
 def _answer(codes):
-    return codes.pop() if len(codes) == 1 else "conditional"
+    """Deny is deny (issue 18): ``conditional`` only when some completion allows and some denies; denied in
+    every completion, explicitly in some and implicitly in others, is an ``implicit_deny``."""
+    if len(codes) == 1:
+        return codes.pop()
+    if codes <= {"explicit_deny", "implicit_deny"}:
+        return "implicit_deny"
+    return "conditional"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -430,6 +437,13 @@ def test_conditional_exactly_when_two_completions_differ(levels, action):
         seen.add(evaluate(docs, action, context={k: (ABSENT if v is None else v) for k, v in ctx.items()}).decision)
     assert "conditional" not in seen
     assert d.decision == _answer(set(seen))
+    if d.decision == "conditional":
+        assert "allow" in seen and seen & {"explicit_deny", "implicit_deny"}
+        assert d.allowed_when != "never"
+    if d.decision == "implicit_deny" and len(seen) > 1:
+        assert "explicitly" in d.reason and "implicitly" in d.reason
+    # the matrix path agrees with evaluate (matrix codes and never_allowed)
+    _matrix_agrees(docs, action, d)
     # every concrete completion from an independent universe gives one of those answers
     for combo in itertools.product(*(UNIVERSE[k] for k in keys)):
         ctx = {k: (ABSENT if v is None else v) for k, v in zip(keys, combo)}
@@ -460,3 +474,45 @@ def test_matrix_with_policy_variables_agrees_with_decide():
                 assert m.decision(aid, a) == scp.decide(o, aid, a, resource=res).decision, (res, aid, a)
     d = scp.decide(o, "100000000001", "s3:DeleteBucket")
     assert d.decision == "conditional" and "100000000001-" in d.allowed_when
+
+
+def _matrix_agrees(docs, action, d):
+    """The matrix (one account under the levels ``docs``) gives the same code as ``evaluate`` and marks the
+    action never allowed exactly when no completion allows it."""
+    rows = [("r-root", None, "root", "Root", [f"p-0-{j}" for j in range(len(docs[0]))])]
+    pols = {f"p-0-{j}": doc for j, doc in enumerate(docs[0])}
+    parent = "r-root"
+    for i, lv in enumerate(docs[1:-1] if len(docs) > 1 else [], start=1):
+        rows.append((f"ou-{i}", parent, "ou", f"OU{i}", [f"p-{i}-{j}" for j in range(len(lv))]))
+        pols.update({f"p-{i}-{j}": doc for j, doc in enumerate(lv)})
+        parent = f"ou-{i}"
+    if len(docs) > 1:
+        k = len(docs) - 1
+        rows.append(("100000000001", parent, "account", "one", [f"p-{k}-{j}" for j in range(len(docs[k]))]))
+        pols.update({f"p-{k}-{j}": doc for j, doc in enumerate(docs[k])})
+    else:
+        return  # a single level cannot hold both a root and an account
+    rows.append((MGMT, "r-root", "account", "management", [rows[0][4][0]]))
+    o = make_org(rows, pols)
+    dec = scp.decide(o, "100000000001", action)
+    assert dec.decision == d.decision, (dec.reason, d.reason)
+    m = scp.matrix(o, actions=[action])
+    assert m.decision("100000000001", action) == d.decision
+    row = int(m.accounts.set_index("account_id").loc["100000000001", "row"])
+    never = bool(m.never_allowed[row][m.catalog._index[action.lower()]])
+    assert never == (not d.may_be_allowed)
+
+
+def test_deny_is_deny_explicit_in_some_cases_implicit_in_others():
+    """Issue 18 point 6: denied in every case, explicitly outside us-east-1 and implicitly in it (the second
+    level allows only eu-west-1): ``implicit_deny``, the reason saying which cases deny explicitly."""
+    docs = [[FULL, only_region("us-east-1")], [allow_if_region("eu-west-1")]]
+    d = evaluate(docs, "ec2:RunInstances")
+    assert d.decision == "implicit_deny" and not d.may_be_allowed
+    assert {c["decision"] for c in d.cases} == {"explicit_deny", "implicit_deny"}
+    assert 'implicitly (level1 allows nothing when aws:RequestedRegion is "us-east-1")' in d.reason
+    assert 'explicitly by Sid "OnlyUs-east-1"' in d.reason or "explicitly by" in d.reason
+    _matrix_agrees(docs + [[FULL]], "ec2:RunInstances", evaluate(docs + [[FULL]], "ec2:RunInstances"))
+    # every case explicit stays explicit_deny; one allowing case makes it conditional
+    assert evaluate([[FULL, only_region("us-east-1")], [FULL, only_region("eu-west-1")]], "ec2:RunInstances").decision == "explicit_deny"
+    assert evaluate([[FULL, only_region("us-east-1")], [FULL]], "ec2:RunInstances").decision == "conditional"
