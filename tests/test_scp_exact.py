@@ -189,7 +189,8 @@ def test_old_names_still_work_with_a_deprecation_warning():
 
 PROTECT = {"Version": "2012-10-17", "Statement": [{
     "Sid": "ProtectCloudTrail", "Effect": "Deny",
-    "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors"],
+    "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors",
+               "cloudtrail:StopEventDataStoreIngestion", "cloudtrail:DeleteEventDataStore", "cloudtrail:UpdateEventDataStore"],
     "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
 
 
@@ -246,11 +247,20 @@ def test_tamper_protection_one_definition(org):
     exp = dict(x.split(": ", 1) for x in t.loc["100000000001", "exposure"])
     assert exp["guardduty:DeleteDetector"] == 'allowed when aws:RequestedRegion is "us-east-1"'
     assert t.loc[MGMT, "reason"].startswith("exempt")
+    # the verdicts (issue 18): role/Dev is not the exception, so with it known CloudTrail is protected
+    assert t.loc["100000000001", "cloudtrail"] == "protected" and t.loc["100000000001", "guardduty"] == "exposed"
+    assert t.loc["100000000002", "guardduty"] == "protected" and t.loc[MGMT, "cloudtrail"] == "exposed"
     # any principal: the SecurityAdmin exception is named
     t2 = scp.tamper_protection(org).set_index("account_id")
     exp = dict(x.split(": ", 1) for x in t2.loc["100000000001", "exposure"])
     assert "role/SecurityAdmin" in exp["cloudtrail:StopLogging"]
     assert t2.loc["100000000002", "protected"]
+    # any principal: allowed only for the named role -> protected_except, the exception listed
+    assert t2.loc["100000000001", "cloudtrail"] == "protected_except"
+    assert "cloudtrail:StopLogging: only role/SecurityAdmin" in t2.loc["100000000001", "cloudtrail_detail"]
+    # ... and for the exception role itself, it is exposed (that principal can)
+    t3 = scp.tamper_protection(org, principal="role/SecurityAdmin").set_index("account_id")
+    assert t3.loc["100000000001", "cloudtrail"] == "exposed"
     # the notebook's words come from the same columns
     cov = pd.DataFrame({"account_id": ["100000000001", "100000000002", MGMT], "regions": [1, 1, 1],
                         "cloudtrail_covered": [1, 1, 1], "cloudtrail_unknown": [0, 0, 0], "cloudtrail_share": [1.0] * 3,
@@ -276,7 +286,12 @@ def _cli(org, monkeypatch, argv):
 def test_cli_tamper_table_names_the_exposed_actions(org, monkeypatch):
     rc, out, err = _cli(org, monkeypatch, ["scp", "tamper", "--principal", "role/Dev", "--columns", "exposure"])
     assert rc == 0 and "guardduty:DeleteDetector: allowed when aws:RequestedRegion is" in " ".join(out.split())
-    assert "protected: 1 of 3 accounts" in err
+    assert "cloudtrail: protected 2, exposed 1 of 3 accounts" in err
+    monkeypatch.setenv("COLUMNS", "80")
+    rc, out, err = _cli(org, monkeypatch, ["scp", "tamper"])
+    assert rc == 0 and "cloudtrail: protected 1, protected_except 1, exposed 1 of 3 accounts" in err
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert _cli(org, monkeypatch, ["scp", "tamper", "--fail-on", "exposed"])[0] == 1
 
 
 @pytest.mark.parametrize("bad", ["cloudtrail_StopLogging", ":", "cloudtrail:Stop Logging", "", "cloudtrail:"])
