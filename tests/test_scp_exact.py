@@ -267,10 +267,10 @@ def test_tamper_protection_one_definition(org):
                         "guardduty_covered": [1, 1, 1], "guardduty_unknown": [0, 0, 0], "guardduty_share": [1.0] * 3})
     tc = tamper_coverage(scp.evaluator(org), tamper=scp.tamper_protection(org, principal="role/Dev"), coverage=cov)
     tc = tc.set_index("account_id")
-    assert tc.loc["100000000001", "cloudtrail"] == "covered and protected"
-    assert tc.loc["100000000002", "cloudtrail"] == "covered and protected"
-    assert tc.loc["100000000002", "guardduty"] == "covered and protected"
-    assert tc.loc["100000000001", "guardduty"] != "covered and protected"
+    assert tc.loc["100000000001", "cloudtrail"] == "covered, protected"
+    assert tc.loc["100000000002", "cloudtrail"] == "covered, protected"
+    assert tc.loc["100000000002", "guardduty"] == "covered, protected"
+    assert tc.loc["100000000001", "guardduty"] != "covered, protected"
 
 
 def _cli(org, monkeypatch, argv):

@@ -189,7 +189,8 @@ def _cmd_tamper(args) -> int:
             if isinstance(df[c].dtype, pd.CategoricalDtype):
                 df[c] = df[c].astype(str)
         if args.format == "csv":  # lists as "a;b" in CSV cells; JSON keeps arrays
-            for c in ("exposed", "conditional", "unknown", "exposure", *(f"{k}_detail" for k in keys)):
+            for c in ("exposed", "conditional", "unknown", "exposure",
+                      *(f"{k}_{x}" for k in keys for x in ("detail", "exposed", "exceptions"))):
                 df[c] = df[c].map(";".join)
     _write(df, args.format, args, "tamper")
     if args.format == "table":

@@ -256,7 +256,9 @@ def tamper_protection(
 ) -> pd.DataFrame:
     """One row per account, one definition everywhere (CLI, notebook, docs).
 
-    **Verdicts**, per protected resource (a column named by its key, e.g. ``cloudtrail``, with ``<key>_detail``):
+    **Verdicts**, per protected resource (a column named by its key, e.g. ``cloudtrail``, with ``<key>_detail``
+    (one line per action not simply denied), ``<key>_exposed`` (the exposed actions) and ``<key>_exceptions`` (the
+    principals the exceptions name)):
     see :func:`tamper_verdict`; each action's status comes from the SCP engine's exact cases
     (:func:`exception_principals`) and GuardDuty's own guards (``guards``: :func:`guardduty_guards`, read from the
     organisation when ``org_or_evaluator`` is one; an :class:`Evaluator` alone carries no GuardDuty state).
@@ -361,6 +363,8 @@ def tamper_protection(
 
     verdict_cols: dict[str, list] = {r.key: [] for r, _ in groups}
     detail_cols: dict[str, list] = {r.key: [] for r, _ in groups}
+    exposed_cols: dict[str, list] = {r.key: [] for r, _ in groups}
+    except_cols: dict[str, list] = {r.key: [] for r, _ in groups}
     pos = {a: i for i, a in enumerate(actions)}
     exposure, reasons = [], []
     for j in range(n_acc):
@@ -370,6 +374,8 @@ def tamper_protection(
             v, det = tamper_verdict([(a, *sts[a]) for a in acts_r])
             verdict_cols[r.key].append(v)
             detail_cols[r.key].append(det)
+            exposed_cols[r.key].append([a for a in acts_r if sts[a][0] == "exposed"])
+            except_cols[r.key].append(list(dict.fromkeys(x for a in acts_r if sts[a][0] == "except" for x in sts[a][1])))
         items = []
         for a in actions:
             st, d = sts[a]
@@ -392,6 +398,8 @@ def tamper_protection(
     for r, _ in groups:
         out[r.key] = pd.Categorical(verdict_cols[r.key], categories=list(VERDICTS))
         out[f"{r.key}_detail"] = detail_cols[r.key]
+        out[f"{r.key}_exposed"] = exposed_cols[r.key]
+        out[f"{r.key}_exceptions"] = except_cols[r.key]
     out["exposure"] = exposure
     out["reason"] = reasons
     out.attrs.update(m.attrs)
