@@ -73,7 +73,7 @@ def compare_cases(levels_b: Sequence[Level], ctx_b: Mapping[str, Any], levels_a:
         for k in others:
             named = [r.label for r in doms[k] if r.label not in ("absent", "any other value")]
             if named and "any other value" in text:
-                text += f" (any other value of {names.get(k, k)}: not {' or '.join(named)})"
+                text += f" (any other value of {names.get(k, k)}: neither {' nor '.join(named)})"
         return text
 
     return CaseChange(words(gained), words(lost), total)

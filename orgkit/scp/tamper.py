@@ -71,8 +71,8 @@ PROTECTED_RESOURCES: tuple[ProtectedResource, ...] = (
         "guardduty:UpdatePublishingDestination",
     ), source=_GD_EXAMPLE),
     ProtectedResource("organization", "membership of the organisation", ("organizations:LeaveOrganization",),
-                      source="AWS Organizations user guide, SCP examples: \"Prevent member accounts from leaving "
-                             "the organization\""),
+                      source="Organizations API reference, LeaveOrganization: SCPs can prevent member accounts "
+                             "\"from successfully calling LeaveOrganization and leaving the organization\""),
 )
 
 #: every tamper action, in the order of :data:`PROTECTED_RESOURCES`
