@@ -387,6 +387,10 @@ def test_removing_a_protective_scp_with_an_exception_is_a_regression(tmp_path):
     assert set(back[back.kind == "tamper"].severity) == {"improvement"}
     # the same snapshot with itself: nothing
     assert diff(b, b, coverage=False).empty
+    # a subset of the catalog (--actions): the same comparison on its positions
+    sub = diff(b, a, coverage=False, actions=["cloudtrail:*"])
+    e = sub[(sub.kind == "scp_effect") & (sub.before == "conditional")]
+    assert set(e.severity) == {"regression"} and "cloudtrail:StopLogging" in " ".join(e.action)
 
 
 def test_cli_fail_on_regression_catches_the_removed_exception(tmp_path):

@@ -168,6 +168,10 @@ def _change_words(ch) -> str:
     return "; ".join(out)
 
 
+_PER_ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:principalorgpaths", "aws:resourceaccount",
+                               "aws:resourceorgpaths"})
+
+
 class CaseComparer:
     """Compares actions whose label is ``conditional`` on both sides by their allowed cases
     (:func:`orgkit.scp.compare.compare_cases`), once per distinct pair of chains (and per account when a policy
@@ -188,8 +192,13 @@ class CaseComparer:
         lb, la = self.ev_b.levels(aid), self.ev_a.levels(aid)
         arn = resolve_principal(self.principal, aid)
         cb, ca = self.ev_b.context(aid, arn, self.context), self.ev_a.context(aid, arn, self.context)
-        per_account = any(st.variable_keys for lv in (*lb, *la) for pol in lv.policies for st in pol.statements)
-        return (sb, sa, aid if per_account else None), lb, cb, la, ca
+        # accounts under the same chains share the answers unless a statement reads what differs between them
+        # (the account id, its OU path, a principal ARN that names the account, or a policy variable)
+        per = _PER_ACCOUNT_KEYS | ({"aws:principalarn"} if self.principal else set())
+        per_account = any(st.variable_keys or (st.referenced_keys & per)
+                          for lv in (*lb, *la) for pol in lv.policies for st in pol.statements)
+        share = (sb[:-1], sb[-1][1], sa[:-1], sa[-1][1], aid if per_account else None)
+        return share, lb, cb, la, ca
 
     def compare(self, aid: str, actions: list[str]) -> dict[str, object]:
         """action -> :class:`orgkit.scp.compare.CaseChange` for the actions whose allowed cases changed."""
@@ -209,7 +218,8 @@ class CaseComparer:
                 out[a] = ch
         return out
 
-    def compare_classes(self, aid: str, idx: np.ndarray, names: np.ndarray) -> list[tuple[np.ndarray, object]]:
+    def compare_classes(self, aid: str, idx: np.ndarray, names: np.ndarray, catalog,
+                        row_key=None) -> list[tuple[np.ndarray, object]]:
         """For catalog positions ``idx`` (conditional on both sides): groups of positions that match the same
         statements, with their change (only the groups that changed). One comparison per group."""
         from orgkit.scp.compare import compare_cases, statement_masks
@@ -218,8 +228,12 @@ class CaseComparer:
         if s is None:
             return []
         key, lb, cb, la, ca = s
-        cat = self.ev_a.catalog
-        masks = statement_masks(cat, lb, self.mask_cache) + statement_masks(cat, la, self.mask_cache)
+        # accounts with the same chains and the same pair of decision rows share the grouping and the answers
+        gkey = (key, id(catalog), row_key) if row_key is not None else None
+        if gkey is not None and gkey in self.memo:
+            return self.memo[gkey]
+        cache = self.mask_cache.setdefault(id(catalog), {})  # positions are the matrix's catalog's
+        masks = statement_masks(catalog, lb, cache) + statement_masks(catalog, la, cache)
         if not masks:
             return []
         bits = np.packbits(np.stack(masks)[:, idx], axis=0)
@@ -235,6 +249,8 @@ class CaseComparer:
             ch = self.memo[k]
             if ch is not None and ch.changed:
                 out.append((members, ch))
+        if gkey is not None:
+            self.memo[gkey] = out
         return out
 
 
@@ -247,6 +263,7 @@ def _condition_changes(before, after, mb, ma, row_b, ids, rows_a, skip, principa
     cond = list(scp.DECISIONS).index("conditional")
     comparer = None
     out = []
+    built: dict[int, dict] = {}  # rows per grouping (the comparer keeps the groupings alive)
     for j, aid in enumerate(ids):
         if aid not in row_b or aid in skip:
             continue
@@ -256,8 +273,12 @@ def _condition_changes(before, after, mb, ma, row_b, ids, rows_a, skip, principa
             continue
         if comparer is None:
             comparer = CaseComparer(scp.evaluator(before), scp.evaluator(after), principal, context, resource)
-        groups = comparer.compare_classes(aid, both, names)
+        groups = comparer.compare_classes(aid, both, names, ma.catalog, row_key=(int(row_b[aid]), int(rows_a[j])))
         if not groups:
+            continue
+        done = built.get(id(groups))
+        if done is not None:
+            out.append((j, done))
             continue
         cols: dict[str, list] = {c: [] for c in ("service", "before", "after", "action", "count", "severity", "reason")}
         by: dict[tuple, list] = {}
@@ -274,7 +295,8 @@ def _condition_changes(before, after, mb, ma, row_b, ids, rows_a, skip, principa
             n = len(acts)
             cols["reason"].append(f"{acts[0]}: {words}" if n == 1 else
                                   f"{n} {svc} actions (e.g. {acts[0]}): {words}")
-        out.append((j, {c: np.array(v, dtype=object) for c, v in cols.items()}))
+        done = built[id(groups)] = {c: np.array(v, dtype=object) for c, v in cols.items()}
+        out.append((j, done))
     return out
 
 
@@ -366,7 +388,7 @@ class Attributor:
         memo: dict[tuple[int, int], set[str]] = {}
         out: dict[str, set[str]] = {}
         comparer = None
-        names = self.ev.catalog.frame["action"].to_numpy(dtype=object)
+        names = m.catalog.frame["action"].to_numpy(dtype=object)
         for aid, r in zip(m.accounts["account_id"], m.accounts["row"]):
             key = (int(self.row_of[aid]), int(r))
             got = memo.get(key)
@@ -377,12 +399,13 @@ class Attributor:
                 got = memo[key] = {decision_severity(decisions[a], decisions[b]) for a, b in pairs}
             got = set(got)
             both = np.flatnonzero((x == cond) & (y == cond))
-            if len(both) and len(names) == len(x):  # the same label, conditional: compare the allowed cases
+            if len(both):  # the same label, conditional: compare the allowed cases
                 if comparer is None:
                     comparer = CaseComparer(self.ev, scp.Evaluator(view, self.ev.catalog),
                                             self.params.get("principal"), self.params.get("context"),
                                             self.params.get("resource"))
-                got |= {_severity_of(ch_) for _, ch_ in comparer.compare_classes(aid, both, names)}
+                got |= {_severity_of(ch_) for _, ch_ in comparer.compare_classes(aid, both, names, m.catalog,
+                                                                                 row_key=key)}
             out[aid] = got
         return out
 
