@@ -84,6 +84,7 @@ def demo_note(command: str, snapshot, *, gate=None, demo: bool = False) -> None:
                         "(or --demo to run the gate on the bundled demo organisation)")
     print(f"{command}: {DEMO_NOTE}", file=sys.stderr)
 
+
 def visible(text) -> str:
     """``text`` as a terminal shows it literally: every control or format character (ESC, C1, DEL, newline, bidi
     overrides...) written as its escape (``\\x1b``, ``\\u202e``), nothing else changed; linear in the length (one

@@ -419,3 +419,55 @@ def test_the_summary_line_fits_120_characters(at_root):
     many = pd.DataFrame({"kind": kinds, "severity": ["regression"] * 5, "account_id": [None] * 5})
     line = summary_line(many.reindex(columns=COLUMNS))
     assert len(line) <= 120 and "more" in line  # the kinds that fit, the rest counted
+# ------------------------------------------------------------------------------------------- issue 18, point 1
+
+PROTECT_EXCEPT = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "ProtectTrail", "Effect": "Deny", "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"],
+     "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
+DENY_ROOT = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "DenyRootUser", "Effect": "Deny", "Action": "*", "Resource": "*",
+     "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}
+
+
+def _spec_except(detach=False, deny_root=True):
+    sb = spec(protect_doc=PROTECT_EXCEPT, detach=detach)
+    if deny_root:
+        sb.policy("DenyRoot", DENY_ROOT, [sb._eng])
+    return sb
+
+
+def test_removing_a_protective_scp_with_an_exception_is_a_regression(tmp_path):
+    """Before and after, cloudtrail:StopLogging is conditional for an unknown principal (the exception for
+    SecurityAdmin before, the root-user deny after): the labels are equal, the allowed cases are not."""
+    b = load(tmp_path, "before", _spec_except())
+    a = load(tmp_path, "after", _spec_except(detach=True))
+    sb = _spec_except()
+    df = diff(b, a, coverage=False)
+    det = df[df.kind == "scp_detached"].iloc[0]
+    assert det.severity == "regression", det.reason
+    t = df[(df.kind == "tamper") & (df.action == "cloudtrail:StopLogging")]
+    assert len(t) == 1 and t.iloc[0].severity == "regression"
+    assert (t.iloc[0].before, t.iloc[0].after) == ("conditional", "conditional")
+    assert t.iloc[0].reason.startswith("cloudtrail:StopLogging: now allowed when aws:PrincipalArn is")
+    assert "role/SecurityAdmin" in t.iloc[0].reason
+    eff = df[(df.kind == "scp_effect") & (df.service == "cloudtrail")]
+    assert set(eff.severity) == {"regression"} and set(eff.account_id) == {sb._app}
+    # and back: an improvement
+    back = diff(a, b, coverage=False)
+    assert back[back.kind == "scp_attached"].iloc[0].severity == "improvement"
+    assert set(back[back.kind == "tamper"].severity) == {"improvement"}
+    # the same snapshot with itself: nothing
+    assert diff(b, b, coverage=False).empty
+    # a subset of the catalog (--actions): the same comparison on its positions
+    sub = diff(b, a, coverage=False, actions=["cloudtrail:*"])
+    e = sub[(sub.kind == "scp_effect") & (sub.before == "conditional")]
+    assert set(e.severity) == {"regression"} and "cloudtrail:StopLogging" in " ".join(e.action)
+
+
+def test_cli_fail_on_regression_catches_the_removed_exception(tmp_path):
+    bp = _spec_except().write(tmp_path / "b")
+    ap = _spec_except(detach=True).write(tmp_path / "a")
+    r = subprocess.run([sys.executable, "-m", "orgkit.cli", "diff", str(bp), str(ap), "--fail-on", "regression"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert "now allowed when aws:PrincipalArn" in r.stdout + r.stderr or "regression" in r.stdout

@@ -425,3 +425,31 @@ def test_a_new_policy_whose_content_is_unknown_attached_where_everything_is_allo
     ne = df[df.kind == "not_evaluated"].iloc[0]
     assert ne.severity == "unknown" and "can only take permissions away" in ne.reason
     assert not len(df[df.kind.isin(["scp_effect", "tamper"])])
+def test_a_plan_that_detaches_a_protective_scp_with_an_exception_is_a_regression(tmp_path):
+    """Issue 18: the label stays conditional (a root-user Deny remains), the allowed cases grow: a regression that
+    fails --fail-on regression, through the CLI."""
+    except_doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ProtectTrail", "Effect": "Deny", "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"],
+         "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
+    deny_root = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}}]}
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Engineering")
+    app = sb.account("App", parent=eng)
+    protect = sb.policy("Protect", except_doc, [eng])
+    sb.policy("DenyRoot", deny_root, [eng])
+    path = sb.write(tmp_path / "s")
+    det = [rc("aws_organizations_policy_attachment.p", "aws_organizations_policy_attachment", ["delete"],
+              {"id": f"{eng}:{protect}", "policy_id": protect, "target_id": eng})]
+    df = diff_plan(orgkit.load(path), plan(det))
+    d = df[df.kind == "scp_detached"].iloc[0]
+    assert d.severity == "regression", d.reason
+    t = df[(df.kind == "tamper") & (df.action == "cloudtrail:StopLogging")].iloc[0]
+    assert (t.before, t.after, t.severity, t.account_id) == ("conditional", "conditional", "regression", app)
+    assert "now allowed when aws:PrincipalArn" in t.reason and "role/SecurityAdmin" in t.reason
+    pf = tmp_path / "plan.json"
+    pf.write_text(json.dumps(plan(det)))
+    p = subprocess.run([sys.executable, "-m", "orgkit.cli", "diff", str(path), "--terraform-plan", str(pf),
+                        "--fail-on", "regression"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1, p.stderr

@@ -161,12 +161,12 @@ def test_allow_with_condition_and_unknown_operator_are_conditional():
 
 
 def test_a_deny_that_depends_on_the_principal_next_to_a_sure_implicit_deny():
-    # explicit_deny for the root user, implicit_deny for anyone else: two completions, two answers, so
-    # conditional (issue 12's property) -- but denied whatever the principal, and it says so
+    # explicit_deny for the root user, implicit_deny for anyone else: denied whatever the principal, so a deny
+    # (issue 18, deny is deny): implicit_deny, the reason saying which cases are denied explicitly
     d = evaluate([[FULL, DENY_ROOT], []], "s3:GetObject")
-    assert d.decision == "conditional"
+    assert d.decision == "implicit_deny"
     assert not d.may_be_allowed and d.allowed_when == "never" and d.denied_when == "always"
-    assert "denied whatever the values" in d.reason
+    assert "implicitly (level1 allows nothing when" in d.reason and "explicitly by" in d.reason
     assert {c["decision"] for c in d.cases} == {"explicit_deny", "implicit_deny"}
 
 

@@ -8,6 +8,7 @@ import json
 import warnings
 from contextlib import redirect_stderr, redirect_stdout
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -188,7 +189,8 @@ def test_old_names_still_work_with_a_deprecation_warning():
 
 PROTECT = {"Version": "2012-10-17", "Statement": [{
     "Sid": "ProtectCloudTrail", "Effect": "Deny",
-    "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors"],
+    "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors",
+               "cloudtrail:StopEventDataStoreIngestion", "cloudtrail:DeleteEventDataStore", "cloudtrail:UpdateEventDataStore"],
     "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
 
 
@@ -245,21 +247,30 @@ def test_tamper_protection_one_definition(org):
     exp = dict(x.split(": ", 1) for x in t.loc["100000000001", "exposure"])
     assert exp["guardduty:DeleteDetector"] == 'allowed when aws:RequestedRegion is "us-east-1"'
     assert t.loc[MGMT, "reason"].startswith("exempt")
+    # the verdicts (issue 18): role/Dev is not the exception, so with it known CloudTrail is protected
+    assert t.loc["100000000001", "cloudtrail"] == "protected" and t.loc["100000000001", "guardduty"] == "exposed"
+    assert t.loc["100000000002", "guardduty"] == "protected" and t.loc[MGMT, "cloudtrail"] == "exposed"
     # any principal: the SecurityAdmin exception is named
     t2 = scp.tamper_protection(org).set_index("account_id")
     exp = dict(x.split(": ", 1) for x in t2.loc["100000000001", "exposure"])
     assert "role/SecurityAdmin" in exp["cloudtrail:StopLogging"]
     assert t2.loc["100000000002", "protected"]
+    # any principal: allowed only for the named role -> protected_except, the exception listed
+    assert t2.loc["100000000001", "cloudtrail"] == "protected_except"
+    assert "cloudtrail:StopLogging: only role/SecurityAdmin" in t2.loc["100000000001", "cloudtrail_detail"]
+    # ... and for the exception role itself, it is exposed (that principal can)
+    t3 = scp.tamper_protection(org, principal="role/SecurityAdmin").set_index("account_id")
+    assert t3.loc["100000000001", "cloudtrail"] == "exposed"
     # the notebook's words come from the same columns
     cov = pd.DataFrame({"account_id": ["100000000001", "100000000002", MGMT], "regions": [1, 1, 1],
                         "cloudtrail_covered": [1, 1, 1], "cloudtrail_unknown": [0, 0, 0], "cloudtrail_share": [1.0] * 3,
                         "guardduty_covered": [1, 1, 1], "guardduty_unknown": [0, 0, 0], "guardduty_share": [1.0] * 3})
     tc = tamper_coverage(scp.evaluator(org), tamper=scp.tamper_protection(org, principal="role/Dev"), coverage=cov)
     tc = tc.set_index("account_id")
-    assert tc.loc["100000000001", "cloudtrail"] == "covered and protected"
-    assert tc.loc["100000000002", "cloudtrail"] == "covered and protected"
-    assert tc.loc["100000000002", "guardduty"] == "covered and protected"
-    assert tc.loc["100000000001", "guardduty"] != "covered and protected"
+    assert tc.loc["100000000001", "cloudtrail"] == "covered, protected"
+    assert tc.loc["100000000002", "cloudtrail"] == "covered, protected"
+    assert tc.loc["100000000002", "guardduty"] == "covered, protected"
+    assert tc.loc["100000000001", "guardduty"] != "covered, protected"
 
 
 def _cli(org, monkeypatch, argv):
@@ -275,7 +286,12 @@ def _cli(org, monkeypatch, argv):
 def test_cli_tamper_table_names_the_exposed_actions(org, monkeypatch):
     rc, out, err = _cli(org, monkeypatch, ["scp", "tamper", "--principal", "role/Dev", "--columns", "exposure"])
     assert rc == 0 and "guardduty:DeleteDetector: allowed when aws:RequestedRegion is" in " ".join(out.split())
-    assert "protected: 1 of 3 accounts" in err
+    assert "cloudtrail: protected 2, exposed 1 of 3 accounts" in err
+    monkeypatch.setenv("COLUMNS", "80")
+    rc, out, err = _cli(org, monkeypatch, ["scp", "tamper"])
+    assert rc == 0 and "cloudtrail: protected 1, protected_except 1, exposed 1 of 3 accounts" in err
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert _cli(org, monkeypatch, ["scp", "tamper", "--fail-on", "exposed"])[0] == 1
 
 
 @pytest.mark.parametrize("bad", ["cloudtrail_StopLogging", ":", "cloudtrail:Stop Logging", "", "cloudtrail:"])
@@ -410,7 +426,13 @@ UNIVERSE = {
 
 
 def _answer(codes):
-    return codes.pop() if len(codes) == 1 else "conditional"
+    """Deny is deny (issue 18): ``conditional`` only when some completion allows and some denies; denied in
+    every completion, explicitly in some and implicitly in others, is an ``implicit_deny``."""
+    if len(codes) == 1:
+        return codes.pop()
+    if codes <= {"explicit_deny", "implicit_deny"}:
+        return "implicit_deny"
+    return "conditional"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -430,6 +452,13 @@ def test_conditional_exactly_when_two_completions_differ(levels, action):
         seen.add(evaluate(docs, action, context={k: (ABSENT if v is None else v) for k, v in ctx.items()}).decision)
     assert "conditional" not in seen
     assert d.decision == _answer(set(seen))
+    if d.decision == "conditional":
+        assert "allow" in seen and seen & {"explicit_deny", "implicit_deny"}
+        assert d.allowed_when != "never"
+    if d.decision == "implicit_deny" and len(seen) > 1:
+        assert "explicitly" in d.reason and "implicitly" in d.reason
+    # the matrix path agrees with evaluate (matrix codes and never_allowed)
+    _matrix_agrees(docs, action, d)
     # every concrete completion from an independent universe gives one of those answers
     for combo in itertools.product(*(UNIVERSE[k] for k in keys)):
         ctx = {k: (ABSENT if v is None else v) for k, v in zip(keys, combo)}
@@ -460,3 +489,45 @@ def test_matrix_with_policy_variables_agrees_with_decide():
                 assert m.decision(aid, a) == scp.decide(o, aid, a, resource=res).decision, (res, aid, a)
     d = scp.decide(o, "100000000001", "s3:DeleteBucket")
     assert d.decision == "conditional" and "100000000001-" in d.allowed_when
+
+
+def _matrix_agrees(docs, action, d):
+    """The matrix (one account under the levels ``docs``) gives the same code as ``evaluate`` and marks the
+    action never allowed exactly when no completion allows it."""
+    rows = [("r-root", None, "root", "Root", [f"p-0-{j}" for j in range(len(docs[0]))])]
+    pols = {f"p-0-{j}": doc for j, doc in enumerate(docs[0])}
+    parent = "r-root"
+    for i, lv in enumerate(docs[1:-1] if len(docs) > 1 else [], start=1):
+        rows.append((f"ou-{i}", parent, "ou", f"OU{i}", [f"p-{i}-{j}" for j in range(len(lv))]))
+        pols.update({f"p-{i}-{j}": doc for j, doc in enumerate(lv)})
+        parent = f"ou-{i}"
+    if len(docs) > 1:
+        k = len(docs) - 1
+        rows.append(("100000000001", parent, "account", "one", [f"p-{k}-{j}" for j in range(len(docs[k]))]))
+        pols.update({f"p-{k}-{j}": doc for j, doc in enumerate(docs[k])})
+    else:
+        return  # a single level cannot hold both a root and an account
+    rows.append((MGMT, "r-root", "account", "management", [rows[0][4][0]]))
+    o = make_org(rows, pols)
+    dec = scp.decide(o, "100000000001", action)
+    assert dec.decision == d.decision, (dec.reason, d.reason)
+    m = scp.matrix(o, actions=[action])
+    assert m.decision("100000000001", action) == d.decision
+    row = int(m.accounts.set_index("account_id").loc["100000000001", "row"])
+    never = bool(m.never_allowed[row][m.catalog._index[action.lower()]])
+    assert never == (not d.may_be_allowed)
+
+
+def test_deny_is_deny_explicit_in_some_cases_implicit_in_others():
+    """Issue 18 point 6: denied in every case, explicitly outside us-east-1 and implicitly in it (the second
+    level allows only eu-west-1): ``implicit_deny``, the reason saying which cases deny explicitly."""
+    docs = [[FULL, only_region("us-east-1")], [allow_if_region("eu-west-1")]]
+    d = evaluate(docs, "ec2:RunInstances")
+    assert d.decision == "implicit_deny" and not d.may_be_allowed
+    assert {c["decision"] for c in d.cases} == {"explicit_deny", "implicit_deny"}
+    assert 'implicitly (level1 allows nothing when aws:RequestedRegion is "us-east-1")' in d.reason
+    assert 'explicitly by Sid "OnlyUs-east-1"' in d.reason or "explicitly by" in d.reason
+    _matrix_agrees(docs + [[FULL]], "ec2:RunInstances", evaluate(docs + [[FULL]], "ec2:RunInstances"))
+    # every case explicit stays explicit_deny; one allowing case makes it conditional
+    assert evaluate([[FULL, only_region("us-east-1")], [FULL, only_region("eu-west-1")]], "ec2:RunInstances").decision == "explicit_deny"
+    assert evaluate([[FULL, only_region("us-east-1")], [FULL]], "ec2:RunInstances").decision == "conditional"

@@ -16,7 +16,8 @@ from scp_org_fixture import MGMT, make_org  # noqa: E402
 FULL = json.loads(FULL_AWS_ACCESS)
 PROTECT_CT = {"Statement": [{"Sid": "ProtectCloudTrail", "Effect": "Deny",
                              "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
-                                        "cloudtrail:PutEventSelectors", "guardduty:DeleteDetector"],
+                                        "cloudtrail:PutEventSelectors", "cloudtrail:*EventDataStore*",
+                                        "guardduty:DeleteDetector"],
                              "Resource": "*",
                              "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
 REGIONS = {"Statement": [{"Sid": "Regions", "Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
@@ -188,28 +189,31 @@ def test_tamper_coverage_words(org):
         ("100000000003", 2, 2, 1.0, 0, 2, 1.0, 0),
     ])
     t = nbh.tamper_coverage(org, principal="role/Dev", coverage=cov).set_index("account_id")
-    assert t.loc[MGMT, "cloudtrail"] == "covered, exempt from SCPs"
-    assert t.loc["100000000002", "cloudtrail"] == "covered and protected"
-    assert t.loc["100000000002", "guardduty"] == "not covered, partly protected"  # DeleteDetector only
+    # the words are the coverage and the one tamper verdict of scp.tamper_protection (issue 18)
+    assert t.loc[MGMT, "cloudtrail"] == "covered, exposed"  # exempt from SCPs
+    assert t.loc["100000000002", "cloudtrail"] == "covered, protected"
+    assert t.loc["100000000002", "guardduty"] == "not covered, exposed"  # DeleteDetector only
     assert "DeleteDetector" not in t.loc["100000000002", "guardduty_exposed"]
     assert "UpdateDetector" in t.loc["100000000002", "guardduty_exposed"]
     assert t.loc["100000000009", "cloudtrail"] == "partly covered, protected"
-    assert t.loc["100000000009", "guardduty"] == "covered but partly protected"
-    assert t.loc["012345678901", "cloudtrail"] == "covered but unprotected"
-    assert t.loc["012345678901", "cloudtrail_exposed"] == ["StopLogging", "DeleteTrail", "UpdateTrail",
-                                                          "PutEventSelectors"]
-    assert t.loc["012345678901", "guardduty"] == "unknown, unprotected"
-    assert t.loc["100000000004", "cloudtrail"].startswith("unknown")  # no coverage row for it
-    # no region given: the sandbox's region deny makes the unprotected actions depend on context
-    assert all(a.endswith("?") for a in t.loc["100000000003", "guardduty_exposed"])
+    assert t.loc["100000000009", "guardduty"] == "covered, exposed"
+    assert t.loc["012345678901", "cloudtrail"] == "covered, exposed"
+    assert t.loc["012345678901", "cloudtrail_exposed"] == [
+        "StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "StopEventDataStoreIngestion",
+        "DeleteEventDataStore", "UpdateEventDataStore"]
+    assert t.loc["012345678901", "guardduty"] == "unknown, exposed"
+    assert t.loc["100000000004", "cloudtrail"] == "unknown, protected"  # no coverage row; no SCP allows anything
+    # no region given: the sandbox's region deny leaves GuardDuty exposed in eu-west-1
+    assert t.loc["100000000003", "guardduty"] == "covered, exposed" and t.loc["100000000003", "guardduty_exposed"]
     assert t.loc["100000000003", "can_leave"] == "conditional"
-    assert t.loc["100000000002", "can_leave"] == "allow"
+    assert t.loc["100000000002", "can_leave"] == "allow" and t.loc["100000000002", "organization"] == "exposed"
 
 
 def test_tamper_coverage_sorted_and_conditional(org):
     cov = _coverage([(a, 1, 1, 1.0, 0, 1, 1.0, 0) for a in org.accounts["account_id"]])
-    t = nbh.tamper_coverage(org, coverage=cov)  # no principal: the SecurityAdmin exception is unknown
-    assert t.set_index("account_id").loc["100000000002", "cloudtrail"] == "covered, protection conditional"
+    t = nbh.tamper_coverage(org, coverage=cov)  # no principal: the SecurityAdmin exception is named
+    row = t.set_index("account_id").loc["100000000002"]
+    assert row["cloudtrail"] == "covered, protected_except" and row["cloudtrail_exceptions"] == ["role/SecurityAdmin"]
     keys = list(zip(t["ou_path"], t["account_name"], t["account_id"]))
     assert keys == sorted(keys)
     with pytest.raises(ValueError, match="coverage="):
@@ -220,7 +224,7 @@ def test_tamper_coverage_demo_joins_coverage(demo):
     t = nbh.tamper_coverage(demo, principal="role/Developer", context={"aws:RequestedRegion": "us-east-1"})
     assert len(t) == len(demo.accounts) and t["account_id"].str.len().eq(12).all()
     prod = t.set_index("account_name").loc["Production App"]
-    assert prod["cloudtrail"] == "covered and protected"
+    assert prod["cloudtrail"] == "covered, protected"
     assert t.attrs["catalog_version"]
 
 

@@ -20,7 +20,7 @@ FULL = json.loads(FULL_AWS_ACCESS)
 PROTECT = {"Version": "2012-10-17", "Statement": [{
     "Sid": "ProtectSecurityServices", "Effect": "Deny",
     "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors",
-               "guardduty:*", "organizations:LeaveOrganization"],
+               "cloudtrail:*EventDataStore*", "guardduty:*", "organizations:LeaveOrganization"],
     "Resource": "*",
     "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
 DENY_ROOT = {"Statement": [{"Sid": "DenyRoot", "Effect": "Deny", "Action": "*", "Resource": "*",
@@ -181,6 +181,10 @@ def test_tamper_protection(org):
     assert str(t2.loc["100000000002", "cloudtrail:StopLogging"]) == "allow"
     t3 = scp.tamper_protection(org).set_index("account_id")  # any principal: depends on who asks
     assert t3.loc["100000000001", "conditional"] and not t3.loc["100000000001", "protected"]
+    # the verdicts: only role/SecurityAdmin may, so protected_except for any principal, protected for role/Dev
+    assert (t3.loc["100000000001", ["cloudtrail", "guardduty", "organization"]] == "protected_except").all()
+    assert (t.loc["100000000001", ["cloudtrail", "guardduty", "organization"]] == "protected").all()
+    assert t2.loc["100000000001", "cloudtrail"] == "exposed" and t.loc[MGMT, "cloudtrail"] == "exposed"
 
 
 def test_what_if(org):

@@ -118,6 +118,13 @@ def scp_effect_changes(before, after, principal: str | None = None, context: Map
         if memo[key] is not None:
             members.setdefault(key, []).append(j)
             by_account.setdefault(aid, set()).update(memo[key]["severity"])
+    cond = _condition_changes(before, after, mb, ma, row_b, ids, rows_a, set(unknown_accounts), principal, context,
+                              resource, services, names, svc_codes)
+    for j, g in cond:
+        key = ("cond", j)
+        memo[key] = g
+        members.setdefault(key, []).append(j)
+        by_account.setdefault(ids[j], set()).update(g["severity"])
     parts = []
     for key, js in members.items():
         g = memo[key]
@@ -139,6 +146,158 @@ def scp_effect_changes(before, after, principal: str | None = None, context: Map
     rows.extend(tamper)
     return Effect(rows, frame, by_account, Attributor(scp.evaluator(before), mb, dict(
         principal=principal, context=context, resource=resource, actions=actions)))
+
+
+def _signature(ev, aid: str) -> tuple:
+    """What an account's SCP answers depend on: its chain of nodes with each policy's id and text."""
+    docs = ev.view.documents
+    return tuple((n, tuple((p, docs.get(p, (None, None))[0]) for p in ev.view.attached.get(n, ())))
+                 for n in ev.view.ancestors(aid))
+
+
+def _severity_of(ch) -> str:
+    return "regression" if ch.gained else "improvement"
+
+
+def _change_words(ch) -> str:
+    out = []
+    if ch.gained:
+        out.append(f"now allowed when {ch.gained}")
+    if ch.lost:
+        out.append(f"no longer allowed when {ch.lost}")
+    return "; ".join(out)
+
+
+_PER_ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:principalorgpaths", "aws:resourceaccount",
+                               "aws:resourceorgpaths"})
+
+
+class CaseComparer:
+    """Compares actions whose label is ``conditional`` on both sides by their allowed cases
+    (:func:`orgkit.scp.compare.compare_cases`), once per distinct pair of chains (and per account when a policy
+    reads a variable the account fills)."""
+
+    def __init__(self, ev_b, ev_a, principal=None, context=None, resource=None):
+        self.ev_b, self.ev_a = ev_b, ev_a
+        self.principal, self.context, self.resource = principal, context, resource
+        self.memo: dict = {}
+        self.mask_cache: dict = {}
+
+    def sides(self, aid: str):
+        from orgkit.scp.org import resolve_principal
+
+        sb, sa = _signature(self.ev_b, aid), _signature(self.ev_a, aid)
+        if sb == sa:
+            return None
+        lb, la = self.ev_b.levels(aid), self.ev_a.levels(aid)
+        arn = resolve_principal(self.principal, aid)
+        cb, ca = self.ev_b.context(aid, arn, self.context), self.ev_a.context(aid, arn, self.context)
+        # accounts under the same chains share the answers unless a statement reads what differs between them
+        # (the account id, its OU path, a principal ARN that names the account, or a policy variable)
+        per = _PER_ACCOUNT_KEYS | ({"aws:principalarn"} if self.principal else set())
+        per_account = any(st.variable_keys or (st.referenced_keys & per)
+                          for lv in (*lb, *la) for pol in lv.policies for st in pol.statements)
+        share = (sb[:-1], sb[-1][1], sa[:-1], sa[-1][1], aid if per_account else None)
+        return share, lb, cb, la, ca
+
+    def compare(self, aid: str, actions: list[str]) -> dict[str, object]:
+        """action -> :class:`orgkit.scp.compare.CaseChange` for the actions whose allowed cases changed."""
+        from orgkit.scp.compare import compare_cases
+
+        s = self.sides(aid)
+        if s is None:
+            return {}
+        key, lb, cb, la, ca = s
+        out = {}
+        for a in actions:
+            k = (key, a)
+            if k not in self.memo:
+                self.memo[k] = compare_cases(lb, cb, la, ca, a, self.resource)
+            ch = self.memo[k]
+            if ch is not None and ch.changed:
+                out[a] = ch
+        return out
+
+    def compare_classes(self, aid: str, idx: np.ndarray, names: np.ndarray, catalog,
+                        row_key=None) -> list[tuple[np.ndarray, object]]:
+        """For catalog positions ``idx`` (conditional on both sides): groups of positions that match the same
+        statements, with their change (only the groups that changed). One comparison per group."""
+        from orgkit.scp.compare import compare_cases, statement_masks
+
+        s = self.sides(aid)
+        if s is None:
+            return []
+        key, lb, cb, la, ca = s
+        # accounts with the same chains and the same pair of decision rows share the grouping and the answers
+        gkey = (key, id(catalog), row_key) if row_key is not None else None
+        if gkey is not None and gkey in self.memo:
+            return self.memo[gkey]
+        cache = self.mask_cache.setdefault(id(catalog), {})  # positions are the matrix's catalog's
+        masks = statement_masks(catalog, lb, cache) + statement_masks(catalog, la, cache)
+        if not masks:
+            return []
+        bits = np.packbits(np.stack(masks)[:, idx], axis=0)
+        _, inv = np.unique(bits.T, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        out = []
+        for gi in range(int(inv.max()) + 1 if len(inv) else 0):
+            members = idx[inv == gi]
+            a = str(names[members[0]])
+            k = (key, "class", bits[:, inv == gi][:, 0].tobytes())
+            if k not in self.memo:
+                self.memo[k] = compare_cases(lb, cb, la, ca, a, self.resource)
+            ch = self.memo[k]
+            if ch is not None and ch.changed:
+                out.append((members, ch))
+        if gkey is not None:
+            self.memo[gkey] = out
+        return out
+
+
+def _condition_changes(before, after, mb, ma, row_b, ids, rows_a, skip, principal, context, resource, services, names,
+                       svc_codes) -> list[tuple[int, dict]]:
+    """``scp_effect`` rows for actions ``conditional`` before and after whose allowed cases changed (one per
+    account, service and direction of change), as (account position, row group)."""
+    from orgkit import scp
+
+    cond = list(scp.DECISIONS).index("conditional")
+    comparer = None
+    out = []
+    built: dict[int, dict] = {}  # rows per grouping (the comparer keeps the groupings alive)
+    for j, aid in enumerate(ids):
+        if aid not in row_b or aid in skip:
+            continue
+        x, y = mb.rows[int(row_b[aid])], ma.rows[int(rows_a[j])]
+        both = np.flatnonzero((x == cond) & (y == cond))
+        if not len(both):
+            continue
+        if comparer is None:
+            comparer = CaseComparer(scp.evaluator(before), scp.evaluator(after), principal, context, resource)
+        groups = comparer.compare_classes(aid, both, names, ma.catalog, row_key=(int(row_b[aid]), int(rows_a[j])))
+        if not groups:
+            continue
+        done = built.get(id(groups))
+        if done is not None:
+            out.append((j, done))
+            continue
+        cols: dict[str, list] = {c: [] for c in ("service", "before", "after", "action", "count", "severity", "reason")}
+        by: dict[tuple, list] = {}
+        for members, ch in groups:
+            for i in members:
+                by.setdefault((services[i], _severity_of(ch), _change_words(ch)), []).append(str(names[i]))
+        for (svc, sev, words), acts in sorted(by.items()):
+            cols["service"].append(svc)
+            cols["before"].append("conditional")
+            cols["after"].append("conditional")
+            cols["action"].append(", ".join(acts))
+            cols["count"].append(len(acts))
+            cols["severity"].append(sev)
+            n = len(acts)
+            cols["reason"].append(f"{acts[0]}: {words}" if n == 1 else
+                                  f"{n} {svc} actions (e.g. {acts[0]}): {words}")
+        done = built[id(groups)] = {c: np.array(v, dtype=object) for c, v in cols.items()}
+        out.append((j, done))
+    return out
 
 
 class Attributor:
@@ -225,16 +384,28 @@ class Attributor:
         except (PolicyError, ValueError):
             return None
         decisions = list(scp.DECISIONS)
+        cond = decisions.index("conditional")
         memo: dict[tuple[int, int], set[str]] = {}
         out: dict[str, set[str]] = {}
+        comparer = None
+        names = m.catalog.frame["action"].to_numpy(dtype=object)
         for aid, r in zip(m.accounts["account_id"], m.accounts["row"]):
             key = (int(self.row_of[aid]), int(r))
             got = memo.get(key)
+            x, y = self.mb.rows[key[0]], m.rows[key[1]]
             if got is None:
-                x, y = self.mb.rows[key[0]], m.rows[key[1]]
                 ch = np.flatnonzero(x != y)
                 pairs = set(zip(x[ch].tolist(), y[ch].tolist())) if len(ch) else set()
                 got = memo[key] = {decision_severity(decisions[a], decisions[b]) for a, b in pairs}
+            got = set(got)
+            both = np.flatnonzero((x == cond) & (y == cond))
+            if len(both):  # the same label, conditional: compare the allowed cases
+                if comparer is None:
+                    comparer = CaseComparer(self.ev, scp.Evaluator(view, self.ev.catalog),
+                                            self.params.get("principal"), self.params.get("context"),
+                                            self.params.get("resource"))
+                got |= {_severity_of(ch_) for _, ch_ in comparer.compare_classes(aid, both, names, m.catalog,
+                                                                                 row_key=key)}
             out[aid] = got
         return out
 
@@ -301,6 +472,18 @@ def tamper_changes(before, after, principal=None, context=None, skip: set[str] |
             reason = what + (f"{can} call {act}" if can else f"{act} now {y[j]}") + f" (was {x[j]})"
             rows.append(row("tamper", sev, account_id=ids[j], account_name=names[j], ou_path=paths[j],
                             before=x[j], after=y[j], service=act.split(":")[0], action=act, reason=reason))
+    # the same label on both sides, conditional: compare the cases in which it is allowed (issue 18)
+    comparer = None
+    for j in np.flatnonzero(old & keep):
+        same = [act for act in actions if cols[act][0][j] == "conditional" and cols[act][1][j] == "conditional"]
+        if not same:
+            continue
+        if comparer is None:
+            comparer = CaseComparer(scp.evaluator(before), scp.evaluator(after), principal, context)
+        for act, ch in comparer.compare(ids[j], same).items():
+            rows.append(row("tamper", _severity_of(ch), account_id=ids[j], account_name=names[j], ou_path=paths[j],
+                            before="conditional", after="conditional", service=act.split(":")[0], action=act,
+                            reason=f"{act}: {_change_words(ch)}"))
     for j in np.flatnonzero(~old & keep):  # a new account: it arrives exposed or not (one row per decision)
         by: dict[str, list[str]] = {}
         for act in actions:

@@ -1,6 +1,7 @@
 """``orgkit scp …``: can, explain, lint, tamper. A thin shell over :mod:`orgkit.scp`.
 
-Exit codes: 0 ok; 1 ``lint --fail-on`` found something of that severity; 2 usage or input error
+Exit codes: 0 ok; 1 ``lint --fail-on`` found something of that severity, or ``tamper --fail-on exposed`` found an
+exposed verdict; 2 usage or input error
 (bad arguments, an action that is not ``service:Action``, unreadable snapshot, malformed policy,
 unknown account).
 """
@@ -20,8 +21,7 @@ OUTPUT_COLUMNS = ["account_id", "account_name", "ou_path", "decision", "reason",
 TABLE_COLUMNS = {
     "can": ["account_id", "account_name", "action", "decision", "reason"],
     "lint": ["severity", "check", "target_name", "policy_id", "sid", "message"],
-    "tamper": ["account_id", "account_name", "protected", "cloudtrail_protected", "guardduty_protected", "can_leave",
-               "exposure"],
+    "tamper": ["account_id", "account_name", "cloudtrail", "guardduty", "organization"],
 }
 
 
@@ -203,24 +203,34 @@ def _cmd_tamper(args) -> int:
     try:
         ctx = _parse_context(args.context, args.unknown)
         org = _load(args)
-        df = scp.tamper_protection(scp.evaluator(org), principal=args.principal, context=ctx, missing=_missing(args))
+        # the organisation itself (not only its evaluator): GuardDuty's own guards are read from its state
+        df = scp.tamper_protection(org, principal=args.principal, context=ctx, missing=_missing(args))
     except (ValueError, KeyError) as e:
         return _fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
+    keys = df.attrs.get("protected_resources", [])
     n_unknown = int(df["unknown"].map(len).gt(0).sum())
+    exposed = {k: int((df[k] == "exposed").sum()) for k in keys}
     if args.format != "table":
         for c in df.columns:
             if isinstance(df[c].dtype, pd.CategoricalDtype):
                 df[c] = df[c].astype(str)
         if args.format == "csv":  # lists as "a;b" in CSV cells; JSON keeps arrays
-            for c in ("exposed", "conditional", "unknown", "exposure"):
+            for c in ("exposed", "conditional", "unknown", "exposure",
+                      *(f"{k}_{x}" for k in keys for x in ("detail", "exposed", "exceptions"))):
                 df[c] = df[c].map(";".join)
     _write(df, args.format, args, "tamper")
     if args.format == "table":
-        print(f"protected: {int(df['protected'].sum())} of {len(df)} accounts (every tamper action denied for "
-              f"{args.principal or 'any principal'}, whatever the context not given)", file=sys.stderr)
+        for k in keys:
+            counts = df[k].astype(str).value_counts()
+            print(f"{k}: " + ", ".join(f"{v} {counts[v]}" for v in scp.VERDICTS if counts.get(v)) +
+                  f" of {len(df)} accounts", file=sys.stderr)
+        print(f"(for {args.principal or 'any principal'}, whatever the context not given; details: --wide, "
+              f"--columns cloudtrail_detail, or --format json)", file=sys.stderr)
     if n_unknown:
         print(f"warning: {n_unknown} account(s) have tamper answers that are unknown: an SCP read failed during collect",
               file=sys.stderr)
+    if args.fail_on == "exposed" and any(exposed.values()):
+        return 1
     return 0
 
 
@@ -285,7 +295,10 @@ def register(subparsers) -> None:
     t.add_argument("--absent", action="store_true",
                    help="treat every condition key not given as absent from the request (default: unknown, so an "
                         "account is protected only if it is whatever their values)")
+    t.add_argument("--fail-on", choices=["exposed"],
+                   help="exit 1 when some account's verdict for some protected resource is exposed")
     add_format(t)
+    add_demo(t)
     t.set_defaults(fn=_cmd_tamper)
 
 

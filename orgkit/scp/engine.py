@@ -11,7 +11,9 @@ evaluation"):
 * where a statement's applicability depends on something we were not told (a context key, the
   resource, an unknown operator), the engine decides over every value that matters (see
   :mod:`orgkit.scp.partition`): the answer is ``allow``/``explicit_deny``/``implicit_deny`` when every
-  value gives it, and ``conditional`` otherwise, saying for which values it is allowed and for which denied.
+  value gives it; *deny is deny*: when every value denies, explicitly for some and implicitly for others, the
+  answer is ``implicit_deny`` (its reason says which values are denied explicitly); ``conditional`` only when
+  some value allows and some value denies, saying for which values it is allowed and for which denied.
 """
 
 from __future__ import annotations
@@ -601,6 +603,9 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
         d.depends_on = ()
         d.depends_on_keys = ()
         return d
+    if "allow" not in codes and "conditional" not in codes:
+        # deny is deny: denied in every case, explicitly in some and implicitly in the others -> implicit_deny
+        return _mixed_deny(outcomes, steps, all_dims, doms, names, keys_txt, cases, base)
     allowed = [combo for combo, c, _ in outcomes if c == "allow"]
     denied = [combo for combo, c, _ in outcomes if c in ("explicit_deny", "implicit_deny")]
     parts = []
@@ -608,8 +613,6 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
         sel = [combo for combo, c, _ in outcomes if c == code]
         if sel:
             parts.append(f"{code} when {describe_cases(sel, all_dims, doms, names=names)}")
-    if not allowed and not any(c == "conditional" for _, c, _ in outcomes):
-        parts.insert(0, "denied whatever the values, explicitly or implicitly")
     refs = []
     for combo, c, who in outcomes:
         if c == "explicit_deny" and who is not None:
@@ -625,6 +628,35 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
         denied_when=("always" if len(denied) == len(outcomes) else describe_cases(denied, all_dims, doms, names=names)) if denied else "never",
         **base,
     )
+
+
+def _mixed_deny(outcomes, steps, all_dims, doms, names, keys_txt, cases, base) -> Decision:
+    """Every case denies, explicitly in some and implicitly in the others: an ``implicit_deny`` (some case has
+    no explicit Deny) whose reason says which cases are denied explicitly, by which statement, and which
+    implicitly, at which level."""
+    by_st: dict[int, list] = {}
+    first: dict[int, tuple] = {}
+    by_level: dict[int, list] = {}
+    for combo, code, who in outcomes:
+        i, st = who
+        if code == "explicit_deny":
+            by_st.setdefault(id(st), []).append(combo)
+            first.setdefault(id(st), (i, st))
+        else:
+            by_level.setdefault(i, []).append(combo)
+    parts = [f"by {_ref(st, steps[i].level)} when {describe_cases(by_st[id(st)], all_dims, doms, names=names)}"
+             for i, st in sorted(first.values(), key=lambda x: (x[0], x[1].policy_id, x[1].index))]
+    imp = [f"{_level_name(steps[i].level)} allows nothing when {describe_cases(by_level[i], all_dims, doms, names=names)}"
+           for i in sorted(by_level)]
+    why = (f"denied for every value of {keys_txt}: implicitly ({'; '.join(imp)}); "
+           f"explicitly {'; '.join(parts)}")
+    i0 = min(by_level)
+    d = Decision("implicit_deny", why, level=steps[i0].level.node_id, source=steps[i0].level.node_id,
+                 level_path=steps[i0].level.path or steps[i0].level.name, **base)
+    d.cases = cases
+    d.denied_when = "always"
+    d.allowed_when = "never"
+    return d
 
 
 def any_resource(resource: str | None) -> str | None:

@@ -524,7 +524,8 @@ def _components(unknown_at: list[int], flat_st: list, cmask: dict) -> list[list[
 
 def _exact_row(levels, bounds, codes, unknown_at, flat_st, sigs: np.ndarray, lmasks, cmask, nc) -> np.ndarray:
     """Per class: the decision for every combination of the unknown statements' truth values; the
-    same everywhere -> that decision, else ``conditional``."""
+    same everywhere -> that decision; denied in every combination but not always explicitly -> ``implicit_deny``;
+    else ``conditional``."""
     pos = {i: c for c, i in enumerate(unknown_at)}
     sigf = sigs.astype(np.float32)
     n_sig = len(sigs)
@@ -553,5 +554,9 @@ def _exact_row(levels, bounds, codes, unknown_at, flat_st, sigs: np.ndarray, lma
         implicit |= ~allow
     code = np.where(explicit, EXPLICIT, np.where(implicit, IMPLICIT, ALLOW)).astype(np.int8)
     out = code[0].copy()
-    out[(code != code[0]).any(axis=0)] = CONDITIONAL
-    return out, ~(code == ALLOW).any(axis=0)
+    never = ~(code == ALLOW).any(axis=0)
+    differs = (code != code[0]).any(axis=0)
+    out[differs] = CONDITIONAL
+    # deny is deny: denied in every combination, explicitly in some and implicitly in others -> implicit_deny
+    out[differs & never] = IMPLICIT
+    return out, never

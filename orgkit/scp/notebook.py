@@ -209,11 +209,6 @@ def verdict(decision: Decision) -> str:
 
 # --------------------------------------------------------------------------------------------- tamper x coverage
 
-_PROTECTION_WORDS = {"protected": "protected", "partly protected": "partly protected", "unprotected": "unprotected",
-                     "conditional": "protection conditional", "exempt": "exempt from SCPs",
-                     "unknown": "protection unknown (an SCP could not be read)"}
-
-
 def _coverage_word(covered, regions, unknown) -> str:
     if regions is None or regions != regions or regions == 0:
         return "unknown"
@@ -224,48 +219,22 @@ def _coverage_word(covered, regions, unknown) -> str:
     return "partly covered"
 
 
-def _protection(decisions: Sequence[str], protected=None, exposed: Sequence[bool] | None = None) -> str:
-    """The words for one service, from :func:`orgkit.scp.tamper_protection`'s definition: protected when every
-    tamper action is denied whatever the context (``protected``); else by what is exposed."""
-    ds = set(decisions)
-    if ds == {"exempt"}:
-        return "exempt"
-    if protected is True:
-        return "protected"
-    blocked = [not e for e in exposed] if exposed is not None else [d in ("explicit_deny", "implicit_deny") for d in decisions]
-    if "allow" in ds or "exempt" in ds:
-        return "partly protected" if any(blocked) else "unprotected"
-    if "unknown" in ds:
-        return "unknown"
-    if "conditional" in ds:
-        return "conditional"
-    return "protected"
-
-
-def _join(coverage: str, protection: str) -> str:
-    if coverage == "covered":
-        return {"protected": "covered and protected", "unprotected": "covered but unprotected",
-                "partly protected": "covered but partly protected"}.get(protection,
-                                                                        f"covered, {_PROTECTION_WORDS[protection]}")
-    return f"{coverage}, {_PROTECTION_WORDS[protection]}"
-
-
 def tamper_coverage(org, principal: str | None = None, context: Mapping[str, Any] | None = None,
                     tamper: pd.DataFrame | None = None, coverage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """For each account, is its CloudTrail / GuardDuty coverage also protected by SCPs against being switched off?
+    """For each account, is its CloudTrail / GuardDuty coverage also protected against being switched off?
 
     ``tamper`` is :func:`orgkit.scp.tamper_protection` (computed for ``principal``/``context`` if not given) and
     ``coverage`` is :func:`orgkit.coverage.summary` per account (computed if not given; required when ``org`` is
-    an :class:`Evaluator`, e.g. ``WhatIf(...).after``). Columns: ``account_id,
-    account_name, ou_path``, then for each of ``cloudtrail`` and ``guardduty``: the verdict (``covered and
-    protected``, ``covered but unprotected``, ``covered, protection conditional``, ``covered, exempt from SCPs``,
-    or ``partly covered`` / ``not covered`` / ``unknown`` with the protection), ``<service>_share`` (the share of
-    enabled regions covered) and ``<service>_exposed`` (the tamper actions SCPs allow, or that depend on context,
-    marked ``?``); last ``can_leave`` (the decision for ``organizations:LeaveOrganization``). Protected: every
-    tamper action of the service is denied (explicitly or implicitly); partly protected: some are denied, some
-    allowed; unprotected: none is denied; conditional: none allowed, some depend on context. Sorted by OU path, name, id."""
+    an :class:`Evaluator`, e.g. ``WhatIf(...).after``). Columns: ``account_id, account_name, ou_path``, then for
+    each of ``cloudtrail`` and ``guardduty``: the coverage and the tamper verdict of
+    :func:`orgkit.scp.tamper_protection` (the one definition: ``covered, protected``, ``covered,
+    protected_except``, ``not covered, exposed``, …), ``<service>_share`` (the share of enabled regions covered),
+    ``<service>_exposed`` (the exposed actions) and ``<service>_exceptions`` (the principals the exceptions name);
+    last ``organization`` (the verdict for leaving the organisation) and ``can_leave`` (the decision for
+    ``organizations:LeaveOrganization``). Sorted by OU path, name, id."""
     if tamper is None:
-        tamper = tamper_protection(_evaluator(org), principal=principal, context=context)
+        tamper = tamper_protection(org if not isinstance(org, Evaluator) else _evaluator(org), principal=principal,
+                                   context=context)
     if coverage is None:
         if isinstance(org, Evaluator):
             raise ValueError("give coverage= (orgkit.coverage.summary of the Org) when asking with an Evaluator")
@@ -278,23 +247,21 @@ def tamper_coverage(org, principal: str | None = None, context: Mapping[str, Any
         aid = str(t["account_id"])
         row: dict[str, Any] = {"account_id": aid, "account_name": t["account_name"], "ou_path": t["ou_path"]}
         c = cov_by.loc[aid] if aid in cov_by.index else None
-        exposure = {x.split(": ", 1)[0]: x.split(": ", 1)[1] for x in (t.get("exposure") or [])}
         for svc in ("cloudtrail", "guardduty"):
-            acts = [a for a in tamper.columns if isinstance(a, str) and a.startswith(svc + ":")]
-            decs = [str(t[a]) for a in acts]
             regions = None if c is None else c["regions"]
             word = _coverage_word(None if c is None else c[f"{svc}_covered"], regions,
                                   None if c is None else c[f"{svc}_unknown"])
-            prot = _protection(decs, t.get(f"{svc}_protected"), [a in exposure for a in acts])
-            row[svc] = _join(word, prot) if acts else word
+            row[svc] = f"{word}, {t[svc]}" if svc in tamper.columns else word
             row[f"{svc}_share"] = None if c is None else c[f"{svc}_share"]
-            row[f"{svc}_exposed"] = [a.split(":", 1)[1] + ("" if exposure[a] == "allowed" else "?")
-                                     for a in acts if a in exposure]
+            row[f"{svc}_exposed"] = [a.split(":", 1)[1] for a in t.get(f"{svc}_exposed", None) or []]
+            row[f"{svc}_exceptions"] = list(t.get(f"{svc}_exceptions", None) or [])
+        row["organization"] = str(t["organization"]) if "organization" in tamper.columns else None
         leave = "organizations:LeaveOrganization"
         row["can_leave"] = str(t[leave]) if leave in tamper.columns else None
         rows.append(row)
     cols = ["account_id", "account_name", "ou_path", "cloudtrail", "cloudtrail_share", "cloudtrail_exposed",
-            "guardduty", "guardduty_share", "guardduty_exposed", "can_leave"]
+            "cloudtrail_exceptions", "guardduty", "guardduty_share", "guardduty_exposed", "guardduty_exceptions",
+            "organization", "can_leave"]
     df = pd.DataFrame(rows, columns=cols)
     df = (df.assign(_p=df["ou_path"].fillna(""), _n=df["account_name"].fillna(""))
           .sort_values(["_p", "_n", "account_id"], kind="stable").drop(columns=["_p", "_n"]).reset_index(drop=True))

@@ -4,6 +4,8 @@ detectors, or leave the organisation? One definition (see :func:`tamper_protecti
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -13,29 +15,231 @@ from orgkit.scp.engine import DECISIONS, AbsentContext, resolve_missing
 from orgkit.scp.matrix import compute_matrix
 from orgkit.scp.org import Evaluator
 
-__all__ = ["TAMPER_ACTIONS", "tamper_protection"]
+__all__ = ["TAMPER_ACTIONS", "PROTECTED_RESOURCES", "ProtectedResource", "VERDICTS", "tamper_protection",
+           "guardduty_guards", "exception_principals", "names_principal", "tamper_verdict"]
 
-#: Actions that turn off or weaken logging and detection. (CloudTrail advanced event selectors are
-#: written with ``cloudtrail:PutEventSelectors``: there is no separate IAM action for them.)
-TAMPER_ACTIONS: tuple[str, ...] = (
-    "cloudtrail:StopLogging",
-    "cloudtrail:DeleteTrail",
-    "cloudtrail:UpdateTrail",
-    "cloudtrail:PutEventSelectors",
-    "guardduty:DeleteDetector",
-    "guardduty:UpdateDetector",
-    "guardduty:DisassociateFromAdministratorAccount",
-    "guardduty:DisassociateFromMasterAccount",
-    "guardduty:CreateFilter",
-    "guardduty:UpdateFilter",
-    "guardduty:CreateIPSet",
-    "guardduty:UpdateIPSet",
-    "guardduty:DeletePublishingDestination",
-    "guardduty:UpdatePublishingDestination",
-    "organizations:LeaveOrganization",
+@dataclass(frozen=True)
+class ProtectedResource:
+    """One thing tamper protection is about: ``key`` (the verdict column), ``title``, the ``actions`` that turn it
+    off or weaken it, the ``resource`` they are evaluated on (``"*"``: any resource; the seam for rows on a
+    particular ARN, such as a trail's S3 bucket or KMS key) and ``source``: where the action list comes from."""
+
+    key: str
+    title: str
+    actions: tuple[str, ...]
+    resource: str = "*"
+    source: str = ""
+
+
+_GD_EXAMPLE = ("AWS Organizations user guide, Example SCPs for Amazon GuardDuty, \"Prevent users from disabling "
+               "GuardDuty or modifying its configuration\" "
+               "(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_guardduty.html)")
+_CT_EXAMPLE = ("AWS's example SCP \"Deny modifications to specific CloudTrail trails\" (aws-samples/service-control-policy-"
+               "examples, Deny-changes-to-security-services) and the CloudTrail Lake actions of the Service Authorization "
+               "Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html)")
+
+#: What tamper protection covers, one row per protected resource (docs/scp.md, "Tamper protection"). The action
+#: lists are the ones in AWS's own example SCPs that turn logging or detection off or weaken it (creating a trail,
+#: a detector or sample findings, tagging, and inviting members are left out: they weaken nothing).
+PROTECTED_RESOURCES: tuple[ProtectedResource, ...] = (
+    ProtectedResource("cloudtrail", "CloudTrail trails and CloudTrail Lake event data stores", (
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:PutEventSelectors",  # advanced event selectors too: there is no separate IAM action
+        "cloudtrail:StopEventDataStoreIngestion",
+        "cloudtrail:DeleteEventDataStore",
+        "cloudtrail:UpdateEventDataStore",
+    ), source=_CT_EXAMPLE),
+    ProtectedResource("guardduty", "GuardDuty detectors, findings, lists and membership", (
+        "guardduty:DeleteDetector",
+        "guardduty:UpdateDetector",
+        "guardduty:DisassociateFromAdministratorAccount",
+        "guardduty:DisassociateFromMasterAccount",
+        "guardduty:DisassociateMembers",
+        "guardduty:DeleteMembers",
+        "guardduty:StopMonitoringMembers",
+        "guardduty:ArchiveFindings",
+        "guardduty:UpdateFindingsFeedback",
+        "guardduty:CreateFilter",
+        "guardduty:UpdateFilter",
+        "guardduty:CreateIPSet",
+        "guardduty:UpdateIPSet",
+        "guardduty:UpdateThreatIntelSet",
+        "guardduty:DeleteThreatIntelSet",
+        "guardduty:DeletePublishingDestination",
+        "guardduty:UpdatePublishingDestination",
+    ), source=_GD_EXAMPLE),
+    ProtectedResource("organization", "membership of the organisation", ("organizations:LeaveOrganization",),
+                      source="Organizations API reference, LeaveOrganization: SCPs can prevent member accounts "
+                             "\"from successfully calling LeaveOrganization and leaving the organization\""),
 )
 
+#: every tamper action, in the order of :data:`PROTECTED_RESOURCES`
+TAMPER_ACTIONS: tuple[str, ...] = tuple(a for r in PROTECTED_RESOURCES for a in r.actions)
+
+#: the verdicts, from best to worst (docs/scp.md)
+VERDICTS = ("protected", "guarded_by_service", "protected_except", "unknown", "exposed")
+
+#: Condition keys that name particular principals (IAM global condition keys,
+#: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html): aws:PrincipalArn
+#: ("the ARN of the principal that made the request"), aws:userid and aws:username (the principal's unique id and
+#: an IAM user's name), and aws:PrincipalTag/… (principals carrying a tag: as strong as whoever may tag
+#: principals). Not aws:PrincipalAccount, aws:PrincipalOrgID, aws:PrincipalOrgPaths (every principal of an account
+#: or the organisation) nor aws:PrincipalType (a kind of principal, not a particular one).
+PRINCIPAL_KEYS = ("aws:principalarn", "aws:userid", "aws:username")
+PRINCIPAL_KEY_PREFIXES = ("aws:principaltag/",)
+
+#: labels of representatives that name no particular value (orgkit.scp.partition)
+_UNNAMED = ("absent", "any other value")
+
+
+def names_principal(key: str) -> bool:
+    """Whether a condition key names particular principals (see :data:`PRINCIPAL_KEYS`)."""
+    k = key.lower()
+    return k in PRINCIPAL_KEYS or k.startswith(PRINCIPAL_KEY_PREFIXES)
+
+
+def _short_name(key: str, label: str) -> str:
+    """``like arn:aws:iam::*:role/SecurityAdmin`` -> ``role/SecurityAdmin``; a tag -> ``aws:PrincipalTag/team="x"``."""
+    v = label[5:] if label.startswith("like ") else label
+    if key.lower() == "aws:principalarn":
+        v = v.strip('"')
+        m = re.match(r"arn:[^:]*:(?:iam|sts)::[^:]*:(.+)$", v)
+        return m.group(1) if m else v
+    return f"{key}={v}"
+
+
+def exception_principals(cases) -> list[str] | None:
+    """The engine's exact ``cases`` of one answer -> the principals its allowing cases name, or None when some
+    allowing case names none (a principal that no exception names can do it). One definition: every allowing case
+    (``allow``, or ``conditional`` left open) must give a principal-naming key a named value (not absent, not
+    "any other value")."""
+    named: list[str] = []
+    for c in cases:
+        if c["decision"] not in ("allow", "conditional", "exempt"):
+            continue
+        here = [_short_name(k, lab) for k, lab in c["values"].items() if names_principal(k) and lab not in _UNNAMED]
+        if not here:
+            return None
+        named.extend(here)
+    return list(dict.fromkeys(named))
+
+
+# ---------------------------------------------------------------------------------------------- GuardDuty's guards
+
+#: AWS's sentences for what GuardDuty itself refuses (docs/scp.md, "GuardDuty's own guards")
+GD_LISTS_SENTENCE = ("\"In a multi-account environment, only the GuardDuty administrator account can manage lists, "
+                     "which automatically apply to member accounts.\" (GuardDuty user guide, Setting up prerequisites "
+                     "for entity lists and IP address lists)")
+GD_DISASSOCIATE_SENTENCE = ("\"With autoEnableOrganizationMembers configuration for your organization set to ALL, "
+                            "you'll receive an error if you attempt to disable GuardDuty in a member account.\" "
+                            "(GuardDuty API reference, DisassociateFromAdministratorAccount)")
+GD_ADMIN_SENTENCE = ("\"With autoEnableOrganizationMembers configuration for your organization set to ALL, you'll "
+                     "receive an error if you attempt to disassociate a member account before removing them from "
+                     "your organization.\" (GuardDuty API reference, DisassociateMembers)")
+_LIST_ACTIONS = ("guardduty:createipset", "guardduty:updateipset", "guardduty:updatethreatintelset",
+                 "guardduty:deletethreatintelset")
+_MEMBER_ACTIONS = ("guardduty:disassociatefromadministratoraccount", "guardduty:disassociatefrommasteraccount")
+_ADMIN_ACTIONS = ("guardduty:disassociatemembers", "guardduty:deletemembers")
+
+
+def guardduty_guards(org) -> dict[str, dict[str, str]]:
+    """Per account, the tamper actions GuardDuty itself refuses there (lower-cased action -> AWS's sentence), from
+    the snapshot's GuardDuty state. GuardDuty is regional, so a guard holds only when it holds in every region in
+    which the account has a detector (and every GuardDuty read of the account succeeded):
+
+    * trusted IP lists and threat lists (Create/UpdateIPSet, Update/DeleteThreatIntelSet): the account is an
+      enabled member (by invitation or through the organisation) in each such region;
+    * DisassociateFromAdministratorAccount (and its old name): the account is an organisation member of the
+      delegated administrator in each such region, and that region's AutoEnableOrganizationMembers is ALL;
+    * DisassociateMembers / DeleteMembers in the delegated administrator: every region where it has a detector
+      has AutoEnableOrganizationMembers ALL and no enabled member by invitation.
+
+    No sentence found says a member cannot change suppression rules (filters), archive findings or delete its
+    detector: those stay with the SCPs."""
+    det = getattr(org, "detectors", None)
+    if det is None or not len(det):
+        return {}
+    regions: dict[str, set[str]] = {}
+    for aid, reg in zip(det["account_id"].astype(str), det["region"].astype(str)):
+        regions.setdefault(aid, set()).add(reg)
+    reads = getattr(org, "reads", None)
+    failed: set[str] = set()
+    if reads is not None and len(reads) and "service" in reads.columns:
+        bad = reads[(reads["service"] == "guardduty") & (reads["status"] != "ok")]
+        failed = set(bad["account_id"].astype(str))
+    member: dict[str, set[str]] = {}  # account -> regions where it is an enabled member
+    org_member: dict[str, set[str]] = {}
+    invited_in: dict[tuple[str, str], bool] = {}  # (admin, region) -> has an enabled member by invitation
+    gm = getattr(org, "guardduty_members", None)
+    if gm is not None and len(gm):
+        for admin, reg, aid, status, inv in zip(gm["administrator_id"].astype(str), gm["region"].astype(str),
+                                                gm["account_id"].astype(str), gm["relationship_status"].astype(str),
+                                                gm["by_invitation"] if "by_invitation" in gm.columns else [False] * len(gm)):
+            if status.lower() != "enabled":
+                continue
+            member.setdefault(aid, set()).add(reg)
+            if bool(inv):
+                invited_in[(admin, reg)] = True
+            else:
+                org_member.setdefault(aid, set()).add(reg)
+    ga = getattr(org, "guardduty_administrators", None)
+    if ga is not None and len(ga):
+        for aid, reg, status in zip(ga["account_id"].astype(str), ga["region"].astype(str),
+                                    ga["relationship_status"].astype(str)):
+            if status.lower() == "enabled":
+                member.setdefault(aid, set()).add(reg)
+    cfg = getattr(org, "guardduty_org_config", None)
+    all_in: dict[str, str] = {}  # region -> admin whose org config auto-enables ALL
+    if cfg is not None and len(cfg):
+        for reg, admin, ae in zip(cfg["region"].astype(str), cfg["admin_account_id"].astype(str),
+                                  cfg["auto_enable_organization_members"].astype(str)):
+            if ae.upper() == "ALL":
+                all_in[reg] = admin
+    out: dict[str, dict[str, str]] = {}
+    for aid, regs in regions.items():
+        if aid in failed:
+            continue
+        g: dict[str, str] = {}
+        if regs <= member.get(aid, set()):
+            g.update({a: GD_LISTS_SENTENCE for a in _LIST_ACTIONS})
+        if regs <= org_member.get(aid, set()) and all(r in all_in for r in regs):
+            g.update({a: GD_DISASSOCIATE_SENTENCE for a in _MEMBER_ACTIONS})
+        if all(all_in.get(r) == aid and not invited_in.get((aid, r)) for r in regs):
+            g.update({a: GD_ADMIN_SENTENCE for a in _ADMIN_ACTIONS})
+        if g:
+            out[aid] = g
+    return out
+
+
 SERVICES = ("cloudtrail", "guardduty")
+
+
+def tamper_verdict(statuses: Sequence[tuple[str, str, Any]]) -> tuple[str, list[str]]:
+    """THE verdict for one account and protected resource, from its actions' statuses
+    ``(action, status, detail)`` (status: ``denied``, ``except`` (detail: the principals), ``exposed`` (detail:
+    the cases in words), ``guarded`` (detail: AWS's sentence), ``unknown`` (detail: the failed read)):
+    ``exposed`` if some action is exposed; else ``unknown`` if some answer waits for a failed read; else
+    ``protected_except`` if some action is allowed only for named principals; else ``guarded_by_service`` if
+    GuardDuty itself refuses the rest; else ``protected``. Returns the verdict and the details (one line per
+    action that is not simply denied)."""
+    by = {st for _, st, _ in statuses}
+    details = []
+    for a, st, d in statuses:
+        if st == "except":
+            details.append(f"{a}: only {', '.join(d)}")
+        elif st == "exposed":
+            details.append(f"{a}: {d}")
+        elif st == "guarded":
+            details.append(f"{a}: refused by GuardDuty: {d}")
+        elif st == "unknown":
+            details.append(f"{a}: unknown: {d}")
+    for st, verdict in (("exposed", "exposed"), ("unknown", "unknown"), ("except", "protected_except"),
+                        ("guarded", "guarded_by_service")):
+        if st in by:
+            return verdict, details
+    return "protected", details
 
 
 def tamper_protection(
@@ -47,36 +251,65 @@ def tamper_protection(
     *,
     missing: str | None = None,
     details: bool = True,
+    guards: Mapping[str, Mapping[str, str]] | None = None,
+    resources: Sequence[ProtectedResource] = PROTECTED_RESOURCES,
 ) -> pd.DataFrame:
-    """One row per account, one definition everywhere (CLI, notebook, docs):
+    """One row per account, one definition everywhere (CLI, notebook, docs).
 
-    an action is *blocked* when SCPs deny it (explicitly or implicitly) for ``principal`` whatever the
-    context keys not given are (the engine decides over every value that matters); an account is
-    ``protected`` when every tamper action is blocked, and ``cloudtrail_protected`` /
-    ``guardduty_protected`` / ``can_leave`` say it per service.
+    **Verdicts**, per protected resource (a column named by its key, e.g. ``cloudtrail``, with ``<key>_detail``
+    (one line per action not simply denied), ``<key>_exposed`` (the exposed actions) and ``<key>_exceptions`` (the
+    principals the exceptions name)):
+    see :func:`tamper_verdict`; each action's status comes from the SCP engine's exact cases
+    (:func:`exception_principals`) and GuardDuty's own guards (``guards``: :func:`guardduty_guards`, read from the
+    organisation when ``org_or_evaluator`` is one; an :class:`Evaluator` alone carries no GuardDuty state).
 
-    Columns: ``account_id, account_name, ou_path``, one column per action (its decision), ``protected``,
-    ``cloudtrail_protected``, ``guardduty_protected``, ``can_leave`` (the decision for
-    ``organizations:LeaveOrganization``), ``exposed`` (actions allowed), ``conditional`` (actions allowed for
-    some values of the unknown keys), ``unknown`` (actions whose answer waits for an SCP that could not be
-    read), ``exposure`` (each action that is not blocked, with ``allowed``, or for which values it is
-    allowed, or which read failed), ``reason``.
+    Also, per action: its decision; ``protected`` (every tamper action denied whatever the context),
+    ``cloudtrail_protected`` / ``guardduty_protected``, ``can_leave``, ``exposed`` (actions allowed),
+    ``conditional`` (allowed for some values), ``unknown`` (waiting for an SCP read that failed), ``exposure``
+    (each action not denied, and when it is allowed), ``reason``.
 
-    ``principal`` is a persona or ARN (None: any principal, so an exception written for a named role shows
-    as "allowed when aws:principalarn is like …"). The management account is ``exempt``, hence never
-    protected."""
-    ev = org_or_evaluator if isinstance(org_or_evaluator, Evaluator) else Evaluator(org_or_evaluator)
+    ``principal`` is a persona or ARN (None: any principal). The management account is ``exempt`` from SCPs:
+    every action allowed, so ``exposed`` unless GuardDuty refuses it."""
+    if isinstance(org_or_evaluator, Evaluator):
+        ev = org_or_evaluator
+    else:
+        ev = Evaluator(org_or_evaluator)
+        if guards is None:
+            guards = guardduty_guards(org_or_evaluator)
+    guards = guards or {}
     missing = resolve_missing(missing, absent_unknown, context)
     if isinstance(context, AbsentContext):
         context = dict(context)
-    m = compute_matrix(ev, principal=principal, context=context, actions=list(actions), missing=missing)
-    names = m.catalog.frame["action"].tolist()
-    # columns in the order asked
-    order = [names.index(a) if a in names else next(i for i, n in enumerate(names) if n.lower() == a.lower()) for a in actions]
-    mat = m.codes()[:, order]
-    rows_idx = m.accounts["row"].to_numpy()
-    never = (np.stack(m.never_allowed)[rows_idx][:, order] if m.never_allowed
-             else np.zeros(mat.shape, dtype=bool))
+    actions = list(actions)
+    acts_l = {a.lower() for a in actions}
+    groups = [(r, [a for a in r.actions if a.lower() in acts_l]) for r in resources]
+    groups = [(r, acts) for r, acts in groups if acts]
+    extra = [a for a in actions if not any(a.lower() == b.lower() for r in resources for b in r.actions)]
+    if extra:
+        groups.append((ProtectedResource("other", "other actions", tuple(extra)), extra))
+    # one matrix per distinct resource the actions are evaluated on ("*": any resource)
+    res_of = {a.lower(): r.resource for r, acts in groups for a in acts}
+    mats = {}
+    for res in dict.fromkeys(res_of.values()):
+        mats[res] = compute_matrix(ev, principal=principal, context=context,
+                                   actions=[a for a in actions if res_of[a.lower()] == res], missing=missing,
+                                   resource=None if res in (None, "*") else res)
+    m = mats[next(iter(mats))]
+    n_acc = len(m.accounts)
+    mat = np.zeros((n_acc, len(actions)), dtype=np.int8)
+    never = np.zeros((n_acc, len(actions)), dtype=bool)
+    rows_of = np.zeros((n_acc, len(actions)), dtype=np.int64)
+    for res, mm in mats.items():
+        if not (mm.accounts["account_id"].to_numpy() == m.accounts["account_id"].to_numpy()).all():
+            raise ValueError("tamper protection: the evaluations disagree on the accounts")
+        names = {n.lower(): i for i, n in enumerate(mm.catalog.frame["action"])}
+        cols = [j for j, a in enumerate(actions) if res_of[a.lower()] == res]
+        order = [names[actions[j].lower()] for j in cols]
+        ri = mm.accounts["row"].to_numpy()
+        mat[:, cols] = mm.codes()[:, order]
+        if mm.never_allowed:
+            never[:, cols] = np.stack(mm.never_allowed)[ri][:, order]
+        rows_of[:, cols] = ri[:, None]
     out = m.accounts[["account_id", "account_name", "ou_path"]].copy()
     for j, a in enumerate(actions):
         out[a] = pd.Categorical.from_codes(mat[:, j], DECISIONS)
@@ -91,32 +324,66 @@ def tamper_protection(
     out["exposed"] = [list(acts[row == allow_c]) for row in mat]
     out["conditional"] = [list(acts[(row == cond_c) & ~nv]) for row, nv in zip(mat, never)]
     out["unknown"] = [list(acts[row == unk_c]) for row in mat]
-    # say, for each action not blocked, why: once per distinct matrix row (accounts share rows)
-    first_of_row: dict[int, str] = {}
-    for aid, r in zip(out["account_id"], rows_idx):
-        first_of_row.setdefault(int(r), aid)
-    memo: dict[tuple[int, str], str] = {}
+    # the engine's exact answer, once per distinct matrix row and action (accounts share rows)
+    ids = out["account_id"].tolist()
+    first_of_row: dict[tuple[str, int], str] = {}
+    for j, aid in enumerate(ids):
+        for a, r in zip(actions, rows_of[j]):
+            first_of_row.setdefault((res_of[a.lower()], int(r)), aid)
+    memo: dict[tuple[int, str], Any] = {}
 
-    def why(r: int, action: str, code: int) -> str:
-        if code == allow_c:
-            return "allowed"
-        if code == exempt_c:
-            return "exempt"
-        k = (r, action)
+    def decision(j: int, a: str):
+        k = (int(rows_of[j][actions.index(a)]), a)
         if k not in memo:
-            text = "depends on context" if code == cond_c else "unknown"
-            if details:
-                d = ev.decide(first_of_row[r], action, principal=principal, context=context, missing=missing)
-                if d.decision == "conditional" and d.allowed_when:
-                    text = f"allowed when {d.allowed_when}"
-                elif d.decision == "unknown":
-                    text = "unknown: " + "; ".join(d.unknown_reads)
-            memo[k] = text
+            res = res_of[a.lower()]
+            memo[k] = ev.decide(first_of_row[(res, k[0])], a, principal=principal, context=context, missing=missing,
+                                resource=None if res in (None, "*") else res)
         return memo[k]
 
+    def status(j: int, a: str, code: int, nv: bool) -> tuple[str, Any]:
+        if nv:
+            return "denied", None
+        if code == unk_c:
+            d = decision(j, a)
+            return "unknown", "; ".join(d.unknown_reads) or "an SCP read failed"
+        g = guards.get(ids[j], {}).get(a.lower())
+        if g:
+            return "guarded", g
+        if code == exempt_c:
+            return "exposed", "exempt from SCPs (management account or service-linked role): allowed"
+        if code == allow_c:
+            return "exposed", "allowed" + (f" for {principal}" if principal else " for any principal")
+        if code in (DECISIONS.index("explicit_deny"), DECISIONS.index("implicit_deny")):
+            return "denied", None
+        d = decision(j, a)
+        named = exception_principals(d.cases) if d.cases else None
+        if named:
+            return "except", named
+        return "exposed", (f"allowed when {d.allowed_when}" if d.allowed_when else "depends on context")
+
+    verdict_cols: dict[str, list] = {r.key: [] for r, _ in groups}
+    detail_cols: dict[str, list] = {r.key: [] for r, _ in groups}
+    exposed_cols: dict[str, list] = {r.key: [] for r, _ in groups}
+    except_cols: dict[str, list] = {r.key: [] for r, _ in groups}
+    pos = {a: i for i, a in enumerate(actions)}
     exposure, reasons = [], []
-    for row, nv, r in zip(mat, never, rows_idx):
-        items = [f"{a}: {why(int(r), a, int(c))}" for a, c, n_ in zip(actions, row, nv) if not n_ and c != exempt_c]
+    for j in range(n_acc):
+        row, nv = mat[j], never[j]
+        sts = {a: status(j, a, int(row[pos[a]]), bool(nv[pos[a]])) for a in actions}
+        for r, acts_r in groups:
+            v, det = tamper_verdict([(a, *sts[a]) for a in acts_r])
+            verdict_cols[r.key].append(v)
+            detail_cols[r.key].append(det)
+            exposed_cols[r.key].append([a for a in acts_r if sts[a][0] == "exposed"])
+            except_cols[r.key].append(list(dict.fromkeys(x for a in acts_r if sts[a][0] == "except" for x in sts[a][1])))
+        items = []
+        for a in actions:
+            st, d = sts[a]
+            if st == "denied":
+                continue
+            items.append(f"{a}: " + {"except": lambda: "allowed only for " + ", ".join(d),
+                                     "exposed": lambda: d, "guarded": lambda: "refused by GuardDuty",
+                                     "unknown": lambda: "unknown: " + d}[st]())
         exposure.append(items)
         if (row == exempt_c).all():
             reasons.append("exempt from SCPs (management account or service-linked role): nothing stops tampering")
@@ -128,7 +395,13 @@ def tamper_protection(
         parts = [f"{x} {w}" for x, w in ((n_allow, "allowed"), (n_cond, "allowed for some context values"),
                                           (n_unk, "unknown (an SCP could not be read)")) if x]
         reasons.append(f"{', '.join(parts)} of {len(actions)} tamper actions")
+    for r, _ in groups:
+        out[r.key] = pd.Categorical(verdict_cols[r.key], categories=list(VERDICTS))
+        out[f"{r.key}_detail"] = detail_cols[r.key]
+        out[f"{r.key}_exposed"] = exposed_cols[r.key]
+        out[f"{r.key}_exceptions"] = except_cols[r.key]
     out["exposure"] = exposure
     out["reason"] = reasons
     out.attrs.update(m.attrs)
+    out.attrs["protected_resources"] = [r.key for r, _ in groups]
     return out

@@ -127,26 +127,31 @@ service_heatmap(losses, top=20, title=f"What SCPs take from {PRINCIPAL} in each 
 ("md", """## Can accounts switch off CloudTrail or GuardDuty?
 
 Coverage only lasts if the account cannot undo it. For each account: its CloudTrail and GuardDuty coverage (the share
-of enabled regions covered, from `orgkit.coverage`) and whether SCPs stop `PRINCIPAL` from stopping, deleting or
-weakening it. *Protected* has one meaning here, in `orgkit scp tamper` and in `docs/scp.md`: every tamper action of
-the service is denied for `PRINCIPAL`, whatever the context keys not given in `CONTEXT`. `*_exposed` lists the tamper
-actions that are not (`?`: allowed only for some context values); `can_leave` is `organizations:LeaveOrganization`.
-The table after it says, for each exposed action, whether it is allowed or for which values.
+of enabled regions covered, from `orgkit.coverage`) and the **tamper verdict** for `PRINCIPAL`, one definition here,
+in `orgkit scp tamper` and in `docs/scp.md`: `protected` (every tamper action denied, whatever the context keys not
+given in `CONTEXT`), `protected_except` (allowed only for principals an exception names: `*_exceptions`),
+`guarded_by_service` (GuardDuty itself refuses the rest, as AWS documents), `unknown` (an SCP read failed), `exposed`
+(some principal no exception names can do it: `*_exposed`). `organization` is the verdict for leaving the
+organisation. Then the same for any principal: where an exception for one role is all that stands, it says
+`protected_except` and names the role.
 
-<details><summary>The tamper actions, and the words</summary>
+<details><summary>The tamper actions, and where they come from</summary>
 
-CloudTrail: `StopLogging`, `DeleteTrail`, `UpdateTrail`, `PutEventSelectors` (which also writes advanced event
-selectors). GuardDuty: `DeleteDetector`, `UpdateDetector`, `DisassociateFromAdministratorAccount`,
-`DisassociateFromMasterAccount`, `CreateFilter`/`UpdateFilter` (auto-archive rules), `CreateIPSet`/`UpdateIPSet`
-(trusted IPs), `DeletePublishingDestination`/`UpdatePublishingDestination`. *Protected*: every one of the service's
-tamper actions is denied whatever the context; *partly protected*: some are; *unprotected*: none is; *protection
-conditional*: none is allowed outright, some are for some context values; *protection unknown*: an SCP that could
-change it could not be read. The management account is exempt from SCPs, so nothing there is protected by them.
-The per-action decisions are in `tamper`.
+The actions of AWS's own example SCPs that turn logging or detection off or weaken it. CloudTrail: `StopLogging`,
+`DeleteTrail`, `UpdateTrail`, `PutEventSelectors` (which also writes advanced event selectors), and CloudTrail Lake's
+`StopEventDataStoreIngestion`, `DeleteEventDataStore`, `UpdateEventDataStore`. GuardDuty (the Organizations user
+guide's "Prevent users from disabling GuardDuty or modifying its configuration"): `DeleteDetector`, `UpdateDetector`,
+`DisassociateFromAdministratorAccount` (and its old name), `DisassociateMembers`, `DeleteMembers`,
+`StopMonitoringMembers`, `ArchiveFindings`, `UpdateFindingsFeedback`, `CreateFilter`/`UpdateFilter` (suppression
+rules), `CreateIPSet`/`UpdateIPSet` (trusted IPs), `UpdateThreatIntelSet`/`DeleteThreatIntelSet`,
+`DeletePublishingDestination`/`UpdatePublishingDestination`. The management account is exempt from SCPs, so there
+everything SCPs could stop is `exposed`. The per-action decisions and the details are in `tamper`.
 </details>"""),
 ("code", """tamper = scp.tamper_protection(org, principal=PRINCIPAL, context=CONTEXT)
 tamper_coverage(org, tamper=tamper)"""),
-("code", """tamper[["account_name", "protected", "exposure"]].explode("exposure").dropna().head(30)"""),
+("code", """anyone = scp.tamper_protection(org, context=CONTEXT)
+anyone[["account_name", "cloudtrail", "cloudtrail_exceptions", "guardduty", "guardduty_exceptions", "organization"]]"""),
+("code", """anyone[["account_name", "guardduty_detail"]].explode("guardduty_detail").dropna().head(20)"""),
 ("md", """## Is anything wrong with the policies themselves?
 
 `scp.lint` checks the SCPs and where they are attached: AWS's quotas (size, number per target, OU depth), levels that

@@ -42,7 +42,9 @@ Each row has a `severity`: **regression** (worse), **improvement**, **neutral** 
 ladder of statuses (CloudTrail `covered` > `partial` > `not_delivering` > `not_logging` > `none`; GuardDuty
 `administrator` = `org_member` > `invited_member` > `standalone` > `suspended` = `pending` > `none`); a cell that
 can no longer be read is a regression. For SCPs, a principal that can do more is a regression: an account that can
-stop its trail again always is. A structural change (an edit, an attachment, a move) is rated by its own effect,
+stop its trail again always is. An action that stays `conditional` is compared by the cases in which it is
+allowed: allowed now where it was denied before (say, for every role but the one an exception named) is a
+regression. A structural change (an edit, an attachment, a move) is rated by its own effect,
 applied alone to the earlier organisation, so an edit that changes nothing is neutral. The rules are in
 `docs/diff.md`.
 </details>"""),
@@ -81,6 +83,15 @@ Tamper protection compares, for each account, the decision on the actions that s
 GuardDuty (`orgkit.scp.TAMPER_ACTIONS`). A new account is listed with what it arrives able to do."""),
 ("code", """table(changes[changes.kind == "tamper"], ["severity", "account_name", "ou_path", "action", "before", "after", "reason"],
       uuid="tamper")"""),
+("md", """### And for any principal?
+
+With no principal given, `aws:PrincipalArn` is unknown and the protective SCP's exception for `role/SecurityAdmin`
+keeps `cloudtrail:StopLogging` `conditional` before and after the edit. The labels are equal; the cases are not:
+every principal other than SecurityAdmin (and the root user, denied by another SCP) can now stop the trail. The
+rows say so in words and are regressions, so `orgkit diff --fail-on regression` catches the change."""),
+("code", """anyone = diff(before, after, coverage=False)
+table(anyone[(anyone.kind == "tamper") & (anyone.before == "conditional") & (anyone.after == "conditional")],
+      ["severity", "account_name", "action", "reason"], uuid="tamper_any")"""),
 ("md", """## Which SCP changes had an effect, and which had none?
 
 An edit is described statement by statement; a reformatted or reordered policy changes nothing and says so."""),
