@@ -1,0 +1,109 @@
+"""Resource control policies and trail-bucket owners, collected read-only from the local AWS (docs/collect.md)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import orgkit
+from orgkit.aws.collect import collect
+from orgkit.aws.session import SessionFactory
+
+DENY_DELETE = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "ProtectLogBucket", "Effect": "Deny", "Principal": "*",
+     "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration"],
+     "Resource": "*",
+     "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
+
+RCP_ORG = {
+    "name": "rcp", "seed": 11, "regions": ["us-east-1"],
+    "service_access": ["cloudtrail.amazonaws.com"],
+    "ous": {"Security": {}, "Workloads": {}},
+    "accounts": [{"key": "logs", "name": "Log Archive", "ou": "Security"},
+                 {"key": "app", "name": "App", "ou": "Workloads"}],
+    "policies": [],
+    "trails": [{"account": "management", "name": "org-trail", "organization": True, "bucket": "org-logs-bucket",
+                "bucket_account": "logs"},
+               {"account": "app", "name": "app-trail"}],
+    "rcps": [{"name": "ProtectLogBucket", "targets": ["ou:Security"], "document": DENY_DELETE}],
+}
+
+
+def _collect(aws, out, seen=None):
+    factory = SessionFactory(endpoint_url=aws.endpoint_url, max_attempts=2)
+    if seen is not None:  # every call the collector makes, as botocore sends it
+        orig = factory._hook
+
+        def hook(client):
+            orig(client)
+            client.meta.events.register(
+                "before-call", lambda model, params, **kw: seen.append((model.name, dict(params))))
+
+        factory._hook = hook
+    return orgkit.load(collect(out, factory=factory, progress=False, workers=4, regions=["us-east-1"]))
+
+
+@pytest.fixture(scope="module")
+def rcp_org(local_aws):
+    from orgkit.localaws.scenario import build
+
+    local_aws.reset()
+    local_aws.set_options(strict_assume_role=False)
+    local_aws.seed(RCP_ORG["seed"])
+    ids = build(local_aws.endpoint_url, RCP_ORG)
+    yield local_aws, ids
+    local_aws.clear_faults()
+
+
+def test_rcps_are_collected_with_their_targets(rcp_org, tmp_path):
+    aws, ids = rcp_org
+    org = _collect(aws, tmp_path / "snap")
+    assert org.rcp_enabled is True and org.rcp_unread is None
+    assert set(org.rcps.name) == {"RCPFullAWSAccess", "ProtectLogBucket"}
+    assert set(org.rcps.type) == {"RESOURCE_CONTROL_POLICY"}
+    assert "ProtectLogBucket" not in set(org.policies.name)  # SCPs stay SCPs
+    pid = org.rcps.set_index("name").loc["ProtectLogBucket", "policy_id"]
+    assert json.loads(org.rcps.set_index("name").loc["ProtectLogBucket", "content"]) == DENY_DELETE
+    sec = org.ous.set_index("ou_path").loc["Root/Security", "ou_id"]
+    assert set(org.rcp_targets[org.rcp_targets.policy_id == pid].target_id) == {sec}
+    full = org.rcps.set_index("name").loc["RCPFullAWSAccess", "policy_id"]
+    assert len(org.rcp_targets[org.rcp_targets.policy_id == full]) == len(org.graph)  # root, every OU and account
+    assert org.graph.nodes[sec]["rcps"] == sorted([pid, full])
+    assert pid not in org.graph.nodes[sec]["scps"]
+
+
+def test_bucket_owners_are_collected_one_call_per_account(rcp_org, tmp_path):
+    aws, ids = rcp_org
+    seen = []
+    org = _collect(aws, tmp_path / "snap", seen)
+    owners = dict(zip(org.buckets.bucket, org.buckets.account_id))
+    assert owners["org-logs-bucket"] == ids["logs"]
+    assert set(org.bucket_reads.status) == {"ok"}
+    assert len([op for op, _ in seen if op == "ListBuckets"]) == len(org.accounts)  # one per account
+
+
+def test_an_enabled_but_unread_rcp_type_says_so(rcp_org, tmp_path):
+    aws, ids = rcp_org
+    aws.clear_faults()
+    aws.add_fault("AccessDeniedException", http_status=400, service="organizations", operation="ListPolicies")
+    try:
+        org = _collect(aws, tmp_path / "snap")
+    finally:
+        aws.clear_faults()
+    assert org.rcp_enabled is True
+    assert "ListPolicies" in org.rcp_unread and "AccessDenied" in org.rcp_unread
+    assert org.rcps.empty
+
+
+def test_rcps_off_are_not_read(local_aws, tmp_path):
+    from orgkit.localaws.scenario import build
+
+    local_aws.reset()
+    local_aws.seed(3)
+    build(local_aws.endpoint_url, {**RCP_ORG, "rcps": []})
+    seen = []
+    org = _collect(local_aws, tmp_path / "snap", seen)
+    assert org.rcp_enabled is False and org.rcp_unread is None and org.rcps.empty
+    filters = [p.get("Filter") for op, p in seen if op == "ListPolicies"]
+    assert filters == ["SERVICE_CONTROL_POLICY"]
