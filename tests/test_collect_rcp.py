@@ -106,3 +106,64 @@ def test_rcps_off_are_not_read(local_aws, tmp_path):
     org = _collect(local_aws, tmp_path / "snap", seen)
     assert org.rcp_enabled is False and org.rcp_unread is None and org.rcps.empty
     assert [op for op, _ in seen].count("ListPolicies") == 1  # the SCPs only
+
+
+# -- the engine: SCP and RCP layers ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def rcp_snapshot(rcp_org, tmp_path_factory):
+    aws, ids = rcp_org
+    aws.clear_faults()
+    return _collect(aws, tmp_path_factory.mktemp("rcp") / "snap"), ids
+
+
+def test_scp_can_evaluates_the_rcps_of_the_resource_account(rcp_snapshot):
+    from orgkit.scp import Evaluator
+
+    org, ids = rcp_snapshot
+    ev = Evaluator(org)
+    d = ev.decide(ids["logs"], "s3:DeleteBucket", resource="arn:aws:s3:::org-logs-bucket", principal="role/Dev")
+    assert d.decision == "explicit_deny" and d.layer == "RCP" and d.sid == "ProtectLogBucket"
+    assert "RCP ou Root/Security" in d.explain() and "[decided by: RCP]" in d.explain()
+    ok = ev.decide(ids["logs"], "s3:DeleteBucket", principal="role/SecurityAdmin")
+    assert ok.decision == "allow" and ok.layer == "SCP and RCP"
+    unknown_principal = ev.decide(ids["logs"], "s3:DeleteBucket")
+    assert unknown_principal.decision == "conditional" and unknown_principal.layer == "RCP"
+    assert "SecurityAdmin" in (unknown_principal.allowed_when or "")
+    # another OU's account: no RCP denies it; an action outside the RCP services is SCP only
+    assert ev.decide(ids["app"], "s3:DeleteBucket", principal="role/Dev").decision == "allow"
+    assert ev.decide(ids["logs"], "ec2:TerminateInstances", principal="role/Dev").layer == "SCP"
+    # the management account's resources are not affected by RCPs
+    mg = ev.decide(ids["management"], "s3:DeleteBucket", principal="role/Dev")
+    assert mg.decision == "exempt" and mg.layer is None
+    # a resource ARN that names a member account is judged by that account's RCPs, whoever asks
+    q = ev.decide(ids["app"], "sqs:DeleteQueue", resource=f"arn:aws:sqs:us-east-1:{ids['logs']}:q", principal="role/Dev")
+    assert q.decision == "allow"  # the RCP names only s3 actions
+    df = ev.can("s3:DeleteBucket", principal="role/Dev")
+    layers = dict(zip(df.account_id, df.layer))
+    assert layers[ids["logs"]] == "RCP" and df.set_index("account_id").loc[ids["logs"], "decision"] == "explicit_deny"
+
+
+def test_an_unread_rcp_type_makes_answers_on_rcp_services_unknown(rcp_snapshot):
+    from orgkit.scp import Evaluator
+
+    org, ids = rcp_snapshot
+    org.rcp_unread = "organizations:ListPolicies: AccessDeniedException (the RCPs could not be listed)"
+    try:
+        ev = Evaluator(org)
+        d = ev.decide(ids["app"], "s3:DeleteBucket", principal="role/Dev")
+        assert d.decision == "unknown" and "could not be read" in d.reason and d.layer == "RCP"
+        assert ev.decide(ids["app"], "ec2:TerminateInstances", principal="role/Dev").decision == "allow"
+    finally:
+        org.rcp_unread = None
+
+
+def test_rcp_principal_must_be_star():
+    from orgkit.scp.policy import PolicyError, compile_policy
+
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::1:root"},
+                                                   "Action": "s3:*", "Resource": "*"}]}
+    with pytest.raises(PolicyError, match="must be"):
+        compile_policy(doc, "p-x", kind="rcp")
+    with pytest.raises(PolicyError, match="service control policies"):
+        compile_policy({**doc, "Statement": [dict(doc["Statement"][0], Principal="*")]}, "p-y")
+    assert compile_policy({**doc, "Statement": [dict(doc["Statement"][0], Principal="*")]}, "p-z", kind="rcp")
