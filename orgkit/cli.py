@@ -133,6 +133,22 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def rcp_state(org) -> str:
+    """One phrase: whether RCPs are enabled, read, and which are attached beyond RCPFullAWSAccess."""
+    if org.rcp_enabled is None:
+        return "unknown (the snapshot does not say whether the policy type is enabled)"
+    if not org.rcp_enabled:
+        return "not enabled"
+    if org.rcp_unread:
+        return f"enabled, but unknown: {org.rcp_unread}"
+    own = org.rcps[org.rcps["policy_id"] != "p-RCPFullAWSAccess"] if len(org.rcps) else org.rcps
+    def visible(v) -> str:  # a policy name may hold terminal control characters: show them, never send them
+        return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(v))
+
+    names = ", ".join(sorted(map(visible, own["name"]))) if len(own) else "none besides RCPFullAWSAccess"
+    return f"enabled, {len(own)} attached beyond RCPFullAWSAccess ({names}); --frame rcps, --frame rcp_targets"
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     from orgkit.model import load
 
@@ -146,6 +162,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         m = org.manifest
         print(f"organization {m.get('organization_id')}  management account {m.get('management_account_id')}  "
               f"collected {m.get('collected_at')}")
+        print(f"resource control policies: {rcp_state(org)}")
         write_frame(org.summary().reset_index(names="frame"), args.format)
     return 0
 

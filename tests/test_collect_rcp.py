@@ -96,18 +96,6 @@ def test_an_enabled_but_unread_rcp_type_says_so(rcp_org, tmp_path):
     assert org.rcps.empty
 
 
-def test_rcps_off_are_not_read(local_aws, tmp_path):
-    from orgkit.localaws.scenario import build
-
-    local_aws.reset()
-    local_aws.seed(3)
-    build(local_aws.endpoint_url, {**RCP_ORG, "rcps": []})
-    seen = []
-    org = _collect(local_aws, tmp_path / "snap", seen)
-    assert org.rcp_enabled is False and org.rcp_unread is None and org.rcps.empty
-    assert [op for op, _ in seen].count("ListPolicies") == 1  # the SCPs only
-
-
 # -- the engine: SCP and RCP layers ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def rcp_snapshot(rcp_org, tmp_path_factory):
@@ -167,3 +155,67 @@ def test_rcp_principal_must_be_star():
     with pytest.raises(PolicyError, match="service control policies"):
         compile_policy({**doc, "Statement": [dict(doc["Statement"][0], Principal="*")]}, "p-y")
     assert compile_policy({**doc, "Statement": [dict(doc["Statement"][0], Principal="*")]}, "p-z", kind="rcp")
+
+
+# -- what a trail depends on ------------------------------------------------------------------------------------
+def test_trail_dependencies_name_the_owning_account(rcp_snapshot):
+    from orgkit.scp.dependencies import dependency_decisions, trail_dependencies
+
+    org, ids = rcp_snapshot
+    deps = trail_dependencies(org)
+    b = deps[(deps.kind == "s3_bucket") & (deps.name == "org-logs-bucket")].iloc[0]
+    assert b.arn == "arn:aws:s3:::org-logs-bucket" and b.owner_account_id == ids["logs"]
+    assert b.owner == "member" and bool(b.protectable)
+    assert "s3:PutLifecycleConfiguration" in b.actions
+    app = deps[deps.trail_arn.str.endswith(":trail/app-trail")].iloc[0]
+    assert app.owner_account_id == ids["app"]
+    # a key in the management account: no organisation policy can protect it; its ARN names its account
+    trails = org.frames["trails"]
+    saved = trails["kms_key_id"].copy()
+    try:
+        trails["kms_key_id"] = f"arn:aws:kms:us-east-1:{ids['management']}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        deps = trail_dependencies(org)
+        keys = deps[deps.kind == "kms_key"]
+        assert set(keys.owner) == {"management"} and not keys.protectable.any()
+        assert "management account" in keys.iloc[0].reason
+        assert list(keys.iloc[0].actions) == ["kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"]
+    finally:
+        trails["kms_key_id"] = saved
+    # the engine, asked against the real ARN in the owning account: the RCP on Security guards the log bucket
+    dec = dependency_decisions(org, principal="role/Dev")
+    row = dec[(dec.name == "org-logs-bucket") & (dec.action == "s3:DeleteBucket")].iloc[0]
+    assert row.decision == "explicit_deny" and row.layer == "RCP"
+    row = dec[(dec.trail_arn.str.endswith(":trail/app-trail")) & (dec.action == "s3:DeleteBucket")].iloc[0]
+    assert row.decision == "allow"  # the App account's bucket: nothing protects it
+
+
+def test_a_bucket_in_no_read_account_is_unknown_not_outside(rcp_snapshot):
+    from orgkit.scp.dependencies import trail_dependencies
+
+    org, ids = rcp_snapshot
+    reads = org.frames["bucket_reads"]
+    buckets = org.frames["buckets"]
+    try:
+        org.frames["buckets"] = buckets[buckets.account_id != ids["logs"]]
+        org.frames["bucket_reads"] = reads.assign(status=["error" if a == ids["logs"] else s
+                                                          for a, s in zip(reads.account_id, reads.status)])
+        b = trail_dependencies(org).query("name == 'org-logs-bucket'").iloc[0]
+        assert b.owner == "unknown" and b.protectable is None and ids["logs"] in b.reason
+        org.frames["bucket_reads"] = reads
+        b = trail_dependencies(org).query("name == 'org-logs-bucket'").iloc[0]
+        assert b.owner == "outside" and not b.protectable and b.protectable is not None
+    finally:
+        org.frames["buckets"], org.frames["bucket_reads"] = buckets, reads
+
+
+# last: it rebuilds the local AWS without RCPs (the module's organisation is gone after it)
+def test_rcps_off_are_not_read(local_aws, tmp_path):
+    from orgkit.localaws.scenario import build
+
+    local_aws.reset()
+    local_aws.seed(3)
+    build(local_aws.endpoint_url, {**RCP_ORG, "rcps": []})
+    seen = []
+    org = _collect(local_aws, tmp_path / "snap", seen)
+    assert org.rcp_enabled is False and org.rcp_unread is None and org.rcps.empty
+    assert [op for op, _ in seen].count("ListPolicies") == 1  # the SCPs only
