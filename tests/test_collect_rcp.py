@@ -157,6 +157,34 @@ def test_rcp_principal_must_be_star():
     assert compile_policy({**doc, "Statement": [dict(doc["Statement"][0], Principal="*")]}, "p-z", kind="rcp")
 
 
+
+def test_the_matrix_agrees_with_decide_where_rcps_apply(rcp_snapshot):
+    from orgkit.scp import Evaluator
+    from orgkit.scp.matrix import compute_matrix
+
+    org, ids = rcp_snapshot
+    ev = Evaluator(org)
+    for principal in ("role/Dev", None):
+        m = compute_matrix(ev, principal=principal, actions=["s3:*", "kms:DisableKey", "ec2:TerminateInstances"])
+        assert m.stats["rcp_cells"] > 0
+        for aid in org.accounts.account_id:
+            for a in ("s3:DeleteBucket", "s3:GetObject", "s3:PutLifecycleConfiguration", "ec2:TerminateInstances"):
+                assert m.decision(aid, a) == ev.decide(aid, a, principal=principal).decision, (aid, a, principal)
+    assert compute_matrix(ev, principal="role/Dev").decision(ids["logs"], "s3:DeleteBucket") == "explicit_deny"
+
+
+def test_show_and_the_ou_tree_name_the_rcps(rcp_snapshot, capsys):
+    from orgkit.cli import main
+    from orgkit.ougraph import draw_ou_tree
+
+    org, ids = rcp_snapshot
+    texts = [t.get_text() for t in draw_ou_tree(org).axes[0].texts]
+    assert any("RCP: ProtectLogBucket" in t for t in texts)
+    assert not any("RCPFullAWSAccess" in t for t in texts if t.startswith("RCP"))
+    assert main(["show", str(org.path)]) == 0
+    assert "resource control policies: enabled, 1 attached beyond RCPFullAWSAccess (ProtectLogBucket)" in \
+        capsys.readouterr().out
+
 # -- what a trail depends on ------------------------------------------------------------------------------------
 def test_trail_dependencies_name_the_owning_account(rcp_snapshot):
     from orgkit.scp.dependencies import dependency_decisions, trail_dependencies
