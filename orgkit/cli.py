@@ -146,7 +146,7 @@ def rcp_state(org) -> str:
         return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(v))
 
     names = ", ".join(sorted(map(visible, own["name"]))) if len(own) else "none besides RCPFullAWSAccess"
-    return f"enabled, {len(own)} attached beyond RCPFullAWSAccess ({names}); --frame rcps, --frame rcp_targets"
+    return f"enabled, {len(own)} attached beyond RCPFullAWSAccess ({names}); see --frame rcps, rcp_targets"
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -162,7 +162,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
         m = org.manifest
         print(f"organization {m.get('organization_id')}  management account {m.get('management_account_id')}  "
               f"collected {m.get('collected_at')}")
-        print(f"resource control policies: {rcp_state(org)}")
+        import textwrap
+
+        from orgkit.output import terminal_width
+
+        print(textwrap.fill(f"resource control policies: {rcp_state(org)}", terminal_width(),
+                            subsequent_indent="  ", break_on_hyphens=False))
         write_frame(org.summary().reset_index(names="frame"), args.format)
     return 0
 
