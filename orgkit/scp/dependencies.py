@@ -141,3 +141,20 @@ def dependency_decisions(org: Any, principal: str | None = None, evaluator: Any 
             out.append(row)
     cols = [c for c in COLUMNS if c != "actions"] + ["action", "decision", "layer", "decision_reason", "allowed_when"]
     return pd.DataFrame(out, columns=cols)
+
+
+def dependency_summary(decisions: pd.DataFrame) -> pd.DataFrame:
+    """One row per dependency from :func:`dependency_decisions`: ``trail_account_id, kind, name,
+    owner_account_id, owner, protectable, decisions`` (``action: decision (layer)`` for each action, ``; ``
+    joined; the reason where none was asked)."""
+    keys = ["trail_arn", "trail_account_id", "kind", "name", "owner_account_id", "owner", "protectable"]
+    rows = []
+    for k, g in decisions.groupby(keys[:4], sort=False, dropna=False):
+        first = g.iloc[0]
+        if first["decision"] is None or first["decision"] != first["decision"]:
+            said = first["reason"]
+        else:
+            said = "; ".join(f"{a}: {d}" + (f" ({lay})" if isinstance(lay, str) else "")
+                             for a, d, lay in zip(g["action"], g["decision"], g["layer"]))
+        rows.append({**{c: first[c] for c in keys}, "decisions": said})
+    return pd.DataFrame(rows, columns=keys + ["decisions"]).drop(columns=["trail_arn"])
