@@ -185,6 +185,20 @@ def test_show_and_the_ou_tree_name_the_rcps(rcp_snapshot, capsys):
     assert "resource control policies: enabled, 1 attached beyond RCPFullAWSAccess (ProtectLogBucket)" in \
         capsys.readouterr().out
 
+
+def test_cli_can_and_explain_name_the_layer(rcp_snapshot, capsys):
+    from orgkit.cli import main
+
+    org, ids = rcp_snapshot
+    assert main(["scp", "can", "s3:DeleteBucket", str(org.path), "--principal", "role/Dev", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith(",layer")
+    logs = next(x for x in lines if x.startswith(ids["logs"]))
+    assert "explicit_deny" in logs and logs.endswith(",RCP")
+    assert main(["scp", "explain", ids["logs"], "s3:DeleteBucket", str(org.path), "--principal", "role/Dev"]) == 0
+    out = capsys.readouterr().out
+    assert "RCP ou Root/Security" in out and "[decided by: RCP]" in out
+
 # -- what a trail depends on ------------------------------------------------------------------------------------
 def test_trail_dependencies_name_the_owning_account(rcp_snapshot):
     from orgkit.scp.dependencies import dependency_decisions, trail_dependencies
