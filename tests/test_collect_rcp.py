@@ -261,3 +261,48 @@ def test_rcps_off_are_not_read(local_aws, tmp_path):
     org = _collect(local_aws, tmp_path / "snap", seen)
     assert org.rcp_enabled is False and org.rcp_unread is None and org.rcps.empty
     assert [op for op, _ in seen].count("ListPolicies") == 1  # the SCPs only
+
+
+def _rewrite(src, out, edit):
+    """A copy of snapshot ``src`` with its JSON files changed by ``edit(relpath, data)``, sealed again as the
+    collector seals one (so the checksums hold: what an older orgkit would have written)."""
+    from orgkit.snapshot import SnapshotReader, SnapshotWriter
+
+    r = SnapshotReader(src)
+    with SnapshotWriter(out) as w:
+        for rel in sorted(r.manifest["files"]):
+            w.write(rel, edit(rel, r.read(rel)))
+        return w.commit(dict(r.manifest))
+
+
+def test_a_snapshot_from_before_rcps_loads_and_says_what_it_lacks(tmp_path):
+    """Old snapshots (no ResourceControlPolicies, no S3 bucket names) still load: RCPs off stay off; RCPs enabled
+    at the root but never read are unknown, never "none"."""
+    from orgkit.model import BUNDLED_DEMO
+    from orgkit.scp import Evaluator
+
+    def strip(rel, data, enabled=False):
+        if rel == "policies.json":
+            data.pop("ResourceControlPolicies", None)
+        if rel.startswith("accounts/"):
+            data.pop("S3", None)
+        if rel == "organization.json":
+            for root in data["Roots"]:
+                root["PolicyTypes"] = [t for t in root["PolicyTypes"] if t["Type"] != "RESOURCE_CONTROL_POLICY"]
+                if enabled:
+                    root["PolicyTypes"].append({"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"})
+        return data
+
+    old = orgkit.load(_rewrite(BUNDLED_DEMO, tmp_path / "old", strip))
+    assert old.rcp_enabled is False and old.rcp_unread is None and old.rcps.empty
+    assert set(old.bucket_reads.status) == {"not_collected"}
+    from orgkit.scp.dependencies import trail_dependencies
+
+    assert "unknown" in set(trail_dependencies(old).owner)  # not "outside": the bucket names were never read
+    la = old.accounts.set_index("account_name").loc["Log Archive", "account_id"]
+    assert Evaluator(old).decide(la, "s3:DeleteBucket", principal="role/Dev").decision == "allow"
+
+    unread = orgkit.load(_rewrite(BUNDLED_DEMO, tmp_path / "unread", lambda r, d: strip(r, d, enabled=True)))
+    assert unread.rcp_enabled is True and "before orgkit collected resource control policies" in unread.rcp_unread
+    d = Evaluator(unread).decide(la, "s3:DeleteBucket", principal="role/Dev")
+    assert d.decision == "unknown" and "could not be read" in d.reason
