@@ -306,3 +306,22 @@ def test_a_snapshot_from_before_rcps_loads_and_says_what_it_lacks(tmp_path):
     assert unread.rcp_enabled is True and "before orgkit collected resource control policies" in unread.rcp_unread
     d = Evaluator(unread).decide(la, "s3:DeleteBucket", principal="role/Dev")
     assert d.decision == "unknown" and "could not be read" in d.reason
+
+
+def test_a_terraform_plan_keeps_the_rcps_it_does_not_touch():
+    """The plan's copy of the organisation keeps the collected RCPs (and RCPFullAWSAccess on what it creates):
+    the demo's plan changes no RCP, so no S3 or KMS answer of the RCP-protected Security OU may change."""
+    from pathlib import Path
+
+    import orgkit.model as m
+    from orgkit.diff.terraform import diff_plan, plan_org
+
+    data = Path(m.__file__).parent / "datasets"
+    after = orgkit.load(data / "demo-later")
+    assert after.rcp_enabled
+    planned = diff_plan(after, data / "demo-later-plan.json", principal="role/Developer")
+    protected = {"Security", "Log Archive"}
+    moved = planned[planned.account_name.isin(protected) & planned.action.fillna("").str.match(r"^(s3|kms):")]
+    assert moved.empty, moved[["account_name", "action", "before", "after"]]
+    res = plan_org(after, data / "demo-later-plan.json")
+    assert res.org.rcp_enabled and all("rcps" in d for _, d in res.org.graph.nodes(data=True))

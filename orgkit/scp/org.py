@@ -427,6 +427,22 @@ class Evaluator:
         return d
 
     # ------------------------------------------------------------------ resource control policies
+    def rcp_view_for(self, view: OrgView) -> "OrgView | None":
+        """This organisation's RCPs laid over another SCP structure ``view`` (a what-if or a Terraform plan's
+        copy: OUs and accounts moved, added or removed): the RCP attachments stay as collected, the tree is
+        ``view``'s, and a node the RCPs never saw (made by the plan) has RCPFullAWSAccess, which AWS attaches to
+        every new OU and account while RCPs are enabled. None where RCPs are not in force."""
+        if self.rcp is None:
+            return None
+        v = self.rcp.view.copy()
+        v.parent, v.kind, v.name, v.accounts = dict(view.parent), dict(view.kind), dict(view.name), view.accounts
+        full = "p-RCPFullAWSAccess"
+        for n in view.parent:
+            if n not in v.attached:
+                v.attached[n] = (full,) if full in v.documents else ()
+        v.invalidate()
+        return v
+
     def rcp_owner(self, account_id: str, action: str, resource: str | None, principal: str | None) -> str | None:
         """The member account whose RCPs govern this request, or None where none do (see :func:`rcp_applies`)."""
         if self.rcp is None:
