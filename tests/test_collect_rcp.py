@@ -325,3 +325,18 @@ def test_a_terraform_plan_keeps_the_rcps_it_does_not_touch():
     assert moved.empty, moved[["account_name", "action", "before", "after"]]
     res = plan_org(after, data / "demo-later-plan.json")
     assert res.org.rcp_enabled and all("rcps" in d for _, d in res.org.graph.nodes(data=True))
+
+
+def test_an_rcp_edit_shows_in_change_review():
+    """Dropping the bucket statement of the demo's RCP lets every principal but SecurityAdmin delete the log
+    buckets of the Security OU: a regression, named by account and action."""
+    a, b = orgkit.load(), orgkit.load()
+    r = b.frames["rcps"]
+    i = r.index[r.name == "ProtectLogArchive"][0]
+    doc = json.loads(r.at[i, "content"])
+    doc["Statement"] = [s for s in doc["Statement"] if s["Sid"] != "ProtectLogBuckets"]
+    r.at[i, "content"] = json.dumps(doc)
+    d = orgkit.diff(a, b, principal="role/Developer", coverage=False)
+    reg = d[(d.kind == "scp_effect") & (d.severity == "regression")]
+    assert set(reg.account_name) == {"Security", "Log Archive"}
+    assert all("s3:DeleteBucket" in x for x in reg.action) and not reg.action.str.contains("kms:").any()
