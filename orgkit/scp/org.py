@@ -447,8 +447,10 @@ class Evaluator:
         """The member account whose RCPs govern this request, or None where none do (see :func:`rcp_applies`)."""
         if self.rcp is None:
             return None
-        return rcp_applies(action, resource, account_id, self.view.management_account_id, principal,
-                           set(self.rcp.view.parent))
+        nodes = self.__dict__.get("_rcp_nodes")
+        if nodes is None:
+            nodes = self.__dict__["_rcp_nodes"] = frozenset(self.rcp.view.parent)
+        return rcp_applies(action, resource, account_id, self.view.management_account_id, principal, nodes)
 
     def _with_rcps(self, d: Decision, account_id: str, owner: str, action: str, resource: str | None,
                    arn: str | None, context, missing: str) -> Decision:
