@@ -158,6 +158,11 @@ class Handler:
             return self._send(200, (f'<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
                                     f"<requestId>r</requestId><regionInfo>{items}</regionInfo>"
                                     "</DescribeRegionsResponse>").encode(), "text/xml")
+        if service == "s3":  # ListBuckets (who owns each trail's bucket): one bucket per account, empty body in
+            return self._send(200, (  # noqa: E501 - the collector's one S3 call
+                '<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets><Bucket>'
+                f"<Name>logs-{account}</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate></Bucket>"
+                "</Buckets><Owner><ID>o</ID></Owner></ListAllMyBucketsResult>").encode(), "application/xml")
         if target:
             op = target.rsplit(".", 1)[1]
             return self._json1(op, json.loads(body or b"{}"), account)

@@ -164,6 +164,19 @@ def _name_errors(out: Path, most: int = 5) -> None:
         print(f"  … and {len(errors) - most} more: orgkit show {out} --frame errors")
 
 
+def rcp_state(org) -> str:
+    """One phrase: whether RCPs are enabled, read, and which are attached beyond RCPFullAWSAccess."""
+    if org.rcp_enabled is None:
+        return "unknown (the snapshot does not say whether the policy type is enabled)"
+    if not org.rcp_enabled:
+        return "not enabled"
+    if org.rcp_unread:
+        return f"enabled, but unknown: {org.rcp_unread}"
+    own = org.rcps[org.rcps["policy_id"] != "p-RCPFullAWSAccess"] if len(org.rcps) else org.rcps
+    names = ", ".join(sorted(map(visible, own["name"]))) if len(own) else "none besides RCPFullAWSAccess"
+    return f"enabled, {len(own)} attached beyond RCPFullAWSAccess ({names}); see --frame rcps, rcp_targets"
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     from orgkit.model import load
 
@@ -180,6 +193,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
             print(visible(f"organization {m.get('organization_id')}, management account "
                           f"{m.get('management_account_id')}"))
             print(visible(f"collected {m.get('collected_at')}"))
+            import textwrap
+
+            from orgkit.output import terminal_width
+
+            print(textwrap.fill(f"resource control policies: {rcp_state(org)}", terminal_width(),
+                                subsequent_indent="  ", break_on_hyphens=False, break_long_words=False))
         write_frame(org.summary().reset_index(names="frame"), args.format)
     return 0
 

@@ -29,6 +29,10 @@ FRAMES: dict[str, list[str]] = {
     "ous": ["ou_id", "name", "parent_id", "depth", "ou_path", "arn", "is_root"],
     "policies": ["policy_id", "name", "description", "type", "aws_managed", "arn", "content"],
     "policy_targets": ["policy_id", "target_id", "target_type", "target_name"],
+    "rcps": ["policy_id", "name", "description", "type", "aws_managed", "arn", "content"],
+    "rcp_targets": ["policy_id", "target_id", "target_type", "target_name"],
+    "buckets": ["account_id", "bucket"],
+    "bucket_reads": ["account_id", "status", "error"],
     "delegated_admins": ["account_id", "account_name", "service_principal", "delegation_enabled_at"],
     "regions": ["account_id", "region", "opt_status", "enabled"],
     "reads": ["account_id", "region", "service", "status", "error_code", "operation", "message"],
@@ -65,8 +69,11 @@ _BOOL = {
     "accounts": ["is_management"],
     "ous": ["is_root"],
     "policies": ["aws_managed"],
+    "rcps": ["aws_managed"],
     "guardduty_members": ["by_invitation"],
 }
+
+RCP_TYPE = "RESOURCE_CONTROL_POLICY"
 
 BUNDLED_DEMO = Path(__file__).parent / "datasets" / "demo"
 
@@ -106,7 +113,9 @@ class Org:
     Frames (columns in :data:`FRAMES`, meanings in docs/snapshot.md): ``accounts``, ``ous``, ``policies``,
     ``policy_targets``, ``delegated_admins``, ``regions``, ``reads``, ``trails``, ``trail_listings``,
     ``event_selectors``, ``detectors``, ``guardduty_members``, ``guardduty_administrators``, ``guardduty_admins``,
-    ``guardduty_org_config``, ``errors``. ``graph`` is the OU tree (root → OUs → accounts). ``account_id`` columns
+    ``guardduty_org_config``, ``errors``, ``rcps``, ``rcp_targets`` (resource control policies, as ``policies`` and
+    ``policy_targets``), ``buckets`` and ``bucket_reads`` (each account's S3 bucket names, and whether they were
+    read). ``graph`` is the OU tree (root → OUs → accounts). ``account_id`` columns
     are 12-character strings; timestamps are timezone-aware UTC.
     """
 
@@ -116,6 +125,11 @@ class Org:
     path: Path | None = None
     #: whether the SERVICE_CONTROL_POLICY type is enabled on the root (None when the snapshot does not say)
     scp_enabled: bool | None = None
+    #: whether the RESOURCE_CONTROL_POLICY type is enabled on the root (None when the snapshot does not say)
+    rcp_enabled: bool | None = None
+    #: why the RCPs of an organisation where they are enabled are not known (a failed read, or a snapshot made
+    #: before orgkit collected RCPs); None when they were read or are not enabled
+    rcp_unread: str | None = None
     _ancestors: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
@@ -237,15 +251,19 @@ def build_org(reader: SnapshotReader) -> Org:
     types = [t for r in roots for t in (r.get("PolicyTypes") or [])
              if t.get("Type") == "SERVICE_CONTROL_POLICY"] if roots and "PolicyTypes" in roots[0] else None
     scp_enabled = None if types is None else any(t.get("Status") == "ENABLED" for t in types)
+    rtypes = [t for r in roots for t in (r.get("PolicyTypes") or [])
+              if t.get("Type") == RCP_TYPE] if roots and "PolicyTypes" in roots[0] else None
+    rcp_enabled = None if rtypes is None else any(t.get("Status") == "ENABLED" for t in rtypes)
     for r in roots:
         rid = _req(r, "Id", org_file)
-        g.add_node(rid, kind="root", name=r.get("Name", "Root"), depth=0, path="Root", scps=[], arn=r.get("Arn"))
+        g.add_node(rid, kind="root", name=r.get("Name", "Root"), depth=0, path="Root", scps=[], rcps=[],
+                   arn=r.get("Arn"))
         ou_rows.append({"ou_id": rid, "name": r.get("Name", "Root"), "parent_id": None, "depth": 0,
                         "ou_path": "Root", "arn": r.get("Arn"), "is_root": True})
     ous = _req(orgdoc, "OrganizationalUnits", org_file)
     by_id = {_req(o, "Id", org_file): o for o in ous}
     for oid, o in by_id.items():
-        g.add_node(oid, kind="ou", name=_req(o, "Name", org_file), arn=o.get("Arn"), scps=[])
+        g.add_node(oid, kind="ou", name=_req(o, "Name", org_file), arn=o.get("Arn"), scps=[], rcps=[])
     for oid, o in by_id.items():
         parent = _req(o, "ParentId", org_file)
         if parent not in g:
@@ -279,7 +297,7 @@ def build_org(reader: SnapshotReader) -> Org:
             raise SnapshotError(org_file, f"account {aid} has unknown parent {parent}")
         name = a.get("Name")
         g.add_node(aid, kind="account", name=name, depth=g.nodes[parent]["depth"] + 1,
-                   path=child_path(g.nodes[parent]["path"], name), scps=[], is_management=aid == mgmt)
+                   path=child_path(g.nodes[parent]["path"], name), scps=[], rcps=[], is_management=aid == mgmt)
         g.add_edge(parent, aid)
         access = (account_docs.get(aid) or {}).get("Access") or {}
         account_rows.append({
@@ -310,8 +328,33 @@ def build_org(reader: SnapshotReader) -> Org:
                                 "target_name": t.get("Name") or names.get(tid)})
             if tid in g:
                 g.nodes[tid]["scps"].append(pid)
+    rcp_doc = pol_doc.get("ResourceControlPolicies")
+    rcp_rows, rcp_target_rows = [], []
+    rcp_unread = None
+    if rcp_enabled and not isinstance(rcp_doc, dict):
+        rcp_unread = "this snapshot was made before orgkit collected resource control policies: collect again"
+    elif rcp_enabled:
+        if rcp_doc.get("Error"):
+            rcp_unread = f"organizations:{rcp_doc['Error']} (the RCPs could not be listed)"
+        for p in rcp_doc.get("Policies") or []:
+            s = _req(p, "PolicySummary", pol_file)
+            pid = _req(s, "Id", pol_file)
+            rcp_rows.append({"policy_id": pid, "name": s.get("Name"), "description": s.get("Description") or None,
+                             "type": s.get("Type") or RCP_TYPE, "aws_managed": bool(s.get("AwsManaged")),
+                             "arn": s.get("Arn"), "content": p.get("Content")})
+            for t in p.get("Targets") or []:
+                tid = _req(t, "TargetId", pol_file)
+                rcp_target_rows.append({"policy_id": pid, "target_id": tid, "target_type": t.get("Type"),
+                                        "target_name": t.get("Name") or names.get(tid)})
+                if tid in g:
+                    g.nodes[tid]["rcps"].append(pid)
+            if p.get("Targets") is None and rcp_unread is None:
+                rcp_unread = f"the targets of RCP {pid} could not be read"
+            if p.get("Content") is None and rcp_unread is None:
+                rcp_unread = f"the text of RCP {pid} could not be read"
     for n in g.nodes:
         g.nodes[n]["scps"] = sorted(set(g.nodes[n]["scps"]))
+        g.nodes[n]["rcps"] = sorted(set(g.nodes[n]["rcps"]))
 
     delegated_rows = []
     for d in orgdoc.get("DelegatedAdministrators") or []:
@@ -337,8 +380,19 @@ def build_org(reader: SnapshotReader) -> Org:
                           "operation": e.get("operation") if e else None,
                           "message": e.get("message") if e else None})
 
+    bucket_rows, bucket_read_rows = [], []
     for aid, doc in sorted(account_docs.items()):
         where = str(root / "accounts" / f"{aid}.json")
+        s3doc = doc.get("S3")
+        if not isinstance(s3doc, dict):
+            bucket_read_rows.append({"account_id": aid, "status": "not_collected",
+                                     "error": "this snapshot was made before orgkit read S3 bucket names"})
+        elif s3doc.get("Buckets") is None:
+            bucket_read_rows.append({"account_id": aid, "status": "error" if s3doc.get("Error") else "skipped",
+                                     "error": s3doc.get("Error") or "the account was not reached"})
+        else:
+            bucket_read_rows.append({"account_id": aid, "status": "ok", "error": None})
+            bucket_rows.extend({"account_id": aid, "bucket": b} for b in s3doc["Buckets"])
         regions = doc.get("Regions")
         read_row(aid, None, "regions", regions is not None)
         opt = {r["RegionName"]: r.get("RegionOptStatus") for r in regions or []}
@@ -459,8 +513,13 @@ def build_org(reader: SnapshotReader) -> Org:
         "guardduty_admins": _frame("guardduty_admins", admins_rows),
         "guardduty_org_config": _frame("guardduty_org_config", orgcfg_rows),
         "errors": _frame("errors", error_rows),
+        "rcps": _frame("rcps", rcp_rows),
+        "rcp_targets": _frame("rcp_targets", rcp_target_rows),
+        "buckets": _frame("buckets", bucket_rows),
+        "bucket_reads": _frame("bucket_reads", bucket_read_rows),
     }
-    return Org(manifest=manifest, frames=frames, graph=g, path=Path(root), scp_enabled=scp_enabled)
+    return Org(manifest=manifest, frames=frames, graph=g, path=Path(root), scp_enabled=scp_enabled,
+               rcp_enabled=rcp_enabled, rcp_unread=rcp_unread)
 
 
 def policy_document(org: Org, policy_id: str) -> dict:

@@ -92,6 +92,8 @@ def tree_layout(graph: nx.DiGraph, root: str | None = None) -> dict[str, tuple[f
 #: the AWS managed policy attached everywhere by default (its id is the same in every organisation): left out of
 #: the labels, which then name only the SCPs that change something; a node *without* it says so
 FULL_ACCESS = "p-FullAWSAccess"
+#: the AWS managed RCP attached everywhere while RCPs are enabled (never detachable): left out of the labels
+RCP_FULL_ACCESS = "p-RCPFullAWSAccess"
 COVERED_STATUSES = frozenset({"covered", "administrator", "org_member", "invited_member"})
 #: node fill by share of (account, region) cells covered, from the palette
 COVERAGE_BINS = [("every cell covered", "covered"), ("some cells not covered", "partial"),
@@ -128,7 +130,8 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
                  highlight: list[str] | None = None, figsize: tuple[float, float] | None = None,
                  coverage: Any = None) -> Any:
     """Draw the organisation's tree, root on the left, OUs and then accounts to the right, each node named with
-    the SCPs attached directly to it (FullAWSAccess left out; a node without it is marked "no FullAWSAccess").
+    the SCPs attached directly to it (FullAWSAccess left out; a node without it is marked "no FullAWSAccess") and
+    the resource control policies attached to it ("RCP: name", RCPFullAWSAccess left out).
 
     ``coverage``: a coverage frame (CloudTrail, GuardDuty or both stacked): nodes are then filled by the share of
     their (account, region) cells covered (an OU counts every account beneath it) and labelled with it.
@@ -155,6 +158,9 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
     else:
         fig = ax.figure
     names = dict(zip(org.policies["policy_id"], org.policies["name"])) if policy_names else {}
+    rcps = org.frames.get("rcps") if hasattr(org, "frames") else None
+    if policy_names and rcps is not None and len(rcps):
+        names.update(zip(rcps["policy_id"], rcps["name"]))
     shares = coverage_shares(org, coverage) if coverage is not None else None
     hl = set(highlight or [])
     for u, v in g.edges():
@@ -186,6 +192,7 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
             scps = [names.get(p, p) for p in attached if p != FULL_ACCESS]
             if kind != "management" and FULL_ACCESS not in attached:
                 scps.append("no FullAWSAccess")
+            scps += [f"RCP: {names.get(p, p)}" for p in d.get("rcps") or [] if p != RCP_FULL_ACCESS]
             if scps:
                 text = textwrap.fill(", ".join(scps), 38)
                 ax.text(x + 0.09, y - 0.07, literal(text), ha="left", va="top", fontsize=8, color="#5B2C6F", zorder=3,
@@ -197,6 +204,6 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
     if shares is not None:
         handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=STATUS_COLOURS[k],
                           markeredgecolor="#333333", label=t) for t, k in COVERAGE_BINS]
-    handles.append(Line2D([], [], ls="", marker="", label="purple: SCPs attached here (FullAWSAccess not listed)"))
+    handles.append(Line2D([], [], ls="", marker="", label="purple: SCPs (and RCPs) attached here (FullAWSAccess, RCPFullAWSAccess not listed)"))
     ax.legend(handles=handles, loc="lower right", fontsize=8.5, frameon=False)
     return fig

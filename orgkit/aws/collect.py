@@ -309,7 +309,8 @@ class Collector:
             for region in regions:
                 sched.submit(1, None, lambda region=region: admin_list(region))
             if self.o.member_roles:  # the member clients, made while the tree is read (and shared by any fork)
-                wanted = [("guardduty", reg) for reg in regions] + [("cloudtrail", self.f.default_region)]
+                wanted = [("guardduty", reg) for reg in regions] + [("cloudtrail", self.f.default_region),
+                                                                     ("s3", self.f.default_region)]
                 sched.submit(2, None, lambda: self.f.warm(True, wanted))
             sched.wait()
         finally:
@@ -322,8 +323,11 @@ class Collector:
         return ({"Organization": organization, "Roots": roots, "OrganizationalUnits": sorted(ous, key=sort_id),
                  "Accounts": sorted(accounts, key=sort_id)}, admins)
 
-    def organization_extras(self, sched: _Scheduler, organization: dict, policies_out: list) -> None:
-        """Tasks: every account's tags, delegated administrators, service access, every SCP once."""
+    def organization_extras(self, sched: _Scheduler, organization: dict, policies_out: list,
+                            rcps_out: dict | None = None) -> None:
+        """Tasks: every account's tags, delegated administrators, service access, every SCP once, and every RCP
+        once where the RESOURCE_CONTROL_POLICY type is enabled (``rcps_out``: ``Enabled``, ``Error``,
+        ``Policies``)."""
         org = self.f.caller_client("organizations")
 
         def tags(acct: dict) -> None:
@@ -354,7 +358,7 @@ class Collector:
             except AWS_ERRORS as e:
                 self.record(e, self.f.caller_account, None, "organizations")
 
-        def policy(summary: dict) -> None:
+        def policy(summary: dict, out: list = policies_out) -> None:
             entry: dict[str, Any] = {"PolicySummary": summary}
             try:
                 entry["Content"] = S.get_policy_content(org, summary["Id"])
@@ -363,7 +367,7 @@ class Collector:
                 self.record(e, self.f.caller_account, None, "organizations")
                 entry.setdefault("Content", None)
                 entry["Targets"] = None
-            policies_out.append(entry)
+            out.append(entry)
 
         def policies() -> None:  # every SCP once, however many targets it has
             try:
@@ -374,9 +378,24 @@ class Collector:
             for summary in summaries:
                 sched.submit(0, None, lambda summary=summary: policy(summary))
 
+        def rcps() -> None:  # read only where the type is enabled: RCPFullAWSAccess exists in every organisation
+            assert rcps_out is not None
+            try:
+                summaries = S.get_rcp_summaries(org)
+            except AWS_ERRORS as e:
+                err = self.record(e, self.f.caller_account, None, "organizations")
+                rcps_out["Error"] = f"{err['operation']}: {err['error_code']}"
+                return
+            for summary in summaries:
+                sched.submit(0, None, lambda summary=summary: policy(summary, rcps_out["Policies"]))
+
         sched.submit(0, None, delegated)
         sched.submit(0, None, service_access)
         sched.submit(0, None, policies)
+        if rcps_out is not None:
+            rcps_out.update(Enabled=rcp_enabled(organization), Error=None, Policies=[])
+            if rcps_out["Enabled"]:
+                sched.submit(0, None, rcps)
         for acct in organization["Accounts"]:
             sched.submit(3, None, lambda acct=acct: tags(acct))
 
@@ -454,6 +473,14 @@ class Collector:
                         problems.append(f"{err['operation']}: {err['error_code']}")
                 entry["Error"] = "; ".join(problems) or None
                 ct_doc["Trails"][arn] = entry
+
+    def account_buckets(self, aid: str, doc: dict) -> None:
+        """The names of the account's S3 buckets (one ListBuckets): who owns each trail's bucket."""
+        try:
+            doc["S3"] = {"Buckets": S.get_bucket_names(self.f.client(aid, "s3")), "Error": None}
+        except AWS_ERRORS as e:
+            err = self.record(e, aid, None, "s3")
+            doc["S3"] = {"Buckets": None, "Error": f"{err['operation']}: {err['error_code']}"}
 
     def guardduty_admin_view(self, aid: str, region: str, gd_doc: dict) -> None:
         """The delegated administrator's own detector, its members and the organization configuration."""
@@ -540,7 +567,7 @@ class Collector:
             # can hang on a lock of OpenSSL's held by another thread of the parent at the moment of the fork
             home = sorted(set(regions) | set(default_regions(self.f)))
             self.f.warm(True, [("cloudtrail", r) for r in home] + [("guardduty", r) for r in regions]
-                        + [("ec2", self.f.default_region)])
+                        + [("ec2", self.f.default_region), ("s3", self.f.default_region)])
             self.f.warm(False, [("account", self.f.default_region), ("sts", self.f.default_region)])
         workers = _WorkerPool(self, shares, regions, docs) if len(shares) > 1 else None
         local = admin_accounts + (others if workers is None else [])
@@ -548,8 +575,9 @@ class Collector:
         sched = _Scheduler(self._workers(self.o.workers if workers is None else 16 + len(admin_pairs)))
         gates = _Gates(sched.submit)
         policies: list[dict] = []
+        rcps: dict = {}
         try:
-            self.organization_extras(sched, organization, policies)
+            self.organization_extras(sched, organization, policies, rcps)
             self._admin_gates(sched, gates, admin_pairs, set(targets), regions, docs, workers)
             for aid in local:
                 self._account_chain(sched, gates, aid, docs[aid], regions,
@@ -609,7 +637,9 @@ class Collector:
         organization.setdefault("EnabledServicePrincipals", None)
         with SnapshotWriter(self.o.out) as w:
             w.write("organization.json", organization)
-            w.write("policies.json", {"Policies": sorted(policies, key=lambda p: p["PolicySummary"]["Id"])})
+            rcps["Policies"] = sorted(rcps.get("Policies") or [], key=lambda p: p["PolicySummary"]["Id"])
+            w.write("policies.json", {"Policies": sorted(policies, key=lambda p: p["PolicySummary"]["Id"]),
+                                      "ResourceControlPolicies": rcps})
             w.write("guardduty.json", {"OrganizationAdminAccounts": admins})
             for aid, doc in docs.items():
                 w.write(f"accounts/{aid}.json", doc)
@@ -656,8 +686,10 @@ class Collector:
                     after_regions(ok)
                 if ok:
                     self.account_cloudtrail(aid, doc)
+                    self.account_buckets(aid, doc)
                 else:
                     doc["CloudTrail"] = {"ListTrails": None, "Trails": {}}
+                    doc["S3"] = {"Buckets": None, "Error": None}
                 mine = [reg for reg in regions if ok and _enabled(doc, reg) and (aid, reg) not in self._admin_done]
                 with lock:
                     left[0] += len(mine)
@@ -725,6 +757,15 @@ class Collector:
         for reg in regions:
             if not waiting[reg]:
                 open_region(reg)
+
+def rcp_enabled(organization: dict) -> bool | None:
+    """Whether the RESOURCE_CONTROL_POLICY type is enabled at the root (None: the root does not say)."""
+    roots = organization.get("Roots") or []
+    if not roots or any("PolicyTypes" not in r for r in roots):
+        return None
+    return any(t.get("Type") == "RESOURCE_CONTROL_POLICY" and t.get("Status") == "ENABLED"
+               for r in roots for t in r.get("PolicyTypes") or [])
+
 
 def _enabled(doc: dict, region: str) -> bool:
     regs = doc.get("Regions")

@@ -48,6 +48,11 @@ def get_scp_summaries(org: Any) -> list[dict]:
     return paginate(org, "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY")
 
 
+def get_rcp_summaries(org: Any) -> list[dict]:
+    """Every resource control policy (RCPFullAWSAccess included)."""
+    return paginate(org, "list_policies", "Policies", Filter="RESOURCE_CONTROL_POLICY")
+
+
 def get_policy_content(org: Any, policy_id: str) -> str:
     return org.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
 
@@ -112,6 +117,12 @@ def get_trail_tags(ct: Any, arns: list[str]) -> dict[str, list[dict]]:
         for r in paginate(ct, "list_tags", "ResourceTagList", ResourceIdList=arns[i:i + 20]):
             out[r["ResourceId"]] = r.get("TagsList") or []
     return out
+
+
+# -- S3 (who owns a trail's bucket) ---------------------------------------------------------------------------
+def get_bucket_names(s3: Any) -> list[str]:
+    """ListBuckets: the names of the buckets the account owns (IAM action s3:ListAllMyBuckets), one call."""
+    return sorted(b["Name"] for b in paginate(s3, "list_buckets", "Buckets"))
 
 
 # -- GuardDuty -------------------------------------------------------------------------------------------------

@@ -380,7 +380,7 @@ class Attributor:
         if view.accounts.empty:
             return {}
         try:
-            m = compute_matrix(scp.Evaluator(view, self.ev.catalog), **self.params)
+            m = compute_matrix(scp.Evaluator(view, self.ev.catalog, rcp=self.ev.rcp_view_for(view)), **self.params)
         except (PolicyError, ValueError):
             return None
         decisions = list(scp.DECISIONS)

@@ -641,8 +641,14 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict):
     for (pid, tid) in targets:
         if tid in g and pid in policies:
             g.nodes[tid]["scps"].append(pid)
+    # RCPs as collected (a plan's RCP resources are listed as not evaluated); an OU or account the plan makes gets
+    # RCPFullAWSAccess, which AWS attaches to every new node while RCPs are enabled
+    rcps = org.frames.get("rcps")
+    full = ["p-RCPFullAWSAccess"] if rcps is not None and "p-RCPFullAWSAccess" in set(rcps["policy_id"]) else []
     for n in g.nodes:
         g.nodes[n]["scps"] = sorted(set(g.nodes[n]["scps"]))
+        old = org.graph.nodes[n].get("rcps") if n in org.graph else None
+        g.nodes[n]["rcps"] = list(old) if old is not None else list(full)
     frames = dict(org.frames)
     acc = pd.DataFrame.from_records(acc_rows, columns=FRAMES["accounts"])
     acc["is_management"] = acc["is_management"].fillna(False).astype(bool)
@@ -653,7 +659,8 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict):
     frames["policy_targets"] = _frame("policy_targets", [{c: t.get(c) for c in FRAMES["policy_targets"]}
                                                          for t in targets.values()])
     manifest = dict(org.manifest)
-    return Org(manifest=manifest, frames=frames, graph=g, path=org.path, scp_enabled=org.scp_enabled)
+    return Org(manifest=manifest, frames=frames, graph=g, path=org.path, scp_enabled=org.scp_enabled,
+               rcp_enabled=getattr(org, "rcp_enabled", None), rcp_unread=getattr(org, "rcp_unread", None))
 
 
 def diff_plan(org, plan, **kw) -> pd.DataFrame:

@@ -9,7 +9,10 @@ request); it is idempotent. It patches, in this process:
   Account Management (:mod:`orgkit.localaws.account`);
 * Organizations: cloudtrail.amazonaws.com (and account.amazonaws.com) accepted as delegated-administrator
   services, validation before any change, CreateAccount creating the OrganizationAccountAccessRole in the new
-  account and enrolling it in GuardDuty when auto-enable says so;
+  account and enrolling it in GuardDuty when auto-enable says so; resource control policies as AWS documents
+  them (:func:`_install_rcps`: RCPFullAWSAccess attached to the root, every OU and every account exactly while the
+  policy type is enabled, never detachable; an RCP attached only while the type is enabled; disabling the type
+  detaches every RCP);
 * STS: optional strict AssumeRole (the role must exist in the target account, else 403 AccessDenied);
 * moto's reset also forgets Organizations' member-to-management map.
 """
@@ -21,7 +24,7 @@ import threading
 from typing import Any
 
 from moto.core.base_backend import BackendDict
-from moto.core.exceptions import _RESTError
+from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.core.responses import BaseResponse
 
 from . import account, cloudtrail, guardduty, state
@@ -119,6 +122,96 @@ def _install_organizations() -> None:
         return result
 
     om.OrganizationsBackend.create_account = create_account
+    _install_rcps(om)
+
+
+RCP_TYPE = "RESOURCE_CONTROL_POLICY"
+RCP_FULL = "p-RCPFullAWSAccess"
+
+
+def _install_rcps(om: Any) -> None:
+    """Resource control policies as AWS documents them (docs/localaws.md, rows O1-O3).
+
+    moto 5.2 creates ``RCPFullAWSAccess`` with the organisation and attaches it to every root, OU and account
+    whether or not the RCP policy type is enabled, lets it be detached, and attaches an RCP to a root where the
+    type is off. AWS: the policy "is automatically attached to the organization root, every OU, and every account
+    in your organization, when you enable resource control policies (RCPs). You cannot detach this policy." (RCP evaluation page)"""
+
+    def rcp_enabled(backend: Any) -> bool:
+        if backend.org is None:
+            return False
+        try:
+            root = backend._get_root_by_id(backend.org.root_id)
+        except Exception:  # noqa: BLE001 - no root yet
+            return False
+        return any(t["Type"] == RCP_TYPE and t.get("Status") == "ENABLED" for t in root.policy_types)
+
+    def targets(backend: Any) -> list[str]:
+        return [o.id for o in backend.ou] + [a.id for a in backend.accounts]
+
+    internal = threading.local()  # moto's own attachments of RCPFullAWSAccess (organisation, OU, account made)
+
+    for name in ("create_organization", "create_organizational_unit", "create_account"):
+        orig = getattr(om.OrganizationsBackend, name)
+
+        def created(self: Any, *args: Any, _orig: Any = orig, **kwargs: Any) -> dict[str, Any]:
+            internal.on = True
+            try:
+                return _orig(self, *args, **kwargs)
+            finally:
+                internal.on = False
+
+        setattr(om.OrganizationsBackend, name, created)
+
+    orig_attach = om.OrganizationsBackend.attach_policy
+
+    def attach_policy(self: Any, **kwargs: Any) -> None:
+        policy = self.get_policy_by_id(kwargs["PolicyId"])
+        if policy.type == RCP_TYPE and not rcp_enabled(self):
+            if getattr(internal, "on", False) and policy.id == RCP_FULL:
+                return  # the type is off: AWS attaches it nowhere
+            raise JsonRESTError("PolicyTypeNotEnabledException",
+                                "This operation can be performed only for enabled policy types.")
+        orig_attach(self, **kwargs)
+
+    om.OrganizationsBackend.attach_policy = attach_policy
+
+    orig_detach = om.OrganizationsBackend.detach_policy
+
+    def detach_policy(self: Any, **kwargs: Any) -> None:
+        if kwargs.get("PolicyId") == RCP_FULL:
+            raise JsonRESTError("ConstraintViolationException",
+                             "You cannot detach the RCPFullAWSAccess policy: AWS attaches it to every root, OU and "
+                             "account while resource control policies are enabled.")
+        orig_detach(self, **kwargs)
+
+    om.OrganizationsBackend.detach_policy = detach_policy
+
+    orig_enable = om.OrganizationsBackend.enable_policy_type
+
+    def enable_policy_type(self: Any, **kwargs: str) -> dict[str, Any]:
+        out = orig_enable(self, **kwargs)
+        if kwargs.get("PolicyType") == RCP_TYPE:
+            for t in targets(self):
+                orig_attach(self, PolicyId=RCP_FULL, TargetId=t)
+            out = {"Root": self._get_root_by_id(kwargs["RootId"]).describe()}
+        return out
+
+    om.OrganizationsBackend.enable_policy_type = enable_policy_type
+
+    orig_disable = om.OrganizationsBackend.disable_policy_type
+
+    def disable_policy_type(self: Any, **kwargs: str) -> dict[str, Any]:
+        out = orig_disable(self, **kwargs)
+        if kwargs.get("PolicyType") == RCP_TYPE:
+            for obj in list(self.ou) + list(self.accounts):
+                for pol in list(obj.attached_policies):
+                    if pol.type == RCP_TYPE:
+                        obj.attached_policies.remove(pol)
+                        pol.attachments.remove(obj)
+        return out
+
+    om.OrganizationsBackend.disable_policy_type = disable_policy_type
 
 
 def _create_access_role(account_id: str, management_id: str, role_name: str) -> None:

@@ -12,9 +12,13 @@ A scenario is a JSON document (``scenarios/demo.json`` is the demo organisation)
       "external_accounts": [{"key": "partner", "id": "999900001111"}],   accounts outside the organisation
       "policies": [{"name": ..., "description": ..., "document": {...}, "targets": ["root", "ou:Engineering",
                     "account:sandbox"], "detach_full_access": false}],
+      "rcps": [{"name": ..., "description": ..., "document": {...}, "targets": [...]}],   resource control
+                    policies: the RESOURCE_CONTROL_POLICY type is enabled (AWS then attaches RCPFullAWSAccess
+                    everywhere) and each is created and attached, after everything else (moto's ids stay as they were)
       "trails": [{"account": "management", "name": ..., "home_region": ..., "multi_region": true,
                   "organization": false, "logging": true, "stop_logging": false, "global_events": true,
                   "log_file_validation": true, "kms_key_id": null, "delivery_error": "AccessDenied",
+                  "bucket": NAME, "bucket_account": KEY (the account that owns the bucket; default the trail's),
                   "event_selectors": [...] | "advanced_event_selectors": [...], "tags": {...}}],
       "guardduty": {
         "detectors": [{"account": ..., "regions": [...], "enabled": true, "frequency": "SIX_HOURS"}],
@@ -164,7 +168,7 @@ class Builder:
         for t in self.scenario.get("trails", []):
             key, region = t["account"], t.get("home_region", self.region)
             bucket = t.get("bucket") or f"{t['name']}-{self.ids[key]}".lower()
-            s3 = self.client(key, "s3", region)
+            s3 = self.client(t.get("bucket_account") or key, "s3", region)
             try:
                 if region == "us-east-1":
                     s3.create_bucket(Bucket=bucket)
@@ -372,6 +376,18 @@ class Builder:
                 raise ValueError(f"scenario: unknown step {do!r}")
         return dict(self.ids)
 
+    def rcps(self) -> None:
+        """Resource control policies: the type enabled, each policy created and attached."""
+        if not self.scenario.get("rcps"):
+            return
+        org = self.client("management", "organizations")
+        org.enable_policy_type(RootId=self.ou_ids["root"], PolicyType="RESOURCE_CONTROL_POLICY")
+        for p in self.scenario["rcps"]:
+            pid = org.create_policy(Content=json.dumps(p["document"], indent=1), Description=p.get("description", ""),
+                                    Name=p["name"], Type="RESOURCE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+            for t in p.get("targets", []):
+                org.attach_policy(PolicyId=pid, TargetId=self.target_id(t))
+
     def build(self) -> dict[str, str]:
         self.organization()
         self.policies()
@@ -380,6 +396,7 @@ class Builder:
         self.guardduty()
         self.late_accounts()
         self.break_roles()
+        self.rcps()
         return dict(self.ids)
 
 

@@ -102,6 +102,8 @@ def _cmd_can(args) -> int:
     if args.format != "table":
         for c in ("policy_name", "sid", "allowed_when", "denied_when"):
             out[c] = df[c]
+    if ev.rcp is not None:  # resource control policies are in force: say which layer decided each row
+        out["layer"] = df["layer"] if args.format != "table" else df["layer"].fillna("")
     if args.format == "json":
         out["depends_on"] = df["depends_on"]
         out["unknown_reads"] = df["unknown_reads"]

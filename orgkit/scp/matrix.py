@@ -390,7 +390,73 @@ def compute_matrix(
     })
     stats = {"accounts": len(acc), "distinct_rows": len(rows), "distinct_chains": len(templates),
              "actions": n, "action_classes": nc, "exact_rows": n_exact}
+    if evaluator.rcp is not None:
+        stats["rcp_cells"] = _apply_rcps(evaluator, accounts, rows, never, cat, principal, context, resource, missing)
     return ScpMatrix(accounts, rows, cat, principal, context, stats, never)
+
+
+def _apply_rcps(evaluator: Evaluator, accounts: pd.DataFrame, rows: list, never: list, cat: Catalog, principal,
+                context, resource, missing) -> int:
+    """Resource control policies, where they are in force: the cells (account, action on an RCP service) that an
+    RCP Deny in the resource account's chain could change are answered by :meth:`Evaluator.decide` (the one place
+    that joins the SCP and RCP chains); every other cell is as the SCPs say, RCPFullAWSAccess allowing everything
+    at every level. Rows shared by several accounts are copied before they change. Returns the cells asked."""
+    from orgkit.scp.org import RCP_SERVICES
+
+    rcp = evaluator.rcp
+    assert rcp is not None
+    services = cat.frame["service"].astype(str).str.lower().to_numpy()
+    on_rcp = np.isin(services, sorted(RCP_SERVICES))
+    if not on_rcp.any():
+        return 0
+    names = cat.frame["action"].to_numpy()
+    stmt_masks: dict[tuple, np.ndarray] = {}
+
+    def deny_mask(owner: str) -> np.ndarray:
+        m = np.zeros(len(names), dtype=bool)
+        if rcp.view.unread_policies:
+            return on_rcp.copy()
+        for lv in rcp.levels(owner):
+            for pol in lv.policies:
+                for st in pol.statements:
+                    if st.effect != "Deny":
+                        continue
+                    k = (st.policy_id, st.index)
+                    sm = stmt_masks.get(k)
+                    if sm is None:
+                        sm = np.zeros(len(names), dtype=bool)
+                        for pat in st.action_patterns:
+                            sm |= cat.mask(pat)
+                        sm = stmt_masks[k] = (~sm if st.not_actions is not None else sm) & on_rcp
+                    m |= sm
+        return m
+
+    asked = 0
+    copied: dict[tuple, int] = {}
+    new_rows = accounts["row"].to_numpy().copy()
+    for j, aid in enumerate(accounts["account_id"]):
+        arn = resolve_principal(principal, aid)
+        owner = evaluator.rcp_owner(aid, "s3:x", resource, arn)  # the service is checked per action below
+        if owner is None:
+            continue
+        where = np.flatnonzero(deny_mask(owner))
+        if not len(where):
+            continue
+        row = int(new_rows[j])
+        codes, nev = rows[row].copy(), never[row].copy()
+        for i in where:
+            d = evaluator.decide(aid, str(names[i]), resource, principal, context, missing=missing)
+            codes[i] = DECISIONS.index(d.decision)
+            nev[i] = not d.may_be_allowed
+            asked += 1
+        key = (row, codes.tobytes(), nev.tobytes())
+        if key not in copied:
+            rows.append(codes)
+            never.append(nev)
+            copied[key] = len(rows) - 1
+        new_rows[j] = copied[key]
+    accounts["row"] = new_rows
+    return asked
 
 
 def _store(rows: list, never: list, code_cls: np.ndarray, never_cls, cls_of: np.ndarray, gap) -> int:

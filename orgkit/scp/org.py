@@ -29,9 +29,18 @@ from orgkit.scp.policy import Policy, PolicyError, compile_policy
 
 NOT_IN_FORCE = "SCPs are not in force in this organisation (the policy type is off, or no SCP is attached anywhere)"
 
-__all__ = ["OrgView", "Evaluator", "resolve_principal", "check_action", "PERSONAS", "SCP_TYPE"]
+__all__ = ["OrgView", "Evaluator", "resolve_principal", "check_action", "PERSONAS", "SCP_TYPE", "RCP_TYPE",
+           "RCP_SERVICES", "rcp_applies"]
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
+RCP_TYPE = "RESOURCE_CONTROL_POLICY"
+
+#: the services whose resources RCPs govern (service prefixes of their actions). AWS Control Tower, "Controls
+#: implemented with resource control policies": "Individual RCP controls apply to specific resources associated
+#: with the following AWS services: Amazon S3, AWS Security Token Service (STS), AWS Key Management Service KMS),
+#: Amazon Simple Queue Service (SQS), AWS Secrets Manager". AWS adds services over time: extend this set when its
+#: list ("List of AWS services that support RCPs", Organizations user guide) grows.
+RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager"})
 
 _ACTION = re.compile(r"^[A-Za-z0-9*?][A-Za-z0-9*?_.-]*:[A-Za-z0-9*?][A-Za-z0-9*?_.-]*$")
 
@@ -116,18 +125,21 @@ class OrgView:
         return any(self.attached.values())
 
     @classmethod
-    def from_org(cls, org) -> "OrgView":
+    def from_org(cls, org, policy_type: str = SCP_TYPE) -> "OrgView":
+        """The SCP structure of ``org`` (``policy_type=RCP_TYPE``: its resource control policies, from the
+        ``rcps``/``rcp_targets`` frames and the graph's ``rcps`` attribute)."""
+        rcp = policy_type == RCP_TYPE
         g = org.graph
         parent: dict[str, str | None] = {}
         kind, name, attached = {}, {}, {}
-        pols = org.policies
-        if "policy_id" not in pols.columns:  # no policies at all
+        pols = getattr(org, "rcps", None) if rcp else org.policies
+        if pols is None or "policy_id" not in pols.columns:  # no policies at all
             pols = pd.DataFrame(columns=["policy_id", "name", "content", "type", "aws_managed"])
         if "type" in pols.columns:
-            pols = pols[pols["type"].fillna(SCP_TYPE) == SCP_TYPE]
+            pols = pols[pols["type"].fillna(policy_type) == policy_type]
         scp_ids = set(pols["policy_id"])
         from_targets: dict[str, list[str]] = {}
-        pt = getattr(org, "policy_targets", None)
+        pt = getattr(org, "rcp_targets" if rcp else "policy_targets", None)
         if pt is not None and len(pt):
             for pid, tid in zip(pt["policy_id"], pt["target_id"]):
                 if pid in scp_ids:
@@ -137,7 +149,7 @@ class OrgView:
             parent[n] = preds[0] if preds else None
             kind[n] = d.get("kind", "ou")
             name[n] = d.get("name", n)
-            scps = d.get("scps")
+            scps = d.get("rcps" if rcp else "scps")
             if scps is None:
                 scps = from_targets.get(n, [])
             attached[n] = tuple(sorted(p for p in scps if p in scp_ids))
@@ -155,9 +167,14 @@ class OrgView:
         mgmt = getattr(org, "management_account_id", None)
         if mgmt is None and accounts["is_management"].any():
             mgmt = accounts.loc[accounts["is_management"], "account_id"].iloc[0]
-        unread_targets, unread_policies = _failed_policy_reads(org, pols, from_targets)
+        if rcp:  # the loader says what could not be read (Org.rcp_unread)
+            unread_targets, unread_policies = {}, getattr(org, "rcp_unread", None)
+            enabled = getattr(org, "rcp_enabled", None)
+        else:
+            unread_targets, unread_policies = _failed_policy_reads(org, pols, from_targets)
+            enabled = getattr(org, "scp_enabled", None)
         return cls(parent, kind, name, attached, documents, accounts, mgmt, getattr(org, "organization_id", None),
-                   aws_managed, getattr(org, "scp_enabled", None), unread_targets, unread_policies)
+                   aws_managed, enabled, unread_targets, unread_policies)
 
     def copy(self) -> "OrgView":
         return OrgView(dict(self.parent), dict(self.kind), dict(self.name), dict(self.attached),
@@ -235,17 +252,46 @@ def _failed_policy_reads(org, pols: pd.DataFrame, from_targets: dict) -> tuple[d
     return unread, whole
 
 
+def rcp_applies(action: str, resource: str | None, account_id: str, management_account_id: str | None,
+                principal: str | None, members: set | None = None) -> str | None:
+    """The account whose resource control policies govern ``action`` on ``resource``, or None.
+
+    RCPs apply to the resources of a few services (:data:`RCP_SERVICES`) in member accounts only: "RCPs don't
+    affect resources in the management account. They affect only resources in member accounts within your
+    organization." (AWS Organizations, "Resource control policies (RCPs)"). The resource's account is the one its
+    ARN names, else (``*``, or an ARN without an account such as an S3 bucket's) the account asked about.
+    Service-linked roles are left out, as for SCPs."""
+    service = action.split(":", 1)[0].lower()
+    if service not in RCP_SERVICES or is_service_linked(principal):
+        return None
+    owner = account_id
+    if resource and resource.startswith("arn:"):
+        parts = resource.split(":")
+        if len(parts) > 4 and parts[4].isdigit():
+            owner = parts[4]
+    if owner == management_account_id or (members is not None and owner not in members):
+        return None
+    return owner
+
+
 class Evaluator:
     """Answers SCP questions about one organisation. Build once, ask many times.
 
     ``org`` is an ``orgkit.Org`` (or anything with ``graph``, ``policies``, ``policy_targets``,
     ``accounts``, ``management_account_id``, ``organization_id``) or an :class:`OrgView`."""
 
-    def __init__(self, org, catalog: Catalog | None = None):
+    def __init__(self, org, catalog: Catalog | None = None, *, rcp: "OrgView | None" = None, policy_kind: str = "scp"):
         self.view = org if isinstance(org, OrgView) else OrgView.from_org(org)
         self.catalog = catalog if catalog is not None else default_catalog()
         self._policies: dict[str, Policy] = {}
         self._levels: dict[str, list[Level]] = {}
+        self.policy_kind = policy_kind
+        #: the resource control policies (an Evaluator over them), or None where RCPs are off or not known
+        self.rcp: Evaluator | None = None
+        if rcp is None and not isinstance(org, OrgView) and policy_kind == "scp" and getattr(org, "rcp_enabled", None):
+            rcp = OrgView.from_org(org, RCP_TYPE)
+        if rcp is not None and (rcp.scp_enabled or rcp.unread_policies):
+            self.rcp = Evaluator(rcp, self.catalog, policy_kind="rcp")
 
     # ------------------------------------------------------------------ structure
     def policy(self, policy_id: str) -> Policy:
@@ -256,7 +302,7 @@ class Evaluator:
             text, name = self.view.documents[policy_id]
             if text is None or text != text:
                 raise PolicyError(policy_id, "attached but its content is empty")
-            p = compile_policy(text, policy_id, name)
+            p = compile_policy(text, policy_id, name, kind=self.policy_kind)
             self._policies[policy_id] = p
         return p
 
@@ -276,7 +322,9 @@ class Evaluator:
                         continue  # reported as an unknown read (see unread_for)
                     pols.append(self.policy(p))
                 path = join_path(self.view.name.get(x, x) for x in chain[: i + 1])
-                lv.append(Level(n, self.view.kind.get(n, "ou"), self.view.name.get(n, n), tuple(pols), path))
+                k = self.view.kind.get(n, "ou")
+                lv.append(Level(n, f"RCP {k}" if self.policy_kind == "rcp" else k, self.view.name.get(n, n),
+                                tuple(pols), path))
             self._levels[account_id] = lv
         return lv
 
@@ -370,8 +418,77 @@ class Evaluator:
         else:
             ctx = self.context(account_id, arn, context, missing)
             d = self._unknown_reads(account_id, evaluate_levels(self.levels(account_id), action, resource, ctx, arn))
+        owner = self.rcp_owner(account_id, action, resource, arn)
+        if owner is not None and d.decision != "explicit_deny":
+            d = self._with_rcps(d, account_id, owner, action, resource, arn, context, missing)
+        elif d.decision not in ("exempt",) or owner is None:
+            d.layer = "SCP" if d.decision not in ("exempt",) else None
         d.in_catalog = None if any(c in action for c in "*?") else self.catalog.contains(action)
         return d
+
+    # ------------------------------------------------------------------ resource control policies
+    def rcp_view_for(self, view: OrgView) -> "OrgView | None":
+        """This organisation's RCPs laid over another SCP structure ``view`` (a what-if or a Terraform plan's
+        copy: OUs and accounts moved, added or removed): the RCP attachments stay as collected, the tree is
+        ``view``'s, and a node the RCPs never saw (made by the plan) has RCPFullAWSAccess, which AWS attaches to
+        every new OU and account while RCPs are enabled. None where RCPs are not in force."""
+        if self.rcp is None:
+            return None
+        v = self.rcp.view.copy()
+        v.parent, v.kind, v.name, v.accounts = dict(view.parent), dict(view.kind), dict(view.name), view.accounts
+        full = "p-RCPFullAWSAccess"
+        for n in view.parent:
+            if n not in v.attached:
+                v.attached[n] = (full,) if full in v.documents else ()
+        v.invalidate()
+        return v
+
+    def rcp_owner(self, account_id: str, action: str, resource: str | None, principal: str | None) -> str | None:
+        """The member account whose RCPs govern this request, or None where none do (see :func:`rcp_applies`)."""
+        if self.rcp is None:
+            return None
+        nodes = self.__dict__.get("_rcp_nodes")
+        if nodes is None:
+            nodes = self.__dict__["_rcp_nodes"] = frozenset(self.rcp.view.parent)
+        return rcp_applies(action, resource, account_id, self.view.management_account_id, principal, nodes)
+
+    def _with_rcps(self, d: Decision, account_id: str, owner: str, action: str, resource: str | None,
+                   arn: str | None, context, missing: str) -> Decision:
+        """The SCP answer ``d`` joined with the RCPs of the resource's account ``owner``: the request must pass
+        every SCP level and every RCP level (each a chain root → OUs → account, a Deny anywhere wins), so both
+        chains are evaluated as one and the deciding statement's layer is named (``layer``: SCP or RCP)."""
+        rcp = self.rcp
+        assert rcp is not None
+        if rcp.view.unread_policies:
+            out = Decision("unknown", f"would be {d.decision} by the SCPs, but the resource is in account {owner}, "
+                           f"where resource control policies are enabled and could not be read: "
+                           f"{rcp.view.unread_policies}", action=action, resource=resource, principal=arn,
+                           unknown_reads=(rcp.view.unread_policies,), source="RCP")
+            out.layer = "RCP"
+            return out
+        scp_levels = [] if d.decision == "exempt" or (d.decision == "allow" and d.reason == NOT_IN_FORCE) \
+            else self.levels(account_id)
+        ctx = self.context(account_id, arn, context, missing)
+        both = evaluate_levels(scp_levels + rcp.levels(owner), action, resource, ctx, arn)
+        if d.decision == "unknown":  # an unread SCP still leaves it unknown, unless an RCP surely denies it
+            if both.decision == "explicit_deny" and both.policy_id in rcp.view.documents:
+                both.layer = "RCP"
+                return both
+            d.layer = "SCP"
+            return d
+        rcp_ids = set(rcp.view.documents)
+        if both.decision == "allow":
+            both.layer = "SCP and RCP" if scp_levels else "RCP"
+            if not scp_levels and d.decision == "exempt":
+                both.reason = f"{d.reason}; {both.reason}"
+        elif both.policy_id in rcp_ids:
+            both.layer = "RCP"
+        elif both.policy_id is not None:
+            both.layer = "SCP"
+        else:  # implicit deny, or conditional without one deciding statement: name the level's layer
+            both.layer = "RCP" if any(s.level.kind.startswith("RCP") and s.level.node_id == both.level
+                                      for s in both.steps) and not scp_levels else "SCP"
+        return both
 
     def explain(self, account_id: str, action: str, **kw) -> Decision:
         """Same as :meth:`decide`; use ``.explain()`` on the result for the level-by-level text."""
@@ -409,7 +526,7 @@ class Evaluator:
                              **d.as_row(), "unknown_reads": list(d.unknown_reads), "principal": d.principal})
         cols = ["account_id", "account_name", "ou_path", "action", "decision", "reason", "source", "level",
                 "policy_id", "policy_name", "sid", "depends_on", "allowed_when", "denied_when", "unknown_reads",
-                "in_catalog", "principal"]
+                "in_catalog", "principal", "layer"]
         df = pd.DataFrame(rows, columns=cols)
         df["account_id"] = df["account_id"].astype(str)
         df["decision"] = pd.Categorical(df["decision"], categories=list(DECISIONS))

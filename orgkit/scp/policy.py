@@ -201,10 +201,14 @@ def _literal_variables(st: dict) -> dict:
     return out
 
 
-def compile_policy(document: str | Mapping, policy_id: str | None = None, name: str | None = None) -> Policy:
+def compile_policy(document: str | Mapping, policy_id: str | None = None, name: str | None = None,
+                   kind: str = "scp") -> Policy:
     """Parse a policy (JSON text or an already-decoded dict) into a :class:`Policy`.
 
-    Raises :class:`PolicyError` naming the policy and what is wrong."""
+    ``kind="rcp"``: a resource control policy, whose statements name ``"Principal": "*"`` (AWS, RCP syntax:
+    RCPs use the syntax of resource-based policies, and the principal of every statement must be ``*``); any
+    other principal, or ``NotPrincipal``, is an error. Raises :class:`PolicyError` naming the policy and what
+    is wrong."""
     if isinstance(document, (bytes, bytearray)):
         document = document.decode("utf-8")
     if isinstance(document, str):
@@ -243,6 +247,12 @@ def compile_policy(document: str | Mapping, policy_id: str | None = None, name: 
         sid = st.get("Sid")
         if sid is not None and not isinstance(sid, str):
             raise PolicyError(policy_id, "Sid must be a string", i)
+        if kind == "rcp":
+            if "NotPrincipal" in st:
+                raise PolicyError(policy_id, "NotPrincipal is not supported in resource control policies", i, sid)
+            if st.get("Principal", "*") not in ("*", {"AWS": "*"}):
+                raise PolicyError(policy_id, "the Principal of a resource control policy must be \"*\"", i, sid)
+            st = {k: v for k, v in st.items() if k != "Principal"}
         for bad in ("Principal", "NotPrincipal"):
             if bad in st:
                 raise PolicyError(policy_id, f"{bad} is not supported in service control policies", i, sid)

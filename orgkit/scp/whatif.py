@@ -83,7 +83,7 @@ class WhatIf:
     @property
     def after(self) -> Evaluator:
         if self._after is None:
-            self._after = Evaluator(self.view, self.before.catalog)
+            self._after = Evaluator(self.view, self.before.catalog, rcp=self.before.rcp_view_for(self.view))
         return self._after
 
     # ------------------------------------------------------------------ results

@@ -73,8 +73,10 @@ print(f"Studying account {ACCOUNT}: {ACTION} as {PRINCIPAL} with {CONTEXT}")""")
 ("md", """## Which SCPs apply where?
 
 Root → OUs → accounts, left to right, with the SCPs attached directly to each node (purple; FullAWSAccess, attached
-everywhere by default, is left out, and a node without it says so). The studied account's chain is drawn in
-vermillion; the management account is the square (SCPs never apply to it)."""),
+everywhere by default, is left out, and a node without it says so), and the resource control policies attached to it
+(`RCP: name`; RCPFullAWSAccess, attached everywhere while RCPs are enabled, is left out). The studied account's
+chain is drawn in vermillion; the management account is the square (SCPs never apply to it, nor RCPs to its
+resources)."""),
 ("code", """draw_ou_tree(org, highlight=chain_nodes(org, ACCOUNT))"""),
 ("md", """## What applies to this account, level by level?
 
@@ -106,6 +108,24 @@ only when two values give different answers. `print(decision.explain())` gives t
 ("code", """decision = scp.decide(org, ACCOUNT, ACTION, principal=PRINCIPAL, context=CONTEXT)
 print(verdict(decision))
 reasoning_table(decision)"""),
+("md", """## Who can destroy a trail's logs through its bucket or key?
+
+Each trail's S3 bucket and KMS key, the account that owns it (a bucket by the account whose bucket list holds its
+name, a key by its ARN), and for `PRINCIPAL` the decision on each action that would delete or silence the logs
+there, asked against the real ARN in the owning account. Resource control policies (RCPs) count here: `layer` says
+whether an SCP or an RCP decided. A bucket or key in the management account cannot be protected by SCPs or RCPs
+(`protectable` False): AWS recommends a separate log-archive account.
+
+<details><summary>The rules</summary>
+
+RCPs apply to S3, STS, KMS, SQS and Secrets Manager resources in member accounts, root → OUs → account like SCPs;
+only their Deny statements matter (RCPFullAWSAccess allows everything everywhere and cannot be detached). The
+sentences AWS documents this with are in `docs/scp.md`, "Resource control policies (RCPs)".
+</details>"""),
+("code", """from orgkit.scp.dependencies import dependency_decisions, dependency_summary
+
+deps = dependency_decisions(org, principal=PRINCIPAL, context=CONTEXT)  # one row per action
+dependency_summary(deps)"""),
 ("md", """## Which services does each account lose to SCPs?
 
 For `PRINCIPAL`, every account × every action in the catalog, grouped by service; the 20 most affected services are
