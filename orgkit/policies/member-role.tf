@@ -63,7 +63,9 @@ resource "aws_iam_role_policy" "orgkit_collector_read_only" {
             "cloudtrail:DescribeTrails",
             "cloudtrail:GetTrailStatus",
             "cloudtrail:GetEventSelectors",
-            "cloudtrail:ListTags"
+            "cloudtrail:ListTags",
+            "cloudtrail:ListEventDataStores",
+            "cloudtrail:GetEventDataStore"
           ],
           "Resource": "*"
         },
