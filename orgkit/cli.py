@@ -222,7 +222,8 @@ def _optional_registrars() -> list[Callable]:
     import importlib
 
     found = []
-    for mod in ("orgkit.coverage.cli", "orgkit.scp.cli", "orgkit.guardduty.cli", "orgkit.diff.cli", "orgkit.demo"):
+    for mod in ("orgkit.coverage.cli", "orgkit.scp.cli", "orgkit.guardduty.cli", "orgkit.diff.cli", "orgkit.demo",
+                "orgkit.report", "orgkit.memberrole"):
         try:
             m = importlib.import_module(mod)
         except ModuleNotFoundError as e:

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Iterator
 
 from orgkit.model import BUNDLED_DEMO
+from orgkit.report import (REPORT_TEMPLATE, inject_parameters, notebooks, private_dir, report_html,  # noqa: F401
+                           run_notebook, write_private)
 
 DUMMY_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
              "AWS_DEFAULT_REGION": "us-east-1"}
 BUNDLED_TFSTATE = BUNDLED_DEMO.parent / "demo-terraform.tfstate"
 BUNDLED_LATER = BUNDLED_DEMO.parent / "demo-later"
 BUNDLED_TFPLAN = BUNDLED_DEMO.parent / "demo-later-plan.json"
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 @contextmanager
@@ -96,89 +97,6 @@ def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = Fals
                                             sort_keys=True) + "\n")
     return {"snapshot": snap, "tfstate": tf, "later": later_snap, "tfplan": plan_path, "ids": ids,
             "seconds": timings}
-
-
-def notebooks() -> list[Path]:
-    if not NOTEBOOK_DIR.is_dir():
-        raise FileNotFoundError(f"{NOTEBOOK_DIR}: the notebooks ship with the source tree; run orgkit demo from a "
-                                "clone installed with `pip install -e .`")
-    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
-
-
-def inject_parameters(nb, params: dict) -> None:
-    """Insert a cell after the one tagged ``parameters`` that overrides them (papermill's convention)."""
-    import nbformat
-
-    idx = next((i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
-    if idx is None or not params:
-        return
-    src = "# Parameters injected by orgkit demo\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
-    cell = nbformat.v4.new_code_cell(src)
-    cell.metadata["tags"] = ["injected-parameters"]
-    nb.cells.insert(idx + 1, cell)
-
-
-#: the report template: JupyterLab's, without the scripts it would fetch from a CDN (require.js, MathJax, mermaid,
-#: the widget manager), so a report opens offline and sends no request anywhere
-REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-"""
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` readable by its owner only (0600), like a snapshot: reports hold the organisation's layout."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: set it
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
-
-def report_html(nb) -> str:
-    """A self-contained HTML report of an executed notebook (images inline, no script from the network)."""
-    import jinja2
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab", extra_loaders=[jinja2.DictLoader({"orgkit-report.j2":
-                                                                                   REPORT_TEMPLATE})])
-    exporter.template_file = "orgkit-report.j2"
-    html, _ = exporter.from_notebook_node(nb)
-    return html
-
-
-def run_notebook(path: Path, out_dir: Path, params: dict, timeout: int = 600) -> Path:
-    """Execute one notebook with ``params`` and write it as HTML (and the executed .ipynb) into ``out_dir``.
-
-    The kernel talks over Unix sockets in a private temporary folder (IPC transport), not TCP on loopback."""
-    import tempfile
-
-    import nbformat
-    from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    inject_parameters(nb, params)
-    with tempfile.TemporaryDirectory(prefix="orgkit-kernel-") as sock:
-        km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sock) / "kernel"))
-        try:
-            NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-        finally:
-            if km.has_kernel:
-                km.shutdown_kernel(now=True)
-    private_dir(out_dir)
-    write_private(out_dir / path.name, nbformat.writes(nb))
-    target = out_dir / (path.stem + ".html")
-    write_private(target, report_html(nb))
-    return target
 
 
 def explain_errors(snapshot: Path, scenario: str | Path = "demo") -> list[str]:

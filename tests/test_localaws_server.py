@@ -292,6 +292,16 @@ def test_extended_operations_validate_against_botocore_shapes(server, aws):
     ct.create_trail(Name="tmp", S3BucketName="tmp-trail-bucket")
     ct.update_trail(Name="tmp", IsMultiRegionTrail=True)
     ct.delete_trail(Name="tmp")
+    # CloudTrail Lake
+    eds = ct.create_event_data_store(Name="org-lake", OrganizationEnabled=True, MultiRegionEnabled=True,
+                                     TerminationProtectionEnabled=False)["EventDataStoreArn"]
+    ct.list_event_data_stores()
+    ct.get_event_data_store(EventDataStore=eds.rsplit("/", 1)[1])
+    ct.stop_event_data_store_ingestion(EventDataStore=eds)
+    ct.start_event_data_store_ingestion(EventDataStore=eds)
+    ct.update_event_data_store(EventDataStore=eds, AdvancedEventSelectors=[{"Name": "mgmt", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "readOnly", "Equals": ["false"]}]}])
+    ct.delete_event_data_store(EventDataStore=eds)
     # Account
     acc = c("account")
     acc.list_regions()

@@ -482,6 +482,17 @@ class Collector:
             err = self.record(e, aid, None, "s3")
             doc["S3"] = {"Buckets": None, "Error": f"{err['operation']}: {err['error_code']}"}
 
+    def account_lake(self, aid: str, region: str, ct_doc: dict) -> None:
+        """CloudTrail Lake event data stores of ``aid`` (the management account: it owns the organization's
+        stores, which member accounts cannot see) in one region; None when the read failed."""
+        stores = ct_doc.setdefault("EventDataStores", {})
+        try:
+            stores[region] = sorted(S.get_event_data_stores(self.f.client(aid, "cloudtrail", region)),
+                                    key=lambda e: e["EventDataStoreArn"])
+        except AWS_ERRORS as e:
+            self.record(e, aid, region, "cloudtrail_lake")
+            stores[region] = None
+
     def guardduty_admin_view(self, aid: str, region: str, gd_doc: dict) -> None:
         """The delegated administrator's own detector, its members and the organization configuration."""
         gd = self.f.client(aid, "guardduty", region)
@@ -691,10 +702,19 @@ class Collector:
                     doc["CloudTrail"] = {"ListTrails": None, "Trails": {}}
                     doc["S3"] = {"Buckets": None, "Error": None}
                 mine = [reg for reg in regions if ok and _enabled(doc, reg) and (aid, reg) not in self._admin_done]
+                lake = [reg for reg in regions if ok and aid == self.f.caller_account and _enabled(doc, reg)]
                 with lock:
-                    left[0] += len(mine)
+                    left[0] += len(mine) + len(lake)
+                for reg in lake:
+                    sched.submit(1, aid, lambda reg=reg: _lake(reg))
                 for reg in mine:
                     gates.when_open(reg, 1, aid, lambda vouched, reg=reg: _region(reg, vouched))
+            finally:
+                finished()
+
+        def _lake(reg: str) -> None:
+            try:
+                self.account_lake(aid, reg, doc["CloudTrail"])
             finally:
                 finished()
 

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from orgkit.coverage._cells import CELL_COLUMNS, Grid, account_read_status, isin, no_gc
-from orgkit.coverage.selectors import TrailSelectors, describe_management, parse_trail, union_all
+from orgkit.coverage.selectors import TrailSelectors, describe_management, parse_advanced, parse_trail, union_all
 from orgkit.model import Org
 
 STATUSES = ["covered", "partial", "not_delivering", "not_logging", "none", "unknown", "not_applicable"]
@@ -125,16 +125,52 @@ def trail_profiles(org: Org) -> pd.DataFrame:
         if desc else TrailSelectors(known=False, notes=["trail details not read"])
         for arn, kind, custom, desc in zip(t["trail_arn"], t["selector_kind"], t["has_custom_event_selectors"],
                                             t["described"])]
+    t["recorder"] = "trail"
+    eds = event_data_store_profiles(org)
+    if len(eds):
+        t = pd.concat([t, eds], ignore_index=True)
     t["is_logging"] = t["is_logging"].astype("boolean")
     return t.sort_values("trail_arn").reset_index(drop=True)
+
+
+#: CloudTrail Lake event data store statuses (botocore's EventDataStoreStatus) -> is it recording events? None for
+#: a store between two states (it may or may not record right now)
+INGESTING = {"ENABLED": True, "CREATED": False, "STOPPED_INGESTION": False, "STOPPING_INGESTION": False,
+             "PENDING_DELETION": False, "STARTING_INGESTION": None}
+
+
+def event_data_store_profiles(org: Org) -> pd.DataFrame:
+    """The management account's CloudTrail Lake event data stores as profiles beside the trails (``recorder`` =
+    ``event_data_store``). AWS: an organization event data store "logs all events for all AWS accounts in that
+    organization" and "can apply to all AWS Regions, or the current Region"; it records what its advanced event
+    selectors select (by default every management event). It delivers nothing to S3, so no delivery rule applies;
+    it records the events of the regions it applies to, so where it applies in us-east-1 it records the global
+    service events that land there (it has no IncludeGlobalServiceEvents setting)."""
+    e = org.frames.get("event_data_stores")
+    if e is None or e.empty:
+        return pd.DataFrame()
+    out = pd.DataFrame({
+        "trail_arn": e["event_data_store_arn"], "name": e["name"], "account_id": e["account_id"],
+        "home_region": e["home_region"], "is_organization_trail": e["organization_enabled"].fillna(False).astype(bool),
+        "is_multi_region": e["multi_region_enabled"].fillna(True).astype(bool),
+        "include_global_service_events": True, "is_logging": [INGESTING.get(x) for x in e["status"]],
+        "selector_kind": "advanced", "described": True, "detail_error": None, "ingestion_status": e["status"],
+        "recorder": "event_data_store"})
+    out["listed_by"] = [[] for _ in range(len(out))]
+    out["selectors"] = [parse_advanced([s.get("FieldSelectors") or [] for s in sel])
+                        if isinstance(sel, list) and sel else
+                        TrailSelectors(known=False, notes=["event data store selectors not read"])
+                        for sel in e["advanced_event_selectors"]]
+    return out
 
 
 def _kind(row) -> str | None:
     if not row["described"]:
         return None
+    what = " event data store" if row.get("recorder") == "event_data_store" else ""
     if row["is_organization_trail"]:
-        return "organization"
-    return "multi-region" if row["is_multi_region"] else "single-region"
+        return "organization" + what
+    return ("multi-region" if row["is_multi_region"] else "single-region") + what
 
 
 # ---------------------------------------------------------------------------------------------- applicability
@@ -369,7 +405,8 @@ def _evaluate(combo: tuple[int, ...], P: list[dict], landing: str | None = None)
                and (p["selectors"].management or not p["selectors"].known)]
 
     def stopped_note() -> str:
-        return "; ".join(f"{p['name']} is not logging" + (f" (stopped {p['stop']})" if p["stop"] else "")
+        return "; ".join((f"event data store {p['name']} is not ingesting ({p['ingestion']})" if p["ingestion"]
+                          else f"{p['name']} is not logging" + (f" (stopped {p['stop']})" if p["stop"] else ""))
                          for p in stopped)
 
     if read is not None or write is not None:
@@ -414,7 +451,9 @@ def _profile_dicts(profiles: pd.DataFrame, ref: pd.Timestamp | None = None,
                     "kind": _kind(rec) or "unknown kind",
                     "stop": stop.isoformat() if isinstance(stop, pd.Timestamp) and not pd.isna(stop) else None,
                     "delivery": state, "delivery_note": note,
-                    "gse": _bool_or_none(rec.get("include_global_service_events"))})
+                    "gse": _bool_or_none(rec.get("include_global_service_events")),
+                    "ingestion": rec.get("ingestion_status") if isinstance(rec.get("ingestion_status"), str)
+                    else None})
     return out
 
 
@@ -470,6 +509,16 @@ def cloudtrail_coverage(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER,
                    for i, f in zip(idx, fr)]
     source[idx] = fs
     status[idx] = "unknown"
+    # the management account's event data stores unread in some region: an organization store there could cover
+    # any cell that is not covered yet
+    lake = org.reads[(org.reads["service"] == "cloudtrail_lake") & ~org.reads["status"].isin(["ok", "partial"])]
+    if len(lake):
+        what = "; ".join(f"{r} ({c or st})" for r, c, st in zip(lake["region"], lake["error_code"], lake["status"]))
+        idx = np.flatnonzero((status != "covered") & (status != "unknown") & ~grid.not_applicable)
+        reason[idx] = [f"cannot tell: the management account's CloudTrail Lake event data stores were not read in "
+                       f"{what}; known: {reason[i]}" for i in idx]
+        source[idx] = "cloudtrail:ListEventDataStores"
+        status[idx] = "unknown"
     # regions not read: "none" could be a disabled region
     idx = np.flatnonzero(grid.region_unread & (status == "none"))
     reason[idx] = [f"{reason[i]}; and the account's regions were not read: the region may be disabled" for i in idx]
@@ -514,18 +563,26 @@ def trail_inventory(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER) -> pd.
     ref = collected_at(org)
     names = org.accounts.set_index("account_id")["account_name"]
     sels = p["selectors"]
-    kind = [_kind(r) for r in p[["described", "is_organization_trail", "is_multi_region"]].to_dict("records")]
+    kind = [_kind(r) for r in p[["described", "is_organization_trail", "is_multi_region", "recorder"]].to_dict(
+        "records")]
     logging = p["is_logging"]
+    ingestion = p["ingestion_status"] if "ingestion_status" in p else pd.Series([None] * len(p), dtype=object)
     status, reason = [], []
-    for lg, e, last, start, sel, desc, de in zip(logging, p["latest_delivery_error"], p["latest_delivery_time"],
-                                                 p["start_logging_time"], sels, p["described"], p["detail_error"]):
+    for lg, e, last, start, sel, desc, de, ing in zip(logging, p["latest_delivery_error"], p["latest_delivery_time"],
+                                                      p["start_logging_time"], sels, p["described"],
+                                                      p["detail_error"], ingestion):
+        if isinstance(ing, str) and lg is pd.NA:
+            status.append("unknown")
+            reason.append(f"event data store is {ing}")
+            continue
         if not desc or lg is pd.NA or not sel.known:
             status.append("unknown")
             reason.append(de if isinstance(de, str) and de else "details not read")
             continue
         if not lg:
             status.append("not_logging")
-            reason.append("logging is stopped")
+            reason.append(f"ingestion stopped (event data store {ing})" if isinstance(ing, str)
+                          else "logging is stopped")
             continue
         state, note = delivery_state(True, e, last, start, ref, pd.Timedelta(stale_after))
         if state == "error":
@@ -540,6 +597,7 @@ def trail_inventory(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER) -> pd.
     out = pd.DataFrame({
         "trail_arn": p["trail_arn"], "name": p["name"], "account_id": p["account_id"],
         "account_name": p["account_id"].map(names), "home_region": p["home_region"], "kind": kind,
+        "recorder": p["recorder"],
         "is_logging": logging, "latest_delivery_time": p["latest_delivery_time"],
         "latest_delivery_error": p["latest_delivery_error"], "log_file_validation": p["log_file_validation"],
         "kms_key_id": p["kms_key_id"], "include_global_service_events": p["include_global_service_events"],

@@ -32,7 +32,7 @@ DEFAULT_READ_FRACTION = 0.9
 
 COLUMNS = ["account_id", "account_name", "ou_path", "region", "trails", "copies", "paid_copies", "est_monthly_usd",
            "reason", "copies_read", "copies_write", "paid_copies_read", "paid_copies_write", "management_usd",
-           "data_overlap_trails", "data_extra_usd", "data_usd"]
+           "data_overlap_trails", "data_extra_usd", "data_usd", "lake_copies"]
 
 Volume = float | int | Mapping | pd.DataFrame
 
@@ -87,11 +87,14 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
     those that pay for duplicates).
 
     Columns: account_id, account_name, ou_path, region, trails (the logging trails that record management events
-    there), copies (the most copies of any management event), paid_copies (copies beyond the free first one, the
-    larger of read and write), est_monthly_usd (what the duplicates cost: paid management copies plus overlapping
+    there, and the CloudTrail Lake event data stores that ingest them), copies (the most copies of any management
+    event, event data stores included), paid_copies (trail copies beyond the free first one, the larger of read and
+    write; Lake bills ingestion per GB instead), est_monthly_usd (what the duplicates cost: paid management copies plus overlapping
     data-event copies), reason, copies_read, copies_write, paid_copies_read, paid_copies_write, management_usd,
     data_overlap_trails (trails recording the same data events), data_extra_usd, data_usd (every data event
-    recorded, first copy included). ``.attrs`` holds the assumptions and prices.
+    recorded, first copy included), lake_copies (event data stores ingesting the management events there: a cell
+    where a trail and a store record the same events is listed; Lake's cost is not estimated). ``.attrs`` holds the
+    assumptions and prices.
     """
     if not 0.0 <= read_fraction <= 1.0:
         raise ValueError("read_fraction must be between 0 and 1")
@@ -103,8 +106,12 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
     logging = (is_logging == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712 (nullable boolean)
     known = np.array([s.known for s in sels], dtype=bool)
     active = logging & known
-    rec_read = active & np.array([s.read is not None for s in sels], dtype=bool)
-    rec_write = active & np.array([s.write is not None for s in sels], dtype=bool)
+    # CloudTrail Lake event data stores are billed for what they ingest, not per copy: they are counted apart
+    lake = (P["recorder"] == "event_data_store").to_numpy(dtype=bool) if "recorder" in P else np.zeros(len(P), bool)
+    rec_read_any = active & np.array([s.read is not None for s in sels], dtype=bool)
+    rec_write_any = active & np.array([s.write is not None for s in sels], dtype=bool)
+    rec_read, rec_write = rec_read_any & ~lake, rec_write_any & ~lake
+    lake_mgmt = (rec_read_any | rec_write_any) & lake
     # not counted, and said so: trails whose selectors or whose logging state were not read (unless known off)
     logging_unknown = is_logging.isna().to_numpy(dtype=bool)
     uncertain = (~known | logging_unknown) & ~(is_logging == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
@@ -115,6 +122,7 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
         return np.bincount(app.cell, weights=flags[app.trail].astype(float), minlength=n).astype(np.int64)
 
     copies_read, copies_write, n_uncertain = count(rec_read), count(rec_write), count(uncertain)
+    lake_copies = count(lake_mgmt)
     paid_read = np.maximum(copies_read - 1, 0)
     paid_write = np.maximum(copies_write - 1, 0)
     mgmt_events = _per_cell(app, management_events_per_month, "management_events_per_month")
@@ -159,7 +167,7 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
     reg = np.tile(np.array(app.regions, dtype=object), len(app.accounts))
     enabled = regions.reindex(pd.MultiIndex.from_arrays([acc, reg])).astype("boolean")
     applicable = (~(enabled == False).fillna(False)).to_numpy(dtype=bool)  # noqa: E712
-    paying = (paid_read + paid_write > 0) | (data_extra > 0)
+    paying = (paid_read + paid_write > 0) | (data_extra > 0) | ((lake_copies > 0) & (copies_read + copies_write > 0))
     keep = applicable & (paying | all_cells)
     idx = np.flatnonzero(keep)
 
@@ -171,7 +179,8 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
     for c in idx:
         combo = combos[inverse[c]]
         recording = [t for t in combo if rec_read[t] or rec_write[t]]
-        trails_col.append([arns[t] for t in recording])
+        lakes = [t for t in combo if lake_mgmt[t]]
+        trails_col.append([arns[t] for t in recording + lakes])
         overlap_col.append(sorted(arns[t] for t in overlap_trails.get(int(c), ())))
         bits = []
         if paid_read[c] or paid_write[c]:
@@ -179,6 +188,10 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
                         f"events ({', '.join(str(names[t]) for t in recording)})")
         elif recording:
             bits.append(f"management events: one copy ({', '.join(str(names[t]) for t in recording)})")
+        if lakes:
+            also = "; the same management events are also" if recording else "management events"
+            bits.append(f"{also} ingested by CloudTrail Lake event data store(s) "
+                        f"{', '.join(str(names[t]) for t in lakes)}, billed per GB ingested (not estimated here)")
         if int(c) in overlap_notes:
             bits.append("data events: " + "; ".join(overlap_notes[int(c)]))
         if n_uncertain[c]:
@@ -188,7 +201,7 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
         reasons.append("; ".join(bits) or "no trail records management events")
 
     accounts = org.accounts.set_index("account_id")
-    copies = np.maximum(copies_read, copies_write)[idx]
+    copies = (np.maximum(copies_read, copies_write) + lake_copies)[idx]
     out = pd.DataFrame({
         "account_id": acc[idx], "account_name": accounts["account_name"].reindex(acc[idx]).to_numpy(),
         "ou_path": accounts["ou_path"].reindex(acc[idx]).to_numpy(), "region": reg[idx],
@@ -198,6 +211,7 @@ def duplicates(org: Org, management_events_per_month: Volume = DEFAULT_MANAGEMEN
         "paid_copies_read": paid_read[idx], "paid_copies_write": paid_write[idx],
         "management_usd": np.round(management_usd[idx], 2), "data_overlap_trails": overlap_col,
         "data_extra_usd": np.round(data_extra[idx], 2), "data_usd": np.round(data_usd[idx], 2),
+        "lake_copies": lake_copies[idx],
     }, columns=COLUMNS)
     out.attrs.update({
         "management_events_per_month": management_events_per_month if np.isscalar(management_events_per_month)

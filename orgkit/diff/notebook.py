@@ -14,13 +14,27 @@ from orgkit.palette import SEVERITY_COLOURS, UNCHANGED  # the one palette (no re
 SHOW = ["kind", "severity", "account_name", "ou_path", "region", "before", "after", "reason"]
 
 
-def demo_paths(snapshot=None, later=None, plan=None) -> tuple[Path, Path, Path]:
-    """(BEFORE, AFTER, PLAN) paths: those given, else the bundled demo, the demo some time later, and its plan."""
+def demo_paths(snapshot=None, later=None, plan=None) -> tuple[Path, Path, Path | None]:
+    """(BEFORE, AFTER, PLAN) paths: those given; with no snapshot at all, the bundled demo, the demo some time later,
+    and its plan. The demo's later snapshot or plan never stands in for one of yours: a ``snapshot`` given with no
+    ``later`` is an error, and with no ``plan`` there is no plan review (None)."""
     from orgkit.demo import BUNDLED_LATER, BUNDLED_TFPLAN
     from orgkit.model import bundled_demo_path
 
-    return (Path(snapshot) if snapshot else bundled_demo_path(), Path(later) if later else BUNDLED_LATER,
-            Path(plan) if plan else BUNDLED_TFPLAN)
+    if not snapshot and not later:
+        return bundled_demo_path(), BUNDLED_LATER, Path(plan) if plan else BUNDLED_TFPLAN
+    if not snapshot or not later:
+        raise ValueError("give both SNAPSHOT (the earlier snapshot) and LATER (the later one), or neither for the "
+                         "bundled demo")
+    return Path(snapshot), Path(later), Path(plan) if plan else None
+
+
+def plan_review(after, plan_path, principal=None) -> pd.DataFrame:
+    """:func:`orgkit.diff.diff_plan` of ``plan_path`` against ``after``; no plan (None): no rows."""
+    from orgkit.diff import diff_plan
+    from orgkit.diff.rows import frame
+
+    return diff_plan(after, plan_path, principal=principal) if plan_path else frame([])
 
 
 def table(changes: pd.DataFrame, columns: list[str] | None = None, uuid: str = "changes", max_rows: int = 60):

@@ -27,7 +27,7 @@ from moto.core.base_backend import BackendDict
 from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.core.responses import BaseResponse
 
-from . import account, cloudtrail, guardduty, state
+from . import account, cloudtrail, guardduty, lake, state
 
 _installed = False
 _install_lock = threading.Lock()
@@ -333,6 +333,7 @@ def install() -> None:
         BaseResponse.call_action = _call_action  # type: ignore[method-assign]
         guardduty.install()
         cloudtrail.install()
+        lake.install()
         account.install()
         _install_organizations()
         _install_sts()
@@ -347,6 +348,6 @@ def installed() -> bool:
 
 EXTENDED_OPERATIONS = {
     "guardduty": guardduty.EXTENDED_OPERATIONS,
-    "cloudtrail": cloudtrail.EXTENDED_OPERATIONS,
+    "cloudtrail": cloudtrail.EXTENDED_OPERATIONS + lake.EXTENDED_OPERATIONS,
     "account": account.EXTENDED_OPERATIONS,
 }

@@ -20,6 +20,8 @@ A scenario is a JSON document (``scenarios/demo.json`` is the demo organisation)
                   "log_file_validation": true, "kms_key_id": null, "delivery_error": "AccessDenied",
                   "bucket": NAME, "bucket_account": KEY (the account that owns the bucket; default the trail's),
                   "event_selectors": [...] | "advanced_event_selectors": [...], "tags": {...}}],
+      "event_data_stores": [{"account": "management", "name": ..., "region": ..., "organization": true,
+                             "multi_region": true, "advanced_event_selectors": [...], "ingesting": true}],
       "guardduty": {
         "detectors": [{"account": ..., "regions": [...], "enabled": true, "frequency": "SIX_HOURS"}],
         "org_admin": {"account": "security", "regions": [...]},
@@ -200,6 +202,17 @@ class Builder:
                 ct.start_logging(Name=t["name"])
                 if t.get("stop_logging"):
                     ct.stop_logging(Name=t["name"])
+
+    def event_data_stores(self) -> None:
+        """CloudTrail Lake event data stores (made last: their ids draw on the endpoint's random ids)."""
+        for e in self.scenario.get("event_data_stores", []):
+            ct = self.client(e.get("account", "management"), "cloudtrail", e.get("region", self.region))
+            kwargs: dict[str, Any] = {"Name": e["name"], "OrganizationEnabled": e.get("organization", False),
+                                      "MultiRegionEnabled": e.get("multi_region", True),
+                                      "StartIngestion": e.get("ingesting", True)}
+            if "advanced_event_selectors" in e:
+                kwargs["AdvancedEventSelectors"] = e["advanced_event_selectors"]
+            ct.create_event_data_store(**kwargs)
 
     def set_delivery_error(self, trail_arn: str, error: str) -> None:
         """The local AWS's control endpoint (no AWS API sets a delivery error; a bucket policy would)."""
@@ -397,6 +410,7 @@ class Builder:
         self.late_accounts()
         self.break_roles()
         self.rcps()
+        self.event_data_stores()
         return dict(self.ids)
 
 

@@ -50,13 +50,13 @@ applied alone to the earlier organisation, so an edit that changes nothing is ne
 </details>"""),
 ("code", """SNAPSHOT = None  # the earlier snapshot; None: the bundled demo
 LATER = None  # the later snapshot; None: the bundled demo some time later
-TFPLAN = None  # `terraform show -json PLANFILE` output; None: the demo's plan
+TFPLAN = None  # `terraform show -json PLANFILE` output; None: the demo's plan for the demo, else no plan review
 PRINCIPAL = "role/Developer"  # SCP effects for this persona or ARN (None: any principal)""", ["parameters"]),
 ("code", """%matplotlib inline
 import pandas as pd
 import orgkit
 from orgkit.diff import diff, diff_plan, summary, summary_line
-from orgkit.diff.notebook import demo_paths, draw_change_tree, effect_by_account, table
+from orgkit.diff.notebook import demo_paths, draw_change_tree, effect_by_account, plan_review, table
 from orgkit.display import style
 
 pd.set_option("display.max_colwidth", 120)
@@ -110,8 +110,8 @@ The plan (`terraform show -json`) is applied to a copy of the latest snapshot's 
 names, attachments, OUs and account placement. A policy the plan creates has no id until apply; an attachment to
 it is resolved through the plan's references (`aws_organizations_policy.….id`) and shown with the address. What
 cannot be resolved or is not modelled is rated **unknown**, never neutral."""),
-("code", """planned = diff_plan(after, plan_path, principal=PRINCIPAL)
-print(summary_line(planned))
+("code", """planned = plan_review(after, plan_path, principal=PRINCIPAL)
+print(summary_line(planned) if plan_path else "No Terraform plan given (TFPLAN = None): no plan review.")
 table(planned[planned.kind != "scp_effect"], ["kind", "severity", "policy_id", "policy_name", "account_name", "action", "before", "after", "reason"],
       uuid="plan")"""),
 ("md", """### Which accounts gain or lose which actions?"""),
