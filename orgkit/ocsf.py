@@ -44,7 +44,8 @@ RULES: dict[str, dict[str, Any]] = {
         "fine": {"org_member", "administrator", "not_applicable"},
     },
     "tamper": {
-        "column": "verdict", "title": "Member accounts cannot switch off CloudTrail or GuardDuty",
+        "column": "verdict",
+        "title": "Member accounts cannot switch off CloudTrail or GuardDuty, or leave the organisation",
         "verdicts": {"exposed": (HIGH, FAIL), "unknown": (MEDIUM, WARNING), "protected_except": (INFORMATIONAL, PASS)},
         "fine": {"protected", "guarded_by_service", "exempt", "not_applicable"},
     },

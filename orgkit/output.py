@@ -109,14 +109,25 @@ def terminal_width(default: int = 120) -> int:
 
 def write_frame(df: pd.DataFrame, fmt: str, out=None, *, columns: Sequence[str] | None = None,
                 args: argparse.Namespace | None = None, wide: bool = False, select: str | None = None,
-                width: int | None = None) -> None:
-    """Print rows as a table, CSV or JSON (a list of row objects); account ids stay strings.
+                width: int | None = None, ocsf: dict | None = None) -> None:
+    """Print rows as a table, CSV, JSON (a list of row objects) or OCSF findings; account ids stay strings.
 
     ``columns``: the table's default columns (those present are shown, in this order); ``args`` supplies
-    ``--wide`` and ``--columns`` (or pass ``wide`` / ``select``). CSV and JSON ignore all three.
+    ``--wide`` and ``--columns`` (or pass ``wide`` / ``select``). CSV and JSON ignore all three. ``ocsf``: for
+    ``--format ocsf``, the keywords of :func:`orgkit.ocsf.findings` (the kind of rows, the organisation id and
+    the snapshot's time); a view without it has no findings to write.
     """
     out = out or sys.stdout
-    if fmt == "csv":
+    if fmt == "ocsf":
+        if ocsf is None:
+            raise UserError("--format ocsf: this view has no findings; use it with the coverage cells, "
+                            "scp tamper or diff")
+        from orgkit.ocsf import findings
+
+        rows = json.loads(df.to_json(orient="records", date_format="iso", default_handler=str))
+        out.write(json.dumps(findings(rows, **ocsf), indent=1, ensure_ascii=False))
+        out.write("\n")
+    elif fmt == "csv":
         df.to_csv(out, index=False)
     elif fmt == "json":
         # through json again: pandas escapes "/" (ARNs would read arn:aws:...:trail\/name)

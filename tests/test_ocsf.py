@@ -76,3 +76,40 @@ def test_cloudtrail_rows_of_the_demo():
                    collected_at=org.manifest["collected_at"])
     _validate(out)
     assert len(out) == int((~ct["status"].isin(RULES["cloudtrail"]["fine"])).sum())
+
+
+@pytest.mark.parametrize("argv, kind", [
+    (["coverage", "--demo"], "coverage"),
+    (["coverage", "--demo", "--service", "guardduty"], "guardduty"),
+    (["scp", "tamper", "--demo"], "tamper"),
+    (["diff", "{demo}", "{later}"], "diff"),
+])
+def test_the_cli_writes_valid_findings(argv, kind, capsys):
+    """`--format ocsf` of coverage, scp tamper and diff: a JSON list of valid Compliance Findings, one per row that
+    needs attention, each carrying the snapshot's organisation and time."""
+    import json
+
+    from orgkit.cli import main
+    from orgkit.demo import BUNDLED_LATER
+    from orgkit.model import bundled_demo_path
+
+    argv = [a.format(demo=bundled_demo_path(), later=BUNDLED_LATER) for a in argv]
+    code = main([*argv, "--format", "ocsf"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    items = json.loads(out)
+    assert items, "the demo has findings of every kind"
+    _validate(items)
+    org = orgkit.load(BUNDLED_LATER if kind == "diff" else None)
+    assert {f["metadata"]["tenant_uid"] for f in items} == {org.organization_id}
+    assert all(f["finding_info"]["types"][0].startswith("orgkit/") for f in items)
+    fine = set().union(*(RULES[k]["fine"] for k in RULES))
+    assert not {f["compliance"]["checks"][0]["status"] for f in items} & fine
+
+
+def test_a_view_without_findings_refuses_ocsf(capsys):
+    from orgkit.cli import main
+
+    code = main(["coverage", "--trails", "--format", "ocsf"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--format ocsf: this view has no findings" in err

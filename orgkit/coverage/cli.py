@@ -59,7 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
     p.add_argument("--service", choices=["cloudtrail", "guardduty"],
                    help="one service (default: both, with a 'service' column and the common columns)")
-    add_format(p)
+    add_format(p, ("table", "csv", "json", "ocsf"),
+               help="output format (ocsf: OCSF 1.5 Compliance Findings, one per coverage cell that needs attention)")
     add_demo(p)
     p.add_argument("--status", metavar="STATUS[,STATUS]", help="show only rows with these statuses")
     p.add_argument("--fail-on", metavar="STATUS[,STATUS]",
@@ -176,6 +177,10 @@ def run(args: argparse.Namespace) -> int:
         df = df[df["status"].isin(wanted)]
     view = ("duplicates" if args.duplicates else "summary" if args.summary else "plans" if args.plans
             else vocab or "coverage")
+    # findings for other tools: the coverage cells (each row a cell of one service), never the other views
+    ocsf = ({"kind": "coverage" if view == "coverage" else view, "organization_id": org.organization_id,
+             "collected_at": org.manifest.get("collected_at")} if view in ("coverage", "cloudtrail", "guardduty")
+            and not getattr(args, "plans", False) else None)
     hits = df[df["status"].isin(fail_on)] if fail_on else df
     if fail_on and args.format == "table":
         # a gate's verdict first, then only the rows that fail it (csv and json keep every row, for tools)
@@ -189,10 +194,10 @@ def run(args: argparse.Namespace) -> int:
                             break_long_words=False, break_on_hyphens=False))
         if len(hits):
             write_frame(_printable(hits.reset_index(drop=True), args.format), args.format,
-                        columns=TABLE_COLUMNS.get(view), args=args)
+                        columns=TABLE_COLUMNS.get(view), args=args, ocsf=ocsf)
     else:
         write_frame(_printable(df.reset_index(drop=True), args.format), args.format, columns=TABLE_COLUMNS.get(view),
-                    args=args)
+                    args=args, ocsf=ocsf)
     if fail_on:
         if len(hits):
             counts = hits["status"].value_counts()

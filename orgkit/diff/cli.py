@@ -72,7 +72,8 @@ def _cmd_diff(args) -> int:
         else:
             if args.after is None:
                 return _err("give BEFORE and AFTER snapshot directories, or one snapshot and --terraform-plan")
-            changes = d.diff(load(args.before), load(args.after), **kw)
+            org = load(args.after)
+            changes = d.diff(load(args.before), org, **kw)
     except (SnapshotError, d.PlanError, d.DiffError) as e:
         return _err(str(e))
     except ValueError as e:  # e.g. --actions matching nothing in the catalog
@@ -86,7 +87,9 @@ def _cmd_diff(args) -> int:
     if args.summary_only:
         print(visible(line))
     else:
-        write_frame(changes, args.format, columns=TABLE_COLUMNS, args=args)
+        write_frame(changes, args.format, columns=TABLE_COLUMNS, args=args,
+                    ocsf={"kind": "diff", "organization_id": org.organization_id,
+                          "collected_at": org.manifest.get("collected_at")})
         sys.stdout.flush()
         print(visible(line), file=sys.stderr)
     if fail_on and changes["severity"].isin(fail_on).any():
@@ -112,6 +115,7 @@ def register(sub) -> None:
     p.add_argument("--fail-on", metavar="SEVERITY", help="exit 1 when a change has one of these severities "
                                                          "(e.g. regression,unknown)")
     p.add_argument("--summary-only", action="store_true", help="print only the one-line summary")
-    add_format(p)
+    add_format(p, ("table", "csv", "json", "ocsf"),
+               help="output format (ocsf: OCSF 1.5 Compliance Findings, one per regression or unknown)")
     add_demo(p)
     p.set_defaults(fn=_cmd_diff)

@@ -212,6 +212,14 @@ def _cmd_tamper(args) -> int:
     keys = df.attrs.get("protected_resources", [])
     n_unknown = int(df["unknown"].map(len).gt(0).sum())
     exposed = {k: int((df[k] == "exposed").sum()) for k in keys}
+    if args.format == "ocsf":  # one finding per (account, protected resource) whose verdict needs a look
+        rows = pd.DataFrame([{"account_id": a, "account_name": n, "ou_path": o, "service": k, "verdict": str(v),
+                              "reason": "; ".join(det) if isinstance(det, (list, tuple)) else det}
+                             for k in keys for a, n, o, v, det in zip(df["account_id"], df["account_name"],
+                                                                     df["ou_path"], df[k], df[f"{k}_detail"])])
+        write_frame(rows, "ocsf", ocsf={"kind": "tamper", "organization_id": org.organization_id,
+                                        "collected_at": org.manifest.get("collected_at")})
+        return 1 if args.fail_on == "exposed" and any(exposed.values()) else 0
     if args.format != "table":
         for c in df.columns:
             if isinstance(df[c].dtype, pd.CategoricalDtype):
@@ -299,7 +307,9 @@ def register(subparsers) -> None:
                         "account is protected only if it is whatever their values)")
     t.add_argument("--fail-on", choices=["exposed"],
                    help="exit 1 when some account's verdict for some protected resource is exposed")
-    add_format(t)
+    add_format(t, ("table", "csv", "json", "ocsf"),
+               help="output format (ocsf: OCSF 1.5 Compliance Findings, one per account and protected resource "
+                    "that is not fully protected)")
     add_demo(t)
     t.set_defaults(fn=_cmd_tamper)
 
