@@ -208,9 +208,16 @@ class CaseComparer:
         if s is None:
             return {}
         key, lb, cb, la, ca = s
+        from orgkit.scp.compare import statement_masks
+
+        cat = self.ev_a.catalog
+        cache = self.mask_cache.setdefault(id(cat), {})
+        masks = statement_masks(cat, lb, cache) + statement_masks(cat, la, cache)
         out = {}
         for a in actions:
-            k = (key, a)
+            i = cat._index.get(a.lower())
+            # actions that match the same statements have the same cases: compared once per chain pair
+            k = (key, "class", tuple(bool(m[i]) for m in masks)) if i is not None else (key, a)
             if k not in self.memo:
                 self.memo[k] = compare_cases(lb, cb, la, ca, a, self.resource)
             ch = self.memo[k]
@@ -236,8 +243,14 @@ class CaseComparer:
         masks = statement_masks(catalog, lb, cache) + statement_masks(catalog, la, cache)
         if not masks:
             return []
-        bits = np.packbits(np.stack(masks)[:, idx], axis=0)
-        _, inv = np.unique(bits.T, axis=0, return_inverse=True)
+        sub = np.stack(masks)[:, idx]
+        if len(masks) <= 63:  # one integer per action: which statements it matches
+            codes_ = (sub.T.astype(np.uint64) << np.arange(len(masks), dtype=np.uint64)).sum(axis=1)
+            _, inv = np.unique(codes_, return_inverse=True)
+            bits = sub
+        else:
+            bits = np.packbits(sub, axis=0)
+            _, inv = np.unique(bits.T, axis=0, return_inverse=True)
         inv = inv.reshape(-1)
         out = []
         for gi in range(int(inv.max()) + 1 if len(inv) else 0):
