@@ -365,6 +365,38 @@ def test_a_symlink_out_of_the_snapshot_is_refused(snap, capsys):
     one_line(rc, err, 2, r"errors\.json", r"link")
 
 
+def test_an_accounts_directory_linked_out_of_the_snapshot_is_refused(snap, capsys):
+    """Not a file but the whole ``accounts/`` directory replaced by a link to a directory elsewhere holding the
+    same bytes (so every checksum matches): each file listed under it leads outside the snapshot."""
+    outside = snap.parent / "elsewhere-accounts"
+    (snap / "accounts").rename(outside)
+    (snap / "accounts").symlink_to(outside, target_is_directory=True)
+    assert not (snap / "accounts" / f"{MEMBER}.json").is_symlink()  # the file itself is a regular file
+    for argv in _commands(snap)[:2]:
+        rc, out, err = run(argv, capsys)
+        one_line(rc, err, 2, r"accounts/\d{12}\.json", r"link|outside")
+        assert out == ""
+    with pytest.raises(SnapshotError, match="outside"):
+        orgkit.load(snap)
+
+
+def test_an_edited_collected_at_is_refused(snap, capsys):
+    """``collected_at`` is the reference time of the stale-delivery rule (a trail's last delivery is aged against
+    it): moving it changes answers, and no cross-check can see it, only the manifest's own digest."""
+    p = snap / "manifest.json"
+    m = json.loads(p.read_text())
+    old = m["collected_at"]
+    new = "2020" + old[4:] if not old.startswith("2020") else "2021" + old[4:]
+    text = p.read_text()
+    assert text.count(json.dumps(old)) == 1
+    p.write_text(text.replace(json.dumps(old), json.dumps(new)))  # same length, still canonical
+    assert dumps(json.loads(p.read_text())) == p.read_text()
+    for argv in _commands(snap):
+        rc, out, err = run(argv, capsys)
+        one_line(rc, err, 2, r"manifest\.json", r"digest|edited")
+        assert out == ""
+
+
 def test_an_account_file_for_another_account_is_refused(snap, capsys):
     def edit(docs, m):
         docs[f"accounts/{MEMBER}.json"]["AccountId"] = "555555555555"
