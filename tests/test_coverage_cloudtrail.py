@@ -482,6 +482,33 @@ def test_global_events_from_any_delivering_trail_complete_the_cell(tmp_path):
     assert cell(cloudtrail_coverage(org, global_event_regions=("eu-west-1",)), ids["b"], R1)["status"] == "covered"
 
 
+def test_a_trail_whose_global_events_flag_is_absent_is_not_taken_to_include_them(tmp_path, capsys):
+    """``IncludeGlobalServiceEvents`` is optional in DescribeTrails' Trail ("Set to True to include ... API calls
+    from ... global services such as IAM. Otherwise, False."); its default (true) is documented for creating a trail,
+    not for a description that lacks it. A description without the field says nothing about global service
+    events: the us-east-1 cell is partial, the reason says the flag is unset (read through the CLI too)."""
+    import json
+
+    from orgkit.cli import main
+
+    sb = SnapshotSpec(regions=[R1, R2])
+    a = sb.account("A")
+    arn = sb.trail(a, "east", home_region=R1, multi_region=False)
+    del sb.docs[a]["CloudTrail"]["Trails"][arn]["Trail"]["IncludeGlobalServiceEvents"]
+    path = sb.write(tmp_path / "snap")
+    capsys.readouterr()
+    assert main(["coverage", str(path), "--service", "cloudtrail", "--format", "json"]) in (0, 1)
+    rows = [r for r in json.loads(capsys.readouterr().out) if r["account_id"] == a]
+    r = next(r for r in rows if r["region"] == R1)
+    assert r["status"] == "partial" and r["source"] == arn
+    assert "global service events" in r["reason"] and "IncludeGlobalServiceEvents unset" in r["reason"]
+    # a single-region trail elsewhere never receives them: the field plays no part in eu-west-1
+    assert next(r for r in rows if r["region"] == R2)["status"] == "none"
+    # the same trail with the field true covers the cell (so the absence is what makes it partial)
+    sb.docs[a]["CloudTrail"]["Trails"][arn]["Trail"]["IncludeGlobalServiceEvents"] = True
+    assert cell(cloudtrail_coverage(sb.load(tmp_path / "snap2")), a, R1)["status"] == "covered"
+
+
 # -- the scope algebra --------------------------------------------------------------------------------------------
 def test_scope_union():
     kms, rds = frozenset({"kms"}), frozenset({"rds"})
