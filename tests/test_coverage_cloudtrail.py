@@ -528,3 +528,54 @@ def test_parsers():
     assert t.read is None and t.write.full
     t = parse_advanced([[{"Field": "readOnly", "Equals": ["true"]}]])  # no eventCategory: ignored
     assert not t.management and t.notes
+
+
+# -- the texts of the delivery rule and the trail kinds (mutation testing found them unchecked: TESTING.md) ------
+def test_delivery_state_ages_and_time_zones():
+    from orgkit.coverage.cloudtrail import delivery_state
+
+    ref = pd.Timestamp("2026-01-10T12:00:00Z")
+    day = pd.Timedelta(hours=24)
+    # ages in days and hours, hours and minutes, minutes; naive times are UTC, offsets converted to UTC
+    assert delivery_state(True, "AccessDenied", "2026-01-08T09:30:00Z", None, ref) == (
+        "error", "LatestDeliveryError AccessDenied; last delivered 2026-01-08T09:30:00Z, 2 d 2 h before the snapshot")
+    assert delivery_state(True, "NoSuchBucket", "2026-01-10T08:55:00", None, ref) == (
+        "error", "LatestDeliveryError NoSuchBucket; last delivered 2026-01-10T08:55:00Z, 3 h 5 min before the snapshot")
+    assert delivery_state(True, "KMS", "2026-01-10T13:53:00+02:00", None, ref) == (
+        "error", "LatestDeliveryError KMS; last delivered 2026-01-10T11:53:00Z, 7 min before the snapshot")
+    assert delivery_state(True, "KMS", "2026-01-10T12:00:00Z", None, ref)[1].endswith(
+        "2026-01-10T12:00:00Z, as the snapshot was collected")
+    assert delivery_state(True, "KMS", "2026-01-11T00:00:00Z", None, ref)[1].endswith(
+        "2026-01-11T00:00:00Z, as the snapshot was collected")
+    assert delivery_state(True, "KMS", "2026-01-10T10:59:00Z", None, ref)[1].endswith("1 h 1 min before the snapshot")
+    # no reference time: the time alone
+    assert delivery_state(True, "KMS", "2026-01-08T09:30:00Z", None, None) == (
+        "error", "LatestDeliveryError KMS; last delivered 2026-01-08T09:30:00Z")
+    # nothing delivered: None, NaN, NaT and unreadable values alike
+    for nothing in (None, float("nan"), pd.NaT, "not a time"):
+        assert delivery_state(True, "KMS", nothing, None, ref) == (
+            "error", "LatestDeliveryError KMS; no log file delivered yet"), nothing
+    # stale: just past the threshold (not at it), by the last delivery or, with none, by the start of logging
+    assert delivery_state(True, None, ref - day, None, ref) == ("ok", None)
+    assert delivery_state(True, None, ref - day - pd.Timedelta(minutes=1), None, ref) == (
+        "stale", "no log file delivered since 2026-01-09T11:59:00Z, 1 d 0 h before the snapshot, and no delivery error")
+    assert delivery_state(True, None, None, ref - 2 * day, ref) == (
+        "stale", "no log file delivered since logging started 2026-01-08T12:00:00Z, 2 d 0 h before the snapshot, "
+                 "and no delivery error")
+    assert delivery_state(True, None, None, ref - day, ref) == ("ok", None)
+    assert delivery_state(True, None, None, None, ref) == ("ok", None)
+    assert delivery_state(True, None, ref - 3 * day, None, ref, stale_after=4 * day) == ("ok", None)
+    assert delivery_state(False, "KMS", None, None, ref) == (None, None)
+    assert delivery_state(None, None, None, None, ref) == (None, None)
+
+
+def test_trail_kinds_in_the_inventory(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        return dict(a=a, org=sb.trail(sb.management, "org", organization=True),
+                    multi=sb.trail(a, "multi"), single=sb.trail(a, "single", home_region=R2, multi_region=False))
+
+    org, ids = build(tmp_path, fn)
+    kinds = trail_inventory(org).set_index("trail_arn")["kind"]
+    assert (kinds[ids["org"]], kinds[ids["multi"]], kinds[ids["single"]]) == \
+        ("organization", "multi-region", "single-region")
