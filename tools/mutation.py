@@ -1,6 +1,7 @@
 """Mutation testing of one module that decides answers, with mutmut 3 (not run by CI: too slow on 2 cores).
 
-    python3 tools/mutation.py orgkit/coverage/cloudtrail.py tests/test_coverage_cloudtrail.py [more test files]
+    python3 tools/mutation.py orgkit/coverage/cloudtrail.py                # its default test files (TESTS)
+    python3 tools/mutation.py orgkit/scp/matching.py tests/test_scp_matching.py   # or the test files given
 
 Copies the committed tree (``git ls-files``, plus uncommitted edits of those files) to a scratch directory, writes
 a ``[tool.mutmut]`` table there that mutates only MODULE and runs only the given test files, runs ``mutmut run``
@@ -23,6 +24,26 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The modules that decide answers and the test files that hold each (the fast ones, without the local AWS where
+#: the module is pure). A module's mutants are run against these files only.
+TESTS = {
+    "orgkit/coverage/cloudtrail.py": ["tests/test_coverage_cloudtrail.py"],
+    "orgkit/coverage/selectors.py": ["tests/test_coverage_cloudtrail.py", "tests/test_coverage_edge_cases.py"],
+    "orgkit/coverage/guardduty.py": ["tests/test_coverage_guardduty.py", "tests/test_coverage_edge_cases.py"],
+    "orgkit/coverage/cost.py": ["tests/test_coverage_cost.py"],
+    "orgkit/coverage/iac.py": ["tests/test_coverage_iac.py"],
+    "orgkit/scp/engine.py": ["tests/test_scp_engine.py", "tests/test_scp_exact.py"],
+    "orgkit/scp/matching.py": ["tests/test_scp_matching.py"],
+    "orgkit/scp/conditions.py": ["tests/test_scp_conditions.py"],
+    "orgkit/guardduty/plan.py": ["tests/test_migration_plan.py"],
+    "orgkit/guardduty/state.py": ["tests/test_migration_plan.py", "tests/test_coverage_guardduty.py"],
+    "orgkit/diff/effect.py": ["tests/test_diff.py"],
+    "orgkit/diff/terraform.py": ["tests/test_diff_terraform.py"],
+    "orgkit/aws/migrate.py": ["tests/test_migration_executor.py", "tests/test_migration_other_admin.py",
+                              "tests/test_migration_many_accounts.py"],
+    "orgkit/snapshot.py": ["tests/test_snapshot.py", "tests/test_faults.py"],
+}
 
 
 def copy_tree(dest: Path) -> None:
@@ -51,12 +72,15 @@ def configure(dest: Path, module: str, tests: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("module", help="the module to mutate, e.g. orgkit/coverage/cloudtrail.py")
-    ap.add_argument("tests", nargs="+", help="the test files that hold it")
+    ap.add_argument("tests", nargs="*", help="the test files that hold it (default: TESTS[module])")
     ap.add_argument("--keep", type=Path, help="scratch directory to use and keep")
     ap.add_argument("--max-children", type=int, default=2)
     a = ap.parse_args(argv)
     if not (ROOT / a.module).is_file():
         ap.error(f"{a.module}: no such module")
+    a.tests = a.tests or TESTS.get(a.module)
+    if not a.tests:
+        ap.error(f"{a.module}: no default test files: name them")
     mutmut = shutil.which("mutmut")
     if mutmut is None:
         print("mutation.py: mutmut is not installed: pip install 'mutmut>=3.8,<4'", file=sys.stderr)
