@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("tests", nargs="*", help="the test files that hold it (default: TESTS[module])")
     ap.add_argument("--keep", type=Path, help="scratch directory to use and keep")
     ap.add_argument("--max-children", type=int, default=2)
+    ap.add_argument("--mutants", nargs="+", default=[], metavar="NAME",
+                    help="run only these mutants (names or globs, e.g. 'orgkit.coverage.cloudtrail.x__age*')")
     a = ap.parse_args(argv)
     if not (ROOT / a.module).is_file():
         ap.error(f"{a.module}: no such module")
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     configure(scratch, a.module, a.tests)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     print(f"mutating {a.module} in {scratch} (tests: {' '.join(a.tests)})", flush=True)
-    subprocess.run([mutmut, "run", "--max-children", str(a.max_children)], cwd=scratch, env=env, check=False)
+    subprocess.run([mutmut, "run", "--max-children", str(a.max_children), *a.mutants], cwd=scratch, env=env,
+                   check=False)
     res = subprocess.run([mutmut, "results", "--all", "true"], cwd=scratch, env=env, capture_output=True, text=True)
     counts: dict[str, int] = {}
     survivors = []
@@ -100,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         if not m:
             continue
         status = m.group(2).strip()
+        if a.mutants and status == "not checked":
+            continue  # outside the mutants asked for
         counts[status] = counts.get(status, 0) + 1
         if status == "survived":
             survivors.append(m.group(1))
