@@ -579,3 +579,55 @@ def test_trail_kinds_in_the_inventory(tmp_path):
     kinds = trail_inventory(org).set_index("trail_arn")["kind"]
     assert (kinds[ids["org"]], kinds[ids["multi"]], kinds[ids["single"]]) == \
         ("organization", "multi-region", "single-region")
+
+
+def _selector(rw):
+    return [{"ReadWriteType": rw, "IncludeManagementEvents": True, "DataResources": [],
+             "ExcludeManagementEventSources": []}]
+
+
+def test_global_events_recorded_by_half_the_trails_are_partial_and_say_which_half(tmp_path):
+    """Read and write management events are recorded in us-east-1 by two trails, but only one includes global
+    service events: those are recorded only read (or only write) there, and the reason says which and why."""
+    def fn(sb):
+        a, b = sb.account("A"), sb.account("B")
+        sb.trail(a, "reads", home_region=R1, multi_region=False, event_selectors=_selector("ReadOnly"))
+        sb.trail(a, "writes", home_region=R1, multi_region=False, IncludeGlobalServiceEvents=False,
+                 event_selectors=_selector("WriteOnly"))
+        sb.trail(b, "writes-gse", home_region=R1, multi_region=False, event_selectors=_selector("WriteOnly"))
+        sb.trail(b, "reads-nogse", home_region=R1, multi_region=False, IncludeGlobalServiceEvents=False,
+                 event_selectors=_selector("ReadOnly"))
+        return dict(a=a, b=b)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    gse = "global service events (IAM, AWS STS, CloudFront) recorded only"
+    r = cell(df, ids["a"], R1)
+    assert (r["status"], r["read_write"]) == ("partial", "All")
+    assert r["reason"] == ("management events recorded: read and write; "
+                           f"{gse} read events here: writes has IncludeGlobalServiceEvents false")
+    r = cell(df, ids["b"], R1)
+    assert r["reason"] == ("management events recorded: read and write; "
+                           f"{gse} write events here: reads-nogse has IncludeGlobalServiceEvents false")
+
+
+def test_unknown_cells_say_exactly_what_was_not_read(tmp_path):
+    def fn(sb):
+        a, b, c = sb.account("A"), sb.account("B"), sb.account("C")
+        sel = sb.trail(a, "nosel")
+        d = sb.docs[a]["CloudTrail"]["Trails"][sel]
+        d["EventSelectors"], d["Error"] = None, "GetEventSelectors: AccessDeniedException"
+        st = sb.trail(b, "nostatus", status={})
+        sb.docs[b]["CloudTrail"]["Trails"][st]["Error"] = "GetTrailStatus: ThrottlingException"
+        both = sb.trail(c, "neither", status={})
+        sb.docs[c]["CloudTrail"]["Trails"][both]["EventSelectors"] = None
+        return dict(a=a, b=b, c=c, sel=sel, st=st, both=both)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    assert cell(df, ids["a"], R1)["reason"] == \
+        f"cannot tell: {ids['sel']}: event selectors not read (GetEventSelectors: AccessDeniedException)"
+    assert cell(df, ids["b"], R1)["reason"] == \
+        f"cannot tell: {ids['st']}: logging state not read (GetTrailStatus: ThrottlingException)"
+    assert cell(df, ids["c"], R1)["reason"] == \
+        f"cannot tell: {ids['both']}: logging state not read and event selectors not read"
