@@ -631,3 +631,21 @@ def test_unknown_cells_say_exactly_what_was_not_read(tmp_path):
         f"cannot tell: {ids['st']}: logging state not read (GetTrailStatus: ThrottlingException)"
     assert cell(df, ids["c"], R1)["reason"] == \
         f"cannot tell: {ids['both']}: logging state not read and event selectors not read"
+
+
+def test_excluded_sources_of_read_and_write_trails_are_both_named(tmp_path):
+    """Reads recorded by a trail that excludes KMS, writes by one that excludes RDS Data: the cell is partial and
+    names both excluded sources (the union, not only what both exclude)."""
+    def fn(sb):
+        a = sb.account("A")
+        r = sb.trail(a, "reads", home_region=R2, multi_region=False, event_selectors=[dict(
+            _selector("ReadOnly")[0], ExcludeManagementEventSources=["kms.amazonaws.com"])])
+        w = sb.trail(a, "writes", home_region=R2, multi_region=False, event_selectors=[dict(
+            _selector("WriteOnly")[0], ExcludeManagementEventSources=["rdsdata.amazonaws.com"])])
+        return dict(a=a, r=r, w=w)
+
+    org, ids = build(tmp_path, fn)
+    c = cell(cloudtrail_coverage(org), ids["a"], R2)
+    assert c["status"] == "partial" and c["read_write"] == "All"
+    assert list(c["excluded_sources"]) == ["kms.amazonaws.com", "rdsdata.amazonaws.com"]
+    assert c["source"] == f"{ids['r']}, {ids['w']}"
