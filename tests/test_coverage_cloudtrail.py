@@ -649,3 +649,29 @@ def test_excluded_sources_of_read_and_write_trails_are_both_named(tmp_path):
     assert c["status"] == "partial" and c["read_write"] == "All"
     assert list(c["excluded_sources"]) == ["kms.amazonaws.com", "rdsdata.amazonaws.com"]
     assert c["source"] == f"{ids['r']}, {ids['w']}"
+
+
+def test_trails_that_apply_but_record_no_management_events(tmp_path):
+    """A trail with management events off, one with data events only, and a stopped trail: status, exact reason
+    and source of each cell."""
+    no_mgmt = [{"ReadWriteType": "All", "IncludeManagementEvents": False, "DataResources": [],
+                "ExcludeManagementEventSources": []}]
+    data_only = [dict(no_mgmt[0], DataResources=[{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}])]
+
+    def fn(sb):
+        a, b, c = sb.account("A"), sb.account("B"), sb.account("C")
+        return dict(a=a, b=b, c=c,
+                    off=sb.trail(a, "no-mgmt", home_region=R2, multi_region=False, event_selectors=no_mgmt),
+                    data=sb.trail(b, "s3-data", home_region=R2, multi_region=False, event_selectors=data_only),
+                    stopped=sb.trail(c, "stopped", home_region=R2, multi_region=False, status={
+                        "IsLogging": False, "StopLoggingTime": "2025-12-31T10:00:00Z",
+                        "LatestDeliveryTime": "2025-12-31T09:00:00Z"}))
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    got = {k: tuple(cell(df, ids[k], R2)[["status", "reason", "source"]]) for k in "abc"}
+    assert got == {
+        "a": ("none", "the trails that apply record no management events", ids["off"]),
+        "b": ("none", "no trail records management events; s3-data record(s) data events only", ids["data"]),
+        "c": ("not_logging", "stopped is not logging (stopped 2025-12-31T10:00:00+00:00)", ids["stopped"]),
+    }
