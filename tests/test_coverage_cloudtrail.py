@@ -675,3 +675,17 @@ def test_trails_that_apply_but_record_no_management_events(tmp_path):
         "b": ("none", "no trail records management events; s3-data record(s) data events only", ids["data"]),
         "c": ("not_logging", "stopped is not logging (stopped 2025-12-31T10:00:00+00:00)", ids["stopped"]),
     }
+
+
+def test_two_stopped_trails_and_no_trail_at_all(tmp_path):
+    def fn(sb):
+        a, b = sb.account("A"), sb.account("B")
+        return dict(a=a, b=b, one=sb.trail(a, "one", home_region=R2, multi_region=False, logging=False),
+                    two=sb.trail(a, "two", home_region=R2, multi_region=False, logging=False))
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    assert tuple(cell(df, ids["a"], R2)[["status", "reason", "source"]]) == (
+        "not_logging", "one is not logging; two is not logging", f"{ids['one']}, {ids['two']}")
+    assert tuple(cell(df, ids["b"], R2)[["status", "reason", "source"]]) == (
+        "none", "no trail applies", "cloudtrail:ListTrails")
