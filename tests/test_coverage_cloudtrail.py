@@ -482,6 +482,33 @@ def test_global_events_from_any_delivering_trail_complete_the_cell(tmp_path):
     assert cell(cloudtrail_coverage(org, global_event_regions=("eu-west-1",)), ids["b"], R1)["status"] == "covered"
 
 
+def test_a_trail_whose_global_events_flag_is_absent_is_not_taken_to_include_them(tmp_path, capsys):
+    """``IncludeGlobalServiceEvents`` is optional in DescribeTrails' Trail ("Set to True to include ... API calls
+    from ... global services such as IAM. Otherwise, False."); its default (true) is documented for creating a trail,
+    not for a description that lacks it. A description without the field says nothing about global service
+    events: the us-east-1 cell is partial, the reason says the flag is unset (read through the CLI too)."""
+    import json
+
+    from orgkit.cli import main
+
+    sb = SnapshotSpec(regions=[R1, R2])
+    a = sb.account("A")
+    arn = sb.trail(a, "east", home_region=R1, multi_region=False)
+    del sb.docs[a]["CloudTrail"]["Trails"][arn]["Trail"]["IncludeGlobalServiceEvents"]
+    path = sb.write(tmp_path / "snap")
+    capsys.readouterr()
+    assert main(["coverage", str(path), "--service", "cloudtrail", "--format", "json"]) in (0, 1)
+    rows = [r for r in json.loads(capsys.readouterr().out) if r["account_id"] == a]
+    r = next(r for r in rows if r["region"] == R1)
+    assert r["status"] == "partial" and r["source"] == arn
+    assert "global service events" in r["reason"] and "IncludeGlobalServiceEvents unset" in r["reason"]
+    # a single-region trail elsewhere never receives them: the field plays no part in eu-west-1
+    assert next(r for r in rows if r["region"] == R2)["status"] == "none"
+    # the same trail with the field true covers the cell (so the absence is what makes it partial)
+    sb.docs[a]["CloudTrail"]["Trails"][arn]["Trail"]["IncludeGlobalServiceEvents"] = True
+    assert cell(cloudtrail_coverage(sb.load(tmp_path / "snap2")), a, R1)["status"] == "covered"
+
+
 # -- the scope algebra --------------------------------------------------------------------------------------------
 def test_scope_union():
     kms, rds = frozenset({"kms"}), frozenset({"rds"})
@@ -501,3 +528,164 @@ def test_parsers():
     assert t.read is None and t.write.full
     t = parse_advanced([[{"Field": "readOnly", "Equals": ["true"]}]])  # no eventCategory: ignored
     assert not t.management and t.notes
+
+
+# -- the texts of the delivery rule and the trail kinds (mutation testing found them unchecked: TESTING.md) ------
+def test_delivery_state_ages_and_time_zones():
+    from orgkit.coverage.cloudtrail import delivery_state
+
+    ref = pd.Timestamp("2026-01-10T12:00:00Z")
+    day = pd.Timedelta(hours=24)
+    # ages in days and hours, hours and minutes, minutes; naive times are UTC, offsets converted to UTC
+    assert delivery_state(True, "AccessDenied", "2026-01-08T09:30:00Z", None, ref) == (
+        "error", "LatestDeliveryError AccessDenied; last delivered 2026-01-08T09:30:00Z, 2 d 2 h before the snapshot")
+    assert delivery_state(True, "NoSuchBucket", "2026-01-10T08:55:00", None, ref) == (
+        "error", "LatestDeliveryError NoSuchBucket; last delivered 2026-01-10T08:55:00Z, 3 h 5 min before the snapshot")
+    assert delivery_state(True, "KMS", "2026-01-10T13:53:00+02:00", None, ref) == (
+        "error", "LatestDeliveryError KMS; last delivered 2026-01-10T11:53:00Z, 7 min before the snapshot")
+    assert delivery_state(True, "KMS", "2026-01-10T12:00:00Z", None, ref)[1].endswith(
+        "2026-01-10T12:00:00Z, as the snapshot was collected")
+    assert delivery_state(True, "KMS", "2026-01-11T00:00:00Z", None, ref)[1].endswith(
+        "2026-01-11T00:00:00Z, as the snapshot was collected")
+    assert delivery_state(True, "KMS", "2026-01-10T10:59:00Z", None, ref)[1].endswith("1 h 1 min before the snapshot")
+    # no reference time: the time alone
+    assert delivery_state(True, "KMS", "2026-01-08T09:30:00Z", None, None) == (
+        "error", "LatestDeliveryError KMS; last delivered 2026-01-08T09:30:00Z")
+    # nothing delivered: None, NaN, NaT and unreadable values alike
+    for nothing in (None, float("nan"), pd.NaT, "not a time"):
+        assert delivery_state(True, "KMS", nothing, None, ref) == (
+            "error", "LatestDeliveryError KMS; no log file delivered yet"), nothing
+    # stale: just past the threshold (not at it), by the last delivery or, with none, by the start of logging
+    assert delivery_state(True, None, ref - day, None, ref) == ("ok", None)
+    assert delivery_state(True, None, ref - day - pd.Timedelta(minutes=1), None, ref) == (
+        "stale", "no log file delivered since 2026-01-09T11:59:00Z, 1 d 0 h before the snapshot, and no delivery error")
+    assert delivery_state(True, None, None, ref - 2 * day, ref) == (
+        "stale", "no log file delivered since logging started 2026-01-08T12:00:00Z, 2 d 0 h before the snapshot, "
+                 "and no delivery error")
+    assert delivery_state(True, None, None, ref - day, ref) == ("ok", None)
+    assert delivery_state(True, None, None, None, ref) == ("ok", None)
+    assert delivery_state(True, None, ref - 3 * day, None, ref, stale_after=4 * day) == ("ok", None)
+    assert delivery_state(False, "KMS", None, None, ref) == (None, None)
+    assert delivery_state(None, None, None, None, ref) == (None, None)
+
+
+def test_trail_kinds_in_the_inventory(tmp_path):
+    def fn(sb):
+        a = sb.account("A")
+        return dict(a=a, org=sb.trail(sb.management, "org", organization=True),
+                    multi=sb.trail(a, "multi"), single=sb.trail(a, "single", home_region=R2, multi_region=False))
+
+    org, ids = build(tmp_path, fn)
+    kinds = trail_inventory(org).set_index("trail_arn")["kind"]
+    assert (kinds[ids["org"]], kinds[ids["multi"]], kinds[ids["single"]]) == \
+        ("organization", "multi-region", "single-region")
+
+
+def _selector(rw):
+    return [{"ReadWriteType": rw, "IncludeManagementEvents": True, "DataResources": [],
+             "ExcludeManagementEventSources": []}]
+
+
+def test_global_events_recorded_by_half_the_trails_are_partial_and_say_which_half(tmp_path):
+    """Read and write management events are recorded in us-east-1 by two trails, but only one includes global
+    service events: those are recorded only read (or only write) there, and the reason says which and why."""
+    def fn(sb):
+        a, b = sb.account("A"), sb.account("B")
+        sb.trail(a, "reads", home_region=R1, multi_region=False, event_selectors=_selector("ReadOnly"))
+        sb.trail(a, "writes", home_region=R1, multi_region=False, IncludeGlobalServiceEvents=False,
+                 event_selectors=_selector("WriteOnly"))
+        sb.trail(b, "writes-gse", home_region=R1, multi_region=False, event_selectors=_selector("WriteOnly"))
+        sb.trail(b, "reads-nogse", home_region=R1, multi_region=False, IncludeGlobalServiceEvents=False,
+                 event_selectors=_selector("ReadOnly"))
+        return dict(a=a, b=b)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    gse = "global service events (IAM, AWS STS, CloudFront) recorded only"
+    r = cell(df, ids["a"], R1)
+    assert (r["status"], r["read_write"]) == ("partial", "All")
+    assert r["reason"] == ("management events recorded: read and write; "
+                           f"{gse} read events here: writes has IncludeGlobalServiceEvents false")
+    r = cell(df, ids["b"], R1)
+    assert r["reason"] == ("management events recorded: read and write; "
+                           f"{gse} write events here: reads-nogse has IncludeGlobalServiceEvents false")
+
+
+def test_unknown_cells_say_exactly_what_was_not_read(tmp_path):
+    def fn(sb):
+        a, b, c = sb.account("A"), sb.account("B"), sb.account("C")
+        sel = sb.trail(a, "nosel")
+        d = sb.docs[a]["CloudTrail"]["Trails"][sel]
+        d["EventSelectors"], d["Error"] = None, "GetEventSelectors: AccessDeniedException"
+        st = sb.trail(b, "nostatus", status={})
+        sb.docs[b]["CloudTrail"]["Trails"][st]["Error"] = "GetTrailStatus: ThrottlingException"
+        both = sb.trail(c, "neither", status={})
+        sb.docs[c]["CloudTrail"]["Trails"][both]["EventSelectors"] = None
+        return dict(a=a, b=b, c=c, sel=sel, st=st, both=both)
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    assert cell(df, ids["a"], R1)["reason"] == \
+        f"cannot tell: {ids['sel']}: event selectors not read (GetEventSelectors: AccessDeniedException)"
+    assert cell(df, ids["b"], R1)["reason"] == \
+        f"cannot tell: {ids['st']}: logging state not read (GetTrailStatus: ThrottlingException)"
+    assert cell(df, ids["c"], R1)["reason"] == \
+        f"cannot tell: {ids['both']}: logging state not read and event selectors not read"
+
+
+def test_excluded_sources_of_read_and_write_trails_are_both_named(tmp_path):
+    """Reads recorded by a trail that excludes KMS, writes by one that excludes RDS Data: the cell is partial and
+    names both excluded sources (the union, not only what both exclude)."""
+    def fn(sb):
+        a = sb.account("A")
+        r = sb.trail(a, "reads", home_region=R2, multi_region=False, event_selectors=[dict(
+            _selector("ReadOnly")[0], ExcludeManagementEventSources=["kms.amazonaws.com"])])
+        w = sb.trail(a, "writes", home_region=R2, multi_region=False, event_selectors=[dict(
+            _selector("WriteOnly")[0], ExcludeManagementEventSources=["rdsdata.amazonaws.com"])])
+        return dict(a=a, r=r, w=w)
+
+    org, ids = build(tmp_path, fn)
+    c = cell(cloudtrail_coverage(org), ids["a"], R2)
+    assert c["status"] == "partial" and c["read_write"] == "All"
+    assert list(c["excluded_sources"]) == ["kms.amazonaws.com", "rdsdata.amazonaws.com"]
+    assert c["source"] == f"{ids['r']}, {ids['w']}"
+
+
+def test_trails_that_apply_but_record_no_management_events(tmp_path):
+    """A trail with management events off, one with data events only, and a stopped trail: status, exact reason
+    and source of each cell."""
+    no_mgmt = [{"ReadWriteType": "All", "IncludeManagementEvents": False, "DataResources": [],
+                "ExcludeManagementEventSources": []}]
+    data_only = [dict(no_mgmt[0], DataResources=[{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}])]
+
+    def fn(sb):
+        a, b, c = sb.account("A"), sb.account("B"), sb.account("C")
+        return dict(a=a, b=b, c=c,
+                    off=sb.trail(a, "no-mgmt", home_region=R2, multi_region=False, event_selectors=no_mgmt),
+                    data=sb.trail(b, "s3-data", home_region=R2, multi_region=False, event_selectors=data_only),
+                    stopped=sb.trail(c, "stopped", home_region=R2, multi_region=False, status={
+                        "IsLogging": False, "StopLoggingTime": "2025-12-31T10:00:00Z",
+                        "LatestDeliveryTime": "2025-12-31T09:00:00Z"}))
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    got = {k: tuple(cell(df, ids[k], R2)[["status", "reason", "source"]]) for k in "abc"}
+    assert got == {
+        "a": ("none", "the trails that apply record no management events", ids["off"]),
+        "b": ("none", "no trail records management events; s3-data record(s) data events only", ids["data"]),
+        "c": ("not_logging", "stopped is not logging (stopped 2025-12-31T10:00:00+00:00)", ids["stopped"]),
+    }
+
+
+def test_two_stopped_trails_and_no_trail_at_all(tmp_path):
+    def fn(sb):
+        a, b = sb.account("A"), sb.account("B")
+        return dict(a=a, b=b, one=sb.trail(a, "one", home_region=R2, multi_region=False, logging=False),
+                    two=sb.trail(a, "two", home_region=R2, multi_region=False, logging=False))
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    assert tuple(cell(df, ids["a"], R2)[["status", "reason", "source"]]) == (
+        "not_logging", "one is not logging; two is not logging", f"{ids['one']}, {ids['two']}")
+    assert tuple(cell(df, ids["b"], R2)[["status", "reason", "source"]]) == (
+        "none", "no trail applies", "cloudtrail:ListTrails")

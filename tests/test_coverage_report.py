@@ -145,12 +145,57 @@ def test_cost_assumptions_state_the_parameters(demo):
     assert dup["est_monthly_usd"].sum() == pytest.approx(dup.attrs["total_est_monthly_usd"])
 
 
-def test_helpers_are_deterministic(demo):
+def test_helpers_say_what_the_coverage_frames_say_in_any_row_order(demo):
+    """Each helper on the demo, checked against the coverage frames it shapes (counted here independently), and
+    given the same frames with their rows shuffled: the same answer (order by region is the frame's own)."""
+    from orgkit.coverage.report import COVERED
+
     org, ct, gd = demo
-    for f in (lambda: not_covered(gd), lambda: accounts_without_guardduty(gd), lambda: status_counts(ct, "region"),
-              lambda: unknown_cells(cloudtrail=ct, guardduty=gd), lambda: guardduty_regions(org, gd)):
-        pd.testing.assert_frame_equal(f(), f())
-    # the accounts' order does not depend on the input's row order (regions are named in the frame's order)
-    shuffled = gd.sample(frac=1, random_state=0)
+
+    def shuffle(df, seed):
+        """The rows in another order, the regions' first appearances kept (helpers list regions in that order)."""
+        rank = {r: i for i, r in enumerate(pd.unique(df["region"]))}
+        return df.sample(frac=1, random_state=seed).sort_values("region", key=lambda r: r.map(rank), kind="stable")
+
+    shuffled, ct_shuffled = shuffle(gd, 0), shuffle(ct, 1)
+    assert not shuffled.index.equals(gd.index)
+    key = ["account_id", "region", "status"]
+
+    gaps = not_covered(gd)
+    assert sorted(map(tuple, gaps[key].values)) == sorted(map(tuple, gd.loc[~gd["status"].isin(COVERED), key].values))
+    assert gaps["status"].iloc[0] != "not_applicable" and gaps["status"].iloc[-1] in ("unknown", "not_applicable")
+    pd.testing.assert_frame_equal(not_covered(shuffled).reset_index(drop=True), gaps.reset_index(drop=True))
+
+    acc = accounts_without_guardduty(gd).set_index("account_id")
+    enabled = gd[gd["status"] != "not_applicable"]
+    watched = enabled[enabled["status"].isin(COVERED)].groupby("account_id").size()
+    regions = enabled.groupby("account_id").size()
+    assert set(acc.index) == set(regions[regions > watched.reindex(regions.index, fill_value=0)].index)
+    for aid, row in acc.iterrows():
+        assert (row["regions"], row["watched"]) == (regions[aid], watched.get(aid, 0)), aid
+        for _, cell_ in enabled[(enabled["account_id"] == aid) & ~enabled["status"].isin(COVERED)].iterrows():
+            assert cell_["status"] in row["not_watched"] and cell_["region"] in row["not_watched"]
     pd.testing.assert_frame_equal(accounts_without_guardduty(shuffled).drop(columns="not_watched"),
                                   accounts_without_guardduty(gd).drop(columns="not_watched"))
+
+    sc = status_counts(ct, "region")
+    want = pd.crosstab(ct["region"], ct["status"])
+    for region in want.index:
+        for status in want.columns:
+            assert sc.loc[region, status] == want.loc[region, status], (region, status)
+        assert sc.loc[region, "total"] == (ct["region"] == region).sum()
+    pd.testing.assert_frame_equal(status_counts(ct_shuffled, "region"), sc)
+
+    uc = unknown_cells(cloudtrail=ct, guardduty=gd)
+    for service, df in (("cloudtrail", ct), ("guardduty", gd)):
+        for status in ("unknown", "not_applicable"):
+            got = uc[(uc["service"] == service) & (uc["status"] == status)]["cells"].sum()
+            assert got == (df["status"] == status).sum(), (service, status)
+    pd.testing.assert_frame_equal(unknown_cells(cloudtrail=ct_shuffled, guardduty=shuffled), uc)
+
+    gr = guardduty_regions(org, gd)
+    per = pd.crosstab(gd["region"], gd["status"])
+    for region in per.index:
+        for status in per.columns:
+            assert gr.loc[region, status] == per.loc[region, status], (region, status)
+    pd.testing.assert_frame_equal(guardduty_regions(org, shuffled), gr)

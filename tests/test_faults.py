@@ -365,6 +365,38 @@ def test_a_symlink_out_of_the_snapshot_is_refused(snap, capsys):
     one_line(rc, err, 2, r"errors\.json", r"link")
 
 
+def test_an_accounts_directory_linked_out_of_the_snapshot_is_refused(snap, capsys):
+    """Not a file but the whole ``accounts/`` directory replaced by a link to a directory elsewhere holding the
+    same bytes (so every checksum matches): each file listed under it leads outside the snapshot."""
+    outside = snap.parent / "elsewhere-accounts"
+    (snap / "accounts").rename(outside)
+    (snap / "accounts").symlink_to(outside, target_is_directory=True)
+    assert not (snap / "accounts" / f"{MEMBER}.json").is_symlink()  # the file itself is a regular file
+    for argv in _commands(snap)[:2]:
+        rc, out, err = run(argv, capsys)
+        one_line(rc, err, 2, r"accounts/\d{12}\.json", r"link|outside")
+        assert out == ""
+    with pytest.raises(SnapshotError, match="outside"):
+        orgkit.load(snap)
+
+
+def test_an_edited_collected_at_is_refused(snap, capsys):
+    """``collected_at`` is the reference time of the stale-delivery rule (a trail's last delivery is aged against
+    it): moving it changes answers, and no cross-check can see it, only the manifest's own digest."""
+    p = snap / "manifest.json"
+    m = json.loads(p.read_text())
+    old = m["collected_at"]
+    new = "2020" + old[4:] if not old.startswith("2020") else "2021" + old[4:]
+    text = p.read_text()
+    assert text.count(json.dumps(old)) == 1
+    p.write_text(text.replace(json.dumps(old), json.dumps(new)))  # same length, still canonical
+    assert dumps(json.loads(p.read_text())) == p.read_text()
+    for argv in _commands(snap):
+        rc, out, err = run(argv, capsys)
+        one_line(rc, err, 2, r"manifest\.json", r"digest|edited")
+        assert out == ""
+
+
 def test_an_account_file_for_another_account_is_refused(snap, capsys):
     def edit(docs, m):
         docs[f"accounts/{MEMBER}.json"]["AccountId"] = "555555555555"
@@ -785,7 +817,9 @@ def test_debug_shows_the_traceback_of_a_user_error(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------------------------- notebooks
-def _execute_notebook(name: str, params: dict):
+def _execute_notebook(name: str, params: dict, cells: list | None = None):
+    """Run a notebook with ``params``; the plain text its code cells show. ``cells``: filled with (source, what
+    the cell shows: plain text, stream and HTML) for each code cell."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -795,15 +829,54 @@ def _execute_notebook(name: str, params: dict):
     inject_parameters(nb, params)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()  # raises on a failing cell
+    for c in nb.cells:
+        if c.cell_type == "code" and cells is not None:
+            cells.append((c.source, "\n".join(str(o.get("data", {}).get(k, "")) for o in c.get("outputs", [])
+                                              for k in ("text/plain", "text/html")) +
+                          "".join(str(o.get("text", "")) for o in c.get("outputs", []))))
     return "\n".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", ""))
                      for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+#: what only the bundled demo has (account names, ids, its organisation): never shown for another organisation
+DEMO_ONLY = ["Legacy Analytics", "Dev Alice", "Shared Services", "Interview 1", "408053428601", "758502137271",
+             "123456789012"]
+OTHER_ORG = {"010000000001": "Slash App", "010000000002": "Nested App", "010000000003": "Nested App 2",
+             "010000000004": "Odd", "111111111111": "Management"}
+
+
+def _shown_by(cells, source_start):
+    found = [out for src, out in cells if src.lstrip().startswith(source_start)]
+    assert len(found) == 1, (source_start, [src[:40] for src, _ in cells])
+    return found[0]
 
 
 @pytest.mark.parametrize("name", ["00-quickstart.ipynb", "01-coverage-review.ipynb", "03-guardduty-migration.ipynb"])
 def test_notebooks_run_to_the_end_on_another_organisation(tmp_path, name):
     """A non-demo snapshot: OU names holding '/', no GuardDuty administrator, no Terraform state of its own."""
     path = colliding_org(tmp_path)
-    text = _execute_notebook(name, {"SNAPSHOT": str(path)})
+    cells: list = []
+    text = _execute_notebook(name, {"SNAPSHOT": str(path)}, cells)
+    everything = "\n".join(out for _, out in cells)
+    for word in DEMO_ONLY:
+        assert word not in everything, word  # nothing of the demo leaks into another organisation's review
+    if name.startswith("00"):
+        accounts = _shown_by(cells, 'org.accounts[["account_id"')
+        for aid, account_name in OTHER_ORG.items():
+            assert aid in accounts and account_name in accounts, (aid, account_name)
+        assert "ACTIVE" in accounts and "assume_role" in accounts
+        assert "Engineering\\/Production" in accounts  # the OU whose name holds the separator, escaped
+        trails = _shown_by(cells, 'org.trails[["name"')
+        assert "org" in trails and "111111111111" in trails
+    if name.startswith("01"):
+        # the organisation trail covers every account; nobody has GuardDuty (no detector anywhere)
+        assert "covered" in _shown_by(cells, 'status_counts(ct, by="region"')
+        no_gd = _shown_by(cells, "accounts_without_guardduty(gd)")
+        for aid, account_name in OTHER_ORG.items():
+            assert aid in no_gd and account_name in no_gd, (aid, account_name)
+        assert "none: us-east-1" in no_gd
+        regions = _shown_by(cells, "guardduty_regions(org, gd)")
+        assert "us-east-1" in regions and "eu-west-1" not in regions
     if name.startswith("03"):
         assert "No migration plan" in text and "--admin" not in text
         assert text.count("Not shown:") >= 8  # the arithmetic, steps, checks, code, SCP, runbook groups, outcome

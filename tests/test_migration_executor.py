@@ -155,6 +155,24 @@ def test_resumed_run_finishes(demo):
     assert len(run2.journal.runs) == 2
 
 
+def test_the_resumed_journal_keeps_the_first_runs_record(demo):
+    """A step the first run did is not run again: the journal on disk after the resumed run still says ``done``,
+    with the write calls the first run made and the time it made them (a step re-run would read ``skipped``, its
+    calls lost, since the live state now has what it wrote). The verify steps always run again."""
+    first = {s["step_id"]: s for s in demo["journal1"]["steps"]}
+    final = {s["step_id"]: s for s in json.loads(demo["journal"].read_text())["steps"]}
+    assert set(final) == set(first)
+    done1 = [i for i, s in first.items() if s["status"] == "done" and s["kind"] != "verify"]
+    assert done1 and sum(len(first[i]["calls"]) for i in done1) >= 3, first
+    for i in done1:
+        assert (final[i]["status"], final[i]["calls"], final[i]["at"]) == \
+            ("done", first[i]["calls"], first[i]["at"]), i
+    # and the resumed run's own writes are all in steps the first run had not finished
+    resumed = {(c["account_id"], c["region"], c["operation"]) for i, s in final.items() if i not in first
+               or first[i]["status"] not in ("done", "skipped") for c in s["calls"]}
+    assert resumed == set(demo["run2"].writes)
+
+
 def test_every_in_org_account_is_an_org_member_in_every_enabled_region(demo):
     org, admin = demo["after"], demo["ids"]["security"]
     plan = demo["plan"]

@@ -142,7 +142,21 @@ def test_preview_makes_no_aws_call(plan, monkeypatch):
     assert "Preview from the snapshot" in rb.run("verify").headline()
     with pytest.raises(RunbookError):
         rb.factory()
-    assert rb.outcome().to_html() == rb.outcome().to_html()
+    # not applied: the outcome is what the verify step will read back, one row per region of the plan
+    out = rb.outcome()
+    checks = out.data
+    verify = {s.region: s for s in plan.steps if s.kind == "verify"}
+    assert list(checks["region"]) == [s.region for s in plan.steps if s.kind == "verify"] == list(plan.regions)
+    for _, row in checks.iterrows():
+        assert row["expected members"] == len(verify[row["region"]].accounts) > 0
+        assert plan.target.admin_account_id in row["delegated administrator"]
+        assert row["auto-enable"] == plan.target.auto_enable and row["checked by"] == verify[row["region"]].check
+    counts = plan.current.status_counts()
+    assert checks.set_index("region").loc["us-west-2", "coverage today"] == ", ".join(
+        f"{k} {int(v)}" for k, v in counts.loc["us-west-2"].items() if v)
+    assert "invited_member 8" in checks.set_index("region").loc["us-west-2", "coverage today"]
+    html = out.to_html()
+    assert "Not applied" in html and plan.target.admin_account_id in html
 
 
 def test_runbook_refusals(org, plan):

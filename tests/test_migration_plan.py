@@ -617,3 +617,38 @@ def test_a_plan_aws_does_not_offer_in_a_region_is_a_note_not_a_failed_call(tmp_p
     step = next(s for s in plan.steps if s.region == "ap-east-2" and s.kind == "align_features")
     assert [f["Name"] for f in step.params["Features"]] == ["S3_DATA_EVENTS"]
     assert "ap-east-2" not in plan.blocked_regions()
+def test_preflight_an_allow_list_ou_without_guardduty_blocks_the_plan(tmp_path):
+    """An implicit deny blocks as surely as an explicit one: the administrator sits in an OU whose only SCP is an
+    allow-list that does not name GuardDuty (FullAWSAccess detached), so every GuardDuty call it must make is
+    denied though no policy says Deny. The plan is blocked in every region, through the CLI too."""
+    from orgkit.cli import main
+
+    allow_list = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OnlyThese", "Effect": "Allow", "Action": ["s3:*", "iam:*", "sts:*", "cloudtrail:*"],
+         "Resource": "*"}]}
+    sb = SnapshotSpec(regions=list(REGIONS))
+    restricted = sb.ou("Restricted", full_access=False)
+    sb.policy("AllowListNoGuardDuty", allow_list, targets=[restricted])
+    eng = sb.ou("Engineering")
+    admin = sb.account("Security", parent=eng)
+    app = sb.account("App", parent=eng)
+    for region in REGIONS:
+        sb.detector(admin, region, administrator={})
+        sb.detector(app, region, administrator={})
+    org = sb.load(tmp_path / "open")
+    plan = plan_migration(org, admin=admin)
+    assert not [i for i in plan.issues if i.check.startswith("scp")] and plan.blocked_regions() == []
+
+    # the same organisation with the administrator moved into the allow-list OU
+    sb.accounts[[a["Id"] for a in sb.accounts].index(admin)]["ParentId"] = restricted
+    org = sb.load(tmp_path / "restricted")
+    plan = plan_migration(org, admin=admin)
+    denied = [i for i in plan.issues if i.check == "scp_denies"]
+    assert denied and {i.account_id for i in denied} == {admin}
+    assert all(i.severity == "error" and "implicit_deny" in i.message for i in denied)
+    assert {i.step_id for i in denied} >= {f"{r}/8-enrol_members" for r in REGIONS}
+    assert plan.blocked_regions() == sorted(REGIONS)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["guardduty", "plan", str(org.path), "--admin", admin]) == 1
+    assert "BLOCKED" in out.getvalue() and "implicit_deny" in out.getvalue()

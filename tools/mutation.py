@@ -1,0 +1,123 @@
+"""Mutation testing of one module that decides answers, with mutmut 3 (not run by CI: too slow on 2 cores).
+
+    python3 tools/mutation.py orgkit/coverage/cloudtrail.py                # its default test files (TESTS)
+    python3 tools/mutation.py orgkit/scp/matching.py tests/test_scp_matching.py   # or the test files given
+
+Copies the committed tree (``git ls-files``, plus uncommitted edits of those files) to a scratch directory, writes
+a ``[tool.mutmut]`` table there that mutates only MODULE and runs only the given test files, runs ``mutmut run``
+in it (your work tree is never touched: mutmut's ``mutants/`` lives in the scratch copy), then prints the score
+and the surviving mutants (``mutmut show NAME`` in the scratch directory shows one). TESTING.md has the figures.
+
+Needs ``pip install 'mutmut>=3.8,<4'``. ``--keep DIR`` uses DIR as the scratch directory and keeps it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The modules that decide answers and the test files that hold each (the fast ones, without the local AWS where
+#: the module is pure). A module's mutants are run against these files only.
+TESTS = {
+    "orgkit/coverage/cloudtrail.py": ["tests/test_coverage_cloudtrail.py"],
+    "orgkit/coverage/selectors.py": ["tests/test_coverage_cloudtrail.py", "tests/test_coverage_edge_cases.py"],
+    "orgkit/coverage/guardduty.py": ["tests/test_coverage_guardduty.py", "tests/test_coverage_edge_cases.py"],
+    "orgkit/coverage/cost.py": ["tests/test_coverage_cost.py"],
+    "orgkit/coverage/iac.py": ["tests/test_coverage_iac.py"],
+    "orgkit/scp/engine.py": ["tests/test_scp_engine.py", "tests/test_scp_exact.py"],
+    "orgkit/scp/matching.py": ["tests/test_scp_matching.py"],
+    "orgkit/scp/conditions.py": ["tests/test_scp_conditions.py"],
+    "orgkit/guardduty/plan.py": ["tests/test_migration_plan.py"],
+    "orgkit/guardduty/state.py": ["tests/test_migration_plan.py", "tests/test_coverage_guardduty.py"],
+    "orgkit/diff/effect.py": ["tests/test_diff.py"],
+    "orgkit/diff/terraform.py": ["tests/test_diff_terraform.py"],
+    "orgkit/aws/migrate.py": ["tests/test_migration_executor.py", "tests/test_migration_other_admin.py",
+                              "tests/test_migration_many_accounts.py"],
+    "orgkit/snapshot.py": ["tests/test_snapshot.py", "tests/test_faults.py"],
+}
+
+
+def copy_tree(dest: Path) -> None:
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], check=True, capture_output=True).stdout
+    for rel in filter(None, files.decode().split("\0")):
+        src = ROOT / rel
+        if not src.is_file():
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest / rel)
+
+
+def configure(dest: Path, module: str, tests: list[str]) -> None:
+    py = dest / "pyproject.toml"
+    text = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", py.read_text())
+    table = ("\n[tool.mutmut]\n"
+             'source_paths = ["orgkit/"]\n'
+             f"only_mutate = {json.dumps([module])}\n"
+             f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+             # no notebook plugin, no cache, no integration server beyond what the chosen tests start
+             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-o", "addopts=", "-q"]\n'
+             "use_git_change_detection = false\n")
+    py.write_text(text.rstrip() + "\n" + table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("module", help="the module to mutate, e.g. orgkit/coverage/cloudtrail.py")
+    ap.add_argument("tests", nargs="*", help="the test files that hold it (default: TESTS[module])")
+    ap.add_argument("--keep", type=Path, help="scratch directory to use and keep")
+    ap.add_argument("--max-children", type=int, default=2)
+    ap.add_argument("--mutants", nargs="+", default=[], metavar="NAME",
+                    help="run only these mutants (names or globs, e.g. 'orgkit.coverage.cloudtrail.x__age*')")
+    a = ap.parse_args(argv)
+    if not (ROOT / a.module).is_file():
+        ap.error(f"{a.module}: no such module")
+    a.tests = a.tests or TESTS.get(a.module)
+    if not a.tests:
+        ap.error(f"{a.module}: no default test files: name them")
+    mutmut = shutil.which("mutmut")
+    if mutmut is None:
+        print("mutation.py: mutmut is not installed: pip install 'mutmut>=3.8,<4'", file=sys.stderr)
+        return 2
+    scratch = a.keep or Path(tempfile.mkdtemp(prefix="orgkit-mutation-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    copy_tree(scratch)
+    configure(scratch, a.module, a.tests)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    print(f"mutating {a.module} in {scratch} (tests: {' '.join(a.tests)})", flush=True)
+    subprocess.run([mutmut, "run", "--max-children", str(a.max_children), *a.mutants], cwd=scratch, env=env,
+                   check=False)
+    res = subprocess.run([mutmut, "results", "--all", "true"], cwd=scratch, env=env, capture_output=True, text=True)
+    counts: dict[str, int] = {}
+    survivors = []
+    for line in res.stdout.splitlines():
+        m = re.match(r"\s*(\S+): (.+)$", line)
+        if not m:
+            continue
+        status = m.group(2).strip()
+        if a.mutants and status == "not checked":
+            continue  # outside the mutants asked for
+        counts[status] = counts.get(status, 0) + 1
+        if status == "survived":
+            survivors.append(m.group(1))
+    total = sum(counts.values())
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    print(json.dumps({"module": a.module, "tests": a.tests, "mutants": total, "counts": counts,
+                      "score": round(100 * killed / total, 1) if total else None}, indent=1))
+    for s in survivors:
+        print("survived:", s)
+    if a.keep is None:
+        print(f"(scratch directory kept for `mutmut show`: {scratch})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
