@@ -297,8 +297,8 @@ def test_scp_can_answers_adversarial_policies_within_budget(tmp_path, capsys, _c
         (["scp", "can", "cloudtrail:StopLogging", path, "--principal", "role/" + A40 + "b"], "allow"),
         (["scp", "can", "s3:GetObject", path, "--resource", "arn:aws:s3:::" + A40], "allow"),
         (["scp", "can", "s3:GetObject", path, "--resource", "arn:aws:s3:::" + A40 + "b"], "explicit_deny"),
-        (["scp", "can", "a" * 20 + ":" + "a" * 20, path], "allow"),
-        (["scp", "can", "a" * 20 + ":" + "a" * 20 + "b", path], "explicit_deny"),
+        (["scp", "can", "a" * 20 + ":" + "a" * 20, path, "--allow-unknown-action"], "allow"),
+        (["scp", "can", "a" * 20 + ":" + "a" * 20 + "b", path, "--allow-unknown-action"], "explicit_deny"),
     ]
     for argv, decision in cases:
         rc, out, err, took = _cli([*argv, "--format", "json"], capsys)
