@@ -79,3 +79,14 @@ def small_org(local_aws):
     yield local_aws, ids
     local_aws.clear_faults()
     local_aws.set_options(strict_assume_role=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say it when the browser tests did not run: the README's test command is what .ci/run runs, but .ci/run also
+    installs chromium (and fails rather than skips without it)."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "test_browser.py" in str(r.nodeid)]
+    if skipped:
+        terminalreporter.write_line(
+            f"orgkit: {len(skipped)} browser test(s) skipped: /usr/bin/chromium is missing "
+            "(apt-get install chromium, as .ci/run does; ORGKIT_REQUIRE_BROWSER=1 makes them fail instead)",
+            yellow=True)
