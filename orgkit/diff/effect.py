@@ -318,6 +318,8 @@ class Attributor:
         view = self.ev.view.copy()
         kind = change["kind"]
         pid, tid = change.get("policy_id"), change.get("target_id")
+        if kind.startswith("rcp_"):
+            return self._rcp_effect(change, accounts, after)
         try:
             if kind == "scp_edited":
                 pol = after.policies
@@ -356,6 +358,44 @@ class Attributor:
 
         return worst([x for v in per.values() for x in v]), sum(1 for v in per.values() if v)
 
+    def _rcp_effect(self, change: dict, accounts: set[str], after) -> tuple[str, int] | None:
+        """The effect of one RCP change alone: BEFORE's RCPs (laid over BEFORE's tree) with that change made.
+        None where BEFORE has no RCPs in force (the change cannot be isolated)."""
+        from orgkit.diff.rows import worst
+
+        rview = self.ev.rcp_view_for(self.ev.view)
+        if rview is None:
+            return None
+        kind, pid, tid = change["kind"], change.get("policy_id"), change.get("target_id")
+        rcps = getattr(after, "rcps", None)
+        try:
+            if kind == "rcp_edited":
+                text = rcps["content"][rcps["policy_id"] == pid].iloc[0]
+                rview.documents[pid] = (text, rview.documents.get(pid, (None, pid))[1])
+            elif kind == "rcp_deleted":
+                rview.attached = {n: tuple(p for p in ps if p != pid) for n, ps in rview.attached.items()}
+            elif kind == "rcp_attached":
+                if pid not in rview.documents:
+                    r_ = rcps.set_index("policy_id").loc[pid]
+                    rview.documents[pid] = (r_["content"], r_["name"])
+                if tid not in self.ev.view.parent:
+                    return "neutral", 0
+                rview.attached[tid] = tuple(sorted({*rview.attached.get(tid, ()), pid}))
+            elif kind == "rcp_detached":
+                if tid not in self.ev.view.parent:
+                    return None
+                rview.attached[tid] = tuple(p for p in rview.attached.get(tid, ()) if p != pid)
+            elif kind == "rcp_policy_type":
+                rview.scp_enabled = change.get("after") == "enabled"
+            else:
+                return None
+        except (KeyError, IndexError, TypeError):
+            return None
+        per = self._compare(self.ev.view.copy(), accounts, rcp_view=rview)
+        if per is None:
+            return None
+        return worst([x for v in per.values() for x in v]), sum(1 for v in per.values() if v)
+
     def effect_moves(self, moves: dict[str, str]) -> dict[str, tuple[str, int]]:
         """The effect of each account move alone (account → new parent). An account's decisions depend only on
         its own chain, so all moves are made in one copy and evaluated together."""
@@ -369,7 +409,7 @@ class Attributor:
         per = self._compare(view, set(ok)) or {}
         return {a: (worst(per.get(a, ())), 1 if per.get(a) else 0) for a in ok}
 
-    def _compare(self, view, accounts: set[str]) -> dict[str, set[str]] | None:
+    def _compare(self, view, accounts: set[str], rcp_view=False) -> dict[str, set[str]] | None:
         """Evaluate ``accounts`` in ``view``; per account, the severities of its decision changes from BEFORE."""
         from orgkit import scp
         from orgkit.scp.matrix import compute_matrix
@@ -379,8 +419,10 @@ class Attributor:
         view.accounts = acc[acc["account_id"].isin(accounts) & acc["account_id"].isin(self.row_of)].reset_index(drop=True)
         if view.accounts.empty:
             return {}
+        if rcp_view is False:  # BEFORE's RCPs over this tree (an RCP change passes its own)
+            rcp_view = self.ev.rcp_view_for(view)
         try:
-            m = compute_matrix(scp.Evaluator(view, self.ev.catalog, rcp=self.ev.rcp_view_for(view)), **self.params)
+            m = compute_matrix(scp.Evaluator(view, self.ev.catalog, rcp=rcp_view), **self.params)
         except (PolicyError, ValueError):
             return None
         decisions = list(scp.DECISIONS)
@@ -401,7 +443,7 @@ class Attributor:
             both = np.flatnonzero((x == cond) & (y == cond))
             if len(both):  # the same label, conditional: compare the allowed cases
                 if comparer is None:
-                    comparer = CaseComparer(self.ev, scp.Evaluator(view, self.ev.catalog),
+                    comparer = CaseComparer(self.ev, scp.Evaluator(view, self.ev.catalog, rcp=rcp_view),
                                             self.params.get("principal"), self.params.get("context"),
                                             self.params.get("resource"))
                 got |= {_severity_of(ch_) for _, ch_ in comparer.compare_classes(aid, both, names, m.catalog,
