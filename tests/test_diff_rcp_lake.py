@@ -245,3 +245,101 @@ def test_cli_fails_on_a_stopped_store_and_an_rcp_detach(base, tmp_path):
     assert {(r["kind"], r["severity"]) for r in rows} == {("eds_stopped", "regression"),
                                                           ("rcp_detached", "regression")}
     assert "Traceback" not in out.stderr
+
+
+# ------------------------------------------------------------------------------------------ Terraform plans
+def _rc(address, rtype, actions, before=None, after=None, unknown=None):
+    return {"address": address, "mode": "managed", "type": rtype, "name": address.split(".")[-1],
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": actions, "before": before, "after": after,
+                       "after_unknown": unknown if unknown is not None else ({} if after is not None else False)}}
+
+
+def _plan(changes, config=()):
+    return {"format_version": "1.2", "terraform_version": "1.9.8", "variables": {}, "resource_changes": list(changes),
+            "prior_state": {"format_version": "1.0", "values": {"root_module": {"resources": []}}},
+            "configuration": {"root_module": {"resources": list(config)}}}
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    sb = spec()
+    org = sb.load(tmp_path_factory.mktemp("p") / "s")
+    keep = next(p for p, v in sb.rcps.items() if v["name"] == "KeepBuckets")
+    eng = org.ous.set_index("name").loc["Eng", "ou_id"]
+    return org, keep, eng
+
+
+def test_plan_detaching_an_rcp_is_an_rcp_detached_regression(planned):
+    from orgkit.diff import diff_plan
+
+    org, keep, eng = planned
+    p = _plan([_rc("aws_organizations_policy_attachment.keep_eng", "aws_organizations_policy_attachment",
+                   ["delete"], {"id": f"{eng}:{keep}", "policy_id": keep, "target_id": eng}, None)])
+    df = diff_plan(org, p, actions=ACTIONS)
+    r = _one(df, "rcp_detached")
+    assert r["severity"] == "regression"
+    assert not (df["kind"] == "not_evaluated").any()
+
+
+def test_plan_editing_an_rcp_is_rated_by_its_effect(planned):
+    from orgkit.diff import diff_plan
+
+    org, keep, _ = planned
+    before = {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}
+    p = _plan([_rc("aws_organizations_policy.keep", "aws_organizations_policy", ["update"], before,
+                   {**before, "content": json.dumps(KEEP_NARROWED)})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    assert _one(df, "rcp_edited")["severity"] == "regression"
+    assert not (df["kind"] == "not_evaluated").any()
+
+
+def test_plan_new_rcp_attached_through_references(planned):
+    from orgkit.diff import diff_plan
+
+    org, _, _ = planned
+    play = org.accounts.set_index("account_name").loc["Play", "account_id"]
+    deny_get = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+    changes = [
+        _rc("aws_organizations_policy.tls", "aws_organizations_policy", ["create"], None,
+            {"name": "RequireTLS", "content": json.dumps(deny_get), "type": "RESOURCE_CONTROL_POLICY"},
+            {"id": True, "arn": True}),
+        _rc("aws_organizations_policy_attachment.tls_play", "aws_organizations_policy_attachment", ["create"], None,
+            {"target_id": play}, {"id": True, "policy_id": True})]
+    config = [{"address": "aws_organizations_policy_attachment.tls_play", "mode": "managed",
+               "type": "aws_organizations_policy_attachment", "name": "tls_play",
+               "expressions": {"policy_id": {"references": ["aws_organizations_policy.tls.id",
+                                                            "aws_organizations_policy.tls"]},
+                               "target_id": {"constant_value": play}}}]
+    df = diff_plan(org, _plan(changes, config), actions=ACTIONS)
+    assert _one(df, "rcp_created")["policy_name"] == "RequireTLS"
+    r = _one(df, "rcp_attached")
+    assert r["policy_id"] == "(after apply) aws_organizations_policy.tls" and r["account_id"] == play
+    assert r["severity"] == "improvement"  # it can only deny: s3:GetObject is now denied without TLS
+    assert not (df["kind"] == "not_evaluated").any()
+
+
+def test_plan_rcp_with_unknown_content_is_not_evaluated(planned):
+    from orgkit.diff import diff_plan
+
+    org, keep, _ = planned
+    before = {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}
+    p = _plan([_rc("aws_organizations_policy.keep", "aws_organizations_policy", ["update"], before,
+                   {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY"}, {"content": True})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    r = _one(df, "not_evaluated")
+    assert r["severity"] == "unknown" and "RCP content unknown until apply" in r["reason"]
+    assert not (df["kind"] == "rcp_edited").any()
+
+
+def test_plan_rcp_where_rcps_are_not_enabled_stays_not_evaluated(tmp_path):
+    from orgkit.diff import diff_plan
+
+    org = spec(rcp=False).load(tmp_path / "s")
+    p = _plan([_rc("aws_organizations_policy.keep", "aws_organizations_policy", ["create"], None,
+                   {"name": "KeepBuckets", "content": json.dumps(KEEP), "type": "RESOURCE_CONTROL_POLICY"},
+                   {"id": True})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    assert _one(df, "not_evaluated")["severity"] == "unknown"
