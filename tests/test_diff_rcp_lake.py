@@ -343,3 +343,15 @@ def test_plan_rcp_where_rcps_are_not_enabled_stays_not_evaluated(tmp_path):
                    {"id": True})])
     df = diff_plan(org, p, actions=ACTIONS)
     assert _one(df, "not_evaluated")["severity"] == "unknown"
+
+
+def test_plan_known_rcp_to_unknown_target_can_only_restrict(planned):
+    from orgkit.diff import diff_plan
+
+    org, keep, _ = planned
+    p = _plan([_rc("aws_organizations_policy_attachment.somewhere", "aws_organizations_policy_attachment", ["create"],
+                   None, {"policy_id": keep}, {"id": True, "target_id": True})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    r = _one(df, "not_evaluated")
+    assert "it can only take permissions away (it has no Allow)" in r["reason"]
+    assert not ((df["kind"] == "scp_effect") & (df["after"] == "unknown")).any()

@@ -575,7 +575,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         g = new_org.graph
         chains = {aid: {aid} | nx.ancestors(g, aid) for aid in accounts if aid in g}
         for address, pid, note in anywhere:
-            grants = pid not in policies or _may_allow(policies[pid])
+            # an RCP grants nothing ("No permissions are granted by an RCP"): it can only take permissions away
+            grants = pid not in rcps and (pid not in policies or _may_allow(policies[pid]))
             what = f"the policy {address} attaches to a target unknown until apply"
             narrow, wide = [], []
             for aid, chain in sorted(chains.items()):
