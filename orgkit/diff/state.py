@@ -377,8 +377,8 @@ def event_data_store_changes(before, after, sc: Scope) -> list[dict]:
     cols = ["event_data_store_arn", "name", "account_id", "home_region", "status", "organization_enabled",
             "multi_region_enabled", "advanced_event_selectors"]
     empty = pd.DataFrame(columns=cols)
-    eb = before.frames.get("event_data_stores")
-    ea = after.frames.get("event_data_stores")
+    eb = (getattr(before, "frames", None) or {}).get("event_data_stores")
+    ea = (getattr(after, "frames", None) or {}).get("event_data_stores")
     sb = records(eb if eb is not None else empty, cols, "event_data_store_arn")
     sa = records(ea if ea is not None else empty, cols, "event_data_store_arn")
     if not sb and not sa:
