@@ -355,3 +355,16 @@ def test_plan_known_rcp_to_unknown_target_can_only_restrict(planned):
     r = _one(df, "not_evaluated")
     assert "it can only take permissions away (it has no Allow)" in r["reason"]
     assert not ((df["kind"] == "scp_effect") & (df["after"] == "unknown")).any()
+
+
+def test_plan_new_ou_gets_rcp_full_access_listed_not_attached(planned):
+    from orgkit.diff import diff_plan
+
+    org, _, _ = planned
+    root = org.ous.loc[org.ous["is_root"], "ou_id"].iloc[0]
+    p = _plan([_rc("aws_organizations_organizational_unit.sec", "aws_organizations_organizational_unit", ["create"],
+                   None, {"name": "Security", "parent_id": root}, {"id": True, "arn": True})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    r = _one(df, "ou_added")
+    assert "(RCPs attached: RCPFullAWSAccess)" in r["reason"] and "(SCPs attached: FullAWSAccess)" in r["reason"]
+    assert not df["kind"].isin(["rcp_attached", "not_evaluated"]).any()
