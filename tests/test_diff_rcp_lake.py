@@ -368,3 +368,25 @@ def test_plan_new_ou_gets_rcp_full_access_listed_not_attached(planned):
     r = _one(df, "ou_added")
     assert "(RCPs attached: RCPFullAWSAccess)" in r["reason"] and "(SCPs attached: FullAWSAccess)" in r["reason"]
     assert not df["kind"].isin(["rcp_attached", "not_evaluated"]).any()
+
+
+def _except(role: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "KeepBuckets", "Effect": "Deny", "Principal": "*", "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+         "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{role}"}}}]}
+
+
+def test_rcp_edit_that_keeps_the_label_conditional_is_compared_by_cases(tmp_path):
+    """Issue 18 point 1 for RCPs: the exception widened from one role to every role (the label stays
+    ``conditional``) lets principals that were denied delete buckets: a regression, for the edit and the effect."""
+    before = spec(rcp_doc=_except("SecurityAdmin")).load(tmp_path / "b")
+    after = spec(rcp_doc=_except("*")).load(tmp_path / "a")
+    df = diff(before, after, actions=ACTIONS, processes=1)
+    r = _one(df, "rcp_edited")
+    assert r["severity"] == "regression", r["reason"]
+    eff = df[(df["kind"] == "scp_effect") & (df["service"] == "s3")]
+    assert len(eff) and set(eff["severity"]) == {"regression"}
+    assert set(eff["before"]) == set(eff["after"]) == {"conditional"}
+    # and the reverse edit is an improvement
+    back = diff(after, before, actions=ACTIONS, processes=1)
+    assert _one(back, "rcp_edited")["severity"] == "improvement"

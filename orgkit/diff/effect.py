@@ -187,32 +187,53 @@ class CaseComparer:
         from orgkit.scp.org import resolve_principal
 
         sb, sa = _signature(self.ev_b, aid), _signature(self.ev_a, aid)
-        if sb == sa:
+        arn = resolve_principal(self.principal, aid)
+        # resource control policies in force on a side: actions on their services in a member account are decided
+        # by the SCP chain and the RCP chain of the resource's account together (Evaluator._with_rcps)
+        rb, lrb = self._rcp_chain(self.ev_b, aid, arn)
+        ra, lra = self._rcp_chain(self.ev_a, aid, arn)
+        if sb == sa and rb == ra:
             return None
         lb, la = self.ev_b.levels(aid), self.ev_a.levels(aid)
-        arn = resolve_principal(self.principal, aid)
         cb, ca = self.ev_b.context(aid, arn, self.context), self.ev_a.context(aid, arn, self.context)
         # accounts under the same chains share the answers unless a statement reads what differs between them
         # (the account id, its OU path, a principal ARN that names the account, or a policy variable)
         per = _PER_ACCOUNT_KEYS | ({"aws:principalarn"} if self.principal else set())
         per_account = any(st.variable_keys or (st.referenced_keys & per)
-                          for lv in (*lb, *la) for pol in lv.policies for st in pol.statements)
-        share = (sb[:-1], sb[-1][1], sa[:-1], sa[-1][1], aid if per_account else None)
-        return share, lb, cb, la, ca
+                          for lv in (*lb, *la, *lrb, *lra) for pol in lv.policies for st in pol.statements)
+        share = (sb[:-1], sb[-1][1], sa[:-1], sa[-1][1], rb, ra, aid if per_account else None)
+        return share, lb, cb, la, ca, lb + lrb, la + lra
+
+    def _rcp_chain(self, ev, aid: str, arn) -> tuple[tuple | None, list]:
+        """(what the RCP answers depend on, the RCP levels) for actions on RCP services in ``aid``; (None, [])
+        where no RCP applies. The account node's own id is left out of the signature when the resource's account is
+        ``aid`` itself, so that accounts under the same chains share the work."""
+        if getattr(ev, "rcp", None) is None:
+            return None, []
+        owner = ev.rcp_owner(aid, "s3:x", self.resource, arn)
+        if owner is None:
+            return None, []
+        sig = _signature(ev.rcp, owner)
+        if ev.rcp.view.unread_policies:  # the matrix answers unknown there: nothing to compare
+            return ("unread",), []
+        key = (sig[:-1], sig[-1][1]) if owner == aid else sig
+        return key, ev.rcp.levels(owner)
 
     def compare(self, aid: str, actions: list[str]) -> dict[str, object]:
         """action -> :class:`orgkit.scp.compare.CaseChange` for the actions whose allowed cases changed."""
         from orgkit.scp.compare import compare_cases
+        from orgkit.scp.org import RCP_SERVICES
 
         s = self.sides(aid)
         if s is None:
             return {}
-        key, lb, cb, la, ca = s
+        key, lb, cb, la, ca, lbr, lar = s
         out = {}
         for a in actions:
             k = (key, a)
             if k not in self.memo:
-                self.memo[k] = compare_cases(lb, cb, la, ca, a, self.resource)
+                on_rcp = a.split(":", 1)[0].lower() in RCP_SERVICES
+                self.memo[k] = compare_cases(lbr if on_rcp else lb, cb, lar if on_rcp else la, ca, a, self.resource)
             ch = self.memo[k]
             if ch is not None and ch.changed:
                 out[a] = ch
@@ -222,16 +243,35 @@ class CaseComparer:
                         row_key=None) -> list[tuple[np.ndarray, object]]:
         """For catalog positions ``idx`` (conditional on both sides): groups of positions that match the same
         statements, with their change (only the groups that changed). One comparison per group."""
-        from orgkit.scp.compare import compare_cases, statement_masks
+        from orgkit.scp.org import RCP_SERVICES
 
         s = self.sides(aid)
         if s is None:
             return []
-        key, lb, cb, la, ca = s
+        key, lb, cb, la, ca, lbr, lar = s
         # accounts with the same chains and the same pair of decision rows share the grouping and the answers
         gkey = (key, id(catalog), row_key) if row_key is not None else None
         if gkey is not None and gkey in self.memo:
             return self.memo[gkey]
+        if len(lbr) == len(lb) and len(lar) == len(la):  # no RCP chain on either side
+            out = self._classes(key, lb, cb, la, ca, idx, names, catalog)
+        else:  # actions on RCP services with both chains, the others with the SCP chain alone
+            svc = self.mask_cache.get(("services", id(catalog)))
+            if svc is None:
+                svc = self.mask_cache[("services", id(catalog))] = np.isin(
+                    catalog.frame["service"].astype(str).str.lower().to_numpy(), sorted(RCP_SERVICES))
+            on = svc[idx]
+            out = self._classes(key, lb, cb, la, ca, idx[~on], names, catalog) \
+                + self._classes((key, "rcp"), lbr, cb, lar, ca, idx[on], names, catalog)
+        if gkey is not None:
+            self.memo[gkey] = out
+        return out
+
+    def _classes(self, key, lb, cb, la, ca, idx: np.ndarray, names: np.ndarray, catalog) -> list:
+        from orgkit.scp.compare import compare_cases, statement_masks
+
+        if not len(idx):
+            return []
         cache = self.mask_cache.setdefault(id(catalog), {})  # positions are the matrix's catalog's
         masks = statement_masks(catalog, lb, cache) + statement_masks(catalog, la, cache)
         if not masks:
@@ -249,8 +289,6 @@ class CaseComparer:
             ch = self.memo[k]
             if ch is not None and ch.changed:
                 out.append((members, ch))
-        if gkey is not None:
-            self.memo[gkey] = out
         return out
 
 
