@@ -24,6 +24,9 @@ from orgkit.snapshot import SnapshotWriter
 T0 = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
 FULL_ACCESS = "p-FullAWSAccess"
 FULL_ACCESS_DOC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+RCP_FULL_ACCESS = "p-RCPFullAWSAccess"
+RCP_FULL_ACCESS_DOC = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
 
 
 @dataclass
@@ -38,6 +41,10 @@ class SnapshotSpec:
     docs: dict[str, dict] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
     gd_admins: dict[str, list] = field(default_factory=dict)
+    #: resource control policies (None: the RCP policy type is not enabled); see :meth:`rcp`
+    rcps: dict[str, dict] | None = None
+    #: why the RCPs could not be listed (written as the collector records a failed ListPolicies)
+    rcp_error: str | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -86,6 +93,26 @@ class SnapshotSpec:
     def attach(self, policy_id: str, target: str) -> None:
         self.policies[policy_id]["targets"].append(target)
 
+    # -- resource control policies -----------------------------------------------------------------------------
+    def enable_rcps(self) -> None:
+        """Enable the RESOURCE_CONTROL_POLICY type: AWS attaches RCPFullAWSAccess to the root, every OU and every
+        account (also to those made later), which :meth:`write` does."""
+        if self.rcps is None:
+            self.rcps = {RCP_FULL_ACCESS: {"name": "RCPFullAWSAccess", "doc": RCP_FULL_ACCESS_DOC, "targets": [],
+                                           "aws": True}}
+
+    def rcp(self, name: str, document: dict, targets: list[str] = ()) -> str:
+        """A customer-managed RCP (enables the policy type if needed)."""
+        self.enable_rcps()
+        assert self.rcps is not None
+        pid = f"p-{next(self._ids):08d}"
+        self.rcps[pid] = {"name": name, "doc": document, "targets": list(targets), "aws": False}
+        return pid
+
+    def attach_rcp(self, policy_id: str, target: str) -> None:
+        assert self.rcps is not None
+        self.rcps[policy_id]["targets"].append(target)
+
     # -- CloudTrail --------------------------------------------------------------------------------------------
     def trail(self, owner: str, name: str, home_region: str = "us-east-1", multi_region: bool = True,
               organization: bool = False, logging: bool = True, event_selectors: list | None = None,
@@ -117,6 +144,29 @@ class SnapshotSpec:
             "Error": None,
         }
         return arn
+
+    def event_data_store(self, name: str, home_region: str = "us-east-1", status: str = "ENABLED",
+                         organization: bool = True, multi_region: bool = True,
+                         advanced_event_selectors: list | None = None, arn: str | None = None) -> str:
+        """A CloudTrail Lake event data store of the management account (GetEventDataStore's members). Every
+        requested region's store list of the management account is then read (empty unless given a store)."""
+        ct = self.docs[self.management]["CloudTrail"]
+        stores = ct.setdefault("EventDataStores", {r: [] for r in self.regions})
+        arn = arn or f"arn:aws:cloudtrail:{home_region}:{self.management}:eventdatastore/{name}-0000"
+        stores.setdefault(home_region, []).append({
+            "EventDataStoreArn": arn, "Name": name, "Status": status, "OrganizationEnabled": organization,
+            "MultiRegionEnabled": multi_region, "RetentionPeriod": 2557, "TerminationProtectionEnabled": True,
+            "AdvancedEventSelectors": advanced_event_selectors if advanced_event_selectors is not None else [
+                {"Name": "Default management events",
+                 "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}],
+            "CreatedTimestamp": T0, "UpdatedTimestamp": T0})
+        return arn
+
+    def lake_unread(self, region: str, code: str = "AccessDeniedException") -> None:
+        """The management account's event data stores in ``region`` could not be listed."""
+        ct = self.docs[self.management]["CloudTrail"]
+        ct.setdefault("EventDataStores", {r: [] for r in self.regions})[region] = None
+        self.error(self.management, region, "cloudtrail_lake", "ListEventDataStores", code)
 
     # -- GuardDuty ---------------------------------------------------------------------------------------------
     def detector(self, account: str, region: str, status: str = "ENABLED", administrator: dict | None = None,
@@ -167,7 +217,9 @@ class SnapshotSpec:
                 "Organization": {"Id": self.org_id, "MasterAccountId": self.management, "FeatureSet": "ALL"},
                 "Roots": [{"Id": self.root, "Name": "Root", "Arn": f"arn:aws:organizations::{self.management}:root/"
                            f"{self.org_id}/{self.root}",
-                           "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]}],
+                           "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
+                           + ([{"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"}]
+                              if self.rcps is not None else [])}],
                 "OrganizationalUnits": self.ous, "Accounts": self.accounts, "DelegatedAdministrators": [],
                 "EnabledServicePrincipals": []})
             w.write("policies.json", {"Policies": [
@@ -176,7 +228,7 @@ class SnapshotSpec:
                                    "Arn": f"arn:aws:organizations::aws:policy/service_control_policy/{pid}"},
                  "Content": json.dumps(p["doc"]),
                  "Targets": [{"TargetId": t, "Type": ttype(t), "Name": names.get(t, "Root")} for t in p["targets"]]}
-                for pid, p in self.policies.items()]})
+                for pid, p in self.policies.items()], **self._rcp_doc(names, ttype)})
             w.write("guardduty.json", {"OrganizationAdminAccounts": self.gd_admins})
             for aid, doc in self.docs.items():
                 w.write(f"accounts/{aid}.json", doc)
@@ -184,6 +236,24 @@ class SnapshotSpec:
             return w.commit({"orgkit_version": "test", "collected_at": T0.isoformat(), "organization_id": self.org_id,
                              "management_account_id": self.management, "regions": self.regions,
                              "caller": {"Account": self.management}, "counts": {}, "error_count": len(self.errors)})
+
+    def _rcp_doc(self, names: dict, ttype) -> dict:
+        if self.rcps is None:
+            return {}
+        if self.rcp_error:
+            return {"ResourceControlPolicies": {"Error": self.rcp_error, "Policies": []}}
+        full = self.rcps.get(RCP_FULL_ACCESS)
+        if full is not None:  # AWS attaches it to every node while RCPs are enabled
+            for node in [self.root, *(o["Id"] for o in self.ous), *(a["Id"] for a in self.accounts)]:
+                if node not in full["targets"]:
+                    full["targets"].append(node)
+        return {"ResourceControlPolicies": {"Policies": [
+            {"PolicySummary": {"Id": pid, "Name": p["name"], "Type": "RESOURCE_CONTROL_POLICY", "AwsManaged": p["aws"],
+                               "Description": "",
+                               "Arn": f"arn:aws:organizations::aws:policy/resource_control_policy/{pid}"},
+             "Content": json.dumps(p["doc"]),
+             "Targets": [{"TargetId": t, "Type": ttype(t), "Name": names.get(t, "Root")} for t in p["targets"]]}
+            for pid, p in self.rcps.items()]}}
 
     def load(self, out: Path):
         from orgkit.model import load

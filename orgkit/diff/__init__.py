@@ -86,7 +86,7 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
         # those accounts evaluated again (the attributor); without one, the worst effect seen on them is used.
         old_accounts = set(b.accounts["account_id"])
         rated = {i: accs & old_accounts for i, accs in touches.items()
-                 if rows[offset + i]["kind"] not in ("account_added", "scp_created")}
+                 if rows[offset + i]["kind"] not in ("account_added", "scp_created", "rcp_created")}
         times: dict[str, int] = {}
         for accs in rated.values():
             for acc in accs:
@@ -164,7 +164,8 @@ def _coverage_rows(b, a, part: str) -> list[dict]:
     """The change rows of one service: its coverage per cell, and its trails (CloudTrail) or its management
     (GuardDuty)."""
     from orgkit.coverage import cloudtrail_coverage, guardduty_coverage
-    from orgkit.diff.state import cell_changes, guardduty_management_changes, new_accounts, scope, trail_changes
+    from orgkit.diff.state import (cell_changes, event_data_store_changes, guardduty_management_changes, new_accounts,
+                                   scope, trail_changes)
 
     sc = scope(b, a)
     new = new_accounts(b, a)
@@ -172,7 +173,7 @@ def _coverage_rows(b, a, part: str) -> list[dict]:
     closed = set(acc.loc[acc["status"].isin(["SUSPENDED", "CLOSED", "PENDING_CLOSURE"]), "account_id"])
     if part == "cloudtrail":
         return cell_changes("cloudtrail", cloudtrail_coverage(b), cloudtrail_coverage(a), sc, new, closed) \
-            + trail_changes(b, a, sc)
+            + trail_changes(b, a, sc) + event_data_store_changes(b, a, sc)
     return guardduty_management_changes(b, a, sc) \
         + cell_changes("guardduty", guardduty_coverage(b), guardduty_coverage(a), sc, new, closed)
 

@@ -187,39 +187,62 @@ class CaseComparer:
         from orgkit.scp.org import resolve_principal
 
         sb, sa = _signature(self.ev_b, aid), _signature(self.ev_a, aid)
-        if sb == sa:
+        arn = resolve_principal(self.principal, aid)
+        # resource control policies in force on a side: actions on their services in a member account are decided
+        # by the SCP chain and the RCP chain of the resource's account together (Evaluator._with_rcps)
+        rb, lrb = self._rcp_chain(self.ev_b, aid, arn)
+        ra, lra = self._rcp_chain(self.ev_a, aid, arn)
+        if sb == sa and rb == ra:
             return None
         lb, la = self.ev_b.levels(aid), self.ev_a.levels(aid)
-        arn = resolve_principal(self.principal, aid)
         cb, ca = self.ev_b.context(aid, arn, self.context), self.ev_a.context(aid, arn, self.context)
         # accounts under the same chains share the answers unless a statement reads what differs between them
         # (the account id, its OU path, a principal ARN that names the account, or a policy variable)
         per = _PER_ACCOUNT_KEYS | ({"aws:principalarn"} if self.principal else set())
         per_account = any(st.variable_keys or (st.referenced_keys & per)
-                          for lv in (*lb, *la) for pol in lv.policies for st in pol.statements)
-        share = (sb[:-1], sb[-1][1], sa[:-1], sa[-1][1], aid if per_account else None)
-        return share, lb, cb, la, ca
+                          for lv in (*lb, *la, *lrb, *lra) for pol in lv.policies for st in pol.statements)
+        share = (sb[:-1], sb[-1][1], sa[:-1], sa[-1][1], rb, ra, aid if per_account else None)
+        return share, lb, cb, la, ca, lb + lrb, la + lra
+
+    def _rcp_chain(self, ev, aid: str, arn) -> tuple[tuple | None, list]:
+        """(what the RCP answers depend on, the RCP levels) for actions on RCP services in ``aid``; (None, [])
+        where no RCP applies. The account node's own id is left out of the signature when the resource's account is
+        ``aid`` itself, so that accounts under the same chains share the work."""
+        if getattr(ev, "rcp", None) is None:
+            return None, []
+        owner = ev.rcp_owner(aid, "s3:x", self.resource, arn)
+        if owner is None:
+            return None, []
+        sig = _signature(ev.rcp, owner)
+        if ev.rcp.view.unread_policies:  # the matrix answers unknown there: nothing to compare
+            return ("unread",), []
+        key = (sig[:-1], sig[-1][1]) if owner == aid else sig
+        return key, ev.rcp.levels(owner)
 
     def compare(self, aid: str, actions: list[str]) -> dict[str, object]:
         """action -> :class:`orgkit.scp.compare.CaseChange` for the actions whose allowed cases changed."""
         from orgkit.scp.compare import compare_cases
+        from orgkit.scp.org import RCP_SERVICES
 
         s = self.sides(aid)
         if s is None:
             return {}
-        key, lb, cb, la, ca = s
+        key, lb, cb, la, ca, lbr, lar = s
         from orgkit.scp.compare import statement_masks
 
         cat = self.ev_a.catalog
         cache = self.mask_cache.setdefault(id(cat), {})
-        masks = statement_masks(cat, lb, cache) + statement_masks(cat, la, cache)
+        # the SCP and RCP chains' statements (lbr, lar hold both): actions that match the same ones share the cases
+        masks = statement_masks(cat, lbr, cache) + statement_masks(cat, lar, cache)
         out = {}
         for a in actions:
             i = cat._index.get(a.lower())
-            # actions that match the same statements have the same cases: compared once per chain pair
-            k = (key, "class", tuple(bool(m[i]) for m in masks)) if i is not None else (key, a)
+            on_rcp = a.split(":", 1)[0].lower() in RCP_SERVICES
+            # actions that match the same statements (and are, or are not, decided with the RCP chain too) have the
+            # same cases: compared once per chain pair
+            k = (key, "class", on_rcp, tuple(bool(m[i]) for m in masks)) if i is not None else (key, a)
             if k not in self.memo:
-                self.memo[k] = compare_cases(lb, cb, la, ca, a, self.resource)
+                self.memo[k] = compare_cases(lbr if on_rcp else lb, cb, lar if on_rcp else la, ca, a, self.resource)
             ch = self.memo[k]
             if ch is not None and ch.changed:
                 out[a] = ch
@@ -229,16 +252,35 @@ class CaseComparer:
                         row_key=None) -> list[tuple[np.ndarray, object]]:
         """For catalog positions ``idx`` (conditional on both sides): groups of positions that match the same
         statements, with their change (only the groups that changed). One comparison per group."""
-        from orgkit.scp.compare import compare_cases, statement_masks
+        from orgkit.scp.org import RCP_SERVICES
 
         s = self.sides(aid)
         if s is None:
             return []
-        key, lb, cb, la, ca = s
+        key, lb, cb, la, ca, lbr, lar = s
         # accounts with the same chains and the same pair of decision rows share the grouping and the answers
         gkey = (key, id(catalog), row_key) if row_key is not None else None
         if gkey is not None and gkey in self.memo:
             return self.memo[gkey]
+        if len(lbr) == len(lb) and len(lar) == len(la):  # no RCP chain on either side
+            out = self._classes(key, lb, cb, la, ca, idx, names, catalog)
+        else:  # actions on RCP services with both chains, the others with the SCP chain alone
+            svc = self.mask_cache.get(("services", id(catalog)))
+            if svc is None:
+                svc = self.mask_cache[("services", id(catalog))] = np.isin(
+                    catalog.frame["service"].astype(str).str.lower().to_numpy(), sorted(RCP_SERVICES))
+            on = svc[idx]
+            out = self._classes(key, lb, cb, la, ca, idx[~on], names, catalog) \
+                + self._classes((key, "rcp"), lbr, cb, lar, ca, idx[on], names, catalog)
+        if gkey is not None:
+            self.memo[gkey] = out
+        return out
+
+    def _classes(self, key, lb, cb, la, ca, idx: np.ndarray, names: np.ndarray, catalog) -> list:
+        from orgkit.scp.compare import compare_cases, statement_masks
+
+        if not len(idx):
+            return []
         cache = self.mask_cache.setdefault(id(catalog), {})  # positions are the matrix's catalog's
         masks = statement_masks(catalog, lb, cache) + statement_masks(catalog, la, cache)
         if not masks:
@@ -262,8 +304,6 @@ class CaseComparer:
             ch = self.memo[k]
             if ch is not None and ch.changed:
                 out.append((members, ch))
-        if gkey is not None:
-            self.memo[gkey] = out
         return out
 
 
@@ -331,6 +371,8 @@ class Attributor:
         view = self.ev.view.copy()
         kind = change["kind"]
         pid, tid = change.get("policy_id"), change.get("target_id")
+        if kind.startswith("rcp_"):
+            return self._rcp_effect(change, accounts, after)
         try:
             if kind == "scp_edited":
                 pol = after.policies
@@ -369,6 +411,44 @@ class Attributor:
 
         return worst([x for v in per.values() for x in v]), sum(1 for v in per.values() if v)
 
+    def _rcp_effect(self, change: dict, accounts: set[str], after) -> tuple[str, int] | None:
+        """The effect of one RCP change alone: BEFORE's RCPs (laid over BEFORE's tree) with that change made.
+        None where BEFORE has no RCPs in force (the change cannot be isolated)."""
+        from orgkit.diff.rows import worst
+
+        rview = self.ev.rcp_view_for(self.ev.view)
+        if rview is None:
+            return None
+        kind, pid, tid = change["kind"], change.get("policy_id"), change.get("target_id")
+        rcps = getattr(after, "rcps", None)
+        try:
+            if kind == "rcp_edited":
+                text = rcps["content"][rcps["policy_id"] == pid].iloc[0]
+                rview.documents[pid] = (text, rview.documents.get(pid, (None, pid))[1])
+            elif kind == "rcp_deleted":
+                rview.attached = {n: tuple(p for p in ps if p != pid) for n, ps in rview.attached.items()}
+            elif kind == "rcp_attached":
+                if pid not in rview.documents:
+                    r_ = rcps.set_index("policy_id").loc[pid]
+                    rview.documents[pid] = (r_["content"], r_["name"])
+                if tid not in self.ev.view.parent:
+                    return "neutral", 0
+                rview.attached[tid] = tuple(sorted({*rview.attached.get(tid, ()), pid}))
+            elif kind == "rcp_detached":
+                if tid not in self.ev.view.parent:
+                    return None
+                rview.attached[tid] = tuple(p for p in rview.attached.get(tid, ()) if p != pid)
+            elif kind == "rcp_policy_type":
+                rview.scp_enabled = change.get("after") == "enabled"
+            else:
+                return None
+        except (KeyError, IndexError, TypeError):
+            return None
+        per = self._compare(self.ev.view.copy(), accounts, rcp_view=rview)
+        if per is None:
+            return None
+        return worst([x for v in per.values() for x in v]), sum(1 for v in per.values() if v)
+
     def effect_moves(self, moves: dict[str, str]) -> dict[str, tuple[str, int]]:
         """The effect of each account move alone (account → new parent). An account's decisions depend only on
         its own chain, so all moves are made in one copy and evaluated together."""
@@ -382,7 +462,7 @@ class Attributor:
         per = self._compare(view, set(ok)) or {}
         return {a: (worst(per.get(a, ())), 1 if per.get(a) else 0) for a in ok}
 
-    def _compare(self, view, accounts: set[str]) -> dict[str, set[str]] | None:
+    def _compare(self, view, accounts: set[str], rcp_view=False) -> dict[str, set[str]] | None:
         """Evaluate ``accounts`` in ``view``; per account, the severities of its decision changes from BEFORE."""
         from orgkit import scp
         from orgkit.scp.matrix import compute_matrix
@@ -392,8 +472,10 @@ class Attributor:
         view.accounts = acc[acc["account_id"].isin(accounts) & acc["account_id"].isin(self.row_of)].reset_index(drop=True)
         if view.accounts.empty:
             return {}
+        if rcp_view is False:  # BEFORE's RCPs over this tree (an RCP change passes its own)
+            rcp_view = self.ev.rcp_view_for(view)
         try:
-            m = compute_matrix(scp.Evaluator(view, self.ev.catalog, rcp=self.ev.rcp_view_for(view)), **self.params)
+            m = compute_matrix(scp.Evaluator(view, self.ev.catalog, rcp=rcp_view), **self.params)
         except (PolicyError, ValueError):
             return None
         decisions = list(scp.DECISIONS)
@@ -414,7 +496,7 @@ class Attributor:
             both = np.flatnonzero((x == cond) & (y == cond))
             if len(both):  # the same label, conditional: compare the allowed cases
                 if comparer is None:
-                    comparer = CaseComparer(self.ev, scp.Evaluator(view, self.ev.catalog),
+                    comparer = CaseComparer(self.ev, scp.Evaluator(view, self.ev.catalog, rcp=rcp_view),
                                             self.params.get("principal"), self.params.get("context"),
                                             self.params.get("resource"))
                 got |= {_severity_of(ch_) for _, ch_ in comparer.compare_classes(aid, both, names, m.catalog,

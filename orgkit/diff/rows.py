@@ -35,10 +35,12 @@ KINDS = (
     "account_added", "account_removed", "account_moved", "account_renamed", "account_suspended", "account_status",
     "ou_added", "ou_removed", "ou_renamed", "ou_moved",
     "scp_policy_type", "scp_created", "scp_edited", "scp_renamed", "scp_deleted", "scp_attached", "scp_detached",
+    "rcp_policy_type", "rcp_created", "rcp_edited", "rcp_renamed", "rcp_deleted", "rcp_attached", "rcp_detached",
     # SCP effect
     "tamper", "scp_effect",
     # CloudTrail
     "trail_added", "trail_removed", "trail_stopped", "trail_started", "trail_delivery", "trail_changed",
+    "eds_added", "eds_removed", "eds_stopped", "eds_started", "eds_changed",
     "cloudtrail",
     # GuardDuty
     "guardduty_admin", "guardduty_auto_enable", "guardduty_feature", "guardduty",

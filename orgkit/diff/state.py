@@ -330,3 +330,147 @@ def guardduty_management_changes(before, after, sc: Scope) -> list[dict]:
 def new_accounts(before, after) -> set[str]:
     return set(after.accounts["account_id"]) - set(before.accounts["account_id"])
 
+
+
+# -------------------------------------------------------------------------------------------- event data stores
+def _ingesting(status) -> bool | None:
+    """Whether a store with this ``Status`` records (the map coverage uses; None: not known)."""
+    from orgkit.coverage.cloudtrail import INGESTING
+
+    return INGESTING.get(status) if isinstance(status, str) else None
+
+
+def _lake_read(org) -> dict[tuple, bool]:
+    """(account, region) → whether its CloudTrail Lake event data stores were read (absent: never tried, e.g. a
+    snapshot of an orgkit version that did not read them)."""
+    rd = org.reads
+    rd = rd[rd["service"] == "cloudtrail_lake"]
+    out: dict[tuple, bool] = {}
+    for a, r, st in zip(rd["account_id"].to_numpy(dtype=object), rd["region"].to_numpy(dtype=object),
+                        rd["status"].to_numpy(dtype=object)):
+        out[(a, r)] = out.get((a, r), True) and st in ("ok", "partial")
+    return out
+
+
+def _eds_selectors(sel) -> str | None:
+    """A store's advanced event selectors in words (None: not read)."""
+    if not isinstance(sel, list):
+        return None
+    parts = []
+    for s in sel:
+        fs = (s or {}).get("FieldSelectors") or [] if isinstance(s, dict) else []
+        parts.append("advanced[" + "; ".join(
+            f"{f.get('Field')}{'=' + ','.join(f['Equals']) if f.get('Equals') else ''}"
+            f"{'!=' + ','.join(f['NotEquals']) if f.get('NotEquals') else ''}"
+            f"{' starts ' + ','.join(f['StartsWith']) if f.get('StartsWith') else ''}"
+            for f in fs if isinstance(f, dict)) + "]")
+    return " ".join(parts) if parts else "advanced[]"
+
+
+def event_data_store_changes(before, after, sc: Scope) -> list[dict]:
+    """Rows for the management account's CloudTrail Lake event data stores (compared by ARN), rated by their
+    effect on recording as the trail rows are (docs/diff.md): a store that recorded and is deleted or stops
+    ingesting is a regression, one that starts an improvement; a store whose region's Lake read failed in AFTER is
+    ``unknown``, not deleted; a scope that narrows (organization → this account, all regions → home region) while
+    it records is a regression, the reverse an improvement; a selector change is neutral (the CloudTrail cell rows
+    carry what it changes)."""
+    cols = ["event_data_store_arn", "name", "account_id", "home_region", "status", "organization_enabled",
+            "multi_region_enabled", "advanced_event_selectors"]
+    empty = pd.DataFrame(columns=cols)
+    eb = (getattr(before, "frames", None) or {}).get("event_data_stores")
+    ea = (getattr(after, "frames", None) or {}).get("event_data_stores")
+    sb = records(eb if eb is not None else empty, cols, "event_data_store_arn")
+    sa = records(ea if ea is not None else empty, cols, "event_data_store_arn")
+    if not sb and not sa:
+        return []
+
+    def in_scope(s) -> bool:
+        return (s["home_region"] in sc.regions or s["home_region"] is None) and (
+            sc.accounts is None or s["account_id"] in sc.accounts)
+
+    names = dict(zip(after.accounts["account_id"], after.accounts["account_name"]))
+    paths = dict(zip(after.accounts["account_id"], after.accounts["ou_path"]))
+    names.update({k: v for k, v in zip(before.accounts["account_id"], before.accounts["account_name"])
+                  if k not in names})
+
+    def base(s) -> dict:
+        aid = s["account_id"]
+        return {"account_id": aid, "account_name": names.get(aid), "ou_path": paths.get(aid),
+                "region": s["home_region"], "trail_arn": s["event_data_store_arn"], "service": "cloudtrail",
+                "source": "cloudtrail:GetEventDataStore"}
+
+    def state(s) -> str:
+        st = s["status"]
+        return st if isinstance(st, str) and st else "unknown"
+
+    def scope_words(s) -> str:
+        org_ = "organization" if s["organization_enabled"] else "this account" \
+            if s["organization_enabled"] is False else "unknown scope"
+        reg = "all regions" if s["multi_region_enabled"] else f"{s['home_region']} only" \
+            if s["multi_region_enabled"] is False else "unknown regions"
+        return f"{org_}, {reg}"
+
+    def flag(v):
+        return None if v is None or (isinstance(v, float) and v != v) else bool(v)
+
+    rb, ra = _lake_read(before), _lake_read(after)
+    rows = []
+    for arn in sorted(set(sa) - set(sb)):
+        s = sa[arn]
+        if not in_scope(s):
+            continue
+        unread = not rb.get((s["account_id"], s["home_region"]), False)
+        rows.append(row("eds_added", before="unknown" if unread else None, after=state(s),
+                        reason=f"new event data store {s['name']} ({scope_words(s)})"
+                        + (": the Lake stores of its region were not read in BEFORE" if unread else ""),
+                        **base(s)))
+    for arn in sorted(set(sb) - set(sa)):
+        s = sb[arn]
+        if not in_scope(s):
+            continue
+        recorded = _ingesting(s["status"]) is True
+        if not ra.get((s["account_id"], s["home_region"]), False):
+            # the region's stores were not read in AFTER: the store is not known to be gone
+            rows.append(row("eds_changed", "regression" if recorded else "neutral", before=state(s),
+                            after="unknown",
+                            reason=f"event data store {s['name']}: the management account's CloudTrail Lake stores "
+                                   f"in {s['home_region']} were not read in AFTER", **base(s)))
+            continue
+        rows.append(row("eds_removed", "regression" if recorded else "neutral", before=state(s), after="deleted",
+                        reason=f"event data store {s['name']} ({scope_words(s)}) deleted"
+                               + (" while ingesting" if recorded else ""), **base(s)))
+    for arn in sorted(set(sb) & set(sa)):
+        b, a = sb[arn], sa[arn]
+        if not in_scope(a):
+            continue
+        ib, ia = _ingesting(b["status"]), _ingesting(a["status"])
+        if state(b) != state(a):
+            if ib is True and ia is False:
+                kind, sev, what = "eds_stopped", "regression", "stopped ingesting"
+            elif ib is False and ia is True:
+                kind, sev, what = "eds_started", "improvement", "started ingesting"
+            elif ib is True and ia is None:
+                kind, sev, what = "eds_changed", "regression", "ingestion can no longer be confirmed"
+            else:
+                kind, sev, what = "eds_changed", "neutral", "status changed"
+            rows.append(row(kind, sev, before=state(b), after=state(a),
+                            reason=f"event data store {a['name']} ({scope_words(a)}) {what} "
+                                   f"({state(b)} -> {state(a)})", **base(a)))
+        bits, up, down = [], False, False
+        for col, label in (("organization_enabled", "organization"), ("multi_region_enabled", "multi-region")):
+            x, y = flag(b[col]), flag(a[col])
+            if x != y:
+                bits.append(f"{label} {x} -> {y}")
+                down |= x is True and y is False
+                up |= x is False and y is True
+        xs, ys = _eds_selectors(b["advanced_event_selectors"]), _eds_selectors(a["advanced_event_selectors"])
+        if xs != ys and xs is not None and ys is not None:
+            bits.append(f"event selectors {xs} -> {ys}")
+        if bits:
+            records_now = ia is True
+            sev = ("regression" if down else "improvement" if up else "neutral") if records_now else "neutral"
+            rows.append(row("eds_changed", sev, before=scope_words(b), after=scope_words(a),
+                            reason=f"event data store {a['name']}: " + "; ".join(bits)
+                                   + ("" if records_now or not (up or down) else " (it does not ingest: no effect)"),
+                            **base(a)))
+    return rows

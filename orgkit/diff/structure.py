@@ -1,4 +1,5 @@
-"""What changed in the organisation's structure: accounts, OUs, SCPs and their attachments."""
+"""What changed in the organisation's structure: accounts, OUs, SCPs, resource control policies (RCPs) and their
+attachments."""
 
 from __future__ import annotations
 
@@ -110,60 +111,102 @@ def structure_changes(before, after) -> tuple[list[dict], dict[int, set[str]]]:
                        + " at the root"),
             set(after.accounts["account_id"]) | set(before.accounts["account_id"]))
 
-    # --- SCPs
+    # --- SCPs, then resource control policies (the same rows, ``rcp_*``)
     pb, pa = _scps(before), _scps(after)
-    for pid in sorted(set(pa.index) - set(pb.index)):
-        p = pa.loc[pid]
-        add(row("scp_created", policy_id=pid, policy_name=p["name"], after=p["name"],
-                reason="new SCP" + ("" if _targets(after, pid) else " (not attached)")), set())
-    for pid in sorted(set(pb.index) - set(pa.index)):
-        p = pb.loc[pid]
-        add(row("scp_deleted", policy_id=pid, policy_name=p["name"], before=p["name"], reason="SCP deleted"),
-            _accounts_of_policy(before, pid))
-    for pid in sorted(set(pb.index) & set(pa.index)):
-        b, a = pb.loc[pid], pa.loc[pid]
-        if _val(b["name"]) != _val(a["name"]):
-            add(row("scp_renamed", policy_id=pid, policy_name=a["name"], before=b["name"], after=a["name"],
-                    reason="SCP renamed"))
-        if _val(b["content"]) != _val(a["content"]):
-            add(row("scp_edited", policy_id=pid, policy_name=a["name"], reason=describe_edit(b["content"], a["content"])),
-                _accounts_of_policy(before, pid) | _accounts_of_policy(after, pid))
-
-    # --- attachments
-    tb, ta = _attachments(before, pb), _attachments(after, pa)
-    # an OU or account new in AFTER is listed with its SCPs (AWS attaches FullAWSAccess to each on creation)
     new_nodes = (set(aa) - set(ab)) | (set(oa) - set(ob))
-    with_scps: dict[str, list[str]] = {}
-    for pid, tid in sorted(ta - tb):
-        if tid in new_nodes:
-            with_scps.setdefault(tid, []).append(str(pa.loc[pid, "name"]) if pid in pa.index else pid)
-            continue
-        add(_attach_row("scp_attached", after, pa, pid, tid), accounts_under(after, tid))
+    with_pols = _policy_rows("scp", before, after, pb, pa, new_nodes, add)
+    with_rcps: dict[str, list[str]] = {}
+    rb_on, ra_on = getattr(before, "rcp_enabled", None), getattr(after, "rcp_enabled", None)
+    ub, ua = getattr(before, "rcp_unread", None), getattr(after, "rcp_unread", None)
+    if rb_on is not None and ra_on is not None and bool(rb_on) != bool(ra_on):
+        # enabling attaches RCPFullAWSAccess everywhere, disabling detaches every RCP: one row says it, rated by
+        # its effect; the policies of the disabled side were not collected, so they are not listed one by one
+        add(row("rcp_policy_type", before="enabled" if rb_on else "disabled", after="enabled" if ra_on else "disabled",
+                target_id=after.root_id, reason="the RESOURCE_CONTROL_POLICY type was "
+                + ("enabled" if ra_on else "disabled") + " at the root"),
+            set(after.accounts["account_id"]) | set(before.accounts["account_id"]))
+    elif rb_on and ra_on and (ub or ua):
+        # what could not be read is never shown as unchanged
+        add(row("rcp_policy_type", "unknown", before="unread" if ub else "enabled", after="unread" if ua else "enabled",
+                target_id=after.root_id,
+                reason="resource control policies not read in " + " and ".join(
+                    f"{w} ({u})" for w, u in (("BEFORE", ub), ("AFTER", ua)) if u) + ": their changes are unknown"))
+    elif rb_on and ra_on:
+        with_rcps = _policy_rows("rcp", before, after, _rcps(before), _rcps(after), new_nodes, add)
     for r in rows:
         if r["kind"] in ("account_added", "ou_added"):
             node = r["account_id"] if r["kind"] == "account_added" else r["target_id"]
-            if with_scps.get(node):
-                r["reason"] += f" (SCPs attached: {', '.join(with_scps[node])})"
-    for pid, tid in sorted(tb - ta):
-        add(_attach_row("scp_detached", before if tid not in after.graph else after, pb, pid, tid),
-            accounts_under(before, tid) | accounts_under(after, tid))
+            if with_pols.get(node):
+                r["reason"] += f" (SCPs attached: {', '.join(with_pols[node])})"
+            if with_rcps.get(node):
+                r["reason"] += f" (RCPs attached: {', '.join(with_rcps[node])})"
     return rows, touches
 
 
-def _targets(org, pid: str) -> list[str]:
-    pt = org.policy_targets
+def _rcps(org) -> pd.DataFrame:
+    p = getattr(org, "rcps", None)
+    if p is None or "policy_id" not in p.columns:
+        p = pd.DataFrame(columns=["policy_id", "name", "content", "type"])
+    return p.set_index("policy_id", drop=False)
+
+
+def _policy_rows(kind: str, before, after, pb: pd.DataFrame, pa: pd.DataFrame, new_nodes: set, add) -> dict:
+    """Rows for the policies of one type (``kind`` ``scp`` or ``rcp``: created, deleted, renamed, edited, attached,
+    detached), each with the accounts it touches so that its severity is its own effect on the decisions (an RCP
+    can only deny: a Deny that applied taken away is a regression). Returns the policies attached to OUs and
+    accounts new in AFTER (node → names), which their own rows list."""
+    label = kind.upper()
+    for pid in sorted(set(pa.index) - set(pb.index)):
+        p = pa.loc[pid]
+        add(row(f"{kind}_created", policy_id=pid, policy_name=p["name"], after=p["name"],
+                reason=f"new {label}" + ("" if _targets(after, pid, kind) else " (not attached)")), set())
+    for pid in sorted(set(pb.index) - set(pa.index)):
+        p = pb.loc[pid]
+        add(row(f"{kind}_deleted", policy_id=pid, policy_name=p["name"], before=p["name"], reason=f"{label} deleted"),
+            _accounts_of_policy(before, pid, kind))
+    for pid in sorted(set(pb.index) & set(pa.index)):
+        b, a = pb.loc[pid], pa.loc[pid]
+        if _val(b["name"]) != _val(a["name"]):
+            add(row(f"{kind}_renamed", policy_id=pid, policy_name=a["name"], before=b["name"], after=a["name"],
+                    reason=f"{label} renamed"))
+        if _val(b["content"]) != _val(a["content"]):
+            add(row(f"{kind}_edited", policy_id=pid, policy_name=a["name"],
+                    reason=describe_edit(b["content"], a["content"])),
+                _accounts_of_policy(before, pid, kind) | _accounts_of_policy(after, pid, kind))
+    tb, ta = _attachments(before, pb, kind), _attachments(after, pa, kind)
+    # an OU or account new in AFTER is listed with its policies (AWS attaches FullAWSAccess, and RCPFullAWSAccess
+    # while RCPs are enabled, to each on creation)
+    with_pols: dict[str, list[str]] = {}
+    for pid, tid in sorted(ta - tb):
+        if tid in new_nodes:
+            with_pols.setdefault(tid, []).append(str(pa.loc[pid, "name"]) if pid in pa.index else pid)
+            continue
+        add(_attach_row(f"{kind}_attached", after, pa, pid, tid), accounts_under(after, tid))
+    for pid, tid in sorted(tb - ta):
+        add(_attach_row(f"{kind}_detached", before if tid not in after.graph else after, pb, pid, tid),
+            accounts_under(before, tid) | accounts_under(after, tid))
+    return with_pols
+
+
+def _target_frame(org, kind: str = "scp") -> pd.DataFrame:
+    pt = org.policy_targets if kind == "scp" else getattr(org, "rcp_targets", None)
+    return pt if pt is not None and "policy_id" in pt.columns else pd.DataFrame(columns=["policy_id", "target_id"])
+
+
+def _targets(org, pid: str, kind: str = "scp") -> list[str]:
+    pt = _target_frame(org, kind)
     return list(pt.loc[pt["policy_id"] == pid, "target_id"])
 
 
-def _attachments(org, scps: pd.DataFrame) -> set[tuple[str, str]]:
-    pt = org.policy_targets
-    pt = pt[pt["policy_id"].isin(scps.index)]
+def _attachments(org, pols: pd.DataFrame, kind: str = "scp") -> set[tuple[str, str]]:
+    pt = _target_frame(org, kind)
+    pt = pt[pt["policy_id"].isin(pols.index)]
     return set(zip(pt["policy_id"], pt["target_id"].astype(str)))
 
 
-def _accounts_of_policy(org, pid: str) -> set[str]:
+def _accounts_of_policy(org, pid: str, kind: str = "scp") -> set[str]:
     out: set[str] = set()
-    for t in _targets(org, pid):
+    for t in _targets(org, pid, kind):
         out |= accounts_under(org, str(t))
     return out
 
@@ -173,7 +216,7 @@ def _attach_row(kind: str, org, scps: pd.DataFrame, pid: str, tid: str) -> dict:
     d = g.nodes[tid] if tid in g else {}
     name = scps.loc[pid, "name"] if pid in scps.index else None
     what = d.get("kind", "target")
-    verb = "attached to" if kind == "scp_attached" else "detached from"
+    verb = "attached to" if kind.endswith("_attached") else "detached from"
     kw: dict[str, Any] = {}
     if what == "account":
         kw = {"account_id": tid, "account_name": d.get("name"), "ou_path": g.nodes[next(g.predecessors(tid))]["path"]}

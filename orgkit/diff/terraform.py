@@ -36,6 +36,8 @@ from orgkit.scp.lint import scp_version_problem
 MODELLED = ("aws_organizations_policy", "aws_organizations_policy_attachment",
             "aws_organizations_organizational_unit", "aws_organizations_account")
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
+RCP_TYPE = "RESOURCE_CONTROL_POLICY"
+RCP_FULL = "p-RCPFullAWSAccess"
 NEW = "(after apply) "
 
 
@@ -273,6 +275,14 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     accounts = {r["account_id"]: dict(r) for r in org.accounts.to_dict("records")}
     policies = {r["policy_id"]: dict(r) for r in org.policies.to_dict("records")}
     targets = {(r["policy_id"], str(r["target_id"])): dict(r) for r in org.policy_targets.to_dict("records")}
+    # resource control policies, modelled where the snapshot has them in force and read (AWS attaches
+    # RCPFullAWSAccess to every root, OU and account while the type is enabled: "RCP evaluation")
+    rcp_on = bool(getattr(org, "rcp_enabled", None)) and not getattr(org, "rcp_unread", None) \
+        and org.frames.get("rcps") is not None
+    rcps = {r["policy_id"]: dict(r) for r in org.frames["rcps"].to_dict("records")} if rcp_on else {}
+    rcp_targets = {(r["policy_id"], str(r["target_id"])): dict(r)
+                   for r in org.frames["rcp_targets"].to_dict("records")} if rcp_on else {}
+    rcp_full = RCP_FULL if RCP_FULL in rcps else None
     # (policy id, target, why, its not_evaluated row) whose accounts are unknown, or can only be restricted more
     pending_targets: list[tuple[str, str, str, dict]] = []
     # (address, policy id or None: unknown, its not_evaluated row) attached to a target unknown until apply
@@ -286,6 +296,9 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         if full is not None:
             targets[(full, node)] = {"policy_id": full, "target_id": node, "target_type": kind,
                                      "target_name": None}
+        if rcp_full is not None:
+            rcp_targets[(rcp_full, node)] = {"policy_id": rcp_full, "target_id": node, "target_type": kind,
+                                             "target_name": None}
 
     def nr(rc: dict, reason: str, **kw) -> dict:
         # what is not evaluated has an effect that cannot be known here: never neutral
@@ -323,6 +336,10 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     for rc in of_type("aws_organizations_policy"):
         acts = _actions(rc)
         pid = before_id(rc)
+        st_t, typ_t = R.attr(rc, "type")
+        if (pid in rcps and "create" not in acts) or (rcp_on and st_t == "known" and typ_t == RCP_TYPE):
+            _plan_rcp(rc, acts, pid, rcps, rcp_targets, R, nr, new_id)
+            continue
         if "delete" in acts and pid:
             if pid not in policies:
                 nr(rc, f"deletes policy {pid}, which the snapshot does not have", policy_id=pid)
@@ -363,8 +380,9 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
                 nr(rc, f"policy content unknown until apply ({why}): its effect is not evaluated",
                    policy_id=pid, policy_name=p["name"])
             if p.get("type") not in (None, SCP_TYPE):
-                nr(rc, f"a {p['type']}: orgkit evaluates service control policies only", policy_id=pid,
-                   policy_name=p["name"])
+                nr(rc, f"a {p['type']}: orgkit evaluates service control policies"
+                       + (" and resource control policies (where the snapshot has them enabled and read)"
+                          if p.get("type") == RCP_TYPE else "") + " only", policy_id=pid, policy_name=p["name"])
 
     # --- OUs
     def resolve_parent(rc: dict) -> tuple[str | None, str | None]:
@@ -444,6 +462,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             k = (b.get("policy_id"), str(b.get("target_id")))
             if k in targets:
                 targets.pop(k)
+            elif k in rcp_targets:
+                rcp_targets.pop(k)
             elif k[0] in policies or k[0] is None:
                 nr(rc, f"detaches {k[0]} from {k[1]}, which the snapshot does not show attached", policy_id=k[0],
                    target_id=k[1])
@@ -470,12 +490,18 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
                                     f"a policy unknown until apply is attached above it ({pid})",
                                     nr(rc, f"attaches a policy unknown until apply ({pid}) to {tid}", target_id=tid)))
             continue
-        if pid not in policies:
+        if pid not in policies and pid not in rcps:
             nr(rc, f"attaches {pid}, which neither the snapshot nor the plan has", policy_id=pid, target_id=tid)
             continue
         if tid not in ous and tid not in accounts:
             nr(rc, f"attaches {pid} to {tid}, which neither the snapshot nor the plan has", policy_id=pid,
                target_id=tid)
+            continue
+        if pid in rcps:
+            rcp_targets[(pid, tid)] = {"policy_id": pid, "target_id": tid,
+                                       "target_type": "ACCOUNT" if tid in accounts else
+                                       "ROOT" if ous.get(tid, {}).get("is_root") else "ORGANIZATIONAL_UNIT",
+                                       "target_name": None}
             continue
         if policies[pid].get("type") not in (None, SCP_TYPE):
             continue
@@ -497,7 +523,7 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         if a.get("parent_id") not in ous:
             unknown_accounts[a["account_id"]] = f"its parent {a.get('parent_id')} is not in the planned organisation"
             accounts.pop(a["account_id"])
-    new_org = rebuild(org, ous, accounts, policies, targets)
+    new_org = rebuild(org, ous, accounts, policies, targets, (rcps, rcp_targets) if rcp_on else None)
     # accounts below an unknown: their SCP answer is unknown, unless the unknown part can only take permissions
     # away. An SCP never grants, and an action is allowed only if an Allow matches it at every level (AWS
     # Organizations, "SCP evaluation"); so a policy added at a level that already allows everything can only add
@@ -549,7 +575,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         g = new_org.graph
         chains = {aid: {aid} | nx.ancestors(g, aid) for aid in accounts if aid in g}
         for address, pid, note in anywhere:
-            grants = pid not in policies or _may_allow(policies[pid])
+            # an RCP grants nothing ("No permissions are granted by an RCP"): it can only take permissions away
+            grants = pid not in rcps and (pid not in policies or _may_allow(policies[pid]))
             what = f"the policy {address} attaches to a target unknown until apply"
             narrow, wide = [], []
             for aid, chain in sorted(chains.items()):
@@ -593,6 +620,39 @@ def _allows_everything(policy: dict) -> bool:
         return False
 
 
+def _plan_rcp(rc: dict, acts: list[str], pid: str | None, rcps: dict, rcp_targets: dict, R, nr, new_id) -> None:
+    """A planned create / update / delete of a resource control policy, applied to ``rcps`` (its attachments go
+    with a delete). Content unknown until apply: listed as not evaluated (a new RCP keeps an allow-all stand-in,
+    which changes nothing; an updated one keeps its collected text), never guessed."""
+    if "delete" in acts and pid:
+        rcps.pop(pid, None)
+        for k in [k for k in rcp_targets if k[0] == pid]:
+            rcp_targets.pop(k)
+    if "create" not in acts and "update" not in acts:
+        return
+    if "update" in acts and "create" not in acts:
+        if pid not in rcps:
+            nr(rc, f"updates policy {pid}, which the snapshot does not have", policy_id=pid)
+            return
+        p = rcps[pid]
+    else:
+        pid = new_id(rc)
+        p = rcps[pid] = {"policy_id": pid, "description": None, "aws_managed": False, "arn": None,
+                         "type": RCP_TYPE, "name": None,
+                         "content": json.dumps({"Version": "2012-10-17", "Statement": [
+                             {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})}
+    st, name = R.attr(rc, "name")
+    p["name"] = name if st == "known" else p.get("name") or rc["address"]
+    st, content = R.attr(rc, "content")
+    if st == "known" and isinstance(content, str):
+        p["content"] = content
+    else:
+        why = content if st == "unknown" else "content is not known"
+        nr(rc, f"RCP content unknown until apply ({why}): its effect is not evaluated (the "
+               + ("collected text is kept" if "update" in acts else "new RCP is evaluated as allowing everything")
+               + ")", policy_id=pid, policy_name=p["name"])
+
+
 def _accounts_under(org, node: str) -> set[str]:
     g = org.graph
     if node not in g:
@@ -601,8 +661,9 @@ def _accounts_under(org, node: str) -> set[str]:
     return {n for n in nodes if g.nodes[n].get("kind") == "account"}
 
 
-def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict):
-    """A new ``Org`` with these OUs, accounts, policies and attachments (other frames shared with ``org``)."""
+def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: tuple[dict, dict] | None = None):
+    """A new ``Org`` with these OUs, accounts, policies and attachments (other frames shared with ``org``);
+    ``rcp``: the resource control policies and their attachments (None: as collected)."""
     from orgkit.model import FRAMES, Org, _frame
 
     g = nx.DiGraph()
@@ -641,15 +702,27 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict):
     for (pid, tid) in targets:
         if tid in g and pid in policies:
             g.nodes[tid]["scps"].append(pid)
-    # RCPs as collected (a plan's RCP resources are listed as not evaluated); an OU or account the plan makes gets
-    # RCPFullAWSAccess, which AWS attaches to every new node while RCPs are enabled
+    # RCPs: the plan's (``rcp``), else as collected; an OU or account the plan makes gets RCPFullAWSAccess, which
+    # AWS attaches to every new node while RCPs are enabled
     rcps = org.frames.get("rcps")
-    full = ["p-RCPFullAWSAccess"] if rcps is not None and "p-RCPFullAWSAccess" in set(rcps["policy_id"]) else []
+    full = [RCP_FULL] if rcps is not None and RCP_FULL in set(rcps["policy_id"]) else []
+    by_node: dict[str, list[str]] = {}
+    if rcp is not None:
+        for (pid, tid) in rcp[1]:
+            if pid in rcp[0]:
+                by_node.setdefault(tid, []).append(pid)
     for n in g.nodes:
         g.nodes[n]["scps"] = sorted(set(g.nodes[n]["scps"]))
+        if rcp is not None:
+            g.nodes[n]["rcps"] = sorted(set(by_node.get(n, [])))
+            continue
         old = org.graph.nodes[n].get("rcps") if n in org.graph else None
         g.nodes[n]["rcps"] = list(old) if old is not None else list(full)
     frames = dict(org.frames)
+    if rcp is not None:
+        frames["rcps"] = _frame("rcps", [{c: p.get(c) for c in FRAMES["rcps"]} for p in rcp[0].values()])
+        frames["rcp_targets"] = _frame("rcp_targets", [{c: t.get(c) for c in FRAMES["rcp_targets"]}
+                                                       for (pid, tid), t in rcp[1].items() if tid in g])
     acc = pd.DataFrame.from_records(acc_rows, columns=FRAMES["accounts"])
     acc["is_management"] = acc["is_management"].fillna(False).astype(bool)
     acc["joined_at"] = pd.to_datetime(acc["joined_at"], utc=True)

@@ -1,0 +1,392 @@
+"""orgkit diff: resource control policies as structure rows of their own (``rcp_*``, issue 18 point 5) and the
+management account's CloudTrail Lake event data stores (``eds_*``, issue 20 point 8), on hand-built snapshots and
+through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from orgkit.diff import KINDS, diff
+from orgkit.testing import SnapshotSpec
+
+# AWS's example shape: a Deny with "Principal": "*" (RCPs can only deny: "No permissions are granted by an RCP")
+KEEP = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "KeepBuckets", "Effect": "Deny", "Principal": "*", "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+     "Resource": "*"}]}
+KEEP_REFORMATTED = {"Statement": [{"Resource": "*", "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+                                   "Principal": "*", "Effect": "Deny", "Sid": "KeepBuckets"}],
+                    "Version": "2012-10-17"}
+KEEP_NARROWED = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "KeepBuckets", "Effect": "Deny", "Principal": "*", "Action": ["s3:PutBucketPolicy"], "Resource": "*"}]}
+DENY_S3 = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "NoBuckets", "Effect": "Deny", "Action": ["s3:CreateBucket"], "Resource": "*"}]}
+ACTIONS = ["s3:DeleteBucket", "s3:PutBucketPolicy", "s3:CreateBucket", "s3:GetObject"]
+MGMT_EVENTS = [{"Name": "mgmt", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
+DATA_EVENTS = MGMT_EVENTS + [{"Name": "s3", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                                              {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}]
+
+
+def spec(**c) -> SnapshotSpec:
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"])
+    eng = sb.ou("Eng")
+    sandbox = sb.ou("Sandbox")
+    app = sb.account("App", parent=eng)
+    play = sb.account("Play", parent=sandbox)
+    sb.policy("DenyS3", c.get("scp_doc", DENY_S3), [sandbox])
+    if c.get("rcp", True):
+        targets = [t for t, on in ((eng, not c.get("detach_eng")), (sandbox, not c.get("detach_sandbox"))) if on]
+        keep = sb.rcp("KeepBuckets", c.get("rcp_doc", KEEP), targets)
+        if c.get("attach_play"):
+            sb.attach_rcp(keep, play)
+        if c.get("delete_rcp"):
+            del sb.rcps[keep]
+        if c.get("new_rcp"):
+            sb.rcp("Spare", KEEP, [])
+    if c.get("rcp_error"):
+        sb.rcp_error = c["rcp_error"]
+    if c.get("eds", True):
+        sb.event_data_store("org-lake", status=c.get("eds_status", "ENABLED"), organization=c.get("eds_org", True),
+                            multi_region=c.get("eds_multi", True),
+                            advanced_event_selectors=c.get("eds_selectors", MGMT_EVENTS))
+    else:
+        sb.docs[sb.management]["CloudTrail"]["EventDataStores"] = {r: [] for r in sb.regions}
+    if c.get("second_eds"):
+        sb.event_data_store("extra-lake", home_region="eu-west-1", organization=False, multi_region=False)
+    if c.get("lake_unread"):
+        sb.lake_unread(c["lake_unread"])
+    sb._app, sb._play = app, play
+    return sb
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return spec().load(tmp_path_factory.mktemp("base") / "snap")
+
+
+def _diff(base, tmp_path, name="after", scp=True, **c):
+    after = spec(**c).load(tmp_path / name)
+    return diff(base, after, actions=ACTIONS, processes=1, scp=scp)
+
+
+def _one(df, kind):
+    rows = df[df["kind"] == kind]
+    assert len(rows) == 1, df[["kind", "severity", "reason"]].to_string()
+    return rows.iloc[0]
+
+
+def test_kinds_registered():
+    for k in ("rcp_created", "rcp_edited", "rcp_renamed", "rcp_deleted", "rcp_attached", "rcp_detached",
+              "rcp_policy_type", "eds_added", "eds_removed", "eds_stopped", "eds_started", "eds_changed"):
+        assert k in KINDS
+
+
+# ---------------------------------------------------------------------------------------------- RCPs
+def test_same_snapshot_has_no_rcp_or_eds_rows(base, tmp_path):
+    df = _diff(base, tmp_path)
+    assert not df["kind"].str.startswith(("rcp_", "eds_")).any()
+
+
+def test_rcp_detached_that_denied_is_a_regression(base, tmp_path):
+    df = _diff(base, tmp_path, detach_eng=True)
+    r = _one(df, "rcp_detached")
+    assert r["severity"] == "regression"
+    assert r["policy_name"] == "KeepBuckets" and r["ou_path"] == "Root/Eng"
+    assert "changes SCP decisions in 1 account" in r["reason"]
+    assert not (df["kind"] == "scp_detached").any()  # its own kind, not an SCP row
+
+
+def test_rcp_attached_is_an_improvement(base, tmp_path):
+    before = spec(detach_eng=True).load(tmp_path / "b")
+    after = spec().load(tmp_path / "a")
+    r = _one(diff(before, after, actions=ACTIONS, processes=1), "rcp_attached")
+    assert r["severity"] == "improvement"
+
+
+def test_rcp_attached_where_a_deny_already_applies_is_neutral(base, tmp_path):
+    # Play is under Sandbox, where KeepBuckets is attached already: attaching it to the account changes nothing
+    r = _one(_diff(base, tmp_path, attach_play=True), "rcp_attached")
+    assert r["severity"] == "neutral" and "no effect on any account's SCP decisions" in r["reason"]
+
+
+def test_rcp_edit_removing_a_denied_action_is_a_regression(base, tmp_path):
+    r = _one(_diff(base, tmp_path, rcp_doc=KEEP_NARROWED), "rcp_edited")
+    assert r["severity"] == "regression"
+    assert "Action -s3:DeleteBucket" in r["reason"]
+
+
+def test_rcp_reformatted_is_neutral(base, tmp_path):
+    r = _one(_diff(base, tmp_path, rcp_doc=KEEP_REFORMATTED), "rcp_edited")
+    assert r["severity"] == "neutral" and r["reason"].startswith("formatting only")
+
+
+def test_rcp_deleted_is_a_regression_and_created_unattached_is_neutral(base, tmp_path):
+    df = _diff(base, tmp_path, delete_rcp=True)
+    assert _one(df, "rcp_deleted")["severity"] == "regression"
+    df = _diff(base, tmp_path, name="n", new_rcp=True)
+    r = _one(df, "rcp_created")
+    assert r["severity"] == "neutral" and r["reason"] == "new RCP (not attached)"
+
+
+def test_rcp_change_rated_alone_when_accounts_share_changes(base, tmp_path):
+    """Play is touched by two changes (the RCP detached from Sandbox, DenyS3 reformatted on Sandbox): each is rated
+    by its own effect, the RCP one through BEFORE's RCPs with only it changed."""
+    reformatted = {"Statement": [{"Resource": "*", "Action": ["s3:CreateBucket"], "Effect": "Deny",
+                                  "Sid": "NoBuckets"}], "Version": "2012-10-17"}
+    df = _diff(base, tmp_path, detach_sandbox=True, scp_doc=reformatted)
+    assert _one(df, "rcp_detached")["severity"] == "regression"
+    assert _one(df, "scp_edited")["severity"] == "neutral"
+
+
+def test_rcps_unread_are_unknown_not_deleted(base, tmp_path):
+    df = _diff(base, tmp_path, rcp_error="AccessDeniedException")
+    r = _one(df, "rcp_policy_type")
+    assert r["severity"] == "unknown" and r["after"] == "unread"
+    assert not (df["kind"] == "rcp_deleted").any()
+
+
+def test_rcp_policy_type_enabled_is_its_own_row(tmp_path):
+    before = spec(rcp=False).load(tmp_path / "b")
+    after = spec().load(tmp_path / "a")
+    df = diff(before, after, actions=ACTIONS, processes=1)
+    r = _one(df, "rcp_policy_type")
+    assert (r["before"], r["after"]) == ("disabled", "enabled")
+    assert r["severity"] == "improvement"  # KeepBuckets now denies in Eng and Sandbox
+    assert not df["kind"].isin(["rcp_created", "rcp_attached"]).any()
+
+
+# ---------------------------------------------------------------------------------- event data stores
+def test_org_store_stopped_is_a_regression_started_an_improvement(base, tmp_path):
+    r = _one(_diff(base, tmp_path, scp=False, eds_status="STOPPED_INGESTION"), "eds_stopped")
+    assert r["severity"] == "regression" and (r["before"], r["after"]) == ("ENABLED", "STOPPED_INGESTION")
+    assert r["trail_arn"].startswith("arn:aws:cloudtrail:us-east-1:111111111111:eventdatastore/")
+    stopped = spec(eds_status="STOPPED_INGESTION").load(tmp_path / "s")
+    r = _one(diff(stopped, base, scp=False, processes=1), "eds_started")
+    assert r["severity"] == "improvement"
+
+
+def test_store_removed_while_ingesting_is_a_regression(base, tmp_path):
+    df = _diff(base, tmp_path, scp=False, eds=False)
+    r = _one(df, "eds_removed")
+    assert r["severity"] == "regression" and "deleted while ingesting" in r["reason"]
+    # and the cells it alone covered say so
+    cells = df[df["kind"] == "cloudtrail"]
+    assert len(cells) and (cells["severity"] == "regression").all()
+
+
+def test_stopped_store_removed_is_neutral(tmp_path):
+    before = spec(eds_status="STOPPED_INGESTION").load(tmp_path / "b")
+    after = spec(eds=False).load(tmp_path / "a")
+    r = _one(diff(before, after, scp=False, processes=1), "eds_removed")
+    assert r["severity"] == "neutral"
+
+
+def test_store_whose_region_was_not_read_is_unknown_not_removed(base, tmp_path):
+    df = _diff(base, tmp_path, scp=False, eds=False, lake_unread="us-east-1")
+    assert not (df["kind"] == "eds_removed").any()
+    r = _one(df, "eds_changed")
+    assert r["after"] == "unknown" and r["severity"] == "regression"
+
+
+def test_unread_other_region_still_sees_removal(base, tmp_path):
+    df = _diff(base, tmp_path, scp=False, eds=False, lake_unread="eu-west-1")
+    assert _one(df, "eds_removed")["severity"] == "regression"
+
+
+def test_store_added_is_neutral(base, tmp_path):
+    r = _one(_diff(base, tmp_path, scp=False, second_eds=True), "eds_added")
+    assert r["severity"] == "neutral" and r["region"] == "eu-west-1"
+    assert "this account, eu-west-1 only" in r["reason"]
+
+
+def test_scope_narrowed_while_ingesting_is_a_regression(base, tmp_path):
+    r = _one(_diff(base, tmp_path, scp=False, eds_org=False), "eds_changed")
+    assert r["severity"] == "regression" and "organization True -> False" in r["reason"]
+    r = _one(_diff(base, tmp_path, name="m", scp=False, eds_multi=False), "eds_changed")
+    assert r["severity"] == "regression" and "multi-region True -> False" in r["reason"]
+
+
+def test_scope_change_of_a_stopped_store_is_neutral(tmp_path):
+    before = spec(eds_status="STOPPED_INGESTION").load(tmp_path / "b")
+    after = spec(eds_status="STOPPED_INGESTION", eds_org=False).load(tmp_path / "a")
+    r = _one(diff(before, after, scp=False, processes=1), "eds_changed")
+    assert r["severity"] == "neutral" and "does not ingest" in r["reason"]
+
+
+def test_selector_change_is_listed_neutral(base, tmp_path):
+    r = _one(_diff(base, tmp_path, scp=False, eds_selectors=DATA_EVENTS), "eds_changed")
+    assert r["severity"] == "neutral" and "event selectors" in r["reason"]
+    assert "resources.type=AWS::S3::Object" in r["reason"]
+
+
+def test_hostile_store_name_is_text(tmp_path):
+    sb = spec(eds=False)
+    sb.event_data_store("<b>x</b>\x1b[31m", status="ENABLED")
+    before = sb.load(tmp_path / "b")
+    after = spec(eds=False).load(tmp_path / "a")
+    out = subprocess.run([sys.executable, "-m", "orgkit.cli", "diff", str(before.path), str(after.path),
+                          "--kind", "eds_removed", "--wide"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+def test_cli_fails_on_a_stopped_store_and_an_rcp_detach(base, tmp_path):
+    after = spec(eds_status="STOPPED_INGESTION", detach_eng=True).load(tmp_path / "a")
+    cmd = [sys.executable, "-m", "orgkit.cli", "diff", str(base.path), str(after.path), "--actions",
+           ",".join(ACTIONS), "--kind", "eds_stopped,rcp_detached", "--format", "json", "--fail-on", "regression"]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode == 1, out.stderr
+    rows = json.loads(out.stdout)
+    rows = rows if isinstance(rows, list) else rows.get("rows") or rows.get("changes")
+    assert {(r["kind"], r["severity"]) for r in rows} == {("eds_stopped", "regression"),
+                                                          ("rcp_detached", "regression")}
+    assert "Traceback" not in out.stderr
+
+
+# ------------------------------------------------------------------------------------------ Terraform plans
+def _rc(address, rtype, actions, before=None, after=None, unknown=None):
+    return {"address": address, "mode": "managed", "type": rtype, "name": address.split(".")[-1],
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": actions, "before": before, "after": after,
+                       "after_unknown": unknown if unknown is not None else ({} if after is not None else False)}}
+
+
+def _plan(changes, config=()):
+    return {"format_version": "1.2", "terraform_version": "1.9.8", "variables": {}, "resource_changes": list(changes),
+            "prior_state": {"format_version": "1.0", "values": {"root_module": {"resources": []}}},
+            "configuration": {"root_module": {"resources": list(config)}}}
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    sb = spec()
+    org = sb.load(tmp_path_factory.mktemp("p") / "s")
+    keep = next(p for p, v in sb.rcps.items() if v["name"] == "KeepBuckets")
+    eng = org.ous.set_index("name").loc["Eng", "ou_id"]
+    return org, keep, eng
+
+
+def test_plan_detaching_an_rcp_is_an_rcp_detached_regression(planned):
+    from orgkit.diff import diff_plan
+
+    org, keep, eng = planned
+    p = _plan([_rc("aws_organizations_policy_attachment.keep_eng", "aws_organizations_policy_attachment",
+                   ["delete"], {"id": f"{eng}:{keep}", "policy_id": keep, "target_id": eng}, None)])
+    df = diff_plan(org, p, actions=ACTIONS)
+    r = _one(df, "rcp_detached")
+    assert r["severity"] == "regression"
+    assert not (df["kind"] == "not_evaluated").any()
+
+
+def test_plan_editing_an_rcp_is_rated_by_its_effect(planned):
+    from orgkit.diff import diff_plan
+
+    org, keep, _ = planned
+    before = {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}
+    p = _plan([_rc("aws_organizations_policy.keep", "aws_organizations_policy", ["update"], before,
+                   {**before, "content": json.dumps(KEEP_NARROWED)})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    assert _one(df, "rcp_edited")["severity"] == "regression"
+    assert not (df["kind"] == "not_evaluated").any()
+
+
+def test_plan_new_rcp_attached_through_references(planned):
+    from orgkit.diff import diff_plan
+
+    org, _, _ = planned
+    play = org.accounts.set_index("account_name").loc["Play", "account_id"]
+    deny_get = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+    changes = [
+        _rc("aws_organizations_policy.tls", "aws_organizations_policy", ["create"], None,
+            {"name": "RequireTLS", "content": json.dumps(deny_get), "type": "RESOURCE_CONTROL_POLICY"},
+            {"id": True, "arn": True}),
+        _rc("aws_organizations_policy_attachment.tls_play", "aws_organizations_policy_attachment", ["create"], None,
+            {"target_id": play}, {"id": True, "policy_id": True})]
+    config = [{"address": "aws_organizations_policy_attachment.tls_play", "mode": "managed",
+               "type": "aws_organizations_policy_attachment", "name": "tls_play",
+               "expressions": {"policy_id": {"references": ["aws_organizations_policy.tls.id",
+                                                            "aws_organizations_policy.tls"]},
+                               "target_id": {"constant_value": play}}}]
+    df = diff_plan(org, _plan(changes, config), actions=ACTIONS)
+    assert _one(df, "rcp_created")["policy_name"] == "RequireTLS"
+    r = _one(df, "rcp_attached")
+    assert r["policy_id"] == "(after apply) aws_organizations_policy.tls" and r["account_id"] == play
+    assert r["severity"] == "improvement"  # it can only deny: s3:GetObject is now denied without TLS
+    assert not (df["kind"] == "not_evaluated").any()
+
+
+def test_plan_rcp_with_unknown_content_is_not_evaluated(planned):
+    from orgkit.diff import diff_plan
+
+    org, keep, _ = planned
+    before = {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}
+    p = _plan([_rc("aws_organizations_policy.keep", "aws_organizations_policy", ["update"], before,
+                   {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY"}, {"content": True})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    r = _one(df, "not_evaluated")
+    assert r["severity"] == "unknown" and "RCP content unknown until apply" in r["reason"]
+    assert not (df["kind"] == "rcp_edited").any()
+
+
+def test_plan_rcp_where_rcps_are_not_enabled_stays_not_evaluated(tmp_path):
+    from orgkit.diff import diff_plan
+
+    org = spec(rcp=False).load(tmp_path / "s")
+    p = _plan([_rc("aws_organizations_policy.keep", "aws_organizations_policy", ["create"], None,
+                   {"name": "KeepBuckets", "content": json.dumps(KEEP), "type": "RESOURCE_CONTROL_POLICY"},
+                   {"id": True})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    assert _one(df, "not_evaluated")["severity"] == "unknown"
+
+
+def test_plan_known_rcp_to_unknown_target_can_only_restrict(planned):
+    from orgkit.diff import diff_plan
+
+    org, keep, _ = planned
+    p = _plan([_rc("aws_organizations_policy_attachment.somewhere", "aws_organizations_policy_attachment", ["create"],
+                   None, {"policy_id": keep}, {"id": True, "target_id": True})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    r = _one(df, "not_evaluated")
+    assert "it can only take permissions away (it has no Allow)" in r["reason"]
+    assert not ((df["kind"] == "scp_effect") & (df["after"] == "unknown")).any()
+
+
+def test_plan_new_ou_gets_rcp_full_access_listed_not_attached(planned):
+    from orgkit.diff import diff_plan
+
+    org, _, _ = planned
+    root = org.ous.loc[org.ous["is_root"], "ou_id"].iloc[0]
+    p = _plan([_rc("aws_organizations_organizational_unit.sec", "aws_organizations_organizational_unit", ["create"],
+                   None, {"name": "Security", "parent_id": root}, {"id": True, "arn": True})])
+    df = diff_plan(org, p, actions=ACTIONS)
+    r = _one(df, "ou_added")
+    assert "(RCPs attached: RCPFullAWSAccess)" in r["reason"] and "(SCPs attached: FullAWSAccess)" in r["reason"]
+    assert not df["kind"].isin(["rcp_attached", "not_evaluated"]).any()
+
+
+def _except(role: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "KeepBuckets", "Effect": "Deny", "Principal": "*", "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+         "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{role}"}}}]}
+
+
+def test_rcp_edit_that_keeps_the_label_conditional_is_compared_by_cases(tmp_path):
+    """Issue 18 point 1 for RCPs: the exception widened from one role to every role (the label stays
+    ``conditional``) lets principals that were denied delete buckets: a regression, for the edit and the effect."""
+    before = spec(rcp_doc=_except("SecurityAdmin")).load(tmp_path / "b")
+    after = spec(rcp_doc=_except("*")).load(tmp_path / "a")
+    df = diff(before, after, actions=ACTIONS, processes=1)
+    r = _one(df, "rcp_edited")
+    assert r["severity"] == "regression", r["reason"]
+    eff = df[(df["kind"] == "scp_effect") & (df["service"] == "s3")]
+    assert len(eff) and set(eff["severity"]) == {"regression"}
+    assert set(eff["before"]) == set(eff["after"]) == {"conditional"}
+    # and the reverse edit is an improvement
+    back = diff(after, before, actions=ACTIONS, processes=1)
+    assert _one(back, "rcp_edited")["severity"] == "improvement"
