@@ -81,20 +81,21 @@ PROTECTED_RESOURCES: tuple[ProtectedResource, ...] = (
 #: every tamper action, in the order of :data:`PROTECTED_RESOURCES`
 TAMPER_ACTIONS: tuple[str, ...] = tuple(a for r in PROTECTED_RESOURCES for a in r.actions)
 
-#: What a trail depends on (docs/scp.md, "What a trail depends on"): one verdict column per kind, for the account
-#: that OWNS the bucket or key, evaluated by the SCP and RCP engine against the real ARNs from the snapshot
-#: (:mod:`orgkit.scp.dependencies`). Two columns rather than one ``trail_storage`` group: a trail's key often lives
-#: in another account than its bucket, and a key protected while its bucket is exposed must not read as one verdict.
+#: What a trail depends on (docs/scp.md, "What a trail depends on"): ONE verdict column, ``trail_storage``, for the
+#: account that OWNS trail buckets or KMS keys, over the bucket and key actions evaluated by the SCP and RCP engine
+#: against the real ARNs from the snapshot (:mod:`orgkit.scp.dependencies`). One group rather than separate bucket
+#: and key columns: the question is one ("can someone here destroy or silence a trail's storage?"), its verdict is
+#: the worst of the bucket's and the key's, each detail line names the bucket or key, and the table keeps to 80
+#: columns.
 DEPENDENCY_RESOURCES: tuple[ProtectedResource, ...] = (
-    ProtectedResource("trail_bucket", "the S3 buckets trails deliver to (owned by this account)",
-                      DEPENDENCY_ACTIONS["s3_bucket"], resource="trail-dependency", source=BUCKET_SOURCE),
-    ProtectedResource("trail_key", "the KMS keys trails encrypt with (owned by this account)",
-                      DEPENDENCY_ACTIONS["kms_key"], resource="trail-dependency", source=KEY_SOURCE),
+    ProtectedResource("trail_storage", "the S3 buckets trails deliver to and the KMS keys they encrypt with, "
+                                       "owned by this account",
+                      DEPENDENCY_ACTIONS["s3_bucket"] + DEPENDENCY_ACTIONS["kms_key"], resource="trail-dependency",
+                      source=f"{BUCKET_SOURCE}; {KEY_SOURCE}"),
 )
-_DEP_KIND = {"trail_bucket": "s3_bucket", "trail_key": "kms_key"}
 
 #: the verdicts, from best to worst (docs/scp.md); ``not_applicable`` first: the account owns nothing of that kind
-#: (only the trail_bucket / trail_key columns). ``not_protectable`` is worst: a bucket or key in the management
+#: (only the trail_storage column). ``not_protectable`` is worst: a bucket or key in the management
 #: account (or outside the organisation), which no SCP or RCP can protect, whatever the policies say.
 VERDICTS = ("not_applicable", "protected", "guarded_by_service", "protected_except", "unknown", "exposed",
             "not_protectable")
@@ -242,7 +243,7 @@ def tamper_verdict(statuses: Sequence[tuple[str, str, Any]]) -> tuple[str, list[
     ``(action, status, detail)`` (status: ``denied``, ``except`` (detail: the principals), ``exposed`` (detail:
     the cases in words), ``guarded`` (detail: AWS's sentence), ``unknown`` (detail: the failed read),
     ``not_protectable`` (detail: why no SCP or RCP can reach the resource)):
-    ``not_applicable`` if there is nothing to judge (an account that owns no trail bucket or key); else
+    ``not_applicable`` if there is nothing to judge (trail_storage: an account that owns no trail bucket or key); else
     ``not_protectable`` if some resource cannot be protected by SCPs or RCPs at all; else ``exposed`` if some
     action is exposed; else ``unknown`` if some answer waits for a failed read; else ``protected_except`` if some
     action is allowed only for named principals; else ``guarded_by_service`` if GuardDuty itself refuses the
@@ -289,25 +290,23 @@ def decision_status(d, principal: str | None = None) -> tuple[str, Any]:
 
 
 def dependency_statuses(org, ev: Evaluator, principal: str | None = None, context: Mapping[str, Any] | None = None,
-                        missing: str | None = None) -> dict[str, dict[str, list[tuple[str, str, Any]]]]:
-    """Per account, per dependency column (``trail_bucket``, ``trail_key``), the statuses of the actions on the
-    trail buckets and keys it OWNS (:func:`orgkit.scp.dependencies.trail_dependencies`), each asked of the SCP and
-    RCP engine in the owning account against the real ARN (``action on NAME``). A bucket or key in the management
-    account is ``not_protectable`` on the management account's row; one outside the organisation is
-    ``not_protectable`` and one whose owner is unknown is ``unknown``, both on the row of the account that owns
-    the trail (no row belongs to their owner)."""
+                        missing: str | None = None) -> dict[str, list[tuple[str, str, Any]]]:
+    """Per account, the statuses (``[(what, status, detail)]``) of the actions on the trail buckets and keys it OWNS
+    (:func:`orgkit.scp.dependencies.trail_dependencies`), each asked of the SCP and RCP engine in the owning account
+    against the real ARN (``what``: ``action on NAME``). A bucket or key in the management account is
+    ``not_protectable`` on the management account's row; one outside the organisation is ``not_protectable`` and
+    one whose owner is unknown is ``unknown``, both on the row of the account that owns the trail (no row belongs
+    to their owner)."""
     deps = trail_dependencies(org)
-    out: dict[str, dict[str, list[tuple[str, str, Any]]]] = {}
+    out: dict[str, list[tuple[str, str, Any]]] = {}
     seen: set[tuple] = set()
-    key_of = {v: k for k, v in _DEP_KIND.items()}
     for r in deps.itertuples(index=False):
-        col = key_of[r.kind]
         owner = r.owner_account_id if r.owner in ("member", "management") else r.trail_account_id
-        k = (str(owner), col, r.name, r.arn, r.owner)
+        k = (str(owner), r.kind, r.name, r.arn, r.owner)
         if k in seen:  # an organisation trail's bucket is one bucket, however many trails deliver to it
             continue
         seen.add(k)
-        sts = out.setdefault(str(owner), {}).setdefault(col, [])
+        sts = out.setdefault(str(owner), [])
         what = "bucket" if r.kind == "s3_bucket" else "key"
         if r.owner == "member":
             for a in DEPENDENCY_ACTIONS[r.kind]:
@@ -486,8 +485,8 @@ def tamper_protection(
         # what the trails depend on: verdicts for the account that owns each bucket and key (THE same verdict)
         dep = dependency_statuses(org, ev, principal=principal, context=context, missing=missing)
         for r in DEPENDENCY_RESOURCES:
-            got = [tamper_verdict(dep.get(aid, {}).get(r.key, [])) for aid in ids]
-            sts = [dep.get(aid, {}).get(r.key, []) for aid in ids]
+            sts = [dep.get(aid, []) for aid in ids]
+            got = [tamper_verdict(x) for x in sts]
             out[r.key] = pd.Categorical([v for v, _ in got], categories=list(VERDICTS))
             out[f"{r.key}_detail"] = [d for _, d in got]
             out[f"{r.key}_exposed"] = [list(dict.fromkeys(a for a, st, _ in x if st in ("exposed", "not_protectable")))
