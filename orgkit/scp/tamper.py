@@ -1,5 +1,5 @@
 """Tamper protection: can an account stop, delete or weaken its CloudTrail trails and GuardDuty
-detectors, or leave the organisation? One definition (see :func:`tamper_protection`), used by the CLI
+detectors, destroy or silence the S3 buckets and KMS keys it owns that trails depend on, or leave the organisation? One definition (see :func:`tamper_protection`), used by the CLI
 (``orgkit scp tamper``), notebook 02 and docs/scp.md."""
 
 from __future__ import annotations
@@ -347,6 +347,11 @@ def tamper_protection(
     ``conditional`` (allowed for some values), ``unknown`` (waiting for an SCP read that failed), ``exposure``
     (each action not denied, and when it is allowed), ``reason``.
 
+    **What trails depend on** (``dependencies``, when ``org_or_evaluator`` is an organisation with trails): one more
+    verdict column, ``trail_storage`` (with ``_detail``, ``_exposed``, ``_exceptions``), for the account that owns
+    trail buckets and keys (:func:`dependency_statuses`, the same :func:`tamper_verdict`): ``not_applicable`` where
+    it owns none, ``not_protectable`` for one in the management account.
+
     ``principal`` is a persona or ARN (None: any principal). The management account is ``exempt`` from SCPs:
     every action allowed, so ``exposed`` unless GuardDuty refuses it."""
     if isinstance(org_or_evaluator, Evaluator):
@@ -423,8 +428,7 @@ def tamper_protection(
         if nv:
             return "denied", None
         if code == unk_c:
-            d = decision(j, a)
-            return "unknown", "; ".join(d.unknown_reads) or "an SCP read failed"
+            return decision_status(decision(j, a), principal)
         g = guards.get(ids[j], {}).get(a.lower())
         if g:
             return "guarded", g
@@ -434,11 +438,7 @@ def tamper_protection(
             return "exposed", "allowed" + (f" for {principal}" if principal else " for any principal")
         if code in (DECISIONS.index("explicit_deny"), DECISIONS.index("implicit_deny")):
             return "denied", None
-        d = decision(j, a)
-        named = exception_principals(d.cases) if d.cases else None
-        if named:
-            return "except", named
-        return "exposed", (f"allowed when {d.allowed_when}" if d.allowed_when else "depends on context")
+        return decision_status(decision(j, a), principal)  # conditional: the engine's exact cases decide
 
     verdict_cols: dict[str, list] = {r.key: [] for r, _ in groups}
     detail_cols: dict[str, list] = {r.key: [] for r, _ in groups}
