@@ -170,3 +170,17 @@ def test_palette_not_protectable_is_bad():
 
     assert palette.TIERS["not_protectable"] == "bad" and palette.TIERS["exposed"] == "bad"
     assert palette.TIERS["not_applicable"] == "na" and palette.TIERS["protected_except"] == "good"
+
+
+def test_a_hostile_bucket_name_is_shown_as_text(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    s, ids = _spec(key_owner=None)
+    evil = "logs\x1b[2J<b>x</b>"
+    s.docs[ids["logs"]]["S3"]["Buckets"] = [evil]
+    s.docs[ids["app"]]["CloudTrail"]["Trails"][next(iter(s.docs[ids["app"]]["CloudTrail"]["Trails"]))]["Trail"][
+        "S3BucketName"] = evil
+    snap = s.write(tmp_path / "snap")
+    rc, out, err = _run(["scp", "tamper", str(snap), "--columns", "account_id,trail_storage,trail_storage_detail"],
+                        capsys)
+    assert rc == 0 and "\x1b" not in out + err
+    assert "exposed" in out and "<b>x</b>" in out  # visible, as text (HTML escaping is the notebooks' job)
