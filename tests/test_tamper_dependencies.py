@@ -4,7 +4,6 @@ exact answers against the real ARNs. Hand-built snapshots (orgkit.testing.Snapsh
 
 import json
 
-
 from orgkit import scp
 from orgkit.scp.tamper import DEPENDENCY_RESOURCES, VERDICTS, tamper_verdict
 from orgkit.testing import SnapshotSpec
