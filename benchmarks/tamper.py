@@ -28,6 +28,10 @@ def main() -> None:
     ap.add_argument("--regions", type=int, default=17)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--principal", default=None, help="persona or ARN (default: any principal)")
+    ap.add_argument("--owned-storage", action="store_true",
+                    help="after loading, make every trail's S3 bucket (and a KMS key, one per trail) owned by the "
+                         "account of its trail, all bucket lists read: every trail_storage answer is then asked of "
+                         "the engine (the built snapshot lists no buckets, so their owners are unknown)")
     args = ap.parse_args()
     import orgkit
     from orgkit import scp
@@ -42,6 +46,19 @@ def main() -> None:
     t0 = time.perf_counter()
     org = orgkit.load(path)
     print(f"orgkit.load: {time.perf_counter() - t0:.2f} s ({len(org.accounts)} accounts)")
+    if args.owned_storage:
+        import pandas as pd
+
+        tr = org.frames["trails"]
+        tr["s3_bucket"] = [f"{b}-{a}" for b, a in zip(tr["s3_bucket"], tr["account_id"].astype(str))]
+        tr["kms_key_id"] = [f"arn:aws:kms:us-east-1:{a}:key/{i:08d}-0000-0000-0000-000000000000"
+                            for i, a in enumerate(tr["account_id"].astype(str))]
+        owned = pd.DataFrame({"account_id": tr["account_id"].astype(str), "bucket": tr["s3_bucket"]})
+        org.frames["buckets"] = owned.drop_duplicates("bucket")
+        org.frames["bucket_reads"] = pd.DataFrame({"account_id": org.accounts["account_id"].astype(str),
+                                                   "status": "ok", "error": None})
+        print(f"owned storage: {owned['bucket'].nunique()} buckets and {len(tr)} keys, each in its trail's account "
+              f"(trails.is org.frames['trails']: {org.trails is tr})")
     walls, cpus = [], []
     for _ in range(args.repeat):
         c0, w0 = time.process_time(), time.perf_counter()

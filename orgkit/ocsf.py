@@ -45,8 +45,10 @@ RULES: dict[str, dict[str, Any]] = {
     },
     "tamper": {
         "column": "verdict",
-        "title": "Member accounts cannot switch off CloudTrail or GuardDuty, or leave the organisation",
-        "verdicts": {"exposed": (HIGH, FAIL), "unknown": (MEDIUM, WARNING), "protected_except": (INFORMATIONAL, PASS)},
+        "title": "Member accounts cannot switch off CloudTrail or GuardDuty, destroy a trail's bucket or key, or "
+                 "leave the organisation",
+        "verdicts": {"not_protectable": (HIGH, FAIL), "exposed": (HIGH, FAIL), "unknown": (MEDIUM, WARNING),
+                     "protected_except": (INFORMATIONAL, PASS)},
         "fine": {"protected", "guarded_by_service", "exempt", "not_applicable"},
     },
     "diff": {

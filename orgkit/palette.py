@@ -25,6 +25,13 @@ STATUS_COLOURS: dict[str, str] = {
     "none": "#662506",            # nothing there
     "unknown": "#999999",         # could not read
     "not_applicable": "#f2f2f2",  # region not enabled
+    # tamper verdicts (orgkit scp tamper, notebook 02): protected like covered, the exception lighter, exposed like
+    # not_logging, not_protectable darkest (like none: nothing can protect it)
+    "protected": "#4477aa",
+    "guarded_by_service": "#4477aa",
+    "protected_except": "#99ddff",
+    "exposed": "#cc3311",
+    "not_protectable": "#662506",
 }
 
 #: a status outside the vocabulary: visible, never silently merged with another
@@ -41,6 +48,10 @@ TIERS: dict[str, str] = {
     "error": "bad", "failed": "bad", "BLOCKED": "bad",
     "unknown": "unknown",
     "not_applicable": "na", "exempt": "na",
+    # orgkit scp tamper verdicts (orgkit.scp.tamper.VERDICTS): an exception for named principals or GuardDuty's own
+    # refusal still protects; exposed is bad, and not_protectable (a trail bucket or key in the management account,
+    # which no SCP or RCP can reach) is bad too, worse than exposed
+    "protected_except": "good", "guarded_by_service": "good", "exposed": "bad", "not_protectable": "bad",
     # orgkit diff: what a change does to coverage and protection
     "regression": "bad", "improvement": "good", "neutral": "na",
     # SCP decisions: good or bad depends on the question (a denied StopLogging protects, a denied CreateBucket

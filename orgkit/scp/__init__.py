@@ -33,7 +33,8 @@ from orgkit.scp.matching import Unknown, action_matches, arn_matches
 from orgkit.scp.matrix import ScpMatrix, compute_matrix
 from orgkit.scp.org import PERSONAS, Evaluator, OrgView, check_action, resolve_principal
 from orgkit.scp.policy import Policy, PolicyError, Statement, compile_policy
-from orgkit.scp.tamper import PROTECTED_RESOURCES, TAMPER_ACTIONS, VERDICTS, guardduty_guards, tamper_protection
+from orgkit.scp.tamper import (DEPENDENCY_RESOURCES, FAILING_VERDICTS, PROTECTED_RESOURCES, TAMPER_ACTIONS, VERDICTS,
+                               guardduty_guards, tamper_protection)
 from orgkit.scp.whatif import WhatIf
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "Catalog", "default_catalog", "Decision", "Level", "LevelResult", "Evaluator", "OrgView", "Policy",
     "PolicyError", "Statement", "ScpMatrix", "WhatIf", "Unknown", "AbsentContext", "ABSENT", "UNKNOWN",
     "RequestContext", "check_action",
-    "evaluate", "evaluator", "decide", "explain", "can", "matrix", "summary", "tamper_protection", "PROTECTED_RESOURCES", "VERDICTS", "guardduty_guards", "lint",
+    "evaluate", "evaluator", "decide", "explain", "can", "matrix", "summary", "tamper_protection", "PROTECTED_RESOURCES", "DEPENDENCY_RESOURCES", "FAILING_VERDICTS", "VERDICTS", "guardduty_guards", "lint",
     "lint_policy", "compile_policy", "resolve_principal", "action_matches", "arn_matches",
     "evaluate_condition_block",
 ]

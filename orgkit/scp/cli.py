@@ -1,7 +1,7 @@
 """``orgkit scp …``: can, explain, lint, tamper. A thin shell over :mod:`orgkit.scp`.
 
 Exit codes: 0 ok; 1 ``lint --fail-on`` found something of that severity, or ``tamper --fail-on exposed`` found an
-exposed verdict; 2 usage or input error
+exposed or not_protectable verdict; 2 usage or input error
 (bad arguments, an action that is not ``service:Action``, unreadable snapshot, malformed policy,
 unknown account).
 """
@@ -21,7 +21,7 @@ OUTPUT_COLUMNS = ["account_id", "account_name", "ou_path", "decision", "reason",
 TABLE_COLUMNS = {
     "can": ["account_id", "account_name", "action", "decision", "reason"],
     "lint": ["severity", "check", "target_name", "policy_id", "sid", "message"],
-    "tamper": ["account_id", "account_name", "cloudtrail", "guardduty", "organization"],
+    "tamper": ["account_id", "account_name", "cloudtrail", "guardduty", "organization", "trail_storage"],
 }
 
 
@@ -211,7 +211,8 @@ def _cmd_tamper(args) -> int:
         return _fail(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e))
     keys = df.attrs.get("protected_resources", [])
     n_unknown = int(df["unknown"].map(len).gt(0).sum())
-    exposed = {k: int((df[k] == "exposed").sum()) for k in keys}
+    # --fail-on exposed fails on exposed and on not_protectable (worse: no SCP or RCP can ever close it)
+    exposed = {k: int(df[k].isin(scp.FAILING_VERDICTS).sum()) for k in keys}
     if args.format == "ocsf":  # one finding per (account, protected resource) whose verdict needs a look
         rows = pd.DataFrame([{"account_id": a, "account_name": n, "ou_path": o, "service": k, "verdict": str(v),
                               "reason": "; ".join(det) if isinstance(det, (list, tuple)) else det}
@@ -290,7 +291,10 @@ def register(subparsers) -> None:
         description="Tamper protection: for each account, whether its SCPs deny the actions that stop or weaken "
                     "CloudTrail and GuardDuty (cloudtrail:StopLogging, DeleteTrail, guardduty:DeleteDetector, "
                     "DisassociateFromAdministratorAccount, ...: orgkit.scp.TAMPER_ACTIONS) and "
-                    "organizations:LeaveOrganization. An account is 'protected' when every one of them is denied "
+                    "organizations:LeaveOrganization, and (trail_storage) whether the SCPs and RCPs of the "
+                    "account that owns a trail's S3 bucket or KMS key deny deleting it or replacing its policy "
+                    "(not_protectable: in the management account; not_applicable: the account owns none). "
+                    "An account is 'protected' when every one of them is denied "
                     "whatever the request's context; 'exposure' lists what is allowed, and when. SCPs do not "
                     "restrict the management account (exempt).")
     t.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
@@ -306,7 +310,8 @@ def register(subparsers) -> None:
                    help="treat every condition key not given as absent from the request (default: unknown, so an "
                         "account is protected only if it is whatever their values)")
     t.add_argument("--fail-on", choices=["exposed"],
-                   help="exit 1 when some account's verdict for some protected resource is exposed")
+                   help="exit 1 when some account's verdict for some protected resource is exposed, or "
+                        "not_protectable (a trail's bucket or key in the management account: worse than exposed)")
     add_format(t, ("table", "csv", "json", "ocsf"),
                help="output format (ocsf: OCSF 1.5 Compliance Findings, one per account and protected resource "
                     "that is not fully protected)")

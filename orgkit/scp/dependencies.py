@@ -33,6 +33,27 @@ DEPENDENCY_ACTIONS: dict[str, tuple[str, ...]] = {
     "kms_key": ("kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"),
 }
 
+#: where the bucket actions come from: AWS Control Tower's mandatory controls on the log archive bucket,
+#: AWS-GR_AUDIT_BUCKET_DELETION_PROHIBITED ("Disallow Deletion of Log Archive": s3:DeleteBucket),
+#: AWS-GR_CT_AUDIT_BUCKET_POLICY_CHANGES_PROHIBITED ("Disallow Changes to Bucket Policy for AWS Control Tower Created
+#: Amazon S3 Buckets in Log Archive": s3:PutBucketPolicy, s3:DeleteBucketPolicy) and
+#: AWS-GR_CT_AUDIT_BUCKET_LIFECYCLE_CONFIGURATION_CHANGES_PROHIBITED ("Disallow Changes to Lifecycle Configuration
+#: ...": s3:PutLifecycleConfiguration). Object-level deletion (s3:DeleteObject*) and versioning are not in those
+#: controls (AWS protects log objects with S3 Object Lock / MFA delete, not SCPs) and are left out (docs/scp.md).
+BUCKET_SOURCE = ("AWS Control Tower mandatory controls on the log archive bucket: AWS-GR_AUDIT_BUCKET_DELETION_PROHIBITED, "
+                 "AWS-GR_CT_AUDIT_BUCKET_POLICY_CHANGES_PROHIBITED, AWS-GR_CT_AUDIT_BUCKET_LIFECYCLE_CONFIGURATION_CHANGES_"
+                 "PROHIBITED (https://docs.aws.amazon.com/controltower/latest/controlreference/cannot-change-with-gr-api.html)")
+#: where the key actions come from: the key policy "must allow CloudTrail to use the key to encrypt your log files,
+#: digest files, and event data stores" (CloudTrail user guide, Configure AWS KMS key policies for CloudTrail), so
+#: replacing it (kms:PutKeyPolicy), disabling the key or scheduling its deletion ("Deleting a KMS key is destructive
+#: and potentially dangerous", KMS developer guide, Schedule key deletion; AWS's example SCP Deny-KMS-key-deletion
+#: denies kms:ScheduleKeyDeletion) stops encrypted delivery.
+KEY_SOURCE = ("CloudTrail user guide, Configure AWS KMS key policies for CloudTrail (the key policy \"must allow CloudTrail "
+              "to use the key to encrypt your log files\", https://docs.aws.amazon.com/awscloudtrail/latest/userguide/"
+              "create-kms-key-policy-for-cloudtrail.html); KMS developer guide, Schedule key deletion (\"Deleting a KMS key "
+              "is destructive and potentially dangerous\", https://docs.aws.amazon.com/kms/latest/developerguide/"
+              "deleting-keys-scheduling-key-deletion.html); aws-samples/service-control-policy-examples Deny-KMS-key-deletion")
+
 COLUMNS = ["trail_arn", "trail_account_id", "kind", "name", "arn", "owner_account_id", "owner", "protectable",
            "actions", "reason"]
 

@@ -1,5 +1,5 @@
 """Tamper protection: can an account stop, delete or weaken its CloudTrail trails and GuardDuty
-detectors, or leave the organisation? One definition (see :func:`tamper_protection`), used by the CLI
+detectors, destroy or silence the S3 buckets and KMS keys it owns that trails depend on, or leave the organisation? One definition (see :func:`tamper_protection`), used by the CLI
 (``orgkit scp tamper``), notebook 02 and docs/scp.md."""
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ import pandas as pd
 
 from orgkit.scp.engine import DECISIONS, AbsentContext, resolve_missing
 from orgkit.scp.matrix import compute_matrix
+from orgkit.scp.dependencies import (BUCKET_SOURCE, DEPENDENCY_ACTIONS, KEY_SOURCE, MANAGEMENT_REASON,
+                                     trail_dependencies)
 from orgkit.scp.org import Evaluator
 
-__all__ = ["TAMPER_ACTIONS", "PROTECTED_RESOURCES", "ProtectedResource", "VERDICTS", "tamper_protection",
-           "guardduty_guards", "exception_principals", "names_principal", "tamper_verdict"]
+__all__ = ["TAMPER_ACTIONS", "PROTECTED_RESOURCES", "DEPENDENCY_RESOURCES", "ProtectedResource", "VERDICTS",
+           "tamper_protection", "guardduty_guards", "exception_principals", "names_principal", "tamper_verdict",
+           "dependency_statuses", "FAILING_VERDICTS"]
 
 @dataclass(frozen=True)
 class ProtectedResource:
@@ -78,8 +81,27 @@ PROTECTED_RESOURCES: tuple[ProtectedResource, ...] = (
 #: every tamper action, in the order of :data:`PROTECTED_RESOURCES`
 TAMPER_ACTIONS: tuple[str, ...] = tuple(a for r in PROTECTED_RESOURCES for a in r.actions)
 
-#: the verdicts, from best to worst (docs/scp.md)
-VERDICTS = ("protected", "guarded_by_service", "protected_except", "unknown", "exposed")
+#: What a trail depends on (docs/scp.md, "What a trail depends on"): ONE verdict column, ``trail_storage``, for the
+#: account that OWNS trail buckets or KMS keys, over the bucket and key actions evaluated by the SCP and RCP engine
+#: against the real ARNs from the snapshot (:mod:`orgkit.scp.dependencies`). One group rather than separate bucket
+#: and key columns: the question is one ("can someone here destroy or silence a trail's storage?"), its verdict is
+#: the worst of the bucket's and the key's, each detail line names the bucket or key, and the table keeps to 80
+#: columns.
+DEPENDENCY_RESOURCES: tuple[ProtectedResource, ...] = (
+    ProtectedResource("trail_storage", "the S3 buckets trails deliver to and the KMS keys they encrypt with, "
+                                       "owned by this account",
+                      DEPENDENCY_ACTIONS["s3_bucket"] + DEPENDENCY_ACTIONS["kms_key"], resource="trail-dependency",
+                      source=f"{BUCKET_SOURCE}; {KEY_SOURCE}"),
+)
+
+#: the verdicts, from best to worst (docs/scp.md); ``not_applicable`` first: the account owns nothing of that kind
+#: (only the trail_storage column). ``not_protectable`` is worst: a bucket or key in the management
+#: account (or outside the organisation), which no SCP or RCP can protect, whatever the policies say.
+VERDICTS = ("not_applicable", "protected", "guarded_by_service", "protected_except", "unknown", "exposed",
+            "not_protectable")
+#: the verdicts ``orgkit scp tamper --fail-on exposed`` fails on: exposed, and not_protectable (worse: no policy
+#: can ever close it)
+FAILING_VERDICTS = ("exposed", "not_protectable")
 
 #: Condition keys that name particular principals (IAM global condition keys,
 #: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html): aws:PrincipalArn
@@ -219,14 +241,21 @@ SERVICES = ("cloudtrail", "guardduty")
 def tamper_verdict(statuses: Sequence[tuple[str, str, Any]]) -> tuple[str, list[str]]:
     """THE verdict for one account and protected resource, from its actions' statuses
     ``(action, status, detail)`` (status: ``denied``, ``except`` (detail: the principals), ``exposed`` (detail:
-    the cases in words), ``guarded`` (detail: AWS's sentence), ``unknown`` (detail: the failed read)):
-    ``exposed`` if some action is exposed; else ``unknown`` if some answer waits for a failed read; else
-    ``protected_except`` if some action is allowed only for named principals; else ``guarded_by_service`` if
-    GuardDuty itself refuses the rest; else ``protected``. Returns the verdict and the details (one line per
-    action that is not simply denied)."""
+    the cases in words), ``guarded`` (detail: AWS's sentence), ``unknown`` (detail: the failed read),
+    ``not_protectable`` (detail: why no SCP or RCP can reach the resource)):
+    ``not_applicable`` if there is nothing to judge (trail_storage: an account that owns no trail bucket or key); else
+    ``not_protectable`` if some resource cannot be protected by SCPs or RCPs at all; else ``exposed`` if some
+    action is exposed; else ``unknown`` if some answer waits for a failed read; else ``protected_except`` if some
+    action is allowed only for named principals; else ``guarded_by_service`` if GuardDuty itself refuses the
+    rest; else ``protected``. Returns the verdict and the details (one line per action that is not simply
+    denied)."""
+    if not statuses:
+        return "not_applicable", []
     by = {st for _, st, _ in statuses}
     details = []
     for a, st, d in statuses:
+        if st == "not_protectable":
+            details.append(f"{a}: not protectable: {d}")
         if st == "except":
             details.append(f"{a}: only {', '.join(d)}")
         elif st == "exposed":
@@ -235,11 +264,60 @@ def tamper_verdict(statuses: Sequence[tuple[str, str, Any]]) -> tuple[str, list[
             details.append(f"{a}: refused by GuardDuty: {d}")
         elif st == "unknown":
             details.append(f"{a}: unknown: {d}")
-    for st, verdict in (("exposed", "exposed"), ("unknown", "unknown"), ("except", "protected_except"),
+    for st, verdict in (("not_protectable", "not_protectable"), ("exposed", "exposed"), ("unknown", "unknown"),
+                        ("except", "protected_except"),
                         ("guarded", "guarded_by_service")):
         if st in by:
             return verdict, details
     return "protected", details
+
+
+def decision_status(d, principal: str | None = None) -> tuple[str, Any]:
+    """One engine answer (a :class:`~orgkit.scp.engine.Decision`) -> the status :func:`tamper_verdict` reads:
+    denied, except (the named principals), exposed (when, in words) or unknown (the failed read)."""
+    if d.decision in ("explicit_deny", "implicit_deny"):
+        return "denied", None
+    if d.decision == "unknown":
+        return "unknown", "; ".join(d.unknown_reads) or "an SCP read failed"
+    if d.decision == "exempt":
+        return "exposed", "exempt from SCPs (management account or service-linked role): allowed"
+    if d.decision == "allow":
+        return "exposed", "allowed" + (f" for {principal}" if principal else " for any principal")
+    named = exception_principals(d.cases) if d.cases else None
+    if named:
+        return "except", named
+    return "exposed", (f"allowed when {d.allowed_when}" if d.allowed_when else "depends on context")
+
+
+def dependency_statuses(org, ev: Evaluator, principal: str | None = None, context: Mapping[str, Any] | None = None,
+                        missing: str | None = None) -> dict[str, list[tuple[str, str, Any]]]:
+    """Per account, the statuses (``[(what, status, detail)]``) of the actions on the trail buckets and keys it OWNS
+    (:func:`orgkit.scp.dependencies.trail_dependencies`), each asked of the SCP and RCP engine in the owning account
+    against the real ARN (``what``: ``action on NAME``). A bucket or key in the management account is
+    ``not_protectable`` on the management account's row; one outside the organisation is ``not_protectable`` and
+    one whose owner is unknown is ``unknown``, both on the row of the account that owns the trail (no row belongs
+    to their owner)."""
+    deps = trail_dependencies(org)
+    out: dict[str, list[tuple[str, str, Any]]] = {}
+    seen: set[tuple] = set()
+    for r in deps.itertuples(index=False):
+        owner = r.owner_account_id if r.owner in ("member", "management") else r.trail_account_id
+        k = (str(owner), r.kind, r.name, r.arn, r.owner)
+        if k in seen:  # an organisation trail's bucket is one bucket, however many trails deliver to it
+            continue
+        seen.add(k)
+        sts = out.setdefault(str(owner), [])
+        what = "bucket" if r.kind == "s3_bucket" else "key"
+        if r.owner == "member":
+            for a in DEPENDENCY_ACTIONS[r.kind]:
+                d = ev.decide(r.owner_account_id, a, resource=r.arn, principal=principal, context=context,
+                              missing=missing)
+                sts.append((f"{a} on {r.name}", *decision_status(d, principal)))
+        elif r.owner in ("management", "outside"):
+            sts.append((f"{what} {r.name}", "not_protectable", r.reason))
+        else:
+            sts.append((f"{what} {r.name}", "unknown", r.reason))
+    return out
 
 
 def tamper_protection(
@@ -253,6 +331,7 @@ def tamper_protection(
     details: bool = True,
     guards: Mapping[str, Mapping[str, str]] | None = None,
     resources: Sequence[ProtectedResource] = PROTECTED_RESOURCES,
+    dependencies: bool = True,
 ) -> pd.DataFrame:
     """One row per account, one definition everywhere (CLI, notebook, docs).
 
@@ -267,6 +346,11 @@ def tamper_protection(
     ``cloudtrail_protected`` / ``guardduty_protected``, ``can_leave``, ``exposed`` (actions allowed),
     ``conditional`` (allowed for some values), ``unknown`` (waiting for an SCP read that failed), ``exposure``
     (each action not denied, and when it is allowed), ``reason``.
+
+    **What trails depend on** (``dependencies``, when ``org_or_evaluator`` is an organisation with trails): one more
+    verdict column, ``trail_storage`` (with ``_detail``, ``_exposed``, ``_exceptions``), for the account that owns
+    trail buckets and keys (:func:`dependency_statuses`, the same :func:`tamper_verdict`): ``not_applicable`` where
+    it owns none, ``not_protectable`` for one in the management account.
 
     ``principal`` is a persona or ARN (None: any principal). The management account is ``exempt`` from SCPs:
     every action allowed, so ``exposed`` unless GuardDuty refuses it."""
@@ -344,8 +428,7 @@ def tamper_protection(
         if nv:
             return "denied", None
         if code == unk_c:
-            d = decision(j, a)
-            return "unknown", "; ".join(d.unknown_reads) or "an SCP read failed"
+            return decision_status(decision(j, a), principal)
         g = guards.get(ids[j], {}).get(a.lower())
         if g:
             return "guarded", g
@@ -355,11 +438,7 @@ def tamper_protection(
             return "exposed", "allowed" + (f" for {principal}" if principal else " for any principal")
         if code in (DECISIONS.index("explicit_deny"), DECISIONS.index("implicit_deny")):
             return "denied", None
-        d = decision(j, a)
-        named = exception_principals(d.cases) if d.cases else None
-        if named:
-            return "except", named
-        return "exposed", (f"allowed when {d.allowed_when}" if d.allowed_when else "depends on context")
+        return decision_status(decision(j, a), principal)  # conditional: the engine's exact cases decide
 
     verdict_cols: dict[str, list] = {r.key: [] for r, _ in groups}
     detail_cols: dict[str, list] = {r.key: [] for r, _ in groups}
@@ -400,8 +479,23 @@ def tamper_protection(
         out[f"{r.key}_detail"] = detail_cols[r.key]
         out[f"{r.key}_exposed"] = exposed_cols[r.key]
         out[f"{r.key}_exceptions"] = except_cols[r.key]
+    dep_keys: list[str] = []
+    org = None if isinstance(org_or_evaluator, Evaluator) else org_or_evaluator
+    if dependencies and org is not None and getattr(org, "trails", None) is not None:
+        # what the trails depend on: verdicts for the account that owns each bucket and key (THE same verdict)
+        dep = dependency_statuses(org, ev, principal=principal, context=context, missing=missing)
+        for r in DEPENDENCY_RESOURCES:
+            sts = [dep.get(aid, []) for aid in ids]
+            got = [tamper_verdict(x) for x in sts]
+            out[r.key] = pd.Categorical([v for v, _ in got], categories=list(VERDICTS))
+            out[f"{r.key}_detail"] = [d for _, d in got]
+            out[f"{r.key}_exposed"] = [list(dict.fromkeys(a for a, st, _ in x if st in ("exposed", "not_protectable")))
+                                       for x in sts]
+            out[f"{r.key}_exceptions"] = [list(dict.fromkeys(p for _, st, d in x if st == "except" for p in d))
+                                          for x in sts]
+            dep_keys.append(r.key)
     out["exposure"] = exposure
     out["reason"] = reasons
     out.attrs.update(m.attrs)
-    out.attrs["protected_resources"] = [r.key for r, _ in groups]
+    out.attrs["protected_resources"] = [r.key for r, _ in groups] + dep_keys
     return out

@@ -152,7 +152,10 @@ in `orgkit scp tamper` and in `docs/scp.md`: `protected` (every tamper action de
 given in `CONTEXT`), `protected_except` (allowed only for principals an exception names: `*_exceptions`),
 `guarded_by_service` (GuardDuty itself refuses the rest, as AWS documents), `unknown` (an SCP read failed), `exposed`
 (some principal no exception names can do it: `*_exposed`). `organization` is the verdict for leaving the
-organisation. Then the same for any principal: where an exception for one role is all that stands, it says
+organisation. `trail_storage` judges the trails' S3 buckets and KMS keys in the account that OWNS them (the section
+"Who can destroy a trail's logs through its bucket or key?" above, folded into the same verdicts): `not_protectable`
+for a bucket or key in the management account (no SCP or RCP can reach it), `not_applicable` where the account owns
+none. Then the same for any principal: where an exception for one role is all that stands, it says
 `protected_except` and names the role.
 
 <details><summary>The tamper actions, and where they come from</summary>
@@ -170,7 +173,9 @@ everything SCPs could stop is `exposed`. The per-action decisions and the detail
 ("code", """tamper = scp.tamper_protection(org, principal=PRINCIPAL, context=CONTEXT)
 tamper_coverage(org, tamper=tamper)"""),
 ("code", """anyone = scp.tamper_protection(org, context=CONTEXT)
-anyone[["account_name", "cloudtrail", "cloudtrail_exceptions", "guardduty", "guardduty_exceptions", "organization"]]"""),
+anyone[["account_name", "cloudtrail", "cloudtrail_exceptions", "guardduty", "guardduty_exceptions", "organization",
+        "trail_storage", "trail_storage_exceptions"]]"""),
+("code", """anyone[["account_name", "trail_storage_detail"]].explode("trail_storage_detail").dropna()"""),
 ("code", """anyone[["account_name", "guardduty_detail"]].explode("guardduty_detail").dropna().head(20)"""),
 ("md", """## Is anything wrong with the policies themselves?
 
