@@ -204,6 +204,13 @@ def test_validator_catches_shape_errors():
     assert validate_parsed("account", "GetRegionOptStatus", {"RegionOptStatus": 1})
     assert validate_parsed("account", "GetRegionOptStatus", {"RegionName": "af-south-1",
                                                              "RegionOptStatus": "ENABLED"}) == []
+    # a query (XML) service: unknown element, value outside the enum, required member missing
+    xml = ('<GetOrganizationsAccessReportResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+           "<GetOrganizationsAccessReportResult><JobStatus>DONE</JobStatus><Bogus>1</Bogus>"
+           "</GetOrganizationsAccessReportResult></GetOrganizationsAccessReportResponse>")
+    problems = validate_wire("iam", "GetOrganizationsAccessReport", xml)
+    assert any("Bogus" in p for p in problems) and any("DONE" in p for p in problems)
+    assert any("JobCreationDate" in p for p in problems)
 
 
 def test_extended_operations_validate_against_botocore_shapes(server, aws):
@@ -309,6 +316,19 @@ def test_extended_operations_validate_against_botocore_shapes(server, aws):
     acc.enable_region(AccountId=member, RegionName="me-south-1")
     acc.get_region_opt_status(AccountId=member, RegionName="me-south-1")
     acc.disable_region(AccountId=member, RegionName="me-south-1")
+    # IAM Organizations access reports: a failed job (SCPs off), then a completed one, every page
+    org = c("organizations")
+    o_id = org.describe_organization()["Organization"]["Id"]
+    root = org.list_roots()["Roots"][0]["Id"]
+    iam = c("iam")
+    failed = iam.generate_organizations_access_report(EntityPath=f"{o_id}/{root}")["JobId"]
+    iam.get_organizations_access_report(JobId=failed)
+    iam.get_organizations_access_report(JobId=failed)
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    job = iam.generate_organizations_access_report(EntityPath=f"{o_id}/{root}/{member}")["JobId"]
+    iam.get_organizations_access_report(JobId=job)
+    page = iam.get_organizations_access_report(JobId=job, MaxItems=200)
+    iam.get_organizations_access_report(JobId=job, Marker=page["Marker"])
 
     seen = {(s, op) for s, op, _, _ in rec.records}
     wanted = {(svc, op) for svc, ops in EXTENDED_OPERATIONS.items() for op in ops}

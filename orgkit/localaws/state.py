@@ -104,11 +104,19 @@ def take_fault(account_id: str, region: str, service: str, operation: str) -> Fa
     return None
 
 
+def _now_iso() -> str:
+    """UTC, microseconds, fixed width: ordered as text (IAM's access reports take the latest call)."""
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def record_call(account_id: str, region: str, service: str, operation: str) -> None:
     if not STATE.options.get("record_calls", True):
         return
     with _lock:
-        STATE.calls.append({"account_id": account_id, "region": region, "service": service, "operation": operation})
+        STATE.calls.append({"account_id": account_id, "region": region, "service": service, "operation": operation,
+                            "at": _now_iso()})
 
 
 def calls() -> list[dict[str, str]]:
