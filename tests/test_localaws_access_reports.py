@@ -155,3 +155,11 @@ def test_a7_report_generation_limit_is_a_409_the_caller_can_back_off_from(aws, s
         iam.generate_organizations_access_report(EntityPath=paths["root"])
     assert error_code(e.value) == ("ReportGenerationLimitExceeded", 409)
     assert iam.generate_organizations_access_report(EntityPath=paths["root"])["JobId"]
+
+
+def test_iam_services_file_matches_botocore():
+    """The service list reports use (iam_services.json) is botocore's: rewrite it with
+    `python -m orgkit.localaws.iam_access` after upgrading botocore."""
+    from orgkit.localaws.iam_access import known_services, services_from_botocore
+
+    assert known_services() == services_from_botocore()

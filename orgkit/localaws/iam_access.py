@@ -35,6 +35,7 @@ import functools
 import json
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -82,9 +83,14 @@ def _service_meta(service: str) -> tuple[str, str] | None:
     return ns, meta.get("serviceFullName") or ns
 
 
-@functools.lru_cache(maxsize=1)
-def known_services() -> dict[str, str]:
-    """IAM namespace -> service name, for every botocore service (the first full name of a shared namespace)."""
+SERVICES_FILE = Path(__file__).with_name("iam_services.json")
+
+
+def services_from_botocore() -> dict[str, str]:
+    """IAM namespace -> service name, for every botocore service (the first full name of a shared namespace).
+
+    Loads every service model (about 15 s): :func:`known_services` reads the copy kept in ``iam_services.json``
+    instead (``python -m orgkit.localaws.iam_access`` rewrites it; a test checks it matches botocore)."""
     import botocore.session
 
     out: dict[str, str] = {}
@@ -93,6 +99,22 @@ def known_services() -> dict[str, str]:
         if meta is not None:
             out.setdefault(meta[0], meta[1])
     return dict(sorted(out.items()))
+
+
+@functools.lru_cache(maxsize=1)
+def known_services() -> dict[str, str]:
+    """IAM namespace -> service name of every botocore service (from ``iam_services.json``)."""
+    return dict(sorted(json.loads(SERVICES_FILE.read_text())["Services"].items()))
+
+
+@functools.lru_cache(maxsize=None)
+def _namespace_of(service: str) -> tuple[str, str] | None:
+    """(namespace, name) of a boto3 service name from the call log, without loading its whole model where the
+    boto3 name is itself a known namespace."""
+    known = known_services()
+    if service in known:
+        return service, known[service]
+    return _service_meta(service)
 
 
 def _ts(dt: _dt.datetime) -> str:
@@ -212,7 +234,7 @@ def compute_report(backend: Any, kind: str, entity: str, levels: list[str]) -> l
     for call in state.calls():
         if call.get("account_id") not in accounts:
             continue
-        meta = _service_meta(call.get("service") or "")
+        meta = _namespace_of(call.get("service") or "")
         if meta is None:
             continue
         ns = meta[0]
@@ -323,3 +345,11 @@ def install() -> None:
     for name, fn in vars(_Handlers).items():
         if not name.startswith("__"):
             setattr(R, name, fn)
+
+
+if __name__ == "__main__":  # rewrite iam_services.json from the installed botocore
+    import botocore
+
+    SERVICES_FILE.write_text(json.dumps({"botocore": botocore.__version__, "Services": services_from_botocore()},
+                                        indent=1, sort_keys=True) + "\n")
+    print(f"wrote {SERVICES_FILE}")
