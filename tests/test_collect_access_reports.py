@@ -128,3 +128,25 @@ def test_cli_flag(used, tmp_path):
     org = orgkit.load(tmp_path / "s")
     assert org.access_reports_collected and len(org.service_access) > 0
     assert org.manifest["options"]["access_reports"] is True
+
+
+def test_snapshot_spec_access_report(tmp_path):
+    """Hand-built snapshots carry access reports in the collector's shape (analyses are tested on them)."""
+    from orgkit.testing import T0, SnapshotSpec
+
+    sb = SnapshotSpec()
+    ou = sb.ou("Prod")
+    a = sb.account("App", parent=ou)
+    sb.access_report(ou, [("s3", "Amazon S3", T0, "eu-west-1", a, 1), ("ec2", "Amazon EC2", None, None, None, 0)])
+    sb.access_report(a, error=("NoSuchEntity", "gone"))
+    org = sb.load(tmp_path / "s")
+    assert org.access_reports_collected
+    sa = org.service_access
+    assert list(sa["service_namespace"]) == ["ec2", "s3"] and set(sa["entity_id"]) == {ou}
+    s3 = sa[sa["service_namespace"] == "s3"].iloc[0]
+    assert s3["last_authenticated_entity"] == f"{sb.org_id}/{sb.root}/{ou}/{a}" and s3["entity_type"] == "ou"
+    assert s3["last_authenticated"] == pd.Timestamp(T0) and s3["total_authenticated_entities"] == 1
+    reads = org.reads[org.reads["service"] == "access_reports"].set_index("account_id")
+    assert reads.loc[ou, "status"] == "ok" and reads.loc[a, "status"] == "error"
+    assert reads.loc[a, "error_code"] == "NoSuchEntity"
+    assert SnapshotSpec().load(tmp_path / "t").access_reports_collected is False
