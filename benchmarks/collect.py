@@ -11,6 +11,7 @@
    ``--throttle-rate R`` makes the fake throttle each (account, service) beyond R calls per second.
 
     python benchmarks/collect.py moto --accounts 50 --regions 4
+    python benchmarks/collect.py moto --accounts 100 --regions 1 --access-reports
     python benchmarks/collect.py latency --accounts 300 --baseline
     python benchmarks/collect.py latency --accounts 1000
     python benchmarks/collect.py latency --accounts 300 --throttle-rate 5
@@ -190,6 +191,20 @@ def run_moto(a: argparse.Namespace) -> None:
         with Meter() as m:
             collect(Path(tmp) / "snap", factory=factory, regions=regions, workers=a.workers, progress=False)
         report(f"moto, {a.workers} workers", a.accounts, m, factory)
+        if a.access_reports:  # the same collection again, with IAM's Organizations access reports
+            import orgkit
+
+            factory = SessionFactory(endpoint_url=aws.endpoint_url, max_pool=a.workers + 4)
+            with Meter() as m:
+                collect(Path(tmp) / "snap2", factory=factory, regions=regions, workers=a.workers, progress=False,
+                        access_reports=True)
+            report(f"moto, {a.workers} workers, --access-reports", a.accounts, m, factory)
+            org = orgkit.load(Path(tmp) / "snap2")
+            rd = org.reads[org.reads["service"] == "access_reports"]
+            gen = factory.calls.counts[("iam", "GenerateOrganizationsAccessReport")]
+            get = factory.calls.counts[("iam", "GetOrganizationsAccessReport")]
+            print(f"    access reports: {len(rd)} jobs ({(rd['status'] == 'ok').sum()} read), {gen} Generate + "
+                  f"{get} Get calls, {len(org.service_access)} service_access rows", flush=True)
 
 
 def run_latency(a: argparse.Namespace) -> None:
@@ -236,6 +251,8 @@ def main() -> None:
     m.add_argument("--accounts", type=int, default=50)
     m.add_argument("--regions", type=int, default=4)
     m.add_argument("--workers", type=int, default=16)
+    m.add_argument("--access-reports", action="store_true",
+                   help="collect a second time with --access-reports and report the difference")
     lat = sub.add_parser("latency")
     lat.add_argument("--accounts", type=int, default=1000)
     lat.add_argument("--regions", type=int, default=17)
