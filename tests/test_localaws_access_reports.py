@@ -163,3 +163,18 @@ def test_iam_services_file_matches_botocore():
     from orgkit.localaws.iam_access import known_services, services_from_botocore
 
     assert known_services() == services_from_botocore()
+
+
+def test_a8_frozen_access_data_hides_later_calls(aws, server):
+    """'Recent activity usually appears within four hours.'"""
+    paths, ids = _org(aws)
+    aws.client("sqs", ids["c"]).list_queues()
+    server.set_options(access_data_frozen=True)
+    try:
+        aws.client("sns", ids["c"]).list_topics()
+        _, d, _ = _report(aws.client("iam"), paths["c"])
+        assert d["sqs"]["TotalAuthenticatedEntities"] == 1 and d["sns"]["TotalAuthenticatedEntities"] == 0
+    finally:
+        server.set_options(access_data_frozen=False)
+    _, d, _ = _report(aws.client("iam"), paths["c"])
+    assert d["sns"]["TotalAuthenticatedEntities"] == 1

@@ -20,6 +20,10 @@ rules:
 * The management account's own use is left out of the root's and the OUs' reports (it is not limited by SCPs);
   its own account report shows it.
 * A job takes time: the first GetOrganizationsAccessReport answers IN_PROGRESS, later ones COMPLETED.
+* "Recent activity usually appears within four hours" (GenerateServiceLastAccessedDetails): with the server option
+  ``access_data_frozen`` set, reports see only the calls made before it was set (the demo sets it after building
+  its organisation, so that its reports do not depend on the order of the collector's concurrent calls); unset,
+  every call so far.
 * A job is readable only by the session that generated it (the access key that signed the Generate call); any
   other caller is answered NoSuchEntity, the one error AWS documents for GetOrganizationsAccessReport.
 
@@ -231,7 +235,7 @@ def compute_report(backend: Any, kind: str, entity: str, levels: list[str]) -> l
     accounts = set(_accounts_under(backend, kind, entity))
     last: dict[str, dict] = {}
     who: dict[str, set[str]] = {}
-    for call in state.calls():
+    for call in state.access_calls():
         if call.get("account_id") not in accounts:
             continue
         meta = _namespace_of(call.get("service") or "")
@@ -285,7 +289,11 @@ class _Handlers:
         caller = self.current_account
         backend = _backend_for(caller)
         kind, entity, levels = _resolve(backend, path)
-        job: dict[str, Any] = {"JobId": str(uuid.uuid4()), "AccessKey": self.get_access_key(), "Account": caller,
+        key = self.get_access_key()
+        with _lock:  # a job id that depends on what was asked, not on the order of concurrent requests
+            n = sum(1 for j in _jobs.values() if j["Path"] == path and j["AccessKey"] == key)
+        job_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"orgkit-localaws:{caller}:{key}:{path}:{n}"))
+        job: dict[str, Any] = {"JobId": job_id, "AccessKey": key, "Account": caller, "Path": path,
                                "Created": now(), "Completed": None, "Gets": 0}
         if not _scps_enabled(backend):
             job["Error"] = {"Code": "SCPsNotEnabled",
