@@ -14,6 +14,7 @@
     python benchmarks/collect.py moto --accounts 100 --regions 1 --access-reports
     python benchmarks/collect.py latency --accounts 300 --baseline
     python benchmarks/collect.py latency --accounts 1000
+    python benchmarks/collect.py latency --accounts 1000 --access-reports
     python benchmarks/collect.py latency --accounts 300 --throttle-rate 5
 """
 
@@ -231,14 +232,26 @@ def run_latency(a: argparse.Namespace) -> None:
             factory = SessionFactory(endpoint_url=ep, **fkw)
             with tempfile.TemporaryDirectory() as tmp:
                 s0 = proc_cpu(proc.pid)
+                if a.access_reports:
+                    kw["access_reports"] = True
                 with Meter() as m:
                     collect(Path(tmp) / "snap", factory=factory, regions=regions, progress=False, **kw)
                 label = f"orgkit collect ({'default settings' if workers is None else f'{workers} workers'}"
+                label += ", --access-reports" if a.access_reports else ""
                 label += "" if a.processes is None else f", processes={a.processes}"
                 label += ", urllib3" if a.no_lean_http else ""
                 report(label + ")", a.accounts, m, factory)
                 print(f"    fake AWS CPU {proc_cpu(proc.pid) - s0:.1f} s")
                 check_cells(Path(tmp) / "snap", fake)
+                if a.access_reports:
+                    import orgkit
+
+                    org = orgkit.load(Path(tmp) / "snap")
+                    rd = org.reads[org.reads["service"] == "access_reports"]
+                    print(f"    access reports: {len(rd)} jobs ({(rd['status'] == 'ok').sum()} read), "
+                          f"{factory.calls.counts[('iam', 'GenerateOrganizationsAccessReport')]} Generate + "
+                          f"{factory.calls.counts[('iam', 'GetOrganizationsAccessReport')]} Get calls, "
+                          f"{len(org.service_access)} service_access rows", flush=True)
     finally:
         proc.terminate()
         proc.wait(5)
@@ -262,6 +275,8 @@ def main() -> None:
     lat.add_argument("--processes", type=int, default=None, help="worker processes (default: the collector's choice)")
     lat.add_argument("--baseline", action="store_true", help="first run the account-by-account loop")
     lat.add_argument("--no-lean-http", action="store_true", help="send through urllib3 (botocore's own session)")
+    lat.add_argument("--access-reports", action="store_true",
+                     help="collect with --access-reports (the fake answers IAM's Organizations access reports)")
     lat.add_argument("--throttle-rate", type=float, default=0.0,
                      help="the fake throttles each (account, service) beyond this many calls/s (0: never)")
     a = ap.parse_args()
