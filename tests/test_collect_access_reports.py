@@ -150,3 +150,15 @@ def test_snapshot_spec_access_report(tmp_path):
     assert reads.loc[ou, "status"] == "ok" and reads.loc[a, "status"] == "error"
     assert reads.loc[a, "error_code"] == "NoSuchEntity"
     assert SnapshotSpec().load(tmp_path / "t").access_reports_collected is False
+
+
+def test_guard_allows_exactly_the_report_generation():
+    """The read-only guard lets GenerateOrganizationsAccessReport through by name, and nothing else of IAM's
+    writes (checked before signing: nothing is sent)."""
+    from orgkit.aws.session import is_read_only
+
+    assert is_read_only("iam", "GenerateOrganizationsAccessReport")
+    assert is_read_only("iam", "GetOrganizationsAccessReport")
+    for op in ("GenerateServiceLastAccessedDetails", "GenerateCredentialReport", "CreateUser", "DeleteRole"):
+        assert not is_read_only("iam", op), op
+    assert not is_read_only("organizations", "GenerateOrganizationsAccessReport")
