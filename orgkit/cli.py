@@ -137,7 +137,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     c = m["counts"]
     print(f"snapshot written to {out}: {c['accounts']} accounts ({c['accounts_reached']} reached), {c['ous']} OUs,\n"
           f"  {c['policies']} SCPs, {c['trails']} trails, {c['detectors']} detectors, {c['api_calls']} API calls, "
-          f"{m['error_count']} error{'' if m['error_count'] == 1 else 's'} recorded")
+          f"{m['error_count']} error{'' if m['error_count'] == 1 else 's'} recorded"
+          + (f", {c['access_reports']} access reports" if "access_reports" in c else ""))
     _name_errors(out)
     if m.get("manifest_sha256"):
         print(f"manifest sha256 {m['manifest_sha256']} (keep it to tell later whether the snapshot was edited)")

@@ -125,6 +125,7 @@ def test_cli_flag(used, tmp_path):
                           "--endpoint-url", aws.endpoint_url, "--regions", "us-east-1", "--access-reports",
                           "--quiet"], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
+    assert " access reports" in out.stdout and "Traceback" not in out.stderr
     org = orgkit.load(tmp_path / "s")
     assert org.access_reports_collected and len(org.service_access) > 0
     assert org.manifest["options"]["access_reports"] is True
