@@ -11,8 +11,10 @@
    ``--throttle-rate R`` makes the fake throttle each (account, service) beyond R calls per second.
 
     python benchmarks/collect.py moto --accounts 50 --regions 4
+    python benchmarks/collect.py moto --accounts 100 --regions 1 --access-reports
     python benchmarks/collect.py latency --accounts 300 --baseline
     python benchmarks/collect.py latency --accounts 1000
+    python benchmarks/collect.py latency --accounts 1000 --access-reports
     python benchmarks/collect.py latency --accounts 300 --throttle-rate 5
 """
 
@@ -190,6 +192,20 @@ def run_moto(a: argparse.Namespace) -> None:
         with Meter() as m:
             collect(Path(tmp) / "snap", factory=factory, regions=regions, workers=a.workers, progress=False)
         report(f"moto, {a.workers} workers", a.accounts, m, factory)
+        if a.access_reports:  # the same collection again, with IAM's Organizations access reports
+            import orgkit
+
+            factory = SessionFactory(endpoint_url=aws.endpoint_url, max_pool=a.workers + 4)
+            with Meter() as m:
+                collect(Path(tmp) / "snap2", factory=factory, regions=regions, workers=a.workers, progress=False,
+                        access_reports=True)
+            report(f"moto, {a.workers} workers, --access-reports", a.accounts, m, factory)
+            org = orgkit.load(Path(tmp) / "snap2")
+            rd = org.reads[org.reads["service"] == "access_reports"]
+            gen = factory.calls.counts[("iam", "GenerateOrganizationsAccessReport")]
+            get = factory.calls.counts[("iam", "GetOrganizationsAccessReport")]
+            print(f"    access reports: {len(rd)} jobs ({(rd['status'] == 'ok').sum()} read), {gen} Generate + "
+                  f"{get} Get calls, {len(org.service_access)} service_access rows", flush=True)
 
 
 def run_latency(a: argparse.Namespace) -> None:
@@ -216,14 +232,26 @@ def run_latency(a: argparse.Namespace) -> None:
             factory = SessionFactory(endpoint_url=ep, **fkw)
             with tempfile.TemporaryDirectory() as tmp:
                 s0 = proc_cpu(proc.pid)
+                if a.access_reports:
+                    kw["access_reports"] = True
                 with Meter() as m:
                     collect(Path(tmp) / "snap", factory=factory, regions=regions, progress=False, **kw)
                 label = f"orgkit collect ({'default settings' if workers is None else f'{workers} workers'}"
+                label += ", --access-reports" if a.access_reports else ""
                 label += "" if a.processes is None else f", processes={a.processes}"
                 label += ", urllib3" if a.no_lean_http else ""
                 report(label + ")", a.accounts, m, factory)
                 print(f"    fake AWS CPU {proc_cpu(proc.pid) - s0:.1f} s")
                 check_cells(Path(tmp) / "snap", fake)
+                if a.access_reports:
+                    import orgkit
+
+                    org = orgkit.load(Path(tmp) / "snap")
+                    rd = org.reads[org.reads["service"] == "access_reports"]
+                    print(f"    access reports: {len(rd)} jobs ({(rd['status'] == 'ok').sum()} read), "
+                          f"{factory.calls.counts[('iam', 'GenerateOrganizationsAccessReport')]} Generate + "
+                          f"{factory.calls.counts[('iam', 'GetOrganizationsAccessReport')]} Get calls, "
+                          f"{len(org.service_access)} service_access rows", flush=True)
     finally:
         proc.terminate()
         proc.wait(5)
@@ -236,6 +264,8 @@ def main() -> None:
     m.add_argument("--accounts", type=int, default=50)
     m.add_argument("--regions", type=int, default=4)
     m.add_argument("--workers", type=int, default=16)
+    m.add_argument("--access-reports", action="store_true",
+                   help="collect a second time with --access-reports and report the difference")
     lat = sub.add_parser("latency")
     lat.add_argument("--accounts", type=int, default=1000)
     lat.add_argument("--regions", type=int, default=17)
@@ -245,6 +275,8 @@ def main() -> None:
     lat.add_argument("--processes", type=int, default=None, help="worker processes (default: the collector's choice)")
     lat.add_argument("--baseline", action="store_true", help="first run the account-by-account loop")
     lat.add_argument("--no-lean-http", action="store_true", help="send through urllib3 (botocore's own session)")
+    lat.add_argument("--access-reports", action="store_true",
+                     help="collect with --access-reports (the fake answers IAM's Organizations access reports)")
     lat.add_argument("--throttle-rate", type=float, default=0.0,
                      help="the fake throttles each (account, service) beyond this many calls/s (0: never)")
     a = ap.parse_args()

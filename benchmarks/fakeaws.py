@@ -1,7 +1,7 @@
 """A synthetic AWS endpoint for the collector benchmark: canned answers at a simulated latency, no moto CPU cost.
 
 It answers the read calls the collector makes (Organizations and CloudTrail over JSON 1.1, GuardDuty and Account
-over REST-JSON, STS over the query protocol) for a generated organisation of N accounts, paginating at AWS's
+over REST-JSON, STS and IAM's Organizations access reports over the query protocol) for a generated organisation of N accounts, paginating at AWS's
 documented maximum page sizes, after sleeping ``latency`` seconds per request (an asyncio server: requests overlap at little CPU cost, so that
 the collector, not the fake, is what the two cores spend their time on). The
 account making a call is taken from the access key (AssumeRole hands out ``ASIA<account id>`` keys), the region
@@ -151,6 +151,8 @@ class Handler:
                               ctype="application/json")
         if service == "sts":
             return self._sts(parse_qs(body.decode()), account)
+        if service == "iam":
+            return self._iam(parse_qs(body.decode()), account)
         if service == "ec2":  # DescribeRegions(AllRegions), the collector's fallback for account:ListRegions
             items = "".join(f"<item><regionName>{r}</regionName><regionEndpoint>ec2.{r}.amazonaws.com</regionEndpoint>"
                             f"<optInStatus>{'opt-in-not-required' if self.org.region_on(account, r) else 'not-opted-in'}"
@@ -184,6 +186,40 @@ class Handler:
                    f"<AssumedRoleUser><Arn>arn:aws:sts::{target}:assumed-role/r/s</Arn>"
                    "<AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>")
         self._send(200, xml.encode(), "text/xml")
+
+    # -- IAM Organizations access reports (query protocol, XML; collect --access-reports) -------------------
+    jobs: dict = {}
+    SERVICES = [f"svc{i:03d}" for i in range(360)]  # namespaces a report lists (AWS lists ~360: pages of 100)
+
+    def _iam(self, form: dict, account: str) -> None:
+        action = form["Action"][0]
+        if action == "GenerateOrganizationsAccessReport":
+            job = f"{len(Handler.jobs):036d}"
+            Handler.jobs[job] = 0
+            return self._send(200, ("<GenerateOrganizationsAccessReportResponse><GenerateOrganizationsAccessReport"
+                                    f"Result><JobId>{job}</JobId></GenerateOrganizationsAccessReportResult>"
+                                    "</GenerateOrganizationsAccessReportResponse>").encode(), "text/xml")
+        job = form["JobId"][0]
+        Handler.jobs[job] += 1
+        head = "<JobCreationDate>2026-01-01T00:00:00Z</JobCreationDate>"
+        if Handler.jobs[job] == 1:  # the first read: the job is still running
+            inner = "<JobStatus>IN_PROGRESS</JobStatus>" + head
+        else:
+            start = int(form.get("Marker", ["0"])[0])
+            page = self.SERVICES[start:start + 100]
+            items = "".join(f"<member><ServiceName>{n}</ServiceName><ServiceNamespace>{n}</ServiceNamespace>"
+                            + ("<Region>us-east-1</Region><LastAuthenticatedTime>2026-01-01T00:00:00Z"
+                               "</LastAuthenticatedTime><TotalAuthenticatedEntities>1</TotalAuthenticatedEntities>"
+                               if i % 10 == 0 else "<TotalAuthenticatedEntities>0</TotalAuthenticatedEntities>")
+                            + "</member>" for i, n in enumerate(page, start))
+            more = start + 100 < len(self.SERVICES)
+            inner = ("<JobStatus>COMPLETED</JobStatus>" + head + "<JobCompletionDate>2026-01-01T00:01:00Z"
+                     f"</JobCompletionDate><AccessDetails>{items}</AccessDetails>"
+                     f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>"
+                     + (f"<Marker>{start + 100}</Marker>" if more else ""))
+        self._send(200, (f"<GetOrganizationsAccessReportResponse><GetOrganizationsAccessReportResult>{inner}"
+                         "</GetOrganizationsAccessReportResult></GetOrganizationsAccessReportResponse>").encode(),
+                   "text/xml")
 
     # -- Organizations and CloudTrail (JSON 1.1) ------------------------------------------------------------
     def _acct(self, a: str) -> dict:

@@ -123,7 +123,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
         out = collect(out, profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name,
                       regions=regions, accounts=accounts,
                       member_roles=not args.no_member_roles, workers=args.workers, progress=not args.quiet,
-                      call_timeout=args.call_timeout, deadline=args.deadline or None)
+                      call_timeout=args.call_timeout, deadline=args.deadline or None,
+                      access_reports=args.access_reports)
     except OrganizationUnreadable as e:
         raise UserError(str(e), EXIT_AWS) from None
     except ValueError as e:  # e.g. --accounts naming accounts outside the organization
@@ -136,7 +137,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     c = m["counts"]
     print(f"snapshot written to {out}: {c['accounts']} accounts ({c['accounts_reached']} reached), {c['ous']} OUs,\n"
           f"  {c['policies']} SCPs, {c['trails']} trails, {c['detectors']} detectors, {c['api_calls']} API calls, "
-          f"{m['error_count']} error{'' if m['error_count'] == 1 else 's'} recorded")
+          f"{m['error_count']} error{'' if m['error_count'] == 1 else 's'} recorded"
+          + (f", {c['access_reports']} access reports" if "access_reports" in c else ""))
     _name_errors(out)
     if m.get("manifest_sha256"):
         print(f"manifest sha256 {m['manifest_sha256']} (keep it to tell later whether the snapshot was edited)")
@@ -261,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--deadline", type=float, default=3600.0, metavar="SECONDS",
                    help="time allowed for the whole run (default 3600; 0: none); calls not made by then are "
                         "recorded as failures and their cells are unknown")
+    c.add_argument("--access-reports", action="store_true",
+                   help="also read IAM's Organizations access reports (which services each account, OU and the "
+                        "root used, and when) from the management account: one report job per entity, slow; "
+                        "off by default")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(fn=_cmd_collect)
 

@@ -57,6 +57,9 @@ FRAMES: dict[str, list[str]] = {
     "guardduty_org_config": ["region", "admin_account_id", "auto_enable", "auto_enable_organization_members",
                              "member_account_limit_reached", "features"],
     "errors": ["account_id", "region", "service", "operation", "error_code", "message"],
+    "service_access": ["entity_path", "entity_type", "entity_id", "service_namespace", "service_name",
+                       "last_authenticated", "last_authenticated_region", "last_authenticated_entity",
+                       "total_authenticated_entities", "job_created", "job_completed"],
 }
 
 _TIME_COLUMNS = {
@@ -67,6 +70,7 @@ _TIME_COLUMNS = {
     "detectors": ["created_at", "updated_at"],
     "guardduty_members": ["invited_at", "updated_at"],
     "guardduty_administrators": ["invited_at"],
+    "service_access": ["last_authenticated", "job_created", "job_completed"],
 }
 _NULLABLE_BOOL = {"regions": ["enabled"], "trails": ["is_logging"]}
 _BOOL = {
@@ -107,6 +111,8 @@ def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
         df["depth"] = df["depth"].astype("int64")
     if name == "event_selectors":
         df["position"] = df["position"].astype("int64")
+    if name == "service_access":
+        df["total_authenticated_entities"] = df["total_authenticated_entities"].fillna(0).astype("int64")
     return df
 
 
@@ -119,7 +125,8 @@ class Org:
     ``event_selectors``, ``detectors``, ``guardduty_members``, ``guardduty_administrators``, ``guardduty_admins``,
     ``guardduty_org_config``, ``errors``, ``rcps``, ``rcp_targets`` (resource control policies, as ``policies`` and
     ``policy_targets``), ``buckets`` and ``bucket_reads`` (each account's S3 bucket names, and whether they were
-    read). ``graph`` is the OU tree (root → OUs → accounts). ``account_id`` columns
+    read), ``service_access`` (IAM's Organizations access reports: one row per entity and service; empty unless
+    ``access_reports_collected``). ``graph`` is the OU tree (root → OUs → accounts). ``account_id`` columns
     are 12-character strings; timestamps are timezone-aware UTC.
     """
 
@@ -134,6 +141,9 @@ class Org:
     #: why the RCPs of an organisation where they are enabled are not known (a failed read, or a snapshot made
     #: before orgkit collected RCPs); None when they were read or are not enabled
     rcp_unread: str | None = None
+    #: whether the snapshot holds IAM's Organizations access reports (``orgkit collect --access-reports``); when
+    #: False, ``service_access`` is empty because nothing was asked, not because nothing was used
+    access_reports_collected: bool = False
     _ancestors: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
@@ -514,6 +524,12 @@ def build_org(reader: SnapshotReader) -> Org:
             admins_rows.append({"region": reg, "admin_account_id": a.get("AdminAccountId"),
                                 "admin_status": a.get("AdminStatus")})
 
+    access_rows: list[dict] = []
+    access_doc = reader.read_optional("access_reports.json") if "access_reports.json" in reader.files else None
+    access_collected = bool(isinstance(access_doc, dict) and access_doc.get("Requested"))
+    if access_collected:
+        access_rows = service_access_rows(access_doc, read_rows)
+
     frames = {
         "accounts": _frame("accounts", account_rows),
         "ous": _frame("ous", ou_rows),
@@ -536,9 +552,42 @@ def build_org(reader: SnapshotReader) -> Org:
         "rcp_targets": _frame("rcp_targets", rcp_target_rows),
         "buckets": _frame("buckets", bucket_rows),
         "bucket_reads": _frame("bucket_reads", bucket_read_rows),
+        "service_access": _frame("service_access", access_rows),
     }
     return Org(manifest=manifest, frames=frames, graph=g, path=Path(root), scp_enabled=scp_enabled,
-               rcp_enabled=rcp_enabled, rcp_unread=rcp_unread)
+               rcp_enabled=rcp_enabled, rcp_unread=rcp_unread, access_reports_collected=access_collected)
+
+
+def service_access_rows(doc: dict, read_rows: list[dict]) -> list[dict]:
+    """``service_access`` rows of an ``access_reports.json`` (one per entity and service of each completed report),
+    and one ``reads`` row per entity appended to ``read_rows`` (service ``access_reports``, ``account_id`` the
+    entity's id: an account, OU or root id; status ``ok``, or ``error`` with why the report is missing)."""
+    rows: list[dict] = []
+    for rep in doc.get("Reports") or []:
+        if not isinstance(rep, dict):
+            continue
+        details = rep.get("AccessDetails")
+        ok = rep.get("JobStatus") == "COMPLETED" and isinstance(details, list)
+        err = rep.get("ErrorDetails") or {}
+        read_rows.append({"account_id": rep.get("EntityId"), "region": None, "service": "access_reports",
+                          "status": "ok" if ok else "error",
+                          "error_code": None if ok else (err.get("Code") or f"JobStatus {rep.get('JobStatus')}"),
+                          "operation": None if ok else (err.get("Operation") or "GetOrganizationsAccessReport"),
+                          "message": None if ok else err.get("Message")})
+        if not ok:
+            continue
+        for d in details:
+            if not isinstance(d, dict):
+                continue
+            rows.append({"entity_path": rep.get("EntityPath"), "entity_type": rep.get("EntityType"),
+                         "entity_id": rep.get("EntityId"), "service_namespace": d.get("ServiceNamespace"),
+                         "service_name": d.get("ServiceName"),
+                         "last_authenticated": d.get("LastAuthenticatedTime"),
+                         "last_authenticated_region": d.get("Region"),
+                         "last_authenticated_entity": d.get("EntityPath"),
+                         "total_authenticated_entities": int(d.get("TotalAuthenticatedEntities") or 0),
+                         "job_created": rep.get("JobCreationDate"), "job_completed": rep.get("JobCompletionDate")})
+    return rows
 
 
 def policy_document(org: Org, policy_id: str) -> dict:

@@ -5,6 +5,7 @@
     acct = sb.account("Prod", parent=ou)
     sb.trail(sb.management, "org", home_region="us-east-1", multi_region=True, organization=True)
     sb.detector(acct, "us-east-1")
+    sb.access_report(acct, [("s3", "Amazon S3", T0, "us-east-1", acct, 1), ("ec2", "Amazon EC2", None, None, None, 0)])
     org = sb.load(tmp_path / "snap")
 
 Every value is what AWS would return; nothing here talks to AWS.
@@ -45,6 +46,8 @@ class SnapshotSpec:
     rcps: dict[str, dict] | None = None
     #: why the RCPs could not be listed (written as the collector records a failed ListPolicies)
     rcp_error: str | None = None
+    #: IAM Organizations access reports (None: not asked for, no access_reports.json)
+    access_reports: list[dict] | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
@@ -204,6 +207,52 @@ class SnapshotSpec:
         self.errors.append({"account_id": account, "region": region, "service": service, "operation": operation,
                             "error_code": code, "message": message or code})
 
+    # -- IAM Organizations access reports ---------------------------------------------------------------------
+    def access_report(self, entity_id: str, services: list[tuple] = (), *,
+                      job_created: _dt.datetime = T0, job_completed: _dt.datetime | None = None,
+                      error: tuple[str, str] | None = None) -> None:
+        """The access report of the root, an OU or an account, as GetOrganizationsAccessReport returns it.
+
+        ``services``: ``(namespace, name, last_authenticated or None, region, entity, count)`` per service the
+        SCPs on the path allow; ``entity`` is the account that made the last access (its id: written as its
+        entity path) and ``count`` how many accounts used the service (0 with ``last_authenticated`` None: not
+        used). ``error``: ``(code, message)`` of a report that could not be read (no access details).
+        """
+        if self.access_reports is None:
+            self.access_reports = []
+        self.access_reports.append({"entity": entity_id, "services": list(services), "created": job_created,
+                                    "completed": job_completed or job_created + _dt.timedelta(minutes=1),
+                                    "error": error})
+
+    def entity_path(self, node: str) -> str:
+        parents = {o["Id"]: o["ParentId"] for o in self.ous} | {a["Id"]: a["ParentId"] for a in self.accounts}
+        chain = [node]
+        while chain[-1] != self.root:
+            chain.append(parents[chain[-1]])
+        return "/".join([self.org_id] + list(reversed(chain)))
+
+    def _access_reports_doc(self) -> dict:
+        reports = []
+        for r in self.access_reports or []:
+            eid = r["entity"]
+            kind = "root" if eid == self.root else "ou" if eid.startswith("ou-") else "account"
+            rep: dict[str, Any] = {"EntityPath": self.entity_path(eid), "EntityType": kind, "EntityId": eid,
+                                   "JobId": f"00000000-0000-0000-0000-{len(reports):012d}",
+                                   "JobStatus": "COMPLETED", "JobCreationDate": r["created"],
+                                   "JobCompletionDate": r["completed"], "AccessDetails": [], "ErrorDetails": None}
+            if r["error"] is not None:
+                rep.update(JobStatus="FAILED", AccessDetails=None,
+                           ErrorDetails={"Code": r["error"][0], "Message": r["error"][1]})
+            for ns, name, last, region, entity, count in sorted(r["services"], key=lambda x: x[0]):
+                d: dict[str, Any] = {"ServiceName": name, "ServiceNamespace": ns,
+                                     "TotalAuthenticatedEntities": int(count)}
+                if last is not None:
+                    d.update(LastAuthenticatedTime=last, Region=region,
+                             EntityPath=entity if entity is None or "/" in entity else self.entity_path(entity))
+                rep["AccessDetails"].append(d) if rep["AccessDetails"] is not None else None
+            reports.append(rep)
+        return {"Reports": reports, "Requested": True}
+
     # -- output ------------------------------------------------------------------------------------------------
     def write(self, out: Path) -> Path:
         names = {a["Id"]: a["Name"] for a in self.accounts} | {o["Id"]: o["Name"] for o in self.ous}
@@ -233,6 +282,8 @@ class SnapshotSpec:
             for aid, doc in self.docs.items():
                 w.write(f"accounts/{aid}.json", doc)
             w.write("errors.json", {"Errors": self.errors})
+            if self.access_reports is not None:
+                w.write("access_reports.json", self._access_reports_doc())
             return w.commit({"orgkit_version": "test", "collected_at": T0.isoformat(), "organization_id": self.org_id,
                              "management_account_id": self.management, "regions": self.regions,
                              "caller": {"Account": self.management}, "counts": {}, "error_count": len(self.errors)})

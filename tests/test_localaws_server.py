@@ -111,8 +111,10 @@ def test_fault_rules_are_validated(server):
 def test_calls_are_attributed_to_the_assumed_account(server, aws):
     (a,) = aws.make_org(1)
     aws.client("cloudtrail", a, "eu-west-1").list_trails()
+    calls = server.calls()
+    assert all(c["at"].endswith("Z") for c in calls)  # each call's UTC time (IAM's access reports use it)
     assert {"account_id": a, "region": "eu-west-1", "service": "cloudtrail", "operation": "ListTrails"} in \
-        server.calls()
+        [{k: v for k, v in c.items() if k != "at"} for c in calls]
     server.clear_calls()
     assert server.calls() == []
 
@@ -204,6 +206,13 @@ def test_validator_catches_shape_errors():
     assert validate_parsed("account", "GetRegionOptStatus", {"RegionOptStatus": 1})
     assert validate_parsed("account", "GetRegionOptStatus", {"RegionName": "af-south-1",
                                                              "RegionOptStatus": "ENABLED"}) == []
+    # a query (XML) service: unknown element, value outside the enum, required member missing
+    xml = ('<GetOrganizationsAccessReportResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+           "<GetOrganizationsAccessReportResult><JobStatus>DONE</JobStatus><Bogus>1</Bogus>"
+           "</GetOrganizationsAccessReportResult></GetOrganizationsAccessReportResponse>")
+    problems = validate_wire("iam", "GetOrganizationsAccessReport", xml)
+    assert any("Bogus" in p for p in problems) and any("DONE" in p for p in problems)
+    assert any("JobCreationDate" in p for p in problems)
 
 
 def test_extended_operations_validate_against_botocore_shapes(server, aws):
@@ -309,6 +318,19 @@ def test_extended_operations_validate_against_botocore_shapes(server, aws):
     acc.enable_region(AccountId=member, RegionName="me-south-1")
     acc.get_region_opt_status(AccountId=member, RegionName="me-south-1")
     acc.disable_region(AccountId=member, RegionName="me-south-1")
+    # IAM Organizations access reports: a failed job (SCPs off), then a completed one, every page
+    org = c("organizations")
+    o_id = org.describe_organization()["Organization"]["Id"]
+    root = org.list_roots()["Roots"][0]["Id"]
+    iam = c("iam")
+    failed = iam.generate_organizations_access_report(EntityPath=f"{o_id}/{root}")["JobId"]
+    iam.get_organizations_access_report(JobId=failed)
+    iam.get_organizations_access_report(JobId=failed)
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    job = iam.generate_organizations_access_report(EntityPath=f"{o_id}/{root}/{member}")["JobId"]
+    iam.get_organizations_access_report(JobId=job)
+    page = iam.get_organizations_access_report(JobId=job, MaxItems=200)
+    iam.get_organizations_access_report(JobId=job, Marker=page["Marker"])
 
     seen = {(s, op) for s, op, _, _ in rec.records}
     wanted = {(svc, op) for svc, ops in EXTENDED_OPERATIONS.items() for op in ops}

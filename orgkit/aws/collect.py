@@ -11,7 +11,9 @@ What is read (see docs/collect.md for every call and how often):
   home region by ARN); then GuardDuty per enabled region: members the delegated administrator already vouches for
   need one GetDetector; the rest ListDetectors, GetDetector, and GetAdministratorAccount / ListMembers only where the
   administrator's view leaves a doubt;
-* the GuardDuty delegated administrators' view per region (members, organization configuration).
+* the GuardDuty delegated administrators' view per region (members, organization configuration);
+* with ``access_reports`` (``orgkit collect --access-reports``), after the accounts: IAM's Organizations access
+  report for the root, every OU and every account collected (:meth:`Collector.access_reports`).
 
 How the work overlaps (figures in BENCHMARKS.md): only the organization's tree is read before any account starts.
 Every other piece is a task in one scheduler (:class:`_Scheduler`): a fixed set of daemon worker threads, deeper
@@ -83,6 +85,7 @@ class CollectOptions:
     collected_at: _dt.datetime | None = None
     deadline: float | None = DEFAULT_DEADLINE
     processes: int | None = None  # None: decided by the organisation's size and the cores; 0 or 1: threads only
+    access_reports: bool = False  # IAM Organizations access reports for the root, every OU and every account
 
 
 @dataclass
@@ -536,6 +539,99 @@ class Collector:
             self.record(e, aid, region, "guardduty")
             r.setdefault("DetectorIds", None)
 
+    # -- IAM Organizations access reports (collect --access-reports) ------------------------------------------
+    #: seconds before the first retry of a GenerateOrganizationsAccessReport refused with
+    #: ReportGenerationLimitExceeded (doubled each time, at most REPORT_BACKOFF_CAP, REPORT_ATTEMPTS attempts)
+    REPORT_BACKOFF = 1.0
+    REPORT_BACKOFF_CAP = 30.0
+    REPORT_ATTEMPTS = 8
+    #: seconds between two GetOrganizationsAccessReport calls of a job still IN_PROGRESS (grows 1.5x, at most 10 s)
+    REPORT_POLL = 0.5
+    REPORT_JOBS = 8  # report jobs generated and read at once
+
+    def access_reports(self, organization: dict, accounts: list[str]) -> dict:
+        """One report per entity (the root, every OU, each of ``accounts``), read from the management account.
+
+        Entity paths as AWS documents them: ``o-a1b2c3d4e5/r-f6g7h8i9j0example/ou-rge0-awsabcde/123456789012``.
+        Each job: GenerateOrganizationsAccessReport (backing off on ReportGenerationLimitExceeded), then
+        GetOrganizationsAccessReport until the job is no longer IN_PROGRESS, then every page through ``Marker``
+        (botocore has no paginator for it). A failed call is recorded (service ``access_reports``) and the entity's
+        report keeps ``AccessDetails`` None with ``ErrorDetails`` saying why: never an empty report.
+        """
+        org_id = organization["Organization"].get("Id")
+        parents = {o["Id"]: o.get("ParentId") for o in organization["OrganizationalUnits"]}
+        acct_parent = {a["Id"]: a.get("ParentId") for a in organization["Accounts"]}
+
+        def path_of(node: str) -> str:
+            chain = [node]
+            parent = acct_parent.get(node) if node in acct_parent else parents.get(node)
+            seen = {node}
+            while parent and parent not in seen:
+                chain.append(parent)
+                seen.add(parent)
+                parent = parents.get(parent)
+            return "/".join([org_id] + list(reversed(chain)))
+
+        entities = [("root", r["Id"]) for r in organization["Roots"]]
+        entities += [("ou", o["Id"]) for o in organization["OrganizationalUnits"]]
+        entities += [("account", a) for a in accounts]
+        reports: list[dict] = []
+        lock = threading.Lock()
+        iam = self.f.caller_client("iam")
+
+        def one(kind: str, eid: str) -> None:
+            rep: dict[str, Any] = {"EntityPath": path_of(eid), "EntityType": kind, "EntityId": eid, "JobId": None,
+                                   "JobStatus": None, "JobCreationDate": None, "JobCompletionDate": None,
+                                   "AccessDetails": None, "ErrorDetails": None}
+            try:
+                self._access_report(iam, rep)
+            except AWS_ERRORS as e:
+                err = self.record(e, eid if kind == "account" else None, None, "access_reports")
+                rep["AccessDetails"] = None
+                rep["ErrorDetails"] = {"Code": err["error_code"], "Message": err["message"],
+                                       "Operation": err["operation"]}
+            with lock:
+                reports.append(rep)
+
+        sched = _Scheduler(self._workers(self.REPORT_JOBS))
+        try:
+            for kind, eid in entities:
+                sched.submit(0, None, lambda kind=kind, eid=eid: one(kind, eid))
+            sched.wait()
+        finally:
+            sched.close()
+        order = {"root": 0, "ou": 1, "account": 2}
+        reports.sort(key=lambda r: (order[r["EntityType"]], r["EntityPath"]))
+        return {"Reports": reports, "Requested": True}
+
+    def _access_report(self, iam: Any, rep: dict) -> None:
+        delay = self.REPORT_BACKOFF
+        for attempt in range(self.REPORT_ATTEMPTS):
+            try:
+                rep["JobId"] = S.generate_org_access_report(iam, rep["EntityPath"])
+                break
+            except ClientError as e:
+                if error_code(e) != "ReportGenerationLimitExceeded" or attempt == self.REPORT_ATTEMPTS - 1:
+                    raise
+                time.sleep(delay)
+                delay = min(self.REPORT_BACKOFF_CAP, delay * 2)
+        wait = self.REPORT_POLL
+        while True:
+            page = S.get_org_access_report_page(iam, rep["JobId"])
+            if page.get("JobStatus") != "IN_PROGRESS":
+                break
+            time.sleep(wait)
+            wait = min(10.0, wait * 1.5)
+        rep.update(JobStatus=page.get("JobStatus"), JobCreationDate=page.get("JobCreationDate"),
+                   JobCompletionDate=page.get("JobCompletionDate"), ErrorDetails=page.get("ErrorDetails"))
+        if page.get("JobStatus") != "COMPLETED":
+            return  # FAILED: AWS's ErrorDetails say why; no access details
+        details = list(page.get("AccessDetails") or [])
+        while page.get("IsTruncated"):
+            page = S.get_org_access_report_page(iam, rep["JobId"], page.get("Marker"))
+            details.extend(page.get("AccessDetails") or [])
+        rep["AccessDetails"] = details
+
     # -- the run -----------------------------------------------------------------------------------------------
     def run(self) -> Path:
         started = time.monotonic()
@@ -605,6 +701,7 @@ class Collector:
             sched.close(join=False)
             raise
         sched.close()
+        access = self.access_reports(organization, targets) if self.o.access_reports else None
 
         reached = [aid for aid in targets if (docs[aid].get("Access") or {}).get("Method") in ("caller", "assume_role")]
         counts = {
@@ -617,6 +714,8 @@ class Collector:
             "detectors": sum(len(r.get("Detectors") or {}) for d in docs.values() for r in d["GuardDuty"].values()),
             "api_calls": self.f.calls.total,
         }
+        if access is not None:
+            counts["access_reports"] = len(access["Reports"])
         manifest = {
             "orgkit_version": orgkit.__version__,
             "collected_at": collected_at.astimezone(_dt.timezone.utc).isoformat(),
@@ -626,7 +725,7 @@ class Collector:
             "regions": regions,
             "options": {"role_name": self.f.role_name, "member_roles": self.o.member_roles,
                         "accounts": sorted(self.o.accounts) if self.o.accounts else None,
-                        "workers": self.o.workers},
+                        "workers": self.o.workers, "access_reports": self.o.access_reports},
             "counts": counts,
             "error_count": len(self.errors),
             "duration_seconds": round(time.monotonic() - started, 3),
@@ -654,6 +753,8 @@ class Collector:
             w.write("guardduty.json", {"OrganizationAdminAccounts": admins})
             for aid, doc in docs.items():
                 w.write(f"accounts/{aid}.json", doc)
+            if access is not None:  # absent when not asked for
+                w.write("access_reports.json", access)
             w.write("errors.json", {"Errors": errors})
             return w.commit(manifest)
 
@@ -973,14 +1074,17 @@ def collect(out: str | Path, *, profile: str | None = None, endpoint_url: str | 
             accounts: list[str] | None = None, member_roles: bool = True, workers: int = DEFAULT_WORKERS,
             progress: bool = True, collected_at: _dt.datetime | None = None,
             factory: SessionFactory | None = None, call_timeout: float = DEFAULT_CALL_TIMEOUT,
-            deadline: float | None = DEFAULT_DEADLINE, processes: int | None = None) -> Path:
+            deadline: float | None = DEFAULT_DEADLINE, processes: int | None = None,
+            access_reports: bool = False) -> Path:
     """Collect the organization that the caller's credentials manage into the snapshot directory ``out``.
 
     ``call_timeout``: seconds each call may wait for an answer (connect and read timeouts; a timed-out call is
     retried like a throttled one, then recorded as a failure). ``deadline``: seconds for the whole run; calls not
     yet made when it passes are not sent and are recorded as failures (``DeadlineExceeded``), so their cells are
     ``unknown``; None or 0: no deadline. ``processes``: worker processes (None: decided by the organisation's
-    size and the machine's cores; 1: threads only).
+    size and the machine's cores; 1: threads only). ``access_reports``: also IAM's Organizations access reports
+    (service last accessed data) for the root, every OU and every account collected, into ``access_reports.json``
+    (off by default: one report job per entity, each taking time).
     """
     from orgkit.aws.regions import check_regions
 
@@ -989,5 +1093,5 @@ def collect(out: str | Path, *, profile: str | None = None, endpoint_url: str | 
                                         max_pool=max(10, workers + 4), call_timeout=call_timeout)
     opts = CollectOptions(out=Path(out), regions=regions, accounts=accounts, member_roles=member_roles,
                           workers=workers, progress=progress, collected_at=collected_at, deadline=deadline,
-                          processes=processes)
+                          processes=processes, access_reports=access_reports)
     return Collector(factory, opts).run()

@@ -172,3 +172,17 @@ def get_org_configuration(gd: Any, detector_id: str) -> dict:
 
 def get_org_admin_accounts(gd: Any) -> list[dict]:
     return paginate(gd, "list_organization_admin_accounts", "AdminAccounts")
+
+
+# -- IAM: Organizations access reports (service last accessed data) ---------------------------------------------
+def generate_org_access_report(iam: Any, entity_path: str) -> str:
+    """Start a report job for an entity path (``o-.../r-...[/ou-...]*[/123456789012]``); its JobId."""
+    return iam.generate_organizations_access_report(EntityPath=entity_path)["JobId"]
+
+
+def get_org_access_report_page(iam: Any, job_id: str, marker: str | None = None) -> dict:
+    """One page of a report job (botocore has no paginator for it: the caller follows ``Marker``)."""
+    kwargs: dict[str, Any] = {"JobId": job_id}
+    if marker:
+        kwargs["Marker"] = marker
+    return strip_metadata(iam.get_organizations_access_report(**kwargs))

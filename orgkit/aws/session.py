@@ -33,8 +33,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from orgkit.aws import http as lean_http
 
 READ_PREFIXES = ("List", "Describe", "Get")
-# STS calls that only obtain credentials or identity: allowed in read-only mode.
-READ_EXCEPTIONS = {("sts", "AssumeRole"), ("sts", "GetCallerIdentity")}
+# Calls allowed in read-only mode although their names do not say so, each for a reason:
+# STS calls that only obtain credentials or identity; and IAM's GenerateOrganizationsAccessReport, which only starts
+# a report job whose result GetOrganizationsAccessReport reads ("Generates a report for service last accessed data
+# for Organizations"): it changes nothing in any account. Made only with ``orgkit collect --access-reports``.
+READ_EXCEPTIONS = {("sts", "AssumeRole"), ("sts", "GetCallerIdentity"), ("iam", "GenerateOrganizationsAccessReport")}
 
 
 class WriteRefused(RuntimeError):

@@ -13,6 +13,7 @@ request); it is idempotent. It patches, in this process:
   them (:func:`_install_rcps`: RCPFullAWSAccess attached to the root, every OU and every account exactly while the
   policy type is enabled, never detachable; an RCP attached only while the type is enabled; disabling the type
   detaches every RCP);
+* IAM: Organizations access reports computed from the call log (:mod:`orgkit.localaws.iam_access`);
 * STS: optional strict AssumeRole (the role must exist in the target account, else 403 AccessDenied);
 * moto's reset also forgets Organizations' member-to-management map.
 """
@@ -27,7 +28,7 @@ from moto.core.base_backend import BackendDict
 from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.core.responses import BaseResponse
 
-from . import account, cloudtrail, guardduty, lake, state
+from . import account, cloudtrail, guardduty, iam_access, lake, state
 
 _installed = False
 _install_lock = threading.Lock()
@@ -288,6 +289,7 @@ def _install_reset() -> None:
         from moto.organizations.models import organizations_backends
 
         organizations_backends.master_accounts.clear()
+        iam_access.reset()
 
     BackendDict.reset = classmethod(reset)  # type: ignore[method-assign,assignment]
 
@@ -335,6 +337,7 @@ def install() -> None:
         cloudtrail.install()
         lake.install()
         account.install()
+        iam_access.install()
         _install_organizations()
         _install_sts()
         _install_reset()
@@ -350,4 +353,5 @@ EXTENDED_OPERATIONS = {
     "guardduty": guardduty.EXTENDED_OPERATIONS,
     "cloudtrail": cloudtrail.EXTENDED_OPERATIONS + lake.EXTENDED_OPERATIONS,
     "account": account.EXTENDED_OPERATIONS,
+    "iam": iam_access.EXTENDED_OPERATIONS,
 }

@@ -29,7 +29,9 @@ A scenario is a JSON document (``scenarios/demo.json`` is the demo organisation)
         "auto_enable": {"us-east-1": "ALL"},
         "invitations": [{"admin": ..., "region": ..., "members": [...], "accept": [...]}],
         "suspend": [{"account": ..., "region": ...}]
-      }
+      },
+      "usage": [{"account": KEY, "region": REGION, "calls": ["lambda:ListFunctions", ...]}]   calls the accounts
+                    make (IAM's access reports are computed from them)
     }
 
 Account keys (``"management"`` is the caller's account) resolve to the ids the endpoint gives; :func:`build`
@@ -401,6 +403,22 @@ class Builder:
             for t in p.get("targets", []):
                 org.attach_policy(PolicyId=pid, TargetId=self.target_id(t))
 
+    def usage(self) -> None:
+        """The calls the scenario's accounts make (``"usage"``), so that IAM's access reports have something to
+        say: each is an ordinary read call through boto3, acting as the account, logged by the local AWS.
+
+        ``[{"account": KEY, "region": REGION, "calls": ["lambda:ListFunctions", ...]}]`` (boto3 service name and
+        API operation). A call that fails still counts as use, as AWS counts it; it is not retried."""
+        from botocore import xform_name
+
+        for u in self.scenario.get("usage", []):
+            for call in u.get("calls", []):
+                service, op = call.split(":", 1)
+                try:
+                    getattr(self.client(u["account"], service, u.get("region")), xform_name(op))()
+                except ClientError:
+                    pass
+
     def build(self) -> dict[str, str]:
         self.organization()
         self.policies()
@@ -411,6 +429,7 @@ class Builder:
         self.break_roles()
         self.rcps()
         self.event_data_stores()
+        self.usage()  # last: the ids drawn before it stay as they were
         return dict(self.ids)
 
 

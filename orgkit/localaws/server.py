@@ -13,7 +13,8 @@ Besides every moto route (``/moto-api/...`` included) the server answers:
 * ``POST /orgkit-local/reset`` (moto state, faults and call log), ``POST /orgkit-local/seed?a=N``
 * ``POST /orgkit-local/faults`` (a rule object or a list), ``GET`` lists them, ``DELETE`` clears them
 * ``GET /orgkit-local/calls`` (list of {account_id, region, service, operation}), ``DELETE`` clears it
-* ``GET|POST /orgkit-local/options`` ({"strict_assume_role": bool, "record_calls": bool})
+* ``GET|POST /orgkit-local/options`` ({"strict_assume_role": bool, "record_calls": bool,
+  "access_data_frozen": bool})
 * ``POST /orgkit-local/cloudtrail/delivery-error`` ({"trail_arn": ..., "error": "AccessDenied" | null}): the
   trail's S3 deliveries fail (GetTrailStatus ``LatestDeliveryError``) or succeed again; ``GET`` lists the failing
   trails

@@ -52,7 +52,10 @@ class _State:
     faults: list[Fault] = field(default_factory=list)
     calls: list[dict[str, str]] = field(default_factory=list)
     next_id: int = 1
-    options: dict[str, Any] = field(default_factory=lambda: {"strict_assume_role": False, "record_calls": True})
+    options: dict[str, Any] = field(default_factory=lambda: {"strict_assume_role": False, "record_calls": True,
+                                                             "access_data_frozen": False})
+    # with access_data_frozen: how many calls of the log IAM's access reports see (the ones made before it was set)
+    access_cutoff: int | None = None
 
 
 STATE = _State()
@@ -104,11 +107,19 @@ def take_fault(account_id: str, region: str, service: str, operation: str) -> Fa
     return None
 
 
+def _now_iso() -> str:
+    """UTC, microseconds, fixed width: ordered as text (IAM's access reports take the latest call)."""
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def record_call(account_id: str, region: str, service: str, operation: str) -> None:
     if not STATE.options.get("record_calls", True):
         return
     with _lock:
-        STATE.calls.append({"account_id": account_id, "region": region, "service": service, "operation": operation})
+        STATE.calls.append({"account_id": account_id, "region": region, "service": service, "operation": operation,
+                            "at": _now_iso()})
 
 
 def calls() -> list[dict[str, str]]:
@@ -119,6 +130,15 @@ def calls() -> list[dict[str, str]]:
 def clear_calls() -> None:
     with _lock:
         STATE.calls.clear()
+        if STATE.access_cutoff is not None:
+            STATE.access_cutoff = 0
+
+
+def access_calls() -> list[dict[str, str]]:
+    """The calls IAM's access reports see: all of them, or with the ``access_data_frozen`` option those made before
+    it was set (AWS: "Recent activity usually appears within four hours": later calls are not in reports yet)."""
+    with _lock:
+        return list(STATE.calls if STATE.access_cutoff is None else STATE.calls[:STATE.access_cutoff])
 
 
 def set_options(**options: Any) -> dict[str, Any]:
@@ -126,6 +146,9 @@ def set_options(**options: Any) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown options: {sorted(unknown)}")
     with _lock:
+        if "access_data_frozen" in options and bool(options["access_data_frozen"]) != \
+                bool(STATE.options.get("access_data_frozen")):
+            STATE.access_cutoff = len(STATE.calls) if options["access_data_frozen"] else None
         STATE.options.update({k: bool(v) for k, v in options.items()})
         return dict(STATE.options)
 

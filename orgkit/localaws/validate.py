@@ -3,7 +3,7 @@
 Two views of the same response:
 
 * ``validate_parsed(service, operation, response)``: what boto3 returns (member names, ``datetime`` timestamps);
-* ``validate_wire(service, operation, body)``: the JSON body on the wire (serialization names such as
+* ``validate_wire(service, operation, body)``: the JSON body on the wire (or a query service's XML) (serialization names such as
   GuardDuty's ``accountId``). botocore silently drops keys it does not know, so a wrongly cased key (moto's
   ``Administrator``/``AccountId`` in GetAdministratorAccount) is only visible here.
 
@@ -130,8 +130,60 @@ def validate_parsed(service: str, operation: str, response: dict[str, Any]) -> l
     return errors
 
 
+def _xml_value(shape: Shape, elem: Any, path: str, errors: list[str]) -> Any:
+    """A query-protocol (XML) element as the wire value ``_check`` reads: structures by element name (unknown
+    names reported here), lists of ``<member>``, scalars from their text."""
+    t = shape.type_name
+    if t == "structure":
+        out: dict[str, Any] = {}
+        for child in elem:
+            tag = child.tag.split("}", 1)[-1]
+            mshape = shape.members.get(tag)
+            if mshape is None:
+                errors.append(f"{path}: unknown member {tag!r} in {shape.name}")
+                continue
+            out[tag] = _xml_value(mshape, child, f"{path}.{tag}", errors)
+        return out
+    if t == "list":
+        return [_xml_value(shape.member, m, f"{path}[{i}]", errors) for i, m in enumerate(elem)
+                if m.tag.split("}", 1)[-1] == "member"]
+    text = elem.text or ""
+    if t in ("integer", "long"):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if t == "boolean":
+        return {"true": True, "false": False}.get(text, text)
+    if t in ("double", "float"):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _validate_query_xml(service: str, operation: str, text: str) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    shape = output_shape(service, operation)
+    root = ET.fromstring(text)
+    result = next((e for e in root if e.tag.split("}", 1)[-1] == f"{operation}Result"), None)
+    if shape is None:
+        return [f"{operation}: no output shape, but got a result"] if result is not None and len(result) else []
+    if result is None:
+        return [f"{operation}: no {operation}Result element"]
+    errors: list[str] = []
+    data = _xml_value(shape, result, operation, errors)
+    _check(shape, data, operation, errors, wire=True)
+    return errors
+
+
 def validate_wire(service: str, operation: str, body: bytes | str | dict[str, Any]) -> list[str]:
-    """Problems of a JSON response body (as sent on the wire) against the operation's output shape."""
+    """Problems of a response body (as sent on the wire) against the operation's output shape: JSON, or the XML
+    of a query-protocol service (IAM)."""
+    if isinstance(body, (bytes, str)) and _service_model(service).metadata.get("protocol") == "query":
+        return _validate_query_xml(service, operation, body.decode() if isinstance(body, bytes) else body)
     if isinstance(body, (bytes, str)):
         text = body.decode() if isinstance(body, bytes) else body
         data = json.loads(text) if text.strip() else {}

@@ -84,6 +84,15 @@ resource "aws_iam_role_policy" "orgkit_collector_read_only" {
           "Resource": "*"
         },
         {
+          "Sid": "OrgkitReadAccessReports",
+          "Effect": "Allow",
+          "Action": [
+            "iam:GenerateOrganizationsAccessReport",
+            "iam:GetOrganizationsAccessReport"
+          ],
+          "Resource": "*"
+        },
+        {
           "Sid": "OrgkitAssumeMemberRole",
           "Effect": "Allow",
           "Action": "sts:AssumeRole",
