@@ -236,7 +236,7 @@ def organisations(draw):
     return usage, extra, draw(st.sampled_from([30, 90, 365])), draw(st.sampled_from(["deny-list", "allow-list"]))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(organisations())
 def test_property_no_proposal_denies_what_was_used(tmp_path_factory, gen):
     usage, extra, days, strategy = gen
@@ -265,7 +265,8 @@ def test_property_no_proposal_denies_what_was_used(tmp_path_factory, gen):
                       for x in a["account_id"]]
     org.frames["accounts"] = a
     ref = pd.Timestamp(org.manifest["collected_at"])
-    for target, accs in [*plan, (org.root_id, [x for _, y in plan for x in y])]:
+    # the first OU (it may hold the extra SCPs, so the count limit is exercised) and the root
+    for target, accs in [plan[0], (org.root_id, [x for _, y in plan for x in y])]:
         s = lp.suggest(org, target, days=days, strategy=strategy)
         attached = int((org.policy_targets["target_id"] == target).sum())
         assert attached - len(s.detach) + len(s.policies) <= MAX_SCPS_PER_TARGET
@@ -284,5 +285,5 @@ def test_property_no_proposal_denies_what_was_used(tmp_path_factory, gen):
         # and what it denies is surely unused: in the report, unused in the window, by accounts older than it
         for svc in s.denied_services:
             for aid, (acc, missing, age) in accs:
-                assert svc not in missing and age > days
+                assert svc not in missing and age >= days  # joined at the window's start: there all along
                 assert acc.get(svc) is None or acc[svc] > days
