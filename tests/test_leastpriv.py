@@ -287,3 +287,20 @@ def test_property_no_proposal_denies_what_was_used(tmp_path_factory, gen):
             for aid, (acc, missing, age) in accs:
                 assert svc not in missing and age >= days  # joined at the window's start: there all along
                 assert acc.get(svc) is None or acc[svc] > days
+
+
+# -------------------------------------------------------------------------------------------- notebook helpers
+def test_notebook_helpers_on_an_org_with_reports(org_ids):
+    from orgkit.leastpriv.notebook import default_target, losses, notes_markdown, status_by_ou, status_figure
+
+    org, ids = org_ids
+    by = status_by_ou(org, 90).set_index("ou_path")
+    assert by.loc["Root/Workloads", "used"] == 3 and by.loc["Root/Workloads", "unknown"] == 1
+    assert by.loc["Root/Sandbox", "used"] == 0 and by.loc["Root", "accounts"] == 3
+    assert status_figure(by.reset_index()).axes
+    assert default_target(org) == ids["workloads"]
+    s = lp.suggest(org, ids["workloads"])
+    lo = losses(s).set_index("account_id")
+    assert set(lo.index) == {ids["a1"], ids["a2"]} and (lo["services_lost"] == len(s.denied_services)).all()
+    s.notes.append("<b>x</b>")
+    assert "&lt;b&gt;" in notes_markdown(s)

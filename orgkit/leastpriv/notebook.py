@@ -33,9 +33,10 @@ def status_by_ou(org, days: int = 90) -> pd.DataFrame:
 
 def status_figure(df: pd.DataFrame, title: str | None = None):
     """Stacked bars, one per OU: the services used, unused, unknown, already denied and in the core."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # without pyplot's global state, as orgkit.plots
 
-    fig, ax = plt.subplots(figsize=(9, 0.45 * max(len(df), 2) + 1.2))
+    fig = Figure(figsize=(9, 0.45 * max(len(df), 2) + 1.6), layout="constrained")
+    ax = fig.add_subplot()
     left = pd.Series(0, index=df.index, dtype=float)
     labels = [str(p) for p in df["ou_path"]]  # matplotlib text: no markup is interpreted without usetex
     for s in ("used", "core", "unknown", "denied", "unused"):
@@ -44,9 +45,7 @@ def status_figure(df: pd.DataFrame, title: str | None = None):
     ax.invert_yaxis()
     ax.set_xlabel("services (IAM namespaces of the action catalog)")
     ax.set_title(title or "Services per OU: used, core, unknown, already denied, unused")
-    ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.25 if len(df) > 3 else -0.4), frameon=False)
-    fig.tight_layout()
-    plt.close(fig)
+    fig.legend(ncol=5, loc="outside lower center", frameon=False)
     return fig
 
 
