@@ -46,6 +46,10 @@ def cmd_suggest(args) -> int:
         _err("nothing to propose: no service is surely unused" if not s.notes else "nothing to propose")
         if args.format == "json":
             print(json.dumps(s.to_json(), indent=2, default=str))
+        elif args.format == "table":  # why nothing: the services by status and reason
+            g = s.services.groupby(["status", "reason"], sort=False).agg(
+                services=("service", "count"), examples=("service", lambda x: ", ".join(list(x)[:4]))).reset_index()
+            write_frame(g[["status", "services", "reason", "examples"]], "table", args=args)
         return 0
     ready = s.ready
     if args.format == "json":
