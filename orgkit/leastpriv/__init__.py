@@ -156,13 +156,20 @@ def service_status(org, target: str, days: int = 90, *, catalog=None, probe: str
         for a, s in zip(dn["account_id"], dn["service"]):
             denied.setdefault(a, set()).add(s)
 
+    # one pass over the frame: account -> {namespace: last authenticated} (a namespace listed twice keeps its latest)
+    reports: dict[str, dict] = {}
+    if sa is not None:
+        acc_rows = sa[sa["entity_type"] == "account"]
+        for aid_, svc_, t_ in zip(acc_rows["entity_id"].astype(str), acc_rows["service_namespace"].astype(str),
+                                  acc_rows["last_authenticated"]):
+            d_ = reports.setdefault(aid_, {})
+            if svc_ not in d_ or (pd.notna(t_) and (pd.isna(d_[svc_]) or t_ > d_[svc_])):
+                d_[svc_] = t_
     recs = []
     for aid in members:
-        rows = None
-        if sa is not None:
-            rows = sa[(sa["entity_type"] == "account") & (sa["entity_id"].astype(str) == aid)]
+        rows = None if sa is None else reports.get(aid, {})
         young = pd.notna(joined.get(aid)) and joined.get(aid) > start
-        last = {} if rows is None else dict(zip(rows["service_namespace"].astype(str), rows["last_authenticated"]))
+        last = rows or {}
         for svc in services:
             t = last.get(svc, None)
             if svc in last and pd.notna(t) and t >= start:
@@ -171,7 +178,7 @@ def service_status(org, target: str, days: int = 90, *, catalog=None, probe: str
                 st, why = "denied", "every action already denied by the SCPs in force"
             elif sa is None:
                 st, why = "unknown", why_not
-            elif rows is None or rows.empty:
+            elif not rows:
                 st, why = "unknown", "no access report for this account"
             elif svc not in last:
                 st, why = "unknown", "not in the access report (an SCP denies it, or the service reports no access data)"
