@@ -20,7 +20,7 @@ def _err(msg: str) -> None:
 
 
 def cmd_suggest(args) -> int:
-    from orgkit.leastpriv import LeastPrivError, suggest
+    from orgkit.leastpriv import LeastPrivError, suggest  # noqa: F401 (LeastPrivError: documented input errors)
     from orgkit.model import load
     from orgkit.output import demo_note
 
@@ -29,7 +29,7 @@ def cmd_suggest(args) -> int:
         demo_note("orgkit scp suggest", args.snapshot)
         org = load(args.snapshot)
         s = suggest(org, args.target, days=args.days, strategy=args.strategy, exceptions=exceptions)
-    except (LeastPrivError, KeyError) as e:
+    except (LeastPrivError, ValueError, KeyError) as e:  # PolicyError, DiffError are ValueErrors
         _err(f"orgkit scp suggest: {e.args[0] if isinstance(e, KeyError) and e.args else e}")
         return 2
     counts = s.services["status"].value_counts()
