@@ -308,3 +308,19 @@ def test_notebook_helpers_on_an_org_with_reports(org_ids):
     assert set(lo.index) == {ids["a1"], ids["a2"]} and (lo["services_lost"] == len(s.denied_services)).all()
     s.notes.append("<b>x</b>")
     assert "&lt;b&gt;" in notes_markdown(s)
+
+
+def test_figure_shows_hostile_ou_names_as_written(tmp_path):
+    from orgkit.leastpriv.notebook import status_by_ou, status_figure
+
+    sb = SnapshotSpec()
+    ou = sb.ou("$\\alpha$ <b>x</b>")
+    a = sb.account("A", parent=ou)
+    org = sb.load(tmp_path / "snap")
+    attach_usage(org, {a: every()})
+    by = status_by_ou(org, 90)
+    fig = status_figure(by)
+    fig.canvas.draw()  # a malformed mathtext would raise here
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    path = by.loc[by["ou_id"] == ou, "ou_path"].iloc[0]
+    assert path.startswith("Root/$") and path.replace("$", "\\$") in labels

@@ -38,13 +38,15 @@ def status_figure(df: pd.DataFrame, title: str | None = None):
     fig = Figure(figsize=(9, 0.45 * max(len(df), 2) + 1.6), layout="constrained")
     ax = fig.add_subplot()
     left = pd.Series(0, index=df.index, dtype=float)
-    labels = [str(p) for p in df["ou_path"]]  # matplotlib text: no markup is interpreted without usetex
+    from orgkit.palette import literal
+
+    labels = [literal(p) for p in df["ou_path"]]  # as written: a "$" never starts mathtext
     for s in ("used", "core", "unknown", "denied", "unused"):
         ax.barh(labels, df[s], left=left, color=STATUS_FILL[s], label=s, edgecolor="white", linewidth=0.5)
         left += df[s]
     ax.invert_yaxis()
     ax.set_xlabel("services (IAM namespaces of the action catalog)")
-    ax.set_title(title or "Services per OU: used, core, unknown, already denied, unused")
+    ax.set_title(literal(title) if title else "Services per OU: used, core, unknown, already denied, unused")
     fig.legend(ncol=5, loc="outside lower center", frameon=False)
     return fig
 
