@@ -324,3 +324,23 @@ def test_figure_shows_hostile_ou_names_as_written(tmp_path):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     path = by.loc[by["ou_id"] == ou, "ou_path"].iloc[0]
     assert path.startswith("Root/$") and path.replace("$", "\\$") in labels
+
+
+def test_a_rerun_after_attaching_says_what_is_denied_now_and_what_was_used_since(org_ids):
+    org, ids = org_ids
+    s = lp.suggest(org, ids["workloads"], exceptions=["role/BreakGlass"])
+    after = lp_proof.apply(org, s)
+    after.access_reports_collected = True
+    # since then: BreakGlass used lambda in App1 (denied attempts count as access too)
+    sa = after.frames["service_access"].copy()
+    m = (sa["entity_id"] == ids["a1"]) & (sa["service_namespace"] == "lambda")
+    sa.loc[m, "last_authenticated"] = pd.Timestamp(after.manifest["collected_at"]) - pd.Timedelta(days=1)
+    # and athena no longer appears in App2's report (the SCPs now deny it)
+    sa = sa[~((sa["entity_id"] == ids["a2"]) & (sa["service_namespace"] == "athena"))]
+    after.frames["service_access"] = sa
+    again = lp.suggest(after, ids["workloads"], exceptions=["role/BreakGlass"])
+    prev = again.previous
+    assert len(prev["policies"]) == len(s.policies) and prev["denies"] == len(s.denied_services)
+    assert prev["newly_used"] == ["lambda"]
+    assert "athena" in prev["now_denied"]
+    assert any("used in the window since (lambda" in n for n in again.notes)

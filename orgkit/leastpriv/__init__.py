@@ -273,6 +273,10 @@ class Suggestion:
     proof: pd.DataFrame | None = None
     violations: pd.DataFrame | None = None
     probe: str | None = None
+    #: the orgkit least-privilege SCPs already attached to the target (a re-run after attaching one): ``policies``,
+    #: ``denies`` (how many namespaces they deny), ``now_denied`` (of those, denied today), ``newly_used`` (used in the
+    #: window although they deny it: by an exception, or denied attempts, which AWS counts as access)
+    previous: dict = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -286,7 +290,9 @@ class Suggestion:
 
     def policy_names(self) -> list[str]:
         slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.target_name)[:60] or self.target
-        return [f"orgkit-least-privilege-{slug}-{i + 1}" for i in range(len(self.policies))]
+        taken = set(self.previous.get("policies", ()))
+        n0 = len(taken)  # a re-run's policies are numbered after those already attached
+        return [f"{PREFIX}{slug}-{n0 + i + 1}" for i in range(len(self.policies))]
 
     def policy_texts(self) -> list[str]:
         return [_text(d) for d in self.policies]
@@ -303,11 +309,37 @@ class Suggestion:
             "exceptions": self.exceptions, "ready": self.ready, "probe_principal": self.probe,
             "policies": [{"name": n, "size": policy_size(d), "content": d}
                          for n, d in zip(self.policy_names(), self.policies)],
-            "detach": self.detach, "given_up": self.given_up, "notes": self.notes,
+            "detach": self.detach, "given_up": self.given_up, "notes": self.notes, "previous": self.previous,
             "services": self.services.to_dict("records"),
             "violations": [] if self.violations is None else self.violations.astype(object).where(
                 self.violations.notna(), None).to_dict("records"),
         }
+
+
+PREFIX = "orgkit-least-privilege-"
+
+
+def _previous(org, node: str, attached: list[str], svc: pd.DataFrame) -> dict:
+    pol = org.policies.set_index("policy_id")
+    mine, denies = [], set()
+    for pid in attached:
+        if pid in pol.index and str(pol.at[pid, "name"] or "").startswith(PREFIX):
+            mine.append(pid)
+            try:
+                doc = json.loads(pol.at[pid, "content"] or "{}")
+            except ValueError:
+                continue
+            sts = doc.get("Statement", []) if isinstance(doc, dict) else []
+            for st in sts if isinstance(sts, list) else [sts]:
+                if isinstance(st, dict) and st.get("Effect") == "Deny":
+                    acts = st.get("Action", [])
+                    for a in [acts] if isinstance(acts, str) else acts:
+                        if isinstance(a, str) and a.endswith(":*"):
+                            denies.add(a[:-2].lower())
+    status = dict(zip(svc["service"], svc["status"]))
+    return {"policies": mine, "denies": len(denies),
+            "now_denied": sorted(x for x in denies if status.get(x) == "denied"),
+            "newly_used": sorted(x for x in denies if status.get(x) == "used")}
 
 
 def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", exceptions: Sequence[str] = (), *,
@@ -342,6 +374,13 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
         notes.append("the management account is under the target: SCPs do not restrict it, it is left out")
     if not svc.attrs["accounts"]:
         notes.append("no member account under the target: nothing is proposed")
+    previous = _previous(org, node, attached, svc)
+    if previous["policies"]:
+        notes.append(f"{len(previous['policies'])} orgkit least-privilege SCP(s) already attached here deny "
+                     f"{previous['denies']} service(s): {len(previous['now_denied'])} of them denied now; "
+                     f"{len(previous['newly_used'])} used in the window since"
+                     + (f" ({', '.join(previous['newly_used'][:10])}: review the exceptions or detach)"
+                        if previous["newly_used"] else ""))
     detach: list[str] = []
     given_up: list[dict] = []
     if strategy == "deny-list":
@@ -381,7 +420,7 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
         detach = []
     s = Suggestion(target=node, target_kind=kind, target_name=str(name), strategy=strategy, days=int(days),
                    exceptions=arns, services=svc, per_account=per_acc, policies=policies, detach=detach,
-                   given_up=given_up, slots=slots, notes=notes, probe=probe)
+                   given_up=given_up, slots=slots, notes=notes, probe=probe, previous=previous)
     if prove and policies:
         from orgkit.leastpriv.proof import prove as _prove
 
