@@ -344,3 +344,32 @@ def test_a_rerun_after_attaching_says_what_is_denied_now_and_what_was_used_since
     assert prev["newly_used"] == ["lambda"]
     assert "athena" in prev["now_denied"]
     assert any("used in the window since (lambda" in n for n in again.notes)
+
+
+def test_an_allow_list_never_allows_more_than_today(org_ids, monkeypatch):
+    org, ids = org_ids
+    # today the OU allows only s3, ec2, dynamodb and sqs (its own allow-list instead of FullAWSAccess)
+    from orgkit.diff.terraform import rebuild
+
+    narrow = {"policy_id": "p-narrow", "name": "narrow", "description": "", "type": "SERVICE_CONTROL_POLICY",
+              "aws_managed": False, "arn": None, "content": json.dumps({"Version": "2012-10-17", "Statement": [
+                  {"Effect": "Allow", "Action": ["s3:*", "ec2:*", "dynamodb:*", "sqs:*"], "Resource": "*"}]})}
+    targets = {(r["policy_id"], r["target_id"]): r for r in org.policy_targets.to_dict("records")
+               if not (r["policy_id"] == "p-FullAWSAccess" and r["target_id"] == ids["workloads"])}
+    targets[("p-narrow", ids["workloads"])] = {"policy_id": "p-narrow", "target_id": ids["workloads"],
+                                               "target_type": "ORGANIZATIONAL_UNIT", "target_name": "Workloads"}
+    org2 = rebuild(org, {r["ou_id"]: r for r in org.ous.to_dict("records")},
+                   {r["account_id"]: r for r in org.accounts.to_dict("records")},
+                   {**{r["policy_id"]: r for r in org.policies.to_dict("records")}, "p-narrow": narrow}, targets)
+    org2.access_reports_collected = True
+    s = lp.suggest(org2, ids["workloads"], strategy="allow-list")
+    assert s.detach == ["p-narrow"]
+    allowed = {a.split(":")[0] for d in s.policies for x in d["Statement"] for a in x["Action"]}
+    assert allowed == {"s3", "ec2", "dynamodb", "sqs"}  # what is denied today, the core too, stays denied
+    assert s.ready
+    # a proposal that would allow more than today is caught by the proof
+    real = lp._allow_doc
+    monkeypatch.setattr(lp, "_allow_doc", lambda actions, arns, n=1: real([*actions, "lambda:*"], arns, n))
+    s = lp.suggest(org2, ids["workloads"], strategy="allow-list")
+    assert not s.ready and set(s.violations["service"]) == {"lambda"}
+    assert s.violations["violation"].str.contains("allowed more than today").all()

@@ -199,7 +199,7 @@ def service_status(org, target: str, days: int = 90, *, catalog=None, probe: str
         if g is not None:
             vc = g["status"].value_counts()
             n.update({k: int(v) for k, v in vc.items()})
-        if svc in core and not n["used"]:
+        if svc in core and not n["used"] and not (g is not None and n["denied"] == len(g)):
             st, reason = "core", "in the core: never denied"
         elif n["used"]:
             st = "used"
@@ -347,8 +347,8 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
     """The least-privilege proposal for ``target`` (OU id, account id, root id or OU path) and its proof.
 
     ``deny-list``: one Deny of ``service:*`` per surely unused service (exceptions: ``ArnNotLike aws:PrincipalArn``).
-    ``allow-list``: an Allow of the used, unknown, already-denied and core services (and of everything for the
-    exceptions) that replaces the target's own Allow policies (they are detached). Split into as many policies as
+    ``allow-list``: an Allow of the used, unknown and core services that are not denied today (and of everything
+    for the exceptions) that replaces the target's own Allow policies (they are detached). Split into as many policies as
     AWS's 5,120-character limit needs; at most the free slots of the 5 SCPs per target; what does not fit is listed
     in ``given_up``.
     """
@@ -390,7 +390,8 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
             return _deny_doc(chunk, arns, n)
     else:
         if svc.attrs["collected"] and svc.attrs["accounts"]:
-            targets = [f"{s}:*" for s in svc.loc[svc["status"] != "unused", "service"]]
+            # what is denied today stays denied: an allow-list never lets anyone do more than today
+            targets = [f"{s}:*" for s in svc.loc[~svc["status"].isin(["unused", "denied"]), "service"]]
         else:
             targets = []
         ev = scp.evaluator(org)

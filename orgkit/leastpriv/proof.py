@@ -3,7 +3,8 @@
 Nothing here evaluates an SCP itself: the SCP effect rows come from :func:`orgkit.diff.diff` (the SCP engine) for a
 principal that is not one of the exceptions. A violation is an ``scp_effect`` row of an account under the target that
 lowers the decision (``allow`` → ``conditional`` / ``*_deny``) of a service that account used in the window, or of a
-core service; or an ``unknown`` SCP effect, which cannot be proven safe.
+core service; any row that lets a principal do more than today (an allow-list wider than the Allow it replaces); or
+an ``unknown`` SCP effect, which cannot be proven safe.
 """
 
 from __future__ import annotations
@@ -54,8 +55,11 @@ def prove(org, s) -> None:
             continue
         if r["kind"] != "scp_effect":
             continue
-        lower = DECISION_RANK.get(str(r["after"]), -1) < DECISION_RANK.get(str(r["before"]), -1)
-        if not lower:
+        rb, ra = DECISION_RANK.get(str(r["before"]), -1), DECISION_RANK.get(str(r["after"]), -1)
+        if ra > rb:  # a least-privilege proposal never lets anyone do more (an allow-list wider than the one it replaces)
+            bad.append({**r, "violation": f"{r['service']} would be allowed more than today"})
+            continue
+        if ra == rb:
             continue
         acc, svc = str(r["account_id"]), str(r["service"])
         if (acc, svc) in used_pairs:
