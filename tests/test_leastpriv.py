@@ -344,6 +344,11 @@ def test_a_rerun_after_attaching_says_what_is_denied_now_and_what_was_used_since
     assert prev["newly_used"] == ["lambda"]
     assert "athena" in prev["now_denied"]
     assert any("used in the window since (lambda" in n for n in again.notes)
+    assert not again.policies  # every service still unused is denied already: nothing new to propose
+    import dataclasses
+
+    more = dataclasses.replace(again, policies=[s.policies[0]])
+    assert more.policy_names() == [f"orgkit-least-privilege-Workloads-{len(s.policies) + 1}"]  # no duplicate name
 
 
 def test_an_allow_list_never_allows_more_than_today(org_ids, monkeypatch):

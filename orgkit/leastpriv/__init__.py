@@ -277,6 +277,8 @@ class Suggestion:
     #: ``denies`` (how many namespaces they deny), ``now_denied`` (of those, denied today), ``newly_used`` (used in the
     #: window although they deny it: by an exception, or denied attempts, which AWS counts as access)
     previous: dict = field(default_factory=dict)
+    #: the names of the organisation's policies: a new policy never takes one (AWS refuses a duplicate name)
+    names_taken: frozenset = field(default_factory=frozenset, repr=False)
 
     @property
     def ready(self) -> bool:
@@ -290,9 +292,13 @@ class Suggestion:
 
     def policy_names(self) -> list[str]:
         slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.target_name)[:60] or self.target
-        taken = set(self.previous.get("policies", ()))
-        n0 = len(taken)  # a re-run's policies are numbered after those already attached
-        return [f"{PREFIX}{slug}-{n0 + i + 1}" for i in range(len(self.policies))]
+        out, n = [], 0
+        while len(out) < len(self.policies):  # a re-run's policies are numbered after those already there
+            n += 1
+            name = f"{PREFIX}{slug}-{n}"
+            if name not in self.names_taken:
+                out.append(name)
+        return out
 
     def policy_texts(self) -> list[str]:
         return [_text(d) for d in self.policies]
@@ -421,7 +427,8 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
         detach = []
     s = Suggestion(target=node, target_kind=kind, target_name=str(name), strategy=strategy, days=int(days),
                    exceptions=arns, services=svc, per_account=per_acc, policies=policies, detach=detach,
-                   given_up=given_up, slots=slots, notes=notes, probe=probe, previous=previous)
+                   given_up=given_up, slots=slots, notes=notes, probe=probe, previous=previous,
+                   names_taken=frozenset(org.policies["name"].dropna().astype(str)))
     if prove and policies:
         from orgkit.leastpriv.proof import prove as _prove
 
