@@ -191,7 +191,8 @@ def test_readme_table_keeps_every_character(line, columns, capsys, monkeypatch):
                                   ["scp", "can", "s3:CreateBucket"], ["scp", "explain", "936374038853", "s3:CreateBucket"],
                                   ["guardduty", "state"], ["guardduty", "plan", "--admin", "408053428601"],
                                   ["guardduty", "migrate", "--admin", "408053428601"],
-                                  ["diff", "--terraform-plan", "orgkit/datasets/demo-later-plan.json"]])
+                                  ["diff", "--terraform-plan", "orgkit/datasets/demo-later-plan.json"],
+                                  ["scp", "suggest", "--target", "Root/Engineering"]])
 def test_no_snapshot_says_the_demo(argv, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     main(argv)

@@ -99,7 +99,7 @@ def test_report_change_review_without_a_plan_never_shows_the_demo_plan(tmp_path)
         assert rc["address"] not in text, f"the demo plan's {rc['address']} is reviewed"
     assert str(before) not in text  # the injected parameters cell is left out, even with the code shown
     assert {n for n, _ in res["skipped"]} == {"00-quickstart", "01-coverage-review", "02-scp-inheritance",
-                                             "03-guardduty-migration"}
+                                             "03-guardduty-migration", "05-least-privilege"}
 
 
 def test_report_says_when_it_reports_on_the_demo(tmp_path):

@@ -1,7 +1,7 @@
-"""``orgkit scp …``: can, explain, lint, tamper. A thin shell over :mod:`orgkit.scp`.
+"""``orgkit scp …``: can, explain, lint, tamper, suggest (orgkit/leastpriv/cli.py). A thin shell over :mod:`orgkit.scp`.
 
 Exit codes: 0 ok; 1 ``lint --fail-on`` found something of that severity, or ``tamper --fail-on exposed`` found an
-exposed or not_protectable verdict; 2 usage or input error
+exposed or not_protectable verdict, or ``suggest``'s proposal is not proven; 2 usage or input error
 (bad arguments, an action that is not ``service:Action``, unreadable snapshot, malformed policy,
 unknown account).
 """
@@ -261,7 +261,7 @@ def _common(p, principal=True):
 
 def register(subparsers) -> None:
     """Add the ``scp`` command group to an argparse subparsers object."""
-    scp = subparsers.add_parser("scp", help="service control policies: can, explain, lint, tamper")
+    scp = subparsers.add_parser("scp", help="service control policies: can, explain, lint, tamper, suggest")
     sub = scp.add_subparsers(dest="scp_command", required=True)
 
     c = sub.add_parser("can", help="the decision for one action in every account, with reason and source")
@@ -317,6 +317,10 @@ def register(subparsers) -> None:
                     "that is not fully protected)")
     add_demo(t)
     t.set_defaults(fn=_cmd_tamper)
+
+    from orgkit.leastpriv.cli import register as register_suggest  # the least-privilege capability, issue 21
+
+    register_suggest(sub)
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,380 @@
+"""orgkit.leastpriv / orgkit scp suggest on hand-built organisations with a hand-made service_access frame."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import orgkit.leastpriv as lp
+from orgkit import scp
+from orgkit.leastpriv import proof as lp_proof
+from orgkit.scp.lint import MAX_POLICY_CHARS, MAX_SCPS_PER_TARGET
+from orgkit.testing import SnapshotSpec
+
+from leastpriv_fixture import attach_usage, small_org
+
+SERVICES = sorted(set(scp.default_catalog().frame["service"].dropna()))
+
+
+def every(ago=None):
+    return {s: ago for s in SERVICES}
+
+
+@pytest.fixture()
+def org_ids(tmp_path):
+    org, ids = small_org(tmp_path)
+    usage = {ids["a1"]: every(), ids["a2"]: every(), ids["a3"]: every()}
+    usage[ids["a1"]].update({"s3": 3, "ec2": 10, "lambda": 200})
+    usage[ids["a2"]].update({"dynamodb": 89})
+    del usage[ids["a2"]]["sqs"]  # not in the report: unknown
+    attach_usage(org, usage)
+    return org, ids
+
+
+def denied_by(s):
+    return set(s.denied_services)
+
+
+def test_deny_list_denies_only_the_surely_unused(org_ids):
+    org, ids = org_ids
+    s = lp.suggest(org, ids["workloads"], days=90, exceptions=["role/BreakGlass"])
+    st_ = s.services.set_index("service")["status"]
+    assert st_["s3"] == "used" and st_["ec2"] == "used" and st_["dynamodb"] == "used"
+    assert st_["lambda"] == "unused"  # last used 200 days ago, by an account older than the window
+    assert st_["sqs"] == "unknown"
+    assert st_["cloudtrail"] == "core" and st_["organizations"] == "core"
+    d = denied_by(s)
+    assert {"s3", "ec2", "dynamodb", "sqs", "cloudtrail", "guardduty", "iam", "sts"}.isdisjoint(d)
+    assert "lambda" in d and "athena" in d
+    assert d == set(st_[st_ == "unused"].index)
+    assert s.ready and s.violations.empty
+    for doc in s.policies:
+        assert lp.policy_size(doc) <= MAX_POLICY_CHARS
+        (stmt,) = doc["Statement"]
+        assert stmt["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/BreakGlass"]}}
+    assert len(s.policies) <= MAX_SCPS_PER_TARGET - 1  # FullAWSAccess is attached to the OU
+    # the proof is change review: orgkit.diff rows, denials of the unused services in both accounts
+    eff = s.proof[s.proof["kind"] == "scp_effect"]
+    assert set(eff["account_id"]) == {ids["a1"], ids["a2"]} and set(eff["service"]) == d
+    # the engine agrees on the organisation with the proposal attached
+    after = lp_proof.apply(org, s)
+    assert scp.decide(after, ids["a1"], "lambda:InvokeFunction", principal="role/App").decision == "explicit_deny"
+    assert scp.decide(after, ids["a1"], "lambda:InvokeFunction", principal="role/BreakGlass").decision == "allow"
+    assert scp.decide(after, ids["a2"], "s3:GetObject", principal="role/App").decision == "allow"
+    assert scp.decide(after, ids["a3"], "lambda:InvokeFunction", principal="role/App").decision == "allow"
+
+
+def test_window_is_relative_to_collection_and_young_accounts_are_unknown(org_ids):
+    org, ids = org_ids
+    s = lp.suggest(org, ids["workloads"], days=300)
+    assert s.services.set_index("service")["status"]["lambda"] == "used"
+    acc = org.frames["accounts"].copy()
+    acc.loc[acc["account_id"] == ids["a2"], "joined_at"] = pd.Timestamp(org.manifest["collected_at"]) - pd.Timedelta(days=10)
+    org.frames["accounts"] = acc
+    s = lp.suggest(org, ids["workloads"], days=90)
+    st_ = s.services.set_index("service")
+    assert st_.loc["lambda", "status"] == "unknown" and "joined" in st_.loc["lambda", "reason"]
+    assert "lambda" not in denied_by(s)
+
+
+def test_not_collected_is_unknown_and_proposes_nothing(tmp_path):
+    org, ids = small_org(tmp_path)
+    s = lp.suggest(org, ids["workloads"])
+    assert set(s.services["status"]) == {"unknown", "core"}
+    assert not s.policies and not s.ready
+    assert any("not collected" in n for n in s.notes)
+    attach_usage(org, {ids["a1"]: every(), ids["a2"]: every()})
+    org.access_reports_collected = False
+    assert not lp.suggest(org, ids["workloads"]).policies
+
+
+def test_account_without_a_report_keeps_everything(org_ids):
+    org, ids = org_ids
+    sa = org.frames["service_access"]
+    org.frames["service_access"] = sa[sa["entity_id"] != ids["a2"]]
+    s = lp.suggest(org, ids["workloads"])
+    assert s.services.set_index("service")["status"]["lambda"] == "unknown"
+    assert not s.policies
+
+
+def test_count_limit_gives_up_and_says_so(org_ids, tmp_path):
+    org, ids = org_ids
+    # three more SCPs on the OU: with FullAWSAccess, 4 of 5 are taken; the denials need 2 policies
+    pt = org.frames["policy_targets"]
+    pol = org.frames["policies"]
+    extra_p, extra_t = [], []
+    for i in range(3):
+        pid = f"p-extra{i}"
+        extra_p.append({"policy_id": pid, "name": f"x{i}", "description": "", "type": "SERVICE_CONTROL_POLICY",
+                        "aws_managed": False, "arn": None,
+                        "content": json.dumps({"Version": "2012-10-17", "Statement": [
+                            {"Effect": "Deny", "Action": "gamelift:*", "Resource": "*"}]})})
+        extra_t.append({"policy_id": pid, "target_id": ids["workloads"], "target_type": "ORGANIZATIONAL_UNIT",
+                        "target_name": "Workloads"})
+    from orgkit.diff.terraform import rebuild
+
+    org2 = rebuild(org, {r["ou_id"]: r for r in org.ous.to_dict("records")},
+                   {r["account_id"]: r for r in org.accounts.to_dict("records")},
+                   {r["policy_id"]: r for r in [*pol.to_dict("records"), *extra_p]},
+                   {(r["policy_id"], r["target_id"]): r for r in [*pt.to_dict("records"), *extra_t]})
+    org2.access_reports_collected = True
+    s = lp.suggest(org2, ids["workloads"])
+    assert len(s.policies) == 1 and s.slots == 1
+    assert s.given_up and all("left allowed" in g["why"] for g in s.given_up)
+    assert {g["service"] for g in s.given_up}.isdisjoint(denied_by(s))
+    st_ = s.services.set_index("service")["status"]
+    assert st_["gamelift"] == "denied"  # already denied by the SCPs in force: not denied again
+    assert s.ready
+
+
+def test_allow_list_replaces_the_targets_allow(org_ids):
+    org, ids = org_ids
+    s = lp.suggest(org, ids["workloads"], strategy="allow-list", exceptions=["role/BreakGlass"])
+    assert s.detach == ["p-FullAWSAccess"]
+    allowed = {a.split(":")[0] for d in s.policies for x in d["Statement"] if x["Sid"].startswith("AllowUsed")
+               for a in x["Action"]}
+    assert {"s3", "ec2", "dynamodb", "sqs", "cloudtrail"} <= allowed and "lambda" not in allowed
+    assert s.ready
+    after = lp_proof.apply(org, s)
+    assert scp.decide(after, ids["a1"], "lambda:InvokeFunction", principal="role/App").decision == "implicit_deny"
+    assert scp.decide(after, ids["a1"], "lambda:InvokeFunction", principal="role/BreakGlass").decision == "allow"
+
+
+def test_the_proof_catches_a_denial_of_something_used(org_ids, monkeypatch):
+    org, ids = org_ids
+    real = lp._deny_doc
+    monkeypatch.setattr(lp, "_deny_doc", lambda actions, arns, n=1: real([*actions, "s3:*"], arns, n))
+    s = lp.suggest(org, ids["workloads"])
+    assert not s.ready
+    assert set(s.violations["service"]) == {"s3"} and set(s.violations["account_id"]) == {ids["a1"]}
+
+
+def test_bad_input(org_ids):
+    org, ids = org_ids
+    with pytest.raises(lp.LeastPrivError):
+        lp.suggest(org, "ou-nope")
+    with pytest.raises(lp.LeastPrivError):
+        lp.suggest(org, ids["workloads"], exceptions=["BreakGlass"])
+    with pytest.raises(lp.LeastPrivError):
+        lp.suggest(org, ids["workloads"], exceptions=["arn:aws:iam::*:role/*"])
+    with pytest.raises(lp.LeastPrivError):
+        lp.suggest(org, ids["workloads"], strategy="nope")
+
+
+def test_terraform_escapes_templates(org_ids):
+    org, ids = org_ids
+    s = lp.suggest(org, ids["workloads"], exceptions=["arn:aws:iam::*:role/${aws:username}-%{x}"])
+    tf = s.terraform()
+    assert 'resource "aws_organizations_policy" "orgkit-least-privilege-Workloads-1"' in tf
+    assert "aws_organizations_policy_attachment" in tf and f'target_id = "{ids["workloads"]}"' in tf
+    assert "$${aws:username}-%%{x}" in tf and "jsonencode(" in tf
+
+
+# ---------------------------------------------------------------------------------------------------- the CLI
+def run(monkeypatch, capsys, org, argv):
+    import orgkit.cli
+    import orgkit.model
+
+    monkeypatch.setattr(orgkit.model, "load", lambda path=None, verify=True: org)
+    rc = orgkit.cli.main(["scp", "suggest", "/snap", *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_formats(org_ids, monkeypatch, capsys):
+    org, ids = org_ids
+    rc, out, err = run(monkeypatch, capsys, org, ["--target", "Root/Workloads", "--except", "role/BreakGlass,role/Ops",
+                                                  "--format", "json"])
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["ready"] and doc["exceptions"] == ["arn:aws:iam::*:role/BreakGlass", "arn:aws:iam::*:role/Ops"]
+    assert all(p["size"] <= 5120 for p in doc["policies"])
+    assert "ready:" in err and "1 unknown" in err
+    rc, out, err = run(monkeypatch, capsys, org, ["--target", ids["workloads"], "--format", "terraform"])
+    assert rc == 0 and out.count('resource "aws_organizations_policy" ') == len(doc["policies"])
+    rc, out, err = run(monkeypatch, capsys, org, ["--target", ids["workloads"]])
+    assert rc == 0 and "lambda" in out and "explicit_deny" in out
+
+
+def test_cli_not_ready_exits_1_and_prints_no_terraform(org_ids, monkeypatch, capsys):
+    org, ids = org_ids
+    real = lp._deny_doc
+    monkeypatch.setattr(lp, "_deny_doc", lambda actions, arns, n=1: real([*actions, "ec2:*"], arns, n))
+    rc, out, err = run(monkeypatch, capsys, org, ["--target", ids["workloads"], "--format", "terraform"])
+    assert rc == 1 and out == "" and "NOT READY" in err
+    rc, out, err = run(monkeypatch, capsys, org, ["--target", ids["workloads"], "--format", "json"])
+    assert rc == 1 and json.loads(out)["ready"] is False
+
+
+def test_cli_bad_target_one_line(org_ids, monkeypatch, capsys):
+    org, ids = org_ids
+    rc, out, err = run(monkeypatch, capsys, org, ["--target", "ou-\x1b[31mnope"])
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "\x1b" not in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------- the property test
+@st.composite
+def organisations(draw):
+    n_ou = draw(st.integers(1, 3))
+    shape = [draw(st.integers(1, 3)) for _ in range(n_ou)]
+    pool = ["s3", "ec2", "lambda", "sqs", "sns", "dynamodb", "athena", "glue", "kinesis", "rds", "ecs", "cloudtrail"]
+    usage = []
+    for n in shape:
+        ou = []
+        for _ in range(n):
+            acc = {}
+            for svc in draw(st.lists(st.sampled_from(pool), max_size=6, unique=True)):
+                acc[svc] = draw(st.one_of(st.none(), st.integers(0, 400)))
+            missing = draw(st.lists(st.sampled_from(pool), max_size=2, unique=True))
+            ou.append((acc, missing, draw(st.sampled_from([400, 400, 30]))))
+        usage.append(ou)
+    extra = draw(st.integers(0, 4))
+    return usage, extra, draw(st.sampled_from([30, 90, 365])), draw(st.sampled_from(["deny-list", "allow-list"]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(organisations())
+def test_property_no_proposal_denies_what_was_used(tmp_path_factory, gen):
+    usage, extra, days, strategy = gen
+    sb = SnapshotSpec()
+    plan = []
+    for i, ou_usage in enumerate(usage):
+        ou = sb.ou(f"OU{i}")
+        accs = [sb.account(f"A{i}{j}", parent=ou) for j in range(len(ou_usage))]
+        plan.append((ou, list(zip(accs, ou_usage))))
+    for k in range(min(extra, 4)):
+        sb.policy(f"extra{k}", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "gamelift:*", "Resource": "*"}]}, targets=[plan[0][0]])
+    org = sb.load(tmp_path_factory.mktemp("snap"))
+    rows, joined = {}, {}
+    for _, accs in plan:
+        for aid, (acc, missing, age) in accs:
+            u = every()
+            u.update(acc)
+            for m in missing:
+                u.pop(m, None)
+            rows[aid] = u
+            joined[aid] = age
+    attach_usage(org, rows)
+    a = org.frames["accounts"].copy()
+    a["joined_at"] = [pd.Timestamp(org.manifest["collected_at"]) - pd.Timedelta(days=joined.get(x, 400))
+                      for x in a["account_id"]]
+    org.frames["accounts"] = a
+    ref = pd.Timestamp(org.manifest["collected_at"])
+    # the first OU (it may hold the extra SCPs, so the count limit is exercised) and the root
+    for target, accs in [plan[0], (org.root_id, [x for _, y in plan for x in y])]:
+        s = lp.suggest(org, target, days=days, strategy=strategy)
+        attached = int((org.policy_targets["target_id"] == target).sum())
+        assert attached - len(s.detach) + len(s.policies) <= MAX_SCPS_PER_TARGET
+        assert all(lp.policy_size(d) <= MAX_POLICY_CHARS for d in s.policies)
+        if not s.policies:
+            continue
+        assert s.ready, s.violations
+        after = lp_proof.apply(org, s)
+        for aid, (acc, missing, age) in accs:
+            for svc, ago in acc.items():
+                if ago is not None and ago <= days and svc not in missing:
+                    action = scp.default_catalog().expand(f"{svc}:*")[0]
+                    d = scp.decide(after, aid, action, principal="role/App")
+                    before = scp.decide(org, aid, action, principal="role/App")
+                    assert d.decision == before.decision, (aid, svc)
+        # and what it denies is surely unused: in the report, unused in the window, by accounts older than it
+        # (or already denied there by the SCPs in force, so that the proposal changes nothing for that account)
+        for svc in s.denied_services:
+            action = scp.default_catalog().expand(f"{svc}:*")[0]
+            for aid, (acc, missing, age) in accs:
+                if scp.decide(org, aid, action, principal="role/App").decision in ("explicit_deny", "implicit_deny"):
+                    continue
+                assert svc not in missing and age >= days  # joined at the window's start: there all along
+                assert acc.get(svc) is None or acc[svc] > days
+
+
+# -------------------------------------------------------------------------------------------- notebook helpers
+def test_notebook_helpers_on_an_org_with_reports(org_ids):
+    from orgkit.leastpriv.notebook import default_target, losses, notes_markdown, status_by_ou, status_figure
+
+    org, ids = org_ids
+    by = status_by_ou(org, 90).set_index("ou_path")
+    assert by.loc["Root/Workloads", "used"] == 3 and by.loc["Root/Workloads", "unknown"] == 1
+    assert by.loc["Root/Sandbox", "used"] == 0 and by.loc["Root", "accounts"] == 3
+    assert status_figure(by.reset_index()).axes
+    assert default_target(org) == ids["workloads"]
+    s = lp.suggest(org, ids["workloads"])
+    lo = losses(s).set_index("account_id")
+    assert set(lo.index) == {ids["a1"], ids["a2"]} and (lo["services_lost"] == len(s.denied_services)).all()
+    s.notes.append("<b>x</b>")
+    assert "&lt;b&gt;" in notes_markdown(s)
+
+
+def test_figure_shows_hostile_ou_names_as_written(tmp_path):
+    from orgkit.leastpriv.notebook import status_by_ou, status_figure
+
+    sb = SnapshotSpec()
+    ou = sb.ou("$\\alpha$ <b>x</b>")
+    a = sb.account("A", parent=ou)
+    org = sb.load(tmp_path / "snap")
+    attach_usage(org, {a: every()})
+    by = status_by_ou(org, 90)
+    fig = status_figure(by)
+    fig.canvas.draw()  # a malformed mathtext would raise here
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    path = by.loc[by["ou_id"] == ou, "ou_path"].iloc[0]
+    assert path.startswith("Root/$") and path.replace("$", "\\$") in labels
+
+
+def test_a_rerun_after_attaching_says_what_is_denied_now_and_what_was_used_since(org_ids):
+    org, ids = org_ids
+    s = lp.suggest(org, ids["workloads"], exceptions=["role/BreakGlass"])
+    after = lp_proof.apply(org, s)
+    after.access_reports_collected = True
+    # since then: BreakGlass used lambda in App1 (denied attempts count as access too)
+    sa = after.frames["service_access"].copy()
+    m = (sa["entity_id"] == ids["a1"]) & (sa["service_namespace"] == "lambda")
+    sa.loc[m, "last_authenticated"] = pd.Timestamp(after.manifest["collected_at"]) - pd.Timedelta(days=1)
+    # and athena no longer appears in App2's report (the SCPs now deny it)
+    sa = sa[~((sa["entity_id"] == ids["a2"]) & (sa["service_namespace"] == "athena"))]
+    after.frames["service_access"] = sa
+    again = lp.suggest(after, ids["workloads"], exceptions=["role/BreakGlass"])
+    prev = again.previous
+    assert len(prev["policies"]) == len(s.policies) and prev["denies"] == len(s.denied_services)
+    assert prev["newly_used"] == ["lambda"]
+    assert "athena" in prev["now_denied"]
+    assert any("used in the window since (lambda" in n for n in again.notes)
+    assert not again.policies  # every service still unused is denied already: nothing new to propose
+    import dataclasses
+
+    more = dataclasses.replace(again, policies=[s.policies[0]])
+    assert more.policy_names() == [f"orgkit-least-privilege-Workloads-{len(s.policies) + 1}"]  # no duplicate name
+
+
+def test_an_allow_list_never_allows_more_than_today(org_ids, monkeypatch):
+    org, ids = org_ids
+    # today the OU allows only s3, ec2, dynamodb and sqs (its own allow-list instead of FullAWSAccess)
+    from orgkit.diff.terraform import rebuild
+
+    narrow = {"policy_id": "p-narrow", "name": "narrow", "description": "", "type": "SERVICE_CONTROL_POLICY",
+              "aws_managed": False, "arn": None, "content": json.dumps({"Version": "2012-10-17", "Statement": [
+                  {"Effect": "Allow", "Action": ["s3:*", "ec2:*", "dynamodb:*", "sqs:*"], "Resource": "*"}]})}
+    targets = {(r["policy_id"], r["target_id"]): r for r in org.policy_targets.to_dict("records")
+               if not (r["policy_id"] == "p-FullAWSAccess" and r["target_id"] == ids["workloads"])}
+    targets[("p-narrow", ids["workloads"])] = {"policy_id": "p-narrow", "target_id": ids["workloads"],
+                                               "target_type": "ORGANIZATIONAL_UNIT", "target_name": "Workloads"}
+    org2 = rebuild(org, {r["ou_id"]: r for r in org.ous.to_dict("records")},
+                   {r["account_id"]: r for r in org.accounts.to_dict("records")},
+                   {**{r["policy_id"]: r for r in org.policies.to_dict("records")}, "p-narrow": narrow}, targets)
+    org2.access_reports_collected = True
+    s = lp.suggest(org2, ids["workloads"], strategy="allow-list")
+    assert s.detach == ["p-narrow"]
+    allowed = {a.split(":")[0] for d in s.policies for x in d["Statement"] for a in x["Action"]}
+    assert allowed == {"s3", "ec2", "dynamodb", "sqs"}  # what is denied today, the core too, stays denied
+    assert s.ready
+    # a proposal that would allow more than today is caught by the proof
+    real = lp._allow_doc
+    monkeypatch.setattr(lp, "_allow_doc", lambda actions, arns, n=1: real([*actions, "lambda:*"], arns, n))
+    s = lp.suggest(org2, ids["workloads"], strategy="allow-list")
+    assert not s.ready and set(s.violations["service"]) == {"lambda"}
+    assert s.violations["violation"].str.contains("allowed more than today").all()
