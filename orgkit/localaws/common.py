@@ -88,3 +88,15 @@ def existing_region_backends(backend_dict: Any, account_id: str) -> list[tuple[s
     if asb is None:
         return []
     return list(dict.items(asb))
+
+
+def set_joined(account_id: str, joined: datetime) -> dict[str, str]:
+    """Set when a member account joined its organization (moto stamps ``JoinedTimestamp`` with the moment the demo
+    created it): a scenario can model an organisation that has run for a year, so that the accounts are older than
+    an access report's window. Raises KeyError for an account in no organization."""
+    mgmt = management_account_of(account_id)
+    acct = org_account(mgmt, account_id) if mgmt else None
+    if acct is None:
+        raise KeyError(account_id)
+    acct.create_time = joined.astimezone(timezone.utc).replace(tzinfo=None)
+    return {"account_id": account_id, "joined": joined.isoformat()}

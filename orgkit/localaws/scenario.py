@@ -8,7 +8,8 @@ A scenario is a JSON document (``scenarios/demo.json`` is the demo organisation)
       "service_access": ["account.amazonaws.com"],  trusted access for AWS services
       "enable_opt_in_regions": ["eu-south-1"],      opt-in regions enabled in every account (less disabled_regions)
       "accounts": [{"key": "prod-app", "name": "Production App", "ou": "Engineering/Production",
-                    "role": true, "disabled_regions": ["eu-south-1"], "enabled_regions": [...]}],
+                    "role": true, "disabled_regions": ["eu-south-1"], "enabled_regions": [...],
+                    "joined_days_ago": 400}],
       "external_accounts": [{"key": "partner", "id": "999900001111"}],   accounts outside the organisation
       "policies": [{"name": ..., "description": ..., "document": {...}, "targets": ["root", "ou:Engineering",
                     "account:sandbox"], "detach_full_access": false}],
@@ -216,6 +217,28 @@ class Builder:
                 kwargs["AdvancedEventSelectors"] = e["advanced_event_selectors"]
             ct.create_event_data_store(**kwargs)
 
+    def _local(self, what: str, body: dict) -> None:
+        """A control endpoint of the local AWS (state no AWS API sets)."""
+        import urllib.request
+
+        if not self.endpoint_url:
+            raise ValueError(f"scenario: {what} needs the local AWS (an endpoint URL)")
+        req = urllib.request.Request(f"{self.endpoint_url.rstrip('/')}/orgkit-local/{what}",
+                                     data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            resp.read()
+
+    def joined(self) -> None:
+        """Accounts with ``joined_days_ago``: their JoinedTimestamp set that many days before now (the demo runs as
+        an organisation a year old, so its accounts are older than an access report's window)."""
+        from datetime import datetime, timedelta, timezone
+
+        for a in self.scenario.get("accounts", []):
+            if a.get("joined_days_ago") is not None and a["key"] in self.ids:
+                when = datetime.now(timezone.utc) - timedelta(days=float(a["joined_days_ago"]))
+                self._local("organizations/joined", {"account_id": self.ids[a["key"]], "joined": when.isoformat()})
+
     def set_delivery_error(self, trail_arn: str, error: str) -> None:
         """The local AWS's control endpoint (no AWS API sets a delivery error; a bucket policy would)."""
         import urllib.request
@@ -421,6 +444,7 @@ class Builder:
 
     def build(self) -> dict[str, str]:
         self.organization()
+        self.joined()
         self.policies()
         self.regions()
         self.trails()

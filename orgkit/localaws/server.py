@@ -15,6 +15,8 @@ Besides every moto route (``/moto-api/...`` included) the server answers:
 * ``GET /orgkit-local/calls`` (list of {account_id, region, service, operation}), ``DELETE`` clears it
 * ``GET|POST /orgkit-local/options`` ({"strict_assume_role": bool, "record_calls": bool,
   "access_data_frozen": bool})
+* ``POST /orgkit-local/organizations/joined`` ({"account_id": ..., "joined": ISO time}): when a member account
+  joined its organization (``JoinedTimestamp``), so a scenario can model accounts older than a report's window
 * ``POST /orgkit-local/cloudtrail/delivery-error`` ({"trail_arn": ..., "error": "AccessDenied" | null}): the
   trail's S3 deliveries fail (GetTrailStatus ``LatestDeliveryError``) or succeed again; ``GET`` lists the failing
   trails
@@ -138,6 +140,18 @@ class LocalAPIMiddleware:
                 except TrailNotFoundException:
                     return _json_response(start_response, 404, {"error": f"no such trail: {body['trail_arn']}"})
             return _json_response(start_response, 200, delivery_errors())
+        if what == "organizations/joined" and method == "POST":
+            from datetime import datetime
+
+            from .common import set_joined
+
+            if not isinstance(body, dict) or set(body) != {"account_id", "joined"}:
+                raise ValueError('a join time is {"account_id": "...", "joined": "2025-01-01T00:00:00+00:00"}')
+            try:
+                return _json_response(start_response, 200,
+                                      set_joined(body["account_id"], datetime.fromisoformat(body["joined"])))
+            except KeyError:
+                return _json_response(start_response, 404, {"error": f"no such member account: {body['account_id']}"})
         if what == "options":
             if method == "POST":
                 if not isinstance(body, dict):
