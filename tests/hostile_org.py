@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orgkit.testing import SnapshotSpec
+from orgkit.testing import T0, SnapshotSpec
+
+#: when the hostile organisation's accounts last used S3 (an access report's LastAuthenticatedTime)
+T_USED = T0
 
 ACCOUNT_SCRIPT = "<script>alert('acct')</script>"
 ACCOUNT_IMG = "<img src=x onerror=alert('img')>"
@@ -60,6 +63,10 @@ def hostile_spec(later: bool = False) -> SnapshotSpec:
     sb.detector(a5, "us-east-1")
     if later:
         sb.account("<body onload=alert('new')>", parent=svg, account_id="022222222226")
+    # access reports (notebook 05): a snapshot is a file, so even a service name can be markup
+    for node in (sb.root, svg, bidi, a1, a2, a3, a4, a5):
+        sb.access_report(node, [("s3", "Amazon S3", T_USED, "us-east-1", a1, 1),
+                                ("ec2", "<img src=s onerror=alert('svc')>", None, None, None, 0)])
     return sb
 
 
@@ -107,7 +114,8 @@ def notebook_parameters(out: Path) -> dict[str, dict]:
     snap = {"SNAPSHOT": str(a)}
     return {"00": snap, "01": snap,
             "02": {**snap, "ACCOUNT": "022222222221", "WHAT_IF_POLICY": POLICY_NAME, "WHAT_IF_TARGET": OU_SVG},
-            "03": snap, "04": {**snap, "LATER": str(b), "TFPLAN": str(plan)}}
+            "03": snap, "04": {**snap, "LATER": str(b), "TFPLAN": str(plan)},
+            "05": {**snap, "TARGET": f"Root/{OU_SVG}"}}
 
 
 #: a page script that records every call of alert/confirm/prompt (in the page; a dialog from a frame is caught by

@@ -311,7 +311,7 @@ def _names_in(nb: str) -> list[str]:
     accounts = [h.ACCOUNT_SCRIPT, h.ACCOUNT_IMG, h.ACCOUNT_MARKUP, h.ACCOUNT_MATH]
     return {"00": accounts + [h.OU_SVG, h.TRAIL_NAME], "01": accounts + [h.OU_SVG, h.TRAIL_NAME],
             "02": accounts + [h.OU_SVG, h.POLICY_NAME, h.POLICY_EVIL_RESOURCE], "03": [h.ACCOUNT_SCRIPT, h.ACCOUNT_IMG],
-            "04": accounts + [h.OU_SVG, h.POLICY_NAME, h.PLAN_POLICY_NAME]}[nb[:2]]
+            "04": accounts + [h.OU_SVG, h.POLICY_NAME, h.PLAN_POLICY_NAME], "05": [h.OU_SVG]}[nb[:2]]
 
 
 class Trap:
