@@ -330,18 +330,25 @@ def build_org(reader: SnapshotReader) -> Org:
     pol_doc = reader.read("policies.json")
     pol_file = str(root / "policies.json")
     policy_rows, target_rows = [], []
-    for p in _req(pol_doc, "Policies", pol_file):
+
+    def policy_entry(p: dict, rows: list, targets: list, node_attr: str, default_type: str | None = None) -> str:
+        """One policy of policies.json (an SCP or an RCP): its row, its targets' rows, and its id on the tree's
+        nodes (``node_attr``); returns its id."""
         s = _req(p, "PolicySummary", pol_file)
         pid = _req(s, "Id", pol_file)
-        policy_rows.append({"policy_id": pid, "name": s.get("Name"), "description": s.get("Description") or None,
-                            "type": s.get("Type"), "aws_managed": bool(s.get("AwsManaged")), "arn": s.get("Arn"),
-                            "content": p.get("Content")})
+        rows.append({"policy_id": pid, "name": s.get("Name"), "description": s.get("Description") or None,
+                     "type": s.get("Type") or default_type, "aws_managed": bool(s.get("AwsManaged")),
+                     "arn": s.get("Arn"), "content": p.get("Content")})
         for t in p.get("Targets") or []:
             tid = _req(t, "TargetId", pol_file)
-            target_rows.append({"policy_id": pid, "target_id": tid, "target_type": t.get("Type"),
-                                "target_name": t.get("Name") or names.get(tid)})
+            targets.append({"policy_id": pid, "target_id": tid, "target_type": t.get("Type"),
+                            "target_name": t.get("Name") or names.get(tid)})
             if tid in g:
-                g.nodes[tid]["scps"].append(pid)
+                g.nodes[tid][node_attr].append(pid)
+        return pid
+
+    for p in _req(pol_doc, "Policies", pol_file):
+        policy_entry(p, policy_rows, target_rows, "scps")
     rcp_doc = pol_doc.get("ResourceControlPolicies")
     rcp_rows, rcp_target_rows = [], []
     rcp_unread = None
@@ -351,17 +358,7 @@ def build_org(reader: SnapshotReader) -> Org:
         if rcp_doc.get("Error"):
             rcp_unread = f"organizations:{rcp_doc['Error']} (the RCPs could not be listed)"
         for p in rcp_doc.get("Policies") or []:
-            s = _req(p, "PolicySummary", pol_file)
-            pid = _req(s, "Id", pol_file)
-            rcp_rows.append({"policy_id": pid, "name": s.get("Name"), "description": s.get("Description") or None,
-                             "type": s.get("Type") or RCP_TYPE, "aws_managed": bool(s.get("AwsManaged")),
-                             "arn": s.get("Arn"), "content": p.get("Content")})
-            for t in p.get("Targets") or []:
-                tid = _req(t, "TargetId", pol_file)
-                rcp_target_rows.append({"policy_id": pid, "target_id": tid, "target_type": t.get("Type"),
-                                        "target_name": t.get("Name") or names.get(tid)})
-                if tid in g:
-                    g.nodes[tid]["rcps"].append(pid)
+            pid = policy_entry(p, rcp_rows, rcp_target_rows, "rcps", RCP_TYPE)
             if p.get("Targets") is None and rcp_unread is None:
                 rcp_unread = f"the targets of RCP {pid} could not be read"
             if p.get("Content") is None and rcp_unread is None:

@@ -264,7 +264,6 @@ def test_property_no_proposal_denies_what_was_used(tmp_path_factory, gen):
     a["joined_at"] = [pd.Timestamp(org.manifest["collected_at"]) - pd.Timedelta(days=joined.get(x, 400))
                       for x in a["account_id"]]
     org.frames["accounts"] = a
-    ref = pd.Timestamp(org.manifest["collected_at"])
     # the first OU (it may hold the extra SCPs, so the count limit is exercised) and the root
     for target, accs in [plan[0], (org.root_id, [x for _, y in plan for x in y])]:
         s = lp.suggest(org, target, days=days, strategy=strategy)

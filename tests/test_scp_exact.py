@@ -8,7 +8,6 @@ import json
 import warnings
 from contextlib import redirect_stderr, redirect_stdout
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings

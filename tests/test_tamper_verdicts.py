@@ -1,7 +1,6 @@
 """Issue 18, points 2-4: tamper verdicts per protected resource, derived from the engine's exact cases, with
 named exceptions and GuardDuty's own guards."""
 
-import types
 
 import pandas as pd
 import pytest

@@ -13,8 +13,7 @@ import pandas as pd
 
 from orgkit.scp.engine import DECISIONS, AbsentContext, resolve_missing
 from orgkit.scp.matrix import compute_matrix
-from orgkit.scp.dependencies import (BUCKET_SOURCE, DEPENDENCY_ACTIONS, KEY_SOURCE, MANAGEMENT_REASON,
-                                     trail_dependencies)
+from orgkit.scp.dependencies import (BUCKET_SOURCE, DEPENDENCY_ACTIONS, KEY_SOURCE, trail_dependencies)
 from orgkit.scp.org import Evaluator
 
 __all__ = ["TAMPER_ACTIONS", "PROTECTED_RESOURCES", "DEPENDENCY_RESOURCES", "ProtectedResource", "VERDICTS",
