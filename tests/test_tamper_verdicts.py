@@ -7,8 +7,9 @@ import pytest
 
 from orgkit import scp
 from orgkit.scp import FULL_AWS_ACCESS, evaluate
-from orgkit.scp.tamper import (GD_DISASSOCIATE_SENTENCE, GD_LISTS_SENTENCE, PROTECTED_RESOURCES, TAMPER_ACTIONS,
-                               exception_principals, guardduty_guards, names_principal, tamper_verdict)
+from orgkit.scp.tamper import (GD_DISASSOCIATE_SENTENCE, GD_FILTERS_SENTENCE, GD_LISTS_SENTENCE,
+                               PROTECTED_RESOURCES, TAMPER_ACTIONS, exception_principals, guardduty_guards,
+                               names_principal, tamper_verdict)
 
 from scp_org_fixture import MGMT, make_org
 
@@ -107,7 +108,9 @@ def test_guardduty_guards_hold_only_in_every_detector_region():
     mem = g["100000000002"]
     assert mem["guardduty:createipset"] == GD_LISTS_SENTENCE
     assert mem["guardduty:disassociatefromadministratoraccount"] == GD_DISASSOCIATE_SENTENCE
-    assert "guardduty:deletedetector" not in mem and "guardduty:createfilter" not in mem
+    # suppression rules are the administrator's too (AWS: "A member account can't update this configuration")
+    assert mem["guardduty:createfilter"] == mem["guardduty:updatefilter"] == GD_FILTERS_SENTENCE
+    assert "guardduty:deletedetector" not in mem and "guardduty:archivefindings" not in mem
     assert "guardduty:disassociatemembers" in g["100000000001"]
     # auto-enable NEW in one region: the member may disassociate there; lists stay the administrator's
     g = guardduty_guards(_gd_org(["us-east-1", "eu-west-1"], {"us-east-1": "ALL", "eu-west-1": "NEW"}))

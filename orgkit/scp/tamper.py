@@ -161,6 +161,12 @@ GD_ADMIN_SENTENCE = ("\"With autoEnableOrganizationMembers configuration for you
                      "your organization.\" (GuardDuty API reference, DisassociateMembers)")
 _LIST_ACTIONS = ("guardduty:createipset", "guardduty:updateipset", "guardduty:updatethreatintelset",
                  "guardduty:deletethreatintelset")
+#: suppression rules are GuardDuty filters with the archive action
+GD_FILTERS_SENTENCE = ("\"In a multiple-account environment, support to configure these features [suppression rules, "
+                       "trusted IP lists, and threat lists] is available only to an delegated GuardDuty administrator "
+                       "account. A member account can't update this configuration.\" (GuardDuty user guide, "
+                       "Understanding the relationship between GuardDuty administrator account and member accounts)")
+_FILTER_ACTIONS = ("guardduty:createfilter", "guardduty:updatefilter")
 _MEMBER_ACTIONS = ("guardduty:disassociatefromadministratoraccount", "guardduty:disassociatefrommasteraccount")
 _ADMIN_ACTIONS = ("guardduty:disassociatemembers", "guardduty:deletemembers")
 
@@ -170,15 +176,15 @@ def guardduty_guards(org) -> dict[str, dict[str, str]]:
     the snapshot's GuardDuty state. GuardDuty is regional, so a guard holds only when it holds in every region in
     which the account has a detector (and every GuardDuty read of the account succeeded):
 
-    * trusted IP lists and threat lists (Create/UpdateIPSet, Update/DeleteThreatIntelSet): the account is an
-      enabled member (by invitation or through the organisation) in each such region;
+    * trusted IP lists and threat lists (Create/UpdateIPSet, Update/DeleteThreatIntelSet) and suppression rules
+      (Create/UpdateFilter): the account is an enabled member (by invitation or through the organisation) in each
+      such region;
     * DisassociateFromAdministratorAccount (and its old name): the account is an organisation member of the
       delegated administrator in each such region, and that region's AutoEnableOrganizationMembers is ALL;
     * DisassociateMembers / DeleteMembers in the delegated administrator: every region where it has a detector
       has AutoEnableOrganizationMembers ALL and no enabled member by invitation.
 
-    No sentence found says a member cannot change suppression rules (filters), archive findings or delete its
-    detector: those stay with the SCPs."""
+    No sentence found says a member cannot archive findings or delete its detector: those stay with the SCPs."""
     det = getattr(org, "detectors", None)
     if det is None or not len(det):
         return {}
@@ -225,6 +231,7 @@ def guardduty_guards(org) -> dict[str, dict[str, str]]:
         g: dict[str, str] = {}
         if regs <= member.get(aid, set()):
             g.update({a: GD_LISTS_SENTENCE for a in _LIST_ACTIONS})
+            g.update({a: GD_FILTERS_SENTENCE for a in _FILTER_ACTIONS})
         if regs <= org_member.get(aid, set()) and all(r in all_in for r in regs):
             g.update({a: GD_DISASSOCIATE_SENTENCE for a in _MEMBER_ACTIONS})
         if all(all_in.get(r) == aid and not invited_in.get((aid, r)) for r in regs):
