@@ -217,12 +217,12 @@ class Builder:
                 kwargs["AdvancedEventSelectors"] = e["advanced_event_selectors"]
             ct.create_event_data_store(**kwargs)
 
-    def _local(self, what: str, body: dict) -> None:
-        """A control endpoint of the local AWS (state no AWS API sets)."""
+    def _local(self, what: str, body: dict, key: str) -> None:
+        """A control endpoint of the local AWS (state no AWS API sets); ``key``: the scenario key that asked."""
         import urllib.request
 
         if not self.endpoint_url:
-            raise ValueError(f"scenario: {what} needs the local AWS (an endpoint URL)")
+            raise ValueError(f"scenario: {key} needs the local AWS (an endpoint URL)")
         req = urllib.request.Request(f"{self.endpoint_url.rstrip('/')}/orgkit-local/{what}",
                                      data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
@@ -237,19 +237,12 @@ class Builder:
         for a in self.scenario.get("accounts", []):
             if a.get("joined_days_ago") is not None and a["key"] in self.ids:
                 when = datetime.now(timezone.utc) - timedelta(days=float(a["joined_days_ago"]))
-                self._local("organizations/joined", {"account_id": self.ids[a["key"]], "joined": when.isoformat()})
+                self._local("organizations/joined", {"account_id": self.ids[a["key"]], "joined": when.isoformat()},
+                            "joined_days_ago")
 
     def set_delivery_error(self, trail_arn: str, error: str) -> None:
         """The local AWS's control endpoint (no AWS API sets a delivery error; a bucket policy would)."""
-        import urllib.request
-
-        if not self.endpoint_url:
-            raise ValueError("scenario: delivery_error needs the local AWS (an endpoint URL)")
-        req = urllib.request.Request(f"{self.endpoint_url.rstrip('/')}/orgkit-local/cloudtrail/delivery-error",
-                                     data=json.dumps({"trail_arn": trail_arn, "error": error}).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            resp.read()
+        self._local("cloudtrail/delivery-error", {"trail_arn": trail_arn, "error": error}, "delivery_error")
 
     # -- GuardDuty ---------------------------------------------------------------------------------------------
     def detector_id(self, key: str, region: str) -> str:
