@@ -6,7 +6,9 @@ Statuses (docs/coverage.md): ``org_member`` · ``invited_member`` · ``administr
 ``partial``: the detector is enabled and the account is an administrator or a member, but a required protection plan
 is off (the reason names the plans). Required, by default, are the plans (and Runtime Monitoring's agent management)
 that the region's organisation configuration auto-enables (``NEW`` or ``ALL``); where a region has none, the plans
-on in the administrator's own detector. ``require_plans`` overrides it for every region.
+on in the administrator's own detector. ``require_plans`` overrides it for every region. A required plan that AWS
+does not offer in the region (:mod:`orgkit.guardduty.availability`) is not_applicable there: left out of the cell's
+required plans, never missing.
 
 The evidence, scattered into per-cell numpy arrays (see :mod:`orgkit.coverage._cells`):
 
@@ -269,6 +271,8 @@ def _plans(org, grid, n, case, status, reason, features_raw, explicit, da_by_reg
     judged = np.flatnonzero(np.isin(case, [2, 3, 4, 6]) & (features_raw != None))  # noqa: E711
     if not len(judged):
         return plans, required, missing, status
+    from orgkit.guardduty.availability import why_not_offered  # here: orgkit.guardduty imports this module
+
     org_req = {} if explicit is not None else _org_required(org, da_by_region)
     own: dict | None = None
     regions = grid.regions
@@ -291,11 +295,18 @@ def _plans(org, grid, n, case, status, reason, features_raw, explicit, da_by_reg
             ap = own.get((adm, region)) if adm else None
             req = tuple(k for k in _ORDER if (ap or {}).get(k) == "ENABLED")
             why = f"on in the administrator {adm}'s detector"
+        # a required plan AWS does not offer in the region is not_applicable there, never missing
+        # (orgkit.guardduty.availability: the one table of what AWS says is not offered where)
+        na = tuple(k for k in req if why_not_offered(region, k))
+        req = tuple(k for k in req if k not in na)
         required[i] = req
         miss = tuple(k for k in req if not is_on(p, k))
         missing[i] = miss
         if miss:
             reason[i] = f"{reason[i]}; required protection plans off: {', '.join(miss)} ({why})"
+        if na:
+            reason[i] = (f"{reason[i]}; not applicable in {region}: {', '.join(na)} (AWS does not offer "
+                         f"{'it' if len(na) == 1 else 'them'} there: {why_not_offered(region, na[0])['url']})")
             if case[i] != 6:
                 status[i] = "partial"
     return plans, required, missing, status
@@ -399,7 +410,10 @@ def _org_required(org: Org, da_by_region: dict) -> dict:
 
 def plan_view(gd: pd.DataFrame) -> pd.DataFrame:
     """The protection-plan view of a :func:`guardduty_coverage` frame: one row per cell with a detector whose
-    plans are known, one column per plan (``on``, ``off``, ``off (required)``), then status and missing plans."""
+    plans are known, one column per plan (``on``, ``off``, ``off (required)``, ``not_applicable`` where AWS does not
+    offer the plan in the region), then status and missing plans."""
+    from orgkit.guardduty.availability import why_not_offered
+
     d = gd[gd["plans"].map(lambda v: isinstance(v, dict))]
     rows = []
     for r in d.to_dict("records"):
@@ -407,7 +421,8 @@ def plan_view(gd: pd.DataFrame) -> pd.DataFrame:
         req = set(r["required_plans"] or ())
         for p in PLAN_NAMES:
             v = r["plans"].get(p)
-            row[p] = None if v is None else "on" if v == "ENABLED" else "off (required)" if p in req else "off"
+            row[p] = ("not_applicable" if why_not_offered(str(r["region"]), p) else None if v is None else
+                      "on" if v == "ENABLED" else "off (required)" if p in req else "off")
         row["missing_plans"] = ", ".join(r["missing_plans"] or ())
         rows.append(row)
     return pd.DataFrame(rows, columns=["account_id", "account_name", "region", "status", *PLAN_NAMES,

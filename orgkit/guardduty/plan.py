@@ -17,7 +17,8 @@ accounts under a single organization", "Adding members to the organization") and
 UpdateOrganizationConfiguration); docs/guardduty-migration.md quotes each sentence relied on:
 
 1. ``resume_suspended`` — the member itself: ``UpdateDetector(DetectorId, Enable=True)``, for a suspended detector
-   of an account that is *already* an associated member of the new administrator (CreateMembers will not touch it).
+   of an account that is *already* an associated invitation member of the new administrator (CreateMembers will not
+   touch it; an organisation member is restarted by the administrator instead, step 9).
    It runs first, while the account still controls its own detector. Suspended detectors of accounts that are not
    yet members are re-enabled by ``enrol_members`` itself ("As a delegated administrator, using CreateMembers will
    enable GuardDuty in the added member accounts"). ``keep_suspended`` keeps chosen suspensions instead.
@@ -43,7 +44,10 @@ UpdateOrganizationConfiguration); docs/guardduty-migration.md quotes each senten
 9. ``start_monitoring`` — the admin: ``StartMonitoringMembers(DetectorId, AccountIds)`` for members of the new
    administrator whose monitoring an administrator stopped (``StopMonitoringMembers``: the member record says
    ``Disabled`` while the member's own detector is enabled). AWS: "Use this operation to restart monitoring of
-   accounts that you stopped monitoring with the StopMonitoringMembers operation." A member whose own detector is
+   accounts that you stopped monitoring with the StopMonitoringMembers operation." The same call restarts an
+   *organisation* member whose detector is suspended: its GuardDuty status is the administrator's to set (an
+   administrator can "enable, suspend, or disable the status of GuardDuty on behalf of associated member accounts";
+   a member "can disable GuardDuty themselves" only once removed). An *invitation* member whose own detector is
    suspended re-enables it itself instead (step 1, ``UpdateDetector``), or CreateMembers / auto-enable ALL do.
 10. ``keep_external_members`` — no call: accounts outside the organisation can only be invitation members; they
    stay as they are, and the plan says so.
@@ -65,16 +69,12 @@ from orgkit.guardduty.render import guardduty_scp, scp_text, terraform
 from orgkit.guardduty.state import (ASSOCIATED, SERVICE_PRINCIPAL, CurrentState, PlanError, _accounts, _records,
                                     current_state, default_admin, no_default_admin_message)
 from orgkit.coverage.guardduty import AGENT_MANAGEMENT, auto_enabled_plans, plan_status
+from orgkit.guardduty.availability import why_not_offered
 
 AUTO_ENABLE_MODES = ("ALL", "NEW")
 #: "A delegated GuardDuty administrator account can manage a maximum of 50,000 members." (GuardDuty user guide,
 #: Managing GuardDuty accounts with AWS Organizations, read 2026-12)
 MAX_MEMBERS = 50_000
-#: protection plans AWS says are not offered in a region ("Region-specific feature availability", GuardDuty user
-#: guide, Amazon GuardDuty Regions and endpoints, read 2026-12: "RDS Protection is not supported in Asia Pacific
-#: (Taipei) (ap-east-2) Region."). Only what that page states today; a region absent here is not known to lack any.
-PLAN_NOT_OFFERED: dict[str, tuple[str, ...]] = {"ap-east-2": ("RDS_LOGIN_EVENTS",)}
-REGION_AVAILABILITY_URL = "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_regions.html"
 ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
                 "EKS_RUNTIME_MONITORING", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING")
 
@@ -307,13 +307,14 @@ class MigrationPlan:
 
 def _why(kind: str, **kw: Any) -> str:
     return {
-        "resume_suspended": "the detector is suspended and the account is already a member of the new "
-                            "administrator, so CreateMembers will not touch it: the account re-enables it itself, "
-                            "before the switch (its findings are kept)",
-        "start_monitoring": "the administrator stopped monitoring these members (their detectors are on, their "
-                            "membership says Disabled): StartMonitoringMembers is the call AWS documents \"to restart "
-                            "monitoring of accounts that you stopped monitoring with the StopMonitoringMembers "
-                            "operation\"",
+        "resume_suspended": "the detector is suspended and the account is already an invitation member of the "
+                            "new administrator, so CreateMembers will not touch it: an invitation member controls "
+                            "its own detector, so it re-enables it itself, before the switch (its findings are kept)",
+        "start_monitoring": "the administrator stopped monitoring these members (their membership says Disabled), "
+                            "or they are organisation members whose detector is suspended (their GuardDuty status is "
+                            "the administrator's to set): StartMonitoringMembers is the call AWS documents \"to "
+                            "restart monitoring of accounts that you stopped monitoring with the "
+                            "StopMonitoringMembers operation\"",
         "disassociate_other_admin": f"AWS consolidates by disassociating members from their pre-existing "
                                     f"administrator ({kw.get('other')}) before the delegated administrator is "
                                     "designated: a member account has one administrator (detectors and findings "
@@ -379,7 +380,7 @@ class _Index:
             self.gd_read.setdefault((a, r), st)
         self.members_by_region: dict[str, list[dict]] = {}
         for m in _records(org.guardduty_members, ["region", "administrator_id", "account_id",
-                                                  "relationship_status"]):
+                                                  "relationship_status", "by_invitation"]):
             self.members_by_region.setdefault(m["region"], []).append(m)
         self.adminviews_by_region: dict[str, list[dict]] = {}
         for v in _records(org.guardduty_administrators, ["region", "account_id", "administrator_id",
@@ -637,9 +638,19 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
         oc = ix.orgcfg.get((region, admin))
         cur_mode = oc["auto_enable_organization_members"] if oc else None
         all_reenables = mode == "ALL" and cur_mode != "ALL"
+        # Who re-enables depends on the tie. An invitation member controls its own detector (AWS: "Users from member
+        # accounts can suspend GuardDuty for their own account"): it re-enables it itself, here, while it still
+        # controls it. An organisation member's GuardDuty status is the administrator's to set (AWS: an
+        # administrator can "enable, suspend, or disable the status of GuardDuty on behalf of associated member
+        # accounts"; only once removed "can disable GuardDuty themselves"): StartMonitoringMembers, step 9.
+        org_tie = {m["account_id"] for m in rm if m["administrator_id"] == admin
+                   and m["relationship_status"] in ASSOCIATED and m.get("by_invitation") is False}
         resume_steps: dict[str, Step] = {}
+        admin_restarts: list[str] = []
         for a in sorted(susp):
-            if a in exp and a in assoc_now and a != mgmt and not all_reenables:
+            if a in exp and a in assoc_now and a != mgmt and not all_reenables and a in org_tie:
+                admin_restarts.append(a)
+            elif a in exp and a in assoc_now and a != mgmt and not all_reenables:
                 resume_steps[a] = add(region, "resume_suspended", a, "guardduty:UpdateDetector",
                                       {"DetectorId": susp[a]["detector_id"], "Enable": True},
                                       f"GetDetector ({a}, {region}) answers Status ENABLED", accounts=[a], suffix=a)
@@ -697,6 +708,15 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
             if "RUNTIME_MONITORING" in feats and "EKS_RUNTIME_MONITORING" in feats:
                 feats.remove("EKS_RUNTIME_MONITORING")
             agents = [a for a in AGENT_MANAGEMENT if a in agents_on]
+        # plans AWS says are not offered here (orgkit.guardduty.availability): left out of the region's Features
+        # (the rest is sent), one note per (region, plan) with AWS's sentence; never a call that would fail
+        for f in [f for f in feats if why_not_offered(region, f)] + [a for a in agents if why_not_offered(region, a)]:
+            why = why_not_offered(region, f)
+            issues.append(Issue("info", "plan_not_offered", region, admin,
+                                f"{f} is not offered in {region}: left out of the region's Features, the other "
+                                f"plans are sent (AWS: \"{why['sentence']}\" {why['url']}, read {why['read']})"))
+        feats = [f for f in feats if not why_not_offered(region, f)]
+        agents = [a for a in agents if not why_not_offered(region, a)]
         if "EKS_RUNTIME_MONITORING" in feats and "RUNTIME_MONITORING" not in feats:
             if migrate_eks_runtime:
                 feats = [("RUNTIME_MONITORING" if f == "EKS_RUNTIME_MONITORING" else f) for f in feats]
@@ -714,12 +734,6 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                                     "Runtime Monitoring\", and specifying both is an error: re-plan with "
                                     "--migrate-eks-runtime (migrate_eks_runtime=True) to send RUNTIME_MONITORING "
                                     "instead"))
-        not_offered = [f for f in feats if f in PLAN_NOT_OFFERED.get(region, ())]
-        if not_offered:
-            feats = [f for f in feats if f not in not_offered]
-            issues.append(Issue("info", "plan_not_offered", region, admin,
-                                f"{', '.join(not_offered)} is not offered in {region} (AWS, Region-specific feature "
-                                f"availability: {REGION_AVAILABILITY_URL}): left out of the region's Features"))
         runtime = next((f for f in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING") if f in feats), None)
         agents = agents if runtime else []
         features_by_region[region] = feats
@@ -764,15 +778,18 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                     "RelationshipStatus Enabled or Disabled (the executor creates only the missing ones)",
                     accounts=exp, done=not missing)
         # -- 9 restart monitoring that an administrator stopped (StopMonitoringMembers): the member's own detector
-        # is enabled, the administrator's record says Disabled; only StartMonitoringMembers restarts it
+        # is enabled, the administrator's record says Disabled; only StartMonitoringMembers restarts it. The same
+        # call re-enables the suspended detectors of organisation members (admin_restarts, above)
         rel_with_admin = {m["account_id"]: m["relationship_status"] for m in rm if m["administrator_id"] == admin}
         stopped = [a for a in exp if rel_with_admin.get(a) == "Disabled"
                    and (ix.detectors.get((a, region)) or {}).get("status") == "ENABLED"]
+        stopped = sorted(set(stopped) | set(admin_restarts))
+        start_step = None
         if stopped:
-            add(region, "start_monitoring", admin, "guardduty:StartMonitoringMembers",
-                {"DetectorId": admin_det, "AccountIds": stopped},
-                f"GetMembers ({admin}, {region}) shows {', '.join(stopped)} with RelationshipStatus Enabled",
-                accounts=stopped)
+            start_step = add(region, "start_monitoring", admin, "guardduty:StartMonitoringMembers",
+                             {"DetectorId": admin_det, "AccountIds": stopped},
+                             f"GetMembers ({admin}, {region}) shows {', '.join(stopped)} with RelationshipStatus "
+                             "Enabled", accounts=stopped)
         # what happens to each suspended detector, said once per account
         for a in sorted(susp):
             row = {"account_id": a, "region": region, "detector_id": susp[a]["detector_id"]}
@@ -780,6 +797,10 @@ def plan_migration(org, admin: str | None = None, regions: Iterable[str] | None 
                 row.update(outcome="kept_suspended", by=None, step_id=None,
                            reason="keep_suspended: left out of CreateMembers"
                                   + (", auto-enable NEW in this region" if auto_enable == "ALL" else ""))
+            elif a in admin_restarts and start_step is not None:
+                row.update(outcome="re-enabled", by="StartMonitoringMembers", step_id=start_step.step_id,
+                           reason="an organisation member of the new administrator: the administrator restarts it "
+                                  "(StartMonitoringMembers); the member does not set its own GuardDuty status")
             elif a in resume_steps:
                 row.update(outcome="re-enabled", by="UpdateDetector", step_id=resume_steps[a].step_id,
                            reason="already a member of the new administrator: UpdateDetector(Enable=True) by the "

@@ -51,6 +51,26 @@ ORG_FEATURES = ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "R
                 "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING")
 
 
+def _offered(region: str, name: str) -> bool:
+    """Whether GuardDuty offers the feature in the region: "every feature may not be available in each Region.
+    Therefore, the available feature names may differ based on the Region." (GuardDuty API changes in March 2023).
+    Where: orgkit.guardduty.availability, the one table (each entry with AWS's sentence)."""
+    from orgkit.guardduty.availability import is_offered
+
+    return is_offered(region, "RUNTIME_MONITORING" if name == "EKS_RUNTIME_MONITORING" else name)
+
+
+def check_features_offered(region: str, features: list[dict[str, Any]] | None) -> None:
+    """A request naming a feature the region does not offer is refused with 400 before anything is stored (AWS
+    documents that feature names differ by region, not the error: BadRequestException chosen, as for other invalid
+    input)."""
+    for feat in features or []:
+        name = feat.get("name")
+        if isinstance(name, str) and not _offered(region, name):
+            raise gd_bad_request(f"The request is rejected because the feature {name} is not available in "
+                                 f"{region}.")
+
+
 # ----------------------------------------------------------------------------------------------- detector
 
 
@@ -63,7 +83,10 @@ class Detector(gd_models.Detector):
         self.feature_state: dict[str, dict[str, Any]] = {}
         for name in FOUNDATIONAL:
             self.feature_state[name] = {"status": "ENABLED", "updated_at": ts, "additional": {}}
+        self.region = args[1] if len(args) > 1 else kwargs.get("region_name", "")
         for name in OPTIONAL_FEATURES:
+            if not _offered(self.region, name):
+                continue  # not a feature name of this region: GetDetector does not list it
             add = {a: "DISABLED" for a in RUNTIME_ADDITIONAL} if name == "RUNTIME_MONITORING" else {}
             self.feature_state[name] = {"status": "DISABLED", "updated_at": ts, "additional": add}
         self._apply(self.datasources, self.features)
@@ -78,7 +101,7 @@ class Detector(gd_models.Detector):
                                        or {}).get("ebsVolumes"),
         }
         for name, flag in legacy.items():
-            if flag is not None:
+            if flag is not None and name in self.feature_state:
                 self.feature_state[name].update(status="ENABLED" if flag else "DISABLED", updated_at=ts)
         for feat in features or []:
             name = feat.get("name")
@@ -93,6 +116,7 @@ class Detector(gd_models.Detector):
                     self.feature_state[name]["additional"][add["name"]] = add["status"]
 
     def update(self, enable: Any, finding_publishing_frequency: Any, data_sources: Any, features: Any) -> None:
+        check_features_offered(self.region, features)
         super().update(enable, finding_publishing_frequency, data_sources, features)
         self._apply(data_sources, features)
         self.updated_at = now()
@@ -118,6 +142,8 @@ class Detector(gd_models.Detector):
         }
         features = []
         for name in ("FLOW_LOGS", "CLOUD_TRAIL", "DNS_LOGS") + OPTIONAL_FEATURES:
+            if name not in fs:
+                continue
             entry: dict[str, Any] = {
                 "name": name,
                 "status": fs[name]["status"],
@@ -213,7 +239,8 @@ def _init(self: GuardDutyBackend, region_name: str, account_id: str) -> None:
     self.orgkit_administrator: dict[str, Any] | None = None
     self.orgkit_org_config: dict[str, Any] = {
         "auto_enable_members": "NONE",
-        "features": {name: {"auto": "NONE", "additional": {}} for name in ORG_FEATURES},
+        "features": {name: {"auto": "NONE", "additional": {}} for name in ORG_FEATURES
+                     if _offered(region_name, name)},
     }
 
 
@@ -221,6 +248,7 @@ def _create_detector(self: GuardDutyBackend, enable: Any, finding_publishing_fre
                      data_sources: Any, tags: Any, features: Any) -> str:
     if self.detectors:
         raise gd_bad_request("The request is rejected because a detector already exists for the current account.")
+    check_features_offered(self.region_name, features)
     if finding_publishing_frequency not in ("FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"):
         finding_publishing_frequency = "SIX_HOURS"
     created = now()
@@ -236,6 +264,26 @@ def _create_detector(self: GuardDutyBackend, enable: Any, finding_publishing_fre
     )
     self.detectors[detector.id] = detector
     return detector.id
+
+
+def _update_detector(self: GuardDutyBackend, detector_id: str, enable: Any, finding_publishing_frequency: Any,
+                     data_sources: Any, features: Any) -> None:
+    """UpdateDetector. An organisation member cannot suspend its own detector: its GuardDuty status is the
+    delegated administrator's to set (AWS: an administrator can "enable, suspend, or disable the status of GuardDuty on
+    behalf of associated member accounts"; a member removed from the organisation's GuardDuty "can disable GuardDuty
+    themselves"; "With autoEnableOrganizationMembers configuration for your organization set to ALL, you'll receive
+    an error if you attempt to disable GuardDuty in a member account."). The exact error is not documented: 400
+    BadRequestException, as for other refused requests. An invitation member still can ("Users from member accounts
+    can suspend GuardDuty for their own account")."""
+    detector = self.get_detector(detector_id)
+    rel = self.orgkit_administrator
+    if enable is False and detector.enabled and rel and rel["status"] == "Enabled":
+        m = _backend(rel["account_id"], self.region_name).orgkit_members.get(self.account_id)
+        if m is not None and m.org and m.state == "Associated":
+            raise gd_bad_request(
+                "The request is rejected because an organization member account cannot suspend GuardDuty: its "
+                "delegated administrator manages the status of GuardDuty for it.")
+    detector.update(enable, finding_publishing_frequency, data_sources, features)
 
 
 def ensure_detector(account_id: str, region: str, features: list[dict[str, Any]] | None = None) -> Detector:
@@ -505,6 +553,14 @@ def set_monitoring(self: GuardDutyBackend, detector_id: str, account_ids: list[s
                                                   "associated with the current account as a member."))
             continue
         m.monitoring = on
+        if on and m.org:
+            # an organisation member's GuardDuty status is the administrator's to set: restarting it re-enables a
+            # suspended detector (the API page says "Turns on GuardDuty monitoring of the specified member
+            # accounts"; that it re-enables the member's own detector is this extension's reading, docs/localaws.md)
+            det = _the_detector(_backend(acct, self.region_name))
+            if det is not None and not det.enabled:
+                det.enabled = True
+                det.updated_at = now()
         m.touch()
     return unprocessed
 
@@ -643,10 +699,12 @@ def describe_organization_configuration(self: GuardDutyBackend, detector_id: str
     feats = cfg["features"]
 
     def on(name: str) -> bool:
-        return feats[name]["auto"] != "NONE"
+        return name in feats and feats[name]["auto"] != "NONE"
 
     features = []
     for name in ORG_FEATURES:
+        if name not in feats:
+            continue  # not offered in this region
         entry: dict[str, Any] = {"name": name, "autoEnable": feats[name]["auto"]}
         if name == "RUNTIME_MONITORING":
             entry["additionalConfiguration"] = [
@@ -681,6 +739,7 @@ def update_organization_configuration(self: GuardDutyBackend, detector_id: str, 
     if auto_enable_members is None:
         auto_enable_members = "NEW" if auto_enable else "NONE"  # the legacy boolean means NEW
     names = {f.get("name") for f in features or []}
+    check_features_offered(self.region_name, features)
     if {"EKS_RUNTIME_MONITORING", "RUNTIME_MONITORING"} <= names:
         # "Specifying both EKS Runtime Monitoring (EKS_RUNTIME_MONITORING) and Runtime Monitoring
         # (RUNTIME_MONITORING) will cause an error." (UpdateOrganizationConfiguration)
@@ -711,7 +770,7 @@ def update_organization_configuration(self: GuardDutyBackend, detector_id: str, 
                                    .get("ebsVolumes") or {}).get("autoEnable"),
     }
     for name, flag in legacy.items():
-        if flag is not None:
+        if flag is not None and name in cfg["features"]:
             cfg["features"][name]["auto"] = "NEW" if flag else "NONE"
     for feat in features or []:
         name = feat.get("name")
@@ -959,6 +1018,7 @@ def install() -> None:
     B = GuardDutyBackend
     B.__init__ = _init  # type: ignore[method-assign]
     B.create_detector = _create_detector  # type: ignore[method-assign,assignment]
+    B.update_detector = _update_detector  # type: ignore[method-assign,assignment]
     B.create_members = create_members  # type: ignore[attr-defined]
     B.invite_members = invite_members  # type: ignore[attr-defined]
     B.accept_administrator_invitation = accept_administrator_invitation  # type: ignore[attr-defined]
