@@ -304,11 +304,11 @@ def _plans(org, grid, n, case, status, reason, features_raw, explicit, da_by_reg
         missing[i] = miss
         if miss:
             reason[i] = f"{reason[i]}; required protection plans off: {', '.join(miss)} ({why})"
+            if case[i] != 6:
+                status[i] = "partial"
         if na:
             reason[i] = (f"{reason[i]}; not applicable in {region}: {', '.join(na)} (AWS does not offer "
                          f"{'it' if len(na) == 1 else 'them'} there: {why_not_offered(region, na[0])['url']})")
-            if case[i] != 6:
-                status[i] = "partial"
     return plans, required, missing, status
 
 
