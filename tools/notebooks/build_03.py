@@ -176,9 +176,10 @@ runbook.mode"""),
 
 **Expected:** an old administrator in the organisation calls `DisassociateMembers` for its members here; a member of
 an administrator outside the organisation leaves it itself (`DisassociateFromAdministratorAccount`). Detectors and
-findings stay. Under auto-enable `NEW`, an account that is already a member of the new administrator and has a
-suspended detector re-enables it itself here (`UpdateDetector`), unless it is kept suspended. No row: nothing to
-release."""),
+findings stay. Under auto-enable `NEW`, an account that is already an *invitation* member of the new administrator
+and has a suspended detector re-enables it itself here (`UpdateDetector`), unless it is kept suspended (an
+invitation member controls its own detector; an organisation member does not, and is restarted by the administrator
+in step 4). No row: nothing to release."""),
 ("code", """runbook.run("release")"""),
 ("md", """### 2. Designate the delegated administrator and enable its detector
 
@@ -197,8 +198,10 @@ settings, so a plan set afterwards with `NEW` would never reach them."""),
 **Expected:** the management account enables its own detector where it has none (`CreateDetector`, or
 `UpdateDetector` on a suspended one); then `CreateMembers` from the administrator for the accounts that are not
 members yet (only those), which enables GuardDuty in them, suspended detectors included. `GetMembers` then shows
-every expected account `Enabled` or `Disabled`. Members outside the organisation stay invitation members (no
-call)."""),
+every expected account `Enabled` or `Disabled`. Then `StartMonitoringMembers` from the administrator for its members
+whose record says `Disabled`: monitoring an administrator stopped, or an organisation member's suspended detector
+(AWS: an administrator can "enable, suspend, or disable the status of GuardDuty on behalf of associated member
+accounts"). Members outside the organisation stay invitation members (no call)."""),
 ("code", """runbook.run("enrol")"""),
 ("md", """### 6. Verify
 
