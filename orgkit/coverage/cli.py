@@ -76,7 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="share of enabled regions covered, per account, OU, or OU with everything beneath it")
     view.add_argument("--gaps", action="store_true", help="the gaps, in the order to fix them")
     view.add_argument("--plans", action="store_true",
-                      help="GuardDuty protection plans per account and region (on / off / off (required))")
+                      help="GuardDuty protection plans per account and region (on / off / off (required) / "
+                           "not_applicable)")
     p.add_argument("--require-plans", metavar="PLAN[,PLAN]",
                    help="GuardDuty: a detector missing one of these plans is partial (default: the plans the "
                         "organisation configuration auto-enables; 'none' requires none). Plans: "
