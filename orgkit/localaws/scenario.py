@@ -29,7 +29,8 @@ A scenario is a JSON document (``scenarios/demo.json`` is the demo organisation)
         "org_members": [{"region": ..., "accounts": [...]}],        CreateMembers by the delegated admin
         "auto_enable": {"us-east-1": "ALL"},
         "invitations": [{"admin": ..., "region": ..., "members": [...], "accept": [...]}],
-        "suspend": [{"account": ..., "region": ...}]
+        "suspend": [{"account": ..., "region": ...}]          the account's own UpdateDetector(Enable=false): an
+                                                               organisation member may not (400, docs/localaws.md G16)
       },
       "usage": [{"account": KEY, "region": REGION, "calls": ["lambda:ListFunctions", ...]}]   calls the accounts
                     make (IAM's access reports are computed from them)
@@ -361,7 +362,8 @@ class Builder:
 
         Steps (``"do"``): ``create_account`` (key, name, ou), ``move_account`` (account, ou), ``rename_ou`` (ou,
         name), ``update_policy`` (name, document[, indent]), ``attach_policy`` / ``detach_policy`` (name, target),
-        ``stop_logging`` / ``start_logging`` (account, trail, home_region), ``suspend_detector`` (account, region),
+        ``stop_logging`` / ``start_logging`` (account, trail, home_region), ``suspend_detector`` (account,
+        region: not an organisation member, which cannot suspend itself),
         ``set_auto_enable`` (region, mode: the delegated administrator's AutoEnableOrganizationMembers),
         ``enable_org_admin`` (account, region: the management account designates the GuardDuty delegated
         administrator there, which turns its invitation members in the organisation into organisation members).
