@@ -67,5 +67,13 @@ def not_offered(region: str, names=None) -> tuple[str, ...]:
     return tuple(n for n in names if not is_offered(region, n))
 
 
-__all__ = ["NOT_OFFERED", "REGIONS_PAGE", "CHINA_PAGE", "FEATURE_NAMES_PAGE", "FEATURE_NAMES_SENTENCE",
-           "why_not_offered", "is_offered", "not_offered"]
+__all__ = [
+    "CHINA_PAGE",
+    "FEATURE_NAMES_PAGE",
+    "FEATURE_NAMES_SENTENCE",
+    "NOT_OFFERED",
+    "REGIONS_PAGE",
+    "is_offered",
+    "not_offered",
+    "why_not_offered",
+]
