@@ -114,6 +114,9 @@ def test_an_organization_store_made_by_the_delegated_administrator_is_read_throu
     assert "organization event data store" in ct.loc[(ids["pay"], "eu-north-1"), "reason"]
     inv = trail_inventory(org).set_index("trail_arn")
     assert inv.loc[arns["org-lake"], "listed_by"] == 1
+    assert inv.loc[arns["org-lake"], "status"] == "ok"
+    assert inv.loc[arns["org-lake"], "reason"] == (f"read through {ids['logs']} (not listed by its owner "
+                                                   f"{ids['management']})")
 
 
 def test_read_by_both_the_management_account_and_the_delegated_administrator_it_counts_once(local_aws, tmp_path):

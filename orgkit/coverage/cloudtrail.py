@@ -674,6 +674,12 @@ def trail_inventory(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER) -> pd.
         else:
             status.append("ok")
             reason.append(None)
+    # an event data store its owner did not list (the management account's read failed): say whom it was read
+    # through (a CloudTrail delegated administrator)
+    for i, (rec, owner, via) in enumerate(zip(p["recorder"], p["account_id"], p["listed_by"])):
+        if rec == "event_data_store" and via and owner not in via:
+            note = f"read through {', '.join(via)} (not listed by its owner {owner})"
+            reason[i] = f"{reason[i]}; {note}" if reason[i] else note
     out = pd.DataFrame({
         "trail_arn": p["trail_arn"], "name": p["name"], "account_id": p["account_id"],
         "account_name": p["account_id"].map(names), "home_region": p["home_region"], "kind": kind,
