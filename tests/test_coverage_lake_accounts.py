@@ -219,3 +219,23 @@ def test_diff_a_store_read_only_through_the_delegated_administrator_is_not_gone(
     eds = rows[rows["kind"].str.startswith("eds_")]
     assert list(eds["kind"]) == ["eds_changed"] and list(eds["after"]) == ["unknown"]
     assert "or of a CloudTrail delegated administrator" in eds.iloc[0]["reason"]
+
+
+def test_an_account_that_listed_an_organization_store_is_taken_as_a_reader_when_its_delegation_was_not_read(tmp_path):
+    """The delegated administrators' services unread (no ``delegated_admins`` row for CloudTrail), the management
+    account denied: the account that listed the organization's store is one that sees them, so its regions are
+    known and a region the single-region store does not cover is ``none``, not ``unknown``."""
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"], management="999999999999")
+    admin = sb.account("Security", account_id="000000000042")
+    member = sb.account("App")
+    sb.lake_read(member)
+    sb.event_data_store("org-east", multi_region=False, seen_by=(admin,))
+    for reg in ("us-east-1", "eu-west-1"):
+        sb.lake_unread(reg)
+    ct = cloudtrail_coverage(sb.load(tmp_path / "s")).set_index(["account_id", "region"])
+    assert ct.loc[(member, "us-east-1"), "status"] == "covered"
+    assert ct.loc[(member, "eu-west-1"), "status"] == "none"
+    # the management account's own stores stay unknown
+    assert ct.loc[("999999999999", "eu-west-1"), "status"] == "unknown"
+    assert "account's own CloudTrail Lake event data stores were not read" in ct.loc[("999999999999", "eu-west-1"),
+                                                                                     "reason"]

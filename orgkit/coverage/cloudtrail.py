@@ -150,9 +150,17 @@ def lake_org_readers(org: Org) -> list[str]:
     ``delegated_admins`` frame, read with ListDelegatedAdministrators / ListDelegatedServicesForAccount)."""
     out = [org.management_account_id] if org.management_account_id else []
     d = org.frames.get("delegated_admins")
+    found: set[str] = set()
     if d is not None and len(d):
-        out += sorted(set(d.loc[d["service_principal"] == CLOUDTRAIL_PRINCIPAL, "account_id"]) - set(out))
-    return out
+        found |= set(d.loc[d["service_principal"] == CLOUDTRAIL_PRINCIPAL, "account_id"])
+    # an account that listed an organization store of another account is one (if its delegated services were not
+    # read, this still shows it)
+    e = org.frames.get("event_data_stores")
+    if e is not None and len(e) and "read_through" in e:
+        for is_org, owner, via in zip(e["organization_enabled"], e["account_id"], e["read_through"]):
+            if isinstance(is_org, (bool, np.bool_)) and bool(is_org) and isinstance(via, (list, tuple)):
+                found |= {a for a in via if a != owner}
+    return out + sorted(found - set(out))
 
 
 def lake_reads(org: Org) -> dict[tuple[str, str], tuple[bool, str | None]]:
