@@ -239,3 +239,30 @@ def test_an_account_that_listed_an_organization_store_is_taken_as_a_reader_when_
     assert ct.loc[("999999999999", "eu-west-1"), "status"] == "unknown"
     assert "account's own CloudTrail Lake event data stores were not read" in ct.loc[("999999999999", "eu-west-1"),
                                                                                      "reason"]
+
+
+def test_diff_a_members_own_store_removed_or_unread(tmp_path):
+    from orgkit.diff import diff
+
+    def spec(store: bool, unread: bool = False) -> SnapshotSpec:
+        sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"], management="999999999999")
+        app = sb.account("App", account_id="000000000007")
+        sb.lake_read(app)
+        sb.lake_read("999999999999")
+        if store:
+            sb.event_data_store("app-own", home_region="eu-west-1", organization=False, account=app)
+        if unread:
+            sb.lake_unread("eu-west-1", account=app)
+        return sb
+
+    before = spec(True).load(tmp_path / "b")
+    rows = diff(before, spec(False).load(tmp_path / "a"), processes=1, scp=False)
+    eds = rows[rows["kind"].str.startswith("eds_")]
+    assert list(eds["kind"]) == ["eds_removed"] and list(eds["severity"]) == ["regression"]
+    assert list(eds["account_id"]) == ["000000000007"] and list(eds["region"]) == ["eu-west-1"]
+    cells = rows[(rows["kind"] == "cloudtrail") & (rows["account_id"] == "000000000007")]
+    assert set(cells["after"]) == {"none"} and set(cells["severity"]) == {"regression"}
+    rows = diff(before, spec(False, unread=True).load(tmp_path / "u"), processes=1, scp=False)
+    eds = rows[rows["kind"].str.startswith("eds_")]
+    assert list(eds["kind"]) == ["eds_changed"] and list(eds["after"]) == ["unknown"]
+    assert "delegated administrator" not in eds.iloc[0]["reason"]  # its own store: only its owner sees it
