@@ -1,4 +1,4 @@
-"""CloudTrail Lake event data stores in the local AWS, as AWS documents them (conformance rows L1-L3)."""
+"""CloudTrail Lake event data stores in the local AWS, as AWS documents them (conformance rows L1-L4)."""
 
 import pytest
 from botocore.exceptions import ClientError
