@@ -62,8 +62,8 @@ def snapshot(local_aws, tmp_path, faults=()):
 
 
 def denied(account=None, region=None):
-    return dict(error_code="AccessDeniedException", http_status=400, service="cloudtrail", account_id=account,
-                region=region, operation="ListEventDataStores")
+    return {"error_code": "AccessDeniedException", "http_status": 400, "service": "cloudtrail", "account_id": account,
+            "region": region, "operation": "ListEventDataStores"}
 
 
 def test_a_member_store_covers_only_its_own_account(local_aws, tmp_path):
@@ -89,9 +89,9 @@ def test_a_member_store_covers_only_its_own_account(local_aws, tmp_path):
 
 
 def test_member_store_and_member_trail_recording_the_same_events_are_one_duplicate_each(local_aws, tmp_path):
-    ids, arns = make(local_aws, stores=[("pay", {"Name": "pay-lake"}, "us-east-1")],
-                     trails=[{"name": "pay-trail", "account": "pay", "home_region": "us-east-1", "multi_region": True}])
-    org, ct = snapshot(local_aws, tmp_path)
+    ids, _arns = make(local_aws, stores=[("pay", {"Name": "pay-lake"}, "us-east-1")],
+                      trails=[{"name": "pay-trail", "account": "pay", "home_region": "us-east-1", "multi_region": True}])
+    org, _ct = snapshot(local_aws, tmp_path)
     d = duplicates(org).set_index(["account_id", "region"])
     row = d.loc[(ids["pay"], "eu-north-1")]
     assert row["lake_copies"] == 1 and row["paid_copies"] == 0
@@ -134,7 +134,7 @@ def test_read_by_both_the_management_account_and_the_delegated_administrator_it_
 
 def test_without_a_delegated_administrator_a_denied_management_account_leaves_every_cell_unknown(local_aws, tmp_path):
     ids, _ = make(local_aws, delegate=False)
-    org, ct = snapshot(local_aws, tmp_path, faults=[denied(account=ids["management"], region="eu-north-1")])
+    _org, ct = snapshot(local_aws, tmp_path, faults=[denied(account=ids["management"], region="eu-north-1")])
     for aid in (ids["shop"], ids["lab"]):
         cell = ct.loc[(aid, "us-east-1")]
         assert cell["status"] == "unknown"
@@ -149,7 +149,7 @@ def test_a_member_region_whose_stores_were_not_read_is_unknown_for_that_member_o
                                                    {"Field": "eventCategory", "Equals": ["Management"]},
                                                    {"Field": "readOnly", "Equals": ["false"]}]}]},
                                       "us-east-1")])
-    org, ct = snapshot(local_aws, tmp_path, faults=[denied(account=ids["pay"], region="ap-southeast-2")])
+    _org, ct = snapshot(local_aws, tmp_path, faults=[denied(account=ids["pay"], region="ap-southeast-2")])
     for reg in REGIONS:  # a multi-region store of its own homed there could cover any of its regions
         cell = ct.loc[(ids["pay"], reg)]
         assert cell["status"] == "unknown", (reg, cell["reason"])
@@ -162,14 +162,14 @@ def test_a_member_region_whose_stores_were_not_read_is_unknown_for_that_member_o
 
 def test_both_organization_readers_denied_in_one_region_is_unknown_everywhere_not_none(local_aws, tmp_path):
     ids, _ = make(local_aws)
-    org, ct = snapshot(local_aws, tmp_path, faults=[denied(account=ids["management"], region="us-west-2"),
-                                                    denied(account=ids["logs"], region="us-west-2")])
+    _org, ct = snapshot(local_aws, tmp_path, faults=[denied(account=ids["management"], region="us-west-2"),
+                                                     denied(account=ids["logs"], region="us-west-2")])
     assert "none" not in set(ct["status"])
     reason = ct.loc[(ids["lab"], "eu-north-1"), "reason"]
     assert "not read in us-west-2" in reason and f"delegated administrator {ids['logs']}: AccessDeniedException" \
         in reason
     # denied in one region for the management account only: the delegated administrator's read closes the gap
-    org, ct = snapshot(local_aws, tmp_path / "2", faults=[denied(account=ids["management"], region="us-west-2")])
+    _org, ct = snapshot(local_aws, tmp_path / "2", faults=[denied(account=ids["management"], region="us-west-2")])
     assert ct.loc[(ids["lab"], "eu-north-1"), "status"] == "none"
     assert ct.loc[(ids["management"], "eu-north-1"), "status"] == "unknown"  # its own stores there are unknown
 
@@ -192,7 +192,7 @@ def lake_spec(seen_by_admin: bool = True, management_read: bool = True) -> tuple
 
 
 def test_the_owners_read_is_kept_and_every_reader_is_listed(tmp_path):
-    sb, admin, member, arn = lake_spec()
+    sb, admin, _member, _arn = lake_spec()
     org = sb.load(tmp_path / "s")
     eds = org.event_data_stores
     assert len(eds) == 1
@@ -204,7 +204,7 @@ def test_diff_a_store_read_only_through_the_delegated_administrator_is_not_gone(
     from orgkit.diff import diff
 
     before = lake_spec()[0].load(tmp_path / "b")
-    after_sb, admin, _, arn = lake_spec(management_read=False)
+    after_sb, _admin, _, _arn = lake_spec(management_read=False)
     rows = diff(before, after_sb.load(tmp_path / "a"), processes=1, scp=False)
     assert not [k for k in rows["kind"] if str(k).startswith("eds_")], rows[rows["kind"].str.startswith("eds_")]
     # read by nobody in AFTER: not known to be gone (unknown), never "deleted"
