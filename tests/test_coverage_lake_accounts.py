@@ -90,7 +90,8 @@ def test_a_member_store_covers_only_its_own_account(local_aws, tmp_path):
 
 def test_member_store_and_member_trail_recording_the_same_events_are_one_duplicate_each(local_aws, tmp_path):
     ids, _arns = make(local_aws, stores=[("pay", {"Name": "pay-lake"}, "us-east-1")],
-                      trails=[{"name": "pay-trail", "account": "pay", "home_region": "us-east-1", "multi_region": True}])
+                      trails=[{"name": "pay-trail", "account": "pay", "home_region": "us-east-1",
+                               "multi_region": True}])
     org, _ct = snapshot(local_aws, tmp_path)
     d = duplicates(org).set_index(["account_id", "region"])
     row = d.loc[(ids["pay"], "eu-north-1")]

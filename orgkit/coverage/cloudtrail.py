@@ -218,9 +218,9 @@ def event_data_store_profiles(org: Org) -> pd.DataFrame:
     """Every CloudTrail Lake event data store once, by ARN (owner from the ARN, ``listed_by`` the accounts it was
     read through), as profiles beside the trails (``recorder`` = ``event_data_store``). An account's own store
     (``OrganizationEnabled`` false) records that account only, in all regions or its home region
-    (``MultiRegionEnabled``), as an account's own trail does. AWS: an organization event data store "logs all events for all AWS accounts in that
-    organization" and "can apply to all AWS Regions, or the current Region"; it records what its advanced event
-    selectors select (by default every management event). It delivers nothing to S3, so no delivery rule applies;
+    (``MultiRegionEnabled``), as an account's own trail does. AWS: an organization event data store "logs all
+    events for all AWS accounts in that organization" and "can apply to all AWS Regions, or the current Region";
+    it records what its advanced event selectors select (by default every management event). It delivers nothing to S3, so no delivery rule applies;
     it records the events of the regions it applies to, so where it applies in us-east-1 it records the global
     service events that land there (it has no IncludeGlobalServiceEvents setting)."""
     e = org.frames.get("event_data_stores")
@@ -601,8 +601,8 @@ def cloudtrail_coverage(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER,
     if acct_gaps:
         ai, ok = grid.account_idx(list(acct_gaps))
         gap = grid.per_account(np.array(["; ".join(v) for v in acct_gaps.values()], dtype=object), ai, ok)
-        idx = np.flatnonzero(np.array([g is not None for g in gap], dtype=bool) & (status != "covered") & (status != "unknown")
-                             & ~grid.not_applicable)
+        has_gap = np.array([g is not None for g in gap], dtype=bool)
+        idx = np.flatnonzero(has_gap & (status != "covered") & (status != "unknown") & ~grid.not_applicable)
         reason[idx] = [f"cannot tell: the account's own CloudTrail Lake event data stores were not read in "
                        f"{gap[i]}; known: {reason[i]}" for i in idx]
         source[idx] = "cloudtrail:ListEventDataStores"
