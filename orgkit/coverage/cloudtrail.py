@@ -220,9 +220,10 @@ def event_data_store_profiles(org: Org) -> pd.DataFrame:
     (``OrganizationEnabled`` false) records that account only, in all regions or its home region
     (``MultiRegionEnabled``), as an account's own trail does. AWS: an organization event data store "logs all
     events for all AWS accounts in that organization" and "can apply to all AWS Regions, or the current Region";
-    it records what its advanced event selectors select (by default every management event). It delivers nothing to S3, so no delivery rule applies;
-    it records the events of the regions it applies to, so where it applies in us-east-1 it records the global
-    service events that land there (it has no IncludeGlobalServiceEvents setting)."""
+    it records what its advanced event selectors select (by default every management event). It delivers nothing
+    to S3, so no delivery rule applies; it records the events of the regions it applies to, so where it applies in
+    us-east-1 it records the global service events that land there (it has no IncludeGlobalServiceEvents
+    setting)."""
     e = org.frames.get("event_data_stores")
     if e is None or e.empty:
         return pd.DataFrame()
