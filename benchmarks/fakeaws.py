@@ -280,6 +280,8 @@ class Handler:
         if op == "GetEventSelectors":
             return self._json({"TrailARN": p["TrailName"], "EventSelectors": [
                 {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}]})
+        if op == "ListEventDataStores":  # CloudTrail Lake: no event data store anywhere in the fake organisation
+            return self._json({"EventDataStores": []})
         if op == "ListTags":
             return self._json({"ResourceTagList": [{"ResourceId": r, "TagsList": []} for r in p["ResourceIdList"]]})
         return self._json({"__type": "UnknownOperationException", "message": op}, 400)

@@ -44,7 +44,8 @@ FRAMES: dict[str, list[str]] = {
     "trail_listings": ["account_id", "trail_arn", "name", "home_region", "owner_account_id"],
     "event_data_stores": ["event_data_store_arn", "name", "account_id", "home_region", "status",
                           "organization_enabled", "multi_region_enabled", "termination_protection_enabled",
-                          "retention_period", "advanced_event_selectors", "created_at", "updated_at"],
+                          "retention_period", "advanced_event_selectors", "created_at", "updated_at",
+                          "read_through"],
     "event_selectors": ["trail_arn", "kind", "position", "name", "read_write_type", "include_management_events",
                         "exclude_management_event_sources", "data_resources", "field_selectors"],
     "detectors": ["account_id", "region", "detector_id", "status", "finding_publishing_frequency", "service_role",
@@ -376,7 +377,8 @@ def build_org(reader: SnapshotReader) -> Org:
 
     # --- per-account documents
     requested = list(manifest.get("regions") or [])
-    region_rows, read_rows, trail_rows, listing_rows, sel_rows, eds_rows = [], [], [], [], [], []
+    region_rows, read_rows, trail_rows, listing_rows, sel_rows = [], [], [], [], []
+    eds_rows: dict[str, dict] = {}
     det_rows, member_rows, adminview_rows, orgcfg_rows = [], [], [], []
     error_rows = [dict(e) for e in (reader.read_optional("errors.json", {}) or {}).get("Errors", [])]
     err_index: dict[tuple, dict] = {}
@@ -462,19 +464,32 @@ def build_org(reader: SnapshotReader) -> Org:
                 "detail_error": d.get("Error"),
             })
 
-        # CloudTrail Lake (read in the management account only): absent from snapshots of older orgkit versions
+        # CloudTrail Lake, per account and region: absent from snapshots of older orgkit versions (which read the
+        # management account only, or nothing). One row per store, by ARN: an organization store is seen by the
+        # management account (its owner) and by a CloudTrail delegated administrator; the owner's read is kept,
+        # ``read_through`` lists every account whose ListEventDataStores showed it
         for reg, stores in sorted((ct.get("EventDataStores") or {}).items()):
             read_row(aid, reg, "cloudtrail_lake", stores is not None)
             for e in stores or []:
-                eds_rows.append({
-                    "event_data_store_arn": _req(e, "EventDataStoreArn", where), "name": e.get("Name"),
-                    "account_id": aid, "home_region": reg, "status": e.get("Status"),
+                arn = _req(e, "EventDataStoreArn", where)
+                owner = account_id_of_arn(arn) or aid
+                seen = eds_rows.get(arn)
+                if seen is not None:
+                    seen["read_through"] = sorted(set(seen["read_through"]) | {aid})
+                    if seen["_via"] == owner or aid != owner:
+                        continue
+                parts = arn.split(":")
+                eds_rows[arn] = {
+                    "event_data_store_arn": arn, "name": e.get("Name"),
+                    "account_id": owner, "home_region": parts[3] if len(parts) > 5 and parts[3] else reg,
+                    "status": e.get("Status"),
                     "organization_enabled": e.get("OrganizationEnabled"),
                     "multi_region_enabled": e.get("MultiRegionEnabled"),
                     "termination_protection_enabled": e.get("TerminationProtectionEnabled"),
                     "retention_period": e.get("RetentionPeriod"),
                     "advanced_event_selectors": e.get("AdvancedEventSelectors"),
-                    "created_at": e.get("CreatedTimestamp"), "updated_at": e.get("UpdatedTimestamp")})
+                    "created_at": e.get("CreatedTimestamp"), "updated_at": e.get("UpdatedTimestamp"),
+                    "read_through": sorted(set(seen["read_through"] if seen else []) | {aid}), "_via": aid}
 
         gd = doc.get("GuardDuty") or {}
         for reg in requested:
@@ -538,7 +553,8 @@ def build_org(reader: SnapshotReader) -> Org:
         "trails": _frame("trails", trail_rows),
         "trail_listings": _frame("trail_listings", listing_rows),
         "event_selectors": _frame("event_selectors", sel_rows),
-        "event_data_stores": _frame("event_data_stores", eds_rows),
+        "event_data_stores": _frame("event_data_stores", [{k: v for k, v in r.items() if k != "_via"}
+                                                          for _, r in sorted(eds_rows.items())]),
         "detectors": _frame("detectors", det_rows),
         "guardduty_members": _frame("guardduty_members", member_rows),
         "guardduty_administrators": _frame("guardduty_administrators", adminview_rows),

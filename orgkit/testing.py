@@ -42,6 +42,7 @@ class SnapshotSpec:
     docs: dict[str, dict] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
     gd_admins: dict[str, list] = field(default_factory=dict)
+    delegated: list[dict] = field(default_factory=list)  # ListDelegatedAdministrators, each with DelegatedServices
     #: resource control policies (None: the RCP policy type is not enabled); see :meth:`rcp`
     rcps: dict[str, dict] | None = None
     #: why the RCPs could not be listed (written as the collector records a failed ListPolicies)
@@ -150,12 +151,23 @@ class SnapshotSpec:
 
     def event_data_store(self, name: str, home_region: str = "us-east-1", status: str = "ENABLED",
                          organization: bool = True, multi_region: bool = True,
-                         advanced_event_selectors: list | None = None, arn: str | None = None) -> str:
-        """A CloudTrail Lake event data store of the management account (GetEventDataStore's members). Every
-        requested region's store list of the management account is then read (empty unless given a store)."""
-        ct = self.docs[self.management]["CloudTrail"]
+                         advanced_event_selectors: list | None = None, arn: str | None = None,
+                         account: str | None = None, seen_by: tuple[str, ...] | None = None) -> str:
+        """A CloudTrail Lake event data store (GetEventDataStore's members) owned by ``account`` (default: the
+        management account), listed by each account of ``seen_by`` (default: the owner only; a CloudTrail delegated
+        administrator also lists the organization's stores). Every requested region's store list of each of those
+        accounts is then read (empty unless given a store)."""
+        owner = account or self.management
+        arn = arn or f"arn:aws:cloudtrail:{home_region}:{owner}:eventdatastore/{name}-0000"
+        for who in seen_by or (owner,):
+            self._event_data_store(who, home_region, arn, name, status, organization, multi_region,
+                                   advanced_event_selectors)
+        return arn
+
+    def _event_data_store(self, who: str, home_region: str, arn: str, name: str, status: str, organization: bool,
+                          multi_region: bool, advanced_event_selectors: list | None) -> None:
+        ct = self.docs[who]["CloudTrail"]
         stores = ct.setdefault("EventDataStores", {r: [] for r in self.regions})
-        arn = arn or f"arn:aws:cloudtrail:{home_region}:{self.management}:eventdatastore/{name}-0000"
         stores.setdefault(home_region, []).append({
             "EventDataStoreArn": arn, "Name": name, "Status": status, "OrganizationEnabled": organization,
             "MultiRegionEnabled": multi_region, "RetentionPeriod": 2557, "TerminationProtectionEnabled": True,
@@ -163,13 +175,28 @@ class SnapshotSpec:
                 {"Name": "Default management events",
                  "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}],
             "CreatedTimestamp": T0, "UpdatedTimestamp": T0})
-        return arn
 
-    def lake_unread(self, region: str, code: str = "AccessDeniedException") -> None:
-        """The management account's event data stores in ``region`` could not be listed."""
-        ct = self.docs[self.management]["CloudTrail"]
+    def delegate(self, account: str, service_principal: str) -> None:
+        """``account`` is a delegated administrator for ``service_principal`` (ListDelegatedAdministrators and
+        ListDelegatedServicesForAccount as the collector stores them)."""
+        name = next(a["Name"] for a in self.accounts if a["Id"] == account)
+        entry = next((d for d in self.delegated if d["Id"] == account), None)
+        if entry is None:
+            entry = {"Id": account, "Name": name, "DelegationEnabledDate": T0, "DelegatedServices": []}
+            self.delegated.append(entry)
+        entry["DelegatedServices"].append({"ServicePrincipal": service_principal, "DelegationEnabledDate": T0})
+
+    def lake_read(self, account: str) -> None:
+        """``account``'s event data stores were listed in every requested region (none unless given)."""
+        self.docs[account]["CloudTrail"].setdefault("EventDataStores", {r: [] for r in self.regions})
+
+    def lake_unread(self, region: str, code: str = "AccessDeniedException", account: str | None = None) -> None:
+        """``account``'s (default: the management account's) event data stores in ``region`` could not be
+        listed."""
+        who = account or self.management
+        ct = self.docs[who]["CloudTrail"]
         ct.setdefault("EventDataStores", {r: [] for r in self.regions})[region] = None
-        self.error(self.management, region, "cloudtrail_lake", "ListEventDataStores", code)
+        self.error(who, region, "cloudtrail_lake", "ListEventDataStores", code)
 
     # -- GuardDuty ---------------------------------------------------------------------------------------------
     def detector(self, account: str, region: str, status: str = "ENABLED", administrator: dict | None = None,
@@ -269,7 +296,8 @@ class SnapshotSpec:
                            "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
                            + ([{"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"}]
                               if self.rcps is not None else [])}],
-                "OrganizationalUnits": self.ous, "Accounts": self.accounts, "DelegatedAdministrators": [],
+                "OrganizationalUnits": self.ous, "Accounts": self.accounts,
+                "DelegatedAdministrators": self.delegated,
                 "EnabledServicePrincipals": []})
             w.write("policies.json", {"Policies": [
                 {"PolicySummary": {"Id": pid, "Name": p["name"], "Type": "SERVICE_CONTROL_POLICY",

@@ -79,7 +79,9 @@ def test_unread_event_data_stores_leave_cells_unknown_not_none(local_aws, tmp_pa
     a = ids["a"]
     assert ct.loc[(a, "us-east-1"), "status"] == "unknown"
     assert "Lake event data stores were not read in eu-west-1" in ct.loc[(a, "us-east-1"), "reason"]
-    reads = org.reads[org.reads["service"] == "cloudtrail_lake"].set_index("region")
+    reads = org.reads[org.reads["service"] == "cloudtrail_lake"]
+    assert set(reads["account_id"]) == {ids["management"], ids["a"], ids["b"]}  # every account, every region
+    reads = reads[reads["account_id"] == ids["management"]].set_index("region")
     assert reads.loc["eu-west-1", "status"] == "error" and reads.loc["us-east-1", "status"] == "ok"
 
 

@@ -1,5 +1,5 @@
 """orgkit diff: resource control policies as structure rows of their own (``rcp_*``, issue 18 point 5) and the
-management account's CloudTrail Lake event data stores (``eds_*``, issue 20 point 8), on hand-built snapshots and
+CloudTrail Lake event data stores (``eds_*``, issue 20 point 8), on hand-built snapshots and
 through the CLI."""
 
 from __future__ import annotations

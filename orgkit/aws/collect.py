@@ -8,7 +8,8 @@ What is read (see docs/collect.md for every call and how often):
 * per account, one after the other: the role (STS AssumeRole; the management account uses the caller's session),
   its enabled regions (account:ListRegions from the management account, ec2:DescribeRegions in the account as a
   fallback), CloudTrail (one ListTrails for all its trails, then the details of the trails it owns, read in their
-  home region by ARN); then GuardDuty per enabled region: members the delegated administrator already vouches for
+  home region by ARN); CloudTrail Lake per enabled region (ListEventDataStores, GetEventDataStore per store);
+  then GuardDuty per enabled region: members the delegated administrator already vouches for
   need one GetDetector; the rest ListDetectors, GetDetector, and GetAdministratorAccount / ListMembers only where the
   administrator's view leaves a doubt;
 * the GuardDuty delegated administrators' view per region (members, organization configuration);
@@ -486,8 +487,11 @@ class Collector:
             doc["S3"] = {"Buckets": None, "Error": f"{err['operation']}: {err['error_code']}"}
 
     def account_lake(self, aid: str, region: str, ct_doc: dict) -> None:
-        """CloudTrail Lake event data stores of ``aid`` (the management account: it owns the organization's
-        stores, which member accounts cannot see) in one region; None when the read failed."""
+        """CloudTrail Lake event data stores ``aid`` sees in one region (ListEventDataStores, then GetEventDataStore
+        per store); None when the read failed. Read in every account reached, like its trails: an account's own
+        stores (which record that account only), and, in the management account (which owns them) and in a
+        CloudTrail delegated administrator (which administers them), the organization's stores. The loader keeps
+        each store once, by ARN, with the accounts it was read through."""
         stores = ct_doc.setdefault("EventDataStores", {})
         try:
             stores[region] = sorted(S.get_event_data_stores(self.f.client(aid, "cloudtrail", region)),
@@ -803,7 +807,7 @@ class Collector:
                     doc["CloudTrail"] = {"ListTrails": None, "Trails": {}}
                     doc["S3"] = {"Buckets": None, "Error": None}
                 mine = [reg for reg in regions if ok and _enabled(doc, reg) and (aid, reg) not in self._admin_done]
-                lake = [reg for reg in regions if ok and aid == self.f.caller_account and _enabled(doc, reg)]
+                lake = [reg for reg in regions if ok and _enabled(doc, reg)]
                 with lock:
                     left[0] += len(mine) + len(lake)
                 for reg in lake:

@@ -139,13 +139,91 @@ INGESTING = {"ENABLED": True, "CREATED": False, "STOPPED_INGESTION": False, "STO
              "PENDING_DELETION": False, "STARTING_INGESTION": None}
 
 
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+
+
+def lake_org_readers(org: Org) -> list[str]:
+    """The accounts whose ListEventDataStores answers the organization's event data stores: the management account,
+    which owns them ("When a delegated administrator creates an organization event data store, the organization
+    event data store exists in the management account"), and each CloudTrail delegated administrator, which "has
+    administrative permissions on all organization trails and event data stores in the organization" (the
+    ``delegated_admins`` frame, read with ListDelegatedAdministrators / ListDelegatedServicesForAccount)."""
+    out = [org.management_account_id] if org.management_account_id else []
+    d = org.frames.get("delegated_admins")
+    found: set[str] = set()
+    if d is not None and len(d):
+        found |= set(d.loc[d["service_principal"] == CLOUDTRAIL_PRINCIPAL, "account_id"])
+    # an account that listed an organization store of another account is one (if its delegated services were not
+    # read, this still shows it)
+    e = org.frames.get("event_data_stores")
+    if e is not None and len(e) and "read_through" in e:
+        for is_org, owner, via in zip(e["organization_enabled"], e["account_id"], e["read_through"]):
+            if isinstance(is_org, (bool, np.bool_)) and bool(is_org) and isinstance(via, (list, tuple)):
+                found |= {a for a in via if a != owner}
+    return out + sorted(found - set(out))
+
+
+def lake_reads(org: Org) -> dict[tuple[str, str], tuple[bool, str | None]]:
+    """(account, region) -> (were its event data stores read, error code or read status when not); absent: never
+    tried (a region not enabled, an account not reached, a snapshot of an older orgkit)."""
+    rd = org.reads
+    rd = rd[rd["service"] == "cloudtrail_lake"]
+    out: dict[tuple[str, str], tuple[bool, str | None]] = {}
+    for a, r, st, code in zip(rd["account_id"].to_numpy(dtype=object), rd["region"].to_numpy(dtype=object),
+                              rd["status"].to_numpy(dtype=object), rd["error_code"].to_numpy(dtype=object)):
+        ok = st in ("ok", "partial")
+        out[(a, r)] = (ok, None if ok else (code or st))
+    return out
+
+
+def lake_gaps(org: Org) -> tuple[list[str], dict[str, list[str]]]:
+    """Where unread CloudTrail Lake event data stores leave coverage in doubt.
+
+    * organisation-wide: regions where no account that sees the organization's stores (:func:`lake_org_readers`)
+      read them; an organization store homed there could cover any cell (the management account read through the
+      delegated administrator, or the reverse, closes the gap). Each entry names the region and every reader's
+      answer.
+    * per account: the regions where the account's own stores were not read; a multi-region store of its own
+      could cover any of its cells.
+
+    Nothing when the snapshot holds no Lake read at all (an older orgkit)."""
+    reads = lake_reads(org)
+    if not reads:
+        return [], {}
+    readers = lake_org_readers(org)
+    mgmt = org.management_account_id
+    disabled = set()
+    if mgmt:
+        rg = org.regions
+        rg = rg[(rg["account_id"] == mgmt) & (rg["enabled"] == False)]  # noqa: E712 (nullable boolean)
+        disabled = set(rg["region"])
+    org_gaps = []
+    for reg in org.regions_requested:
+        if reg in disabled:
+            continue  # no store of the management account lives in a region it has not enabled
+        answers = [(a, reads.get((a, reg))) for a in readers]
+        if any(x is not None and x[0] for _, x in answers):
+            continue
+        said = ", ".join(f"{'management account' if a == mgmt else 'delegated administrator'} {a}: "
+                         f"{x[1] if x is not None else 'not read'}" for a, x in answers)
+        org_gaps.append(f"{reg} ({said or 'no account that sees them was read'})")
+    per_account: dict[str, list[str]] = {}
+    for (a, reg), (ok, code) in sorted(reads.items()):
+        if not ok:
+            per_account.setdefault(a, []).append(f"{reg} ({code})")
+    return org_gaps, per_account
+
+
 def event_data_store_profiles(org: Org) -> pd.DataFrame:
-    """The management account's CloudTrail Lake event data stores as profiles beside the trails (``recorder`` =
-    ``event_data_store``). AWS: an organization event data store "logs all events for all AWS accounts in that
-    organization" and "can apply to all AWS Regions, or the current Region"; it records what its advanced event
-    selectors select (by default every management event). It delivers nothing to S3, so no delivery rule applies;
-    it records the events of the regions it applies to, so where it applies in us-east-1 it records the global
-    service events that land there (it has no IncludeGlobalServiceEvents setting)."""
+    """Every CloudTrail Lake event data store once, by ARN (owner from the ARN, ``listed_by`` the accounts it was
+    read through), as profiles beside the trails (``recorder`` = ``event_data_store``). An account's own store
+    (``OrganizationEnabled`` false) records that account only, in all regions or its home region
+    (``MultiRegionEnabled``), as an account's own trail does. AWS: an organization event data store "logs all
+    events for all AWS accounts in that organization" and "can apply to all AWS Regions, or the current Region";
+    it records what its advanced event selectors select (by default every management event). It delivers nothing
+    to S3, so no delivery rule applies; it records the events of the regions it applies to, so where it applies in
+    us-east-1 it records the global service events that land there (it has no IncludeGlobalServiceEvents
+    setting)."""
     e = org.frames.get("event_data_stores")
     if e is None or e.empty:
         return pd.DataFrame()
@@ -156,7 +234,8 @@ def event_data_store_profiles(org: Org) -> pd.DataFrame:
         "include_global_service_events": True, "is_logging": [INGESTING.get(x) for x in e["status"]],
         "selector_kind": "advanced", "described": True, "detail_error": None, "ingestion_status": e["status"],
         "recorder": "event_data_store"})
-    out["listed_by"] = [[] for _ in range(len(out))]
+    rt = e["read_through"] if "read_through" in e else pd.Series([None] * len(e), dtype=object)
+    out["listed_by"] = [list(x) if isinstance(x, (list, tuple)) else [] for x in rt]
     out["selectors"] = [parse_advanced([s.get("FieldSelectors") or [] for s in sel])
                         if isinstance(sel, list) and sel else
                         TrailSelectors(known=False, notes=["event data store selectors not read"])
@@ -509,14 +588,24 @@ def cloudtrail_coverage(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER,
                    for i, f in zip(idx, fr)]
     source[idx] = fs
     status[idx] = "unknown"
-    # the management account's event data stores unread in some region: an organization store there could cover
-    # any cell that is not covered yet
-    lake = org.reads[(org.reads["service"] == "cloudtrail_lake") & ~org.reads["status"].isin(["ok", "partial"])]
-    if len(lake):
-        what = "; ".join(f"{r} ({c or st})" for r, c, st in zip(lake["region"], lake["error_code"], lake["status"]))
+    # CloudTrail Lake event data stores unread: the organization's (neither the management account nor a CloudTrail
+    # delegated administrator read them in some region) leave every cell not yet covered in doubt; an account's own
+    # leave that account's cells in doubt
+    org_gaps, acct_gaps = lake_gaps(org)
+    if org_gaps:
+        what = "; ".join(org_gaps)
         idx = np.flatnonzero((status != "covered") & (status != "unknown") & ~grid.not_applicable)
-        reason[idx] = [f"cannot tell: the management account's CloudTrail Lake event data stores were not read in "
+        reason[idx] = [f"cannot tell: the organization's CloudTrail Lake event data stores were not read in "
                        f"{what}; known: {reason[i]}" for i in idx]
+        source[idx] = "cloudtrail:ListEventDataStores"
+        status[idx] = "unknown"
+    if acct_gaps:
+        ai, ok = grid.account_idx(list(acct_gaps))
+        gap = grid.per_account(np.array(["; ".join(v) for v in acct_gaps.values()], dtype=object), ai, ok)
+        has_gap = np.array([g is not None for g in gap], dtype=bool)
+        idx = np.flatnonzero(has_gap & (status != "covered") & (status != "unknown") & ~grid.not_applicable)
+        reason[idx] = [f"cannot tell: the account's own CloudTrail Lake event data stores were not read in "
+                       f"{gap[i]}; known: {reason[i]}" for i in idx]
         source[idx] = "cloudtrail:ListEventDataStores"
         status[idx] = "unknown"
     # regions not read: "none" could be a disabled region
@@ -594,6 +683,12 @@ def trail_inventory(org: Org, *, stale_after: pd.Timedelta = STALE_AFTER) -> pd.
         else:
             status.append("ok")
             reason.append(None)
+    # an event data store its owner did not list (the management account's read failed): say whom it was read
+    # through (a CloudTrail delegated administrator)
+    for i, (rec, owner, via) in enumerate(zip(p["recorder"], p["account_id"], p["listed_by"])):
+        if rec == "event_data_store" and via and owner not in via:
+            note = f"read through {', '.join(via)} (not listed by its owner {owner})"
+            reason[i] = f"{reason[i]}; {note}" if reason[i] else note
     out = pd.DataFrame({
         "trail_arn": p["trail_arn"], "name": p["name"], "account_id": p["account_id"],
         "account_name": p["account_id"].map(names), "home_region": p["home_region"], "kind": kind,

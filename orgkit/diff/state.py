@@ -340,16 +340,21 @@ def _ingesting(status) -> bool | None:
     return INGESTING.get(status) if isinstance(status, str) else None
 
 
-def _lake_read(org) -> dict[tuple, bool]:
-    """(account, region) → whether its CloudTrail Lake event data stores were read (absent: never tried, e.g. a
-    snapshot of an orgkit version that did not read them)."""
-    rd = org.reads
-    rd = rd[rd["service"] == "cloudtrail_lake"]
-    out: dict[tuple, bool] = {}
-    for a, r, st in zip(rd["account_id"].to_numpy(dtype=object), rd["region"].to_numpy(dtype=object),
-                        rd["status"].to_numpy(dtype=object)):
-        out[(a, r)] = out.get((a, r), True) and st in ("ok", "partial")
-    return out
+def _lake_read(org):
+    """Whether a snapshot read the event data stores that could include a store: ``known(owner, region,
+    organization)`` is true when the owner's ListEventDataStores of that region was read, or, for an organization
+    store, a CloudTrail delegated administrator's (which sees the organization's stores: coverage's
+    ``lake_org_readers``). Never tried (e.g. a snapshot of an orgkit version that did not read them) is false."""
+    from orgkit.coverage.cloudtrail import lake_org_readers, lake_reads
+
+    reads = lake_reads(org)
+    readers = lake_org_readers(org)
+
+    def known(owner, region, organization) -> bool:
+        who = [owner] + (readers if organization else [])
+        return any((reads.get((a, region)) or (False, None))[0] for a in who)
+
+    return known
 
 
 def _eds_selectors(sel) -> str | None:
@@ -368,7 +373,7 @@ def _eds_selectors(sel) -> str | None:
 
 
 def event_data_store_changes(before, after, sc: Scope) -> list[dict]:
-    """Rows for the management account's CloudTrail Lake event data stores (compared by ARN), rated by their
+    """Rows for the CloudTrail Lake event data stores (every account's, compared by ARN), rated by their
     effect on recording as the trail rows are (docs/diff.md): a store that recorded and is deleted or stops
     ingesting is a regression, one that starts an improvement; a store whose region's Lake read failed in AFTER is
     ``unknown``, not deleted; a scope that narrows (organization → this account, all regions → home region) while
@@ -419,7 +424,7 @@ def event_data_store_changes(before, after, sc: Scope) -> list[dict]:
         s = sa[arn]
         if not in_scope(s):
             continue
-        unread = not rb.get((s["account_id"], s["home_region"]), False)
+        unread = not rb(s["account_id"], s["home_region"], flag(s["organization_enabled"]) is not False)
         rows.append(row("eds_added", before="unknown" if unread else None, after=state(s),
                         reason=f"new event data store {s['name']} ({scope_words(s)})"
                         + (": the Lake stores of its region were not read in BEFORE" if unread else ""),
@@ -429,12 +434,15 @@ def event_data_store_changes(before, after, sc: Scope) -> list[dict]:
         if not in_scope(s):
             continue
         recorded = _ingesting(s["status"]) is True
-        if not ra.get((s["account_id"], s["home_region"]), False):
+        if not ra(s["account_id"], s["home_region"], flag(s["organization_enabled"]) is not False):
             # the region's stores were not read in AFTER: the store is not known to be gone
             rows.append(row("eds_changed", "regression" if recorded else "neutral", before=state(s),
                             after="unknown",
-                            reason=f"event data store {s['name']}: the management account's CloudTrail Lake stores "
-                                   f"in {s['home_region']} were not read in AFTER", **base(s)))
+                            reason=f"event data store {s['name']}: the CloudTrail Lake stores of its owner "
+                                   f"{s['account_id']}"
+                                   + (" (or of a CloudTrail delegated administrator)"
+                                      if flag(s["organization_enabled"]) is not False else "")
+                                   + f" in {s['home_region']} were not read in AFTER", **base(s)))
             continue
         rows.append(row("eds_removed", "regression" if recorded else "neutral", before=state(s), after="deleted",
                         reason=f"event data store {s['name']} ({scope_words(s)}) deleted"

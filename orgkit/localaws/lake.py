@@ -7,7 +7,11 @@
   administrator (the same checks as an organization trail), and "When a delegated administrator creates an
   organization event data store, the organization event data store exists in the management account".
 * ListEventDataStores: "all event data stores in the account, in the current Region"; member accounts do not see
-  the organization's stores ("Member accounts can't see the organization event data store").
+  the organization's stores ("Member accounts can't see the organization event data store"), except a CloudTrail
+  delegated administrator, which "has administrative permissions on all organization trails and event data stores
+  in the organization" and can "create, update, query, and delete" them: its ListEventDataStores in a region also
+  answers the organization's stores of that region (their ARNs name the management account, which owns them), and
+  it can Get/Update/Stop/Start/Delete them by ARN (conformance row L4).
 * GetEventDataStore by ARN or the id at its end; Stop/StartEventDataStoreIngestion; UpdateEventDataStore
   (selectors, multi-region, organization, termination protection); DeleteEventDataStore refused while termination
   protection is on, else the store is ``PENDING_DELETION`` (restorable for seven days) and no longer ingests.
@@ -35,8 +39,29 @@ def _stores(backend: Any) -> dict[str, dict]:
     return backend.__dict__.setdefault("_orgkit_event_data_stores", {})
 
 
+def _delegated_org_stores(backend: Any) -> dict[str, dict]:
+    """The organization's stores of ``backend``'s region when its account is a CloudTrail delegated administrator
+    (not the management account) of its organization; else nothing."""
+    from .cloudtrail import SERVICE_PRINCIPAL
+    from .common import management_account_of, org_backends
+
+    mgmt = management_account_of(backend.account_id)
+    if mgmt is None or mgmt == backend.account_id:
+        return {}
+    org = org_backends()[mgmt]["aws"]
+    if not any(a.account.id == backend.account_id and SERVICE_PRINCIPAL in a.services for a in org.admins):
+        return {}
+    owner = cloudtrail_backends[mgmt][backend.region_name]
+    return {arn: e for arn, e in _stores(owner).items() if e["OrganizationEnabled"]}
+
+
+def _visible(backend: Any) -> dict[str, dict]:
+    """The stores the account sees in this region: its own, and the organization's for a delegated administrator."""
+    return {**_stores(backend), **_delegated_org_stores(backend)}
+
+
 def _find(backend: Any, ref: str) -> dict:
-    for arn, eds in _stores(backend).items():
+    for arn, eds in _visible(backend).items():
         if ref == arn or arn.endswith("/" + ref):
             return eds
     raise JsonError("EventDataStoreNotFoundException", f"The specified event data store {ref} was not found.")
@@ -96,7 +121,7 @@ class _Handlers:
     def list_event_data_stores(self) -> str:
         p = json.loads(self.body or "{}")
         items = [{"EventDataStoreArn": e["EventDataStoreArn"], "Name": e["Name"]}
-                 for e in sorted(_stores(self._orgkit_ct_backend).values(), key=lambda e: e["EventDataStoreArn"])]
+                 for e in sorted(_visible(self._orgkit_ct_backend).values(), key=lambda e: e["EventDataStoreArn"])]
         size = int(p.get("MaxResults") or 1000)
         start = int(p.get("NextToken") or 0) if str(p.get("NextToken") or "0").isdigit() else 0
         out: dict[str, Any] = {"EventDataStores": items[start:start + size]}
