@@ -178,3 +178,37 @@ def test_a8_frozen_access_data_hides_later_calls(aws, server):
         server.set_options(access_data_frozen=False)
     _, d, _ = _report(aws.client("iam"), paths["c"])
     assert d["sns"]["TotalAuthenticatedEntities"] == 1
+
+
+def test_a9_s3_use_reaches_the_report_of_the_account_its_ous_and_the_root(aws, server):
+    """moto's S3 has its own dispatch (not call_action): its calls are logged all the same, named as botocore names
+    them, and count as the account's use of s3 in its report, its OU's and the root's."""
+    paths, ids = _org(aws)
+    server.clear_calls()
+    s3 = aws.client("s3", ids["a"], "eu-west-1")
+    s3.create_bucket(Bucket="orgkit-a9", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket="orgkit-a9", Key="k/1", Body=b"x")
+    s3.copy_object(Bucket="orgkit-a9", Key="k/2", CopySource={"Bucket": "orgkit-a9", "Key": "k/1"})
+    s3.list_objects_v2(Bucket="orgkit-a9")
+    assert s3.get_object(Bucket="orgkit-a9", Key="k/2")["Body"].read() == b"x"  # the body read once, still whole
+    logged = [(c["account_id"], c["region"], c["operation"]) for c in server.calls() if c["service"] == "s3"]
+    assert logged == [(ids["a"], "eu-west-1", op) for op in
+                      ("CreateBucket", "PutObject", "CopyObject", "ListObjectsV2", "GetObject")]
+    iam = aws.client("iam")
+    for who in ("a", "prod", "root"):
+        _, d, _ = _report(iam, paths[who])
+        assert d["s3"]["TotalAuthenticatedEntities"] == 1, who
+        assert d["s3"]["EntityPath"] == paths["a"] and d["s3"]["Region"] == "eu-west-1", who
+    _, c, _ = _report(iam, paths["c"])
+    assert c["s3"]["TotalAuthenticatedEntities"] == 0
+
+
+def test_a9_s3_calls_meet_fault_rules_like_every_other_service(aws, server):
+    """An injected fault on an S3 operation answers in S3's error shape, and the denied attempt is still use."""
+    paths, ids = _org(aws)
+    server.add_fault("AccessDenied", http_status=403, account_id=ids["c"], service="s3", operation="ListBuckets")
+    with pytest.raises(ClientError) as e:
+        aws.client("s3", ids["c"]).list_buckets()
+    assert error_code(e.value) == ("AccessDenied", 403)
+    _, d, _ = _report(aws.client("iam"), paths["c"])
+    assert d["s3"]["TotalAuthenticatedEntities"] == 1
