@@ -212,3 +212,46 @@ def test_a9_s3_calls_meet_fault_rules_like_every_other_service(aws, server):
     assert error_code(e.value) == ("AccessDenied", 403)
     _, d, _ = _report(aws.client("iam"), paths["c"])
     assert d["s3"]["TotalAuthenticatedEntities"] == 1
+
+
+def _scp(org, name, statements, target):
+    pid = org.create_policy(Name=name, Type=SCP, Description="", Content=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=pid, TargetId=target)
+    return pid
+
+
+def test_a3_scps_on_the_path_are_evaluated_with_wildcards_allow_at_every_level_and_deny_at_any(aws):
+    """AWS: an Allow is needed 'at every level from the root through each OU in the direct path to the account
+    (including the target account itself)'; 'any SCP from the root through each OU ... can deny that permission'.
+    A service is listed when some action of it is possible there."""
+    paths, ids = _org(aws)
+    org = aws.client("organizations")
+    # Prod becomes an allow list: only S3 reads and any SQS / SNS action (wildcards in the namespace, mixed case)
+    _scp(org, "ProdAllowList", [{"Effect": "Allow", "Action": ["s3:Get*", "S?S:*", "EC2:Describe*"],
+                                 "Resource": "*"}], ids["prod"])
+    org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=ids["prod"])
+    # at the account: a full deny of SNS through a wildcard, a deny of only some EC2 actions, a deny of S3 limited
+    # to one bucket, a NotAction deny that spares only sqs/s3/ec2/sns/iam
+    _scp(org, "AcctDenies", [
+        {"Effect": "Deny", "Action": "sn*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "ec2:DescribeInstances", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::secret/*"},
+    ], ids["a"])
+    # on account c (directly under the root): NotAction deny of everything but STS and IAM, except when tagged
+    _scp(org, "COnlyIam", [{"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*"},
+                           {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+                            "Condition": {"Bool": {"aws:ViaAWSService": "false"}}}], ids["c"])
+    iam = aws.client("iam")
+    _, root, _ = _report(iam, paths["root"])
+    _, prod, _ = _report(iam, paths["prod"])
+    _, a, _ = _report(iam, paths["a"])
+    _, c, _ = _report(iam, paths["c"])
+    assert {"lambda", "s3", "sqs", "sns", "ec2", "iam"} <= set(root)
+    assert {"s3", "sqs", "sns", "ec2"} <= set(prod)  # allowed at the root (FullAWSAccess) and at Prod
+    assert "lambda" not in prod and "iam" not in prod  # no Allow at Prod: implicitly denied
+    assert "sns" not in a  # 'sn*' denies every SNS action in every case
+    assert "ec2" in a  # other Describe* actions stay possible
+    assert "s3" in a  # a Deny limited to some resources leaves the others
+    assert "lambda" not in a  # Prod's allow list applies to the accounts under it
+    assert set(c) == {"iam", "sts"}  # NotAction: everything else denied; a conditional Deny leaves IAM listed
