@@ -100,6 +100,19 @@ def test_backs_off_on_report_generation_limit(used, tmp_path):
         len(org.reads[org.reads["service"] == "access_reports"]) + 3
 
 
+def test_report_jobs_run_while_the_accounts_are_read(used, tmp_path):
+    """The jobs are tasks of the run's one scheduler, started first: the first Generate comes before the accounts'
+    last reads, not after every account is done (the server's call log gives the order the calls arrived in)."""
+    aws, _ = used
+    aws.clear_calls()
+    _collect(aws, tmp_path / "s", access_reports=True)
+    log = aws.calls()
+    first_generate = next(i for i, c in enumerate(log) if c["operation"] == "GenerateOrganizationsAccessReport")
+    account_reads = [i for i, c in enumerate(log) if c["service"] in ("guardduty", "cloudtrail")]
+    assert account_reads and first_generate < account_reads[-1]
+    assert first_generate < account_reads[len(account_reads) // 2]  # started early, not as the reads end
+
+
 def test_a_failed_report_is_recorded_never_empty(used, tmp_path):
     aws, ids = used
     aws.add_fault("NoSuchEntity", http_status=404, service="iam", operation="GetOrganizationsAccessReport", count=1)
