@@ -12,13 +12,15 @@ from __future__ import annotations
 import pandas as pd
 
 from orgkit.diff.rows import DECISION_RANK
+from orgkit.leastpriv import MARKER
 
 NEW_POLICY = "p-orgkit-least-privilege-{n}"
 
 
 def apply(org, s):
     """A copy of ``org`` with the proposal's policies attached to its target (and, for an allow-list, the target's
-    own Allow policies detached). ``org`` is not changed."""
+    own Allow policies detached; on a re-run, the attached orgkit policies updated in place, those no longer needed
+    detached). ``org`` is not changed."""
     from orgkit.diff.terraform import rebuild
 
     ous = {r["ou_id"]: dict(r) for r in org.ous.to_dict("records")}
@@ -26,11 +28,15 @@ def apply(org, s):
     policies = {r["policy_id"]: dict(r) for r in org.policies.to_dict("records")}
     targets = {(r["policy_id"], str(r["target_id"])): dict(r) for r in org.policy_targets.to_dict("records")}
     kind = {"root": "ROOT", "ou": "ORGANIZATIONAL_UNIT", "account": "ACCOUNT"}[s.target_kind]
-    for pid in s.detach:
+    for pid in [*s.detach, *s.retire]:
         targets.pop((pid, s.target), None)
     for i, (name, text) in enumerate(zip(s.policy_names(), s.policy_texts())):
+        old = s.updates[i] if i < len(s.updates) else None
+        if old is not None:  # a re-run: the attached orgkit policy, its content replaced (same id, name, targets)
+            policies[old] = {**policies[old], "content": text}
+            continue
         pid = NEW_POLICY.format(n=i + 1)
-        policies[pid] = {"policy_id": pid, "name": name, "description": "proposed by orgkit scp suggest",
+        policies[pid] = {"policy_id": pid, "name": name, "description": f"proposed by orgkit {MARKER}",
                          "type": "SERVICE_CONTROL_POLICY", "aws_managed": False, "arn": None, "content": text}
         targets[(pid, s.target)] = {"policy_id": pid, "target_id": s.target, "target_type": kind,
                                     "target_name": s.target_name}
