@@ -194,6 +194,8 @@ def test_cli_formats(org_ids, monkeypatch, capsys):
     assert doc["ready"] and doc["exceptions"] == ["arn:aws:iam::*:role/BreakGlass", "arn:aws:iam::*:role/Ops"]
     assert all(p["size"] <= 5120 for p in doc["policies"])
     assert "ready:" in err and "1 unknown" in err
+    assert "exception arn:aws:iam::*:role/BreakGlass keeps access to the" in err  # the proof of the exceptions
+    assert {r["verdict"] for r in doc["exceptions_proof"]} == {"keeps access"} and len(doc["exceptions_proof"]) == 4
     rc, out, err = run(monkeypatch, capsys, org, ["--target", ids["workloads"], "--format", "terraform"])
     assert rc == 0 and out.count('resource "aws_organizations_policy" ') == len(doc["policies"])
     rc, out, err = run(monkeypatch, capsys, org, ["--target", ids["workloads"]])
@@ -455,3 +457,30 @@ def test_a_rerun_retires_the_orgkit_policies_the_update_no_longer_needs(org_ids)
     on = set(after.policy_targets.loc[after.policy_targets["target_id"] == ids["sandbox"], "policy_id"])
     assert on == {"p-FullAWSAccess", "p-other", *s.updates}
     assert f"# retire {s.retire[0]}" in s.terraform()
+
+
+def test_the_proof_shows_the_exceptions_keep_access_to_what_is_denied(org_ids, monkeypatch):
+    """Each exception principal, evaluated by the SCP engine with its ARN in each account (the ArnNotLike / ArnLike
+    conditions decided, not assumed), keeps every decision on every service the proposal takes away."""
+    org, ids = org_ids
+    s = lp.suggest(org, ids["workloads"], exceptions=["role/BreakGlass", f"arn:aws:iam::{ids['a1']}:role/Ops*"])
+    ep = s.exceptions_proof
+    assert s.ready and list(ep.columns) == lp_proof.EXCEPTION_COLUMNS
+    bg = ep[ep["exception"] == "arn:aws:iam::*:role/BreakGlass"]
+    assert set(bg["account_id"]) == {ids["a1"], ids["a2"]}  # every account where something is taken away
+    assert set(bg["principal"]) == {f"arn:aws:iam::{a}:role/BreakGlass" for a in (ids["a1"], ids["a2"])}
+    ops = ep[ep["exception"].str.endswith("role/Ops*")]
+    assert list(ops["account_id"]) == [ids["a1"]] and list(ops["principal"]) == [f"arn:aws:iam::{ids['a1']}:role/OpsX"]
+    assert (ep["verdict"] == "keeps access").all() and (ep["services_kept"] == ep["services_denied"]).all()
+    assert (ep["services_denied"] == len(s.denied_services)).all()
+    assert s.to_json()["exceptions_proof"][0]["verdict"] == "keeps access"
+    # the allow-list keeps them too (Allow * with ArnLike aws:PrincipalArn)
+    a = lp.suggest(org, ids["workloads"], strategy="allow-list", exceptions=["role/BreakGlass"])
+    assert a.ready and len(a.exceptions_proof) == 2 and (a.exceptions_proof["verdict"] == "keeps access").all()
+    # a proposal that forgets the exception condition locks them out: caught, never ready
+    real = lp._deny_doc
+    monkeypatch.setattr(lp, "_deny_doc", lambda actions, arns, n=1: real(actions, [], n))
+    bad = lp.suggest(org, ids["workloads"], exceptions=["role/BreakGlass"])
+    assert not bad.ready and (bad.exceptions_proof["verdict"] == "loses access").all()
+    assert bad.violations["violation"].str.contains("the exception arn:aws:iam::\\*:role/BreakGlass loses access").any()
+    assert "lambda" in bad.exceptions_proof["lost"].iloc[0]

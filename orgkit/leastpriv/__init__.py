@@ -5,6 +5,7 @@
     s.services        # one row per service namespace: used / unused / unknown / denied / core, and why
     s.policies        # the proposed SCP documents (dicts), each within AWS's size limit
     s.proof           # the change review rows (orgkit.diff) of the organisation with the proposal attached
+    s.exceptions_proof  # per exception principal and account: keeps access to what the proposal takes away?
     s.ready           # True only when the proof holds: nothing used, nothing in the core, is denied
     s.terraform()     # aws_organizations_policy + aws_organizations_policy_attachment
 
@@ -283,6 +284,9 @@ class Suggestion:
     updates: list = field(default_factory=list)
     #: attached orgkit policies the update no longer needs (to detach and delete)
     retire: list = field(default_factory=list)
+    #: per exception principal and account where the proposal takes something away: does it keep access (the SCP
+    #: engine with that principal's ARN, before and after; :func:`orgkit.leastpriv.proof.exceptions_proof`)
+    exceptions_proof: pd.DataFrame | None = None
 
     @property
     def ready(self) -> bool:
@@ -334,6 +338,8 @@ class Suggestion:
             "services": self.services.to_dict("records"),
             "violations": [] if self.violations is None else self.violations.astype(object).where(
                 self.violations.notna(), None).to_dict("records"),
+            "exceptions_proof": [] if self.exceptions_proof is None else self.exceptions_proof.astype(object).where(
+                self.exceptions_proof.notna(), None).to_dict("records"),
         }
 
 

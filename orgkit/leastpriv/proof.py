@@ -43,13 +43,74 @@ def apply(org, s):
     return rebuild(org, ous, accounts, policies, targets)
 
 
+EXCEPTION_COLUMNS = ["exception", "principal", "account_id", "account_name", "services_denied", "services_kept",
+                     "lost", "verdict"]
+_COUNTS = ["allow", "conditional", "explicit_deny", "implicit_deny", "exempt", "unknown"]
+
+
+def _instance(pattern: str) -> tuple[str, str, str] | None:
+    """(partition, account glob, resource instance) of an exception ARN: its resource with each wildcard made one
+    character ``X`` (a name the pattern matches); None for what is not an IAM principal ARN."""
+    parts = pattern.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam":
+        return None
+    res = "".join("X" if c in "*?" else c for c in parts[5])
+    return parts[1], parts[4] or "*", res
+
+
+def exceptions_proof(org, after, s, rows: pd.DataFrame) -> pd.DataFrame:
+    """For each exception principal and each account where the proposal takes something away (the probe's lowered
+    ``scp_effect`` rows), the SCP engine's decisions for that principal (``aws:PrincipalArn`` the exception's ARN in
+    that account, so the policies' ``ArnLike`` / ``ArnNotLike`` conditions are evaluated, never assumed) on every
+    action of the services taken away, before and after: ``keeps access`` when every service's decisions are the
+    same, else ``loses access`` with the services that changed."""
+    from orgkit import scp
+    from orgkit.scp.matching import glob_matches
+
+    eff = rows[rows["kind"] == "scp_effect"] if len(rows) else rows
+    lowered: dict[str, set[str]] = {}
+    for r in eff.to_dict("records"):
+        if DECISION_RANK.get(str(r["after"]), -1) < DECISION_RANK.get(str(r["before"]), -1):
+            lowered.setdefault(str(r["account_id"]), set()).add(str(r["service"]))
+    out = []
+    if not lowered or not s.exceptions:
+        return pd.DataFrame(out, columns=EXCEPTION_COLUMNS)
+    names = dict(zip(org.accounts["account_id"], org.accounts["account_name"]))
+    actions = sorted({f"{svc}:*" for svcs in lowered.values() for svc in svcs})
+    for pattern in s.exceptions:
+        inst = _instance(pattern)
+        if inst is None:
+            continue
+        partition, acct_glob, res = inst
+        spec = f"arn:{partition}:iam::{{account}}:{res}"
+        accounts = sorted(a for a in lowered if glob_matches(acct_glob, a))
+        if not accounts:
+            continue
+        sides = []
+        for side in (org, after):
+            sm = scp.summary(side, by="service", principal=spec, actions=actions)
+            sm = sm[sm["account_id"].isin(accounts)]
+            sides.append({(a, v): tuple(int(x) for x in c) for a, v, *c in
+                          sm[["account_id", "service", *_COUNTS]].itertuples(index=False)})
+        before, now = sides
+        for a in accounts:
+            lost = sorted(v for v in lowered[a] if before.get((a, v)) != now.get((a, v)))
+            out.append({"exception": pattern, "principal": spec.replace("{account}", a), "account_id": a,
+                        "account_name": names.get(a), "services_denied": len(lowered[a]),
+                        "services_kept": len(lowered[a]) - len(lost), "lost": ", ".join(lost),
+                        "verdict": "loses access" if lost else "keeps access"})
+    return pd.DataFrame(out, columns=EXCEPTION_COLUMNS)
+
+
 def prove(org, s) -> None:
-    """Fill ``s.proof`` (the change review rows) and ``s.violations`` (the rows that break the promise)."""
+    """Fill ``s.proof`` (the change review rows), ``s.exceptions_proof`` (the exception principals keep access to
+    what the proposal takes away) and ``s.violations`` (the rows that break the promise)."""
     import orgkit.diff
 
     after = apply(org, s)
     rows = orgkit.diff.diff(org, after, coverage=False, principal=s.probe)
     s.proof = rows
+    s.exceptions_proof = exceptions_proof(org, after, s, rows)
     used = s.per_account[s.per_account["status"] == "used"]
     used_pairs = set(zip(used["account_id"], used["service"]))
     core = set(s.services.loc[s.services["status"] == "core", "service"])
@@ -74,4 +135,9 @@ def prove(org, s) -> None:
             bad.append({**r, "violation": f"{svc} is in the core that is never denied"})
         elif acc not in members:
             bad.append({**r, "violation": f"{acc} is not under the target"})
+    for r in s.exceptions_proof.to_dict("records"):
+        if r["verdict"] != "keeps access":
+            bad.append({"kind": "scp_effect", "severity": "regression", "account_id": r["account_id"],
+                        "account_name": r["account_name"], "service": r["lost"],
+                        "violation": f"the exception {r['exception']} loses access to {r['lost']}"})
     s.violations = pd.DataFrame(bad, columns=[*rows.columns, "violation"])
