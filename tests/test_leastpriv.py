@@ -353,7 +353,13 @@ def test_a_rerun_after_attaching_says_what_is_denied_now_and_what_was_used_since
     assert "athena" in prev["now_denied"]
     assert any("used in the window since (lambda" in n for n in again.notes)
     assert not again.policies and not again.updates  # every service still unused is denied already
-    assert any("already deny every surely unused service: no update" in n for n in again.notes)
+    assert any("already say exactly this" in n and "no update" in n for n in again.notes)
+    # other exceptions than those the attached policy names: an update in place, with the new condition
+    moved = lp.suggest(after, ids["workloads"], exceptions=["role/BreakGlass", "role/AccountFactory"])
+    assert moved.updates == prev["policies"] and set(moved.denied_services) == set(s.denied_services)
+    assert moved.policies[0]["Statement"][0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [
+        "arn:aws:iam::*:role/AccountFactory", "arn:aws:iam::*:role/BreakGlass"]
+    assert moved.ready and moved.proof[moved.proof["kind"] == "scp_effect"].empty  # the probe loses nothing more
 
 
 def test_a_rerun_updates_the_attached_policy_in_place_never_a_second_one_beside_it(org_ids):

@@ -359,7 +359,7 @@ def _previous(org, node: str, attached: list[str], svc: pd.DataFrame) -> dict:
     ones used in the window since (``newly_used``: by an exception, or denied attempts, which AWS counts as
     access)."""
     pol = org.policies.set_index("policy_id")
-    mine, names, denies = [], {}, set()
+    mine, names, denies, texts = [], {}, set(), []
     for pid in attached:
         if pid not in pol.index or not is_orgkit_policy(pol.at[pid, "name"], pol.at[pid, "description"]):
             continue
@@ -369,6 +369,7 @@ def _previous(org, node: str, attached: list[str], svc: pd.DataFrame) -> dict:
             doc = json.loads(pol.at[pid, "content"] or "{}")
         except ValueError:
             continue
+        texts.append(_text(doc) if isinstance(doc, dict) else str(doc))
         sts = doc.get("Statement", []) if isinstance(doc, dict) else []
         for st in sts if isinstance(sts, list) else [sts]:
             if isinstance(st, dict) and st.get("Effect") == "Deny":
@@ -378,7 +379,7 @@ def _previous(org, node: str, attached: list[str], svc: pd.DataFrame) -> dict:
                         denies.add(a[:-2].lower())
     status = dict(zip(svc["service"], svc["status"]))
     mine.sort(key=lambda p: (names[p], p))
-    return {"policies": mine, "names": names, "denies": len(denies), "denied_services": sorted(denies),
+    return {"policies": mine, "names": names, "texts": texts, "denies": len(denies), "denied_services": sorted(denies),
             "now_denied": sorted(x for x in denies if status.get(x) == "denied"),
             "newly_used": sorted(x for x in denies if status.get(x) == "used")}
 
@@ -435,9 +436,6 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
         # the services unused since are added
         unused = set(svc.loc[svc["status"] == "unused", "service"])
         targets = [f"{x}:*" for x in sorted(unused | set(previous["denied_services"]))]
-        if reuse and not unused - set(previous["denied_services"]):
-            notes.append("the attached orgkit SCP(s) already deny every surely unused service: no update")
-            targets = []
 
         def make(chunk, n=1):
             return _deny_doc(chunk, arns, n)
@@ -473,6 +471,10 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
     policies = [make(c, i + 1) for i, c in enumerate(chunks)]
     updates: list = []
     retire: list[str] = []
+    if reuse and policies and sorted(_text(d) for d in policies) == sorted(previous["texts"]):
+        notes.append("the attached orgkit SCP(s) already say exactly this (every surely unused service denied, the "
+                     "same exceptions): no update")
+        policies = []
     if not policies:
         detach = []
     elif reuse:
