@@ -84,8 +84,8 @@ def exception_lines(s) -> list[str]:
     for exc, g in ep.groupby("exception", sort=False):
         lost = g[g["verdict"] != "keeps access"]
         if lost.empty:
-            out.append(f"exception {exc} keeps access to the {int(g['services_denied'].max())} service(s) taken "
-                       f"away, in {len(g)} account(s) (SCP engine, aws:PrincipalArn = {g['principal'].iloc[0]} ...)")
+            out.append(f"exception {exc} keeps access to the {int(g['services_denied'].max())} service(s) denied to "
+                       f"the others, in {len(g)} account(s) (SCP engine, aws:PrincipalArn = {g['principal'].iloc[0]} ...)")
         else:
             out.append(f"exception {exc} LOSES access in {len(lost)} account(s): "
                        + "; ".join(f"{a}: {x}" for a, x in zip(lost["account_id"], lost["lost"]))[:300])

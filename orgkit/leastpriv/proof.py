@@ -45,7 +45,6 @@ def apply(org, s):
 
 EXCEPTION_COLUMNS = ["exception", "principal", "account_id", "account_name", "services_denied", "services_kept",
                      "lost", "verdict"]
-_COUNTS = ["allow", "conditional", "explicit_deny", "implicit_deny", "exempt", "unknown"]
 
 
 def _instance(pattern: str) -> tuple[str, str, str] | None:
@@ -59,45 +58,50 @@ def _instance(pattern: str) -> tuple[str, str, str] | None:
 
 
 def exceptions_proof(org, after, s, rows: pd.DataFrame) -> pd.DataFrame:
-    """For each exception principal and each account where the proposal takes something away (the probe's lowered
-    ``scp_effect`` rows), the SCP engine's decisions for that principal (``aws:PrincipalArn`` the exception's ARN in
-    that account, so the policies' ``ArnLike`` / ``ArnNotLike`` conditions are evaluated, never assumed) on every
-    action of the services taken away, before and after: ``keeps access`` when every service's decisions are the
-    same, else ``loses access`` with the services that changed."""
+    """For each exception principal and each account under the target, the services the proposal denies to everyone
+    else there (those its Deny statements name, and those the probe's ``scp_effect`` rows lower): the SCP engine's
+    decisions for that principal (``aws:PrincipalArn`` the exception's ARN in that account, so the policies'
+    ``ArnLike`` / ``ArnNotLike`` conditions are evaluated, never assumed) on every action of those services, before
+    and after. ``keeps access`` when no service has fewer allowed (or possibly allowed) actions for it after than
+    before, else ``loses access`` with those services."""
     from orgkit import scp
     from orgkit.scp.matching import glob_matches
 
     eff = rows[rows["kind"] == "scp_effect"] if len(rows) else rows
-    lowered: dict[str, set[str]] = {}
+    members = [str(a) for a in s.services.attrs.get("accounts", ())]
+    named = set(s.denied_services)
+    taken: dict[str, set[str]] = {a: set(named) for a in members}
     for r in eff.to_dict("records"):
         if DECISION_RANK.get(str(r["after"]), -1) < DECISION_RANK.get(str(r["before"]), -1):
-            lowered.setdefault(str(r["account_id"]), set()).add(str(r["service"]))
+            taken.setdefault(str(r["account_id"]), set()).add(str(r["service"]))
+    taken = {a: v for a, v in taken.items() if v}
     out = []
-    if not lowered or not s.exceptions:
+    if not taken or not s.exceptions:
         return pd.DataFrame(out, columns=EXCEPTION_COLUMNS)
     names = dict(zip(org.accounts["account_id"], org.accounts["account_name"]))
-    actions = sorted({f"{svc}:*" for svcs in lowered.values() for svc in svcs})
+    actions = sorted({f"{svc}:*" for svcs in taken.values() for svc in svcs})
     for pattern in s.exceptions:
         inst = _instance(pattern)
         if inst is None:
             continue
         partition, acct_glob, res = inst
         spec = f"arn:{partition}:iam::{{account}}:{res}"
-        accounts = sorted(a for a in lowered if glob_matches(acct_glob, a))
+        accounts = sorted(a for a in taken if glob_matches(acct_glob, a))
         if not accounts:
             continue
         sides = []
         for side in (org, after):
             sm = scp.summary(side, by="service", principal=spec, actions=actions)
             sm = sm[sm["account_id"].isin(accounts)]
-            sides.append({(a, v): tuple(int(x) for x in c) for a, v, *c in
-                          sm[["account_id", "service", *_COUNTS]].itertuples(index=False)})
+            sides.append({(a, v): (int(al) + int(ex), int(al) + int(ex) + int(co)) for a, v, al, ex, co in
+                          sm[["account_id", "service", "allow", "exempt", "conditional"]].itertuples(index=False)})
         before, now = sides
         for a in accounts:
-            lost = sorted(v for v in lowered[a] if before.get((a, v)) != now.get((a, v)))
+            lost = sorted(v for v in taken[a] if any(x < y for x, y in zip(now.get((a, v), (0, 0)),
+                                                                             before.get((a, v), (0, 0)))))
             out.append({"exception": pattern, "principal": spec.replace("{account}", a), "account_id": a,
-                        "account_name": names.get(a), "services_denied": len(lowered[a]),
-                        "services_kept": len(lowered[a]) - len(lost), "lost": ", ".join(lost),
+                        "account_name": names.get(a), "services_denied": len(taken[a]),
+                        "services_kept": len(taken[a]) - len(lost), "lost": ", ".join(lost),
                         "verdict": "loses access" if lost else "keeps access"})
     return pd.DataFrame(out, columns=EXCEPTION_COLUMNS)
 

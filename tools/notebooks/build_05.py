@@ -96,9 +96,9 @@ loses an action."""),
 Table(s.violations) if s.violations is not None and len(s.violations) else None"""),
 ("md", """## Do the exceptions keep access?
 
-For each exception principal, in each account where the proposal takes something away: the SCP engine's decisions
-for that principal's own ARN (so the proposal's `aws:PrincipalArn` condition is evaluated, not assumed) on every
-action of the services taken away, before and after. *keeps access* when nothing changes for it."""),
+For each exception principal, in each account under the target: the SCP engine's decisions for that principal's own
+ARN (so the proposal's `aws:PrincipalArn` condition is evaluated, not assumed) on every action of the services the
+proposal denies to everyone else, before and after. *keeps access* when it has no fewer allowed actions after."""),
 ("code", """Table(s.exceptions_proof) if s.exceptions_proof is not None and len(s.exceptions_proof) else print("no exception, or nothing taken away")"""),
 ("md", """## What does each account lose?"""),
 ("code", """Table(losses(s))"""),
