@@ -1,4 +1,4 @@
-"""IAM's Organizations access reports in the local AWS (docs/localaws.md, rows A1-A6): computed from the calls the
+"""IAM's Organizations access reports in the local AWS (docs/localaws.md, rows A1-A9): computed from the calls the
 accounts really made, with AWS's documented rules. Plain moto 5.2 has neither operation (every test fails there).
 
 Through boto3 over HTTP against the session's orgkit.localaws server, reset between tests.

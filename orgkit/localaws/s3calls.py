@@ -1,4 +1,4 @@
-"""S3 requests reach the call log, the fault rules and the opt-in region check like every other service.
+"""S3 requests reach the call log and the fault rules like every other service.
 
 moto's S3 does not go through ``BaseResponse.call_action`` (where :mod:`orgkit.localaws.ext` hooks every other
 service): its URL table (``moto/s3/urls.py``) routes a request, by host or by path, to
@@ -72,8 +72,8 @@ def operation(method: str, has_bucket: bool, has_key: bool, query: dict[str, Any
 
 
 def install(intercept: Any) -> None:
-    """Wrap moto's two S3 entry points; ``intercept(response_obj, service, operation)`` returns an answer (a
-    fault, an opt-in region not enabled) or None to let moto answer."""
+    """Wrap moto's two S3 entry points; ``intercept(response_obj, service, operation)`` returns an answer (an
+    injected fault) or None to let moto answer."""
     from moto.s3.responses import S3Response
 
     def wrap(orig: Any, has_key: bool) -> Any:
