@@ -334,7 +334,8 @@ class Suggestion:
                           "updates": self.updates[i] if i < len(self.updates) else None}
                          for i, (n, d) in enumerate(zip(self.policy_names(), self.policies))],
             "updates": list(self.updates), "retire": list(self.retire),
-            "detach": self.detach, "given_up": self.given_up, "notes": self.notes, "previous": self.previous,
+            "detach": self.detach, "given_up": self.given_up, "notes": self.notes,
+            "previous": {k: v for k, v in self.previous.items() if k != "texts"},
             "services": self.services.to_dict("records"),
             "violations": [] if self.violations is None else self.violations.astype(object).where(
                 self.violations.notna(), None).to_dict("records"),
