@@ -194,6 +194,8 @@ def test_cli_formats(org_ids, monkeypatch, capsys):
     assert doc["ready"] and doc["exceptions"] == ["arn:aws:iam::*:role/BreakGlass", "arn:aws:iam::*:role/Ops"]
     assert all(p["size"] <= 5120 for p in doc["policies"])
     assert "ready:" in err and "1 unknown" in err
+    assert "exception arn:aws:iam::*:role/BreakGlass keeps access to the" in err  # the proof of the exceptions
+    assert {r["verdict"] for r in doc["exceptions_proof"]} == {"keeps access"} and len(doc["exceptions_proof"]) == 4
     rc, out, err = run(monkeypatch, capsys, org, ["--target", ids["workloads"], "--format", "terraform"])
     assert rc == 0 and out.count('resource "aws_organizations_policy" ') == len(doc["policies"])
     rc, out, err = run(monkeypatch, capsys, org, ["--target", ids["workloads"]])
@@ -325,11 +327,18 @@ def test_figure_shows_hostile_ou_names_as_written(tmp_path):
     assert path.startswith("Root/$") and path.replace("$", "\\$") in labels
 
 
+def _attached(org, s):
+    """The organisation with the proposal attached, as a later snapshot would show it (the proof's copy names and
+    describes the policies as orgkit's Terraform does)."""
+    after = lp_proof.apply(org, s)
+    after.access_reports_collected = True
+    return after
+
+
 def test_a_rerun_after_attaching_says_what_is_denied_now_and_what_was_used_since(org_ids):
     org, ids = org_ids
     s = lp.suggest(org, ids["workloads"], exceptions=["role/BreakGlass"])
-    after = lp_proof.apply(org, s)
-    after.access_reports_collected = True
+    after = _attached(org, s)
     # since then: BreakGlass used lambda in App1 (denied attempts count as access too)
     sa = after.frames["service_access"].copy()
     m = (sa["entity_id"] == ids["a1"]) & (sa["service_namespace"] == "lambda")
@@ -343,11 +352,52 @@ def test_a_rerun_after_attaching_says_what_is_denied_now_and_what_was_used_since
     assert prev["newly_used"] == ["lambda"]
     assert "athena" in prev["now_denied"]
     assert any("used in the window since (lambda" in n for n in again.notes)
-    assert not again.policies  # every service still unused is denied already: nothing new to propose
-    import dataclasses
+    assert not again.policies and not again.updates  # every service still unused is denied already
+    assert any("already say exactly this" in n and "no update" in n for n in again.notes)
+    # other exceptions than those the attached policy names: an update in place, with the new condition
+    moved = lp.suggest(after, ids["workloads"], exceptions=["role/BreakGlass", "role/AccountFactory"])
+    assert moved.updates == prev["policies"] and set(moved.denied_services) == set(s.denied_services)
+    assert moved.policies[0]["Statement"][0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [
+        "arn:aws:iam::*:role/AccountFactory", "arn:aws:iam::*:role/BreakGlass"]
+    assert moved.ready and moved.proof[moved.proof["kind"] == "scp_effect"].empty  # the probe loses nothing more
 
-    more = dataclasses.replace(again, policies=[s.policies[0]])
-    assert more.policy_names() == [f"orgkit-least-privilege-Workloads-{len(s.policies) + 1}"]  # no duplicate name
+
+def test_a_rerun_updates_the_attached_policy_in_place_never_a_second_one_beside_it(org_ids):
+    """Recognised by its name or by the description marker; the update keeps what it denies (today's effect) and
+    adds what became unused; Terraform updates the same resource; the proof holds."""
+    org, ids = org_ids
+    s = lp.suggest(org, ids["workloads"], exceptions=["role/BreakGlass"])
+    assert s.updates == [] and s.retire == []
+    after = _attached(org, s)
+    old_ids = sorted(set(after.policy_targets.loc[after.policy_targets["target_id"] == ids["workloads"], "policy_id"])
+                     - {"p-FullAWSAccess"})
+    # renamed by someone: still recognised by the description marker
+    pol = after.frames["policies"].copy()
+    pol.loc[pol["policy_id"] == old_ids[0], "name"] = "renamed-by-hand"
+    after.frames["policies"] = pol
+    # since then: S3 fell out of use in both accounts (last used 120 days before the snapshot)
+    sa = after.frames["service_access"].copy()
+    sa.loc[sa["service_namespace"] == "s3", "last_authenticated"] = \
+        pd.Timestamp(after.manifest["collected_at"]) - pd.Timedelta(days=120)
+    after.frames["service_access"] = sa
+    again = lp.suggest(after, ids["workloads"], exceptions=["role/BreakGlass"])
+    assert len(old_ids) == len(s.policies) == 2 and set(again.previous["policies"]) == set(old_ids)
+    assert again.updates == again.previous["policies"] and again.retire == []  # updated in place, none beside
+    assert set(again.denied_services) == set(s.denied_services) | {"s3"}
+    assert "renamed-by-hand" in again.policy_names()  # an updated policy keeps its name
+    assert again.ready, again.violations
+    eff = again.proof[again.proof["kind"] == "scp_effect"]
+    assert set(eff["service"]) == {"s3"}  # only the newly unused service changes: the rest is denied already
+    after2 = lp_proof.apply(after, again)
+    attached2 = set(after2.policy_targets.loc[after2.policy_targets["target_id"] == ids["workloads"], "policy_id"])
+    assert attached2 - {"p-FullAWSAccess"} <= set(old_ids)  # no second orgkit policy beside the first
+    tf = again.terraform()
+    assert f"# updates {again.updates[0]} in place" in tf
+    assert tf.count('resource "aws_organizations_policy" ') == len(again.policies)
+    from orgkit.leastpriv.terraform import _label
+
+    assert f'resource "aws_organizations_policy" "{_label(again.policy_names()[0])}"' in tf
+    assert again.to_json()["policies"][0]["updates"] == again.updates[0]
 
 
 def test_an_allow_list_never_allows_more_than_today(org_ids, monkeypatch):
@@ -377,3 +427,66 @@ def test_an_allow_list_never_allows_more_than_today(org_ids, monkeypatch):
     s = lp.suggest(org2, ids["workloads"], strategy="allow-list")
     assert not s.ready and set(s.violations["service"]) == {"lambda"}
     assert s.violations["violation"].str.contains("allowed more than today").all()
+
+
+def test_a_rerun_retires_the_orgkit_policies_the_update_no_longer_needs(org_ids):
+    """Three orgkit SCPs on Sandbox (by name prefix, or by the description marker alone): the update needs fewer,
+    fills the first in place and retires the rest; only orgkit's own policies are touched."""
+    org, ids = org_ids
+    from orgkit.diff.terraform import rebuild
+
+    def pol(pid, name, desc, svc):
+        return {"policy_id": pid, "name": name, "description": desc, "type": "SERVICE_CONTROL_POLICY",
+                "aws_managed": False, "arn": None, "content": json.dumps({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Deny", "Action": [f"{svc}:*"], "Resource": "*"}]})}
+
+    extra = {"p-a": pol("p-a", "orgkit-least-privilege-Sandbox-1", "", "athena"),
+             "p-b": pol("p-b", "hand-named", "Least privilege for Sandbox (orgkit scp suggest)", "batch"),
+             "p-c": pol("p-c", "orgkit-least-privilege-Sandbox-3", "", "glue"),
+             "p-other": pol("p-other", "someone-elses", "not ours", "redshift")}
+    targets = {(r["policy_id"], r["target_id"]): r for r in org.policy_targets.to_dict("records")}
+    for pid in extra:
+        targets[(pid, ids["sandbox"])] = {"policy_id": pid, "target_id": ids["sandbox"],
+                                          "target_type": "ORGANIZATIONAL_UNIT", "target_name": "Sandbox"}
+    org2 = rebuild(org, {r["ou_id"]: r for r in org.ous.to_dict("records")},
+                   {r["account_id"]: r for r in org.accounts.to_dict("records")},
+                   {**{r["policy_id"]: r for r in org.policies.to_dict("records")}, **extra}, targets)
+    org2.access_reports_collected = True
+    s = lp.suggest(org2, ids["sandbox"])
+    assert s.previous["policies"] == ["p-b", "p-a", "p-c"]  # ordered by name; p-other is not orgkit's
+    assert s.previous["denied_services"] == ["athena", "batch", "glue"]
+    n = len(s.policies)
+    assert 1 <= n < 3 and s.updates == ["p-b", "p-a", "p-c"][:n] and s.retire == ["p-b", "p-a", "p-c"][n:]
+    assert {"athena", "batch", "glue"} <= set(s.denied_services) and "redshift" not in s.denied_services
+    assert s.ready, s.violations
+    after = lp_proof.apply(org2, s)
+    on = set(after.policy_targets.loc[after.policy_targets["target_id"] == ids["sandbox"], "policy_id"])
+    assert on == {"p-FullAWSAccess", "p-other", *s.updates}
+    assert f"# retire {s.retire[0]}" in s.terraform()
+
+
+def test_the_proof_shows_the_exceptions_keep_access_to_what_is_denied(org_ids, monkeypatch):
+    """Each exception principal, evaluated by the SCP engine with its ARN in each account (the ArnNotLike / ArnLike
+    conditions decided, not assumed), keeps every decision on every service the proposal takes away."""
+    org, ids = org_ids
+    s = lp.suggest(org, ids["workloads"], exceptions=["role/BreakGlass", f"arn:aws:iam::{ids['a1']}:role/Ops*"])
+    ep = s.exceptions_proof
+    assert s.ready and list(ep.columns) == lp_proof.EXCEPTION_COLUMNS
+    bg = ep[ep["exception"] == "arn:aws:iam::*:role/BreakGlass"]
+    assert set(bg["account_id"]) == {ids["a1"], ids["a2"]}  # every account where something is taken away
+    assert set(bg["principal"]) == {f"arn:aws:iam::{a}:role/BreakGlass" for a in (ids["a1"], ids["a2"])}
+    ops = ep[ep["exception"].str.endswith("role/Ops*")]
+    assert list(ops["account_id"]) == [ids["a1"]] and list(ops["principal"]) == [f"arn:aws:iam::{ids['a1']}:role/OpsX"]
+    assert (ep["verdict"] == "keeps access").all() and (ep["services_kept"] == ep["services_denied"]).all()
+    assert (ep["services_denied"] == len(s.denied_services)).all()
+    assert s.to_json()["exceptions_proof"][0]["verdict"] == "keeps access"
+    # the allow-list keeps them too (Allow * with ArnLike aws:PrincipalArn)
+    a = lp.suggest(org, ids["workloads"], strategy="allow-list", exceptions=["role/BreakGlass"])
+    assert a.ready and len(a.exceptions_proof) == 2 and (a.exceptions_proof["verdict"] == "keeps access").all()
+    # a proposal that forgets the exception condition locks them out: caught, never ready
+    real = lp._deny_doc
+    monkeypatch.setattr(lp, "_deny_doc", lambda actions, arns, n=1: real(actions, [], n))
+    bad = lp.suggest(org, ids["workloads"], exceptions=["role/BreakGlass"])
+    assert not bad.ready and (bad.exceptions_proof["verdict"] == "loses access").all()
+    assert bad.violations["violation"].str.contains("the exception arn:aws:iam::\\*:role/BreakGlass loses access").any()
+    assert "lambda" in bad.exceptions_proof["lost"].iloc[0]

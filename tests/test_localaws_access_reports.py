@@ -1,4 +1,4 @@
-"""IAM's Organizations access reports in the local AWS (docs/localaws.md, rows A1-A6): computed from the calls the
+"""IAM's Organizations access reports in the local AWS (docs/localaws.md, rows A1-A9): computed from the calls the
 accounts really made, with AWS's documented rules. Plain moto 5.2 has neither operation (every test fails there).
 
 Through boto3 over HTTP against the session's orgkit.localaws server, reset between tests.
@@ -178,3 +178,80 @@ def test_a8_frozen_access_data_hides_later_calls(aws, server):
         server.set_options(access_data_frozen=False)
     _, d, _ = _report(aws.client("iam"), paths["c"])
     assert d["sns"]["TotalAuthenticatedEntities"] == 1
+
+
+def test_a9_s3_use_reaches_the_report_of_the_account_its_ous_and_the_root(aws, server):
+    """moto's S3 has its own dispatch (not call_action): its calls are logged all the same, named as botocore names
+    them, and count as the account's use of s3 in its report, its OU's and the root's."""
+    paths, ids = _org(aws)
+    server.clear_calls()
+    s3 = aws.client("s3", ids["a"], "eu-west-1")
+    s3.create_bucket(Bucket="orgkit-a9", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket="orgkit-a9", Key="k/1", Body=b"x")
+    s3.copy_object(Bucket="orgkit-a9", Key="k/2", CopySource={"Bucket": "orgkit-a9", "Key": "k/1"})
+    s3.list_objects_v2(Bucket="orgkit-a9")
+    assert s3.get_object(Bucket="orgkit-a9", Key="k/2")["Body"].read() == b"x"  # the body read once, still whole
+    logged = [(c["account_id"], c["region"], c["operation"]) for c in server.calls() if c["service"] == "s3"]
+    assert logged == [(ids["a"], "eu-west-1", op) for op in
+                      ("CreateBucket", "PutObject", "CopyObject", "ListObjectsV2", "GetObject")]
+    iam = aws.client("iam")
+    for who in ("a", "prod", "root"):
+        _, d, _ = _report(iam, paths[who])
+        assert d["s3"]["TotalAuthenticatedEntities"] == 1, who
+        assert d["s3"]["EntityPath"] == paths["a"] and d["s3"]["Region"] == "eu-west-1", who
+    _, c, _ = _report(iam, paths["c"])
+    assert c["s3"]["TotalAuthenticatedEntities"] == 0
+
+
+def test_a9_s3_calls_meet_fault_rules_like_every_other_service(aws, server):
+    """An injected fault on an S3 operation answers in S3's error shape, and the denied attempt is still use."""
+    paths, ids = _org(aws)
+    server.add_fault("AccessDenied", http_status=403, account_id=ids["c"], service="s3", operation="ListBuckets")
+    with pytest.raises(ClientError) as e:
+        aws.client("s3", ids["c"]).list_buckets()
+    assert error_code(e.value) == ("AccessDenied", 403)
+    _, d, _ = _report(aws.client("iam"), paths["c"])
+    assert d["s3"]["TotalAuthenticatedEntities"] == 1
+
+
+def _scp(org, name, statements, target):
+    pid = org.create_policy(Name=name, Type=SCP, Description="", Content=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=pid, TargetId=target)
+    return pid
+
+
+def test_a3_scps_on_the_path_are_evaluated_with_wildcards_allow_at_every_level_and_deny_at_any(aws):
+    """AWS: an Allow is needed 'at every level from the root through each OU in the direct path to the account
+    (including the target account itself)'; 'any SCP from the root through each OU ... can deny that permission'.
+    A service is listed when some action of it is possible there."""
+    paths, ids = _org(aws)
+    org = aws.client("organizations")
+    # Prod becomes an allow list: only S3 reads and any SQS / SNS action (wildcards in the namespace, mixed case)
+    _scp(org, "ProdAllowList", [{"Effect": "Allow", "Action": ["s3:Get*", "S?S:*", "EC2:Describe*"],
+                                 "Resource": "*"}], ids["prod"])
+    org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=ids["prod"])
+    # at the account: a full deny of SNS through a wildcard, a deny of only some EC2 actions, a deny of S3 limited
+    # to one bucket, a NotAction deny that spares only sqs/s3/ec2/sns/iam
+    _scp(org, "AcctDenies", [
+        {"Effect": "Deny", "Action": "sn*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "ec2:DescribeInstances", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::secret/*"},
+    ], ids["a"])
+    # on account c (directly under the root): NotAction deny of everything but STS and IAM, except when tagged
+    _scp(org, "COnlyIam", [{"Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*"},
+                           {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+                            "Condition": {"Bool": {"aws:ViaAWSService": "false"}}}], ids["c"])
+    iam = aws.client("iam")
+    _, root, _ = _report(iam, paths["root"])
+    _, prod, _ = _report(iam, paths["prod"])
+    _, a, _ = _report(iam, paths["a"])
+    _, c, _ = _report(iam, paths["c"])
+    assert {"lambda", "s3", "sqs", "sns", "ec2", "iam"} <= set(root)
+    assert {"s3", "sqs", "sns", "ec2"} <= set(prod)  # allowed at the root (FullAWSAccess) and at Prod
+    assert "lambda" not in prod and "iam" not in prod  # no Allow at Prod: implicitly denied
+    assert "sns" not in a  # 'sn*' denies every SNS action in every case
+    assert "ec2" in a  # other Describe* actions stay possible
+    assert "s3" in a  # a Deny limited to some resources leaves the others
+    assert "lambda" not in a  # Prod's allow list applies to the accounts under it
+    assert set(c) == {"iam", "sts"}  # NotAction: everything else denied; a conditional Deny leaves IAM listed

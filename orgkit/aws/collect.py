@@ -13,8 +13,9 @@ What is read (see docs/collect.md for every call and how often):
   need one GetDetector; the rest ListDetectors, GetDetector, and GetAdministratorAccount / ListMembers only where the
   administrator's view leaves a doubt;
 * the GuardDuty delegated administrators' view per region (members, organization configuration);
-* with ``access_reports`` (``orgkit collect --access-reports``), after the accounts: IAM's Organizations access
-  report for the root, every OU and every account collected (:meth:`Collector.access_reports`).
+* with ``access_reports`` (``orgkit collect --access-reports``), while the accounts are read (the jobs are tasks of
+  the same scheduler, started first): IAM's Organizations access report for the root, every OU and every account
+  collected (:meth:`Collector.access_reports`).
 
 How the work overlaps (figures in BENCHMARKS.md): only the organization's tree is read before any account starts.
 Every other piece is a task in one scheduler (:class:`_Scheduler`): a fixed set of daemon worker threads, deeper
@@ -42,7 +43,7 @@ import sys
 import threading
 import time
 import traceback
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -167,6 +168,21 @@ class _Scheduler:
                 self._threads.append(t)
                 t.start()
 
+    def submit_later(self, delay: float, priority: int, account: str | None, fn: Callable[[], None]) -> None:
+        """Submit ``fn`` after ``delay`` seconds without holding a worker meanwhile (a timer thread waits);
+        counted as outstanding from now, so :meth:`wait` does not return before it has run."""
+        with self._cv:
+            self._outstanding += 1
+
+        def fire() -> None:
+            self.submit(priority, account, fn)
+            with self._cv:
+                self._outstanding -= 1
+
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        timer.start()
+
     def _work(self) -> None:
         while True:
             with self._cv:
@@ -212,6 +228,69 @@ class _Scheduler:
         if join:
             for t in self._threads:
                 t.join()
+
+
+class _ReportJobs:
+    """IAM Organizations access report jobs as short tasks on a :class:`_Scheduler` (see
+    :meth:`Collector.access_reports`): generate, poll, read the pages; a job that ends (read, failed, or its call
+    failed) opens the next, so that at most ``Collector.REPORT_JOBS`` are open at once."""
+
+    def __init__(self, collector: Any, sched: _Scheduler, iam: Any, done: list):
+        self.c, self.sched, self.iam, self.done = collector, sched, iam, done
+        self.lock = threading.Lock()
+        self.queue: deque = deque()
+
+    def start(self, reports: list[dict]) -> None:
+        self.queue.extend(reports)
+        for _ in range(min(self.c.REPORT_JOBS, len(reports))):
+            self._next()
+
+    def _next(self) -> None:
+        with self.lock:
+            rep = self.queue.popleft() if self.queue else None
+        if rep is not None:
+            self.sched.submit(0, None, lambda: self._generate(rep, 0, self.c.REPORT_BACKOFF))
+
+    def _end(self, rep: dict, exc: BaseException | None = None) -> None:
+        if exc is not None:
+            err = self.c.record(exc, rep["EntityId"] if rep["EntityType"] == "account" else None, None,
+                                "access_reports")
+            rep["AccessDetails"] = None
+            rep["ErrorDetails"] = {"Code": err["error_code"], "Message": err["message"], "Operation": err["operation"]}
+        with self.lock:
+            self.done.append(rep)
+        self._next()
+
+    def _generate(self, rep: dict, attempt: int, delay: float) -> None:
+        try:
+            rep["JobId"] = S.generate_org_access_report(self.iam, rep["EntityPath"])
+        except ClientError as e:
+            if error_code(e) == "ReportGenerationLimitExceeded" and attempt < self.c.REPORT_ATTEMPTS - 1:
+                self.sched.submit_later(delay, 0, None, lambda: self._generate(
+                    rep, attempt + 1, min(self.c.REPORT_BACKOFF_CAP, delay * 2)))
+                return
+            return self._end(rep, e)
+        except AWS_ERRORS as e:
+            return self._end(rep, e)
+        self._poll(rep, self.c.REPORT_POLL)
+
+    def _poll(self, rep: dict, wait: float) -> None:
+        try:
+            page = S.get_org_access_report_page(self.iam, rep["JobId"])
+            if page.get("JobStatus") == "IN_PROGRESS":
+                self.sched.submit_later(wait, 0, None, lambda: self._poll(rep, min(10.0, wait * 1.5)))
+                return
+            rep.update(JobStatus=page.get("JobStatus"), JobCreationDate=page.get("JobCreationDate"),
+                       JobCompletionDate=page.get("JobCompletionDate"), ErrorDetails=page.get("ErrorDetails"))
+            if page.get("JobStatus") == "COMPLETED":  # FAILED: AWS's ErrorDetails say why; no access details
+                details = list(page.get("AccessDetails") or [])
+                while page.get("IsTruncated"):
+                    page = S.get_org_access_report_page(self.iam, rep["JobId"], page.get("Marker"))
+                    details.extend(page.get("AccessDetails") or [])
+                rep["AccessDetails"] = details
+        except AWS_ERRORS as e:
+            return self._end(rep, e)
+        self._end(rep)
 
 
 class _Gates:
@@ -553,7 +632,7 @@ class Collector:
     REPORT_POLL = 0.5
     REPORT_JOBS = 8  # report jobs generated and read at once
 
-    def access_reports(self, organization: dict, accounts: list[str]) -> dict:
+    def access_reports(self, organization: dict, accounts: list[str], sched: "_Scheduler | None" = None) -> dict:
         """One report per entity (the root, every OU, each of ``accounts``), read from the management account.
 
         Entity paths as AWS documents them: ``o-a1b2c3d4e5/r-f6g7h8i9j0example/ou-rge0-awsabcde/123456789012``.
@@ -561,6 +640,11 @@ class Collector:
         GetOrganizationsAccessReport until the job is no longer IN_PROGRESS, then every page through ``Marker``
         (botocore has no paginator for it). A failed call is recorded (service ``access_reports``) and the entity's
         report keeps ``AccessDetails`` None with ``ErrorDetails`` saying why: never an empty report.
+
+        Every step is a short task on ``sched`` (the run's one scheduler, so the jobs run while the accounts are
+        read): the waits between polls and back-offs hold no worker (:meth:`_Scheduler.submit_later`), and at most
+        ``REPORT_JOBS`` jobs are open at once. The returned document is complete once ``sched`` has no work left
+        (:meth:`_finish_access_reports` sorts it); without ``sched``, a scheduler of its own is run to the end.
         """
         org_id = organization["Organization"].get("Id")
         parents = {o["Id"]: o.get("ParentId") for o in organization["OrganizationalUnits"]}
@@ -579,62 +663,25 @@ class Collector:
         entities = [("root", r["Id"]) for r in organization["Roots"]]
         entities += [("ou", o["Id"]) for o in organization["OrganizationalUnits"]]
         entities += [("account", a) for a in accounts]
-        reports: list[dict] = []
-        lock = threading.Lock()
-        iam = self.f.caller_client("iam")
-
-        def one(kind: str, eid: str) -> None:
-            rep: dict[str, Any] = {"EntityPath": path_of(eid), "EntityType": kind, "EntityId": eid, "JobId": None,
-                                   "JobStatus": None, "JobCreationDate": None, "JobCompletionDate": None,
-                                   "AccessDetails": None, "ErrorDetails": None}
+        out: dict = {"Reports": [], "Requested": True}
+        own = sched is None
+        run = _Scheduler(self._workers(self.REPORT_JOBS)) if own else sched
+        jobs = _ReportJobs(self, run, self.f.caller_client("iam"), out["Reports"])
+        jobs.start([{"EntityPath": path_of(eid), "EntityType": kind, "EntityId": eid, "JobId": None,
+                     "JobStatus": None, "JobCreationDate": None, "JobCompletionDate": None,
+                     "AccessDetails": None, "ErrorDetails": None} for kind, eid in entities])
+        if own:
             try:
-                self._access_report(iam, rep)
-            except AWS_ERRORS as e:
-                err = self.record(e, eid if kind == "account" else None, None, "access_reports")
-                rep["AccessDetails"] = None
-                rep["ErrorDetails"] = {"Code": err["error_code"], "Message": err["message"],
-                                       "Operation": err["operation"]}
-            with lock:
-                reports.append(rep)
+                run.wait()
+            finally:
+                run.close()
+            self._finish_access_reports(out)
+        return out
 
-        sched = _Scheduler(self._workers(self.REPORT_JOBS))
-        try:
-            for kind, eid in entities:
-                sched.submit(0, None, lambda kind=kind, eid=eid: one(kind, eid))
-            sched.wait()
-        finally:
-            sched.close()
+    @staticmethod
+    def _finish_access_reports(out: dict) -> None:
         order = {"root": 0, "ou": 1, "account": 2}
-        reports.sort(key=lambda r: (order[r["EntityType"]], r["EntityPath"]))
-        return {"Reports": reports, "Requested": True}
-
-    def _access_report(self, iam: Any, rep: dict) -> None:
-        delay = self.REPORT_BACKOFF
-        for attempt in range(self.REPORT_ATTEMPTS):
-            try:
-                rep["JobId"] = S.generate_org_access_report(iam, rep["EntityPath"])
-                break
-            except ClientError as e:
-                if error_code(e) != "ReportGenerationLimitExceeded" or attempt == self.REPORT_ATTEMPTS - 1:
-                    raise
-                time.sleep(delay)
-                delay = min(self.REPORT_BACKOFF_CAP, delay * 2)
-        wait = self.REPORT_POLL
-        while True:
-            page = S.get_org_access_report_page(iam, rep["JobId"])
-            if page.get("JobStatus") != "IN_PROGRESS":
-                break
-            time.sleep(wait)
-            wait = min(10.0, wait * 1.5)
-        rep.update(JobStatus=page.get("JobStatus"), JobCreationDate=page.get("JobCreationDate"),
-                   JobCompletionDate=page.get("JobCompletionDate"), ErrorDetails=page.get("ErrorDetails"))
-        if page.get("JobStatus") != "COMPLETED":
-            return  # FAILED: AWS's ErrorDetails say why; no access details
-        details = list(page.get("AccessDetails") or [])
-        while page.get("IsTruncated"):
-            page = S.get_org_access_report_page(iam, rep["JobId"], page.get("Marker"))
-            details.extend(page.get("AccessDetails") or [])
-        rep["AccessDetails"] = details
+        out["Reports"].sort(key=lambda r: (order[r["EntityType"]], r["EntityPath"]))
 
     # -- the run -----------------------------------------------------------------------------------------------
     def run(self) -> Path:
@@ -687,7 +734,10 @@ class Collector:
         gates = _Gates(sched.submit)
         policies: list[dict] = []
         rcps: dict = {}
+        access = None
         try:
+            if self.o.access_reports:  # the report jobs first: they run while the accounts are read
+                access = self.access_reports(organization, targets, sched)
             self.organization_extras(sched, organization, policies, rcps)
             self._admin_gates(sched, gates, admin_pairs, set(targets), regions, docs, workers)
             for aid in local:
@@ -705,7 +755,8 @@ class Collector:
             sched.close(join=False)
             raise
         sched.close()
-        access = self.access_reports(organization, targets) if self.o.access_reports else None
+        if access is not None:
+            self._finish_access_reports(access)
 
         reached = [aid for aid in targets if (docs[aid].get("Access") or {}).get("Method") in ("caller", "assume_role")]
         counts = {

@@ -5,6 +5,7 @@
     s.services        # one row per service namespace: used / unused / unknown / denied / core, and why
     s.policies        # the proposed SCP documents (dicts), each within AWS's size limit
     s.proof           # the change review rows (orgkit.diff) of the organisation with the proposal attached
+    s.exceptions_proof  # per exception principal and account: keeps access to what the proposal takes away?
     s.ready           # True only when the proof holds: nothing used, nothing in the core, is denied
     s.terraform()     # aws_organizations_policy + aws_organizations_policy_attachment
 
@@ -23,7 +24,7 @@ import pandas as pd
 from orgkit.scp.lint import MAX_POLICY_CHARS, MAX_SCPS_PER_TARGET
 
 __all__ = ["suggest", "Suggestion", "service_status", "policy_size", "CORE_SERVICES", "STATUSES",
-           "SERVICE_ACCESS_COLUMNS", "exception_arns", "LeastPrivError"]
+           "SERVICE_ACCESS_COLUMNS", "exception_arns", "LeastPrivError", "is_orgkit_policy"]
 
 #: the contract with the collector (issue 21 points 1-2)
 SERVICE_ACCESS_COLUMNS = ["entity_path", "entity_type", "entity_id", "service_namespace", "service_name",
@@ -279,6 +280,13 @@ class Suggestion:
     previous: dict = field(default_factory=dict)
     #: the names of the organisation's policies: a new policy never takes one (AWS refuses a duplicate name)
     names_taken: frozenset = field(default_factory=frozenset, repr=False)
+    #: per proposed policy, the attached orgkit policy it updates in place (its id), or None for a new one
+    updates: list = field(default_factory=list)
+    #: attached orgkit policies the update no longer needs (to detach and delete)
+    retire: list = field(default_factory=list)
+    #: per exception principal and account where the proposal takes something away: does it keep access (the SCP
+    #: engine with that principal's ARN, before and after; :func:`orgkit.leastpriv.proof.exceptions_proof`)
+    exceptions_proof: pd.DataFrame | None = None
 
     @property
     def ready(self) -> bool:
@@ -291,13 +299,22 @@ class Suggestion:
                        for a in st["Action"]})
 
     def policy_names(self) -> list[str]:
+        """An updated policy keeps its name (Terraform's resource address stays the same); a new one takes the next
+        free ``orgkit-least-privilege-<target>-<n>``."""
         slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.target_name)[:60] or self.target
+        names = self.previous.get("names", {})
         out, n = [], 0
-        while len(out) < len(self.policies):  # a re-run's policies are numbered after those already there
-            n += 1
-            name = f"{PREFIX}{slug}-{n}"
-            if name not in self.names_taken:
-                out.append(name)
+        for i in range(len(self.policies)):
+            pid = self.updates[i] if i < len(self.updates) else None
+            if pid is not None:
+                out.append(names.get(pid) or pid)
+                continue
+            while True:
+                n += 1
+                name = f"{PREFIX}{slug}-{n}"
+                if name not in self.names_taken:
+                    out.append(name)
+                    break
         return out
 
     def policy_texts(self) -> list[str]:
@@ -313,39 +330,63 @@ class Suggestion:
             "target": self.target, "target_kind": self.target_kind, "target_name": self.target_name,
             "strategy": self.strategy, "days": self.days, "reference_time": self.services.attrs.get("reference_time"),
             "exceptions": self.exceptions, "ready": self.ready, "probe_principal": self.probe,
-            "policies": [{"name": n, "size": policy_size(d), "content": d}
-                         for n, d in zip(self.policy_names(), self.policies)],
-            "detach": self.detach, "given_up": self.given_up, "notes": self.notes, "previous": self.previous,
+            "policies": [{"name": n, "size": policy_size(d), "content": d,
+                          "updates": self.updates[i] if i < len(self.updates) else None}
+                         for i, (n, d) in enumerate(zip(self.policy_names(), self.policies))],
+            "updates": list(self.updates), "retire": list(self.retire),
+            "detach": self.detach, "given_up": self.given_up, "notes": self.notes,
+            "previous": {k: v for k, v in self.previous.items() if k != "texts"},
             "services": self.services.to_dict("records"),
             "violations": [] if self.violations is None else self.violations.astype(object).where(
                 self.violations.notna(), None).to_dict("records"),
+            "exceptions_proof": [] if self.exceptions_proof is None else self.exceptions_proof.astype(object).where(
+                self.exceptions_proof.notna(), None).to_dict("records"),
         }
 
 
 PREFIX = "orgkit-least-privilege-"
+#: in the description of every policy orgkit proposes (Terraform and the proof's copy): how a re-run recognises one
+MARKER = "(orgkit scp suggest)"
+
+
+def is_orgkit_policy(name, description) -> bool:
+    """A policy orgkit proposed: its name starts with :data:`PREFIX` or its description carries :data:`MARKER`."""
+    return str(name or "").startswith(PREFIX) or MARKER in str(description or "")
 
 
 def _previous(org, node: str, attached: list[str], svc: pd.DataFrame) -> dict:
+    """The orgkit least-privilege SCPs attached to ``node`` (a re-run after attaching one): their ids and names, the
+    namespaces they deny (``ns:*`` in a Deny), of those the ones denied today (``now_denied``: unused since) and the
+    ones used in the window since (``newly_used``: by an exception, or denied attempts, which AWS counts as
+    access)."""
     pol = org.policies.set_index("policy_id")
-    mine, denies = [], set()
+    mine, names, denies, texts = [], {}, set(), []
     for pid in attached:
-        if pid in pol.index and str(pol.at[pid, "name"] or "").startswith(PREFIX):
-            mine.append(pid)
-            try:
-                doc = json.loads(pol.at[pid, "content"] or "{}")
-            except ValueError:
-                continue
-            sts = doc.get("Statement", []) if isinstance(doc, dict) else []
-            for st in sts if isinstance(sts, list) else [sts]:
-                if isinstance(st, dict) and st.get("Effect") == "Deny":
-                    acts = st.get("Action", [])
-                    for a in [acts] if isinstance(acts, str) else acts:
-                        if isinstance(a, str) and a.endswith(":*"):
-                            denies.add(a[:-2].lower())
+        if pid not in pol.index or not is_orgkit_policy(pol.at[pid, "name"], pol.at[pid, "description"]):
+            continue
+        mine.append(pid)
+        names[pid] = str(pol.at[pid, "name"] or pid)
+        try:
+            doc = json.loads(pol.at[pid, "content"] or "{}")
+        except ValueError:
+            continue
+        texts.append(_text(doc) if isinstance(doc, dict) else str(doc))
+        sts = doc.get("Statement", []) if isinstance(doc, dict) else []
+        for st in sts if isinstance(sts, list) else [sts]:
+            if isinstance(st, dict) and st.get("Effect") == "Deny":
+                acts = st.get("Action", [])
+                for a in [acts] if isinstance(acts, str) else acts:
+                    if isinstance(a, str) and a.endswith(":*"):
+                        denies.add(a[:-2].lower())
     status = dict(zip(svc["service"], svc["status"]))
-    return {"policies": mine, "denies": len(denies),
+    mine.sort(key=lambda p: (names[p], p))
+    return {"policies": mine, "names": names, "texts": texts, "denies": len(denies), "denied_services": sorted(denies),
             "now_denied": sorted(x for x in denies if status.get(x) == "denied"),
             "newly_used": sorted(x for x in denies if status.get(x) == "used")}
+
+
+def _few(names: list[str], n: int = 10) -> str:
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
 def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", exceptions: Sequence[str] = (), *,
@@ -381,16 +422,21 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
     if not svc.attrs["accounts"]:
         notes.append("no member account under the target: nothing is proposed")
     previous = _previous(org, node, attached, svc)
-    if previous["policies"]:
-        notes.append(f"{len(previous['policies'])} orgkit least-privilege SCP(s) already attached here deny "
-                     f"{previous['denies']} service(s): {len(previous['now_denied'])} of them denied now; "
-                     f"{len(previous['newly_used'])} used in the window since"
-                     + (f" ({', '.join(previous['newly_used'][:10])}: review the exceptions or detach)"
-                        if previous["newly_used"] else ""))
+    reuse = list(previous["policies"])
+    if reuse:
+        notes.append(f"{len(reuse)} orgkit least-privilege SCP(s) already attached here deny "
+                     f"{previous['denies']} service(s): {len(previous['now_denied'])} of them denied now"
+                     + (f" ({_few(previous['now_denied'])})" if previous["now_denied"] else "")
+                     + f"; {len(previous['newly_used'])} used in the window since"
+                     + (f" ({_few(previous['newly_used'])}: still denied by the update; review the exceptions, or "
+                        "lift the deny by hand)" if previous["newly_used"] else ""))
     detach: list[str] = []
     given_up: list[dict] = []
     if strategy == "deny-list":
-        targets = [f"{s}:*" for s in svc.loc[svc["status"] == "unused", "service"]]
+        # a re-run updates the attached orgkit policy: what it denies stays denied (today's effect, unchanged),
+        # the services unused since are added
+        unused = set(svc.loc[svc["status"] == "unused", "service"])
+        targets = [f"{x}:*" for x in sorted(unused | set(previous["denied_services"]))]
 
         def make(chunk, n=1):
             return _deny_doc(chunk, arns, n)
@@ -410,7 +456,8 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
 
         def make(chunk, n=1):
             return _allow_doc(chunk, arns, n)
-    slots = MAX_SCPS_PER_TARGET - len(attached) + len(detach)
+    detach = [pid for pid in detach if pid not in reuse]  # updated in place (or retired), not detached as Allows
+    slots = MAX_SCPS_PER_TARGET - len(attached) + len(detach) + len(reuse)
     chunks = _pack(targets, make, MAX_POLICY_CHARS) if targets else []
     if len(chunks) > slots:
         if strategy == "deny-list":
@@ -423,12 +470,24 @@ def suggest(org, target: str, days: int = 90, strategy: str = "deny-list", excep
                          f"per target: no allow-list proposed (use deny-list)"}]
             chunks, detach = [], []
     policies = [make(c, i + 1) for i, c in enumerate(chunks)]
+    updates: list = []
+    retire: list[str] = []
+    if reuse and policies and sorted(_text(d) for d in policies) == sorted(previous["texts"]):
+        notes.append("the attached orgkit SCP(s) already say exactly this (every surely unused service denied, the "
+                     "same exceptions): no update")
+        policies = []
     if not policies:
         detach = []
+    elif reuse:
+        updates = [reuse[i] if i < len(reuse) else None for i in range(len(policies))]
+        retire = reuse[len(policies):]
+        notes.append("a re-run: the proposal updates " + ", ".join(
+            f"{pid} ({previous['names'][pid]})" for pid in reuse[:len(policies)]) + " in place"
+            + (f" and retires {', '.join(retire)}" if retire else ""))
     s = Suggestion(target=node, target_kind=kind, target_name=str(name), strategy=strategy, days=int(days),
                    exceptions=arns, services=svc, per_account=per_acc, policies=policies, detach=detach,
                    given_up=given_up, slots=slots, notes=notes, probe=probe, previous=previous,
-                   names_taken=frozenset(org.policies["name"].dropna().astype(str)))
+                   names_taken=frozenset(org.policies["name"].dropna().astype(str)), updates=updates, retire=retire)
     if prove and policies:
         from orgkit.leastpriv.proof import prove as _prove
 

@@ -62,6 +62,8 @@ def cmd_suggest(args) -> int:
         cols = [*TABLE_COLUMNS, "violation"] if not ready else TABLE_COLUMNS
         write_frame(rows[[c for c in cols if c in rows.columns]].reset_index(drop=True), args.format,
                     columns=cols, args=args)
+    for line in exception_lines(s):
+        _err(line)
     sizes = ", ".join(str(len(t)) for t in s.policy_texts())
     if ready:
         _err(f"ready: {len(s.policies)} SCP(s) ({sizes} of 5,120 characters) deny {len(s.denied_services)} "
@@ -71,6 +73,23 @@ def cmd_suggest(args) -> int:
     _err(f"NOT READY: the proposal would deny {len(s.violations)} thing(s) in use or in the core "
          f"(first: {s.violations['violation'].iloc[0] if len(s.violations) else '?'})")
     return 1
+
+
+def exception_lines(s) -> list[str]:
+    """One line per exception principal: does it keep access to what the proposal takes away (from the proof)."""
+    ep = s.exceptions_proof
+    if ep is None or ep.empty:
+        return []
+    out = []
+    for exc, g in ep.groupby("exception", sort=False):
+        lost = g[g["verdict"] != "keeps access"]
+        if lost.empty:
+            out.append(f"exception {exc} keeps access to the {int(g['services_denied'].max())} service(s) denied to "
+                       f"the others, in {len(g)} account(s) (SCP engine, aws:PrincipalArn = {g['principal'].iloc[0]} ...)")
+        else:
+            out.append(f"exception {exc} LOSES access in {len(lost)} account(s): "
+                       + "; ".join(f"{a}: {x}" for a, x in zip(lost["account_id"], lost["lost"]))[:300])
+    return out
 
 
 def register(sub) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 
+from orgkit.leastpriv import MARKER
+
 
 def _hcl_string(v: str) -> str:
     # JSON string escapes are HCL's; ${ and %{ start templates in HCL and are doubled to stay literal
@@ -40,12 +42,16 @@ def _label(name: str) -> str:
 def render(s) -> str:
     out = [f"# orgkit scp suggest --target {s.target} --strategy {s.strategy} --days {s.days}",
            f"# {'proven: nothing used in the window and nothing in the core is denied' if s.ready else 'NOT PROVEN'}"]
-    for name, doc in zip(s.policy_names(), s.policies):
+    for i, (name, doc) in enumerate(zip(s.policy_names(), s.policies)):
         lab = _label(name)
         out.append("")
+        old = s.updates[i] if i < len(s.updates) else None
+        if old is not None:
+            out.append(f"# updates {old} in place: the same resource address as the Terraform orgkit proposed before "
+                       "(terraform plan shows an update of its content, not a new policy)")
         out.append(f'resource "aws_organizations_policy" "{lab}" {{')
         out.append(f"  name        = {_hcl_string(name)}")
-        out.append(f"  description = {_hcl_string('Least privilege for ' + s.target_name + ' (orgkit scp suggest)')}")
+        out.append(f"  description = {_hcl_string('Least privilege for ' + s.target_name + ' ' + MARKER)}")
         out.append('  type        = "SERVICE_CONTROL_POLICY"')
         out.append(f"  content     = jsonencode({_hcl(doc, 2)})")
         out.append("}")
@@ -54,6 +60,10 @@ def render(s) -> str:
         out.append(f"  policy_id = aws_organizations_policy.{lab}.id")
         out.append(f"  target_id = {_hcl_string(s.target)}")
         out.append("}")
+    for pid in s.retire:
+        out.append("")
+        out.append(f"# retire {pid} ({s.previous.get('names', {}).get(pid, pid)}): the update no longer needs it "
+                   "(remove its aws_organizations_policy and attachment resources)")
     for pid in s.detach:
         out.append("")
         out.append(f"# detach {pid} from {s.target}: the allow-list replaces it (remove that attachment where it is managed)")

@@ -4,7 +4,8 @@ Call it before the first request reaches moto (before ``mock_aws`` starts, or be
 request); it is idempotent. It patches, in this process:
 
 * every moto response class (``BaseResponse.call_action``): the call log, injected faults, and the 403
-  UnrecognizedClientException of an opt-in region the calling account has not enabled;
+  UnrecognizedClientException of an opt-in region the calling account has not enabled; S3's own entry points, which
+  bypass it (:mod:`orgkit.localaws.s3calls`): the call log and injected faults;
 * GuardDuty (:mod:`orgkit.localaws.guardduty`), CloudTrail (:mod:`orgkit.localaws.cloudtrail`),
   Account Management (:mod:`orgkit.localaws.account`);
 * Organizations: cloudtrail.amazonaws.com (and account.amazonaws.com) accepted as delegated-administrator
@@ -28,7 +29,7 @@ from moto.core.base_backend import BackendDict
 from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.core.responses import BaseResponse
 
-from . import account, cloudtrail, guardduty, iam_access, lake, state
+from . import account, cloudtrail, guardduty, iam_access, lake, s3calls, state
 
 _installed = False
 _install_lock = threading.Lock()
@@ -79,17 +80,26 @@ def _call_action(self: BaseResponse) -> Any:
         operation = self._get_action() or ""
     except Exception:  # noqa: BLE001 - moto raises for unroutable requests; let it answer as it does
         operation = ""
+    answer = _intercept(self, service, operation)
+    return _orig_call_action(self) if answer is None else answer
+
+
+def _intercept(self: BaseResponse, service: str, operation: str,
+               region_check: bool = True) -> tuple[int, dict[str, str], str] | None:
+    """What every request meets before moto answers it (``call_action``, and S3's own entry points in
+    :mod:`orgkit.localaws.s3calls`): the call logged, an injected fault, and (``region_check``) an opt-in region the
+    account has not enabled. None: let moto answer."""
     acct = self.current_account
     region = self.region
     state.record_call(acct, region, service, operation)
     fault = state.take_fault(acct, region, service, operation)
     if fault is not None:
         return error_response(service, fault.error_code, fault.message, fault.http_status)
-    if not account.region_enabled(acct, region):
+    if region_check and not account.region_enabled(acct, region):
         proto = _protocol(service)
         code = "UnrecognizedClientException" if proto in ("json", "rest-json") else "InvalidClientTokenId"
         return error_response(service, code, "The security token included in the request is invalid.", 403)
-    return _orig_call_action(self)
+    return None
 
 
 # --- Organizations ---------------------------------------------------------------------------------------
@@ -333,6 +343,9 @@ def install() -> None:
         if _installed:
             return
         BaseResponse.call_action = _call_action  # type: ignore[method-assign]
+        # moto's S3 has its own dispatch, not call_action: logged and faulted the same way; which error S3 answers
+        # from an opt-in region the account has not enabled is not documented in what we could read, so moto answers
+        s3calls.install(lambda resp, service, op: _intercept(resp, service, op, region_check=False))
         guardduty.install()
         cloudtrail.install()
         lake.install()

