@@ -12,6 +12,8 @@ from orgkit.diff.rows import ROW_ORDER, SEVERITIES
 from orgkit.palette import SEVERITY_COLOURS, UNCHANGED  # the one palette (no red against green)
 #: the columns a reader needs, in reading order
 SHOW = ["kind", "severity", "account_name", "ou_path", "region", "before", "after", "reason"]
+#: what a reader of a change row needs first when not every column fits the page (the others fold below)
+READ_FIRST = ["severity", "account_name", "action", "before", "after", "reason", "kind", "region", "ou_path"]
 
 
 def demo_paths(snapshot=None, later=None, plan=None) -> tuple[Path, Path, Path | None]:
@@ -38,14 +40,14 @@ def plan_review(after, plan_path, principal=None) -> pd.DataFrame:
 
 
 def table(changes: pd.DataFrame, columns: list[str] | None = None, uuid: str = "changes", max_rows: int = 60):
-    """A styled view of change rows (:func:`orgkit.display.style`: severity in the palette's colours, SCP decisions
-    neutral, missing values one way, tokens unbroken), at most ``max_rows`` rows (the frame keeps them all)."""
-    from orgkit.display import style
+    """A view of change rows (:class:`orgkit.display.Table`: severity in the palette's colours, SCP decisions
+    neutral, missing values one way, tokens unbroken, what does not fit the page folded below), at most ``max_rows`` rows (the frame keeps them all)."""
+    from orgkit.display import Table
 
     cols = [c for c in (columns or SHOW) if c in changes.columns]
     df = changes[cols].head(max_rows).reset_index(drop=True)
     caption = f"first {max_rows} of {len(changes)} rows" if len(changes) > max_rows else None
-    return style(df, uuid=uuid, caption=caption)
+    return Table(df, columns=cols, uuid=uuid, caption=caption, wrap=["reason"], first=READ_FIRST)
 
 
 def effect_by_account(changes: pd.DataFrame) -> pd.DataFrame:
