@@ -59,6 +59,8 @@ def path_prefixes(path: str) -> list[str]:
     return [join_path(names[:k]) for k in range(1, len(names) + 1)]
 
 
+#: the widest figure: 968 px of JupyterLab's output area (1400x1000, file browser open) at 100 dpi, less a margin
+FIGURE_WIDTH_IN = 9.4
 KIND_COLOURS = {"root": "#34495e", "ou": "#2e86c1", "account": "#7f8c8d", "management": "#c0392b"}
 
 
@@ -152,8 +154,8 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
     leaves = max(-y for _, y in pos.values()) + 1
     depth = max(x for x, _ in pos.values()) + 1
     if ax is None:
-        fig = Figure(figsize=figsize or (max(8.0, 3.0 * depth + 1.0), max(3.5, 0.62 * leaves + 1.2)),
-                     layout="constrained")
+        # never wider than a notebook's output area (968 px at 100 dpi: the labels read at their own size)
+        fig = Figure(figsize=figsize or (FIGURE_WIDTH_IN, max(3.5, 0.62 * leaves + 1.2)), layout="constrained")
         ax = fig.subplots()
     else:
         fig = ax.figure
@@ -163,6 +165,8 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
         names.update(zip(rcps["policy_id"], rcps["name"]))
     shares = coverage_shares(org, coverage) if coverage is not None else None
     hl = set(highlight or [])
+    # a level's column, in characters of the 8 pt policy list (about 0.6 em each): the list wraps inside it
+    wrap_at = max(16, int(fig.get_size_inches()[0] / (depth + 0.9) * 72 / (8 * 0.6)) - 2)
     for u, v in g.edges():
         (x1, y1), (x2, y2) = pos[u], pos[v]
         on = u in hl and v in hl
@@ -194,7 +198,7 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
                 scps.append("no FullAWSAccess")
             scps += [f"RCP: {names.get(p, p)}" for p in d.get("rcps") or [] if p != RCP_FULL_ACCESS]
             if scps:
-                text = textwrap.fill(", ".join(scps), 38)
+                text = textwrap.fill(", ".join(scps), wrap_at, break_long_words=False, break_on_hyphens=False)
                 ax.text(x + 0.09, y - 0.07, literal(text), ha="left", va="top", fontsize=8, color="#5B2C6F", zorder=3,
                         linespacing=1.05)
     ax.set_xlim(-0.15, depth - 0.1 + 0.9)
@@ -205,5 +209,7 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
         handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=STATUS_COLOURS[k],
                           markeredgecolor="#333333", label=t) for t, k in COVERAGE_BINS]
     handles.append(Line2D([], [], ls="", marker="", label="purple: SCPs (and RCPs) attached here (FullAWSAccess, RCPFullAWSAccess not listed)"))
-    ax.legend(handles=handles, loc="lower right", fontsize=8.5, frameon=False)
+    # below the tree, never over a node's label
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), fontsize=8.5, frameon=False,
+              ncol=2 if len(handles) > 2 else 1)
     return fig

@@ -15,6 +15,8 @@ JSON always carry every column, unformatted.
 
 from __future__ import annotations
 
+import re
+
 import argparse
 import json
 import math
@@ -317,3 +319,12 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
         more = visible(", ".join(hidden))
         console.print(Text(f"{len(hidden)} more column(s), shown with --wide or --columns: {more}", style="dim"),
                       overflow="fold")
+
+
+_REST = re.compile(r"``(.+?)``|:(?:func|class|mod|data|meth|attr|obj|ref|doc):`~?([^`]+)`")
+
+
+def plain_help(doc: str) -> str:
+    """A module docstring as a command's ``--help`` text: reST literals and roles (double backquotes, ``:func:``...)
+    become the plain words they wrap."""
+    return _REST.sub(lambda m: m.group(1) or m.group(2), doc or "")

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orgkit.output import UserError, add_format, demo_note, visible, write_frame
+from orgkit.output import UserError, add_format, demo_note, plain_help, visible, write_frame
 
 #: pre-flight findings about the administrator itself: the user's choice is wrong, whatever the region
 ADMIN_CHECKS = ("admin_not_in_organization", "admin_not_active")
@@ -307,7 +307,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(fn=_cmd_plan)
 
     m = gs.add_parser("migrate", help="print the plan (no write); with --apply, carry it out step by step",
-                      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                      description=plain_help(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     _plan_args(m, admin_required=True)
     m.add_argument("--apply", action="store_true", help="carry the plan out (the only orgkit command that writes)")
     m.add_argument("--live", action="store_true",

@@ -75,8 +75,8 @@ One row per change; here they are counted by kind. The summary line above is wha
 ("md", """## Where in the organisation are the changes?
 
 Each account, OU and the root is coloured by the worst change there or under it (an OU wears the worst of its
-accounts), in orgkit's one palette: vermillion regression, blue improvement, grey neutral; the number under a node
-counts the changes at it."""),
+accounts), in orgkit's one palette: vermillion regression, blue improvement, grey neutral; the number in brackets after a
+name counts the changes at that node (the tree reads left to right, root first, accounts down the page)."""),
 ("code", """draw_change_tree(after, changes, title="Changes since the last review (the organisation as it is now)")"""),
 ("md", """## Which accounts can switch their logging off again?
 
