@@ -61,6 +61,8 @@ def path_prefixes(path: str) -> list[str]:
 
 #: the widest figure: 968 px of JupyterLab's output area (1400x1000, file browser open) at 100 dpi, less a margin
 FIGURE_WIDTH_IN = 9.4
+#: lines of a node's policy list under its name (the rows are 0.62 in apart: room for the name and three lines)
+MAX_POLICY_LINES = 3
 KIND_COLOURS = {"root": "#34495e", "ou": "#2e86c1", "account": "#7f8c8d", "management": "#c0392b"}
 
 
@@ -166,7 +168,13 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
     shares = coverage_shares(org, coverage) if coverage is not None else None
     hl = set(highlight or [])
     # a level's column, in characters of the 8 pt policy list (about 0.6 em each): the list wraps inside it
-    wrap_at = max(16, int(fig.get_size_inches()[0] / (depth + 0.9) * 72 / (8 * 0.6)) - 2)
+    col_in = fig.get_size_inches()[0] / (depth + 0.9)
+    wrap_at = max(16, int(col_in * 72 / (8 * 0.6)) - 2)
+
+    def label_room(columns: float, size: float) -> int:
+        return max(8, int(columns * col_in * 72 / (size * 0.62)) - 1)
+
+    shortened = 0
     for u, v in g.edges():
         (x1, y1), (x2, y2) = pos[u], pos[v]
         on = u in hl and v in hl
@@ -186,10 +194,16 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
         label = str(d.get("name") or n)
         if kind == "management":
             label += " (management: no SCP applies)"
+        suffix = ""
         if shares is not None and shares[n][1]:
             c, t, _ = shares[n]
-            label += f"  {c / t:.0%}"
-        ax.text(x + 0.09, y + 0.05, literal(label), ha="left", va="bottom", fontsize=9.5, zorder=3,
+            suffix = f"  {c / t:.0%}"
+        # a leaf's label may run to the right edge (no node is right of it on its row); an inner node's stays in its
+        # level's column, where its first child's row may continue. Longer names are shortened with "…" and counted
+        room = label_room(depth + 0.7 - x if g.out_degree(n) == 0 else 0.9, 9.5) - len(suffix)
+        if len(label) > room:
+            label, shortened = label[:max(room - 1, 4)] + "…", shortened + 1
+        ax.text(x + 0.09, y + 0.05, literal(label + suffix), ha="left", va="bottom", fontsize=9.5, zorder=3,
                 fontweight="bold" if kind in ("root", "ou") else "normal")
         if show_scps:
             attached = list(d.get("scps") or [])
@@ -198,7 +212,15 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
                 scps.append("no FullAWSAccess")
             scps += [f"RCP: {names.get(p, p)}" for p in d.get("rcps") or [] if p != RCP_FULL_ACCESS]
             if scps:
-                text = textwrap.fill(", ".join(scps), wrap_at, break_long_words=False, break_on_hyphens=False)
+                lines = textwrap.wrap(", ".join(scps), wrap_at, break_long_words=True, break_on_hyphens=False)
+                if len(lines) > MAX_POLICY_LINES:  # the rest would run into the next row: counted instead
+                    for keep in range(len(scps) - 1, 0, -1):
+                        lines = textwrap.wrap(", ".join(scps[:keep]) + f", +{len(scps) - keep} more", wrap_at,
+                                              break_long_words=True, break_on_hyphens=False)
+                        if len(lines) <= MAX_POLICY_LINES:
+                            break
+                    shortened += 1
+                text = "\n".join(lines[:MAX_POLICY_LINES])
                 ax.text(x + 0.09, y - 0.07, literal(text), ha="left", va="top", fontsize=8, color="#5B2C6F", zorder=3,
                         linespacing=1.05)
     ax.set_xlim(-0.15, depth - 0.1 + 0.9)
@@ -209,6 +231,8 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
         handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=STATUS_COLOURS[k],
                           markeredgecolor="#333333", label=t) for t, k in COVERAGE_BINS]
     handles.append(Line2D([], [], ls="", marker="", label="purple: SCPs (and RCPs) attached here (FullAWSAccess, RCPFullAWSAccess not listed)"))
+    if shortened:
+        handles.append(Line2D([], [], ls="", marker="", label=f"{shortened} long label(s) shortened (… or +n more)"))
     # below the tree, never over a node's label
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), fontsize=8.5, frameon=False,
               ncol=2 if len(handles) > 2 else 1)

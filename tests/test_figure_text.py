@@ -75,3 +75,32 @@ def test_the_checker_catches_small_and_overlapping_text():
     ax.text(0.5, 0.5, "a label", fontsize=9)
     ax.text(0.5, 0.5, "another", fontsize=9)
     assert small_text(fig) and overlaps(fig)
+
+
+def test_long_names_and_many_policies_are_shortened_said_and_never_overlap():
+    from orgkit.diff import diff
+    from orgkit.diff.notebook import demo_paths, draw_change_tree
+    from orgkit.ougraph import draw_ou_tree
+
+    org = orgkit.load()
+    g = org.graph
+    ou = next(n for n, d in g.nodes(data=True) if d.get("kind") == "ou" and g.out_degree(n) == 1)
+    leaf = next(iter(g.successors(ou)))
+    g.nodes[ou]["name"] = "An organisational unit whose name goes on and on " * 2
+    g.nodes[leaf]["name"] = "Account-" + "x" * 120
+    g.nodes[ou]["scps"] = list(org.policies["policy_id"]) * 3
+    fig = draw_ou_tree(org)
+    assert displayed_scale(fig) >= 1.0 and not small_text(fig)
+    assert not overlaps(fig), overlaps(fig)[:3]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("shortened" in t for t in legend), legend
+    assert any("more" in t.get_text() for t in fig.axes[0].texts)
+
+    b, later, _ = demo_paths()
+    after = orgkit.load(later)
+    changes = diff(orgkit.load(b), after)
+    acct = changes["account_id"].dropna().iloc[0]
+    after.graph.nodes[acct]["name"] = "Account-" + "y" * 120
+    fig = draw_change_tree(after, changes)
+    assert displayed_scale(fig) >= 1.0 and not small_text(fig) and not overlaps(fig)
+    assert any("shortened" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
