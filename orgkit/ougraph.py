@@ -171,8 +171,21 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
     col_in = fig.get_size_inches()[0] / (depth + 0.9)
     wrap_at = max(16, int(col_in * 72 / (8 * 0.6)) - 2)
 
-    def label_room(columns: float, size: float) -> int:
-        return max(8, int(columns * col_in * 72 / (size * 0.62)) - 1)
+    from orgkit.display import text_px
+
+    def fit(label: str, columns: float, size: float, suffix: str = "", bold: bool = False) -> str:
+        """``label`` (then ``suffix``) shortened with "…" to ``columns`` of the tree at ``size`` pt (widths from the
+        DejaVu advances of :func:`orgkit.display.text_px`, given for 13 px)."""
+        room = columns * col_in * 72
+
+        def width(t: str) -> float:
+            return text_px(t, bold=bold) * size / 13
+
+        if width(label + suffix) <= room:
+            return label
+        while len(label) > 4 and width(label + "…" + suffix) > room:
+            label = label[:-1]
+        return label + "…"
 
     shortened = 0
     for u, v in g.edges():
@@ -198,12 +211,17 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
         if shares is not None and shares[n][1]:
             c, t, _ = shares[n]
             suffix = f"  {c / t:.0%}"
-        # a leaf's label may run to the right edge (no node is right of it on its row); an inner node's stays in its
-        # level's column, where its first child's row may continue. Longer names are shortened with "…" and counted
-        room = label_room(depth + 0.7 - x if g.out_degree(n) == 0 else 0.9, 9.5) - len(suffix)
-        if len(label) > room:
-            label, shortened = label[:max(room - 1, 4)] + "…", shortened + 1
-        ax.text(x + 0.09, y + 0.05, literal(label + suffix), ha="left", va="bottom", fontsize=9.5, zorder=3,
+        # a label may run right up to the next node on its row (an only child sits on its parent's row), or to the
+        # figure's edge; a longer name is shortened with "…" and counted
+        ahead = [x2 for x2, y2 in pos.values() if abs(y2 - y) < 0.45 and x2 > x]
+        columns = (min(ahead) - x - 0.15) if ahead else depth + 0.7 - x
+        size = 9.5
+        if fit(label, columns, size, suffix, bold=kind in ("root", "ou")) != label:
+            size = 8.5  # a point smaller before a name is shortened (still above 8 pt as shown)
+        short = fit(label, columns, size, suffix, bold=kind in ("root", "ou"))
+        if short != label:
+            label, shortened = short, shortened + 1
+        ax.text(x + 0.09, y + 0.05, literal(label + suffix), ha="left", va="bottom", fontsize=size, zorder=3,
                 fontweight="bold" if kind in ("root", "ou") else "normal")
         if show_scps:
             attached = list(d.get("scps") or [])

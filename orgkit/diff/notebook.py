@@ -159,7 +159,7 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
         ax.text(x + 0.07, y + 0.04, literal(label), ha="left", va="bottom", fontsize=9, zorder=3,
                 fontweight="bold" if d.get("kind") in ("root", "ou") else "normal")
     handles = [Line2D([], [], marker="o", ls="", color=SEVERITY_COLOURS[s], label=s) for s in SEVERITIES]
-    handles.append(Line2D([], [], marker="o", ls="", color=UNCHANGED, label="unchanged"))
+    handles.append(Line2D([], [], marker="o", ls="", color=UNCHANGED, markeredgecolor="#999999", label="unchanged"))
     handles.append(Line2D([], [], ls="", marker="", label="(n): changes at the node"))
     if shortened:
         handles.append(Line2D([], [], ls="", marker="", label=f"{shortened} long name(s) shortened with …"))
