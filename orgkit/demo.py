@@ -76,7 +76,7 @@ def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = Fals
         if progress:  # two progress bars follow: say which is which
             print("  collecting the demo organisation (snapshot):", file=sys.stderr)
         snap = collect(out / "snapshot", endpoint_url=aws.endpoint_url, regions=sc["regions"], workers=workers,
-                       progress=progress, access_reports=True)
+                       progress="snapshot" if progress else False, access_reports=True)
         timings["collect"] = round(time.monotonic() - t, 2)
         if later is not None:
             lsc = load_scenario(later)
@@ -88,7 +88,8 @@ def collect_demo(out: Path, scenario: str | Path = "demo", progress: bool = Fals
                 print("  collecting it again some time later, after the scenario's changes (snapshot-later):",
                       file=sys.stderr)
             later_snap = collect(out / "snapshot-later", endpoint_url=aws.endpoint_url, regions=sc["regions"],
-                                 workers=workers, progress=progress, access_reports=True)
+                                 workers=workers, progress="snapshot-later" if progress else False,
+                                 access_reports=True)
             timings["later"] = round(time.monotonic() - t, 2)
     tf = out / "terraform.tfstate"
     write_private(tf, json.dumps(terraform_state(sc, ids), indent=1, sort_keys=True) + "\n")

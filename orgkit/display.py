@@ -12,23 +12,45 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
 from orgkit import palette, wrap
+from orgkit import wrap as wrap_mod
 
 MISSING = "—"
 #: the class that keeps MathJax (JupyterLab typesets HTML outputs) off a name such as ``$\alpha$``: values are text
 NO_MATH = "mathjax_ignore tex2jax_ignore"
 #: the columns a reader looks at first in a wide frame (those present, in this order)
-READ_FIRST = ["priority", "service", "name", "account_name", "account_id", "ou_path", "region", "home_region",
-              "kind", "status", "decision", "protected", "severity", "check", "state", "reason", "message"]
-#: beyond this many columns, a frame shows :data:`READ_FIRST` and folds the rest
-MAX_COLUMNS = 9
+READ_FIRST = ["priority", "service", "name", "account_name", "region", "home_region", "kind", "status", "decision",
+              "protected", "severity", "check", "state", "reason", "message", "account_id", "ou_path"]
 MAX_ROWS = 200
-#: about how many characters of 14px text a notebook page holds across
-PAGE_CHARS = 160
+#: the width (CSS px) a table may take: JupyterLab's output area at 1400x1000 with the file browser open is 968 px
+#: wide (measured in chromium, tests/test_browser.py); a little is kept for borders and the folded block's margin
+PAGE_PX = 930
+#: padding and border of a cell (JupyterLab: 0.5em each side of 13px text, 1px border)
+CELL_PAD_PX = 14
+#: advance widths (px) of printable ASCII (32..126) in 13px DejaVu Sans, regular and bold (the widest of the common
+#: sans fonts browsers fall back to, so an estimate from them errs on the wide side); other characters count as 13 px
+_ADV = [4.1, 5.2, 6.0, 10.9, 8.3, 12.4, 10.1, 3.6, 5.1, 5.1, 6.5, 10.9, 4.1, 4.7, 4.1, 4.4] + [8.3] * 10 + [
+    4.4, 4.4, 10.9, 10.9, 10.9, 6.9, 13.0, 8.9, 8.9, 9.1, 10.0, 8.2, 7.5, 10.1, 9.8, 3.8, 3.8, 8.5, 7.2, 11.2, 9.7,
+    10.2, 7.8, 10.2, 9.0, 8.3, 7.9, 9.5, 8.9, 12.9, 8.9, 7.9, 8.9, 5.1, 4.4, 5.1, 10.9, 6.5, 6.5, 8.0, 8.3, 7.1, 8.3,
+    8.0, 4.6, 8.3, 8.2, 3.6, 3.6, 7.5, 3.6, 12.7, 8.2, 8.0, 8.3, 8.3, 5.3, 6.8, 5.1, 8.2, 7.7, 10.6, 7.7, 7.7, 6.8,
+    8.3, 4.4, 8.3, 10.9]
+_ADV_BOLD = [4.5, 5.9, 6.8, 10.9, 9.0, 13.0, 11.3, 4.0, 5.9, 5.9, 6.8, 10.9, 4.9, 5.4, 4.9, 4.7] + [9.0] * 10 + [
+    5.2, 5.2, 10.9, 10.9, 10.9, 7.5, 13.0, 10.1, 9.9, 9.5, 10.8, 8.9, 8.9, 10.7, 10.9, 4.8, 4.8, 10.1, 8.3, 12.9,
+    10.9, 11.1, 9.5, 11.1, 10.0, 9.4, 8.9, 10.6, 10.1, 14.3, 10.0, 9.4, 9.4, 5.9, 4.7, 5.9, 10.9, 6.5, 6.5, 8.8, 9.3,
+    7.7, 9.3, 8.8, 5.7, 9.3, 9.3, 4.5, 4.5, 8.6, 4.5, 13.5, 9.3, 8.9, 9.3, 9.3, 6.4, 7.7, 6.2, 9.3, 8.5, 12.0, 8.4,
+    8.5, 7.6, 9.3, 4.7, 9.3, 10.9]
+#: a column is given about this much room when its text can wrap (it may take less: the browser wraps it)
+COMFORT_PX = 170
+#: the CSS min-width of prose, token and wrapped columns (see :func:`style`), in px of 13px text
+_PROSE_MIN_PX, _TOKEN_MIN_PX, _WRAP_MIN_PX = 12 * 13, 10 * 13, 14 * 13
+#: the columns that name a row, repeated beside the folded columns so each folded row can be read
+_ROW_NAMES = ("#", "step", "name", "account_name", "account_id", "policy_name", "service", "kind", "ou_path",
+              "region", "action")
 _NOWRAP = ("region", "account_id", "home_region", "administrator_id", "status", "decision", "state")
 _BREAK_ANYWHERE = ("arn", "source", "trails", "listed_by", "parameters", "params", "bucket", "address")
 #: float columns with these words in their name are shares of 1, shown as percentages
@@ -62,21 +84,92 @@ def _status_columns(df: pd.DataFrame) -> list:
     return out
 
 
-def _width(df: pd.DataFrame, cols) -> int:
-    """Estimated characters across for ``cols``: header or typical long cell (capped: long cells wrap), plus padding."""
-    total = 0
-    for c in cols:
-        text = [_fmt(v) for v in df[c].head(MAX_ROWS)]
-        cells = pd.Series([len(t) for t in text], dtype=float)
-        cap = 18 if any(" " in t for t in text) else 28  # prose wraps at its spaces; tokens need more room
-        total += max(len(str(c)), min(int(cells.quantile(0.9)) if len(cells) else 0, cap)) + 3
+def text_px(text: str, bold: bool = False) -> float:
+    """About how wide ``text`` is in 13px text (CSS px): an upper estimate from the widest common sans font."""
+    adv = _ADV_BOLD if bold else _ADV
+    return sum(adv[o - 32] if 32 <= (o := ord(ch)) <= 126 else 13.0 for ch in text)
+
+
+def _label(c) -> str:
+    return " ".join(map(str, c)) if isinstance(c, tuple) else str(c)
+
+
+def _nowrap_column(c) -> bool:
+    return _label(c) in _NOWRAP or _label(c).endswith("region")
+
+
+def column_px(df: pd.DataFrame, c, wrap: Iterable[str] = ()) -> tuple[float, float]:
+    """The narrowest width (CSS px, padding included) column ``c`` can take without a token broken or its header
+    broken inside a word (headers break at spaces and after ``_``; cells as :func:`cell_html` lets them), and the
+    width it is given to be comfortable to read (its typical long cell, up to :data:`COMFORT_PX` when it can wrap)."""
+    label = _label(c)
+    narrow = max((text_px(p, bold=True) for p in wrap_mod.pieces(label, wrap_mod.HEADER_SEPARATORS)
+                  if not p.startswith(" ")), default=0.0)
+    texts = [wrap_mod.visible(_fmt(v)) for v in df[c].head(MAX_ROWS)]
+    whole = [text_px(t) for t in texts]
+    if _nowrap_column(c):
+        narrow = max([narrow] + whole)
+    else:
+        narrow = max([narrow] + [max((text_px(p) for p in wrap_mod.pieces(t) if not p.startswith(" ")), default=0.0)
+                                 for t in texts])
+    if label in _PROSE:
+        narrow = max(narrow, _PROSE_MIN_PX)
+    elif c in wrap:
+        narrow = max(narrow, _WRAP_MIN_PX)
+    elif any(k in label for k in _BREAK_ANYWHERE):
+        narrow = max(narrow, _TOKEN_MIN_PX)
+    typical = float(pd.Series(whole, dtype=float).quantile(0.9)) if whole else 0.0
+    comfort = max(narrow, min(typical, COMFORT_PX))  # a long header breaks after its ``_``
+    return narrow + CELL_PAD_PX, comfort + CELL_PAD_PX
+
+
+def _index_px(df: pd.DataFrame) -> float:
+    if isinstance(df.index, pd.RangeIndex) and df.index.name is None:
+        return 0.0
+    total = 0.0
+    for level in range(df.index.nlevels):
+        values = df.index.get_level_values(level)[:MAX_ROWS]
+        name = df.index.names[level]
+        total += max([text_px(str(name or ""), bold=True)] + [text_px(wrap_mod.visible(_fmt(v)), bold=True)
+                                                               for v in values]) + CELL_PAD_PX
     return total
 
 
-def _index_width(df: pd.DataFrame) -> int:
-    if isinstance(df.index, pd.RangeIndex):
-        return 0
-    return max([len(str(n or "")) for n in df.index.names] + [len(str(v)) for v in df.index[:MAX_ROWS]]) + 3
+def fit_columns(df: pd.DataFrame, order: Sequence, wrap: Iterable[str] = (), budget: float = PAGE_PX,
+                keys: Iterable = ()) -> list:
+    """The columns of ``order`` (most wanted first) that fit ``budget`` px across together beside the row labels:
+    a ``keys`` column counted at its narrowest width (the browser narrows it, wrapping its text), any other at its
+    comfortable one (:func:`column_px`). A column that does not fit is skipped, a narrower one after it may still
+    fit. At least the first column is kept. Since no column is counted below its narrowest width, the kept ones
+    never need more than ``budget``."""
+    wrap, keys = list(wrap), set(keys)
+    used = _index_px(df)
+    keep = []
+    for c in order:
+        narrow, comfort = column_px(df, c, wrap)
+        w = narrow if c in keys else comfort
+        if not keep or used + w <= budget:
+            keep.append(c)
+            used += w
+    return keep
+
+
+def _chunks(df: pd.DataFrame, names: list, rest: list, wrap: Iterable[str], budget: float = PAGE_PX) -> list[list]:
+    """``rest`` in groups that each fit beside the ``names`` columns (in their order; a column wider than the page
+    alone gets a group of its own)."""
+    wrap = list(wrap)
+    base = _index_px(df) + sum(column_px(df, c, wrap)[1] for c in names)
+    groups: list[list] = []
+    used = budget + 1
+    for c in rest:
+        w = column_px(df, c, wrap)[1]
+        if groups and used + w <= budget:
+            groups[-1].append(c)
+            used += w
+        else:
+            groups.append([c])
+            used = base + w
+    return groups
 
 
 def _unique(df: pd.DataFrame) -> pd.DataFrame:
@@ -155,6 +248,15 @@ def cell_html(v) -> str:
     return "".join(out)
 
 
+def header_html(v) -> str:
+    """A column label as HTML: escaped, breakable at its spaces and after ``_`` or a separator (``est_monthly_usd``
+    may break as ``est_`` / ``monthly_usd``; a word is never cut)."""
+    out = []
+    for piece in wrap_mod.pieces(wrap_mod.visible(str(v)), wrap_mod.HEADER_SEPARATORS):
+        out.append(html.escape(piece) + ("<wbr>" if piece[-1] in wrap_mod.HEADER_SEPARATORS else ""))
+    return "".join(out)
+
+
 def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = None, wrap: Iterable[str] = ()):
     """``df`` as a stable Styler: no index unless it carries names, status cells in the palette, shares (columns
     named ``*share*``) as percentages, missing values as ``—``, text left-aligned, region/id columns unbroken and
@@ -181,6 +283,7 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
             fmt[c] = cell_html  # every value is text (escaped): names, tags and policies may be hostile
     s = s.format(fmt, na_rep=MISSING)
     s = escape_labels(s)
+    s = s.format_index(header_html, axis="columns", escape=None)
     s = s.set_properties(**{"text-align": "left", "vertical-align": "top"})
     status = _status_columns(df)
     if status:
@@ -191,45 +294,47 @@ def style(df: pd.DataFrame, *, uuid: str | None = None, caption: str | None = No
     # long tokens without spaces (ARNs, paths, parameters) break after their separators only (cell_html)
     tokens = [c for c in df.columns if c not in nowrap and any(k in str(c) for k in _BREAK_ANYWHERE)]
     if tokens:
-        s = s.set_properties(subset=tokens, **{"min-width": "12em"})
+        s = s.set_properties(subset=tokens, **{"min-width": "10em"})
     prose = [c for c in df.columns if str(c) in _PROSE]
     if prose:
-        s = s.set_properties(subset=prose, **{"min-width": "16em"})
+        s = s.set_properties(subset=prose, **{"min-width": "12em"})
     wrap = [c for c in wrap if c in df.columns]
     if wrap:
-        s = s.set_properties(subset=wrap, **{"white-space": "pre-wrap", "min-width": "18em"})
+        s = s.set_properties(subset=wrap, **{"white-space": "pre-wrap", "min-width": "14em"})
     if caption:
         s = s.set_caption(text(caption))
     return s
 
 
 class Table:
-    """A frame as the reader sees it first (:data:`READ_FIRST` columns of a wide frame, every row up to
-    :data:`MAX_ROWS`), with the full frame folded below; plain text for text front ends."""
+    """A frame as the reader sees it first: the columns it needs first (``first``, then ``columns`` in that order,
+    else :data:`READ_FIRST`, then the others) as many as fit the notebook's output area (:func:`fit_columns`), every row
+    up to :data:`MAX_ROWS`; the columns left out are named, folded below in tables that fit too (each beside the
+    columns that name its rows), and all are in ``.df``. Plain text for text front ends."""
 
     def __init__(self, df: pd.DataFrame, columns: Sequence | None = None, uuid: str | None = None,
-                 wrap: Iterable[str] = ()):
+                 wrap: Iterable[str] = (), caption: str | None = None, budget: float = PAGE_PX,
+                 first: Sequence = ()):
         df = _unique(df)
-        self.df, self.wrap = df, list(wrap)
+        self.df, self.wrap, self.caption, self.budget = df, list(wrap), caption, budget
         cols = list(df.columns)
-        if columns is None and (len(cols) > MAX_COLUMNS or _width(df, cols) > PAGE_CHARS):
-            # the columns a reader needs first, then the other short ones (in their order) while the table fits a
-            # page; long details (lists, ARNs, JSON) and what does not fit fold below
-            first = set(READ_FIRST) & set(map(str, cols))
-            used = _width(df, [c for c in cols if str(c) in first]) + _index_width(df)
-            keep = set(first)
-            lists = {c for c in cols if df[c].head(MAX_ROWS).map(lambda v: isinstance(v, (list, tuple, dict))).any()}
-            for c in [c for c in cols if c not in lists] + [c for c in cols if c in lists]:  # lists are details
-                if str(c) in first:
-                    continue
-                w = _width(df, [c])
-                lengths = [len(_fmt(v)) for v in df[c].head(MAX_ROWS)]
-                typical = float(pd.Series(lengths, dtype=float).median()) if lengths else 0.0
-                if typical <= 36 and used + w <= PAGE_CHARS:
-                    keep.add(str(c))
-                    used += w
-            columns = [c for c in cols if str(c) in keep]
-        self.columns = list(columns) if columns is not None else cols
+        head = df.head(MAX_ROWS)
+        if columns is not None:
+            # ``first`` (else those of :data:`READ_FIRST`) are kept before the others; shown in the order of ``columns``
+            shown = [c for c in columns if c in cols]
+            first = [c for c in first if c in shown] or [c for c in shown if _label(c) in READ_FIRST]
+            order = first + [c for c in shown if c not in first] + [c for c in cols if c not in shown]
+        else:
+            # the columns a reader needs first, then the others in their order (long lists are details: last)
+            lists = {c for c in cols if head[c].map(lambda v: isinstance(v, (list, tuple, dict))).any()}
+            first = [c for name in READ_FIRST for c in cols if _label(c) == name]
+            order = first + [c for c in cols if c not in first and c not in lists] + \
+                [c for c in cols if c not in first and c in lists]
+        keep = fit_columns(head, order, self.wrap, budget, keys=first)
+        # shown in the order asked for (``columns``), else the frame's own
+        self.columns = [c for c in columns if c in keep] if columns is not None else [c for c in cols if c in keep]
+        #: the columns left out of the first table (folded below)
+        self.folded = [c for c in order if c not in keep]
         self.uuid = uuid or _uuid(df)
 
     def _repr_html_(self) -> str:
@@ -238,16 +343,26 @@ class Table:
         if len(df) > MAX_ROWS:
             more = f"<p><i>first {MAX_ROWS} of {len(df)} rows</i></p>"
             df = df.head(MAX_ROWS)
-        main = style(df[self.columns], uuid=self.uuid, wrap=self.wrap).to_html()
+        main = style(df[self.columns], uuid=self.uuid, wrap=self.wrap, caption=self.caption).to_html()
         folded = ""
-        rest = [c for c in df.columns if c not in self.columns]
-        if rest:
-            full = style(df, uuid=self.uuid + "-all", wrap=self.wrap).to_html()
-            folded = (f"<details><summary>{len(rest)} more column(s): {html.escape(', '.join(map(str, rest)))}"
-                      f"</summary>{full}</details>")
-        return f'<div class="{NO_MATH}">{main}{more}{folded}</div>'
+        if self.folded:
+            names = [c for c in self.columns if _label(c) in _ROW_NAMES]
+            names = fit_columns(df, names, self.wrap, self.budget / 2)[:2] if names else []
+            parts = []
+            for i, group in enumerate(_chunks(df, names, self.folded, self.wrap, self.budget)):
+                parts.append(style(df[names + group], uuid=f"{self.uuid}-more{i}", wrap=self.wrap).to_html())
+            listed = html.escape(", ".join(map(_label, self.folded)))
+            folded = (f"<details><summary>left out above: {listed} (open to see them; all columns are in .df "
+                      f"and the CSV)</summary>{''.join(parts)}</details>")
+        keys = html.escape(json.dumps([wrap_mod.visible(_label(c)) for c in self.columns]), quote=True)
+        return f'<div class="{NO_MATH} ok-table" data-columns="{keys}">{main}{more}{folded}</div>'
 
     to_html = _repr_html_
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The whole frame (as a pandas Styler names it)."""
+        return self.df
 
     def __repr__(self) -> str:
         return repr(self.df)

@@ -132,7 +132,8 @@ def register(sub) -> None:
         description="Print the role orgkit collect assumes in member accounts, with the collector's read-only "
                     "policy (orgkit/policies/collector-policy.json), as a CloudFormation template to deploy with "
                     "a service-managed StackSet, or as Terraform. Then collect with --role-name OrgkitReadOnly.")
-    m.add_argument("--format", choices=sorted(RENDER), default="cloudformation")
+    m.add_argument("--format", choices=sorted(RENDER), default="cloudformation",
+                   help="cloudformation (a StackSet template, the default) or terraform")
     m.set_defaults(fn=_cmd)
 
 

@@ -59,6 +59,10 @@ def path_prefixes(path: str) -> list[str]:
     return [join_path(names[:k]) for k in range(1, len(names) + 1)]
 
 
+#: the widest figure: 968 px of JupyterLab's output area (1400x1000, file browser open) at 100 dpi, less a margin
+FIGURE_WIDTH_IN = 9.4
+#: lines of a node's policy list under its name (the rows are 0.62 in apart: room for the name and three lines)
+MAX_POLICY_LINES = 3
 KIND_COLOURS = {"root": "#34495e", "ou": "#2e86c1", "account": "#7f8c8d", "management": "#c0392b"}
 
 
@@ -152,8 +156,8 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
     leaves = max(-y for _, y in pos.values()) + 1
     depth = max(x for x, _ in pos.values()) + 1
     if ax is None:
-        fig = Figure(figsize=figsize or (max(8.0, 3.0 * depth + 1.0), max(3.5, 0.62 * leaves + 1.2)),
-                     layout="constrained")
+        # never wider than a notebook's output area (968 px at 100 dpi: the labels read at their own size)
+        fig = Figure(figsize=figsize or (FIGURE_WIDTH_IN, max(3.5, 0.62 * leaves + 1.2)), layout="constrained")
         ax = fig.subplots()
     else:
         fig = ax.figure
@@ -163,6 +167,27 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
         names.update(zip(rcps["policy_id"], rcps["name"]))
     shares = coverage_shares(org, coverage) if coverage is not None else None
     hl = set(highlight or [])
+    # a level's column, in characters of the 8 pt policy list (about 0.6 em each): the list wraps inside it
+    col_in = fig.get_size_inches()[0] / (depth + 0.9)
+    wrap_at = max(16, int(col_in * 72 / (8 * 0.6)) - 2)
+
+    from orgkit.display import text_px
+
+    def fit(label: str, columns: float, size: float, suffix: str = "", bold: bool = False) -> str:
+        """``label`` (then ``suffix``) shortened with "…" to ``columns`` of the tree at ``size`` pt (widths from the
+        DejaVu advances of :func:`orgkit.display.text_px`, given for 13 px)."""
+        room = columns * col_in * 72
+
+        def width(t: str) -> float:
+            return text_px(t, bold=bold) * size / 13
+
+        if width(label + suffix) <= room:
+            return label
+        while len(label) > 4 and width(label + "…" + suffix) > room:
+            label = label[:-1]
+        return label + "…"
+
+    shortened = 0
     for u, v in g.edges():
         (x1, y1), (x2, y2) = pos[u], pos[v]
         on = u in hl and v in hl
@@ -182,10 +207,21 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
         label = str(d.get("name") or n)
         if kind == "management":
             label += " (management: no SCP applies)"
+        suffix = ""
         if shares is not None and shares[n][1]:
             c, t, _ = shares[n]
-            label += f"  {c / t:.0%}"
-        ax.text(x + 0.09, y + 0.05, literal(label), ha="left", va="bottom", fontsize=9.5, zorder=3,
+            suffix = f"  {c / t:.0%}"
+        # a label may run right up to the next node on its row (an only child sits on its parent's row), or to the
+        # figure's edge; a longer name is shortened with "…" and counted
+        ahead = [x2 for x2, y2 in pos.values() if abs(y2 - y) < 0.45 and x2 > x]
+        columns = (min(ahead) - x - 0.15) if ahead else depth + 0.7 - x
+        size = 9.5
+        if fit(label, columns, size, suffix, bold=kind in ("root", "ou")) != label:
+            size = 8.5  # a point smaller before a name is shortened (still above 8 pt as shown)
+        short = fit(label, columns, size, suffix, bold=kind in ("root", "ou"))
+        if short != label:
+            label, shortened = short, shortened + 1
+        ax.text(x + 0.09, y + 0.05, literal(label + suffix), ha="left", va="bottom", fontsize=size, zorder=3,
                 fontweight="bold" if kind in ("root", "ou") else "normal")
         if show_scps:
             attached = list(d.get("scps") or [])
@@ -194,7 +230,15 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
                 scps.append("no FullAWSAccess")
             scps += [f"RCP: {names.get(p, p)}" for p in d.get("rcps") or [] if p != RCP_FULL_ACCESS]
             if scps:
-                text = textwrap.fill(", ".join(scps), 38)
+                lines = textwrap.wrap(", ".join(scps), wrap_at, break_long_words=True, break_on_hyphens=False)
+                if len(lines) > MAX_POLICY_LINES:  # the rest would run into the next row: counted instead
+                    for keep in range(len(scps) - 1, 0, -1):
+                        lines = textwrap.wrap(", ".join(scps[:keep]) + f", +{len(scps) - keep} more", wrap_at,
+                                              break_long_words=True, break_on_hyphens=False)
+                        if len(lines) <= MAX_POLICY_LINES:
+                            break
+                    shortened += 1
+                text = "\n".join(lines[:MAX_POLICY_LINES])
                 ax.text(x + 0.09, y - 0.07, literal(text), ha="left", va="top", fontsize=8, color="#5B2C6F", zorder=3,
                         linespacing=1.05)
     ax.set_xlim(-0.15, depth - 0.1 + 0.9)
@@ -205,5 +249,9 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
         handles = [Line2D([], [], marker="o", ls="", markersize=9, markerfacecolor=STATUS_COLOURS[k],
                           markeredgecolor="#333333", label=t) for t, k in COVERAGE_BINS]
     handles.append(Line2D([], [], ls="", marker="", label="purple: SCPs (and RCPs) attached here (FullAWSAccess, RCPFullAWSAccess not listed)"))
-    ax.legend(handles=handles, loc="lower right", fontsize=8.5, frameon=False)
+    if shortened:
+        handles.append(Line2D([], [], ls="", marker="", label=f"{shortened} long label(s) shortened (… or +n more)"))
+    # below the tree, never over a node's label
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), fontsize=8.5, frameon=False,
+              ncol=2 if len(handles) > 2 else 1)
     return fig

@@ -15,6 +15,8 @@ JSON always carry every column, unformatted.
 
 from __future__ import annotations
 
+import re
+
 import argparse
 import json
 import math
@@ -61,6 +63,9 @@ _DROP_FIRST = ("account_name", "ou_path", "env", "service", "priority", "before"
 _PROSE_WIDTH = 28
 _KEEP = {"account_id", "region", "trail_arn", "address"}
 _PROSE = {"reason", "why", "exposure", "message", "detail", "after", "before", "summary"}
+#: prose columns that hold a value the free text beside them repeats in words (a change's ``reason`` says "now
+#: explicit_deny (was allow)"): left out before the free text when a table does not fit
+_VALUES = {"after", "before"}
 
 
 #: the note every command prints (stderr) when it reads the bundled demo because no snapshot was given
@@ -237,11 +242,14 @@ def _layout(heads: list[str], cells: dict[str, list[str]], fixed: set[str], widt
     natural = {c: max([len(shown_head[c])] + [len(v) for v in cells[c]]) for c in heads}
     shown = list(heads)
     if fit:
-        # left out first: columns with no value at all, labels of what another column identifies; then other columns from the right; then the
-        # free text; then the statuses; the first column, account ids and regions (what a row is about) last
+        # left out first: columns with no value at all, labels of what another column identifies and columns empty
+        # in most rows; then other columns
+        # (and the before/after values the free text repeats) from the right; then the free text; then the statuses; the first column, account ids and regions (what a row is about) last
         def tier(c):
-            return (-1 if all(v == MISSING for v in cells[c]) else 0 if c in _DROP_FIRST else 4 if c in _KEEP or c == shown[0] else 3 if c in STATUS_COLUMNS
-                    else 2 if c in _PROSE else 1)
+            missing = sum(v == MISSING for v in cells[c])
+            return (-1 if missing == len(cells[c]) else 0 if c in _DROP_FIRST or (c != shown[0] and missing * 2 > len(cells[c]))
+                    else 4 if c in _KEEP or c == shown[0] else 3 if c in STATUS_COLUMNS
+                    else 2 if c in _PROSE and c not in _VALUES else 1)
 
         order = sorted(reversed(shown), key=lambda c: (tier(c), _DROP_FIRST.index(c) if c in _DROP_FIRST else 0))
         while len(shown) > 1 and sum(least[c] for c in shown) + _GAP * (len(shown) - 1) > width:
@@ -317,3 +325,12 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
         more = visible(", ".join(hidden))
         console.print(Text(f"{len(hidden)} more column(s), shown with --wide or --columns: {more}", style="dim"),
                       overflow="fold")
+
+
+_REST = re.compile(r"``(.+?)``|:(?:func|class|mod|data|meth|attr|obj|ref|doc):`~?([^`]+)`")
+
+
+def plain_help(doc: str) -> str:
+    """A module docstring as a command's ``--help`` text: reST literals and roles (double backquotes, ``:func:``...)
+    become the plain words they wrap."""
+    return _REST.sub(lambda m: m.group(1) or m.group(2), doc or "")

@@ -17,6 +17,8 @@ STATUS_COLOURS: dict[str, str] = dict(_palette.STATUS_COLOURS)
 _ORDER = list(STATUS_COLOURS)
 _OTHER = _palette.OTHER  # a status outside the vocabulary: visible, never silently merged with another
 #: statuses left unnamed in the cells (the legend names them): the plainly good ones that need no word
+#: the widest figure: 968 px of JupyterLab's output area (1400x1000, file browser open) at 100 dpi, less a margin
+FIGURE_WIDTH_IN = 9.4
 _QUIET = {"covered", "org_member"}
 _SHORT = _palette.SHORT
 
@@ -59,8 +61,17 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
 
     n_a, n_r = len(accounts), len(regions)
     label_accounts = n_a <= max_labels
-    annotate = len(d) and n_a <= max_annotated_rows and n_r <= 24
-    fig = Figure(figsize=(min(4.5 + 0.75 * n_r, 18), min(2.6 + 0.24 * n_a, 20)), layout="constrained")
+    width_in = min(4.5 + 1.0 * n_r, FIGURE_WIDTH_IN)
+    # a cell is named only when its longest word fits its column at 8 pt (about 0.07 in a character): with many
+    # regions the cells are too narrow, the labels would overlap, and the title says the cells are not named
+    words_shown = [_SHORT.get(s, s) for s in statuses if s not in _QUIET]
+    if marks is not None and len(marks):
+        words_shown += [str(m) for m in marks["mark"]]
+    longest = max(map(len, words_shown), default=0)
+    narrow_cells = bool(len(d)) and longest * 0.07 > (width_in - 4.5) / max(n_r, 1) + 0.15
+    annotate = len(d) and n_a <= max_annotated_rows and not narrow_cells
+    # at most FIGURE_WIDTH_IN wide: the image is then shown at its own size in a notebook, its 8 pt labels read as such
+    fig = Figure(figsize=(width_in, min(2.6 + 0.26 * n_a, 22)), layout="constrained")
     ax = fig.add_subplot()
     colours = [STATUS_COLOURS.get(s, _OTHER) for s in statuses] or ["#ffffff"]
     cmap = ListedColormap(colours).with_extremes(bad="#ffffff")
@@ -90,15 +101,15 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
     ou_labels = [_palette.literal(ous[s] or "(no OU)") for s in starts]
     if label_accounts:
         labels = [_palette.literal(f"{n} ({a})" if n else a) for a, n in zip(accounts["account_id"], accounts["account_name"])]
-        ax.set_yticks(range(n_a), labels, fontsize=7)
+        ax.set_yticks(range(n_a), labels, fontsize=8)
         # the OU of each group, on the right
         right = ax.secondary_yaxis("right")
-        right.set_yticks(centres, ou_labels, fontsize=7, fontweight="bold")
+        right.set_yticks(centres, ou_labels, fontsize=8, fontweight="bold")
         right.tick_params(length=0)
         for spine in right.spines.values():
             spine.set_visible(False)
     else:
-        ax.set_yticks(centres, ou_labels, fontsize=7)
+        ax.set_yticks(centres, ou_labels, fontsize=8)
     marked: dict[tuple[int, int], list[str]] = {}
     if marks is not None and len(marks) and len(d):
         for a, r, m in marks[["account_id", "region", "mark"]].itertuples(index=False):
@@ -110,7 +121,6 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
     if annotate:
         # name the cells that are not plainly good, so statuses of close colours stay apart (and colour-blind
         # readers need not rely on colour); a marked cell also carries its mark
-        size = 8 if n_r <= 8 and n_a <= 30 else 7
         for (i, j), v in np.ndenumerate(grid):
             if np.isnan(v):
                 continue
@@ -121,14 +131,14 @@ def coverage_heatmap(df: pd.DataFrame, title: str | None = None, *, max_labels: 
             if not words:
                 continue
             fill = STATUS_COLOURS.get(s, _OTHER)
-            fits = size if max(map(len, words)) <= 14 else size - 1  # long words a point smaller, inside the cell
-            ax.text(j, i, "\n".join(words), ha="center", va="center", fontsize=fits, linespacing=1.0,
+            ax.text(j, i, "\n".join(words), ha="center", va="center", fontsize=8, linespacing=1.0,
                     color=_palette.text_colour(fill), fontweight="bold" if (i, j) in marked else "normal",
                     bbox={"facecolor": fill, "edgecolor": "none", "pad": 0.6, "alpha": 0.9} if (i, j) in marked
                     else None)
     ax.set_ylabel("account (grouped by OU)" if label_accounts else "OU")
     if title:
-        ax.set_title(_palette.literal(title), fontsize=11)
+        ax.set_title(_palette.literal(title) + ("\n(cells too narrow to be named: the legend gives the colours)"
+                                                if narrow_cells and n_a <= max_annotated_rows else ""), fontsize=11)
     handles = [Patch(facecolor=STATUS_COLOURS.get(s, _OTHER), edgecolor="#666666", label=s) for s in statuses]
     for m in sorted({m for ms in marked.values() for m in ms}):
         handles.append(Patch(facecolor="white", edgecolor="#000000", hatch="///", label=_palette.literal(f"hatched: {m}")))

@@ -48,6 +48,11 @@ def visible(text: str) -> str:
 SHORT = 3
 
 
+def _core(stem: str) -> int:
+    """The letters and digits of a part (quotes and brackets around ``"us-west-2"`` do not make ``"us`` a part)."""
+    return sum(ch.isalnum() for ch in stem)
+
+
 def pieces(text: str, seps: str = SEPARATORS) -> list[str]:
     """``text`` cut into the pieces a line may not break inside (tokens ending at a separator, and runs of spaces).
     After a ``-`` or ``.`` only between two parts of :data:`SHORT` characters or more."""
@@ -56,7 +61,7 @@ def pieces(text: str, seps: str = SEPARATORS) -> list[str]:
     for p in _pieces_re(seps).findall(text):
         stem = p.rstrip(seps)
         if out and not p.startswith(" ") and out[-1][-1][-1] in "-." and not out[-1][0].startswith(" "):
-            if len(last) < SHORT or len(stem) < SHORT:
+            if _core(last) < SHORT or _core(stem) < SHORT:
                 out[-1].append(p)
                 last = stem
                 continue

@@ -246,9 +246,39 @@ def _check_notebook(page, nb: Path, lab) -> None:
     for w, h, shown in images:
         assert 200 <= w <= 4000 and 100 <= h <= 4000, f"{nb.name}: an image of {w}x{h}"
         assert shown >= 200, f"{nb.name}: an image drawn {shown} px wide"
+    _tables_fit(page, nb.name)
     if "explorer(" in "".join("".join(c["source"]) for c in saved["cells"]):
         _explorer_answers(page, nb.name)
     assert not guard.external, f"{nb.name}: requests left the machine: {guard.external[:5]}"
+
+
+#: every table shown (not folded away in a closed <details>): its width against its output area's, and the headers
+#: of the columns orgkit's tables say they show first (``data-columns``) that lie outside the output area
+_TABLE_WIDTHS = """() => [...document.querySelectorAll('.jp-OutputArea-output')].flatMap(out => {
+  const box = out.getBoundingClientRect();
+  return [...out.querySelectorAll('table')].filter(t => !t.closest('details:not([open])')).map(t => {
+    const wrap = t.closest('.ok-table');
+    const want = wrap ? JSON.parse(wrap.dataset.columns) : [];
+    const heads = [...t.querySelectorAll('thead th')];
+    const outside = heads.filter(h => { const r = h.getBoundingClientRect();
+      return r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1); }).map(h => h.innerText);
+    const names = heads.map(h => h.innerText.replace(/\\s+/g, ''));
+    const missing = t.closest('details') ? [] : want.filter(w => !names.includes(w.replace(/\\s+/g, '')));
+    return {area: out.clientWidth, table: t.scrollWidth, outside, missing,
+            head: heads.map(h => h.innerText).join('|').slice(0, 120)};
+  });
+})"""
+
+
+def _tables_fit(page, name: str) -> None:
+    """At 1400x1000 with JupyterLab's file browser open, no output table is wider than its output area, and the
+    columns a table shows first are all there, inside the area (issue 19: ``state`` read ``done_i``, the plan
+    review's action/before/after/reason were off-screen)."""
+    assert page.locator("#filebrowser").is_visible(), f"{name}: the file browser is not open"
+    tables = page.evaluate(_TABLE_WIDTHS)
+    assert tables, f"{name}: no table measured"
+    wide = [t for t in tables if t["table"] > t["area"] or t["outside"] or t["missing"]]
+    assert not wide, f"{name}: tables wider than the output area or with key columns off-screen: {wide[:3]}"
 
 
 def _explorer_answers(page, name: str) -> None:

@@ -235,3 +235,20 @@ def test_collect_refuses_an_unknown_region_before_any_call(tmp_path):
     with pytest.raises(UnknownRegion, match="us-east1"):
         collect(tmp_path / "snap", endpoint_url="http://127.0.0.1:9", regions=["us-east1"], progress=False)
     assert not (tmp_path / "snap").exists()
+
+
+def test_a_labelled_progress_bar_says_which_collection_it_is():
+    """Issue 19: the demo collects twice; its second bar ("some time later") must not read like the first."""
+    import io
+
+    from orgkit.aws.collect import _Progress
+
+    lines = []
+    for label in ("snapshot", "snapshot-later"):
+        stream = io.StringIO()
+        p = _Progress(True, stream=stream, label=label)
+        p.start("accounts", 2)
+        p.step(10, 0, 2)
+        lines.append(stream.getvalue().splitlines()[-1])
+    assert lines[0].startswith("snapshot: accounts") and lines[1].startswith("snapshot-later: accounts")
+    assert "2/2" in lines[1]

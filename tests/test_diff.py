@@ -379,7 +379,9 @@ def test_diff_table_shows_the_reason_and_names_the_unevaluated_resource(at_root,
     assert "aws_cloudtrail." in row
 
 
-def test_diff_plan_review_at_80_columns_keeps_after_or_names_what_it_left_out(at_root, capsys, monkeypatch):
+def test_diff_plan_review_at_80_columns_keeps_the_reason_and_names_what_it_left_out(at_root, capsys, monkeypatch):
+    """Issue 19: a row reading ``scp_detached regression - -`` says nothing; the reason says what changed, with the
+    before and after values in words, so at 80 columns it is kept before ``before``/``after`` (which are named)."""
     code, out, _ = _run(PLAN_REVIEW, capsys, 80, monkeypatch)
     lines = out.splitlines()
     assert code == 0 and max(map(len, lines)) <= 80
@@ -387,7 +389,7 @@ def test_diff_plan_review_at_80_columns_keeps_after_or_names_what_it_left_out(at
     left = " ".join(lines[lines.index(next(x for x in lines if x.startswith("columns left out"))):])
     for c in ["kind", "severity", "account_id", "after", "reason"]:
         assert c in head or c in left, c
-    assert "after" in head
+    assert "reason" in head and "after" in left
 
 
 def test_diff_honours_wide_and_columns(at_root, capsys, monkeypatch):

@@ -245,3 +245,39 @@ def test_every_table_of_the_committed_notebooks_breaks_only_at_separators():
                 if "ok-tok" in page:
                     assert "span.ok-tok" in page, book.name  # the nowrap rule travels with the table
         assert n, f"{book.name}: no table"
+
+
+def test_tables_keep_the_key_columns_within_the_page_and_name_what_they_fold():
+    """Issue 19: the plan review's action/before/after/reason were off-screen in a 968 px output area. A Table keeps
+    the columns a reader needs first, no more than fit :data:`PAGE_PX` at their narrowest, and folds the rest in
+    tables that fit too, naming each folded column."""
+    import re
+
+    from orgkit.diff.notebook import demo_paths, plan_review, table
+    from orgkit.display import PAGE_PX, column_px
+
+    _, later, plan = demo_paths()
+    planned = plan_review(orgkit.load(later), plan, principal="role/Developer")
+    cols = ["kind", "severity", "policy_id", "policy_name", "account_name", "action", "before", "after", "reason"]
+    t = table(planned[planned.kind != "scp_effect"], cols)
+    assert {"severity", "action", "before", "after", "reason"} <= set(t.columns)
+    assert t.folded and set(t.columns) | set(t.folded) == set(cols)
+    assert sum(column_px(t.df.head(200), c, t.wrap)[0] for c in t.columns) <= PAGE_PX
+    h = t._repr_html_()
+    summary = re.search(r"<summary>(.*?)</summary>", h).group(1)
+    assert all(c in summary for c in t.folded)
+    folded_tables = h.split("<details>", 1)[1]
+    for c in t.folded:
+        assert f">{c}</th>" in folded_tables.replace("<wbr>", "")
+    # each folded table fits the page too (beside the columns that name its rows)
+    for part in folded_tables.split("</table>")[:-1]:
+        heads = [re.sub("<[^>]+>", "", x) for x in re.findall(r'class="col_heading[^"]*" >(.*?)</th>', part)]
+        assert sum(column_px(t.df.head(200), c, t.wrap)[0] for c in heads) <= PAGE_PX, heads
+
+
+def test_a_narrow_frame_is_shown_whole_and_headers_break_after_underscores():
+    df = pd.DataFrame({"account_id": ["408053428601"], "est_monthly_usd": [1.5]})
+    t = Table(df)
+    assert t.columns == ["account_id", "est_monthly_usd"] and not t.folded
+    h = t._repr_html_()
+    assert "<details>" not in h and "est_<wbr>monthly_<wbr>usd" in h

@@ -195,3 +195,13 @@ def test_hostile_cells_are_shown_as_text_and_whole():
         for s in (evil, long, "read and write  events", "x" * 100):
             v = wrap.visible(s)
             assert "".join(wrap.wrap(v, w)).replace(" ", "") == v.replace(" ", "")
+
+
+def test_a_quoted_region_or_id_stays_whole():
+    """A quote is not a letter: ``"us-west-2"`` in a reason has parts of 2 letters, so it is never broken (the
+    README's plan review at 80 columns broke it as ``"us-`` / ``west-2"``)."""
+    from orgkit import wrap
+
+    for token in ('"us-west-2"', "('us-east-1')", '"p-FullAWSAccess"'):
+        assert wrap.pieces(token) == [token], wrap.pieces(token)
+    assert wrap.pieces("security-insights") == ["security-", "insights"]

@@ -83,7 +83,7 @@ class CollectOptions:
     accounts: list[str] | None = None
     member_roles: bool = True
     workers: int = DEFAULT_WORKERS
-    progress: bool = True
+    progress: bool | str = True  # a str: on, and the bar's label (which collection it is)
     collected_at: _dt.datetime | None = None
     deadline: float | None = DEFAULT_DEADLINE
     processes: int | None = None  # None: decided by the organisation's size and the cores; 0 or 1: threads only
@@ -99,6 +99,7 @@ class _Progress:
     phase: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
     last: float = 0.0
+    label: str = ""  # which collection (the demo makes two: snapshot, snapshot-later)
 
     def start(self, phase: str, total: int) -> None:
         with self.lock:
@@ -120,7 +121,8 @@ class _Progress:
         width = 24
         frac = self.done / self.total if self.total else 1.0
         bar = "#" * int(frac * width)
-        line = f"\r{self.phase:<12} [{bar:<{width}}] {self.done}/{self.total}  {calls} calls  {errors} error{'' if errors == 1 else 's'}"
+        phase = f"{self.label}: {self.phase}" if self.label else self.phase
+        line = f"\r{phase:<12} [{bar:<{width}}] {self.done}/{self.total}  {calls} calls  {errors} error{'' if errors == 1 else 's'}"
         tty = getattr(self.stream, "isatty", lambda: False)()
         if tty:
             self.stream.write(line)
@@ -328,7 +330,8 @@ class Collector:
         self.o = options
         self.errors: list[dict] = []
         self._elock = threading.Lock()
-        self.progress = _Progress(options.progress)
+        self.progress = _Progress(bool(options.progress),
+                                  label=options.progress if isinstance(options.progress, str) else "")
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def record(self, exc: BaseException, account_id: str | None, region: str | None, service: str,
@@ -1127,7 +1130,7 @@ def default_regions(factory: SessionFactory) -> list[str]:
 def collect(out: str | Path, *, profile: str | None = None, endpoint_url: str | None = None,
             role_name: str = "OrganizationAccountAccessRole", regions: list[str] | None = None,
             accounts: list[str] | None = None, member_roles: bool = True, workers: int = DEFAULT_WORKERS,
-            progress: bool = True, collected_at: _dt.datetime | None = None,
+            progress: bool | str = True, collected_at: _dt.datetime | None = None,
             factory: SessionFactory | None = None, call_timeout: float = DEFAULT_CALL_TIMEOUT,
             deadline: float | None = DEFAULT_DEADLINE, processes: int | None = None,
             access_reports: bool = False) -> Path:
@@ -1139,7 +1142,8 @@ def collect(out: str | Path, *, profile: str | None = None, endpoint_url: str | 
     ``unknown``; None or 0: no deadline. ``processes``: worker processes (None: decided by the organisation's
     size and the machine's cores; 1: threads only). ``access_reports``: also IAM's Organizations access reports
     (service last accessed data) for the root, every OU and every account collected, into ``access_reports.json``
-    (off by default: one report job per entity, each taking time).
+    (off by default: one report job per entity, each taking time). ``progress``: a progress bar on stderr; a
+    string turns it on and labels it (``snapshot-later: accounts [###...]``).
     """
     from orgkit.aws.regions import check_regions
 

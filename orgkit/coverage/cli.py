@@ -52,10 +52,10 @@ def _split(v: str | None) -> list[str]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from orgkit.output import add_demo, add_format
+    from orgkit.output import add_demo, add_format, plain_help
 
     p = sub.add_parser("coverage", help="CloudTrail and GuardDuty coverage of every account and region",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=plain_help(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
     p.add_argument("--service", choices=["cloudtrail", "guardduty"],
                    help="one service (default: both, with a 'service' column and the common columns)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from orgkit.output import UserError, add_demo, add_format, demo_note, visible, write_frame
+from orgkit.output import UserError, add_demo, add_format, demo_note, plain_help, visible, write_frame
 
 #: the table's default columns (--wide: every column; --columns: those); what does not fit is left out and named
 TABLE_COLUMNS = ["kind", "severity", "account_id", "account_name", "region", "before", "after", "reason"]
@@ -99,7 +99,7 @@ def _cmd_diff(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("diff", help="what changed between two snapshots, or what a Terraform plan would change",
-                       description=__doc__.split("\n\n")[0])
+                       description=plain_help(__doc__.split("\n\n")[0]))
     p.add_argument("before", nargs="?", help="BEFORE snapshot directory (default: the bundled demo)")
     p.add_argument("after", nargs="?", help="AFTER snapshot directory")
     p.add_argument("--terraform-plan", metavar="PLAN_JSON",

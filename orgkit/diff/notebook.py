@@ -12,6 +12,11 @@ from orgkit.diff.rows import ROW_ORDER, SEVERITIES
 from orgkit.palette import SEVERITY_COLOURS, UNCHANGED  # the one palette (no red against green)
 #: the columns a reader needs, in reading order
 SHOW = ["kind", "severity", "account_name", "ou_path", "region", "before", "after", "reason"]
+#: what a reader of a change row needs first when not every column fits the page (the others fold below)
+#: a figure's width: an image of at most 968 px at 100 dpi is shown at its own size in JupyterLab's output area
+#: (1400x1000, file browser open), so a 9 pt label reads as 9 pt
+FIGURE_WIDTH_IN = 9.4
+READ_FIRST = ["severity", "account_name", "action", "before", "after", "reason", "kind", "region", "ou_path"]
 
 
 def demo_paths(snapshot=None, later=None, plan=None) -> tuple[Path, Path, Path | None]:
@@ -38,14 +43,14 @@ def plan_review(after, plan_path, principal=None) -> pd.DataFrame:
 
 
 def table(changes: pd.DataFrame, columns: list[str] | None = None, uuid: str = "changes", max_rows: int = 60):
-    """A styled view of change rows (:func:`orgkit.display.style`: severity in the palette's colours, SCP decisions
-    neutral, missing values one way, tokens unbroken), at most ``max_rows`` rows (the frame keeps them all)."""
-    from orgkit.display import style
+    """A view of change rows (:class:`orgkit.display.Table`: severity in the palette's colours, SCP decisions
+    neutral, missing values one way, tokens unbroken, what does not fit the page folded below), at most ``max_rows`` rows (the frame keeps them all)."""
+    from orgkit.display import Table
 
     cols = [c for c in (columns or SHOW) if c in changes.columns]
     df = changes[cols].head(max_rows).reset_index(drop=True)
     caption = f"first {max_rows} of {len(changes)} rows" if len(changes) > max_rows else None
-    return style(df, uuid=uuid, caption=caption)
+    return Table(df, columns=cols, uuid=uuid, caption=caption, wrap=["reason"], first=READ_FIRST)
 
 
 def effect_by_account(changes: pd.DataFrame) -> pd.DataFrame:
@@ -97,10 +102,11 @@ def worst_by_node(org, changes: pd.DataFrame) -> dict[str, str]:
 
 def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | None = None,
                      figsize: tuple[float, float] | None = None) -> Any:
-    """The OU tree of ``org`` (usually the AFTER organisation) with each account, OU and the root coloured by the
-    worst change there or under it, in the palette's colours (:data:`orgkit.palette.SEVERITY_COLOURS`: vermillion
+    """The OU tree of ``org`` (usually the AFTER organisation), root on the left, accounts down the page, with each
+    account, OU and the root coloured by the worst change there or under it, in the palette's colours (:data:`orgkit.palette.SEVERITY_COLOURS`: vermillion
     regression, orange unknown, blue improvement, grey neutral, near white unchanged), and a count of the changes at
-    each node. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a matplotlib Figure not registered with
+    each node in brackets. The figure is :data:`FIGURE_WIDTH_IN` wide at most; a name longer than its level's column
+    is shortened with "…" and the legend counts them. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a matplotlib Figure not registered with
     pyplot."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -109,11 +115,14 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
     from orgkit.palette import literal
 
     g = org.graph
-    pos = tree_layout(g)
-    width = max(x for x, _ in pos.values()) + 1
-    depth = -min(y for _, y in pos.values()) + 1
+    top = tree_layout(g)
+    # left to right: depth across, leaves down the page, so names read horizontally and never crowd each other
+    # however many accounts there are (the figure grows down, never wider than a notebook's output area)
+    pos = {n: (-y, -x) for n, (x, y) in top.items()}
+    leaves = max(-y for _, y in pos.values()) + 1
+    depth = max(x for x, _ in pos.values()) + 1
     if ax is None:
-        fig = Figure(figsize=figsize or (max(8.0, width * 1.75), max(4.0, depth * 1.7)))
+        fig = Figure(figsize=figsize or (FIGURE_WIDTH_IN, max(3.0, 0.34 * leaves + 1.0)), layout="constrained")
         ax = fig.subplots()
     else:
         fig = ax.figure
@@ -123,29 +132,40 @@ def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | No
         node = aid if aid is not None and aid in g else tid if tid is not None and tid in g else None
         if node is not None and kind != "scope":
             n_at[node] = n_at.get(node, 0) + 1
+    # a column per level, as wide as the page allows; a name longer than its column is shortened (with "…"), and
+    # the legend says so; the full names are in the change rows
+    col_in = fig.get_size_inches()[0] / (depth + 0.6)
+    room = max(8, int(col_in * 72 / (9 * 0.62)) - 2)
+    shortened = 0
     for u, v in g.edges():
         (x1, y1), (x2, y2) = pos[u], pos[v]
         hot = v in worst
-        ax.plot([x1, x2], [y1, y2], color="#7f8c8d" if hot else "#d5dbdb", lw=1.6 if hot else 0.8, zorder=1)
+        xm = x1 + 0.5
+        ax.plot([x1, xm, xm, x2], [y1, y1, y2, y2], color="#7f8c8d" if hot else "#d5dbdb", lw=1.6 if hot else 0.8,
+                zorder=1, solid_joinstyle="miter")
     for n, d in g.nodes(data=True):
         x, y = pos[n]
         sev = worst.get(n)
         colour = SEVERITY_COLOURS[sev] if sev else UNCHANGED
-        size = 300 if d.get("kind") in ("root", "ou") else 190
+        size = 120 if d.get("kind") in ("root", "ou") else 80
         marker = "s" if d.get("kind") in ("root", "ou") else "o"
         ax.scatter([x], [y], s=size, color=colour, marker=marker, zorder=2,
                    edgecolors="white" if sev else "#999999", linewidths=1.0)
         label = str(d.get("name") or n)
-        ax.text(x, y + 0.17, literal(label), ha="center", va="bottom", fontsize=9, zorder=3,
-                fontweight="bold" if d.get("kind") in ("root", "ou") else "normal")
         if n_at.get(n):
-            ax.text(x, y - 0.2, f"{n_at[n]} change{'s' if n_at[n] != 1 else ''}", ha="center", va="top",
-                    fontsize=8, color="#333333", zorder=3)
+            label += f" ({n_at[n]})"
+        if len(label) > room:
+            label, shortened = label[:room - 1] + "…", shortened + 1
+        ax.text(x + 0.07, y + 0.04, literal(label), ha="left", va="bottom", fontsize=9, zorder=3,
+                fontweight="bold" if d.get("kind") in ("root", "ou") else "normal")
     handles = [Line2D([], [], marker="o", ls="", color=SEVERITY_COLOURS[s], label=s) for s in SEVERITIES]
-    handles.append(Line2D([], [], marker="o", ls="", color=UNCHANGED, label="unchanged"))
-    ax.legend(handles=handles, loc="upper right", fontsize=9, frameon=False)
-    ax.set_xlim(-0.8, width - 0.2)
-    ax.set_ylim(-depth + 0.2, 0.7)
+    handles.append(Line2D([], [], marker="o", ls="", color=UNCHANGED, markeredgecolor="#999999", label="unchanged"))
+    handles.append(Line2D([], [], ls="", marker="", label="(n): changes at the node"))
+    if shortened:
+        handles.append(Line2D([], [], ls="", marker="", label=f"{shortened} long name(s) shortened with …"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), fontsize=8.5, frameon=False, ncol=4)
+    ax.set_xlim(-0.15, depth - 0.4)
+    ax.set_ylim(-leaves + 0.4, 0.6)
     ax.axis("off")
     if title:
         ax.set_title(literal(title), fontsize=10)

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orgkit.output import UserError, add_format, demo_note, visible, write_frame
+from orgkit.output import UserError, add_format, demo_note, plain_help, visible, write_frame
 
 #: pre-flight findings about the administrator itself: the user's choice is wrong, whatever the region
 ADMIN_CHECKS = ("admin_not_in_organization", "admin_not_active")
@@ -105,7 +105,9 @@ def _keep(v: str | None):
     return True if v.strip().lower() in ("all", "*") else _split(v)
 
 
-def _print_plan(plan, out=None) -> None:
+def _print_plan(plan, out=None, steps: bool = True) -> None:
+    """The plan: its summary, its steps (unless ``steps`` is False: ``migrate --apply`` says each step as it runs,
+    once), the suspended detectors, the pre-flight findings and today's coverage."""
     import textwrap
 
     from orgkit.output import terminal_width
@@ -116,12 +118,15 @@ def _print_plan(plan, out=None) -> None:
         out.write(textwrap.fill(visible(line), width, subsequent_indent="  ", break_on_hyphens=False,
                                 break_long_words=False) + "\n")
     out.write("\n")
-    t = plan.table()
-    view = t[["step_id", "account_id", "api", "state", "blocked"]].copy()
-    view["params"] = [_short(p) for p in t["params"]]
-    view[["account_id", "api"]] = view[["account_id", "api"]].astype(object).where(view[["account_id", "api"]]
-                                                                                  .notna(), "-")
-    write_frame(view, "table", out, columns=["step_id", "account_id", "api", "state", "blocked"])
+    if steps:
+        t = plan.table()
+        view = t[["step_id", "account_id", "api", "state", "blocked"]].copy()
+        view["params"] = [_short(p) for p in t["params"]]
+        view[["account_id", "api"]] = view[["account_id", "api"]].astype(object).where(
+            view[["account_id", "api"]].notna(), "-")
+        write_frame(view, "table", out, columns=["step_id", "account_id", "api", "state", "blocked"])
+    else:
+        out.write("the steps are listed below as they run (orgkit guardduty plan lists them beforehand)\n")
     susp = plan.suspended_outcomes()
     if len(susp):
         out.write("\nsuspended detectors (what the migration does to each):\n")
@@ -228,7 +233,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     problems = _admin_problems(plan)
     if problems:  # said first, in one line, instead of a plan that cannot run
         raise UserError(problems[0] + " (choose another --admin; `orgkit guardduty plan` shows the whole plan)")
-    _print_plan(plan)
+    _print_plan(plan, steps=not args.apply)
     if not args.apply:
         if args.live_check:
             ro = SessionFactory(profile=args.profile, endpoint_url=args.endpoint_url, role_name=args.role_name)
@@ -307,7 +312,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(fn=_cmd_plan)
 
     m = gs.add_parser("migrate", help="print the plan (no write); with --apply, carry it out step by step",
-                      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                      description=plain_help(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     _plan_args(m, admin_required=True)
     m.add_argument("--apply", action="store_true", help="carry the plan out (the only orgkit command that writes)")
     m.add_argument("--live", action="store_true",

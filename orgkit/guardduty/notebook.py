@@ -176,12 +176,13 @@ def scp_folded(plan):
     return Folded(text, f"The member-protection SCP: {len(text)} of 5,120 characters")
 
 
-def _styled(df: pd.DataFrame, uuid: str, caption: str | None = None, wrap: Iterable[str] = ()):
-    """A stable Styler (fixed uuid, no index, text left-aligned, status cells in the heatmaps' palette, missing
-    values as one mark, regions unbroken, the ``wrap`` columns wrapped): :func:`orgkit.display.style`."""
-    from orgkit.display import style
+def _styled(df: pd.DataFrame, uuid: str, caption: str | None = None, wrap: Iterable[str] = (), first=()):
+    """A stable table (fixed uuid, no index, text left-aligned, status cells in the heatmaps' palette, missing
+    values as one mark, regions unbroken, the ``wrap`` columns wrapped, the columns in the order given as many as fit
+    the page, the rest folded below): :class:`orgkit.display.Table`."""
+    from orgkit.display import Table
 
-    return style(df, uuid=uuid, caption=caption, wrap=wrap)
+    return Table(df, columns=list(df.columns), uuid=uuid, caption=caption, wrap=wrap, first=first)
 
 
 # ----------------------------------------------------------------------------------------------- today
@@ -299,7 +300,7 @@ def plan_steps(plan: MigrationPlan, styled: bool = True):
 
     # the columns that fit a page first; why and how each step is checked fold below
     return Table(df, columns=["#", "region", "step", "calling account", "call", "parameters", "state", "blocked"],
-                 uuid="gd-plan-steps", wrap=["parameters"])
+                 uuid="gd-plan-steps", wrap=["parameters"], first=["#", "step", "state", "region", "call", "blocked"])
 
 
 def issues_table(plan: MigrationPlan) -> pd.DataFrame:
@@ -392,7 +393,8 @@ class GroupRun:
         # the palette's tiers, darkened for text; a word says the same for readers who do not see the colour
         colour, word = {"stopped": ("#CC3311", "Stopped"), "pending": ("#7A5C00", "Pending"),
                         "done": ("#225588", "Done")}[self.outcome()]
-        table = _styled(self.frame, f"gd-run-{self.group}", wrap=["message", "expected"]).to_html()
+        table = _styled(self.frame, f"gd-run-{self.group}", wrap=["message", "expected"],
+                        first=["step", "status", "message", "region", "call"]).to_html()
         return (f"<p {_NO_MATH} style='color:{colour}'><b>{word}. {html.escape(self.headline())}</b></p>{table}")
 
     def __repr__(self) -> str:

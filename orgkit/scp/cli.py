@@ -274,7 +274,7 @@ def register(subparsers) -> None:
 
     e = sub.add_parser("explain", help="level-by-level reasoning for one account and action")
     e.add_argument("account", help="account id")
-    e.add_argument("action")
+    e.add_argument("action", help="one action, e.g. cloudtrail:StopLogging")
     e.add_argument("snapshot", nargs="?", help="snapshot directory (default: the bundled demo)")
     _common(e)
     e.set_defaults(fn=_cmd_explain)

@@ -16,6 +16,10 @@ __all__ = ["COLOURS", "top_services", "service_heatmap"]
 #: (denied vermillion, conditional sand, allowed pale blue: never red against green)
 COLOURS = {"denied": _palette.STATUS_COLOURS["not_logging"], "conditional": _palette.STATUS_COLOURS["partial"],
            "allowed": "#DCE9F5", "exempt": "#BBBBBB"}
+#: the widest figure: 968 px of JupyterLab's output area (1400x1000, file browser open) at 100 dpi, less a margin
+FIGURE_WIDTH_IN = 9.4
+#: the width of a service's column (inches): a count such as ``7+96?`` at 8 pt fits it
+CELL_IN = 0.46
 _NEED = {"account_id", "service", "allow", "explicit_deny", "implicit_deny", "conditional", "total"}
 
 
@@ -67,6 +71,14 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
     svcs = list(services) if services is not None else top_services(d, top)
     accounts = (d[["account_id", "account_name", "ou_path"]].drop_duplicates("account_id")
                 .sort_values(["ou_path", "account_name", "account_id"], kind="stable").reset_index(drop=True))
+    # at most FIGURE_WIDTH_IN wide (shown at its own size in a notebook, 8 pt labels read as 8 pt): the services
+    # beyond what fits at CELL_IN a column are left out, named under the figure
+    acct_labels = [f"{n} ({a})" if n else a for a, n in zip(accounts["account_id"], accounts["account_name"])]
+    side_in = (0.35 + 0.066 * max(map(len, acct_labels), default=0)
+               + 0.35 + 0.075 * max((len(p or "(no OU)") for p in accounts["ou_path"]), default=0))
+    fit = max(3, int((FIGURE_WIDTH_IN - side_in - 0.4) / CELL_IN))
+    left_out = svcs[fit:]
+    svcs = svcs[:fit]
     n_a, n_s = len(accounts), len(svcs)
 
     fig = Figure(figsize=(3.6 + 0.55 * max(n_s, 4) + 1.9, 1.9 + 0.36 * max(n_a, 3)))
@@ -100,9 +112,12 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
                 ax.add_patch(Rectangle((x + left, y + 0.08), w, 0.84, facecolor=colour, edgecolor="none"))
                 left += w
         label = (str(denied) if denied else "") + (f"+{cond}?" if cond else "")
+        if len(label) > 5 and denied and cond:  # two lines rather than wider than the cell
+            label = f"{denied}\n+{cond}?"
         if label:
             # on a light box of its own, so the count reads whatever the bar beneath it
-            ax.text(x + 0.5, y + 0.5, label, ha="center", va="center", fontsize=7.5, color="#111111", zorder=5,
+            ax.text(x + 0.5, y + 0.5, label, ha="center", va="center", fontsize=8, color="#111111", zorder=5,
+                    linespacing=0.95,
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.8})
     # grid lines, OU separators and labels
     for x in range(n_s + 1):
@@ -121,8 +136,8 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
     ax.set_xlim(0, n_s)
     ax.set_ylim(n_a, 0)
     ax.set_xticks(np.arange(n_s) + 0.5)
-    ax.set_xticklabels([_palette.literal(f"{s} ({int(sizes.get(s, 0))})") for s in svcs], rotation=50, ha="left", fontsize=8,
-                       rotation_mode="anchor")
+    ax.set_xticklabels([_palette.literal(f"{s} ({int(sizes.get(s, 0))})") for s in svcs], rotation=90, ha="center",
+                       va="bottom", fontsize=8)
     ax.xaxis.tick_top()
     ax.set_yticks(np.arange(n_a) + 0.5)
     ax.set_yticklabels([_palette.literal(f"{n} ({a})" if n else a) for a, n in zip(accounts["account_id"], accounts["account_name"])],
@@ -142,7 +157,8 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
     right_in = 0.35 + 0.075 * max(len(p or "(no OU)") for p in paths)
     top_in = 0.2 + 0.045 * max(len(t.get_text()) for t in ax.get_xticklabels()) + (0.3 if title else 0)
     bottom_in = 0.85
-    fig.set_size_inches(max(w, left_in + right_in + 0.5 * n_s + 0.4), top_in + bottom_in + 0.32 * n_a)
+    fig.set_size_inches(min(FIGURE_WIDTH_IN, max(w, left_in + right_in + CELL_IN * n_s + 0.4)),
+                        top_in + bottom_in + 0.34 * n_a)
     w, h = fig.get_size_inches()
     ax.set_position([left_in / w, bottom_in / h, 1 - (left_in + right_in) / w, 1 - (top_in + bottom_in) / h])
     # what the numbers in the cells are, under the legend
@@ -150,6 +166,10 @@ def service_heatmap(summary_df: pd.DataFrame, top: int = 20, services: list[str]
 
     note = ("In a cell: actions denied, then +n? actions conditional (e.g. 7+96? = 7 denied, 96 depend on "
             "context). After a service: its number of actions.")
-    fig.text(0.15 / w, 0.08 / h, textwrap.fill(note, max(40, int((w - 0.3) * 14))), ha="left", va="bottom",
+    if left_out:
+        note += (f" {len(left_out)} more affected service(s) left out for room (the frame has them): "
+                 + ", ".join(left_out[:12]) + (", …" if len(left_out) > 12 else "") + ".")
+    fig.text(0.15 / w, 0.08 / h, textwrap.fill(_palette.literal(note), max(40, int((w - 0.3) * 13))), ha="left",
+             va="bottom",
              fontsize=8, color="#333333", linespacing=1.1)
     return fig

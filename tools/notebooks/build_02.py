@@ -139,7 +139,8 @@ Each cell is one account and one service. The vermillion part is the share of th
 the conditional ones). A share that is not zero is drawn at least 15% of the cell wide, so a single denied
 action stays visible. The management account is grey: SCPs do not apply to it. Services are ordered by how much of
 them is denied across accounts, then by how much is conditional; the number beside each is its count of actions.
-The full table is `losses` (one row per account and service).
+The services that do not fit the page are named under the figure; the full table is `losses` (one row per account
+and service).
 </details>"""),
 ("code", """ANY_REGION = {k: v for k, v in CONTEXT.items() if k.lower() != "aws:requestedregion"}
 losses = scp.summary(org, by="service", principal=PRINCIPAL, context=ANY_REGION)
