@@ -1,0 +1,243 @@
+"""The snapshot's integrity checks, word for word (issue 22, the survivors of mutation testing snapshot.py).
+
+tests/test_faults.py meets each fault through the ``orgkit`` command and checks the shape of the one line; here the
+loader's :class:`SnapshotError` is compared whole (the file it names and the problem it states), so a check that
+goes quiet, names the wrong file or garbles the list of regions it reports is caught. Each snapshot is written by
+the real writer (``reseal``): its digest is consistent, only the check under test can refuse it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import orgkit
+from orgkit.snapshot import (DIGEST_KEY, SnapshotError, SnapshotReader, SnapshotWriter, _pid_alive, _host,
+                             strip_metadata, sweep_leftovers, unlisted_regions)
+from orgkit.testing import SnapshotSpec
+
+MEMBER, ADMIN = "222222222222", "333333333333"
+
+
+def spec() -> SnapshotSpec:
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"])
+    ou = sb.ou("Workloads")
+    sb.ou("Sandbox")
+    a = sb.account("App", parent=ou, account_id=MEMBER)
+    adm = sb.account("Security", parent=ou, account_id=ADMIN)
+    sb.detector(adm, "us-east-1")
+    sb.detector(a, "us-east-1")
+    sb.detector(a, "eu-west-1")
+    sb.trail(sb.management, "org", organization=True)
+    sb.trail(a, "own")
+    sb.policy("DenyLeave", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}, [ou])
+    return sb
+
+
+def reseal(path: Path, edit) -> Path:
+    """Rewrite a snapshot through the real writer after ``edit(docs, manifest)``: a consistent digest."""
+    r = SnapshotReader(path)
+    docs = {f: r.read(f) for f in r.files}
+    m = {k: v for k, v in r.manifest.items() if k not in ("files", "schema_version", DIGEST_KEY)}
+    edit(docs, m)
+    with SnapshotWriter(path) as w:
+        for f, d in docs.items():
+            w.write(f, d)
+        w.commit(m)
+    return path
+
+
+def refusal(path: Path) -> tuple[str, str]:
+    with pytest.raises(SnapshotError) as e:
+        orgkit.load(path)
+    return e.value.path, e.value.problem
+
+
+# the counts the collector records for spec(): 3 accounts, 2 OUs, 2 SCPs, 2 trails, 3 detectors
+COUNTS = {"accounts": 3, "ous": 2, "policies": 2, "trails": 2, "detectors": 3}
+
+
+@pytest.fixture
+def snap(tmp_path) -> Path:
+    return reseal(spec().write(tmp_path / "snap"), lambda docs, m: m.update(counts=dict(COUNTS)))
+
+
+# ----------------------------------------------------------------------------------------------- counts
+def test_the_recorded_counts_are_the_files_counts(snap):
+    org = orgkit.load(snap)
+    assert len(org.accounts) == 3
+
+
+@pytest.mark.parametrize("key", sorted(COUNTS))
+def test_each_count_that_disagrees_with_the_files_is_refused_and_named(snap, key):
+    reseal(snap, lambda docs, m: m["counts"].update({key: COUNTS[key] + 1}))
+    path, problem = refusal(snap)
+    assert path == str(snap / "manifest.json")
+    assert problem == (f"counts.{key} is {COUNTS[key] + 1} but the files hold {COUNTS[key]}: the manifest and the "
+                       "data files disagree (edited?)")
+
+
+def test_the_error_count_is_held_to_errors_json(snap):
+    reseal(snap, lambda docs, m: m.update(error_count=2))
+    assert refusal(snap) == (str(snap / "manifest.json"), "error_count is 2 but errors.json holds 0: the manifest "
+                                                          "and the data files disagree (edited?)")
+
+
+# ----------------------------------------------------------------------------------------------- accounts
+def test_an_account_file_of_an_account_the_organisation_does_not_list_is_refused(snap):
+    stranger = "555555555555"
+
+    def edit(docs, m):
+        docs[f"accounts/{stranger}.json"] = dict(docs[f"accounts/{MEMBER}.json"], AccountId=stranger,
+                                                 CloudTrail={"ListTrails": [], "Trails": {}}, GuardDuty={})
+    reseal(snap, edit)
+    assert refusal(snap) == (str(snap / "accounts" / f"{stranger}.json"),
+                             "is for an account the organisation does not list (edited?)")
+
+
+# ----------------------------------------------------------------------------------------------- regions
+@pytest.mark.parametrize("regions", [["us-east-1", "eu-west-1", "us-east-1"],  # a region twice
+                                     ["us-east-1", "eu-west-1", ""],  # an empty name
+                                     ["us-east-1", "eu-west-1", 7],  # not a name
+                                     {"us-east-1": 1, "eu-west-1": 2}])  # not a list
+def test_regions_that_are_not_a_list_of_distinct_names_are_refused(snap, regions):
+    reseal(snap, lambda docs, m: m.update(regions=regions))
+    assert refusal(snap) == (str(snap / "manifest.json"), "regions is not a list of distinct region names: the "
+                                                          "manifest and the data files disagree (edited?)")
+
+
+def test_regions_lacking_regions_an_account_was_read_in_are_named(snap):
+    def edit(docs, m):
+        gd = docs[f"accounts/{MEMBER}.json"]["GuardDuty"]
+        gd["ap-south-1"] = gd["sa-east-1"] = {"DetectorIds": []}
+    reseal(snap, edit)
+    assert refusal(snap) == (str(snap / "manifest.json"), f"regions lacks ap-south-1, sa-east-1, which accounts/"
+                             f"{MEMBER}.json was read in: the manifest and the data files disagree (edited?)")
+
+
+def test_regions_lacking_regions_the_guardduty_administrators_were_read_in_are_named(snap):
+    def edit(docs, m):
+        docs["guardduty.json"]["OrganizationAdminAccounts"] = {
+            "us-east-1": [], "sa-east-1": [{"AdminAccountId": ADMIN, "AdminStatus": "ENABLED"}], "ap-south-1": []}
+    reseal(snap, edit)
+    assert refusal(snap) == (str(snap / "manifest.json"), "regions lacks ap-south-1, sa-east-1, which guardduty.json "
+                             "was read in: the manifest and the data files disagree (edited?)")
+
+
+def test_guardduty_administrators_of_the_listed_regions_load(snap):
+    reseal(snap, lambda docs, m: docs["guardduty.json"].update(OrganizationAdminAccounts={
+        "eu-west-1": [{"AdminAccountId": ADMIN, "AdminStatus": "ENABLED"}]}))
+    org = orgkit.load(snap)
+    assert list(org.guardduty_admins["admin_account_id"]) == [ADMIN]
+
+
+def _regions_snapshot(tmp_path, regions, unlisted=None, lists=None):
+    """Every account's region list (``Regions``) is ``lists`` (default: us-east-1 and eu-west-1)."""
+    sb = SnapshotSpec(regions=regions)
+    sb.account("App", account_id=MEMBER)
+    listed = lists if lists is not None else ["us-east-1", "eu-west-1"]
+    for doc in sb.docs.values():
+        doc["Regions"] = [{"RegionName": r, "RegionOptStatus": "ENABLED_BY_DEFAULT"} for r in listed]
+    path = sb.write(tmp_path / "s")
+    if unlisted is not None:
+        reseal(path, lambda docs, m: m.update(regions_unlisted=unlisted))
+    return path
+
+
+def test_regions_no_account_lists_are_all_named(tmp_path):
+    path = _regions_snapshot(tmp_path, ["us-east-1", "us-east1", "eu-west1"])
+    assert refusal(path) == (str(path / "manifest.json"), "regions has us-east1, eu-west1, which no account's region "
+                             "list (account:ListRegions) has: misspelled when collected? Collect again with "
+                             "--regions checked")
+
+
+@pytest.mark.parametrize("unlisted", [["ap-future-9", "eu-west-9"], ["ap-future-9", 9], "ap-future-9"])
+def test_a_record_of_unlisted_regions_outside_regions_is_refused(tmp_path, unlisted):
+    path = _regions_snapshot(tmp_path, ["us-east-1", "ap-future-9"], unlisted)
+    assert refusal(path) == (str(path / "manifest.json"), "regions_unlisted is not a list of regions of `regions`: "
+                                                          "the manifest was edited?")
+
+
+def test_a_record_of_unlisted_regions_that_the_lists_have_names_them(tmp_path):
+    path = _regions_snapshot(tmp_path, ["us-east-1", "eu-west-1", "ap-future-9"],
+                             ["us-east-1", "eu-west-1", "ap-future-9"])
+    assert refusal(path) == (str(path / "manifest.json"), "regions_unlisted names us-east-1, eu-west-1, which an "
+                             "account's region list has: the manifest and the data files disagree (edited?)")
+
+
+def test_an_account_whose_region_list_was_not_read_holds_nothing_to_account(tmp_path):
+    """The collector writes ``Regions: null`` for an account whose list it could not read: the other accounts'
+    lists decide; with none read, no region is unlisted."""
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"])
+    sb.account("App", account_id=MEMBER)
+    sb.docs[MEMBER]["Regions"] = None
+    sb.docs[sb.management]["Regions"] = [{"RegionName": "us-east-1", "RegionOptStatus": "ENABLED_BY_DEFAULT"}]
+    path = sb.write(tmp_path / "s")
+    reseal(path, lambda docs, m: m.update(regions_unlisted=["eu-west-1"]))
+    assert len(orgkit.load(path).accounts) == 2
+    docs = {MEMBER: {"Regions": None}, "x": {"Regions": [{"RegionName": "us-east-1"}]}, "y": None}
+    assert unlisted_regions(["us-east-1", "eu-west-1"], docs) == ["eu-west-1"]
+    assert unlisted_regions(["us-east-1", "eu-west-1"], {MEMBER: {"Regions": None}}) == []
+
+
+# ----------------------------------------------------------------------------------------------- the error itself
+def test_a_snapshot_error_names_the_file_and_the_problem_and_escapes_both_in_html():
+    e = SnapshotError(Path("/snaps/<b>x</b>/manifest.json"), "bad & <i>worse</i>")
+    assert (e.path, e.problem, str(e)) == ("/snaps/<b>x</b>/manifest.json", "bad & <i>worse</i>",
+                                           "/snaps/<b>x</b>/manifest.json: bad & <i>worse</i>")
+    html = e._repr_html_()
+    assert "<code>/snaps/&lt;b&gt;x&lt;/b&gt;/manifest.json</code>: bad &amp; &lt;i&gt;worse&lt;/i&gt;</div>" in html
+    assert "<b>x</b>" not in html and "<i>" not in html
+
+
+def test_response_metadata_is_not_stored():
+    assert strip_metadata({"ResponseMetadata": {"RequestId": "r-1", "RetryAttempts": 2}, "Trail": {"Name": "t"},
+                           "responseMetadata": 1}) == {"Trail": {"Name": "t"}, "responseMetadata": 1}
+
+
+# ----------------------------------------------------------------------------------------------- writer, leftovers
+def test_an_exception_after_the_commit_is_the_one_raised_and_the_snapshot_stays(tmp_path):
+    out = tmp_path / "snap"
+    with pytest.raises(RuntimeError, match="after the commit"):
+        with SnapshotWriter(out) as w:
+            w.write("errors.json", {"Errors": []})
+            w.commit({})
+            raise RuntimeError("after the commit")
+    assert SnapshotReader(out).read("errors.json") == {"Errors": []}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
+
+
+def test_a_leftover_of_a_live_process_is_kept_and_the_process_is_not_signalled(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        left = tmp_path / f".snap.partial-{_host()}-{child.pid}-abcd1234"
+        left.mkdir()
+        removed, kept = sweep_leftovers(tmp_path / "snap")
+        assert removed == [] and kept == [(left, f"process {child.pid} may still be writing it")]
+        time.sleep(0.2)
+        assert child.poll() is None  # only asked whether it exists (signal 0): still running
+    finally:
+        child.kill()
+        child.wait()
+
+
+@pytest.mark.parametrize("error", [PermissionError(1, "Operation not permitted"), OSError(22, "Invalid argument")])
+def test_a_process_that_cannot_be_asked_counts_as_alive(monkeypatch, error):
+    """kill(pid, 0) fails with EPERM for another user's live process: alive, so its leftover is kept."""
+    def kill(pid, sig):
+        raise error
+    monkeypatch.setattr(os, "kill", kill)
+    assert _pid_alive(12345) is True
+
+
+def test_a_gone_process_is_not_alive():
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    assert _pid_alive(p.pid) is False
+    assert _pid_alive(os.getpid()) is True
