@@ -89,6 +89,16 @@ def test_the_error_count_is_held_to_errors_json(snap):
                                                           "and the data files disagree (edited?)")
 
 
+def test_without_errors_json_the_error_count_is_not_held_to_anything(snap):
+    """A snapshot without errors.json (hand-made, or older): nothing to hold ``error_count`` to; it loads."""
+    def edit(docs, m):
+        del docs["errors.json"]
+        m["error_count"] = 1
+    reseal(snap, edit)
+    assert "errors.json" not in SnapshotReader(snap).files
+    assert len(orgkit.load(snap).accounts) == 3
+
+
 # ----------------------------------------------------------------------------------------------- accounts
 def test_an_account_file_of_an_account_the_organisation_does_not_list_is_refused(snap):
     stranger = "555555555555"
