@@ -251,3 +251,55 @@ def test_a_gone_process_is_not_alive():
     p.wait()
     assert _pid_alive(p.pid) is False
     assert _pid_alive(os.getpid()) is True
+
+
+# ----------------------------------------------------------------------------------------------- the reader
+def test_what_is_not_a_snapshot_is_named_with_why(tmp_path):
+    f = tmp_path / "x.json"
+    f.write_text("{}")
+    assert refusal(tmp_path / "nope") == (str(tmp_path / "nope"), "no such snapshot directory")
+    assert refusal(f) == (str(f), "is not a directory (a snapshot is a directory with a manifest.json)")
+    assert refusal(tmp_path) == (str(tmp_path / "manifest.json"), "missing: this directory is not a complete snapshot")
+
+
+def test_a_manifest_that_is_a_link_is_refused(snap, tmp_path):
+    m = snap / "manifest.json"
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_bytes(m.read_bytes())
+    m.unlink()
+    m.symlink_to(elsewhere)
+    assert refusal(snap) == (str(m), "is a link: refused; a snapshot holds only regular files")
+
+
+def test_a_manifest_that_is_not_a_json_object_is_named(snap):
+    m = snap / "manifest.json"
+    m.write_text("[1, 2]\n")
+    assert refusal(snap) == (str(m), "is not a JSON object")
+    m.write_text('{"schema_version": 2,')
+    path, problem = refusal(snap)
+    assert path == str(m) and problem.startswith("is not valid JSON (truncated or corrupt?): Expecting")
+
+
+def test_a_required_file_the_manifest_does_not_list_is_named(snap):
+    reseal(snap, lambda docs, m: docs.pop("organization.json"))
+    assert refusal(snap) == (str(snap / "organization.json"), "is not listed in manifest.json")
+
+
+def test_optional_files_may_be_absent(snap):
+    def edit(docs, m):
+        del docs["guardduty.json"]
+    reseal(snap, edit)
+    org = orgkit.load(snap)
+    assert len(org.accounts) == 3 and org.guardduty_admins.empty
+
+
+def test_an_edited_data_file_is_named_and_the_reader_verifies_by_default(snap):
+    f = snap / "policies.json"
+    f.write_text(f.read_text().replace("DenyLeave", "DenyLeaf"))
+    want = (str(f), "does not match its checksum in manifest.json (truncated or edited?)")
+    assert refusal(snap) == want
+    with pytest.raises(SnapshotError) as e:
+        SnapshotReader(snap).read("policies.json")
+    assert (e.value.path, e.value.problem) == want
+    names = [p["PolicySummary"]["Name"] for p in SnapshotReader(snap, verify=False).read("policies.json")["Policies"]]
+    assert "DenyLeaf" in names
