@@ -8,6 +8,7 @@ the real writer (``reseal``): its digest is consistent, only the check under tes
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,8 +18,8 @@ from pathlib import Path
 import pytest
 
 import orgkit
-from orgkit.snapshot import (DIGEST_KEY, SnapshotError, SnapshotReader, SnapshotWriter, _pid_alive, _host,
-                             strip_metadata, sweep_leftovers, unlisted_regions)
+from orgkit.snapshot import (DIGEST_KEY, SCHEMA_VERSION, SnapshotError, SnapshotReader, SnapshotWriter, _host,
+                             _pid_alive, dumps, manifest_digest, strip_metadata, sweep_leftovers, unlisted_regions)
 from orgkit.testing import SnapshotSpec
 
 MEMBER, ADMIN = "222222222222", "333333333333"
@@ -303,3 +304,65 @@ def test_an_edited_data_file_is_named_and_the_reader_verifies_by_default(snap):
     assert (e.value.path, e.value.problem) == want
     names = [p["PolicySummary"]["Name"] for p in SnapshotReader(snap, verify=False).read("policies.json")["Policies"]]
     assert "DenyLeaf" in names
+
+
+def forge(path: Path, edit) -> Path:
+    """Edit manifest.json and recompute its digest (a careful forger): only the check under test can refuse it."""
+    p = path / "manifest.json"
+    m = json.loads(p.read_text())
+    edit(m)
+    m.pop(DIGEST_KEY, None)
+    m[DIGEST_KEY] = manifest_digest(m)
+    p.write_text(dumps(m))
+    return p
+
+
+@pytest.mark.parametrize("edit,problem", [
+    (lambda m: m.update(schema_version="2"), "has no integer schema_version"),
+    (lambda m: m.update(schema_version=True), "has no integer schema_version"),
+    (lambda m: m.update(schema_version=SCHEMA_VERSION + 1),
+     f"schema version {SCHEMA_VERSION + 1} is newer than this orgkit reads ({SCHEMA_VERSION}): upgrade orgkit"),
+    (lambda m: m.update(schema_version=0), "unknown schema version 0"),
+    (lambda m: m.pop("files"), "has no 'files' table"),
+    (lambda m: m.update(files=[]), "has no 'files' table"),
+    (lambda m: m["files"].update({"errors.json": "abc"}), "lists 'errors.json' with an invalid checksum 'abc'"),
+    (lambda m: m["files"].update({"errors.json": 5}), "lists 'errors.json' with an invalid checksum 5"),
+    (lambda m: m["files"].update({"errors.json": "A" * 64}),
+     f"lists 'errors.json' with an invalid checksum {'A' * 64!r}"),
+])
+def test_a_forged_manifest_is_refused_with_what_is_wrong(snap, edit, problem):
+    m = forge(snap, edit)
+    assert refusal(snap) == (str(m), problem)
+
+
+def test_a_manifest_without_its_digest_or_not_canonical_is_refused(snap):
+    p = snap / "manifest.json"
+    m = json.loads(p.read_text())
+    p.write_text(dumps({k: v for k, v in m.items() if k != DIGEST_KEY}))
+    assert refusal(snap) == (str(p), f"has no {DIGEST_KEY} (schema 2 manifests carry their own digest): edited or "
+                                     "truncated")
+    p.write_text(json.dumps(m, sort_keys=True, indent=2) + "\n")  # same content, other form
+    assert refusal(snap) == (str(p), "is not in the canonical form orgkit writes: the manifest was edited")
+
+
+def test_a_linked_data_file_is_named(snap, tmp_path):
+    target = snap / "errors.json"
+    outside = tmp_path / "elsewhere.json"
+    outside.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(outside)
+    assert refusal(snap) == (str(target), "is a link (or leads outside the snapshot): refused; a snapshot holds only "
+                                          "regular files")
+
+
+# ----------------------------------------------------------------------------------------------- the stored text
+def test_times_are_stored_in_utc_and_bytes_as_text():
+    import datetime as dt
+
+    cet = dt.timezone(dt.timedelta(hours=1))
+    assert json.loads(dumps({"naive": dt.datetime(2026, 1, 1, 12, 0), "cet": dt.datetime(2026, 1, 1, 13, 0, tzinfo=cet),
+                             "day": dt.date(2026, 1, 2), "raw": b"ok\xff", "set": {"b", "a"}})) == {
+        "naive": "2026-01-01T12:00:00+00:00", "cet": "2026-01-01T12:00:00+00:00", "day": "2026-01-02",
+        "raw": "ok\ufffd", "set": ["a", "b"]}
+    with pytest.raises(TypeError, match="cannot store object in a snapshot"):
+        dumps({"x": object()})
