@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -366,3 +367,94 @@ def test_times_are_stored_in_utc_and_bytes_as_text():
         "raw": "ok\ufffd", "set": ["a", "b"]}
     with pytest.raises(TypeError, match="cannot store object in a snapshot"):
         dumps({"x": object()})
+
+
+def test_times_are_stored_in_utc_whatever_the_local_zone(monkeypatch):
+    import datetime as dt
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        assert json.loads(dumps([dt.datetime(2026, 1, 1, 12, 0),
+                                 dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)])) == [
+            "2026-01-01T12:00:00+00:00", "2026-01-01T12:00:00+00:00"]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+# ----------------------------------------------------------------------------------------------- the writer
+def test_the_writer_works_next_to_out_in_a_private_partial_directory(tmp_path):
+    out = tmp_path / "new" / "deeper" / "snap"  # parents that do not exist yet
+    with SnapshotWriter(out) as w:
+        assert w.tmp.parent == out.parent
+        assert w.tmp.name.startswith(f".snap.partial-{_host()}-{os.getpid()}-")
+        w.write("accounts/x.json", {"a": 1})
+        # orgkit writes one level (accounts/); a deeper name works too, its intermediate directories taking the
+        # umask's mode inside the private top directory
+        w.write("nested/twice/y.json", {"b": 2})
+        with pytest.raises(SnapshotError, match=r"lists '\.\./x\.json', which points outside"):
+            w.write("../x.json", {})
+        w.commit({})
+    for d in (out, out / "accounts", out / "nested" / "twice"):
+        assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
+    assert SnapshotReader(out).read("accounts/x.json") == {"a": 1}
+    assert SnapshotReader(out).read("nested/twice/y.json") == {"b": 2}
+    assert sorted(p.name for p in out.parent.iterdir()) == ["snap"]
+
+
+def test_a_writer_left_without_commit_leaves_nothing(tmp_path):
+    with SnapshotWriter(tmp_path / "snap") as w:
+        w.write("errors.json", {"Errors": []})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("made", ["file", "directory"])
+def test_something_put_at_out_while_writing_is_never_replaced(tmp_path, made):
+    out = tmp_path / "snap"
+    with pytest.raises(SnapshotError) as e:
+        with SnapshotWriter(out) as w:
+            w.write("errors.json", {"Errors": []})
+            if made == "file":
+                out.write_text("precious")
+            else:
+                out.mkdir()
+                (out / "thesis.tex").write_text("precious")
+            w.commit({})
+    what = "a directory" if made == "file" else "a snapshot"
+    assert (e.value.path, e.value.problem) == (str(out), f"exists and is not {what}; refusing to replace it")
+    assert (out.read_text() if made == "file" else (out / "thesis.tex").read_text()) == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
+
+
+def test_an_interrupted_rename_puts_the_previous_snapshot_back(snap, monkeypatch):
+    """Ctrl-C between the two renames of a replace: the previous snapshot is moved back into place."""
+    before = (snap / "manifest.json").read_bytes()
+    real = os.replace
+
+    def replace(src, dst):
+        if Path(src).name.startswith(".snap.partial-"):
+            raise KeyboardInterrupt
+        return real(src, dst)
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        with SnapshotWriter(snap) as w:
+            w.write("errors.json", {"Errors": []})
+            w.commit({})
+    monkeypatch.undo()
+    assert (snap / "manifest.json").read_bytes() == before
+    assert sorted(p.name for p in snap.parent.iterdir()) == ["snap"]
+    assert len(orgkit.load(snap).accounts) == 3
+
+
+@pytest.mark.parametrize("name", ["", 5])
+def test_a_file_entry_that_is_not_a_name_is_refused(snap, name):
+    def edit(m):
+        m["files"] = {**m["files"], name: "0" * 64} if isinstance(name, str) else m["files"]
+    if isinstance(name, str):
+        p = forge(snap, edit)
+        assert refusal(snap) == (str(p), "lists a file with an invalid name ''")
+    with pytest.raises(SnapshotError) as e:
+        with SnapshotWriter(snap.parent / "other") as w:
+            w.write(name, {})
+    assert e.value.problem == f"lists a file with an invalid name {name!r}"
