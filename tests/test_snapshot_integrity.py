@@ -458,3 +458,34 @@ def test_a_file_entry_that_is_not_a_name_is_refused(snap, name):
         with SnapshotWriter(snap.parent / "other") as w:
             w.write(name, {})
     assert e.value.problem == f"lists a file with an invalid name {name!r}"
+
+
+@pytest.mark.parametrize("name", ["../outside.json", "C:evil.json", "c:evil.json", "accounts//x.json", "accounts/",
+                                  "./errors.json", "manifest.json", "/etc/hostname", "a\\b.json"])
+def test_file_entries_outside_the_snapshot_are_refused_word_for_word(snap, name):
+    p = forge(snap, lambda m: m["files"].update({name: "0" * 64}))
+    assert refusal(snap) == (str(p), f"lists {name!r}, which points outside the snapshot (or at the manifest "
+                                     "itself): refused (edited manifest?)")
+
+
+def test_non_ascii_text_is_stored_as_utf8():
+    assert dumps({"name": "Équipe ☃"}) == '{\n "name": "Équipe ☃"\n}\n'
+
+
+def test_the_host_in_a_partial_directory_name_is_safe(monkeypatch):
+    import socket
+
+    for given, want in [("Build-01.example.com", "Build_01.example.com"), ("a b/c:d_e", "a_b_c_d_e"),
+                        ("x" * 50, "x" * 40), ("", "host")]:
+        monkeypatch.setattr(socket, "gethostname", lambda: given)
+        assert _host() == want, given
+
+
+def test_an_out_that_is_a_file_is_refused_before_any_work(tmp_path):
+    f = tmp_path / "snap"
+    f.write_text("precious")
+    with pytest.raises(SnapshotError) as e:
+        SnapshotWriter(f)
+    assert (e.value.path, e.value.problem) == (str(f), "exists and is not a directory: give a new directory, or an "
+                                                       "earlier snapshot to replace")
+    assert f.read_text() == "precious" and sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
