@@ -489,3 +489,24 @@ def test_an_out_that_is_a_file_is_refused_before_any_work(tmp_path):
     assert (e.value.path, e.value.problem) == (str(f), "exists and is not a directory: give a new directory, or an "
                                                        "earlier snapshot to replace")
     assert f.read_text() == "precious" and sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
+
+
+def test_an_out_that_holds_something_else_or_lies_beneath_a_file_is_refused(tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "thesis.tex").write_text("do not delete")
+    with pytest.raises(SnapshotError) as e:
+        SnapshotWriter(out)
+    assert (e.value.path, e.value.problem) == (str(out), "exists and is not a snapshot (no manifest.json); refusing "
+                                                         "to replace it: give a new directory")
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(SnapshotError) as e:
+        SnapshotWriter(tmp_path / "afile" / "deeper" / "snap")
+    assert (e.value.path, e.value.problem) == (str(tmp_path / "afile"), "is not a directory: cannot create the "
+                                                                        "snapshot beneath it")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with SnapshotWriter(empty) as w:  # an empty directory may become the snapshot
+        w.commit({})
+    assert SnapshotReader(empty).files == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "empty", "precious"]
