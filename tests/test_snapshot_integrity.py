@@ -510,3 +510,18 @@ def test_an_out_that_holds_something_else_or_lies_beneath_a_file_is_refused(tmp_
         w.commit({})
     assert SnapshotReader(empty).files == {}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "empty", "precious"]
+
+
+def test_a_place_that_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch):
+    """As another user meets a directory they may not write (the tests run as root, whom no mode stops: the
+    permission answer is given by ``os.access``, as the kernel would give it)."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: (not mode & os.W_OK) and real(p, mode)
+                        if Path(p) == locked else real(p, mode))
+    for out in (locked / "snap", locked / "new" / "snap"):
+        with pytest.raises(SnapshotError) as e:
+            SnapshotWriter(out)
+        assert (e.value.path, e.value.problem) == (str(locked), "is not writable: cannot create the snapshot there")
+    assert list(locked.iterdir()) == []
