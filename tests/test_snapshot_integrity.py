@@ -525,3 +525,28 @@ def test_a_place_that_cannot_be_written_is_refused_before_any_work(tmp_path, mon
             SnapshotWriter(out)
         assert (e.value.path, e.value.problem) == (str(locked), "is not writable: cannot create the snapshot there")
     assert list(locked.iterdir()) == []
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_the_sweep_goes_through_every_leftover_and_touches_only_directories(tmp_path):
+    out = tmp_path / "snap"
+    unowned = tmp_path / ".snap.partial-0abc"  # sorts first; an orgkit that did not record its process
+    stale = tmp_path / f".snap.partial-{_host()}-{_dead_pid()}-zz"
+    a_file = tmp_path / f".snap.partial-{_host()}-{_dead_pid()}-file"
+    precious = tmp_path / "precious"
+    linked = tmp_path / f".snap.partial-{_host()}-{_dead_pid()}-link"
+    for d in (unowned, stale, precious):
+        d.mkdir()
+        (d / "x.json").write_text("{}")
+    a_file.write_text("not a directory")
+    linked.symlink_to(precious, target_is_directory=True)
+    removed, kept = sweep_leftovers(out)
+    assert removed == [stale] and not stale.exists()
+    assert kept == [(unowned, f"left by an earlier run (no process recorded): remove it if no orgkit collect is "
+                              f"writing {out}")]
+    assert a_file.read_text() == "not a directory" and (precious / "x.json").exists() and linked.is_symlink()
