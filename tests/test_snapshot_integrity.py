@@ -550,3 +550,30 @@ def test_the_sweep_goes_through_every_leftover_and_touches_only_directories(tmp_
     assert kept == [(unowned, f"left by an earlier run (no process recorded): remove it if no orgkit collect is "
                               f"writing {out}")]
     assert a_file.read_text() == "not a directory" and (precious / "x.json").exists() and linked.is_symlink()
+
+
+def test_a_moved_aside_snapshot_is_named_and_the_sweep_goes_on(tmp_path):
+    out = tmp_path / "snap"
+    old = tmp_path / f".snap.old-{_host()}-{_dead_pid()}"  # ".snap.old-" sorts before ".snap.partial-"
+    stale = tmp_path / f".snap.partial-{_host()}-{_dead_pid()}-zz"
+    for d in (old, stale):
+        d.mkdir()
+    removed, kept = sweep_leftovers(out)
+    assert removed == [stale]
+    assert kept == [(old, f"the previous snapshot, moved aside by a run that was killed: move it back to {out}")]
+
+
+def test_a_leftover_that_cannot_be_removed_is_named(tmp_path, monkeypatch):
+    """As ``shutil.rmtree`` behaves on a directory the user may not remove (the tests run as root, whom no mode
+    stops): it raises, or with ``ignore_errors`` leaves the directory in place."""
+    import shutil
+
+    def rmtree(path, ignore_errors=False):
+        if not ignore_errors:
+            raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(shutil, "rmtree", rmtree)
+    pid = _dead_pid()
+    stale = tmp_path / f".snap.partial-{_host()}-{pid}-zz"
+    stale.mkdir()
+    removed, kept = sweep_leftovers(tmp_path / "snap")
+    assert removed == [] and kept == [(stale, f"left by process {pid} (gone) but could not be removed")]
