@@ -6,6 +6,7 @@ import pytest
 
 from orgkit.scp import FULL_AWS_ACCESS, PolicyError, compile_policy, evaluate
 from orgkit.scp.catalog import default_catalog
+from orgkit.scp.engine import implied_context, is_service_linked, principal_kind
 
 FULL = ("p-FullAWSAccess", FULL_AWS_ACCESS)
 
@@ -286,3 +287,27 @@ def test_star_ending_an_arn_field_crosses_colons():
     d = scp.evaluate([[_FULL, deny]], "ec2:StopInstances",
                      resource="arn:aws:ec2:us-east-1:111122223333:instance/i-1")
     assert d.decision == "explicit_deny"
+
+
+# ------------------------------------------------------------------------------- issue 22: survivors of mutation
+@pytest.mark.parametrize("arn,kind,ptype", [
+    ("arn:aws:iam::111122223333:root", "root", "Account"),
+    ("arn:aws:iam::111122223333:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty",
+     "service_linked_role", "AssumedRole"),
+    ("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef",
+     "sso_role", "AssumedRole"),
+    ("arn:aws:iam::111122223333:role/team/Dev", "role", "AssumedRole"),
+    ("arn:aws:iam::111122223333:user/alice", "user", "User"),
+    ("arn:aws:iam::111122223333:group/admins", None, None),
+    ("AIDAEXAMPLEUSERID", None, None),  # not an ARN
+    ("", None, None),
+])
+def test_the_kind_of_principal_and_the_principal_type_the_organisation_implies(arn, kind, ptype):
+    """docs/scp.md: ``aws:PrincipalType`` is ``Account`` for the root user, ``AssumedRole`` for roles, ``User`` for
+    users; a principal of no known kind implies no type (unknown, never guessed)."""
+    assert principal_kind(arn) == kind
+    assert principal_kind(None) is None
+    ctx = implied_context("111122223333", "o-abcdef1234", None, arn or None)
+    assert ctx.get("aws:principaltype") == ptype
+    assert ("aws:principaltype" in ctx) is (ptype is not None)
+    assert is_service_linked(arn) is (kind == "service_linked_role")
