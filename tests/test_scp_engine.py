@@ -311,3 +311,48 @@ def test_the_kind_of_principal_and_the_principal_type_the_organisation_implies(a
     assert ctx.get("aws:principaltype") == ptype
     assert ("aws:principaltype" in ctx) is (ptype is not None)
     assert is_service_linked(arn) is (kind == "service_linked_role")
+
+
+def test_a_decision_row_and_its_explanation_word_for_word():
+    """The row the frames and the CLI show and the level-by-level explanation, for the three kinds of answer."""
+    d = evaluate([[FULL, DENY_ROOT], [ALLOW_LIST]], "ec2:RunInstances", principal=ROOT)
+    assert d.as_row() == {
+        "decision": "explicit_deny", "reason": 'denied by Sid "DenyRootUser" of policy p-denyroot at level0',
+        "source": "p-denyroot/DenyRootUser", "level": "level0", "policy_id": "p-denyroot", "policy_name": None,
+        "sid": "DenyRootUser", "depends_on": [], "allowed_when": None, "denied_when": None, "in_catalog": None,
+        "layer": None}
+    assert d.explain() == "\n".join([
+        "ec2:RunInstances on any resource as arn:aws:iam::123456789012:root",
+        "level0: p-FullAWSAccess, p-denyroot",
+        '  DENY   by Sid "DenyRootUser" of policy p-denyroot',
+        "  ALLOW  by statement #0 of policy p-FullAWSAccess",
+        "level1: p-allowlist",
+        '  ALLOW  by Sid "AllowEc2S3" of policy p-allowlist',
+        '=> explicit_deny: denied by Sid "DenyRootUser" of policy p-denyroot at level0'])
+
+    d = evaluate([[FULL], [ALLOW_LIST]], "iam:CreateUser", principal=ROLE)  # the allow-list lacks iam:
+    assert d.as_row() == {
+        "decision": "implicit_deny", "reason": "no SCP attached to level1 allows it", "source": "level1",
+        "level": "level1", "policy_id": None, "policy_name": None, "sid": None, "depends_on": [],
+        "allowed_when": None, "denied_when": None, "in_catalog": None, "layer": None}
+    assert d.explain() == "\n".join([
+        "iam:CreateUser on any resource as arn:aws:iam::123456789012:role/Dev",
+        "level0: p-FullAWSAccess", "  ALLOW  by statement #0 of policy p-FullAWSAccess",
+        "level1: p-allowlist", "  no statement here allows it",
+        "=> implicit_deny: no SCP attached to level1 allows it"])
+
+    d = evaluate([[FULL, DENY_ROOT], [FULL]], "ec2:RunInstances")  # who asks is not known
+    allowed, denied = "aws:PrincipalArn is absent or any other value", "aws:PrincipalArn is like arn:aws:iam::*:root"
+    assert d.as_row() == {
+        "decision": "conditional", "reason": f"allow when {allowed}; explicit_deny when {denied}",
+        "source": "p-denyroot/DenyRootUser", "level": "level0", "policy_id": "p-denyroot", "policy_name": None,
+        "sid": "DenyRootUser", "depends_on": ['aws:PrincipalArn ArnLike ["arn:aws:iam::*:root"]'],
+        "allowed_when": allowed, "denied_when": denied, "in_catalog": None, "layer": None}
+    assert d.explain() == "\n".join([
+        "ec2:RunInstances on any resource",
+        "level0: p-FullAWSAccess, p-denyroot",
+        '  deny?  by Sid "DenyRootUser" of policy p-denyroot if aws:PrincipalArn ArnLike ["arn:aws:iam::*:root"]',
+        "  ALLOW  by statement #0 of policy p-FullAWSAccess",
+        "level1: p-FullAWSAccess", "  ALLOW  by statement #0 of policy p-FullAWSAccess",
+        f"=> conditional: allow when {allowed}; explicit_deny when {denied}",
+        f"   allowed when {allowed}", f"   denied when {denied}"])
