@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgkit.scp.conditions import BASE_OPERATORS, evaluate_condition_block, evaluate_one, parse_operator
+from orgkit.scp.conditions import (BASE_OPERATORS, evaluate_condition_block, evaluate_one, normalise_context,
+                                   parse_operator)
 from orgkit.scp.matching import Unknown
 
 NEGATED = {"stringnotequals", "stringnotequalsignorecase", "stringnotlike", "numericnotequals", "datenotequals",
@@ -169,3 +170,79 @@ def test_block_is_an_and_and_unknown_survives():
     del ctx["aws:requestedregion"]
     ctx["aws:securetransport"] = "false"
     assert evaluate_condition_block(block, ctx) is False  # a known False decides even with an unknown key
+
+
+# ------------------------------------------------------------------------------- issue 22: survivors of mutation
+def test_dates_without_a_zone_are_utc_and_offsets_are_honoured():
+    """An ISO 8601 offset is honoured; a time without a zone is read as UTC (orgkit's reading: the IAM guide's
+    examples all give ``Z``, aws:CurrentTime is UTC, and the guide does not say how a zone-less time is read)."""
+    ctx = {"aws:currenttime": "2020-01-01T00:00:00Z"}
+    assert evaluate_one("DateEquals", "aws:CurrentTime", "2020-01-01T00:00:00", ctx) is True
+    assert evaluate_one("DateEquals", "aws:CurrentTime", "2020-01-01T02:00:00+02:00", ctx) is True
+    assert evaluate_one("DateEquals", "aws:CurrentTime", "2020-01-01T01:00:00+02:00", ctx) is False
+    assert evaluate_one("DateLessThan", "aws:CurrentTime", "2020-01-01T00:00:01", ctx) is True
+
+
+def test_date_context_values_given_as_numbers_or_datetimes():
+    """A caller may pass epoch seconds or a ``datetime`` (a naive one is UTC); a bool is not a date."""
+    for value in (1577836800, 1577836800.0, datetime(2020, 1, 1, tzinfo=timezone.utc), datetime(2020, 1, 1)):
+        ctx = {"aws:currenttime": value}
+        assert evaluate_one("DateEquals", "aws:CurrentTime", "2020-01-01T00:00:00Z", ctx) is True, value
+        assert evaluate_one("DateGreaterThan", "aws:CurrentTime", "2019-12-31T23:59:59Z", ctx) is True, value
+    for op in ("DateGreaterThan", "DateLessThan", "DateEquals"):
+        assert evaluate_one(op, "aws:CurrentTime", "1970-01-01T00:00:01Z", {"aws:currenttime": True}) is False, op
+
+
+def test_numbers_with_a_fraction():
+    assert evaluate_one("NumericEquals", "k", "1.50", {"k": "1.5"}) is True
+    assert evaluate_one("NumericLessThan", "k", "2.25", {"k": " 2.2 "}) is True
+    assert evaluate_one("NumericEquals", "k", "1", {"k": True}) is False  # a bool is not a number
+
+
+def test_bool_context_values_compare_as_the_strings_iam_sees():
+    for op, value, want in [("StringEquals", "true", True), ("StringEquals", "false", False),
+                            ("StringEquals", "True", False)]:
+        assert evaluate_one(op, "k", value, {"k": True}) is want, (op, value)
+    assert evaluate_one("StringEquals", "k", "false", {"k": False}) is True
+    assert evaluate_one("StringEquals", "k", "true", {"k": False}) is False
+
+
+def test_binary_values_must_be_base64():
+    assert evaluate_one("BinaryEquals", "k", "QQ==", {"k": "QQ=="}) is True
+    assert evaluate_one("BinaryEquals", "k", "QQ==", {"k": "Q!Q=="}) is False  # not base64: never equal
+
+
+def test_a_context_range_is_inside_the_policy_range_only_when_all_of_it_is():
+    assert evaluate_one("IpAddress", "aws:SourceIp", "10.0.0.0/8", {"aws:sourceip": "10.1.0.0/16"}) is True
+    assert evaluate_one("IpAddress", "aws:SourceIp", "10.0.0.0/8", {"aws:sourceip": "10.0.0.0/7"}) is False
+    assert evaluate_one("IpAddress", "aws:SourceIp", "10.0.0.0/8", {"aws:sourceip": "2001:db8::/32"}) is False
+    assert evaluate_one("NotIpAddress", "aws:SourceIp", "10.0.0.0/8", {"aws:sourceip": "10.0.0.0/7"}) is True
+
+
+def test_context_keys_are_lower_cased_and_values_kept():
+    assert normalise_context({"AWS:SourceIp": "10.0.0.1", "aws:PrincipalTag/Team": None}) == {
+        "aws:sourceip": "10.0.0.1", "aws:principaltag/team": None}
+    assert normalise_context(None) == {}
+
+
+def test_an_empty_condition_block_applies():
+    assert evaluate_condition_block({}, {}) is True
+    assert evaluate_condition_block(None, {"k": "v"}) is True
+
+
+def test_what_an_unknown_answer_depends_on_is_said_exactly():
+    r = evaluate_one("StringEquals", "aws:SomeKey", ["a", True, 3], {})
+    assert (r.deps, r.keys) == (frozenset({'aws:SomeKey StringEquals ["a", "true", 3]'}), frozenset({"aws:somekey"}))
+    r = evaluate_one("StringEqualsFoo", "aws:SomeKey", "a", {"aws:somekey": "a"})
+    assert (r.deps, r.keys) == (frozenset({"unknown condition operator 'StringEqualsFoo' on aws:SomeKey"}), frozenset())
+    r = evaluate_one("StringEquals", "aws:ResourceAccount", "${aws:PrincipalTag/acct}", {"aws:resourceaccount": "1"})
+    assert r.deps == frozenset({'aws:ResourceAccount StringEquals ["${aws:PrincipalTag/acct}"] '
+                                '(policy variable ${aws:principaltag/acct})'})
+    assert r.keys == frozenset({"aws:principaltag/acct"})
+
+
+def test_policy_variables_in_set_operators():
+    ctx = {"aws:tagkeys": ["123456789012", "x"], "aws:principalaccount": "123456789012"}
+    assert evaluate_one("ForAnyValue:StringEquals", "aws:TagKeys", "${aws:PrincipalAccount}", ctx) is True
+    assert evaluate_one("ForAllValues:StringEquals", "aws:TagKeys", ["${aws:PrincipalAccount}", "x"], ctx) is True
+    assert evaluate_one("ForAllValues:StringEquals", "aws:TagKeys", "${aws:PrincipalAccount}", ctx) is False

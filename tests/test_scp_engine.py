@@ -6,6 +6,7 @@ import pytest
 
 from orgkit.scp import FULL_AWS_ACCESS, PolicyError, compile_policy, evaluate
 from orgkit.scp.catalog import default_catalog
+from orgkit.scp.engine import implied_context, is_service_linked, principal_kind
 
 FULL = ("p-FullAWSAccess", FULL_AWS_ACCESS)
 
@@ -286,3 +287,72 @@ def test_star_ending_an_arn_field_crosses_colons():
     d = scp.evaluate([[_FULL, deny]], "ec2:StopInstances",
                      resource="arn:aws:ec2:us-east-1:111122223333:instance/i-1")
     assert d.decision == "explicit_deny"
+
+
+# ------------------------------------------------------------------------------- issue 22: survivors of mutation
+@pytest.mark.parametrize("arn,kind,ptype", [
+    ("arn:aws:iam::111122223333:root", "root", "Account"),
+    ("arn:aws:iam::111122223333:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty",
+     "service_linked_role", "AssumedRole"),
+    ("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef",
+     "sso_role", "AssumedRole"),
+    ("arn:aws:iam::111122223333:role/team/Dev", "role", "AssumedRole"),
+    ("arn:aws:iam::111122223333:user/alice", "user", "User"),
+    ("arn:aws:iam::111122223333:group/admins", None, None),
+    ("AIDAEXAMPLEUSERID", None, None),  # not an ARN
+    ("", None, None),
+])
+def test_the_kind_of_principal_and_the_principal_type_the_organisation_implies(arn, kind, ptype):
+    """docs/scp.md: ``aws:PrincipalType`` is ``Account`` for the root user, ``AssumedRole`` for roles, ``User`` for
+    users; a principal of no known kind implies no type (unknown, never guessed)."""
+    assert principal_kind(arn) == kind
+    assert principal_kind(None) is None
+    ctx = implied_context("111122223333", "o-abcdef1234", None, arn or None)
+    assert ctx.get("aws:principaltype") == ptype
+    assert ("aws:principaltype" in ctx) is (ptype is not None)
+    assert is_service_linked(arn) is (kind == "service_linked_role")
+
+
+def test_a_decision_row_and_its_explanation_word_for_word():
+    """The row the frames and the CLI show and the level-by-level explanation, for the three kinds of answer."""
+    d = evaluate([[FULL, DENY_ROOT], [ALLOW_LIST]], "ec2:RunInstances", principal=ROOT)
+    assert d.as_row() == {
+        "decision": "explicit_deny", "reason": 'denied by Sid "DenyRootUser" of policy p-denyroot at level0',
+        "source": "p-denyroot/DenyRootUser", "level": "level0", "policy_id": "p-denyroot", "policy_name": None,
+        "sid": "DenyRootUser", "depends_on": [], "allowed_when": None, "denied_when": None, "in_catalog": None,
+        "layer": None}
+    assert d.explain() == "\n".join([
+        "ec2:RunInstances on any resource as arn:aws:iam::123456789012:root",
+        "level0: p-FullAWSAccess, p-denyroot",
+        '  DENY   by Sid "DenyRootUser" of policy p-denyroot',
+        "  ALLOW  by statement #0 of policy p-FullAWSAccess",
+        "level1: p-allowlist",
+        '  ALLOW  by Sid "AllowEc2S3" of policy p-allowlist',
+        '=> explicit_deny: denied by Sid "DenyRootUser" of policy p-denyroot at level0'])
+
+    d = evaluate([[FULL], [ALLOW_LIST]], "iam:CreateUser", principal=ROLE)  # the allow-list lacks iam:
+    assert d.as_row() == {
+        "decision": "implicit_deny", "reason": "no SCP attached to level1 allows it", "source": "level1",
+        "level": "level1", "policy_id": None, "policy_name": None, "sid": None, "depends_on": [],
+        "allowed_when": None, "denied_when": None, "in_catalog": None, "layer": None}
+    assert d.explain() == "\n".join([
+        "iam:CreateUser on any resource as arn:aws:iam::123456789012:role/Dev",
+        "level0: p-FullAWSAccess", "  ALLOW  by statement #0 of policy p-FullAWSAccess",
+        "level1: p-allowlist", "  no statement here allows it",
+        "=> implicit_deny: no SCP attached to level1 allows it"])
+
+    d = evaluate([[FULL, DENY_ROOT], [FULL]], "ec2:RunInstances")  # who asks is not known
+    allowed, denied = "aws:PrincipalArn is absent or any other value", "aws:PrincipalArn is like arn:aws:iam::*:root"
+    assert d.as_row() == {
+        "decision": "conditional", "reason": f"allow when {allowed}; explicit_deny when {denied}",
+        "source": "p-denyroot/DenyRootUser", "level": "level0", "policy_id": "p-denyroot", "policy_name": None,
+        "sid": "DenyRootUser", "depends_on": ['aws:PrincipalArn ArnLike ["arn:aws:iam::*:root"]'],
+        "allowed_when": allowed, "denied_when": denied, "in_catalog": None, "layer": None}
+    assert d.explain() == "\n".join([
+        "ec2:RunInstances on any resource",
+        "level0: p-FullAWSAccess, p-denyroot",
+        '  deny?  by Sid "DenyRootUser" of policy p-denyroot if aws:PrincipalArn ArnLike ["arn:aws:iam::*:root"]',
+        "  ALLOW  by statement #0 of policy p-FullAWSAccess",
+        "level1: p-FullAWSAccess", "  ALLOW  by statement #0 of policy p-FullAWSAccess",
+        f"=> conditional: allow when {allowed}; explicit_deny when {denied}",
+        f"   allowed when {allowed}", f"   denied when {denied}"])

@@ -25,6 +25,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: tests/test_faults.py's tests that take seconds each (a hung or refusing endpoint, Ctrl-C, credential chains, a
+#: figure) or run notebooks (which need files mutmut does not copy): left out of the mutation runs of snapshot.py,
+#: where every surviving mutant would run them all again
+SLOW_FAULTS = ["test_notebooks_run_to_the_end_on_another_organisation", "test_endpoint_that_refuses_connections",
+               "test_secrets_stay_out_of_every_output", "test_ctrl_c_is_prompt_while_worker_threads_wait_on_a_hung_call",
+               "test_unknown_profile", "test_ctrl_c_during_migrate_apply_keeps_the_journal", "test_no_credentials",
+               "test_ctrl_c_during_collect_keeps_the_previous_snapshot", "test_ou_tree_figure_keeps_both_ous"]
+
 #: The modules that decide answers and the test files that hold each (the fast ones, without the local AWS where
 #: the module is pure). A module's mutants are run against these files only.
 TESTS = {
@@ -42,7 +50,8 @@ TESTS = {
     "orgkit/diff/terraform.py": ["tests/test_diff_terraform.py"],
     "orgkit/aws/migrate.py": ["tests/test_migration_executor.py", "tests/test_migration_other_admin.py",
                               "tests/test_migration_many_accounts.py"],
-    "orgkit/snapshot.py": ["tests/test_snapshot.py", "tests/test_faults.py"],
+    "orgkit/snapshot.py": ["tests/test_snapshot.py", "tests/test_snapshot_integrity.py", "tests/test_faults.py",
+                           *(f"--deselect=tests/test_faults.py::{t}" for t in SLOW_FAULTS)],
 }
 
 
