@@ -56,6 +56,21 @@ def copy_tree(dest: Path) -> None:
         shutil.copy2(src, dest / rel)
 
 
+#: decorators that change nothing a test can see (``no_gc`` only pauses the garbage collector). mutmut 3 does not
+#: mutate a decorated function at all (other than a static or class method), so in the scratch copy of the mutated
+#: module these lines are removed: without it the main functions of coverage/cloudtrail.py and coverage/guardduty.py
+#: were never mutated.
+NEUTRAL_DECORATORS = ("no_gc",)
+
+
+def undecorate(path: Path) -> int:
+    """Remove the :data:`NEUTRAL_DECORATORS` lines of ``path`` (the scratch copy); how many were removed."""
+    pat = re.compile(r"(?m)^[ \t]*@(?:%s)[ \t]*\n" % "|".join(map(re.escape, NEUTRAL_DECORATORS)))
+    text, n = pat.subn("", path.read_text())
+    path.write_text(text)
+    return n
+
+
 def configure(dest: Path, module: str, tests: list[str]) -> None:
     py = dest / "pyproject.toml"
     text = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", py.read_text())
@@ -91,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(parents=True, exist_ok=True)
     copy_tree(scratch)
     configure(scratch, a.module, a.tests)
+    if n := undecorate(scratch / a.module):
+        print(f"{a.module}: {n} @{'/@'.join(NEUTRAL_DECORATORS)} line(s) removed in the scratch copy so that "
+              "mutmut mutates those functions", flush=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     print(f"mutating {a.module} in {scratch} (tests: {' '.join(a.tests)})", flush=True)
     subprocess.run([mutmut, "run", "--max-children", str(a.max_children), *a.mutants], cwd=scratch, env=env,
