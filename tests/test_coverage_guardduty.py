@@ -15,7 +15,7 @@ def cell(df, account, region):
 
 
 @pytest.fixture(scope="module")
-def org_and_ids(tmp_path_factory):
+def org_ids(tmp_path_factory):
     sb = SnapshotSpec(regions=[R1, R2, R3])
     mgmt = sb.management
     ou = sb.ou("Workloads")
@@ -56,7 +56,15 @@ def org_and_ids(tmp_path_factory):
     sb.detector(mgmt, R2, administrator={"AccountId": "999999999999", "RelationshipStatus": "Enabled",
                                          "InvitationId": "x", "InvitedAt": "2025-12-01T00:00:00.000Z"})
     org = sb.load(tmp_path_factory.mktemp("gd") / "snap")
-    return guardduty_coverage(org), locals()
+    return org, locals()
+
+
+@pytest.fixture
+def org_and_ids(org_ids):
+    """The coverage computed in each test (not once per module): mutmut runs, for a mutant, only the tests that
+    called the mutated function, and a module-scoped answer is computed during the first test alone."""
+    org, ids = org_ids
+    return guardduty_coverage(org), ids
 
 
 def test_columns_and_one_row_per_cell(org_and_ids):
