@@ -287,3 +287,143 @@ def test_the_legacy_eks_runtime_feature_auto_enabled_is_required_and_runtime_mon
     assert cell(df, a, R1)["status"] == "org_member"
     r = cell(df, b, R1)
     assert r["status"] == "partial" and r["missing_plans"] == ("EKS_RUNTIME_MONITORING",)
+
+
+# -- every cell, every column (issue 22: mutation testing found reasons and ids no test compared) -----------------
+WHAT = ["status", "reason", "source", "administrator_id", "detector_id", "relationship_status"]
+
+
+def _table(df, ids, accounts):
+    name = {v: k for k, v in ids.items() if isinstance(v, str) and k in accounts}
+    return {(name[r["account_id"]], r["region"]): tuple(r[c] for c in WHAT)
+            for r in df.to_dict("records") if r["account_id"] in name}
+
+
+def test_every_cell_of_the_rules_fixture_says_exactly_why(org_and_ids):
+    df, ids = org_and_ids
+    sec, dark_read = ids["sec"], "the account's own read: not read: account not reachable (AccessDenied)"
+    d = {a: f"d{ids[a]}useast1" for a in ("orgm", "inv", "susp", "alone", "gone", "half")}
+    got = _table(df, ids, {"mgmt", "sec", "orgm", "inv", "pend", "susp", "alone", "gone", "dark", "dark2", "optin",
+                           "denied", "half"})
+    expected = {
+        ("mgmt", R2): ("invited_member", "member of 999999999999 by invitation (invited 2025-12-01)",
+                       f"d{ids['mgmt']}euwest1", "999999999999", f"d{ids['mgmt']}euwest1", "Enabled"),
+        ("sec", R1): ("administrator",
+                      "the organization's delegated GuardDuty administrator for the region with 6 member(s)",
+                      f"d{sec}useast1", None, f"d{sec}useast1", None),  # 7 listed, one Removed
+        ("orgm", R1): ("org_member", f"member of {sec} through AWS Organizations, the organization's delegated "
+                       "administrator", d["orgm"], sec, d["orgm"], "Enabled"),
+        ("inv", R1): ("invited_member", f"member of {sec} by invitation (invited 2026-01-01), the organization's "
+                      "delegated administrator; it can make it an organization member", d["inv"], sec, d["inv"],
+                      "Enabled"),
+        ("pend", R1): ("pending", f"membership created by {sec} (Created), GuardDuty not enabled in the account",
+                       sec, sec, None, "Created"),
+        ("susp", R1): ("suspended", f"detector {d['susp']} is suspended (status DISABLED); member of {sec} "
+                       "(Disabled)", d["susp"], sec, d["susp"], "Disabled"),
+        ("alone", R1): ("standalone", "detector enabled, no administrator", d["alone"], None, d["alone"], None),
+        ("gone", R1): ("standalone", f"detector enabled; the relationship with {sec} is Removed", d["gone"], sec,
+                       d["gone"], "Removed"),
+        ("dark", R1): ("org_member", f"member of {sec} through AWS Organizations, seen through its member list; "
+                       + dark_read, sec, sec, "ddark", "Enabled"),
+        ("dark2", R1): ("suspended", f"administrator {sec} lists it as Disabled (suspended or not monitored); "
+                        + dark_read, sec, sec, None, "Disabled"),
+        ("optin", R3): ("not_applicable", "region not enabled for the account (DISABLED)", "account:ListRegions",
+                        None, None, None),
+        ("denied", R1): ("unknown", "read failed: AccessDeniedException: not authorized",
+                         "guardduty:ListDetectors AccessDeniedException", None, None, None),
+        ("half", R1): ("unknown", f"detector {d['half']} is enabled, but its administrator could not be read: "
+                       "guardduty:GetAdministratorAccount failed: ThrottlingException",
+                       "guardduty:GetAdministratorAccount ThrottlingException", None, d["half"], None),
+    }
+    for a in ("dark", "dark2"):
+        for r in (R2, R3):
+            expected[(a, r)] = ("unknown", "not read: account not reachable (AccessDenied)", "sts:AssumeRole",
+                                None, None, None)
+    for key in got.keys() - expected.keys():  # every other cell: read, nothing there
+        expected[key] = ("none", "no detector", "guardduty:ListDetectors", None, None, None)
+    assert got == expected
+    assert df.attrs["service"] == "guardduty"
+
+
+@pytest.fixture(scope="module")
+def more_ids(tmp_path_factory):
+    """The relationships the rules fixture lacks: an invitation administrator that is not the delegated one, two
+    detectors in a region, a delegated administrator without a detector, a delegated administrator being removed,
+    members only their administrator could be read for, and an account's own view against its member record."""
+    sb = SnapshotSpec(regions=[R1, R2, R3])
+    da, inv_admin = sb.account("Delegated"), sb.account("InvAdmin")
+    two, offered, q, stopped = sb.account("TwoDetectors"), sb.account("Offered"), sb.account("Q"), sb.account("Stopped")
+    dark_inv = sb.account("DarkInvited", access="none")
+    dark_new = sb.account("DarkCreated", access="none")
+    old = sb.account("OldDelegated")
+    sb.gd_admins = {R1: [{"AdminAccountId": da, "AdminStatus": "ENABLED"}],
+                    R2: [{"AdminAccountId": da, "AdminStatus": "ENABLED"}],
+                    R3: [{"AdminAccountId": old, "AdminStatus": "DISABLE_IN_PROGRESS"}]}
+    sb.detector(da, R1, members=[sb.member(dark_inv, da, invited=True), sb.member(dark_new, da, status="Created")])
+    # R2: the delegated administrator has no detector there
+    sb.detector(inv_admin, R1, members=[sb.member(offered, inv_admin, status="Invited", invited=True),
+                                        sb.member(q, inv_admin, status="Removed"),
+                                        sb.member(stopped, inv_admin, status="Disabled", invited=True)])
+    sb.detector(old, R3, administrator={})
+    # two detectors in one region, the suspended one listed first: the enabled one is the account's
+    sb.detector(two, R1, status="DISABLED", administrator={})
+    r = sb.docs[two]["GuardDuty"][R1]
+    r["DetectorIds"] = ["dsuspended", f"d{two}useast1"]
+    r["Detectors"] = {"dsuspended": r["Detectors"][f"d{two}useast1"], f"d{two}useast1": {
+        **r["Detectors"][f"d{two}useast1"], "Status": "ENABLED"}}
+    sb.detector(offered, R1, administrator={"AccountId": inv_admin, "RelationshipStatus": "Invited",
+                                            "InvitationId": "i", "InvitedAt": "2026-01-01T00:00:00.000Z"})
+    # Q: its old administrator lists it as Removed; it accepted another administrator's invitation since
+    sb.detector(q, R1, administrator={"AccountId": "999999999999", "RelationshipStatus": "Enabled",
+                                      "InvitationId": "x", "InvitedAt": "2025-11-30T00:00:00.000Z"})
+    # Stopped: the administrator stopped monitoring it (its record says Disabled), its own view says Enabled
+    sb.detector(stopped, R1, administrator={"AccountId": inv_admin, "RelationshipStatus": "Enabled",
+                                            "InvitationId": "y"})
+    return guardduty_coverage(sb.load(tmp_path_factory.mktemp("gd2") / "snap")), locals()
+
+
+def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
+    df, ids = more_ids
+    da, ia = ids["da"], ids["inv_admin"]
+    dark_read = "the account's own read: not read: account not reachable (AccessDenied)"
+    got = _table(df, ids, {"da", "inv_admin", "two", "offered", "q", "stopped", "dark_inv", "dark_new", "old"})
+    d = {a: f"d{ids[a]}useast1" for a in ("da", "inv_admin", "two", "offered", "q", "stopped")}
+    expected = {
+        ("da", R1): ("administrator",
+                     "the organization's delegated GuardDuty administrator for the region with 2 member(s)",
+                     d["da"], None, d["da"], None),
+        ("da", R2): ("none", "no detector; it is the delegated administrator for the region but has no detector",
+                     "guardduty:ListDetectors", None, None, None),
+        ("inv_admin", R1): ("administrator", "GuardDuty administrator with 2 member(s)", d["inv_admin"], None,
+                            d["inv_admin"], None),  # Removed is not a live member
+        ("two", R1): ("standalone", "detector enabled, no administrator; 2 detectors in the region", d["two"],
+                      None, d["two"], None),
+        ("offered", R1): ("standalone", f"detector enabled; the membership offered by {ia} is Invited, not accepted",
+                          d["offered"], ia, d["offered"], "Invited"),
+        ("q", R1): ("invited_member", "member of 999999999999 by invitation (invited 2025-11-30)", d["q"],
+                    "999999999999", d["q"], "Enabled"),
+        # its own view wins over the Disabled record of the same administrator, whose record holds the invitation
+        ("stopped", R1): ("invited_member", f"member of {ia} by invitation (invited 2026-01-01)", d["stopped"], ia,
+                          d["stopped"], "Enabled"),
+        ("dark_inv", R1): ("invited_member", f"member of {da} by invitation, seen through its member list; "
+                           + dark_read, da, da, None, "Enabled"),
+        ("dark_new", R1): ("pending", f"membership created by {da} (Created), not enabled; " + dark_read, da, da,
+                           None, "Created"),
+        # an administrator being removed is not the delegated administrator
+        ("old", R3): ("standalone", "detector enabled, no administrator", f"d{ids['old']}eusouth1", None,
+                      f"d{ids['old']}eusouth1", None),
+    }
+    for a in ("dark_inv", "dark_new"):
+        for r in (R2, R3):
+            expected[(a, r)] = ("unknown", "not read: account not reachable (AccessDenied)", "sts:AssumeRole",
+                                None, None, None)
+    for key in got.keys() - expected.keys():
+        expected[key] = ("none", "no detector", "guardduty:ListDetectors", None, None, None)
+    assert got == expected
+
+
+def test_an_organisation_without_cells_is_an_empty_frame_with_every_column(tmp_path):
+    from orgkit.coverage.guardduty import COLUMNS
+
+    df = guardduty_coverage(SnapshotSpec(regions=[]).load(tmp_path / "s"))
+    assert list(df.columns) == COLUMNS and len(df) == 0
