@@ -427,3 +427,164 @@ def test_an_organisation_without_cells_is_an_empty_frame_with_every_column(tmp_p
 
     df = guardduty_coverage(SnapshotSpec(regions=[]).load(tmp_path / "s"))
     assert list(df.columns) == COLUMNS and len(df) == 0
+
+
+@pytest.fixture(scope="module")
+def two_configs(tmp_path_factory):
+    """Organisation configurations of two administrators in a region (the delegated one's counts, whichever is
+    listed first), the legacy AutoEnable flag alone, and a region whose configuration is not the delegated admin's."""
+    sb = SnapshotSpec(regions=[R1, R2, R3])
+    a, b = sb.account("A"), sb.account("B")
+    m, inv, susp = sb.account("M"), sb.account("Inv"), sb.account("Susp")
+    sb.gd_admins = {R1: [{"AdminAccountId": a, "AdminStatus": "ENABLED"}],
+                    R2: [{"AdminAccountId": b, "AdminStatus": "ENABLED"}]}
+
+    def cfg(mode, *plans, legacy=None):
+        c = {"Features": [{"Name": p, "AutoEnable": "NEW"} for p in plans]}
+        if mode:
+            c["AutoEnableOrganizationMembers"] = mode
+        if legacy is not None:
+            c["AutoEnable"] = legacy
+        return c
+
+    # R1: A (delegated, listed first) auto-enables S3 and EKS audit logs; B's configuration there does not count
+    sb.detector(a, R1, members=[sb.member(m, a), sb.member(inv, a, invited=True), sb.member(susp, a)],
+                org_config=cfg("ALL", "S3_DATA_EVENTS", "EKS_AUDIT_LOGS"), features=[])  # A's plans unknown
+    sb.detector(b, R1, org_config=cfg("NONE", "EBS_MALWARE_PROTECTION"), features=_feats())
+    # R2: B (delegated, listed second) auto-enables Lambda; A's legacy flag says NONE there
+    sb.detector(a, R2, org_config=cfg(None, "RDS_LOGIN_EVENTS", legacy=False), features=_feats())
+    sb.detector(b, R2, members=[sb.member(m, b)], org_config=cfg("NEW", "LAMBDA_NETWORK_LOGS"), features=_feats())
+    # R3: no delegated administrator; A's configuration (legacy flag only) is the only one
+    sb.detector(a, R3, members=[sb.member(m, a)], org_config=cfg(None, "RDS_LOGIN_EVENTS", legacy=True),
+                features=_feats({"S3_DATA_EVENTS"}))
+    for r in (R1, R2, R3):
+        sb.detector(m, r, features=_feats())
+    sb.detector(inv, R1, features=_feats({"S3_DATA_EVENTS", "EKS_AUDIT_LOGS"}))
+    sb.detector(susp, R1, status="DISABLED", features=_feats())
+    return sb.load(tmp_path_factory.mktemp("cfg") / "snap"), locals()
+
+
+def test_the_delegated_administrators_configuration_decides_and_the_legacy_flag_is_read(two_configs):
+    org, ids = two_configs
+    df = guardduty_coverage(org)
+    a, b = ids["a"], ids["b"]
+    assert {r: cell(df, ids["m"], r)["auto_enable"] for r in (R1, R2, R3)} == {R1: "ALL", R2: "NEW", R3: "NEW"}
+    assert cell(df, a, R2)["auto_enable"] == "NEW"  # the region's answer, not the account's own configuration
+    why = "(the organisation configuration auto-enables them)"
+    got = {r: tuple(cell(df, ids["m"], r)[c] for c in ("status", "reason", "required_plans", "missing_plans"))
+           for r in (R1, R2, R3)}
+    assert got == {
+        R1: ("partial", f"member of {a} through AWS Organizations, the organization's delegated administrator; "
+                        f"required protection plans off: S3_DATA_EVENTS, EKS_AUDIT_LOGS {why}",
+             ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS"), ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS")),
+        R2: ("partial", f"member of {b} through AWS Organizations, the organization's delegated administrator; "
+                        f"required protection plans off: LAMBDA_NETWORK_LOGS {why}",
+             ("LAMBDA_NETWORK_LOGS",), ("LAMBDA_NETWORK_LOGS",)),
+        R3: ("partial", f"member of {a} through AWS Organizations; required protection plans off: RDS_LOGIN_EVENTS "
+                        f"{why}", ("RDS_LOGIN_EVENTS",), ("RDS_LOGIN_EVENTS",)),
+    }
+    r = cell(df, a, R3)  # an administrator misses a plan its own configuration auto-enables
+    assert (r["status"], r["missing_plans"]) == ("partial", ("RDS_LOGIN_EVENTS",))
+    r = cell(df, a, R1)  # its detector reports no features: its plans are not known, never judged
+    assert (r["status"], r["plans"], r["required_plans"]) == ("administrator", None, None)
+    r = cell(df, ids["inv"], R1)  # an invitation member is judged too
+    assert (r["status"], r["missing_plans"]) == ("invited_member", ())
+    r = cell(df, ids["susp"], R1)  # a suspended detector is suspended, whatever its plans
+    assert (r["status"], r["plans"], r["missing_plans"]) == ("suspended", None, None)
+    assert cell(df, ids["m"], R1)["plans"] == {p: "DISABLED" for p in (
+        "S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "RUNTIME_MONITORING", "EKS_ADDON_MANAGEMENT",
+        "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
+        "LAMBDA_NETWORK_LOGS")}  # the foundational sources (CLOUD_TRAIL, DNS_LOGS, FLOW_LOGS) are not plans
+
+
+def test_required_everywhere_is_said_and_the_administrators_own_plans_are_its_requirement(two_configs, plans_org):
+    org, ids = two_configs
+    r = cell(guardduty_coverage(org, require_plans="ebs_malware_protection, LAMBDA_NETWORK_LOGS"), ids["m"], R1)
+    assert r["reason"] == (f"member of {ids['a']} through AWS Organizations, the organization's delegated "
+                           "administrator; required protection plans off: EBS_MALWARE_PROTECTION, LAMBDA_NETWORK_LOGS "
+                           "(required everywhere)")
+    org, ids = plans_org
+    r = cell(guardduty_coverage(org), ids["sec"], R2)  # no configuration there: the administrator's own plans
+    assert (r["status"], r["required_plans"], r["missing_plans"]) == ("administrator", ("S3_DATA_EVENTS",), ())
+
+
+def test_plan_names_are_checked_and_ordered():
+    from orgkit.coverage.guardduty import PLAN_NAMES, check_plans
+
+    assert check_plans("LAMBDA_NETWORK_LOGS,s3_data_events, ,") == ("S3_DATA_EVENTS", "LAMBDA_NETWORK_LOGS")
+    assert check_plans(["None"]) == ()
+    with pytest.raises(ValueError) as e:
+        check_plans("S3, EKS")
+    assert str(e.value) == f"unknown protection plan S3, EKS; plans: {', '.join(PLAN_NAMES)} (or none)"
+
+
+def test_plan_status_reads_features_as_getdetector_gives_them():
+    from orgkit.coverage.guardduty import auto_enabled_plans, plan_status
+
+    rm = lambda status, agent: {"Name": "RUNTIME_MONITORING", "Status": status,  # noqa: E731
+                                "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": agent}]}
+    legacy = lambda status, agent: {**rm(status, agent), "Name": "EKS_RUNTIME_MONITORING"}  # noqa: E731
+    assert plan_status(["junk", {"Name": "S3_DATA_EVENTS", "Status": "ENABLED"},
+                        {"Name": "CLOUD_TRAIL", "Status": "ENABLED"}]) == {"S3_DATA_EVENTS": "ENABLED"}
+    assert plan_status([]) is None and plan_status(None) is None
+    # Runtime Monitoring's own agent setting wins over the legacy feature's, in either order
+    for feats in ([legacy("ENABLED", "ENABLED"), rm("ENABLED", "DISABLED")],
+                  [rm("ENABLED", "DISABLED"), legacy("ENABLED", "ENABLED")]):
+        got = plan_status(feats)
+        assert got == {"RUNTIME_MONITORING": "ENABLED", "EKS_RUNTIME_MONITORING": "ENABLED",
+                       "EKS_ADDON_MANAGEMENT": "DISABLED"}, feats
+    f = rm("ENABLED", "ENABLED")
+    f["AdditionalConfiguration"] += ["junk", {"Name": "SOMETHING_ELSE", "Status": "ENABLED"}]
+    assert plan_status([f]) == {"RUNTIME_MONITORING": "ENABLED", "EKS_ADDON_MANAGEMENT": "ENABLED"}
+    # an organisation configuration's Features: NEW and ALL auto-enable, agent management included
+    cfg = ["junk", {"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"},
+           {"Name": "RUNTIME_MONITORING", "AutoEnable": "NEW", "AdditionalConfiguration": [
+               {"Name": "EC2_AGENT_MANAGEMENT", "AutoEnable": "ALL"}, {"Name": "EKS_ADDON_MANAGEMENT",
+                                                                     "AutoEnable": "NONE"}]}]
+    assert auto_enabled_plans(cfg) == ("S3_DATA_EVENTS", "RUNTIME_MONITORING", "EC2_AGENT_MANAGEMENT")
+    assert auto_enabled_plans([]) is None and auto_enabled_plans("S3_DATA_EVENTS") is None
+
+
+def test_the_plans_view_of_the_cli_shows_each_plan_of_each_judged_detector(plans_org, tmp_path, capsys):
+    import json
+
+    from orgkit.cli import main
+
+    _, ids = plans_org
+    snap = ids["sb"].write(tmp_path / "snap")
+    assert main(["coverage", str(snap), "--plans", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    name = {ids[k]: k for k in ("sec", "full", "nofargate", "nos3", "alone")}
+    got = {(name[r["account_id"]], r["region"]): r for r in rows}
+    assert set(got) == {(a, r) for a in ("sec", "full", "nofargate", "nos3") for r in (R1, R2)} | {("alone", R1)}
+    plans = ["S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "RUNTIME_MONITORING", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
+             "LAMBDA_NETWORK_LOGS", "EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT"]
+    assert list(rows[0]) == ["account_id", "account_name", "region", "status", *plans, "missing_plans"]
+    r = got[("nofargate", R1)]
+    assert (r["account_name"], r["status"], r["missing_plans"]) == ("NoFargate", "partial",
+                                                                    "ECS_FARGATE_AGENT_MANAGEMENT")
+    assert [r[p] for p in plans] == ["on", "off", "on", "off", "off", "off", "off", "off (required)", "off"]
+    r = got[("alone", R1)]  # a standalone detector: every required plan named, off
+    assert r["status"] == "standalone"
+    assert r["missing_plans"] == "S3_DATA_EVENTS, RUNTIME_MONITORING, ECS_FARGATE_AGENT_MANAGEMENT"
+    assert [r[p] for p in plans] == ["off (required)", "off", "off (required)", "off", "off", "off", "off",
+                                     "off (required)", "off"]
+    r = got[("nos3", R2)]
+    assert (r["status"], r["missing_plans"], r["S3_DATA_EVENTS"], r["RUNTIME_MONITORING"]) == (
+        "partial", "S3_DATA_EVENTS", "off (required)", "on")
+
+
+def test_the_plans_view_leaves_a_plan_the_detector_does_not_report_empty(tmp_path):
+    from orgkit.coverage.guardduty import plan_view
+
+    sb = SnapshotSpec(regions=[R1])
+    a = sb.account("A")
+    sb.detector(a, R1, administrator={}, features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}])
+    sb.detector(sb.management, R1, administrator={})  # no features reported: not in the view
+    v = plan_view(guardduty_coverage(sb.load(tmp_path / "s")))
+    assert v.to_dict("records") == [{"account_id": a, "account_name": "A", "region": R1, "status": "standalone",
+                                     "S3_DATA_EVENTS": "on", **{p: None for p in (
+                                         "EKS_AUDIT_LOGS", "RUNTIME_MONITORING", "EBS_MALWARE_PROTECTION",
+                                         "RDS_LOGIN_EVENTS", "LAMBDA_NETWORK_LOGS", "EKS_ADDON_MANAGEMENT",
+                                         "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT")},
+                                     "missing_plans": ""}]
