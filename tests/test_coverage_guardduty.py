@@ -359,7 +359,9 @@ def more_ids(tmp_path_factory):
     sb.gd_admins = {R1: [{"AdminAccountId": da, "AdminStatus": "ENABLED"}],
                     R2: [{"AdminAccountId": da, "AdminStatus": "ENABLED"}],
                     R3: [{"AdminAccountId": old, "AdminStatus": "DISABLE_IN_PROGRESS"}]}
-    sb.detector(da, R1, members=[sb.member(dark_inv, da, invited=True), sb.member(dark_new, da, status="Created")])
+    # InvAdmin, an administrator by invitation, is itself a member of the delegated administrator
+    sb.detector(da, R1, members=[sb.member(dark_inv, da, invited=True, detector_id="ddarkinv"),
+                                 sb.member(dark_new, da, status="Created"), sb.member(inv_admin, da)])
     # R2: the delegated administrator has no detector there
     sb.detector(inv_admin, R1, members=[sb.member(offered, inv_admin, status="Invited", invited=True),
                                         sb.member(q, inv_admin, status="Removed"),
@@ -368,8 +370,8 @@ def more_ids(tmp_path_factory):
     # two detectors in one region, the suspended one listed first: the enabled one is the account's
     sb.detector(two, R1, status="DISABLED", administrator={})
     r = sb.docs[two]["GuardDuty"][R1]
-    r["DetectorIds"] = ["dsuspended", f"d{two}useast1"]
-    r["Detectors"] = {"dsuspended": r["Detectors"][f"d{two}useast1"], f"d{two}useast1": {
+    r["DetectorIds"] = ["a-suspended", f"d{two}useast1"]
+    r["Detectors"] = {"a-suspended": r["Detectors"][f"d{two}useast1"], f"d{two}useast1": {
         **r["Detectors"][f"d{two}useast1"], "Status": "ENABLED"}}
     sb.detector(offered, R1, administrator={"AccountId": inv_admin, "RelationshipStatus": "Invited",
                                             "InvitationId": "i", "InvitedAt": "2026-01-01T00:00:00.000Z"})
@@ -390,12 +392,13 @@ def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
     d = {a: f"d{ids[a]}useast1" for a in ("da", "inv_admin", "two", "offered", "q", "stopped")}
     expected = {
         ("da", R1): ("administrator",
-                     "the organization's delegated GuardDuty administrator for the region with 2 member(s)",
+                     "the organization's delegated GuardDuty administrator for the region with 3 member(s)",
                      d["da"], None, d["da"], None),
         ("da", R2): ("none", "no detector; it is the delegated administrator for the region but has no detector",
                      "guardduty:ListDetectors", None, None, None),
+        # Removed is not a live member; an administrator's own administrator is not shown, its relationship is
         ("inv_admin", R1): ("administrator", "GuardDuty administrator with 2 member(s)", d["inv_admin"], None,
-                            d["inv_admin"], None),  # Removed is not a live member
+                            d["inv_admin"], "Enabled"),
         ("two", R1): ("standalone", "detector enabled, no administrator; 2 detectors in the region", d["two"],
                       None, d["two"], None),
         ("offered", R1): ("standalone", f"detector enabled; the membership offered by {ia} is Invited, not accepted",
@@ -406,7 +409,7 @@ def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
         ("stopped", R1): ("invited_member", f"member of {ia} by invitation (invited 2026-01-01)", d["stopped"], ia,
                           d["stopped"], "Enabled"),
         ("dark_inv", R1): ("invited_member", f"member of {da} by invitation, seen through its member list; "
-                           + dark_read, da, da, None, "Enabled"),
+                           + dark_read, da, da, "ddarkinv", "Enabled"),
         ("dark_new", R1): ("pending", f"membership created by {da} (Created), not enabled; " + dark_read, da, da,
                            None, "Created"),
         # an administrator being removed is not the delegated administrator

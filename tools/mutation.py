@@ -38,7 +38,7 @@ TESTS = {
     "orgkit/scp/conditions.py": ["tests/test_scp_conditions.py"],
     "orgkit/guardduty/plan.py": ["tests/test_migration_plan.py"],
     "orgkit/guardduty/state.py": ["tests/test_migration_plan.py", "tests/test_coverage_guardduty.py"],
-    "orgkit/diff/effect.py": ["tests/test_diff.py"],
+    "orgkit/diff/effect.py": ["tests/test_diff.py", "tests/test_diff_rcp_lake.py"],  # the RCP effect is there
     "orgkit/diff/terraform.py": ["tests/test_diff_terraform.py"],
     "orgkit/aws/migrate.py": ["tests/test_migration_executor.py", "tests/test_migration_other_admin.py",
                               "tests/test_migration_many_accounts.py"],
