@@ -361,9 +361,13 @@ def more_ids(tmp_path_factory):
                     R3: [{"AdminAccountId": old, "AdminStatus": "DISABLE_IN_PROGRESS"}]}
     # InvAdmin, an administrator by invitation, is itself a member of the delegated administrator
     sb.detector(da, R1, members=[sb.member(dark_inv, da, invited=True, detector_id="ddarkinv"),
-                                 sb.member(dark_new, da, status="Created"), sb.member(inv_admin, da)])
+                                 sb.member(dark_new, da, status="Created"), sb.member(inv_admin, da),
+                                 sb.member(offered, da, status="Removed")])
     # R2: the delegated administrator has no detector there
-    sb.detector(inv_admin, R1, members=[sb.member(offered, inv_admin, status="Invited", invited=True),
+    # an administrator's list also holds an account outside the organisation (it has no cell) and, for Offered,
+    # a better record (Invited) than the delegated administrator's (Removed)
+    sb.detector(inv_admin, R1, members=[sb.member("444455556666", inv_admin, invited=True, detector_id="dout"),
+                                        sb.member(offered, inv_admin, status="Invited", invited=True),
                                         sb.member(q, inv_admin, status="Removed"),
                                         sb.member(stopped, inv_admin, status="Disabled", invited=True)])
     sb.detector(old, R3, administrator={})
@@ -396,8 +400,9 @@ def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
                      d["da"], None, d["da"], None),
         ("da", R2): ("none", "no detector; it is the delegated administrator for the region but has no detector",
                      "guardduty:ListDetectors", None, None, None),
-        # Removed is not a live member; an administrator's own administrator is not shown, its relationship is
-        ("inv_admin", R1): ("administrator", "GuardDuty administrator with 2 member(s)", d["inv_admin"], None,
+        # members: the outside account, Offered, Stopped (Q's Removed is not live); its own administrator is not
+        # shown, its relationship is
+        ("inv_admin", R1): ("administrator", "GuardDuty administrator with 3 member(s)", d["inv_admin"], None,
                             d["inv_admin"], "Enabled"),
         ("two", R1): ("standalone", "detector enabled, no administrator; 2 detectors in the region", d["two"],
                       None, d["two"], None),
