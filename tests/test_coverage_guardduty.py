@@ -356,6 +356,8 @@ def more_ids(tmp_path_factory):
     dark_inv = sb.account("DarkInvited", access="none")
     dark_new = sb.account("DarkCreated", access="none")
     old = sb.account("OldDelegated")
+    paused, left = sb.account("Paused"), sb.account("Left")
+    sb.detector(paused, R1, status="DISABLED", administrator={})
     sb.gd_admins = {R1: [{"AdminAccountId": da, "AdminStatus": "ENABLED"}],
                     R2: [{"AdminAccountId": da, "AdminStatus": "ENABLED"}],
                     R3: [{"AdminAccountId": old, "AdminStatus": "DISABLE_IN_PROGRESS"}]}
@@ -369,6 +371,7 @@ def more_ids(tmp_path_factory):
     sb.detector(inv_admin, R1, members=[sb.member("444455556666", inv_admin, invited=True, detector_id="dout"),
                                         sb.member(offered, inv_admin, status="Invited", invited=True),
                                         sb.member(q, inv_admin, status="Removed"),
+                                        sb.member(left, inv_admin, status="Resigned"),
                                         sb.member(stopped, inv_admin, status="Disabled", invited=True)])
     sb.detector(old, R3, administrator={})
     # two detectors in one region, the suspended one listed first: the enabled one is the account's
@@ -392,8 +395,9 @@ def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
     df, ids = more_ids
     da, ia = ids["da"], ids["inv_admin"]
     dark_read = "the account's own read: not read: account not reachable (AccessDenied)"
-    got = _table(df, ids, {"da", "inv_admin", "two", "offered", "q", "stopped", "dark_inv", "dark_new", "old"})
-    d = {a: f"d{ids[a]}useast1" for a in ("da", "inv_admin", "two", "offered", "q", "stopped")}
+    got = _table(df, ids, {"da", "inv_admin", "two", "offered", "q", "stopped", "dark_inv", "dark_new", "old",
+                           "paused", "left"})
+    d = {a: f"d{ids[a]}useast1" for a in ("da", "inv_admin", "two", "offered", "q", "stopped", "paused")}
     expected = {
         ("da", R1): ("administrator",
                      "the organization's delegated GuardDuty administrator for the region with 3 member(s)",
@@ -417,6 +421,10 @@ def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
                            + dark_read, da, da, "ddarkinv", "Enabled"),
         ("dark_new", R1): ("pending", f"membership created by {da} (Created), not enabled; " + dark_read, da, da,
                            None, "Created"),
+        ("paused", R1): ("suspended", f"detector {d['paused']} is suspended (status DISABLED)", d["paused"], None,
+                         d["paused"], None),
+        ("left", R1): ("none", f"no detector; {ia} lists it as Resigned", "guardduty:ListDetectors", ia, None,
+                       "Resigned"),
         # an administrator being removed is not the delegated administrator
         ("old", R3): ("standalone", "detector enabled, no administrator", f"d{ids['old']}eusouth1", None,
                       f"d{ids['old']}eusouth1", None),
@@ -541,6 +549,9 @@ def test_plan_status_reads_features_as_getdetector_gives_them():
         got = plan_status(feats)
         assert got == {"RUNTIME_MONITORING": "ENABLED", "EKS_RUNTIME_MONITORING": "ENABLED",
                        "EKS_ADDON_MANAGEMENT": "DISABLED"}, feats
+    # the legacy feature alone: its agent setting counts
+    assert plan_status([legacy("ENABLED", "ENABLED")]) == {"EKS_RUNTIME_MONITORING": "ENABLED",
+                                                           "EKS_ADDON_MANAGEMENT": "ENABLED"}
     f = rm("ENABLED", "ENABLED")
     f["AdditionalConfiguration"] += ["junk", {"Name": "SOMETHING_ELSE", "Status": "ENABLED"}]
     assert plan_status([f]) == {"RUNTIME_MONITORING": "ENABLED", "EKS_ADDON_MANAGEMENT": "ENABLED"}
@@ -582,8 +593,12 @@ def test_the_plans_view_of_the_cli_shows_each_plan_of_each_judged_detector(plans
         "partial", "S3_DATA_EVENTS", "off (required)", "on")
 
 
-def test_the_plans_view_leaves_a_plan_the_detector_does_not_report_empty(tmp_path):
+def test_the_plans_view_leaves_a_plan_the_detector_does_not_report_empty(tmp_path, org_and_ids):
     from orgkit.coverage.guardduty import plan_view
+
+    df, ids = org_and_ids
+    empty = plan_view(df[df["account_id"] != ids["orgm"]])  # no other detector there reports its features
+    assert len(empty) == 0 and list(empty.columns)[-2:] == ["EC2_AGENT_MANAGEMENT", "missing_plans"]
 
     sb = SnapshotSpec(regions=[R1])
     a = sb.account("A")
