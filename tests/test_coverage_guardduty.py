@@ -373,7 +373,10 @@ def more_ids(tmp_path_factory):
                                         sb.member(q, inv_admin, status="Removed"),
                                         sb.member(left, inv_admin, status="Resigned"),
                                         sb.member(stopped, inv_admin, status="Disabled", invited=True)])
-    sb.detector(old, R3, administrator={})
+    # its organisation configuration (the legacy flag alone, false) is the only one in R3
+    sb.detector(old, R3, administrator={}, org_config={"AutoEnable": False})
+    narrow = sb.account("Narrow")  # R3 is missing from its region list (account:ListRegions)
+    sb.docs[narrow]["Regions"] = [x for x in sb.docs[narrow]["Regions"] if x["RegionName"] != R3]
     # two detectors in one region, the suspended one listed first: the enabled one is the account's
     sb.detector(two, R1, status="DISABLED", administrator={})
     r = sb.docs[two]["GuardDuty"][R1]
@@ -396,7 +399,7 @@ def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
     da, ia = ids["da"], ids["inv_admin"]
     dark_read = "the account's own read: not read: account not reachable (AccessDenied)"
     got = _table(df, ids, {"da", "inv_admin", "two", "offered", "q", "stopped", "dark_inv", "dark_new", "old",
-                           "paused", "left"})
+                           "paused", "left", "narrow"})
     d = {a: f"d{ids[a]}useast1" for a in ("da", "inv_admin", "two", "offered", "q", "stopped", "paused")}
     expected = {
         ("da", R1): ("administrator",
@@ -425,6 +428,8 @@ def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
                          d["paused"], None),
         ("left", R1): ("none", f"no detector; {ia} lists it as Resigned", "guardduty:ListDetectors", ia, None,
                        "Resigned"),
+        ("narrow", R3): ("not_applicable", "region not enabled for the account (not in its region list: "
+                         "account:ListRegions)", "account:ListRegions", None, None, None),
         # an administrator being removed is not the delegated administrator
         ("old", R3): ("standalone", "detector enabled, no administrator", f"d{ids['old']}eusouth1", None,
                       f"d{ids['old']}eusouth1", None),
@@ -436,6 +441,7 @@ def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
     for key in got.keys() - expected.keys():
         expected[key] = ("none", "no detector", "guardduty:ListDetectors", None, None, None)
     assert got == expected
+    assert cell(df, ids["narrow"], R3)["auto_enable"] == "NONE"  # AutoEnable false: new members are not enrolled
 
 
 def test_an_organisation_without_cells_is_an_empty_frame_with_every_column(tmp_path):
