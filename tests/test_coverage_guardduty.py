@@ -15,7 +15,7 @@ def cell(df, account, region):
 
 
 @pytest.fixture(scope="module")
-def org_and_ids(tmp_path_factory):
+def org_ids(tmp_path_factory):
     sb = SnapshotSpec(regions=[R1, R2, R3])
     mgmt = sb.management
     ou = sb.ou("Workloads")
@@ -56,7 +56,15 @@ def org_and_ids(tmp_path_factory):
     sb.detector(mgmt, R2, administrator={"AccountId": "999999999999", "RelationshipStatus": "Enabled",
                                          "InvitationId": "x", "InvitedAt": "2025-12-01T00:00:00.000Z"})
     org = sb.load(tmp_path_factory.mktemp("gd") / "snap")
-    return guardduty_coverage(org), locals()
+    return org, locals()
+
+
+@pytest.fixture
+def org_and_ids(org_ids):
+    """The coverage computed in each test (not once per module): mutmut runs, for a mutant, only the tests that
+    called the mutated function, and a module-scoped answer is computed during the first test alone."""
+    org, ids = org_ids
+    return guardduty_coverage(org), ids
 
 
 def test_columns_and_one_row_per_cell(org_and_ids):
@@ -279,3 +287,333 @@ def test_the_legacy_eks_runtime_feature_auto_enabled_is_required_and_runtime_mon
     assert cell(df, a, R1)["status"] == "org_member"
     r = cell(df, b, R1)
     assert r["status"] == "partial" and r["missing_plans"] == ("EKS_RUNTIME_MONITORING",)
+
+
+# -- every cell, every column (issue 22: mutation testing found reasons and ids no test compared) -----------------
+WHAT = ["status", "reason", "source", "administrator_id", "detector_id", "relationship_status"]
+
+
+def _table(df, ids, accounts):
+    name = {v: k for k, v in ids.items() if isinstance(v, str) and k in accounts}
+    return {(name[r["account_id"]], r["region"]): tuple(r[c] for c in WHAT)
+            for r in df.to_dict("records") if r["account_id"] in name}
+
+
+def test_every_cell_of_the_rules_fixture_says_exactly_why(org_and_ids):
+    df, ids = org_and_ids
+    sec, dark_read = ids["sec"], "the account's own read: not read: account not reachable (AccessDenied)"
+    d = {a: f"d{ids[a]}useast1" for a in ("orgm", "inv", "susp", "alone", "gone", "half")}
+    got = _table(df, ids, {"mgmt", "sec", "orgm", "inv", "pend", "susp", "alone", "gone", "dark", "dark2", "optin",
+                           "denied", "half"})
+    expected = {
+        ("mgmt", R2): ("invited_member", "member of 999999999999 by invitation (invited 2025-12-01)",
+                       f"d{ids['mgmt']}euwest1", "999999999999", f"d{ids['mgmt']}euwest1", "Enabled"),
+        ("sec", R1): ("administrator",
+                      "the organization's delegated GuardDuty administrator for the region with 6 member(s)",
+                      f"d{sec}useast1", None, f"d{sec}useast1", None),  # 7 listed, one Removed
+        ("orgm", R1): ("org_member", f"member of {sec} through AWS Organizations, the organization's delegated "
+                       "administrator", d["orgm"], sec, d["orgm"], "Enabled"),
+        ("inv", R1): ("invited_member", f"member of {sec} by invitation (invited 2026-01-01), the organization's "
+                      "delegated administrator; it can make it an organization member", d["inv"], sec, d["inv"],
+                      "Enabled"),
+        ("pend", R1): ("pending", f"membership created by {sec} (Created), GuardDuty not enabled in the account",
+                       sec, sec, None, "Created"),
+        ("susp", R1): ("suspended", f"detector {d['susp']} is suspended (status DISABLED); member of {sec} "
+                       "(Disabled)", d["susp"], sec, d["susp"], "Disabled"),
+        ("alone", R1): ("standalone", "detector enabled, no administrator", d["alone"], None, d["alone"], None),
+        ("gone", R1): ("standalone", f"detector enabled; the relationship with {sec} is Removed", d["gone"], sec,
+                       d["gone"], "Removed"),
+        ("dark", R1): ("org_member", f"member of {sec} through AWS Organizations, seen through its member list; "
+                       + dark_read, sec, sec, "ddark", "Enabled"),
+        ("dark2", R1): ("suspended", f"administrator {sec} lists it as Disabled (suspended or not monitored); "
+                        + dark_read, sec, sec, None, "Disabled"),
+        ("optin", R3): ("not_applicable", "region not enabled for the account (DISABLED)", "account:ListRegions",
+                        None, None, None),
+        ("denied", R1): ("unknown", "read failed: AccessDeniedException: not authorized",
+                         "guardduty:ListDetectors AccessDeniedException", None, None, None),
+        ("half", R1): ("unknown", f"detector {d['half']} is enabled, but its administrator could not be read: "
+                       "guardduty:GetAdministratorAccount failed: ThrottlingException",
+                       "guardduty:GetAdministratorAccount ThrottlingException", None, d["half"], None),
+    }
+    for a in ("dark", "dark2"):
+        for r in (R2, R3):
+            expected[(a, r)] = ("unknown", "not read: account not reachable (AccessDenied)", "sts:AssumeRole",
+                                None, None, None)
+    for key in got.keys() - expected.keys():  # every other cell: read, nothing there
+        expected[key] = ("none", "no detector", "guardduty:ListDetectors", None, None, None)
+    assert got == expected
+    assert df.attrs["service"] == "guardduty"
+
+
+@pytest.fixture(scope="module")
+def more_ids(tmp_path_factory):
+    """The relationships the rules fixture lacks: an invitation administrator that is not the delegated one, two
+    detectors in a region, a delegated administrator without a detector, a delegated administrator being removed,
+    members only their administrator could be read for, and an account's own view against its member record."""
+    sb = SnapshotSpec(regions=[R1, R2, R3])
+    da, inv_admin = sb.account("Delegated"), sb.account("InvAdmin")
+    two, offered, q, stopped = sb.account("TwoDetectors"), sb.account("Offered"), sb.account("Q"), sb.account("Stopped")
+    dark_inv = sb.account("DarkInvited", access="none")
+    dark_new = sb.account("DarkCreated", access="none")
+    old = sb.account("OldDelegated")
+    paused, left = sb.account("Paused"), sb.account("Left")
+    sb.detector(paused, R1, status="DISABLED", administrator={})
+    sb.gd_admins = {R1: [{"AdminAccountId": da, "AdminStatus": "ENABLED"}],
+                    R2: [{"AdminAccountId": da, "AdminStatus": "ENABLED"}],
+                    R3: [{"AdminAccountId": old, "AdminStatus": "DISABLE_IN_PROGRESS"}]}
+    # InvAdmin, an administrator by invitation, is itself a member of the delegated administrator
+    sb.detector(da, R1, members=[sb.member(dark_inv, da, invited=True, detector_id="ddarkinv"),
+                                 sb.member(dark_new, da, status="Created"), sb.member(inv_admin, da),
+                                 sb.member(offered, da, status="Removed")])
+    # R2: the delegated administrator has no detector there
+    # an administrator's list also holds an account outside the organisation (it has no cell) and, for Offered,
+    # a better record (Invited) than the delegated administrator's (Removed)
+    sb.detector(inv_admin, R1, members=[sb.member("444455556666", inv_admin, invited=True, detector_id="dout"),
+                                        sb.member(offered, inv_admin, status="Invited", invited=True),
+                                        sb.member(q, inv_admin, status="Removed"),
+                                        sb.member(left, inv_admin, status="Resigned"),
+                                        sb.member(stopped, inv_admin, status="Disabled", invited=True)])
+    # its organisation configuration (the legacy flag alone, false) is the only one in R3
+    sb.detector(old, R3, administrator={}, org_config={"AutoEnable": False})
+    narrow = sb.account("Narrow")  # R3 is missing from its region list (account:ListRegions)
+    sb.docs[narrow]["Regions"] = [x for x in sb.docs[narrow]["Regions"] if x["RegionName"] != R3]
+    # two detectors in one region, the suspended one listed first: the enabled one is the account's
+    sb.detector(two, R1, status="DISABLED", administrator={})
+    r = sb.docs[two]["GuardDuty"][R1]
+    r["DetectorIds"] = ["a-suspended", f"d{two}useast1"]
+    r["Detectors"] = {"a-suspended": r["Detectors"][f"d{two}useast1"], f"d{two}useast1": {
+        **r["Detectors"][f"d{two}useast1"], "Status": "ENABLED"}}
+    sb.detector(offered, R1, administrator={"AccountId": inv_admin, "RelationshipStatus": "Invited",
+                                            "InvitationId": "i", "InvitedAt": "2026-01-01T00:00:00.000Z"})
+    # Q: its old administrator lists it as Removed; it accepted another administrator's invitation since
+    sb.detector(q, R1, administrator={"AccountId": "999999999999", "RelationshipStatus": "Enabled",
+                                      "InvitationId": "x", "InvitedAt": "2025-11-30T00:00:00.000Z"})
+    # Stopped: the administrator stopped monitoring it (its record says Disabled), its own view says Enabled
+    sb.detector(stopped, R1, administrator={"AccountId": inv_admin, "RelationshipStatus": "Enabled",
+                                            "InvitationId": "y"})
+    return guardduty_coverage(sb.load(tmp_path_factory.mktemp("gd2") / "snap")), locals()
+
+
+def test_every_cell_of_the_relationships_fixture_says_exactly_why(more_ids):
+    df, ids = more_ids
+    da, ia = ids["da"], ids["inv_admin"]
+    dark_read = "the account's own read: not read: account not reachable (AccessDenied)"
+    got = _table(df, ids, {"da", "inv_admin", "two", "offered", "q", "stopped", "dark_inv", "dark_new", "old",
+                           "paused", "left", "narrow"})
+    d = {a: f"d{ids[a]}useast1" for a in ("da", "inv_admin", "two", "offered", "q", "stopped", "paused")}
+    expected = {
+        ("da", R1): ("administrator",
+                     "the organization's delegated GuardDuty administrator for the region with 3 member(s)",
+                     d["da"], None, d["da"], None),
+        ("da", R2): ("none", "no detector; it is the delegated administrator for the region but has no detector",
+                     "guardduty:ListDetectors", None, None, None),
+        # members: the outside account, Offered, Stopped (Q's Removed is not live); its own administrator is not
+        # shown, its relationship is
+        ("inv_admin", R1): ("administrator", "GuardDuty administrator with 3 member(s)", d["inv_admin"], None,
+                            d["inv_admin"], "Enabled"),
+        ("two", R1): ("standalone", "detector enabled, no administrator; 2 detectors in the region", d["two"],
+                      None, d["two"], None),
+        ("offered", R1): ("standalone", f"detector enabled; the membership offered by {ia} is Invited, not accepted",
+                          d["offered"], ia, d["offered"], "Invited"),
+        ("q", R1): ("invited_member", "member of 999999999999 by invitation (invited 2025-11-30)", d["q"],
+                    "999999999999", d["q"], "Enabled"),
+        # its own view wins over the Disabled record of the same administrator, whose record holds the invitation
+        ("stopped", R1): ("invited_member", f"member of {ia} by invitation (invited 2026-01-01)", d["stopped"], ia,
+                          d["stopped"], "Enabled"),
+        ("dark_inv", R1): ("invited_member", f"member of {da} by invitation, seen through its member list; "
+                           + dark_read, da, da, "ddarkinv", "Enabled"),
+        ("dark_new", R1): ("pending", f"membership created by {da} (Created), not enabled; " + dark_read, da, da,
+                           None, "Created"),
+        ("paused", R1): ("suspended", f"detector {d['paused']} is suspended (status DISABLED)", d["paused"], None,
+                         d["paused"], None),
+        ("left", R1): ("none", f"no detector; {ia} lists it as Resigned", "guardduty:ListDetectors", ia, None,
+                       "Resigned"),
+        ("narrow", R3): ("not_applicable", "region not enabled for the account (not in its region list: "
+                         "account:ListRegions)", "account:ListRegions", None, None, None),
+        # an administrator being removed is not the delegated administrator
+        ("old", R3): ("standalone", "detector enabled, no administrator", f"d{ids['old']}eusouth1", None,
+                      f"d{ids['old']}eusouth1", None),
+    }
+    for a in ("dark_inv", "dark_new"):
+        for r in (R2, R3):
+            expected[(a, r)] = ("unknown", "not read: account not reachable (AccessDenied)", "sts:AssumeRole",
+                                None, None, None)
+    for key in got.keys() - expected.keys():
+        expected[key] = ("none", "no detector", "guardduty:ListDetectors", None, None, None)
+    assert got == expected
+    assert cell(df, ids["narrow"], R3)["auto_enable"] == "NONE"  # AutoEnable false: new members are not enrolled
+
+
+def test_an_organisation_without_cells_is_an_empty_frame_with_every_column(tmp_path):
+    from orgkit.coverage.guardduty import COLUMNS
+
+    df = guardduty_coverage(SnapshotSpec(regions=[]).load(tmp_path / "s"))
+    assert list(df.columns) == COLUMNS and len(df) == 0
+
+
+@pytest.fixture(scope="module")
+def two_configs(tmp_path_factory):
+    """Organisation configurations of two administrators in a region (the delegated one's counts, whichever is
+    listed first), the legacy AutoEnable flag alone, and a region whose configuration is not the delegated admin's."""
+    sb = SnapshotSpec(regions=[R1, R2, R3])
+    a, b = sb.account("A"), sb.account("B")
+    m, inv, susp = sb.account("M"), sb.account("Inv"), sb.account("Susp")
+    sb.gd_admins = {R1: [{"AdminAccountId": a, "AdminStatus": "ENABLED"}],
+                    R2: [{"AdminAccountId": b, "AdminStatus": "ENABLED"}]}
+
+    def cfg(mode, *plans, legacy=None):
+        c = {"Features": [{"Name": p, "AutoEnable": "NEW"} for p in plans]}
+        if mode:
+            c["AutoEnableOrganizationMembers"] = mode
+        if legacy is not None:
+            c["AutoEnable"] = legacy
+        return c
+
+    # R1: A (delegated, listed first) auto-enables S3 and EKS audit logs; B's configuration there does not count
+    sb.detector(a, R1, members=[sb.member(m, a), sb.member(inv, a, invited=True), sb.member(susp, a)],
+                org_config=cfg("ALL", "S3_DATA_EVENTS", "EKS_AUDIT_LOGS"), features=[])  # A's plans unknown
+    sb.detector(b, R1, org_config=cfg("NONE", "EBS_MALWARE_PROTECTION"), features=_feats())
+    # R2: B (delegated, listed second) auto-enables Lambda; A's legacy flag says NONE there
+    sb.detector(a, R2, org_config=cfg(None, "RDS_LOGIN_EVENTS", legacy=False), features=_feats())
+    sb.detector(b, R2, members=[sb.member(m, b)], org_config=cfg("NEW", "LAMBDA_NETWORK_LOGS"), features=_feats())
+    # R3: no delegated administrator; A's configuration (legacy flag only) is the only one
+    sb.detector(a, R3, members=[sb.member(m, a)], org_config=cfg(None, "RDS_LOGIN_EVENTS", legacy=True),
+                features=_feats({"S3_DATA_EVENTS"}))
+    for r in (R1, R2, R3):
+        sb.detector(m, r, features=_feats())
+    sb.detector(inv, R1, features=_feats({"S3_DATA_EVENTS", "EKS_AUDIT_LOGS"}))
+    sb.detector(susp, R1, status="DISABLED", features=_feats())
+    return sb.load(tmp_path_factory.mktemp("cfg") / "snap"), locals()
+
+
+def test_the_delegated_administrators_configuration_decides_and_the_legacy_flag_is_read(two_configs):
+    org, ids = two_configs
+    df = guardduty_coverage(org)
+    a, b = ids["a"], ids["b"]
+    assert {r: cell(df, ids["m"], r)["auto_enable"] for r in (R1, R2, R3)} == {R1: "ALL", R2: "NEW", R3: "NEW"}
+    assert cell(df, a, R2)["auto_enable"] == "NEW"  # the region's answer, not the account's own configuration
+    why = "(the organisation configuration auto-enables them)"
+    got = {r: tuple(cell(df, ids["m"], r)[c] for c in ("status", "reason", "required_plans", "missing_plans"))
+           for r in (R1, R2, R3)}
+    assert got == {
+        R1: ("partial", f"member of {a} through AWS Organizations, the organization's delegated administrator; "
+                        f"required protection plans off: S3_DATA_EVENTS, EKS_AUDIT_LOGS {why}",
+             ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS"), ("S3_DATA_EVENTS", "EKS_AUDIT_LOGS")),
+        R2: ("partial", f"member of {b} through AWS Organizations, the organization's delegated administrator; "
+                        f"required protection plans off: LAMBDA_NETWORK_LOGS {why}",
+             ("LAMBDA_NETWORK_LOGS",), ("LAMBDA_NETWORK_LOGS",)),
+        R3: ("partial", f"member of {a} through AWS Organizations; required protection plans off: RDS_LOGIN_EVENTS "
+                        f"{why}", ("RDS_LOGIN_EVENTS",), ("RDS_LOGIN_EVENTS",)),
+    }
+    r = cell(df, a, R3)  # an administrator misses a plan its own configuration auto-enables
+    assert (r["status"], r["missing_plans"]) == ("partial", ("RDS_LOGIN_EVENTS",))
+    r = cell(df, a, R1)  # its detector reports no features: its plans are not known, never judged
+    assert (r["status"], r["plans"], r["required_plans"]) == ("administrator", None, None)
+    r = cell(df, ids["inv"], R1)  # an invitation member is judged too
+    assert (r["status"], r["missing_plans"]) == ("invited_member", ())
+    r = cell(df, ids["susp"], R1)  # a suspended detector is suspended, whatever its plans
+    assert (r["status"], r["plans"], r["missing_plans"]) == ("suspended", None, None)
+    assert cell(df, ids["m"], R1)["plans"] == {p: "DISABLED" for p in (
+        "S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "RUNTIME_MONITORING", "EKS_ADDON_MANAGEMENT",
+        "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
+        "LAMBDA_NETWORK_LOGS")}  # the foundational sources (CLOUD_TRAIL, DNS_LOGS, FLOW_LOGS) are not plans
+
+
+def test_required_everywhere_is_said_and_the_administrators_own_plans_are_its_requirement(two_configs, plans_org):
+    org, ids = two_configs
+    r = cell(guardduty_coverage(org, require_plans="ebs_malware_protection, LAMBDA_NETWORK_LOGS"), ids["m"], R1)
+    assert r["reason"] == (f"member of {ids['a']} through AWS Organizations, the organization's delegated "
+                           "administrator; required protection plans off: EBS_MALWARE_PROTECTION, LAMBDA_NETWORK_LOGS "
+                           "(required everywhere)")
+    org, ids = plans_org
+    r = cell(guardduty_coverage(org), ids["sec"], R2)  # no configuration there: the administrator's own plans
+    assert (r["status"], r["required_plans"], r["missing_plans"]) == ("administrator", ("S3_DATA_EVENTS",), ())
+
+
+def test_plan_names_are_checked_and_ordered():
+    from orgkit.coverage.guardduty import PLAN_NAMES, check_plans
+
+    assert check_plans("LAMBDA_NETWORK_LOGS,s3_data_events, ,") == ("S3_DATA_EVENTS", "LAMBDA_NETWORK_LOGS")
+    assert check_plans(["None"]) == ()
+    with pytest.raises(ValueError) as e:
+        check_plans("S3, EKS")
+    assert str(e.value) == f"unknown protection plan S3, EKS; plans: {', '.join(PLAN_NAMES)} (or none)"
+
+
+def test_plan_status_reads_features_as_getdetector_gives_them():
+    from orgkit.coverage.guardduty import auto_enabled_plans, plan_status
+
+    rm = lambda status, agent: {"Name": "RUNTIME_MONITORING", "Status": status,  # noqa: E731
+                                "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": agent}]}
+    legacy = lambda status, agent: {**rm(status, agent), "Name": "EKS_RUNTIME_MONITORING"}  # noqa: E731
+    assert plan_status(["junk", {"Name": "S3_DATA_EVENTS", "Status": "ENABLED"},
+                        {"Name": "CLOUD_TRAIL", "Status": "ENABLED"}]) == {"S3_DATA_EVENTS": "ENABLED"}
+    assert plan_status([]) is None and plan_status(None) is None
+    # Runtime Monitoring's own agent setting wins over the legacy feature's, in either order
+    for feats in ([legacy("ENABLED", "ENABLED"), rm("ENABLED", "DISABLED")],
+                  [rm("ENABLED", "DISABLED"), legacy("ENABLED", "ENABLED")]):
+        got = plan_status(feats)
+        assert got == {"RUNTIME_MONITORING": "ENABLED", "EKS_RUNTIME_MONITORING": "ENABLED",
+                       "EKS_ADDON_MANAGEMENT": "DISABLED"}, feats
+    # the legacy feature alone: its agent setting counts
+    assert plan_status([legacy("ENABLED", "ENABLED")]) == {"EKS_RUNTIME_MONITORING": "ENABLED",
+                                                           "EKS_ADDON_MANAGEMENT": "ENABLED"}
+    f = rm("ENABLED", "ENABLED")
+    f["AdditionalConfiguration"] += ["junk", {"Name": "SOMETHING_ELSE", "Status": "ENABLED"}]
+    assert plan_status([f]) == {"RUNTIME_MONITORING": "ENABLED", "EKS_ADDON_MANAGEMENT": "ENABLED"}
+    # an organisation configuration's Features: NEW and ALL auto-enable, agent management included
+    cfg = ["junk", {"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"},
+           {"Name": "RUNTIME_MONITORING", "AutoEnable": "NEW", "AdditionalConfiguration": [
+               {"Name": "EC2_AGENT_MANAGEMENT", "AutoEnable": "ALL"}, {"Name": "EKS_ADDON_MANAGEMENT",
+                                                                     "AutoEnable": "NONE"}]}]
+    assert auto_enabled_plans(cfg) == ("S3_DATA_EVENTS", "RUNTIME_MONITORING", "EC2_AGENT_MANAGEMENT")
+    assert auto_enabled_plans([]) is None and auto_enabled_plans("S3_DATA_EVENTS") is None
+
+
+def test_the_plans_view_of_the_cli_shows_each_plan_of_each_judged_detector(plans_org, tmp_path, capsys):
+    import json
+
+    from orgkit.cli import main
+
+    _, ids = plans_org
+    snap = ids["sb"].write(tmp_path / "snap")
+    assert main(["coverage", str(snap), "--plans", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    name = {ids[k]: k for k in ("sec", "full", "nofargate", "nos3", "alone")}
+    got = {(name[r["account_id"]], r["region"]): r for r in rows}
+    assert set(got) == {(a, r) for a in ("sec", "full", "nofargate", "nos3") for r in (R1, R2)} | {("alone", R1)}
+    plans = ["S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "RUNTIME_MONITORING", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS",
+             "LAMBDA_NETWORK_LOGS", "EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT"]
+    assert list(rows[0]) == ["account_id", "account_name", "region", "status", *plans, "missing_plans"]
+    r = got[("nofargate", R1)]
+    assert (r["account_name"], r["status"], r["missing_plans"]) == ("NoFargate", "partial",
+                                                                    "ECS_FARGATE_AGENT_MANAGEMENT")
+    assert [r[p] for p in plans] == ["on", "off", "on", "off", "off", "off", "off", "off (required)", "off"]
+    r = got[("alone", R1)]  # a standalone detector: every required plan named, off
+    assert r["status"] == "standalone"
+    assert r["missing_plans"] == "S3_DATA_EVENTS, RUNTIME_MONITORING, ECS_FARGATE_AGENT_MANAGEMENT"
+    assert [r[p] for p in plans] == ["off (required)", "off", "off (required)", "off", "off", "off", "off",
+                                     "off (required)", "off"]
+    r = got[("nos3", R2)]
+    assert (r["status"], r["missing_plans"], r["S3_DATA_EVENTS"], r["RUNTIME_MONITORING"]) == (
+        "partial", "S3_DATA_EVENTS", "off (required)", "on")
+
+
+def test_the_plans_view_leaves_a_plan_the_detector_does_not_report_empty(tmp_path, org_and_ids):
+    from orgkit.coverage.guardduty import plan_view
+
+    df, ids = org_and_ids
+    empty = plan_view(df[df["account_id"] != ids["orgm"]])  # no other detector there reports its features
+    assert len(empty) == 0 and list(empty.columns)[-2:] == ["EC2_AGENT_MANAGEMENT", "missing_plans"]
+
+    sb = SnapshotSpec(regions=[R1])
+    a = sb.account("A")
+    sb.detector(a, R1, administrator={}, features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}])
+    sb.detector(sb.management, R1, administrator={})  # no features reported: not in the view
+    v = plan_view(guardduty_coverage(sb.load(tmp_path / "s")))
+    assert v.to_dict("records") == [{"account_id": a, "account_name": "A", "region": R1, "status": "standalone",
+                                     "S3_DATA_EVENTS": "on", **{p: None for p in (
+                                         "EKS_AUDIT_LOGS", "RUNTIME_MONITORING", "EBS_MALWARE_PROTECTION",
+                                         "RDS_LOGIN_EVENTS", "LAMBDA_NETWORK_LOGS", "EKS_ADDON_MANAGEMENT",
+                                         "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT")},
+                                     "missing_plans": ""}]
