@@ -36,7 +36,8 @@ SLOW_FAULTS = ["test_notebooks_run_to_the_end_on_another_organisation", "test_en
 #: The modules that decide answers and the test files that hold each (the fast ones, without the local AWS where
 #: the module is pure). A module's mutants are run against these files only.
 TESTS = {
-    "orgkit/coverage/cloudtrail.py": ["tests/test_coverage_cloudtrail.py"],
+    "orgkit/coverage/cloudtrail.py": ["tests/test_coverage_cloudtrail.py", "tests/test_coverage_lake.py",
+                                      "tests/test_coverage_lake_accounts.py"],  # the Lake functions are tested there
     "orgkit/coverage/selectors.py": ["tests/test_coverage_cloudtrail.py", "tests/test_coverage_edge_cases.py"],
     "orgkit/coverage/guardduty.py": ["tests/test_coverage_guardduty.py", "tests/test_coverage_edge_cases.py"],
     "orgkit/coverage/cost.py": ["tests/test_coverage_cost.py"],
