@@ -689,3 +689,92 @@ def test_two_stopped_trails_and_no_trail_at_all(tmp_path):
         "not_logging", "one is not logging; two is not logging", f"{ids['one']}, {ids['two']}")
     assert tuple(cell(df, ids["b"], R2)[["status", "reason", "source"]]) == (
         "none", "no trail applies", "cloudtrail:ListTrails")
+
+
+INVENTORY_COLUMNS = ["trail_arn", "name", "account_id", "account_name", "home_region", "kind", "recorder",
+                     "is_logging", "latest_delivery_time", "latest_delivery_error", "log_file_validation",
+                     "kms_key_id", "include_global_service_events", "s3_bucket", "selector_kind",
+                     "management_events", "read_write", "excluded_sources", "data_events", "listed_by", "status",
+                     "reason"]
+
+
+def _plain(v):
+    """A cell value comparable with ==: NaN, NaT and pd.NA as None."""
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    return None if v is None or v is pd.NA or (not isinstance(v, str) and pd.isna(v)) else v
+
+
+def _rows(df, key, cols):
+    return {r[key]: tuple(_plain(r[c]) for c in cols) for r in df.to_dict("records")}
+
+
+def _inventory_org(tmp_path):
+    """Trails in each inventory state (ok, stopped, failing, stale, selectors unread, details unread: an
+    organization trail its owner's ListTrails did not answer) and three CloudTrail Lake event data stores (ingesting
+    and read only through the delegated administrator, stopped, starting)."""
+    def fn(sb):
+        a, b, logs = sb.account("A"), sb.account("B"), sb.account("Logs")
+        sb.delegate(logs, "cloudtrail.amazonaws.com")
+        started = T0 - _dt.timedelta(days=30)
+        ids = dict(
+            a=a, b=b, logs=logs,
+            ok=sb.trail(a, "ok", home_region=R2, status={"IsLogging": True, "LatestDeliveryTime": T0,
+                                                          "StartLoggingTime": started}),
+            stopped=sb.trail(a, "stopped", logging=False),
+            failing=sb.trail(a, "failing", status=dict(FAILING)),
+            stale=sb.trail(b, "stale", status={"IsLogging": True, "LatestDeliveryTime": T0 - _dt.timedelta(days=2),
+                                               "StartLoggingTime": started}),
+            nosel=sb.trail(b, "nosel"),
+            org=sb.trail(sb.management, "org", organization=True, home_region=R3),
+            lake_on=sb.event_data_store("lake-on", seen_by=(logs,)),
+            lake_off=sb.event_data_store("lake-off", status="STOPPED_INGESTION", home_region=R2, multi_region=False),
+            lake_mid=sb.event_data_store("lake-mid", status="STARTING_INGESTION", organization=False, account=a))
+        d = sb.docs[b]["CloudTrail"]["Trails"][ids["nosel"]]
+        d["EventSelectors"], d["Error"] = None, "GetEventSelectors: AccessDeniedException"
+        sb.docs[sb.management]["CloudTrail"]["ListTrails"] = None
+        sb.docs[sb.management]["CloudTrail"]["Trails"] = {}
+        sb.error(sb.management, None, "cloudtrail", "ListTrails", "AccessDeniedException")
+        return ids
+
+    return build(tmp_path, fn)
+
+
+def test_inventory_rows_compared_whole(tmp_path):
+    """Every inventory column, and each row's kind, logging state, selectors, listing count, status and exact
+    reason, for a trail or event data store in each state."""
+    org, ids = _inventory_org(tmp_path)
+    inv = trail_inventory(org)
+    assert list(inv.columns) == INVENTORY_COLUMNS
+    mgmt = "111111111111"
+    cols = ["name", "account_id", "account_name", "home_region", "kind", "recorder", "is_logging",
+            "latest_delivery_error", "s3_bucket", "selector_kind", "management_events", "read_write", "listed_by",
+            "status", "reason"]
+    ok = ("basic", "read and write", "All", 1)
+    lake = (None, None, "advanced", "read and write", "All", 1)
+    assert _rows(inv, "trail_arn", cols) == {
+        ids["ok"]: ("ok", ids["a"], "A", R2, "multi-region", "trail", True, None, "ok-logs", *ok, "ok", None),
+        ids["stopped"]: ("stopped", ids["a"], "A", R1, "multi-region", "trail", False, None, "stopped-logs", *ok,
+                         "not_logging", "logging is stopped"),
+        ids["failing"]: ("failing", ids["a"], "A", R1, "multi-region", "trail", True, "AccessDenied", "failing-logs",
+                         *ok, "delivery_error", "fails to deliver log files: LatestDeliveryError AccessDenied; last "
+                         "delivered 2025-12-29T00:00:00Z, 3 d 0 h before the snapshot"),
+        ids["stale"]: ("stale", ids["b"], "B", R1, "multi-region", "trail", True, None, "stale-logs", *ok,
+                       "delivery_stale", "no log file delivered since 2025-12-30T00:00:00Z, 2 d 0 h before the "
+                       "snapshot, and no delivery error"),
+        ids["nosel"]: ("nosel", ids["b"], "B", R1, "multi-region", "trail", True, None, "nosel-logs", None, None,
+                       None, 1, "unknown", "GetEventSelectors: AccessDeniedException"),
+        # listed by the three members, not by its owner, whose trails were not read: no note about who listed it
+        ids["org"]: ("org", mgmt, "Management", R3, None, "trail", None, None, None, None, None, None, 3,
+                     "unknown", f"its owner {mgmt}'s trails were not read (error: AccessDeniedException)"),
+        ids["lake_on"]: ("lake-on", mgmt, "Management", R1, "organization event data store", "event_data_store",
+                         True, *lake, "ok", f"read through {ids['logs']} (not listed by its owner {mgmt})"),
+        ids["lake_off"]: ("lake-off", mgmt, "Management", R2, "organization event data store", "event_data_store",
+                          False, *lake, "not_logging", "ingestion stopped (event data store STOPPED_INGESTION)"),
+        ids["lake_mid"]: ("lake-mid", ids["a"], "A", R1, "multi-region event data store", "event_data_store", None,
+                          *lake, "unknown", "event data store is STARTING_INGESTION"),
+    }
+    # the stale rule's threshold is the caller's: three days without a log file is not stale then
+    longer = _rows(trail_inventory(org, stale_after=pd.Timedelta(days=3)), "trail_arn", ["status", "reason"])
+    assert longer[ids["stale"]] == ("ok", None)
+    assert longer[ids["failing"]][0] == "delivery_error"
