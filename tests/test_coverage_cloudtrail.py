@@ -778,3 +778,47 @@ def test_inventory_rows_compared_whole(tmp_path):
     longer = _rows(trail_inventory(org, stale_after=pd.Timedelta(days=3)), "trail_arn", ["status", "reason"])
     assert longer[ids["stale"]] == ("ok", None)
     assert longer[ids["failing"]][0] == "delivery_error"
+
+
+def test_trails_seen_only_in_listings_say_why_their_details_are_missing(tmp_path):
+    """Trails another account's ListTrails shows but whose details are not in the snapshot: the owner's trails were
+    read (details missing), skipped (its role was not reached) or its owner is outside the organisation; the name and
+    home region come from the owner's own listing first. And a trail whose multi-region flag is missing is not
+    taken as described; one with custom selectors and none left records nothing."""
+    def fn(sb):
+        a, dark, c = sb.account("A"), sb.account("Dark", access="none"), sb.account("C")
+        ids = dict(a=a, dark=dark, c=c, org=sb.trail(sb.management, "org", organization=True, home_region=R3))
+        del sb.docs[sb.management]["CloudTrail"]["Trails"][ids["org"]]
+        lt = sb.docs[a]["CloudTrail"]["ListTrails"]  # A's view of the organization trail names it otherwise
+        lt[:] = [dict(e, Name="org-as-listed-by-a", HomeRegion=R2) if e["TrailARN"] == ids["org"] else e for e in lt]
+        ids["dark_t"] = f"arn:aws:cloudtrail:{R2}:{dark}:trail/dark-trail"
+        ids["outside"] = f"arn:aws:cloudtrail:{R1}:999999999999:trail/outside"
+        lt += [{"TrailARN": ids["dark_t"], "Name": "dark-trail", "HomeRegion": R2},
+               {"TrailARN": ids["outside"], "Name": "outside", "HomeRegion": R1}]
+        ids["empty"] = sb.trail(c, "custom-empty", event_selectors=[], HasCustomEventSelectors=True)
+        ids["half"] = sb.trail(c, "half-read", home_region=R2)
+        del sb.docs[c]["CloudTrail"]["Trails"][ids["half"]]["Trail"]["IsMultiRegionTrail"]
+        return ids
+
+    org, ids = build(tmp_path, fn)
+    inv = trail_inventory(org)
+    cols = ["name", "account_id", "home_region", "kind", "is_logging", "management_events", "listed_by", "status",
+            "reason"]
+    assert _rows(inv, "trail_arn", cols) == {
+        ids["org"]: ("org", "111111111111", R3, None, None, None, 3, "unknown", "details not in the snapshot"),
+        ids["dark_t"]: ("dark-trail", ids["dark"], R2, None, None, None, 1, "unknown",
+                        f"its owner {ids['dark']}'s trails were not read (skipped)"),
+        ids["outside"]: ("outside", "999999999999", R1, None, None, None, 1, "unknown",
+                         "its owner 999999999999 is not in the snapshot"),
+        ids["empty"]: ("custom-empty", ids["c"], R1, "multi-region", True, "none", 1, "ok", None),
+        ids["half"]: ("half-read", ids["c"], R2, None, True, None, 1, "unknown", "details not read"),
+    }
+    df = cloudtrail_coverage(org)
+    for region in (R1, R2, R3):
+        assert tuple(cell(df, ids["a"], region)[["status", "reason", "source"]]) == (
+            "unknown", f"cannot tell: {ids['org']}: details not in the snapshot; {ids['dark_t']}: its owner "
+                       f"{ids['dark']}'s trails were not read (skipped); {ids['outside']}: its owner 999999999999 "
+                       "is not in the snapshot", f"{ids['org']}, {ids['dark_t']}, {ids['outside']}")
+        assert tuple(cell(df, ids["c"], region)[["status", "reason", "source"]]) == (
+            "unknown", f"cannot tell: {ids['org']}: details not in the snapshot; {ids['half']}: details not read",
+            f"{ids['org']}, {ids['half']}")
