@@ -822,3 +822,52 @@ def test_trails_seen_only_in_listings_say_why_their_details_are_missing(tmp_path
         assert tuple(cell(df, ids["c"], region)[["status", "reason", "source"]]) == (
             "unknown", f"cannot tell: {ids['org']}: details not in the snapshot; {ids['half']}: details not read",
             f"{ids['org']}, {ids['half']}")
+
+
+def test_event_data_store_cells_compared_whole(tmp_path):
+    """An account's own CloudTrail Lake event data stores: one whose MultiRegionEnabled is absent (all regions),
+    one whose OrganizationEnabled is absent (its account only), stopped, starting, selectors not read. Status, exact
+    reason and source of each cell; us-east-1 included (a store records the global service events landing there)."""
+    def fn(sb):
+        a, b, c, d, e = (sb.account(x) for x in "ABCDE")
+        sb.lake_read(sb.management)  # the organization's stores were read: none
+
+        def store(who, region, arn):
+            return next(s for s in sb.docs[who]["CloudTrail"]["EventDataStores"][region]
+                        if s["EventDataStoreArn"] == arn)
+
+        ids = dict(a=a, b=b, c=c, d=d, e=e,
+                   la=sb.event_data_store("a-lake", home_region=R2, organization=False, account=a),
+                   lb=sb.event_data_store("b-lake", home_region=R2, organization=False, account=b,
+                                          multi_region=False),
+                   lc=sb.event_data_store("c-lake", organization=False, account=c, status="STOPPED_INGESTION"),
+                   ld=sb.event_data_store("d-lake", organization=False, account=d, status="STARTING_INGESTION"),
+                   le=sb.event_data_store("e-lake", organization=False, account=e))
+        del store(a, R2, ids["la"])["MultiRegionEnabled"]
+        del store(b, R2, ids["lb"])["OrganizationEnabled"]
+        store(e, R1, ids["le"])["AdvancedEventSelectors"] = None
+        return ids
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    got = {(k, r): tuple(cell(df, ids[k], r)[["status", "reason", "source"]]) for k in "abcde" for r in (R1, R2, R3)}
+    a_cov = ("covered", "read and write management events recorded by a-lake (multi-region event data store)",
+             ids["la"])
+    c_off = ("not_logging", "event data store c-lake is not ingesting (STOPPED_INGESTION)", ids["lc"])
+    d_mid = ("unknown", f"cannot tell: {ids['ld']}: event data store is STARTING_INGESTION", ids["ld"])
+    e_sel = ("unknown", f"cannot tell: {ids['le']}: event selectors not read", ids["le"])
+    assert got == {
+        **{("a", r): a_cov for r in (R1, R2, R3)},
+        ("b", R1): ("none", "no trail applies", "cloudtrail:ListTrails"),
+        ("b", R2): ("covered", "read and write management events recorded by b-lake (single-region event data "
+                               "store)", ids["lb"]),
+        ("b", R3): ("none", "no trail applies", "cloudtrail:ListTrails"),
+        **{("c", r): c_off for r in (R1, R2, R3)},
+        **{("d", r): d_mid for r in (R1, R2, R3)},
+        **{("e", r): e_sel for r in (R1, R2, R3)},
+    }
+    assert cell(df, "111111111111", R2)["status"] == "none"  # no store of another account applies
+    inv = trail_inventory(org).set_index("trail_arn")
+    assert list(inv.loc[[ids[k] for k in ("la", "lb", "lc", "ld", "le")], "status"]) == [
+        "ok", "ok", "not_logging", "unknown", "unknown"]
+    assert inv.loc[ids["le"], "reason"] == "details not read"

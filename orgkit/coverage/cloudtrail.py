@@ -410,7 +410,8 @@ def _why_uncertain(p: dict) -> str:
         return f"{p['trail_arn']}: whether it delivers ({p['delivery_note']})"
     bits = []
     if p["is_logging"] is None:
-        bits.append("logging state not read")
+        # an event data store between two states (STARTING_INGESTION): its state was read, it says neither
+        bits.append(f"event data store is {p['ingestion']}" if p["ingestion"] else "logging state not read")
     if not p["selectors"].known:
         bits.append("event selectors not read")
     err = p["detail_error"]
