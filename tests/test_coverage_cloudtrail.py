@@ -871,3 +871,77 @@ def test_event_data_store_cells_compared_whole(tmp_path):
     assert list(inv.loc[[ids[k] for k in ("la", "lb", "lc", "ld", "le")], "status"]) == [
         "ok", "ok", "not_logging", "unknown", "unknown"]
     assert inv.loc[ids["le"], "reason"] == "details not read"
+
+
+def test_unread_accounts_regions_and_lake_stores_compared_whole(tmp_path):
+    """The reasons a cell turns unknown after its trails were evaluated, compared whole: the account's own trails
+    unread (with no trail, and with a read-only organization trail), its regions unread, the organization's event
+    data stores unread in two regions (by the management account and the delegated administrator), an account's own
+    stores unread in two regions; and a disabled region."""
+    def none_fn(sb):
+        a, b, c = sb.account("A"), sb.account("B"), sb.account("C", regions={R3: "DISABLED"})
+        sb.docs[a]["CloudTrail"] = {"ListTrails": None, "Trails": {}}
+        sb.error(a, None, "cloudtrail", "ListTrails", "AccessDeniedException")
+        sb.docs[b]["Regions"] = None
+        return dict(a=a, b=b, c=c)
+
+    org, ids = build(tmp_path / "1", none_fn)
+    df = cloudtrail_coverage(org)
+    denied = ("cloudtrail:ListTrails AccessDeniedException", None)
+    cols = ["status", "reason", "source", "read_write"]
+    for r in (R1, R2, R3):
+        assert tuple(cell(df, ids["a"], r)[cols]) == (
+            "unknown", "the account's own trails are unknown: read failed: AccessDeniedException; no organization "
+                       "trail covers it", *denied)
+        assert tuple(cell(df, ids["b"], r)[cols]) == (
+            "unknown", "no trail applies; and the account's regions were not read: the region may be disabled",
+            "account:ListRegions", None)
+    assert tuple(cell(df, ids["c"], R3)[cols]) == (
+        "not_applicable", "region not enabled for the account (DISABLED)", "account:ListRegions", None)
+    assert tuple(cell(df, ids["c"], R2)[cols]) == ("none", "no trail applies", "cloudtrail:ListTrails", None)
+
+    def lake_fn(sb, org_gaps):
+        a, b, logs = sb.account("A"), sb.account("B"), sb.account("Logs")
+        sb.delegate(logs, "cloudtrail.amazonaws.com")
+        sb.trail(sb.management, "org-reads", organization=True, event_selectors=_selector("ReadOnly"))
+        sb.docs[a]["CloudTrail"]["ListTrails"] = None
+        sb.error(a, None, "cloudtrail", "ListTrails", "AccessDeniedException")
+        for who in (sb.management, logs, b):
+            sb.lake_read(who)
+        if org_gaps:
+            sb.lake_unread(R2)
+            sb.lake_unread(R3, code="ThrottlingException")
+            sb.lake_unread(R2, code="ThrottlingException", account=logs)
+            sb.lake_unread(R3, account=logs)
+        sb.lake_unread(R1, account=b)
+        sb.lake_unread(R3, code="ThrottlingException", account=b)
+        return dict(a=a, b=b, logs=logs)
+
+    gse = "; global service events (IAM, AWS STS, CloudFront) recorded only read events here"
+    known = {R1: "management events recorded: read only" + gse, R2: "management events recorded: read only",
+             R3: "management events recorded: read only"}
+    own_unknown = {r: ("unknown", f"the account's own trails are unknown: read failed: AccessDeniedException; "
+                                  f"known: {known[r]}", denied[0], "ReadOnly") for r in (R1, R2, R3)}
+    org, ids = build(tmp_path / "2", lambda sb: lake_fn(sb, True))
+    df = cloudtrail_coverage(org)
+    m, lg = "111111111111", ids["logs"]
+    org_gap = (f"cannot tell: the organization's CloudTrail Lake event data stores were not read in eu-west-1 "
+               f"(management account {m}: AccessDeniedException, delegated administrator {lg}: ThrottlingException); "
+               f"eu-south-1 (management account {m}: ThrottlingException, delegated administrator {lg}: "
+               f"AccessDeniedException); known: ")
+    for r in (R1, R2, R3):
+        assert tuple(cell(df, ids["a"], r)[cols]) == own_unknown[r]  # already unknown: the first reason stays
+        for acct in (m, ids["b"], lg):
+            assert tuple(cell(df, acct, r)[cols]) == (
+                "unknown", org_gap + known[r], "cloudtrail:ListEventDataStores", "ReadOnly")
+
+    org, ids = build(tmp_path / "3", lambda sb: lake_fn(sb, False))
+    df = cloudtrail_coverage(org)
+    for r in (R1, R2, R3):
+        assert tuple(cell(df, ids["a"], r)[cols]) == own_unknown[r]
+        assert tuple(cell(df, ids["b"], r)[cols]) == (
+            "unknown", "cannot tell: the account's own CloudTrail Lake event data stores were not read in eu-south-1 "
+                       f"(ThrottlingException); us-east-1 (AccessDeniedException); known: {known[r]}",
+            "cloudtrail:ListEventDataStores", "ReadOnly")
+        assert tuple(cell(df, lg, r)[cols]) == ("partial", known[r], f"arn:aws:cloudtrail:{R1}:{m}:trail/org-reads",
+                                                "ReadOnly")
