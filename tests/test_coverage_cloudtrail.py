@@ -945,3 +945,32 @@ def test_unread_accounts_regions_and_lake_stores_compared_whole(tmp_path):
             "cloudtrail:ListEventDataStores", "ReadOnly")
         assert tuple(cell(df, lg, r)[cols]) == ("partial", known[r], f"arn:aws:cloudtrail:{R1}:{m}:trail/org-reads",
                                                 "ReadOnly")
+
+
+def test_regions_an_organization_trail_cannot_reach_are_not_applicable_with_no_read_write(tmp_path):
+    """A region the account disabled, and one missing from its region list: not_applicable even under an
+    organization trail, with no read_write; its other regions covered."""
+    def fn(sb):
+        c, d = sb.account("C", regions={R3: "DISABLED"}), sb.account("D")
+        sb.docs[d]["Regions"] = [x for x in sb.docs[d]["Regions"] if x["RegionName"] != R3]
+        return dict(c=c, d=d, arn=sb.trail(sb.management, "org", organization=True))
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    cols = ["status", "reason", "source", "read_write"]
+    assert tuple(cell(df, ids["c"], R3)[cols]) == (
+        "not_applicable", "region not enabled for the account (DISABLED)", "account:ListRegions", None)
+    assert tuple(cell(df, ids["d"], R3)[cols]) == (
+        "not_applicable", "region not enabled for the account (not in its region list: account:ListRegions)",
+        "account:ListRegions", None)
+    assert tuple(cell(df, ids["d"], R2)[cols]) == (
+        "covered", "read and write management events recorded by org (organization)", ids["arn"], "All")
+
+
+def test_an_organisation_with_no_requested_region_has_no_cells(tmp_path):
+    org, _ = build(tmp_path, lambda sb: dict(a=sb.account("A"), arn=sb.trail(sb.management, "org",
+                                                                             organization=True)), regions=())
+    df = cloudtrail_coverage(org)
+    assert len(df) == 0 and list(df.columns) == ["account_id", "account_name", "ou_path", "region", "status",
+                                                 "reason", "source", "trails", "read_write", "excluded_sources",
+                                                 "delivery_errors"]
