@@ -974,3 +974,28 @@ def test_an_organisation_with_no_requested_region_has_no_cells(tmp_path):
     assert len(df) == 0 and list(df.columns) == ["account_id", "account_name", "ou_path", "region", "status",
                                                  "reason", "source", "trails", "read_write", "excluded_sources",
                                                  "delivery_errors"]
+
+
+def test_global_events_in_two_regions_and_a_partly_read_account(tmp_path):
+    """``global_event_regions`` given two regions: a trail without global service events is partial in both, and
+    the reason names both; an account whose trails were read with one failed call (read status ``partial``) keeps
+    the answer its trails give."""
+    def fn(sb):
+        a, b = sb.account("A"), sb.account("B")
+        sb.error(b, None, "cloudtrail", "GetEventSelectors", "ThrottlingException")
+        return dict(a=a, b=b, nogse=sb.trail(a, "nogse", IncludeGlobalServiceEvents=False),
+                    stopped=sb.trail(b, "stopped", home_region=R2, multi_region=False, logging=False))
+
+    org, ids = build(tmp_path, fn)
+    assert set(org.reads.loc[(org.reads["service"] == "cloudtrail") & (org.reads["account_id"] == ids["b"]),
+                             "status"]) == {"partial"}
+    df = cloudtrail_coverage(org, global_event_regions=(R1, R2))
+    cols = ["status", "reason", "source"]
+    gap = ("partial", "management events recorded: read and write; no trail records global service events (IAM, "
+                      "AWS STS, CloudFront), which CloudTrail records in us-east-1/eu-west-1: nogse has "
+                      "IncludeGlobalServiceEvents false", ids["nogse"])
+    assert tuple(cell(df, ids["a"], R1)[cols]) == gap and tuple(cell(df, ids["a"], R2)[cols]) == gap
+    assert tuple(cell(df, ids["a"], R3)[cols]) == (
+        "covered", "read and write management events recorded by nogse (multi-region)", ids["nogse"])
+    assert tuple(cell(df, ids["b"], R2)[cols]) == ("not_logging", "stopped is not logging", ids["stopped"])
+    assert tuple(cell(df, ids["b"], R1)[cols]) == ("none", "no trail applies", "cloudtrail:ListTrails")
