@@ -901,9 +901,10 @@ def test_unread_accounts_regions_and_lake_stores_compared_whole(tmp_path):
     assert tuple(cell(df, ids["c"], R2)[cols]) == ("none", "no trail applies", "cloudtrail:ListTrails", None)
 
     def lake_fn(sb, org_gaps):
-        a, b, logs = sb.account("A"), sb.account("B"), sb.account("Logs")
+        a, b, logs, own = sb.account("A"), sb.account("B"), sb.account("Logs"), sb.account("Own")
         sb.delegate(logs, "cloudtrail.amazonaws.com")
         sb.trail(sb.management, "org-reads", organization=True, event_selectors=_selector("ReadOnly"))
+        sb.trail(own, "own-trail")  # covered: no unread store changes that
         sb.docs[a]["CloudTrail"]["ListTrails"] = None
         sb.error(a, None, "cloudtrail", "ListTrails", "AccessDeniedException")
         for who in (sb.management, logs, b):
@@ -915,7 +916,7 @@ def test_unread_accounts_regions_and_lake_stores_compared_whole(tmp_path):
             sb.lake_unread(R3, account=logs)
         sb.lake_unread(R1, account=b)
         sb.lake_unread(R3, code="ThrottlingException", account=b)
-        return dict(a=a, b=b, logs=logs)
+        return dict(a=a, b=b, logs=logs, own=own)
 
     gse = "; global service events (IAM, AWS STS, CloudFront) recorded only read events here"
     known = {R1: "management events recorded: read only" + gse, R2: "management events recorded: read only",
@@ -934,6 +935,7 @@ def test_unread_accounts_regions_and_lake_stores_compared_whole(tmp_path):
         for acct in (m, ids["b"], lg):
             assert tuple(cell(df, acct, r)[cols]) == (
                 "unknown", org_gap + known[r], "cloudtrail:ListEventDataStores", "ReadOnly")
+        assert cell(df, ids["own"], r)["status"] == "covered"
 
     org, ids = build(tmp_path / "3", lambda sb: lake_fn(sb, False))
     df = cloudtrail_coverage(org)
@@ -945,6 +947,7 @@ def test_unread_accounts_regions_and_lake_stores_compared_whole(tmp_path):
             "cloudtrail:ListEventDataStores", "ReadOnly")
         assert tuple(cell(df, lg, r)[cols]) == ("partial", known[r], f"arn:aws:cloudtrail:{R1}:{m}:trail/org-reads",
                                                 "ReadOnly")
+        assert cell(df, ids["own"], r)["status"] == "covered"
 
 
 def test_regions_an_organization_trail_cannot_reach_are_not_applicable_with_no_read_write(tmp_path):
