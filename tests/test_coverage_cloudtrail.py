@@ -1002,3 +1002,32 @@ def test_global_events_in_two_regions_and_a_partly_read_account(tmp_path):
         "covered", "read and write management events recorded by nogse (multi-region)", ids["nogse"])
     assert tuple(cell(df, ids["b"], R2)[cols]) == ("not_logging", "stopped is not logging", ids["stopped"])
     assert tuple(cell(df, ids["b"], R1)[cols]) == ("none", "no trail applies", "cloudtrail:ListTrails")
+
+
+def test_lake_gaps_compared_whole(tmp_path):
+    """Where unread event data stores leave coverage in doubt: an organisation-wide gap names every reader's
+    answer (one never tried); a region the management account disabled is no organisation-wide gap; an account's
+    own gaps name the error code, or the read status when no error was recorded (never 'nan')."""
+    from orgkit.coverage.cloudtrail import lake_gaps, lake_org_readers
+
+    def fn(sb):
+        m = sb.management
+        sb.docs[m]["Regions"] = [dict(x, RegionOptStatus="DISABLED") if x["RegionName"] == R3 else x
+                                 for x in sb.docs[m]["Regions"]]
+        b, logs = sb.account("B"), sb.account("Logs")
+        sb.delegate(logs, "cloudtrail.amazonaws.com")
+        for who in (m, logs, b):
+            sb.lake_read(who)
+        del sb.docs[m]["CloudTrail"]["EventDataStores"][R2]  # never tried there
+        sb.docs[m]["CloudTrail"]["EventDataStores"][R3] = None  # not read, no error recorded
+        sb.lake_unread(R2, account=logs)
+        sb.lake_unread(R1, code="ThrottlingException", account=b)
+        return dict(m=m, b=b, logs=logs)
+
+    org, ids = build(tmp_path, fn)
+    m, lg = ids["m"], ids["logs"]
+    assert lake_org_readers(org) == [m, lg]
+    assert lake_gaps(org) == (
+        [f"eu-west-1 (management account {m}: not read, delegated administrator {lg}: AccessDeniedException)"],
+        {ids["b"]: ["us-east-1 (ThrottlingException)"], lg: ["eu-west-1 (AccessDeniedException)"],
+         m: ["eu-south-1 (skipped)"]})

@@ -172,7 +172,8 @@ def lake_reads(org: Org) -> dict[tuple[str, str], tuple[bool, str | None]]:
     for a, r, st, code in zip(rd["account_id"].to_numpy(dtype=object), rd["region"].to_numpy(dtype=object),
                               rd["status"].to_numpy(dtype=object), rd["error_code"].to_numpy(dtype=object)):
         ok = st in ("ok", "partial")
-        out[(a, r)] = (ok, None if ok else (code or st))
+        # error_code is NaN (truthy) in the frame when no error was recorded: then the read status says why
+        out[(a, r)] = (ok, None if ok else (code if isinstance(code, str) and code else st))
     return out
 
 
