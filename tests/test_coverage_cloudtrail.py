@@ -1031,3 +1031,63 @@ def test_lake_gaps_compared_whole(tmp_path):
         [f"eu-west-1 (management account {m}: not read, delegated administrator {lg}: AccessDeniedException)"],
         {ids["b"]: ["us-east-1 (ThrottlingException)"], lg: ["eu-west-1 (AccessDeniedException)"],
          m: ["eu-south-1 (skipped)"]})
+
+
+def test_cells_with_several_trails_in_each_state_compared_whole(tmp_path):
+    """Each verdict with several trails behind it, so that the separators and every named trail are checked:
+    unknown (two unreadable trails beside a read-only one), not_delivering (two failing, one stopped), partial
+    (read-only, a failing write-only, two stopped), none (two data-only; two with management events off), covered
+    (two trails, one failing and one stale beside them). Status, reason, source, read_write, delivery_errors."""
+    def sel(rw, mgmt=True, data=False):
+        return [{"ReadWriteType": rw, "IncludeManagementEvents": mgmt, "ExcludeManagementEventSources": [],
+                 "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}] if data else []}]
+
+    stale = {"IsLogging": True, "LatestDeliveryTime": T0 - _dt.timedelta(days=2),
+             "StartLoggingTime": T0 - _dt.timedelta(days=30)}
+
+    def fn(sb):
+        acc = {k: sb.account(k) for k in "ABCDEF"}
+
+        def t(k, name, **kw):
+            return sb.trail(acc[k], name, home_region=R2, multi_region=False, **kw)
+
+        ids = dict(acc=acc, a1=t("A", "a-nosel"), a2=t("A", "a-stale", status=dict(stale)),
+                   a3=t("A", "a-reads", event_selectors=sel("ReadOnly")),
+                   b1=t("B", "b-fail1", status=dict(FAILING)), b2=t("B", "b-fail2", status=dict(FAILING)),
+                   b3=t("B", "b-stop", logging=False),
+                   c1=t("C", "c-reads", event_selectors=sel("ReadOnly")),
+                   c2=t("C", "c-writes-fail", event_selectors=sel("WriteOnly"), status=dict(FAILING)),
+                   c3=t("C", "c-stop1", logging=False), c4=t("C", "c-stop2", logging=False),
+                   d1=t("D", "d-data1", event_selectors=sel("All", False, True)),
+                   d2=t("D", "d-data2", event_selectors=sel("All", False, True)),
+                   e1=t("E", "e-off1", event_selectors=sel("All", False)),
+                   e2=t("E", "e-off2", event_selectors=sel("All", False)),
+                   f1=t("F", "f-one"), f2=t("F", "f-two"), f3=t("F", "f-fail1", status=dict(FAILING)),
+                   f4=t("F", "f-stale", status=dict(stale)))
+        d = sb.docs[acc["A"]]["CloudTrail"]["Trails"][ids["a1"]]
+        d["EventSelectors"], d["Error"] = None, "GetEventSelectors: AccessDeniedException"
+        return ids
+
+    org, ids = build(tmp_path, fn)
+    df = cloudtrail_coverage(org)
+    got = {k: tuple(cell(df, ids["acc"][k], R2)[["status", "reason", "source", "read_write", "delivery_errors"]])
+           for k in "ABCDEF"}
+    fail = "LatestDeliveryError AccessDenied; last delivered 2025-12-29T00:00:00Z, 3 d 0 h before the snapshot"
+    late = "no log file delivered since 2025-12-30T00:00:00Z, 2 d 0 h before the snapshot, and no delivery error"
+    assert got == {
+        "A": ("unknown", f"cannot tell: {ids['a1']}: event selectors not read (GetEventSelectors: "
+                         f"AccessDeniedException); {ids['a2']}: whether it delivers ({late}); the readable trails "
+                         "record: read only", f"{ids['a1']}, {ids['a2']}", "ReadOnly", []),
+        "B": ("not_delivering", f"b-fail1 logs but fails to deliver: {fail}; b-fail2 logs but fails to deliver: "
+                                f"{fail}; b-stop is not logging", f"{ids['b1']}, {ids['b2']}", None,
+              [ids["b1"], ids["b2"]]),
+        "C": ("partial", f"management events recorded: read only; c-writes-fail ({ids['c2']}) fails to deliver: "
+                         f"{fail}; c-stop1 is not logging; c-stop2 is not logging", ids["c1"], "ReadOnly",
+              [ids["c2"]]),
+        "D": ("none", "no trail records management events; d-data1, d-data2 record(s) data events only",
+              f"{ids['d1']}, {ids['d2']}", None, []),
+        "E": ("none", "the trails that apply record no management events", f"{ids['e1']}, {ids['e2']}", None, []),
+        "F": ("covered", f"read and write management events recorded by f-one (single-region), f-two "
+                         f"(single-region); f-fail1 ({ids['f3']}) fails to deliver: {fail}; f-stale ({ids['f4']}): "
+                         f"{late}", f"{ids['f1']}, {ids['f2']}", "All", [ids["f3"]]),
+    }
