@@ -710,15 +710,19 @@ def _rows(df, key, cols):
 
 
 def _inventory_org(tmp_path):
-    """Trails in each inventory state (ok, stopped, failing, stale, selectors unread, details unread: an
-    organization trail its owner's ListTrails did not answer) and three CloudTrail Lake event data stores (ingesting
-    and read only through the delegated administrator, stopped, starting)."""
+    """Trails in each inventory state (ok, stopped, failing, stale, never delivered and stale, logging state unread,
+    selectors unread, details unread: an organization trail its owner's ListTrails did not answer) and three
+    CloudTrail Lake event data stores (ingesting and read only through two delegated administrators, stopped and
+    read through one, starting)."""
     def fn(sb):
-        a, b, logs = sb.account("A"), sb.account("B"), sb.account("Logs")
+        a, b, logs, audit = sb.account("A"), sb.account("B"), sb.account("Logs"), sb.account("Audit")
         sb.delegate(logs, "cloudtrail.amazonaws.com")
+        sb.delegate(audit, "cloudtrail.amazonaws.com")
         started = T0 - _dt.timedelta(days=30)
         ids = dict(
-            a=a, b=b, logs=logs,
+            a=a, b=b, logs=logs, audit=audit,
+            nostatus=sb.trail(b, "nostatus", status={}),
+            never=sb.trail(b, "never", status={"IsLogging": True, "StartLoggingTime": T0 - _dt.timedelta(days=2)}),
             ok=sb.trail(a, "ok", home_region=R2, status={"IsLogging": True, "LatestDeliveryTime": T0,
                                                           "StartLoggingTime": started}),
             stopped=sb.trail(a, "stopped", logging=False),
@@ -727,8 +731,9 @@ def _inventory_org(tmp_path):
                                                "StartLoggingTime": started}),
             nosel=sb.trail(b, "nosel"),
             org=sb.trail(sb.management, "org", organization=True, home_region=R3),
-            lake_on=sb.event_data_store("lake-on", seen_by=(logs,)),
-            lake_off=sb.event_data_store("lake-off", status="STOPPED_INGESTION", home_region=R2, multi_region=False),
+            lake_on=sb.event_data_store("lake-on", seen_by=(logs, audit)),
+            lake_off=sb.event_data_store("lake-off", status="STOPPED_INGESTION", home_region=R2, multi_region=False,
+                                         seen_by=(logs,)),
             lake_mid=sb.event_data_store("lake-mid", status="STARTING_INGESTION", organization=False, account=a))
         d = sb.docs[b]["CloudTrail"]["Trails"][ids["nosel"]]
         d["EventSelectors"], d["Error"] = None, "GetEventSelectors: AccessDeniedException"
@@ -764,13 +769,20 @@ def test_inventory_rows_compared_whole(tmp_path):
                        "snapshot, and no delivery error"),
         ids["nosel"]: ("nosel", ids["b"], "B", R1, "multi-region", "trail", True, None, "nosel-logs", None, None,
                        None, 1, "unknown", "GetEventSelectors: AccessDeniedException"),
-        # listed by the three members, not by its owner, whose trails were not read: no note about who listed it
-        ids["org"]: ("org", mgmt, "Management", R3, None, "trail", None, None, None, None, None, None, 3,
+        ids["nostatus"]: ("nostatus", ids["b"], "B", R1, "multi-region", "trail", None, None, "nostatus-logs", *ok,
+                          "unknown", "details not read"),
+        ids["never"]: ("never", ids["b"], "B", R1, "multi-region", "trail", True, None, "never-logs", *ok,
+                       "delivery_stale", "no log file delivered since logging started 2025-12-30T00:00:00Z, 2 d 0 h "
+                       "before the snapshot, and no delivery error"),
+        # listed by the four members, not by its owner, whose trails were not read: no note about who listed it
+        ids["org"]: ("org", mgmt, "Management", R3, None, "trail", None, None, None, None, None, None, 4,
                      "unknown", f"its owner {mgmt}'s trails were not read (error: AccessDeniedException)"),
         ids["lake_on"]: ("lake-on", mgmt, "Management", R1, "organization event data store", "event_data_store",
-                         True, *lake, "ok", f"read through {ids['logs']} (not listed by its owner {mgmt})"),
+                         True, *lake[:-1], 2, "ok", f"read through {ids['logs']}, {ids['audit']} (not listed by its owner "
+                                            f"{mgmt})"),
         ids["lake_off"]: ("lake-off", mgmt, "Management", R2, "organization event data store", "event_data_store",
-                          False, *lake, "not_logging", "ingestion stopped (event data store STOPPED_INGESTION)"),
+                          False, *lake, "not_logging", "ingestion stopped (event data store STOPPED_INGESTION); "
+                                                       f"read through {ids['logs']} (not listed by its owner {mgmt})"),
         ids["lake_mid"]: ("lake-mid", ids["a"], "A", R1, "multi-region event data store", "event_data_store", None,
                           *lake, "unknown", "event data store is STARTING_INGESTION"),
     }
