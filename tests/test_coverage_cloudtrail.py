@@ -1103,3 +1103,22 @@ def test_cells_with_several_trails_in_each_state_compared_whole(tmp_path):
                          f"(single-region); f-fail1 ({ids['f3']}) fails to deliver: {fail}; f-stale ({ids['f4']}): "
                          f"{late}", f"{ids['f1']}, {ids['f2']}", "All", [ids["f3"]]),
     }
+
+
+def test_lake_org_readers_compared_whole(tmp_path):
+    """Who sees the organization's event data stores: the management account first, then every CloudTrail delegated
+    administrator (not another service's) and every account an organization store was read through (its
+    delegation not read), sorted; an account's own store read through its owner adds no one."""
+    from orgkit.coverage.cloudtrail import lake_org_readers
+
+    def fn(sb):
+        logs, sec, x1, x2, own = (sb.account(n) for n in ("Logs", "Sec", "X1", "X2", "Own"))
+        sb.delegate(logs, "cloudtrail.amazonaws.com")
+        sb.delegate(sec, "guardduty.amazonaws.com")
+        sb.event_data_store("via-x2", seen_by=(x2,))
+        sb.event_data_store("via-x1", seen_by=(x1, logs))
+        sb.event_data_store("own", organization=False, account=own)
+        return dict(logs=logs, sec=sec, x1=x1, x2=x2)
+
+    org, ids = build(tmp_path, fn)
+    assert lake_org_readers(org) == ["111111111111", *sorted([ids["logs"], ids["x1"], ids["x2"]])]
