@@ -1122,3 +1122,29 @@ def test_lake_org_readers_compared_whole(tmp_path):
 
     org, ids = build(tmp_path, fn)
     assert lake_org_readers(org) == ["111111111111", *sorted([ids["logs"], ids["x1"], ids["x2"]])]
+
+
+def test_trail_details_without_name_or_home_region_and_trails_no_listing_shows(tmp_path):
+    """A trail whose DescribeTrails entry lacks its name and home region takes them from its owner's listing; a
+    snapshot whose trails appear in no ListTrails answer still lists them (listed by no account)."""
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "bare", home_region=R2)
+        del sb.docs[a]["CloudTrail"]["Trails"][arn]["Trail"]["HomeRegion"]
+        del sb.docs[a]["CloudTrail"]["Trails"][arn]["Trail"]["Name"]
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path / "1", fn)
+    row = trail_inventory(org).set_index("trail_arn").loc[ids["arn"]]
+    assert (row["name"], row["home_region"], row["status"], row["listed_by"]) == ("bare", R2, "ok", 1)
+
+    def unlisted(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "unlisted")
+        sb.docs[a]["CloudTrail"]["ListTrails"] = []
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path / "2", unlisted)
+    inv = trail_inventory(org)
+    assert _rows(inv, "trail_arn", ["name", "home_region", "kind", "listed_by", "status"]) == {
+        ids["arn"]: ("unlisted", R1, "multi-region", 0, "ok")}
