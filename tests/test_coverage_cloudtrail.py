@@ -786,6 +786,8 @@ def test_inventory_rows_compared_whole(tmp_path):
         ids["lake_mid"]: ("lake-mid", ids["a"], "A", R1, "multi-region event data store", "event_data_store", None,
                           *lake, "unknown", "event data store is STARTING_INGESTION"),
     }
+    # no reason is None, not NaN (pandas 3 would store a column of text and None as its string dtype, with NaN)
+    assert inv.set_index("trail_arn").loc[ids["ok"], "reason"] is None and inv["reason"].dtype == object
     # the stale rule's threshold is the caller's: three days without a log file is not stale then
     longer = _rows(trail_inventory(org, stale_after=pd.Timedelta(days=3)), "trail_arn", ["status", "reason"])
     assert longer[ids["stale"]] == ("ok", None)
