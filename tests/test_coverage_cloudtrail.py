@@ -1150,3 +1150,26 @@ def test_trail_details_without_name_or_home_region_and_trails_no_listing_shows(t
     inv = trail_inventory(org)
     assert _rows(inv, "trail_arn", ["name", "home_region", "kind", "listed_by", "status"]) == {
         ids["arn"]: ("unlisted", R1, "multi-region", 0, "ok")}
+
+
+def test_an_unread_account_keeps_what_the_organization_trail_showed(tmp_path):
+    """A member whose own trails were not read, under an organization trail that fails to deliver, is stopped or
+    whose state was not read: unknown, and the reason keeps what the organization trail showed."""
+    stopped = {"IsLogging": False}
+    cases = {"failing": (dict(FAILING), "org logs but fails to deliver: LatestDeliveryError AccessDenied; last "
+                                        "delivered 2025-12-29T00:00:00Z, 3 d 0 h before the snapshot"),
+             "stopped": (stopped, "org is not logging"),
+             "unread": ({}, "cannot tell: {arn}: logging state not read")}
+    for name, (status, known) in cases.items():
+        def fn(sb, status=status):
+            a = sb.account("A")
+            arn = sb.trail(sb.management, "org", organization=True, status=dict(status))
+            sb.docs[a]["CloudTrail"]["ListTrails"] = None
+            sb.error(a, None, "cloudtrail", "ListTrails", "AccessDeniedException")
+            return dict(a=a, arn=arn)
+
+        org, ids = build(tmp_path / name, fn)
+        r = cell(cloudtrail_coverage(org), ids["a"], R2)
+        assert (r["status"], r["reason"], r["source"]) == (
+            "unknown", "the account's own trails are unknown: read failed: AccessDeniedException; known: "
+                       + known.format(arn=ids["arn"]), "cloudtrail:ListTrails AccessDeniedException"), name
