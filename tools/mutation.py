@@ -62,6 +62,37 @@ TESTS = {
 }
 
 
+#: The packages that decide answers, each as the modules of it that do (not its CLI, notebook helpers or figures)
+#: and the test files that hold them. ``python3 tools/mutation.py orgkit/scp/ --sample 200`` draws from the mutants
+#: of all these modules together and prints the score of the package and of each module in the sample.
+PACKAGES = {
+    "orgkit/coverage/": (["_cells", "cloudtrail", "selectors", "guardduty", "cost", "iac", "summary"],
+                         ["tests/test_coverage_cloudtrail.py", "tests/test_coverage_guardduty.py",
+                          "tests/test_coverage_edge_cases.py", "tests/test_coverage_cost.py",
+                          "tests/test_coverage_iac.py", "tests/test_coverage_summary.py", "tests/test_coverage_lake.py",
+                          "tests/test_coverage_lake_accounts.py"]),
+    "orgkit/scp/": (["engine", "conditions", "matching", "policy", "org", "partition", "tamper", "dependencies",
+                     "matrix", "whatif", "compare", "lint", "catalog"],
+                    ["tests/test_scp_engine.py", "tests/test_scp_exact.py", "tests/test_scp_conditions.py",
+                     "tests/test_scp_matching.py", "tests/test_scp_matching_linear.py", "tests/test_scp_org.py",
+                     "tests/test_tamper_verdicts.py", "tests/test_tamper_dependencies.py"]),
+    "orgkit/guardduty/": (["plan", "state", "availability"],
+                          ["tests/test_migration_plan.py", "tests/test_guardduty_region_availability.py",
+                           "tests/test_coverage_guardduty.py"]),
+    "orgkit/diff/": (["__init__", "rows", "effect", "state", "structure", "terraform"],
+                     ["tests/test_diff.py", "tests/test_diff_rcp_lake.py", "tests/test_diff_terraform.py"]),
+}
+
+
+def module_of(mutant: str, modules: list[str]) -> str:
+    """The module path of a mutant name such as ``orgkit.scp.engine.x_decide__mutmut_3``."""
+    for m in sorted(modules, key=len, reverse=True):
+        dotted = m[:-3].replace("/", ".")  # mutmut names an __init__.py module "pkg.__init__"
+        if mutant.startswith(dotted + "."):
+            return m
+    return "?"
+
+
 def copy_tree(dest: Path) -> None:
     files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], check=True, capture_output=True).stdout
     for rel in filter(None, files.decode().split("\0")):
@@ -87,12 +118,12 @@ def undecorate(path: Path) -> int:
     return n
 
 
-def configure(dest: Path, module: str, tests: list[str]) -> None:
+def configure(dest: Path, modules: list[str], tests: list[str]) -> None:
     py = dest / "pyproject.toml"
     text = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", py.read_text())
     table = ("\n[tool.mutmut]\n"
              'source_paths = ["orgkit/"]\n'
-             f"only_mutate = {json.dumps([module])}\n"
+             f"only_mutate = {json.dumps(modules)}\n"
              f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
              # no notebook plugin, no cache, no integration server beyond what the chosen tests start
              'pytest_add_cli_args = ["-p", "no:cacheprovider", "-o", "addopts=", "-q"]\n'
@@ -124,7 +155,8 @@ def all_mutants(mutmut: str, scratch: Path, env: dict, max_children: int) -> lis
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("module", help="the module to mutate, e.g. orgkit/coverage/cloudtrail.py")
+    ap.add_argument("module", help="the module to mutate, e.g. orgkit/coverage/cloudtrail.py, or a package of "
+                    "PACKAGES, e.g. orgkit/scp/")
     ap.add_argument("tests", nargs="*", help="the test files that hold it (default: TESTS[module])")
     ap.add_argument("--keep", type=Path, help="scratch directory to use and keep")
     ap.add_argument("--max-children", type=int, default=2)
@@ -133,8 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, metavar="N", help="run N mutants drawn at random from the module's")
     ap.add_argument("--seed", type=int, default=22, help="the seed of --sample's draw (default 22)")
     a = ap.parse_args(argv)
-    if not (ROOT / a.module).is_file():
-        ap.error(f"{a.module}: no such module")
+    if a.module in PACKAGES:
+        modules = [f"{a.module}{m}.py" for m in PACKAGES[a.module][0]]
+        a.tests = a.tests or PACKAGES[a.module][1]
+    elif (ROOT / a.module).is_file():
+        modules = [a.module]
+    else:
+        ap.error(f"{a.module}: no such module (or package of PACKAGES: {', '.join(PACKAGES)})")
     a.tests = a.tests or TESTS.get(a.module)
     if not a.tests:
         ap.error(f"{a.module}: no default test files: name them")
@@ -147,10 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     scratch = a.keep or Path(tempfile.mkdtemp(prefix="orgkit-mutation-"))
     scratch.mkdir(parents=True, exist_ok=True)
     copy_tree(scratch)
-    configure(scratch, a.module, a.tests)
-    if n := undecorate(scratch / a.module):
-        print(f"{a.module}: {n} @{'/@'.join(NEUTRAL_DECORATORS)} line(s) removed in the scratch copy so that "
-              "mutmut mutates those functions", flush=True)
+    configure(scratch, modules, a.tests)
+    for module in modules:
+        if n := undecorate(scratch / module):
+            print(f"{module}: {n} @{'/@'.join(NEUTRAL_DECORATORS)} line(s) removed in the scratch copy so that "
+                  "mutmut mutates those functions", flush=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     print(f"mutating {a.module} in {scratch} (tests: {' '.join(a.tests)})", flush=True)
     population = None
@@ -164,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                    check=False)
     res = subprocess.run([mutmut, "results", "--all", "true"], cwd=scratch, env=env, capture_output=True, text=True)
     counts: dict[str, int] = {}
+    per_module: dict[str, dict[str, int]] = {}
     survivors = []
     for line in res.stdout.splitlines():
         m = re.match(r"\s*(\S+): (.+)$", line)
@@ -175,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.mutants and status == "not checked":
             continue  # outside the mutants asked for
         counts[status] = counts.get(status, 0) + 1
+        mc = per_module.setdefault(module_of(m.group(1), modules), {})
+        mc[status] = mc.get(status, 0) + 1
         if status == "survived":
             survivors.append(m.group(1))
     total = sum(counts.values())
@@ -183,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
            "score": round(100 * killed / total, 1) if total else None}
     if population is not None:
         out.update(population=population, seed=a.seed, interval_95=wilson(killed, total))
+    if len(modules) > 1:
+        out["per_module"] = {m: {"mutants": sum(c.values()), "killed": c.get("killed", 0) + c.get("timeout", 0),
+                                 "counts": c} for m, c in sorted(per_module.items())}
     print(json.dumps(out, indent=1))
     for s in survivors:
         print("survived:", s)
