@@ -296,6 +296,12 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
     fixed = (_NO_WRAP | numeric) & set(picked)
     fit = not (wide or select)
     shown, widths = _layout(picked, cells, fixed, width, fit)
+    under = _under_rows(picked, shown, cells, fixed, width) if fit else None
+    if under:
+        shown, widths, under = under
+        _draw_stacked(console, shown, widths, under, cells, numeric, width)
+        _notes(console, df, picked, shown + under, width)
+        return
     if not fit:
         # every column asked for, as wide as its cells: scroll, or pipe to `less -S`
         console.width = max(width, sum(widths[c] for c in shown) + _GAP * (len(shown) - 1))
@@ -309,13 +315,115 @@ def _draw(console, df: pd.DataFrame, columns, wide: bool, select: str | None, wi
         row = []
         for c in shown:
             v = cells[c][i]
-            style = TIER_STYLES.get(TIERS.get(v, ""), "") if c in STATUS_COLUMNS else ""
-            if c in _YES_IS_GOOD and v in ("yes", "no"):
-                style = TIER_STYLES["good" if v == "yes" else "bad"]
-            row.append(Text("\n".join(wrap.wrap(v, widths[c])), style="dim" if v == MISSING else style,
+            row.append(Text("\n".join(wrap.wrap(v, widths[c])), style=_style(c, v),
                             justify="right" if c in numeric else "left"))
         table.add_row(*row)
     console.print(table)
+    _notes(console, df, picked, shown, width)
+
+
+def _style(c: str, v: str) -> str:
+    """A cell's rich style: a verdict in its palette tier's colour, a missing value dim, anything else plain."""
+    if v == MISSING:
+        return "dim"
+    if c in _YES_IS_GOOD and v in ("yes", "no"):
+        return TIER_STYLES["good" if v == "yes" else "bad"]
+    return TIER_STYLES.get(TIERS.get(v, ""), "") if c in STATUS_COLUMNS else ""
+
+
+#: the indent of the free text under a row (:func:`_draw_stacked`), and the gap between two fields on one line
+_UNDER_INDENT = 4
+_FIELD_GAP = 3
+
+
+def _under_rows(picked: list[str], shown: list[str], cells: dict[str, list[str]], fixed: set[str],
+                width: int):
+    """When a free-text column (:data:`_PROSE`: a reason, a before/after value) with a value is left out of the
+    table, the layout that shows it: the other columns as the table's row (laid out by :func:`_layout`) and, under
+    each row, the free text and the columns that did not fit beside it as ``name: value`` lines the width of the
+    terminal (a label that another column identifies, :data:`_DROP_FIRST`, is left out and named instead).
+    None when every free-text column fits (or none has a value)."""
+    def has_value(c):
+        return any(v != MISSING for v in cells[c])
+
+    if not any(c in _PROSE and c not in shown and has_value(c) for c in picked):
+        return None
+    keys = [c for c in picked if c not in _PROSE]
+    if not keys:
+        return None
+    shown, widths = _layout(keys, cells, fixed, width, True)
+    under = [c for c in picked if c not in shown and has_value(c) and (c in _PROSE or c not in _DROP_FIRST)]
+    return shown, widths, under
+
+
+def _draw_stacked(console, shown: list[str], widths: dict[str, int], under: list[str],
+                  cells: dict[str, list[str]], numeric: set[str], width: int) -> None:
+    """Each row's ``shown`` columns on its line(s), then its ``under`` values (a missing one is not written) as
+    ``name: value`` fields indented below it: short values side by side, free text (a reason) and a long value on
+    lines of their own, folded at
+    spaces and separators (:func:`orgkit.wrap.wrap`), its continuation lines aligned under its first; a token longer
+    than the line is the only thing folded inside, and each such line ends with :data:`orgkit.wrap.FOLD`."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    def put(parts: list[tuple[str, int, bool, str]]) -> None:
+        """One drawn line of cells: (text, width, right-aligned, style) each, two spaces between."""
+        line = Text()
+        for k, (text, w, right, style) in enumerate(parts):
+            pad = " " * max(0, w - cell_len(text))
+            line.append(" " * _GAP if k else "")
+            line.append(pad if right else "")
+            line.append(text, style=style)
+            line.append("" if right else pad)
+        console.print(line, soft_wrap=True)
+
+    def block(column_lines: list[list[str]], styles: list[str]) -> None:
+        for r in range(max(map(len, column_lines))):
+            put([(ls[r] if r < len(ls) else "", widths[c], c in numeric, st)
+                 for c, ls, st in zip(shown, column_lines, styles)])
+
+    block([wrap.wrap(visible(c), widths[c], wrap.HEADER_SEPARATORS) for c in shown], ["bold"] * len(shown))
+    console.print(Text("─" * (sum(widths[c] for c in shown) + _GAP * (len(shown) - 1))), soft_wrap=True)
+    labels = {c: visible(c) + ": " for c in under}
+    n = len(next(iter(cells.values())))
+    for i in range(n):
+        block([wrap.wrap(cells[c][i], widths[c]) for c in shown], [_style(c, cells[c][i]) for c in shown])
+        line, used = None, 0
+        for c in under:
+            v = cells[c][i]
+            if v == MISSING:
+                continue
+            field = cell_len(labels[c]) + cell_len(v)
+            text = c in _PROSE and c not in _VALUES  # free text (a reason) starts a line of its own
+            if line is not None and not text and used + _FIELD_GAP + field <= width:
+                line.append(" " * _FIELD_GAP)
+                line.append(labels[c], style="dim")
+                line.append(v, style=_style(c, v))
+                used += _FIELD_GAP + field
+                continue
+            if line is not None:
+                console.print(line, soft_wrap=True)
+            hang = _UNDER_INDENT + cell_len(labels[c])
+            parts = wrap.wrap(v, max(8, width - hang), mark=wrap.FOLD)
+            line = Text(" " * _UNDER_INDENT)
+            line.append(labels[c], style="dim")
+            for k, part in enumerate(parts):
+                if k:
+                    console.print(line, soft_wrap=True)
+                    line = Text(" " * hang)
+                folded = part.endswith(wrap.FOLD) and k < len(parts) - 1
+                line.append(part[:-1] if folded else part, style=_style(c, v))
+                if folded:
+                    line.append(wrap.FOLD, style="dim")
+            used = hang + cell_len(parts[-1]) if len(parts) == 1 and not text else width  # nothing beside those
+        if line is not None:
+            console.print(line, soft_wrap=True)
+
+
+def _notes(console, df: pd.DataFrame, picked: list[str], shown: list[str], width: int) -> None:
+    """The dim lines under a table naming the columns it does not show."""
+    from rich.text import Text
+
     left_out = [c for c in picked if c not in shown]
     if left_out:
         console.print(Text(f"columns left out (no room in {width} columns): {visible(', '.join(left_out))}; "

@@ -75,11 +75,17 @@ def min_width(text: str, seps: str = SEPARATORS) -> int:
     return max((len(p) for p in pieces(text, seps) if not p.startswith(" ")), default=0)
 
 
-def wrap(text: str, width: int, seps: str = SEPARATORS) -> list[str]:
+#: ends a line where a token longer than the line was folded (``wrap(..., mark=FOLD)``): the only break inside a token
+FOLD = "\u21a9"  # ↩
+
+
+def wrap(text: str, width: int, seps: str = SEPARATORS, mark: str = "") -> list[str]:
     """``text`` in lines of at most ``width`` characters, broken only at spaces (dropped at the break) and after
     separators (:func:`pieces`). A piece longer than ``width`` is folded by characters (the caller gives a column at least
-    :func:`min_width`, so this only happens when asked for a narrower one); no character is ever lost."""
+    :func:`min_width`, so this only happens when asked for a narrower one), each folded line ending with ``mark``
+    (e.g. :data:`FOLD`; not a character of the text) when one is given; no character is ever lost."""
     width = max(1, width)
+    step = max(1, width - len(mark))
     if len(text) <= width:
         return [text]
     lines: list[str] = []
@@ -97,8 +103,8 @@ def wrap(text: str, width: int, seps: str = SEPARATORS) -> list[str]:
             continue
         if cur.strip():
             lines.append(cur.rstrip(" "))
-        cut = range(0, len(p), width)
-        lines.extend(p[i:i + width] for i in cut[:-1])
+        cut = range(0, len(p), step if len(p) > width else width)
+        lines.extend(p[i:i + step] + mark for i in cut[:-1])
         cur = p[cut[-1]:]
     if cur.strip() or not lines:
         lines.append(cur.rstrip(" ") if lines else cur)
