@@ -89,8 +89,38 @@ def _spans(lines: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
+#: the text under a row when the free text does not fit beside its columns: ``    name: value`` fields (several on a
+#: line three spaces apart), a field's further lines indented under its value; a token folded inside ends with FOLD
+UNDER_INDENT = "    "
+FOLD = "\u21a9"
+
+
+def split_under(body: list[str], names: set[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The lines of the table's columns, and the fields written under the rows: [(column, [its lines])], top down."""
+    label = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    first = re.compile(rf"^{UNDER_INDENT}({label}): ")
+    beside = re.compile(rf" {{3}}({label}): ")
+    rows, fields, hang = [], [], None
+    for x in body:
+        if first.match(x):
+            # split the line at each "   name: " (a field beside another)
+            cuts = [first.match(x)]
+            cuts += list(beside.finditer(x, cuts[0].end()))
+            for k, m in enumerate(cuts):
+                end = cuts[k + 1].start() if k + 1 < len(cuts) else len(x)
+                fields.append((m.group(1), [x[m.end():end]]))
+            hang = len(UNDER_INDENT) + len(fields[-1][0]) + 2
+        elif hang and x.startswith(" " * hang) and x[hang:hang + 1] != " ":
+            fields[-1][1].append(x[hang:])
+        else:
+            rows.append(x)
+            hang = None
+    return rows, fields
+
+
 def drawn_tables(out: str, names: set[str]):
-    """Each table in ``out`` whose headers are columns of the CSV: {header: [the non-empty pieces, top down]}."""
+    """Each table in ``out`` whose headers are columns of the CSV: ({header: [the non-empty pieces, top down]},
+    [(column, [lines]) of the fields written under the rows])."""
     lines = out.splitlines()
     for r, line in enumerate(lines):
         if not line or set(line) != {"─"}:
@@ -98,7 +128,7 @@ def drawn_tables(out: str, names: set[str]):
         end = r + 1
         while end < len(lines) and lines[end].strip() and not NOTE.match(lines[end]):
             end += 1
-        body = lines[r + 1:end]
+        body, under = split_under(lines[r + 1:end], names)
         for k in (3, 2, 1):
             if r - k < 0 or not all(lines[r - k:r]):
                 continue
@@ -106,7 +136,8 @@ def drawn_tables(out: str, names: set[str]):
             spans = _spans(head + body)
             heads = ["".join(h[a:b].strip() for h in head) for a, b in spans]
             if heads and all(heads) and set(heads) <= names:
-                yield {h: [x[a:b].strip() for x in body if x[a:b].strip()] for h, (a, b) in zip(heads, spans)}
+                yield ({h: [x[a:b].strip() for x in body if x[a:b].strip()] for h, (a, b) in zip(heads, spans)},
+                       under)
                 break
 
 
@@ -125,7 +156,10 @@ def _same(shown: str, value: str) -> bool:
 
 def check_column(name: str, pieces: list[str], values: list[str]) -> None:
     """Every value of the CSV column, in order, is in the table's column whole: its lines joined give it back, and
-    each line ends at a space or after a separator of the value, never inside a token; nothing else is there."""
+    each line ends at a space or after a separator of the value, never inside a token (unless the line was folded
+    and says so: it ends with FOLD); nothing else is there."""
+    folded = {k for k, p in enumerate(pieces) if p.endswith(FOLD)}
+    pieces = [p[:-1] if k in folded else p for k, p in enumerate(pieces)]
     i = 0
     for row, value in enumerate(values):
         bare = value.replace(" ", "") or "-"
@@ -144,9 +178,9 @@ def check_column(name: str, pieces: list[str], values: list[str]) -> None:
             if ch != " ":
                 k += 1
                 pos.append(j)
-        for e in ends[:-1]:
+        for n, e in enumerate(ends[:-1]):
             j = pos[e - 1]  # the value's last character on that line
-            assert value[j] in BREAK_AFTER or value[j + 1:j + 2] == " ", \
+            assert i - len(ends) + n in folded or value[j] in BREAK_AFTER or value[j + 1:j + 2] == " ", \
                 f"{name}, row {row}: {value!r} broken inside a token after {value[:j + 1]!r}"
         for token in ACCOUNT.findall(value) + REGION.findall(value):
             assert any(token in p for p in pieces[i - len(ends):i]), f"{name}, row {row}: {token} broken"
@@ -178,11 +212,23 @@ def test_readme_table_keeps_every_character(line, columns, capsys, monkeypatch):
         csv = csv[csv["status"].isin(argv[argv.index("--fail-on") + 1].split(","))].reset_index(drop=True)
     drawn = list(drawn_tables(table, set(csv.columns)))
     assert drawn, f"{line}: no table with the CSV's columns in\n{table[:2000]}"
-    for columns_shown in drawn[:1]:
+    for columns_shown, under in drawn[:1]:
         assert columns_shown
         for name, pieces in columns_shown.items():
             check_column(name, pieces, list(csv[name]))
+        check_under(under, csv, set(columns_shown))
     assert max(map(len, table.splitlines())) <= columns or "--wide" in argv or "--columns" in argv
+
+
+def check_under(under: list[tuple[str, list[str]]], csv, shown: set[str]) -> None:
+    """The fields under the rows are, top down, each row's values of the columns written there (a column neither
+    shown nor named as left out: in the CSV's order, an empty value not written), each whole (:func:`check_column`)."""
+    cols = [c for c in csv.columns if c in {n for n, _ in under}]
+    assert not set(cols) & shown, f"{set(cols) & shown} both in the table and under its rows"
+    want = [(c, row[c]) for _, row in csv.iterrows() for c in cols if row[c] != ""]
+    assert [c for c, _ in under] == [c for c, _ in want], "the fields under the rows are not the CSV's values"
+    for (name, lines), (_, value) in zip(under, want):
+        check_column(name, [x.strip() for x in lines], [value])
 
 
 # --- no silent demo (issue 19, point 3) ------------------------------------------------------------------------------
