@@ -4,6 +4,7 @@ and the CLI."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -370,26 +371,58 @@ def _run(argv, capsys, columns, monkeypatch):
     return code, out, err
 
 
+def _blocks(out: str) -> list[tuple[str, str]]:
+    """The table's rows as drawn: (the row's first line, the text of the lines after it that start with a space,
+    spaces taken out), up to the notes under the table."""
+    lines = out.splitlines()
+    body = lines[next(k for k, x in enumerate(lines) if x.startswith("─")) + 1:]
+    rows: list[list] = []
+    for x in body:
+        if re.match(r"columns left out|\d+ more column", x) or not x.strip():
+            break
+        if x[0] != " ":
+            rows.append([x, ""])
+        else:
+            rows[-1][1] += x.replace(" ", "")
+    return [(a, b) for a, b in rows]
+
+
+def _csv(argv, capsys, monkeypatch):
+    import io
+
+    code, out, _ = _run(argv + ["--format", "csv"], capsys, 80, monkeypatch)
+    return pd.read_csv(io.StringIO(out), dtype=str, keep_default_na=False)
+
+
 def test_diff_table_shows_the_reason_and_names_the_unevaluated_resource(at_root, capsys, monkeypatch):
     code, out, _ = _run(PLAN_REVIEW, capsys, 120, monkeypatch)
-    head = out.splitlines()[0].split()
-    assert code == 0 and "reason" in head and "after" in head
-    assert "aws_cloudtrail.org_trail" in out  # the not_evaluated row names its resource
-    row = next(x for x in out.splitlines() if x.startswith("not_evaluated"))
-    assert "aws_cloudtrail." in row
+    assert code == 0 and "columns left out" not in out or not {"reason", "after"} & set(
+        out[out.index("columns left out"):].replace(",", " ").split())
+    row, under = next(b for b in _blocks(out) if b[0].startswith("not_evaluated"))
+    assert "aws_cloudtrail." in row + under  # the not_evaluated row names its resource
 
 
-def test_diff_plan_review_at_80_columns_keeps_the_reason_and_names_what_it_left_out(at_root, capsys, monkeypatch):
-    """Issue 19: a row reading ``scp_detached regression - -`` says nothing; the reason says what changed, with the
-    before and after values in words, so at 80 columns it is kept before ``before``/``after`` (which are named)."""
-    code, out, _ = _run(PLAN_REVIEW, capsys, 80, monkeypatch)
-    lines = out.splitlines()
-    assert code == 0 and max(map(len, lines)) <= 80
-    head = lines[0].split()
-    left = " ".join(lines[lines.index(next(x for x in lines if x.startswith("columns left out"))):])
-    for c in ["kind", "severity", "account_id", "after", "reason"]:
-        assert c in head or c in left, c
-    assert "reason" in head and "after" in left
+DIFF = ["diff", "orgkit/datasets/demo", "orgkit/datasets/demo-later"]
+
+
+@pytest.mark.parametrize("argv", [DIFF, PLAN_REVIEW], ids=["diff", "plan-review"])
+def test_diff_at_80_columns_every_row_says_what_changed(argv, at_root, capsys, monkeypatch):
+    """Issue 19, point 5: at 80 columns the first row read ``scp_edited regression -``: the reason (with a 32-character
+    detector id in a later row) did not fit beside the key columns and was left out. Each row now names its kind,
+    severity and account, and says under it what changed: its reason, before and after (a plan's new SCP is named
+    only in ``after``), as the CSV has them."""
+    csv = _csv(argv, capsys, monkeypatch)
+    code, out, _ = _run(argv, capsys, 80, monkeypatch)
+    assert code == 0 and max(map(len, out.splitlines())) <= 80
+    blocks = _blocks(out)
+    assert len(blocks) == len(csv)
+    for (row, under), (_, want) in zip(blocks, csv.iterrows()):
+        assert row.split()[:3] == [want["kind"], want["severity"], want["account_id"] or "-"], row
+        for c in ("before", "after", "reason"):
+            if want[c]:
+                assert f"{c}:{want[c]}".replace(" ", "") in under, (c, want[c], under)
+    left = out[out.index("columns left out"):] if "columns left out" in out else ""
+    assert not {"before", "after", "reason"} & set(left.replace(",", " ").replace(";", " ").split())
 
 
 def test_diff_honours_wide_and_columns(at_root, capsys, monkeypatch):
