@@ -38,9 +38,9 @@ def snaps(tmp_path_factory):
     return hostile_snapshot(d / "before"), hostile_snapshot(d / "later", later=True)
 
 
-def orgkit(*argv, colour=True):
+def orgkit(*argv, colour=True, columns=400):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("NO_COLOR", "FORCE_COLOR")}
-    env.update(PYTHONPATH=str(ROOT), COLUMNS="400")
+    env.update(PYTHONPATH=str(ROOT), COLUMNS=str(columns))
     if colour:
         env["FORCE_COLOR"] = "1"  # styles on: markup would be acted on here if rich read it
     else:
@@ -95,6 +95,24 @@ def test_cli_tables_show_names_as_text(snaps, argv, names, colour):
         assert visible(name) in text, f"{name!r} is not shown literally"
     if ACCOUNT_MARKUP in names:
         assert "[red]x[/red] [bold]b" in text  # rich markup in a name is text, never a style
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["diff", "{a}", "{b}"], [ACCOUNT_ESC, OU_SVG, POLICY_NAME]),
+    (["diff", "{a}", "--terraform-plan", "{plan}"], [POLICY_NAME, PLAN_POLICY_NAME, OU_SVG]),
+])
+@pytest.mark.parametrize("colour", [True, False], ids=["colour", "no-colour"])
+def test_names_in_the_text_under_the_rows_are_shown_as_text(snaps, argv, names, colour):
+    """At 80 columns the diff's reason, before and after are written under each row (orgkit.output._draw_stacked):
+    the names in them are shown there as text too, control characters written out, markup not obeyed."""
+    a, b = snaps
+    rc, out, err = orgkit(*[x.format(a=a, b=b, plan=a.parent / "plan.json") for x in argv], colour=colour, columns=80)
+    assert rc in (0, 1) and "Traceback" not in err, err
+    plain = shown_safely(out)
+    assert max(map(len, plain.splitlines())) <= 80
+    under = "".join(x for x in plain.splitlines() if x.startswith("    ")).replace(" ", "")
+    for name in names:
+        assert visible(name).replace(" ", "") in under, f"{name!r} is not shown literally under the rows"
 
 
 def test_messages_that_carry_names_show_them_literally(snaps):
