@@ -205,3 +205,60 @@ def test_a_quoted_region_or_id_stays_whole():
     for token in ('"us-west-2"', "('us-east-1')", '"p-FullAWSAccess"'):
         assert wrap.pieces(token) == [token], wrap.pieces(token)
     assert wrap.pieces("security-insights") == ["security-", "insights"]
+
+
+# --- free text that does not fit beside the key columns is written under each row (issue 19, point 5) -------------
+
+def _changes(reason_token=32):
+    return pd.DataFrame({
+        "kind": ["guardduty", "scp_edited", "tamper"], "severity": ["regression", "improvement", "neutral"],
+        "account_id": ["000000000001", None, "000000000003"], "account_name": ["Sandbox", None, "Prod"],
+        "region": ["eu-south-1", None, None], "before": ["standalone", None, "allow"],
+        "after": ["suspended", None, "explicit_deny"],
+        "reason": [f"detector {'d' * reason_token} is suspended (status DISABLED)",
+                   "edited: statement Protect: Action -cloudtrail:StopLogging; changes SCP decisions in 10 accounts",
+                   None]})
+
+
+def test_free_text_that_does_not_fit_is_written_under_each_row():
+    df = _changes()
+    cols = list(df.columns)
+    wide_enough = table(df, columns=cols, width=200)  # fits: one line a row, every column beside the others
+    assert wide_enough.splitlines()[0].split() == cols and len(wide_enough.splitlines()) == 5
+    text = table(df, columns=cols, width=60)
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 60 and "left out" not in text
+    r = next(k for k, x in enumerate(lines) if x.startswith("─"))
+    assert "".join(lines[:r]).split() == ["kind", "severity", "account_id", "account_", "region", "name"]
+    # the row's columns on its line, the rest under it as name: value (a missing value not written)
+    assert lines[r + 1].split() == ["guardduty", "regression", "000000000001", "Sandbox", "eu-south-1"]
+    assert lines[r + 2] == "    before: standalone   after: suspended"
+    assert lines[r + 3] == "    reason: detector " + "d" * 32 + " is"  # the detector id whole
+    assert lines[r + 4] == " " * len("    reason: ") + "suspended (status DISABLED)"  # aligned under the value
+    assert lines[r + 5].startswith("scp_edited") and lines[r + 6].startswith("    reason: edited")
+    assert lines[-2].split() == ["tamper", "neutral", "000000000003", "Prod", "-"]
+    assert lines[-1] == "    before: allow   after: explicit_deny"  # no reason: none written
+
+
+def test_a_token_longer_than_the_line_is_the_only_thing_folded_and_is_marked():
+    from orgkit.wrap import FOLD
+
+    df = _changes(reason_token=150)
+    text = table(df, columns=list(df.columns), width=80)
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 80
+    folded = [x for x in lines if x.endswith(FOLD)]
+    assert len(folded) == 2  # 150 characters on lines of 68: two folds
+    under = "".join(x.strip().removesuffix(FOLD) for x in lines[lines.index("    before: standalone   after: suspended")
+                                                                    + 1:][:4])
+    assert under.replace(" ", "") == ("reason: detector " + "d" * 150 + " is suspended (status DISABLED)").replace(" ", "")
+
+
+def test_under_the_rows_verdicts_keep_their_colour(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    tty = TTY()
+    write_frame(_changes(), "table", tty, width=60, columns=list(_changes().columns))
+    out = tty.getvalue()
+    assert "reason" in out and "\x1b[1;31mregression" in out.replace("\x1b[1m\x1b[31m", "\x1b[1;31m")
+    assert "\x1b[34mimprovement" in out
