@@ -7,7 +7,9 @@ terminal's width, else 120 columns): by default only the columns a person reads 
 right-aligned, a missing value shown as ``-``. No character is ever lost: each cell is broken into lines here
 (:mod:`orgkit.wrap`: free text at its spaces, identifiers only after a separator), every column is at least as wide
 as its longest unbreakable piece, and a column that cannot fit is left out and named (:func:`_layout` says in which
-order). ``--wide`` shows every column, ``--columns a,b,c`` exactly those, as wide as their cells. Verdicts are
+order), except free text (a reason, a change's before/after): when it does not fit beside the other columns, it is
+written under each row, indented, as ``name: value`` lines the terminal's width (:func:`_under_rows`,
+:func:`_draw_stacked`). ``--wide`` shows every column, ``--columns a,b,c`` exactly those, as wide as their cells. Verdicts are
 coloured with the palette's tiers when the output is a terminal (SCP decisions stay neutral); rich honours
 ``NO_COLOR`` (and ``FORCE_COLOR``). Control characters in values are written out (``\\x1b``), never obeyed. CSV and
 JSON always carry every column, unformatted.
