@@ -94,7 +94,8 @@ def private_dir(path: Path) -> Path:
 
 def report_html(nb, show_code: bool = True) -> str:
     """A self-contained HTML report of an executed notebook (images inline, no script from the network). Without
-    ``show_code`` the code cells' inputs and prompts are left out; the injected-parameters cell is never shown."""
+    ``show_code`` the code cells' inputs and prompts are left out; the injected-parameters cell is never shown, and
+    the prompts of the cells shown are numbered 1, 2, 3... as they read (the hidden cell's number is not skipped)."""
     import copy
 
     import jinja2
@@ -102,6 +103,7 @@ def report_html(nb, show_code: bool = True) -> str:
 
     nb = copy.deepcopy(nb)
     nb.cells = [c for c in nb.cells if INJECTED not in c.get("metadata", {}).get("tags", [])]
+    renumber(nb)
     exporter = HTMLExporter(template_name="lab", extra_loaders=[jinja2.DictLoader({"orgkit-report.j2":
                                                                                    REPORT_TEMPLATE})])
     exporter.template_file = "orgkit-report.j2"
@@ -111,6 +113,20 @@ def report_html(nb, show_code: bool = True) -> str:
         exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
     return body
+
+
+def renumber(nb) -> None:
+    """Number the executed code cells of ``nb`` 1, 2, 3... in order (their prompts and their results'), so that
+    leaving a cell out does not make the prompts jump (``[1]`` then ``[3]``)."""
+    n = 0
+    for c in nb.cells:
+        if c.get("cell_type") != "code" or c.get("execution_count") is None:
+            continue
+        n += 1
+        c["execution_count"] = n
+        for o in c.get("outputs", []):
+            if "execution_count" in o:
+                o["execution_count"] = n
 
 
 def execute(path: Path, params: dict, timeout: int = 600):

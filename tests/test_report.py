@@ -122,6 +122,36 @@ def test_report_bad_input_is_one_line(tmp_path, args, needle):
     assert len([line for line in r.stderr.splitlines() if line.strip()]) == 1
 
 
+def _executed(*tags_and_counts):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# A report"))
+    for tags, count in tags_and_counts:
+        c = nbformat.v4.new_code_cell(f"x = {count}\nx")
+        c.metadata["tags"] = list(tags)
+        c.execution_count = count
+        c.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": str(count)},
+                                            execution_count=count)]
+        nb.cells.append(c)
+    return nb
+
+
+def test_report_prompts_read_consecutively_without_the_injected_cell():
+    """Issue 19: the demo's reports numbered their prompts 1, 3, 4... (the hidden injected-parameters cell ran
+    second). Each prompt shown is numbered as it reads, its result too; the notebook given is not changed."""
+    from orgkit.report import INJECTED, report_html
+
+    nb = _executed((["parameters"], 1), ([INJECTED], 2), ([], 3), ([], 4))
+    page = report_html(nb, show_code=True)
+    ins = [int(n) for n in re.findall(r"In(?:&nbsp;|\xa0| )\[(\d+)\]", page)]
+    outs = [int(n) for n in re.findall(r"Out\[(\d+)\]", page)]
+    assert ins == [1, 2, 3] and outs == [1, 2, 3], (ins, outs)
+    assert "x = 2" not in page  # the injected cell is not shown
+    assert [c.get("execution_count") for c in nb.cells[1:]] == [1, 2, 3, 4]
+    assert not re.findall(r"In(?:&nbsp;|\xa0| )\[", report_html(nb, show_code=False))  # without code: no prompts at all
+
+
 def test_index_escapes_what_the_snapshot_says():
     hostile = "<script>alert('org')</script>"
     org = SimpleNamespace(manifest={"organization_id": hostile, "management_account_id": "0123",
