@@ -7,8 +7,8 @@ terminal's width, else 120 columns): by default only the columns a person reads 
 right-aligned, a missing value shown as ``-``. No character is ever lost: each cell is broken into lines here
 (:mod:`orgkit.wrap`: free text at its spaces, identifiers only after a separator), every column is at least as wide
 as its longest unbreakable piece, and a column that cannot fit is left out and named (:func:`_layout` says in which
-order), except free text (a reason, a change's before/after): when it does not fit beside the other columns, it is
-written under each row, indented, as ``name: value`` lines the terminal's width (:func:`_under_rows`,
+order), except free text (a reason, a change's before/after) and what a row is about (an account id, a region):
+when one does not fit beside the other columns, it is written under each row, indented, as ``name: value`` lines the terminal's width (:func:`_under_rows`,
 :func:`_draw_stacked`). ``--wide`` shows every column, ``--columns a,b,c`` exactly those, as wide as their cells. Verdicts are
 coloured with the palette's tiers when the output is a terminal (SCP decisions stay neutral); rich honours
 ``NO_COLOR`` (and ``FORCE_COLOR``). Control characters in values are written out (``\\x1b``), never obeyed. CSV and
@@ -340,15 +340,16 @@ _FIELD_GAP = 3
 
 def _under_rows(picked: list[str], shown: list[str], cells: dict[str, list[str]], fixed: set[str],
                 width: int):
-    """When a free-text column (:data:`_PROSE`: a reason, a before/after value) with a value is left out of the
-    table, the layout that shows it: the other columns as the table's row (laid out by :func:`_layout`) and, under
+    """When a free-text column (:data:`_PROSE`: a reason, a before/after value) or a column naming what a row is
+    about (:data:`_KEEP`: a region empty in most rows is left out early) with a value is left out of the table, the
+    layout that shows it: the other columns as the table's row (laid out by :func:`_layout`) and, under
     each row, the free text and the columns that did not fit beside it as ``name: value`` lines the width of the
     terminal (a label that another column identifies, :data:`_DROP_FIRST`, is left out and named instead).
     None when every free-text column fits (or none has a value)."""
     def has_value(c):
         return any(v != MISSING for v in cells[c])
 
-    if not any(c in _PROSE and c not in shown and has_value(c) for c in picked):
+    if not any((c in _PROSE or c in _KEEP) and c not in shown and has_value(c) for c in picked):
         return None
     keys = [c for c in picked if c not in _PROSE]
     if not keys:

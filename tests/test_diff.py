@@ -405,15 +405,16 @@ def test_diff_table_shows_the_reason_and_names_the_unevaluated_resource(at_root,
 DIFF = ["diff", "orgkit/datasets/demo", "orgkit/datasets/demo-later"]
 
 
+@pytest.mark.parametrize("columns", [80, 120])
 @pytest.mark.parametrize("argv", [DIFF, PLAN_REVIEW], ids=["diff", "plan-review"])
-def test_diff_at_80_columns_every_row_says_what_changed(argv, at_root, capsys, monkeypatch):
+def test_diff_at_80_and_120_columns_every_row_says_what_changed(argv, columns, at_root, capsys, monkeypatch):
     """Issue 19, point 5: at 80 columns the first row read ``scp_edited regression -``: the reason (with a 32-character
     detector id in a later row) did not fit beside the key columns and was left out. Each row now names its kind,
     severity and account, and says under it what changed: its reason, before and after (a plan's new SCP is named
-    only in ``after``), as the CSV has them."""
+    only in ``after``), and its region (a GuardDuty cell's), as the CSV has them; at 120 columns too."""
     csv = _csv(argv, capsys, monkeypatch)
-    code, out, _ = _run(argv, capsys, 80, monkeypatch)
-    assert code == 0 and max(map(len, out.splitlines())) <= 80
+    code, out, _ = _run(argv, capsys, columns, monkeypatch)
+    assert code == 0 and max(map(len, out.splitlines())) <= columns
     blocks = _blocks(out)
     assert len(blocks) == len(csv)
     for (row, under), (_, want) in zip(blocks, csv.iterrows()):
@@ -421,8 +422,10 @@ def test_diff_at_80_columns_every_row_says_what_changed(argv, at_root, capsys, m
         for c in ("before", "after", "reason"):
             if want[c]:
                 assert f"{c}:{want[c]}".replace(" ", "") in under, (c, want[c], under)
+        if want["region"]:
+            assert want["region"] in row.split() or f"region:{want['region']}" in under, row
     left = out[out.index("columns left out"):] if "columns left out" in out else ""
-    assert not {"before", "after", "reason"} & set(left.replace(",", " ").replace(";", " ").split())
+    assert not {"region", "before", "after", "reason"} & set(left.replace(",", " ").replace(";", " ").split())
 
 
 def test_diff_honours_wide_and_columns(at_root, capsys, monkeypatch):
