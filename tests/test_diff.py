@@ -411,7 +411,7 @@ def test_diff_at_80_and_120_columns_every_row_says_what_changed(argv, columns, a
     """Issue 19, point 5: at 80 columns the first row read ``scp_edited regression -``: the reason (with a 32-character
     detector id in a later row) did not fit beside the key columns and was left out. Each row now names its kind,
     severity and account, and says under it what changed: its reason, before and after (a plan's new SCP is named
-    only in ``after``), and its region (a GuardDuty cell's), as the CSV has them; at 120 columns too."""
+    only in ``after``), its region (a GuardDuty cell's) and its SCP's name, as the CSV has them; at 120 columns too."""
     csv = _csv(argv, capsys, monkeypatch)
     code, out, _ = _run(argv, capsys, columns, monkeypatch)
     assert code == 0 and max(map(len, out.splitlines())) <= columns
@@ -422,10 +422,12 @@ def test_diff_at_80_and_120_columns_every_row_says_what_changed(argv, columns, a
         for c in ("before", "after", "reason"):
             if want[c]:
                 assert f"{c}:{want[c]}".replace(" ", "") in under, (c, want[c], under)
-        if want["region"]:
-            assert want["region"] in row.split() or f"region:{want['region']}" in under, row
+        for c in ("region", "policy_name"):  # what the row is about: beside the others or under them
+            if want[c]:
+                assert want[c] in row.split() or f"{c}:{want[c]}" in under, (c, row)
     left = out[out.index("columns left out"):] if "columns left out" in out else ""
-    assert not {"region", "before", "after", "reason"} & set(left.replace(",", " ").replace(";", " ").split())
+    with_values = {c for c in ("region", "policy_name", "before", "after", "reason") if (csv[c] != "").any()}
+    assert not with_values & set(left.replace(",", " ").replace(";", " ").split())
 
 
 def test_diff_honours_wide_and_columns(at_root, capsys, monkeypatch):

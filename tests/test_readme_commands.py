@@ -227,14 +227,32 @@ def test_readme_table_keeps_every_character(line, columns, capsys, monkeypatch):
 
 
 def check_under(under: list[tuple[str, list[str]]], csv, shown: set[str]) -> None:
-    """The fields under the rows are, top down, each row's values of the columns written there (a column neither
-    shown nor named as left out: in the CSV's order, an empty value not written), each whole (:func:`check_column`)."""
+    """The fields under the rows are, top down, each row's values of the columns written there (in any order within
+    a row, an empty value not written), each whole (:func:`check_column`)."""
     cols = [c for c in csv.columns if c in {n for n, _ in under}]
     assert not set(cols) & shown, f"{set(cols) & shown} both in the table and under its rows"
-    want = [(c, row[c]) for _, row in csv.iterrows() for c in cols if row[c] != ""]
-    assert [c for c, _ in under] == [c for c, _ in want], "the fields under the rows are not the CSV's values"
-    for (name, lines), (_, value) in zip(under, want):
-        check_column(name, [x.strip() for x in lines], [value])
+    i = 0
+    for r, row in csv.iterrows():
+        want = {c: row[c] for c in cols if row[c] != ""}
+        got = dict(under[i:i + len(want)])
+        assert len(got) == len(want) and set(got) == set(want), \
+            f"row {r}: under it {sorted(got)}, the CSV has values in {sorted(want)}"
+        for name, value in want.items():
+            check_column(name, [x.strip() for x in got[name]], [value])
+        i += len(want)
+    assert i == len(under), f"more fields under the rows than the CSV has: {under[i:i + 3]}"
+
+
+def test_readme_example_of_text_under_the_rows_is_what_the_diff_prints(capsys, monkeypatch):
+    """The README shows, at 80 columns, the demo diff's rows with their free text under them: its lines are the
+    command's, in order (the rows between them left out)."""
+    block = re.search(r"```text\n(kind +severity.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.chdir(ROOT)
+    main(["diff", "orgkit/datasets/demo", "orgkit/datasets/demo-later"])
+    printed = iter(capsys.readouterr().out.splitlines())
+    for line in block.splitlines():
+        assert any(x == line for x in printed), f"the README's {line!r} is not printed (in this order)"
 
 
 # --- no silent demo (issue 19, point 3) ------------------------------------------------------------------------------

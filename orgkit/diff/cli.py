@@ -16,7 +16,9 @@ import sys
 from orgkit.output import UserError, add_demo, add_format, demo_note, plain_help, visible, write_frame
 
 #: the table's default columns (--wide: every column; --columns: those); what does not fit is left out and named
-TABLE_COLUMNS = ["kind", "severity", "account_id", "account_name", "region", "before", "after", "reason"]
+#: (``policy_name``: the SCP a policy row is about; an edit's reason names only the statement)
+TABLE_COLUMNS = ["kind", "severity", "account_id", "account_name", "region", "policy_name", "before", "after",
+                 "reason"]
 
 
 def _err(msg: str) -> int:
