@@ -8,9 +8,9 @@ right-aligned, a missing value shown as ``-``. No character is ever lost: each c
 (:mod:`orgkit.wrap`: free text at its spaces, identifiers only after a separator), every column is at least as wide
 as its longest unbreakable piece, and a column that cannot fit is left out and named (:func:`_layout` says in which
 order), except free text (a reason, a change's before/after) and what a row is about (an account id, a region):
-when one does not fit beside the other columns, it is written under each row, indented, as ``name: value`` lines the terminal's width (:func:`_under_rows`,
-:func:`_draw_stacked`). ``--wide`` shows every column, ``--columns a,b,c`` exactly those, as wide as their cells. Verdicts are
-coloured with the palette's tiers when the output is a terminal (SCP decisions stay neutral); rich honours
+when one does not fit beside the other columns, it is written under each row, indented, as ``name: value`` lines
+the terminal's width (:func:`_under_rows`, :func:`_draw_stacked`). ``--wide`` shows every column, ``--columns
+a,b,c`` exactly those, as wide as their cells. Verdicts are coloured with the palette's tiers when the output is a terminal (SCP decisions stay neutral); rich honours
 ``NO_COLOR`` (and ``FORCE_COLOR``). Control characters in values are written out (``\\x1b``), never obeyed. CSV and
 JSON always carry every column, unformatted.
 """
@@ -363,9 +363,9 @@ def _draw_stacked(console, shown: list[str], widths: dict[str, int], under: list
                   cells: dict[str, list[str]], numeric: set[str], width: int) -> None:
     """Each row's ``shown`` columns on its line(s), then its ``under`` values (a missing one is not written) as
     ``name: value`` fields indented below it: short values side by side, free text (a reason) and a long value on
-    lines of their own, folded at
-    spaces and separators (:func:`orgkit.wrap.wrap`), its continuation lines aligned under its first; a token longer
-    than the line is the only thing folded inside, and each such line ends with :data:`orgkit.wrap.FOLD`."""
+    lines of their own, folded at spaces and separators (:func:`orgkit.wrap.wrap`), continuation lines aligned under
+    the value's first; a token longer than the line is the only thing folded inside, and each such line ends with
+    :data:`orgkit.wrap.FOLD`."""
     from rich.cells import cell_len
     from rich.text import Text
 

@@ -81,9 +81,9 @@ FOLD = "\u21a9"  # ↩
 
 def wrap(text: str, width: int, seps: str = SEPARATORS, mark: str = "") -> list[str]:
     """``text`` in lines of at most ``width`` characters, broken only at spaces (dropped at the break) and after
-    separators (:func:`pieces`). A piece longer than ``width`` is folded by characters (the caller gives a column at least
-    :func:`min_width`, so this only happens when asked for a narrower one), each folded line ending with ``mark``
-    (e.g. :data:`FOLD`; not a character of the text) when one is given; no character is ever lost."""
+    separators (:func:`pieces`). A piece longer than ``width`` is folded by characters (the caller gives a column at
+    least :func:`min_width`, so this only happens when asked for a narrower one), each folded line ending with
+    ``mark`` (e.g. :data:`FOLD`; not a character of the text) when one is given; no character is ever lost."""
     width = max(1, width)
     step = max(1, width - len(mark))
     if len(text) <= width:

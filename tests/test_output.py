@@ -249,9 +249,10 @@ def test_a_token_longer_than_the_line_is_the_only_thing_folded_and_is_marked():
     assert max(map(len, lines)) <= 80
     folded = [x for x in lines if x.endswith(FOLD)]
     assert len(folded) == 2  # 150 characters on lines of 68: two folds
-    under = "".join(x.strip().removesuffix(FOLD) for x in lines[lines.index("    before: standalone   after: suspended")
-                                                                    + 1:][:4])
-    assert under.replace(" ", "") == ("reason: detector " + "d" * 150 + " is suspended (status DISABLED)").replace(" ", "")
+    start = lines.index("    before: standalone   after: suspended") + 1
+    under = "".join(x.strip().removesuffix(FOLD) for x in lines[start:start + 4])
+    want = "reason: detector " + "d" * 150 + " is suspended (status DISABLED)"
+    assert under.replace(" ", "") == want.replace(" ", "")
 
 
 def test_under_the_rows_verdicts_keep_their_colour(monkeypatch):
