@@ -82,3 +82,23 @@ def test_gaps_order(org):
     # nothing good is listed
     assert not g["status"].isin(["covered", "org_member", "invited_member", "administrator",
                                  "not_applicable"]).any()
+
+
+def test_summary_per_account_compared_whole(org):
+    # issue 22 (mutation sample, seed 22): every row and the counts' integer dtype, not a few cells
+    o, _ = org
+    s = summary(o)
+    cols = ["account_id", "account_name", "ou_path", "env", "regions", "cloudtrail_covered", "cloudtrail_share",
+            "cloudtrail_unknown", "guardduty_covered", "guardduty_share", "guardduty_unknown"]
+    assert list(s.columns) == cols
+    assert [str(s[c].dtype) for c in cols[4:]] == ["int64", "int64", "float64", "int64", "int64", "float64", "int64"]
+    assert [tuple(r) for r in s.itertuples(index=False)] == [
+        ("000000000301", "payments", "Root/Production", "prod", 2, 0, 0.0, 0, 0, 0.0, 0),
+        ("000000000302", "web-dev", "Root/Dev", "dev", 2, 2, 1.0, 0, 0, 0.0, 0),
+        ("000000000303", "interview-1", "Root/Sandbox", "sandbox", 2, 0, 0.0, 0, 0, 0.0, 0),
+        ("000000000304", "misc", "Root/Sandbox", "prod", 2, 0, 0.0, 0, 0, 0.0, 0),
+        ("000000000305", "shared", "Root", "core", 1, 0, 0.0, 0, 0, 0.0, 0),
+        # the unreadable account: both services unknown in both regions (unknown is not covered)
+        ("000000000306", "Dark", "Root/Production", "prod", 2, 0, 0.0, 2, 0, 0.0, 2),
+        ("111111111111", "Management", "Root", "core", 2, 2, 1.0, 0, 0, 0.0, 0),
+    ]
