@@ -1173,3 +1173,44 @@ def test_an_unread_account_keeps_what_the_organization_trail_showed(tmp_path):
         assert (r["status"], r["reason"], r["source"]) == (
             "unknown", "the account's own trails are unknown: read failed: AccessDeniedException; known: "
                        + known.format(arn=ids["arn"]), "cloudtrail:ListTrails AccessDeniedException"), name
+
+
+# issue 22: survivors of the mutation sample of orgkit/coverage/ (seed 22), each parse compared whole
+
+def test_advanced_selectors_narrowed_twice_filtered_otherwise_and_on_data_arns_compared_whole():
+    from orgkit.coverage.selectors import DataScope, TrailSelectors
+
+    # an eventSource Equals narrowed again by a NotEquals: only the sources left
+    t = parse_advanced([[MGMT_SEL, {"Field": "eventSource", "Equals": ["s3.amazonaws.com", "kms.amazonaws.com"]},
+                         {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]])
+    only_s3 = Scope("only", frozenset({"s3.amazonaws.com"}))
+    assert t == TrailSelectors(known=True, read=only_s3, write=only_s3)
+    # a management selector that also filters on eventName records only what that filter lets through
+    t = parse_advanced([[MGMT_SEL, {"Field": "eventName", "Equals": ["ConsoleLogin"]}]])
+    name_only = Scope("only", frozenset({"eventName filter"}))
+    assert t == TrailSelectors(known=True, read=name_only, write=name_only, notes=[
+        "management selector also filters on eventName: treated as partial"])
+    assert t.management_summary() == "read and write, only eventName filter"
+    # data events on some objects (ARN prefixes), written only
+    t = parse_advanced([[{"Field": "eventCategory", "Equals": ["Data"]},
+                         {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                         {"Field": "readOnly", "Equals": ["false"]},
+                         {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::b1/"],
+                          "Equals": ["arn:aws:s3:::b2/key"]}]])
+    scope = DataScope("AWS::S3::Object", ("arn:aws:s3:::b2/key", "arn:aws:s3:::b1/*"), False, True, ())
+    assert t == TrailSelectors(known=True, data=[scope])
+    assert scope.describe() == "S3 objects: arn:aws:s3:::b2/key, arn:aws:s3:::b1/* (write only)"
+
+
+def test_collected_at_without_a_zone_is_utc_and_not_a_time_is_none(tmp_path):
+    # the reference time of every age: a manifest time without a zone is read as UTC (aware, so that it can be
+    # compared with the trails' delivery times), one in another zone converted, and "NaT" is no time at all
+    from orgkit.coverage.cloudtrail import collected_at
+
+    org, _ = build(tmp_path, lambda sb: {})
+    utc = pd.Timestamp("2026-01-01T00:00:00", tz="UTC")
+    for given, expected in [("2026-01-01T00:00:00", utc), ("2026-01-01T02:00:00+02:00", utc),
+                            ("NaT", None), ("", None), (None, None), ("not a time", None)]:
+        org.manifest["collected_at"] = given
+        got = collected_at(org)
+        assert (got, getattr(got, "tzname", lambda: None)()) == (expected, "UTC" if expected is not None else None)
