@@ -1214,3 +1214,21 @@ def test_collected_at_without_a_zone_is_utc_and_not_a_time_is_none(tmp_path):
         org.manifest["collected_at"] = given
         got = collected_at(org)
         assert (got, getattr(got, "tzname", lambda: None)()) == (expected, "UTC" if expected is not None else None)
+
+
+def test_an_account_whose_trails_were_skipped_without_an_error_says_so_whole(tmp_path):
+    # issue 22 (mutation sample, seed 22): a reachable, active account whose ListTrails was not done and recorded
+    # no error: its cell is unknown, "not read: skipped", and its source says "not read"
+    def fn(sb):
+        a = sb.account("A")
+        sb.docs[a]["CloudTrail"]["ListTrails"] = None
+        return dict(a=a)
+
+    org, ids = build(tmp_path, fn, regions=(R1,))
+    assert cloudtrail_coverage(org).to_dict("records") == [
+        {"account_id": "111111111111", "account_name": "Management", "ou_path": "Root", "region": R1,
+         "status": "none", "reason": "no trail applies", "source": "cloudtrail:ListTrails", "trails": [],
+         "read_write": None, "excluded_sources": [], "delivery_errors": []},
+        {"account_id": ids["a"], "account_name": "A", "ou_path": "Root", "region": R1, "status": "unknown",
+         "reason": "the account's own trails are unknown: not read: skipped; no organization trail covers it",
+         "source": "not read", "trails": [], "read_write": None, "excluded_sources": [], "delivery_errors": []}]
