@@ -1232,3 +1232,41 @@ def test_an_account_whose_trails_were_skipped_without_an_error_says_so_whole(tmp
         {"account_id": ids["a"], "account_name": "A", "ou_path": "Root", "region": R1, "status": "unknown",
          "reason": "the account's own trails are unknown: not read: skipped; no organization trail covers it",
          "source": "not read", "trails": [], "read_write": None, "excluded_sources": [], "delivery_errors": []}]
+
+
+def test_a_failing_trail_whose_selectors_were_not_read_is_still_named_in_delivery_errors(tmp_path):
+    # issue 22 (the open survivor `_evaluate` 11 of TESTING.md): docs/coverage.md says delivery_errors holds "the
+    # logging trails that apply to the cell and whose GetTrailStatus shows a LatestDeliveryError, whatever the
+    # cell's status"; a trail whose selectors were not read was left out (fixed with this test)
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "t", status=dict(FAILING))
+        d = sb.docs[a]["CloudTrail"]["Trails"][arn]
+        d["EventSelectors"], d["Error"] = None, "GetEventSelectors: ThrottlingException"
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn, regions=(R1,))
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert dict(r) == {"account_id": ids["a"], "account_name": "A", "ou_path": "Root", "region": R1,
+                       "status": "unknown", "reason": f"cannot tell: {ids['arn']}: event selectors not read "
+                                                      f"(GetEventSelectors: ThrottlingException)",
+                       "source": ids["arn"], "trails": [ids["arn"]], "read_write": None, "excluded_sources": [],
+                       "delivery_errors": [ids["arn"]]}
+
+
+def test_an_empty_error_text_is_no_reason_the_inventory_still_says_why(tmp_path):
+    # issue 22 (the open survivor `trail_inventory` 88 of TESTING.md): a trail whose status was not read and whose
+    # recorded error is an empty text: its row says "details not read", never an empty reason
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "t")
+        d = sb.docs[a]["CloudTrail"]["Trails"][arn]
+        d["Status"], d["Error"] = None, ""
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn, regions=(R1,))
+    inv = trail_inventory(org)
+    assert inv[["trail_arn", "status", "reason"]].to_dict("records") == [
+        {"trail_arn": ids["arn"], "status": "unknown", "reason": "details not read"}]
+    assert cell(cloudtrail_coverage(org), ids["a"], R1)[["status", "reason", "source"]].tolist() == [
+        "unknown", f"cannot tell: {ids['arn']}: logging state not read", ids["arn"]]
