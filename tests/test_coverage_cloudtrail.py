@@ -1270,3 +1270,17 @@ def test_an_empty_error_text_is_no_reason_the_inventory_still_says_why(tmp_path)
         {"trail_arn": ids["arn"], "status": "unknown", "reason": "details not read"}]
     assert cell(cloudtrail_coverage(org), ids["a"], R1)[["status", "reason", "source"]].tolist() == [
         "unknown", f"cannot tell: {ids['arn']}: logging state not read", ids["arn"]]
+
+
+def test_scopes_and_data_scopes_describe_themselves_whole():
+    # issue 22 (mutation sample, seed 23)
+    from orgkit.coverage.selectors import DataScope
+
+    assert Scope("except", frozenset()).describe() == "all event sources"
+    assert Scope("except", frozenset({"kms.amazonaws.com", "rdsdata.amazonaws.com"})).describe() == \
+        "all except kms.amazonaws.com, rdsdata.amazonaws.com"
+    assert Scope("only", frozenset({"s3.amazonaws.com", "iam.amazonaws.com"})).describe() == \
+        "only iam.amazonaws.com, s3.amazonaws.com"
+    assert DataScope("AWS::S3::Object", ("*",), True, True, ("arn:aws:s3:::a/", "arn:aws:s3:::b/")).describe() == \
+        "S3 objects: all except arn:aws:s3:::a/, arn:aws:s3:::b/"
+    assert DataScope("AWS::Lambda::Function", ("*",), True, False).describe() == "Lambda functions: all (read only)"

@@ -164,4 +164,28 @@ def test_data_only_trails_every_cell_compared_whole(tmp_path):
                                  "arn:aws:cloudtrail:us-east-1:000000000402:trail/b1"],
          "data_extra_usd": 1.23, "data_usd": 2.47},
     ]
-    assert (df.attrs["total_est_monthly_usd"], df.attrs["total_data_usd"]) == (1.23, 3.7)
+    assert df.attrs == {
+        "management_events_per_month": 0, "data_events_per_month": 1_234_567, "read_fraction": 0.9,
+        "management_price_per_100k_usd": 2.0, "data_price_per_100k_usd": 0.1, "total_est_monthly_usd": 1.23,
+        "total_data_usd": 3.7, "note": "first copy of management events per account and region free; read and "
+                                       "write copies counted separately; event volumes are assumptions"}
+
+
+def test_every_reason_of_the_cost_fixture_whole(org):
+    # issue 22 (mutation sample, seed 23): reasons of several parts, joined by "; "
+    df = duplicates(org, all_cells=True, data_events_per_month=0)
+    one = "management events: one copy (org)"
+    unread = "; the account's own trails were not read: there may be more copies"
+    two = "management events: 2 copies of read events, 2 of write events"
+    data = ("; data events: AWS::S3::Object read events recorded 2 times; AWS::S3::Object write events recorded "
+            "2 times")
+    assert [(a, r, why) for a, r, why in df[["account_id", "region", "reason"]].itertuples(index=False)] == [
+        ("111111111111", R1, one), ("111111111111", R2, one),
+        ("000000000101", R1, f"{two} (own, org)"), ("000000000101", R2, f"{two} (own, org)"),
+        ("000000000102", R1, f"{two} (ro, wo, org)"), ("000000000102", R2, f"{two} (ro, wo, org)"),
+        ("000000000103", R1, "management events: 2 copies of read events, 1 of write events (ro, org)"),
+        ("000000000103", R2, one),
+        ("000000000104", R1, one + data),
+        ("000000000105", R1, one), ("000000000105", R2, one),
+        ("000000000106", R1, f"{two} (multi, org)"), ("000000000106", R2, f"{two} (multi, org)"),
+        ("000000000107", R1, one + unread), ("000000000107", R2, one + unread)]

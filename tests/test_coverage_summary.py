@@ -102,3 +102,14 @@ def test_summary_per_account_compared_whole(org):
         ("000000000306", "Dark", "Root/Production", "prod", 2, 0, 0.0, 2, 0, 0.0, 2),
         ("111111111111", "Management", "Root", "core", 2, 2, 1.0, 0, 0, 0.0, 0),
     ]
+
+
+def test_an_account_nothing_classifies_has_no_environment_source(tmp_path):
+    # issue 22 (mutation sample, seed 23): "unclassified" was decided by nothing, so no tag, name or OU is named
+    import pandas as pd
+
+    sb = SnapshotSpec(regions=[R1])
+    sb.account("misc", account_id="000000000501")
+    env = environments(sb.load(tmp_path / "s"))
+    rows = [(a, e, r, None if pd.isna(s) else s) for a, e, r, s in env.itertuples(index=False)]
+    assert rows == [("111111111111", "core", 0, "management account"), ("000000000501", "unclassified", 1, None)]
