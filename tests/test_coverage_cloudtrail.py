@@ -1284,3 +1284,16 @@ def test_scopes_and_data_scopes_describe_themselves_whole():
     assert DataScope("AWS::S3::Object", ("*",), True, True, ("arn:aws:s3:::a/", "arn:aws:s3:::b/")).describe() == \
         "S3 objects: all except arn:aws:s3:::a/, arn:aws:s3:::b/"
     assert DataScope("AWS::Lambda::Function", ("*",), True, False).describe() == "Lambda functions: all (read only)"
+
+
+def test_data_selector_exceptions_of_every_kind_compared_whole():
+    # issue 22 (mutation sample, seed 23): resources.ARN NotEquals / NotStartsWith / NotEndsWith under a "*" scope
+    from orgkit.coverage.selectors import DataScope, TrailSelectors
+
+    t = parse_advanced([[{"Field": "eventCategory", "Equals": ["Data"]},
+                         {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                         {"Field": "resources.ARN", "NotEquals": ["arn:aws:s3:::a/k"],
+                          "NotStartsWith": ["arn:aws:s3:::logs/"], "NotEndsWith": [".tmp"]}]])
+    scope = DataScope("AWS::S3::Object", ("*",), True, True, ("arn:aws:s3:::a/k", "arn:aws:s3:::logs/*", "*.tmp"))
+    assert t == TrailSelectors(known=True, data=[scope])
+    assert scope.describe() == "S3 objects: all except arn:aws:s3:::a/k, arn:aws:s3:::logs/*, *.tmp"
