@@ -1297,3 +1297,14 @@ def test_data_selector_exceptions_of_every_kind_compared_whole():
     scope = DataScope("AWS::S3::Object", ("*",), True, True, ("arn:aws:s3:::a/k", "arn:aws:s3:::logs/*", "*.tmp"))
     assert t == TrailSelectors(known=True, data=[scope])
     assert scope.describe() == "S3 objects: all except arn:aws:s3:::a/k, arn:aws:s3:::logs/*, *.tmp"
+
+
+def test_applicability_of_an_organisation_without_trails_is_two_empty_parallel_arrays(tmp_path):
+    # issue 22 (mutation sample, seed 23): ``cell`` and ``trail`` are parallel, also when no trail applies anywhere
+    from orgkit.coverage.cloudtrail import applicability
+
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A")), regions=(R1, R2))
+    app = applicability(org)
+    assert (app.accounts, app.regions, app.n_cells) == (["111111111111", ids["a"]], [R1, R2], 4)
+    assert (app.cell.tolist(), app.trail.tolist(), str(app.cell.dtype), str(app.trail.dtype)) == \
+        ([], [], "int64", "int64")
