@@ -1308,3 +1308,19 @@ def test_applicability_of_an_organisation_without_trails_is_two_empty_parallel_a
     assert (app.accounts, app.regions, app.n_cells) == (["111111111111", ids["a"]], [R1, R2], 4)
     assert (app.cell.tolist(), app.trail.tolist(), str(app.cell.dtype), str(app.trail.dtype)) == \
         ([], [], "int64", "int64")
+
+
+def test_two_trails_without_global_events_beside_a_read_only_one_are_both_named(tmp_path):
+    # issue 22 (mutation sample, seed 24): the list of trails lacking IncludeGlobalServiceEvents, compared whole
+    def fn(sb):
+        a = sb.account("A")
+        arns = [sb.trail(a, "ro", event_selectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}]),
+                sb.trail(a, "x", IncludeGlobalServiceEvents=False), sb.trail(a, "y", IncludeGlobalServiceEvents=False)]
+        return dict(a=a, arns=arns)
+
+    org, ids = build(tmp_path, fn, regions=(R1,))
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r[["status", "reason", "source", "trails", "read_write"]].tolist() == [
+        "partial", "management events recorded: read and write; global service events (IAM, AWS STS, CloudFront) "
+                   "recorded only read events here: x has IncludeGlobalServiceEvents false, y has "
+                   "IncludeGlobalServiceEvents false", ", ".join(ids["arns"]), ids["arns"], "All"]
