@@ -1173,3 +1173,154 @@ def test_an_unread_account_keeps_what_the_organization_trail_showed(tmp_path):
         assert (r["status"], r["reason"], r["source"]) == (
             "unknown", "the account's own trails are unknown: read failed: AccessDeniedException; known: "
                        + known.format(arn=ids["arn"]), "cloudtrail:ListTrails AccessDeniedException"), name
+
+
+# issue 22: survivors of the mutation sample of orgkit/coverage/ (seed 22), each parse compared whole
+
+def test_advanced_selectors_narrowed_twice_filtered_otherwise_and_on_data_arns_compared_whole():
+    from orgkit.coverage.selectors import DataScope, TrailSelectors
+
+    # an eventSource Equals narrowed again by a NotEquals: only the sources left
+    t = parse_advanced([[MGMT_SEL, {"Field": "eventSource", "Equals": ["s3.amazonaws.com", "kms.amazonaws.com"]},
+                         {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]])
+    only_s3 = Scope("only", frozenset({"s3.amazonaws.com"}))
+    assert t == TrailSelectors(known=True, read=only_s3, write=only_s3)
+    # a management selector that also filters on eventName records only what that filter lets through
+    t = parse_advanced([[MGMT_SEL, {"Field": "eventName", "Equals": ["ConsoleLogin"]}]])
+    name_only = Scope("only", frozenset({"eventName filter"}))
+    assert t == TrailSelectors(known=True, read=name_only, write=name_only, notes=[
+        "management selector also filters on eventName: treated as partial"])
+    assert t.management_summary() == "read and write, only eventName filter"
+    # data events on some objects (ARN prefixes), written only
+    t = parse_advanced([[{"Field": "eventCategory", "Equals": ["Data"]},
+                         {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                         {"Field": "readOnly", "Equals": ["false"]},
+                         {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::b1/"],
+                          "Equals": ["arn:aws:s3:::b2/key"]}]])
+    scope = DataScope("AWS::S3::Object", ("arn:aws:s3:::b2/key", "arn:aws:s3:::b1/*"), False, True, ())
+    assert t == TrailSelectors(known=True, data=[scope])
+    assert scope.describe() == "S3 objects: arn:aws:s3:::b2/key, arn:aws:s3:::b1/* (write only)"
+
+
+def test_collected_at_without_a_zone_is_utc_and_not_a_time_is_none(tmp_path):
+    # the reference time of every age: a manifest time without a zone is read as UTC (aware, so that it can be
+    # compared with the trails' delivery times), one in another zone converted, and "NaT" is no time at all
+    from orgkit.coverage.cloudtrail import collected_at
+
+    org, _ = build(tmp_path, lambda sb: {})
+    utc = pd.Timestamp("2026-01-01T00:00:00", tz="UTC")
+    for given, expected in [("2026-01-01T00:00:00", utc), ("2026-01-01T02:00:00+02:00", utc),
+                            ("NaT", None), ("", None), (None, None), ("not a time", None)]:
+        org.manifest["collected_at"] = given
+        got = collected_at(org)
+        assert (got, getattr(got, "tzname", lambda: None)()) == (expected, "UTC" if expected is not None else None)
+
+
+def test_an_account_whose_trails_were_skipped_without_an_error_says_so_whole(tmp_path):
+    # issue 22 (mutation sample, seed 22): a reachable, active account whose ListTrails was not done and recorded
+    # no error: its cell is unknown, "not read: skipped", and its source says "not read"
+    def fn(sb):
+        a = sb.account("A")
+        sb.docs[a]["CloudTrail"]["ListTrails"] = None
+        return dict(a=a)
+
+    org, ids = build(tmp_path, fn, regions=(R1,))
+    assert cloudtrail_coverage(org).to_dict("records") == [
+        {"account_id": "111111111111", "account_name": "Management", "ou_path": "Root", "region": R1,
+         "status": "none", "reason": "no trail applies", "source": "cloudtrail:ListTrails", "trails": [],
+         "read_write": None, "excluded_sources": [], "delivery_errors": []},
+        {"account_id": ids["a"], "account_name": "A", "ou_path": "Root", "region": R1, "status": "unknown",
+         "reason": "the account's own trails are unknown: not read: skipped; no organization trail covers it",
+         "source": "not read", "trails": [], "read_write": None, "excluded_sources": [], "delivery_errors": []}]
+
+
+def test_a_failing_trail_whose_selectors_were_not_read_is_still_named_in_delivery_errors(tmp_path):
+    # issue 22 (the open survivor `_evaluate` 11 of TESTING.md): docs/coverage.md says delivery_errors holds "the
+    # logging trails that apply to the cell and whose GetTrailStatus shows a LatestDeliveryError, whatever the
+    # cell's status"; a trail whose selectors were not read was left out (fixed with this test)
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "t", status=dict(FAILING))
+        d = sb.docs[a]["CloudTrail"]["Trails"][arn]
+        d["EventSelectors"], d["Error"] = None, "GetEventSelectors: ThrottlingException"
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn, regions=(R1,))
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert dict(r) == {"account_id": ids["a"], "account_name": "A", "ou_path": "Root", "region": R1,
+                       "status": "unknown", "reason": f"cannot tell: {ids['arn']}: event selectors not read "
+                                                      f"(GetEventSelectors: ThrottlingException)",
+                       "source": ids["arn"], "trails": [ids["arn"]], "read_write": None, "excluded_sources": [],
+                       "delivery_errors": [ids["arn"]]}
+
+
+def test_an_empty_error_text_is_no_reason_the_inventory_still_says_why(tmp_path):
+    # issue 22 (the open survivor `trail_inventory` 88 of TESTING.md): a trail whose status was not read and whose
+    # recorded error is an empty text: its row says "details not read", never an empty reason
+    def fn(sb):
+        a = sb.account("A")
+        arn = sb.trail(a, "t")
+        d = sb.docs[a]["CloudTrail"]["Trails"][arn]
+        d["Status"], d["Error"] = None, ""
+        return dict(a=a, arn=arn)
+
+    org, ids = build(tmp_path, fn, regions=(R1,))
+    inv = trail_inventory(org)
+    assert inv[["trail_arn", "status", "reason"]].to_dict("records") == [
+        {"trail_arn": ids["arn"], "status": "unknown", "reason": "details not read"}]
+    assert cell(cloudtrail_coverage(org), ids["a"], R1)[["status", "reason", "source"]].tolist() == [
+        "unknown", f"cannot tell: {ids['arn']}: logging state not read", ids["arn"]]
+
+
+def test_scopes_and_data_scopes_describe_themselves_whole():
+    # issue 22 (mutation sample, seed 23)
+    from orgkit.coverage.selectors import DataScope
+
+    assert Scope("except", frozenset()).describe() == "all event sources"
+    assert Scope("except", frozenset({"kms.amazonaws.com", "rdsdata.amazonaws.com"})).describe() == \
+        "all except kms.amazonaws.com, rdsdata.amazonaws.com"
+    assert Scope("only", frozenset({"s3.amazonaws.com", "iam.amazonaws.com"})).describe() == \
+        "only iam.amazonaws.com, s3.amazonaws.com"
+    assert DataScope("AWS::S3::Object", ("*",), True, True, ("arn:aws:s3:::a/", "arn:aws:s3:::b/")).describe() == \
+        "S3 objects: all except arn:aws:s3:::a/, arn:aws:s3:::b/"
+    assert DataScope("AWS::Lambda::Function", ("*",), True, False).describe() == "Lambda functions: all (read only)"
+
+
+def test_data_selector_exceptions_of_every_kind_compared_whole():
+    # issue 22 (mutation sample, seed 23): resources.ARN NotEquals / NotStartsWith / NotEndsWith under a "*" scope
+    from orgkit.coverage.selectors import DataScope, TrailSelectors
+
+    t = parse_advanced([[{"Field": "eventCategory", "Equals": ["Data"]},
+                         {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                         {"Field": "resources.ARN", "NotEquals": ["arn:aws:s3:::a/k"],
+                          "NotStartsWith": ["arn:aws:s3:::logs/"], "NotEndsWith": [".tmp"]}]])
+    scope = DataScope("AWS::S3::Object", ("*",), True, True, ("arn:aws:s3:::a/k", "arn:aws:s3:::logs/*", "*.tmp"))
+    assert t == TrailSelectors(known=True, data=[scope])
+    assert scope.describe() == "S3 objects: all except arn:aws:s3:::a/k, arn:aws:s3:::logs/*, *.tmp"
+
+
+def test_applicability_of_an_organisation_without_trails_is_two_empty_parallel_arrays(tmp_path):
+    # issue 22 (mutation sample, seed 23): ``cell`` and ``trail`` are parallel, also when no trail applies anywhere
+    from orgkit.coverage.cloudtrail import applicability
+
+    org, ids = build(tmp_path, lambda sb: dict(a=sb.account("A")), regions=(R1, R2))
+    app = applicability(org)
+    assert (app.accounts, app.regions, app.n_cells) == (["111111111111", ids["a"]], [R1, R2], 4)
+    assert (app.cell.tolist(), app.trail.tolist(), str(app.cell.dtype), str(app.trail.dtype)) == \
+        ([], [], "int64", "int64")
+
+
+def test_two_trails_without_global_events_beside_a_read_only_one_are_both_named(tmp_path):
+    # issue 22 (mutation sample, seed 24): the list of trails lacking IncludeGlobalServiceEvents, compared whole
+    def fn(sb):
+        a = sb.account("A")
+        arns = [sb.trail(a, "ro", event_selectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}]),
+                sb.trail(a, "x", IncludeGlobalServiceEvents=False), sb.trail(a, "y", IncludeGlobalServiceEvents=False)]
+        return dict(a=a, arns=arns)
+
+    org, ids = build(tmp_path, fn, regions=(R1,))
+    r = cell(cloudtrail_coverage(org), ids["a"], R1)
+    assert r[["status", "reason", "source", "trails", "read_write"]].tolist() == [
+        "partial", "management events recorded: read and write; global service events (IAM, AWS STS, CloudFront) "
+                   "recorded only read events here: x has IncludeGlobalServiceEvents false, y has "
+                   "IncludeGlobalServiceEvents false", ", ".join(ids["arns"]), ids["arns"], "All"]

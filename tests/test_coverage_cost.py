@@ -127,3 +127,65 @@ def test_volume_per_region_and_per_cell(org):
     assert row(df, "000000000101", R1)["management_usd"] == pytest.approx(20.00)  # the default 1,000,000
     with pytest.raises(ValueError):
         duplicates(org, read_fraction=1.5)
+
+
+def test_data_only_trails_every_cell_compared_whole(tmp_path):
+    # issue 22 (mutation sample, seed 22): every row whole, amounts rounded to the cent, the reason of a cell where
+    # no trail records management events
+    sb = SnapshotSpec(regions=[R1])
+    q = sb.account("Quiet", account_id="000000000401")
+    b = sb.account("Both", account_id="000000000402")
+
+    def data(values):
+        return [{"ReadWriteType": "All", "IncludeManagementEvents": False,
+                 "DataResources": [{"Type": "AWS::S3::Object", "Values": values}]}]
+
+    sb.trail(q, "bucket", event_selectors=data(["arn:aws:s3:::b1/"]))
+    sb.trail(b, "b1", event_selectors=data(["arn:aws:s3:::b1/"]))
+    sb.trail(b, "all", event_selectors=data(["arn:aws:s3"]))  # every bucket: b1's objects recorded twice
+    org = sb.load(tmp_path / "snap")
+    df = duplicates(org, management_events_per_month=0, data_events_per_month=1_234_567, read_fraction=0.9,
+                    all_cells=True)
+    zero = {"trails": [], "copies": 0, "paid_copies": 0, "copies_read": 0, "copies_write": 0, "paid_copies_read": 0,
+            "paid_copies_write": 0, "management_usd": 0.0, "lake_copies": 0}
+    none = "no trail records management events"
+    # one copy of 1,234,567 data events a month, 90 % read: 1,111,110.3 read + 123,456.7 write at $0.10 per
+    # 100,000 = $1.234567; two copies: $2.469134, of which $1.234567 extra
+    assert df.to_dict("records") == [
+        {"account_id": "111111111111", "account_name": "Management", "ou_path": "Root", "region": R1, **zero,
+         "est_monthly_usd": 0.0, "reason": none, "data_overlap_trails": [], "data_extra_usd": 0.0, "data_usd": 0.0},
+        {"account_id": "000000000401", "account_name": "Quiet", "ou_path": "Root", "region": R1, **zero,
+         "est_monthly_usd": 0.0, "reason": none, "data_overlap_trails": [], "data_extra_usd": 0.0,
+         "data_usd": 1.23},
+        {"account_id": "000000000402", "account_name": "Both", "ou_path": "Root", "region": R1, **zero,
+         "est_monthly_usd": 1.23, "reason": "data events: AWS::S3::Object read events recorded 2 times; "
+                                            "AWS::S3::Object write events recorded 2 times",
+         "data_overlap_trails": ["arn:aws:cloudtrail:us-east-1:000000000402:trail/all",
+                                 "arn:aws:cloudtrail:us-east-1:000000000402:trail/b1"],
+         "data_extra_usd": 1.23, "data_usd": 2.47},
+    ]
+    assert df.attrs == {
+        "management_events_per_month": 0, "data_events_per_month": 1_234_567, "read_fraction": 0.9,
+        "management_price_per_100k_usd": 2.0, "data_price_per_100k_usd": 0.1, "total_est_monthly_usd": 1.23,
+        "total_data_usd": 3.7, "note": "first copy of management events per account and region free; read and "
+                                       "write copies counted separately; event volumes are assumptions"}
+
+
+def test_every_reason_of_the_cost_fixture_whole(org):
+    # issue 22 (mutation sample, seed 23): reasons of several parts, joined by "; "
+    df = duplicates(org, all_cells=True, data_events_per_month=0)
+    one = "management events: one copy (org)"
+    unread = "; the account's own trails were not read: there may be more copies"
+    two = "management events: 2 copies of read events, 2 of write events"
+    data = ("; data events: AWS::S3::Object read events recorded 2 times; AWS::S3::Object write events recorded "
+            "2 times")
+    assert [(a, r, why) for a, r, why in df[["account_id", "region", "reason"]].itertuples(index=False)] == [
+        ("111111111111", R1, one), ("111111111111", R2, one),
+        ("000000000101", R1, f"{two} (own, org)"), ("000000000101", R2, f"{two} (own, org)"),
+        ("000000000102", R1, f"{two} (ro, wo, org)"), ("000000000102", R2, f"{two} (ro, wo, org)"),
+        ("000000000103", R1, "management events: 2 copies of read events, 1 of write events (ro, org)"),
+        ("000000000103", R2, one),
+        ("000000000104", R1, one + data),
+        ("000000000105", R1, one), ("000000000105", R2, one),
+        ("000000000106", R1, f"{two} (multi, org)"), ("000000000106", R2, f"{two} (multi, org)"),
+        ("000000000107", R1, one + unread), ("000000000107", R2, one + unread)]

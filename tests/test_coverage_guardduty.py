@@ -617,3 +617,37 @@ def test_the_plans_view_leaves_a_plan_the_detector_does_not_report_empty(tmp_pat
                                          "RDS_LOGIN_EVENTS", "LAMBDA_NETWORK_LOGS", "EKS_ADDON_MANAGEMENT",
                                          "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT")},
                                      "missing_plans": ""}]
+
+
+def test_the_plans_view_says_not_applicable_where_aws_does_not_offer_the_plan(tmp_path):
+    # issue 22 (mutation sample, seed 22): RDS Protection is not offered in Asia Pacific (Taipei), ap-east-2
+    # (orgkit/guardduty/availability.py cites the page); the detector's report of the plan does not change that
+    from orgkit.coverage.guardduty import plan_view
+
+    sb = SnapshotSpec(regions=["ap-east-2"])
+    a = sb.account("A")
+    sb.detector(a, "ap-east-2", administrator={}, features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"},
+                                                             {"Name": "RDS_LOGIN_EVENTS", "Status": "DISABLED"}])
+    v = plan_view(guardduty_coverage(sb.load(tmp_path / "s")))
+    assert v.to_dict("records") == [{"account_id": a, "account_name": "A", "region": "ap-east-2",
+                                     "status": "standalone", "S3_DATA_EVENTS": "on", "RDS_LOGIN_EVENTS":
+                                     "not_applicable", **{p: None for p in (
+                                         "EKS_AUDIT_LOGS", "RUNTIME_MONITORING", "EBS_MALWARE_PROTECTION",
+                                         "LAMBDA_NETWORK_LOGS", "EKS_ADDON_MANAGEMENT",
+                                         "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT")},
+                                     "missing_plans": ""}]
+
+
+def test_required_plans_aws_does_not_offer_in_the_region_are_named_whole(tmp_path):
+    # issue 22 (mutation sample, seed 23): Runtime Monitoring and its EC2 agent management are not offered in the
+    # China Regions (orgkit/guardduty/availability.py cites the page): not applicable there, never missing
+    sb = SnapshotSpec(regions=["cn-north-1"])
+    a = sb.account("A")
+    sb.detector(a, "cn-north-1", administrator={}, features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}])
+    df = guardduty_coverage(sb.load(tmp_path / "s"),
+                            require_plans="S3_DATA_EVENTS,RUNTIME_MONITORING,EC2_AGENT_MANAGEMENT")
+    r = df[df["account_id"] == a].iloc[0]
+    assert (r["status"], r["reason"], r["required_plans"], r["missing_plans"]) == (
+        "standalone", "detector enabled, no administrator; not applicable in cn-north-1: RUNTIME_MONITORING, "
+        "EC2_AGENT_MANAGEMENT (AWS does not offer them there: "
+        "https://docs.amazonaws.cn/en_us/aws/latest/userguide/guardduty.html)", ("S3_DATA_EVENTS",), ())

@@ -75,21 +75,29 @@ def test_raw_state_v4_and_org_trail_seen_by_members_is_one_trail(org, tmp_path):
     assert (df["trail_arn"] == f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org").sum() == 1
 
 
-@pytest.mark.parametrize("text,needle", [
-    ("{not json", "not JSON"),
-    ("[1, 2]", "top level"),
-    ('{"hello": 1}', "not a Terraform state"),
-    ('{"version": 3, "modules": []}', "version 3"),
-    ('{"version": 4, "resources": [{"type": "aws_cloudtrail", "mode": "managed"}]}', "instances"),
-    ('{"format_version": "1.0", "values": {"root_module": []}}', "root_module"),
-    ('{"format_version": "1.2", "planned_values": {}, "resource_changes": []}', "plan"),
+@pytest.mark.parametrize("text,message", [
+    ("{not json", "not JSON (Expecting property name enclosed in double quotes at line 1 column 2)"),
+    ("[1, 2]", "not a Terraform state: the top level is not an object"),
+    ('{"hello": 1}', "not a Terraform state (neither `terraform show -json` output, with 'format_version' and "
+                     "'values', nor a state file with 'version')"),
+    ('{"version": 3, "modules": []}', "state format version 3 is not supported (only 4; or give `terraform show "
+                                      "-json` output)"),
+    ('{"version": 4, "resources": [{"type": "aws_cloudtrail", "mode": "managed"}]}',
+     "a resource has no 'instances' (is this a version 4 state file?)"),
+    ('{"version": 4, "resources": {}}', "'resources' is not a list"),
+    ('{"format_version": "1.0", "values": {"root_module": []}}', "'values.root_module' is not an object"),
+    ('{"format_version": "1.2", "planned_values": {}, "resource_changes": []}',
+     "this is a plan (`terraform show -json PLANFILE`), not a state: give `terraform show -json` without a plan "
+     "file, or the .tfstate file"),
 ])
-def test_malformed_files_name_the_file(org, tmp_path, text, needle):
+def test_malformed_files_name_the_file(org, tmp_path, text, message):
+    # the whole message (issue 22, mutation sample seed 23: a word of it checked alone also matched the path of
+    # the test's own directory, which pytest names after the parameters)
     p = tmp_path / "bad.tfstate"
     p.write_text(text)
     with pytest.raises(TerraformStateError) as e:
         unmanaged_trails(org, p)
-    assert str(p) in str(e.value) and needle in str(e.value)
+    assert str(e.value) == f"{p}: {message}"
 
 
 def test_missing_file_is_a_clear_error(org, tmp_path):
@@ -102,3 +110,71 @@ def test_empty_show_json_means_everything_unmanaged(org, tmp_path):
     p.write_text('{"format_version": "1.0"}')
     df = unmanaged_trails(org, p)
     assert set(df["status"]) == {"unmanaged"} and len(df) == 3
+
+
+# issue 22: survivors of the mutation sample of orgkit/coverage/ (seed 22), each answer compared whole
+
+def raw_state(tmp_path, fname, resources):
+    p = tmp_path / fname
+    p.write_text(json.dumps({"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "x",
+                             "outputs": {}, "resources": resources}))
+    return p
+
+
+def test_two_state_files_matched_by_arn_name_and_region_or_name_alone_compared_whole(org, tmp_path):
+    # the first file's rows and the second's are numbered from 0 each: read together, none hides another
+    p1 = raw_state(tmp_path, "one.tfstate", [
+        {"mode": "managed", "type": "aws_cloudtrail", "name": "org", "instances": [
+            {"attributes": {"arn": f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org", "name": "org"}}]}])
+    p2 = raw_state(tmp_path, "two.tfstate", [
+        {"mode": "managed", "type": "aws_cloudtrail", "name": "a", "instances": [
+            {"attributes": {"name": "app"}},                      # no ARN, no region: by name, one AWS trail has it
+            {"index_key": 1, "attributes": {"name": "nowhere"}},  # by name, no AWS trail has it
+            {"index_key": 2, "attributes": {"name": "app", "region": "us-east-1"}}]}])  # name and region: absent
+    df = unmanaged_trails(org, [p1, p2], include_managed=True)
+    rows = [tuple(None if v is None or v != v else v for v in r)  # NaN (a state entry without ARN) as None
+            for r in df[["trail_arn", "name", "account_id", "home_region", "status", "reason", "source",
+                         "address"]].itertuples(index=False)]
+    a = "000000000201"
+    assert rows == [
+        (f"arn:aws:cloudtrail:eu-west-1:{a}:trail/app", "app", a, "eu-west-1", "managed", None,
+         f"arn:aws:cloudtrail:eu-west-1:{a}:trail/app", "aws_cloudtrail.a"),
+        (f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org", "org", MGMT, "us-east-1", "managed", None,
+         f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org", "aws_cloudtrail.org"),
+        (None, "nowhere", None, None, "missing", "in Terraform state, not in AWS (matched by name)",
+         f"{p2}:aws_cloudtrail.a[1]", "aws_cloudtrail.a[1]"),
+        (None, "app", None, "us-east-1", "missing", "in Terraform state, not in AWS (matched by name and region)",
+         f"{p2}:aws_cloudtrail.a[2]", "aws_cloudtrail.a[2]"),
+        (f"arn:aws:cloudtrail:us-east-1:{a}:trail/clickops", "clickops", a, "us-east-1", "unmanaged",
+         "in AWS, in no Terraform state given", f"arn:aws:cloudtrail:us-east-1:{a}:trail/clickops", None),
+    ]
+    assert list(df.columns) == ["trail_arn", "name", "account_id", "home_region", "status", "reason", "source",
+                                "address"]
+
+
+def test_show_json_reads_managed_cloudtrail_resources_only_and_names_a_resource_that_is_not_an_object(org, tmp_path):
+    data = {"address": "data.aws_cloudtrail.x", "mode": "data", "type": "aws_cloudtrail", "name": "x",
+            "values": {"name": "x", "arn": f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/x"}}
+    p = show_json(tmp_path, [data, res("org", arn=f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org")])
+    assert read_tfstate(p).to_dict("records") == [
+        {"address": "aws_cloudtrail.org", "trail_arn": f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org",
+         "name": "org", "home_region": "us-east-1", "account_id": MGMT, "file": str(p)}]
+    p = show_json(tmp_path, [1])
+    with pytest.raises(TerraformStateError) as e:
+        read_tfstate(p)
+    assert str(e.value) == f"{p}: a resource in values.root_module is not an object"
+
+
+def test_a_resource_without_address_an_arn_given_as_id_and_an_account_outside_the_snapshot(org, tmp_path):
+    # issue 22 (mutation sample, seed 23): each compared whole
+    other = "arn:aws:cloudtrail:us-east-1:999999999999:trail/elsewhere"
+    p = show_json(tmp_path, [{"mode": "managed", "type": "aws_cloudtrail", "name": "noaddr",
+                              "values": {"name": "noaddr", "id": other}}])
+    assert read_tfstate(p).to_dict("records") == [
+        {"address": "aws_cloudtrail.noaddr", "trail_arn": other, "name": "noaddr", "home_region": "us-east-1",
+         "account_id": "999999999999", "file": str(p)}]
+    df = unmanaged_trails(org, p)
+    got = df[df["status"] != "unmanaged"].to_dict("records")
+    assert got == [{"trail_arn": other, "name": "noaddr", "account_id": "999999999999", "home_region": "us-east-1",
+                    "status": "unknown", "reason": "account 999999999999 is not in the snapshot",
+                    "source": f"{p}:aws_cloudtrail.noaddr", "address": "aws_cloudtrail.noaddr"}]

@@ -82,3 +82,34 @@ def test_gaps_order(org):
     # nothing good is listed
     assert not g["status"].isin(["covered", "org_member", "invited_member", "administrator",
                                  "not_applicable"]).any()
+
+
+def test_summary_per_account_compared_whole(org):
+    # issue 22 (mutation sample, seed 22): every row and the counts' integer dtype, not a few cells
+    o, _ = org
+    s = summary(o)
+    cols = ["account_id", "account_name", "ou_path", "env", "regions", "cloudtrail_covered", "cloudtrail_share",
+            "cloudtrail_unknown", "guardduty_covered", "guardduty_share", "guardduty_unknown"]
+    assert list(s.columns) == cols
+    assert [str(s[c].dtype) for c in cols[4:]] == ["int64", "int64", "float64", "int64", "int64", "float64", "int64"]
+    assert [tuple(r) for r in s.itertuples(index=False)] == [
+        ("000000000301", "payments", "Root/Production", "prod", 2, 0, 0.0, 0, 0, 0.0, 0),
+        ("000000000302", "web-dev", "Root/Dev", "dev", 2, 2, 1.0, 0, 0, 0.0, 0),
+        ("000000000303", "interview-1", "Root/Sandbox", "sandbox", 2, 0, 0.0, 0, 0, 0.0, 0),
+        ("000000000304", "misc", "Root/Sandbox", "prod", 2, 0, 0.0, 0, 0, 0.0, 0),
+        ("000000000305", "shared", "Root", "core", 1, 0, 0.0, 0, 0, 0.0, 0),
+        # the unreadable account: both services unknown in both regions (unknown is not covered)
+        ("000000000306", "Dark", "Root/Production", "prod", 2, 0, 0.0, 2, 0, 0.0, 2),
+        ("111111111111", "Management", "Root", "core", 2, 2, 1.0, 0, 0, 0.0, 0),
+    ]
+
+
+def test_an_account_nothing_classifies_has_no_environment_source(tmp_path):
+    # issue 22 (mutation sample, seed 23): "unclassified" was decided by nothing, so no tag, name or OU is named
+    import pandas as pd
+
+    sb = SnapshotSpec(regions=[R1])
+    sb.account("misc", account_id="000000000501")
+    env = environments(sb.load(tmp_path / "s"))
+    rows = [(a, e, r, None if pd.isna(s) else s) for a, e, r, s in env.itertuples(index=False)]
+    assert rows == [("111111111111", "core", 0, "management account"), ("000000000501", "unclassified", 1, None)]

@@ -450,7 +450,8 @@ def _evaluate(combo: tuple[int, ...], P: list[dict], landing: str | None = None)
     delivering = [p for p in active if p["delivery"] == "ok"]
     failing = [p for p in active if p["delivery"] == "error"]
     stale = [p for p in active if p["delivery"] == "stale" and p["selectors"].management]
-    failing_arns = [p["trail_arn"] for p in failing]
+    # every logging trail whose GetTrailStatus shows a LatestDeliveryError, its selectors read or not
+    failing_arns = [p["trail_arn"] for p in ps if p["delivery"] == "error"]
     read = union_all(p["selectors"].read for p in delivering)
     write = union_all(p["selectors"].write for p in delivering)
     contributors = [p for p in delivering if p["selectors"].management]
