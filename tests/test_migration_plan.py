@@ -652,3 +652,212 @@ def test_preflight_an_allow_list_ou_without_guardduty_blocks_the_plan(tmp_path):
     with redirect_stdout(out):
         assert main(["guardduty", "plan", str(org.path), "--admin", admin]) == 1
     assert "BLOCKED" in out.getvalue() and "implicit_deny" in out.getvalue()
+
+
+# --------------------------------------------------------------------------------------------- issue 22: whole content
+# Mutation testing (TESTING.md, "Sampled scores: orgkit/guardduty/") showed texts, parameters and rows of the plan no
+# test compared exactly. The tests below compare them whole: every field of every step, every finding's message.
+WHY = {
+    "disassociate_other_admin": "AWS consolidates by disassociating members from their pre-existing administrator "
+                                "({other}) before the delegated administrator is designated: a member account has one "
+                                "administrator (detectors and findings stay)",
+    "designate_admin": "only the management account can designate the GuardDuty delegated administrator; its "
+                       "in-organisation invitation members then become organisation members",
+    "enable_admin_detector": "the delegated administrator needs its own enabled detector to manage members and the "
+                             "organisation configuration",
+    "set_auto_enable ALL": "auto-enable ALL, set before enrolment because CreateMembers applies the organisation's "
+                           "auto-enable settings to the accounts it adds: every account, present and future, is "
+                           "enrolled automatically (suspended ones too)",
+    "set_auto_enable NEW": "auto-enable NEW, set before enrolment because CreateMembers applies the organisation's "
+                           "auto-enable settings to the accounts it adds: accounts that join later are enrolled "
+                           "automatically",
+    "enrol_members": "CreateMembers from the delegated administrator makes existing accounts organisation members and "
+                     "enables GuardDuty in them, suspended detectors included (auto-enable alone can take up to 24 h)",
+    "keep_external_members": "accounts outside the organisation can only be invitation members: they stay as they "
+                             "are",
+    "verify": "read back the result",
+}
+
+
+def test_every_step_of_a_plan_with_an_old_administrator_compared_whole(tmp_path):
+    """Security (invitation administrator) becomes the delegated administrator; Legacy, an in-organisation
+    administrator of Data, is left first. Every field of every step, in both regions."""
+    org, ids = invitation_org(tmp_path, old_admin=True)
+    plan = plan_migration(org, admin=ids["admin"])
+    adm, mgmt, legacy, data = ids["admin"], ids["mgmt"], ids["legacy"], ids["data"]
+    expected_accounts = sorted(ids[k] for k in ("app", "pending", "nogd", "bob", "legacy", "data", "mgmt"))
+    got = [(s.step_id, s.order, s.region, s.kind, s.account_id, s.api, s.params, s.why, s.check, s.accounts,
+            s.done_in_snapshot, s.note, s.other_admin, s.operation) for s in plan.steps]
+    want = []
+    order = 0
+    for region in REGIONS:
+        r = region.replace("-", "")
+
+        def step(sid, kind, account, api, params, why, check, accounts=(), done=False, note=None, other=None):
+            nonlocal order
+            order += 1
+            want.append((f"{region}/{sid}", order, region, kind, account, api, params, why, check, list(accounts),
+                         done, note, other, api.split(":")[1] if api else None))
+
+        step(f"2-disassociate_other_admin-{legacy}", "disassociate_other_admin", legacy,
+             "guardduty:DisassociateMembers", {"DetectorId": f"d{legacy}{r}", "AccountIds": [data]},
+             WHY["disassociate_other_admin"].format(other=legacy),
+             f"GetMembers ({legacy}, {region}, AccountIds) shows none of them Enabled or Disabled", [data],
+             note="never DeleteDetector in a member: its findings would be lost", other=legacy)
+        step("3-designate_admin", "designate_admin", mgmt, "guardduty:EnableOrganizationAdminAccount",
+             {"AdminAccountId": adm}, WHY["designate_admin"],
+             f"ListOrganizationAdminAccounts (management account, {region}) lists {adm} with AdminStatus ENABLED")
+        step("4-enable_admin_detector", "enable_admin_detector", adm, "guardduty:CreateDetector", {"Enable": True},
+             WHY["enable_admin_detector"],
+             f"ListDetectors ({adm}, {region}) returns a detector and GetDetector answers Status ENABLED", done=True)
+        step("5-set_auto_enable", "set_auto_enable", adm, "guardduty:UpdateOrganizationConfiguration",
+             {"DetectorId": f"d{adm}{r}", "AutoEnableOrganizationMembers": "ALL"}, WHY["set_auto_enable ALL"],
+             f"DescribeOrganizationConfiguration ({adm}, {region}) answers AutoEnableOrganizationMembers ALL")
+        step("8-enrol_members", "enrol_members", adm, "guardduty:CreateMembers",
+             {"DetectorId": f"d{adm}{r}", "AccountDetails": [
+                 {"AccountId": ids[k], "Email": f"{k}@example.com"} for k in ("pending", "nogd", "bob", "legacy",
+                                                                               "data")]},
+             WHY["enrol_members"],
+             f"GetMembers ({adm}, {region}) shows each of the 7 expected accounts with RelationshipStatus Enabled "
+             "or Disabled (the executor creates only the missing ones)", expected_accounts)
+        step("10-keep_external_members", "keep_external_members", None, None, {}, WHY["keep_external_members"],
+             "nothing to check: no call is made", [EXTERNAL],
+             note=f"outside the organisation: they stay invitation members of {adm}")
+        step("11-verify", "verify", adm, None, {}, WHY["verify"],
+             f"ListOrganizationAdminAccounts shows {adm}; GetMembers shows the 7 expected accounts Enabled or "
+             "Disabled; DescribeOrganizationConfiguration answers ALL", expected_accounts)
+    assert got == want
+    assert plan.expected_members == {r: expected_accounts for r in REGIONS}
+    assert plan.admin_detectors == {r: f"d{adm}{r.replace('-', '')}" for r in REGIONS}
+    assert plan.auto_enable_by_region == {r: "ALL" for r in REGIONS}
+    assert plan.features_by_region == {r: [] for r in REGIONS} and plan.agents_by_region == {r: [] for r in REGIONS}
+    assert plan.regions == REGIONS and plan.blocked_regions() == []
+    assert [(i.severity, i.check, i.region, i.account_id, i.step_id, i.message) for i in plan.issues] == [
+        ("info", "external_member_kept", "us-east-1", EXTERNAL, None,
+         f"{EXTERNAL} is outside the organisation: it stays an invitation member in us-east-1 (untouched)"),
+        ("warning", "suspended_detector", "eu-west-1", ids["bob"], "eu-west-1/8-enrol_members",
+         f"the detector of {ids['bob']} (Bob) in eu-west-1 is suspended: the migration RE-ENABLES it (CreateMembers "
+         "from the delegated administrator enables GuardDuty in the accounts it adds; step "
+         "eu-west-1/8-enrol_members); keep it suspended with keep_suspended (--keep-suspended)"),
+        ("info", "external_member_kept", "eu-west-1", EXTERNAL, None,
+         f"{EXTERNAL} is outside the organisation: it stays an invitation member in eu-west-1 (untouched)")]
+    assert plan.suspended == [{"account_id": ids["bob"], "region": "eu-west-1", "detector_id": f"d{ids['bob']}euwest1",
+                               "outcome": "re-enabled", "by": "CreateMembers", "step_id": "eu-west-1/8-enrol_members",
+                               "reason": "CreateMembers from the delegated administrator enables GuardDuty in the "
+                                         "accounts it adds"}]
+    assert plan.summary() == (
+        f"GuardDuty migration to AWS Organizations: delegated administrator {adm} (Security; chosen with --admin), "
+        "auto-enable ALL, regions us-east-1, eu-west-1\n"
+        "invitations so far: 10 sent, 8 accepted, 2 pending; each new account costs 2 invitation(s) (one per region) "
+        "under the old model, none after\n"
+        "14 steps, 8 to do according to the snapshot\n"
+        "suspended detectors: 1 re-enabled (each one in the table of suspended detectors)")
+
+
+def _issues(plan):
+    return [(i.severity, i.check, i.region, i.account_id, i.step_id, i.message) for i in plan.issues]
+
+
+def _external_kept(region):
+    return ("info", "external_member_kept", region, EXTERNAL, None,
+            f"{EXTERNAL} is outside the organisation: it stays an invitation member in {region} (untouched)")
+
+
+def _bob_re_enabled(ids):
+    return ("warning", "suspended_detector", "eu-west-1", ids["bob"], "eu-west-1/8-enrol_members",
+            f"the detector of {ids['bob']} (Bob) in eu-west-1 is suspended: the migration RE-ENABLES it (CreateMembers "
+            "from the delegated administrator enables GuardDuty in the accounts it adds; step "
+            "eu-west-1/8-enrol_members); keep it suspended with keep_suspended (--keep-suspended)")
+
+
+def test_preflight_findings_compared_whole(tmp_path):
+    """Every pre-flight finding of five organisations, word for word, and the regions each blocks."""
+    # an administrator outside the organisation: blocks everything, and it is a member of Security's besides
+    org, ids = invitation_org(tmp_path / "a")
+    plan = plan_migration(org, admin=EXTERNAL)
+    adm = ids["admin"]
+
+    def member_elsewhere(region, who, of):
+        return ("error", "admin_is_member_elsewhere", region, who, None,
+                f"the admin {who} is itself a member of {of} in {region}: an account cannot be an administrator and a "
+                f"member at once. First release it: DisassociateMembers (AccountIds=[{who}]) from {of}, or "
+                f"DisassociateFromAdministratorAccount in {who}")
+
+    def keeps_external(region):
+        return ("warning", "old_admin_keeps_external_members", region, adm, None,
+                f"{adm} (Security) keeps invitation members outside the organisation in {region} ({EXTERNAL}): an "
+                "administrator with active members cannot be added as a member, so it is left out of enrolment "
+                "(disassociate those members first to enrol it)")
+
+    assert _issues(plan) == [
+        ("error", "admin_not_in_organization", None, EXTERNAL, None,
+         f"{EXTERNAL} is not an account of organisation o-abcdef1234: only an account of the organisation can be its "
+         "GuardDuty delegated administrator"),
+        member_elsewhere("us-east-1", EXTERNAL, adm), keeps_external("us-east-1"), _external_kept("us-east-1"),
+        member_elsewhere("eu-west-1", EXTERNAL, adm), keeps_external("eu-west-1"), _bob_re_enabled(ids),
+        _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == ["eu-west-1", "us-east-1"]
+    # Security kept out of enrolment (it keeps an outside member): expected members are the others
+    assert plan.expected_members["us-east-1"] == sorted(ids[k] for k in ("app", "pending", "nogd", "bob", "mgmt"))
+
+    # the admin an accepted member of Legacy: blocks both regions
+    org, ids = invitation_org(tmp_path / "b", old_admin=True, admin_member_of_old=True)
+    plan = plan_migration(org, admin=ids["admin"])
+    assert _issues(plan) == [
+        member_elsewhere("us-east-1", ids["admin"], ids["legacy"]), _external_kept("us-east-1"),
+        member_elsewhere("eu-west-1", ids["admin"], ids["legacy"]), _bob_re_enabled(ids), _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == ["eu-west-1", "us-east-1"]
+
+    # only invited by Legacy: a warning, nothing blocked
+    org, ids = invitation_org(tmp_path / "c", old_admin=True, admin_member_of_old=True, admin_tie="Invited")
+    plan = plan_migration(org, admin=ids["admin"])
+
+    def invited(region):
+        return ("warning", "admin_invited_elsewhere", region, ids["admin"], None,
+                f"{ids['legacy']} has a pending invitation for the admin {ids['admin']} in {region}: do not accept it "
+                "(DeclineInvitations in the admin clears it)")
+
+    assert _issues(plan) == [invited("us-east-1"), _external_kept("us-east-1"), invited("eu-west-1"),
+                             _bob_re_enabled(ids), _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == []
+
+    # eu-west-1 not enabled in the admin account: that region only
+    org, ids = invitation_org(tmp_path / "d", admin_regions={"eu-west-1": "DISABLED"})
+    plan = plan_migration(org, admin=ids["admin"])
+    assert _issues(plan) == [
+        _external_kept("us-east-1"),
+        ("error", "region_not_enabled", "eu-west-1", ids["admin"], None,
+         f"eu-west-1 is not enabled in the admin account {ids['admin']}: GuardDuty calls there fail (enable the "
+         "region, or leave it out with regions=)"),
+        _bob_re_enabled(ids), _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == ["eu-west-1"]
+    t = plan.table()
+    assert t["blocked"].tolist() == [s.region == "eu-west-1" for s in plan.steps]
+    assert [x if isinstance(x, str) else None for x in t["issues"].tolist()] == [
+        "warning: " + _bob_re_enabled(ids)[5] if s.step_id == "eu-west-1/8-enrol_members" else None
+        for s in plan.steps]
+
+    # every suspension kept, the management account left out
+    org, ids = invitation_org(tmp_path / "e")
+    plan = plan_migration(org, admin=ids["admin"], keep_suspended=True, include_management=False)
+    assert _issues(plan) == [
+        ("info", "management_left_out", None, ids["mgmt"], None,
+         f"the management account {ids['mgmt']} is left out of enrolment (include_management=False): its GuardDuty "
+         "is not managed by the delegated administrator"),
+        _external_kept("us-east-1"),
+        ("warning", "auto_enable_lowered", "eu-west-1", None, None,
+         "auto-enable NEW instead of ALL in eu-west-1: ALL re-enables suspended detectors (\"accounts that may have "
+         f"been suspended\"), and you chose to keep {ids['bob']} suspended"),
+        ("info", "suspended_detector", "eu-west-1", ids["bob"], None,
+         f"the detector of {ids['bob']} (Bob) in eu-west-1 is suspended: it stays suspended (keep_suspended: left out "
+         "of CreateMembers, auto-enable NEW in this region)"),
+        _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == []
+    assert plan.target.keep_suspended == ("*",)
+    assert plan.suspended == [{"account_id": ids["bob"], "region": "eu-west-1", "detector_id": f"d{ids['bob']}euwest1",
+                               "outcome": "kept_suspended", "by": None, "step_id": None,
+                               "reason": "keep_suspended: left out of CreateMembers, auto-enable NEW in this region"}]
+    assert plan.summary().splitlines()[2:] == [
+        "12 steps, 6 to do according to the snapshot",
+        "auto-enable NEW instead of ALL in eu-west-1: ALL would re-enable the suspended detectors you chose to keep",
+        "suspended detectors: 1 kept suspended (each one in the table of suspended detectors)"]
