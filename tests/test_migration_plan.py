@@ -861,3 +861,60 @@ def test_preflight_findings_compared_whole(tmp_path):
         "12 steps, 6 to do according to the snapshot",
         "auto-enable NEW instead of ALL in eu-west-1: ALL would re-enable the suspended detectors you chose to keep",
         "suspended detectors: 1 kept suspended (each one in the table of suspended detectors)"]
+
+
+def test_scp_preflight_findings_compared_whole(tmp_path):
+    """The SCP pre-flight word for word: an explicit deny of a step's call (error, blocks), a deny that depends on a
+    principal tag (warning: conditional), and denied read calls the executor needs to check a step (errors, each
+    (account, action, region) said once, on the first step that needs it). The management account is exempt."""
+    from orgkit.guardduty.plan import step_actions
+
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoMembers", "Effect": "Deny", "Action": "guardduty:CreateMembers", "Resource": "*"}]}
+    tagged = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Tagged", "Effect": "Deny", "Action": "guardduty:UpdateOrganizationConfiguration", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "sec"}}}]}
+    org, ids = invitation_org(tmp_path / "a", scps=[("DenyMembers", deny, "sec"), ("Tagged", tagged, "sec")])
+    plan = plan_migration(org, admin=ids["admin"])
+    adm = ids["admin"]
+    pol = org.policies.set_index("name")["policy_id"].to_dict()
+    sec_ou = org.ous.set_index("name")["ou_id"].to_dict()["Security"]
+
+    def scp_issues(region):
+        return [("warning", "scp_conditional", region, adm, f"{region}/5-set_auto_enable",
+                 f"SCP conditional: guardduty:UpdateOrganizationConfiguration in {adm} ({region}) depends on "
+                 "aws:PrincipalTag/team StringNotEquals [\"sec\"]: allowed when aws:PrincipalTag/team is \"sec\""),
+                ("error", "scp_denies", region, adm, f"{region}/8-enrol_members",
+                 f"SCP explicit_deny: guardduty:CreateMembers by role/OrganizationAccountAccessRole in {adm} "
+                 f"({region}): denied by Sid \"NoMembers\" of policy \"DenyMembers\" ({pol['DenyMembers']}) at ou "
+                 f"Root/Security ({sec_ou}) [{pol['DenyMembers']}/NoMembers]")]
+
+    assert [x for x in _issues(plan) if x[1].startswith("scp")] == scp_issues("us-east-1") + scp_issues("eu-west-1")
+    assert plan.blocked_regions() == ["eu-west-1", "us-east-1"]
+
+    reads = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoReads", "Effect": "Deny", "Action": ["guardduty:ListDetectors", "guardduty:GetMembers"],
+         "Resource": "*"}]}
+    org, ids = invitation_org(tmp_path / "b", old_admin=True, scps=[("NoReads", reads, "eng")])
+    plan = plan_migration(org, admin=ids["admin"], regions=["us-east-1"])
+    legacy = ids["legacy"]
+    pol = org.policies.set_index("name")["policy_id"].to_dict()["NoReads"]
+    eng_ou = org.ous.set_index("name")["ou_id"].to_dict()["Engineering"]
+    sid = f"us-east-1/2-disassociate_other_admin-{legacy}"
+    assert [x for x in _issues(plan) if x[1].startswith("scp")] == [
+        ("error", "scp_denies", "us-east-1", legacy, sid,
+         f"SCP explicit_deny: guardduty:{op} by role/OrganizationAccountAccessRole in {legacy} (us-east-1): denied "
+         f"by Sid \"NoReads\" of policy \"NoReads\" ({pol}) at ou Root/Engineering ({eng_ou}) [{pol}/NoReads]")
+        for op in ("ListDetectors", "GetMembers")]
+    assert plan.blocked_regions() == ["us-east-1"]
+    assert [(s.kind, step_actions(s)) for s in plan.steps] == [
+        ("disassociate_other_admin", ["guardduty:DisassociateMembers", "guardduty:ListDetectors",
+                                      "guardduty:GetMembers", "guardduty:GetAdministratorAccount"]),
+        ("designate_admin", ["guardduty:EnableOrganizationAdminAccount", "guardduty:ListOrganizationAdminAccounts"]),
+        ("enable_admin_detector", ["guardduty:CreateDetector", "guardduty:ListDetectors", "guardduty:GetDetector"]),
+        ("set_auto_enable", ["guardduty:UpdateOrganizationConfiguration", "guardduty:ListDetectors",
+                             "guardduty:DescribeOrganizationConfiguration"]),
+        ("enrol_members", ["guardduty:CreateMembers", "guardduty:ListDetectors", "guardduty:GetMembers"]),
+        ("keep_external_members", []),
+        ("verify", ["guardduty:ListOrganizationAdminAccounts", "guardduty:ListDetectors", "guardduty:GetMembers",
+                    "guardduty:DescribeOrganizationConfiguration"])]
