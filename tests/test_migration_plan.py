@@ -918,3 +918,177 @@ def test_scp_preflight_findings_compared_whole(tmp_path):
         ("keep_external_members", []),
         ("verify", ["guardduty:ListOrganizationAdminAccounts", "guardduty:ListDetectors", "guardduty:GetMembers",
                     "guardduty:DescribeOrganizationConfiguration"])]
+
+
+def org_managed_org(path):
+    """Security is already GuardDuty's delegated administrator in us-east-1 (auto-enable NEW, S3 protection), with
+    organisation members OrgSusp (its detector suspended), Stopped (monitoring stopped: member record Disabled, own
+    detector enabled), the management account, and InvSusp, an invitation member whose detector is suspended. In
+    eu-west-1 nobody is designated, Security's own detector and the management account's are suspended, and Keeper
+    (suspended) administers an account outside the organisation by invitation. Closed is a SUSPENDED account."""
+    sb = SnapshotSpec(regions=list(REGIONS))
+    sec = sb.account("Security")
+    orgsusp, stopped, invsusp = sb.account("OrgSusp"), sb.account("Stopped"), sb.account("InvSusp")
+    keeper, closed = sb.account("Keeper"), sb.account("Closed", status="SUSPENDED")
+    sb.gd_admins = {"us-east-1": [{"AdminAccountId": sec, "AdminStatus": "ENABLED"}]}
+    sb.detector(sec, "us-east-1", members=[S(orgsusp, sec, status="Disabled"), S(stopped, sec, status="Disabled"),
+                                           S(invsusp, sec, invited=True), S(sb.management, sec)],
+                org_config={"AutoEnable": True, "AutoEnableOrganizationMembers": "NEW",
+                            "Features": [{"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"}]},
+                features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}])
+    sb.detector(sec, "eu-west-1", status="DISABLED")
+    sb.detector(orgsusp, "us-east-1", status="DISABLED")
+    sb.detector(stopped, "us-east-1")
+    sb.detector(invsusp, "us-east-1", status="DISABLED",
+                administrator={"AccountId": sec, "RelationshipStatus": "Enabled", "InvitationId": "i",
+                               "InvitedAt": "2026-01-01T00:00:00.000Z"})
+    sb.detector(sb.management, "us-east-1")
+    sb.detector(sb.management, "eu-west-1", status="DISABLED")
+    sb.detector(keeper, "eu-west-1", status="DISABLED", administrator={}, members=[S("999900002222", keeper,
+                                                                                     invited=True)])
+    ids = {"sec": sec, "orgsusp": orgsusp, "stopped": stopped, "invsusp": invsusp, "keeper": keeper,
+           "closed": closed, "mgmt": sb.management}
+    return sb.load(path), ids
+
+
+@pytest.mark.parametrize("mode", ["NEW", "ALL"])
+def test_who_re_enables_each_suspended_detector_compared_whole(tmp_path, mode):
+    """Who re-enables a suspended detector depends on the tie and on auto-enable (docs/guardduty-migration.md):
+    an organisation member of the new administrator by StartMonitoringMembers, an invitation member by its own
+    UpdateDetector first, both by auto-enable ALL where this plan turns ALL on; the management account and the
+    administrator by their own UpdateDetector; an old administrator that keeps an outside member is left out.
+    Every step's call, parameters and accounts, every finding and every suspended detector's outcome, whole."""
+    org, ids = org_managed_org(tmp_path / "snap")
+    plan = plan_migration(org, admin=ids["sec"], auto_enable=mode)
+    sec, mgmt, orgsusp, stopped, invsusp, keeper = (ids[k] for k in ("sec", "mgmt", "orgsusp", "stopped", "invsusp",
+                                                                     "keeper"))
+    d1, d2 = f"d{sec}useast1", f"d{sec}euwest1"
+    us_members = sorted([orgsusp, stopped, invsusp, keeper, mgmt])
+    eu_members = sorted([orgsusp, stopped, invsusp, mgmt])
+    steps = [(s.step_id, s.account_id, s.api, s.params, s.accounts, s.done_in_snapshot, s.note) for s in plan.steps]
+    resume = [(f"us-east-1/1-resume_suspended-{invsusp}", invsusp, "guardduty:UpdateDetector",
+               {"DetectorId": f"d{invsusp}useast1", "Enable": True}, [invsusp], False, None)] if mode == "NEW" else []
+    restarted = [orgsusp, stopped] if mode == "NEW" else [stopped]
+    assert steps == resume + [
+        ("us-east-1/3-designate_admin", mgmt, "guardduty:EnableOrganizationAdminAccount", {"AdminAccountId": sec}, [],
+         True, None),
+        ("us-east-1/4-enable_admin_detector", sec, "guardduty:CreateDetector", {"Enable": True}, [], True, None),
+        ("us-east-1/5-set_auto_enable", sec, "guardduty:UpdateOrganizationConfiguration",
+         {"DetectorId": d1, "AutoEnableOrganizationMembers": mode}, [], mode == "NEW", None),
+        ("us-east-1/6-align_features", sec, "guardduty:UpdateOrganizationConfiguration",
+         {"DetectorId": d1, "AutoEnableOrganizationMembers": mode,
+          "Features": [{"Name": "S3_DATA_EVENTS", "AutoEnable": mode}]}, [], mode == "NEW", None),
+        ("us-east-1/8-enrol_members", sec, "guardduty:CreateMembers",
+         {"DetectorId": d1, "AccountDetails": [{"AccountId": keeper, "Email": "keeper@example.com"}]}, us_members,
+         False, None),
+        ("us-east-1/9-start_monitoring", sec, "guardduty:StartMonitoringMembers",
+         {"DetectorId": d1, "AccountIds": restarted}, restarted, False, None),
+        ("us-east-1/11-verify", sec, None, {}, us_members, False, None),
+        ("eu-west-1/3-designate_admin", mgmt, "guardduty:EnableOrganizationAdminAccount", {"AdminAccountId": sec}, [],
+         False, None),
+        ("eu-west-1/4-enable_admin_detector", sec, "guardduty:UpdateDetector", {"DetectorId": d2, "Enable": True}, [],
+         False, None),
+        ("eu-west-1/5-set_auto_enable", sec, "guardduty:UpdateOrganizationConfiguration",
+         {"DetectorId": d2, "AutoEnableOrganizationMembers": mode}, [], False, None),
+        ("eu-west-1/7-enable_management_detector", mgmt, "guardduty:UpdateDetector",
+         {"DetectorId": f"d{mgmt}euwest1", "Enable": True}, [], False, None),
+        ("eu-west-1/8-enrol_members", sec, "guardduty:CreateMembers",
+         {"DetectorId": d2, "AccountDetails": [{"AccountId": a, "Email": f"{n}@example.com"} for a, n in
+                                               ((orgsusp, "orgsusp"), (stopped, "stopped"), (invsusp, "invsusp"),
+                                                (mgmt, "management"))]}, eu_members, False, None),
+        ("eu-west-1/10-keep_external_members", None, None, {}, ["999900002222"], False,
+         f"outside the organisation: they stay invitation members of {keeper}"),
+        ("eu-west-1/11-verify", sec, None, {}, eu_members, False, None)]
+    checks = {s.step_id: s.check for s in plan.steps}
+    assert checks["us-east-1/6-align_features"] == \
+        f"DescribeOrganizationConfiguration ({sec}, us-east-1) answers AutoEnable {mode} for S3_DATA_EVENTS"
+    assert checks["us-east-1/9-start_monitoring"] == \
+        f"GetMembers ({sec}, us-east-1) shows {', '.join(restarted)} with RelationshipStatus Enabled"
+    assert checks["eu-west-1/4-enable_admin_detector"] == f"GetDetector ({sec}, eu-west-1) answers Status ENABLED"
+    assert checks["eu-west-1/7-enable_management_detector"] == \
+        f"GetDetector ({mgmt}, eu-west-1) answers Status ENABLED"
+    if mode == "NEW":
+        assert checks[f"us-east-1/1-resume_suspended-{invsusp}"] == \
+            f"GetDetector ({invsusp}, us-east-1) answers Status ENABLED"
+    why = {s.kind: s.why for s in plan.steps}
+    assert why["start_monitoring"] == (
+        "the administrator stopped monitoring these members (their membership says Disabled), or they are "
+        "organisation members whose detector is suspended (their GuardDuty status is the administrator's to set): "
+        "StartMonitoringMembers is the call AWS documents \"to restart monitoring of accounts that you stopped "
+        "monitoring with the StopMonitoringMembers operation\"")
+    assert why["align_features"] == (
+        "keep the protection plans in use; set before enrolment so that CreateMembers gives them to the accounts it "
+        "adds (with NEW, a later change would not reach them)")
+    assert why["enable_management_detector"] == (
+        "before the management account is added as a GuardDuty member it must have GuardDuty enabled (CreateMembers "
+        "does not enable it there)")
+    assert why["set_auto_enable"] == WHY[f"set_auto_enable {mode}"]
+    if mode == "NEW":
+        assert why["resume_suspended"] == (
+            "the detector is suspended and the account is already an invitation member of the new administrator, so "
+            "CreateMembers will not touch it: an invitation member controls its own detector, so it re-enables it "
+            "itself, before the switch (its findings are kept)")
+
+    def re_enabled(region, a, name, step_id, reason):
+        return ("warning", "suspended_detector", region, a, step_id,
+                f"the detector of {a} ({name}) in {region} is suspended: the migration RE-ENABLES it ({reason}; step "
+                f"{step_id}); keep it suspended with keep_suspended (--keep-suspended)")
+
+    by_all = ("already a member of the new administrator: auto-enable ALL re-enables suspended members (AWS: this "
+              "can take up to 24 hours)")
+    by_admin = ("an organisation member of the new administrator: the administrator restarts it "
+                "(StartMonitoringMembers); the member does not set its own GuardDuty status")
+    by_itself = "already a member of the new administrator: UpdateDetector(Enable=True) by the account itself"
+    by_mgmt = ("the management account must have GuardDuty enabled before it is added: UpdateDetector(Enable=True) "
+               "by the management account")
+    if mode == "NEW":
+        us = [("warning", "features_new_skip_existing_members", "us-east-1", None, None,
+               "auto-enable NEW gives S3_DATA_EVENTS only to accounts enrolled from now on (CreateMembers) and to new "
+               "accounts: the 4 account(s) already members in us-east-1 keep their own settings ("
+               f"{', '.join(sorted([orgsusp, stopped, invsusp, mgmt]))}); choose ALL to reach them"),
+              re_enabled("us-east-1", orgsusp, "OrgSusp", "us-east-1/9-start_monitoring", by_admin),
+              re_enabled("us-east-1", invsusp, "InvSusp", f"us-east-1/1-resume_suspended-{invsusp}", by_itself)]
+    else:
+        us = [re_enabled("us-east-1", orgsusp, "OrgSusp", "us-east-1/5-set_auto_enable", by_all),
+              re_enabled("us-east-1", invsusp, "InvSusp", "us-east-1/5-set_auto_enable", by_all)]
+    assert _issues(plan) == [
+        ("info", "account_not_active", None, ids["closed"], None, f"account {ids['closed']} is SUSPENDED: left out"),
+        *us,
+        ("warning", "old_admin_keeps_external_members", "eu-west-1", keeper, None,
+         f"{keeper} (Keeper) keeps invitation members outside the organisation in eu-west-1 (999900002222): an "
+         "administrator with active members cannot be added as a member, so it is left out of enrolment "
+         "(disassociate those members first to enrol it)"),
+        ("info", "suspended_detector", "eu-west-1", keeper, None,
+         f"the detector of {keeper} (Keeper) in eu-west-1 is suspended: it stays suspended (it keeps invitation "
+         "members outside the organisation)"),
+        re_enabled("eu-west-1", mgmt, "Management", "eu-west-1/7-enable_management_detector", by_mgmt),
+        ("info", "external_member_kept", "eu-west-1", "999900002222", None,
+         "999900002222 is outside the organisation: it stays an invitation member in eu-west-1 (untouched)")]
+    if mode == "NEW":
+        us_rows = [(orgsusp, "us-east-1", "re-enabled", "StartMonitoringMembers", "us-east-1/9-start_monitoring",
+                    by_admin),
+                   (invsusp, "us-east-1", "re-enabled", "UpdateDetector", f"us-east-1/1-resume_suspended-{invsusp}",
+                    by_itself)]
+    else:
+        us_rows = [(a, "us-east-1", "re-enabled", "auto-enable ALL", "us-east-1/5-set_auto_enable", by_all)
+                   for a in (orgsusp, invsusp)]
+    out = plan.suspended_outcomes().drop(columns="detector_id")
+    assert [[v if isinstance(v, str) else None for v in row] for row in out.values.tolist()] == [
+        [a, n, r, o, b, s, why_] for (a, r, o, b, s, why_), n in zip(
+            us_rows + [(keeper, "eu-west-1", "left_out", None, None,
+                        "it keeps invitation members outside the organisation"),
+                       (mgmt, "eu-west-1", "re-enabled", "UpdateDetector", "eu-west-1/7-enable_management_detector",
+                        by_mgmt),
+                       (sec, "eu-west-1", "re-enabled", "UpdateDetector", "eu-west-1/4-enable_admin_detector",
+                        "the delegated administrator needs its own enabled detector")],
+            ["OrgSusp", "InvSusp", "Keeper", "Management", "Security"])]
+    assert [r["detector_id"] for r in plan.suspended] == [f"d{a}{r.replace('-', '')}" for a, r in (
+        (orgsusp, "us-east-1"), (invsusp, "us-east-1"), (keeper, "eu-west-1"), (mgmt, "eu-west-1"),
+        (sec, "eu-west-1"))]
+    assert plan.features_by_region == {"us-east-1": ["S3_DATA_EVENTS"], "eu-west-1": []}
+    assert plan.blocked_regions() == []
+    assert plan.summary().splitlines()[1:] == [
+        "invitations so far: 2 sent, 2 accepted, 0 pending; each new account costs 2 invitation(s) (one per region) "
+        "under the old model, none after",
+        f"{len(plan.steps)} steps, {8 if mode == 'NEW' else 9} to do according to the snapshot",
+        "suspended detectors: 1 left out, 4 re-enabled (each one in the table of suspended detectors)"]
