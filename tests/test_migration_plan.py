@@ -1092,3 +1092,43 @@ def test_who_re_enables_each_suspended_detector_compared_whole(tmp_path, mode):
         "under the old model, none after",
         f"{len(plan.steps)} steps, {8 if mode == 'NEW' else 9} to do according to the snapshot",
         "suspended detectors: 1 left out, 4 re-enabled (each one in the table of suspended detectors)"]
+
+
+def test_options_refused_with_the_whole_message_and_accepted_forms(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    adm = ids["admin"]
+    refused = [
+        (dict(auto_enable="none"), "auto-enable must be one of ALL, NEW, not 'NONE'"),
+        (dict(features=["s3_data_events", "NOPE", "X"]),
+         "unknown GuardDuty feature(s) NOPE, X; known: S3_DATA_EVENTS, EKS_AUDIT_LOGS, EBS_MALWARE_PROTECTION, "
+         "RDS_LOGIN_EVENTS, EKS_RUNTIME_MONITORING, LAMBDA_NETWORK_LOGS, RUNTIME_MONITORING, EKS_ADDON_MANAGEMENT, "
+         "ECS_FARGATE_AGENT_MANAGEMENT, EC2_AGENT_MANAGEMENT"),
+        (dict(features=["S3_DATA_EVENTS", "EC2_AGENT_MANAGEMENT", "EKS_ADDON_MANAGEMENT"]),
+         "EKS_ADDON_MANAGEMENT, EC2_AGENT_MANAGEMENT configure Runtime Monitoring's agent management: give "
+         "RUNTIME_MONITORING too (AWS: \"Additional configuration applies to only GuardDuty Runtime Monitoring "
+         "protection plan\")"),
+        (dict(features=["EKS_RUNTIME_MONITORING", "RUNTIME_MONITORING"]),
+         "EKS_RUNTIME_MONITORING and RUNTIME_MONITORING cannot both be given (RUNTIME_MONITORING includes EKS)"),
+        (dict(regions=["ap-south-2", "us-east-1", "xx"]),
+         "region(s) ap-south-2, xx are not in the snapshot (it has us-east-1, eu-west-1)"),
+        (dict(admin="12345"), "'12345' is not a 12-digit account id"),
+        (dict(keep_suspended="123, abc ,,1234567890123"),
+         "keep_suspended takes 12-digit account ids (or '*' for all): 123, 1234567890123, abc"),
+    ]
+    for kw, message in refused:
+        kw.setdefault("admin", adm)
+        with pytest.raises(PlanError) as e:
+            plan_migration(org, **kw)
+        assert str(e.value) == message, kw
+    # lower case features are read as upper case; the agent management name goes to the agents, not the features
+    plan = plan_migration(org, admin=adm, features=["s3_data_events", "runtime_monitoring", "ec2_agent_management"],
+                          auto_enable="new", regions=["eu-west-1"])
+    assert (plan.target.features, plan.target.auto_enable, plan.regions) == (
+        ("S3_DATA_EVENTS", "RUNTIME_MONITORING"), "NEW", ["eu-west-1"])
+    assert (plan.features_by_region, plan.agents_by_region) == (
+        {"eu-west-1": ["S3_DATA_EVENTS", "RUNTIME_MONITORING"]}, {"eu-west-1": ["EC2_AGENT_MANAGEMENT"]})
+    assert {s.region for s in plan.steps} == {"eu-west-1"}
+    for keep, want in ((["*"], ("*",)), ("all", ("*",)), (True, ("*",)), ([], ()), (None, ()), ("", ()),
+                       ([123456789012, ids["bob"], ids["bob"]], (ids["bob"], "123456789012")),
+                       (f" {ids['bob']} ,", (ids["bob"],))):
+        assert plan_migration(org, admin=adm, keep_suspended=keep).target.keep_suspended == want, keep
