@@ -1132,3 +1132,99 @@ def test_options_refused_with_the_whole_message_and_accepted_forms(tmp_path):
                        ([123456789012, ids["bob"], ids["bob"]], (ids["bob"], "123456789012")),
                        (f" {ids['bob']} ,", (ids["bob"],))):
         assert plan_migration(org, admin=adm, keep_suspended=keep).target.keep_suspended == want, keep
+
+
+def _plain(rows):
+    """Rows of a frame as lists of plain values: missing values (None, NaN, NaT) as None, times as ISO text."""
+    import pandas as pd
+
+    def one(v):
+        if v is None or (not isinstance(v, (list, dict)) and pd.isna(v)):
+            return None
+        return v.isoformat() if isinstance(v, pd.Timestamp) else v
+    return [[one(v) for v in row] for row in rows.values.tolist()]
+
+
+def test_todays_state_and_the_plans_table_compared_whole(tmp_path):
+    org, ids = invitation_org(tmp_path, old_admin=True)
+    plan = plan_migration(org, admin=ids["admin"])
+    cur = plan.current
+    adm, legacy = ids["admin"], ids["legacy"]
+    assert list(cur.administrators.columns) == [
+        "region", "administrator_id", "account_name", "in_organization", "delegated_admin", "members", "associated",
+        "by_invitation", "by_organization", "outside_organization", "pending", "auto_enable"]
+    assert _plain(cur.administrators) == [
+        [r, a, n, True, False, m, assoc, m, 0, out, pend, None]
+        for r in ("eu-west-1", "us-east-1")
+        for a, n, m, assoc, out, pend in ((adm, "Security", 4, 3, 1, 1), (legacy, "Legacy", 1, 1, 0, 0))]
+    t0 = "2026-01-01T00:00:00+00:00"
+    assert list(cur.ties.columns) == ["region", "administrator_id", "account_id", "account_name", "in_organization",
+                                      "tie", "relationship_status", "invited_at"]
+    assert _plain(cur.ties) == [
+        [r, a, m, n, n is not None, "invitation", rel, t0]
+        for r in ("eu-west-1", "us-east-1")
+        for a, m, n, rel in ((adm, ids["app"], "App", "Enabled"), (adm, ids["pending"], "Pending", "Invited"),
+                             (adm, ids["mgmt"], "Management", "Enabled"), (adm, EXTERNAL, None, "Enabled"),
+                             (legacy, ids["data"], "Data", "Enabled"))]
+    assert _plain(cur.invitation_cost) == [[r, 5, 4, 1, 0, 1] for r in REGIONS]
+    assert list(cur.invitation_cost.columns) == ["region", "invitations_sent", "accepted", "pending", "other",
+                                                 "outside_organization"]
+    assert _plain(cur.external_members) == [[r, adm, EXTERNAL, "Enabled"] for r in ("eu-west-1", "us-east-1")]
+    assert _plain(cur.no_detector) == [[ids[k], n, r] for k, n in (("pending", "Pending"), ("nogd", "NoGD"))
+                                       for r in REGIONS]
+    assert _plain(cur.suspended) == [[ids["bob"], "Bob", "eu-west-1", f"d{ids['bob']}euwest1", t0]]
+    assert cur.cost_summary == {"invitations_sent": 10, "invitations_accepted": 8, "invitations_pending": 2,
+                                "regions_by_invitation": ["eu-west-1", "us-east-1"], "regions_in_scope": REGIONS,
+                                "invitations_per_new_account": 2, "calls_per_new_account": 6,
+                                "invitations_per_new_account_after": 0}
+    counts = cur.status_counts()
+    assert counts.to_dict(orient="index") == {
+        "eu-west-1": {"administrator": 2, "invited_member": 3, "none": 1, "pending": 1, "standalone": 0,
+                      "suspended": 1},
+        "us-east-1": {"administrator": 2, "invited_member": 3, "none": 1, "pending": 1, "standalone": 1,
+                      "suspended": 0}}
+    d = plan.to_dict()
+    assert list(d) == ["plan_id", "target", "management_account_id", "organization_id", "snapshot", "collected_at",
+                       "blocked_regions", "features_by_region", "agents_by_region", "expected_members",
+                       "auto_enable_by_region", "suspended", "steps", "issues", "current"]
+    assert (d["plan_id"], d["management_account_id"], d["organization_id"], d["snapshot"], d["collected_at"]) == \
+        (plan.plan_id, ids["mgmt"], "o-abcdef1234", str(org.path), org.manifest["collected_at"])
+    assert d["target"] == {"admin_account_id": adm, "auto_enable": "ALL", "features": None,
+                           "regions": tuple(REGIONS), "keep_suspended": (), "include_management": True,
+                           "role_name": "OrganizationAccountAccessRole", "admin_chosen_by": "user",
+                           "migrate_eks_runtime": False}
+    assert list(d["current"]) == ["invitation_cost", "administrators", "suspended", "no_detector", "external_members"]
+    assert d["current"]["suspended"] == [{"account_id": ids["bob"], "account_name": "Bob", "region": "eu-west-1",
+                                          "detector_id": f"d{ids['bob']}euwest1",
+                                          "updated_at": "2026-01-01T00:00:00.000Z"}]
+    assert plan.to_json().startswith('{\n "plan_id": "')  # one space per level
+    # the table: one row per step, every column
+    t = plan.table()
+    assert list(t.columns) == ["step_id", "order", "region", "kind", "account_id", "account_name", "api", "params",
+                               "accounts", "why", "check", "state", "blocked", "issues", "note"]
+    names = {ids[k]: n for k, n in (("admin", "Security"), ("mgmt", "Management"), ("legacy", "Legacy"))}
+    assert _plain(t) == [
+        [s.step_id, s.order, s.region, s.kind, s.account_id, names.get(s.account_id), s.api, s.params, s.accounts,
+         s.why, s.check, "no_call" if s.api is None else "done_in_snapshot" if s.done_in_snapshot else "to_do",
+         False, "warning: " + _bob_re_enabled(ids)[5] if s.step_id == "eu-west-1/8-enrol_members" else None, s.note]
+        for s in plan.steps]
+    assert t["state"].tolist().count("done_in_snapshot") == 2 and t["state"].tolist().count("no_call") == 4
+    assert list(plan.issues_frame().columns) == ["severity", "check", "region", "account_id", "account_name",
+                                                 "message", "step_id"]
+    assert _plain(plan.issues_frame())[1][:5] == ["warning", "suspended_detector", "eu-west-1", ids["bob"], "Bob"]
+
+
+def test_no_administrator_to_propose_and_an_account_whose_status_was_not_listed(tmp_path):
+    sb = SnapshotSpec(regions=["us-east-1"])
+    a = sb.account("A")
+    b = sb.account("B")
+    del sb.accounts[-1]["Status"]  # Organizations gave no Status for B: it is not taken to be closed
+    org = sb.load(tmp_path / "snap")
+    assert default_admin(org) == (None, "none")
+    with pytest.raises(PlanError) as e:
+        plan_migration(org)
+    assert str(e.value) == ("no GuardDuty administrator in the snapshot to propose: choose the delegated "
+                            "administrator (--admin ACCOUNT on the command line, admin= in Python)")
+    plan = plan_migration(org, admin=a)
+    assert plan.expected_members == {"us-east-1": sorted([b, sb.management])}
+    assert not [i for i in plan.issues if i.check == "account_not_active"]
