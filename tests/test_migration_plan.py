@@ -1228,3 +1228,94 @@ def test_no_administrator_to_propose_and_an_account_whose_status_was_not_listed(
     plan = plan_migration(org, admin=a)
     assert plan.expected_members == {"us-east-1": sorted([b, sb.management])}
     assert not [i for i in plan.issues if i.check == "account_not_active"]
+
+
+def _delegated_org(path, *, mgmt_unread=False):
+    """OldDA is GuardDuty's delegated administrator (Organizations; AdminStatus ENABLED in us-east-1, being removed
+    in eu-west-1) with App as organisation member and auto-enable ALL for EBS Malware Protection; its configuration
+    says the member limit is reached. Security, standalone, has S3 protection and Runtime Monitoring with EKS and EC2
+    agent management on (RDS off), in us-east-1, eu-west-1 and Beijing (cn-north-1), where AWS does not offer
+    Runtime Monitoring."""
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1", "cn-north-1"])
+    sec, old, app = sb.account("Security"), sb.account("OldDA"), sb.account("App")
+    sb.delegate(old, "guardduty.amazonaws.com")
+    sb.gd_admins = {"us-east-1": [{"AdminAccountId": old, "AdminStatus": "ENABLED"}],
+                    "eu-west-1": [{"AdminAccountId": old, "AdminStatus": "DISABLE_IN_PROGRESS"}]}
+    rm = {"Name": "RUNTIME_MONITORING", "Status": "ENABLED", "AdditionalConfiguration": [
+        {"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}, {"Name": "EC2_AGENT_MANAGEMENT", "Status": "ENABLED"},
+        {"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": "DISABLED"}]}
+    for r in sb.regions:
+        sb.detector(sec, r, administrator={}, features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}, rm,
+                                                        {"Name": "RDS_LOGIN_EVENTS", "Status": "DISABLED"}])
+        sb.detector(old, r, members=[S(app, old)], org_config={
+            "AutoEnable": True, "AutoEnableOrganizationMembers": "ALL", "MemberAccountLimitReached": True,
+            "Features": [{"Name": "EBS_MALWARE_PROTECTION", "AutoEnable": "ALL"}]})
+        sb.detector(app, r)
+        if mgmt_unread:
+            sb.docs[sb.management]["GuardDuty"][r] = {"DetectorIds": None}
+            sb.error(sb.management, r, "guardduty", "ListDetectors", "AccessDeniedException")
+    return sb.load(path), {"sec": sec, "old": old, "app": app, "mgmt": sb.management}
+
+
+def test_plans_carried_per_region_other_delegated_admins_and_the_member_limit_compared_whole(tmp_path):
+    from orgkit.guardduty.availability import CHINA_PAGE
+
+    org, ids = _delegated_org(tmp_path / "snap")
+    sec, old, app, mgmt = ids["sec"], ids["old"], ids["app"], ids["mgmt"]
+    assert default_admin(org) == (old, "delegated_admin")
+    plan = plan_migration(org, admin=sec)
+    china = "Runtime Monitoring (including EKS Runtime Monitoring) is not supported in the China Regions."
+    assert _issues(plan) == [
+        ("error", "other_delegated_admin", None, old, None,
+         f"{old} is registered in Organizations as GuardDuty's delegated administrator: EnableOrganizationAdminAccount"
+         " for another account fails until it is removed (DisableOrganizationAdminAccount in each region, which "
+         "drops its organisation members: outside this plan)"),
+        ("error", "other_delegated_admin", "us-east-1", old, None,
+         f"{old} is already GuardDuty's delegated administrator in us-east-1: EnableOrganizationAdminAccount would "
+         "fail (changing it means DisableOrganizationAdminAccount, which drops its members: outside this plan)"),
+        *[("info", "plan_not_offered", "cn-north-1", sec, None,
+           f"{f} is not offered in cn-north-1: left out of the region's Features, the other plans are sent (AWS: "
+           f"\"{china}\" {CHINA_PAGE}, read 2026-12-06)")
+          for f in ("RUNTIME_MONITORING", "EKS_ADDON_MANAGEMENT", "EC2_AGENT_MANAGEMENT")]]
+    assert plan.blocked_regions() == ["cn-north-1", "eu-west-1", "us-east-1"]  # a global error blocks every region
+    assert plan.features_by_region == {"us-east-1": ["S3_DATA_EVENTS", "RUNTIME_MONITORING"],
+                                       "eu-west-1": ["S3_DATA_EVENTS", "RUNTIME_MONITORING"],
+                                       "cn-north-1": ["S3_DATA_EVENTS"]}
+    agents = ["EKS_ADDON_MANAGEMENT", "EC2_AGENT_MANAGEMENT"]
+    assert plan.agents_by_region == {"us-east-1": agents, "eu-west-1": agents, "cn-north-1": []}
+    align = {s.region: s for s in plan.steps if s.kind == "align_features"}
+    for r in ("us-east-1", "eu-west-1"):
+        assert (align[r].params, align[r].check, align[r].done_in_snapshot) == (
+            {"DetectorId": f"d{sec}{r.replace('-', '')}", "AutoEnableOrganizationMembers": "ALL", "Features": [
+                {"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"},
+                {"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL",
+                 "AdditionalConfiguration": [{"Name": a, "AutoEnable": "ALL"} for a in agents]}]},
+            f"DescribeOrganizationConfiguration ({sec}, {r}) answers AutoEnable ALL for S3_DATA_EVENTS, "
+            "RUNTIME_MONITORING and, in RUNTIME_MONITORING's AdditionalConfiguration, for EKS_ADDON_MANAGEMENT, "
+            "EC2_AGENT_MANAGEMENT", False)
+    assert (align["cn-north-1"].params["Features"], align["cn-north-1"].check) == (
+        [{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}],
+        f"DescribeOrganizationConfiguration ({sec}, cn-north-1) answers AutoEnable ALL for S3_DATA_EVENTS")
+    # the management account has no detector anywhere: created before it is enrolled (its detectors were read)
+    mg = [(s.region, s.api, s.params, s.check, s.done_in_snapshot, s.note) for s in plan.steps
+          if s.kind == "enable_management_detector"]
+    assert mg == [(r, "guardduty:CreateDetector", {"Enable": True},
+                   f"ListDetectors ({mgmt}, {r}) returns a detector and GetDetector answers Status ENABLED", False,
+                   None) for r in ("us-east-1", "eu-west-1", "cn-north-1")]
+    # OldDA planned as the administrator: its configuration is the one carried, and it is already as asked
+    plan = plan_migration(org, admin=old, regions=["us-east-1"])
+    assert [(s.kind, s.params, s.done_in_snapshot) for s in plan.steps if s.kind in ("set_auto_enable",
+                                                                                     "align_features")] == [
+        ("set_auto_enable", {"DetectorId": f"d{old}useast1", "AutoEnableOrganizationMembers": "ALL"}, True),
+        ("align_features", {"DetectorId": f"d{old}useast1", "AutoEnableOrganizationMembers": "ALL",
+                            "Features": [{"Name": "EBS_MALWARE_PROTECTION", "AutoEnable": "ALL"}]}, True)]
+    assert _issues(plan) == [
+        ("warning", "member_limit", "us-east-1", old, None,
+         "DescribeOrganizationConfiguration says MemberAccountLimitReached in us-east-1: CreateMembers may refuse "
+         "accounts")]
+    # the management account's detectors not read: the step says the executor checks live
+    org, ids = _delegated_org(tmp_path / "unread", mgmt_unread=True)
+    plan = plan_migration(org, admin=sec, regions=["us-east-1"])
+    mg = next(s for s in plan.steps if s.kind == "enable_management_detector")
+    assert (mg.api, mg.done_in_snapshot, mg.note) == (
+        "guardduty:CreateDetector", False, f"the detectors of {mgmt} were not read: the executor checks live")
