@@ -1319,3 +1319,81 @@ def test_plans_carried_per_region_other_delegated_admins_and_the_member_limit_co
     mg = next(s for s in plan.steps if s.kind == "enable_management_detector")
     assert (mg.api, mg.done_in_snapshot, mg.note) == (
         "guardduty:CreateDetector", False, f"the detectors of {mgmt} were not read: the executor checks live")
+
+
+def test_accounts_and_regions_the_plan_cannot_use_compared_whole(tmp_path):
+    """A SUSPENDED administrator blocks everything; the management account as administrator is only a warning; a
+    member whose region is not enabled is left out there; a region whose status was not read in the admin is a
+    warning, and an unread member region is not taken to be disabled (the member stays expected)."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security", status="SUSPENDED"), sb.account("App")
+    sb.docs[app]["Regions"] = []  # listed: us-east-1 is not among App's enabled regions
+    sb.detector(app, "us-east-1", administrator={})
+    org = sb.load(tmp_path / "a")
+    closed = ("info", "account_not_active", None, sec, None, f"account {sec} is SUSPENDED: left out")
+    not_enabled = ("info", "member_region_not_enabled", "us-east-1", app, None,
+                   f"us-east-1 is not enabled in {app} (App): not enrolled there (GuardDuty needs the region)")
+    plan = plan_migration(org, admin=sec)
+    assert _issues(plan) == [
+        closed, ("error", "admin_not_active", None, sec, None,
+                 f"{sec} is SUSPENDED: it cannot be the delegated administrator"), not_enabled]
+    assert plan.blocked_regions() == ["us-east-1"] and plan.expected_members == {"us-east-1": [sb.management]}
+    plan = plan_migration(org, admin=sb.management)
+    assert _issues(plan) == [
+        closed, ("warning", "admin_is_management", None, sb.management, None,
+                 "AWS recommends not making the management account the GuardDuty delegated administrator (least "
+                 "privilege)"), not_enabled]
+    assert plan.blocked_regions() == [] and plan.expected_members == {"us-east-1": []}
+    assert not [i for i in plan_migration(org, admin=sb.management, include_management=False).issues
+                if i.check == "management_left_out"]  # the administrator is never its own member
+
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security"), sb.account("App")
+    sb.docs[sec]["Regions"] = None  # not read
+    sb.docs[app]["Regions"] = None
+    sb.detector(sec, "us-east-1", administrator={})
+    org = sb.load(tmp_path / "b")
+    plan = plan_migration(org, admin=sec)
+    assert _issues(plan) == [("warning", "region_unknown", "us-east-1", sec, None,
+                              f"whether us-east-1 is enabled in {sec} was not read")]
+    assert plan.blocked_regions() == [] and plan.expected_members == {"us-east-1": sorted([app, sb.management])}
+
+
+def test_legacy_eks_runtime_monitoring_messages_compared_whole(tmp_path):
+    legacy = {"Name": "EKS_RUNTIME_MONITORING", "Status": "ENABLED",
+              "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}]}
+    org, ids = invitation_org(tmp_path, admin_features=[legacy, {"Name": "RUNTIME_MONITORING", "Status": "DISABLED"}])
+    adm = ids["admin"]
+    d = f"d{adm}useast1"
+    plan = plan_migration(org, admin=adm, regions=["us-east-1"])
+    assert [x for x in _issues(plan) if "eks" in x[1]] == [
+        ("warning", "legacy_eks_runtime", "us-east-1", adm, None,
+         "the plans to carry hold the legacy EKS_RUNTIME_MONITORING, not RUNTIME_MONITORING: every member would get "
+         "EKS-only runtime monitoring (no ECS on Fargate, no EC2). AWS documents migrating \"from EKS Runtime "
+         "Monitoring to Runtime Monitoring\", and specifying both is an error: re-plan with --migrate-eks-runtime "
+         "(migrate_eks_runtime=True) to send RUNTIME_MONITORING instead")]
+    assert [s.params for s in plan.steps if s.kind == "align_features"] == [
+        {"DetectorId": d, "AutoEnableOrganizationMembers": "ALL", "Features": [
+            {"Name": "EKS_RUNTIME_MONITORING", "AutoEnable": "ALL",
+             "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "AutoEnable": "ALL"}]}]}]
+    assert plan.target.migrate_eks_runtime is False
+    plan = plan_migration(org, admin=adm, regions=["us-east-1"], migrate_eks_runtime=True)
+    assert [x for x in _issues(plan) if "eks" in x[1]] == [
+        ("info", "legacy_eks_runtime_migrated", "us-east-1", adm, None,
+         "the legacy EKS_RUNTIME_MONITORING is replaced by RUNTIME_MONITORING (EKS, ECS on Fargate and EC2), as AWS "
+         "documents in \"Migrating from EKS Runtime Monitoring to Runtime Monitoring\", with EKS_ADDON_MANAGEMENT; "
+         "Fargate and EC2 need their agent management too (--features)")]
+    assert [s.params for s in plan.steps if s.kind == "align_features"] == [
+        {"DetectorId": d, "AutoEnableOrganizationMembers": "ALL", "Features": [
+            {"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL",
+             "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "AutoEnable": "ALL"}]}]}]
+    assert plan.target.migrate_eks_runtime is True
+    # without agent management to carry, the note names none
+    plan = plan_migration(org, admin=adm, regions=["us-east-1"], migrate_eks_runtime=True,
+                          features=["EKS_RUNTIME_MONITORING"])
+    assert [x[5] for x in _issues(plan) if "eks" in x[1]] == [
+        "the legacy EKS_RUNTIME_MONITORING is replaced by RUNTIME_MONITORING (EKS, ECS on Fargate and EC2), as AWS "
+        "documents in \"Migrating from EKS Runtime Monitoring to Runtime Monitoring\"; Fargate and EC2 need their "
+        "agent management too (--features)"]
+    assert [s.params["Features"] for s in plan.steps if s.kind == "align_features"] == [
+        [{"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL"}]]
