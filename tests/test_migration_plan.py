@@ -1397,3 +1397,43 @@ def test_legacy_eks_runtime_monitoring_messages_compared_whole(tmp_path):
         "agent management too (--features)"]
     assert [s.params["Features"] for s in plan.steps if s.kind == "align_features"] == [
         [{"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL"}]]
+
+
+def test_which_members_are_taken_from_another_administrator(tmp_path):
+    """Legacy's associated members (Enabled, and Disabled: monitoring stopped) are disassociated, whether the
+    member's own view shows the tie (Data) or only Legacy's member list does (Quiet, whose GuardDuty could not be
+    read); an invitation not accepted (Invited) or a Removed member is not associated and is left alone. The
+    administrator's own view alone (an administrator outside the organisation, no member list) blocks it."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, legacy, data, quiet = sb.account("Security"), sb.account("Legacy"), sb.account("Data"), sb.account("Quiet")
+    invitee, gone = sb.account("Invitee"), sb.account("Gone")
+    sb.detector(sec, "us-east-1", administrator={})
+    sb.detector(legacy, "us-east-1", administrator={}, members=[
+        S(data, legacy, invited=True), S(quiet, legacy, status="Disabled", invited=True),
+        S(invitee, legacy, status="Invited", invited=True), S(gone, legacy, status="Removed", invited=True)])
+    sb.detector(data, "us-east-1", administrator={"AccountId": legacy, "RelationshipStatus": "Enabled",
+                                                  "InvitationId": "i", "InvitedAt": "2026-01-01T00:00:00.000Z"})
+    sb.docs[quiet]["GuardDuty"]["us-east-1"] = {"DetectorIds": None}
+    sb.error(quiet, "us-east-1", "guardduty", "ListDetectors", "AccessDeniedException")
+    sb.detector(invitee, "us-east-1", administrator={})
+    sb.detector(gone, "us-east-1", administrator={})
+    org = sb.load(tmp_path / "a")
+    plan = plan_migration(org, admin=sec)
+    dis = [(s.step_id, s.account_id, s.params, s.accounts) for s in plan.steps if s.kind == "disassociate_other_admin"]
+    assert dis == [(f"us-east-1/2-disassociate_other_admin-{legacy}", legacy,
+                    {"DetectorId": f"d{legacy}useast1", "AccountIds": [data, quiet]}, [data, quiet])]
+    assert plan.expected_members == {"us-east-1": sorted([legacy, data, quiet, invitee, gone, sb.management])}
+    assert plan.issues == [] and plan.blocked_regions() == []
+
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security"), sb.account("App")
+    sb.detector(sec, "us-east-1", administrator={"AccountId": "777700002222", "RelationshipStatus": "Enabled",
+                                                 "InvitationId": "i", "InvitedAt": "2026-01-01T00:00:00.000Z"},
+                members=[S(app, sec, invited=True)])
+    plan = plan_migration(sb.load(tmp_path / "b"), admin=sec)
+    assert _issues(plan) == [
+        ("error", "admin_is_member_elsewhere", "us-east-1", sec, None,
+         f"the admin {sec} is itself a member of 777700002222 in us-east-1: an account cannot be an administrator "
+         f"and a member at once. First release it: DisassociateMembers (AccountIds=[{sec}]) from 777700002222, or "
+         f"DisassociateFromAdministratorAccount in {sec}")]
+    assert plan.blocked_regions() == ["us-east-1"]
