@@ -1437,3 +1437,28 @@ def test_which_members_are_taken_from_another_administrator(tmp_path):
          f"and a member at once. First release it: DisassociateMembers (AccountIds=[{sec}]) from 777700002222, or "
          f"DisassociateFromAdministratorAccount in {sec}")]
     assert plan.blocked_regions() == ["us-east-1"]
+
+
+def test_runtime_monitoring_and_its_legacy_form_both_on_carry_runtime_monitoring_only(tmp_path):
+    """AWS (UpdateOrganizationConfiguration): "Specifying both EKS Runtime Monitoring (EKS_RUNTIME_MONITORING) and
+    Runtime Monitoring (RUNTIME_MONITORING) will cause an error." A detector reporting both on carries the new one;
+    agent management the organisation configuration auto-enables is carried with it."""
+    feats = [{"Name": "EKS_RUNTIME_MONITORING", "Status": "ENABLED"}, {"Name": "RUNTIME_MONITORING", "Status": "ENABLED"}]
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security"), sb.account("App")
+    sb.gd_admins = {"us-east-1": [{"AdminAccountId": sec, "AdminStatus": "ENABLED"}]}
+    sb.detector(sec, "us-east-1", members=[S(app, sec)], features=feats, org_config={
+        "AutoEnable": True, "AutoEnableOrganizationMembers": "NEW", "Features": [
+            {"Name": "RUNTIME_MONITORING", "AutoEnable": "NEW",
+             "AdditionalConfiguration": [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "AutoEnable": "NEW"}]},
+            {"Name": "LAMBDA_NETWORK_LOGS", "AutoEnable": "NONE"}]})
+    sb.detector(app, "us-east-1")
+    plan = plan_migration(sb.load(tmp_path / "snap"), admin=sec)
+    assert plan.features_by_region == {"us-east-1": ["RUNTIME_MONITORING"]}
+    assert plan.agents_by_region == {"us-east-1": ["ECS_FARGATE_AGENT_MANAGEMENT"]}
+    assert [(s.params["Features"], s.done_in_snapshot) for s in plan.steps if s.kind == "align_features"] == [
+        ([{"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL",
+           "AdditionalConfiguration": [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "AutoEnable": "ALL"}]}], False)]
+    # the configuration already as asked (NEW): the step is done in the snapshot
+    plan = plan_migration(sb.load(tmp_path / "snap2"), admin=sec, auto_enable="NEW")
+    assert [s.done_in_snapshot for s in plan.steps if s.kind in ("set_auto_enable", "align_features")] == [True, True]
