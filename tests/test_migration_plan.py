@@ -1462,3 +1462,13 @@ def test_runtime_monitoring_and_its_legacy_form_both_on_carry_runtime_monitoring
     # the configuration already as asked (NEW): the step is done in the snapshot
     plan = plan_migration(sb.load(tmp_path / "snap2"), admin=sec, auto_enable="NEW")
     assert [s.done_in_snapshot for s in plan.steps if s.kind in ("set_auto_enable", "align_features")] == [True, True]
+
+
+def test_legacy_eks_runtime_migrated_with_two_agent_managements(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=ids["admin"], regions=["us-east-1"], migrate_eks_runtime=True,
+                          features=["EKS_RUNTIME_MONITORING", "EKS_ADDON_MANAGEMENT", "EC2_AGENT_MANAGEMENT"])
+    assert [x[5] for x in _issues(plan) if "eks" in x[1]] == [
+        "the legacy EKS_RUNTIME_MONITORING is replaced by RUNTIME_MONITORING (EKS, ECS on Fargate and EC2), as AWS "
+        "documents in \"Migrating from EKS Runtime Monitoring to Runtime Monitoring\", with EKS_ADDON_MANAGEMENT, "
+        "EC2_AGENT_MANAGEMENT; Fargate and EC2 need their agent management too (--features)"]
