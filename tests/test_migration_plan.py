@@ -1472,3 +1472,21 @@ def test_legacy_eks_runtime_migrated_with_two_agent_managements(tmp_path):
         "the legacy EKS_RUNTIME_MONITORING is replaced by RUNTIME_MONITORING (EKS, ECS on Fargate and EC2), as AWS "
         "documents in \"Migrating from EKS Runtime Monitoring to Runtime Monitoring\", with EKS_ADDON_MANAGEMENT, "
         "EC2_AGENT_MANAGEMENT; Fargate and EC2 need their agent management too (--features)"]
+
+
+def test_todays_administrators_of_an_organisation_managed_guardduty_in_the_regions_asked(tmp_path):
+    """The delegated administrator is marked so where its AdminStatus is ENABLED (not where it is being removed);
+    today's state covers only the regions of the plan, coverage included."""
+    org, ids = _delegated_org(tmp_path / "snap")
+    old, app = ids["old"], ids["app"]
+    cur = plan_migration(org, admin=ids["sec"]).current
+    assert _plain(cur.administrators) == [
+        [r, old, "OldDA", True, r == "us-east-1", 1, 1, 0, 1, 0, 0, "ALL"]
+        for r in ("cn-north-1", "eu-west-1", "us-east-1")]
+    assert _plain(cur.ties) == [[r, old, app, "App", True, "organization", "Enabled", None]
+                                for r in ("cn-north-1", "eu-west-1", "us-east-1")]
+    cur = plan_migration(org, admin=ids["sec"], regions=["us-east-1", "cn-north-1"]).current
+    assert sorted(set(cur.coverage["region"])) == ["cn-north-1", "us-east-1"]
+    assert [r[0] for r in _plain(cur.administrators)] == ["cn-north-1", "us-east-1"]
+    assert _plain(cur.invitation_cost) == [["us-east-1", 0, 0, 0, 0, 0], ["cn-north-1", 0, 0, 0, 0, 0]]
+    assert cur.cost_summary["regions_in_scope"] == ["us-east-1", "cn-north-1"]
