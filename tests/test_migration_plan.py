@@ -1490,3 +1490,72 @@ def test_todays_administrators_of_an_organisation_managed_guardduty_in_the_regio
     assert [r[0] for r in _plain(cur.administrators)] == ["cn-north-1", "us-east-1"]
     assert _plain(cur.invitation_cost) == [["us-east-1", 0, 0, 0, 0, 0], ["cn-north-1", 0, 0, 0, 0, 0]]
     assert cur.cost_summary["regions_in_scope"] == ["us-east-1", "cn-north-1"]
+
+
+def test_an_outside_administrator_suspended_detectors_left_out_and_the_member_limit_compared_whole(tmp_path,
+                                                                                                  monkeypatch):
+    """App leaves an administrator outside the organisation itself; OptOut's suspended detector is in a region it
+    has not enabled and the management account's is left out on request: both stay suspended, and say why. With a
+    member limit of 1 (the real one is 50,000), the region is blocked and the summary says so."""
+    import orgkit.guardduty.plan as plan_mod
+
+    ext = "777700001111"
+    sb = SnapshotSpec(regions=list(REGIONS))
+    sec, app = sb.account("Security"), sb.account("App")
+    optout = sb.account("OptOut", regions={"eu-west-1": "DISABLED"})
+    for r in REGIONS:
+        sb.detector(sec, r, administrator={})
+        sb.detector(app, r, administrator={"AccountId": ext, "RelationshipStatus": "Enabled", "InvitationId": "x",
+                                           "InvitedAt": "2026-01-01T00:00:00.000Z"})
+    sb.detector(optout, "eu-west-1", status="DISABLED", administrator={})
+    sb.detector(sb.management, "eu-west-1", status="DISABLED", administrator={})
+    org = sb.load(tmp_path / "snap")
+    mgmt = sb.management
+    plan = plan_migration(org, admin=sec, include_management=False)
+    dis = [(s.step_id, s.account_id, s.api, s.params, s.accounts, s.check, s.note, s.other_admin, s.why)
+           for s in plan.steps if s.kind == "disassociate_other_admin"]
+    assert dis == [
+        (f"{r}/2-disassociate_other_admin-{ext}-{app}", app, "guardduty:DisassociateFromAdministratorAccount",
+         {"DetectorId": f"d{app}{r.replace('-', '')}"}, [app],
+         f"GetAdministratorAccount ({app}, {r}) no longer shows {ext} Enabled or Disabled",
+         "never DeleteDetector in a member: its findings would be lost", ext,
+         WHY["disassociate_other_admin"].format(other=ext)) for r in REGIONS]
+
+    def outside(r):
+        return ("info", "old_admin_outside_organization", r, ext, None,
+                f"{ext} is outside the organisation and administers {app} in {r}: each of them leaves it itself "
+                "(DisassociateFromAdministratorAccount)")
+
+    assert _issues(plan) == [
+        ("info", "management_left_out", None, mgmt, None,
+         f"the management account {mgmt} is left out of enrolment (include_management=False): its GuardDuty is not "
+         "managed by the delegated administrator"),
+        outside("us-east-1"),
+        ("info", "member_region_not_enabled", "eu-west-1", optout, None,
+         f"eu-west-1 is not enabled in {optout} (OptOut): not enrolled there (GuardDuty needs the region)"),
+        outside("eu-west-1"),
+        ("info", "suspended_detector", "eu-west-1", optout, None,
+         f"the detector of {optout} (OptOut) in eu-west-1 is suspended: it stays suspended (its region is not "
+         "enabled)"),
+        ("info", "suspended_detector", "eu-west-1", mgmt, None,
+         f"the detector of {mgmt} (Management) in eu-west-1 is suspended: it stays suspended (the management account "
+         "is left out (include_management=False))")]
+    assert plan.suspended == [
+        {"account_id": optout, "region": "eu-west-1", "detector_id": f"d{optout}euwest1", "outcome": "left_out",
+         "by": None, "step_id": None, "reason": "its region is not enabled"},
+        {"account_id": mgmt, "region": "eu-west-1", "detector_id": f"d{mgmt}euwest1", "outcome": "left_out",
+         "by": None, "step_id": None, "reason": "the management account is left out (include_management=False)"}]
+    assert plan.expected_members == {"us-east-1": [app, optout], "eu-west-1": [app]}
+    assert "suspended detectors: 2 left out (each one in the table of suspended detectors)" in plan.summary()
+
+    monkeypatch.setattr(plan_mod, "MAX_MEMBERS", 1)
+    plan = plan_migration(org, admin=sec, regions=["us-east-1"])
+    assert _issues(plan)[1:] == [
+        ("error", "member_limit", "us-east-1", sec, None,
+         f"{sec} would have 3 members in us-east-1: a delegated GuardDuty administrator can manage at most 1 (AWS "
+         "quota; outside members count too)")]
+    assert plan.summary().splitlines()[2:] == [
+        "7 steps, 5 to do according to the snapshot",
+        "BLOCKED regions (fix the errors below first, or leave them out with --regions): us-east-1"]
+    monkeypatch.setattr(plan_mod, "MAX_MEMBERS", 3)  # exactly at the limit: allowed
+    assert plan_migration(org, admin=sec, regions=["us-east-1"]).blocked_regions() == []
