@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from contextlib import redirect_stdout
 
+import pandas as pd
 import pytest
 
 from orgkit import scp
@@ -1559,3 +1560,51 @@ def test_an_outside_administrator_suspended_detectors_left_out_and_the_member_li
         "BLOCKED regions (fix the errors below first, or leave them out with --regions): us-east-1"]
     monkeypatch.setattr(plan_mod, "MAX_MEMBERS", 3)  # exactly at the limit: allowed
     assert plan_migration(org, admin=sec, regions=["us-east-1"]).blocked_regions() == []
+
+
+def test_the_invitation_administrator_proposed_is_the_one_with_most_invitation_members(tmp_path):
+    """Ties by invitation (InvitedAt present, or a member outside the organisation, which can only be invited)
+    counted per administrator, most first; the management account, though it has the most, is never proposed."""
+    from orgkit.guardduty.state import coverage_counts, invitation_admins, member_ties
+
+    sb = SnapshotSpec(regions=list(REGIONS))
+    alpha, beta = sb.account("Alpha"), sb.account("Beta")
+    m1, m2, m3 = sb.account("M1"), sb.account("M2"), sb.account("M3")
+    mgmt = sb.management
+    sb.detector(beta, "us-east-1", administrator={}, members=[S(m1, beta, invited=True), S(m2, beta, invited=True)])
+    sb.detector(beta, "eu-west-1", administrator={}, members=[S(m1, beta, invited=True)])
+    sb.detector(alpha, "us-east-1", administrator={}, members=[S(m3, alpha, invited=True), S(m2, alpha),
+                                                               S("999911112222", alpha)])
+    sb.detector(mgmt, "us-east-1", administrator={}, members=[S(a, mgmt, invited=True)
+                                                              for a in (m1, m2, m3, "999911113333")])
+    org = sb.load(tmp_path / "snap")
+    assert _plain(invitation_admins(org)) == [[mgmt, 4, 1], [beta, 3, 2], [alpha, 2, 1]]
+    assert default_admin(org) == (beta, "invitation_admin")
+    t0 = "2026-01-01T00:00:00+00:00"
+    assert _plain(member_ties(org)) == [
+        ["eu-west-1", beta, m1, "M1", True, "invitation", "Enabled", t0],
+        ["us-east-1", alpha, m2, "M2", True, "organization", "Enabled", None],
+        ["us-east-1", alpha, m3, "M3", True, "invitation", "Enabled", t0],
+        ["us-east-1", alpha, "999911112222", None, False, "invitation", "Enabled", None],
+        ["us-east-1", beta, m1, "M1", True, "invitation", "Enabled", t0],
+        ["us-east-1", beta, m2, "M2", True, "invitation", "Enabled", t0],
+        *[["us-east-1", mgmt, a, n, n is not None, "invitation", "Enabled", t0]
+          for a, n in ((m1, "M1"), (m2, "M2"), (m3, "M3"), ("999911113333", None))]]
+    plan = plan_migration(org)
+    assert (plan.target.admin_account_id, plan.target.admin_chosen_by) == (beta, "invitation_admin")
+    assert plan.summary().splitlines()[0] == (
+        f"GuardDuty migration to AWS Organizations: delegated administrator {beta} (Beta; proposed: today's "
+        "invitation administrator), auto-enable ALL, regions us-east-1, eu-west-1")
+    assert plan.steps_in(["eu-west-1"]) == [s for s in plan.steps if s.region == "eu-west-1"]
+    assert plan.steps_in() == plan.steps and plan.steps_in([]) == []
+    assert plan.auto_enable_in("ap-south-1") == "ALL"  # a region outside the plan: the target's mode
+    # no administrator by invitation: the delegated one is proposed, and said so
+    org, ids = _delegated_org(tmp_path / "delegated")
+    plan = plan_migration(org, with_current=False, check_scps=False)
+    assert plan.current is None and plan.to_dict()["current"] is None
+    assert plan.summary().splitlines()[:2] == [
+        f"GuardDuty migration to AWS Organizations: delegated administrator {ids['old']} (OldDA; proposed: today's "
+        "delegated administrator), auto-enable ALL, regions us-east-1, eu-west-1, cn-north-1",
+        f"{len(plan.steps)} steps, {sum(1 for s in plan.steps if s.api and not s.done_in_snapshot)} to do "
+        "according to the snapshot"]
+    assert coverage_counts(None).empty and coverage_counts(pd.DataFrame(columns=["region", "status"])).empty
