@@ -1608,3 +1608,34 @@ def test_the_invitation_administrator_proposed_is_the_one_with_most_invitation_m
         f"{len(plan.steps)} steps, {sum(1 for s in plan.steps if s.api and not s.done_in_snapshot)} to do "
         "according to the snapshot"]
     assert coverage_counts(None).empty and coverage_counts(pd.DataFrame(columns=["region", "status"])).empty
+
+
+def test_a_delegated_administrator_listed_without_its_status_and_counts_of_several_organisation_members(tmp_path):
+    """ListOrganizationAdminAccounts gives AdminStatus; an entry without it is read as ENABLED (the account is
+    listed as the delegated administrator), by the plan and by today's state alike. Several organisation members
+    are each counted."""
+    from dataclasses import replace
+
+    from orgkit.coverage.guardduty import guardduty_coverage
+    from orgkit.guardduty.state import invitation_admins
+
+    org, ids = org_managed_org(tmp_path / "listed")
+    assert _plain(plan_migration(org, admin=ids["sec"]).current.administrators)[1] == [
+        "us-east-1", ids["sec"], "Security", True, True, 4, 4, 1, 3, 0, 0, "NEW"]
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security"), sb.account("App")
+    sb.gd_admins = {"us-east-1": [{"AdminAccountId": sec}]}
+    sb.detector(sec, "us-east-1", members=[S(app, sec)])
+    sb.detector(app, "us-east-1")
+    org = sb.load(tmp_path / "snap")
+    assert default_admin(org) == (sec, "delegated_admin")
+    assert list(invitation_admins(org).columns) == ["administrator_id", "members", "regions"]
+    plan = plan_migration(org)
+    assert [(s.kind, s.done_in_snapshot) for s in plan.steps if s.kind == "designate_admin"] == [
+        ("designate_admin", True)]
+    assert plan_migration(org, admin=app).blocked_regions() == ["us-east-1"]  # another is delegated there
+    cur = plan.current
+    assert _plain(cur.administrators) == [["us-east-1", sec, "Security", True, True, 1, 1, 0, 1, 0, 0, None]]
+    assert list(cur.coverage.columns) == list(guardduty_coverage(org).columns)
+    assert cur.coverage.index.tolist() == list(range(len(cur.coverage)))
+    assert replace(cur, coverage=None).status_counts() is None
