@@ -1639,3 +1639,24 @@ def test_a_delegated_administrator_listed_without_its_status_and_counts_of_sever
     assert list(cur.coverage.columns) == list(guardduty_coverage(org).columns)
     assert cur.coverage.index.tolist() == list(range(len(cur.coverage)))
     assert replace(cur, coverage=None).status_counts() is None
+
+
+def test_an_scp_that_denies_regions_blocks_only_those_and_a_created_outside_member_keeps_its_administrator(tmp_path):
+    """The pre-flight asks the SCPs about each step's call in the step's region (aws:RequestedRegion): a policy
+    denying GuardDuty outside us-east-1 blocks eu-west-1 only. An outside member whose record is only Created
+    (CreateMembers, no invitation yet) still ties its administrator, which is not enrolled."""
+    regional = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OnlyUsEast1", "Effect": "Deny", "Action": "guardduty:*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}}}]}
+    org, ids = invitation_org(tmp_path / "a", scps=[("OnlyUsEast1", regional, "sec")])
+    plan = plan_migration(org, admin=ids["admin"])
+    assert plan.blocked_regions() == ["eu-west-1"]
+    assert {(i.check, i.region) for i in plan.issues if i.check.startswith("scp")} == {("scp_denies", "eu-west-1")}
+
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, keeper = sb.account("Security"), sb.account("Keeper")
+    sb.detector(sec, "us-east-1", administrator={})
+    sb.detector(keeper, "us-east-1", administrator={}, members=[S("999900003333", keeper, status="Created")])
+    plan = plan_migration(sb.load(tmp_path / "b"), admin=sec)
+    assert [i.check for i in plan.issues] == ["old_admin_keeps_external_members", "external_member_kept"]
+    assert plan.expected_members == {"us-east-1": [sb.management]}
