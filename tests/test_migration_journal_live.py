@@ -100,3 +100,81 @@ def test_dry_run_applied_run_and_second_run_journals_compared_whole(local_aws, t
         (f"{R}/8-enrol_members", "skipped", "all 3 accounts are members", []),
         (f"{R}/11-verify", "done", "verified: 3 members, auto-enable NEW", [])]
     assert (again.write_calls, again.writes) == (0, [])
+
+
+MOVES = {
+    "name": "moves", "seed": 37, "regions": ["us-east-1"], "ous": {"Sec": {}, "Work": {}},
+    "accounts": [{"key": k, "name": n, "ou": "Sec" if k == "sec" else "Work"} for k, n in (
+        ("sec", "Sec"), ("legacy", "Legacy"), ("data", "Data"), ("ex", "Ex"), ("app", "App"), ("susp", "Susp"))],
+    "external_accounts": [{"key": "extadm", "id": "000033334444"}],
+    "guardduty": {
+        "detectors": [{"account": "sec", "regions": ["us-east-1"]}],
+        "invitations": [{"admin": "legacy", "region": "us-east-1", "members": ["data"], "accept": ["data"]},
+                        {"admin": "extadm", "region": "us-east-1", "members": ["ex"], "accept": ["ex"]},
+                        {"admin": "sec", "region": "us-east-1", "members": ["app", "susp"],
+                         "accept": ["app", "susp"]}],
+        "suspend": [{"account": "susp", "region": "us-east-1"}],
+        "stop_monitoring": [{"admin": "sec", "region": "us-east-1", "members": ["app"]}],
+    },
+}
+
+
+def test_members_moved_from_other_administrators_resumed_and_restarted_journals_compared_whole(local_aws, tmp_path):
+    """Legacy (in the organisation) releases Data (DisassociateMembers); Ex leaves an administrator outside the
+    organisation itself (DisassociateFromAdministratorAccount); Susp, an invitation member of Sec, re-enables its
+    own detector (UpdateDetector); Sec restarts App, whose monitoring it had stopped (StartMonitoringMembers). Each
+    record of the run and of a second run (everything skipped, saying why) compared whole."""
+    r = "us-east-1"
+    local_aws.reset()
+    local_aws.set_options(strict_assume_role=False)
+    local_aws.seed(MOVES["seed"])
+    ids = build(local_aws.endpoint_url, MOVES)
+    url = local_aws.endpoint_url
+    before = load(collect(tmp_path / "before", factory=SessionFactory(endpoint_url=url), regions=[r],
+                          progress=False, workers=4))
+    plan = plan_migration(before, admin=ids["sec"], auto_enable="NEW", features=[])
+    sec, mgmt, legacy, data, ex, app, susp, ext = (ids[k] for k in ("sec", "management", "legacy", "data", "ex",
+                                                                    "app", "susp", "extadm"))
+    det = {a: d for a, d in zip(before.detectors["account_id"], before.detectors["detector_id"])}
+    enrolled = sorted([mgmt, ex, data, legacy])
+    emails = {mgmt: "master", ex: "ex", data: "data", legacy: "legacy"}
+
+    def call(account, op, **params):
+        return {"account_id": account, "region": r, "operation": op, "params": params}
+
+    res = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), dry_run=False)
+    assert [(x.step_id, x.status, x.error_code, x.message, x.calls) for x in res.journal.steps] == [
+        (f"{r}/1-resume_suspended-{susp}", "done", None, f"UpdateDetector({det[susp]}, Enable=True)",
+         [call(susp, "UpdateDetector", DetectorId=det[susp], Enable=True)]),
+        (f"{r}/2-disassociate_other_admin-{ext}-{ex}", "done", None,
+         f"DisassociateFromAdministratorAccount in {ex} (leaves {ext})",
+         [call(ex, "DisassociateFromAdministratorAccount", DetectorId=det[ex])]),
+        (f"{r}/2-disassociate_other_admin-{legacy}", "done", None, "DisassociateMembers(1 accounts)",
+         [call(legacy, "DisassociateMembers", DetectorId=det[legacy], AccountIds=[data])]),
+        (f"{r}/3-designate_admin", "done", None, f"EnableOrganizationAdminAccount(AdminAccountId={sec})",
+         [call(mgmt, "EnableOrganizationAdminAccount", AdminAccountId=sec)]),
+        (f"{r}/4-enable_admin_detector", "skipped", None, f"detector {det[sec]} is enabled", []),
+        (f"{r}/5-set_auto_enable", "done", None, "auto-enable NONE → NEW",
+         [call(sec, "UpdateOrganizationConfiguration", DetectorId=det[sec], AutoEnableOrganizationMembers="NEW")]),
+        (f"{r}/7-enable_management_detector", "done", None, "CreateDetector(Enable=True)",
+         [call(mgmt, "CreateDetector", Enable=True)]),
+        (f"{r}/8-enrol_members", "done", None, f"CreateMembers({', '.join(enrolled)})",
+         [call(sec, "CreateMembers", DetectorId=det[sec],
+               AccountDetails=[{"AccountId": a, "Email": f"{emails[a]}@example.com"} for a in enrolled])]),
+        (f"{r}/9-start_monitoring", "done", None, f"StartMonitoringMembers({app})",
+         [call(sec, "StartMonitoringMembers", DetectorId=det[sec], AccountIds=[app])]),
+        (f"{r}/11-verify", "done", None, "verified: 6 members, auto-enable NEW", [])]
+    assert res.ok and res.write_calls == 8
+
+    again = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), dry_run=False)
+    statuses = [(x.step_id, x.status, x.message) for x in again.journal.steps]
+    assert statuses[:3] == [
+        (f"{r}/1-resume_suspended-{susp}", "skipped", f"detector {det[susp]} is enabled"),
+        (f"{r}/2-disassociate_other_admin-{ext}-{ex}", "skipped", f"{ex} is not associated with {ext}"),
+        (f"{r}/2-disassociate_other_admin-{legacy}", "skipped",
+         f"none of 1 accounts is still associated with {legacy}")]
+    assert statuses[-3:] == [
+        (f"{r}/8-enrol_members", "skipped", "all 6 accounts are members"),
+        (f"{r}/9-start_monitoring", "skipped", "monitoring is on for every account of the step"),
+        (f"{r}/11-verify", "done", "verified: 6 members, auto-enable NEW")]
+    assert (again.write_calls, again.writes) == (0, [])
