@@ -203,3 +203,20 @@ def test_before_and_after_counts_compared_whole():
     for b in (None, _coverage([])):
         assert before_after(b, after, ["eu-west-1"]).values.tolist() == [["eu-west-1", "org_member", 0, 1]]
     assert before_after(None, after)["before"].dtype == "int64"
+
+
+def test_accounts_aws_did_not_process_fail_the_step():
+    """CreateMembers, DisassociateMembers and StartMonitoringMembers answer "A list of objects that include the
+    accountIds of the unprocessed accounts and a result string that explains why each was unprocessed"
+    (UnprocessedAccounts, https://docs.aws.amazon.com/sdk-for-ruby/v3/api/Aws/GuardDuty/Types/CreateMembersResponse.html):
+    the step fails, naming each account and AWS's reason; an empty list is success."""
+    from orgkit.aws.migrate import StepFailed, _unprocessed
+
+    _unprocessed({"UnprocessedAccounts": []})
+    _unprocessed({})
+    with pytest.raises(StepFailed) as e:
+        _unprocessed({"UnprocessedAccounts": [{"AccountId": "111122223333", "Result": "The account is not part of "
+                                               "the organization"}, {"AccountId": "444455556666", "Result": "x"}]})
+    assert (e.value.code, e.value.message, str(e.value)) == (
+        "UnprocessedAccounts", "111122223333: The account is not part of the organization; 444455556666: x",
+        "UnprocessedAccounts: 111122223333: The account is not part of the organization; 444455556666: x")
