@@ -100,21 +100,29 @@ def test_dry_run_applied_run_and_second_run_journals_compared_whole(local_aws, t
         (f"{R}/8-enrol_members", "skipped", "all 3 accounts are members", []),
         (f"{R}/11-verify", "done", "verified: 3 members, auto-enable NEW", [])]
     assert (again.write_calls, again.writes) == (0, [])
+    # planned for App from the old snapshot: Sec is the delegated administrator now, so designation fails live
+    other = plan_migration(before, admin=ids["app"], auto_enable="NEW", features=[])
+    refused = execute(other, SessionFactory(endpoint_url=url), dry_run=True, allow_blocked=True)
+    assert refused.stopped_at == f"{R}/3-designate_admin"
+    rec = refused.journal.record(f"{R}/3-designate_admin")
+    assert (rec.status, rec.error_code, rec.message) == (
+        "failed", "OtherDelegatedAdmin", f"{sec} is the delegated administrator in {R}: not changing it")
 
 
 MOVES = {
     "name": "moves", "seed": 37, "regions": ["us-east-1"], "ous": {"Sec": {}, "Work": {}},
     "accounts": [{"key": k, "name": n, "ou": "Sec" if k == "sec" else "Work"} for k, n in (
-        ("sec", "Sec"), ("legacy", "Legacy"), ("data", "Data"), ("ex", "Ex"), ("app", "App"), ("susp", "Susp"))],
+        ("sec", "Sec"), ("legacy", "Legacy"), ("data", "Data"), ("ex", "Ex"), ("app", "App"), ("app2", "App2"),
+        ("susp", "Susp"))],
     "external_accounts": [{"key": "extadm", "id": "000033334444"}],
     "guardduty": {
         "detectors": [{"account": "sec", "regions": ["us-east-1"]}],
         "invitations": [{"admin": "legacy", "region": "us-east-1", "members": ["data"], "accept": ["data"]},
                         {"admin": "extadm", "region": "us-east-1", "members": ["ex"], "accept": ["ex"]},
-                        {"admin": "sec", "region": "us-east-1", "members": ["app", "susp"],
-                         "accept": ["app", "susp"]}],
+                        {"admin": "sec", "region": "us-east-1", "members": ["app", "app2", "susp"],
+                         "accept": ["app", "app2", "susp"]}],
         "suspend": [{"account": "susp", "region": "us-east-1"}],
-        "stop_monitoring": [{"admin": "sec", "region": "us-east-1", "members": ["app"]}],
+        "stop_monitoring": [{"admin": "sec", "region": "us-east-1", "members": ["app", "app2"]}],
     },
 }
 
@@ -137,6 +145,7 @@ def test_members_moved_from_other_administrators_resumed_and_restarted_journals_
                                                                     "app", "susp", "extadm"))
     det = {a: d for a, d in zip(before.detectors["account_id"], before.detectors["detector_id"])}
     enrolled = sorted([mgmt, ex, data, legacy])
+    stopped = sorted([app, ids["app2"]])
     emails = {mgmt: "master", ex: "ex", data: "data", legacy: "legacy"}
 
     def call(account, op, **params):
@@ -161,9 +170,9 @@ def test_members_moved_from_other_administrators_resumed_and_restarted_journals_
         (f"{r}/8-enrol_members", "done", None, f"CreateMembers({', '.join(enrolled)})",
          [call(sec, "CreateMembers", DetectorId=det[sec],
                AccountDetails=[{"AccountId": a, "Email": f"{emails[a]}@example.com"} for a in enrolled])]),
-        (f"{r}/9-start_monitoring", "done", None, f"StartMonitoringMembers({app})",
-         [call(sec, "StartMonitoringMembers", DetectorId=det[sec], AccountIds=[app])]),
-        (f"{r}/11-verify", "done", None, "verified: 6 members, auto-enable NEW", [])]
+        (f"{r}/9-start_monitoring", "done", None, f"StartMonitoringMembers({', '.join(stopped)})",
+         [call(sec, "StartMonitoringMembers", DetectorId=det[sec], AccountIds=stopped)]),
+        (f"{r}/11-verify", "done", None, "verified: 7 members, auto-enable NEW", [])]
     assert res.ok and res.write_calls == 8
 
     again = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), dry_run=False)
@@ -174,7 +183,7 @@ def test_members_moved_from_other_administrators_resumed_and_restarted_journals_
         (f"{r}/2-disassociate_other_admin-{legacy}", "skipped",
          f"none of 1 accounts is still associated with {legacy}")]
     assert statuses[-3:] == [
-        (f"{r}/8-enrol_members", "skipped", "all 6 accounts are members"),
+        (f"{r}/8-enrol_members", "skipped", "all 7 accounts are members"),
         (f"{r}/9-start_monitoring", "skipped", "monitoring is on for every account of the step"),
-        (f"{r}/11-verify", "done", "verified: 6 members, auto-enable NEW")]
+        (f"{r}/11-verify", "done", "verified: 7 members, auto-enable NEW")]
     assert (again.write_calls, again.writes) == (0, [])
