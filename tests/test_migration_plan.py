@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from contextlib import redirect_stdout
 
+import pandas as pd
 import pytest
 
 from orgkit import scp
@@ -652,3 +653,1010 @@ def test_preflight_an_allow_list_ou_without_guardduty_blocks_the_plan(tmp_path):
     with redirect_stdout(out):
         assert main(["guardduty", "plan", str(org.path), "--admin", admin]) == 1
     assert "BLOCKED" in out.getvalue() and "implicit_deny" in out.getvalue()
+
+
+# --------------------------------------------------------------------------------------------- issue 22: whole content
+# Mutation testing (TESTING.md, "Sampled scores: orgkit/guardduty/") showed texts, parameters and rows of the plan no
+# test compared exactly. The tests below compare them whole: every field of every step, every finding's message.
+WHY = {
+    "disassociate_other_admin": "AWS consolidates by disassociating members from their pre-existing administrator "
+                                "({other}) before the delegated administrator is designated: a member account has one "
+                                "administrator (detectors and findings stay)",
+    "designate_admin": "only the management account can designate the GuardDuty delegated administrator; its "
+                       "in-organisation invitation members then become organisation members",
+    "enable_admin_detector": "the delegated administrator needs its own enabled detector to manage members and the "
+                             "organisation configuration",
+    "set_auto_enable ALL": "auto-enable ALL, set before enrolment because CreateMembers applies the organisation's "
+                           "auto-enable settings to the accounts it adds: every account, present and future, is "
+                           "enrolled automatically (suspended ones too)",
+    "set_auto_enable NEW": "auto-enable NEW, set before enrolment because CreateMembers applies the organisation's "
+                           "auto-enable settings to the accounts it adds: accounts that join later are enrolled "
+                           "automatically",
+    "enrol_members": "CreateMembers from the delegated administrator makes existing accounts organisation members and "
+                     "enables GuardDuty in them, suspended detectors included (auto-enable alone can take up to 24 h)",
+    "keep_external_members": "accounts outside the organisation can only be invitation members: they stay as they "
+                             "are",
+    "verify": "read back the result",
+}
+
+
+def test_every_step_of_a_plan_with_an_old_administrator_compared_whole(tmp_path):
+    """Security (invitation administrator) becomes the delegated administrator; Legacy, an in-organisation
+    administrator of Data, is left first. Every field of every step, in both regions."""
+    org, ids = invitation_org(tmp_path, old_admin=True)
+    plan = plan_migration(org, admin=ids["admin"])
+    adm, mgmt, legacy, data = ids["admin"], ids["mgmt"], ids["legacy"], ids["data"]
+    expected_accounts = sorted(ids[k] for k in ("app", "pending", "nogd", "bob", "legacy", "data", "mgmt"))
+    got = [(s.step_id, s.order, s.region, s.kind, s.account_id, s.api, s.params, s.why, s.check, s.accounts,
+            s.done_in_snapshot, s.note, s.other_admin, s.operation) for s in plan.steps]
+    want = []
+    order = 0
+    for region in REGIONS:
+        r = region.replace("-", "")
+
+        def step(sid, kind, account, api, params, why, check, accounts=(), done=False, note=None, other=None):
+            nonlocal order
+            order += 1
+            want.append((f"{region}/{sid}", order, region, kind, account, api, params, why, check, list(accounts),
+                         done, note, other, api.split(":")[1] if api else None))
+
+        step(f"2-disassociate_other_admin-{legacy}", "disassociate_other_admin", legacy,
+             "guardduty:DisassociateMembers", {"DetectorId": f"d{legacy}{r}", "AccountIds": [data]},
+             WHY["disassociate_other_admin"].format(other=legacy),
+             f"GetMembers ({legacy}, {region}, AccountIds) shows none of them Enabled or Disabled", [data],
+             note="never DeleteDetector in a member: its findings would be lost", other=legacy)
+        step("3-designate_admin", "designate_admin", mgmt, "guardduty:EnableOrganizationAdminAccount",
+             {"AdminAccountId": adm}, WHY["designate_admin"],
+             f"ListOrganizationAdminAccounts (management account, {region}) lists {adm} with AdminStatus ENABLED")
+        step("4-enable_admin_detector", "enable_admin_detector", adm, "guardduty:CreateDetector", {"Enable": True},
+             WHY["enable_admin_detector"],
+             f"ListDetectors ({adm}, {region}) returns a detector and GetDetector answers Status ENABLED", done=True)
+        step("5-set_auto_enable", "set_auto_enable", adm, "guardduty:UpdateOrganizationConfiguration",
+             {"DetectorId": f"d{adm}{r}", "AutoEnableOrganizationMembers": "ALL"}, WHY["set_auto_enable ALL"],
+             f"DescribeOrganizationConfiguration ({adm}, {region}) answers AutoEnableOrganizationMembers ALL")
+        step("8-enrol_members", "enrol_members", adm, "guardduty:CreateMembers",
+             {"DetectorId": f"d{adm}{r}", "AccountDetails": [
+                 {"AccountId": ids[k], "Email": f"{k}@example.com"} for k in ("pending", "nogd", "bob", "legacy",
+                                                                               "data")]},
+             WHY["enrol_members"],
+             f"GetMembers ({adm}, {region}) shows each of the 7 expected accounts with RelationshipStatus Enabled "
+             "or Disabled (the executor creates only the missing ones)", expected_accounts)
+        step("10-keep_external_members", "keep_external_members", None, None, {}, WHY["keep_external_members"],
+             "nothing to check: no call is made", [EXTERNAL],
+             note=f"outside the organisation: they stay invitation members of {adm}")
+        step("11-verify", "verify", adm, None, {}, WHY["verify"],
+             f"ListOrganizationAdminAccounts shows {adm}; GetMembers shows the 7 expected accounts Enabled or "
+             "Disabled; DescribeOrganizationConfiguration answers ALL", expected_accounts)
+    assert got == want
+    assert plan.expected_members == {r: expected_accounts for r in REGIONS}
+    assert plan.admin_detectors == {r: f"d{adm}{r.replace('-', '')}" for r in REGIONS}
+    assert plan.auto_enable_by_region == {r: "ALL" for r in REGIONS}
+    assert plan.features_by_region == {r: [] for r in REGIONS} and plan.agents_by_region == {r: [] for r in REGIONS}
+    assert plan.regions == REGIONS and plan.blocked_regions() == []
+    assert [(i.severity, i.check, i.region, i.account_id, i.step_id, i.message) for i in plan.issues] == [
+        ("info", "external_member_kept", "us-east-1", EXTERNAL, None,
+         f"{EXTERNAL} is outside the organisation: it stays an invitation member in us-east-1 (untouched)"),
+        ("warning", "suspended_detector", "eu-west-1", ids["bob"], "eu-west-1/8-enrol_members",
+         f"the detector of {ids['bob']} (Bob) in eu-west-1 is suspended: the migration RE-ENABLES it (CreateMembers "
+         "from the delegated administrator enables GuardDuty in the accounts it adds; step "
+         "eu-west-1/8-enrol_members); keep it suspended with keep_suspended (--keep-suspended)"),
+        ("info", "external_member_kept", "eu-west-1", EXTERNAL, None,
+         f"{EXTERNAL} is outside the organisation: it stays an invitation member in eu-west-1 (untouched)")]
+    assert plan.suspended == [{"account_id": ids["bob"], "region": "eu-west-1", "detector_id": f"d{ids['bob']}euwest1",
+                               "outcome": "re-enabled", "by": "CreateMembers", "step_id": "eu-west-1/8-enrol_members",
+                               "reason": "CreateMembers from the delegated administrator enables GuardDuty in the "
+                                         "accounts it adds"}]
+    assert plan.summary() == (
+        f"GuardDuty migration to AWS Organizations: delegated administrator {adm} (Security; chosen with --admin), "
+        "auto-enable ALL, regions us-east-1, eu-west-1\n"
+        "invitations so far: 10 sent, 8 accepted, 2 pending; each new account costs 2 invitation(s) (one per region) "
+        "under the old model, none after\n"
+        "14 steps, 8 to do according to the snapshot\n"
+        "suspended detectors: 1 re-enabled (each one in the table of suspended detectors)")
+
+
+def _issues(plan):
+    return [(i.severity, i.check, i.region, i.account_id, i.step_id, i.message) for i in plan.issues]
+
+
+def _external_kept(region):
+    return ("info", "external_member_kept", region, EXTERNAL, None,
+            f"{EXTERNAL} is outside the organisation: it stays an invitation member in {region} (untouched)")
+
+
+def _bob_re_enabled(ids):
+    return ("warning", "suspended_detector", "eu-west-1", ids["bob"], "eu-west-1/8-enrol_members",
+            f"the detector of {ids['bob']} (Bob) in eu-west-1 is suspended: the migration RE-ENABLES it (CreateMembers "
+            "from the delegated administrator enables GuardDuty in the accounts it adds; step "
+            "eu-west-1/8-enrol_members); keep it suspended with keep_suspended (--keep-suspended)")
+
+
+def test_preflight_findings_compared_whole(tmp_path):
+    """Every pre-flight finding of five organisations, word for word, and the regions each blocks."""
+    # an administrator outside the organisation: blocks everything, and it is a member of Security's besides
+    org, ids = invitation_org(tmp_path / "a")
+    plan = plan_migration(org, admin=EXTERNAL)
+    adm = ids["admin"]
+
+    def member_elsewhere(region, who, of):
+        return ("error", "admin_is_member_elsewhere", region, who, None,
+                f"the admin {who} is itself a member of {of} in {region}: an account cannot be an administrator and a "
+                f"member at once. First release it: DisassociateMembers (AccountIds=[{who}]) from {of}, or "
+                f"DisassociateFromAdministratorAccount in {who}")
+
+    def keeps_external(region):
+        return ("warning", "old_admin_keeps_external_members", region, adm, None,
+                f"{adm} (Security) keeps invitation members outside the organisation in {region} ({EXTERNAL}): an "
+                "administrator with active members cannot be added as a member, so it is left out of enrolment "
+                "(disassociate those members first to enrol it)")
+
+    assert _issues(plan) == [
+        ("error", "admin_not_in_organization", None, EXTERNAL, None,
+         f"{EXTERNAL} is not an account of organisation o-abcdef1234: only an account of the organisation can be its "
+         "GuardDuty delegated administrator"),
+        member_elsewhere("us-east-1", EXTERNAL, adm), keeps_external("us-east-1"), _external_kept("us-east-1"),
+        member_elsewhere("eu-west-1", EXTERNAL, adm), keeps_external("eu-west-1"), _bob_re_enabled(ids),
+        _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == ["eu-west-1", "us-east-1"]
+    # Security kept out of enrolment (it keeps an outside member): expected members are the others
+    assert plan.expected_members["us-east-1"] == sorted(ids[k] for k in ("app", "pending", "nogd", "bob", "mgmt"))
+
+    # the admin an accepted member of Legacy: blocks both regions
+    org, ids = invitation_org(tmp_path / "b", old_admin=True, admin_member_of_old=True)
+    plan = plan_migration(org, admin=ids["admin"])
+    assert _issues(plan) == [
+        member_elsewhere("us-east-1", ids["admin"], ids["legacy"]), _external_kept("us-east-1"),
+        member_elsewhere("eu-west-1", ids["admin"], ids["legacy"]), _bob_re_enabled(ids), _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == ["eu-west-1", "us-east-1"]
+
+    # only invited by Legacy: a warning, nothing blocked
+    org, ids = invitation_org(tmp_path / "c", old_admin=True, admin_member_of_old=True, admin_tie="Invited")
+    plan = plan_migration(org, admin=ids["admin"])
+
+    def invited(region):
+        return ("warning", "admin_invited_elsewhere", region, ids["admin"], None,
+                f"{ids['legacy']} has a pending invitation for the admin {ids['admin']} in {region}: do not accept it "
+                "(DeclineInvitations in the admin clears it)")
+
+    assert _issues(plan) == [invited("us-east-1"), _external_kept("us-east-1"), invited("eu-west-1"),
+                             _bob_re_enabled(ids), _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == []
+
+    # eu-west-1 not enabled in the admin account: that region only
+    org, ids = invitation_org(tmp_path / "d", admin_regions={"eu-west-1": "DISABLED"})
+    plan = plan_migration(org, admin=ids["admin"])
+    assert _issues(plan) == [
+        _external_kept("us-east-1"),
+        ("error", "region_not_enabled", "eu-west-1", ids["admin"], None,
+         f"eu-west-1 is not enabled in the admin account {ids['admin']}: GuardDuty calls there fail (enable the "
+         "region, or leave it out with regions=)"),
+        _bob_re_enabled(ids), _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == ["eu-west-1"]
+    t = plan.table()
+    assert t["blocked"].tolist() == [s.region == "eu-west-1" for s in plan.steps]
+    assert [x if isinstance(x, str) else None for x in t["issues"].tolist()] == [
+        "warning: " + _bob_re_enabled(ids)[5] if s.step_id == "eu-west-1/8-enrol_members" else None
+        for s in plan.steps]
+
+    # every suspension kept, the management account left out
+    org, ids = invitation_org(tmp_path / "e")
+    plan = plan_migration(org, admin=ids["admin"], keep_suspended=True, include_management=False)
+    assert _issues(plan) == [
+        ("info", "management_left_out", None, ids["mgmt"], None,
+         f"the management account {ids['mgmt']} is left out of enrolment (include_management=False): its GuardDuty "
+         "is not managed by the delegated administrator"),
+        _external_kept("us-east-1"),
+        ("warning", "auto_enable_lowered", "eu-west-1", None, None,
+         "auto-enable NEW instead of ALL in eu-west-1: ALL re-enables suspended detectors (\"accounts that may have "
+         f"been suspended\"), and you chose to keep {ids['bob']} suspended"),
+        ("info", "suspended_detector", "eu-west-1", ids["bob"], None,
+         f"the detector of {ids['bob']} (Bob) in eu-west-1 is suspended: it stays suspended (keep_suspended: left out "
+         "of CreateMembers, auto-enable NEW in this region)"),
+        _external_kept("eu-west-1")]
+    assert plan.blocked_regions() == []
+    assert plan.target.keep_suspended == ("*",)
+    assert plan.suspended == [{"account_id": ids["bob"], "region": "eu-west-1", "detector_id": f"d{ids['bob']}euwest1",
+                               "outcome": "kept_suspended", "by": None, "step_id": None,
+                               "reason": "keep_suspended: left out of CreateMembers, auto-enable NEW in this region"}]
+    assert plan.summary().splitlines()[2:] == [
+        "12 steps, 6 to do according to the snapshot",
+        "auto-enable NEW instead of ALL in eu-west-1: ALL would re-enable the suspended detectors you chose to keep",
+        "suspended detectors: 1 kept suspended (each one in the table of suspended detectors)"]
+
+
+def test_scp_preflight_findings_compared_whole(tmp_path):
+    """The SCP pre-flight word for word: an explicit deny of a step's call (error, blocks), a deny that depends on a
+    principal tag (warning: conditional), and denied read calls the executor needs to check a step (errors, each
+    (account, action, region) said once, on the first step that needs it). The management account is exempt."""
+    from orgkit.guardduty.plan import step_actions
+
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoMembers", "Effect": "Deny", "Action": "guardduty:CreateMembers", "Resource": "*"}]}
+    tagged = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Tagged", "Effect": "Deny", "Action": "guardduty:UpdateOrganizationConfiguration", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "sec"}}}]}
+    org, ids = invitation_org(tmp_path / "a", scps=[("DenyMembers", deny, "sec"), ("Tagged", tagged, "sec")])
+    plan = plan_migration(org, admin=ids["admin"])
+    adm = ids["admin"]
+    pol = org.policies.set_index("name")["policy_id"].to_dict()
+    sec_ou = org.ous.set_index("name")["ou_id"].to_dict()["Security"]
+
+    def scp_issues(region):
+        return [("warning", "scp_conditional", region, adm, f"{region}/5-set_auto_enable",
+                 f"SCP conditional: guardduty:UpdateOrganizationConfiguration in {adm} ({region}) depends on "
+                 "aws:PrincipalTag/team StringNotEquals [\"sec\"]: allowed when aws:PrincipalTag/team is \"sec\""),
+                ("error", "scp_denies", region, adm, f"{region}/8-enrol_members",
+                 f"SCP explicit_deny: guardduty:CreateMembers by role/OrganizationAccountAccessRole in {adm} "
+                 f"({region}): denied by Sid \"NoMembers\" of policy \"DenyMembers\" ({pol['DenyMembers']}) at ou "
+                 f"Root/Security ({sec_ou}) [{pol['DenyMembers']}/NoMembers]")]
+
+    assert [x for x in _issues(plan) if x[1].startswith("scp")] == scp_issues("us-east-1") + scp_issues("eu-west-1")
+    assert plan.blocked_regions() == ["eu-west-1", "us-east-1"]
+
+    reads = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoReads", "Effect": "Deny", "Action": ["guardduty:ListDetectors", "guardduty:GetMembers"],
+         "Resource": "*"}]}
+    org, ids = invitation_org(tmp_path / "b", old_admin=True, scps=[("NoReads", reads, "eng")])
+    plan = plan_migration(org, admin=ids["admin"], regions=["us-east-1"])
+    legacy = ids["legacy"]
+    pol = org.policies.set_index("name")["policy_id"].to_dict()["NoReads"]
+    eng_ou = org.ous.set_index("name")["ou_id"].to_dict()["Engineering"]
+    sid = f"us-east-1/2-disassociate_other_admin-{legacy}"
+    assert [x for x in _issues(plan) if x[1].startswith("scp")] == [
+        ("error", "scp_denies", "us-east-1", legacy, sid,
+         f"SCP explicit_deny: guardduty:{op} by role/OrganizationAccountAccessRole in {legacy} (us-east-1): denied "
+         f"by Sid \"NoReads\" of policy \"NoReads\" ({pol}) at ou Root/Engineering ({eng_ou}) [{pol}/NoReads]")
+        for op in ("ListDetectors", "GetMembers")]
+    assert plan.blocked_regions() == ["us-east-1"]
+    assert [(s.kind, step_actions(s)) for s in plan.steps] == [
+        ("disassociate_other_admin", ["guardduty:DisassociateMembers", "guardduty:ListDetectors",
+                                      "guardduty:GetMembers", "guardduty:GetAdministratorAccount"]),
+        ("designate_admin", ["guardduty:EnableOrganizationAdminAccount", "guardduty:ListOrganizationAdminAccounts"]),
+        ("enable_admin_detector", ["guardduty:CreateDetector", "guardduty:ListDetectors", "guardduty:GetDetector"]),
+        ("set_auto_enable", ["guardduty:UpdateOrganizationConfiguration", "guardduty:ListDetectors",
+                             "guardduty:DescribeOrganizationConfiguration"]),
+        ("enrol_members", ["guardduty:CreateMembers", "guardduty:ListDetectors", "guardduty:GetMembers"]),
+        ("keep_external_members", []),
+        ("verify", ["guardduty:ListOrganizationAdminAccounts", "guardduty:ListDetectors", "guardduty:GetMembers",
+                    "guardduty:DescribeOrganizationConfiguration"])]
+
+
+def org_managed_org(path):
+    """Security is already GuardDuty's delegated administrator in us-east-1 (auto-enable NEW, S3 protection), with
+    organisation members OrgSusp (its detector suspended), Stopped (monitoring stopped: member record Disabled, own
+    detector enabled), the management account, and InvSusp, an invitation member whose detector is suspended. In
+    eu-west-1 nobody is designated, Security's own detector and the management account's are suspended, and Keeper
+    (suspended) administers an account outside the organisation by invitation. Closed is a SUSPENDED account."""
+    sb = SnapshotSpec(regions=list(REGIONS))
+    sec = sb.account("Security")
+    orgsusp, stopped, invsusp = sb.account("OrgSusp"), sb.account("Stopped"), sb.account("InvSusp")
+    keeper, closed = sb.account("Keeper"), sb.account("Closed", status="SUSPENDED")
+    sb.gd_admins = {"us-east-1": [{"AdminAccountId": sec, "AdminStatus": "ENABLED"}]}
+    sb.detector(sec, "us-east-1", members=[S(orgsusp, sec, status="Disabled"), S(stopped, sec, status="Disabled"),
+                                           S(invsusp, sec, invited=True), S(sb.management, sec)],
+                org_config={"AutoEnable": True, "AutoEnableOrganizationMembers": "NEW",
+                            "Features": [{"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"}]},
+                features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}])
+    sb.detector(sec, "eu-west-1", status="DISABLED")
+    sb.detector(orgsusp, "us-east-1", status="DISABLED")
+    sb.detector(stopped, "us-east-1")
+    sb.detector(invsusp, "us-east-1", status="DISABLED",
+                administrator={"AccountId": sec, "RelationshipStatus": "Enabled", "InvitationId": "i",
+                               "InvitedAt": "2026-01-01T00:00:00.000Z"})
+    sb.detector(sb.management, "us-east-1")
+    sb.detector(sb.management, "eu-west-1", status="DISABLED")
+    sb.detector(keeper, "eu-west-1", status="DISABLED", administrator={}, members=[S("999900002222", keeper,
+                                                                                     invited=True)])
+    ids = {"sec": sec, "orgsusp": orgsusp, "stopped": stopped, "invsusp": invsusp, "keeper": keeper,
+           "closed": closed, "mgmt": sb.management}
+    return sb.load(path), ids
+
+
+@pytest.mark.parametrize("mode", ["NEW", "ALL"])
+def test_who_re_enables_each_suspended_detector_compared_whole(tmp_path, mode):
+    """Who re-enables a suspended detector depends on the tie and on auto-enable (docs/guardduty-migration.md):
+    an organisation member of the new administrator by StartMonitoringMembers, an invitation member by its own
+    UpdateDetector first, both by auto-enable ALL where this plan turns ALL on; the management account and the
+    administrator by their own UpdateDetector; an old administrator that keeps an outside member is left out.
+    Every step's call, parameters and accounts, every finding and every suspended detector's outcome, whole."""
+    org, ids = org_managed_org(tmp_path / "snap")
+    plan = plan_migration(org, admin=ids["sec"], auto_enable=mode)
+    sec, mgmt, orgsusp, stopped, invsusp, keeper = (ids[k] for k in ("sec", "mgmt", "orgsusp", "stopped", "invsusp",
+                                                                     "keeper"))
+    d1, d2 = f"d{sec}useast1", f"d{sec}euwest1"
+    us_members = sorted([orgsusp, stopped, invsusp, keeper, mgmt])
+    eu_members = sorted([orgsusp, stopped, invsusp, mgmt])
+    steps = [(s.step_id, s.account_id, s.api, s.params, s.accounts, s.done_in_snapshot, s.note) for s in plan.steps]
+    resume = [(f"us-east-1/1-resume_suspended-{invsusp}", invsusp, "guardduty:UpdateDetector",
+               {"DetectorId": f"d{invsusp}useast1", "Enable": True}, [invsusp], False, None)] if mode == "NEW" else []
+    restarted = [orgsusp, stopped] if mode == "NEW" else [stopped]
+    assert steps == resume + [
+        ("us-east-1/3-designate_admin", mgmt, "guardduty:EnableOrganizationAdminAccount", {"AdminAccountId": sec}, [],
+         True, None),
+        ("us-east-1/4-enable_admin_detector", sec, "guardduty:CreateDetector", {"Enable": True}, [], True, None),
+        ("us-east-1/5-set_auto_enable", sec, "guardduty:UpdateOrganizationConfiguration",
+         {"DetectorId": d1, "AutoEnableOrganizationMembers": mode}, [], mode == "NEW", None),
+        ("us-east-1/6-align_features", sec, "guardduty:UpdateOrganizationConfiguration",
+         {"DetectorId": d1, "AutoEnableOrganizationMembers": mode,
+          "Features": [{"Name": "S3_DATA_EVENTS", "AutoEnable": mode}]}, [], mode == "NEW", None),
+        ("us-east-1/8-enrol_members", sec, "guardduty:CreateMembers",
+         {"DetectorId": d1, "AccountDetails": [{"AccountId": keeper, "Email": "keeper@example.com"}]}, us_members,
+         False, None),
+        ("us-east-1/9-start_monitoring", sec, "guardduty:StartMonitoringMembers",
+         {"DetectorId": d1, "AccountIds": restarted}, restarted, False, None),
+        ("us-east-1/11-verify", sec, None, {}, us_members, False, None),
+        ("eu-west-1/3-designate_admin", mgmt, "guardduty:EnableOrganizationAdminAccount", {"AdminAccountId": sec}, [],
+         False, None),
+        ("eu-west-1/4-enable_admin_detector", sec, "guardduty:UpdateDetector", {"DetectorId": d2, "Enable": True}, [],
+         False, None),
+        ("eu-west-1/5-set_auto_enable", sec, "guardduty:UpdateOrganizationConfiguration",
+         {"DetectorId": d2, "AutoEnableOrganizationMembers": mode}, [], False, None),
+        ("eu-west-1/7-enable_management_detector", mgmt, "guardduty:UpdateDetector",
+         {"DetectorId": f"d{mgmt}euwest1", "Enable": True}, [], False, None),
+        ("eu-west-1/8-enrol_members", sec, "guardduty:CreateMembers",
+         {"DetectorId": d2, "AccountDetails": [{"AccountId": a, "Email": f"{n}@example.com"} for a, n in
+                                               ((orgsusp, "orgsusp"), (stopped, "stopped"), (invsusp, "invsusp"),
+                                                (mgmt, "management"))]}, eu_members, False, None),
+        ("eu-west-1/10-keep_external_members", None, None, {}, ["999900002222"], False,
+         f"outside the organisation: they stay invitation members of {keeper}"),
+        ("eu-west-1/11-verify", sec, None, {}, eu_members, False, None)]
+    checks = {s.step_id: s.check for s in plan.steps}
+    assert checks["us-east-1/6-align_features"] == \
+        f"DescribeOrganizationConfiguration ({sec}, us-east-1) answers AutoEnable {mode} for S3_DATA_EVENTS"
+    assert checks["us-east-1/9-start_monitoring"] == \
+        f"GetMembers ({sec}, us-east-1) shows {', '.join(restarted)} with RelationshipStatus Enabled"
+    assert checks["eu-west-1/4-enable_admin_detector"] == f"GetDetector ({sec}, eu-west-1) answers Status ENABLED"
+    assert checks["eu-west-1/7-enable_management_detector"] == \
+        f"GetDetector ({mgmt}, eu-west-1) answers Status ENABLED"
+    if mode == "NEW":
+        assert checks[f"us-east-1/1-resume_suspended-{invsusp}"] == \
+            f"GetDetector ({invsusp}, us-east-1) answers Status ENABLED"
+    why = {s.kind: s.why for s in plan.steps}
+    assert why["start_monitoring"] == (
+        "the administrator stopped monitoring these members (their membership says Disabled), or they are "
+        "organisation members whose detector is suspended (their GuardDuty status is the administrator's to set): "
+        "StartMonitoringMembers is the call AWS documents \"to restart monitoring of accounts that you stopped "
+        "monitoring with the StopMonitoringMembers operation\"")
+    assert why["align_features"] == (
+        "keep the protection plans in use; set before enrolment so that CreateMembers gives them to the accounts it "
+        "adds (with NEW, a later change would not reach them)")
+    assert why["enable_management_detector"] == (
+        "before the management account is added as a GuardDuty member it must have GuardDuty enabled (CreateMembers "
+        "does not enable it there)")
+    assert why["set_auto_enable"] == WHY[f"set_auto_enable {mode}"]
+    if mode == "NEW":
+        assert why["resume_suspended"] == (
+            "the detector is suspended and the account is already an invitation member of the new administrator, so "
+            "CreateMembers will not touch it: an invitation member controls its own detector, so it re-enables it "
+            "itself, before the switch (its findings are kept)")
+
+    def re_enabled(region, a, name, step_id, reason):
+        return ("warning", "suspended_detector", region, a, step_id,
+                f"the detector of {a} ({name}) in {region} is suspended: the migration RE-ENABLES it ({reason}; step "
+                f"{step_id}); keep it suspended with keep_suspended (--keep-suspended)")
+
+    by_all = ("already a member of the new administrator: auto-enable ALL re-enables suspended members (AWS: this "
+              "can take up to 24 hours)")
+    by_admin = ("an organisation member of the new administrator: the administrator restarts it "
+                "(StartMonitoringMembers); the member does not set its own GuardDuty status")
+    by_itself = "already a member of the new administrator: UpdateDetector(Enable=True) by the account itself"
+    by_mgmt = ("the management account must have GuardDuty enabled before it is added: UpdateDetector(Enable=True) "
+               "by the management account")
+    if mode == "NEW":
+        us = [("warning", "features_new_skip_existing_members", "us-east-1", None, None,
+               "auto-enable NEW gives S3_DATA_EVENTS only to accounts enrolled from now on (CreateMembers) and to new "
+               "accounts: the 4 account(s) already members in us-east-1 keep their own settings ("
+               f"{', '.join(sorted([orgsusp, stopped, invsusp, mgmt]))}); choose ALL to reach them"),
+              re_enabled("us-east-1", orgsusp, "OrgSusp", "us-east-1/9-start_monitoring", by_admin),
+              re_enabled("us-east-1", invsusp, "InvSusp", f"us-east-1/1-resume_suspended-{invsusp}", by_itself)]
+    else:
+        us = [re_enabled("us-east-1", orgsusp, "OrgSusp", "us-east-1/5-set_auto_enable", by_all),
+              re_enabled("us-east-1", invsusp, "InvSusp", "us-east-1/5-set_auto_enable", by_all)]
+    assert _issues(plan) == [
+        ("info", "account_not_active", None, ids["closed"], None, f"account {ids['closed']} is SUSPENDED: left out"),
+        *us,
+        ("warning", "old_admin_keeps_external_members", "eu-west-1", keeper, None,
+         f"{keeper} (Keeper) keeps invitation members outside the organisation in eu-west-1 (999900002222): an "
+         "administrator with active members cannot be added as a member, so it is left out of enrolment "
+         "(disassociate those members first to enrol it)"),
+        ("info", "suspended_detector", "eu-west-1", keeper, None,
+         f"the detector of {keeper} (Keeper) in eu-west-1 is suspended: it stays suspended (it keeps invitation "
+         "members outside the organisation)"),
+        re_enabled("eu-west-1", mgmt, "Management", "eu-west-1/7-enable_management_detector", by_mgmt),
+        ("info", "external_member_kept", "eu-west-1", "999900002222", None,
+         "999900002222 is outside the organisation: it stays an invitation member in eu-west-1 (untouched)")]
+    if mode == "NEW":
+        us_rows = [(orgsusp, "us-east-1", "re-enabled", "StartMonitoringMembers", "us-east-1/9-start_monitoring",
+                    by_admin),
+                   (invsusp, "us-east-1", "re-enabled", "UpdateDetector", f"us-east-1/1-resume_suspended-{invsusp}",
+                    by_itself)]
+    else:
+        us_rows = [(a, "us-east-1", "re-enabled", "auto-enable ALL", "us-east-1/5-set_auto_enable", by_all)
+                   for a in (orgsusp, invsusp)]
+    out = plan.suspended_outcomes().drop(columns="detector_id")
+    assert [[v if isinstance(v, str) else None for v in row] for row in out.values.tolist()] == [
+        [a, n, r, o, b, s, why_] for (a, r, o, b, s, why_), n in zip(
+            us_rows + [(keeper, "eu-west-1", "left_out", None, None,
+                        "it keeps invitation members outside the organisation"),
+                       (mgmt, "eu-west-1", "re-enabled", "UpdateDetector", "eu-west-1/7-enable_management_detector",
+                        by_mgmt),
+                       (sec, "eu-west-1", "re-enabled", "UpdateDetector", "eu-west-1/4-enable_admin_detector",
+                        "the delegated administrator needs its own enabled detector")],
+            ["OrgSusp", "InvSusp", "Keeper", "Management", "Security"])]
+    assert [r["detector_id"] for r in plan.suspended] == [f"d{a}{r.replace('-', '')}" for a, r in (
+        (orgsusp, "us-east-1"), (invsusp, "us-east-1"), (keeper, "eu-west-1"), (mgmt, "eu-west-1"),
+        (sec, "eu-west-1"))]
+    assert plan.features_by_region == {"us-east-1": ["S3_DATA_EVENTS"], "eu-west-1": []}
+    assert plan.blocked_regions() == []
+    assert plan.summary().splitlines()[1:] == [
+        "invitations so far: 2 sent, 2 accepted, 0 pending; each new account costs 2 invitation(s) (one per region) "
+        "under the old model, none after",
+        f"{len(plan.steps)} steps, {8 if mode == 'NEW' else 9} to do according to the snapshot",
+        "suspended detectors: 1 left out, 4 re-enabled (each one in the table of suspended detectors)"]
+
+
+def test_options_refused_with_the_whole_message_and_accepted_forms(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    adm = ids["admin"]
+    refused = [
+        (dict(auto_enable="none"), "auto-enable must be one of ALL, NEW, not 'NONE'"),
+        (dict(features=["s3_data_events", "NOPE", "X"]),
+         "unknown GuardDuty feature(s) NOPE, X; known: S3_DATA_EVENTS, EKS_AUDIT_LOGS, EBS_MALWARE_PROTECTION, "
+         "RDS_LOGIN_EVENTS, EKS_RUNTIME_MONITORING, LAMBDA_NETWORK_LOGS, RUNTIME_MONITORING, EKS_ADDON_MANAGEMENT, "
+         "ECS_FARGATE_AGENT_MANAGEMENT, EC2_AGENT_MANAGEMENT"),
+        (dict(features=["S3_DATA_EVENTS", "EC2_AGENT_MANAGEMENT", "EKS_ADDON_MANAGEMENT"]),
+         "EKS_ADDON_MANAGEMENT, EC2_AGENT_MANAGEMENT configure Runtime Monitoring's agent management: give "
+         "RUNTIME_MONITORING too (AWS: \"Additional configuration applies to only GuardDuty Runtime Monitoring "
+         "protection plan\")"),
+        (dict(features=["EKS_RUNTIME_MONITORING", "RUNTIME_MONITORING"]),
+         "EKS_RUNTIME_MONITORING and RUNTIME_MONITORING cannot both be given (RUNTIME_MONITORING includes EKS)"),
+        (dict(regions=["ap-south-2", "us-east-1", "xx"]),
+         "region(s) ap-south-2, xx are not in the snapshot (it has us-east-1, eu-west-1)"),
+        (dict(admin="12345"), "'12345' is not a 12-digit account id"),
+        (dict(keep_suspended="123, abc ,,1234567890123"),
+         "keep_suspended takes 12-digit account ids (or '*' for all): 123, 1234567890123, abc"),
+    ]
+    for kw, message in refused:
+        kw.setdefault("admin", adm)
+        with pytest.raises(PlanError) as e:
+            plan_migration(org, **kw)
+        assert str(e.value) == message, kw
+    # lower case features are read as upper case; the agent management name goes to the agents, not the features
+    plan = plan_migration(org, admin=adm, features=["s3_data_events", "runtime_monitoring", "ec2_agent_management"],
+                          auto_enable="new", regions=["eu-west-1"])
+    assert (plan.target.features, plan.target.auto_enable, plan.regions) == (
+        ("S3_DATA_EVENTS", "RUNTIME_MONITORING"), "NEW", ["eu-west-1"])
+    assert (plan.features_by_region, plan.agents_by_region) == (
+        {"eu-west-1": ["S3_DATA_EVENTS", "RUNTIME_MONITORING"]}, {"eu-west-1": ["EC2_AGENT_MANAGEMENT"]})
+    assert {s.region for s in plan.steps} == {"eu-west-1"}
+    for keep, want in ((["*"], ("*",)), ("all", ("*",)), (True, ("*",)), ([], ()), (None, ()), ("", ()),
+                       ([123456789012, ids["bob"], ids["bob"]], (ids["bob"], "123456789012")),
+                       (f" {ids['bob']} ,", (ids["bob"],))):
+        assert plan_migration(org, admin=adm, keep_suspended=keep).target.keep_suspended == want, keep
+
+
+def _plain(rows):
+    """Rows of a frame as lists of plain values: missing values (None, NaN, NaT) as None, times as ISO text."""
+    import pandas as pd
+
+    def one(v):
+        if v is None or (not isinstance(v, (list, dict)) and pd.isna(v)):
+            return None
+        return v.isoformat() if isinstance(v, pd.Timestamp) else v
+    return [[one(v) for v in row] for row in rows.values.tolist()]
+
+
+def test_todays_state_and_the_plans_table_compared_whole(tmp_path):
+    org, ids = invitation_org(tmp_path, old_admin=True)
+    plan = plan_migration(org, admin=ids["admin"])
+    cur = plan.current
+    adm, legacy = ids["admin"], ids["legacy"]
+    assert list(cur.administrators.columns) == [
+        "region", "administrator_id", "account_name", "in_organization", "delegated_admin", "members", "associated",
+        "by_invitation", "by_organization", "outside_organization", "pending", "auto_enable"]
+    assert _plain(cur.administrators) == [
+        [r, a, n, True, False, m, assoc, m, 0, out, pend, None]
+        for r in ("eu-west-1", "us-east-1")
+        for a, n, m, assoc, out, pend in ((adm, "Security", 4, 3, 1, 1), (legacy, "Legacy", 1, 1, 0, 0))]
+    t0 = "2026-01-01T00:00:00+00:00"
+    assert list(cur.ties.columns) == ["region", "administrator_id", "account_id", "account_name", "in_organization",
+                                      "tie", "relationship_status", "invited_at"]
+    assert _plain(cur.ties) == [
+        [r, a, m, n, n is not None, "invitation", rel, t0]
+        for r in ("eu-west-1", "us-east-1")
+        for a, m, n, rel in ((adm, ids["app"], "App", "Enabled"), (adm, ids["pending"], "Pending", "Invited"),
+                             (adm, ids["mgmt"], "Management", "Enabled"), (adm, EXTERNAL, None, "Enabled"),
+                             (legacy, ids["data"], "Data", "Enabled"))]
+    assert _plain(cur.invitation_cost) == [[r, 5, 4, 1, 0, 1] for r in REGIONS]
+    assert list(cur.invitation_cost.columns) == ["region", "invitations_sent", "accepted", "pending", "other",
+                                                 "outside_organization"]
+    assert _plain(cur.external_members) == [[r, adm, EXTERNAL, "Enabled"] for r in ("eu-west-1", "us-east-1")]
+    assert _plain(cur.no_detector) == [[ids[k], n, r] for k, n in (("pending", "Pending"), ("nogd", "NoGD"))
+                                       for r in REGIONS]
+    assert _plain(cur.suspended) == [[ids["bob"], "Bob", "eu-west-1", f"d{ids['bob']}euwest1", t0]]
+    assert cur.cost_summary == {"invitations_sent": 10, "invitations_accepted": 8, "invitations_pending": 2,
+                                "regions_by_invitation": ["eu-west-1", "us-east-1"], "regions_in_scope": REGIONS,
+                                "invitations_per_new_account": 2, "calls_per_new_account": 6,
+                                "invitations_per_new_account_after": 0}
+    counts = cur.status_counts()
+    assert counts.to_dict(orient="index") == {
+        "eu-west-1": {"administrator": 2, "invited_member": 3, "none": 1, "pending": 1, "standalone": 0,
+                      "suspended": 1},
+        "us-east-1": {"administrator": 2, "invited_member": 3, "none": 1, "pending": 1, "standalone": 1,
+                      "suspended": 0}}
+    d = plan.to_dict()
+    assert list(d) == ["plan_id", "target", "management_account_id", "organization_id", "snapshot", "collected_at",
+                       "blocked_regions", "features_by_region", "agents_by_region", "expected_members",
+                       "auto_enable_by_region", "suspended", "steps", "issues", "current"]
+    assert (d["plan_id"], d["management_account_id"], d["organization_id"], d["snapshot"], d["collected_at"]) == \
+        (plan.plan_id, ids["mgmt"], "o-abcdef1234", str(org.path), org.manifest["collected_at"])
+    assert d["target"] == {"admin_account_id": adm, "auto_enable": "ALL", "features": None,
+                           "regions": tuple(REGIONS), "keep_suspended": (), "include_management": True,
+                           "role_name": "OrganizationAccountAccessRole", "admin_chosen_by": "user",
+                           "migrate_eks_runtime": False}
+    assert list(d["current"]) == ["invitation_cost", "administrators", "suspended", "no_detector", "external_members"]
+    assert d["current"]["suspended"] == [{"account_id": ids["bob"], "account_name": "Bob", "region": "eu-west-1",
+                                          "detector_id": f"d{ids['bob']}euwest1",
+                                          "updated_at": "2026-01-01T00:00:00.000Z"}]
+    assert plan.to_json().startswith('{\n "plan_id": "')  # one space per level
+    # the table: one row per step, every column
+    t = plan.table()
+    assert list(t.columns) == ["step_id", "order", "region", "kind", "account_id", "account_name", "api", "params",
+                               "accounts", "why", "check", "state", "blocked", "issues", "note"]
+    names = {ids[k]: n for k, n in (("admin", "Security"), ("mgmt", "Management"), ("legacy", "Legacy"))}
+    assert _plain(t) == [
+        [s.step_id, s.order, s.region, s.kind, s.account_id, names.get(s.account_id), s.api, s.params, s.accounts,
+         s.why, s.check, "no_call" if s.api is None else "done_in_snapshot" if s.done_in_snapshot else "to_do",
+         False, "warning: " + _bob_re_enabled(ids)[5] if s.step_id == "eu-west-1/8-enrol_members" else None, s.note]
+        for s in plan.steps]
+    assert t["state"].tolist().count("done_in_snapshot") == 2 and t["state"].tolist().count("no_call") == 4
+    assert list(plan.issues_frame().columns) == ["severity", "check", "region", "account_id", "account_name",
+                                                 "message", "step_id"]
+    assert _plain(plan.issues_frame())[1][:5] == ["warning", "suspended_detector", "eu-west-1", ids["bob"], "Bob"]
+
+
+def test_no_administrator_to_propose_and_an_account_whose_status_was_not_listed(tmp_path):
+    sb = SnapshotSpec(regions=["us-east-1"])
+    a = sb.account("A")
+    b = sb.account("B")
+    del sb.accounts[-1]["Status"]  # Organizations gave no Status for B: it is not taken to be closed
+    org = sb.load(tmp_path / "snap")
+    assert default_admin(org) == (None, "none")
+    with pytest.raises(PlanError) as e:
+        plan_migration(org)
+    assert str(e.value) == ("no GuardDuty administrator in the snapshot to propose: choose the delegated "
+                            "administrator (--admin ACCOUNT on the command line, admin= in Python)")
+    plan = plan_migration(org, admin=a)
+    assert plan.expected_members == {"us-east-1": sorted([b, sb.management])}
+    assert not [i for i in plan.issues if i.check == "account_not_active"]
+
+
+def _delegated_org(path, *, mgmt_unread=False):
+    """OldDA is GuardDuty's delegated administrator (Organizations; AdminStatus ENABLED in us-east-1, being removed
+    in eu-west-1) with App as organisation member and auto-enable ALL for EBS Malware Protection; its configuration
+    says the member limit is reached. Security, standalone, has S3 protection and Runtime Monitoring with EKS and EC2
+    agent management on (RDS off), in us-east-1, eu-west-1 and Beijing (cn-north-1), where AWS does not offer
+    Runtime Monitoring."""
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1", "cn-north-1"])
+    sec, old, app = sb.account("Security"), sb.account("OldDA"), sb.account("App")
+    sb.delegate(old, "guardduty.amazonaws.com")
+    sb.gd_admins = {"us-east-1": [{"AdminAccountId": old, "AdminStatus": "ENABLED"}],
+                    "eu-west-1": [{"AdminAccountId": old, "AdminStatus": "DISABLE_IN_PROGRESS"}]}
+    rm = {"Name": "RUNTIME_MONITORING", "Status": "ENABLED", "AdditionalConfiguration": [
+        {"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}, {"Name": "EC2_AGENT_MANAGEMENT", "Status": "ENABLED"},
+        {"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": "DISABLED"}]}
+    for r in sb.regions:
+        sb.detector(sec, r, administrator={}, features=[{"Name": "S3_DATA_EVENTS", "Status": "ENABLED"}, rm,
+                                                        {"Name": "RDS_LOGIN_EVENTS", "Status": "DISABLED"}])
+        sb.detector(old, r, members=[S(app, old)], org_config={
+            "AutoEnable": True, "AutoEnableOrganizationMembers": "ALL", "MemberAccountLimitReached": True,
+            "Features": [{"Name": "EBS_MALWARE_PROTECTION", "AutoEnable": "ALL"}]})
+        sb.detector(app, r)
+        if mgmt_unread:
+            sb.docs[sb.management]["GuardDuty"][r] = {"DetectorIds": None}
+            sb.error(sb.management, r, "guardduty", "ListDetectors", "AccessDeniedException")
+    return sb.load(path), {"sec": sec, "old": old, "app": app, "mgmt": sb.management}
+
+
+def test_plans_carried_per_region_other_delegated_admins_and_the_member_limit_compared_whole(tmp_path):
+    from orgkit.guardduty.availability import CHINA_PAGE
+
+    org, ids = _delegated_org(tmp_path / "snap")
+    sec, old, app, mgmt = ids["sec"], ids["old"], ids["app"], ids["mgmt"]
+    assert default_admin(org) == (old, "delegated_admin")
+    plan = plan_migration(org, admin=sec)
+    china = "Runtime Monitoring (including EKS Runtime Monitoring) is not supported in the China Regions."
+    assert _issues(plan) == [
+        ("error", "other_delegated_admin", None, old, None,
+         f"{old} is registered in Organizations as GuardDuty's delegated administrator: EnableOrganizationAdminAccount"
+         " for another account fails until it is removed (DisableOrganizationAdminAccount in each region, which "
+         "drops its organisation members: outside this plan)"),
+        ("error", "other_delegated_admin", "us-east-1", old, None,
+         f"{old} is already GuardDuty's delegated administrator in us-east-1: EnableOrganizationAdminAccount would "
+         "fail (changing it means DisableOrganizationAdminAccount, which drops its members: outside this plan)"),
+        *[("info", "plan_not_offered", "cn-north-1", sec, None,
+           f"{f} is not offered in cn-north-1: left out of the region's Features, the other plans are sent (AWS: "
+           f"\"{china}\" {CHINA_PAGE}, read 2026-12-06)")
+          for f in ("RUNTIME_MONITORING", "EKS_ADDON_MANAGEMENT", "EC2_AGENT_MANAGEMENT")]]
+    assert plan.blocked_regions() == ["cn-north-1", "eu-west-1", "us-east-1"]  # a global error blocks every region
+    assert plan.features_by_region == {"us-east-1": ["S3_DATA_EVENTS", "RUNTIME_MONITORING"],
+                                       "eu-west-1": ["S3_DATA_EVENTS", "RUNTIME_MONITORING"],
+                                       "cn-north-1": ["S3_DATA_EVENTS"]}
+    agents = ["EKS_ADDON_MANAGEMENT", "EC2_AGENT_MANAGEMENT"]
+    assert plan.agents_by_region == {"us-east-1": agents, "eu-west-1": agents, "cn-north-1": []}
+    align = {s.region: s for s in plan.steps if s.kind == "align_features"}
+    for r in ("us-east-1", "eu-west-1"):
+        assert (align[r].params, align[r].check, align[r].done_in_snapshot) == (
+            {"DetectorId": f"d{sec}{r.replace('-', '')}", "AutoEnableOrganizationMembers": "ALL", "Features": [
+                {"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"},
+                {"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL",
+                 "AdditionalConfiguration": [{"Name": a, "AutoEnable": "ALL"} for a in agents]}]},
+            f"DescribeOrganizationConfiguration ({sec}, {r}) answers AutoEnable ALL for S3_DATA_EVENTS, "
+            "RUNTIME_MONITORING and, in RUNTIME_MONITORING's AdditionalConfiguration, for EKS_ADDON_MANAGEMENT, "
+            "EC2_AGENT_MANAGEMENT", False)
+    assert (align["cn-north-1"].params["Features"], align["cn-north-1"].check) == (
+        [{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}],
+        f"DescribeOrganizationConfiguration ({sec}, cn-north-1) answers AutoEnable ALL for S3_DATA_EVENTS")
+    # the management account has no detector anywhere: created before it is enrolled (its detectors were read)
+    mg = [(s.region, s.api, s.params, s.check, s.done_in_snapshot, s.note) for s in plan.steps
+          if s.kind == "enable_management_detector"]
+    assert mg == [(r, "guardduty:CreateDetector", {"Enable": True},
+                   f"ListDetectors ({mgmt}, {r}) returns a detector and GetDetector answers Status ENABLED", False,
+                   None) for r in ("us-east-1", "eu-west-1", "cn-north-1")]
+    # OldDA planned as the administrator: its configuration is the one carried, and it is already as asked
+    plan = plan_migration(org, admin=old, regions=["us-east-1"])
+    assert [(s.kind, s.params, s.done_in_snapshot) for s in plan.steps if s.kind in ("set_auto_enable",
+                                                                                     "align_features")] == [
+        ("set_auto_enable", {"DetectorId": f"d{old}useast1", "AutoEnableOrganizationMembers": "ALL"}, True),
+        ("align_features", {"DetectorId": f"d{old}useast1", "AutoEnableOrganizationMembers": "ALL",
+                            "Features": [{"Name": "EBS_MALWARE_PROTECTION", "AutoEnable": "ALL"}]}, True)]
+    assert _issues(plan) == [
+        ("warning", "member_limit", "us-east-1", old, None,
+         "DescribeOrganizationConfiguration says MemberAccountLimitReached in us-east-1: CreateMembers may refuse "
+         "accounts")]
+    # the management account's detectors not read: the step says the executor checks live
+    org, ids = _delegated_org(tmp_path / "unread", mgmt_unread=True)
+    plan = plan_migration(org, admin=sec, regions=["us-east-1"])
+    mg = next(s for s in plan.steps if s.kind == "enable_management_detector")
+    assert (mg.api, mg.done_in_snapshot, mg.note) == (
+        "guardduty:CreateDetector", False, f"the detectors of {mgmt} were not read: the executor checks live")
+
+
+def test_accounts_and_regions_the_plan_cannot_use_compared_whole(tmp_path):
+    """A SUSPENDED administrator blocks everything; the management account as administrator is only a warning; a
+    member whose region is not enabled is left out there; a region whose status was not read in the admin is a
+    warning, and an unread member region is not taken to be disabled (the member stays expected)."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security", status="SUSPENDED"), sb.account("App")
+    sb.docs[app]["Regions"] = []  # listed: us-east-1 is not among App's enabled regions
+    sb.detector(app, "us-east-1", administrator={})
+    org = sb.load(tmp_path / "a")
+    closed = ("info", "account_not_active", None, sec, None, f"account {sec} is SUSPENDED: left out")
+    not_enabled = ("info", "member_region_not_enabled", "us-east-1", app, None,
+                   f"us-east-1 is not enabled in {app} (App): not enrolled there (GuardDuty needs the region)")
+    plan = plan_migration(org, admin=sec)
+    assert _issues(plan) == [
+        closed, ("error", "admin_not_active", None, sec, None,
+                 f"{sec} is SUSPENDED: it cannot be the delegated administrator"), not_enabled]
+    assert plan.blocked_regions() == ["us-east-1"] and plan.expected_members == {"us-east-1": [sb.management]}
+    plan = plan_migration(org, admin=sb.management)
+    assert _issues(plan) == [
+        closed, ("warning", "admin_is_management", None, sb.management, None,
+                 "AWS recommends not making the management account the GuardDuty delegated administrator (least "
+                 "privilege)"), not_enabled]
+    assert plan.blocked_regions() == [] and plan.expected_members == {"us-east-1": []}
+    assert not [i for i in plan_migration(org, admin=sb.management, include_management=False).issues
+                if i.check == "management_left_out"]  # the administrator is never its own member
+
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security"), sb.account("App")
+    sb.docs[sec]["Regions"] = None  # not read
+    sb.docs[app]["Regions"] = None
+    sb.detector(sec, "us-east-1", administrator={})
+    org = sb.load(tmp_path / "b")
+    plan = plan_migration(org, admin=sec)
+    assert _issues(plan) == [("warning", "region_unknown", "us-east-1", sec, None,
+                              f"whether us-east-1 is enabled in {sec} was not read")]
+    assert plan.blocked_regions() == [] and plan.expected_members == {"us-east-1": sorted([app, sb.management])}
+
+
+def test_legacy_eks_runtime_monitoring_messages_compared_whole(tmp_path):
+    legacy = {"Name": "EKS_RUNTIME_MONITORING", "Status": "ENABLED",
+              "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}]}
+    org, ids = invitation_org(tmp_path, admin_features=[legacy, {"Name": "RUNTIME_MONITORING", "Status": "DISABLED"}])
+    adm = ids["admin"]
+    d = f"d{adm}useast1"
+    plan = plan_migration(org, admin=adm, regions=["us-east-1"])
+    assert [x for x in _issues(plan) if "eks" in x[1]] == [
+        ("warning", "legacy_eks_runtime", "us-east-1", adm, None,
+         "the plans to carry hold the legacy EKS_RUNTIME_MONITORING, not RUNTIME_MONITORING: every member would get "
+         "EKS-only runtime monitoring (no ECS on Fargate, no EC2). AWS documents migrating \"from EKS Runtime "
+         "Monitoring to Runtime Monitoring\", and specifying both is an error: re-plan with --migrate-eks-runtime "
+         "(migrate_eks_runtime=True) to send RUNTIME_MONITORING instead")]
+    assert [s.params for s in plan.steps if s.kind == "align_features"] == [
+        {"DetectorId": d, "AutoEnableOrganizationMembers": "ALL", "Features": [
+            {"Name": "EKS_RUNTIME_MONITORING", "AutoEnable": "ALL",
+             "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "AutoEnable": "ALL"}]}]}]
+    assert plan.target.migrate_eks_runtime is False
+    plan = plan_migration(org, admin=adm, regions=["us-east-1"], migrate_eks_runtime=True)
+    assert [x for x in _issues(plan) if "eks" in x[1]] == [
+        ("info", "legacy_eks_runtime_migrated", "us-east-1", adm, None,
+         "the legacy EKS_RUNTIME_MONITORING is replaced by RUNTIME_MONITORING (EKS, ECS on Fargate and EC2), as AWS "
+         "documents in \"Migrating from EKS Runtime Monitoring to Runtime Monitoring\", with EKS_ADDON_MANAGEMENT; "
+         "Fargate and EC2 need their agent management too (--features)")]
+    assert [s.params for s in plan.steps if s.kind == "align_features"] == [
+        {"DetectorId": d, "AutoEnableOrganizationMembers": "ALL", "Features": [
+            {"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL",
+             "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "AutoEnable": "ALL"}]}]}]
+    assert plan.target.migrate_eks_runtime is True
+    # without agent management to carry, the note names none
+    plan = plan_migration(org, admin=adm, regions=["us-east-1"], migrate_eks_runtime=True,
+                          features=["EKS_RUNTIME_MONITORING"])
+    assert [x[5] for x in _issues(plan) if "eks" in x[1]] == [
+        "the legacy EKS_RUNTIME_MONITORING is replaced by RUNTIME_MONITORING (EKS, ECS on Fargate and EC2), as AWS "
+        "documents in \"Migrating from EKS Runtime Monitoring to Runtime Monitoring\"; Fargate and EC2 need their "
+        "agent management too (--features)"]
+    assert [s.params["Features"] for s in plan.steps if s.kind == "align_features"] == [
+        [{"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL"}]]
+
+
+def test_which_members_are_taken_from_another_administrator(tmp_path):
+    """Legacy's associated members (Enabled, and Disabled: monitoring stopped) are disassociated, whether the
+    member's own view shows the tie (Data) or only Legacy's member list does (Quiet, whose GuardDuty could not be
+    read); an invitation not accepted (Invited) or a Removed member is not associated and is left alone. The
+    administrator's own view alone (an administrator outside the organisation, no member list) blocks it."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, legacy, data, quiet = sb.account("Security"), sb.account("Legacy"), sb.account("Data"), sb.account("Quiet")
+    invitee, gone = sb.account("Invitee"), sb.account("Gone")
+    sb.detector(sec, "us-east-1", administrator={})
+    sb.detector(legacy, "us-east-1", administrator={}, members=[
+        S(data, legacy, invited=True), S(quiet, legacy, status="Disabled", invited=True),
+        S(invitee, legacy, status="Invited", invited=True), S(gone, legacy, status="Removed", invited=True)])
+    sb.detector(data, "us-east-1", administrator={"AccountId": legacy, "RelationshipStatus": "Enabled",
+                                                  "InvitationId": "i", "InvitedAt": "2026-01-01T00:00:00.000Z"})
+    sb.docs[quiet]["GuardDuty"]["us-east-1"] = {"DetectorIds": None}
+    sb.error(quiet, "us-east-1", "guardduty", "ListDetectors", "AccessDeniedException")
+    sb.detector(invitee, "us-east-1", administrator={})
+    sb.detector(gone, "us-east-1", administrator={})
+    org = sb.load(tmp_path / "a")
+    plan = plan_migration(org, admin=sec)
+    dis = [(s.step_id, s.account_id, s.params, s.accounts) for s in plan.steps if s.kind == "disassociate_other_admin"]
+    assert dis == [(f"us-east-1/2-disassociate_other_admin-{legacy}", legacy,
+                    {"DetectorId": f"d{legacy}useast1", "AccountIds": [data, quiet]}, [data, quiet])]
+    assert plan.expected_members == {"us-east-1": sorted([legacy, data, quiet, invitee, gone, sb.management])}
+    assert plan.issues == [] and plan.blocked_regions() == []
+
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security"), sb.account("App")
+    sb.detector(sec, "us-east-1", administrator={"AccountId": "777700002222", "RelationshipStatus": "Enabled",
+                                                 "InvitationId": "i", "InvitedAt": "2026-01-01T00:00:00.000Z"},
+                members=[S(app, sec, invited=True)])
+    plan = plan_migration(sb.load(tmp_path / "b"), admin=sec)
+    assert _issues(plan) == [
+        ("error", "admin_is_member_elsewhere", "us-east-1", sec, None,
+         f"the admin {sec} is itself a member of 777700002222 in us-east-1: an account cannot be an administrator "
+         f"and a member at once. First release it: DisassociateMembers (AccountIds=[{sec}]) from 777700002222, or "
+         f"DisassociateFromAdministratorAccount in {sec}")]
+    assert plan.blocked_regions() == ["us-east-1"]
+
+
+def test_runtime_monitoring_and_its_legacy_form_both_on_carry_runtime_monitoring_only(tmp_path):
+    """AWS (UpdateOrganizationConfiguration): "Specifying both EKS Runtime Monitoring (EKS_RUNTIME_MONITORING) and
+    Runtime Monitoring (RUNTIME_MONITORING) will cause an error." A detector reporting both on carries the new one;
+    agent management the organisation configuration auto-enables is carried with it."""
+    feats = [{"Name": "EKS_RUNTIME_MONITORING", "Status": "ENABLED"}, {"Name": "RUNTIME_MONITORING", "Status": "ENABLED"}]
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security"), sb.account("App")
+    sb.gd_admins = {"us-east-1": [{"AdminAccountId": sec, "AdminStatus": "ENABLED"}]}
+    sb.detector(sec, "us-east-1", members=[S(app, sec)], features=feats, org_config={
+        "AutoEnable": True, "AutoEnableOrganizationMembers": "NEW", "Features": [
+            {"Name": "RUNTIME_MONITORING", "AutoEnable": "NEW",
+             "AdditionalConfiguration": [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "AutoEnable": "NEW"}]},
+            {"Name": "LAMBDA_NETWORK_LOGS", "AutoEnable": "NONE"}]})
+    sb.detector(app, "us-east-1")
+    plan = plan_migration(sb.load(tmp_path / "snap"), admin=sec)
+    assert plan.features_by_region == {"us-east-1": ["RUNTIME_MONITORING"]}
+    assert plan.agents_by_region == {"us-east-1": ["ECS_FARGATE_AGENT_MANAGEMENT"]}
+    assert [(s.params["Features"], s.done_in_snapshot) for s in plan.steps if s.kind == "align_features"] == [
+        ([{"Name": "RUNTIME_MONITORING", "AutoEnable": "ALL",
+           "AdditionalConfiguration": [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "AutoEnable": "ALL"}]}], False)]
+    # the configuration already as asked (NEW): the step is done in the snapshot
+    plan = plan_migration(sb.load(tmp_path / "snap2"), admin=sec, auto_enable="NEW")
+    assert [s.done_in_snapshot for s in plan.steps if s.kind in ("set_auto_enable", "align_features")] == [True, True]
+
+
+def test_legacy_eks_runtime_migrated_with_two_agent_managements(tmp_path):
+    org, ids = invitation_org(tmp_path)
+    plan = plan_migration(org, admin=ids["admin"], regions=["us-east-1"], migrate_eks_runtime=True,
+                          features=["EKS_RUNTIME_MONITORING", "EKS_ADDON_MANAGEMENT", "EC2_AGENT_MANAGEMENT"])
+    assert [x[5] for x in _issues(plan) if "eks" in x[1]] == [
+        "the legacy EKS_RUNTIME_MONITORING is replaced by RUNTIME_MONITORING (EKS, ECS on Fargate and EC2), as AWS "
+        "documents in \"Migrating from EKS Runtime Monitoring to Runtime Monitoring\", with EKS_ADDON_MANAGEMENT, "
+        "EC2_AGENT_MANAGEMENT; Fargate and EC2 need their agent management too (--features)"]
+
+
+def test_todays_administrators_of_an_organisation_managed_guardduty_in_the_regions_asked(tmp_path):
+    """The delegated administrator is marked so where its AdminStatus is ENABLED (not where it is being removed);
+    today's state covers only the regions of the plan, coverage included."""
+    org, ids = _delegated_org(tmp_path / "snap")
+    old, app = ids["old"], ids["app"]
+    cur = plan_migration(org, admin=ids["sec"]).current
+    assert _plain(cur.administrators) == [
+        [r, old, "OldDA", True, r == "us-east-1", 1, 1, 0, 1, 0, 0, "ALL"]
+        for r in ("cn-north-1", "eu-west-1", "us-east-1")]
+    assert _plain(cur.ties) == [[r, old, app, "App", True, "organization", "Enabled", None]
+                                for r in ("cn-north-1", "eu-west-1", "us-east-1")]
+    cur = plan_migration(org, admin=ids["sec"], regions=["us-east-1", "cn-north-1"]).current
+    assert sorted(set(cur.coverage["region"])) == ["cn-north-1", "us-east-1"]
+    assert [r[0] for r in _plain(cur.administrators)] == ["cn-north-1", "us-east-1"]
+    assert _plain(cur.invitation_cost) == [["us-east-1", 0, 0, 0, 0, 0], ["cn-north-1", 0, 0, 0, 0, 0]]
+    assert cur.cost_summary["regions_in_scope"] == ["us-east-1", "cn-north-1"]
+
+
+def test_an_outside_administrator_suspended_detectors_left_out_and_the_member_limit_compared_whole(tmp_path,
+                                                                                                  monkeypatch):
+    """App leaves an administrator outside the organisation itself; OptOut's suspended detector is in a region it
+    has not enabled and the management account's is left out on request: both stay suspended, and say why. With a
+    member limit of 1 (the real one is 50,000), the region is blocked and the summary says so."""
+    import orgkit.guardduty.plan as plan_mod
+
+    ext = "777700001111"
+    sb = SnapshotSpec(regions=list(REGIONS))
+    sec, app = sb.account("Security"), sb.account("App")
+    optout = sb.account("OptOut", regions={"eu-west-1": "DISABLED"})
+    for r in REGIONS:
+        sb.detector(sec, r, administrator={})
+        sb.detector(app, r, administrator={"AccountId": ext, "RelationshipStatus": "Enabled", "InvitationId": "x",
+                                           "InvitedAt": "2026-01-01T00:00:00.000Z"})
+    sb.detector(optout, "eu-west-1", status="DISABLED", administrator={})
+    sb.detector(sb.management, "eu-west-1", status="DISABLED", administrator={})
+    org = sb.load(tmp_path / "snap")
+    mgmt = sb.management
+    plan = plan_migration(org, admin=sec, include_management=False)
+    dis = [(s.step_id, s.account_id, s.api, s.params, s.accounts, s.check, s.note, s.other_admin, s.why)
+           for s in plan.steps if s.kind == "disassociate_other_admin"]
+    assert dis == [
+        (f"{r}/2-disassociate_other_admin-{ext}-{app}", app, "guardduty:DisassociateFromAdministratorAccount",
+         {"DetectorId": f"d{app}{r.replace('-', '')}"}, [app],
+         f"GetAdministratorAccount ({app}, {r}) no longer shows {ext} Enabled or Disabled",
+         "never DeleteDetector in a member: its findings would be lost", ext,
+         WHY["disassociate_other_admin"].format(other=ext)) for r in REGIONS]
+
+    def outside(r):
+        return ("info", "old_admin_outside_organization", r, ext, None,
+                f"{ext} is outside the organisation and administers {app} in {r}: each of them leaves it itself "
+                "(DisassociateFromAdministratorAccount)")
+
+    assert _issues(plan) == [
+        ("info", "management_left_out", None, mgmt, None,
+         f"the management account {mgmt} is left out of enrolment (include_management=False): its GuardDuty is not "
+         "managed by the delegated administrator"),
+        outside("us-east-1"),
+        ("info", "member_region_not_enabled", "eu-west-1", optout, None,
+         f"eu-west-1 is not enabled in {optout} (OptOut): not enrolled there (GuardDuty needs the region)"),
+        outside("eu-west-1"),
+        ("info", "suspended_detector", "eu-west-1", optout, None,
+         f"the detector of {optout} (OptOut) in eu-west-1 is suspended: it stays suspended (its region is not "
+         "enabled)"),
+        ("info", "suspended_detector", "eu-west-1", mgmt, None,
+         f"the detector of {mgmt} (Management) in eu-west-1 is suspended: it stays suspended (the management account "
+         "is left out (include_management=False))")]
+    assert plan.suspended == [
+        {"account_id": optout, "region": "eu-west-1", "detector_id": f"d{optout}euwest1", "outcome": "left_out",
+         "by": None, "step_id": None, "reason": "its region is not enabled"},
+        {"account_id": mgmt, "region": "eu-west-1", "detector_id": f"d{mgmt}euwest1", "outcome": "left_out",
+         "by": None, "step_id": None, "reason": "the management account is left out (include_management=False)"}]
+    assert plan.expected_members == {"us-east-1": [app, optout], "eu-west-1": [app]}
+    assert "suspended detectors: 2 left out (each one in the table of suspended detectors)" in plan.summary()
+
+    monkeypatch.setattr(plan_mod, "MAX_MEMBERS", 1)
+    plan = plan_migration(org, admin=sec, regions=["us-east-1"])
+    assert _issues(plan)[1:] == [
+        ("error", "member_limit", "us-east-1", sec, None,
+         f"{sec} would have 3 members in us-east-1: a delegated GuardDuty administrator can manage at most 1 (AWS "
+         "quota; outside members count too)")]
+    assert plan.summary().splitlines()[2:] == [
+        "7 steps, 5 to do according to the snapshot",
+        "BLOCKED regions (fix the errors below first, or leave them out with --regions): us-east-1"]
+    monkeypatch.setattr(plan_mod, "MAX_MEMBERS", 3)  # exactly at the limit: allowed
+    assert plan_migration(org, admin=sec, regions=["us-east-1"]).blocked_regions() == []
+
+
+def test_the_invitation_administrator_proposed_is_the_one_with_most_invitation_members(tmp_path):
+    """Ties by invitation (InvitedAt present, or a member outside the organisation, which can only be invited)
+    counted per administrator, most first; the management account, though it has the most, is never proposed."""
+    from orgkit.guardduty.state import coverage_counts, invitation_admins, member_ties
+
+    sb = SnapshotSpec(regions=list(REGIONS))
+    alpha, beta = sb.account("Alpha"), sb.account("Beta")
+    m1, m2, m3 = sb.account("M1"), sb.account("M2"), sb.account("M3")
+    mgmt = sb.management
+    sb.detector(beta, "us-east-1", administrator={}, members=[S(m1, beta, invited=True), S(m2, beta, invited=True)])
+    sb.detector(beta, "eu-west-1", administrator={}, members=[S(m1, beta, invited=True)])
+    sb.detector(alpha, "us-east-1", administrator={}, members=[S(m3, alpha, invited=True), S(m2, alpha),
+                                                               S("999911112222", alpha)])
+    sb.detector(mgmt, "us-east-1", administrator={}, members=[S(a, mgmt, invited=True)
+                                                              for a in (m1, m2, m3, "999911113333")])
+    org = sb.load(tmp_path / "snap")
+    assert _plain(invitation_admins(org)) == [[mgmt, 4, 1], [beta, 3, 2], [alpha, 2, 1]]
+    assert default_admin(org) == (beta, "invitation_admin")
+    t0 = "2026-01-01T00:00:00+00:00"
+    assert _plain(member_ties(org)) == [
+        ["eu-west-1", beta, m1, "M1", True, "invitation", "Enabled", t0],
+        ["us-east-1", alpha, m2, "M2", True, "organization", "Enabled", None],
+        ["us-east-1", alpha, m3, "M3", True, "invitation", "Enabled", t0],
+        ["us-east-1", alpha, "999911112222", None, False, "invitation", "Enabled", None],
+        ["us-east-1", beta, m1, "M1", True, "invitation", "Enabled", t0],
+        ["us-east-1", beta, m2, "M2", True, "invitation", "Enabled", t0],
+        *[["us-east-1", mgmt, a, n, n is not None, "invitation", "Enabled", t0]
+          for a, n in ((m1, "M1"), (m2, "M2"), (m3, "M3"), ("999911113333", None))]]
+    plan = plan_migration(org)
+    assert (plan.target.admin_account_id, plan.target.admin_chosen_by) == (beta, "invitation_admin")
+    assert plan.summary().splitlines()[0] == (
+        f"GuardDuty migration to AWS Organizations: delegated administrator {beta} (Beta; proposed: today's "
+        "invitation administrator), auto-enable ALL, regions us-east-1, eu-west-1")
+    assert plan.steps_in(["eu-west-1"]) == [s for s in plan.steps if s.region == "eu-west-1"]
+    assert plan.steps_in() == plan.steps and plan.steps_in([]) == []
+    assert plan.auto_enable_in("ap-south-1") == "ALL"  # a region outside the plan: the target's mode
+    # no administrator by invitation: the delegated one is proposed, and said so
+    org, ids = _delegated_org(tmp_path / "delegated")
+    plan = plan_migration(org, with_current=False, check_scps=False)
+    assert plan.current is None and plan.to_dict()["current"] is None
+    assert plan.summary().splitlines()[:2] == [
+        f"GuardDuty migration to AWS Organizations: delegated administrator {ids['old']} (OldDA; proposed: today's "
+        "delegated administrator), auto-enable ALL, regions us-east-1, eu-west-1, cn-north-1",
+        f"{len(plan.steps)} steps, {sum(1 for s in plan.steps if s.api and not s.done_in_snapshot)} to do "
+        "according to the snapshot"]
+    assert coverage_counts(None).empty and coverage_counts(pd.DataFrame(columns=["region", "status"])).empty
+
+
+def test_a_delegated_administrator_listed_without_its_status_and_counts_of_several_organisation_members(tmp_path):
+    """ListOrganizationAdminAccounts gives AdminStatus; an entry without it is read as ENABLED (the account is
+    listed as the delegated administrator), by the plan and by today's state alike. Several organisation members
+    are each counted."""
+    from dataclasses import replace
+
+    from orgkit.coverage.guardduty import guardduty_coverage
+    from orgkit.guardduty.state import invitation_admins
+
+    org, ids = org_managed_org(tmp_path / "listed")
+    assert _plain(plan_migration(org, admin=ids["sec"]).current.administrators)[1] == [
+        "us-east-1", ids["sec"], "Security", True, True, 4, 4, 1, 3, 0, 0, "NEW"]
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, app = sb.account("Security"), sb.account("App")
+    sb.gd_admins = {"us-east-1": [{"AdminAccountId": sec}]}
+    sb.detector(sec, "us-east-1", members=[S(app, sec)])
+    sb.detector(app, "us-east-1")
+    org = sb.load(tmp_path / "snap")
+    assert default_admin(org) == (sec, "delegated_admin")
+    assert list(invitation_admins(org).columns) == ["administrator_id", "members", "regions"]
+    plan = plan_migration(org)
+    assert [(s.kind, s.done_in_snapshot) for s in plan.steps if s.kind == "designate_admin"] == [
+        ("designate_admin", True)]
+    assert plan_migration(org, admin=app).blocked_regions() == ["us-east-1"]  # another is delegated there
+    cur = plan.current
+    assert _plain(cur.administrators) == [["us-east-1", sec, "Security", True, True, 1, 1, 0, 1, 0, 0, None]]
+    assert list(cur.coverage.columns) == list(guardduty_coverage(org).columns)
+    assert cur.coverage.index.tolist() == list(range(len(cur.coverage)))
+    assert replace(cur, coverage=None).status_counts() is None
+
+
+def test_an_scp_that_denies_regions_blocks_only_those_and_a_created_outside_member_keeps_its_administrator(tmp_path):
+    """The pre-flight asks the SCPs about each step's call in the step's region (aws:RequestedRegion): a policy
+    denying GuardDuty outside us-east-1 blocks eu-west-1 only. An outside member whose record is only Created
+    (CreateMembers, no invitation yet) still ties its administrator, which is not enrolled."""
+    regional = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OnlyUsEast1", "Effect": "Deny", "Action": "guardduty:*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}}}]}
+    org, ids = invitation_org(tmp_path / "a", scps=[("OnlyUsEast1", regional, "sec")])
+    plan = plan_migration(org, admin=ids["admin"])
+    assert plan.blocked_regions() == ["eu-west-1"]
+    assert {(i.check, i.region) for i in plan.issues if i.check.startswith("scp")} == {("scp_denies", "eu-west-1")}
+
+    sb = SnapshotSpec(regions=["us-east-1"])
+    sec, keeper = sb.account("Security"), sb.account("Keeper")
+    sb.detector(sec, "us-east-1", administrator={})
+    sb.detector(keeper, "us-east-1", administrator={}, members=[S("999900003333", keeper, status="Created")])
+    plan = plan_migration(sb.load(tmp_path / "b"), admin=sec)
+    assert [i.check for i in plan.issues] == ["old_admin_keeps_external_members", "external_member_kept"]
+    assert plan.expected_members == {"us-east-1": [sb.management]}

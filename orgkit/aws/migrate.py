@@ -83,10 +83,12 @@ class Journal:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise JournalError(f"{path}: not a readable migration journal ({type(e).__name__}: {e}); move it "
                                "aside to start again") from None
+        if not isinstance(j.runs, list):
+            raise JournalError(f"{path}: its record of runs is not a list (edited?); move it aside to start again")
         bad = [r.step_id for r in j.steps if r.status not in STATUSES]
-        if bad or not isinstance(j.runs, list):
-            raise JournalError(f"{path}: step {bad[0] if bad else '?'} has an unknown status (edited?); move it "
-                               "aside to start again")
+        if bad:
+            raise JournalError(f"{path}: step {bad[0]} has an unknown status (edited?); move it aside to start "
+                               "again")
         return j
 
     def check_steps(self, plan: MigrationPlan) -> None:
