@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, parse_operator
+from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, _safe, parse_operator
 from orgkit.scp.matching import MissingKey, arn_matches, sub_variables
 
 __all__ = ["Rep", "domains", "MULTI_VALUED_KEYS", "RESOURCE", "MAX_SET_ELEMENTS", "MAX_COMBINATIONS"]
@@ -239,7 +239,7 @@ def _behaviour(value, tests, ctx) -> tuple:
             continue
         for p in vals:
             try:
-                out.append(bool(cmp(value, p, ctx)))
+                out.append(bool(_safe(cmp, value, p, ctx)))
             except MissingKey:
                 out.append(None)
     return tuple(out)
