@@ -530,3 +530,133 @@ def test_deny_is_deny_explicit_in_some_cases_implicit_in_others():
     # every case explicit stays explicit_deny; one allowing case makes it conditional
     assert evaluate([[FULL, only_region("us-east-1")], [FULL, only_region("eu-west-1")]], "ec2:RunInstances").decision == "explicit_deny"
     assert evaluate([[FULL, only_region("us-east-1")], [FULL]], "ec2:RunInstances").decision == "conditional"
+
+
+# ------------------------------------------------------- issue 22: each kind of exact answer, compared word for word
+
+def _pol(*sts):
+    return {"Version": "2012-10-17", "Statement": list(sts)}
+
+
+def _st(effect, cond=None, sid=None, action="cloudtrail:StopLogging"):
+    s = {"Effect": effect, "Action": action, "Resource": "*"}
+    if cond:
+        s["Condition"] = cond
+    if sid:
+        s["Sid"] = sid
+    return s
+
+
+_EU = {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
+_NOT_EU = {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}
+_ROW = dict(allowed_when=None, denied_when=None, depends_on=[], in_catalog=None, layer=None, policy_name=None,
+            policy_id=None, sid=None, level=None, source=None)
+_REGION_CASES = ["absent", '"eu-west-1"', "any other value"]
+
+
+def _answer(levels):
+    d = evaluate(levels, "cloudtrail:StopLogging")
+    return d.as_row(), [(c["values"], c["decision"]) for c in d.cases], d.depends_on_keys
+
+
+def _cases(decisions, key="aws:requestedregion", labels=_REGION_CASES):
+    return [({key: lab}, dec) for lab, dec in zip(labels, decisions)]
+
+
+def test_explicit_deny_for_every_value_by_one_statement_word_for_word():
+    got = _answer([[FULL, _pol(_st("Deny", {"Null": {"aws:RequestedRegion": ["true", "false"]}}, "Always"))]])
+    assert got == ({**_ROW, "decision": "explicit_deny", "level": "level0", "policy_id": "level0-policy1",
+                    "sid": "Always", "source": "level0-policy1/Always",
+                    "reason": 'denied for every value of aws:RequestedRegion (and when absent) by Sid "Always" of '
+                              'policy level0-policy1 at level0'},
+                   _cases(["explicit_deny"] * 2, labels=["absent", "any other value"]), ())
+
+
+def test_explicit_deny_for_every_value_by_two_statements_word_for_word():
+    got = _answer([[FULL, _pol(_st("Deny", _NOT_EU, "NotEu"), _st("Deny", _EU, "Eu"))]])
+    assert got == ({**_ROW, "decision": "explicit_deny", "level": "level0", "policy_id": "level0-policy1",
+                    "sid": "NotEu", "source": "level0-policy1/NotEu",
+                    "reason": 'denied for every value of aws:RequestedRegion (and when absent): by Sid "NotEu" of '
+                              'policy level0-policy1 at level0 when aws:RequestedRegion is not "eu-west-1" (or '
+                              'absent); by Sid "Eu" of policy level0-policy1 at level0 when aws:RequestedRegion is '
+                              '"eu-west-1"'},
+                   _cases(["explicit_deny"] * 3), ())
+
+
+def test_implicit_deny_at_one_level_and_at_two_word_for_word():
+    assert _answer([[_pol(_st("Allow", action="s3:*"))], [FULL]]) == (
+        {**_ROW, "decision": "implicit_deny", "level": "level0", "source": "level0",
+         "reason": "no SCP attached to level0 allows it"}, [], ())
+    got = _answer([[_pol(_st("Allow", _EU))], [_pol(_st("Allow", _NOT_EU))]])
+    assert got == ({**_ROW, "decision": "implicit_deny", "level": "level0", "source": "level0",
+                    "reason": 'no value lets every level allow it (aws:RequestedRegion): level0 allows nothing when '
+                              'aws:RequestedRegion is not "eu-west-1" (or absent); level1 allows nothing when '
+                              'aws:RequestedRegion is "eu-west-1"'},
+                   _cases(["implicit_deny"] * 3), ())
+    got = _answer([[_pol(_st("Allow", _EU))], [FULL]])
+    assert got[0]["reason"] == 'allow when aws:RequestedRegion is "eu-west-1"; implicit_deny when aws:RequestedRegion ' \
+                               'is not "eu-west-1" (or absent)'
+    got = _answer([[_pol(_st("Allow", {"StringEquals": {"aws:RequestedRegion": "mars-1"},
+                                       "StringNotEquals": {"aws:RequestedRegion": "mars-1"}}))], [FULL]])
+    assert got == ({**_ROW, "decision": "implicit_deny", "level": "level0", "source": "level0",
+                    "reason": "no SCP attached to level0 allows it for every value of aws:RequestedRegion (and when "
+                              "absent)"},
+                   _cases(["implicit_deny"] * 3, labels=["absent", '"mars-1"', "any other value"]), ())
+
+
+def test_allowed_for_every_value_word_for_word():
+    never = {"StringEquals": {"aws:RequestedRegion": "mars-1"}, "StringNotEquals": {"aws:RequestedRegion": "mars-1"}}
+    got = _answer([[FULL, _pol(_st("Deny", never))]])
+    assert got == ({**_ROW, "decision": "allow",
+                    "reason": "allowed at every level for every value of aws:RequestedRegion (and when absent)"},
+                   _cases(["allow"] * 3, labels=["absent", '"mars-1"', "any other value"]), ())
+
+
+def test_a_conditional_answer_with_all_three_kinds_of_case_word_for_word():
+    got = _answer([[_pol(_st("Allow", {"StringEquals": {"aws:RequestedRegion": ["eu-west-1", "us-east-1"]}}))],
+                   [FULL, _pol(_st("Deny", _EU, "NoEu"))]])
+    assert got == ({**_ROW, "decision": "conditional", "level": "level1", "policy_id": "level1-policy1", "sid": "NoEu",
+                    "source": "level0-policy0/#0, level1-policy1/NoEu",
+                    "allowed_when": 'aws:RequestedRegion is "us-east-1"',
+                    "denied_when": 'aws:RequestedRegion is not "us-east-1" (or absent)',
+                    "depends_on": ['aws:RequestedRegion StringEquals ["eu-west-1", "us-east-1"]',
+                                   'aws:RequestedRegion StringEquals ["eu-west-1"]'],
+                    "reason": 'allow when aws:RequestedRegion is "us-east-1"; explicit_deny when aws:RequestedRegion '
+                              'is "eu-west-1"; implicit_deny when aws:RequestedRegion is absent or any other value'},
+                   _cases(["implicit_deny", "explicit_deny", "allow", "implicit_deny"],
+                          labels=["absent", '"eu-west-1"', '"us-east-1"', "any other value"]),
+                   ("aws:requestedregion",))
+
+
+def test_a_role_exception_word_for_word():
+    got = _answer([[FULL, _pol(_st("Deny", {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Sec"}},
+                                   "Protect"))]])
+    assert got == ({**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1",
+                    "sid": "Protect", "source": "level0-policy1/Protect",
+                    "allowed_when": "aws:PrincipalArn is like arn:aws:iam::*:role/Sec",
+                    "denied_when": "aws:PrincipalArn is absent or any other value",
+                    "depends_on": ['aws:PrincipalArn ArnNotLike ["arn:aws:iam::*:role/Sec"]'],
+                    "reason": "allow when aws:PrincipalArn is like arn:aws:iam::*:role/Sec; explicit_deny when "
+                              "aws:PrincipalArn is absent or any other value"},
+                   _cases(["explicit_deny", "allow", "explicit_deny"], key="aws:principalarn",
+                          labels=["absent", "like arn:aws:iam::*:role/Sec", "any other value"]),
+                   ("aws:principalarn",))
+
+
+def test_every_value_denied_some_explicitly_word_for_word():
+    levels = [[_pol(_st("Allow", _EU))], [FULL, _pol(_st("Deny", _EU, "NoEu"))]]
+    got = _answer(levels)
+    assert got == ({**_ROW, "decision": "implicit_deny", "level": "level0", "source": "level0",
+                    "allowed_when": "never", "denied_when": "always",
+                    "reason": 'denied for every value of aws:RequestedRegion: implicitly (level0 allows nothing when '
+                              'aws:RequestedRegion is not "eu-west-1" (or absent)); explicitly by Sid "NoEu" of policy '
+                              'level1-policy1 at level1 when aws:RequestedRegion is "eu-west-1"'},
+                   _cases(["implicit_deny", "explicit_deny", "implicit_deny"]), ())
+    assert evaluate(levels, "cloudtrail:StopLogging").explain() == "\n".join([
+        "cloudtrail:StopLogging on any resource",
+        "level0: level0-policy0",
+        '  allow? by statement #0 of policy level0-policy0 if aws:RequestedRegion StringEquals ["eu-west-1"]',
+        "level1: level1-policy0, level1-policy1",
+        '  deny?  by Sid "NoEu" of policy level1-policy1 if aws:RequestedRegion StringEquals ["eu-west-1"]',
+        "  ALLOW  by statement #0 of policy level1-policy0",
+        "=> implicit_deny: " + got[0]["reason"]])
