@@ -271,3 +271,36 @@ def test_verdict_order_and_details_of_every_status():
     assert tamper_verdict([st[0], st[2]]) == ("guarded_by_service", details[1:2])
     assert tamper_verdict(st[:1]) == ("protected", [])
     assert tamper_verdict([]) == ("not_applicable", [])
+
+
+def test_guardduty_guards_compared_whole():
+    from orgkit.scp.tamper import GD_ADMIN_SENTENCE
+
+    lists = {a: GD_LISTS_SENTENCE for a in ("guardduty:createipset", "guardduty:updateipset",
+                                            "guardduty:updatethreatintelset", "guardduty:deletethreatintelset")}
+    filters = {a: GD_FILTERS_SENTENCE for a in ("guardduty:createfilter", "guardduty:updatefilter")}
+    leave = {a: GD_DISASSOCIATE_SENTENCE for a in ("guardduty:disassociatefromadministratoraccount",
+                                                   "guardduty:disassociatefrommasteraccount")}
+    admin = {"100000000001": {a: GD_ADMIN_SENTENCE for a in ("guardduty:disassociatemembers", "guardduty:deletemembers")}}
+    both = {"us-east-1": "ALL", "eu-west-1": "ALL"}
+    org = _gd_org(["us-east-1", "eu-west-1"], both)
+    assert guardduty_guards(org) == {**admin, "100000000002": {**lists, **filters, **leave}}
+    # a failed GuardDuty read of the member: nothing is known to be guarded there
+    org.reads = pd.DataFrame([{"account_id": "100000000002", "region": "us-east-1", "service": "guardduty",
+                               "status": "AccessDenied"},
+                              {"account_id": "100000000001", "region": "us-east-1", "service": "s3", "status": "error"}])
+    assert guardduty_guards(org) == admin
+    # a member through the administrators list (its own view) only: lists and filters, not the organisation's guard
+    org = _gd_org([], both)
+    org.guardduty_administrators = pd.DataFrame([{"account_id": "100000000002", "region": r,
+                                                  "relationship_status": "Enabled"} for r in ("us-east-1", "eu-west-1")])
+    assert guardduty_guards(org) == {**admin, "100000000002": {**lists, **filters}}
+    # enabled in one region, removed in the other: no guard; the auto-enable value is read whatever its case
+    org = _gd_org(["us-east-1", "eu-west-1"], {"us-east-1": "all", "eu-west-1": "ALL"})
+    org.guardduty_members["relationship_status"] = ["enabled", "Removed"]
+    assert guardduty_guards(org) == admin
+    # an administrator with a member by invitation may remove members itself
+    org = _gd_org(["us-east-1", "eu-west-1"], both, invitation=True)
+    assert guardduty_guards(org) == {"100000000002": {**lists, **filters}}
+    org.detectors = org.detectors.iloc[:0]
+    assert guardduty_guards(org) == {}
