@@ -182,3 +182,41 @@ def test_a_hostile_bucket_name_is_shown_as_text(tmp_path, capsys, monkeypatch):
                         capsys)
     assert rc == 0 and "\x1b" not in out + err
     assert "exposed" in out and "<b>x</b>" in out  # visible, as text (HTML escaping is the notebooks' job)
+
+
+# ------------------------------------------------------------- issue 22: the statuses per owner, compared whole
+
+def test_dependency_statuses_compared_whole(tmp_path):
+    from orgkit.scp.org import Evaluator
+    from orgkit.scp.tamper import dependency_statuses
+
+    key = f"on {KEY_ID}"
+    cond = {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}
+    s, ids = _spec(logs_scp=deny(BUCKET_ACTIONS, cond))
+    s.trail(ids["idle"], "idle-trail", S3BucketName="org-trail-logs")  # a second trail, the same bucket: one entry
+    org = s.load(tmp_path / "a")
+    open_key = [(f"{a} {key}", "exposed", "allowed for any principal") for a in KEY_ACTIONS]
+    assert dependency_statuses(org, Evaluator(org)) == {ids["logs"]: [
+        *[(f"{a} on org-trail-logs", "except", ["role/SecurityAdmin"]) for a in BUCKET_ACTIONS], *open_key]}
+    assert dependency_statuses(org, Evaluator(org), principal="arn:aws:iam::000000000001:role/Dev") == {ids["logs"]: [
+        *[(f"{a} on org-trail-logs", "denied", None) for a in BUCKET_ACTIONS],
+        *[(f"{a} {key}", "exposed", "allowed for arn:aws:iam::000000000001:role/Dev") for a in KEY_ACTIONS]]}
+    s, ids = _spec(bucket_owner="management", key_owner=None)
+    org = s.load(tmp_path / "b")
+    assert dependency_statuses(org, Evaluator(org)) == {ids["management"]: [(
+        "bucket org-trail-logs", "not_protectable",
+        f"bucket listed by account {ids['management']} (s3:ListBuckets); in the management account: SCPs do not "
+        "restrict its users or roles and RCPs do not affect its resources, so no organisation policy can protect it "
+        "(AWS recommends a separate log-archive account)")]}
+    s, ids = _spec(key_owner=None, unread=("logs",))
+    org = s.load(tmp_path / "c")
+    assert dependency_statuses(org, Evaluator(org)) == {ids["app"]: [(
+        "bucket org-trail-logs", "unknown",
+        f"bucket in no account whose buckets were read; not read in 1 account(s): {ids['logs']}")]}
+    s, ids = _spec(bucket_owner=None)
+    org = s.load(tmp_path / "d")
+    assert dependency_statuses(org, Evaluator(org)) == {
+        ids["logs"]: open_key,
+        ids["app"]: [("bucket org-trail-logs", "not_protectable",
+                      "bucket in no account of the organisation (every account's buckets were read); outside the "
+                      "organisation: its SCPs and RCPs do not reach it")]}
