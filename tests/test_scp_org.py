@@ -373,3 +373,50 @@ def test_lint_scp_version_must_be_2012_10_17(version, flagged):
     assert bool(hits) is flagged
     if flagged:
         assert hits[0]["severity"] == "error" and "2012-10-17" in hits[0]["message"]
+
+
+def test_what_if_summary_changes_and_errors_compared_whole(org):
+    """issue 22: every edit at once (move, detach, attach, a new policy), the summary and the changes whole."""
+    acts = ["iam:CreateUser", "s3:GetObject", "cloudtrail:StopLogging", "ec2:RunInstances"]
+    no_get = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}]}
+    w = (WhatIf(org).move_account("100000000002", "ou-sec").detach("p-allowlist", "ou-sand")
+         .attach("p-FullAWSAccess", "ou-sand").attach("p-FullAWSAccess", "ou-sand")
+         .add_policy("p-new", no_get, name="NoGet").attach("p-new", "100000000001"))
+    log = ["move 100000000002 to ou-sec", "detach p-allowlist from ou-sand", "attach p-FullAWSAccess to ou-sand",
+           "attach p-FullAWSAccess to ou-sand", "add policy p-new", "attach p-new to 100000000001"]
+    assert w.view.attached["ou-sand"] == ("p-FullAWSAccess",) and w.view.documents["p-new"][1] == "NoGet"
+    s = w.summary(principal="role/Dev", actions=acts)
+    assert s.to_dict("records") == [
+        {"account_id": "100000000001", "account_name": "prod", "ou_path": "Root/Workloads", "changed": 1,
+         "allow->explicit_deny": 1, "implicit_deny->allow": 0},
+        {"account_id": "100000000002", "account_name": "sandbox-1", "ou_path": "Root/Security", "changed": 1,
+         "allow->explicit_deny": 0, "implicit_deny->allow": 1},
+        {"account_id": "100000000003", "account_name": "sandbox-2", "ou_path": "Root/Workloads/Sandbox", "changed": 1,
+         "allow->explicit_deny": 0, "implicit_deny->allow": 1}]
+    assert s.attrs["what_if"] == log and s.attrs["catalog_version"] == default_catalog().version
+    c = w.changes(principal="role/Dev", actions=acts)
+    assert list(c.columns) == ["account_id", "account_name", "ou_path", "action", "service", "access_level", "before",
+                               "after"]
+    assert c.astype(str).values.tolist() == [
+        ["100000000001", "prod", "Root/Workloads", "s3:GetObject", "s3", "Read", "allow", "explicit_deny"],
+        ["100000000002", "sandbox-1", "Root/Security", "iam:CreateUser", "iam", "Write", "implicit_deny", "allow"],
+        ["100000000003", "sandbox-2", "Root/Workloads/Sandbox", "iam:CreateUser", "iam", "Write", "implicit_deny",
+         "allow"]]
+    assert c.attrs["what_if"] == log
+    with pytest.raises(ValueError, match=r"^more than 2 changed cells: use summary\(\) or pass actions=$"):
+        w.changes(principal="role/Dev", actions=acts, max_rows=2)
+    # nothing changed: empty frames with their columns
+    none = WhatIf(org)
+    assert list(none.summary(actions=acts).columns) == ["account_id", "account_name", "ou_path", "changed"]
+    assert none.summary(actions=acts).empty and none.changes(actions=acts).shape == (0, 8)
+    with pytest.raises(KeyError, match="ou-nope is not a node of the organisation"):
+        none.attach("p-FullAWSAccess", "ou-nope")
+    with pytest.raises(ValueError, match=r"^ou-sec is a ou, expected one of account$"):
+        none.move_account("ou-sec", "r-root")
+    with pytest.raises(ValueError, match=r"^100000000001 is a account, expected one of root, ou$"):
+        none.move_account("100000000002", "100000000001")
+    with pytest.raises(KeyError, match=r"unknown policy p-x: add it first with add_policy\(\)"):
+        none.attach("p-x", "ou-sec")
+    with pytest.raises(ValueError, match=r"^p-protect is not attached to ou-sec$"):
+        none.detach("p-protect", "ou-sec")
+    assert none.log == []
