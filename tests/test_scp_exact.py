@@ -554,7 +554,7 @@ _ROW = dict(allowed_when=None, denied_when=None, depends_on=[], in_catalog=None,
 _REGION_CASES = ["absent", '"eu-west-1"', "any other value"]
 
 
-def _answer(levels):
+def _whole(levels):
     d = evaluate(levels, "cloudtrail:StopLogging")
     return d.as_row(), [(c["values"], c["decision"]) for c in d.cases], d.depends_on_keys
 
@@ -564,7 +564,7 @@ def _cases(decisions, key="aws:requestedregion", labels=_REGION_CASES):
 
 
 def test_explicit_deny_for_every_value_by_one_statement_word_for_word():
-    got = _answer([[FULL, _pol(_st("Deny", {"Null": {"aws:RequestedRegion": ["true", "false"]}}, "Always"))]])
+    got = _whole([[FULL, _pol(_st("Deny", {"Null": {"aws:RequestedRegion": ["true", "false"]}}, "Always"))]])
     assert got == ({**_ROW, "decision": "explicit_deny", "level": "level0", "policy_id": "level0-policy1",
                     "sid": "Always", "source": "level0-policy1/Always",
                     "reason": 'denied for every value of aws:RequestedRegion (and when absent) by Sid "Always" of '
@@ -573,7 +573,7 @@ def test_explicit_deny_for_every_value_by_one_statement_word_for_word():
 
 
 def test_explicit_deny_for_every_value_by_two_statements_word_for_word():
-    got = _answer([[FULL, _pol(_st("Deny", _NOT_EU, "NotEu"), _st("Deny", _EU, "Eu"))]])
+    got = _whole([[FULL, _pol(_st("Deny", _NOT_EU, "NotEu"), _st("Deny", _EU, "Eu"))]])
     assert got == ({**_ROW, "decision": "explicit_deny", "level": "level0", "policy_id": "level0-policy1",
                     "sid": "NotEu", "source": "level0-policy1/NotEu",
                     "reason": 'denied for every value of aws:RequestedRegion (and when absent): by Sid "NotEu" of '
@@ -584,19 +584,19 @@ def test_explicit_deny_for_every_value_by_two_statements_word_for_word():
 
 
 def test_implicit_deny_at_one_level_and_at_two_word_for_word():
-    assert _answer([[_pol(_st("Allow", action="s3:*"))], [FULL]]) == (
+    assert _whole([[_pol(_st("Allow", action="s3:*"))], [FULL]]) == (
         {**_ROW, "decision": "implicit_deny", "level": "level0", "source": "level0",
          "reason": "no SCP attached to level0 allows it"}, [], ())
-    got = _answer([[_pol(_st("Allow", _EU))], [_pol(_st("Allow", _NOT_EU))]])
+    got = _whole([[_pol(_st("Allow", _EU))], [_pol(_st("Allow", _NOT_EU))]])
     assert got == ({**_ROW, "decision": "implicit_deny", "level": "level0", "source": "level0",
                     "reason": 'no value lets every level allow it (aws:RequestedRegion): level0 allows nothing when '
                               'aws:RequestedRegion is not "eu-west-1" (or absent); level1 allows nothing when '
                               'aws:RequestedRegion is "eu-west-1"'},
                    _cases(["implicit_deny"] * 3), ())
-    got = _answer([[_pol(_st("Allow", _EU))], [FULL]])
+    got = _whole([[_pol(_st("Allow", _EU))], [FULL]])
     assert got[0]["reason"] == 'allow when aws:RequestedRegion is "eu-west-1"; implicit_deny when aws:RequestedRegion ' \
                                'is not "eu-west-1" (or absent)'
-    got = _answer([[_pol(_st("Allow", {"StringEquals": {"aws:RequestedRegion": "mars-1"},
+    got = _whole([[_pol(_st("Allow", {"StringEquals": {"aws:RequestedRegion": "mars-1"},
                                        "StringNotEquals": {"aws:RequestedRegion": "mars-1"}}))], [FULL]])
     assert got == ({**_ROW, "decision": "implicit_deny", "level": "level0", "source": "level0",
                     "reason": "no SCP attached to level0 allows it for every value of aws:RequestedRegion (and when "
@@ -606,14 +606,14 @@ def test_implicit_deny_at_one_level_and_at_two_word_for_word():
 
 def test_allowed_for_every_value_word_for_word():
     never = {"StringEquals": {"aws:RequestedRegion": "mars-1"}, "StringNotEquals": {"aws:RequestedRegion": "mars-1"}}
-    got = _answer([[FULL, _pol(_st("Deny", never))]])
+    got = _whole([[FULL, _pol(_st("Deny", never))]])
     assert got == ({**_ROW, "decision": "allow",
                     "reason": "allowed at every level for every value of aws:RequestedRegion (and when absent)"},
                    _cases(["allow"] * 3, labels=["absent", '"mars-1"', "any other value"]), ())
 
 
 def test_a_conditional_answer_with_all_three_kinds_of_case_word_for_word():
-    got = _answer([[_pol(_st("Allow", {"StringEquals": {"aws:RequestedRegion": ["eu-west-1", "us-east-1"]}}))],
+    got = _whole([[_pol(_st("Allow", {"StringEquals": {"aws:RequestedRegion": ["eu-west-1", "us-east-1"]}}))],
                    [FULL, _pol(_st("Deny", _EU, "NoEu"))]])
     assert got == ({**_ROW, "decision": "conditional", "level": "level1", "policy_id": "level1-policy1", "sid": "NoEu",
                     "source": "level0-policy0/#0, level1-policy1/NoEu",
@@ -629,7 +629,7 @@ def test_a_conditional_answer_with_all_three_kinds_of_case_word_for_word():
 
 
 def test_a_role_exception_word_for_word():
-    got = _answer([[FULL, _pol(_st("Deny", {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Sec"}},
+    got = _whole([[FULL, _pol(_st("Deny", {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Sec"}},
                                    "Protect"))]])
     assert got == ({**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1",
                     "sid": "Protect", "source": "level0-policy1/Protect",
@@ -645,7 +645,7 @@ def test_a_role_exception_word_for_word():
 
 def test_every_value_denied_some_explicitly_word_for_word():
     levels = [[_pol(_st("Allow", _EU))], [FULL, _pol(_st("Deny", _EU, "NoEu"))]]
-    got = _answer(levels)
+    got = _whole(levels)
     assert got == ({**_ROW, "decision": "implicit_deny", "level": "level0", "source": "level0",
                     "allowed_when": "never", "denied_when": "always",
                     "reason": 'denied for every value of aws:RequestedRegion: implicitly (level0 allows nothing when '
@@ -660,3 +660,42 @@ def test_every_value_denied_some_explicitly_word_for_word():
         '  deny?  by Sid "NoEu" of policy level1-policy1 if aws:RequestedRegion StringEquals ["eu-west-1"]',
         "  ALLOW  by statement #0 of policy level1-policy0",
         "=> implicit_deny: " + got[0]["reason"]])
+
+
+def test_too_many_combinations_keep_the_statement_by_statement_answer_word_for_word():
+    tags = {f"aws:PrincipalTag/k{i}": "v" for i in range(15)}  # 2**15 combinations at least: past MAX_COMBINATIONS
+    got = _whole([[FULL, _pol(_st("Deny", {"StringEquals": tags}, "Tags"))],
+                   [_pol(_st("Allow", _EU, "Eu", action="*"))]])
+    deps = [f'aws:PrincipalTag/k{i} StringEquals ["v"]' for i in sorted(range(15), key=str)]
+    assert got == ({**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1", "sid": "Tags",
+                    "source": "level0-policy1/Tags, level1-policy0/Eu",
+                    "depends_on": deps + ['aws:RequestedRegion StringEquals ["eu-west-1"]'],
+                    "reason": 'denied by Sid "Tags" of policy level0-policy1 at level0 if ' + " and ".join(deps)
+                              + '; allowed at level1 only if Sid "Eu" of policy level1-policy0 (aws:RequestedRegion '
+                                'StringEquals ["eu-west-1"])'},
+                   [], tuple(sorted(k.lower() for k in tags)) + ("aws:requestedregion",))
+
+
+def test_an_unknown_operator_is_a_yes_or_no_of_its_own_word_for_word():
+    got = _whole([[FULL, _pol(_st("Deny", {"StringEqualz": {"aws:RequestedRegion": "x"}}, "Odd"))]])
+    dim = "unknown operator StringEqualz in level0-policy1/Odd"
+    assert got == ({**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1", "sid": "Odd",
+                    "source": "level0-policy1/Odd", "allowed_when": f"{dim} is does not hold",
+                    "denied_when": f"{dim} is holds",
+                    "depends_on": ["unknown condition operator 'StringEqualz' on aws:RequestedRegion"],
+                    "reason": f"allow when {dim} is does not hold; explicit_deny when {dim} is holds"},
+                   [({dim: "holds"}, "explicit_deny"), ({dim: "does not hold"}, "allow")], (dim,))
+
+
+def test_levels_evaluated_with_a_plain_context_and_a_persona_without_account():
+    from orgkit.scp.engine import Level, evaluate_levels
+    from orgkit.scp.policy import compile_levels
+
+    lv = [Level(n, "level", n, p) for n, p in compile_levels([[FULL, _pol(_st("Deny", _NOT_EU))]])]
+    d = evaluate_levels(lv, "cloudtrail:StopLogging", context={"aws:principalarn": "arn:aws:iam::1:role/x"})
+    assert (d.decision, d.allowed_when, d.denied_when) == (
+        "conditional", 'aws:RequestedRegion is "eu-west-1"', 'aws:RequestedRegion is not "eu-west-1" (or absent)')
+    assert [(c["values"], c["decision"]) for c in d.cases] == _cases(["explicit_deny", "allow", "explicit_deny"])
+    with pytest.raises(ValueError) as e:
+        evaluate([[FULL]], "s3:GetObject", principal="root")
+    assert str(e.value) == "principal 'root' is a persona: give account_id too, or a full ARN"
