@@ -304,3 +304,23 @@ def test_guardduty_guards_compared_whole():
     assert guardduty_guards(org) == {"100000000002": {**lists, **filters}}
     org.detectors = org.detectors.iloc[:0]
     assert guardduty_guards(org) == {}
+
+
+def test_the_exact_answer_behind_a_verdict_is_asked_with_the_given_context():
+    """Deny StopLogging in eu-west-1 unless role/Sec: in eu-west-1 only role/Sec can (protected_except); with the
+    region unknown, any principal can elsewhere (exposed, and when)."""
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "r-root", "account", "a", ["p-FullAWSAccess", "p-x"])],
+                   {"p-FullAWSAccess": FULL,
+                    "p-x": deny("cloudtrail:StopLogging", {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Sec"},
+                                                           "StringEquals": {"aws:RequestedRegion": "eu-west-1"}})})
+    acts = ["cloudtrail:StopLogging"]
+    t = scp.tamper_protection(org, actions=acts, context={"aws:RequestedRegion": "eu-west-1"}).set_index("account_id")
+    assert t.loc["100000000001", ["cloudtrail", "cloudtrail_detail"]].tolist() == [
+        "protected_except", ["cloudtrail:StopLogging: only role/Sec"]]
+    t = scp.tamper_protection(org, actions=acts).set_index("account_id")
+    assert t.loc["100000000001", ["cloudtrail", "cloudtrail_detail"]].tolist() == [
+        "exposed", ['cloudtrail:StopLogging: allowed when (aws:PrincipalArn is absent or any other value and '
+                    'aws:RequestedRegion is not "eu-west-1" (or absent)); or (aws:PrincipalArn is like '
+                    'arn:aws:iam::*:role/Sec)']]
