@@ -420,3 +420,97 @@ def test_what_if_summary_changes_and_errors_compared_whole(org):
     with pytest.raises(ValueError, match=r"^p-protect is not attached to ou-sec$"):
         none.detach("p-protect", "ou-sec")
     assert none.log == []
+
+
+# ------------------------------------------------ issue 22: resource control policies, in memory, compared whole
+
+_RCP_FULL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+_RCP_PROTECT = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "ProtectLogBucket", "Effect": "Deny", "Principal": "*", "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+     "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
+
+
+def _rcp_org(unread=None, unread_scp=False):
+    """RCPFullAWSAccess everywhere and a bucket-protecting RCP on the Security OU (its Log Archive account); with
+    ``unread_scp`` an SCP of the logs account whose text was not read."""
+    import pandas as pd
+
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    ("ou-sec", "r-root", "ou", "Security", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "ou-sec", "account", "logs", ["p-FullAWSAccess"] + (["p-gone"] if unread_scp else [])),
+                    ("100000000002", "r-root", "account", "app", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, **({"p-gone": FULL} if unread_scp else {})})
+    if unread_scp:
+        org.policies.loc[org.policies["policy_id"] == "p-gone", "content"] = None
+    org.rcps = pd.DataFrame([{"policy_id": pid, "name": nm, "type": "RESOURCE_CONTROL_POLICY",
+                              "aws_managed": pid == "p-RCPFullAWSAccess", "content": json.dumps(doc)}
+                             for pid, nm, doc in (("p-RCPFullAWSAccess", "RCPFullAWSAccess", _RCP_FULL),
+                                                  ("p-rprot", "ProtectLogBucket", _RCP_PROTECT))])
+    org.rcp_targets = pd.DataFrame([{"policy_id": "p-RCPFullAWSAccess", "target_id": n}
+                                    for n in ("r-root", "ou-sec", MGMT, "100000000001", "100000000002")]
+                                   + [{"policy_id": "p-rprot", "target_id": "ou-sec"}])
+    org.rcp_enabled = True
+    org.rcp_unread = unread
+    return org
+
+
+def test_rcp_answers_and_their_layer_compared_whole():
+    from orgkit.scp.org import Evaluator
+
+    ev = Evaluator(_rcp_org())
+    bucket = "arn:aws:s3:::logs"
+    full = ("allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-RCPFullAWSAccess/#0 > "
+            "p-RCPFullAWSAccess/#0")
+
+    def ask(acct, action, resource=None, principal=None):
+        d = ev.explain(acct, action, resource=resource, principal=principal)
+        assert d.as_row() == ev.decide(acct, action, resource=resource, principal=principal).as_row()
+        return d.decision, d.layer, d.reason, d.source
+
+    assert ask("100000000001", "s3:DeleteBucket", bucket) == (
+        "conditional", "RCP", "allow when aws:PrincipalArn is like arn:aws:iam::*:role/SecurityAdmin; explicit_deny "
+                              "when aws:PrincipalArn is absent or any other value", "p-rprot/ProtectLogBucket")
+    assert ask("100000000001", "s3:DeleteBucket", bucket, "role/Dev") == (
+        "explicit_deny", "RCP", 'denied by Sid "ProtectLogBucket" of policy "ProtectLogBucket" (p-rprot) at RCP ou '
+                                'Root/Security (ou-sec)', "p-rprot/ProtectLogBucket")
+    assert ask("100000000002", "s3:GetObject") == ("allow", "SCP and RCP", full, full.split(": ", 1)[1])
+    assert ask("100000000001", "ec2:RunInstances", principal="role/Dev") == (
+        "allow", "SCP", "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0",
+        "p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0")
+    assert ask(MGMT, "s3:DeleteBucket", bucket) == (
+        "exempt", None, "the management account is not affected by SCPs", None)
+    # the RCPs could not be listed: an RCP service's answer in a member account is unknown, and says why
+    ev = Evaluator(_rcp_org(unread="organizations:ListPolicies failed (AccessDenied)"))
+    d = ev.decide("100000000001", "s3:DeleteBucket", resource=bucket)
+    assert (d.decision, d.layer, d.reason, d.source, d.unknown_reads) == (
+        "unknown", "RCP", "would be allow by the SCPs, but the resource is in account 100000000001, where resource "
+                          "control policies are enabled and could not be read: organizations:ListPolicies failed "
+                          "(AccessDenied)", "RCP", ("organizations:ListPolicies failed (AccessDenied)",))
+    # an SCP that could not be read keeps the answer unknown (SCP), unless an RCP surely denies it
+    ev = Evaluator(_rcp_org(unread_scp=True))
+    d = ev.decide("100000000001", "s3:GetObject", resource=bucket)
+    assert (d.decision, d.layer) == ("unknown", "SCP")
+    d = ev.decide("100000000001", "s3:DeleteBucket", resource=bucket, principal="role/Dev")
+    assert (d.decision, d.layer, d.policy_id) == ("explicit_deny", "RCP", "p-rprot")
+
+
+def test_the_matrix_applies_rcps_to_their_services_only():
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    ev = Evaluator(_rcp_org())
+    want = [[MGMT, "management", "Root", "ec2:RunInstances", "ec2", "Write", "exempt"],
+            [MGMT, "management", "Root", "s3:DeleteBucket", "s3", "Write", "exempt"],
+            [MGMT, "management", "Root", "s3:GetObject", "s3", "Read", "exempt"],
+            ["100000000001", "logs", "Root/Security", "ec2:RunInstances", "ec2", "Write", "allow"],
+            ["100000000001", "logs", "Root/Security", "s3:DeleteBucket", "s3", "Write", "explicit_deny"],
+            ["100000000001", "logs", "Root/Security", "s3:GetObject", "s3", "Read", "allow"],
+            ["100000000002", "app", "Root", "ec2:RunInstances", "ec2", "Write", "allow"],
+            ["100000000002", "app", "Root", "s3:DeleteBucket", "s3", "Write", "allow"],
+            ["100000000002", "app", "Root", "s3:GetObject", "s3", "Read", "allow"]]
+    m = compute_matrix(ev, principal="role/Dev", actions=["s3:DeleteBucket", "s3:GetObject", "ec2:RunInstances"])
+    assert m.to_long().astype(str).values.tolist() == want
+    m = compute_matrix(ev, principal="role/Dev", actions=["s3:DeleteBucket", "s3:GetObject"],
+                       resource="arn:aws:s3:::logs")
+    assert m.to_long().astype(str).values.tolist() == [r for r in want if r[3] != "ec2:RunInstances"]
