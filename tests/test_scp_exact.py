@@ -726,3 +726,87 @@ def test_a_range_between_two_numeric_or_date_points_is_named_whole():
     d = evaluate([[FULL, _pol(_st("Deny", {"NumericNotEquals": {"aws:MultiFactorAuthAge": "5"}}, action="*"))]],
                  "s3:GetObject")
     assert (d.allowed_when, d.denied_when) == ("aws:MultiFactorAuthAge is = 5", "aws:MultiFactorAuthAge is not = 5 (or absent)")
+
+
+# ------------------------------------------- orgkit.scp.compare, called directly (moved from tests/test_scp_compare.py)
+# compare_cases: one action's allowed cases before and after, over one partition of the unknown keys (issue 18
+# point 1); the change review of tests/test_diff.py calls it through a whole snapshot pair.
+
+import numpy as np  # noqa: E402
+
+from orgkit.scp.catalog import default_catalog  # noqa: E402
+from orgkit.scp.compare import CaseChange, compare_cases, statement_masks  # noqa: E402
+from orgkit.scp.engine import Level, merge_context  # noqa: E402
+from orgkit.scp.policy import compile_levels  # noqa: E402
+
+_CMP_ACT = "cloudtrail:StopLogging"
+_CMP_OTHER = "(any other value of aws:PrincipalArn: neither like arn:aws:iam::*:role/Sec nor like arn:aws:iam::*:role/Ops)"
+
+
+def _cmp_levels(*lvls):
+    return [Level(n, "level", n, p) for n, p in compile_levels(list(lvls))]
+
+
+def _cmp_deny(actions, cond=None, key="Action"):
+    st = {"Effect": "Deny", key: actions, "Resource": "*"}
+    if cond:
+        st["Condition"] = cond
+    return {"Version": "2012-10-17", "Statement": [st]}
+
+
+_CMP_EXC = _cmp_deny(_CMP_ACT, {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/Sec", "arn:aws:iam::*:role/Ops"]}})
+_CMP_REGION = _cmp_deny(_CMP_ACT, {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}})
+_CMP_CTX = merge_context({}, {})
+
+
+def test_removing_a_deny_with_exceptions_gains_the_cases_it_denied():
+    before, after = _cmp_levels([FULL, _CMP_EXC]), _cmp_levels([FULL])
+    gained = f"aws:PrincipalArn is absent or any other value {_CMP_OTHER}"
+    assert compare_cases(before, _CMP_CTX, after, _CMP_CTX, _CMP_ACT) == CaseChange(gained, "", 4)
+    assert compare_cases(after, _CMP_CTX, before, _CMP_CTX, _CMP_ACT) == CaseChange("", gained, 4)
+    assert compare_cases(after, _CMP_CTX, before, _CMP_CTX, _CMP_ACT).changed
+
+
+def test_nothing_unknown_is_one_case_and_the_same_policies_change_nothing():
+    assert compare_cases(_cmp_levels([FULL]), _CMP_CTX, _cmp_levels([FULL]), _CMP_CTX, _CMP_ACT) == CaseChange("", "", 1)
+    same = compare_cases(_cmp_levels([FULL, _CMP_EXC]), _CMP_CTX, _cmp_levels([FULL, _CMP_EXC]), _CMP_CTX, _CMP_ACT)
+    assert same == CaseChange("", "", 4) and not same.changed
+
+
+def test_a_region_deny_replaced_by_a_role_exception_gains_and_loses():
+    c = compare_cases(_cmp_levels([FULL, _CMP_REGION]), _CMP_CTX, _cmp_levels([FULL, _CMP_EXC]), _CMP_CTX, _CMP_ACT)
+    assert c == CaseChange(
+        'aws:PrincipalArn is like arn:aws:iam::*:role/Sec or like arn:aws:iam::*:role/Ops and aws:RequestedRegion is '
+        'not "eu-west-1" (or absent)',
+        f'aws:PrincipalArn is absent or any other value and aws:RequestedRegion is "eu-west-1" {_CMP_OTHER}', 12)
+
+
+def test_the_resource_is_a_dimension_when_not_given():
+    on = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:DeleteBucket",
+                                                   "Resource": "arn:aws:s3:::logs"}]}
+    c = compare_cases(_cmp_levels([FULL, on]), _CMP_CTX, _cmp_levels([FULL]), _CMP_CTX, "s3:DeleteBucket")
+    assert c == CaseChange("the resource is arn:aws:s3:::logs", "", 2)
+    assert compare_cases(_cmp_levels([FULL, on]), _CMP_CTX, _cmp_levels([FULL]), _CMP_CTX, "s3:DeleteBucket",
+                         resource="arn:aws:s3:::logs") == CaseChange("", "", 1)
+    assert compare_cases(_cmp_levels([FULL, on]), _CMP_CTX, _cmp_levels([FULL]), _CMP_CTX, "s3:DeleteBucket", resource="*") == c
+
+
+def test_too_many_combinations_are_not_compared():
+    many = _cmp_deny(_CMP_ACT, {"StringEquals": {f"aws:PrincipalTag/k{i}": "v" for i in range(20)}})
+    assert compare_cases(_cmp_levels([FULL, many]), _CMP_CTX, _cmp_levels([FULL]), _CMP_CTX, _CMP_ACT) is None
+
+
+def test_statement_masks_per_statement_and_cached():
+    cat = default_catalog()
+    acts = list(cat.frame["action"])
+    lv = _cmp_levels([FULL, _cmp_deny(["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"]),
+                 _cmp_deny(["cloudtrail:*"], key="NotAction")])
+    cache: dict = {}
+    full, two, notct = statement_masks(cat, lv, cache)
+    assert full.all() and len(full) == len(acts)
+    assert sorted(np.array(acts, dtype=object)[two]) == ["cloudtrail:DeleteTrail", "cloudtrail:StopLogging"]
+    assert not any(a.lower().startswith("cloudtrail:") for a in np.array(acts, dtype=object)[notct])
+    assert notct.sum() == len(acts) - sum(a.lower().startswith("cloudtrail:") for a in acts)
+    assert len(cache) == 3
+    again = statement_masks(cat, lv, cache)
+    assert all(x is y for x, y in zip(again, (full, two, notct)))
