@@ -810,3 +810,14 @@ def test_statement_masks_per_statement_and_cached():
     assert len(cache) == 3
     again = statement_masks(cat, lv, cache)
     assert all(x is y for x, y in zip(again, (full, two, notct)))
+
+
+def test_a_number_or_date_that_does_not_parse_matches_nothing_and_its_cases_say_so():
+    """issue 22: a policy value that is not a number (or a date) never matches (the Deny never applies): the cases
+    are absent and one stand-in value, labelled as such."""
+    for op, key, label in (("NumericLessThan", "aws:MultiFactorAuthAge", "0"),
+                           ("DateLessThan", "aws:CurrentTime", "2000-01-01")):
+        d = evaluate([[FULL, _pol(_st("Deny", {op: {key: "not-a-value"}}, action="*"))]], "s3:GetObject")
+        assert (d.decision, d.reason) == ("allow", f"allowed at every level for every value of {key} (and when absent)")
+        assert [(c["values"], c["decision"]) for c in d.cases] == [({key.lower(): "absent"}, "allow"),
+                                                                   ({key.lower(): label}, "allow")]
