@@ -445,3 +445,33 @@ def test_the_explanation_of_each_kind_of_level_word_for_word():
         "s3:GetObject on any resource", *_ROOT, _ENG, _FULL_ALLOWS, _DEV,
         '  ALLOW  by Sid "EuOnly" of policy "Region" (p-Region)',
         "=> allow: allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-Region/EuOnly [decided by: SCP]"])
+
+
+@pytest.mark.parametrize("doc,kind,message", [
+    ('{"Version": "2012-10-17", "Id": "x", "Statement": ["s3:*"]}', "scp",
+     "policy p-x, statement 0: a statement must be a JSON object"),
+    ('{"Version": "2012-10-17", "Id": "x", "Foo": 1, "Statement": []}', "scp",
+     "policy p-x: unexpected top-level element(s): Foo"),
+    ('{"Version": "2012-10-17"}', "scp", "policy p-x: missing the Statement element"),
+    ('{"Statement": [{"Sid": "A", "Effect": "Deny", "Action": "*", "Resource": "*"}, '
+     '{"Sid": "B", "Effect": "allow", "Action": "*", "Resource": "*"}]}', "scp",
+     'policy p-x, statement 1 (B): Effect must be "Allow" or "Deny", got "allow"'),
+    ("[1]", "scp", "policy p-x: a policy must be one JSON object"),
+    ('{"Version": "2012-10-17", "Statement": [{"Sid": "R", "Effect": "Deny", "Principal": {"AWS": '
+     '"arn:aws:iam::1:root"}, "Action": "s3:*", "Resource": "*"}]}', "rcp",
+     'policy p-x, statement 0 (R): the Principal of a resource control policy must be "*"'),
+])
+def test_policy_errors_word_for_word(doc, kind, message):
+    """issue 22: the whole message, with the statement's index and Sid."""
+    with pytest.raises(PolicyError) as e:
+        compile_policy(doc, "p-x", kind=kind)
+    assert str(e.value) == message
+
+
+def test_an_id_is_a_known_top_level_element_and_an_rcp_may_name_every_principal():
+    pol = compile_policy('{"Version": "2012-10-17", "Id": "x", "Statement": {"Effect": "Deny", "Action": "s3:*", '
+                         '"Resource": "*"}}', "p-x")
+    assert [(s.effect, s.actions) for s in pol.statements] == [("Deny", ("s3:*",))]
+    rcp = compile_policy('{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", '
+                         '"Action": "s3:*", "Resource": "*"}]}', "p-r", kind="rcp")
+    assert [(s.effect, s.actions) for s in rcp.statements] == [("Deny", ("s3:*",))]
