@@ -821,3 +821,20 @@ def test_a_number_or_date_that_does_not_parse_matches_nothing_and_its_cases_say_
         assert (d.decision, d.reason) == ("allow", f"allowed at every level for every value of {key} (and when absent)")
         assert [(c["values"], c["decision"]) for c in d.cases] == [({key.lower(): "absent"}, "allow"),
                                                                    ({key.lower(): label}, "allow")]
+
+
+def test_a_completed_context_keeps_every_other_key_absent():
+    """issue 22: with ``missing="absent"``, the values tried for an UNKNOWN key are added to a context in which
+    every other key stays absent (aws:PrincipalTag/team absent: StringNotEquals holds)."""
+    from orgkit.scp.engine import RequestContext
+
+    c = RequestContext({"a": 1}, True, {"b", "c"}).completed({"b": 2})
+    assert (dict(c), c.missing_absent, c.unknown, "z" in c, c["z"], "c" in c) == (
+        {"a": 1, "b": 2}, True, frozenset({"c"}), True, None, False)
+    both = _pol(_st("Deny", {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1", "aws:PrincipalTag/team": "sec"}},
+                    "D", action="*"))
+    d = evaluate([[FULL, both]], "s3:GetObject", context={"aws:RequestedRegion": UNKNOWN}, missing="absent")
+    assert (d.decision, d.reason, d.depends_on_keys) == (
+        "conditional", 'allow when aws:RequestedRegion is "eu-west-1"; explicit_deny when aws:RequestedRegion is not '
+                       '"eu-west-1" (or absent)', ("aws:requestedregion",))
+    assert [(c["values"], c["decision"]) for c in d.cases] == _cases(["explicit_deny", "allow", "explicit_deny"])
