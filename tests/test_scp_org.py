@@ -644,3 +644,15 @@ def test_an_action_the_catalog_lacks_is_kept_flagged_and_summarised_as_unknown_l
     df = scp.can(org, "cloudtrail:StopLogging", principal="role/Dev")
     assert df[["account_id", "principal", "decision"]].astype(str).values.tolist() == [
         [MGMT, f"arn:aws:iam::{MGMT}:role/Dev", "exempt"], ["100000000001", "arn:aws:iam::100000000001:role/Dev", "allow"]]
+
+
+def test_a_service_linked_role_is_exempt_and_named():
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "r-root", "account", "a", ["p-FullAWSAccess"])], {"p-FullAWSAccess": FULL})
+    d = Evaluator(org).decide("100000000001", "s3:GetObject", principal="service-linked")
+    assert (d.decision, d.reason, d.principal, d.layer, d.level) == (
+        "exempt", "service-linked roles are not affected by SCPs",
+        "arn:aws:iam::100000000001:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForGuardduty", None, None)
