@@ -356,3 +356,122 @@ def test_a_decision_row_and_its_explanation_word_for_word():
         "level1: p-FullAWSAccess", "  ALLOW  by statement #0 of policy p-FullAWSAccess",
         f"=> conditional: allow when {allowed}; explicit_deny when {denied}",
         f"   allowed when {allowed}", f"   denied when {denied}"])
+
+
+# ---------------------------------------- issue 22: the level-by-level explanation of an organisation, word for word
+
+def _explain_org():
+    from scp_org_fixture import make_org
+
+    a = "cloudtrail:StopLogging"
+
+    def pol(**st):
+        return {"Version": "2012-10-17", "Statement": [{"Resource": "*", **st}]}
+
+    return make_org(
+        [("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+         ("ou-eng", "r-root", "ou", "Eng", ["p-FullAWSAccess", "p-Protect"]),
+         ("ou-empty", "r-root", "ou", "Empty", []),
+         ("000000000001", "r-root", "account", "management", ["p-FullAWSAccess"]),
+         ("100000000001", "ou-eng", "account", "Dev", ["p-Region", "p-Deny"]),
+         ("100000000002", "ou-empty", "account", "Lost", ["p-FullAWSAccess"]),
+         ("100000000003", "r-root", "account", "Strict", ["p-Deny"])],
+        {"p-FullAWSAccess": FULL_AWS_ACCESS,
+         "p-Protect": pol(Sid="Protect", Effect="Deny", Action=a,
+                          Condition={"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Sec"}}),
+         "p-Region": pol(Sid="EuOnly", Effect="Allow", Action="*",
+                         Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}),
+         "p-Deny": pol(Sid="NoLeave", Effect="Deny", Action="organizations:LeaveOrganization")})
+
+
+_ROOT = ['root Root (r-root): "FullAWSAccess" (p-FullAWSAccess)',
+         '  ALLOW  by statement #0 of policy "FullAWSAccess" (p-FullAWSAccess)']
+_ENG = 'ou Root/Eng (ou-eng): "FullAWSAccess" (p-FullAWSAccess), "Protect" (p-Protect)'
+_DEV = 'account Root/Eng/Dev (100000000001): "Deny" (p-Deny), "Region" (p-Region)'
+_EU_ONLY = '  allow? by Sid "EuOnly" of policy "Region" (p-Region) if aws:RequestedRegion StringEquals ["eu-west-1"]'
+_FULL_ALLOWS = '  ALLOW  by statement #0 of policy "FullAWSAccess" (p-FullAWSAccess)'
+
+
+def test_the_explanation_of_each_kind_of_level_word_for_word():
+    from orgkit.scp.org import Evaluator
+
+    ev = Evaluator(_explain_org())
+    sec = "aws:PrincipalArn is like arn:aws:iam::*:role/Sec"
+    d = ev.decide("100000000001", "cloudtrail:StopLogging")
+    reason = (f'allow when {sec} and aws:RequestedRegion is "eu-west-1"; explicit_deny when aws:PrincipalArn is '
+              f'absent or any other value; implicit_deny when {sec} and aws:RequestedRegion is not "eu-west-1" (or '
+              'absent)')
+    denied = (f'(aws:PrincipalArn is absent or any other value); or ({sec} and aws:RequestedRegion is not '
+              '"eu-west-1" (or absent))')
+    assert d.explain() == "\n".join([
+        "cloudtrail:StopLogging on any resource", *_ROOT, _ENG,
+        '  deny?  by Sid "Protect" of policy "Protect" (p-Protect) if aws:PrincipalArn ArnNotLike '
+        '["arn:aws:iam::*:role/Sec"]', _FULL_ALLOWS, _DEV, _EU_ONLY,
+        f"=> conditional: {reason} [decided by: SCP]",
+        f'   allowed when {sec} and aws:RequestedRegion is "eu-west-1"',
+        f"   denied when {denied}"])
+    assert d.as_row() == {
+        "decision": "conditional", "reason": reason, "source": "p-Protect/Protect, p-Region/EuOnly", "level": "ou-eng",
+        "policy_id": "p-Protect", "policy_name": "Protect", "sid": "Protect",
+        "depends_on": ['aws:PrincipalArn ArnNotLike ["arn:aws:iam::*:role/Sec"]',
+                       'aws:RequestedRegion StringEquals ["eu-west-1"]'],
+        "allowed_when": f'{sec} and aws:RequestedRegion is "eu-west-1"', "denied_when": denied, "in_catalog": True,
+        "layer": "SCP"}
+    d = ev.decide("100000000001", "organizations:LeaveOrganization")
+    reason = ('denied for every value of aws:RequestedRegion (and when absent) by Sid "NoLeave" of policy "Deny" '
+              '(p-Deny) at account Root/Eng/Dev (100000000001)')
+    assert d.explain() == "\n".join([
+        "organizations:LeaveOrganization on any resource", *_ROOT, _ENG, _FULL_ALLOWS, _DEV,
+        '  DENY   by Sid "NoLeave" of policy "Deny" (p-Deny)', _EU_ONLY,
+        f"=> explicit_deny: {reason} [decided by: SCP]"])
+    assert (d.level, d.policy_id, d.policy_name, d.sid, d.source, d.level_path) == (
+        "100000000001", "p-Deny", "Deny", "NoLeave", "p-Deny/NoLeave", "Root/Eng/Dev")
+    d = ev.decide("100000000002", "cloudtrail:StopLogging", principal="role/Dev")
+    assert d.explain() == "\n".join([
+        "cloudtrail:StopLogging on any resource as arn:aws:iam::100000000002:role/Dev", *_ROOT,
+        "ou Root/Empty (ou-empty): no SCP attached",
+        "  nothing is allowed: a level with no SCP allows nothing",
+        'account Root/Empty/Lost (100000000002): "FullAWSAccess" (p-FullAWSAccess)', _FULL_ALLOWS,
+        "=> implicit_deny: ou Root/Empty (ou-empty) has no SCP attached, so it allows nothing [decided by: SCP]"])
+    assert (d.level, d.source, d.level_path) == ("ou-empty", "ou-empty", "Root/Empty")
+    d = ev.decide("100000000003", "s3:GetObject", resource="arn:aws:s3:::b/k")
+    assert d.explain() == "\n".join([
+        "s3:GetObject on arn:aws:s3:::b/k", *_ROOT,
+        'account Root/Strict (100000000003): "Deny" (p-Deny)',
+        "  no statement here allows it",
+        "=> implicit_deny: no SCP attached to account Root/Strict (100000000003) allows it [decided by: SCP]"])
+    d = ev.decide("100000000001", "s3:GetObject", context={"aws:RequestedRegion": "eu-west-1"})
+    assert d.explain() == "\n".join([
+        "s3:GetObject on any resource", *_ROOT, _ENG, _FULL_ALLOWS, _DEV,
+        '  ALLOW  by Sid "EuOnly" of policy "Region" (p-Region)',
+        "=> allow: allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-Region/EuOnly [decided by: SCP]"])
+
+
+@pytest.mark.parametrize("doc,kind,message", [
+    ('{"Version": "2012-10-17", "Id": "x", "Statement": ["s3:*"]}', "scp",
+     "policy p-x, statement 0: a statement must be a JSON object"),
+    ('{"Version": "2012-10-17", "Id": "x", "Foo": 1, "Statement": []}', "scp",
+     "policy p-x: unexpected top-level element(s): Foo"),
+    ('{"Version": "2012-10-17"}', "scp", "policy p-x: missing the Statement element"),
+    ('{"Statement": [{"Sid": "A", "Effect": "Deny", "Action": "*", "Resource": "*"}, '
+     '{"Sid": "B", "Effect": "allow", "Action": "*", "Resource": "*"}]}', "scp",
+     'policy p-x, statement 1 (B): Effect must be "Allow" or "Deny", got "allow"'),
+    ("[1]", "scp", "policy p-x: a policy must be one JSON object"),
+    ('{"Version": "2012-10-17", "Statement": [{"Sid": "R", "Effect": "Deny", "Principal": {"AWS": '
+     '"arn:aws:iam::1:root"}, "Action": "s3:*", "Resource": "*"}]}', "rcp",
+     'policy p-x, statement 0 (R): the Principal of a resource control policy must be "*"'),
+])
+def test_policy_errors_word_for_word(doc, kind, message):
+    """issue 22: the whole message, with the statement's index and Sid."""
+    with pytest.raises(PolicyError) as e:
+        compile_policy(doc, "p-x", kind=kind)
+    assert str(e.value) == message
+
+
+def test_an_id_is_a_known_top_level_element_and_an_rcp_may_name_every_principal():
+    pol = compile_policy('{"Version": "2012-10-17", "Id": "x", "Statement": {"Effect": "Deny", "Action": "s3:*", '
+                         '"Resource": "*"}}', "p-x")
+    assert [(s.effect, s.actions) for s in pol.statements] == [("Deny", ("s3:*",))]
+    rcp = compile_policy('{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", '
+                         '"Action": "s3:*", "Resource": "*"}]}', "p-r", kind="rcp")
+    assert [(s.effect, s.actions) for s in rcp.statements] == [("Deny", ("s3:*",))]

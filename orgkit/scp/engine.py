@@ -456,18 +456,6 @@ def combine(steps: list[LevelResult], action: str, resource=None, principal=None
     return Decision("allow", "allowed at every level: " + chain if steps else "allowed", source=chain, **base)
 
 
-def unknown_statements(levels: Sequence[Level], resource: str | None, ctx: Mapping[str, Any]) -> list[Statement]:
-    """Every statement of the chain whose Resource/Condition part is unknown under ``ctx`` (whatever its
-    action): the statements the partition of the unknown keys is built from."""
-    out = []
-    for lv in levels:
-        for pol in lv.policies:
-            for st in pol.statements:
-                if is_unknown(st.applies_beyond_action(resource, ctx)):
-                    out.append(st)
-    return out
-
-
 def _outcome(steps, truth):
     """The decision for one completion: ``(code, (level index, statement or None))``. ``truth`` maps
     id(statement) to True/False/Unknown for the statements that were unknown."""

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, parse_operator
+from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, _safe, parse_operator
 from orgkit.scp.matching import MissingKey, arn_matches, sub_variables
 
 __all__ = ["Rep", "domains", "MULTI_VALUED_KEYS", "RESOURCE", "MAX_SET_ELEMENTS", "MAX_COMBINATIONS"]
@@ -168,6 +168,16 @@ def _ordered_reps(points, to_value, fmt, step) -> list[Rep]:
     return reps
 
 
+def _merged(reps: list[Rep], behaviour) -> list[Rep]:
+    """Ordered representatives (below, =, between, above the policy's points) of one class as ONE, labelled with
+    every piece it holds: ``NumericLessThan 10`` and ``NumericGreaterThan 20`` allow ``= 10 or between 10 and 20
+    or = 20``, not just ``= 10`` (the first piece met)."""
+    classes: dict = {}
+    for r in reps:
+        classes.setdefault(behaviour(r.value), []).append(r)
+    return [rs[0] if len(rs) == 1 else Rep(rs[0].value, " or ".join(r.label for r in rs)) for rs in classes.values()]
+
+
 def _ip_reps(nets) -> list[Rep]:
     reps: list[Rep] = []
     for version, cls, top in ((4, ipaddress.IPv4Address, 2**32), (6, ipaddress.IPv6Address, 2**128)):
@@ -211,12 +221,16 @@ def element_reps(tests: Sequence[tuple], ctx: Mapping[str, Any]) -> list[Rep]:
     reps: list[Rep] = []
     if fams & {"string", "like", "arn"} or not (fams - {"null"}):
         reps += _string_reps(strings, ignorecase, patterns, arns, ctx)
+    def behaviour(v):
+        return _behaviour(v, tests, ctx)
+
     if nums:
-        reps += _ordered_reps(nums, lambda x: _fmt_num(x), _fmt_num, 1)
+        reps += _merged(_ordered_reps(nums, lambda x: _fmt_num(x), _fmt_num, 1), behaviour)
     elif "numeric" in fams:
         reps.append(Rep("0", "0"))
     if dates:
-        reps += _ordered_reps(dates, lambda d: d.isoformat(), lambda d: d.isoformat(), timedelta(days=1))
+        reps += _merged(_ordered_reps(dates, lambda d: d.isoformat(), lambda d: d.isoformat(), timedelta(days=1)),
+                        behaviour)
     elif "date" in fams:
         reps.append(Rep("2000-01-01T00:00:00+00:00", "2000-01-01"))
     if "bool" in fams:
@@ -225,7 +239,7 @@ def element_reps(tests: Sequence[tuple], ctx: Mapping[str, Any]) -> list[Rep]:
         reps += _ip_reps(nets)
     if "binaryequals" in fams:
         reps += [Rep(b, b) for b in binaries] + [Rep("b3JnaXQtb3RoZXI=", "any other value")]
-    return _by_behaviour(reps, lambda v: _behaviour(v, tests, ctx))
+    return _by_behaviour(reps, behaviour)
 
 
 def _behaviour(value, tests, ctx) -> tuple:
@@ -239,7 +253,7 @@ def _behaviour(value, tests, ctx) -> tuple:
             continue
         for p in vals:
             try:
-                out.append(bool(cmp(value, p, ctx)))
+                out.append(bool(_safe(cmp, value, p, ctx)))
             except MissingKey:
                 out.append(None)
     return tuple(out)
