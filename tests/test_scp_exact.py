@@ -680,10 +680,10 @@ def test_an_unknown_operator_is_a_yes_or_no_of_its_own_word_for_word():
     got = _whole([[FULL, _pol(_st("Deny", {"StringEqualz": {"aws:RequestedRegion": "x"}}, "Odd"))]])
     dim = "unknown operator StringEqualz in level0-policy1/Odd"
     assert got == ({**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1", "sid": "Odd",
-                    "source": "level0-policy1/Odd", "allowed_when": f"{dim} is does not hold",
-                    "denied_when": f"{dim} is holds",
+                    "source": "level0-policy1/Odd", "allowed_when": f"{dim} does not hold",
+                    "denied_when": f"{dim} holds",
                     "depends_on": ["unknown condition operator 'StringEqualz' on aws:RequestedRegion"],
-                    "reason": f"allow when {dim} is does not hold; explicit_deny when {dim} is holds"},
+                    "reason": f"allow when {dim} does not hold; explicit_deny when {dim} holds"},
                    [({dim: "holds"}, "explicit_deny"), ({dim: "does not hold"}, "allow")], (dim,))
 
 

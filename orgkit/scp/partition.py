@@ -390,6 +390,8 @@ def describe_values(key: str, reps: Sequence[Rep], domain: Sequence[Rep], displa
     name = "the resource" if key == RESOURCE else (display or key)
     if len(reps) == len(domain):
         return f"{name} is anything"
+    if key.startswith("unknown operator "):  # engine.exact's free yes/no: "… holds", "… does not hold"
+        return f"{name} " + " or ".join(dict.fromkeys(r.label for r in reps))
     ids = {id(r) for r in reps}
     rest = [r for r in domain if id(r) not in ids]
     has_absent = any(r.value is None for r in reps) and key != RESOURCE
