@@ -222,6 +222,74 @@ def test_selector_change_is_listed_neutral(base, tmp_path):
     assert "resources.type=AWS::S3::Object" in r["reason"]
 
 
+# issue 22: survivors of mutation. Each row compared whole: kind, severity, where, before, after, reason, source.
+EDS_COLS = ["kind", "severity", "account_id", "region", "before", "after", "reason", "trail_arn", "source"]
+ORG_LAKE = "arn:aws:cloudtrail:us-east-1:111111111111:eventdatastore/org-lake-0000"
+EXTRA_LAKE = "arn:aws:cloudtrail:eu-west-1:111111111111:eventdatastore/extra-lake-0000"
+MGMT = "111111111111"
+
+
+def _eds_rows(before, after) -> list[tuple]:
+    df = diff(before, after, scp=False, processes=1)
+    df = df[df["kind"].str.startswith("eds_")]
+    return [tuple(r) for r in df[EDS_COLS].itertuples(index=False)]
+
+
+def test_eds_rows_of_stores_removed_or_unread_compared_whole(tmp_path):
+    """An account store (not an organization one) removed where its region was read is deleted; where it was not
+    read, unknown, and only the owner could have listed it (no delegated administrator sees an account store). An
+    organization store unread: the owner or a CloudTrail delegated administrator could have listed it."""
+    two = spec(second_eds=True).load(tmp_path / "two")
+    assert _eds_rows(two, spec().load(tmp_path / "gone")) == [
+        ("eds_removed", "regression", MGMT, "eu-west-1", "ENABLED", "deleted",
+         "event data store extra-lake (this account, eu-west-1 only) deleted while ingesting", EXTRA_LAKE,
+         "cloudtrail:GetEventDataStore")]
+    assert _eds_rows(two, spec(lake_unread="eu-west-1").load(tmp_path / "unread_eu")) == [
+        ("eds_changed", "regression", MGMT, "eu-west-1", "ENABLED", "unknown",
+         "event data store extra-lake: the CloudTrail Lake stores of its owner 111111111111 in eu-west-1 were not "
+         "read in AFTER", EXTRA_LAKE, "cloudtrail:GetEventDataStore")]
+    base = spec().load(tmp_path / "base")
+    assert _eds_rows(base, spec(eds=False, lake_unread="us-east-1").load(tmp_path / "unread_us")) == [
+        ("eds_changed", "regression", MGMT, "us-east-1", "ENABLED", "unknown",
+         "event data store org-lake: the CloudTrail Lake stores of its owner 111111111111 (or of a CloudTrail "
+         "delegated administrator) in us-east-1 were not read in AFTER", ORG_LAKE, "cloudtrail:GetEventDataStore")]
+
+
+def test_eds_status_and_scope_changes_compared_whole(tmp_path):
+    base = spec().load(tmp_path / "base")
+    # STARTING_INGESTION: whether it records is not known (coverage's INGESTING map): no longer confirmed
+    assert _eds_rows(base, spec(eds_status="STARTING_INGESTION").load(tmp_path / "starting")) == [
+        ("eds_changed", "regression", MGMT, "us-east-1", "ENABLED", "STARTING_INGESTION",
+         "event data store org-lake (organization, all regions) ingestion can no longer be confirmed "
+         "(ENABLED -> STARTING_INGESTION)", ORG_LAKE, "cloudtrail:GetEventDataStore")]
+    # a scope that widens while the store records is an improvement
+    narrow = spec(eds_org=False, eds_multi=False).load(tmp_path / "narrow")
+    assert _eds_rows(narrow, base) == [
+        ("eds_changed", "improvement", MGMT, "us-east-1", "this account, us-east-1 only", "organization, all regions",
+         "event data store org-lake: organization False -> True; multi-region False -> True", ORG_LAKE,
+         "cloudtrail:GetEventDataStore")]
+    stopped = spec(eds_status="STOPPED_INGESTION").load(tmp_path / "stopped")
+    assert _eds_rows(stopped, spec(eds_status="STOPPED_INGESTION", eds_org=False).load(tmp_path / "stopped_acc")) == [
+        ("eds_changed", "neutral", MGMT, "us-east-1", "organization, all regions", "this account, all regions",
+         "event data store org-lake: organization True -> False (it does not ingest: no effect)", ORG_LAKE,
+         "cloudtrail:GetEventDataStore")]
+    # selectors read as an empty list are shown as such (not as unread)
+    assert _eds_rows(base, spec(eds_selectors=[]).load(tmp_path / "nosel")) == [
+        ("eds_changed", "neutral", MGMT, "us-east-1", "organization, all regions", "organization, all regions",
+         "event data store org-lake: event selectors advanced[eventCategory=Management] -> advanced[]", ORG_LAKE,
+         "cloudtrail:GetEventDataStore")]
+
+
+def test_a_store_whose_scope_was_not_given_says_unknown_scope(tmp_path):
+    sb = spec(eds=False)
+    arn = sb.event_data_store("half", organization=False)
+    store = sb.docs[sb.management]["CloudTrail"]["EventDataStores"]["us-east-1"][0]
+    del store["MultiRegionEnabled"], store["OrganizationEnabled"]
+    assert _eds_rows(spec(eds=False).load(tmp_path / "none"), sb.load(tmp_path / "half")) == [
+        ("eds_added", "neutral", MGMT, "us-east-1", None, "ENABLED",
+         "new event data store half (unknown scope, unknown regions)", arn, "cloudtrail:GetEventDataStore")]
+
+
 def test_hostile_store_name_is_text(tmp_path):
     sb = spec(eds=False)
     sb.event_data_store("<b>x</b>\x1b[31m", status="ENABLED")
