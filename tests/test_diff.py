@@ -236,6 +236,74 @@ def test_trail_stopped_and_cells(pair):
     assert set(cells.account_id) == {sb.management, sb._play} and len(cells) == 2 * 2
 
 
+# issue 22: survivors of mutation. Trail rows and GuardDuty management rows compared whole.
+TRAIL_COLS = ["kind", "severity", "account_id", "account_name", "ou_path", "region", "before", "after", "reason",
+              "trail_arn", "service"]
+KMS_SOURCE = ["kms.amazonaws.com"]
+
+
+def _trail_snapshot(tmp_path, name, *, exclude=KMS_SOURCE, logging=True, stop_time=None, delivery_error=None,
+                    kms=None, multi=True, second=False, second_logging=True, unread_status=False):
+    sb = SnapshotSpec(regions=["us-east-1"])
+    app = sb.account("App", parent=sb.ou("Eng"))
+    status = {"IsLogging": logging, "LatestDeliveryTime": "2026-11-30T00:00:00Z"}
+    if stop_time:
+        status["StopLoggingTime"] = stop_time
+    if delivery_error:
+        status["LatestDeliveryError"] = delivery_error
+    arn = sb.trail(app, "app-trail", status=status, IsMultiRegionTrail=multi, **({"KmsKeyId": kms} if kms else {}),
+                   event_selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+                                     "ExcludeManagementEventSources": exclude}])
+    if unread_status:
+        t = sb.docs[app]["CloudTrail"]["Trails"][arn]
+        t["Status"], t["Error"] = None, "AccessDeniedException"
+    if second:
+        sb.trail(app, "second", logging=second_logging)
+    return sb.load(tmp_path / name)
+
+
+def _trail_rows(before, after) -> list[tuple]:
+    df = diff(before, after, scp=False, processes=1)
+    return [tuple(r) for r in df[df["kind"].str.startswith("trail_")][TRAIL_COLS].itertuples(index=False)]
+
+
+def test_trail_rows_compared_whole(tmp_path):
+    app, arn = "000000000002", "arn:aws:cloudtrail:us-east-1:000000000002:trail/app-trail"
+    second = "arn:aws:cloudtrail:us-east-1:000000000002:trail/second"
+    where = (app, "App", "Root/Eng", "us-east-1")
+    base = _trail_snapshot(tmp_path, "base")
+    changed = _trail_snapshot(tmp_path, "changed", exclude=KMS_SOURCE + ["rdsdata.amazonaws.com"], multi=False,
+                              kms="arn:aws:kms:us-east-1:000000000002:key/k")
+    assert _trail_rows(base, changed) == [
+        ("trail_changed", "neutral", *where, None, None,
+         "trail app-trail: multi-region True -> False; KMS key None -> arn:aws:kms:us-east-1:000000000002:key/k; "
+         "event selectors basic[All, management=True, exclude=kms.amazonaws.com] -> "
+         "basic[All, management=True, exclude=kms.amazonaws.com,rdsdata.amazonaws.com]", arn, "cloudtrail")]
+    stopped = _trail_snapshot(tmp_path, "stopped", logging=False, stop_time="2026-11-29T10:00:00Z",
+                              delivery_error="AccessDenied")
+    assert _trail_rows(base, stopped) == [
+        ("trail_stopped", "regression", *where, "logging", "not logging",
+         "trail app-trail stopped logging at 2026-11-29 10:00:00+00:00", arn, "cloudtrail"),
+        ("trail_delivery", "regression", *where, "delivering", "AccessDenied",
+         "trail app-trail: delivery fails (AccessDenied)", arn, "cloudtrail")]
+    assert _trail_rows(stopped, base) == [
+        ("trail_started", "improvement", *where, "not logging", "logging", "trail app-trail started logging", arn,
+         "cloudtrail"),
+        ("trail_delivery", "improvement", *where, "AccessDenied", "delivering", "trail app-trail: delivers again", arn,
+         "cloudtrail")]
+    assert _trail_rows(base, _trail_snapshot(tmp_path, "unread", unread_status=True)) == [
+        ("trail_changed", "regression", *where, "logging", "unknown",
+         "trail app-trail: its status could not be read (AccessDeniedException)", arn, "cloudtrail")]
+    two = _trail_snapshot(tmp_path, "two", second=True)
+    assert _trail_rows(two, base) == [
+        ("trail_removed", "regression", *where, "logging", "deleted", "trail second deleted while logging", second,
+         "cloudtrail")]
+    assert _trail_rows(_trail_snapshot(tmp_path, "two_off", second=True, second_logging=False), base) == [
+        ("trail_removed", "neutral", *where, "not logging", "deleted", "trail second deleted", second, "cloudtrail")]
+    assert _trail_rows(base, two) == [
+        ("trail_added", "neutral", *where, None, "logging", "new trail second", second, "cloudtrail")]
+
+
 def test_detector_suspended_and_features(pair):
     b, a, sb, _ = pair(after={"suspend": True, "s3_feature": "DISABLED"})
     df = diff(b, a)

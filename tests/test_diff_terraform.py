@@ -453,3 +453,91 @@ def test_a_plan_that_detaches_a_protective_scp_with_an_exception_is_a_regression
     p = subprocess.run([sys.executable, "-m", "orgkit.cli", "diff", str(path), "--terraform-plan", str(pf),
                         "--fail-on", "regression"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 1, p.stderr
+
+
+# issue 22: survivors of mutation. Rows compared whole; references a plan's author writes resolved or refused.
+ROW = ["kind", "severity", "account_id", "policy_id", "policy_name", "target_id", "before", "after", "reason",
+       "source"]
+FEW = ["organizations:LeaveOrganization", "cloudtrail:StopLogging", "cloudtrail:DeleteTrail"]
+
+
+def rows_of(df, *kinds) -> list[tuple]:
+    df = df[df.kind.isin(kinds)] if kinds else df
+    return [tuple(r) for r in df[ROW].itertuples(index=False)]
+
+
+def test_content_unknown_with_no_references_recorded_is_said_whole(org):
+    changes = [rc("aws_organizations_policy.p", "aws_organizations_policy", ["create"], None,
+                  {"name": "P", "type": "SERVICE_CONTROL_POLICY"}, {"id": True, "content": True})]
+    config = [cfg("aws_organizations_policy.p", "aws_organizations_policy", content={"references": []})]
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    why = "aws_organizations_policy.p.content is unknown until apply (no references recorded)"
+    assert rows_of(df, "not_evaluated") == [
+        ("not_evaluated", "unknown", None, "(after apply) aws_organizations_policy.p", "P", None, None, None,
+         f"aws_organizations_policy.p: policy content unknown until apply ({why}): its effect is not evaluated",
+         "aws_organizations_policy.p")]
+    assert rows_of(df, "scp_created") == [
+        ("scp_created", "neutral", None, "(after apply) aws_organizations_policy.p", "P", None, None, "P",
+         f"content unknown until apply ({why})", None)]
+
+
+def test_a_reference_that_is_not_one_is_unknown_not_a_crash(org):
+    """A plan is hostile input: a recorded reference that is no Terraform address is reported unknown."""
+    eng, app = org.ids["eng"], org.ids["app"]
+    changes = [rc("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment", ["create"], None,
+                  {"target_id": eng}, {"id": True, "policy_id": True})]
+    config = [cfg("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment",
+                  policy_id={"references": ["not a reference!"]}, target_id={"constant_value": eng})]
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    assert rows_of(df) == [
+        ("not_evaluated", "unknown", None, None, None, eng, None, None,
+         "aws_organizations_policy_attachment.a: attaches a policy unknown until apply "
+         "(aws_organizations_policy_attachment.a.policy_id is unknown until apply (not a reference! is not known)) "
+         f"to {eng}: it can only take permissions away there (the level already allows everything, and an SCP never "
+         f"grants), so the 1 account below ({app}) are evaluated without it and their decisions could only become "
+         "more restrictive", "aws_organizations_policy_attachment.a")]
+
+
+def test_an_instance_of_a_for_each_resource_is_resolved_through_its_configuration(org):
+    changes, config = new_policy_and_attachment(org.ids["eng"])
+    changes[1]["address"] = 'aws_organizations_policy_attachment.leave_root["eng"]'
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    assert rows_of(df, "scp_attached", "not_evaluated") == [
+        ("scp_attached", "improvement", None, "(after apply) aws_organizations_policy.deny_leave", "DenyLeave",
+         org.ids["eng"], None, None, "DenyLeave attached to ou Root/Engineering; changes SCP decisions in 1 account",
+         None)]
+
+
+def test_an_element_of_a_list_variable_is_resolved(org):
+    ids = org.ids
+    changes = [rc("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment", ["create"], None,
+                  {"policy_id": ids["protect"]}, {"id": True, "target_id": True})]
+    config = [cfg("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment",
+                  target_id={"references": ["var.ous[1]", "var.ous"]})]
+    df = diff_plan(org, plan(changes, config, variables={"ous": {"value": [ids["eng"], ids["sandbox"]]}}),
+                   actions=FEW)
+    assert rows_of(df, "scp_attached", "not_evaluated") == [
+        ("scp_attached", "improvement", None, ids["protect"], "Protect", ids["sandbox"], None, None,
+         "Protect attached to ou Root/Sandbox; changes SCP decisions in 1 account", None)]
+
+
+def test_an_account_the_snapshot_lacks_and_a_new_accounts_row(org):
+    ids = org.ids
+    changes = [
+        rc("aws_organizations_account.ghost", "aws_organizations_account", ["update"],
+           {"id": "999999999999", "name": "Ghost", "parent_id": ids["eng"]},
+           {"id": "999999999999", "name": "Ghost", "parent_id": ids["sandbox"]}),
+        rc("aws_organizations_account.new", "aws_organizations_account", ["create"], None,
+           {"name": "Newbie", "email": "n@example.com", "parent_id": ids["sandbox"]}, {"id": True, "arn": True})]
+    df = diff_plan(org, plan(changes), actions=FEW)
+    assert rows_of(df, "not_evaluated") == [
+        ("not_evaluated", "unknown", "999999999999", None, None, None, None, None,
+         "aws_organizations_account.ghost: updates account 999999999999, which the snapshot does not have",
+         "aws_organizations_account.ghost")]
+    acc = plan_org(org, plan(changes)).org.accounts
+    cols = ["account_id", "account_name", "status", "joined_method", "parent_id", "ou_path", "is_management", "tags",
+            "access", "access_error"]
+    assert acc[acc.account_name == "Newbie"][cols].to_dict("records") == [
+        {"account_id": "(after apply) aws_organizations_account.new", "account_name": "Newbie", "status": "ACTIVE",
+         "joined_method": "CREATED", "parent_id": ids["sandbox"], "ou_path": "Root/Sandbox", "is_management": False,
+         "tags": {}, "access": "none", "access_error": None}]
