@@ -458,3 +458,50 @@ def test_rcp_edit_that_keeps_the_label_conditional_is_compared_by_cases(tmp_path
     # and the reverse edit is an improvement
     back = diff(after, before, actions=ACTIONS, processes=1)
     assert _one(back, "rcp_edited")["severity"] == "improvement"
+
+
+# issue 22: survivors of mutation (Terraform plans of RCPs), compared whole
+RCP_ROW = ["kind", "severity", "account_id", "policy_id", "policy_name", "target_id", "before", "after", "reason",
+           "source"]
+
+
+def _rcp_rows(df) -> list[tuple]:
+    return [tuple(r) for r in df[RCP_ROW].itertuples(index=False)]
+
+
+def test_plan_rcp_whose_new_name_is_unknown_keeps_its_name(planned):
+    from orgkit.diff import diff_plan, plan_org
+
+    org, keep, _ = planned
+    before = {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}
+    p = _plan([_rc("aws_organizations_policy.keep", "aws_organizations_policy", ["update"], before,
+                   {"id": keep, "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}, {"name": True})])
+    assert _rcp_rows(diff_plan(org, p, actions=ACTIONS)) == []  # not renamed to its address
+    rcps = plan_org(org, p).org.frames["rcps"]
+    assert sorted(zip(rcps["policy_id"], rcps["name"])) == [(keep, "KeepBuckets"),
+                                                           ("p-RCPFullAWSAccess", "RCPFullAWSAccess")]
+
+
+def test_plan_new_rcp_is_a_customer_managed_policy(planned):
+    from orgkit.diff import plan_org
+
+    org, _, _ = planned
+    p = _plan([_rc("aws_organizations_policy.spare", "aws_organizations_policy", ["create"], None,
+                   {"name": "Spare", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}, {"id": True})])
+    rcps = plan_org(org, p).org.frames["rcps"]
+    new = rcps[rcps["name"] == "Spare"]
+    assert new[["policy_id", "name", "description", "type", "aws_managed", "content"]].to_dict("records") == [
+        {"policy_id": "(after apply) aws_organizations_policy.spare", "name": "Spare", "description": None,
+         "type": "RESOURCE_CONTROL_POLICY", "aws_managed": False, "content": json.dumps(KEEP)}]
+
+
+def test_plan_replacing_an_rcp_the_snapshot_lacks_creates_it(planned):
+    from orgkit.diff import diff_plan
+
+    org, _, _ = planned
+    p = _plan([_rc("aws_organizations_policy.gone", "aws_organizations_policy", ["delete", "create"],
+                   {"id": "p-gone", "name": "Gone", "type": "RESOURCE_CONTROL_POLICY"},
+                   {"name": "Gone", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}, {"id": True})])
+    assert _rcp_rows(diff_plan(org, p, actions=ACTIONS)) == [
+        ("rcp_created", "neutral", None, "(after apply) aws_organizations_policy.gone", "Gone", None, None, "Gone",
+         "new RCP (not attached)", None)]
