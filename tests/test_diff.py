@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import orgkit
-from orgkit.diff import COLUMNS, DiffError, diff, summary_line
+from orgkit.diff import COLUMNS, DiffError, diff, summary, summary_line
 from orgkit.diff.rows import decision_severity, status_severity, CLOUDTRAIL_RANK, GOOD
 from orgkit.testing import SnapshotSpec
 
@@ -328,6 +328,46 @@ def test_guardduty_management(pair):
     ft = df[(df.kind == "guardduty_feature") & df.account_id.eq(sb.management)]
     assert ft[["action", "before", "after", "severity"]].values.tolist() == [["S3_DATA_EVENTS", "NONE", "ALL",
                                                                               "improvement"]]
+
+
+GD_COLS = ["kind", "severity", "account_id", "account_name", "region", "before", "after", "reason", "service",
+           "action"]
+
+
+def test_guardduty_management_rows_compared_whole(tmp_path):
+    def snap(name, **c):
+        return load(tmp_path, name, spec(**c))
+
+    def rows(b, a):
+        df = diff(b, a, scp=False, processes=1)
+        return [tuple(r) for r in df[df.kind.str.startswith("guardduty_")][GD_COLS].itertuples(index=False)]
+
+    mgmt = "111111111111"
+    plain, all_ = snap("plain"), snap("all", gd_admin=True, auto="ALL")
+    assert rows(all_, snap("none", gd_admin=True, auto="NONE", auto_s3="ALL")) == [
+        ("guardduty_auto_enable", "regression", mgmt, None, "us-east-1", "ALL", "NONE",
+         "organisation auto-enable ALL -> NONE in us-east-1", "guardduty", None),
+        ("guardduty_feature", "improvement", mgmt, None, "us-east-1", "NONE", "ALL",
+         "organisation auto-enable of S3_DATA_EVENTS in us-east-1", "guardduty", "S3_DATA_EVENTS")]
+    assert rows(plain, snap("new", gd_admin=True, auto="NEW")) == [
+        ("guardduty_admin", "improvement", mgmt, "Management", "us-east-1", None, mgmt,
+         "delegated administrator designated in us-east-1", "guardduty", None),
+        ("guardduty_auto_enable", "improvement", mgmt, None, "us-east-1", None, "NEW",
+         "organisation auto-enable (not set: no delegated administrator) -> NEW in us-east-1", "guardduty", None)]
+    assert rows(all_, plain) == [
+        ("guardduty_admin", "regression", mgmt, "Management", "us-east-1", mgmt, None,
+         "no delegated administrator any more in us-east-1", "guardduty", None),
+        ("guardduty_auto_enable", "regression", mgmt, None, "us-east-1", "ALL", None,
+         "organisation auto-enable ALL -> (not set) in us-east-1", "guardduty", None)]
+
+
+def test_summary_counts_by_kind_and_severity(tmp_path):
+    df = diff(load(tmp_path, "b", spec(gd_admin=True)), load(tmp_path, "a", spec()), scp=False, processes=1)
+    assert summary(df).to_dict("list") == {
+        "kind": ["guardduty_admin", "guardduty_auto_enable", "guardduty"], "regression": [1, 1, 1],
+        "improvement": [0, 0, 0], "neutral": [0, 0, 0], "unknown": [0, 0, 0], "total": [1, 1, 1]}
+    assert summary(df.iloc[:0]).to_dict("list") == {"kind": [], "regression": [], "improvement": [], "neutral": [],
+                                                    "unknown": [], "total": []}
 
 
 def test_different_regions_are_scope_not_changes(tmp_path):
