@@ -221,6 +221,25 @@ def test_scp_created_and_deleted(pair):
     assert df[df.kind == "scp_deleted"].iloc[0].severity == "regression"  # Play may create buckets again
 
 
+def test_a_policy_attached_to_two_ous_deleted_counts_the_accounts_of_both(tmp_path):
+    sb = spec()
+    deny_s3 = next(p for p, v in sb.policies.items() if v["name"] == "DenyS3")
+    sb.attach(deny_s3, sb._prod)
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", spec(delete_s3=True)), processes=1, coverage=False,
+              actions=["s3:CreateBucket", "s3:DeleteBucket", "s3:GetObject"])
+    cols = ["kind", "severity", "policy_id", "target_id", "ou_path", "before", "reason"]
+    assert [tuple(r) for r in df[df.kind.str.startswith("scp_")][cols].itertuples(index=False)] == [
+        ("scp_deleted", "regression", deny_s3, None, None, "DenyS3", "SCP deleted; changes SCP decisions in 2 accounts"),
+        ("scp_detached", "regression", deny_s3, sb._prod, "Root/Engineering/Prod", None,
+         "DenyS3 detached from ou Root/Engineering/Prod; changes SCP decisions in 1 account"),
+        ("scp_detached", "regression", deny_s3, sb._sandbox, "Root/Sandbox", None,
+         "DenyS3 detached from ou Root/Sandbox; changes SCP decisions in 1 account"),
+        ("scp_effect", "regression", None, None, "Root/Engineering/Prod", "explicit_deny",
+         "2 s3 actions now allowed (were explicit_deny)"),
+        ("scp_effect", "regression", None, None, "Root/Sandbox", "explicit_deny",
+         "2 s3 actions now allowed (were explicit_deny)")]
+
+
 def test_trail_stopped_and_cells(pair):
     b, a, sb, _ = pair(after={"stop_app_trail": True})
     df = diff(b, a)

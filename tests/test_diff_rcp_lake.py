@@ -505,3 +505,44 @@ def test_plan_replacing_an_rcp_the_snapshot_lacks_creates_it(planned):
     assert _rcp_rows(diff_plan(org, p, actions=ACTIONS)) == [
         ("rcp_created", "neutral", None, "(after apply) aws_organizations_policy.gone", "Gone", None, None, "Gone",
          "new RCP (not attached)", None)]
+
+
+DENY_GET = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "NoBuckets", "Effect": "Deny", "Action": ["s3:GetObject"], "Resource": "*"}]}
+POLICY_ROW = ["kind", "severity", "policy_id", "policy_name", "reason"]
+
+
+def _both_ous(tmp_path, name, **c):
+    """spec() with DenyS3 attached to Eng as well: App and Play are each touched by an SCP and an RCP change."""
+    sb = spec(**c)
+    eng = next(o["Id"] for o in sb.ous if o["Name"] == "Eng")
+    sb.attach(next(p for p, v in sb.policies.items() if v["name"] == "DenyS3"), eng)
+    return sb.load(tmp_path / name)
+
+
+def _policy_rows(before, after) -> list[tuple]:
+    df = diff(before, after, actions=ACTIONS, processes=1, coverage=False)
+    df = df[df["kind"].isin(["scp_edited", "rcp_edited"])]
+    return [tuple(r) for r in df[POLICY_ROW].itertuples(index=False)]
+
+
+def test_an_rcp_edit_sharing_every_account_with_an_scp_edit_is_rated_alone(tmp_path):
+    """Every account is touched by both edits: each is applied alone to BEFORE (the RCP one to BEFORE's RCPs) and
+    rated by its own effect, whether the labels change (the SCP) or stay conditional with other cases (the RCP)."""
+    before = _both_ous(tmp_path, "b")
+    reformatted = _both_ous(tmp_path, "a", rcp_doc=KEEP_REFORMATTED, scp_doc=DENY_GET)
+    scp_id = next(p for p in before.policies["policy_id"] if p != "p-FullAWSAccess")
+    scp_row = ("scp_edited", "regression", scp_id, "DenyS3",
+               "edited: statement NoBuckets: Action -s3:CreateBucket +s3:GetObject; changes SCP decisions in 2 "
+               "accounts")
+    rcp_id = before.rcps.loc[before.rcps["name"] == "KeepBuckets", "policy_id"].iloc[0]
+    assert _policy_rows(before, reformatted) == [
+        scp_row,
+        ("rcp_edited", "neutral", rcp_id, "KeepBuckets", "formatting only (whitespace or key order): the same JSON "
+         "document; no effect on any account's SCP decisions")]
+    before = _both_ous(tmp_path, "b2", rcp_doc=_except("SecurityAdmin"))
+    widened = _both_ous(tmp_path, "a2", rcp_doc=_except("*"), scp_doc=DENY_GET)
+    assert _policy_rows(before, widened) == [
+        scp_row,
+        ("rcp_edited", "regression", rcp_id, "KeepBuckets",
+         "edited: statement KeepBuckets: Condition changed; changes SCP decisions in 2 accounts")]
