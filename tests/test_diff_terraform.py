@@ -541,3 +541,51 @@ def test_an_account_the_snapshot_lacks_and_a_new_accounts_row(org):
         {"account_id": "(after apply) aws_organizations_account.new", "account_name": "Newbie", "status": "ACTIVE",
          "joined_method": "CREATED", "parent_id": ids["sandbox"], "ou_path": "Root/Sandbox", "is_management": False,
          "tags": {}, "access": "none", "access_error": None}]
+
+
+def test_a_plan_that_changes_nothing_rebuilds_the_same_organisation(org):
+    res = plan_org(org, plan([]))
+    assert dict(res.org.graph.nodes(data=True)) == dict(org.graph.nodes(data=True))
+    assert set(res.org.graph.edges) == set(org.graph.edges)
+    for name, key in (("ous", "ou_id"), ("accounts", "account_id"), ("policies", "policy_id"),
+                      ("policy_targets", "target_id")):
+        got, want = res.org.frames[name], org.frames[name]
+        cols = [c for c in want.columns if c not in ("joined_at", "email", "arn", "tags")]
+        assert got[cols].sort_values(key).to_dict("records") == want[cols].sort_values(key).to_dict("records"), name
+    assert (res.rows, res.unknown_accounts, res.unknown_policies, res.restrict_only) == ([], {}, {}, {})
+
+
+def test_an_attachment_updated_in_place_is_in_the_planned_organisation(org):
+    """An in-place update (``skip_destroy`` changed) of an attachment the snapshot does not show: after apply the
+    policy is attached (the plan's ``after``)."""
+    ids = org.ids
+    att = {"id": f"{ids['sandbox']}:{ids['protect']}", "policy_id": ids["protect"], "target_id": ids["sandbox"]}
+    changes = [rc("aws_organizations_policy_attachment.p_sandbox", "aws_organizations_policy_attachment", ["update"],
+                  {**att, "skip_destroy": False}, {**att, "skip_destroy": True})]
+    assert rows_of(diff_plan(org, plan(changes), actions=FEW), "scp_attached", "not_evaluated") == [
+        ("scp_attached", "improvement", None, ids["protect"], "Protect", ids["sandbox"], None, None,
+         "Protect attached to ou Root/Sandbox; changes SCP decisions in 1 account", None)]
+
+
+def test_effect_rows_name_the_unknown_policy_that_could_still_deny(org):
+    ids = org.ids
+    changes = [
+        rc("aws_organizations_policy.x", "aws_organizations_policy", ["create"], None,
+           {"name": "X", "type": "SERVICE_CONTROL_POLICY"}, {"id": True, "content": True}),
+        rc("aws_organizations_policy_attachment.x_eng", "aws_organizations_policy_attachment", ["create"], None,
+           {"target_id": ids["eng"]}, {"id": True, "policy_id": True}),
+        rc("aws_organizations_policy_attachment.p", "aws_organizations_policy_attachment", ["delete"],
+           {"id": f"{ids['eng']}:{ids['protect']}", "policy_id": ids["protect"], "target_id": ids["eng"]})]
+    config = [cfg("aws_organizations_policy.x", "aws_organizations_policy", content={"references": ["local.doc"]}),
+              cfg("aws_organizations_policy_attachment.x_eng", "aws_organizations_policy_attachment",
+                  policy_id={"references": ["aws_organizations_policy.x.id", "aws_organizations_policy.x"]},
+                  target_id={"constant_value": ids["eng"]})]
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    still = "; could still be denied after apply by policy X (its content is unknown until apply)"
+    assert rows_of(df, "tamper", "scp_effect") == [
+        ("tamper", "regression", ids["app"], None, None, None, "explicit_deny", "allow",
+         f"can now call cloudtrail:DeleteTrail (was explicit_deny){still}", None),
+        ("tamper", "regression", ids["app"], None, None, None, "explicit_deny", "allow",
+         f"can now call cloudtrail:StopLogging (was explicit_deny){still}", None),
+        ("scp_effect", "regression", ids["app"], None, None, None, "explicit_deny", "allow",
+         f"2 cloudtrail actions now allowed (were explicit_deny){still}", None)]
