@@ -589,3 +589,79 @@ def test_effect_rows_name_the_unknown_policy_that_could_still_deny(org):
          f"can now call cloudtrail:StopLogging (was explicit_deny){still}", None),
         ("scp_effect", "regression", ids["app"], None, None, None, "explicit_deny", "allow",
          f"2 cloudtrail actions now allowed (were explicit_deny){still}", None)]
+
+
+def test_every_planned_change_orgkit_cannot_apply_is_said_whole(org):
+    """One plan with each kind of change that is not evaluated or cannot be applied: each has its row, whole."""
+    ids = org.ids
+    eng, sandbox, protect, play = ids["eng"], ids["sandbox"], ids["protect"], ids["play"]
+    P, O, A, AT = ("aws_organizations_policy", "aws_organizations_organizational_unit", "aws_organizations_account",
+                   "aws_organizations_policy_attachment")
+    old = {"Version": "2008-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    changes = [
+        rc("aws_s3_bucket.b", "aws_s3_bucket", ["delete", "create"], {"id": "b"}, {"id": "b"}),
+        rc(f"{P}.gone", P, ["delete"], {"id": "p-99999999", "name": "Gone"}),
+        rc(f"{P}.ghost", P, ["update"], {"id": "p-88888888", "name": "Ghost"}, {"id": "p-88888888", "name": "G2"}),
+        rc(f"{P}.tag", P, ["create"], None, {"name": "Tags", "type": "TAG_POLICY", "content": "{}"}, {"id": True}),
+        rc(f"{P}.old", P, ["create"], None, {"name": "Old", "type": "SERVICE_CONTROL_POLICY",
+                                             "content": json.dumps(old)}, {"id": True}),
+        rc(f"{O}.gone", O, ["delete"], {"id": "ou-zz-gone", "name": "Gone"}),
+        rc(f"{O}.ghost", O, ["update"], {"id": "ou-zz-ghost", "name": "Ghost"}, {"id": "ou-zz-ghost", "name": "G"}),
+        rc(f"{O}.floating", O, ["create"], None, {"name": "Floating"}, {"id": True, "parent_id": True}),
+        rc(f"{O}.eng", O, ["delete"], {"id": eng, "name": "Engineering"}),
+        rc(f"{A}.gone", A, ["delete"], {"id": "777777777777", "name": "Gone"}),
+        rc(f"{A}.play", A, ["update"], {"id": play, "name": "Play", "parent_id": sandbox}, {"id": play, "name": "Play"},
+           {"parent_id": True}),
+        rc(f"{A}.new", A, ["create"], None, {"name": "New"}, {"id": True, "parent_id": True}),
+        rc(f"{AT}.notthere", AT, ["delete"], {"id": "x", "policy_id": protect, "target_id": sandbox}),
+        rc(f"{AT}.both", AT, ["create"], None, {}, {"id": True, "policy_id": True, "target_id": True}),
+        rc(f"{AT}.nopol", AT, ["create"], None, {"policy_id": "p-55555555", "target_id": eng}, {"id": True}),
+        rc(f"{AT}.notgt", AT, ["create"], None, {"policy_id": protect, "target_id": "ou-zz-none"}, {"id": True}),
+    ]
+    p = plan(changes)
+    p["deferred_changes"] = [{"reason": "resource_config_unknown",
+                              "resource_change": rc(f"{P}.later", P, ["create"], None, {"name": "Later"})}]
+    p["complete"] = False
+    df = diff_plan(org, p, actions=FEW)
+
+    def no_expr(address, attr):
+        return f"{address}.{attr} is unknown until apply and the plan records no expression"
+
+    def ne(address, reason, account_id=None, policy_id=None, policy_name=None, target_id=None, severity="unknown"):
+        return ("not_evaluated", severity, account_id, policy_id, policy_name, target_id, None, None,
+                f"{address}: {reason}" if address else reason, address)
+
+    assert rows_of(df) == [
+        ne(f"{P}.old", 'Old: Version "2008-10-17": every SCP must include a Version element with the value '
+           '"2012-10-17" (AWS refuses it); the apply would fail (the effect rows show the policy as written)',
+           policy_id=f"(after apply) {P}.old", policy_name="Old", severity="regression"),
+        ("scp_effect", "unknown", play, None, None, None, None, "unknown",
+         f"its parent is unknown until apply ({no_expr(f'{A}.play', 'parent_id')})", None),
+        ne("aws_s3_bucket.b", "planned delete/create of aws_s3_bucket: not modelled by orgkit, not evaluated"),
+        ne(f"{P}.later", "change deferred by Terraform (resource_config_unknown): not evaluated"),
+        ne(None, "the plan is incomplete (-target or deferred changes): what it leaves out is not shown"),
+        ne(f"{O}.gone", "deletes OU ou-zz-gone, which the snapshot does not have"),
+        ne(f"{O}.floating", f"OU parent unknown until apply ({no_expr(f'{O}.floating', 'parent_id')}): the OU is not "
+           "placed", target_id=f"(after apply) {O}.floating"),
+        ne(f"{O}.ghost", "updates OU ou-zz-ghost, which the snapshot does not have"),
+        ne(f"{AT}.both", f"attachment of an unknown policy ({no_expr(f'{AT}.both', 'policy_id')}) to an unknown target "
+           f"({no_expr(f'{AT}.both', 'target_id')}): not evaluated: it can only take permissions away (every level "
+           "above them already allows everything), so 3 accounts are evaluated without it"),
+        ne(f"{O}.eng", "deletes OU Root/Engineering which would still hold 1 accounts or OUs: AWS refuses to delete a "
+           "non-empty OU (the apply would fail); kept", target_id=eng),
+        ne(f"{P}.tag", "a TAG_POLICY: orgkit evaluates service control policies only",
+           policy_id=f"(after apply) {P}.tag", policy_name="Tags"),
+        ne(f"{AT}.notthere", f"detaches {protect} from {sandbox}, which the snapshot does not show attached",
+           policy_id=protect, target_id=sandbox),
+        ne(f"{AT}.notgt", f"attaches {protect} to ou-zz-none, which neither the snapshot nor the plan has",
+           policy_id=protect, target_id="ou-zz-none"),
+        ne(f"{AT}.nopol", "attaches p-55555555, which neither the snapshot nor the plan has", policy_id="p-55555555",
+           target_id=eng),
+        ne(f"{P}.ghost", "updates policy p-88888888, which the snapshot does not have", policy_id="p-88888888"),
+        ne(f"{P}.gone", "deletes policy p-99999999, which the snapshot does not have", policy_id="p-99999999"),
+        ne(f"{A}.new", f"new account's parent unknown until apply ({no_expr(f'{A}.new', 'parent_id')}): not placed",
+           account_id=f"(after apply) {A}.new"),
+        ne(f"{A}.play", f"account parent unknown until apply ({no_expr(f'{A}.play', 'parent_id')})", account_id=play),
+        ne(f"{A}.gone", "removes account 777777777777, which the snapshot does not have", account_id="777777777777"),
+        ("scp_created", "neutral", None, f"(after apply) {P}.old", "Old", None, None, "Old", "new SCP (not attached)",
+         None)]
