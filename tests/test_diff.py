@@ -240,6 +240,108 @@ def test_a_policy_attached_to_two_ous_deleted_counts_the_accounts_of_both(tmp_pa
          "2 s3 actions now allowed (were explicit_deny)")]
 
 
+# issue 22: survivors of mutation. Structure rows and edit descriptions compared whole.
+STRUCT_COLS = ["kind", "severity", "account_id", "account_name", "ou_path", "before", "after", "target_id",
+               "policy_id", "policy_name", "reason"]
+
+
+def _structure_org(tmp_path, after: bool):
+    """Every structural change between BEFORE and AFTER (the ids are the same on both sides: they are made in
+    the same order; what only one side has is made last)."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Platform" if after else "Engineering")
+    prod = sb.ou("Prod", parent=None if after else eng)
+    sb.account("Application" if after else "App", parent=prod, status="SUSPENDED" if after else "ACTIVE")
+    play = sb.account("Play", parent=prod if after else eng, status="PENDING_ACTIVATION" if after else "ACTIVE")
+    sb.policy("Protection" if after else "Protect", json.loads(json.dumps(DENY_S3))
+              if not after else {"Statement": [{"Resource": "*", "Action": ["s3:DeleteBucket", "s3:CreateBucket"],
+                                                "Effect": "Deny", "Sid": "NoBuckets"}], "Version": "2012-10-17"},
+              [eng])
+    sb.policy("Temp", DENY_S3, [play] if after else [prod])
+    if after:
+        next(sb._ids)
+        sb.ou("New")
+        sb.account("Joiner", parent=eng, account_id="000000000099")
+        sb.policy("Fresh", DENY_S3, [])
+    else:
+        sb.ou("Old")
+        sb.account("Leaver", parent=eng, account_id="000000000098")
+        sb.policy("Gone", DENY_S3, [eng])
+    return sb.load(tmp_path / ("after" if after else "before"))
+
+
+def test_structure_rows_compared_whole(tmp_path):
+    df = diff(_structure_org(tmp_path, False), _structure_org(tmp_path, True), scp=False, coverage=False)
+    eng, prod, old, new = "ou-ab12-00000001", "ou-ab12-00000002", "ou-ab12-00000007", "ou-ab12-00000008"
+    app, play = "000000000003", "000000000004"
+    protect, temp, gone, fresh = "p-00000005", "p-00000006", "p-00000008", "p-00000009"
+    assert [tuple(r) for r in df[STRUCT_COLS].itertuples(index=False)] == [
+        ("account_added", "neutral", "000000000099", "Joiner", "Root/Platform", None, "ACTIVE", eng, None, None,
+         "joined the organisation in Root/Platform (SCPs attached: FullAWSAccess)"),
+        ("account_removed", "neutral", "000000000098", "Leaver", "Root/Engineering", "ACTIVE", None, eng, None, None,
+         "no longer in the organisation"),
+        ("account_moved", "neutral", play, "Play", "Root/Prod", "Root/Engineering", "Root/Prod", prod, None, None,
+         f"moved from Root/Engineering ({eng}) to Root/Prod ({prod})"),
+        ("account_renamed", "neutral", app, "Application", "Root/Prod", "App", "Application", None, None, None,
+         "account name changed"),
+        ("account_suspended", "neutral", app, "Application", "Root/Prod", "ACTIVE", "SUSPENDED", None, None, None,
+         "account state ACTIVE -> SUSPENDED"),
+        ("account_status", "neutral", play, "Play", "Root/Prod", "ACTIVE", "PENDING_ACTIVATION", None, None, None,
+         "account state ACTIVE -> PENDING_ACTIVATION"),
+        ("ou_added", "neutral", None, None, "Root/New", None, "New", new, None, None,
+         "new OU (SCPs attached: FullAWSAccess)"),
+        ("ou_removed", "neutral", None, None, "Root/Old", "Old", None, old, None, None, "OU deleted"),
+        ("ou_renamed", "neutral", None, None, "Root/Platform", "Engineering", "Platform", eng, None, None,
+         "renamed: Root/Engineering is now Root/Platform"),
+        ("ou_moved", "neutral", None, None, "Root/Prod", "Root/Engineering/Prod", "Root/Prod", prod, None, None,
+         f"OU moved from under {eng} to under r-ab12"),
+        ("scp_created", "neutral", None, None, None, None, "Fresh", None, fresh, "Fresh", "new SCP (not attached)"),
+        ("scp_edited", "neutral", None, None, None, None, None, None, protect, "Protection",
+         "edited: statement NoBuckets: Action reordered"),
+        ("scp_renamed", "neutral", None, None, None, "Protect", "Protection", None, protect, "Protection",
+         "SCP renamed"),
+        ("scp_deleted", "neutral", None, None, None, "Gone", None, None, gone, "Gone", "SCP deleted"),
+        ("scp_attached", "neutral", play, "Play", "Root/Prod", None, None, play, temp, "Temp",
+         f"Temp attached to account Play ({play})"),
+        ("scp_detached", "neutral", "000000000098", "Leaver", "Root/Engineering", None, None, "000000000098",
+         "p-FullAWSAccess", "FullAWSAccess", "FullAWSAccess detached from account Leaver (000000000098)"),
+        ("scp_detached", "neutral", None, None, "Root/Old", None, None, old, "p-FullAWSAccess", "FullAWSAccess",
+         "FullAWSAccess detached from ou Root/Old"),
+        ("scp_detached", "neutral", None, None, "Root/Platform", None, None, eng, gone, "Gone",
+         "Gone detached from ou Root/Platform"),
+        ("scp_detached", "neutral", None, None, "Root/Prod", None, None, prod, temp, "Temp",
+         "Temp detached from ou Root/Prod")]
+
+
+def test_edits_are_described_statement_by_statement():
+    from orgkit.diff.structure import describe_edit
+
+    def doc(*statements, version="2012-10-17"):
+        return json.dumps({"Version": version, "Statement": list(statements)})
+
+    s1 = {"Sid": "A", "Effect": "Deny", "Action": ["s3:A", "s3:B"], "Resource": "*"}
+    s2 = {"Effect": "Deny", "NotAction": "iam:*", "Resource": "*", "Condition": {"Bool": {"aws:x": "true"}}}
+    cases = [
+        ("not json", doc(s1), "policy text changed (not valid JSON on one side)"),
+        (doc(s1), json.dumps(json.loads(doc(s1)), indent=2),
+         "formatting only (whitespace or key order): the same JSON document"),
+        (doc(s1, s2), doc(s2, s1), "edited: statement #2 removed; statement #1 added"),
+        (doc(s1, s2), doc({**s1, "Action": ["s3:B", "s3:C"], "Effect": "Allow"},
+                          {**s2, "Condition": {}, "NotAction": ["iam:*", "sts:*"]}),
+         "edited: statement A: Action -s3:A +s3:C; Effect -Deny +Allow; statement #2: Condition changed; "
+         "NotAction +sts:*"),
+        (doc(s1), doc({**s1, "Sid": "B"}), "edited: statement A removed; statement B added"),
+        (doc(s1), doc(s1, version="2008-10-17"), "edited: Version 2012-10-17 -> 2008-10-17"),
+        (doc(s1), json.dumps({"Version": "2012-10-17", "Statement": s1}), "edited: same statements"),
+        (doc(s1, s1), doc(s1, {**s1, "Resource": ["a", "b"]}), "edited: statement A#2: Resource -* +a,b"),
+        (doc(s1), doc({**s1, "Action": "s3:A"}), "edited: statement A: Action -s3:B"),
+        (doc({"Sid": "A", "Effect": "Deny"}, {"Sid": "B", "Effect": "Deny"}),
+         doc({"Sid": "B", "Effect": "Deny"}, {"Sid": "A", "Effect": "Deny"}), "edited: statements reordered"),
+        (doc(s1), doc({**s1, "Action": ["s3:B", "s3:A"]}), "edited: statement A: Action reordered"),
+    ]
+    assert [describe_edit(b, a) for b, a, _ in cases] == [want for *_, want in cases]
+
+
 def test_trail_stopped_and_cells(pair):
     b, a, sb, _ = pair(after={"stop_app_trail": True})
     df = diff(b, a)
