@@ -665,3 +665,17 @@ def test_every_planned_change_orgkit_cannot_apply_is_said_whole(org):
         ne(f"{A}.gone", "removes account 777777777777, which the snapshot does not have", account_id="777777777777"),
         ("scp_created", "neutral", None, f"(after apply) {P}.old", "Old", None, None, "Old", "new SCP (not attached)",
          None)]
+
+
+def test_a_new_policy_an_unresolved_attachment_may_attach_says_so(org):
+    eng = org.ids["eng"]
+    changes = [
+        rc("aws_organizations_policy.deny_leave", "aws_organizations_policy", ["create"], None,
+           {"name": "DenyLeave", "content": json.dumps(DENY_LEAVE), "type": "SERVICE_CONTROL_POLICY"}, {"id": True}),
+        rc("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment", ["create"], None,
+           {"target_id": eng}, {"id": True, "policy_id": True})]
+    df = diff_plan(org, plan(changes), actions=FEW)
+    assert rows_of(df, "scp_created") == [
+        ("scp_created", "neutral", None, "(after apply) aws_organizations_policy.deny_leave", "DenyLeave", None, None,
+         "DenyLeave", "new SCP (attached nowhere the plan shows; 1 attachment of a policy unknown until apply may "
+         "attach it)", None)]
