@@ -491,6 +491,38 @@ def test_summary_counts_by_kind_and_severity(tmp_path):
                                                     "unknown": [], "total": []}
 
 
+def test_summary_lines_word_for_word():
+    def line(*rows):
+        return summary_line(pd.DataFrame(list(rows), columns=["kind", "severity", "account_id"]).reindex(
+            columns=COLUMNS))
+
+    scope, ne = ("scope", "neutral", None), ("not_evaluated", "unknown", None)
+    assert line(scope, scope) == \
+        "orgkit diff: 0 regressions, 2 neutral, 0 unknown; scope differs (2 region/accounts in one snapshot only)"
+    assert line(scope) == \
+        "orgkit diff: 0 regressions, 1 neutral, 0 unknown; scope differs (1 region/account in one snapshot only)"
+    assert line(scope, ne) == \
+        "orgkit diff: 0 regressions, 1 neutral, 1 unknown; unknown: not_evaluated 1; 1 planned change not evaluated"
+    assert line(scope, scope, ne, ne, ("scp_edited", "regression", None)) == \
+        "orgkit diff: 1 regression, 2 neutral, 2 unknown; unknown: not_evaluated 2; regressions: scp_edited 1"
+    assert line(("scp_edited", "regression", None), ("trail_stopped", "regression", "a"),
+                ("scp_edited", "regression", None), ("eds_removed", "regression", None),
+                ("tamper", "regression", "x"), ("tamper", "regression", "x")) == \
+        "orgkit diff: 6 regressions, 0 unknown; tamper protection weakened in 1 account; " \
+        "regressions: scp_edited 2, +3 more"
+    # what does not fit in 120 characters is left out whole (the table lists it)
+    assert line(("scp_edited", "regression", None), ("tamper", "regression", "x"), ("scp_created", "improvement", None),
+                ("scp_created", "improvement", None)) == \
+        "orgkit diff: 2 regressions, 2 improvements, 0 unknown; tamper protection weakened in 1 account"
+    kinds = ["scp_edited", "trail_stopped", "guardduty", "guardduty_auto_enable", "scp_effect", "account_moved",
+             "ou_moved", "scp_attached"]
+    assert line(*[(k, "regression", None) for k in kinds]) == \
+        "orgkit diff: 8 regressions, 0 unknown; regressions: account_moved 1, ou_moved 1, scp_edited 1, " \
+        "scp_attached 1, +4 more"
+    assert line(("tamper", "regression", "a"), ("tamper", "regression", "b")) == \
+        "orgkit diff: 2 regressions, 0 unknown; tamper protection weakened in 2 accounts; regressions: tamper 2"
+
+
 def test_different_regions_are_scope_not_changes(tmp_path):
     b = load(tmp_path, "b", spec(regions=["us-east-1", "eu-west-1"]))
     a = load(tmp_path, "a", spec(regions=["us-east-1", "ap-south-1"]))
