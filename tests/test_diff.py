@@ -523,6 +523,93 @@ def test_summary_lines_word_for_word():
         "orgkit diff: 2 regressions, 0 unknown; tamper protection weakened in 2 accounts; regressions: tamper 2"
 
 
+CELL_COLS = ["kind", "severity", "account_id", "account_name", "ou_path", "region", "before", "after", "reason",
+             "trail_arn", "service", "action", "source"]
+ORG_TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"
+
+
+def _cell_rows(before, after) -> list[tuple]:
+    df = diff(before, after, scp=False, processes=1)
+    return [tuple(r) for r in df[CELL_COLS].itertuples(index=False)]
+
+
+def test_scope_rows_compared_whole(tmp_path):
+    b = load(tmp_path, "b", spec(regions=["us-east-1", "eu-west-1"]))
+    a = load(tmp_path, "a", spec(regions=["us-east-1", "ap-south-1"]))
+    none = (None,) * 5
+    assert _cell_rows(b, a) == [
+        ("scope", "neutral", None, None, None, "ap-south-1", "not collected", "collected",
+         "region collected in AFTER only: its cells are not compared", *none[:4]),
+        ("scope", "neutral", None, None, None, "eu-west-1", "collected", "not collected",
+         "region collected in BEFORE only: its cells are not compared", *none[:4])]
+    sb = spec()
+    full = load(tmp_path, "full", sb)
+    sa = spec()
+    sa.docs[sa._app]["CloudTrail"] = {"ListTrails": None, "Trails": {}}
+    sa.docs[sa._app]["GuardDuty"] = {}
+    part = load(tmp_path, "part", sa, accounts_filter=[sa.management, sa._play])
+    assert _cell_rows(full, part) == [
+        ("scope", "neutral", sb._app, "App", None, None, "collected", "not collected",
+         "account read in BEFORE only (account filter): not compared", *none[:4])]
+    assert _cell_rows(part, full) == [
+        ("scope", "neutral", sb._app, "App", None, None, "not collected", "collected",
+         "account read in AFTER only (account filter): not compared", *none[:4])]
+
+
+def test_cell_rows_compared_whole(tmp_path):
+    sb = spec()
+    b, a = load(tmp_path, "b", sb), load(tmp_path, "a", spec(stop_org_trail=True, suspend=True))
+    new = "000000000008"
+    app, play, mgmt = sb._app, sb._play, sb.management
+    prod, sandbox = "Root/Engineering/Prod", "Root/Sandbox"
+    ct = ("cloudtrail", None)
+    was = "; was: org-trail is not logging"
+    covered = "read and write management events recorded by org-trail (organization)"
+    assert _cell_rows(a, b) == [
+        ("trail_started", "improvement", mgmt, "Management", "Root", "us-east-1", "not logging", "logging",
+         "trail org-trail started logging", ORG_TRAIL, *ct, None),
+        ("cloudtrail", "improvement", mgmt, "Management", "Root", "eu-west-1", "not_logging", "covered",
+         covered + was, ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "improvement", mgmt, "Management", "Root", "us-east-1", "not_logging", "covered",
+         covered + was, ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "improvement", play, "Play", sandbox, "eu-west-1", "not_logging", "covered", covered + was,
+         ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "improvement", play, "Play", sandbox, "us-east-1", "not_logging", "covered", covered + was,
+         ORG_TRAIL, *ct, ORG_TRAIL),
+        ("guardduty", "improvement", app, "App", prod, "us-east-1", "suspended", "standalone",
+         "detector enabled, no administrator; was: detector d000000000004useast1 is suspended (status DISABLED)",
+         None, "guardduty", None, "d000000000004useast1")]
+    later = load(tmp_path, "later", spec(new_account=True, stop_org_trail=True, suspend=True, s3_feature="DISABLED"))
+    off = "org-trail is not logging"
+    assert _cell_rows(b, later) == [
+        ("trail_stopped", "regression", mgmt, "Management", "Root", "us-east-1", "logging", "not logging",
+         "trail org-trail stopped logging", ORG_TRAIL, *ct, None),
+        ("cloudtrail", "regression", mgmt, "Management", "Root", "eu-west-1", "covered", "not_logging", off,
+         ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", mgmt, "Management", "Root", "us-east-1", "covered", "not_logging", off,
+         ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", new, "Newcomer", prod, "eu-west-1", None, "not_logging",
+         f"new account's cell: {off}", ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", new, "Newcomer", prod, "us-east-1", None, "not_logging",
+         f"new account's cell: {off}", ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", play, "Play", sandbox, "eu-west-1", "covered", "not_logging", off, ORG_TRAIL,
+         *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", play, "Play", sandbox, "us-east-1", "covered", "not_logging", off, ORG_TRAIL,
+         *ct, ORG_TRAIL),
+        ("guardduty_feature", "regression", app, "App", prod, "eu-west-1", "ENABLED", "DISABLED",
+         "detector feature S3_DATA_EVENTS ENABLED -> DISABLED", None, "guardduty", "S3_DATA_EVENTS",
+         "d000000000004euwest1"),
+        ("guardduty", "regression", app, "App", prod, "us-east-1", "standalone", "suspended",
+         "detector d000000000004useast1 is suspended (status DISABLED)", None, "guardduty", None,
+         "d000000000004useast1"),
+        ("guardduty", "regression", new, "Newcomer", prod, "eu-west-1", None, "none", "new account's cell: no detector",
+         None, "guardduty", None, "guardduty:ListDetectors"),
+        ("guardduty", "regression", new, "Newcomer", prod, "us-east-1", None, "none", "new account's cell: no detector",
+         None, "guardduty", None, "guardduty:ListDetectors"),
+        ("account_added", "neutral", new, "Newcomer", prod, None, None, "ACTIVE",
+         f"joined the organisation in {prod} (SCPs attached: FullAWSAccess)", None, None, None, None)]
+
+
 def test_different_regions_are_scope_not_changes(tmp_path):
     b = load(tmp_path, "b", spec(regions=["us-east-1", "eu-west-1"]))
     a = load(tmp_path, "a", spec(regions=["us-east-1", "ap-south-1"]))
