@@ -679,3 +679,35 @@ def test_a_new_policy_an_unresolved_attachment_may_attach_says_so(org):
         ("scp_created", "neutral", None, "(after apply) aws_organizations_policy.deny_leave", "DenyLeave", None, None,
          "DenyLeave", "new SCP (attached nowhere the plan shows; 1 attachment of a policy unknown until apply may "
          "attach it)", None)]
+
+
+def test_what_is_not_a_plan_is_refused_in_words(tmp_path):
+    (tmp_path / "bin.tfplan").write_bytes(b"PK\x03\x04\xff\xfe")
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "state.json").write_text(json.dumps({"format_version": "1.0", "values": {}}))
+    hint = "give the output of `terraform show -json PLANFILE`"
+    cases = [
+        (str(tmp_path / "missing.json"), f"{tmp_path}/missing.json: no such file ({hint})"),
+        (tmp_path / "bin.tfplan", f"{tmp_path}/bin.tfplan: not JSON ('utf-8' codec can't decode byte 0xff in "
+                                  f"position 4: invalid start byte); {hint}, not the binary plan file"),
+        (tmp_path / "bad.json", f"{tmp_path}/bad.json: not JSON (Expecting property name enclosed in double quotes: "
+                                f"line 1 column 2 (char 1)); {hint}, not the binary plan file"),
+        (tmp_path / "state.json", f"{tmp_path}/state.json: no resource_changes: not a plan (this looks like a state: "
+                                  "`terraform show -json` of a state file)"),
+        ({"format_version": "2.0", "resource_changes": []},
+         "plan: plan format_version 2.0 is not supported (orgkit reads 1.x)"),
+        ({"resource_changes": []}, "plan: no format_version: not the output of `terraform show -json PLANFILE`"),
+        ([1], "plan: not a Terraform JSON plan (expected an object)"),
+        ({"format_version": "1.2"}, "plan: no resource_changes: not a plan"),
+    ]
+    for source, message in cases:
+        with pytest.raises(PlanError) as e:
+            read_plan(source)
+        assert str(e.value) == message
+    # a plan is read whole; entries of resource_changes that are not objects are left out
+    p = read_plan({"format_version": 1.1, "resource_changes": [1, {"address": "a"}, None]})
+    assert (p.format_version, p.path, p.resource_changes) == ("1.1", None, [{"address": "a"}])
+    p = read_plan({"format_version": "0.2", "planned_values": {}})
+    assert (p.format_version, p.resource_changes) == ("0.2", [])
+    (tmp_path / "plan.json").write_text(json.dumps({"format_version": "1.2", "resource_changes": []}))
+    assert read_plan(tmp_path / "plan.json").path == str(tmp_path / "plan.json")
