@@ -821,3 +821,24 @@ def test_cli_fail_on_regression_catches_the_removed_exception(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 1, r.stderr
     assert "now allowed when aws:PrincipalArn" in r.stdout + r.stderr or "regression" in r.stdout
+
+
+def test_the_removed_exception_rows_compared_whole(tmp_path):
+    """issue 22 (a survivor of mutation): the rows of an effect whose label stays conditional, whole."""
+    sb = _spec_except()
+    b, a = load(tmp_path, "before", sb), load(tmp_path, "after", _spec_except(detach=True))
+    df = diff(b, a, coverage=False, actions=["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "s3:GetObject"])
+    cols = ["kind", "severity", "account_id", "account_name", "ou_path", "before", "after", "service", "action",
+            "count", "reason"]
+    got = [tuple(None if c == "count" and pd.isna(v) else v for c, v in zip(cols, r))
+           for r in df[cols].itertuples(index=False)]
+    cases = ("now allowed when aws:PrincipalArn is absent or any other value (any other value of aws:PrincipalArn: "
+             "neither like arn:aws:iam::*:role/SecurityAdmin nor like arn:aws:iam::*:root)")
+    where = (sb._app, "App", "Root/Engineering/Prod", "conditional", "conditional", "cloudtrail")
+    assert got == [
+        ("scp_detached", "regression", None, None, "Root/Engineering", None, None, None, None, None,
+         "Protect detached from ou Root/Engineering; changes SCP decisions in 1 account"),
+        ("tamper", "regression", *where, "cloudtrail:DeleteTrail", None, f"cloudtrail:DeleteTrail: {cases}"),
+        ("tamper", "regression", *where, "cloudtrail:StopLogging", None, f"cloudtrail:StopLogging: {cases}"),
+        ("scp_effect", "regression", *where, "cloudtrail:DeleteTrail, cloudtrail:StopLogging", 2,
+         f"2 cloudtrail actions (e.g. cloudtrail:DeleteTrail): {cases}")]
