@@ -711,3 +711,11 @@ def test_what_is_not_a_plan_is_refused_in_words(tmp_path):
     assert (p.format_version, p.resource_changes) == ("0.2", [])
     (tmp_path / "plan.json").write_text(json.dumps({"format_version": "1.2", "resource_changes": []}))
     assert read_plan(tmp_path / "plan.json").path == str(tmp_path / "plan.json")
+
+
+def test_a_data_source_is_never_applied_as_a_change(org):
+    """A data source reads; whatever actions a plan lists for it, it changes nothing in the organisation."""
+    changes = [dict(rc("data.aws_organizations_policy.p", "aws_organizations_policy", ["create"], None,
+                       {"name": "Read", "content": json.dumps(DENY_LEAVE), "type": "SERVICE_CONTROL_POLICY"},
+                       {"id": True}), mode="data")]
+    assert rows_of(diff_plan(org, plan(changes), actions=FEW)) == []
