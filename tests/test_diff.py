@@ -423,6 +423,8 @@ def test_trail_rows_compared_whole(tmp_path):
         ("trail_removed", "neutral", *where, "not logging", "deleted", "trail second deleted", second, "cloudtrail")]
     assert _trail_rows(base, two) == [
         ("trail_added", "neutral", *where, None, "logging", "new trail second", second, "cloudtrail")]
+    assert _trail_rows(base, _trail_snapshot(tmp_path, "two_off_after", second=True, second_logging=False)) == [
+        ("trail_added", "neutral", *where, None, "not logging", "new trail second", second, "cloudtrail")]
 
 
 def test_detector_suspended_and_features(pair):
@@ -842,3 +844,30 @@ def test_the_removed_exception_rows_compared_whole(tmp_path):
         ("tamper", "regression", *where, "cloudtrail:StopLogging", None, f"cloudtrail:StopLogging: {cases}"),
         ("scp_effect", "regression", *where, "cloudtrail:DeleteTrail, cloudtrail:StopLogging", 2,
          f"2 cloudtrail actions (e.g. cloudtrail:DeleteTrail): {cases}")]
+
+
+def test_conditional_cases_compared_along_chains_of_more_than_63_statements(tmp_path):
+    """issue 22 (seed-23 survivors): actions conditional on both sides are grouped by the statements they match;
+    past 63 statements along the two chains the grouping packs bits (CaseComparer._classes) and must give the
+    same answer."""
+    acts = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]
+
+    def snap(name, ip):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        ou = sb.ou("Eng")
+        app = sb.account("App", parent=ou)
+        statements = [{"Sid": f"S{i}", "Effect": "Deny", "Resource": "*",
+                       "Action": acts[0] if i == 0 else acts[i] if i < 4 else f"ec2:Made{i}Up",
+                       "Condition": {"NotIpAddress": {"aws:SourceIp": ip if i == 0 else f"10.{i}.0.0/16"}}}
+                      for i in range(40)]
+        sb.policy("Many", {"Version": "2012-10-17", "Statement": statements}, [ou])
+        return sb.load(tmp_path / name), app
+
+    (b, app), (a, _) = snap("b", "10.0.0.0/16"), snap("a", "10.0.0.0/8")
+    df = diff(b, a, coverage=False, actions=acts)
+    cols = ["kind", "severity", "account_id", "before", "after", "action", "reason"]
+    assert [tuple(r) for r in df[cols].itertuples(index=False)] == [
+        ("scp_edited", "regression", None, None, None, None,
+         "edited: statement S0: Condition changed; changes SCP decisions in 1 account"),
+        ("scp_effect", "regression", app, "conditional", "conditional", "s3:GetObject",
+         "s3:GetObject: now allowed when aws:SourceIp is 10.1.0.0")]

@@ -719,3 +719,45 @@ def test_a_data_source_is_never_applied_as_a_change(org):
                        {"name": "Read", "content": json.dumps(DENY_LEAVE), "type": "SERVICE_CONTROL_POLICY"},
                        {"id": True}), mode="data")]
     assert rows_of(diff_plan(org, plan(changes), actions=FEW)) == []
+
+
+# issue 22: seed-23 survivors
+def test_a_policy_attached_to_an_unknown_target_says_how_many_accounts_each_way(allowlist_org):
+    ids = allowlist_org.ids
+    address = 'module.att.aws_organizations_policy_attachment.this["x"]'
+    df = diff_plan(allowlist_org, unknown_target_plan(ids["allow"]), actions=FEW)
+    assert rows_of(df) == [
+        ("scp_effect", "unknown", ids["app"], None, None, None, None, "unknown",
+         f"the policy {address} attaches to a target unknown until apply: it could widen permissions", None),
+        ("not_evaluated", "unknown", None, ids["allow"], None, None, None, None,
+         f"{address}: attaches {ids['allow']} to a target unknown until apply ({address}.target_id is unknown until "
+         "apply (each.value is not known)): the accounts it reaches are unknown: it can only take permissions away "
+         "(every level above them already allows everything), so 1 account are evaluated without it; it could "
+         "widen permissions where a level does not already allow everything: the SCP decisions of 1 account are "
+         "unknown", address)]
+
+
+def test_an_existing_policy_whose_content_is_unknown_has_its_own_edit_row(org):
+    ids = org.ids
+    pol = {"id": ids["protect"], "name": "Protect", "content": json.dumps(PROTECT), "type": "SERVICE_CONTROL_POLICY"}
+    changes = [rc("aws_organizations_policy.protect", "aws_organizations_policy", ["update"], pol,
+                  {k: v for k, v in pol.items() if k != "content"}, {"content": True})]
+    config = [cfg("aws_organizations_policy.protect", "aws_organizations_policy",
+                  content={"references": ["local.document"]})]
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    why = "aws_organizations_policy.protect.content is unknown until apply (local.document is not known)"
+    assert rows_of(df, "scp_edited", "scp_effect") == [
+        ("scp_edited", "unknown", None, ids["protect"], "Protect", None, None, None,
+         f"content unknown until apply ({why})", None),
+        ("scp_effect", "unknown", ids["app"], None, None, None, None, "unknown", f"policy Protect applies: {why}",
+         None)]
+
+
+def test_a_planned_account_gets_full_aws_access_as_aws_attaches_it(org):
+    changes = [rc("aws_organizations_account.new", "aws_organizations_account", ["create"], None,
+                  {"name": "Newbie", "email": "n@example.com", "parent_id": org.ids["sandbox"]},
+                  {"id": True, "arn": True})]
+    pt = plan_org(org, plan(changes)).org.policy_targets
+    new = "(after apply) aws_organizations_account.new"
+    assert pt[pt.target_id == new][["policy_id", "target_id", "target_type"]].to_dict("records") == [
+        {"policy_id": "p-FullAWSAccess", "target_id": new, "target_type": "ACCOUNT"}]
