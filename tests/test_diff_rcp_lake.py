@@ -546,3 +546,13 @@ def test_an_rcp_edit_sharing_every_account_with_an_scp_edit_is_rated_alone(tmp_p
         scp_row,
         ("rcp_edited", "regression", rcp_id, "KeepBuckets",
          "edited: statement KeepBuckets: Condition changed; changes SCP decisions in 2 accounts")]
+
+
+def test_a_new_ou_lists_every_rcp_attached_to_it(base, tmp_path):
+    """issue 22 (a seed-23 survivor): an OU new in AFTER is listed with each RCP it has, RCPFullAWSAccess included."""
+    sb = spec()
+    new = sb.ou("New")
+    sb.attach_rcp(next(p for p, v in sb.rcps.items() if v["name"] == "KeepBuckets"), new)
+    df = diff(base, sb.load(tmp_path / "a"), scp=False, coverage=False)
+    assert [tuple(r) for r in df[["kind", "target_id", "reason"]].itertuples(index=False)] == [
+        ("ou_added", new, "new OU (SCPs attached: FullAWSAccess) (RCPs attached: KeepBuckets, RCPFullAWSAccess)")]

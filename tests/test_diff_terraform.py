@@ -502,10 +502,12 @@ def test_an_instance_of_a_for_each_resource_is_resolved_through_its_configuratio
     changes, config = new_policy_and_attachment(org.ids["eng"])
     changes[1]["address"] = 'aws_organizations_policy_attachment.leave_root["eng"]'
     df = diff_plan(org, plan(changes, config), actions=FEW)
-    assert rows_of(df, "scp_attached", "not_evaluated") == [
+    assert rows_of(df, "scp_attached", "not_evaluated", "scp_effect") == [
         ("scp_attached", "improvement", None, "(after apply) aws_organizations_policy.deny_leave", "DenyLeave",
          org.ids["eng"], None, None, "DenyLeave attached to ou Root/Engineering; changes SCP decisions in 1 account",
-         None)]
+         None),
+        ("scp_effect", "improvement", org.ids["app"], None, None, None, "allow", "explicit_deny",
+         "1 organizations action now denied (were allow)", None)]
 
 
 def test_an_element_of_a_list_variable_is_resolved(org):
