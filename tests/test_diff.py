@@ -871,3 +871,20 @@ def test_conditional_cases_compared_along_chains_of_more_than_63_statements(tmp_
          "edited: statement S0: Condition changed; changes SCP decisions in 1 account"),
         ("scp_effect", "regression", app, "conditional", "conditional", "s3:GetObject",
          "s3:GetObject: now allowed when aws:SourceIp is 10.1.0.0")]
+
+
+def test_an_edit_and_a_detach_of_one_policy_are_each_rated_by_their_own_effect(tmp_path):
+    """issue 22 (a seed-23 survivor): the edit touches the accounts the policy applied to in BEFORE too, so an edit
+    that weakens it is a regression there even though the same diff detaches it."""
+    weaker = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ProtectTrail", "Effect": "Deny", "Action": ["cloudtrail:DeleteTrail"], "Resource": "*"}]}
+    sb = spec()
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", spec(protect_doc=weaker, detach=True)), coverage=False,
+              actions=["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"])
+    rows = df[df.kind.isin(["scp_edited", "scp_detached"])]
+    assert [tuple(r) for r in rows[["kind", "severity", "policy_id", "reason"]].itertuples(index=False)] == [
+        ("scp_edited", "regression", sb._protect,
+         "edited: statement NoLeaving removed; statement ProtectTrail: Action -cloudtrail:StopLogging; changes SCP "
+         "decisions in 1 account"),
+        ("scp_detached", "regression", sb._protect,
+         "Protect detached from ou Root/Engineering; changes SCP decisions in 1 account")]
