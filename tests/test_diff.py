@@ -888,3 +888,14 @@ def test_an_edit_and_a_detach_of_one_policy_are_each_rated_by_their_own_effect(t
          "decisions in 1 account"),
         ("scp_detached", "regression", sb._protect,
          "Protect detached from ou Root/Engineering; changes SCP decisions in 1 account")]
+
+
+def test_an_account_neither_filter_read_is_no_scope_row(tmp_path):
+    """issue 22 (a seed-23 survivor): BEFORE read the management account and App, AFTER the management account:
+    App alone was read by one side only; Play, read by neither, is not in one snapshot only."""
+    sb = spec()
+    b = load(tmp_path, "b", sb, accounts_filter=[sb.management, sb._app])
+    a = load(tmp_path, "a", spec(), accounts_filter=[sb.management])
+    df = diff(b, a, scp=False, coverage=False)
+    assert [tuple(r) for r in df[["kind", "account_id", "before", "after", "reason"]].itertuples(index=False)] == [
+        ("scope", sb._app, "collected", "not collected", "account read in BEFORE only (account filter): not compared")]
