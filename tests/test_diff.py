@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import orgkit
-from orgkit.diff import COLUMNS, DiffError, diff, summary_line
+from orgkit.diff import COLUMNS, DiffError, diff, summary, summary_line
 from orgkit.diff.rows import decision_severity, status_severity, CLOUDTRAIL_RANK, GOOD
 from orgkit.testing import SnapshotSpec
 
@@ -222,6 +222,127 @@ def test_scp_created_and_deleted(pair):
     assert df[df.kind == "scp_deleted"].iloc[0].severity == "regression"  # Play may create buckets again
 
 
+def test_a_policy_attached_to_two_ous_deleted_counts_the_accounts_of_both(tmp_path):
+    sb = spec()
+    deny_s3 = next(p for p, v in sb.policies.items() if v["name"] == "DenyS3")
+    sb.attach(deny_s3, sb._prod)
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", spec(delete_s3=True)), processes=1, coverage=False,
+              actions=["s3:CreateBucket", "s3:DeleteBucket", "s3:GetObject"])
+    cols = ["kind", "severity", "policy_id", "target_id", "ou_path", "before", "reason"]
+    assert [tuple(r) for r in df[df.kind.str.startswith("scp_")][cols].itertuples(index=False)] == [
+        ("scp_deleted", "regression", deny_s3, None, None, "DenyS3", "SCP deleted; changes SCP decisions in 2 accounts"),
+        ("scp_detached", "regression", deny_s3, sb._prod, "Root/Engineering/Prod", None,
+         "DenyS3 detached from ou Root/Engineering/Prod; changes SCP decisions in 1 account"),
+        ("scp_detached", "regression", deny_s3, sb._sandbox, "Root/Sandbox", None,
+         "DenyS3 detached from ou Root/Sandbox; changes SCP decisions in 1 account"),
+        ("scp_effect", "regression", None, None, "Root/Engineering/Prod", "explicit_deny",
+         "2 s3 actions now allowed (were explicit_deny)"),
+        ("scp_effect", "regression", None, None, "Root/Sandbox", "explicit_deny",
+         "2 s3 actions now allowed (were explicit_deny)")]
+
+
+# issue 22: survivors of mutation. Structure rows and edit descriptions compared whole.
+STRUCT_COLS = ["kind", "severity", "account_id", "account_name", "ou_path", "before", "after", "target_id",
+               "policy_id", "policy_name", "reason"]
+
+
+def _structure_org(tmp_path, after: bool):
+    """Every structural change between BEFORE and AFTER (the ids are the same on both sides: they are made in
+    the same order; what only one side has is made last)."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Platform" if after else "Engineering")
+    prod = sb.ou("Prod", parent=None if after else eng)
+    sb.account("Application" if after else "App", parent=prod, status="SUSPENDED" if after else "ACTIVE")
+    play = sb.account("Play", parent=prod if after else eng, status="PENDING_ACTIVATION" if after else "ACTIVE")
+    sb.policy("Protection" if after else "Protect", json.loads(json.dumps(DENY_S3))
+              if not after else {"Statement": [{"Resource": "*", "Action": ["s3:DeleteBucket", "s3:CreateBucket"],
+                                                "Effect": "Deny", "Sid": "NoBuckets"}], "Version": "2012-10-17"},
+              [eng])
+    sb.policy("Temp", DENY_S3, [play] if after else [prod])
+    if after:
+        next(sb._ids)
+        sb.ou("New")
+        sb.account("Joiner", parent=eng, account_id="000000000099")
+        sb.policy("Fresh", DENY_S3, [])
+    else:
+        sb.ou("Old")
+        sb.account("Leaver", parent=eng, account_id="000000000098")
+        sb.policy("Gone", DENY_S3, [eng])
+    return sb.load(tmp_path / ("after" if after else "before"))
+
+
+def test_structure_rows_compared_whole(tmp_path):
+    df = diff(_structure_org(tmp_path, False), _structure_org(tmp_path, True), scp=False, coverage=False)
+    eng, prod, old, new = "ou-ab12-00000001", "ou-ab12-00000002", "ou-ab12-00000007", "ou-ab12-00000008"
+    app, play = "000000000003", "000000000004"
+    protect, temp, gone, fresh = "p-00000005", "p-00000006", "p-00000008", "p-00000009"
+    assert [tuple(r) for r in df[STRUCT_COLS].itertuples(index=False)] == [
+        ("account_added", "neutral", "000000000099", "Joiner", "Root/Platform", None, "ACTIVE", eng, None, None,
+         "joined the organisation in Root/Platform (SCPs attached: FullAWSAccess)"),
+        ("account_removed", "neutral", "000000000098", "Leaver", "Root/Engineering", "ACTIVE", None, eng, None, None,
+         "no longer in the organisation"),
+        ("account_moved", "neutral", play, "Play", "Root/Prod", "Root/Engineering", "Root/Prod", prod, None, None,
+         f"moved from Root/Engineering ({eng}) to Root/Prod ({prod})"),
+        ("account_renamed", "neutral", app, "Application", "Root/Prod", "App", "Application", None, None, None,
+         "account name changed"),
+        ("account_suspended", "neutral", app, "Application", "Root/Prod", "ACTIVE", "SUSPENDED", None, None, None,
+         "account state ACTIVE -> SUSPENDED"),
+        ("account_status", "neutral", play, "Play", "Root/Prod", "ACTIVE", "PENDING_ACTIVATION", None, None, None,
+         "account state ACTIVE -> PENDING_ACTIVATION"),
+        ("ou_added", "neutral", None, None, "Root/New", None, "New", new, None, None,
+         "new OU (SCPs attached: FullAWSAccess)"),
+        ("ou_removed", "neutral", None, None, "Root/Old", "Old", None, old, None, None, "OU deleted"),
+        ("ou_renamed", "neutral", None, None, "Root/Platform", "Engineering", "Platform", eng, None, None,
+         "renamed: Root/Engineering is now Root/Platform"),
+        ("ou_moved", "neutral", None, None, "Root/Prod", "Root/Engineering/Prod", "Root/Prod", prod, None, None,
+         f"OU moved from under {eng} to under r-ab12"),
+        ("scp_created", "neutral", None, None, None, None, "Fresh", None, fresh, "Fresh", "new SCP (not attached)"),
+        ("scp_edited", "neutral", None, None, None, None, None, None, protect, "Protection",
+         "edited: statement NoBuckets: Action reordered"),
+        ("scp_renamed", "neutral", None, None, None, "Protect", "Protection", None, protect, "Protection",
+         "SCP renamed"),
+        ("scp_deleted", "neutral", None, None, None, "Gone", None, None, gone, "Gone", "SCP deleted"),
+        ("scp_attached", "neutral", play, "Play", "Root/Prod", None, None, play, temp, "Temp",
+         f"Temp attached to account Play ({play})"),
+        ("scp_detached", "neutral", "000000000098", "Leaver", "Root/Engineering", None, None, "000000000098",
+         "p-FullAWSAccess", "FullAWSAccess", "FullAWSAccess detached from account Leaver (000000000098)"),
+        ("scp_detached", "neutral", None, None, "Root/Old", None, None, old, "p-FullAWSAccess", "FullAWSAccess",
+         "FullAWSAccess detached from ou Root/Old"),
+        ("scp_detached", "neutral", None, None, "Root/Platform", None, None, eng, gone, "Gone",
+         "Gone detached from ou Root/Platform"),
+        ("scp_detached", "neutral", None, None, "Root/Prod", None, None, prod, temp, "Temp",
+         "Temp detached from ou Root/Prod")]
+
+
+def test_edits_are_described_statement_by_statement():
+    from orgkit.diff.structure import describe_edit
+
+    def doc(*statements, version="2012-10-17"):
+        return json.dumps({"Version": version, "Statement": list(statements)})
+
+    s1 = {"Sid": "A", "Effect": "Deny", "Action": ["s3:A", "s3:B"], "Resource": "*"}
+    s2 = {"Effect": "Deny", "NotAction": "iam:*", "Resource": "*", "Condition": {"Bool": {"aws:x": "true"}}}
+    cases = [
+        ("not json", doc(s1), "policy text changed (not valid JSON on one side)"),
+        (doc(s1), json.dumps(json.loads(doc(s1)), indent=2),
+         "formatting only (whitespace or key order): the same JSON document"),
+        (doc(s1, s2), doc(s2, s1), "edited: statement #2 removed; statement #1 added"),
+        (doc(s1, s2), doc({**s1, "Action": ["s3:B", "s3:C"], "Effect": "Allow"},
+                          {**s2, "Condition": {}, "NotAction": ["iam:*", "sts:*"]}),
+         "edited: statement A: Action -s3:A +s3:C; Effect -Deny +Allow; statement #2: Condition changed; "
+         "NotAction +sts:*"),
+        (doc(s1), doc({**s1, "Sid": "B"}), "edited: statement A removed; statement B added"),
+        (doc(s1), doc(s1, version="2008-10-17"), "edited: Version 2012-10-17 -> 2008-10-17"),
+        (doc(s1), json.dumps({"Version": "2012-10-17", "Statement": s1}), "edited: same statements"),
+        (doc(s1, s1), doc(s1, {**s1, "Resource": ["a", "b"]}), "edited: statement A#2: Resource -* +a,b"),
+        (doc(s1), doc({**s1, "Action": "s3:A"}), "edited: statement A: Action -s3:B"),
+        (doc({"Sid": "A", "Effect": "Deny"}, {"Sid": "B", "Effect": "Deny"}),
+         doc({"Sid": "B", "Effect": "Deny"}, {"Sid": "A", "Effect": "Deny"}), "edited: statements reordered"),
+        (doc(s1), doc({**s1, "Action": ["s3:B", "s3:A"]}), "edited: statement A: Action reordered"),
+    ]
+    assert [describe_edit(b, a) for b, a, _ in cases] == [want for *_, want in cases]
+
+
 def test_trail_stopped_and_cells(pair):
     b, a, sb, _ = pair(after={"stop_app_trail": True})
     df = diff(b, a)
@@ -235,6 +356,76 @@ def test_trail_stopped_and_cells(pair):
     # every account loses coverage but App (its own trail still logs)
     assert set(cells.after) == {"not_logging"} and set(cells.severity) == {"regression"}
     assert set(cells.account_id) == {sb.management, sb._play} and len(cells) == 2 * 2
+
+
+# issue 22: survivors of mutation. Trail rows and GuardDuty management rows compared whole.
+TRAIL_COLS = ["kind", "severity", "account_id", "account_name", "ou_path", "region", "before", "after", "reason",
+              "trail_arn", "service"]
+KMS_SOURCE = ["kms.amazonaws.com"]
+
+
+def _trail_snapshot(tmp_path, name, *, exclude=KMS_SOURCE, logging=True, stop_time=None, delivery_error=None,
+                    kms=None, multi=True, second=False, second_logging=True, unread_status=False):
+    sb = SnapshotSpec(regions=["us-east-1"])
+    app = sb.account("App", parent=sb.ou("Eng"))
+    status = {"IsLogging": logging, "LatestDeliveryTime": "2026-11-30T00:00:00Z"}
+    if stop_time:
+        status["StopLoggingTime"] = stop_time
+    if delivery_error:
+        status["LatestDeliveryError"] = delivery_error
+    arn = sb.trail(app, "app-trail", status=status, IsMultiRegionTrail=multi, **({"KmsKeyId": kms} if kms else {}),
+                   event_selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+                                     "ExcludeManagementEventSources": exclude}])
+    if unread_status:
+        t = sb.docs[app]["CloudTrail"]["Trails"][arn]
+        t["Status"], t["Error"] = None, "AccessDeniedException"
+    if second:
+        sb.trail(app, "second", logging=second_logging)
+    return sb.load(tmp_path / name)
+
+
+def _trail_rows(before, after) -> list[tuple]:
+    df = diff(before, after, scp=False, processes=1)
+    return [tuple(r) for r in df[df["kind"].str.startswith("trail_")][TRAIL_COLS].itertuples(index=False)]
+
+
+def test_trail_rows_compared_whole(tmp_path):
+    app, arn = "000000000002", "arn:aws:cloudtrail:us-east-1:000000000002:trail/app-trail"
+    second = "arn:aws:cloudtrail:us-east-1:000000000002:trail/second"
+    where = (app, "App", "Root/Eng", "us-east-1")
+    base = _trail_snapshot(tmp_path, "base")
+    changed = _trail_snapshot(tmp_path, "changed", exclude=KMS_SOURCE + ["rdsdata.amazonaws.com"], multi=False,
+                              kms="arn:aws:kms:us-east-1:000000000002:key/k")
+    assert _trail_rows(base, changed) == [
+        ("trail_changed", "neutral", *where, None, None,
+         "trail app-trail: multi-region True -> False; KMS key None -> arn:aws:kms:us-east-1:000000000002:key/k; "
+         "event selectors basic[All, management=True, exclude=kms.amazonaws.com] -> "
+         "basic[All, management=True, exclude=kms.amazonaws.com,rdsdata.amazonaws.com]", arn, "cloudtrail")]
+    stopped = _trail_snapshot(tmp_path, "stopped", logging=False, stop_time="2026-11-29T10:00:00Z",
+                              delivery_error="AccessDenied")
+    assert _trail_rows(base, stopped) == [
+        ("trail_stopped", "regression", *where, "logging", "not logging",
+         "trail app-trail stopped logging at 2026-11-29 10:00:00+00:00", arn, "cloudtrail"),
+        ("trail_delivery", "regression", *where, "delivering", "AccessDenied",
+         "trail app-trail: delivery fails (AccessDenied)", arn, "cloudtrail")]
+    assert _trail_rows(stopped, base) == [
+        ("trail_started", "improvement", *where, "not logging", "logging", "trail app-trail started logging", arn,
+         "cloudtrail"),
+        ("trail_delivery", "improvement", *where, "AccessDenied", "delivering", "trail app-trail: delivers again", arn,
+         "cloudtrail")]
+    assert _trail_rows(base, _trail_snapshot(tmp_path, "unread", unread_status=True)) == [
+        ("trail_changed", "regression", *where, "logging", "unknown",
+         "trail app-trail: its status could not be read (AccessDeniedException)", arn, "cloudtrail")]
+    two = _trail_snapshot(tmp_path, "two", second=True)
+    assert _trail_rows(two, base) == [
+        ("trail_removed", "regression", *where, "logging", "deleted", "trail second deleted while logging", second,
+         "cloudtrail")]
+    assert _trail_rows(_trail_snapshot(tmp_path, "two_off", second=True, second_logging=False), base) == [
+        ("trail_removed", "neutral", *where, "not logging", "deleted", "trail second deleted", second, "cloudtrail")]
+    assert _trail_rows(base, two) == [
+        ("trail_added", "neutral", *where, None, "logging", "new trail second", second, "cloudtrail")]
+    assert _trail_rows(base, _trail_snapshot(tmp_path, "two_off_after", second=True, second_logging=False)) == [
+        ("trail_added", "neutral", *where, None, "not logging", "new trail second", second, "cloudtrail")]
 
 
 def test_detector_suspended_and_features(pair):
@@ -261,6 +452,165 @@ def test_guardduty_management(pair):
     ft = df[(df.kind == "guardduty_feature") & df.account_id.eq(sb.management)]
     assert ft[["action", "before", "after", "severity"]].values.tolist() == [["S3_DATA_EVENTS", "NONE", "ALL",
                                                                               "improvement"]]
+
+
+GD_COLS = ["kind", "severity", "account_id", "account_name", "region", "before", "after", "reason", "service",
+           "action"]
+
+
+def test_guardduty_management_rows_compared_whole(tmp_path):
+    def snap(name, **c):
+        return load(tmp_path, name, spec(**c))
+
+    def rows(b, a):
+        df = diff(b, a, scp=False, processes=1)
+        return [tuple(r) for r in df[df.kind.str.startswith("guardduty_")][GD_COLS].itertuples(index=False)]
+
+    mgmt = "111111111111"
+    plain, all_ = snap("plain"), snap("all", gd_admin=True, auto="ALL")
+    assert rows(all_, snap("none", gd_admin=True, auto="NONE", auto_s3="ALL")) == [
+        ("guardduty_auto_enable", "regression", mgmt, None, "us-east-1", "ALL", "NONE",
+         "organisation auto-enable ALL -> NONE in us-east-1", "guardduty", None),
+        ("guardduty_feature", "improvement", mgmt, None, "us-east-1", "NONE", "ALL",
+         "organisation auto-enable of S3_DATA_EVENTS in us-east-1", "guardduty", "S3_DATA_EVENTS")]
+    assert rows(plain, snap("new", gd_admin=True, auto="NEW")) == [
+        ("guardduty_admin", "improvement", mgmt, "Management", "us-east-1", None, mgmt,
+         "delegated administrator designated in us-east-1", "guardduty", None),
+        ("guardduty_auto_enable", "improvement", mgmt, None, "us-east-1", None, "NEW",
+         "organisation auto-enable (not set: no delegated administrator) -> NEW in us-east-1", "guardduty", None)]
+    assert rows(all_, plain) == [
+        ("guardduty_admin", "regression", mgmt, "Management", "us-east-1", mgmt, None,
+         "no delegated administrator any more in us-east-1", "guardduty", None),
+        ("guardduty_auto_enable", "regression", mgmt, None, "us-east-1", "ALL", None,
+         "organisation auto-enable ALL -> (not set) in us-east-1", "guardduty", None)]
+
+
+def test_summary_counts_by_kind_and_severity(tmp_path):
+    df = diff(load(tmp_path, "b", spec(gd_admin=True)), load(tmp_path, "a", spec()), scp=False, processes=1)
+    assert summary(df).to_dict("list") == {
+        "kind": ["guardduty_admin", "guardduty_auto_enable", "guardduty"], "regression": [1, 1, 1],
+        "improvement": [0, 0, 0], "neutral": [0, 0, 0], "unknown": [0, 0, 0], "total": [1, 1, 1]}
+    assert summary(df.iloc[:0]).to_dict("list") == {"kind": [], "regression": [], "improvement": [], "neutral": [],
+                                                    "unknown": [], "total": []}
+
+
+def test_summary_lines_word_for_word():
+    def line(*rows):
+        return summary_line(pd.DataFrame(list(rows), columns=["kind", "severity", "account_id"]).reindex(
+            columns=COLUMNS))
+
+    scope, ne = ("scope", "neutral", None), ("not_evaluated", "unknown", None)
+    assert line(scope, scope) == \
+        "orgkit diff: 0 regressions, 2 neutral, 0 unknown; scope differs (2 region/accounts in one snapshot only)"
+    assert line(scope) == \
+        "orgkit diff: 0 regressions, 1 neutral, 0 unknown; scope differs (1 region/account in one snapshot only)"
+    assert line(scope, ne) == \
+        "orgkit diff: 0 regressions, 1 neutral, 1 unknown; unknown: not_evaluated 1; 1 planned change not evaluated"
+    assert line(scope, scope, ne, ne, ("scp_edited", "regression", None)) == \
+        "orgkit diff: 1 regression, 2 neutral, 2 unknown; unknown: not_evaluated 2; regressions: scp_edited 1"
+    assert line(("scp_edited", "regression", None), ("trail_stopped", "regression", "a"),
+                ("scp_edited", "regression", None), ("eds_removed", "regression", None),
+                ("tamper", "regression", "x"), ("tamper", "regression", "x")) == \
+        "orgkit diff: 6 regressions, 0 unknown; tamper protection weakened in 1 account; " \
+        "regressions: scp_edited 2, +3 more"
+    # what does not fit in 120 characters is left out whole (the table lists it)
+    assert line(("scp_edited", "regression", None), ("tamper", "regression", "x"), ("scp_created", "improvement", None),
+                ("scp_created", "improvement", None)) == \
+        "orgkit diff: 2 regressions, 2 improvements, 0 unknown; tamper protection weakened in 1 account"
+    kinds = ["scp_edited", "trail_stopped", "guardduty", "guardduty_auto_enable", "scp_effect", "account_moved",
+             "ou_moved", "scp_attached"]
+    assert line(*[(k, "regression", None) for k in kinds]) == \
+        "orgkit diff: 8 regressions, 0 unknown; regressions: account_moved 1, ou_moved 1, scp_edited 1, " \
+        "scp_attached 1, +4 more"
+    assert line(("tamper", "regression", "a"), ("tamper", "regression", "b")) == \
+        "orgkit diff: 2 regressions, 0 unknown; tamper protection weakened in 2 accounts; regressions: tamper 2"
+
+
+CELL_COLS = ["kind", "severity", "account_id", "account_name", "ou_path", "region", "before", "after", "reason",
+             "trail_arn", "service", "action", "source"]
+ORG_TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"
+
+
+def _cell_rows(before, after) -> list[tuple]:
+    df = diff(before, after, scp=False, processes=1)
+    return [tuple(r) for r in df[CELL_COLS].itertuples(index=False)]
+
+
+def test_scope_rows_compared_whole(tmp_path):
+    b = load(tmp_path, "b", spec(regions=["us-east-1", "eu-west-1"]))
+    a = load(tmp_path, "a", spec(regions=["us-east-1", "ap-south-1"]))
+    none = (None,) * 5
+    assert _cell_rows(b, a) == [
+        ("scope", "neutral", None, None, None, "ap-south-1", "not collected", "collected",
+         "region collected in AFTER only: its cells are not compared", *none[:4]),
+        ("scope", "neutral", None, None, None, "eu-west-1", "collected", "not collected",
+         "region collected in BEFORE only: its cells are not compared", *none[:4])]
+    sb = spec()
+    full = load(tmp_path, "full", sb)
+    sa = spec()
+    sa.docs[sa._app]["CloudTrail"] = {"ListTrails": None, "Trails": {}}
+    sa.docs[sa._app]["GuardDuty"] = {}
+    part = load(tmp_path, "part", sa, accounts_filter=[sa.management, sa._play])
+    assert _cell_rows(full, part) == [
+        ("scope", "neutral", sb._app, "App", None, None, "collected", "not collected",
+         "account read in BEFORE only (account filter): not compared", *none[:4])]
+    assert _cell_rows(part, full) == [
+        ("scope", "neutral", sb._app, "App", None, None, "not collected", "collected",
+         "account read in AFTER only (account filter): not compared", *none[:4])]
+
+
+def test_cell_rows_compared_whole(tmp_path):
+    sb = spec()
+    b, a = load(tmp_path, "b", sb), load(tmp_path, "a", spec(stop_org_trail=True, suspend=True))
+    new = "000000000008"
+    app, play, mgmt = sb._app, sb._play, sb.management
+    prod, sandbox = "Root/Engineering/Prod", "Root/Sandbox"
+    ct = ("cloudtrail", None)
+    was = "; was: org-trail is not logging"
+    covered = "read and write management events recorded by org-trail (organization)"
+    assert _cell_rows(a, b) == [
+        ("trail_started", "improvement", mgmt, "Management", "Root", "us-east-1", "not logging", "logging",
+         "trail org-trail started logging", ORG_TRAIL, *ct, None),
+        ("cloudtrail", "improvement", mgmt, "Management", "Root", "eu-west-1", "not_logging", "covered",
+         covered + was, ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "improvement", mgmt, "Management", "Root", "us-east-1", "not_logging", "covered",
+         covered + was, ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "improvement", play, "Play", sandbox, "eu-west-1", "not_logging", "covered", covered + was,
+         ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "improvement", play, "Play", sandbox, "us-east-1", "not_logging", "covered", covered + was,
+         ORG_TRAIL, *ct, ORG_TRAIL),
+        ("guardduty", "improvement", app, "App", prod, "us-east-1", "suspended", "standalone",
+         "detector enabled, no administrator; was: detector d000000000004useast1 is suspended (status DISABLED)",
+         None, "guardduty", None, "d000000000004useast1")]
+    later = load(tmp_path, "later", spec(new_account=True, stop_org_trail=True, suspend=True, s3_feature="DISABLED"))
+    off = "org-trail is not logging"
+    assert _cell_rows(b, later) == [
+        ("trail_stopped", "regression", mgmt, "Management", "Root", "us-east-1", "logging", "not logging",
+         "trail org-trail stopped logging", ORG_TRAIL, *ct, None),
+        ("cloudtrail", "regression", mgmt, "Management", "Root", "eu-west-1", "covered", "not_logging", off,
+         ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", mgmt, "Management", "Root", "us-east-1", "covered", "not_logging", off,
+         ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", new, "Newcomer", prod, "eu-west-1", None, "not_logging",
+         f"new account's cell: {off}", ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", new, "Newcomer", prod, "us-east-1", None, "not_logging",
+         f"new account's cell: {off}", ORG_TRAIL, *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", play, "Play", sandbox, "eu-west-1", "covered", "not_logging", off, ORG_TRAIL,
+         *ct, ORG_TRAIL),
+        ("cloudtrail", "regression", play, "Play", sandbox, "us-east-1", "covered", "not_logging", off, ORG_TRAIL,
+         *ct, ORG_TRAIL),
+        ("guardduty_feature", "regression", app, "App", prod, "eu-west-1", "ENABLED", "DISABLED",
+         "detector feature S3_DATA_EVENTS ENABLED -> DISABLED", None, "guardduty", "S3_DATA_EVENTS",
+         "d000000000004euwest1"),
+        ("guardduty", "regression", app, "App", prod, "us-east-1", "standalone", "suspended",
+         "detector d000000000004useast1 is suspended (status DISABLED)", None, "guardduty", None,
+         "d000000000004useast1"),
+        ("guardduty", "regression", new, "Newcomer", prod, "eu-west-1", None, "none", "new account's cell: no detector",
+         None, "guardduty", None, "guardduty:ListDetectors"),
+        ("guardduty", "regression", new, "Newcomer", prod, "us-east-1", None, "none", "new account's cell: no detector",
+         None, "guardduty", None, "guardduty:ListDetectors"),
+        ("account_added", "neutral", new, "Newcomer", prod, None, None, "ACTIVE",
+         f"joined the organisation in {prod} (SCPs attached: FullAWSAccess)", None, None, None, None)]
 
 
 def test_different_regions_are_scope_not_changes(tmp_path):
@@ -511,3 +861,79 @@ def test_cli_fail_on_regression_catches_the_removed_exception(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 1, r.stderr
     assert "now allowed when aws:PrincipalArn" in r.stdout + r.stderr or "regression" in r.stdout
+
+
+def test_the_removed_exception_rows_compared_whole(tmp_path):
+    """issue 22 (a survivor of mutation): the rows of an effect whose label stays conditional, whole."""
+    sb = _spec_except()
+    b, a = load(tmp_path, "before", sb), load(tmp_path, "after", _spec_except(detach=True))
+    df = diff(b, a, coverage=False, actions=["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "s3:GetObject"])
+    cols = ["kind", "severity", "account_id", "account_name", "ou_path", "before", "after", "service", "action",
+            "count", "reason"]
+    got = [tuple(None if c == "count" and pd.isna(v) else v for c, v in zip(cols, r))
+           for r in df[cols].itertuples(index=False)]
+    cases = ("now allowed when aws:PrincipalArn is absent or any other value (any other value of aws:PrincipalArn: "
+             "neither like arn:aws:iam::*:role/SecurityAdmin nor like arn:aws:iam::*:root)")
+    where = (sb._app, "App", "Root/Engineering/Prod", "conditional", "conditional", "cloudtrail")
+    assert got == [
+        ("scp_detached", "regression", None, None, "Root/Engineering", None, None, None, None, None,
+         "Protect detached from ou Root/Engineering; changes SCP decisions in 1 account"),
+        ("tamper", "regression", *where, "cloudtrail:DeleteTrail", None, f"cloudtrail:DeleteTrail: {cases}"),
+        ("tamper", "regression", *where, "cloudtrail:StopLogging", None, f"cloudtrail:StopLogging: {cases}"),
+        ("scp_effect", "regression", *where, "cloudtrail:DeleteTrail, cloudtrail:StopLogging", 2,
+         f"2 cloudtrail actions (e.g. cloudtrail:DeleteTrail): {cases}")]
+
+
+def test_conditional_cases_compared_along_chains_of_more_than_63_statements(tmp_path):
+    """issue 22 (seed-23 survivors): actions conditional on both sides are grouped by the statements they match;
+    past 63 statements along the two chains the grouping packs bits (CaseComparer._classes) and must give the
+    same answer."""
+    acts = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]
+
+    def snap(name, ip):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        ou = sb.ou("Eng")
+        app = sb.account("App", parent=ou)
+        statements = [{"Sid": f"S{i}", "Effect": "Deny", "Resource": "*",
+                       "Action": acts[0] if i == 0 else acts[i] if i < 4 else f"ec2:Made{i}Up",
+                       "Condition": {"NotIpAddress": {"aws:SourceIp": ip if i == 0 else f"10.{i}.0.0/16"}}}
+                      for i in range(40)]
+        sb.policy("Many", {"Version": "2012-10-17", "Statement": statements}, [ou])
+        return sb.load(tmp_path / name), app
+
+    (b, app), (a, _) = snap("b", "10.0.0.0/16"), snap("a", "10.0.0.0/8")
+    df = diff(b, a, coverage=False, actions=acts)
+    cols = ["kind", "severity", "account_id", "before", "after", "action", "reason"]
+    assert [tuple(r) for r in df[cols].itertuples(index=False)] == [
+        ("scp_edited", "regression", None, None, None, None,
+         "edited: statement S0: Condition changed; changes SCP decisions in 1 account"),
+        ("scp_effect", "regression", app, "conditional", "conditional", "s3:GetObject",
+         "s3:GetObject: now allowed when aws:SourceIp is 10.1.0.0")]
+
+
+def test_an_edit_and_a_detach_of_one_policy_are_each_rated_by_their_own_effect(tmp_path):
+    """issue 22 (a seed-23 survivor): the edit touches the accounts the policy applied to in BEFORE too, so an edit
+    that weakens it is a regression there even though the same diff detaches it."""
+    weaker = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ProtectTrail", "Effect": "Deny", "Action": ["cloudtrail:DeleteTrail"], "Resource": "*"}]}
+    sb = spec()
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", spec(protect_doc=weaker, detach=True)), coverage=False,
+              actions=["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"])
+    rows = df[df.kind.isin(["scp_edited", "scp_detached"])]
+    assert [tuple(r) for r in rows[["kind", "severity", "policy_id", "reason"]].itertuples(index=False)] == [
+        ("scp_edited", "regression", sb._protect,
+         "edited: statement NoLeaving removed; statement ProtectTrail: Action -cloudtrail:StopLogging; changes SCP "
+         "decisions in 1 account"),
+        ("scp_detached", "regression", sb._protect,
+         "Protect detached from ou Root/Engineering; changes SCP decisions in 1 account")]
+
+
+def test_an_account_neither_filter_read_is_no_scope_row(tmp_path):
+    """issue 22 (a seed-23 survivor): BEFORE read the management account and App, AFTER the management account:
+    App alone was read by one side only; Play, read by neither, is not in one snapshot only."""
+    sb = spec()
+    b = load(tmp_path, "b", sb, accounts_filter=[sb.management, sb._app])
+    a = load(tmp_path, "a", spec(), accounts_filter=[sb.management])
+    df = diff(b, a, scp=False, coverage=False)
+    assert [tuple(r) for r in df[["kind", "account_id", "before", "after", "reason"]].itertuples(index=False)] == [
+        ("scope", sb._app, "collected", "not collected", "account read in BEFORE only (account filter): not compared")]

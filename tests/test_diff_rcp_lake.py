@@ -222,6 +222,74 @@ def test_selector_change_is_listed_neutral(base, tmp_path):
     assert "resources.type=AWS::S3::Object" in r["reason"]
 
 
+# issue 22: survivors of mutation. Each row compared whole: kind, severity, where, before, after, reason, source.
+EDS_COLS = ["kind", "severity", "account_id", "region", "before", "after", "reason", "trail_arn", "source"]
+ORG_LAKE = "arn:aws:cloudtrail:us-east-1:111111111111:eventdatastore/org-lake-0000"
+EXTRA_LAKE = "arn:aws:cloudtrail:eu-west-1:111111111111:eventdatastore/extra-lake-0000"
+MGMT = "111111111111"
+
+
+def _eds_rows(before, after) -> list[tuple]:
+    df = diff(before, after, scp=False, processes=1)
+    df = df[df["kind"].str.startswith("eds_")]
+    return [tuple(r) for r in df[EDS_COLS].itertuples(index=False)]
+
+
+def test_eds_rows_of_stores_removed_or_unread_compared_whole(tmp_path):
+    """An account store (not an organization one) removed where its region was read is deleted; where it was not
+    read, unknown, and only the owner could have listed it (no delegated administrator sees an account store). An
+    organization store unread: the owner or a CloudTrail delegated administrator could have listed it."""
+    two = spec(second_eds=True).load(tmp_path / "two")
+    assert _eds_rows(two, spec().load(tmp_path / "gone")) == [
+        ("eds_removed", "regression", MGMT, "eu-west-1", "ENABLED", "deleted",
+         "event data store extra-lake (this account, eu-west-1 only) deleted while ingesting", EXTRA_LAKE,
+         "cloudtrail:GetEventDataStore")]
+    assert _eds_rows(two, spec(lake_unread="eu-west-1").load(tmp_path / "unread_eu")) == [
+        ("eds_changed", "regression", MGMT, "eu-west-1", "ENABLED", "unknown",
+         "event data store extra-lake: the CloudTrail Lake stores of its owner 111111111111 in eu-west-1 were not "
+         "read in AFTER", EXTRA_LAKE, "cloudtrail:GetEventDataStore")]
+    base = spec().load(tmp_path / "base")
+    assert _eds_rows(base, spec(eds=False, lake_unread="us-east-1").load(tmp_path / "unread_us")) == [
+        ("eds_changed", "regression", MGMT, "us-east-1", "ENABLED", "unknown",
+         "event data store org-lake: the CloudTrail Lake stores of its owner 111111111111 (or of a CloudTrail "
+         "delegated administrator) in us-east-1 were not read in AFTER", ORG_LAKE, "cloudtrail:GetEventDataStore")]
+
+
+def test_eds_status_and_scope_changes_compared_whole(tmp_path):
+    base = spec().load(tmp_path / "base")
+    # STARTING_INGESTION: whether it records is not known (coverage's INGESTING map): no longer confirmed
+    assert _eds_rows(base, spec(eds_status="STARTING_INGESTION").load(tmp_path / "starting")) == [
+        ("eds_changed", "regression", MGMT, "us-east-1", "ENABLED", "STARTING_INGESTION",
+         "event data store org-lake (organization, all regions) ingestion can no longer be confirmed "
+         "(ENABLED -> STARTING_INGESTION)", ORG_LAKE, "cloudtrail:GetEventDataStore")]
+    # a scope that widens while the store records is an improvement
+    narrow = spec(eds_org=False, eds_multi=False).load(tmp_path / "narrow")
+    assert _eds_rows(narrow, base) == [
+        ("eds_changed", "improvement", MGMT, "us-east-1", "this account, us-east-1 only", "organization, all regions",
+         "event data store org-lake: organization False -> True; multi-region False -> True", ORG_LAKE,
+         "cloudtrail:GetEventDataStore")]
+    stopped = spec(eds_status="STOPPED_INGESTION").load(tmp_path / "stopped")
+    assert _eds_rows(stopped, spec(eds_status="STOPPED_INGESTION", eds_org=False).load(tmp_path / "stopped_acc")) == [
+        ("eds_changed", "neutral", MGMT, "us-east-1", "organization, all regions", "this account, all regions",
+         "event data store org-lake: organization True -> False (it does not ingest: no effect)", ORG_LAKE,
+         "cloudtrail:GetEventDataStore")]
+    # selectors read as an empty list are shown as such (not as unread)
+    assert _eds_rows(base, spec(eds_selectors=[]).load(tmp_path / "nosel")) == [
+        ("eds_changed", "neutral", MGMT, "us-east-1", "organization, all regions", "organization, all regions",
+         "event data store org-lake: event selectors advanced[eventCategory=Management] -> advanced[]", ORG_LAKE,
+         "cloudtrail:GetEventDataStore")]
+
+
+def test_a_store_whose_scope_was_not_given_says_unknown_scope(tmp_path):
+    sb = spec(eds=False)
+    arn = sb.event_data_store("half", organization=False)
+    store = sb.docs[sb.management]["CloudTrail"]["EventDataStores"]["us-east-1"][0]
+    del store["MultiRegionEnabled"], store["OrganizationEnabled"]
+    assert _eds_rows(spec(eds=False).load(tmp_path / "none"), sb.load(tmp_path / "half")) == [
+        ("eds_added", "neutral", MGMT, "us-east-1", None, "ENABLED",
+         "new event data store half (unknown scope, unknown regions)", arn, "cloudtrail:GetEventDataStore")]
+
+
 def test_hostile_store_name_is_text(tmp_path):
     sb = spec(eds=False)
     sb.event_data_store("<b>x</b>\x1b[31m", status="ENABLED")
@@ -390,3 +458,101 @@ def test_rcp_edit_that_keeps_the_label_conditional_is_compared_by_cases(tmp_path
     # and the reverse edit is an improvement
     back = diff(after, before, actions=ACTIONS, processes=1)
     assert _one(back, "rcp_edited")["severity"] == "improvement"
+
+
+# issue 22: survivors of mutation (Terraform plans of RCPs), compared whole
+RCP_ROW = ["kind", "severity", "account_id", "policy_id", "policy_name", "target_id", "before", "after", "reason",
+           "source"]
+
+
+def _rcp_rows(df) -> list[tuple]:
+    return [tuple(r) for r in df[RCP_ROW].itertuples(index=False)]
+
+
+def test_plan_rcp_whose_new_name_is_unknown_keeps_its_name(planned):
+    from orgkit.diff import diff_plan, plan_org
+
+    org, keep, _ = planned
+    before = {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}
+    p = _plan([_rc("aws_organizations_policy.keep", "aws_organizations_policy", ["update"], before,
+                   {"id": keep, "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}, {"name": True})])
+    assert _rcp_rows(diff_plan(org, p, actions=ACTIONS)) == []  # not renamed to its address
+    rcps = plan_org(org, p).org.frames["rcps"]
+    assert sorted(zip(rcps["policy_id"], rcps["name"])) == [(keep, "KeepBuckets"),
+                                                           ("p-RCPFullAWSAccess", "RCPFullAWSAccess")]
+
+
+def test_plan_new_rcp_is_a_customer_managed_policy(planned):
+    from orgkit.diff import plan_org
+
+    org, _, _ = planned
+    p = _plan([_rc("aws_organizations_policy.spare", "aws_organizations_policy", ["create"], None,
+                   {"name": "Spare", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}, {"id": True})])
+    rcps = plan_org(org, p).org.frames["rcps"]
+    new = rcps[rcps["name"] == "Spare"]
+    assert new[["policy_id", "name", "description", "type", "aws_managed", "content"]].to_dict("records") == [
+        {"policy_id": "(after apply) aws_organizations_policy.spare", "name": "Spare", "description": None,
+         "type": "RESOURCE_CONTROL_POLICY", "aws_managed": False, "content": json.dumps(KEEP)}]
+
+
+def test_plan_replacing_an_rcp_the_snapshot_lacks_creates_it(planned):
+    from orgkit.diff import diff_plan
+
+    org, _, _ = planned
+    p = _plan([_rc("aws_organizations_policy.gone", "aws_organizations_policy", ["delete", "create"],
+                   {"id": "p-gone", "name": "Gone", "type": "RESOURCE_CONTROL_POLICY"},
+                   {"name": "Gone", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}, {"id": True})])
+    assert _rcp_rows(diff_plan(org, p, actions=ACTIONS)) == [
+        ("rcp_created", "neutral", None, "(after apply) aws_organizations_policy.gone", "Gone", None, None, "Gone",
+         "new RCP (not attached)", None)]
+
+
+DENY_GET = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "NoBuckets", "Effect": "Deny", "Action": ["s3:GetObject"], "Resource": "*"}]}
+POLICY_ROW = ["kind", "severity", "policy_id", "policy_name", "reason"]
+
+
+def _both_ous(tmp_path, name, **c):
+    """spec() with DenyS3 attached to Eng as well: App and Play are each touched by an SCP and an RCP change."""
+    sb = spec(**c)
+    eng = next(o["Id"] for o in sb.ous if o["Name"] == "Eng")
+    sb.attach(next(p for p, v in sb.policies.items() if v["name"] == "DenyS3"), eng)
+    return sb.load(tmp_path / name)
+
+
+def _policy_rows(before, after) -> list[tuple]:
+    df = diff(before, after, actions=ACTIONS, processes=1, coverage=False)
+    df = df[df["kind"].isin(["scp_edited", "rcp_edited"])]
+    return [tuple(r) for r in df[POLICY_ROW].itertuples(index=False)]
+
+
+def test_an_rcp_edit_sharing_every_account_with_an_scp_edit_is_rated_alone(tmp_path):
+    """Every account is touched by both edits: each is applied alone to BEFORE (the RCP one to BEFORE's RCPs) and
+    rated by its own effect, whether the labels change (the SCP) or stay conditional with other cases (the RCP)."""
+    before = _both_ous(tmp_path, "b")
+    reformatted = _both_ous(tmp_path, "a", rcp_doc=KEEP_REFORMATTED, scp_doc=DENY_GET)
+    scp_id = next(p for p in before.policies["policy_id"] if p != "p-FullAWSAccess")
+    scp_row = ("scp_edited", "regression", scp_id, "DenyS3",
+               "edited: statement NoBuckets: Action -s3:CreateBucket +s3:GetObject; changes SCP decisions in 2 "
+               "accounts")
+    rcp_id = before.rcps.loc[before.rcps["name"] == "KeepBuckets", "policy_id"].iloc[0]
+    assert _policy_rows(before, reformatted) == [
+        scp_row,
+        ("rcp_edited", "neutral", rcp_id, "KeepBuckets", "formatting only (whitespace or key order): the same JSON "
+         "document; no effect on any account's SCP decisions")]
+    before = _both_ous(tmp_path, "b2", rcp_doc=_except("SecurityAdmin"))
+    widened = _both_ous(tmp_path, "a2", rcp_doc=_except("*"), scp_doc=DENY_GET)
+    assert _policy_rows(before, widened) == [
+        scp_row,
+        ("rcp_edited", "regression", rcp_id, "KeepBuckets",
+         "edited: statement KeepBuckets: Condition changed; changes SCP decisions in 2 accounts")]
+
+
+def test_a_new_ou_lists_every_rcp_attached_to_it(base, tmp_path):
+    """issue 22 (a seed-23 survivor): an OU new in AFTER is listed with each RCP it has, RCPFullAWSAccess included."""
+    sb = spec()
+    new = sb.ou("New")
+    sb.attach_rcp(next(p for p, v in sb.rcps.items() if v["name"] == "KeepBuckets"), new)
+    df = diff(base, sb.load(tmp_path / "a"), scp=False, coverage=False)
+    assert [tuple(r) for r in df[["kind", "target_id", "reason"]].itertuples(index=False)] == [
+        ("ou_added", new, "new OU (SCPs attached: FullAWSAccess) (RCPs attached: KeepBuckets, RCPFullAWSAccess)")]

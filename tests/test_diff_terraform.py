@@ -453,3 +453,313 @@ def test_a_plan_that_detaches_a_protective_scp_with_an_exception_is_a_regression
     p = subprocess.run([sys.executable, "-m", "orgkit.cli", "diff", str(path), "--terraform-plan", str(pf),
                         "--fail-on", "regression"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 1, p.stderr
+
+
+# issue 22: survivors of mutation. Rows compared whole; references a plan's author writes resolved or refused.
+ROW = ["kind", "severity", "account_id", "policy_id", "policy_name", "target_id", "before", "after", "reason",
+       "source"]
+FEW = ["organizations:LeaveOrganization", "cloudtrail:StopLogging", "cloudtrail:DeleteTrail"]
+
+
+def rows_of(df, *kinds) -> list[tuple]:
+    df = df[df.kind.isin(kinds)] if kinds else df
+    return [tuple(r) for r in df[ROW].itertuples(index=False)]
+
+
+def test_content_unknown_with_no_references_recorded_is_said_whole(org):
+    changes = [rc("aws_organizations_policy.p", "aws_organizations_policy", ["create"], None,
+                  {"name": "P", "type": "SERVICE_CONTROL_POLICY"}, {"id": True, "content": True})]
+    config = [cfg("aws_organizations_policy.p", "aws_organizations_policy", content={"references": []})]
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    why = "aws_organizations_policy.p.content is unknown until apply (no references recorded)"
+    assert rows_of(df, "not_evaluated") == [
+        ("not_evaluated", "unknown", None, "(after apply) aws_organizations_policy.p", "P", None, None, None,
+         f"aws_organizations_policy.p: policy content unknown until apply ({why}): its effect is not evaluated",
+         "aws_organizations_policy.p")]
+    assert rows_of(df, "scp_created") == [
+        ("scp_created", "neutral", None, "(after apply) aws_organizations_policy.p", "P", None, None, "P",
+         f"content unknown until apply ({why})", None)]
+
+
+def test_a_reference_that_is_not_one_is_unknown_not_a_crash(org):
+    """A plan is hostile input: a recorded reference that is no Terraform address is reported unknown."""
+    eng, app = org.ids["eng"], org.ids["app"]
+    changes = [rc("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment", ["create"], None,
+                  {"target_id": eng}, {"id": True, "policy_id": True})]
+    config = [cfg("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment",
+                  policy_id={"references": ["not a reference!"]}, target_id={"constant_value": eng})]
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    assert rows_of(df) == [
+        ("not_evaluated", "unknown", None, None, None, eng, None, None,
+         "aws_organizations_policy_attachment.a: attaches a policy unknown until apply "
+         "(aws_organizations_policy_attachment.a.policy_id is unknown until apply (not a reference! is not known)) "
+         f"to {eng}: it can only take permissions away there (the level already allows everything, and an SCP never "
+         f"grants), so the 1 account below ({app}) are evaluated without it and their decisions could only become "
+         "more restrictive", "aws_organizations_policy_attachment.a")]
+
+
+def test_an_instance_of_a_for_each_resource_is_resolved_through_its_configuration(org):
+    changes, config = new_policy_and_attachment(org.ids["eng"])
+    changes[1]["address"] = 'aws_organizations_policy_attachment.leave_root["eng"]'
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    assert rows_of(df, "scp_attached", "not_evaluated", "scp_effect") == [
+        ("scp_attached", "improvement", None, "(after apply) aws_organizations_policy.deny_leave", "DenyLeave",
+         org.ids["eng"], None, None, "DenyLeave attached to ou Root/Engineering; changes SCP decisions in 1 account",
+         None),
+        ("scp_effect", "improvement", org.ids["app"], None, None, None, "allow", "explicit_deny",
+         "1 organizations action now denied (were allow)", None)]
+
+
+def test_an_element_of_a_list_variable_is_resolved(org):
+    ids = org.ids
+    changes = [rc("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment", ["create"], None,
+                  {"policy_id": ids["protect"]}, {"id": True, "target_id": True})]
+    config = [cfg("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment",
+                  target_id={"references": ["var.ous[1]", "var.ous"]})]
+    df = diff_plan(org, plan(changes, config, variables={"ous": {"value": [ids["eng"], ids["sandbox"]]}}),
+                   actions=FEW)
+    assert rows_of(df, "scp_attached", "not_evaluated") == [
+        ("scp_attached", "improvement", None, ids["protect"], "Protect", ids["sandbox"], None, None,
+         "Protect attached to ou Root/Sandbox; changes SCP decisions in 1 account", None)]
+
+
+def test_an_account_the_snapshot_lacks_and_a_new_accounts_row(org):
+    ids = org.ids
+    changes = [
+        rc("aws_organizations_account.ghost", "aws_organizations_account", ["update"],
+           {"id": "999999999999", "name": "Ghost", "parent_id": ids["eng"]},
+           {"id": "999999999999", "name": "Ghost", "parent_id": ids["sandbox"]}),
+        rc("aws_organizations_account.new", "aws_organizations_account", ["create"], None,
+           {"name": "Newbie", "email": "n@example.com", "parent_id": ids["sandbox"]}, {"id": True, "arn": True})]
+    df = diff_plan(org, plan(changes), actions=FEW)
+    assert rows_of(df, "not_evaluated") == [
+        ("not_evaluated", "unknown", "999999999999", None, None, None, None, None,
+         "aws_organizations_account.ghost: updates account 999999999999, which the snapshot does not have",
+         "aws_organizations_account.ghost")]
+    acc = plan_org(org, plan(changes)).org.accounts
+    cols = ["account_id", "account_name", "status", "joined_method", "parent_id", "ou_path", "is_management", "tags",
+            "access", "access_error"]
+    assert acc[acc.account_name == "Newbie"][cols].to_dict("records") == [
+        {"account_id": "(after apply) aws_organizations_account.new", "account_name": "Newbie", "status": "ACTIVE",
+         "joined_method": "CREATED", "parent_id": ids["sandbox"], "ou_path": "Root/Sandbox", "is_management": False,
+         "tags": {}, "access": "none", "access_error": None}]
+
+
+def test_a_plan_that_changes_nothing_rebuilds_the_same_organisation(org):
+    res = plan_org(org, plan([]))
+    assert dict(res.org.graph.nodes(data=True)) == dict(org.graph.nodes(data=True))
+    assert set(res.org.graph.edges) == set(org.graph.edges)
+    for name, key in (("ous", "ou_id"), ("accounts", "account_id"), ("policies", "policy_id"),
+                      ("policy_targets", "target_id")):
+        got, want = res.org.frames[name], org.frames[name]
+        cols = [c for c in want.columns if c not in ("joined_at", "email", "arn", "tags")]
+        assert got[cols].sort_values(key).to_dict("records") == want[cols].sort_values(key).to_dict("records"), name
+    assert (res.rows, res.unknown_accounts, res.unknown_policies, res.restrict_only) == ([], {}, {}, {})
+
+
+def test_an_attachment_updated_in_place_is_in_the_planned_organisation(org):
+    """An in-place update (``skip_destroy`` changed) of an attachment the snapshot does not show: after apply the
+    policy is attached (the plan's ``after``)."""
+    ids = org.ids
+    att = {"id": f"{ids['sandbox']}:{ids['protect']}", "policy_id": ids["protect"], "target_id": ids["sandbox"]}
+    changes = [rc("aws_organizations_policy_attachment.p_sandbox", "aws_organizations_policy_attachment", ["update"],
+                  {**att, "skip_destroy": False}, {**att, "skip_destroy": True})]
+    assert rows_of(diff_plan(org, plan(changes), actions=FEW), "scp_attached", "not_evaluated") == [
+        ("scp_attached", "improvement", None, ids["protect"], "Protect", ids["sandbox"], None, None,
+         "Protect attached to ou Root/Sandbox; changes SCP decisions in 1 account", None)]
+
+
+def test_effect_rows_name_the_unknown_policy_that_could_still_deny(org):
+    ids = org.ids
+    changes = [
+        rc("aws_organizations_policy.x", "aws_organizations_policy", ["create"], None,
+           {"name": "X", "type": "SERVICE_CONTROL_POLICY"}, {"id": True, "content": True}),
+        rc("aws_organizations_policy_attachment.x_eng", "aws_organizations_policy_attachment", ["create"], None,
+           {"target_id": ids["eng"]}, {"id": True, "policy_id": True}),
+        rc("aws_organizations_policy_attachment.p", "aws_organizations_policy_attachment", ["delete"],
+           {"id": f"{ids['eng']}:{ids['protect']}", "policy_id": ids["protect"], "target_id": ids["eng"]})]
+    config = [cfg("aws_organizations_policy.x", "aws_organizations_policy", content={"references": ["local.doc"]}),
+              cfg("aws_organizations_policy_attachment.x_eng", "aws_organizations_policy_attachment",
+                  policy_id={"references": ["aws_organizations_policy.x.id", "aws_organizations_policy.x"]},
+                  target_id={"constant_value": ids["eng"]})]
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    still = "; could still be denied after apply by policy X (its content is unknown until apply)"
+    assert rows_of(df, "tamper", "scp_effect") == [
+        ("tamper", "regression", ids["app"], None, None, None, "explicit_deny", "allow",
+         f"can now call cloudtrail:DeleteTrail (was explicit_deny){still}", None),
+        ("tamper", "regression", ids["app"], None, None, None, "explicit_deny", "allow",
+         f"can now call cloudtrail:StopLogging (was explicit_deny){still}", None),
+        ("scp_effect", "regression", ids["app"], None, None, None, "explicit_deny", "allow",
+         f"2 cloudtrail actions now allowed (were explicit_deny){still}", None)]
+
+
+def test_every_planned_change_orgkit_cannot_apply_is_said_whole(org):
+    """One plan with each kind of change that is not evaluated or cannot be applied: each has its row, whole."""
+    ids = org.ids
+    eng, sandbox, protect, play = ids["eng"], ids["sandbox"], ids["protect"], ids["play"]
+    P, O, A, AT = ("aws_organizations_policy", "aws_organizations_organizational_unit", "aws_organizations_account",
+                   "aws_organizations_policy_attachment")
+    old = {"Version": "2008-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    changes = [
+        rc("aws_s3_bucket.b", "aws_s3_bucket", ["delete", "create"], {"id": "b"}, {"id": "b"}),
+        rc(f"{P}.gone", P, ["delete"], {"id": "p-99999999", "name": "Gone"}),
+        rc(f"{P}.ghost", P, ["update"], {"id": "p-88888888", "name": "Ghost"}, {"id": "p-88888888", "name": "G2"}),
+        rc(f"{P}.tag", P, ["create"], None, {"name": "Tags", "type": "TAG_POLICY", "content": "{}"}, {"id": True}),
+        rc(f"{P}.old", P, ["create"], None, {"name": "Old", "type": "SERVICE_CONTROL_POLICY",
+                                             "content": json.dumps(old)}, {"id": True}),
+        rc(f"{O}.gone", O, ["delete"], {"id": "ou-zz-gone", "name": "Gone"}),
+        rc(f"{O}.ghost", O, ["update"], {"id": "ou-zz-ghost", "name": "Ghost"}, {"id": "ou-zz-ghost", "name": "G"}),
+        rc(f"{O}.floating", O, ["create"], None, {"name": "Floating"}, {"id": True, "parent_id": True}),
+        rc(f"{O}.eng", O, ["delete"], {"id": eng, "name": "Engineering"}),
+        rc(f"{A}.gone", A, ["delete"], {"id": "777777777777", "name": "Gone"}),
+        rc(f"{A}.play", A, ["update"], {"id": play, "name": "Play", "parent_id": sandbox}, {"id": play, "name": "Play"},
+           {"parent_id": True}),
+        rc(f"{A}.new", A, ["create"], None, {"name": "New"}, {"id": True, "parent_id": True}),
+        rc(f"{AT}.notthere", AT, ["delete"], {"id": "x", "policy_id": protect, "target_id": sandbox}),
+        rc(f"{AT}.both", AT, ["create"], None, {}, {"id": True, "policy_id": True, "target_id": True}),
+        rc(f"{AT}.nopol", AT, ["create"], None, {"policy_id": "p-55555555", "target_id": eng}, {"id": True}),
+        rc(f"{AT}.notgt", AT, ["create"], None, {"policy_id": protect, "target_id": "ou-zz-none"}, {"id": True}),
+    ]
+    p = plan(changes)
+    p["deferred_changes"] = [{"reason": "resource_config_unknown",
+                              "resource_change": rc(f"{P}.later", P, ["create"], None, {"name": "Later"})}]
+    p["complete"] = False
+    df = diff_plan(org, p, actions=FEW)
+
+    def no_expr(address, attr):
+        return f"{address}.{attr} is unknown until apply and the plan records no expression"
+
+    def ne(address, reason, account_id=None, policy_id=None, policy_name=None, target_id=None, severity="unknown"):
+        return ("not_evaluated", severity, account_id, policy_id, policy_name, target_id, None, None,
+                f"{address}: {reason}" if address else reason, address)
+
+    assert rows_of(df) == [
+        ne(f"{P}.old", 'Old: Version "2008-10-17": every SCP must include a Version element with the value '
+           '"2012-10-17" (AWS refuses it); the apply would fail (the effect rows show the policy as written)',
+           policy_id=f"(after apply) {P}.old", policy_name="Old", severity="regression"),
+        ("scp_effect", "unknown", play, None, None, None, None, "unknown",
+         f"its parent is unknown until apply ({no_expr(f'{A}.play', 'parent_id')})", None),
+        ne("aws_s3_bucket.b", "planned delete/create of aws_s3_bucket: not modelled by orgkit, not evaluated"),
+        ne(f"{P}.later", "change deferred by Terraform (resource_config_unknown): not evaluated"),
+        ne(None, "the plan is incomplete (-target or deferred changes): what it leaves out is not shown"),
+        ne(f"{O}.gone", "deletes OU ou-zz-gone, which the snapshot does not have"),
+        ne(f"{O}.floating", f"OU parent unknown until apply ({no_expr(f'{O}.floating', 'parent_id')}): the OU is not "
+           "placed", target_id=f"(after apply) {O}.floating"),
+        ne(f"{O}.ghost", "updates OU ou-zz-ghost, which the snapshot does not have"),
+        ne(f"{AT}.both", f"attachment of an unknown policy ({no_expr(f'{AT}.both', 'policy_id')}) to an unknown target "
+           f"({no_expr(f'{AT}.both', 'target_id')}): not evaluated: it can only take permissions away (every level "
+           "above them already allows everything), so 3 accounts are evaluated without it"),
+        ne(f"{O}.eng", "deletes OU Root/Engineering which would still hold 1 accounts or OUs: AWS refuses to delete a "
+           "non-empty OU (the apply would fail); kept", target_id=eng),
+        ne(f"{P}.tag", "a TAG_POLICY: orgkit evaluates service control policies only",
+           policy_id=f"(after apply) {P}.tag", policy_name="Tags"),
+        ne(f"{AT}.notthere", f"detaches {protect} from {sandbox}, which the snapshot does not show attached",
+           policy_id=protect, target_id=sandbox),
+        ne(f"{AT}.notgt", f"attaches {protect} to ou-zz-none, which neither the snapshot nor the plan has",
+           policy_id=protect, target_id="ou-zz-none"),
+        ne(f"{AT}.nopol", "attaches p-55555555, which neither the snapshot nor the plan has", policy_id="p-55555555",
+           target_id=eng),
+        ne(f"{P}.ghost", "updates policy p-88888888, which the snapshot does not have", policy_id="p-88888888"),
+        ne(f"{P}.gone", "deletes policy p-99999999, which the snapshot does not have", policy_id="p-99999999"),
+        ne(f"{A}.new", f"new account's parent unknown until apply ({no_expr(f'{A}.new', 'parent_id')}): not placed",
+           account_id=f"(after apply) {A}.new"),
+        ne(f"{A}.play", f"account parent unknown until apply ({no_expr(f'{A}.play', 'parent_id')})", account_id=play),
+        ne(f"{A}.gone", "removes account 777777777777, which the snapshot does not have", account_id="777777777777"),
+        ("scp_created", "neutral", None, f"(after apply) {P}.old", "Old", None, None, "Old", "new SCP (not attached)",
+         None)]
+
+
+def test_a_new_policy_an_unresolved_attachment_may_attach_says_so(org):
+    eng = org.ids["eng"]
+    changes = [
+        rc("aws_organizations_policy.deny_leave", "aws_organizations_policy", ["create"], None,
+           {"name": "DenyLeave", "content": json.dumps(DENY_LEAVE), "type": "SERVICE_CONTROL_POLICY"}, {"id": True}),
+        rc("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment", ["create"], None,
+           {"target_id": eng}, {"id": True, "policy_id": True})]
+    df = diff_plan(org, plan(changes), actions=FEW)
+    assert rows_of(df, "scp_created") == [
+        ("scp_created", "neutral", None, "(after apply) aws_organizations_policy.deny_leave", "DenyLeave", None, None,
+         "DenyLeave", "new SCP (attached nowhere the plan shows; 1 attachment of a policy unknown until apply may "
+         "attach it)", None)]
+
+
+def test_what_is_not_a_plan_is_refused_in_words(tmp_path):
+    (tmp_path / "bin.tfplan").write_bytes(b"PK\x03\x04\xff\xfe")
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "state.json").write_text(json.dumps({"format_version": "1.0", "values": {}}))
+    hint = "give the output of `terraform show -json PLANFILE`"
+    cases = [
+        (str(tmp_path / "missing.json"), f"{tmp_path}/missing.json: no such file ({hint})"),
+        (tmp_path / "bin.tfplan", f"{tmp_path}/bin.tfplan: not JSON ('utf-8' codec can't decode byte 0xff in "
+                                  f"position 4: invalid start byte); {hint}, not the binary plan file"),
+        (tmp_path / "bad.json", f"{tmp_path}/bad.json: not JSON (Expecting property name enclosed in double quotes: "
+                                f"line 1 column 2 (char 1)); {hint}, not the binary plan file"),
+        (tmp_path / "state.json", f"{tmp_path}/state.json: no resource_changes: not a plan (this looks like a state: "
+                                  "`terraform show -json` of a state file)"),
+        ({"format_version": "2.0", "resource_changes": []},
+         "plan: plan format_version 2.0 is not supported (orgkit reads 1.x)"),
+        ({"resource_changes": []}, "plan: no format_version: not the output of `terraform show -json PLANFILE`"),
+        ([1], "plan: not a Terraform JSON plan (expected an object)"),
+        ({"format_version": "1.2"}, "plan: no resource_changes: not a plan"),
+    ]
+    for source, message in cases:
+        with pytest.raises(PlanError) as e:
+            read_plan(source)
+        assert str(e.value) == message
+    # a plan is read whole; entries of resource_changes that are not objects are left out
+    p = read_plan({"format_version": 1.1, "resource_changes": [1, {"address": "a"}, None]})
+    assert (p.format_version, p.path, p.resource_changes) == ("1.1", None, [{"address": "a"}])
+    p = read_plan({"format_version": "0.2", "planned_values": {}})
+    assert (p.format_version, p.resource_changes) == ("0.2", [])
+    (tmp_path / "plan.json").write_text(json.dumps({"format_version": "1.2", "resource_changes": []}))
+    assert read_plan(tmp_path / "plan.json").path == str(tmp_path / "plan.json")
+
+
+def test_a_data_source_is_never_applied_as_a_change(org):
+    """A data source reads; whatever actions a plan lists for it, it changes nothing in the organisation."""
+    changes = [dict(rc("data.aws_organizations_policy.p", "aws_organizations_policy", ["create"], None,
+                       {"name": "Read", "content": json.dumps(DENY_LEAVE), "type": "SERVICE_CONTROL_POLICY"},
+                       {"id": True}), mode="data")]
+    assert rows_of(diff_plan(org, plan(changes), actions=FEW)) == []
+
+
+# issue 22: seed-23 survivors
+def test_a_policy_attached_to_an_unknown_target_says_how_many_accounts_each_way(allowlist_org):
+    ids = allowlist_org.ids
+    address = 'module.att.aws_organizations_policy_attachment.this["x"]'
+    df = diff_plan(allowlist_org, unknown_target_plan(ids["allow"]), actions=FEW)
+    assert rows_of(df) == [
+        ("scp_effect", "unknown", ids["app"], None, None, None, None, "unknown",
+         f"the policy {address} attaches to a target unknown until apply: it could widen permissions", None),
+        ("not_evaluated", "unknown", None, ids["allow"], None, None, None, None,
+         f"{address}: attaches {ids['allow']} to a target unknown until apply ({address}.target_id is unknown until "
+         "apply (each.value is not known)): the accounts it reaches are unknown: it can only take permissions away "
+         "(every level above them already allows everything), so 1 account are evaluated without it; it could "
+         "widen permissions where a level does not already allow everything: the SCP decisions of 1 account are "
+         "unknown", address)]
+
+
+def test_an_existing_policy_whose_content_is_unknown_has_its_own_edit_row(org):
+    ids = org.ids
+    pol = {"id": ids["protect"], "name": "Protect", "content": json.dumps(PROTECT), "type": "SERVICE_CONTROL_POLICY"}
+    changes = [rc("aws_organizations_policy.protect", "aws_organizations_policy", ["update"], pol,
+                  {k: v for k, v in pol.items() if k != "content"}, {"content": True})]
+    config = [cfg("aws_organizations_policy.protect", "aws_organizations_policy",
+                  content={"references": ["local.document"]})]
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    why = "aws_organizations_policy.protect.content is unknown until apply (local.document is not known)"
+    assert rows_of(df, "scp_edited", "scp_effect") == [
+        ("scp_edited", "unknown", None, ids["protect"], "Protect", None, None, None,
+         f"content unknown until apply ({why})", None),
+        ("scp_effect", "unknown", ids["app"], None, None, None, None, "unknown", f"policy Protect applies: {why}",
+         None)]
+
+
+def test_a_planned_account_gets_full_aws_access_as_aws_attaches_it(org):
+    changes = [rc("aws_organizations_account.new", "aws_organizations_account", ["create"], None,
+                  {"name": "Newbie", "email": "n@example.com", "parent_id": org.ids["sandbox"]},
+                  {"id": True, "arn": True})]
+    pt = plan_org(org, plan(changes)).org.policy_targets
+    new = "(after apply) aws_organizations_account.new"
+    assert pt[pt.target_id == new][["policy_id", "target_id", "target_type"]].to_dict("records") == [
+        {"policy_id": "p-FullAWSAccess", "target_id": new, "target_type": "ACCOUNT"}]
