@@ -87,9 +87,9 @@ PACKAGES = {
 
 def module_of(mutant: str, modules: list[str]) -> str:
     """The module path of a mutant name such as ``orgkit.scp.engine.x_decide__mutmut_3``."""
-    for m in sorted(modules, key=len, reverse=True):
-        dotted = m[:-3].replace("/", ".")  # mutmut names an __init__.py module "pkg.__init__"
-        if mutant.startswith(dotted + "."):
+    dotted = {m: m[:-3].replace("/", ".").removesuffix(".__init__") for m in modules}  # mutmut names a
+    for m in sorted(modules, key=lambda m: len(dotted[m]), reverse=True):           # package's __init__ "pkg"
+        if mutant.startswith(dotted[m] + "."):
             return m
     return "?"
 
