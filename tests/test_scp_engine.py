@@ -498,7 +498,9 @@ def test_a_value_matching_two_like_patterns_at_once_is_found():
 
 def test_ignore_case_values_are_tried_in_every_case():
     """issue 22 (mutation survivor partition.element_reps): StringNotEqualsIgnoreCase "Security" next to a
-    case-sensitive StringNotLike "s*": only a lower-case-initial spelling of security is allowed."""
+    case-sensitive StringNotLike "s*": only a lower-case-initial spelling of security is allowed. The words name
+    one representative of that class ("security"; "sECURITY" is allowed too and is not named: see the report of
+    the seed-25 re-run)."""
     doc = _deny_stop_logging({"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/team": "Security"}},
                              {"StringNotLike": {"aws:PrincipalTag/team": "s*"}})
     assert _answer(doc) == ("conditional", 'aws:PrincipalTag/team is "security"',
