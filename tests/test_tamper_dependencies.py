@@ -300,3 +300,25 @@ def test_missing_absent_reaches_the_trail_storage_answers(tmp_path):
     assert t.loc[ids["logs"], "trail_storage_detail"] == [
         *[f"{a} on org-trail-logs: only role/SecurityAdmin" for a in BUCKET_ACTIONS],
         *[f"{a} on {KEY_ID}: only role/SecurityAdmin" for a in KEY_ACTIONS]]
+
+
+def test_trail_dependencies_without_bucket_reads_or_trail_arn_compared_whole():
+    """issue 22 (mutation survivors dependencies.trail_dependencies and _partition): a snapshot with no bucket
+    reads at all leaves every account's buckets unread (owner unknown, never "outside"), and a trail whose ARN is
+    not known gives its bucket the "aws" partition."""
+    import pandas as pd
+
+    from orgkit.scp.dependencies import trail_dependencies
+    from scp_org_fixture import MGMT, make_org
+
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000002", "r-root", "account", "app", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": scp.FULL_AWS_ACCESS})
+    org.trails = pd.DataFrame([{"trail_arn": None, "account_id": "100000000002", "s3_bucket": "logs", "kms_key_id": None}])
+    org.frames = {}
+    assert _records(trail_dependencies(org)) == [
+        {"trail_arn": None, "trail_account_id": "100000000002", "kind": "s3_bucket", "name": "logs",
+         "arn": "arn:aws:s3:::logs", "owner_account_id": None, "owner": "unknown", "protectable": None,
+         "actions": BUCKET_ACTIONS,
+         "reason": f"bucket in no account whose buckets were read; not read in 2 account(s): {MGMT}, 100000000002"}]

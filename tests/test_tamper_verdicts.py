@@ -48,6 +48,9 @@ def test_which_keys_name_a_principal():
 @pytest.mark.parametrize("cond,named", [
     ({"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/SecurityAdmin"}}, ["role/SecurityAdmin"]),
     ({"StringNotEquals": {"aws:PrincipalTag/team": "security"}}, ['aws:principaltag/team="security"']),
+    # issue 22 (mutation survivor tamper._short_name): a PrincipalArn value that is no IAM/STS ARN is shown as is
+    ({"StringNotEquals": {"aws:PrincipalArn": "AROAEXAMPLE"}}, ["AROAEXAMPLE"]),
+    ({"StringNotLike": {"aws:PrincipalArn": "*:role/Sec*"}}, ["*:role/Sec*"]),
     # an exception by account names no principal: everyone in that account can
     ({"StringNotEquals": {"aws:PrincipalAccount": "111111111111"}}, None),
     # a deny on one role only: every other principal can
