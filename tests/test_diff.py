@@ -961,3 +961,18 @@ def test_two_delegated_administrators_in_one_region_are_both_named(tmp_path):
     assert adm.values.tolist() == [["neutral", "us-east-1", one.management,
                                     ",".join(sorted([two.management, two._app])),
                                     "delegated administrator changed in us-east-1"]]
+
+
+def test_a_new_scp_attached_where_another_is_detached_is_rated_by_its_own_effect(tmp_path):
+    """The detach and the attach touch the same account: the attach alone denies two s3 actions more (an
+    improvement), whatever the detach does."""
+    sb, sa = spec(), spec(detach=True)
+    extra = sa.policy("Extra", DENY_S3, [sa._eng])
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", sa), coverage=False, processes=1)
+    df = df[df.kind.isin(["scp_attached", "scp_detached"])]
+    assert [tuple(r) for r in df[["kind", "severity", "policy_id", "target_id", "reason"]].itertuples(
+        index=False)] == [
+        ("scp_detached", "regression", sb._protect, sb._eng,
+         "Protect detached from ou Root/Engineering; changes SCP decisions in 1 account"),
+        ("scp_attached", "improvement", extra, sa._eng,
+         "Extra attached to ou Root/Engineering; changes SCP decisions in 1 account")]

@@ -618,3 +618,19 @@ def test_eds_rows_of_an_account_filtered_pair_keep_only_the_accounts_read(tmp_pa
         ("eds_stopped", "regression", MGMT, "Management", "us-east-1", "ENABLED", "STOPPED_INGESTION",
          "event data store org-lake (organization, all regions) stopped ingesting (ENABLED -> STOPPED_INGESTION)",
          ORG_LAKE)]
+
+
+def test_a_new_rcp_attached_where_another_is_detached_is_rated_by_its_own_effect(base, tmp_path):
+    """Play is touched by both: the new RCP alone denies s3:GetObject (an improvement), whatever the detach does."""
+    sa = spec(detach_sandbox=True)
+    sandbox = next(o["Id"] for o in sa.ous if o["Name"] == "Sandbox")
+    new = sa.rcp("DenyGet", DENY_GET, [sandbox])
+    df = diff(base, sa.load(tmp_path / "a"), actions=ACTIONS, processes=1, coverage=False)
+    df = df[df.kind.isin(["rcp_attached", "rcp_detached"])]
+    keep = base.rcps.loc[base.rcps["name"] == "KeepBuckets", "policy_id"].iloc[0]
+    assert [tuple(r) for r in df[["kind", "severity", "policy_id", "target_id", "reason"]].itertuples(
+        index=False)] == [
+        ("rcp_detached", "regression", keep, sandbox,
+         "KeepBuckets detached from ou Root/Sandbox; changes SCP decisions in 1 account"),
+        ("rcp_attached", "improvement", new, sandbox,
+         "DenyGet attached to ou Root/Sandbox; changes SCP decisions in 1 account")]
