@@ -937,3 +937,42 @@ def test_an_account_neither_filter_read_is_no_scope_row(tmp_path):
     df = diff(b, a, scp=False, coverage=False)
     assert [tuple(r) for r in df[["kind", "account_id", "before", "after", "reason"]].itertuples(index=False)] == [
         ("scope", sb._app, "collected", "not collected", "account read in BEFORE only (account filter): not compared")]
+
+
+def test_diff_takes_snapshot_paths_and_labels_a_side_by_its_path_without_collected_at(tmp_path):
+    import dataclasses
+
+    pb, pa = spec().write(tmp_path / "before"), spec(move_app=True).write(tmp_path / "after")
+    by_path = diff(str(pb), pa, scp=False, processes=1)  # a str and an os.PathLike are loaded
+    b, a = orgkit.load(pb), orgkit.load(pa)
+    pd.testing.assert_frame_equal(by_path, diff(b, a, scp=False, processes=1))
+    assert by_path.attrs["before"] == b.manifest["collected_at"]
+    bare = dataclasses.replace(b, manifest={k: v for k, v in b.manifest.items() if k != "collected_at"})
+    assert diff(bare, a, scp=False, processes=1).attrs["before"] == str(b.path)
+
+
+def test_two_delegated_administrators_in_one_region_are_both_named(tmp_path):
+    one = spec(gd_admin=True)
+    two = spec(gd_admin=True)
+    two.gd_admins = {"us-east-1": [{"AdminAccountId": two.management, "AdminStatus": "ENABLED"},
+                                   {"AdminAccountId": two._app, "AdminStatus": "ENABLED"}]}
+    df = diff(load(tmp_path, "one", one), load(tmp_path, "two", two), scp=False, processes=1)
+    adm = df[df.kind == "guardduty_admin"][["severity", "region", "before", "after", "reason"]]
+    assert adm.values.tolist() == [["neutral", "us-east-1", one.management,
+                                    ",".join(sorted([two.management, two._app])),
+                                    "delegated administrator changed in us-east-1"]]
+
+
+def test_a_new_scp_attached_where_another_is_detached_is_rated_by_its_own_effect(tmp_path):
+    """The detach and the attach touch the same account: the attach alone denies two s3 actions more (an
+    improvement), whatever the detach does."""
+    sb, sa = spec(), spec(detach=True)
+    extra = sa.policy("Extra", DENY_S3, [sa._eng])
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", sa), coverage=False, processes=1)
+    df = df[df.kind.isin(["scp_attached", "scp_detached"])]
+    assert [tuple(r) for r in df[["kind", "severity", "policy_id", "target_id", "reason"]].itertuples(
+        index=False)] == [
+        ("scp_detached", "regression", sb._protect, sb._eng,
+         "Protect detached from ou Root/Engineering; changes SCP decisions in 1 account"),
+        ("scp_attached", "improvement", extra, sa._eng,
+         "Extra attached to ou Root/Engineering; changes SCP decisions in 1 account")]

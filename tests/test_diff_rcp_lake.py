@@ -556,3 +556,81 @@ def test_a_new_ou_lists_every_rcp_attached_to_it(base, tmp_path):
     df = diff(base, sb.load(tmp_path / "a"), scp=False, coverage=False)
     assert [tuple(r) for r in df[["kind", "target_id", "reason"]].itertuples(index=False)] == [
         ("ou_added", new, "new OU (SCPs attached: FullAWSAccess) (RCPs attached: KeepBuckets, RCPFullAWSAccess)")]
+
+
+EDS_NAMED = ["kind", "severity", "account_id", "account_name", "region", "before", "after", "reason", "trail_arn"]
+
+
+def _eds_named(before, after) -> list[tuple]:
+    df = diff(before, after, scp=False, processes=1)
+    return [tuple(r) for r in df[df["kind"].str.startswith("eds_")][EDS_NAMED].itertuples(index=False)]
+
+
+def test_eds_status_change_between_not_recording_states_is_neutral(tmp_path):
+    stopped = spec(eds_status="STOPPED_INGESTION").load(tmp_path / "stopped")
+    starting = spec(eds_status="STARTING_INGESTION").load(tmp_path / "starting")
+    assert _eds_named(stopped, starting) == [
+        ("eds_changed", "neutral", MGMT, "Management", "us-east-1", "STOPPED_INGESTION", "STARTING_INGESTION",
+         "event data store org-lake (organization, all regions) status changed "
+         "(STOPPED_INGESTION -> STARTING_INGESTION)", ORG_LAKE)]
+
+
+def test_a_store_scope_first_not_given_then_given_is_a_scope_change(tmp_path):
+    sb = spec(eds=False)
+    arn = sb.event_data_store("half", organization=False, multi_region=False)
+    store = sb.docs[sb.management]["CloudTrail"]["EventDataStores"]["us-east-1"][0]
+    del store["MultiRegionEnabled"], store["OrganizationEnabled"]
+    sa = spec(eds=False)
+    sa.event_data_store("half", organization=False, multi_region=False)
+    assert _eds_named(sb.load(tmp_path / "half"), sa.load(tmp_path / "given")) == [
+        ("eds_changed", "neutral", MGMT, "Management", "us-east-1", "unknown scope, unknown regions",
+         "this account, us-east-1 only", "event data store half: organization None -> False; multi-region None -> False",
+         arn)]
+
+
+def test_a_store_row_names_its_owner_as_after_names_it(tmp_path):
+    sb, sa = spec(eds=False), spec(eds=False)
+    arn = sb.event_data_store("app-lake", organization=False, account=sb._app)
+    sa.event_data_store("app-lake", organization=False, account=sa._app, status="STOPPED_INGESTION")
+    next(a for a in sa.accounts if a["Id"] == sa._app)["Name"] = "App renamed"
+    assert _eds_named(sb.load(tmp_path / "b"), sa.load(tmp_path / "a")) == [
+        ("eds_stopped", "regression", sb._app, "App renamed", "us-east-1", "ENABLED", "STOPPED_INGESTION",
+         "event data store app-lake (this account, all regions) stopped ingesting (ENABLED -> STOPPED_INGESTION)",
+         arn)]
+
+
+def test_eds_rows_of_an_account_filtered_pair_keep_only_the_accounts_read(tmp_path):
+    import orgkit
+    from orgkit.snapshot import DIGEST_KEY, dumps, manifest_digest
+
+    def filtered(sb, name):
+        path = sb.write(tmp_path / name)
+        m = json.loads((path / "manifest.json").read_text())
+        m["options"] = {"accounts": [MGMT]}
+        m[DIGEST_KEY] = manifest_digest(m)
+        (path / "manifest.json").write_text(dumps(m))
+        return orgkit.load(path)
+
+    sb, sa = spec(), spec(eds_status="STOPPED_INGESTION")
+    sb.event_data_store("app-lake", organization=False, account=sb._app)
+    sa.event_data_store("app-lake", organization=False, account=sa._app, status="STOPPED_INGESTION")
+    assert _eds_named(filtered(sb, "b"), filtered(sa, "a")) == [
+        ("eds_stopped", "regression", MGMT, "Management", "us-east-1", "ENABLED", "STOPPED_INGESTION",
+         "event data store org-lake (organization, all regions) stopped ingesting (ENABLED -> STOPPED_INGESTION)",
+         ORG_LAKE)]
+
+
+def test_a_new_rcp_attached_where_another_is_detached_is_rated_by_its_own_effect(base, tmp_path):
+    """Play is touched by both: the new RCP alone denies s3:GetObject (an improvement), whatever the detach does."""
+    sa = spec(detach_sandbox=True)
+    sandbox = next(o["Id"] for o in sa.ous if o["Name"] == "Sandbox")
+    new = sa.rcp("DenyGet", DENY_GET, [sandbox])
+    df = diff(base, sa.load(tmp_path / "a"), actions=ACTIONS, processes=1, coverage=False)
+    df = df[df.kind.isin(["rcp_attached", "rcp_detached"])]
+    keep = base.rcps.loc[base.rcps["name"] == "KeepBuckets", "policy_id"].iloc[0]
+    assert [tuple(r) for r in df[["kind", "severity", "policy_id", "target_id", "reason"]].itertuples(
+        index=False)] == [
+        ("rcp_detached", "regression", keep, sandbox,
+         "KeepBuckets detached from ou Root/Sandbox; changes SCP decisions in 1 account"),
+        ("rcp_attached", "improvement", new, sandbox,
+         "DenyGet attached to ou Root/Sandbox; changes SCP decisions in 1 account")]

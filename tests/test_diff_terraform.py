@@ -763,3 +763,26 @@ def test_a_planned_account_gets_full_aws_access_as_aws_attaches_it(org):
     new = "(after apply) aws_organizations_account.new"
     assert pt[pt.target_id == new][["policy_id", "target_id", "target_type"]].to_dict("records") == [
         {"policy_id": "p-FullAWSAccess", "target_id": new, "target_type": "ACCOUNT"}]
+
+
+def test_a_policy_of_unknown_content_over_more_than_five_accounts_names_five_and_counts_the_rest(tmp_path):
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Engineering")
+    accs = sorted(sb.account(f"App{i}", parent=eng) for i in range(7))
+    sb.policy("Protect", PROTECT, [eng])
+    o = sb.load(tmp_path / "s")
+    changes = [
+        rc("aws_organizations_policy.p", "aws_organizations_policy", ["create"], None,
+           {"name": "FromLocal", "type": "SERVICE_CONTROL_POLICY"}, {"id": True, "content": True}),
+        rc("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment", ["create"], None,
+           {"target_id": eng}, {"id": True, "policy_id": True})]
+    config = [cfg("aws_organizations_policy.p", "aws_organizations_policy", content={"references": ["local.doc"]}),
+              cfg("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment",
+                  policy_id={"references": ["aws_organizations_policy.p.id", "aws_organizations_policy.p"]})]
+    df = diff_plan(o, plan(changes, config), actions=FEW)
+    why = "aws_organizations_policy.p.content is unknown until apply (local.doc is not known)"
+    assert [r[-2] for r in rows_of(df, "not_evaluated")] == [
+        f"aws_organizations_policy.p: policy content unknown until apply ({why}): its effect is not evaluated: it can "
+        "only take permissions away there (the level already allows everything, and an SCP never grants), so the 7 "
+        f"accounts below ({', '.join(accs[:5])} and 2 more) are evaluated without it and their decisions could only "
+        "become more restrictive"]
