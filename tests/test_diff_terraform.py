@@ -174,13 +174,19 @@ def test_values_from_data_sources_and_variables(org):
         [ids["play"], "organizations:LeaveOrganization", "explicit_deny"]]
 
 
-def test_plan_result_keeps_unknown_content_out_of_the_effect(org):
-    ids = org.ids
+def _protect_content_unknown(ids) -> tuple[list, list]:
+    """A plan's changes and configuration updating policy Protect to a content unknown until apply (a local)."""
     pol = {"id": ids["protect"], "name": "Protect", "content": json.dumps(PROTECT), "type": "SERVICE_CONTROL_POLICY"}
     changes = [rc("aws_organizations_policy.protect", "aws_organizations_policy", ["update"], pol,
                   {k: v for k, v in pol.items() if k != "content"}, {"content": True})]
     config = [cfg("aws_organizations_policy.protect", "aws_organizations_policy",
                   content={"references": ["local.document"]})]
+    return changes, config
+
+
+def test_plan_result_keeps_unknown_content_out_of_the_effect(org):
+    ids = org.ids
+    changes, config = _protect_content_unknown(ids)
     res = plan_org(org, plan(changes, config))
     assert ids["protect"] in res.unknown_policies and ids["app"] in res.unknown_accounts
     df = diff_plan(org, plan(changes, config), principal="role/Dev")
@@ -741,11 +747,7 @@ def test_a_policy_attached_to_an_unknown_target_says_how_many_accounts_each_way(
 
 def test_an_existing_policy_whose_content_is_unknown_has_its_own_edit_row(org):
     ids = org.ids
-    pol = {"id": ids["protect"], "name": "Protect", "content": json.dumps(PROTECT), "type": "SERVICE_CONTROL_POLICY"}
-    changes = [rc("aws_organizations_policy.protect", "aws_organizations_policy", ["update"], pol,
-                  {k: v for k, v in pol.items() if k != "content"}, {"content": True})]
-    config = [cfg("aws_organizations_policy.protect", "aws_organizations_policy",
-                  content={"references": ["local.document"]})]
+    changes, config = _protect_content_unknown(ids)
     df = diff_plan(org, plan(changes, config), actions=FEW)
     why = "aws_organizations_policy.protect.content is unknown until apply (local.document is not known)"
     assert rows_of(df, "scp_edited", "scp_effect") == [
