@@ -30,6 +30,25 @@ RCP_FULL_ACCESS_DOC = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
 
 
+def detector_features(on=(), agents=(), offered_in: str | None = None) -> list[dict]:
+    """GetDetector's ``Features`` with the given protection plans (and Runtime Monitoring agent managements)
+    enabled, the others disabled; with ``offered_in``, a plan that region does not offer is not listed, as
+    GetDetector does not list it (:mod:`orgkit.guardduty.availability`)."""
+    from orgkit.coverage.guardduty import AGENT_MANAGEMENT, PLANS
+    from orgkit.guardduty.availability import is_offered
+
+    out = [{"Name": n, "Status": "ENABLED"} for n in ("CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS")]
+    for n in PLANS:
+        if offered_in and not is_offered(offered_in, n):
+            continue
+        f = {"Name": n, "Status": "ENABLED" if n in on else "DISABLED"}
+        if n == "RUNTIME_MONITORING":
+            f["AdditionalConfiguration"] = [{"Name": a, "Status": "ENABLED" if a in agents else "DISABLED"}
+                                            for a in AGENT_MANAGEMENT]
+        out.append(f)
+    return out
+
+
 @dataclass
 class SnapshotSpec:
     regions: list[str] = field(default_factory=lambda: ["us-east-1"])

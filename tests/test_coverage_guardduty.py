@@ -3,7 +3,7 @@
 import pytest
 
 from orgkit.coverage import guardduty_coverage
-from orgkit.testing import SnapshotSpec
+from orgkit.testing import SnapshotSpec, detector_features
 
 R1, R2, R3 = "us-east-1", "eu-west-1", "eu-south-1"
 
@@ -177,18 +177,6 @@ def test_suspended_account_not_read_says_so(tmp_path):
 
 
 # -- protection plans: partial ------------------------------------------------------------------------------------
-def _feats(on=(), agents=()):
-    """GetDetector Features with the given plans (and Runtime Monitoring agent management) enabled."""
-    from orgkit.coverage.guardduty import AGENT_MANAGEMENT, PLANS
-
-    out = [{"Name": n, "Status": "ENABLED"} for n in ("CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS")]
-    for n in PLANS:
-        f = {"Name": n, "Status": "ENABLED" if n in on else "DISABLED"}
-        if n == "RUNTIME_MONITORING":
-            f["AdditionalConfiguration"] = [{"Name": a, "Status": "ENABLED" if a in agents else "DISABLED"}
-                                            for a in AGENT_MANAGEMENT]
-        out.append(f)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -209,15 +197,15 @@ def plans_org(tmp_path_factory):
     cfg = {"AutoEnableOrganizationMembers": "ALL", "MemberAccountLimitReached": False,
            "Features": [{"Name": "S3_DATA_EVENTS", "AutoEnable": "NEW"}, {"Name": "EKS_AUDIT_LOGS", "AutoEnable": "NONE"},
                         rm]}
-    good = _feats({"S3_DATA_EVENTS", "RUNTIME_MONITORING"}, {"ECS_FARGATE_AGENT_MANAGEMENT"})
+    good = detector_features({"S3_DATA_EVENTS", "RUNTIME_MONITORING"}, {"ECS_FARGATE_AGENT_MANAGEMENT"})
     # us-east-1: an organisation configuration; eu-west-1: none, the administrator's detector decides
     sb.detector(sec, R1, members=members, org_config=cfg, features=good)
-    sb.detector(sec, R2, members=members, features=_feats({"S3_DATA_EVENTS"}))
+    sb.detector(sec, R2, members=members, features=detector_features({"S3_DATA_EVENTS"}))
     for r in (R1, R2):
         sb.detector(full, r, features=good)
-        sb.detector(nofargate, r, features=_feats({"S3_DATA_EVENTS", "RUNTIME_MONITORING"}))
-        sb.detector(nos3, r, features=_feats({"RUNTIME_MONITORING"}, {"ECS_FARGATE_AGENT_MANAGEMENT"}))
-    sb.detector(alone, R1, administrator={}, features=_feats())
+        sb.detector(nofargate, r, features=detector_features({"S3_DATA_EVENTS", "RUNTIME_MONITORING"}))
+        sb.detector(nos3, r, features=detector_features({"RUNTIME_MONITORING"}, {"ECS_FARGATE_AGENT_MANAGEMENT"}))
+    sb.detector(alone, R1, administrator={}, features=detector_features())
     return sb.load(tmp_path_factory.mktemp("plans") / "snap"), locals()
 
 
@@ -281,8 +269,8 @@ def test_the_legacy_eks_runtime_feature_auto_enabled_is_required_and_runtime_mon
            "Features": [{"Name": "EKS_RUNTIME_MONITORING", "AutoEnable": "ALL"}]}
     sb.detector(sec, R1, members=[sb.member(a, sec), sb.member(b, sec)], org_config=cfg,
                 features=[{"Name": "EKS_RUNTIME_MONITORING", "Status": "ENABLED"}])
-    sb.detector(a, R1, features=_feats({"RUNTIME_MONITORING"}))
-    sb.detector(b, R1, features=_feats())
+    sb.detector(a, R1, features=detector_features({"RUNTIME_MONITORING"}))
+    sb.detector(b, R1, features=detector_features())
     df = guardduty_coverage(sb.load(tmp_path / "s"))
     assert cell(df, a, R1)["status"] == "org_member"
     r = cell(df, b, R1)
@@ -472,17 +460,17 @@ def two_configs(tmp_path_factory):
     # R1: A (delegated, listed first) auto-enables S3 and EKS audit logs; B's configuration there does not count
     sb.detector(a, R1, members=[sb.member(m, a), sb.member(inv, a, invited=True), sb.member(susp, a)],
                 org_config=cfg("ALL", "S3_DATA_EVENTS", "EKS_AUDIT_LOGS"), features=[])  # A's plans unknown
-    sb.detector(b, R1, org_config=cfg("NONE", "EBS_MALWARE_PROTECTION"), features=_feats())
+    sb.detector(b, R1, org_config=cfg("NONE", "EBS_MALWARE_PROTECTION"), features=detector_features())
     # R2: B (delegated, listed second) auto-enables Lambda; A's legacy flag says NONE there
-    sb.detector(a, R2, org_config=cfg(None, "RDS_LOGIN_EVENTS", legacy=False), features=_feats())
-    sb.detector(b, R2, members=[sb.member(m, b)], org_config=cfg("NEW", "LAMBDA_NETWORK_LOGS"), features=_feats())
+    sb.detector(a, R2, org_config=cfg(None, "RDS_LOGIN_EVENTS", legacy=False), features=detector_features())
+    sb.detector(b, R2, members=[sb.member(m, b)], org_config=cfg("NEW", "LAMBDA_NETWORK_LOGS"), features=detector_features())
     # R3: no delegated administrator; A's configuration (legacy flag only) is the only one
     sb.detector(a, R3, members=[sb.member(m, a)], org_config=cfg(None, "RDS_LOGIN_EVENTS", legacy=True),
-                features=_feats({"S3_DATA_EVENTS"}))
+                features=detector_features({"S3_DATA_EVENTS"}))
     for r in (R1, R2, R3):
-        sb.detector(m, r, features=_feats())
-    sb.detector(inv, R1, features=_feats({"S3_DATA_EVENTS", "EKS_AUDIT_LOGS"}))
-    sb.detector(susp, R1, status="DISABLED", features=_feats())
+        sb.detector(m, r, features=detector_features())
+    sb.detector(inv, R1, features=detector_features({"S3_DATA_EVENTS", "EKS_AUDIT_LOGS"}))
+    sb.detector(susp, R1, status="DISABLED", features=detector_features())
     return sb.load(tmp_path_factory.mktemp("cfg") / "snap"), locals()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from orgkit.coverage.guardduty import AGENT_MANAGEMENT, PLANS, guardduty_coverage, plan_view
 from orgkit.guardduty import plan_migration
 from orgkit.guardduty.availability import NOT_OFFERED, is_offered, not_offered, why_not_offered
-from orgkit.testing import SnapshotSpec
+from orgkit.testing import SnapshotSpec, detector_features
 
 TAIPEI, BEIJING, NINGXIA, SEOUL = "ap-east-2", "cn-north-1", "cn-northwest-1", "ap-northeast-2"
 ALL_ON = ["S3_DATA_EVENTS", "RDS_LOGIN_EVENTS", "RUNTIME_MONITORING", "EC2_AGENT_MANAGEMENT",
@@ -76,17 +76,6 @@ def test_the_legacy_eks_runtime_feature_in_china_is_a_note_not_a_migration_warni
     assert "plan_not_offered" in checks and "legacy_eks_runtime" not in checks
 
 
-def _feats(on=(), agents=(), offered_in=None):
-    out = [{"Name": n, "Status": "ENABLED"} for n in ("CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS")]
-    for n in PLANS:
-        if offered_in and not is_offered(offered_in, n):
-            continue  # GetDetector does not list a feature the region does not offer
-        f = {"Name": n, "Status": "ENABLED" if n in on else "DISABLED"}
-        if n == "RUNTIME_MONITORING":
-            f["AdditionalConfiguration"] = [{"Name": a, "Status": "ENABLED" if a in agents else "DISABLED"}
-                                            for a in AGENT_MANAGEMENT]
-        out.append(f)
-    return out
 
 
 def test_a_required_plan_not_offered_in_the_region_is_not_applicable_not_partial(tmp_path):
@@ -104,10 +93,10 @@ def test_a_required_plan_not_offered_in_the_region_is_not_applicable_not_partial
                          "AdditionalConfiguration": [{"Name": "EC2_AGENT_MANAGEMENT", "AutoEnable": "ALL"}]}]}
     for r in regions:
         sb.detector(sec, r, members=[sb.member(a, sec)], org_config=cfg,
-                    features=_feats({"RDS_LOGIN_EVENTS", "RUNTIME_MONITORING"}, {"EC2_AGENT_MANAGEMENT"}, r))
-    sb.detector(a, SEOUL, features=_feats({"RUNTIME_MONITORING"}, {"EC2_AGENT_MANAGEMENT"}, SEOUL))
-    sb.detector(a, TAIPEI, features=_feats({"RUNTIME_MONITORING"}, {"EC2_AGENT_MANAGEMENT"}, TAIPEI))
-    sb.detector(a, BEIJING, features=_feats({"RDS_LOGIN_EVENTS"}, (), BEIJING))
+                    features=detector_features({"RDS_LOGIN_EVENTS", "RUNTIME_MONITORING"}, {"EC2_AGENT_MANAGEMENT"}, r))
+    sb.detector(a, SEOUL, features=detector_features({"RUNTIME_MONITORING"}, {"EC2_AGENT_MANAGEMENT"}, SEOUL))
+    sb.detector(a, TAIPEI, features=detector_features({"RUNTIME_MONITORING"}, {"EC2_AGENT_MANAGEMENT"}, TAIPEI))
+    sb.detector(a, BEIJING, features=detector_features({"RDS_LOGIN_EVENTS"}, (), BEIJING))
     df = guardduty_coverage(sb.load(tmp_path / "s"))
 
     def row(region):
