@@ -58,7 +58,8 @@ def test_dry_run_applied_run_and_second_run_journals_compared_whole(local_aws, t
     assert dry.read_calls > 0 and dry.journal.path is None
 
     journal = tmp_path / "j.json"
-    res = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), journal_path=journal, dry_run=False)
+    writer = SessionFactory(endpoint_url=url, allow_writes=True)
+    res = execute(plan, writer, journal_path=journal, dry_run=False)
 
     def call(account, op, **params):
         return {"account_id": account, "region": R, "operation": op, "params": params}
@@ -88,7 +89,8 @@ def test_dry_run_applied_run_and_second_run_journals_compared_whole(local_aws, t
     assert [(s["step_id"], s["status"], s["message"], s["calls"]) for s in on_disk["steps"]] == \
         [(w[0], w[1], w[3], w[4]) for w in want]
 
-    again = execute(plan, SessionFactory(endpoint_url=url, allow_writes=True), dry_run=False)
+    # the same factory again: its call log holds the first run's writes, which are not this run's
+    again = execute(plan, writer, dry_run=False)
     mgmt_det = load(collect(tmp_path / "after", factory=SessionFactory(endpoint_url=url), regions=[R],
                             progress=False, workers=4)).detectors.set_index("account_id").loc[mgmt, "detector_id"]
     assert [(r.step_id, r.status, r.message, r.calls) for r in again.journal.steps] == [

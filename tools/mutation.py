@@ -55,7 +55,8 @@ TESTS = {
     "orgkit/guardduty/state.py": ["tests/test_migration_plan.py", "tests/test_coverage_guardduty.py"],
     "orgkit/diff/effect.py": ["tests/test_diff.py", "tests/test_diff_rcp_lake.py"],  # the RCP effect is there
     "orgkit/diff/terraform.py": ["tests/test_diff_terraform.py"],
-    "orgkit/aws/migrate.py": ["tests/test_migration_journal.py", "tests/test_migration_journal_live.py",
+    "orgkit/aws/migrate.py": ["tests/test_migration_journal.py", "tests/test_migration_handlers.py",
+                              "tests/test_migration_journal_live.py",
                               "tests/test_migration_executor.py",
                               "tests/test_migration_other_admin.py", "tests/test_migration_many_accounts.py"],
     "orgkit/snapshot.py": ["tests/test_snapshot.py", "tests/test_snapshot_integrity.py", "tests/test_faults.py",
