@@ -767,6 +767,31 @@ def test_a_planned_account_gets_full_aws_access_as_aws_attaches_it(org):
         {"policy_id": "p-FullAWSAccess", "target_id": new, "target_type": "ACCOUNT"}]
 
 
+def test_an_existing_policy_whose_new_content_is_unknown_may_drop_a_deny_wherever_it_is(org, tmp_path):
+    """An existing policy whose new text is unknown may lose a Deny, so its accounts' decisions are unknown even where
+    the level allows everything already (Engineering has FullAWSAccess): the note says that, not that the level does
+    not allow everything. Under an allow-list OU it could add an Allow as well."""
+    ids = org.ids
+    changes, config = _protect_content_unknown(ids)
+    why = "aws_organizations_policy.protect.content is unknown until apply (local.document is not known)"
+    head = f"aws_organizations_policy.protect: policy content unknown until apply ({why}): its effect is not evaluated: "
+    df = diff_plan(org, plan(changes, config), actions=FEW)
+    assert [r[-2] for r in rows_of(df, "not_evaluated")] == [
+        head + "its new content replaces an existing policy's, so it could drop a Deny the policy has now; the SCP "
+        f"decisions of the 1 account below ({ids['app']}) are unknown"]
+    sb = SnapshotSpec(regions=["us-east-1"])
+    allow = sb.ou("AllowList", full_access=False)
+    app = sb.account("App", parent=allow)
+    pid = sb.policy("Protect", PROTECT, [allow])
+    o = sb.load(tmp_path / "allowlist")
+    changes, config = _protect_content_unknown({"protect": pid})
+    df = diff_plan(o, plan(changes, config), actions=FEW)
+    assert [r[-2] for r in rows_of(df, "not_evaluated")] == [
+        head + "its new content replaces an existing policy's, so it could drop a Deny the policy has now or add an "
+        f"Allow where the level does not already allow everything; the SCP decisions of the 1 account below ({app}) "
+        "are unknown"]
+
+
 def test_a_policy_of_unknown_content_over_more_than_five_accounts_names_five_and_counts_the_rest(tmp_path):
     sb = SnapshotSpec(regions=["us-east-1"])
     eng = sb.ou("Engineering")

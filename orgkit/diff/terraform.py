@@ -541,7 +541,9 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     def full_level(tid: str, unknown_pid: str | None = None) -> bool:
         return bool(full_at.get(tid, set()) - {unknown_pid})
 
-    def spread(tids, why: str, restricts: bool, note: dict | None, what: str) -> None:
+    def spread(tids, why: str, restricts: bool, note: dict | None, what: str,
+               widens: str = "the level does not already allow everything, so it could widen permissions as well "
+                             "as take them away") -> None:
         accs = sorted({aid for t in tids for aid in _accounts_under(new_org, t)})
         for aid in accs:
             if restricts:
@@ -554,18 +556,23 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
                 f": it can only take permissions away there (the level already allows everything, and an SCP never "
                 f"grants), so the {len(accs)} account{'s' if len(accs) != 1 else ''} below ({shown}) "
                 "are evaluated without it and their decisions could only become more restrictive" if restricts else
-                f": the level does not already allow everything, so it could widen permissions as well as take "
-                f"them away; the SCP decisions of the {len(accs)} account{'s' if len(accs) != 1 else ''} below "
+                f": {widens}; the SCP decisions of the {len(accs)} account{'s' if len(accs) != 1 else ''} below "
                 f"({shown}) are unknown")
 
     for pid, why in unknown_policies.items():
         tids = [t for (p, t) in targets if p == pid]
         # a policy the plan creates, attached only where everything is allowed already: it can only restrict; an
         # existing policy whose new text is unknown may have lost a Deny: unknown
-        restricts = pid not in set(org.policies["policy_id"]) and all(full_level(t, pid) for t in tids)
+        existing = pid in set(org.policies["policy_id"])
+        full = all(full_level(t, pid) for t in tids)
+        restricts = not existing and full
         why = f"policy {policies[pid].get('name')} applies: {why}"
         note = next((r for r in notes if r["policy_id"] == pid and "policy content unknown" in r["reason"]), None)
-        spread(tids, why, restricts, note, f"policy {policies[pid].get('name')} (its content is unknown until apply)")
+        widens = ("its new content replaces an existing policy's, so it could drop a Deny the policy has now"
+                  + ("" if full else " or add an Allow where the level does not already allow everything")
+                  if existing else None)
+        spread(tids, why, restricts, note, f"policy {policies[pid].get('name')} (its content is unknown until apply)",
+               *([widens] if widens else []))
     for address, tid, why, note in pending_targets:
         spread([tid], why, full_level(tid), note, f"the policy that {address} attaches to {tid} (unknown until apply)")
     # attached to a target unknown until apply: it may land at any level of any account's chain. It can only
