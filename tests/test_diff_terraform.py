@@ -478,6 +478,7 @@ def test_content_unknown_with_no_references_recorded_is_said_whole(org):
     config = [cfg("aws_organizations_policy.p", "aws_organizations_policy", content={"references": []})]
     df = diff_plan(org, plan(changes, config), actions=FEW)
     why = "aws_organizations_policy.p.content is unknown until apply (no references recorded)"
+    assert sorted(df["kind"]) == ["not_evaluated", "scp_created"]  # created, attached nowhere: no edit row
     assert rows_of(df, "not_evaluated") == [
         ("not_evaluated", "unknown", None, "(after apply) aws_organizations_policy.p", "P", None, None, None,
          f"aws_organizations_policy.p: policy content unknown until apply ({why}): its effect is not evaluated",

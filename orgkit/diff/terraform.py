@@ -758,7 +758,8 @@ def diff_plan(org, plan, **kw) -> pd.DataFrame:
     extra = []
     for pid, why in res.unknown_policies.items():
         m = (df["policy_id"] == pid) & df["kind"].isin(["scp_edited", "scp_created"])
-        if m.any():
+        has_row = bool(m.any())
+        if has_row:
             df.loc[m, "reason"] = f"content unknown until apply ({why})"
             df.loc[m & (df["kind"] == "scp_edited"), "severity"] = "unknown"
         # its attachments: rated by a stand-in text otherwise; their effect is unknown (the accounts' rows say
@@ -768,7 +769,7 @@ def diff_plan(org, plan, **kw) -> pd.DataFrame:
             df.loc[m, "reason"] = df.loc[m, "reason"].str.split("; ").str[0] + \
                 f"; content unknown until apply ({why}): its effect is not evaluated"
             df.loc[m, "severity"] = "unknown"
-        else:
+        elif not has_row:  # an existing policy, compared with its snapshot text as a stand-in: no row of its own
             name = res.org.policies.set_index("policy_id")["name"].get(pid)
             extra.append(row("scp_edited", "unknown", policy_id=pid, policy_name=name,
                              reason=f"content unknown until apply ({why})"))
