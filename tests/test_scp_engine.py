@@ -498,13 +498,20 @@ def test_a_value_matching_two_like_patterns_at_once_is_found():
 
 def test_ignore_case_values_are_tried_in_every_case():
     """issue 22 (mutation survivor partition.element_reps): StringNotEqualsIgnoreCase "Security" next to a
-    case-sensitive StringNotLike "s*": only a lower-case-initial spelling of security is allowed. The words name
-    one representative of that class ("security"; "sECURITY" is allowed too and is not named: see the report of
-    the seed-25 re-run)."""
+    case-sensitive StringNotLike "s*": only a lower-case-initial spelling of security is allowed, and the words name
+    every spelling tried that is ("security" or "sECURITY"), not one as if it were the only one. Alone, the
+    ignore-case value is named once, "in any case"."""
     doc = _deny_stop_logging({"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/team": "Security"}},
                              {"StringNotLike": {"aws:PrincipalTag/team": "s*"}})
-    assert _answer(doc) == ("conditional", 'aws:PrincipalTag/team is "security"',
-                            'aws:PrincipalTag/team is not "security" (or absent)')
+    assert _answer(doc) == ("conditional", 'aws:PrincipalTag/team is "security" or "sECURITY"',
+                            'aws:PrincipalTag/team is not "security" or "sECURITY" (or absent)')
+    doc = _deny_stop_logging({"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/team": "Security"}})
+    assert _answer(doc) == ("conditional", 'aws:PrincipalTag/team is "Security" in any case',
+                            'aws:PrincipalTag/team is not "Security" in any case (or absent)')
+    # a value whose spellings are all one (no letter) keeps its plain name
+    doc = _deny_stop_logging({"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/team": "42"}})
+    assert _answer(doc) == ("conditional", 'aws:PrincipalTag/team is "42"',
+                            'aws:PrincipalTag/team is not "42" (or absent)')
 
 
 def test_a_long_description_is_cut_at_the_limit_with_an_ellipsis():

@@ -239,7 +239,33 @@ def element_reps(tests: Sequence[tuple], ctx: Mapping[str, Any]) -> list[Rep]:
         reps += _ip_reps(nets)
     if "binaryequals" in fams:
         reps += [Rep(b, b) for b in binaries] + [Rep("b3JnaXQtb3RoZXI=", "any other value")]
-    return _by_behaviour(reps, behaviour)
+    return _case_labels(_by_behaviour(reps, behaviour), ignorecase, ctx, behaviour)
+
+
+def _case_labels(reps: list[Rep], ignorecase, ctx, behaviour) -> list[Rep]:
+    """An ``IgnoreCase`` value's class named by every spelling of it tried that falls in the class: ``"Security"
+    in any case`` when all of them behave alike, else the ones that do (``"security" or "sECURITY"``, when a
+    case-sensitive test splits them), not one of them as if it were the only value allowed."""
+    if not ignorecase:
+        return reps
+    forms_of: dict[str, tuple[str, list[str]]] = {}
+    for v in ignorecase:
+        s = _subst(v, ctx).replace("\x01", "*").replace("\x02", "?")
+        forms = list(dict.fromkeys((s, s.lower(), s.upper(), s.swapcase())))
+        for f in forms:
+            forms_of.setdefault(f, (s, forms))
+    out = []
+    for r in reps:
+        if r.value in forms_of and len(forms_of[r.value][1]) > 1:
+            s, forms = forms_of[r.value]
+            b = behaviour(r.value)
+            same = [f for f in forms if behaviour(f) == b]
+            if len(same) == len(forms):
+                r = Rep(r.value, f"{repr_value(s)} in any case")
+            elif len(same) > 1:
+                r = Rep(r.value, " or ".join(repr_value(f) for f in same))
+        out.append(r)
+    return out
 
 
 def _behaviour(value, tests, ctx) -> tuple:
