@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import orgkit
-from orgkit.aws.collect import collect
-from orgkit.aws.session import SessionFactory
+from local_collect import collect_local
 from orgkit.coverage import cloudtrail_coverage, duplicates, guardduty_coverage, trail_inventory
 from orgkit.localaws.scenario import build
 
@@ -67,16 +65,12 @@ def reviewed(local_aws, tmp_path_factory):
     local_aws.seed(SCENARIO["seed"])
     ids = build(local_aws.endpoint_url, SCENARIO)
     local_aws.set_options(strict_assume_role=True)
-    local_aws.add_fault("AccessDeniedException", http_status=403, account_id=ids["denied"], region="eu-west-1",
-                        service="guardduty")
-    local_aws.add_fault("AccessDeniedException", http_status=403, account_id=ids["denied"], service="cloudtrail")
+    denied = {"error_code": "AccessDeniedException", "http_status": 403, "account_id": ids["denied"]}
     try:
-        path = collect(tmp_path_factory.mktemp("cov") / "snap", factory=SessionFactory(
-            endpoint_url=local_aws.endpoint_url), regions=REGIONS, workers=8, progress=False)
+        org = collect_local(local_aws, tmp_path_factory.mktemp("cov") / "snap", REGIONS,
+                            [dict(denied, region="eu-west-1", service="guardduty"), dict(denied, service="cloudtrail")])
     finally:
-        local_aws.clear_faults()
         local_aws.set_options(strict_assume_role=False)
-    org = orgkit.load(path)
     ct = cloudtrail_coverage(org).set_index(["account_id", "region"])
     gd = guardduty_coverage(org).set_index(["account_id", "region"])
     return org, ids, ct, gd
@@ -171,9 +165,7 @@ def delivery(local_aws, tmp_path_factory):
     local_aws.reset()
     local_aws.seed(DELIVERY["seed"])
     ids = build(local_aws.endpoint_url, DELIVERY)
-    path = collect(tmp_path_factory.mktemp("delivery") / "snap", factory=SessionFactory(
-        endpoint_url=local_aws.endpoint_url), regions=DELIVERY["regions"], workers=4, progress=False)
-    org = orgkit.load(path)
+    org = collect_local(local_aws, tmp_path_factory.mktemp("delivery") / "snap", DELIVERY["regions"])
     arns = org.trails.set_index("name")["trail_arn"]
     return org, ids, arns, cloudtrail_coverage(org).set_index(["account_id", "region"])
 

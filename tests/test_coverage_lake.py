@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import orgkit
-from orgkit.aws.collect import collect
-from orgkit.aws.session import SessionFactory
+from local_collect import collect_local
 from orgkit.coverage import cloudtrail_coverage, trail_inventory
 from orgkit.localaws.scenario import build
 
@@ -31,14 +29,7 @@ def review(local_aws, tmp_path, stores, faults=()):
     sc = scenario(stores)
     local_aws.seed(sc["seed"])
     ids = build(local_aws.endpoint_url, sc)
-    for f in faults:
-        local_aws.add_fault(**f)
-    try:
-        path = collect(tmp_path / "snap", factory=SessionFactory(endpoint_url=local_aws.endpoint_url),
-                       regions=REGIONS, workers=8, progress=False)
-    finally:
-        local_aws.clear_faults()
-    org = orgkit.load(path)
+    org = collect_local(local_aws, tmp_path / "snap", REGIONS, faults)
     return org, ids, cloudtrail_coverage(org).set_index(["account_id", "region"])
 
 
@@ -96,9 +87,7 @@ def test_a_trail_and_an_event_data_store_recording_the_same_events_are_listed_as
     sc["trails"] = [local]
     local_aws.seed(sc["seed"])
     ids = build(local_aws.endpoint_url, sc)
-    path = collect(tmp_path / "snap", factory=SessionFactory(endpoint_url=local_aws.endpoint_url), regions=REGIONS,
-                   workers=8, progress=False)
-    org = orgkit.load(path)
+    org = collect_local(local_aws, tmp_path / "snap", REGIONS)
     d = duplicates(org).set_index(["account_id", "region"])
     row = d.loc[(ids["a"], "eu-west-1")]
     assert row["lake_copies"] == 1 and row["paid_copies"] == 0 and row["est_monthly_usd"] == 0

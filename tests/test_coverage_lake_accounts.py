@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-import orgkit
-from orgkit.aws.collect import collect
-from orgkit.aws.session import SessionFactory
+from local_collect import collect_local
 from orgkit.coverage import cloudtrail_coverage, duplicates, trail_inventory
 from orgkit.localaws.scenario import build
 from orgkit.testing import SnapshotSpec
@@ -50,14 +48,7 @@ def make(local_aws, stores=(), trails=(), delegate=True):
 
 
 def snapshot(local_aws, tmp_path, faults=()):
-    for f in faults:
-        local_aws.add_fault(**f)
-    try:
-        path = collect(tmp_path / "snap", factory=SessionFactory(endpoint_url=local_aws.endpoint_url),
-                       regions=REGIONS, workers=8, progress=False)
-    finally:
-        local_aws.clear_faults()
-    org = orgkit.load(path)
+    org = collect_local(local_aws, tmp_path / "snap", REGIONS, faults)
     return org, cloudtrail_coverage(org).set_index(["account_id", "region"])
 
 
