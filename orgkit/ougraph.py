@@ -17,6 +17,8 @@ from typing import Any
 
 import networkx as nx
 
+from orgkit import palette as _palette
+
 SEP = "/"
 
 
@@ -59,11 +61,29 @@ def path_prefixes(path: str) -> list[str]:
     return [join_path(names[:k]) for k in range(1, len(names) + 1)]
 
 
-#: the widest figure: 968 px of JupyterLab's output area (1400x1000, file browser open) at 100 dpi, less a margin
-FIGURE_WIDTH_IN = 9.4
+FIGURE_WIDTH_IN = _palette.FIGURE_WIDTH_IN
 #: lines of a node's policy list under its name (the rows are 0.62 in apart: room for the name and three lines)
 MAX_POLICY_LINES = 3
 KIND_COLOURS = {"root": "#34495e", "ou": "#2e86c1", "account": "#7f8c8d", "management": "#c0392b"}
+
+
+def tree_axes(graph: nx.DiGraph, ax: Any = None, figsize: tuple[float, float] | None = None, *, per_leaf: float,
+              pad: float, least: float) -> tuple[Any, Any, dict[str, tuple[float, float]], int, int]:
+    """The tree laid out left to right (depth across, leaves down the page) and the axes to draw it on: ``ax``, or
+    a new figure :data:`FIGURE_WIDTH_IN` wide (never wider than a notebook's output area) that grows down by
+    ``per_leaf`` inches a leaf, plus ``pad``, at least ``least``. Returns (figure, axes, positions, leaves,
+    depth)."""
+    from matplotlib.figure import Figure
+
+    pos = {n: (-y, -x) for n, (x, y) in tree_layout(graph).items()}
+    leaves = max(-y for _, y in pos.values()) + 1
+    depth = max(x for x, _ in pos.values()) + 1
+    if ax is None:
+        fig = Figure(figsize=figsize or (FIGURE_WIDTH_IN, max(least, per_leaf * leaves + pad)), layout="constrained")
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    return fig, ax, pos, leaves, depth
 
 
 def tree_layout(graph: nx.DiGraph, root: str | None = None) -> dict[str, tuple[float, float]]:
@@ -144,23 +164,13 @@ def draw_ou_tree(org: Any, ax: Any = None, show_scps: bool = True, policy_names:
     """
     import textwrap
 
-    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     from orgkit.palette import STATUS_COLOURS, literal
 
     g = org.graph
-    top = tree_layout(g)
-    # left to right: depth across, leaves down the page (names and SCP lists read horizontally)
-    pos = {n: (-y, -x) for n, (x, y) in top.items()}
-    leaves = max(-y for _, y in pos.values()) + 1
-    depth = max(x for x, _ in pos.values()) + 1
-    if ax is None:
-        # never wider than a notebook's output area (968 px at 100 dpi: the labels read at their own size)
-        fig = Figure(figsize=figsize or (FIGURE_WIDTH_IN, max(3.5, 0.62 * leaves + 1.2)), layout="constrained")
-        ax = fig.subplots()
-    else:
-        fig = ax.figure
+    # names and SCP lists read horizontally
+    fig, ax, pos, leaves, depth = tree_axes(g, ax, figsize, per_leaf=0.62, pad=1.2, least=3.5)
     names = dict(zip(org.policies["policy_id"], org.policies["name"])) if policy_names else {}
     rcps = org.frames.get("rcps") if hasattr(org, "frames") else None
     if policy_names and rcps is not None and len(rcps):

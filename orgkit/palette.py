@@ -9,6 +9,10 @@ not_delivering / not_logging) differ in lightness as well as hue. Imports nothin
 
 from __future__ import annotations
 
+#: the widest figure: an image of at most 968 px at 100 dpi is shown at its own size in JupyterLab's output area
+#: (1400x1000, file browser open, less a margin), so an 8 or 9 pt label reads as such
+FIGURE_WIDTH_IN = 9.4
+
 #: status -> fill colour. Good (blues), partly good (sand, light orange), bad (orange to dark brown), unknown (grey),
 #: not applicable (near white). ``not_delivering`` (logging, but delivery fails) sits between partial and not_logging.
 STATUS_COLOURS: dict[str, str] = {

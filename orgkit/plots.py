@@ -17,8 +17,7 @@ STATUS_COLOURS: dict[str, str] = dict(_palette.STATUS_COLOURS)
 _ORDER = list(STATUS_COLOURS)
 _OTHER = _palette.OTHER  # a status outside the vocabulary: visible, never silently merged with another
 #: statuses left unnamed in the cells (the legend names them): the plainly good ones that need no word
-#: the widest figure: 968 px of JupyterLab's output area (1400x1000, file browser open) at 100 dpi, less a margin
-FIGURE_WIDTH_IN = 9.4
+FIGURE_WIDTH_IN = _palette.FIGURE_WIDTH_IN
 _QUIET = {"covered", "org_member"}
 _SHORT = _palette.SHORT
 

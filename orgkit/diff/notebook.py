@@ -13,9 +13,6 @@ from orgkit.palette import SEVERITY_COLOURS, UNCHANGED  # the one palette (no re
 #: the columns a reader needs, in reading order
 SHOW = ["kind", "severity", "account_name", "ou_path", "region", "before", "after", "reason"]
 #: what a reader of a change row needs first when not every column fits the page (the others fold below)
-#: a figure's width: an image of at most 968 px at 100 dpi is shown at its own size in JupyterLab's output area
-#: (1400x1000, file browser open), so a 9 pt label reads as 9 pt
-FIGURE_WIDTH_IN = 9.4
 READ_FIRST = ["severity", "account_name", "action", "before", "after", "reason", "kind", "region", "ou_path"]
 
 
@@ -103,29 +100,20 @@ def worst_by_node(org, changes: pd.DataFrame) -> dict[str, str]:
 def draw_change_tree(org, changes: pd.DataFrame, ax: Any = None, title: str | None = None,
                      figsize: tuple[float, float] | None = None) -> Any:
     """The OU tree of ``org`` (usually the AFTER organisation), root on the left, accounts down the page, with each
-    account, OU and the root coloured by the worst change there or under it, in the palette's colours (:data:`orgkit.palette.SEVERITY_COLOURS`: vermillion
-    regression, orange unknown, blue improvement, grey neutral, near white unchanged), and a count of the changes at
-    each node in brackets. The figure is :data:`FIGURE_WIDTH_IN` wide at most; a name longer than its level's column
-    is shortened with "…" and the legend counts them. Deterministic layout (:func:`orgkit.ougraph.tree_layout`); returns a matplotlib Figure not registered with
-    pyplot."""
-    from matplotlib.figure import Figure
+    account, OU and the root coloured by the worst change there or under it, in the palette's colours
+    (:data:`orgkit.palette.SEVERITY_COLOURS`: vermillion regression, orange unknown, blue improvement, grey neutral,
+    near white unchanged), and a count of the changes at each node in brackets. The figure is
+    :data:`orgkit.palette.FIGURE_WIDTH_IN` wide at most; a name longer than its level's column is shortened with "…"
+    and the legend counts them. Deterministic layout (:func:`orgkit.ougraph.tree_axes`); returns a matplotlib Figure
+    not registered with pyplot."""
     from matplotlib.lines import Line2D
 
-    from orgkit.ougraph import tree_layout
+    from orgkit.ougraph import tree_axes
     from orgkit.palette import literal
 
     g = org.graph
-    top = tree_layout(g)
-    # left to right: depth across, leaves down the page, so names read horizontally and never crowd each other
-    # however many accounts there are (the figure grows down, never wider than a notebook's output area)
-    pos = {n: (-y, -x) for n, (x, y) in top.items()}
-    leaves = max(-y for _, y in pos.values()) + 1
-    depth = max(x for x, _ in pos.values()) + 1
-    if ax is None:
-        fig = Figure(figsize=figsize or (FIGURE_WIDTH_IN, max(3.0, 0.34 * leaves + 1.0)), layout="constrained")
-        ax = fig.subplots()
-    else:
-        fig = ax.figure
+    # names read horizontally and never crowd each other however many accounts there are
+    fig, ax, pos, leaves, depth = tree_axes(g, ax, figsize, per_leaf=0.34, pad=1.0, least=3.0)
     worst = worst_by_node(org, changes)
     n_at: dict[str, int] = {}
     for aid, tid, kind in zip(changes["account_id"], changes["target_id"], changes["kind"]):

@@ -16,8 +16,7 @@ __all__ = ["COLOURS", "top_services", "service_heatmap"]
 #: (denied vermillion, conditional sand, allowed pale blue: never red against green)
 COLOURS = {"denied": _palette.STATUS_COLOURS["not_logging"], "conditional": _palette.STATUS_COLOURS["partial"],
            "allowed": "#DCE9F5", "exempt": "#BBBBBB"}
-#: the widest figure: 968 px of JupyterLab's output area (1400x1000, file browser open) at 100 dpi, less a margin
-FIGURE_WIDTH_IN = 9.4
+FIGURE_WIDTH_IN = _palette.FIGURE_WIDTH_IN
 #: the width of a service's column (inches): a count such as ``7+96?`` at 8 pt fits it
 CELL_IN = 0.46
 _NEED = {"account_id", "service", "allow", "explicit_deny", "implicit_deny", "conditional", "total"}
