@@ -7,6 +7,7 @@ import json
 import pytest
 
 import orgkit
+from local_org import build_org
 from orgkit.aws.collect import collect
 from orgkit.aws.session import SessionFactory
 
@@ -46,12 +47,7 @@ def _collect(aws, out, seen=None):
 
 @pytest.fixture(scope="module")
 def rcp_org(local_aws):
-    from orgkit.localaws.scenario import build
-
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(RCP_ORG["seed"])
-    ids = build(local_aws.endpoint_url, RCP_ORG)
+    ids = build_org(local_aws, RCP_ORG)
     yield local_aws, ids
     local_aws.clear_faults()
 

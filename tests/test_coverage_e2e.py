@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local_collect import collect_local
+from local_org import build_org, collect_local
 from orgkit.coverage import cloudtrail_coverage, duplicates, guardduty_coverage, trail_inventory
 from orgkit.localaws.scenario import build
 
@@ -60,10 +60,7 @@ SCENARIO = {
 
 @pytest.fixture(scope="module")
 def reviewed(local_aws, tmp_path_factory):
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(SCENARIO["seed"])
-    ids = build(local_aws.endpoint_url, SCENARIO)
+    ids = build_org(local_aws, SCENARIO)
     local_aws.set_options(strict_assume_role=True)
     denied = {"error_code": "AccessDeniedException", "http_status": 403, "account_id": ids["denied"]}
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from local_collect import collect_local
+from local_org import collect_local
 from orgkit.coverage import cloudtrail_coverage, trail_inventory
 from orgkit.localaws.scenario import build
 

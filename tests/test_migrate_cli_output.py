@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import re
 
+from local_org import build_org
 from orgkit.aws.collect import collect
 from orgkit.aws.session import SessionFactory
-from orgkit.localaws.scenario import build
 from test_migration_other_admin import REGIONS, SCENARIO
 
 
 def test_apply_prints_every_step_once(local_aws, tmp_path, capsys):
     from orgkit.cli import main
 
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(SCENARIO["seed"])
-    ids = build(local_aws.endpoint_url, SCENARIO)
+    ids = build_org(local_aws, SCENARIO)
     snap = collect(tmp_path / "before", factory=SessionFactory(endpoint_url=local_aws.endpoint_url),
                    regions=REGIONS, progress=False, workers=8)
     journal = tmp_path / "gd.json"

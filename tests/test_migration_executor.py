@@ -12,10 +12,11 @@ import json
 
 import pytest
 
+from local_org import build_org
 from orgkit.aws.collect import collect
 from orgkit.aws.migrate import Journal, MigrationError, execute
 from orgkit.aws.session import SessionFactory, WriteRefused, is_read_only
-from orgkit.localaws.scenario import build, load_scenario
+from orgkit.localaws.scenario import load_scenario
 from orgkit.guardduty import plan_migration
 from orgkit.model import load
 
@@ -46,10 +47,7 @@ def demo(local_aws, tmp_path_factory):
     """The demo organisation, migrated as described in the module docstring; a dict of everything observed."""
     scenario = load_scenario("demo")
     scenario["trails"] = []  # CloudTrail plays no part here, and its buckets and trails are a third of the build
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(scenario["seed"])
-    ids = build(local_aws.endpoint_url, scenario)
+    ids = build_org(local_aws, scenario)
     local_aws.set_options(strict_assume_role=True)  # the deleted role of Legacy Analytics really refuses
     tmp = tmp_path_factory.mktemp("gdmig")
     url = local_aws.endpoint_url

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from local_org import build_org
 from orgkit.aws.collect import collect
 from orgkit.aws.migrate import execute
 from orgkit.aws.session import SessionFactory
 from orgkit.guardduty import plan_migration
-from orgkit.localaws.scenario import build
 from orgkit.model import load
 
 pytestmark = pytest.mark.integration
@@ -29,10 +29,7 @@ NOT_ADMIN = ("BadRequestException: The request is rejected because the current a
 
 
 def test_dry_run_applied_run_and_second_run_journals_compared_whole(local_aws, tmp_path):
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(SCENARIO["seed"])
-    ids = build(local_aws.endpoint_url, SCENARIO)
+    ids = build_org(local_aws, SCENARIO)
     url = local_aws.endpoint_url
     before = load(collect(tmp_path / "before", factory=SessionFactory(endpoint_url=url), regions=[R], progress=False,
                           workers=4))
@@ -135,10 +132,7 @@ def test_members_moved_from_other_administrators_resumed_and_restarted_journals_
     own detector (UpdateDetector); Sec restarts App, whose monitoring it had stopped (StartMonitoringMembers). Each
     record of the run and of a second run (everything skipped, saying why) compared whole."""
     r = "us-east-1"
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(MOVES["seed"])
-    ids = build(local_aws.endpoint_url, MOVES)
+    ids = build_org(local_aws, MOVES)
     url = local_aws.endpoint_url
     before = load(collect(tmp_path / "before", factory=SessionFactory(endpoint_url=url), regions=[r],
                           progress=False, workers=4))

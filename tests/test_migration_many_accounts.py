@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from local_org import build_org
 from orgkit.aws.collect import collect
 from orgkit.aws.migrate import BATCH, execute
 from orgkit.aws.session import SessionFactory
 from orgkit.guardduty import plan_migration
-from orgkit.localaws.scenario import build
 from orgkit.model import load
 
 pytestmark = pytest.mark.integration
@@ -32,10 +32,7 @@ SCENARIO = {
 
 @pytest.fixture(scope="module")
 def enrolled(local_aws, tmp_path_factory):
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(SCENARIO["seed"])
-    ids = build(local_aws.endpoint_url, SCENARIO)
+    ids = build_org(local_aws, SCENARIO)
     tmp = tmp_path_factory.mktemp("many")
     url = local_aws.endpoint_url
     before = load(collect(tmp / "before", factory=SessionFactory(endpoint_url=url), regions=[REGION],

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from local_org import build_org
 from orgkit.aws.collect import collect
 from orgkit.aws.migrate import execute
 from orgkit.aws.session import SessionFactory
-from orgkit.localaws.scenario import build
 from orgkit.guardduty import plan_migration
 from orgkit.model import load
 
@@ -50,10 +50,7 @@ SCENARIO = {
 
 @pytest.fixture(scope="module")
 def migrated(local_aws, tmp_path_factory):
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(SCENARIO["seed"])
-    ids = build(local_aws.endpoint_url, SCENARIO)
+    ids = build_org(local_aws, SCENARIO)
     tmp = tmp_path_factory.mktemp("gd2")
     url = local_aws.endpoint_url
     before = load(collect(tmp / "before", factory=SessionFactory(endpoint_url=url), regions=REGIONS,

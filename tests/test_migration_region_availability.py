@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from local_org import build_org
 from orgkit.aws.collect import collect
 from orgkit.aws.migrate import execute
 from orgkit.aws.session import SessionFactory
 from orgkit.guardduty import plan_migration
-from orgkit.localaws.scenario import build
 from orgkit.model import load
 
 pytestmark = pytest.mark.integration
@@ -33,10 +33,7 @@ SCENARIO = {
 
 
 def test_rds_protection_is_left_out_of_taipei_and_the_run_completes(local_aws, tmp_path):
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(SCENARIO["seed"])
-    ids = build(local_aws.endpoint_url, SCENARIO)
+    ids = build_org(local_aws, SCENARIO)
     url = local_aws.endpoint_url
     before = load(collect(tmp_path / "before", factory=SessionFactory(endpoint_url=url), regions=REGIONS,
                           progress=False, workers=4))

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import pytest
 
+from local_org import build_org
 from orgkit.aws.collect import collect
 from orgkit.aws.migrate import execute
 from orgkit.aws.session import SessionFactory
 from orgkit.guardduty import plan_migration
-from orgkit.localaws.scenario import build
 from orgkit.model import load
 
 pytestmark = pytest.mark.integration
@@ -50,10 +50,7 @@ SCENARIO = {
 
 @pytest.fixture(scope="module")
 def run(local_aws, tmp_path_factory):
-    local_aws.reset()
-    local_aws.set_options(strict_assume_role=False)
-    local_aws.seed(SCENARIO["seed"])
-    ids = build(local_aws.endpoint_url, SCENARIO)
+    ids = build_org(local_aws, SCENARIO)
     # us-east-2: Sec is designated now, so Org Member becomes an organisation member with its detector suspended
     local_aws.client("guardduty", region="us-east-2").enable_organization_admin_account(AdminAccountId=ids["sec"])
     tmp = tmp_path_factory.mktemp("susp")
