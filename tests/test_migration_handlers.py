@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from orgkit.aws.migrate import StepFailed, _designate, _enrol, _keep, _Live, _verify
+from orgkit.aws.migrate import StepFailed, _designate, _enable_detector, _enrol, _keep, _Live, _verify
 from orgkit.aws.session import SessionFactory
 from orgkit.guardduty import plan_migration
 from orgkit.testing import SnapshotSpec
@@ -188,3 +188,27 @@ def test_verification_waits_for_auto_enable_all_and_fails_on_a_detector_still_su
     with pytest.raises(StepFailed) as e:
         verify(plan, ids, {app: "Disabled"}, "NEW")
     assert (e.value.code, e.value.message) == ("VerificationFailed", f"detectors still suspended: {app}")
+
+
+def test_a_suspended_administrator_detector_is_re_enabled_in_its_own_region(tmp_path):
+    """The administrator's suspended detector: UpdateDetector(Enable=True) by the administrator, in the step's
+    region, recorded as the write it is; a missing one: CreateDetector."""
+    plan, ids = org_plan(tmp_path, "NEW")
+    sec, det = ids["sec"], plan.admin_detectors[R]
+    st = step(plan, "enable_admin_detector")
+    f = StubbedFactory()
+    f.expect(sec, "list_detectors", {"DetectorIds": [det]}, {})
+    f.expect(sec, "get_detector", {"ServiceRole": "r", "Status": "DISABLED"}, {"DetectorId": det})
+    f.expect(sec, "update_detector", {}, {"DetectorId": det, "Enable": True})
+    live = _Live(plan, f)
+    assert _enable_detector(live, st, True) == (False, f"UpdateDetector({det}, Enable=True)")
+    f.done()
+    assert live.writes == [{"account_id": sec, "region": R, "operation": "UpdateDetector",
+                            "params": {"DetectorId": det, "Enable": True}}]
+    f = StubbedFactory()
+    f.expect(sec, "list_detectors", {"DetectorIds": []}, {})
+    f.expect(sec, "create_detector", {"DetectorId": "dnew"}, {"Enable": True})
+    live = _Live(plan, f)
+    assert _enable_detector(live, st, True) == (False, "CreateDetector(Enable=True)")
+    f.done()
+    assert live.writes == [{"account_id": sec, "region": R, "operation": "CreateDetector", "params": {"Enable": True}}]

@@ -79,6 +79,9 @@ def test_dry_run_applied_run_and_second_run_journals_compared_whole(local_aws, t
     assert (res.ok, res.stopped_at, res.write_calls) == (True, None, 5)
     assert res.writes == [(c["account_id"], R, c["operation"]) for w in want for c in w[4]]
     assert [(r["dry_run"], r["regions"], r["stopped_at"]) for r in res.journal.runs] == [(False, [R], None)]
+    run = res.journal.runs[0]
+    assert list(run) == ["started_at", "dry_run", "regions", "finished_at", "stopped_at"]
+    assert run["started_at"] <= run["finished_at"] and run["finished_at"].endswith("+00:00")
     assert all(r.at for r in res.journal.steps)
     import json
 
@@ -102,7 +105,7 @@ def test_dry_run_applied_run_and_second_run_journals_compared_whole(local_aws, t
     # planned for App from the old snapshot: Sec is the delegated administrator now, so designation fails live
     other = plan_migration(before, admin=ids["app"], auto_enable="NEW", features=[])
     refused = execute(other, SessionFactory(endpoint_url=url), dry_run=True, allow_blocked=True)
-    assert refused.stopped_at == f"{R}/3-designate_admin"
+    assert refused.stopped_at == refused.journal.runs[-1]["stopped_at"] == f"{R}/3-designate_admin"
     rec = refused.journal.record(f"{R}/3-designate_admin")
     assert (rec.status, rec.error_code, rec.message) == (
         "failed", "OtherDelegatedAdmin", f"{sec} is the delegated administrator in {R}: not changing it")
