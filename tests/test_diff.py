@@ -976,3 +976,221 @@ def test_a_new_scp_attached_where_another_is_detached_is_rated_by_its_own_effect
          "Protect detached from ou Root/Engineering; changes SCP decisions in 1 account"),
         ("scp_attached", "improvement", extra, sa._eng,
          "Extra attached to ou Root/Engineering; changes SCP decisions in 1 account")]
+
+
+# ------------------------------------------------------------------- issue 22: seed 26's survivors in effect.py
+def _whole(df) -> list[tuple]:
+    """Every column of every row (COLUMNS order); a missing value is None."""
+    return [tuple(None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in r)
+            for r in df[COLUMNS].itertuples(index=False)]
+
+
+def R(kind: str, severity: str, **kw) -> tuple:
+    """One expected row, whole: the columns not given are None."""
+    r = dict.fromkeys(COLUMNS)
+    r.update(kind=kind, severity=severity, **kw)
+    return tuple(r.values())
+
+
+def _where(sb: SnapshotSpec, aid: str) -> dict:
+    name = next(a["Name"] for a in sb.accounts if a["Id"] == aid)
+    return dict(account_id=aid, account_name=name, ou_path=sb.entity_path(aid).rsplit("/", 1)[0])
+
+
+def _ip_deny(sid: str, cidr: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": sid, "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"NotIpAddress": {"aws:SourceIp": cidr}}}]}
+
+
+S3_OBJECT = ["s3:CreateAccessPointForObjectLambda", "s3:DeleteAccessPointForObjectLambda",
+             "s3:DeleteAccessPointPolicyForObjectLambda", "s3:DeleteObject", "s3:DeleteObjectAnnotation",
+             "s3:DeleteObjectTagging", "s3:DeleteObjectVersion", "s3:DeleteObjectVersionAnnotation",
+             "s3:DeleteObjectVersionTagging", "s3:GetAccessPointConfigurationForObjectLambda",
+             "s3:GetAccessPointForObjectLambda", "s3:GetAccessPointPolicyForObjectLambda",
+             "s3:GetAccessPointPolicyStatusForObjectLambda"]
+S3_BUCKET = ["s3:CreateBucket", "s3:CreateBucketMetadataTableConfiguration", "s3:DeleteBucket",
+             "s3:DeleteBucketMetadataTableConfiguration", "s3:DeleteBucketPolicy", "s3:DeleteBucketWebsite",
+             "s3:GetBucketAbac", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLocation", "s3:GetBucketLogging"]
+
+
+def test_effect_rows_list_the_actions_of_each_transition_in_catalog_order(tmp_path):
+    """issue 22 (seed 26, scp_effect_changes 164): the changed actions of a service are grouped by transition;
+    the actions of one group, interleaved in the catalog with another group's, keep the catalog's order."""
+    def snap(name, deny):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        ou = sb.ou("Eng")
+        app = sb.account("App", parent=ou)
+        if deny:
+            sb.policy("Storage", {"Version": "2012-10-17", "Statement": [
+                {"Sid": "Obj", "Effect": "Deny", "Action": "s3:*Object*", "Resource": "*"},
+                {"Sid": "Bkt", "Effect": "Deny", "Action": "s3:*Bucket*", "Resource": "*",
+                 "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "storage"}}}]}, [ou])
+        return sb.load(tmp_path / name), app, ou
+
+    (b, app, ou), (a, *_) = snap("b", False), snap("a", True)
+    storage = a.policies.policy_id[a.policies.name == "Storage"].iloc[0]
+    others = ["s3:AbortMultipartUpload", "s3:CreateAccessPoint", "s3:DeleteAccessPoint", "s3:GetAccessPoint"]
+    df = diff(b, a, coverage=False, processes=1, actions=sorted(S3_OBJECT + S3_BUCKET + others))
+    where = dict(account_id=app, account_name="App", ou_path="Root/Eng", service="s3")
+    assert _whole(df) == [
+        R("scp_attached", "improvement", ou_path="Root/Eng", policy_id=storage, policy_name="Storage", target_id=ou,
+          reason="Storage attached to ou Root/Eng; changes SCP decisions in 1 account"),
+        R("scp_effect", "improvement", **where, before="allow", after="conditional", action=", ".join(S3_BUCKET),
+          count=11, reason="11 s3 actions now conditional (were allow)"),
+        R("scp_effect", "improvement", **where, before="allow", after="explicit_deny", action=", ".join(S3_OBJECT),
+          count=13, reason="13 s3 actions now denied (were allow)"),
+        R("scp_created", "neutral", after="Storage", reason="new SCP", policy_id=storage, policy_name="Storage")]
+
+
+def test_accounts_of_one_ou_are_compared_each_with_its_own_policies_of_before(tmp_path):
+    """issue 22 (seed 26, CaseComparer.sides 62): Beta and Gamma sit in one OU and lose their own policies; the
+    allowed cases of s3:GetObject (conditional on both sides) widen differently for each: each is compared with
+    its own BEFORE chain."""
+    def snap(name, own):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        ou = sb.ou("Eng")
+        sb.account("Alpha", parent=ou)
+        beta, gamma = sb.account("Beta", parent=ou), sb.account("Gamma", parent=ou)
+        sb.policy("OuIp", _ip_deny("Ou", "10.0.0.0/8"), [ou])
+        sb.policy("BetaIp", _ip_deny("Beta", "10.0.0.0/12"), [beta] if own else [])
+        sb.policy("GammaIp", _ip_deny("Gamma", "10.0.0.0/16"), [gamma] if own else [])
+        return sb
+
+    sb = snap("b", True)
+    beta, gamma = sb.accounts[2]["Id"], sb.accounts[3]["Id"]
+    df = diff(sb.load(tmp_path / "b"), snap("a", False).load(tmp_path / "a"), coverage=False, processes=1,
+              actions=["s3:GetObject", "s3:PutObject"])
+    pol = {p["name"]: pid for pid, p in sb.policies.items()}
+    assert _whole(df) == [
+        R("scp_detached", "regression", account_id=beta, account_name="Beta", ou_path="Root/Eng",
+          reason=f"BetaIp detached from account Beta ({beta}); changes SCP decisions in 1 account",
+          policy_id=pol["BetaIp"], policy_name="BetaIp", target_id=beta),
+        R("scp_detached", "regression", account_id=gamma, account_name="Gamma", ou_path="Root/Eng",
+          reason=f"GammaIp detached from account Gamma ({gamma}); changes SCP decisions in 1 account",
+          policy_id=pol["GammaIp"], policy_name="GammaIp", target_id=gamma),
+        R("scp_effect", "regression", account_id=beta, account_name="Beta", ou_path="Root/Eng",
+          before="conditional", after="conditional", service="s3", action="s3:GetObject", count=1,
+          reason="s3:GetObject: now allowed when aws:SourceIp is 10.16.0.0"),
+        R("scp_effect", "regression", account_id=gamma, account_name="Gamma", ou_path="Root/Eng",
+          before="conditional", after="conditional", service="s3", action="s3:GetObject", count=1,
+          reason="s3:GetObject: now allowed when aws:SourceIp is 10.1.0.0")]
+
+
+def test_a_move_and_an_edit_touching_one_account_rows_compared_whole(tmp_path):
+    """issue 22 (seed 26, Attributor.effect_moves 21): App moves into Sandbox, where DenyS3 is only reordered:
+    the move, rated alone, changes the decisions of one account (App), the edit of none."""
+    doc = json.loads(json.dumps(DENY_S3))
+    doc["Statement"][0]["Action"].reverse()
+    sb = spec()
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", spec(move_app=True, s3_doc=doc)), coverage=False,
+              processes=1, actions=["s3:CreateBucket", "cloudtrail:StopLogging"])
+    app = dict(account_id=sb._app, account_name="App", ou_path="Root/Sandbox")
+    tamper = [R("tamper", "regression", **app, before="explicit_deny", after="allow",
+                reason=f"can now call {act} (was explicit_deny)", service=act.split(":")[0], action=act)
+              for act in ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging", "organizations:LeaveOrganization")]
+    assert _whole(df) == [
+        R("account_moved", "regression", **app, before="Root/Engineering/Prod", after="Root/Sandbox",
+          reason=f"moved from Root/Engineering/Prod ({sb._prod}) to Root/Sandbox ({sb._sandbox}); changes SCP "
+                 "decisions in 1 account", target_id=sb._sandbox),
+        *tamper,
+        R("scp_effect", "regression", **app, before="explicit_deny", after="allow", service="cloudtrail",
+          action="cloudtrail:StopLogging", count=1, reason="1 cloudtrail action now allowed (were explicit_deny)"),
+        R("scp_effect", "improvement", **app, before="allow", after="explicit_deny", service="s3",
+          action="s3:CreateBucket", count=1, reason="1 s3 action now denied (were allow)"),
+        R("scp_edited", "neutral", policy_id=next(p for p, v in sb.policies.items() if v["name"] == "DenyS3"),
+          policy_name="DenyS3",
+          reason="edited: statement NoBuckets: Action reordered; no effect on any account's SCP decisions")]
+
+
+@pytest.mark.parametrize("asked", ["context", "resource"])
+def test_a_change_rated_alone_honours_the_context_and_the_resource_asked(tmp_path, asked):
+    """issue 22 (seed 26, Attributor._compare 91 and scp_effect_changes 391): App is touched by two changes, so
+    each is rated alone (the attributor); the edit of Guard changes a case the request asked for rules out (a
+    region the statement does not cover, a bucket it does not name): no effect."""
+    def snap(name, after):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        ou = sb.ou("Eng")
+        app = sb.account("App", parent=ou)
+        if asked == "context":
+            statements = [
+                {"Sid": "FromOffice", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+                 "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8" if after else "10.0.0.0/16"},
+                               "StringEquals": {"aws:RequestedRegion": "us-east-1"}}},
+                {"Sid": "AdminOnly", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+                 "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}}}]
+        else:
+            statements = [{"Sid": "KeepLogs", "Effect": "Deny", "Action": "s3:DeleteBucket",
+                           "Resource": "arn:aws:s3:::audit-*" if after else "arn:aws:s3:::logs-*"}]
+        guard = sb.policy("Guard", {"Version": "2012-10-17", "Statement": statements}, [ou])
+        extra = sb.policy("Extra", {"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoBuckets", "Effect": "Deny", "Action": "s3:CreateBucket", "Resource": "*"}]},
+            [app] if after else [])
+        return sb.load(tmp_path / name), app, guard, extra
+
+    (b, app, guard, extra), (a, *_) = snap("b", False), snap("a", True)
+    kw = {"context": {"aws:RequestedRegion": "eu-west-1"}} if asked == "context" else \
+        {"resource": "arn:aws:s3:::other"}
+    df = diff(b, a, coverage=False, processes=1, actions=["s3:GetObject", "s3:DeleteBucket", "s3:CreateBucket"],
+              **kw)
+    where = dict(account_id=app, account_name="App", ou_path="Root/Eng")
+    edit = ("edited: statement FromOffice: Condition changed" if asked == "context" else
+            "edited: statement KeepLogs: Resource -arn:aws:s3:::logs-* +arn:aws:s3:::audit-*")
+    assert _whole(df) == [
+        R("scp_attached", "improvement", **where, policy_id=extra, policy_name="Extra", target_id=app,
+          reason=f"Extra attached to account App ({app}); changes SCP decisions in 1 account"),
+        R("scp_effect", "improvement", **where, before="allow", after="explicit_deny", service="s3",
+          action="s3:CreateBucket", count=1, reason="1 s3 action now denied (were allow)"),
+        R("scp_edited", "neutral", policy_id=guard, policy_name="Guard",
+          reason=f"{edit}; no effect on any account's SCP decisions")]
+
+
+def test_an_account_that_becomes_the_management_account_is_said_exempt(tmp_path):
+    """issue 22 (seed 26, tamper_changes 151): a hand-made pair (AWS does not let the management account change)
+    where account 222222222222 becomes the management account: SCPs no longer apply to it, so every tamper action
+    its SCPs denied is now exempt; the former management account is now denied them."""
+    from orgkit import scp
+
+    all_tamper = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AllTamper", "Effect": "Deny", "Action": list(scp.TAMPER_ACTIONS), "Resource": "*"}]}
+
+    def snap(name, management):
+        sb = SnapshotSpec(regions=["us-east-1"], management=management)
+        ou = sb.ou("Eng")
+        for aid in ("111111111111", "222222222222"):
+            if aid != management:
+                sb.account("Member", parent=ou, account_id=aid)
+        sb.policy("Protect", all_tamper, [ou])
+        return sb.load(tmp_path / name)
+
+    df = diff(snap("b", "111111111111"), snap("a", "222222222222"), coverage=False, processes=1,
+              actions=["s3:GetObject"])
+    new = dict(account_id="222222222222", account_name="Management", ou_path="Root")
+    old = dict(account_id="111111111111", account_name="Member", ou_path="Root/Eng")
+    acts = sorted(scp.TAMPER_ACTIONS)
+    assert _whole(df[df.kind.isin(["tamper", "scp_effect"])]) == [
+        *[R("tamper", "regression", **new, before="explicit_deny", after="exempt", service=act.split(":")[0],
+            action=act, reason=f"tamper protection lost: is exempt and can call {act} (was explicit_deny)")
+          for act in acts],
+        *[R("tamper", "improvement", **old, before="exempt", after="explicit_deny", service=act.split(":")[0],
+            action=act, reason=f"tamper protection gained: {act} now explicit_deny (was exempt)") for act in acts],
+        R("scp_effect", "neutral", **new, before="allow", after="exempt", service="s3", action="s3:GetObject",
+          count=1, reason="1 s3 action now exempt (were allow)"),
+        R("scp_effect", "neutral", **old, before="exempt", after="allow", service="s3", action="s3:GetObject",
+          count=1, reason="1 s3 action now allowed (were exempt)")]
+
+
+def test_an_after_that_lists_no_account_removes_every_account_and_compares_no_decision(tmp_path):
+    """issue 22 (seed 26, tamper_changes 56): a snapshot whose organisation lists no account (a hand-edited one
+    loads) has nothing to compare decisions with: each account of BEFORE is removed, no effect row, no crash."""
+    sb = spec()
+    empty = spec()
+    empty.accounts, empty.docs = [], {}
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", empty), coverage=False, processes=1,
+              actions=["s3:GetObject"])
+    assert _whole(df) == [
+        R("account_removed", "neutral", account_id=aid, account_name=name, ou_path=path, before="ACTIVE",
+          reason="no longer in the organisation", target_id=parent)
+        for aid, name, path, parent in [(sb.management, "Management", "Root", sb.root),
+                                        (sb._app, "App", "Root/Engineering/Prod", sb._prod),
+                                        (sb._play, "Play", "Root/Sandbox", sb._sandbox)]]
