@@ -1194,3 +1194,171 @@ def test_an_after_that_lists_no_account_removes_every_account_and_compares_no_de
         for aid, name, path, parent in [(sb.management, "Management", "Root", sb.root),
                                         (sb._app, "App", "Root/Engineering/Prod", sb._prod),
                                         (sb._play, "Play", "Root/Sandbox", sb._sandbox)]]
+
+
+# issue 22 (seed 26, broadening): scp_effect_changes and tamper_changes, their whole rows over varied pairs
+ALL_TAMPER = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "AllTamper", "Effect": "Deny", "Action": sorted(__import__("orgkit.scp").scp.TAMPER_ACTIONS),
+     "Resource": "*"}]}
+SWAP_TRAIL_FOR_S3 = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "ProtectTrail", "Effect": "Deny", "Action": ["cloudtrail:DeleteTrail", "s3:GetObject", "s3:CreateBucket"],
+     "Resource": "*"},
+    {"Sid": "NoLeaving", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}
+#: what PROTECT denies of the tamper actions
+PROTECTED = ("cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "organizations:LeaveOrganization")
+EFFECT_ACTIONS = ["cloudtrail:StopLogging", "s3:CreateBucket", "s3:DeleteBucket", "s3:GetObject"]
+BAD = '{"Statement": [{"Effect": "Maybe"}]}'
+BAD_WHY = 'policy {}, statement 0: Effect must be "Allow" or "Deny", got "Maybe"'
+
+
+def _newcomer(sb: SnapshotSpec) -> str:
+    return next(a["Id"] for a in sb.accounts if a["Name"] == "Newcomer")
+
+
+def _effect_case(tmp_path, case: str):
+    """(BEFORE, AFTER, diff keywords, the whole rows expected) of one case."""
+    from orgkit import scp
+
+    acts = sorted(scp.TAMPER_ACTIONS)
+    sb = spec()
+    app = dict(account_id=sb._app, account_name="App", ou_path="Root/Engineering/Prod")
+    play = dict(account_id=sb._play, account_name="Play", ou_path="Root/Sandbox")
+
+    def t(where, sev, before, after, act, reason):
+        return R("tamper", sev, **where, before=before, after=after, service=act.split(":")[0], action=act,
+                 reason=reason)
+
+    def e(where, sev, before, after, svc, actions, reason):
+        return R("scp_effect", sev, **where, before=before, after=after, service=svc, action=", ".join(actions),
+                 count=len(actions), reason=reason)
+
+    edited = dict(policy_id=sb._protect, policy_name="Protect")
+    kw: dict = {}
+    if case == "protection gained":
+        b, a = load(tmp_path, "b", sb), load(tmp_path, "a", spec(protect_doc=ALL_TAMPER))
+        rows = [R("scp_edited", "improvement", **edited, reason="edited: statement ProtectTrail removed; statement "
+                  "NoLeaving removed; statement AllTamper added; changes SCP decisions in 1 account"),
+                *[t(app, "improvement", "allow", "explicit_deny", act,
+                    f"tamper protection gained: {act} now explicit_deny (was allow)")
+                  for act in acts if act not in PROTECTED]]
+    elif case == "protection lost":
+        b, a = load(tmp_path, "b", spec(protect_doc=ALL_TAMPER)), load(tmp_path, "a", sb)
+        rows = [R("scp_edited", "regression", **edited, reason="edited: statement AllTamper removed; statement "
+                  "ProtectTrail added; statement NoLeaving added; changes SCP decisions in 1 account"),
+                *[t(app, "regression", "explicit_deny", "allow", act,
+                    f"tamper protection lost: can now call {act} (was explicit_deny)")
+                  for act in acts if act not in PROTECTED]]
+    elif case == "policies unread":
+        sa = spec(new_account=True)
+        sa.error(None, None, "organizations", "ListPolicies", "AccessDeniedException", "not allowed")
+        b, a = load(tmp_path, "b", sb), load(tmp_path, "a", sa)
+        new = dict(account_id=_newcomer(sa), account_name="Newcomer", ou_path="Root/Engineering/Prod")
+        was = {act: "explicit_deny" if act in PROTECTED else "allow" for act in acts}
+        rows = [*[t(app, "regression", was[act], "unknown", act, f"{act} now unknown (was {was[act]})")
+                  for act in acts],
+                R("tamper", "regression", **new, after="unknown", action=", ".join(scp.TAMPER_ACTIONS), count=25,
+                  reason="new account cannot be shown denied: 25 of 25 tamper actions"),
+                *[t(play, "regression", "allow", "unknown", act, f"{act} now unknown (was allow)") for act in acts],
+                e(app, "regression", "explicit_deny", "unknown", "cloudtrail", ["cloudtrail:StopLogging"],
+                  "1 cloudtrail action now unknown (were explicit_deny)"),
+                e(app, "regression", "allow", "unknown", "s3", ["s3:CreateBucket", "s3:DeleteBucket", "s3:GetObject"],
+                  "3 s3 actions now unknown (were allow)"),
+                e(play, "regression", "allow", "unknown", "cloudtrail", ["cloudtrail:StopLogging"],
+                  "1 cloudtrail action now unknown (were allow)"),
+                e(play, "regression", "allow", "unknown", "s3", ["s3:GetObject"], "1 s3 action now unknown (were allow)"),
+                e(play, "regression", "explicit_deny", "unknown", "s3", ["s3:CreateBucket", "s3:DeleteBucket"],
+                  "2 s3 actions now unknown (were explicit_deny)"),
+                R("account_added", "neutral", **new, after="ACTIVE", target_id=sb._prod,
+                  reason="joined the organisation in Root/Engineering/Prod (SCPs attached: FullAWSAccess)")]
+    elif case == "two accounts share the change":
+        sa = spec(new_account=True)
+        b, a = load(tmp_path, "b", spec(new_account=True)), \
+            load(tmp_path, "a", spec(new_account=True, protect_doc=SWAP_TRAIL_FOR_S3))
+        new = dict(account_id=_newcomer(sa), account_name="Newcomer", ou_path="Root/Engineering/Prod")
+        rows = [R("scp_edited", "regression", **edited, reason="edited: statement ProtectTrail: Action "
+                  "-cloudtrail:StopLogging +s3:GetObject,s3:CreateBucket; changes SCP decisions in 2 accounts"),
+                *[t(w, "regression", "explicit_deny", "allow", "cloudtrail:StopLogging",
+                    "can now call cloudtrail:StopLogging (was explicit_deny)") for w in (app, new)],
+                *[e(w, "regression", "explicit_deny", "allow", "cloudtrail", ["cloudtrail:StopLogging"],
+                    "1 cloudtrail action now allowed (were explicit_deny)") for w in (app, new)],
+                *[e(w, "improvement", "allow", "explicit_deny", "s3", ["s3:CreateBucket", "s3:GetObject"],
+                    "2 s3 actions now denied (were allow)") for w in (app, new)]]
+    elif case in ("BEFORE cannot be evaluated", "AFTER cannot be evaluated"):
+        b, a = load(tmp_path, "b", sb), load(tmp_path, "a", spec(move_app=True) if case[0] == "B" else sb)
+        bad = b if case[0] == "B" else a
+        bad.policies.loc[bad.policies.policy_id == sb._protect, "content"] = BAD
+        why = BAD_WHY.format(sb._protect)
+        unknown = "its SCP effect could not be evaluated (see the scp_effect row)"
+        if case[0] == "B":
+            rows = [R("account_moved", "unknown", **{**app, "ou_path": "Root/Sandbox"}, before="Root/Engineering/Prod",
+                      after="Root/Sandbox", target_id=sb._sandbox,
+                      reason=f"moved from Root/Engineering/Prod ({sb._prod}) to Root/Sandbox ({sb._sandbox}); {unknown}"),
+                    R("scp_edited", "unknown", **edited, reason="edited: statement #1 removed; statement ProtectTrail "
+                      f"added; statement NoLeaving added; Version None -> 2012-10-17; {unknown}"),
+                    R("scp_effect", "unknown", before="unknown", reason=f"SCPs of BEFORE could not be evaluated: {why}")]
+        else:
+            rows = [R("scp_effect", "regression", after="unknown", reason=f"SCPs of AFTER could not be evaluated: {why}"),
+                    R("scp_edited", "unknown", **edited, reason="edited: statement ProtectTrail removed; statement "
+                      f"NoLeaving removed; statement #1 added; Version 2012-10-17 -> None; {unknown}")]
+    elif case == "a principal asked":
+        sx = _spec_except()
+        b, a = load(tmp_path, "b", sx), load(tmp_path, "a", _spec_except(detach=True))
+        kw = {"principal": "role/Developer"}
+        rows = [R("scp_detached", "regression", ou_path="Root/Engineering", **edited, target_id=sx._eng,
+                  reason="Protect detached from ou Root/Engineering; changes SCP decisions in 1 account"),
+                *[t(app, "regression", "explicit_deny", "allow", act, f"can now call {act} (was explicit_deny)")
+                  for act in ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging")],
+                e(app, "regression", "explicit_deny", "allow", "cloudtrail", ["cloudtrail:StopLogging"],
+                  "1 cloudtrail action now allowed (were explicit_deny)")]
+    elif case == "a new account allowed some and conditional others":
+        sx = _spec_except(deny_root=False)
+        b = load(tmp_path, "b", sx)
+        sx.account("Newcomer", parent=sx._prod)
+        a = load(tmp_path, "a", sx)
+        new = dict(account_id=_newcomer(sx), account_name="Newcomer", ou_path="Root/Engineering/Prod")
+        cond = ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"]
+        rows = [R("tamper", "regression", **new, after="conditional", action=", ".join(cond), count=2,
+                  reason="new account may (depends on context) call 2 of 25 tamper actions"),
+                R("tamper", "regression", **new, after="allow", count=23,
+                  action=", ".join(x for x in scp.TAMPER_ACTIONS if x not in cond),
+                  reason="new account can call 23 of 25 tamper actions"),
+                R("account_added", "neutral", **new, after="ACTIVE", target_id=sx._prod,
+                  reason="joined the organisation in Root/Engineering/Prod (SCPs attached: FullAWSAccess)")]
+    else:
+        raise AssertionError(case)
+    return b, a, kw, rows
+
+
+@pytest.mark.parametrize("case", ["protection gained", "protection lost", "policies unread",
+                                  "two accounts share the change", "BEFORE cannot be evaluated",
+                                  "AFTER cannot be evaluated", "a principal asked",
+                                  "a new account allowed some and conditional others"])
+def test_effect_and_tamper_rows_compared_whole(tmp_path, case):
+    b, a, kw, rows = _effect_case(tmp_path, case)
+    assert _whole(diff(b, a, coverage=False, processes=1, actions=EFFECT_ACTIONS, **kw)) == rows
+
+
+def test_a_new_account_exempt_from_scps_is_said_so(tmp_path):
+    """issue 22 (seed 26, broadening tamper_changes): a hand-made pair whose AFTER's management account is new
+    (AWS does not let it change): SCPs do not apply to it, so it can call every tamper action."""
+    from orgkit import scp
+
+    def snap(name, management, members):
+        sb = SnapshotSpec(regions=["us-east-1"], management=management)
+        ou = sb.ou("Eng")
+        for aid in members:
+            sb.account(f"Member{aid[0]}", parent=ou, account_id=aid)
+        sb.policy("Protect", ALL_TAMPER, [ou])
+        return sb.load(tmp_path / name)
+
+    df = diff(snap("b", "111111111111", ["222222222222"]),
+              snap("a", "333333333333", ["111111111111", "222222222222"]), coverage=False, processes=1,
+              actions=["s3:GetObject"])
+    new = dict(account_id="333333333333", account_name="Management", ou_path="Root")
+    assert _whole(df[df.kind == "tamper"]) == [
+        R("tamper", "regression", **new, after="exempt", action=", ".join(scp.TAMPER_ACTIONS), count=25,
+          reason="new account is exempt and can call 25 of 25 tamper actions"),
+        *[R("tamper", "improvement", account_id="111111111111", account_name="Member1", ou_path="Root/Eng",
+            before="exempt", after="explicit_deny", service=act.split(":")[0], action=act,
+            reason=f"tamper protection gained: {act} now explicit_deny (was exempt)")
+          for act in sorted(scp.TAMPER_ACTIONS)]]
