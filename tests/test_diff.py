@@ -976,3 +976,389 @@ def test_a_new_scp_attached_where_another_is_detached_is_rated_by_its_own_effect
          "Protect detached from ou Root/Engineering; changes SCP decisions in 1 account"),
         ("scp_attached", "improvement", extra, sa._eng,
          "Extra attached to ou Root/Engineering; changes SCP decisions in 1 account")]
+
+
+# ------------------------------------------------------------------- issue 22: seed 26's survivors in effect.py
+def _whole(df) -> list[tuple]:
+    """Every column of every row (COLUMNS order); a missing value is None."""
+    return [tuple(None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in r)
+            for r in df[COLUMNS].itertuples(index=False)]
+
+
+def R(kind: str, severity: str, **kw) -> tuple:
+    """One expected row, whole: the columns not given are None."""
+    r = dict.fromkeys(COLUMNS)
+    r.update(kind=kind, severity=severity, **kw)
+    return tuple(r.values())
+
+
+def _where(sb: SnapshotSpec, aid: str) -> dict:
+    name = next(a["Name"] for a in sb.accounts if a["Id"] == aid)
+    return dict(account_id=aid, account_name=name, ou_path=sb.entity_path(aid).rsplit("/", 1)[0])
+
+
+def _ip_deny(sid: str, cidr: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": sid, "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"NotIpAddress": {"aws:SourceIp": cidr}}}]}
+
+
+S3_OBJECT = ["s3:CreateAccessPointForObjectLambda", "s3:DeleteAccessPointForObjectLambda",
+             "s3:DeleteAccessPointPolicyForObjectLambda", "s3:DeleteObject", "s3:DeleteObjectAnnotation",
+             "s3:DeleteObjectTagging", "s3:DeleteObjectVersion", "s3:DeleteObjectVersionAnnotation",
+             "s3:DeleteObjectVersionTagging", "s3:GetAccessPointConfigurationForObjectLambda",
+             "s3:GetAccessPointForObjectLambda", "s3:GetAccessPointPolicyForObjectLambda",
+             "s3:GetAccessPointPolicyStatusForObjectLambda"]
+S3_BUCKET = ["s3:CreateBucket", "s3:CreateBucketMetadataTableConfiguration", "s3:DeleteBucket",
+             "s3:DeleteBucketMetadataTableConfiguration", "s3:DeleteBucketPolicy", "s3:DeleteBucketWebsite",
+             "s3:GetBucketAbac", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLocation", "s3:GetBucketLogging"]
+
+
+def test_effect_rows_list_the_actions_of_each_transition_in_catalog_order(tmp_path):
+    """issue 22 (seed 26, scp_effect_changes 164): the changed actions of a service are grouped by transition;
+    the actions of one group, interleaved in the catalog with another group's, keep the catalog's order."""
+    def snap(name, deny):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        ou = sb.ou("Eng")
+        app = sb.account("App", parent=ou)
+        if deny:
+            sb.policy("Storage", {"Version": "2012-10-17", "Statement": [
+                {"Sid": "Obj", "Effect": "Deny", "Action": "s3:*Object*", "Resource": "*"},
+                {"Sid": "Bkt", "Effect": "Deny", "Action": "s3:*Bucket*", "Resource": "*",
+                 "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "storage"}}}]}, [ou])
+        return sb.load(tmp_path / name), app, ou
+
+    (b, app, ou), (a, *_) = snap("b", False), snap("a", True)
+    storage = a.policies.policy_id[a.policies.name == "Storage"].iloc[0]
+    others = ["s3:AbortMultipartUpload", "s3:CreateAccessPoint", "s3:DeleteAccessPoint", "s3:GetAccessPoint"]
+    df = diff(b, a, coverage=False, processes=1, actions=sorted(S3_OBJECT + S3_BUCKET + others))
+    where = dict(account_id=app, account_name="App", ou_path="Root/Eng", service="s3")
+    assert _whole(df) == [
+        R("scp_attached", "improvement", ou_path="Root/Eng", policy_id=storage, policy_name="Storage", target_id=ou,
+          reason="Storage attached to ou Root/Eng; changes SCP decisions in 1 account"),
+        R("scp_effect", "improvement", **where, before="allow", after="conditional", action=", ".join(S3_BUCKET),
+          count=11, reason="11 s3 actions now conditional (were allow)"),
+        R("scp_effect", "improvement", **where, before="allow", after="explicit_deny", action=", ".join(S3_OBJECT),
+          count=13, reason="13 s3 actions now denied (were allow)"),
+        R("scp_created", "neutral", after="Storage", reason="new SCP", policy_id=storage, policy_name="Storage")]
+
+
+def test_accounts_of_one_ou_are_compared_each_with_its_own_policies_of_before(tmp_path):
+    """issue 22 (seed 26, CaseComparer.sides 62): Beta and Gamma sit in one OU and lose their own policies; the
+    allowed cases of s3:GetObject (conditional on both sides) widen differently for each: each is compared with
+    its own BEFORE chain."""
+    def snap(name, own):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        ou = sb.ou("Eng")
+        sb.account("Alpha", parent=ou)
+        beta, gamma = sb.account("Beta", parent=ou), sb.account("Gamma", parent=ou)
+        sb.policy("OuIp", _ip_deny("Ou", "10.0.0.0/8"), [ou])
+        sb.policy("BetaIp", _ip_deny("Beta", "10.0.0.0/12"), [beta] if own else [])
+        sb.policy("GammaIp", _ip_deny("Gamma", "10.0.0.0/16"), [gamma] if own else [])
+        return sb
+
+    sb = snap("b", True)
+    beta, gamma = sb.accounts[2]["Id"], sb.accounts[3]["Id"]
+    df = diff(sb.load(tmp_path / "b"), snap("a", False).load(tmp_path / "a"), coverage=False, processes=1,
+              actions=["s3:GetObject", "s3:PutObject"])
+    pol = {p["name"]: pid for pid, p in sb.policies.items()}
+    assert _whole(df) == [
+        R("scp_detached", "regression", account_id=beta, account_name="Beta", ou_path="Root/Eng",
+          reason=f"BetaIp detached from account Beta ({beta}); changes SCP decisions in 1 account",
+          policy_id=pol["BetaIp"], policy_name="BetaIp", target_id=beta),
+        R("scp_detached", "regression", account_id=gamma, account_name="Gamma", ou_path="Root/Eng",
+          reason=f"GammaIp detached from account Gamma ({gamma}); changes SCP decisions in 1 account",
+          policy_id=pol["GammaIp"], policy_name="GammaIp", target_id=gamma),
+        R("scp_effect", "regression", account_id=beta, account_name="Beta", ou_path="Root/Eng",
+          before="conditional", after="conditional", service="s3", action="s3:GetObject", count=1,
+          reason="s3:GetObject: now allowed when aws:SourceIp is 10.16.0.0"),
+        R("scp_effect", "regression", account_id=gamma, account_name="Gamma", ou_path="Root/Eng",
+          before="conditional", after="conditional", service="s3", action="s3:GetObject", count=1,
+          reason="s3:GetObject: now allowed when aws:SourceIp is 10.1.0.0")]
+
+
+def test_a_move_and_an_edit_touching_one_account_rows_compared_whole(tmp_path):
+    """issue 22 (seed 26, Attributor.effect_moves 21): App moves into Sandbox, where DenyS3 is only reordered:
+    the move, rated alone, changes the decisions of one account (App), the edit of none."""
+    doc = json.loads(json.dumps(DENY_S3))
+    doc["Statement"][0]["Action"].reverse()
+    sb = spec()
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", spec(move_app=True, s3_doc=doc)), coverage=False,
+              processes=1, actions=["s3:CreateBucket", "cloudtrail:StopLogging"])
+    app = dict(account_id=sb._app, account_name="App", ou_path="Root/Sandbox")
+    tamper = [R("tamper", "regression", **app, before="explicit_deny", after="allow",
+                reason=f"can now call {act} (was explicit_deny)", service=act.split(":")[0], action=act)
+              for act in ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging", "organizations:LeaveOrganization")]
+    assert _whole(df) == [
+        R("account_moved", "regression", **app, before="Root/Engineering/Prod", after="Root/Sandbox",
+          reason=f"moved from Root/Engineering/Prod ({sb._prod}) to Root/Sandbox ({sb._sandbox}); changes SCP "
+                 "decisions in 1 account", target_id=sb._sandbox),
+        *tamper,
+        R("scp_effect", "regression", **app, before="explicit_deny", after="allow", service="cloudtrail",
+          action="cloudtrail:StopLogging", count=1, reason="1 cloudtrail action now allowed (were explicit_deny)"),
+        R("scp_effect", "improvement", **app, before="allow", after="explicit_deny", service="s3",
+          action="s3:CreateBucket", count=1, reason="1 s3 action now denied (were allow)"),
+        R("scp_edited", "neutral", policy_id=next(p for p, v in sb.policies.items() if v["name"] == "DenyS3"),
+          policy_name="DenyS3",
+          reason="edited: statement NoBuckets: Action reordered; no effect on any account's SCP decisions")]
+
+
+@pytest.mark.parametrize("asked", ["context", "resource"])
+def test_a_change_rated_alone_honours_the_context_and_the_resource_asked(tmp_path, asked):
+    """issue 22 (seed 26, Attributor._compare 91 and scp_effect_changes 391): App is touched by two changes, so
+    each is rated alone (the attributor); the edit of Guard changes a case the request asked for rules out (a
+    region the statement does not cover, a bucket it does not name): no effect."""
+    def snap(name, after):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        ou = sb.ou("Eng")
+        app = sb.account("App", parent=ou)
+        if asked == "context":
+            statements = [
+                {"Sid": "FromOffice", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+                 "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8" if after else "10.0.0.0/16"},
+                               "StringEquals": {"aws:RequestedRegion": "us-east-1"}}},
+                {"Sid": "AdminOnly", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*",
+                 "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}}}]
+        else:
+            statements = [{"Sid": "KeepLogs", "Effect": "Deny", "Action": "s3:DeleteBucket",
+                           "Resource": "arn:aws:s3:::audit-*" if after else "arn:aws:s3:::logs-*"}]
+        guard = sb.policy("Guard", {"Version": "2012-10-17", "Statement": statements}, [ou])
+        extra = sb.policy("Extra", {"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoBuckets", "Effect": "Deny", "Action": "s3:CreateBucket", "Resource": "*"}]},
+            [app] if after else [])
+        return sb.load(tmp_path / name), app, guard, extra
+
+    (b, app, guard, extra), (a, *_) = snap("b", False), snap("a", True)
+    kw = {"context": {"aws:RequestedRegion": "eu-west-1"}} if asked == "context" else \
+        {"resource": "arn:aws:s3:::other"}
+    df = diff(b, a, coverage=False, processes=1, actions=["s3:GetObject", "s3:DeleteBucket", "s3:CreateBucket"],
+              **kw)
+    where = dict(account_id=app, account_name="App", ou_path="Root/Eng")
+    edit = ("edited: statement FromOffice: Condition changed" if asked == "context" else
+            "edited: statement KeepLogs: Resource -arn:aws:s3:::logs-* +arn:aws:s3:::audit-*")
+    assert _whole(df) == [
+        R("scp_attached", "improvement", **where, policy_id=extra, policy_name="Extra", target_id=app,
+          reason=f"Extra attached to account App ({app}); changes SCP decisions in 1 account"),
+        R("scp_effect", "improvement", **where, before="allow", after="explicit_deny", service="s3",
+          action="s3:CreateBucket", count=1, reason="1 s3 action now denied (were allow)"),
+        R("scp_edited", "neutral", policy_id=guard, policy_name="Guard",
+          reason=f"{edit}; no effect on any account's SCP decisions")]
+
+
+def test_an_account_that_becomes_the_management_account_is_said_exempt(tmp_path):
+    """issue 22 (seed 26, tamper_changes 151): a hand-made pair (AWS does not let the management account change)
+    where account 222222222222 becomes the management account: SCPs no longer apply to it, so every tamper action
+    its SCPs denied is now exempt; the former management account is now denied them."""
+    from orgkit import scp
+
+    all_tamper = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AllTamper", "Effect": "Deny", "Action": list(scp.TAMPER_ACTIONS), "Resource": "*"}]}
+
+    def snap(name, management):
+        sb = SnapshotSpec(regions=["us-east-1"], management=management)
+        ou = sb.ou("Eng")
+        for aid in ("111111111111", "222222222222"):
+            if aid != management:
+                sb.account("Member", parent=ou, account_id=aid)
+        sb.policy("Protect", all_tamper, [ou])
+        return sb.load(tmp_path / name)
+
+    df = diff(snap("b", "111111111111"), snap("a", "222222222222"), coverage=False, processes=1,
+              actions=["s3:GetObject"])
+    new = dict(account_id="222222222222", account_name="Management", ou_path="Root")
+    old = dict(account_id="111111111111", account_name="Member", ou_path="Root/Eng")
+    acts = sorted(scp.TAMPER_ACTIONS)
+    assert _whole(df[df.kind.isin(["tamper", "scp_effect"])]) == [
+        *[R("tamper", "regression", **new, before="explicit_deny", after="exempt", service=act.split(":")[0],
+            action=act, reason=f"tamper protection lost: is exempt and can call {act} (was explicit_deny)")
+          for act in acts],
+        *[R("tamper", "improvement", **old, before="exempt", after="explicit_deny", service=act.split(":")[0],
+            action=act, reason=f"tamper protection gained: {act} now explicit_deny (was exempt)") for act in acts],
+        R("scp_effect", "neutral", **new, before="allow", after="exempt", service="s3", action="s3:GetObject",
+          count=1, reason="1 s3 action now exempt (were allow)"),
+        R("scp_effect", "neutral", **old, before="exempt", after="allow", service="s3", action="s3:GetObject",
+          count=1, reason="1 s3 action now allowed (were exempt)")]
+
+
+def test_an_after_that_lists_no_account_removes_every_account_and_compares_no_decision(tmp_path):
+    """issue 22 (seed 26, tamper_changes 56): a snapshot whose organisation lists no account (a hand-edited one
+    loads) has nothing to compare decisions with: each account of BEFORE is removed, no effect row, no crash."""
+    sb = spec()
+    empty = spec()
+    empty.accounts, empty.docs = [], {}
+    df = diff(load(tmp_path, "b", sb), load(tmp_path, "a", empty), coverage=False, processes=1,
+              actions=["s3:GetObject"])
+    assert _whole(df) == [
+        R("account_removed", "neutral", account_id=aid, account_name=name, ou_path=path, before="ACTIVE",
+          reason="no longer in the organisation", target_id=parent)
+        for aid, name, path, parent in [(sb.management, "Management", "Root", sb.root),
+                                        (sb._app, "App", "Root/Engineering/Prod", sb._prod),
+                                        (sb._play, "Play", "Root/Sandbox", sb._sandbox)]]
+
+
+# issue 22 (seed 26, broadening): scp_effect_changes and tamper_changes, their whole rows over varied pairs
+ALL_TAMPER = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "AllTamper", "Effect": "Deny", "Action": sorted(__import__("orgkit.scp").scp.TAMPER_ACTIONS),
+     "Resource": "*"}]}
+SWAP_TRAIL_FOR_S3 = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "ProtectTrail", "Effect": "Deny", "Action": ["cloudtrail:DeleteTrail", "s3:GetObject", "s3:CreateBucket"],
+     "Resource": "*"},
+    {"Sid": "NoLeaving", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}
+#: what PROTECT denies of the tamper actions
+PROTECTED = ("cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "organizations:LeaveOrganization")
+EFFECT_ACTIONS = ["cloudtrail:StopLogging", "s3:CreateBucket", "s3:DeleteBucket", "s3:GetObject"]
+BAD = '{"Statement": [{"Effect": "Maybe"}]}'
+BAD_WHY = 'policy {}, statement 0: Effect must be "Allow" or "Deny", got "Maybe"'
+
+
+def _newcomer(sb: SnapshotSpec) -> str:
+    return next(a["Id"] for a in sb.accounts if a["Name"] == "Newcomer")
+
+
+def _effect_case(tmp_path, case: str):
+    """(BEFORE, AFTER, diff keywords, the whole rows expected) of one case."""
+    from orgkit import scp
+
+    acts = sorted(scp.TAMPER_ACTIONS)
+    sb = spec()
+    app = dict(account_id=sb._app, account_name="App", ou_path="Root/Engineering/Prod")
+    play = dict(account_id=sb._play, account_name="Play", ou_path="Root/Sandbox")
+
+    def t(where, sev, before, after, act, reason):
+        return R("tamper", sev, **where, before=before, after=after, service=act.split(":")[0], action=act,
+                 reason=reason)
+
+    def e(where, sev, before, after, svc, actions, reason):
+        return R("scp_effect", sev, **where, before=before, after=after, service=svc, action=", ".join(actions),
+                 count=len(actions), reason=reason)
+
+    edited = dict(policy_id=sb._protect, policy_name="Protect")
+    kw: dict = {}
+    if case == "protection gained":
+        b, a = load(tmp_path, "b", sb), load(tmp_path, "a", spec(protect_doc=ALL_TAMPER))
+        rows = [R("scp_edited", "improvement", **edited, reason="edited: statement ProtectTrail removed; statement "
+                  "NoLeaving removed; statement AllTamper added; changes SCP decisions in 1 account"),
+                *[t(app, "improvement", "allow", "explicit_deny", act,
+                    f"tamper protection gained: {act} now explicit_deny (was allow)")
+                  for act in acts if act not in PROTECTED]]
+    elif case == "protection lost":
+        b, a = load(tmp_path, "b", spec(protect_doc=ALL_TAMPER)), load(tmp_path, "a", sb)
+        rows = [R("scp_edited", "regression", **edited, reason="edited: statement AllTamper removed; statement "
+                  "ProtectTrail added; statement NoLeaving added; changes SCP decisions in 1 account"),
+                *[t(app, "regression", "explicit_deny", "allow", act,
+                    f"tamper protection lost: can now call {act} (was explicit_deny)")
+                  for act in acts if act not in PROTECTED]]
+    elif case == "policies unread":
+        sa = spec(new_account=True)
+        sa.error(None, None, "organizations", "ListPolicies", "AccessDeniedException", "not allowed")
+        b, a = load(tmp_path, "b", sb), load(tmp_path, "a", sa)
+        new = dict(account_id=_newcomer(sa), account_name="Newcomer", ou_path="Root/Engineering/Prod")
+        was = {act: "explicit_deny" if act in PROTECTED else "allow" for act in acts}
+        rows = [*[t(app, "regression", was[act], "unknown", act, f"{act} now unknown (was {was[act]})")
+                  for act in acts],
+                R("tamper", "regression", **new, after="unknown", action=", ".join(scp.TAMPER_ACTIONS), count=25,
+                  reason="new account cannot be shown denied: 25 of 25 tamper actions"),
+                *[t(play, "regression", "allow", "unknown", act, f"{act} now unknown (was allow)") for act in acts],
+                e(app, "regression", "explicit_deny", "unknown", "cloudtrail", ["cloudtrail:StopLogging"],
+                  "1 cloudtrail action now unknown (were explicit_deny)"),
+                e(app, "regression", "allow", "unknown", "s3", ["s3:CreateBucket", "s3:DeleteBucket", "s3:GetObject"],
+                  "3 s3 actions now unknown (were allow)"),
+                e(play, "regression", "allow", "unknown", "cloudtrail", ["cloudtrail:StopLogging"],
+                  "1 cloudtrail action now unknown (were allow)"),
+                e(play, "regression", "allow", "unknown", "s3", ["s3:GetObject"], "1 s3 action now unknown (were allow)"),
+                e(play, "regression", "explicit_deny", "unknown", "s3", ["s3:CreateBucket", "s3:DeleteBucket"],
+                  "2 s3 actions now unknown (were explicit_deny)"),
+                R("account_added", "neutral", **new, after="ACTIVE", target_id=sb._prod,
+                  reason="joined the organisation in Root/Engineering/Prod (SCPs attached: FullAWSAccess)")]
+    elif case == "two accounts share the change":
+        sa = spec(new_account=True)
+        b, a = load(tmp_path, "b", spec(new_account=True)), \
+            load(tmp_path, "a", spec(new_account=True, protect_doc=SWAP_TRAIL_FOR_S3))
+        new = dict(account_id=_newcomer(sa), account_name="Newcomer", ou_path="Root/Engineering/Prod")
+        rows = [R("scp_edited", "regression", **edited, reason="edited: statement ProtectTrail: Action "
+                  "-cloudtrail:StopLogging +s3:GetObject,s3:CreateBucket; changes SCP decisions in 2 accounts"),
+                *[t(w, "regression", "explicit_deny", "allow", "cloudtrail:StopLogging",
+                    "can now call cloudtrail:StopLogging (was explicit_deny)") for w in (app, new)],
+                *[e(w, "regression", "explicit_deny", "allow", "cloudtrail", ["cloudtrail:StopLogging"],
+                    "1 cloudtrail action now allowed (were explicit_deny)") for w in (app, new)],
+                *[e(w, "improvement", "allow", "explicit_deny", "s3", ["s3:CreateBucket", "s3:GetObject"],
+                    "2 s3 actions now denied (were allow)") for w in (app, new)]]
+    elif case in ("BEFORE cannot be evaluated", "AFTER cannot be evaluated"):
+        b, a = load(tmp_path, "b", sb), load(tmp_path, "a", spec(move_app=True) if case[0] == "B" else sb)
+        bad = b if case[0] == "B" else a
+        bad.policies.loc[bad.policies.policy_id == sb._protect, "content"] = BAD
+        why = BAD_WHY.format(sb._protect)
+        unknown = "its SCP effect could not be evaluated (see the scp_effect row)"
+        if case[0] == "B":
+            rows = [R("account_moved", "unknown", **{**app, "ou_path": "Root/Sandbox"}, before="Root/Engineering/Prod",
+                      after="Root/Sandbox", target_id=sb._sandbox,
+                      reason=f"moved from Root/Engineering/Prod ({sb._prod}) to Root/Sandbox ({sb._sandbox}); {unknown}"),
+                    R("scp_edited", "unknown", **edited, reason="edited: statement #1 removed; statement ProtectTrail "
+                      f"added; statement NoLeaving added; Version None -> 2012-10-17; {unknown}"),
+                    R("scp_effect", "unknown", before="unknown", reason=f"SCPs of BEFORE could not be evaluated: {why}")]
+        else:
+            rows = [R("scp_effect", "regression", after="unknown", reason=f"SCPs of AFTER could not be evaluated: {why}"),
+                    R("scp_edited", "unknown", **edited, reason="edited: statement ProtectTrail removed; statement "
+                      f"NoLeaving removed; statement #1 added; Version 2012-10-17 -> None; {unknown}")]
+    elif case == "a principal asked":
+        sx = _spec_except()
+        b, a = load(tmp_path, "b", sx), load(tmp_path, "a", _spec_except(detach=True))
+        kw = {"principal": "role/Developer"}
+        rows = [R("scp_detached", "regression", ou_path="Root/Engineering", **edited, target_id=sx._eng,
+                  reason="Protect detached from ou Root/Engineering; changes SCP decisions in 1 account"),
+                *[t(app, "regression", "explicit_deny", "allow", act, f"can now call {act} (was explicit_deny)")
+                  for act in ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging")],
+                e(app, "regression", "explicit_deny", "allow", "cloudtrail", ["cloudtrail:StopLogging"],
+                  "1 cloudtrail action now allowed (were explicit_deny)")]
+    elif case == "a new account allowed some and conditional others":
+        sx = _spec_except(deny_root=False)
+        b = load(tmp_path, "b", sx)
+        sx.account("Newcomer", parent=sx._prod)
+        a = load(tmp_path, "a", sx)
+        new = dict(account_id=_newcomer(sx), account_name="Newcomer", ou_path="Root/Engineering/Prod")
+        cond = ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail"]
+        rows = [R("tamper", "regression", **new, after="conditional", action=", ".join(cond), count=2,
+                  reason="new account may (depends on context) call 2 of 25 tamper actions"),
+                R("tamper", "regression", **new, after="allow", count=23,
+                  action=", ".join(x for x in scp.TAMPER_ACTIONS if x not in cond),
+                  reason="new account can call 23 of 25 tamper actions"),
+                R("account_added", "neutral", **new, after="ACTIVE", target_id=sx._prod,
+                  reason="joined the organisation in Root/Engineering/Prod (SCPs attached: FullAWSAccess)")]
+    else:
+        raise AssertionError(case)
+    return b, a, kw, rows
+
+
+@pytest.mark.parametrize("case", ["protection gained", "protection lost", "policies unread",
+                                  "two accounts share the change", "BEFORE cannot be evaluated",
+                                  "AFTER cannot be evaluated", "a principal asked",
+                                  "a new account allowed some and conditional others"])
+def test_effect_and_tamper_rows_compared_whole(tmp_path, case):
+    b, a, kw, rows = _effect_case(tmp_path, case)
+    assert _whole(diff(b, a, coverage=False, processes=1, actions=EFFECT_ACTIONS, **kw)) == rows
+
+
+def test_a_new_account_exempt_from_scps_is_said_so(tmp_path):
+    """issue 22 (seed 26, broadening tamper_changes): a hand-made pair whose AFTER's management account is new
+    (AWS does not let it change): SCPs do not apply to it, so it can call every tamper action."""
+    from orgkit import scp
+
+    def snap(name, management, members):
+        sb = SnapshotSpec(regions=["us-east-1"], management=management)
+        ou = sb.ou("Eng")
+        for aid in members:
+            sb.account(f"Member{aid[0]}", parent=ou, account_id=aid)
+        sb.policy("Protect", ALL_TAMPER, [ou])
+        return sb.load(tmp_path / name)
+
+    df = diff(snap("b", "111111111111", ["222222222222"]),
+              snap("a", "333333333333", ["111111111111", "222222222222"]), coverage=False, processes=1,
+              actions=["s3:GetObject"])
+    new = dict(account_id="333333333333", account_name="Management", ou_path="Root")
+    assert _whole(df[df.kind == "tamper"]) == [
+        R("tamper", "regression", **new, after="exempt", action=", ".join(scp.TAMPER_ACTIONS), count=25,
+          reason="new account is exempt and can call 25 of 25 tamper actions"),
+        *[R("tamper", "improvement", account_id="111111111111", account_name="Member1", ou_path="Root/Eng",
+            before="exempt", after="explicit_deny", service=act.split(":")[0], action=act,
+            reason=f"tamper protection gained: {act} now explicit_deny (was exempt)")
+          for act in sorted(scp.TAMPER_ACTIONS)]]
