@@ -737,3 +737,229 @@ def test_statements_on_different_actions_are_decided_apart_past_the_combination_
     assert m.decisions("111111111111").astype(str).to_dict() == {"cloudtrail:DeleteTrail": "conditional",
                                                                  "cloudtrail:StopLogging": "explicit_deny"}
     assert ev.decide("111111111111", "cloudtrail:StopLogging").decision == "explicit_deny"
+
+
+# ------------------------------------------------ issue 22: the survivors of the seed-26 sample (org.py, matrix.py)
+
+def test_rcps_the_graph_attaches_to_a_node_the_frame_lacks_are_in_force():
+    """issue 22 (mutation survivor OrgView.from_org 105): a node's RCPs are read from the graph's ``rcps`` attribute
+    first, the ``rcp_targets`` frame only where the graph has none. An organisation rebuilt from a Terraform plan
+    (``orgkit.diff.terraform.rebuild``) gives a planned account RCPFullAWSAccess on the graph only (AWS attaches it
+    to every new account while RCPs are enabled): its S3 requests are allowed by both layers, not denied by RCPs."""
+    from orgkit.scp.org import RCP_TYPE, Evaluator, OrgView
+
+    org = _rcp_org()
+    org.graph.add_node("100000000003", kind="account", name="planned", scps=["p-FullAWSAccess"], is_management=False)
+    org.graph.add_edge("r-root", "100000000003")
+    org.accounts.loc[len(org.accounts)] = ["100000000003", "planned", "Root", False]
+    for n in org.graph.nodes:  # the graph says what the frame says, plus the planned account
+        org.graph.nodes[n]["rcps"] = sorted(set(org.rcp_targets.loc[org.rcp_targets["target_id"] == n, "policy_id"]))
+    org.graph.nodes["100000000003"]["rcps"] = ["p-RCPFullAWSAccess"]
+    view = OrgView.from_org(org, RCP_TYPE)
+    assert view.attached == {"r-root": ("p-RCPFullAWSAccess",), "ou-sec": ("p-RCPFullAWSAccess", "p-rprot"),
+                             MGMT: ("p-RCPFullAWSAccess",), "100000000001": ("p-RCPFullAWSAccess",),
+                             "100000000002": ("p-RCPFullAWSAccess",), "100000000003": ("p-RCPFullAWSAccess",)}
+    d = Evaluator(org).decide("100000000003", "s3:GetObject", principal="role/Dev")
+    assert (d.decision, d.layer, d.reason) == (
+        "allow", "SCP and RCP", "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > "
+                                "p-RCPFullAWSAccess/#0 > p-RCPFullAWSAccess/#0")
+
+
+def test_the_management_account_is_found_from_the_accounts_frame_when_not_given():
+    """issue 22 (mutation survivor OrgView.from_org 174): an organisation that does not name its management account
+    (``management_account_id`` None) has it read from the accounts' ``is_management`` column: it is exempt."""
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+                    (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT})
+    org.management_account_id = None
+    ev = Evaluator(org)
+    assert ev.view.management_account_id == MGMT
+    assert _records(ev.view.accounts) == [
+        {"account_id": MGMT, "account_name": "Mgmt", "ou_path": "Root", "is_management": True},
+        {"account_id": "111111111111", "account_name": "App", "ou_path": "Root", "is_management": False}]
+    d = ev.decide(MGMT, "cloudtrail:StopLogging", principal="role/Dev")
+    assert (d.decision, d.reason, d.level, d.layer) == (
+        "exempt", "the management account is not affected by SCPs", MGMT, None)
+    d = ev.decide("111111111111", "cloudtrail:StopLogging", principal="role/Dev")
+    assert (d.decision, d.policy_id, d.sid) == ("explicit_deny", "p-protect", "ProtectSecurityServices")
+
+
+def test_an_account_moved_under_a_node_the_view_does_not_name_gets_its_id_in_the_path():
+    """issue 22 (mutation survivor OrgView.ou_path 3): in an OrgView built by hand whose ``name`` omits an OU, the OU
+    is named by its id in paths (as in the levels' paths), never "None"."""
+    import pandas as pd
+
+    from orgkit.scp import OrgView
+
+    view = OrgView(parent={"r-1": None, "ou-1": "r-1", "ou-2": "r-1", "111111111111": "ou-1"},
+                   kind={"r-1": "root", "ou-1": "ou", "ou-2": "ou", "111111111111": "account"},
+                   name={"r-1": "Root", "ou-1": "Plain", "111111111111": "App"},
+                   attached={"r-1": ("p-FullAWSAccess",), "ou-1": ("p-FullAWSAccess",), "ou-2": ("p-FullAWSAccess",),
+                             "111111111111": ("p-FullAWSAccess",)},
+                   documents={"p-FullAWSAccess": (FULL_AWS_ACCESS, "FullAWSAccess")},
+                   accounts=pd.DataFrame({"account_id": ["111111111111"], "account_name": ["App"],
+                                          "ou_path": ["Root/Plain"], "is_management": [False]}))
+    assert view.ou_path("111111111111") == "Root/Plain"
+    w = WhatIf(view).move_account("111111111111", "ou-2")
+    assert w.view.ou_path("111111111111") == "Root/ou-2"
+    assert _records(w.view.accounts) == [{"account_id": "111111111111", "account_name": "App", "ou_path": "Root/ou-2",
+                                          "is_management": False}]
+    assert [lv.path for lv in w.after.levels("111111111111")] == ["Root", "Root/ou-2", "Root/ou-2/App"]
+
+
+def _errors(*rows):
+    import pandas as pd
+
+    return pd.DataFrame([{"account_id": MGMT, "region": None, "service": svc, "operation": op,
+                          "error_code": code, "message": msg} for svc, op, code, msg in rows])
+
+
+def test_a_failed_policy_read_whose_message_names_the_policy_marks_that_policy_only():
+    """issue 22 (mutation survivor _failed_policy_reads 68): a failed DescribePolicy whose message names the policy
+    leaves that policy unknown, not every policy with no recorded target; the answers name it alone."""
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"]), (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT, "p-denyroot": DENY_ROOT})
+    org.errors = _errors(("organizations", "DescribePolicy", "AccessDeniedException",
+                          "User is not authorized to perform organizations:DescribePolicy on policy p-protect"))
+    ev = Evaluator(org)
+    assert (ev.view.unread_targets, ev.view.unread_policies) == (
+        {"p-protect": "organizations:DescribePolicy failed (AccessDeniedException)"}, None)
+    d = ev.decide("111111111111", "cloudtrail:StopLogging", principal="root")
+    assert (d.decision, d.reason, d.unknown_reads, d.source) == (
+        "unknown", "would be allow, but depends on SCPs that could not be read: protect (p-protect): "
+                   "organizations:DescribePolicy failed (AccessDeniedException)",
+        ("p-protect: organizations:DescribePolicy failed (AccessDeniedException)",), "p-protect")
+
+
+def test_rcps_are_evaluated_with_the_missing_keys_setting_given():
+    """issue 22 (mutation survivor Evaluator.decide 121): ``missing="absent"`` reaches the RCP chain too: an RCP
+    denying unless aws:PrincipalTag/team is "security" denies outright when the tag is absent, and is conditional
+    on it when keys not given are unknown."""
+    from orgkit.scp.org import Evaluator
+
+    org = _rcp_org()
+    tag = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "OnlySecurityDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "security"}}}]}
+    org.rcps.loc[org.rcps["policy_id"] == "p-rprot", "content"] = json.dumps(tag)
+    ev = Evaluator(org)
+    bucket = "arn:aws:s3:::logs"
+    d = ev.decide("100000000001", "s3:DeleteBucket", resource=bucket, principal="role/Dev", missing="absent")
+    assert (d.decision, d.layer, d.reason, d.source) == (
+        "explicit_deny", "RCP", 'denied by Sid "OnlySecurityDeletes" of policy "ProtectLogBucket" (p-rprot) at RCP ou '
+                                'Root/Security (ou-sec)', "p-rprot/OnlySecurityDeletes")
+    d = ev.decide("100000000001", "s3:DeleteBucket", resource=bucket, principal="role/Dev")
+    assert (d.decision, d.layer, d.reason, d.allowed_when, d.denied_when) == (
+        "conditional", "RCP", 'allow when aws:PrincipalTag/team is "security"; explicit_deny when aws:PrincipalTag/team '
+                              'is not "security" (or absent)', 'aws:PrincipalTag/team is "security"',
+        'aws:PrincipalTag/team is not "security" (or absent)')
+
+
+def test_rcp_cells_keep_whether_they_can_ever_be_allowed():
+    """issue 22 (mutation survivor matrix._apply_rcps 111): a matrix row the RCPs change keeps, per action, whether
+    it is denied whatever the context (``never_allowed``), which the tamper table's ``protected`` reads."""
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    org = _rcp_org()
+    m = compute_matrix(Evaluator(org), principal="role/Dev",
+                       actions=["s3:DeleteBucket", "s3:GetObject", "s3:PutBucketPolicy"])
+    assert m.catalog.frame["action"].tolist() == ["s3:DeleteBucket", "s3:GetObject", "s3:PutBucketPolicy"]
+    assert {a: m.never_allowed[r].tolist() for a, r in zip(m.accounts["account_id"], m.accounts["row"])} == {
+        MGMT: [False, False, False], "100000000001": [True, False, True], "100000000002": [False, False, False]}
+    t = scp.tamper_protection(org, principal="role/Dev", actions=["s3:DeleteBucket", "s3:PutBucketPolicy"])
+    cols = ["account_id", "s3:DeleteBucket", "s3:PutBucketPolicy", "protected", "exposed", "conditional", "unknown",
+            "other", "other_detail", "reason"]
+    assert _records(t[cols]) == [
+        {"account_id": MGMT, "s3:DeleteBucket": "exempt", "s3:PutBucketPolicy": "exempt", "protected": False,
+         "exposed": [], "conditional": [], "unknown": [], "other": "exposed",
+         "other_detail": ["s3:DeleteBucket: exempt from SCPs (management account or service-linked role): allowed",
+                          "s3:PutBucketPolicy: exempt from SCPs (management account or service-linked role): allowed"],
+         "reason": "exempt from SCPs (management account or service-linked role): nothing stops tampering"},
+        {"account_id": "100000000001", "s3:DeleteBucket": "explicit_deny", "s3:PutBucketPolicy": "explicit_deny",
+         "protected": True, "exposed": [], "conditional": [], "unknown": [], "other": "protected", "other_detail": [],
+         "reason": "every one of the 2 tamper actions is denied, whatever the context"},
+        {"account_id": "100000000002", "s3:DeleteBucket": "allow", "s3:PutBucketPolicy": "allow", "protected": False,
+         "exposed": ["s3:DeleteBucket", "s3:PutBucketPolicy"], "conditional": [], "unknown": [], "other": "exposed",
+         "other_detail": ["s3:DeleteBucket: allowed for role/Dev", "s3:PutBucketPolicy: allowed for role/Dev"],
+         "reason": "2 allowed of 2 tamper actions"}]
+
+
+def _summary_org():
+    """A management account, an account under FullAWSAccess and the protecting SCP, a sandbox account under an
+    allow-list, and one whose chain holds an SCP that could not be read."""
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+                    ("ou-sand", "r-root", "ou", "Sandbox", ["p-allowlist"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "r-root", "account", "prod", ["p-FullAWSAccess"]),
+                    ("100000000002", "ou-sand", "account", "sandbox", ["p-FullAWSAccess"]),
+                    ("100000000003", "r-root", "account", "gap", ["p-FullAWSAccess", "p-gone"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT, "p-allowlist": ALLOW_LIST, "p-gone": DENY_ROOT})
+    org.policies.loc[org.policies["policy_id"] == "p-gone", "content"] = None
+    return org
+
+
+_SUMMARY_ACTIONS = ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:LookupEvents", "s3:GetObject",
+                    "guardduty:ListDetectors", "iam:ListRoles"]
+
+
+@pytest.mark.parametrize("by", [("service", "access_level"), "service", "access_level", None, ["access_level", "service"]])
+@pytest.mark.parametrize("principal", [None, "role/Dev", "role/SecurityAdmin"])
+def test_the_summary_counts_every_decision_of_every_group_compared_whole(by, principal):
+    """issue 22 (broadening ``ScpMatrix.summary``, and its survivor 123): every row of the summary, for each grouping,
+    equals the count of each decision in the long form of the same matrix (computed apart, by pandas); the columns
+    come in the documented order, the names and groups as categoricals, every count (``total`` too) as int32."""
+    import pandas as pd
+
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    m = compute_matrix(Evaluator(_summary_org()), principal=principal, actions=_SUMMARY_ACTIONS)
+    s = m.summary(by=by)
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    assert s.columns.tolist() == ["account_id", "account_name", "ou_path", *keys, *DECISIONS, "total"]
+    assert s.dtypes.astype(str).tolist() == ["category"] * (3 + len(keys)) + ["int32"] * (len(DECISIONS) + 1)
+    long = m.to_long().assign(access_level=lambda d: d["access_level"].fillna("Unknown"))
+    want = []
+    for (aid, name, path), acc in long.groupby(["account_id", "account_name", "ou_path"], sort=False):
+        groups = acc.groupby(keys, sort=False) if keys else [((), acc)]
+        for g, cells in groups:
+            n = cells["decision"].astype(str).value_counts()
+            want.append([aid, name, path, *(g if isinstance(g, tuple) else (g,)),
+                         *(int(n.get(d, 0)) for d in DECISIONS), len(cells)])
+    assert s.astype(object).values.tolist() == want
+    assert s.attrs == m.attrs
+    assert {c: list(s[c].cat.categories) for c in ("account_id", "account_name", "ou_path")} == {
+        "account_id": [MGMT, "100000000001", "100000000002", "100000000003"],
+        "account_name": ["gap", "management", "prod", "sandbox"], "ou_path": ["Root", "Root/Sandbox"]}
+    for k in keys:
+        assert list(s[k].cat.categories) == sorted(set(long[k]))
+
+
+def test_the_summary_of_the_prod_account_word_for_word():
+    """The oracle above, checked by hand once (groups in the catalog's order): role/Dev is denied StopLogging,
+    DeleteTrail and guardduty:* by the protecting SCP everywhere; the sandbox's allow-list lacks iam; the account
+    under an unread SCP has every other answer unknown."""
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    m = compute_matrix(Evaluator(_summary_org()), principal="role/Dev", actions=_SUMMARY_ACTIONS)
+    s = m.summary()
+    assert s[s["account_id"] == "100000000001"].astype(object).values.tolist() == [
+        ["100000000001", "prod", "Root", "cloudtrail", "Write", 0, 2, 0, 0, 0, 0, 2],
+        ["100000000001", "prod", "Root", "cloudtrail", "Read", 1, 0, 0, 0, 0, 0, 1],
+        ["100000000001", "prod", "Root", "guardduty", "List", 0, 1, 0, 0, 0, 0, 1],
+        ["100000000001", "prod", "Root", "iam", "List", 1, 0, 0, 0, 0, 0, 1],
+        ["100000000001", "prod", "Root", "s3", "Read", 1, 0, 0, 0, 0, 0, 1]]
+    s = m.summary(by=None)
+    assert s.astype(object).values.tolist() == [
+        [MGMT, "management", "Root", 0, 0, 0, 0, 6, 0, 6],
+        ["100000000001", "prod", "Root", 3, 3, 0, 0, 0, 0, 6],
+        ["100000000002", "sandbox", "Root/Sandbox", 2, 3, 1, 0, 0, 0, 6],
+        ["100000000003", "gap", "Root", 0, 3, 0, 0, 0, 3, 6]]
