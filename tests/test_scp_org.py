@@ -963,3 +963,174 @@ def test_the_summary_of_the_prod_account_word_for_word():
         ["100000000001", "prod", "Root", 3, 3, 0, 0, 0, 0, 6],
         ["100000000002", "sandbox", "Root/Sandbox", 2, 3, 1, 0, 0, 0, 6],
         ["100000000003", "gap", "Root", 0, 3, 0, 0, 0, 3, 6]]
+
+
+# ------------------------------------------------ issue 22: OrgView.from_org compared whole over varied organisations
+
+def _view_whole(v):
+    """Every field of an OrgView (the accounts frame as records, its index and the dtype of ``is_management``)."""
+    return {"parent": v.parent, "kind": v.kind, "name": v.name, "attached": v.attached, "documents": v.documents,
+            "accounts": _records(v.accounts), "accounts_index": v.accounts.index.tolist(),
+            "is_management_dtype": str(v.accounts["is_management"].dtype), "management_account_id": v.management_account_id,
+            "organization_id": v.organization_id, "aws_managed": v.aws_managed, "scp_enabled": v.scp_enabled,
+            "unread_targets": v.unread_targets, "unread_policies": v.unread_policies}
+
+
+def _doc(d):
+    return json.dumps(d, indent=2)  # as make_org stores a policy's text
+
+
+_NODES = {"parent": {"r-1": None, "ou-1": "r-1", MGMT: "r-1", "111111111111": "ou-1"},
+          "kind": {"r-1": "root", "ou-1": "ou", MGMT: "account", "111111111111": "account"},
+          "name": {"r-1": "Root", "ou-1": "Team/A", MGMT: "Mgmt", "111111111111": "App"}}
+_ACCOUNTS = [{"account_id": MGMT, "account_name": "Mgmt", "ou_path": "Root", "is_management": True},
+             {"account_id": "111111111111", "account_name": "App", "ou_path": "Root/Team/A", "is_management": False}]
+
+
+def _scp_org(graph_attachments=True):
+    """Two accounts; SCPs FullAWSAccess (AWS managed), protect and an untyped one (its ``type`` unknown: kept; whether
+    AWS manages it unknown, NaN: left out of ``aws_managed``),
+    plus an RCP listed among the policies (left out of the SCP view); with ``graph_attachments`` False the graph
+    carries no ``scps`` and the attachments come from ``policy_targets`` (a target id given as a number, a target
+    outside the tree, an attachment of the RCP: the last two ignored)."""
+    import pandas as pd
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+                    ("ou-1", "r-1", "ou", "Team/A", ["p-FullAWSAccess", "p-untyped", "p-rcp"]),
+                    (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "ou-1", "account", "App", ["p-FullAWSAccess", "p-rcp"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT, "p-untyped": DENY_ROOT, "p-rcp": _RCP_FULL})
+    org.policies = org.policies.astype({"type": object, "aws_managed": object})
+    org.policies.loc[org.policies["policy_id"] == "p-untyped", ["type", "aws_managed"]] = [None, float("nan")]
+    org.policies.loc[org.policies["policy_id"] == "p-rcp", "type"] = "RESOURCE_CONTROL_POLICY"
+    org.scp_enabled = True
+    if not graph_attachments:
+        for n in org.graph.nodes:
+            del org.graph.nodes[n]["scps"]
+        pt = org.policy_targets
+        pt["target_id"] = pt["target_id"].astype(object)
+        pt.loc[pt["target_id"] == "111111111111", "target_id"] = 111111111111
+        pt.loc[len(pt)] = ["p-protect", "ou-gone", "ORGANIZATIONAL_UNIT", "Gone"]
+    return org
+
+
+_SCP_WHOLE = {**_NODES,
+              "attached": {"r-1": ("p-FullAWSAccess", "p-protect"), "ou-1": ("p-FullAWSAccess", "p-untyped"),
+                           MGMT: ("p-FullAWSAccess",), "111111111111": ("p-FullAWSAccess",)},
+              "documents": {"p-FullAWSAccess": (_doc(FULL), "FullAWSAccess"), "p-protect": (_doc(PROTECT), "protect"),
+                            "p-untyped": (_doc(DENY_ROOT), "untyped")},
+              "accounts": _ACCOUNTS, "accounts_index": [0, 1], "is_management_dtype": "bool",
+              "management_account_id": MGMT, "organization_id": "o-abcdef1234",
+              "aws_managed": {"p-FullAWSAccess": True, "p-protect": False},
+              "scp_enabled": True, "unread_targets": {}, "unread_policies": None}
+
+
+def _rcp_view_org():
+    """The RCPs of ``_scp_org``'s tree: RCPFullAWSAccess everywhere but the account, whose graph says it has none
+    (the graph wins over ``rcp_targets``), a protecting RCP on the OU from ``rcp_targets``, an SCP row among the
+    RCPs (left out); RCPs enabled, their list unread."""
+    import pandas as pd
+
+    org = _scp_org()
+    org.rcps = pd.DataFrame([{"policy_id": pid, "name": nm, "type": t, "aws_managed": pid == "p-RCPFullAWSAccess",
+                              "content": _doc(doc)}
+                             for pid, nm, t, doc in (("p-RCPFullAWSAccess", "RCPFullAWSAccess", "RESOURCE_CONTROL_POLICY", _RCP_FULL),
+                                                     ("p-rprot", "ProtectLogBucket", "RESOURCE_CONTROL_POLICY", _RCP_PROTECT),
+                                                     ("p-protect", "protect", "SERVICE_CONTROL_POLICY", PROTECT))])
+    org.rcp_targets = pd.DataFrame([{"policy_id": p, "target_id": n} for p, n in (
+        ("p-RCPFullAWSAccess", "r-1"), ("p-RCPFullAWSAccess", "ou-1"), ("p-RCPFullAWSAccess", MGMT),
+        ("p-RCPFullAWSAccess", "111111111111"), ("p-rprot", "ou-1"), ("p-protect", "ou-1"))])
+    org.graph.nodes["111111111111"]["rcps"] = []
+    org.rcp_enabled = True
+    org.rcp_unread = "organizations:ListPolicies failed (AccessDenied) (the RCPs could not be listed)"
+    return org
+
+
+_RCP_WHOLE = {**_NODES,
+              "attached": {"r-1": ("p-RCPFullAWSAccess",), "ou-1": ("p-RCPFullAWSAccess", "p-rprot"),
+                           MGMT: ("p-RCPFullAWSAccess",), "111111111111": ()},
+              "documents": {"p-RCPFullAWSAccess": (_doc(_RCP_FULL), "RCPFullAWSAccess"),
+                            "p-rprot": (_doc(_RCP_PROTECT), "ProtectLogBucket")},
+              "accounts": _ACCOUNTS, "accounts_index": [0, 1], "is_management_dtype": "bool",
+              "management_account_id": MGMT, "organization_id": "o-abcdef1234",
+              "aws_managed": {"p-RCPFullAWSAccess": True, "p-rprot": False}, "scp_enabled": True, "unread_targets": {},
+              "unread_policies": "organizations:ListPolicies failed (AccessDenied) (the RCPs could not be listed)"}
+
+
+def _bare_org():
+    """The least an organisation may give: a graph without names, kinds or attachments on two nodes, no policies
+    (``None``), accounts with numeric ids and 0/1 management flags and nothing else; no management account id, no
+    organisation id, no policy state: the management account is found from the flags."""
+    import types
+
+    import networkx as nx
+    import pandas as pd
+
+    g = nx.DiGraph()
+    g.add_node("r-1", kind="root", name="Root", scps=[])
+    g.add_node("ou-x")
+    g.add_node("222222222222", kind="account", name="Mgmt", scps=[])
+    g.add_node("111111111111", kind="account", name="App", scps=["p-unknown"])
+    g.add_edges_from([("r-1", "ou-x"), ("r-1", "222222222222"), ("ou-x", "111111111111")])
+    acc = pd.DataFrame({"account_id": [111111111111, 222222222222], "is_management": [0, 1]}, index=[5, 9])
+    return types.SimpleNamespace(graph=g, policies=None, accounts=acc)
+
+
+_BARE_WHOLE = {"parent": {"r-1": None, "ou-x": "r-1", "222222222222": "r-1", "111111111111": "ou-x"},
+               "kind": {"r-1": "root", "ou-x": "ou", "222222222222": "account", "111111111111": "account"},
+               "name": {"r-1": "Root", "ou-x": "ou-x", "222222222222": "Mgmt", "111111111111": "App"},
+               "attached": {"r-1": (), "ou-x": (), "222222222222": (), "111111111111": ()}, "documents": {},
+               "accounts": [{"account_id": "111111111111", "account_name": None, "ou_path": None, "is_management": False},
+                            {"account_id": "222222222222", "account_name": None, "ou_path": None, "is_management": True}],
+               "accounts_index": [0, 1], "is_management_dtype": "bool", "management_account_id": "222222222222",
+               "organization_id": None, "aws_managed": {}, "scp_enabled": None, "unread_targets": {},
+               "unread_policies": None}
+
+
+def _plain_frames_org():
+    """Policies with only an id, a name and a text (no ``type``: all kept; no ``aws_managed``), attachments from
+    ``policy_targets`` only, accounts without ``ou_path`` nor ``is_management`` (the management account named by
+    the organisation), SCPs said to be off, an empty list of errors."""
+    import pandas as pd
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"]),
+                    ("ou-1", "r-1", "ou", "Team/A", ["p-FullAWSAccess"]),
+                    (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "ou-1", "account", "App", ["p-FullAWSAccess", "p-protect"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT})
+    for n in org.graph.nodes:
+        del org.graph.nodes[n]["scps"]
+    org.policies = org.policies[["policy_id", "name", "content"]]
+    org.accounts = org.accounts[["account_id", "account_name"]]
+    org.scp_enabled = False
+    org.errors = pd.DataFrame(columns=["service", "operation", "error_code", "message"])
+    return org
+
+
+_PLAIN_WHOLE = {**_NODES,
+                "attached": {"r-1": ("p-FullAWSAccess",), "ou-1": ("p-FullAWSAccess",), MGMT: ("p-FullAWSAccess",),
+                             "111111111111": ("p-FullAWSAccess", "p-protect")},
+                "documents": {"p-FullAWSAccess": (_doc(FULL), "FullAWSAccess"), "p-protect": (_doc(PROTECT), "protect")},
+                "accounts": [{"account_id": MGMT, "account_name": "Mgmt", "ou_path": None, "is_management": False},
+                             {"account_id": "111111111111", "account_name": "App", "ou_path": None, "is_management": False}],
+                "accounts_index": [0, 1], "is_management_dtype": "bool", "management_account_id": MGMT,
+                "organization_id": "o-abcdef1234", "aws_managed": {}, "scp_enabled": False, "unread_targets": {},
+                "unread_policies": None}
+
+
+@pytest.mark.parametrize("make, policy_type, want", [
+    (lambda: _scp_org(), "SERVICE_CONTROL_POLICY", _SCP_WHOLE),
+    (lambda: _scp_org(graph_attachments=False), "SERVICE_CONTROL_POLICY", _SCP_WHOLE),
+    (_rcp_view_org, "RESOURCE_CONTROL_POLICY", _RCP_WHOLE),
+    (_bare_org, "SERVICE_CONTROL_POLICY", _BARE_WHOLE),
+    (_bare_org, "RESOURCE_CONTROL_POLICY", {**_BARE_WHOLE, "scp_enabled": None}),
+    (_plain_frames_org, "SERVICE_CONTROL_POLICY", _PLAIN_WHOLE),
+], ids=["graph", "policy_targets", "rcp", "bare", "bare-rcp", "plain-frames"])
+def test_the_view_of_an_organisation_compared_whole(make, policy_type, want):
+    """issue 22 (broadening ``OrgView.from_org``): every field of the view, for SCPs read from the graph or from
+    ``policy_targets``, for RCPs, for the barest organisation and for frames without their optional columns."""
+    from orgkit.scp import OrgView
+
+    view = OrgView.from_org(make(), policy_type)
+    assert _view_whole(view) == want
+    assert _view_whole(view.copy()) == want
