@@ -1134,3 +1134,90 @@ def test_the_view_of_an_organisation_compared_whole(make, policy_type, want):
     view = OrgView.from_org(make(), policy_type)
     assert _view_whole(view) == want
     assert _view_whole(view.copy()) == want
+
+
+# ------------------------------------------------ issue 22: the failed policy reads of a snapshot, compared whole
+
+_LT, _DP, _LP, _LPT = "ListTargetsForPolicy", "DescribePolicy", "ListPolicies", "ListPoliciesForTarget"
+_DENIED = "AccessDeniedException"
+
+
+def _what(op, code=_DENIED):
+    return f"organizations:{op} failed ({code})"
+
+
+def _reads_org(errors):
+    """FullAWSAccess and an allow-list attached; protect and denyroot attached nowhere that was recorded (a failed
+    read that names no policy leaves those two unknown). ``errors``: rows (service, operation, code, message), or
+    a frame, or None for an organisation without an ``errors`` frame."""
+    import pandas as pd
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"]),
+                    ("ou-1", "r-1", "ou", "Sandbox", ["p-FullAWSAccess", "p-allowlist"]),
+                    (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "ou-1", "account", "App", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, "p-allowlist": ALLOW_LIST, "p-protect": PROTECT, "p-denyroot": DENY_ROOT})
+    if isinstance(errors, pd.DataFrame):
+        org.errors = errors
+    elif errors is not None:
+        org.errors = _errors(*errors)
+    return org
+
+
+def _frame_of(**cols):
+    import pandas as pd
+
+    return pd.DataFrame(cols)
+
+
+@pytest.mark.parametrize("errors, unread, whole", [
+    (None, {}, None),
+    ([], {}, None),
+    (lambda: _frame_of(service=["organizations"], message=["ListTargetsForPolicy on p-protect: denied"]), {}, None),
+    ([("organizations", _LT, _DENIED, "not authorized to perform ListTargetsForPolicy on policy p-protect")],
+     {"p-protect": _what(_LT)}, None),
+    ([("organizations", _LT, _DENIED, "User is not authorized")],
+     {"p-protect": _what(_LT), "p-denyroot": _what(_LT)}, None),
+    ([("organizations", _DP, _DENIED, "no such policy p-nosuch1234")],
+     {"p-protect": _what(_DP), "p-denyroot": _what(_DP)}, None),
+    ([("organizations", _DP, "ThrottlingException", "rate exceeded reading p-allowlist")],
+     {"p-allowlist": _what(_DP, "ThrottlingException")}, None),
+    ([("organizations", _LPT, None, None)], {"p-protect": _what(_LPT, "error"), "p-denyroot": _what(_LPT, "error")}, None),
+    ([("Organizations", "listtargetsforpolicy", _DENIED, "p-denyroot and p-protect: denied")],
+     {"p-denyroot": _what("listtargetsforpolicy"), "p-protect": _what("listtargetsforpolicy")}, None),
+    ([("organizations", _LP, _DENIED, "User is not authorized")], {}, _what(_LP)),
+    ([("organizations", _LP, _DENIED, "x"), ("organizations", _DP, "ServiceException", "p-protect"),
+      ("organizations", _LT, _DENIED, "p-protect again"), ("organizations", _LP, "Throttling", "y")],
+     {"p-protect": _what(_DP, "ServiceException")}, _what(_LP, "Throttling")),
+    ([("iam", _LP, _DENIED, "IAM ListPolicies"), ("iam", _DP, _DENIED, "p-protect"),
+      ("organizations", "DescribeOrganization", _DENIED, "p-protect"), ("cloudtrail", "DescribeTrails", _DENIED, "")],
+     {}, None),
+    (lambda: _frame_of(operation=[_LT], error_code=[_DENIED], message=["p-protect"]), {"p-protect": _what(_LT)}, None),
+    ([(None, _LT, _DENIED, "p-denyroot")], {"p-denyroot": _what(_LT)}, None),
+    ([(float("nan"), _LP, _DENIED, "")], {}, _what(_LP)),
+], ids=["no-frame", "empty", "no-operation-column", "named", "unnamed", "named-unknown-id", "named-targeted",
+        "no-code-no-message", "lower-case", "list-policies", "several", "other-services", "no-service-column",
+        "service-none", "service-nan"])
+def test_failed_policy_reads_compared_whole(errors, unread, whole):
+    """issue 22 (broadening ``_failed_policy_reads``): which SCPs each recorded failure leaves unknown, and whether
+    the list of SCPs itself is, over varied ``errors`` frames; and the answer of an account that one of them could
+    change (CloudTrail's StopLogging, which protect would deny) says so word for word."""
+    from orgkit.scp import OrgView
+    from orgkit.scp.org import Evaluator
+
+    org = _reads_org(errors() if callable(errors) else errors)
+    view = OrgView.from_org(org)
+    assert (view.unread_targets, view.unread_policies) == (unread, whole)
+    d = Evaluator(org).decide("111111111111", "cloudtrail:StopLogging", principal="role/Dev")
+    if whole:
+        assert (d.decision, d.reason, d.unknown_reads, d.source) == (
+            "unknown", f"the SCPs could not be listed: {whole}", (whole,), None)
+    elif "p-protect" in unread or "p-denyroot" in unread:
+        hits = [(p, unread[p]) for p in ("p-denyroot", "p-protect") if p in unread]
+        names = ", ".join(f"{p.removeprefix('p-')} ({p}): {w}" for p, w in hits)
+        assert (d.decision, d.reason, d.unknown_reads, d.source) == (
+            "unknown", f"would be allow, but depends on SCPs that could not be read: {names}",
+            tuple(f"{p}: {w}" for p, w in hits), ", ".join(p for p, _ in hits))
+    else:
+        assert (d.decision, d.reason, d.unknown_reads) == (
+            "allow", "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0", ())
