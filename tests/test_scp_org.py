@@ -1221,3 +1221,172 @@ def test_failed_policy_reads_compared_whole(errors, unread, whole):
     else:
         assert (d.decision, d.reason, d.unknown_reads) == (
             "allow", "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0", ())
+
+
+# ------------------------------------------------ issue 22: Evaluator.decide compared whole over every kind of answer
+
+def _decide_plain():
+    return make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+                     (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                     ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess"])],
+                    {"p-FullAWSAccess": FULL, "p-protect": PROTECT})
+
+
+def _decide_off(unread=False):
+    """No SCP attached anywhere (SCPs not in force), or, with ``unread``, protect's targets could not be read."""
+    org = make_org([("r-1", None, "root", "Root", []), (MGMT, "r-1", "account", "Mgmt", []),
+                    ("111111111111", "r-1", "account", "App", [])], {"p-FullAWSAccess": FULL, "p-protect": PROTECT})
+    if unread:
+        org.errors = _errors(("organizations", _LT, _DENIED, "p-protect"))
+    return org
+
+
+_TEAM_ONLY = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "TeamOnly", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*",
+    "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "security"}}}]}
+
+
+def _decide_tag():
+    return make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-tag"]),
+                     (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                     ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess"])], {"p-FullAWSAccess": FULL, "p-tag": _TEAM_ONLY})
+
+
+_APP, _DEV = "111111111111", "arn:aws:iam::111111111111:role/Dev"
+_TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"
+_FULL2 = "p-FullAWSAccess/#0 > p-FullAWSAccess/#0"
+_DENIED_PROTECT = 'denied by Sid "ProtectSecurityServices" of policy "protect" (p-protect) at root Root (r-1)'
+_DENIED_TAG = 'denied by Sid "TeamOnly" of policy "tag" (p-tag) at root Root (r-1)'
+_TAG_DENY = ("explicit_deny", _DENIED_TAG, "s3:DeleteBucket", None, _DEV, "r-1", "p-tag", "TeamOnly", "p-tag/TeamOnly",
+             "SCP", True, (), ())
+
+# (organisation, args, keywords) -> (decision, reason, action, resource, principal, level, policy_id, sid, source,
+# layer, in_catalog, depends_on, unknown_reads)
+_DECIDE_CASES = {
+    "management": (_decide_plain, (MGMT, "cloudtrail:StopLogging"),
+                   {"resource": "arn:aws:cloudtrail:us-east-1:000000000001:trail/org", "principal": "root"},
+                   ("exempt", "the management account is not affected by SCPs", "cloudtrail:StopLogging",
+                    "arn:aws:cloudtrail:us-east-1:000000000001:trail/org", f"arn:aws:iam::{MGMT}:root", MGMT, None, None,
+                    None, None, True, (), ())),
+    "deny-numeric-account-id": (_decide_plain, (111111111111, "guardduty:DeleteDetector"), {"principal": "user/alice"},
+                                ("explicit_deny", _DENIED_PROTECT, "guardduty:DeleteDetector", None,
+                                 "arn:aws:iam::111111111111:user/alice", "r-1", "p-protect", "ProtectSecurityServices",
+                                 "p-protect/ProtectSecurityServices", "SCP", True, (), ())),
+    "service-linked": (_decide_plain, (_APP, " cloudtrail:StopLogging "),
+                       {"resource": "*", "principal": "service-linked/cloudtrail"},
+                       ("exempt", "service-linked roles are not affected by SCPs", "cloudtrail:StopLogging", "*",
+                        "arn:aws:iam::111111111111:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudtrail",
+                        None, None, None, None, None, True, (), ())),
+    "not-in-force": (_decide_off, (111111111111, "cloudtrail:StopLogging"), {"resource": _TRAIL, "principal": "role/Dev"},
+                     ("allow", "SCPs are not in force in this organisation (the policy type is off, or no SCP is attached "
+                      "anywhere)", "cloudtrail:StopLogging", _TRAIL, _DEV, None, None, None, None, "SCP", True, (), ())),
+    "not-in-force-but-unread": (lambda: _decide_off(unread=True), (_APP, "cloudtrail:StopLogging"), {"principal": "role/Dev"},
+                                ("unknown", "would be implicit_deny, but depends on SCPs that could not be read: protect "
+                                 "(p-protect): organizations:ListTargetsForPolicy failed (AccessDeniedException)",
+                                 "cloudtrail:StopLogging", None, _DEV, None, None, None, "p-protect", "SCP", True, (),
+                                 ("p-protect: organizations:ListTargetsForPolicy failed (AccessDeniedException)",))),
+    "deny": (_decide_plain, (_APP, "cloudtrail:StopLogging"), {"resource": _TRAIL, "principal": "role/Dev"},
+             ("explicit_deny", _DENIED_PROTECT, "cloudtrail:StopLogging", _TRAIL, _DEV, "r-1", "p-protect",
+              "ProtectSecurityServices", "p-protect/ProtectSecurityServices", "SCP", True, (), ())),
+    "exception-by-context": (_decide_plain, (_APP, "cloudtrail:StopLogging"),
+                             {"context": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/SecurityAdmin"}},
+                             ("allow", f"allowed at every level: {_FULL2}", "cloudtrail:StopLogging", None, None, None,
+                              None, None, _FULL2, "SCP", True, (), ())),
+    "conditional": (_decide_plain, (_APP, "cloudtrail:StopLogging"), {},
+                    ("conditional", "allow when aws:PrincipalArn is like arn:aws:iam::*:role/SecurityAdmin; explicit_deny "
+                     "when aws:PrincipalArn is absent or any other value", "cloudtrail:StopLogging", None, None, "r-1",
+                     "p-protect", "ProtectSecurityServices", "p-protect/ProtectSecurityServices", "SCP", True,
+                     ('aws:PrincipalArn ArnNotLike ["arn:aws:iam::*:role/SecurityAdmin"]',), ())),
+    "not-in-catalog": (_decide_plain, (_APP, "cloudtrail:MadeUpAction"), {"principal": "role/Dev"},
+                       ("allow", f"allowed at every level: {_FULL2}", "cloudtrail:MadeUpAction", None, _DEV, None, None,
+                        None, _FULL2, "SCP", False, (), ())),
+    "tag-unknown": (_decide_tag, (_APP, "s3:DeleteBucket"), {"principal": "role/Dev"},
+                    ("conditional", 'allow when aws:PrincipalTag/team is "security"; explicit_deny when '
+                     'aws:PrincipalTag/team is not "security" (or absent)', "s3:DeleteBucket", None, _DEV, "r-1", "p-tag",
+                     "TeamOnly", "p-tag/TeamOnly", "SCP", True, ('aws:PrincipalTag/team StringNotEquals ["security"]',), ())),
+    "tag-absent": (_decide_tag, (_APP, "s3:DeleteBucket"), {"principal": "role/Dev", "missing": "absent"}, _TAG_DENY),
+    "tag-absent-deprecated": (_decide_tag, (_APP, "s3:DeleteBucket"), {"principal": "role/Dev", "absent_unknown": True},
+                              _TAG_DENY),
+    "tag-absent-context-deprecated": (_decide_tag, (_APP, "s3:DeleteBucket"),
+                                      {"principal": "role/Dev", "context": scp.AbsentContext({})}, _TAG_DENY),
+    "tag-given": (_decide_tag, (_APP, "s3:DeleteBucket"),
+                  {"principal": "role/Dev", "context": {"aws:PrincipalTag/team": "security"}},
+                  ("allow", f"allowed at every level: {_FULL2}", "s3:DeleteBucket", None, _DEV, None, None, None, _FULL2,
+                   "SCP", True, (), ())),
+    "rcp-management-on-a-member-queue": (
+        _rcp_org, (MGMT, "sqs:DeleteQueue"), {"resource": "arn:aws:sqs:us-east-1:100000000001:q", "principal": "role/Dev"},
+        ("allow", "the management account is not affected by SCPs; allowed at every level: p-RCPFullAWSAccess/#0 > "
+         "p-RCPFullAWSAccess/#0 > p-RCPFullAWSAccess/#0", "sqs:DeleteQueue", "arn:aws:sqs:us-east-1:100000000001:q",
+         f"arn:aws:iam::{MGMT}:role/Dev", None, None, None,
+         "p-RCPFullAWSAccess/#0 > p-RCPFullAWSAccess/#0 > p-RCPFullAWSAccess/#0", "RCP", True, (), ())),
+    "rcp-deny": (_rcp_org, ("100000000001", "s3:PutBucketPolicy"), {"resource": "arn:aws:s3:::logs", "principal": "role/Dev"},
+                 ("explicit_deny", 'denied by Sid "ProtectLogBucket" of policy "ProtectLogBucket" (p-rprot) at RCP ou '
+                  'Root/Security (ou-sec)', "s3:PutBucketPolicy", "arn:aws:s3:::logs", "arn:aws:iam::100000000001:role/Dev",
+                  "ou-sec", "p-rprot", "ProtectLogBucket", "p-rprot/ProtectLogBucket", "RCP", True, (), ())),
+    "rcp-service-linked": (_rcp_org, ("100000000001", "s3:DeleteBucket"),
+                           {"resource": "arn:aws:s3:::logs", "principal": "service-linked/s3"},
+                           ("exempt", "service-linked roles are not affected by SCPs", "s3:DeleteBucket",
+                            "arn:aws:s3:::logs",
+                            "arn:aws:iam::100000000001:role/aws-service-role/s3.amazonaws.com/AWSServiceRoleForS3",
+                            None, None, None, None, None, True, (), ())),
+    "rcp-other-service": (_rcp_org, ("100000000001", "ec2:RunInstances"), {"principal": "role/Dev"},
+                          ("allow", "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0",
+                           "ec2:RunInstances", None, "arn:aws:iam::100000000001:role/Dev", None, None, None,
+                           "p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0", "SCP", True, (), ())),
+    "scp-deny-on-an-rcp-service": (
+        lambda: _rcp_org_with_an_scp_deny(), ("100000000002", "s3:DeleteBucket"), {"principal": "role/Dev"},
+        ("explicit_deny", 'denied by Sid "NoBucketDeletes" of policy "nodelete" (p-nodelete) at root Root (r-root)',
+         "s3:DeleteBucket", None, "arn:aws:iam::100000000002:role/Dev", "r-root", "p-nodelete", "NoBucketDeletes",
+         "p-nodelete/NoBucketDeletes", "SCP", True, (), ())),
+    "an-action-with-a-capital-x": (_decide_plain, (_APP, "waf:GetXssMatchSet"), {"principal": "role/Dev"},
+                                   ("allow", f"allowed at every level: {_FULL2}", "waf:GetXssMatchSet", None, _DEV, None,
+                                    None, None, _FULL2, "SCP", True, (), ())),
+}
+
+
+def _rcp_org_with_an_scp_deny():
+    """``_rcp_org`` with an SCP at the root denying s3:DeleteBucket: an SCP's explicit deny on an RCP service is
+    the SCPs' answer (layer SCP), the RCPs not asked."""
+    org = _rcp_org()
+    org.policies.loc[len(org.policies)] = {
+        "policy_id": "p-nodelete", "name": "nodelete", "description": None, "type": "SERVICE_CONTROL_POLICY",
+        "aws_managed": False, "arn": "arn:aws:organizations::x:policy/p-nodelete",
+        "content": json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoBucketDeletes", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]})}
+    org.graph.nodes["r-root"]["scps"] = ["p-FullAWSAccess", "p-nodelete"]
+    return org
+
+
+@pytest.mark.parametrize("case", list(_DECIDE_CASES))
+def test_decide_compared_whole(case):
+    """issue 22 (broadening ``Evaluator.decide``): the whole answer (decision, reason, action as checked, resource,
+    principal ARN, level, deciding statement, source, layer, whether the catalog has the action, what it depends on,
+    the reads it waits for) of every kind: exempt (management account, service-linked role), SCPs not in force (and
+    not in force but unread), denied, allowed by the context, conditional, absent keys (``missing``, and the
+    deprecated ``absent_unknown`` and ``AbsentContext``), an action the catalog lacks, and joined with RCPs."""
+    import warnings
+
+    from orgkit.scp.org import Evaluator
+
+    make, args, kw, want = _DECIDE_CASES[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        d = Evaluator(make()).decide(*args, **kw)
+    assert (d.decision, d.reason, d.action, d.resource, d.principal, d.level, d.policy_id, d.sid, d.source, d.layer,
+            d.in_catalog, d.depends_on, d.unknown_reads) == want
+
+
+def test_decide_refuses_a_wildcard_or_a_malformed_action_word_for_word():
+    from orgkit.scp.org import Evaluator
+
+    ev = Evaluator(_decide_plain())
+    with pytest.raises(ValueError) as e:
+        ev.decide(_APP, "cloudtrail:Stop*")
+    assert str(e.value) == "'cloudtrail:Stop*' is a wildcard: decide() answers for one action; use can() or matrix()"
+    with pytest.raises(ValueError) as e:
+        ev.decide(_APP, "s3:Get?bject")
+    assert str(e.value) == "'s3:Get?bject' is a wildcard: decide() answers for one action; use can() or matrix()"
+    with pytest.raises(ValueError) as e:
+        ev.decide(_APP, "StopLogging")
+    assert str(e.value) == ("'StopLogging' is not an action: expected service:Action, e.g. cloudtrail:StopLogging "
+                            "(* and ? are wildcards)")
