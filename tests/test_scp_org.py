@@ -1390,3 +1390,22 @@ def test_decide_refuses_a_wildcard_or_a_malformed_action_word_for_word():
         ev.decide(_APP, "StopLogging")
     assert str(e.value) == ("'StopLogging' is not an action: expected service:Action, e.g. cloudtrail:StopLogging "
                             "(* and ? are wildcards)")
+
+
+def test_the_summary_of_a_matrix_without_accounts_is_empty_with_every_column():
+    """issue 22 (broadening ``ScpMatrix.summary``): no account (an organisation given with an empty accounts frame),
+    so no row: the summary is empty but has every documented column, counts as int32."""
+    import pandas as pd
+
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"])], {"p-FullAWSAccess": FULL})
+    org.accounts = pd.DataFrame(columns=["account_id", "account_name", "ou_path", "is_management"])
+    m = compute_matrix(Evaluator(org), actions=["s3:GetObject", "iam:ListRoles"])
+    assert m.rows == []
+    for by, keys in ((("service", "access_level"), ["service", "access_level"]), (None, [])):
+        s = m.summary(by=by)
+        assert len(s) == 0
+        assert s.columns.tolist() == ["account_id", "account_name", "ou_path", *keys, *DECISIONS, "total"]
+        assert s.dtypes.astype(str).tolist() == ["category"] * (3 + len(keys)) + ["int32"] * (len(DECISIONS) + 1)
