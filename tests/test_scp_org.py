@@ -1338,16 +1338,22 @@ _DECIDE_CASES = {
         ("explicit_deny", 'denied by Sid "NoBucketDeletes" of policy "nodelete" (p-nodelete) at root Root (r-root)',
          "s3:DeleteBucket", None, "arn:aws:iam::100000000002:role/Dev", "r-root", "p-nodelete", "NoBucketDeletes",
          "p-nodelete/NoBucketDeletes", "SCP", True, (), ())),
+    "scp-deny-on-an-rcp-service-rcps-unread": (
+        lambda: _rcp_org_with_an_scp_deny(unread="organizations:ListPolicies failed (AccessDenied)"),
+        ("100000000002", "s3:DeleteBucket"), {"principal": "role/Dev"},
+        ("explicit_deny", 'denied by Sid "NoBucketDeletes" of policy "nodelete" (p-nodelete) at root Root (r-root)',
+         "s3:DeleteBucket", None, "arn:aws:iam::100000000002:role/Dev", "r-root", "p-nodelete", "NoBucketDeletes",
+         "p-nodelete/NoBucketDeletes", "SCP", True, (), ())),
     "an-action-with-a-capital-x": (_decide_plain, (_APP, "waf:GetXssMatchSet"), {"principal": "role/Dev"},
                                    ("allow", f"allowed at every level: {_FULL2}", "waf:GetXssMatchSet", None, _DEV, None,
                                     None, None, _FULL2, "SCP", True, (), ())),
 }
 
 
-def _rcp_org_with_an_scp_deny():
+def _rcp_org_with_an_scp_deny(unread=None):
     """``_rcp_org`` with an SCP at the root denying s3:DeleteBucket: an SCP's explicit deny on an RCP service is
-    the SCPs' answer (layer SCP), the RCPs not asked."""
-    org = _rcp_org()
+    the SCPs' answer (layer SCP), the RCPs not asked (so RCPs that could not be read, ``unread``, change nothing)."""
+    org = _rcp_org(unread=unread)
     org.policies.loc[len(org.policies)] = {
         "policy_id": "p-nodelete", "name": "nodelete", "description": None, "type": "SERVICE_CONTROL_POLICY",
         "aws_managed": False, "arn": "arn:aws:organizations::x:policy/p-nodelete",
