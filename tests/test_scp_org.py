@@ -737,3 +737,681 @@ def test_statements_on_different_actions_are_decided_apart_past_the_combination_
     assert m.decisions("111111111111").astype(str).to_dict() == {"cloudtrail:DeleteTrail": "conditional",
                                                                  "cloudtrail:StopLogging": "explicit_deny"}
     assert ev.decide("111111111111", "cloudtrail:StopLogging").decision == "explicit_deny"
+
+
+# ------------------------------------------------ issue 22: the survivors of the seed-26 sample (org.py, matrix.py)
+
+def test_rcps_the_graph_attaches_to_a_node_the_frame_lacks_are_in_force():
+    """issue 22 (mutation survivor OrgView.from_org 105): a node's RCPs are read from the graph's ``rcps`` attribute
+    first, the ``rcp_targets`` frame only where the graph has none. An organisation rebuilt from a Terraform plan
+    (``orgkit.diff.terraform.rebuild``) gives a planned account RCPFullAWSAccess on the graph only (AWS attaches it
+    to every new account while RCPs are enabled): its S3 requests are allowed by both layers, not denied by RCPs."""
+    from orgkit.scp.org import RCP_TYPE, Evaluator, OrgView
+
+    org = _rcp_org()
+    org.graph.add_node("100000000003", kind="account", name="planned", scps=["p-FullAWSAccess"], is_management=False)
+    org.graph.add_edge("r-root", "100000000003")
+    org.accounts.loc[len(org.accounts)] = ["100000000003", "planned", "Root", False]
+    for n in org.graph.nodes:  # the graph says what the frame says, plus the planned account
+        org.graph.nodes[n]["rcps"] = sorted(set(org.rcp_targets.loc[org.rcp_targets["target_id"] == n, "policy_id"]))
+    org.graph.nodes["100000000003"]["rcps"] = ["p-RCPFullAWSAccess"]
+    view = OrgView.from_org(org, RCP_TYPE)
+    assert view.attached == {"r-root": ("p-RCPFullAWSAccess",), "ou-sec": ("p-RCPFullAWSAccess", "p-rprot"),
+                             MGMT: ("p-RCPFullAWSAccess",), "100000000001": ("p-RCPFullAWSAccess",),
+                             "100000000002": ("p-RCPFullAWSAccess",), "100000000003": ("p-RCPFullAWSAccess",)}
+    d = Evaluator(org).decide("100000000003", "s3:GetObject", principal="role/Dev")
+    assert (d.decision, d.layer, d.reason) == (
+        "allow", "SCP and RCP", "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > "
+                                "p-RCPFullAWSAccess/#0 > p-RCPFullAWSAccess/#0")
+
+
+def test_the_management_account_is_found_from_the_accounts_frame_when_not_given():
+    """issue 22 (mutation survivor OrgView.from_org 174): an organisation that does not name its management account
+    (``management_account_id`` None) has it read from the accounts' ``is_management`` column: it is exempt."""
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+                    (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT})
+    org.management_account_id = None
+    ev = Evaluator(org)
+    assert ev.view.management_account_id == MGMT
+    assert _records(ev.view.accounts) == [
+        {"account_id": MGMT, "account_name": "Mgmt", "ou_path": "Root", "is_management": True},
+        {"account_id": "111111111111", "account_name": "App", "ou_path": "Root", "is_management": False}]
+    d = ev.decide(MGMT, "cloudtrail:StopLogging", principal="role/Dev")
+    assert (d.decision, d.reason, d.level, d.layer) == (
+        "exempt", "the management account is not affected by SCPs", MGMT, None)
+    d = ev.decide("111111111111", "cloudtrail:StopLogging", principal="role/Dev")
+    assert (d.decision, d.policy_id, d.sid) == ("explicit_deny", "p-protect", "ProtectSecurityServices")
+
+
+def test_an_account_moved_under_a_node_the_view_does_not_name_gets_its_id_in_the_path():
+    """issue 22 (mutation survivor OrgView.ou_path 3): in an OrgView built by hand whose ``name`` omits an OU, the OU
+    is named by its id in paths (as in the levels' paths), never "None"."""
+    import pandas as pd
+
+    from orgkit.scp import OrgView
+
+    view = OrgView(parent={"r-1": None, "ou-1": "r-1", "ou-2": "r-1", "111111111111": "ou-1"},
+                   kind={"r-1": "root", "ou-1": "ou", "ou-2": "ou", "111111111111": "account"},
+                   name={"r-1": "Root", "ou-1": "Plain", "111111111111": "App"},
+                   attached={"r-1": ("p-FullAWSAccess",), "ou-1": ("p-FullAWSAccess",), "ou-2": ("p-FullAWSAccess",),
+                             "111111111111": ("p-FullAWSAccess",)},
+                   documents={"p-FullAWSAccess": (FULL_AWS_ACCESS, "FullAWSAccess")},
+                   accounts=pd.DataFrame({"account_id": ["111111111111"], "account_name": ["App"],
+                                          "ou_path": ["Root/Plain"], "is_management": [False]}))
+    assert view.ou_path("111111111111") == "Root/Plain"
+    w = WhatIf(view).move_account("111111111111", "ou-2")
+    assert w.view.ou_path("111111111111") == "Root/ou-2"
+    assert _records(w.view.accounts) == [{"account_id": "111111111111", "account_name": "App", "ou_path": "Root/ou-2",
+                                          "is_management": False}]
+    assert [lv.path for lv in w.after.levels("111111111111")] == ["Root", "Root/ou-2", "Root/ou-2/App"]
+
+
+def _errors(*rows):
+    import pandas as pd
+
+    return pd.DataFrame([{"account_id": MGMT, "region": None, "service": svc, "operation": op,
+                          "error_code": code, "message": msg} for svc, op, code, msg in rows])
+
+
+def test_a_failed_policy_read_whose_message_names_the_policy_marks_that_policy_only():
+    """issue 22 (mutation survivor _failed_policy_reads 68): a failed DescribePolicy whose message names the policy
+    leaves that policy unknown, not every policy with no recorded target; the answers name it alone."""
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"]), (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT, "p-denyroot": DENY_ROOT})
+    org.errors = _errors(("organizations", "DescribePolicy", "AccessDeniedException",
+                          "User is not authorized to perform organizations:DescribePolicy on policy p-protect"))
+    ev = Evaluator(org)
+    assert (ev.view.unread_targets, ev.view.unread_policies) == (
+        {"p-protect": "organizations:DescribePolicy failed (AccessDeniedException)"}, None)
+    d = ev.decide("111111111111", "cloudtrail:StopLogging", principal="root")
+    assert (d.decision, d.reason, d.unknown_reads, d.source) == (
+        "unknown", "would be allow, but depends on SCPs that could not be read: protect (p-protect): "
+                   "organizations:DescribePolicy failed (AccessDeniedException)",
+        ("p-protect: organizations:DescribePolicy failed (AccessDeniedException)",), "p-protect")
+
+
+def test_rcps_are_evaluated_with_the_missing_keys_setting_given():
+    """issue 22 (mutation survivor Evaluator.decide 121): ``missing="absent"`` reaches the RCP chain too: an RCP
+    denying unless aws:PrincipalTag/team is "security" denies outright when the tag is absent, and is conditional
+    on it when keys not given are unknown."""
+    from orgkit.scp.org import Evaluator
+
+    org = _rcp_org()
+    tag = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "OnlySecurityDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "security"}}}]}
+    org.rcps.loc[org.rcps["policy_id"] == "p-rprot", "content"] = json.dumps(tag)
+    ev = Evaluator(org)
+    bucket = "arn:aws:s3:::logs"
+    d = ev.decide("100000000001", "s3:DeleteBucket", resource=bucket, principal="role/Dev", missing="absent")
+    assert (d.decision, d.layer, d.reason, d.source) == (
+        "explicit_deny", "RCP", 'denied by Sid "OnlySecurityDeletes" of policy "ProtectLogBucket" (p-rprot) at RCP ou '
+                                'Root/Security (ou-sec)', "p-rprot/OnlySecurityDeletes")
+    d = ev.decide("100000000001", "s3:DeleteBucket", resource=bucket, principal="role/Dev")
+    assert (d.decision, d.layer, d.reason, d.allowed_when, d.denied_when) == (
+        "conditional", "RCP", 'allow when aws:PrincipalTag/team is "security"; explicit_deny when aws:PrincipalTag/team '
+                              'is not "security" (or absent)', 'aws:PrincipalTag/team is "security"',
+        'aws:PrincipalTag/team is not "security" (or absent)')
+
+
+def test_rcp_cells_keep_whether_they_can_ever_be_allowed():
+    """issue 22 (mutation survivor matrix._apply_rcps 111): a matrix row the RCPs change keeps, per action, whether
+    it is denied whatever the context (``never_allowed``), which the tamper table's ``protected`` reads."""
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    org = _rcp_org()
+    m = compute_matrix(Evaluator(org), principal="role/Dev",
+                       actions=["s3:DeleteBucket", "s3:GetObject", "s3:PutBucketPolicy"])
+    assert m.catalog.frame["action"].tolist() == ["s3:DeleteBucket", "s3:GetObject", "s3:PutBucketPolicy"]
+    assert {a: m.never_allowed[r].tolist() for a, r in zip(m.accounts["account_id"], m.accounts["row"])} == {
+        MGMT: [False, False, False], "100000000001": [True, False, True], "100000000002": [False, False, False]}
+    t = scp.tamper_protection(org, principal="role/Dev", actions=["s3:DeleteBucket", "s3:PutBucketPolicy"])
+    cols = ["account_id", "s3:DeleteBucket", "s3:PutBucketPolicy", "protected", "exposed", "conditional", "unknown",
+            "other", "other_detail", "reason"]
+    assert _records(t[cols]) == [
+        {"account_id": MGMT, "s3:DeleteBucket": "exempt", "s3:PutBucketPolicy": "exempt", "protected": False,
+         "exposed": [], "conditional": [], "unknown": [], "other": "exposed",
+         "other_detail": ["s3:DeleteBucket: exempt from SCPs (management account or service-linked role): allowed",
+                          "s3:PutBucketPolicy: exempt from SCPs (management account or service-linked role): allowed"],
+         "reason": "exempt from SCPs (management account or service-linked role): nothing stops tampering"},
+        {"account_id": "100000000001", "s3:DeleteBucket": "explicit_deny", "s3:PutBucketPolicy": "explicit_deny",
+         "protected": True, "exposed": [], "conditional": [], "unknown": [], "other": "protected", "other_detail": [],
+         "reason": "every one of the 2 tamper actions is denied, whatever the context"},
+        {"account_id": "100000000002", "s3:DeleteBucket": "allow", "s3:PutBucketPolicy": "allow", "protected": False,
+         "exposed": ["s3:DeleteBucket", "s3:PutBucketPolicy"], "conditional": [], "unknown": [], "other": "exposed",
+         "other_detail": ["s3:DeleteBucket: allowed for role/Dev", "s3:PutBucketPolicy: allowed for role/Dev"],
+         "reason": "2 allowed of 2 tamper actions"}]
+
+
+def _summary_org():
+    """A management account, an account under FullAWSAccess and the protecting SCP, a sandbox account under an
+    allow-list, and one whose chain holds an SCP that could not be read."""
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+                    ("ou-sand", "r-root", "ou", "Sandbox", ["p-allowlist"]),
+                    (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                    ("100000000001", "r-root", "account", "prod", ["p-FullAWSAccess"]),
+                    ("100000000002", "ou-sand", "account", "sandbox", ["p-FullAWSAccess"]),
+                    ("100000000003", "r-root", "account", "gap", ["p-FullAWSAccess", "p-gone"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT, "p-allowlist": ALLOW_LIST, "p-gone": DENY_ROOT})
+    org.policies.loc[org.policies["policy_id"] == "p-gone", "content"] = None
+    return org
+
+
+_SUMMARY_ACTIONS = ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:LookupEvents", "s3:GetObject",
+                    "guardduty:ListDetectors", "iam:ListRoles"]
+
+
+@pytest.mark.parametrize("by", [("service", "access_level"), "service", "access_level", None, ["access_level", "service"]])
+@pytest.mark.parametrize("principal", [None, "role/Dev", "role/SecurityAdmin"])
+def test_the_summary_counts_every_decision_of_every_group_compared_whole(by, principal):
+    """issue 22 (broadening ``ScpMatrix.summary``, and its survivor 123): every row of the summary, for each grouping,
+    equals the count of each decision in the long form of the same matrix (computed apart, by pandas); the columns
+    come in the documented order, the names and groups as categoricals, every count (``total`` too) as int32."""
+    import pandas as pd
+
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    m = compute_matrix(Evaluator(_summary_org()), principal=principal, actions=_SUMMARY_ACTIONS)
+    s = m.summary(by=by)
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    assert s.columns.tolist() == ["account_id", "account_name", "ou_path", *keys, *DECISIONS, "total"]
+    assert s.dtypes.astype(str).tolist() == ["category"] * (3 + len(keys)) + ["int32"] * (len(DECISIONS) + 1)
+    long = m.to_long().assign(access_level=lambda d: d["access_level"].fillna("Unknown"))
+    want = []
+    for (aid, name, path), acc in long.groupby(["account_id", "account_name", "ou_path"], sort=False):
+        groups = acc.groupby(keys, sort=False) if keys else [((), acc)]
+        for g, cells in groups:
+            n = cells["decision"].astype(str).value_counts()
+            want.append([aid, name, path, *(g if isinstance(g, tuple) else (g,)),
+                         *(int(n.get(d, 0)) for d in DECISIONS), len(cells)])
+    assert s.astype(object).values.tolist() == want
+    assert s.attrs == m.attrs
+    assert {c: list(s[c].cat.categories) for c in ("account_id", "account_name", "ou_path")} == {
+        "account_id": [MGMT, "100000000001", "100000000002", "100000000003"],
+        "account_name": ["gap", "management", "prod", "sandbox"], "ou_path": ["Root", "Root/Sandbox"]}
+    for k in keys:
+        assert list(s[k].cat.categories) == sorted(set(long[k]))
+
+
+def test_the_summary_of_the_prod_account_word_for_word():
+    """The oracle above, checked by hand once (groups in the catalog's order): role/Dev is denied StopLogging,
+    DeleteTrail and guardduty:* by the protecting SCP everywhere; the sandbox's allow-list lacks iam; the account
+    under an unread SCP has every other answer unknown."""
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    m = compute_matrix(Evaluator(_summary_org()), principal="role/Dev", actions=_SUMMARY_ACTIONS)
+    s = m.summary()
+    assert s[s["account_id"] == "100000000001"].astype(object).values.tolist() == [
+        ["100000000001", "prod", "Root", "cloudtrail", "Write", 0, 2, 0, 0, 0, 0, 2],
+        ["100000000001", "prod", "Root", "cloudtrail", "Read", 1, 0, 0, 0, 0, 0, 1],
+        ["100000000001", "prod", "Root", "guardduty", "List", 0, 1, 0, 0, 0, 0, 1],
+        ["100000000001", "prod", "Root", "iam", "List", 1, 0, 0, 0, 0, 0, 1],
+        ["100000000001", "prod", "Root", "s3", "Read", 1, 0, 0, 0, 0, 0, 1]]
+    s = m.summary(by=None)
+    assert s.astype(object).values.tolist() == [
+        [MGMT, "management", "Root", 0, 0, 0, 0, 6, 0, 6],
+        ["100000000001", "prod", "Root", 3, 3, 0, 0, 0, 0, 6],
+        ["100000000002", "sandbox", "Root/Sandbox", 2, 3, 1, 0, 0, 0, 6],
+        ["100000000003", "gap", "Root", 0, 3, 0, 0, 0, 3, 6]]
+
+
+# ------------------------------------------------ issue 22: OrgView.from_org compared whole over varied organisations
+
+def _view_whole(v):
+    """Every field of an OrgView (the accounts frame as records, its index and the dtype of ``is_management``)."""
+    return {"parent": v.parent, "kind": v.kind, "name": v.name, "attached": v.attached, "documents": v.documents,
+            "accounts": _records(v.accounts), "accounts_index": v.accounts.index.tolist(),
+            "is_management_dtype": str(v.accounts["is_management"].dtype), "management_account_id": v.management_account_id,
+            "organization_id": v.organization_id, "aws_managed": v.aws_managed, "scp_enabled": v.scp_enabled,
+            "unread_targets": v.unread_targets, "unread_policies": v.unread_policies}
+
+
+def _doc(d):
+    return json.dumps(d, indent=2)  # as make_org stores a policy's text
+
+
+_NODES = {"parent": {"r-1": None, "ou-1": "r-1", MGMT: "r-1", "111111111111": "ou-1"},
+          "kind": {"r-1": "root", "ou-1": "ou", MGMT: "account", "111111111111": "account"},
+          "name": {"r-1": "Root", "ou-1": "Team/A", MGMT: "Mgmt", "111111111111": "App"}}
+_ACCOUNTS = [{"account_id": MGMT, "account_name": "Mgmt", "ou_path": "Root", "is_management": True},
+             {"account_id": "111111111111", "account_name": "App", "ou_path": "Root/Team/A", "is_management": False}]
+
+
+def _scp_org(graph_attachments=True):
+    """Two accounts; SCPs FullAWSAccess (AWS managed), protect and an untyped one (its ``type`` unknown: kept; whether
+    AWS manages it unknown, NaN: left out of ``aws_managed``),
+    plus an RCP listed among the policies (left out of the SCP view); with ``graph_attachments`` False the graph
+    carries no ``scps`` and the attachments come from ``policy_targets`` (a target id given as a number, a target
+    outside the tree, an attachment of the RCP: the last two ignored)."""
+    import pandas as pd
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+                    ("ou-1", "r-1", "ou", "Team/A", ["p-FullAWSAccess", "p-untyped", "p-rcp"]),
+                    (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "ou-1", "account", "App", ["p-FullAWSAccess", "p-rcp"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT, "p-untyped": DENY_ROOT, "p-rcp": _RCP_FULL})
+    org.policies = org.policies.astype({"type": object, "aws_managed": object})
+    org.policies.loc[org.policies["policy_id"] == "p-untyped", ["type", "aws_managed"]] = [None, float("nan")]
+    org.policies.loc[org.policies["policy_id"] == "p-rcp", "type"] = "RESOURCE_CONTROL_POLICY"
+    org.scp_enabled = True
+    if not graph_attachments:
+        for n in org.graph.nodes:
+            del org.graph.nodes[n]["scps"]
+        pt = org.policy_targets
+        pt["target_id"] = pt["target_id"].astype(object)
+        pt.loc[pt["target_id"] == "111111111111", "target_id"] = 111111111111
+        pt.loc[len(pt)] = ["p-protect", "ou-gone", "ORGANIZATIONAL_UNIT", "Gone"]
+    return org
+
+
+_SCP_WHOLE = {**_NODES,
+              "attached": {"r-1": ("p-FullAWSAccess", "p-protect"), "ou-1": ("p-FullAWSAccess", "p-untyped"),
+                           MGMT: ("p-FullAWSAccess",), "111111111111": ("p-FullAWSAccess",)},
+              "documents": {"p-FullAWSAccess": (_doc(FULL), "FullAWSAccess"), "p-protect": (_doc(PROTECT), "protect"),
+                            "p-untyped": (_doc(DENY_ROOT), "untyped")},
+              "accounts": _ACCOUNTS, "accounts_index": [0, 1], "is_management_dtype": "bool",
+              "management_account_id": MGMT, "organization_id": "o-abcdef1234",
+              "aws_managed": {"p-FullAWSAccess": True, "p-protect": False},
+              "scp_enabled": True, "unread_targets": {}, "unread_policies": None}
+
+
+def _rcp_view_org():
+    """The RCPs of ``_scp_org``'s tree: RCPFullAWSAccess everywhere but the account, whose graph says it has none
+    (the graph wins over ``rcp_targets``), a protecting RCP on the OU from ``rcp_targets``, an SCP row among the
+    RCPs (left out); RCPs enabled, their list unread."""
+    import pandas as pd
+
+    org = _scp_org()
+    org.rcps = pd.DataFrame([{"policy_id": pid, "name": nm, "type": t, "aws_managed": pid == "p-RCPFullAWSAccess",
+                              "content": _doc(doc)}
+                             for pid, nm, t, doc in (("p-RCPFullAWSAccess", "RCPFullAWSAccess", "RESOURCE_CONTROL_POLICY", _RCP_FULL),
+                                                     ("p-rprot", "ProtectLogBucket", "RESOURCE_CONTROL_POLICY", _RCP_PROTECT),
+                                                     ("p-protect", "protect", "SERVICE_CONTROL_POLICY", PROTECT))])
+    org.rcp_targets = pd.DataFrame([{"policy_id": p, "target_id": n} for p, n in (
+        ("p-RCPFullAWSAccess", "r-1"), ("p-RCPFullAWSAccess", "ou-1"), ("p-RCPFullAWSAccess", MGMT),
+        ("p-RCPFullAWSAccess", "111111111111"), ("p-rprot", "ou-1"), ("p-protect", "ou-1"))])
+    org.graph.nodes["111111111111"]["rcps"] = []
+    org.rcp_enabled = True
+    org.rcp_unread = "organizations:ListPolicies failed (AccessDenied) (the RCPs could not be listed)"
+    return org
+
+
+_RCP_WHOLE = {**_NODES,
+              "attached": {"r-1": ("p-RCPFullAWSAccess",), "ou-1": ("p-RCPFullAWSAccess", "p-rprot"),
+                           MGMT: ("p-RCPFullAWSAccess",), "111111111111": ()},
+              "documents": {"p-RCPFullAWSAccess": (_doc(_RCP_FULL), "RCPFullAWSAccess"),
+                            "p-rprot": (_doc(_RCP_PROTECT), "ProtectLogBucket")},
+              "accounts": _ACCOUNTS, "accounts_index": [0, 1], "is_management_dtype": "bool",
+              "management_account_id": MGMT, "organization_id": "o-abcdef1234",
+              "aws_managed": {"p-RCPFullAWSAccess": True, "p-rprot": False}, "scp_enabled": True, "unread_targets": {},
+              "unread_policies": "organizations:ListPolicies failed (AccessDenied) (the RCPs could not be listed)"}
+
+
+def _bare_org():
+    """The least an organisation may give: a graph without names, kinds or attachments on two nodes, no policies
+    (``None``), accounts with numeric ids and 0/1 management flags and nothing else; no management account id, no
+    organisation id, no policy state: the management account is found from the flags."""
+    import types
+
+    import networkx as nx
+    import pandas as pd
+
+    g = nx.DiGraph()
+    g.add_node("r-1", kind="root", name="Root", scps=[])
+    g.add_node("ou-x")
+    g.add_node("222222222222", kind="account", name="Mgmt", scps=[])
+    g.add_node("111111111111", kind="account", name="App", scps=["p-unknown"])
+    g.add_edges_from([("r-1", "ou-x"), ("r-1", "222222222222"), ("ou-x", "111111111111")])
+    acc = pd.DataFrame({"account_id": [111111111111, 222222222222], "is_management": [0, 1]}, index=[5, 9])
+    return types.SimpleNamespace(graph=g, policies=None, accounts=acc)
+
+
+_BARE_WHOLE = {"parent": {"r-1": None, "ou-x": "r-1", "222222222222": "r-1", "111111111111": "ou-x"},
+               "kind": {"r-1": "root", "ou-x": "ou", "222222222222": "account", "111111111111": "account"},
+               "name": {"r-1": "Root", "ou-x": "ou-x", "222222222222": "Mgmt", "111111111111": "App"},
+               "attached": {"r-1": (), "ou-x": (), "222222222222": (), "111111111111": ()}, "documents": {},
+               "accounts": [{"account_id": "111111111111", "account_name": None, "ou_path": None, "is_management": False},
+                            {"account_id": "222222222222", "account_name": None, "ou_path": None, "is_management": True}],
+               "accounts_index": [0, 1], "is_management_dtype": "bool", "management_account_id": "222222222222",
+               "organization_id": None, "aws_managed": {}, "scp_enabled": None, "unread_targets": {},
+               "unread_policies": None}
+
+
+def _plain_frames_org():
+    """Policies with only an id, a name and a text (no ``type``: all kept; no ``aws_managed``), attachments from
+    ``policy_targets`` only, accounts without ``ou_path`` nor ``is_management`` (the management account named by
+    the organisation), SCPs said to be off, an empty list of errors."""
+    import pandas as pd
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"]),
+                    ("ou-1", "r-1", "ou", "Team/A", ["p-FullAWSAccess"]),
+                    (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "ou-1", "account", "App", ["p-FullAWSAccess", "p-protect"])],
+                   {"p-FullAWSAccess": FULL, "p-protect": PROTECT})
+    for n in org.graph.nodes:
+        del org.graph.nodes[n]["scps"]
+    org.policies = org.policies[["policy_id", "name", "content"]]
+    org.accounts = org.accounts[["account_id", "account_name"]]
+    org.scp_enabled = False
+    org.errors = pd.DataFrame(columns=["service", "operation", "error_code", "message"])
+    return org
+
+
+_PLAIN_WHOLE = {**_NODES,
+                "attached": {"r-1": ("p-FullAWSAccess",), "ou-1": ("p-FullAWSAccess",), MGMT: ("p-FullAWSAccess",),
+                             "111111111111": ("p-FullAWSAccess", "p-protect")},
+                "documents": {"p-FullAWSAccess": (_doc(FULL), "FullAWSAccess"), "p-protect": (_doc(PROTECT), "protect")},
+                "accounts": [{"account_id": MGMT, "account_name": "Mgmt", "ou_path": None, "is_management": False},
+                             {"account_id": "111111111111", "account_name": "App", "ou_path": None, "is_management": False}],
+                "accounts_index": [0, 1], "is_management_dtype": "bool", "management_account_id": MGMT,
+                "organization_id": "o-abcdef1234", "aws_managed": {}, "scp_enabled": False, "unread_targets": {},
+                "unread_policies": None}
+
+
+@pytest.mark.parametrize("make, policy_type, want", [
+    (lambda: _scp_org(), "SERVICE_CONTROL_POLICY", _SCP_WHOLE),
+    (lambda: _scp_org(graph_attachments=False), "SERVICE_CONTROL_POLICY", _SCP_WHOLE),
+    (_rcp_view_org, "RESOURCE_CONTROL_POLICY", _RCP_WHOLE),
+    (_bare_org, "SERVICE_CONTROL_POLICY", _BARE_WHOLE),
+    (_bare_org, "RESOURCE_CONTROL_POLICY", {**_BARE_WHOLE, "scp_enabled": None}),
+    (_plain_frames_org, "SERVICE_CONTROL_POLICY", _PLAIN_WHOLE),
+], ids=["graph", "policy_targets", "rcp", "bare", "bare-rcp", "plain-frames"])
+def test_the_view_of_an_organisation_compared_whole(make, policy_type, want):
+    """issue 22 (broadening ``OrgView.from_org``): every field of the view, for SCPs read from the graph or from
+    ``policy_targets``, for RCPs, for the barest organisation and for frames without their optional columns."""
+    from orgkit.scp import OrgView
+
+    view = OrgView.from_org(make(), policy_type)
+    assert _view_whole(view) == want
+    assert _view_whole(view.copy()) == want
+
+
+# ------------------------------------------------ issue 22: the failed policy reads of a snapshot, compared whole
+
+_LT, _DP, _LP, _LPT = "ListTargetsForPolicy", "DescribePolicy", "ListPolicies", "ListPoliciesForTarget"
+_DENIED = "AccessDeniedException"
+
+
+def _what(op, code=_DENIED):
+    return f"organizations:{op} failed ({code})"
+
+
+def _reads_org(errors):
+    """FullAWSAccess and an allow-list attached; protect and denyroot attached nowhere that was recorded (a failed
+    read that names no policy leaves those two unknown). ``errors``: rows (service, operation, code, message), or
+    a frame, or None for an organisation without an ``errors`` frame."""
+    import pandas as pd
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"]),
+                    ("ou-1", "r-1", "ou", "Sandbox", ["p-FullAWSAccess", "p-allowlist"]),
+                    (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                    ("111111111111", "ou-1", "account", "App", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, "p-allowlist": ALLOW_LIST, "p-protect": PROTECT, "p-denyroot": DENY_ROOT})
+    if isinstance(errors, pd.DataFrame):
+        org.errors = errors
+    elif errors is not None:
+        org.errors = _errors(*errors)
+    return org
+
+
+def _frame_of(**cols):
+    import pandas as pd
+
+    return pd.DataFrame(cols)
+
+
+@pytest.mark.parametrize("errors, unread, whole", [
+    (None, {}, None),
+    ([], {}, None),
+    (lambda: _frame_of(service=["organizations"], message=["ListTargetsForPolicy on p-protect: denied"]), {}, None),
+    ([("organizations", _LT, _DENIED, "not authorized to perform ListTargetsForPolicy on policy p-protect")],
+     {"p-protect": _what(_LT)}, None),
+    ([("organizations", _LT, _DENIED, "User is not authorized")],
+     {"p-protect": _what(_LT), "p-denyroot": _what(_LT)}, None),
+    ([("organizations", _DP, _DENIED, "no such policy p-nosuch1234")],
+     {"p-protect": _what(_DP), "p-denyroot": _what(_DP)}, None),
+    ([("organizations", _DP, "ThrottlingException", "rate exceeded reading p-allowlist")],
+     {"p-allowlist": _what(_DP, "ThrottlingException")}, None),
+    ([("organizations", _LPT, None, None)], {"p-protect": _what(_LPT, "error"), "p-denyroot": _what(_LPT, "error")}, None),
+    ([("Organizations", "listtargetsforpolicy", _DENIED, "p-denyroot and p-protect: denied")],
+     {"p-denyroot": _what("listtargetsforpolicy"), "p-protect": _what("listtargetsforpolicy")}, None),
+    ([("organizations", _LP, _DENIED, "User is not authorized")], {}, _what(_LP)),
+    ([("organizations", _LP, _DENIED, "x"), ("organizations", _DP, "ServiceException", "p-protect"),
+      ("organizations", _LT, _DENIED, "p-protect again"), ("organizations", _LP, "Throttling", "y")],
+     {"p-protect": _what(_DP, "ServiceException")}, _what(_LP, "Throttling")),
+    ([("iam", _LP, _DENIED, "IAM ListPolicies"), ("iam", _DP, _DENIED, "p-protect"),
+      ("organizations", "DescribeOrganization", _DENIED, "p-protect"), ("cloudtrail", "DescribeTrails", _DENIED, "")],
+     {}, None),
+    (lambda: _frame_of(operation=[_LT], error_code=[_DENIED], message=["p-protect"]), {"p-protect": _what(_LT)}, None),
+    ([(None, _LT, _DENIED, "p-denyroot")], {"p-denyroot": _what(_LT)}, None),
+    ([(float("nan"), _LP, _DENIED, "")], {}, _what(_LP)),
+], ids=["no-frame", "empty", "no-operation-column", "named", "unnamed", "named-unknown-id", "named-targeted",
+        "no-code-no-message", "lower-case", "list-policies", "several", "other-services", "no-service-column",
+        "service-none", "service-nan"])
+def test_failed_policy_reads_compared_whole(errors, unread, whole):
+    """issue 22 (broadening ``_failed_policy_reads``): which SCPs each recorded failure leaves unknown, and whether
+    the list of SCPs itself is, over varied ``errors`` frames; and the answer of an account that one of them could
+    change (CloudTrail's StopLogging, which protect would deny) says so word for word."""
+    from orgkit.scp import OrgView
+    from orgkit.scp.org import Evaluator
+
+    org = _reads_org(errors() if callable(errors) else errors)
+    view = OrgView.from_org(org)
+    assert (view.unread_targets, view.unread_policies) == (unread, whole)
+    d = Evaluator(org).decide("111111111111", "cloudtrail:StopLogging", principal="role/Dev")
+    if whole:
+        assert (d.decision, d.reason, d.unknown_reads, d.source) == (
+            "unknown", f"the SCPs could not be listed: {whole}", (whole,), None)
+    elif "p-protect" in unread or "p-denyroot" in unread:
+        hits = [(p, unread[p]) for p in ("p-denyroot", "p-protect") if p in unread]
+        names = ", ".join(f"{p.removeprefix('p-')} ({p}): {w}" for p, w in hits)
+        assert (d.decision, d.reason, d.unknown_reads, d.source) == (
+            "unknown", f"would be allow, but depends on SCPs that could not be read: {names}",
+            tuple(f"{p}: {w}" for p, w in hits), ", ".join(p for p, _ in hits))
+    else:
+        assert (d.decision, d.reason, d.unknown_reads) == (
+            "allow", "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0", ())
+
+
+# ------------------------------------------------ issue 22: Evaluator.decide compared whole over every kind of answer
+
+def _decide_plain():
+    return make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
+                     (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                     ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess"])],
+                    {"p-FullAWSAccess": FULL, "p-protect": PROTECT})
+
+
+def _decide_off(unread=False):
+    """No SCP attached anywhere (SCPs not in force), or, with ``unread``, protect's targets could not be read."""
+    org = make_org([("r-1", None, "root", "Root", []), (MGMT, "r-1", "account", "Mgmt", []),
+                    ("111111111111", "r-1", "account", "App", [])], {"p-FullAWSAccess": FULL, "p-protect": PROTECT})
+    if unread:
+        org.errors = _errors(("organizations", _LT, _DENIED, "p-protect"))
+    return org
+
+
+_TEAM_ONLY = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "TeamOnly", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*",
+    "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "security"}}}]}
+
+
+def _decide_tag():
+    return make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-tag"]),
+                     (MGMT, "r-1", "account", "Mgmt", ["p-FullAWSAccess"]),
+                     ("111111111111", "r-1", "account", "App", ["p-FullAWSAccess"])], {"p-FullAWSAccess": FULL, "p-tag": _TEAM_ONLY})
+
+
+_APP, _DEV = "111111111111", "arn:aws:iam::111111111111:role/Dev"
+_TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"
+_FULL2 = "p-FullAWSAccess/#0 > p-FullAWSAccess/#0"
+_DENIED_PROTECT = 'denied by Sid "ProtectSecurityServices" of policy "protect" (p-protect) at root Root (r-1)'
+_DENIED_TAG = 'denied by Sid "TeamOnly" of policy "tag" (p-tag) at root Root (r-1)'
+_TAG_DENY = ("explicit_deny", _DENIED_TAG, "s3:DeleteBucket", None, _DEV, "r-1", "p-tag", "TeamOnly", "p-tag/TeamOnly",
+             "SCP", True, (), ())
+
+# (organisation, args, keywords) -> (decision, reason, action, resource, principal, level, policy_id, sid, source,
+# layer, in_catalog, depends_on, unknown_reads)
+_DECIDE_CASES = {
+    "management": (_decide_plain, (MGMT, "cloudtrail:StopLogging"),
+                   {"resource": "arn:aws:cloudtrail:us-east-1:000000000001:trail/org", "principal": "root"},
+                   ("exempt", "the management account is not affected by SCPs", "cloudtrail:StopLogging",
+                    "arn:aws:cloudtrail:us-east-1:000000000001:trail/org", f"arn:aws:iam::{MGMT}:root", MGMT, None, None,
+                    None, None, True, (), ())),
+    "deny-numeric-account-id": (_decide_plain, (111111111111, "guardduty:DeleteDetector"), {"principal": "user/alice"},
+                                ("explicit_deny", _DENIED_PROTECT, "guardduty:DeleteDetector", None,
+                                 "arn:aws:iam::111111111111:user/alice", "r-1", "p-protect", "ProtectSecurityServices",
+                                 "p-protect/ProtectSecurityServices", "SCP", True, (), ())),
+    "service-linked": (_decide_plain, (_APP, " cloudtrail:StopLogging "),
+                       {"resource": "*", "principal": "service-linked/cloudtrail"},
+                       ("exempt", "service-linked roles are not affected by SCPs", "cloudtrail:StopLogging", "*",
+                        "arn:aws:iam::111111111111:role/aws-service-role/cloudtrail.amazonaws.com/AWSServiceRoleForCloudtrail",
+                        None, None, None, None, None, True, (), ())),
+    "not-in-force": (_decide_off, (111111111111, "cloudtrail:StopLogging"), {"resource": _TRAIL, "principal": "role/Dev"},
+                     ("allow", "SCPs are not in force in this organisation (the policy type is off, or no SCP is attached "
+                      "anywhere)", "cloudtrail:StopLogging", _TRAIL, _DEV, None, None, None, None, "SCP", True, (), ())),
+    "not-in-force-but-unread": (lambda: _decide_off(unread=True), (_APP, "cloudtrail:StopLogging"), {"principal": "role/Dev"},
+                                ("unknown", "would be implicit_deny, but depends on SCPs that could not be read: protect "
+                                 "(p-protect): organizations:ListTargetsForPolicy failed (AccessDeniedException)",
+                                 "cloudtrail:StopLogging", None, _DEV, None, None, None, "p-protect", "SCP", True, (),
+                                 ("p-protect: organizations:ListTargetsForPolicy failed (AccessDeniedException)",))),
+    "deny": (_decide_plain, (_APP, "cloudtrail:StopLogging"), {"resource": _TRAIL, "principal": "role/Dev"},
+             ("explicit_deny", _DENIED_PROTECT, "cloudtrail:StopLogging", _TRAIL, _DEV, "r-1", "p-protect",
+              "ProtectSecurityServices", "p-protect/ProtectSecurityServices", "SCP", True, (), ())),
+    "exception-by-context": (_decide_plain, (_APP, "cloudtrail:StopLogging"),
+                             {"context": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/SecurityAdmin"}},
+                             ("allow", f"allowed at every level: {_FULL2}", "cloudtrail:StopLogging", None, None, None,
+                              None, None, _FULL2, "SCP", True, (), ())),
+    "conditional": (_decide_plain, (_APP, "cloudtrail:StopLogging"), {},
+                    ("conditional", "allow when aws:PrincipalArn is like arn:aws:iam::*:role/SecurityAdmin; explicit_deny "
+                     "when aws:PrincipalArn is absent or any other value", "cloudtrail:StopLogging", None, None, "r-1",
+                     "p-protect", "ProtectSecurityServices", "p-protect/ProtectSecurityServices", "SCP", True,
+                     ('aws:PrincipalArn ArnNotLike ["arn:aws:iam::*:role/SecurityAdmin"]',), ())),
+    "not-in-catalog": (_decide_plain, (_APP, "cloudtrail:MadeUpAction"), {"principal": "role/Dev"},
+                       ("allow", f"allowed at every level: {_FULL2}", "cloudtrail:MadeUpAction", None, _DEV, None, None,
+                        None, _FULL2, "SCP", False, (), ())),
+    "tag-unknown": (_decide_tag, (_APP, "s3:DeleteBucket"), {"principal": "role/Dev"},
+                    ("conditional", 'allow when aws:PrincipalTag/team is "security"; explicit_deny when '
+                     'aws:PrincipalTag/team is not "security" (or absent)', "s3:DeleteBucket", None, _DEV, "r-1", "p-tag",
+                     "TeamOnly", "p-tag/TeamOnly", "SCP", True, ('aws:PrincipalTag/team StringNotEquals ["security"]',), ())),
+    "tag-absent": (_decide_tag, (_APP, "s3:DeleteBucket"), {"principal": "role/Dev", "missing": "absent"}, _TAG_DENY),
+    "tag-absent-deprecated": (_decide_tag, (_APP, "s3:DeleteBucket"), {"principal": "role/Dev", "absent_unknown": True},
+                              _TAG_DENY),
+    "tag-absent-context-deprecated": (_decide_tag, (_APP, "s3:DeleteBucket"),
+                                      {"principal": "role/Dev", "context": scp.AbsentContext({})}, _TAG_DENY),
+    "tag-given": (_decide_tag, (_APP, "s3:DeleteBucket"),
+                  {"principal": "role/Dev", "context": {"aws:PrincipalTag/team": "security"}},
+                  ("allow", f"allowed at every level: {_FULL2}", "s3:DeleteBucket", None, _DEV, None, None, None, _FULL2,
+                   "SCP", True, (), ())),
+    "rcp-management-on-a-member-queue": (
+        _rcp_org, (MGMT, "sqs:DeleteQueue"), {"resource": "arn:aws:sqs:us-east-1:100000000001:q", "principal": "role/Dev"},
+        ("allow", "the management account is not affected by SCPs; allowed at every level: p-RCPFullAWSAccess/#0 > "
+         "p-RCPFullAWSAccess/#0 > p-RCPFullAWSAccess/#0", "sqs:DeleteQueue", "arn:aws:sqs:us-east-1:100000000001:q",
+         f"arn:aws:iam::{MGMT}:role/Dev", None, None, None,
+         "p-RCPFullAWSAccess/#0 > p-RCPFullAWSAccess/#0 > p-RCPFullAWSAccess/#0", "RCP", True, (), ())),
+    "rcp-deny": (_rcp_org, ("100000000001", "s3:PutBucketPolicy"), {"resource": "arn:aws:s3:::logs", "principal": "role/Dev"},
+                 ("explicit_deny", 'denied by Sid "ProtectLogBucket" of policy "ProtectLogBucket" (p-rprot) at RCP ou '
+                  'Root/Security (ou-sec)', "s3:PutBucketPolicy", "arn:aws:s3:::logs", "arn:aws:iam::100000000001:role/Dev",
+                  "ou-sec", "p-rprot", "ProtectLogBucket", "p-rprot/ProtectLogBucket", "RCP", True, (), ())),
+    "rcp-service-linked": (_rcp_org, ("100000000001", "s3:DeleteBucket"),
+                           {"resource": "arn:aws:s3:::logs", "principal": "service-linked/s3"},
+                           ("exempt", "service-linked roles are not affected by SCPs", "s3:DeleteBucket",
+                            "arn:aws:s3:::logs",
+                            "arn:aws:iam::100000000001:role/aws-service-role/s3.amazonaws.com/AWSServiceRoleForS3",
+                            None, None, None, None, None, True, (), ())),
+    "rcp-other-service": (_rcp_org, ("100000000001", "ec2:RunInstances"), {"principal": "role/Dev"},
+                          ("allow", "allowed at every level: p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0",
+                           "ec2:RunInstances", None, "arn:aws:iam::100000000001:role/Dev", None, None, None,
+                           "p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-FullAWSAccess/#0", "SCP", True, (), ())),
+    "scp-deny-on-an-rcp-service": (
+        lambda: _rcp_org_with_an_scp_deny(), ("100000000002", "s3:DeleteBucket"), {"principal": "role/Dev"},
+        ("explicit_deny", 'denied by Sid "NoBucketDeletes" of policy "nodelete" (p-nodelete) at root Root (r-root)',
+         "s3:DeleteBucket", None, "arn:aws:iam::100000000002:role/Dev", "r-root", "p-nodelete", "NoBucketDeletes",
+         "p-nodelete/NoBucketDeletes", "SCP", True, (), ())),
+    "scp-deny-on-an-rcp-service-rcps-unread": (
+        lambda: _rcp_org_with_an_scp_deny(unread="organizations:ListPolicies failed (AccessDenied)"),
+        ("100000000002", "s3:DeleteBucket"), {"principal": "role/Dev"},
+        ("explicit_deny", 'denied by Sid "NoBucketDeletes" of policy "nodelete" (p-nodelete) at root Root (r-root)',
+         "s3:DeleteBucket", None, "arn:aws:iam::100000000002:role/Dev", "r-root", "p-nodelete", "NoBucketDeletes",
+         "p-nodelete/NoBucketDeletes", "SCP", True, (), ())),
+    "an-action-with-a-capital-x": (_decide_plain, (_APP, "waf:GetXssMatchSet"), {"principal": "role/Dev"},
+                                   ("allow", f"allowed at every level: {_FULL2}", "waf:GetXssMatchSet", None, _DEV, None,
+                                    None, None, _FULL2, "SCP", True, (), ())),
+}
+
+
+def _rcp_org_with_an_scp_deny(unread=None):
+    """``_rcp_org`` with an SCP at the root denying s3:DeleteBucket: an SCP's explicit deny on an RCP service is
+    the SCPs' answer (layer SCP), the RCPs not asked (so RCPs that could not be read, ``unread``, change nothing)."""
+    org = _rcp_org(unread=unread)
+    org.policies.loc[len(org.policies)] = {
+        "policy_id": "p-nodelete", "name": "nodelete", "description": None, "type": "SERVICE_CONTROL_POLICY",
+        "aws_managed": False, "arn": "arn:aws:organizations::x:policy/p-nodelete",
+        "content": json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoBucketDeletes", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]})}
+    org.graph.nodes["r-root"]["scps"] = ["p-FullAWSAccess", "p-nodelete"]
+    return org
+
+
+@pytest.mark.parametrize("case", list(_DECIDE_CASES))
+def test_decide_compared_whole(case):
+    """issue 22 (broadening ``Evaluator.decide``): the whole answer (decision, reason, action as checked, resource,
+    principal ARN, level, deciding statement, source, layer, whether the catalog has the action, what it depends on,
+    the reads it waits for) of every kind: exempt (management account, service-linked role), SCPs not in force (and
+    not in force but unread), denied, allowed by the context, conditional, absent keys (``missing``, and the
+    deprecated ``absent_unknown`` and ``AbsentContext``), an action the catalog lacks, and joined with RCPs."""
+    import warnings
+
+    from orgkit.scp.org import Evaluator
+
+    make, args, kw, want = _DECIDE_CASES[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        d = Evaluator(make()).decide(*args, **kw)
+    assert (d.decision, d.reason, d.action, d.resource, d.principal, d.level, d.policy_id, d.sid, d.source, d.layer,
+            d.in_catalog, d.depends_on, d.unknown_reads) == want
+
+
+def test_decide_refuses_a_wildcard_or_a_malformed_action_word_for_word():
+    from orgkit.scp.org import Evaluator
+
+    ev = Evaluator(_decide_plain())
+    with pytest.raises(ValueError) as e:
+        ev.decide(_APP, "cloudtrail:Stop*")
+    assert str(e.value) == "'cloudtrail:Stop*' is a wildcard: decide() answers for one action; use can() or matrix()"
+    with pytest.raises(ValueError) as e:
+        ev.decide(_APP, "s3:Get?bject")
+    assert str(e.value) == "'s3:Get?bject' is a wildcard: decide() answers for one action; use can() or matrix()"
+    with pytest.raises(ValueError) as e:
+        ev.decide(_APP, "StopLogging")
+    assert str(e.value) == ("'StopLogging' is not an action: expected service:Action, e.g. cloudtrail:StopLogging "
+                            "(* and ? are wildcards)")
+
+
+def test_the_summary_of_a_matrix_without_accounts_is_empty_with_every_column():
+    """issue 22 (broadening ``ScpMatrix.summary``): no account (an organisation given with an empty accounts frame),
+    so no row: the summary is empty but has every documented column, counts as int32."""
+    import pandas as pd
+
+    from orgkit.scp.matrix import compute_matrix
+    from orgkit.scp.org import Evaluator
+
+    org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess"])], {"p-FullAWSAccess": FULL})
+    org.accounts = pd.DataFrame(columns=["account_id", "account_name", "ou_path", "is_management"])
+    m = compute_matrix(Evaluator(org), actions=["s3:GetObject", "iam:ListRoles"])
+    assert m.rows == []
+    for by, keys in ((("service", "access_level"), ["service", "access_level"]), (None, [])):
+        s = m.summary(by=by)
+        assert len(s) == 0
+        assert s.columns.tolist() == ["account_id", "account_name", "ou_path", *keys, *DECISIONS, "total"]
+        assert s.dtypes.astype(str).tolist() == ["category"] * (3 + len(keys)) + ["int32"] * (len(DECISIONS) + 1)

@@ -234,15 +234,18 @@ def _failed_policy_reads(org, pols: pd.DataFrame, from_targets: dict) -> tuple[d
             return {}, None
     except TypeError:  # pragma: no cover - a stand-in without frames
         return {}, None
-    svc = errs["service"].astype(str).str.lower() if "service" in errs.columns else None
+    # a row without a service (None or NaN: a snapshot not written by the collector) is taken as Organizations',
+    # so that a failed read is never lost; filled first (pandas 3 keeps NaN as NaN through astype(str))
+    svc = errs["service"].astype(object).fillna("").astype(str).str.lower() if "service" in errs.columns else None
     targeted: set[str] = {p for ps in from_targets.values() for p in ps}
     unread: dict[str, str] = {}
     whole = None
     for i, row in errs.iterrows():
         op = str(row.get("operation") or "")
-        if op.lower() not in _POLICY_READS or (svc is not None and svc.loc[i] not in ("organizations", "nan")):
+        if op.lower() not in _POLICY_READS or (svc is not None and svc.loc[i] not in ("organizations", "")):
             continue
-        what = f"organizations:{op} failed ({row.get('error_code') or 'error'})"
+        code = row.get("error_code")
+        what = f"organizations:{op} failed ({code if isinstance(code, str) and code else 'error'})"
         if op.lower() == "listpolicies":
             whole = what
             continue
