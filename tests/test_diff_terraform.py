@@ -814,3 +814,81 @@ def test_a_policy_of_unknown_content_over_more_than_five_accounts_names_five_and
         "only take permissions away there (the level already allows everything, and an SCP never grants), so the 7 "
         f"accounts below ({', '.join(accs[:5])} and 2 more) are evaluated without it and their decisions could only "
         "become more restrictive"]
+
+
+# issue 22: seed-26 survivors
+RCP_DENY_S3 = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}
+
+
+@pytest.mark.parametrize("rcps", ["not enabled", "enabled but not read"])
+def test_a_planned_rcp_where_the_snapshot_has_no_rcps_read_is_not_evaluated(tmp_path, rcps):
+    """An RCP is modelled only where the snapshot has the type enabled and its policies read: otherwise the plan's
+    RCP is listed as not evaluated (and its attachment with it), never applied as if it were an SCP."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Engineering")
+    sb.account("App", parent=eng)
+    if rcps == "enabled but not read":
+        sb.enable_rcps()
+        sb.rcp_error = "AccessDeniedException"
+    o = sb.load(tmp_path / "s")
+    P, AT = "aws_organizations_policy", "aws_organizations_policy_attachment"
+    changes = [rc(f"{P}.r", P, ["create"], None, {"name": "DenyS3", "type": "RESOURCE_CONTROL_POLICY",
+                                                  "content": json.dumps(RCP_DENY_S3)}, {"id": True}),
+               rc(f"{AT}.a", AT, ["create"], None, {"target_id": eng}, {"id": True, "policy_id": True})]
+    config = [cfg(f"{AT}.a", AT, policy_id={"references": [f"{P}.r.id", f"{P}.r"]}, target_id={"constant_value": eng})]
+    unread = "organizations:AccessDeniedException (the RCPs could not be listed)"
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW)) == ([
+        ("rcp_policy_type", "unknown", None, None, None, sb.root, "unread", "unread",
+         f"resource control policies not read in BEFORE ({unread}) and AFTER ({unread}): their changes are unknown",
+         None)] if rcps == "enabled but not read" else []) + [
+        ("not_evaluated", "unknown", None, f"(after apply) {P}.r", "DenyS3", None, None, None,
+         f"{P}.r: a RESOURCE_CONTROL_POLICY: orgkit evaluates service control policies and resource control policies "
+         "(where the snapshot has them enabled and read) only", f"{P}.r")]
+
+
+def test_a_policy_attached_to_an_ou_the_plan_creates_is_attached_there(tmp_path):
+    """The target is the new OU's id, unknown until apply: the attachment lands on the OU the plan creates, and the
+    account the plan moves into it gains the policy's Deny."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Engineering")
+    app = sb.account("App", parent=eng)
+    leave = sb.policy("DenyLeave", DENY_LEAVE, [])
+    o = sb.load(tmp_path / "s")
+    O, A, AT = "aws_organizations_organizational_unit", "aws_organizations_account", "aws_organizations_policy_attachment"
+    changes = [
+        rc(f"{O}.prod", O, ["create"], None, {"name": "Prod", "parent_id": eng}, {"id": True, "arn": True}),
+        rc(f"{A}.app", A, ["update"], {"id": app, "name": "App", "parent_id": eng}, {"id": app, "name": "App"},
+           {"parent_id": True}),
+        rc(f"{AT}.leave", AT, ["create"], None, {"policy_id": leave}, {"id": True, "target_id": True})]
+    config = [cfg(f"{A}.app", A, parent_id={"references": [f"{O}.prod.id", f"{O}.prod"]}),
+              cfg(f"{AT}.leave", AT, target_id={"references": [f"{O}.prod.id", f"{O}.prod"]})]
+    prod = f"(after apply) {O}.prod"
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW)) == [
+        ("account_moved", "improvement", app, None, None, prod, "Root/Engineering", "Root/Engineering/Prod",
+         f"moved from Root/Engineering ({eng}) to Root/Engineering/Prod ({prod}); changes SCP decisions in 1 account",
+         None),
+        ("tamper", "improvement", app, None, None, None, "allow", "explicit_deny",
+         "organizations:LeaveOrganization now explicit_deny (was allow)", None),
+        ("scp_effect", "improvement", app, None, None, None, "allow", "explicit_deny",
+         "1 organizations action now denied (were allow)", None),
+        ("ou_added", "neutral", None, None, None, prod, None, "Prod", "new OU (SCPs attached: DenyLeave, FullAWSAccess)",
+         None)]
+
+
+def test_a_resource_the_plan_creates_with_an_id_it_already_knows_keeps_that_id(org):
+    """``new_id``: an id the plan records as known (not unknown until apply) is the resource's id after apply, and
+    what refers to it reaches it."""
+    ids = org.ids
+    O, A = "aws_organizations_organizational_unit", "aws_organizations_account"
+    changes = [rc(f"{O}.prod", O, ["create"], None, {"id": "ou-ab12-00000099", "name": "Prod", "parent_id": ids["eng"]},
+                  {"arn": True}),
+               rc(f"{A}.app", A, ["update"], {"id": ids["app"], "name": "App", "parent_id": ids["eng"]},
+                  {"id": ids["app"], "name": "App"}, {"parent_id": True})]
+    config = [cfg(f"{A}.app", A, parent_id={"references": [f"{O}.prod.id", f"{O}.prod"]})]
+    assert rows_of(diff_plan(org, plan(changes, config), actions=FEW)) == [
+        ("account_moved", "neutral", ids["app"], None, None, "ou-ab12-00000099", "Root/Engineering",
+         "Root/Engineering/Prod", f"moved from Root/Engineering ({ids['eng']}) to Root/Engineering/Prod "
+         "(ou-ab12-00000099); no effect on any account's SCP decisions", None),
+        ("ou_added", "neutral", None, None, None, "ou-ab12-00000099", None, "Prod",
+         "new OU (SCPs attached: FullAWSAccess)", None)]
