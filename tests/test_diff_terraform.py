@@ -892,3 +892,134 @@ def test_a_resource_the_plan_creates_with_an_id_it_already_knows_keeps_that_id(o
          "(ou-ab12-00000099); no effect on any account's SCP decisions", None),
         ("ou_added", "neutral", None, None, None, "ou-ab12-00000099", None, "Prod",
          "new OU (SCPs attached: FullAWSAccess)", None)]
+
+
+# issue 22: diff_plan and plan_org compared whole (broadening beyond the sampled survivors)
+def _two_kinds(tmp_path):
+    """Engineering (App) under an SCP that protects trails and an RCP that denies S3."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Engineering")
+    app = sb.account("App", parent=eng)
+    protect = sb.policy("Protect", PROTECT, [eng])
+    keep = sb.rcp("KeepS3", RCP_DENY_S3, [eng])
+    o = sb.load(tmp_path / "two_kinds")
+    o.ids = {"eng": eng, "app": app, "protect": protect, "keep": keep}
+    return o
+
+
+@pytest.mark.parametrize("old", ["protect", "keep"])
+def test_a_policy_replaced_by_one_of_the_other_type_is_deleted_where_it_was(tmp_path, old):
+    """UpdatePolicy cannot change a policy's type: a plan that changes it replaces the policy (delete, create).
+    The old policy is deleted with its attachments, whichever type it was, and the new one is made as its type
+    says (an SCP replaced by an RCP used to stay in force, its Denies still counted)."""
+    o = _two_kinds(tmp_path)
+    ids = o.ids
+    P = "aws_organizations_policy"
+    was_scp = old == "protect"
+    name, doc = ("Protect", PROTECT) if was_scp else ("KeepS3", RCP_DENY_S3)
+    types = ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]
+    old_type, new_type = types if was_scp else types[::-1]
+    before = {"id": ids[old], "name": name, "type": old_type, "content": json.dumps(doc)}
+    changes = [rc(f"{P}.{old}", P, ["delete", "create"], before,
+                  {"name": name, "type": new_type, "content": json.dumps(DENY_LEAVE if was_scp else RCP_DENY_S3)},
+                  {"id": True})]
+    res = plan_org(o, plan(changes))
+    new = f"(after apply) {P}.{old}"
+    assert (sorted(res.org.policies.policy_id), sorted(res.org.frames["rcps"].policy_id)) == (
+        (["p-FullAWSAccess"], sorted([ids["keep"], new, "p-RCPFullAWSAccess"])) if was_scp else
+        (sorted([new, ids["protect"], "p-FullAWSAccess"]), ["p-RCPFullAWSAccess"]))
+    app, eng = ids["app"], ids["eng"]
+    k = "scp" if was_scp else "rcp"
+    head = [(f"{k}_deleted", "regression", None, ids[old], name, None, name, None,
+             f"{k.upper()} deleted; changes SCP decisions in 1 account", None),
+            (f"{k}_detached", "regression", None, ids[old], name, eng, None, None,
+             f"{name} detached from ou Root/Engineering; changes SCP decisions in 1 account", None)]
+    effect = [("tamper", "regression", app, None, None, None, "explicit_deny", "allow",
+               f"can now call {a} (was explicit_deny)", None) for a in ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging")] + [
+        ("scp_effect", "regression", app, None, None, None, "explicit_deny", "allow",
+         "2 cloudtrail actions now allowed (were explicit_deny)", None)] if was_scp else [
+        ("scp_effect", "regression", app, None, None, None, "explicit_deny", "allow",
+         "1 s3 action now allowed (were explicit_deny)", None)]
+    made = ("rcp_created" if was_scp else "scp_created", "neutral", None, new, name, None, None, name,
+            f"new {'RCP' if was_scp else 'SCP'} (not attached)", None)
+    assert rows_of(diff_plan(o, plan(changes), actions=FEW + ["s3:GetObject"])) == head + effect + [made]
+
+
+def test_an_existing_policy_of_unknown_content_attached_elsewhere_keeps_its_edit_row(tmp_path):
+    """Its new text is unknown: its edit row says so (unknown) whether or not the plan also attaches it somewhere;
+    the new attachment is not rated by the text it replaces; the accounts under both are unknown."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng, sandbox = sb.ou("Engineering"), sb.ou("Sandbox")
+    app, play = sb.account("App", parent=eng), sb.account("Play", parent=sandbox)
+    protect = sb.policy("Protect", PROTECT, [eng])
+    o = sb.load(tmp_path / "s")
+    changes, config = _protect_content_unknown({"protect": protect})
+    AT = "aws_organizations_policy_attachment"
+    changes.append(rc(f"{AT}.sandbox", AT, ["create"], None, {"policy_id": protect, "target_id": sandbox}, {"id": True}))
+    why = "aws_organizations_policy.protect.content is unknown until apply (local.document is not known)"
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW)) == [
+        ("scp_edited", "unknown", None, protect, "Protect", None, None, None, f"content unknown until apply ({why})",
+         None),
+        ("scp_attached", "unknown", None, protect, "Protect", sandbox, None, None,
+         f"Protect attached to ou Root/Sandbox; content unknown until apply ({why}): its effect is not evaluated",
+         None),
+        *[("scp_effect", "unknown", a, None, None, None, None, "unknown", f"policy Protect applies: {why}", None)
+          for a in (app, play)],
+        ("not_evaluated", "unknown", None, protect, "Protect", None, None, None,
+         f"aws_organizations_policy.protect: policy content unknown until apply ({why}): its effect is not "
+         "evaluated: its new content replaces an existing policy's, so it could drop a Deny the policy has now; the "
+         f"SCP decisions of the 2 accounts below ({app}, {play}) are unknown", "aws_organizations_policy.protect")]
+
+
+def test_new_policies_and_attachments_unknown_until_apply_compared_whole(org):
+    """A new policy of unknown content attached to Sandbox, a new known policy attached nowhere the plan shows,
+    and two attachments whose policy is unknown: every row, whole."""
+    ids = org.ids
+    eng, sandbox, app, play = ids["eng"], ids["sandbox"], ids["app"], ids["play"]
+    P, AT = "aws_organizations_policy", "aws_organizations_policy_attachment"
+    changes = [
+        rc(f"{P}.x", P, ["create"], None, {"name": "X", "type": "SERVICE_CONTROL_POLICY"}, {"id": True, "content": True}),
+        rc(f"{P}.y", P, ["create"], None, {"name": "Y", "type": "SERVICE_CONTROL_POLICY",
+                                           "content": json.dumps(DENY_LEAVE)}, {"id": True}),
+        rc(f"{AT}.x", AT, ["create"], None, {"target_id": sandbox}, {"id": True, "policy_id": True}),
+        *[rc(f"{AT}.{u}", AT, ["create"], None, {"target_id": eng}, {"id": True, "policy_id": True})
+          for u in ("u1", "u2")]]
+    config = [cfg(f"{P}.x", P, content={"references": ["local.doc"]}),
+              cfg(f"{AT}.x", AT, policy_id={"references": [f"{P}.x.id", f"{P}.x"]},
+                  target_id={"constant_value": sandbox})]
+    why = f"{P}.x.content is unknown until apply (local.doc is not known)"
+    only_restrict = ("it can only take permissions away there (the level already allows everything, and an SCP "
+                     "never grants), so the 1 account below ({}) are evaluated without it and their decisions could "
+                     "only become more restrictive")
+
+    def unresolved(u):
+        return ("not_evaluated", "unknown", None, None, None, eng, None, None,
+                f"{AT}.{u}: attaches a policy unknown until apply ({AT}.{u}.policy_id is unknown until apply and the "
+                f"plan records no expression) to {eng}: " + only_restrict.format(app), f"{AT}.{u}")
+
+    assert rows_of(diff_plan(org, plan(changes, config), actions=FEW)) == [
+        ("scp_attached", "unknown", None, f"(after apply) {P}.x", "X", sandbox, None, None,
+         f"X attached to ou Root/Sandbox; content unknown until apply ({why}): its effect is not evaluated", None),
+        unresolved("u1"), unresolved("u2"),
+        ("not_evaluated", "unknown", None, f"(after apply) {P}.x", "X", None, None, None,
+         f"{P}.x: policy content unknown until apply ({why}): its effect is not evaluated: "
+         + only_restrict.format(play), f"{P}.x"),
+        ("scp_created", "neutral", None, f"(after apply) {P}.x", "X", None, None, "X",
+         f"content unknown until apply ({why})", None),
+        ("scp_created", "neutral", None, f"(after apply) {P}.y", "Y", None, None, "Y",
+         "new SCP (attached nowhere the plan shows; 2 attachments of a policy unknown until apply may attach it)",
+         None)]
+
+
+@pytest.mark.parametrize("given", ["dict", "path", "str", "Plan"])
+def test_diff_plan_keeps_the_diff_labels_and_names_the_plan(org, tmp_path, given):
+    """The frame's attrs: BEFORE's label, the principal, the regions compared (kept when a row is added for a
+    policy of unknown content), and the plan's path when it has one."""
+    changes, config = _protect_content_unknown(org.ids)
+    doc = plan(changes, config)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc))
+    source = {"dict": doc, "path": path, "str": str(path), "Plan": read_plan(path)}[given]
+    df = diff_plan(org, source, principal="role/Dev", actions=FEW)
+    assert df.attrs == {"before": "2026-01-01T00:00:00+00:00", "after": "plan" if given == "dict" else f"plan {path}",
+                        "principal": "role/Dev", "regions_compared": ["us-east-1"]}
