@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 import orgkit
@@ -1023,3 +1024,136 @@ def test_diff_plan_keeps_the_diff_labels_and_names_the_plan(org, tmp_path, given
     df = diff_plan(org, source, principal="role/Dev", actions=FEW)
     assert df.attrs == {"before": "2026-01-01T00:00:00+00:00", "after": "plan" if given == "dict" else f"plan {path}",
                         "principal": "role/Dev", "regions_compared": ["us-east-1"]}
+
+
+def test_every_modelled_change_is_applied_and_compared_whole(tmp_path):
+    """One plan with each modelled change (OU created, renamed, deleted; account created by reference, created
+    without a known name, moved, removed; SCP created, edited and renamed, deleted; attachments to the root, to a
+    new OU and a new account, to an account, detached; an RCP detached and attached): the planned organisation's
+    frames and every row, whole."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng, old, sandbox = sb.ou("Engineering"), sb.ou("Old"), sb.ou("Sandbox")
+    app, play = sb.account("App", parent=eng), sb.account("Play", parent=sandbox)
+    gone = sb.account("Gone", parent=sandbox, full_access=False)
+    protect, temp = sb.policy("Protect", PROTECT, [eng]), sb.policy("Temp", DENY_LEAVE, [sandbox])
+    keep = sb.rcp("KeepS3", RCP_DENY_S3, [eng])
+    o = sb.load(tmp_path / "s")
+    root, mgmt = sb.root, sb.management
+    P, O, A, AT = ("aws_organizations_policy", "aws_organizations_organizational_unit", "aws_organizations_account",
+                   "aws_organizations_policy_attachment")
+    changes = [
+        rc(f"{O}.prod", O, ["create"], None, {"name": "Prod", "parent_id": root}, {"id": True, "arn": True}),
+        rc(f"{O}.eng", O, ["update"], {"id": eng, "name": "Engineering", "parent_id": root},
+           {"id": eng, "name": "Platform", "parent_id": root}),
+        rc(f"{O}.old", O, ["delete"], {"id": old, "name": "Old", "parent_id": root}),
+        rc(f"{A}.new", A, ["create"], None, {"name": "Newbie", "email": "n@example.com"}, {"id": True, "parent_id": True}),
+        rc(f"{A}.anon", A, ["create"], None, {"email": "a@example.com", "parent_id": sandbox}, {"id": True, "name": True}),
+        rc(f"{A}.play", A, ["update"], {"id": play, "name": "Play", "parent_id": sandbox},
+           {"id": play, "name": "Play", "parent_id": eng}),
+        rc(f"{A}.gone", A, ["delete"], {"id": gone, "name": "Gone", "parent_id": sandbox}),
+        rc(f"{P}.fresh", P, ["create"], None, {"name": "Fresh", "type": "SERVICE_CONTROL_POLICY",
+                                               "content": json.dumps(DENY_LEAVE)}, {"id": True}),
+        rc(f"{P}.protect", P, ["update"], {"id": protect, "name": "Protect", "type": "SERVICE_CONTROL_POLICY",
+                                           "content": json.dumps(PROTECT)},
+           {"id": protect, "name": "Protect2", "type": "SERVICE_CONTROL_POLICY", "content": json.dumps(DENY_LEAVE)}),
+        rc(f"{P}.temp", P, ["delete"], {"id": temp, "name": "Temp", "type": "SERVICE_CONTROL_POLICY"}),
+        rc(f"{AT}.fresh_root", AT, ["create"], None, {"target_id": root}, {"id": True, "policy_id": True}),
+        rc(f"{AT}.fresh_prod", AT, ["create"], None, {}, {"id": True, "policy_id": True, "target_id": True}),
+        rc(f"{AT}.fresh_new", AT, ["create"], None, {}, {"id": True, "policy_id": True, "target_id": True}),
+        rc(f"{AT}.protect_app", AT, ["create"], None, {"policy_id": protect, "target_id": app}, {"id": True}),
+        rc(f"{AT}.protect_eng", AT, ["delete"], {"id": "x", "policy_id": protect, "target_id": eng}),
+        rc(f"{AT}.keep_eng", AT, ["delete"], {"id": "y", "policy_id": keep, "target_id": eng}),
+        rc(f"{AT}.keep_play", AT, ["create"], None, {"policy_id": keep, "target_id": play}, {"id": True})]
+    fresh_id = {"references": [f"{P}.fresh.id", f"{P}.fresh"]}
+    config = [cfg(f"{A}.new", A, parent_id={"references": [f"{O}.prod.id", f"{O}.prod"]}),
+              cfg(f"{AT}.fresh_root", AT, policy_id=fresh_id),
+              cfg(f"{AT}.fresh_prod", AT, policy_id=fresh_id, target_id={"references": [f"{O}.prod.id", f"{O}.prod"]}),
+              cfg(f"{AT}.fresh_new", AT, policy_id=fresh_id, target_id={"references": [f"{A}.new.id", f"{A}.new"]})]
+    res = plan_org(o, plan(changes, config))
+    prod, new, anon, fresh = (f"(after apply) {x}" for x in (f"{O}.prod", f"{A}.new", f"{A}.anon", f"{P}.fresh"))
+    assert (res.rows, res.unknown_accounts, res.unknown_policies, res.restrict_only,
+            res.unresolved_attachments) == ([], {}, {}, {}, 0)
+    n = res.org
+
+    def recs(df, cols):
+        return sorted(tuple(None if pd.isna(v) else v for v in r) for r in df[cols].itertuples(index=False))
+
+    assert recs(n.ous, ["ou_id", "name", "parent_id", "ou_path", "is_root"]) == sorted([
+        (prod, "Prod", root, "Root/Prod", False), (eng, "Platform", root, "Root/Platform", False),
+        (sandbox, "Sandbox", root, "Root/Sandbox", False), (root, "Root", None, "Root", True)])
+    assert recs(n.accounts, ["account_id", "account_name", "parent_id", "ou_path"]) == sorted([
+        (anon, f"{A}.anon", sandbox, "Root/Sandbox"), (new, "Newbie", prod, "Root/Prod"),
+        (app, "App", eng, "Root/Platform"), (play, "Play", eng, "Root/Platform"), (mgmt, "Management", root, "Root")])
+    assert recs(n.policies, ["policy_id", "name", "type", "aws_managed", "content"]) == sorted([
+        (fresh, "Fresh", "SERVICE_CONTROL_POLICY", False, json.dumps(DENY_LEAVE)),
+        (protect, "Protect2", "SERVICE_CONTROL_POLICY", False, json.dumps(DENY_LEAVE)),
+        ("p-FullAWSAccess", "FullAWSAccess", "SERVICE_CONTROL_POLICY", True, json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))])
+    full = "p-FullAWSAccess"
+    assert recs(n.policy_targets, ["policy_id", "target_id", "target_type", "target_name"]) == sorted([
+        (fresh, new, "ACCOUNT", "Newbie"), (fresh, prod, "ORGANIZATIONAL_UNIT", "Prod"), (fresh, root, "ROOT", "Root"),
+        (protect, app, "ACCOUNT", "App"), (full, anon, "ACCOUNT", None), (full, new, "ACCOUNT", None),
+        (full, prod, "ORGANIZATIONAL_UNIT", None), (full, app, "ACCOUNT", "App"), (full, play, "ACCOUNT", "Play"),
+        (full, mgmt, "ACCOUNT", "Management"), (full, eng, "ORGANIZATIONAL_UNIT", "Engineering"),
+        (full, sandbox, "ORGANIZATIONAL_UNIT", "Sandbox"), (full, root, "ROOT", "Root")])
+    rfull = "p-RCPFullAWSAccess"
+    assert recs(n.frames["rcp_targets"], ["policy_id", "target_id", "target_type"]) == sorted([
+        (keep, play, "ACCOUNT"), *[(rfull, a, "ACCOUNT") for a in (anon, new, app, play, mgmt)],
+        *[(rfull, x, "ORGANIZATIONAL_UNIT") for x in (prod, eng, sandbox)], (rfull, root, "ROOT")])
+
+    def n_(k):
+        return f"changes SCP decisions in {k} account{'s' if k != 1 else ''}"
+
+    none = "no effect on any account's SCP decisions"
+    both = "(SCPs attached: Fresh, FullAWSAccess) (RCPs attached: RCPFullAWSAccess)"
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW + ["s3:GetObject"])) == [
+        ("account_moved", "regression", play, None, None, eng, "Root/Sandbox", "Root/Platform",
+         f"moved from Root/Sandbox ({sandbox}) to Root/Platform ({eng}); {n_(1)}", None),
+        ("scp_edited", "regression", None, protect, "Protect2", None, None, None,
+         f"edited: statement ProtectTrail removed; statement #1 added; {n_(1)}", None),
+        ("scp_deleted", "regression", None, temp, "Temp", None, "Temp", None, f"SCP deleted; {n_(2)}", None),
+        ("scp_detached", "regression", None, protect, "Protect", eng, None, None,
+         f"Protect detached from ou Root/Platform; {n_(1)}", None),
+        ("scp_detached", "regression", None, temp, "Temp", sandbox, None, None,
+         f"Temp detached from ou Root/Sandbox; {n_(2)}", None),
+        ("rcp_detached", "regression", None, keep, "KeepS3", eng, None, None,
+         f"KeepS3 detached from ou Root/Platform; {n_(1)}", None),
+        *[("tamper", "regression", app, None, None, None, "explicit_deny", "allow",
+           f"can now call cloudtrail:{a} (was explicit_deny)", None) for a in ("DeleteTrail", "StopLogging")],
+        *[("tamper", "regression", a, None, None, None, None, "allow", "new account can call 24 of 25 tamper actions",
+           None) for a in (new, anon)],
+        ("scp_effect", "regression", app, None, None, None, "explicit_deny", "allow",
+         "2 cloudtrail actions now allowed (were explicit_deny)", None),
+        ("scp_effect", "regression", app, None, None, None, "explicit_deny", "allow",
+         "1 s3 action now allowed (were explicit_deny)", None),
+        ("scp_attached", "improvement", None, fresh, "Fresh", root, None, None,
+         f"Fresh attached to root Root; {n_(1)}", None),
+        ("rcp_attached", "improvement", play, keep, "KeepS3", play, None, None,
+         f"KeepS3 attached to account Play ({play}); {n_(1)}", None),
+        ("tamper", "improvement", app, None, None, None, "allow", "explicit_deny",
+         "organizations:LeaveOrganization now explicit_deny (was allow)", None),
+        ("scp_effect", "improvement", app, None, None, None, "allow", "explicit_deny",
+         "1 organizations action now denied (were allow)", None),
+        ("scp_effect", "improvement", play, None, None, None, "allow", "explicit_deny",
+         "1 s3 action now denied (were allow)", None),
+        ("account_added", "neutral", new, None, None, prod, None, "ACTIVE", f"joined the organisation in Root/Prod {both}",
+         None),
+        ("account_added", "neutral", anon, None, None, sandbox, None, "ACTIVE",
+         "joined the organisation in Root/Sandbox (SCPs attached: FullAWSAccess) (RCPs attached: RCPFullAWSAccess)",
+         None),
+        ("account_removed", "neutral", gone, None, None, sandbox, "ACTIVE", None, "no longer in the organisation", None),
+        ("ou_added", "neutral", None, None, None, prod, None, "Prod", f"new OU {both}", None),
+        ("ou_removed", "neutral", None, None, None, old, "Old", None, "OU deleted", None),
+        ("ou_renamed", "neutral", None, None, None, eng, "Engineering", "Platform",
+         "renamed: Root/Engineering is now Root/Platform", None),
+        ("scp_created", "neutral", None, fresh, "Fresh", None, None, "Fresh", "new SCP", None),
+        ("scp_renamed", "neutral", None, protect, "Protect2", None, "Protect", "Protect2", "SCP renamed", None),
+        ("scp_attached", "neutral", app, protect, "Protect2", app, None, None,
+         f"Protect2 attached to account App ({app}); {none}", None),
+        # a deleted OU's attachments go with it, SCPs and RCPs alike
+        ("scp_detached", "neutral", None, full, "FullAWSAccess", old, None, None,
+         f"FullAWSAccess detached from ou Root/Old; {none}", None),
+        ("rcp_detached", "neutral", None, rfull, "RCPFullAWSAccess", old, None, None,
+         f"RCPFullAWSAccess detached from ou Root/Old; {none}", None),
+        ("rcp_detached", "neutral", gone, rfull, "RCPFullAWSAccess", gone, None, None,
+         f"RCPFullAWSAccess detached from account Gone ({gone}); {none}", None)]

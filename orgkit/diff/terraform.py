@@ -748,7 +748,7 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: 
     frames["ous"] = _frame("ous", ou_rows)
     frames["policies"] = _frame("policies", [{c: p.get(c) for c in FRAMES["policies"]} for p in policies.values()])
     frames["policy_targets"] = _frame("policy_targets", [{c: t.get(c) for c in FRAMES["policy_targets"]}
-                                                         for t in targets.values()])
+                                                         for (pid, tid), t in targets.items() if tid in g])
     manifest = dict(org.manifest)
     return Org(manifest=manifest, frames=frames, graph=g, path=org.path, scp_enabled=org.scp_enabled,
                rcp_enabled=getattr(org, "rcp_enabled", None), rcp_unread=getattr(org, "rcp_unread", None))
