@@ -1157,3 +1157,39 @@ def test_every_modelled_change_is_applied_and_compared_whole(tmp_path):
          f"RCPFullAWSAccess detached from ou Root/Old; {none}", None),
         ("rcp_detached", "neutral", gone, rfull, "RCPFullAWSAccess", gone, None, None,
          f"RCPFullAWSAccess detached from account Gone ({gone}); {none}", None)]
+
+
+def test_two_policies_of_unknown_content_at_an_allow_list_ou_leave_its_accounts_unknown(tmp_path):
+    """Each stands in as allowing everything while unknown: that stand-in must not make the level look as if it
+    already allowed everything for the other (it did: both were said to only take permissions away, and App was
+    evaluated with the stand-ins' Allow, its tamper actions shown as newly allowed regressions)."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    prod = sb.ou("Prod", full_access=False)
+    app = sb.account("App", parent=prod)
+    sb.policy("AllowSome", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}]}, [prod])
+    o = sb.load(tmp_path / "s")
+    P, AT = "aws_organizations_policy", "aws_organizations_policy_attachment"
+    changes, config = [], []
+    for x in ("a", "b"):
+        changes += [rc(f"{P}.{x}", P, ["create"], None, {"name": x.upper(), "type": "SERVICE_CONTROL_POLICY"},
+                       {"id": True, "content": True}),
+                    rc(f"{AT}.{x}", AT, ["create"], None, {"target_id": prod}, {"id": True, "policy_id": True})]
+        config += [cfg(f"{P}.{x}", P, content={"references": ["local.doc"]}),
+                   cfg(f"{AT}.{x}", AT, policy_id={"references": [f"{P}.{x}.id", f"{P}.{x}"]},
+                       target_id={"constant_value": prod})]
+
+    def why(x):
+        return f"{P}.{x}.content is unknown until apply (local.doc is not known)"
+
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW)) == [
+        *[("scp_attached", "unknown", None, f"(after apply) {P}.{x}", x.upper(), prod, None, None,
+           f"{x.upper()} attached to ou Root/Prod; content unknown until apply ({why(x)}): its effect is not evaluated",
+           None) for x in ("a", "b")],
+        ("scp_effect", "unknown", app, None, None, None, None, "unknown", f"policy A applies: {why('a')}", None),
+        *[("not_evaluated", "unknown", None, f"(after apply) {P}.{x}", x.upper(), None, None, None,
+           f"{P}.{x}: policy content unknown until apply ({why(x)}): its effect is not evaluated: the level does not "
+           "already allow everything, so it could widen permissions as well as take them away; the SCP decisions of "
+           f"the 1 account below ({app}) are unknown", f"{P}.{x}") for x in ("a", "b")],
+        *[("scp_created", "neutral", None, f"(after apply) {P}.{x}", x.upper(), None, None, x.upper(),
+           f"content unknown until apply ({why(x)})", None) for x in ("a", "b")]]

@@ -544,7 +544,9 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
 
     full_at: dict[str, set[str]] = {}  # node -> the policies attached there that allow everything
     if enabled and (unknown_policies or pending_targets or anywhere):
-        full_pids = {p for p in {p for (p, _) in targets} if p in policies and _allows_everything(policies[p])}
+        # (a policy of unknown content stands in as allowing everything: it is never what makes a level "full")
+        full_pids = {p for p in {p for (p, _) in targets}
+                     if p in policies and p not in unknown_policies and _allows_everything(policies[p])}
         for (p, t) in targets:
             if p in full_pids:
                 full_at.setdefault(t, set()).add(p)
