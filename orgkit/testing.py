@@ -66,6 +66,10 @@ class SnapshotSpec:
     rcps: dict[str, dict] | None = None
     #: why the RCPs could not be listed (written as the collector records a failed ListPolicies)
     rcp_error: str | None = None
+    #: whether the SERVICE_CONTROL_POLICY type is enabled at the root; False: the root's PolicyTypes lists it not,
+    #: and every SCP is written detached ("When you disable a policy type, all policies of the specified type are
+    #: automatically detached from all entities in the organization root. The policies are not deleted.")
+    scp_enabled: bool = True
     #: IAM Organizations access reports (None: not asked for, no access_reports.json)
     access_reports: list[dict] | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -312,7 +316,8 @@ class SnapshotSpec:
                 "Organization": {"Id": self.org_id, "MasterAccountId": self.management, "FeatureSet": "ALL"},
                 "Roots": [{"Id": self.root, "Name": "Root", "Arn": f"arn:aws:organizations::{self.management}:root/"
                            f"{self.org_id}/{self.root}",
-                           "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
+                           "PolicyTypes": ([{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
+                                           if self.scp_enabled else [])
                            + ([{"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"}]
                               if self.rcps is not None else [])}],
                 "OrganizationalUnits": self.ous, "Accounts": self.accounts,
@@ -323,7 +328,8 @@ class SnapshotSpec:
                                    "AwsManaged": p["aws"], "Description": "",
                                    "Arn": f"arn:aws:organizations::aws:policy/service_control_policy/{pid}"},
                  "Content": json.dumps(p["doc"]),
-                 "Targets": [{"TargetId": t, "Type": ttype(t), "Name": names.get(t, "Root")} for t in p["targets"]]}
+                 "Targets": [{"TargetId": t, "Type": ttype(t), "Name": names.get(t, "Root")} for t in p["targets"]
+                             if self.scp_enabled]}
                 for pid, p in self.policies.items()], **self._rcp_doc(names, ttype)})
             w.write("guardduty.json", {"OrganizationAdminAccounts": self.gd_admins})
             for aid, doc in self.docs.items():

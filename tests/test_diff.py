@@ -1362,3 +1362,119 @@ def test_a_new_account_exempt_from_scps_is_said_so(tmp_path):
             before="exempt", after="explicit_deny", service=act.split(":")[0], action=act,
             reason=f"tamper protection gained: {act} now explicit_deny (was exempt)")
           for act in sorted(scp.TAMPER_ACTIONS)]]
+# issue 22: seed-26 survivors, and the trail selectors' words (``state._selectors``) compared whole
+def _selector_trail(tmp_path, name, advanced=None, basic=None, unread=False):
+    sb = SnapshotSpec(regions=["us-east-1"])
+    app = sb.account("App", parent=sb.ou("Eng"))
+    arn = sb.trail(app, "app-trail", advanced_event_selectors=advanced, event_selectors=basic)
+    if unread:
+        sb.docs[app]["CloudTrail"]["Trails"][arn]["EventSelectors"] = None
+    return sb.load(tmp_path / name)
+
+
+def _fields(*fields, name="sel"):
+    return [{"Name": name, "FieldSelectors": list(fields)}]
+
+
+MGMT = _fields({"Field": "eventCategory", "Equals": ["Management"]}, name="mgmt")
+S3_DATA = [{"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]
+BASIC_ALL = [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+              "ExcludeManagementEventSources": []}]
+
+
+@pytest.mark.parametrize("before,after,words", [
+    # basic to advanced, and back
+    (dict(basic=BASIC_ALL), dict(advanced=MGMT),
+     "basic[All, management=True] -> advanced[eventCategory=Management]"),
+    (dict(advanced=MGMT), dict(basic=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": False,
+                                      "ExcludeManagementEventSources": ["kms.amazonaws.com", "rdsdata.amazonaws.com"],
+                                      "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]},
+                                                        {"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]}]},
+                                     BASIC_ALL[0]]),
+     "advanced[eventCategory=Management] -> basic[WriteOnly, management=False, "
+     "exclude=kms.amazonaws.com,rdsdata.amazonaws.com, data=2] basic[All, management=True]"),
+    # a field with StartsWith only (no Equals), its values changed
+    (dict(advanced=_fields(*S3_DATA, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::a/", "arn:aws:s3:::b/"]})),
+     dict(advanced=_fields(*S3_DATA, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::a/"]})),
+     "advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN starts arn:aws:s3:::a/,"
+     "arn:aws:s3:::b/] -> advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN starts "
+     "arn:aws:s3:::a/]"),
+    # every operator of AdvancedFieldSelector is a change of its own
+    (dict(advanced=_fields(*S3_DATA, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::logs/"]})),
+     dict(advanced=_fields(*S3_DATA, {"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::logs/"]})),
+     "advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN starts arn:aws:s3:::logs/] -> "
+     "advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN not starts arn:aws:s3:::logs/]"),
+    (dict(advanced=_fields(*S3_DATA, {"Field": "resources.ARN", "EndsWith": [".pdf"]})),
+     dict(advanced=_fields(*S3_DATA, {"Field": "resources.ARN", "NotEndsWith": [".pdf", ".tmp"]})),
+     "advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN ends .pdf] -> "
+     "advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN not ends .pdf,.tmp]"),
+    (dict(advanced=_fields({"Field": "eventCategory", "Equals": ["Management"]},
+                           {"Field": "readOnly", "Equals": [], "NotEquals": ["true"]},
+                           {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com", "rdsdata.amazonaws.com"]})),
+     dict(advanced=_fields({"Field": "eventCategory", "Equals": ["Management"]},
+                           {"Field": "readOnly", "Equals": ["false"]},
+                           {"Field": "eventSource", "Equals": ["s3.amazonaws.com"],
+                            "NotEquals": ["kms.amazonaws.com"]})),
+     "advanced[eventCategory=Management; readOnly!=true; eventSource!=kms.amazonaws.com,rdsdata.amazonaws.com] -> "
+     "advanced[eventCategory=Management; readOnly=false; eventSource=s3.amazonaws.com!=kms.amazonaws.com]"),
+    # two selectors, in the order the trail lists them
+    (dict(advanced=MGMT + _fields(*S3_DATA, name="s3")), dict(advanced=_fields(*S3_DATA, name="s3") + MGMT),
+     "advanced[eventCategory=Management] advanced[eventCategory=Data; resources.type=AWS::S3::Object] -> "
+     "advanced[eventCategory=Data; resources.type=AWS::S3::Object] advanced[eventCategory=Management]"),
+    # a hostile snapshot: a field selector without Field, values that are no strings
+    (dict(advanced=MGMT), dict(advanced=_fields({"Equals": ["Management"]}, {"Field": "readOnly", "Equals": [1, True]})),
+     "advanced[eventCategory=Management] -> advanced[None=Management; readOnly=1,True]"),
+    # the same selectors under another name: no change; selectors not read on one side: not compared
+    (dict(advanced=MGMT), dict(advanced=_fields({"Field": "eventCategory", "Equals": ["Management"]}, name="x")),
+     None),
+    (dict(advanced=MGMT), dict(advanced=_fields(*S3_DATA), unread=True), None),
+])
+def test_trail_selector_changes_in_words(tmp_path, before, after, words):
+    arn = "arn:aws:cloudtrail:us-east-1:000000000002:trail/app-trail"
+    rows = _trail_rows(_selector_trail(tmp_path, "before", **before), _selector_trail(tmp_path, "after", **after))
+    assert rows == ([("trail_changed", "neutral", "000000000002", "App", "Root/Eng", "us-east-1", None, None,
+                      f"trail app-trail: event selectors {words}", arn, "cloudtrail")] if words else [])
+
+
+def _scp_type_org(tmp_path, enabled: bool):
+    sb = SnapshotSpec(regions=["us-east-1"], scp_enabled=enabled)
+    eng = sb.ou("Engineering")
+    sb.account("App", parent=eng)
+    sb.policy("Protect", PROTECT, [eng])
+    return sb.load(tmp_path / f"scp_{enabled}")
+
+
+def test_the_scp_policy_type_disabled_or_enabled_is_rated_by_its_effect(tmp_path):
+    """Disabling the SERVICE_CONTROL_POLICY type detaches every SCP (AWS: "When you disable a policy type, all
+    policies of the specified type are automatically detached from all entities in the organization root"): App
+    loses Protect's Denies. Enabling it again is the reverse."""
+    on, off = _scp_type_org(tmp_path, True), _scp_type_org(tmp_path, False)
+    app = "000000000002"
+    where = (app, "App", "Root/Engineering")
+    few = ["cloudtrail:StopLogging", "organizations:LeaveOrganization"]
+    kinds = ("scp_policy_type", "tamper", "scp_effect")
+    # the tamper rows cover the tamper actions whatever the actions asked for: the ones Protect denies
+    TAMPER = ["cloudtrail:DeleteTrail", "cloudtrail:StopLogging", "organizations:LeaveOrganization"]
+
+    def rows(b, a):
+        df = diff(b, a, actions=few, coverage=False)
+        return [tuple(r) for r in df[df.kind.isin(kinds)][STRUCT_COLS].itertuples(index=False)]
+
+    assert rows(on, off) == [
+        ("scp_policy_type", "regression", None, None, None, "enabled", "disabled", "r-ab12", None, None,
+         "the SERVICE_CONTROL_POLICY type was disabled at the root; changes SCP decisions in 1 account"),
+        *[("tamper", "regression", *where, "explicit_deny", "allow", None, None, None,
+           f"can now call {a} (was explicit_deny)") for a in TAMPER],
+        ("scp_effect", "regression", *where, "explicit_deny", "allow", None, None, None,
+         "1 cloudtrail action now allowed (were explicit_deny)"),
+        ("scp_effect", "regression", *where, "explicit_deny", "allow", None, None, None,
+         "1 organizations action now allowed (were explicit_deny)")]
+    assert rows(off, on) == [
+        ("scp_policy_type", "improvement", None, None, None, "disabled", "enabled", "r-ab12", None, None,
+         "the SERVICE_CONTROL_POLICY type was enabled at the root; changes SCP decisions in 1 account"),
+        *[("tamper", "improvement", *where, "allow", "explicit_deny", None, None, None,
+           f"{a} now explicit_deny (was allow)") for a in TAMPER],
+        ("scp_effect", "improvement", *where, "allow", "explicit_deny", None, None, None,
+         "1 cloudtrail action now denied (were allow)"),
+        ("scp_effect", "improvement", *where, "allow", "explicit_deny", None, None, None,
+         "1 organizations action now denied (were allow)")]

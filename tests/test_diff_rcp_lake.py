@@ -634,3 +634,43 @@ def test_a_new_rcp_attached_where_another_is_detached_is_rated_by_its_own_effect
          "KeepBuckets detached from ou Root/Sandbox; changes SCP decisions in 1 account"),
         ("rcp_attached", "improvement", new, sandbox,
          "DenyGet attached to ou Root/Sandbox; changes SCP decisions in 1 account")]
+
+
+# issue 22: seed-26 survivors, and a store's selectors in words (``state._eds_selectors``) compared whole
+def _store(*fields, name="sel"):
+    return [{"Name": name, "FieldSelectors": list(fields)}]
+
+
+DATA_ARN = [{"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]
+
+
+@pytest.mark.parametrize("before,after,words", [
+    (MGMT_EVENTS, DATA_EVENTS, "advanced[eventCategory=Management] -> advanced[eventCategory=Management] "
+                               "advanced[eventCategory=Data; resources.type=AWS::S3::Object]"),
+    (_store(*DATA_ARN, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::a/", "arn:aws:s3:::b/"]}),
+     _store(*DATA_ARN, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::b/"]}),
+     "advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN starts arn:aws:s3:::a/,"
+     "arn:aws:s3:::b/] -> advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN starts "
+     "arn:aws:s3:::b/]"),
+    (_store(*DATA_ARN, {"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::tmp/"]}),
+     _store(*DATA_ARN, {"Field": "resources.ARN", "EndsWith": [".log"], "NotEndsWith": [".tmp"]}),
+     "advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN not starts arn:aws:s3:::tmp/] -> "
+     "advanced[eventCategory=Data; resources.type=AWS::S3::Object; resources.ARN ends .log not ends .tmp]"),
+    (_store({"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "readOnly", "Equals": [],
+                                                                   "NotEquals": ["true"]}),
+     _store({"Field": "eventCategory", "Equals": ["Management"]},
+            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com", "rdsdata.amazonaws.com"]}),
+     "advanced[eventCategory=Management; readOnly!=true] -> advanced[eventCategory=Management; "
+     "eventSource!=kms.amazonaws.com,rdsdata.amazonaws.com]"),
+    # no selector at all, a selector without field selectors, one with a field without Field
+    (MGMT_EVENTS, [], "advanced[eventCategory=Management] -> advanced[]"),
+    (MGMT_EVENTS, [{"Name": "n", "FieldSelectors": None}, {"Name": "m", "FieldSelectors": [{"Equals": ["Data"]}]}],
+     "advanced[eventCategory=Management] -> advanced[] advanced[None=Data]"),
+    # the same selectors under another name: no row
+    (MGMT_EVENTS, _store({"Field": "eventCategory", "Equals": ["Management"]}, name="renamed"), None),
+])
+def test_store_selector_changes_in_words(tmp_path, before, after, words):
+    rows = _eds_rows(spec(eds_selectors=before).load(tmp_path / "b"), spec(eds_selectors=after).load(tmp_path / "a"))
+    assert rows == ([("eds_changed", "neutral", MGMT, "us-east-1", "organization, all regions",
+                      "organization, all regions", f"event data store org-lake: event selectors {words}", ORG_LAKE,
+                      "cloudtrail:GetEventDataStore")] if words else [])

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 import orgkit
@@ -814,3 +815,381 @@ def test_a_policy_of_unknown_content_over_more_than_five_accounts_names_five_and
         "only take permissions away there (the level already allows everything, and an SCP never grants), so the 7 "
         f"accounts below ({', '.join(accs[:5])} and 2 more) are evaluated without it and their decisions could only "
         "become more restrictive"]
+
+
+# issue 22: seed-26 survivors
+RCP_DENY_S3 = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}
+
+
+@pytest.mark.parametrize("rcps", ["not enabled", "enabled but not read"])
+def test_a_planned_rcp_where_the_snapshot_has_no_rcps_read_is_not_evaluated(tmp_path, rcps):
+    """An RCP is modelled only where the snapshot has the type enabled and its policies read: otherwise the plan's
+    RCP is listed as not evaluated (and its attachment with it), never applied as if it were an SCP."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Engineering")
+    sb.account("App", parent=eng)
+    if rcps == "enabled but not read":
+        sb.enable_rcps()
+        sb.rcp_error = "AccessDeniedException"
+    o = sb.load(tmp_path / "s")
+    P, AT = "aws_organizations_policy", "aws_organizations_policy_attachment"
+    changes = [rc(f"{P}.r", P, ["create"], None, {"name": "DenyS3", "type": "RESOURCE_CONTROL_POLICY",
+                                                  "content": json.dumps(RCP_DENY_S3)}, {"id": True}),
+               rc(f"{AT}.a", AT, ["create"], None, {"target_id": eng}, {"id": True, "policy_id": True})]
+    config = [cfg(f"{AT}.a", AT, policy_id={"references": [f"{P}.r.id", f"{P}.r"]}, target_id={"constant_value": eng})]
+    unread = "organizations:AccessDeniedException (the RCPs could not be listed)"
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW)) == ([
+        ("rcp_policy_type", "unknown", None, None, None, sb.root, "unread", "unread",
+         f"resource control policies not read in BEFORE ({unread}) and AFTER ({unread}): their changes are unknown",
+         None)] if rcps == "enabled but not read" else []) + [
+        ("not_evaluated", "unknown", None, f"(after apply) {P}.r", "DenyS3", None, None, None,
+         f"{P}.r: a RESOURCE_CONTROL_POLICY: orgkit evaluates service control policies and resource control policies "
+         "(where the snapshot has them enabled and read) only", f"{P}.r")]
+
+
+def test_a_policy_attached_to_an_ou_the_plan_creates_is_attached_there(tmp_path):
+    """The target is the new OU's id, unknown until apply: the attachment lands on the OU the plan creates, and the
+    account the plan moves into it gains the policy's Deny."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Engineering")
+    app = sb.account("App", parent=eng)
+    leave = sb.policy("DenyLeave", DENY_LEAVE, [])
+    o = sb.load(tmp_path / "s")
+    O, A, AT = "aws_organizations_organizational_unit", "aws_organizations_account", "aws_organizations_policy_attachment"
+    changes = [
+        rc(f"{O}.prod", O, ["create"], None, {"name": "Prod", "parent_id": eng}, {"id": True, "arn": True}),
+        rc(f"{A}.app", A, ["update"], {"id": app, "name": "App", "parent_id": eng}, {"id": app, "name": "App"},
+           {"parent_id": True}),
+        rc(f"{AT}.leave", AT, ["create"], None, {"policy_id": leave}, {"id": True, "target_id": True})]
+    config = [cfg(f"{A}.app", A, parent_id={"references": [f"{O}.prod.id", f"{O}.prod"]}),
+              cfg(f"{AT}.leave", AT, target_id={"references": [f"{O}.prod.id", f"{O}.prod"]})]
+    prod = f"(after apply) {O}.prod"
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW)) == [
+        ("account_moved", "improvement", app, None, None, prod, "Root/Engineering", "Root/Engineering/Prod",
+         f"moved from Root/Engineering ({eng}) to Root/Engineering/Prod ({prod}); changes SCP decisions in 1 account",
+         None),
+        ("tamper", "improvement", app, None, None, None, "allow", "explicit_deny",
+         "organizations:LeaveOrganization now explicit_deny (was allow)", None),
+        ("scp_effect", "improvement", app, None, None, None, "allow", "explicit_deny",
+         "1 organizations action now denied (were allow)", None),
+        ("ou_added", "neutral", None, None, None, prod, None, "Prod", "new OU (SCPs attached: DenyLeave, FullAWSAccess)",
+         None)]
+
+
+def test_a_resource_the_plan_creates_with_an_id_it_already_knows_keeps_that_id(org):
+    """``new_id``: an id the plan records as known (not unknown until apply) is the resource's id after apply, and
+    what refers to it reaches it."""
+    ids = org.ids
+    O, A = "aws_organizations_organizational_unit", "aws_organizations_account"
+    changes = [rc(f"{O}.prod", O, ["create"], None, {"id": "ou-ab12-00000099", "name": "Prod", "parent_id": ids["eng"]},
+                  {"arn": True}),
+               rc(f"{A}.app", A, ["update"], {"id": ids["app"], "name": "App", "parent_id": ids["eng"]},
+                  {"id": ids["app"], "name": "App"}, {"parent_id": True})]
+    config = [cfg(f"{A}.app", A, parent_id={"references": [f"{O}.prod.id", f"{O}.prod"]})]
+    assert rows_of(diff_plan(org, plan(changes, config), actions=FEW)) == [
+        ("account_moved", "neutral", ids["app"], None, None, "ou-ab12-00000099", "Root/Engineering",
+         "Root/Engineering/Prod", f"moved from Root/Engineering ({ids['eng']}) to Root/Engineering/Prod "
+         "(ou-ab12-00000099); no effect on any account's SCP decisions", None),
+        ("ou_added", "neutral", None, None, None, "ou-ab12-00000099", None, "Prod",
+         "new OU (SCPs attached: FullAWSAccess)", None)]
+
+
+# issue 22: diff_plan and plan_org compared whole (broadening beyond the sampled survivors)
+def _two_kinds(tmp_path):
+    """Engineering (App) under an SCP that protects trails and an RCP that denies S3."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Engineering")
+    app = sb.account("App", parent=eng)
+    protect = sb.policy("Protect", PROTECT, [eng])
+    keep = sb.rcp("KeepS3", RCP_DENY_S3, [eng])
+    o = sb.load(tmp_path / "two_kinds")
+    o.ids = {"eng": eng, "app": app, "protect": protect, "keep": keep}
+    return o
+
+
+@pytest.mark.parametrize("old", ["protect", "keep"])
+def test_a_policy_replaced_by_one_of_the_other_type_is_deleted_where_it_was(tmp_path, old):
+    """UpdatePolicy cannot change a policy's type: a plan that changes it replaces the policy (delete, create).
+    The old policy is deleted with its attachments, whichever type it was, and the new one is made as its type
+    says (an SCP replaced by an RCP used to stay in force, its Denies still counted)."""
+    o = _two_kinds(tmp_path)
+    ids = o.ids
+    P = "aws_organizations_policy"
+    was_scp = old == "protect"
+    name, doc = ("Protect", PROTECT) if was_scp else ("KeepS3", RCP_DENY_S3)
+    types = ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]
+    old_type, new_type = types if was_scp else types[::-1]
+    before = {"id": ids[old], "name": name, "type": old_type, "content": json.dumps(doc)}
+    changes = [rc(f"{P}.{old}", P, ["delete", "create"], before,
+                  {"name": name, "type": new_type, "content": json.dumps(DENY_LEAVE if was_scp else RCP_DENY_S3)},
+                  {"id": True})]
+    res = plan_org(o, plan(changes))
+    new = f"(after apply) {P}.{old}"
+    assert (sorted(res.org.policies.policy_id), sorted(res.org.frames["rcps"].policy_id)) == (
+        (["p-FullAWSAccess"], sorted([ids["keep"], new, "p-RCPFullAWSAccess"])) if was_scp else
+        (sorted([new, ids["protect"], "p-FullAWSAccess"]), ["p-RCPFullAWSAccess"]))
+    app, eng = ids["app"], ids["eng"]
+    k = "scp" if was_scp else "rcp"
+    head = [(f"{k}_deleted", "regression", None, ids[old], name, None, name, None,
+             f"{k.upper()} deleted; changes SCP decisions in 1 account", None),
+            (f"{k}_detached", "regression", None, ids[old], name, eng, None, None,
+             f"{name} detached from ou Root/Engineering; changes SCP decisions in 1 account", None)]
+    effect = [("tamper", "regression", app, None, None, None, "explicit_deny", "allow",
+               f"can now call {a} (was explicit_deny)", None) for a in ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging")] + [
+        ("scp_effect", "regression", app, None, None, None, "explicit_deny", "allow",
+         "2 cloudtrail actions now allowed (were explicit_deny)", None)] if was_scp else [
+        ("scp_effect", "regression", app, None, None, None, "explicit_deny", "allow",
+         "1 s3 action now allowed (were explicit_deny)", None)]
+    made = ("rcp_created" if was_scp else "scp_created", "neutral", None, new, name, None, None, name,
+            f"new {'RCP' if was_scp else 'SCP'} (not attached)", None)
+    assert rows_of(diff_plan(o, plan(changes), actions=FEW + ["s3:GetObject"])) == head + effect + [made]
+
+
+def test_an_existing_policy_of_unknown_content_attached_elsewhere_keeps_its_edit_row(tmp_path):
+    """Its new text is unknown: its edit row says so (unknown) whether or not the plan also attaches it somewhere;
+    the new attachment is not rated by the text it replaces; the accounts under both are unknown."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng, sandbox = sb.ou("Engineering"), sb.ou("Sandbox")
+    app, play = sb.account("App", parent=eng), sb.account("Play", parent=sandbox)
+    protect = sb.policy("Protect", PROTECT, [eng])
+    o = sb.load(tmp_path / "s")
+    changes, config = _protect_content_unknown({"protect": protect})
+    AT = "aws_organizations_policy_attachment"
+    changes.append(rc(f"{AT}.sandbox", AT, ["create"], None, {"policy_id": protect, "target_id": sandbox}, {"id": True}))
+    why = "aws_organizations_policy.protect.content is unknown until apply (local.document is not known)"
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW)) == [
+        ("scp_edited", "unknown", None, protect, "Protect", None, None, None, f"content unknown until apply ({why})",
+         None),
+        ("scp_attached", "unknown", None, protect, "Protect", sandbox, None, None,
+         f"Protect attached to ou Root/Sandbox; content unknown until apply ({why}): its effect is not evaluated",
+         None),
+        *[("scp_effect", "unknown", a, None, None, None, None, "unknown", f"policy Protect applies: {why}", None)
+          for a in (app, play)],
+        ("not_evaluated", "unknown", None, protect, "Protect", None, None, None,
+         f"aws_organizations_policy.protect: policy content unknown until apply ({why}): its effect is not "
+         "evaluated: its new content replaces an existing policy's, so it could drop a Deny the policy has now; the "
+         f"SCP decisions of the 2 accounts below ({app}, {play}) are unknown", "aws_organizations_policy.protect")]
+
+
+def test_new_policies_and_attachments_unknown_until_apply_compared_whole(org):
+    """A new policy of unknown content attached to Sandbox, a new known policy attached nowhere the plan shows,
+    and two attachments whose policy is unknown: every row, whole."""
+    ids = org.ids
+    eng, sandbox, app, play = ids["eng"], ids["sandbox"], ids["app"], ids["play"]
+    P, AT = "aws_organizations_policy", "aws_organizations_policy_attachment"
+    changes = [
+        rc(f"{P}.x", P, ["create"], None, {"name": "X", "type": "SERVICE_CONTROL_POLICY"}, {"id": True, "content": True}),
+        rc(f"{P}.y", P, ["create"], None, {"name": "Y", "type": "SERVICE_CONTROL_POLICY",
+                                           "content": json.dumps(DENY_LEAVE)}, {"id": True}),
+        rc(f"{AT}.x", AT, ["create"], None, {"target_id": sandbox}, {"id": True, "policy_id": True}),
+        *[rc(f"{AT}.{u}", AT, ["create"], None, {"target_id": eng}, {"id": True, "policy_id": True})
+          for u in ("u1", "u2")]]
+    config = [cfg(f"{P}.x", P, content={"references": ["local.doc"]}),
+              cfg(f"{AT}.x", AT, policy_id={"references": [f"{P}.x.id", f"{P}.x"]},
+                  target_id={"constant_value": sandbox})]
+    why = f"{P}.x.content is unknown until apply (local.doc is not known)"
+    only_restrict = ("it can only take permissions away there (the level already allows everything, and an SCP "
+                     "never grants), so the 1 account below ({}) are evaluated without it and their decisions could "
+                     "only become more restrictive")
+
+    def unresolved(u):
+        return ("not_evaluated", "unknown", None, None, None, eng, None, None,
+                f"{AT}.{u}: attaches a policy unknown until apply ({AT}.{u}.policy_id is unknown until apply and the "
+                f"plan records no expression) to {eng}: " + only_restrict.format(app), f"{AT}.{u}")
+
+    assert rows_of(diff_plan(org, plan(changes, config), actions=FEW)) == [
+        ("scp_attached", "unknown", None, f"(after apply) {P}.x", "X", sandbox, None, None,
+         f"X attached to ou Root/Sandbox; content unknown until apply ({why}): its effect is not evaluated", None),
+        unresolved("u1"), unresolved("u2"),
+        ("not_evaluated", "unknown", None, f"(after apply) {P}.x", "X", None, None, None,
+         f"{P}.x: policy content unknown until apply ({why}): its effect is not evaluated: "
+         + only_restrict.format(play), f"{P}.x"),
+        ("scp_created", "neutral", None, f"(after apply) {P}.x", "X", None, None, "X",
+         f"content unknown until apply ({why})", None),
+        ("scp_created", "neutral", None, f"(after apply) {P}.y", "Y", None, None, "Y",
+         "new SCP (attached nowhere the plan shows; 2 attachments of a policy unknown until apply may attach it)",
+         None)]
+
+
+@pytest.mark.parametrize("given", ["dict", "path", "str", "Plan"])
+def test_diff_plan_keeps_the_diff_labels_and_names_the_plan(org, tmp_path, given):
+    """The frame's attrs: BEFORE's label, the principal, the regions compared (kept when a row is added for a
+    policy of unknown content), and the plan's path when it has one."""
+    changes, config = _protect_content_unknown(org.ids)
+    doc = plan(changes, config)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc))
+    source = {"dict": doc, "path": path, "str": str(path), "Plan": read_plan(path)}[given]
+    df = diff_plan(org, source, principal="role/Dev", actions=FEW)
+    assert df.attrs == {"before": "2026-01-01T00:00:00+00:00", "after": "plan" if given == "dict" else f"plan {path}",
+                        "principal": "role/Dev", "regions_compared": ["us-east-1"]}
+
+
+def test_every_modelled_change_is_applied_and_compared_whole(tmp_path):
+    """One plan with each modelled change (OU created, renamed, deleted; account created by reference, created
+    without a known name, moved, removed; SCP created, edited and renamed, deleted; attachments to the root, to a
+    new OU and a new account, to an account, detached; an RCP detached and attached): the planned organisation's
+    frames and every row, whole."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng, old, sandbox = sb.ou("Engineering"), sb.ou("Old"), sb.ou("Sandbox")
+    app, play = sb.account("App", parent=eng), sb.account("Play", parent=sandbox)
+    gone = sb.account("Gone", parent=sandbox, full_access=False)
+    protect, temp = sb.policy("Protect", PROTECT, [eng]), sb.policy("Temp", DENY_LEAVE, [sandbox])
+    keep = sb.rcp("KeepS3", RCP_DENY_S3, [eng])
+    o = sb.load(tmp_path / "s")
+    root, mgmt = sb.root, sb.management
+    P, O, A, AT = ("aws_organizations_policy", "aws_organizations_organizational_unit", "aws_organizations_account",
+                   "aws_organizations_policy_attachment")
+    changes = [
+        rc(f"{O}.prod", O, ["create"], None, {"name": "Prod", "parent_id": root}, {"id": True, "arn": True}),
+        rc(f"{O}.eng", O, ["update"], {"id": eng, "name": "Engineering", "parent_id": root},
+           {"id": eng, "name": "Platform", "parent_id": root}),
+        rc(f"{O}.old", O, ["delete"], {"id": old, "name": "Old", "parent_id": root}),
+        rc(f"{A}.new", A, ["create"], None, {"name": "Newbie", "email": "n@example.com"}, {"id": True, "parent_id": True}),
+        rc(f"{A}.anon", A, ["create"], None, {"email": "a@example.com", "parent_id": sandbox}, {"id": True, "name": True}),
+        rc(f"{A}.play", A, ["update"], {"id": play, "name": "Play", "parent_id": sandbox},
+           {"id": play, "name": "Play", "parent_id": eng}),
+        rc(f"{A}.gone", A, ["delete"], {"id": gone, "name": "Gone", "parent_id": sandbox}),
+        rc(f"{P}.fresh", P, ["create"], None, {"name": "Fresh", "type": "SERVICE_CONTROL_POLICY",
+                                               "content": json.dumps(DENY_LEAVE)}, {"id": True}),
+        rc(f"{P}.protect", P, ["update"], {"id": protect, "name": "Protect", "type": "SERVICE_CONTROL_POLICY",
+                                           "content": json.dumps(PROTECT)},
+           {"id": protect, "name": "Protect2", "type": "SERVICE_CONTROL_POLICY", "content": json.dumps(DENY_LEAVE)}),
+        rc(f"{P}.temp", P, ["delete"], {"id": temp, "name": "Temp", "type": "SERVICE_CONTROL_POLICY"}),
+        rc(f"{AT}.fresh_root", AT, ["create"], None, {"target_id": root}, {"id": True, "policy_id": True}),
+        rc(f"{AT}.fresh_prod", AT, ["create"], None, {}, {"id": True, "policy_id": True, "target_id": True}),
+        rc(f"{AT}.fresh_new", AT, ["create"], None, {}, {"id": True, "policy_id": True, "target_id": True}),
+        rc(f"{AT}.protect_app", AT, ["create"], None, {"policy_id": protect, "target_id": app}, {"id": True}),
+        rc(f"{AT}.protect_eng", AT, ["delete"], {"id": "x", "policy_id": protect, "target_id": eng}),
+        rc(f"{AT}.keep_eng", AT, ["delete"], {"id": "y", "policy_id": keep, "target_id": eng}),
+        rc(f"{AT}.keep_play", AT, ["create"], None, {"policy_id": keep, "target_id": play}, {"id": True})]
+    fresh_id = {"references": [f"{P}.fresh.id", f"{P}.fresh"]}
+    config = [cfg(f"{A}.new", A, parent_id={"references": [f"{O}.prod.id", f"{O}.prod"]}),
+              cfg(f"{AT}.fresh_root", AT, policy_id=fresh_id),
+              cfg(f"{AT}.fresh_prod", AT, policy_id=fresh_id, target_id={"references": [f"{O}.prod.id", f"{O}.prod"]}),
+              cfg(f"{AT}.fresh_new", AT, policy_id=fresh_id, target_id={"references": [f"{A}.new.id", f"{A}.new"]})]
+    res = plan_org(o, plan(changes, config))
+    prod, new, anon, fresh = (f"(after apply) {x}" for x in (f"{O}.prod", f"{A}.new", f"{A}.anon", f"{P}.fresh"))
+    assert (res.rows, res.unknown_accounts, res.unknown_policies, res.restrict_only,
+            res.unresolved_attachments) == ([], {}, {}, {}, 0)
+    n = res.org
+
+    def recs(df, cols):
+        return sorted(tuple(None if pd.isna(v) else v for v in r) for r in df[cols].itertuples(index=False))
+
+    assert recs(n.ous, ["ou_id", "name", "parent_id", "ou_path", "is_root"]) == sorted([
+        (prod, "Prod", root, "Root/Prod", False), (eng, "Platform", root, "Root/Platform", False),
+        (sandbox, "Sandbox", root, "Root/Sandbox", False), (root, "Root", None, "Root", True)])
+    assert recs(n.accounts, ["account_id", "account_name", "parent_id", "ou_path"]) == sorted([
+        (anon, f"{A}.anon", sandbox, "Root/Sandbox"), (new, "Newbie", prod, "Root/Prod"),
+        (app, "App", eng, "Root/Platform"), (play, "Play", eng, "Root/Platform"), (mgmt, "Management", root, "Root")])
+    assert recs(n.policies, ["policy_id", "name", "type", "aws_managed", "content"]) == sorted([
+        (fresh, "Fresh", "SERVICE_CONTROL_POLICY", False, json.dumps(DENY_LEAVE)),
+        (protect, "Protect2", "SERVICE_CONTROL_POLICY", False, json.dumps(DENY_LEAVE)),
+        ("p-FullAWSAccess", "FullAWSAccess", "SERVICE_CONTROL_POLICY", True, json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))])
+    full = "p-FullAWSAccess"
+    assert recs(n.policy_targets, ["policy_id", "target_id", "target_type", "target_name"]) == sorted([
+        (fresh, new, "ACCOUNT", "Newbie"), (fresh, prod, "ORGANIZATIONAL_UNIT", "Prod"), (fresh, root, "ROOT", "Root"),
+        (protect, app, "ACCOUNT", "App"), (full, anon, "ACCOUNT", None), (full, new, "ACCOUNT", None),
+        (full, prod, "ORGANIZATIONAL_UNIT", None), (full, app, "ACCOUNT", "App"), (full, play, "ACCOUNT", "Play"),
+        (full, mgmt, "ACCOUNT", "Management"), (full, eng, "ORGANIZATIONAL_UNIT", "Engineering"),
+        (full, sandbox, "ORGANIZATIONAL_UNIT", "Sandbox"), (full, root, "ROOT", "Root")])
+    rfull = "p-RCPFullAWSAccess"
+    assert recs(n.frames["rcp_targets"], ["policy_id", "target_id", "target_type"]) == sorted([
+        (keep, play, "ACCOUNT"), *[(rfull, a, "ACCOUNT") for a in (anon, new, app, play, mgmt)],
+        *[(rfull, x, "ORGANIZATIONAL_UNIT") for x in (prod, eng, sandbox)], (rfull, root, "ROOT")])
+
+    def n_(k):
+        return f"changes SCP decisions in {k} account{'s' if k != 1 else ''}"
+
+    none = "no effect on any account's SCP decisions"
+    both = "(SCPs attached: Fresh, FullAWSAccess) (RCPs attached: RCPFullAWSAccess)"
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW + ["s3:GetObject"])) == [
+        ("account_moved", "regression", play, None, None, eng, "Root/Sandbox", "Root/Platform",
+         f"moved from Root/Sandbox ({sandbox}) to Root/Platform ({eng}); {n_(1)}", None),
+        ("scp_edited", "regression", None, protect, "Protect2", None, None, None,
+         f"edited: statement ProtectTrail removed; statement #1 added; {n_(1)}", None),
+        ("scp_deleted", "regression", None, temp, "Temp", None, "Temp", None, f"SCP deleted; {n_(2)}", None),
+        ("scp_detached", "regression", None, protect, "Protect", eng, None, None,
+         f"Protect detached from ou Root/Platform; {n_(1)}", None),
+        ("scp_detached", "regression", None, temp, "Temp", sandbox, None, None,
+         f"Temp detached from ou Root/Sandbox; {n_(2)}", None),
+        ("rcp_detached", "regression", None, keep, "KeepS3", eng, None, None,
+         f"KeepS3 detached from ou Root/Platform; {n_(1)}", None),
+        *[("tamper", "regression", app, None, None, None, "explicit_deny", "allow",
+           f"can now call cloudtrail:{a} (was explicit_deny)", None) for a in ("DeleteTrail", "StopLogging")],
+        *[("tamper", "regression", a, None, None, None, None, "allow", "new account can call 24 of 25 tamper actions",
+           None) for a in (new, anon)],
+        ("scp_effect", "regression", app, None, None, None, "explicit_deny", "allow",
+         "2 cloudtrail actions now allowed (were explicit_deny)", None),
+        ("scp_effect", "regression", app, None, None, None, "explicit_deny", "allow",
+         "1 s3 action now allowed (were explicit_deny)", None),
+        ("scp_attached", "improvement", None, fresh, "Fresh", root, None, None,
+         f"Fresh attached to root Root; {n_(1)}", None),
+        ("rcp_attached", "improvement", play, keep, "KeepS3", play, None, None,
+         f"KeepS3 attached to account Play ({play}); {n_(1)}", None),
+        ("tamper", "improvement", app, None, None, None, "allow", "explicit_deny",
+         "organizations:LeaveOrganization now explicit_deny (was allow)", None),
+        ("scp_effect", "improvement", app, None, None, None, "allow", "explicit_deny",
+         "1 organizations action now denied (were allow)", None),
+        ("scp_effect", "improvement", play, None, None, None, "allow", "explicit_deny",
+         "1 s3 action now denied (were allow)", None),
+        ("account_added", "neutral", new, None, None, prod, None, "ACTIVE", f"joined the organisation in Root/Prod {both}",
+         None),
+        ("account_added", "neutral", anon, None, None, sandbox, None, "ACTIVE",
+         "joined the organisation in Root/Sandbox (SCPs attached: FullAWSAccess) (RCPs attached: RCPFullAWSAccess)",
+         None),
+        ("account_removed", "neutral", gone, None, None, sandbox, "ACTIVE", None, "no longer in the organisation", None),
+        ("ou_added", "neutral", None, None, None, prod, None, "Prod", f"new OU {both}", None),
+        ("ou_removed", "neutral", None, None, None, old, "Old", None, "OU deleted", None),
+        ("ou_renamed", "neutral", None, None, None, eng, "Engineering", "Platform",
+         "renamed: Root/Engineering is now Root/Platform", None),
+        ("scp_created", "neutral", None, fresh, "Fresh", None, None, "Fresh", "new SCP", None),
+        ("scp_renamed", "neutral", None, protect, "Protect2", None, "Protect", "Protect2", "SCP renamed", None),
+        ("scp_attached", "neutral", app, protect, "Protect2", app, None, None,
+         f"Protect2 attached to account App ({app}); {none}", None),
+        # a deleted OU's attachments go with it, SCPs and RCPs alike
+        ("scp_detached", "neutral", None, full, "FullAWSAccess", old, None, None,
+         f"FullAWSAccess detached from ou Root/Old; {none}", None),
+        ("rcp_detached", "neutral", None, rfull, "RCPFullAWSAccess", old, None, None,
+         f"RCPFullAWSAccess detached from ou Root/Old; {none}", None),
+        ("rcp_detached", "neutral", gone, rfull, "RCPFullAWSAccess", gone, None, None,
+         f"RCPFullAWSAccess detached from account Gone ({gone}); {none}", None)]
+
+
+def test_two_policies_of_unknown_content_at_an_allow_list_ou_leave_its_accounts_unknown(tmp_path):
+    """Each stands in as allowing everything while unknown: that stand-in must not make the level look as if it
+    already allowed everything for the other (it did: both were said to only take permissions away, and App was
+    evaluated with the stand-ins' Allow, its tamper actions shown as newly allowed regressions)."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    prod = sb.ou("Prod", full_access=False)
+    app = sb.account("App", parent=prod)
+    sb.policy("AllowSome", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}]}, [prod])
+    o = sb.load(tmp_path / "s")
+    P, AT = "aws_organizations_policy", "aws_organizations_policy_attachment"
+    changes, config = [], []
+    for x in ("a", "b"):
+        changes += [rc(f"{P}.{x}", P, ["create"], None, {"name": x.upper(), "type": "SERVICE_CONTROL_POLICY"},
+                       {"id": True, "content": True}),
+                    rc(f"{AT}.{x}", AT, ["create"], None, {"target_id": prod}, {"id": True, "policy_id": True})]
+        config += [cfg(f"{P}.{x}", P, content={"references": ["local.doc"]}),
+                   cfg(f"{AT}.{x}", AT, policy_id={"references": [f"{P}.{x}.id", f"{P}.{x}"]},
+                       target_id={"constant_value": prod})]
+
+    def why(x):
+        return f"{P}.{x}.content is unknown until apply (local.doc is not known)"
+
+    assert rows_of(diff_plan(o, plan(changes, config), actions=FEW)) == [
+        *[("scp_attached", "unknown", None, f"(after apply) {P}.{x}", x.upper(), prod, None, None,
+           f"{x.upper()} attached to ou Root/Prod; content unknown until apply ({why(x)}): its effect is not evaluated",
+           None) for x in ("a", "b")],
+        ("scp_effect", "unknown", app, None, None, None, None, "unknown", f"policy A applies: {why('a')}", None),
+        *[("not_evaluated", "unknown", None, f"(after apply) {P}.{x}", x.upper(), None, None, None,
+           f"{P}.{x}: policy content unknown until apply ({why(x)}): its effect is not evaluated: the level does not "
+           "already allow everything, so it could widen permissions as well as take them away; the SCP decisions of "
+           f"the 1 account below ({app}) are unknown", f"{P}.{x}") for x in ("a", "b")],
+        *[("scp_created", "neutral", None, f"(after apply) {P}.{x}", x.upper(), None, None, x.upper(),
+           f"content unknown until apply ({why(x)})", None) for x in ("a", "b")]]

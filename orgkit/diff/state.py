@@ -131,17 +131,29 @@ def cell_changes(service: str, cov_b: pd.DataFrame, cov_a: pd.DataFrame, sc: Sco
 
 
 # ----------------------------------------------------------------------------------------------------------- trails
+#: the operators of an advanced event selector's field selector (CloudTrail's AdvancedFieldSelector: Equals,
+#: NotEquals, StartsWith, NotStartsWith, EndsWith, NotEndsWith), each with its words in a change row
+FIELD_OPERATORS = (("Equals", "="), ("NotEquals", "!="), ("StartsWith", " starts "), ("NotStartsWith", " not starts "),
+                   ("EndsWith", " ends "), ("NotEndsWith", " not ends "))
+
+
+def _advanced(fs) -> str:
+    """One advanced event selector in words, every operator of each field selector: ``advanced[Field=a,b; F!=c]``
+    (a trail's and an event data store's alike)."""
+    def values(v) -> str:
+        return ",".join(map(str, v if isinstance(v, list) else [v]))
+
+    return "advanced[" + "; ".join(
+        str(f.get("Field")) + "".join(words + values(f[op]) for op, words in FIELD_OPERATORS if f.get(op))
+        for f in (fs if isinstance(fs, (list, tuple)) else []) if isinstance(f, dict)) + "]"
+
+
 def _selectors(org) -> dict[str, str]:
     es = org.event_selectors
     out: dict[str, list[str]] = {}
     for r in es.sort_values(["trail_arn", "position"]).itertuples(index=False):
         if r.kind == "advanced":
-            fs = r.field_selectors or []
-            desc = "advanced[" + "; ".join(
-                f"{f.get('Field')}{'=' + ','.join(f['Equals']) if f.get('Equals') else ''}"
-                f"{'!=' + ','.join(f['NotEquals']) if f.get('NotEquals') else ''}"
-                f"{' starts ' + ','.join(f['StartsWith']) if f.get('StartsWith') else ''}"
-                for f in fs if isinstance(f, dict)) + "]"
+            desc = _advanced(r.field_selectors)
         else:
             desc = (f"basic[{r.read_write_type}, management={r.include_management_events}"
                     + (f", exclude={','.join(r.exclude_management_event_sources)}"
@@ -361,14 +373,7 @@ def _eds_selectors(sel) -> str | None:
     """A store's advanced event selectors in words (None: not read)."""
     if not isinstance(sel, list):
         return None
-    parts = []
-    for s in sel:
-        fs = (s or {}).get("FieldSelectors") or [] if isinstance(s, dict) else []
-        parts.append("advanced[" + "; ".join(
-            f"{f.get('Field')}{'=' + ','.join(f['Equals']) if f.get('Equals') else ''}"
-            f"{'!=' + ','.join(f['NotEquals']) if f.get('NotEquals') else ''}"
-            f"{' starts ' + ','.join(f['StartsWith']) if f.get('StartsWith') else ''}"
-            for f in fs if isinstance(f, dict)) + "]")
+    parts = [_advanced(s.get("FieldSelectors") if isinstance(s, dict) else None) for s in sel]
     return " ".join(parts) if parts else "advanced[]"
 
 

@@ -337,7 +337,18 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         acts = _actions(rc)
         pid = before_id(rc)
         st_t, typ_t = R.attr(rc, "type")
-        if (pid in rcps and "create" not in acts) or (rcp_on and st_t == "known" and typ_t == RCP_TYPE):
+        to_rcp = rcp_on and st_t == "known" and typ_t == RCP_TYPE
+        if "delete" in acts and "create" in acts and ((pid in rcps and not to_rcp) or (pid in policies and to_rcp)):
+            # replaced by a policy of the other type (UpdatePolicy cannot change a policy's type): the old one is
+            # deleted where it is (with its attachments), the new one made as its type says
+            if pid in rcps:
+                _plan_rcp(rc, ["delete"], pid, rcps, rcp_targets, R, nr, new_id)
+            else:
+                policies.pop(pid)
+                for k in [k for k in targets if k[0] == pid]:
+                    targets.pop(k)
+            acts = ["create"]
+        if (pid in rcps and "create" not in acts) or to_rcp:
             _plan_rcp(rc, acts, pid, rcps, rcp_targets, R, nr, new_id)
             continue
         if "delete" in acts and pid:
@@ -533,7 +544,9 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
 
     full_at: dict[str, set[str]] = {}  # node -> the policies attached there that allow everything
     if enabled and (unknown_policies or pending_targets or anywhere):
-        full_pids = {p for p in {p for (p, _) in targets} if p in policies and _allows_everything(policies[p])}
+        # (a policy of unknown content stands in as allowing everything: it is never what makes a level "full")
+        full_pids = {p for p in {p for (p, _) in targets}
+                     if p in policies and p not in unknown_policies and _allows_everything(policies[p])}
         for (p, t) in targets:
             if p in full_pids:
                 full_at.setdefault(t, set()).add(p)
@@ -737,7 +750,7 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: 
     frames["ous"] = _frame("ous", ou_rows)
     frames["policies"] = _frame("policies", [{c: p.get(c) for c in FRAMES["policies"]} for p in policies.values()])
     frames["policy_targets"] = _frame("policy_targets", [{c: t.get(c) for c in FRAMES["policy_targets"]}
-                                                         for t in targets.values()])
+                                                         for (pid, tid), t in targets.items() if tid in g])
     manifest = dict(org.manifest)
     return Org(manifest=manifest, frames=frames, graph=g, path=org.path, scp_enabled=org.scp_enabled,
                rcp_enabled=getattr(org, "rcp_enabled", None), rcp_unread=getattr(org, "rcp_unread", None))
@@ -753,6 +766,7 @@ def diff_plan(org, plan, **kw) -> pd.DataFrame:
     res = plan_org(org, plan)
     kw.setdefault("coverage", False)
     df = diff(org, res.org, _unknown_accounts=res.unknown_accounts, **kw)
+    attrs = dict(df.attrs)  # (pd.concat below keeps no attrs when its frames' differ)
     df["reason"] = df["reason"].astype(object)
     # a policy whose planned content is unknown: its edit row says so rather than comparing with a stand-in
     extra = []
@@ -769,7 +783,7 @@ def diff_plan(org, plan, **kw) -> pd.DataFrame:
             df.loc[m, "reason"] = df.loc[m, "reason"].str.split("; ").str[0] + \
                 f"; content unknown until apply ({why}): its effect is not evaluated"
             df.loc[m, "severity"] = "unknown"
-        elif not has_row:  # an existing policy, compared with its snapshot text as a stand-in: no row of its own
+        if not has_row:  # an existing policy, compared with its snapshot text as a stand-in: no row of its own
             name = res.org.policies.set_index("policy_id")["name"].get(pid)
             extra.append(row("scp_edited", "unknown", policy_id=pid, policy_name=name,
                              reason=f"content unknown until apply ({why})"))
@@ -787,6 +801,7 @@ def diff_plan(org, plan, **kw) -> pd.DataFrame:
     if extra:
         df = pd.concat([df, frame(extra)], ignore_index=True)
     out = frame(pd.concat([df, frame(res.rows)], ignore_index=True))
-    out.attrs.update(df.attrs)
-    out.attrs["after"] = f"plan {getattr(plan, 'path', None) or plan if isinstance(plan, (str, os.PathLike)) else 'plan'}"
+    out.attrs.update(attrs)
+    path = getattr(plan, "path", None) or (str(plan) if isinstance(plan, (str, os.PathLike)) else None)
+    out.attrs["after"] = f"plan {path}" if path else "plan"
     return out
