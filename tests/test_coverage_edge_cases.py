@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from orgkit.coverage import duplicates, guardduty_coverage
+import pytest
+
+from orgkit.coverage import cloudtrail_coverage, duplicates, guardduty_coverage
 from orgkit.testing import SnapshotSpec
 
 R = "us-east-1"
@@ -54,3 +56,29 @@ def test_duplicates_say_when_a_trail_logging_state_was_not_read(tmp_path):
     org = sb.load(tmp_path / "s")
     d = duplicates(org, all_cells=True).set_index("account_id").loc[a]
     assert d.paid_copies == 0 and "logging state were not read" in d.reason
+
+
+_MGMT_ADV = {"Field": "eventCategory", "Equals": ["Management"]}
+
+
+@pytest.mark.parametrize("selectors", [
+    {"advanced_event_selectors": [{"Name": "n", "FieldSelectors": ["x"]}]},
+    {"advanced_event_selectors": [{"Name": "n", "FieldSelectors": [{"Field": "readOnly", "Equals": [1]}, _MGMT_ADV]}]},
+    {"advanced_event_selectors": [{"Name": "n", "FieldSelectors": [{"Field": "eventCategory", "Equals": "Management"}]}]},
+    {"advanced_event_selectors": [{"Name": "n", "FieldSelectors": [_MGMT_ADV, {"Field": 7, "Equals": ["x"]}]}]},
+    {"event_selectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": ["x"],
+                          "ExcludeManagementEventSources": []}]},
+    {"event_selectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+                          "ExcludeManagementEventSources": "kms.amazonaws.com"}]},
+])
+def test_selectors_not_shaped_as_cloudtrail_returns_them_are_unknown_not_a_crash(tmp_path, selectors):
+    """A snapshot is a file anyone can edit: event selectors that are not what CloudTrail returns (a field selector
+    that is not an object, a value that is not a string, a string where a list belongs) make the cells the trail
+    applies to unknown, saying why, instead of an internal error or a guess."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    a = sb.account("A")
+    arn = sb.trail(sb.management, "t", organization=True, **selectors)
+    ct = cloudtrail_coverage(sb.load(tmp_path / "s")).set_index(["account_id", "region"])
+    for acct in (sb.management, a):
+        assert (ct.loc[(acct, "us-east-1"), "status"], ct.loc[(acct, "us-east-1"), "reason"]) == (
+            "unknown", f"cannot tell: {arn}: event selectors not as CloudTrail returns them: not evaluated")

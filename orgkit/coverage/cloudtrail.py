@@ -414,7 +414,7 @@ def _why_uncertain(p: dict) -> str:
         # an event data store between two states (STARTING_INGESTION): its state was read, it says neither
         bits.append(f"event data store is {p['ingestion']}" if p["ingestion"] else "logging state not read")
     if not p["selectors"].known:
-        bits.append("event selectors not read")
+        bits.append(p["selectors"].notes[0] if p["selectors"].notes else "event selectors not read")
     err = p["detail_error"]
     return f"{p['trail_arn']}: {' and '.join(bits)}" + (f" ({err})" if isinstance(err, str) and err else "")
 

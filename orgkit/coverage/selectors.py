@@ -18,7 +18,7 @@ advanced selector supports ``eventCategory`` (required, Equals ``Management``), 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 
 class Scope(NamedTuple):
@@ -155,6 +155,8 @@ def _rw(read_write_type: str | None) -> tuple[bool, bool]:
 def parse_basic(selectors: list[dict], has_custom: bool | None = None) -> TrailSelectors:
     """Basic selectors: rows with read_write_type, include_management_events, exclude_management_event_sources,
     data_resources (as in ``org.event_selectors``)."""
+    if _malformed_basic(selectors or []):
+        return TrailSelectors(known=False, notes=[MALFORMED])
     out = TrailSelectors(known=True)
     if not selectors:
         if has_custom:
@@ -188,9 +190,51 @@ def _values(fs: dict, op: str) -> list[str]:
     return list(fs.get(op) or [])
 
 
+#: the operators of a CloudTrail AdvancedFieldSelector, each a list of strings
+FIELD_OPERATORS = ("Equals", "StartsWith", "EndsWith", "NotEquals", "NotStartsWith", "NotEndsWith")
+
+
+def _strings(v: Any) -> bool:
+    return v is None or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+
+
+def _malformed_advanced(selectors: Any) -> bool:
+    """True when the selectors are not shaped as CloudTrail returns them (a snapshot edited or written by
+    something else): each a list of objects whose Field is a string and whose operators are lists of strings."""
+    if not isinstance(selectors, list):
+        return True
+    for fields in selectors:
+        if fields is None:
+            continue
+        if not isinstance(fields, list):
+            return True
+        for f in fields:
+            if not isinstance(f, dict) or not isinstance(f.get("Field"), (str, type(None))) or \
+                    not all(_strings(f.get(op)) for op in FIELD_OPERATORS):
+                return True
+    return False
+
+
+def _malformed_basic(selectors: Any) -> bool:
+    for s in selectors:
+        if not isinstance(s, dict) or not _strings(s.get("exclude_management_event_sources")):
+            return True
+        drs = s.get("data_resources")
+        if drs is not None and (not isinstance(drs, list) or not all(
+                isinstance(d, dict) and isinstance(d.get("Type"), (str, type(None))) and _strings(d.get("Values"))
+                for d in drs)):
+            return True
+    return False
+
+
+MALFORMED = "event selectors not as CloudTrail returns them: not evaluated"
+
+
 def parse_advanced(selectors: list[list[dict]]) -> TrailSelectors:
     """Advanced selectors: each a list of field selectors ({"Field", "Equals", "NotEquals", ...}), ANDed; the
-    selectors are ORed."""
+    selectors are ORed. Selectors not shaped as CloudTrail returns them are not evaluated (``known`` False)."""
+    if _malformed_advanced(selectors):
+        return TrailSelectors(known=False, notes=[MALFORMED])
     out = TrailSelectors(known=True)
     for fields in selectors:
         by: dict[str, list[dict]] = {}
