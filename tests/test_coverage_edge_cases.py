@@ -82,3 +82,14 @@ def test_selectors_not_shaped_as_cloudtrail_returns_them_are_unknown_not_a_crash
     for acct in (sb.management, a):
         assert (ct.loc[(acct, "us-east-1"), "status"], ct.loc[(acct, "us-east-1"), "reason"]) == (
             "unknown", f"cannot tell: {arn}: event selectors not as CloudTrail returns them: not evaluated")
+
+
+@pytest.mark.parametrize("selectors", [
+    ["x"], [{"Name": "n", "FieldSelectors": [{"Field": "eventCategory", "Equals": "Management"}]}]])
+def test_a_store_whose_selectors_are_not_shaped_as_cloudtrail_returns_them_is_unknown(tmp_path, selectors):
+    sb = SnapshotSpec(regions=["us-east-1"])
+    a = sb.account("A")
+    arn = sb.event_data_store("lake", advanced_event_selectors=selectors)
+    ct = cloudtrail_coverage(sb.load(tmp_path / "s")).set_index(["account_id", "region"])
+    assert (ct.loc[(a, "us-east-1"), "status"], ct.loc[(a, "us-east-1"), "reason"]) == (
+        "unknown", f"cannot tell: {arn}: event selectors not as CloudTrail returns them: not evaluated")

@@ -237,7 +237,7 @@ def event_data_store_profiles(org: Org) -> pd.DataFrame:
         "recorder": "event_data_store"})
     rt = e["read_through"] if "read_through" in e else pd.Series([None] * len(e), dtype=object)
     out["listed_by"] = [list(x) if isinstance(x, (list, tuple)) else [] for x in rt]
-    out["selectors"] = [parse_advanced([s.get("FieldSelectors") or [] for s in sel])
+    out["selectors"] = [parse_advanced([s.get("FieldSelectors") or [] if isinstance(s, dict) else s for s in sel])
                         if isinstance(sel, list) and sel else
                         TrailSelectors(known=False, notes=["event data store selectors not read"])
                         for sel in e["advanced_event_selectors"]]
