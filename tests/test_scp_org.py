@@ -737,3 +737,42 @@ def test_statements_on_different_actions_are_decided_apart_past_the_combination_
     assert m.decisions("111111111111").astype(str).to_dict() == {"cloudtrail:DeleteTrail": "conditional",
                                                                  "cloudtrail:StopLogging": "explicit_deny"}
     assert ev.decide("111111111111", "cloudtrail:StopLogging").decision == "explicit_deny"
+
+
+def test_a_policy_whose_targets_are_unread_is_named_in_lint_and_not_called_unattached():
+    """issue 22 (seed-26 survivor lint.lint 65): the ``unread_policy`` warning names its policy in the
+    ``policy_id`` column. It showed a real bug: the same policy was also reported "attached to nothing", which is
+    unknown, not none."""
+    import pandas as pd
+
+    protect = {"Version": "2012-10-17", "Statement": [{"Sid": "P", "Effect": "Deny", "Action": "cloudtrail:StopLogging",
+                                                       "Resource": "*"}]}
+    o = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                  (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                  ("100000000001", "r-root", "account", "eng-1", ["p-FullAWSAccess"])],
+                 {"p-FullAWSAccess": FULL, "p-protect": protect, "p-spare": protect})
+    o.errors = pd.DataFrame([{"account_id": MGMT, "region": None, "service": "organizations",
+                              "operation": "ListTargetsForPolicy", "error_code": "AccessDeniedException",
+                              "message": "not authorized on policy p-protect"}])
+    single = "detaching p-FullAWSAccess from here would deny every action for the {} account(s) at or below it"
+    none = {"target_id": None, "target_name": None, "sid": None}
+    assert _records(scp.lint(o)) == [
+        {"severity": "warning", "check": "unread_policy", **none, "policy_id": "p-protect",
+         "message": "where protect is attached is unknown (organizations:ListTargetsForPolicy failed "
+                    "(AccessDeniedException)): answers it could change are unknown"},
+        {"severity": "info", "check": "single_allow", "target_id": "100000000001", "target_name": "eng-1",
+         "policy_id": "p-FullAWSAccess", "sid": None, "message": single.format(1)},
+        {"severity": "info", "check": "single_allow", "target_id": "r-root", "target_name": "Root",
+         "policy_id": "p-FullAWSAccess", "sid": None, "message": single.format(2)},
+        {"severity": "info", "check": "unattached_policy", **none, "policy_id": "p-spare",
+         "message": "spare is attached to nothing"}]
+
+
+def test_what_if_with_no_change_gives_empty_frames_with_every_column(org):
+    """issue 22 (seed-26 survivor WhatIf.changes 84): with nothing changed, ``changes()`` is an empty frame with
+    the same columns as when something did."""
+    none = WhatIf(org)
+    c = none.changes(principal="role/Dev", actions=["s3:GetObject", "iam:CreateUser"])
+    assert c.empty and list(c.columns) == ["account_id", "account_name", "ou_path", "action", "service",
+                                           "access_level", "before", "after"]
+    assert c.attrs["what_if"] == [] and c.attrs["catalog_version"] == default_catalog().version
