@@ -722,3 +722,67 @@ def test_a_resource_control_policy_is_compiled_without_its_principal():
     assert _compiled(doc, "p-r") == ("error", "policy p-r, statement 0 (P): Principal is not supported in service "
                                      "control policies", "p-r", "Principal is not supported in service control "
                                      "policies", 0, "P")
+
+
+# --- issue 22, seed-26 broadening: partition.element_reps, the values tried for one key of each kind, and their words
+
+_K = "aws:PrincipalTag/k"
+_D1, _D2 = "2024-01-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize("conds,decision,allowed,denied,cases", [
+    # numbers: a value that does not parse is skipped (the next one still read); below, =, between, above the points
+    ([{"NumericLessThan": {_K: ["x", "10"]}}, {"NumericGreaterThanEquals": {_K: 20.5}}], "conditional",
+     "absent or = 10 or between 10 and 20.5", "below 10 or = 20.5 or above 20.5",
+     [("absent", "allow"), ("below 10", "explicit_deny"), ("= 10 or between 10 and 20.5", "allow"),
+      ("= 20.5 or above 20.5", "explicit_deny")]),
+    ([{"NumericEquals": {_K: "abc"}}], "allow", None, None, [("absent", "allow"), ("0", "allow")]),
+    ([{"DateLessThan": {_K: ["notadate", "2024-01-01T00:00:00Z"]}}, {"DateGreaterThan": {_K: "2024-03-01T00:00:00Z"}}],
+     "conditional", f"absent or = {_D1} or between {_D1} and {_D2} or = {_D2}", f"below {_D1} or above {_D2}",
+     [("absent", "allow"), (f"below {_D1}", "explicit_deny"), (f"= {_D1} or between {_D1} and {_D2} or = {_D2}", "allow"),
+      (f"above {_D2}", "explicit_deny")]),
+    ([{"DateLessThan": {_K: "notadate"}}], "allow", None, None, [("absent", "allow"), ("2000-01-01", "allow")]),
+    ([{"Bool": {_K: "false"}}], "conditional", "not false (or absent)", "false",
+     [("absent", "allow"), ("true", "allow"), ("false", "explicit_deny")]),
+    # a range with host bits is read as its network (strict=False), a value that does not parse skipped
+    ([{"IpAddress": {_K: ["nonsense", "10.0.0.1/8"]}}, {"IpAddress": {_K: "2001:db8::/32"}}], "conditional",
+     "absent or 0.0.0.0", "10.0.0.0 or 2001:db8::",
+     [("absent", "allow"), ("0.0.0.0", "allow"), ("10.0.0.0", "explicit_deny"), ("2001:db8::", "explicit_deny")]),
+    ([{"BinaryEquals": {_K: ["QQ==", "Qg=="]}}], "conditional", "absent or any other value", "QQ== or Qg==",
+     [("absent", "allow"), ("QQ==", "explicit_deny"), ("Qg==", "explicit_deny"), ("any other value", "allow")]),
+    ([{"Null": {_K: "false"}}], "conditional", "absent", "any other value",
+     [("absent", "allow"), ("any other value", "explicit_deny")]),
+    # one key tested by every kind of operator: the values of each kind are all tried
+    ([{"StringEquals": {_K: "a"}}, {"NumericLessThan": {_K: "5"}}, {"Bool": {_K: "true"}},
+      {"DateGreaterThan": {_K: "2024-01-01"}}, {"IpAddress": {_K: "192.0.2.0/24"}}, {"BinaryEquals": {_K: "QQ=="}},
+      {"StringLike": {_K: "x*"}}, {"ArnEquals": {_K: "arn:aws:iam::111122223333:role/A"}},
+      {"StringEqualsIgnoreCase": {_K: "Ab"}}], "conditional", "absent or any other value",
+     f'"a" or "Ab" in any case or like x* or "arn:aws:iam::111122223333:role/A" or below 5 or above {_D1} or true or '
+     "192.0.2.0 or QQ==",
+     [("absent", "allow"), ('"a"', "explicit_deny"), ('"Ab" in any case', "explicit_deny"), ("like x*", "explicit_deny"),
+      ('"arn:aws:iam::111122223333:role/A"', "explicit_deny"), ("any other value", "allow"), ("below 5", "explicit_deny"),
+      (f"above {_D1}", "explicit_deny"), ("true", "explicit_deny"), ("192.0.2.0", "explicit_deny"),
+      ("QQ==", "explicit_deny")]),
+])
+def test_the_values_tried_for_each_kind_of_condition_compared_whole(conds, decision, allowed, denied, cases):
+    """issue 22 (broadening partition.element_reps): every case of the exact answer (each value tried for the key,
+    in order, and its decision) and the words, for each kind of operator and all of them on one key."""
+    d = evaluate([[FULL_AWS_ACCESS, _deny_stop_logging(*conds)]], "cloudtrail:StopLogging")
+    assert (d.decision, d.allowed_when, d.denied_when) == (
+        decision, allowed and f"{_K} is {allowed}", denied and f"{_K} is {denied}")
+    assert [(list(c["values"]), c["values"][_K.lower()], c["decision"]) for c in d.cases] == [
+        ([_K.lower()], label, dec) for label, dec in cases]
+
+
+def test_the_values_tried_use_the_known_policy_variables():
+    """issue 22 (broadening partition.element_reps): a policy variable whose value the request knows (the
+    principal's account) is tried as that value, and named as written."""
+    doc = _deny_stop_logging({"StringEquals": {_K: "${aws:PrincipalAccount}-x"}},
+                             {"StringLike": {_K: "${aws:PrincipalAccount}-y*"}})
+    d = evaluate([[FULL_AWS_ACCESS, doc]], "cloudtrail:StopLogging", principal="arn:aws:iam::111122223333:role/R")
+    assert (d.decision, d.allowed_when, d.denied_when) == (
+        "conditional", f"{_K} is absent or any other value",
+        f'{_K} is "${{aws:PrincipalAccount}}-x" or like 111122223333-y*')
+    assert [(c["values"], c["decision"]) for c in d.cases] == [
+        ({_K.lower(): "absent"}, "allow"), ({_K.lower(): '"${aws:PrincipalAccount}-x"'}, "explicit_deny"),
+        ({_K.lower(): "like 111122223333-y*"}, "explicit_deny"), ({_K.lower(): "any other value"}, "allow")]
