@@ -64,7 +64,7 @@ _MGMT_ADV = {"Field": "eventCategory", "Equals": ["Management"]}
 @pytest.mark.parametrize("selectors", [
     {"advanced_event_selectors": [{"Name": "n", "FieldSelectors": ["x"]}]},
     {"advanced_event_selectors": [{"Name": "n", "FieldSelectors": [{"Field": "readOnly", "Equals": [1]}, _MGMT_ADV]}]},
-    {"advanced_event_selectors": [{"Name": "n", "FieldSelectors": [{"Field": "eventCategory", "Equals": "Management"}]}]},
+    {"advanced_event_selectors": [{"Name": "n", "FieldSelectors": [dict(_MGMT_ADV, Equals="Management")]}]},
     {"advanced_event_selectors": [{"Name": "n", "FieldSelectors": [_MGMT_ADV, {"Field": 7, "Equals": ["x"]}]}]},
     {"event_selectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": ["x"],
                           "ExcludeManagementEventSources": []}]},

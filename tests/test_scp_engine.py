@@ -522,3 +522,267 @@ def test_a_long_description_is_cut_at_the_limit_with_an_ellipsis():
     decision, allowed, _ = _answer(doc)
     assert decision == "conditional" and len(full) > 600
     assert allowed == full[:599] + "…"
+
+
+def test_a_value_needing_a_literal_star_to_match_two_like_patterns_is_found():
+    """issue 22 (seed-26 survivor partition._fragments 22): ``${*}`` is a literal ``*`` in a StringLike value
+    (Version 2012-10-17). Allowed only for a value like both ``ab*c`` and ``*b${*}c*`` (one holding ``b*c``): it is
+    found by filling ``ab*c``'s wildcard with the other's literal piece ``b*c``, star included."""
+    doc = _deny_stop_logging({"StringNotLike": {"aws:PrincipalTag/team": "ab*c"}},
+                             {"StringNotLike": {"aws:PrincipalTag/team": "*b${*}c*"}})
+    assert _answer(doc) == ("conditional", "aws:PrincipalTag/team is like ab*c",
+                            "aws:PrincipalTag/team is absent or like ab*c or like *b${*}c* or any other value")
+
+
+def test_a_binary_equals_condition_has_its_exact_answer():
+    """issue 22 (seed-26 survivor partition.element_reps 179): a BinaryEquals value is one class, every other
+    value (or none) the other."""
+    doc = _deny_stop_logging({"BinaryEquals": {"aws:PrincipalTag/blob": "QmluYXJ5"}})
+    assert _answer(doc) == ("conditional", "aws:PrincipalTag/blob is not QmluYXJ5 (or absent)",
+                            "aws:PrincipalTag/blob is QmluYXJ5")
+
+
+@pytest.mark.parametrize("value,word", [(False, "false"), (True, "true")])
+def test_a_json_boolean_in_a_string_condition_is_its_word_in_the_exact_answer(value, word):
+    """issue 22 (seed-26 survivor partition._str 2): JSON ``false`` in a String condition is the string "false"
+    (IAM compares the text), so the exact answer names "false", not "true"."""
+    doc = _deny_stop_logging({"StringEquals": {"aws:SecureTransport": value}})
+    assert _answer(doc) == ("conditional", f'aws:SecureTransport is not "{word}" (or absent)',
+                            f'aws:SecureTransport is "{word}"')
+
+
+# --- issue 22, seed-26 broadening: compile_policy's whole answer (every field of every statement, or the whole error)
+
+def _compiled(document, policy_id="p-x", name=None, kind="scp"):
+    """Everything compile_policy says: the policy and every field of each statement (the condition included, which
+    Statement equality leaves out), or the error's text and each of its parts."""
+    try:
+        p = compile_policy(document, policy_id, name, kind=kind)
+    except PolicyError as e:
+        return ("error", str(e), e.policy_id, e.message, e.statement, e.sid)
+    return ("policy", p.policy_id, p.name, p.text,
+            [(s.policy_id, s.index, s.sid, s.effect, s.actions, s.not_actions, s.resources, s.not_resources, s.condition)
+             for s in p.statements])
+
+
+_OK0 = {"Sid": "First", "Effect": "Allow", "Action": "*", "Resource": "*"}
+
+
+@pytest.mark.parametrize("bad,kind,message", [
+    ({"Sid": "S", "Effect": "Deny", "NotPrincipal": {"AWS": "*"}, "Action": "s3:*", "Resource": "*"}, "rcp",
+     "NotPrincipal is not supported in resource control policies"),
+    ({"Sid": "S", "Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:*"}, "rcp",
+     'the Principal of a resource control policy must be "*"'),
+    ({"Sid": "S", "Effect": "Deny", "Principal": "arn:aws:iam::111122223333:root", "Action": "s3:*"}, "rcp",
+     'the Principal of a resource control policy must be "*"'),
+    ({"Sid": "S", "Effect": "Deny", "Principal": {"aws": "*"}, "Action": "s3:*"}, "rcp",
+     'the Principal of a resource control policy must be "*"'),
+    ({"Sid": "S", "Effect": "Deny", "Principal": "*", "Action": "s3:*"}, "scp",
+     "Principal is not supported in service control policies"),
+    ({"Sid": "S", "Effect": "Deny", "NotPrincipal": "*", "Action": "s3:*"}, "scp",
+     "NotPrincipal is not supported in service control policies"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "Zed": 1, "Bar": 2}, "scp", "unexpected element(s): Bar, Zed"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "principal": "*"}, "rcp", "unexpected element(s): principal"),
+    ({"Sid": "S", "Action": "s3:*"}, "scp", 'Effect must be "Allow" or "Deny", got null'),
+    ({"Sid": "S", "Effect": "deny", "Action": "s3:*"}, "scp", 'Effect must be "Allow" or "Deny", got "deny"'),
+    ({"Sid": "S", "Effect": "Deny", "Resource": "*"}, "scp", "a statement needs exactly one of Action or NotAction"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "NotAction": "s3:Get*"}, "scp",
+     "a statement needs exactly one of Action or NotAction"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "Resource": "*", "NotResource": "*"}, "scp",
+     "a statement cannot have both Resource and NotResource"),
+    ({"Sid": "S", "Effect": "Deny", "Action": []}, "scp", "Action must be a string or a non-empty list of strings, got []"),
+    ({"Sid": "S", "Effect": "Deny", "NotAction": 5}, "scp", "NotAction must be a string or a non-empty list of strings, got 5"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "Resource": ["a", 1]}, "scp",
+     'Resource must be a string or a non-empty list of strings, got ["a", 1]'),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "NotResource": {}}, "scp",
+     "NotResource must be a string or a non-empty list of strings, got {}"),
+    ({"Sid": "S", "Effect": "Deny", "Action": ["s3:*", "GetObject"]}, "scp",
+     "action 'GetObject' is not of the form service:Action"),
+    ({"Sid": "S", "Effect": "Deny", "NotAction": ["s3:*", "Get"]}, "scp", "action 'Get' is not of the form service:Action"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "Condition": ["x"]}, "scp",
+     "Condition must be an object of operator -> {key: values}"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "Condition": {"StringEquals": {}}}, "scp",
+     "Condition operator StringEquals must map condition keys to values"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "Condition": {"Bool": "true"}}, "scp",
+     "Condition operator Bool must map condition keys to values"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "Condition": {"StringEquals": {"aws:username": []}}}, "scp",
+     "condition values for StringEquals aws:username must be strings, numbers or booleans"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "Condition": {"StringLike": {"k": ["a", {"b": 1}]}}}, "scp",
+     "condition values for StringLike k must be strings, numbers or booleans"),
+    ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "Condition": {"Null": {"k": None}}}, "scp",
+     "condition values for Null k must be strings, numbers or booleans"),
+])
+def test_a_statement_error_is_given_whole_with_its_index_and_sid(bad, kind, message):
+    """issue 22 (seed-26 survivor compile_policy 192, and broadening): each statement error, the second statement
+    named by its index and Sid, word for word and in each of the error's parts."""
+    ok = {**_OK0, "Principal": "*"} if kind == "rcp" else _OK0
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [ok, bad]})
+    assert _compiled(doc, kind=kind) == ("error", f"policy p-x, statement 1 (S): {message}", "p-x", message, 1, "S")
+
+
+@pytest.mark.parametrize("doc,message,index", [
+    ('{"Statement": [{"Sid": "A", "Effect": "Deny", "Action": "*"}, "s3:*"]}', "a statement must be a JSON object", 1),
+    ('{"Statement": [{"Effect": "Deny", "Action": "*"}, {"Sid": 5, "Effect": "Deny", "Action": "*"}]}',
+     "Sid must be a string", 1),
+    ('{"Statement": {"Sid": ["x"], "Effect": "Deny", "Action": "*"}}', "Sid must be a string", 0),
+    ("{bad", "not valid JSON: Expecting property name enclosed in double quotes at line 1 column 2", None),
+    ('{"Statement": [\n  {"Effect": "Deny",}\n]}', "not valid JSON: Expecting property name enclosed in double quotes "
+     "at line 2 column 21", None),
+    ("[1]", "a policy must be one JSON object", None),
+    ('"x"', "a policy must be one JSON object", None),
+    ('{"Version": "2012-10-17", "Zed": 1, "Id": "i", "Bar": [], "Statement": []}',
+     "unexpected top-level element(s): Bar, Zed", None),
+    ('{"version": "2012-10-17", "Statement": []}', "unexpected top-level element(s): version", None),
+    ('{"Version": "2012-10-17", "statement": []}', "unexpected top-level element(s): statement", None),
+    ('{"Version": "2012-10-17", "Id": "only"}', "missing the Statement element", None),
+    ('{"Version": "2012-10-18", "Statement": []}', "Version must be one of 2012-10-17, 2008-10-17, not '2012-10-18'",
+     None),
+    ('{"Version": 2012, "Statement": []}', "Version must be one of 2012-10-17, 2008-10-17, not 2012", None),
+    ('{"Version": "2012-10-17", "Statement": []}', "Statement must be an object or a non-empty list of objects", None),
+    ('{"Version": "2008-10-17", "Statement": []}', "Statement must be an object or a non-empty list of objects", None),
+    ('{"Version": "2012-10-17", "Statement": "s3:*"}', "Statement must be an object or a non-empty list of objects",
+     None),
+    # without Version 2012-10-17 too: a number or null was iterated (a TypeError, not a PolicyError), a string read
+    # character by character
+    ('{"Statement": 5}', "Statement must be an object or a non-empty list of objects", None),
+    ('{"Statement": null}', "Statement must be an object or a non-empty list of objects", None),
+    ('{"Statement": "s3:*"}', "Statement must be an object or a non-empty list of objects", None),
+])
+def test_a_policy_error_is_given_whole(doc, message, index):
+    """issue 22 (seed-26 survivor compile_policy 100, and broadening): each error of the document or of a statement
+    without Sid, word for word."""
+    where = "policy p-x" + (f", statement {index}" if index is not None else "")
+    assert _compiled(doc) == ("error", f"{where}: {message}", "p-x", message, index, None)
+
+
+def test_an_unnamed_policy_is_named_by_the_hash_of_its_text():
+    """issue 22 (seed-26 survivor compile_policy 17): with no id, a policy is "doc-" and the first 10 hex digits of
+    the SHA-256 of its text; a dict's text is its JSON with the keys sorted, so the same dict in any key order has
+    one id; bytes are read as UTF-8; an error before the text is read names no policy."""
+    import hashlib
+
+    d1 = {"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::é"}}
+    d2 = {"Statement": {"Resource": "arn:aws:s3:::é", "Action": "s3:*", "Effect": "Deny"}, "Version": "2012-10-17"}
+    text = json.dumps(d1, sort_keys=True)
+    pid = "doc-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+    st = [(pid, 0, None, "Deny", ("s3:*",), None, ("arn:aws:s3:::é",), None, None)]
+    assert _compiled(d1, None, "N") == _compiled(d2, None, "N") == ("policy", pid, "N", text, st)
+    raw = json.dumps(d2, ensure_ascii=False)
+    rid = "doc-" + hashlib.sha256(raw.encode()).hexdigest()[:10]
+    st = [(rid, 0, None, "Deny", ("s3:*",), None, ("arn:aws:s3:::é",), None, None)]
+    assert _compiled(raw.encode("utf-8"), None) == _compiled(bytearray(raw.encode("utf-8")), None) == (
+        "policy", rid, None, raw, st)
+    assert _compiled(raw, None) == ("policy", rid, None, raw, st)
+    assert _compiled("{bad", None) == ("error", "policy <unnamed>: not valid JSON: Expecting property name enclosed in "
+                                       "double quotes at line 1 column 2", None, "not valid JSON: Expecting property "
+                                       "name enclosed in double quotes at line 1 column 2", None, None)
+    bid = "doc-" + hashlib.sha256(b"[1]").hexdigest()[:10]
+    assert _compiled("[1]", None) == ("error", f"policy {bid}: a policy must be one JSON object", bid,
+                                      "a policy must be one JSON object", None, None)
+
+
+_VARS = "arn:aws:s3:::${aws:PrincipalAccount}-logs/*"
+
+
+@pytest.mark.parametrize("version", ["2012-10-17", "2008-10-17", None])
+def test_a_compiled_policy_is_given_whole(version):
+    """issue 22 (broadening compile_policy): every field of every statement: Sid or none, Allow and Deny, Action or
+    NotAction (a string or a list), Resource, NotResource or none (every resource), the condition as written (an
+    empty one is none); with Version 2012-10-17 only, ``${...}`` is a policy variable (else escaped as literal text,
+    in resources and condition values)."""
+    sts = [
+        {"Sid": "A", "Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "NotAction": ["iam:Get*", "s3:List*"], "NotResource": [_VARS, "arn:aws:s3:::b"],
+         "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": ["${aws:username}", 3]}, "Bool": {"k": True}}},
+        {"Sid": "", "Effect": "Deny", "Action": ["ec2:RunInstances"], "Condition": {}},
+        {"Sid": "R", "Effect": "Deny", "Action": "s3:PutObject", "Resource": _VARS},
+    ]
+    doc = {"Statement": sts, "Id": "policy-id"}
+    if version:
+        doc["Version"] = version
+    text = json.dumps(doc, indent=1)
+    lit = (lambda s: s) if version == "2012-10-17" else (lambda s: s.replace("${", "${$}{"))
+    assert _compiled(text, "p-w", "Whole") == ("policy", "p-w", "Whole", text, [
+        ("p-w", 0, "A", "Allow", ("*",), None, ("*",), None, None),
+        ("p-w", 1, None, "Deny", None, ("iam:Get*", "s3:List*"), None, (lit(_VARS), "arn:aws:s3:::b"),
+         {"StringNotEquals": {"aws:PrincipalTag/team": [lit("${aws:username}"), 3]}, "Bool": {"k": True}}),
+        ("p-w", 2, "", "Deny", ("ec2:RunInstances",), None, ("*",), None, None),
+        ("p-w", 3, "R", "Deny", ("s3:PutObject",), None, (lit(_VARS),), None, None)])
+
+
+def test_a_resource_control_policy_is_compiled_without_its_principal():
+    """issue 22 (broadening compile_policy): an RCP's ``"Principal": "*"`` or ``{"AWS": "*"}`` is dropped (every
+    principal); the same statements are refused in an SCP."""
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "P", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": "*"}, "NotAction": "sts:*", "NotResource": "arn:aws:s3:::b"}]}
+    assert _compiled(doc, "p-r", kind="rcp") == ("policy", "p-r", None, json.dumps(doc, sort_keys=True), [
+        ("p-r", 0, "P", "Deny", ("s3:*",), None, ("*",), None, None),
+        ("p-r", 1, None, "Deny", None, ("sts:*",), None, ("arn:aws:s3:::b",), None)])
+    assert _compiled(doc, "p-r") == ("error", "policy p-r, statement 0 (P): Principal is not supported in service "
+                                     "control policies", "p-r", "Principal is not supported in service control "
+                                     "policies", 0, "P")
+
+
+# --- issue 22, seed-26 broadening: partition.element_reps, the values tried for one key of each kind, and their words
+
+_K = "aws:PrincipalTag/k"
+_D1, _D2 = "2024-01-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize("conds,decision,allowed,denied,cases", [
+    # numbers: a value that does not parse is skipped (the next one still read); below, =, between, above the points
+    ([{"NumericLessThan": {_K: ["x", "10"]}}, {"NumericGreaterThanEquals": {_K: 20.5}}], "conditional",
+     "absent or = 10 or between 10 and 20.5", "below 10 or = 20.5 or above 20.5",
+     [("absent", "allow"), ("below 10", "explicit_deny"), ("= 10 or between 10 and 20.5", "allow"),
+      ("= 20.5 or above 20.5", "explicit_deny")]),
+    ([{"NumericEquals": {_K: "abc"}}], "allow", None, None, [("absent", "allow"), ("0", "allow")]),
+    ([{"DateLessThan": {_K: ["notadate", "2024-01-01T00:00:00Z"]}}, {"DateGreaterThan": {_K: "2024-03-01T00:00:00Z"}}],
+     "conditional", f"absent or = {_D1} or between {_D1} and {_D2} or = {_D2}", f"below {_D1} or above {_D2}",
+     [("absent", "allow"), (f"below {_D1}", "explicit_deny"), (f"= {_D1} or between {_D1} and {_D2} or = {_D2}", "allow"),
+      (f"above {_D2}", "explicit_deny")]),
+    ([{"DateLessThan": {_K: "notadate"}}], "allow", None, None, [("absent", "allow"), ("2000-01-01", "allow")]),
+    ([{"Bool": {_K: "false"}}], "conditional", "not false (or absent)", "false",
+     [("absent", "allow"), ("true", "allow"), ("false", "explicit_deny")]),
+    # a range with host bits is read as its network (strict=False), a value that does not parse skipped
+    ([{"IpAddress": {_K: ["nonsense", "10.0.0.1/8"]}}, {"IpAddress": {_K: "2001:db8::/32"}}], "conditional",
+     "absent or 0.0.0.0", "10.0.0.0 or 2001:db8::",
+     [("absent", "allow"), ("0.0.0.0", "allow"), ("10.0.0.0", "explicit_deny"), ("2001:db8::", "explicit_deny")]),
+    ([{"BinaryEquals": {_K: ["QQ==", "Qg=="]}}], "conditional", "absent or any other value", "QQ== or Qg==",
+     [("absent", "allow"), ("QQ==", "explicit_deny"), ("Qg==", "explicit_deny"), ("any other value", "allow")]),
+    ([{"Null": {_K: "false"}}], "conditional", "absent", "any other value",
+     [("absent", "allow"), ("any other value", "explicit_deny")]),
+    # one key tested by every kind of operator: the values of each kind are all tried
+    ([{"StringEquals": {_K: "a"}}, {"NumericLessThan": {_K: "5"}}, {"Bool": {_K: "true"}},
+      {"DateGreaterThan": {_K: "2024-01-01"}}, {"IpAddress": {_K: "192.0.2.0/24"}}, {"BinaryEquals": {_K: "QQ=="}},
+      {"StringLike": {_K: "x*"}}, {"ArnEquals": {_K: "arn:aws:iam::111122223333:role/A"}},
+      {"StringEqualsIgnoreCase": {_K: "Ab"}}], "conditional", "absent or any other value",
+     f'"a" or "Ab" in any case or like x* or "arn:aws:iam::111122223333:role/A" or below 5 or above {_D1} or true or '
+     "192.0.2.0 or QQ==",
+     [("absent", "allow"), ('"a"', "explicit_deny"), ('"Ab" in any case', "explicit_deny"), ("like x*", "explicit_deny"),
+      ('"arn:aws:iam::111122223333:role/A"', "explicit_deny"), ("any other value", "allow"), ("below 5", "explicit_deny"),
+      (f"above {_D1}", "explicit_deny"), ("true", "explicit_deny"), ("192.0.2.0", "explicit_deny"),
+      ("QQ==", "explicit_deny")]),
+])
+def test_the_values_tried_for_each_kind_of_condition_compared_whole(conds, decision, allowed, denied, cases):
+    """issue 22 (broadening partition.element_reps): every case of the exact answer (each value tried for the key,
+    in order, and its decision) and the words, for each kind of operator and all of them on one key."""
+    d = evaluate([[FULL_AWS_ACCESS, _deny_stop_logging(*conds)]], "cloudtrail:StopLogging")
+    assert (d.decision, d.allowed_when, d.denied_when) == (
+        decision, allowed and f"{_K} is {allowed}", denied and f"{_K} is {denied}")
+    assert [(list(c["values"]), c["values"][_K.lower()], c["decision"]) for c in d.cases] == [
+        ([_K.lower()], label, dec) for label, dec in cases]
+
+
+def test_the_values_tried_use_the_known_policy_variables():
+    """issue 22 (broadening partition.element_reps): a policy variable whose value the request knows (the
+    principal's account) is tried as that value, and named as written."""
+    doc = _deny_stop_logging({"StringEquals": {_K: "${aws:PrincipalAccount}-x"}},
+                             {"StringLike": {_K: "${aws:PrincipalAccount}-y*"}})
+    d = evaluate([[FULL_AWS_ACCESS, doc]], "cloudtrail:StopLogging", principal="arn:aws:iam::111122223333:role/R")
+    assert (d.decision, d.allowed_when, d.denied_when) == (
+        "conditional", f"{_K} is absent or any other value",
+        f'{_K} is "${{aws:PrincipalAccount}}-x" or like 111122223333-y*')
+    assert [(c["values"], c["decision"]) for c in d.cases] == [
+        ({_K.lower(): "absent"}, "allow"), ({_K.lower(): '"${aws:PrincipalAccount}-x"'}, "explicit_deny"),
+        ({_K.lower(): "like 111122223333-y*"}, "explicit_deny"), ({_K.lower(): "any other value"}, "allow")]

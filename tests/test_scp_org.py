@@ -915,7 +915,6 @@ def test_the_summary_counts_every_decision_of_every_group_compared_whole(by, pri
     """issue 22 (broadening ``ScpMatrix.summary``, and its survivor 123): every row of the summary, for each grouping,
     equals the count of each decision in the long form of the same matrix (computed apart, by pandas); the columns
     come in the documented order, the names and groups as categoricals, every count (``total`` too) as int32."""
-    import pandas as pd
 
     from orgkit.scp.matrix import compute_matrix
     from orgkit.scp.org import Evaluator
@@ -993,7 +992,6 @@ def _scp_org(graph_attachments=True):
     plus an RCP listed among the policies (left out of the SCP view); with ``graph_attachments`` False the graph
     carries no ``scps`` and the attachments come from ``policy_targets`` (a target id given as a number, a target
     outside the tree, an attachment of the RCP: the last two ignored)."""
-    import pandas as pd
 
     org = make_org([("r-1", None, "root", "Root", ["p-FullAWSAccess", "p-protect"]),
                     ("ou-1", "r-1", "ou", "Team/A", ["p-FullAWSAccess", "p-untyped", "p-rcp"]),
@@ -1415,3 +1413,40 @@ def test_the_summary_of_a_matrix_without_accounts_is_empty_with_every_column():
         assert len(s) == 0
         assert s.columns.tolist() == ["account_id", "account_name", "ou_path", *keys, *DECISIONS, "total"]
         assert s.dtypes.astype(str).tolist() == ["category"] * (3 + len(keys)) + ["int32"] * (len(DECISIONS) + 1)
+def test_a_policy_whose_targets_are_unread_is_named_in_lint_and_not_called_unattached():
+    """issue 22 (seed-26 survivor lint.lint 65): the ``unread_policy`` warning names its policy in the
+    ``policy_id`` column. It showed a real bug: the same policy was also reported "attached to nothing", which is
+    unknown, not none."""
+    import pandas as pd
+
+    protect = {"Version": "2012-10-17", "Statement": [{"Sid": "P", "Effect": "Deny", "Action": "cloudtrail:StopLogging",
+                                                       "Resource": "*"}]}
+    o = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess"]),
+                  (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+                  ("100000000001", "r-root", "account", "eng-1", ["p-FullAWSAccess"])],
+                 {"p-FullAWSAccess": FULL, "p-protect": protect, "p-spare": protect})
+    o.errors = pd.DataFrame([{"account_id": MGMT, "region": None, "service": "organizations",
+                              "operation": "ListTargetsForPolicy", "error_code": "AccessDeniedException",
+                              "message": "not authorized on policy p-protect"}])
+    single = "detaching p-FullAWSAccess from here would deny every action for the {} account(s) at or below it"
+    none = {"target_id": None, "target_name": None, "sid": None}
+    assert _records(scp.lint(o)) == [
+        {"severity": "warning", "check": "unread_policy", **none, "policy_id": "p-protect",
+         "message": "where protect is attached is unknown (organizations:ListTargetsForPolicy failed "
+                    "(AccessDeniedException)): answers it could change are unknown"},
+        {"severity": "info", "check": "single_allow", "target_id": "100000000001", "target_name": "eng-1",
+         "policy_id": "p-FullAWSAccess", "sid": None, "message": single.format(1)},
+        {"severity": "info", "check": "single_allow", "target_id": "r-root", "target_name": "Root",
+         "policy_id": "p-FullAWSAccess", "sid": None, "message": single.format(2)},
+        {"severity": "info", "check": "unattached_policy", **none, "policy_id": "p-spare",
+         "message": "spare is attached to nothing"}]
+
+
+def test_what_if_with_no_change_gives_empty_frames_with_every_column(org):
+    """issue 22 (seed-26 survivor WhatIf.changes 84): with nothing changed, ``changes()`` is an empty frame with
+    the same columns as when something did."""
+    none = WhatIf(org)
+    c = none.changes(principal="role/Dev", actions=["s3:GetObject", "iam:CreateUser"])
+    assert c.empty and list(c.columns) == ["account_id", "account_name", "ou_path", "action", "service",
+                                           "access_level", "before", "after"]
+    assert c.attrs["what_if"] == [] and c.attrs["catalog_version"] == default_catalog().version

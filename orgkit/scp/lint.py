@@ -128,7 +128,7 @@ def lint(org_or_evaluator, catalog: Catalog | None = None) -> pd.DataFrame:
         pol, found = lint_policy(text, pid, cat, name)
         compiled[pid] = pol
         rows.extend(found)
-        if pid not in attached_anywhere:
+        if pid not in attached_anywhere and pid not in view.unread_targets:  # unknown is not "nothing"
             rows.append(_finding("info", "unattached_policy", f"{name or pid} is attached to nothing", policy_id=pid))
 
     if view.unread_policies:

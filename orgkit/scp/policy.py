@@ -235,11 +235,11 @@ def compile_policy(document: str | Mapping, policy_id: str | None = None, name: 
     raw = doc["Statement"]
     if isinstance(raw, dict):
         raw = [raw]
+    if not isinstance(raw, list) or not raw:  # checked first: a string or a number is not a list of statements
+        raise PolicyError(policy_id, "Statement must be an object or a non-empty list of objects")
     if version != "2012-10-17":
         # Without "Version": "2012-10-17" IAM does not recognise policy variables: ${...} is literal text.
         raw = [_literal_variables(st) if isinstance(st, dict) else st for st in raw]
-    if not isinstance(raw, list) or not raw:
-        raise PolicyError(policy_id, "Statement must be an object or a non-empty list of objects")
     out = []
     for i, st in enumerate(raw):
         if not isinstance(st, dict):
