@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 from orgkit.coverage._cells import CELL_COLUMNS, Grid, account_read_status, isin, no_gc
-from orgkit.coverage.selectors import TrailSelectors, describe_management, parse_advanced, parse_trail, union_all
+from orgkit.coverage.selectors import (MALFORMED, TrailSelectors, describe_management, parse_advanced, parse_trail,
+                                       union_all)
 from orgkit.model import Org
 
 STATUSES = ["covered", "partial", "not_delivering", "not_logging", "none", "unknown", "not_applicable"]
@@ -414,7 +415,7 @@ def _why_uncertain(p: dict) -> str:
         # an event data store between two states (STARTING_INGESTION): its state was read, it says neither
         bits.append(f"event data store is {p['ingestion']}" if p["ingestion"] else "logging state not read")
     if not p["selectors"].known:
-        bits.append(p["selectors"].notes[0] if p["selectors"].notes else "event selectors not read")
+        bits.append(MALFORMED if MALFORMED in p["selectors"].notes else "event selectors not read")
     err = p["detail_error"]
     return f"{p['trail_arn']}: {' and '.join(bits)}" + (f" ({err})" if isinstance(err, str) and err else "")
 
