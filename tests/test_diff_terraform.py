@@ -502,7 +502,7 @@ def test_a_reference_that_is_not_one_is_unknown_not_a_crash(org):
          "aws_organizations_policy_attachment.a: attaches a policy unknown until apply "
          "(aws_organizations_policy_attachment.a.policy_id is unknown until apply (not a reference! is not known)) "
          f"to {eng}: it can only take permissions away there (the level already allows everything, and an SCP never "
-         f"grants), so the 1 account below ({app}) are evaluated without it and their decisions could only become "
+         f"grants), so the 1 account below ({app}) is evaluated without it and its decisions could only become "
          "more restrictive", "aws_organizations_policy_attachment.a")]
 
 
@@ -742,7 +742,7 @@ def test_a_policy_attached_to_an_unknown_target_says_how_many_accounts_each_way(
         ("not_evaluated", "unknown", None, ids["allow"], None, None, None, None,
          f"{address}: attaches {ids['allow']} to a target unknown until apply ({address}.target_id is unknown until "
          "apply (each.value is not known)): the accounts it reaches are unknown: it can only take permissions away "
-         "(every level above them already allows everything), so 1 account are evaluated without it; it could "
+         "(every level above them already allows everything), so 1 account is evaluated without it; it could "
          "widen permissions where a level does not already allow everything: the SCP decisions of 1 account are "
          "unknown", address)]
 
@@ -990,7 +990,7 @@ def test_new_policies_and_attachments_unknown_until_apply_compared_whole(org):
                   target_id={"constant_value": sandbox})]
     why = f"{P}.x.content is unknown until apply (local.doc is not known)"
     only_restrict = ("it can only take permissions away there (the level already allows everything, and an SCP "
-                     "never grants), so the 1 account below ({}) are evaluated without it and their decisions could "
+                     "never grants), so the 1 account below ({}) is evaluated without it and its decisions could "
                      "only become more restrictive")
 
     def unresolved(u):

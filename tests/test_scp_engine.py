@@ -728,6 +728,9 @@ def test_a_resource_control_policy_is_compiled_without_its_principal():
 
 _K = "aws:PrincipalTag/k"
 _D1, _D2 = "2024-01-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00"
+_V6 = "2001:db8:: to 2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"
+_IP_OUT = ("0.0.0.0 to 9.255.255.255 or 11.0.0.0 to 255.255.255.255 or :: to 2001:db7:ffff:ffff:ffff:ffff:ffff:ffff "
+           "or 2001:db9:: to ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
 
 
 @pytest.mark.parametrize("conds,decision,allowed,denied,cases", [
@@ -744,10 +747,15 @@ _D1, _D2 = "2024-01-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00"
     ([{"DateLessThan": {_K: "notadate"}}], "allow", None, None, [("absent", "allow"), ("2000-01-01", "allow")]),
     ([{"Bool": {_K: "false"}}], "conditional", "not false (or absent)", "false",
      [("absent", "allow"), ("true", "allow"), ("false", "explicit_deny")]),
-    # a range with host bits is read as its network (strict=False), a value that does not parse skipped
+    # a range with host bits is read as its network (strict=False), a value that does not parse skipped; each class
+    # of addresses named by every range it holds, not by its first address
     ([{"IpAddress": {_K: ["nonsense", "10.0.0.1/8"]}}, {"IpAddress": {_K: "2001:db8::/32"}}], "conditional",
-     "absent or 0.0.0.0", "10.0.0.0 or 2001:db8::",
-     [("absent", "allow"), ("0.0.0.0", "allow"), ("10.0.0.0", "explicit_deny"), ("2001:db8::", "explicit_deny")]),
+     f"absent or {_IP_OUT}", f"10.0.0.0 to 10.255.255.255 or {_V6}",
+     [("absent", "allow"), (_IP_OUT, "allow"), ("10.0.0.0 to 10.255.255.255", "explicit_deny"),
+      (_V6, "explicit_deny")]),
+    ([{"IpAddress": {_K: "192.0.2.7/32"}}], "conditional", "not 192.0.2.7 (or absent)", "192.0.2.7",
+     [("absent", "allow"), ("0.0.0.0 to 192.0.2.6 or 192.0.2.8 to 255.255.255.255 or any IPv6 address", "allow"),
+      ("192.0.2.7", "explicit_deny")]),
     ([{"BinaryEquals": {_K: ["QQ==", "Qg=="]}}], "conditional", "absent or any other value", "QQ== or Qg==",
      [("absent", "allow"), ("QQ==", "explicit_deny"), ("Qg==", "explicit_deny"), ("any other value", "allow")]),
     ([{"Null": {_K: "false"}}], "conditional", "absent", "any other value",
@@ -758,10 +766,10 @@ _D1, _D2 = "2024-01-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00"
       {"StringLike": {_K: "x*"}}, {"ArnEquals": {_K: "arn:aws:iam::111122223333:role/A"}},
       {"StringEqualsIgnoreCase": {_K: "Ab"}}], "conditional", "absent or any other value",
      f'"a" or "Ab" in any case or like x* or "arn:aws:iam::111122223333:role/A" or below 5 or above {_D1} or true or '
-     "192.0.2.0 or QQ==",
+     "192.0.2.0 to 192.0.2.255 or QQ==",
      [("absent", "allow"), ('"a"', "explicit_deny"), ('"Ab" in any case', "explicit_deny"), ("like x*", "explicit_deny"),
       ('"arn:aws:iam::111122223333:role/A"', "explicit_deny"), ("any other value", "allow"), ("below 5", "explicit_deny"),
-      (f"above {_D1}", "explicit_deny"), ("true", "explicit_deny"), ("192.0.2.0", "explicit_deny"),
+      (f"above {_D1}", "explicit_deny"), ("true", "explicit_deny"), ("192.0.2.0 to 192.0.2.255", "explicit_deny"),
       ("QQ==", "explicit_deny")]),
 ])
 def test_the_values_tried_for_each_kind_of_condition_compared_whole(conds, decision, allowed, denied, cases):

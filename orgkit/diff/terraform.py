@@ -568,7 +568,9 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             note["reason"] += (
                 f": it can only take permissions away there (the level already allows everything, and an SCP never "
                 f"grants), so the {len(accs)} account{'s' if len(accs) != 1 else ''} below ({shown}) "
-                "are evaluated without it and their decisions could only become more restrictive" if restricts else
+                + ("are evaluated without it and their decisions" if len(accs) != 1 else
+                   "is evaluated without it and its decisions")
+                + " could only become more restrictive" if restricts else
                 f": {widens}; the SCP decisions of the {len(accs)} account{'s' if len(accs) != 1 else ''} below "
                 f"({shown}) are unknown")
 
@@ -608,7 +610,7 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             why_narrow = "it has no Allow" if not grants else "every level above them already allows everything"
             note["reason"] += (
                 f": it can only take permissions away ({why_narrow}), so {len(narrow)} "
-                f"account{'s' if len(narrow) != 1 else ''} are evaluated without it" if narrow else "") + (
+                f"account{'s are' if len(narrow) != 1 else ' is'} evaluated without it" if narrow else "") + (
                 f"{';' if narrow else ':'} it could widen permissions where a level does not already allow "
                 f"everything: the SCP decisions of {len(wide)} account{'s' if len(wide) != 1 else ''} are unknown"
                 if wide else "")

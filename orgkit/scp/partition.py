@@ -179,6 +179,8 @@ def _merged(reps: list[Rep], behaviour) -> list[Rep]:
 
 
 def _ip_reps(nets) -> list[Rep]:
+    """The first address of every interval the networks cut each address space into, named by the interval
+    (``10.0.0.0 to 10.255.255.255``; ``any IPv6 address`` when no network cuts that space)."""
     reps: list[Rep] = []
     for version, cls, top in ((4, ipaddress.IPv4Address, 2**32), (6, ipaddress.IPv6Address, 2**128)):
         mine = [n for n in nets if n.version == version]
@@ -188,8 +190,15 @@ def _ip_reps(nets) -> list[Rep]:
             end = int(n.broadcast_address) + 1
             if end < top:
                 points.add(end)
-        for p in sorted(points):
-            reps.append(Rep(str(cls(p)), str(cls(p))))
+        starts = sorted(points)
+        for p, nxt in zip(starts, starts[1:] + [top]):
+            if p == 0 and nxt == top:
+                label = f"any IPv{version} address"
+            elif nxt - p == 1:
+                label = str(cls(p))
+            else:
+                label = f"{cls(p)} to {cls(nxt - 1)}"
+            reps.append(Rep(str(cls(p)), label))
     return reps
 
 
@@ -236,7 +245,7 @@ def element_reps(tests: Sequence[tuple], ctx: Mapping[str, Any]) -> list[Rep]:
     if "bool" in fams:
         reps += [Rep("true", "true"), Rep("false", "false")]
     if "ip" in fams:
-        reps += _ip_reps(nets)
+        reps += _merged(_ip_reps(nets), behaviour)
     if "binaryequals" in fams:
         reps += [Rep(b, b) for b in binaries] + [Rep("b3JnaXQtb3RoZXI=", "any other value")]
     return _case_labels(_by_behaviour(reps, behaviour), ignorecase, ctx, behaviour)
