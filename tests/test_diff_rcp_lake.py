@@ -402,6 +402,39 @@ def test_plan_rcp_with_unknown_content_is_not_evaluated(planned):
     assert not (df["kind"] == "rcp_edited").any()
 
 
+def test_plan_rcps_unknown_or_missing_are_said_whole(planned):
+    """issue 22 (seed-27 survivors _plan_rcp 29, 134): an updated RCP of unknown content keeps its collected text, a
+    created one is evaluated as allowing everything, and an update of an RCP the snapshot lacks is named; each row
+    whole."""
+    from orgkit.diff import diff_plan
+
+    org, keep, _ = planned
+    before = {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(KEEP)}
+    unknown = "content is unknown until apply and the plan records no expression"
+
+    def rows(change):
+        df = diff_plan(org, _plan([change]), actions=ACTIONS)
+        return [(r["kind"], r["severity"], r["policy_id"], r["policy_name"], r["reason"])
+                for r in df.to_dict("records")]
+
+    assert rows(_rc("aws_organizations_policy.keep", "aws_organizations_policy", ["update"], before,
+                    {"id": keep, "name": "KeepBuckets", "type": "RESOURCE_CONTROL_POLICY"}, {"content": True})) == [
+        ("not_evaluated", "unknown", keep, "KeepBuckets",
+         f"aws_organizations_policy.keep: RCP content unknown until apply (aws_organizations_policy.keep.{unknown}): "
+         "its effect is not evaluated (the collected text is kept)")]
+    new = "(after apply) aws_organizations_policy.new"
+    assert rows(_rc("aws_organizations_policy.new", "aws_organizations_policy", ["create"], None,
+                    {"name": "New", "type": "RESOURCE_CONTROL_POLICY"}, {"id": True, "content": True})) == [
+        ("not_evaluated", "unknown", new, "New",
+         f"aws_organizations_policy.new: RCP content unknown until apply (aws_organizations_policy.new.{unknown}): "
+         "its effect is not evaluated (the new RCP is evaluated as allowing everything)"),
+        ("rcp_created", "neutral", new, "New", "new RCP (not attached)")]
+    ghost = dict(before, id="p-ghost1234", name="Ghost")
+    assert rows(_rc("aws_organizations_policy.ghost", "aws_organizations_policy", ["update"], ghost, ghost)) == [
+        ("not_evaluated", "unknown", "p-ghost1234", None,
+         "aws_organizations_policy.ghost: updates policy p-ghost1234, which the snapshot does not have")]
+
+
 def test_plan_rcp_where_rcps_are_not_enabled_stays_not_evaluated(tmp_path):
     from orgkit.diff import diff_plan
 

@@ -1193,3 +1193,20 @@ def test_two_policies_of_unknown_content_at_an_allow_list_ou_leave_its_accounts_
            f"the 1 account below ({app}) are unknown", f"{P}.{x}") for x in ("a", "b")],
         *[("scp_created", "neutral", None, f"(after apply) {P}.{x}", x.upper(), None, None, x.upper(),
            f"content unknown until apply ({why(x)})", None) for x in ("a", "b")]]
+
+
+def test_planned_ous_that_form_a_cycle_are_refused_naming_them(org):
+    """issue 22 (seed-27 survivor rebuild 77): two OUs each planned under the other is refused, naming the cycle."""
+    o, ids = "aws_organizations_organizational_unit", org.ids
+    eng, sb = ids["eng"], ids["sandbox"]
+    changes = [rc(f"{o}.eng", o, ["update"], {"id": eng, "name": "Engineering", "parent_id": "r-ab12"},
+                  {"id": eng, "name": "Engineering", "parent_id": sb}),
+               rc(f"{o}.sb", o, ["update"], {"id": sb, "name": "Sandbox", "parent_id": "r-ab12"},
+                  {"id": sb, "name": "Sandbox", "parent_id": eng})]
+    with pytest.raises(ValueError) as e:
+        diff_plan(org, plan(changes), actions=FEW)
+    assert str(e.value) in (
+        f"the planned OUs form a cycle (Engineering ({eng}) under Sandbox ({sb}) under Engineering ({eng})): no "
+        "organisation can be so",
+        f"the planned OUs form a cycle (Sandbox ({sb}) under Engineering ({eng}) under Sandbox ({sb})): no "
+        "organisation can be so")

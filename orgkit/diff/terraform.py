@@ -701,7 +701,9 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: 
                 raise ValueError(f"OU {oid} would have an unknown parent {o.get('parent_id')}")
             g.add_edge(o["parent_id"], oid)
     if not nx.is_directed_acyclic_graph(g):
-        raise ValueError("the planned OUs form a cycle")
+        cycle = [a for a, _ in nx.find_cycle(g)]
+        raise ValueError("the planned OUs form a cycle (" + " under ".join(
+            f"{g.nodes[o].get('name')} ({o})" for o in reversed(cycle + cycle[:1])) + "): no organisation can be so")
     ou_rows = []
     for oid in nx.topological_sort(g):
         d = g.nodes[oid]
