@@ -908,7 +908,7 @@ def test_conditional_cases_compared_along_chains_of_more_than_63_statements(tmp_
         ("scp_edited", "regression", None, None, None, None,
          "edited: statement S0: Condition changed; changes SCP decisions in 1 account"),
         ("scp_effect", "regression", app, "conditional", "conditional", "s3:GetObject",
-         "s3:GetObject: now allowed when aws:SourceIp is 10.1.0.0")]
+         "s3:GetObject: now allowed when aws:SourceIp is 10.1.0.0 to 10.255.255.255")]
 
 
 def test_an_edit_and_a_detach_of_one_policy_are_each_rated_by_their_own_effect(tmp_path):
@@ -1071,10 +1071,10 @@ def test_accounts_of_one_ou_are_compared_each_with_its_own_policies_of_before(tm
           policy_id=pol["GammaIp"], policy_name="GammaIp", target_id=gamma),
         R("scp_effect", "regression", account_id=beta, account_name="Beta", ou_path="Root/Eng",
           before="conditional", after="conditional", service="s3", action="s3:GetObject", count=1,
-          reason="s3:GetObject: now allowed when aws:SourceIp is 10.16.0.0"),
+          reason="s3:GetObject: now allowed when aws:SourceIp is 10.16.0.0 to 10.255.255.255"),
         R("scp_effect", "regression", account_id=gamma, account_name="Gamma", ou_path="Root/Eng",
           before="conditional", after="conditional", service="s3", action="s3:GetObject", count=1,
-          reason="s3:GetObject: now allowed when aws:SourceIp is 10.1.0.0")]
+          reason="s3:GetObject: now allowed when aws:SourceIp is 10.1.0.0 to 10.255.255.255")]
 
 
 def test_a_move_and_an_edit_touching_one_account_rows_compared_whole(tmp_path):

@@ -48,7 +48,7 @@ def compare_cases(levels_b: Sequence[Level], ctx_b: Mapping[str, Any], levels_a:
     dims = sorted({k for s in steps for _, u in (*s.maybe_deny, *s.maybe_allow) for k in u.keys})
     if not dims:
         return CaseChange("", "", 1)
-    doms = domains(dims, maybe, ctx_a)
+    doms = domains(dims, maybe, ctx_a, resource=res if isinstance(res, str) else None)
     total = int(np.prod([len(doms[k]) for k in dims]))
     if total > MAX_COMBINATIONS:
         return None

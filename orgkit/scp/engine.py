@@ -529,7 +529,7 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
     ``None`` when there are too many combinations (the per-statement answer then stands)."""
     maybe = [st for s in steps for st, _ in (*s.maybe_deny, *s.maybe_allow)]
     dims = sorted({k for s in steps for _, u in (*s.maybe_deny, *s.maybe_allow) for k in u.keys})
-    doms = domains(dims, maybe, ctx) if dims else {}
+    doms = domains(dims, maybe, ctx, resource=resource) if dims else {}
     # a test we cannot evaluate for any value (an unknown operator) is a free yes/no of its own
     free = [st for st in maybe if st.unknown_operators]
     free_dims = [f"unknown operator {', '.join(st.unknown_operators)} in {_src(st)}" for st in free]

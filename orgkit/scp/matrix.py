@@ -518,7 +518,7 @@ def _truth_tables(ust: list[Statement], unknowns: list, res, ctx, cache: dict, e
 
 def _truth_tables_uncached(ust, unknowns, res, ctx, cache, evcache, domcache):
     dims = sorted({k for u in unknowns for k in u.keys})
-    doms = domains(dims, ust, ctx, domcache) if dims else {}
+    doms = domains(dims, ust, ctx, domcache, resource=res if isinstance(res, str) else None) if dims else {}
     shape = [len(doms[k]) for k in dims]
     total = math.prod(shape)
     if total > MAX_COMBINATIONS:

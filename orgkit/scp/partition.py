@@ -385,32 +385,124 @@ def reads(st, key: str) -> bool:
     return key in st.referenced_keys
 
 
-def domain(key: str, statements, ctx: Mapping[str, Any]) -> tuple[Rep, ...]:
-    """The representatives of one unknown key (or ``resource``), from the statements that read it."""
+#: at most this many values of a key are cut out of the request's resource (see :func:`resource_values`)
+MAX_RESOURCE_CUTS = 256
+
+
+_GLOB_OR_VAR = re.compile(r"[*?]|\$\{[^}]*\}")
+
+
+def _cuts(resource: str, pats: list[str], key: str) -> Iterable[str]:
+    """Pieces of ``resource`` the variable ``key`` may stand for: between the literal text around it in each
+    pattern (``team-${aws:PrincipalTag/team}-data``), wherever that text is found in the resource; then each run of
+    the resource's ``/``- or ``:``-separated parts, and each part's prefixes and suffixes."""
+    from orgkit.scp.matching import _parse_var, iter_variables
+
+    for p in pats:
+        for m in iter_variables(p):
+            if _parse_var(m.group(1))[0].lower() != key:
+                continue
+            before = _GLOB_OR_VAR.split(p[: m.start()])[-1]
+            after = _GLOB_OR_VAR.split(p[m.end():])[0]
+            i = resource.find(before)
+            while i >= 0:
+                start = i + len(before)
+                end = resource.find(after, start) if after else len(resource)
+                if end >= start:
+                    yield resource[start:end]
+                    if not after:
+                        stop = min((k for k in (resource.find("/", start), resource.find(":", start)) if k >= 0),
+                                   default=-1)
+                        if stop >= start:
+                            yield resource[start:stop]
+                i = resource.find(before, i + 1) if before else -1
+    toks = re.split(r"([/:])", resource)
+    parts = toks[0::2]
+    for i in range(len(parts)):
+        for j in range(i, min(i + 4, len(parts))):
+            yield "".join(toks[2 * i: 2 * j + 1])
+    for part in parts:
+        for k in range(1, min(len(part), 64)):
+            yield part[:k]
+            yield part[-k:]
+
+
+def resource_values(key: str, statements, ctx: Mapping[str, Any], resource: str | None) -> list[Rep]:
+    """Values of ``key`` that make a ``Resource`` or ``NotResource`` pattern using it as a variable
+    (``arn:aws:s3:::b/${aws:PrincipalTag/team}/*``) match the request's ``resource``: one for each different way
+    the patterns then match, other than the way "any other value" makes them match. Candidates are cut out of the
+    resource (:func:`_cuts`, at most :data:`MAX_RESOURCE_CUTS` distinct ones) and each tried by the ARN matcher."""
+    if not isinstance(resource, str) or not resource or resource == "*":
+        return []
+    from orgkit.scp.matching import variable_keys
+
+    pats = [p for st in statements for p in (*(st.resources or ()), *(st.not_resources or ()))
+            if "${" in p and key in variable_keys(p)]
+    if not pats:
+        return []
+
+    def behaviour(v):
+        c = dict(ctx)
+        c[key] = v
+        out = []
+        for p in pats:
+            try:
+                out.append(bool(arn_matches(p, resource, ctx=c)))
+            except MissingKey:
+                out.append(None)
+        return tuple(out)
+
+    seen = {behaviour(OTHER_VALUE)}
+    out: list[Rep] = []
+    alike: dict[tuple, int] = {}
+    tried: set[str] = set()
+    for v in _cuts(resource, pats, key):
+        if v in tried:
+            continue
+        if len(tried) >= MAX_RESOURCE_CUTS:
+            break
+        tried.add(v)
+        b = behaviour(v)
+        alike[b] = alike.get(b, 0) + 1
+        if b not in seen:
+            seen.add(b)
+            out.append(Rep(v, repr_value(v)))
+    # a value found among others that make the patterns match alike is one example of them, and said so
+    return [r if alike[behaviour(r.value)] == 1 else
+            Rep(r.value, f"one that makes the Resource pattern match the request (such as {repr_value(r.value)})")
+            for r in out]
+
+
+def domain(key: str, statements, ctx: Mapping[str, Any], resource: str | None = None) -> tuple[Rep, ...]:
+    """The representatives of one unknown key (or ``resource``), from the statements that read it; with the
+    request's ``resource``, also the values of a key used in a Resource pattern that make it match."""
     if key == RESOURCE:
         return tuple(resource_reps(statements, ctx))
     t = key_tests(statements).get(key, [])
     elems = element_reps(t, ctx)
+    known = {r.value for r in elems}
+    elems += [r for r in resource_values(key, statements, ctx, resource) if r.value not in known]
     if is_multi_valued(key, t):
         return (ABSENT_REP, *_sets(elems))
     return (ABSENT_REP, *elems)
 
 
-def domains(keys: Iterable[str], statements, ctx: Mapping[str, Any], cache: dict | None = None) -> dict[str, tuple[Rep, ...]]:
+def domains(keys: Iterable[str], statements, ctx: Mapping[str, Any], cache: dict | None = None,
+            resource: str | None = None) -> dict[str, tuple[Rep, ...]]:
     """The representatives of each unknown key (and of ``resource``), each built from the ``statements``
-    that read it and the known part of the context (``cache``: reuse across calls)."""
+    that read it, the known part of the context and the request's ``resource`` (``cache``: reuse across calls)."""
     out: dict[str, tuple[Rep, ...]] = {}
     for k in keys:
         sts = [st for st in statements if reads(st, k)]
         if cache is None:
-            out[k] = domain(k, sts, ctx)
+            out[k] = domain(k, sts, ctx, resource)
             continue
         vkeys = sorted({v for st in sts for v in st.variable_keys})
         ck = (k, tuple((st.policy_id, st.index) for st in sts),
-              tuple(_hv(ctx.get(v, "\0unknown")) for v in vkeys))
+              tuple(_hv(ctx.get(v, "\0unknown")) for v in vkeys), resource)
         d = cache.get(ck)
         if d is None:
-            d = cache[ck] = domain(k, sts, ctx)
+            d = cache[ck] = domain(k, sts, ctx, resource)
         out[k] = d
     return out
 
