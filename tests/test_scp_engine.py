@@ -794,3 +794,16 @@ def test_the_values_tried_use_the_known_policy_variables():
     assert [(c["values"], c["decision"]) for c in d.cases] == [
         ({_K.lower(): "absent"}, "allow"), ({_K.lower(): '"${aws:PrincipalAccount}-x"'}, "explicit_deny"),
         ({_K.lower(): "like 111122223333-y*"}, "explicit_deny"), ({_K.lower(): "any other value"}, "allow")]
+
+
+def test_a_resource_variable_with_no_value_is_unknown_naming_the_key():
+    """issue 22 (seed-27 survivor Statement.matches_resource): a Resource whose policy variable has no value in the
+    context does not say "no match": it is unknown, naming the resource pattern and the key."""
+    from orgkit.scp.matching import Unknown
+
+    pol = compile_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}]})
+    got = pol.statements[0].matches_resource("arn:aws:s3:::b/x/y", {})
+    assert got == Unknown(frozenset({"resource arn:aws:s3:::b/${aws:PrincipalTag/team}/* "
+                                     "(policy variable ${aws:principaltag/team})"}), frozenset({"aws:principaltag/team"}))
+    assert pol.statements[0].applies_beyond_action("arn:aws:s3:::b/x/y", {}) == got
