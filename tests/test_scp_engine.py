@@ -840,3 +840,14 @@ def test_values_cut_out_of_the_resource_are_bounded_for_a_hostile_pattern():
     d = evaluate([[FULL_AWS_ACCESS, _deny_get("Resource", pattern)]], "s3:GetObject",
                  resource="arn:aws:s3:::" + "a" * 1500 + "/" + "a/" * 200)
     assert d.decision == "conditional" and time.perf_counter() - t < 10
+def test_a_resource_variable_with_no_value_is_unknown_naming_the_key():
+    """issue 22 (seed-27 survivor Statement.matches_resource): a Resource whose policy variable has no value in the
+    context does not say "no match": it is unknown, naming the resource pattern and the key."""
+    from orgkit.scp.matching import Unknown
+
+    pol = compile_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}]})
+    got = pol.statements[0].matches_resource("arn:aws:s3:::b/x/y", {})
+    assert got == Unknown(frozenset({"resource arn:aws:s3:::b/${aws:PrincipalTag/team}/* "
+                                     "(policy variable ${aws:principaltag/team})"}), frozenset({"aws:principaltag/team"}))
+    assert pol.statements[0].applies_beyond_action("arn:aws:s3:::b/x/y", {}) == got

@@ -838,3 +838,43 @@ def test_a_completed_context_keeps_every_other_key_absent():
         "conditional", 'allow when aws:RequestedRegion is "eu-west-1"; explicit_deny when aws:RequestedRegion is not '
                        '"eu-west-1" (or absent)', ("aws:requestedregion",))
     assert [(c["values"], c["decision"]) for c in d.cases] == _cases(["explicit_deny", "allow", "explicit_deny"])
+
+
+def test_every_value_denied_by_two_statements_names_both_word_for_word():
+    """issue 22 (seed-27 survivor engine._mixed_deny): every case denied, explicitly by two different statements in
+    different cases and implicitly in the rest: the reason names each statement with its own cases."""
+    us = {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}
+    both = {"StringEquals": {"aws:RequestedRegion": ["eu-west-1", "us-east-1"]}}
+    d = evaluate([[_pol(_st("Allow", both))], [FULL, _pol(_st("Deny", _EU, "NoEu")), _pol(_st("Deny", us, "NoUs"))]],
+                 "cloudtrail:StopLogging")
+    assert (d.decision, d.reason) == (
+        "implicit_deny",
+        "denied for every value of aws:RequestedRegion: implicitly (level0 allows nothing when aws:RequestedRegion is "
+        'absent or any other value); explicitly by Sid "NoEu" of policy level1-policy1 at level1 when '
+        'aws:RequestedRegion is "eu-west-1"; by Sid "NoUs" of policy level1-policy2 at level1 when '
+        'aws:RequestedRegion is "us-east-1"')
+
+
+def test_a_value_like_two_patterns_at_once_is_a_case_word_for_word():
+    """issue 22 (seed-27 survivor partition._string_reps): ``ab*`` filled with one character ("abx") is also
+    ``???``: that value is allowed by level0 and denied by level1, so the denied cases include "like ab*"."""
+    tag = "aws:PrincipalTag/t"
+    d = evaluate([[_pol(_st("Allow", {"StringLike": {tag: "ab*"}}))],
+                  [FULL, _pol(_st("Deny", {"StringLike": {tag: "???"}}, "Three"))]], "cloudtrail:StopLogging")
+    assert (d.decision, d.reason) == (
+        "conditional", "allow when aws:PrincipalTag/t is like ab*; explicit_deny when aws:PrincipalTag/t is like ab* "
+        "or like ???; implicit_deny when aws:PrincipalTag/t is absent or any other value")
+    assert d.cases == [{"values": {"aws:principaltag/t": v}, "decision": c} for v, c in [
+        ("absent", "implicit_deny"), ("like ab*", "allow"), ("like ab*", "explicit_deny"), ("like ???", "explicit_deny"),
+        ("any other value", "implicit_deny")]]
+
+
+def test_a_whole_number_written_as_a_decimal_word_for_word():
+    """issue 22 (seed-27 survivor partition._fmt_num): "3600.0" is the number 3600, shown as 3600."""
+    d = evaluate([[FULL, _pol(_st("Deny", {"NumericGreaterThan": {"aws:MultiFactorAuthAge": "3600.0"}}, "Old"))]],
+                 "cloudtrail:StopLogging")
+    assert (d.decision, d.reason) == (
+        "conditional", "allow when aws:MultiFactorAuthAge is not above 3600 (or absent); explicit_deny when "
+        "aws:MultiFactorAuthAge is above 3600")
+    assert d.cases == [{"values": {"aws:multifactorauthage": v}, "decision": c} for v, c in [
+        ("absent", "allow"), ("below 3600 or = 3600", "allow"), ("above 3600", "explicit_deny")]]

