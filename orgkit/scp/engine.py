@@ -103,7 +103,7 @@ class LevelResult:
         lv = self.level
         head = _level_name(lv)
         pols = ", ".join(f'"{p.name}" ({p.policy_id})' if p.name and p.name != p.policy_id else p.policy_id
-                         for p in lv.policies) or "no SCP attached"
+                         for p in lv.policies) or f"no {_layer_word(lv)} attached"
         lines = [f"{head}: {pols}"]
         for st in self.deny_by:
             lines.append(f"  DENY   by {_ref(st, lv, where=False)}")
@@ -411,9 +411,15 @@ def _deny_decision(s: LevelResult, st: Statement, base: dict, reason: str) -> De
                     level_path=s.level.path or s.level.name, **base)
 
 
+def _layer_word(lv) -> str:
+    """The kind of policy a level holds: RCP at a resource control policy level, SCP otherwise."""
+    return "RCP" if lv.kind.startswith("RCP") else "SCP"
+
+
 def _implicit_why(s: LevelResult) -> str:
-    return (f"no SCP attached to {_level_name(s.level)} allows it" if s.level.policies
-            else f"{_level_name(s.level)} has no SCP attached, so it allows nothing")
+    word = _layer_word(s.level)
+    return (f"no {word} attached to {_level_name(s.level)} allows it" if s.level.policies
+            else f"{_level_name(s.level)} has no {word} attached, so it allows nothing")
 
 
 def combine(steps: list[LevelResult], action: str, resource=None, principal=None) -> Decision:
