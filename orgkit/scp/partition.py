@@ -35,7 +35,7 @@ from datetime import timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
 from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, _safe, parse_operator
-from orgkit.scp.matching import MissingKey, arn_matches, sub_variables
+from orgkit.scp.matching import MissingKey, _parse_var, arn_matches, iter_variables, sub_variables, variable_keys
 
 __all__ = ["Rep", "domains", "MULTI_VALUED_KEYS", "RESOURCE", "MAX_SET_ELEMENTS", "MAX_COMBINATIONS"]
 
@@ -131,14 +131,23 @@ def _fragments(values: Iterable[str]) -> list[str]:
     return out[:12]
 
 
+def _literal(v: str, ctx) -> str:
+    """A policy value as the request would hold it: known variables substituted, ``${*}`` and ``${?}`` literal."""
+    return _subst(v, ctx).replace("\x01", "*").replace("\x02", "?")
+
+
+def _spellings(v: str, ctx) -> list[str]:
+    """An ``IgnoreCase`` value's spellings tried: as written, lower, upper and swapped case (each once)."""
+    s = _literal(v, ctx)
+    return list(dict.fromkeys((s, s.lower(), s.upper(), s.swapcase())))
+
+
 def _string_reps(strings, ignorecase, patterns, arn_patterns, ctx) -> list[Rep]:
     reps: list[Rep] = []
     for v in strings:
-        reps.append(Rep(_subst(v, ctx).replace("\x01", "*").replace("\x02", "?"), repr_value(v)))
+        reps.append(Rep(_literal(v, ctx), repr_value(v)))
     for v in ignorecase:
-        s = _subst(v, ctx).replace("\x01", "*").replace("\x02", "?")
-        for form in (s, s.lower(), s.upper(), s.swapcase()):
-            reps.append(Rep(form, repr_value(form)))
+        reps += [Rep(form, repr_value(form)) for form in _spellings(v, ctx)]
     frags = _fragments([*strings, *ignorecase, *patterns, *arn_patterns])
     for p in (*patterns, *arn_patterns):
         if "*" not in p and "?" not in p:
@@ -257,20 +266,19 @@ def _case_labels(reps: list[Rep], ignorecase, ctx, behaviour) -> list[Rep]:
     case-sensitive test splits them), not one of them as if it were the only value allowed."""
     if not ignorecase:
         return reps
-    forms_of: dict[str, tuple[str, list[str]]] = {}
+    forms_of: dict[str, list[str]] = {}
     for v in ignorecase:
-        s = _subst(v, ctx).replace("\x01", "*").replace("\x02", "?")
-        forms = list(dict.fromkeys((s, s.lower(), s.upper(), s.swapcase())))
+        forms = _spellings(v, ctx)
         for f in forms:
-            forms_of.setdefault(f, (s, forms))
+            forms_of.setdefault(f, forms)
     out = []
     for r in reps:
-        if r.value in forms_of and len(forms_of[r.value][1]) > 1:
-            s, forms = forms_of[r.value]
+        if r.value in forms_of and len(forms_of[r.value]) > 1:
+            forms = forms_of[r.value]
             b = behaviour(r.value)
             same = [f for f in forms if behaviour(f) == b]
             if len(same) == len(forms):
-                r = Rep(r.value, f"{repr_value(s)} in any case")
+                r = Rep(r.value, f"{repr_value(forms[0])} in any case")
             elif len(same) > 1:
                 r = Rep(r.value, " or ".join(repr_value(f) for f in same))
         out.append(r)
@@ -319,8 +327,6 @@ def repr_value(v) -> str:
 def key_tests(statements) -> dict[str, list[tuple]]:
     """``{lower-cased key: [(qualifier, base, values), ...]}`` over the statements' conditions; keys used
     only as policy variables get an empty list (a string key)."""
-    from orgkit.scp.matching import variable_keys
-
     out: dict[str, list[tuple]] = {}
     for st in statements:
         for op, tests in (st.condition or {}).items():
@@ -347,17 +353,18 @@ def resource_reps(statements, ctx) -> list[Rep]:
         for fill in ("", "x", *frags):
             reps.append(Rep(_instantiate(p, fill, ctx), f"like {shown}"))
     reps.append(Rep(OTHER_RESOURCE, "any other resource"))
+    return _by_behaviour(reps, lambda v: _pattern_matches(pats, v, ctx))
 
-    def behaviour(v):
-        out = []
-        for p in pats:
-            try:
-                out.append(bool(arn_matches(p, v, ctx=ctx)))
-            except MissingKey:
-                out.append(None)
-        return tuple(out)
 
-    return _by_behaviour(reps, behaviour)
+def _pattern_matches(pats: Sequence[str], resource: str, ctx) -> tuple:
+    """Whether each pattern matches ``resource`` (None: a variable it uses has no value)."""
+    out = []
+    for p in pats:
+        try:
+            out.append(bool(arn_matches(p, resource, ctx=ctx)))
+        except MissingKey:
+            out.append(None)
+    return tuple(out)
 
 
 def _sets(elems: list[Rep]) -> list[Rep]:
@@ -396,8 +403,6 @@ def _cuts(resource: str, pats: list[str], key: str) -> Iterable[str]:
     """Pieces of ``resource`` the variable ``key`` may stand for: between the literal text around it in each
     pattern (``team-${aws:PrincipalTag/team}-data``), wherever that text is found in the resource; then each run of
     the resource's ``/``- or ``:``-separated parts, and each part's prefixes and suffixes."""
-    from orgkit.scp.matching import _parse_var, iter_variables
-
     for p in pats:
         for m in iter_variables(p):
             if _parse_var(m.group(1))[0].lower() != key:
@@ -434,26 +439,16 @@ def resource_values(key: str, statements, ctx: Mapping[str, Any], resource: str 
     resource (:func:`_cuts`, at most :data:`MAX_RESOURCE_CUTS` distinct ones) and each tried by the ARN matcher."""
     if not isinstance(resource, str) or not resource or resource == "*":
         return []
-    from orgkit.scp.matching import variable_keys
-
     pats = [p for st in statements for p in (*(st.resources or ()), *(st.not_resources or ()))
             if "${" in p and key in variable_keys(p)]
     if not pats:
         return []
 
     def behaviour(v):
-        c = dict(ctx)
-        c[key] = v
-        out = []
-        for p in pats:
-            try:
-                out.append(bool(arn_matches(p, resource, ctx=c)))
-            except MissingKey:
-                out.append(None)
-        return tuple(out)
+        return _pattern_matches(pats, resource, {**ctx, key: v})
 
     seen = {behaviour(OTHER_VALUE)}
-    out: list[Rep] = []
+    first: dict[tuple, str] = {}  # each new way of matching -> the first value found for it
     alike: dict[tuple, int] = {}
     tried: set[str] = set()
     for v in _cuts(resource, pats, key):
@@ -465,12 +460,11 @@ def resource_values(key: str, statements, ctx: Mapping[str, Any], resource: str 
         b = behaviour(v)
         alike[b] = alike.get(b, 0) + 1
         if b not in seen:
-            seen.add(b)
-            out.append(Rep(v, repr_value(v)))
+            first.setdefault(b, v)
     # a value found among others that make the patterns match alike is one example of them, and said so
-    return [r if alike[behaviour(r.value)] == 1 else
-            Rep(r.value, f"one that makes the Resource pattern match the request (such as {repr_value(r.value)})")
-            for r in out]
+    return [Rep(v, repr_value(v) if alike[b] == 1 else
+                f"one that makes the Resource pattern match the request (such as {repr_value(v)})")
+            for b, v in first.items()]
 
 
 def domain(key: str, statements, ctx: Mapping[str, Any], resource: str | None = None) -> tuple[Rep, ...]:
