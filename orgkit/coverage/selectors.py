@@ -191,7 +191,7 @@ def _values(fs: dict, op: str) -> list[str]:
 
 
 #: the operators of a CloudTrail AdvancedFieldSelector, each a list of strings
-FIELD_OPERATORS = ("Equals", "StartsWith", "EndsWith", "NotEquals", "NotStartsWith", "NotEndsWith")
+FIELD_OPERATORS = ("Equals", "NotEquals", "StartsWith", "NotStartsWith", "EndsWith", "NotEndsWith")
 
 
 def _strings(v: Any) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from orgkit.coverage.selectors import FIELD_OPERATORS
 from orgkit.diff.rows import (AUTO_ENABLE_RANK, CLOUDTRAIL_RANK, GOOD, GUARDDUTY_RANK, rank_severity, records,
                               row, status_severity)
 
@@ -131,10 +132,10 @@ def cell_changes(service: str, cov_b: pd.DataFrame, cov_a: pd.DataFrame, sc: Sco
 
 
 # ----------------------------------------------------------------------------------------------------------- trails
-#: the operators of an advanced event selector's field selector (CloudTrail's AdvancedFieldSelector: Equals,
-#: NotEquals, StartsWith, NotStartsWith, EndsWith, NotEndsWith), each with its words in a change row
-FIELD_OPERATORS = (("Equals", "="), ("NotEquals", "!="), ("StartsWith", " starts "), ("NotStartsWith", " not starts "),
-                   ("EndsWith", " ends "), ("NotEndsWith", " not ends "))
+#: the words of each operator of an advanced event selector's field selector in a change row
+#: (:data:`orgkit.coverage.selectors.FIELD_OPERATORS`, CloudTrail's AdvancedFieldSelector)
+OPERATOR_WORDS = {"Equals": "=", "NotEquals": "!=", "StartsWith": " starts ", "NotStartsWith": " not starts ",
+                  "EndsWith": " ends ", "NotEndsWith": " not ends "}
 
 
 def _advanced(fs) -> str:
@@ -144,7 +145,7 @@ def _advanced(fs) -> str:
         return ",".join(map(str, v if isinstance(v, list) else [v]))
 
     return "advanced[" + "; ".join(
-        str(f.get("Field")) + "".join(words + values(f[op]) for op, words in FIELD_OPERATORS if f.get(op))
+        str(f.get("Field")) + "".join(OPERATOR_WORDS[op] + values(f[op]) for op in FIELD_OPERATORS if f.get(op))
         for f in (fs if isinstance(fs, (list, tuple)) else []) if isinstance(f, dict)) + "]"
 
 
