@@ -555,8 +555,9 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         return bool(full_at.get(tid, set()) - {unknown_pid})
 
     def spread(tids, why: str, restricts: bool, note: dict | None, what: str,
-               widens: str = "the level does not already allow everything, so it could widen permissions as well "
-                             "as take them away") -> None:
+               widens: str | None = None) -> None:
+        widens = widens or ("the level does not already allow everything, so it could widen permissions as well as "
+                            "take them away")
         accs = sorted({aid for t in tids for aid in _accounts_under(new_org, t)})
         for aid in accs:
             if restricts:
@@ -574,11 +575,12 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
                 f": {widens}; the SCP decisions of the {len(accs)} account{'s' if len(accs) != 1 else ''} below "
                 f"({shown}) are unknown")
 
+    in_snapshot = set(org.policies["policy_id"])
     for pid, why in unknown_policies.items():
         tids = [t for (p, t) in targets if p == pid]
         # a policy the plan creates, attached only where everything is allowed already: it can only restrict; an
         # existing policy whose new text is unknown may have lost a Deny: unknown
-        existing = pid in set(org.policies["policy_id"])
+        existing = pid in in_snapshot
         full = all(full_level(t, pid) for t in tids)
         restricts = not existing and full
         why = f"policy {policies[pid].get('name')} applies: {why}"
@@ -587,7 +589,7 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
                   + ("" if full else " or add an Allow where the level does not already allow everything")
                   if existing else None)
         spread(tids, why, restricts, note, f"policy {policies[pid].get('name')} (its content is unknown until apply)",
-               *([widens] if widens else []))
+               widens)
     for address, tid, why, note in pending_targets:
         spread([tid], why, full_level(tid), note, f"the policy that {address} attaches to {tid} (unknown until apply)")
     # attached to a target unknown until apply: it may land at any level of any account's chain. It can only
