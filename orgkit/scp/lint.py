@@ -167,12 +167,12 @@ def lint(org_or_evaluator, catalog: Catalog | None = None) -> pd.DataFrame:
         if kind == "account" and node == view.management_account_id:
             continue
         n_below = below.get(node, 0)
-        for p in pids:
-            if p not in view.documents:
-                rows.append(_finding("error", "missing_policy", f"{p} is attached but its content was not collected", node, tname, p))
+        missing = [p for p in pids if p not in view.documents]
+        for p in missing:
+            rows.append(_finding("error", "missing_policy", f"{p} is attached but its content was not collected", node, tname, p))
         pols = [compiled.get(p) for p in pids if p in view.documents]
-        if any(p is None for p in pols):
-            continue  # malformed: already reported; the rest would be guesses
+        if missing or any(p is None for p in pols):
+            continue  # malformed or not collected: already reported; whether the level allows anything is unknown
         if not pids:
             rows.append(_finding("error", "no_scp_attached",
                                  f"no SCP attached: every action is denied for the {n_below} account(s) at or below it "
