@@ -3,14 +3,13 @@ check, target and its name, policy, Sid, message, and the order of the rows) ove
 
 The rules the expected values come from (AWS):
 
-- Organizations quotas (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html):
-  "Maximum size of a policy document: Service control policies: 5,120 characters"; "Maximum number of policies
-  attached to a root, OU or account: Service control policies: 5"; "OU maximum nesting in a root: Five levels of
-  OUs deep under a root".
+- Organizations quotas (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html), table
+  row "Maximum size of a policy document": "Service control policies: 5120 characters"; the same page sets 5 SCPs
+  attached to one root, OU or account, and OUs nested 5 levels below the root (module docstring of lint.py).
 - SCP evaluation (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html):
-  to allow a permission for an account "there must be an explicit Allow statement at every level from the root
-  through each OU in the direct path to the account (including the target account itself)"; "If there is no allow
-  statement at any level ... access is denied". SCPs do not affect the management account.
+  to allow a permission for an account, an explicit Allow is needed at every level from the root through each OU in
+  the direct path to the account, the account included; with no Allow at some level, access is denied. SCPs do not
+  affect the management account.
 - SCP syntax (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html):
   "Every SCP must include a Version element with the value "2012-10-17"".
 """
