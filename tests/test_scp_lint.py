@@ -117,6 +117,25 @@ def test_lint_of_allow_statements_at_each_level_compared_whole(form):
     assert df.attrs == default_catalog().attrs
 
 
+def test_lint_reports_scps_only_when_rcps_are_on():
+    """Resource control policies are another policy type (``RESOURCE_CONTROL_POLICY``): with RCPs on, six of them
+    attached to one OU, one attached nowhere, a Deny-only one alone on a level, and RCP rows in the policies frame,
+    lint's SCP findings are those of the same organisation without RCPs."""
+    org = _structure_org()
+    rcp = lambda pid, doc: {"policy_id": pid, "name": pid, "description": None, "type": "RESOURCE_CONTROL_POLICY",
+                            "aws_managed": False, "arn": f"arn:aws:organizations::x:policy/{pid}",
+                            "content": json.dumps(doc)}
+    rcps = [rcp("p-RCPFull", FULL)] + [rcp(f"p-r{i}", _doc(_st("Deny", "s3:DeleteBucket"))) for i in range(7)]
+    org.rcps = pd.DataFrame(rcps)
+    org.rcp_targets = pd.DataFrame([{"policy_id": "p-RCPFull", "target_id": n} for n in ("r-1", "ou-a")]
+                                   + [{"policy_id": f"p-r{i}", "target_id": "ou-a"} for i in range(6)]
+                                   + [{"policy_id": "p-r0", "target_id": "ou-empty"}])
+    org.rcp_enabled = True
+    org.policies = pd.concat([org.policies, pd.DataFrame(rcps)], ignore_index=True)
+    assert Evaluator(org).rcp is not None
+    assert _records(scp.lint(org)) == STRUCTURE_WANT
+
+
 def _limits_org(n_root, n_mgmt, depth, n_acct):
     pols = {"p-FullAWSAccess": FULL}
     for i in range(6):
