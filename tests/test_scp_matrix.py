@@ -1,0 +1,381 @@
+"""issue 22: the whole account x action matrix of ``compute_matrix`` compared with hand-reasoned answers and with
+``Evaluator.decide`` cell by cell (decision codes, ``never_allowed``, ``decisions``, ``decision``, ``codes``,
+``attrs``, ``stats``), over organisations that reach each of its paths: allow-list OUs, deny lists with conditions,
+NotAction, account-level attachments, unreadable policies (ListPolicies failed, targets unknown, text missing),
+the management account, service-linked roles, principal variants, action subsets, ``missing="absent"``, and
+more combinations of unknown values than the exact answer tries."""
+
+import json
+
+import numpy as np
+import pytest
+
+from orgkit.scp import DECISIONS, FULL_AWS_ACCESS, Evaluator
+from orgkit.scp.matrix import compute_matrix
+from orgkit.scp.org import OrgView
+
+from scp_org_fixture import MGMT, make_org  # noqa: E402
+
+FULL = json.loads(FULL_AWS_ACCESS)
+
+
+def _doc(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+DENY_LEAVE = _doc({"Sid": "NoLeave", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"})
+# the usual region guardrail: everything but IAM and STS denied outside eu-west-1
+REGION = _doc({"Sid": "OnlyEu", "Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
+               "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}})
+ALLOW_LIST = _doc({"Sid": "Sandbox", "Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"})
+NO_DELETE = _doc({"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"})
+DENY_ROOT = _doc({"Sid": "NoRoot", "Effect": "Deny", "Action": "*", "Resource": "*",
+                  "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}})
+
+AUDIT, PROD, SAND, DEV = "012345678901", "100000000001", "100000000002", "100000000003"
+ACTIONS = ["s3:GetObject", "s3:DeleteBucket", "ec2:RunInstances", "iam:CreateUser",
+           "organizations:LeaveOrganization", "kms:Decrypt"]
+
+
+def _org(**extra):
+    return make_org(
+        [
+            ("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-leave"]),
+            ("ou-sec", "r-root", "ou", "Security", ["p-FullAWSAccess", "p-root"]),
+            ("ou-work", "r-root", "ou", "Workloads", ["p-FullAWSAccess", "p-region"]),
+            ("ou-sand", "ou-work", "ou", "Sandbox", ["p-allow"]),
+            (MGMT, "r-root", "account", "management", ["p-FullAWSAccess"]),
+            (AUDIT, "ou-sec", "account", "audit", ["p-FullAWSAccess"]),
+            (PROD, "ou-work", "account", "prod", ["p-FullAWSAccess"]),
+            (SAND, "ou-sand", "account", "sandbox", ["p-FullAWSAccess"]),
+            (DEV, "ou-work", "account", "dev", ["p-FullAWSAccess", "p-nodelete"]),
+        ],
+        {"p-FullAWSAccess": FULL, "p-leave": DENY_LEAVE, "p-region": REGION, "p-allow": ALLOW_LIST,
+         "p-nodelete": NO_DELETE, "p-root": DENY_ROOT, **extra},
+    )
+
+
+def _table(m):
+    """The whole matrix as {account: {action: decision}}, read through ``codes()``."""
+    codes = m.codes()
+    acts = list(m.catalog.frame["action"])
+    return {aid: dict(zip(acts, (DECISIONS[c] for c in codes[i])))
+            for i, aid in enumerate(m.accounts["account_id"])}
+
+
+def _check_against_decide(ev, m, principal=None, context=None, resource=None, missing=None):
+    """Every cell of ``m`` is the answer of ``Evaluator.decide``, through every reader of the matrix."""
+    acts = list(m.catalog.frame["action"])
+    codes = m.codes()
+    assert codes.shape == (len(ev.view.accounts), len(acts)) and codes.dtype == np.int8
+    assert m.accounts["account_id"].tolist() == ev.view.accounts["account_id"].tolist()
+    assert m.accounts["account_name"].tolist() == ev.view.accounts["account_name"].tolist()
+    assert m.accounts["ou_path"].tolist() == ev.view.accounts["ou_path"].tolist()
+    assert len(m.rows) == len(m.never_allowed) == m.stats["distinct_rows"]
+    for i, aid in enumerate(m.accounts["account_id"]):
+        series = m.decisions(aid)
+        assert list(series.index) == acts and series.name == aid
+        row = int(m.accounts["row"].iloc[i])
+        for j, a in enumerate(acts):
+            d = ev.decide(aid, a, resource=resource, principal=principal, context=context, missing=missing)
+            assert (DECISIONS[codes[i, j]], series.iloc[j], m.decision(aid, a)) == (d.decision,) * 3, (aid, a)
+            assert bool(m.never_allowed[row][j]) == (not d.may_be_allowed), (aid, a)
+
+
+# ----------------------------------------------------------------------------- hand-reasoned whole matrices
+
+def _expected(region):
+    """Role Dev asking, by hand: the root denies leaving everywhere; Workloads denies all but IAM/STS outside
+    eu-west-1 (unknown region: conditional); Sandbox allows only EC2 and S3 (the rest: implicit deny; where only
+    the region guardrail could allow, denied for every region: implicit); dev denies DeleteBucket itself."""
+    allow = dict.fromkeys(ACTIONS, "allow") | {"organizations:LeaveOrganization": "explicit_deny"}
+    if region == "eu-west-1":
+        work = dict(allow)
+        sand = allow | {"iam:CreateUser": "implicit_deny", "kms:Decrypt": "implicit_deny"}
+    elif region == "us-east-1":
+        work = dict.fromkeys(ACTIONS, "explicit_deny") | {"iam:CreateUser": "allow"}
+        sand = dict.fromkeys(ACTIONS, "explicit_deny") | {"iam:CreateUser": "implicit_deny"}
+    else:
+        work = dict.fromkeys(ACTIONS, "conditional") | {"iam:CreateUser": "allow",
+                                                        "organizations:LeaveOrganization": "explicit_deny"}
+        sand = work | {"iam:CreateUser": "implicit_deny", "kms:Decrypt": "implicit_deny"}
+    return {MGMT: dict.fromkeys(ACTIONS, "exempt"), AUDIT: allow, PROD: work, SAND: sand,
+            DEV: work | {"s3:DeleteBucket": "explicit_deny"}}
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-east-1", None])
+def test_the_whole_matrix_of_an_organisation_by_hand(region):
+    ev = Evaluator(_org())
+    ctx = {"aws:RequestedRegion": region} if region else None
+    m = compute_matrix(ev, principal="role/Dev", context=ctx, actions=ACTIONS)
+    assert _table(m) == _expected(region)
+    # one row for the exempt management account, one per distinct chain and outcome (prod and dev differ by
+    # their own attachment); 4 chains (audit, prod, sandbox, dev); 5 classes of actions every statement treats
+    # alike (s3:GetObject and ec2:RunInstances are matched by the same statements)
+    exact = 0 if region else 3  # the region guardrail is decided over its values for prod, sandbox, dev
+    assert m.stats == {"accounts": 5, "distinct_rows": 5, "distinct_chains": 4, "actions": 6,
+                       "action_classes": 5, "exact_rows": exact}
+    assert (m.principal, m.context) == ("role/Dev", ctx)
+    assert m.attrs == ev.catalog.attrs and m.attrs
+    _check_against_decide(ev, m, "role/Dev", ctx)
+
+
+def test_the_never_allowed_cells_by_hand():
+    m = compute_matrix(Evaluator(_org()), principal="role/Dev", actions=ACTIONS)
+    acts = list(m.catalog.frame["action"])
+    never = {aid: {a for a, v in zip(acts, m.never_allowed[r]) if v}
+             for aid, r in zip(m.accounts["account_id"], m.accounts["row"])}
+    # a conditional cell may be allowed (eu-west-1), except in sandbox for actions it does not allow anyway
+    assert never == {MGMT: set(), AUDIT: {"organizations:LeaveOrganization"},
+                     PROD: {"organizations:LeaveOrganization"},
+                     SAND: {"organizations:LeaveOrganization", "iam:CreateUser", "kms:Decrypt"},
+                     DEV: {"organizations:LeaveOrganization", "s3:DeleteBucket"}}
+
+
+@pytest.mark.parametrize("principal", ["root", "arn:aws:iam::012345678901:root"])
+def test_the_root_user_denied_in_one_ou_only(principal):
+    ev = Evaluator(_org())
+    m = compute_matrix(ev, principal=principal, context={"aws:RequestedRegion": "eu-west-1"}, actions=ACTIONS)
+    want = _expected("eu-west-1") | {AUDIT: dict.fromkeys(ACTIONS, "explicit_deny")}
+    assert _table(m) == want
+    _check_against_decide(ev, m, principal, {"aws:RequestedRegion": "eu-west-1"})
+
+
+@pytest.mark.parametrize("principal", ["service-linked", "arn:aws:iam::100000000001:role/aws-service-role/x.amazonaws.com/R"])
+def test_service_linked_roles_are_exempt_in_every_account(principal):
+    ev = Evaluator(_org())
+    m = compute_matrix(ev, principal=principal, context={"aws:RequestedRegion": "us-east-1"}, actions=ACTIONS)
+    assert _table(m) == {a: dict.fromkeys(ACTIONS, "exempt") for a in (MGMT, AUDIT, PROD, SAND, DEV)}
+    assert m.stats["distinct_rows"] == 1 and m.stats["distinct_chains"] == 0
+    assert not any(v.any() for v in m.never_allowed)
+    _check_against_decide(ev, m, principal, {"aws:RequestedRegion": "us-east-1"})
+
+
+def test_missing_absent_reads_a_key_not_given_as_absent():
+    """``missing="absent"``: the region key is absent from the request, so StringNotEquals holds (AWS: a negated
+    condition operator on a key absent from the request matches) and the guardrail denies: the same as the
+    region given as some other region, not ``conditional``."""
+    ev = Evaluator(_org())
+    m = compute_matrix(ev, principal="role/Dev", actions=ACTIONS, missing="absent")
+    assert _table(m) == _expected("us-east-1")
+    assert m.stats["exact_rows"] == 0
+    _check_against_decide(ev, m, "role/Dev", None, missing="absent")
+    # the implied keys are still there: the root user is known to be the root user
+    m = compute_matrix(ev, principal="root", actions=ACTIONS, missing="absent")
+    assert _table(m)[AUDIT] == dict.fromkeys(ACTIONS, "explicit_deny")
+
+
+def test_missing_absent_where_the_exact_answer_is_needed():
+    """A chain whose statements need their values tried (the Resource of an S3 Deny, the resource not given)
+    next to a keyed statement: with ``missing="absent"`` the absent region denies, the bucket stays conditional."""
+    bucket = _doc({"Sid": "Logs", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::logs/*"})
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-bucket"]),
+                    ("ou-a", "r-root", "ou", "A", ["p-FullAWSAccess", "p-region"]),
+                    (MGMT, "r-root", "account", "m", []),
+                    (PROD, "ou-a", "account", "prod", ["p-FullAWSAccess"]),
+                    (AUDIT, "r-root", "account", "audit", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, "p-bucket": bucket, "p-region": REGION})
+    ev = Evaluator(org)
+    acts = ["s3:GetObject", "iam:CreateUser", "ec2:RunInstances"]
+    for missing, ctx, prod in [("absent", None, {"s3:GetObject": "explicit_deny", "iam:CreateUser": "allow",
+                                                   "ec2:RunInstances": "explicit_deny"}),
+                               ("unknown", None, {"s3:GetObject": "conditional", "iam:CreateUser": "allow",
+                                                  "ec2:RunInstances": "conditional"}),
+                               ("absent", {"aws:RequestedRegion": "eu-west-1"},
+                                {"s3:GetObject": "conditional", "iam:CreateUser": "allow", "ec2:RunInstances": "allow"})]:
+        m = compute_matrix(ev, principal="role/Dev", context=ctx, actions=acts, missing=missing)
+        assert _table(m) == {MGMT: dict.fromkeys(acts, "exempt"), PROD: prod,
+                             AUDIT: {"s3:GetObject": "conditional", "iam:CreateUser": "allow",
+                                     "ec2:RunInstances": "allow"}}, (missing, ctx)
+        _check_against_decide(ev, m, "role/Dev", ctx, missing=missing)
+    # the resource given settles the bucket statement
+    m = compute_matrix(ev, principal="role/Dev", resource="arn:aws:s3:::logs/k", actions=acts, missing="absent")
+    assert _table(m)[AUDIT] == {"s3:GetObject": "explicit_deny", "iam:CreateUser": "allow", "ec2:RunInstances": "allow"}
+    _check_against_decide(ev, m, "role/Dev", None, "arn:aws:s3:::logs/k", missing="absent")
+
+
+# ------------------------------------------------------------------------------------------ unread policies
+
+def test_scps_that_could_not_be_listed_make_every_member_cell_unknown():
+    view = OrgView.from_org(_org())
+    view.unread_policies = "organizations:ListPolicies failed (AccessDenied)"
+    ev = Evaluator(view)
+    m = compute_matrix(ev, principal="role/Dev", actions=ACTIONS)
+    assert _table(m) == {MGMT: dict.fromkeys(ACTIONS, "exempt"),
+                         **{a: dict.fromkeys(ACTIONS, "unknown") for a in (AUDIT, PROD, SAND, DEV)}}
+    assert m.stats["distinct_rows"] == 2 and m.stats["distinct_chains"] == 0
+    assert not any(v.any() for v in m.never_allowed)  # unknown is never "denied for sure"
+    _check_against_decide(ev, m, "role/Dev")
+
+
+def test_a_policy_whose_targets_are_unknown_makes_the_cells_it_could_change_unknown():
+    """p-gap may be attached anywhere: its Deny makes every cell of its action unknown unless already explicitly
+    denied; its Allow makes unknown the cells an allow could change (implicit deny, conditional)."""
+    gap = _doc({"Effect": "Deny", "Action": ["kms:Decrypt", "organizations:LeaveOrganization"], "Resource": "*"},
+               {"Effect": "Allow", "Action": "iam:*", "Resource": "*"})
+    view = OrgView.from_org(_org(**{"p-gap": gap}))
+    view.unread_targets = {"p-gap": "organizations:ListTargetsForPolicy failed (AccessDenied)"}
+    ev = Evaluator(view)
+    ctx = {"aws:RequestedRegion": "eu-west-1"}
+    m = compute_matrix(ev, principal="role/Dev", context=ctx, actions=ACTIONS)
+    want = _expected("eu-west-1")
+    for aid in (AUDIT, PROD, SAND, DEV):
+        want[aid] = want[aid] | {"kms:Decrypt": "unknown"}
+    want[SAND] = want[SAND] | {"iam:CreateUser": "unknown"}
+    assert _table(m) == want
+    never = m.never_allowed[int(m.accounts.set_index("account_id").loc[SAND, "row"])]
+    assert [a for a, v in zip(m.catalog.frame["action"], never) if v] == ["organizations:LeaveOrganization"]
+    _check_against_decide(ev, m, "role/Dev", ctx)
+    # with the region unknown, the conditional cells its Allow could change are unknown too (only in sandbox,
+    # where a level lacks an allow); elsewhere an Allow changes nothing
+    m = compute_matrix(ev, principal="role/Dev", actions=ACTIONS)
+    t = _table(m)
+    assert t[SAND] == {"s3:GetObject": "conditional", "s3:DeleteBucket": "conditional",
+                       "ec2:RunInstances": "conditional", "iam:CreateUser": "unknown",
+                       "organizations:LeaveOrganization": "explicit_deny", "kms:Decrypt": "unknown"}
+    _check_against_decide(ev, m, "role/Dev")
+
+
+def test_an_attached_policy_without_its_text_makes_its_accounts_unknown():
+    """p-allow's text was not collected: in sandbox (where it is attached) every cell not explicitly denied is
+    unknown; the other accounts are as before."""
+    org = _org()
+    org.policies.loc[org.policies["policy_id"] == "p-allow", "content"] = None
+    ev = Evaluator(org)
+    ctx = {"aws:RequestedRegion": "us-east-1"}
+    m = compute_matrix(ev, principal="role/Dev", context=ctx, actions=ACTIONS)
+    want = _expected("us-east-1")
+    want[SAND] = dict.fromkeys(ACTIONS, "explicit_deny") | {"iam:CreateUser": "unknown"}
+    assert _table(m) == want
+    _check_against_decide(ev, m, "role/Dev", ctx)
+
+
+def test_scps_off_allow_everything_and_the_management_account_stays_exempt():
+    org = make_org([("r-root", None, "root", "Root", []), (MGMT, "r-root", "account", "m", []),
+                    (PROD, "r-root", "account", "prod", []), (AUDIT, "r-root", "account", "audit", [])],
+                   {"p-FullAWSAccess": FULL})
+    ev = Evaluator(org)
+    m = compute_matrix(ev, principal="role/Dev", actions=ACTIONS)
+    assert _table(m) == {MGMT: dict.fromkeys(ACTIONS, "exempt"), PROD: dict.fromkeys(ACTIONS, "allow"),
+                         AUDIT: dict.fromkeys(ACTIONS, "allow")}
+    assert m.stats == {"accounts": 3, "distinct_rows": 2, "distinct_chains": 0, "actions": 6,
+                       "action_classes": 1, "exact_rows": 0}
+    _check_against_decide(ev, m, "role/Dev")
+    # SCPs off but one policy's targets unknown: it may be attached, so the answer is not "not in force"
+    view = OrgView.from_org(make_org([("r-root", None, "root", "Root", []), (MGMT, "r-root", "account", "m", []),
+                                      (PROD, "r-root", "account", "prod", [])],
+                                     {"p-FullAWSAccess": FULL, "p-leave": DENY_LEAVE}))
+    view.unread_targets = {"p-leave": "organizations:ListTargetsForPolicy failed (AccessDenied)"}
+    ev = Evaluator(view)
+    m = compute_matrix(ev, principal="role/Dev", actions=ACTIONS)
+    assert _table(m)[PROD] == dict.fromkeys(ACTIONS, "implicit_deny") | {"organizations:LeaveOrganization": "unknown"}
+    _check_against_decide(ev, m, "role/Dev")
+
+
+# ----------------------------------------------------------------------------------- past the exact answer
+
+def test_past_the_combinations_tried_a_conditional_deny_at_an_upper_level_stays_conditional():
+    """A Deny at the root reading ten unknown keys (more combinations than MAX_COMBINATIONS): the matrix keeps the
+    per-statement answer, and an unknown Deny at the root is ``conditional`` even though the lower levels are
+    sure, exactly as ``decide`` says. In sandbox, B allows only EC2 (under ten more unknown keys): S3 is denied
+    there whatever the values (implicitly: B allows none of it), EC2 conditional."""
+    many = _doc({"Sid": "Tags", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                 "Condition": {"StringEquals": {f"aws:PrincipalTag/k{i}": f"v{i}" for i in range(10)}}})
+    allow_tags = _doc({"Sid": "Tagged", "Effect": "Allow", "Action": "ec2:*", "Resource": "*",
+                       "Condition": {"StringEquals": {f"aws:PrincipalTag/t{i}": f"v{i}" for i in range(10)}}})
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-many"]),
+                    ("ou-a", "r-root", "ou", "A", ["p-FullAWSAccess"]),
+                    ("ou-b", "r-root", "ou", "B", ["p-tags"]),
+                    (MGMT, "r-root", "account", "m", []),
+                    (PROD, "ou-a", "account", "prod", ["p-FullAWSAccess"]),
+                    (SAND, "ou-b", "account", "sandbox", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, "p-many": many, "p-tags": allow_tags})
+    ev = Evaluator(org)
+    acts = ["s3:GetObject", "ec2:RunInstances", "iam:CreateUser"]
+    m = compute_matrix(ev, principal="role/Dev", actions=acts)
+    assert _table(m) == {MGMT: dict.fromkeys(acts, "exempt"),
+                         PROD: {"s3:GetObject": "conditional", "ec2:RunInstances": "allow", "iam:CreateUser": "allow"},
+                         SAND: {"s3:GetObject": "implicit_deny", "ec2:RunInstances": "conditional",
+                                "iam:CreateUser": "implicit_deny"}}
+    assert m.stats["exact_rows"] == 0
+    _check_against_decide(ev, m, "role/Dev")
+
+
+# ------------------------------------------------------------------------- varied organisations vs decide
+
+_CONDS = [
+    None,
+    {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}},
+    {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::*:role/Admin*"]}},
+    {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}},
+    {"StringEquals": {"aws:PrincipalAccount": PROD}},
+    {"StringEqualz": {"aws:RequestedRegion": "x"}},
+    {"BoolIfExists": {"aws:ViaAWSService": "false"}},
+    {"Null": {"aws:RequestedRegion": "true"}},
+]
+_PATTERNS = ["*", "s3:*", "s3:Get*", "ec2:*", "iam:*", "*:Delete*", "kms:Decrypt", "organizations:*"]
+
+
+def _varied(seed):
+    import random
+
+    rng = random.Random(seed)
+
+    def policy(i):
+        stmts = []
+        for j in range(rng.randint(1, 3)):
+            st = {"Sid": f"S{i}x{j}", "Effect": rng.choice(["Allow", "Deny", "Deny"]),
+                  rng.choice(["Action", "Action", "NotAction"]): rng.sample(_PATTERNS, rng.randint(1, 2)),
+                  "Resource": rng.choice(["*", "*", "arn:aws:s3:::b/*", "arn:aws:s3:::${aws:PrincipalAccount}-x"])}
+            c = rng.choice(_CONDS)
+            if c:
+                st["Condition"] = c
+            stmts.append(st)
+        return _doc(*stmts)
+
+    pols = {"p-FullAWSAccess": FULL, **{f"p-{i}": policy(i) for i in range(5)}}
+    ids = list(pols)
+
+    def pick():
+        return sorted(set(rng.sample(ids, rng.randint(0, 2)) + (["p-FullAWSAccess"] if rng.random() < 0.75 else [])))
+
+    structure = [("r-1", None, "root", "Root", ["p-FullAWSAccess", *rng.sample(ids[1:], 1)]),
+                 ("ou-a", "r-1", "ou", "A", pick()), ("ou-b", "ou-a", "ou", "B", pick()),
+                 (MGMT, "r-1", "account", "mgmt", [])]
+    for k in range(5):
+        structure.append((f"10000000000{k}", rng.choice(["r-1", "ou-a", "ou-b"]), "account", f"a{k}", pick()))
+    return make_org(structure, pols)
+
+
+_VARIANTS = [(None, None, None, None), ("root", None, None, None),
+             ("role/AdminX", {"aws:RequestedRegion": "us-east-1"}, None, None),
+             ("role/Dev", {"aws:RequestedRegion": "eu-west-1", "aws:ViaAWSService": "false"}, "arn:aws:s3:::b/k", None),
+             ("sso/Admin", None, None, "absent"),
+             ("role/Dev", {"aws:RequestedRegion": "eu-west-1"}, f"arn:aws:s3:::{PROD}-x", "absent")]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_varied_organisations_agree_with_decide_in_every_cell(seed):
+    ev = Evaluator(_varied(seed))
+    acts = ["s3:GetObject", "s3:DeleteBucket", "s3:PutObject", "ec2:RunInstances", "ec2:DeleteVolume",
+            "iam:CreateUser", "iam:DeleteRole", "kms:Decrypt", "organizations:LeaveOrganization", "sts:AssumeRole"]
+    for principal, ctx, resource, missing in _VARIANTS:
+        m = compute_matrix(ev, principal=principal, context=ctx, resource=resource, actions=acts, missing=missing)
+        assert m.stats["actions"] == len(acts) and m.stats["accounts"] == 6
+        _check_against_decide(ev, m, principal, ctx, resource, missing)
+
+
+def test_an_actions_subset_with_wildcards_and_a_name_the_catalog_lacks():
+    ev = Evaluator(_org())
+    m = compute_matrix(ev, principal="role/Dev", context={"aws:RequestedRegion": "eu-west-1"},
+                       actions=["organizations:Leave*", "s3:GetObject", "s3:MadeUpAction"])
+    acts = list(m.catalog.frame["action"])
+    assert acts == ["organizations:LeaveOrganization", "s3:GetObject", "s3:MadeUpAction"]
+    assert m.catalog.frame["in_catalog"].tolist() == [True, True, False]
+    t = _table(m)
+    assert t[SAND] == {"organizations:LeaveOrganization": "explicit_deny", "s3:GetObject": "allow",
+                       "s3:MadeUpAction": "allow"}
+    assert t[AUDIT] == {"organizations:LeaveOrganization": "explicit_deny", "s3:GetObject": "allow",
+                        "s3:MadeUpAction": "allow"}
+    assert m.stats["actions"] == 3
+    _check_against_decide(ev, m, "role/Dev", {"aws:RequestedRegion": "eu-west-1"})
