@@ -243,6 +243,21 @@ def test_a_policy_whose_targets_are_unknown_makes_the_cells_it_could_change_unkn
     _check_against_decide(ev, m, "role/Dev")
 
 
+def test_a_policy_whose_targets_and_text_are_both_unknown_makes_every_cell_not_surely_denied_unknown():
+    org = _org(**{"p-lost": DENY_ROOT})
+    org.policies.loc[org.policies["policy_id"] == "p-lost", "content"] = None
+    view = OrgView.from_org(org)
+    view.unread_targets = {"p-lost": "organizations:ListTargetsForPolicy failed (AccessDenied)"}
+    ev = Evaluator(view)
+    ctx = {"aws:RequestedRegion": "us-east-1"}
+    m = compute_matrix(ev, principal="role/Dev", context=ctx, actions=ACTIONS)
+    want = {a: {k: v if v in ("explicit_deny", "exempt") else "unknown" for k, v in row.items()}
+            for a, row in _expected("us-east-1").items()}
+    assert want[PROD] == dict.fromkeys(ACTIONS, "explicit_deny") | {"iam:CreateUser": "unknown"}
+    assert _table(m) == want
+    _check_against_decide(ev, m, "role/Dev", ctx)
+
+
 def test_an_attached_policy_without_its_text_makes_its_accounts_unknown():
     """p-allow's text was not collected: in sandbox (where it is attached) every cell not explicitly denied is
     unknown; the other accounts are as before."""
@@ -287,14 +302,15 @@ def test_scps_off_allow_everything_and_the_management_account_stays_exempt():
 def test_past_the_combinations_tried_a_conditional_deny_at_an_upper_level_stays_conditional():
     """A Deny at the root reading ten unknown keys (more combinations than MAX_COMBINATIONS): the matrix keeps the
     per-statement answer, and an unknown Deny at the root is ``conditional`` even though the lower levels are
-    sure, exactly as ``decide`` says. In sandbox, B allows only EC2 (under ten more unknown keys): S3 is denied
+    sure, exactly as ``decide`` says; an unknown Allow next to a sure one (A: FullAWSAccess and the tag-bound Allow
+    of EC2) allows. In sandbox, B allows only EC2 (under ten more unknown keys): S3 is denied
     there whatever the values (implicitly: B allows none of it), EC2 conditional."""
     many = _doc({"Sid": "Tags", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
                  "Condition": {"StringEquals": {f"aws:PrincipalTag/k{i}": f"v{i}" for i in range(10)}}})
     allow_tags = _doc({"Sid": "Tagged", "Effect": "Allow", "Action": "ec2:*", "Resource": "*",
                        "Condition": {"StringEquals": {f"aws:PrincipalTag/t{i}": f"v{i}" for i in range(10)}}})
     org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-many"]),
-                    ("ou-a", "r-root", "ou", "A", ["p-FullAWSAccess"]),
+                    ("ou-a", "r-root", "ou", "A", ["p-FullAWSAccess", "p-tags"]),
                     ("ou-b", "r-root", "ou", "B", ["p-tags"]),
                     (MGMT, "r-root", "account", "m", []),
                     (PROD, "ou-a", "account", "prod", ["p-FullAWSAccess"]),
