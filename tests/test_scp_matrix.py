@@ -541,3 +541,21 @@ def test_rcps_change_the_cells_of_their_services_in_their_accounts(principal, ct
     assert _table(m) == want
     assert m.stats["rcp_cells"] == 3  # asked of decide: s3:DeleteBucket in prod, sandbox and dev
     _check_against_decide(ev, m, principal, ctx, None, missing)
+
+
+def test_two_denies_covering_every_region_deny_the_resource_given_for_sure():
+    """Denies of S3 on bucket b, one for us-east-1 and one for every other region (and absent): on a resource in
+    b it is denied whatever the region, so ``explicit_deny``; on any resource, ``conditional`` (allowed elsewhere)."""
+    both = _doc({"Sid": "Us", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*",
+                 "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}},
+                {"Sid": "NotUs", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*",
+                 "Condition": {"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}}})
+    org = make_org([("r-root", None, "root", "Root", ["p-FullAWSAccess", "p-both"]), (MGMT, "r-root", "account", "m", []),
+                    (PROD, "r-root", "account", "prod", ["p-FullAWSAccess"])],
+                   {"p-FullAWSAccess": FULL, "p-both": both})
+    ev = Evaluator(org)
+    acts = ["s3:GetObject", "ec2:RunInstances"]
+    for resource, s3 in [("arn:aws:s3:::b/k", "explicit_deny"), (None, "conditional"), ("arn:aws:s3:::c/k", "allow")]:
+        m = compute_matrix(ev, principal="role/Dev", resource=resource, actions=acts)
+        assert _table(m)[PROD] == {"s3:GetObject": s3, "ec2:RunInstances": "allow"}, resource
+        _check_against_decide(ev, m, "role/Dev", None, resource)
