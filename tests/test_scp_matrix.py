@@ -423,7 +423,8 @@ def test_accounts_sharing_a_chain_differ_by_what_they_read_and_what_they_could_n
                     (MGMT, "r-root", "account", "m", []),
                     (PROD, "ou-a", "account", "prod", ["p-FullAWSAccess"]),
                     (DEV, "ou-a", "account", "dev", ["p-FullAWSAccess"]),
-                    (SAND, "ou-a", "account", "gone", ["p-FullAWSAccess", "p-gone"])],
+                    (SAND, "ou-a", "account", "gone", ["p-FullAWSAccess", "p-gone"]),
+                    ("100000000004", "ou-a", "account", "dev2", ["p-FullAWSAccess"])],
                    {"p-FullAWSAccess": FULL, "p-leave": DENY_LEAVE, "p-prod": only_prod, "p-own": own_bucket,
                     "p-gone": NO_DELETE})
     org.policies.loc[org.policies["policy_id"] == "p-gone", "content"] = None
@@ -434,14 +435,18 @@ def test_accounts_sharing_a_chain_differ_by_what_they_read_and_what_they_could_n
             "organizations:LeaveOrganization": "explicit_deny"}
     assert _table(m) == {MGMT: dict.fromkeys(acts, "exempt"), PROD: base | {"ec2:RunInstances": "explicit_deny"},
                          DEV: base, SAND: dict.fromkeys(acts, "unknown") | {"organizations:LeaveOrganization":
-                                                                             "explicit_deny"}}
+                                                                             "explicit_deny"},
+                         "100000000004": base}
+    # dev and dev2 share one row (their own account ids read only through the Resource variable)
     assert m.stats["distinct_chains"] == 1 and m.stats["distinct_rows"] == 4
+    assert m.accounts.set_index("account_id").loc[[DEV, "100000000004"], "row"].nunique() == 1
     _check_against_decide(ev, m, "role/Dev")
     # dev's own bucket: denied in dev only
     bucket = f"arn:aws:s3:::{DEV}-logs"
     m = compute_matrix(ev, principal="role/Dev", resource=bucket, actions=acts)
     t = _table(m)
-    assert (t[DEV]["s3:DeleteBucket"], t[PROD]["s3:DeleteBucket"]) == ("explicit_deny", "allow")
+    assert (t[DEV]["s3:DeleteBucket"], t[PROD]["s3:DeleteBucket"], t["100000000004"]["s3:DeleteBucket"]) == (
+        "explicit_deny", "allow", "allow")
     _check_against_decide(ev, m, "role/Dev", None, bucket)
 
 
