@@ -580,3 +580,94 @@ def test_canonical_replaces_only_values_that_change_nothing(stmts, ctx, res, rep
     assert dict(out) == {**ctx, **replaced}
     if not replaced:
         assert out is ctx
+
+
+# ---------------------------------------------------------------- many organisations: the matrix is decide, cell by cell
+_CONDS = [
+    {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}},
+    {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
+    {"StringEquals": {"aws:PrincipalTag/team": ["red", "blue"]}},
+    {"StringNotEqualsIfExists": {"aws:PrincipalTag/team": "red"}},
+    {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+    {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::${aws:PrincipalAccount}:role/Dev"}},
+    {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin*"}},
+    {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-abcdef1234/r-1/ou-b/*"}},
+    {"StringLike": {"aws:PrincipalTag/team": "${aws:PrincipalAccount}-*"}},
+    {"StringEquals": {"aws:RequestedRegion": "us-east-1"}, "StringLike": {"aws:PrincipalTag/team": "r*"}},
+    {"StringEqualz": {"aws:RequestedRegion": "x"}},
+    {"Null": {"aws:PrincipalTag/team": "true"}},
+]
+_RESOURCES = ["*", "*", "*", "arn:aws:s3:::logs-${aws:PrincipalAccount}/*", "arn:aws:s3:::b/*",
+              "arn:aws:kms:*:${aws:PrincipalAccount}:key/*"]
+_PATTERNS = ["*", "s3:*", "s3:Get*", "ec2:*", "iam:*", "*:Delete*", "kms:Decrypt", "cloudtrail:StopLogging",
+             "sqs:*", "ec2:Describe*"]
+_MANY_ACTIONS = ["s3:GetObject", "s3:DeleteBucket", "s3:PutObject", "ec2:RunInstances", "ec2:DescribeInstances",
+                 "ec2:DeleteVpc", "iam:CreateUser", "iam:DeleteRole", "kms:Decrypt", "kms:DeleteAlias",
+                 "cloudtrail:StopLogging", "sqs:DeleteQueue", "sts:AssumeRole", "guardduty:DeleteDetector"]
+
+
+def _random_org(seed):
+    import random
+
+    rng = random.Random(seed)
+
+    def policy():
+        stmts = []
+        for j in range(rng.randint(1, 3)):
+            st = {"Sid": f"S{j}", "Effect": rng.choice(["Allow", "Deny", "Deny"]),
+                  rng.choice(["Action", "Action", "NotAction"]): rng.sample(_PATTERNS, rng.randint(1, 2))}
+            r = rng.choice(_RESOURCES)
+            st["Resource" if rng.random() < 0.8 else "NotResource"] = r
+            if rng.random() < 0.8:
+                c = {}
+                for cond in rng.sample(_CONDS, rng.randint(1, 2)):
+                    for op, tests in cond.items():
+                        c.setdefault(op, {}).update(tests)
+                st["Condition"] = c
+            stmts.append(st)
+        return {"Version": V, "Statement": stmts}
+
+    pols = {"p-FullAWSAccess": FULL, **{f"p-{i}": policy() for i in range(5)}}
+    ids = list(pols)
+
+    def pick():
+        return rng.sample(ids[1:], rng.randint(0, 2)) + (["p-FullAWSAccess"] if rng.random() < 0.8 else [])
+
+    structure = [("r-1", None, "root", "Root", ["p-FullAWSAccess"] + rng.sample(ids[1:], 1)),
+                 ("ou-a", "r-1", "ou", "A", pick()), ("ou-b", "ou-a", "ou", "B", pick()),
+                 (MGMT, "r-1", "account", "mgmt", [])]
+    for k in range(5):
+        structure.append((f"10000000000{k}", rng.choice(["r-1", "ou-a", "ou-b", "ou-b"]), "account", f"a{k}", pick()))
+    return make_org(structure, pols)
+
+
+_SETTINGS = [
+    {"principal": "role/Dev"},
+    {"principal": None},
+    {"principal": "role/AdminX", "context": {"aws:RequestedRegion": "us-east-1"}},
+    {"principal": "role/Dev", "context": {"aws:PrincipalTag/team": "100000000001-red"},
+     "resource": "arn:aws:s3:::logs-100000000001/k"},
+    {"principal": "role/Dev", "missing": "absent", "context": {"aws:RequestedRegion": "eu-west-1"}},
+    {"principal": "role/Dev", "resource": "arn:aws:kms:us-east-1:100000000002:key/k"},
+]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_matrix_of_random_organisations_is_decide_cell_by_cell(seed):
+    """Random chains of policies whose conditions read the same and different keys across levels, policy
+    variables, IfExists, Null, unknown operators, NotAction and NotResource: every cell of the matrix is the answer
+    of :meth:`Evaluator.decide`, and ``never_allowed`` holds where decide says the action may never be allowed."""
+    org = _random_org(seed)
+    ev = Evaluator(org)
+    for kw in _SETTINGS:
+        m = compute_matrix(ev, actions=_MANY_ACTIONS, **kw)
+        order = m.catalog.frame["action"].tolist()
+        got = {aid: dict(zip(order, (str(x) for x in m.decisions(aid)))) for aid in m.accounts["account_id"]}
+        want, never = {}, {}
+        for aid in m.accounts["account_id"]:
+            ds = [ev.decide(aid, a, **kw) for a in order]
+            want[aid] = {a: d.decision for a, d in zip(order, ds)}
+            never[aid] = [not d.may_be_allowed for d in ds]
+        assert got == want, (seed, kw)
+        assert {aid: m.never_allowed[r].tolist() for aid, r in zip(m.accounts["account_id"], m.accounts["row"])} \
+            == never, (seed, kw)
