@@ -541,6 +541,9 @@ _TOKEN = "orgkit-aws-principalaccount-value"
     (_LOGS, {"aws:principalaccount": A1}, None, {"aws:principalaccount": _TOKEN}),
     (_LOGS, {"aws:principalaccount": A1, "aws:principalarn": f"arn:aws:iam::{A1}:role/Dev"}, None,
      {"aws:principalaccount": _TOKEN}),
+    # two statements: their texts are joined apart, so a short value found in neither is replaced
+    (_LOGS + [{"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}], {"aws:principalaccount": "x"},
+     None, {"aws:principalaccount": _TOKEN}),
     # the resource asked about holds the value
     (_LOGS, {"aws:principalaccount": A1}, f"arn:aws:s3:::logs-{A1}/k", {}),
     (_LOGS, {"aws:principalaccount": A1}, "arn:aws:s3:::other/k", {"aws:principalaccount": _TOKEN}),
