@@ -399,8 +399,10 @@ def _apply_rcps(evaluator: Evaluator, accounts: pd.DataFrame, rows: list, never:
                 context, resource, missing) -> int:
     """Resource control policies, where they are in force: the cells (account, action on an RCP service) that an
     RCP Deny in the resource account's chain could change are answered by :meth:`Evaluator.decide` (the one place
-    that joins the SCP and RCP chains); every other cell is as the SCPs say, RCPFullAWSAccess allowing everything
-    at every level. Rows shared by several accounts are copied before they change. Returns the cells asked."""
+    that joins the SCP and RCP chains), and so is every cell on an RCP service of the management account asking
+    about a member account's resource (exempt from SCPs, decided by that account's RCPs); every other cell is as
+    the SCPs say, RCPFullAWSAccess allowing everything at every level. Rows shared by several accounts are copied
+    before they change. Returns the cells asked."""
     from orgkit.scp.org import RCP_SERVICES
 
     rcp = evaluator.rcp
@@ -439,7 +441,10 @@ def _apply_rcps(evaluator: Evaluator, accounts: pd.DataFrame, rows: list, never:
         owner = evaluator.rcp_owner(aid, "s3:x", resource, arn)  # the service is checked per action below
         if owner is None:
             continue
-        where = np.flatnonzero(deny_mask(owner))
+        mask = deny_mask(owner)
+        if evaluator.is_management(aid):  # exempt from SCPs, not from a member account's RCPs: allowed by them
+            mask = mask | on_rcp
+        where = np.flatnonzero(mask)
         if not len(where):
             continue
         row = int(new_rows[j])
@@ -481,18 +486,23 @@ def _store(rows: list, never: list, code_cls: np.ndarray, never_cls, cls_of: np.
 def _canonical(ust: list[Statement], ctx, res=None):
     """``ctx`` with the values that these statements read only through policy variables replaced by a token of
     their own, when that changes nothing: the value is a plain string that no pattern or condition value of the
-    statements contains, and no condition of theirs tests the key. Accounts then share domains and tables (an
-    account id in ``${aws:PrincipalAccount}`` is the usual case)."""
+    statements contains (in any case), no condition of theirs tests the key, and no known value of a key their
+    conditions test contains it (``arn:aws:iam::${aws:PrincipalAccount}:role/Dev`` is compared with
+    ``aws:PrincipalArn``, which holds the account id). Accounts then share domains and tables (an account id in
+    ``${aws:PrincipalAccount}`` in a Resource pattern is the usual case)."""
     vkeys = {k for st in ust for k in st.variable_keys}
     if not vkeys:
         return ctx
     ckeys = {k for st in ust for k in st.condition_keys}
-    text = "\n".join(st.literal_text for st in ust)
+    text = "\n".join(st.literal_text for st in ust).lower()
+    tested = [str(x).lower() for k in ckeys if dict.__contains__(ctx, k)
+              for x in (ctx[k] if isinstance(ctx[k], (list, tuple)) else [ctx[k]]) if x is not None]
     canon = {}
     for k in vkeys:
         v = ctx.get(k, None) if k in ctx else None
-        if (isinstance(v, str) and v and k not in ckeys and v not in text and (res is None or v not in res)
-                and not any(c in v for c in "$*?")):
+        low = v.lower() if isinstance(v, str) else ""
+        if (low and k not in ckeys and low not in text and (res is None or low not in res.lower())
+                and not any(low in t for t in tested) and not any(c in v for c in "$*?")):
             canon[k] = f"orgkit-{k.replace(':', '-').replace('/', '-')}-value"
     return _complete(ctx, canon) if canon else ctx
 
