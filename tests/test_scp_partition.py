@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from orgkit.scp import ABSENT as ABSENT_CTX
 from orgkit.scp import FULL_AWS_ACCESS, evaluate
 from orgkit.scp.matching import MissingKey, VariableNotReplaced, arn_matches, substitute
 from orgkit.scp.partition import (ABSENT_REP, OTHER_RESOURCE, OTHER_VALUE, RESOURCE, Rep, _cuts, describe_values,
@@ -57,6 +58,12 @@ def _domain(key, statements, ctx=None, resource=None):
     ([{"StringEquals": {K: ["${aws:username}-x", "${aws:PrincipalTag/t, 'dflt'}"]}}],
      {"aws:username": "u*", "aws:principaltag/t": None},
      [("u*-x", '"${aws:username}-x"'), ("dflt", '"${aws:PrincipalTag/t, \'dflt\'}"'), OTHER]),
+    # variables are read whatever their case and spacing; an unknown one is filled with "x" (the answer then
+    # waits on its key: the value tried stands for every other value too)
+    ([{"StringEquals": {K: ["${ AWS:UserName }/${aws:username}", "${aws:PrincipalTag/t}-y"]}}],
+     {"aws:username": "Ann?"}, [("Ann?/Ann?", '"${ AWS:UserName }/${aws:username}"'), ("x-y", '"${aws:PrincipalTag/t}-y"')]),
+    ([{"StringLike": {K: "${aws:UserName}?${aws:PrincipalTag/t, 'd?'}"}}], {"aws:username": "a*", "aws:principaltag/t": None},
+     [("a*xd?", "like a*?${aws:PrincipalTag/t, 'd?'}"), OTHER]),   # the default's '?' is literal (bug fixed)
     # a pattern without wildcard is a literal value; with known variables its instances use the value
     ([{"StringLike": {K: ["plain", "${aws:username}/*"]}}], {"aws:username": "bob"},
      [("plain", '"plain"'), ("bob/", "like bob/*"), OTHER]),
@@ -116,6 +123,19 @@ def test_a_resource_pattern_matching_the_placeholder_still_leaves_other_resource
     d = evaluate([[FULL_AWS_ACCESS, doc]], "s3:GetObject")
     assert (d.decision, d.allowed_when, d.denied_when) == (
         "conditional", "the resource is like arn:aws:orgkit:::*", "the resource is any other resource")
+
+
+def test_a_default_with_a_wildcard_character_is_literal_through_evaluate():
+    """Bug fixed: ``StringLike "x${aws:PrincipalTag/t, 'd?'}"`` with the tag absent matches exactly ``xd?`` (a
+    variable's default replaces it as literal text, like a value); the values tried read the default's ``?`` as a
+    wildcard, found no value matching, and answered a sure allow."""
+    doc = {"Version": "2012-10-17", "Statement": [_deny_if({"StringLike": {K: "x${aws:PrincipalTag/t, 'd?'}"}})]}
+    absent = {"aws:PrincipalTag/t": ABSENT_CTX}
+    d = evaluate([[FULL_AWS_ACCESS, doc]], "s3:GetObject", context=absent)
+    assert (d.decision, d.allowed_when, d.denied_when) == (
+        "conditional", f"{K} is absent or any other value", f"{K} is like x${{aws:PrincipalTag/t, 'd?'}}")
+    assert [evaluate([[FULL_AWS_ACCESS, doc]], "s3:GetObject", context={**absent, K: v}).decision
+            for v in ("xd?", "xdz")] == ["explicit_deny", "allow"]
 
 
 def test_an_escaped_question_mark_decides_through_evaluate():
@@ -228,6 +248,8 @@ def test_a_default_replaces_a_variable_that_cannot_be(ctx, expected):
     ({"aws:username": "*"}, "arn:aws:s3:::home/bob/x", False),
 ])
 def test_arn_matching_with_variables(ctx, value, expected):
+    with pytest.raises(MissingKey):
+        arn_matches("arn:aws:s3:::home/${aws:username}/*", value, ctx={"aws:principaltag/t": "x"})
     assert arn_matches("arn:aws:s3:::home/${aws:username}/*", value, ctx=ctx) is expected
 
 

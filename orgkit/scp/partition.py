@@ -98,7 +98,7 @@ def _subst(text: str, ctx: Mapping[str, Any], fill: str = "x") -> str:
             return v.replace("*", "\x01").replace("?", "\x02")
         if "," in body:
             d = body.split(",", 1)[1].strip().strip("'\"")
-            return d
+            return d.replace("*", "\x01").replace("?", "\x02")  # a default is literal text, as a value is
         return fill
 
     return sub_variables(rep, text)
