@@ -312,6 +312,10 @@ def test_arn_matching_is_linear_for_a_hostile_pattern():
     ("q*-${k}-z", "w-1", ["w-1", "w", "1", "w-", "-1"]),
     # the variable stands for nothing (the texts around it meet)
     ("x${k}y", "xy", ["", "xy", "x", "y"]),
+    # variable last and the resource's next part empty: the empty piece too
+    ("a:${k}", "a:/x", ["/x", "", "a", "a:", "a:/x", "", "/x", "x"]),
+    # the text before it found overlapping itself: each place tried
+    ("aa${k}", "aaa", ["a", "", "aaa", "a", "a", "aa", "aa"]),
     # another key's variable is not cut for
     ("a:${j}/cd", "a:b/cd", ["a", "a:b", "a:b/cd", "b", "b/cd", "cd", "c", "d"]),
 ])
@@ -349,6 +353,8 @@ SUCH = 'one that makes the Resource pattern match the request (such as "{}")'
     # the resource is under no value of the pattern
     ("arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "Resource", "arn:aws:s3:::c/red/x", []),
     ("arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "Resource", "*", []),
+    ("arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "Resource", "", []),
+    ("arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "Resource", None, []),
     # a pattern without the key's variable
     ("arn:aws:s3:::b/${aws:username}/*", "Resource", "arn:aws:s3:::b/red/x", []),
 ])
