@@ -84,6 +84,9 @@ def _domain(key, statements, ctx=None, resource=None):
      [("orgkit-any-other-value", '"orgkit-any-other-value"'), ("~", "any other value")]),
     ([{"StringNotLike": {K: ["orgkit-*", "~*"]}}], {},
      [("orgkit-", "like orgkit-*"), ("~", "like ~*"), ("^", "any other value")]),
+    # ... and long enough that a pattern of one wildcard character does not match it
+    ([{"StringNotLike": {K: ["orgkit-*", "?"]}}], {},
+     [("orgkit-", "like orgkit-*"), ("x", "like ?"), ("~~", "any other value")]),
     # a pattern of wildcards alone matches every value: no other value exists
     ([{"StringLike": {K: "*"}}], {}, [("", "like *")]),
     ([{"BinaryEquals": {K: ["QQ==", "Qg=="]}}], {},
