@@ -288,14 +288,14 @@ def test_arn_matches_table(pattern, value, expected):
 
 
 def test_arn_matching_is_linear_for_a_hostile_pattern():
-    """A 5,000-character pattern of stars in the region field and the resource part against a 20,000-character
-    ARN that almost matches answers within a small budget (backtracking would take hours)."""
-    pattern = "arn:aws:s3:" + "a*" * 1200 + "b:*:" + "x*" * 1200 + "y"
-    value = "arn:aws:s3:" + "a" * 10000 + ":1:" + "x" * 10000
+    """A 1,200-character pattern (an SCP holds up to 5,120) of 600 stars in the region field and the resource part
+    against an 8,000-character ARN that almost matches answers within a small budget (backtracking: hours)."""
+    pattern = "arn:aws:s3:" + "a*" * 300 + "b:*:" + "x*" * 300 + "y"
+    value = "arn:aws:s3:" + "a" * 4000 + ":1:" + "x" * 4000
     t = time.perf_counter()
     assert arn_matches(pattern, value) is False
     assert arn_matches(pattern, value + "y") is False          # region has no 'b'
-    assert arn_matches(pattern, "arn:aws:s3:" + "a" * 10000 + "b:1:" + "x" * 10000 + "y") is True
+    assert arn_matches(pattern, "arn:aws:s3:" + "a" * 4000 + "b:1:" + "x" * 4000 + "y") is True
     assert time.perf_counter() - t < 2
 
 
