@@ -319,6 +319,9 @@ def test_arn_matching_is_linear_for_a_hostile_pattern():
     ("a:${k}", "a:/x", ["/x", "", "a", "a:", "a:/x", "", "/x", "x"]),
     # the text before it found overlapping itself: each place tried
     ("aa${k}", "aaa", ["a", "", "aaa", "a", "a", "aa", "aa"]),
+    # another key's variable before it is passed over, not the end of the search
+    ("${j}/a:${k}/cd", "x/a:b/cd", ["b", "x", "x/a", "x/a:b", "x/a:b/cd", "a", "a:b", "a:b/cd", "b", "b/cd", "cd", "c",
+                                    "d"]),
     # another key's variable is not cut for
     ("a:${j}/cd", "a:b/cd", ["a", "a:b", "a:b/cd", "b", "b/cd", "cd", "c", "d"]),
 ])
@@ -357,6 +360,9 @@ SUCH = 'one that makes the Resource pattern match the request (such as "{}")'
     ("arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "Resource", "arn:aws:s3:::c/red/x", []),
     ("arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "Resource", "*", []),
     ("arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "Resource", "", []),
+    # more than MAX_RESOURCE_CUTS pieces: the first 256 tried, what they found kept
+    ("arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "Resource",
+     "arn:aws:s3:::b/red/" + "/".join(f"p{i}" for i in range(100)), [("red", SUCH.format("red"))]),  # red/p0 too
     ("arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "Resource", None, []),
     # a pattern without the key's variable
     ("arn:aws:s3:::b/${aws:username}/*", "Resource", "arn:aws:s3:::b/red/x", []),
@@ -384,6 +390,7 @@ _A, _B, _C, _D = (Rep(v, f'"{v}"') for v in "abcd")
 _O = Rep(OTHER_VALUE, "any other value")
 _L = Rep("x", "like x*")
 _R1, _R2, _OR = Rep("r1", "r1"), Rep("r2", "r2"), Rep(OTHER_RESOURCE, "any other resource")
+_H, _N = Rep(True, "holds"), Rep(False, "does not hold")
 DOM = [ABSENT_REP, _A, _B, _O]
 DOM7 = [ABSENT_REP, _A, _B, _C, _D, _L, _O]
 
@@ -411,6 +418,8 @@ DOM7 = [ABSENT_REP, _A, _B, _C, _D, _L, _O]
      "the resource is arn:aws:s3:::b"),
     (RESOURCE, [_R1, _R2], [_R1, _R2, _OR], "ignored", "the resource is not any other resource"),
     (RESOURCE, [_R1, ABSENT_REP], [_R1, ABSENT_REP, _R2], None, "the resource is not r2"),  # never "(or absent)"
+    ("unknown operator StringFoo", [_H, _N], [_H, _N, ABSENT_REP], None,
+     "unknown operator StringFoo holds or does not hold"),
     ("unknown operator StringFoo", [Rep(True, "holds"), Rep(True, "holds")],
      [Rep(True, "holds"), Rep(True, "holds"), Rep(False, "does not hold")], None, "unknown operator StringFoo holds"),
     ("k", [_A, Rep("a2", '"a"')], [ABSENT_REP, _A, Rep("a2", '"a"'), _B, _C, _D, _O], None, 'k is "a"'),
