@@ -256,6 +256,29 @@ def test_arn_matching_with_variables(ctx, value, expected):
     assert arn_matches("arn:aws:s3:::home/${aws:username}/*", value, ctx=ctx) is expected
 
 
+_I = "arn:aws:ec2:us-east-1:111122223333:instance/"
+
+
+@pytest.mark.parametrize("pattern,ctx,value,expected", [
+    # a '*' ending the region field crosses the colons with a variable in the pattern too (bug fixed: it did not)
+    ("arn:aws:ec2:*:instance/${aws:username}", {"aws:username": "bob"}, _I + "bob", True),
+    ("arn:aws:ec2:*:instance/bob", None, _I + "bob", True),
+    ("arn:aws:ec2:*:instance/${aws:username}", {"aws:username": "eve"}, _I + "bob", False),
+    ("arn:aws:ec2:*:${aws:username}", {"aws:username": "instance/bob"}, _I + "bob", True),
+    # a value that cannot replace the variable: no match, crossing or not
+    ("arn:aws:ec2:*:instance/${aws:username}", {"aws:username": ["bob", "x"]}, _I + "bob", False),
+    ("arn:aws:ec2:*:instance/${aws:username}", {"aws:username": None}, _I + "bob", False),
+    # without a context the variable is text
+    ("arn:aws:ec2:*:instance/${aws:username}", None, _I + "bob", False),
+    # a field that does not end with '*' does not cross
+    ("arn:aws:ec2:us-*1:instance/${aws:username}", {"aws:username": "bob"}, _I + "bob", False),
+])
+def test_a_star_ending_a_field_crosses_colons_with_variables(pattern, ctx, value, expected):
+    """IAM User Guide, Resource element: "If the * wildcard is the last character of a resource ARN segment, it can
+    expand to match beyond the colon boundaries" - whether or not the ARN also holds a policy variable."""
+    assert arn_matches(pattern, value, ctx=ctx) is expected
+
+
 # --- ARN matching: field by field, with and without region and account ------------------------------------------
 
 @pytest.mark.parametrize("pattern,value,expected", [
