@@ -321,8 +321,22 @@ def arn_matches(pattern: str, value: str, ctx=None) -> bool:
             vsegs = vsegs[: len(regs) - 1] + [":".join(vsegs[len(regs) - 1 :])]
         if all(r.fullmatch(v) is not None for r, v in zip(regs, vsegs)):
             return True
-    crossing = _crossing_regex(pattern) if "${" not in pattern else None
+    crossing = _crossing_regex(_plain_pattern(pattern, ctx))
     return crossing is not None and crossing.fullmatch(value) is not None
+
+
+def _plain_pattern(pattern: str, ctx) -> str:
+    """``pattern`` with its variables replaced, for :func:`_crossing_regex`: the same pattern when the values
+    hold no ``*``, ``?`` or ``:`` (plain text then reads as the literal pieces would); else "" (no crossing tried:
+    a value's ``*`` or ``:`` would be read as a wildcard or a field separator)."""
+    if "${" not in pattern:
+        return pattern
+    if ctx is None:
+        return ""
+    pieces = substitute(pattern, ctx)
+    if any(lit and any(ch in p for ch in "*?:") for p, lit in pieces):
+        return ""
+    return "".join(p for p, _ in pieces)
 
 
 @lru_cache(maxsize=65536)

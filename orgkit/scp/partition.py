@@ -27,6 +27,7 @@ documented in docs/scp.md). The resource, when it is not given, is a dimension t
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import itertools
 import re
@@ -50,6 +51,8 @@ MAX_COMBINATIONS = 20000
 
 OTHER_VALUE = "orgkit-any-other-value"
 OTHER_RESOURCE = "arn:aws:orgkit:::any-other-resource"
+#: characters a fresh "other" value is made of when a policy names or matches OTHER_VALUE (see :func:`_other`)
+_FRESH = "~^|!#%&=+\ue000\ue001\ue002"
 
 @dataclass(frozen=True)
 class Rep:
@@ -95,7 +98,7 @@ def _subst(text: str, ctx: Mapping[str, Any], fill: str = "x") -> str:
             return v.replace("*", "\x01").replace("?", "\x02")
         if "," in body:
             d = body.split(",", 1)[1].strip().strip("'\"")
-            return d
+            return d.replace("*", "\x01").replace("?", "\x02")  # a default is literal text, as a value is
         return fill
 
     return sub_variables(rep, text)
@@ -142,7 +145,19 @@ def _spellings(v: str, ctx) -> list[str]:
     return list(dict.fromkeys((s, s.lower(), s.upper(), s.swapcase())))
 
 
-def _string_reps(strings, ignorecase, patterns, arn_patterns, ctx) -> list[Rep]:
+def _other(first: str, texts: Iterable[str], fits, shape=lambda c: c) -> str:
+    """A value standing for "any other": ``first``, unless a policy value names or matches it (``fits`` says no),
+    then one made of a character no policy value holds (``shape`` makes it a value of the right kind), which
+    only a pattern of wildcards alone can match; ``first`` when none fits."""
+    used = set("".join(texts))
+    fresh = [ch for ch in _FRESH if ch not in used]
+    for c in (first, *(shape(ch * n) for ch in fresh[:3] for n in (1, 2, 3, 7))):
+        if fits(c):
+            return c
+    return first
+
+
+def _string_reps(strings, ignorecase, patterns, arn_patterns, ctx, other: str = OTHER_VALUE) -> list[Rep]:
     reps: list[Rep] = []
     for v in strings:
         reps.append(Rep(_literal(v, ctx), repr_value(v)))
@@ -156,7 +171,7 @@ def _string_reps(strings, ignorecase, patterns, arn_patterns, ctx) -> list[Rep]:
         shown = _shown(p, ctx)
         for fill in ("", "x", *frags):
             reps.append(Rep(_instantiate(p, fill, ctx), f"like {shown}"))
-    reps.append(Rep(OTHER_VALUE, "any other value"))
+    reps.append(Rep(other, "any other value"))
     return reps
 
 
@@ -237,10 +252,16 @@ def element_reps(tests: Sequence[tuple], ctx: Mapping[str, Any]) -> list[Rep]:
             except (ValueError, TypeError, OverflowError):
                 continue  # a policy value that does not parse never matches: nothing to represent
     reps: list[Rep] = []
-    if fams & {"string", "like", "arn"} or not (fams - {"null"}):
-        reps += _string_reps(strings, ignorecase, patterns, arns, ctx)
+
     def behaviour(v):
         return _behaviour(v, tests, ctx)
+
+    def fits(v):  # no test's policy value names or matches it
+        return True not in behaviour(v)
+
+    if fams & {"string", "like", "arn"} or not (fams - {"null"}):
+        texts = [*strings, *ignorecase, *patterns, *arns]
+        reps += _string_reps(strings, ignorecase, patterns, arns, ctx, _other(OTHER_VALUE, texts, fits))
 
     if nums:
         reps += _merged(_ordered_reps(nums, lambda x: _fmt_num(x), _fmt_num, 1), behaviour)
@@ -256,7 +277,8 @@ def element_reps(tests: Sequence[tuple], ctx: Mapping[str, Any]) -> list[Rep]:
     if "ip" in fams:
         reps += _merged(_ip_reps(nets), behaviour)
     if "binaryequals" in fams:
-        reps += [Rep(b, b) for b in binaries] + [Rep("b3JnaXQtb3RoZXI=", "any other value")]
+        other = _other("b3JnaXQtb3RoZXI=", binaries, fits, lambda c: base64.b64encode(c.encode()).decode())
+        reps += [Rep(b, b) for b in binaries] + [Rep(other, "any other value")]
     return _case_labels(_by_behaviour(reps, behaviour), ignorecase, ctx, behaviour)
 
 
@@ -352,7 +374,9 @@ def resource_reps(statements, ctx) -> list[Rep]:
         shown = _shown(p, ctx)
         for fill in ("", "x", *frags):
             reps.append(Rep(_instantiate(p, fill, ctx), f"like {shown}"))
-    reps.append(Rep(OTHER_RESOURCE, "any other resource"))
+    other = _other(OTHER_RESOURCE, pats, lambda v: True not in _pattern_matches(pats, v, ctx),
+                   lambda c: f"arn:{c}:{c}:{c}:{c}:{c}")
+    reps.append(Rep(other, "any other resource"))
     return _by_behaviour(reps, lambda v: _pattern_matches(pats, v, ctx))
 
 
