@@ -78,7 +78,6 @@ PACKAGES = {
                     ["tests/test_scp_engine.py", "tests/test_scp_exact.py", "tests/test_scp_conditions.py",
                      "tests/test_scp_matching.py", "tests/test_scp_matching_linear.py", "tests/test_scp_org.py",
                      "tests/test_tamper_verdicts.py", "tests/test_tamper_dependencies.py",
-                     "tests/test_tamper_verdicts.py", "tests/test_tamper_dependencies.py",
                      "tests/test_scp_lint.py", "tests/test_scp_matrix.py", "tests/test_scp_matrix_parts.py",
                      "tests/test_scp_partition.py"]),
     "orgkit/guardduty/": (["plan", "state", "availability"],
