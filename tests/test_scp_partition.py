@@ -5,11 +5,14 @@ insensitive operators, numbers and dates, ARNs with and without region/account, 
 
 AWS rules relied on (quoted):
 
-* IAM User Guide, "IAM policy elements: Variables and tags": "If the specified conditional context key does not
-  exist in the request or is a multivalued condition key, the replacement fails" (a multivalued key "fails to be
-  replaced even if it exists in the request context"); a variable's default is used then.
-* AWS IoT / IAM policy variables: "You can also use predefined policy variables with fixed values to represent
-  characters that otherwise have special meaning. These special characters include ${*}, ${?}, and ${$}."
+* IAM User Guide, "IAM policy elements: Variables and tags"
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html): "If AWS cannot resolve a
+  variable this might cause the entire statement to be invalid." Its section "Specifying default values" gives a
+  variable's default (``${aws:username, 'default'}``), used when the key cannot be replaced.
+* The literal characters: AWS IoT Core's "Policy variables" page
+  (https://docs.aws.amazon.com/iot/latest/developerguide/iot-policy-variables.html): "You can also use predefined
+  policy variables with fixed values to represent characters that otherwise have special meaning." That page
+  spells them ``$(*)``, ``$(?)``, ``$($)``; IAM policies write them ``${*}``, ``${?}``, ``${$}`` (docs/scp.md).
 * IAM User Guide, Resource element: "If the * wildcard is the last character of a resource ARN segment, it can
   expand to match beyond the colon boundaries."
 """
