@@ -735,3 +735,21 @@ def test_plan_rcp_attachments_are_typed_and_named_as_the_collector_records_them(
     assert list(got.columns) == ["policy_id", "target_id", "target_type", "target_name"]
     assert [tuple(r) for r in got.itertuples(index=False)] == collected + [
         (keep, root, "ROOT", "Root"), (keep, sandbox, "ORGANIZATIONAL_UNIT", "Sandbox"), (keep, play, "ACCOUNT", "Play")]
+
+
+def test_an_account_store_unread_by_its_owner_is_unknown_though_the_management_account_read_its_own(tmp_path):
+    """issue 22 (diff seed-27 survivor event_data_store_changes 273: every store removed from AFTER treated as an
+    organization store). App's own store (OrganizationEnabled false) is gone from AFTER, where App's
+    ListEventDataStores of us-east-1 failed while the management account's (the organization stores' reader) was
+    read: only App lists an account store, so the store is unknown, not deleted; the organization store of the
+    management account, gone where its owner was read, is deleted. Both rows whole."""
+    sb, sa = spec(), spec(eds=False)
+    arn = sb.event_data_store("app-lake", organization=False, multi_region=False, account=sb._app)
+    sa.lake_unread("us-east-1", account=sa._app)
+    assert _eds_rows(sb.load(tmp_path / "b"), sa.load(tmp_path / "a")) == [
+        ("eds_removed", "regression", MGMT, "us-east-1", "ENABLED", "deleted",
+         "event data store org-lake (organization, all regions) deleted while ingesting", ORG_LAKE,
+         "cloudtrail:GetEventDataStore"),
+        ("eds_changed", "regression", sb._app, "us-east-1", "ENABLED", "unknown",
+         f"event data store app-lake: the CloudTrail Lake stores of its owner {sb._app} in us-east-1 were not read "
+         "in AFTER", arn, "cloudtrail:GetEventDataStore")]
