@@ -1558,6 +1558,7 @@ def test_what_if_detaching_the_protection_compared_whole_per_principal(org, prin
         assert list(c.columns) == ["account_id", "account_name", "ou_path", "action", "service", "access_level",
                                    "before", "after"]
         assert c.astype(str).values.tolist() == rows
+        assert list(c.index) == list(range(len(rows)))  # one frame, numbered from 0 (not each account's part)
         s = w.summary(principal=principal, actions=_TRAIL)
         assert s.to_dict("records") == summ
         assert list(s.columns[:4]) == ["account_id", "account_name", "ou_path", "changed"]
