@@ -1532,42 +1532,42 @@ def _expected(changes, moved=None):
     return rows, [{c: s.get(c, 0) for c in cols} for s in summ.values()]
 
 
-_TRAIL = ["cloudtrail:Stop*", "guardduty:DeleteDetector", "s3:GetObject"]
-_DENIED = ["cloudtrail:StopEventDataStoreIngestion", "cloudtrail:StopLogging", "guardduty:DeleteDetector"]
+_WHATIF_ACTS = ["cloudtrail:Stop*", "guardduty:DeleteDetector", "s3:GetObject"]
+_PROTECTED = ["cloudtrail:StopEventDataStoreIngestion", "cloudtrail:StopLogging", "guardduty:DeleteDetector"]
 
 
 @pytest.mark.parametrize("principal,changes", [
     # p-protect denied these to everyone but role/SecurityAdmin; without it the allow-list of Sandbox still lacks
     # guardduty, and orphan (no SCP of its own) allows nothing; cloudtrail:StopImport and s3:GetObject never change
-    ("role/Dev", [(aid, a, "explicit_deny", "allow") for aid in (_AUDIT, _PROD) for a in _DENIED]
+    ("role/Dev", [(aid, a, "explicit_deny", "allow") for aid in (_AUDIT, _PROD) for a in _PROTECTED]
      + [(aid, a, "explicit_deny", "allow" if a.startswith("cloudtrail:") else "implicit_deny")
-        for aid in (_SB1, _SB2) for a in _DENIED]
-     + [(_ORPHAN, a, "explicit_deny", "implicit_deny") for a in _DENIED]),
+        for aid in (_SB1, _SB2) for a in _PROTECTED]
+     + [(_ORPHAN, a, "explicit_deny", "implicit_deny") for a in _PROTECTED]),
     # the exception's principal was never denied: nothing changes
     ("role/SecurityAdmin", []),
     # any principal: the deny applied to some principals only (conditional); only audit is then allowed: under
     # Workloads p-denyroot still denies the root user everything (conditional before and after), and orphan and
     # Sandbox's guardduty are denied either way
-    (None, [(_AUDIT, a, "conditional", "allow") for a in _DENIED]),
+    (None, [(_AUDIT, a, "conditional", "allow") for a in _PROTECTED]),
 ])
 def test_what_if_detaching_the_protection_compared_whole_per_principal(org, principal, changes):
     w = WhatIf(org).detach("p-protect", "r-root")
     rows, summ = _expected(changes)
     for _ in range(2):  # a second call answers the same (the BEFORE matrix is kept per set of arguments)
-        c = w.changes(principal=principal, actions=_TRAIL)
+        c = w.changes(principal=principal, actions=_WHATIF_ACTS)
         assert list(c.columns) == ["account_id", "account_name", "ou_path", "action", "service", "access_level",
                                    "before", "after"]
         assert c.astype(str).values.tolist() == rows
         assert list(c.index) == list(range(len(rows)))  # one frame, numbered from 0 (not each account's part)
-        s = w.summary(principal=principal, actions=_TRAIL)
+        s = w.summary(principal=principal, actions=_WHATIF_ACTS)
         assert s.to_dict("records") == summ
         assert list(s.columns[:4]) == ["account_id", "account_name", "ou_path", "changed"]
         assert all(str(s[col].dtype) == "int64" for col in s.columns[3:])
         assert (c.attrs["what_if"], s.attrs["what_if"]) == (["detach p-protect from r-root"],) * 2
     if rows:
-        assert len(w.changes(principal=principal, actions=_TRAIL, max_rows=len(rows))) == len(rows)
+        assert len(w.changes(principal=principal, actions=_WHATIF_ACTS, max_rows=len(rows))) == len(rows)
         with pytest.raises(ValueError, match=rf"^more than {len(rows) - 1} changed cells"):
-            w.changes(principal=principal, actions=_TRAIL, max_rows=len(rows) - 1)
+            w.changes(principal=principal, actions=_WHATIF_ACTS, max_rows=len(rows) - 1)
 
 
 def test_what_if_answers_each_principal_with_its_own_before_and_each_edit_with_its_own_after(org):
