@@ -1478,3 +1478,100 @@ def test_the_scp_policy_type_disabled_or_enabled_is_rated_by_its_effect(tmp_path
          "1 cloudtrail action now denied (were allow)"),
         ("scp_effect", "improvement", *where, "allow", "explicit_deny", None, None, None,
          "1 organizations action now denied (were allow)")]
+
+
+def _type_and_rcp_org(tmp_path, scp_enabled: bool, with_rcp: bool, full_below: bool = False):
+    """Engineering holds NoBuckets (when SCPs are on); RCPs are enabled, KeepBuckets (Deny s3:DeleteBucket to
+    every principal) attached to Engineering when ``with_rcp``; ``full_below``: FullAWSAccess on Engineering and
+    App too, nothing else."""
+    sb = SnapshotSpec(regions=["us-east-1"], scp_enabled=scp_enabled)
+    eng = sb.ou("Engineering")
+    app = sb.account("App", parent=eng)
+    if full_below:
+        sb.attach("p-FullAWSAccess", eng)
+        sb.attach("p-FullAWSAccess", app)
+    else:
+        sb.policy("NoBuckets", DENY_S3, [eng])
+    sb.enable_rcps()
+    if with_rcp:
+        sb.rcp("KeepBuckets", {"Version": "2012-10-17", "Statement": [
+            {"Sid": "KeepBuckets", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "*"}]},
+            [eng])
+    return sb.load(tmp_path / f"type_{scp_enabled}_{with_rcp}_{full_below}")
+
+
+def _struct_rows(b, a, actions):
+    df = diff(b, a, actions=actions, coverage=False)
+    return [tuple(r) for r in df[STRUCT_COLS].itertuples(index=False)]
+
+
+def test_disabling_the_scp_type_is_rated_alone_even_where_an_rcp_made_with_it_denies_the_same(tmp_path):
+    """issue 22 (diff seed-27 survivor Attributor.effect 109: the scp_policy_type change not isolated, rated by
+    the accounts' effect rows instead). SCPs disabled and, in the same diff, an RCP attached that denies
+    s3:DeleteBucket, which the detached NoBuckets denied: App's decision does not change (explicit_deny both
+    sides), yet disabling the type alone would allow the delete ("When you disable a policy type, all policies of
+    the specified type are automatically detached"): its row is a regression in 1 account, as is NoBuckets'
+    detachment; the RCP's attachment alone changes nothing (NoBuckets already denies). Every row, whole."""
+    on, off = _type_and_rcp_org(tmp_path, True, False), _type_and_rcp_org(tmp_path, False, True)
+    root, eng, mgmt, app = "r-ab12", "ou-ab12-00000001", "111111111111", "000000000002"
+    none = "no effect on any account's SCP decisions"
+    assert _struct_rows(on, off, ["s3:DeleteBucket"]) == [
+        ("scp_policy_type", "regression", None, None, None, "enabled", "disabled", root, None, None,
+         "the SERVICE_CONTROL_POLICY type was disabled at the root; changes SCP decisions in 1 account"),
+        ("scp_detached", "regression", None, None, "Root/Engineering", None, None, eng, "p-00000003", "NoBuckets",
+         "NoBuckets detached from ou Root/Engineering; changes SCP decisions in 1 account"),
+        ("scp_detached", "neutral", None, None, "Root", None, None, root, "p-FullAWSAccess", "FullAWSAccess",
+         f"FullAWSAccess detached from root Root; {none}"),
+        ("scp_detached", "neutral", mgmt, "Management", "Root", None, None, mgmt, "p-FullAWSAccess", "FullAWSAccess",
+         f"FullAWSAccess detached from account Management ({mgmt}); {none}"),
+        ("scp_detached", "neutral", None, None, "Root/Engineering", None, None, eng, "p-FullAWSAccess", "FullAWSAccess",
+         f"FullAWSAccess detached from ou Root/Engineering; {none}"),
+        ("scp_detached", "neutral", app, "App", "Root/Engineering", None, None, app, "p-FullAWSAccess", "FullAWSAccess",
+         f"FullAWSAccess detached from account App ({app}); {none}"),
+        ("rcp_created", "neutral", None, None, None, None, "KeepBuckets", None, "p-00000004", "KeepBuckets", "new RCP"),
+        ("rcp_attached", "neutral", None, None, "Root/Engineering", None, None, eng, "p-00000004", "KeepBuckets",
+         f"KeepBuckets attached to ou Root/Engineering; {none}")]
+
+
+def test_enabling_the_scp_type_with_only_full_access_attached_changes_no_decision(tmp_path):
+    """issue 22 (bug found from the same survivor): enabling SERVICE_CONTROL_POLICY was rated as if it left
+    every account with no SCP at all (everything implicitly denied: "improvement; changes SCP decisions in 1
+    account") while AWS attaches FullAWSAccess everywhere ("when you enable SCPs, AWS Organizations attaches an
+    AWS managed SCP named FullAWSAccess", SCP evaluation). With FullAWSAccess alone nothing changes and every row
+    says so; with a Deny attached too, the type's row takes the effect the accounts show (the test above it)."""
+    off = _type_and_rcp_org(tmp_path, False, False, full_below=True)
+    on = _type_and_rcp_org(tmp_path, True, False, full_below=True)
+    root, eng, mgmt, app = "r-ab12", "ou-ab12-00000001", "111111111111", "000000000002"
+    none = "no effect on any account's SCP decisions"
+    assert _struct_rows(off, on, ["s3:DeleteBucket", "cloudtrail:StopLogging"]) == [
+        ("scp_policy_type", "neutral", None, None, None, "disabled", "enabled", root, None, None,
+         f"the SERVICE_CONTROL_POLICY type was enabled at the root; {none}"),
+        ("scp_attached", "neutral", None, None, "Root", None, None, root, "p-FullAWSAccess", "FullAWSAccess",
+         f"FullAWSAccess attached to root Root; {none}"),
+        ("scp_attached", "neutral", mgmt, "Management", "Root", None, None, mgmt, "p-FullAWSAccess", "FullAWSAccess",
+         f"FullAWSAccess attached to account Management ({mgmt}); {none}"),
+        ("scp_attached", "neutral", None, None, "Root/Engineering", None, None, eng, "p-FullAWSAccess", "FullAWSAccess",
+         f"FullAWSAccess attached to ou Root/Engineering; {none}"),
+        ("scp_attached", "neutral", app, "App", "Root/Engineering", None, None, app, "p-FullAWSAccess", "FullAWSAccess",
+         f"FullAWSAccess attached to account App ({app}); {none}")]
+
+
+def test_a_policy_whose_name_and_text_are_missing_as_nan_on_both_sides_is_unchanged(tmp_path):
+    """issue 22 (diff seed-27 survivor structure._val 1: NaN no longer read as missing). An ``Org`` whose policies
+    frame holds a missing name and text as pandas writes a missing value (NaN, not None) on both sides: NaN !=
+    NaN, yet nothing changed, so the diff has no row at all (not "SCP renamed", not "policy text changed")."""
+    def org(tag):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        eng = sb.ou("Engineering")
+        sb.account("App", parent=eng)
+        sb.policy("Protect", PROTECT, [eng])
+        sb.policy("Spare", PROTECT)  # attached nowhere
+        o = sb.load(tmp_path / tag)
+        p = o.frames["policies"]
+        p.loc[p["name"] == "Spare", ["content", "name"]] = float("nan")
+        return o
+
+    b, a = org("b"), org("a")
+    assert b.policies["content"].isna().tolist() == [False, False, True]
+    df = diff(b, a, coverage=False)
+    assert [tuple(r) for r in df[STRUCT_COLS].itertuples(index=False)] == []

@@ -707,3 +707,49 @@ def test_store_selector_changes_in_words(tmp_path, before, after, words):
     assert rows == ([("eds_changed", "neutral", MGMT, "us-east-1", "organization, all regions",
                       "organization, all regions", f"event data store org-lake: event selectors {words}", ORG_LAKE,
                       "cloudtrail:GetEventDataStore")] if words else [])
+
+
+def test_plan_rcp_attachments_are_typed_and_named_as_the_collector_records_them(tmp_path):
+    """issue 22 (diff seed-27 survivor plan_org 1033: an RCP's OU target typed ``organizational_unit``): the
+    planned organisation's ``rcp_targets`` gets, for an RCP the plan attaches to the root, an OU and an account,
+    the Type ListTargetsForPolicy gives (ROOT, ORGANIZATIONAL_UNIT, ACCOUNT) and the target's name, as the
+    collected rows have them (the names were None before: fixed with this test). Compared whole."""
+    from orgkit.diff import plan_org
+
+    sb = spec(detach_sandbox=True)
+    org = sb.load(tmp_path / "s")
+    keep = next(p for p, v in sb.rcps.items() if v["name"] == "KeepBuckets")
+    root, eng, sandbox = (org.ous.set_index("name").loc[n, "ou_id"] for n in ("Root", "Eng", "Sandbox"))
+    mgmt, app, play = (org.accounts.set_index("account_name").loc[n, "account_id"]
+                       for n in ("Management", "App", "Play"))
+    att = "aws_organizations_policy_attachment"
+    p = _plan([_rc(f"{att}.{n}", att, ["create"], None, {"policy_id": keep, "target_id": tid}, {"id": True})
+               for n, tid in (("root", root), ("sandbox", sandbox), ("play", play))])
+    full = "p-RCPFullAWSAccess"
+    collected = [(full, root, "ROOT", "Root"), (full, eng, "ORGANIZATIONAL_UNIT", "Eng"),
+                 (full, sandbox, "ORGANIZATIONAL_UNIT", "Sandbox"), (full, mgmt, "ACCOUNT", "Management"),
+                 (full, app, "ACCOUNT", "App"), (full, play, "ACCOUNT", "Play"),
+                 (keep, eng, "ORGANIZATIONAL_UNIT", "Eng")]
+    assert [tuple(r) for r in org.frames["rcp_targets"].itertuples(index=False)] == collected
+    got = plan_org(org, p).org.frames["rcp_targets"]
+    assert list(got.columns) == ["policy_id", "target_id", "target_type", "target_name"]
+    assert [tuple(r) for r in got.itertuples(index=False)] == collected + [
+        (keep, root, "ROOT", "Root"), (keep, sandbox, "ORGANIZATIONAL_UNIT", "Sandbox"), (keep, play, "ACCOUNT", "Play")]
+
+
+def test_an_account_store_unread_by_its_owner_is_unknown_though_the_management_account_read_its_own(tmp_path):
+    """issue 22 (diff seed-27 survivor event_data_store_changes 273: every store removed from AFTER treated as an
+    organization store). App's own store (OrganizationEnabled false) is gone from AFTER, where App's
+    ListEventDataStores of us-east-1 failed while the management account's (the organization stores' reader) was
+    read: only App lists an account store, so the store is unknown, not deleted; the organization store of the
+    management account, gone where its owner was read, is deleted. Both rows whole."""
+    sb, sa = spec(), spec(eds=False)
+    arn = sb.event_data_store("app-lake", organization=False, multi_region=False, account=sb._app)
+    sa.lake_unread("us-east-1", account=sa._app)
+    assert _eds_rows(sb.load(tmp_path / "b"), sa.load(tmp_path / "a")) == [
+        ("eds_removed", "regression", MGMT, "us-east-1", "ENABLED", "deleted",
+         "event data store org-lake (organization, all regions) deleted while ingesting", ORG_LAKE,
+         "cloudtrail:GetEventDataStore"),
+        ("eds_changed", "regression", sb._app, "us-east-1", "ENABLED", "unknown",
+         f"event data store app-lake: the CloudTrail Lake stores of its owner {sb._app} in us-east-1 were not read "
+         "in AFTER", arn, "cloudtrail:GetEventDataStore")]

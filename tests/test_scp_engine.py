@@ -596,6 +596,9 @@ _OK0 = {"Sid": "First", "Effect": "Allow", "Action": "*", "Resource": "*"}
      'Resource must be a string or a non-empty list of strings, got ["a", 1]'),
     ({"Sid": "S", "Effect": "Deny", "Action": "s3:*", "NotResource": {}}, "scp",
      "NotResource must be a string or a non-empty list of strings, got {}"),
+    # a long value is cut to its first 80 characters (seed-28 survivor policy._str_list 14)
+    ({"Sid": "S", "Effect": "Deny", "Action": ["s3:GetObject", 1, "x" * 100]}, "scp",
+     'Action must be a string or a non-empty list of strings, got ["s3:GetObject", 1, "' + "x" * 59),
     ({"Sid": "S", "Effect": "Deny", "Action": ["s3:*", "GetObject"]}, "scp",
      "action 'GetObject' is not of the form service:Action"),
     ({"Sid": "S", "Effect": "Deny", "NotAction": ["s3:*", "Get"]}, "scp", "action 'Get' is not of the form service:Action"),

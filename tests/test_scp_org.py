@@ -1506,3 +1506,86 @@ def test_the_rcp_evaluator_shares_the_catalog_it_was_given():
     ev = Evaluator(_rcp_org(), cat)
     assert ev.rcp is not None and ev.rcp.catalog is cat
     assert ev.rcp.attrs == ev.attrs == {"catalog_version": "9.9.9-test", "catalog_updated_at": None}
+
+
+# ------------------------------------------------ issue 22: WhatIf.changes and WhatIf.summary broadened, compared whole
+_AUDIT, _PROD, _SB1, _SB2, _ORPHAN = "012345678901", "100000000001", "100000000002", "100000000003", "100000000004"
+_WHO = {_AUDIT: ("audit", "Root/Security"), _PROD: ("prod", "Root/Workloads"),
+        _SB1: ("sandbox-1", "Root/Workloads/Sandbox"), _SB2: ("sandbox-2", "Root/Workloads/Sandbox"),
+        _ORPHAN: ("orphan", "Root/Workloads")}
+_SVC_LEVEL = {"cloudtrail:StopEventDataStoreIngestion": ("cloudtrail", "Write"),
+              "cloudtrail:StopLogging": ("cloudtrail", "Write"), "guardduty:DeleteDetector": ("guardduty", "Write"),
+              "iam:CreateUser": ("iam", "Write")}
+
+
+def _expected(changes, moved=None):
+    """(account, action, before, after) -> the whole rows of ``changes()`` and of ``summary()``."""
+    rows, summ = [], {}
+    for aid, action, b, a in changes:
+        name, path = _WHO[aid]
+        path = (moved or {}).get(aid, path)
+        rows.append([aid, name, path, action, *_SVC_LEVEL[action], b, a])
+        s = summ.setdefault(aid, {"account_id": aid, "account_name": name, "ou_path": path, "changed": 0})
+        s["changed"] += 1
+        s[f"{b}->{a}"] = s.get(f"{b}->{a}", 0) + 1
+    cols = list(dict.fromkeys(k for s in summ.values() for k in s))
+    return rows, [{c: s.get(c, 0) for c in cols} for s in summ.values()]
+
+
+_WHATIF_ACTS = ["cloudtrail:Stop*", "guardduty:DeleteDetector", "s3:GetObject"]
+_PROTECTED = ["cloudtrail:StopEventDataStoreIngestion", "cloudtrail:StopLogging", "guardduty:DeleteDetector"]
+
+
+@pytest.mark.parametrize("principal,changes", [
+    # p-protect denied these to everyone but role/SecurityAdmin; without it the allow-list of Sandbox still lacks
+    # guardduty, and orphan (no SCP of its own) allows nothing; cloudtrail:StopImport and s3:GetObject never change
+    ("role/Dev", [(aid, a, "explicit_deny", "allow") for aid in (_AUDIT, _PROD) for a in _PROTECTED]
+     + [(aid, a, "explicit_deny", "allow" if a.startswith("cloudtrail:") else "implicit_deny")
+        for aid in (_SB1, _SB2) for a in _PROTECTED]
+     + [(_ORPHAN, a, "explicit_deny", "implicit_deny") for a in _PROTECTED]),
+    # the exception's principal was never denied: nothing changes
+    ("role/SecurityAdmin", []),
+    # any principal: the deny applied to some principals only (conditional); only audit is then allowed: under
+    # Workloads p-denyroot still denies the root user everything (conditional before and after), and orphan and
+    # Sandbox's guardduty are denied either way
+    (None, [(_AUDIT, a, "conditional", "allow") for a in _PROTECTED]),
+])
+def test_what_if_detaching_the_protection_compared_whole_per_principal(org, principal, changes):
+    w = WhatIf(org).detach("p-protect", "r-root")
+    rows, summ = _expected(changes)
+    for _ in range(2):  # a second call answers the same (the BEFORE matrix is kept per set of arguments)
+        c = w.changes(principal=principal, actions=_WHATIF_ACTS)
+        assert list(c.columns) == ["account_id", "account_name", "ou_path", "action", "service", "access_level",
+                                   "before", "after"]
+        assert c.astype(str).values.tolist() == rows
+        assert list(c.index) == list(range(len(rows)))  # one frame, numbered from 0 (not each account's part)
+        s = w.summary(principal=principal, actions=_WHATIF_ACTS)
+        assert s.to_dict("records") == summ
+        assert list(s.columns[:4]) == ["account_id", "account_name", "ou_path", "changed"]
+        assert all(str(s[col].dtype) == "int64" for col in s.columns[3:])
+        assert (c.attrs["what_if"], s.attrs["what_if"]) == (["detach p-protect from r-root"],) * 2
+    if rows:
+        assert len(w.changes(principal=principal, actions=_WHATIF_ACTS, max_rows=len(rows))) == len(rows)
+        with pytest.raises(ValueError, match=rf"^more than {len(rows) - 1} changed cells"):
+            w.changes(principal=principal, actions=_WHATIF_ACTS, max_rows=len(rows) - 1)
+
+
+def test_what_if_answers_each_principal_with_its_own_before_and_each_edit_with_its_own_after(org):
+    """One WhatIf asked for several principals, then edited again: every answer equals a fresh WhatIf's."""
+    acts = ["iam:CreateUser", "s3:GetObject", "ec2:RunInstances"]
+    w = WhatIf(org).move_account(_PROD, "ou-sand")
+    sand = {_PROD: "Root/Workloads/Sandbox"}
+    # prod under the allow-list of Sandbox (ec2, s3, cloudtrail): iam:CreateUser no longer allowed
+    moved = _expected([(_PROD, "iam:CreateUser", "allow", "implicit_deny")], sand)
+    for principal in ("role/Dev", "role/SecurityAdmin", "role/Dev"):
+        assert w.changes(principal=principal, actions=acts).astype(str).values.tolist() == moved[0]
+        assert w.summary(principal=principal, actions=acts).to_dict("records") == moved[1]
+    # the root user: Workloads denies it everything (p-denyroot), before and after the move: nothing changes
+    assert w.changes(principal="root", actions=acts).empty and w.summary(principal="root", actions=acts).empty
+    # FullAWSAccess attached to Sandbox too: prod is back as it was; the sandboxes gain iam:CreateUser
+    w.attach("p-FullAWSAccess", "ou-sand")
+    now = _expected([(aid, "iam:CreateUser", "implicit_deny", "allow") for aid in (_SB1, _SB2)], sand)
+    assert w.changes(principal="role/Dev", actions=acts).astype(str).values.tolist() == now[0]
+    assert w.summary(principal="role/Dev", actions=acts).to_dict("records") == now[1]
+    assert w.summary(principal="role/Dev", actions=acts).attrs["what_if"] == [
+        f"move {_PROD} to ou-sand", "attach p-FullAWSAccess to ou-sand"]

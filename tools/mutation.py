@@ -79,7 +79,7 @@ PACKAGES = {
                      "tests/test_scp_matching.py", "tests/test_scp_matching_linear.py", "tests/test_scp_org.py",
                      "tests/test_tamper_verdicts.py", "tests/test_tamper_dependencies.py",
                      "tests/test_scp_lint.py", "tests/test_scp_matrix.py", "tests/test_scp_matrix_parts.py",
-                     "tests/test_scp_partition.py"]),
+                     "tests/test_scp_partition.py", "tests/test_scp_catalog.py"]),
     "orgkit/guardduty/": (["plan", "state", "availability"],
                           ["tests/test_migration_plan.py", "tests/test_guardduty_region_availability.py",
                            "tests/test_coverage_guardduty.py"]),

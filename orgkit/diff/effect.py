@@ -399,7 +399,12 @@ class Attributor:
                 view.parent[node] = new_parent
                 view.invalidate()
             elif kind == "scp_policy_type":
-                view.scp_enabled = change.get("after") == "enabled"
+                if change.get("after") == "enabled":
+                    # "when you enable SCPs, AWS Organizations attaches an AWS managed SCP named FullAWSAccess"
+                    # (SCP evaluation): enabled alone the type changes nothing; what it changes is what the
+                    # policies attached with it deny, which only AFTER's decisions (the effect rows) tell
+                    return None
+                view.scp_enabled = False
             else:
                 return None
         except KeyError:

@@ -508,19 +508,15 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             nr(rc, f"attaches {pid} to {tid}, which neither the snapshot nor the plan has", policy_id=pid,
                target_id=tid)
             continue
-        if pid in rcps:
-            rcp_targets[(pid, tid)] = {"policy_id": pid, "target_id": tid,
-                                       "target_type": "ACCOUNT" if tid in accounts else
-                                       "ROOT" if ous.get(tid, {}).get("is_root") else "ORGANIZATIONAL_UNIT",
-                                       "target_name": None}
+        if pid not in rcps and policies[pid].get("type") not in (None, SCP_TYPE):
             continue
-        if policies[pid].get("type") not in (None, SCP_TYPE):
-            continue
-        targets[(pid, tid)] = {"policy_id": pid, "target_id": tid,
-                               "target_type": "ACCOUNT" if tid in accounts else
-                               "ROOT" if ous.get(tid, {}).get("is_root") else "ORGANIZATIONAL_UNIT",
-                               "target_name": (accounts.get(tid) or ous.get(tid) or {}).get("account_name")
-                               or (ous.get(tid) or {}).get("name")}
+        # an SCP's or an RCP's attachment, named as the collector names it (ListTargetsForPolicy's Type and Name)
+        (rcp_targets if pid in rcps else targets)[(pid, tid)] = {
+            "policy_id": pid, "target_id": tid,
+            "target_type": "ACCOUNT" if tid in accounts else
+            "ROOT" if ous.get(tid, {}).get("is_root") else "ORGANIZATIONAL_UNIT",
+            "target_name": (accounts.get(tid) or ous.get(tid) or {}).get("account_name")
+            or (ous.get(tid) or {}).get("name")}
 
     # an OU deleted while something still hangs under it: AWS refuses, so the apply would fail there
     for rc, o in deleted_ous:

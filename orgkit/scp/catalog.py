@@ -88,7 +88,8 @@ class Catalog:
                 extra.append((a, svc.lower(), name, None, False))
         if not extra:
             return self
-        add = pd.DataFrame(extra, columns=["action", "service", "name", "access_level", "in_catalog"]).drop_duplicates("action")
+        add = pd.DataFrame(extra, columns=["action", "service", "name", "access_level", "in_catalog"])
+        add = add[~add["action"].str.lower().duplicated()]  # action names ignore case: one row, its first spelling
         return Catalog(pd.concat([self.frame, add], ignore_index=True), self.version, self.updated_at)
 
     # ------------------------------------------------------------------ queries
@@ -108,8 +109,11 @@ class Catalog:
         return action if i is None else self.frame["action"].iat[i]
 
     def access_level(self, action: str) -> str | None:
+        """The action's access level (List, Read, Write, Permissions management, Tagging); None when the
+        action is not in the catalog or its level is not known (pandas' missing value included)."""
         i = self._index.get(action.lower())
-        return None if i is None else self.frame["access_level"].iat[i]
+        level = None if i is None else self.frame["access_level"].iat[i]
+        return level if isinstance(level, str) else None
 
     def mask(self, pattern: str) -> np.ndarray:
         """Boolean array over the catalog: which actions ``pattern`` (wildcards allowed, case-insensitive)
