@@ -10,10 +10,13 @@ import json
 
 import pytest
 
+from orgkit import scp
 from orgkit.scp import FULL_AWS_ACCESS, evaluate
 from orgkit.scp.conditions import evaluate_one
 from orgkit.scp.engine import Level, evaluate_levels, merge_context
 from orgkit.scp.policy import compile_policy
+
+from scp_org_fixture import MGMT, make_org  # noqa: E402
 
 FULL = json.loads(FULL_AWS_ACCESS)
 
@@ -377,3 +380,76 @@ def test_evaluate_one_unknowns_name_the_test_and_the_key():
                    '${aws:principaltag/team})'}), frozenset({"aws:principaltag/team"}))
     assert evaluate_one("StringEquals", "aws:ResourceTag/team", "${aws:PrincipalTag/team}",
                         {"aws:resourcetag/team": "blue", "aws:principaltag/team": "blue"}) is True
+
+
+# ------------------------------------- a policy variable in a condition's value, compared with a key the request gives
+
+# AWS (IAM policy elements: Variables and tags): "During policy evaluation, the policy variables are replaced with
+# values that come from the conditional context of the request itself." With the resource's tag known and the
+# principal's unknown, ``"aws:ResourceTag/team": "${aws:PrincipalTag/team}"`` holds exactly when the principal's tag
+# is the resource's: the answer depends on it (it read implicit_deny "for every value" before, the only
+# representatives of the principal's tag being "absent" and "any other value").
+
+_ABAC = _pol({"Sid": "SameTeam", "Effect": "Allow", "Action": "*", "Resource": "*",
+              "Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}})
+_OWN = _pol({"Sid": "Own", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotLike": {"aws:ResourceTag/owner": "${aws:PrincipalTag/team}*"}}})
+_LIKE = ('one that makes the value of the condition on aws:ResourceTag/{} match the request (such as "{}")')
+
+
+@pytest.mark.parametrize("levels, context, rows, cases", [
+    ([[FULL], [_ABAC]], {"aws:ResourceTag/team": "blue"},
+     dict(reason='allow when aws:principaltag/team is "blue"; implicit_deny when aws:principaltag/team is not "blue" '
+                 '(or absent)', source="level1-policy0/SameTeam", allowed_when='aws:principaltag/team is "blue"',
+          denied_when='aws:principaltag/team is not "blue" (or absent)',
+          depends_on=['aws:ResourceTag/team StringEquals ["${aws:PrincipalTag/team}"] (policy variable '
+                      '${aws:principaltag/team})']),
+     [("absent", "implicit_deny"), ("any other value", "implicit_deny"), ('"blue"', "allow")]),
+    ([[FULL], [_ABAC]], {"aws:ResourceTag/team": ["blue", "green"]},
+     dict(reason=f"allow when aws:principaltag/team is {_LIKE.format('team', 'blue')}; implicit_deny when "
+                 f"aws:principaltag/team is not {_LIKE.format('team', 'blue')} (or absent)",
+          source="level1-policy0/SameTeam", allowed_when=f"aws:principaltag/team is {_LIKE.format('team', 'blue')}",
+          denied_when=f"aws:principaltag/team is not {_LIKE.format('team', 'blue')} (or absent)",
+          depends_on=['aws:ResourceTag/team StringEquals ["${aws:PrincipalTag/team}"] (policy variable '
+                      '${aws:principaltag/team})']),
+     [("absent", "implicit_deny"), ("any other value", "implicit_deny"), (_LIKE.format("team", "blue"), "allow")]),
+    ([[FULL, _OWN]], {"aws:ResourceTag/owner": "red-app"},
+     dict(reason=f"allow when aws:principaltag/team is {_LIKE.format('owner', 'red-app')}; explicit_deny when "
+                 f"aws:principaltag/team is not {_LIKE.format('owner', 'red-app')} (or absent)",
+          source="level0-policy1/Own", level="level0", policy_id="level0-policy1", sid="Own",
+          allowed_when=f"aws:principaltag/team is {_LIKE.format('owner', 'red-app')}",
+          denied_when=f"aws:principaltag/team is not {_LIKE.format('owner', 'red-app')} (or absent)",
+          depends_on=['aws:ResourceTag/owner StringNotLike ["${aws:PrincipalTag/team}*"] (policy variable '
+                      '${aws:principaltag/team})']),
+     [("absent", "explicit_deny"), ("any other value", "explicit_deny"), (_LIKE.format("owner", "red-app"), "allow")]),
+])
+def test_a_variable_in_a_condition_value_is_tried_with_the_values_the_known_key_holds(levels, context, rows, cases):
+    d = evaluate(levels, "s3:GetObject", context=context)
+    assert _whole(d)[:3] == ({**_ROW, "decision": "conditional", **rows},
+                             [({"aws:principaltag/team": v}, dec) for v, dec in cases], ("aws:principaltag/team",))
+
+
+@pytest.mark.parametrize("team, decision", [("blue", "allow"), ("red", "implicit_deny"), (None, "implicit_deny")])
+def test_the_abac_answers_for_a_known_principal_tag(team, decision):
+    ctx = {"aws:ResourceTag/team": "blue", "aws:PrincipalTag/team": team}
+    assert evaluate([[FULL], [_ABAC]], "s3:GetObject", context=ctx).decision == decision
+
+
+@pytest.mark.parametrize("team, decision", [("red", "allow"), ("red-", "allow"), ("red-app", "allow"), ("r", "allow"),
+                                            ("blue", "explicit_deny"), ("red-app-x", "explicit_deny")])
+def test_the_owner_prefix_answers_for_a_known_principal_tag(team, decision):
+    """``StringNotLike "${aws:PrincipalTag/team}*"`` on owner ``red-app``: any prefix of it is the principal's."""
+    ctx = {"aws:ResourceTag/owner": "red-app", "aws:PrincipalTag/team": team}
+    assert evaluate([[FULL, _OWN]], "s3:GetObject", context=ctx).decision == decision
+
+
+def test_decide_and_the_matrix_agree_on_the_abac_allow_list():
+    o = make_org([("r-root", None, "root", "Root", ["p-full"]), (MGMT, "r-root", "account", "m", ["p-full"]),
+                  ("100000000001", "r-root", "account", "one", ["p-abac"])], {"p-full": FULL, "p-abac": _ABAC})
+    ctx = {"aws:ResourceTag/team": "blue"}
+    d = scp.decide(o, "100000000001", "s3:GetObject", context=ctx)
+    assert (d.decision, d.allowed_when) == ("conditional", 'aws:principaltag/team is "blue"')
+    m = scp.matrix(o, actions=["s3:GetObject"], context=ctx)
+    row = int(m.accounts.set_index("account_id").loc["100000000001", "row"])
+    assert m.decision("100000000001", "s3:GetObject") == "conditional"
+    assert not bool(m.never_allowed[row][m.catalog._index["s3:getobject"]])
