@@ -399,26 +399,26 @@ _LIKE = ('one that makes the value of the condition on aws:ResourceTag/{} match 
 
 @pytest.mark.parametrize("levels, context, rows, cases", [
     ([[FULL], [_ABAC]], {"aws:ResourceTag/team": "blue"},
-     dict(reason='allow when aws:principaltag/team is "blue"; implicit_deny when aws:principaltag/team is not "blue" '
-                 '(or absent)', source="level1-policy0/SameTeam", allowed_when='aws:principaltag/team is "blue"',
-          denied_when='aws:principaltag/team is not "blue" (or absent)',
+     dict(reason='allow when aws:PrincipalTag/team is "blue"; implicit_deny when aws:PrincipalTag/team is not "blue" '
+                 '(or absent)', source="level1-policy0/SameTeam", allowed_when='aws:PrincipalTag/team is "blue"',
+          denied_when='aws:PrincipalTag/team is not "blue" (or absent)',
           depends_on=['aws:ResourceTag/team StringEquals ["${aws:PrincipalTag/team}"] (policy variable '
                       '${aws:principaltag/team})']),
      [("absent", "implicit_deny"), ("any other value", "implicit_deny"), ('"blue"', "allow")]),
     ([[FULL], [_ABAC]], {"aws:ResourceTag/team": ["blue", "green"]},
-     dict(reason=f"allow when aws:principaltag/team is {_LIKE.format('team', 'blue')}; implicit_deny when "
-                 f"aws:principaltag/team is not {_LIKE.format('team', 'blue')} (or absent)",
-          source="level1-policy0/SameTeam", allowed_when=f"aws:principaltag/team is {_LIKE.format('team', 'blue')}",
-          denied_when=f"aws:principaltag/team is not {_LIKE.format('team', 'blue')} (or absent)",
+     dict(reason=f"allow when aws:PrincipalTag/team is {_LIKE.format('team', 'blue')}; implicit_deny when "
+                 f"aws:PrincipalTag/team is not {_LIKE.format('team', 'blue')} (or absent)",
+          source="level1-policy0/SameTeam", allowed_when=f"aws:PrincipalTag/team is {_LIKE.format('team', 'blue')}",
+          denied_when=f"aws:PrincipalTag/team is not {_LIKE.format('team', 'blue')} (or absent)",
           depends_on=['aws:ResourceTag/team StringEquals ["${aws:PrincipalTag/team}"] (policy variable '
                       '${aws:principaltag/team})']),
      [("absent", "implicit_deny"), ("any other value", "implicit_deny"), (_LIKE.format("team", "blue"), "allow")]),
     ([[FULL, _OWN]], {"aws:ResourceTag/owner": "red-app"},
-     dict(reason=f"allow when aws:principaltag/team is {_LIKE.format('owner', 'red-app')}; explicit_deny when "
-                 f"aws:principaltag/team is not {_LIKE.format('owner', 'red-app')} (or absent)",
+     dict(reason=f"allow when aws:PrincipalTag/team is {_LIKE.format('owner', 'red-app')}; explicit_deny when "
+                 f"aws:PrincipalTag/team is not {_LIKE.format('owner', 'red-app')} (or absent)",
           source="level0-policy1/Own", level="level0", policy_id="level0-policy1", sid="Own",
-          allowed_when=f"aws:principaltag/team is {_LIKE.format('owner', 'red-app')}",
-          denied_when=f"aws:principaltag/team is not {_LIKE.format('owner', 'red-app')} (or absent)",
+          allowed_when=f"aws:PrincipalTag/team is {_LIKE.format('owner', 'red-app')}",
+          denied_when=f"aws:PrincipalTag/team is not {_LIKE.format('owner', 'red-app')} (or absent)",
           depends_on=['aws:ResourceTag/owner StringNotLike ["${aws:PrincipalTag/team}*"] (policy variable '
                       '${aws:principaltag/team})']),
      [("absent", "explicit_deny"), ("any other value", "explicit_deny"), (_LIKE.format("owner", "red-app"), "allow")]),
@@ -448,7 +448,7 @@ def test_decide_and_the_matrix_agree_on_the_abac_allow_list():
                   ("100000000001", "r-root", "account", "one", ["p-abac"])], {"p-full": FULL, "p-abac": _ABAC})
     ctx = {"aws:ResourceTag/team": "blue"}
     d = scp.decide(o, "100000000001", "s3:GetObject", context=ctx)
-    assert (d.decision, d.allowed_when) == ("conditional", 'aws:principaltag/team is "blue"')
+    assert (d.decision, d.allowed_when) == ("conditional", 'aws:PrincipalTag/team is "blue"')
     m = scp.matrix(o, actions=["s3:GetObject"], context=ctx)
     row = int(m.accounts.set_index("account_id").loc["100000000001", "row"])
     assert m.decision("100000000001", "s3:GetObject") == "conditional"
