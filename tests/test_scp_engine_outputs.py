@@ -453,3 +453,75 @@ def test_decide_and_the_matrix_agree_on_the_abac_allow_list():
     row = int(m.accounts.set_index("account_id").loc["100000000001", "row"])
     assert m.decision("100000000001", "s3:GetObject") == "conditional"
     assert not bool(m.never_allowed[row][m.catalog._index["s3:getobject"]])
+
+
+# ------------------------------------------------------------------ deny is deny over three levels, word for word
+
+def _region(effect, regions, sid=None, op="StringEquals"):
+    s = {"Effect": effect, "Action": "*", "Resource": "*", "Condition": {op: {"aws:RequestedRegion": regions}}}
+    return _pol({**s, "Sid": sid} if sid else s)
+
+
+def test_every_value_denied_by_two_statements_and_two_levels_word_for_word():
+    """Outside the EU the root denies (NotEu); level1 allows only eu-central-1 and eu-north-1, level2 only
+    eu-west-1 and eu-central-1 and denies eu-central-1 (NoFra): no value is allowed, two explicitly by two
+    statements, two implicitly at two levels."""
+    levels = [[FULL, _region("Deny", ["eu-west-1", "eu-central-1", "eu-north-1"], "NotEu", "StringNotEquals")],
+              [_region("Allow", ["eu-central-1", "eu-north-1"])],
+              [_region("Allow", ["eu-west-1", "eu-central-1"]), _region("Deny", ["eu-central-1"], "NoFra")]]
+    d = evaluate(levels, "ec2:RunInstances")
+    reason = ('denied for every value of aws:RequestedRegion: implicitly (level1 allows nothing when aws:RequestedRegion '
+              'is "eu-west-1"; level2 allows nothing when aws:RequestedRegion is "eu-north-1"); explicitly by Sid "NotEu" '
+              'of policy level0-policy1 at level0 when aws:RequestedRegion is absent or any other value; by Sid "NoFra" '
+              'of policy level2-policy1 at level2 when aws:RequestedRegion is "eu-central-1"')
+    assert _whole(d)[:3] == (
+        {**_ROW, "decision": "implicit_deny", "reason": reason, "level": "level1", "source": "level1",
+         "allowed_when": "never", "denied_when": "always"},
+        [({"aws:requestedregion": v}, dec) for v, dec in [
+            ("absent", "explicit_deny"), ('"eu-west-1"', "implicit_deny"), ('"eu-central-1"', "explicit_deny"),
+            ('"eu-north-1"', "implicit_deny"), ("any other value", "explicit_deny")]], ())
+    assert d.level_path == "level1" and not d.may_be_allowed
+    assert d.explain().splitlines() == [
+        "ec2:RunInstances on any resource", "level0: level0-policy0, level0-policy1",
+        '  deny?  by Sid "NotEu" of policy level0-policy1 if aws:RequestedRegion StringNotEquals ["eu-west-1", '
+        '"eu-central-1", "eu-north-1"]',
+        "  ALLOW  by statement #0 of policy level0-policy0", "level1: level1-policy0",
+        '  allow? by statement #0 of policy level1-policy0 if aws:RequestedRegion StringEquals ["eu-central-1", '
+        '"eu-north-1"]',
+        "level2: level2-policy0, level2-policy1",
+        '  deny?  by Sid "NoFra" of policy level2-policy1 if aws:RequestedRegion StringEquals ["eu-central-1"]',
+        '  allow? by statement #0 of policy level2-policy0 if aws:RequestedRegion StringEquals ["eu-west-1", '
+        '"eu-central-1"]',
+        "=> implicit_deny: " + reason]
+    # one region allowed somewhere (level1 also allows eu-west-1): conditional, naming the first explicit deny
+    levels[1] = [_region("Allow", ["eu-west-1", "eu-central-1", "eu-north-1"])]
+    d = evaluate(levels, "ec2:RunInstances")
+    assert _whole(d)[:3] == (
+        {**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1", "sid": "NotEu",
+         "source": "level0-policy1/NotEu, level1-policy0/#0, level2-policy1/NoFra, level2-policy0/#0",
+         "allowed_when": 'aws:RequestedRegion is "eu-west-1"',
+         "denied_when": 'aws:RequestedRegion is not "eu-west-1" (or absent)',
+         "depends_on": ['aws:RequestedRegion StringEquals ["eu-central-1"]',
+                        'aws:RequestedRegion StringEquals ["eu-west-1", "eu-central-1", "eu-north-1"]',
+                        'aws:RequestedRegion StringEquals ["eu-west-1", "eu-central-1"]',
+                        'aws:RequestedRegion StringNotEquals ["eu-west-1", "eu-central-1", "eu-north-1"]'],
+         "reason": 'allow when aws:RequestedRegion is "eu-west-1"; explicit_deny when aws:RequestedRegion is not '
+                   '"eu-west-1" or "eu-north-1" (or absent); implicit_deny when aws:RequestedRegion is "eu-north-1"'},
+        [({"aws:requestedregion": v}, dec) for v, dec in [
+            ("absent", "explicit_deny"), ('"eu-west-1"', "allow"), ('"eu-central-1"', "explicit_deny"),
+            ('"eu-north-1"', "implicit_deny"), ("any other value", "explicit_deny")]], ("aws:requestedregion",))
+
+
+def test_a_statement_with_two_unknown_tests_lists_both_in_its_line():
+    st = _pol({"Sid": "DevNoMfa", "Effect": "Deny", "Action": "*", "Resource": "*",
+               "Condition": {"StringEquals": {"aws:PrincipalTag/stage": "dev"},
+                             "Bool": {"aws:MultiFactorAuthPresent": "false"}}})
+    d = evaluate([[FULL, st]], "iam:DeleteRole")
+    assert d.explain().splitlines()[1:4] == [
+        "level0: level0-policy0, level0-policy1",
+        '  deny?  by Sid "DevNoMfa" of policy level0-policy1 if aws:MultiFactorAuthPresent Bool ["false"]; '
+        'aws:PrincipalTag/stage StringEquals ["dev"]',
+        "  ALLOW  by statement #0 of policy level0-policy0"]
+    assert (d.decision, d.denied_when, d.depends_on_keys) == (
+        "conditional", 'aws:MultiFactorAuthPresent is false and aws:PrincipalTag/stage is "dev"',
+        ("aws:multifactorauthpresent", "aws:principaltag/stage"))
