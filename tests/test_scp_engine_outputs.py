@@ -525,3 +525,48 @@ def test_a_statement_with_two_unknown_tests_lists_both_in_its_line():
     assert (d.decision, d.denied_when, d.depends_on_keys) == (
         "conditional", 'aws:MultiFactorAuthPresent is false and aws:PrincipalTag/stage is "dev"',
         ("aws:multifactorauthpresent", "aws:principaltag/stage"))
+
+
+# ----------------------------------------------------------------- describe_cases: combinations of two keys in words
+
+def _doms():
+    from orgkit.scp.partition import Rep
+
+    a = (Rep(None, "absent"), Rep("x", '"x"'), Rep("y", '"y"'), Rep("orgkit-any-other-value", "any other value"))
+    b = (Rep(None, "absent"), Rep("1", '"1"'), Rep("orgkit-any-other-value", "any other value"))
+    return {"k:a": a, "k:b": b}
+
+
+def _pick(doms, pairs):
+    a, b = doms["k:a"], doms["k:b"]
+    return [(a[i], b[j]) for i, j in pairs]
+
+
+@pytest.mark.parametrize("pairs, text", [
+    ([], "never"),
+    ([(1, j) for j in range(3)], 'K:A is "x"'),  # every b with a = "x": b plays no part
+    ([(i, 1) for i in range(4)], 'k:b is "1"'),  # every a with b = "1": a plays no part
+    ([(1, 1), (3, 0)], '(K:A is "x" and k:b is "1"); or (K:A is any other value and k:b is absent)'),
+    ([(1, 1), (2, 1)], 'K:A is "x" or "y" and k:b is "1"'),  # a's values grouped by the same b's
+    ([(1, 1), (1, 2), (2, 1), (2, 2)], 'K:A is "x" or "y" and k:b is "1" or any other value'),
+    ([(i, j) for i in range(4) for j in range(3)], "k:b is anything"),  # every combination
+    ([(0, 0), (1, 1), (2, 2)], '(K:A is absent and k:b is absent); or (K:A is "x" and k:b is "1"); or '
+                               '(K:A is "y" and k:b is any other value)'),
+])
+def test_describe_cases_over_two_keys(pairs, text):
+    from orgkit.scp.engine import describe_cases
+
+    doms = _doms()
+    assert describe_cases(_pick(doms, pairs), ["k:a", "k:b"], doms, names={"k:a": "K:A"}) == text
+
+
+def test_describe_cases_cuts_a_long_text_at_the_limit():
+    from orgkit.scp.engine import describe_cases
+
+    doms = _doms()
+    pairs = [(0, 0), (1, 1), (2, 2)]
+    whole = describe_cases(_pick(doms, pairs), ["k:a", "k:b"], doms)
+    assert len(whole) == 109
+    assert describe_cases(_pick(doms, pairs), ["k:a", "k:b"], doms, limit=109) == whole
+    assert describe_cases(_pick(doms, pairs), ["k:a", "k:b"], doms, limit=108) == whole[:107] + "…"
+    assert describe_cases(_pick(doms, pairs), ["k:a", "k:b"], doms, limit=40) == whole[:39] + "…"
