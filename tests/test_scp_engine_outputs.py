@@ -570,3 +570,44 @@ def test_describe_cases_cuts_a_long_text_at_the_limit():
     assert describe_cases(_pick(doms, pairs), ["k:a", "k:b"], doms, limit=109) == whole
     assert describe_cases(_pick(doms, pairs), ["k:a", "k:b"], doms, limit=108) == whole[:107] + "…"
     assert describe_cases(_pick(doms, pairs), ["k:a", "k:b"], doms, limit=40) == whole[:39] + "…"
+
+
+# ------------------------------------------------------ a given resource decides which resource-scoped denies count
+
+_SECRET = _pol({"Sid": "SecretEu", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::secret/*",
+                "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+               {"Sid": "Mfa", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}})
+_MFA_DEP = 'aws:MultiFactorAuthPresent BoolIfExists ["false"]'
+
+
+def test_a_resource_outside_a_deny_leaves_only_the_other_deny():
+    d = evaluate([[FULL, _SECRET]], "s3:GetObject", "arn:aws:s3:::public/x")
+    assert _whole(d)[:3] == (
+        {**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1", "sid": "Mfa",
+         "source": "level0-policy1/Mfa", "depends_on": [_MFA_DEP],
+         "allowed_when": "aws:MultiFactorAuthPresent is true",
+         "denied_when": "aws:MultiFactorAuthPresent is not true (or absent)",
+         "reason": "allow when aws:MultiFactorAuthPresent is true; explicit_deny when aws:MultiFactorAuthPresent is "
+                   "not true (or absent)"},
+        [({"aws:multifactorauthpresent": v}, dec) for v, dec in
+         [("absent", "explicit_deny"), ("true", "allow"), ("false", "explicit_deny")]],
+        ("aws:multifactorauthpresent",))
+    assert d.resource == "arn:aws:s3:::public/x"
+
+
+def test_a_resource_under_a_deny_adds_its_key():
+    d = evaluate([[FULL, _SECRET]], "s3:GetObject", "arn:aws:s3:::secret/x")
+    denied = ('(aws:MultiFactorAuthPresent is not true (or absent)); or (aws:MultiFactorAuthPresent is true and '
+              'aws:RequestedRegion is not "eu-west-1" (or absent))')
+    allowed = 'aws:MultiFactorAuthPresent is true and aws:RequestedRegion is "eu-west-1"'
+    assert _whole(d)[:3] == (
+        {**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1", "sid": "SecretEu",
+         "source": "level0-policy1/SecretEu, level0-policy1/Mfa",
+         "depends_on": [_MFA_DEP, 'aws:RequestedRegion StringNotEquals ["eu-west-1"]'],
+         "allowed_when": allowed, "denied_when": denied,
+         "reason": f"allow when {allowed}; explicit_deny when {denied}"},
+        [({"aws:multifactorauthpresent": m, "aws:requestedregion": r}, "allow" if (m, r) == ("true", '"eu-west-1"')
+          else "explicit_deny") for m in ("absent", "true", "false") for r in ("absent", '"eu-west-1"', "any other value")],
+        ("aws:multifactorauthpresent", "aws:requestedregion"))
+    assert d.resource == "arn:aws:s3:::secret/x"
