@@ -611,3 +611,19 @@ def test_a_resource_under_a_deny_adds_its_key():
           else "explicit_deny") for m in ("absent", "true", "false") for r in ("absent", '"eu-west-1"', "any other value")],
         ("aws:multifactorauthpresent", "aws:requestedregion"))
     assert d.resource == "arn:aws:s3:::secret/x"
+
+
+def test_values_left_out_are_named_only_when_the_policies_name_them():
+    """``StringEqualsIfExists`` allows when the key is absent or "eu-west-1": said so, not "is not any other value
+    (or absent)" (the short "is not" form only serves when every value it leaves out is one a policy names)."""
+    d = evaluate([[_pol({"Effect": "Allow", "Action": "*", "Resource": "*",
+                         "Condition": {"StringEqualsIfExists": {"aws:RequestedRegion": "eu-west-1"}}})]], "s3:GetObject")
+    assert (d.decision, d.reason, d.allowed_when, d.denied_when) == (
+        "conditional", 'allow when aws:RequestedRegion is absent or "eu-west-1"; implicit_deny when aws:RequestedRegion '
+                       'is any other value', 'aws:RequestedRegion is absent or "eu-west-1"',
+        "aws:RequestedRegion is any other value")
+    # the resource: three patterns named, any other resource left out
+    d = evaluate([[_pol({"Effect": "Allow", "Action": "*", "Resource": ["arn:aws:s3:::a", "arn:aws:s3:::b",
+                                                                         "arn:aws:s3:::c"]})]], "s3:ListBucket")
+    assert (d.allowed_when, d.denied_when) == (
+        "the resource is arn:aws:s3:::a or arn:aws:s3:::b or arn:aws:s3:::c", "the resource is any other resource")
