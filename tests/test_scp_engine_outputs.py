@@ -627,3 +627,23 @@ def test_values_left_out_are_named_only_when_the_policies_name_them():
                                                                          "arn:aws:s3:::c"]})]], "s3:ListBucket")
     assert (d.allowed_when, d.denied_when) == (
         "the resource is arn:aws:s3:::a or arn:aws:s3:::b or arn:aws:s3:::c", "the resource is any other resource")
+
+
+@pytest.mark.parametrize("op, key, value, allowed_when", [
+    ("StringNotLike", "aws:PrincipalAccount", "${aws:PrincipalTag/a}1", 'aws:PrincipalTag/a is "10000000000"'),
+    ("ForAllValues:StringNotLike", "aws:PrincipalOrgPaths", "*/ou-${aws:PrincipalTag/ou}/*",
+     'aws:PrincipalTag/ou is "ab-1"'),
+])
+def test_decide_and_the_matrix_agree_per_account_on_a_value_compared_with_a_variable(op, key, value, allowed_when):
+    """The value each account holds (its id, its OU path) decides which principal tags escape the Deny: account
+    ...001 (``...001``, under ou-ab-1) for one tag value, account ...002 (``...002``, under the root) for none. The
+    matrix, which shares work between accounts, must not reuse the first account's answer for the second."""
+    deny = _pol({"Sid": "Home", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {op: {key: value}}})
+    o = make_org([("r-root", None, "root", "Root", ["p-full", "p-home"]), (MGMT, "r-root", "account", "m", ["p-full"]),
+                  ("ou-ab-1", "r-root", "ou", "Prod", ["p-full"]),
+                  ("100000000001", "ou-ab-1", "account", "one", ["p-full"]),
+                  ("100000000002", "r-root", "account", "two", ["p-full"])], {"p-full": FULL, "p-home": deny})
+    m = scp.matrix(o, actions=["s3:GetObject"])
+    got = {a: (scp.decide(o, a, "s3:GetObject"), m.decision(a, "s3:GetObject")) for a in ("100000000001", "100000000002")}
+    assert [(d.decision, d.allowed_when, code) for d, code in got.values()] == [
+        ("conditional", allowed_when, "conditional"), ("explicit_deny", None, "explicit_deny")]
