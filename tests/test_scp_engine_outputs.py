@@ -200,10 +200,10 @@ def test_a_service_linked_role_and_the_management_account_are_exempt_word_for_wo
     assert d.explain() == (f"organizations:LeaveOrganization on * as {slr}\n"
                            "=> exempt: service-linked roles are not affected by SCPs")
     d = evaluate([[FULL, _pol({"Effect": "Deny", "Action": "*", "Resource": "*"})]], "s3:GetObject",
-                 principal="arn:aws:iam::111122223333:role/Admin", management=True)
-    assert (d.as_row(), d.principal, d.steps) == (
+                 "arn:aws:s3:::b/k", principal="arn:aws:iam::111122223333:role/Admin", management=True)
+    assert (d.as_row(), d.principal, d.resource, d.steps) == (
         {**_ROW, "decision": "exempt", "reason": "the management account is not affected by SCPs"},
-        "arn:aws:iam::111122223333:role/Admin", [])
+        "arn:aws:iam::111122223333:role/Admin", "arn:aws:s3:::b/k", [])
 
 
 def test_evaluate_fills_the_principal_account_from_the_arn_and_resolves_a_persona():
@@ -641,3 +641,16 @@ def test_decide_and_the_matrix_agree_per_account_on_a_value_compared_with_a_vari
     got = {a: (scp.decide(o, a, "s3:GetObject"), m.decision(a, "s3:GetObject")) for a in ("100000000001", "100000000002")}
     assert [(d.decision, d.allowed_when, code) for d, code in got.values()] == [
         ("conditional", allowed_when, "conditional"), ("explicit_deny", None, "explicit_deny")]
+
+
+def test_an_allow_no_value_meets_is_an_implicit_deny_at_that_level_for_every_value():
+    """The account's only Allow needs the region to be and not be eu-west-1: no value meets it, so the account
+    allows nothing for every value (exact answer), named with its OU path."""
+    never = compile_policy(_pol({"Sid": "Never", "Effect": "Allow", "Action": "*", "Resource": "*",
+                                 "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"},
+                                               "StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}}), "p-never")
+    d = evaluate_levels(_chain(account_policies=[never]), "iam:CreateRole", None, _ctx())
+    assert (d.decision, d.reason, d.level, d.source, d.level_path, [c["decision"] for c in d.cases]) == (
+        "implicit_deny", "no SCP attached to account Root/Prod/prod-app (111122223333) allows it for every value of "
+                         "aws:RequestedRegion (and when absent)", "111122223333", "111122223333", "Root/Prod/prod-app",
+        ["implicit_deny"] * 3)

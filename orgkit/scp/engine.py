@@ -639,7 +639,8 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
         policy_name=steps[first[0]].level.policy_name(first[1].policy_id) if first else None,
         source=", ".join(dict.fromkeys(srcs)), depends_on=deps, depends_on_keys=tuple(all_dims),
         cases=cases, allowed_when=describe_cases(allowed, all_dims, doms, names=names) if allowed else "never",
-        denied_when=("always" if len(denied) == len(outcomes) else describe_cases(denied, all_dims, doms, names=names)) if denied else "never",
+        # some case allows (or is conditional) here: every case denied went to _mixed_deny above
+        denied_when=describe_cases(denied, all_dims, doms, names=names) if denied else "never",
         **base,
     )
 
