@@ -821,7 +821,7 @@ def test_a_key_used_in_a_resource_pattern_is_tried_with_the_value_that_makes_it_
     """A Deny whose Resource holds ``${aws:PrincipalTag/team}``: with the resource given and the tag not, the
     answer depends on the tag, and the words name the value that puts the resource under the pattern."""
     d = evaluate([[FULL_AWS_ACCESS, _deny_get(key, pattern)]], "s3:GetObject", resource=resource)
-    k = "aws:principaltag/team"
+    k = "aws:PrincipalTag/team"  # as the policy spells the variable
     assert (d.decision, d.allowed_when, d.denied_when) == ("conditional", f"{k} {allowed}", f"{k} {denied}")
 
 

@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import Any, Iterable, Mapping, Sequence
 
 from orgkit.scp.conditions import normalise_context
-from orgkit.scp.matching import Unknown, is_unknown
+from orgkit.scp.matching import Unknown, _parse_var, is_unknown, iter_variables
 from orgkit.scp.partition import MAX_COMBINATIONS, RESOURCE, Rep, describe_values, domains
 from orgkit.scp.policy import Policy, Statement, compile_levels
 
@@ -529,6 +529,22 @@ def describe_cases(cases: Sequence[tuple], dims: Sequence[str], doms: Mapping[st
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _key_spellings(statements) -> dict[str, str]:
+    """How the policies spell each key (lower-cased key -> spelling): as a condition tests it (the last spelling
+    met), else as a policy variable reads it (``${aws:PrincipalTag/team}``, the first met)."""
+    names: dict[str, str] = {}
+    for st in statements:
+        texts = [*(st.resources or ()), *(st.not_resources or ()),
+                 *(v for tests in (st.condition or {}).values() for vals in tests.values()
+                   for v in (vals if isinstance(vals, list) else [vals]) if isinstance(v, str))]
+        for text in texts:
+            for m in iter_variables(text):
+                key = _parse_var(m.group(1))[0]
+                names.setdefault(key.lower(), key)
+    names.update({k.lower(): k for st in statements for tests in (st.condition or {}).values() for k in tests})
+    return names
+
+
 def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resource: str | None,
           ctx: Mapping[str, Any], principal: str | None = None) -> Decision | None:
     """The exact answer over every value of the unknown keys (and of the resource, when not given), or
@@ -564,7 +580,7 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
     deps = tuple(sorted({d for s in steps for _, u in (*s.maybe_deny, *s.maybe_allow) for d in u.deps}))
     codes = {c for _, c, _ in outcomes}
     cases = [{"values": {k: r.label for k, r in zip(all_dims, combo)}, "decision": code} for combo, code, _ in outcomes]
-    names = {k.lower(): k for st in maybe for tests in (st.condition or {}).values() for k in tests}
+    names = _key_spellings(maybe)
     keys_txt = ", ".join("the resource" if k == RESOURCE else names.get(k, k) for k in all_dims)
     if len(codes) == 1 and "conditional" not in codes:
         code = codes.pop()
@@ -623,7 +639,8 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
         policy_name=steps[first[0]].level.policy_name(first[1].policy_id) if first else None,
         source=", ".join(dict.fromkeys(srcs)), depends_on=deps, depends_on_keys=tuple(all_dims),
         cases=cases, allowed_when=describe_cases(allowed, all_dims, doms, names=names) if allowed else "never",
-        denied_when=("always" if len(denied) == len(outcomes) else describe_cases(denied, all_dims, doms, names=names)) if denied else "never",
+        # some case allows (or is conditional) here: every case denied went to _mixed_deny above
+        denied_when=describe_cases(denied, all_dims, doms, names=names) if denied else "never",
         **base,
     )
 

@@ -491,6 +491,50 @@ def resource_values(key: str, statements, ctx: Mapping[str, Any], resource: str 
             for b, v in first.items()]
 
 
+def condition_values(key: str, statements, ctx: Mapping[str, Any]) -> list[Rep]:
+    """Values of ``key`` that make a condition whose policy value uses it as a variable, on a key whose value the
+    request gives (``"aws:ResourceTag/team": "${aws:PrincipalTag/team}"`` with the resource's tag known), come out
+    otherwise than "any other value" does: one for each different way the conditions then come out. Candidates are
+    cut out of the known values (:func:`_cuts`, at most :data:`MAX_RESOURCE_CUTS` distinct ones) and each tried by
+    the condition's operator."""
+    from orgkit.scp.conditions import evaluate_one
+
+    tests, texts = [], []
+    for st in statements:
+        for op, by_key in (st.condition or {}).items():
+            for k, vals in by_key.items():
+                pats = [v for v in _as_list(vals) if isinstance(v, str) and key in variable_keys(v)]
+                known = [v for v in _as_list(ctx.get(k.lower())) if isinstance(v, str)] if k.lower() != key else []
+                if pats and known:
+                    tests.append((op, k, vals))
+                    texts += [(text, pats) for text in known]
+    if not tests:
+        return []
+
+    def behaviour(v):
+        c = {**ctx, key: v}
+        return tuple(r if isinstance(r, bool) else None for r in (evaluate_one(op, k, vals, c) for op, k, vals in tests))
+
+    seen = {behaviour(OTHER_VALUE)}
+    first: dict[tuple, str] = {}  # each new way the conditions come out -> the first value found for it
+    alike: dict[tuple, int] = {}
+    tried: set[str] = set()
+    for v in itertools.chain.from_iterable(_cuts(text, pats, key) for text, pats in texts):
+        if v in tried:
+            continue
+        if len(tried) >= MAX_RESOURCE_CUTS:
+            break
+        tried.add(v)
+        b = behaviour(v)
+        alike[b] = alike.get(b, 0) + 1
+        if b not in seen:
+            first.setdefault(b, v)
+    on = " and ".join(dict.fromkeys(k for _, k, _ in tests))
+    return [Rep(v, repr_value(v) if alike[b] == 1 else f"one that makes the value of the condition on {on} match "
+                                                       f"the request (such as {repr_value(v)})")
+            for b, v in first.items()]
+
+
 def domain(key: str, statements, ctx: Mapping[str, Any], resource: str | None = None) -> tuple[Rep, ...]:
     """The representatives of one unknown key (or ``resource``), from the statements that read it; with the
     request's ``resource``, also the values of a key used in a Resource pattern that make it match."""
@@ -500,6 +544,8 @@ def domain(key: str, statements, ctx: Mapping[str, Any], resource: str | None = 
     elems = element_reps(t, ctx)
     known = {r.value for r in elems}
     elems += [r for r in resource_values(key, statements, ctx, resource) if r.value not in known]
+    known |= {r.value for r in elems}
+    elems += [r for r in condition_values(key, statements, ctx) if r.value not in known]
     if is_multi_valued(key, t):
         return (ABSENT_REP, *_sets(elems))
     return (ABSENT_REP, *elems)
@@ -515,7 +561,7 @@ def domains(keys: Iterable[str], statements, ctx: Mapping[str, Any], cache: dict
         if cache is None:
             out[k] = domain(k, sts, ctx, resource)
             continue
-        vkeys = sorted({v for st in sts for v in st.variable_keys})
+        vkeys = sorted({v for st in sts for v in (*st.variable_keys, *st.compared_keys)})
         ck = (k, tuple((st.policy_id, st.index) for st in sts),
               tuple(_hv(ctx.get(v, "\0unknown")) for v in vkeys), resource)
         d = cache.get(ck)
@@ -540,7 +586,8 @@ def describe_values(key: str, reps: Sequence[Rep], domain: Sequence[Rep], displa
     ids = {id(r) for r in reps}
     rest = [r for r in domain if id(r) not in ids]
     has_absent = any(r.value is None for r in reps) and key != RESOURCE
+    # "is not X": only when every value left out is one the policies name ("is not any other value" says nothing)
     if (len(rest) < len(reps) and len(rest) <= 3 and all(r.value is not None for r in rest)
-            and not any(r.label.startswith("like ") for r in rest)):
+            and not any(r.label.startswith("like ") or r.value in (OTHER_VALUE, OTHER_RESOURCE) for r in rest)):
         return f"{name} is not " + " or ".join(dict.fromkeys(r.label for r in rest)) + (" (or absent)" if has_absent else "")
     return f"{name} is " + " or ".join(dict.fromkeys(r.label for r in reps))

@@ -138,6 +138,13 @@ class Statement:
         return frozenset(keys)
 
     @cached_property
+    def compared_keys(self) -> frozenset:
+        """Lower-cased keys whose condition values hold a policy variable (``"aws:ResourceTag/team":
+        "${aws:PrincipalTag/team}"``): the values tried for the variable's key depend on theirs (caches key on them)."""
+        return frozenset(k.lower() for tests in (self.condition or {}).values() for k, vals in tests.items()
+                         if any(isinstance(v, str) and variable_keys(v) for v in (vals if isinstance(vals, list) else [vals])))
+
+    @cached_property
     def literal_text(self) -> str:
         """Every pattern and condition value of the statement, joined (to check that a value does not occur in it)."""
         parts = [*(self.resources or ()), *(self.not_resources or ())]
