@@ -654,3 +654,25 @@ def test_an_allow_no_value_meets_is_an_implicit_deny_at_that_level_for_every_val
         "implicit_deny", "no SCP attached to account Root/Prod/prod-app (111122223333) allows it for every value of "
                          "aws:RequestedRegion (and when absent)", "111122223333", "111122223333", "Root/Prod/prod-app",
         ["implicit_deny"] * 3)
+
+
+def test_a_level_allowing_nothing_denies_though_an_open_deny_compares_two_unknown_keys():
+    """A Deny whose test compares two unknown keys (``aws:PrincipalTag/team`` with ``${aws:PrincipalTag/lead}``)
+    stays unknown for every value tried; the account's allow-list has no S3, so the request is denied whichever way
+    that test goes (AWS: every level must Allow, and a Deny anywhere wins: deny either way). Before, ``decide`` said
+    ``conditional`` (``may_be_allowed``) where the matrix said ``implicit_deny``."""
+    cmp = compile_policy(_pol({"Sid": "TeamIsLead", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                               "Condition": {"StringEquals": {"aws:PrincipalTag/team": "${aws:PrincipalTag/lead}"}}}),
+                         "p-cmp", "TeamIsLead")
+    ec2 = compile_policy(_pol({"Sid": "Ec2", "Effect": "Allow", "Action": "ec2:*", "Resource": "*"}), "p-ec2", "Ec2")
+    d = evaluate_levels(_chain(account_policies=[ec2], ou_extra=(cmp,)), "s3:GetObject", None,
+                        merge_context({}, {"aws:RequestedRegion": "eu-west-1"}))
+    assert (d.decision, d.may_be_allowed, d.level, d.source, d.level_path) == (
+        "implicit_deny", False, "111122223333", "111122223333", "Root/Prod/prod-app")
+    assert d.reason == ("no SCP attached to account Root/Prod/prod-app (111122223333) allows it for every value of "
+                        "aws:PrincipalTag/team (and when absent)")
+    assert (d.depends_on, d.depends_on_keys) == ((), ())
+    # the same Deny where every level allows S3: the answer does depend on the two tags
+    d2 = evaluate_levels(_chain(ou_extra=(cmp,)), "s3:GetObject", None,
+                         merge_context({}, {"aws:RequestedRegion": "eu-west-1"}))
+    assert (d2.decision, d2.may_be_allowed) == ("conditional", True)

@@ -599,6 +599,8 @@ _CONDS = [
     {"StringEquals": {"aws:RequestedRegion": "us-east-1"}, "StringLike": {"aws:PrincipalTag/team": "r*"}},
     {"StringEqualz": {"aws:RequestedRegion": "x"}},
     {"Null": {"aws:PrincipalTag/team": "true"}},
+    # two unknown keys compared through a variable: a test that stays unknown for every value tried
+    {"StringEquals": {"aws:PrincipalTag/team": "${aws:PrincipalTag/lead}"}},
 ]
 _RESOURCES = ["*", "*", "*", "arn:aws:s3:::logs-${aws:PrincipalAccount}/*", "arn:aws:s3:::b/*",
               "arn:aws:kms:*:${aws:PrincipalAccount}:key/*"]

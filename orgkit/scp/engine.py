@@ -479,8 +479,8 @@ def _outcome(steps, truth):
         vals = [truth[id(st)] for st, _ in s.maybe_allow]
         if any(v is True for v in vals):
             continue
-        if all(v is False for v in vals):
-            return ("conditional", None) if open_deny else ("implicit_deny", (i, None))
+        if all(v is False for v in vals):  # denied whether or not an open Deny applies (deny is deny)
+            return "implicit_deny", (i, None)
         unsure = True
     if open_deny or unsure:
         return "conditional", None
