@@ -107,7 +107,7 @@ def test_the_string_values_tried_compared_whole(conds, ctx, expected):
 @pytest.mark.parametrize("cond,allowed,denied,other", [
     ({"StringNotLike": {K: "orgkit-*"}}, "like orgkit-*", "absent or any other value", "abc"),
     ({"StringNotEquals": {K: "orgkit-any-other-value"}}, '"orgkit-any-other-value"',
-     "absent or any other value", "abc"),
+     'not "orgkit-any-other-value" (or absent)', "abc"),
     ({"BinaryEquals": {K: "b3JnaXQtb3RoZXI="}}, "not b3JnaXQtb3RoZXI= (or absent)", "b3JnaXQtb3RoZXI=", None),
 ])
 def test_a_policy_naming_the_placeholder_still_has_other_values(cond, allowed, denied, other):
@@ -454,3 +454,12 @@ DOM7 = [ABSENT_REP, _A, _B, _C, _D, _L, _O]
 ])
 def test_the_words_for_a_set_of_values(key, reps, domain, display, expected):
     assert describe_values(key, reps, domain, display) == expected
+
+
+def test_the_fresh_other_value_is_never_said_not():
+    """When a policy names orgkit's placeholder, "any other value" is a fresh value; left out of a set, it is named
+    by the values kept, never as "is not any other value" (which says nothing)."""
+    other = Rep("~", "any other value")
+    dom = [ABSENT_REP, Rep(OTHER_VALUE, f'"{OTHER_VALUE}"'), _A, other]
+    assert describe_values("k", [ABSENT_REP, Rep(OTHER_VALUE, f'"{OTHER_VALUE}"'), _A], dom, None) == \
+        f'k is absent or "{OTHER_VALUE}" or "a"'

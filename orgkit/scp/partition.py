@@ -588,6 +588,7 @@ def describe_values(key: str, reps: Sequence[Rep], domain: Sequence[Rep], displa
     has_absent = any(r.value is None for r in reps) and key != RESOURCE
     # "is not X": only when every value left out is one the policies name ("is not any other value" says nothing)
     if (len(rest) < len(reps) and len(rest) <= 3 and all(r.value is not None for r in rest)
-            and not any(r.label.startswith("like ") or r.value in (OTHER_VALUE, OTHER_RESOURCE) for r in rest)):
+            and not any(r.label.startswith("like ") or r.label in ("any other value", "any other resource")
+                        for r in rest)):
         return f"{name} is not " + " or ".join(dict.fromkeys(r.label for r in rest)) + (" (or absent)" if has_absent else "")
     return f"{name} is " + " or ".join(dict.fromkeys(r.label for r in reps))
