@@ -676,3 +676,24 @@ def test_a_level_allowing_nothing_denies_though_an_open_deny_compares_two_unknow
     d2 = evaluate_levels(_chain(ou_extra=(cmp,)), "s3:GetObject", None,
                          merge_context({}, {"aws:RequestedRegion": "eu-west-1"}))
     assert (d2.decision, d2.may_be_allowed) == ("conditional", True)
+
+
+def test_every_case_conditional_is_conditional_never_allowed_at_every_level():
+    """Seed-29 mutant ``exact`` 130: when every case the exact answer tries is still ``conditional`` (here a Deny
+    whose Resource uses ${aws:PrincipalTag/team}, resource not given: each resource tried still waits on the tag),
+    the answer is ``conditional``, never "allowed at every level for every value of the resource"."""
+    own = _pol({"Sid": "OwnPrefix", "Effect": "Deny", "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"})
+    d = evaluate([[FULL, own]], "s3:GetObject")
+    dep = 'resource in ["arn:aws:s3:::b/${aws:PrincipalTag/team}/*"]'
+    assert _whole(d) == (
+        {**_ROW, "decision": "conditional", "reason": "conditional when the resource is anything",
+         "source": "level0-policy1/OwnPrefix", "allowed_when": "never", "denied_when": "never", "depends_on": [dep]},
+        [({"resource": "like arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}, "conditional")],
+        ("resource",),
+        "\n".join(["s3:GetObject on any resource", "level0: level0-policy0, level0-policy1",
+                   f'  deny?  by Sid "OwnPrefix" of policy level0-policy1 if {dep}',
+                   "  ALLOW  by statement #0 of policy level0-policy0",
+                   "=> conditional: conditional when the resource is anything", "   allowed when never",
+                   "   denied when never"]))
+    assert d.may_be_allowed

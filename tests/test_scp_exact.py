@@ -791,6 +791,19 @@ def test_the_resource_is_a_dimension_when_not_given():
     assert compare_cases(_cmp_levels([FULL, on]), _CMP_CTX, _cmp_levels([FULL]), _CMP_CTX, "s3:DeleteBucket", resource="*") == c
 
 
+def test_a_variable_in_a_resource_pattern_is_compared_over_its_values_for_the_given_resource():
+    """Seed-29 mutant ``compare_cases`` 40: with the request's resource given, the values of a key used as a
+    variable in a Resource pattern that put the resource under it are tried too: adding a Deny on
+    arn:aws:s3:::b/${aws:PrincipalTag/team}/* loses arn:aws:s3:::b/red/x exactly when the tag is "red"."""
+    own = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:GetObject",
+                                                   "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}]}
+    c = compare_cases(_cmp_levels([FULL]), _CMP_CTX, _cmp_levels([FULL, own]), _CMP_CTX, "s3:GetObject",
+                      resource="arn:aws:s3:::b/red/x")
+    assert c == CaseChange("", 'aws:principaltag/team is "red"', 3)   # absent, "red", any other value
+    assert compare_cases(_cmp_levels([FULL, own]), _CMP_CTX, _cmp_levels([FULL]), _CMP_CTX, "s3:GetObject",
+                         resource="arn:aws:s3:::b/red/x") == CaseChange('aws:principaltag/team is "red"', "", 3)
+
+
 def test_too_many_combinations_are_not_compared():
     many = _cmp_deny(_CMP_ACT, {"StringEquals": {f"aws:PrincipalTag/k{i}": "v" for i in range(20)}})
     assert compare_cases(_cmp_levels([FULL, many]), _CMP_CTX, _cmp_levels([FULL]), _CMP_CTX, _CMP_ACT) is None

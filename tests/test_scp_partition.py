@@ -463,3 +463,29 @@ def test_the_fresh_other_value_is_never_said_not():
     dom = [ABSENT_REP, Rep(OTHER_VALUE, f'"{OTHER_VALUE}"'), _A, other]
     assert describe_values("k", [ABSENT_REP, Rep(OTHER_VALUE, f'"{OTHER_VALUE}"'), _A], dom, None) == \
         f'k is absent or "{OTHER_VALUE}" or "a"'
+
+
+def test_the_sets_tried_for_a_multi_valued_key_past_max_set_elements():
+    """Seed-29 mutants ``_sets`` 20 and 30: past MAX_SET_ELEMENTS (6) values, a multi-valued key (aws:TagKeys)
+    takes each value alone, each pair, then all of them together; at the bound every non-empty set."""
+    from itertools import combinations
+
+    from orgkit.scp.partition import MAX_SET_ELEMENTS
+
+    assert MAX_SET_ELEMENTS == 6
+    other = ("orgkit-any-other-value", "any other value")
+
+    def sets(values, sizes):
+        elems = [(v, f'"{v}"') for v in values] + [other]
+        return [([v for v, _ in c], "{" + ", ".join(w for _, w in c) + "}") for k in sizes for c in combinations(elems, k)]
+
+    def tag_keys(values):
+        return _domain("aws:tagkeys", _statements(_deny_if({"ForAnyValue:StringEquals": {"aws:TagKeys": values}})))
+
+    seven = tag_keys(list("abcdef"))   # six values and any other value: 7 elements
+    assert seven == [ABSENT, *sets("abcdef", (1, 2, 7))]
+    assert len(seven) == 1 + 7 + 21 + 1
+    assert seven[-1] == (["a", "b", "c", "d", "e", "f", "orgkit-any-other-value"],
+                         '{"a", "b", "c", "d", "e", "f", any other value}')
+    six = tag_keys(list("abcde"))      # five values and any other value: every non-empty set
+    assert six == [ABSENT, *sets("abcde", range(1, 7))] and len(six) == 1 + 63
