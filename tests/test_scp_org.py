@@ -1589,3 +1589,48 @@ def test_what_if_answers_each_principal_with_its_own_before_and_each_edit_with_i
     assert w.summary(principal="role/Dev", actions=acts).to_dict("records") == now[1]
     assert w.summary(principal="role/Dev", actions=acts).attrs["what_if"] == [
         f"move {_PROD} to ou-sand", "attach p-FullAWSAccess to ou-sand"]
+
+
+# ------------------------------------------------ issue 22: seed-29 survivors (part B) of org.py and whatif.py
+def test_a_policy_attached_with_empty_content_is_a_policy_error_word_for_word(org):
+    """``Evaluator.policy`` on a policy whose content is empty (None or NaN, a failed read) raises PolicyError naming
+    it, not a TypeError (seed-29 survivor ``Evaluator.policy`` 17); ``levels`` leaves it out (an unknown read)."""
+    from orgkit.scp.policy import PolicyError
+
+    ev = Evaluator(org)
+    for empty in (None, float("nan")):
+        ev.view.documents["p-empty"] = (empty, "Empty")
+        with pytest.raises(PolicyError) as e:
+            ev.policy("p-empty")
+        assert (str(e.value), e.value.policy_id, e.value.message) == (
+            "policy p-empty: attached but its content is empty", "p-empty", "attached but its content is empty")
+    with pytest.raises(PolicyError) as e:
+        ev.policy("p-never-read")
+    assert str(e.value) == "policy p-never-read: attached but its content was not collected"
+
+
+def test_an_account_s_levels_are_built_once_per_account(org):
+    """``Evaluator.levels`` keeps each account's chain: asked again, the same list (seed-29 survivor
+    ``Evaluator.levels`` 2: the cache looked up under None, so rebuilt on every ask); two accounts, two chains."""
+    ev = Evaluator(org)
+    prod, sb1 = ev.levels(_PROD), ev.levels(_SB1)
+    assert ev.levels(_PROD) is prod and ev.levels(_SB1) is sb1 and prod is not sb1
+    assert [lv.path for lv in prod] == ["Root", "Root/Workloads", "Root/Workloads/prod"]
+    assert [lv.path for lv in sb1] == ["Root", "Root/Workloads", "Root/Workloads/Sandbox", "Root/Workloads/Sandbox/sandbox-1"]
+    with pytest.raises(KeyError, match="account 999999999999 is not in the organisation"):
+        ev.levels("999999999999")
+
+
+def test_what_if_changes_and_summary_read_the_context(org):
+    """The ``context`` given to ``WhatIf.changes``/``summary`` reaches both matrices (seed-29 survivor
+    ``WhatIf.changes`` 8 dropped it from ``changes``): the caller's ARN SecurityAdmin, never denied by p-protect,
+    sees nothing change when it is detached; without a context (any principal) audit's protected actions go from
+    conditional to allow."""
+    w = WhatIf(org).detach("p-protect", "r-root")
+    ctx = {"aws:PrincipalArn": "arn:aws:iam::012345678901:role/SecurityAdmin"}
+    for _ in range(2):
+        assert w.changes(context=ctx, actions=_WHATIF_ACTS).empty
+        assert w.summary(context=ctx, actions=_WHATIF_ACTS).empty
+        rows, summ = _expected([(_AUDIT, a, "conditional", "allow") for a in _PROTECTED])
+        assert w.changes(actions=_WHATIF_ACTS).astype(str).values.tolist() == rows
+        assert w.summary(actions=_WHATIF_ACTS).to_dict("records") == summ

@@ -327,3 +327,34 @@ def test_the_exact_answer_behind_a_verdict_is_asked_with_the_given_context():
         "exposed", ['cloudtrail:StopLogging: allowed when (aws:PrincipalArn is absent or any other value and '
                     'aws:RequestedRegion is not "eu-west-1" (or absent)); or (aws:PrincipalArn is like '
                     'arn:aws:iam::*:role/Sec)']]
+
+
+def test_an_exempt_case_is_an_allowing_case_for_the_exception_principals():
+    """``exception_principals`` counts an ``exempt`` case as allowing (the principal it names can do the action),
+    like ``allow`` and ``conditional``; the denying ones name nobody (seed-29 survivor ``exception_principals`` 9)."""
+    arn = "aws:PrincipalArn"
+    sl = "like arn:aws:iam::*:role/aws-service-role/*"
+    cases = [{"values": {arn: "absent"}, "decision": "explicit_deny"},
+             {"values": {arn: sl}, "decision": "exempt"},
+             {"values": {arn: "any other value"}, "decision": "implicit_deny"}]
+    assert exception_principals(cases) == ["role/aws-service-role/*"]
+    # an exempt case naming no principal: some principal no exception names can do it
+    assert exception_principals([{"values": {arn: "any other value"}, "decision": "exempt"}]) is None
+    assert exception_principals([{"values": {"aws:RequestedRegion": "like eu-*"}, "decision": "exempt"}]) is None
+
+
+def test_guardduty_guards_of_an_org_without_the_administrators_frame():
+    """An organisation object with no ``guardduty_administrators`` (as with the other GuardDuty frames, optional)
+    answers as with an empty one, not AttributeError (seed-29 survivor ``guardduty_guards`` 127)."""
+    from orgkit.scp.tamper import GD_ADMIN_SENTENCE
+
+    with_empty = guardduty_guards(_gd_org(["us-east-1", "eu-west-1"], {"us-east-1": "ALL", "eu-west-1": "ALL"}))
+    org = _gd_org(["us-east-1", "eu-west-1"], {"us-east-1": "ALL", "eu-west-1": "ALL"})
+    del org.guardduty_administrators
+    lists = {a: GD_LISTS_SENTENCE for a in ("guardduty:createipset", "guardduty:updateipset",
+                                            "guardduty:updatethreatintelset", "guardduty:deletethreatintelset")}
+    filters = {a: GD_FILTERS_SENTENCE for a in ("guardduty:createfilter", "guardduty:updatefilter")}
+    leave = {a: GD_DISASSOCIATE_SENTENCE for a in ("guardduty:disassociatefromadministratoraccount",
+                                                   "guardduty:disassociatefrommasteraccount")}
+    admin = {"100000000001": {a: GD_ADMIN_SENTENCE for a in ("guardduty:disassociatemembers", "guardduty:deletemembers")}}
+    assert guardduty_guards(org) == with_empty == {**admin, "100000000002": {**lists, **filters, **leave}}
