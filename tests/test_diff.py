@@ -131,6 +131,11 @@ def test_a_suspended_account_is_not_read_and_that_is_not_a_regression(tmp_path):
     assert df[df.kind == "account_suspended"].iloc[0].account_id == sa._app
     t = df[df.trail_arn.notna() & df.trail_arn.str.endswith("trail/app-trail")]
     assert t[["kind", "severity", "after"]].values.tolist() == [["trail_changed", "neutral", "unknown"]]  # not "removed"
+    # issue 22 (diff seed-28 survivor trail_changes 235): the row whole, BEFORE "read" (the trail was read)
+    assert [tuple(r) for r in t[TRAIL_COLS].itertuples(index=False)] == [
+        ("trail_changed", "neutral", sa._app, "App", "Root/Engineering/Prod", "us-east-1", "read", "unknown",
+         "trail app-trail: its account's trails were not read in AFTER (the account is suspended)",
+         f"arn:aws:cloudtrail:us-east-1:{sa._app}:trail/app-trail", "cloudtrail")]
 
 
 def test_ous_renamed_added_and_paths_are_not_moves(pair):
@@ -483,6 +488,29 @@ def test_guardduty_management_rows_compared_whole(tmp_path):
          "no delegated administrator any more in us-east-1", "guardduty", None),
         ("guardduty_auto_enable", "regression", mgmt, None, "us-east-1", "ALL", None,
          "organisation auto-enable ALL -> (not set) in us-east-1", "guardduty", None)]
+
+
+def test_guardduty_legacy_auto_enable_flag_is_read_as_new_or_none(tmp_path):
+    """issue 22 (diff seed-28 survivor _org_config 19): an organisation configuration that gives only the legacy
+    boolean ``AutoEnable`` (no ``AutoEnableOrganizationMembers``) reads as NEW (true) or NONE (false), not as
+    "not set". Rows compared whole."""
+    def snap(name, flag):
+        sb = spec(gd_admin=True)
+        sb.docs[sb.management]["GuardDuty"]["us-east-1"]["OrganizationConfiguration"] = {"AutoEnable": flag}
+        return load(tmp_path, name, sb)
+
+    def rows(b, a):
+        df = diff(b, a, scp=False, processes=1)
+        return [tuple(r) for r in df[df.kind.str.startswith("guardduty_")][GD_COLS].itertuples(index=False)]
+
+    mgmt = "111111111111"
+    off, on = snap("off", False), snap("on", True)
+    assert rows(off, on) == [
+        ("guardduty_auto_enable", "improvement", mgmt, None, "us-east-1", "NONE", "NEW",
+         "organisation auto-enable NONE -> NEW in us-east-1", "guardduty", None)]
+    assert rows(on, off) == [
+        ("guardduty_auto_enable", "regression", mgmt, None, "us-east-1", "NEW", "NONE",
+         "organisation auto-enable NEW -> NONE in us-east-1", "guardduty", None)]
 
 
 def test_summary_counts_by_kind_and_severity(tmp_path):
@@ -980,7 +1008,10 @@ def test_a_new_scp_attached_where_another_is_detached_is_rated_by_its_own_effect
 
 # ------------------------------------------------------------------- issue 22: seed 26's survivors in effect.py
 def _whole(df) -> list[tuple]:
-    """Every column of every row (COLUMNS order); a missing value is None."""
+    """Every column of every row (COLUMNS order); a missing value is None. The frame has those columns and no
+    other (issue 22, diff seed-28 survivor frame 110: the big scp_effect part re-indexed keeping its old index as an
+    ``index`` column, which the merged change frame then carried)."""
+    assert list(df.columns) == COLUMNS
     return [tuple(None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in r)
             for r in df[COLUMNS].itertuples(index=False)]
 

@@ -753,3 +753,22 @@ def test_an_account_store_unread_by_its_owner_is_unknown_though_the_management_a
         ("eds_changed", "regression", sb._app, "us-east-1", "ENABLED", "unknown",
          f"event data store app-lake: the CloudTrail Lake stores of its owner {sb._app} in us-east-1 were not read "
          "in AFTER", arn, "cloudtrail:GetEventDataStore")]
+
+
+def test_an_organization_store_unread_by_its_owner_but_read_by_a_delegated_administrator_is_deleted(tmp_path):
+    """issue 22 (diff seed-28 survivors event_data_store_changes 265: every store gone from AFTER looked up as an
+    account store, only its owner's read counting; 124: the row's OU path lost). The organization store of the
+    management account is gone from AFTER, where the management account's ListEventDataStores of us-east-1 failed
+    but App, a CloudTrail delegated administrator (which lists the organization's stores), read it: the store is
+    known deleted. The row whole, with its owner's name and OU path."""
+    sb, sa = spec(), spec(eds=False)
+    sa.lake_unread("us-east-1")
+    sa.delegate(sa._app, "cloudtrail.amazonaws.com")
+    sa.lake_read(sa._app)
+    df = diff(sb.load(tmp_path / "b"), sa.load(tmp_path / "a"), scp=False, processes=1)
+    cols = ["kind", "severity", "account_id", "account_name", "ou_path", "region", "before", "after", "reason",
+            "trail_arn", "source"]
+    assert [tuple(r) for r in df[df["kind"].str.startswith("eds_")][cols].itertuples(index=False)] == [
+        ("eds_removed", "regression", MGMT, "Management", "Root", "us-east-1", "ENABLED", "deleted",
+         "event data store org-lake (organization, all regions) deleted while ingesting", ORG_LAKE,
+         "cloudtrail:GetEventDataStore")]
