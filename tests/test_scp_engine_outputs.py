@@ -697,3 +697,56 @@ def test_every_case_conditional_is_conditional_never_allowed_at_every_level():
                    "=> conditional: conditional when the resource is anything", "   allowed when never",
                    "   denied when never"]))
     assert d.may_be_allowed
+
+
+def test_a_not_resource_statement_left_open_names_its_patterns_as_not_in():
+    """Seed-30 mutant ``Statement.matches_resource`` 25: a Deny with ``NotResource`` whose pattern uses
+    ${aws:PrincipalTag/team}, the resource not given, depends on "resource not in [...]" (the same words in
+    ``depends_on`` and in the explanation), never "resource in" and never another spelling."""
+    own = _pol({"Sid": "OwnPrefix", "Effect": "Deny", "Action": "s3:GetObject",
+                "NotResource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"})
+    d = evaluate([[FULL, own]], "s3:GetObject")
+    dep = 'resource not in ["arn:aws:s3:::b/${aws:PrincipalTag/team}/*"]'
+    assert _whole(d) == (
+        {**_ROW, "decision": "conditional", "reason": "conditional when the resource is anything",
+         "source": "level0-policy1/OwnPrefix", "allowed_when": "never", "denied_when": "never", "depends_on": [dep]},
+        [({"resource": "like arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}, "conditional")],
+        ("resource",),
+        "\n".join(["s3:GetObject on any resource", "level0: level0-policy0, level0-policy1",
+                   f'  deny?  by Sid "OwnPrefix" of policy level0-policy1 if {dep}',
+                   "  ALLOW  by statement #0 of policy level0-policy0",
+                   "=> conditional: conditional when the resource is anything", "   allowed when never",
+                   "   denied when never"]))
+
+
+@pytest.mark.parametrize("team", ["sec", "orgkit-sec"])
+def test_a_known_tag_is_shown_in_the_resource_patterns_whatever_its_spelling(team):
+    """Seed-30 mutant ``_shown`` 31: a pattern is shown with the policy variables the request knows replaced by
+    their value. A value that happens to start with ``orgkit-`` is the request's value too (before, it was hidden
+    behind ``${aws:PrincipalTag/team}`` as if the tag were unknown); only orgkit's own placeholder
+    (``partition.placeholder``, the matrix's shared token) is never shown."""
+    own = _pol({"Sid": "OwnPrefix", "Effect": "Deny", "Action": "s3:GetObject",
+                "NotResource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"})
+    d = evaluate([[FULL, own]], "s3:GetObject", context={"aws:PrincipalTag/team": team})
+    like = f"like arn:aws:s3:::b/{team}/*"
+    assert _whole(d)[:3] == (
+        {**_ROW, "decision": "conditional", "level": "level0", "policy_id": "level0-policy1", "sid": "OwnPrefix",
+         "source": "level0-policy1/OwnPrefix", "reason": f"allow when the resource is {like}; explicit_deny when the "
+                                                          "resource is any other resource",
+         "allowed_when": f"the resource is {like}", "denied_when": "the resource is any other resource",
+         "depends_on": ['resource not in ["arn:aws:s3:::b/${aws:PrincipalTag/team}/*"]']},
+        [({"resource": like}, "allow"), ({"resource": "any other resource"}, "explicit_deny")],
+        ("resource",))
+
+
+def test_orgkit_placeholder_is_never_shown_as_the_request_value():
+    """The other side of ``_shown``: the matrix's placeholder for a value read only through a policy variable stays
+    the variable in a pattern's label."""
+    from orgkit.scp.partition import placeholder, resource_reps
+
+    st = compile_policy(_pol({"Sid": "Own", "Effect": "Deny", "Action": "s3:GetObject",
+                              "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}), "p-own").statements[0]
+    labels = [r.label for r in resource_reps([st], {"aws:principaltag/team": placeholder("aws:principaltag/team")})]
+    assert labels == ["like arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "any other resource"]
+    labels = [r.label for r in resource_reps([st], {"aws:principaltag/team": "orgkit-sec"})]
+    assert labels == ["like arn:aws:s3:::b/orgkit-sec/*", "any other resource"]

@@ -20,7 +20,7 @@ import pandas as pd
 from orgkit.scp.catalog import Catalog
 from orgkit.scp.engine import DECISIONS, AbsentContext, _complete, any_resource, is_service_linked, resolve_missing
 from orgkit.scp.org import Evaluator, check_action, resolve_principal
-from orgkit.scp.partition import MAX_COMBINATIONS, RESOURCE, domains
+from orgkit.scp.partition import MAX_COMBINATIONS, RESOURCE, domains, placeholder
 from orgkit.scp.policy import Statement
 
 __all__ = ["ScpMatrix", "compute_matrix", "subset_catalog"]
@@ -503,7 +503,7 @@ def _canonical(ust: list[Statement], ctx, res=None):
         low = v.lower() if isinstance(v, str) else ""
         if (low and k not in ckeys and low not in text and (res is None or low not in res.lower())
                 and not any(low in t for t in tested) and not any(c in v for c in "$*?")):
-            canon[k] = f"orgkit-{k.replace(':', '-').replace('/', '-')}-value"
+            canon[k] = placeholder(k)
     return _complete(ctx, canon) if canon else ctx
 
 

@@ -104,8 +104,15 @@ def _subst(text: str, ctx: Mapping[str, Any], fill: str = "x") -> str:
     return sub_variables(rep, text)
 
 
+def placeholder(key: str) -> str:
+    """The token orgkit.scp.matrix puts for a value read only through a policy variable (so that accounts share
+    work): never shown as if it were the request's value."""
+    return f"orgkit-{key.replace(':', '-').replace('/', '-')}-value"
+
+
 def _shown(pattern: str, ctx) -> str:
-    """A pattern as the request sees it: known policy variables replaced, the others kept."""
+    """A pattern as the request sees it: known policy variables replaced (a value the request gives, whatever its
+    spelling), the others and orgkit's own placeholder (:func:`placeholder`) kept."""
     if "${" not in pattern:
         return pattern
 
@@ -113,7 +120,7 @@ def _shown(pattern: str, ctx) -> str:
         body = m.group(1).strip()
         key = body.split(",", 1)[0].strip().lower()
         v = ctx.get(key) if hasattr(ctx, "get") else None
-        return v if isinstance(v, str) and not v.startswith("orgkit-") else m.group(0)
+        return v if isinstance(v, str) and v != placeholder(key) else m.group(0)
 
     return sub_variables(rep, pattern)
 
