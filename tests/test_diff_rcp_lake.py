@@ -786,3 +786,17 @@ def test_rcp_deleted_under_a_twin_rcp_is_rated_alone_not_by_an_scp_edit_on_the_s
         ("scp_edited", "regression",
          "edited: statement NoBuckets: Action -s3:CreateBucket +s3:GetObject; changes SCP decisions in 1 account"),
     ]
+
+
+def test_orgs_built_without_an_rcps_frame_diff_as_having_no_rcp_documents(base, tmp_path):
+    """An Org made in code from frames that predate RCPs (no ``rcps`` frame) while the type is enabled: its RCP
+    documents are taken as none, never a crash; two such organisations that are the same differ in nothing."""
+    import dataclasses
+
+    def without_rcps(o):
+        return dataclasses.replace(o, frames={k: v for k, v in o.frames.items() if k != "rcps"})
+
+    after = spec(new_rcp=True).load(tmp_path / "a")
+    assert base.rcp_enabled and after.rcp_enabled and getattr(without_rcps(base), "rcps", None) is None
+    df = diff(without_rcps(base), without_rcps(after), actions=ACTIONS, processes=1)
+    assert df.empty, df[["kind", "severity", "reason"]].to_string()
