@@ -1606,3 +1606,31 @@ def test_a_policy_whose_name_and_text_are_missing_as_nan_on_both_sides_is_unchan
     assert b.policies["content"].isna().tolist() == [False, False, True]
     df = diff(b, a, coverage=False)
     assert [tuple(r) for r in df[STRUCT_COLS].itertuples(index=False)] == []
+
+
+def test_the_coverage_child_reports_its_failure_through_the_pipe(pair, monkeypatch):
+    """The forked child's body, run in this process (a fork is not traced by the mutation tool): with the rows it
+    sends them; failing, it sends the error as one line ("Type: message"), never the rows nor nothing, and closes
+    its end; either way it ends with os._exit (here made to raise, so that the test process lives on)."""
+    import multiprocessing as mp
+
+    import orgkit.diff as D
+
+    class Exited(Exception):
+        pass
+
+    def exit_(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(D.os, "_exit", exit_)
+    b, a, *_ = pair(after={"stop_app_trail": True})
+    recv, send = mp.Pipe(duplex=False)
+    with pytest.raises(Exited, match="^0$"):
+        D._coverage_child(b, a, "cloudtrail", send)
+    assert recv.recv() == D._coverage_rows(b, a, "cloudtrail")
+    recv, send = mp.Pipe(duplex=False)
+    with pytest.raises(Exited, match="^0$"):
+        D._coverage_child(None, a, "cloudtrail", send)
+    assert recv.recv() == "AttributeError: 'NoneType' object has no attribute 'regions_requested'"
+    with pytest.raises(EOFError):  # its end is closed: nothing else comes
+        recv.recv()

@@ -772,3 +772,48 @@ def test_an_organization_store_unread_by_its_owner_but_read_by_a_delegated_admin
         ("eds_removed", "regression", MGMT, "Management", "Root", "us-east-1", "ENABLED", "deleted",
          "event data store org-lake (organization, all regions) deleted while ingesting", ORG_LAKE,
          "cloudtrail:GetEventDataStore")]
+def test_rcp_deleted_under_a_twin_rcp_is_rated_alone_not_by_an_scp_edit_on_the_same_account(tmp_path):
+    """KeepBucketsToo denies what KeepBuckets did on the same OUs, so deleting KeepBuckets changes nothing; Play's
+    decisions change all the same, by the DenyS3 edit on Sandbox. The deletion is rated by its own effect (BEFORE's
+    RCPs without it), never by Play's effect rows."""
+    narrowed = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoBuckets", "Effect": "Deny", "Action": ["s3:GetObject"], "Resource": "*"}]}
+
+    def twin(delete: bool, scp_doc: dict) -> SnapshotSpec:
+        sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"])
+        eng, sandbox = sb.ou("Eng"), sb.ou("Sandbox")
+        sb.account("App", parent=eng)
+        sb.account("Play", parent=sandbox)
+        sb.policy("DenyS3", scp_doc, [sandbox])
+        keep = sb.rcp("KeepBuckets", KEEP, [eng, sandbox])
+        sb.rcp("KeepBucketsToo", KEEP, [eng, sandbox])
+        if delete:
+            del sb.rcps[keep]
+        return sb
+
+    before = twin(False, DENY_S3).load(tmp_path / "b")
+    after = twin(True, narrowed).load(tmp_path / "a")
+    df = diff(before, after, actions=ACTIONS, processes=1)
+    rows = df[df["kind"].str.startswith(("rcp_", "scp_edited"))][["kind", "severity", "reason"]]
+    assert sorted(map(tuple, rows.to_numpy().tolist())) == [
+        ("rcp_deleted", "neutral", "RCP deleted; no effect on any account's SCP decisions"),
+        ("rcp_detached", "neutral", "KeepBuckets detached from ou Root/Eng; no effect on any account's SCP decisions"),
+        ("rcp_detached", "neutral",
+         "KeepBuckets detached from ou Root/Sandbox; no effect on any account's SCP decisions"),
+        ("scp_edited", "regression",
+         "edited: statement NoBuckets: Action -s3:CreateBucket +s3:GetObject; changes SCP decisions in 1 account"),
+    ]
+
+
+def test_orgs_built_without_an_rcps_frame_diff_as_having_no_rcp_documents(base, tmp_path):
+    """An Org made in code from frames that predate RCPs (no ``rcps`` frame) while the type is enabled: its RCP
+    documents are taken as none, never a crash; two such organisations that are the same differ in nothing."""
+    import dataclasses
+
+    def without_rcps(o):
+        return dataclasses.replace(o, frames={k: v for k, v in o.frames.items() if k != "rcps"})
+
+    after = spec(new_rcp=True).load(tmp_path / "a")
+    assert base.rcp_enabled and after.rcp_enabled and getattr(without_rcps(base), "rcps", None) is None
+    df = diff(without_rcps(base), without_rcps(after), actions=ACTIONS, processes=1)
+    assert df.empty, df[["kind", "severity", "reason"]].to_string()

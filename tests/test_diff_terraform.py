@@ -1210,3 +1210,21 @@ def test_planned_ous_that_form_a_cycle_are_refused_naming_them(org):
         "organisation can be so",
         f"the planned OUs form a cycle (Sandbox ({sb}) under Engineering ({eng}) under Sandbox ({sb})): no "
         "organisation can be so")
+
+
+def test_a_plan_that_removes_every_account_rebuilds_an_empty_accounts_frame(org):
+    """Every account deleted (the management account too: AWS would refuse that one at apply, which this review does
+    not model): the planned organisation still has an accounts frame with all its columns, and the diff says each
+    account is gone rather than failing."""
+    from orgkit.model import FRAMES
+
+    accs = org.accounts.sort_values("account_id")
+    changes = [rc(f"aws_organizations_account.a{i}", "aws_organizations_account", ["delete"],
+                  {"id": aid, "name": name, "parent_id": parent}, None)
+               for i, (aid, name, parent) in enumerate(accs[["account_id", "account_name", "parent_id"]]
+                                                       .itertuples(index=False))]
+    acc = plan_org(org, plan(changes)).org.accounts
+    assert list(acc.columns) == FRAMES["accounts"] and acc.empty
+    df = diff_plan(org, plan(changes), actions=FEW)
+    assert sorted((r.kind, r.severity, r.account_id, r.reason) for r in df[df.kind == "account_removed"].itertuples()) \
+        == [("account_removed", "neutral", aid, "no longer in the organisation") for aid in accs["account_id"]]
