@@ -463,6 +463,27 @@ def _cuts(resource: str, pats: list[str], key: str) -> Iterable[str]:
             yield part[-k:]
 
 
+def _new_ways(candidates: Iterable[str], behaviour) -> tuple[dict, dict]:
+    """The candidates (at most :data:`MAX_RESOURCE_CUTS` distinct ones) tried by ``behaviour``: each way they come
+    out other than "any other value" does, with the first value found for it, and how many values came out each
+    way (``first``, ``alike``)."""
+    seen = {behaviour(OTHER_VALUE)}
+    first: dict[tuple, str] = {}
+    alike: dict[tuple, int] = {}
+    tried: set[str] = set()
+    for v in candidates:
+        if v in tried:
+            continue
+        if len(tried) >= MAX_RESOURCE_CUTS:
+            break
+        tried.add(v)
+        b = behaviour(v)
+        alike[b] = alike.get(b, 0) + 1
+        if b not in seen:
+            first.setdefault(b, v)
+    return first, alike
+
+
 def resource_values(key: str, statements, ctx: Mapping[str, Any], resource: str | None) -> list[Rep]:
     """Values of ``key`` that make a ``Resource`` or ``NotResource`` pattern using it as a variable
     (``arn:aws:s3:::b/${aws:PrincipalTag/team}/*``) match the request's ``resource``: one for each different way
@@ -478,20 +499,7 @@ def resource_values(key: str, statements, ctx: Mapping[str, Any], resource: str 
     def behaviour(v):
         return _pattern_matches(pats, resource, {**ctx, key: v})
 
-    seen = {behaviour(OTHER_VALUE)}
-    first: dict[tuple, str] = {}  # each new way of matching -> the first value found for it
-    alike: dict[tuple, int] = {}
-    tried: set[str] = set()
-    for v in _cuts(resource, pats, key):
-        if v in tried:
-            continue
-        if len(tried) >= MAX_RESOURCE_CUTS:
-            break
-        tried.add(v)
-        b = behaviour(v)
-        alike[b] = alike.get(b, 0) + 1
-        if b not in seen:
-            first.setdefault(b, v)
+    first, alike = _new_ways(_cuts(resource, pats, key), behaviour)
     # a value found among others that make the patterns match alike is one example of them, and said so
     return [Rep(v, repr_value(v) if alike[b] == 1 else
                 f"one that makes the Resource pattern match the request (such as {repr_value(v)})")
@@ -522,20 +530,8 @@ def condition_values(key: str, statements, ctx: Mapping[str, Any]) -> list[Rep]:
         c = {**ctx, key: v}
         return tuple(r if isinstance(r, bool) else None for r in (evaluate_one(op, k, vals, c) for op, k, vals in tests))
 
-    seen = {behaviour(OTHER_VALUE)}
-    first: dict[tuple, str] = {}  # each new way the conditions come out -> the first value found for it
-    alike: dict[tuple, int] = {}
-    tried: set[str] = set()
-    for v in itertools.chain.from_iterable(_cuts(text, pats, key) for text, pats in texts):
-        if v in tried:
-            continue
-        if len(tried) >= MAX_RESOURCE_CUTS:
-            break
-        tried.add(v)
-        b = behaviour(v)
-        alike[b] = alike.get(b, 0) + 1
-        if b not in seen:
-            first.setdefault(b, v)
+    first, alike = _new_ways(itertools.chain.from_iterable(_cuts(text, pats, key) for text, pats in texts),
+                             behaviour)
     on = " and ".join(dict.fromkeys(k for _, k, _ in tests))
     return [Rep(v, repr_value(v) if alike[b] == 1 else f"one that makes the value of the condition on {on} match "
                                                        f"the request (such as {repr_value(v)})")
