@@ -678,45 +678,30 @@ def test_a_level_allowing_nothing_denies_though_an_open_deny_compares_two_unknow
     assert (d2.decision, d2.may_be_allowed) == ("conditional", True)
 
 
-def test_every_case_conditional_is_conditional_never_allowed_at_every_level():
-    """Seed-29 mutant ``exact`` 130: when every case the exact answer tries is still ``conditional`` (here a Deny
-    whose Resource uses ${aws:PrincipalTag/team}, resource not given: each resource tried still waits on the tag),
-    the answer is ``conditional``, never "allowed at every level for every value of the resource"."""
+@pytest.mark.parametrize("element,words", [("Resource", "in"), ("NotResource", "not in")])
+def test_no_case_decided_gives_the_per_statement_answer_never_allowed_when_never(element, words):
+    """A Deny whose ``Resource`` (or ``NotResource``) uses ${aws:PrincipalTag/team}, the resource not given: every
+    case the exact answer tries still waits on the tag. The answer is ``conditional`` with what the Deny depends on
+    ("if resource in [...]"), never "allowed at every level for every value of the resource" (seed-29 mutant
+    ``exact`` 130) and never "conditional when the resource is anything", "allowed when never", "denied when
+    never", which the exact answer said before (misleading: it is allowed for a resource outside the pattern).
+    Seed-30 mutant ``Statement.matches_resource`` 25: "resource not in" for NotResource, the same words in
+    ``depends_on`` and in the explanation."""
     own = _pol({"Sid": "OwnPrefix", "Effect": "Deny", "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"})
+                element: "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"})
     d = evaluate([[FULL, own]], "s3:GetObject")
-    dep = 'resource in ["arn:aws:s3:::b/${aws:PrincipalTag/team}/*"]'
+    dep = f'resource {words} ["arn:aws:s3:::b/${{aws:PrincipalTag/team}}/*"]'
+    why = f'denied by Sid "OwnPrefix" of policy level0-policy1 at level0 if {dep}'
     assert _whole(d) == (
-        {**_ROW, "decision": "conditional", "reason": "conditional when the resource is anything",
-         "source": "level0-policy1/OwnPrefix", "allowed_when": "never", "denied_when": "never", "depends_on": [dep]},
-        [({"resource": "like arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}, "conditional")],
+        {**_ROW, "decision": "conditional", "reason": why, "source": "level0-policy1/OwnPrefix", "level": "level0",
+         "policy_id": "level0-policy1", "sid": "OwnPrefix", "depends_on": [dep]},
+        [],
         ("resource",),
         "\n".join(["s3:GetObject on any resource", "level0: level0-policy0, level0-policy1",
                    f'  deny?  by Sid "OwnPrefix" of policy level0-policy1 if {dep}',
                    "  ALLOW  by statement #0 of policy level0-policy0",
-                   "=> conditional: conditional when the resource is anything", "   allowed when never",
-                   "   denied when never"]))
+                   f"=> conditional: {why}"]))
     assert d.may_be_allowed
-
-
-def test_a_not_resource_statement_left_open_names_its_patterns_as_not_in():
-    """Seed-30 mutant ``Statement.matches_resource`` 25: a Deny with ``NotResource`` whose pattern uses
-    ${aws:PrincipalTag/team}, the resource not given, depends on "resource not in [...]" (the same words in
-    ``depends_on`` and in the explanation), never "resource in" and never another spelling."""
-    own = _pol({"Sid": "OwnPrefix", "Effect": "Deny", "Action": "s3:GetObject",
-                "NotResource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"})
-    d = evaluate([[FULL, own]], "s3:GetObject")
-    dep = 'resource not in ["arn:aws:s3:::b/${aws:PrincipalTag/team}/*"]'
-    assert _whole(d) == (
-        {**_ROW, "decision": "conditional", "reason": "conditional when the resource is anything",
-         "source": "level0-policy1/OwnPrefix", "allowed_when": "never", "denied_when": "never", "depends_on": [dep]},
-        [({"resource": "like arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}, "conditional")],
-        ("resource",),
-        "\n".join(["s3:GetObject on any resource", "level0: level0-policy0, level0-policy1",
-                   f'  deny?  by Sid "OwnPrefix" of policy level0-policy1 if {dep}',
-                   "  ALLOW  by statement #0 of policy level0-policy0",
-                   "=> conditional: conditional when the resource is anything", "   allowed when never",
-                   "   denied when never"]))
 
 
 @pytest.mark.parametrize("team", ["sec", "orgkit-sec"])

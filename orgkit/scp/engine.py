@@ -576,13 +576,18 @@ def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resour
                     truth[id(st)] = r.value
             code, who = _outcome(steps, truth)
             outcomes.append((combo + fcombo, code, who))
+    codes = {c for _, c, _ in outcomes}
+    if codes == {"conditional"}:
+        # no case tried is decided (a test still waits on a value no dimension holds, such as a policy variable in
+        # a Resource pattern with no resource given): the exact answer would only say "never" allowed and "never"
+        # denied; the per-statement answer (what each open statement depends on) stands
+        return None
     base = dict(action=action, resource=resource, principal=principal, steps=steps)
     deps = tuple(sorted({d for s in steps for _, u in (*s.maybe_deny, *s.maybe_allow) for d in u.deps}))
-    codes = {c for _, c, _ in outcomes}
     cases = [{"values": {k: r.label for k, r in zip(all_dims, combo)}, "decision": code} for combo, code, _ in outcomes]
     names = _key_spellings(maybe)
     keys_txt = ", ".join("the resource" if k == RESOURCE else names.get(k, k) for k in all_dims)
-    if len(codes) == 1 and "conditional" not in codes:
+    if len(codes) == 1:  # one answer for every case (conditional returned None above)
         code = codes.pop()
         every = f"for every value of {keys_txt}" + (" (and when absent)" if any(k != RESOURCE for k in dims) else "")
         if code == "explicit_deny":
