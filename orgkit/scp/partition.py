@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, _safe, parse_operator
+from orgkit.scp.conditions import _CMP, _NEGATED, _as_list, _date, _num, _safe, evaluate_one, parse_operator
 from orgkit.scp.matching import MissingKey, _parse_var, arn_matches, iter_variables, sub_variables, variable_keys
 
 __all__ = ["Rep", "domains", "MULTI_VALUED_KEYS", "RESOURCE", "MAX_SET_ELEMENTS", "MAX_COMBINATIONS"]
@@ -463,10 +463,10 @@ def _cuts(resource: str, pats: list[str], key: str) -> Iterable[str]:
             yield part[-k:]
 
 
-def _new_ways(candidates: Iterable[str], behaviour) -> tuple[dict, dict]:
-    """The candidates (at most :data:`MAX_RESOURCE_CUTS` distinct ones) tried by ``behaviour``: each way they come
-    out other than "any other value" does, with the first value found for it, and how many values came out each
-    way (``first``, ``alike``)."""
+def _new_ways(candidates: Iterable[str], behaviour, does: str) -> list[Rep]:
+    """The candidates (at most :data:`MAX_RESOURCE_CUTS` distinct ones) tried by ``behaviour``: one value for each
+    way they come out other than "any other value" does, the first found; a value found among others that come out
+    alike is one example of them, and said so ("one that ``does`` (such as …)")."""
     seen = {behaviour(OTHER_VALUE)}
     first: dict[tuple, str] = {}
     alike: dict[tuple, int] = {}
@@ -481,7 +481,8 @@ def _new_ways(candidates: Iterable[str], behaviour) -> tuple[dict, dict]:
         alike[b] = alike.get(b, 0) + 1
         if b not in seen:
             first.setdefault(b, v)
-    return first, alike
+    return [Rep(v, repr_value(v) if alike[b] == 1 else f"one that {does} (such as {repr_value(v)})")
+            for b, v in first.items()]
 
 
 def resource_values(key: str, statements, ctx: Mapping[str, Any], resource: str | None) -> list[Rep]:
@@ -499,11 +500,7 @@ def resource_values(key: str, statements, ctx: Mapping[str, Any], resource: str 
     def behaviour(v):
         return _pattern_matches(pats, resource, {**ctx, key: v})
 
-    first, alike = _new_ways(_cuts(resource, pats, key), behaviour)
-    # a value found among others that make the patterns match alike is one example of them, and said so
-    return [Rep(v, repr_value(v) if alike[b] == 1 else
-                f"one that makes the Resource pattern match the request (such as {repr_value(v)})")
-            for b, v in first.items()]
+    return _new_ways(_cuts(resource, pats, key), behaviour, "makes the Resource pattern match the request")
 
 
 def condition_values(key: str, statements, ctx: Mapping[str, Any]) -> list[Rep]:
@@ -512,8 +509,6 @@ def condition_values(key: str, statements, ctx: Mapping[str, Any]) -> list[Rep]:
     otherwise than "any other value" does: one for each different way the conditions then come out. Candidates are
     cut out of the known values (:func:`_cuts`, at most :data:`MAX_RESOURCE_CUTS` distinct ones) and each tried by
     the condition's operator."""
-    from orgkit.scp.conditions import evaluate_one
-
     tests, texts = [], []
     for st in statements:
         for op, by_key in (st.condition or {}).items():
@@ -528,14 +523,12 @@ def condition_values(key: str, statements, ctx: Mapping[str, Any]) -> list[Rep]:
 
     def behaviour(v):
         c = {**ctx, key: v}
-        return tuple(r if isinstance(r, bool) else None for r in (evaluate_one(op, k, vals, c) for op, k, vals in tests))
+        return tuple(r if isinstance(r, bool) else None
+                     for r in (evaluate_one(op, k, vals, c) for op, k, vals in tests))
 
-    first, alike = _new_ways(itertools.chain.from_iterable(_cuts(text, pats, key) for text, pats in texts),
-                             behaviour)
     on = " and ".join(dict.fromkeys(k for _, k, _ in tests))
-    return [Rep(v, repr_value(v) if alike[b] == 1 else f"one that makes the value of the condition on {on} match "
-                                                       f"the request (such as {repr_value(v)})")
-            for b, v in first.items()]
+    return _new_ways(itertools.chain.from_iterable(_cuts(text, pats, key) for text, pats in texts), behaviour,
+                     f"makes the value of the condition on {on} match the request")
 
 
 def domain(key: str, statements, ctx: Mapping[str, Any], resource: str | None = None) -> tuple[Rep, ...]:
@@ -545,10 +538,9 @@ def domain(key: str, statements, ctx: Mapping[str, Any], resource: str | None = 
         return tuple(resource_reps(statements, ctx))
     t = key_tests(statements).get(key, [])
     elems = element_reps(t, ctx)
-    known = {r.value for r in elems}
-    elems += [r for r in resource_values(key, statements, ctx, resource) if r.value not in known]
-    known |= {r.value for r in elems}
-    elems += [r for r in condition_values(key, statements, ctx) if r.value not in known]
+    for more in (resource_values(key, statements, ctx, resource), condition_values(key, statements, ctx)):
+        known = {r.value for r in elems}
+        elems += [r for r in more if r.value not in known]
     if is_multi_valued(key, t):
         return (ABSENT_REP, *_sets(elems))
     return (ABSENT_REP, *elems)
