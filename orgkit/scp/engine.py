@@ -534,10 +534,7 @@ def _key_spellings(statements) -> dict[str, str]:
     met), else as a policy variable reads it (``${aws:PrincipalTag/team}``, the first met)."""
     names: dict[str, str] = {}
     for st in statements:
-        texts = [*(st.resources or ()), *(st.not_resources or ()),
-                 *(v for tests in (st.condition or {}).values() for vals in tests.values()
-                   for v in (vals if isinstance(vals, list) else [vals]) if isinstance(v, str))]
-        for text in texts:
+        for text in st.variable_texts:
             for m in iter_variables(text):
                 key = _parse_var(m.group(1))[0]
                 names.setdefault(key.lower(), key)
@@ -548,7 +545,8 @@ def _key_spellings(statements) -> dict[str, str]:
 def exact(levels: Sequence[Level], steps: list[LevelResult], action: str, resource: str | None,
           ctx: Mapping[str, Any], principal: str | None = None) -> Decision | None:
     """The exact answer over every value of the unknown keys (and of the resource, when not given), or
-    ``None`` when there are too many combinations (the per-statement answer then stands)."""
+    ``None`` when there are too many combinations or no combination tried is decided (the per-statement answer
+    then stands)."""
     maybe = [st for s in steps for st, _ in (*s.maybe_deny, *s.maybe_allow)]
     dims = sorted({k for s in steps for _, u in (*s.maybe_deny, *s.maybe_allow) for k in u.keys})
     doms = domains(dims, maybe, ctx, resource=resource) if dims else {}

@@ -516,7 +516,7 @@ def _truth_tables(ust: list[Statement], unknowns: list, res, ctx, cache: dict, e
     the known values it reads, and its keys' domains); the combinations by the tables' contents, so
     accounts whose statements behave alike share the work."""
     ctx = _canonical(ust, ctx, res)
-    vkeys = sorted({k for st in ust for k in (*st.variable_keys, *st.compared_keys)})
+    vkeys = sorted({k for st in ust for k in st.value_keys})
     fast = ("fast", tuple((st.policy_id, st.index, u.keys) for st, u in zip(ust, unknowns)), res,
             tuple(_hashable(ctx.get(k, "\0unknown")) if k in ctx else "\0unknown" for k in vkeys))
     hit = cache.get(fast, False)
@@ -539,8 +539,7 @@ def _truth_tables_uncached(ust, unknowns, res, ctx, cache, evcache, domcache):
         # a statement that is unknown has every test on a known key true (a false one would make it false), so
         # its table depends only on the unknown keys, on the values its policy variables take and on the known
         # values its conditions compare with a variable (``"aws:PrincipalAccount": "${aws:PrincipalTag/a}1"``)
-        known = tuple(_hashable(ctx.get(k, "\0unknown")) for k in sorted(st.variable_keys | st.compared_keys)
-                      if k not in mine)
+        known = tuple(_hashable(ctx.get(k, "\0unknown")) for k in sorted(st.value_keys) if k not in mine)
         tk = (st.policy_id, st.index, known, res, tuple(id(doms[k]) for k in mine))
         tab = evcache.get(tk)
         if tab is None:

@@ -556,7 +556,7 @@ def domains(keys: Iterable[str], statements, ctx: Mapping[str, Any], cache: dict
         if cache is None:
             out[k] = domain(k, sts, ctx, resource)
             continue
-        vkeys = sorted({v for st in sts for v in (*st.variable_keys, *st.compared_keys)})
+        vkeys = sorted({v for st in sts for v in st.value_keys})
         ck = (k, tuple((st.policy_id, st.index) for st in sts),
               tuple(_hv(ctx.get(v, "\0unknown")) for v in vkeys), resource)
         d = cache.get(ck)

@@ -124,18 +124,17 @@ class Statement:
         return frozenset(tested) | self.variable_keys
 
     @cached_property
+    def variable_texts(self) -> tuple[str, ...]:
+        """The texts a policy variable can stand in: the ``Resource``/``NotResource`` patterns and the string
+        condition values."""
+        return (*(self.resources or ()), *(self.not_resources or ()),
+                *(v for tests in (self.condition or {}).values() for vals in tests.values()
+                  for v in (vals if isinstance(vals, list) else [vals]) if isinstance(v, str)))
+
+    @cached_property
     def variable_keys(self) -> frozenset:
         """Lower-cased context keys this statement reads through policy variables (``${aws:PrincipalAccount}``)."""
-        keys = set()
-        for pats in (self.resources, self.not_resources):
-            for p in pats or ():
-                keys |= variable_keys(p)
-        for op, tests in (self.condition or {}).items():
-            for k, vals in tests.items():
-                for v in vals if isinstance(vals, list) else [vals]:
-                    if isinstance(v, str):
-                        keys |= variable_keys(v)
-        return frozenset(keys)
+        return frozenset().union(*(variable_keys(t) for t in self.variable_texts))
 
     @cached_property
     def compared_keys(self) -> frozenset:
@@ -143,6 +142,12 @@ class Statement:
         "${aws:PrincipalTag/team}"``): the values tried for the variable's key depend on theirs (caches key on them)."""
         return frozenset(k.lower() for tests in (self.condition or {}).values() for k, vals in tests.items()
                          if any(isinstance(v, str) and variable_keys(v) for v in (vals if isinstance(vals, list) else [vals])))
+
+    @cached_property
+    def value_keys(self) -> frozenset:
+        """The keys whose known values work shared between accounts must key on: those read through policy
+        variables and those compared with one (:attr:`variable_keys` | :attr:`compared_keys`)."""
+        return self.variable_keys | self.compared_keys
 
     @cached_property
     def literal_text(self) -> str:
