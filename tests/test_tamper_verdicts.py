@@ -276,7 +276,9 @@ def test_verdict_order_and_details_of_every_status():
     assert tamper_verdict([]) == ("not_applicable", [])
 
 
-def test_guardduty_guards_compared_whole():
+def _gd_guard_parts():
+    """The guards of the GuardDuty organisation of :func:`_gd_org`, by kind: the member's IP/threat lists, its
+    filters, its leaving the administrator, and the administrator's members (its own guard)."""
     from orgkit.scp.tamper import GD_ADMIN_SENTENCE
 
     lists = {a: GD_LISTS_SENTENCE for a in ("guardduty:createipset", "guardduty:updateipset",
@@ -285,6 +287,11 @@ def test_guardduty_guards_compared_whole():
     leave = {a: GD_DISASSOCIATE_SENTENCE for a in ("guardduty:disassociatefromadministratoraccount",
                                                    "guardduty:disassociatefrommasteraccount")}
     admin = {"100000000001": {a: GD_ADMIN_SENTENCE for a in ("guardduty:disassociatemembers", "guardduty:deletemembers")}}
+    return lists, filters, leave, admin
+
+
+def test_guardduty_guards_compared_whole():
+    lists, filters, leave, admin = _gd_guard_parts()
     both = {"us-east-1": "ALL", "eu-west-1": "ALL"}
     org = _gd_org(["us-east-1", "eu-west-1"], both)
     assert guardduty_guards(org) == {**admin, "100000000002": {**lists, **filters, **leave}}
@@ -346,15 +353,8 @@ def test_an_exempt_case_is_an_allowing_case_for_the_exception_principals():
 def test_guardduty_guards_of_an_org_without_the_administrators_frame():
     """An organisation object with no ``guardduty_administrators`` (as with the other GuardDuty frames, optional)
     answers as with an empty one, not AttributeError (seed-29 survivor ``guardduty_guards`` 127)."""
-    from orgkit.scp.tamper import GD_ADMIN_SENTENCE
-
     with_empty = guardduty_guards(_gd_org(["us-east-1", "eu-west-1"], {"us-east-1": "ALL", "eu-west-1": "ALL"}))
     org = _gd_org(["us-east-1", "eu-west-1"], {"us-east-1": "ALL", "eu-west-1": "ALL"})
     del org.guardduty_administrators
-    lists = {a: GD_LISTS_SENTENCE for a in ("guardduty:createipset", "guardduty:updateipset",
-                                            "guardduty:updatethreatintelset", "guardduty:deletethreatintelset")}
-    filters = {a: GD_FILTERS_SENTENCE for a in ("guardduty:createfilter", "guardduty:updatefilter")}
-    leave = {a: GD_DISASSOCIATE_SENTENCE for a in ("guardduty:disassociatefromadministratoraccount",
-                                                   "guardduty:disassociatefrommasteraccount")}
-    admin = {"100000000001": {a: GD_ADMIN_SENTENCE for a in ("guardduty:disassociatemembers", "guardduty:deletemembers")}}
+    lists, filters, leave, admin = _gd_guard_parts()
     assert guardduty_guards(org) == with_empty == {**admin, "100000000002": {**lists, **filters, **leave}}
