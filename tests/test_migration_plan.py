@@ -1262,7 +1262,7 @@ def test_plans_carried_per_region_other_delegated_admins_and_the_member_limit_co
     from orgkit.guardduty.availability import CHINA_PAGE
 
     org, ids = _delegated_org(tmp_path / "snap")
-    sec, old, app, mgmt = ids["sec"], ids["old"], ids["app"], ids["mgmt"]
+    sec, old, mgmt = ids["sec"], ids["old"], ids["mgmt"]
     assert default_admin(org) == (old, "delegated_admin")
     plan = plan_migration(org, admin=sec)
     china = "Runtime Monitoring (including EKS Runtime Monitoring) is not supported in the China Regions."

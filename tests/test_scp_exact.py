@@ -736,7 +736,7 @@ import numpy as np  # noqa: E402
 
 from orgkit.scp.catalog import default_catalog  # noqa: E402
 from orgkit.scp.compare import CaseChange, compare_cases, statement_masks  # noqa: E402
-from orgkit.scp.engine import Level, merge_context  # noqa: E402
+from orgkit.scp.engine import Level  # noqa: E402
 from orgkit.scp.policy import compile_levels  # noqa: E402
 
 _CMP_ACT = "cloudtrail:StopLogging"
