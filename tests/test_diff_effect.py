@@ -166,6 +166,9 @@ GUARD_REORDERED = _doc({"Sid": "Guard", "Effect": "Deny", "Action": ["s3:DeleteB
                         "Resource": "*"})
 OBJECTS = ["s3:GetObject", "s3:PutObject"]
 STOP, DELETE_TRAIL = "cloudtrail:StopLogging", "cloudtrail:DeleteTrail"
+#: the matrices then hold every tamper action (seed-29 survivor scp_effect_changes 358: with a resource asked, the
+#: tamper rows must still come from the tamper table, any resource, not from these matrices of the one resource)
+ACTIONS_AND_TAMPER = sorted(set(ACTIONS) | set(TAMPER))
 WHY_UNKNOWN = "its SCP targets are unknown until apply"
 
 
@@ -309,13 +312,13 @@ def _case(name: str):
         # the effect rows are for the bucket asked, which the Deny does not name: none; the tamper table is
         # evaluated for any resource (scp.tamper_protection), where the Deny applies to some trails only
         return dict(guard_at=[], guard=TRAIL_OR_BUCKET), dict(guard=TRAIL_OR_BUCKET), \
-            {"resource": "arn:aws:s3:::other"}, [
+            {"resource": "arn:aws:s3:::other", "actions": ACTIONS_AND_TAMPER}, [
                 R("scp_attached", "improvement", ou_path="Root/Eng", **guard, target_id=ENG,
                   reason=f"Guard attached to ou Root/Eng; {n_accounts(2)}"),
                 *[t(w, "improvement", "allow", "conditional", STOP) for w in (APP, DB)]]
     if name == "a resource the Deny names":
         return dict(guard_at=[], guard=TRAIL_OR_BUCKET), dict(guard=TRAIL_OR_BUCKET), \
-            {"resource": "arn:aws:s3:::logs-1"}, [
+            {"resource": "arn:aws:s3:::logs-1", "actions": ACTIONS_AND_TAMPER}, [
                 R("scp_attached", "improvement", ou_path="Root/Eng", **guard, target_id=ENG,
                   reason=f"Guard attached to ou Root/Eng; {n_accounts(2)}"),
                 *[t(w, "improvement", "allow", "conditional", STOP) for w in (APP, DB)],
