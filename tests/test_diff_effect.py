@@ -292,6 +292,22 @@ def _case(name: str):
             e(APP, "improvement", "allow", "explicit_deny", [DELETE_TRAIL]),
             e(APP, "improvement", "allow", "explicit_deny", ["ec2:RunInstances"]),
             e(DB, "improvement", "allow", "explicit_deny", [DELETE_TRAIL])]
+    if name == "a move and a deletion on one account, actions asked":
+        # Play is touched by its move and by the deletion (Guard leaves Eng, where Play arrives): the move is rated
+        # alone, on BEFORE, over the actions asked AND the tamper actions, as the rows are: Play may now delete
+        # GuardDuty detectors (a regression), whatever the actions asked (a real bug: only the actions asked were
+        # compared, so the move read "improvement")
+        return {}, dict(drop_guard=True, play_in="eng"), {"actions": [STOP, "s3:DeleteBucket", "ec2:RunInstances"]}, [
+            R("account_moved", "regression", **PLAY_IN_ENG, before="Root/Sandbox", after="Root/Eng", target_id=ENG,
+              reason=f"moved from Root/Sandbox ({SANDBOX}) to Root/Eng ({ENG}); {n_accounts(1)}"),
+            R("scp_deleted", "regression", **guard, before="Guard", reason=f"SCP deleted; {n_accounts(2)}"),
+            R("scp_detached", "regression", ou_path="Root/Eng", **guard, target_id=ENG,
+              reason=f"Guard detached from ou Root/Eng; {n_accounts(2)}"),
+            t(APP, "regression", "explicit_deny", "allow", STOP),
+            *[t(PLAY_IN_ENG, "regression", "implicit_deny", "allow", a) for a in MOVED_PLAY_TAMPER],
+            t(DB, "regression", "explicit_deny", "allow", STOP),
+            *[r for w in (APP, DB) for r in (e(w, "regression", "explicit_deny", "allow", [STOP]),
+                                             e(w, "regression", "explicit_deny", "allow", ["s3:DeleteBucket"]))]]
     if name == "a reorder beside an attach on one account":
         return {}, dict(guard=GUARD_REORDERED, no_ec2_at=["app"]), {}, [
             R("scp_attached", "improvement", **APP, policy_id=NO_EC2_ID, policy_name="NoEc2", target_id=APP["account_id"],
@@ -338,6 +354,7 @@ CASES = ["deny attached", "deny detached", "deny extended", "allow list narrowed
          "allow list loses the last tamper actions", "condition values widened", "condition values narrowed",
          "condition operator changed", "condition key changed", "rcp detached", "rcp and scp detached from one ou",
          "attachment moved", "account moved", "several changes on one account",
+         "a move and a deletion on one account, actions asked",
          "a reorder beside an attach on one account", "an answer unknown until apply",
          "a resource the Deny does not name", "a resource the Deny names", "a context and a principal asked"]
 
