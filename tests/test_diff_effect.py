@@ -50,8 +50,11 @@ def org(path, **c):
     same on both sides: every object is made in the same order whatever the switches."""
     sb = SnapshotSpec(regions=["us-east-1"])
     eng = sb.ou("Eng")
+    sandbox_at = sb.root if c.get("prod_in") else None  # Sandbox made before Prod would change the ids
     prod = sb.ou("Prod", parent=eng)
-    sandbox = sb.ou("Sandbox", full_access=False)
+    sandbox = sb.ou("Sandbox", parent=sandbox_at, full_access=False)
+    if c.get("prod_in"):
+        next(o for o in sb.ous if o["Id"] == prod)["ParentId"] = sandbox
     nodes = {"eng": eng, "prod": prod, "sandbox": sandbox}
     app = sb.account("App", parent=eng)
     db = sb.account("Db", parent=prod)
@@ -64,7 +67,9 @@ def org(path, **c):
     sb.policy("SandboxAllow", c.get("sandbox_allow", SANDBOX_ALLOW), [sandbox])
     sb.policy("NoEc2", NO_EC2, [nodes[n] for n in c.get("no_ec2_at", [])])
     if c.get("rcp_at") is not None:
-        sb.rcp("KeepObjects", KEEP_PUT, [nodes[n] for n in c["rcp_at"]])
+        keep = sb.rcp("KeepObjects", c.get("rcp", KEEP_PUT), [nodes[n] for n in c["rcp_at"]])
+        if c.get("drop_rcp"):
+            del sb.rcps[keep]
     sb.nodes = nodes
     return sb.load(path), sb
 
@@ -169,6 +174,20 @@ STOP, DELETE_TRAIL = "cloudtrail:StopLogging", "cloudtrail:DeleteTrail"
 #: the matrices then hold every tamper action (seed-29 survivor scp_effect_changes 358: with a resource asked, the
 #: tamper rows must still come from the tamper table, any resource, not from these matrices of the one resource)
 ACTIONS_AND_TAMPER = sorted(set(ACTIONS) | set(TAMPER))
+KEEP_BOTH = _doc({"Sid": "KeepObjects", "Effect": "Deny", "Principal": "*", "Action": ["s3:PutObject", "s3:GetObject"],
+                  "Resource": "*"})
+
+
+def _except_guard(role: str) -> dict:
+    return _doc({"Sid": "Guard", "Effect": "Deny", "Action": [STOP, "s3:DeleteBucket"], "Resource": "*",
+                 "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{role}"}}})
+
+
+def _except_keep(role: str) -> dict:
+    return _doc({"Sid": "KeepObjects", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "*",
+                 "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{role}"}}})
+
+
 WHY_UNKNOWN = "its SCP targets are unknown until apply"
 
 
@@ -308,6 +327,68 @@ def _case(name: str):
             t(DB, "regression", "explicit_deny", "allow", STOP),
             *[r for w in (APP, DB) for r in (e(w, "regression", "explicit_deny", "allow", [STOP]),
                                              e(w, "regression", "explicit_deny", "allow", ["s3:DeleteBucket"]))]]
+    if name == "a tamper exception widened":
+        # the Deny excepted role/Admin, now every role: conditional on both sides, compared by the cases
+        widened = 'now allowed when aws:PrincipalArn is like arn:aws:iam::*:role/*'
+        return dict(guard=_except_guard("Admin")), dict(guard=_except_guard("*")), {}, [
+            R("scp_edited", "regression", **guard,
+              reason=f"edited: statement Guard: Condition changed; {n_accounts(2)}"),
+            *[R("tamper", "regression", **w, before="conditional", after="conditional", service="cloudtrail",
+                action=STOP, reason=f"{STOP}: {widened}") for w in (APP, DB)],
+            *[r for w in (APP, DB) for r in (e(w, "regression", "conditional", "conditional", [STOP], widened),
+                                             e(w, "regression", "conditional", "conditional", ["s3:DeleteBucket"],
+                                               widened))]]
+    if name == "an rcp exception widened":
+        # S3 in member accounts: the SCP chain and the RCP chain together; Db's SCP allows objects in us-east-1 only
+        return dict(rcp_at=["eng"], rcp=_except_keep("Admin")), dict(rcp_at=["eng"], rcp=_except_keep("*")), {}, [
+            R("rcp_edited", "regression", policy_id=KEEP_ID, policy_name="KeepObjects",
+              reason=f"edited: statement KeepObjects: Condition changed; {n_accounts(2)}"),
+            e(APP, "regression", "conditional", "conditional", ["s3:PutObject"],
+              "now allowed when aws:PrincipalArn is like arn:aws:iam::*:role/*"),
+            e(DB, "regression", "conditional", "conditional", ["s3:PutObject"],
+              'now allowed when aws:PrincipalArn is like arn:aws:iam::*:role/* and aws:RequestedRegion is '
+              '"us-east-1"')]
+    if name == "an ou moved beside an edit":
+        # Prod (with Db) under Sandbox's Allow list: Guard no longer applies (trails, buckets allowed), GuardDuty
+        # and leaving no longer allowed; Db is touched by the move and the edit: each rated alone
+        db = {**DB, "ou_path": "Root/Sandbox/Prod"}
+        return {}, dict(prod_in="sandbox", guard=GUARD_MORE), {}, [
+            R("ou_moved", "regression", ou_path="Root/Sandbox/Prod", before="Root/Eng/Prod",
+              after="Root/Sandbox/Prod", target_id=PROD,
+              reason=f"OU moved from under {ENG} to under {SANDBOX}; {n_accounts(1)}"),
+            t(db, "regression", "explicit_deny", "allow", STOP),
+            e(db, "regression", "explicit_deny", "allow", [STOP]),
+            e(db, "regression", "explicit_deny", "allow", ["s3:DeleteBucket"]),
+            R("scp_edited", "improvement", **guard,
+              reason=f"edited: statement Guard: Action +cloudtrail:DeleteTrail; {n_accounts(2)}"),
+            t(APP, "improvement", "allow", "explicit_deny", DELETE_TRAIL),
+            *[t(db, "improvement", "allow", "implicit_deny", a) for a in MOVED_PLAY_TAMPER],
+            e(APP, "improvement", "allow", "explicit_deny", [DELETE_TRAIL])]
+    if name == "an rcp deleted beside an scp detach":
+        return dict(rcp_at=["eng"]), dict(rcp_at=["eng"], drop_rcp=True, guard_at=[]), {}, [
+            R("scp_detached", "regression", ou_path="Root/Eng", **guard, target_id=ENG,
+              reason=f"Guard detached from ou Root/Eng; {n_accounts(2)}"),
+            R("rcp_deleted", "regression", policy_id=KEEP_ID, policy_name="KeepObjects", before="KeepObjects",
+              reason=f"RCP deleted; {n_accounts(2)}"),
+            R("rcp_detached", "regression", ou_path="Root/Eng", policy_id=KEEP_ID, policy_name="KeepObjects",
+              target_id=ENG, reason=f"KeepObjects detached from ou Root/Eng; {n_accounts(2)}"),
+            *[t(w, "regression", "explicit_deny", "allow", STOP) for w in (APP, DB)],
+            e(APP, "regression", "explicit_deny", "allow", [STOP]),
+            e(APP, "regression", "explicit_deny", "allow", ["s3:DeleteBucket", "s3:PutObject"]),
+            e(DB, "regression", "explicit_deny", "allow", [STOP]),
+            e(DB, "regression", "explicit_deny", "allow", ["s3:DeleteBucket"]),
+            e(DB, "regression", "explicit_deny", "conditional", ["s3:PutObject"])]
+    if name == "an rcp edited beside an scp edit":
+        return dict(rcp_at=["eng"]), dict(rcp_at=["eng"], rcp=KEEP_BOTH, guard=GUARD_MORE), {}, [
+            R("scp_edited", "improvement", **guard,
+              reason=f"edited: statement Guard: Action +cloudtrail:DeleteTrail; {n_accounts(2)}"),
+            R("rcp_edited", "improvement", policy_id=KEEP_ID, policy_name="KeepObjects",
+              reason=f"edited: statement KeepObjects: Action +s3:GetObject; {n_accounts(2)}"),
+            *[t(w, "improvement", "allow", "explicit_deny", DELETE_TRAIL) for w in (APP, DB)],
+            e(APP, "improvement", "allow", "explicit_deny", [DELETE_TRAIL]),
+            e(APP, "improvement", "allow", "explicit_deny", ["s3:GetObject"]),
+            e(DB, "improvement", "allow", "explicit_deny", [DELETE_TRAIL]),
+            e(DB, "improvement", "conditional", "explicit_deny", ["s3:GetObject"])]
     if name == "a reorder beside an attach on one account":
         return {}, dict(guard=GUARD_REORDERED, no_ec2_at=["app"]), {}, [
             R("scp_attached", "improvement", **APP, policy_id=NO_EC2_ID, policy_name="NoEc2", target_id=APP["account_id"],
@@ -355,7 +436,8 @@ CASES = ["deny attached", "deny detached", "deny extended", "allow list narrowed
          "condition operator changed", "condition key changed", "rcp detached", "rcp and scp detached from one ou",
          "attachment moved", "account moved", "several changes on one account",
          "a move and a deletion on one account, actions asked",
-         "a reorder beside an attach on one account", "an answer unknown until apply",
+         "a reorder beside an attach on one account", "a tamper exception widened", "an rcp exception widened",
+         "an ou moved beside an edit", "an rcp deleted beside an scp detach", "an rcp edited beside an scp edit", "an answer unknown until apply",
          "a resource the Deny does not name", "a resource the Deny names", "a context and a principal asked"]
 
 
