@@ -70,6 +70,11 @@ def org(path, **c):
         keep = sb.rcp("KeepObjects", c.get("rcp", KEEP_PUT), [nodes[n] for n in c["rcp_at"]])
         if c.get("drop_rcp"):
             del sb.rcps[keep]
+    if c.get("quarantine"):  # a new OU (made last: the other ids stay), Play moved into it, NoEc2 on it
+        q = sb.ou("Quarantine")
+        next(a for a in sb.accounts if a["Id"] == play)["ParentId"] = q
+        sb.attach(next(p for p, v in sb.policies.items() if v["name"] == "NoEc2"), q)
+        nodes["quarantine"] = q
     sb.nodes = nodes
     return sb.load(path), sb
 
@@ -389,6 +394,18 @@ def _case(name: str):
             e(APP, "improvement", "allow", "explicit_deny", ["s3:GetObject"]),
             e(DB, "improvement", "allow", "explicit_deny", [DELETE_TRAIL]),
             e(DB, "improvement", "conditional", "explicit_deny", ["s3:GetObject"])]
+    if name == "an account moved into a new ou":
+        # Quarantine (new, NoEc2 and FullAWSAccess on it: listed in its ou_added row, not as attachments): out of
+        # the Allow list, so GuardDuty and leaving are allowed, ec2 denied by NoEc2
+        q = "ou-ab12-00000011"
+        play = {**PLAY, "ou_path": "Root/Quarantine"}
+        return {}, dict(quarantine=True), {}, [
+            R("account_moved", "regression", **play, before="Root/Sandbox", after="Root/Quarantine", target_id=q,
+              reason=f"moved from Root/Sandbox ({SANDBOX}) to Root/Quarantine ({q}); {n_accounts(1)}"),
+            *[t(play, "regression", "implicit_deny", "allow", a) for a in MOVED_PLAY_TAMPER],
+            e(play, "improvement", "allow", "explicit_deny", ["ec2:RunInstances"]),
+            R("ou_added", "neutral", ou_path="Root/Quarantine", after="Quarantine", target_id=q,
+              reason="new OU (SCPs attached: NoEc2, FullAWSAccess)")]
     if name == "a reorder beside an attach on one account":
         return {}, dict(guard=GUARD_REORDERED, no_ec2_at=["app"]), {}, [
             R("scp_attached", "improvement", **APP, policy_id=NO_EC2_ID, policy_name="NoEc2", target_id=APP["account_id"],
@@ -437,7 +454,7 @@ CASES = ["deny attached", "deny detached", "deny extended", "allow list narrowed
          "attachment moved", "account moved", "several changes on one account",
          "a move and a deletion on one account, actions asked",
          "a reorder beside an attach on one account", "a tamper exception widened", "an rcp exception widened",
-         "an ou moved beside an edit", "an rcp deleted beside an scp detach", "an rcp edited beside an scp edit", "an answer unknown until apply",
+         "an ou moved beside an edit", "an account moved into a new ou", "an rcp deleted beside an scp detach", "an rcp edited beside an scp edit", "an answer unknown until apply",
          "a resource the Deny does not name", "a resource the Deny names", "a context and a principal asked"]
 
 
