@@ -183,9 +183,12 @@ KEEP_BOTH = _doc({"Sid": "KeepObjects", "Effect": "Deny", "Principal": "*", "Act
                   "Resource": "*"})
 
 
-def _except_guard(role: str) -> dict:
+def _except_guard(role: str, region: str | None = None) -> dict:
+    cond = {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{role}"}}
+    if region:
+        cond["StringEquals"] = {"aws:RequestedRegion": region}
     return _doc({"Sid": "Guard", "Effect": "Deny", "Action": [STOP, "s3:DeleteBucket"], "Resource": "*",
-                 "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{role}"}}})
+                 "Condition": cond})
 
 
 def _except_keep(role: str) -> dict:
@@ -343,6 +346,23 @@ def _case(name: str):
             *[r for w in (APP, DB) for r in (e(w, "regression", "conditional", "conditional", [STOP], widened),
                                              e(w, "regression", "conditional", "conditional", ["s3:DeleteBucket"],
                                                widened))]]
+    if name == "a tamper exception widened in a region, that region asked":
+        # the Deny applies in us-east-1 only: asked there, the labels are conditional on both sides (the principal
+        # unknown) and compared by their cases with the region known; asked in eu-west-1, it denies nothing
+        widened = 'now allowed when aws:PrincipalArn is like arn:aws:iam::*:role/*'
+        return dict(guard=_except_guard("Admin", "us-east-1")), dict(guard=_except_guard("*", "us-east-1")), \
+            {"context": {"aws:RequestedRegion": "us-east-1"}}, [
+                R("scp_edited", "regression", **guard,
+                  reason=f"edited: statement Guard: Condition changed; {n_accounts(2)}"),
+                *[R("tamper", "regression", **w, before="conditional", after="conditional", service="cloudtrail",
+                    action=STOP, reason=f"{STOP}: {widened}") for w in (APP, DB)],
+                *[r for w in (APP, DB) for r in (e(w, "regression", "conditional", "conditional", [STOP], widened),
+                                                 e(w, "regression", "conditional", "conditional",
+                                                   ["s3:DeleteBucket"], widened))]]
+    if name == "a tamper exception widened in a region, another region asked":
+        return dict(guard=_except_guard("Admin", "us-east-1")), dict(guard=_except_guard("*", "us-east-1")), \
+            {"context": {"aws:RequestedRegion": "eu-west-1"}}, [
+                R("scp_edited", "neutral", **guard, reason=f"edited: statement Guard: Condition changed; {NO_EFFECT}")]
     if name == "an rcp exception widened":
         # S3 in member accounts: the SCP chain and the RCP chain together; Db's SCP allows objects in us-east-1 only
         return dict(rcp_at=["eng"], rcp=_except_keep("Admin")), dict(rcp_at=["eng"], rcp=_except_keep("*")), {}, [
@@ -453,7 +473,9 @@ CASES = ["deny attached", "deny detached", "deny extended", "allow list narrowed
          "condition operator changed", "condition key changed", "rcp detached", "rcp and scp detached from one ou",
          "attachment moved", "account moved", "several changes on one account",
          "a move and a deletion on one account, actions asked",
-         "a reorder beside an attach on one account", "a tamper exception widened", "an rcp exception widened",
+         "a reorder beside an attach on one account", "a tamper exception widened",
+         "a tamper exception widened in a region, that region asked",
+         "a tamper exception widened in a region, another region asked", "an rcp exception widened",
          "an ou moved beside an edit", "an account moved into a new ou", "an rcp deleted beside an scp detach", "an rcp edited beside an scp edit", "an answer unknown until apply",
          "a resource the Deny does not name", "a resource the Deny names", "a context and a principal asked"]
 
