@@ -4,8 +4,11 @@ organisation: a Deny added, removed, extended; an Allow list narrowed; a conditi
 changed; an RCP detached; an attachment moved; an account moved; several changes on one account; an account whose
 answer is unknown; a resource, a principal and a context asked.
 
-Expected rows come from AWS's SCP rules ("SCPs ... specify the maximum available permissions"; a Deny wins; an
-action no Allow at some level lets through is implicitly denied) and docs/diff.md (severity, wording); each
+Expected rows come from AWS's SCP rules ("For a permission to be allowed for a specific account, there must be an
+explicit Allow statement at every level from the root through each OU in the direct path to the account (including
+the target account itself)"; "SCP evaluation follows a deny-by-default model": SCP evaluation,
+https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html; a Deny at
+any level wins) and docs/diff.md (severity, wording); each
 ``scp_effect`` and ``tamper`` cell is also checked against :meth:`orgkit.scp.Evaluator.decide` on BEFORE and AFTER,
 and every (account, action) whose decision differs must be in a row."""
 
@@ -224,8 +227,7 @@ def _case(name: str):
             *[t(w, "improvement", "allow", "explicit_deny", DELETE_TRAIL) for w in (APP, DB)],
             *[e(w, "improvement", "allow", "explicit_deny", [DELETE_TRAIL]) for w in (APP, DB)]]
     if name == "allow list narrowed":
-        # "If an action isn't allowed by an SCP at every level, it's implicitly denied": ec2 no longer allowed at
-        # Sandbox
+        # an explicit Allow is needed at every level: ec2 no longer allowed at Sandbox is implicitly denied
         return {}, dict(sandbox_allow=ALLOW_NO_EC2), {}, [
             R("scp_edited", "improvement", policy_id=SANDBOX_ID, policy_name="SandboxAllow",
               reason=f"edited: statement Some: Action -ec2:*; {n_accounts(1)}"),
