@@ -1542,7 +1542,11 @@ def test_disabling_the_scp_type_is_rated_alone_even_where_an_rcp_made_with_it_de
     s3:DeleteBucket, which the detached NoBuckets denied: App's decision does not change (explicit_deny both
     sides), yet disabling the type alone would allow the delete ("When you disable a policy type, all policies of
     the specified type are automatically detached"): its row is a regression in 1 account, as is NoBuckets'
-    detachment; the RCP's attachment alone changes nothing (NoBuckets already denies). Every row, whole."""
+    detachment; the RCP's attachment alone changes nothing (NoBuckets already denies). FullAWSAccess detached alone
+    from the root, Engineering or App (SCPs still on) leaves App's tamper actions without an Allow (implicitly
+    denied): an improvement in 1 account, though s3:DeleteBucket stays denied; the tamper rows are over every tamper
+    action whatever the actions asked, and so is a change rated alone (issue 22, d-effect: these rows read neutral
+    with ``actions`` given, improvement without). Every row, whole."""
     on, off = _type_and_rcp_org(tmp_path, True, False), _type_and_rcp_org(tmp_path, False, True)
     root, eng, mgmt, app = "r-ab12", "ou-ab12-00000001", "111111111111", "000000000002"
     none = "no effect on any account's SCP decisions"
@@ -1551,14 +1555,14 @@ def test_disabling_the_scp_type_is_rated_alone_even_where_an_rcp_made_with_it_de
          "the SERVICE_CONTROL_POLICY type was disabled at the root; changes SCP decisions in 1 account"),
         ("scp_detached", "regression", None, None, "Root/Engineering", None, None, eng, "p-00000003", "NoBuckets",
          "NoBuckets detached from ou Root/Engineering; changes SCP decisions in 1 account"),
-        ("scp_detached", "neutral", None, None, "Root", None, None, root, "p-FullAWSAccess", "FullAWSAccess",
-         f"FullAWSAccess detached from root Root; {none}"),
+        ("scp_detached", "improvement", None, None, "Root", None, None, root, "p-FullAWSAccess", "FullAWSAccess",
+         "FullAWSAccess detached from root Root; changes SCP decisions in 1 account"),
+        ("scp_detached", "improvement", None, None, "Root/Engineering", None, None, eng, "p-FullAWSAccess",
+         "FullAWSAccess", "FullAWSAccess detached from ou Root/Engineering; changes SCP decisions in 1 account"),
+        ("scp_detached", "improvement", app, "App", "Root/Engineering", None, None, app, "p-FullAWSAccess",
+         "FullAWSAccess", f"FullAWSAccess detached from account App ({app}); changes SCP decisions in 1 account"),
         ("scp_detached", "neutral", mgmt, "Management", "Root", None, None, mgmt, "p-FullAWSAccess", "FullAWSAccess",
          f"FullAWSAccess detached from account Management ({mgmt}); {none}"),
-        ("scp_detached", "neutral", None, None, "Root/Engineering", None, None, eng, "p-FullAWSAccess", "FullAWSAccess",
-         f"FullAWSAccess detached from ou Root/Engineering; {none}"),
-        ("scp_detached", "neutral", app, "App", "Root/Engineering", None, None, app, "p-FullAWSAccess", "FullAWSAccess",
-         f"FullAWSAccess detached from account App ({app}); {none}"),
         ("rcp_created", "neutral", None, None, None, None, "KeepBuckets", None, "p-00000004", "KeepBuckets", "new RCP"),
         ("rcp_attached", "neutral", None, None, "Root/Engineering", None, None, eng, "p-00000004", "KeepBuckets",
          f"KeepBuckets attached to ou Root/Engineering; {none}")]

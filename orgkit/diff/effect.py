@@ -144,8 +144,16 @@ def scp_effect_changes(before, after, principal: str | None = None, context: Map
     for r in tamper:
         by_account.setdefault(r["account_id"], set()).add(r["severity"])
     rows.extend(tamper)
+    # the tamper rows are over every tamper action for any resource: where the matrices are over other actions or
+    # one resource, a change rated alone is compared over the tamper actions too (BEFORE's, as the tamper table)
+    tamper_b = None
+    if actions is not None or resource is not None:
+        try:
+            tamper_b = _matrix(before, principal, context, None, list(scp.TAMPER_ACTIONS))
+        except (PolicyError, ValueError):
+            tamper_b = None
     return Effect(rows, frame, by_account, Attributor(scp.evaluator(before), mb, dict(
-        principal=principal, context=context, resource=resource, actions=actions)))
+        principal=principal, context=context, resource=resource, actions=actions), tamper_b))
 
 
 def _signature(ev, aid: str) -> tuple:
@@ -359,11 +367,14 @@ class Attributor:
     decisions are compared with BEFORE's. So a reformatted policy shows no effect even when another change in
     the same diff changed the accounts it applies to."""
 
-    def __init__(self, evaluator, matrix_before, params: dict):
+    def __init__(self, evaluator, matrix_before, params: dict, tamper_before=None):
         self.ev = evaluator
         self.mb = matrix_before
         self.params = params
         self.row_of = dict(zip(matrix_before.accounts["account_id"], matrix_before.accounts["row"]))
+        #: BEFORE's matrix over the tamper actions for any resource, where ``matrix_before`` is over other actions
+        #: or one resource: the tamper rows count in the effect of a change as in the effect rows
+        self.tamper = tamper_before
 
     def effect(self, change: dict, accounts: set[str], after) -> tuple[str, int] | None:
         """(worst severity, accounts whose decisions change) of ``change`` alone; None when it cannot be
@@ -468,10 +479,9 @@ class Attributor:
         return {a: (worst(per.get(a, ())), 1 if per.get(a) else 0) for a in ok}
 
     def _compare(self, view, accounts: set[str], rcp_view=False) -> dict[str, set[str]] | None:
-        """Evaluate ``accounts`` in ``view``; per account, the severities of its decision changes from BEFORE."""
+        """Evaluate ``accounts`` in ``view``; per account, the severities of its decision changes from BEFORE (over
+        the actions asked, and the tamper actions where those are not among them)."""
         from orgkit import scp
-        from orgkit.scp.matrix import compute_matrix
-        from orgkit.scp.policy import PolicyError
 
         acc = view.accounts
         view.accounts = acc[acc["account_id"].isin(accounts) & acc["account_id"].isin(self.row_of)].reset_index(drop=True)
@@ -479,8 +489,26 @@ class Attributor:
             return {}
         if rcp_view is False:  # BEFORE's RCPs over this tree (an RCP change passes its own)
             rcp_view = self.ev.rcp_view_for(view)
+        out = self._changes(view, rcp_view, self.mb, self.params)
+        if out is not None and self.tamper is not None:
+            more = self._changes(view, rcp_view, self.tamper, {**self.params, "resource": None,
+                                                               "actions": list(scp.TAMPER_ACTIONS)})
+            if more is None:
+                return None
+            for aid, sev in more.items():
+                out.setdefault(aid, set()).update(sev)
+        return out
+
+    def _changes(self, view, rcp_view, mb, params: dict) -> dict[str, set[str]] | None:
+        """Per account of ``view``, the severities of its decision changes from ``mb`` (BEFORE's matrix made with
+        ``params``)."""
+        from orgkit import scp
+        from orgkit.scp.matrix import compute_matrix
+        from orgkit.scp.policy import PolicyError
+
+        row_of = self.row_of if mb is self.mb else dict(zip(mb.accounts["account_id"], mb.accounts["row"]))
         try:
-            m = compute_matrix(scp.Evaluator(view, self.ev.catalog, rcp=rcp_view), **self.params)
+            m = compute_matrix(scp.Evaluator(view, self.ev.catalog, rcp=rcp_view), **params)
         except (PolicyError, ValueError):
             return None
         decisions = list(scp.DECISIONS)
@@ -490,9 +518,9 @@ class Attributor:
         comparer = None
         names = m.catalog.frame["action"].to_numpy(dtype=object)
         for aid, r in zip(m.accounts["account_id"], m.accounts["row"]):
-            key = (int(self.row_of[aid]), int(r))
+            key = (int(row_of[aid]), int(r))
             got = memo.get(key)
-            x, y = self.mb.rows[key[0]], m.rows[key[1]]
+            x, y = mb.rows[key[0]], m.rows[key[1]]
             if got is None:
                 ch = np.flatnonzero(x != y)
                 pairs = set(zip(x[ch].tolist(), y[ch].tolist())) if len(ch) else set()
@@ -502,8 +530,7 @@ class Attributor:
             if len(both):  # the same label, conditional: compare the allowed cases
                 if comparer is None:
                     comparer = CaseComparer(self.ev, scp.Evaluator(view, self.ev.catalog, rcp=rcp_view),
-                                            self.params.get("principal"), self.params.get("context"),
-                                            self.params.get("resource"))
+                                            params.get("principal"), params.get("context"), params.get("resource"))
                 got |= {_severity_of(ch_) for _, ch_ in comparer.compare_classes(aid, both, names, m.catalog,
                                                                                  row_key=key)}
             out[aid] = got
