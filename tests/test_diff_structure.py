@@ -65,13 +65,17 @@ def _accounts_and_ous(after: bool) -> SnapshotSpec:
         counter(sb, 70)
         sec = sb.ou("Security")                                               # 70
         audit = sb.ou("Audit", parent=sec)                                    # 71
+        sb.ou("Tools")                                                        # 72
         sb.account("Yan", parent=prod, account_id=acc(82))
+        sb.account("Wes", parent=sandbox, account_id=acc(83))
         sb.account("Xi", parent=audit, account_id=acc(81))
     else:
         counter(sb, 50)
         legacy = sb.ou("Legacy")                                              # 50
         sb.ou("Attic", parent=legacy)                                         # 51
+        sb.ou("Spare")                                                        # 52
         sb.account("Zulu", parent=legacy, account_id=acc(62))
+        sb.account("Mike", account_id=acc(63))
         sb.account("Alpha", parent=sandbox, account_id=acc(61))
     return sb
 
@@ -84,10 +88,14 @@ def _accounts_and_ous_rows() -> tuple[list[dict], dict[int, list[str]]]:
           target_id=ou_id(71), reason="joined the organisation in Root/Security/Audit (SCPs attached: FullAWSAccess)"),
         R("account_added", account_id=acc(82), account_name="Yan", ou_path="Root/Prod", after="ACTIVE",
           target_id=ou_id(2), reason="joined the organisation in Root/Prod (SCPs attached: FullAWSAccess)"),
+        R("account_added", account_id=acc(83), account_name="Wes", ou_path="Root/Platform/Lab", after="ACTIVE",
+          target_id=ou_id(3), reason="joined the organisation in Root/Platform/Lab (SCPs attached: FullAWSAccess)"),
         R("account_removed", account_id=acc(61), account_name="Alpha", ou_path="Root/Sandbox", before="ACTIVE",
           target_id=ou_id(3), reason="no longer in the organisation"),
         R("account_removed", account_id=acc(62), account_name="Zulu", ou_path="Root/Legacy", before="ACTIVE",
           target_id=ou_id(50), reason="no longer in the organisation"),
+        R("account_removed", account_id=acc(63), account_name="Mike", ou_path="Root", before="ACTIVE",
+          target_id=ROOT, reason="no longer in the organisation"),
         R("account_renamed", account_id=acc(4), account_name="Application", ou_path="Root/Prod", before="App",
           after="Application", reason="account name changed"),
         R("account_suspended", account_id=acc(4), account_name="Application", ou_path="Root/Prod", before="ACTIVE",
@@ -105,8 +113,11 @@ def _accounts_and_ous_rows() -> tuple[list[dict], dict[int, list[str]]]:
           reason="new OU (SCPs attached: FullAWSAccess)"),
         R("ou_added", ou_path="Root/Security/Audit", after="Audit", target_id=ou_id(71),
           reason="new OU (SCPs attached: FullAWSAccess)"),
+        R("ou_added", ou_path="Root/Tools", after="Tools", target_id=ou_id(72),
+          reason="new OU (SCPs attached: FullAWSAccess)"),
         R("ou_removed", ou_path="Root/Legacy", before="Legacy", target_id=ou_id(50), reason="OU deleted"),
         R("ou_removed", ou_path="Root/Legacy/Attic", before="Attic", target_id=ou_id(51), reason="OU deleted"),
+        R("ou_removed", ou_path="Root/Spare", before="Spare", target_id=ou_id(52), reason="OU deleted"),
         R("ou_renamed", ou_path="Root/Platform", before="Engineering", after="Platform", target_id=ou_id(1),
           reason="renamed: Root/Engineering is now Root/Platform"),
         R("ou_moved", ou_path="Root/Prod", before="Root/Engineering/Prod", after="Root/Prod", target_id=ou_id(2),
@@ -120,14 +131,18 @@ def _accounts_and_ous_rows() -> tuple[list[dict], dict[int, list[str]]]:
           reason=f"FullAWSAccess detached from account Alpha ({acc(61)})", **full),
         R("scp_detached", account_id=acc(62), account_name="Zulu", ou_path="Root/Legacy", target_id=acc(62),
           reason=f"FullAWSAccess detached from account Zulu ({acc(62)})", **full),
+        R("scp_detached", account_id=acc(63), account_name="Mike", ou_path="Root", target_id=acc(63),
+          reason=f"FullAWSAccess detached from account Mike ({acc(63)})", **full),
         R("scp_detached", ou_path="Root/Legacy", target_id=ou_id(50), reason="FullAWSAccess detached from ou Root/Legacy",
           **full),
         R("scp_detached", ou_path="Root/Legacy/Attic", target_id=ou_id(51),
           reason="FullAWSAccess detached from ou Root/Legacy/Attic", **full),
-    ], {0: [acc(81)], 1: [acc(82)], 6: [acc(5)], 15: [acc(4), acc(82)], 17: [acc(5), acc(61)],
-        18: [], 19: [], 20: [], 21: []}
+        R("scp_detached", ou_path="Root/Spare", target_id=ou_id(52), reason="FullAWSAccess detached from ou Root/Spare",
+          **full),
+    ], {0: [acc(81)], 1: [acc(82)], 2: [acc(83)], 8: [acc(5)], 19: [acc(4), acc(82)],
+        21: [acc(5), acc(61), acc(83)], **{i: [] for i in range(22, 28)}}
     # an added account and a moved one touch themselves; a moved OU the accounts under it on either side (the
-    # new Yan under Prod; Alpha, removed, under Sandbox); the policies of what was removed go with it and touch
+    # new Yan under Prod; Alpha, removed, and the new Wes under Sandbox); the policies of what was removed go with it and touch
     # no account (AWS deletes only an empty OU; an account that left is no longer governed by the organisation)
 
 
@@ -159,7 +174,7 @@ def test_the_structure_rows_through_diff_are_rated_by_their_own_effect(tmp_path)
             r["reason"] += "; no effect on any account's SCP decisions"
     assert _frame_rows(df[df.kind != "tamper"]) == sorted((tuple(r.get(c) for c in COLUMNS) for r in rows), key=repr)
     assert sorted(df.loc[df.kind == "tamper", ["severity", "account_id", "reason"]].itertuples(index=False)) == [
-        ("regression", aid, "new account can call 25 of 25 tamper actions") for aid in (acc(81), acc(82))]
+        ("regression", aid, "new account can call 25 of 25 tamper actions") for aid in (acc(81), acc(82), acc(83))]
 
 
 # ------------------------------------------------------------------------------------ SCPs and RCPs, whole
@@ -191,7 +206,7 @@ def _policies(kind: str, after: bool) -> SnapshotSpec:
     make = sb.policy if kind == "scp" else sb.rcp
     if kind == "rcp":
         sb.enable_rcps()
-    a_ou, b_ou = sb.ou("A"), sb.ou("B")                      # 1, 2
+    a_ou, b_ou = sb.ou("Apps" if after else "A"), sb.ou("B")  # 1 (renamed: what AFTER detaches is named in AFTER), 2
     x, y = sb.account("X", parent=a_ou), sb.account("Y", parent=b_ou)  # 3, 4
     make("Protection" if after else "Protect", _text(kind, "Protect2" if after else "Protect"),
          [ROOT, y] if after else [ROOT, a_ou])              # 5: renamed, edited, moved from A to account Y
@@ -202,7 +217,7 @@ def _policies(kind: str, after: bool) -> SnapshotSpec:
         counter(sb, 70)
         c_ou = sb.ou("C")                                    # 70
         z = sb.account("Z", parent=c_ou)                     # 71
-        make("Fresh", _text(kind, "Deny"), [b_ou, c_ou, z])  # 72
+        make("Fresh", _text(kind, "Deny"), [b_ou, z])        # 72
         make("Lone", _text(kind, "Deny"), [])                # 73
     else:
         counter(sb, 50)
@@ -215,13 +230,17 @@ def test_policy_rows_and_touched_accounts_compared_whole(tmp_path, kind):
     b, a = _policies(kind, False).load(tmp_path / "b"), _policies(kind, True).load(tmp_path / "a")
     label = kind.upper()
     everyone = [acc(3), acc(4), acc(71), MGMT]
-    attached = ("(SCPs attached: Fresh, FullAWSAccess)" if kind == "scp"
-                else "(SCPs attached: FullAWSAccess) (RCPs attached: Fresh, RCPFullAWSAccess)")
+    # Z has Fresh, its new OU C only what AWS attaches to every new node
+    z_has, c_has = (("(SCPs attached: Fresh, FullAWSAccess)", "(SCPs attached: FullAWSAccess)") if kind == "scp" else
+                    ("(SCPs attached: FullAWSAccess) (RCPs attached: Fresh, RCPFullAWSAccess)",
+                     "(SCPs attached: FullAWSAccess) (RCPs attached: RCPFullAWSAccess)"))
     rows, touches = changes(b, a)
     assert rows == [
         R("account_added", account_id=acc(71), account_name="Z", ou_path="Root/C", after="ACTIVE", target_id=ou_id(70),
-          reason=f"joined the organisation in Root/C {attached}"),
-        R("ou_added", ou_path="Root/C", after="C", target_id=ou_id(70), reason=f"new OU {attached}"),
+          reason=f"joined the organisation in Root/C {z_has}"),
+        R("ou_added", ou_path="Root/C", after="C", target_id=ou_id(70), reason=f"new OU {c_has}"),
+        R("ou_renamed", ou_path="Root/Apps", before="A", after="Apps", target_id=ou_id(1),
+          reason="renamed: Root/A is now Root/Apps"),
         R(f"{kind}_created", policy_id=pol(72), policy_name="Fresh", after="Fresh", reason=f"new {label}"),
         R(f"{kind}_created", policy_id=pol(73), policy_name="Lone", after="Lone", reason=f"new {label} (not attached)"),
         R(f"{kind}_deleted", policy_id=pol(50), policy_name="Gone", before="Gone", reason=f"{label} deleted"),
@@ -238,22 +257,24 @@ def test_policy_rows_and_touched_accounts_compared_whole(tmp_path, kind):
         R(f"{kind}_attached", ou_path="Root/B", policy_id=pol(72), policy_name="Fresh", target_id=ou_id(2),
           reason="Fresh attached to ou Root/B"),
         # a detachment names the policy as BEFORE did; (policy, target) in order
-        R(f"{kind}_detached", ou_path="Root/A", policy_id=pol(5), policy_name="Protect", target_id=ou_id(1),
-          reason="Protect detached from ou Root/A"),
-        R(f"{kind}_detached", account_id=acc(3), account_name="X", ou_path="Root/A", policy_id=pol(6),
+        R(f"{kind}_detached", ou_path="Root/Apps", policy_id=pol(5), policy_name="Protect", target_id=ou_id(1),
+          reason="Protect detached from ou Root/Apps"),
+        R(f"{kind}_detached", account_id=acc(3), account_name="X", ou_path="Root/Apps", policy_id=pol(6),
           policy_name="DenyS3", target_id=acc(3), reason=f"DenyS3 detached from account X ({acc(3)})"),
         R(f"{kind}_detached", account_id=acc(4), account_name="Y", ou_path="Root/B", policy_id=pol(50),
           policy_name="Gone", target_id=acc(4), reason=f"Gone detached from account Y ({acc(4)})"),
-        R(f"{kind}_detached", ou_path="Root/A", policy_id=pol(50), policy_name="Gone", target_id=ou_id(1),
-          reason="Gone detached from ou Root/A"),
+        R(f"{kind}_detached", ou_path="Root/Apps", policy_id=pol(50), policy_name="Gone", target_id=ou_id(1),
+          reason="Gone detached from ou Root/Apps"),
     ]
     # created: touches nothing (a new policy is rated by its attachments); deleted: the accounts under its
     # targets in BEFORE; edited: under its targets on either side (the root: everyone, Z included)
-    assert touches == {0: [acc(71)], 2: [], 3: [], 4: [acc(3), acc(4)], 6: everyone, 7: [acc(4)], 8: [acc(4)],
-                       9: everyone, 10: [acc(4)], 11: [acc(3)], 12: [acc(3)], 13: [acc(4)], 14: [acc(3)]}
+    assert touches == {0: [acc(71)], 3: [], 4: [], 5: [acc(3), acc(4)], 7: everyone, 8: [acc(4)], 9: [acc(4)],
+                       10: everyone, 11: [acc(4)], 12: [acc(3)], 13: [acc(3)], 14: [acc(4)], 15: [acc(3)]}
 
 
-def _types(scp: bool, rcp: bool, rcp_error: str | None = None) -> SnapshotSpec:
+def _types(scp: bool, rcp: bool, rcp_error: str | None = None, extra: bool = False) -> SnapshotSpec:
+    """An OU, an account and an SCP, with the SCP type enabled or not, an RCP (enabled, read or not), and with
+    ``extra`` one more account (only one side has it: the rows of a policy type touch the accounts of both)."""
     sb = SnapshotSpec(regions=["us-east-1"], scp_enabled=scp)
     a_ou = sb.ou("A")                                         # 1
     sb.account("X", parent=a_ou)                              # 2
@@ -261,6 +282,8 @@ def _types(scp: bool, rcp: bool, rcp_error: str | None = None) -> SnapshotSpec:
     if rcp:
         sb.rcp("Guard", _text("rcp", "Deny"), [a_ou])         # 4
         sb.rcp_error = rcp_error
+    if extra:
+        sb.account("New", account_id=acc(90))
     return sb
 
 
@@ -282,26 +305,36 @@ def _scp_attachments(verb: str) -> list[dict]:
 
 
 UNREAD = "organizations:AccessDeniedException (the RCPs could not be listed)"
-EVERYONE = [acc(2), MGMT]
+EVERYONE = [acc(2), acc(90), MGMT]  # of both sides: the extra account is on one
+NEW = dict(account_id=acc(90), account_name="New", ou_path="Root", target_id=ROOT)
 TYPE_CASES = {
-    # AWS detaches every SCP when the type is disabled: each detachment is listed under the type's row
-    "scp disabled": ((True, False), (False, False),
-                     [R("scp_policy_type", before="enabled", after="disabled", target_id=ROOT,
+    # AWS detaches every SCP when the type is disabled: each detachment is listed after the type's row
+    "scp disabled": ((True, False), (False, False, None, True),
+                     [R("account_added", after="ACTIVE", reason="joined the organisation in Root", **NEW),
+                      R("scp_policy_type", before="enabled", after="disabled", target_id=ROOT,
                         reason="the SERVICE_CONTROL_POLICY type was disabled at the root"),
                       *_scp_attachments("detached")],
-                     {0: EVERYONE, 1: [acc(2)], 2: [acc(2)], 3: [MGMT], 4: [acc(2)], 5: EVERYONE}),
-    "scp enabled": ((False, False), (True, False),
-                    [R("scp_policy_type", before="disabled", after="enabled", target_id=ROOT,
+                     {0: [acc(90)], 1: EVERYONE, 2: [acc(2)], 3: [acc(2)], 4: [MGMT], 5: [acc(2)],
+                      6: EVERYONE}),  # under the root on either side
+    "scp enabled": ((False, False, None, True), (True, False),
+                    [R("account_removed", before="ACTIVE", reason="no longer in the organisation", **NEW),
+                     R("scp_policy_type", before="disabled", after="enabled", target_id=ROOT,
                        reason="the SERVICE_CONTROL_POLICY type was enabled at the root"),
                      *_scp_attachments("attached")],
-                    {0: EVERYONE, 1: [acc(2)], 2: [acc(2)], 3: [MGMT], 4: [acc(2)], 5: EVERYONE}),
+                    {1: EVERYONE, 2: [acc(2)], 3: [acc(2)], 4: [MGMT], 5: [acc(2)], 6: [acc(2), MGMT]}),
     # the RCPs of the side where the type is off were not collected: one row, not one per RCP
-    "rcp disabled": ((True, True), (True, False),
-                     [R("rcp_policy_type", before="enabled", after="disabled", target_id=ROOT,
-                        reason="the RESOURCE_CONTROL_POLICY type was disabled at the root")], {0: EVERYONE}),
-    "rcp enabled": ((True, False), (True, True),
-                    [R("rcp_policy_type", before="disabled", after="enabled", target_id=ROOT,
-                       reason="the RESOURCE_CONTROL_POLICY type was enabled at the root")], {0: EVERYONE}),
+    "rcp disabled": ((True, True, None, True), (True, False),
+                     [R("account_removed", before="ACTIVE", reason="no longer in the organisation", **NEW),
+                      R("scp_detached", policy_id="p-FullAWSAccess", policy_name="FullAWSAccess",
+                        reason=f"FullAWSAccess detached from account New ({acc(90)})", **{**NEW, "target_id": acc(90)}),
+                      R("rcp_policy_type", before="enabled", after="disabled", target_id=ROOT,
+                        reason="the RESOURCE_CONTROL_POLICY type was disabled at the root")], {1: [], 2: EVERYONE}),
+    "rcp enabled": ((True, False), (True, True, None, True),
+                    [R("account_added", after="ACTIVE", reason="joined the organisation in Root (SCPs attached: "
+                                                               "FullAWSAccess)", **NEW),
+                     R("rcp_policy_type", before="disabled", after="enabled", target_id=ROOT,
+                       reason="the RESOURCE_CONTROL_POLICY type was enabled at the root")],
+                    {0: [acc(90)], 1: EVERYONE}),
     # unread: unknown, never "deleted" nor unchanged; rated by nothing (no accounts touched)
     "rcp unread before": ((True, True, "AccessDeniedException"), (True, True),
                           [R("rcp_policy_type", "unknown", before="unread", after="enabled", target_id=ROOT,
@@ -451,6 +484,6 @@ EDITS = [
 ]
 
 
-@pytest.mark.parametrize("before,after,words", EDITS)
+@pytest.mark.parametrize("before,after,words", EDITS, ids=[f"edit{i}" for i in range(len(EDITS))])
 def test_describe_edit_words(before, after, words):
     assert describe_edit(before, after) == words

@@ -26,14 +26,6 @@ def _val(v):
     return None if v is None or (isinstance(v, float) and v != v) else v
 
 
-def node_label(org, node: str) -> str:
-    """An OU path for an OU or the root, ``ou_path/name`` for an account."""
-    g = org.graph
-    if node in g:
-        return g.nodes[node].get("path") or str(node)
-    return str(node)
-
-
 def accounts_under(org, node: str) -> set[str]:
     """Accounts at or below ``node`` in ``org``'s tree."""
     g = org.graph
