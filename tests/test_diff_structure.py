@@ -385,6 +385,31 @@ def test_organisations_without_rcp_frames_compare_no_rcps(tmp_path):
         ("scp_detached", "FullAWSAccess", ROOT)]
 
 
+def test_only_service_control_policies_are_scps_and_a_target_outside_the_tree_is_named_by_its_id(tmp_path):
+    """A policy of another type (a tag policy) is no SCP, nor are its attachments; one without a type is taken
+    for an SCP (a frame without the column: every policy). An attachment to a target the tree does not hold is
+    named by its id and touches no account."""
+    b, a = _types(True, False).load(tmp_path / "b"), _types(True, False).load(tmp_path / "a")
+    b.frames["policies"] = b.policies.drop(columns="type")
+    p, t = a.policies, a.policy_targets
+    protect = p[p["policy_id"] == pol(3)].iloc[0].to_dict()
+    a.frames["policies"] = pd.concat([
+        p.assign(content=[json.dumps(TEXTS["Keep"]) if i == pol(3) else c for i, c in zip(p["policy_id"], p["content"])]),
+        pd.DataFrame([{**protect, "policy_id": "p-tag00001", "name": "Tags", "type": "TAG_POLICY"},
+                      {**protect, "policy_id": "p-untyped1", "name": "Untyped", "type": None}])], ignore_index=True)
+    a.frames["policy_targets"] = pd.concat([t, pd.DataFrame([
+        {"policy_id": pol(3), "target_id": "ou-ab12-99999999", "target_type": "ORGANIZATIONAL_UNIT", "target_name": None},
+        {"policy_id": "p-tag00001", "target_id": acc(2), "target_type": "ACCOUNT", "target_name": "X"}])],
+        ignore_index=True)
+    assert changes(b, a) == ([
+        R("scp_created", policy_id="p-untyped1", policy_name="Untyped", after="Untyped", reason="new SCP (not attached)"),
+        R("scp_edited", policy_id=pol(3), policy_name="Protect",
+          reason="edited: statement #1 removed; statement Queues added"),
+        R("scp_attached", ou_path="ou-ab12-99999999", policy_id=pol(3), policy_name="Protect",
+          target_id="ou-ab12-99999999", reason="Protect attached to target ou-ab12-99999999"),
+    ], {0: [], 1: [acc(2)], 2: []})
+
+
 # ------------------------------------------------------------------------- texts not collected or malformed
 def _with_text(org, pid: str, text):
     """``org`` whose policy ``pid`` has the content ``text`` (None: not collected, as the collector writes it
