@@ -493,6 +493,10 @@ EDITS = [
     # several fields of several statements
     (_doc(S, {**S, "Sid": "B"}), _doc({**S, "Effect": "Allow", "Action": "s3:*"}, {**S, "Sid": "B", "Resource": "x"}),
      "edited: statement A: Action -s3:DeleteBucket +s3:*; Effect -Deny +Allow; statement B: Resource -* +x"),
+    (_doc({**S, "Action": ["s3:A", "s3:B", "s3:C"]}),
+     _doc({**S, "Action": ["s3:C", "s3:D", "s3:E"], "Effect": "Allow", "Resource": ["x", "y"],
+           "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}),
+     "edited: statement A: Action -s3:A,s3:B +s3:D,s3:E; Condition changed; Effect -Deny +Allow; Resource -* +x,y"),
     # the Version, with or without other changes
     (_doc(S, version=None), _doc(S), "edited: Version None -> 2012-10-17"),
     (_doc(S, {**S, "Sid": "B"}), _doc({**S, "Sid": "B"}, S, version="2008-10-17"),
