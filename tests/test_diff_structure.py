@@ -133,7 +133,8 @@ def _accounts_and_ous_rows() -> tuple[list[dict], dict[int, list[str]]]:
           reason=f"FullAWSAccess detached from account Zulu ({acc(62)})", **full),
         R("scp_detached", account_id=acc(63), account_name="Mike", ou_path="Root", target_id=acc(63),
           reason=f"FullAWSAccess detached from account Mike ({acc(63)})", **full),
-        R("scp_detached", ou_path="Root/Legacy", target_id=ou_id(50), reason="FullAWSAccess detached from ou Root/Legacy",
+        R("scp_detached", ou_path="Root/Legacy", target_id=ou_id(50),
+          reason="FullAWSAccess detached from ou Root/Legacy",
           **full),
         R("scp_detached", ou_path="Root/Legacy/Attic", target_id=ou_id(51),
           reason="FullAWSAccess detached from ou Root/Legacy/Attic", **full),
@@ -142,8 +143,9 @@ def _accounts_and_ous_rows() -> tuple[list[dict], dict[int, list[str]]]:
     ], {0: [acc(81)], 1: [acc(82)], 2: [acc(83)], 8: [acc(5)], 19: [acc(4), acc(82)],
         21: [acc(5), acc(61), acc(83)], **{i: [] for i in range(22, 28)}}
     # an added account and a moved one touch themselves; a moved OU the accounts under it on either side (the
-    # new Yan under Prod; Alpha, removed, and the new Wes under Sandbox); the policies of what was removed go with it and touch
-    # no account (AWS deletes only an empty OU; an account that left is no longer governed by the organisation)
+    # new Yan under Prod; Alpha, removed, and the new Wes under Sandbox); the policies of what was removed go with
+    # it and touch no account (AWS deletes only an empty OU; an account that left is no longer governed by the
+    # organisation)
 
 
 def test_accounts_and_ous_rows_and_touched_accounts_compared_whole(tmp_path):
@@ -394,15 +396,18 @@ def test_only_service_control_policies_are_scps_and_a_target_outside_the_tree_is
     p, t = a.policies, a.policy_targets
     protect = p[p["policy_id"] == pol(3)].iloc[0].to_dict()
     a.frames["policies"] = pd.concat([
-        p.assign(content=[json.dumps(TEXTS["Keep"]) if i == pol(3) else c for i, c in zip(p["policy_id"], p["content"])]),
+        p.assign(content=[json.dumps(TEXTS["Keep"]) if i == pol(3) else c
+                          for i, c in zip(p["policy_id"], p["content"])]),
         pd.DataFrame([{**protect, "policy_id": "p-tag00001", "name": "Tags", "type": "TAG_POLICY"},
                       {**protect, "policy_id": "p-untyped1", "name": "Untyped", "type": None}])], ignore_index=True)
     a.frames["policy_targets"] = pd.concat([t, pd.DataFrame([
-        {"policy_id": pol(3), "target_id": "ou-ab12-99999999", "target_type": "ORGANIZATIONAL_UNIT", "target_name": None},
+        {"policy_id": pol(3), "target_id": "ou-ab12-99999999", "target_type": "ORGANIZATIONAL_UNIT",
+         "target_name": None},
         {"policy_id": "p-tag00001", "target_id": acc(2), "target_type": "ACCOUNT", "target_name": "X"}])],
         ignore_index=True)
     assert changes(b, a) == ([
-        R("scp_created", policy_id="p-untyped1", policy_name="Untyped", after="Untyped", reason="new SCP (not attached)"),
+        R("scp_created", policy_id="p-untyped1", policy_name="Untyped", after="Untyped",
+          reason="new SCP (not attached)"),
         R("scp_edited", policy_id=pol(3), policy_name="Protect",
           reason="edited: statement #1 removed; statement Queues added"),
         R("scp_attached", ou_path="ou-ab12-99999999", policy_id=pol(3), policy_name="Protect",
