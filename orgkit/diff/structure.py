@@ -26,14 +26,6 @@ def _val(v):
     return None if v is None or (isinstance(v, float) and v != v) else v
 
 
-def node_label(org, node: str) -> str:
-    """An OU path for an OU or the root, ``ou_path/name`` for an account."""
-    g = org.graph
-    if node in g:
-        return g.nodes[node].get("path") or str(node)
-    return str(node)
-
-
 def accounts_under(org, node: str) -> set[str]:
     """Accounts at or below ``node`` in ``org``'s tree."""
     g = org.graph
@@ -182,9 +174,13 @@ def _policy_rows(kind: str, before, after, pb: pd.DataFrame, pa: pd.DataFrame, n
             with_pols.setdefault(tid, []).append(str(pa.loc[pid, "name"]) if pid in pa.index else pid)
             continue
         add(_attach_row(f"{kind}_attached", after, pa, pid, tid), accounts_under(after, tid))
+    # a policy of an OU or account gone in AFTER goes with it: that has no effect of its own (AWS deletes only an
+    # empty OU, so its accounts moved or left first, and those rows carry it; an account that left is no
+    # longer governed by the organisation's policies), so it touches no account
     for pid, tid in sorted(tb - ta):
-        add(_attach_row(f"{kind}_detached", before if tid not in after.graph else after, pb, pid, tid),
-            accounts_under(before, tid) | accounts_under(after, tid))
+        gone = tid not in after.graph
+        add(_attach_row(f"{kind}_detached", before if gone else after, pb, pid, tid),
+            set() if gone else accounts_under(before, tid) | accounts_under(after, tid))
     return with_pols
 
 
@@ -240,10 +236,16 @@ def _as_list(v) -> list:
 
 
 def describe_edit(before_text, after_text) -> str:
-    """A short account of how a policy's text changed: formatting only, or which statements and fields."""
+    """A short account of how a policy's text changed: formatting only, or which statements and fields. A text
+    that is None or NaN was not collected (the collector's DescribePolicy failed): whether it changed is unknown."""
     b, a = _parse(before_text), _parse(after_text)
     if b is None or a is None:
+        unread = [side for side, t in (("BEFORE", before_text), ("AFTER", after_text)) if not isinstance(t, str)]
+        if unread:
+            return f"policy text not collected in {' and '.join(unread)}: whether and how it changed is unknown"
         return "policy text changed (not valid JSON on one side)"
+    if not isinstance(b, dict) or not isinstance(a, dict):
+        return "policy text changed (not a JSON object on one side)"
     if b == a:
         return "formatting only (whitespace or key order): the same JSON document"
     sb, sa = _statements(b), _statements(a)
