@@ -1,0 +1,200 @@
+"""plan_org's WHOLE result over varied plans (issue 22): every frame of the planned organisation (OUs, accounts,
+SCPs, their attachments, RCPs and theirs), every not_evaluated row, and what the plan cannot know (unknown accounts,
+unknown policies, accounts that can only be restricted more, unresolved attachments). Each expectation is the
+snapshot's frames edited as the plan's changes say (AWS attaches FullAWSAccess and RCPFullAWSAccess to every OU
+and account it creates while the policy types are enabled), never the current output copied."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from test_diff_terraform import DENY_LEAVE, PROTECT, RCP_DENY_S3, cfg, plan, rc
+
+from orgkit.diff import plan_org
+from orgkit.diff.terraform import _strip_index
+from orgkit.testing import SnapshotSpec
+
+P, O, A, AT = ("aws_organizations_policy", "aws_organizations_organizational_unit", "aws_organizations_account",
+               "aws_organizations_policy_attachment")
+NEW = "(after apply) "
+FULL, RFULL = "p-FullAWSAccess", "p-RCPFullAWSAccess"
+ALLOW_S3 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+STAND_IN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+KEYS = {"ous": ("ou_id",), "accounts": ("account_id",), "policies": ("policy_id",),
+        "policy_targets": ("policy_id", "target_id"), "rcps": ("policy_id",), "rcp_targets": ("policy_id", "target_id")}
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory):
+    """Root: Management; Engineering (Protect, KeepS3 RCP) > Team > Dev, and App; Sandbox (Temp) > Play (Temp);
+    Strict (an allow list: AllowS3, no FullAWSAccess) > S3a, S3b; Empty."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng, sandbox = sb.ou("Engineering"), sb.ou("Sandbox")
+    team, strict, empty = sb.ou("Team", parent=eng), sb.ou("Strict", full_access=False), sb.ou("Empty")
+    app, dev, play = sb.account("App", parent=eng), sb.account("Dev", parent=team), sb.account("Play", parent=sandbox)
+    s3a, s3b = sb.account("S3a", parent=strict), sb.account("S3b", parent=strict)
+    protect, temp = sb.policy("Protect", PROTECT, [eng]), sb.policy("Temp", DENY_LEAVE, [sandbox, play])
+    allow_s3 = sb.policy("AllowS3", ALLOW_S3, [strict])
+    keep = sb.rcp("KeepS3", RCP_DENY_S3, [eng])
+    o = sb.load(tmp_path_factory.mktemp("plan_org") / "s")
+    o.ids = dict(eng=eng, sandbox=sandbox, team=team, strict=strict, empty=empty, app=app, dev=dev, play=play,
+                 s3a=s3a, s3b=s3b, protect=protect, temp=temp, allow_s3=allow_s3, keep=keep, root=sb.root,
+                 mgmt=sb.management)
+    return o
+
+
+def _v(x):
+    if isinstance(x, dict):
+        return tuple(sorted(x.items()))
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return None if x is None or pd.isna(x) else x
+
+
+def frames(o) -> dict:
+    """Every record of every frame plan_org rebuilds, whole, keyed."""
+    return {name: {tuple(r[k] for k in key): {c: _v(v) for c, v in r.items()}
+                   for r in o.frames[name].to_dict("records")} for name, key in KEYS.items()}
+
+
+def notes(res) -> list[dict]:
+    return sorted(({k: v for k, v in r.items() if v is not None} for r in res.rows), key=lambda r: r["reason"])
+
+
+def whole(res) -> tuple:
+    return (frames(res.org), notes(res), res.unknown_accounts, res.unknown_policies, res.restrict_only,
+            res.unresolved_attachments)
+
+
+def expect(f: dict, rows: list[dict], *rest) -> tuple:
+    """What ``whole`` should be (the rows in any order: diff sorts them)."""
+    return (f, sorted(rows, key=lambda r: r["reason"]), *rest)
+
+
+def new_node(tid: str, kind: str) -> dict:
+    """The attachments AWS makes on an OU or account it creates (both policy types are enabled here)."""
+    return {"policy_targets": {(FULL, tid): {"policy_id": FULL, "target_id": tid, "target_type": kind,
+                                             "target_name": None}},
+            "rcp_targets": {(RFULL, tid): {"policy_id": RFULL, "target_id": tid, "target_type": kind,
+                                           "target_name": None}}}
+
+
+def drop_targets(f: dict, tid: str) -> None:
+    for name in ("policy_targets", "rcp_targets"):
+        for k in [k for k in f[name] if k[1] == tid]:
+            f[name].pop(k)
+
+
+def note(address: str, reason: str, **kw) -> dict:
+    return {"kind": "not_evaluated", "severity": "unknown", "reason": f"{address}: {reason}", "source": address, **kw}
+
+
+def no_expr(address: str, attr: str) -> str:
+    return f"{address}.{attr} is unknown until apply and the plan records no expression"
+
+
+def test_ous_created_renamed_moved_deleted_and_refused_whole(org):
+    """OUs: renamed (its ARN and everything else kept: an update edits the OU, it does not make one), moved with a
+    name unknown until apply (the collected name kept), created under the root and under a new OU, created with an
+    unknown parent (not placed), deleted empty, deleted while it still holds an account (AWS refuses: kept), and an
+    update and a delete of OUs the snapshot lacks."""
+    i = org.ids
+    root, eng, sandbox, team, strict, empty = (i[k] for k in ("root", "eng", "sandbox", "team", "strict", "empty"))
+    changes = [
+        rc(f"{O}.eng", O, ["update"], {"id": eng, "name": "Engineering", "parent_id": root},
+           {"id": eng, "name": "Platform", "parent_id": root}),
+        rc(f"{O}.sandbox", O, ["update"], {"id": sandbox, "name": "Sandbox", "parent_id": root},
+           {"id": sandbox, "parent_id": strict}, {"name": True}),
+        rc(f"{O}.prod", O, ["create"], None, {"name": "Prod", "parent_id": root}, {"id": True, "arn": True}),
+        rc(f"{O}.child", O, ["create"], None, {}, {"id": True, "name": True, "parent_id": True}),
+        rc(f"{O}.lost", O, ["create"], None, {"name": "Lost"}, {"id": True, "parent_id": True}),
+        rc(f"{O}.empty", O, ["delete"], {"id": empty, "name": "Empty", "parent_id": root}, None),
+        rc(f"{O}.team", O, ["delete"], {"id": team, "name": "Team", "parent_id": eng}, None),
+        rc(f"{O}.ghost", O, ["update"], {"id": "ou-ab12-99999999", "name": "G", "parent_id": root},
+           {"id": "ou-ab12-99999999", "name": "G2", "parent_id": root}),
+        rc(f"{O}.gone", O, ["delete"], {"id": "ou-ab12-88888888", "name": "Gone", "parent_id": root}, None),
+        # neither a change nor a managed resource: never applied
+        rc(f"{O}.same", O, ["no-op"], {"id": strict, "name": "Strict"}, {"id": strict, "name": "Renamed"}),
+        {**rc(f"data.{O}.x", O, ["read"], None, {"id": strict, "name": "X"}), "mode": "data"},
+    ]
+    config = [cfg(f"{O}.child", O, parent_id={"references": [f"{O}.prod.id", f"{O}.prod"]})]
+    res = plan_org(org, plan(changes, config))
+    prod, child = NEW + f"{O}.prod", NEW + f"{O}.child"
+    f = frames(org)
+    ous, accs = f["ous"], f["accounts"]
+    ous[(eng,)].update(name="Platform", ou_path="Root/Platform")
+    ous[(team,)].update(ou_path="Root/Platform/Team")
+    ous[(sandbox,)].update(parent_id=strict, depth=2, ou_path="Root/Strict/Sandbox")
+    ous.pop((empty,))
+    drop_targets(f, empty)
+    ous[(prod,)] = {"ou_id": prod, "name": "Prod", "parent_id": root, "depth": 1, "ou_path": "Root/Prod", "arn": None,
+                    "is_root": False}
+    ous[(child,)] = {"ou_id": child, "name": f"{O}.child", "parent_id": prod, "depth": 2,
+                     "ou_path": f"Root/Prod/{O}.child", "arn": None, "is_root": False}
+    for t in (prod, child):
+        for name, recs in new_node(t, "ORGANIZATIONAL_UNIT").items():
+            f[name].update(recs)
+    accs[(i["app"],)]["ou_path"] = "Root/Platform"
+    accs[(i["dev"],)]["ou_path"] = "Root/Platform/Team"
+    accs[(i["play"],)]["ou_path"] = "Root/Strict/Sandbox"
+    assert whole(res) == expect(f, [
+        note(f"{O}.team", "deletes OU Root/Engineering/Team which would still hold 1 accounts or OUs: AWS refuses to "
+                          "delete a non-empty OU (the apply would fail); kept", target_id=team),
+        note(f"{O}.gone", "deletes OU ou-ab12-88888888, which the snapshot does not have"),
+        note(f"{O}.lost", f"OU parent unknown until apply ({no_expr(f'{O}.lost', 'parent_id')}): the OU is not placed",
+             target_id=NEW + f"{O}.lost"),
+        note(f"{O}.ghost", "updates OU ou-ab12-99999999, which the snapshot does not have")], {}, {}, {}, 0)
+
+
+def test_accounts_created_moved_removed_and_orphaned_whole(org):
+    """Accounts: created (named, and unnamed until apply: the address stands for the name), created with an unknown
+    parent (not placed), replaced (a new account), moved to an unknown parent (its answer unknown), moved under a
+    parent that is in no planned organisation (an orphan: unknown), removed (its attachments go), and an update and
+    a removal of accounts the snapshot lacks."""
+    i = org.ids
+    eng, sandbox, app, dev, play, s3a = (i[k] for k in ("eng", "sandbox", "app", "dev", "play", "s3a"))
+    changes = [
+        rc(f"{A}.new", A, ["create"], None, {"name": "Newbie", "email": "n@example.com", "parent_id": eng},
+           {"id": True, "arn": True}),
+        rc(f"{A}.anon", A, ["create"], None, {"parent_id": sandbox}, {"id": True, "name": True}),
+        rc(f"{A}.lost", A, ["create"], None, {"name": "Lost"}, {"id": True, "parent_id": True}),
+        rc(f"{A}.s3a", A, ["delete", "create"], {"id": s3a, "name": "S3a", "parent_id": i["strict"]},
+           {"name": "S3a2", "parent_id": i["strict"]}, {"id": True}),
+        rc(f"{A}.app", A, ["update"], {"id": app, "name": "App", "parent_id": eng}, {"id": app, "name": "App2"},
+           {"parent_id": True}),
+        rc(f"{A}.dev", A, ["update"], {"id": dev, "name": "Dev", "parent_id": i["team"]},
+           {"id": dev, "name": "Dev", "parent_id": "ou-ab12-77777777"}),
+        rc(f"{A}.play", A, ["delete"], {"id": play, "name": "Play", "parent_id": sandbox}, None),
+        rc(f"{A}.ghost", A, ["update"], {"id": "999999999999", "name": "G", "parent_id": eng},
+           {"id": "999999999999", "name": "G2", "parent_id": eng}),
+        rc(f"{A}.gone", A, ["delete"], {"id": "888888888888", "name": "Gone", "parent_id": eng}, None),
+    ]
+    res = plan_org(org, plan(changes, [cfg(f"{A}.app", A, parent_id={"references": ["var.where"]})]))
+    new, anon, s3a2 = (NEW + f"{A}.{x}" for x in ("new", "anon", "s3a"))
+    f = frames(org)
+    accs = f["accounts"]
+    for gone in (s3a, dev, play):
+        accs.pop((gone,))
+        drop_targets(f, gone)
+    accs[(app,)]["account_name"] = "App2"  # renamed; its place stays as collected while its parent is unknown
+    blank = {"email": None, "arn": None, "status": "ACTIVE", "joined_method": "CREATED", "joined_at": None,
+             "is_management": False, "tags": (), "access": "none", "access_error": None}
+    for aid, name, parent, path in ((new, "Newbie", eng, "Root/Engineering"),
+                                    (anon, f"{A}.anon", sandbox, "Root/Sandbox"),
+                                    (s3a2, "S3a2", i["strict"], "Root/Strict")):
+        accs[(aid,)] = {"account_id": aid, "account_name": name, "parent_id": parent, "ou_path": path, **blank}
+    for aid in (new, anon, s3a2):
+        for name, recs in new_node(aid, "ACCOUNT").items():
+            f[name].update(recs)
+    why_app = f"{A}.app.parent_id is unknown until apply (var.where is not known)"
+    assert whole(res) == expect(f, [
+        note(f"{A}.app", f"account parent unknown until apply ({why_app})", account_id=app),
+        note(f"{A}.lost", f"new account's parent unknown until apply ({no_expr(f'{A}.lost', 'parent_id')}): not placed",
+             account_id=NEW + f"{A}.lost"),
+        note(f"{A}.gone", "removes account 888888888888, which the snapshot does not have", account_id="888888888888"),
+        note(f"{A}.ghost", "updates account 999999999999, which the snapshot does not have", account_id="999999999999"),
+    ], {app: f"its parent is unknown until apply ({why_app})",
+        dev: "its parent ou-ab12-77777777 is not in the planned organisation"}, {}, {}, 0)
