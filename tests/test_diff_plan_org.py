@@ -30,7 +30,8 @@ KEYS = {"ous": ("ou_id",), "accounts": ("account_id",), "policies": ("policy_id"
 @pytest.fixture(scope="module")
 def org(tmp_path_factory):
     """Root: Management; Engineering (Protect, KeepS3 RCP) > Team > Dev, and App; Sandbox (Temp) > Play (Temp);
-    Strict (an allow list: AllowS3, no FullAWSAccess) > S3a, S3b; Empty."""
+    Strict (an allow list: AllowS3, no FullAWSAccess) > S3a, S3b; Empty. RCPs: KeepS3 on Engineering, Spare on
+    Sandbox."""
     sb = SnapshotSpec(regions=["us-east-1"])
     eng, sandbox = sb.ou("Engineering"), sb.ou("Sandbox")
     team, strict, empty = sb.ou("Team", parent=eng), sb.ou("Strict", full_access=False), sb.ou("Empty")
@@ -38,10 +39,10 @@ def org(tmp_path_factory):
     s3a, s3b = sb.account("S3a", parent=strict), sb.account("S3b", parent=strict)
     protect, temp = sb.policy("Protect", PROTECT, [eng]), sb.policy("Temp", DENY_LEAVE, [sandbox, play])
     allow_s3 = sb.policy("AllowS3", ALLOW_S3, [strict])
-    keep = sb.rcp("KeepS3", RCP_DENY_S3, [eng])
+    keep, spare = sb.rcp("KeepS3", RCP_DENY_S3, [eng]), sb.rcp("Spare", RCP_DENY_S3, [sandbox])
     o = sb.load(tmp_path_factory.mktemp("plan_org") / "s")
     o.ids = dict(eng=eng, sandbox=sandbox, team=team, strict=strict, empty=empty, app=app, dev=dev, play=play,
-                 s3a=s3a, s3b=s3b, protect=protect, temp=temp, allow_s3=allow_s3, keep=keep, root=sb.root,
+                 s3a=s3a, s3b=s3b, protect=protect, temp=temp, allow_s3=allow_s3, keep=keep, spare=spare, root=sb.root,
                  mgmt=sb.management)
     return o
 
@@ -198,3 +199,133 @@ def test_accounts_created_moved_removed_and_orphaned_whole(org):
         note(f"{A}.ghost", "updates account 999999999999, which the snapshot does not have", account_id="999999999999"),
     ], {app: f"its parent is unknown until apply ({why_app})",
         dev: "its parent ou-ab12-77777777 is not in the planned organisation"}, {}, {}, 0)
+
+
+def test_scps_and_rcps_created_edited_replaced_deleted_whole(org):
+    """Policies: an SCP created with content unknown until apply (an allow-all stand-in, said unknown), one edited with
+    its name unknown (the collected name kept), one deleted (its attachments go), one replaced by a new SCP (a new
+    id, the old one's attachments gone), one created without Version (AWS refuses it: a regression row), a tag
+    policy (not evaluated); RCPs created, edited with content unknown (the collected text kept), created with content
+    unknown (an allow-all stand-in) and deleted (its attachments go); an update and a delete of policies the
+    snapshot lacks."""
+    i = org.ids
+    scp, rcp_t = "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"
+    old_v = {"Statement": DENY_LEAVE["Statement"]}
+    changes = [
+        rc(f"{P}.fresh", P, ["create"], None, {"name": "Fresh", "type": scp}, {"id": True, "content": True}),
+        rc(f"{P}.protect", P, ["update"], {"id": i["protect"], "name": "Protect", "type": scp},
+           {"id": i["protect"], "type": scp, "content": json.dumps(DENY_LEAVE)}, {"name": True}),
+        rc(f"{P}.temp", P, ["delete"], {"id": i["temp"], "name": "Temp", "type": scp}, None),
+        rc(f"{P}.allow_s3", P, ["delete", "create"], {"id": i["allow_s3"], "name": "AllowS3", "type": scp},
+           {"name": "AllowS3", "type": scp, "content": json.dumps(ALLOW_S3)}, {"id": True}),
+        rc(f"{P}.oldv", P, ["create"], None, {"name": "OldV", "type": scp, "content": json.dumps(old_v)}, {"id": True}),
+        rc(f"{P}.tags", P, ["create"], None, {"name": "Tags", "type": "TAG_POLICY", "content": '{"tags": {}}'},
+           {"id": True}),
+        rc(f"{P}.rnew", P, ["create"], None, {"name": "RNew", "type": rcp_t, "content": json.dumps(RCP_DENY_S3)},
+           {"id": True}),
+        rc(f"{P}.runk", P, ["create"], None, {"name": "RUnk", "type": rcp_t}, {"id": True, "content": True}),
+        rc(f"{P}.keep", P, ["update"], {"id": i["keep"], "name": "KeepS3", "type": rcp_t},
+           {"id": i["keep"], "name": "KeepS3b", "type": rcp_t}, {"content": True}),
+        rc(f"{P}.spare", P, ["delete"], {"id": i["spare"], "name": "Spare", "type": rcp_t}, None),
+        rc(f"{P}.ghost", P, ["update"], {"id": "p-99999999", "name": "G", "type": scp},
+           {"id": "p-99999999", "name": "G2", "type": scp, "content": json.dumps(DENY_LEAVE)}),
+        rc(f"{P}.gone", P, ["delete"], {"id": "p-88888888", "name": "Gone", "type": scp}, None),
+    ]
+    res = plan_org(org, plan(changes, [cfg(f"{P}.fresh", P, content={"references": ["local.doc"]})]))
+    f = frames(org)
+    pol, rcps = f["policies"], f["rcps"]
+    for gone in ("temp", "allow_s3"):
+        pol.pop((i[gone],))
+        for k in [k for k in f["policy_targets"] if k[0] == i[gone]]:
+            f["policy_targets"].pop(k)
+    rcps.pop((i["spare"],))
+    f["rcp_targets"].pop((i["spare"], i["sandbox"]))
+    pol[(i["protect"],)]["content"] = json.dumps(DENY_LEAVE)
+    rcps[(i["keep"],)]["name"] = "KeepS3b"
+    made = {"description": None, "aws_managed": False, "arn": None}
+    for x, name, typ, content in (("fresh", "Fresh", scp, STAND_IN), ("allow_s3", "AllowS3", scp, json.dumps(ALLOW_S3)),
+                                  ("oldv", "OldV", scp, json.dumps(old_v)), ("tags", "Tags", "TAG_POLICY", '{"tags": {}}')):
+        pol[(NEW + f"{P}.{x}",)] = {"policy_id": NEW + f"{P}.{x}", "name": name, "type": typ, "content": content, **made}
+    rcp_all = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
+    for x, name, content in (("rnew", "RNew", json.dumps(RCP_DENY_S3)), ("runk", "RUnk", rcp_all)):
+        rcps[(NEW + f"{P}.{x}",)] = {"policy_id": NEW + f"{P}.{x}", "name": name, "type": rcp_t, "content": content,
+                                     **made}
+    fresh, why_fresh = NEW + f"{P}.fresh", f"{P}.fresh.content is unknown until apply (local.doc is not known)"
+    assert whole(res) == expect(f, [
+        note(f"{P}.fresh", f"policy content unknown until apply ({why_fresh}): its effect is not evaluated",
+             policy_id=fresh, policy_name="Fresh"),
+        {**note(f"{P}.oldv", 'OldV: no Version element: every SCP must include a Version element with the value '
+                             '"2012-10-17" (AWS refuses it); the apply would fail (the effect rows show the policy as '
+                             'written)', policy_id=NEW + f"{P}.oldv", policy_name="OldV"), "severity": "regression"},
+        note(f"{P}.tags", "a TAG_POLICY: orgkit evaluates service control policies only", policy_id=NEW + f"{P}.tags",
+             policy_name="Tags"),
+        note(f"{P}.runk", f"RCP content unknown until apply ({no_expr(f'{P}.runk', 'content')}): its effect is not "
+                          "evaluated (the new RCP is evaluated as allowing everything)", policy_id=NEW + f"{P}.runk",
+             policy_name="RUnk"),
+        note(f"{P}.keep", f"RCP content unknown until apply ({no_expr(f'{P}.keep', 'content')}): its effect is not "
+                          "evaluated (the collected text is kept)", policy_id=i["keep"], policy_name="KeepS3b"),
+        note(f"{P}.ghost", "updates policy p-99999999, which the snapshot does not have", policy_id="p-99999999"),
+        note(f"{P}.gone", "deletes policy p-88888888, which the snapshot does not have", policy_id="p-88888888"),
+    ], {}, {fresh: why_fresh}, {}, 0)
+
+
+def test_attachments_detached_attached_and_refused_whole(org):
+    """Attachments: an SCP and an RCP detached, an SCP attached to an account, to the root (updated in place) and to
+    an OU the plan creates, an RCP attached to an OU, an attachment replaced (the same pair again), a tag policy's
+    attachment (not an SCP's: not in the SCP frame), a detach of a pair the snapshot does not show attached, a detach
+    of a policy of a type orgkit does not collect (nothing to evaluate), and attachments of a policy or to a target
+    that neither the snapshot nor the plan has."""
+    i = org.ids
+    root, eng, sandbox, app, play = (i[k] for k in ("root", "eng", "sandbox", "app", "play"))
+    protect, temp, keep = i["protect"], i["temp"], i["keep"]
+    new_ou = {"id": True, "policy_id": True, "target_id": True}
+    changes = [
+        rc(f"{O}.prod", O, ["create"], None, {"name": "Prod", "parent_id": root}, {"id": True}),
+        rc(f"{P}.tags", P, ["create"], None, {"name": "Tags", "type": "TAG_POLICY", "content": "{}"}, {"id": True}),
+        rc(f"{AT}.temp_sandbox", AT, ["delete"], {"id": "a1", "policy_id": temp, "target_id": sandbox}, None),
+        rc(f"{AT}.keep_eng", AT, ["delete"], {"id": "a2", "policy_id": keep, "target_id": eng}, None),
+        rc(f"{AT}.protect_app_old", AT, ["delete"], {"id": "a3", "policy_id": protect, "target_id": app}, None),
+        rc(f"{AT}.backup", AT, ["delete"], {"id": "a4", "policy_id": "p-77777777", "target_id": app}, None),
+        rc(f"{AT}.temp_play", AT, ["delete", "create"], {"id": "a5", "policy_id": temp, "target_id": play},
+           {"policy_id": temp, "target_id": play}, {"id": True}),
+        rc(f"{AT}.protect_play", AT, ["create"], None, {"policy_id": protect, "target_id": play}, {"id": True}),
+        rc(f"{AT}.temp_root", AT, ["update"], {"id": "a6", "policy_id": temp, "target_id": eng},
+           {"id": "a6", "policy_id": temp, "target_id": root}),
+        rc(f"{AT}.protect_prod", AT, ["create"], None, {"policy_id": protect}, {"id": True, "target_id": True}),
+        rc(f"{AT}.keep_sandbox", AT, ["create"], None, {"policy_id": keep, "target_id": sandbox}, {"id": True}),
+        rc(f"{AT}.tags_app", AT, ["create"], None, {"target_id": app}, {"id": True, "policy_id": True}),
+        rc(f"{AT}.nopol", AT, ["create"], None, {"policy_id": "p-66666666", "target_id": app}, {"id": True}),
+        rc(f"{AT}.notgt", AT, ["create"], None, {"policy_id": protect, "target_id": "ou-ab12-55555555"}, {"id": True}),
+    ]
+    config = [cfg(f"{AT}.protect_prod", AT, target_id={"references": [f"{O}.prod.id", f"{O}.prod"]}),
+              cfg(f"{AT}.tags_app", AT, policy_id={"references": [f"{P}.tags.id", f"{P}.tags"]})]
+    res = plan_org(org, plan(changes, config))
+    prod, tags = NEW + f"{O}.prod", NEW + f"{P}.tags"
+    f = frames(org)
+    f["ous"][(prod,)] = {"ou_id": prod, "name": "Prod", "parent_id": root, "depth": 1, "ou_path": "Root/Prod",
+                         "arn": None, "is_root": False}
+    for name, recs in new_node(prod, "ORGANIZATIONAL_UNIT").items():
+        f[name].update(recs)
+    f["policies"][(tags,)] = {"policy_id": tags, "name": "Tags", "description": None, "type": "TAG_POLICY",
+                              "aws_managed": False, "arn": None, "content": "{}"}
+    pt, rt = f["policy_targets"], f["rcp_targets"]
+    pt.pop((temp, sandbox))
+    rt.pop((keep, eng))
+
+    def t(pid, tid, kind, name):
+        return {(pid, tid): {"policy_id": pid, "target_id": tid, "target_type": kind, "target_name": name}}
+
+    pt.update({**t(temp, play, "ACCOUNT", "Play"), **t(protect, play, "ACCOUNT", "Play"),
+               **t(temp, root, "ROOT", "Root"), **t(protect, prod, "ORGANIZATIONAL_UNIT", "Prod")})
+    rt.update(t(keep, sandbox, "ORGANIZATIONAL_UNIT", "Sandbox"))
+    assert whole(res) == expect(f, [
+        note(f"{P}.tags", "a TAG_POLICY: orgkit evaluates service control policies only", policy_id=tags,
+             policy_name="Tags"),
+        note(f"{AT}.protect_app_old", f"detaches {protect} from {app}, which the snapshot does not show attached",
+             policy_id=protect, target_id=app),
+        note(f"{AT}.nopol", "attaches p-66666666, which neither the snapshot nor the plan has", policy_id="p-66666666",
+             target_id=app),
+        note(f"{AT}.notgt", f"attaches {protect} to ou-ab12-55555555, which neither the snapshot nor the plan has",
+             policy_id=protect, target_id="ou-ab12-55555555"),
+    ], {}, {}, {}, 0)
