@@ -329,3 +329,101 @@ def test_attachments_detached_attached_and_refused_whole(org):
         note(f"{AT}.notgt", f"attaches {protect} to ou-ab12-55555555, which neither the snapshot nor the plan has",
              policy_id=protect, target_id="ou-ab12-55555555"),
     ], {}, {}, {}, 0)
+
+
+SPREAD = ["pending at a full level", "pending at one account", "pending at an allow list", "pending at an empty OU",
+          "deny anywhere", "allow anywhere", "unknown anywhere", "rcp anywhere", "new unknown at a full level",
+          "edited unknown at a full level", "edited unknown at an allow list"]
+
+
+@pytest.mark.parametrize("case", SPREAD)
+def test_what_is_unknown_until_apply_spreads_to_the_accounts_below_whole(org, case):
+    """An SCP attachment or content unknown until apply: the accounts it can reach are unknown, or (where every level
+    it lands on already allows everything, or it has no Allow: an SCP never grants, and an action needs an Allow at
+    every level) evaluated without it and said to be able only to become more restrictive; the not_evaluated row
+    counts and names them (singular and plural)."""
+    i = org.ids
+    eng, strict, play, app, dev, s3a, s3b, mgmt = (i[k] for k in ("eng", "strict", "play", "app", "dev", "s3a", "s3b",
+                                                                   "mgmt"))
+    x = f"{AT}.x"
+    why_p, why_t = (f"{x}.{a} is unknown until apply (local.{a} is not known)" for a in ("policy_id", "target_id"))
+    f = frames(org)
+    rows, unknown_accounts, unknown_policies, restrict_only, unresolved = [], {}, {}, {}, 0
+    only = ": it can only take permissions away there (the level already allows everything, and an SCP never grants)"
+    widen = "the level does not already allow everything, so it could widen permissions as well as take them away"
+    if case.startswith("pending"):
+        tid, accs = {"pending at a full level": (eng, [app, dev]), "pending at one account": (play, [play]),
+                     "pending at an allow list": (strict, [s3a, s3b]), "pending at an empty OU": (i["empty"], [])}[case]
+        changes = [rc(x, AT, ["create"], None, {"target_id": tid}, {"id": True, "policy_id": True})]
+        config = [cfg(x, AT, policy_id={"references": ["local.policy_id"]})]
+        what = f"the policy that {x} attaches to {tid} (unknown until apply)"
+        reason = f"attaches a policy unknown until apply ({why_p}) to {tid}"
+        shown = ", ".join(accs)
+        if case == "pending at a full level":
+            reason += f"{only}, so the 2 accounts below ({shown}) are evaluated without it and their decisions could " \
+                      "only become more restrictive"
+            restrict_only = dict.fromkeys(accs, what)
+        elif case == "pending at one account":
+            reason += f"{only}, so the 1 account below ({shown}) is evaluated without it and its decisions could only " \
+                      "become more restrictive"
+            restrict_only = dict.fromkeys(accs, what)
+        elif accs:
+            reason += f": {widen}; the SCP decisions of the 2 accounts below ({shown}) are unknown"
+            unknown_accounts = dict.fromkeys(accs, f"a policy unknown until apply is attached above it ({why_p})")
+        rows, unresolved = [note(x, reason, target_id=tid)], 1
+    elif case.endswith("anywhere"):
+        pid = {"deny anywhere": i["protect"], "allow anywhere": i["allow_s3"], "unknown anywhere": None,
+               "rcp anywhere": i["keep"]}[case]
+        unknown = {"id": True, "target_id": True, **({"policy_id": True} if pid is None else {})}
+        changes = [rc(x, AT, ["create"], None, {} if pid is None else {"policy_id": pid}, unknown)]
+        config = [cfg(x, AT, target_id={"references": ["local.target_id"]},
+                      **({"policy_id": {"references": ["local.policy_id"]}} if pid is None else {}))]
+        what = f"the policy {x} attaches to a target unknown until apply"
+        if pid is None:
+            reason, kw = f"attachment of an unknown policy ({why_p}) to an unknown target ({why_t}): not evaluated", {}
+        else:
+            reason, kw = (f"attaches {pid} to a target unknown until apply ({why_t}): the accounts it reaches are "
+                          "unknown"), {"policy_id": pid}
+        if case in ("deny anywhere", "rcp anywhere"):  # no Allow (an RCP grants nothing): it can only restrict
+            reason += ": it can only take permissions away (it has no Allow), so 6 accounts are evaluated without it"
+            restrict_only = dict.fromkeys([app, dev, play, s3a, s3b, mgmt], what)
+        else:  # it may add an Allow: only where every level already allows everything can it not widen
+            reason += (": it can only take permissions away (every level above them already allows everything), so 4 "
+                       "accounts are evaluated without it; it could widen permissions where a level does not already "
+                       "allow everything: the SCP decisions of 2 accounts are unknown")
+            restrict_only = dict.fromkeys([app, dev, play, mgmt], what)
+            unknown_accounts = dict.fromkeys([s3a, s3b], f"{what}: it could widen permissions")
+        rows = [note(x, reason, **kw)]
+    elif case == "new unknown at a full level":
+        n = NEW + f"{P}.n"
+        changes = [rc(f"{P}.n", P, ["create"], None, {"name": "N", "type": "SERVICE_CONTROL_POLICY"},
+                      {"id": True, "content": True}),
+                   rc(x, AT, ["create"], None, {"target_id": eng}, {"id": True, "policy_id": True})]
+        config = [cfg(x, AT, policy_id={"references": [f"{P}.n.id", f"{P}.n"]})]
+        why = no_expr(f"{P}.n", "content")
+        f["policies"][(n,)] = {"policy_id": n, "name": "N", "description": None, "type": "SERVICE_CONTROL_POLICY",
+                               "aws_managed": False, "arn": None, "content": STAND_IN}
+        f["policy_targets"][(n, eng)] = {"policy_id": n, "target_id": eng, "target_type": "ORGANIZATIONAL_UNIT",
+                                         "target_name": "Engineering"}
+        rows = [note(f"{P}.n", f"policy content unknown until apply ({why}): its effect is not evaluated{only}, so the "
+                               f"2 accounts below ({app}, {dev}) are evaluated without it and their decisions could "
+                               "only become more restrictive", policy_id=n, policy_name="N")]
+        unknown_policies = {n: why}
+        restrict_only = dict.fromkeys([app, dev], "policy N (its content is unknown until apply)")
+    else:  # an existing policy's new text unknown: it may drop a Deny it has now (and add an Allow off a full level)
+        key, name, accs = ("protect", "Protect", [app, dev]) if case.endswith("full level") else \
+            ("allow_s3", "AllowS3", [s3a, s3b])
+        pid = i[key]
+        changes = [rc(f"{P}.{key}", P, ["update"], {"id": pid, "name": name, "type": "SERVICE_CONTROL_POLICY"},
+                      {"id": pid, "name": name, "type": "SERVICE_CONTROL_POLICY"}, {"content": True})]
+        config = []
+        why = no_expr(f"{P}.{key}", "content")
+        drop = "its new content replaces an existing policy's, so it could drop a Deny the policy has now" + (
+            "" if key == "protect" else " or add an Allow where the level does not already allow everything")
+        rows = [note(f"{P}.{key}", f"policy content unknown until apply ({why}): its effect is not evaluated: {drop}; "
+                                   f"the SCP decisions of the 2 accounts below ({', '.join(accs)}) are unknown",
+                     policy_id=pid, policy_name=name)]
+        unknown_policies = {pid: why}
+        unknown_accounts = dict.fromkeys(accs, f"policy {name} applies: {why}")
+    res = plan_org(org, plan(changes, config))
+    assert whole(res) == expect(f, rows, unknown_accounts, unknown_policies, restrict_only, unresolved)
