@@ -486,3 +486,79 @@ def test_instances_of_for_each_count_and_module_resources_are_resolved_whole(org
                   f"(the level already allows everything, and an SCP never grants), so the 1 account below ({play}) is "
                   "evaluated without it and its decisions could only become more restrictive", target_id=play)],
         {}, {}, {play: f"the policy that {odd} attaches to {play} (unknown until apply)"}, 1)
+
+
+def test_what_orgkit_does_not_model_is_listed_and_changes_nothing_whole(org):
+    """Unmodelled resources (their actions joined: a replacement is delete/create), deferred changes and an
+    incomplete plan are each one not_evaluated row; a no-op, a read and a data source are not changes at all; the
+    planned organisation is the snapshot's."""
+    i = org.ids
+    changes = [
+        rc("aws_iam_role.r", "aws_iam_role", ["create"], None, {"name": "r"}, {"id": True}),
+        rc("aws_s3_bucket.b", "aws_s3_bucket", ["delete", "create"], {"id": "b"}, {"bucket": "b"}, {"id": True}),
+        rc("aws_organizations_organization.o", "aws_organizations_organization", ["update"],
+           {"id": "o-abcdef1234"}, {"id": "o-abcdef1234"}),
+        rc("aws_s3_bucket.same", "aws_s3_bucket", ["no-op"], {"id": "s"}, {"id": "s"}),
+        rc(f"{O}.same", O, ["no-op"], {"id": i["eng"], "name": "Engineering"}, {"id": i["eng"], "name": "X"}),
+        rc(f"{A}.read", A, ["read"], None, {"id": i["app"], "name": "Y", "parent_id": i["sandbox"]}),
+        {**rc(f"data.{P}.d", P, ["create"], None, {"name": "D"}, {"id": True}), "mode": "data"},
+    ]
+    doc = plan(changes)
+    doc["deferred_changes"] = [{"reason": "provider_config_unknown", "resource_change": {"address": f"{O}.later"}}]
+    doc["complete"] = False
+    res = plan_org(org, doc)
+    n = "not modelled by orgkit, not evaluated"
+    assert whole(res) == expect(frames(org), [
+        note("aws_iam_role.r", f"planned create of aws_iam_role: {n}"),
+        note("aws_s3_bucket.b", f"planned delete/create of aws_s3_bucket: {n}"),
+        note("aws_organizations_organization.o", f"planned update of aws_organizations_organization: {n}"),
+        note(f"{O}.later", "change deferred by Terraform (provider_config_unknown): not evaluated"),
+        {"kind": "not_evaluated", "severity": "unknown",
+         "reason": "the plan is incomplete (-target or deferred changes): what it leaves out is not shown"},
+    ], {}, {}, {}, 0)
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """SCPs disabled (every SCP detached), RCPs not enabled: Engineering > App; Protect (detached)."""
+    sb = SnapshotSpec(regions=["us-east-1"], scp_enabled=False)
+    eng = sb.ou("Engineering")
+    app = sb.account("App", parent=eng)
+    protect = sb.policy("Protect", PROTECT, [eng])
+    o = sb.load(tmp_path_factory.mktemp("plain") / "s")
+    o.ids = dict(eng=eng, app=app, protect=protect, root=sb.root)
+    return o
+
+
+def test_where_neither_policy_type_is_enabled_nothing_is_attached_to_new_nodes_and_rcps_are_not_evaluated(plain):
+    """With SCPs disabled AWS attaches no FullAWSAccess to a new OU or account, and with RCPs not enabled no
+    RCPFullAWSAccess: the planned nodes have no attachments. A resource control policy the plan creates is kept as a
+    policy of its type and said not evaluated; an RCP's replacement is not one either (the snapshot has no RCPs)."""
+    i = plain.ids
+    rcp_t = "RESOURCE_CONTROL_POLICY"
+    changes = [
+        rc(f"{O}.prod", O, ["create"], None, {"name": "Prod", "parent_id": i["root"]}, {"id": True}),
+        rc(f"{A}.new", A, ["create"], None, {"name": "New"}, {"id": True, "parent_id": True}),
+        rc(f"{P}.r", P, ["create"], None, {"name": "R", "type": rcp_t, "content": json.dumps(RCP_DENY_S3)},
+           {"id": True}),
+        rc(f"{P}.protect", P, ["delete", "create"], {"id": i["protect"], "name": "Protect",
+                                                     "type": "SERVICE_CONTROL_POLICY"},
+           {"name": "Protect", "type": rcp_t, "content": json.dumps(RCP_DENY_S3)}, {"id": True}),
+    ]
+    config = [cfg(f"{A}.new", A, parent_id={"references": [f"{O}.prod.id", f"{O}.prod"]})]
+    res = plan_org(plain, plan(changes, config))
+    prod, new, r, p2 = (NEW + a for a in (f"{O}.prod", f"{A}.new", f"{P}.r", f"{P}.protect"))
+    f = frames(plain)
+    f["ous"][(prod,)] = {"ou_id": prod, "name": "Prod", "parent_id": i["root"], "depth": 1, "ou_path": "Root/Prod",
+                         "arn": None, "is_root": False}
+    f["accounts"][(new,)] = {"account_id": new, "account_name": "New", "email": None, "arn": None, "status": "ACTIVE",
+                             "joined_method": "CREATED", "joined_at": None, "parent_id": prod, "ou_path": "Root/Prod",
+                             "is_management": False, "tags": (), "access": "none", "access_error": None}
+    f["policies"].pop((i["protect"],))
+    for pid, name in ((r, "R"), (p2, "Protect")):
+        f["policies"][(pid,)] = {"policy_id": pid, "name": name, "description": None, "type": rcp_t,
+                                 "aws_managed": False, "arn": None, "content": json.dumps(RCP_DENY_S3)}
+    only = ("a RESOURCE_CONTROL_POLICY: orgkit evaluates service control policies and resource control policies "
+            "(where the snapshot has them enabled and read) only")
+    assert whole(res) == expect(f, [note(f"{P}.r", only, policy_id=r, policy_name="R"),
+                                    note(f"{P}.protect", only, policy_id=p2, policy_name="Protect")], {}, {}, {}, 0)
