@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_diff_terraform import DENY_LEAVE, PROTECT, RCP_DENY_S3, cfg, plan, rc
 
-from orgkit.diff import plan_org
+from orgkit.diff import diff_plan, plan_org
 from orgkit.diff.terraform import _strip_index
 from orgkit.testing import SnapshotSpec
 
@@ -154,7 +154,8 @@ def test_ous_created_renamed_moved_deleted_and_refused_whole(org):
 def test_accounts_created_moved_removed_and_orphaned_whole(org):
     """Accounts: created (named, and unnamed until apply: the address stands for the name), created with an unknown
     parent (not placed), replaced (a new account), moved to an unknown parent (its answer unknown), moved under a
-    parent that is in no planned organisation (an orphan: unknown), removed (its attachments go), and an update and
+    parent that is in no planned organisation (the move not evaluated: kept where it is, its answer unknown; it used
+    to be dropped, and the diff said "no longer in the organisation", neutral), removed (its attachments go), and an update and
     a removal of accounts the snapshot lacks."""
     i = org.ids
     eng, sandbox, app, dev, play, s3a = (i[k] for k in ("eng", "sandbox", "app", "dev", "play", "s3a"))
@@ -178,7 +179,7 @@ def test_accounts_created_moved_removed_and_orphaned_whole(org):
     new, anon, s3a2 = (NEW + f"{A}.{x}" for x in ("new", "anon", "s3a"))
     f = frames(org)
     accs = f["accounts"]
-    for gone in (s3a, dev, play):
+    for gone in (s3a, play):
         accs.pop((gone,))
         drop_targets(f, gone)
     accs[(app,)]["account_name"] = "App2"  # renamed; its place stays as collected while its parent is unknown
@@ -198,6 +199,8 @@ def test_accounts_created_moved_removed_and_orphaned_whole(org):
              account_id=NEW + f"{A}.lost"),
         note(f"{A}.gone", "removes account 888888888888, which the snapshot does not have", account_id="888888888888"),
         note(f"{A}.ghost", "updates account 999999999999, which the snapshot does not have", account_id="999999999999"),
+        note(f"{A}.dev", "account parent ou-ab12-77777777 is not in the planned organisation: the move is not evaluated "
+                         "(the account is kept where it is)", account_id=dev),
     ], {app: f"its parent is unknown until apply ({why_app})",
         dev: "its parent ou-ab12-77777777 is not in the planned organisation"}, {}, {}, 0)
 
@@ -562,3 +565,54 @@ def test_where_neither_policy_type_is_enabled_nothing_is_attached_to_new_nodes_a
             "(where the snapshot has them enabled and read) only")
     assert whole(res) == expect(f, [note(f"{P}.r", only, policy_id=r, policy_name="R"),
                                     note(f"{P}.protect", only, policy_id=p2, policy_name="Protect")], {}, {}, {}, 0)
+
+
+def test_a_parent_in_no_planned_organisation_is_not_evaluated_and_nothing_is_dropped_whole(org):
+    """A parent id that neither the snapshot nor the plan has, or an OU the plan creates but cannot place (its parent
+    unknown until apply): a moved OU or account stays where it is (the move not evaluated; the account's answer
+    unknown), an OU created under a moved OU is placed under it there, what the plan creates under an unplaced OU is
+    not placed. (The plan used to be refused: "OU ... would have an unknown parent", and a moved account was said to
+    be "no longer in the organisation", neutral.)"""
+    i = org.ids
+    root, sandbox, app, play = i["root"], i["sandbox"], i["app"], i["play"]
+    missing = "ou-ab12-77777777"
+    changes = [
+        rc(f"{O}.sandbox", O, ["update"], {"id": sandbox, "name": "Sandbox", "parent_id": root},
+           {"id": sandbox, "name": "Sandbox", "parent_id": missing}),
+        rc(f"{O}.under", O, ["create"], None, {"name": "Under", "parent_id": sandbox}, {"id": True}),
+        rc(f"{O}.astray", O, ["create"], None, {"name": "Astray", "parent_id": missing}, {"id": True}),
+        rc(f"{O}.lost", O, ["create"], None, {"name": "Lost"}, {"id": True, "parent_id": True}),
+        rc(f"{O}.kid", O, ["create"], None, {"name": "Kid"}, {"id": True, "parent_id": True}),
+        rc(f"{A}.acc", A, ["create"], None, {"name": "Acc"}, {"id": True, "parent_id": True}),
+        rc(f"{A}.app", A, ["update"], {"id": app, "name": "App", "parent_id": i["eng"]},
+           {"id": app, "name": "App"}, {"parent_id": True}),
+    ]
+    lost_ref = {"references": [f"{O}.lost.id", f"{O}.lost"]}
+    config = [cfg(f"{O}.kid", O, parent_id=lost_ref), cfg(f"{A}.acc", A, parent_id=lost_ref),
+              cfg(f"{A}.app", A, parent_id={"references": [f"{O}.kid.id", f"{O}.kid"]})]
+    res = plan_org(org, plan(changes, config))
+    under, astray, lost, kid, acc = (NEW + a for a in (f"{O}.under", f"{O}.astray", f"{O}.lost", f"{O}.kid",
+                                                       f"{A}.acc"))
+    f = frames(org)
+    f["ous"][(under,)] = {"ou_id": under, "name": "Under", "parent_id": sandbox, "depth": 2,
+                          "ou_path": "Root/Sandbox/Under", "arn": None, "is_root": False}
+    for name, recs in new_node(under, "ORGANIZATIONAL_UNIT").items():
+        f[name].update(recs)
+    gone = "is not in the planned organisation"
+    assert whole(res) == expect(f, [
+        note(f"{O}.sandbox", f"OU parent {missing} {gone}: the move is not evaluated (the OU is kept where it is)",
+             target_id=sandbox),
+        note(f"{O}.astray", f"OU parent {missing} {gone}: the OU is not placed", target_id=astray),
+        note(f"{O}.lost", f"OU parent unknown until apply ({no_expr(f'{O}.lost', 'parent_id')}): the OU is not placed",
+             target_id=lost),
+        note(f"{O}.kid", f"OU parent {lost} {gone}: the OU is not placed", target_id=kid),
+        note(f"{A}.acc", f"new account's parent {lost} {gone}: not placed", account_id=acc),
+        note(f"{A}.app", f"account parent {kid} {gone}: the move is not evaluated (the account is kept where it is)",
+             account_id=app),
+    ], {app: f"its parent {kid} {gone}"}, {}, {}, 0)
+    # what a user sees: App's answer unknown, Play (below the OU whose move is not evaluated) judged where it is
+    df = diff_plan(org, plan(changes, config), actions=["organizations:LeaveOrganization"])
+    assert [(r.kind, r.severity, r.account_id, r.reason) for r in df.itertuples() if r.kind != "not_evaluated"] == [
+        ("scp_effect", "unknown", app, f"its parent {kid} {gone}"),
+        ("ou_added", "neutral", None, "new OU (SCPs attached: FullAWSAccess) (RCPs attached: RCPFullAWSAccess)")]
+    assert play in set(res.org.accounts["account_id"])
