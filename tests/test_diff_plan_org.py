@@ -616,3 +616,60 @@ def test_a_parent_in_no_planned_organisation_is_not_evaluated_and_nothing_is_dro
         ("scp_effect", "unknown", app, f"its parent {kid} {gone}"),
         ("ou_added", "neutral", None, "new OU (SCPs attached: FullAWSAccess) (RCPs attached: RCPFullAWSAccess)")]
     assert play in set(res.org.accounts["account_id"])
+
+
+def test_policies_that_change_type_or_have_odd_values_whole(org):
+    """An SCP replaced by an RCP and an RCP by an SCP (UpdatePolicy cannot change a type: the old policy goes with
+    its attachments, the new one is made as its new type), an RCP edited with known text, an SCP whose type and name
+    are unknown until apply (an SCP named by its address), content that is not a string (not known: a stand-in, said
+    so) for an SCP and an RCP, an SCP written for Version 2008-10-17 (AWS refuses it), and an RCP attached to an
+    account and to the root (named as ListTargetsForPolicy names them)."""
+    i = org.ids
+    scp, rcp_t = "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"
+    v2008 = {**DENY_LEAVE, "Version": "2008-10-17"}
+    changes = [
+        rc(f"{P}.protect", P, ["delete", "create"], {"id": i["protect"], "name": "Protect", "type": scp},
+           {"name": "ProtectR", "type": rcp_t, "content": json.dumps(RCP_DENY_S3)}, {"id": True}),
+        rc(f"{P}.spare", P, ["create", "delete"], {"id": i["spare"], "name": "Spare", "type": rcp_t},
+           {"name": "SpareS", "type": scp, "content": json.dumps(DENY_LEAVE)}, {"id": True}),
+        rc(f"{P}.keep", P, ["update"], {"id": i["keep"], "name": "KeepS3", "type": rcp_t},
+           {"id": i["keep"], "name": "KeepS3", "type": rcp_t, "content": json.dumps(RCP_DENY_S3, indent=1)}),
+        rc(f"{P}.vague", P, ["create"], None, {"content": json.dumps(DENY_LEAVE)}, {"id": True, "type": True,
+                                                                                      "name": True}),
+        rc(f"{P}.odd", P, ["create"], None, {"name": "Odd", "type": scp, "content": {"Statement": []}}, {"id": True}),
+        rc(f"{P}.rodd", P, ["create"], None, {"name": "ROdd", "type": rcp_t, "content": ["x"]}, {"id": True}),
+        rc(f"{P}.old", P, ["create"], None, {"name": "Old", "type": scp, "content": json.dumps(v2008)}, {"id": True}),
+        rc(f"{AT}.keep_app", AT, ["create"], None, {"policy_id": i["keep"], "target_id": i["app"]}, {"id": True}),
+        rc(f"{AT}.keep_root", AT, ["create"], None, {"policy_id": i["keep"], "target_id": i["root"]}, {"id": True}),
+    ]
+    res = plan_org(org, plan(changes))
+    f = frames(org)
+    pol, rcps, pt, rt = f["policies"], f["rcps"], f["policy_targets"], f["rcp_targets"]
+    pol.pop((i["protect"],))
+    pt.pop((i["protect"], i["eng"]))
+    rcps.pop((i["spare"],))
+    rt.pop((i["spare"], i["sandbox"]))
+    rcps[(i["keep"],)]["content"] = json.dumps(RCP_DENY_S3, indent=1)
+    made = {"description": None, "aws_managed": False, "arn": None}
+    rcp_all = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
+    for x, name, typ, content in (("spare", "SpareS", scp, json.dumps(DENY_LEAVE)),
+                                  ("vague", f"{P}.vague", scp, json.dumps(DENY_LEAVE)), ("odd", "Odd", scp, STAND_IN),
+                                  ("old", "Old", scp, json.dumps(v2008))):
+        pol[(NEW + f"{P}.{x}",)] = {"policy_id": NEW + f"{P}.{x}", "name": name, "type": typ, "content": content, **made}
+    for x, name, content in (("protect", "ProtectR", json.dumps(RCP_DENY_S3)), ("rodd", "ROdd", rcp_all)):
+        rcps[(NEW + f"{P}.{x}",)] = {"policy_id": NEW + f"{P}.{x}", "name": name, "type": rcp_t, "content": content,
+                                     **made}
+    for tid, kind, name in ((i["app"], "ACCOUNT", "App"), (i["root"], "ROOT", "Root")):
+        rt[(i["keep"], tid)] = {"policy_id": i["keep"], "target_id": tid, "target_type": kind, "target_name": name}
+    odd = NEW + f"{P}.odd"
+    assert whole(res) == expect(f, [
+        note(f"{P}.odd", "policy content unknown until apply (content is not known): its effect is not evaluated",
+             policy_id=odd, policy_name="Odd"),
+        note(f"{P}.rodd", "RCP content unknown until apply (content is not known): its effect is not evaluated (the "
+                          "new RCP is evaluated as allowing everything)", policy_id=NEW + f"{P}.rodd",
+             policy_name="ROdd"),
+        {**note(f"{P}.old", 'Old: Version "2008-10-17": every SCP must include a Version element with the value '
+                            '"2012-10-17" (AWS refuses it); the apply would fail (the effect rows show the policy as '
+                            'written)', policy_id=NEW + f"{P}.old", policy_name="Old"), "severity": "regression"},
+    ], {}, {odd: "content is not known"}, {}, 0)
