@@ -673,3 +673,28 @@ def test_policies_that_change_type_or_have_odd_values_whole(org):
                             '"2012-10-17" (AWS refuses it); the apply would fail (the effect rows show the policy as '
                             'written)', policy_id=NEW + f"{P}.old", policy_name="Old"), "severity": "regression"},
     ], {}, {odd: "content is not known"}, {}, 0)
+
+
+@pytest.mark.parametrize("bad", [["x"], {"a": 1}, 5])
+def test_ids_that_are_not_strings_are_shown_as_their_json_never_a_crash(org, bad):
+    """A plan is input written by someone else: an id that is a list, an object or a number (AWS ids are strings)
+    matches nothing and is shown as its JSON text (a list or an object used to raise TypeError: unhashable)."""
+    i = org.ids
+    b = json.dumps(bad)
+    changes = [rc(f"{O}.x", O, ["create"], None, {"name": "X", "parent_id": bad}, {"id": True}),
+               rc(f"{O}.y", O, ["update"], {"id": bad, "name": "Y"}, {"id": bad, "name": "Y2", "parent_id": i["root"]}),
+               rc(f"{A}.x", A, ["create"], None, {"name": "X", "parent_id": bad}, {"id": True}),
+               rc(f"{AT}.p", AT, ["create"], None, {"policy_id": bad, "target_id": i["eng"]}, {"id": True}),
+               rc(f"{AT}.t", AT, ["create"], None, {"policy_id": i["protect"], "target_id": bad}, {"id": True}),
+               rc(f"{AT}.d", AT, ["delete"], {"id": "a", "policy_id": i["protect"], "target_id": bad}, None)]
+    res = plan_org(org, plan(changes))
+    gone = "is not in the planned organisation"
+    assert whole(res) == expect(frames(org), [
+        note(f"{O}.x", f"OU parent {b} {gone}: the OU is not placed", target_id=NEW + f"{O}.x"),
+        note(f"{O}.y", f"updates OU {b}, which the snapshot does not have"),
+        note(f"{A}.x", f"new account's parent {b} {gone}: not placed", account_id=NEW + f"{A}.x"),
+        note(f"{AT}.p", f"attaches {b}, which neither the snapshot nor the plan has", policy_id=b, target_id=i["eng"]),
+        note(f"{AT}.t", f"attaches {i['protect']} to {b}, which neither the snapshot nor the plan has",
+             policy_id=i["protect"], target_id=b),
+        note(f"{AT}.d", f"detaches {i['protect']} from {b}, which the snapshot does not show attached",
+             policy_id=i["protect"], target_id=b)], {}, {}, {}, 0)

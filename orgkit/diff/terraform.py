@@ -258,6 +258,12 @@ class PlanResult:
     unresolved_attachments: int = 0
 
 
+def _id(v):
+    """An id as the plan gives it: AWS ids are strings; any other JSON value (a list, an object, a number: a plan
+    written by hand or by a buggy module) is shown as its JSON text, which matches no id, never a crash."""
+    return v if v is None or isinstance(v, str) else json.dumps(v)
+
+
 def _actions(rc: dict) -> list[str]:
     return list((rc.get("change") or {}).get("actions") or [])
 
@@ -326,11 +332,11 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
 
     def before_id(rc: dict) -> str | None:
         b = (rc.get("change") or {}).get("before") or {}
-        return b.get("id") if isinstance(b, dict) else None
+        return _id(b.get("id")) if isinstance(b, dict) else None
 
     def new_id(rc: dict) -> str:
         st, v = R.reference(rc["address"] + ".id", "")
-        return v if st == "known" and v else NEW + rc["address"]
+        return _id(v) if st == "known" and v else NEW + rc["address"]
 
     # --- policies
     for rc in of_type("aws_organizations_policy"):
@@ -399,7 +405,7 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     def resolve_parent(rc: dict) -> tuple[str | None, str | None]:
         st, v = R.attr(rc, "parent_id")
         if st == "known":
-            return v, None
+            return _id(v), None
         if st == "new":
             return NEW + v, None
         return None, v
@@ -474,7 +480,7 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         acts = _actions(rc)
         if "delete" in acts:
             b = (rc.get("change") or {}).get("before") or {}
-            k = (b.get("policy_id"), str(b.get("target_id")))
+            k = (_id(b.get("policy_id")), str(_id(b.get("target_id"))))
             if k in targets:
                 targets.pop(k)
             elif k in rcp_targets:
@@ -488,8 +494,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             continue
         sp, pid = R.attr(rc, "policy_id")
         stt, tid = R.attr(rc, "target_id")
-        pid = NEW + pid if sp == "new" else pid
-        tid = NEW + tid if stt == "new" else tid
+        pid = NEW + pid if sp == "new" else _id(pid)
+        tid = NEW + tid if stt == "new" else _id(tid)
         if sp == "unknown" and stt == "unknown":
             anywhere.append((str(rc.get("address")), None, nr(
                 rc, f"attachment of an unknown policy ({pid}) to an unknown target ({tid}): not evaluated")))
