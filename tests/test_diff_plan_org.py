@@ -698,3 +698,25 @@ def test_ids_that_are_not_strings_are_shown_as_their_json_never_a_crash(org, bad
              policy_id=i["protect"], target_id=b),
         note(f"{AT}.d", f"detaches {i['protect']} from {b}, which the snapshot does not show attached",
              policy_id=i["protect"], target_id=b)], {}, {}, {}, 0)
+
+
+@pytest.mark.parametrize("order", ["parent first", "child first"])
+def test_nested_ous_deleted_while_an_account_stays_are_both_kept_in_either_order(org, order):
+    """Engineering and Team below it deleted, Dev left in Team (App moved out): AWS refuses to delete a non-empty OU,
+    so Team stays, and Engineering, holding Team, stays too, whatever order the plan lists them in (listed parent
+    first, the plan used to be refused: "OU ... would have an unknown parent")."""
+    i = org.ids
+    eng, team, app = i["eng"], i["team"], i["app"]
+    deletes = [rc(f"{O}.eng", O, ["delete"], {"id": eng, "name": "Engineering", "parent_id": i["root"]}, None),
+               rc(f"{O}.team", O, ["delete"], {"id": team, "name": "Team", "parent_id": eng}, None)]
+    move = rc(f"{A}.app", A, ["update"], {"id": app, "name": "App", "parent_id": eng},
+              {"id": app, "name": "App", "parent_id": i["sandbox"]})
+    res = plan_org(org, plan([*(deletes if order == "parent first" else deletes[::-1]), move]))
+    f = frames(org)
+    f["accounts"][(app,)].update(parent_id=i["sandbox"], ou_path="Root/Sandbox")
+    refused = "AWS refuses to delete a non-empty OU (the apply would fail); kept"
+    assert whole(res) == expect(f, [
+        note(f"{O}.eng", f"deletes OU Root/Engineering which would still hold 1 accounts or OUs: {refused}",
+             target_id=eng),
+        note(f"{O}.team", f"deletes OU Root/Engineering/Team which would still hold 1 accounts or OUs: {refused}",
+             target_id=team)], {}, {}, {}, 0)

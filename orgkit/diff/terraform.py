@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -528,13 +529,15 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             "target_name": (accounts.get(tid) or ous.get(tid) or {}).get("account_name")
             or (ous.get(tid) or {}).get("name")}
 
-    # an OU deleted while something still hangs under it: AWS refuses, so the apply would fail there
-    for rc, o in deleted_ous:
-        kids = [k for k, v in {**ous, **accounts}.items() if v.get("parent_id") == o["ou_id"]]
-        if kids:
+    # an OU deleted while something still hangs under it: AWS refuses, so the apply would fail there. Deepest first:
+    # an OU kept holds its parent, which is then kept too (whatever order the plan lists the deletes in)
+    held = Counter(v.get("parent_id") for v in (*ous.values(), *accounts.values()))
+    for rc, o in sorted(deleted_ous, key=lambda d: -(d[1].get("depth") or 0)):
+        if held[o["ou_id"]]:
             ous[o["ou_id"]] = o
-            nr(rc, f"deletes OU {o['ou_path']} which would still hold {len(kids)} accounts or OUs: AWS refuses to "
-                   "delete a non-empty OU (the apply would fail); kept", target_id=o["ou_id"])
+            held[o.get("parent_id")] += 1
+            nr(rc, f"deletes OU {o['ou_path']} which would still hold {held[o['ou_id']]} accounts or OUs: AWS refuses "
+                   "to delete a non-empty OU (the apply would fail); kept", target_id=o["ou_id"])
     # a parent in no planned organisation (an id neither the snapshot nor the plan has, or an OU the plan creates but
     # cannot place): the move is not evaluated, the OU or account is kept where it is (an account's answer is then
     # unknown, as for a parent unknown until apply); what the plan creates there is not placed. Snapshot OUs are put
