@@ -720,3 +720,42 @@ def test_nested_ous_deleted_while_an_account_stays_are_both_kept_in_either_order
              target_id=eng),
         note(f"{O}.team", f"deletes OU Root/Engineering/Team which would still hold 1 accounts or OUs: {refused}",
              target_id=team)], {}, {}, {}, 0)
+
+
+def test_an_account_both_restricted_and_unknown_is_unknown_and_odd_entries_are_read_as_terraform_writes_them(org):
+    """A policy unknown until apply attached at Engineering (its accounts can only be restricted more) while App's
+    own move is unknown: App is unknown, not also "could only be restricted"; Dev only restricted. A change without
+    ``mode`` is a managed resource's (the format's default), one with no actions is no change, a deferred change
+    without its resource is still listed, and ``"complete": null`` is not an incomplete plan."""
+    i = org.ids
+    eng, app, dev = i["eng"], i["app"], i["dev"]
+    x = f"{AT}.x"
+    no_mode = rc(f"{P}.fresh", P, ["create"], None, {"name": "Fresh", "type": "SERVICE_CONTROL_POLICY",
+                                                    "content": json.dumps(DENY_LEAVE)}, {"id": True})
+    no_mode.pop("mode")
+    changes = [rc(x, AT, ["create"], None, {"target_id": eng}, {"id": True, "policy_id": True}),
+               rc(f"{A}.app", A, ["update"], {"id": app, "name": "App", "parent_id": eng}, {"id": app, "name": "App"},
+                  {"parent_id": True}),
+               no_mode,
+               rc(f"{O}.idle", O, [], {"id": eng, "name": "Engineering"}, {"id": eng, "name": "Idle"}),
+               rc("aws_iam_role.idle", "aws_iam_role", [], None, None)]
+    doc = plan(changes, [cfg(x, AT, policy_id={"references": ["local.policy_id"]})])
+    doc["deferred_changes"] = [None]
+    doc["complete"] = None
+    res = plan_org(org, doc)
+    f = frames(org)
+    fresh = NEW + f"{P}.fresh"
+    f["policies"][(fresh,)] = {"policy_id": fresh, "name": "Fresh", "description": None, "aws_managed": False,
+                               "arn": None, "type": "SERVICE_CONTROL_POLICY", "content": json.dumps(DENY_LEAVE)}
+    why_p = f"{x}.policy_id is unknown until apply (local.policy_id is not known)"
+    why_app = no_expr(f"{A}.app", "parent_id")
+    assert whole(res) == expect(f, [
+        note(x, f"attaches a policy unknown until apply ({why_p}) to {eng}: it can only take permissions away there "
+                "(the level already allows everything, and an SCP never grants), so the 2 accounts below "
+                f"({app}, {dev}) are evaluated without it and their decisions could only become more restrictive",
+             target_id=eng),
+        note(f"{A}.app", f"account parent unknown until apply ({why_app})", account_id=app),
+        {"kind": "not_evaluated", "severity": "unknown", "reason": "None: change deferred by Terraform (None): not "
+                                                                  "evaluated"}],
+        {app: f"its parent is unknown until apply ({why_app})"}, {},
+        {dev: f"the policy that {x} attaches to {eng} (unknown until apply)"}, 1)
