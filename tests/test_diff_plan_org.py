@@ -759,3 +759,91 @@ def test_an_account_both_restricted_and_unknown_is_unknown_and_odd_entries_are_r
                                                                   "evaluated"}],
         {app: f"its parent is unknown until apply ({why_app})"}, {},
         {dev: f"the policy that {x} attaches to {eng} (unknown until apply)"}, 1)
+
+
+def _doc(*statements) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+LEVELS = {  # Play's only policy instead of FullAWSAccess -> does it allow everything (a statement allowing * on *)?
+    "allow all": (_doc(ALL), True),
+    "deny some and allow all": (_doc({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}, ALL), True),
+    "allow all under a condition": (_doc({**ALL, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}), False),
+    "allow one service": (_doc({**ALL, "Action": "s3:*"}), False),
+    "allow all on one resource": (_doc({**ALL, "Resource": "arn:aws:s3:::b"}), False),
+    "allow all but one action": (_doc({"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}), False),
+    "not a policy": ("{not json", False),
+}
+
+
+@pytest.mark.parametrize("level", list(LEVELS))
+def test_a_level_allows_everything_only_with_an_unconditional_allow_of_every_action_on_every_resource(org, level):
+    """FullAWSAccess detached from Play and a policy attached instead, with a policy unknown until apply attached to
+    Play: Play's decisions can only become more restrictive only if the level already allows everything (AWS: an
+    action needs an Allow at every level; an SCP never grants); otherwise Play is unknown."""
+    i = org.ids
+    play = i["play"]
+    content, full = LEVELS[level]
+    x = f"{AT}.x"
+    changes = [rc(f"{AT}.full", AT, ["delete"], {"id": "a", "policy_id": FULL, "target_id": play}, None),
+               rc(f"{P}.lvl", P, ["create"], None, {"name": "Lvl", "type": "SERVICE_CONTROL_POLICY", "content": content},
+                  {"id": True}),
+               rc(f"{AT}.lvl", AT, ["create"], None, {"target_id": play}, {"id": True, "policy_id": True}),
+               rc(x, AT, ["create"], None, {"target_id": play}, {"id": True, "policy_id": True})]
+    config = [cfg(f"{AT}.lvl", AT, policy_id={"references": [f"{P}.lvl.id", f"{P}.lvl"]}),
+              cfg(x, AT, policy_id={"references": ["local.policy_id"]})]
+    res = plan_org(org, plan(changes, config))
+    lvl = NEW + f"{P}.lvl"
+    f = frames(org)
+    f["policies"][(lvl,)] = {"policy_id": lvl, "name": "Lvl", "description": None, "aws_managed": False, "arn": None,
+                             "type": "SERVICE_CONTROL_POLICY", "content": content}
+    f["policy_targets"].pop((FULL, play))
+    f["policy_targets"][(lvl, play)] = {"policy_id": lvl, "target_id": play, "target_type": "ACCOUNT",
+                                        "target_name": "Play"}
+    why_p = f"{x}.policy_id is unknown until apply (local.policy_id is not known)"
+    reason = f"attaches a policy unknown until apply ({why_p}) to {play}: " + (
+        "it can only take permissions away there (the level already allows everything, and an SCP never grants), so "
+        f"the 1 account below ({play}) is evaluated without it and its decisions could only become more restrictive"
+        if full else "the level does not already allow everything, so it could widen permissions as well as take "
+        f"them away; the SCP decisions of the 1 account below ({play}) are unknown")
+    unknown = {} if full else {play: f"a policy unknown until apply is attached above it ({why_p})"}
+    restricted = {play: f"the policy that {x} attaches to {play} (unknown until apply)"} if full else {}
+    assert whole(res) == expect(f, [note(x, reason, target_id=play)], unknown, {}, restricted, 1)
+
+
+@pytest.mark.parametrize("content,grants", [
+    (_doc({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}), False),
+    (_doc({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}, {**ALL, "Action": "ec2:*"}), True),
+    ("{not json", True),
+])
+def test_a_known_policy_attached_to_an_unknown_target_can_only_restrict_without_an_allow(org, content, grants):
+    """A policy the plan creates, attached to a target unknown until apply: Deny-only, it can only take permissions
+    away everywhere; with an Allow (or unreadable: it may have one) it could widen S3a and S3b (Strict does not allow
+    everything), the others only restricted."""
+    i = org.ids
+    x = f"{AT}.x"
+    changes = [rc(f"{P}.p", P, ["create"], None, {"name": "Pol", "type": "SERVICE_CONTROL_POLICY", "content": content},
+                  {"id": True}),
+               rc(x, AT, ["create"], None, {}, {"id": True, "policy_id": True, "target_id": True})]
+    config = [cfg(x, AT, policy_id={"references": [f"{P}.p.id", f"{P}.p"]},
+                  target_id={"references": ["local.target_id"]})]
+    res = plan_org(org, plan(changes, config))
+    pid = NEW + f"{P}.p"
+    f = frames(org)
+    f["policies"][(pid,)] = {"policy_id": pid, "name": "Pol", "description": None, "aws_managed": False, "arn": None,
+                             "type": "SERVICE_CONTROL_POLICY", "content": content}
+    what = f"the policy {x} attaches to a target unknown until apply"
+    reason = (f"attaches {pid} to a target unknown until apply ({x}.target_id is unknown until apply (local.target_id "
+              "is not known)): the accounts it reaches are unknown: ")
+    accs = [i[k] for k in ("app", "dev", "play", "s3a", "s3b", "mgmt")]
+    if grants:
+        reason += ("it can only take permissions away (every level above them already allows everything), so 4 "
+                   "accounts are evaluated without it; it could widen permissions where a level does not already allow "
+                   "everything: the SCP decisions of 2 accounts are unknown")
+        unknown = dict.fromkeys([i["s3a"], i["s3b"]], f"{what}: it could widen permissions")
+    else:
+        reason += "it can only take permissions away (it has no Allow), so 6 accounts are evaluated without it"
+        unknown = {}
+    restricted = {a: what for a in accs if a not in unknown}
+    assert whole(res) == expect(f, [note(x, reason, policy_id=pid)], unknown, {}, restricted, 0)
