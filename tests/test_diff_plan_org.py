@@ -15,7 +15,7 @@ import pytest
 from test_diff_terraform import DENY_LEAVE, PROTECT, RCP_DENY_S3, cfg, plan, rc
 
 from orgkit.diff import diff_plan, plan_org
-from orgkit.diff.terraform import _strip_index
+from orgkit.diff.terraform import _path, _strip_index, _walk
 from orgkit.testing import SnapshotSpec
 
 P, O, A, AT = ("aws_organizations_policy", "aws_organizations_organizational_unit", "aws_organizations_account",
@@ -847,3 +847,30 @@ def test_a_known_policy_attached_to_an_unknown_target_can_only_restrict_without_
         unknown = {}
     restricted = {a: what for a in accs if a not in unknown}
     assert whole(res) == expect(f, [note(x, reason, policy_id=pid)], unknown, {}, restricted, 0)
+
+
+@pytest.mark.parametrize("rest,path", [
+    ("", []), (".id", ["id"]), ('.a[0]["k"].b', ["a", 0, "k", "b"]), ('["a.b"][12]', ["a.b", 12]), ("[x]", []),
+    ('.tags["Team Name"]', ["tags", "Team Name"]), ('[""]', [""]), (".a-b_c.d", ["a-b_c", "d"])])
+def test_a_reference_path_is_its_attribute_names_keys_and_indexes(rest, path):
+    """``aws_x.y.a[0]["k"].b`` walks a, then element 0, then key k, then b (a quoted key may hold dots or spaces)."""
+    assert _path(rest) == path
+
+
+@pytest.mark.parametrize("value,unknown,path,got", [
+    ({"a": [1, 2]}, None, ["a", 1], (True, 2)),
+    ({"a": [1]}, None, ["a", 5], (True, None)),  # no such element: known to be absent
+    ({"a": 1}, {"a": True}, ["a"], (False, 1)),  # the attribute itself unknown until apply
+    ({"a": {"b": 1}}, {"a": True}, ["a", "b"], (False, None)),  # a part of an unknown object
+    ({"a": {"b": 1}}, {"a": {"b": False}}, ["a", "b"], (True, 1)),
+    (None, None, ["a"], (True, None)),
+    ([1, 2], [False, True], [1], (False, 2)),  # after_unknown mirrors a list
+    ({"a": 1}, {"a": [True]}, ["a", 0], (False, None)),
+    ({"a": 1}, "odd", ["a"], (True, 1)),
+    ({}, {"x": True}, ["x"], (False, None)),
+    ({"a": 1}, {}, [], (True, {"a": 1})),
+    ({"a": 1}, True, [], (False, {"a": 1})),
+])
+def test_walking_a_planned_value_and_its_after_unknown_twin(value, unknown, path, got):
+    """(known, value) at ``path``: unknown when after_unknown marks that attribute or one above it as true."""
+    assert _walk(value, unknown, path) == got
