@@ -335,6 +335,7 @@ def test_attachments_detached_attached_and_refused_whole(org):
 
 
 SPREAD = ["pending at a full level", "pending at one account", "pending at an allow list", "pending at an empty OU",
+          "pending at a missing target",
           "deny anywhere", "allow anywhere", "unknown anywhere", "rcp anywhere", "new unknown at a full level",
           "edited unknown at a full level", "edited unknown at an allow list"]
 
@@ -356,7 +357,8 @@ def test_what_is_unknown_until_apply_spreads_to_the_accounts_below_whole(org, ca
     widen = "the level does not already allow everything, so it could widen permissions as well as take them away"
     if case.startswith("pending"):
         tid, accs = {"pending at a full level": (eng, [app, dev]), "pending at one account": (play, [play]),
-                     "pending at an allow list": (strict, [s3a, s3b]), "pending at an empty OU": (i["empty"], [])}[case]
+                     "pending at an allow list": (strict, [s3a, s3b]), "pending at an empty OU": (i["empty"], []),
+                     "pending at a missing target": ("ou-ab12-55555555", [])}[case]
         changes = [rc(x, AT, ["create"], None, {"target_id": tid}, {"id": True, "policy_id": True})]
         config = [cfg(x, AT, policy_id={"references": ["local.policy_id"]})]
         what = f"the policy that {x} attaches to {tid} (unknown until apply)"
