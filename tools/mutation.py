@@ -86,7 +86,8 @@ PACKAGES = {
     "orgkit/diff/": (["__init__", "rows", "effect", "state", "structure", "terraform"],
                      ["tests/test_diff.py", "tests/test_diff_rcp_lake.py", "tests/test_diff_terraform.py",
                       "tests/test_diff_effect.py",
-                      "tests/test_diff_structure.py"]),
+                      "tests/test_diff_structure.py",
+                      "tests/test_diff_plan_org.py"]),
 }
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,6 +259,12 @@ class PlanResult:
     unresolved_attachments: int = 0
 
 
+def _id(v):
+    """An id as the plan gives it: AWS ids are strings; any other JSON value (a list, an object, a number: a plan
+    written by hand or by a buggy module) is shown as its JSON text, which matches no id, never a crash."""
+    return v if v is None or isinstance(v, str) else json.dumps(v)
+
+
 def _actions(rc: dict) -> list[str]:
     return list((rc.get("change") or {}).get("actions") or [])
 
@@ -326,11 +333,11 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
 
     def before_id(rc: dict) -> str | None:
         b = (rc.get("change") or {}).get("before") or {}
-        return b.get("id") if isinstance(b, dict) else None
+        return _id(b.get("id")) if isinstance(b, dict) else None
 
     def new_id(rc: dict) -> str:
         st, v = R.reference(rc["address"] + ".id", "")
-        return v if st == "known" and v else NEW + rc["address"]
+        return _id(v) if st == "known" and v else NEW + rc["address"]
 
     # --- policies
     for rc in of_type("aws_organizations_policy"):
@@ -399,12 +406,14 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     def resolve_parent(rc: dict) -> tuple[str | None, str | None]:
         st, v = R.attr(rc, "parent_id")
         if st == "known":
-            return v, None
+            return _id(v), None
         if st == "new":
             return NEW + v, None
         return None, v
 
     ou_rcs = of_type("aws_organizations_organizational_unit")
+    ou_rc: dict[str, dict] = {}  # OU -> the change that creates or moves it
+    acc_rc: dict[str, dict] = {}  # account -> the change that creates or moves it
     deleted_ous = []
     for rc in ou_rcs:
         acts, oid = _actions(rc), before_id(rc)
@@ -421,6 +430,7 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             nr(rc, f"updates OU {oid}, which the snapshot does not have")
             continue
         o = ous[oid] if "update" in acts else {"ou_id": new_id(rc), "arn": None, "is_root": False}
+        ou_rc[o["ou_id"]] = rc
         st, name = R.attr(rc, "name")
         o["name"] = name if st == "known" and name else o.get("name") or rc["address"]
         parent, why = resolve_parent(rc)
@@ -461,6 +471,7 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
                 nr(rc, f"new account's parent unknown until apply ({why}): not placed", account_id=a["account_id"])
                 continue
             a["parent_id"] = parent
+            acc_rc[a["account_id"]] = rc
             if a["account_id"] not in accounts:
                 attach_full(a["account_id"], "ACCOUNT")
             accounts[a["account_id"]] = a
@@ -470,7 +481,7 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
         acts = _actions(rc)
         if "delete" in acts:
             b = (rc.get("change") or {}).get("before") or {}
-            k = (b.get("policy_id"), str(b.get("target_id")))
+            k = (_id(b.get("policy_id")), str(_id(b.get("target_id"))))
             if k in targets:
                 targets.pop(k)
             elif k in rcp_targets:
@@ -484,8 +495,8 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             continue
         sp, pid = R.attr(rc, "policy_id")
         stt, tid = R.attr(rc, "target_id")
-        pid = NEW + pid if sp == "new" else pid
-        tid = NEW + tid if stt == "new" else tid
+        pid = NEW + pid if sp == "new" else _id(pid)
+        tid = NEW + tid if stt == "new" else _id(tid)
         if sp == "unknown" and stt == "unknown":
             anywhere.append((str(rc.get("address")), None, nr(
                 rc, f"attachment of an unknown policy ({pid}) to an unknown target ({tid}): not evaluated")))
@@ -518,18 +529,57 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
             "target_name": (accounts.get(tid) or ous.get(tid) or {}).get("account_name")
             or (ous.get(tid) or {}).get("name")}
 
-    # an OU deleted while something still hangs under it: AWS refuses, so the apply would fail there
-    for rc, o in deleted_ous:
-        kids = [k for k, v in {**ous, **accounts}.items() if v.get("parent_id") == o["ou_id"]]
-        if kids:
+    # an OU deleted while something still hangs under it: AWS refuses, so the apply would fail there. Deepest first:
+    # an OU kept holds its parent, which is then kept too (whatever order the plan lists the deletes in)
+    held = Counter(v.get("parent_id") for v in (*ous.values(), *accounts.values()))
+    for rc, o in sorted(deleted_ous, key=lambda d: -(d[1].get("depth") or 0)):
+        if held[o["ou_id"]]:
             ous[o["ou_id"]] = o
-            nr(rc, f"deletes OU {o['ou_path']} which would still hold {len(kids)} accounts or OUs: AWS refuses to "
-                   "delete a non-empty OU (the apply would fail); kept", target_id=o["ou_id"])
-    # orphans: a parent that the plan removed or never created
+            held[o.get("parent_id")] += 1
+            nr(rc, f"deletes OU {o['ou_path']} which would still hold {held[o['ou_id']]} accounts or OUs: AWS refuses "
+                   "to delete a non-empty OU (the apply would fail); kept", target_id=o["ou_id"])
+    # a parent in no planned organisation (an id neither the snapshot nor the plan has, or an OU the plan creates but
+    # cannot place): the move is not evaluated, the OU or account is kept where it is (an account's answer is then
+    # unknown, as for a parent unknown until apply); what the plan creates there is not placed. Snapshot OUs are put
+    # back first (an OU created under one may then be placed), then what still does not reach the root is dropped.
+    snap_parent = dict(zip(org.ous["ou_id"], org.ous["parent_id"]))
+    put_back: set[str] = set()
+    while lost := _unplaced(ous):
+        back = [oid for oid in lost if oid in snap_parent and oid not in put_back]
+        for oid in back or lost:
+            o, rc = ous[oid], ou_rc.get(oid)
+            if back:
+                put_back.add(oid)
+                o["parent_id"], parent = snap_parent[oid], o.get("parent_id")
+                if rc is not None and parent != o["parent_id"]:
+                    nr(rc, f"OU parent {parent} is not in the planned organisation: the move is not evaluated (the OU "
+                           "is kept where it is)", target_id=oid)
+                continue
+            ous.pop(oid)
+            why = f"OU parent {o.get('parent_id')} is not in the planned organisation: the OU is not placed"
+            if rc is not None:
+                nr(rc, why, target_id=oid)
+            else:
+                notes.append(row("not_evaluated", "unknown", reason=f"{o.get('name')} ({oid}): {why}", target_id=oid))
+    snap_acc = dict(zip(org.accounts["account_id"], org.accounts["parent_id"]))
     for a in list(accounts.values()):
-        if a.get("parent_id") not in ous:
-            unknown_accounts[a["account_id"]] = f"its parent {a.get('parent_id')} is not in the planned organisation"
-            accounts.pop(a["account_id"])
+        aid, parent = a["account_id"], a.get("parent_id")
+        if parent in ous:
+            continue
+        rc = acc_rc.get(aid)
+        unknown = f"its parent {parent} is not in the planned organisation"
+        if snap_acc.get(aid) in ous:
+            a["parent_id"] = snap_acc[aid]
+            unknown_accounts[aid] = unknown
+            if rc is not None:
+                nr(rc, f"account parent {parent} is not in the planned organisation: the move is not evaluated (the "
+                       "account is kept where it is)", account_id=aid)
+            continue
+        accounts.pop(aid)
+        if aid in snap_acc:
+            unknown_accounts[aid] = unknown
+        if rc is not None:
+            nr(rc, f"new account's parent {parent} is not in the planned organisation: not placed", account_id=aid)
     new_org = rebuild(org, ous, accounts, policies, targets, (rcps, rcp_targets) if rcp_on else None)
     # accounts below an unknown: their SCP answer is unknown, unless the unknown part can only take permissions
     # away. An SCP never grants, and an action is allowed only if an Allow matches it at every level (AWS
@@ -615,6 +665,25 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     for aid in unknown_accounts:
         restrict_only.pop(aid, None)
     return PlanResult(new_org, notes, unknown_accounts, unknown_policies, restrict_only, len(pending_targets))
+
+
+def _unplaced(ous: dict) -> list[str]:
+    """The OUs whose chain of parents does not reach the root (a parent missing from ``ous``), each OU's chain
+    walked once (linear in the number of OUs). A cycle counts as placed: :func:`rebuild` names it."""
+    placed: dict = {}
+    for start in ous:
+        chain, seen, oid = [], set(), start
+        while oid not in placed:
+            o = ous.get(oid)
+            if o is None or o.get("is_root") or oid in seen:
+                placed[oid] = o is not None
+                break
+            chain.append(oid)
+            seen.add(oid)
+            oid = o.get("parent_id")
+        for c in chain:
+            placed[c] = placed[oid]
+    return [oid for oid in ous if not placed[oid]]
 
 
 def _may_allow(policy: dict) -> bool:
