@@ -1,0 +1,363 @@
+"""issue 22: the parts of the Terraform-plan reader compared whole (orgkit/diff/terraform.py): ``read_plan``'s
+refusals, the ``Resolver``'s answer for each kind of reference, ``_plan_rcp``'s planned RCPs and notes,
+``rebuild``'s frames and graph, and ``diff_plan``'s change frame (every column) and summary. ``plan_org`` itself
+is tested in tests/test_diff_terraform.py and tests/test_diff_plan_org.py."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from test_diff_terraform import DENY_LEAVE, PROTECT, RCP_DENY_S3, cfg, plan, rc
+
+from orgkit.diff import PlanError, diff_plan, read_plan, summary, summary_line
+from orgkit.diff.rows import COLUMNS
+from orgkit.diff.terraform import RCP_FULL, Plan, Resolver, _plan_rcp, rebuild
+from orgkit.testing import SnapshotSpec
+
+P, O, A, AT = ("aws_organizations_policy", "aws_organizations_organizational_unit", "aws_organizations_account",
+               "aws_organizations_policy_attachment")
+NEW = "(after apply) "
+FEW = ["organizations:LeaveOrganization", "cloudtrail:StopLogging", "cloudtrail:DeleteTrail"]
+
+
+# ---------------------------------------------------------------------------------------------------- read_plan
+HINT = "give the output of `terraform show -json PLANFILE`"
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "not JSON (Expecting value: line 1 column 1 (char 0)); {hint}, not the binary plan file"),
+    ("[1, 2]", "not a Terraform JSON plan (expected an object)"),
+    ('"a string"', "not a Terraform JSON plan (expected an object)"),
+    ("null", "not a Terraform JSON plan (expected an object)"),
+    ('{"resource_changes": []}', "no format_version: not the output of `terraform show -json PLANFILE`"),
+    ('{"format_version": null, "resource_changes": []}',
+     "no format_version: not the output of `terraform show -json PLANFILE`"),
+    ('{"format_version": "10.1", "resource_changes": []}',
+     "plan format_version 10.1 is not supported (orgkit reads 1.x)"),
+    ('{"format_version": "2", "resource_changes": []}', "plan format_version 2 is not supported (orgkit reads 1.x)"),
+    ('{"format_version": "", "resource_changes": []}', "plan format_version  is not supported (orgkit reads 1.x)"),
+    ('{"format_version": "1.2"}', "no resource_changes: not a plan"),
+    ('{"format_version": "1.2", "prior_state": {}}', "no resource_changes: not a plan"),
+    ('{"format_version": "1.0", "values": {}}',
+     "no resource_changes: not a plan (this looks like a state: `terraform show -json` of a state file)"),
+])
+def test_a_malformed_plan_file_is_refused_in_one_line_naming_the_file(tmp_path, text, message):
+    """Each kind of file that is not a plan: one message, naming the file (its path), saying what to give."""
+    f = tmp_path / "plan.json"
+    f.write_text(text)
+    with pytest.raises(PlanError) as e:
+        read_plan(f)
+    assert str(e.value) == f"{f}: " + message.format(hint=HINT)
+    assert "\n" not in str(e.value)
+    # the same document given as a dict (or list) is named "plan"
+    if text.startswith(("{", "[")):
+        with pytest.raises(PlanError) as e:
+            read_plan(json.loads(text))
+        assert str(e.value) == "plan: " + message
+
+
+def test_a_directory_or_a_missing_file_is_no_such_file(tmp_path):
+    for where in (tmp_path, tmp_path / "nope.json", str(tmp_path / "nope.json")):
+        with pytest.raises(PlanError) as e:
+            read_plan(where)
+        assert str(e.value) == f"{where}: no such file ({HINT})"
+
+
+@pytest.mark.parametrize("doc", [
+    {"format_version": "1.0", "resource_changes": []},
+    {"format_version": "1", "resource_changes": None},
+    {"format_version": 1, "planned_values": {}},
+    {"format_version": 1.2, "resource_changes": [{"address": "x"}, "y", 3, None, {"address": "z"}]},
+    {"format_version": "0.1", "resource_changes": []},
+    {"format_version": "1.9.8-beta", "planned_values": {}, "values": {}},
+])
+def test_a_plan_of_format_1_x_is_read_whole(tmp_path, doc):
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(doc))
+    for source, path in ((doc, None), (f, str(f)), (str(f), str(f))):
+        p = read_plan(source)
+        assert (p.doc, p.path, p.format_version) == (doc, path, str(doc["format_version"]))
+        assert p.resource_changes == [r for r in doc.get("resource_changes") or [] if isinstance(r, dict)]
+
+
+# ------------------------------------------------------------------------------------------------------ Resolver
+def _resolver_doc() -> dict:
+    """A plan whose changes, prior state and configuration hold one of each thing a reference can point at."""
+    changes = [
+        rc(f"{P}.new", P, ["create"], None, {"name": "New", "tags": {"team": "sec"}, "list": ["a", None]},
+           {"id": True, "arn": True, "tags": {"owner": True}, "list": [False, True]}),
+        rc(f"{P}.upd", P, ["update"], {"id": "p-11111111", "name": "Old"},
+           {"id": "p-11111111", "name": "Upd", "description": None}, {"arn": True}),
+        rc(f"{P}.repl", P, ["delete", "create"], {"id": "p-22222222"}, {"name": "Repl"}, {"id": True}),
+        rc(f"{P}.gone", P, ["delete"], {"id": "p-33333333"}, None),
+        rc(f"{P}.many[0]", P, ["create"], None, {"name": "M0"}, {"id": True}),
+        rc(f"{P}.many[1]", P, ["create"], None, {"name": "M1"}, {"id": True}),
+        rc(f'{P}.each["a"]', P, ["create"], None, {"name": "EachA"}, {"id": True}),
+        rc(f'module.m["x"].{O}.ou', O, ["create"], None, {"name": "InModule"}, {"id": True}),
+        rc(f"module.m.{O}.plain", O, ["update"], {"id": "ou-known"}, {"id": "ou-known", "name": "Plain"}),
+        {"type": P, "change": {"actions": ["create"]}},  # no address: not a change anyone can refer to
+        {"address": "", "change": {"actions": ["create"]}},
+    ]
+    prior = {"resources": [
+        {"address": "data.aws_iam_policy_document.doc", "mode": "data",
+         "values": {"json": json.dumps(DENY_LEAVE), "ids": ["i-0", "i-1"], "empty": None}},
+        {"address": f"{O}.old", "values": {"id": "ou-old", "name": "Old"}},
+        {"mode": "data", "values": {"json": "{}"}},  # no address
+    ], "child_modules": [
+        {"address": "module.m", "resources": [{"address": "module.m.data.aws_caller_identity.me",
+                                               "values": {"account_id": "111111111111"}}],
+         "child_modules": [{"resources": [{"address": "module.m.module.n.data.x.y", "values": {"v": 1}}]}]},
+        {"address": "module.z"}]}
+    config = {"resources": [
+        cfg(f"{AT}.a", AT, policy_id={"references": [f"{P}.new.id", f"{P}.new"]}),
+        {"address": "", "expressions": {}},
+        {"expressions": {}},
+    ], "module_calls": {
+        "m": {"source": "./m", "module": {"resources": [cfg(f"{O}.ou", O, parent_id={"constant_value": "r-1"})],
+                                          "module_calls": {"n": {"module": {"resources": [cfg("x.y", "x")]}}}}},
+        "empty": {"source": "./e"},
+        "nomods": {"module": {"resources": None, "module_calls": None}}}}
+    return {"format_version": "1.2", "resource_changes": changes,
+            "variables": {"ous": {"value": ["ou-1", "ou-2"]}, "cfg": {"value": {"a": {"b": "deep"}, "n": None}},
+                          "flag": {"value": False}, "novalue": {}, "odd": "not an object"},
+            "prior_state": {"format_version": "1.0", "values": {"root_module": prior}},
+            "configuration": {"root_module": config}}
+
+
+def test_the_resolver_indexes_changes_state_and_configuration_whole():
+    doc = _resolver_doc()
+    R = Resolver(Plan(doc))
+    assert R.changes == {c["address"]: c for c in doc["resource_changes"][:9]}
+    assert list(R.changes) == [c["address"] for c in doc["resource_changes"][:9]]
+    prior = doc["prior_state"]["values"]["root_module"]
+    assert R.state == {"data.aws_iam_policy_document.doc": prior["resources"][0],
+                       f"{O}.old": prior["resources"][1],
+                       "module.m.data.aws_caller_identity.me": prior["child_modules"][0]["resources"][0],
+                       "module.m.module.n.data.x.y": prior["child_modules"][0]["child_modules"][0]["resources"][0]}
+    root = doc["configuration"]["root_module"]
+    m = root["module_calls"]["m"]["module"]
+    assert R.config == {f"{AT}.a": root["resources"][0], f"module.m.{O}.ou": m["resources"][0],
+                        "module.m.module.n.x.y": m["module_calls"]["n"]["module"]["resources"][0]}
+
+
+@pytest.mark.parametrize("doc", [
+    {"format_version": "1.2", "resource_changes": []},
+    {"format_version": "1.2", "resource_changes": None, "prior_state": None, "configuration": None},
+    {"format_version": "1.2", "prior_state": {"values": None}, "configuration": {"root_module": None}},
+    {"format_version": "1.2", "prior_state": {"values": {"root_module": None}}, "configuration": {}},
+    {"format_version": "1.2", "prior_state": {"values": {"root_module": {"resources": None, "child_modules": None}}},
+     "configuration": {"root_module": {"resources": None, "module_calls": None}}},
+])
+def test_a_plan_without_state_or_configuration_resolves_nothing_from_them(doc):
+    R = Resolver(Plan(doc))
+    assert (R.changes, R.state, R.config) == ({}, {}, {})
+    assert R.reference("data.x.y.z", "") == ("unknown", "data.x.y.z is not in the plan")
+    assert R.reference("var.a", "") == ("unknown", "var.a (a module variable: not recorded in the plan)")
+
+
+@pytest.mark.parametrize("address,split", [
+    (f"{P}.a", ("", f"{P}.a")),
+    (f"{P}.a[0]", ("", f"{P}.a")),
+    (f'{P}.a["k.x/1"]', ("", f"{P}.a")),
+    (f'module.m["a.b"].{P}.a', ('module.m["a.b"].', f"{P}.a")),
+    (f"data.{P}.a", ("", f"data.{P}.a")),
+    (f"module.m.{P}.a", ("module.m.", f"{P}.a")),
+    (f'module.m["x"].{P}.a[2]', ('module.m["x"].', f"{P}.a")),
+    (f"module.m-1[0].module.n_2.{P}.a", ("module.m-1[0].module.n_2.", f"{P}.a")),
+    (f"module.Mod.module.N[3].data.x.y[4]", ("module.Mod.module.N[3].", "data.x.y")),
+    ("module.m", ("", "module.m")),
+    ("modules.m.x.y", ("", "modules.m.x.y")),
+    ("", ("", "")),
+])
+def test_an_address_splits_into_its_module_prefix_and_resource(address, split):
+    assert Resolver._split(address) == split
+
+
+@pytest.mark.parametrize("ref,base", [
+    (f"{P}.a", f"{P}.a"), (f"{P}.a.id", f"{P}.a"), (f'{P}.a["k"].id', f"{P}.a"), (f"{P}.a[0].tags.x", f"{P}.a"),
+    ("data.x.y.json", "data.x.y"), ("var.ous[1]", "var.ous"), ("local.doc", "local.doc"), ("each.value.x", "each.value"),
+    ("count.index", "count.index"), ("not a reference!", "not a reference!"), ("single", "single"), ("", ""),
+])
+def test_the_base_of_a_reference(ref, base):
+    assert Resolver._base(ref) == base
+
+
+@pytest.mark.parametrize("ref,prefix,answer", [
+    # root-module variables (`variables` of the plan): their value, or an element of it
+    ("var.ous", "", ("known", ["ou-1", "ou-2"])),
+    ("var.ous[1]", "", ("known", "ou-2")),
+    ("var.ous[0]", "", ("known", "ou-1")),
+    ("var.ous[5]", "", ("known", None)),
+    ("var.cfg.a.b", "", ("known", "deep")),
+    ('var.cfg["a"]["b"]', "", ("known", "deep")),
+    ("var.cfg.a", "", ("known", {"b": "deep"})),
+    ("var.flag", "", ("known", False)),
+    ("var.novalue", "", ("unknown", "var.novalue (a module variable: not recorded in the plan)")),
+    ("var.odd", "", ("unknown", "var.odd (a module variable: not recorded in the plan)")),
+    ("var.missing", "", ("unknown", "var.missing (a module variable: not recorded in the plan)")),
+    # inside a module a variable is the module's, which the plan does not record
+    ("var.ous", "module.m.", ("unknown", "var.ous (a module variable: not recorded in the plan)")),
+    ("var.ous[1]", 'module.m["x"].', ("unknown", "var.ous[1] (a module variable: not recorded in the plan)")),
+    # values the plan does not record
+    *[(r, "", ("unknown", f"{r} is not recorded in the plan"))
+      for r in ("local.doc", "each.key", "each.value.target", "count.index", "path.module", "terraform.workspace",
+                "self.id", "module.m.out")],
+    ("not a reference!", "", ("unknown", "not a reference!")),
+    ("", "", ("unknown", "")),
+    # a resource the plan changes: its planned value, or the resource itself when it is created and its id unknown
+    (f"{P}.new.name", "", ("known", "New")),
+    (f"{P}.new.tags.team", "", ("known", "sec")),
+    (f'{P}.new.tags["team"]', "", ("known", "sec")),
+    (f"{P}.new.list[0]", "", ("known", "a")),
+    (f"{P}.new.id", "", ("new", f"{P}.new")),
+    (f"{P}.new.arn", "", ("unknown", f"{P}.new.arn is unknown until apply")),
+    (f"{P}.new.tags.owner", "", ("unknown", f"{P}.new.tags.owner is unknown until apply")),
+    (f"{P}.new.list[1]", "", ("unknown", f"{P}.new.list[1] is unknown until apply")),
+    (f"{P}.new.description", "", ("unknown", f"{P}.new.description is unknown until apply")),
+    (f"{P}.new", "", ("unknown", f"{P}.new (a whole object)")),
+    (f"{P}.upd.id", "", ("known", "p-11111111")),
+    (f"{P}.upd.name", "", ("known", "Upd")),
+    (f"{P}.upd.description", "", ("unknown", f"{P}.upd.description is unknown until apply")),
+    (f"{P}.upd.arn", "", ("unknown", f"{P}.upd.arn is unknown until apply")),
+    (f"{P}.repl.id", "", ("new", f"{P}.repl")),
+    (f"{P}.gone.id", "", ("unknown", f"{P}.gone.id is unknown until apply")),
+    # count / for_each instances: with their key, that instance; without it, refused
+    (f"{P}.many[1].id", "", ("new", f"{P}.many[1]")),
+    (f"{P}.many[0].name", "", ("known", "M0")),
+    (f"{P}.many.id", "", ("unknown", f"{P}.many.id: {P}.many has 2 instances (count/for_each) and the reference "
+                                     "does not say which")),
+    (f"{P}.many", "", ("unknown", f"{P}.many: {P}.many has 2 instances (count/for_each) and the reference does "
+                                  "not say which")),
+    (f'{P}.each["a"].id', "", ("new", f'{P}.each["a"]')),
+    (f"{P}.each.id", "", ("unknown", f"{P}.each.id: {P}.each has 1 instances (count/for_each) and the reference "
+                                     "does not say which")),
+    (f'{P}.each["b"].id', "", ("unknown", f'{P}.each["b"].id is not in the plan')),
+    (f"{P}.many[2].id", "", ("unknown", f"{P}.many[2].id is not in the plan")),
+    # inside a module, a reference is to the module's own resources
+    (f"{O}.ou.id", 'module.m["x"].', ("new", f'module.m["x"].{O}.ou')),
+    (f"{O}.ou.name", 'module.m["x"].', ("known", "InModule")),
+    (f"{O}.ou.id", "", ("unknown", f"{O}.ou.id is not in the plan")),
+    (f"{O}.plain.id", "module.m.", ("known", "ou-known")),
+    (f"{O}.plain.id", 'module.m["x"].', ("unknown", f"{O}.plain.id is not in the plan")),
+    # prior state: data sources and resources the plan does not change
+    ("data.aws_iam_policy_document.doc.json", "", ("known", json.dumps(DENY_LEAVE))),
+    ("data.aws_iam_policy_document.doc.ids[1]", "", ("known", "i-1")),
+    ("data.aws_iam_policy_document.doc.empty", "",
+     ("unknown", "data.aws_iam_policy_document.doc.empty is not in the plan")),
+    ("data.aws_iam_policy_document.doc.other", "",
+     ("unknown", "data.aws_iam_policy_document.doc.other is not in the plan")),
+    ("data.aws_iam_policy_document.doc", "", ("unknown", "data.aws_iam_policy_document.doc is not in the plan")),
+    (f"{O}.old.id", "", ("known", "ou-old")),
+    ("data.aws_caller_identity.me.account_id", "module.m.", ("known", "111111111111")),
+    ("data.aws_caller_identity.me.account_id", "", ("unknown", "data.aws_caller_identity.me.account_id is not in "
+                                                               "the plan")),
+    ("data.y.z.v", "", ("unknown", "data.y.z.v is not in the plan")),
+])
+def test_each_kind_of_reference_resolves_to_its_value_or_says_why_not(ref, prefix, answer):
+    assert Resolver(Plan(_resolver_doc())).reference(ref, prefix) == answer
+
+
+def _attr_doc(after, unknown, config=None, address=f"{AT}.a", modules=None, prior=(), variables=None) -> dict:
+    changes = [rc(address, AT, ["create"], None, after, unknown),
+               rc(f"{P}.new", P, ["create"], None, {"name": "New", "content": "{}"}, {"id": True}),
+               rc(f"{P}.known", P, ["create"], None, {"id": "p-44444444", "name": "Known"}),
+               rc(f"{O}.ou", O, ["update"], {"id": "ou-1"}, {"id": "ou-1", "name": "Renamed"}, {"arn": True})]
+    doc = plan(changes, [config] if config else [], modules=modules, prior=prior, variables=variables)
+    return doc
+
+
+@pytest.mark.parametrize("after,unknown,expressions,answer", [
+    # known in the plan: its planned value (None when the plan has none)
+    ({"policy_id": "p-1", "target_id": "ou-1"}, {}, None, ("known", "p-1")),
+    ({"policy_id": "p-1"}, {"policy_id": False}, None, ("known", "p-1")),
+    ({"policy_id": None}, {"id": True}, None, ("known", None)),
+    ({}, {}, None, ("known", None)),
+    (None, False, None, ("known", None)),
+    (["not", "an", "object"], {}, None, ("known", None)),
+    ({"policy_id": "p-1"}, True, None, ("known", "p-1")),
+    ({"policy_id": "p-1"}, ["policy_id"], None, ("known", "p-1")),
+    # unknown until apply: through the configuration's expression
+    ({}, {"policy_id": True}, None,
+     ("unknown", f"{AT}.a.policy_id is unknown until apply and the plan records no expression")),
+    ({}, {"policy_id": True}, {"target_id": {"constant_value": "ou-1"}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply and the plan records no expression")),
+    ({}, {"policy_id": True}, {"policy_id": ["not", "an", "expression"]},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply and the plan records no expression")),
+    ({}, {"policy_id": True}, {"policy_id": {"constant_value": "p-55555555"}}, ("known", "p-55555555")),
+    ({}, {"policy_id": True}, {"policy_id": {"constant_value": None}}, ("known", None)),
+    ({}, {"policy_id": True}, {"policy_id": {}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply (no references recorded)")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": None}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply (no references recorded)")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": [1, None, {"a": 1}]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply (no references recorded)")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": [f"{P}.new.id", f"{P}.new"]}}, ("new", f"{P}.new")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": [f"{P}.new", f"{P}.new.id"]}}, ("new", f"{P}.new")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": [f"{P}.known.id", f"{P}.known"]}},
+     ("known", "p-44444444")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": [f"{O}.ou.name", f"{O}.ou"]}}, ("known", "Renamed")),
+    # the most specific reference first: an element, not the whole list
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["var.ids", "var.ids[1]"]}}, ("known", "p-2")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["var.ids"]}}, ("known", ["p-1", "p-2"])),
+    # several values combined: not resolved (which one, and how, is the expression's)
+    ({}, {"policy_id": True}, {"policy_id": {"references": [f"{P}.new.id", f"{P}.new", "var.ids"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply: its expression combines {P}.new, var.ids")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["local.b", "each.key", "local.a"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply: its expression combines each.key, local.a, local.b")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["", "var.ids"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply: its expression combines var.ids")),
+    # one value, not known: the reference named (the first the plan lists)
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["local.doc"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply (local.doc is not known)")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": [f"{P}.new.arn", f"{P}.new"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply ({P}.new.arn is not known)")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": [f"{P}.new", f"{P}.new.arn"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply ({P}.new is not known)")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["data.x.y.id"]}},
+     ("known", "from-state")),
+])
+def test_an_attribute_is_its_planned_value_or_resolved_through_the_configuration(after, unknown, expressions, answer):
+    config = cfg(f"{AT}.a", AT, **expressions) if expressions is not None else None
+    doc = _attr_doc(after, unknown, config, prior=[{"address": "data.x.y", "values": {"id": "from-state"}}],
+                    variables={"ids": {"value": ["p-1", "p-2"]}})
+    R = Resolver(Plan(doc))
+    assert R.attr(doc["resource_changes"][0], "policy_id") == answer
+
+
+def test_an_attribute_with_no_change_recorded_is_known_none():
+    R = Resolver(Plan(plan([])))
+    assert R.attr({"address": f"{AT}.a"}, "policy_id") == ("known", None)
+    assert R.attr({"address": f"{AT}.a", "change": None}, "policy_id") == ("known", None)
+    assert R.attr({"change": {"after": {}, "after_unknown": {"policy_id": True}}}, "policy_id") == (
+        "unknown", "None.policy_id is unknown until apply and the plan records no expression")
+
+
+@pytest.mark.parametrize("address,configured,answer", [
+    # a module instance's resource is configured once, at the address without the module's key
+    (f'module.m["x"].{AT}.a', f"module.m.{AT}.a", ("new", f'module.m["x"].{P}.new')),
+    (f'module.m["x"].{AT}.a["k"]', f"module.m.{AT}.a", ("new", f'module.m["x"].{P}.new')),
+    (f"module.m[0].module.n[1].{AT}.a[2]", f"module.m.module.n.{AT}.a", ("new", f"module.m[0].module.n[1].{P}.new")),
+    (f"module.m.{AT}.a", f"module.m.{AT}.a", ("new", f"module.m.{P}.new")),
+    (f"{AT}.a[3]", f"{AT}.a", ("new", f"{P}.new")),
+    # the configuration of another module, or of the root, is not this resource's
+    (f'module.m["x"].{AT}.a', f"{AT}.a",
+     ("unknown", f'module.m["x"].{AT}.a.policy_id is unknown until apply and the plan records no expression')),
+    (f"{AT}.a", f"module.m.{AT}.a",
+     ("unknown", f"{AT}.a.policy_id is unknown until apply and the plan records no expression")),
+])
+def test_a_resource_in_a_module_is_resolved_through_its_module_configuration(address, configured, answer):
+    prefix, _ = Resolver._split(address)
+    changes = [rc(address, AT, ["create"], None, {"target_id": "ou-1"}, {"id": True, "policy_id": True}),
+               *[rc(f"{pre}{P}.new", P, ["create"], None, {"name": "New"}, {"id": True})
+                 for pre in sorted({prefix, ""})]]
+    root: dict = {"resources": []}
+    node = root
+    for name in configured[:-len(f"{AT}.a")].split(".")[1::2]:  # "module.m.module.n." -> m, n
+        node.setdefault("module_calls", {})[name] = {"module": {"resources": []}}
+        node = node["module_calls"][name]["module"]
+    node["resources"].append(cfg(f"{AT}.a", AT, policy_id={"references": [f"{P}.new.id", f"{P}.new"]}))
+    doc = {"format_version": "1.2", "resource_changes": changes, "configuration": {"root_module": root}}
+    R = Resolver(Plan(doc))
+    assert R.attr(changes[0], "policy_id") == answer
