@@ -166,7 +166,7 @@ def test_a_plan_without_state_or_configuration_resolves_nothing_from_them(doc):
     (f"module.m.{P}.a", ("module.m.", f"{P}.a")),
     (f'module.m["x"].{P}.a[2]', ('module.m["x"].', f"{P}.a")),
     (f"module.m-1[0].module.n_2.{P}.a", ("module.m-1[0].module.n_2.", f"{P}.a")),
-    (f"module.Mod.module.N[3].data.x.y[4]", ("module.Mod.module.N[3].", "data.x.y")),
+    ("module.Mod.module.N[3].data.x.y[4]", ("module.Mod.module.N[3].", "data.x.y")),
     ("module.m", ("", "module.m")),
     ("modules.m.x.y", ("", "modules.m.x.y")),
     ("", ("", "")),
@@ -361,3 +361,119 @@ def test_a_resource_in_a_module_is_resolved_through_its_module_configuration(add
     doc = {"format_version": "1.2", "resource_changes": changes, "configuration": {"root_module": root}}
     R = Resolver(Plan(doc))
     assert R.attr(changes[0], "policy_id") == answer
+
+
+# ------------------------------------------------------------------------------------------------------ _plan_rcp
+RCP_DENY_KMS = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}
+ALLOW_ALL_RCP = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
+
+
+def _rcps() -> tuple[dict, dict]:
+    """Two RCPs as plan_org holds them (policy id -> row; (policy id, target) -> row)."""
+    def pol(pid, name, doc, managed=False):
+        return {"policy_id": pid, "name": name, "description": "", "type": "RESOURCE_CONTROL_POLICY",
+                "aws_managed": managed, "arn": f"arn:aws:organizations::aws:policy/resource_control_policy/{pid}",
+                "content": json.dumps(doc)}
+
+    def tgt(pid, tid, kind, name):
+        return {"policy_id": pid, "target_id": tid, "target_type": kind, "target_name": name}
+
+    rcps = {"p-keep": pol("p-keep", "KeepS3", RCP_DENY_S3), RCP_FULL: pol(RCP_FULL, "RCPFullAWSAccess", {}, True)}
+    targets = {("p-keep", "ou-eng"): tgt("p-keep", "ou-eng", "ORGANIZATIONAL_UNIT", "Eng"),
+               ("p-keep", "222222222222"): tgt("p-keep", "222222222222", "ACCOUNT", "App"),
+               (RCP_FULL, "ou-eng"): tgt(RCP_FULL, "ou-eng", "ORGANIZATIONAL_UNIT", "Eng")}
+    return rcps, targets
+
+
+def _run_plan_rcp(change: dict, acts, pid, config=()):
+    rcps, targets = _rcps()
+    R = Resolver(Plan(plan([change], list(config))))
+    notes: list = []
+
+    def nr(rc_, reason, **kw):
+        notes.append((rc_["address"], reason, kw))
+
+    _plan_rcp(change, acts, pid, rcps, targets, R, nr, lambda rc_: NEW + rc_["address"])
+    return rcps, targets, notes
+
+
+def _no_expr(address, attr):
+    return f"{address}.{attr} is unknown until apply and the plan records no expression"
+
+
+def _rcp_cases():
+    rcps, targets = _rcps()
+    keep, full = rcps["p-keep"], rcps[RCP_FULL]
+    no_keep = {k: v for k, v in targets.items() if k[0] != "p-keep"}
+    before = {"id": "p-keep", "name": "KeepS3", "type": "RESOURCE_CONTROL_POLICY", "content": json.dumps(RCP_DENY_S3)}
+    addr = f"{P}.r"
+    kms = json.dumps(RCP_DENY_KMS)
+    typ = "RESOURCE_CONTROL_POLICY"
+
+    def new(name, content):
+        return {"policy_id": NEW + addr, "description": None, "aws_managed": False, "arn": None,
+                "type": typ, "name": name, "content": content}
+
+    kept_text = "its effect is not evaluated (the collected text is kept)"
+    allow_all = "its effect is not evaluated (the new RCP is evaluated as allowing everything)"
+    return {
+        # a delete takes the RCP and its attachments away, and says nothing more
+        "delete": (rc(addr, P, ["delete"], before), ["delete"], "p-keep", (), {RCP_FULL: full}, no_keep, []),
+        "delete of an id not held": (rc(addr, P, ["delete"], dict(before, id="p-none")), ["delete"], "p-none", (),
+                                     rcps, targets, []),
+        "delete without an id": (rc(addr, P, ["delete"], None), ["delete"], None, (), rcps, targets, []),
+        "no-op": (rc(addr, P, ["no-op"], before, before), ["no-op"], "p-keep", (), rcps, targets, []),
+        "read": (rc(addr, P, ["read"], before, before), ["read"], "p-keep", (), rcps, targets, []),
+        # an update: the planned name and text replace the collected ones; the rest of the row is kept
+        "update": (rc(addr, P, ["update"], before, dict(before, name="KeepKMS", content=kms)), ["update"], "p-keep",
+                   (), {"p-keep": dict(keep, name="KeepKMS", content=kms), RCP_FULL: full}, targets, []),
+        "update, name unknown": (
+            rc(addr, P, ["update"], before, dict(before, name=None, content=kms), {"name": True}), ["update"],
+            "p-keep", (), {"p-keep": dict(keep, content=kms), RCP_FULL: full}, targets, []),
+        "update, name from a variable": (
+            rc(addr, P, ["update"], before, dict(before, name=None, content=kms), {"name": True}), ["update"],
+            "p-keep", [cfg(addr, P, name={"constant_value": "FromConfig"})],
+            {"p-keep": dict(keep, name="FromConfig", content=kms), RCP_FULL: full}, targets, []),
+        "update, content unknown": (
+            rc(addr, P, ["update"], before, dict(before, content=None), {"content": True}), ["update"], "p-keep", (),
+            rcps, targets,
+            [(addr, f"RCP content unknown until apply ({_no_expr(addr, 'content')}): {kept_text}",
+              {"policy_id": "p-keep", "policy_name": "KeepS3"})]),
+        "update, content not a text": (
+            rc(addr, P, ["update"], before, dict(before, name="K2", content=RCP_DENY_KMS)), ["update"], "p-keep", (),
+            {"p-keep": dict(keep, name="K2"), RCP_FULL: full}, targets,
+            [(addr, f"RCP content unknown until apply (content is not known): {kept_text}",
+              {"policy_id": "p-keep", "policy_name": "K2"})]),
+        "update of an RCP not held": (
+            rc(addr, P, ["update"], dict(before, id="p-none"), dict(before, id="p-none", content=kms)), ["update"],
+            "p-none", (), rcps, targets,
+            [(addr, "updates policy p-none, which the snapshot does not have", {"policy_id": "p-none"})]),
+        # a create: a new RCP under the id the plan gives it, as the collector would have listed it
+        "create": (rc(addr, P, ["create"], None, {"name": "DenyKMS", "type": typ, "content": kms}, {"id": True}),
+                   ["create"], None, (), {**rcps, NEW + addr: new("DenyKMS", kms)}, targets, []),
+        "create, name and content unknown": (
+            rc(addr, P, ["create"], None, {"type": typ}, {"id": True, "name": True, "content": True}), ["create"],
+            None, [cfg(addr, P, content={"references": ["local.doc"]})],
+            {**rcps, NEW + addr: new(addr, ALLOW_ALL_RCP)}, targets,
+            [(addr, f"RCP content unknown until apply ({addr}.content is unknown until apply (local.doc is not "
+                    f"known)): {allow_all}", {"policy_id": NEW + addr, "policy_name": addr})]),
+        # a replace: the old RCP goes with its attachments, the new one comes unattached
+        "replace": (rc(addr, P, ["delete", "create"], before, {"name": "KeepS3", "type": typ, "content": kms},
+                       {"id": True}), ["delete", "create"], "p-keep", (),
+                    {RCP_FULL: full, NEW + addr: new("KeepS3", kms)}, no_keep, []),
+        "replace, create first": (rc(addr, P, ["create", "delete"], before, {"name": "N", "type": typ},
+                                     {"id": True, "content": True}), ["create", "delete"], "p-keep", (),
+                                  {RCP_FULL: full, NEW + addr: new("N", ALLOW_ALL_RCP)}, no_keep,
+                                  [(addr, f"RCP content unknown until apply ({_no_expr(addr, 'content')}): "
+                                          f"{allow_all}", {"policy_id": NEW + addr, "policy_name": "N"})]),
+    }
+
+
+@pytest.mark.parametrize("case", list(_rcp_cases()))
+def test_a_planned_rcp_is_applied_whole(case):
+    change, acts, pid, config, rcps, targets, notes = _rcp_cases()[case]
+    got = _run_plan_rcp(change, acts, pid, config)
+    assert got == (rcps, targets, notes)
+    assert list(got[0]) == list(rcps)  # a new RCP comes after those the snapshot has
