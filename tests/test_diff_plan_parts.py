@@ -14,6 +14,7 @@ from test_diff_terraform import DENY_LEAVE, PROTECT, RCP_DENY_S3, cfg, plan, rc
 from orgkit.diff import PlanError, diff_plan, read_plan, summary, summary_line
 from orgkit.diff.rows import COLUMNS
 from orgkit.diff.terraform import RCP_FULL, Plan, Resolver, _plan_rcp, rebuild
+from orgkit.model import FRAMES
 from orgkit.testing import SnapshotSpec
 
 P, O, A, AT = ("aws_organizations_policy", "aws_organizations_organizational_unit", "aws_organizations_account",
@@ -477,3 +478,211 @@ def test_a_planned_rcp_is_applied_whole(case):
     got = _run_plan_rcp(change, acts, pid, config)
     assert got == (rcps, targets, notes)
     assert list(got[0]) == list(rcps)  # a new RCP comes after those the snapshot has
+
+
+# -------------------------------------------------------------------------------------------------------- rebuild
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory):
+    """Engineering (Protect; App, and Prod under it with Db), Team/Ops (a "/" in its name; Play), resource control
+    policies enabled with KeepS3 on Engineering. Building it runs nothing of orgkit/diff/."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng = sb.ou("Engineering")
+    prod = sb.ou("Prod", parent=eng)
+    ops = sb.ou("Team/Ops", full_access=False)
+    app, db, play = sb.account("App", parent=eng), sb.account("Db", parent=prod), sb.account("Play", parent=ops)
+    protect = sb.policy("Protect", PROTECT, [eng])
+    leave = sb.policy("DenyLeave", DENY_LEAVE, [prod, app])
+    keep = sb.rcp("KeepS3", RCP_DENY_S3, [eng])
+    o = sb.load(tmp_path_factory.mktemp("rich") / "s")
+    o.ids = dict(root=sb.root, eng=eng, prod=prod, ops=ops, app=app, db=db, play=play, protect=protect, leave=leave,
+                 keep=keep, mgmt=sb.management)
+    return o
+
+
+def _as_plan_org_holds_it(org) -> tuple[dict, dict, dict, dict, dict, dict]:
+    """The organisation as the dicts plan_org edits (OUs, accounts, policies, attachments, RCPs, RCP attachments)."""
+    def by(frame, *key):
+        return {(r[key[0]] if len(key) == 1 else tuple(str(r[k]) for k in key)): dict(r)
+                for r in org.frames[frame].to_dict("records")}
+
+    return (by("ous", "ou_id"), by("accounts", "account_id"), by("policies", "policy_id"),
+            by("policy_targets", "policy_id", "target_id"), by("rcps", "policy_id"),
+            by("rcp_targets", "policy_id", "target_id"))
+
+
+def _none(v):
+    return None if v is None or (not isinstance(v, (str, dict, list)) and pd.isna(v)) else v
+
+
+def _recs(df, key) -> list[dict]:
+    return sorted(({c: _none(v) for c, v in r.items()} for r in df.to_dict("records")), key=lambda r: str(r[key]))
+
+
+def _ou_row(o: dict, **kw) -> dict:
+    return {**{c: _none(o.get(c)) for c in FRAMES["ous"]}, **kw}
+
+
+def _account_row(a: dict, **kw) -> dict:
+    return {**{c: _none(a.get(c)) for c in FRAMES["accounts"]}, **kw}
+
+
+def test_rebuild_of_an_unchanged_organisation_is_the_snapshot_again(rich):
+    ous, accounts, policies, targets, rcps, rcp_targets = _as_plan_org_holds_it(rich)
+    for rcp in (None, (rcps, rcp_targets)):
+        n = rebuild(rich, ous, accounts, policies, targets, rcp)
+        assert dict(n.graph.nodes(data=True)) == dict(rich.graph.nodes(data=True))
+        assert set(n.graph.edges) == set(rich.graph.edges)
+        for name, key in (("ous", "ou_id"), ("accounts", "account_id"), ("policies", "policy_id"),
+                          ("policy_targets", "target_id"), ("rcps", "policy_id"), ("rcp_targets", "target_id")):
+            assert list(n.frames[name].columns) == FRAMES[name]
+            assert _recs(n.frames[name], key) == _recs(rich.frames[name], key), name
+            assert dict(n.frames[name].dtypes) == dict(rich.frames[name].dtypes), name
+        assert set(n.frames) == set(rich.frames)
+        assert all(n.frames[f] is rich.frames[f] for f in rich.frames if f not in (
+            "ous", "accounts", "policies", "policy_targets", "rcps", "rcp_targets"))
+        assert (n.rcps is rich.rcps, n.rcp_targets is rich.rcp_targets) == ((True, True) if rcp is None else
+                                                                              (False, False))
+        assert n.manifest == rich.manifest and n.manifest is not rich.manifest
+        assert (n.path, n.scp_enabled, n.rcp_enabled, n.rcp_unread) == (rich.path, True, True, None)
+
+
+def test_rebuild_places_new_ous_and_accounts_and_their_policies_whole(rich):
+    """OUs created (a child listed before its parent, a "/" in a name), renamed, deleted; an account created under
+    a new OU, one moved, one removed; SCP and RCP attachments to new nodes, to a removed one (left out); the graph
+    and every planned frame, whole."""
+    i = rich.ids
+    ous, accounts, policies, targets, rcps, rcp_targets = _as_plan_org_holds_it(rich)
+    full = "p-FullAWSAccess"
+    mid, new, nacc = (NEW + f"{O}.mid", NEW + f"{O}.new", NEW + f"{A}.new")
+    fresh = NEW + f"{P}.fresh"
+    ous[i["eng"]]["name"] = "Plat/form"
+    ous[new] = {"ou_id": new, "arn": None, "is_root": False, "name": "N\\ew", "parent_id": mid}
+    ous[mid] = {"ou_id": mid, "arn": None, "is_root": False, "name": "Mid", "parent_id": i["root"]}
+    del ous[i["ops"]]
+    accounts[i["play"]]["parent_id"] = mid
+    del accounts[i["db"]]
+    accounts[nacc] = {"account_id": nacc, "email": None, "arn": None, "status": "ACTIVE", "joined_method": "CREATED",
+                      "joined_at": pd.NaT, "is_management": None, "tags": {}, "access": "none", "access_error": None,
+                      "account_name": "Newbie", "parent_id": new}
+    policies[fresh] = {"policy_id": fresh, "name": "Fresh", "description": None, "type": "SERVICE_CONTROL_POLICY",
+                       "aws_managed": False, "arn": None, "content": json.dumps(DENY_LEAVE)}
+
+    def t(pid, tid, kind, name=None):
+        return {(pid, tid): {"policy_id": pid, "target_id": tid, "target_type": kind, "target_name": name}}
+
+    for x in (t(fresh, i["root"], "ROOT", "Root"), t(i["protect"], new, "ORGANIZATIONAL_UNIT"),
+              t(full, mid, "ORGANIZATIONAL_UNIT"), t(full, new, "ORGANIZATIONAL_UNIT"), t(full, nacc, "ACCOUNT"),
+              t(i["protect"], nacc, "ACCOUNT")):
+        targets.update(x)
+    rcp_targets.pop((i["keep"], i["eng"]))
+    for x in (t(i["keep"], nacc, "ACCOUNT"), t(RCP_FULL, mid, "ORGANIZATIONAL_UNIT"),
+              t(RCP_FULL, new, "ORGANIZATIONAL_UNIT"), t(RCP_FULL, nacc, "ACCOUNT"), t(i["keep"], i["db"], "ACCOUNT")):
+        rcp_targets.update(x)
+    n = rebuild(rich, ous, accounts, policies, targets, (rcps, rcp_targets))
+
+    root_arn = rich.graph.nodes[i["root"]]["arn"]
+
+    def arn(x):
+        return rich.graph.nodes[x]["arn"]
+
+    plat, midp = r"Root/Plat\/form", "Root/Mid"
+    newp = rf"{midp}/N\\ew"
+    assert dict(n.graph.nodes(data=True)) == {
+        i["root"]: dict(kind="root", name="Root", depth=0, path="Root", scps=sorted([full, fresh]), arn=root_arn,
+                        rcps=[RCP_FULL]),
+        i["eng"]: dict(kind="ou", name="Plat/form", arn=arn(i["eng"]), scps=sorted([full, i["protect"]]), depth=1,
+                       path=plat, rcps=[RCP_FULL]),
+        i["prod"]: dict(kind="ou", name="Prod", arn=arn(i["prod"]), scps=sorted([full, i["leave"]]), depth=2,
+                        path=f"{plat}/Prod", rcps=[RCP_FULL]),
+        mid: dict(kind="ou", name="Mid", arn=None, scps=[full], depth=1, path=midp, rcps=[RCP_FULL]),
+        new: dict(kind="ou", name="N\\ew", arn=None, scps=sorted([full, i["protect"]]), depth=2, path=newp,
+                  rcps=[RCP_FULL]),
+        i["mgmt"]: dict(kind="account", name="Management", depth=1, path="Root/Management", scps=[full],
+                        is_management=True, rcps=[RCP_FULL]),
+        i["app"]: dict(kind="account", name="App", depth=2, path=f"{plat}/App", scps=sorted([full, i["leave"]]),
+                       is_management=False, rcps=[RCP_FULL]),
+        i["play"]: dict(kind="account", name="Play", depth=2, path=f"{midp}/Play", scps=[full], is_management=False,
+                        rcps=[RCP_FULL]),
+        nacc: dict(kind="account", name="Newbie", depth=3, path=f"{newp}/Newbie", scps=sorted([full, i["protect"]]),
+                   is_management=False, rcps=sorted([RCP_FULL, i["keep"]]))}
+    assert set(n.graph.edges) == {(i["root"], i["eng"]), (i["eng"], i["prod"]), (i["root"], mid), (mid, new),
+                                  (i["root"], i["mgmt"]), (i["eng"], i["app"]), (mid, i["play"]), (new, nacc)}
+    assert _recs(n.ous, "ou_id") == sorted([
+        _ou_row(ous[i["root"]], parent_id=None), _ou_row(ous[i["eng"]], ou_path=plat),
+        _ou_row(ous[i["prod"]], ou_path=f"{plat}/Prod", depth=2),
+        _ou_row(ous[mid], depth=1, ou_path=midp), _ou_row(ous[new], depth=2, ou_path=newp)],
+        key=lambda r: r["ou_id"])
+    assert _recs(n.accounts, "account_id") == sorted([
+        _account_row(accounts[i["mgmt"]]), _account_row(accounts[i["app"]], ou_path=plat),
+        _account_row(accounts[i["play"]], ou_path=midp), _account_row(accounts[nacc], ou_path=newp,
+                                                                      is_management=False)],
+        key=lambda r: r["account_id"])
+    assert (n.accounts.is_management.dtype, n.accounts.joined_at.dtype) == (bool, rich.accounts.joined_at.dtype)
+    assert n.ous.depth.dtype == "int64" and n.ous.is_root.dtype == bool
+    assert _recs(n.policies, "policy_id") == sorted(policies.values(), key=lambda r: r["policy_id"])
+    # attachments to a node no longer in the organisation are left out (Db removed, Team/Ops deleted)
+    assert _pairs(n.policy_targets) == _pairs(v for (_, tid), v in targets.items() if tid != i["db"])
+    assert _recs(n.rcps, "policy_id") == sorted(rcps.values(), key=lambda r: r["policy_id"])
+    assert _pairs(n.rcp_targets) == _pairs(v for (_, tid), v in rcp_targets.items() if tid not in (i["db"], i["ops"]))
+
+
+def _pairs(rows) -> list[tuple]:
+    """Attachment rows (a frame, or dicts), each whole, sorted."""
+    rows = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else rows
+    return sorted(tuple(_none(r[c]) for c in FRAMES["policy_targets"]) for r in rows)
+
+
+@pytest.mark.parametrize("rcps_on", [True, False])
+def test_rebuild_without_planned_rcps_keeps_the_collected_ones_and_gives_new_nodes_rcpfullawsaccess(rich, tmp_path,
+                                                                                                     rcps_on):
+    """``rcp=None``: every node keeps the RCPs collected for it; a node the plan makes gets RCPFullAWSAccess where
+    the snapshot has it (AWS attaches it to every new OU and account while RCPs are enabled), else none."""
+    if rcps_on:
+        org, root, eng = rich, rich.ids["root"], rich.ids["eng"]
+    else:
+        sb = SnapshotSpec(regions=["us-east-1"])
+        eng = sb.ou("Engineering")
+        org, root = sb.load(tmp_path / "s"), sb.root
+    ous, accounts, policies, targets, _, _ = _as_plan_org_holds_it(org)
+    ous[root]["name"] = None  # a root without a name is "Root"
+    new, nacc = NEW + f"{O}.new", NEW + f"{A}.new"
+    ous[new] = {"ou_id": new, "name": "New", "parent_id": eng}
+    accounts[nacc] = {"account_id": nacc, "account_name": "Newbie", "parent_id": new, "is_management": False}
+    n = rebuild(org, ous, accounts, policies, targets)
+    want = {x: list(d["rcps"]) for x, d in org.graph.nodes(data=True)}
+    want.update({new: [RCP_FULL] if rcps_on else [], nacc: [RCP_FULL] if rcps_on else []})
+    assert {x: d["rcps"] for x, d in n.graph.nodes(data=True)} == want
+    if rcps_on:
+        assert want[eng] == sorted([RCP_FULL, rich.ids["keep"]])
+    assert (n.graph.nodes[root]["name"], n.ous.set_index("ou_id").name[root]) == ("Root", "Root")
+    assert (n.graph.nodes[new]["path"], n.graph.nodes[nacc]["path"]) == ("Root/Engineering/New",
+                                                                         "Root/Engineering/New/Newbie")
+    assert n.frames["rcps"] is org.frames["rcps"] and n.frames["rcp_targets"] is org.frames["rcp_targets"]
+    acc = n.accounts.set_index("account_id")
+    assert (acc.ou_path[nacc], acc.is_management[nacc], acc.is_management[org.management_account_id]) == (
+        "Root/Engineering/New", False, True)
+
+
+def test_rebuild_refuses_an_ou_whose_parent_is_not_in_the_planned_organisation(rich):
+    ous, accounts, policies, targets, _, _ = _as_plan_org_holds_it(rich)
+    new = NEW + f"{O}.new"
+    for parent in ("ou-zz-none", rich.ids["app"], None):  # no such OU; an account; none
+        ous[new] = {"ou_id": new, "name": "New", "parent_id": parent}
+        with pytest.raises(ValueError) as e:
+            rebuild(rich, ous, accounts, policies, targets)
+        assert str(e.value) == f"OU {new} would have an unknown parent {parent}"
+
+
+def test_rebuild_refuses_planned_ous_that_form_a_cycle_naming_each_under_its_parent(rich):
+    ous, accounts, policies, targets, _, _ = _as_plan_org_holds_it(rich)
+    i = rich.ids
+    # Engineering under Team/Ops, Team/Ops under Prod, Prod under Engineering (as before)
+    ous[i["eng"]]["parent_id"], ous[i["ops"]]["parent_id"] = i["ops"], i["prod"]
+    with pytest.raises(ValueError) as e:
+        rebuild(rich, ous, accounts, policies, targets)
+    names = {i["eng"]: "Engineering", i["prod"]: "Prod", i["ops"]: "Team/Ops"}
+    chain = [i["eng"], i["ops"], i["prod"]]  # each under the next
+    rotations = [chain[k:] + chain[:k] for k in range(3)]
+    assert str(e.value) in [
+        "the planned OUs form a cycle (" + " under ".join(f"{names[o]} ({o})" for o in r + r[:1])
+        + "): no organisation can be so" for r in rotations]

@@ -685,6 +685,7 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: 
     """A new ``Org`` with these OUs, accounts, policies and attachments (other frames shared with ``org``);
     ``rcp``: the resource control policies and their attachments (None: as collected)."""
     from orgkit.model import FRAMES, Org, _frame
+    from orgkit.ougraph import child_path
 
     g = nx.DiGraph()
     for oid, o in ous.items():
@@ -708,7 +709,7 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: 
         if d["kind"] == "ou":
             parent = next(iter(g.predecessors(oid)))
             d["depth"] = g.nodes[parent]["depth"] + 1
-            d["path"] = f"{g.nodes[parent]['path']}/{d['name']}"
+            d["path"] = child_path(g.nodes[parent]["path"], d["name"])  # a "/" in a name escaped, as load does
         o = ous[oid]
         ou_rows.append({**{c: o.get(c) for c in FRAMES["ous"]}, "depth": d["depth"], "ou_path": d["path"],
                         "parent_id": None if d["kind"] == "root" else next(iter(g.predecessors(oid))),
@@ -718,7 +719,7 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: 
     for aid, a in accounts.items():
         parent = a["parent_id"]
         g.add_node(aid, kind="account", name=a.get("account_name"), depth=g.nodes[parent]["depth"] + 1,
-                   path=f"{g.nodes[parent]['path']}/{a.get('account_name')}", scps=[], is_management=aid == mgmt)
+                   path=child_path(g.nodes[parent]["path"], a.get("account_name")), scps=[], is_management=aid == mgmt)
         g.add_edge(parent, aid)
         acc_rows.append({**{c: a.get(c) for c in FRAMES["accounts"]}, "ou_path": g.nodes[parent]["path"]})
     for (pid, tid) in targets:
