@@ -9,10 +9,10 @@ import json
 
 import pandas as pd
 import pytest
+from test_diff import R, _whole
 from test_diff_terraform import DENY_LEAVE, PROTECT, RCP_DENY_S3, cfg, plan, rc
 
 from orgkit.diff import PlanError, diff_plan, read_plan, summary, summary_line
-from orgkit.diff.rows import COLUMNS
 from orgkit.diff.terraform import RCP_FULL, Plan, Resolver, _plan_rcp, rebuild
 from orgkit.model import FRAMES
 from orgkit.testing import SnapshotSpec
@@ -686,3 +686,103 @@ def test_rebuild_refuses_planned_ous_that_form_a_cycle_naming_each_under_its_par
     assert str(e.value) in [
         "the planned OUs form a cycle (" + " under ".join(f"{names[o]} ({o})" for o in r + r[:1])
         + "): no organisation can be so" for r in rotations]
+
+
+# ------------------------------------------------------------------------------------------------------ diff_plan
+def test_diff_plan_rewords_what_is_unknown_until_apply_every_column_and_the_summary(tmp_path):
+    """One plan with each thing diff_plan words itself: an existing policy whose new text is unknown (and detached:
+    no edit row of its own from the comparison, so one is added), a new policy of unknown content attached where
+    everything is allowed, a new known policy attached nowhere the plan shows while an attachment's policy is
+    unknown, a new account. Every row, every column; the summary and its line; the frame's labels."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    eng, sandbox = sb.ou("Engineering"), sb.ou("Sandbox")
+    app, play = sb.account("App", parent=eng), sb.account("Play", parent=sandbox)
+    protect = sb.policy("Protect", PROTECT, [eng])
+    o = sb.load(tmp_path / "s")
+    pol = {"id": protect, "name": "Protect", "content": json.dumps(PROTECT), "type": "SERVICE_CONTROL_POLICY"}
+    changes = [
+        rc(f"{P}.protect", P, ["update"], pol, {k: v for k, v in pol.items() if k != "content"}, {"content": True}),
+        rc(f"{P}.x", P, ["create"], None, {"name": "X", "type": "SERVICE_CONTROL_POLICY"},
+           {"id": True, "content": True}),
+        rc(f"{P}.y", P, ["create"], None, {"name": "Y", "type": "SERVICE_CONTROL_POLICY",
+                                           "content": json.dumps(DENY_LEAVE)}, {"id": True}),
+        rc(f"{AT}.x", AT, ["create"], None, {"target_id": sandbox}, {"id": True, "policy_id": True}),
+        rc(f"{AT}.u", AT, ["create"], None, {"target_id": eng}, {"id": True, "policy_id": True}),
+        rc(f"{A}.new", A, ["create"], None, {"name": "Newbie", "email": "n@example.com", "parent_id": sandbox},
+           {"id": True}),
+        rc(f"{AT}.det", AT, ["delete"], {"id": "x", "policy_id": protect, "target_id": eng})]
+    config = [cfg(f"{P}.protect", P, content={"references": ["local.document"]}),
+              cfg(f"{P}.x", P, content={"references": ["local.doc"]}),
+              cfg(f"{AT}.x", AT, policy_id={"references": [f"{P}.x.id", f"{P}.x"]},
+                  target_id={"constant_value": sandbox})]
+    df = diff_plan(o, plan(changes, config), actions=FEW)
+    x, y, new = NEW + f"{P}.x", NEW + f"{P}.y", NEW + f"{A}.new"
+    why_p = f"{P}.protect.content is unknown until apply (local.document is not known)"
+    why_x = f"{P}.x.content is unknown until apply (local.doc is not known)"
+    by_u = f"; could still be denied after apply by the policy that {AT}.u attaches to {eng} (unknown until apply)"
+    by_x = "; could still be denied after apply by policy X (its content is unknown until apply)"
+    restrict = ("it can only take permissions away there (the level already allows everything, and an SCP never "
+                "grants), so the {} below ({}) {} evaluated without it and {} decisions could only become more "
+                "restrictive")
+    at_app = dict(account_id=app, account_name="App", ou_path="Root/Engineering")
+    from orgkit.scp.tamper import TAMPER_ACTIONS
+
+    assert _whole(df) == [
+        R("scp_detached", "regression", ou_path="Root/Engineering", policy_id=protect, policy_name="Protect",
+          target_id=eng, reason="Protect detached from ou Root/Engineering; changes SCP decisions in 1 account"),
+        *[R("tamper", "regression", **at_app, before="explicit_deny", after="allow", service="cloudtrail", action=a,
+            reason=f"can now call {a} (was explicit_deny){by_u}")
+          for a in ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging")],
+        R("tamper", "regression", account_id=new, account_name="Newbie", ou_path="Root/Sandbox", after="allow",
+          action=", ".join(TAMPER_ACTIONS), count=len(TAMPER_ACTIONS),
+          reason=f"new account can call {len(TAMPER_ACTIONS)} of {len(TAMPER_ACTIONS)} tamper actions{by_x}"),
+        R("scp_effect", "regression", **at_app, before="explicit_deny", after="allow", service="cloudtrail",
+          action="cloudtrail:DeleteTrail, cloudtrail:StopLogging", count=2,
+          reason=f"2 cloudtrail actions now allowed (were explicit_deny){by_u}"),
+        R("scp_edited", "unknown", policy_id=protect, policy_name="Protect",
+          reason=f"content unknown until apply ({why_p})"),
+        R("scp_attached", "unknown", ou_path="Root/Sandbox", policy_id=x, policy_name="X", target_id=sandbox,
+          reason=f"X attached to ou Root/Sandbox; content unknown until apply ({why_x}): its effect is not evaluated"),
+        R("not_evaluated", "unknown", target_id=eng, source=f"{AT}.u",
+          reason=f"{AT}.u: attaches a policy unknown until apply ({AT}.u.policy_id is unknown until apply and the "
+                 f"plan records no expression) to {eng}: " + restrict.format("1 account", app, "is", "its")),
+        R("not_evaluated", "unknown", policy_id=x, policy_name="X", source=f"{P}.x",
+          reason=f"{P}.x: policy content unknown until apply ({why_x}): its effect is not evaluated: "
+                 + restrict.format("2 accounts", f"{new}, {play}", "are", "their")),
+        R("not_evaluated", "unknown", policy_id=protect, policy_name="Protect", source=f"{P}.protect",
+          reason=f"{P}.protect: policy content unknown until apply ({why_p}): its effect is not evaluated"),
+        R("account_added", "neutral", account_id=new, account_name="Newbie", ou_path="Root/Sandbox", after="ACTIVE",
+          target_id=sandbox, reason="joined the organisation in Root/Sandbox (SCPs attached: FullAWSAccess)"),
+        R("scp_created", "neutral", policy_id=x, policy_name="X", after="X",
+          reason=f"content unknown until apply ({why_x})"),
+        R("scp_created", "neutral", policy_id=y, policy_name="Y", after="Y",
+          reason="new SCP (attached nowhere the plan shows; 1 attachment of a policy unknown until apply may attach "
+                 "it)")]
+    assert summary(df).to_dict("records") == [
+        {"kind": k, "regression": r, "improvement": 0, "neutral": n, "unknown": u, "total": r + n + u}
+        for k, r, n, u in (("account_added", 0, 1, 0), ("scp_created", 0, 2, 0), ("scp_edited", 0, 0, 1),
+                           ("scp_attached", 0, 0, 1), ("scp_detached", 1, 0, 0), ("tamper", 3, 0, 0),
+                           ("scp_effect", 1, 0, 0), ("not_evaluated", 0, 0, 3))]
+    assert summary_line(df) == ("orgkit diff: 5 regressions, 3 neutral, 5 unknown; tamper protection weakened in 2 "
+                                "accounts")
+    assert df.attrs == {"before": "2026-01-01T00:00:00+00:00", "after": "plan", "principal": None,
+                        "regions_compared": ["us-east-1"]}
+
+
+def test_a_planned_ou_with_a_slash_in_its_name_is_one_level_in_every_path(rich):
+    """An OU "X/Y" planned under "Team/Ops", and Play moved into it: the paths of the rows escape the "/" of each
+    name (as the snapshot writes them), so they read as two levels below the root, not four."""
+    i = rich.ids
+    ops, xy = i["ops"], NEW + f"{O}.xy"
+    changes = [rc(f"{O}.xy", O, ["create"], None, {"name": "X/Y", "parent_id": ops}, {"id": True}),
+               rc(f"{A}.play", A, ["update"], {"id": i["play"], "name": "Play", "parent_id": ops},
+                  {"id": i["play"], "name": "Play"}, {"parent_id": True})]
+    config = [cfg(f"{A}.play", A, parent_id={"references": [f"{O}.xy.id", f"{O}.xy"]})]
+    df = diff_plan(rich, plan(changes, config), actions=FEW)
+    assert _whole(df) == [
+        R("account_moved", "neutral", account_id=i["play"], account_name="Play", ou_path=r"Root/Team\/Ops/X\/Y",
+          before=r"Root/Team\/Ops", after=r"Root/Team\/Ops/X\/Y", target_id=xy,
+          reason=rf"moved from Root/Team\/Ops ({ops}) to Root/Team\/Ops/X\/Y ({xy}); no effect on any account's "
+                 "SCP decisions"),
+        R("ou_added", "neutral", ou_path=r"Root/Team\/Ops/X\/Y", after="X/Y", target_id=xy,
+          reason="new OU (SCPs attached: FullAWSAccess) (RCPs attached: RCPFullAWSAccess)")]
