@@ -98,6 +98,8 @@ def _resolver_doc() -> dict:
         rc(f'{P}.each["a"]', P, ["create"], None, {"name": "EachA"}, {"id": True}),
         rc(f'module.m["x"].{O}.ou', O, ["create"], None, {"name": "InModule"}, {"id": True}),
         rc(f"module.m.{O}.plain", O, ["update"], {"id": "ou-known"}, {"id": "ou-known", "name": "Plain"}),
+        rc(f"{P}.twin", P, ["update"], {"id": "p-66666666"}, {"id": "p-66666666", "name": "Twin"}),
+        rc(f"{P}.twin[0]", P, ["create"], None, {"name": "Twin0"}, {"id": True}),
         {"type": P, "change": {"actions": ["create"]}},  # no address: not a change anyone can refer to
         {"address": "", "change": {"actions": ["create"]}},
     ]
@@ -130,8 +132,8 @@ def _resolver_doc() -> dict:
 def test_the_resolver_indexes_changes_state_and_configuration_whole():
     doc = _resolver_doc()
     R = Resolver(Plan(doc))
-    assert R.changes == {c["address"]: c for c in doc["resource_changes"][:9]}
-    assert list(R.changes) == [c["address"] for c in doc["resource_changes"][:9]]
+    assert R.changes == {c["address"]: c for c in doc["resource_changes"][:11]}
+    assert list(R.changes) == [c["address"] for c in doc["resource_changes"][:11]]
     prior = doc["prior_state"]["values"]["root_module"]
     assert R.state == {"data.aws_iam_policy_document.doc": prior["resources"][0],
                        f"{O}.old": prior["resources"][1],
@@ -171,6 +173,7 @@ def test_a_plan_without_state_or_configuration_resolves_nothing_from_them(doc):
     ("module.m", ("", "module.m")),
     ("modules.m.x.y", ("", "modules.m.x.y")),
     ("", ("", "")),
+    (f"module.m.{P}.a\nb", ("", f"module.m.{P}.a\nb")),  # a newline inside: no module prefix read
 ])
 def test_an_address_splits_into_its_module_prefix_and_resource(address, split):
     assert Resolver._split(address) == split
@@ -231,6 +234,8 @@ def test_the_base_of_a_reference(ref, base):
                                      "does not say which")),
     (f"{P}.many", "", ("unknown", f"{P}.many: {P}.many has 2 instances (count/for_each) and the reference does "
                                   "not say which")),
+    (f"{P}.twin.name", "", ("known", "Twin")),
+    (f"{P}.twin[0].id", "", ("new", f"{P}.twin[0]")),
     (f'{P}.each["a"].id', "", ("new", f'{P}.each["a"]')),
     (f"{P}.each.id", "", ("unknown", f"{P}.each.id: {P}.each has 1 instances (count/for_each) and the reference "
                                      "does not say which")),
@@ -309,6 +314,17 @@ def _attr_doc(after, unknown, config=None, address=f"{AT}.a", modules=None, prio
      ("unknown", f"{AT}.a.policy_id is unknown until apply: its expression combines each.key, local.a, local.b")),
     ({}, {"policy_id": True}, {"policy_id": {"references": ["", "var.ids"]}},
      ("unknown", f"{AT}.a.policy_id is unknown until apply: its expression combines var.ids")),
+    # two attributes of one object are two values too (which one the expression gives is not known)
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["var.cfg.on", "var.cfg", "var.cfg.a.b", "var.cfg.a"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply: its expression combines var.cfg.a.b, var.cfg.on")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": [f"{P}.new.id", f"{P}.new", f"{P}.new.name"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply: its expression combines {P}.new.id, {P}.new.name")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["var.ids[1]", "var.ids", "var.ids[0]"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply: its expression combines var.ids[0], var.ids[1]")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["var.cfg.a", "var.cfg.ab", "var.cfg"]}},
+     ("unknown", f"{AT}.a.policy_id is unknown until apply: its expression combines var.cfg.a, var.cfg.ab")),
+    ({}, {"policy_id": True}, {"policy_id": {"references": ["var.cfg.a.b", "var.cfg.a", "var.cfg", "var.cfg.a.b"]}},
+     ("known", "deep")),
     # one value, not known: the reference named (the first the plan lists)
     ({}, {"policy_id": True}, {"policy_id": {"references": ["local.doc"]}},
      ("unknown", f"{AT}.a.policy_id is unknown until apply (local.doc is not known)")),
@@ -322,7 +338,7 @@ def _attr_doc(after, unknown, config=None, address=f"{AT}.a", modules=None, prio
 def test_an_attribute_is_its_planned_value_or_resolved_through_the_configuration(after, unknown, expressions, answer):
     config = cfg(f"{AT}.a", AT, **expressions) if expressions is not None else None
     doc = _attr_doc(after, unknown, config, prior=[{"address": "data.x.y", "values": {"id": "from-state"}}],
-                    variables={"ids": {"value": ["p-1", "p-2"]}})
+                    variables={"ids": {"value": ["p-1", "p-2"]}, "cfg": {"value": {"a": {"b": "deep"}, "on": True}}})
     R = Resolver(Plan(doc))
     assert R.attr(doc["resource_changes"][0], "policy_id") == answer
 
@@ -644,7 +660,7 @@ def test_rebuild_without_planned_rcps_keeps_the_collected_ones_and_gives_new_nod
         eng = sb.ou("Engineering")
         org, root = sb.load(tmp_path / "s"), sb.root
     ous, accounts, policies, targets, _, _ = _as_plan_org_holds_it(org)
-    ous[root]["name"] = None  # a root without a name is "Root"
+    ous[root].update(name=None, parent_id="r-stale")  # a root without a name is "Root"; a root has no parent
     new, nacc = NEW + f"{O}.new", NEW + f"{A}.new"
     ous[new] = {"ou_id": new, "name": "New", "parent_id": eng}
     accounts[nacc] = {"account_id": nacc, "account_name": "Newbie", "parent_id": new, "is_management": False}
@@ -654,7 +670,9 @@ def test_rebuild_without_planned_rcps_keeps_the_collected_ones_and_gives_new_nod
     assert {x: d["rcps"] for x, d in n.graph.nodes(data=True)} == want
     if rcps_on:
         assert want[eng] == sorted([RCP_FULL, rich.ids["keep"]])
-    assert (n.graph.nodes[root]["name"], n.ous.set_index("ou_id").name[root]) == ("Root", "Root")
+    assert [_none(v) for v in n.ous.set_index("ou_id").loc[root, ["name", "parent_id", "is_root"]]] == [
+        "Root", None, True]
+    assert n.graph.nodes[root]["name"] == "Root" and not list(n.graph.predecessors(root))
     assert (n.graph.nodes[new]["path"], n.graph.nodes[nacc]["path"]) == ("Root/Engineering/New",
                                                                          "Root/Engineering/New/Newbie")
     assert n.frames["rcps"] is org.frames["rcps"] and n.frames["rcp_targets"] is org.frames["rcp_targets"]
@@ -786,3 +804,43 @@ def test_a_planned_ou_with_a_slash_in_its_name_is_one_level_in_every_path(rich):
                  "SCP decisions"),
         R("ou_added", "neutral", ou_path=r"Root/Team\/Ops/X\/Y", after="X/Y", target_id=xy,
           reason="new OU (SCPs attached: FullAWSAccess) (RCPs attached: RCPFullAWSAccess)")]
+
+
+def test_rebuild_keeps_the_snapshot_s_policy_types_and_utc_times(tmp_path):
+    """The planned organisation says what the snapshot says of the policy types (SCPs disabled, RCPs enabled but
+    unread); joined_at stays a UTC time column when no account's time is known (accounts the plan creates)."""
+    sb = SnapshotSpec(regions=["us-east-1"], scp_enabled=False)
+    sb.enable_rcps()
+    sb.rcp_error = "AccessDeniedException"
+    org = sb.load(tmp_path / "s")
+    ous, accounts, policies, targets, _, _ = _as_plan_org_holds_it(org)
+    for a in accounts.values():
+        a["joined_at"] = pd.NaT
+    n = rebuild(org, ous, accounts, policies, targets)
+    unread = "organizations:AccessDeniedException (the RCPs could not be listed)"
+    assert (n.scp_enabled, n.rcp_enabled, n.rcp_unread) == (False, True, unread) == (
+        org.scp_enabled, org.rcp_enabled, org.rcp_unread)
+    assert n.accounts.joined_at.isna().all() and str(getattr(n.accounts.joined_at.dtype, "tz", None)) == "UTC"
+
+
+def test_a_parent_chosen_between_two_attributes_of_one_variable_is_unknown_not_guessed(rich):
+    """``parent_id = var.cfg.prod_on ? var.cfg.prod : var.cfg.dev``: Terraform records the three references with
+    ``var.cfg``; one base, three values. Which OU App lands in is not known: App's answer is unknown and the row says
+    which values the expression combines. (It was taken as ``var.cfg.prod_on``, the longest, true: App's parent
+    "True" is in no organisation, so App was reported "no longer in the organisation" and its DenyLeave detached, a
+    regression.)"""
+    i = rich.ids
+    app = i["app"]
+    changes = [rc(f"{A}.app", A, ["update"], {"id": app, "name": "App", "parent_id": i["eng"]},
+                  {"id": app, "name": "App"}, {"parent_id": True})]
+    config = [cfg(f"{A}.app", A, parent_id={"references": ["var.cfg.prod_on", "var.cfg", "var.cfg.prod",
+                                                            "var.cfg.dev"]})]
+    variables = {"cfg": {"value": {"prod_on": True, "prod": i["prod"], "dev": i["ops"]}}}
+    df = diff_plan(rich, plan(changes, config, variables=variables), actions=FEW)
+    why = (f"{A}.app.parent_id is unknown until apply: its expression combines var.cfg.dev, var.cfg.prod, "
+           "var.cfg.prod_on")
+    assert _whole(df) == [
+        R("scp_effect", "unknown", account_id=app, account_name="App", ou_path="Root/Engineering", after="unknown",
+          reason=f"its parent is unknown until apply ({why})"),
+        R("not_evaluated", "unknown", account_id=app, source=f"{A}.app",
+          reason=f"{A}.app: account parent unknown until apply ({why})")]

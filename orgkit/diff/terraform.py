@@ -20,6 +20,7 @@ Format" (``format_version`` 1.x), https://developer.hashicorp.com/terraform/inte
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -187,9 +188,13 @@ class Resolver:
         if not refs:
             return "unknown", f"{rc.get('address')}.{name} is unknown until apply (no references recorded)"
         bases = {self._base(r) for r in refs}
-        if len(bases) > 1:
+        # Terraform lists a reference with the objects it goes through (``var.cfg.id``, ``var.cfg``): one value is
+        # one such chain. Two chains, of two objects or of one object (``var.cfg.on ? var.cfg.a : var.cfg.b``),
+        # are values the expression combines: which one it gives is not known
+        heads = _heads(refs) if len(bases) == 1 else []
+        if len(bases) > 1 or len(heads) > 1:
             return "unknown", (f"{rc.get('address')}.{name} is unknown until apply: its expression combines "
-                               f"{', '.join(sorted(b for b in bases if b))}")
+                               f"{', '.join(sorted(b for b in bases if b) if len(bases) > 1 else heads)}")
         for ref in sorted(refs, key=len, reverse=True):  # the most specific reference first
             got = self.reference(ref, prefix)
             if got[0] != "unknown":
@@ -240,6 +245,22 @@ class Resolver:
             if ok and v is not None:
                 return "known", v
         return "unknown", f"{ref} is not in the plan"
+
+
+def _heads(refs: list[str]) -> list[str]:
+    """The references of ``refs`` that no other one goes through (``var.cfg.a`` of ``var.cfg.a``, ``var.cfg``),
+    sorted: the values an expression is built from. In sorted order those that go through ``r`` follow ``r + "."``
+    (or ``r + "["``): one search each, not a comparison of every pair (a plan's author chooses how many)."""
+    refs = sorted(set(refs))
+
+    def goes_on(r: str) -> bool:
+        for k in (r + ".", r + "["):
+            i = bisect.bisect_left(refs, k)
+            if i < len(refs) and refs[i].startswith(k):
+                return True
+        return False
+
+    return [r for r in refs if not goes_on(r)]
 
 
 # ---------------------------------------------------------------------------------------------------- application
