@@ -87,7 +87,8 @@ PACKAGES = {
                      ["tests/test_diff.py", "tests/test_diff_rcp_lake.py", "tests/test_diff_terraform.py",
                       "tests/test_diff_effect.py",
                       "tests/test_diff_structure.py",
-                      "tests/test_diff_plan_org.py"]),
+                      "tests/test_diff_plan_org.py",
+                      "tests/test_diff_plan_parts.py"]),
 }
 
 

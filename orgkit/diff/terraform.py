@@ -20,6 +20,7 @@ Format" (``format_version`` 1.x), https://developer.hashicorp.com/terraform/inte
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -188,9 +189,13 @@ class Resolver:
         if not refs:
             return "unknown", f"{rc.get('address')}.{name} is unknown until apply (no references recorded)"
         bases = {self._base(r) for r in refs}
-        if len(bases) > 1:
+        # Terraform lists a reference with the objects it goes through (``var.cfg.id``, ``var.cfg``): one value is
+        # one such chain. Two chains, of two objects or of one object (``var.cfg.on ? var.cfg.a : var.cfg.b``),
+        # are values the expression combines: which one it gives is not known
+        heads = _heads(refs) if len(bases) == 1 else []
+        if len(bases) > 1 or len(heads) > 1:
             return "unknown", (f"{rc.get('address')}.{name} is unknown until apply: its expression combines "
-                               f"{', '.join(sorted(b for b in bases if b))}")
+                               f"{', '.join(sorted(b for b in bases if b) if len(bases) > 1 else heads)}")
         for ref in sorted(refs, key=len, reverse=True):  # the most specific reference first
             got = self.reference(ref, prefix)
             if got[0] != "unknown":
@@ -241,6 +246,22 @@ class Resolver:
             if ok and v is not None:
                 return "known", v
         return "unknown", f"{ref} is not in the plan"
+
+
+def _heads(refs: list[str]) -> list[str]:
+    """The references of ``refs`` that no other one goes through (``var.cfg.a`` of ``var.cfg.a``, ``var.cfg``),
+    sorted: the values an expression is built from. In sorted order those that go through ``r`` follow ``r + "."``
+    (or ``r + "["``): one search each, not a comparison of every pair (a plan's author chooses how many)."""
+    refs = sorted(set(refs))
+
+    def goes_on(r: str) -> bool:
+        for k in (r + ".", r + "["):
+            i = bisect.bisect_left(refs, k)
+            if i < len(refs) and refs[i].startswith(k):
+                return True
+        return False
+
+    return [r for r in refs if not goes_on(r)]
 
 
 # ---------------------------------------------------------------------------------------------------- application
@@ -754,6 +775,7 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: 
     """A new ``Org`` with these OUs, accounts, policies and attachments (other frames shared with ``org``);
     ``rcp``: the resource control policies and their attachments (None: as collected)."""
     from orgkit.model import FRAMES, Org, _frame
+    from orgkit.ougraph import child_path
 
     g = nx.DiGraph()
     for oid, o in ous.items():
@@ -777,7 +799,7 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: 
         if d["kind"] == "ou":
             parent = next(iter(g.predecessors(oid)))
             d["depth"] = g.nodes[parent]["depth"] + 1
-            d["path"] = f"{g.nodes[parent]['path']}/{d['name']}"
+            d["path"] = child_path(g.nodes[parent]["path"], d["name"])  # a "/" in a name escaped, as load does
         o = ous[oid]
         ou_rows.append({**{c: o.get(c) for c in FRAMES["ous"]}, "depth": d["depth"], "ou_path": d["path"],
                         "parent_id": None if d["kind"] == "root" else next(iter(g.predecessors(oid))),
@@ -787,7 +809,7 @@ def rebuild(org, ous: dict, accounts: dict, policies: dict, targets: dict, rcp: 
     for aid, a in accounts.items():
         parent = a["parent_id"]
         g.add_node(aid, kind="account", name=a.get("account_name"), depth=g.nodes[parent]["depth"] + 1,
-                   path=f"{g.nodes[parent]['path']}/{a.get('account_name')}", scps=[], is_management=aid == mgmt)
+                   path=child_path(g.nodes[parent]["path"], a.get("account_name")), scps=[], is_management=aid == mgmt)
         g.add_edge(parent, aid)
         acc_rows.append({**{c: a.get(c) for c in FRAMES["accounts"]}, "ou_path": g.nodes[parent]["path"]})
     for (pid, tid) in targets:
