@@ -20,9 +20,10 @@ from orgkit.testing import SnapshotSpec
 from test_diff import R, _whole, load, spec
 
 # ------------------------------------------------------------------------------------ cell_changes, called directly
-A, B, N, C, D, O = "000000000001", "000000000002", "000000000003", "000000000004", "000000000005", "000000000006"
+A, B, N, C, D, O, E = ("000000000001", "000000000002", "000000000003", "000000000004", "000000000005",
+                       "000000000006", "000000000007")
 WHO = {A: ("Alpha", "Root/A"), B: ("Beta", "Root/B"), N: ("Nova", "Root/A/New"), C: ("Gone", "Root"),
-       D: ("Delta", "Root/B"), O: ("Outside", "Root/X")}
+       D: ("Delta", "Root/B"), O: ("Outside", "Root/X"), E: ("Echo", "Root/B")}
 ORG_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org"
 B_ARN = "arn:aws:cloudtrail:eu-west-1:000000000002:trail/beta"
 TWO = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org,arn:aws:cloudtrail:us-east-1:000000000002:trail/beta"
@@ -144,6 +145,9 @@ GD_BEFORE = [
     (O, US, "administrator", "the delegated administrator", "dO", {"S3_DATA_EVENTS": "ENABLED"}),
     (O, EU, "standalone", "detector enabled, no administrator", "dOeu",
      {"S3_DATA_EVENTS": "ENABLED", "EKS_AUDIT_LOGS": "DISABLED", "EBS_MALWARE_PROTECTION": "ENABLED"}),
+    # features unknown on one side (no detector document read): nothing to compare; the same on both: no row
+    (E, US, "standalone", "detector enabled, no administrator", "dE", None),
+    (E, EU, "standalone", "detector enabled, no administrator", "dEeu", {"S3_DATA_EVENTS": "ENABLED"}),
 ]
 GD_AFTER = [
     (A, US, "standalone", "detector enabled, no administrator", "dA", {"S3_DATA_EVENTS": "ENABLED"}),
@@ -159,6 +163,8 @@ GD_AFTER = [
      {"S3_DATA_EVENTS": "DISABLED", "EKS_AUDIT_LOGS": "ENABLED", "RUNTIME_MONITORING": "DISABLED"}),
     (N, US, "standalone", "detector enabled, no administrator", "dN", None),
     (N, EU, "pending", "invitation not accepted", "dNeu", None),
+    (E, US, "standalone", "detector enabled, no administrator", "dE", {"S3_DATA_EVENTS": "ENABLED"}),
+    (E, EU, "standalone", "detector enabled, no administrator", "dEeu", {"S3_DATA_EVENTS": "ENABLED"}),
 ]
 
 
@@ -262,25 +268,32 @@ MG, SEC, APP = "111111111111", "222222222222", "333333333333"
 
 
 def gd_org(tmp_path, name: str, *, admins: dict | None = None, configs: dict | None = None, unread=(),
-           partial=(), regions=(US, EU, AP), names: dict | None = None, without=()):
+           partial=(), regions=(US, EU, AP), names: dict | None = None, without=(), read_only=None, lake_unread=()):
     """An organisation of the management account, Security and App: ``admins`` {region: [(account, AdminStatus)]}
     (ListOrganizationAdminAccounts), ``configs`` {(account, region): DescribeOrganizationConfiguration} (each
     given account's detector there), ``unread`` (account, region) whose GuardDuty could not be listed,
-    ``partial`` (account, region) read but one call failed (ListMembers), ``without``: accounts not in it."""
+    ``partial`` (account, region) read but one call failed (ListMembers), ``without``: accounts not in it;
+    ``read_only``: the collector's --accounts (the others' documents are not collected); ``lake_unread``
+    (account, region) whose CloudTrail Lake event data stores could not be listed (another service's read)."""
     names = {SEC: "Security", APP: "App", **(names or {})}
     sb = SnapshotSpec(regions=list(regions))
     for aid in (SEC, APP):
         if aid not in without:
             sb.account(names[aid], account_id=aid)
-    sb.gd_admins = {r: [{"AdminAccountId": a, "AdminStatus": s} for a, s in lst] for r, lst in (admins or {}).items()}
+    sb.gd_admins = {r: [{"AdminAccountId": a} | ({"AdminStatus": s} if s else {}) for a, s in lst]
+                    for r, lst in (admins or {}).items()}
     for (aid, r), cfg in (configs or {}).items():
         sb.detector(aid, r, org_config=cfg)
     for aid, r in unread:
         sb.docs[aid]["GuardDuty"][r] = None
         sb.error(aid, r, "guardduty", "ListDetectors", "AccessDeniedException")
+    for aid, r in lake_unread:
+        sb.lake_unread(r, account=aid)
     for aid, r in partial:
         sb.error(aid, r, "guardduty", "ListMembers", "ThrottlingException")
-    return load(tmp_path, name, sb)
+    for aid in set(sb.docs) - set(read_only or sb.docs):
+        del sb.docs[aid]
+    return load(tmp_path, name, sb, accounts_filter=read_only)
 
 
 def gd(kind: str, sev: str, region: str, before, after, account_id, reason: str, account_name=None,
@@ -311,9 +324,10 @@ def ae(mode: str, *features: tuple) -> dict:
 def test_a_delegated_administrator_designated(tmp_path):
     """Designated (with ALL and features): the administrator row and the auto-enable row, an improvement from "not
     set"; the features are not listed one by one (nothing to compare them with); a region designated NONE is a
-    neutral auto-enable row (nothing auto-enabled either way)."""
+    neutral auto-enable row (nothing auto-enabled either way). An administrator listed without ``AdminStatus``
+    counts as one (only a status other than ENABLED, e.g. DISABLE_IN_PROGRESS, does not)."""
     b = gd_org(tmp_path, "b")
-    a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")], EU: [(SEC, "ENABLED")]},
+    a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")], EU: [(SEC, None)]},
                configs={(SEC, US): ae("ALL", ("S3_DATA_EVENTS", "NEW")), (SEC, EU): ae("NONE")})
     assert mgmt_rows(b, a) == [
         gd("guardduty_admin", "improvement", US, None, SEC, SEC, "delegated administrator designated in us-east-1",
@@ -360,6 +374,10 @@ def test_a_delegated_administrator_changed_and_its_configuration_compared_featur
            action="S3_DATA_EVENTS"),
         gd("guardduty_auto_enable", "improvement", EU, "NEW", "ALL", SEC,
            "organisation auto-enable NEW -> ALL in eu-west-1")]
+    # the same rows reach the change frame (the detector cells add none: their status is the same)
+    df = diff(b, a, scp=False, processes=1)
+    mine = df[df.kind.isin(["guardduty_admin", "guardduty_auto_enable", "guardduty_feature"])]
+    assert sorted(_whole(mine), key=str) == sorted(mgmt_rows(b, a), key=str)
     # and back: every transition the other way; the administrator row names App (AFTER's name)
     assert mgmt_rows(a, b) == [
         gd("guardduty_admin", "neutral", US, SEC, APP, APP, "delegated administrator changed in us-east-1", "App"),
@@ -400,13 +418,14 @@ def test_a_delegated_administrator_removed_or_disabling(tmp_path):
 def test_an_administrator_whose_guardduty_could_not_be_read_has_no_configuration_rows(tmp_path):
     """Where the administrator's GuardDuty was not read (on either side), its organisation configuration is
     unknown: no auto-enable or feature row says it changed (its own cell, unknown, is the regression: below);
-    read with one call failing (status partial) it is known. Regions not collected by both are not compared."""
+    read with one call failing (status partial) it is known, whatever another service's read (CloudTrail Lake)
+    in that region. Regions not collected by both are not compared."""
     cfg = ae("ALL", ("S3_DATA_EVENTS", "ALL"))
     b = gd_org(tmp_path, "b", admins={US: [(SEC, "ENABLED")], EU: [(SEC, "ENABLED")], AP: [(SEC, "ENABLED")]},
                configs={(SEC, US): cfg, (SEC, EU): cfg, (SEC, AP): cfg})
     a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")], EU: [(SEC, "ENABLED")]},
                configs={(SEC, EU): ae("NEW", ("S3_DATA_EVENTS", "NONE"))}, unread=[(SEC, US)],
-               partial=[(SEC, EU)], regions=(US, EU))
+               partial=[(SEC, EU)], regions=(US, EU), lake_unread=[(SEC, EU)])
     expected_eu = [
         gd("guardduty_auto_enable", "regression", EU, "ALL", "NEW", SEC, "organisation auto-enable ALL -> NEW in eu-west-1"),
         gd("guardduty_feature", "regression", EU, "ALL", "NONE", SEC,
@@ -418,7 +437,7 @@ def test_an_administrator_whose_guardduty_could_not_be_read_has_no_configuration
     assert mgmt_rows(a, b) == back
     # through diff(): the administrator's cell in us-east-1 became unknown, a regression
     df = diff(b, a, scp=False, processes=1)
-    got = df[(df.account_id == SEC) & (df.region == US)]
+    got = df[(df.account_id == SEC) & (df.region == US) & (df.kind == "guardduty")]
     assert _whole(got) == [R("guardduty", "regression", account_id=SEC, account_name="Security", ou_path="Root",
                              region=US, before="administrator", after="unknown",
                              reason="read failed: AccessDeniedException", service="guardduty",
@@ -526,3 +545,14 @@ def test_collected_accounts_from_the_manifest(tmp_path, options, expected):
     full = scope_org(tmp_path, "full")
     rows = [acct_row(PLAY, "Play", "BEFORE"), acct_row(EXTRA, "Extra", "BEFORE")] if expected else []
     assert whole_scope(scope(full, org)) == ([US, EU], expected, rows)
+
+
+def test_an_administrator_outside_the_accounts_collected_has_no_configuration_rows(tmp_path):
+    """AFTER collected with --accounts without Security, the administrator (the collector writes no document for
+    it, so no read of it either): its organisation configuration is unknown in AFTER, and no row says it changed;
+    Security is listed as read in BEFORE only (a scope row)."""
+    cfg = {(SEC, US): ae("ALL", ("S3_DATA_EVENTS", "ALL"))}
+    b = gd_org(tmp_path, "b", admins={US: [(SEC, "ENABLED")]}, configs=cfg)
+    a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")]}, configs=cfg, read_only=[MG, APP])
+    assert mgmt_rows(b, a) == [] and mgmt_rows(a, b) == []
+    assert whole_scope(scope(b, a)) == ([US, EU, AP], {MG, APP}, [acct_row(SEC, "Security", "BEFORE")])
