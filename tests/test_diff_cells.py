@@ -57,6 +57,7 @@ CT_BEFORE = [
     (D, US, "not_delivering", "", B_ARN),
     (D, EU, "none", "no trail", "cloudtrail:DescribeTrails"),
     (O, US, "covered", "covered by org", ORG_ARN),
+    (E, US, "covered", "covered by org", ORG_ARN),
 ]
 CT_AFTER = [  # another order than BEFORE's: cells are matched by (account, region)
     (B, EU, "covered", "beta records everything", B_ARN),
@@ -72,6 +73,7 @@ CT_AFTER = [  # another order than BEFORE's: cells are matched by (account, regi
     (N, EU, "not_applicable", "region not enabled for the account (DISABLED)", "account:ListRegions"),
     (N, AP, "none", "no trail", None),
     (O, US, "none", "no trail", None),
+    (E, US, "not_logging", "", B_ARN),                      # an empty reason is no reason
 ]
 
 
@@ -100,6 +102,7 @@ def test_cloudtrail_cells_every_transition_compared_whole():
         cell(ct, "neutral", N, EU, None, "not_applicable",
              "new account's cell: region not enabled for the account (DISABLED)", "account:ListRegions"),
         cell(ct, "regression", O, US, "covered", "none", "no trail"),
+        cell(ct, "regression", E, US, "covered", "not_logging", None, B_ARN, B_ARN),
     ]
     # the accounts both snapshots read only; no new account, no suspended account
     sc = Scope([EU, US, AP], {A, D}, [])
@@ -144,27 +147,29 @@ GD_BEFORE = [
     (D, EU, "not_applicable", "region not enabled for the account (DISABLED)", "account:ListRegions", None),
     (O, US, "administrator", "the delegated administrator", "dO", {"S3_DATA_EVENTS": "ENABLED"}),
     (O, EU, "standalone", "detector enabled, no administrator", "dOeu",
-     {"S3_DATA_EVENTS": "ENABLED", "EKS_AUDIT_LOGS": "DISABLED", "EBS_MALWARE_PROTECTION": "ENABLED"}),
+     {"S3_DATA_EVENTS": "ENABLED", "EKS_AUDIT_LOGS": "DISABLED", "EBS_MALWARE_PROTECTION": "ENABLED",
+      "CLOUD_TRAIL": "ENABLED"}),
     # features unknown on one side (no detector document read): nothing to compare; the same on both: no row
     (E, US, "standalone", "detector enabled, no administrator", "dE", None),
     (E, EU, "standalone", "detector enabled, no administrator", "dEeu", {"S3_DATA_EVENTS": "ENABLED"}),
 ]
-GD_AFTER = [
+GD_AFTER = [  # Echo first: the cells with nothing to compare do not stop the others being compared
+    (E, US, "standalone", "detector enabled, no administrator", "dE", {"S3_DATA_EVENTS": "ENABLED"}),
+    (E, EU, "standalone", "detector enabled, no administrator", "dEeu", {"S3_DATA_EVENTS": "ENABLED"}),
     (A, US, "standalone", "detector enabled, no administrator", "dA", {"S3_DATA_EVENTS": "ENABLED"}),
     (A, EU, "org_member", "member of 999999999999", "dAeu", None),
     (B, US, "suspended", "membership suspended", "dB", None),
-    (B, EU, "none", "no detector", "guardduty:ListDetectors", None),
+    (B, EU, "none", float("nan"), "guardduty:ListDetectors", None),
     (C, US, "not_applicable", "region not enabled for the account (DISABLED)", "account:ListRegions", None),
     (C, EU, "unknown", "not read", float("nan"), None),
     (D, US, "standalone", "detector enabled, no administrator", "dD", None),
     (D, EU, "none", "no detector", "guardduty:ListDetectors", None),
     (O, US, "administrator", "the delegated administrator", "dO", {"S3_DATA_EVENTS": "DISABLED"}),
     (O, EU, "standalone", "detector enabled, no administrator", float("nan"),
-     {"S3_DATA_EVENTS": "DISABLED", "EKS_AUDIT_LOGS": "ENABLED", "RUNTIME_MONITORING": "DISABLED"}),
+     {"S3_DATA_EVENTS": "DISABLED", "EKS_AUDIT_LOGS": "ENABLED", "RUNTIME_MONITORING": "DISABLED",
+      "CLOUD_TRAIL": "ENABLED"}),
     (N, US, "standalone", "detector enabled, no administrator", "dN", None),
     (N, EU, "pending", "invitation not accepted", "dNeu", None),
-    (E, US, "standalone", "detector enabled, no administrator", "dE", {"S3_DATA_EVENTS": "ENABLED"}),
-    (E, EU, "standalone", "detector enabled, no administrator", "dEeu", {"S3_DATA_EVENTS": "ENABLED"}),
 ]
 
 
@@ -182,7 +187,7 @@ def test_guardduty_cells_every_transition_and_detector_features_compared_whole()
         cell(gd, "improvement", A, EU, "invited_member", "org_member",
              "member of 999999999999; was: member by invitation of 999999999999", "dAeu"),
         cell(gd, "neutral", B, US, "pending", "suspended", "membership suspended", "dB"),
-        cell(gd, "neutral", B, EU, "unknown", "none", "no detector", "guardduty:ListDetectors"),
+        cell(gd, "neutral", B, EU, "unknown", "none", None, "guardduty:ListDetectors"),
         cell(gd, "neutral", C, US, "org_member", "not_applicable", "region not enabled for the account (DISABLED)",
              "account:ListRegions"),
         cell(gd, "neutral", C, EU, "standalone", "unknown", "not read"),
