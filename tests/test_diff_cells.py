@@ -330,14 +330,19 @@ def test_a_delegated_administrator_designated(tmp_path):
     """Designated (with ALL and features): the administrator row and the auto-enable row, an improvement from "not
     set"; the features are not listed one by one (nothing to compare them with); a region designated NONE is a
     neutral auto-enable row (nothing auto-enabled either way). An administrator listed without ``AdminStatus``
-    counts as one (only a status other than ENABLED, e.g. DISABLE_IN_PROGRESS, does not)."""
+    counts as one (only a status other than ENABLED, e.g. DISABLE_IN_PROGRESS, does not). A configuration that
+    gives neither AutoEnableOrganizationMembers nor AutoEnable (ap-south-1) leaves the auto-enable not set: no
+    row."""
     b = gd_org(tmp_path, "b")
-    a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")], EU: [(SEC, None)]},
-               configs={(SEC, US): ae("ALL", ("S3_DATA_EVENTS", "NEW")), (SEC, EU): ae("NONE")})
+    a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")], EU: [(SEC, None)], AP: [(SEC, "ENABLED")]},
+               configs={(SEC, US): ae("ALL", ("S3_DATA_EVENTS", "NEW")), (SEC, EU): ae("NONE"),
+                        (SEC, AP): ae(None, ("S3_DATA_EVENTS", "ALL"))})
     assert mgmt_rows(b, a) == [
         gd("guardduty_admin", "improvement", US, None, SEC, SEC, "delegated administrator designated in us-east-1",
            "Security"),
         gd("guardduty_admin", "improvement", EU, None, SEC, SEC, "delegated administrator designated in eu-west-1",
+           "Security"),
+        gd("guardduty_admin", "improvement", AP, None, SEC, SEC, "delegated administrator designated in ap-south-1",
            "Security"),
         gd("guardduty_auto_enable", "improvement", US, None, "ALL", SEC,
            "organisation auto-enable (not set: no delegated administrator) -> ALL in us-east-1"),
@@ -347,25 +352,27 @@ def test_a_delegated_administrator_designated(tmp_path):
 
 
 def test_a_delegated_administrator_changed_and_its_configuration_compared_feature_by_feature(tmp_path):
-    """App -> Security in us-east-1 (Security renamed SecOps in AFTER: AFTER's name); App keeps a stale
-    organisation configuration in AFTER, which is not the administrator's and is not read. The legacy AutoEnable
+    """App -> Security in us-east-1 (Security renamed SecOps in AFTER: AFTER's name), Security -> App in
+    ap-south-1; the former administrator keeps a stale organisation configuration in AFTER in each, which is not
+    the administrator's and is not read (whichever account's document comes first). The legacy AutoEnable
     true is NEW, and AutoEnableOrganizationMembers wins over it. Each feature and additional configuration
     (``NAME/ADDITIONAL``) compared on the ALL > NEW > NONE ladder, a feature missing counting as NONE; a
     malformed feature entry skipped."""
     rm = ("RUNTIME_MONITORING", "NEW", {"EKS_ADDON_MANAGEMENT": "NEW", "ECS_FARGATE_AGENT_MANAGEMENT": "ALL"})
-    b = gd_org(tmp_path, "b", admins={US: [(APP, "ENABLED")], EU: [(SEC, "ENABLED")]},
+    b = gd_org(tmp_path, "b", admins={US: [(APP, "ENABLED")], EU: [(SEC, "ENABLED")], AP: [(SEC, "ENABLED")]},
                configs={(APP, US): ae("ALL", ("S3_DATA_EVENTS", "ALL"), rm),
-                        (SEC, EU): ae("legacy-true")})
+                        (SEC, EU): ae("legacy-true"), (SEC, AP): ae("NONE")})
     rm2 = ("RUNTIME_MONITORING", "NEW", {"EKS_ADDON_MANAGEMENT": "ALL", "ECS_FARGATE_AGENT_MANAGEMENT": "NONE"})
     cfg = ae("legacy-true", ("S3_DATA_EVENTS", "NONE"), rm2, ("EBS_MALWARE_PROTECTION", "NEW"))
-    cfg["Features"].append("not a feature")
-    a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")], EU: [(SEC, "ENABLED")]},
+    cfg["Features"].insert(0, "not a feature")
+    a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")], EU: [(SEC, "ENABLED")], AP: [(APP, "ENABLED")]},
                configs={(SEC, US): cfg, (APP, US): ae("ALL", ("S3_DATA_EVENTS", "ALL"), rm),
-                        (SEC, EU): ae("ALL") | {"AutoEnable": True}},
+                        (SEC, EU): ae("ALL") | {"AutoEnable": True}, (SEC, AP): ae("NONE"), (APP, AP): ae("ALL")},
                names={SEC: "SecOps"})
     feat = "guardduty_feature"
     assert mgmt_rows(b, a) == [
         gd("guardduty_admin", "neutral", US, APP, SEC, SEC, "delegated administrator changed in us-east-1", "SecOps"),
+        gd("guardduty_admin", "neutral", AP, SEC, APP, APP, "delegated administrator changed in ap-south-1", "App"),
         gd("guardduty_auto_enable", "regression", US, "ALL", "NEW", SEC, "organisation auto-enable ALL -> NEW in us-east-1"),
         gd(feat, "improvement", US, None, "NEW", SEC, "organisation auto-enable of EBS_MALWARE_PROTECTION in us-east-1",
            action="EBS_MALWARE_PROTECTION"),
@@ -378,7 +385,9 @@ def test_a_delegated_administrator_changed_and_its_configuration_compared_featur
         gd(feat, "regression", US, "ALL", "NONE", SEC, "organisation auto-enable of S3_DATA_EVENTS in us-east-1",
            action="S3_DATA_EVENTS"),
         gd("guardduty_auto_enable", "improvement", EU, "NEW", "ALL", SEC,
-           "organisation auto-enable NEW -> ALL in eu-west-1")]
+           "organisation auto-enable NEW -> ALL in eu-west-1"),
+        gd("guardduty_auto_enable", "improvement", AP, "NONE", "ALL", APP,
+           "organisation auto-enable NONE -> ALL in ap-south-1")]
     # the same rows reach the change frame (the detector cells add none: their status is the same)
     df = diff(b, a, scp=False, processes=1)
     mine = df[df.kind.isin(["guardduty_admin", "guardduty_auto_enable", "guardduty_feature"])]
@@ -386,6 +395,8 @@ def test_a_delegated_administrator_changed_and_its_configuration_compared_featur
     # and back: every transition the other way; the administrator row names App (AFTER's name)
     assert mgmt_rows(a, b) == [
         gd("guardduty_admin", "neutral", US, SEC, APP, APP, "delegated administrator changed in us-east-1", "App"),
+        gd("guardduty_admin", "neutral", AP, APP, SEC, SEC, "delegated administrator changed in ap-south-1",
+           "Security"),
         gd("guardduty_auto_enable", "improvement", US, "NEW", "ALL", APP,
            "organisation auto-enable NEW -> ALL in us-east-1"),
         gd(feat, "regression", US, "NEW", None, APP, "organisation auto-enable of EBS_MALWARE_PROTECTION in us-east-1",
@@ -399,15 +410,18 @@ def test_a_delegated_administrator_changed_and_its_configuration_compared_featur
         gd(feat, "improvement", US, "NONE", "ALL", APP, "organisation auto-enable of S3_DATA_EVENTS in us-east-1",
            action="S3_DATA_EVENTS"),
         gd("guardduty_auto_enable", "regression", EU, "ALL", "NEW", SEC,
-           "organisation auto-enable ALL -> NEW in eu-west-1")]
+           "organisation auto-enable ALL -> NEW in eu-west-1"),
+        gd("guardduty_auto_enable", "regression", AP, "ALL", "NONE", SEC,
+           "organisation auto-enable ALL -> NONE in ap-south-1")]
 
 
 def test_a_delegated_administrator_removed_or_disabling(tmp_path):
     """Removed (App, which also left the organisation: BEFORE's name), and disabling in progress (Security's
     AdminStatus DISABLE_IN_PROGRESS is no administrator any more): regressions; the auto-enable the administrator
-    had goes to "not set" (a regression), its features are not listed one by one."""
+    had goes to "not set" (a regression; from NONE, given as the legacy AutoEnable false, neutral), its features
+    are not listed one by one."""
     b = gd_org(tmp_path, "b", admins={US: [(APP, "ENABLED")], EU: [(SEC, "ENABLED")]},
-               configs={(APP, US): ae("NEW", ("S3_DATA_EVENTS", "ALL")), (SEC, EU): ae("NONE")})
+               configs={(APP, US): ae("NEW", ("S3_DATA_EVENTS", "ALL")), (SEC, EU): ae("legacy-false")})
     a = gd_org(tmp_path, "a", admins={EU: [(SEC, "DISABLE_IN_PROGRESS")]}, without=(APP,))
     assert mgmt_rows(b, a) == [
         gd("guardduty_admin", "regression", US, APP, None, APP, "no delegated administrator any more in us-east-1",
