@@ -575,3 +575,46 @@ def test_an_administrator_outside_the_accounts_collected_has_no_configuration_ro
     a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")]}, configs=cfg, read_only=[MG, APP])
     assert mgmt_rows(b, a) == [] and mgmt_rows(a, b) == []
     assert whole_scope(scope(b, a)) == ([US, EU, AP], {MG, APP}, [acct_row(SEC, "Security", "BEFORE")])
+
+
+def _member_org(tmp_path, status: str | None):
+    """App's detector in us-east-1, alone (None) or a member of Security, the delegated administrator, whose
+    relationship is ``status`` (GetAdministratorAccount / ListMembers ``RelationshipStatus``)."""
+    sb = SnapshotSpec(regions=[US])
+    sb.account("Security", account_id=SEC)
+    sb.account("App", account_id=APP)
+    sb.detector(APP, US, administrator={"AccountId": SEC, "RelationshipStatus": status} if status else {})
+    if status:
+        sb.gd_admins = {US: [{"AdminAccountId": SEC, "AdminStatus": "ENABLED"}]}
+        sb.detector(SEC, US, members=[sb.member(APP, SEC, status=status)], org_config=ae("ALL"))
+    return load(tmp_path, status or "alone", sb)
+
+
+MEMBER = "member of 222222222222 through AWS Organizations, the organization's delegated administrator"
+
+
+def test_member_relationships_through_diff(tmp_path):
+    """A member whose relationship with the delegated administrator is no longer Enabled keeps its own detector:
+    org_member -> standalone, a regression whose reason says what it was. The first snapshot, App alone, to App a
+    member: the administrator designated (and its own cell), the auto-enable set, App's cell an improvement."""
+    alone, member = _member_org(tmp_path, None), _member_org(tmp_path, "Enabled")
+    app = dict(account_id=APP, account_name="App", ou_path="Root", region=US, service="guardduty",
+               source=f"d{APP}useast1")
+    for status, why in (("Created", "the membership offered by 222222222222 is Created, not accepted"),
+                        ("Disabled", "the relationship with 222222222222 is Disabled"),
+                        ("Removed", "the relationship with 222222222222 is Removed")):
+        assert _whole(diff(member, _member_org(tmp_path, status), scp=False, processes=1)) == [
+            R("guardduty", "regression", **app, before="org_member", after="standalone",
+              reason=f"detector enabled; {why}; was: {MEMBER}")]
+    assert _whole(diff(alone, member, scp=False, processes=1)) == [
+        R("guardduty_admin", "improvement", account_id=SEC, account_name="Security", region=US, after=SEC,
+          reason="delegated administrator designated in us-east-1", service="guardduty"),
+        R("guardduty_auto_enable", "improvement", account_id=SEC, region=US, after="ALL",
+          reason="organisation auto-enable (not set: no delegated administrator) -> ALL in us-east-1",
+          service="guardduty"),
+        R("guardduty", "improvement", account_id=SEC, account_name="Security", ou_path="Root", region=US,
+          before="none", after="administrator",
+          reason="the organization's delegated GuardDuty administrator for the region with 1 member(s); was: no detector",
+          service="guardduty", source=f"d{SEC}useast1"),
+        R("guardduty", "improvement", **app, before="standalone", after="org_member",
+          reason=f"{MEMBER}; was: detector enabled, no administrator")]
