@@ -88,7 +88,8 @@ PACKAGES = {
                       "tests/test_diff_effect.py",
                       "tests/test_diff_structure.py",
                       "tests/test_diff_plan_org.py",
-                      "tests/test_diff_plan_parts.py"]),
+                      "tests/test_diff_plan_parts.py",
+                      "tests/test_diff_cells.py"]),
 }
 
 
