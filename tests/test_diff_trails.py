@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
 
 import orgkit
 from orgkit.diff import COLUMNS, KINDS, diff
@@ -210,4 +209,179 @@ def test_trail_rows_of_many_changes_at_once_compared_whole(tmp_path):
           "trail shut-trail: its account's trails were not read in AFTER (the account is suspended)"),
         T("trail_changed", "neutral", (leaving, "Leaving", "Root/Sandbox"), _arn(leaving, "leaving-trail"), "read",
           "unknown", "trail leaving-trail: its account's trails were not read in AFTER (the account is suspended)"),
+    ]
+
+
+# ------------------------------------------------------------------------------------------- event data stores
+MGMT_SEL = [{"Name": "mgmt", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
+DATA_SEL = [{"Name": "s3", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                              {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}]
+ACCOUNT_ONE = dict(organization=False, multi_region=False)
+
+#: each store of the management account (unless ``account`` says App): (name, BEFORE, AFTER), a side None where
+#: the store does not exist, else the keyword arguments of SnapshotSpec.event_data_store plus ``drop`` (members
+#: GetEventDataStore did not return) and ``set`` (members overwritten)
+STORES = [
+    ("stops", {}, dict(status="STOPPED_INGESTION")),
+    ("starts", dict(status="STOPPED_INGESTION", **ACCOUNT_ONE), dict(**ACCOUNT_ONE)),
+    ("unsure", {}, dict(status="STARTING_INGESTION")),
+    ("deleting", dict(status="STOPPED_INGESTION"), dict(status="PENDING_DELETION")),
+    ("statusless", {}, dict(drop=["Status"])),
+    ("statusless-before", dict(drop=["Status"]), {}),
+    ("gone-on", {}, None),
+    ("gone-off", dict(status="STOPPED_INGESTION", **ACCOUNT_ONE), None),
+    ("new", None, {}),
+    ("new-created", None, dict(status="CREATED", **ACCOUNT_ONE)),
+    ("narrow", {}, dict(organization=False)),
+    ("mixed", dict(multi_region=False), dict(organization=False)),
+    ("widen", dict(**ACCOUNT_ONE), {}),
+    ("widen-off", dict(status="STOPPED_INGESTION", multi_region=False), dict(status="STOPPED_INGESTION")),
+    ("sel", dict(advanced_event_selectors=MGMT_SEL), dict(advanced_event_selectors=MGMT_SEL + DATA_SEL)),
+    ("sel-stop", dict(advanced_event_selectors=MGMT_SEL), dict(status="STOPPED_INGESTION",
+                                                               advanced_event_selectors=DATA_SEL)),
+    ("sel-unread", dict(advanced_event_selectors=MGMT_SEL), dict(drop=["AdvancedEventSelectors"])),
+    ("protect", {}, dict(set={"TerminationProtectionEnabled": False, "RetentionPeriod": 90})),
+    ("far", dict(home_region="ap-south-1"), dict(home_region="ap-south-1", status="STOPPED_INGESTION")),
+    ("far-gone", dict(home_region="ap-south-1"), None),
+    ("app-lake", dict(account="App", organization=False), None),
+    ("app-same", dict(account="App", organization=False), dict(account="App", organization=False)),
+]
+
+
+def _store(sb: SnapshotSpec, name: str, kw: dict, app: str) -> None:
+    kw = dict(kw)
+    drop, set_ = kw.pop("drop", []), kw.pop("set", {})
+    if kw.get("account") == "App":
+        kw["account"] = app
+    arn = sb.event_data_store(name, **kw)
+    owner = kw.get("account") or sb.management
+    store = next(s for s in sb.docs[owner]["CloudTrail"]["EventDataStores"][kw.get("home_region", "us-east-1")]
+                 if s["EventDataStoreArn"] == arn)
+    for k in drop:
+        del store[k]
+    store.update(set_)
+
+
+def _store_org(side: int) -> SnapshotSpec:
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"])
+    app = sb.account("App", parent=sb.ou("Eng"))
+    sb.lake_read(sb.management)
+    sb.lake_read(app)
+    for name, *sides in STORES:
+        if sides[side] is not None:
+            _store(sb, name, sides[side], app)
+    return sb
+
+
+def _eds(aid, name, region="us-east-1"):
+    return f"arn:aws:cloudtrail:{region}:{aid}:eventdatastore/{name}-0000"
+
+
+def S(kind: str, severity: str, where: tuple, name: str, before, after, reason: str, region="us-east-1") -> tuple:
+    """A store row: ``where`` is (account id, name, OU path)."""
+    aid, acc, path = where
+    return R(kind, severity, account_id=aid, account_name=acc, ou_path=path, region=region, before=before,
+             after=after, reason=reason, trail_arn=_eds(aid, name, region), service="cloudtrail",
+             source="cloudtrail:GetEventDataStore")
+
+
+ORG_ALL, ORG_ONE = "organization, all regions", "organization, us-east-1 only"
+ACC_ALL, ACC_ONE = "this account, all regions", "this account, us-east-1 only"
+
+
+def test_store_rows_of_many_changes_at_once_compared_whole(tmp_path):
+    """Every store read on both sides: status, scope and selector changes, stores added and deleted; a store homed
+    in a region not collected (ap-south-1) is out of scope; termination protection and retention are not what
+    the rows compare (they do not change what is recorded)."""
+    df = diff(_store_org(0).load(tmp_path / "before"), _store_org(1).load(tmp_path / "after"), scp=False,
+              processes=1)
+    m, app = (MGMT, "Management", "Root"), ("000000000002", "App", "Root/Eng")
+    assert _whole(df) == [
+        S("eds_removed", "regression", m, "gone-on", "ENABLED", "deleted",
+          f"event data store gone-on ({ORG_ALL}) deleted while ingesting"),
+        S("eds_removed", "regression", app, "app-lake", "ENABLED", "deleted",
+          f"event data store app-lake ({ACC_ALL}) deleted while ingesting"),
+        S("eds_stopped", "regression", m, "sel-stop", "ENABLED", "STOPPED_INGESTION",
+          f"event data store sel-stop ({ORG_ALL}) stopped ingesting (ENABLED -> STOPPED_INGESTION)"),
+        S("eds_stopped", "regression", m, "stops", "ENABLED", "STOPPED_INGESTION",
+          f"event data store stops ({ORG_ALL}) stopped ingesting (ENABLED -> STOPPED_INGESTION)"),
+        S("eds_changed", "regression", m, "mixed", ORG_ONE, ACC_ALL,
+          "event data store mixed: organization True -> False; multi-region False -> True"),
+        S("eds_changed", "regression", m, "narrow", ORG_ALL, ACC_ALL, "event data store narrow: organization True -> False"),
+        S("eds_changed", "regression", m, "statusless", "ENABLED", "unknown",
+          f"event data store statusless ({ORG_ALL}) ingestion can no longer be confirmed (ENABLED -> unknown)"),
+        S("eds_changed", "regression", m, "unsure", "ENABLED", "STARTING_INGESTION",
+          f"event data store unsure ({ORG_ALL}) ingestion can no longer be confirmed (ENABLED -> STARTING_INGESTION)"),
+        S("eds_started", "improvement", m, "starts", "STOPPED_INGESTION", "ENABLED",
+          f"event data store starts ({ACC_ONE}) started ingesting (STOPPED_INGESTION -> ENABLED)"),
+        S("eds_changed", "improvement", m, "widen", ACC_ONE, ORG_ALL,
+          "event data store widen: organization False -> True; multi-region False -> True"),
+        S("eds_added", "neutral", m, "new", None, "ENABLED", f"new event data store new ({ORG_ALL})"),
+        S("eds_added", "neutral", m, "new-created", None, "CREATED", f"new event data store new-created ({ACC_ONE})"),
+        S("eds_removed", "neutral", m, "gone-off", "STOPPED_INGESTION", "deleted",
+          f"event data store gone-off ({ACC_ONE}) deleted"),
+        S("eds_changed", "neutral", m, "deleting", "STOPPED_INGESTION", "PENDING_DELETION",
+          f"event data store deleting ({ORG_ALL}) status changed (STOPPED_INGESTION -> PENDING_DELETION)"),
+        S("eds_changed", "neutral", m, "sel", ORG_ALL, ORG_ALL,
+          "event data store sel: event selectors advanced[eventCategory=Management] -> "
+          "advanced[eventCategory=Management] advanced[eventCategory=Data; resources.type=AWS::S3::Object]"),
+        S("eds_changed", "neutral", m, "sel-stop", ORG_ALL, ORG_ALL,
+          "event data store sel-stop: event selectors advanced[eventCategory=Management] -> "
+          "advanced[eventCategory=Data; resources.type=AWS::S3::Object]"),
+        S("eds_changed", "neutral", m, "statusless-before", "unknown", "ENABLED",
+          f"event data store statusless-before ({ORG_ALL}) status changed (unknown -> ENABLED)"),
+        S("eds_changed", "neutral", m, "widen-off", ORG_ONE, ORG_ALL,
+          "event data store widen-off: multi-region False -> True (it does not ingest: no effect)"),
+    ]
+
+
+def _unread_stores(side: int) -> SnapshotSpec:
+    """BEFORE: the management account's Lake read failed in eu-west-1, where Play, a CloudTrail delegated
+    administrator, read the organization's stores. AFTER: Play is no longer one; the management account's read
+    failed in us-east-1, and App's."""
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"])
+    app = sb.account("App", parent=sb.ou("Eng"))
+    play = sb.account("Play", parent=sb.ou("Sandbox"))
+    sb.lake_read(app)
+    sb.lake_read(play)
+    if side == 0:
+        sb.delegate(play, "cloudtrail.amazonaws.com")
+        sb.event_data_store("org-unread", status="STOPPED_INGESTION")
+        sb.event_data_store("acct-unread", **ACCOUNT_ONE)
+        sb.event_data_store("app-unread", organization=False, account=app)
+        sb.event_data_store("app-eu", home_region="eu-west-1", organization=False, account=app)
+        sb.lake_unread("eu-west-1")
+    else:
+        sb.event_data_store("new-org", home_region="eu-west-1")
+        sb.event_data_store("new-acct", home_region="eu-west-1", organization=False, multi_region=False)
+        sb.lake_unread("us-east-1")
+        sb.lake_unread("us-east-1", account=app)
+    return sb
+
+
+def test_store_rows_where_lake_reads_failed_compared_whole(tmp_path):
+    """docs/diff.md: a store whose home region's event data stores were not read in AFTER (by its owner or, for an
+    organization store, a CloudTrail delegated administrator) is not "removed": ``eds_changed`` with ``after =
+    unknown``, a regression if it recorded. A new store of a region BEFORE did not read says so (``before =
+    unknown``): Play's read in BEFORE answers for the organization store, not for the management account's own."""
+    df = diff(_unread_stores(0).load(tmp_path / "before"), _unread_stores(1).load(tmp_path / "after"), scp=False,
+              processes=1)
+    m, app = (MGMT, "Management", "Root"), ("000000000002", "App", "Root/Eng")
+    assert _whole(df) == [
+        S("eds_removed", "regression", app, "app-eu", "ENABLED", "deleted",
+          f"event data store app-eu (this account, all regions) deleted while ingesting", region="eu-west-1"),
+        S("eds_changed", "regression", m, "acct-unread", "ENABLED", "unknown",
+          f"event data store acct-unread: the CloudTrail Lake stores of its owner {MGMT} in us-east-1 were not read "
+          "in AFTER"),
+        S("eds_changed", "regression", app, "app-unread", "ENABLED", "unknown",
+          "event data store app-unread: the CloudTrail Lake stores of its owner 000000000002 in us-east-1 were not "
+          "read in AFTER"),
+        S("eds_added", "neutral", m, "new-acct", "unknown", "ENABLED",
+          "new event data store new-acct (this account, eu-west-1 only): the Lake stores of its region were not "
+          "read in BEFORE", region="eu-west-1"),
+        S("eds_added", "neutral", m, "new-org", None, "ENABLED", f"new event data store new-org ({ORG_ALL})",
+          region="eu-west-1"),
+        S("eds_changed", "neutral", m, "org-unread", "STOPPED_INGESTION", "unknown",
+          f"event data store org-unread: the CloudTrail Lake stores of its owner {MGMT} (or of a CloudTrail "
+          "delegated administrator) in us-east-1 were not read in AFTER"),
     ]
