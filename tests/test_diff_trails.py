@@ -369,7 +369,7 @@ def test_store_rows_where_lake_reads_failed_compared_whole(tmp_path):
     m, app = (MGMT, "Management", "Root"), ("000000000002", "App", "Root/Eng")
     assert _whole(df) == [
         S("eds_removed", "regression", app, "app-eu", "ENABLED", "deleted",
-          f"event data store app-eu (this account, all regions) deleted while ingesting", region="eu-west-1"),
+          "event data store app-eu (this account, all regions) deleted while ingesting", region="eu-west-1"),
         S("eds_changed", "regression", m, "acct-unread", "ENABLED", "unknown",
           f"event data store acct-unread: the CloudTrail Lake stores of its owner {MGMT} in us-east-1 were not read "
           "in AFTER"),
