@@ -385,3 +385,88 @@ def test_store_rows_where_lake_reads_failed_compared_whole(tmp_path):
           f"event data store org-unread: the CloudTrail Lake stores of its owner {MGMT} (or of a CloudTrail "
           "delegated administrator) in us-east-1 were not read in AFTER"),
     ]
+
+
+# ------------------------------------------------------------------------------ GuardDuty: the admin's region read
+def _gd_org(auto: str, unread: str | None) -> SnapshotSpec:
+    """The management account is GuardDuty's delegated administrator in us-east-1 and eu-west-1; its detector of
+    us-west-2 holds an organisation configuration with no administrator designated there. ``unread``: the region
+    whose GuardDuty state of the administrator could not be read."""
+    sb = SnapshotSpec(regions=["us-east-1", "eu-west-1", "us-west-2"])
+    sb.gd_admins = {r: [{"AdminAccountId": MGMT, "AdminStatus": "ENABLED"}] for r in ("us-east-1", "eu-west-1")}
+    for r in sb.regions:
+        sb.detector(MGMT, r, org_config={"AutoEnableOrganizationMembers": auto})
+    if unread:
+        sb.docs[MGMT]["GuardDuty"][unread] = None
+        sb.error(MGMT, unread, "guardduty", "ListDetectors", "AccessDeniedException")
+    return sb
+
+
+def test_auto_enable_rows_only_where_the_administrators_state_was_read_on_both_sides(tmp_path):
+    """An organisation configuration read from nothing is not "(not set)": where the administrator's GuardDuty
+    state was not read (eu-west-1 in AFTER, us-east-1 in BEFORE) no auto-enable row is made (its cells say
+    ``unknown``); where no administrator is designated the detector's configuration is compared as read."""
+    def rows(b, a):
+        df = diff(b, a, scp=False, processes=1)
+        return [r for r in _whole_all(df) if r[0] == "guardduty_auto_enable"]
+
+    def auto(region, before, after, sev):
+        return R("guardduty_auto_enable", sev, account_id=MGMT, region=region, before=before, after=after,
+                 service="guardduty", reason=f"organisation auto-enable {before} -> {after} in {region}")
+
+    assert rows(_gd_org("ALL", None).load(tmp_path / "b"), _gd_org("NONE", "eu-west-1").load(tmp_path / "a")) == [
+        auto("us-east-1", "ALL", "NONE", "regression"), auto("us-west-2", "ALL", "NONE", "regression")]
+    assert rows(_gd_org("NEW", "us-east-1").load(tmp_path / "b2"), _gd_org("ALL", None).load(tmp_path / "a2")) == [
+        auto("eu-west-1", "NEW", "ALL", "improvement"), auto("us-west-2", "NEW", "ALL", "improvement")]
+
+
+def _whole_all(df) -> list[tuple]:
+    assert list(df.columns) == COLUMNS
+    return [tuple(None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in r)
+            for r in df[COLUMNS].itertuples(index=False)]
+
+
+# -------------------------------------------------------------------------------------------- scope: accounts, regions
+def _scoped(tmp_path, side: int):
+    """BEFORE collected us-east-1 and eu-west-1, AFTER us-east-1 only; both with ``--accounts`` the management
+    account and App, AFTER also Newcomer (new in AFTER). Play's and eu-west-1's trails and stores change too."""
+    after = side == 1
+    sb = SnapshotSpec(regions=["us-east-1"] if after else ["us-east-1", "eu-west-1"])
+    eng, sandbox = sb.ou("Eng"), sb.ou("Sandbox")
+    app, play = sb.account("App", parent=eng), sb.account("Play", parent=sandbox)
+    for aid in (MGMT, app, play):
+        sb.lake_read(aid)
+    sb.trail(MGMT, "us-trail", logging=not after)
+    sb.trail(play, "play-trail", logging=not after)
+    if after:
+        newcomer = sb.account("Newcomer", parent=sandbox)
+        sb.trail(newcomer, "new-trail")
+        sb.trail(app, "app-new")
+        sb.trail(play, "play-new")
+        sb.event_data_store("play-lake", organization=False, account=play, status="STOPPED_INGESTION")
+    else:
+        sb.trail(MGMT, "eu-trail", home_region="eu-west-1")
+        sb.event_data_store("eu-lake", home_region="eu-west-1")
+        sb.event_data_store("app-lake", organization=False, account=app)
+        sb.event_data_store("play-lake", organization=False, account=play)
+        sb.event_data_store("play-gone", organization=False, account=play)
+    path = sb.write(tmp_path / ("after" if after else "before"))
+    return _filtered(path, [MGMT, app] + ([newcomer] if after else [])), (app, newcomer if after else None)
+
+
+def test_trail_and_store_rows_only_where_both_snapshots_collected(tmp_path):
+    """docs/diff.md: snapshots with different regions or account filters are compared where both collected;
+    an account new in AFTER is compared where AFTER collected it."""
+    before, _ = _scoped(tmp_path, 0)
+    after, (app, newcomer) = _scoped(tmp_path, 1)
+    df = diff(before, after, scp=False, processes=1)
+    assert _whole(df) == [
+        T("trail_stopped", "regression", (MGMT, "Management", "Root"), _arn(MGMT, "us-trail"), "logging",
+          "not logging", "trail us-trail stopped logging"),
+        S("eds_removed", "regression", (app, "App", "Root/Eng"), "app-lake", "ENABLED", "deleted",
+          "event data store app-lake (this account, all regions) deleted while ingesting"),
+        T("trail_added", "neutral", (app, "App", "Root/Eng"), _arn(app, "app-new"), None, "logging",
+          "new trail app-new"),
+        T("trail_added", "neutral", (newcomer, "Newcomer", "Root/Sandbox"), _arn(newcomer, "new-trail"), None,
+          "logging", "new trail new-trail"),
+    ]
