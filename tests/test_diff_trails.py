@@ -96,7 +96,13 @@ TRAILS = [
     ("fails", {}, dict(status=_status(error="AccessDenied"))),
     ("recovers", dict(status=_status(error="NoSuchBucket")), {}),
     ("fails-otherwise", dict(status=_status(error="NoSuchBucket")), dict(status=_status(error="AccessDenied"))),
-    ("sel", {}, dict(advanced_event_selectors=[{"Name": "m", "FieldSelectors": [
+    ("sel", dict(event_selectors=[
+        {"ReadWriteType": "ReadOnly", "IncludeManagementEvents": False,
+         "ExcludeManagementEventSources": ["kms.amazonaws.com", "rdsdata.amazonaws.com"],
+         "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]},
+                           {"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]}]},
+        {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+         "ExcludeManagementEventSources": []}]), dict(advanced_event_selectors=[{"Name": "m", "FieldSelectors": [
         {"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "readOnly", "Equals": ["false"]}]}])),
     ("sel-unread", {}, dict(no_selectors=True, multi_region=False)),
     ("eu", dict(home_region="eu-west-1"), None),
@@ -201,7 +207,8 @@ def test_trail_rows_of_many_changes_at_once_compared_whole(tmp_path):
         T("trail_changed", "neutral", m, a("org-trail"), None, None,
           "trail org-trail: organization trail True -> False"),
         T("trail_changed", "neutral", m, a("sel"), None, None,
-          "trail sel: event selectors basic[All, management=True] -> "
+          "trail sel: event selectors basic[ReadOnly, management=False, exclude=kms.amazonaws.com,"
+          "rdsdata.amazonaws.com, data=2] basic[All, management=True] -> "
           "advanced[eventCategory=Management; readOnly=false]"),
         T("trail_changed", "neutral", m, a("sel-unread"), None, None, "trail sel-unread: multi-region True -> False"),
         T("trail_changed", "neutral", m, a("unkeyed"), None, None, f"trail unkeyed: KMS key {KEY} -> None"),
@@ -243,6 +250,10 @@ STORES = [
     ("protect", {}, dict(set={"TerminationProtectionEnabled": False, "RetentionPeriod": 90})),
     ("far", dict(home_region="ap-south-1"), dict(home_region="ap-south-1", status="STOPPED_INGESTION")),
     ("far-gone", dict(home_region="ap-south-1"), None),
+    ("far-new", None, dict(home_region="ap-south-1")),
+    ("stopped-statusless", dict(status="STOPPED_INGESTION"), dict(drop=["Status"])),
+    ("widen-half", dict(organization=False, drop=["MultiRegionEnabled"]), dict(multi_region=False)),
+    ("half-known", dict(drop=["MultiRegionEnabled"]), {}),
     ("app-lake", dict(account="App", organization=False), None),
     ("app-same", dict(account="App", organization=False), dict(account="App", organization=False)),
 ]
@@ -316,12 +327,16 @@ def test_store_rows_of_many_changes_at_once_compared_whole(tmp_path):
           f"event data store starts ({ACC_ONE}) started ingesting (STOPPED_INGESTION -> ENABLED)"),
         S("eds_changed", "improvement", m, "widen", ACC_ONE, ORG_ALL,
           "event data store widen: organization False -> True; multi-region False -> True"),
+        S("eds_changed", "improvement", m, "widen-half", "this account, unknown regions", ORG_ONE,
+          "event data store widen-half: organization False -> True; multi-region None -> False"),
         S("eds_added", "neutral", m, "new", None, "ENABLED", f"new event data store new ({ORG_ALL})"),
         S("eds_added", "neutral", m, "new-created", None, "CREATED", f"new event data store new-created ({ACC_ONE})"),
         S("eds_removed", "neutral", m, "gone-off", "STOPPED_INGESTION", "deleted",
           f"event data store gone-off ({ACC_ONE}) deleted"),
         S("eds_changed", "neutral", m, "deleting", "STOPPED_INGESTION", "PENDING_DELETION",
           f"event data store deleting ({ORG_ALL}) status changed (STOPPED_INGESTION -> PENDING_DELETION)"),
+        S("eds_changed", "neutral", m, "half-known", "organization, unknown regions", ORG_ALL,
+          "event data store half-known: multi-region None -> True"),
         S("eds_changed", "neutral", m, "sel", ORG_ALL, ORG_ALL,
           "event data store sel: event selectors advanced[eventCategory=Management] -> "
           "advanced[eventCategory=Management] advanced[eventCategory=Data; resources.type=AWS::S3::Object]"),
@@ -330,6 +345,8 @@ def test_store_rows_of_many_changes_at_once_compared_whole(tmp_path):
           "advanced[eventCategory=Data; resources.type=AWS::S3::Object]"),
         S("eds_changed", "neutral", m, "statusless-before", "unknown", "ENABLED",
           f"event data store statusless-before ({ORG_ALL}) status changed (unknown -> ENABLED)"),
+        S("eds_changed", "neutral", m, "stopped-statusless", "STOPPED_INGESTION", "unknown",
+          f"event data store stopped-statusless ({ORG_ALL}) status changed (STOPPED_INGESTION -> unknown)"),
         S("eds_changed", "neutral", m, "widen-off", ORG_ONE, ORG_ALL,
           "event data store widen-off: multi-region False -> True (it does not ingest: no effect)"),
     ]
