@@ -487,3 +487,51 @@ def test_trail_and_store_rows_only_where_both_snapshots_collected(tmp_path):
         T("trail_added", "neutral", (newcomer, "Newcomer", "Root/Sandbox"), _arn(newcomer, "new-trail"), None,
           "logging", "new trail new-trail"),
     ]
+
+
+# ------------------------------------------------------------------------------- stores: never read, hand-made
+def _lake_org(stores: tuple[str, ...], tried: bool) -> SnapshotSpec:
+    """``tried`` False: the management account's document has no CloudTrail Lake part at all (a snapshot of an
+    orgkit version that did not read it: never tried, not "read, none")."""
+    sb = SnapshotSpec(regions=["us-east-1"])
+    if tried:
+        sb.lake_read(MGMT)
+    for name in stores:
+        sb.event_data_store(name, **(ACCOUNT_ONE if name.startswith("acct") else {}))
+    return sb
+
+
+def test_stores_of_a_snapshot_that_never_read_the_lake_are_unknown_there(tmp_path):
+    never = _lake_org((), tried=False).load(tmp_path / "never")
+    both = _lake_org(("acct-lake", "org-lake"), tried=True).load(tmp_path / "both")
+    m = (MGMT, "Management", "Root")
+    assert _whole(diff(never, both, scp=False, processes=1)) == [
+        S("eds_added", "neutral", m, name, "unknown", "ENABLED", f"new event data store {name} ({scope}): the Lake "
+          "stores of its region were not read in BEFORE") for name, scope in (("acct-lake", ACC_ONE),
+                                                                               ("org-lake", ORG_ALL))]
+    assert _whole(diff(both, never, scp=False, processes=1)) == [
+        S("eds_changed", "regression", m, "acct-lake", "ENABLED", "unknown",
+          f"event data store acct-lake: the CloudTrail Lake stores of its owner {MGMT} in us-east-1 were not read in "
+          "AFTER"),
+        S("eds_changed", "regression", m, "org-lake", "ENABLED", "unknown",
+          f"event data store org-lake: the CloudTrail Lake stores of its owner {MGMT} (or of a CloudTrail delegated "
+          "administrator) in us-east-1 were not read in AFTER")]
+
+
+def test_a_hand_made_store_status_and_selectors_are_read_as_text(tmp_path):
+    """A snapshot edited by hand (it passes its checksums): a ``Status`` that is no string is an unknown status,
+    a selector that is no object an empty one, a value given as a string rather than a list is that value."""
+    before = _lake_org(("odd",), tried=True)
+    sa = _lake_org(("odd",), tried=True)
+    store = sa.docs[MGMT]["CloudTrail"]["EventDataStores"]["us-east-1"][0]
+    store["Status"] = 3
+    store["AdvancedEventSelectors"] = ["junk", {"Name": "m", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": "Management"}, {"Field": "eventName", "Equals": "PutObject"}]}]
+    df = diff(before.load(tmp_path / "b"), sa.load(tmp_path / "a"), scp=False, processes=1)
+    m = (MGMT, "Management", "Root")
+    assert _whole(df) == [
+        S("eds_changed", "regression", m, "odd", "ENABLED", "unknown",
+          f"event data store odd ({ORG_ALL}) ingestion can no longer be confirmed (ENABLED -> unknown)"),
+        S("eds_changed", "neutral", m, "odd", ORG_ALL, ORG_ALL,
+          "event data store odd: event selectors advanced[eventCategory=Management] -> advanced[] "
+          "advanced[eventCategory=Management; eventName=PutObject]")]
