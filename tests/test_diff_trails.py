@@ -254,6 +254,8 @@ STORES = [
     ("stopped-statusless", dict(status="STOPPED_INGESTION"), dict(drop=["Status"])),
     ("widen-half", dict(organization=False, drop=["MultiRegionEnabled"]), dict(multi_region=False)),
     ("half-known", dict(drop=["MultiRegionEnabled"]), {}),
+    ("scope-unknown", dict(drop=["OrganizationEnabled"]),
+     dict(drop=["OrganizationEnabled"], status="STOPPING_INGESTION")),
     ("app-lake", dict(account="App", organization=False), None),
     ("app-same", dict(account="App", organization=False), dict(account="App", organization=False)),
 ]
@@ -275,7 +277,7 @@ def _store(sb: SnapshotSpec, name: str, kw: dict, app: str) -> None:
 
 def _store_org(side: int) -> SnapshotSpec:
     sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"])
-    app = sb.account("App", parent=sb.ou("Eng"))
+    app = sb.account("App renamed" if side else "App", parent=sb.ou("Eng"))
     sb.lake_read(sb.management)
     sb.lake_read(app)
     for name, *sides in STORES:
@@ -306,19 +308,23 @@ def test_store_rows_of_many_changes_at_once_compared_whole(tmp_path):
     the rows compare (they do not change what is recorded)."""
     df = diff(_store_org(0).load(tmp_path / "before"), _store_org(1).load(tmp_path / "after"), scp=False,
               processes=1)
-    m, app = (MGMT, "Management", "Root"), ("000000000002", "App", "Root/Eng")
+    m, app = (MGMT, "Management", "Root"), ("000000000002", "App renamed", "Root/Eng")  # named as AFTER names it
     assert _whole(df) == [
         S("eds_removed", "regression", m, "gone-on", "ENABLED", "deleted",
           f"event data store gone-on ({ORG_ALL}) deleted while ingesting"),
         S("eds_removed", "regression", app, "app-lake", "ENABLED", "deleted",
           f"event data store app-lake ({ACC_ALL}) deleted while ingesting"),
+        S("eds_stopped", "regression", m, "scope-unknown", "ENABLED", "STOPPING_INGESTION",
+          "event data store scope-unknown (unknown scope, all regions) stopped ingesting "
+          "(ENABLED -> STOPPING_INGESTION)"),
         S("eds_stopped", "regression", m, "sel-stop", "ENABLED", "STOPPED_INGESTION",
           f"event data store sel-stop ({ORG_ALL}) stopped ingesting (ENABLED -> STOPPED_INGESTION)"),
         S("eds_stopped", "regression", m, "stops", "ENABLED", "STOPPED_INGESTION",
           f"event data store stops ({ORG_ALL}) stopped ingesting (ENABLED -> STOPPED_INGESTION)"),
         S("eds_changed", "regression", m, "mixed", ORG_ONE, ACC_ALL,
           "event data store mixed: organization True -> False; multi-region False -> True"),
-        S("eds_changed", "regression", m, "narrow", ORG_ALL, ACC_ALL, "event data store narrow: organization True -> False"),
+        S("eds_changed", "regression", m, "narrow", ORG_ALL, ACC_ALL,
+          "event data store narrow: organization True -> False"),
         S("eds_changed", "regression", m, "statusless", "ENABLED", "unknown",
           f"event data store statusless ({ORG_ALL}) ingestion can no longer be confirmed (ENABLED -> unknown)"),
         S("eds_changed", "regression", m, "unsure", "ENABLED", "STARTING_INGESTION",
@@ -535,3 +541,17 @@ def test_a_hand_made_store_status_and_selectors_are_read_as_text(tmp_path):
         S("eds_changed", "neutral", m, "odd", ORG_ALL, ORG_ALL,
           "event data store odd: event selectors advanced[eventCategory=Management] -> advanced[] "
           "advanced[eventCategory=Management; eventName=PutObject]")]
+
+
+def test_an_org_built_without_a_stores_frame_diffs_as_holding_no_store(tmp_path):
+    """An ``Org`` made in code without the ``event_data_stores`` frame (as a plan's or an older loader's may be)
+    holds no store: against one that holds a store, where the Lake was read, the store is new or deleted."""
+    with_store = _lake_org(("org-lake",), tried=True).load(tmp_path / "with")
+    without = _lake_org((), tried=True).load(tmp_path / "without")
+    without.frames.pop("event_data_stores")
+    m = (MGMT, "Management", "Root")
+    assert _whole(diff(with_store, without, scp=False, processes=1)) == [
+        S("eds_removed", "regression", m, "org-lake", "ENABLED", "deleted",
+          f"event data store org-lake ({ORG_ALL}) deleted while ingesting")]
+    assert _whole(diff(without, with_store, scp=False, processes=1)) == [
+        S("eds_added", "neutral", m, "org-lake", None, "ENABLED", f"new event data store org-lake ({ORG_ALL})")]
