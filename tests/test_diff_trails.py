@@ -129,7 +129,8 @@ def _trail(sb: SnapshotSpec, owner: str, name: str, kw: dict) -> None:
 def _trail_org(side: int) -> SnapshotSpec:
     """side 0: BEFORE, 1: AFTER. Besides the management account's TRAILS: App (renamed in AFTER) adds a trail;
     Quiet's trails are not read in AFTER (ListTrails failed) though it is active; Shut is CLOSED and Leaving
-    PENDING_CLOSURE in AFTER (the collector lists them and reads nothing); Gone leaves the organisation."""
+    PENDING_CLOSURE and Paused SUSPENDED in AFTER (the collector lists them and reads nothing); Partial's trail
+    is deleted where its trails were read with an error; Gone leaves the organisation."""
     after = side == 1
     sb = SnapshotSpec(regions=["us-east-1", "eu-west-1"])
     eng, sandbox = sb.ou("Eng"), sb.ou("Sandbox")
@@ -137,6 +138,8 @@ def _trail_org(side: int) -> SnapshotSpec:
     quiet = sb.account("Quiet", parent=eng)
     shut = sb.account("Shut", parent=sandbox, status="CLOSED" if after else "ACTIVE")
     leaving = sb.account("Leaving", parent=sandbox, status="PENDING_CLOSURE" if after else "ACTIVE")
+    partial = sb.account("Partial", parent=sandbox)
+    paused = sb.account("Paused", parent=sandbox, status="SUSPENDED" if after else "ACTIVE")
     for name, *sides in TRAILS:
         if sides[side] is not None:
             _trail(sb, MGMT, name, sides[side])
@@ -145,14 +148,18 @@ def _trail_org(side: int) -> SnapshotSpec:
         sb.trail(app, "app-new", IncludeGlobalServiceEvents=False)
         sb.docs[quiet]["CloudTrail"]["ListTrails"] = None
         sb.error(quiet, None, "cloudtrail", "ListTrails", "AccessDeniedException")
-        for aid in (shut, leaving):
+        for aid in (shut, leaving, paused):
             sb.docs[aid] = {"AccountId": aid, "Access": {"Method": "none", "Error": None}}
+        # Partial's trails were listed, one trail's details failed: read ("partial"), so its trail is known gone
+        sb.error(partial, None, "cloudtrail", "GetTrailStatus", "AccessDeniedException")
     else:
         gone = sb.account("Gone", parent=sandbox)
         sb.trail(gone, "gone-trail")
         sb.trail(quiet, "quiet-trail")
         sb.trail(shut, "shut-trail")
         sb.trail(leaving, "leaving-trail", logging=False)
+        sb.trail(partial, "partial-trail")
+        sb.trail(paused, "paused-trail")
     return sb
 
 
@@ -164,7 +171,7 @@ def test_trail_rows_of_many_changes_at_once_compared_whole(tmp_path):
     before = _trail_org(0).load(tmp_path / "before")
     after = _trail_org(1).load(tmp_path / "after")
     df = diff(before, after, scp=False, processes=1)
-    app, quiet, shut, leaving, gone = "000000000003", "000000000004", "000000000005", "000000000006", "000000000007"
+    app, quiet, shut, leaving, partial, paused, gone = (f"00000000000{i}" for i in range(3, 10))
     m = (MGMT, "Management", "Root")
     a = lambda n: _arn(MGMT, n)  # noqa: E731
     assert _whole(df) == [
@@ -174,6 +181,8 @@ def test_trail_rows_of_many_changes_at_once_compared_whole(tmp_path):
         T("trail_removed", "regression", m, _arn(MGMT, "eu", "eu-west-1"), "logging", "deleted",
           "trail eu deleted while logging", region="eu-west-1"),
         T("trail_removed", "regression", m, a("gone-on"), "logging", "deleted", "trail gone-on deleted while logging"),
+        T("trail_removed", "regression", (partial, "Partial", "Root/Sandbox"), _arn(partial, "partial-trail"),
+          "logging", "deleted", "trail partial-trail deleted while logging"),
         T("trail_stopped", "regression", m, a("stop-at"), "logging", "not logging",
           "trail stop-at stopped logging at 2026-11-29 10:00:00+00:00"),
         T("trail_stopped", "regression", m, a("stop-plain"), "logging", "not logging",
@@ -216,6 +225,8 @@ def test_trail_rows_of_many_changes_at_once_compared_whole(tmp_path):
           "trail shut-trail: its account's trails were not read in AFTER (the account is suspended)"),
         T("trail_changed", "neutral", (leaving, "Leaving", "Root/Sandbox"), _arn(leaving, "leaving-trail"), "read",
           "unknown", "trail leaving-trail: its account's trails were not read in AFTER (the account is suspended)"),
+        T("trail_changed", "neutral", (paused, "Paused", "Root/Sandbox"), _arn(paused, "paused-trail"), "read",
+          "unknown", "trail paused-trail: its account's trails were not read in AFTER (the account is suspended)"),
     ]
 
 
