@@ -566,3 +566,21 @@ def test_an_org_built_without_a_stores_frame_diffs_as_holding_no_store(tmp_path)
           f"event data store org-lake ({ORG_ALL}) deleted while ingesting")]
     assert _whole(diff(without, with_store, scp=False, processes=1)) == [
         S("eds_added", "neutral", m, "org-lake", None, "ENABLED", f"new event data store org-lake ({ORG_ALL})")]
+
+
+def test_auto_enable_of_an_administrator_whose_document_was_not_collected_is_not_compared(tmp_path):
+    """App is GuardDuty's delegated administrator with auto-enable ALL; AFTER was collected with ``--accounts``
+    the management account only, so it holds no document of App (no read at all, not a failed one): its
+    configuration is not known, and is not "(not set)"."""
+    def org(name, filtered):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        app = sb.account("App", parent=sb.ou("Eng"))
+        sb.gd_admins = {"us-east-1": [{"AdminAccountId": app, "AdminStatus": "ENABLED"}]}
+        sb.detector(app, "us-east-1", org_config={"AutoEnableOrganizationMembers": "ALL"})
+        if filtered:
+            del sb.docs[app]
+            return _filtered(sb.write(tmp_path / name), [MGMT])
+        return sb.load(tmp_path / name)
+
+    df = diff(org("before", False), org("after", True), scp=False, processes=1)
+    assert [r for r in _whole_all(df) if r[0].startswith("guardduty_")] == []
