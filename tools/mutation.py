@@ -89,7 +89,8 @@ PACKAGES = {
                       "tests/test_diff_structure.py",
                       "tests/test_diff_plan_org.py",
                       "tests/test_diff_plan_parts.py",
-                      "tests/test_diff_cells.py"]),
+                      "tests/test_diff_cells.py",
+                      "tests/test_diff_trails.py"]),
 }
 
 

@@ -208,9 +208,12 @@ def trail_changes(before, after, sc: Scope) -> list[dict]:
                             + (" (the account is suspended)" if suspended else ""), **base(t)))
             continue
         if in_scope(t):
-            was_logging = flag(t["is_logging"]) is True
+            lg = flag(t["is_logging"])
+            was_logging = lg is True
+            # a trail whose status was not read in BEFORE is "unknown" there, never "not logging"
             rows.append(row("trail_removed", "regression" if was_logging else "neutral",
-                            before="logging" if was_logging else "not logging", after="deleted",
+                            before="logging" if was_logging else "not logging" if lg is False else "unknown",
+                            after="deleted",
                             reason=f"trail {t['name']} deleted" + (" while logging" if was_logging else ""), **base(t)))
     sel_b, sel_a = _selectors(before), _selectors(after)
     for arn in sorted(set(tb) & set(ta)):
