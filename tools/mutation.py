@@ -84,7 +84,8 @@ PACKAGES = {
                           ["tests/test_migration_plan.py", "tests/test_guardduty_region_availability.py",
                            "tests/test_coverage_guardduty.py"]),
     "orgkit/diff/": (["__init__", "rows", "effect", "state", "structure", "terraform"],
-                     ["tests/test_diff.py", "tests/test_diff_rcp_lake.py", "tests/test_diff_terraform.py"]),
+                     ["tests/test_diff.py", "tests/test_diff_rcp_lake.py", "tests/test_diff_terraform.py",
+                      "tests/test_diff_frame.py"]),
 }
 
 

@@ -1,0 +1,336 @@
+"""orgkit.diff's change frame, severities, summaries and review, compared whole (issue 22, helper d-rows).
+
+Each severity rule over its whole domain (every status pair of each ladder, every decision pair, every auto-enable
+pair), the change frame whole (its exact columns, dtypes, None for missing, and the row order docs/diff.md gives:
+severity, kind, then the locating columns), ``summary`` and ``summary_line`` word for word over varied counts, and
+``diff`` rows whole over varied pairs. The expected values come from docs/diff.md's rules, written out here as tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from orgkit.diff import COLUMNS, KINDS, SEVERITIES, summary, summary_line
+from orgkit.diff.rows import (AUTO_ENABLE_RANK, CLOUDTRAIL_RANK, GOOD, GUARDDUTY_RANK, decision_severity, frame,
+                              rank_severity, row, status_severity, worst)
+
+from test_diff import R, _whole
+
+SEV = {"R": "regression", "I": "improvement", "N": "neutral", "U": "unknown"}
+
+
+def _table(states_before, states_after, text: str) -> list[tuple]:
+    """(before, after, severity) for every pair of a table written one line per BEFORE state, one letter per AFTER
+    state (R regression, I improvement, N neutral)."""
+    lines = text.split()
+    assert len(lines) == len(states_before) and all(len(x) == len(states_after) for x in lines)
+    return [(b, a, SEV[ch]) for b, line in zip(states_before, lines) for a, ch in zip(states_after, line)]
+
+
+# --------------------------------------------------------------------------------------------- coverage ladders
+# docs/diff.md: CloudTrail covered > partial > not_delivering > not_logging > none; down a regression, up an
+# improvement; into unknown a regression, out of it neutral; into not_applicable (region turned off) neutral; a
+# cell that appears (None: it did not exist; not_applicable: region turned on) a regression unless it arrives good.
+CT_STATES = ["covered", "partial", "not_delivering", "not_logging", "none", "unknown", "not_applicable"]
+CT_TABLE = _table([None, *CT_STATES], CT_STATES, """
+    NRRRRRN
+    NRRRRRN
+    INRRRRN
+    IINRRRN
+    IIINRRN
+    IIIINRN
+    NNNNNNN
+    NRRRRRN
+""")
+# GuardDuty administrator = org_member > invited_member > partial > standalone > pending = suspended > none; the
+# good ones a new cell may arrive in: administrator, org_member, invited_member, standalone
+GD_STATES = ["administrator", "org_member", "invited_member", "partial", "standalone", "pending", "suspended", "none",
+             "unknown", "not_applicable"]
+GD_TABLE = _table([None, *GD_STATES], GD_STATES, """
+    NNNRNRRRRN
+    NNRRRRRRRN
+    NNRRRRRRRN
+    IINRRRRRRN
+    IIINRRRRRN
+    IIIINRRRRN
+    IIIIINNRRN
+    IIIIINNRRN
+    IIIIIIINRN
+    NNNNNNNNNN
+    NNNRNRRRRN
+""")
+
+
+def test_the_ladders_name_every_coverage_status():
+    from orgkit.coverage import cloudtrail, guardduty
+
+    assert set(CT_STATES) == set(cloudtrail.STATUSES) and set(GD_STATES) == set(guardduty.STATUSES)
+    assert set(CLOUDTRAIL_RANK) | {"unknown", "not_applicable"} == set(CT_STATES)
+    assert set(GUARDDUTY_RANK) | {"unknown", "not_applicable"} == set(GD_STATES)
+
+
+def test_cloudtrail_cell_severity_over_every_pair():
+    got = [(b, a, status_severity(b, a, CLOUDTRAIL_RANK, GOOD["cloudtrail"])) for b, a, _ in CT_TABLE]
+    assert got == CT_TABLE
+
+
+def test_guardduty_cell_severity_over_every_pair():
+    got = [(b, a, status_severity(b, a, GUARDDUTY_RANK, GOOD["guardduty"])) for b, a, _ in GD_TABLE]
+    assert got == GD_TABLE
+
+
+# ------------------------------------------------------------------------------------------------ SCP decisions
+# explicit_deny = implicit_deny < conditional < allow = exempt; more allowed a regression, less an improvement;
+# into unknown a regression, out of it neutral
+DECISIONS = ["explicit_deny", "implicit_deny", "conditional", "allow", "exempt", "unknown"]
+DECISION_TABLE = _table(DECISIONS, DECISIONS, """
+    NNRRRR
+    NNRRRR
+    IINRRR
+    IIINNR
+    IIINNR
+    NNNNNN
+""")
+
+
+def test_decision_severity_over_every_pair():
+    from orgkit.scp.engine import DECISIONS as ENGINE
+
+    assert set(DECISIONS) == set(ENGINE)
+    assert [(b, a, decision_severity(b, a)) for b, a, _ in DECISION_TABLE] == DECISION_TABLE
+
+
+# ---------------------------------------------------------------------------------- GuardDuty auto-enable ladder
+# ALL > NEW > NONE; not set (None: no delegated administrator, or a feature not listed) counts as NONE
+AUTO = [None, "NONE", "NEW", "ALL"]
+AUTO_TABLE = _table(AUTO, AUTO, """
+    NNII
+    NNII
+    RRNI
+    RRRN
+""")
+
+
+def test_auto_enable_severity_over_every_pair():
+    assert [(b, a, rank_severity(b, a, AUTO_ENABLE_RANK)) for b, a, _ in AUTO_TABLE] == AUTO_TABLE
+
+
+# GuardDuty's ladder through rank_severity too: the same order as status_severity's where both rank
+def test_rank_severity_reads_any_ladder():
+    ranked = [s for s in GD_STATES if s in GUARDDUTY_RANK]
+    got = {(b, a): rank_severity(b, a, GUARDDUTY_RANK) for b in ranked for a in ranked}
+    want = {(b, a): s for b, a, s in GD_TABLE if b in GUARDDUTY_RANK and a in GUARDDUTY_RANK}
+    assert got == want
+
+
+@pytest.mark.parametrize("present", [set(c) for n in range(len(SEVERITIES) + 1)
+                                     for c in itertools.combinations(SEVERITIES, n)])
+def test_worst_of_every_combination(present):
+    want = ("regression" if "regression" in present else "unknown" if "unknown" in present else
+            "improvement" if "improvement" in present else "neutral")
+    assert worst(sorted(present)) == want
+    assert worst(iter(sorted(present) * 2)) == want  # any iterable, repeats
+
+
+def test_row_has_every_column_and_only_those():
+    r = row("tamper", account_id="222222222222", action="cloudtrail:StopLogging")
+    assert list(r) == COLUMNS
+    assert tuple(r.values()) == R("tamper", "neutral", account_id="222222222222", action="cloudtrail:StopLogging")
+    assert row("scope", "unknown", region="eu-west-1") == dict(R_dict("scope", "unknown", region="eu-west-1"))
+
+
+def R_dict(kind, severity, **kw):
+    return dict(zip(COLUMNS, R(kind, severity, **kw)))
+
+
+# ---------------------------------------------------------------------------------------------- the change frame
+A, B, C, D = "222222222222", "333333333333", "444444444444", "111111111111"
+TRAIL_A = "arn:aws:cloudtrail:us-east-1:111111111111:trail/a"
+TRAIL_B = "arn:aws:cloudtrail:us-east-1:111111111111:trail/b"
+
+# every row of a frame in the order docs/diff.md gives (regressions, unknown, improvements, neutral; then by kind in
+# KINDS order; then ou_path, account, region, policy, trail, service, action, a missing value first): each pair of
+# neighbours ties on the keys before the one that orders them, and the later keys would order them the other way
+ORDERED = [
+    # regressions: account_moved before scp_edited before tamper before cloudtrail (KINDS), whatever their ou_path
+    R("account_moved", "regression", account_id=C, account_name="Play", ou_path="Root/Z", before="Root/A",
+      after="Root/Z", reason="moved"),
+    R("scp_edited", "regression", ou_path=None, policy_id="p-zz", policy_name="Zed", reason="edited"),
+    R("scp_edited", "regression", ou_path="Root/A", policy_id="p-zz", policy_name="Zed", reason="edited"),
+    R("scp_edited", "regression", ou_path="Root/B", policy_id="p-aa", policy_name="Aye", reason="edited"),
+    # tamper: the ou_path orders before the account, the account before the action
+    R("tamper", "regression", account_id=C, ou_path="Root/A", before="explicit_deny", after="allow",
+      action="cloudtrail:StopLogging"),
+    R("tamper", "regression", account_id=A, ou_path="Root/B", before="explicit_deny", after="allow",
+      action="cloudtrail:StopLogging"),
+    R("tamper", "regression", account_id=B, ou_path="Root/B", before="explicit_deny", after="allow",
+      action="cloudtrail:DeleteTrail"),
+    R("tamper", "regression", account_id=B, ou_path="Root/B", before="explicit_deny", after="allow",
+      action="cloudtrail:StopLogging"),
+    # cells: the region orders before the trail
+    R("cloudtrail", "regression", account_id=B, ou_path="Root/B", region="eu-west-1", before="covered",
+      after="none", trail_arn=TRAIL_B, service="cloudtrail"),
+    R("cloudtrail", "regression", account_id=B, ou_path="Root/B", region="us-east-1", before="covered",
+      after="none", trail_arn=TRAIL_A, service="cloudtrail"),
+    # the last kind, still before every unknown row
+    R("not_evaluated", "regression", reason="SCP without Version", source="aws_organizations_policy.z"),
+    # unknown: the policy orders before the trail, a missing policy first
+    R("scp_attached", "unknown", policy_id=None, target_id="ou-b", reason="unknown target", source="x.b"),
+    R("scp_attached", "unknown", policy_id="p-aa", target_id="ou-z", reason="attached", source="x.z"),
+    R("scp_attached", "unknown", policy_id="p-bb", target_id="ou-a", reason="attached", source="x.a"),
+    R("scp_effect", "unknown", account_id=A, account_name="App", ou_path="Root/B", after="unknown",
+      reason="unknown until apply"),
+    R("not_evaluated", "unknown", reason="not modelled", source="aws_s3_bucket.a"),
+    # improvements: scp_effect before trail_started (KINDS); the service before the action, the trail before
+    # the service
+    R("scp_effect", "improvement", account_id=A, ou_path="Root/B", service="iam", action="iam:Zap", count=1,
+      before="allow", after="explicit_deny"),
+    R("scp_effect", "improvement", account_id=A, ou_path="Root/B", service="s3", action="s3:AbortUpload", count=12,
+      before="allow", after="explicit_deny"),
+    R("scp_effect", "improvement", account_id=A, ou_path="Root/B", service="s3", action="s3:Get", count=3,
+      before="conditional", after="explicit_deny"),
+    R("trail_started", "improvement", account_id=A, region="us-east-1", trail_arn=TRAIL_A, service="zz",
+      before="stopped", after="logging"),
+    R("trail_started", "improvement", account_id=A, region="us-east-1", trail_arn=TRAIL_B, service="aa",
+      before="stopped", after="logging"),
+    # neutral: the first kind (scope), a missing account before one given, then the region
+    R("scope", "neutral", region="ap-south-1", reason="collected in AFTER only"),
+    R("scope", "neutral", account_id=A, region=None, reason="read in BEFORE only"),
+    R("ou_added", "neutral", ou_path="Root/New", target_id="ou-new", after="Root/New"),
+    R("guardduty", "neutral", account_id=A, ou_path="Root/B", region="eu-west-1", before="unknown",
+      after="none", service="guardduty"),
+    R("guardduty", "neutral", account_id=A, ou_path="Root/B", region="us-east-1", before="unknown",
+      after="none", service="guardduty"),
+]
+
+
+def _as_dicts(rows):
+    return [dict(zip(COLUMNS, r)) for r in rows]
+
+
+def _dtypes(df) -> dict:
+    return {c: str(t) for c, t in df.dtypes.items()}
+
+
+WANT_DTYPES = {c: "Int64" if c == "count" else "object" for c in COLUMNS}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_frame_orders_every_row_whole_whatever_the_input_order(seed):
+    rows = _as_dicts(ORDERED)
+    if seed:
+        np.random.default_rng(seed).shuffle(rows)
+    else:
+        rows.reverse()
+    df = frame(rows)
+    assert _whole(df) == ORDERED
+    assert _dtypes(df) == WANT_DTYPES and list(df.index) == list(range(len(ORDERED)))
+    # a frame already ordered comes back the same (diff_plan frames diff's rows again with its own)
+    pd.testing.assert_frame_equal(frame(df), df)
+    pd.testing.assert_frame_equal(frame(pd.DataFrame(rows)), df)
+
+
+def test_rows_that_tie_on_every_key_keep_the_order_given():
+    """Rows no key tells apart (a plan's not-evaluated resources: the address is in ``source``) keep their order."""
+    ne = [R("not_evaluated", "unknown", reason="not modelled", source=f"aws_s3_bucket.{x}") for x in "czab"]
+    first = R("scope", "neutral", region="eu-west-1")
+    assert _whole(frame(_as_dicts([first, *ne]))) == [*ne, first]
+    assert _whole(frame(_as_dicts(ne[::-1]))) == ne[::-1]
+
+
+@pytest.mark.parametrize("rows", [None, [], pd.DataFrame(), pd.DataFrame(columns=COLUMNS)],
+                         ids=["none", "list", "frame", "columns"])
+def test_an_empty_frame_has_every_column(rows):
+    for more in (None, pd.DataFrame(columns=["kind", "severity", "account_id"])):
+        df = frame(rows, more)
+        assert list(df.columns) == COLUMNS and len(df) == 0
+        assert _dtypes(df) == WANT_DTYPES
+
+
+def test_a_frame_of_rows_keeps_every_column_and_no_other_with_none_for_missing():
+    """A DataFrame of rows: its missing columns come as None (never NaN), an extra one is dropped, a count given as
+    text or float read as the Int64 count (what is not a number: missing)."""
+    given = pd.DataFrame({
+        "kind": ["scp_effect", "scp_effect", "tamper", "scope"],
+        "severity": ["regression", "regression", "regression", "neutral"],
+        "account_id": [A, B, A, np.nan],
+        "service": ["s3", "s3", None, None],
+        "count": [2.0, "7", np.nan, "many"],
+        "region": [np.nan, None, None, "eu-west-1"],
+        "extra": [1, 2, 3, 4],
+    })
+    df = frame(given)
+    assert list(df.columns) == COLUMNS and _dtypes(df) == WANT_DTYPES
+    assert _whole(df) == [
+        R("tamper", "regression", account_id=A),
+        R("scp_effect", "regression", account_id=A, service="s3", count=2),
+        R("scp_effect", "regression", account_id=B, service="s3", count=7),
+        R("scope", "neutral", region="eu-west-1"),
+    ]
+    for c in COLUMNS:
+        if c != "count":
+            assert not any(isinstance(v, float) for v in df[c]), c  # None, never NaN
+    assert df["count"].isna().tolist() == [True, False, False, True]
+
+
+def _effect_part(*rows) -> pd.DataFrame:
+    """The big part of scp_effect rows as scp_effect_changes builds it: only its own columns, plain arrays."""
+    cols = ["kind", "severity", "account_id", "account_name", "ou_path", "service", "before", "after", "action",
+            "count", "reason"]
+    return pd.DataFrame({c: np.array([r[COLUMNS.index(c)] for r in rows], dtype=object) for c in cols})
+
+
+def E(severity, account, path, service, before, after, n=1):
+    names = {A: "App", B: "Build", C: "Play", D: "Mgmt"}
+    return R("scp_effect", severity, account_id=account, account_name=names[account], ou_path=path, service=service,
+             before=before, after=after, action=f"{service}:X{n}", count=n, reason=f"{n} {service} now")
+
+
+# the big part's order: severity, then (ou_path, account) together, the service, the transition (before, after)
+EFFECT_ORDERED = [
+    E("regression", D, "Root", "zz", "explicit_deny", "allow", 1),
+    E("regression", B, "Root/A", "aa", "explicit_deny", "allow", 2),  # the ou_path before the account
+    E("regression", A, "Root/B", "iam", "implicit_deny", "allow", 3),
+    E("regression", A, "Root/B", "s3", "conditional", "allow", 4),  # the service before the transition
+    E("regression", A, "Root/B", "s3", "explicit_deny", "conditional", 5),
+    E("regression", A, "Root/B", "s3", "implicit_deny", "allow", 6),
+    E("regression", C, "Root/B", "ec2", "explicit_deny", "allow", 7),
+    E("improvement", B, "Root/A", "zz", "allow", "explicit_deny", 8),  # severity first
+    E("improvement", A, "Root/B", "aa", "allow", "conditional", 9),
+    E("improvement", A, "Root/B", "aa", "allow", "explicit_deny", 10),
+    E("neutral", B, "Root/A", "s3", "explicit_deny", "implicit_deny", 11),
+    E("neutral", B, "Root/A", "s3", "unknown", "allow", 12),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_big_effect_part_is_ordered_and_merged_whole(seed):
+    """``frame(rows, more)``: the scp_effect rows given apart (possibly hundreds of thousands) are ordered by
+    severity, ou_path and account, service and transition, and merged with the other rows by severity, then kind;
+    the columns they lack are None."""
+    part = list(EFFECT_ORDERED)
+    if seed:
+        np.random.default_rng(seed).shuffle(part)
+    else:
+        part.reverse()
+    others = [R("tamper", "regression", account_id=A, ou_path="Root/B", before="explicit_deny", after="allow",
+                action="cloudtrail:StopLogging"),
+              R("scope", "neutral", region="ap-south-1"),
+              R("trail_started", "improvement", account_id=A, trail_arn=TRAIL_A),
+              R("not_evaluated", "unknown", reason="not modelled", source="aws_s3_bucket.a"),
+              R("cloudtrail", "regression", account_id=A, region="us-east-1", before="covered", after="none")]
+    df = frame(_as_dicts(others), _effect_part(*part))
+    assert _dtypes(df) == WANT_DTYPES and list(df.index) == list(range(len(df)))
+    assert _whole(df) == [
+        others[0], *EFFECT_ORDERED[:7], others[4],
+        others[3],
+        *EFFECT_ORDERED[7:10], others[2],
+        others[1], *EFFECT_ORDERED[10:],
+    ]
+    # the big part alone, and after an empty list of rows
+    assert _whole(frame([], _effect_part(*part))) == EFFECT_ORDERED
+    assert _whole(frame(None, _effect_part(*part))) == EFFECT_ORDERED
