@@ -334,3 +334,94 @@ def test_the_big_effect_part_is_ordered_and_merged_whole(seed):
     # the big part alone, and after an empty list of rows
     assert _whole(frame([], _effect_part(*part))) == EFFECT_ORDERED
     assert _whole(frame(None, _effect_part(*part))) == EFFECT_ORDERED
+
+
+# ------------------------------------------------------------------------------------------ summary, summary_line
+def _changes(*groups) -> pd.DataFrame:
+    """A change frame from (kind, severity, how many[, account]) groups, rows interleaved (not grouped)."""
+    rows = [row(k, s, account_id=acc[0] if acc else None) for k, s, n, *acc in groups for _ in range(n)]
+    rows = rows[::2] + rows[1::2]
+    return frame(rows)
+
+
+def _line(*groups) -> str:
+    return summary_line(_changes(*groups))
+
+
+LINES = [
+    # counts: regressions and unknowns always, improvements and neutral when there are some; singular and plural
+    ([("scp_detached", "improvement", 1)], "orgkit diff: 0 regressions, 1 improvement, 0 unknown"),
+    ([("scp_detached", "improvement", 2), ("ou_added", "neutral", 1)],
+     "orgkit diff: 0 regressions, 2 improvements, 1 neutral, 0 unknown"),
+    ([("ou_added", "neutral", 3)], "orgkit diff: 0 regressions, 3 neutral, 0 unknown"),
+    # one of each: the planned change not evaluated no longer fits in 120 characters, so it is left out whole
+    ([("not_evaluated", "unknown", 1), ("ou_added", "neutral", 1), ("trail_started", "improvement", 1),
+      ("scp_edited", "regression", 1)],
+     "orgkit diff: 1 regression, 1 improvement, 1 neutral, 1 unknown; unknown: not_evaluated 1; "
+     "regressions: scp_edited 1"),
+    # unknowns by kind in KINDS order (not by count, not as given), then the planned changes not evaluated
+    ([("not_evaluated", "unknown", 2), ("scp_effect", "unknown", 3), ("scp_attached", "unknown", 1)],
+     "orgkit diff: 0 regressions, 6 unknown; unknown: scp_attached 1, scp_effect 3, not_evaluated 2"),  # +31: 125
+    # tamper protection weakened: accounts with a tamper REGRESSION, each once
+    ([("tamper", "regression", 2, A), ("tamper", "improvement", 1, B)],
+     "orgkit diff: 2 regressions, 1 improvement, 0 unknown; tamper protection weakened in 1 account; "
+     "regressions: tamper 2"),
+    ([("tamper", "regression", 1, A), ("tamper", "regression", 2, B), ("tamper", "regression", 1, C),
+      ("scp_detached", "regression", 1)],
+     "orgkit diff: 5 regressions, 0 unknown; tamper protection weakened in 3 accounts; "
+     "regressions: scp_detached 1, tamper 4"),
+    # the unknowns do not fit (not even one kind and "+1 more"), the regressions by kind after them still do
+    ([("rcp_policy_type", "unknown", 1), ("not_evaluated", "unknown", 1), ("tamper", "regression", 1, A),
+      ("scp_created", "improvement", 1)],
+     "orgkit diff: 1 regression, 1 improvement, 2 unknown; tamper protection weakened in 1 account; "
+     "regressions: tamper 1"),
+    # exactly 120 characters: every kind shown; one character more: the last kind counted as "+1 more"
+    ([("guardduty_feature", "regression", 12), ("scp_detached", "regression", 3), ("account_moved", "regression", 1),
+      ("scp_edited", "regression", 2)],
+     "orgkit diff: 18 regressions, 0 unknown; regressions: account_moved 1, scp_edited 2, scp_detached 3, "
+     "guardduty_feature 12"),
+    ([("guardduty_feature", "regression", 100), ("scp_detached", "regression", 3), ("account_moved", "regression", 1),
+      ("scp_edited", "regression", 2)],
+     "orgkit diff: 106 regressions, 0 unknown; regressions: account_moved 1, scp_edited 2, scp_detached 3, +1 more"),
+    # room for one kind of regression and "+2 more" (two kinds would need 61 characters, 43 are left)
+    ([("guardduty_feature", "regression", 1), ("not_evaluated", "unknown", 1), ("guardduty_auto_enable", "regression", 1),
+      ("scp_effect", "unknown", 1), ("scp_edited", "regression", 1)],
+     "orgkit diff: 3 regressions, 2 unknown; unknown: scp_effect 1, not_evaluated 1; regressions: scp_edited 1, "
+     "+2 more"),
+    # scope: exactly 120 characters fits; with one character more the scope piece is left out whole
+    ([("scope", "neutral", 2), ("scp_detached", "improvement", 9)],
+     "orgkit diff: 0 regressions, 9 improvements, 2 neutral, 0 unknown; scope differs (2 region/accounts in one "
+     "snapshot only)"),
+    ([("scope", "neutral", 2), ("scp_detached", "improvement", 10)],
+     "orgkit diff: 0 regressions, 10 improvements, 2 neutral, 0 unknown"),
+]
+
+
+@pytest.mark.parametrize("groups,want", LINES, ids=range(len(LINES)))
+def test_summary_line_word_for_word_over_varied_counts(groups, want):
+    got = _line(*groups)
+    assert got == want
+    assert len(got) <= 120
+
+
+def test_the_limit_cases_of_the_summary_line_are_at_120_characters():
+    assert [len(want) for groups, want in LINES if len(want) >= 119] == [120, 120]
+
+
+def test_summary_counts_every_kind_and_severity_whole():
+    df = _changes(("tamper", "regression", 2, A), ("not_evaluated", "unknown", 2), ("tamper", "improvement", 1, B),
+                  ("scp_effect", "neutral", 1, A), ("account_added", "neutral", 1, C), ("scope", "neutral", 1),
+                  ("scp_effect", "regression", 1, B))
+    got = summary(df)
+    assert list(got.columns) == ["kind", "regression", "improvement", "neutral", "unknown", "total"]
+    assert list(got.index) == list(range(5))
+    assert got.to_dict("list") == {
+        "kind": ["scope", "account_added", "tamper", "scp_effect", "not_evaluated"],
+        "regression": [0, 0, 2, 1, 0], "improvement": [0, 0, 1, 0, 0], "neutral": [1, 1, 0, 1, 0],
+        "unknown": [0, 0, 0, 0, 2], "total": [1, 1, 3, 2, 2]}
+    assert all(str(got[c].dtype) == "int64" for c in got.columns[1:])
+    one = summary(_changes(("trail_stopped", "regression", 3)))
+    assert one.to_dict("list") == {"kind": ["trail_stopped"], "regression": [3], "improvement": [0], "neutral": [0],
+                                   "unknown": [0], "total": [3]}
+    empty = summary(frame([]))
+    assert list(empty.columns) == ["kind", *SEVERITIES, "total"] and empty.empty
