@@ -9,16 +9,18 @@ severity, kind, then the locating columns), ``summary`` and ``summary_line`` wor
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from orgkit.diff import COLUMNS, KINDS, SEVERITIES, summary, summary_line
+from orgkit.diff import COLUMNS, SEVERITIES, DiffError, diff, summary, summary_line
 from orgkit.diff.rows import (AUTO_ENABLE_RANK, CLOUDTRAIL_RANK, GOOD, GUARDDUTY_RANK, decision_severity, frame,
                               rank_severity, row, status_severity, worst)
 
-from test_diff import R, _whole
+from orgkit.testing import SnapshotSpec
+from test_diff import DENY_S3, PROTECT, R, _whole
 
 SEV = {"R": "regression", "I": "improvement", "N": "neutral", "U": "unknown"}
 
@@ -425,3 +427,126 @@ def test_summary_counts_every_kind_and_severity_whole():
                                    "unknown": [0], "total": [3]}
     empty = summary(frame([]))
     assert list(empty.columns) == ["kind", *SEVERITIES, "total"] and empty.empty
+
+
+# ------------------------------------------------------------------------------------------- diff, whole rows
+def _review_org(tmp_path, name, *, reordered=False, detach=False, app_state=None, org_id=None):
+    """Root > Eng (App, Bee; Protect attached) and Sandbox (Play; DenyS3), one region, an organization trail, a
+    detector in App and Bee. ``reordered``: Protect's statements in the other order (no decision changes);
+    ``detach``: Protect detached; ``app_state``: App in that State and, as the collector does then, not read."""
+    sb = SnapshotSpec(regions=["us-east-1"], **({"org_id": org_id} if org_id else {}))
+    eng, sandbox = sb.ou("Eng"), sb.ou("Sandbox")
+    app = sb.account("App", parent=eng, status=app_state or "ACTIVE")
+    bee = sb.account("Bee", parent=eng)
+    sb.account("Play", parent=sandbox)
+    doc = json.loads(json.dumps(PROTECT))
+    if reordered:
+        doc["Statement"].reverse()
+    protect = sb.policy("Protect", doc, [] if detach else [eng])
+    sb.policy("DenyS3", DENY_S3, [sandbox])
+    sb.trail(sb.management, "org-trail", organization=True)
+    for acc in (app, bee):
+        sb.detector(acc, "us-east-1")
+    if app_state:
+        sb.docs[app] = {"AccountId": app, "Access": {"Method": "none", "Error": None}}
+    o = sb.load(tmp_path / name)
+    o.ids = {"eng": eng, "app": app, "bee": bee, "protect": protect}
+    return o
+
+
+def _unknown_row(o, who: str, why: str) -> tuple:
+    name = {"app": "App", "bee": "Bee"}[who]
+    return R("scp_effect", "unknown", account_id=o.ids[who], account_name=name, ou_path="Root/Eng", after="unknown",
+             reason=why)
+
+
+@pytest.mark.parametrize("principal,unknown", [(None, ()), ("role/Dev", ()), (None, ("app",)),
+                                               ("role/Dev", ("app", "bee"))])
+def test_an_edit_that_changes_no_decision_says_so_whole(tmp_path, principal, unknown):
+    """A reordered SCP changes no decision: neutral, and the reason says so, naming the principal asked; the
+    accounts it touches whose AFTER answer is unknown (a plan's value unknown until apply) are counted, and "no
+    effect" is then never said (docs/diff.md, "A structural change")."""
+    b, a = _review_org(tmp_path, "b"), _review_org(tmp_path, "a", reordered=True)
+    why = {"app": "its parent is unknown until apply (x)", "bee": "it could widen permissions"}
+    asked = f" (principal {principal})" if principal else ""
+    if not unknown:
+        tail = f"no effect on any account's SCP decisions{asked}"
+    else:
+        n = len(unknown)
+        tail = (f"by itself changes no account's SCP decisions{asked}, but the decisions of {n} "
+                f"account{'s' if n > 1 else ''} it touches are unknown until apply (see their scp_effect rows)")
+    df = diff(b, a, principal=principal, coverage=False, _unknown_accounts={b.ids[w]: why[w] for w in unknown})
+    assert _whole(df) == [
+        *[_unknown_row(b, w, why[w]) for w in unknown],
+        R("scp_edited", "neutral", policy_id=b.ids["protect"], policy_name="Protect",
+          reason=f"edited: statements reordered; {tail}")]
+    assert df.attrs == {"before": b.manifest["collected_at"], "after": a.manifest["collected_at"],
+                        "principal": principal, "regions_compared": ["us-east-1"]}
+
+
+LOST = [("cloudtrail", "cloudtrail:DeleteTrail"), ("cloudtrail", "cloudtrail:StopLogging"),
+        ("organizations", "organizations:LeaveOrganization")]
+
+
+@pytest.mark.parametrize("unknown", [(), ("bee",), ("app", "bee")])
+def test_a_detach_counts_the_accounts_it_changes_and_those_unknown_whole(tmp_path, unknown):
+    """Protect detached from Eng: App and Bee may stop the trail and leave. An account whose AFTER answer is
+    unknown has no effect rows; the detach alone is evaluated on it, so it still counts, and the reason adds how
+    many such accounts it touches (1: "has", 2: "have")."""
+    b, a = _review_org(tmp_path, "b"), _review_org(tmp_path, "a", detach=True)
+    why = {"app": "why App", "bee": "why Bee"}
+    df = diff(b, a, coverage=False, _unknown_accounts={b.ids[w]: why[w] for w in unknown})
+    dark = len(unknown)
+    tail = "" if not dark else (f"; {dark} account{'s' if dark > 1 else ''} it touches "
+                                f"{'have' if dark > 1 else 'has'} decisions unknown until apply")
+    known = [w for w in ("app", "bee") if w not in unknown]
+    where = {w: dict(account_id=b.ids[w], account_name={"app": "App", "bee": "Bee"}[w], ou_path="Root/Eng")
+             for w in ("app", "bee")}
+    tamper = [R("tamper", "regression", **where[w], before="explicit_deny", after="allow",
+                reason=f"can now call {act} (was explicit_deny)", service=svc, action=act)
+              for w in known for svc, act in LOST]
+    effect = [R("scp_effect", "regression", **where[w], before="explicit_deny", after="allow", reason=text,
+                service=svc, action=acts, count=n)
+              for w in known for svc, acts, n, text in [
+                  ("cloudtrail", "cloudtrail:DeleteTrail, cloudtrail:StopLogging", 2,
+                   "2 cloudtrail actions now allowed (were explicit_deny)"),
+                  ("organizations", "organizations:LeaveOrganization", 1,
+                   "1 organizations action now allowed (were explicit_deny)")]]
+    assert _whole(df) == [
+        R("scp_detached", "regression", ou_path="Root/Eng", policy_id=b.ids["protect"], policy_name="Protect",
+          target_id=b.ids["eng"], reason=f"Protect detached from ou Root/Eng; changes SCP decisions in 2 accounts{tail}"),
+        *tamper, *effect,
+        *[_unknown_row(b, w, why[w]) for w in unknown]]
+
+
+def test_two_organisations_are_refused_naming_both(tmp_path):
+    b = _review_org(tmp_path, "b")
+    a = _review_org(tmp_path, "a", org_id="o-zzzzzz9999")
+    with pytest.raises(DiffError) as e:
+        diff(b, a, coverage=False)
+    assert str(e.value) == ("BEFORE is organisation o-abcdef1234 and AFTER is o-zzzzzz9999: a diff compares two "
+                            "snapshots of one organisation")
+
+
+@pytest.mark.parametrize("state", ["SUSPENDED", "PENDING_CLOSURE", "CLOSED", None])
+def test_cells_of_an_account_suspended_or_closing_are_neutral_whole(tmp_path, state):
+    """AWS: "While the close account request is in progress, Account status will indicate PENDING_CLOSURE. When
+    the close account request completes, the status will change to SUSPENDED" (CloseAccount); the collector reads
+    nothing in such an account, so its cells become unknown: neutral, the account_suspended row says why. An
+    ACTIVE account left unread (None: the same unread account, still ACTIVE) is a regression."""
+    b = _review_org(tmp_path, "b")
+    a = _review_org(tmp_path, "a", app_state=state or "ACTIVE")
+    app = dict(account_id=b.ids["app"], account_name="App", ou_path="Root/Eng")
+    why, source = (("not read: the account is suspended", "organizations:ListAccounts (SUSPENDED)")
+                   if state == "SUSPENDED" else ("not read: skipped", "not read"))
+    cell = R("guardduty", "neutral" if state else "regression", **app, region="us-east-1", before="standalone",
+             after="unknown", reason=why, service="guardduty", source=source)
+    rows = [R("account_suspended", "neutral", **app, before="ACTIVE", after=state,
+              reason=f"account state ACTIVE -> {state}")] if state else []
+    got = diff(b, a, scp=False)
+    assert _whole(got) == ([cell] if not state else [*rows, cell])
+    # the coverage rows of each service, as the forked child computes them
+    from orgkit.diff import _coverage_rows
+
+    assert [tuple(r.values()) for r in _coverage_rows(b, a, "cloudtrail")] == []
+    assert [tuple(r.values()) for r in _coverage_rows(b, a, "guardduty")] == [cell]
