@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -550,3 +551,68 @@ def test_cells_of_an_account_suspended_or_closing_are_neutral_whole(tmp_path, st
 
     assert [tuple(r.values()) for r in _coverage_rows(b, a, "cloudtrail")] == []
     assert [tuple(r.values()) for r in _coverage_rows(b, a, "guardduty")] == [cell]
+
+
+# ------------------------------------------------------------------------------- forking the coverage, labels
+def _sized(n: int):
+    return SimpleNamespace(accounts=pd.DataFrame({"account_id": [f"{i:012d}" for i in range(n)]}))
+
+
+@pytest.mark.parametrize("processes,sizes,cpus,want", [
+    (0, (5, 5), 2, False), (1, (2000, 2000), 2, False),  # 1 never forks
+    (2, (5, 5), 2, True), (3, (5, 5), 1, True),  # 2 or more always (where fork exists)
+    (None, (999, 999), 2, False), (None, (1000, 1), 2, True), (None, (1, 1000), 2, True),  # None: 1,000 accounts
+    (None, (1000, 1000), 1, False), (None, (1000, 1000), None, False)])  # ... and more than one CPU
+def test_the_coverage_is_forked_as_documented(monkeypatch, processes, sizes, cpus, want):
+    import multiprocessing
+    import os
+
+    from orgkit.diff import FORK_FROM_ACCOUNTS, _worth_forking
+
+    assert FORK_FROM_ACCOUNTS == 1000
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    assert _worth_forking(_sized(sizes[0]), _sized(sizes[1]), processes) is want
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert _worth_forking(_sized(sizes[0]), _sized(sizes[1]), processes) is False  # no fork: never
+
+
+@pytest.mark.parametrize("failure", ["start", "dies", "raises"])
+def test_a_coverage_child_that_cannot_answer_changes_nothing(tmp_path, monkeypatch, failure):
+    """The forked child's failures (it cannot start, it dies without answering, it raises) make ``result`` None and
+    the parent computes the rows itself: the same frame as in one process."""
+    import multiprocessing.context
+    import os
+
+    import orgkit.diff as D
+
+    b = _review_org(tmp_path, "b")
+    a = _review_org(tmp_path, "a", app_state="SUSPENDED", detach=True)
+    if failure == "start":
+        def start(self):
+            raise OSError("no more processes")
+        monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", start)
+    elif failure == "dies":
+        monkeypatch.setattr(D, "_coverage_child", lambda *args: os._exit(3))
+    else:
+        monkeypatch.setattr(D, "_coverage_rows", lambda *args: None.boom)
+    assert [D._CoverageInBackground(b, a, part).result() for part in D._PARTS] == [None, None]
+    if failure == "start":  # no child at all: the parent computes the rows, the same frame as in one process
+        two = diff(b, a, processes=2)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(two, diff(b, a, processes=1))
+        assert {"account_suspended", "guardduty", "scp_detached", "tamper"} <= set(two["kind"])
+
+
+def test_a_side_is_labelled_by_its_collection_time_else_its_path():
+    assert D_label(SimpleNamespace(manifest={"collected_at": "2026-12-01T00:00:00Z"}, path="/s/x")) == \
+        "2026-12-01T00:00:00Z"
+    assert D_label(SimpleNamespace(manifest={"collected_at": None}, path="/s/x")) == "/s/x"
+    assert D_label(SimpleNamespace(manifest=None, path="/s/y")) == "/s/y"
+    assert D_label(SimpleNamespace(path=None)) == "?"
+    assert D_label(SimpleNamespace()) == "?"
+
+
+def D_label(org) -> str:
+    from orgkit.diff import _label
+
+    return _label(org)
