@@ -616,3 +616,30 @@ def D_label(org) -> str:
     from orgkit.diff import _label
 
     return _label(org)
+
+
+# ------------------------------------------------------------------------------------------------ the helpers
+def test_records_reads_each_row_by_its_key_with_none_for_missing():
+    from orgkit.diff.rows import records
+
+    df = pd.DataFrame({"arn": ["t1", "t2", "t1", "t3"], "name": ["one", None, "uno", "three"],
+                       "logging": [True, False, True, False], "n": pd.array([1, None, 3, 4], dtype="Int64"),
+                       "size": [1.5, np.nan, 2.0, 3.0], "other": [1, 2, 3, 4]})
+    got = records(df, ["arn", "name", "logging", "n", "size"], "arn")
+    assert got == {  # a key met twice: the last row
+        "t1": {"arn": "t1", "name": "uno", "logging": True, "n": 3, "size": 2.0},
+        "t2": {"arn": "t2", "name": None, "logging": False, "n": None, "size": None},
+        "t3": {"arn": "t3", "name": "three", "logging": False, "n": 4, "size": 3.0}}
+    assert list(got) == ["t1", "t2", "t3"] and all(list(r) == ["arn", "name", "logging", "n", "size"]
+                                                   for r in got.values())
+    assert all(type(r["logging"]) is bool for r in got.values())
+    assert records(df.iloc[:0], ["arn", "name"], "arn") == {}
+
+
+def test_codes_rank_each_value_by_the_table_order():
+    from orgkit.diff.rows import _codes
+
+    got = _codes(np.array(["b", "zz", "a", None, "c"], dtype=object), {"c": 9, "a": 5, "b": 0}, 7)
+    assert got.tolist() == [2, 7, 1, 7, 0] and got.dtype == np.int64
+    assert _codes(["a", "a"], {"a": 0}, -1).tolist() == [0, 0]
+    assert _codes(np.array([], dtype=object), {"a": 0}, 3).tolist() == []
