@@ -643,3 +643,97 @@ def test_codes_rank_each_value_by_the_table_order():
     assert got.tolist() == [2, 7, 1, 7, 0] and got.dtype == np.int64
     assert _codes(["a", "a"], {"a": 0}, -1).tolist() == [0, 0]
     assert _codes(np.array([], dtype=object), {"a": 0}, 3).tolist() == []
+
+
+def _org_of(tmp_path, name, regions=("us-east-1",), *, detach=False, move=False, new=False):
+    """``_review_org``'s organisation in the given regions; ``move``: App into Sandbox (out of Protect, under
+    DenyS3); ``new``: an account Newcomer in Eng and an SCP Extra attached nowhere."""
+    sb = SnapshotSpec(regions=list(regions))
+    eng, sandbox = sb.ou("Eng"), sb.ou("Sandbox")
+    app = sb.account("App", parent=sandbox if move else eng)
+    bee = sb.account("Bee", parent=eng)
+    sb.account("Play", parent=sandbox)
+    protect = sb.policy("Protect", PROTECT, [] if detach else [eng])
+    sb.policy("DenyS3", DENY_S3, [sandbox])
+    if new:
+        sb.account("Newcomer", parent=eng)
+        sb.policy("Extra", DENY_S3, [])
+    sb.trail(sb.management, "org-trail", organization=True)
+    o = sb.load(tmp_path / name)
+    o.ids = {"app": app, "bee": bee, "eng": eng, "sandbox": sandbox, "protect": protect}
+    return o
+
+
+def _lost(who: str, aid: str, path: str) -> list[tuple]:
+    """The rows of an account of ``_org_of`` that Protect no longer covers."""
+    where = dict(account_id=aid, account_name=who, ou_path=path)
+    return [*[R("tamper", "regression", **where, before="explicit_deny", after="allow",
+                reason=f"can now call {act} (was explicit_deny)", service=svc, action=act) for svc, act in LOST],
+            R("scp_effect", "regression", **where, before="explicit_deny", after="allow",
+              reason="2 cloudtrail actions now allowed (were explicit_deny)", service="cloudtrail",
+              action="cloudtrail:DeleteTrail, cloudtrail:StopLogging", count=2),
+            R("scp_effect", "regression", **where, before="explicit_deny", after="allow",
+              reason="1 organizations action now allowed (were explicit_deny)", service="organizations",
+              action="organizations:LeaveOrganization", count=1)]
+
+
+def test_a_change_is_rated_after_the_scope_rows_that_come_first(tmp_path):
+    """A region collected in BEFORE only is a scope row, listed first among the rows ``diff`` builds; the detach
+    after it is still the row rated (and the scope row keeps its own words)."""
+    b = _org_of(tmp_path, "b", ("us-east-1", "eu-west-1"))
+    a = _org_of(tmp_path, "a", ("us-east-1",), detach=True)
+    df = diff(b, a, coverage=False)
+    app, bee = b.ids["app"], b.ids["bee"]
+    lost_app, lost_bee = _lost("App", app, "Root/Eng"), _lost("Bee", bee, "Root/Eng")
+    assert _whole(df) == [
+        R("scp_detached", "regression", ou_path="Root/Eng", policy_id=b.ids["protect"], policy_name="Protect",
+          target_id=b.ids["eng"], reason="Protect detached from ou Root/Eng; changes SCP decisions in 2 accounts"),
+        *lost_app[:3], *lost_bee[:3], *lost_app[3:], *lost_bee[3:],
+        R("scope", "neutral", region="eu-west-1", before="collected", after="not collected",
+          reason="region collected in BEFORE only: its cells are not compared")]
+    assert df.attrs["regions_compared"] == ["us-east-1"]
+
+
+@pytest.mark.parametrize("unknown", [False, True])
+def test_a_move_rated_by_its_own_effect_whole(tmp_path, unknown):
+    """App moved out of Eng (Protect) into Sandbox (DenyS3): it may stop the trail again (a regression) and no
+    longer create buckets (an improvement): the move is a regression, 1 account. With App's AFTER answer unknown
+    (a plan's), the move is rated alone all the same and the reason says so."""
+    b = _org_of(tmp_path, "b")
+    a = _org_of(tmp_path, "a", move=True)
+    app = b.ids["app"]
+    df = diff(b, a, coverage=False, _unknown_accounts={app: "its parent is unknown until apply"} if unknown else None)
+    where = dict(account_id=app, account_name="App", ou_path="Root/Sandbox")
+    moved = R("account_moved", "regression", **where, before="Root/Eng", after="Root/Sandbox", target_id=b.ids["sandbox"],
+              reason=f"moved from Root/Eng ({b.ids['eng']}) to Root/Sandbox ({b.ids['sandbox']}); changes SCP decisions "
+                     "in 1 account" + ("; 1 account it touches has decisions unknown until apply" if unknown else ""))
+    if unknown:
+        assert _whole(df) == [moved, R("scp_effect", "unknown", **where, after="unknown",
+                                       reason="its parent is unknown until apply")]
+    else:
+        assert _whole(df) == [moved, *_lost("App", app, "Root/Sandbox"),
+                              R("scp_effect", "improvement", **where, before="allow", after="explicit_deny",
+                                reason="2 s3 actions now denied (were allow)", service="s3",
+                                action="s3:CreateBucket, s3:DeleteBucket", count=2)]
+
+
+def test_a_new_account_and_a_new_scp_are_not_rated_by_an_effect(tmp_path):
+    """account_added and scp_created keep their own words and stay neutral (docs/diff.md: a new account's tamper
+    state comes as its own rows; a created SCP attached nowhere changes nothing); the new account's tamper row
+    lists every tamper action it can call: all but the three Protect denies in Eng."""
+    from orgkit.scp.tamper import TAMPER_ACTIONS
+
+    b = _org_of(tmp_path, "b")
+    a = _org_of(tmp_path, "a", new=True)
+    df = diff(b, a, coverage=False, principal="role/Dev")
+    new = next(x for x in a.accounts.itertuples() if x.account_name == "Newcomer").account_id
+    extra = a.policies.set_index("name").loc["Extra", "policy_id"]
+    can = [x for x in TAMPER_ACTIONS if x not in {act for _, act in LOST}]
+    assert _whole(df) == [
+        R("tamper", "regression", account_id=new, account_name="Newcomer", ou_path="Root/Eng", after="allow",
+          reason=f"new account can call {len(can)} of {len(TAMPER_ACTIONS)} tamper actions", action=", ".join(can),
+          count=len(can)),
+        R("account_added", "neutral", account_id=new, account_name="Newcomer", ou_path="Root/Eng", after="ACTIVE",
+          reason="joined the organisation in Root/Eng (SCPs attached: FullAWSAccess)", target_id=b.ids["eng"]),
+        R("scp_created", "neutral", after="Extra", reason="new SCP (not attached)", policy_id=extra,
+          policy_name="Extra")]
