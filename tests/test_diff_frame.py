@@ -231,6 +231,7 @@ def test_frame_orders_every_row_whole_whatever_the_input_order(seed):
         rows.reverse()
     df = frame(rows)
     assert _whole(df) == ORDERED
+    _none_for_missing(df)
     assert _dtypes(df) == WANT_DTYPES and list(df.index) == list(range(len(ORDERED)))
     # a frame already ordered comes back the same (diff_plan frames diff's rows again with its own)
     pd.testing.assert_frame_equal(frame(df), df)
@@ -274,10 +275,15 @@ def test_a_frame_of_rows_keeps_every_column_and_no_other_with_none_for_missing()
         R("scp_effect", "regression", account_id=B, service="s3", count=7),
         R("scope", "neutral", region="eu-west-1"),
     ]
+    _none_for_missing(df)
+    assert df["count"].isna().tolist() == [True, False, False, True]
+
+
+def _none_for_missing(df):
+    """Every missing value of the text columns is None, never NaN (``_whole`` reads both as None)."""
     for c in COLUMNS:
         if c != "count":
-            assert not any(isinstance(v, float) for v in df[c]), c  # None, never NaN
-    assert df["count"].isna().tolist() == [True, False, False, True]
+            assert not any(isinstance(v, float) for v in df[c]), c
 
 
 def _effect_part(*rows) -> pd.DataFrame:
@@ -328,6 +334,7 @@ def test_the_big_effect_part_is_ordered_and_merged_whole(seed):
               R("cloudtrail", "regression", account_id=A, region="us-east-1", before="covered", after="none")]
     df = frame(_as_dicts(others), _effect_part(*part))
     assert _dtypes(df) == WANT_DTYPES and list(df.index) == list(range(len(df)))
+    _none_for_missing(df)
     assert _whole(df) == [
         others[0], *EFFECT_ORDERED[:7], others[4],
         others[3],
