@@ -90,7 +90,8 @@ PACKAGES = {
                       "tests/test_diff_plan_org.py",
                       "tests/test_diff_plan_parts.py",
                       "tests/test_diff_cells.py",
-                      "tests/test_diff_trails.py"]),
+                      "tests/test_diff_trails.py",
+                      "tests/test_diff_frame.py"]),
 }
 
 
