@@ -618,3 +618,25 @@ def test_member_relationships_through_diff(tmp_path):
           service="guardduty", source=f"d{SEC}useast1"),
         R("guardduty", "improvement", **app, before="standalone", after="org_member",
           reason=f"{MEMBER}; was: detector enabled, no administrator")]
+
+
+def test_two_administrators_listed_in_one_region_compare_no_configuration(tmp_path):
+    """Two accounts listed ENABLED as GuardDuty's administrator in us-east-1 in AFTER (each with a configuration
+    of ALL, as in BEFORE): which one is the organisation's is not known, so no auto-enable or feature row there
+    (it read "ALL -> (not set)", a regression); the administrator row says it changed, and eu-west-1, with one
+    administrator, is still compared."""
+    cfg = ae("ALL", ("S3_DATA_EVENTS", "ALL"))
+    b = gd_org(tmp_path, "b", admins={US: [(SEC, "ENABLED")], EU: [(SEC, "ENABLED")]},
+               configs={(SEC, US): cfg, (SEC, EU): cfg})
+    a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED"), (APP, "ENABLED")], EU: [(SEC, "ENABLED")]},
+               configs={(SEC, US): cfg, (APP, US): cfg, (SEC, EU): ae("NEW", ("S3_DATA_EVENTS", "ALL"))})
+    both = ",".join(sorted((SEC, APP)))
+    assert mgmt_rows(b, a) == [
+        gd("guardduty_admin", "neutral", US, SEC, both, both, "delegated administrator changed in us-east-1"),
+        gd("guardduty_auto_enable", "regression", EU, "ALL", "NEW", SEC,
+           "organisation auto-enable ALL -> NEW in eu-west-1")]
+    assert mgmt_rows(a, b) == [
+        gd("guardduty_admin", "neutral", US, both, SEC, SEC, "delegated administrator changed in us-east-1",
+           "Security"),
+        gd("guardduty_auto_enable", "improvement", EU, "NEW", "ALL", SEC,
+           "organisation auto-enable NEW -> ALL in eu-west-1")]

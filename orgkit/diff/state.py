@@ -327,6 +327,10 @@ def guardduty_management_changes(before, after, sc: Scope) -> list[dict]:
     for r in sc.regions:
         if not (_region_read(rb, r, ab.get(r)) and _region_read(ra, r, aa.get(r))):
             continue
+        if "," in (ab.get(r) or "") or "," in (aa.get(r) or ""):
+            # several administrators listed ENABLED in one region: whose configuration is the organisation's is
+            # not known, so no auto-enable or feature row (never "(not set)")
+            continue
         x, y = cb.get(r, {}), ca.get(r, {})
         mx, my = x.get("auto_enable"), y.get("auto_enable")
         if (x or y) and mx != my:
