@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 import orgkit
 from orgkit.diff import COLUMNS, KINDS, diff
@@ -535,13 +536,15 @@ def test_stores_of_a_snapshot_that_never_read_the_lake_are_unknown_there(tmp_pat
           "administrator) in us-east-1 were not read in AFTER")]
 
 
-def test_a_hand_made_store_status_and_selectors_are_read_as_text(tmp_path):
-    """A snapshot edited by hand (it passes its checksums): a ``Status`` that is no string is an unknown status,
+@pytest.mark.parametrize("status", [3, {"State": "ENABLED"}, ["ENABLED"]], ids=["number", "object", "list"])
+def test_a_hand_made_store_status_and_selectors_are_read_as_text(tmp_path, status):
+    """A snapshot edited by hand (it passes its checksums): a ``Status`` that is no string (a number, or an object
+    or a list, which coverage's map raised TypeError on: a traceback from `orgkit diff`) is an unknown status,
     a selector that is no object an empty one, a value given as a string rather than a list is that value."""
     before = _lake_org(("odd",), tried=True)
     sa = _lake_org(("odd",), tried=True)
     store = sa.docs[MGMT]["CloudTrail"]["EventDataStores"]["us-east-1"][0]
-    store["Status"] = 3
+    store["Status"] = status
     store["AdvancedEventSelectors"] = ["junk", {"Name": "m", "FieldSelectors": [
         {"Field": "eventCategory", "Equals": "Management"}, {"Field": "eventName", "Equals": "PutObject"}]}]
     df = diff(before.load(tmp_path / "b"), sa.load(tmp_path / "a"), scp=False, processes=1)

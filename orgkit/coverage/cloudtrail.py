@@ -233,7 +233,8 @@ def event_data_store_profiles(org: Org) -> pd.DataFrame:
         "trail_arn": e["event_data_store_arn"], "name": e["name"], "account_id": e["account_id"],
         "home_region": e["home_region"], "is_organization_trail": e["organization_enabled"].fillna(False).astype(bool),
         "is_multi_region": e["multi_region_enabled"].fillna(True).astype(bool),
-        "include_global_service_events": True, "is_logging": [INGESTING.get(x) for x in e["status"]],
+        "include_global_service_events": True,
+        "is_logging": [INGESTING.get(x) if isinstance(x, str) else None for x in e["status"]],  # hand-made: unknown
         "selector_kind": "advanced", "described": True, "detail_error": None, "ingestion_status": e["status"],
         "recorder": "event_data_store"})
     rt = e["read_through"] if "read_through" in e else pd.Series([None] * len(e), dtype=object)
