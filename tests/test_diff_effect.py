@@ -365,6 +365,15 @@ def _case(name: str):
         return dict(guard=_except_guard("Admin", "us-east-1")), dict(guard=_except_guard("*", "us-east-1")), \
             {"context": {"aws:RequestedRegion": "eu-west-1"}}, [
                 R("scp_edited", "neutral", **guard, reason=f"edited: statement Guard: Condition changed; {NO_EFFECT}")]
+    if name == "a tamper exception moved to another role, a principal asked":
+        # seed-30 survivor tamper_changes 203: the tamper rows compare the cases for the principal asked. For
+        # role/Developer (neither Admin nor Ops) StopLogging is conditional on both sides (denied in us-east-1) with
+        # the same cases: no row; for any principal, the cases moved from Admin to Ops (as the scp_effect rows of
+        # that question say)
+        return dict(guard=_except_guard("Admin", "us-east-1")), dict(guard=_except_guard("Ops", "us-east-1")), \
+            {"principal": "role/Developer"}, [
+                R("scp_edited", "neutral", **guard,
+                  reason=f"edited: statement Guard: Condition changed; {NO_EFFECT} (principal role/Developer)")]
     if name == "an rcp exception widened":
         # S3 in member accounts: the SCP chain and the RCP chain together; Db's SCP allows objects in us-east-1 only
         return dict(rcp_at=["eng"], rcp=_except_keep("Admin")), dict(rcp_at=["eng"], rcp=_except_keep("*")), {}, [
@@ -477,7 +486,8 @@ CASES = ["deny attached", "deny detached", "deny extended", "allow list narrowed
          "a move and a deletion on one account, actions asked",
          "a reorder beside an attach on one account", "a tamper exception widened",
          "a tamper exception widened in a region, that region asked",
-         "a tamper exception widened in a region, another region asked", "an rcp exception widened",
+         "a tamper exception widened in a region, another region asked",
+         "a tamper exception moved to another role, a principal asked", "an rcp exception widened",
          "an ou moved beside an edit", "an account moved into a new ou", "an rcp deleted beside an scp detach", "an rcp edited beside an scp edit", "an answer unknown until apply",
          "a resource the Deny does not name", "a resource the Deny names", "a context and a principal asked"]
 

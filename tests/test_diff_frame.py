@@ -346,6 +346,24 @@ def test_the_big_effect_part_is_ordered_and_merged_whole(seed):
     assert _whole(frame(None, _effect_part(*part))) == EFFECT_ORDERED
 
 
+
+def test_a_kind_the_frame_does_not_know_comes_after_every_known_kind_of_its_severity():
+    """A row of a kind not in KINDS (a caller's own rows framed with diff's) is listed after every known kind of its
+    severity, with or without the big scp_effect part; never an error (seed-30 survivor frame 135: the big part's
+    merge then ranked such a kind with no number, a TypeError)."""
+    own = R("my_check", "regression", account_id=A, reason="a check of mine")
+    own_neutral = R("my_check", "neutral", account_id=B, reason="another")
+    others = [R("tamper", "regression", account_id=A, ou_path="Root/B", before="explicit_deny", after="allow",
+                action="cloudtrail:StopLogging"),
+              R("not_evaluated", "regression", reason="SCP without Version", source="aws_organizations_policy.z"),
+              R("scope", "neutral", region="ap-south-1")]
+    rows = _as_dicts([own_neutral, own, *others])
+    assert _whole(frame(rows)) == [others[0], others[1], own, others[2], own_neutral]
+    part = [EFFECT_ORDERED[0], EFFECT_ORDERED[10]]
+    assert _whole(frame(rows, _effect_part(*part))) == [others[0], part[0], others[1], own, others[2], part[1],
+                                                        own_neutral]
+
+
 # ------------------------------------------------------------------------------------------ summary, summary_line
 def _changes(*groups) -> pd.DataFrame:
     """A change frame from (kind, severity, how many[, account]) groups, rows interleaved (not grouped)."""
