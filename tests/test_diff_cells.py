@@ -233,6 +233,29 @@ def test_the_ladder_of_each_service_is_its_own():
             cell(service, sev[2], N, US, None, "standalone", "new account's cell: s")]
 
 
+def test_a_source_that_is_no_text_is_no_source():
+    """issue 22 (seed-31 survivor cell_changes 167): a cell whose ``source`` is no text (a frame built by hand: a
+    list of trail ARNs, a number) has no source and no trail ARN in its row, for each service and for a detector
+    feature; never the object itself, nor an AttributeError reading it as an ARN."""
+    for service in ("cloudtrail", "guardduty"):
+        gd = service == "guardduty"
+        good = "standalone" if gd else "covered"
+        before = [(A, US, good, "c", ORG_ARN), (B, US, good, "c", ORG_ARN), (A, EU, "standalone", "s", "d")]
+        after = [(A, US, "none", "gone", [ORG_ARN]), (B, US, "none", "gone", 12), (A, EU, "standalone", "s", [1])]
+        feats_b = [None, None, {"S3_DATA_EVENTS": "ENABLED"}]
+        feats_a = [None, None, {"S3_DATA_EVENTS": "DISABLED"}]
+        b = cov([c + (f,) * gd for c, f in zip(before, feats_b)], gd)
+        a = cov([c + (f,) * gd for c, f in zip(after, feats_a)], gd)
+        got = cell_changes(service, b, a, Scope([US, EU], None, []), set())
+        expected = [cell(service, "regression", A, US, good, "none", "gone"),
+                    cell(service, "regression", B, US, good, "none", "gone")]
+        if gd:  # the detector feature of the cell whose status did not change
+            expected.append(cell(service, "regression", A, EU, "ENABLED", "DISABLED",
+                                 "detector feature S3_DATA_EVENTS ENABLED -> DISABLED", kind="guardduty_feature",
+                                 action="S3_DATA_EVENTS"))
+        assert [tuple(r.values()) for r in got] == expected, service
+
+
 # ------------------------------------------------------------------ the same rules through diff(), from snapshots
 def test_unread_and_disabled_cells_through_diff_compared_whole(tmp_path):
     """What a user sees: an account whose own trails could no longer be read (its cells unknown, a regression, the
@@ -461,6 +484,33 @@ def test_an_administrator_whose_guardduty_could_not_be_read_has_no_configuration
                              region=US, before="administrator", after="unknown",
                              reason="read failed: AccessDeniedException", service="guardduty",
                              source="guardduty:ListDetectors AccessDeniedException")]
+
+
+def test_one_failed_read_among_several_of_a_region_leaves_its_configuration_unknown(tmp_path):
+    """issue 22 (seed-31 survivor _gd_reads 30): an organisation whose ``reads`` frame lists the administrator's
+    GuardDuty read in us-east-1 twice (built by hand, e.g. the reads of a collection and of its retry put
+    together), once failed and once ok: its state there is not surely read, so its configuration is unknown and
+    no auto-enable row says it changed, whichever row comes first; eu-west-1, read once, is still compared."""
+    b = gd_org(tmp_path, "b", admins={US: [(SEC, "ENABLED")], EU: [(SEC, "ENABLED")]},
+               configs={(SEC, US): ae("ALL"), (SEC, EU): ae("ALL")}, regions=(US, EU))
+    a = gd_org(tmp_path, "a", admins={US: [(SEC, "ENABLED")], EU: [(SEC, "ENABLED")]},
+               configs={(SEC, US): ae("NEW"), (SEC, EU): ae("NEW")}, regions=(US, EU))
+
+    def auto(region: str, back: bool = False) -> tuple:
+        x, y = ("NEW", "ALL") if back else ("ALL", "NEW")
+        return gd("guardduty_auto_enable", "improvement" if back else "regression", region, x, y, SEC,
+                  f"organisation auto-enable {x} -> {y} in {region}")
+
+    assert mgmt_rows(b, a) == [auto(US), auto(EU)]  # each read once: both regions compared
+    reads = a.frames["reads"]
+    once = reads[(reads.service == "guardduty") & (reads.account_id == SEC) & (reads.region == US)]
+    assert list(once.status) == ["ok"]
+    failed = once.assign(status="error", error_code="ThrottlingException", operation="GetDetector",
+                         message="Rate exceeded")
+    for order in ([failed, reads], [reads, failed]):
+        a.frames["reads"] = pd.concat(order, ignore_index=True)
+        assert mgmt_rows(b, a) == [auto(EU)]
+        assert mgmt_rows(a, b) == [auto(EU, back=True)]
 
 
 # ------------------------------------------------------------------------------------------------------- scope

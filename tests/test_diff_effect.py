@@ -59,7 +59,7 @@ def org(path, **c):
     if c.get("prod_in"):
         next(o for o in sb.ous if o["Id"] == prod)["ParentId"] = sandbox
     nodes = {"eng": eng, "prod": prod, "sandbox": sandbox}
-    app = sb.account("App", parent=eng)
+    app = sb.account("App", parent=nodes[c.get("app_in", "eng")])
     db = sb.account("Db", parent=prod)
     play = sb.account("Play", parent=nodes[c.get("play_in", "sandbox")])
     nodes.update(app=app, db=db, play=play)
@@ -443,6 +443,19 @@ def _case(name: str):
               reason=f"NoEc2 attached to account App ({APP['account_id']}); {n_accounts(1)}"),
             e(APP, "improvement", "allow", "explicit_deny", ["ec2:RunInstances"]),
             R("scp_edited", "neutral", **guard, reason=f"edited: statement Guard: Action reordered; {NO_EFFECT}")]
+    if name == "an account moved beside an attach":
+        # App (touched by its move and by NoEc2 attached to it) moves from Eng into Prod, under Eng: the move rated
+        # alone keeps Eng's Guard and adds Prod's Region (s3 objects conditional), an improvement; never rated as
+        # if App had no parent (seed-31 survivor Attributor.effect_moves 6: Guard lost, a regression)
+        app = {**APP, "ou_path": "Root/Eng/Prod"}
+        return {}, dict(app_in="prod", no_ec2_at=["app"]), {}, [
+            R("account_moved", "improvement", **app, before="Root/Eng", after="Root/Eng/Prod", target_id=PROD,
+              reason=f"moved from Root/Eng ({ENG}) to Root/Eng/Prod ({PROD}); {n_accounts(1)}"),
+            R("scp_attached", "improvement", **app, policy_id=NO_EC2_ID, policy_name="NoEc2",
+              target_id=APP["account_id"], reason=f"NoEc2 attached to account App ({APP['account_id']}); "
+                                                   f"{n_accounts(1)}"),
+            e(app, "improvement", "allow", "explicit_deny", ["ec2:RunInstances"]),
+            e(app, "improvement", "allow", "conditional", OBJECTS)]
     if name == "an answer unknown until apply":
         # Db's AFTER answer is unknown: one row says so; the attach is still rated by its own effect on Db
         return dict(guard_at=[]), {}, {"_unknown_accounts": {DB["account_id"]: WHY_UNKNOWN}}, [
@@ -488,7 +501,8 @@ CASES = ["deny attached", "deny detached", "deny extended", "allow list narrowed
          "a tamper exception widened in a region, that region asked",
          "a tamper exception widened in a region, another region asked",
          "a tamper exception moved to another role, a principal asked", "an rcp exception widened",
-         "an ou moved beside an edit", "an account moved into a new ou", "an rcp deleted beside an scp detach", "an rcp edited beside an scp edit", "an answer unknown until apply",
+         "an ou moved beside an edit", "an account moved into a new ou", "an account moved beside an attach",
+         "an rcp deleted beside an scp detach", "an rcp edited beside an scp edit", "an answer unknown until apply",
          "a resource the Deny does not name", "a resource the Deny names", "a context and a principal asked"]
 
 
@@ -497,3 +511,26 @@ def test_effect_tamper_and_attribution_rows_compared_whole(tmp_path, name):
     bkw, akw, kw, rows = _case(name)
     df, _ = _run(tmp_path, bkw, akw, kw)
     assert _whole(df) == rows
+
+
+def test_an_organisation_listing_no_account_compares_without_a_traceback(tmp_path):
+    """issue 22 (seed-31 survivor _tamper_frame 16): a snapshot whose organisation lists no account (hand-edited)
+    has an SCP matrix of no rows: its tamper table is empty, so the diff is the structure alone (the account gone,
+    or new, and its cells), never a TypeError. Both directions, and against itself."""
+    def snap(name, empty):
+        sb = SnapshotSpec(regions=["us-east-1"])
+        if empty:
+            sb.accounts, sb.docs = [], {}
+        return sb.load(tmp_path / name)
+
+    full, empty = snap("full", False), snap("empty", True)
+    mgmt = dict(account_id="111111111111", account_name="Management", ou_path="Root", target_id="r-ab12")
+    assert _whole(diff(full, empty, coverage=False, processes=1)) == [
+        R("account_removed", "neutral", **mgmt, before="ACTIVE", reason="no longer in the organisation")]
+    # new: the management account arrives exempt from every SCP, so able to call every tamper action
+    assert _whole(diff(empty, full, coverage=False, processes=1)) == [
+        R("tamper", "regression", **{**mgmt, "target_id": None}, after="exempt", action=", ".join(TAMPER),
+          count=len(TAMPER), reason=f"new account is exempt and can call {len(TAMPER)} of {len(TAMPER)} tamper "
+                                    "actions"),
+        R("account_added", "neutral", **mgmt, after="ACTIVE", reason="joined the organisation in Root")]
+    assert _whole(diff(empty, empty, coverage=False, processes=1)) == []
