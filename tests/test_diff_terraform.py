@@ -1212,19 +1212,46 @@ def test_planned_ous_that_form_a_cycle_are_refused_naming_them(org):
         "organisation can be so")
 
 
-def test_a_plan_that_removes_every_account_rebuilds_an_empty_accounts_frame(org):
-    """Every account deleted (the management account too: AWS would refuse that one at apply, which this review does
-    not model): the planned organisation still has an accounts frame with all its columns, and the diff says each
-    account is gone rather than failing."""
+def test_a_plan_that_removes_every_account_keeps_the_management_account_which_aws_refuses_to_remove(org):
+    """Every account deleted: the members are gone ("no longer in the organisation"), the management account is
+    kept with a not_evaluated row, unknown, saying AWS refuses (neither RemoveAccountFromOrganization nor
+    CloseAccount takes the management account: "You can't remove a management account from an organization"),
+    so the apply would fail there; it read as a neutral removal. A replacement of it is refused the same way."""
     from orgkit.model import FRAMES
 
+    mgmt = org.management_account_id
     accs = org.accounts.sort_values("account_id")
-    changes = [rc(f"aws_organizations_account.a{i}", "aws_organizations_account", ["delete"],
-                  {"id": aid, "name": name, "parent_id": parent}, None)
+    changes = [rc(f"aws_organizations_account.a{i}", "aws_organizations_account",
+                  ["delete", "create"] if aid == mgmt else ["delete"],
+                  {"id": aid, "name": name, "parent_id": parent},
+                  {"name": name, "parent_id": parent} if aid == mgmt else None)
                for i, (aid, name, parent) in enumerate(accs[["account_id", "account_name", "parent_id"]]
                                                        .itertuples(index=False))]
-    acc = plan_org(org, plan(changes)).org.accounts
-    assert list(acc.columns) == FRAMES["accounts"] and acc.empty
+    res = plan_org(org, plan(changes))
+    acc = res.org.accounts
+    assert list(acc.columns) == FRAMES["accounts"]
+    assert acc.to_dict("records") == org.accounts[org.accounts["account_id"] == mgmt].to_dict("records")
+    i = next(k for k, c in enumerate(changes) if c["change"]["before"]["id"] == mgmt)
+    assert [(n["kind"], n["severity"], n["account_id"], n["reason"]) for n in res.rows] == [
+        ("not_evaluated", "unknown", mgmt, f"aws_organizations_account.a{i}: removes the management account {mgmt}: "
+         "AWS refuses to remove or close the management account (the apply would fail); kept")]
     df = diff_plan(org, plan(changes), actions=FEW)
     assert sorted((r.kind, r.severity, r.account_id, r.reason) for r in df[df.kind == "account_removed"].itertuples()) \
-        == [("account_removed", "neutral", aid, "no longer in the organisation") for aid in accs["account_id"]]
+        == [("account_removed", "neutral", aid, "no longer in the organisation") for aid in accs["account_id"]
+            if aid != mgmt]
+    assert [(r.kind, r.severity, r.account_id) for r in df[df.kind == "not_evaluated"].itertuples()] == [
+        ("not_evaluated", "unknown", mgmt)]
+
+
+def test_rebuild_with_no_account_keeps_an_accounts_frame_with_every_column(org):
+    """An organisation rebuilt with no account at all (an Org whose management account is not listed, the members
+    all removed): the accounts frame is empty but keeps its columns."""
+    from orgkit.diff.terraform import rebuild
+    from orgkit.model import FRAMES
+
+    ous = {r["ou_id"]: dict(r) for r in org.ous.to_dict("records")}
+    policies = {r["policy_id"]: dict(r) for r in org.policies.to_dict("records")}
+    targets = {(r["policy_id"], str(r["target_id"])): dict(r) for r in org.policy_targets.to_dict("records")
+               if str(r["target_id"]) in ous}
+    acc = rebuild(org, ous, {}, policies, targets).accounts
+    assert list(acc.columns) == FRAMES["accounts"] and acc.empty

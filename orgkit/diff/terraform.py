@@ -465,6 +465,13 @@ def plan_org(org, plan: Plan | str | os.PathLike | dict) -> PlanResult:
     # --- accounts
     for rc in of_type("aws_organizations_account"):
         acts, aid = _actions(rc), before_id(rc)
+        if "delete" in acts and aid and aid == org.management_account_id and aid in accounts:
+            # neither removing nor closing applies to the management account: AWS refuses ("You can't remove a
+            # management account from an organization"; "You can't close the management account with this API"),
+            # so the apply fails there and the account stays (a replacement is not made either)
+            nr(rc, f"removes the management account {aid}: AWS refuses to remove or close the management account "
+                   "(the apply would fail); kept", account_id=aid)
+            continue
         if "delete" in acts and aid:
             if aid in accounts:
                 accounts.pop(aid)
