@@ -277,17 +277,33 @@ def _structure_org(tmp_path, after: bool):
 
 
 def test_structure_rows_compared_whole(tmp_path):
+    """With ``scp=False`` the SCP effect is not evaluated: a change that could change the decisions of accounts
+    the organisation had (a move, an edit, a deletion, an attachment, a detachment where the target is still there)
+    is ``unknown``, never ``neutral`` (docs/diff.md: neutral means surely no effect); a join, a new SCP, a rename,
+    a state change and what goes with an OU or account gone stay neutral."""
     df = diff(_structure_org(tmp_path, False), _structure_org(tmp_path, True), scp=False, coverage=False)
     eng, prod, old, new = "ou-ab12-00000001", "ou-ab12-00000002", "ou-ab12-00000007", "ou-ab12-00000008"
     app, play = "000000000003", "000000000004"
     protect, temp, gone, fresh = "p-00000005", "p-00000006", "p-00000008", "p-00000009"
+    ne = "; its SCP effect was not evaluated (scp=False)"
     assert [tuple(r) for r in df[STRUCT_COLS].itertuples(index=False)] == [
+        ("account_moved", "unknown", play, "Play", "Root/Prod", "Root/Engineering", "Root/Prod", prod, None, None,
+         f"moved from Root/Engineering ({eng}) to Root/Prod ({prod})" + ne),
+        ("ou_moved", "unknown", None, None, "Root/Prod", "Root/Engineering/Prod", "Root/Prod", prod, None, None,
+         f"OU moved from under {eng} to under r-ab12" + ne),
+        ("scp_edited", "unknown", None, None, None, None, None, None, protect, "Protection",
+         "edited: statement NoBuckets: Action reordered" + ne),
+        ("scp_deleted", "unknown", None, None, None, "Gone", None, None, gone, "Gone", "SCP deleted" + ne),
+        ("scp_attached", "unknown", play, "Play", "Root/Prod", None, None, play, temp, "Temp",
+         f"Temp attached to account Play ({play})" + ne),
+        ("scp_detached", "unknown", None, None, "Root/Platform", None, None, eng, gone, "Gone",
+         "Gone detached from ou Root/Platform" + ne),
+        ("scp_detached", "unknown", None, None, "Root/Prod", None, None, prod, temp, "Temp",
+         "Temp detached from ou Root/Prod" + ne),
         ("account_added", "neutral", "000000000099", "Joiner", "Root/Platform", None, "ACTIVE", eng, None, None,
          "joined the organisation in Root/Platform (SCPs attached: FullAWSAccess)"),
         ("account_removed", "neutral", "000000000098", "Leaver", "Root/Engineering", "ACTIVE", None, eng, None, None,
          "no longer in the organisation"),
-        ("account_moved", "neutral", play, "Play", "Root/Prod", "Root/Engineering", "Root/Prod", prod, None, None,
-         f"moved from Root/Engineering ({eng}) to Root/Prod ({prod})"),
         ("account_renamed", "neutral", app, "Application", "Root/Prod", "App", "Application", None, None, None,
          "account name changed"),
         ("account_suspended", "neutral", app, "Application", "Root/Prod", "ACTIVE", "SUSPENDED", None, None, None,
@@ -299,24 +315,16 @@ def test_structure_rows_compared_whole(tmp_path):
         ("ou_removed", "neutral", None, None, "Root/Old", "Old", None, old, None, None, "OU deleted"),
         ("ou_renamed", "neutral", None, None, "Root/Platform", "Engineering", "Platform", eng, None, None,
          "renamed: Root/Engineering is now Root/Platform"),
-        ("ou_moved", "neutral", None, None, "Root/Prod", "Root/Engineering/Prod", "Root/Prod", prod, None, None,
-         f"OU moved from under {eng} to under r-ab12"),
         ("scp_created", "neutral", None, None, None, None, "Fresh", None, fresh, "Fresh", "new SCP (not attached)"),
-        ("scp_edited", "neutral", None, None, None, None, None, None, protect, "Protection",
-         "edited: statement NoBuckets: Action reordered"),
         ("scp_renamed", "neutral", None, None, None, "Protect", "Protection", None, protect, "Protection",
          "SCP renamed"),
-        ("scp_deleted", "neutral", None, None, None, "Gone", None, None, gone, "Gone", "SCP deleted"),
-        ("scp_attached", "neutral", play, "Play", "Root/Prod", None, None, play, temp, "Temp",
-         f"Temp attached to account Play ({play})"),
         ("scp_detached", "neutral", "000000000098", "Leaver", "Root/Engineering", None, None, "000000000098",
          "p-FullAWSAccess", "FullAWSAccess", "FullAWSAccess detached from account Leaver (000000000098)"),
         ("scp_detached", "neutral", None, None, "Root/Old", None, None, old, "p-FullAWSAccess", "FullAWSAccess",
-         "FullAWSAccess detached from ou Root/Old"),
-        ("scp_detached", "neutral", None, None, "Root/Platform", None, None, eng, gone, "Gone",
-         "Gone detached from ou Root/Platform"),
-        ("scp_detached", "neutral", None, None, "Root/Prod", None, None, prod, temp, "Temp",
-         "Temp detached from ou Root/Prod")]
+         "FullAWSAccess detached from ou Root/Old")]
+    # with the SCP effect evaluated, the same rows are rated by it: none is left unknown
+    rated = diff(_structure_org(tmp_path, False), _structure_org(tmp_path, True), coverage=False)
+    assert not (rated["severity"] == "unknown").any()
 
 
 def test_edits_are_described_statement_by_statement():

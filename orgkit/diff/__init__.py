@@ -132,6 +132,13 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
                 r["reason"] = f"{r['reason']}; changes SCP decisions in {n} account{'s' if n != 1 else ''}" + (
                     f"; {dark} account{'s' if dark != 1 else ''} it touches ha{'ve' if dark != 1 else 's'} "
                     "decisions unknown until apply" if dark else "")
+    else:  # the SCP effect not evaluated: a structural change that could change decisions is not known to be neutral
+        old_accounts = set(b.accounts["account_id"])
+        for i, accs in touches.items():
+            r = rows[offset + i]
+            if r["kind"] not in ("account_added", "scp_created", "rcp_created") and accs & old_accounts:
+                r["severity"] = "unknown"
+                r["reason"] = f"{r['reason']}; its SCP effect was not evaluated (scp=False)"
     if coverage:
         for i, part in enumerate(_PARTS):
             got = pending[i].result() if pending is not None else None
