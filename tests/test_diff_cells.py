@@ -571,17 +571,18 @@ def test_scope_regions_both_collected_in_before_s_order(tmp_path):
 
 def test_scope_accounts_both_read(tmp_path):
     """Both filtered: the accounts both read, and an account new in AFTER that AFTER read; an account read by one
-    side only is a scope row (named as in BEFORE: App renamed Application in AFTER), sorted by id."""
+    side only is a scope row (named as in AFTER, as every other row is: App renamed Application in AFTER; it named
+    the account as in BEFORE), sorted by id."""
     b = scope_org(tmp_path, "b", options={"accounts": [MG, APP, PLAY]})
     a = scope_org(tmp_path, "a", options={"accounts": [MG, PLAY, EXTRA, NEW]}, names={APP: "Application"},
                   accounts=(APP, PLAY, EXTRA, NEW))
     assert collected_accounts(b) == {MG, APP, PLAY}
     assert new_accounts(b, a) == {NEW} and new_accounts(a, b) == set()
     assert whole_scope(scope(b, a)) == ([US, EU], {MG, PLAY, NEW}, [
-        acct_row(APP, "App", "BEFORE"), acct_row(EXTRA, "Extra", "AFTER")])
+        acct_row(APP, "Application", "BEFORE"), acct_row(EXTRA, "Extra", "AFTER")])
     # the other way: New is no longer in the organisation (no row for it), Extra read in BEFORE only
     assert whole_scope(scope(a, b)) == ([US, EU], {MG, PLAY}, [
-        acct_row(EXTRA, "Extra", "BEFORE"), acct_row(APP, "Application", "AFTER")])
+        acct_row(EXTRA, "Extra", "BEFORE"), acct_row(APP, "App", "AFTER")])
 
 
 def test_scope_one_side_filtered(tmp_path):

@@ -52,8 +52,9 @@ def scope(before, after) -> Scope:
         sa = ca if ca is not None else all_a
         # an account new in AFTER (absent from BEFORE's organisation) is compared when AFTER collected it
         accounts = (sb & sa) | ((sa & all_a) - all_b)
-        names = dict(zip(after.accounts["account_id"], after.accounts["account_name"]))
-        names.update(dict(zip(before.accounts["account_id"], before.accounts["account_name"])))
+        # the name an account has in AFTER (as every other row gives it), BEFORE's for one gone
+        names = dict(zip(before.accounts["account_id"], before.accounts["account_name"]))
+        names.update(dict(zip(after.accounts["account_id"], after.accounts["account_name"])))
         for aid in sorted((sb & all_a & all_b) - sa):
             rows.append(row("scope", account_id=aid, account_name=names.get(aid), before="collected",
                             after="not collected", reason="account read in BEFORE only (account filter): not compared"))
