@@ -17,8 +17,9 @@ from __future__ import annotations
 import pytest
 
 from orgkit import scp
-from orgkit.diff import COLUMNS, diff
+from orgkit.diff import diff
 from orgkit.testing import SnapshotSpec
+from test_diff import R, _whole
 
 ACTIONS = ["cloudtrail:DeleteTrail", "cloudtrail:StopLogging", "ec2:RunInstances", "s3:DeleteBucket", "s3:GetObject",
            "s3:PutObject"]
@@ -81,19 +82,6 @@ def org(path, **c):
     sb.nodes = nodes
     return sb.load(path), sb
 
-
-def _whole(df) -> list[tuple]:
-    import pandas as pd
-
-    assert list(df.columns) == COLUMNS
-    return [tuple(None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in r)
-            for r in df[COLUMNS].itertuples(index=False)]
-
-
-def R(kind: str, severity: str, **kw) -> tuple:
-    r = dict.fromkeys(COLUMNS)
-    r.update(kind=kind, severity=severity, **kw)
-    return tuple(r.values())
 
 
 def _check_cells(b, a, df, kw, actions):

@@ -21,6 +21,8 @@ import pytest
 import orgkit
 from orgkit.diff import COLUMNS, KINDS, diff
 from orgkit.testing import SnapshotSpec
+from test_diff import R
+from test_diff import _whole as _every_row
 
 MGMT = "111111111111"
 KEY = "arn:aws:kms:us-east-1:111111111111:key/k"
@@ -32,16 +34,7 @@ def _whole(df) -> list[tuple]:
     column (COLUMNS order), a missing value as None. The coverage cells and the structure rows (accounts renamed,
     suspended, removed) are other functions' (tests/test_diff.py)."""
     assert list(df.columns) == COLUMNS
-    df = df[df["kind"].str.startswith(("trail_", "eds_")) | ~df["kind"].isin(KINDS)]
-    return [tuple(None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in r)
-            for r in df[COLUMNS].itertuples(index=False)]
-
-
-def R(kind: str, severity: str, **kw) -> tuple:
-    """One expected row, whole: the columns not given are None."""
-    r = dict.fromkeys(COLUMNS)
-    r.update(kind=kind, severity=severity, **kw)
-    return tuple(r.values())
+    return _every_row(df[df["kind"].str.startswith(("trail_", "eds_")) | ~df["kind"].isin(KINDS)])
 
 
 def T(kind: str, severity: str, where: tuple, arn: str, before, after, reason: str, region="us-east-1") -> tuple:
