@@ -76,6 +76,10 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
     rows = sc.rows + rows
     offset = len(sc.rows)
     effect_frame = None
+    # the structural rows a change of decisions can come from, with the accounts of BEFORE each touches
+    old_accounts = set(b.accounts["account_id"])
+    rated = {i: accs & old_accounts for i, accs in touches.items()
+             if rows[offset + i]["kind"] not in ("account_added", "scp_created", "rcp_created")}
     if scp:
         eff = scp_effect_changes(b, a, principal, context, resource, actions, _unknown_accounts)
         rows += eff.rows
@@ -84,9 +88,6 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
         # A structural change is rated by its own effect. An account touched by one change only owes all its
         # effect rows to it; for accounts touched by several, the change is applied alone to BEFORE and only
         # those accounts evaluated again (the attributor); without one, the worst effect seen on them is used.
-        old_accounts = set(b.accounts["account_id"])
-        rated = {i: accs & old_accounts for i, accs in touches.items()
-                 if rows[offset + i]["kind"] not in ("account_added", "scp_created", "rcp_created")}
         times: dict[str, int] = {}
         for accs in rated.values():
             for acc in accs:
@@ -133,10 +134,9 @@ def diff(before, after, *, principal: str | None = None, context: Mapping[str, A
                     f"; {dark} account{'s' if dark != 1 else ''} it touches ha{'ve' if dark != 1 else 's'} "
                     "decisions unknown until apply" if dark else "")
     else:  # the SCP effect not evaluated: a structural change that could change decisions is not known to be neutral
-        old_accounts = set(b.accounts["account_id"])
-        for i, accs in touches.items():
-            r = rows[offset + i]
-            if r["kind"] not in ("account_added", "scp_created", "rcp_created") and accs & old_accounts:
+        for i, accounts in rated.items():
+            if accounts:
+                r = rows[offset + i]
                 r["severity"] = "unknown"
                 r["reason"] = f"{r['reason']}; its SCP effect was not evaluated (scp=False)"
     if coverage:

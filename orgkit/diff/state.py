@@ -32,6 +32,13 @@ def collected_accounts(org) -> set[str] | None:
     return None
 
 
+def _account_names(before, after) -> dict:
+    """Account id -> the name the rows give: AFTER's, BEFORE's for an account gone from AFTER."""
+    names = dict(zip(before.accounts["account_id"], before.accounts["account_name"]))
+    names.update(zip(after.accounts["account_id"], after.accounts["account_name"]))
+    return names
+
+
 def scope(before, after) -> Scope:
     rb, ra = list(before.regions_requested), list(after.regions_requested)
     regions = [r for r in rb if r in ra]
@@ -52,9 +59,7 @@ def scope(before, after) -> Scope:
         sa = ca if ca is not None else all_a
         # an account new in AFTER (absent from BEFORE's organisation) is compared when AFTER collected it
         accounts = (sb & sa) | ((sa & all_a) - all_b)
-        # the name an account has in AFTER (as every other row gives it), BEFORE's for one gone
-        names = dict(zip(before.accounts["account_id"], before.accounts["account_name"]))
-        names.update(dict(zip(after.accounts["account_id"], after.accounts["account_name"])))
+        names = _account_names(before, after)
         for aid in sorted((sb & all_a & all_b) - sa):
             rows.append(row("scope", account_id=aid, account_name=names.get(aid), before="collected",
                             after="not collected", reason="account read in BEFORE only (account filter): not compared"))
@@ -176,9 +181,8 @@ def trail_changes(before, after, sc: Scope) -> list[dict]:
         return (t["home_region"] in sc.regions or t["home_region"] is None) and (
             sc.accounts is None or t["account_id"] in sc.accounts)
 
-    names = dict(zip(after.accounts["account_id"], after.accounts["account_name"]))
+    names = _account_names(before, after)
     paths = dict(zip(after.accounts["account_id"], after.accounts["ou_path"]))
-    names.update({k: v for k, v in zip(before.accounts["account_id"], before.accounts["account_name"]) if k not in names})
 
     def base(t) -> dict:
         aid = t["account_id"]
@@ -311,8 +315,7 @@ def _region_read(reads: dict, region: str, admin: str | None) -> bool:
 def guardduty_management_changes(before, after, sc: Scope) -> list[dict]:
     rows = []
     ab, aa = _admins(before), _admins(after)
-    names = dict(zip(after.accounts["account_id"], after.accounts["account_name"]))
-    names.update({k: v for k, v in zip(before.accounts["account_id"], before.accounts["account_name"]) if k not in names})
+    names = _account_names(before, after)
     for r in sc.regions:
         x, y = ab.get(r), aa.get(r)
         if x != y:
@@ -407,10 +410,8 @@ def event_data_store_changes(before, after, sc: Scope) -> list[dict]:
         return (s["home_region"] in sc.regions or s["home_region"] is None) and (
             sc.accounts is None or s["account_id"] in sc.accounts)
 
-    names = dict(zip(after.accounts["account_id"], after.accounts["account_name"]))
+    names = _account_names(before, after)
     paths = dict(zip(after.accounts["account_id"], after.accounts["ou_path"]))
-    names.update({k: v for k, v in zip(before.accounts["account_id"], before.accounts["account_name"])
-                  if k not in names})
 
     def base(s) -> dict:
         aid = s["account_id"]
