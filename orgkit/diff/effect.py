@@ -375,6 +375,8 @@ class Attributor:
         #: BEFORE's matrix over the tamper actions for any resource, where ``matrix_before`` is over other actions
         #: or one resource: the tamper rows count in the effect of a change as in the effect rows
         self.tamper = tamper_before
+        self.tamper_row_of = None if tamper_before is None else dict(
+            zip(tamper_before.accounts["account_id"], tamper_before.accounts["row"]))
 
     def effect(self, change: dict, accounts: set[str], after) -> tuple[str, int] | None:
         """(worst severity, accounts whose decisions change) of ``change`` alone; None when it cannot be
@@ -489,24 +491,23 @@ class Attributor:
             return {}
         if rcp_view is False:  # BEFORE's RCPs over this tree (an RCP change passes its own)
             rcp_view = self.ev.rcp_view_for(view)
-        out = self._changes(view, rcp_view, self.mb, self.params)
+        out = self._changes(view, rcp_view, self.mb, self.row_of, self.params)
         if out is not None and self.tamper is not None:
-            more = self._changes(view, rcp_view, self.tamper, {**self.params, "resource": None,
-                                                               "actions": list(scp.TAMPER_ACTIONS)})
+            tamper_params = {**self.params, "resource": None, "actions": list(scp.TAMPER_ACTIONS)}
+            more = self._changes(view, rcp_view, self.tamper, self.tamper_row_of, tamper_params)
             if more is None:
                 return None
             for aid, sev in more.items():
                 out.setdefault(aid, set()).update(sev)
         return out
 
-    def _changes(self, view, rcp_view, mb, params: dict) -> dict[str, set[str]] | None:
+    def _changes(self, view, rcp_view, mb, row_of: dict, params: dict) -> dict[str, set[str]] | None:
         """Per account of ``view``, the severities of its decision changes from ``mb`` (BEFORE's matrix made with
-        ``params``)."""
+        ``params``; ``row_of``: each account's row in it)."""
         from orgkit import scp
         from orgkit.scp.matrix import compute_matrix
         from orgkit.scp.policy import PolicyError
 
-        row_of = self.row_of if mb is self.mb else dict(zip(mb.accounts["account_id"], mb.accounts["row"]))
         try:
             m = compute_matrix(scp.Evaluator(view, self.ev.catalog, rcp=rcp_view), **params)
         except (PolicyError, ValueError):
